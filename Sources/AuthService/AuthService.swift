@@ -1,0 +1,76 @@
+public import FluentKit
+import Foundation
+public import GRPCCore
+public import Logging
+public import Persistence
+public import ServerKit
+
+/// The auth service, assembled: its gRPC services over one database, plus the start-up and
+/// operator actions the `rahat` command exposes.
+public struct AuthService: Sendable {
+    let domain: AuthDomain
+
+    /// Assembles the service over an open database. Does not migrate: call ``migrate()`` or run
+    /// `rahat migrate` first.
+    public init(
+        configuration: AuthServiceConfiguration,
+        database: ServiceDatabase,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) throws {
+        let signingKeys = try SigningKeys(
+            database: database.db,
+            configuredPrivateKeyPEM: configuration.signingKeyPEM,
+            logger: logger
+        )
+        let verifier = AccessTokenVerifier(
+            refreshInterval: .seconds(60), minimumRefetchInterval: .seconds(1), logger: logger
+        ) {
+            try await signingKeys.published()
+        }
+        domain = AuthDomain(
+            database: database,
+            hasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)),
+            signingKeys: signingKeys,
+            verifier: verifier,
+            configuration: configuration,
+            logger: logger,
+            now: now
+        )
+    }
+
+    /// The schema this service owns on PostgreSQL.
+    public static let schema = "auth"
+
+    /// The gRPC services to register on a server.
+    public var rpcServices: [any RegistrableRPCService] {
+        [AuthRPC(domain: domain), UserRPC(domain: domain), RoleRPC(domain: domain), ApiKeyRPC(domain: domain)]
+    }
+
+    /// Fully-qualified gRPC service names, for the health service.
+    public static let rpcServiceNames = [
+        "rahat.auth.v1.AuthService", "rahat.auth.v1.UserService", "rahat.auth.v1.RoleService",
+        "rahat.auth.v1.ApiKeyService",
+    ]
+
+    /// Applies pending migrations.
+    public func migrate() async throws {
+        try await domain.database.migrate(AuthMigrations.all)
+    }
+
+    /// Creates the first admin when none exists; returns its email and, if it was generated, the password.
+    public func bootstrapAdmin() async throws -> (email: String, generatedPassword: String?)? {
+        try await domain.bootstrapAdmin()
+    }
+
+    /// Starts signing with a new key; the old ones stay published until their tokens expire.
+    public func rotateSigningKey() async throws -> String {
+        try await domain.signingKeys.rotate(retiringOthersAfter: domain.configuration.accessTokenTTL)
+    }
+
+    /// What must be up for this service to take traffic.
+    public var readinessChecks: [ReadinessCheck] {
+        let database = domain.database
+        return [ReadinessCheck(name: "auth-database") { try await database.ping() }]
+    }
+}

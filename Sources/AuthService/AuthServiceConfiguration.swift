@@ -1,0 +1,63 @@
+public import Persistence
+public import ServerKit
+
+/// Settings of the auth service.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `DATABASE_URL` | `<data dir>/auth.sqlite` | PostgreSQL URL; the service uses schema `auth` |
+/// | `RAHAT_JWT_PRIVATE_KEY` / `_FILE` | generated, stored in the database | ES256 private key (PEM) |
+/// | `RAHAT_ACCESS_TOKEN_TTL` | 900 | access-token lifetime, seconds |
+/// | `RAHAT_REFRESH_TOKEN_TTL` | 2592000 | refresh-token lifetime, seconds |
+/// | `RAHAT_API_KEY_TOKEN_TTL` | 300 | lifetime of the token minted for a verified API key, seconds |
+/// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (4–31) |
+/// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
+/// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated and printed once | the first admin's password |
+public struct AuthServiceConfiguration: Sendable, Equatable {
+    public var database: DatabaseConfiguration
+    public var signingKeyPEM: String?
+    public var accessTokenTTL: Duration
+    public var refreshTokenTTL: Duration
+    public var apiKeyTokenTTL: Duration
+    public var bcryptCost: Int
+    public var adminEmail: String
+    public var adminPassword: String?
+
+    public init(
+        database: DatabaseConfiguration,
+        signingKeyPEM: String? = nil,
+        accessTokenTTL: Duration = .seconds(900),
+        refreshTokenTTL: Duration = .seconds(30 * 24 * 3600),
+        apiKeyTokenTTL: Duration = .seconds(300),
+        bcryptCost: Int = 12,
+        adminEmail: String = "admin@rahat.local",
+        adminPassword: String? = nil
+    ) {
+        self.database = database
+        self.signingKeyPEM = signingKeyPEM
+        self.accessTokenTTL = accessTokenTTL
+        self.refreshTokenTTL = refreshTokenTTL
+        self.apiKeyTokenTTL = apiKeyTokenTTL
+        self.bcryptCost = bcryptCost
+        self.adminEmail = adminEmail
+        self.adminPassword = adminPassword
+    }
+
+    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+        self.init(
+            database: DatabaseConfiguration(from: &source, service: "auth", dataDirectory: dataDirectory),
+            signingKeyPEM: source.secret("RAHAT_JWT_PRIVATE_KEY"),
+            accessTokenTTL: .seconds(source.int("RAHAT_ACCESS_TOKEN_TTL", default: 900, in: 60...86_400)),
+            refreshTokenTTL: .seconds(
+                source.int("RAHAT_REFRESH_TOKEN_TTL", default: 30 * 24 * 3600, in: 300...(365 * 24 * 3600))
+            ),
+            apiKeyTokenTTL: .seconds(source.int("RAHAT_API_KEY_TOKEN_TTL", default: 300, in: 30...3600)),
+            bcryptCost: source.int("RAHAT_BCRYPT_COST", default: 12, in: 4...31),
+            adminEmail: source.string("RAHAT_ADMIN_EMAIL", default: "admin@rahat.local"),
+            adminPassword: source.secret("RAHAT_ADMIN_PASSWORD")
+        )
+        if let pem = signingKeyPEM, !pem.contains("PRIVATE KEY") {
+            source.report("RAHAT_JWT_PRIVATE_KEY: not a PEM private key")
+        }
+    }
+}

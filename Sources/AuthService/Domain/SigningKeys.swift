@@ -1,0 +1,127 @@
+import Crypto
+import FluentKit
+import Foundation
+import JWTKit
+import Logging
+import ServerKit
+
+/// The keys that sign access tokens (ES256).
+///
+/// With `RAHAT_JWT_PRIVATE_KEY` configured, that key signs and is the one published. Otherwise the
+/// keys live in the `signing_keys` table: generated on first start and shared by every replica.
+/// The newest key signs; every key not past its `retire_at` is published, so tokens signed before
+/// a rotation keep verifying until they expire.
+actor SigningKeys {
+    private let database: any Database
+    private let configuredKey: ES256PrivateKey?
+    private let logger: Logger
+    private var signer: (kid: String, keys: JWTKeyCollection, loadedAt: ContinuousClock.Instant)?
+    /// How long a process keeps signing with the key it loaded before looking for a newer one,
+    /// so a rotation made by another process (`rahat auth rotate-signing-key`) is picked up.
+    private let signerReloadInterval: Duration = .seconds(60)
+
+    init(database: any Database, configuredPrivateKeyPEM: String?, logger: Logger) throws {
+        self.database = database
+        self.logger = logger
+        if let pem = configuredPrivateKeyPEM {
+            configuredKey = try ES256PrivateKey(pem: pem)
+        } else {
+            configuredKey = nil
+        }
+    }
+
+    /// A stable key id: the start of the SHA-256 of the public key.
+    static func keyID(for key: ES256PrivateKey) -> String {
+        let digest = SHA256.hash(data: Data(key.publicKey.pemRepresentation.utf8))
+        return digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Signs claims with the current key.
+    func sign(_ claims: AccessTokenClaims) async throws -> String {
+        let (kid, keys) = try await currentSigner()
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
+    /// The public half of every key that may have signed a still-valid token.
+    func published() async throws -> [PublishedSigningKey] {
+        if let configuredKey {
+            return [
+                PublishedSigningKey(
+                    keyID: Self.keyID(for: configuredKey),
+                    algorithm: "ES256",
+                    publicKeyPEM: configuredKey.publicKey.pemRepresentation
+                )
+            ]
+        }
+        _ = try await currentSigner()
+        return try await liveRows().compactMap { row in
+            guard let kid = row.id, let key = try? ES256PrivateKey(pem: row.privateKeyPEM) else { return nil }
+            return PublishedSigningKey(
+                keyID: kid, algorithm: row.algorithm, publicKeyPEM: key.publicKey.pemRepresentation)
+        }
+    }
+
+    /// Adds a new signing key and schedules the others to stop being published once every token
+    /// they signed has expired.
+    func rotate(retiringOthersAfter lifetime: Duration) async throws -> String {
+        guard configuredKey == nil else {
+            throw ServiceError(
+                .failedPrecondition,
+                reason: "auth.signing_key_configured",
+                message: "The signing key comes from RAHAT_JWT_PRIVATE_KEY; rotate it there."
+            )
+        }
+        let retireAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        for row in try await liveRows() where row.retireAt == nil {
+            row.retireAt = retireAt
+            try await row.save(on: database)
+        }
+        let kid = try await insertNewKey()
+        signer = nil
+        return kid
+    }
+
+    private func currentSigner() async throws -> (kid: String, keys: JWTKeyCollection) {
+        if let signer, ContinuousClock.now - signer.loadedAt < signerReloadInterval {
+            return (signer.kid, signer.keys)
+        }
+        let key: ES256PrivateKey
+        let kid: String
+        if let configuredKey {
+            key = configuredKey
+            kid = Self.keyID(for: configuredKey)
+        } else {
+            let newest = try await liveRows().filter { $0.retireAt == nil }.max { $0.createdAt < $1.createdAt }
+            if let newest, let rowKid = newest.id {
+                key = try ES256PrivateKey(pem: newest.privateKeyPEM)
+                kid = rowKid
+            } else {
+                kid = try await insertNewKey()
+                return try await currentSigner()
+            }
+        }
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+        signer = (kid, keys, ContinuousClock.now)
+        return (kid, keys)
+    }
+
+    private func liveRows() async throws -> [SigningKeyRow] {
+        let now = Date()
+        return try await SigningKeyRow.query(on: database).all().filter { row in
+            row.retireAt.map { $0 > now } ?? true
+        }
+    }
+
+    private func insertNewKey() async throws -> String {
+        let key = ES256PrivateKey()
+        let row = SigningKeyRow()
+        row.id = Self.keyID(for: key)
+        row.algorithm = "ES256"
+        row.privateKeyPEM = key.pemRepresentation
+        row.createdAt = Date()
+        try await row.create(on: database)
+        logger.notice("generated a new access-token signing key", metadata: ["kid": "\(row.id ?? "")"])
+        return row.id ?? ""
+    }
+}

@@ -1,0 +1,102 @@
+import AuthAPI
+import Foundation
+import GRPCCore
+package import Hummingbird
+package import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+package import ServerKit
+import SwiftProtobuf
+
+/// The public HTTP edge: the `openapi.yaml` contract over the services' gRPC APIs.
+package enum Gateway {
+    /// Builds the gateway's HTTP application.
+    ///
+    /// - Parameters:
+    ///   - auth: the auth service's clients.
+    ///   - extraReadiness: checks beyond the gateway's own (the auth service's gRPC health), e.g.
+    ///     the database when everything runs in one process.
+    ///   - onServerRunning: called with the bound port once the listener is up.
+    package static func application(
+        configuration: GatewayConfiguration,
+        auth: AuthBackend,
+        extraReadiness: [ReadinessCheck] = [],
+        logger: Logger,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) throws -> some ApplicationProtocol {
+        let router = try router(
+            configuration: configuration, auth: auth, extraReadiness: extraReadiness, logger: logger)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rahat"),
+            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+
+    /// The routes and middleware, for tests that drive the router without a socket.
+    package static func router(
+        configuration: GatewayConfiguration,
+        auth: AuthBackend,
+        extraReadiness: [ReadinessCheck] = [],
+        logger: Logger
+    ) throws -> Router<GatewayRequestContext> {
+        _ = RahatMetrics.bootstrap()
+        let readiness = Readiness(checks: [authHealthCheck(auth)] + extraReadiness)
+        let router = Router(context: GatewayRequestContext.self)
+        router.middlewares.add(RequestMiddleware(trustForwardedFor: configuration.trustForwardedFor, logger: logger))
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(LogRequestsMiddleware(.debug))
+
+        router.get("/openapi.yaml") { _, _ in
+            Response.text(OpenAPIDocument.yaml, contentType: "application/yaml; charset=utf-8")
+        }
+        router.get("/openapi.json") { _, _ in
+            Response.text(OpenAPIDocument.json, contentType: "application/json")
+        }
+        router.get("/docs") { _, _ in
+            Response.text(DocsPage.html, contentType: "text/html; charset=utf-8")
+        }
+        router.get("/metrics") { _, _ in
+            Response.text(RahatMetrics.exposition(), contentType: "text/plain; version=0.0.4")
+        }
+
+        let authenticator = GatewayAuthenticator(
+            backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
+        let handler = APIHandler(auth: auth, readiness: readiness)
+        var codingConfiguration = OpenAPIRuntime.Configuration()
+        codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        try handler.registerHandlers(
+            on: router,
+            configuration: codingConfiguration,
+            middlewares: [AuthenticationMiddleware(authenticator: authenticator)]
+        )
+        return router
+    }
+
+    private static func authHealthCheck(_ auth: AuthBackend) -> ReadinessCheck {
+        ReadinessCheck(name: "auth-service") {
+            let response = try await auth.health.check(.with { $0.service = "" }, options: .timeout(.seconds(2)))
+            guard response.status == .serving else { throw UnhealthyService(status: "\(response.status)") }
+        }
+    }
+}
+
+private struct UnhealthyService: Error, CustomStringConvertible {
+    var status: String
+    var description: String { "status \(status)" }
+}
+
+extension CallOptions {
+    static func timeout(_ duration: Duration) -> CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = duration
+        return options
+    }
+}
+
+extension Response {
+    static func text(_ text: String, contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,136 @@
+public import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+public import SQLKit
+public import ServiceLifecycle
+
+/// The database one service owns: a connection pool scoped to the service's schema on PostgreSQL
+/// (via `search_path`, so no table name ever mentions another service), or its own SQLite file.
+///
+/// It is a lifecycle `Service`: it stays open until graceful shutdown and then closes its pools.
+public final class ServiceDatabase: Service, Sendable {
+    /// The schema (PostgreSQL) the service's tables live in, e.g. `auth`.
+    public let schema: String
+    public let location: DatabaseLocation
+    private let databases: Databases
+    private let logger: Logger
+
+    public init(configuration: DatabaseConfiguration, schema: String, logger: Logger) throws {
+        self.schema = schema
+        self.location = configuration.location
+        self.logger = logger
+        databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        switch configuration.location {
+        case .sqlite(let path):
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            databases.use(
+                .sqlite(.file(path), maxConnectionsPerEventLoop: 1, sqlLogLevel: .trace),
+                as: .sqlite
+            )
+        case .postgres(let url):
+            var postgres = try SQLPostgresConfiguration(url: url)
+            postgres.searchPath = [schema]
+            databases.use(
+                .postgres(
+                    configuration: postgres,
+                    maxConnectionsPerEventLoop: configuration.maxConnectionsPerEventLoop,
+                    connectionPoolTimeout: .seconds(10),
+                    encodingContext: .default,
+                    decodingContext: .default,
+                    sqlLogLevel: .trace
+                ),
+                as: .psql
+            )
+        }
+    }
+
+    /// A handle for queries; cheap, make one per unit of work.
+    public var db: any Database {
+        guard let database = databases.database(logger: logger, on: databases.eventLoopGroup.any()) else {
+            preconditionFailure("ServiceDatabase registers its one configuration in init")
+        }
+        return database
+    }
+
+    /// The same handle as SQLKit, for set-based statements.
+    public var sql: any SQLDatabase {
+        guard let sql = db as? any SQLDatabase else {
+            preconditionFailure("both registered drivers are SQL databases")
+        }
+        return sql
+    }
+
+    public var isPostgres: Bool {
+        if case .postgres = location { return true }
+        return false
+    }
+
+    /// Prepares the connection for first use: the schema on PostgreSQL, WAL journaling on SQLite
+    /// (readers never block the writer, and commits survive a crash).
+    public func prepare() async throws {
+        switch location {
+        case .postgres:
+            try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+        case .sqlite:
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+        }
+    }
+
+    /// Applies every migration not yet applied, in order.
+    public func migrate(_ migrations: [any Migration]) async throws {
+        try await prepare()
+        let migrator = migrator(migrations)
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    /// Reverts the most recent batch of migrations.
+    public func revertLastBatch(_ migrations: [any Migration]) async throws {
+        try await prepare()
+        let migrator = migrator(migrations)
+        try await migrator.setupIfNeeded().get()
+        try await migrator.revertLastBatch().get()
+    }
+
+    /// Names of migrations that are known but not yet applied.
+    public func pendingMigrations(_ migrations: [any Migration]) async throws -> [String] {
+        try await prepare()
+        let migrator = migrator(migrations)
+        try await migrator.setupIfNeeded().get()
+        return try await migrator.previewPrepareBatch().get().map { $0.0.name }
+    }
+
+    private func migrator(_ list: [any Migration]) -> Migrator {
+        let registry = Migrations()
+        registry.add(list)
+        return Migrator(
+            databases: databases,
+            migrations: registry,
+            logger: logger,
+            on: databases.eventLoopGroup.any()
+        )
+    }
+
+    /// Throws unless a trivial query round-trips: the readiness probe.
+    public func ping() async throws {
+        try await sql.raw("SELECT 1").run()
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes every pooled connection. Safe to call once the service is no longer used.
+    public func shutdown() async {
+        await databases.shutdownAsync()
+    }
+}

@@ -1,0 +1,143 @@
+package import AuthService
+import Foundation
+package import Gateway
+import Persistence
+package import ServerKit
+
+/// Settings every process shares.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_DATA_DIR` | `./.rahat` | where the embedded default keeps its SQLite files |
+/// | `RAHAT_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `RAHAT_LOG_FORMAT` | `json` | `json` lines for collectors, `text` for a terminal |
+/// | `RAHAT_CONFIG_FILE` | none | an env-format file read after the environment |
+package struct CommonConfiguration: Sendable, Equatable {
+    package var dataDirectory: String
+    package var log: LogConfiguration
+
+    init(from source: inout ConfigurationSource) {
+        dataDirectory = source.string("RAHAT_DATA_DIR", default: "./.rahat")
+        log = LogConfiguration(from: &source)
+    }
+}
+
+/// `rahat serve` with no process named: everything in one process.
+package struct EmbeddedConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var gateway: GatewayConfiguration
+    package var auth: AuthServiceConfiguration
+
+    package static func load(from source: ConfigurationSource) throws -> EmbeddedConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let configuration = EmbeddedConfiguration(
+            common: common,
+            gateway: GatewayConfiguration(from: &source),
+            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        )
+        try source.validate()
+        return configuration
+    }
+
+    package init(common: CommonConfiguration, gateway: GatewayConfiguration, auth: AuthServiceConfiguration) {
+        self.common = common
+        self.gateway = gateway
+        self.auth = auth
+    }
+}
+
+/// Where a distributed process listens for gRPC and for its operations HTTP port.
+package struct ServiceListenConfiguration: Sendable, Equatable {
+    package var grpcHost: String
+    package var grpcPort: Int
+    package var opsHost: String
+    package var opsPort: Int
+
+    init(from source: inout ConfigurationSource, prefix: String, grpcPort: Int, opsPort: Int) {
+        self.grpcHost = source.string("\(prefix)_GRPC_HOST", default: "127.0.0.1")
+        self.grpcPort = source.int("\(prefix)_GRPC_PORT", default: grpcPort, in: 0...65_535)
+        self.opsHost = source.string("\(prefix)_HTTP_HOST", default: "127.0.0.1")
+        self.opsPort = source.int("\(prefix)_HTTP_PORT", default: opsPort, in: 0...65_535)
+    }
+}
+
+/// `rahat serve auth`.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_AUTH_GRPC_HOST` / `_PORT` | `127.0.0.1` / `7101` | gRPC listener |
+/// | `RAHAT_AUTH_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7102` | `/health`, `/readiness`, `/metrics` |
+/// | `RAHAT_MIGRATE_ON_START` | `false` | apply migrations at start instead of by `rahat migrate` |
+package struct AuthProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var auth: AuthServiceConfiguration
+    package var listen: ServiceListenConfiguration
+    package var migrateOnStart: Bool
+
+    package static func load(from source: ConfigurationSource) throws -> AuthProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let configuration = AuthProcessConfiguration(
+            common: common,
+            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_AUTH", grpcPort: 7101, opsPort: 7102),
+            migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
+        )
+        if case .sqlite = configuration.auth.database.location {
+            source.report(
+                "DATABASE_URL: required by 'rahat serve auth' (a postgres:// URL); the embedded default is 'rahat serve'"
+            )
+        }
+        try source.validate()
+        return configuration
+    }
+}
+
+/// `rahat serve gateway`.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service's gRPC `host:port` |
+package struct GatewayProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var gateway: GatewayConfiguration
+    package var authHost: String
+    package var authPort: Int
+
+    package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let gateway = GatewayConfiguration(from: &source)
+        let address = source.string("RAHAT_AUTH_ADDRESS", default: "127.0.0.1:7101")
+        var host = "127.0.0.1"
+        var port = 7101
+        if let colon = address.lastIndex(of: ":"), let parsed = Int(address[address.index(after: colon)...]),
+            (1...65_535).contains(parsed), colon != address.startIndex
+        {
+            host = String(address[..<colon])
+            port = parsed
+        } else {
+            source.report("RAHAT_AUTH_ADDRESS: '\(address)' is not host:port")
+        }
+        try source.validate()
+        return GatewayProcessConfiguration(common: common, gateway: gateway, authHost: host, authPort: port)
+    }
+}
+
+/// `rahat migrate`: only what the migrations need.
+package struct MigrateConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var auth: AuthServiceConfiguration
+
+    package static func load(from source: ConfigurationSource) throws -> MigrateConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let configuration = MigrateConfiguration(
+            common: common,
+            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        )
+        try source.validate()
+        return configuration
+    }
+}

@@ -1,0 +1,99 @@
+public import GRPCCore
+
+/// One invalid input: which field and why, in words a client developer can act on.
+public struct FieldViolation: Codable, Hashable, Sendable {
+    public var field: String
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+}
+
+/// The error every service raises past its domain: a category, a stable machine reason, a message,
+/// and for bad input the offending fields.
+///
+/// Services map their domain errors to this type; ``RPCError`` carries it between processes
+/// (code, message, and trailers `rahat-reason`, `rahat-field-violations`, `retry-after`), and the
+/// gateway turns it into problem+json. That is the only path errors take.
+public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The category of failure; each maps to one gRPC status code and one HTTP status.
+    public enum Kind: String, Sendable, CaseIterable {
+        case invalidArgument, unauthenticated, permissionDenied, notFound, alreadyExists
+        case failedPrecondition, resourceExhausted, unavailable, deadlineExceeded, internalError
+    }
+
+    public var kind: Kind
+    /// A stable dotted identifier clients may switch on, e.g. `auth.invalid_credentials`.
+    public var reason: String
+    public var message: String
+    public var violations: [FieldViolation]
+    /// Seconds until a retry may succeed, for throttling.
+    public var retryAfterSeconds: Int?
+
+    public init(
+        _ kind: Kind,
+        reason: String,
+        message: String,
+        violations: [FieldViolation] = [],
+        retryAfterSeconds: Int? = nil
+    ) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+        self.violations = violations
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// Bad input, naming every offending field.
+    public static func invalid(_ violations: [FieldViolation], reason: String = "validation_failed") -> ServiceError {
+        let fields = violations.map(\.field).joined(separator: ", ")
+        return ServiceError(
+            .invalidArgument,
+            reason: reason,
+            message: "The request has invalid fields: \(fields).",
+            violations: violations
+        )
+    }
+
+    /// Bad input in one field.
+    public static func invalid(field: String, _ reason: String) -> ServiceError {
+        invalid([FieldViolation(field: field, reason: reason)])
+    }
+
+    public var description: String { "\(kind.rawValue) \(reason): \(message)" }
+}
+
+extension ServiceError.Kind {
+    /// The gRPC status code for this category.
+    public var rpcCode: RPCError.Code {
+        switch self {
+        case .invalidArgument: .invalidArgument
+        case .unauthenticated: .unauthenticated
+        case .permissionDenied: .permissionDenied
+        case .notFound: .notFound
+        case .alreadyExists: .alreadyExists
+        case .failedPrecondition: .failedPrecondition
+        case .resourceExhausted: .resourceExhausted
+        case .unavailable: .unavailable
+        case .deadlineExceeded: .deadlineExceeded
+        case .internalError: .internalError
+        }
+    }
+
+    init(rpcCode: RPCError.Code) {
+        switch rpcCode {
+        case .invalidArgument, .outOfRange: self = .invalidArgument
+        case .unauthenticated: self = .unauthenticated
+        case .permissionDenied: self = .permissionDenied
+        case .notFound: self = .notFound
+        case .alreadyExists, .aborted: self = .alreadyExists
+        case .failedPrecondition: self = .failedPrecondition
+        case .resourceExhausted: self = .resourceExhausted
+        case .unavailable, .cancelled: self = .unavailable
+        case .deadlineExceeded: self = .deadlineExceeded
+        default: self = .internalError
+        }
+    }
+}

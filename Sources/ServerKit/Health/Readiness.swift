@@ -1,0 +1,74 @@
+import Foundation
+
+/// One dependency a process needs before it can take traffic (a database, a downstream service).
+public struct ReadinessCheck: Sendable {
+    public var name: String
+    /// Throws when the dependency is not usable; the error's description becomes the detail.
+    public var probe: @Sendable () async throws -> Void
+
+    public init(name: String, probe: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.probe = probe
+    }
+}
+
+/// The outcome of running every readiness check once.
+public struct ReadinessReport: Sendable, Equatable {
+    /// One check's outcome.
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var isUp: Bool
+        public var detail: String?
+    }
+
+    public var entries: [Entry]
+    public var isReady: Bool { entries.allSatisfy(\.isUp) }
+}
+
+/// Runs readiness checks concurrently, each bounded by a timeout so a hung dependency reads as down.
+public struct Readiness: Sendable {
+    public var checks: [ReadinessCheck]
+    public var timeout: Duration
+
+    public init(checks: [ReadinessCheck], timeout: Duration = .seconds(2)) {
+        self.checks = checks
+        self.timeout = timeout
+    }
+
+    public func run() async -> ReadinessReport {
+        let timeout = self.timeout
+        let entries = await withTaskGroup(of: (Int, ReadinessReport.Entry).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask {
+                    (index, await Self.run(check, timeout: timeout))
+                }
+            }
+            var results: [(Int, ReadinessReport.Entry)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        return ReadinessReport(entries: entries)
+    }
+
+    private static func run(_ check: ReadinessCheck, timeout: Duration) async -> ReadinessReport.Entry {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await check.probe() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw ReadinessTimeout(timeout: timeout)
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+            return .init(name: check.name, isUp: true, detail: nil)
+        } catch {
+            return .init(name: check.name, isUp: false, detail: String(describing: error))
+        }
+    }
+}
+
+struct ReadinessTimeout: Error, CustomStringConvertible {
+    var timeout: Duration
+    var description: String { "no answer within \(timeout)" }
+}

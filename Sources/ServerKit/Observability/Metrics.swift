@@ -1,0 +1,25 @@
+import Metrics
+public import Prometheus
+import Synchronization
+
+/// Process-wide metrics: swift-metrics backed by a Prometheus registry, exposed at `/metrics`.
+public enum RahatMetrics {
+    private static let registry = Mutex<PrometheusCollectorRegistry?>(nil)
+
+    /// Installs the Prometheus backend once per process and returns its registry; later calls
+    /// (tests build many applications in one process) return the same registry.
+    public static func bootstrap() -> PrometheusCollectorRegistry {
+        registry.withLock { current in
+            if let current { return current }
+            let created = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: created))
+            current = created
+            return created
+        }
+    }
+
+    /// The Prometheus text exposition of everything recorded so far.
+    public static func exposition() -> String {
+        bootstrap().emitToString()
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Logging
+import RahatApp
+import ServerKit
+import ServiceLifecycle
+import UnixSignals
+
+@main
+struct Rahat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rahat",
+        abstract: "Rahat: aid projects, beneficiaries, disbursements, vendors and settlements.",
+        discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
+        subcommands: [Serve.self, Migrate.self, AuthCommand.self]
+    )
+}
+
+/// The processes `rahat serve` can run.
+enum ProcessKind: String, ExpressibleByArgument, CaseIterable {
+    case gateway, auth
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the platform (everything in one process), or one process of the distributed deployment."
+    )
+
+    @Argument(help: "Run only this process: gateway or auth. Omit to run everything in one process.")
+    var process: ProcessKind?
+
+    func run() async throws {
+        let source = try await loadSource()
+        switch process {
+        case nil:
+            let configuration = try EmbeddedConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "rahat", configuration: configuration.common.log)
+            let host = configuration.gateway.host
+            let (services, notice) = try await Platform.embedded(configuration: configuration, logger: logger) { port in
+                Console.announceGateway(host: host, port: port, notice: nil)
+            }
+            Console.announceAdmin(notice)
+            try await runServices(services, logger: logger)
+        case .gateway:
+            let configuration = try GatewayProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
+            let host = configuration.gateway.host
+            let services = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
+                Console.announceGateway(host: host, port: port, notice: nil)
+            }
+            try await runServices(services, logger: logger)
+        case .auth:
+            let configuration = try AuthProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
+            let listen = configuration.listen
+            let (services, notice) = try await Platform.authProcess(
+                configuration: configuration,
+                logger: logger,
+                onGRPCRunning: { port in Console.line("auth gRPC listening on \(listen.grpcHost):\(port)") },
+                onOpsRunning: { port in Console.line("auth health and metrics on http://\(listen.opsHost):\(port)") }
+            )
+            Console.announceAdmin(notice)
+            try await runServices(services, logger: logger)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending database migrations of every service (run before a rollout)."
+    )
+
+    @Flag(help: "Revert each service's most recent batch of migrations instead.")
+    var revert = false
+
+    func run() async throws {
+        let configuration = try MigrateConfiguration.load(from: try await loadSource())
+        let logger = RahatLogging.bootstrap(service: "migrate", configuration: configuration.common.log)
+        let applied = try await Platform.migrate(configuration: configuration, revert: revert, logger: logger)
+        if revert {
+            Console.line("reverted the last batch of migrations")
+        } else if applied.isEmpty {
+            Console.line("no pending migrations")
+        } else {
+            for name in applied { Console.line("applied \(name)") }
+        }
+    }
+}
+
+struct AuthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auth",
+        abstract: "Operator actions on the auth service.",
+        subcommands: [RotateSigningKey.self]
+    )
+
+    struct RotateSigningKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-signing-key",
+            abstract: "Start signing access tokens with a new key; old keys keep verifying until their tokens expire."
+        )
+
+        func run() async throws {
+            let configuration = try MigrateConfiguration.load(from: try await loadSource())
+            let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
+            let kid = try await Platform.rotateSigningKey(configuration: configuration, logger: logger)
+            Console.line("new signing key \(kid); running services pick it up within a minute")
+        }
+    }
+}
+
+private func loadSource() async throws -> ConfigurationSource {
+    do {
+        return try await ConfigurationSource.load()
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}
+
+private func runServices(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+    )
+    try await group.run()
+}
+
+/// What the command prints for the person at the terminal (logs go to the log stream).
+enum Console {
+    static func line(_ text: String) {
+        print(text)
+    }
+
+    static func announceGateway(host: String, port: Int, notice: StartupNotice?) {
+        line("Rahat is listening on http://\(host):\(port)")
+        line("  API reference: http://\(host):\(port)/docs")
+        line("  log in:        curl -s http://\(host):\(port)/v1/auth/login -H 'content-type: application/json' \\")
+        line("                   -d '{\"email\":\"<admin email>\",\"password\":\"<password>\"}'")
+    }
+
+    static func announceAdmin(_ notice: StartupNotice) {
+        guard let admin = notice.createdAdmin else { return }
+        line("Created the first admin: \(admin.email)")
+        if let password = admin.generatedPassword {
+            line("  generated password (shown once, change it after logging in): \(password)")
+        }
+    }
+}
