@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
 import Gateway
+package import Hummingbird
 package import Logging
 import Persistence
 import ServerKit
@@ -13,6 +14,19 @@ package import ServiceLifecycle
 package struct StartupNotice: Sendable {
     /// The first admin's credentials when this start created it; the password only if generated.
     package var createdAdmin: (email: String, generatedPassword: String?)?
+}
+
+/// A process whose public face is the gateway: the gateway application and what it runs on.
+package struct GatewayProcess<App: ApplicationProtocol>: Sendable {
+    /// The public HTTP application.
+    package let gateway: App
+    /// Everything else the process runs (databases, gRPC server and client, health), started
+    /// before and stopped after the gateway.
+    package let background: [any Service]
+    package let notice: StartupNotice
+
+    /// All services in start order, for one `ServiceGroup`.
+    package var services: [any Service] { background + [gateway] }
 }
 
 /// Builds the processes Rahat runs, for the `rahat` command and for tests alike: the same object
@@ -27,7 +41,7 @@ package enum Platform {
         configuration: EmbeddedConfiguration,
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
-    ) async throws -> (services: [any Service], notice: StartupNotice) {
+    ) async throws -> GatewayProcess<some ApplicationProtocol> {
         let database = try ServiceDatabase(
             configuration: configuration.auth.database, schema: AuthService.schema, logger: logger)
         do {
@@ -52,11 +66,14 @@ package enum Platform {
                 logger: logger,
                 onServerRunning: onGatewayRunning
             )
-            let services: [any Service] = [
-                database, GRPCServerService(server: server), GRPCClientService(client: client), gateway,
-                HealthDrain(health: health),
-            ]
-            return (services, StartupNotice(createdAdmin: admin))
+            return GatewayProcess(
+                gateway: gateway,
+                background: [
+                    database, GRPCServerService(server: server), GRPCClientService(client: client),
+                    HealthDrain(health: health),
+                ],
+                notice: StartupNotice(createdAdmin: admin)
+            )
         } catch {
             await database.shutdown()
             throw error
@@ -115,12 +132,12 @@ package enum Platform {
         }
     }
 
-    /// `rahat serve gateway`: the package HTTP edge, calling the auth service over HTTP/2.
+    /// `rahat serve gateway`: the public HTTP edge, calling the auth service over HTTP/2.
     package static func gatewayProcess(
         configuration: GatewayProcessConfiguration,
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
-    ) throws -> [any Service] {
+    ) throws -> GatewayProcess<some ApplicationProtocol> {
         let client = GRPCClient(
             transport: try .http2NIOPosix(
                 target: .ipv4(address: configuration.authHost, port: configuration.authPort),
@@ -134,7 +151,8 @@ package enum Platform {
             logger: logger,
             onServerRunning: onGatewayRunning
         )
-        return [GRPCClientService(client: client), gateway]
+        return GatewayProcess(
+            gateway: gateway, background: [GRPCClientService(client: client)], notice: StartupNotice())
     }
 
     /// Applies every service's pending migrations, or reverts each service's last batch.

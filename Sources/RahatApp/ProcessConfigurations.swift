@@ -16,6 +16,11 @@ package struct CommonConfiguration: Sendable, Equatable {
     package var dataDirectory: String
     package var log: LogConfiguration
 
+    package init(dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration()) {
+        self.dataDirectory = dataDirectory
+        self.log = log
+    }
+
     init(from source: inout ConfigurationSource) {
         dataDirectory = source.string("RAHAT_DATA_DIR", default: "./.rahat")
         log = LogConfiguration(from: &source)

@@ -37,19 +37,19 @@ struct Serve: AsyncParsableCommand {
             let configuration = try EmbeddedConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "rahat", configuration: configuration.common.log)
             let host = configuration.gateway.host
-            let (services, notice) = try await Platform.embedded(configuration: configuration, logger: logger) { port in
-                Console.announceGateway(host: host, port: port, notice: nil)
+            let process = try await Platform.embedded(configuration: configuration, logger: logger) { port in
+                Console.announceGateway(host: host, port: port)
             }
-            Console.announceAdmin(notice)
-            try await runServices(services, logger: logger)
+            Console.announceAdmin(process.notice)
+            try await runServices(process.services, logger: logger)
         case .gateway:
             let configuration = try GatewayProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
             let host = configuration.gateway.host
-            let services = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
-                Console.announceGateway(host: host, port: port, notice: nil)
+            let process = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
+                Console.announceGateway(host: host, port: port)
             }
-            try await runServices(services, logger: logger)
+            try await runServices(process.services, logger: logger)
         case .auth:
             let configuration = try AuthProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
@@ -132,10 +132,11 @@ private func runServices(_ services: [any Service], logger: Logger) async throws
 /// What the command prints for the person at the terminal (logs go to the log stream).
 enum Console {
     static func line(_ text: String) {
-        print(text)
+        // Unbuffered, so the lines appear at once even when stdout is a pipe or a file.
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    static func announceGateway(host: String, port: Int, notice: StartupNotice?) {
+    static func announceGateway(host: String, port: Int) {
         line("Rahat is listening on http://\(host):\(port)")
         line("  API reference: http://\(host):\(port)/docs")
         line("  log in:        curl -s http://\(host):\(port)/v1/auth/login -H 'content-type: application/json' \\")

@@ -114,11 +114,14 @@ extension AuthDomain {
     /// Checks a presented key and mints a short-lived access token for it. The key's permissions
     /// are intersected with what its owner holds now, so a demoted owner's keys shrink with them.
     func verifyApiKey(_ key: String) async throws -> VerifiedKey {
-        let parts = key.split(separator: "_")
-        guard key.hasPrefix(Self.apiKeyScheme), parts.count == 3, key.utf8.count < 200 else {
+        // The secret part is base64url and may itself contain `_`: split at the fixed prefix length.
+        let prefixLength = Self.apiKeyScheme.count + 8
+        guard key.hasPrefix(Self.apiKeyScheme), key.utf8.count > prefixLength + 1, key.utf8.count < 200,
+            key.dropFirst(prefixLength).first == "_"
+        else {
             throw AuthError.invalidApiKey
         }
-        let prefix = "\(parts[0])_\(parts[1])"
+        let prefix = String(key.prefix(prefixLength))
         guard let row = try await ApiKeyRow.query(on: db).filter(\.$prefix == prefix).first(),
             Secrets.constantTimeEquals(row.secretHash, Secrets.digest(key))
         else {

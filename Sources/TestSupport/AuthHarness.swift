@@ -1,0 +1,146 @@
+package import AuthAPI
+package import AuthService
+package import Foundation
+package import GRPCCore
+package import GRPCInProcessTransport
+package import Logging
+package import Persistence
+package import ServerKit
+import SwiftProtobuf
+
+/// The auth service running for a test over gRPC's in-process transport, with generated clients
+/// pointed at it: tests call it exactly as the gateway does.
+package struct AuthHarness: Sendable {
+    package let service: AuthService
+    package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
+    package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
+    package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
+    package let apiKeys: Rahat_Auth_V1_ApiKeyService.Client<InProcessTransport.Client>
+    package let health: Grpc_Health_V1_Health.Client<InProcessTransport.Client>
+    package let engine: DatabaseEngine
+
+    package static let adminEmail = "admin@example.org"
+    package static let adminPassword = "correct horse battery staple"
+
+    /// Test defaults: the cheapest bcrypt cost, a known first admin.
+    package static func configuration(database: DatabaseConfiguration) -> AuthServiceConfiguration {
+        AuthServiceConfiguration(
+            database: database,
+            bcryptCost: 4,
+            adminEmail: adminEmail,
+            adminPassword: adminPassword
+        )
+    }
+
+    /// Runs `body` against a migrated auth service with its first admin, on a fresh database.
+    package static func with<T: Sendable>(
+        _ engine: DatabaseEngine,
+        configure: @Sendable (inout AuthServiceConfiguration) -> Void = { _ in },
+        now: @escaping @Sendable () -> Date = Date.init,
+        _ body: @Sendable (AuthHarness) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.with(engine) { testDatabase in
+            var configuration = Self.configuration(database: testDatabase.configuration)
+            configure(&configuration)
+            let logger = Logger.test
+            let database = try ServiceDatabase(
+                configuration: configuration.database, schema: AuthService.schema, logger: logger)
+            do {
+                let service = try AuthService(
+                    configuration: configuration, database: database, logger: logger, now: now)
+                try await service.migrate()
+                _ = try await service.bootstrapAdmin()
+                let health = HealthService()
+                health.setStatus(.serving)
+                let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
+                let server = GRPCServer(
+                    transport: transport.server,
+                    services: service.rpcServices + [health.rpcService],
+                    interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
+                )
+                let result = try await withGRPCClient(transport: transport.client) { client in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await server.serve() }
+                        defer {
+                            server.beginGracefulShutdown()
+                            health.endAllWatches()
+                        }
+                        let harness = AuthHarness(
+                            service: service,
+                            auth: .init(wrapping: client),
+                            users: .init(wrapping: client),
+                            roles: .init(wrapping: client),
+                            apiKeys: .init(wrapping: client),
+                            health: .init(wrapping: client),
+                            engine: engine
+                        )
+                        return try await body(harness)
+                    }
+                }
+                await database.shutdown()
+                return result
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Logs in and returns the token pair.
+    package func login(
+        _ email: String = adminEmail,
+        _ password: String = adminPassword,
+        from ip: String = "192.0.2.1"
+    ) async throws -> Rahat_Auth_V1_TokenPair {
+        try await auth.login(
+            .with {
+                $0.email = email
+                $0.password = password
+            },
+            metadata: IncomingCall(clientIP: ip).metadata
+        )
+    }
+
+    /// Metadata that authenticates a call with `token`.
+    package static func bearer(_ token: String) -> Metadata {
+        IncomingCall(authorization: "Bearer \(token)").metadata
+    }
+
+    /// Creates a user as the admin and returns it with a fresh login.
+    package func createUser(
+        email: String,
+        password: String = "another long passphrase",
+        roles: [Rahat_Auth_V1_RoleAssignment] = [],
+        as adminToken: String
+    ) async throws -> (user: Rahat_Auth_V1_User, tokens: Rahat_Auth_V1_TokenPair) {
+        let user = try await users.createUser(
+            .with {
+                $0.name = "Test User"
+                $0.email = email
+                $0.password = password
+                $0.roles = roles
+            },
+            metadata: Self.bearer(adminToken)
+        )
+        return (user, try await login(email, password))
+    }
+}
+
+extension Logger {
+    /// A logger for tests: warnings and worse only, so failures stand out.
+    package static var test: Logger {
+        var logger = Logger(label: "rahat.tests")
+        logger.logLevel = .warning
+        return logger
+    }
+}
+
+extension Rahat_Auth_V1_RoleAssignment {
+    /// A role assignment, optionally scoped to one project.
+    package static func role(_ name: String, project: String? = nil) -> Self {
+        .with {
+            $0.role = name
+            if let project { $0.projectID = project }
+        }
+    }
+}

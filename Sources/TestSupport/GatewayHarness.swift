@@ -1,0 +1,60 @@
+import AuthService
+import Foundation
+import Gateway
+package import Hummingbird
+package import HummingbirdTesting
+import Logging
+import Persistence
+package import RahatApp
+import ServerKit
+import ServiceLifecycle
+
+/// The whole platform in one process, as `rahat serve` runs it, driven through Hummingbird's
+/// test client: tests read like a user's script against the public HTTP API.
+package enum GatewayHarness {
+    /// Runs `body` with a test client for the embedded platform on a fresh database.
+    package static func withEmbedded<T: Sendable>(
+        _ engine: DatabaseEngine,
+        testing: TestingSetup = .router,
+        configure: @Sendable (inout EmbeddedConfiguration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.with(engine) { database in
+            var configuration = EmbeddedConfiguration(
+                common: CommonConfiguration(
+                    dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
+                gateway: GatewayConfiguration(host: "127.0.0.1", port: 0),
+                auth: AuthHarness.configuration(database: database.configuration)
+            )
+            configure(&configuration)
+            let process = try await Platform.embedded(configuration: configuration, logger: .test)
+            return try await run(process, testing: testing, body)
+        }
+    }
+
+    /// Runs a gateway process's background services, then `body` against its application.
+    package static func run<App: ApplicationProtocol, T: Sendable>(
+        _ process: GatewayProcess<App>,
+        testing: TestingSetup,
+        _ body: @Sendable (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        let group = ServiceGroup(
+            configuration: .init(services: process.background.map { .init(service: $0) }, logger: .test)
+        )
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            defer { Task { await group.triggerGracefulShutdown() } }
+            let result = try await process.gateway.test(testing) { client in
+                try await body(client)
+            }
+            await group.triggerGracefulShutdown()
+            while let next = try await tasks.next() {
+                if next == nil { break }
+            }
+            return result
+        }
+    }
+}

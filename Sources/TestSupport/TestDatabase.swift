@@ -1,0 +1,163 @@
+import AuthService
+import Foundation
+import Logging
+package import Persistence
+import PostgresNIO
+import ServerKit
+import Synchronization
+
+/// The database engines behavioural suites run against: every such test runs once per engine.
+package enum DatabaseEngine: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    package var description: String { rawValue }
+
+    /// The engines available in this run. PostgreSQL needs `RAHAT_TEST_POSTGRES_URL`, which
+    /// `scripts/test` provides; under CI its absence is an error, not a silent skip.
+    package static var available: [DatabaseEngine] {
+        if TestPostgres.adminURL != nil { return [.sqlite, .postgres] }
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            // Listing the engine anyway makes every PostgreSQL case fail loudly with the reason.
+            return [.sqlite, .postgres]
+        }
+        return [.sqlite]
+    }
+}
+
+/// A database made for one test and removed after it.
+package struct TestDatabase: Sendable {
+    package let configuration: DatabaseConfiguration
+    package let engine: DatabaseEngine
+    private let drop: @Sendable () async -> Void
+
+    /// A fresh, empty database: a new SQLite file, or a new PostgreSQL database copied from a
+    /// template that was migrated once per test run (so each test starts migrated in milliseconds).
+    package static func make(_ engine: DatabaseEngine) async throws -> TestDatabase {
+        switch engine {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("rahat-tests-\(UUID().uuidString.lowercased())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let path = directory.appendingPathComponent("auth.sqlite").path
+            return TestDatabase(
+                configuration: DatabaseConfiguration(location: .sqlite(path: path)),
+                engine: .sqlite,
+                drop: { try? FileManager.default.removeItem(at: directory) }
+            )
+        case .postgres:
+            let (url, name) = try await TestPostgres.shared.createDatabase()
+            return TestDatabase(
+                configuration: DatabaseConfiguration(location: .postgres(url: url), maxConnectionsPerEventLoop: 2),
+                engine: .postgres,
+                drop: { await TestPostgres.shared.dropDatabase(name) }
+            )
+        }
+    }
+
+    /// Removes the database.
+    package func destroy() async {
+        await drop()
+    }
+
+    /// Runs `body` with a fresh database of `engine`, removing it afterwards whatever happens.
+    package static func with<T: Sendable>(
+        _ engine: DatabaseEngine,
+        _ body: (TestDatabase) async throws -> T
+    ) async throws -> T {
+        let database = try await make(engine)
+        do {
+            let result = try await body(database)
+            await database.destroy()
+            return result
+        } catch {
+            await database.destroy()
+            throw error
+        }
+    }
+}
+
+/// The PostgreSQL server `scripts/test` started, and the migrated template each test copies.
+actor TestPostgres {
+    static let shared = TestPostgres()
+
+    static var adminURL: URL? {
+        ProcessInfo.processInfo.environment["RAHAT_TEST_POSTGRES_URL"].flatMap(URL.init(string:))
+    }
+
+    private var template: String?
+    private let logger = Logger(label: "rahat.tests.postgres")
+
+    enum Failure: Error, CustomStringConvertible {
+        case notConfigured
+        var description: String {
+            "RAHAT_TEST_POSTGRES_URL is not set; run the suite with scripts/test, which starts PostgreSQL"
+        }
+    }
+
+    func createDatabase() async throws -> (URL, String) {
+        guard let admin = Self.adminURL else { throw Failure.notConfigured }
+        let template = try await templateName(admin: admin)
+        let name = "rahat_t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await Self.execute(admin: admin, "CREATE DATABASE \(name) TEMPLATE \(template)")
+        return (Self.url(admin, database: name), name)
+    }
+
+    func dropDatabase(_ name: String) async {
+        guard let admin = Self.adminURL else { return }
+        try? await Self.execute(admin: admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    private func templateName(admin: URL) async throws -> String {
+        if let template { return template }
+        let name = "rahat_tpl_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
+        let database = try ServiceDatabase(
+            configuration: DatabaseConfiguration(
+                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
+            schema: AuthService.schema,
+            logger: logger
+        )
+        do {
+            try await database.migrate(AuthMigrations.all)
+            await database.shutdown()
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+        // A template must have no open connections while it is copied.
+        try await Self.execute(admin: admin, "ALTER DATABASE \(name) WITH ALLOW_CONNECTIONS false")
+        template = name
+        return name
+    }
+
+    static func url(_ admin: URL, database: String) -> URL {
+        var components = URLComponents(url: admin, resolvingAgainstBaseURL: false) ?? URLComponents()
+        components.path = "/\(database)"
+        return components.url ?? admin
+    }
+
+    static func execute(admin: URL, _ statement: String) async throws {
+        guard let host = admin.host else { throw Failure.notConfigured }
+        let configuration = PostgresConnection.Configuration(
+            host: host,
+            port: admin.port ?? 5432,
+            username: admin.user ?? "postgres",
+            password: admin.password,
+            database: admin.path.isEmpty ? "postgres" : String(admin.path.dropFirst()),
+            tls: .disable
+        )
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration,
+            id: 1,
+            logger: Logger(label: "rahat.tests.postgres")
+        )
+        do {
+            try await connection.query(
+                PostgresQuery(unsafeSQL: statement), logger: Logger(label: "rahat.tests.postgres"))
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import AuthAPI
+import AuthService
+import Foundation
+import GRPCCore
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// The auth service through its gRPC API (in-process transport), on every database engine.
+@Suite("Auth service")
+struct AuthServiceTests {
+    /// Runs `call` and returns the service error it failed with.
+    static func failure(_ call: () async throws -> some Sendable) async -> ServiceError? {
+        do {
+            _ = try await call()
+            return nil
+        } catch let error as RPCError {
+            return ServiceError(error)
+        } catch {
+            return nil
+        }
+    }
+}
+
+extension AuthServiceTests {
+    @Suite("Sessions")
+    struct Sessions {
+        @Test("login issues tokens that identify the admin", arguments: DatabaseEngine.available)
+        func login(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // when
+                let tokens = try await harness.login()
+                let principal = try await harness.auth.getPrincipal(
+                    .init(), metadata: AuthHarness.bearer(tokens.accessToken))
+                // then
+                #expect(tokens.expiresInSeconds == 900)
+                #expect(tokens.refreshToken.hasPrefix("rt_"))
+                #expect(principal.user.email == AuthHarness.adminEmail)
+                #expect(principal.permissions == ["all:manage"])
+                #expect(principal.authMethod == .password)
+            }
+        }
+
+        @Test("wrong password and unknown email fail the same way", arguments: DatabaseEngine.available)
+        func wrongCredentials(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                let wrongPassword = await AuthServiceTests.failure {
+                    try await harness.login(AuthHarness.adminEmail, "not the password!")
+                }
+                let unknownEmail = await AuthServiceTests.failure {
+                    try await harness.login("nobody@example.org", "whatever it is")
+                }
+                #expect(wrongPassword?.reason == "auth.invalid_credentials")
+                #expect(unknownEmail?.reason == "auth.invalid_credentials")
+                #expect(wrongPassword?.kind == .unauthenticated)
+            }
+        }
+
+        @Test("five failures in a row lock the account for 15 minutes", arguments: DatabaseEngine.available)
+        func lockout(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // given
+                for attempt in 1...5 {
+                    let error = await AuthServiceTests.failure {
+                        try await harness.login(
+                            AuthHarness.adminEmail, "wrong password \(attempt)", from: "192.0.2.\(attempt)")
+                    }
+                    #expect(error?.reason == "auth.invalid_credentials")
+                }
+                // when: even the right password is refused while locked
+                let locked = await AuthServiceTests.failure { try await harness.login() }
+                // then
+                #expect(locked?.kind == .resourceExhausted)
+                #expect(locked?.reason == "auth.account_locked")
+                let retryAfter = try #require(locked?.retryAfterSeconds)
+                #expect((890...900).contains(retryAfter))
+            }
+        }
+
+        @Test(
+            "ten failures from one address within five minutes throttle that address",
+            arguments: DatabaseEngine.available)
+        func ipThrottle(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // given: failures spread over many accounts, so no single account locks
+                for attempt in 1...10 {
+                    _ = await AuthServiceTests.failure {
+                        try await harness.login("user\(attempt)@example.org", "wrong password!", from: "198.51.100.7")
+                    }
+                }
+                // when
+                let throttled = await AuthServiceTests.failure { try await harness.login(from: "198.51.100.7") }
+                let otherAddress = try await harness.login(from: "198.51.100.8")
+                // then
+                #expect(throttled?.reason == "auth.too_many_attempts")
+                #expect((1...300).contains(throttled?.retryAfterSeconds ?? 0))
+                #expect(!otherAddress.accessToken.isEmpty)
+            }
+        }
+
+        @Test(
+            "refresh rotates the token; reusing a rotated token revokes the session",
+            arguments: DatabaseEngine.available)
+        func refreshRotation(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // given
+                let first = try await harness.login()
+                // when
+                let second = try await harness.auth.refresh(.with { $0.refreshToken = first.refreshToken })
+                let reuse = await AuthServiceTests.failure {
+                    try await harness.auth.refresh(.with { $0.refreshToken = first.refreshToken })
+                }
+                let afterReuse = await AuthServiceTests.failure {
+                    try await harness.auth.refresh(.with { $0.refreshToken = second.refreshToken })
+                }
+                // then
+                #expect(second.refreshToken != first.refreshToken)
+                #expect(reuse?.reason == "auth.refresh_token_reused")
+                #expect(afterReuse?.kind == .unauthenticated)
+            }
+        }
+
+        @Test("concurrent refreshes of one token: exactly one succeeds", arguments: DatabaseEngine.available)
+        func concurrentRefresh(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                let tokens = try await harness.login()
+                let outcomes = await withTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            (try? await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })) != nil
+                        }
+                    }
+                    return await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 }.count == 1)
+            }
+        }
+
+        @Test("logout ends the session", arguments: DatabaseEngine.available)
+        func logout(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                let tokens = try await harness.login()
+                _ = try await harness.auth.logout(
+                    .with { $0.refreshToken = tokens.refreshToken },
+                    metadata: AuthHarness.bearer(tokens.accessToken)
+                )
+                let refresh = await AuthServiceTests.failure {
+                    try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
+                }
+                #expect(refresh?.reason == "auth.invalid_refresh_token")
+            }
+        }
+
+        @Test("calls without a valid token are unauthenticated", arguments: DatabaseEngine.available)
+        func unauthenticated(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                let missing = await AuthServiceTests.failure { try await harness.users.listUsers(.init()) }
+                let forged = await AuthServiceTests.failure {
+                    try await harness.users.listUsers(
+                        .init(), metadata: AuthHarness.bearer("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"))
+                }
+                #expect(missing?.kind == .unauthenticated)
+                #expect(forged?.kind == .unauthenticated)
+            }
+        }
+
+        @Test(
+            "a rotated signing key signs new tokens while old tokens keep verifying",
+            arguments: DatabaseEngine.available)
+        func keyRotation(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // given
+                let before = try await harness.login()
+                // when
+                let newKeyID = try await harness.service.rotateSigningKey()
+                let keys = try await harness.auth.getSigningKeys(.init())
+                // then
+                #expect(keys.keys.count == 2)
+                #expect(keys.keys.contains { $0.keyID == newKeyID })
+                let principal = try await harness.auth.getPrincipal(
+                    .init(), metadata: AuthHarness.bearer(before.accessToken))
+                #expect(principal.user.email == AuthHarness.adminEmail)
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import SharedModels
+import Testing
+
+@Suite("Permissions")
+struct PermissionTests {
+    @Test("parses and prints the text form", arguments: ["beneficiary:read", "all:manage", "api_key:delete@p1"])
+    func roundTrip(text: String) throws {
+        let permission = try #require(Permission(text))
+        #expect(permission.description == text)
+    }
+
+    @Test(
+        "rejects malformed text",
+        arguments: ["beneficiary", "beneficiary:", "ghost:read", "user:fly", "user:read@", ""])
+    func rejects(text: String) {
+        #expect(Permission(text) == nil)
+    }
+
+    @Test("manage implies every action, all every subject")
+    func wildcards() {
+        // given
+        let manageUsers = PermissionSet([Permission(.user, .manage)])
+        let admin = PermissionSet([Permission(.all, .manage)])
+        // then
+        #expect(manageUsers.allows(Permission(.user, .delete)))
+        #expect(!manageUsers.allows(Permission(.role, .read)))
+        #expect(admin.allows(Permission(.beneficiaryPII, .read, projectID: "p1")))
+    }
+
+    @Test("a project-scoped grant allows only inside its project")
+    func scoped() {
+        let set = PermissionSet([Permission(.beneficiary, .read, projectID: "a")])
+        #expect(set.allows(Permission(.beneficiary, .read, projectID: "a")))
+        #expect(!set.allows(Permission(.beneficiary, .read, projectID: "b")))
+        #expect(!set.allows(Permission(.beneficiary, .read)))
+        #expect(set.allowsAnywhere(.beneficiary, .read))
+    }
+
+    @Test("covers: delegating never escalates")
+    func covers() {
+        let manager = PermissionSet([Permission(.beneficiary, .manage), Permission(.user, .read, projectID: "a")])
+        #expect(manager.covers(PermissionSet([Permission(.beneficiary, .read)])))
+        #expect(manager.covers(PermissionSet([Permission(.user, .read, projectID: "a")])))
+        #expect(!manager.covers(PermissionSet([Permission(.user, .read)])))
+        #expect(!manager.covers(PermissionSet([Permission(.all, .read)])))
+        #expect(!PermissionSet([Permission(.user, .read)]).covers(PermissionSet([Permission(.user, .manage)])))
+    }
+}
+
+@Suite("Identifiers and cursors")
+struct IdentifierTests {
+    @Test("UUIDv7 carries version 7, the RFC variant, and sorts by time")
+    func uuidV7() {
+        let earlier = UUID.v7(at: Date(timeIntervalSince1970: 1_700_000_000))
+        let later = UUID.v7(at: Date(timeIntervalSince1970: 1_700_000_001))
+        let text = earlier.lowercasedString
+        #expect(text[text.index(text.startIndex, offsetBy: 14)] == "7")
+        #expect(["8", "9", "a", "b"].contains(text[text.index(text.startIndex, offsetBy: 19)]))
+        #expect(earlier.lowercasedString < later.lowercasedString)
+    }
+
+    @Test("a cursor round-trips and rejects foreign text")
+    func cursor() throws {
+        let id = UUID.v7()
+        let cursor = PageCursor(after: id)
+        #expect(try #require(PageCursor(encoded: cursor.encoded)).after == id)
+        #expect(!cursor.encoded.contains("="))
+        #expect(PageCursor(encoded: "not-a-cursor") == nil)
+        #expect(PageCursor(encoded: "") == nil)
+    }
+}
