@@ -69,7 +69,7 @@ package enum Gateway {
         try handler.registerHandlers(
             on: router,
             configuration: codingConfiguration,
-            middlewares: [AuthenticationMiddleware(authenticator: authenticator)]
+            middlewares: [LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator)]
         )
         return router
     }

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 
@@ -23,5 +24,23 @@ struct AuthenticationMiddleware: ServerMiddleware {
         return try await RequestIdentity.$current.withValue(identity) {
             try await next(request, body, metadata)
         }
+    }
+}
+
+/// Undoes the percent-encoding the OpenAPI runtime applies to every header value (the `simple`
+/// style escapes `/`), which would otherwise turn `Location: /v1/users/…` into `%2Fv1%2Fusers…`.
+struct LocationHeaderMiddleware: ServerMiddleware {
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var (response, responseBody) = try await next(request, body, metadata)
+        if let location = response.headerFields[.location], let decoded = location.removingPercentEncoding {
+            response.headerFields[.location] = decoded
+        }
+        return (response, responseBody)
     }
 }

@@ -1,0 +1,79 @@
+package import Foundation
+package import HTTPTypes
+package import HummingbirdTesting
+import NIOCore
+
+/// A decoded HTTP answer.
+package struct HTTPAnswer: Sendable {
+    package var status: HTTPResponse.Status
+    package var headers: HTTPFields
+    package var body: Data
+
+    /// The body as a JSON object.
+    package var json: [String: Any] {
+        get throws {
+            let object = try JSONSerialization.jsonObject(with: body)
+            guard let dictionary = object as? [String: Any] else {
+                throw Malformed(body: String(decoding: body, as: UTF8.self))
+            }
+            return dictionary
+        }
+    }
+
+    /// The `errors[].field` of a problem document.
+    package var problemFields: [String] {
+        ((try? json["errors"]) as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+    }
+
+    /// The stable `code` of a problem document.
+    package var problemCode: String? {
+        (try? json["code"]) as? String
+    }
+
+    struct Malformed: Error, CustomStringConvertible {
+        var body: String
+        var description: String { "not a JSON object: \(body)" }
+    }
+}
+
+/// Requests against the public API as a client would make them.
+extension TestClientProtocol {
+    /// Sends a request with an optional JSON body (any JSON value, or raw text) and credentials.
+    package func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        json: Any? = nil,
+        raw: String? = nil,
+        bearer: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> HTTPAnswer {
+        var headers = extra
+        if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+        var body: ByteBuffer?
+        if let json {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+        } else if let raw {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(string: raw)
+        }
+        return try await execute(uri: path, method: method, headers: headers, body: body) { response in
+            HTTPAnswer(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+        }
+    }
+
+    /// Logs in and returns the access and refresh tokens.
+    package func login(
+        _ email: String = AuthHarness.adminEmail,
+        _ password: String = AuthHarness.adminPassword
+    ) async throws -> (access: String, refresh: String) {
+        let answer = try await send(.post, "/v1/auth/login", json: ["email": email, "password": password])
+        guard answer.status == .ok, let access = try answer.json["accessToken"] as? String,
+            let refresh = try answer.json["refreshToken"] as? String
+        else {
+            throw HTTPAnswer.Malformed(
+                body: "login failed with \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        return (access, refresh)
+    }
+}
