@@ -192,7 +192,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PersistenceTests",
-            dependencies: ["Persistence", "TestSupport", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: [
+                "Persistence",
+                "ServerKit",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -223,11 +229,13 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Persistence",
                 "RahatApp",
                 "ServerKit",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -30,9 +30,10 @@ package struct TestDatabase: Sendable {
     package let engine: DatabaseEngine
     private let drop: @Sendable () async -> Void
 
-    /// A fresh, empty database: a new SQLite file, or a new PostgreSQL database copied from a
-    /// template that was migrated once per test run (so each test starts migrated in milliseconds).
-    package static func make(_ engine: DatabaseEngine) async throws -> TestDatabase {
+    /// A fresh database: a new SQLite file, or a new PostgreSQL database copied from a template
+    /// that was migrated once per test run (so each test starts migrated in milliseconds). With
+    /// `empty`, PostgreSQL databases start blank too, for tests of migrating itself.
+    package static func make(_ engine: DatabaseEngine, empty: Bool = false) async throws -> TestDatabase {
         switch engine {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory
@@ -45,7 +46,7 @@ package struct TestDatabase: Sendable {
                 drop: { try? FileManager.default.removeItem(at: directory) }
             )
         case .postgres:
-            let (url, name) = try await TestPostgres.shared.createDatabase()
+            let (url, name) = try await TestPostgres.shared.createDatabase(empty: empty)
             return TestDatabase(
                 configuration: DatabaseConfiguration(location: .postgres(url: url), maxConnectionsPerEventLoop: 2),
                 engine: .postgres,
@@ -62,9 +63,10 @@ package struct TestDatabase: Sendable {
     /// Runs `body` with a fresh database of `engine`, removing it afterwards whatever happens.
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
+        empty: Bool = false,
         _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
-        let database = try await make(engine)
+        let database = try await make(engine, empty: empty)
         do {
             let result = try await body(database)
             await database.destroy()
@@ -94,11 +96,16 @@ actor TestPostgres {
         }
     }
 
-    func createDatabase() async throws -> (URL, String) {
+    /// A new database copied from the migrated template, or a blank one when `empty`.
+    func createDatabase(empty: Bool) async throws -> (URL, String) {
         guard let admin = Self.adminURL else { throw Failure.notConfigured }
-        let template = try await templateName(admin: admin)
         let name = "rahat_t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await Self.execute(admin: admin, "CREATE DATABASE \(name) TEMPLATE \(template)")
+        if empty {
+            try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
+        } else {
+            let template = try await templateName(admin: admin)
+            try await Self.execute(admin: admin, "CREATE DATABASE \(name) TEMPLATE \(template)")
+        }
         return (Self.url(admin, database: name), name)
     }
 

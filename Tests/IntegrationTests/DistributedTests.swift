@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Persistence
+import RahatApp
+import ServerKit
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// `rahat serve auth` and `rahat serve gateway` as separate servers talking gRPC over HTTP/2 on
+/// loopback, against real PostgreSQL, driven over real HTTP.
+@Suite("Distributed mode", .enabled(if: DatabaseEngine.available.contains(.postgres)))
+struct DistributedTests {
+    /// Starts the auth process on free ports; returns its gRPC port and a way to stop it.
+    static func startAuth(
+        databaseURL: URL, extra: [String: String] = [:]
+    ) async throws -> (
+        port: Int, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
+        let environment = [
+            "DATABASE_URL": databaseURL.absoluteString,
+            "RAHAT_AUTH_GRPC_PORT": "0",
+            "RAHAT_AUTH_HTTP_PORT": "0",
+            "RAHAT_BCRYPT_COST": "4",
+            "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
+            "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
+        ].merging(extra) { _, new in new }
+        let configuration = try AuthProcessConfiguration.load(from: ConfigurationSource(environment: environment))
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let process = try await Platform.authProcess(
+            configuration: configuration,
+            logger: .test,
+            onGRPCRunning: { port in continuation.yield(port) }
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: process.services.map { .init(service: $0) }, logger: .test))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return (port, group, task)
+    }
+
+    static func gatewayConfiguration(authPort: Int) throws -> GatewayProcessConfiguration {
+        try GatewayProcessConfiguration.load(
+            from: ConfigurationSource(environment: [
+                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)", "RAHAT_HTTP_PORT": "0",
+            ])
+        )
+    }
+
+    @Test("the walkthrough works across processes over HTTP/2")
+    func walkthrough() async throws {
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await Self.startAuth(databaseURL: url)
+            defer { auth.task.cancel() }
+            let gateway = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(authPort: auth.port), logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given
+                let tokens = try await client.login()
+                // when
+                let me = try await client.send(.get, "/v1/auth/me", bearer: tokens.access)
+                let created = try await client.send(
+                    .post,
+                    "/v1/api-keys",
+                    json: ["name": "partner", "permissions": ["user:read"]],
+                    bearer: tokens.access
+                )
+                let key = try #require(try created.json["key"] as? String)
+                let withKey = try await client.send(.get, "/v1/users", headers: [.authorization: "ApiKey \(key)"])
+                let readiness = try await client.send(.get, "/readiness")
+                // then
+                #expect(me.status == .ok)
+                #expect(withKey.status == .ok)
+                #expect(readiness.status == .ok)
+            }
+            await auth.group.triggerGracefulShutdown()
+            try await auth.task.value
+        }
+    }
+
+    @Test("when the auth service is down the gateway says so: 503 problems and not ready")
+    func authDown() async throws {
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await Self.startAuth(databaseURL: url)
+            let gateway = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(authPort: auth.port), logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given
+                let before = try await client.send(.get, "/readiness")
+                // when
+                await auth.group.triggerGracefulShutdown()
+                try await auth.task.value
+                let readiness = try await client.send(.get, "/readiness")
+                let login = try await client.send(
+                    .post,
+                    "/v1/auth/login",
+                    json: ["email": AuthHarness.adminEmail, "password": AuthHarness.adminPassword]
+                )
+                // then
+                #expect(before.status == .ok)
+                #expect(readiness.status == .serviceUnavailable)
+                #expect(try readiness.json["status"] as? String == "not_ready")
+                #expect([.serviceUnavailable, .gatewayTimeout].contains(login.status))
+                #expect(login.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+
+    @Test("a service refuses to start on an unmigrated database unless told to migrate")
+    func noImplicitMigration() async throws {
+        try await TestDatabase.with(.postgres, empty: true) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            await #expect(throws: ConfigurationError.self) {
+                _ = try await Self.startAuth(databaseURL: url)
+            }
+            let auth = try await Self.startAuth(databaseURL: url, extra: ["RAHAT_MIGRATE_ON_START": "true"])
+            await auth.group.triggerGracefulShutdown()
+            try await auth.task.value
+        }
+    }
+}
+
+@Suite("Migrations")
+struct MigrationTests {
+    @Test("rahat migrate applies every migration once and reverts the last batch", arguments: DatabaseEngine.available)
+    func migrateAndRevert(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine, empty: true) { database in
+            var environment = ["RAHAT_DATA_DIR": NSTemporaryDirectory()]
+            switch database.configuration.location {
+            case .postgres(url: let url): environment["DATABASE_URL"] = url.absoluteString
+            case .sqlite(path: let path):
+                environment["RAHAT_DATA_DIR"] = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            }
+            let configuration = try MigrateConfiguration.load(from: ConfigurationSource(environment: environment))
+            // when
+            let first = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
+            let second = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
+            _ = try await Platform.migrate(configuration: configuration, revert: true, logger: .test)
+            let again = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
+            // then
+            #expect(
+                first == [
+                    "auth.0001_CreateUsers", "auth.0002_CreateRoles", "auth.0003_CreateSessions",
+                    "auth.0004_CreateApiKeys",
+                ])
+            #expect(second.isEmpty)
+            #expect(again == first)
+        }
+    }
+}

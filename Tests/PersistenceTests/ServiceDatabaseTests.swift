@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Persistence
+import SQLKit
+import ServerKit
+import TestSupport
+import Testing
+
+@Suite("Service databases")
+struct ServiceDatabaseTests {
+    private struct Row: Decodable {
+        var name: String
+    }
+
+    @Test(
+        "on PostgreSQL a service's tables live only in its own schema",
+        .enabled(if: DatabaseEngine.available.contains(.postgres))
+    )
+    func schemaIsolation() async throws {
+        try await TestDatabase.with(.postgres, empty: true) { testDatabase in
+            // given
+            let database = try ServiceDatabase(
+                configuration: testDatabase.configuration, schema: "billing", logger: .test)
+            do {
+                try await database.prepare()
+                // when: an unqualified name, as every repository writes it
+                try await database.sql.raw("CREATE TABLE invoices (id integer PRIMARY KEY)").run()
+                // then
+                let rows = try await database.sql.raw(
+                    "SELECT table_schema AS name FROM information_schema.tables WHERE table_name = 'invoices'"
+                ).all(decoding: Row.self)
+                #expect(rows.map(\.name) == ["billing"])
+                try await database.ping()
+                await database.shutdown()
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+
+    @Test("on SQLite each service gets its own file, journaled with WAL")
+    func sqliteFile() async throws {
+        try await TestDatabase.with(.sqlite) { testDatabase in
+            let database = try ServiceDatabase(configuration: testDatabase.configuration, schema: "auth", logger: .test)
+            do {
+                try await database.prepare()
+                let mode = try await database.sql.raw("PRAGMA journal_mode").first(decoding: JournalMode.self)
+                #expect(mode?.journal_mode == "wal")
+                guard case .sqlite(let path) = testDatabase.configuration.location else { return }
+                #expect(FileManager.default.fileExists(atPath: path))
+                await database.shutdown()
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+
+    private struct JournalMode: Decodable {
+        var journal_mode: String
+    }
+
+    @Test("DATABASE_URL selects PostgreSQL; without it the service uses a file in the data directory")
+    func configuration() {
+        var withURL = ConfigurationSource(environment: ["DATABASE_URL": "postgres://u:p@db.internal:5433/rahat"])
+        let postgres = DatabaseConfiguration(from: &withURL, service: "auth", dataDirectory: "/data")
+        var withoutURL = ConfigurationSource(environment: [:])
+        let sqlite = DatabaseConfiguration(from: &withoutURL, service: "auth", dataDirectory: "/data")
+        var bad = ConfigurationSource(environment: ["DATABASE_URL": "mysql://nope"])
+        _ = DatabaseConfiguration(from: &bad, service: "auth", dataDirectory: "/data")
+        #expect(postgres.location.redacted == "postgres db.internal:5433/rahat")
+        #expect(sqlite.location == .sqlite(path: "/data/auth.sqlite"))
+        #expect(bad.problems.count == 1)
+    }
+}
