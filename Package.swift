@@ -45,6 +45,7 @@ let package = Package(
         .executableTarget(
             name: "rahat",
             dependencies: [
+                "AuthService",
                 "Gateway",
                 "RahatApp",
                 "ServerKit",
@@ -185,8 +186,10 @@ let package = Package(
             name: "ServerKitTests",
             dependencies: [
                 "ServerKit",
+                "SharedModels",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -23,9 +23,7 @@ public struct AuthService: Sendable {
             configuredPrivateKeyPEM: configuration.signingKeyPEM,
             logger: logger
         )
-        let verifier = AccessTokenVerifier(
-            refreshInterval: .seconds(60), minimumRefetchInterval: .seconds(1), logger: logger
-        ) {
+        let verifier = AccessTokenVerifier(refreshInterval: .seconds(60), logger: logger) {
             try await signingKeys.published()
         }
         domain = AuthDomain(

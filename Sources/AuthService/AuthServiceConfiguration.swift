@@ -1,3 +1,4 @@
+import JWTKit
 public import Persistence
 public import ServerKit
 
@@ -56,8 +57,14 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
             adminEmail: source.string("RAHAT_ADMIN_EMAIL", default: "admin@rahat.local"),
             adminPassword: source.secret("RAHAT_ADMIN_PASSWORD")
         )
-        if let pem = signingKeyPEM, !pem.contains("PRIVATE KEY") {
-            source.report("RAHAT_JWT_PRIVATE_KEY: not a PEM private key")
+        if let pem = signingKeyPEM, (try? ES256PrivateKey(pem: pem)) == nil {
+            source.report("RAHAT_JWT_PRIVATE_KEY: not a PEM-encoded P-256 (ES256) private key")
         }
+        var violations: [FieldViolation] = []
+        let email = InputValidation.email(adminEmail, field: "RAHAT_ADMIN_EMAIL", into: &violations)
+        if let adminPassword {
+            violations += PasswordPolicy.check(adminPassword, email: email, field: "RAHAT_ADMIN_PASSWORD")
+        }
+        for violation in violations { source.report("\(violation.field): \(violation.reason)") }
     }
 }

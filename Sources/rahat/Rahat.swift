@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthService
 import Foundation
 import Gateway
 import Logging
@@ -37,8 +38,9 @@ struct Serve: AsyncParsableCommand {
             let configuration = try EmbeddedConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "rahat", configuration: configuration.common.log)
             let host = configuration.gateway.host
+            let email = configuration.auth.adminEmail
             let process = try await Platform.embedded(configuration: configuration, logger: logger) { port in
-                Console.announceGateway(host: host, port: port)
+                Console.announceGateway(host: host, port: port, adminEmail: email)
             }
             Console.announceAdmin(process.notice)
             try await runServices(process.services, logger: logger)
@@ -47,7 +49,7 @@ struct Serve: AsyncParsableCommand {
             let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
             let host = configuration.gateway.host
             let process = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
-                Console.announceGateway(host: host, port: port)
+                Console.announceGateway(host: host, port: port, adminEmail: nil)
             }
             try await runServices(process.services, logger: logger)
         case .auth:
@@ -136,11 +138,11 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    static func announceGateway(host: String, port: Int) {
+    static func announceGateway(host: String, port: Int, adminEmail: String?) {
         line("Rahat is listening on http://\(host):\(port)")
         line("  API reference: http://\(host):\(port)/docs")
         line("  log in:        curl -s http://\(host):\(port)/v1/auth/login -H 'content-type: application/json' \\")
-        line("                   -d '{\"email\":\"<admin email>\",\"password\":\"<password>\"}'")
+        line("                   -d '{\"email\":\"\(adminEmail ?? "<email>")\",\"password\":\"<password>\"}'")
     }
 
     static func announceAdmin(_ notice: StartupNotice) {

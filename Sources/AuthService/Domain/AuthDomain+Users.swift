@@ -97,9 +97,7 @@ extension AuthDomain {
             rows.removeLast()
             next = try rows.last.map { PageCursor(after: try $0.requireID()).encoded }
         }
-        var users: [UserInfo] = []
-        for row in rows { users.append(try await userInfo(row, on: db)) }
-        return (users, next)
+        return (try await userInfos(rows, on: db), next)
     }
 
     func updateUser(_ id: String, changes: UserChanges, by caller: Principal) async throws -> UserInfo {

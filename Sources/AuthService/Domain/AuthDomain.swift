@@ -114,8 +114,22 @@ struct AuthDomain: Sendable {
     // MARK: Mapping rows
 
     func userInfo(_ row: UserRow, on db: any Database) async throws -> UserInfo {
+        try await userInfos([row], on: db)[0]
+    }
+
+    /// Maps a page of users with one query for all their role assignments, not one per user.
+    func userInfos(_ rows: [UserRow], on db: any Database) async throws -> [UserInfo] {
+        let ids = try rows.map { try $0.requireID() }
+        guard !ids.isEmpty else { return [] }
+        let links = try await UserRoleRow.query(on: db).filter(\.$userID ~~ ids).sort(\.$roleName).all()
+        let rolesByUser = Dictionary(grouping: links, by: \.userID)
+        return try rows.map { row in
+            try userInfo(row, roles: rolesByUser[try row.requireID()] ?? [])
+        }
+    }
+
+    private func userInfo(_ row: UserRow, roles: [UserRoleRow]) throws -> UserInfo {
         let id = try row.requireID()
-        let roles = try await UserRoleRow.query(on: db).filter(\.$userID == id).sort(\.$roleName).all()
         return UserInfo(
             id: id,
             name: row.name,

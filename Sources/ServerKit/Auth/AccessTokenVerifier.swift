@@ -20,7 +20,8 @@ public struct PublishedSigningKey: Sendable, Equatable {
 ///
 /// Keys are fetched lazily, refreshed every `refreshInterval`, and re-fetched early when a token
 /// names a key id this verifier has not seen (a rotation), at most once per `minimumRefetchInterval`
-/// so a flood of forged key ids cannot turn into a flood of calls to the auth service.
+/// and never twice at once, so a flood of forged key ids cannot turn into a flood of calls to the
+/// auth service.
 public actor AccessTokenVerifier {
     public typealias Fetch = @Sendable () async throws -> [PublishedSigningKey]
 
@@ -31,11 +32,12 @@ public actor AccessTokenVerifier {
     private var keys: JWTKeyCollection?
     private var knownKeyIDs: Set<String> = []
     private var fetchedAt: ContinuousClock.Instant?
+    private var inFlight: Task<Void, any Error>?
     private let clock = ContinuousClock()
 
     public init(
         refreshInterval: Duration = .seconds(300),
-        minimumRefetchInterval: Duration = .seconds(10),
+        minimumRefetchInterval: Duration = .seconds(1),
         logger: Logger = Logger(label: "rahat.auth.verifier"),
         fetch: @escaping Fetch
     ) {
@@ -96,7 +98,16 @@ public actor AccessTokenVerifier {
         return keys
     }
 
+    /// One fetch at a time: concurrent requests that need fresh keys wait for the same answer.
     private func reload() async throws {
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await self.replaceKeys() }
+        inFlight = task
+        defer { inFlight = nil }
+        try await task.value
+    }
+
+    private func replaceKeys() async throws {
         let published = try await fetch()
         let collection = JWTKeyCollection()
         var ids: Set<String> = []

@@ -1,0 +1,110 @@
+import Foundation
+import JWTKit
+import ServerKit
+import SharedModels
+import Synchronization
+import Testing
+
+@Suite("Access-token verification")
+struct AccessTokenVerifierTests {
+    /// A signing key and its published public half.
+    struct Signer {
+        let key = ES256PrivateKey()
+        let kid: String
+
+        var published: PublishedSigningKey {
+            PublishedSigningKey(keyID: kid, algorithm: "ES256", publicKeyPEM: key.publicKey.pemRepresentation)
+        }
+
+        func token(permissions: [String] = ["user:read"], expiresIn: TimeInterval = 900) async throws -> String {
+            let keys = JWTKeyCollection()
+            await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+            let now = Date()
+            let claims = AccessTokenClaims(
+                sub: UUID().uuidString.lowercased(),
+                issuedAt: now,
+                expiresAt: now.addingTimeInterval(expiresIn),
+                id: UUID().uuidString,
+                sessionID: nil,
+                method: "pwd",
+                apiKeyID: nil,
+                permissions: permissions
+            )
+            return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+        }
+    }
+
+    /// A fake auth service endpoint that counts how often keys are fetched.
+    final class KeyEndpoint: Sendable {
+        let keys: Mutex<[PublishedSigningKey]>
+        let fetches = Mutex(0)
+
+        init(_ keys: [PublishedSigningKey]) {
+            self.keys = Mutex(keys)
+        }
+
+        func fetch() -> [PublishedSigningKey] {
+            fetches.withLock { $0 += 1 }
+            return keys.withLock { $0 }
+        }
+    }
+
+    @Test("verifies a token and exposes its permissions")
+    func verifies() async throws {
+        let signer = Signer(kid: "a")
+        let endpoint = KeyEndpoint([signer.published])
+        let verifier = AccessTokenVerifier { endpoint.fetch() }
+        let principal = try await verifier.verify(try await signer.token(permissions: ["user:read", "role:read"]))
+        #expect(principal.permissions.texts == ["role:read", "user:read"])
+        #expect(principal.method == .password)
+    }
+
+    @Test("a token from a rotated-in key is accepted after one refetch")
+    func rotation() async throws {
+        // given
+        let old = Signer(kid: "old")
+        let new = Signer(kid: "new")
+        let endpoint = KeyEndpoint([old.published])
+        let verifier = AccessTokenVerifier(minimumRefetchInterval: .zero) { endpoint.fetch() }
+        _ = try await verifier.verify(try await old.token())
+        // when
+        endpoint.keys.withLock { $0.append(new.published) }
+        let principal = try await verifier.verify(try await new.token())
+        // then
+        #expect(principal.permissions.texts == ["user:read"])
+        #expect(endpoint.fetches.withLock { $0 } == 2)
+    }
+
+    @Test("forged key ids do not flood the key endpoint")
+    func forgedKeyIDs() async throws {
+        let real = Signer(kid: "real")
+        let endpoint = KeyEndpoint([real.published])
+        let verifier = AccessTokenVerifier(minimumRefetchInterval: .seconds(60)) { endpoint.fetch() }
+        _ = try await verifier.verify(try await real.token())
+        for index in 0..<20 {
+            let forged = try await Signer(kid: "forged-\(index)").token()
+            await #expect(throws: ServiceError.self) { try await verifier.verify(forged) }
+        }
+        #expect(endpoint.fetches.withLock { $0 } == 1)
+    }
+
+    @Test("expired, tampered and foreign tokens are refused as unauthenticated")
+    func refusals() async throws {
+        let signer = Signer(kid: "a")
+        let endpoint = KeyEndpoint([signer.published])
+        let verifier = AccessTokenVerifier { endpoint.fetch() }
+        let expired = try await signer.token(expiresIn: -5)
+        var tampered = try await signer.token()
+        tampered.removeLast(2)
+        tampered += "AA"
+        let foreign = try await Signer(kid: "a").token()
+        for token in [expired, tampered, foreign, "not.a.jwt", ""] {
+            do {
+                _ = try await verifier.verify(token)
+                Issue.record("accepted \(token.prefix(20))")
+            } catch {
+                #expect(error.kind == .unauthenticated)
+            }
+        }
+    }
+}
