@@ -232,12 +232,15 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "AuthService",
+                "Gateway",
                 "Persistence",
                 "RahatApp",
                 "ServerKit",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
