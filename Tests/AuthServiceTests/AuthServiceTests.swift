@@ -5,6 +5,7 @@ import GRPCCore
 import ServerKit
 import SharedModels
 import SwiftProtobuf
+import Synchronization
 import TestSupport
 import Testing
 
@@ -100,6 +101,31 @@ extension AuthServiceTests {
             }
         }
 
+        @Test("twenty failures on one account within fifteen minutes throttle it", arguments: DatabaseEngine.available)
+        func accountThrottle(engine: DatabaseEngine) async throws {
+            let clock = TestClock()
+            try await AuthHarness.with(engine, now: clock.now) { harness in
+                // given: four failures then a success, five times: never five in a row, twenty in all
+                for round in 0..<5 {
+                    for attempt in 0..<4 {
+                        _ = await AuthServiceTests.failure {
+                            try await harness.login(
+                                AuthHarness.adminEmail, "wrong password!", from: "203.0.113.\(round * 4 + attempt)")
+                        }
+                        clock.advance(by: 30)
+                    }
+                    if round < 4 { _ = try await harness.login(from: "203.0.113.200") }
+                }
+                // when
+                let throttled = await AuthServiceTests.failure { try await harness.login(from: "203.0.113.201") }
+                clock.advance(by: 15 * 60)
+                let later = try await harness.login(from: "203.0.113.202")
+                // then
+                #expect(throttled?.reason == "auth.too_many_attempts")
+                #expect(!later.accessToken.isEmpty)
+            }
+        }
+
         @Test(
             "refresh rotates the token; reusing a rotated token revokes the session",
             arguments: DatabaseEngine.available)
@@ -184,5 +210,18 @@ extension AuthServiceTests {
                 #expect(principal.user.email == AuthHarness.adminEmail)
             }
         }
+    }
+}
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let current = Mutex(Date())
+
+    var now: @Sendable () -> Date {
+        { [self] in current.withLock { $0 } }
+    }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0.addTimeInterval(seconds) }
     }
 }
