@@ -63,7 +63,10 @@ public struct AuthService: Sendable {
 
     /// Starts signing with a new key; the old ones stay published until their tokens expire.
     public func rotateSigningKey() async throws -> String {
-        try await domain.signingKeys.rotate(retiringOthersAfter: domain.configuration.accessTokenTTL)
+        let configuration = domain.configuration
+        return try await domain.signingKeys.rotate(
+            retiringOthersAfter: max(configuration.accessTokenTTL, configuration.apiKeyTokenTTL)
+        )
     }
 
     /// What must be up for this service to take traffic.

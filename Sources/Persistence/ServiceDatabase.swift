@@ -23,7 +23,11 @@ public final class ServiceDatabase: Service, Sendable {
     public init(configuration: DatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
         self.location = configuration.location
-        self.logger = logger
+        // SQL is logged with its bound values, which include password hashes and key material:
+        // never below `info`, whatever the process log level.
+        var databaseLogger = logger
+        databaseLogger.logLevel = max(logger.logLevel, .info)
+        self.logger = databaseLogger
         databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
         switch configuration.location {
         case .sqlite(let path):

@@ -140,7 +140,7 @@ package enum Platform {
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         let client = GRPCClient(
             transport: try .http2NIOPosix(
-                target: .ipv4(address: configuration.authHost, port: configuration.authPort),
+                target: .dns(host: configuration.authHost, port: configuration.authPort),
                 transportSecurity: .plaintext,
                 serviceConfig: RPCDefaults.serviceConfig
             )

@@ -25,12 +25,18 @@ extension AuthDomain {
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
 
         let now = self.now()
-        try await checkThrottle(email: email, clientIP: clientIP, now: now)
+        // The attempt is recorded before it is judged, as a failure until proven otherwise, so
+        // concurrent attempts see each other and a burst cannot slip past the limits while bcrypt
+        // runs. A refused attempt is removed again: refusals do not extend a lock or throttle.
+        let attempt = try await insertAttempt(email: email, clientIP: clientIP, at: now)
+        do {
+            try await checkLimits(email: email, clientIP: clientIP, excluding: try attempt.requireID(), now: now)
+        } catch {
+            try await attempt.delete(on: db)
+            throw error
+        }
 
         let user = try await UserRow.query(on: db).filter(\.$email == email).first()
-        if let user, let lockedUntil = user.lockedUntil, lockedUntil > now {
-            throw AuthError.accountLocked(retryAfterSeconds: Self.secondsUntil(lockedUntil, from: now))
-        }
         let verified: Bool
         if let hash = user?.passwordHash {
             verified = try await hasher.verify(password, against: hash)
@@ -38,67 +44,74 @@ extension AuthDomain {
             _ = try await hasher.verify(password, against: hasher.decoyHash)
             verified = false
         }
-        try await recordAttempt(email: email, clientIP: clientIP, succeeded: verified, at: now)
-
-        guard let user, verified else {
-            if let user { try await registerFailure(of: user, at: now) }
-            throw AuthError.invalidCredentials
-        }
-        if user.failedStreak != 0 || user.lockedUntil != nil {
-            user.failedStreak = 0
-            user.lockedUntil = nil
-            try await user.save(on: db)
-        }
+        guard let user, verified else { throw AuthError.invalidCredentials }
+        attempt.succeeded = true
+        try await attempt.save(on: db)
         guard user.status == UserStatus.active.rawValue else { throw AuthError.accountDisabled }
         let userID = try user.requireID()
         logger.info("login succeeded", metadata: ["user_id": "\(userID.lowercasedString)"])
         return try await startSession(userID: userID, now: now)
     }
 
-    private func checkThrottle(email: String, clientIP: String?, now: Date) async throws {
+    /// The limits of DOMAIN.md, judged from recorded attempts. They apply to unknown emails
+    /// exactly as to real accounts, so the answers do not reveal which emails have accounts.
+    private func checkLimits(email: String, clientIP: String?, excluding own: UUID, now: Date) async throws {
         if let clientIP {
-            let since = now.addingTimeInterval(-LoginLimits.ipWindow)
-            let failures = try await LoginAttemptRow.query(on: db)
-                .filter(\.$ip == clientIP).filter(\.$succeeded == false).filter(\.$attemptedAt > since)
-                .sort(\.$attemptedAt, .descending).limit(LoginLimits.failuresPerIP).all()
+            let failures = try await recentFailures(within: LoginLimits.ipWindow, excluding: own, now: now) {
+                $0.filter(\.$ip == clientIP)
+            }.prefix(LoginLimits.failuresPerIP)
             if failures.count >= LoginLimits.failuresPerIP, let oldest = failures.last {
                 let until = oldest.attemptedAt.addingTimeInterval(LoginLimits.ipWindow)
                 throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
             }
         }
-        let since = now.addingTimeInterval(-LoginLimits.accountWindow)
-        let failures = try await LoginAttemptRow.query(on: db)
-            .filter(\.$email == email).filter(\.$succeeded == false).filter(\.$attemptedAt > since)
-            .sort(\.$attemptedAt, .descending).limit(LoginLimits.failuresPerAccount).all()
+        let since = now.addingTimeInterval(-LoginLimits.lockDuration)
+        let recent = try await LoginAttemptRow.query(on: db)
+            .filter(\.$email == email).filter(\.$attemptedAt > since).filter(\.$id != own)
+            .sort(\.$attemptedAt, .descending).sort(\.$id, .descending)
+            .limit(LoginLimits.lockAfterConsecutiveFailures).all()
+        if recent.count == LoginLimits.lockAfterConsecutiveFailures, recent.allSatisfy({ !$0.succeeded }),
+            let newest = recent.first
+        {
+            let until = newest.attemptedAt.addingTimeInterval(LoginLimits.lockDuration)
+            throw AuthError.accountLocked(retryAfterSeconds: Self.secondsUntil(until, from: now))
+        }
+        let failures = try await recentFailures(within: LoginLimits.accountWindow, excluding: own, now: now) {
+            $0.filter(\.$email == email)
+        }.prefix(LoginLimits.failuresPerAccount)
         if failures.count >= LoginLimits.failuresPerAccount, let oldest = failures.last {
             let until = oldest.attemptedAt.addingTimeInterval(LoginLimits.accountWindow)
             throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
         }
     }
 
-    private func recordAttempt(email: String, clientIP: String?, succeeded: Bool, at now: Date) async throws {
+    /// Failed attempts of one client address or one email inside the window, newest first.
+    private func recentFailures(
+        within window: TimeInterval,
+        excluding own: UUID,
+        now: Date,
+        of narrow: (QueryBuilder<LoginAttemptRow>) -> QueryBuilder<LoginAttemptRow>
+    ) async throws -> [LoginAttemptRow] {
+        try await narrow(LoginAttemptRow.query(on: db))
+            .filter(\.$succeeded == false)
+            .filter(\.$attemptedAt > now.addingTimeInterval(-window)).filter(\.$id != own)
+            .sort(\.$attemptedAt, .descending).limit(max(LoginLimits.failuresPerIP, LoginLimits.failuresPerAccount))
+            .all()
+    }
+
+    private func insertAttempt(email: String, clientIP: String?, at now: Date) async throws -> LoginAttemptRow {
         let attempt = LoginAttemptRow()
         attempt.id = UUID.v7(at: now)
         attempt.email = email
         attempt.ip = clientIP
-        attempt.succeeded = succeeded
+        attempt.succeeded = false
         attempt.attemptedAt = now
         try await attempt.create(on: db)
         // Attempts only matter inside the longest window; keep the table small as a side effect of use.
         if Int.random(in: 0..<100) == 0 {
             try await LoginAttemptRow.query(on: db).filter(\.$attemptedAt < now.addingTimeInterval(-86_400)).delete()
         }
-    }
-
-    private func registerFailure(of user: UserRow, at now: Date) async throws {
-        user.failedStreak += 1
-        if user.failedStreak >= LoginLimits.lockAfterConsecutiveFailures {
-            user.failedStreak = 0
-            user.lockedUntil = now.addingTimeInterval(LoginLimits.lockDuration)
-            logger.warning(
-                "account locked after repeated failures", metadata: ["user_id": "\(user.id?.lowercasedString ?? "")"])
-        }
-        try await user.save(on: db)
+        return attempt
     }
 
     static func secondsUntil(_ date: Date, from now: Date) -> Int {
@@ -190,6 +203,14 @@ extension AuthDomain {
         guard let newToken else {
             try await revokeFamily(family, at: now)
             throw AuthError.refreshTokenReused
+        }
+        // A logout or a reuse detected while this refresh ran revoked the family's existing rows
+        // but could not see the row just inserted: look again, now that it is committed.
+        if try await RefreshTokenRow.query(on: db).filter(\.$familyID == family).filter(\.$revokedAt != nil).first()
+            != nil
+        {
+            try await revokeFamily(family, at: now)
+            throw AuthError.invalidRefreshToken
         }
         return try await issue(userID: userID, family: family, refreshToken: newToken, now: now)
     }

@@ -18,6 +18,8 @@ struct UserChanges: Sendable {
     var phone: String?
     var isActive: Bool?
     var password: String?
+    /// The present password, which users must give to change their own.
+    var currentPassword: String?
 }
 
 extension AuthDomain {
@@ -44,7 +46,6 @@ extension AuthDomain {
         row.phone = phone
         row.status = UserStatus.active.rawValue
         row.passwordHash = hash
-        row.failedStreak = 0
         row.createdAt = now
         row.updatedAt = now
         do {
@@ -100,12 +101,33 @@ extension AuthDomain {
         return (try await userInfos(rows, on: db), next)
     }
 
+    /// Users edit their own profile and password (proving the present one) from a password
+    /// session; changing anyone else needs `user:update` and everything the target holds, so a
+    /// helpdesk role cannot take over an admin. API keys never change credentials.
     func updateUser(_ id: String, changes: UserChanges, by caller: Principal) async throws -> UserInfo {
         let userID = try parseUserID(id)
         let isSelf = userID == caller.userID
-        if !isSelf || changes.isActive != nil { try require(Permission(.user, .update), of: caller) }
+        if caller.method != .password {
+            throw AuthError.permissionDenied("Users can only be changed from a session logged in with a password.")
+        }
+        if !isSelf || changes.isActive != nil {
+            try require(Permission(.user, .update), of: caller)
+            try await requireCoversUser(userID, caller: caller)
+        }
         guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
         var violations: [FieldViolation] = []
+        if isSelf, changes.password != nil {
+            guard let current = changes.currentPassword, !current.isEmpty else {
+                throw AuthError.invalidInput([
+                    FieldViolation(field: "currentPassword", reason: "is required to change your own password")
+                ])
+            }
+            guard let hash = row.passwordHash, try await hasher.verify(current, against: hash) else {
+                throw AuthError.invalidInput([
+                    FieldViolation(field: "currentPassword", reason: "is not your present password")
+                ])
+            }
+        }
         if let name = changes.name { row.name = InputValidation.name(name, into: &violations) }
         if let phone = changes.phone {
             row.phone = phone.isEmpty ? nil : InputValidation.phone(phone, into: &violations)
@@ -139,6 +161,7 @@ extension AuthDomain {
         let userID = try parseUserID(id)
         guard userID != caller.userID else { throw AuthError.cannotDeleteSelf }
         guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
+        try await requireCoversUser(userID, caller: caller)
         let now = self.now()
         row.status = UserStatus.disabled.rawValue
         row.updatedAt = now
@@ -174,6 +197,7 @@ extension AuthDomain {
         }
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
         guard try await UserRow.find(userID, on: db) != nil else { throw AuthError.userNotFound }
+        try await requireCoversUser(userID, caller: caller)
         try await requireMayGrant(roles, caller: caller)
         let now = self.now()
         try await db.transaction { tx in
@@ -225,6 +249,14 @@ extension AuthDomain {
         return result
     }
 
+    /// Acting on another user's credentials, status or roles needs everything that user holds.
+    private func requireCoversUser(_ userID: UUID, caller: Principal) async throws {
+        let target = try await permissions(ofUser: userID, on: db)
+        guard caller.permissions.covers(target) else {
+            throw AuthError.permissionDenied("You can only change users whose permissions you hold yourself.")
+        }
+    }
+
     private func requireMayGrant(_ roles: [RoleAssignment], caller: Principal) async throws {
         let granted = try await permissions(for: roles, on: db)
         guard caller.permissions.covers(granted) else {
@@ -274,8 +306,6 @@ extension AuthDomain {
             }
             row.status = UserStatus.active.rawValue
             row.passwordHash = hash
-            row.failedStreak = 0
-            row.lockedUntil = nil
             row.updatedAt = now
             try await row.save(on: tx)
             try await insertAssignments(

@@ -62,7 +62,8 @@ actor SigningKeys {
     }
 
     /// Adds a new signing key and schedules the others to stop being published once every token
-    /// they signed has expired.
+    /// they signed has expired. `lifetime` is the longest token lifetime; other processes may keep
+    /// signing with an old key until they reload, so that time and some clock skew are added.
     func rotate(retiringOthersAfter lifetime: Duration) async throws -> String {
         guard configuredKey == nil else {
             throw ServiceError(
@@ -71,7 +72,8 @@ actor SigningKeys {
                 message: "The signing key comes from RAHAT_JWT_PRIVATE_KEY; rotate it there."
             )
         }
-        let retireAt = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
+        let grace = lifetime + signerReloadInterval + .seconds(60)
+        let retireAt = Date().addingTimeInterval(TimeInterval(grace.components.seconds))
         for row in try await liveRows() where row.retireAt == nil {
             row.retireAt = retireAt
             try await row.save(on: database)

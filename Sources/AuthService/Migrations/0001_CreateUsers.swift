@@ -12,8 +12,6 @@ struct CreateUsers: AsyncMigration {
             .field("phone", .string)
             .field("status", .string, .required)
             .field("password_hash", .string)
-            .field("failed_streak", .int, .required)
-            .field("locked_until", .datetime)
             .field("created_at", .datetime, .required)
             .field("updated_at", .datetime, .required)
             .unique(on: "email")

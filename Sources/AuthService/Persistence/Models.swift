@@ -10,8 +10,6 @@ final class UserRow: Model, @unchecked Sendable {
     @OptionalField(key: "phone") var phone: String?
     @Field(key: "status") var status: String
     @OptionalField(key: "password_hash") var passwordHash: String?
-    @Field(key: "failed_streak") var failedStreak: Int
-    @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
 

@@ -120,7 +120,8 @@ struct UserRPC: Rahat_Auth_V1_UserService.SimpleServiceProtocol {
             name: request.hasName ? request.name : nil,
             phone: request.hasPhone ? request.phone : nil,
             isActive: isActive,
-            password: request.hasPassword ? request.password : nil
+            password: request.hasPassword ? request.password : nil,
+            currentPassword: request.hasCurrentPassword ? request.currentPassword : nil
         )
         return Rahat_Auth_V1_User(
             try await domain.updateUser(request.id, changes: changes, by: try await domain.caller()))

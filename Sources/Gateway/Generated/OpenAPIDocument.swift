@@ -221,7 +221,7 @@ paths:
       operationId: createUser
       tags: [users]
       summary: Create a user
-      description: Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).
+      description: Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).
       requestBody:
         required: true
         content:
@@ -277,7 +277,11 @@ paths:
       operationId: updateUser
       tags: [users]
       summary: Update a user
-      description: Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.
+      description: >-
+        Partially updates name, phone, status or password. Users may change their own name, phone
+        and password (with `currentPassword`) when logged in with a password; changing anyone else
+        needs `user:update` and every permission the target user holds. Disabling a user or setting
+        a password revokes the user's sessions.
       requestBody:
         required: true
         content:
@@ -305,7 +309,8 @@ paths:
       summary: Disable a user
       description: |
         Disables the user and revokes their sessions and API keys. Users are
-        never erased because audit records refer to them. Requires `user:delete`.
+        never erased because audit records refer to them. Requires `user:delete`
+        and every permission the target user holds.
       responses:
         '204':
           description: User disabled.
@@ -346,9 +351,11 @@ paths:
       tags: [users]
       summary: Replace a user's role assignments
       description: |
-        Replaces all role assignments of the user and revokes their existing
-        sessions so new tokens carry the new permissions. Unknown roles are a
-        400. Requires `user:manage`.
+        Replaces all role assignments of the user. Unknown roles are a 400.
+        Requires `user:update`, every permission the target user holds, and
+        every permission the new roles grant. Tokens issued earlier keep their
+        permissions until they expire (at most 15 minutes); the next refresh
+        carries the new set.
       requestBody:
         required: true
         content:
@@ -877,7 +884,13 @@ components:
         password:
           type: string
           maxLength: 128
-          description: New password; same policy as on creation.
+          description: >-
+            New password; same policy as on creation. Changing it ends every session of the user.
+            Only a user logged in with a password (not an API key) can change passwords.
+        currentPassword:
+          type: string
+          maxLength: 128
+          description: The user's present password; required when users change their own password.
 
     UserPage:
       type: object
@@ -1385,7 +1398,7 @@ components:
           "users"
         ],
         "summary": "Create a user",
-        "description": "Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).",
+        "description": "Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).",
         "requestBody": {
           "required": true,
           "content": {
@@ -1475,7 +1488,7 @@ components:
           "users"
         ],
         "summary": "Update a user",
-        "description": "Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.",
+        "description": "Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.",
         "requestBody": {
           "required": true,
           "content": {
@@ -1517,7 +1530,7 @@ components:
           "users"
         ],
         "summary": "Disable a user",
-        "description": "Disables the user and revokes their sessions and API keys. Users are\nnever erased because audit records refer to them. Requires `user:delete`.\n",
+        "description": "Disables the user and revokes their sessions and API keys. Users are\nnever erased because audit records refer to them. Requires `user:delete`\nand every permission the target user holds.\n",
         "responses": {
           "204": {
             "description": "User disabled."
@@ -1581,7 +1594,7 @@ components:
           "users"
         ],
         "summary": "Replace a user's role assignments",
-        "description": "Replaces all role assignments of the user and revokes their existing\nsessions so new tokens carry the new permissions. Unknown roles are a\n400. Requires `user:manage`.\n",
+        "description": "Replaces all role assignments of the user. Unknown roles are a 400.\nRequires `user:update`, every permission the target user holds, and\nevery permission the new roles grant. Tokens issued earlier keep their\npermissions until they expire (at most 15 minutes); the next refresh\ncarries the new set.\n",
         "requestBody": {
           "required": true,
           "content": {
@@ -2387,7 +2400,12 @@ components:
           "password": {
             "type": "string",
             "maxLength": 128,
-            "description": "New password; same policy as on creation."
+            "description": "New password; same policy as on creation. Changing it ends every session of the user. Only a user logged in with a password (not an API key) can change passwords."
+          },
+          "currentPassword": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "The user's present password; required when users change their own password."
           }
         }
       },

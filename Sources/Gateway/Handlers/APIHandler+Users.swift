@@ -62,6 +62,7 @@ extension APIHandler {
                 if let phone = body.phone { $0.phone = phone }
                 if let status = body.status { $0.status = status == .active ? .active : .disabled }
                 if let password = body.password { $0.password = password }
+                if let currentPassword = body.currentPassword { $0.currentPassword = currentPassword }
             },
             metadata: GatewayCall.metadata()
         )

@@ -72,12 +72,13 @@ struct RequestMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware
         return UUID.v7().lowercasedString
     }
 
-    /// The first `X-Forwarded-For` hop when the gateway sits behind a trusted proxy, else the peer.
+    /// Behind a trusted proxy, the address that proxy saw: the last `X-Forwarded-For` entry (it
+    /// appends; everything before it came from the client and may be forged). Else the peer.
     private func clientAddress(request: Request, context: Context) -> String? {
         if trustForwardedFor, let forwarded = request.headers[.forwardedFor],
-            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
-            return first
+            return last
         }
         return context.remoteAddress?.ipAddress
     }

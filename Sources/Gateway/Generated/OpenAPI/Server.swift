@@ -916,7 +916,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Create a user
     ///
-    /// Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).
+    /// Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).
     ///
     /// - Remark: HTTP `POST /v1/users`.
     /// - Remark: Generated from `#/paths//v1/users/post(createUser)`.
@@ -1194,7 +1194,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Update a user
     ///
-    /// Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.
+    /// Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
     ///
     /// - Remark: HTTP `PATCH /v1/users/{id}`.
     /// - Remark: Generated from `#/paths//v1/users/{id}/patch(updateUser)`.
@@ -1345,7 +1345,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     /// Disable a user
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
-    /// never erased because audit records refer to them. Requires `user:delete`.
+    /// never erased because audit records refer to them. Requires `user:delete`
+    /// and every permission the target user holds.
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -1591,9 +1592,11 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Replace a user's role assignments
     ///
-    /// Replaces all role assignments of the user and revokes their existing
-    /// sessions so new tokens carry the new permissions. Unknown roles are a
-    /// 400. Requires `user:manage`.
+    /// Replaces all role assignments of the user. Unknown roles are a 400.
+    /// Requires `user:update`, every permission the target user holds, and
+    /// every permission the new roles grant. Tokens issued earlier keep their
+    /// permissions until they expire (at most 15 minutes); the next refresh
+    /// carries the new set.
     ///
     ///
     /// - Remark: HTTP `PUT /v1/users/{id}/roles`.

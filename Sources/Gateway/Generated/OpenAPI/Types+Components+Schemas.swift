@@ -565,33 +565,41 @@ extension Components {
             internal var phone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/status`.
             internal var status: Components.Schemas.UserStatus?
-            /// New password; same policy as on creation.
+            /// New password; same policy as on creation. Changing it ends every session of the user. Only a user logged in with a password (not an API key) can change passwords.
             ///
             /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/password`.
             internal var password: Swift.String?
+            /// The user's present password; required when users change their own password.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/currentPassword`.
+            internal var currentPassword: Swift.String?
             /// Creates a new `UpdateUserRequest`.
             ///
             /// - Parameters:
             ///   - name:
             ///   - phone:
             ///   - status:
-            ///   - password: New password; same policy as on creation.
+            ///   - password: New password; same policy as on creation. Changing it ends every session of the user. Only a user logged in with a password (not an API key) can change passwords.
+            ///   - currentPassword: The user's present password; required when users change their own password.
             internal init(
                 name: Swift.String? = nil,
                 phone: Swift.String? = nil,
                 status: Components.Schemas.UserStatus? = nil,
-                password: Swift.String? = nil
+                password: Swift.String? = nil,
+                currentPassword: Swift.String? = nil
             ) {
                 self.name = name
                 self.phone = phone
                 self.status = status
                 self.password = password
+                self.currentPassword = currentPassword
             }
             internal enum CodingKeys: String, CodingKey {
                 case name
                 case phone
                 case status
                 case password
+                case currentPassword
             }
             internal init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -611,11 +619,16 @@ extension Components {
                     Swift.String.self,
                     forKey: .password
                 )
+                self.currentPassword = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .currentPassword
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "name",
                     "phone",
                     "status",
-                    "password"
+                    "password",
+                    "currentPassword"
                 ])
             }
         }

@@ -1181,7 +1181,7 @@ internal enum Operations {
     }
     /// Create a user
     ///
-    /// Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).
+    /// Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).
     ///
     /// - Remark: HTTP `POST /v1/users`.
     /// - Remark: Generated from `#/paths//v1/users/post(createUser)`.
@@ -1653,7 +1653,7 @@ internal enum Operations {
     }
     /// Update a user
     ///
-    /// Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.
+    /// Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
     ///
     /// - Remark: HTTP `PATCH /v1/users/{id}`.
     /// - Remark: Generated from `#/paths//v1/users/{id}/patch(updateUser)`.
@@ -1893,7 +1893,8 @@ internal enum Operations {
     /// Disable a user
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
-    /// never erased because audit records refer to them. Requires `user:delete`.
+    /// never erased because audit records refer to them. Requires `user:delete`
+    /// and every permission the target user holds.
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -2332,9 +2333,11 @@ internal enum Operations {
     }
     /// Replace a user's role assignments
     ///
-    /// Replaces all role assignments of the user and revokes their existing
-    /// sessions so new tokens carry the new permissions. Unknown roles are a
-    /// 400. Requires `user:manage`.
+    /// Replaces all role assignments of the user. Unknown roles are a 400.
+    /// Requires `user:update`, every permission the target user holds, and
+    /// every permission the new roles grant. Tokens issued earlier keep their
+    /// permissions until they expire (at most 15 minutes); the next refresh
+    /// carries the new set.
     ///
     ///
     /// - Remark: HTTP `PUT /v1/users/{id}/roles`.

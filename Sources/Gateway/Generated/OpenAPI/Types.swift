@@ -65,7 +65,7 @@ internal protocol APIProtocol: Sendable {
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output
     /// Create a user
     ///
-    /// Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).
+    /// Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).
     ///
     /// - Remark: HTTP `POST /v1/users`.
     /// - Remark: Generated from `#/paths//v1/users/post(createUser)`.
@@ -79,7 +79,7 @@ internal protocol APIProtocol: Sendable {
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output
     /// Update a user
     ///
-    /// Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.
+    /// Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
     ///
     /// - Remark: HTTP `PATCH /v1/users/{id}`.
     /// - Remark: Generated from `#/paths//v1/users/{id}/patch(updateUser)`.
@@ -87,7 +87,8 @@ internal protocol APIProtocol: Sendable {
     /// Disable a user
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
-    /// never erased because audit records refer to them. Requires `user:delete`.
+    /// never erased because audit records refer to them. Requires `user:delete`
+    /// and every permission the target user holds.
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -102,9 +103,11 @@ internal protocol APIProtocol: Sendable {
     func listUserRoles(_ input: Operations.ListUserRoles.Input) async throws -> Operations.ListUserRoles.Output
     /// Replace a user's role assignments
     ///
-    /// Replaces all role assignments of the user and revokes their existing
-    /// sessions so new tokens carry the new permissions. Unknown roles are a
-    /// 400. Requires `user:manage`.
+    /// Replaces all role assignments of the user. Unknown roles are a 400.
+    /// Requires `user:update`, every permission the target user holds, and
+    /// every permission the new roles grant. Tokens issued earlier keep their
+    /// permissions until they expire (at most 15 minutes); the next refresh
+    /// carries the new set.
     ///
     ///
     /// - Remark: HTTP `PUT /v1/users/{id}/roles`.
@@ -271,7 +274,7 @@ extension APIProtocol {
     }
     /// Create a user
     ///
-    /// Creates a user with a password and optional role assignments. Requires `user:create` (assigning roles also requires `user:manage`). 409 if the email is already taken (`user.email_taken`).
+    /// Creates a user with a password and optional role assignments. Requires `user:create`; assigning roles requires holding every permission they grant. 409 if the email is already taken (`user.email_taken`).
     ///
     /// - Remark: HTTP `POST /v1/users`.
     /// - Remark: Generated from `#/paths//v1/users/post(createUser)`.
@@ -301,7 +304,7 @@ extension APIProtocol {
     }
     /// Update a user
     ///
-    /// Partially updates name, phone, status or password. Requires `user:update`. Disabling a user revokes their sessions.
+    /// Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
     ///
     /// - Remark: HTTP `PATCH /v1/users/{id}`.
     /// - Remark: Generated from `#/paths//v1/users/{id}/patch(updateUser)`.
@@ -319,7 +322,8 @@ extension APIProtocol {
     /// Disable a user
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
-    /// never erased because audit records refer to them. Requires `user:delete`.
+    /// never erased because audit records refer to them. Requires `user:delete`
+    /// and every permission the target user holds.
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -350,9 +354,11 @@ extension APIProtocol {
     }
     /// Replace a user's role assignments
     ///
-    /// Replaces all role assignments of the user and revokes their existing
-    /// sessions so new tokens carry the new permissions. Unknown roles are a
-    /// 400. Requires `user:manage`.
+    /// Replaces all role assignments of the user. Unknown roles are a 400.
+    /// Requires `user:update`, every permission the target user holds, and
+    /// every permission the new roles grant. Tokens issued earlier keep their
+    /// permissions until they expire (at most 15 minutes); the next refresh
+    /// carries the new set.
     ///
     ///
     /// - Remark: HTTP `PUT /v1/users/{id}/roles`.

@@ -519,6 +519,16 @@ package nonisolated struct Rahat_Auth_V1_UpdateUserRequest: Sendable {
   /// Clears the value of `password`. Subsequent reads from it will return its default value.
   package mutating func clearPassword() {self._password = nil}
 
+  /// Required when users change their own password.
+  package var currentPassword: String {
+    get {_currentPassword ?? String()}
+    set {_currentPassword = newValue}
+  }
+  /// Returns true if `currentPassword` has been explicitly set.
+  package var hasCurrentPassword: Bool {self._currentPassword != nil}
+  /// Clears the value of `currentPassword`. Subsequent reads from it will return its default value.
+  package mutating func clearCurrentPassword() {self._currentPassword = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -527,6 +537,7 @@ package nonisolated struct Rahat_Auth_V1_UpdateUserRequest: Sendable {
   fileprivate var _phone: String? = nil
   fileprivate var _status: Rahat_Auth_V1_UserStatus? = nil
   fileprivate var _password: String? = nil
+  fileprivate var _currentPassword: String? = nil
 }
 
 package nonisolated struct Rahat_Auth_V1_DeleteUserRequest: Sendable {
@@ -1586,7 +1597,7 @@ nonisolated extension Rahat_Auth_V1_ListUsersResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".UpdateUserRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}phone\0\u{1}status\0\u{1}password\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}phone\0\u{1}status\0\u{1}password\0\u{3}current_password\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1599,6 +1610,7 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularStringField(value: &self._phone) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self._status) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self._password) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._currentPassword) }()
       default: break
       }
     }
@@ -1624,6 +1636,9 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
     try { if let v = self._password {
       try visitor.visitSingularStringField(value: v, fieldNumber: 5)
     } }()
+    try { if let v = self._currentPassword {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1633,6 +1648,7 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
     if lhs._phone != rhs._phone {return false}
     if lhs._status != rhs._status {return false}
     if lhs._password != rhs._password {return false}
+    if lhs._currentPassword != rhs._currentPassword {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
