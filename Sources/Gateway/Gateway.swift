@@ -63,7 +63,7 @@ package enum Gateway {
 
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
-        let handler = APIHandler(auth: auth, readiness: readiness)
+        let handler = APIHandler(auth: auth, readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(

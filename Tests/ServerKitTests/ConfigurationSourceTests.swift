@@ -116,4 +116,21 @@ struct ReadinessTests {
         #expect(report.entries.map(\.name) == ["fast", "hung"])
         #expect(report.entries.map(\.isUp) == [true, false])
     }
+
+    @Test("a probe that ignores cancellation does not hold the report past the timeout")
+    func uncooperativeProbe() async {
+        let readiness = Readiness(
+            checks: [
+                ReadinessCheck(name: "stubborn") {
+                    let until = ContinuousClock.now + .seconds(3)
+                    while ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(50)) }
+                }
+            ],
+            timeout: .milliseconds(200)
+        )
+        let started = ContinuousClock.now
+        let report = await readiness.run()
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(!report.isReady)
+    }
 }

@@ -1,6 +1,7 @@
 import AuthAPI
 import Foundation
 import GRPCCore
+import Logging
 import OpenAPIRuntime
 import ServerKit
 import SwiftProtobuf
@@ -12,6 +13,7 @@ import SwiftProtobuf
 struct APIHandler: APIProtocol {
     let auth: AuthBackend
     let readiness: Readiness
+    let logger: Logger
 
     /// The caller, established by ``AuthenticationMiddleware`` for every non-public operation.
     var caller: RequestIdentity {
@@ -32,9 +34,14 @@ struct APIHandler: APIProtocol {
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
         let report = await readiness.run()
+        // The endpoint is public: say what is down, keep why (addresses, paths) in the log.
+        for entry in report.entries where !entry.isUp {
+            logger.warning(
+                "readiness check failed", metadata: ["check": "\(entry.name)", "detail": "\(entry.detail ?? "")"])
+        }
         let body = Components.Schemas.Readiness(
             status: report.isReady ? .ready : .notReady,
-            checks: report.entries.map { .init(name: $0.name, status: $0.isUp ? .up : .down, detail: $0.detail) }
+            checks: report.entries.map { .init(name: $0.name, status: $0.isUp ? .up : .down) }
         )
         return report.isReady ? .ok(.init(body: .json(body))) : .serviceUnavailable(.init(body: .json(body)))
     }

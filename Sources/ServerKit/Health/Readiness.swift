@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One dependency a process needs before it can take traffic (a database, a downstream service).
 public struct ReadinessCheck: Sendable {
@@ -50,20 +51,36 @@ public struct Readiness: Sendable {
         return ReadinessReport(entries: entries)
     }
 
+    /// Races the probe against the timeout without waiting for the probe to finish: a probe that
+    /// ignores cancellation (a connection pool waiting for a free connection) must not hold the
+    /// whole report hostage.
     private static func run(_ check: ReadinessCheck, timeout: Duration) async -> ReadinessReport.Entry {
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await check.probe() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw ReadinessTimeout(timeout: timeout)
+        let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Result<Void, any Error>) -> Void = { result in
+                let first = resumed.withLock { done in
+                    defer { done = true }
+                    return !done
                 }
-                defer { group.cancelAll() }
-                try await group.next()
+                if first { continuation.resume(returning: result) }
             }
-            return .init(name: check.name, isUp: true, detail: nil)
-        } catch {
-            return .init(name: check.name, isUp: false, detail: String(describing: error))
+            let probe = Task {
+                do {
+                    try await check.probe()
+                    finish(.success(()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                finish(.failure(ReadinessTimeout(timeout: timeout)))
+                probe.cancel()
+            }
+        }
+        switch outcome {
+        case .success: return .init(name: check.name, isUp: true, detail: nil)
+        case .failure(let error): return .init(name: check.name, isUp: false, detail: String(describing: error))
         }
     }
 }
