@@ -59,10 +59,13 @@ let package = Package(
         .target(
             name: "RahatApp",
             dependencies: [
+                "AuthAPI",
                 "AuthService",
+                "CoreService",
                 "Gateway",
                 "Persistence",
                 "ServerKit",
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -99,6 +102,7 @@ let package = Package(
             name: "Persistence",
             dependencies: [
                 "ServerKit",
+                "SharedModels",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -139,9 +143,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CoreAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CoreService",
+            dependencies: [
+                "CoreAPI",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
                 "AuthAPI",
+                "CoreAPI",
                 "ServerKit",
                 "SharedModels",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -161,6 +190,8 @@ let package = Package(
             dependencies: [
                 "AuthAPI",
                 "AuthService",
+                "CoreAPI",
+                "CoreService",
                 "Gateway",
                 "Persistence",
                 "RahatApp",
@@ -219,6 +250,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CoreServiceTests",
+            dependencies: [
+                "AuthAPI",
+                "CoreAPI",
+                "CoreService",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
@@ -233,6 +279,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AuthService",
+                "CoreService",
                 "Gateway",
                 "Persistence",
                 "RahatApp",

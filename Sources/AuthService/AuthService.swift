@@ -61,6 +61,11 @@ public struct AuthService: Sendable {
         try await domain.bootstrapAdmin()
     }
 
+    /// The public keys that verify access tokens, as `GetSigningKeys` publishes them.
+    public func publishedSigningKeys() async throws -> [PublishedSigningKey] {
+        try await domain.signingKeys.published()
+    }
+
     /// Starts signing with a new key; the old ones stay published until their tokens expire.
     public func rotateSigningKey() async throws -> String {
         let configuration = domain.configuration

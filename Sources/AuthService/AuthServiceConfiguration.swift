@@ -15,7 +15,7 @@ public import ServerKit
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated and printed once | the first admin's password |
 public struct AuthServiceConfiguration: Sendable, Equatable {
-    public var database: DatabaseConfiguration
+    public var database: ServiceDatabaseConfiguration
     public var signingKeyPEM: String?
     public var accessTokenTTL: Duration
     public var refreshTokenTTL: Duration
@@ -25,7 +25,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     public var adminPassword: String?
 
     public init(
-        database: DatabaseConfiguration,
+        database: ServiceDatabaseConfiguration,
         signingKeyPEM: String? = nil,
         accessTokenTTL: Duration = .seconds(900),
         refreshTokenTTL: Duration = .seconds(30 * 24 * 3600),
@@ -46,7 +46,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(
-            database: DatabaseConfiguration(from: &source, service: "auth", dataDirectory: dataDirectory),
+            database: ServiceDatabaseConfiguration(from: &source, service: "auth", dataDirectory: dataDirectory),
             signingKeyPEM: source.secret("RAHAT_JWT_PRIVATE_KEY"),
             accessTokenTTL: .seconds(source.int("RAHAT_ACCESS_TOKEN_TTL", default: 900, in: 60...86_400)),
             refreshTokenTTL: .seconds(

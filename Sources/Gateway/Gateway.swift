@@ -14,18 +14,25 @@ package enum Gateway {
     ///
     /// - Parameters:
     ///   - auth: the auth service's clients.
-    ///   - extraReadiness: checks beyond the gateway's own (the auth service's gRPC health), e.g.
+    ///   - core: the core service's clients.
+    ///   - extraReadiness: checks beyond the gateway's own (the services' gRPC health), e.g.
     ///     the database when everything runs in one process.
     ///   - onServerRunning: called with the bound port once the listener is up.
     package static func application(
         configuration: GatewayConfiguration,
         auth: AuthBackend,
+        core: CoreBackend,
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {
         let router = try router(
-            configuration: configuration, auth: auth, extraReadiness: extraReadiness, logger: logger)
+            configuration: configuration,
+            auth: auth,
+            core: core,
+            extraReadiness: extraReadiness,
+            logger: logger
+        )
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rahat"),
@@ -38,11 +45,15 @@ package enum Gateway {
     package static func router(
         configuration: GatewayConfiguration,
         auth: AuthBackend,
+        core: CoreBackend,
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger
     ) throws -> Router<GatewayRequestContext> {
         _ = RahatMetrics.bootstrap()
-        let readiness = Readiness(checks: [authHealthCheck(auth)] + extraReadiness)
+        let readiness = Readiness(
+            checks: [healthCheck("auth-service", auth.health), healthCheck("core-service", core.health)]
+                + extraReadiness
+        )
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(RequestMiddleware(trustForwardedFor: configuration.trustForwardedFor, logger: logger))
         router.middlewares.add(MetricsMiddleware())
@@ -63,7 +74,7 @@ package enum Gateway {
 
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
-        let handler = APIHandler(auth: auth, readiness: readiness, logger: logger)
+        let handler = APIHandler(auth: auth, core: core, readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(
@@ -74,9 +85,12 @@ package enum Gateway {
         return router
     }
 
-    private static func authHealthCheck(_ auth: AuthBackend) -> ReadinessCheck {
-        ReadinessCheck(name: "auth-service") {
-            let response = try await auth.health.check(.with { $0.service = "" }, options: .timeout(.seconds(2)))
+    /// Ready when a service's gRPC health check says it is serving.
+    private static func healthCheck(
+        _ name: String, _ health: any Grpc_Health_V1_Health.ClientProtocol
+    ) -> ReadinessCheck {
+        ReadinessCheck(name: name) {
+            let response = try await health.check(.with { $0.service = "" }, options: .timeout(.seconds(2)))
             guard response.status == .serving else { throw UnhealthyService(status: "\(response.status)") }
         }
     }

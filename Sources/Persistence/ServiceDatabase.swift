@@ -20,7 +20,7 @@ public final class ServiceDatabase: Service, Sendable {
     private let databases: Databases
     private let logger: Logger
 
-    public init(configuration: DatabaseConfiguration, schema: String, logger: Logger) throws {
+    public init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
         self.location = configuration.location
         // SQL is logged with its bound values, which include password hashes and key material:

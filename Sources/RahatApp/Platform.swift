@@ -1,4 +1,7 @@
+import AuthAPI
 import AuthService
+import CoreService
+import FluentKit
 import Foundation
 import GRPCCore
 import GRPCInProcessTransport
@@ -9,6 +12,7 @@ package import Logging
 import Persistence
 import ServerKit
 package import ServiceLifecycle
+import Synchronization
 
 /// What `rahat serve` tells the person who started it.
 package struct StartupNotice: Sendable {
@@ -42,40 +46,52 @@ package enum Platform {
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> GatewayProcess<some ApplicationProtocol> {
-        let database = try ServiceDatabase(
-            configuration: configuration.auth.database, schema: AuthService.schema, logger: logger)
+        let databases = OpenDatabases()
         do {
-            let auth = try AuthService(configuration: configuration.auth, database: database, logger: logger)
+            let authDatabase = try databases.open(
+                configuration.auth.database, schema: AuthService.schema, logger: logger)
+            let coreDatabase = try databases.open(
+                configuration.core.database, schema: CoreService.schema, logger: logger)
+            let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
+            let client = GRPCClient(transport: transport.client)
+
+            let auth = try AuthService(configuration: configuration.auth, database: authDatabase, logger: logger)
+            let core = CoreService(
+                configuration: configuration.core,
+                database: coreDatabase,
+                verifier: verifier(fetchingFrom: client, logger: logger),
+                logger: logger
+            )
             try await auth.migrate()
+            try await core.migrate()
             let admin = try await auth.bootstrapAdmin()
 
             let health = HealthService()
-            let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
             let server = GRPCServer(
                 transport: transport.server,
-                services: auth.rpcServices + [health.rpcService],
+                services: auth.rpcServices + core.rpcServices + [health.rpcService],
                 interceptors: serverInterceptors(logger: logger)
             )
-            let client = GRPCClient(transport: transport.client)
-            markServing(health, services: AuthService.rpcServiceNames)
+            markServing(health, services: AuthService.rpcServiceNames + CoreService.rpcServiceNames)
 
             let gateway = try Gateway.application(
                 configuration: configuration.gateway,
                 auth: AuthBackend(client: client),
-                extraReadiness: auth.readinessChecks,
+                core: CoreBackend(client: client),
+                extraReadiness: auth.readinessChecks + core.readinessChecks,
                 logger: logger,
                 onServerRunning: onGatewayRunning
             )
             return GatewayProcess(
                 gateway: gateway,
-                background: [
-                    database, GRPCServerService(server: server), GRPCClientService(client: client),
+                background: databases.all + [
+                    GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
                 ],
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
-            await database.shutdown()
+            await databases.shutdown()
             throw error
         }
     }
@@ -87,109 +103,207 @@ package enum Platform {
         onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
         onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> (services: [any Service], notice: StartupNotice) {
-        let database = try ServiceDatabase(
-            configuration: configuration.auth.database, schema: AuthService.schema, logger: logger)
+        let databases = OpenDatabases()
         do {
+            let database = try databases.open(configuration.auth.database, schema: AuthService.schema, logger: logger)
             let auth = try AuthService(configuration: configuration.auth, database: database, logger: logger)
-            if configuration.migrateOnStart {
-                try await auth.migrate()
-            } else {
-                let pending = try await database.pendingMigrations(AuthMigrations.all)
-                if !pending.isEmpty {
-                    throw ConfigurationError(problems: [
-                        "the auth database has \(pending.count) pending migration(s); run 'rahat migrate' first or set RAHAT_MIGRATE_ON_START=true"
-                    ])
-                }
-            }
+            try await prepare(
+                database, service: "auth", migrations: AuthMigrations.all, migrate: configuration.migrateOnStart)
             let admin = try await auth.bootstrapAdmin()
-            let health = HealthService()
-            let listen = configuration.listen
-            let transport = HTTP2ServerTransport.Posix(
-                address: .ipv4(host: listen.grpcHost, port: listen.grpcPort),
-                transportSecurity: .plaintext
-            )
-            let server = GRPCServer(
-                transport: transport,
-                services: auth.rpcServices + [health.rpcService],
-                interceptors: serverInterceptors(logger: logger)
-            )
-            markServing(health, services: AuthService.rpcServiceNames)
-            let ops = OpsServer.application(
-                host: listen.opsHost,
-                port: listen.opsPort,
-                readiness: Readiness(checks: auth.readinessChecks),
+            let services = serviceProcess(
+                rpcServices: auth.rpcServices,
+                names: AuthService.rpcServiceNames,
+                readiness: auth.readinessChecks,
+                listen: configuration.listen,
                 logger: logger,
-                onServerRunning: onOpsRunning
+                onGRPCRunning: onGRPCRunning,
+                onOpsRunning: onOpsRunning
             )
-            let announcer = ListeningAnnouncer(transport: transport, onRunning: onGRPCRunning)
-            let services: [any Service] = [
-                database, GRPCServerService(server: server), announcer, ops, HealthDrain(health: health),
-            ]
-            return (services, StartupNotice(createdAdmin: admin))
+            return (databases.all + services, StartupNotice(createdAdmin: admin))
         } catch {
-            await database.shutdown()
+            await databases.shutdown()
             throw error
         }
     }
 
-    /// `rahat serve gateway`: the public HTTP edge, calling the auth service over HTTP/2.
+    /// `rahat serve core`: the core service alone; it fetches the auth service's public keys to
+    /// verify callers.
+    package static func coreProcess(
+        configuration: CoreProcessConfiguration,
+        logger: Logger,
+        onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
+        onOpsRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> [any Service] {
+        let databases = OpenDatabases()
+        do {
+            let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
+            let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+            let core = CoreService(
+                configuration: configuration.core,
+                database: database,
+                verifier: verifier(fetchingFrom: authClient, logger: logger),
+                logger: logger
+            )
+            try await prepare(
+                database, service: "core", migrations: CoreMigrations.all, migrate: configuration.migrateOnStart)
+            let services = serviceProcess(
+                rpcServices: core.rpcServices,
+                names: CoreService.rpcServiceNames,
+                readiness: core.readinessChecks,
+                listen: configuration.listen,
+                logger: logger,
+                onGRPCRunning: onGRPCRunning,
+                onOpsRunning: onOpsRunning
+            )
+            return databases.all + [GRPCClientService(client: authClient)] + services
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
+    /// `rahat serve gateway`: the public HTTP edge, calling the services over HTTP/2.
     package static func gatewayProcess(
         configuration: GatewayProcessConfiguration,
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
-        let client = GRPCClient(
-            transport: try .http2NIOPosix(
-                target: .dns(host: configuration.authHost, port: configuration.authPort),
-                transportSecurity: .plaintext,
-                serviceConfig: RPCDefaults.serviceConfig
-            )
-        )
+        let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+        let coreClient = try client(host: configuration.coreHost, port: configuration.corePort)
         let gateway = try Gateway.application(
             configuration: configuration.gateway,
-            auth: AuthBackend(client: client),
+            auth: AuthBackend(client: authClient),
+            core: CoreBackend(client: coreClient),
             logger: logger,
             onServerRunning: onGatewayRunning
         )
         return GatewayProcess(
-            gateway: gateway, background: [GRPCClientService(client: client)], notice: StartupNotice())
+            gateway: gateway,
+            background: [GRPCClientService(client: authClient), GRPCClientService(client: coreClient)],
+            notice: StartupNotice()
+        )
     }
 
     /// Applies every service's pending migrations, or reverts each service's last batch.
+    /// Returns the names of the migrations applied.
     package static func migrate(
         configuration: MigrateConfiguration, revert: Bool, logger: Logger
     ) async throws -> [String] {
-        let database = try ServiceDatabase(
-            configuration: configuration.auth.database, schema: AuthService.schema, logger: logger)
-        defer { Task { await database.shutdown() } }
+        let databases = OpenDatabases()
         do {
-            let pending = try await database.pendingMigrations(AuthMigrations.all)
-            if revert {
-                try await database.revertLastBatch(AuthMigrations.all)
-            } else {
-                try await database.migrate(AuthMigrations.all)
+            let plan: [(ServiceDatabaseConfiguration, String, [any Migration])] = [
+                (configuration.auth.database, AuthService.schema, AuthMigrations.all),
+                (configuration.core.database, CoreService.schema, CoreMigrations.all),
+            ]
+            var applied: [String] = []
+            for (settings, schema, migrations) in plan {
+                let database = try databases.open(settings, schema: schema, logger: logger)
+                if revert {
+                    try await database.revertLastBatch(migrations)
+                } else {
+                    applied += try await database.pendingMigrations(migrations)
+                    try await database.migrate(migrations)
+                }
             }
-            await database.shutdown()
-            return revert ? [] : pending
+            await databases.shutdown()
+            return applied
         } catch {
-            await database.shutdown()
+            await databases.shutdown()
             throw error
         }
     }
 
     /// `rahat auth rotate-signing-key`.
     package static func rotateSigningKey(configuration: MigrateConfiguration, logger: Logger) async throws -> String {
-        let database = try ServiceDatabase(
-            configuration: configuration.auth.database, schema: AuthService.schema, logger: logger)
+        let databases = OpenDatabases()
         do {
+            let database = try databases.open(configuration.auth.database, schema: AuthService.schema, logger: logger)
             let auth = try AuthService(configuration: configuration.auth, database: database, logger: logger)
             let kid = try await auth.rotateSigningKey()
-            await database.shutdown()
+            await databases.shutdown()
             return kid
         } catch {
-            await database.shutdown()
+            await databases.shutdown()
             throw error
         }
+    }
+
+    /// A gRPC client over HTTP/2 to `host:port`, resolved by DNS, with the default deadlines.
+    private static func client(host: String, port: Int) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+        GRPCClient(
+            transport: try .http2NIOPosix(
+                target: .dns(host: host, port: port),
+                transportSecurity: .plaintext,
+                serviceConfig: RPCDefaults.serviceConfig
+            )
+        )
+    }
+
+    /// Verifies access tokens with the keys the auth service publishes over gRPC.
+    private static func verifier<Transport: ClientTransport>(
+        fetchingFrom client: GRPCClient<Transport>,
+        logger: Logger
+    ) -> AccessTokenVerifier {
+        let auth = Rahat_Auth_V1_AuthService.Client(wrapping: client)
+        return AccessTokenVerifier(logger: logger) {
+            let set = try await auth.getSigningKeys(Rahat_Auth_V1_GetSigningKeysRequest())
+            return set.keys.map {
+                PublishedSigningKey(keyID: $0.keyID, algorithm: $0.algorithm, publicKeyPEM: $0.publicKeyPem)
+            }
+        }
+    }
+
+    /// Migrates when told to; otherwise refuses to start on a database with pending migrations.
+    private static func prepare(
+        _ database: ServiceDatabase,
+        service: String,
+        migrations: [any Migration],
+        migrate: Bool
+    ) async throws {
+        if migrate {
+            try await database.migrate(migrations)
+            return
+        }
+        let pending = try await database.pendingMigrations(migrations)
+        if !pending.isEmpty {
+            throw ConfigurationError(problems: [
+                "the \(service) database has \(pending.count) pending migration(s); run 'rahat migrate' first or set RAHAT_MIGRATE_ON_START=true"
+            ])
+        }
+    }
+
+    /// The gRPC server, its health service and its operations HTTP port for one service process.
+    private static func serviceProcess(
+        rpcServices: [any RegistrableRPCService],
+        names: [String],
+        readiness: [ReadinessCheck],
+        listen: ServiceListenConfiguration,
+        logger: Logger,
+        onGRPCRunning: (@Sendable (Int) async -> Void)?,
+        onOpsRunning: (@Sendable (Int) async -> Void)?
+    ) -> [any Service] {
+        let health = HealthService()
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: listen.grpcHost, port: listen.grpcPort),
+            transportSecurity: .plaintext
+        )
+        let server = GRPCServer(
+            transport: transport,
+            services: rpcServices + [health.rpcService],
+            interceptors: serverInterceptors(logger: logger)
+        )
+        markServing(health, services: names)
+        let ops = OpsServer.application(
+            host: listen.opsHost,
+            port: listen.opsPort,
+            readiness: Readiness(checks: readiness),
+            logger: logger,
+            onServerRunning: onOpsRunning
+        )
+        return [
+            GRPCServerService(server: server), ListeningAnnouncer(transport: transport, onRunning: onGRPCRunning), ops,
+            HealthDrain(health: health),
+        ]
     }
 
     static func serverInterceptors(logger: Logger) -> [any ServerInterceptor] {
@@ -199,6 +313,24 @@ package enum Platform {
     private static func markServing(_ health: HealthService, services: [String]) {
         health.setStatus(.serving)
         for service in services { health.setStatus(.serving, forService: service) }
+    }
+}
+
+/// The databases a process opened, closed together when start-up fails half-way.
+final class OpenDatabases: Sendable {
+    private let opened = Mutex<[ServiceDatabase]>([])
+
+    func open(_ configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws -> ServiceDatabase {
+        let database = try ServiceDatabase(configuration: configuration, schema: schema, logger: logger)
+        opened.withLock { $0.append(database) }
+        return database
+    }
+
+    /// The databases as lifecycle services, so the group closes them on shutdown.
+    var all: [any Service] { opened.withLock { $0 } }
+
+    func shutdown() async {
+        for database in opened.withLock({ $0 }) { await database.shutdown() }
     }
 }
 

@@ -1,4 +1,5 @@
 package import AuthService
+package import CoreService
 import Foundation
 package import Gateway
 import Persistence
@@ -32,6 +33,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
     package var auth: AuthServiceConfiguration
+    package var core: CoreServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> EmbeddedConfiguration {
         var source = source
@@ -39,16 +41,23 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         let configuration = EmbeddedConfiguration(
             common: common,
             gateway: GatewayConfiguration(from: &source),
-            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration
     }
 
-    package init(common: CommonConfiguration, gateway: GatewayConfiguration, auth: AuthServiceConfiguration) {
+    package init(
+        common: CommonConfiguration,
+        gateway: GatewayConfiguration,
+        auth: AuthServiceConfiguration,
+        core: CoreServiceConfiguration
+    ) {
         self.common = common
         self.gateway = gateway
         self.auth = auth
+        self.core = core
     }
 }
 
@@ -99,48 +108,106 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
     }
 }
 
+/// `rahat serve core`.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_CORE_GRPC_HOST` / `_PORT` | `127.0.0.1` / `7111` | gRPC listener |
+/// | `RAHAT_CORE_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7112` | `/health`, `/readiness`, `/metrics` |
+/// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service, for its public keys |
+/// | `RAHAT_MIGRATE_ON_START` | `false` | apply migrations at start instead of by `rahat migrate` |
+package struct CoreProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var core: CoreServiceConfiguration
+    package var listen: ServiceListenConfiguration
+    package var authHost: String
+    package var authPort: Int
+    package var migrateOnStart: Bool
+
+    package static func load(from source: ConfigurationSource) throws -> CoreProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let core = CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let configuration = CoreProcessConfiguration(
+            common: common,
+            core: core,
+            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_CORE", grpcPort: 7111, opsPort: 7112),
+            authHost: authHost,
+            authPort: authPort,
+            migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
+        )
+        if case .sqlite = core.database.location {
+            source.report(
+                "DATABASE_URL: required by 'rahat serve core' (a postgres:// URL); the embedded default is 'rahat serve'"
+            )
+        }
+        try source.validate()
+        return configuration
+    }
+}
+
 /// `rahat serve gateway`.
 ///
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service's gRPC `host:port` |
+/// | `RAHAT_CORE_ADDRESS` | `127.0.0.1:7111` | the core service's gRPC `host:port` |
 package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
     package var authHost: String
     package var authPort: Int
+    package var coreHost: String
+    package var corePort: Int
 
     package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         let gateway = GatewayConfiguration(from: &source)
-        let address = source.string("RAHAT_AUTH_ADDRESS", default: "127.0.0.1:7101")
-        var host = "127.0.0.1"
-        var port = 7101
-        if let colon = address.lastIndex(of: ":"), let parsed = Int(address[address.index(after: colon)...]),
-            (1...65_535).contains(parsed), colon != address.startIndex
-        {
-            host = String(address[..<colon])
-            port = parsed
-        } else {
-            source.report("RAHAT_AUTH_ADDRESS: '\(address)' is not host:port")
-        }
+        let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
         try source.validate()
-        return GatewayProcessConfiguration(common: common, gateway: gateway, authHost: host, authPort: port)
+        return GatewayProcessConfiguration(
+            common: common,
+            gateway: gateway,
+            authHost: auth.host,
+            authPort: auth.port,
+            coreHost: core.host,
+            corePort: core.port
+        )
     }
+}
+
+/// Reads a `host:port` setting.
+private func address(
+    _ source: inout ConfigurationSource,
+    _ name: String,
+    default fallback: (host: String, port: Int)
+) -> (host: String, port: Int) {
+    let text = source.string(name, default: "\(fallback.host):\(fallback.port)")
+    if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+        (1...65_535).contains(port), colon != text.startIndex
+    {
+        return (String(text[..<colon]), port)
+    }
+    source.report("\(name): '\(text)' is not host:port")
+    return fallback
 }
 
 /// `rahat migrate`: only what the migrations need.
 package struct MigrateConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var auth: AuthServiceConfiguration
+    package var core: CoreServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> MigrateConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         let configuration = MigrateConfiguration(
             common: common,
-            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration

@@ -1,5 +1,7 @@
 package import AuthAPI
 package import AuthService
+package import CoreAPI
+import CoreService
 package import Foundation
 package import GRPCCore
 package import GRPCInProcessTransport
@@ -8,10 +10,13 @@ package import Persistence
 package import ServerKit
 import SwiftProtobuf
 
-/// The auth service running for a test over gRPC's in-process transport, with generated clients
-/// pointed at it: tests call it exactly as the gateway does.
+/// The services running for a test over gRPC's in-process transport (auth, and core beside it),
+/// with generated clients pointed at them: tests call them exactly as the gateway does.
 package struct AuthHarness: Sendable {
     package let service: AuthService
+    package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
+    /// The core service's database, to inspect what it wrote (its outbox).
+    package let coreDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
     package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
     package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
@@ -23,7 +28,7 @@ package struct AuthHarness: Sendable {
     package static let adminPassword = "correct horse battery staple"
 
     /// Test defaults: the cheapest bcrypt cost, a known first admin.
-    package static func configuration(database: DatabaseConfiguration) -> AuthServiceConfiguration {
+    package static func configuration(database: ServiceDatabaseConfiguration) -> AuthServiceConfiguration {
         AuthServiceConfiguration(
             database: database,
             bcryptCost: 4,
@@ -44,18 +49,36 @@ package struct AuthHarness: Sendable {
             configure(&configuration)
             let logger = Logger.test
             let database = try ServiceDatabase(
-                configuration: configuration.database, schema: AuthService.schema, logger: logger)
+                configuration: configuration.database,
+                schema: AuthService.schema,
+                logger: logger
+            )
+            let coreDatabase = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "core"),
+                schema: CoreService.schema,
+                logger: logger
+            )
             do {
                 let service = try AuthService(
                     configuration: configuration, database: database, logger: logger, now: now)
                 try await service.migrate()
                 _ = try await service.bootstrapAdmin()
+                let core = CoreService(
+                    configuration: CoreServiceConfiguration(database: testDatabase.configuration(for: "core")),
+                    database: coreDatabase,
+                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
+                        try await service.publishedSigningKeys()
+                    },
+                    logger: logger,
+                    now: now
+                )
+                try await core.migrate()
                 let health = HealthService()
                 health.setStatus(.serving)
                 let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
                 let server = GRPCServer(
                     transport: transport.server,
-                    services: service.rpcServices + [health.rpcService],
+                    services: service.rpcServices + core.rpcServices + [health.rpcService],
                     interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
                 )
                 let result = try await withGRPCClient(transport: transport.client) { client in
@@ -67,6 +90,8 @@ package struct AuthHarness: Sendable {
                         }
                         let harness = AuthHarness(
                             service: service,
+                            projects: .init(wrapping: client),
+                            coreDatabase: coreDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),
                             roles: .init(wrapping: client),
@@ -78,12 +103,19 @@ package struct AuthHarness: Sendable {
                     }
                 }
                 await database.shutdown()
+                await coreDatabase.shutdown()
                 return result
             } catch {
                 await database.shutdown()
+                await coreDatabase.shutdown()
                 throw error
             }
         }
+    }
+
+    /// The events the core service has written to its outbox, oldest first.
+    package func coreOutbox() async throws -> [StoredOutboxEvent] {
+        try await Outbox.pending(limit: 1000, on: coreDatabase.db)
     }
 
     /// Logs in and returns the token pair.

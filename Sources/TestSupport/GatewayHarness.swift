@@ -1,4 +1,5 @@
 import AuthService
+import CoreService
 import Foundation
 import Gateway
 package import Hummingbird
@@ -24,7 +25,8 @@ package enum GatewayHarness {
                 common: CommonConfiguration(
                     dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
                 gateway: GatewayConfiguration(host: "127.0.0.1", port: 0),
-                auth: AuthHarness.configuration(database: database.configuration)
+                auth: AuthHarness.configuration(database: database.configuration(for: "auth")),
+                core: CoreServiceConfiguration(database: database.configuration(for: "core"))
             )
             configure(&configuration)
             let process = try await Platform.embedded(configuration: configuration, logger: .test)

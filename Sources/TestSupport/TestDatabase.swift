@@ -1,4 +1,5 @@
 import AuthService
+import CoreService
 import Foundation
 import Logging
 package import Persistence
@@ -24,11 +25,21 @@ package enum DatabaseEngine: String, Sendable, CaseIterable, CustomStringConvert
     }
 }
 
-/// A database made for one test and removed after it.
+/// A database made for one test and removed after it: one PostgreSQL database (each service in
+/// its schema), or a directory holding one SQLite file per service.
 package struct TestDatabase: Sendable {
-    package let configuration: DatabaseConfiguration
+    /// The auth service's configuration; ``configuration(for:)`` gives any service's.
+    package let configuration: ServiceDatabaseConfiguration
     package let engine: DatabaseEngine
     private let drop: @Sendable () async -> Void
+
+    /// Where `service` keeps its rows in this test database.
+    package func configuration(for service: String) -> ServiceDatabaseConfiguration {
+        guard case .sqlite(let path) = configuration.location else { return configuration }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return ServiceDatabaseConfiguration(
+            location: .sqlite(path: directory.appendingPathComponent("\(service).sqlite").path))
+    }
 
     /// A fresh database: a new SQLite file, or a new PostgreSQL database copied from a template
     /// that was migrated once per test run (so each test starts migrated in milliseconds). With
@@ -41,14 +52,15 @@ package struct TestDatabase: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let path = directory.appendingPathComponent("auth.sqlite").path
             return TestDatabase(
-                configuration: DatabaseConfiguration(location: .sqlite(path: path)),
+                configuration: ServiceDatabaseConfiguration(location: .sqlite(path: path)),
                 engine: .sqlite,
                 drop: { try? FileManager.default.removeItem(at: directory) }
             )
         case .postgres:
             let (url, name) = try await TestPostgres.shared.createDatabase(empty: empty)
             return TestDatabase(
-                configuration: DatabaseConfiguration(location: .postgres(url: url), maxConnectionsPerEventLoop: 2),
+                configuration: ServiceDatabaseConfiguration(
+                    location: .postgres(url: url), maxConnectionsPerEventLoop: 2),
                 engine: .postgres,
                 drop: { await TestPostgres.shared.dropDatabase(name) }
             )
@@ -119,16 +131,25 @@ actor TestPostgres {
         let name = "rahat_tpl_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
         let database = try ServiceDatabase(
-            configuration: DatabaseConfiguration(
+            configuration: ServiceDatabaseConfiguration(
                 location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
             schema: AuthService.schema,
             logger: logger
         )
+        let core = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(
+                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
+            schema: CoreService.schema,
+            logger: logger
+        )
         do {
             try await database.migrate(AuthMigrations.all)
+            try await core.migrate(CoreMigrations.all)
             await database.shutdown()
+            await core.shutdown()
         } catch {
             await database.shutdown()
+            await core.shutdown()
             throw error
         }
         // A template must have no open connections while it is copied.

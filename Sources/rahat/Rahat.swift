@@ -20,7 +20,7 @@ struct Rahat: AsyncParsableCommand {
 
 /// The processes `rahat serve` can run.
 enum ProcessKind: String, ExpressibleByArgument, CaseIterable {
-    case gateway, auth
+    case gateway, auth, core
 }
 
 struct Serve: AsyncParsableCommand {
@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the platform (everything in one process), or one process of the distributed deployment."
     )
 
-    @Argument(help: "Run only this process: gateway or auth. Omit to run everything in one process.")
+    @Argument(help: "Run only this process: gateway, auth or core. Omit to run everything in one process.")
     var process: ProcessKind?
 
     func run() async throws {
@@ -63,6 +63,17 @@ struct Serve: AsyncParsableCommand {
                 onOpsRunning: { port in Console.line("auth health and metrics on http://\(listen.opsHost):\(port)") }
             )
             Console.announceAdmin(notice)
+            try await runServices(services, logger: logger)
+        case .core:
+            let configuration = try CoreProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "core", configuration: configuration.common.log)
+            let listen = configuration.listen
+            let services = try await Platform.coreProcess(
+                configuration: configuration,
+                logger: logger,
+                onGRPCRunning: { port in Console.line("core gRPC listening on \(listen.grpcHost):\(port)") },
+                onOpsRunning: { port in Console.line("core health and metrics on http://\(listen.opsHost):\(port)") }
+            )
             try await runServices(services, logger: logger)
         }
     }

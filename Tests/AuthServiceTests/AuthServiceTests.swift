@@ -148,19 +148,34 @@ extension AuthServiceTests {
             }
         }
 
-        @Test("concurrent refreshes of one token: exactly one succeeds", arguments: DatabaseEngine.available)
+        @Test(
+            "concurrent refreshes of one token: at most one wins, and the duplicate revokes the session",
+            arguments: DatabaseEngine.available
+        )
         func concurrentRefresh(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
+                // given
                 let tokens = try await harness.login()
-                let outcomes = await withTaskGroup(of: Bool.self) { group in
+                // when: the same token presented four times at once, as a thief racing the owner would
+                let issued = await withTaskGroup(of: Rahat_Auth_V1_TokenPair?.self) { group in
                     for _ in 0..<4 {
                         group.addTask {
-                            (try? await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })) != nil
+                            try? await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
                         }
                     }
-                    return await group.reduce(into: [Bool]()) { $0.append($1) }
+                    return await group.reduce(into: [Rahat_Auth_V1_TokenPair]()) { pairs, pair in
+                        if let pair { pairs.append(pair) }
+                    }
                 }
-                #expect(outcomes.filter { $0 }.count == 1)
+                // then: a duplicate is reuse, so whatever the winner got no longer refreshes
+                #expect(issued.count <= 1)
+                for pair in issued {
+                    let next = await AuthServiceTests.failure {
+                        try await harness.auth.refresh(.with { $0.refreshToken = pair.refreshToken })
+                    }
+                    #expect(next?.kind == .unauthenticated)
+                }
+                _ = try await harness.login()
             }
         }
 

@@ -19,7 +19,10 @@ struct GatewayTests {
             #expect(try health.json["status"] as? String == "ok")
             #expect(readiness.status == .ok)
             let checks = try #require(try readiness.json["checks"] as? [[String: Any]])
-            #expect(Set(checks.compactMap { $0["name"] as? String }) == ["auth-service", "auth-database"])
+            #expect(
+                Set(checks.compactMap { $0["name"] as? String }) == [
+                    "auth-service", "auth-database", "core-service", "core-database",
+                ])
             #expect(String(decoding: spec.body, as: UTF8.self).hasPrefix("openapi: 3.1"))
             #expect(spec.headers[.contentType]?.hasPrefix("application/yaml") == true)
             #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)

@@ -42,10 +42,39 @@ struct DistributedTests {
         return (port, group, task)
     }
 
-    static func gatewayConfiguration(authPort: Int) throws -> GatewayProcessConfiguration {
+    /// Starts the core process on free ports, pointed at the auth service for its keys.
+    static func startCore(
+        databaseURL: URL, authPort: Int
+    ) async throws -> (
+        port: Int, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
+        let configuration = try CoreProcessConfiguration.load(
+            from: ConfigurationSource(environment: [
+                "DATABASE_URL": databaseURL.absoluteString,
+                "RAHAT_CORE_GRPC_PORT": "0",
+                "RAHAT_CORE_HTTP_PORT": "0",
+                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+            ])
+        )
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let services = try await Platform.coreProcess(
+            configuration: configuration,
+            logger: .test,
+            onGRPCRunning: { port in continuation.yield(port) }
+        )
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: .test))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return (port, group, task)
+    }
+
+    static func gatewayConfiguration(authPort: Int, corePort: Int) throws -> GatewayProcessConfiguration {
         try GatewayProcessConfiguration.load(
             from: ConfigurationSource(environment: [
-                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)", "RAHAT_HTTP_PORT": "0",
+                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
+                "RAHAT_HTTP_PORT": "0",
             ])
         )
     }
@@ -55,9 +84,15 @@ struct DistributedTests {
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
-            defer { auth.task.cancel() }
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port)
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
             let gateway = try Platform.gatewayProcess(
-                configuration: Self.gatewayConfiguration(authPort: auth.port), logger: .test)
+                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port),
+                logger: .test
+            )
             try await GatewayHarness.run(gateway, testing: .live) { client in
                 // given
                 let tokens = try await client.login()
@@ -72,11 +107,23 @@ struct DistributedTests {
                 let key = try #require(try created.json["key"] as? String)
                 let withKey = try await client.send(.get, "/v1/users", headers: [.authorization: "ApiKey \(key)"])
                 let readiness = try await client.send(.get, "/readiness")
+                let project = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: ["name": "Flood response", "type": "c2c", "asset": "NPR", "assetScale": 2],
+                    bearer: tokens.access
+                )
+                let projectID = try #require(try project.json["id"] as? String)
+                let fetched = try await client.send(.get, "/v1/projects/\(projectID)", bearer: tokens.access)
                 // then
                 #expect(me.status == .ok)
                 #expect(withKey.status == .ok)
                 #expect(readiness.status == .ok)
+                #expect(project.status == .created)
+                #expect(try fetched.json["status"] as? String == "draft")
             }
+            await core.group.triggerGracefulShutdown()
+            try await core.task.value
             await auth.group.triggerGracefulShutdown()
             try await auth.task.value
         }
@@ -87,8 +134,12 @@ struct DistributedTests {
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port)
+            defer { core.task.cancel() }
             let gateway = try Platform.gatewayProcess(
-                configuration: Self.gatewayConfiguration(authPort: auth.port), logger: .test)
+                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port),
+                logger: .test
+            )
             try await GatewayHarness.run(gateway, testing: .live) { client in
                 // given
                 let before = try await client.send(.get, "/readiness")
@@ -146,7 +197,7 @@ struct MigrationTests {
             #expect(
                 first == [
                     "auth.0001_CreateUsers", "auth.0002_CreateRoles", "auth.0003_CreateSessions",
-                    "auth.0004_CreateApiKeys",
+                    "auth.0004_CreateApiKeys", "core.0001_CreateOutbox", "core.0002_CreateProjects",
                 ])
             #expect(second.isEmpty)
             #expect(again == first)

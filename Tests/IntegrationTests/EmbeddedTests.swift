@@ -1,4 +1,5 @@
 import AuthService
+import CoreService
 import Foundation
 import Gateway
 import HTTPTypes
@@ -22,7 +23,8 @@ struct EmbeddedTests {
                 common: CommonConfiguration(
                     dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
                 gateway: GatewayConfiguration(port: 0),
-                auth: auth
+                auth: auth,
+                core: CoreServiceConfiguration(database: database.configuration(for: "core"))
             )
             // when
             let first = try await Platform.embedded(configuration: configuration, logger: .test)

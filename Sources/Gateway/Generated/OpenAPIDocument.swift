@@ -35,6 +35,8 @@ tags:
     description: Built-in and custom roles and their permissions.
   - name: api-keys
     description: API keys for partner systems and automation.
+  - name: projects
+    description: Aid projects and their lifecycle (draft → active → closed).
 
 security:
   - bearerAuth: []
@@ -543,6 +545,147 @@ paths:
         '404':
           $ref: '#/components/responses/NotFound'
 
+  /v1/projects:
+    get:
+      operationId: listProjects
+      tags: [projects]
+      summary: List projects
+      description: >-
+        Projects the caller may read: every project with an unscoped `project:read`, otherwise
+        only the projects the caller's roles are scoped to. Ordered by creation.
+      parameters:
+        - name: limit
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 200, default: 50}
+        - name: cursor
+          in: query
+          description: The `nextCursor` of the previous page.
+          schema: {type: string, maxLength: 200}
+        - name: status
+          in: query
+          schema: {$ref: '#/components/schemas/ProjectStatus'}
+        - name: type
+          in: query
+          schema: {$ref: '#/components/schemas/ProjectType'}
+      responses:
+        '200':
+          description: One page of projects.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProjectPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createProject
+      tags: [projects]
+      summary: Create a project
+      description: >-
+        Creates a project in `draft`. The asset and its minor-unit scale are fixed for the
+        project's life: every amount in it is an integer number of minor units. Requires
+        `project:create`. Emits `rahat.core.project.created`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CreateProjectRequest'}
+      responses:
+        '201':
+          description: The new project.
+          headers:
+            Location:
+              description: URL of the new project.
+              required: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Project'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+  /v1/projects/{id}:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: getProject
+      tags: [projects]
+      summary: Get a project
+      description: Requires `project:read` for this project.
+      responses:
+        '200':
+          description: The project.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Project'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    patch:
+      operationId: updateProject
+      tags: [projects]
+      summary: Update a project
+      description: >-
+        Changes the name, description, settings or default country; the type, asset and scale
+        cannot change. Requires `project:update` for this project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/UpdateProjectRequest'}
+      responses:
+        '200':
+          description: The updated project.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Project'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/activate:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    post:
+      operationId: activateProject
+      tags: [projects]
+      summary: Activate a draft project
+      description: >-
+        draft → active. Requires `project:manage` for this project. 409 (`project.invalid_transition`)
+        from any other status. Emits `rahat.core.project.activated`.
+      responses:
+        '200':
+          description: The active project.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Project'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/projects/{id}/close:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    post:
+      operationId: closeProject
+      tags: [projects]
+      summary: Close an active project
+      description: >-
+        active → closed; a closed project accepts no new enrolments. Requires `project:manage`
+        for this project. 409 (`project.invalid_transition`) from any other status. Emits
+        `rahat.core.project.closed`.
+      responses:
+        '200':
+          description: The closed project.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Project'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
 components:
   securitySchemes:
     bearerAuth:
@@ -578,6 +721,14 @@ components:
       schema:
         type: string
         pattern: '^[a-z][a-z0-9_]{1,49}$'
+    ProjectId:
+      name: id
+      in: path
+      required: true
+      description: Project id.
+      schema:
+        type: string
+        format: uuid
     ApiKeyId:
       name: id
       in: path
@@ -639,6 +790,87 @@ components:
             $ref: '#/components/schemas/Problem'
 
   schemas:
+    ProjectType:
+      type: string
+      enum: [c2c, cva]
+      description: '`c2c`: cash disbursed to beneficiaries; `cva`: vouchers redeemed at vendors.'
+    ProjectStatus:
+      type: string
+      enum: [draft, active, closed]
+    Project:
+      type: object
+      required: [id, name, type, status, asset, assetScale, settings, createdAt, updatedAt]
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        description: {type: string}
+        type: {$ref: '#/components/schemas/ProjectType'}
+        status: {$ref: '#/components/schemas/ProjectStatus'}
+        asset:
+          type: string
+          description: Asset code, e.g. NPR.
+        assetScale:
+          type: integer
+          description: Minor units per major unit as a power of ten (2 means amounts are in cents).
+        settings:
+          type: object
+          additionalProperties: true
+          description: Free-form project settings.
+        defaultCountry:
+          type: string
+          description: ISO 3166-1 alpha-2 country used to normalise phone numbers.
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+        activatedAt: {type: string, format: date-time}
+        closedAt: {type: string, format: date-time}
+    ProjectPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Project'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    CreateProjectRequest:
+      type: object
+      additionalProperties: false
+      required: [name, type, asset, assetScale]
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        description: {type: string, maxLength: 2000}
+        type: {$ref: '#/components/schemas/ProjectType'}
+        asset:
+          type: string
+          pattern: '^[A-Z][A-Z0-9]{2,11}$'
+          description: Asset code, 3–12 upper-case letters or digits, e.g. NPR.
+        assetScale: {type: integer, minimum: 0, maximum: 8}
+        settings:
+          type: object
+          additionalProperties: true
+          description: Free-form project settings (at most 16 KiB as JSON).
+        defaultCountry:
+          type: string
+          pattern: '^[A-Z]{2}$'
+          description: ISO 3166-1 alpha-2 country, e.g. NP.
+      example:
+        name: Flood response 2026
+        type: c2c
+        asset: NPR
+        assetScale: 2
+        defaultCountry: NP
+    UpdateProjectRequest:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        description: {type: string, maxLength: 2000}
+        settings:
+          type: object
+          additionalProperties: true
+        defaultCountry: {type: string, pattern: '^[A-Z]{2}$'}
     Problem:
       type: object
       description: RFC 9457 problem details.
@@ -1122,6 +1354,10 @@ components:
     {
       "name": "api-keys",
       "description": "API keys for partner systems and automation."
+    },
+    {
+      "name": "projects",
+      "description": "Aid projects and their lifecycle (draft → active → closed)."
     }
   ],
   "security": [
@@ -1889,6 +2125,285 @@ components:
           }
         }
       }
+    },
+    "/v1/projects": {
+      "get": {
+        "operationId": "listProjects",
+        "tags": [
+          "projects"
+        ],
+        "summary": "List projects",
+        "description": "Projects the caller may read: every project with an unscoped `project:read`, otherwise only the projects the caller's roles are scoped to. Ordered by creation.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "description": "The `nextCursor` of the previous page.",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/ProjectStatus"
+            }
+          },
+          {
+            "name": "type",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/ProjectType"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of projects.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProjectPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createProject",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Create a project",
+        "description": "Creates a project in `draft`. The asset and its minor-unit scale are fixed for the project's life: every amount in it is an integer number of minor units. Requires `project:create`. Emits `rahat.core.project.created`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateProjectRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new project.",
+            "headers": {
+              "Location": {
+                "description": "URL of the new project.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Project"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "getProject",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Get a project",
+        "description": "Requires `project:read` for this project.",
+        "responses": {
+          "200": {
+            "description": "The project.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Project"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateProject",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Update a project",
+        "description": "Changes the name, description, settings or default country; the type, asset and scale cannot change. Requires `project:update` for this project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateProjectRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The updated project.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Project"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/activate": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "post": {
+        "operationId": "activateProject",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Activate a draft project",
+        "description": "draft → active. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.activated`.",
+        "responses": {
+          "200": {
+            "description": "The active project.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Project"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/close": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "post": {
+        "operationId": "closeProject",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Close an active project",
+        "description": "active → closed; a closed project accepts no new enrolments. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.closed`.",
+        "responses": {
+          "200": {
+            "description": "The closed project.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Project"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1931,6 +2446,16 @@ components:
         "schema": {
           "type": "string",
           "pattern": "^[a-z][a-z0-9_]{1,49}$"
+        }
+      },
+      "ProjectId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Project id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
         }
       },
       "ApiKeyId": {
@@ -2027,6 +2552,180 @@ components:
       }
     },
     "schemas": {
+      "ProjectType": {
+        "type": "string",
+        "enum": [
+          "c2c",
+          "cva"
+        ],
+        "description": "`c2c`: cash disbursed to beneficiaries; `cva`: vouchers redeemed at vendors."
+      },
+      "ProjectStatus": {
+        "type": "string",
+        "enum": [
+          "draft",
+          "active",
+          "closed"
+        ]
+      },
+      "Project": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "type",
+          "status",
+          "asset",
+          "assetScale",
+          "settings",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "type": {
+            "$ref": "#/components/schemas/ProjectType"
+          },
+          "status": {
+            "$ref": "#/components/schemas/ProjectStatus"
+          },
+          "asset": {
+            "type": "string",
+            "description": "Asset code, e.g. NPR."
+          },
+          "assetScale": {
+            "type": "integer",
+            "description": "Minor units per major unit as a power of ten (2 means amounts are in cents)."
+          },
+          "settings": {
+            "type": "object",
+            "additionalProperties": true,
+            "description": "Free-form project settings."
+          },
+          "defaultCountry": {
+            "type": "string",
+            "description": "ISO 3166-1 alpha-2 country used to normalise phone numbers."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "activatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "closedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ProjectPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Project"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "CreateProjectRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "type",
+          "asset",
+          "assetScale"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 2000
+          },
+          "type": {
+            "$ref": "#/components/schemas/ProjectType"
+          },
+          "asset": {
+            "type": "string",
+            "pattern": "^[A-Z][A-Z0-9]{2,11}$",
+            "description": "Asset code, 3–12 upper-case letters or digits, e.g. NPR."
+          },
+          "assetScale": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 8
+          },
+          "settings": {
+            "type": "object",
+            "additionalProperties": true,
+            "description": "Free-form project settings (at most 16 KiB as JSON)."
+          },
+          "defaultCountry": {
+            "type": "string",
+            "pattern": "^[A-Z]{2}$",
+            "description": "ISO 3166-1 alpha-2 country, e.g. NP."
+          }
+        },
+        "example": {
+          "name": "Flood response 2026",
+          "type": "c2c",
+          "asset": "NPR",
+          "assetScale": 2,
+          "defaultCountry": "NP"
+        }
+      },
+      "UpdateProjectRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 2000
+          },
+          "settings": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "defaultCountry": {
+            "type": "string",
+            "pattern": "^[A-Z]{2}$"
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details.",

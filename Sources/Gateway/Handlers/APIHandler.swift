@@ -12,6 +12,7 @@ import SwiftProtobuf
 /// nothing more: rules live in the services, errors are rendered by ``ProblemMapping``.
 struct APIHandler: APIProtocol {
     let auth: AuthBackend
+    let core: CoreBackend
     let readiness: Readiness
     let logger: Logger
 

@@ -14,6 +14,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/RoleName`.
         internal typealias RoleName = Swift.String
+        /// Project id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/ProjectId`.
+        internal typealias ProjectId = Swift.String
         /// API key id.
         ///
         /// - Remark: Generated from `#/components/parameters/ApiKeyId`.

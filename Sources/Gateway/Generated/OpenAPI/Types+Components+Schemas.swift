@@ -6,6 +6,358 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// `c2c`: cash disbursed to beneficiaries; `cva`: vouchers redeemed at vendors.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ProjectType`.
+        internal enum ProjectType: String, Codable, Hashable, Sendable, CaseIterable {
+            case c2c = "c2c"
+            case cva = "cva"
+        }
+        /// - Remark: Generated from `#/components/schemas/ProjectStatus`.
+        internal enum ProjectStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case draft = "draft"
+            case active = "active"
+            case closed = "closed"
+        }
+        /// - Remark: Generated from `#/components/schemas/Project`.
+        internal struct Project: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Project/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Project/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Project/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Project/type`.
+            internal var _type: Components.Schemas.ProjectType
+            /// - Remark: Generated from `#/components/schemas/Project/status`.
+            internal var status: Components.Schemas.ProjectStatus
+            /// Asset code, e.g. NPR.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Project/asset`.
+            internal var asset: Swift.String
+            /// Minor units per major unit as a power of ten (2 means amounts are in cents).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Project/assetScale`.
+            internal var assetScale: Swift.Int
+            /// Free-form project settings.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Project/settings`.
+            internal struct SettingsPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `SettingsPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// Free-form project settings.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Project/settings`.
+            internal var settings: Components.Schemas.Project.SettingsPayload
+            /// ISO 3166-1 alpha-2 country used to normalise phone numbers.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Project/defaultCountry`.
+            internal var defaultCountry: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Project/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Project/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Project/activatedAt`.
+            internal var activatedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Project/closedAt`.
+            internal var closedAt: Foundation.Date?
+            /// Creates a new `Project`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            ///   - description:
+            ///   - _type:
+            ///   - status:
+            ///   - asset: Asset code, e.g. NPR.
+            ///   - assetScale: Minor units per major unit as a power of ten (2 means amounts are in cents).
+            ///   - settings: Free-form project settings.
+            ///   - defaultCountry: ISO 3166-1 alpha-2 country used to normalise phone numbers.
+            ///   - createdAt:
+            ///   - updatedAt:
+            ///   - activatedAt:
+            ///   - closedAt:
+            internal init(
+                id: Swift.String,
+                name: Swift.String,
+                description: Swift.String? = nil,
+                _type: Components.Schemas.ProjectType,
+                status: Components.Schemas.ProjectStatus,
+                asset: Swift.String,
+                assetScale: Swift.Int,
+                settings: Components.Schemas.Project.SettingsPayload,
+                defaultCountry: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date,
+                activatedAt: Foundation.Date? = nil,
+                closedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.name = name
+                self.description = description
+                self._type = _type
+                self.status = status
+                self.asset = asset
+                self.assetScale = assetScale
+                self.settings = settings
+                self.defaultCountry = defaultCountry
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+                self.activatedAt = activatedAt
+                self.closedAt = closedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case description
+                case _type = "type"
+                case status
+                case asset
+                case assetScale
+                case settings
+                case defaultCountry
+                case createdAt
+                case updatedAt
+                case activatedAt
+                case closedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ProjectPage`.
+        internal struct ProjectPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ProjectPage/items`.
+            internal var items: [Components.Schemas.Project]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProjectPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `ProjectPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Project],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CreateProjectRequest`.
+        internal struct CreateProjectRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/type`.
+            internal var _type: Components.Schemas.ProjectType
+            /// Asset code, 3–12 upper-case letters or digits, e.g. NPR.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/assetScale`.
+            internal var assetScale: Swift.Int
+            /// Free-form project settings (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/settings`.
+            internal struct SettingsPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `SettingsPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// Free-form project settings (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/settings`.
+            internal var settings: Components.Schemas.CreateProjectRequest.SettingsPayload?
+            /// ISO 3166-1 alpha-2 country, e.g. NP.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateProjectRequest/defaultCountry`.
+            internal var defaultCountry: Swift.String?
+            /// Creates a new `CreateProjectRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - description:
+            ///   - _type:
+            ///   - asset: Asset code, 3–12 upper-case letters or digits, e.g. NPR.
+            ///   - assetScale:
+            ///   - settings: Free-form project settings (at most 16 KiB as JSON).
+            ///   - defaultCountry: ISO 3166-1 alpha-2 country, e.g. NP.
+            internal init(
+                name: Swift.String,
+                description: Swift.String? = nil,
+                _type: Components.Schemas.ProjectType,
+                asset: Swift.String,
+                assetScale: Swift.Int,
+                settings: Components.Schemas.CreateProjectRequest.SettingsPayload? = nil,
+                defaultCountry: Swift.String? = nil
+            ) {
+                self.name = name
+                self.description = description
+                self._type = _type
+                self.asset = asset
+                self.assetScale = assetScale
+                self.settings = settings
+                self.defaultCountry = defaultCountry
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case description
+                case _type = "type"
+                case asset
+                case assetScale
+                case settings
+                case defaultCountry
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self._type = try container.decode(
+                    Components.Schemas.ProjectType.self,
+                    forKey: ._type
+                )
+                self.asset = try container.decode(
+                    Swift.String.self,
+                    forKey: .asset
+                )
+                self.assetScale = try container.decode(
+                    Swift.Int.self,
+                    forKey: .assetScale
+                )
+                self.settings = try container.decodeIfPresent(
+                    Components.Schemas.CreateProjectRequest.SettingsPayload.self,
+                    forKey: .settings
+                )
+                self.defaultCountry = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .defaultCountry
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "description",
+                    "type",
+                    "asset",
+                    "assetScale",
+                    "settings",
+                    "defaultCountry"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest`.
+        internal struct UpdateProjectRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest/name`.
+            internal var name: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest/settings`.
+            internal struct SettingsPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `SettingsPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest/settings`.
+            internal var settings: Components.Schemas.UpdateProjectRequest.SettingsPayload?
+            /// - Remark: Generated from `#/components/schemas/UpdateProjectRequest/defaultCountry`.
+            internal var defaultCountry: Swift.String?
+            /// Creates a new `UpdateProjectRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - description:
+            ///   - settings:
+            ///   - defaultCountry:
+            internal init(
+                name: Swift.String? = nil,
+                description: Swift.String? = nil,
+                settings: Components.Schemas.UpdateProjectRequest.SettingsPayload? = nil,
+                defaultCountry: Swift.String? = nil
+            ) {
+                self.name = name
+                self.description = description
+                self.settings = settings
+                self.defaultCountry = defaultCountry
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case description
+                case settings
+                case defaultCountry
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.settings = try container.decodeIfPresent(
+                    Components.Schemas.UpdateProjectRequest.SettingsPayload.self,
+                    forKey: .settings
+                )
+                self.defaultCountry = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .defaultCountry
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "description",
+                    "settings",
+                    "defaultCountry"
+                ])
+            }
+        }
         /// RFC 9457 problem details.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.

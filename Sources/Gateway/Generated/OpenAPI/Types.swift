@@ -172,6 +172,48 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /v1/api-keys/{id}`.
     /// - Remark: Generated from `#/paths//v1/api-keys/{id}/delete(revokeApiKey)`.
     func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output
+    /// List projects
+    ///
+    /// Projects the caller may read: every project with an unscoped `project:read`, otherwise only the projects the caller's roles are scoped to. Ordered by creation.
+    ///
+    /// - Remark: HTTP `GET /v1/projects`.
+    /// - Remark: Generated from `#/paths//v1/projects/get(listProjects)`.
+    func listProjects(_ input: Operations.ListProjects.Input) async throws -> Operations.ListProjects.Output
+    /// Create a project
+    ///
+    /// Creates a project in `draft`. The asset and its minor-unit scale are fixed for the project's life: every amount in it is an integer number of minor units. Requires `project:create`. Emits `rahat.core.project.created`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects`.
+    /// - Remark: Generated from `#/paths//v1/projects/post(createProject)`.
+    func createProject(_ input: Operations.CreateProject.Input) async throws -> Operations.CreateProject.Output
+    /// Get a project
+    ///
+    /// Requires `project:read` for this project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/get(getProject)`.
+    func getProject(_ input: Operations.GetProject.Input) async throws -> Operations.GetProject.Output
+    /// Update a project
+    ///
+    /// Changes the name, description, settings or default country; the type, asset and scale cannot change. Requires `project:update` for this project.
+    ///
+    /// - Remark: HTTP `PATCH /v1/projects/{id}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/patch(updateProject)`.
+    func updateProject(_ input: Operations.UpdateProject.Input) async throws -> Operations.UpdateProject.Output
+    /// Activate a draft project
+    ///
+    /// draft → active. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.activated`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/activate`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/activate/post(activateProject)`.
+    func activateProject(_ input: Operations.ActivateProject.Input) async throws -> Operations.ActivateProject.Output
+    /// Close an active project
+    ///
+    /// active → closed; a closed project accepts no new enrolments. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.closed`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/close`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/close/post(closeProject)`.
+    func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -481,6 +523,98 @@ extension APIProtocol {
         headers: Operations.RevokeApiKey.Input.Headers = .init()
     ) async throws -> Operations.RevokeApiKey.Output {
         try await revokeApiKey(Operations.RevokeApiKey.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List projects
+    ///
+    /// Projects the caller may read: every project with an unscoped `project:read`, otherwise only the projects the caller's roles are scoped to. Ordered by creation.
+    ///
+    /// - Remark: HTTP `GET /v1/projects`.
+    /// - Remark: Generated from `#/paths//v1/projects/get(listProjects)`.
+    internal func listProjects(
+        query: Operations.ListProjects.Input.Query = .init(),
+        headers: Operations.ListProjects.Input.Headers = .init()
+    ) async throws -> Operations.ListProjects.Output {
+        try await listProjects(Operations.ListProjects.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Create a project
+    ///
+    /// Creates a project in `draft`. The asset and its minor-unit scale are fixed for the project's life: every amount in it is an integer number of minor units. Requires `project:create`. Emits `rahat.core.project.created`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects`.
+    /// - Remark: Generated from `#/paths//v1/projects/post(createProject)`.
+    internal func createProject(
+        headers: Operations.CreateProject.Input.Headers = .init(),
+        body: Operations.CreateProject.Input.Body
+    ) async throws -> Operations.CreateProject.Output {
+        try await createProject(Operations.CreateProject.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Get a project
+    ///
+    /// Requires `project:read` for this project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/get(getProject)`.
+    internal func getProject(
+        path: Operations.GetProject.Input.Path,
+        headers: Operations.GetProject.Input.Headers = .init()
+    ) async throws -> Operations.GetProject.Output {
+        try await getProject(Operations.GetProject.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Update a project
+    ///
+    /// Changes the name, description, settings or default country; the type, asset and scale cannot change. Requires `project:update` for this project.
+    ///
+    /// - Remark: HTTP `PATCH /v1/projects/{id}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/patch(updateProject)`.
+    internal func updateProject(
+        path: Operations.UpdateProject.Input.Path,
+        headers: Operations.UpdateProject.Input.Headers = .init(),
+        body: Operations.UpdateProject.Input.Body
+    ) async throws -> Operations.UpdateProject.Output {
+        try await updateProject(Operations.UpdateProject.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Activate a draft project
+    ///
+    /// draft → active. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.activated`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/activate`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/activate/post(activateProject)`.
+    internal func activateProject(
+        path: Operations.ActivateProject.Input.Path,
+        headers: Operations.ActivateProject.Input.Headers = .init()
+    ) async throws -> Operations.ActivateProject.Output {
+        try await activateProject(Operations.ActivateProject.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Close an active project
+    ///
+    /// active → closed; a closed project accepts no new enrolments. Requires `project:manage` for this project. 409 (`project.invalid_transition`) from any other status. Emits `rahat.core.project.closed`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/close`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/close/post(closeProject)`.
+    internal func closeProject(
+        path: Operations.CloseProject.Input.Path,
+        headers: Operations.CloseProject.Input.Headers = .init()
+    ) async throws -> Operations.CloseProject.Output {
+        try await closeProject(Operations.CloseProject.Input(
             path: path,
             headers: headers
         ))

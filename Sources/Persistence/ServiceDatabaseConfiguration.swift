@@ -19,7 +19,7 @@ public enum DatabaseLocation: Sendable, Equatable {
 }
 
 /// A service's database settings.
-public struct DatabaseConfiguration: Sendable, Equatable {
+public struct ServiceDatabaseConfiguration: Sendable, Equatable {
     public var location: DatabaseLocation
     /// Connections per event loop (PostgreSQL); the pool is this times the number of cores.
     public var maxConnectionsPerEventLoop: Int

@@ -1,0 +1,38 @@
+import FluentKit
+import Foundation
+import Logging
+import Persistence
+import ServerKit
+import SharedModels
+
+/// The core domain: projects now; beneficiaries, groups, enrolment, vendors and imports join it.
+/// Transport-free; the RPC layer adapts it to the generated protocols.
+struct CoreDomain: Sendable {
+    let database: ServiceDatabase
+    let verifier: AccessTokenVerifier
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    var db: any Database { database.db }
+
+    /// The caller of the current RPC, from its bearer token.
+    func caller() async throws -> Principal {
+        guard let authorization = IncomingCall.current.authorization else { throw CoreError.missingCredentials }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw CoreError.missingCredentials }
+        return try await verifier.verify(String(parts[1]))
+    }
+
+    func require(_ permission: Permission, of principal: Principal) throws {
+        guard principal.permissions.allows(permission) else {
+            throw CoreError.permissionDenied("This action needs the permission '\(permission)'.")
+        }
+    }
+
+    func parseID(_ text: String, field: String = "id") throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw CoreError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
+        }
+        return id
+    }
+}

@@ -1,0 +1,37 @@
+public import GRPCCore
+public import ServerKit
+
+/// What can go wrong in the core domain, in its own terms.
+public enum CoreError: Error, Equatable, Sendable {
+    case invalidInput([FieldViolation])
+    case missingCredentials
+    case permissionDenied(String)
+    case projectNotFound
+    case invalidTransition(from: String, action: String)
+
+    /// The transport-neutral form the RPC edge sends.
+    public var serviceError: ServiceError {
+        switch self {
+        case .invalidInput(let violations):
+            .invalid(violations)
+        case .missingCredentials:
+            ServiceError(.unauthenticated, reason: "auth.missing_credentials", message: "Credentials are required.")
+        case .permissionDenied(let message):
+            ServiceError(.permissionDenied, reason: "auth.permission_denied", message: message)
+        case .projectNotFound:
+            ServiceError(.notFound, reason: "project.not_found", message: "No such project.")
+        case .invalidTransition(let from, let action):
+            ServiceError(
+                .failedPrecondition,
+                reason: "project.invalid_transition",
+                message: "A \(from) project cannot be \(action)."
+            )
+        }
+    }
+}
+
+extension CoreError: RPCErrorConvertible {
+    public var rpcErrorCode: RPCError.Code { serviceError.rpcErrorCode }
+    public var rpcErrorMessage: String { serviceError.rpcErrorMessage }
+    public var rpcErrorMetadata: Metadata { serviceError.rpcErrorMetadata }
+}

@@ -1,0 +1,141 @@
+import CoreAPI
+import Foundation
+import OpenAPIRuntime
+import ServerKit
+import SwiftProtobuf
+
+extension APIHandler {
+    func listProjects(_ input: Operations.ListProjects.Input) async throws -> Operations.ListProjects.Output {
+        _ = try caller
+        let response = try await core.projects.listProjects(
+            .with {
+                $0.limit = Int32(clamping: input.query.limit ?? 50)
+                if let cursor = input.query.cursor { $0.cursor = cursor }
+                if let status = input.query.status { $0.status = status.proto }
+                if let type = input.query._type { $0.type = type.proto }
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: try response.projects.map(Components.Schemas.Project.init),
+                        nextCursor: response.hasNextCursor ? response.nextCursor : nil
+                    )
+                )
+            )
+        )
+    }
+
+    func createProject(_ input: Operations.CreateProject.Input) async throws -> Operations.CreateProject.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        let project = try await core.projects.createProject(
+            .with {
+                $0.name = body.name
+                if let description = body.description { $0.description_p = description }
+                $0.type = body._type.proto
+                $0.asset = body.asset
+                $0.assetScale = Int32(clamping: body.assetScale)
+                if let settings = body.settings { $0.settingsJson = Self.json(settings.additionalProperties) }
+                if let country = body.defaultCountry { $0.defaultCountry = country }
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .created(.init(headers: .init(location: "/v1/projects/\(project.id)"), body: .json(try .init(project))))
+    }
+
+    func getProject(_ input: Operations.GetProject.Input) async throws -> Operations.GetProject.Output {
+        _ = try caller
+        let project = try await core.projects.getProject(
+            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(project))))
+    }
+
+    func updateProject(_ input: Operations.UpdateProject.Input) async throws -> Operations.UpdateProject.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        if body.name == nil && body.description == nil && body.settings == nil && body.defaultCountry == nil {
+            throw ServiceError.invalid(field: "body", "must change at least one field")
+        }
+        let project = try await core.projects.updateProject(
+            .with {
+                $0.id = input.path.id
+                if let name = body.name { $0.name = name }
+                if let description = body.description { $0.description_p = description }
+                if let settings = body.settings { $0.settingsJson = Self.json(settings.additionalProperties) }
+                if let country = body.defaultCountry { $0.defaultCountry = country }
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .ok(.init(body: .json(try .init(project))))
+    }
+
+    func activateProject(_ input: Operations.ActivateProject.Input) async throws -> Operations.ActivateProject.Output {
+        _ = try caller
+        let project = try await core.projects.activateProject(
+            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(project))))
+    }
+
+    func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output {
+        _ = try caller
+        let project = try await core.projects.closeProject(
+            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(project))))
+    }
+
+    /// Settings travel between services as JSON text.
+    static func json(_ object: OpenAPIObjectContainer) -> String {
+        (try? JSONEncoder().encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+extension Components.Schemas.Project {
+    init(_ project: Rahat_Core_V1_Project) throws {
+        let settings = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(project.settingsJson.utf8))
+        self.init(
+            id: project.id,
+            name: project.name,
+            description: project.hasDescription_p ? project.description_p : nil,
+            _type: project.type == .cva ? .cva : .c2c,
+            status: Components.Schemas.ProjectStatus(project.status),
+            asset: project.asset,
+            assetScale: Int(project.assetScale),
+            settings: .init(additionalProperties: settings),
+            defaultCountry: project.hasDefaultCountry ? project.defaultCountry : nil,
+            createdAt: project.createdAt.date,
+            updatedAt: project.updatedAt.date,
+            activatedAt: project.hasActivatedAt ? project.activatedAt.date : nil,
+            closedAt: project.hasClosedAt ? project.closedAt.date : nil
+        )
+    }
+}
+
+extension Components.Schemas.ProjectStatus {
+    init(_ status: Rahat_Core_V1_ProjectStatus) {
+        switch status {
+        case .active: self = .active
+        case .closed: self = .closed
+        default: self = .draft
+        }
+    }
+
+    var proto: Rahat_Core_V1_ProjectStatus {
+        switch self {
+        case .draft: .draft
+        case .active: .active
+        case .closed: .closed
+        }
+    }
+}
+
+extension Components.Schemas.ProjectType {
+    var proto: Rahat_Core_V1_ProjectType {
+        switch self {
+        case .c2c: .c2C
+        case .cva: .cva
+        }
+    }
+}

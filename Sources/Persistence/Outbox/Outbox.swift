@@ -1,0 +1,171 @@
+public import FluentKit
+import Foundation
+import SQLKit
+import SharedModels
+
+/// A domain event as it leaves a service: versioned JSON with the fields every consumer relies on.
+public struct OutboxEvent: Sendable, Equatable {
+    /// `rahat.<service>.<noun>.<verb-past>`, also the stream (topic) it is relayed to.
+    public var type: String
+    public var version: Int
+    public var aggregateType: String
+    public var aggregateID: String
+    /// The event body: a JSON object.
+    public var payload: [String: OutboxValue]
+    public var occurredAt: Date
+    /// W3C trace context of the request that caused the event, when traced.
+    public var traceparent: String?
+
+    public init(
+        type: String,
+        version: Int = 1,
+        aggregateType: String,
+        aggregateID: String,
+        payload: [String: OutboxValue],
+        occurredAt: Date,
+        traceparent: String? = nil
+    ) {
+        self.type = type
+        self.version = version
+        self.aggregateType = aggregateType
+        self.aggregateID = aggregateID
+        self.payload = payload
+        self.occurredAt = occurredAt
+        self.traceparent = traceparent
+    }
+}
+
+/// JSON values for event payloads, so payloads are built from typed values, not strings.
+public enum OutboxValue: Sendable, Equatable, Encodable {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case null
+    case array([OutboxValue])
+    case object([String: OutboxValue])
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+/// A service's transactional outbox (ARCHITECTURE.md rule 3): events are written in the same
+/// transaction as the change they describe, so an event exists if and only if the change
+/// committed. A relay (the messaging layer) publishes unsent rows and marks them sent.
+public enum Outbox {
+    /// Appends events; call with the transaction that makes the change.
+    public static func append(_ events: [OutboxEvent], on database: any Database) async throws {
+        for event in events {
+            let row = OutboxRow()
+            row.id = UUID.v7(at: event.occurredAt)
+            row.type = event.type
+            row.version = event.version
+            row.aggregateType = event.aggregateType
+            row.aggregateID = event.aggregateID
+            row.payload = try envelope(for: event, id: row.id ?? UUID())
+            row.occurredAt = event.occurredAt
+            row.traceparent = event.traceparent
+            try await row.create(on: database)
+        }
+    }
+
+    /// Appends one event.
+    public static func append(_ event: OutboxEvent, on database: any Database) async throws {
+        try await append([event], on: database)
+    }
+
+    /// Unsent events in the order they happened, oldest first.
+    public static func pending(limit: Int = 100, on database: any Database) async throws -> [StoredOutboxEvent] {
+        try await OutboxRow.query(on: database).filter(\.$sentAt == nil).sort(\.$id).limit(limit).all().map {
+            StoredOutboxEvent(
+                id: try $0.requireID(),
+                type: $0.type,
+                aggregateID: $0.aggregateID,
+                json: $0.payload,
+                occurredAt: $0.occurredAt
+            )
+        }
+    }
+
+    /// The full JSON document consumers receive: the envelope fields plus the payload under `data`.
+    static func envelope(for event: OutboxEvent, id: UUID) throws -> String {
+        let document: [String: OutboxValue] = [
+            "id": .string(id.lowercasedString),
+            "type": .string(event.type),
+            "version": .int(Int64(event.version)),
+            "occurredAt": .string(event.occurredAt.formatted(.iso8601)),
+            "aggregateType": .string(event.aggregateType),
+            "aggregateId": .string(event.aggregateID),
+            "traceparent": event.traceparent.map(OutboxValue.string) ?? .null,
+            "data": .object(event.payload),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+}
+
+/// An event as stored in the outbox.
+public struct StoredOutboxEvent: Sendable, Equatable {
+    public var id: UUID
+    public var type: String
+    public var aggregateID: String
+    /// The envelope as consumers will receive it.
+    public var json: String
+    public var occurredAt: Date
+}
+
+final class OutboxRow: Model, @unchecked Sendable {
+    static let schema = "outbox"
+
+    @ID(custom: "id", generatedBy: .user) var id: UUID?
+    @Field(key: "type") var type: String
+    @Field(key: "version") var version: Int
+    @Field(key: "aggregate_type") var aggregateType: String
+    @Field(key: "aggregate_id") var aggregateID: String
+    @Field(key: "payload") var payload: String
+    @Field(key: "occurred_at") var occurredAt: Date
+    @OptionalField(key: "traceparent") var traceparent: String?
+    @OptionalField(key: "sent_at") var sentAt: Date?
+
+    init() {}
+}
+
+/// Creates a service's `outbox` table; each service lists it among its own migrations.
+public struct CreateOutbox: AsyncMigration {
+    /// The name stored in the service's migration log, e.g. `core.0001_CreateOutbox`.
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public func prepare(on database: any Database) async throws {
+        try await database.schema(OutboxRow.schema)
+            .field("id", .uuid, .identifier(auto: false))
+            .field("type", .string, .required)
+            .field("version", .int, .required)
+            .field("aggregate_type", .string, .required)
+            .field("aggregate_id", .string, .required)
+            .field("payload", .string, .required)
+            .field("occurred_at", .datetime, .required)
+            .field("traceparent", .string)
+            .field("sent_at", .datetime)
+            .create()
+        guard let sql = database as? any SQLDatabase else { return }
+        // The relay reads unsent rows in id order; a partial index keeps that read small forever.
+        try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL").run()
+    }
+
+    public func revert(on database: any Database) async throws {
+        try await database.schema(OutboxRow.schema).delete()
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+extension GatewayTests {
+    @Suite("Projects over HTTP")
+    struct Projects {
+        @Test("create, read, update, activate and close a project", arguments: DatabaseEngine.available)
+        func lifecycle(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                let tokens = try await client.login()
+                let created = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: [
+                        "name": "Flood response", "type": "c2c", "asset": "NPR", "assetScale": 2,
+                        "settings": ["maxPerBeneficiary": 500_000], "defaultCountry": "NP",
+                    ],
+                    bearer: tokens.access
+                )
+                let id = try #require(try created.json["id"] as? String)
+                let updated = try await client.send(
+                    .patch,
+                    "/v1/projects/\(id)",
+                    json: ["description": "Koshi river basin"],
+                    bearer: tokens.access
+                )
+                let activated = try await client.send(.post, "/v1/projects/\(id)/activate", bearer: tokens.access)
+                let activatedAgain = try await client.send(.post, "/v1/projects/\(id)/activate", bearer: tokens.access)
+                let closed = try await client.send(.post, "/v1/projects/\(id)/close", bearer: tokens.access)
+                let listed = try await client.send(.get, "/v1/projects?status=closed", bearer: tokens.access)
+                #expect(created.status == .created)
+                #expect(created.headers[.location] == "/v1/projects/\(id)")
+                #expect(try created.json["status"] as? String == "draft")
+                #expect(try (created.json["settings"] as? [String: Any])?["maxPerBeneficiary"] as? Int == 500_000)
+                #expect(try updated.json["description"] as? String == "Koshi river basin")
+                #expect(try activated.json["status"] as? String == "active")
+                #expect(activatedAgain.status == .conflict)
+                #expect(activatedAgain.problemCode == "project.invalid_transition")
+                #expect(try closed.json["status"] as? String == "closed")
+                #expect(try (listed.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+            }
+        }
+
+        @Test("bad project input is a 400 naming each field")
+        func validation() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let tokens = try await client.login()
+                let wrongType = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: ["name": "X", "type": "loan", "asset": "NPR", "assetScale": 2],
+                    bearer: tokens.access
+                )
+                let wrongValues = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: ["name": "X", "type": "cva", "asset": "n", "assetScale": 9],
+                    bearer: tokens.access
+                )
+                let emptyPatch = try await client.send(
+                    .patch,
+                    "/v1/projects/01a21398-276b-7ea3-8334-6d42bd8c4689",
+                    json: [String: Any](),
+                    bearer: tokens.access
+                )
+                #expect(wrongType.status == .badRequest)
+                #expect(wrongType.problemFields == ["type"])
+                #expect(Set(wrongValues.problemFields) == ["asset", "assetScale"])
+                #expect(emptyPatch.status == .badRequest)
+            }
+        }
+
+        @Test("a field agent cannot create projects")
+        func forbidden() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let admin = try await client.login()
+                let created = try await client.send(
+                    .post,
+                    "/v1/users",
+                    json: [
+                        "name": "Agent", "email": "agent@example.org", "password": "another long passphrase",
+                        "roles": [["role": "field_agent"]],
+                    ],
+                    bearer: admin.access
+                )
+                #expect(created.status == .created)
+                let agent = try await client.login("agent@example.org", "another long passphrase")
+                let attempt = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: ["name": "X", "type": "cva", "asset": "NPR", "assetScale": 2],
+                    bearer: agent.access
+                )
+                #expect(attempt.status == .forbidden)
+                #expect(attempt.problemCode == "auth.permission_denied")
+            }
+        }
+    }
+}
