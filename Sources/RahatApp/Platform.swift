@@ -56,8 +56,12 @@ package enum Platform {
             let client = GRPCClient(transport: transport.client)
 
             let auth = try AuthService(configuration: configuration.auth, database: authDatabase, logger: logger)
-            let core = CoreService(
-                configuration: configuration.core,
+            var coreConfiguration = configuration.core
+            if coreConfiguration.pii == nil {
+                coreConfiguration.pii = try PIIKeyFile.loadOrCreate(in: configuration.common.dataDirectory)
+            }
+            let core = try CoreService(
+                configuration: coreConfiguration,
                 database: coreDatabase,
                 verifier: verifier(fetchingFrom: client, logger: logger),
                 logger: logger
@@ -138,7 +142,7 @@ package enum Platform {
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(host: configuration.authHost, port: configuration.authPort)
-            let core = CoreService(
+            let core = try CoreService(
                 configuration: configuration.core,
                 database: database,
                 verifier: verifier(fetchingFrom: authClient, logger: logger),

@@ -142,6 +142,9 @@ package struct CoreProcessConfiguration: Sendable, Equatable {
                 "DATABASE_URL: required by 'rahat serve core' (a postgres:// URL); the embedded default is 'rahat serve'"
             )
         }
+        if core.pii == nil {
+            source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve core'")
+        }
         try source.validate()
         return configuration
     }

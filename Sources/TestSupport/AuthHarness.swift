@@ -15,6 +15,7 @@ import SwiftProtobuf
 package struct AuthHarness: Sendable {
     package let service: AuthService
     package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
+    package let beneficiaries: Rahat_Core_V1_BeneficiaryService.Client<InProcessTransport.Client>
     /// The core service's database, to inspect what it wrote (its outbox).
     package let coreDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
@@ -63,8 +64,11 @@ package struct AuthHarness: Sendable {
                     configuration: configuration, database: database, logger: logger, now: now)
                 try await service.migrate()
                 _ = try await service.bootstrapAdmin()
-                let core = CoreService(
-                    configuration: CoreServiceConfiguration(database: testDatabase.configuration(for: "core")),
+                let core = try CoreService(
+                    configuration: CoreServiceConfiguration(
+                        database: testDatabase.configuration(for: "core"),
+                        pii: PIIKeys.generate()
+                    ),
                     database: coreDatabase,
                     verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
                         try await service.publishedSigningKeys()
@@ -91,6 +95,7 @@ package struct AuthHarness: Sendable {
                         let harness = AuthHarness(
                             service: service,
                             projects: .init(wrapping: client),
+                            beneficiaries: .init(wrapping: client),
                             coreDatabase: coreDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),

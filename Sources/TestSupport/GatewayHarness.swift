@@ -26,7 +26,7 @@ package enum GatewayHarness {
                     dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
                 gateway: GatewayConfiguration(host: "127.0.0.1", port: 0),
                 auth: AuthHarness.configuration(database: database.configuration(for: "auth")),
-                core: CoreServiceConfiguration(database: database.configuration(for: "core"))
+                core: CoreServiceConfiguration(database: database.configuration(for: "core"), pii: PIIKeys.generate())
             )
             configure(&configuration)
             let process = try await Platform.embedded(configuration: configuration, logger: .test)

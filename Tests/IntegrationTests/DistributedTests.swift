@@ -53,6 +53,8 @@ struct DistributedTests {
                 "DATABASE_URL": databaseURL.absoluteString,
                 "RAHAT_CORE_GRPC_PORT": "0",
                 "RAHAT_CORE_HTTP_PORT": "0",
+                "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                 "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
             ])
         )
@@ -198,6 +200,7 @@ struct MigrationTests {
                 first == [
                     "auth.0001_CreateUsers", "auth.0002_CreateRoles", "auth.0003_CreateSessions",
                     "auth.0004_CreateApiKeys", "core.0001_CreateOutbox", "core.0002_CreateProjects",
+                    "core.0003_CreateBeneficiaries",
                 ])
             #expect(second.isEmpty)
             #expect(again == first)

@@ -24,7 +24,7 @@ struct EmbeddedTests {
                     dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
                 gateway: GatewayConfiguration(port: 0),
                 auth: auth,
-                core: CoreServiceConfiguration(database: database.configuration(for: "core"))
+                core: CoreServiceConfiguration(database: database.configuration(for: "core"), pii: PIIKeys.generate())
             )
             // when
             let first = try await Platform.embedded(configuration: configuration, logger: .test)

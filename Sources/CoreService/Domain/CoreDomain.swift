@@ -10,6 +10,7 @@ import SharedModels
 struct CoreDomain: Sendable {
     let database: ServiceDatabase
     let verifier: AccessTokenVerifier
+    let vault: PIIVault
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -7,6 +7,8 @@ public enum CoreError: Error, Equatable, Sendable {
     case missingCredentials
     case permissionDenied(String)
     case projectNotFound
+    case beneficiaryNotFound
+    case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
 
     /// The transport-neutral form the RPC edge sends.
@@ -20,6 +22,15 @@ public enum CoreError: Error, Equatable, Sendable {
             ServiceError(.permissionDenied, reason: "auth.permission_denied", message: message)
         case .projectNotFound:
             ServiceError(.notFound, reason: "project.not_found", message: "No such project.")
+        case .beneficiaryNotFound:
+            ServiceError(.notFound, reason: "beneficiary.not_found", message: "No such beneficiary.")
+        case .duplicate(let violations):
+            ServiceError(
+                .alreadyExists,
+                reason: "beneficiary.duplicate",
+                message: "A beneficiary with the same phone or national ID is already registered.",
+                violations: violations
+            )
         case .invalidTransition(let from, let action):
             ServiceError(
                 .failedPrecondition,

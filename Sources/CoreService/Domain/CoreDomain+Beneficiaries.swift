@@ -1,0 +1,521 @@
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// A beneficiary as the rest of the system sees it; `pii` only for callers allowed to see it.
+struct BeneficiaryInfo: Sendable, Equatable {
+    struct PII: Sendable, Equatable {
+        var name: String
+        var phone: String?
+        var email: String?
+        var nationalID: String?
+    }
+
+    var id: UUID
+    var pii: PII?
+    var gender: String
+    var birthDate: String?
+    var location: String?
+    var latitude: Double?
+    var longitude: Double?
+    var bankedStatus: String
+    var internetStatus: String
+    var phoneStatus: String
+    var walletAddress: String?
+    var verificationStatus: String
+    var verificationReason: String?
+    var extrasJSON: String
+    var createdAt: Date
+    var updatedAt: Date
+    var archivedAt: Date?
+}
+
+/// A beneficiary's fields as received; for updates, only the named fields apply.
+struct BeneficiaryInput: Sendable {
+    var name: String?
+    var phone: String?
+    var email: String?
+    var nationalID: String?
+    var gender: String?
+    var birthDate: String?
+    var location: String?
+    var latitude: Double?
+    var longitude: Double?
+    var bankedStatus: String?
+    var internetStatus: String?
+    var phoneStatus: String?
+    var walletAddress: String?
+    var extrasJSON: String?
+    var defaultCountry: String?
+}
+
+/// List filters; lookups are exact matches.
+struct BeneficiaryFilter: Sendable {
+    var gender: String?
+    var verificationStatus: String?
+    var bankedStatus: String?
+    var internetStatus: String?
+    var phoneStatus: String?
+    var createdFrom: Date?
+    var createdTo: Date?
+    var phone: String?
+    var nationalID: String?
+    var walletAddress: String?
+    var defaultCountry: String?
+}
+
+/// The closed vocabularies of DOMAIN.md.
+enum BeneficiaryVocabulary {
+    static let gender: Set<String> = ["male", "female", "other", "unknown"]
+    static let banked: Set<String> = ["unknown", "unbanked", "banked", "under_banked"]
+    static let internet: Set<String> = ["unknown", "no_internet", "home_internet", "mobile_internet"]
+    static let phone: Set<String> = ["unknown", "no_phone", "feature_phone", "smart_phone"]
+    static let verification: Set<String> = ["unverified", "pending", "verified", "rejected", "needs_review"]
+}
+
+extension CoreDomain {
+    static let maxBatch = 1000
+
+    // MARK: Create
+
+    func createBeneficiaries(
+        _ inputs: [BeneficiaryInput], by caller: Principal, batchField: String?
+    ) async throws
+        -> [BeneficiaryInfo]
+    {
+        try require(Permission(.beneficiary, .create), of: caller)
+        if inputs.isEmpty || inputs.count > Self.maxBatch {
+            throw CoreError.invalidInput([
+                FieldViolation(field: batchField ?? "beneficiaries", reason: "must hold 1 to \(Self.maxBatch) items")
+            ])
+        }
+        let now = self.now()
+        var rows: [BeneficiaryRow] = []
+        var violations: [FieldViolation] = []
+        var seenPhones: [String: Int] = [:]
+        var seenNationalIDs: [String: Int] = [:]
+        for (index, input) in inputs.enumerated() {
+            let prefix = batchField.map { "\($0)[\(index)]." } ?? ""
+            let row = BeneficiaryRow()
+            row.id = UUID.v7(at: now)
+            var itemViolations: [FieldViolation] = []
+            try apply(input, fields: nil, to: row, violations: &itemViolations)
+            if let phone = row.phoneIndex {
+                if let first = seenPhones[phone] {
+                    itemViolations.append(
+                        FieldViolation(field: "phone", reason: "repeats item \(first) of this request"))
+                } else {
+                    seenPhones[phone] = index
+                }
+            }
+            if let nationalID = row.nationalIDIndex {
+                if let first = seenNationalIDs[nationalID] {
+                    itemViolations.append(
+                        FieldViolation(field: "nationalId", reason: "repeats item \(first) of this request"))
+                } else {
+                    seenNationalIDs[nationalID] = index
+                }
+            }
+            row.verificationStatus = "unverified"
+            row.createdBy = caller.userID
+            row.createdAt = now
+            row.updatedAt = now
+            violations += itemViolations.map { FieldViolation(field: prefix + $0.field, reason: $0.reason) }
+            rows.append(row)
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let newRows = rows
+        try await db.transaction { tx in
+            let duplicates = try await existingDuplicates(of: newRows, on: tx)
+            if !duplicates.isEmpty {
+                throw CoreError.duplicate(
+                    duplicates.map { index, field in
+                        FieldViolation(
+                            field: (batchField.map { "\($0)[\(index)]." } ?? "") + field,
+                            reason: "is already registered to another beneficiary"
+                        )
+                    })
+            }
+            // One multi-row INSERT for the whole batch, not a statement per beneficiary.
+            try await newRows.create(on: tx)
+            try await Outbox.append(
+                newRows.map { event("rahat.core.beneficiary.created", $0, at: now, changed: []) }, on: tx)
+        }
+        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
+        return try rows.map { try info($0, withPII: canSeePII) }
+    }
+
+    /// Which rows collide with a live beneficiary by phone or national ID: (row index, field).
+    private func existingDuplicates(of rows: [BeneficiaryRow], on db: any Database) async throws -> [(Int, String)] {
+        let phones = rows.compactMap(\.phoneIndex)
+        let nationalIDs = rows.compactMap(\.nationalIDIndex)
+        var takenPhones: Set<String> = []
+        var takenNationalIDs: Set<String> = []
+        for chunk in stride(from: 0, to: phones.count, by: 500).map({ Array(phones[$0..<min($0 + 500, phones.count)]) })
+        {
+            takenPhones.formUnion(
+                try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ chunk).filter(\.$archivedAt == nil).all()
+                    .compactMap(\.phoneIndex)
+            )
+        }
+        for chunk in stride(from: 0, to: nationalIDs.count, by: 500).map({
+            Array(nationalIDs[$0..<min($0 + 500, nationalIDs.count)])
+        }) {
+            takenNationalIDs.formUnion(
+                try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ chunk).filter(\.$archivedAt == nil)
+                    .all().compactMap(\.nationalIDIndex)
+            )
+        }
+        var duplicates: [(Int, String)] = []
+        for (index, row) in rows.enumerated() {
+            if let phone = row.phoneIndex, takenPhones.contains(phone) { duplicates.append((index, "phone")) }
+            if let id = row.nationalIDIndex, takenNationalIDs.contains(id) { duplicates.append((index, "nationalId")) }
+        }
+        return duplicates
+    }
+
+    // MARK: Read
+
+    func getBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
+        try require(Permission(.beneficiary, .read), of: caller)
+        let row = try await findBeneficiary(try parseID(id))
+        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+    }
+
+    func listBeneficiaries(
+        limit: Int, cursor: String?, filter: BeneficiaryFilter, by caller: Principal
+    ) async throws
+        -> ([BeneficiaryInfo], String?)
+    {
+        try require(Permission(.beneficiary, .read), of: caller)
+        var violations: [FieldViolation] = []
+        if !(1...200).contains(limit) {
+            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and 200"))
+        }
+        var after: UUID?
+        if let cursor {
+            if let decoded = PageCursor(encoded: cursor) {
+                after = decoded.after
+            } else {
+                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
+            }
+        }
+        for (field, value, allowed) in [
+            ("gender", filter.gender, BeneficiaryVocabulary.gender),
+            ("verificationStatus", filter.verificationStatus, BeneficiaryVocabulary.verification),
+            ("bankedStatus", filter.bankedStatus, BeneficiaryVocabulary.banked),
+            ("internetStatus", filter.internetStatus, BeneficiaryVocabulary.internet),
+            ("phoneStatus", filter.phoneStatus, BeneficiaryVocabulary.phone),
+        ] {
+            if let value, !allowed.contains(value) {
+                violations.append(
+                    FieldViolation(field: field, reason: "must be one of \(allowed.sorted().joined(separator: ", "))"))
+            }
+        }
+        var phoneIndex: String?
+        if let phone = filter.phone {
+            switch PhoneNumber.parse(phone, defaultCountry: filter.defaultCountry) {
+            case .success(let number): phoneIndex = vault.blindIndex(number.e164, purpose: "phone")
+            case .failure(let problem): violations.append(FieldViolation(field: "phone", reason: problem.description))
+            }
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+
+        var query = BeneficiaryRow.query(on: db).filter(\.$archivedAt == nil).sort(\.$id).limit(limit + 1)
+        if let after { query = query.filter(\.$id > after) }
+        if let value = filter.gender { query = query.filter(\.$gender == value) }
+        if let value = filter.verificationStatus { query = query.filter(\.$verificationStatus == value) }
+        if let value = filter.bankedStatus { query = query.filter(\.$bankedStatus == value) }
+        if let value = filter.internetStatus { query = query.filter(\.$internetStatus == value) }
+        if let value = filter.phoneStatus { query = query.filter(\.$phoneStatus == value) }
+        if let value = filter.createdFrom { query = query.filter(\.$createdAt >= value) }
+        if let value = filter.createdTo { query = query.filter(\.$createdAt < value) }
+        if let phoneIndex { query = query.filter(\.$phoneIndex == phoneIndex) }
+        if let nationalID = filter.nationalID {
+            query = query.filter(
+                \.$nationalIDIndex == vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id"))
+        }
+        if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
+        var rows = try await query.all()
+        var next: String?
+        if rows.count > limit {
+            rows.removeLast()
+            next = try rows.last.map { PageCursor(after: try $0.requireID()).encoded }
+        }
+        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
+        return (try rows.map { try info($0, withPII: canSeePII) }, next)
+    }
+
+    // MARK: Change
+
+    func updateBeneficiary(
+        _ id: String, input: BeneficiaryInput, fields: Set<String>, by caller: Principal
+    ) async throws
+        -> BeneficiaryInfo
+    {
+        try require(Permission(.beneficiary, .update), of: caller)
+        let beneficiaryID = try parseID(id)
+        let piiFields: Set<String> = ["name", "phone", "email", "nationalId"]
+        if !fields.isDisjoint(with: piiFields) { try require(Permission(.beneficiaryPII, .read), of: caller) }
+        let unknown = fields.subtracting(Self.updatableFields)
+        if fields.isEmpty || !unknown.isEmpty {
+            throw CoreError.invalidInput([
+                FieldViolation(
+                    field: "fields",
+                    reason: unknown.isEmpty
+                        ? "must name at least one field" : "unknown: \(unknown.sorted().joined(separator: ", "))"
+                )
+            ])
+        }
+        let row = try await findBeneficiary(beneficiaryID)
+        var violations: [FieldViolation] = []
+        try apply(input, fields: fields, to: row, violations: &violations)
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let now = self.now()
+        row.updatedAt = now
+        try await db.transaction { tx in
+            let duplicates = try await existingDuplicates(of: [row], on: tx).filter { _, field in
+                fields.contains(field)
+            }
+            if !duplicates.isEmpty {
+                throw CoreError.duplicate(
+                    duplicates.map {
+                        FieldViolation(field: $0.1, reason: "is already registered to another beneficiary")
+                    })
+            }
+            try await row.save(on: tx)
+            try await Outbox.append(
+                event("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted()), on: tx)
+        }
+        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+    }
+
+    func archiveBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
+        try require(Permission(.beneficiary, .delete), of: caller)
+        let row = try await findBeneficiary(try parseID(id))
+        let now = self.now()
+        row.archivedAt = now
+        row.updatedAt = now
+        try await db.transaction { tx in
+            try await row.save(on: tx)
+            try await Outbox.append(event("rahat.core.beneficiary.archived", row, at: now, changed: []), on: tx)
+        }
+        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+    }
+
+    static let updatableFields: Set<String> = [
+        "name", "phone", "email", "nationalId", "gender", "birthDate", "location", "latitude", "longitude",
+        "bankedStatus", "internetStatus", "phoneStatus", "walletAddress", "extras",
+    ]
+
+    // MARK: Helpers
+
+    private func findBeneficiary(_ id: UUID) async throws -> BeneficiaryRow {
+        guard let row = try await BeneficiaryRow.find(id, on: db), row.archivedAt == nil else {
+            throw CoreError.beneficiaryNotFound
+        }
+        return row
+    }
+
+    /// Validates `input` and writes it onto `row`: every field when new, else those in `fields`.
+    private func apply(
+        _ input: BeneficiaryInput,
+        fields: Set<String>?,
+        to row: BeneficiaryRow,
+        violations: inout [FieldViolation]
+    ) throws {
+        func wants(_ field: String) -> Bool { fields?.contains(field) ?? true }
+        let id = row.id?.lowercasedString ?? ""
+        if wants("name") {
+            let name = (input.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty {
+                violations.append(FieldViolation(field: "name", reason: "is required"))
+            } else if name.count > 200 {
+                violations.append(FieldViolation(field: "name", reason: "must be at most 200 characters"))
+            } else {
+                row.nameSealed = try vault.seal(name, context: "beneficiary:\(id):name")
+            }
+        }
+        if wants("phone") {
+            row.phoneSealed = nil
+            row.phoneIndex = nil
+            if let phone = input.phone, !phone.trimmingCharacters(in: .whitespaces).isEmpty {
+                switch PhoneNumber.parse(phone, defaultCountry: input.defaultCountry) {
+                case .success(let number):
+                    row.phoneSealed = try vault.seal(number.e164, context: "beneficiary:\(id):phone")
+                    row.phoneIndex = vault.blindIndex(number.e164, purpose: "phone")
+                case .failure(let problem):
+                    violations.append(FieldViolation(field: "phone", reason: problem.description))
+                }
+            }
+        }
+        if wants("email") {
+            row.emailSealed = nil
+            if let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), !email.isEmpty {
+                if Self.isPlausibleEmail(email) {
+                    row.emailSealed = try vault.seal(email, context: "beneficiary:\(id):email")
+                } else {
+                    violations.append(FieldViolation(field: "email", reason: "is not a valid email address"))
+                }
+            }
+        }
+        if wants("nationalId") {
+            row.nationalIDSealed = nil
+            row.nationalIDIndex = nil
+            if let nationalID = input.nationalID?.trimmingCharacters(in: .whitespaces), !nationalID.isEmpty {
+                let normalized = Self.normalizedNationalID(nationalID)
+                if (3...40).contains(normalized.count),
+                    normalized.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+                {
+                    row.nationalIDSealed = try vault.seal(nationalID, context: "beneficiary:\(id):national_id")
+                    row.nationalIDIndex = vault.blindIndex(normalized, purpose: "national_id")
+                } else {
+                    violations.append(
+                        FieldViolation(
+                            field: "nationalId",
+                            reason: "must be 3–40 letters or digits (spaces, dashes and slashes allowed)")
+                    )
+                }
+            }
+        }
+        func vocabulary(_ field: String, _ value: String?, _ allowed: Set<String>, assign: (String) -> Void) {
+            guard wants(field) else { return }
+            let chosen = value ?? "unknown"
+            if allowed.contains(chosen) {
+                assign(chosen)
+            } else {
+                violations.append(
+                    FieldViolation(field: field, reason: "must be one of \(allowed.sorted().joined(separator: ", "))"))
+            }
+        }
+        vocabulary("gender", input.gender, BeneficiaryVocabulary.gender) { row.gender = $0 }
+        vocabulary("bankedStatus", input.bankedStatus, BeneficiaryVocabulary.banked) { row.bankedStatus = $0 }
+        vocabulary("internetStatus", input.internetStatus, BeneficiaryVocabulary.internet) { row.internetStatus = $0 }
+        vocabulary("phoneStatus", input.phoneStatus, BeneficiaryVocabulary.phone) { row.phoneStatus = $0 }
+        if wants("birthDate") {
+            row.birthDate = nil
+            if let text = input.birthDate, !text.isEmpty {
+                if Self.isValidBirthDate(text, today: now()) {
+                    row.birthDate = text
+                } else {
+                    violations.append(
+                        FieldViolation(field: "birthDate", reason: "must be a past date written YYYY-MM-DD"))
+                }
+            }
+        }
+        if wants("location") {
+            row.location = input.location.flatMap { $0.isEmpty ? nil : $0 }
+            if let location = row.location, location.count > 200 {
+                violations.append(FieldViolation(field: "location", reason: "must be at most 200 characters"))
+            }
+        }
+        if wants("latitude") {
+            row.latitude = input.latitude
+            if let latitude = input.latitude, !(-90...90).contains(latitude) {
+                violations.append(FieldViolation(field: "latitude", reason: "must be between -90 and 90"))
+            }
+        }
+        if wants("longitude") {
+            row.longitude = input.longitude
+            if let longitude = input.longitude, !(-180...180).contains(longitude) {
+                violations.append(FieldViolation(field: "longitude", reason: "must be between -180 and 180"))
+            }
+        }
+        if wants("walletAddress") {
+            row.walletAddress = input.walletAddress.flatMap { $0.isEmpty ? nil : $0 }
+            if let wallet = row.walletAddress,
+                !(8...100).contains(wallet.count)
+                    || !wallet.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ":_-".contains($0)) })
+            {
+                violations.append(
+                    FieldViolation(field: "walletAddress", reason: "must be 8–100 letters, digits, ':', '_' or '-'"))
+            }
+        }
+        if wants("extras") {
+            let text = input.extrasJSON ?? "{}"
+            if text.utf8.count <= Self.maxSettingsBytes,
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), object is [String: Any]
+            {
+                row.extras = text
+            } else {
+                violations.append(FieldViolation(field: "extras", reason: "must be a JSON object of at most 16 KiB"))
+            }
+        }
+    }
+
+    static func normalizedNationalID(_ text: String) -> String {
+        text.uppercased().filter { !" -/".contains($0) }
+    }
+
+    static func isPlausibleEmail(_ email: String) -> Bool {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        return email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !email.contains(" ")
+    }
+
+    static func isValidBirthDate(_ text: String, today: Date) -> Bool {
+        let parts = text.split(separator: "-")
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]),
+            let day = Int(parts[2]),
+            year >= 1900
+        else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+            calendar.component(.day, from: date) == day, calendar.component(.month, from: date) == month
+        else { return false }
+        return date <= today
+    }
+
+    private func info(_ row: BeneficiaryRow, withPII: Bool) throws -> BeneficiaryInfo {
+        let id = try row.requireID()
+        var pii: BeneficiaryInfo.PII?
+        if withPII {
+            let context = "beneficiary:\(id.lowercasedString)"
+            pii = BeneficiaryInfo.PII(
+                name: try vault.open(row.nameSealed, context: "\(context):name"),
+                phone: try row.phoneSealed.map { try vault.open($0, context: "\(context):phone") },
+                email: try row.emailSealed.map { try vault.open($0, context: "\(context):email") },
+                nationalID: try row.nationalIDSealed.map { try vault.open($0, context: "\(context):national_id") }
+            )
+        }
+        return BeneficiaryInfo(
+            id: id,
+            pii: pii,
+            gender: row.gender,
+            birthDate: row.birthDate,
+            location: row.location,
+            latitude: row.latitude,
+            longitude: row.longitude,
+            bankedStatus: row.bankedStatus,
+            internetStatus: row.internetStatus,
+            phoneStatus: row.phoneStatus,
+            walletAddress: row.walletAddress,
+            verificationStatus: row.verificationStatus,
+            verificationReason: row.verificationReason,
+            extrasJSON: row.extras,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt,
+            archivedAt: row.archivedAt
+        )
+    }
+
+    /// Events carry no personal data: consumers that need it ask the service, which checks them.
+    private func event(_ type: String, _ row: BeneficiaryRow, at now: Date, changed: [String]) -> OutboxEvent {
+        let id = row.id?.lowercasedString ?? ""
+        return OutboxEvent(
+            type: type,
+            aggregateType: "beneficiary",
+            aggregateID: id,
+            payload: [
+                "beneficiaryId": .string(id),
+                "verificationStatus": .string(row.verificationStatus),
+                "changedFields": .array(changed.map(OutboxValue.string)),
+            ],
+            occurredAt: now
+        )
+    }
+}
