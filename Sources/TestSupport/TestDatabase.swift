@@ -99,7 +99,7 @@ actor TestPostgres {
     }
 
     private var template: String?
-    private let logger = Logger(label: "rahat.tests.postgres")
+    private let logger = Logger.test
 
     enum Failure: Error, CustomStringConvertible {
         case notConfigured

@@ -5,10 +5,12 @@ import ServerKit
 /// The core service as the gateway reaches it: its generated clients over one connection.
 package struct CoreBackend: Sendable {
     let projects: any Rahat_Core_V1_ProjectService.ClientProtocol
+    let beneficiaries: any Rahat_Core_V1_BeneficiaryService.ClientProtocol
     let health: any Grpc_Health_V1_Health.ClientProtocol
 
     package init<Transport: ClientTransport>(client: GRPCClient<Transport>) {
         projects = Rahat_Core_V1_ProjectService.Client(wrapping: client)
+        beneficiaries = Rahat_Core_V1_BeneficiaryService.Client(wrapping: client)
         health = Grpc_Health_V1_Health.Client(wrapping: client)
     }
 }

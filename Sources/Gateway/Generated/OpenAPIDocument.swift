@@ -37,6 +37,10 @@ tags:
     description: API keys for partner systems and automation.
   - name: projects
     description: Aid projects and their lifecycle (draft → active → closed).
+  - name: beneficiaries
+    description: >-
+      The people aid reaches. Name, phone, email and national ID are encrypted at rest and
+      returned only to callers holding `beneficiary_pii:read`.
 
 security:
   - bearerAuth: []
@@ -686,6 +690,143 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409': {$ref: '#/components/responses/Conflict'}
+  /v1/beneficiaries:
+    get:
+      operationId: listBeneficiaries
+      tags: [beneficiaries]
+      summary: List or look up beneficiaries
+      description: >-
+        Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers
+        are normalised with `country` first). Archived beneficiaries are not listed. Requires
+        `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: gender, in: query, schema: {$ref: '#/components/schemas/Gender'}}
+        - {name: verificationStatus, in: query, schema: {$ref: '#/components/schemas/VerificationStatus'}}
+        - {name: bankedStatus, in: query, schema: {$ref: '#/components/schemas/BankedStatus'}}
+        - {name: internetStatus, in: query, schema: {$ref: '#/components/schemas/InternetStatus'}}
+        - {name: phoneStatus, in: query, schema: {$ref: '#/components/schemas/PhoneStatus'}}
+        - {name: createdFrom, in: query, description: Created at or after this instant., schema: {type: string, format: date-time}}
+        - {name: createdTo, in: query, description: Created before this instant., schema: {type: string, format: date-time}}
+        - {name: phone, in: query, schema: {type: string, maxLength: 32}}
+        - {name: nationalId, in: query, schema: {type: string, maxLength: 64}}
+        - {name: walletAddress, in: query, schema: {type: string, maxLength: 100}}
+        - {name: country, in: query, description: ISO 3166-1 alpha-2 country for a national-format `phone`., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
+      responses:
+        '200':
+          description: One page of beneficiaries.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/BeneficiaryPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createBeneficiary
+      tags: [beneficiaries]
+      summary: Register a beneficiary
+      description: >-
+        Requires `beneficiary:create`. 409 (`beneficiary.duplicate`) when the phone or national ID
+        is already registered. Emits `rahat.core.beneficiary.created` (without personal data).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/NewBeneficiary'}
+      responses:
+        '201':
+          description: The new beneficiary.
+          headers:
+            Location:
+              description: URL of the new beneficiary.
+              required: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Beneficiary'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/beneficiaries/batch:
+    post:
+      operationId: createBeneficiaries
+      tags: [beneficiaries]
+      summary: Register up to 1,000 beneficiaries at once
+      description: >-
+        All or nothing: if any item is invalid or a duplicate, nothing is written and the problem
+        lists every item's fields as `items[<index>].<field>`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/BeneficiaryBatch'}
+      responses:
+        '201':
+          description: The new beneficiaries, in request order.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/BeneficiaryList'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/beneficiaries/{id}:
+    parameters:
+      - $ref: '#/components/parameters/BeneficiaryId'
+    get:
+      operationId: getBeneficiary
+      tags: [beneficiaries]
+      summary: Get a beneficiary
+      description: Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+      responses:
+        '200':
+          description: The beneficiary.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Beneficiary'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    patch:
+      operationId: updateBeneficiary
+      tags: [beneficiaries]
+      summary: Update a beneficiary
+      description: >-
+        Changes the fields present in the body; an empty string clears an optional field.
+        Requires `beneficiary:update`, and `beneficiary_pii:read` to change personal data.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/BeneficiaryChanges'}
+      responses:
+        '200':
+          description: The updated beneficiary.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Beneficiary'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+    delete:
+      operationId: archiveBeneficiary
+      tags: [beneficiaries]
+      summary: Archive a beneficiary
+      description: >-
+        Soft delete: the record stays for audit but leaves lists and lookups, and its phone and
+        national ID may be registered again. Requires `beneficiary:delete`.
+      responses:
+        '204':
+          description: Archived.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
 components:
   securitySchemes:
     bearerAuth:
@@ -721,6 +862,14 @@ components:
       schema:
         type: string
         pattern: '^[a-z][a-z0-9_]{1,49}$'
+    BeneficiaryId:
+      name: id
+      in: path
+      required: true
+      description: Beneficiary id.
+      schema:
+        type: string
+        format: uuid
     ProjectId:
       name: id
       in: path
@@ -790,6 +939,138 @@ components:
             $ref: '#/components/schemas/Problem'
 
   schemas:
+    Gender:
+      type: string
+      enum: [male, female, other, unknown]
+    BankedStatus:
+      type: string
+      enum: [unknown, unbanked, banked, under_banked]
+    InternetStatus:
+      type: string
+      enum: [unknown, no_internet, home_internet, mobile_internet]
+    PhoneStatus:
+      type: string
+      enum: [unknown, no_phone, feature_phone, smart_phone]
+    VerificationStatus:
+      type: string
+      enum: [unverified, pending, verified, rejected, needs_review]
+    Beneficiary:
+      type: object
+      required: [id, gender, bankedStatus, internetStatus, phoneStatus, verificationStatus, extras, createdAt, updatedAt]
+      description: Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        phone: {type: string, description: E.164.}
+        email: {type: string}
+        nationalId: {type: string}
+        gender: {$ref: '#/components/schemas/Gender'}
+        birthDate: {type: string, format: date}
+        location: {type: string}
+        latitude: {type: number}
+        longitude: {type: number}
+        bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
+        internetStatus: {$ref: '#/components/schemas/InternetStatus'}
+        phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
+        walletAddress: {type: string}
+        verificationStatus: {$ref: '#/components/schemas/VerificationStatus'}
+        verificationReason: {type: string}
+        extras:
+          type: object
+          additionalProperties: true
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+    NewBeneficiary:
+      type: object
+      additionalProperties: false
+      required: [name]
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        phone:
+          type: string
+          maxLength: 32
+          description: International (+977…) or national format; normalised to E.164 with `country`.
+        email: {type: string, maxLength: 254}
+        nationalId: {type: string, maxLength: 64}
+        gender: {$ref: '#/components/schemas/Gender'}
+        birthDate: {type: string, format: date}
+        location: {type: string, maxLength: 200}
+        latitude: {type: number, minimum: -90, maximum: 90}
+        longitude: {type: number, minimum: -180, maximum: 180}
+        bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
+        internetStatus: {$ref: '#/components/schemas/InternetStatus'}
+        phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
+        walletAddress: {type: string, maxLength: 100}
+        extras:
+          type: object
+          additionalProperties: true
+          description: Agency-specific attributes (at most 16 KiB as JSON).
+        country:
+          type: string
+          pattern: '^[A-Za-z]{2}$'
+          description: ISO 3166-1 alpha-2 country for a national-format phone number.
+      example:
+        name: Sita Kumari Tharu
+        phone: '9812345678'
+        country: NP
+        gender: female
+        phoneStatus: feature_phone
+    BeneficiaryChanges:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        phone:
+          type: string
+          maxLength: 32
+          description: International (+977…) or national format; normalised to E.164 with `country`.
+        email: {type: string, maxLength: 254}
+        nationalId: {type: string, maxLength: 64}
+        gender: {$ref: '#/components/schemas/Gender'}
+        birthDate: {type: string, format: date}
+        location: {type: string, maxLength: 200}
+        latitude: {type: number, minimum: -90, maximum: 90}
+        longitude: {type: number, minimum: -180, maximum: 180}
+        bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
+        internetStatus: {$ref: '#/components/schemas/InternetStatus'}
+        phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
+        walletAddress: {type: string, maxLength: 100}
+        extras:
+          type: object
+          additionalProperties: true
+          description: Agency-specific attributes (at most 16 KiB as JSON).
+        country:
+          type: string
+          pattern: '^[A-Za-z]{2}$'
+          description: ISO 3166-1 alpha-2 country for a national-format phone number.
+    BeneficiaryBatch:
+      type: object
+      additionalProperties: false
+      required: [items]
+      properties:
+        items:
+          type: array
+          minItems: 1
+          maxItems: 1000
+          items: {$ref: '#/components/schemas/NewBeneficiary'}
+    BeneficiaryList:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Beneficiary'}
+    BeneficiaryPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Beneficiary'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
     ProjectType:
       type: string
       enum: [c2c, cva]
@@ -1358,6 +1639,10 @@ components:
     {
       "name": "projects",
       "description": "Aid projects and their lifecycle (draft → active → closed)."
+    },
+    {
+      "name": "beneficiaries",
+      "description": "The people aid reaches. Name, phone, email and national ID are encrypted at rest and returned only to callers holding `beneficiary_pii:read`."
     }
   ],
   "security": [
@@ -2404,6 +2689,347 @@ components:
           }
         }
       }
+    },
+    "/v1/beneficiaries": {
+      "get": {
+        "operationId": "listBeneficiaries",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "List or look up beneficiaries",
+        "description": "Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "gender",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/Gender"
+            }
+          },
+          {
+            "name": "verificationStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/VerificationStatus"
+            }
+          },
+          {
+            "name": "bankedStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/BankedStatus"
+            }
+          },
+          {
+            "name": "internetStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/InternetStatus"
+            }
+          },
+          {
+            "name": "phoneStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/PhoneStatus"
+            }
+          },
+          {
+            "name": "createdFrom",
+            "in": "query",
+            "description": "Created at or after this instant.",
+            "schema": {
+              "type": "string",
+              "format": "date-time"
+            }
+          },
+          {
+            "name": "createdTo",
+            "in": "query",
+            "description": "Created before this instant.",
+            "schema": {
+              "type": "string",
+              "format": "date-time"
+            }
+          },
+          {
+            "name": "phone",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 32
+            }
+          },
+          {
+            "name": "nationalId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 64
+            }
+          },
+          {
+            "name": "walletAddress",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 100
+            }
+          },
+          {
+            "name": "country",
+            "in": "query",
+            "description": "ISO 3166-1 alpha-2 country for a national-format `phone`.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z]{2}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of beneficiaries.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BeneficiaryPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createBeneficiary",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Register a beneficiary",
+        "description": "Requires `beneficiary:create`. 409 (`beneficiary.duplicate`) when the phone or national ID is already registered. Emits `rahat.core.beneficiary.created` (without personal data).",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/NewBeneficiary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new beneficiary.",
+            "headers": {
+              "Location": {
+                "description": "URL of the new beneficiary.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Beneficiary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/beneficiaries/batch": {
+      "post": {
+        "operationId": "createBeneficiaries",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Register up to 1,000 beneficiaries at once",
+        "description": "All or nothing: if any item is invalid or a duplicate, nothing is written and the problem lists every item's fields as `items[<index>].<field>`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/BeneficiaryBatch"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new beneficiaries, in request order.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BeneficiaryList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/beneficiaries/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/BeneficiaryId"
+        }
+      ],
+      "get": {
+        "operationId": "getBeneficiary",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Get a beneficiary",
+        "description": "Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.",
+        "responses": {
+          "200": {
+            "description": "The beneficiary.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Beneficiary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateBeneficiary",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Update a beneficiary",
+        "description": "Changes the fields present in the body; an empty string clears an optional field. Requires `beneficiary:update`, and `beneficiary_pii:read` to change personal data.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/BeneficiaryChanges"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The updated beneficiary.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Beneficiary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "archiveBeneficiary",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Archive a beneficiary",
+        "description": "Soft delete: the record stays for audit but leaves lists and lookups, and its phone and national ID may be registered again. Requires `beneficiary:delete`.",
+        "responses": {
+          "204": {
+            "description": "Archived."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2446,6 +3072,16 @@ components:
         "schema": {
           "type": "string",
           "pattern": "^[a-z][a-z0-9_]{1,49}$"
+        }
+      },
+      "BeneficiaryId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Beneficiary id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
         }
       },
       "ProjectId": {
@@ -2552,6 +3188,328 @@ components:
       }
     },
     "schemas": {
+      "Gender": {
+        "type": "string",
+        "enum": [
+          "male",
+          "female",
+          "other",
+          "unknown"
+        ]
+      },
+      "BankedStatus": {
+        "type": "string",
+        "enum": [
+          "unknown",
+          "unbanked",
+          "banked",
+          "under_banked"
+        ]
+      },
+      "InternetStatus": {
+        "type": "string",
+        "enum": [
+          "unknown",
+          "no_internet",
+          "home_internet",
+          "mobile_internet"
+        ]
+      },
+      "PhoneStatus": {
+        "type": "string",
+        "enum": [
+          "unknown",
+          "no_phone",
+          "feature_phone",
+          "smart_phone"
+        ]
+      },
+      "VerificationStatus": {
+        "type": "string",
+        "enum": [
+          "unverified",
+          "pending",
+          "verified",
+          "rejected",
+          "needs_review"
+        ]
+      },
+      "Beneficiary": {
+        "type": "object",
+        "required": [
+          "id",
+          "gender",
+          "bankedStatus",
+          "internetStatus",
+          "phoneStatus",
+          "verificationStatus",
+          "extras",
+          "createdAt",
+          "updatedAt"
+        ],
+        "description": "Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.",
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "phone": {
+            "type": "string",
+            "description": "E.164."
+          },
+          "email": {
+            "type": "string"
+          },
+          "nationalId": {
+            "type": "string"
+          },
+          "gender": {
+            "$ref": "#/components/schemas/Gender"
+          },
+          "birthDate": {
+            "type": "string",
+            "format": "date"
+          },
+          "location": {
+            "type": "string"
+          },
+          "latitude": {
+            "type": "number"
+          },
+          "longitude": {
+            "type": "number"
+          },
+          "bankedStatus": {
+            "$ref": "#/components/schemas/BankedStatus"
+          },
+          "internetStatus": {
+            "$ref": "#/components/schemas/InternetStatus"
+          },
+          "phoneStatus": {
+            "$ref": "#/components/schemas/PhoneStatus"
+          },
+          "walletAddress": {
+            "type": "string"
+          },
+          "verificationStatus": {
+            "$ref": "#/components/schemas/VerificationStatus"
+          },
+          "verificationReason": {
+            "type": "string"
+          },
+          "extras": {
+            "type": "object",
+            "additionalProperties": true
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "NewBeneficiary": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "phone": {
+            "type": "string",
+            "maxLength": 32,
+            "description": "International (+977…) or national format; normalised to E.164 with `country`."
+          },
+          "email": {
+            "type": "string",
+            "maxLength": 254
+          },
+          "nationalId": {
+            "type": "string",
+            "maxLength": 64
+          },
+          "gender": {
+            "$ref": "#/components/schemas/Gender"
+          },
+          "birthDate": {
+            "type": "string",
+            "format": "date"
+          },
+          "location": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "latitude": {
+            "type": "number",
+            "minimum": -90,
+            "maximum": 90
+          },
+          "longitude": {
+            "type": "number",
+            "minimum": -180,
+            "maximum": 180
+          },
+          "bankedStatus": {
+            "$ref": "#/components/schemas/BankedStatus"
+          },
+          "internetStatus": {
+            "$ref": "#/components/schemas/InternetStatus"
+          },
+          "phoneStatus": {
+            "$ref": "#/components/schemas/PhoneStatus"
+          },
+          "walletAddress": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "extras": {
+            "type": "object",
+            "additionalProperties": true,
+            "description": "Agency-specific attributes (at most 16 KiB as JSON)."
+          },
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166-1 alpha-2 country for a national-format phone number."
+          }
+        },
+        "example": {
+          "name": "Sita Kumari Tharu",
+          "phone": "9812345678",
+          "country": "NP",
+          "gender": "female",
+          "phoneStatus": "feature_phone"
+        }
+      },
+      "BeneficiaryChanges": {
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "phone": {
+            "type": "string",
+            "maxLength": 32,
+            "description": "International (+977…) or national format; normalised to E.164 with `country`."
+          },
+          "email": {
+            "type": "string",
+            "maxLength": 254
+          },
+          "nationalId": {
+            "type": "string",
+            "maxLength": 64
+          },
+          "gender": {
+            "$ref": "#/components/schemas/Gender"
+          },
+          "birthDate": {
+            "type": "string",
+            "format": "date"
+          },
+          "location": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "latitude": {
+            "type": "number",
+            "minimum": -90,
+            "maximum": 90
+          },
+          "longitude": {
+            "type": "number",
+            "minimum": -180,
+            "maximum": 180
+          },
+          "bankedStatus": {
+            "$ref": "#/components/schemas/BankedStatus"
+          },
+          "internetStatus": {
+            "$ref": "#/components/schemas/InternetStatus"
+          },
+          "phoneStatus": {
+            "$ref": "#/components/schemas/PhoneStatus"
+          },
+          "walletAddress": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "extras": {
+            "type": "object",
+            "additionalProperties": true,
+            "description": "Agency-specific attributes (at most 16 KiB as JSON)."
+          },
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166-1 alpha-2 country for a national-format phone number."
+          }
+        }
+      },
+      "BeneficiaryBatch": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {
+              "$ref": "#/components/schemas/NewBeneficiary"
+            }
+          }
+        }
+      },
+      "BeneficiaryList": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Beneficiary"
+            }
+          }
+        }
+      },
+      "BeneficiaryPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Beneficiary"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
       "ProjectType": {
         "type": "string",
         "enum": [

@@ -14,6 +14,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/RoleName`.
         internal typealias RoleName = Swift.String
+        /// Beneficiary id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/BeneficiaryId`.
+        internal typealias BeneficiaryId = Swift.String
         /// Project id.
         ///
         /// - Remark: Generated from `#/components/parameters/ProjectId`.

@@ -6,6 +6,668 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/Gender`.
+        internal enum Gender: String, Codable, Hashable, Sendable, CaseIterable {
+            case male = "male"
+            case female = "female"
+            case other = "other"
+            case unknown = "unknown"
+        }
+        /// - Remark: Generated from `#/components/schemas/BankedStatus`.
+        internal enum BankedStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case unknown = "unknown"
+            case unbanked = "unbanked"
+            case banked = "banked"
+            case underBanked = "under_banked"
+        }
+        /// - Remark: Generated from `#/components/schemas/InternetStatus`.
+        internal enum InternetStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case unknown = "unknown"
+            case noInternet = "no_internet"
+            case homeInternet = "home_internet"
+            case mobileInternet = "mobile_internet"
+        }
+        /// - Remark: Generated from `#/components/schemas/PhoneStatus`.
+        internal enum PhoneStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case unknown = "unknown"
+            case noPhone = "no_phone"
+            case featurePhone = "feature_phone"
+            case smartPhone = "smart_phone"
+        }
+        /// - Remark: Generated from `#/components/schemas/VerificationStatus`.
+        internal enum VerificationStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case unverified = "unverified"
+            case pending = "pending"
+            case verified = "verified"
+            case rejected = "rejected"
+            case needsReview = "needs_review"
+        }
+        /// Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Beneficiary`.
+        internal struct Beneficiary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/name`.
+            internal var name: Swift.String?
+            /// E.164.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/email`.
+            internal var email: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/nationalId`.
+            internal var nationalId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/gender`.
+            internal var gender: Components.Schemas.Gender
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/birthDate`.
+            internal var birthDate: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/latitude`.
+            internal var latitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/longitude`.
+            internal var longitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/bankedStatus`.
+            internal var bankedStatus: Components.Schemas.BankedStatus
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/internetStatus`.
+            internal var internetStatus: Components.Schemas.InternetStatus
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/phoneStatus`.
+            internal var phoneStatus: Components.Schemas.PhoneStatus
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/walletAddress`.
+            internal var walletAddress: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/verificationStatus`.
+            internal var verificationStatus: Components.Schemas.VerificationStatus
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/verificationReason`.
+            internal var verificationReason: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/extras`.
+            internal struct ExtrasPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `ExtrasPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/extras`.
+            internal var extras: Components.Schemas.Beneficiary.ExtrasPayload
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// Creates a new `Beneficiary`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            ///   - phone: E.164.
+            ///   - email:
+            ///   - nationalId:
+            ///   - gender:
+            ///   - birthDate:
+            ///   - location:
+            ///   - latitude:
+            ///   - longitude:
+            ///   - bankedStatus:
+            ///   - internetStatus:
+            ///   - phoneStatus:
+            ///   - walletAddress:
+            ///   - verificationStatus:
+            ///   - verificationReason:
+            ///   - extras:
+            ///   - createdAt:
+            ///   - updatedAt:
+            internal init(
+                id: Swift.String,
+                name: Swift.String? = nil,
+                phone: Swift.String? = nil,
+                email: Swift.String? = nil,
+                nationalId: Swift.String? = nil,
+                gender: Components.Schemas.Gender,
+                birthDate: Swift.String? = nil,
+                location: Swift.String? = nil,
+                latitude: Swift.Double? = nil,
+                longitude: Swift.Double? = nil,
+                bankedStatus: Components.Schemas.BankedStatus,
+                internetStatus: Components.Schemas.InternetStatus,
+                phoneStatus: Components.Schemas.PhoneStatus,
+                walletAddress: Swift.String? = nil,
+                verificationStatus: Components.Schemas.VerificationStatus,
+                verificationReason: Swift.String? = nil,
+                extras: Components.Schemas.Beneficiary.ExtrasPayload,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.name = name
+                self.phone = phone
+                self.email = email
+                self.nationalId = nationalId
+                self.gender = gender
+                self.birthDate = birthDate
+                self.location = location
+                self.latitude = latitude
+                self.longitude = longitude
+                self.bankedStatus = bankedStatus
+                self.internetStatus = internetStatus
+                self.phoneStatus = phoneStatus
+                self.walletAddress = walletAddress
+                self.verificationStatus = verificationStatus
+                self.verificationReason = verificationReason
+                self.extras = extras
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case phone
+                case email
+                case nationalId
+                case gender
+                case birthDate
+                case location
+                case latitude
+                case longitude
+                case bankedStatus
+                case internetStatus
+                case phoneStatus
+                case walletAddress
+                case verificationStatus
+                case verificationReason
+                case extras
+                case createdAt
+                case updatedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/NewBeneficiary`.
+        internal struct NewBeneficiary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/name`.
+            internal var name: Swift.String
+            /// International (+977…) or national format; normalised to E.164 with `country`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/email`.
+            internal var email: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/nationalId`.
+            internal var nationalId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/gender`.
+            internal var gender: Components.Schemas.Gender?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/birthDate`.
+            internal var birthDate: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/latitude`.
+            internal var latitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/longitude`.
+            internal var longitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/bankedStatus`.
+            internal var bankedStatus: Components.Schemas.BankedStatus?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/internetStatus`.
+            internal var internetStatus: Components.Schemas.InternetStatus?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/phoneStatus`.
+            internal var phoneStatus: Components.Schemas.PhoneStatus?
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/walletAddress`.
+            internal var walletAddress: Swift.String?
+            /// Agency-specific attributes (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/extras`.
+            internal struct ExtrasPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `ExtrasPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// Agency-specific attributes (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/extras`.
+            internal var extras: Components.Schemas.NewBeneficiary.ExtrasPayload?
+            /// ISO 3166-1 alpha-2 country for a national-format phone number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NewBeneficiary/country`.
+            internal var country: Swift.String?
+            /// Creates a new `NewBeneficiary`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - phone: International (+977…) or national format; normalised to E.164 with `country`.
+            ///   - email:
+            ///   - nationalId:
+            ///   - gender:
+            ///   - birthDate:
+            ///   - location:
+            ///   - latitude:
+            ///   - longitude:
+            ///   - bankedStatus:
+            ///   - internetStatus:
+            ///   - phoneStatus:
+            ///   - walletAddress:
+            ///   - extras: Agency-specific attributes (at most 16 KiB as JSON).
+            ///   - country: ISO 3166-1 alpha-2 country for a national-format phone number.
+            internal init(
+                name: Swift.String,
+                phone: Swift.String? = nil,
+                email: Swift.String? = nil,
+                nationalId: Swift.String? = nil,
+                gender: Components.Schemas.Gender? = nil,
+                birthDate: Swift.String? = nil,
+                location: Swift.String? = nil,
+                latitude: Swift.Double? = nil,
+                longitude: Swift.Double? = nil,
+                bankedStatus: Components.Schemas.BankedStatus? = nil,
+                internetStatus: Components.Schemas.InternetStatus? = nil,
+                phoneStatus: Components.Schemas.PhoneStatus? = nil,
+                walletAddress: Swift.String? = nil,
+                extras: Components.Schemas.NewBeneficiary.ExtrasPayload? = nil,
+                country: Swift.String? = nil
+            ) {
+                self.name = name
+                self.phone = phone
+                self.email = email
+                self.nationalId = nationalId
+                self.gender = gender
+                self.birthDate = birthDate
+                self.location = location
+                self.latitude = latitude
+                self.longitude = longitude
+                self.bankedStatus = bankedStatus
+                self.internetStatus = internetStatus
+                self.phoneStatus = phoneStatus
+                self.walletAddress = walletAddress
+                self.extras = extras
+                self.country = country
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case phone
+                case email
+                case nationalId
+                case gender
+                case birthDate
+                case location
+                case latitude
+                case longitude
+                case bankedStatus
+                case internetStatus
+                case phoneStatus
+                case walletAddress
+                case extras
+                case country
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.phone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phone
+                )
+                self.email = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.nationalId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .nationalId
+                )
+                self.gender = try container.decodeIfPresent(
+                    Components.Schemas.Gender.self,
+                    forKey: .gender
+                )
+                self.birthDate = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .birthDate
+                )
+                self.location = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .location
+                )
+                self.latitude = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latitude
+                )
+                self.longitude = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .longitude
+                )
+                self.bankedStatus = try container.decodeIfPresent(
+                    Components.Schemas.BankedStatus.self,
+                    forKey: .bankedStatus
+                )
+                self.internetStatus = try container.decodeIfPresent(
+                    Components.Schemas.InternetStatus.self,
+                    forKey: .internetStatus
+                )
+                self.phoneStatus = try container.decodeIfPresent(
+                    Components.Schemas.PhoneStatus.self,
+                    forKey: .phoneStatus
+                )
+                self.walletAddress = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .walletAddress
+                )
+                self.extras = try container.decodeIfPresent(
+                    Components.Schemas.NewBeneficiary.ExtrasPayload.self,
+                    forKey: .extras
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "phone",
+                    "email",
+                    "nationalId",
+                    "gender",
+                    "birthDate",
+                    "location",
+                    "latitude",
+                    "longitude",
+                    "bankedStatus",
+                    "internetStatus",
+                    "phoneStatus",
+                    "walletAddress",
+                    "extras",
+                    "country"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges`.
+        internal struct BeneficiaryChanges: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/name`.
+            internal var name: Swift.String?
+            /// International (+977…) or national format; normalised to E.164 with `country`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/email`.
+            internal var email: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/nationalId`.
+            internal var nationalId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/gender`.
+            internal var gender: Components.Schemas.Gender?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/birthDate`.
+            internal var birthDate: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/latitude`.
+            internal var latitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/longitude`.
+            internal var longitude: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/bankedStatus`.
+            internal var bankedStatus: Components.Schemas.BankedStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/internetStatus`.
+            internal var internetStatus: Components.Schemas.InternetStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/phoneStatus`.
+            internal var phoneStatus: Components.Schemas.PhoneStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/walletAddress`.
+            internal var walletAddress: Swift.String?
+            /// Agency-specific attributes (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/extras`.
+            internal struct ExtrasPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer
+                /// Creates a new `ExtrasPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: OpenAPIRuntime.OpenAPIObjectContainer = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// Agency-specific attributes (at most 16 KiB as JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/extras`.
+            internal var extras: Components.Schemas.BeneficiaryChanges.ExtrasPayload?
+            /// ISO 3166-1 alpha-2 country for a national-format phone number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/country`.
+            internal var country: Swift.String?
+            /// Creates a new `BeneficiaryChanges`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - phone: International (+977…) or national format; normalised to E.164 with `country`.
+            ///   - email:
+            ///   - nationalId:
+            ///   - gender:
+            ///   - birthDate:
+            ///   - location:
+            ///   - latitude:
+            ///   - longitude:
+            ///   - bankedStatus:
+            ///   - internetStatus:
+            ///   - phoneStatus:
+            ///   - walletAddress:
+            ///   - extras: Agency-specific attributes (at most 16 KiB as JSON).
+            ///   - country: ISO 3166-1 alpha-2 country for a national-format phone number.
+            internal init(
+                name: Swift.String? = nil,
+                phone: Swift.String? = nil,
+                email: Swift.String? = nil,
+                nationalId: Swift.String? = nil,
+                gender: Components.Schemas.Gender? = nil,
+                birthDate: Swift.String? = nil,
+                location: Swift.String? = nil,
+                latitude: Swift.Double? = nil,
+                longitude: Swift.Double? = nil,
+                bankedStatus: Components.Schemas.BankedStatus? = nil,
+                internetStatus: Components.Schemas.InternetStatus? = nil,
+                phoneStatus: Components.Schemas.PhoneStatus? = nil,
+                walletAddress: Swift.String? = nil,
+                extras: Components.Schemas.BeneficiaryChanges.ExtrasPayload? = nil,
+                country: Swift.String? = nil
+            ) {
+                self.name = name
+                self.phone = phone
+                self.email = email
+                self.nationalId = nationalId
+                self.gender = gender
+                self.birthDate = birthDate
+                self.location = location
+                self.latitude = latitude
+                self.longitude = longitude
+                self.bankedStatus = bankedStatus
+                self.internetStatus = internetStatus
+                self.phoneStatus = phoneStatus
+                self.walletAddress = walletAddress
+                self.extras = extras
+                self.country = country
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case phone
+                case email
+                case nationalId
+                case gender
+                case birthDate
+                case location
+                case latitude
+                case longitude
+                case bankedStatus
+                case internetStatus
+                case phoneStatus
+                case walletAddress
+                case extras
+                case country
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.phone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phone
+                )
+                self.email = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.nationalId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .nationalId
+                )
+                self.gender = try container.decodeIfPresent(
+                    Components.Schemas.Gender.self,
+                    forKey: .gender
+                )
+                self.birthDate = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .birthDate
+                )
+                self.location = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .location
+                )
+                self.latitude = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .latitude
+                )
+                self.longitude = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .longitude
+                )
+                self.bankedStatus = try container.decodeIfPresent(
+                    Components.Schemas.BankedStatus.self,
+                    forKey: .bankedStatus
+                )
+                self.internetStatus = try container.decodeIfPresent(
+                    Components.Schemas.InternetStatus.self,
+                    forKey: .internetStatus
+                )
+                self.phoneStatus = try container.decodeIfPresent(
+                    Components.Schemas.PhoneStatus.self,
+                    forKey: .phoneStatus
+                )
+                self.walletAddress = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .walletAddress
+                )
+                self.extras = try container.decodeIfPresent(
+                    Components.Schemas.BeneficiaryChanges.ExtrasPayload.self,
+                    forKey: .extras
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "phone",
+                    "email",
+                    "nationalId",
+                    "gender",
+                    "birthDate",
+                    "location",
+                    "latitude",
+                    "longitude",
+                    "bankedStatus",
+                    "internetStatus",
+                    "phoneStatus",
+                    "walletAddress",
+                    "extras",
+                    "country"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BeneficiaryBatch`.
+        internal struct BeneficiaryBatch: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryBatch/items`.
+            internal var items: [Components.Schemas.NewBeneficiary]
+            /// Creates a new `BeneficiaryBatch`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            internal init(items: [Components.Schemas.NewBeneficiary]) {
+                self.items = items
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.items = try container.decode(
+                    [Components.Schemas.NewBeneficiary].self,
+                    forKey: .items
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "items"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BeneficiaryList`.
+        internal struct BeneficiaryList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryList/items`.
+            internal var items: [Components.Schemas.Beneficiary]
+            /// Creates a new `BeneficiaryList`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            internal init(items: [Components.Schemas.Beneficiary]) {
+                self.items = items
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/BeneficiaryPage`.
+        internal struct BeneficiaryPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryPage/items`.
+            internal var items: [Components.Schemas.Beneficiary]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `BeneficiaryPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Beneficiary],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// `c2c`: cash disbursed to beneficiaries; `cva`: vouchers redeemed at vendors.
         ///
         /// - Remark: Generated from `#/components/schemas/ProjectType`.

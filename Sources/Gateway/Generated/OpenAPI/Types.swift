@@ -214,6 +214,48 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/projects/{id}/close`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/close/post(closeProject)`.
     func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output
+    /// List or look up beneficiaries
+    ///
+    /// Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
+    func listBeneficiaries(_ input: Operations.ListBeneficiaries.Input) async throws -> Operations.ListBeneficiaries.Output
+    /// Register a beneficiary
+    ///
+    /// Requires `beneficiary:create`. 409 (`beneficiary.duplicate`) when the phone or national ID is already registered. Emits `rahat.core.beneficiary.created` (without personal data).
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/post(createBeneficiary)`.
+    func createBeneficiary(_ input: Operations.CreateBeneficiary.Input) async throws -> Operations.CreateBeneficiary.Output
+    /// Register up to 1,000 beneficiaries at once
+    ///
+    /// All or nothing: if any item is invalid or a duplicate, nothing is written and the problem lists every item's fields as `items[<index>].<field>`.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/batch`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/batch/post(createBeneficiaries)`.
+    func createBeneficiaries(_ input: Operations.CreateBeneficiaries.Input) async throws -> Operations.CreateBeneficiaries.Output
+    /// Get a beneficiary
+    ///
+    /// Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/get(getBeneficiary)`.
+    func getBeneficiary(_ input: Operations.GetBeneficiary.Input) async throws -> Operations.GetBeneficiary.Output
+    /// Update a beneficiary
+    ///
+    /// Changes the fields present in the body; an empty string clears an optional field. Requires `beneficiary:update`, and `beneficiary_pii:read` to change personal data.
+    ///
+    /// - Remark: HTTP `PATCH /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/patch(updateBeneficiary)`.
+    func updateBeneficiary(_ input: Operations.UpdateBeneficiary.Input) async throws -> Operations.UpdateBeneficiary.Output
+    /// Archive a beneficiary
+    ///
+    /// Soft delete: the record stays for audit but leaves lists and lookups, and its phone and national ID may be registered again. Requires `beneficiary:delete`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/delete(archiveBeneficiary)`.
+    func archiveBeneficiary(_ input: Operations.ArchiveBeneficiary.Input) async throws -> Operations.ArchiveBeneficiary.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -615,6 +657,98 @@ extension APIProtocol {
         headers: Operations.CloseProject.Input.Headers = .init()
     ) async throws -> Operations.CloseProject.Output {
         try await closeProject(Operations.CloseProject.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List or look up beneficiaries
+    ///
+    /// Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
+    internal func listBeneficiaries(
+        query: Operations.ListBeneficiaries.Input.Query = .init(),
+        headers: Operations.ListBeneficiaries.Input.Headers = .init()
+    ) async throws -> Operations.ListBeneficiaries.Output {
+        try await listBeneficiaries(Operations.ListBeneficiaries.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Register a beneficiary
+    ///
+    /// Requires `beneficiary:create`. 409 (`beneficiary.duplicate`) when the phone or national ID is already registered. Emits `rahat.core.beneficiary.created` (without personal data).
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/post(createBeneficiary)`.
+    internal func createBeneficiary(
+        headers: Operations.CreateBeneficiary.Input.Headers = .init(),
+        body: Operations.CreateBeneficiary.Input.Body
+    ) async throws -> Operations.CreateBeneficiary.Output {
+        try await createBeneficiary(Operations.CreateBeneficiary.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Register up to 1,000 beneficiaries at once
+    ///
+    /// All or nothing: if any item is invalid or a duplicate, nothing is written and the problem lists every item's fields as `items[<index>].<field>`.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/batch`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/batch/post(createBeneficiaries)`.
+    internal func createBeneficiaries(
+        headers: Operations.CreateBeneficiaries.Input.Headers = .init(),
+        body: Operations.CreateBeneficiaries.Input.Body
+    ) async throws -> Operations.CreateBeneficiaries.Output {
+        try await createBeneficiaries(Operations.CreateBeneficiaries.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Get a beneficiary
+    ///
+    /// Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/get(getBeneficiary)`.
+    internal func getBeneficiary(
+        path: Operations.GetBeneficiary.Input.Path,
+        headers: Operations.GetBeneficiary.Input.Headers = .init()
+    ) async throws -> Operations.GetBeneficiary.Output {
+        try await getBeneficiary(Operations.GetBeneficiary.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Update a beneficiary
+    ///
+    /// Changes the fields present in the body; an empty string clears an optional field. Requires `beneficiary:update`, and `beneficiary_pii:read` to change personal data.
+    ///
+    /// - Remark: HTTP `PATCH /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/patch(updateBeneficiary)`.
+    internal func updateBeneficiary(
+        path: Operations.UpdateBeneficiary.Input.Path,
+        headers: Operations.UpdateBeneficiary.Input.Headers = .init(),
+        body: Operations.UpdateBeneficiary.Input.Body
+    ) async throws -> Operations.UpdateBeneficiary.Output {
+        try await updateBeneficiary(Operations.UpdateBeneficiary.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Archive a beneficiary
+    ///
+    /// Soft delete: the record stays for audit but leaves lists and lookups, and its phone and national ID may be registered again. Requires `beneficiary:delete`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/beneficiaries/{id}`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/delete(archiveBeneficiary)`.
+    internal func archiveBeneficiary(
+        path: Operations.ArchiveBeneficiary.Input.Path,
+        headers: Operations.ArchiveBeneficiary.Input.Headers = .init()
+    ) async throws -> Operations.ArchiveBeneficiary.Output {
+        try await archiveBeneficiary(Operations.ArchiveBeneficiary.Input(
             path: path,
             headers: headers
         ))
