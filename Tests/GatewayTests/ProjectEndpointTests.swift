@@ -44,6 +44,49 @@ extension GatewayTests {
             }
         }
 
+        @Test("enrol beneficiaries, list them, remove one", arguments: DatabaseEngine.available)
+        func enrolment(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                let tokens = try await client.login()
+                let project = try await client.send(
+                    .post,
+                    "/v1/projects",
+                    json: ["name": "Winter relief", "type": "cva", "asset": "NPR", "assetScale": 2],
+                    bearer: tokens.access
+                )
+                let projectID = try #require(try project.json["id"] as? String)
+                let batch = try await client.send(
+                    .post,
+                    "/v1/beneficiaries/batch",
+                    json: [
+                        "items": [
+                            ["name": "One", "phone": "+9779800000011"], ["name": "Two", "phone": "+9779800000012"],
+                        ]
+                    ],
+                    bearer: tokens.access
+                )
+                let ids = try #require(
+                    try (batch.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
+                let enrolled = try await client.send(
+                    .post,
+                    "/v1/projects/\(projectID)/beneficiaries",
+                    json: ["beneficiaryIds": ids],
+                    bearer: tokens.access
+                )
+                let removed = try await client.send(
+                    .delete,
+                    "/v1/projects/\(projectID)/beneficiaries/\(ids[0])",
+                    bearer: tokens.access
+                )
+                let listed = try await client.send(
+                    .get, "/v1/projects/\(projectID)/beneficiaries", bearer: tokens.access)
+                #expect(try enrolled.json["enrolled"] as? Int == 2)
+                #expect(removed.status == .noContent)
+                #expect(
+                    try (listed.json["items"] as? [[String: Any]])?.map { $0["beneficiaryId"] as? String } == [ids[1]])
+            }
+        }
+
         @Test("bad project input is a 400 naming each field")
         func validation() async throws {
             try await GatewayHarness.withEmbedded(.sqlite) { client in

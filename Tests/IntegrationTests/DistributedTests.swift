@@ -1,3 +1,5 @@
+import AuthService
+import CoreService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -196,12 +198,8 @@ struct MigrationTests {
             _ = try await Platform.migrate(configuration: configuration, revert: true, logger: .test)
             let again = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
             // then
-            #expect(
-                first == [
-                    "auth.0001_CreateUsers", "auth.0002_CreateRoles", "auth.0003_CreateSessions",
-                    "auth.0004_CreateApiKeys", "core.0001_CreateOutbox", "core.0002_CreateProjects",
-                    "core.0003_CreateBeneficiaries",
-                ])
+            #expect(first == (AuthMigrations.all + CoreMigrations.all).map(\.name))
+            #expect(first.first == "auth.0001_CreateUsers")
             #expect(second.isEmpty)
             #expect(again == first)
         }

@@ -180,9 +180,12 @@ extension CoreDomain {
     // MARK: Read
 
     func getBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
-        try require(Permission(.beneficiary, .read), of: caller)
-        let row = try await findBeneficiary(try parseID(id))
-        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+        let beneficiaryID = try parseID(id)
+        guard try await allows(caller, .beneficiary, .read, beneficiary: beneficiaryID) else {
+            throw CoreError.permissionDenied("This action needs the permission 'beneficiary:read'.")
+        }
+        let row = try await findBeneficiary(beneficiaryID)
+        return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
     }
 
     func listBeneficiaries(

@@ -8,6 +8,8 @@ public enum CoreError: Error, Equatable, Sendable {
     case permissionDenied(String)
     case projectNotFound
     case beneficiaryNotFound
+    case enrolmentNotFound
+    case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
 
@@ -24,6 +26,12 @@ public enum CoreError: Error, Equatable, Sendable {
             ServiceError(.notFound, reason: "project.not_found", message: "No such project.")
         case .beneficiaryNotFound:
             ServiceError(.notFound, reason: "beneficiary.not_found", message: "No such beneficiary.")
+        case .enrolmentNotFound:
+            ServiceError(
+                .notFound, reason: "enrolment.not_found", message: "The beneficiary is not enrolled in this project.")
+        case .projectClosed:
+            ServiceError(
+                .failedPrecondition, reason: "project.closed", message: "A closed project accepts no new enrolments.")
         case .duplicate(let violations):
             ServiceError(
                 .alreadyExists,

@@ -827,6 +827,69 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/beneficiaries:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: listProjectBeneficiaries
+      tags: [projects]
+      summary: List a project's enrolled beneficiaries
+      description: Requires `beneficiary:read` for this project (a manager of the project has it).
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of enrolments.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EnrolmentPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    post:
+      operationId: enrolBeneficiaries
+      tags: [projects]
+      summary: Enrol beneficiaries in a project
+      description: >-
+        Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated.
+        Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/EnrolRequest'}
+      responses:
+        '200':
+          description: How many were enrolled now and how many already were.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/EnrolResult'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/projects/{id}/beneficiaries/{beneficiaryId}:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+      - name: beneficiaryId
+        in: path
+        required: true
+        schema: {type: string, format: uuid}
+    delete:
+      operationId: unenrolBeneficiary
+      tags: [projects]
+      summary: Remove a beneficiary from a project
+      description: Requires `project:update` for this project.
+      responses:
+        '204':
+          description: Removed.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
 components:
   securitySchemes:
     bearerAuth:
@@ -939,6 +1002,43 @@ components:
             $ref: '#/components/schemas/Problem'
 
   schemas:
+    EnrolmentType:
+      type: string
+      enum: [enrolled, referred]
+    EnrolRequest:
+      type: object
+      additionalProperties: false
+      required: [beneficiaryIds]
+      properties:
+        beneficiaryIds:
+          type: array
+          minItems: 1
+          maxItems: 1000
+          items: {type: string, format: uuid}
+        type: {$ref: '#/components/schemas/EnrolmentType'}
+    EnrolResult:
+      type: object
+      required: [enrolled, alreadyEnrolled]
+      properties:
+        enrolled: {type: integer}
+        alreadyEnrolled: {type: integer}
+    Enrolment:
+      type: object
+      required: [beneficiaryId, type, enrolledAt]
+      properties:
+        beneficiaryId: {type: string, format: uuid}
+        type: {$ref: '#/components/schemas/EnrolmentType'}
+        enrolledAt: {type: string, format: date-time}
+    EnrolmentPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Enrolment'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
     Gender:
       type: string
       enum: [male, female, other, unknown]
@@ -3030,6 +3130,151 @@ components:
           }
         }
       }
+    },
+    "/v1/projects/{id}/beneficiaries": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "listProjectBeneficiaries",
+        "tags": [
+          "projects"
+        ],
+        "summary": "List a project's enrolled beneficiaries",
+        "description": "Requires `beneficiary:read` for this project (a manager of the project has it).",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of enrolments.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EnrolmentPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "post": {
+        "operationId": "enrolBeneficiaries",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Enrol beneficiaries in a project",
+        "description": "Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EnrolRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "How many were enrolled now and how many already were.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/EnrolResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/beneficiaries/{beneficiaryId}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        },
+        {
+          "name": "beneficiaryId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "delete": {
+        "operationId": "unenrolBeneficiary",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Remove a beneficiary from a project",
+        "description": "Requires `project:update` for this project.",
+        "responses": {
+          "204": {
+            "description": "Removed."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3188,6 +3433,88 @@ components:
       }
     },
     "schemas": {
+      "EnrolmentType": {
+        "type": "string",
+        "enum": [
+          "enrolled",
+          "referred"
+        ]
+      },
+      "EnrolRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "beneficiaryIds"
+        ],
+        "properties": {
+          "beneficiaryIds": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "type": {
+            "$ref": "#/components/schemas/EnrolmentType"
+          }
+        }
+      },
+      "EnrolResult": {
+        "type": "object",
+        "required": [
+          "enrolled",
+          "alreadyEnrolled"
+        ],
+        "properties": {
+          "enrolled": {
+            "type": "integer"
+          },
+          "alreadyEnrolled": {
+            "type": "integer"
+          }
+        }
+      },
+      "Enrolment": {
+        "type": "object",
+        "required": [
+          "beneficiaryId",
+          "type",
+          "enrolledAt"
+        ],
+        "properties": {
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "type": {
+            "$ref": "#/components/schemas/EnrolmentType"
+          },
+          "enrolledAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "EnrolmentPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Enrolment"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
       "Gender": {
         "type": "string",
         "enum": [

@@ -139,3 +139,59 @@ extension Components.Schemas.ProjectType {
         }
     }
 }
+
+extension APIHandler {
+    func listProjectBeneficiaries(
+        _ input: Operations.ListProjectBeneficiaries.Input
+    ) async throws -> Operations.ListProjectBeneficiaries.Output {
+        _ = try caller
+        let response = try await core.projects.listEnrolments(
+            .with {
+                $0.projectID = input.path.id
+                $0.limit = Int32(clamping: input.query.limit ?? 50)
+                if let cursor = input.query.cursor { $0.cursor = cursor }
+            },
+            metadata: GatewayCall.metadata()
+        )
+        let items = response.enrolments.map {
+            Components.Schemas.Enrolment(
+                beneficiaryId: $0.beneficiaryID,
+                _type: $0.type == .referred ? .referred : .enrolled,
+                enrolledAt: $0.enrolledAt.date
+            )
+        }
+        return .ok(
+            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+    }
+
+    func enrolBeneficiaries(
+        _ input: Operations.EnrolBeneficiaries.Input
+    ) async throws -> Operations.EnrolBeneficiaries.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        let result = try await core.projects.enrolBeneficiaries(
+            .with {
+                $0.projectID = input.path.id
+                $0.beneficiaryIds = body.beneficiaryIds
+                $0.type = body._type == .referred ? .referred : .enrolled
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .ok(
+            .init(body: .json(.init(enrolled: Int(result.enrolled), alreadyEnrolled: Int(result.alreadyEnrolled)))))
+    }
+
+    func unenrolBeneficiary(
+        _ input: Operations.UnenrolBeneficiary.Input
+    ) async throws -> Operations.UnenrolBeneficiary.Output {
+        _ = try caller
+        _ = try await core.projects.unenrolBeneficiary(
+            .with {
+                $0.projectID = input.path.id
+                $0.beneficiaryID = input.path.beneficiaryId
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .noContent(.init())
+    }
+}

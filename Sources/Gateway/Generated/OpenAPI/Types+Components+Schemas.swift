@@ -6,6 +6,126 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/EnrolmentType`.
+        internal enum EnrolmentType: String, Codable, Hashable, Sendable, CaseIterable {
+            case enrolled = "enrolled"
+            case referred = "referred"
+        }
+        /// - Remark: Generated from `#/components/schemas/EnrolRequest`.
+        internal struct EnrolRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/beneficiaryIds`.
+            internal var beneficiaryIds: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/type`.
+            internal var _type: Components.Schemas.EnrolmentType?
+            /// Creates a new `EnrolRequest`.
+            ///
+            /// - Parameters:
+            ///   - beneficiaryIds:
+            ///   - _type:
+            internal init(
+                beneficiaryIds: [Swift.String],
+                _type: Components.Schemas.EnrolmentType? = nil
+            ) {
+                self.beneficiaryIds = beneficiaryIds
+                self._type = _type
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case beneficiaryIds
+                case _type = "type"
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.beneficiaryIds = try container.decode(
+                    [Swift.String].self,
+                    forKey: .beneficiaryIds
+                )
+                self._type = try container.decodeIfPresent(
+                    Components.Schemas.EnrolmentType.self,
+                    forKey: ._type
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "beneficiaryIds",
+                    "type"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EnrolResult`.
+        internal struct EnrolResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EnrolResult/enrolled`.
+            internal var enrolled: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/EnrolResult/alreadyEnrolled`.
+            internal var alreadyEnrolled: Swift.Int
+            /// Creates a new `EnrolResult`.
+            ///
+            /// - Parameters:
+            ///   - enrolled:
+            ///   - alreadyEnrolled:
+            internal init(
+                enrolled: Swift.Int,
+                alreadyEnrolled: Swift.Int
+            ) {
+                self.enrolled = enrolled
+                self.alreadyEnrolled = alreadyEnrolled
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case enrolled
+                case alreadyEnrolled
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Enrolment`.
+        internal struct Enrolment: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Enrolment/beneficiaryId`.
+            internal var beneficiaryId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Enrolment/type`.
+            internal var _type: Components.Schemas.EnrolmentType
+            /// - Remark: Generated from `#/components/schemas/Enrolment/enrolledAt`.
+            internal var enrolledAt: Foundation.Date
+            /// Creates a new `Enrolment`.
+            ///
+            /// - Parameters:
+            ///   - beneficiaryId:
+            ///   - _type:
+            ///   - enrolledAt:
+            internal init(
+                beneficiaryId: Swift.String,
+                _type: Components.Schemas.EnrolmentType,
+                enrolledAt: Foundation.Date
+            ) {
+                self.beneficiaryId = beneficiaryId
+                self._type = _type
+                self.enrolledAt = enrolledAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case beneficiaryId
+                case _type = "type"
+                case enrolledAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EnrolmentPage`.
+        internal struct EnrolmentPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EnrolmentPage/items`.
+            internal var items: [Components.Schemas.Enrolment]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/EnrolmentPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `EnrolmentPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Enrolment],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Gender`.
         internal enum Gender: String, Codable, Hashable, Sendable, CaseIterable {
             case male = "male"

@@ -7009,4 +7009,734 @@ internal enum Operations {
             }
         }
     }
+    /// List a project's enrolled beneficiaries
+    ///
+    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
+    internal enum ListProjectBeneficiaries {
+        internal static let id: Swift.String = "listProjectBeneficiaries"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                internal init(id: Components.Parameters.ProjectId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.ListProjectBeneficiaries.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/limit`.
+                internal var limit: Swift.Int?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/cursor`.
+                internal var cursor: Swift.String?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit:
+                ///   - cursor:
+                internal init(
+                    limit: Swift.Int? = nil,
+                    cursor: Swift.String? = nil
+                ) {
+                    self.limit = limit
+                    self.cursor = cursor
+                }
+            }
+            internal var query: Operations.ListProjectBeneficiaries.Input.Query
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListProjectBeneficiaries.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListProjectBeneficiaries.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ListProjectBeneficiaries.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                path: Operations.ListProjectBeneficiaries.Input.Path,
+                query: Operations.ListProjectBeneficiaries.Input.Query = .init(),
+                headers: Operations.ListProjectBeneficiaries.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.EnrolmentPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.EnrolmentPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ListProjectBeneficiaries.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ListProjectBeneficiaries.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// One page of enrolments.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListProjectBeneficiaries.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ListProjectBeneficiaries.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Enrol beneficiaries in a project
+    ///
+    /// Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
+    internal enum EnrolBeneficiaries {
+        internal static let id: Swift.String = "enrolBeneficiaries"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                internal init(id: Components.Parameters.ProjectId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.EnrolBeneficiaries.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.EnrolBeneficiaries.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.EnrolBeneficiaries.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.EnrolBeneficiaries.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.EnrolRequest)
+            }
+            internal var body: Operations.EnrolBeneficiaries.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.EnrolBeneficiaries.Input.Path,
+                headers: Operations.EnrolBeneficiaries.Input.Headers = .init(),
+                body: Operations.EnrolBeneficiaries.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.EnrolResult)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.EnrolResult {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.EnrolBeneficiaries.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.EnrolBeneficiaries.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// How many were enrolled now and how many already were.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.EnrolBeneficiaries.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.EnrolBeneficiaries.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request conflicts with the current state of the resource.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            internal var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Remove a beneficiary from a project
+    ///
+    /// Requires `project:update` for this project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/beneficiaries/{beneficiaryId}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)`.
+    internal enum UnenrolBeneficiary {
+        internal static let id: Swift.String = "unenrolBeneficiary"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/{beneficiaryId}/DELETE/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/{beneficiaryId}/DELETE/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/{beneficiaryId}/DELETE/path/beneficiaryId`.
+                internal var beneficiaryId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                ///   - beneficiaryId:
+                internal init(
+                    id: Components.Parameters.ProjectId,
+                    beneficiaryId: Swift.String
+                ) {
+                    self.id = id
+                    self.beneficiaryId = beneficiaryId
+                }
+            }
+            internal var path: Operations.UnenrolBeneficiary.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/{beneficiaryId}/DELETE/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UnenrolBeneficiary.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UnenrolBeneficiary.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.UnenrolBeneficiary.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.UnenrolBeneficiary.Input.Path,
+                headers: Operations.UnenrolBeneficiary.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                internal init() {}
+            }
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.UnenrolBeneficiary.Output.NoContent)
+            /// Removed.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            internal static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            internal var noContent: Operations.UnenrolBeneficiary.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
 }

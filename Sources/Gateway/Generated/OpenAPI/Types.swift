@@ -256,6 +256,27 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /v1/beneficiaries/{id}`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/delete(archiveBeneficiary)`.
     func archiveBeneficiary(_ input: Operations.ArchiveBeneficiary.Input) async throws -> Operations.ArchiveBeneficiary.Output
+    /// List a project's enrolled beneficiaries
+    ///
+    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
+    func listProjectBeneficiaries(_ input: Operations.ListProjectBeneficiaries.Input) async throws -> Operations.ListProjectBeneficiaries.Output
+    /// Enrol beneficiaries in a project
+    ///
+    /// Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
+    func enrolBeneficiaries(_ input: Operations.EnrolBeneficiaries.Input) async throws -> Operations.EnrolBeneficiaries.Output
+    /// Remove a beneficiary from a project
+    ///
+    /// Requires `project:update` for this project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/beneficiaries/{beneficiaryId}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)`.
+    func unenrolBeneficiary(_ input: Operations.UnenrolBeneficiary.Input) async throws -> Operations.UnenrolBeneficiary.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -749,6 +770,55 @@ extension APIProtocol {
         headers: Operations.ArchiveBeneficiary.Input.Headers = .init()
     ) async throws -> Operations.ArchiveBeneficiary.Output {
         try await archiveBeneficiary(Operations.ArchiveBeneficiary.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List a project's enrolled beneficiaries
+    ///
+    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
+    internal func listProjectBeneficiaries(
+        path: Operations.ListProjectBeneficiaries.Input.Path,
+        query: Operations.ListProjectBeneficiaries.Input.Query = .init(),
+        headers: Operations.ListProjectBeneficiaries.Input.Headers = .init()
+    ) async throws -> Operations.ListProjectBeneficiaries.Output {
+        try await listProjectBeneficiaries(Operations.ListProjectBeneficiaries.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Enrol beneficiaries in a project
+    ///
+    /// Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
+    internal func enrolBeneficiaries(
+        path: Operations.EnrolBeneficiaries.Input.Path,
+        headers: Operations.EnrolBeneficiaries.Input.Headers = .init(),
+        body: Operations.EnrolBeneficiaries.Input.Body
+    ) async throws -> Operations.EnrolBeneficiaries.Output {
+        try await enrolBeneficiaries(Operations.EnrolBeneficiaries.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove a beneficiary from a project
+    ///
+    /// Requires `project:update` for this project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/beneficiaries/{beneficiaryId}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)`.
+    internal func unenrolBeneficiary(
+        path: Operations.UnenrolBeneficiary.Input.Path,
+        headers: Operations.UnenrolBeneficiary.Input.Headers = .init()
+    ) async throws -> Operations.UnenrolBeneficiary.Output {
+        try await unenrolBeneficiary(Operations.UnenrolBeneficiary.Input(
             path: path,
             headers: headers
         ))

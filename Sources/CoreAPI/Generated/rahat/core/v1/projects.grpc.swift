@@ -104,6 +104,45 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "EnrolBeneficiaries" metadata.
+        package enum EnrolBeneficiaries: Sendable {
+            /// Request type for "EnrolBeneficiaries".
+            package typealias Input = Rahat_Core_V1_EnrolBeneficiariesRequest
+            /// Response type for "EnrolBeneficiaries".
+            package typealias Output = Rahat_Core_V1_EnrolBeneficiariesResponse
+            /// Descriptor for "EnrolBeneficiaries".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.ProjectService"),
+                method: "EnrolBeneficiaries",
+                type: .unary
+            )
+        }
+        /// Namespace for "UnenrolBeneficiary" metadata.
+        package enum UnenrolBeneficiary: Sendable {
+            /// Request type for "UnenrolBeneficiary".
+            package typealias Input = Rahat_Core_V1_UnenrolBeneficiaryRequest
+            /// Response type for "UnenrolBeneficiary".
+            package typealias Output = Rahat_Core_V1_UnenrolBeneficiaryResponse
+            /// Descriptor for "UnenrolBeneficiary".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.ProjectService"),
+                method: "UnenrolBeneficiary",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListEnrolments" metadata.
+        package enum ListEnrolments: Sendable {
+            /// Request type for "ListEnrolments".
+            package typealias Input = Rahat_Core_V1_ListEnrolmentsRequest
+            /// Response type for "ListEnrolments".
+            package typealias Output = Rahat_Core_V1_ListEnrolmentsResponse
+            /// Descriptor for "ListEnrolments".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.ProjectService"),
+                method: "ListEnrolments",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "rahat.core.v1.ProjectService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateProject.descriptor,
@@ -111,7 +150,10 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
             ListProjects.descriptor,
             UpdateProject.descriptor,
             ActivateProject.descriptor,
-            CloseProject.descriptor
+            CloseProject.descriptor,
+            EnrolBeneficiaries.descriptor,
+            UnenrolBeneficiary.descriptor,
+            ListEnrolments.descriptor
         ]
     }
 }
@@ -241,6 +283,56 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_ProjectLifecycleRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Project>
+
+        /// Handle the "EnrolBeneficiaries" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_EnrolBeneficiariesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_EnrolBeneficiariesResponse` messages.
+        func enrolBeneficiaries(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>
+
+        /// Handle the "UnenrolBeneficiary" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_UnenrolBeneficiaryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_UnenrolBeneficiaryResponse` messages.
+        func unenrolBeneficiary(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>
+
+        /// Handle the "ListEnrolments" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_ListEnrolmentsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_ListEnrolmentsResponse` messages.
+        func listEnrolments(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>
     }
 
     /// Service protocol for the "rahat.core.v1.ProjectService" service.
@@ -354,6 +446,56 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.ServerRequest<Rahat_Core_V1_ProjectLifecycleRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Project>
+
+        /// Handle the "EnrolBeneficiaries" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Core_V1_EnrolBeneficiariesResponse` message.
+        func enrolBeneficiaries(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>
+
+        /// Handle the "UnenrolBeneficiary" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_UnenrolBeneficiaryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Core_V1_UnenrolBeneficiaryResponse` message.
+        func unenrolBeneficiary(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>
+
+        /// Handle the "ListEnrolments" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_ListEnrolmentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Core_V1_ListEnrolmentsResponse` message.
+        func listEnrolments(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>
     }
 
     /// Simple service protocol for the "rahat.core.v1.ProjectService" service.
@@ -465,6 +607,56 @@ extension Rahat_Core_V1_ProjectService {
             request: Rahat_Core_V1_ProjectLifecycleRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Core_V1_Project
+
+        /// Handle the "EnrolBeneficiaries" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Core_V1_EnrolBeneficiariesResponse` to respond with.
+        func enrolBeneficiaries(
+            request: Rahat_Core_V1_EnrolBeneficiariesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Core_V1_EnrolBeneficiariesResponse
+
+        /// Handle the "UnenrolBeneficiary" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_UnenrolBeneficiaryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Core_V1_UnenrolBeneficiaryResponse` to respond with.
+        func unenrolBeneficiary(
+            request: Rahat_Core_V1_UnenrolBeneficiaryRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Core_V1_UnenrolBeneficiaryResponse
+
+        /// Handle the "ListEnrolments" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_ListEnrolmentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Core_V1_ListEnrolmentsResponse` to respond with.
+        func listEnrolments(
+            request: Rahat_Core_V1_ListEnrolmentsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Core_V1_ListEnrolmentsResponse
     }
 }
 
@@ -538,6 +730,39 @@ extension Rahat_Core_V1_ProjectService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Rahat_Core_V1_ProjectService.Method.EnrolBeneficiaries.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_EnrolBeneficiariesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_EnrolBeneficiariesResponse>(),
+            handler: { request, context in
+                try await self.enrolBeneficiaries(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_Core_V1_ProjectService.Method.UnenrolBeneficiary.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_UnenrolBeneficiaryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_UnenrolBeneficiaryResponse>(),
+            handler: { request, context in
+                try await self.unenrolBeneficiary(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_Core_V1_ProjectService.Method.ListEnrolments.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_ListEnrolmentsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ListEnrolmentsResponse>(),
+            handler: { request, context in
+                try await self.listEnrolments(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -604,6 +829,39 @@ extension Rahat_Core_V1_ProjectService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Project> {
         let response = try await self.closeProject(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func enrolBeneficiaries(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_EnrolBeneficiariesResponse> {
+        let response = try await self.enrolBeneficiaries(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func unenrolBeneficiary(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse> {
+        let response = try await self.unenrolBeneficiary(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listEnrolments(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ListEnrolmentsResponse> {
+        let response = try await self.listEnrolments(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -685,6 +943,45 @@ extension Rahat_Core_V1_ProjectService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Project> {
         return GRPCCore.ServerResponse<Rahat_Core_V1_Project>(
             message: try await self.closeProject(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func enrolBeneficiaries(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_EnrolBeneficiariesResponse> {
+        return GRPCCore.ServerResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>(
+            message: try await self.enrolBeneficiaries(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func unenrolBeneficiary(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse> {
+        return GRPCCore.ServerResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>(
+            message: try await self.unenrolBeneficiary(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listEnrolments(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse> {
+        return GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>(
+            message: try await self.listEnrolments(
                 request: request.message,
                 context: context
             ),
@@ -834,6 +1131,71 @@ extension Rahat_Core_V1_ProjectService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_Project>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Project>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "EnrolBeneficiaries" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_EnrolBeneficiariesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_EnrolBeneficiariesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func enrolBeneficiaries<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_EnrolBeneficiariesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UnenrolBeneficiary" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_UnenrolBeneficiaryRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_UnenrolBeneficiaryRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_UnenrolBeneficiaryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unenrolBeneficiary<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_UnenrolBeneficiaryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListEnrolments" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_ListEnrolmentsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_ListEnrolmentsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_ListEnrolmentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listEnrolments<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_ListEnrolmentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ListEnrolmentsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ListEnrolmentsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1052,6 +1414,104 @@ extension Rahat_Core_V1_ProjectService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "EnrolBeneficiaries" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_EnrolBeneficiariesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_EnrolBeneficiariesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func enrolBeneficiaries<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_EnrolBeneficiariesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Core_V1_ProjectService.Method.EnrolBeneficiaries.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UnenrolBeneficiary" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_UnenrolBeneficiaryRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_UnenrolBeneficiaryRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_UnenrolBeneficiaryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func unenrolBeneficiary<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_UnenrolBeneficiaryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Core_V1_ProjectService.Method.UnenrolBeneficiary.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListEnrolments" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_ListEnrolmentsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_ListEnrolmentsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_ListEnrolmentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listEnrolments<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_ListEnrolmentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ListEnrolmentsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ListEnrolmentsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Core_V1_ProjectService.Method.ListEnrolments.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1219,6 +1679,89 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ProjectLifecycleRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_Project>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnrolBeneficiaries" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func enrolBeneficiaries<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.enrolBeneficiaries(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_EnrolBeneficiariesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_EnrolBeneficiariesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnenrolBeneficiary" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_UnenrolBeneficiaryRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func unenrolBeneficiary<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unenrolBeneficiary(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_UnenrolBeneficiaryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_UnenrolBeneficiaryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListEnrolments" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_ListEnrolmentsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listEnrolments<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ListEnrolmentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listEnrolments(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ListEnrolmentsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_ListEnrolmentsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1412,6 +1955,101 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             metadata: metadata
         )
         return try await self.closeProject(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnrolBeneficiaries" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func enrolBeneficiaries<Result>(
+        _ message: Rahat_Core_V1_EnrolBeneficiariesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_EnrolBeneficiariesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_EnrolBeneficiariesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.enrolBeneficiaries(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnenrolBeneficiary" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func unenrolBeneficiary<Result>(
+        _ message: Rahat_Core_V1_UnenrolBeneficiaryRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_UnenrolBeneficiaryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_UnenrolBeneficiaryRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unenrolBeneficiary(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListEnrolments" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The project's enrolled beneficiaries, ordered by beneficiary id.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listEnrolments<Result>(
+        _ message: Rahat_Core_V1_ListEnrolmentsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ListEnrolmentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_ListEnrolmentsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listEnrolments(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -1,0 +1,53 @@
+import CoreAPI
+import GRPCCore
+import SharedModels
+import SwiftProtobuf
+
+extension ProjectRPC {
+    func enrolBeneficiaries(
+        request: Rahat_Core_V1_EnrolBeneficiariesRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Core_V1_EnrolBeneficiariesResponse {
+        let (enrolled, already) = try await domain.enrol(
+            projectID: request.projectID,
+            beneficiaryIDs: request.beneficiaryIds,
+            type: request.type == .referred ? .referred : .enrolled,
+            by: try await domain.caller()
+        )
+        return .with {
+            $0.enrolled = Int32(enrolled)
+            $0.alreadyEnrolled = Int32(already)
+        }
+    }
+
+    func unenrolBeneficiary(
+        request: Rahat_Core_V1_UnenrolBeneficiaryRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Core_V1_UnenrolBeneficiaryResponse {
+        try await domain.unenrol(
+            projectID: request.projectID, beneficiaryID: request.beneficiaryID, by: try await domain.caller())
+        return Rahat_Core_V1_UnenrolBeneficiaryResponse()
+    }
+
+    func listEnrolments(
+        request: Rahat_Core_V1_ListEnrolmentsRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Core_V1_ListEnrolmentsResponse {
+        let (items, next) = try await domain.listEnrolments(
+            projectID: request.projectID,
+            limit: request.limit == 0 ? 50 : Int(request.limit),
+            cursor: request.hasCursor ? request.cursor : nil,
+            by: try await domain.caller()
+        )
+        return .with {
+            $0.enrolments = items.map { item in
+                .with {
+                    $0.beneficiaryID = item.beneficiaryID.lowercasedString
+                    $0.type = item.type == .referred ? .referred : .enrolled
+                    $0.enrolledAt = Google_Protobuf_Timestamp(date: item.enrolledAt)
+                }
+            }
+            if let next { $0.nextCursor = next }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import AuthAPI
+import CoreAPI
+import Foundation
+import GRPCCore
+import ServerKit
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// Enrolment, and the project scope it gives to beneficiary access.
+@Suite("Enrolment")
+struct EnrolmentTests {
+    @Test(
+        "enrolling counts repeats, names unknown ids, and a closed project takes no one",
+        arguments: DatabaseEngine.available)
+    func enrol(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
+            let people = try await harness.beneficiaries.createBeneficiaries(
+                .with { $0.beneficiaries = (1...3).map { BeneficiaryTests.person("P\($0)", phone: "980000000\($0)") } },
+                metadata: admin
+            ).beneficiaries.map(\.id)
+            // when
+            let first = try await harness.projects.enrolBeneficiaries(
+                .with {
+                    $0.projectID = project.id
+                    $0.beneficiaryIds = Array(people.prefix(2))
+                },
+                metadata: admin
+            )
+            let second = try await harness.projects.enrolBeneficiaries(
+                .with {
+                    $0.projectID = project.id
+                    $0.beneficiaryIds = people
+                    $0.type = .referred
+                },
+                metadata: admin
+            )
+            let unknown = await ProjectTests.failure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = project.id
+                        $0.beneficiaryIds = [people[0], UUID().uuidString]
+                    },
+                    metadata: admin
+                )
+            }
+            let listed = try await harness.projects.listEnrolments(.with { $0.projectID = project.id }, metadata: admin)
+            _ = try await harness.projects.activateProject(.with { $0.id = project.id }, metadata: admin)
+            _ = try await harness.projects.closeProject(.with { $0.id = project.id }, metadata: admin)
+            let closed = await ProjectTests.failure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = project.id
+                        $0.beneficiaryIds = [people[2]]
+                    },
+                    metadata: admin
+                )
+            }
+            // then
+            #expect(first.enrolled == 2)
+            #expect((second.enrolled, second.alreadyEnrolled) == (1, 2))
+            #expect(unknown?.violations.map(\.field) == ["beneficiaryIds[1]"])
+            #expect(Set(listed.enrolments.map(\.beneficiaryID)) == Set(people))
+            #expect(closed?.reason == "project.closed")
+        }
+    }
+
+    @Test(
+        "a manager of project A reaches A's beneficiaries and their data, not B's", arguments: DatabaseEngine.available)
+    func projectScopedAccess(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let adminToken = try await harness.login().accessToken
+            let admin = AuthHarness.bearer(adminToken)
+            let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
+            let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
+            let inA = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = BeneficiaryTests.person("In A", phone: "9801111111") },
+                metadata: admin
+            )
+            let inB = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = BeneficiaryTests.person("In B", phone: "9802222222") },
+                metadata: admin
+            )
+            for (project, person) in [(projectA, inA), (projectB, inB)] {
+                _ = try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = project.id
+                        $0.beneficiaryIds = [person.id]
+                    },
+                    metadata: admin
+                )
+            }
+            let (_, manager) = try await harness.createUser(
+                email: "manager@example.org",
+                roles: [.role("manager", project: projectA.id)],
+                as: adminToken
+            )
+            let asManager = AuthHarness.bearer(manager.accessToken)
+            // when
+            let ownBeneficiary = try await harness.beneficiaries.getBeneficiary(
+                .with { $0.id = inA.id }, metadata: asManager)
+            let otherBeneficiary = await ProjectTests.failure {
+                try await harness.beneficiaries.getBeneficiary(.with { $0.id = inB.id }, metadata: asManager)
+            }
+            let ownList = try await harness.projects.listEnrolments(
+                .with { $0.projectID = projectA.id }, metadata: asManager)
+            let otherList = await ProjectTests.failure {
+                try await harness.projects.listEnrolments(.with { $0.projectID = projectB.id }, metadata: asManager)
+            }
+            let enrolElsewhere = await ProjectTests.failure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = projectB.id
+                        $0.beneficiaryIds = [inA.id]
+                    },
+                    metadata: asManager
+                )
+            }
+            // then
+            #expect(ownBeneficiary.pii.name == "In A")
+            #expect(otherBeneficiary?.kind == .permissionDenied)
+            #expect(ownList.enrolments.map(\.beneficiaryID) == [inA.id])
+            #expect(otherList?.kind == .permissionDenied)
+            #expect(enrolElsewhere?.kind == .permissionDenied)
+        }
+    }
+}
