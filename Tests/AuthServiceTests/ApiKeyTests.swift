@@ -28,7 +28,7 @@ extension AuthServiceTests {
                 let principal = try await harness.auth.verifyApiKey(.with { $0.key = created.key })
                 let usedKey = try await harness.apiKeys.getApiKey(.with { $0.id = created.apiKey.id }, metadata: admin)
                 _ = try await harness.apiKeys.revokeApiKey(.with { $0.id = created.apiKey.id }, metadata: admin)
-                let afterRevoke = await AuthServiceTests.failure {
+                let afterRevoke = await serviceFailure {
                     try await harness.auth.verifyApiKey(.with { $0.key = created.key })
                 }
                 // then
@@ -77,7 +77,7 @@ extension AuthServiceTests {
                     roles: [.role("field_agent")],
                     as: admin.accessToken
                 )
-                let tooMuch = await AuthServiceTests.failure {
+                let tooMuch = await serviceFailure {
                     try await harness.apiKeys.createApiKey(
                         .with {
                             $0.name = "sneaky"
@@ -94,7 +94,7 @@ extension AuthServiceTests {
                     metadata: AuthHarness.bearer(agent.accessToken)
                 )
                 let keyToken = try await harness.auth.verifyApiKey(.with { $0.key = key.key }).accessToken
-                let byKey = await AuthServiceTests.failure {
+                let byKey = await serviceFailure {
                     try await harness.apiKeys.createApiKey(
                         .with {
                             $0.name = "child"
@@ -112,7 +112,7 @@ extension AuthServiceTests {
         func refusals(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
                 let admin = try await harness.login()
-                let past = await AuthServiceTests.failure {
+                let past = await serviceFailure {
                     try await harness.apiKeys.createApiKey(
                         .with {
                             $0.name = "old"
@@ -122,7 +122,7 @@ extension AuthServiceTests {
                         metadata: AuthHarness.bearer(admin.accessToken)
                     )
                 }
-                let malformed = await AuthServiceTests.failure {
+                let malformed = await serviceFailure {
                     try await harness.auth.verifyApiKey(.with { $0.key = "rhk_nonsense" })
                 }
                 let adminKey = try await harness.apiKeys.createApiKey(
@@ -133,7 +133,7 @@ extension AuthServiceTests {
                     metadata: AuthHarness.bearer(admin.accessToken)
                 )
                 let (_, other) = try await harness.createUser(email: "other@example.org", as: admin.accessToken)
-                let othersKey = await AuthServiceTests.failure {
+                let othersKey = await serviceFailure {
                     try await harness.apiKeys.getApiKey(
                         .with { $0.id = adminKey.apiKey.id }, metadata: AuthHarness.bearer(other.accessToken))
                 }

@@ -12,17 +12,6 @@ import Testing
 /// The auth service through its gRPC API (in-process transport), on every database engine.
 @Suite("Auth service")
 struct AuthServiceTests {
-    /// Runs `call` and returns the service error it failed with.
-    static func failure(_ call: () async throws -> some Sendable) async -> ServiceError? {
-        do {
-            _ = try await call()
-            return nil
-        } catch let error as RPCError {
-            return ServiceError(error)
-        } catch {
-            return nil
-        }
-    }
 }
 
 extension AuthServiceTests {
@@ -47,10 +36,10 @@ extension AuthServiceTests {
         @Test("wrong password and unknown email fail the same way", arguments: DatabaseEngine.available)
         func wrongCredentials(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
-                let wrongPassword = await AuthServiceTests.failure {
+                let wrongPassword = await serviceFailure {
                     try await harness.login(AuthHarness.adminEmail, "not the password!")
                 }
-                let unknownEmail = await AuthServiceTests.failure {
+                let unknownEmail = await serviceFailure {
                     try await harness.login("nobody@example.org", "whatever it is")
                 }
                 #expect(wrongPassword?.reason == "auth.invalid_credentials")
@@ -64,14 +53,14 @@ extension AuthServiceTests {
             try await AuthHarness.with(engine) { harness in
                 // given
                 for attempt in 1...5 {
-                    let error = await AuthServiceTests.failure {
+                    let error = await serviceFailure {
                         try await harness.login(
                             AuthHarness.adminEmail, "wrong password \(attempt)", from: "192.0.2.\(attempt)")
                     }
                     #expect(error?.reason == "auth.invalid_credentials")
                 }
                 // when: even the right password is refused while locked
-                let locked = await AuthServiceTests.failure { try await harness.login() }
+                let locked = await serviceFailure { try await harness.login() }
                 // then
                 #expect(locked?.kind == .resourceExhausted)
                 #expect(locked?.reason == "auth.account_locked")
@@ -87,12 +76,12 @@ extension AuthServiceTests {
             try await AuthHarness.with(engine) { harness in
                 // given: failures spread over many accounts, so no single account locks
                 for attempt in 1...10 {
-                    _ = await AuthServiceTests.failure {
+                    _ = await serviceFailure {
                         try await harness.login("user\(attempt)@example.org", "wrong password!", from: "198.51.100.7")
                     }
                 }
                 // when
-                let throttled = await AuthServiceTests.failure { try await harness.login(from: "198.51.100.7") }
+                let throttled = await serviceFailure { try await harness.login(from: "198.51.100.7") }
                 let otherAddress = try await harness.login(from: "198.51.100.8")
                 // then
                 #expect(throttled?.reason == "auth.too_many_attempts")
@@ -108,7 +97,7 @@ extension AuthServiceTests {
                 // given: four failures then a success, five times: never five in a row, twenty in all
                 for round in 0..<5 {
                     for attempt in 0..<4 {
-                        _ = await AuthServiceTests.failure {
+                        _ = await serviceFailure {
                             try await harness.login(
                                 AuthHarness.adminEmail, "wrong password!", from: "203.0.113.\(round * 4 + attempt)")
                         }
@@ -117,7 +106,7 @@ extension AuthServiceTests {
                     if round < 4 { _ = try await harness.login(from: "203.0.113.200") }
                 }
                 // when
-                let throttled = await AuthServiceTests.failure { try await harness.login(from: "203.0.113.201") }
+                let throttled = await serviceFailure { try await harness.login(from: "203.0.113.201") }
                 clock.advance(by: 15 * 60)
                 let later = try await harness.login(from: "203.0.113.202")
                 // then
@@ -135,10 +124,10 @@ extension AuthServiceTests {
                 let first = try await harness.login()
                 // when
                 let second = try await harness.auth.refresh(.with { $0.refreshToken = first.refreshToken })
-                let reuse = await AuthServiceTests.failure {
+                let reuse = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = first.refreshToken })
                 }
-                let afterReuse = await AuthServiceTests.failure {
+                let afterReuse = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = second.refreshToken })
                 }
                 // then
@@ -170,7 +159,7 @@ extension AuthServiceTests {
                 // then: a duplicate is reuse, so whatever the winner got no longer refreshes
                 #expect(issued.count <= 1)
                 for pair in issued {
-                    let next = await AuthServiceTests.failure {
+                    let next = await serviceFailure {
                         try await harness.auth.refresh(.with { $0.refreshToken = pair.refreshToken })
                     }
                     #expect(next?.kind == .unauthenticated)
@@ -187,7 +176,7 @@ extension AuthServiceTests {
                     .with { $0.refreshToken = tokens.refreshToken },
                     metadata: AuthHarness.bearer(tokens.accessToken)
                 )
-                let refresh = await AuthServiceTests.failure {
+                let refresh = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
                 }
                 #expect(refresh?.reason == "auth.invalid_refresh_token")
@@ -197,8 +186,8 @@ extension AuthServiceTests {
         @Test("calls without a valid token are unauthenticated", arguments: DatabaseEngine.available)
         func unauthenticated(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
-                let missing = await AuthServiceTests.failure { try await harness.users.listUsers(.init()) }
-                let forged = await AuthServiceTests.failure {
+                let missing = await serviceFailure { try await harness.users.listUsers(.init()) }
+                let forged = await serviceFailure {
                     try await harness.users.listUsers(
                         .init(), metadata: AuthHarness.bearer("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"))
                 }

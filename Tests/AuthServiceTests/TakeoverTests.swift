@@ -25,7 +25,7 @@ extension AuthServiceTests {
                 )
                 let keyToken = try await harness.auth.verifyApiKey(.with { $0.key = key.key }).accessToken
                 // when
-                let attempt = await AuthServiceTests.failure {
+                let attempt = await serviceFailure {
                     try await harness.users.updateUser(
                         .with {
                             $0.id = me.user.id
@@ -47,7 +47,7 @@ extension AuthServiceTests {
             try await AuthHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let (user, tokens) = try await harness.createUser(email: "self@example.org", as: admin.accessToken)
-                let missing = await AuthServiceTests.failure {
+                let missing = await serviceFailure {
                     try await harness.users.updateUser(
                         .with {
                             $0.id = user.id
@@ -56,7 +56,7 @@ extension AuthServiceTests {
                         metadata: AuthHarness.bearer(tokens.accessToken)
                     )
                 }
-                let wrong = await AuthServiceTests.failure {
+                let wrong = await serviceFailure {
                     try await harness.users.updateUser(
                         .with {
                             $0.id = user.id
@@ -74,7 +74,7 @@ extension AuthServiceTests {
                     },
                     metadata: AuthHarness.bearer(tokens.accessToken)
                 )
-                let oldSession = await AuthServiceTests.failure {
+                let oldSession = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
                 }
                 #expect(missing?.violations.map(\.field) == ["currentPassword"])
@@ -107,7 +107,7 @@ extension AuthServiceTests {
                 let (plain, _) = try await harness.createUser(email: "plain@example.org", as: admin.accessToken)
                 let asHelpdesk = AuthHarness.bearer(helpdesk.accessToken)
                 // when
-                let reset = await AuthServiceTests.failure {
+                let reset = await serviceFailure {
                     try await harness.users.updateUser(
                         .with {
                             $0.id = adminID
@@ -116,10 +116,10 @@ extension AuthServiceTests {
                         metadata: asHelpdesk
                     )
                 }
-                let disable = await AuthServiceTests.failure {
+                let disable = await serviceFailure {
                     try await harness.users.deleteUser(.with { $0.id = adminID }, metadata: asHelpdesk)
                 }
-                let strip = await AuthServiceTests.failure {
+                let strip = await serviceFailure {
                     try await harness.users.setUserRoles(.with { $0.userID = adminID }, metadata: asHelpdesk)
                 }
                 let allowed = try await harness.users.updateUser(
@@ -146,11 +146,11 @@ extension AuthServiceTests {
                 var answers: [String: String?] = [:]
                 for email in [AuthHarness.adminEmail, "ghost@example.org"] {
                     for attempt in 1...5 {
-                        _ = await AuthServiceTests.failure {
+                        _ = await serviceFailure {
                             try await harness.login(email, "wrong password!", from: "192.0.2.\(attempt)")
                         }
                     }
-                    answers[email] = await AuthServiceTests.failure {
+                    answers[email] = await serviceFailure {
                         try await harness.login(email, "wrong password!", from: "192.0.2.99")
                     }?.reason
                 }
@@ -167,7 +167,7 @@ extension AuthServiceTests {
                 let reasons = await withTaskGroup(of: String?.self) { group in
                     for index in 0..<20 {
                         group.addTask {
-                            await AuthServiceTests.failure {
+                            await serviceFailure {
                                 try await harness.login(
                                     AuthHarness.adminEmail, "guess number \(index)", from: "198.51.100.\(index)")
                             }?.reason
@@ -178,7 +178,7 @@ extension AuthServiceTests {
                 let tried = reasons.filter { $0 == "auth.invalid_credentials" }.count
                 #expect(tried <= 5)
                 #expect(reasons.allSatisfy { $0 == "auth.invalid_credentials" || $0 == "auth.account_locked" })
-                let locked = await AuthServiceTests.failure { try await harness.login() }
+                let locked = await serviceFailure { try await harness.login() }
                 #expect(tried < 5 || locked?.reason == "auth.account_locked")
             }
         }

@@ -13,7 +13,7 @@ extension AuthServiceTests {
         func validation(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
                 let admin = try await harness.login()
-                let error = await AuthServiceTests.failure {
+                let error = await serviceFailure {
                     try await harness.users.createUser(
                         .with {
                             $0.name = String(repeating: "x", count: 201)
@@ -45,7 +45,7 @@ extension AuthServiceTests {
         func passwordPolicy(password: String, reason: String) async throws {
             try await AuthHarness.with(.sqlite) { harness in
                 let admin = try await harness.login()
-                let error = await AuthServiceTests.failure {
+                let error = await serviceFailure {
                     try await harness.createUser(email: "weak@example.org", password: password, as: admin.accessToken)
                 }
                 #expect(error?.violations.contains(FieldViolation(field: "password", reason: reason)) == true)
@@ -57,7 +57,7 @@ extension AuthServiceTests {
             try await AuthHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 _ = try await harness.createUser(email: "Agent@Example.org", as: admin.accessToken)
-                let duplicate = await AuthServiceTests.failure {
+                let duplicate = await serviceFailure {
                     try await harness.createUser(email: "agent@example.org", as: admin.accessToken)
                 }
                 #expect(duplicate?.kind == .alreadyExists)
@@ -100,7 +100,7 @@ extension AuthServiceTests {
                     as: admin.accessToken
                 )
                 // when
-                let escalation = await AuthServiceTests.failure {
+                let escalation = await serviceFailure {
                     try await harness.createUser(
                         email: "x@example.org", roles: [.role("admin")], as: recruiter.accessToken)
                 }
@@ -110,7 +110,7 @@ extension AuthServiceTests {
                     roles: [.role("field_agent")],
                     as: admin.accessToken
                 )
-                let forbidden = await AuthServiceTests.failure {
+                let forbidden = await serviceFailure {
                     try await harness.createUser(email: "z@example.org", as: fieldAgent.tokens.accessToken)
                 }
                 // then
@@ -127,10 +127,10 @@ extension AuthServiceTests {
                 let (user, tokens) = try await harness.createUser(email: "leaver@example.org", as: admin.accessToken)
                 _ = try await harness.users.deleteUser(
                     .with { $0.id = user.id }, metadata: AuthHarness.bearer(admin.accessToken))
-                let refresh = await AuthServiceTests.failure {
+                let refresh = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
                 }
-                let login = await AuthServiceTests.failure {
+                let login = await serviceFailure {
                     try await harness.login("leaver@example.org", "another long passphrase")
                 }
                 let fetched = try await harness.users.getUser(
@@ -182,7 +182,7 @@ extension AuthServiceTests {
         func roleDeletion(engine: DatabaseEngine) async throws {
             try await AuthHarness.with(engine) { harness in
                 let admin = AuthHarness.bearer(try await harness.login().accessToken)
-                let builtIn = await AuthServiceTests.failure {
+                let builtIn = await serviceFailure {
                     try await harness.roles.deleteRole(.with { $0.name = "manager" }, metadata: admin)
                 }
                 _ = try await harness.roles.createRole(
@@ -194,7 +194,7 @@ extension AuthServiceTests {
                 )
                 let (user, _) = try await harness.createUser(
                     email: "r@example.org", roles: [.role("reviewer")], as: try await harness.login().accessToken)
-                let inUse = await AuthServiceTests.failure {
+                let inUse = await serviceFailure {
                     try await harness.roles.deleteRole(.with { $0.name = "reviewer" }, metadata: admin)
                 }
                 _ = try await harness.users.setUserRoles(.with { $0.userID = user.id }, metadata: admin)

@@ -91,7 +91,7 @@ struct BeneficiaryTests {
                 .with { $0.id = created.id },
                 metadata: AuthHarness.bearer(adminToken)
             )
-            let edit = await ProjectTests.failure {
+            let edit = await serviceFailure {
                 try await harness.beneficiaries.updateBeneficiary(
                     .with {
                         $0.id = created.id
@@ -112,7 +112,7 @@ struct BeneficiaryTests {
     func batch(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
-            let bad = await ProjectTests.failure {
+            let bad = await serviceFailure {
                 try await harness.beneficiaries.createBeneficiaries(
                     .with {
                         $0.beneficiaries = [
@@ -133,7 +133,7 @@ struct BeneficiaryTests {
                 },
                 metadata: admin
             )
-            let duplicate = await ProjectTests.failure {
+            let duplicate = await serviceFailure {
                 try await harness.beneficiaries.createBeneficiary(
                     .with { $0.beneficiary = Self.person("Again", phone: "+977 98000 00007") },
                     metadata: admin
@@ -171,7 +171,7 @@ struct BeneficiaryTests {
                 metadata: admin
             )
             _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = created.id }, metadata: admin)
-            let gone = await ProjectTests.failure {
+            let gone = await serviceFailure {
                 try await harness.beneficiaries.getBeneficiary(.with { $0.id = created.id }, metadata: admin)
             }
             let again = try await harness.beneficiaries.createBeneficiary(
@@ -196,7 +196,7 @@ struct BeneficiaryTests {
     func validation(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
-            let error = await ProjectTests.failure {
+            let error = await serviceFailure {
                 try await harness.beneficiaries.createBeneficiary(
                     .with {
                         $0.beneficiary = .with {

@@ -38,7 +38,7 @@ struct EnrolmentTests {
                 },
                 metadata: admin
             )
-            let unknown = await ProjectTests.failure {
+            let unknown = await serviceFailure {
                 try await harness.projects.enrolBeneficiaries(
                     .with {
                         $0.projectID = project.id
@@ -50,7 +50,7 @@ struct EnrolmentTests {
             let listed = try await harness.projects.listEnrolments(.with { $0.projectID = project.id }, metadata: admin)
             _ = try await harness.projects.activateProject(.with { $0.id = project.id }, metadata: admin)
             _ = try await harness.projects.closeProject(.with { $0.id = project.id }, metadata: admin)
-            let closed = await ProjectTests.failure {
+            let closed = await serviceFailure {
                 try await harness.projects.enrolBeneficiaries(
                     .with {
                         $0.projectID = project.id
@@ -103,15 +103,15 @@ struct EnrolmentTests {
             // when
             let ownBeneficiary = try await harness.beneficiaries.getBeneficiary(
                 .with { $0.id = inA.id }, metadata: asManager)
-            let otherBeneficiary = await ProjectTests.failure {
+            let otherBeneficiary = await serviceFailure {
                 try await harness.beneficiaries.getBeneficiary(.with { $0.id = inB.id }, metadata: asManager)
             }
             let ownList = try await harness.projects.listEnrolments(
                 .with { $0.projectID = projectA.id }, metadata: asManager)
-            let otherList = await ProjectTests.failure {
+            let otherList = await serviceFailure {
                 try await harness.projects.listEnrolments(.with { $0.projectID = projectB.id }, metadata: asManager)
             }
-            let enrolElsewhere = await ProjectTests.failure {
+            let enrolElsewhere = await serviceFailure {
                 try await harness.projects.enrolBeneficiaries(
                     .with {
                         $0.projectID = projectB.id

@@ -12,17 +12,6 @@ import Testing
 /// Projects through the core service's gRPC API, on every database engine.
 @Suite("Projects")
 struct ProjectTests {
-    static func failure(_ call: () async throws -> some Sendable) async -> ServiceError? {
-        do {
-            _ = try await call()
-            return nil
-        } catch let error as RPCError {
-            return ServiceError(error)
-        } catch {
-            return nil
-        }
-    }
-
     static func newProject(_ name: String = "Flood response") -> Rahat_Core_V1_CreateProjectRequest {
         .with {
             $0.name = name
@@ -43,11 +32,11 @@ struct ProjectTests {
             let created = try await harness.projects.createProject(Self.newProject(), metadata: admin)
             // when
             let active = try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
-            let again = await Self.failure {
+            let again = await serviceFailure {
                 try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
             }
             let closed = try await harness.projects.closeProject(.with { $0.id = created.id }, metadata: admin)
-            let reopen = await Self.failure {
+            let reopen = await serviceFailure {
                 try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
             }
             // then
@@ -70,7 +59,7 @@ struct ProjectTests {
             let created = try await harness.projects.createProject(Self.newProject(), metadata: admin)
             _ = try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
             _ = try await harness.projects.closeProject(.with { $0.id = created.id }, metadata: admin)
-            let failed = await Self.failure {
+            let failed = await serviceFailure {
                 try await harness.projects.closeProject(.with { $0.id = created.id }, metadata: admin)
             }
             let events = try await harness.coreOutbox()
@@ -96,7 +85,7 @@ struct ProjectTests {
     func validation(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
-            let error = await Self.failure {
+            let error = await serviceFailure {
                 try await harness.projects.createProject(
                     .with {
                         $0.name = " "
@@ -135,7 +124,7 @@ struct ProjectTests {
             // when
             let list = try await harness.projects.listProjects(.init(), metadata: asManager)
             let readA = try await harness.projects.getProject(.with { $0.id = projectA.id }, metadata: asManager)
-            let readB = await Self.failure {
+            let readB = await serviceFailure {
                 try await harness.projects.getProject(.with { $0.id = projectB.id }, metadata: asManager)
             }
             let renameA = try await harness.projects.updateProject(
@@ -145,7 +134,7 @@ struct ProjectTests {
                 },
                 metadata: asManager
             )
-            let renameB = await Self.failure {
+            let renameB = await serviceFailure {
                 try await harness.projects.updateProject(
                     .with {
                         $0.id = projectB.id
@@ -154,10 +143,10 @@ struct ProjectTests {
                     metadata: asManager
                 )
             }
-            let activateA = await Self.failure {
+            let activateA = await serviceFailure {
                 try await harness.projects.activateProject(.with { $0.id = projectA.id }, metadata: asManager)
             }
-            let create = await Self.failure {
+            let create = await serviceFailure {
                 try await harness.projects.createProject(Self.newProject("C"), metadata: asManager)
             }
             // then

@@ -74,30 +74,15 @@ extension AuthDomain {
         [UserInfo], String?
     ) {
         try require(Permission(.user, .read), of: caller)
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
         var violations: [FieldViolation] = []
-        if !(1...200).contains(limit) {
-            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and 200"))
-        }
-        var after: UUID?
-        if let cursor {
-            if let decoded = PageCursor(encoded: cursor) {
-                after = decoded.after
-            } else {
-                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
-            }
-        }
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
         var query = UserRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after { query = query.filter(\.$id > after) }
+        if let after = page.after { query = query.filter(\.$id > after) }
         if let active {
             query = query.filter(\.$status == (active ? UserStatus.active : UserStatus.disabled).rawValue)
         }
-        var rows = try await query.all()
-        var next: String?
-        if rows.count > limit {
-            rows.removeLast()
-            next = try rows.last.map { PageCursor(after: try $0.requireID()).encoded }
-        }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
         return (try await userInfos(rows, on: db), next)
     }
 

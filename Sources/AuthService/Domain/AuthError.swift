@@ -1,4 +1,4 @@
-public import GRPCCore
+import GRPCCore
 public import ServerKit
 
 /// What can go wrong in the auth domain, in its own terms.
@@ -8,7 +8,6 @@ public enum AuthError: Error, Equatable, Sendable {
     case accountDisabled
     case accountLocked(retryAfterSeconds: Int)
     case tooManyAttempts(retryAfterSeconds: Int)
-    case missingCredentials
     case invalidRefreshToken
     case refreshTokenReused
     case invalidApiKey
@@ -46,8 +45,6 @@ public enum AuthError: Error, Equatable, Sendable {
                 message: "Too many failed logins; try again later.",
                 retryAfterSeconds: seconds
             )
-        case .missingCredentials:
-            ServiceError(.unauthenticated, reason: "auth.missing_credentials", message: "Credentials are required.")
         case .invalidRefreshToken:
             ServiceError(
                 .unauthenticated,
@@ -104,8 +101,4 @@ public enum AuthError: Error, Equatable, Sendable {
     }
 }
 
-extension AuthError: RPCErrorConvertible {
-    public var rpcErrorCode: RPCError.Code { serviceError.rpcErrorCode }
-    public var rpcErrorMessage: String { serviceError.rpcErrorMessage }
-    public var rpcErrorMetadata: Metadata { serviceError.rpcErrorMetadata }
-}
+extension AuthError: ServiceErrorConvertible {}

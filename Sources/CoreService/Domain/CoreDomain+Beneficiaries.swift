@@ -194,18 +194,8 @@ extension CoreDomain {
         -> ([BeneficiaryInfo], String?)
     {
         try require(Permission(.beneficiary, .read), of: caller)
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
         var violations: [FieldViolation] = []
-        if !(1...200).contains(limit) {
-            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and 200"))
-        }
-        var after: UUID?
-        if let cursor {
-            if let decoded = PageCursor(encoded: cursor) {
-                after = decoded.after
-            } else {
-                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
-            }
-        }
         for (field, value, allowed) in [
             ("gender", filter.gender, BeneficiaryVocabulary.gender),
             ("verificationStatus", filter.verificationStatus, BeneficiaryVocabulary.verification),
@@ -228,7 +218,7 @@ extension CoreDomain {
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
 
         var query = BeneficiaryRow.query(on: db).filter(\.$archivedAt == nil).sort(\.$id).limit(limit + 1)
-        if let after { query = query.filter(\.$id > after) }
+        if let after = page.after { query = query.filter(\.$id > after) }
         if let value = filter.gender { query = query.filter(\.$gender == value) }
         if let value = filter.verificationStatus { query = query.filter(\.$verificationStatus == value) }
         if let value = filter.bankedStatus { query = query.filter(\.$bankedStatus == value) }
@@ -242,12 +232,7 @@ extension CoreDomain {
                 \.$nationalIDIndex == vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id"))
         }
         if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
-        var rows = try await query.all()
-        var next: String?
-        if rows.count > limit {
-            rows.removeLast()
-            next = try rows.last.map { PageCursor(after: try $0.requireID()).encoded }
-        }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
         let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
         return (try rows.map { try info($0, withPII: canSeePII) }, next)
     }

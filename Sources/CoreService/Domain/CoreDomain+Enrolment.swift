@@ -98,28 +98,13 @@ extension CoreDomain {
     {
         let projectID = try parseID(text, field: "projectId")
         try require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString), of: caller)
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
         var violations: [FieldViolation] = []
-        if !(1...200).contains(limit) {
-            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and 200"))
-        }
-        var after: UUID?
-        if let cursor {
-            if let decoded = PageCursor(encoded: cursor) {
-                after = decoded.after
-            } else {
-                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
-            }
-        }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
         var query = EnrolmentRow.query(on: db).filter(\.$projectID == projectID).sort(\.$beneficiaryID).limit(limit + 1)
-        if let after { query = query.filter(\.$beneficiaryID > after) }
-        var rows = try await query.all()
-        var next: String?
-        if rows.count > limit {
-            rows.removeLast()
-            next = rows.last.map { PageCursor(after: $0.beneficiaryID).encoded }
-        }
+        if let after = page.after { query = query.filter(\.$beneficiaryID > after) }
+        let (rows, next) = try page.page(of: try await query.all()) { $0.beneficiaryID }
         let items = rows.map {
             EnrolmentInfo(
                 beneficiaryID: $0.beneficiaryID, type: EnrolmentType(rawValue: $0.type) ?? .enrolled,

@@ -116,21 +116,11 @@ extension CoreDomain {
         guard caller.permissions.allowsAnywhere(.project, .read) else {
             throw CoreError.permissionDenied("This action needs the permission 'project:read'.")
         }
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
         var violations: [FieldViolation] = []
-        if !(1...200).contains(limit) {
-            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and 200"))
-        }
-        var after: UUID?
-        if let cursor {
-            if let decoded = PageCursor(encoded: cursor) {
-                after = decoded.after
-            } else {
-                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
-            }
-        }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         var query = ProjectRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after { query = query.filter(\.$id > after) }
+        if let after = page.after { query = query.filter(\.$id > after) }
         if let status { query = query.filter(\.$status == status.rawValue) }
         if let type { query = query.filter(\.$type == type.rawValue) }
         if !caller.permissions.allows(Permission(.project, .read)) {
@@ -140,12 +130,7 @@ extension CoreDomain {
             }
             query = query.filter(\.$id ~~ scoped)
         }
-        var rows = try await query.all()
-        var next: String?
-        if rows.count > limit {
-            rows.removeLast()
-            next = try rows.last.map { PageCursor(after: try $0.requireID()).encoded }
-        }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
         return (try rows.map(Self.info), next)
     }
 

@@ -18,10 +18,7 @@ struct CoreDomain: Sendable {
 
     /// The caller of the current RPC, from its bearer token.
     func caller() async throws -> Principal {
-        guard let authorization = IncomingCall.current.authorization else { throw CoreError.missingCredentials }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw CoreError.missingCredentials }
-        return try await verifier.verify(String(parts[1]))
+        try await verifier.verifyCurrentCaller()
     }
 
     func require(_ permission: Permission, of principal: Principal) throws {

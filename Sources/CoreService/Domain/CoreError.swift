@@ -1,10 +1,9 @@
-public import GRPCCore
+import GRPCCore
 public import ServerKit
 
 /// What can go wrong in the core domain, in its own terms.
 public enum CoreError: Error, Equatable, Sendable {
     case invalidInput([FieldViolation])
-    case missingCredentials
     case permissionDenied(String)
     case projectNotFound
     case beneficiaryNotFound
@@ -18,8 +17,6 @@ public enum CoreError: Error, Equatable, Sendable {
         switch self {
         case .invalidInput(let violations):
             .invalid(violations)
-        case .missingCredentials:
-            ServiceError(.unauthenticated, reason: "auth.missing_credentials", message: "Credentials are required.")
         case .permissionDenied(let message):
             ServiceError(.permissionDenied, reason: "auth.permission_denied", message: message)
         case .projectNotFound:
@@ -49,8 +46,4 @@ public enum CoreError: Error, Equatable, Sendable {
     }
 }
 
-extension CoreError: RPCErrorConvertible {
-    public var rpcErrorCode: RPCError.Code { serviceError.rpcErrorCode }
-    public var rpcErrorMessage: String { serviceError.rpcErrorMessage }
-    public var rpcErrorMetadata: Metadata { serviceError.rpcErrorMetadata }
-}
+extension CoreError: ServiceErrorConvertible {}
