@@ -86,11 +86,13 @@ public struct CoreService: Sendable {
 
     /// The gRPC services to register on a server.
     public var rpcServices: [any RegistrableRPCService] {
-        [ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain)]
+        [ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain), GroupRPC(domain: domain)]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = ["rahat.core.v1.ProjectService", "rahat.core.v1.BeneficiaryService"]
+    public static let rpcServiceNames = [
+        "rahat.core.v1.ProjectService", "rahat.core.v1.BeneficiaryService", "rahat.core.v1.GroupService",
+    ]
 
     /// Applies pending migrations.
     public func migrate() async throws {

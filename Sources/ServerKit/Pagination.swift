@@ -1,5 +1,5 @@
 public import Foundation
-public import SharedModels
+import SharedModels
 
 /// A validated request for one page of a keyset-paginated list.
 public struct PageRequest: Sendable, Equatable {
@@ -9,6 +9,11 @@ public struct PageRequest: Sendable, Equatable {
     public var limit: Int
     /// Return only items whose id is greater than this one.
     public var after: UUID?
+
+    public init(limit: Int, after: UUID?) {
+        self.limit = limit
+        self.after = after
+    }
 
     /// Validates a limit and an opaque cursor, naming each bad field.
     public static func validate(limit: Int, cursor: String?) -> Result<PageRequest, ServiceError> {

@@ -16,6 +16,7 @@ package struct AuthHarness: Sendable {
     package let service: AuthService
     package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
     package let beneficiaries: Rahat_Core_V1_BeneficiaryService.Client<InProcessTransport.Client>
+    package let groups: Rahat_Core_V1_GroupService.Client<InProcessTransport.Client>
     /// The core service's database, to inspect what it wrote (its outbox).
     package let coreDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
@@ -96,6 +97,7 @@ package struct AuthHarness: Sendable {
                             service: service,
                             projects: .init(wrapping: client),
                             beneficiaries: .init(wrapping: client),
+                            groups: .init(wrapping: client),
                             coreDatabase: coreDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),

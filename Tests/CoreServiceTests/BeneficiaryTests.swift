@@ -219,6 +219,16 @@ struct BeneficiaryTests {
                     "phone", "email", "gender", "birthDate", "latitude", "walletAddress", "extras", "bankedStatus",
                 ]
             )
+            let listing = await serviceFailure {
+                try await harness.beneficiaries.listBeneficiaries(
+                    .with {
+                        $0.limit = 500
+                        $0.gender = "f"
+                    },
+                    metadata: admin
+                )
+            }
+            #expect(Set(listing?.violations.map(\.field) ?? []) == ["limit", "gender"])
         }
     }
 }

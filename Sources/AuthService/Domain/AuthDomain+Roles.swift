@@ -7,12 +7,12 @@ extension AuthDomain {
     static let maxPermissionsPerRole = 100
 
     func listRoles(by caller: Principal) async throws -> [RoleInfo] {
-        try require(Permission(.role, .read), of: caller)
+        try caller.require(Permission(.role, .read))
         return try await RoleRow.query(on: db).sort(\.$id).all().map(roleInfo)
     }
 
     func getRole(_ name: String, by caller: Principal) async throws -> RoleInfo {
-        try require(Permission(.role, .read), of: caller)
+        try caller.require(Permission(.role, .read))
         guard let row = try await RoleRow.find(name, on: db) else { throw AuthError.roleNotFound(name) }
         return roleInfo(row)
     }
@@ -22,7 +22,7 @@ extension AuthDomain {
     ) async throws
         -> RoleInfo
     {
-        try require(Permission(.role, .create), of: caller)
+        try caller.require(Permission(.role, .create))
         var violations: [FieldViolation] = []
         if !Self.isValidRoleName(name) {
             violations.append(
@@ -60,7 +60,7 @@ extension AuthDomain {
     }
 
     func deleteRole(_ name: String, by caller: Principal) async throws {
-        try require(Permission(.role, .delete), of: caller)
+        try caller.require(Permission(.role, .delete))
         guard let row = try await RoleRow.find(name, on: db) else { throw AuthError.roleNotFound(name) }
         guard !row.builtIn else { throw AuthError.builtInRole }
         if try await UserRoleRow.query(on: db).filter(\.$roleName == name).first() != nil { throw AuthError.roleInUse }

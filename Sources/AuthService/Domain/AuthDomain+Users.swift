@@ -26,7 +26,7 @@ extension AuthDomain {
     static let maxRolesPerUser = 50
 
     func createUser(_ request: NewUser, by caller: Principal) async throws -> UserInfo {
-        try require(Permission(.user, .create), of: caller)
+        try caller.require(Permission(.user, .create))
         var violations: [FieldViolation] = []
         let name = InputValidation.name(request.name, into: &violations)
         let email = InputValidation.email(request.email, into: &violations)
@@ -63,7 +63,7 @@ extension AuthDomain {
 
     func getUser(_ id: String, by caller: Principal) async throws -> UserInfo {
         let userID = try parseUserID(id)
-        if userID != caller.userID { try require(Permission(.user, .read), of: caller) }
+        if userID != caller.userID { try caller.require(Permission(.user, .read)) }
         guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
         return try await userInfo(row, on: db)
     }
@@ -73,10 +73,8 @@ extension AuthDomain {
     ) async throws -> (
         [UserInfo], String?
     ) {
-        try require(Permission(.user, .read), of: caller)
+        try caller.require(Permission(.user, .read))
         let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
-        var violations: [FieldViolation] = []
-        guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
         var query = UserRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let active {
@@ -96,7 +94,7 @@ extension AuthDomain {
             throw AuthError.permissionDenied("Users can only be changed from a session logged in with a password.")
         }
         if !isSelf || changes.isActive != nil {
-            try require(Permission(.user, .update), of: caller)
+            try caller.require(Permission(.user, .update))
             try await requireCoversUser(userID, caller: caller)
         }
         guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
@@ -142,7 +140,7 @@ extension AuthDomain {
     /// Disables a user and revokes its sessions and API keys. Users are never erased: audit records
     /// and ledger transfers refer to them.
     func deleteUser(_ id: String, by caller: Principal) async throws {
-        try require(Permission(.user, .delete), of: caller)
+        try caller.require(Permission(.user, .delete))
         let userID = try parseUserID(id)
         guard userID != caller.userID else { throw AuthError.cannotDeleteSelf }
         guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
@@ -160,7 +158,7 @@ extension AuthDomain {
 
     func listUserRoles(_ id: String, by caller: Principal) async throws -> [RoleAssignment] {
         let userID = try parseUserID(id)
-        if userID != caller.userID { try require(Permission(.user, .read), of: caller) }
+        if userID != caller.userID { try caller.require(Permission(.user, .read)) }
         guard try await UserRow.find(userID, on: db) != nil else { throw AuthError.userNotFound }
         return try await UserRoleRow.query(on: db).filter(\.$userID == userID).sort(\.$roleName).all()
             .map { RoleAssignment(role: $0.roleName, projectID: $0.projectID) }
@@ -173,7 +171,7 @@ extension AuthDomain {
     ) async throws
         -> [RoleAssignment]
     {
-        try require(Permission(.user, .update), of: caller)
+        try caller.require(Permission(.user, .update))
         let userID = try parseUserID(id)
         var violations: [FieldViolation] = []
         let roles = try await validateAssignments(requested, into: &violations)

@@ -74,12 +74,6 @@ struct AuthDomain: Sendable {
         try await verifier.verifyCurrentCaller()
     }
 
-    func require(_ permission: Permission, of principal: Principal) throws {
-        guard principal.permissions.allows(permission) else {
-            throw AuthError.permissionDenied("This action needs the permission '\(permission)'.")
-        }
-    }
-
     // MARK: Permissions
 
     /// What a user may do: the union of its roles' grants, each scoped to the assignment's project.

@@ -65,6 +65,8 @@ struct BeneficiaryFilter: Sendable {
     var nationalID: String?
     var walletAddress: String?
     var defaultCountry: String?
+    var projectID: String?
+    var groupID: String?
 }
 
 /// The closed vocabularies of DOMAIN.md.
@@ -86,7 +88,7 @@ extension CoreDomain {
     ) async throws
         -> [BeneficiaryInfo]
     {
-        try require(Permission(.beneficiary, .create), of: caller)
+        try caller.require(Permission(.beneficiary, .create))
         if inputs.isEmpty || inputs.count > Self.maxBatch {
             throw CoreError.invalidInput([
                 FieldViolation(field: batchField ?? "beneficiaries", reason: "must hold 1 to \(Self.maxBatch) items")
@@ -193,9 +195,26 @@ extension CoreDomain {
     ) async throws
         -> ([BeneficiaryInfo], String?)
     {
-        try require(Permission(.beneficiary, .read), of: caller)
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        // Page and filter problems are reported together.
         var violations: [FieldViolation] = []
+        var projectID: UUID?
+        if let text = filter.projectID {
+            projectID = UUID(uuidString: text)
+            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        }
+        var groupID: UUID?
+        if let text = filter.groupID {
+            groupID = UUID(uuidString: text)
+            if groupID == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
+        }
+        // A grant scoped to a project reaches that project's beneficiaries only.
+        let scope = projectID?.lowercasedString
+        try caller.require(Permission(.beneficiary, .read, projectID: scope))
+        var page = PageRequest(limit: limit, after: nil)
+        switch PageRequest.validate(limit: limit, cursor: cursor) {
+        case .success(let valid): page = valid
+        case .failure(let error): violations += error.violations
+        }
         for (field, value, allowed) in [
             ("gender", filter.gender, BeneficiaryVocabulary.gender),
             ("verificationStatus", filter.verificationStatus, BeneficiaryVocabulary.verification),
@@ -232,8 +251,16 @@ extension CoreDomain {
                 \.$nationalIDIndex == vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id"))
         }
         if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
+        if let projectID {
+            query = query.join(EnrolmentRow.self, on: \BeneficiaryRow.$id == \EnrolmentRow.$beneficiaryID)
+                .filter(EnrolmentRow.self, \.$projectID == projectID)
+        }
+        if let groupID {
+            query = query.join(GroupMemberRow.self, on: \BeneficiaryRow.$id == \GroupMemberRow.$beneficiaryID)
+                .filter(GroupMemberRow.self, \.$groupID == groupID)
+        }
         let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
-        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
+        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read, projectID: scope))
         return (try rows.map { try info($0, withPII: canSeePII) }, next)
     }
 
@@ -244,10 +271,10 @@ extension CoreDomain {
     ) async throws
         -> BeneficiaryInfo
     {
-        try require(Permission(.beneficiary, .update), of: caller)
+        try caller.require(Permission(.beneficiary, .update))
         let beneficiaryID = try parseID(id)
         let piiFields: Set<String> = ["name", "phone", "email", "nationalId"]
-        if !fields.isDisjoint(with: piiFields) { try require(Permission(.beneficiaryPII, .read), of: caller) }
+        if !fields.isDisjoint(with: piiFields) { try caller.require(Permission(.beneficiaryPII, .read)) }
         let unknown = fields.subtracting(Self.updatableFields)
         if fields.isEmpty || !unknown.isEmpty {
             throw CoreError.invalidInput([
@@ -282,7 +309,7 @@ extension CoreDomain {
     }
 
     func archiveBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
-        try require(Permission(.beneficiary, .delete), of: caller)
+        try caller.require(Permission(.beneficiary, .delete))
         let row = try await findBeneficiary(try parseID(id))
         let now = self.now()
         row.archivedAt = now

@@ -16,73 +16,83 @@ struct EnrolmentInfo: Sendable, Equatable {
 }
 
 extension CoreDomain {
-    /// Enrols beneficiaries in a project. Needs `project:update` for that project, so a manager
-    /// scoped to one project enrols only there; a closed project takes no one new.
+    /// Enrols beneficiaries in a project: those named, and every member of `groupID` when given.
+    /// Needs `project:update` for that project, so a manager scoped to one project enrols only
+    /// there; a closed project takes no one new. Already-enrolled beneficiaries are counted.
     func enrol(
-        projectID text: String, beneficiaryIDs: [String], type: EnrolmentType, by caller: Principal
+        projectID text: String, beneficiaryIDs: [String], groupID groupText: String?, type: EnrolmentType,
+        by caller: Principal
     ) async throws
         -> (enrolled: Int, alreadyEnrolled: Int)
     {
         let projectID = try parseID(text, field: "projectId")
-        try require(Permission(.project, .update, projectID: projectID.lowercasedString), of: caller)
-        guard (1...Self.maxBatch).contains(beneficiaryIDs.count) else {
+        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+        if groupText != nil { try caller.require(Permission(.beneficiary, .read)) }
+        let groupID = try groupText.map { try parseID($0, field: "groupId") }
+        if groupID == nil && beneficiaryIDs.isEmpty {
             throw CoreError.invalidInput([
-                FieldViolation(field: "beneficiaryIds", reason: "must hold 1 to \(Self.maxBatch) ids")
+                FieldViolation(field: "beneficiaryIds", reason: "name beneficiaries, a group, or both")
             ])
         }
-        var violations: [FieldViolation] = []
-        var ids: [UUID] = []
-        for (index, text) in beneficiaryIDs.enumerated() {
-            if let id = UUID(uuidString: text) {
-                ids.append(id)
-            } else {
-                violations.append(FieldViolation(field: "beneficiaryIds[\(index)]", reason: "must be a UUID"))
-            }
-        }
-        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
-        let unique = Array(Set(ids))
+        let ids = beneficiaryIDs.isEmpty ? [] : try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")
         let now = self.now()
         let userID = caller.userID
         return try await db.transaction { tx in
             guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
-            let live = Set(
-                try await BeneficiaryRow.query(on: tx).filter(\.$id ~~ unique).filter(\.$archivedAt == nil).all()
-                    .compactMap(\.id)
-            )
-            let missing = beneficiaryIDs.enumerated().filter { _, text in
-                UUID(uuidString: text).map { !live.contains($0) } ?? true
+            let unique = Array(Set(ids))
+            let live = try await requireLive(ids, field: "beneficiaryIds", on: tx)
+            var totals = try await enrolBatch(unique, in: projectID, type: type, by: userID, at: now, on: tx)
+            if let groupID {
+                _ = try await findGroup(groupID, on: tx)
+                // A group may hold far more than one request's batch: walk it by keyset, a batch at a time.
+                var after: UUID?
+                while true {
+                    var query = GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
+                        .limit(Self.maxBatch)
+                    if let after { query = query.filter(\.$beneficiaryID > after) }
+                    let members = try await query.all().map(\.beneficiaryID)
+                    guard let last = members.last else { break }
+                    // Archived people stay in their groups for the record but are enrolled nowhere new.
+                    let fresh = try await BeneficiaryRow.query(on: tx).filter(\.$id ~~ members)
+                        .filter(\.$archivedAt == nil).all().compactMap(\.id).filter { !live.contains($0) }
+                    let batch = try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx)
+                    totals.enrolled += batch.enrolled
+                    totals.alreadyEnrolled += batch.alreadyEnrolled
+                    after = last
+                }
             }
-            if !missing.isEmpty {
-                throw CoreError.invalidInput(
-                    missing.map { FieldViolation(field: "beneficiaryIds[\($0.offset)]", reason: "no such beneficiary") }
-                )
-            }
-            let already = Set(
-                try await EnrolmentRow.query(on: tx).filter(\.$projectID == projectID).filter(
-                    \.$beneficiaryID ~~ unique
-                )
-                .all().map(\.beneficiaryID)
-            )
-            let rows = unique.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map { id in
-                let row = EnrolmentRow()
-                row.id = UUID.v7(at: now)
-                row.projectID = projectID
-                row.beneficiaryID = id
-                row.type = type.rawValue
-                row.enrolledBy = userID
-                row.enrolledAt = now
-                return row
-            }
-            if !rows.isEmpty { try await rows.create(on: tx) }
-            return (rows.count, already.count)
+            return totals
         }
+    }
+
+    /// Enrols up to one batch of live beneficiaries, skipping those already enrolled.
+    private func enrolBatch(
+        _ ids: [UUID], in projectID: UUID, type: EnrolmentType, by userID: UUID, at now: Date, on tx: any Database
+    ) async throws -> (enrolled: Int, alreadyEnrolled: Int) {
+        guard !ids.isEmpty else { return (0, 0) }
+        let already = Set(
+            try await EnrolmentRow.query(on: tx).filter(\.$projectID == projectID).filter(\.$beneficiaryID ~~ ids)
+                .all().map(\.beneficiaryID)
+        )
+        let rows = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map { id in
+            let row = EnrolmentRow()
+            row.id = UUID.v7(at: now)
+            row.projectID = projectID
+            row.beneficiaryID = id
+            row.type = type.rawValue
+            row.enrolledBy = userID
+            row.enrolledAt = now
+            return row
+        }
+        if !rows.isEmpty { try await rows.create(on: tx) }
+        return (rows.count, already.count)
     }
 
     func unenrol(projectID text: String, beneficiaryID beneficiaryText: String, by caller: Principal) async throws {
         let projectID = try parseID(text, field: "projectId")
         let beneficiaryID = try parseID(beneficiaryText, field: "beneficiaryId")
-        try require(Permission(.project, .update, projectID: projectID.lowercasedString), of: caller)
+        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
         guard
             let row = try await EnrolmentRow.query(on: db).filter(\.$projectID == projectID)
                 .filter(\.$beneficiaryID == beneficiaryID).first()
@@ -97,14 +107,12 @@ extension CoreDomain {
         -> ([EnrolmentInfo], String?)
     {
         let projectID = try parseID(text, field: "projectId")
-        try require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString), of: caller)
+        try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
         let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
-        var violations: [FieldViolation] = []
-        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
         var query = EnrolmentRow.query(on: db).filter(\.$projectID == projectID).sort(\.$beneficiaryID).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$beneficiaryID > after) }
-        let (rows, next) = try page.page(of: try await query.all()) { $0.beneficiaryID }
+        let (rows, next) = page.page(of: try await query.all()) { $0.beneficiaryID }
         let items = rows.map {
             EnrolmentInfo(
                 beneficiaryID: $0.beneficiaryID, type: EnrolmentType(rawValue: $0.type) ?? .enrolled,

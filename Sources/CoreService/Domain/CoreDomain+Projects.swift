@@ -57,7 +57,7 @@ extension CoreDomain {
     static let maxSettingsBytes = 16 * 1024
 
     func createProject(_ request: NewProject, by caller: Principal) async throws -> ProjectInfo {
-        try require(Permission(.project, .create), of: caller)
+        try caller.require(Permission(.project, .create))
         var violations: [FieldViolation] = []
         let name = Self.validName(request.name, into: &violations)
         let description = request.description.map { Self.validDescription($0, into: &violations) }
@@ -101,7 +101,7 @@ extension CoreDomain {
 
     func getProject(_ id: String, by caller: Principal) async throws -> ProjectInfo {
         let projectID = try parseID(id)
-        try require(Permission(.project, .read, projectID: projectID.lowercasedString), of: caller)
+        try caller.require(Permission(.project, .read, projectID: projectID.lowercasedString))
         return try Self.info(try await find(projectID))
     }
 
@@ -117,8 +117,6 @@ extension CoreDomain {
             throw CoreError.permissionDenied("This action needs the permission 'project:read'.")
         }
         let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
-        var violations: [FieldViolation] = []
-        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         var query = ProjectRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let status { query = query.filter(\.$status == status.rawValue) }
@@ -136,7 +134,7 @@ extension CoreDomain {
 
     func updateProject(_ id: String, changes: ProjectChanges, by caller: Principal) async throws -> ProjectInfo {
         let projectID = try parseID(id)
-        try require(Permission(.project, .update, projectID: projectID.lowercasedString), of: caller)
+        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
         let row = try await find(projectID)
         var violations: [FieldViolation] = []
         if let name = changes.name { row.name = Self.validName(name, into: &violations) }
@@ -178,7 +176,7 @@ extension CoreDomain {
         by caller: Principal
     ) async throws -> ProjectInfo {
         let projectID = try parseID(id)
-        try require(Permission(.project, .manage, projectID: projectID.lowercasedString), of: caller)
+        try caller.require(Permission(.project, .manage, projectID: projectID.lowercasedString))
         let now = self.now()
         let row = try await db.transaction { tx in
             guard let row = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }

@@ -21,12 +21,6 @@ struct CoreDomain: Sendable {
         try await verifier.verifyCurrentCaller()
     }
 
-    func require(_ permission: Permission, of principal: Principal) throws {
-        guard principal.permissions.allows(permission) else {
-            throw CoreError.permissionDenied("This action needs the permission '\(permission)'.")
-        }
-    }
-
     func parseID(_ text: String, field: String = "id") throws -> UUID {
         guard let id = UUID(uuidString: text) else {
             throw CoreError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])

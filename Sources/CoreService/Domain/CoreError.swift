@@ -8,6 +8,7 @@ public enum CoreError: Error, Equatable, Sendable {
     case projectNotFound
     case beneficiaryNotFound
     case enrolmentNotFound
+    case groupNotFound
     case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
@@ -23,6 +24,8 @@ public enum CoreError: Error, Equatable, Sendable {
             ServiceError(.notFound, reason: "project.not_found", message: "No such project.")
         case .beneficiaryNotFound:
             ServiceError(.notFound, reason: "beneficiary.not_found", message: "No such beneficiary.")
+        case .groupNotFound:
+            ServiceError(.notFound, reason: "group.not_found", message: "No such group.")
         case .enrolmentNotFound:
             ServiceError(
                 .notFound, reason: "enrolment.not_found", message: "The beneficiary is not enrolled in this project.")

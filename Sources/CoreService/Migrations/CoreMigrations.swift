@@ -4,6 +4,12 @@ import Persistence
 /// The core service's migrations, in the order they apply. Append only; never rename a shipped one.
 public enum CoreMigrations {
     public static var all: [any Migration] {
-        [CreateOutbox(name: "core.0001_CreateOutbox"), CreateProjects(), CreateBeneficiaries(), CreateEnrolments()]
+        [
+            CreateOutbox(name: "core.0001_CreateOutbox"),
+            CreateProjects(),
+            CreateBeneficiaries(),
+            CreateEnrolments(),
+            CreateGroups(),
+        ]
     }
 }

@@ -76,7 +76,9 @@ struct BeneficiaryRPC: Rahat_Core_V1_BeneficiaryService.SimpleServiceProtocol {
             phone: request.hasPhone ? request.phone : nil,
             nationalID: request.hasNationalID ? request.nationalID : nil,
             walletAddress: request.hasWalletAddress ? request.walletAddress : nil,
-            defaultCountry: request.hasDefaultCountry ? request.defaultCountry : nil
+            defaultCountry: request.hasDefaultCountry ? request.defaultCountry : nil,
+            projectID: request.hasProjectID ? request.projectID : nil,
+            groupID: request.hasGroupID ? request.groupID : nil
         )
         let (items, next) = try await domain.listBeneficiaries(
             limit: request.limit == 0 ? 50 : Int(request.limit),

@@ -11,6 +11,7 @@ extension ProjectRPC {
         let (enrolled, already) = try await domain.enrol(
             projectID: request.projectID,
             beneficiaryIDs: request.beneficiaryIds,
+            groupID: request.hasGroupID ? request.groupID : nil,
             type: request.type == .referred ? .referred : .enrolled,
             by: try await domain.caller()
         )

@@ -41,6 +41,10 @@ tags:
     description: >-
       The people aid reaches. Name, phone, email and national ID are encrypted at rest and
       returned only to callers holding `beneficiary_pii:read`.
+  - name: groups
+    description: >-
+      Groups of beneficiaries (bank transfer, mobile money, communication, general), enrolled in
+      projects as a whole. Governed by the beneficiary permissions.
 
 security:
   - bearerAuth: []
@@ -713,6 +717,8 @@ paths:
         - {name: nationalId, in: query, schema: {type: string, maxLength: 64}}
         - {name: walletAddress, in: query, schema: {type: string, maxLength: 100}}
         - {name: country, in: query, description: ISO 3166-1 alpha-2 country for a national-format `phone`., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
+        - {name: projectId, in: query, description: Only beneficiaries enrolled in this project; `beneficiary:read` scoped to it suffices., schema: {type: string, format: uuid}}
+        - {name: groupId, in: query, description: Only members of this group., schema: {type: string, format: uuid}}
       responses:
         '200':
           description: One page of beneficiaries.
@@ -853,8 +859,9 @@ paths:
       tags: [projects]
       summary: Enrol beneficiaries in a project
       description: >-
-        Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated.
-        Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+        Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many);
+        ones already enrolled are counted, not duplicated. Requires `project:update` for this
+        project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
       requestBody:
         required: true
         content:
@@ -886,6 +893,171 @@ paths:
       responses:
         '204':
           description: Removed.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/groups:
+    get:
+      operationId: listGroups
+      tags: [groups]
+      summary: List groups
+      description: Ordered by creation. Requires `beneficiary:read`.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: purpose, in: query, schema: {$ref: '#/components/schemas/GroupPurpose'}}
+      responses:
+        '200':
+          description: One page of groups.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/GroupPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createGroup
+      tags: [groups]
+      summary: Create a group
+      description: >-
+        A group gathers beneficiaries for a purpose and can be enrolled in a project as a whole.
+        Requires `beneficiary:create`. Emits `rahat.core.group.created`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CreateGroupRequest'}
+      responses:
+        '201':
+          description: The new group.
+          headers:
+            Location:
+              description: URL of the new group.
+              required: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Group'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+  /v1/groups/{id}:
+    parameters:
+      - $ref: '#/components/parameters/GroupId'
+    get:
+      operationId: getGroup
+      tags: [groups]
+      summary: Get a group
+      description: Requires `beneficiary:read`.
+      responses:
+        '200':
+          description: The group.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Group'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    patch:
+      operationId: updateGroup
+      tags: [groups]
+      summary: Update a group
+      description: Requires `beneficiary:update`. Emits `rahat.core.group.updated`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/UpdateGroupRequest'}
+      responses:
+        '200':
+          description: The updated group.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Group'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    delete:
+      operationId: deleteGroup
+      tags: [groups]
+      summary: Delete a group
+      description: >-
+        Removes the group and its memberships; the beneficiaries and their enrolments stay.
+        Requires `beneficiary:delete`. Emits `rahat.core.group.deleted`.
+      responses:
+        '204':
+          description: Deleted.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/groups/{id}/members:
+    parameters:
+      - $ref: '#/components/parameters/GroupId'
+    get:
+      operationId: listGroupMembers
+      tags: [groups]
+      summary: List a group's members
+      description: Ordered by beneficiary id. Requires `beneficiary:read`.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of members.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/GroupMemberPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    post:
+      operationId: addGroupMembers
+      tags: [groups]
+      summary: Add members
+      description: >-
+        Adds up to 1,000 beneficiaries; every id must name a live beneficiary, and members already
+        in the group are counted, not repeated. Requires `beneficiary:update`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/GroupMembersRequest'}
+      responses:
+        '200':
+          description: How many were added (`changed`) and how many already were members (`unchanged`).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/GroupMembersResult'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/groups/{id}/members/remove:
+    parameters:
+      - $ref: '#/components/parameters/GroupId'
+    post:
+      operationId: removeGroupMembers
+      tags: [groups]
+      summary: Remove members
+      description: >-
+        Removes up to 1,000 beneficiaries from the group; ids that are not members are counted as
+        `unchanged`. Requires `beneficiary:update`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/GroupMembersRequest'}
+      responses:
+        '200':
+          description: How many were removed (`changed`) and how many were not members (`unchanged`).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/GroupMembersResult'}
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
@@ -938,6 +1110,14 @@ components:
       in: path
       required: true
       description: Project id.
+      schema:
+        type: string
+        format: uuid
+    GroupId:
+      name: id
+      in: path
+      required: true
+      description: Group id.
       schema:
         type: string
         format: uuid
@@ -1002,10 +1182,46 @@ components:
             $ref: '#/components/schemas/Problem'
 
   schemas:
-    EnrolmentType:
+    GroupPurpose:
       type: string
-      enum: [enrolled, referred]
-    EnrolRequest:
+      enum: [bank_transfer, mobile_money, communication, general]
+    Group:
+      type: object
+      required: [id, name, purpose, memberCount, createdAt, updatedAt]
+      properties:
+        id: {type: string, format: uuid}
+        name: {type: string}
+        description: {type: string}
+        purpose: {$ref: '#/components/schemas/GroupPurpose'}
+        memberCount: {type: integer}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+    CreateGroupRequest:
+      type: object
+      additionalProperties: false
+      required: [name]
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        description: {type: string, maxLength: 2000}
+        purpose: {$ref: '#/components/schemas/GroupPurpose'}
+    UpdateGroupRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        description: {type: string, maxLength: 2000}
+        purpose: {$ref: '#/components/schemas/GroupPurpose'}
+    GroupPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Group'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    GroupMembersRequest:
       type: object
       additionalProperties: false
       required: [beneficiaryIds]
@@ -1015,6 +1231,41 @@ components:
           minItems: 1
           maxItems: 1000
           items: {type: string, format: uuid}
+    GroupMembersResult:
+      type: object
+      required: [changed, unchanged]
+      properties:
+        changed: {type: integer}
+        unchanged: {type: integer}
+    GroupMember:
+      type: object
+      required: [beneficiaryId, addedAt]
+      properties:
+        beneficiaryId: {type: string, format: uuid}
+        addedAt: {type: string, format: date-time}
+    GroupMemberPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/GroupMember'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    EnrolmentType:
+      type: string
+      enum: [enrolled, referred]
+    EnrolRequest:
+      type: object
+      additionalProperties: false
+      description: Name beneficiaries, a group, or both.
+      properties:
+        beneficiaryIds:
+          type: array
+          maxItems: 1000
+          items: {type: string, format: uuid}
+        groupId: {type: string, format: uuid}
         type: {$ref: '#/components/schemas/EnrolmentType'}
     EnrolResult:
       type: object
@@ -1743,6 +1994,10 @@ components:
     {
       "name": "beneficiaries",
       "description": "The people aid reaches. Name, phone, email and national ID are encrypted at rest and returned only to callers holding `beneficiary_pii:read`."
+    },
+    {
+      "name": "groups",
+      "description": "Groups of beneficiaries (bank transfer, mobile money, communication, general), enrolled in projects as a whole. Governed by the beneficiary permissions."
     }
   ],
   "security": [
@@ -2902,6 +3157,24 @@ components:
               "type": "string",
               "pattern": "^[A-Za-z]{2}$"
             }
+          },
+          {
+            "name": "projectId",
+            "in": "query",
+            "description": "Only beneficiaries enrolled in this project; `beneficiary:read` scoped to it suffices.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "groupId",
+            "in": "query",
+            "description": "Only members of this group.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
           }
         ],
         "responses": {
@@ -3195,7 +3468,7 @@ components:
           "projects"
         ],
         "summary": "Enrol beneficiaries in a project",
-        "description": "Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.",
+        "description": "Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.",
         "requestBody": {
           "required": true,
           "content": {
@@ -3275,6 +3548,368 @@ components:
           }
         }
       }
+    },
+    "/v1/groups": {
+      "get": {
+        "operationId": "listGroups",
+        "tags": [
+          "groups"
+        ],
+        "summary": "List groups",
+        "description": "Ordered by creation. Requires `beneficiary:read`.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "purpose",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/GroupPurpose"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of groups.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GroupPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createGroup",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Create a group",
+        "description": "A group gathers beneficiaries for a purpose and can be enrolled in a project as a whole. Requires `beneficiary:create`. Emits `rahat.core.group.created`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateGroupRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new group.",
+            "headers": {
+              "Location": {
+                "description": "URL of the new group.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Group"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/v1/groups/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/GroupId"
+        }
+      ],
+      "get": {
+        "operationId": "getGroup",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Get a group",
+        "description": "Requires `beneficiary:read`.",
+        "responses": {
+          "200": {
+            "description": "The group.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Group"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateGroup",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Update a group",
+        "description": "Requires `beneficiary:update`. Emits `rahat.core.group.updated`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateGroupRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The updated group.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Group"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteGroup",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Delete a group",
+        "description": "Removes the group and its memberships; the beneficiaries and their enrolments stay. Requires `beneficiary:delete`. Emits `rahat.core.group.deleted`.",
+        "responses": {
+          "204": {
+            "description": "Deleted."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/groups/{id}/members": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/GroupId"
+        }
+      ],
+      "get": {
+        "operationId": "listGroupMembers",
+        "tags": [
+          "groups"
+        ],
+        "summary": "List a group's members",
+        "description": "Ordered by beneficiary id. Requires `beneficiary:read`.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of members.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GroupMemberPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "post": {
+        "operationId": "addGroupMembers",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Add members",
+        "description": "Adds up to 1,000 beneficiaries; every id must name a live beneficiary, and members already in the group are counted, not repeated. Requires `beneficiary:update`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/GroupMembersRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "How many were added (`changed`) and how many already were members (`unchanged`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GroupMembersResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/groups/{id}/members/remove": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/GroupId"
+        }
+      ],
+      "post": {
+        "operationId": "removeGroupMembers",
+        "tags": [
+          "groups"
+        ],
+        "summary": "Remove members",
+        "description": "Removes up to 1,000 beneficiaries from the group; ids that are not members are counted as `unchanged`. Requires `beneficiary:update`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/GroupMembersRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "How many were removed (`changed`) and how many were not members (`unchanged`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GroupMembersResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3334,6 +3969,16 @@ components:
         "in": "path",
         "required": true,
         "description": "Project id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "GroupId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Group id.",
         "schema": {
           "type": "string",
           "format": "uuid"
@@ -3433,14 +4078,110 @@ components:
       }
     },
     "schemas": {
-      "EnrolmentType": {
+      "GroupPurpose": {
         "type": "string",
         "enum": [
-          "enrolled",
-          "referred"
+          "bank_transfer",
+          "mobile_money",
+          "communication",
+          "general"
         ]
       },
-      "EnrolRequest": {
+      "Group": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "purpose",
+          "memberCount",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "purpose": {
+            "$ref": "#/components/schemas/GroupPurpose"
+          },
+          "memberCount": {
+            "type": "integer"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "CreateGroupRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 2000
+          },
+          "purpose": {
+            "$ref": "#/components/schemas/GroupPurpose"
+          }
+        }
+      },
+      "UpdateGroupRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 2000
+          },
+          "purpose": {
+            "$ref": "#/components/schemas/GroupPurpose"
+          }
+        }
+      },
+      "GroupPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Group"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "GroupMembersRequest": {
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -3455,6 +4196,82 @@ components:
               "type": "string",
               "format": "uuid"
             }
+          }
+        }
+      },
+      "GroupMembersResult": {
+        "type": "object",
+        "required": [
+          "changed",
+          "unchanged"
+        ],
+        "properties": {
+          "changed": {
+            "type": "integer"
+          },
+          "unchanged": {
+            "type": "integer"
+          }
+        }
+      },
+      "GroupMember": {
+        "type": "object",
+        "required": [
+          "beneficiaryId",
+          "addedAt"
+        ],
+        "properties": {
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "addedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "GroupMemberPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/GroupMember"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "EnrolmentType": {
+        "type": "string",
+        "enum": [
+          "enrolled",
+          "referred"
+        ]
+      },
+      "EnrolRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Name beneficiaries, a group, or both.",
+        "properties": {
+          "beneficiaryIds": {
+            "type": "array",
+            "maxItems": 1000,
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "groupId": {
+            "type": "string",
+            "format": "uuid"
           },
           "type": {
             "$ref": "#/components/schemas/EnrolmentType"

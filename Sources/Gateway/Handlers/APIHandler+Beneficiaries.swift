@@ -26,6 +26,8 @@ extension APIHandler {
                 if let value = query.nationalId { $0.nationalID = value }
                 if let value = query.walletAddress { $0.walletAddress = value }
                 if let value = query.country { $0.defaultCountry = value }
+                if let value = query.projectId { $0.projectID = value }
+                if let value = query.groupId { $0.groupID = value }
             },
             metadata: GatewayCall.metadata()
         )

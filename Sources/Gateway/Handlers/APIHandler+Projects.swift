@@ -172,7 +172,8 @@ extension APIHandler {
         let result = try await core.projects.enrolBeneficiaries(
             .with {
                 $0.projectID = input.path.id
-                $0.beneficiaryIds = body.beneficiaryIds
+                $0.beneficiaryIds = body.beneficiaryIds ?? []
+                if let group = body.groupId { $0.groupID = group }
                 $0.type = body._type == .referred ? .referred : .enrolled
             },
             metadata: GatewayCall.metadata()

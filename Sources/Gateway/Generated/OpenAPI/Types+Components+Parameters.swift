@@ -22,6 +22,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/ProjectId`.
         internal typealias ProjectId = Swift.String
+        /// Group id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/GroupId`.
+        internal typealias GroupId = Swift.String
         /// API key id.
         ///
         /// - Remark: Generated from `#/components/parameters/ApiKeyId`.

@@ -6,32 +6,202 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
-        /// - Remark: Generated from `#/components/schemas/EnrolmentType`.
-        internal enum EnrolmentType: String, Codable, Hashable, Sendable, CaseIterable {
-            case enrolled = "enrolled"
-            case referred = "referred"
+        /// - Remark: Generated from `#/components/schemas/GroupPurpose`.
+        internal enum GroupPurpose: String, Codable, Hashable, Sendable, CaseIterable {
+            case bankTransfer = "bank_transfer"
+            case mobileMoney = "mobile_money"
+            case communication = "communication"
+            case general = "general"
         }
-        /// - Remark: Generated from `#/components/schemas/EnrolRequest`.
-        internal struct EnrolRequest: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/EnrolRequest/beneficiaryIds`.
+        /// - Remark: Generated from `#/components/schemas/Group`.
+        internal struct Group: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Group/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Group/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Group/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Group/purpose`.
+            internal var purpose: Components.Schemas.GroupPurpose
+            /// - Remark: Generated from `#/components/schemas/Group/memberCount`.
+            internal var memberCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Group/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Group/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// Creates a new `Group`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - name:
+            ///   - description:
+            ///   - purpose:
+            ///   - memberCount:
+            ///   - createdAt:
+            ///   - updatedAt:
+            internal init(
+                id: Swift.String,
+                name: Swift.String,
+                description: Swift.String? = nil,
+                purpose: Components.Schemas.GroupPurpose,
+                memberCount: Swift.Int,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.name = name
+                self.description = description
+                self.purpose = purpose
+                self.memberCount = memberCount
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case name
+                case description
+                case purpose
+                case memberCount
+                case createdAt
+                case updatedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CreateGroupRequest`.
+        internal struct CreateGroupRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CreateGroupRequest/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CreateGroupRequest/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/CreateGroupRequest/purpose`.
+            internal var purpose: Components.Schemas.GroupPurpose?
+            /// Creates a new `CreateGroupRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - description:
+            ///   - purpose:
+            internal init(
+                name: Swift.String,
+                description: Swift.String? = nil,
+                purpose: Components.Schemas.GroupPurpose? = nil
+            ) {
+                self.name = name
+                self.description = description
+                self.purpose = purpose
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case description
+                case purpose
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.purpose = try container.decodeIfPresent(
+                    Components.Schemas.GroupPurpose.self,
+                    forKey: .purpose
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "description",
+                    "purpose"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/UpdateGroupRequest`.
+        internal struct UpdateGroupRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/UpdateGroupRequest/name`.
+            internal var name: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateGroupRequest/description`.
+            internal var description: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateGroupRequest/purpose`.
+            internal var purpose: Components.Schemas.GroupPurpose?
+            /// Creates a new `UpdateGroupRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - description:
+            ///   - purpose:
+            internal init(
+                name: Swift.String? = nil,
+                description: Swift.String? = nil,
+                purpose: Components.Schemas.GroupPurpose? = nil
+            ) {
+                self.name = name
+                self.description = description
+                self.purpose = purpose
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case description
+                case purpose
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.description = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .description
+                )
+                self.purpose = try container.decodeIfPresent(
+                    Components.Schemas.GroupPurpose.self,
+                    forKey: .purpose
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "description",
+                    "purpose"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/GroupPage`.
+        internal struct GroupPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/GroupPage/items`.
+            internal var items: [Components.Schemas.Group]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/GroupPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `GroupPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Group],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/GroupMembersRequest`.
+        internal struct GroupMembersRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/GroupMembersRequest/beneficiaryIds`.
             internal var beneficiaryIds: [Swift.String]
-            /// - Remark: Generated from `#/components/schemas/EnrolRequest/type`.
-            internal var _type: Components.Schemas.EnrolmentType?
-            /// Creates a new `EnrolRequest`.
+            /// Creates a new `GroupMembersRequest`.
             ///
             /// - Parameters:
             ///   - beneficiaryIds:
-            ///   - _type:
-            internal init(
-                beneficiaryIds: [Swift.String],
-                _type: Components.Schemas.EnrolmentType? = nil
-            ) {
+            internal init(beneficiaryIds: [Swift.String]) {
                 self.beneficiaryIds = beneficiaryIds
-                self._type = _type
             }
             internal enum CodingKeys: String, CodingKey {
                 case beneficiaryIds
-                case _type = "type"
             }
             internal init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,12 +209,134 @@ extension Components {
                     [Swift.String].self,
                     forKey: .beneficiaryIds
                 )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "beneficiaryIds"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/GroupMembersResult`.
+        internal struct GroupMembersResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/GroupMembersResult/changed`.
+            internal var changed: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/GroupMembersResult/unchanged`.
+            internal var unchanged: Swift.Int
+            /// Creates a new `GroupMembersResult`.
+            ///
+            /// - Parameters:
+            ///   - changed:
+            ///   - unchanged:
+            internal init(
+                changed: Swift.Int,
+                unchanged: Swift.Int
+            ) {
+                self.changed = changed
+                self.unchanged = unchanged
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case changed
+                case unchanged
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/GroupMember`.
+        internal struct GroupMember: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/GroupMember/beneficiaryId`.
+            internal var beneficiaryId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/GroupMember/addedAt`.
+            internal var addedAt: Foundation.Date
+            /// Creates a new `GroupMember`.
+            ///
+            /// - Parameters:
+            ///   - beneficiaryId:
+            ///   - addedAt:
+            internal init(
+                beneficiaryId: Swift.String,
+                addedAt: Foundation.Date
+            ) {
+                self.beneficiaryId = beneficiaryId
+                self.addedAt = addedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case beneficiaryId
+                case addedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/GroupMemberPage`.
+        internal struct GroupMemberPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/GroupMemberPage/items`.
+            internal var items: [Components.Schemas.GroupMember]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/GroupMemberPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `GroupMemberPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.GroupMember],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EnrolmentType`.
+        internal enum EnrolmentType: String, Codable, Hashable, Sendable, CaseIterable {
+            case enrolled = "enrolled"
+            case referred = "referred"
+        }
+        /// Name beneficiaries, a group, or both.
+        ///
+        /// - Remark: Generated from `#/components/schemas/EnrolRequest`.
+        internal struct EnrolRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/beneficiaryIds`.
+            internal var beneficiaryIds: [Swift.String]?
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/groupId`.
+            internal var groupId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/type`.
+            internal var _type: Components.Schemas.EnrolmentType?
+            /// Creates a new `EnrolRequest`.
+            ///
+            /// - Parameters:
+            ///   - beneficiaryIds:
+            ///   - groupId:
+            ///   - _type:
+            internal init(
+                beneficiaryIds: [Swift.String]? = nil,
+                groupId: Swift.String? = nil,
+                _type: Components.Schemas.EnrolmentType? = nil
+            ) {
+                self.beneficiaryIds = beneficiaryIds
+                self.groupId = groupId
+                self._type = _type
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case beneficiaryIds
+                case groupId
+                case _type = "type"
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.beneficiaryIds = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .beneficiaryIds
+                )
+                self.groupId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .groupId
+                )
                 self._type = try container.decodeIfPresent(
                     Components.Schemas.EnrolmentType.self,
                     forKey: ._type
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "beneficiaryIds",
+                    "groupId",
                     "type"
                 ])
             }

@@ -265,7 +265,7 @@ internal protocol APIProtocol: Sendable {
     func listProjectBeneficiaries(_ input: Operations.ListProjectBeneficiaries.Input) async throws -> Operations.ListProjectBeneficiaries.Output
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
@@ -277,6 +277,62 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /v1/projects/{id}/beneficiaries/{beneficiaryId}`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/{beneficiaryId}/delete(unenrolBeneficiary)`.
     func unenrolBeneficiary(_ input: Operations.UnenrolBeneficiary.Input) async throws -> Operations.UnenrolBeneficiary.Output
+    /// List groups
+    ///
+    /// Ordered by creation. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups`.
+    /// - Remark: Generated from `#/paths//v1/groups/get(listGroups)`.
+    func listGroups(_ input: Operations.ListGroups.Input) async throws -> Operations.ListGroups.Output
+    /// Create a group
+    ///
+    /// A group gathers beneficiaries for a purpose and can be enrolled in a project as a whole. Requires `beneficiary:create`. Emits `rahat.core.group.created`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups`.
+    /// - Remark: Generated from `#/paths//v1/groups/post(createGroup)`.
+    func createGroup(_ input: Operations.CreateGroup.Input) async throws -> Operations.CreateGroup.Output
+    /// Get a group
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/get(getGroup)`.
+    func getGroup(_ input: Operations.GetGroup.Input) async throws -> Operations.GetGroup.Output
+    /// Update a group
+    ///
+    /// Requires `beneficiary:update`. Emits `rahat.core.group.updated`.
+    ///
+    /// - Remark: HTTP `PATCH /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/patch(updateGroup)`.
+    func updateGroup(_ input: Operations.UpdateGroup.Input) async throws -> Operations.UpdateGroup.Output
+    /// Delete a group
+    ///
+    /// Removes the group and its memberships; the beneficiaries and their enrolments stay. Requires `beneficiary:delete`. Emits `rahat.core.group.deleted`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/delete(deleteGroup)`.
+    func deleteGroup(_ input: Operations.DeleteGroup.Input) async throws -> Operations.DeleteGroup.Output
+    /// List a group's members
+    ///
+    /// Ordered by beneficiary id. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups/{id}/members`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/get(listGroupMembers)`.
+    func listGroupMembers(_ input: Operations.ListGroupMembers.Input) async throws -> Operations.ListGroupMembers.Output
+    /// Add members
+    ///
+    /// Adds up to 1,000 beneficiaries; every id must name a live beneficiary, and members already in the group are counted, not repeated. Requires `beneficiary:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups/{id}/members`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/post(addGroupMembers)`.
+    func addGroupMembers(_ input: Operations.AddGroupMembers.Input) async throws -> Operations.AddGroupMembers.Output
+    /// Remove members
+    ///
+    /// Removes up to 1,000 beneficiaries from the group; ids that are not members are counted as `unchanged`. Requires `beneficiary:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups/{id}/members/remove`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/remove/post(removeGroupMembers)`.
+    func removeGroupMembers(_ input: Operations.RemoveGroupMembers.Input) async throws -> Operations.RemoveGroupMembers.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -793,7 +849,7 @@ extension APIProtocol {
     }
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries; ones already enrolled are counted, not duplicated. Requires `project:update` for this project. 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
@@ -821,6 +877,134 @@ extension APIProtocol {
         try await unenrolBeneficiary(Operations.UnenrolBeneficiary.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// List groups
+    ///
+    /// Ordered by creation. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups`.
+    /// - Remark: Generated from `#/paths//v1/groups/get(listGroups)`.
+    internal func listGroups(
+        query: Operations.ListGroups.Input.Query = .init(),
+        headers: Operations.ListGroups.Input.Headers = .init()
+    ) async throws -> Operations.ListGroups.Output {
+        try await listGroups(Operations.ListGroups.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Create a group
+    ///
+    /// A group gathers beneficiaries for a purpose and can be enrolled in a project as a whole. Requires `beneficiary:create`. Emits `rahat.core.group.created`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups`.
+    /// - Remark: Generated from `#/paths//v1/groups/post(createGroup)`.
+    internal func createGroup(
+        headers: Operations.CreateGroup.Input.Headers = .init(),
+        body: Operations.CreateGroup.Input.Body
+    ) async throws -> Operations.CreateGroup.Output {
+        try await createGroup(Operations.CreateGroup.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Get a group
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/get(getGroup)`.
+    internal func getGroup(
+        path: Operations.GetGroup.Input.Path,
+        headers: Operations.GetGroup.Input.Headers = .init()
+    ) async throws -> Operations.GetGroup.Output {
+        try await getGroup(Operations.GetGroup.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Update a group
+    ///
+    /// Requires `beneficiary:update`. Emits `rahat.core.group.updated`.
+    ///
+    /// - Remark: HTTP `PATCH /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/patch(updateGroup)`.
+    internal func updateGroup(
+        path: Operations.UpdateGroup.Input.Path,
+        headers: Operations.UpdateGroup.Input.Headers = .init(),
+        body: Operations.UpdateGroup.Input.Body
+    ) async throws -> Operations.UpdateGroup.Output {
+        try await updateGroup(Operations.UpdateGroup.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Delete a group
+    ///
+    /// Removes the group and its memberships; the beneficiaries and their enrolments stay. Requires `beneficiary:delete`. Emits `rahat.core.group.deleted`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/groups/{id}`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/delete(deleteGroup)`.
+    internal func deleteGroup(
+        path: Operations.DeleteGroup.Input.Path,
+        headers: Operations.DeleteGroup.Input.Headers = .init()
+    ) async throws -> Operations.DeleteGroup.Output {
+        try await deleteGroup(Operations.DeleteGroup.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List a group's members
+    ///
+    /// Ordered by beneficiary id. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/groups/{id}/members`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/get(listGroupMembers)`.
+    internal func listGroupMembers(
+        path: Operations.ListGroupMembers.Input.Path,
+        query: Operations.ListGroupMembers.Input.Query = .init(),
+        headers: Operations.ListGroupMembers.Input.Headers = .init()
+    ) async throws -> Operations.ListGroupMembers.Output {
+        try await listGroupMembers(Operations.ListGroupMembers.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Add members
+    ///
+    /// Adds up to 1,000 beneficiaries; every id must name a live beneficiary, and members already in the group are counted, not repeated. Requires `beneficiary:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups/{id}/members`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/post(addGroupMembers)`.
+    internal func addGroupMembers(
+        path: Operations.AddGroupMembers.Input.Path,
+        headers: Operations.AddGroupMembers.Input.Headers = .init(),
+        body: Operations.AddGroupMembers.Input.Body
+    ) async throws -> Operations.AddGroupMembers.Output {
+        try await addGroupMembers(Operations.AddGroupMembers.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove members
+    ///
+    /// Removes up to 1,000 beneficiaries from the group; ids that are not members are counted as `unchanged`. Requires `beneficiary:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/groups/{id}/members/remove`.
+    /// - Remark: Generated from `#/paths//v1/groups/{id}/members/remove/post(removeGroupMembers)`.
+    internal func removeGroupMembers(
+        path: Operations.RemoveGroupMembers.Input.Path,
+        headers: Operations.RemoveGroupMembers.Input.Headers = .init(),
+        body: Operations.RemoveGroupMembers.Input.Body
+    ) async throws -> Operations.RemoveGroupMembers.Output {
+        try await removeGroupMembers(Operations.RemoveGroupMembers.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
 }

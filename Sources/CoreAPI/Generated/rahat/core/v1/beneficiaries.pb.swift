@@ -461,137 +461,149 @@ package nonisolated struct Rahat_Core_V1_ArchiveBeneficiaryRequest: Sendable {
   package init() {}
 }
 
-package nonisolated struct Rahat_Core_V1_ListBeneficiariesRequest: Sendable {
+package nonisolated struct Rahat_Core_V1_ListBeneficiariesRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var limit: Int32 = 0
+  package var limit: Int32 {
+    get {_storage._limit}
+    set {_uniqueStorage()._limit = newValue}
+  }
 
   package var cursor: String {
-    get {_cursor ?? String()}
-    set {_cursor = newValue}
+    get {_storage._cursor ?? String()}
+    set {_uniqueStorage()._cursor = newValue}
   }
   /// Returns true if `cursor` has been explicitly set.
-  package var hasCursor: Bool {self._cursor != nil}
+  package var hasCursor: Bool {_storage._cursor != nil}
   /// Clears the value of `cursor`. Subsequent reads from it will return its default value.
-  package mutating func clearCursor() {self._cursor = nil}
+  package mutating func clearCursor() {_uniqueStorage()._cursor = nil}
 
   package var gender: String {
-    get {_gender ?? String()}
-    set {_gender = newValue}
+    get {_storage._gender ?? String()}
+    set {_uniqueStorage()._gender = newValue}
   }
   /// Returns true if `gender` has been explicitly set.
-  package var hasGender: Bool {self._gender != nil}
+  package var hasGender: Bool {_storage._gender != nil}
   /// Clears the value of `gender`. Subsequent reads from it will return its default value.
-  package mutating func clearGender() {self._gender = nil}
+  package mutating func clearGender() {_uniqueStorage()._gender = nil}
 
   package var verificationStatus: String {
-    get {_verificationStatus ?? String()}
-    set {_verificationStatus = newValue}
+    get {_storage._verificationStatus ?? String()}
+    set {_uniqueStorage()._verificationStatus = newValue}
   }
   /// Returns true if `verificationStatus` has been explicitly set.
-  package var hasVerificationStatus: Bool {self._verificationStatus != nil}
+  package var hasVerificationStatus: Bool {_storage._verificationStatus != nil}
   /// Clears the value of `verificationStatus`. Subsequent reads from it will return its default value.
-  package mutating func clearVerificationStatus() {self._verificationStatus = nil}
+  package mutating func clearVerificationStatus() {_uniqueStorage()._verificationStatus = nil}
 
   package var bankedStatus: String {
-    get {_bankedStatus ?? String()}
-    set {_bankedStatus = newValue}
+    get {_storage._bankedStatus ?? String()}
+    set {_uniqueStorage()._bankedStatus = newValue}
   }
   /// Returns true if `bankedStatus` has been explicitly set.
-  package var hasBankedStatus: Bool {self._bankedStatus != nil}
+  package var hasBankedStatus: Bool {_storage._bankedStatus != nil}
   /// Clears the value of `bankedStatus`. Subsequent reads from it will return its default value.
-  package mutating func clearBankedStatus() {self._bankedStatus = nil}
+  package mutating func clearBankedStatus() {_uniqueStorage()._bankedStatus = nil}
 
   package var internetStatus: String {
-    get {_internetStatus ?? String()}
-    set {_internetStatus = newValue}
+    get {_storage._internetStatus ?? String()}
+    set {_uniqueStorage()._internetStatus = newValue}
   }
   /// Returns true if `internetStatus` has been explicitly set.
-  package var hasInternetStatus: Bool {self._internetStatus != nil}
+  package var hasInternetStatus: Bool {_storage._internetStatus != nil}
   /// Clears the value of `internetStatus`. Subsequent reads from it will return its default value.
-  package mutating func clearInternetStatus() {self._internetStatus = nil}
+  package mutating func clearInternetStatus() {_uniqueStorage()._internetStatus = nil}
 
   package var phoneStatus: String {
-    get {_phoneStatus ?? String()}
-    set {_phoneStatus = newValue}
+    get {_storage._phoneStatus ?? String()}
+    set {_uniqueStorage()._phoneStatus = newValue}
   }
   /// Returns true if `phoneStatus` has been explicitly set.
-  package var hasPhoneStatus: Bool {self._phoneStatus != nil}
+  package var hasPhoneStatus: Bool {_storage._phoneStatus != nil}
   /// Clears the value of `phoneStatus`. Subsequent reads from it will return its default value.
-  package mutating func clearPhoneStatus() {self._phoneStatus = nil}
+  package mutating func clearPhoneStatus() {_uniqueStorage()._phoneStatus = nil}
 
   package var createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdFrom ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdFrom = newValue}
+    get {_storage._createdFrom ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdFrom = newValue}
   }
   /// Returns true if `createdFrom` has been explicitly set.
-  package var hasCreatedFrom: Bool {self._createdFrom != nil}
+  package var hasCreatedFrom: Bool {_storage._createdFrom != nil}
   /// Clears the value of `createdFrom`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedFrom() {self._createdFrom = nil}
+  package mutating func clearCreatedFrom() {_uniqueStorage()._createdFrom = nil}
 
   package var createdTo: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdTo ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdTo = newValue}
+    get {_storage._createdTo ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdTo = newValue}
   }
   /// Returns true if `createdTo` has been explicitly set.
-  package var hasCreatedTo: Bool {self._createdTo != nil}
+  package var hasCreatedTo: Bool {_storage._createdTo != nil}
   /// Clears the value of `createdTo`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedTo() {self._createdTo = nil}
+  package mutating func clearCreatedTo() {_uniqueStorage()._createdTo = nil}
 
   package var phone: String {
-    get {_phone ?? String()}
-    set {_phone = newValue}
+    get {_storage._phone ?? String()}
+    set {_uniqueStorage()._phone = newValue}
   }
   /// Returns true if `phone` has been explicitly set.
-  package var hasPhone: Bool {self._phone != nil}
+  package var hasPhone: Bool {_storage._phone != nil}
   /// Clears the value of `phone`. Subsequent reads from it will return its default value.
-  package mutating func clearPhone() {self._phone = nil}
+  package mutating func clearPhone() {_uniqueStorage()._phone = nil}
 
   package var nationalID: String {
-    get {_nationalID ?? String()}
-    set {_nationalID = newValue}
+    get {_storage._nationalID ?? String()}
+    set {_uniqueStorage()._nationalID = newValue}
   }
   /// Returns true if `nationalID` has been explicitly set.
-  package var hasNationalID: Bool {self._nationalID != nil}
+  package var hasNationalID: Bool {_storage._nationalID != nil}
   /// Clears the value of `nationalID`. Subsequent reads from it will return its default value.
-  package mutating func clearNationalID() {self._nationalID = nil}
+  package mutating func clearNationalID() {_uniqueStorage()._nationalID = nil}
 
   package var walletAddress: String {
-    get {_walletAddress ?? String()}
-    set {_walletAddress = newValue}
+    get {_storage._walletAddress ?? String()}
+    set {_uniqueStorage()._walletAddress = newValue}
   }
   /// Returns true if `walletAddress` has been explicitly set.
-  package var hasWalletAddress: Bool {self._walletAddress != nil}
+  package var hasWalletAddress: Bool {_storage._walletAddress != nil}
   /// Clears the value of `walletAddress`. Subsequent reads from it will return its default value.
-  package mutating func clearWalletAddress() {self._walletAddress = nil}
+  package mutating func clearWalletAddress() {_uniqueStorage()._walletAddress = nil}
 
   package var defaultCountry: String {
-    get {_defaultCountry ?? String()}
-    set {_defaultCountry = newValue}
+    get {_storage._defaultCountry ?? String()}
+    set {_uniqueStorage()._defaultCountry = newValue}
   }
   /// Returns true if `defaultCountry` has been explicitly set.
-  package var hasDefaultCountry: Bool {self._defaultCountry != nil}
+  package var hasDefaultCountry: Bool {_storage._defaultCountry != nil}
   /// Clears the value of `defaultCountry`. Subsequent reads from it will return its default value.
-  package mutating func clearDefaultCountry() {self._defaultCountry = nil}
+  package mutating func clearDefaultCountry() {_uniqueStorage()._defaultCountry = nil}
+
+  /// Only beneficiaries enrolled in this project; a caller scoped to the project may list it.
+  package var projectID: String {
+    get {_storage._projectID ?? String()}
+    set {_uniqueStorage()._projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {_storage._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {_uniqueStorage()._projectID = nil}
+
+  /// Only members of this group.
+  package var groupID: String {
+    get {_storage._groupID ?? String()}
+    set {_uniqueStorage()._groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {_storage._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {_uniqueStorage()._groupID = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _cursor: String? = nil
-  fileprivate var _gender: String? = nil
-  fileprivate var _verificationStatus: String? = nil
-  fileprivate var _bankedStatus: String? = nil
-  fileprivate var _internetStatus: String? = nil
-  fileprivate var _phoneStatus: String? = nil
-  fileprivate var _createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _createdTo: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _phone: String? = nil
-  fileprivate var _nationalID: String? = nil
-  fileprivate var _walletAddress: String? = nil
-  fileprivate var _defaultCountry: String? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Rahat_Core_V1_ListBeneficiariesResponse: Sendable {
@@ -1196,93 +1208,167 @@ nonisolated extension Rahat_Core_V1_ArchiveBeneficiaryRequest: SwiftProtobuf.Mes
 
 nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListBeneficiariesRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}gender\0\u{3}verification_status\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0\u{1}phone\0\u{3}national_id\0\u{3}wallet_address\0\u{3}default_country\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}gender\0\u{3}verification_status\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0\u{1}phone\0\u{3}national_id\0\u{3}wallet_address\0\u{3}default_country\0\u{3}project_id\0\u{3}group_id\0")
+
+  fileprivate class _StorageClass {
+    var _limit: Int32 = 0
+    var _cursor: String? = nil
+    var _gender: String? = nil
+    var _verificationStatus: String? = nil
+    var _bankedStatus: String? = nil
+    var _internetStatus: String? = nil
+    var _phoneStatus: String? = nil
+    var _createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _createdTo: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _phone: String? = nil
+    var _nationalID: String? = nil
+    var _walletAddress: String? = nil
+    var _defaultCountry: String? = nil
+    var _projectID: String? = nil
+    var _groupID: String? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _limit = source._limit
+      _cursor = source._cursor
+      _gender = source._gender
+      _verificationStatus = source._verificationStatus
+      _bankedStatus = source._bankedStatus
+      _internetStatus = source._internetStatus
+      _phoneStatus = source._phoneStatus
+      _createdFrom = source._createdFrom
+      _createdTo = source._createdTo
+      _phone = source._phone
+      _nationalID = source._nationalID
+      _walletAddress = source._walletAddress
+      _defaultCountry = source._defaultCountry
+      _projectID = source._projectID
+      _groupID = source._groupID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self._gender) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self._verificationStatus) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self._bankedStatus) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self._internetStatus) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self._phoneStatus) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._createdFrom) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._createdTo) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self._phone) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self._nationalID) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self._walletAddress) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self._defaultCountry) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._limit) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._cursor) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._gender) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._verificationStatus) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._bankedStatus) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._internetStatus) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._phoneStatus) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._createdFrom) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._createdTo) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._phone) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._nationalID) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._walletAddress) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._defaultCountry) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._groupID) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.limit != 0 {
-      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._limit != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._limit, fieldNumber: 1)
+      }
+      try { if let v = _storage._cursor {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._gender {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+      } }()
+      try { if let v = _storage._verificationStatus {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._bankedStatus {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._internetStatus {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._phoneStatus {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._createdFrom {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._createdTo {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._phone {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._nationalID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._walletAddress {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._defaultCountry {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._projectID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 14)
+      } }()
+      try { if let v = _storage._groupID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 15)
+      } }()
     }
-    try { if let v = self._cursor {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
-    } }()
-    try { if let v = self._gender {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
-    } }()
-    try { if let v = self._verificationStatus {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
-    } }()
-    try { if let v = self._bankedStatus {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._internetStatus {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
-    } }()
-    try { if let v = self._phoneStatus {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
-    } }()
-    try { if let v = self._createdFrom {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    try { if let v = self._createdTo {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    try { if let v = self._phone {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 10)
-    } }()
-    try { if let v = self._nationalID {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 11)
-    } }()
-    try { if let v = self._walletAddress {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 12)
-    } }()
-    try { if let v = self._defaultCountry {
-      try visitor.visitSingularStringField(value: v, fieldNumber: 13)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_ListBeneficiariesRequest, rhs: Rahat_Core_V1_ListBeneficiariesRequest) -> Bool {
-    if lhs.limit != rhs.limit {return false}
-    if lhs._cursor != rhs._cursor {return false}
-    if lhs._gender != rhs._gender {return false}
-    if lhs._verificationStatus != rhs._verificationStatus {return false}
-    if lhs._bankedStatus != rhs._bankedStatus {return false}
-    if lhs._internetStatus != rhs._internetStatus {return false}
-    if lhs._phoneStatus != rhs._phoneStatus {return false}
-    if lhs._createdFrom != rhs._createdFrom {return false}
-    if lhs._createdTo != rhs._createdTo {return false}
-    if lhs._phone != rhs._phone {return false}
-    if lhs._nationalID != rhs._nationalID {return false}
-    if lhs._walletAddress != rhs._walletAddress {return false}
-    if lhs._defaultCountry != rhs._defaultCountry {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._limit != rhs_storage._limit {return false}
+        if _storage._cursor != rhs_storage._cursor {return false}
+        if _storage._gender != rhs_storage._gender {return false}
+        if _storage._verificationStatus != rhs_storage._verificationStatus {return false}
+        if _storage._bankedStatus != rhs_storage._bankedStatus {return false}
+        if _storage._internetStatus != rhs_storage._internetStatus {return false}
+        if _storage._phoneStatus != rhs_storage._phoneStatus {return false}
+        if _storage._createdFrom != rhs_storage._createdFrom {return false}
+        if _storage._createdTo != rhs_storage._createdTo {return false}
+        if _storage._phone != rhs_storage._phone {return false}
+        if _storage._nationalID != rhs_storage._nationalID {return false}
+        if _storage._walletAddress != rhs_storage._walletAddress {return false}
+        if _storage._defaultCountry != rhs_storage._defaultCountry {return false}
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._groupID != rhs_storage._groupID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

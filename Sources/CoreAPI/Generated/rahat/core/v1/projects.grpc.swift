@@ -288,7 +288,7 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_Core_V1_EnrolBeneficiariesRequest` messages.
@@ -451,7 +451,7 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -612,7 +612,7 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1137,7 +1137,7 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1419,7 +1419,7 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1688,7 +1688,7 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+    /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1965,7 +1965,7 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Enrols beneficiaries; ones already enrolled are counted, not duplicated.
+    /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
     ///
     /// - Parameters:
     ///   - message: request message to send.

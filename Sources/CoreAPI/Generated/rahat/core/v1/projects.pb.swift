@@ -155,13 +155,26 @@ package nonisolated struct Rahat_Core_V1_EnrolBeneficiariesRequest: Sendable {
 
   package var projectID: String = String()
 
+  /// Up to 1,000 ids; may be empty when group_id is set.
   package var beneficiaryIds: [String] = []
 
   package var type: Rahat_Core_V1_EnrolmentType = .unspecified
 
+  /// Enrols every live member of this group as well, however many.
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _groupID: String? = nil
 }
 
 package nonisolated struct Rahat_Core_V1_EnrolBeneficiariesResponse: Sendable {
@@ -590,7 +603,7 @@ nonisolated extension Rahat_Core_V1_ProjectStatus: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".EnrolBeneficiariesRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}beneficiary_ids\0\u{1}type\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}beneficiary_ids\0\u{1}type\0\u{3}group_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -601,12 +614,17 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
       case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.beneficiaryIds) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.type) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.projectID.isEmpty {
       try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
     }
@@ -616,6 +634,9 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
     if self.type != .unspecified {
       try visitor.visitSingularEnumField(value: self.type, fieldNumber: 3)
     }
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -623,6 +644,7 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
     if lhs.projectID != rhs.projectID {return false}
     if lhs.beneficiaryIds != rhs.beneficiaryIds {return false}
     if lhs.type != rhs.type {return false}
+    if lhs._groupID != rhs._groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

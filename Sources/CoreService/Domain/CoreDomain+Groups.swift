@@ -1,0 +1,299 @@
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// What a group is for (DOMAIN.md).
+enum GroupPurpose: String, Sendable, CaseIterable {
+    case bankTransfer = "bank_transfer"
+    case mobileMoney = "mobile_money"
+    case communication
+    case general
+}
+
+/// A group as the rest of the system sees it.
+struct GroupInfo: Sendable, Equatable {
+    var id: UUID
+    var name: String
+    var description: String?
+    var purpose: GroupPurpose
+    var memberCount: Int
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+/// Changes to a group; `nil` leaves a field as it is.
+struct GroupChanges: Sendable {
+    var name: String?
+    var description: String?
+    var purpose: GroupPurpose?
+}
+
+/// A beneficiary's membership of a group.
+struct GroupMemberInfo: Sendable, Equatable {
+    var beneficiaryID: UUID
+    var addedAt: Date
+}
+
+extension CoreDomain {
+    // Groups are collections of beneficiaries, so the beneficiary permissions govern them.
+
+    func createGroup(
+        name: String, description: String?, purpose: GroupPurpose?, by caller: Principal
+    ) async throws
+        -> GroupInfo
+    {
+        try caller.require(Permission(.beneficiary, .create))
+        var violations: [FieldViolation] = []
+        let name = Self.validName(name, into: &violations)
+        let description = description.map { Self.validDescription($0, into: &violations) }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let now = self.now()
+        let row = GroupRow()
+        row.id = UUID.v7(at: now)
+        row.name = name
+        row.groupDescription = description.flatMap { $0.isEmpty ? nil : $0 }
+        row.purpose = (purpose ?? .general).rawValue
+        row.createdBy = caller.userID
+        row.createdAt = now
+        row.updatedAt = now
+        try await db.transaction { tx in
+            try await row.create(on: tx)
+            try await Outbox.append(groupEvent("rahat.core.group.created", row, at: now), on: tx)
+        }
+        return try Self.groupInfo(row, memberCount: 0)
+    }
+
+    func getGroup(_ id: String, by caller: Principal) async throws -> GroupInfo {
+        try caller.require(Permission(.beneficiary, .read))
+        let row = try await findGroup(try parseID(id), on: db)
+        return try Self.groupInfo(row, memberCount: try await memberCounts(of: [row.requireID()])[row.requireID()] ?? 0)
+    }
+
+    func listGroups(
+        limit: Int, cursor: String?, purpose: GroupPurpose?, by caller: Principal
+    ) async throws
+        -> ([GroupInfo], String?)
+    {
+        try caller.require(Permission(.beneficiary, .read))
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        var query = GroupRow.query(on: db).sort(\.$id).limit(limit + 1)
+        if let after = page.after { query = query.filter(\.$id > after) }
+        if let purpose { query = query.filter(\.$purpose == purpose.rawValue) }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let counts = try await memberCounts(of: try rows.map { try $0.requireID() })
+        return (try rows.map { try Self.groupInfo($0, memberCount: counts[try $0.requireID()] ?? 0) }, next)
+    }
+
+    func updateGroup(_ id: String, changes: GroupChanges, by caller: Principal) async throws -> GroupInfo {
+        try caller.require(Permission(.beneficiary, .update))
+        let groupID = try parseID(id)
+        var violations: [FieldViolation] = []
+        let name = changes.name.map { Self.validName($0, into: &violations) }
+        let description = changes.description.map { Self.validDescription($0, into: &violations) }
+        if changes.name == nil && changes.description == nil && changes.purpose == nil {
+            violations.append(FieldViolation(field: "body", reason: "must change at least one field"))
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let now = self.now()
+        let row = try await db.transaction { tx in
+            let row = try await findGroup(groupID, on: tx)
+            if let name { row.name = name }
+            if let description { row.groupDescription = description.isEmpty ? nil : description }
+            if let purpose = changes.purpose { row.purpose = purpose.rawValue }
+            row.updatedAt = now
+            try await row.save(on: tx)
+            try await Outbox.append(groupEvent("rahat.core.group.updated", row, at: now), on: tx)
+            return row
+        }
+        return try Self.groupInfo(row, memberCount: try await memberCounts(of: [groupID])[groupID] ?? 0)
+    }
+
+    func deleteGroup(_ id: String, by caller: Principal) async throws {
+        try caller.require(Permission(.beneficiary, .delete))
+        let groupID = try parseID(id)
+        let now = self.now()
+        try await db.transaction { tx in
+            let row = try await findGroup(groupID, on: tx)
+            try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).delete()
+            try await row.delete(on: tx)
+            try await Outbox.append(groupEvent("rahat.core.group.deleted", row, at: now), on: tx)
+        }
+    }
+
+    /// Adds beneficiaries to a group. Every id must name a live beneficiary; members already in
+    /// the group are counted, not repeated.
+    func addGroupMembers(
+        groupID text: String, beneficiaryIDs: [String], by caller: Principal
+    ) async throws
+        -> (added: Int, alreadyMembers: Int)
+    {
+        try caller.require(Permission(.beneficiary, .update))
+        let groupID = try parseID(text, field: "groupId")
+        let ids = try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")
+        let unique = Array(Set(ids))
+        let now = self.now()
+        let userID = caller.userID
+        return try await db.transaction { tx in
+            _ = try await findGroup(groupID, on: tx)
+            try await requireLive(ids, field: "beneficiaryIds", on: tx)
+            let already = Set(
+                try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ unique)
+                    .all().map(\.beneficiaryID)
+            )
+            let rows = unique.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map { id in
+                let row = GroupMemberRow()
+                row.id = UUID.v7(at: now)
+                row.groupID = groupID
+                row.beneficiaryID = id
+                row.addedBy = userID
+                row.addedAt = now
+                return row
+            }
+            if !rows.isEmpty {
+                try await rows.create(on: tx)
+                try await Outbox.append(
+                    membersEvent("rahat.core.group.members_added", groupID, rows.map(\.beneficiaryID), at: now),
+                    on: tx)
+            }
+            return (rows.count, already.count)
+        }
+    }
+
+    /// Removes beneficiaries from a group; ids that are not members are counted, not an error.
+    func removeGroupMembers(
+        groupID text: String, beneficiaryIDs: [String], by caller: Principal
+    ) async throws
+        -> (removed: Int, notMembers: Int)
+    {
+        try caller.require(Permission(.beneficiary, .update))
+        let groupID = try parseID(text, field: "groupId")
+        let unique = Array(Set(try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")))
+        let now = self.now()
+        return try await db.transaction { tx in
+            _ = try await findGroup(groupID, on: tx)
+            let present = try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
+                .filter(\.$beneficiaryID ~~ unique).all().map(\.beneficiaryID)
+            if !present.isEmpty {
+                try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
+                    .filter(\.$beneficiaryID ~~ present).delete()
+                try await Outbox.append(
+                    membersEvent("rahat.core.group.members_removed", groupID, present, at: now), on: tx)
+            }
+            return (present.count, unique.count - present.count)
+        }
+    }
+
+    func listGroupMembers(
+        groupID text: String, limit: Int, cursor: String?, by caller: Principal
+    ) async throws
+        -> ([GroupMemberInfo], String?)
+    {
+        try caller.require(Permission(.beneficiary, .read))
+        let groupID = try parseID(text, field: "groupId")
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        _ = try await findGroup(groupID, on: db)
+        var query = GroupMemberRow.query(on: db).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
+            .limit(limit + 1)
+        if let after = page.after { query = query.filter(\.$beneficiaryID > after) }
+        let (rows, next) = page.page(of: try await query.all()) { $0.beneficiaryID }
+        return (rows.map { GroupMemberInfo(beneficiaryID: $0.beneficiaryID, addedAt: $0.addedAt) }, next)
+    }
+
+    // MARK: Helpers
+
+    /// Parses a batch of 1 to `maxBatch` ids, naming every malformed one.
+    func parseIDBatch(_ texts: [String], field: String) throws -> [UUID] {
+        guard (1...Self.maxBatch).contains(texts.count) else {
+            throw CoreError.invalidInput([FieldViolation(field: field, reason: "must hold 1 to \(Self.maxBatch) ids")])
+        }
+        var violations: [FieldViolation] = []
+        var ids: [UUID] = []
+        for (index, text) in texts.enumerated() {
+            if let id = UUID(uuidString: text) {
+                ids.append(id)
+            } else {
+                violations.append(FieldViolation(field: "\(field)[\(index)]", reason: "must be a UUID"))
+            }
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        return ids
+    }
+
+    /// Throws naming each id (by position in `field`) that is not a live beneficiary; returns the live ones.
+    @discardableResult
+    func requireLive(_ ids: [UUID], field: String, on db: any Database) async throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let live = Set(
+            try await BeneficiaryRow.query(on: db).filter(\.$id ~~ Array(Set(ids))).filter(\.$archivedAt == nil).all()
+                .compactMap(\.id)
+        )
+        let missing = ids.enumerated().filter { !live.contains($0.element) }
+        if !missing.isEmpty {
+            throw CoreError.invalidInput(
+                missing.map { FieldViolation(field: "\(field)[\($0.offset)]", reason: "no such beneficiary") }
+            )
+        }
+        return live
+    }
+
+    func findGroup(_ id: UUID, on db: any Database) async throws -> GroupRow {
+        guard let row = try await GroupRow.find(id, on: db) else { throw CoreError.groupNotFound }
+        return row
+    }
+
+    /// Member counts for a page of groups, in one grouped query.
+    private func memberCounts(of ids: [UUID]) async throws -> [UUID: Int] {
+        guard !ids.isEmpty, let sql = db as? any SQLDatabase else { return [:] }
+        struct Count: Decodable {
+            var group_id: UUID
+            var members: Int
+        }
+        let rows = try await sql.select()
+            .column("group_id")
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "members")
+            .from(GroupMemberRow.schema)
+            .where("group_id", .in, ids)
+            .groupBy("group_id")
+            .all(decoding: Count.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.group_id, $0.members) })
+    }
+
+    static func groupInfo(_ row: GroupRow, memberCount: Int) throws -> GroupInfo {
+        GroupInfo(
+            id: try row.requireID(),
+            name: row.name,
+            description: row.groupDescription,
+            purpose: GroupPurpose(rawValue: row.purpose) ?? .general,
+            memberCount: memberCount,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt
+        )
+    }
+
+    private func groupEvent(_ type: String, _ row: GroupRow, at now: Date) -> OutboxEvent {
+        let id = row.id?.lowercasedString ?? ""
+        return OutboxEvent(
+            type: type,
+            aggregateType: "group",
+            aggregateID: id,
+            payload: ["groupId": .string(id), "name": .string(row.name), "purpose": .string(row.purpose)],
+            occurredAt: now
+        )
+    }
+
+    private func membersEvent(_ type: String, _ groupID: UUID, _ members: [UUID], at now: Date) -> OutboxEvent {
+        OutboxEvent(
+            type: type,
+            aggregateType: "group",
+            aggregateID: groupID.lowercasedString,
+            payload: [
+                "groupId": .string(groupID.lowercasedString),
+                "beneficiaryIds": .array(members.map { .string($0.lowercasedString) }),
+            ],
+            occurredAt: now
+        )
+    }
+}
