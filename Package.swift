@@ -154,6 +154,7 @@ let package = Package(
         .target(
             name: "CoreService",
             dependencies: [
+                "AuthAPI",
                 "CoreAPI",
                 "Persistence",
                 "ServerKit",
@@ -163,6 +164,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ public import GRPCCore
 public import Logging
 public import Persistence
 public import ServerKit
+public import ServiceLifecycle
 
 /// Settings of the core service.
 ///
@@ -66,11 +67,12 @@ public struct CoreService: Sendable {
     let domain: CoreDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
-    /// published keys; the composition root decides how those keys are fetched.
-    public init(
+    /// published keys and `accounts` reaches its users; the composition root decides the transport.
+    package init(
         configuration: CoreServiceConfiguration,
         database: ServiceDatabase,
         verifier: AccessTokenVerifier,
+        accounts: AuthAccounts,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) throws {
@@ -78,7 +80,8 @@ public struct CoreService: Sendable {
             throw ConfigurationError(problems: ["RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by the core service"])
         }
         domain = CoreDomain(
-            database: database, verifier: verifier, vault: PIIVault(keys: keys), logger: logger, now: now)
+            database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts, logger: logger,
+            now: now)
     }
 
     /// The schema this service owns on PostgreSQL.
@@ -86,18 +89,25 @@ public struct CoreService: Sendable {
 
     /// The gRPC services to register on a server.
     public var rpcServices: [any RegistrableRPCService] {
-        [ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain), GroupRPC(domain: domain)]
+        [
+            ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain), GroupRPC(domain: domain),
+            VendorRPC(domain: domain), ImportRPC(domain: domain),
+        ]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
     public static let rpcServiceNames = [
         "rahat.core.v1.ProjectService", "rahat.core.v1.BeneficiaryService", "rahat.core.v1.GroupService",
+        "rahat.core.v1.VendorService", "rahat.core.v1.ImportService",
     ]
 
     /// Applies pending migrations.
     public func migrate() async throws {
         try await domain.database.migrate(CoreMigrations.all)
     }
+
+    /// What runs beside the gRPC server in the service's process: the import runner.
+    public var backgroundServices: [any Service] { [ImportRunner(domain: domain)] }
 
     /// What must be up for this service to take traffic.
     public var readinessChecks: [ReadinessCheck] {

@@ -28,7 +28,7 @@ public final class ServiceDatabase: Service, Sendable {
         var databaseLogger = logger
         databaseLogger.logLevel = max(logger.logLevel, .info)
         self.logger = databaseLogger
-        databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        databases = Databases(threadPool: DatabaseThreads.pool, on: MultiThreadedEventLoopGroup.singleton)
         switch configuration.location {
         case .sqlite(let path):
             try FileManager.default.createDirectory(
@@ -137,4 +137,15 @@ public final class ServiceDatabase: Service, Sendable {
     public func shutdown() async {
         await databases.shutdownAsync()
     }
+}
+
+/// Threads for blocking database work (SQLite runs every statement, fsync included, on them),
+/// apart from `NIOThreadPool.singleton`'s one thread per core that CPU-bound work such as password
+/// hashing uses: a commit waiting on the disk never holds up a login, nor a login a commit.
+enum DatabaseThreads {
+    static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
 }

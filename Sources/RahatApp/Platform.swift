@@ -64,6 +64,7 @@ package enum Platform {
                 configuration: coreConfiguration,
                 database: coreDatabase,
                 verifier: verifier(fetchingFrom: client, logger: logger),
+                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
                 logger: logger
             )
             try await auth.migrate()
@@ -91,7 +92,7 @@ package enum Platform {
                 background: databases.all + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ],
+                ] + core.backgroundServices,
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
@@ -146,6 +147,7 @@ package enum Platform {
                 configuration: configuration.core,
                 database: database,
                 verifier: verifier(fetchingFrom: authClient, logger: logger),
+                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
                 logger: logger
             )
             try await prepare(
@@ -159,7 +161,7 @@ package enum Platform {
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
             )
-            return databases.all + [GRPCClientService(client: authClient)] + services
+            return databases.all + [GRPCClientService(client: authClient)] + services + core.backgroundServices
         } catch {
             await databases.shutdown()
             throw error

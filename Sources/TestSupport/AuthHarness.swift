@@ -8,6 +8,7 @@ package import GRPCInProcessTransport
 package import Logging
 package import Persistence
 package import ServerKit
+import ServiceLifecycle
 import SwiftProtobuf
 
 /// The services running for a test over gRPC's in-process transport (auth, and core beside it),
@@ -17,6 +18,8 @@ package struct AuthHarness: Sendable {
     package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
     package let beneficiaries: Rahat_Core_V1_BeneficiaryService.Client<InProcessTransport.Client>
     package let groups: Rahat_Core_V1_GroupService.Client<InProcessTransport.Client>
+    package let vendors: Rahat_Core_V1_VendorService.Client<InProcessTransport.Client>
+    package let imports: Rahat_Core_V1_ImportService.Client<InProcessTransport.Client>
     /// The core service's database, to inspect what it wrote (its outbox).
     package let coreDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
@@ -65,6 +68,10 @@ package struct AuthHarness: Sendable {
                     configuration: configuration, database: database, logger: logger, now: now)
                 try await service.migrate()
                 _ = try await service.bootstrapAdmin()
+                // A loaded two-core machine running the whole suite at once answers slowly; tests check
+                // behaviour, and production keeps its ten-second deadline.
+                let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
+                let client = GRPCClient(transport: transport.client)
                 let core = try CoreService(
                     configuration: CoreServiceConfiguration(
                         database: testDatabase.configuration(for: "core"),
@@ -74,30 +81,36 @@ package struct AuthHarness: Sendable {
                     verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
                         try await service.publishedSigningKeys()
                     },
+                    accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
                     logger: logger,
                     now: now
                 )
                 try await core.migrate()
                 let health = HealthService()
                 health.setStatus(.serving)
-                let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
                 let server = GRPCServer(
                     transport: transport.server,
                     services: service.rpcServices + core.rpcServices + [health.rpcService],
                     interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
                 )
-                let result = try await withGRPCClient(transport: transport.client) { client in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await server.serve() }
-                        defer {
-                            server.beginGracefulShutdown()
-                            health.endAllWatches()
-                        }
+                let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve() }
+                    group.addTask { try await client.runConnections() }
+                    for background in core.backgroundServices { group.addTask { try await background.run() } }
+                    defer {
+                        group.cancelAll()
+                        client.beginGracefulShutdown()
+                        server.beginGracefulShutdown()
+                        health.endAllWatches()
+                    }
+                    do {
                         let harness = AuthHarness(
                             service: service,
                             projects: .init(wrapping: client),
                             beneficiaries: .init(wrapping: client),
                             groups: .init(wrapping: client),
+                            vendors: .init(wrapping: client),
+                            imports: .init(wrapping: client),
                             coreDatabase: coreDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),

@@ -144,7 +144,7 @@ extension CoreDomain {
             // One multi-row INSERT for the whole batch, not a statement per beneficiary.
             try await newRows.create(on: tx)
             try await Outbox.append(
-                newRows.map { event("rahat.core.beneficiary.created", $0, at: now, changed: []) }, on: tx)
+                newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) }, on: tx)
         }
         let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
         return try rows.map { try info($0, withPII: canSeePII) }
@@ -303,7 +303,7 @@ extension CoreDomain {
             }
             try await row.save(on: tx)
             try await Outbox.append(
-                event("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted()), on: tx)
+                beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted()), on: tx)
         }
         return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
     }
@@ -316,7 +316,8 @@ extension CoreDomain {
         row.updatedAt = now
         try await db.transaction { tx in
             try await row.save(on: tx)
-            try await Outbox.append(event("rahat.core.beneficiary.archived", row, at: now, changed: []), on: tx)
+            try await Outbox.append(
+                beneficiaryEvent("rahat.core.beneficiary.archived", row, at: now, changed: []), on: tx)
         }
         return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
     }
@@ -336,7 +337,7 @@ extension CoreDomain {
     }
 
     /// Validates `input` and writes it onto `row`: every field when new, else those in `fields`.
-    private func apply(
+    func apply(
         _ input: BeneficiaryInput,
         fields: Set<String>?,
         to row: BeneficiaryRow,
@@ -519,7 +520,7 @@ extension CoreDomain {
     }
 
     /// Events carry no personal data: consumers that need it ask the service, which checks them.
-    private func event(_ type: String, _ row: BeneficiaryRow, at now: Date, changed: [String]) -> OutboxEvent {
+    func beneficiaryEvent(_ type: String, _ row: BeneficiaryRow, at now: Date, changed: [String]) -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
         return OutboxEvent(
             type: type,

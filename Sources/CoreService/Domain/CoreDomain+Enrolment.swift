@@ -16,6 +16,9 @@ struct EnrolmentInfo: Sendable, Equatable {
 }
 
 extension CoreDomain {
+    /// How many group members one step of a group enrolment reads and writes.
+    static let groupWalkBatch = 250
+
     /// Enrols beneficiaries in a project: those named, and every member of `groupID` when given.
     /// Needs `project:update` for that project, so a manager scoped to one project enrols only
     /// there; a closed project takes no one new. Already-enrolled beneficiaries are counted.
@@ -49,7 +52,7 @@ extension CoreDomain {
                 var after: UUID?
                 while true {
                     var query = GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
-                        .limit(Self.maxBatch)
+                        .limit(Self.groupWalkBatch)
                     if let after { query = query.filter(\.$beneficiaryID > after) }
                     let members = try await query.all().map(\.beneficiaryID)
                     guard let last = members.last else { break }
@@ -67,7 +70,7 @@ extension CoreDomain {
     }
 
     /// Enrols up to one batch of live beneficiaries, skipping those already enrolled.
-    private func enrolBatch(
+    func enrolBatch(
         _ ids: [UUID], in projectID: UUID, type: EnrolmentType, by userID: UUID, at now: Date, on tx: any Database
     ) async throws -> (enrolled: Int, alreadyEnrolled: Int) {
         guard !ids.isEmpty else { return (0, 0) }

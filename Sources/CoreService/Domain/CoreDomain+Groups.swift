@@ -143,14 +143,8 @@ extension CoreDomain {
                 try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ unique)
                     .all().map(\.beneficiaryID)
             )
-            let rows = unique.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map { id in
-                let row = GroupMemberRow()
-                row.id = UUID.v7(at: now)
-                row.groupID = groupID
-                row.beneficiaryID = id
-                row.addedBy = userID
-                row.addedAt = now
-                return row
+            let rows = unique.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map {
+                GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
             }
             if !rows.isEmpty {
                 try await rows.create(on: tx)

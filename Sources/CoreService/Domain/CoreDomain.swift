@@ -11,6 +11,10 @@ struct CoreDomain: Sendable {
     let database: ServiceDatabase
     let verifier: AccessTokenVerifier
     let vault: PIIVault
+    /// Vendors' logins, kept by the auth service.
+    let accounts: AuthAccounts
+    /// Wakes the import runner when an upload completes.
+    let importSignal = WakeSignal()
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -9,6 +9,13 @@ public enum CoreError: Error, Equatable, Sendable {
     case beneficiaryNotFound
     case enrolmentNotFound
     case groupNotFound
+    case vendorNotFound
+    case vendorExists
+    case vendorInactive
+    case vendorNotAssigned
+    case vendorLoginUnavailable
+    case importNotFound
+    case importInProgress(String)
     case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
@@ -26,6 +33,28 @@ public enum CoreError: Error, Equatable, Sendable {
             ServiceError(.notFound, reason: "beneficiary.not_found", message: "No such beneficiary.")
         case .groupNotFound:
             ServiceError(.notFound, reason: "group.not_found", message: "No such group.")
+        case .vendorNotFound:
+            ServiceError(.notFound, reason: "vendor.not_found", message: "No such vendor.")
+        case .vendorExists:
+            ServiceError(
+                .alreadyExists, reason: "vendor.exists", message: "This user is already registered as a vendor.",
+                violations: [FieldViolation(field: "userId", reason: "is already a vendor")])
+        case .vendorInactive:
+            ServiceError(
+                .failedPrecondition, reason: "vendor.inactive", message: "A deactivated vendor takes on no new project."
+            )
+        case .vendorNotAssigned:
+            ServiceError(
+                .notFound, reason: "vendor.not_assigned", message: "The vendor is not assigned to this project.")
+        case .vendorLoginUnavailable:
+            ServiceError(
+                .unavailable, reason: "vendor.login_unavailable", message: "The vendor's login could not be created.")
+        case .importNotFound:
+            ServiceError(.notFound, reason: "import.not_found", message: "No such import.")
+        case .importInProgress(let id):
+            ServiceError(
+                .alreadyExists, reason: "import.in_progress",
+                message: "The same file is already being imported (import \(id)); wait for it to finish.")
         case .enrolmentNotFound:
             ServiceError(
                 .notFound, reason: "enrolment.not_found", message: "The beneficiary is not enrolled in this project.")

@@ -10,6 +10,8 @@ public enum CoreMigrations {
             CreateBeneficiaries(),
             CreateEnrolments(),
             CreateGroups(),
+            CreateVendors(),
+            CreateImports(),
         ]
     }
 }

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import SharedModels
 
 final class GroupRow: Model, @unchecked Sendable {
     static let schema = "groups"
@@ -25,4 +26,12 @@ final class GroupMemberRow: Model, @unchecked Sendable {
     @Field(key: "added_at") var addedAt: Date
 
     init() {}
+
+    init(groupID: UUID, beneficiaryID: UUID, addedBy: UUID, at now: Date) {
+        self.id = UUID.v7(at: now)
+        self.groupID = groupID
+        self.beneficiaryID = beneficiaryID
+        self.addedBy = addedBy
+        self.addedAt = now
+    }
 }

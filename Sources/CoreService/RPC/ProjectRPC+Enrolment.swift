@@ -52,3 +52,21 @@ extension ProjectRPC {
         }
     }
 }
+
+extension ProjectRPC {
+    func getProjectStats(
+        request: Rahat_Core_V1_GetProjectStatsRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Core_V1_ProjectStats {
+        let stats = try await domain.projectStats(request.projectID, by: try await domain.caller())
+        return .with {
+            $0.projectID = request.projectID.lowercased()
+            $0.beneficiaries = Int64(stats.beneficiaries)
+            $0.byVerificationStatus = stats.byVerificationStatus.mapValues(Int64.init)
+            $0.byGender = stats.byGender.mapValues(Int64.init)
+            $0.byPhoneStatus = stats.byPhoneStatus.mapValues(Int64.init)
+            $0.vendorsActive = Int64(stats.vendorsActive)
+            $0.vendorsInactive = Int64(stats.vendorsInactive)
+        }
+    }
+}

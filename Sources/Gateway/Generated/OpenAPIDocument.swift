@@ -45,6 +45,12 @@ tags:
     description: >-
       Groups of beneficiaries (bank transfer, mobile money, communication, general), enrolled in
       projects as a whole. Governed by the beneficiary permissions.
+  - name: vendors
+    description: >-
+      Shops and cash-out agents where beneficiaries redeem what they hold; each has a login with
+      the `vendor` role and a payout account for settlements.
+  - name: imports
+    description: Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background.
 
 security:
   - bearerAuth: []
@@ -1062,6 +1068,304 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
+  /v1/vendors:
+    get:
+      operationId: listVendors
+      tags: [vendors]
+      summary: List vendors
+      description: >-
+        Ordered by registration. With `projectId`, only the vendors assigned to that project, and
+        `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: projectId, in: query, schema: {type: string, format: uuid}}
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/VendorStatus'}}
+      responses:
+        '200':
+          description: One page of vendors.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/VendorPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: registerVendor
+      tags: [vendors]
+      summary: Register a vendor
+      description: >-
+        Registers a shop or cash-out agent and its login: a new user with the `vendor` role
+        (`email` and `password` required; needs `user:create` besides `vendor:create`), or an
+        existing user named by `userId`, to which the role is added (needs `user:update`). The
+        payout account is validated: a bank account (IBANs by their check digits, BIC format) or a
+        mobile-money number (normalised to E.164 with `country`). A registration that fails
+        leaves neither a vendor nor a login behind. Emits `rahat.core.vendor.registered`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RegisterVendorRequest'}
+      responses:
+        '201':
+          description: The new vendor.
+          headers:
+            Location:
+              description: URL of the new vendor.
+              required: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/vendors/{id}:
+    parameters:
+      - $ref: '#/components/parameters/VendorId'
+    get:
+      operationId: getVendor
+      tags: [vendors]
+      summary: Get a vendor
+      description: Requires `vendor:read`, unscoped or for a project the vendor serves.
+      responses:
+        '200':
+          description: The vendor.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    patch:
+      operationId: updateVendor
+      tags: [vendors]
+      summary: Update a vendor
+      description: >-
+        Changes the name, phone (empty to remove), location or payout account (replaced whole).
+        Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/UpdateVendorRequest'}
+      responses:
+        '200':
+          description: The updated vendor.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/vendors/{id}/deactivate:
+    parameters:
+      - $ref: '#/components/parameters/VendorId'
+    post:
+      operationId: deactivateVendor
+      tags: [vendors]
+      summary: Deactivate a vendor
+      description: >-
+        The vendor keeps its history but is assigned to no new project and redeems nothing.
+        Deactivating an inactive vendor changes nothing. Requires `vendor:update`. Emits
+        `rahat.core.vendor.deactivated`.
+      responses:
+        '200':
+          description: The inactive vendor.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/vendors:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    post:
+      operationId: assignVendor
+      tags: [vendors]
+      summary: Assign a vendor to a project
+      description: >-
+        Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or
+        an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/AssignVendorRequest'}
+      responses:
+        '200':
+          description: Whether the vendor was newly assigned (`false` when it already was).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/AssignVendorResult'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/projects/{id}/vendors/{vendorId}:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+      - name: vendorId
+        in: path
+        required: true
+        schema: {type: string, format: uuid}
+    delete:
+      operationId: unassignVendor
+      tags: [vendors]
+      summary: Remove a vendor from a project
+      description: Requires `vendor:update` for this project. Emits `rahat.core.vendor.unassigned`.
+      responses:
+        '204':
+          description: Removed.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/stats:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: getProjectStats
+      tags: [projects]
+      summary: Project statistics
+      description: >-
+        Counts of the project's live enrolled beneficiaries by verification status, gender and
+        phone status (every value present, zero when none), and of its vendors by status.
+        Requires `project:read` for this project.
+      responses:
+        '200':
+          description: The counts.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProjectStats'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/imports:
+    get:
+      operationId: listImports
+      tags: [imports]
+      summary: List imports
+      description: Ordered by creation. Requires `beneficiary:read`.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of imports.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ImportPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createImport
+      tags: [imports]
+      summary: Import beneficiaries from a file
+      description: >-
+        Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`)
+        or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the
+        service, which stores it as it arrives and answers **202** once the whole file is stored;
+        the rows are then processed in the background. Follow `Location` (or `GET
+        /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every
+        row that was not imported, with its line, column and reason.
+
+
+        CSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or
+        without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`,
+        `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`,
+        `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or
+        repeated column, or a missing `name`, fails the whole import before any row is written.
+
+
+        Duplicates — the same phone or national ID twice in the file, or one already registered —
+        are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are
+        reported; with `update` the registered beneficiary takes the row's values. Requires
+        `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for
+        `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of
+        it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per
+        row and `rahat.core.import.completed` at the end.
+      parameters:
+        - {name: projectId, in: query, description: Enrol every imported beneficiary in this project., schema: {type: string, format: uuid}}
+        - {name: groupId, in: query, description: Add every imported beneficiary to this group., schema: {type: string, format: uuid}}
+        - {name: onDuplicate, in: query, schema: {type: string, enum: [reject, skip, update], default: reject}}
+        - {name: country, in: query, description: ISO 3166-1 alpha-2 country for national-format phone numbers (default the project's)., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
+        - {name: fileName, in: query, description: A name to remember the file by., schema: {type: string, maxLength: 255}}
+      requestBody:
+        required: true
+        content:
+          text/csv:
+            schema: {type: string, format: binary}
+          application/x-ndjson:
+            schema: {type: string, format: binary}
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file]
+              properties:
+                file: {type: string, format: binary}
+      responses:
+        '202':
+          description: The file is stored and the import queued.
+          headers:
+            Location:
+              description: URL of the import's status.
+              required: true
+              schema: {type: string}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Import'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/imports/{id}:
+    parameters:
+      - $ref: '#/components/parameters/ImportId'
+    get:
+      operationId: getImport
+      tags: [imports]
+      summary: An import's status and counts
+      description: Requires `beneficiary:read`.
+      responses:
+        '200':
+          description: The import.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Import'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/imports/{id}/rejects:
+    parameters:
+      - $ref: '#/components/parameters/ImportId'
+    get:
+      operationId: getImportRejects
+      tags: [imports]
+      summary: The rows an import did not take
+      description: >-
+        CSV with the columns `line`, `column` (empty when the whole line was unreadable) and
+        `reason`, in line order, streamed. Requires `beneficiary:read`.
+      responses:
+        '200':
+          description: The rejected rows.
+          content:
+            text/csv:
+              schema: {type: string, format: binary}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
 components:
   securitySchemes:
     bearerAuth:
@@ -1118,6 +1422,22 @@ components:
       in: path
       required: true
       description: Group id.
+      schema:
+        type: string
+        format: uuid
+    VendorId:
+      name: id
+      in: path
+      required: true
+      description: Vendor id.
+      schema:
+        type: string
+        format: uuid
+    ImportId:
+      name: id
+      in: path
+      required: true
+      description: Import id.
       schema:
         type: string
         format: uuid
@@ -1182,6 +1502,141 @@ components:
             $ref: '#/components/schemas/Problem'
 
   schemas:
+    Import:
+      type: object
+      required: [id, status, format, onDuplicate, bytes, rows, created, updated, duplicates, rejected, sha256, createdBy, createdAt]
+      properties:
+        id: {type: string, format: uuid}
+        status: {type: string, enum: [queued, running, completed, failed]}
+        format: {type: string, enum: [csv, jsonl]}
+        projectId: {type: string, format: uuid}
+        groupId: {type: string, format: uuid}
+        onDuplicate: {type: string, enum: [reject, skip, update]}
+        country: {type: string}
+        fileName: {type: string}
+        bytes: {type: integer, description: Size of the stored file.}
+        rows: {type: integer, description: Data rows read so far (the header is not counted).}
+        created: {type: integer}
+        updated: {type: integer}
+        duplicates: {type: integer}
+        rejected: {type: integer}
+        error: {type: string, description: Why the whole import failed, when it did.}
+        sha256: {type: string}
+        createdBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        startedAt: {type: string, format: date-time}
+        finishedAt: {type: string, format: date-time}
+    ImportPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Import'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    ProjectStats:
+      type: object
+      required: [projectId, beneficiaries, byVerificationStatus, byGender, byPhoneStatus, vendors]
+      properties:
+        projectId: {type: string, format: uuid}
+        beneficiaries: {type: integer, description: Live enrolled beneficiaries.}
+        byVerificationStatus:
+          type: object
+          additionalProperties: {type: integer}
+        byGender:
+          type: object
+          additionalProperties: {type: integer}
+        byPhoneStatus:
+          type: object
+          additionalProperties: {type: integer}
+        vendors:
+          type: object
+          required: [active, inactive]
+          properties:
+            active: {type: integer}
+            inactive: {type: integer}
+    VendorStatus:
+      type: string
+      enum: [active, inactive]
+    PayoutAccount:
+      type: object
+      additionalProperties: false
+      required: [type]
+      description: >-
+        Where settlements are paid. `bank` needs `bankName`, `accountName` and `accountNumber`
+        (`branch` and `bic` optional); `mobile_money` needs `provider` and `mobileNumber`.
+      properties:
+        type: {type: string, enum: [bank, mobile_money]}
+        bankName: {type: string, maxLength: 100}
+        accountName: {type: string, maxLength: 200}
+        accountNumber: {type: string, maxLength: 50, description: 'Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.'}
+        branch: {type: string, maxLength: 100}
+        bic: {type: string, maxLength: 11, description: SWIFT/BIC of 8 or 11 characters.}
+        provider: {type: string, maxLength: 100}
+        mobileNumber: {type: string, maxLength: 32, description: Stored in E.164.}
+    Vendor:
+      type: object
+      required: [id, userId, name, payoutAccount, status, projectIds, createdAt, updatedAt]
+      properties:
+        id: {type: string, format: uuid}
+        userId: {type: string, format: uuid, description: The vendor's login.}
+        name: {type: string}
+        phone: {type: string}
+        email: {type: string}
+        location: {type: string}
+        payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
+        status: {$ref: '#/components/schemas/VendorStatus'}
+        projectIds:
+          type: array
+          items: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+        deactivatedAt: {type: string, format: date-time}
+    RegisterVendorRequest:
+      type: object
+      additionalProperties: false
+      required: [name, payoutAccount]
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        phone: {type: string, maxLength: 32}
+        email: {type: string, maxLength: 254, description: The new login's email; required unless `userId` is given.}
+        password: {type: string, maxLength: 128, description: The new login's password (same policy as users); required unless `userId` is given.}
+        userId: {type: string, format: uuid, description: Link this existing user instead of creating a login.}
+        location: {type: string, maxLength: 200}
+        payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
+        country: {type: string, pattern: '^[A-Za-z]{2}$', description: ISO 3166-1 alpha-2 country for national-format phone numbers.}
+    UpdateVendorRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        name: {type: string, minLength: 1, maxLength: 200}
+        phone: {type: string, maxLength: 32}
+        location: {type: string, maxLength: 200}
+        payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
+        country: {type: string, pattern: '^[A-Za-z]{2}$'}
+    VendorPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Vendor'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    AssignVendorRequest:
+      type: object
+      additionalProperties: false
+      required: [vendorId]
+      properties:
+        vendorId: {type: string, format: uuid}
+    AssignVendorResult:
+      type: object
+      required: [assigned]
+      properties:
+        assigned: {type: boolean}
     GroupPurpose:
       type: string
       enum: [bank_transfer, mobile_money, communication, general]
@@ -1998,6 +2453,14 @@ components:
     {
       "name": "groups",
       "description": "Groups of beneficiaries (bank transfer, mobile money, communication, general), enrolled in projects as a whole. Governed by the beneficiary permissions."
+    },
+    {
+      "name": "vendors",
+      "description": "Shops and cash-out agents where beneficiaries redeem what they hold; each has a login with the `vendor` role and a payout account for settlements."
+    },
+    {
+      "name": "imports",
+      "description": "Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background."
     }
   ],
   "security": [
@@ -3910,6 +4373,631 @@ components:
           }
         }
       }
+    },
+    "/v1/vendors": {
+      "get": {
+        "operationId": "listVendors",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "List vendors",
+        "description": "Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "projectId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/VendorStatus"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of vendors.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/VendorPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "registerVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Register a vendor",
+        "description": "Registers a shop or cash-out agent and its login: a new user with the `vendor` role (`email` and `password` required; needs `user:create` besides `vendor:create`), or an existing user named by `userId`, to which the role is added (needs `user:update`). The payout account is validated: a bank account (IBANs by their check digits, BIC format) or a mobile-money number (normalised to E.164 with `country`). A registration that fails leaves neither a vendor nor a login behind. Emits `rahat.core.vendor.registered`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RegisterVendorRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new vendor.",
+            "headers": {
+              "Location": {
+                "description": "URL of the new vendor.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/vendors/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/VendorId"
+        }
+      ],
+      "get": {
+        "operationId": "getVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Get a vendor",
+        "description": "Requires `vendor:read`, unscoped or for a project the vendor serves.",
+        "responses": {
+          "200": {
+            "description": "The vendor.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Update a vendor",
+        "description": "Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateVendorRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The updated vendor.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/vendors/{id}/deactivate": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/VendorId"
+        }
+      ],
+      "post": {
+        "operationId": "deactivateVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Deactivate a vendor",
+        "description": "The vendor keeps its history but is assigned to no new project and redeems nothing. Deactivating an inactive vendor changes nothing. Requires `vendor:update`. Emits `rahat.core.vendor.deactivated`.",
+        "responses": {
+          "200": {
+            "description": "The inactive vendor.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/vendors": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "post": {
+        "operationId": "assignVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Assign a vendor to a project",
+        "description": "Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AssignVendorRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Whether the vendor was newly assigned (`false` when it already was).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AssignVendorResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/vendors/{vendorId}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        },
+        {
+          "name": "vendorId",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "delete": {
+        "operationId": "unassignVendor",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Remove a vendor from a project",
+        "description": "Requires `vendor:update` for this project. Emits `rahat.core.vendor.unassigned`.",
+        "responses": {
+          "204": {
+            "description": "Removed."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/stats": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "getProjectStats",
+        "tags": [
+          "projects"
+        ],
+        "summary": "Project statistics",
+        "description": "Counts of the project's live enrolled beneficiaries by verification status, gender and phone status (every value present, zero when none), and of its vendors by status. Requires `project:read` for this project.",
+        "responses": {
+          "200": {
+            "description": "The counts.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProjectStats"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/imports": {
+      "get": {
+        "operationId": "listImports",
+        "tags": [
+          "imports"
+        ],
+        "summary": "List imports",
+        "description": "Ordered by creation. Requires `beneficiary:read`.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of imports.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ImportPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createImport",
+        "tags": [
+          "imports"
+        ],
+        "summary": "Import beneficiaries from a file",
+        "description": "Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.\n\nCSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.\n\nDuplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.",
+        "parameters": [
+          {
+            "name": "projectId",
+            "in": "query",
+            "description": "Enrol every imported beneficiary in this project.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "groupId",
+            "in": "query",
+            "description": "Add every imported beneficiary to this group.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "onDuplicate",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "reject",
+                "skip",
+                "update"
+              ],
+              "default": "reject"
+            }
+          },
+          {
+            "name": "country",
+            "in": "query",
+            "description": "ISO 3166-1 alpha-2 country for national-format phone numbers (default the project's).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z]{2}$"
+            }
+          },
+          {
+            "name": "fileName",
+            "in": "query",
+            "description": "A name to remember the file by.",
+            "schema": {
+              "type": "string",
+              "maxLength": 255
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "text/csv": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            },
+            "application/x-ndjson": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            },
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "file"
+                ],
+                "properties": {
+                  "file": {
+                    "type": "string",
+                    "format": "binary"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "The file is stored and the import queued.",
+            "headers": {
+              "Location": {
+                "description": "URL of the import's status.",
+                "required": true,
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Import"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/imports/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ImportId"
+        }
+      ],
+      "get": {
+        "operationId": "getImport",
+        "tags": [
+          "imports"
+        ],
+        "summary": "An import's status and counts",
+        "description": "Requires `beneficiary:read`.",
+        "responses": {
+          "200": {
+            "description": "The import.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Import"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/imports/{id}/rejects": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ImportId"
+        }
+      ],
+      "get": {
+        "operationId": "getImportRejects",
+        "tags": [
+          "imports"
+        ],
+        "summary": "The rows an import did not take",
+        "description": "CSV with the columns `line`, `column` (empty when the whole line was unreadable) and `reason`, in line order, streamed. Requires `beneficiary:read`.",
+        "responses": {
+          "200": {
+            "description": "The rejected rows.",
+            "content": {
+              "text/csv": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3979,6 +5067,26 @@ components:
         "in": "path",
         "required": true,
         "description": "Group id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "VendorId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Vendor id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "ImportId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Import id.",
         "schema": {
           "type": "string",
           "format": "uuid"
@@ -4078,6 +5186,414 @@ components:
       }
     },
     "schemas": {
+      "Import": {
+        "type": "object",
+        "required": [
+          "id",
+          "status",
+          "format",
+          "onDuplicate",
+          "bytes",
+          "rows",
+          "created",
+          "updated",
+          "duplicates",
+          "rejected",
+          "sha256",
+          "createdBy",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "queued",
+              "running",
+              "completed",
+              "failed"
+            ]
+          },
+          "format": {
+            "type": "string",
+            "enum": [
+              "csv",
+              "jsonl"
+            ]
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "groupId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "onDuplicate": {
+            "type": "string",
+            "enum": [
+              "reject",
+              "skip",
+              "update"
+            ]
+          },
+          "country": {
+            "type": "string"
+          },
+          "fileName": {
+            "type": "string"
+          },
+          "bytes": {
+            "type": "integer",
+            "description": "Size of the stored file."
+          },
+          "rows": {
+            "type": "integer",
+            "description": "Data rows read so far (the header is not counted)."
+          },
+          "created": {
+            "type": "integer"
+          },
+          "updated": {
+            "type": "integer"
+          },
+          "duplicates": {
+            "type": "integer"
+          },
+          "rejected": {
+            "type": "integer"
+          },
+          "error": {
+            "type": "string",
+            "description": "Why the whole import failed",
+            "when it did.": null
+          },
+          "sha256": {
+            "type": "string"
+          },
+          "createdBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "ImportPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Import"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "ProjectStats": {
+        "type": "object",
+        "required": [
+          "projectId",
+          "beneficiaries",
+          "byVerificationStatus",
+          "byGender",
+          "byPhoneStatus",
+          "vendors"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "beneficiaries": {
+            "type": "integer",
+            "description": "Live enrolled beneficiaries."
+          },
+          "byVerificationStatus": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer"
+            }
+          },
+          "byGender": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer"
+            }
+          },
+          "byPhoneStatus": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer"
+            }
+          },
+          "vendors": {
+            "type": "object",
+            "required": [
+              "active",
+              "inactive"
+            ],
+            "properties": {
+              "active": {
+                "type": "integer"
+              },
+              "inactive": {
+                "type": "integer"
+              }
+            }
+          }
+        }
+      },
+      "VendorStatus": {
+        "type": "string",
+        "enum": [
+          "active",
+          "inactive"
+        ]
+      },
+      "PayoutAccount": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "type"
+        ],
+        "description": "Where settlements are paid. `bank` needs `bankName`, `accountName` and `accountNumber` (`branch` and `bic` optional); `mobile_money` needs `provider` and `mobileNumber`.",
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "bank",
+              "mobile_money"
+            ]
+          },
+          "bankName": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "accountName": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "accountNumber": {
+            "type": "string",
+            "maxLength": 50,
+            "description": "Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits."
+          },
+          "branch": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "bic": {
+            "type": "string",
+            "maxLength": 11,
+            "description": "SWIFT/BIC of 8 or 11 characters."
+          },
+          "provider": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "mobileNumber": {
+            "type": "string",
+            "maxLength": 32,
+            "description": "Stored in E.164."
+          }
+        }
+      },
+      "Vendor": {
+        "type": "object",
+        "required": [
+          "id",
+          "userId",
+          "name",
+          "payoutAccount",
+          "status",
+          "projectIds",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "userId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The vendor's login."
+          },
+          "name": {
+            "type": "string"
+          },
+          "phone": {
+            "type": "string"
+          },
+          "email": {
+            "type": "string"
+          },
+          "location": {
+            "type": "string"
+          },
+          "payoutAccount": {
+            "$ref": "#/components/schemas/PayoutAccount"
+          },
+          "status": {
+            "$ref": "#/components/schemas/VendorStatus"
+          },
+          "projectIds": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "deactivatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "RegisterVendorRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "payoutAccount"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "phone": {
+            "type": "string",
+            "maxLength": 32
+          },
+          "email": {
+            "type": "string",
+            "maxLength": 254,
+            "description": "The new login's email; required unless `userId` is given."
+          },
+          "password": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "The new login's password (same policy as users); required unless `userId` is given."
+          },
+          "userId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Link this existing user instead of creating a login."
+          },
+          "location": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "payoutAccount": {
+            "$ref": "#/components/schemas/PayoutAccount"
+          },
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166-1 alpha-2 country for national-format phone numbers."
+          }
+        }
+      },
+      "UpdateVendorRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "phone": {
+            "type": "string",
+            "maxLength": 32
+          },
+          "location": {
+            "type": "string",
+            "maxLength": 200
+          },
+          "payoutAccount": {
+            "$ref": "#/components/schemas/PayoutAccount"
+          },
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$"
+          }
+        }
+      },
+      "VendorPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Vendor"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "AssignVendorRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "vendorId"
+        ],
+        "properties": {
+          "vendorId": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      },
+      "AssignVendorResult": {
+        "type": "object",
+        "required": [
+          "assigned"
+        ],
+        "properties": {
+          "assigned": {
+            "type": "boolean"
+          }
+        }
+      },
       "GroupPurpose": {
         "type": "string",
         "enum": [

@@ -196,3 +196,26 @@ extension APIHandler {
         return .noContent(.init())
     }
 }
+
+extension APIHandler {
+    func getProjectStats(_ input: Operations.GetProjectStats.Input) async throws -> Operations.GetProjectStats.Output {
+        _ = try caller
+        let stats = try await core.projects.getProjectStats(
+            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+        func counts(_ map: [String: Int64]) -> [String: Int] { map.mapValues { Int($0) } }
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        projectId: stats.projectID,
+                        beneficiaries: Int(stats.beneficiaries),
+                        byVerificationStatus: .init(additionalProperties: counts(stats.byVerificationStatus)),
+                        byGender: .init(additionalProperties: counts(stats.byGender)),
+                        byPhoneStatus: .init(additionalProperties: counts(stats.byPhoneStatus)),
+                        vendors: .init(active: Int(stats.vendorsActive), inactive: Int(stats.vendorsInactive))
+                    )
+                )
+            )
+        )
+    }
+}

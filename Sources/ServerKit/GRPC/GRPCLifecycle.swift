@@ -40,8 +40,24 @@ public enum RPCDefaults {
     /// The deadline applied to every call that does not set its own: no call waits forever.
     public static let timeout: Duration = .seconds(10)
 
-    /// A service config that gives every method of every service the default deadline.
-    public static var serviceConfig: ServiceConfig {
-        ServiceConfig(methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: timeout)])
+    /// Calls that move whole files take as long as the file takes to arrive, within these bounds.
+    public static let streamingTimeouts: [(service: String, method: String, timeout: Duration)] = [
+        ("rahat.core.v1.ImportService", "UploadImport", .seconds(3600)),
+        ("rahat.core.v1.ImportService", "GetImportRejects", .seconds(600)),
+    ]
+
+    /// A service config that gives every method of every service the default deadline, and the
+    /// file-moving methods theirs.
+    public static var serviceConfig: ServiceConfig { serviceConfig(timeout: timeout) }
+
+    /// The same with another default deadline (tests on a loaded machine use a longer one).
+    public static func serviceConfig(timeout: Duration) -> ServiceConfig {
+        ServiceConfig(
+            methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: timeout)]
+                + streamingTimeouts.map {
+                    MethodConfig(
+                        names: [MethodConfig.Name(service: $0.service, method: $0.method)], timeout: $0.timeout)
+                }
+        )
     }
 }

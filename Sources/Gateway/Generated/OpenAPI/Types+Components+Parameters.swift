@@ -26,6 +26,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/GroupId`.
         internal typealias GroupId = Swift.String
+        /// Vendor id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/VendorId`.
+        internal typealias VendorId = Swift.String
+        /// Import id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/ImportId`.
+        internal typealias ImportId = Swift.String
         /// API key id.
         ///
         /// - Remark: Generated from `#/components/parameters/ApiKeyId`.

@@ -6,6 +6,767 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/Import`.
+        internal struct Import: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Import/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Import/status`.
+            internal enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case queued = "queued"
+                case running = "running"
+                case completed = "completed"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/Import/status`.
+            internal var status: Components.Schemas.Import.StatusPayload
+            /// - Remark: Generated from `#/components/schemas/Import/format`.
+            internal enum FormatPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case csv = "csv"
+                case jsonl = "jsonl"
+            }
+            /// - Remark: Generated from `#/components/schemas/Import/format`.
+            internal var format: Components.Schemas.Import.FormatPayload
+            /// - Remark: Generated from `#/components/schemas/Import/projectId`.
+            internal var projectId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Import/groupId`.
+            internal var groupId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Import/onDuplicate`.
+            internal enum OnDuplicatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case reject = "reject"
+                case skip = "skip"
+                case update = "update"
+            }
+            /// - Remark: Generated from `#/components/schemas/Import/onDuplicate`.
+            internal var onDuplicate: Components.Schemas.Import.OnDuplicatePayload
+            /// - Remark: Generated from `#/components/schemas/Import/country`.
+            internal var country: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Import/fileName`.
+            internal var fileName: Swift.String?
+            /// Size of the stored file.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Import/bytes`.
+            internal var bytes: Swift.Int
+            /// Data rows read so far (the header is not counted).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Import/rows`.
+            internal var rows: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Import/created`.
+            internal var created: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Import/updated`.
+            internal var updated: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Import/duplicates`.
+            internal var duplicates: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Import/rejected`.
+            internal var rejected: Swift.Int
+            /// Why the whole import failed
+            ///
+            /// - Remark: Generated from `#/components/schemas/Import/error`.
+            internal var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Import/sha256`.
+            internal var sha256: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Import/createdBy`.
+            internal var createdBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Import/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Import/startedAt`.
+            internal var startedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Import/finishedAt`.
+            internal var finishedAt: Foundation.Date?
+            /// Creates a new `Import`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - status:
+            ///   - format:
+            ///   - projectId:
+            ///   - groupId:
+            ///   - onDuplicate:
+            ///   - country:
+            ///   - fileName:
+            ///   - bytes: Size of the stored file.
+            ///   - rows: Data rows read so far (the header is not counted).
+            ///   - created:
+            ///   - updated:
+            ///   - duplicates:
+            ///   - rejected:
+            ///   - error: Why the whole import failed
+            ///   - sha256:
+            ///   - createdBy:
+            ///   - createdAt:
+            ///   - startedAt:
+            ///   - finishedAt:
+            internal init(
+                id: Swift.String,
+                status: Components.Schemas.Import.StatusPayload,
+                format: Components.Schemas.Import.FormatPayload,
+                projectId: Swift.String? = nil,
+                groupId: Swift.String? = nil,
+                onDuplicate: Components.Schemas.Import.OnDuplicatePayload,
+                country: Swift.String? = nil,
+                fileName: Swift.String? = nil,
+                bytes: Swift.Int,
+                rows: Swift.Int,
+                created: Swift.Int,
+                updated: Swift.Int,
+                duplicates: Swift.Int,
+                rejected: Swift.Int,
+                error: Swift.String? = nil,
+                sha256: Swift.String,
+                createdBy: Swift.String,
+                createdAt: Foundation.Date,
+                startedAt: Foundation.Date? = nil,
+                finishedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.status = status
+                self.format = format
+                self.projectId = projectId
+                self.groupId = groupId
+                self.onDuplicate = onDuplicate
+                self.country = country
+                self.fileName = fileName
+                self.bytes = bytes
+                self.rows = rows
+                self.created = created
+                self.updated = updated
+                self.duplicates = duplicates
+                self.rejected = rejected
+                self.error = error
+                self.sha256 = sha256
+                self.createdBy = createdBy
+                self.createdAt = createdAt
+                self.startedAt = startedAt
+                self.finishedAt = finishedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case status
+                case format
+                case projectId
+                case groupId
+                case onDuplicate
+                case country
+                case fileName
+                case bytes
+                case rows
+                case created
+                case updated
+                case duplicates
+                case rejected
+                case error
+                case sha256
+                case createdBy
+                case createdAt
+                case startedAt
+                case finishedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ImportPage`.
+        internal struct ImportPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ImportPage/items`.
+            internal var items: [Components.Schemas.Import]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ImportPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `ImportPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Import],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ProjectStats`.
+        internal struct ProjectStats: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/projectId`.
+            internal var projectId: Swift.String
+            /// Live enrolled beneficiaries.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/beneficiaries`.
+            internal var beneficiaries: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byVerificationStatus`.
+            internal struct ByVerificationStatusPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int]
+                /// Creates a new `ByVerificationStatusPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byVerificationStatus`.
+            internal var byVerificationStatus: Components.Schemas.ProjectStats.ByVerificationStatusPayload
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byGender`.
+            internal struct ByGenderPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int]
+                /// Creates a new `ByGenderPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byGender`.
+            internal var byGender: Components.Schemas.ProjectStats.ByGenderPayload
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byPhoneStatus`.
+            internal struct ByPhoneStatusPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int]
+                /// Creates a new `ByPhoneStatusPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/byPhoneStatus`.
+            internal var byPhoneStatus: Components.Schemas.ProjectStats.ByPhoneStatusPayload
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/vendors`.
+            internal struct VendorsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/ProjectStats/vendors/active`.
+                internal var active: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/ProjectStats/vendors/inactive`.
+                internal var inactive: Swift.Int
+                /// Creates a new `VendorsPayload`.
+                ///
+                /// - Parameters:
+                ///   - active:
+                ///   - inactive:
+                internal init(
+                    active: Swift.Int,
+                    inactive: Swift.Int
+                ) {
+                    self.active = active
+                    self.inactive = inactive
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case active
+                    case inactive
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/vendors`.
+            internal var vendors: Components.Schemas.ProjectStats.VendorsPayload
+            /// Creates a new `ProjectStats`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - beneficiaries: Live enrolled beneficiaries.
+            ///   - byVerificationStatus:
+            ///   - byGender:
+            ///   - byPhoneStatus:
+            ///   - vendors:
+            internal init(
+                projectId: Swift.String,
+                beneficiaries: Swift.Int,
+                byVerificationStatus: Components.Schemas.ProjectStats.ByVerificationStatusPayload,
+                byGender: Components.Schemas.ProjectStats.ByGenderPayload,
+                byPhoneStatus: Components.Schemas.ProjectStats.ByPhoneStatusPayload,
+                vendors: Components.Schemas.ProjectStats.VendorsPayload
+            ) {
+                self.projectId = projectId
+                self.beneficiaries = beneficiaries
+                self.byVerificationStatus = byVerificationStatus
+                self.byGender = byGender
+                self.byPhoneStatus = byPhoneStatus
+                self.vendors = vendors
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case beneficiaries
+                case byVerificationStatus
+                case byGender
+                case byPhoneStatus
+                case vendors
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/VendorStatus`.
+        internal enum VendorStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case active = "active"
+            case inactive = "inactive"
+        }
+        /// Where settlements are paid. `bank` needs `bankName`, `accountName` and `accountNumber` (`branch` and `bic` optional); `mobile_money` needs `provider` and `mobileNumber`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/PayoutAccount`.
+        internal struct PayoutAccount: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/type`.
+            internal enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case bank = "bank"
+                case mobileMoney = "mobile_money"
+            }
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/type`.
+            internal var _type: Components.Schemas.PayoutAccount._TypePayload
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/bankName`.
+            internal var bankName: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/accountName`.
+            internal var accountName: Swift.String?
+            /// Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/accountNumber`.
+            internal var accountNumber: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/branch`.
+            internal var branch: Swift.String?
+            /// SWIFT/BIC of 8 or 11 characters.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/bic`.
+            internal var bic: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/provider`.
+            internal var provider: Swift.String?
+            /// Stored in E.164.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PayoutAccount/mobileNumber`.
+            internal var mobileNumber: Swift.String?
+            /// Creates a new `PayoutAccount`.
+            ///
+            /// - Parameters:
+            ///   - _type:
+            ///   - bankName:
+            ///   - accountName:
+            ///   - accountNumber: Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.
+            ///   - branch:
+            ///   - bic: SWIFT/BIC of 8 or 11 characters.
+            ///   - provider:
+            ///   - mobileNumber: Stored in E.164.
+            internal init(
+                _type: Components.Schemas.PayoutAccount._TypePayload,
+                bankName: Swift.String? = nil,
+                accountName: Swift.String? = nil,
+                accountNumber: Swift.String? = nil,
+                branch: Swift.String? = nil,
+                bic: Swift.String? = nil,
+                provider: Swift.String? = nil,
+                mobileNumber: Swift.String? = nil
+            ) {
+                self._type = _type
+                self.bankName = bankName
+                self.accountName = accountName
+                self.accountNumber = accountNumber
+                self.branch = branch
+                self.bic = bic
+                self.provider = provider
+                self.mobileNumber = mobileNumber
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case _type = "type"
+                case bankName
+                case accountName
+                case accountNumber
+                case branch
+                case bic
+                case provider
+                case mobileNumber
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self._type = try container.decode(
+                    Components.Schemas.PayoutAccount._TypePayload.self,
+                    forKey: ._type
+                )
+                self.bankName = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .bankName
+                )
+                self.accountName = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .accountName
+                )
+                self.accountNumber = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .accountNumber
+                )
+                self.branch = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .branch
+                )
+                self.bic = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .bic
+                )
+                self.provider = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .provider
+                )
+                self.mobileNumber = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .mobileNumber
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "type",
+                    "bankName",
+                    "accountName",
+                    "accountNumber",
+                    "branch",
+                    "bic",
+                    "provider",
+                    "mobileNumber"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Vendor`.
+        internal struct Vendor: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Vendor/id`.
+            internal var id: Swift.String
+            /// The vendor's login.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Vendor/userId`.
+            internal var userId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Vendor/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Vendor/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Vendor/email`.
+            internal var email: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Vendor/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Vendor/payoutAccount`.
+            internal var payoutAccount: Components.Schemas.PayoutAccount
+            /// - Remark: Generated from `#/components/schemas/Vendor/status`.
+            internal var status: Components.Schemas.VendorStatus
+            /// - Remark: Generated from `#/components/schemas/Vendor/projectIds`.
+            internal var projectIds: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Vendor/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Vendor/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Vendor/deactivatedAt`.
+            internal var deactivatedAt: Foundation.Date?
+            /// Creates a new `Vendor`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - userId: The vendor's login.
+            ///   - name:
+            ///   - phone:
+            ///   - email:
+            ///   - location:
+            ///   - payoutAccount:
+            ///   - status:
+            ///   - projectIds:
+            ///   - createdAt:
+            ///   - updatedAt:
+            ///   - deactivatedAt:
+            internal init(
+                id: Swift.String,
+                userId: Swift.String,
+                name: Swift.String,
+                phone: Swift.String? = nil,
+                email: Swift.String? = nil,
+                location: Swift.String? = nil,
+                payoutAccount: Components.Schemas.PayoutAccount,
+                status: Components.Schemas.VendorStatus,
+                projectIds: [Swift.String],
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date,
+                deactivatedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.userId = userId
+                self.name = name
+                self.phone = phone
+                self.email = email
+                self.location = location
+                self.payoutAccount = payoutAccount
+                self.status = status
+                self.projectIds = projectIds
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+                self.deactivatedAt = deactivatedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case userId
+                case name
+                case phone
+                case email
+                case location
+                case payoutAccount
+                case status
+                case projectIds
+                case createdAt
+                case updatedAt
+                case deactivatedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest`.
+        internal struct RegisterVendorRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/phone`.
+            internal var phone: Swift.String?
+            /// The new login's email; required unless `userId` is given.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/email`.
+            internal var email: Swift.String?
+            /// The new login's password (same policy as users); required unless `userId` is given.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/password`.
+            internal var password: Swift.String?
+            /// Link this existing user instead of creating a login.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/userId`.
+            internal var userId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/payoutAccount`.
+            internal var payoutAccount: Components.Schemas.PayoutAccount
+            /// ISO 3166-1 alpha-2 country for national-format phone numbers.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/country`.
+            internal var country: Swift.String?
+            /// Creates a new `RegisterVendorRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - phone:
+            ///   - email: The new login's email; required unless `userId` is given.
+            ///   - password: The new login's password (same policy as users); required unless `userId` is given.
+            ///   - userId: Link this existing user instead of creating a login.
+            ///   - location:
+            ///   - payoutAccount:
+            ///   - country: ISO 3166-1 alpha-2 country for national-format phone numbers.
+            internal init(
+                name: Swift.String,
+                phone: Swift.String? = nil,
+                email: Swift.String? = nil,
+                password: Swift.String? = nil,
+                userId: Swift.String? = nil,
+                location: Swift.String? = nil,
+                payoutAccount: Components.Schemas.PayoutAccount,
+                country: Swift.String? = nil
+            ) {
+                self.name = name
+                self.phone = phone
+                self.email = email
+                self.password = password
+                self.userId = userId
+                self.location = location
+                self.payoutAccount = payoutAccount
+                self.country = country
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case phone
+                case email
+                case password
+                case userId
+                case location
+                case payoutAccount
+                case country
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.phone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phone
+                )
+                self.email = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .email
+                )
+                self.password = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .password
+                )
+                self.userId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .userId
+                )
+                self.location = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .location
+                )
+                self.payoutAccount = try container.decode(
+                    Components.Schemas.PayoutAccount.self,
+                    forKey: .payoutAccount
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "phone",
+                    "email",
+                    "password",
+                    "userId",
+                    "location",
+                    "payoutAccount",
+                    "country"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest`.
+        internal struct UpdateVendorRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest/name`.
+            internal var name: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest/location`.
+            internal var location: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest/payoutAccount`.
+            internal var payoutAccount: Components.Schemas.PayoutAccount?
+            /// - Remark: Generated from `#/components/schemas/UpdateVendorRequest/country`.
+            internal var country: Swift.String?
+            /// Creates a new `UpdateVendorRequest`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - phone:
+            ///   - location:
+            ///   - payoutAccount:
+            ///   - country:
+            internal init(
+                name: Swift.String? = nil,
+                phone: Swift.String? = nil,
+                location: Swift.String? = nil,
+                payoutAccount: Components.Schemas.PayoutAccount? = nil,
+                country: Swift.String? = nil
+            ) {
+                self.name = name
+                self.phone = phone
+                self.location = location
+                self.payoutAccount = payoutAccount
+                self.country = country
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case name
+                case phone
+                case location
+                case payoutAccount
+                case country
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.phone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phone
+                )
+                self.location = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .location
+                )
+                self.payoutAccount = try container.decodeIfPresent(
+                    Components.Schemas.PayoutAccount.self,
+                    forKey: .payoutAccount
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "phone",
+                    "location",
+                    "payoutAccount",
+                    "country"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/VendorPage`.
+        internal struct VendorPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/VendorPage/items`.
+            internal var items: [Components.Schemas.Vendor]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VendorPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `VendorPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Vendor],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AssignVendorRequest`.
+        internal struct AssignVendorRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AssignVendorRequest/vendorId`.
+            internal var vendorId: Swift.String
+            /// Creates a new `AssignVendorRequest`.
+            ///
+            /// - Parameters:
+            ///   - vendorId:
+            internal init(vendorId: Swift.String) {
+                self.vendorId = vendorId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case vendorId
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.vendorId = try container.decode(
+                    Swift.String.self,
+                    forKey: .vendorId
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "vendorId"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AssignVendorResult`.
+        internal struct AssignVendorResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AssignVendorResult/assigned`.
+            internal var assigned: Swift.Bool
+            /// Creates a new `AssignVendorResult`.
+            ///
+            /// - Parameters:
+            ///   - assigned:
+            internal init(assigned: Swift.Bool) {
+                self.assigned = assigned
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case assigned
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/GroupPurpose`.
         internal enum GroupPurpose: String, Codable, Hashable, Sendable, CaseIterable {
             case bankTransfer = "bank_transfer"

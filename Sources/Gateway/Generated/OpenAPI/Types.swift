@@ -333,6 +333,94 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/groups/{id}/members/remove`.
     /// - Remark: Generated from `#/paths//v1/groups/{id}/members/remove/post(removeGroupMembers)`.
     func removeGroupMembers(_ input: Operations.RemoveGroupMembers.Input) async throws -> Operations.RemoveGroupMembers.Output
+    /// List vendors
+    ///
+    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/vendors`.
+    /// - Remark: Generated from `#/paths//v1/vendors/get(listVendors)`.
+    func listVendors(_ input: Operations.ListVendors.Input) async throws -> Operations.ListVendors.Output
+    /// Register a vendor
+    ///
+    /// Registers a shop or cash-out agent and its login: a new user with the `vendor` role (`email` and `password` required; needs `user:create` besides `vendor:create`), or an existing user named by `userId`, to which the role is added (needs `user:update`). The payout account is validated: a bank account (IBANs by their check digits, BIC format) or a mobile-money number (normalised to E.164 with `country`). A registration that fails leaves neither a vendor nor a login behind. Emits `rahat.core.vendor.registered`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors`.
+    /// - Remark: Generated from `#/paths//v1/vendors/post(registerVendor)`.
+    func registerVendor(_ input: Operations.RegisterVendor.Input) async throws -> Operations.RegisterVendor.Output
+    /// Get a vendor
+    ///
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves.
+    ///
+    /// - Remark: HTTP `GET /v1/vendors/{id}`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.
+    func getVendor(_ input: Operations.GetVendor.Input) async throws -> Operations.GetVendor.Output
+    /// Update a vendor
+    ///
+    /// Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+    ///
+    /// - Remark: HTTP `PATCH /v1/vendors/{id}`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/patch(updateVendor)`.
+    func updateVendor(_ input: Operations.UpdateVendor.Input) async throws -> Operations.UpdateVendor.Output
+    /// Deactivate a vendor
+    ///
+    /// The vendor keeps its history but is assigned to no new project and redeems nothing. Deactivating an inactive vendor changes nothing. Requires `vendor:update`. Emits `rahat.core.vendor.deactivated`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/deactivate`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/deactivate/post(deactivateVendor)`.
+    func deactivateVendor(_ input: Operations.DeactivateVendor.Input) async throws -> Operations.DeactivateVendor.Output
+    /// Assign a vendor to a project
+    ///
+    /// Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/vendors`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/vendors/post(assignVendor)`.
+    func assignVendor(_ input: Operations.AssignVendor.Input) async throws -> Operations.AssignVendor.Output
+    /// Remove a vendor from a project
+    ///
+    /// Requires `vendor:update` for this project. Emits `rahat.core.vendor.unassigned`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/vendors/{vendorId}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/vendors/{vendorId}/delete(unassignVendor)`.
+    func unassignVendor(_ input: Operations.UnassignVendor.Input) async throws -> Operations.UnassignVendor.Output
+    /// Project statistics
+    ///
+    /// Counts of the project's live enrolled beneficiaries by verification status, gender and phone status (every value present, zero when none), and of its vendors by status. Requires `project:read` for this project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/stats`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/stats/get(getProjectStats)`.
+    func getProjectStats(_ input: Operations.GetProjectStats.Input) async throws -> Operations.GetProjectStats.Output
+    /// List imports
+    ///
+    /// Ordered by creation. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports`.
+    /// - Remark: Generated from `#/paths//v1/imports/get(listImports)`.
+    func listImports(_ input: Operations.ListImports.Input) async throws -> Operations.ListImports.Output
+    /// Import beneficiaries from a file
+    ///
+    /// Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.
+    ///
+    /// CSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.
+    ///
+    /// Duplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.
+    ///
+    /// - Remark: HTTP `POST /v1/imports`.
+    /// - Remark: Generated from `#/paths//v1/imports/post(createImport)`.
+    func createImport(_ input: Operations.CreateImport.Input) async throws -> Operations.CreateImport.Output
+    /// An import's status and counts
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports/{id}`.
+    /// - Remark: Generated from `#/paths//v1/imports/{id}/get(getImport)`.
+    func getImport(_ input: Operations.GetImport.Input) async throws -> Operations.GetImport.Output
+    /// The rows an import did not take
+    ///
+    /// CSV with the columns `line`, `column` (empty when the whole line was unreadable) and `reason`, in line order, streamed. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports/{id}/rejects`.
+    /// - Remark: Generated from `#/paths//v1/imports/{id}/rejects/get(getImportRejects)`.
+    func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -1005,6 +1093,196 @@ extension APIProtocol {
             path: path,
             headers: headers,
             body: body
+        ))
+    }
+    /// List vendors
+    ///
+    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/vendors`.
+    /// - Remark: Generated from `#/paths//v1/vendors/get(listVendors)`.
+    internal func listVendors(
+        query: Operations.ListVendors.Input.Query = .init(),
+        headers: Operations.ListVendors.Input.Headers = .init()
+    ) async throws -> Operations.ListVendors.Output {
+        try await listVendors(Operations.ListVendors.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Register a vendor
+    ///
+    /// Registers a shop or cash-out agent and its login: a new user with the `vendor` role (`email` and `password` required; needs `user:create` besides `vendor:create`), or an existing user named by `userId`, to which the role is added (needs `user:update`). The payout account is validated: a bank account (IBANs by their check digits, BIC format) or a mobile-money number (normalised to E.164 with `country`). A registration that fails leaves neither a vendor nor a login behind. Emits `rahat.core.vendor.registered`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors`.
+    /// - Remark: Generated from `#/paths//v1/vendors/post(registerVendor)`.
+    internal func registerVendor(
+        headers: Operations.RegisterVendor.Input.Headers = .init(),
+        body: Operations.RegisterVendor.Input.Body
+    ) async throws -> Operations.RegisterVendor.Output {
+        try await registerVendor(Operations.RegisterVendor.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Get a vendor
+    ///
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves.
+    ///
+    /// - Remark: HTTP `GET /v1/vendors/{id}`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.
+    internal func getVendor(
+        path: Operations.GetVendor.Input.Path,
+        headers: Operations.GetVendor.Input.Headers = .init()
+    ) async throws -> Operations.GetVendor.Output {
+        try await getVendor(Operations.GetVendor.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Update a vendor
+    ///
+    /// Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+    ///
+    /// - Remark: HTTP `PATCH /v1/vendors/{id}`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/patch(updateVendor)`.
+    internal func updateVendor(
+        path: Operations.UpdateVendor.Input.Path,
+        headers: Operations.UpdateVendor.Input.Headers = .init(),
+        body: Operations.UpdateVendor.Input.Body
+    ) async throws -> Operations.UpdateVendor.Output {
+        try await updateVendor(Operations.UpdateVendor.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Deactivate a vendor
+    ///
+    /// The vendor keeps its history but is assigned to no new project and redeems nothing. Deactivating an inactive vendor changes nothing. Requires `vendor:update`. Emits `rahat.core.vendor.deactivated`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/deactivate`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/deactivate/post(deactivateVendor)`.
+    internal func deactivateVendor(
+        path: Operations.DeactivateVendor.Input.Path,
+        headers: Operations.DeactivateVendor.Input.Headers = .init()
+    ) async throws -> Operations.DeactivateVendor.Output {
+        try await deactivateVendor(Operations.DeactivateVendor.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Assign a vendor to a project
+    ///
+    /// Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/vendors`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/vendors/post(assignVendor)`.
+    internal func assignVendor(
+        path: Operations.AssignVendor.Input.Path,
+        headers: Operations.AssignVendor.Input.Headers = .init(),
+        body: Operations.AssignVendor.Input.Body
+    ) async throws -> Operations.AssignVendor.Output {
+        try await assignVendor(Operations.AssignVendor.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove a vendor from a project
+    ///
+    /// Requires `vendor:update` for this project. Emits `rahat.core.vendor.unassigned`.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/vendors/{vendorId}`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/vendors/{vendorId}/delete(unassignVendor)`.
+    internal func unassignVendor(
+        path: Operations.UnassignVendor.Input.Path,
+        headers: Operations.UnassignVendor.Input.Headers = .init()
+    ) async throws -> Operations.UnassignVendor.Output {
+        try await unassignVendor(Operations.UnassignVendor.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Project statistics
+    ///
+    /// Counts of the project's live enrolled beneficiaries by verification status, gender and phone status (every value present, zero when none), and of its vendors by status. Requires `project:read` for this project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/stats`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/stats/get(getProjectStats)`.
+    internal func getProjectStats(
+        path: Operations.GetProjectStats.Input.Path,
+        headers: Operations.GetProjectStats.Input.Headers = .init()
+    ) async throws -> Operations.GetProjectStats.Output {
+        try await getProjectStats(Operations.GetProjectStats.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List imports
+    ///
+    /// Ordered by creation. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports`.
+    /// - Remark: Generated from `#/paths//v1/imports/get(listImports)`.
+    internal func listImports(
+        query: Operations.ListImports.Input.Query = .init(),
+        headers: Operations.ListImports.Input.Headers = .init()
+    ) async throws -> Operations.ListImports.Output {
+        try await listImports(Operations.ListImports.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Import beneficiaries from a file
+    ///
+    /// Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.
+    ///
+    /// CSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.
+    ///
+    /// Duplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.
+    ///
+    /// - Remark: HTTP `POST /v1/imports`.
+    /// - Remark: Generated from `#/paths//v1/imports/post(createImport)`.
+    internal func createImport(
+        query: Operations.CreateImport.Input.Query = .init(),
+        headers: Operations.CreateImport.Input.Headers = .init(),
+        body: Operations.CreateImport.Input.Body
+    ) async throws -> Operations.CreateImport.Output {
+        try await createImport(Operations.CreateImport.Input(
+            query: query,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// An import's status and counts
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports/{id}`.
+    /// - Remark: Generated from `#/paths//v1/imports/{id}/get(getImport)`.
+    internal func getImport(
+        path: Operations.GetImport.Input.Path,
+        headers: Operations.GetImport.Input.Headers = .init()
+    ) async throws -> Operations.GetImport.Output {
+        try await getImport(Operations.GetImport.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The rows an import did not take
+    ///
+    /// CSV with the columns `line`, `column` (empty when the whole line was unreadable) and `reason`, in line order, streamed. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/imports/{id}/rejects`.
+    /// - Remark: Generated from `#/paths//v1/imports/{id}/rejects/get(getImportRejects)`.
+    internal func getImportRejects(
+        path: Operations.GetImportRejects.Input.Path,
+        headers: Operations.GetImportRejects.Input.Headers = .init()
+    ) async throws -> Operations.GetImportRejects.Output {
+        try await getImportRejects(Operations.GetImportRejects.Input(
+            path: path,
+            headers: headers
         ))
     }
 }

@@ -143,6 +143,19 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetProjectStats" metadata.
+        package enum GetProjectStats: Sendable {
+            /// Request type for "GetProjectStats".
+            package typealias Input = Rahat_Core_V1_GetProjectStatsRequest
+            /// Response type for "GetProjectStats".
+            package typealias Output = Rahat_Core_V1_ProjectStats
+            /// Descriptor for "GetProjectStats".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.ProjectService"),
+                method: "GetProjectStats",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "rahat.core.v1.ProjectService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateProject.descriptor,
@@ -153,7 +166,8 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
             CloseProject.descriptor,
             EnrolBeneficiaries.descriptor,
             UnenrolBeneficiary.descriptor,
-            ListEnrolments.descriptor
+            ListEnrolments.descriptor,
+            GetProjectStats.descriptor
         ]
     }
 }
@@ -333,6 +347,25 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>
+
+        /// Handle the "GetProjectStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+        /// > status, and of its vendors by status. Needs project:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_GetProjectStatsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_ProjectStats` messages.
+        func getProjectStats(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ProjectStats>
     }
 
     /// Service protocol for the "rahat.core.v1.ProjectService" service.
@@ -496,6 +529,25 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.ServerRequest<Rahat_Core_V1_ListEnrolmentsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>
+
+        /// Handle the "GetProjectStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+        /// > status, and of its vendors by status. Needs project:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_GetProjectStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Core_V1_ProjectStats` message.
+        func getProjectStats(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ProjectStats>
     }
 
     /// Simple service protocol for the "rahat.core.v1.ProjectService" service.
@@ -657,6 +709,25 @@ extension Rahat_Core_V1_ProjectService {
             request: Rahat_Core_V1_ListEnrolmentsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Core_V1_ListEnrolmentsResponse
+
+        /// Handle the "GetProjectStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+        /// > status, and of its vendors by status. Needs project:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_GetProjectStatsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Core_V1_ProjectStats` to respond with.
+        func getProjectStats(
+            request: Rahat_Core_V1_GetProjectStatsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Core_V1_ProjectStats
     }
 }
 
@@ -763,6 +834,17 @@ extension Rahat_Core_V1_ProjectService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Rahat_Core_V1_ProjectService.Method.GetProjectStats.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_GetProjectStatsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ProjectStats>(),
+            handler: { request, context in
+                try await self.getProjectStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -862,6 +944,17 @@ extension Rahat_Core_V1_ProjectService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ListEnrolmentsResponse> {
         let response = try await self.listEnrolments(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getProjectStats(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ProjectStats> {
+        let response = try await self.getProjectStats(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -982,6 +1075,19 @@ extension Rahat_Core_V1_ProjectService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse> {
         return GRPCCore.ServerResponse<Rahat_Core_V1_ListEnrolmentsResponse>(
             message: try await self.listEnrolments(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getProjectStats(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ProjectStats> {
+        return GRPCCore.ServerResponse<Rahat_Core_V1_ProjectStats>(
+            message: try await self.getProjectStats(
                 request: request.message,
                 context: context
             ),
@@ -1196,6 +1302,30 @@ extension Rahat_Core_V1_ProjectService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ListEnrolmentsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ListEnrolmentsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetProjectStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+        /// > status, and of its vendors by status. Needs project:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_GetProjectStatsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_GetProjectStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_ProjectStats` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getProjectStats<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_GetProjectStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ProjectStats>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ProjectStats>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1512,6 +1642,41 @@ extension Rahat_Core_V1_ProjectService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetProjectStats" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+        /// > status, and of its vendors by status. Needs project:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_GetProjectStatsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_GetProjectStatsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_ProjectStats` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getProjectStats<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_GetProjectStatsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ProjectStats>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ProjectStats>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Core_V1_ProjectService.Method.GetProjectStats.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1762,6 +1927,36 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ListEnrolmentsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_ListEnrolmentsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProjectStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+    /// > status, and of its vendors by status. Needs project:read for the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_GetProjectStatsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getProjectStats<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_GetProjectStatsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ProjectStats>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getProjectStats(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_GetProjectStatsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_ProjectStats>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2050,6 +2245,40 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listEnrolments(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProjectStats" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counts of the project's live enrolled beneficiaries by verification status, gender and phone
+    /// > status, and of its vendors by status. Needs project:read for the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getProjectStats<Result>(
+        _ message: Rahat_Core_V1_GetProjectStatsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ProjectStats>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_GetProjectStatsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getProjectStats(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -148,6 +148,43 @@ package nonisolated enum Rahat_Core_V1_ProjectStatus: SwiftProtobuf.Enum, Swift.
 
 }
 
+package nonisolated struct Rahat_Core_V1_GetProjectStatsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_Core_V1_ProjectStats: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  package var beneficiaries: Int64 = 0
+
+  /// Every value of each vocabulary is present, zero when none.
+  package var byVerificationStatus: Dictionary<String,Int64> = [:]
+
+  package var byGender: Dictionary<String,Int64> = [:]
+
+  package var byPhoneStatus: Dictionary<String,Int64> = [:]
+
+  package var vendorsActive: Int64 = 0
+
+  package var vendorsInactive: Int64 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Rahat_Core_V1_EnrolBeneficiariesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -599,6 +636,96 @@ nonisolated extension Rahat_Core_V1_ProjectType: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Rahat_Core_V1_ProjectStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PROJECT_STATUS_UNSPECIFIED\0\u{1}PROJECT_STATUS_DRAFT\0\u{1}PROJECT_STATUS_ACTIVE\0\u{1}PROJECT_STATUS_CLOSED\0")
+}
+
+nonisolated extension Rahat_Core_V1_GetProjectStatsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetProjectStatsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_GetProjectStatsRequest, rhs: Rahat_Core_V1_GetProjectStatsRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ProjectStats"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}beneficiaries\0\u{3}by_verification_status\0\u{3}by_gender\0\u{3}by_phone_status\0\u{3}vendors_active\0\u{3}vendors_inactive\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.beneficiaries) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.byVerificationStatus) }()
+      case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.byGender) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.byPhoneStatus) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.vendorsActive) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.vendorsInactive) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if self.beneficiaries != 0 {
+      try visitor.visitSingularInt64Field(value: self.beneficiaries, fieldNumber: 2)
+    }
+    if !self.byVerificationStatus.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.byVerificationStatus, fieldNumber: 3)
+    }
+    if !self.byGender.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.byGender, fieldNumber: 4)
+    }
+    if !self.byPhoneStatus.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.byPhoneStatus, fieldNumber: 5)
+    }
+    if self.vendorsActive != 0 {
+      try visitor.visitSingularInt64Field(value: self.vendorsActive, fieldNumber: 6)
+    }
+    if self.vendorsInactive != 0 {
+      try visitor.visitSingularInt64Field(value: self.vendorsInactive, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_ProjectStats, rhs: Rahat_Core_V1_ProjectStats) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.beneficiaries != rhs.beneficiaries {return false}
+    if lhs.byVerificationStatus != rhs.byVerificationStatus {return false}
+    if lhs.byGender != rhs.byGender {return false}
+    if lhs.byPhoneStatus != rhs.byPhoneStatus {return false}
+    if lhs.vendorsActive != rhs.vendorsActive {return false}
+    if lhs.vendorsInactive != rhs.vendorsInactive {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

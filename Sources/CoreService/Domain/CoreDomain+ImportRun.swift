@@ -1,0 +1,427 @@
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import ServiceLifecycle
+import SharedModels
+
+/// One data row of an import file, before validation.
+struct ImportRecord: Sendable {
+    var line: Int
+    /// Column (canonical name) → value; `nil` when the row could not be read at all.
+    var values: [String: String]?
+    var problem: String?
+}
+
+/// Why a whole import stopped.
+struct ImportFailure: Error, Sendable {
+    var reason: String
+}
+
+/// The process is shutting down: the import goes back to the queue and resumes after its last batch.
+struct ImportPaused: Error, Sendable {}
+
+extension CoreDomain {
+    /// How long a runner holds an import before another may take it over.
+    static let importLease: TimeInterval = 120
+
+    /// Takes the oldest queued import, or one whose runner stopped renewing its lease, and marks
+    /// it running under this runner's lease. `nil` when there is nothing to do.
+    func claimImport() async throws -> UUID? {
+        let now = self.now()
+        return try await db.transaction { tx in
+            let candidate = try await ImportRow.query(on: tx)
+                .group(.or) {
+                    $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
+                        $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < now)
+                    }
+                }
+                .sort(\.$id).first()
+            guard let candidate, let id = candidate.id else { return nil }
+            // Claimed only if nobody else changed it first: the lease is the row's version.
+            let claimed = try await ImportRow.query(on: tx).filter(\.$id == id)
+                .filter(\.$status == candidate.status).filter(\.$leaseUntil == candidate.leaseUntil)
+                .set(\.$status, to: ImportStatus.running.rawValue)
+                .set(\.$leaseUntil, to: now.addingTimeInterval(Self.importLease))
+                .set(\.$startedAt, to: candidate.startedAt ?? now)
+                .update()
+            _ = claimed
+            guard let row = try await ImportRow.find(id, on: tx), row.status == ImportStatus.running.rawValue,
+                let lease = row.leaseUntil, lease > now
+            else { return nil }
+            return id
+        }
+    }
+
+    /// Runs one claimed import to the end: reads its stored file in order, validates and writes
+    /// its rows a batch at a time (each batch one transaction that also records how far the
+    /// import got, so a restarted run resumes there), and finishes it.
+    func runImport(_ id: UUID) async throws {
+        guard let row = try await ImportRow.find(id, on: db) else { return }
+        let startLine = row.processedLine
+        var run = ImportRun(domain: self, row: row)
+        do {
+            var header: [String]?
+            var csv = CSVParser()
+            var jsonLines = LineSplitter()
+            var seq = 0
+            var batch: [ImportRecord] = []
+            func take(_ records: [ImportRecord]) async throws {
+                for record in records where record.line > startLine {
+                    batch.append(record)
+                    if batch.count >= Self.importBatchRows {
+                        if Task.isShuttingDownGracefully { throw ImportPaused() }
+                        try await run.commit(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+            func decode(csv records: [CSVParser.Record]) throws -> [ImportRecord] {
+                var out: [ImportRecord] = []
+                for record in records {
+                    switch record.fields {
+                    case .failure(let problem):
+                        if header == nil { throw ImportFailure(reason: "the header line \(problem)") }
+                        out.append(ImportRecord(line: record.line, values: nil, problem: "the line \(problem)"))
+                    case .success(let fields):
+                        guard let columns = header else {
+                            header = try Self.importHeader(fields)
+                            continue
+                        }
+                        if fields.count != columns.count {
+                            out.append(
+                                ImportRecord(
+                                    line: record.line, values: nil,
+                                    problem: "has \(fields.count) fields; the header has \(columns.count)"))
+                            continue
+                        }
+                        var values: [String: String] = [:]
+                        for (column, value) in zip(columns, fields) where !value.isEmpty { values[column] = value }
+                        out.append(ImportRecord(line: record.line, values: values, problem: nil))
+                    }
+                }
+                return out
+            }
+            while true {
+                guard
+                    let chunk = try await ImportChunkRow.query(on: db).filter(\.$importID == id).filter(\.$seq == seq)
+                        .first()
+                else { break }
+                seq += 1
+                switch run.format {
+                case .csv: try await take(try decode(csv: csv.feed(chunk.data)))
+                case .jsonLines: try await take(jsonLines.feed(chunk.data).map(Self.jsonLineRecord))
+                }
+            }
+            switch run.format {
+            case .csv:
+                try await take(try decode(csv: csv.finish()))
+                if header == nil { throw ImportFailure(reason: "the file has no header line") }
+            case .jsonLines:
+                try await take(jsonLines.finish().map(Self.jsonLineRecord))
+            }
+            if !batch.isEmpty { try await run.commit(batch) }
+            try await run.complete()
+        } catch let failure as ImportFailure {
+            try await run.fail(failure.reason)
+        } catch is ImportPaused {
+            try await ImportRow.query(on: db).filter(\.$id == id)
+                .set(\.$status, to: ImportStatus.queued.rawValue).set(\.$leaseUntil, to: nil).update()
+        }
+    }
+
+    /// Maps a CSV header to canonical column names; a missing `name` or an unknown or repeated
+    /// column fails the import, since guessing would drop data silently.
+    static func importHeader(_ fields: [String]) throws -> [String] {
+        var columns: [String] = []
+        var unknown: [String] = []
+        for field in fields {
+            let key = field.lowercased().filter { $0.isLetter || $0.isNumber }
+            guard let column = importColumns[key] else {
+                unknown.append(field)
+                continue
+            }
+            if columns.contains(column) { throw ImportFailure(reason: "the column '\(field)' appears twice") }
+            columns.append(column)
+        }
+        if !unknown.isEmpty {
+            throw ImportFailure(
+                reason: "unknown column(s): \(unknown.joined(separator: ", ")); accepted: "
+                    + importColumns.values.sorted().joined(separator: ", "))
+        }
+        guard columns.contains("name") else { throw ImportFailure(reason: "the required column 'name' is missing") }
+        return columns
+    }
+
+    /// One JSON object per line, with the same keys as the CSV columns.
+    static func jsonLineRecord(_ line: LineSplitter.Line) -> ImportRecord {
+        guard case .success(let text) = line.text else {
+            return ImportRecord(line: line.number, values: nil, problem: "the line is not valid UTF-8 text")
+        }
+        guard let data = text.data(using: .utf8),
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else {
+            return ImportRecord(line: line.number, values: nil, problem: "the line is not a JSON object")
+        }
+        var values: [String: String] = [:]
+        for (key, value) in object {
+            let normalized = key.lowercased().filter { $0.isLetter || $0.isNumber }
+            guard let column = importColumns[normalized] else {
+                return ImportRecord(line: line.number, values: nil, problem: "has the unknown field '\(key)'")
+            }
+            switch value {
+            case let text as String: if !text.isEmpty { values[column] = text }
+            case let number as NSNumber: values[column] = number.stringValue
+            case is NSNull: break
+            case let nested as [String: Any] where column == "extras":
+                if let json = try? JSONSerialization.data(withJSONObject: nested) {
+                    values[column] = String(decoding: json, as: UTF8.self)
+                }
+            default:
+                return ImportRecord(
+                    line: line.number, values: nil, problem: "the field '\(key)' must be text or a number")
+            }
+        }
+        return ImportRecord(line: line.number, values: values, problem: nil)
+    }
+}
+
+/// Splits bytes into lines, in constant memory, for JSON-lines files.
+struct LineSplitter: Sendable {
+    struct Line: Sendable {
+        var number: Int
+        var text: Result<String, CSVParser.Problem>
+    }
+
+    let maxLineBytes = 64 * 1024
+    private var buffer: [UInt8] = []
+    private var number = 0
+    private var overlong = false
+
+    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Line] {
+        var lines: [Line] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                emit(into: &lines)
+            } else if buffer.count < maxLineBytes {
+                buffer.append(byte)
+            } else {
+                overlong = true
+            }
+        }
+        return lines
+    }
+
+    mutating func finish() -> [Line] {
+        var lines: [Line] = []
+        if !buffer.isEmpty || overlong { emit(into: &lines) }
+        return lines
+    }
+
+    private mutating func emit(into lines: inout [Line]) {
+        number += 1
+        defer {
+            buffer.removeAll(keepingCapacity: true)
+            overlong = false
+        }
+        if number == 1, buffer.starts(with: [0xEF, 0xBB, 0xBF]) { buffer.removeFirst(3) }
+        if buffer.last == UInt8(ascii: "\r") { buffer.removeLast() }
+        if overlong {
+            lines.append(Line(number: number, text: .failure(.tooLong(limit: maxLineBytes))))
+            return
+        }
+        guard !buffer.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else { return }
+        guard let text = String(validating: buffer, as: UTF8.self) else {
+            lines.append(Line(number: number, text: .failure(.invalidUTF8)))
+            return
+        }
+        lines.append(Line(number: number, text: .success(text)))
+    }
+}
+
+/// The state of one import while it runs: its counters and the duplicates seen in the file so far.
+struct ImportRun: Sendable {
+    let domain: CoreDomain
+    let row: ImportRow
+    let format: ImportFormat
+    let policy: DuplicatePolicy
+    private var phonesSeen: [String: Int] = [:]
+    private var nationalIDsSeen: [String: Int] = [:]
+
+    init(domain: CoreDomain, row: ImportRow) {
+        self.domain = domain
+        self.row = row
+        format = ImportFormat(rawValue: row.format) ?? .csv
+        policy = DuplicatePolicy(rawValue: row.onDuplicate) ?? .reject
+    }
+
+    /// Validates a batch, sorts out duplicates, and writes everything it decided in one transaction.
+    mutating func commit(_ records: [ImportRecord]) async throws {
+        let now = domain.now()
+        var rejects: [(line: Int, column: String, reason: String)] = []
+        var found: [(line: Int, row: BeneficiaryRow, input: BeneficiaryInput)] = []
+        var duplicates = 0
+        for record in records {
+            guard let values = record.values else {
+                rejects.append((record.line, "", record.problem ?? "could not be read"))
+                continue
+            }
+            var violations: [FieldViolation] = []
+            let input = BeneficiaryInput(importValues: values, defaultCountry: row.defaultCountry, into: &violations)
+            let beneficiary = BeneficiaryRow()
+            beneficiary.id = UUID.v7(at: now)
+            try domain.apply(input, fields: nil, to: beneficiary, violations: &violations)
+            if !violations.isEmpty {
+                rejects += violations.map { (record.line, $0.field, $0.reason) }
+                continue
+            }
+            if let phone = beneficiary.phoneIndex, let first = phonesSeen[phone] {
+                rejects.append((record.line, "phone", "duplicate: repeats line \(first) of this file"))
+                duplicates += 1
+                continue
+            }
+            if let nationalID = beneficiary.nationalIDIndex, let first = nationalIDsSeen[nationalID] {
+                rejects.append((record.line, "nationalId", "duplicate: repeats line \(first) of this file"))
+                duplicates += 1
+                continue
+            }
+            if let phone = beneficiary.phoneIndex { phonesSeen[phone] = record.line }
+            if let nationalID = beneficiary.nationalIDIndex { nationalIDsSeen[nationalID] = record.line }
+            found.append((record.line, beneficiary, input))
+        }
+        let lastLine = records.last?.line ?? row.processedLine
+        let importRow = row
+        let policy = policy
+        let domain = domain
+        let earlyRejects = rejects
+        let readDuplicates = duplicates
+        let candidates = found
+        try await domain.db.transaction { tx in
+            let existing = try await domain.liveBeneficiaries(
+                phones: candidates.compactMap(\.row.phoneIndex),
+                nationalIDs: candidates.compactMap(\.row.nationalIDIndex), on: tx)
+            var rejects = earlyRejects
+            var fresh: [BeneficiaryRow] = []
+            var changed: [BeneficiaryRow] = []
+            var duplicates = readDuplicates
+            var events: [OutboxEvent] = []
+            for candidate in candidates {
+                let byPhone = candidate.row.phoneIndex.flatMap { existing.byPhone[$0] }
+                let byNationalID = candidate.row.nationalIDIndex.flatMap { existing.byNationalID[$0] }
+                guard let match = byPhone ?? byNationalID else {
+                    candidate.row.verificationStatus = "unverified"
+                    candidate.row.createdBy = importRow.createdBy
+                    candidate.row.createdAt = now
+                    candidate.row.updatedAt = now
+                    fresh.append(candidate.row)
+                    continue
+                }
+                let field = byPhone != nil ? "phone" : "nationalId"
+                duplicates += 1
+                switch policy {
+                case .reject:
+                    rejects.append((candidate.line, field, "duplicate: already registered to another beneficiary"))
+                case .skip:
+                    rejects.append((candidate.line, field, "duplicate: skipped, already registered"))
+                case .update:
+                    if let byPhone, let byNationalID, byPhone.id != byNationalID.id {
+                        rejects.append(
+                            (
+                                candidate.line, "nationalId",
+                                "duplicate: the phone and the national ID belong to different beneficiaries"
+                            ))
+                        continue
+                    }
+                    if changed.contains(where: { $0.id == match.id }) {
+                        rejects.append(
+                            (candidate.line, field, "duplicate: updates a beneficiary an earlier line updated"))
+                        continue
+                    }
+                    var violations: [FieldViolation] = []
+                    let fields = candidate.input.presentFields
+                    try domain.apply(candidate.input, fields: fields, to: match, violations: &violations)
+                    guard violations.isEmpty else {
+                        rejects += violations.map { (candidate.line, $0.field, $0.reason) }
+                        continue
+                    }
+                    match.updatedAt = now
+                    try await match.save(on: tx)
+                    changed.append(match)
+                    events.append(
+                        domain.beneficiaryEvent(
+                            "rahat.core.beneficiary.updated", match, at: now, changed: fields.sorted()))
+                }
+            }
+            if !fresh.isEmpty {
+                try await domain.insertBeneficiaries(fresh, on: tx)
+                events += fresh.map {
+                    domain.beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: [])
+                }
+            }
+            let touched = (fresh + changed).compactMap(\.id)
+            if let projectID = importRow.projectID, !touched.isEmpty {
+                try await domain.enrolQuietly(touched, in: projectID, by: importRow.createdBy, at: now, on: tx)
+            }
+            if let groupID = importRow.groupID, !touched.isEmpty {
+                try await domain.addMembersQuietly(touched, to: groupID, by: importRow.createdBy, at: now, on: tx)
+            }
+            if !events.isEmpty { try await Outbox.append(events, on: tx) }
+            if !rejects.isEmpty {
+                let importID = try importRow.requireID()
+                try await rejects.map { reject in
+                    let row = ImportRejectRow()
+                    row.id = UUID.v7(at: now)
+                    row.importID = importID
+                    row.line = reject.line
+                    row.column = reject.column
+                    row.reason = reject.reason
+                    return row
+                }.create(on: tx)
+            }
+            // The counters and the resume point commit with the rows they count.
+            importRow.rows += records.count
+            importRow.created += fresh.count
+            importRow.updated += changed.count
+            importRow.duplicates += duplicates
+            importRow.rejected += records.count - fresh.count - changed.count - duplicates
+            importRow.processedLine = lastLine
+            importRow.leaseUntil = now.addingTimeInterval(CoreDomain.importLease)
+            try await importRow.save(on: tx)
+        }
+    }
+
+    /// Marks the import completed, drops its stored file, and announces it.
+    func complete() async throws {
+        try await finish(.completed, error: nil, event: "rahat.core.import.completed")
+        domain.logger.info(
+            "import completed",
+            metadata: [
+                "import_id": "\(row.id?.lowercasedString ?? "")", "rows": "\(row.rows)", "created": "\(row.created)",
+                "duplicates": "\(row.duplicates)", "rejected": "\(row.rejected)",
+            ])
+    }
+
+    /// Marks the import failed with a reason its creator can act on; rows already committed stay.
+    func fail(_ reason: String) async throws {
+        try await finish(.failed, error: reason, event: "rahat.core.import.failed")
+        domain.logger.notice(
+            "import failed", metadata: ["import_id": "\(row.id?.lowercasedString ?? "")", "reason": "\(reason)"])
+    }
+
+    private func finish(_ status: ImportStatus, error: String?, event: String) async throws {
+        let now = domain.now()
+        let importRow = row
+        let domain = domain
+        try await domain.db.transaction { tx in
+            importRow.status = status.rawValue
+            importRow.error = error
+            importRow.finishedAt = now
+            importRow.leaseUntil = nil
+            try await importRow.save(on: tx)
+            let id = try importRow.requireID()
+            try await ImportChunkRow.query(on: tx).filter(\.$importID == id).delete()
+            try await Outbox.append(domain.importEvent(event, importRow, at: now), on: tx)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import FluentKit
+import Foundation
+import Persistence
+import ServerKit
+import SharedModels
+import Synchronization
+
+extension BeneficiaryInput {
+    /// A row of an import file; numbers that do not parse are reported under their column.
+    init(importValues values: [String: String], defaultCountry: String?, into violations: inout [FieldViolation]) {
+        func number(_ column: String) -> Double? {
+            guard let text = values[column] else { return nil }
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                violations.append(FieldViolation(field: column, reason: "must be a number"))
+                return nil
+            }
+            return value
+        }
+        self.init(
+            name: values["name"],
+            phone: values["phone"],
+            email: values["email"],
+            nationalID: values["nationalId"],
+            gender: values["gender"]?.lowercased(),
+            birthDate: values["birthDate"],
+            location: values["location"],
+            latitude: number("latitude"),
+            longitude: number("longitude"),
+            bankedStatus: values["bankedStatus"]?.lowercased(),
+            internetStatus: values["internetStatus"]?.lowercased(),
+            phoneStatus: values["phoneStatus"]?.lowercased(),
+            walletAddress: values["walletAddress"],
+            extrasJSON: values["extras"],
+            defaultCountry: defaultCountry
+        )
+    }
+
+    /// The fields this input gives a value for, as update field names.
+    var presentFields: Set<String> {
+        var fields: Set<String> = []
+        if name != nil { fields.insert("name") }
+        if phone != nil { fields.insert("phone") }
+        if email != nil { fields.insert("email") }
+        if nationalID != nil { fields.insert("nationalId") }
+        if gender != nil { fields.insert("gender") }
+        if birthDate != nil { fields.insert("birthDate") }
+        if location != nil { fields.insert("location") }
+        if latitude != nil { fields.insert("latitude") }
+        if longitude != nil { fields.insert("longitude") }
+        if bankedStatus != nil { fields.insert("bankedStatus") }
+        if internetStatus != nil { fields.insert("internetStatus") }
+        if phoneStatus != nil { fields.insert("phoneStatus") }
+        if walletAddress != nil { fields.insert("walletAddress") }
+        if extrasJSON != nil { fields.insert("extras") }
+        return fields
+    }
+}
+
+extension CoreDomain {
+    /// Live beneficiaries holding any of these blind indexes, keyed by each.
+    func liveBeneficiaries(
+        phones: [String], nationalIDs: [String], on db: any Database
+    ) async throws -> (byPhone: [String: BeneficiaryRow], byNationalID: [String: BeneficiaryRow]) {
+        var byPhone: [String: BeneficiaryRow] = [:]
+        var byNationalID: [String: BeneficiaryRow] = [:]
+        for start in stride(from: 0, to: phones.count, by: 500) {
+            let chunk = Array(phones[start..<min(start + 500, phones.count)])
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ chunk)
+                .filter(\.$archivedAt == nil).all()
+            {
+                if let phone = row.phoneIndex { byPhone[phone] = row }
+            }
+        }
+        for start in stride(from: 0, to: nationalIDs.count, by: 500) {
+            let chunk = Array(nationalIDs[start..<min(start + 500, nationalIDs.count)])
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ chunk)
+                .filter(\.$archivedAt == nil).all()
+            {
+                if let nationalID = row.nationalIDIndex { byNationalID[nationalID] = row }
+            }
+        }
+        return (byPhone, byNationalID)
+    }
+
+    /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
+    func insertBeneficiaries(_ rows: [BeneficiaryRow], on db: any Database) async throws {
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            try await Array(rows[start..<min(start + 500, rows.count)]).create(on: db)
+        }
+    }
+
+    /// Enrols beneficiaries an import created or updated, leaving existing enrolments alone.
+    func enrolQuietly(
+        _ ids: [UUID], in projectID: UUID, by userID: UUID, at now: Date, on db: any Database
+    ) async throws {
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            _ = try await enrolBatch(
+                Array(ids[start..<min(start + 500, ids.count)]), in: projectID, type: .enrolled, by: userID, at: now,
+                on: db)
+        }
+    }
+
+    /// Adds beneficiaries an import created or updated to a group, leaving existing members alone.
+    func addMembersQuietly(
+        _ ids: [UUID], to groupID: UUID, by userID: UUID, at now: Date, on db: any Database
+    ) async throws {
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let already = Set(
+                try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ chunk)
+                    .all().map(\.beneficiaryID))
+            let rows = chunk.filter { !already.contains($0) }.map {
+                GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
+            }
+            if !rows.isEmpty { try await rows.create(on: db) }
+        }
+    }
+
+    func importEvent(_ type: String, _ row: ImportRow, at now: Date) -> OutboxEvent {
+        let id = row.id?.lowercasedString ?? ""
+        var payload: [String: OutboxValue] = [
+            "importId": .string(id), "status": .string(row.status), "rows": .int(Int64(row.rows)),
+            "created": .int(Int64(row.created)), "updated": .int(Int64(row.updated)),
+            "duplicates": .int(Int64(row.duplicates)), "rejected": .int(Int64(row.rejected)),
+        ]
+        if let projectID = row.projectID { payload["projectId"] = .string(projectID.lowercasedString) }
+        if let groupID = row.groupID { payload["groupId"] = .string(groupID.lowercasedString) }
+        if let error = row.error { payload["error"] = .string(error) }
+        return OutboxEvent(type: type, aggregateType: "import", aggregateID: id, payload: payload, occurredAt: now)
+    }
+}
+
+/// Wakes a waiting background loop early; a signal sent while nobody waits is kept for the next wait.
+final class WakeSignal: Sendable {
+    private let pending = Mutex(false)
+
+    func signal() {
+        pending.withLock { $0 = true }
+    }
+
+    /// Returns when signalled, or after `timeout`, whichever is first; checks four times a second.
+    func wait(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if pending.withLock({ flag in
+                defer { flag = false }
+                return flag
+            }) {
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+            if Task.isCancelled { return }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+import Crypto
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// The kinds of file an import reads.
+enum ImportFormat: String, Sendable {
+    case csv
+    case jsonLines = "jsonl"
+}
+
+/// What an import does with a row whose phone or national ID is already registered.
+enum DuplicatePolicy: String, Sendable {
+    case reject, skip, update
+}
+
+/// Where an import is in its life.
+enum ImportStatus: String, Sendable {
+    /// Still receiving its file; invisible to the runner.
+    case uploading
+    case queued, running, completed, failed
+}
+
+/// An import's options, as received.
+struct ImportOptionsInput: Sendable {
+    var format: ImportFormat
+    var projectID: String?
+    var groupID: String?
+    var onDuplicate: DuplicatePolicy
+    var defaultCountry: String?
+    var fileName: String?
+}
+
+/// An import as the rest of the system sees it.
+struct ImportInfo: Sendable, Equatable {
+    var id: UUID
+    var format: ImportFormat
+    var status: ImportStatus
+    var projectID: UUID?
+    var groupID: UUID?
+    var onDuplicate: DuplicatePolicy
+    var defaultCountry: String?
+    var fileName: String?
+    var sha256: String
+    var bytes: Int
+    var rows: Int
+    var created: Int
+    var updated: Int
+    var duplicates: Int
+    var rejected: Int
+    var error: String?
+    var createdBy: UUID
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+}
+
+/// A file being received: stored a chunk at a time, hashed as it goes.
+struct ImportUpload: Sendable {
+    let domain: CoreDomain
+    let importID: UUID
+    private var buffer: [UInt8] = []
+    private var seq = 0
+    private var total = 0
+    private var hasher = SHA256()
+
+    init(domain: CoreDomain, importID: UUID) {
+        self.domain = domain
+        self.importID = importID
+    }
+
+    /// Adds bytes; stores a chunk whenever a megabyte has gathered.
+    mutating func append(_ bytes: some Collection<UInt8>) async throws {
+        total += bytes.count
+        guard total <= CoreDomain.maxImportBytes else {
+            throw CoreError.invalidInput([
+                FieldViolation(field: "file", reason: "must be at most \(CoreDomain.maxImportBytes / 1_048_576) MiB")
+            ])
+        }
+        hasher.update(data: Array(bytes))
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= CoreDomain.importChunkBytes { try await flush() }
+    }
+
+    private mutating func flush() async throws {
+        guard !buffer.isEmpty else { return }
+        let chunk = ImportChunkRow()
+        chunk.id = UUID.v7()
+        chunk.importID = importID
+        chunk.seq = seq
+        chunk.data = Data(buffer)
+        try await chunk.create(on: domain.db)
+        seq += 1
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Stores the rest and queues the import; refuses an empty file and a file already being imported.
+    mutating func finish() async throws -> ImportInfo {
+        try await flush()
+        guard total > 0 else {
+            throw CoreError.invalidInput([FieldViolation(field: "file", reason: "is empty")])
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let id = importID
+        let size = total
+        let row = try await domain.db.transaction { tx in
+            let busy = try await ImportRow.query(on: tx).filter(\.$sha256 == digest)
+                .filter(\.$status ~~ [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]).first()
+            if let busy, let busyID = busy.id {
+                throw CoreError.importInProgress(busyID.lowercasedString)
+            }
+            guard let row = try await ImportRow.find(id, on: tx) else { throw CoreError.importNotFound }
+            row.sha256 = digest
+            row.bytes = size
+            row.status = ImportStatus.queued.rawValue
+            try await row.save(on: tx)
+            return row
+        }
+        domain.importSignal.signal()
+        return try CoreDomain.importInfo(row)
+    }
+
+    /// Removes everything stored for an upload that did not complete.
+    func abandon() async {
+        do {
+            try await ImportChunkRow.query(on: domain.db).filter(\.$importID == importID).delete()
+            try await ImportRow.query(on: domain.db).filter(\.$id == importID).delete()
+        } catch {
+            domain.logger.warning(
+                "could not remove an abandoned upload",
+                metadata: ["import_id": "\(importID.lowercasedString)", "error": "\(error)"])
+        }
+    }
+}
+
+extension CoreDomain {
+    static let maxImportBytes = 256 * 1_048_576
+    static let importChunkBytes = 1_048_576
+    /// Rows validated, checked for duplicates and written together in one transaction.
+    static let importBatchRows = 1000
+
+    /// Columns an import file may have (CSV headers, JSON keys), matched without regard to case,
+    /// spaces, dashes or underscores; `name` is required.
+    static let importColumns: [String: String] = [
+        "name": "name", "phone": "phone", "email": "email", "nationalid": "nationalId", "gender": "gender",
+        "birthdate": "birthDate", "location": "location", "latitude": "latitude", "longitude": "longitude",
+        "bankedstatus": "bankedStatus", "internetstatus": "internetStatus", "phonestatus": "phoneStatus",
+        "walletaddress": "walletAddress", "extras": "extras",
+    ]
+
+    /// Checks the caller and the options, and opens an upload.
+    func beginImport(_ options: ImportOptionsInput, by caller: Principal) async throws -> ImportUpload {
+        try caller.require(Permission(.beneficiary, .create))
+        var violations: [FieldViolation] = []
+        let projectID = options.projectID.flatMap { text -> UUID? in
+            let id = UUID(uuidString: text)
+            if id == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+            return id
+        }
+        let groupID = options.groupID.flatMap { text -> UUID? in
+            let id = UUID(uuidString: text)
+            if id == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
+            return id
+        }
+        let country = options.defaultCountry.map { Self.validCountry($0, into: &violations) }
+        if let name = options.fileName, name.count > 255 {
+            violations.append(FieldViolation(field: "fileName", reason: "must be at most 255 characters"))
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        var projectCountry: String?
+        if let projectID {
+            try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+            guard let project = try await ProjectRow.find(projectID, on: db) else { throw CoreError.projectNotFound }
+            guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
+            projectCountry = project.defaultCountry
+        }
+        if let groupID {
+            try caller.require(Permission(.beneficiary, .update))
+            _ = try await findGroup(groupID, on: db)
+        }
+        let now = self.now()
+        let row = ImportRow()
+        row.id = UUID.v7(at: now)
+        row.format = options.format.rawValue
+        row.status = ImportStatus.uploading.rawValue
+        row.projectID = projectID
+        row.groupID = groupID
+        row.onDuplicate = options.onDuplicate.rawValue
+        row.defaultCountry = country ?? projectCountry
+        row.fileName = options.fileName
+        row.sha256 = ""
+        row.bytes = 0
+        row.rows = 0
+        row.created = 0
+        row.updated = 0
+        row.duplicates = 0
+        row.rejected = 0
+        row.processedLine = 0
+        row.createdBy = caller.userID
+        row.createdAt = now
+        try await row.create(on: db)
+        return ImportUpload(domain: self, importID: try row.requireID())
+    }
+
+    func getImport(_ id: String, by caller: Principal) async throws -> ImportInfo {
+        try caller.require(Permission(.beneficiary, .read))
+        return try Self.importInfo(try await findImport(try parseID(id)))
+    }
+
+    func listImports(limit: Int, cursor: String?, by caller: Principal) async throws -> ([ImportInfo], String?) {
+        try caller.require(Permission(.beneficiary, .read))
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        var query = ImportRow.query(on: db).filter(\.$status != ImportStatus.uploading.rawValue).sort(\.$id)
+            .limit(limit + 1)
+        if let after = page.after { query = query.filter(\.$id > after) }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        return (try rows.map(Self.importInfo), next)
+    }
+
+    /// The rejected rows as CSV, a few thousand lines per piece.
+    func importRejects(
+        _ id: String, by caller: Principal, emit: (Data) async throws -> Void
+    ) async throws {
+        try caller.require(Permission(.beneficiary, .read))
+        let importID = try await findImport(try parseID(id)).requireID()
+        try await emit(Data("line,column,reason\r\n".utf8))
+        var afterLine = -1
+        var afterID: UUID?
+        while true {
+            var query = ImportRejectRow.query(on: db).filter(\.$importID == importID).sort(\.$line).sort(\.$id)
+                .limit(2000)
+            if let afterID {
+                query = query.group(.or) {
+                    $0.filter(\.$line > afterLine).group(.and) {
+                        $0.filter(\.$line == afterLine).filter(\.$id > afterID)
+                    }
+                }
+            }
+            let rows = try await query.all()
+            guard let last = rows.last else { break }
+            var text = ""
+            for row in rows {
+                text += "\(row.line),\(Self.csvField(row.column)),\(Self.csvField(row.reason))\r\n"
+            }
+            try await emit(Data(text.utf8))
+            afterLine = last.line
+            afterID = last.id
+        }
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    func findImport(_ id: UUID) async throws -> ImportRow {
+        guard let row = try await ImportRow.find(id, on: db), row.status != ImportStatus.uploading.rawValue else {
+            throw CoreError.importNotFound
+        }
+        return row
+    }
+
+    static func importInfo(_ row: ImportRow) throws -> ImportInfo {
+        ImportInfo(
+            id: try row.requireID(),
+            format: ImportFormat(rawValue: row.format) ?? .csv,
+            status: ImportStatus(rawValue: row.status) ?? .queued,
+            projectID: row.projectID,
+            groupID: row.groupID,
+            onDuplicate: DuplicatePolicy(rawValue: row.onDuplicate) ?? .reject,
+            defaultCountry: row.defaultCountry,
+            fileName: row.fileName,
+            sha256: row.sha256,
+            bytes: row.bytes,
+            rows: row.rows,
+            created: row.created,
+            updated: row.updated,
+            duplicates: row.duplicates,
+            rejected: row.rejected,
+            error: row.error,
+            createdBy: row.createdBy,
+            createdAt: row.createdAt,
+            startedAt: row.startedAt,
+            finishedAt: row.finishedAt
+        )
+    }
+}

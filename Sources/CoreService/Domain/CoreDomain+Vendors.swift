@@ -1,0 +1,360 @@
+import FluentKit
+import Foundation
+import Persistence
+import ServerKit
+import SharedModels
+
+/// Whether a vendor may take part in new work.
+enum VendorStatus: String, Sendable, CaseIterable {
+    case active, inactive
+}
+
+/// A vendor as the rest of the system sees it.
+struct VendorInfo: Sendable, Equatable {
+    var id: UUID
+    var userID: UUID
+    var name: String
+    var phone: String?
+    var email: String?
+    var location: String?
+    var payoutAccount: PayoutAccount
+    var status: VendorStatus
+    var projectIDs: [UUID]
+    var createdAt: Date
+    var updatedAt: Date
+    var deactivatedAt: Date?
+}
+
+/// A request to register a vendor, as received.
+struct NewVendor: Sendable {
+    var name: String
+    var phone: String?
+    var email: String?
+    var password: String?
+    var userID: String?
+    var location: String?
+    var payoutAccount: PayoutAccount.Input
+    var defaultCountry: String?
+}
+
+/// Changes to a vendor; `nil` leaves a field as it is.
+struct VendorChanges: Sendable {
+    var name: String?
+    var phone: String?
+    var location: String?
+    var payoutAccount: PayoutAccount.Input?
+    var defaultCountry: String?
+}
+
+extension CoreDomain {
+    /// Registers a vendor and its login. Everything the core service can check is checked before
+    /// the auth service is asked for the login, and the login is removed again if the vendor
+    /// record cannot be written, so a failed registration leaves nothing behind.
+    func registerVendor(_ request: NewVendor, by caller: Principal) async throws -> VendorInfo {
+        try caller.require(Permission(.vendor, .create))
+        var violations: [FieldViolation] = []
+        let name = Self.validName(request.name, into: &violations)
+        let phone = request.phone.flatMap { Self.validPhone($0, country: request.defaultCountry, into: &violations) }
+        let location = request.location.flatMap { Self.validLocation($0, into: &violations) }
+        let payout = PayoutAccount.validate(
+            request.payoutAccount, defaultCountry: request.defaultCountry, prefix: "payoutAccount", into: &violations)
+        var linkedUser: UUID?
+        if let text = request.userID {
+            linkedUser = UUID(uuidString: text)
+            if linkedUser == nil { violations.append(FieldViolation(field: "userId", reason: "must be a UUID")) }
+            if request.password != nil {
+                violations.append(FieldViolation(field: "password", reason: "must be omitted when linking a user"))
+            }
+        } else {
+            if (request.email ?? "").isEmpty {
+                violations.append(FieldViolation(field: "email", reason: "is required"))
+            }
+            if (request.password ?? "").isEmpty {
+                violations.append(FieldViolation(field: "password", reason: "is required"))
+            }
+        }
+        guard violations.isEmpty, let payout else { throw CoreError.invalidInput(violations) }
+        if let linkedUser, try await VendorRow.query(on: db).filter(\.$userID == linkedUser).first() != nil {
+            throw CoreError.vendorExists
+        }
+
+        let userID: UUID
+        var email = request.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if let linkedUser {
+            email = try await accounts.grantVendorRole(to: linkedUser)
+            userID = linkedUser
+        } else {
+            userID = try await accounts.createVendorLogin(
+                name: name, email: email ?? "", password: request.password ?? "", phone: phone)
+        }
+        let now = self.now()
+        let row = VendorRow()
+        row.id = UUID.v7(at: now)
+        row.userID = userID
+        row.name = name
+        row.phone = phone
+        row.email = email
+        row.location = location
+        Self.write(payout, to: row)
+        row.status = VendorStatus.active.rawValue
+        row.createdBy = caller.userID
+        row.createdAt = now
+        row.updatedAt = now
+        do {
+            try await db.transaction { tx in
+                try await row.create(on: tx)
+                try await Outbox.append(vendorEvent("rahat.core.vendor.registered", row, at: now), on: tx)
+            }
+        } catch {
+            if linkedUser == nil {
+                do {
+                    try await accounts.removeLogin(userID)
+                } catch let cleanup {
+                    logger.error(
+                        "could not remove the login of a vendor that failed to register",
+                        metadata: ["user_id": "\(userID.lowercasedString)", "error": "\(cleanup)"])
+                }
+            }
+            throw error
+        }
+        logger.info("vendor registered", metadata: ["vendor_id": "\(row.id?.lowercasedString ?? "")"])
+        return try Self.vendorInfo(row, projects: [])
+    }
+
+    func getVendor(_ id: String, by caller: Principal) async throws -> VendorInfo {
+        let row = try await findVendor(try parseID(id), on: db)
+        let projects = try await projectIDs(of: [try row.requireID()])[try row.requireID()] ?? []
+        // A grant scoped to a project reaches that project's vendors.
+        guard
+            caller.permissions.allows(Permission(.vendor, .read))
+                || projects.contains(where: {
+                    caller.permissions.allows(Permission(.vendor, .read, projectID: $0.lowercasedString))
+                })
+        else { throw CoreError.permissionDenied("This action needs the permission 'vendor:read'.") }
+        return try Self.vendorInfo(row, projects: projects)
+    }
+
+    func listVendors(
+        limit: Int, cursor: String?, projectID text: String?, status: VendorStatus?, by caller: Principal
+    ) async throws
+        -> ([VendorInfo], String?)
+    {
+        let projectID = try text.map { try parseID($0, field: "projectId") }
+        try caller.require(Permission(.vendor, .read, projectID: projectID?.lowercasedString))
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        var query = VendorRow.query(on: db).sort(\.$id).limit(limit + 1)
+        if let after = page.after { query = query.filter(\.$id > after) }
+        if let status { query = query.filter(\.$status == status.rawValue) }
+        if let projectID {
+            query = query.join(ProjectVendorRow.self, on: \VendorRow.$id == \ProjectVendorRow.$vendorID)
+                .filter(ProjectVendorRow.self, \.$projectID == projectID)
+        }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let projects = try await projectIDs(of: try rows.map { try $0.requireID() })
+        return (try rows.map { try Self.vendorInfo($0, projects: projects[try $0.requireID()] ?? []) }, next)
+    }
+
+    func updateVendor(_ id: String, changes: VendorChanges, by caller: Principal) async throws -> VendorInfo {
+        try caller.require(Permission(.vendor, .update))
+        let vendorID = try parseID(id)
+        var violations: [FieldViolation] = []
+        let name = changes.name.map { Self.validName($0, into: &violations) }
+        let phone = changes.phone.map {
+            $0.isEmpty ? "" : (Self.validPhone($0, country: changes.defaultCountry, into: &violations) ?? "")
+        }
+        let location = changes.location.map { Self.validLocation($0, into: &violations) ?? "" }
+        let payout = changes.payoutAccount.flatMap {
+            PayoutAccount.validate(
+                $0, defaultCountry: changes.defaultCountry, prefix: "payoutAccount", into: &violations)
+        }
+        if changes.name == nil && changes.phone == nil && changes.location == nil && changes.payoutAccount == nil {
+            violations.append(FieldViolation(field: "body", reason: "must change at least one field"))
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let now = self.now()
+        let row = try await db.transaction { tx in
+            let row = try await findVendor(vendorID, on: tx)
+            if let name { row.name = name }
+            if let phone { row.phone = phone.isEmpty ? nil : phone }
+            if let location { row.location = location.isEmpty ? nil : location }
+            if let payout { Self.write(payout, to: row) }
+            row.updatedAt = now
+            try await row.save(on: tx)
+            try await Outbox.append(vendorEvent("rahat.core.vendor.updated", row, at: now), on: tx)
+            return row
+        }
+        return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
+    }
+
+    func deactivateVendor(_ id: String, by caller: Principal) async throws -> VendorInfo {
+        try caller.require(Permission(.vendor, .update))
+        let vendorID = try parseID(id)
+        let now = self.now()
+        let row = try await db.transaction { tx in
+            let row = try await findVendor(vendorID, on: tx)
+            guard row.status == VendorStatus.active.rawValue else { return row }
+            row.status = VendorStatus.inactive.rawValue
+            row.deactivatedAt = now
+            row.updatedAt = now
+            try await row.save(on: tx)
+            try await Outbox.append(vendorEvent("rahat.core.vendor.deactivated", row, at: now), on: tx)
+            return row
+        }
+        return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
+    }
+
+    /// Assigns a vendor to a project; needs `vendor:update` for that project. Returns false when
+    /// it already was.
+    func assignVendor(
+        projectID projectText: String, vendorID vendorText: String, by caller: Principal
+    ) async throws
+        -> Bool
+    {
+        let projectID = try parseID(projectText, field: "projectId")
+        let vendorID = try parseID(vendorText, field: "vendorId")
+        try caller.require(Permission(.vendor, .update, projectID: projectID.lowercasedString))
+        let now = self.now()
+        let userID = caller.userID
+        return try await db.transaction { tx in
+            guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
+            guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
+            let vendor = try await findVendor(vendorID, on: tx)
+            guard vendor.status == VendorStatus.active.rawValue else { throw CoreError.vendorInactive }
+            if try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
+                .filter(\.$vendorID == vendorID).first() != nil
+            {
+                return false
+            }
+            let link = ProjectVendorRow()
+            link.id = UUID.v7(at: now)
+            link.projectID = projectID
+            link.vendorID = vendorID
+            link.assignedBy = userID
+            link.assignedAt = now
+            try await link.create(on: tx)
+            try await Outbox.append(
+                linkEvent("rahat.core.vendor.assigned", vendorID: vendorID, projectID: projectID, at: now), on: tx)
+            return true
+        }
+    }
+
+    func unassignVendor(projectID projectText: String, vendorID vendorText: String, by caller: Principal) async throws {
+        let projectID = try parseID(projectText, field: "projectId")
+        let vendorID = try parseID(vendorText, field: "vendorId")
+        try caller.require(Permission(.vendor, .update, projectID: projectID.lowercasedString))
+        let now = self.now()
+        try await db.transaction { tx in
+            guard
+                let link = try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
+                    .filter(\.$vendorID == vendorID).first()
+            else { throw CoreError.vendorNotAssigned }
+            try await link.delete(on: tx)
+            try await Outbox.append(
+                linkEvent("rahat.core.vendor.unassigned", vendorID: vendorID, projectID: projectID, at: now), on: tx)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func findVendor(_ id: UUID, on db: any Database) async throws -> VendorRow {
+        guard let row = try await VendorRow.find(id, on: db) else { throw CoreError.vendorNotFound }
+        return row
+    }
+
+    /// The projects each vendor serves, in one query.
+    private func projectIDs(of vendors: [UUID]) async throws -> [UUID: [UUID]] {
+        guard !vendors.isEmpty else { return [:] }
+        let links = try await ProjectVendorRow.query(on: db).filter(\.$vendorID ~~ vendors).sort(\.$projectID).all()
+        return Dictionary(grouping: links, by: \.vendorID).mapValues { $0.map(\.projectID) }
+    }
+
+    static func validPhone(_ raw: String, country: String?, into violations: inout [FieldViolation]) -> String? {
+        switch PhoneNumber.parse(raw, defaultCountry: country) {
+        case .success(let number): return number.e164
+        case .failure(let problem):
+            violations.append(FieldViolation(field: "phone", reason: problem.description))
+            return nil
+        }
+    }
+
+    static func validLocation(_ raw: String, into violations: inout [FieldViolation]) -> String? {
+        let location = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if location.count > 200 {
+            violations.append(FieldViolation(field: "location", reason: "must be at most 200 characters"))
+        }
+        return location.isEmpty ? nil : location
+    }
+
+    private static func write(_ payout: PayoutAccount, to row: VendorRow) {
+        row.payoutType = payout.type
+        row.bankName = nil
+        row.accountName = nil
+        row.accountNumber = nil
+        row.branch = nil
+        row.bic = nil
+        row.provider = nil
+        row.mobileNumber = nil
+        switch payout {
+        case .bank(let bankName, let accountName, let accountNumber, let branch, let bic):
+            row.bankName = bankName
+            row.accountName = accountName
+            row.accountNumber = accountNumber
+            row.branch = branch
+            row.bic = bic
+        case .mobileMoney(let provider, let number):
+            row.provider = provider
+            row.mobileNumber = number
+        }
+    }
+
+    static func vendorInfo(_ row: VendorRow, projects: [UUID]) throws -> VendorInfo {
+        let payout: PayoutAccount =
+            row.payoutType == "bank"
+            ? .bank(
+                bankName: row.bankName ?? "", accountName: row.accountName ?? "",
+                accountNumber: row.accountNumber ?? "",
+                branch: row.branch, bic: row.bic)
+            : .mobileMoney(provider: row.provider ?? "", number: row.mobileNumber ?? "")
+        return VendorInfo(
+            id: try row.requireID(),
+            userID: row.userID,
+            name: row.name,
+            phone: row.phone,
+            email: row.email,
+            location: row.location,
+            payoutAccount: payout,
+            status: VendorStatus(rawValue: row.status) ?? .active,
+            projectIDs: projects,
+            createdAt: row.createdAt,
+            updatedAt: row.updatedAt,
+            deactivatedAt: row.deactivatedAt
+        )
+    }
+
+    private func linkEvent(_ type: String, vendorID: UUID, projectID: UUID, at now: Date) -> OutboxEvent {
+        OutboxEvent(
+            type: type,
+            aggregateType: "vendor",
+            aggregateID: vendorID.lowercasedString,
+            payload: [
+                "vendorId": .string(vendorID.lowercasedString), "projectId": .string(projectID.lowercasedString),
+            ],
+            occurredAt: now
+        )
+    }
+
+    /// Events name the vendor and its state; payout details stay in the service.
+    private func vendorEvent(_ type: String, _ row: VendorRow, at now: Date) -> OutboxEvent {
+        let id = row.id?.lowercasedString ?? ""
+        return OutboxEvent(
+            type: type,
+            aggregateType: "vendor",
+            aggregateID: id,
+            payload: [
+                "vendorId": .string(id), "userId": .string(row.userID.lowercasedString), "name": .string(row.name),
+                "status": .string(row.status), "payoutType": .string(row.payoutType),
+            ],
+            occurredAt: now
+        )
+    }
+}

@@ -1,0 +1,202 @@
+import AuthAPI
+import CoreAPI
+import Foundation
+import GRPCCore
+import Persistence
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// Bulk imports: streamed in, processed in the background, every row accounted for.
+@Suite("Imports")
+struct ImportTests {
+    /// Uploads `bytes` in small pieces and waits for the import to finish.
+    static func importFile(
+        _ bytes: [UInt8], options: Rahat_Core_V1_ImportOptions = .init(), harness: AuthHarness, as caller: Metadata
+    ) async throws -> Rahat_Core_V1_Import {
+        let queued = try await harness.imports.uploadImport(metadata: caller) { writer in
+            try await writer.write(.with { $0.options = options })
+            for start in stride(from: 0, to: bytes.count, by: 4096) {
+                try await writer.write(.with { $0.chunk = Data(bytes[start..<min(start + 4096, bytes.count)]) })
+            }
+        }
+        #expect(queued.status == .queued)
+        for _ in 0..<600 {
+            let current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: caller)
+            if current.status == .completed || current.status == .failed { return current }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("import \(queued.id) did not finish")
+        return queued
+    }
+
+    /// The rejects file, as (line, column, reason) triples.
+    static func rejects(_ id: String, harness: AuthHarness, as caller: Metadata) async throws -> [[String]] {
+        let data = try await harness.imports.getImportRejects(.with { $0.id = id }, metadata: caller) { response in
+            var data = Data()
+            for try await chunk in response.messages { data.append(chunk.data) }
+            return data
+        }
+        var parser = CSVParser()
+        let records = parser.feed(Array(data)) + parser.finish()
+        return records.compactMap { try? $0.fields.get() }
+    }
+
+    @Test(
+        "every kind of bad row is reported with its line and column; good rows are created, enrolled and grouped",
+        arguments: DatabaseEngine.available)
+    func badRows(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
+            let group = try await harness.groups.createGroup(.with { $0.name = "Imported" }, metadata: admin)
+            _ = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = BeneficiaryTests.person("Already here", phone: "9800000099") }, metadata: admin
+            )
+            var file: [UInt8] = [0xEF, 0xBB, 0xBF]
+            file += Array(
+                """
+                Name,PHONE,national_id,Gender,birth_date,latitude\r
+                Asha Tamang,9800000001,AB-123,female,1990-04-01,27.7\r
+                Bad Phone,12,,female,,\r
+                ,9800000003,,male,,\r
+                Bad Gender,9800000004,,f,,\r
+                Bad Date,9800000005,,male,1990-13-40,\r
+                Bad Number,9800000006,,male,,north\r
+                Repeat,9800000001,,male,,\r
+                Existing,9800000099,,male,,\r
+                Short row,9800000009\r
+
+                """.utf8)
+            file += Array("Bad bytes ".utf8) + [0xC3, 0x28] + Array(",9800000011,,male,,\r\n".utf8)
+            file += Array("Fine again,9800000012,,other,,\r\n".utf8)
+            // A quote never closed runs to the end of the file: one bad record, reported at its first line.
+            file += Array("\"Broken \"\"quote\"\" x,9800000010,,male,,\r\nLost,9800000013,,male,,\r\n".utf8)
+            // when
+            let result = try await Self.importFile(
+                file,
+                options: .with {
+                    $0.projectID = project.id
+                    $0.groupID = group.id
+                    $0.defaultCountry = "NP"
+                    $0.fileName = "ward-9.csv"
+                },
+                harness: harness, as: admin)
+            let rejects = try await Self.rejects(result.id, harness: harness, as: admin)
+            let enrolled = try await harness.beneficiaries.listBeneficiaries(
+                .with {
+                    $0.limit = 50
+                    $0.projectID = project.id
+                }, metadata: admin)
+            let grouped = try await harness.groups.getGroup(.with { $0.id = group.id }, metadata: admin)
+            let found = try await harness.beneficiaries.listBeneficiaries(
+                .with {
+                    $0.limit = 50
+                    $0.nationalID = "ab 123"
+                }, metadata: admin)
+            let completed = try await harness.coreOutbox().filter { $0.type == "rahat.core.import.completed" }
+            // then
+            #expect(result.status == .completed)
+            #expect((result.rows, result.created, result.duplicates, result.rejected) == (12, 2, 2, 8))
+            #expect(rejects.first == ["line", "column", "reason"])
+            let byLine = Dictionary(grouping: rejects.dropFirst(), by: { $0[0] }).mapValues { $0.map { $0[1] } }
+            #expect(byLine["3"] == ["phone"])
+            #expect(byLine["4"] == ["name"])
+            #expect(byLine["5"] == ["gender"])
+            #expect(byLine["6"] == ["birthDate"])
+            #expect(byLine["7"] == ["latitude"])
+            #expect(byLine["8"] == ["phone"])
+            #expect(byLine["9"] == ["phone"])
+            #expect(byLine["10"] == [""])
+            #expect(byLine["11"] == [""])
+            #expect(byLine["13"] == [""])
+            #expect(rejects.contains { $0[0] == "8" && $0[2].contains("repeats line 2") })
+            #expect(enrolled.beneficiaries.count == 2)
+            #expect(grouped.memberCount == 2)
+            #expect(found.beneficiaries.first?.pii.name == "Asha Tamang")
+            #expect(completed.count == 1)
+        }
+    }
+
+    @Test("a file without a name column fails whole and writes nothing", arguments: DatabaseEngine.available)
+    func missingColumn(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            // when
+            let noName = try await Self.importFile(
+                Array("phone,gender\n9800000001,male\n".utf8), harness: harness, as: admin)
+            let unknown = try await Self.importFile(
+                Array("name,shoe size\nAsha,38\n".utf8), harness: harness, as: admin)
+            let empty = await serviceFailure {
+                try await harness.imports.uploadImport(metadata: admin) { writer in
+                    try await writer.write(.with { $0.options = .init() })
+                }
+            }
+            let listed = try await harness.beneficiaries.listBeneficiaries(.with { $0.limit = 10 }, metadata: admin)
+            let imports = try await harness.imports.listImports(.with { _ in }, metadata: admin)
+            // then
+            #expect(noName.status == .failed)
+            #expect(noName.error.contains("'name'"))
+            #expect(unknown.status == .failed && unknown.error.contains("shoe size"))
+            #expect(empty?.violations.map(\.field) == ["file"])
+            #expect(listed.beneficiaries.isEmpty)
+            #expect(imports.imports.count == 2)
+        }
+    }
+
+    @Test(
+        "duplicates of registered people are skipped and reported, or update them", arguments: DatabaseEngine.available)
+    func duplicatePolicies(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let existing = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = BeneficiaryTests.person("Old Name", phone: "9800000001") }, metadata: admin)
+            let file = Array("name,phone,gender,phone_status\nNew Name,+977 980-000-0001,male,feature_phone\n".utf8)
+            // when
+            let skipped = try await Self.importFile(
+                file, options: .with { $0.onDuplicate = .skip }, harness: harness, as: admin)
+            let skipRejects = try await Self.rejects(skipped.id, harness: harness, as: admin)
+            let updated = try await Self.importFile(
+                file + Array("\n".utf8), options: .with { $0.onDuplicate = .update }, harness: harness, as: admin)
+            let after = try await harness.beneficiaries.getBeneficiary(.with { $0.id = existing.id }, metadata: admin)
+            // then
+            #expect((skipped.duplicates, skipped.created, skipped.updated) == (1, 0, 0))
+            #expect(skipRejects.dropFirst().map { $0[1] } == ["phone"])
+            #expect((updated.duplicates, updated.created, updated.updated) == (1, 0, 1))
+            #expect(after.pii.name == "New Name" && after.gender == "male" && after.phoneStatus == "feature_phone")
+        }
+    }
+
+    @Test("JSON lines import with the same fields", arguments: DatabaseEngine.available)
+    func jsonLines(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let file = Array(
+                """
+                {"name": "Asha", "phone": "9800000001", "latitude": 27.7, "extras": {"household": 4}}
+                {"name": "Binod", "national_id": "X-12345"}
+                not json
+                {"name": "Chandra", "shoeSize": 40}
+
+                """.utf8)
+            // when
+            let result = try await Self.importFile(
+                file,
+                options: .with {
+                    $0.format = .jsonLines
+                    $0.defaultCountry = "NP"
+                },
+                harness: harness, as: admin)
+            let rejects = try await Self.rejects(result.id, harness: harness, as: admin)
+            // then
+            #expect((result.rows, result.created, result.rejected) == (4, 2, 2))
+            #expect(rejects.dropFirst().map { $0[0] } == ["3", "4"])
+        }
+    }
+}
