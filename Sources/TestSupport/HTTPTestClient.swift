@@ -38,7 +38,8 @@ package struct HTTPAnswer: Sendable {
 
 /// Requests against the public API as a client would make them.
 extension TestClientProtocol {
-    /// Sends a request with an optional JSON body (any JSON value, or raw text) and credentials.
+    /// Sends a request with an optional JSON body (any JSON value, or raw text: JSON unless `headers`
+    /// name another content type) and credentials.
     package func send(
         _ method: HTTPRequest.Method,
         _ path: String,
@@ -54,7 +55,7 @@ extension TestClientProtocol {
             headers[.contentType] = "application/json"
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
         } else if let raw {
-            headers[.contentType] = "application/json"
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
             body = ByteBuffer(string: raw)
         }
         return try await execute(uri: path, method: method, headers: headers, body: body) { response in

@@ -119,12 +119,43 @@ struct DistributedTests {
                 )
                 let projectID = try #require(try project.json["id"] as? String)
                 let fetched = try await client.send(.get, "/v1/projects/\(projectID)", bearer: tokens.access)
+                // The core service creates the vendor's login at the auth service, over HTTP/2.
+                let vendor = try await client.send(
+                    .post,
+                    "/v1/vendors",
+                    json: [
+                        "name": "Hari Hardware", "email": "hari@example.org", "password": "hari's long passphrase",
+                        "payoutAccount": [
+                            "type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779811112222",
+                        ],
+                    ],
+                    bearer: tokens.access
+                )
+                let vendorLogin = try await client.send(
+                    .post, "/v1/auth/login", json: ["email": "hari@example.org", "password": "hari's long passphrase"])
+                // A file streams from the gateway to the core service and is imported in the background.
+                let rows = (1...300).map { "Person \($0),+97798\(String(format: "%08d", $0))" }
+                let accepted = try await client.send(
+                    .post, "/v1/imports?projectId=\(projectID)", raw: "name,phone\n" + rows.joined(separator: "\n"),
+                    bearer: tokens.access, headers: [.contentType: "text/csv"])
+                let location = try #require(accepted.headers[.location])
+                var imported = try await client.send(.get, location, bearer: tokens.access)
+                for _ in 0..<300 where try imported.json["status"] as? String != "completed" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    imported = try await client.send(.get, location, bearer: tokens.access)
+                }
+                let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: tokens.access)
                 // then
                 #expect(me.status == .ok)
                 #expect(withKey.status == .ok)
                 #expect(readiness.status == .ok)
                 #expect(project.status == .created)
                 #expect(try fetched.json["status"] as? String == "draft")
+                #expect(vendor.status == .created)
+                #expect(vendorLogin.status == .ok)
+                #expect(accepted.status == .accepted)
+                #expect(try imported.json["created"] as? Int == 300)
+                #expect(try stats.json["beneficiaries"] as? Int == 300)
             }
             await core.group.triggerGracefulShutdown()
             try await core.task.value

@@ -1,0 +1,46 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+extension GatewayTests {
+    @Suite("Imports over HTTP")
+    struct Imports {
+        static let csv: HTTPFields = [.contentType: "text/csv"]
+
+        @Test(
+            "a raw CSV body is imported in the background; its rejects download as CSV",
+            arguments: DatabaseEngine.available)
+        func csv(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                // given
+                let tokens = try await client.login()
+                let csv = "name,phone\nAsha,+9779800000001\nNo Phone Valid,12\n"
+                // when
+                let accepted = try await client.send(
+                    .post, "/v1/imports?fileName=ward.csv", raw: csv, bearer: tokens.access, headers: Self.csv)
+                let location = try #require(accepted.headers[.location])
+                var status = try await client.send(.get, location, bearer: tokens.access)
+                for _ in 0..<100 where try status.json["status"] as? String != "completed" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    status = try await client.send(.get, location, bearer: tokens.access)
+                }
+                let rejects = try await client.send(.get, "\(location)/rejects", bearer: tokens.access)
+                let empty = try await client.send(
+                    .post, "/v1/imports", raw: "", bearer: tokens.access, headers: Self.csv)
+                let badProject = try await client.send(
+                    .post, "/v1/imports?projectId=nope", raw: csv, bearer: tokens.access, headers: Self.csv)
+                // then
+                #expect(accepted.status == .accepted)
+                #expect(try status.json["created"] as? Int == 1)
+                #expect(try status.json["rejected"] as? Int == 1)
+                #expect(rejects.headers[.contentType]?.hasPrefix("text/csv") == true)
+                #expect(String(decoding: rejects.body, as: UTF8.self).hasPrefix("line,column,reason\r\n3,phone,"))
+                #expect(empty.status == .badRequest)
+                #expect(empty.problemFields == ["file"])
+                #expect(badProject.status == .badRequest)
+            }
+        }
+    }
+}
