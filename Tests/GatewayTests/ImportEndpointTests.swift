@@ -31,7 +31,19 @@ extension GatewayTests {
                     .post, "/v1/imports", raw: "", bearer: tokens.access, headers: Self.csv)
                 let badProject = try await client.send(
                     .post, "/v1/imports?projectId=nope", raw: csv, bearer: tokens.access, headers: Self.csv)
+                let boundary = "rahat-test-boundary"
+                let form =
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"w.csv\"\r\n"
+                    + "Content-Type: text/csv\r\n\r\nname\nBinod\r\n--\(boundary)--\r\n"
+                let multipart = try await client.send(
+                    .post, "/v1/imports", raw: form, bearer: tokens.access,
+                    headers: [.contentType: "multipart/form-data; boundary=\(boundary)"])
+                let wrongPart = try await client.send(
+                    .post, "/v1/imports", raw: form.replacingOccurrences(of: "name=\"file\"", with: "name=\"upload\""),
+                    bearer: tokens.access, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"])
                 // then
+                #expect(multipart.status == .accepted)
+                #expect(wrongPart.status == .badRequest)
                 #expect(accepted.status == .accepted)
                 #expect(try status.json["created"] as? Int == 1)
                 #expect(try status.json["rejected"] as? Int == 1)

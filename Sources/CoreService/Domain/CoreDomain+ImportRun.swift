@@ -54,6 +54,19 @@ extension CoreDomain {
         }
     }
 
+    /// Deletes uploads a crashed process left half-received, with their pieces.
+    func purgeAbandonedUploads(olderThan age: TimeInterval) async throws {
+        let cutoff = now().addingTimeInterval(-age)
+        let abandoned = try await ImportRow.query(on: db).filter(\.$status == ImportStatus.uploading.rawValue)
+            .filter(\.$createdAt < cutoff).all().compactMap(\.id)
+        guard !abandoned.isEmpty else { return }
+        try await db.transaction { tx in
+            try await ImportChunkRow.query(on: tx).filter(\.$importID ~~ abandoned).delete()
+            try await ImportRow.query(on: tx).filter(\.$id ~~ abandoned).delete()
+        }
+        logger.notice("removed abandoned uploads", metadata: ["count": "\(abandoned.count)"])
+    }
+
     /// Runs one claimed import to the end: reads its stored file in order, validates and writes
     /// its rows a batch at a time (each batch one transaction that also records how far the
     /// import got, so a restarted run resumes there), and finishes it.

@@ -10,8 +10,14 @@ struct ImportRunner: Service {
 
     func run() async throws {
         await withGracefulShutdownHandler {
+            var lastPurge = ContinuousClock.now - .seconds(3600)
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
+                    // An upload's own request removes it when it fails; this catches a process that died mid-upload.
+                    if ContinuousClock.now - lastPurge >= .seconds(3600) {
+                        lastPurge = ContinuousClock.now
+                        try await domain.purgeAbandonedUploads(olderThan: 6 * 3600)
+                    }
                     if let id = try await domain.claimImport() {
                         try await domain.runImport(id)
                         continue

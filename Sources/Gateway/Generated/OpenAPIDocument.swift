@@ -1312,6 +1312,9 @@ paths:
               required: [file]
               properties:
                 file: {type: string, format: binary}
+            encoding:
+              file:
+                contentType: '*/*'
       responses:
         '202':
           description: The file is stored and the import queued.
@@ -4877,6 +4880,11 @@ components:
                     "type": "string",
                     "format": "binary"
                   }
+                }
+              },
+              "encoding": {
+                "file": {
+                  "contentType": "*/*"
                 }
               }
             }

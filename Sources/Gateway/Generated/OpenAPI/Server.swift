@@ -7670,7 +7670,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                             case "file":
                                 try converter.verifyContentTypeIfPresent(
                                     in: headerFields,
-                                    matches: "text/plain"
+                                    matches: "*/*"
                                 )
                                 let body = try converter.getRequiredRequestBodyAsBinary(
                                     OpenAPIRuntime.HTTPBody.self,
