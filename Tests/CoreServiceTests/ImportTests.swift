@@ -14,7 +14,8 @@ import Testing
 struct ImportTests {
     /// Uploads `bytes` in small pieces and waits for the import to finish.
     static func importFile(
-        _ bytes: [UInt8], options: Rahat_Core_V1_ImportOptions = .init(), harness: AuthHarness, as caller: Metadata
+        _ bytes: [UInt8], options: Rahat_Core_V1_ImportOptions = .init(), harness: AuthHarness, as caller: Metadata,
+        waitingUpTo limit: Duration = .seconds(60)
     ) async throws -> Rahat_Core_V1_Import {
         let queued = try await harness.imports.uploadImport(metadata: caller) { writer in
             try await writer.write(.with { $0.options = options })
@@ -23,7 +24,8 @@ struct ImportTests {
             }
         }
         #expect(queued.status == .queued)
-        for _ in 0..<600 {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
             let current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: caller)
             if current.status == .completed || current.status == .failed { return current }
             try await Task.sleep(for: .milliseconds(100))
@@ -197,6 +199,55 @@ struct ImportTests {
             // then
             #expect((result.rows, result.created, result.rejected) == (4, 2, 2))
             #expect(rejects.dropFirst().map { $0[0] } == ["3", "4"])
+        }
+    }
+    @Test(
+        "10,000 rows with every kind of bad row: each one reported, the rest created",
+        arguments: DatabaseEngine.available)
+    func tenThousand(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given: every tenth row is bad in one of ten ways, in rotation
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            _ = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = BeneficiaryTests.person("Registered", phone: "9700000000") }, metadata: admin)
+            var file = Array("name,phone,national_id,gender,birth_date,latitude,email\n".utf8)
+            var expectedColumn: [Int: String] = [:]
+            for index in 1...10_000 {
+                let line = index + 1
+                var fields = [
+                    "Person \(index)", "98\(String(format: "%08d", index))", "NID-\(index)", "female", "1980-01-01",
+                    "27.5", "p\(index)@example.org",
+                ]
+                if index % 10 == 0 {
+                    switch (index / 10) % 10 {
+                    case 0: (fields[0], expectedColumn[line]) = ("", "name")
+                    case 1: (fields[1], expectedColumn[line]) = ("12", "phone")
+                    case 2: (fields[3], expectedColumn[line]) = ("woman", "gender")
+                    case 3: (fields[4], expectedColumn[line]) = ("1980-02-30", "birthDate")
+                    case 4: (fields[5], expectedColumn[line]) = ("far", "latitude")
+                    case 5: (fields[6], expectedColumn[line]) = ("not-an-email", "email")
+                    case 6: (fields[1], expectedColumn[line]) = ("98\(String(format: "%08d", index - 1))", "phone")
+                    case 7: (fields[2], expectedColumn[line]) = ("NID-\(index - 1)", "nationalId")
+                    case 8: (fields[1], expectedColumn[line]) = ("9700000000", "phone")
+                    default: (fields, expectedColumn[line]) = (Array(fields.prefix(3)), "")
+                    }
+                }
+                file += Array((fields.joined(separator: ",") + "\n").utf8)
+            }
+            // when
+            let result = try await Self.importFile(
+                file, options: .with { $0.defaultCountry = "NP" }, harness: harness, as: admin,
+                waitingUpTo: .seconds(600))
+            let rejects = try await Self.rejects(result.id, harness: harness, as: admin)
+            // then
+            #expect(result.status == .completed)
+            #expect(result.rows == 10_000)
+            #expect(result.created == 9_000)
+            #expect(result.duplicates == 300)
+            #expect(result.rejected == 700)
+            let reported = Dictionary(
+                rejects.dropFirst().map { (Int($0[0]) ?? 0, $0[1]) }, uniquingKeysWith: { a, _ in a })
+            #expect(reported == expectedColumn)
         }
     }
 }
