@@ -35,8 +35,13 @@ public final class ServiceDatabase: Service, Sendable {
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(),
                 withIntermediateDirectories: true
             )
+            // One connection per event loop, so a request may queue behind an import batch's
+            // transaction on the same connection: that is ordinary waiting for a local file, not a
+            // fault, and it must not time out the way a lost network connection would.
             databases.use(
-                .sqlite(.file(path), maxConnectionsPerEventLoop: 1, sqlLogLevel: .trace),
+                .sqlite(
+                    .file(path), maxConnectionsPerEventLoop: 1, connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace
+                ),
                 as: .sqlite
             )
         case .postgres(let url):
