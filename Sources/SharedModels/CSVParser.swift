@@ -50,6 +50,7 @@ public struct CSVParser: Sendable {
     private var atFileStart = true
     private var bomBytesSeen = 0
     private var problem: Problem?
+    private var previous: UInt8 = 0
 
     public init(maxRecordBytes: Int = 64 * 1024) {
         self.maxRecordBytes = maxRecordBytes
@@ -104,12 +105,18 @@ public struct CSVParser: Sendable {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         if case .afterCR = state {
             state = .fieldStart
-            if byte == lf { return }
+            if byte == lf {
+                previous = byte
+                return
+            }
         }
-        if byte == lf || byte == cr {
+        // A line break is CR, LF or CR LF, in quotes too.
+        if byte == cr || (byte == lf && previous != cr) {
             line += 1
         }
-        if byte != lf && byte != cr {
+        previous = byte
+        do {
+            // Line breaks count too: a quoted field of nothing but line breaks is still bounded.
             recordBytes += 1
             if recordBytes > maxRecordBytes, problem == nil {
                 problem = .tooLong(limit: maxRecordBytes)

@@ -169,7 +169,7 @@ struct ImportTests {
             // then
             #expect((skipped.duplicates, skipped.created, skipped.updated) == (1, 0, 0))
             #expect(skipRejects.dropFirst().map { $0[1] } == ["phone"])
-            #expect((updated.duplicates, updated.created, updated.updated) == (1, 0, 1))
+            #expect((updated.duplicates, updated.created, updated.updated, updated.rejected) == (0, 0, 1, 0))
             #expect(after.pii.name == "New Name" && after.gender == "male" && after.phoneStatus == "feature_phone")
         }
     }
@@ -248,6 +248,30 @@ struct ImportTests {
             let reported = Dictionary(
                 rejects.dropFirst().map { (Int($0[0]) ?? 0, $0[1]) }, uniquingKeysWith: { a, _ in a })
             #expect(reported == expectedColumn)
+        }
+    }
+    @Test(
+        "a wallet address is imported once: repeats in the file and addresses in use are rejected",
+        arguments: DatabaseEngine.available)
+    func wallets(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let holder = try await harness.beneficiaries.createBeneficiary(
+                .with {
+                    $0.beneficiary = BeneficiaryTests.person("Holder")
+                    $0.beneficiary.walletAddress = "wallet-taken-1"
+                }, metadata: admin)
+            _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = holder.id }, metadata: admin)
+            let file = Array(
+                "name,wallet_address\nA,wallet-new-0001\nB,wallet-new-0001\nC,wallet-taken-1\nD,wallet-new-0002\n".utf8)
+            // when
+            let result = try await Self.importFile(file, harness: harness, as: admin)
+            let rejects = try await Self.rejects(result.id, harness: harness, as: admin)
+            // then
+            #expect(result.status == .completed)
+            #expect((result.created, result.rejected) == (2, 2))
+            #expect(rejects.dropFirst().map { [$0[0], $0[1]] } == [["3", "walletAddress"], ["4", "walletAddress"]])
         }
     }
 }

@@ -22,36 +22,81 @@ struct ImportFailure: Error, Sendable {
 /// The process is shutting down: the import goes back to the queue and resumes after its last batch.
 struct ImportPaused: Error, Sendable {}
 
+/// Another runner holds the import now (this one's lease lapsed): stop without writing.
+struct ImportLost: Error, Sendable {}
+
+/// A runner's hold on one import.
+struct ImportClaim: Sendable {
+    var id: UUID
+    var token: UUID
+    /// Which run of the import this is, counting from 1.
+    var attempt: Int
+}
+
 extension CoreDomain {
     /// How long a runner holds an import before another may take it over.
     static let importLease: TimeInterval = 120
 
-    /// Takes the oldest queued import, or one whose runner stopped renewing its lease, and marks
-    /// it running under this runner's lease. `nil` when there is nothing to do.
-    func claimImport() async throws -> UUID? {
+    /// How many runs an import gets before it is failed: a file that stops every run (a crash,
+    /// an error the data provokes) must not block the queue.
+    static let importMaxAttempts = 5
+
+    /// Takes the oldest queued import, or one whose runner stopped renewing its lease, under a new
+    /// claim token. The claim is one conditional `UPDATE … RETURNING`, so of several runners (in
+    /// several processes) exactly one wins it. `nil` when there is nothing to do.
+    func claimImport() async throws -> ImportClaim? {
+        guard let sql = db as? any SQLDatabase else { return nil }
         let now = self.now()
-        return try await db.transaction { tx in
-            let candidate = try await ImportRow.query(on: tx)
-                .group(.or) {
-                    $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
-                        $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < now)
-                    }
+        let candidates = try await ImportRow.query(on: db)
+            .group(.or) {
+                $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
+                    $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < now)
                 }
-                .sort(\.$id).first()
-            guard let candidate, let id = candidate.id else { return nil }
-            // Claimed only if nobody else changed it first: the lease is the row's version.
-            let claimed = try await ImportRow.query(on: tx).filter(\.$id == id)
-                .filter(\.$status == candidate.status).filter(\.$leaseUntil == candidate.leaseUntil)
-                .set(\.$status, to: ImportStatus.running.rawValue)
-                .set(\.$leaseUntil, to: now.addingTimeInterval(Self.importLease))
-                .set(\.$startedAt, to: candidate.startedAt ?? now)
-                .update()
-            _ = claimed
-            guard let row = try await ImportRow.find(id, on: tx), row.status == ImportStatus.running.rawValue,
-                let lease = row.leaseUntil, lease > now
-            else { return nil }
-            return id
+            }
+            .sort(\.$id).limit(5).all()
+        for candidate in candidates {
+            guard let id = candidate.id else { continue }
+            let token = UUID()
+            let claimed = try await sql.raw(
+                """
+                UPDATE imports SET status = 'running', claim_token = \(bind: token),
+                    lease_until = \(bind: now.addingTimeInterval(Self.importLease)),
+                    started_at = COALESCE(started_at, \(bind: now)), attempts = attempts + 1
+                WHERE id = \(bind: id)
+                    AND (status = 'queued' OR (status = 'running' AND lease_until < \(bind: now)))
+                RETURNING attempts
+                """
+            ).all()
+            guard let row = claimed.first else { continue }
+            return ImportClaim(id: id, token: token, attempt: try row.decode(column: "attempts", as: Int.self))
         }
+        return nil
+    }
+
+    /// Renews the claim's lease inside `tx`, or throws ``ImportLost`` when another runner has taken
+    /// the import over; on PostgreSQL the row stays locked until `tx` ends.
+    func holdImport(_ claim: ImportClaim, on tx: any Database) async throws {
+        guard let sql = tx as? any SQLDatabase else { throw ImportLost() }
+        let held = try await sql.raw(
+            """
+            UPDATE imports SET lease_until = \(bind: now().addingTimeInterval(Self.importLease))
+            WHERE id = \(bind: claim.id) AND claim_token = \(bind: claim.token) AND status = 'running'
+            RETURNING id
+            """
+        ).all()
+        if held.isEmpty { throw ImportLost() }
+    }
+
+    /// Gives a claimed import back to the queue (a shutdown, or an error worth another run).
+    func releaseImport(_ claim: ImportClaim, countingThisRun: Bool) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.raw(
+            """
+            UPDATE imports SET status = 'queued', claim_token = NULL, lease_until = NULL,
+                attempts = attempts - \(bind: countingThisRun ? 0 : 1)
+            WHERE id = \(bind: claim.id) AND claim_token = \(bind: claim.token) AND status = 'running'
+            """
+        ).run()
     }
 
     /// Deletes uploads a crashed process left half-received, with their pieces.
@@ -70,11 +115,17 @@ extension CoreDomain {
     /// Runs one claimed import to the end: reads its stored file in order, validates and writes
     /// its rows a batch at a time (each batch one transaction that also records how far the
     /// import got, so a restarted run resumes there), and finishes it.
-    func runImport(_ id: UUID) async throws {
-        guard let row = try await ImportRow.find(id, on: db) else { return }
+    func runImport(_ claim: ImportClaim) async throws {
+        let id = claim.id
+        guard let row = try await ImportRow.find(id, on: db), row.claimToken == claim.token else { return }
         let startLine = row.processedLine
-        var run = ImportRun(domain: self, row: row)
+        var run = ImportRun(domain: self, row: row, claim: claim)
         do {
+            if claim.attempt > Self.importMaxAttempts {
+                throw ImportFailure(
+                    reason: "processing stopped \(Self.importMaxAttempts) times at line \(startLine + 1) or later; "
+                        + "the \(row.rows) rows before it are accounted for")
+            }
             var header: [String]?
             var csv = CSVParser()
             var jsonLines = LineSplitter()
@@ -139,8 +190,15 @@ extension CoreDomain {
         } catch let failure as ImportFailure {
             try await run.fail(failure.reason)
         } catch is ImportPaused {
-            try await ImportRow.query(on: db).filter(\.$id == id)
-                .set(\.$status, to: ImportStatus.queued.rawValue).set(\.$leaseUntil, to: nil).update()
+            try await releaseImport(claim, countingThisRun: false)
+        } catch is ImportLost {
+            logger.warning("another runner took over an import", metadata: ["import_id": "\(id.lowercasedString)"])
+        } catch {
+            // Another run may get past a transient fault; one the data provokes ends at the attempt limit.
+            logger.error(
+                "import run failed",
+                metadata: ["import_id": "\(id.lowercasedString)", "error": "\(String(reflecting: error))"])
+            try await releaseImport(claim, countingThisRun: true)
         }
     }
 
@@ -257,14 +315,17 @@ struct LineSplitter: Sendable {
 struct ImportRun: Sendable {
     let domain: CoreDomain
     let row: ImportRow
+    let claim: ImportClaim
     let format: ImportFormat
     let policy: DuplicatePolicy
     private var phonesSeen: [String: Int] = [:]
     private var nationalIDsSeen: [String: Int] = [:]
+    private var walletsSeen: [String: Int] = [:]
 
-    init(domain: CoreDomain, row: ImportRow) {
+    init(domain: CoreDomain, row: ImportRow, claim: ImportClaim) {
         self.domain = domain
         self.row = row
+        self.claim = claim
         format = ImportFormat(rawValue: row.format) ?? .csv
         policy = DuplicatePolicy(rawValue: row.onDuplicate) ?? .reject
     }
@@ -299,8 +360,13 @@ struct ImportRun: Sendable {
                 duplicates += 1
                 continue
             }
+            if let wallet = beneficiary.walletAddress, let first = walletsSeen[wallet] {
+                rejects.append((record.line, "walletAddress", "repeats line \(first) of this file"))
+                continue
+            }
             if let phone = beneficiary.phoneIndex { phonesSeen[phone] = record.line }
             if let nationalID = beneficiary.nationalIDIndex { nationalIDsSeen[nationalID] = record.line }
+            if let wallet = beneficiary.walletAddress { walletsSeen[wallet] = record.line }
             found.append((record.line, beneficiary, input))
         }
         let lastLine = records.last?.line ?? row.processedLine
@@ -310,7 +376,19 @@ struct ImportRun: Sendable {
         let earlyRejects = rejects
         let readDuplicates = duplicates
         let candidates = found
+        let claim = claim
         try await domain.db.transaction { tx in
+            try await domain.holdImport(claim, on: tx)
+            // The project or group may have changed since the upload: stop rather than write past it.
+            if let projectID = importRow.projectID {
+                guard let project = try await ProjectRow.find(projectID, on: tx),
+                    project.status != ProjectStatus.closed.rawValue
+                else { throw ImportFailure(reason: "the project was closed or removed during the import") }
+            }
+            if let groupID = importRow.groupID, try await GroupRow.find(groupID, on: tx) == nil {
+                throw ImportFailure(reason: "the group was deleted during the import")
+            }
+            let walletOwners = try await domain.walletOwners(candidates.compactMap(\.row.walletAddress), on: tx)
             let existing = try await domain.liveBeneficiaries(
                 phones: candidates.compactMap(\.row.phoneIndex),
                 nationalIDs: candidates.compactMap(\.row.nationalIDIndex), on: tx)
@@ -322,7 +400,16 @@ struct ImportRun: Sendable {
             for candidate in candidates {
                 let byPhone = candidate.row.phoneIndex.flatMap { existing.byPhone[$0] }
                 let byNationalID = candidate.row.nationalIDIndex.flatMap { existing.byNationalID[$0] }
-                guard let match = byPhone ?? byNationalID else {
+                let match = byPhone ?? byNationalID
+                // A wallet address belongs to one beneficiary, archived ones included; a row that
+                // updates its holder may keep it.
+                if let wallet = candidate.row.walletAddress, let owner = walletOwners[wallet],
+                    match == nil || (policy == .update && owner != match?.id)
+                {
+                    rejects.append((candidate.line, "walletAddress", "is already used by another beneficiary"))
+                    continue
+                }
+                guard let match else {
                     candidate.row.verificationStatus = "unverified"
                     candidate.row.createdBy = importRow.createdBy
                     candidate.row.createdAt = now
@@ -331,14 +418,16 @@ struct ImportRun: Sendable {
                     continue
                 }
                 let field = byPhone != nil ? "phone" : "nationalId"
-                duplicates += 1
                 switch policy {
                 case .reject:
+                    duplicates += 1
                     rejects.append((candidate.line, field, "duplicate: already registered to another beneficiary"))
                 case .skip:
+                    duplicates += 1
                     rejects.append((candidate.line, field, "duplicate: skipped, already registered"))
                 case .update:
                     if let byPhone, let byNationalID, byPhone.id != byNationalID.id {
+                        duplicates += 1
                         rejects.append(
                             (
                                 candidate.line, "nationalId",
@@ -347,6 +436,7 @@ struct ImportRun: Sendable {
                         continue
                     }
                     if changed.contains(where: { $0.id == match.id }) {
+                        duplicates += 1
                         rejects.append(
                             (candidate.line, field, "duplicate: updates a beneficiary an earlier line updated"))
                         continue
@@ -380,17 +470,19 @@ struct ImportRun: Sendable {
                 try await domain.addMembersQuietly(touched, to: groupID, by: importRow.createdBy, at: now, on: tx)
             }
             if !events.isEmpty { try await Outbox.append(events, on: tx) }
-            if !rejects.isEmpty {
-                let importID = try importRow.requireID()
-                try await rejects.map { reject in
-                    let row = ImportRejectRow()
-                    row.id = UUID.v7(at: now)
-                    row.importID = importID
-                    row.line = reject.line
-                    row.column = reject.column
-                    row.reason = reject.reason
-                    return row
-                }.create(on: tx)
+            let importID = try importRow.requireID()
+            let rejectRows = rejects.map { reject in
+                let row = ImportRejectRow()
+                row.id = UUID.v7(at: now)
+                row.importID = importID
+                row.line = reject.line
+                row.column = reject.column
+                row.reason = reject.reason
+                return row
+            }
+            // A row can fail on many fields: keep each statement well under the bind limits.
+            for start in stride(from: 0, to: rejectRows.count, by: 500) {
+                try await Array(rejectRows[start..<min(start + 500, rejectRows.count)]).create(on: tx)
             }
             // The counters and the resume point commit with the rows they count.
             importRow.rows += records.count
@@ -426,11 +518,14 @@ struct ImportRun: Sendable {
         let now = domain.now()
         let importRow = row
         let domain = domain
+        let claim = claim
         try await domain.db.transaction { tx in
+            try await domain.holdImport(claim, on: tx)
             importRow.status = status.rawValue
             importRow.error = error
             importRow.finishedAt = now
             importRow.leaseUntil = nil
+            importRow.claimToken = nil
             try await importRow.save(on: tx)
             let id = try importRow.requireID()
             try await ImportChunkRow.query(on: tx).filter(\.$importID == id).delete()

@@ -82,6 +82,18 @@ extension CoreDomain {
         return (byPhone, byNationalID)
     }
 
+    /// Which beneficiary (archived ones included: the unique index covers them) holds each wallet address.
+    func walletOwners(_ wallets: [String], on db: any Database) async throws -> [String: UUID] {
+        var owners: [String: UUID] = [:]
+        for start in stride(from: 0, to: wallets.count, by: 500) {
+            let chunk = Array(wallets[start..<min(start + 500, wallets.count)])
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$walletAddress ~~ chunk).all() {
+                if let wallet = row.walletAddress, let id = row.id { owners[wallet] = id }
+            }
+        }
+        return owners
+    }
+
     /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
     func insertBeneficiaries(_ rows: [BeneficiaryRow], on db: any Database) async throws {
         for start in stride(from: 0, to: rows.count, by: 500) {

@@ -181,6 +181,11 @@ extension CoreDomain {
             try caller.require(Permission(.beneficiary, .update))
             _ = try await findGroup(groupID, on: db)
         }
+        if options.onDuplicate == .update {
+            // Updating registered people is an update of their records, personal data included.
+            try caller.require(Permission(.beneficiary, .update))
+            try caller.require(Permission(.beneficiaryPII, .read))
+        }
         let now = self.now()
         let row = ImportRow()
         row.id = UUID.v7(at: now)
@@ -199,6 +204,7 @@ extension CoreDomain {
         row.duplicates = 0
         row.rejected = 0
         row.processedLine = 0
+        row.attempts = 0
         row.createdBy = caller.userID
         row.createdAt = now
         try await row.create(on: db)

@@ -18,8 +18,8 @@ struct ImportRunner: Service {
                         lastPurge = ContinuousClock.now
                         try await domain.purgeAbandonedUploads(olderThan: 6 * 3600)
                     }
-                    if let id = try await domain.claimImport() {
-                        try await domain.runImport(id)
+                    if let claim = try await domain.claimImport() {
+                        try await domain.runImport(claim)
                         continue
                     }
                 } catch {

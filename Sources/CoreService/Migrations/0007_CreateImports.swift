@@ -23,6 +23,8 @@ struct CreateImports: AsyncMigration {
             .field("rejected", .int64, .required)
             .field("processed_line", .int64, .required)
             .field("lease_until", .datetime)
+            .field("claim_token", .uuid)
+            .field("attempts", .int64, .required)
             .field("error", .string)
             .field("created_by", .uuid, .required)
             .field("created_at", .datetime, .required)

@@ -23,6 +23,10 @@ final class ImportRow: Model, @unchecked Sendable {
     @Field(key: "processed_line") var processedLine: Int
     /// Until when the runner that claimed the import holds it; a later runner may take it over.
     @OptionalField(key: "lease_until") var leaseUntil: Date?
+    /// Names the claim that holds the lease; every write a runner makes checks it still holds it.
+    @OptionalField(key: "claim_token") var claimToken: UUID?
+    /// How many times a runner has claimed the import: a file that stops every run is failed.
+    @Field(key: "attempts") var attempts: Int
     @OptionalField(key: "error") var error: String?
     @Field(key: "created_by") var createdBy: UUID
     @Field(key: "created_at") var createdAt: Date
