@@ -255,3 +255,48 @@ struct PIIKeyTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 }
+
+extension BeneficiaryTests {
+    @Test(
+        "a wallet address belongs to one beneficiary, archived ones included; re-sending one's own phone is no duplicate",
+        arguments: DatabaseEngine.available)
+    func wallets(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            var holder = Self.person("Holder", phone: "9800000001")
+            holder.walletAddress = "wallet-0001"
+            let held = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = holder }, metadata: admin)
+            _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = held.id }, metadata: admin)
+            var again = Self.person("Again")
+            again.walletAddress = "wallet-0001"
+            var first = Self.person("First")
+            first.walletAddress = "wallet-0002"
+            var second = Self.person("Second")
+            second.walletAddress = "wallet-0002"
+            let kept = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = Self.person("Kept", phone: "9800000002") }, metadata: admin)
+            // when
+            let taken = await serviceFailure {
+                try await harness.beneficiaries.createBeneficiary(.with { $0.beneficiary = again }, metadata: admin)
+            }
+            let repeated = await serviceFailure {
+                try await harness.beneficiaries.createBeneficiaries(
+                    .with { $0.beneficiaries = [first, second] }, metadata: admin)
+            }
+            let samePhone = try await harness.beneficiaries.updateBeneficiary(
+                .with {
+                    $0.id = kept.id
+                    $0.changes = Self.person("Kept", phone: "+977 980-000-0002")
+                    $0.fields = ["phone"]
+                },
+                metadata: admin)
+            // then
+            #expect(taken?.violations.map(\.field) == ["walletAddress"])
+            #expect(taken?.kind == .alreadyExists)
+            #expect(repeated?.violations.map(\.field) == ["beneficiaries[1].walletAddress"])
+            #expect(samePhone.pii.phone == "+9779800000002")
+        }
+    }
+}

@@ -99,6 +99,7 @@ extension CoreDomain {
         var violations: [FieldViolation] = []
         var seenPhones: [String: Int] = [:]
         var seenNationalIDs: [String: Int] = [:]
+        var seenWallets: [String: Int] = [:]
         for (index, input) in inputs.enumerated() {
             let prefix = batchField.map { "\($0)[\(index)]." } ?? ""
             let row = BeneficiaryRow()
@@ -119,6 +120,14 @@ extension CoreDomain {
                         FieldViolation(field: "nationalId", reason: "repeats item \(first) of this request"))
                 } else {
                     seenNationalIDs[nationalID] = index
+                }
+            }
+            if let wallet = row.walletAddress {
+                if let first = seenWallets[wallet] {
+                    itemViolations.append(
+                        FieldViolation(field: "walletAddress", reason: "repeats item \(first) of this request"))
+                } else {
+                    seenWallets[wallet] = index
                 }
             }
             row.verificationStatus = "unverified"
@@ -150,31 +159,23 @@ extension CoreDomain {
         return try rows.map { try info($0, withPII: canSeePII) }
     }
 
-    /// Which rows collide with a live beneficiary by phone or national ID: (row index, field).
+    /// Which rows collide with another beneficiary — a live one by phone or national ID, any one
+    /// by wallet address (its unique index covers archived rows) — as (row index, field).
     private func existingDuplicates(of rows: [BeneficiaryRow], on db: any Database) async throws -> [(Int, String)] {
-        let phones = rows.compactMap(\.phoneIndex)
-        let nationalIDs = rows.compactMap(\.nationalIDIndex)
-        var takenPhones: Set<String> = []
-        var takenNationalIDs: Set<String> = []
-        for chunk in stride(from: 0, to: phones.count, by: 500).map({ Array(phones[$0..<min($0 + 500, phones.count)]) })
-        {
-            takenPhones.formUnion(
-                try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ chunk).filter(\.$archivedAt == nil).all()
-                    .compactMap(\.phoneIndex)
-            )
-        }
-        for chunk in stride(from: 0, to: nationalIDs.count, by: 500).map({
-            Array(nationalIDs[$0..<min($0 + 500, nationalIDs.count)])
-        }) {
-            takenNationalIDs.formUnion(
-                try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ chunk).filter(\.$archivedAt == nil)
-                    .all().compactMap(\.nationalIDIndex)
-            )
-        }
+        let live = try await liveBeneficiaries(
+            phones: rows.compactMap(\.phoneIndex), nationalIDs: rows.compactMap(\.nationalIDIndex), on: db)
+        let wallets = try await walletOwners(rows.compactMap(\.walletAddress), on: db)
         var duplicates: [(Int, String)] = []
         for (index, row) in rows.enumerated() {
-            if let phone = row.phoneIndex, takenPhones.contains(phone) { duplicates.append((index, "phone")) }
-            if let id = row.nationalIDIndex, takenNationalIDs.contains(id) { duplicates.append((index, "nationalId")) }
+            if let phone = row.phoneIndex, let other = live.byPhone[phone], other.id != row.id {
+                duplicates.append((index, "phone"))
+            }
+            if let nationalID = row.nationalIDIndex, let other = live.byNationalID[nationalID], other.id != row.id {
+                duplicates.append((index, "nationalId"))
+            }
+            if let wallet = row.walletAddress, let owner = wallets[wallet], owner != row.id {
+                duplicates.append((index, "walletAddress"))
+            }
         }
         return duplicates
     }

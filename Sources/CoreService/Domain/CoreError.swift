@@ -65,7 +65,7 @@ public enum CoreError: Error, Equatable, Sendable {
             ServiceError(
                 .alreadyExists,
                 reason: "beneficiary.duplicate",
-                message: "A beneficiary with the same phone or national ID is already registered.",
+                message: "A beneficiary with the same phone, national ID or wallet address is already registered.",
                 violations: violations
             )
         case .invalidTransition(let from, let action):
