@@ -114,6 +114,9 @@ extension CoreDomain {
                         "could not remove the login of a vendor that failed to register",
                         metadata: ["user_id": "\(userID.lowercasedString)", "error": "\(cleanup)"])
                 }
+            } else if try await VendorRow.query(on: db).filter(\.$userID == userID).first() != nil {
+                // A concurrent registration of the same user won the unique index.
+                throw CoreError.vendorExists
             }
             throw error
         }
