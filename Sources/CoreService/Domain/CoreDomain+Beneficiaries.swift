@@ -198,16 +198,8 @@ extension CoreDomain {
     {
         // Page and filter problems are reported together.
         var violations: [FieldViolation] = []
-        var projectID: UUID?
-        if let text = filter.projectID {
-            projectID = UUID(uuidString: text)
-            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
-        }
-        var groupID: UUID?
-        if let text = filter.groupID {
-            groupID = UUID(uuidString: text)
-            if groupID == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
-        }
+        let projectID = parseID(filter.projectID, field: "projectId", into: &violations)
+        let groupID = parseID(filter.groupID, field: "groupId", into: &violations)
         // A grant scoped to a project reaches that project's beneficiaries only.
         let scope = projectID?.lowercasedString
         try caller.require(Permission(.beneficiary, .read, projectID: scope))

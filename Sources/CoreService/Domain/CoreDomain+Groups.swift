@@ -139,21 +139,29 @@ extension CoreDomain {
         return try await db.transaction { tx in
             _ = try await findGroup(groupID, on: tx)
             try await requireLive(ids, field: "beneficiaryIds", on: tx)
-            let already = Set(
-                try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ unique)
-                    .all().map(\.beneficiaryID)
-            )
-            let rows = unique.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map {
-                GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
+            let (added, already) = try await addMembersBatch(unique, to: groupID, by: userID, at: now, on: tx)
+            if !added.isEmpty {
+                try await Outbox.append(membersEvent("rahat.core.group.members_added", groupID, added, at: now), on: tx)
             }
-            if !rows.isEmpty {
-                try await rows.create(on: tx)
-                try await Outbox.append(
-                    membersEvent("rahat.core.group.members_added", groupID, rows.map(\.beneficiaryID), at: now),
-                    on: tx)
-            }
-            return (rows.count, already.count)
+            return (added.count, already)
         }
+    }
+
+    /// Adds up to one batch of beneficiaries to a group, skipping current members; returns those
+    /// added and how many already were members.
+    func addMembersBatch(
+        _ ids: [UUID], to groupID: UUID, by userID: UUID, at now: Date, on db: any Database
+    ) async throws -> (added: [UUID], alreadyMembers: Int) {
+        guard !ids.isEmpty else { return ([], 0) }
+        let already = Set(
+            try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ ids)
+                .all().map(\.beneficiaryID)
+        )
+        let rows = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map {
+            GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
+        }
+        if !rows.isEmpty { try await rows.create(on: db) }
+        return (rows.map(\.beneficiaryID), already.count)
     }
 
     /// Removes beneficiaries from a group; ids that are not members are counted, not an error.

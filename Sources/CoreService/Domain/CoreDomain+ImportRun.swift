@@ -208,8 +208,7 @@ extension CoreDomain {
         var columns: [String] = []
         var unknown: [String] = []
         for field in fields {
-            let key = field.lowercased().filter { $0.isLetter || $0.isNumber }
-            guard let column = importColumns[key] else {
+            guard let column = importColumn(field) else {
                 unknown.append(field)
                 continue
             }
@@ -237,8 +236,7 @@ extension CoreDomain {
         }
         var values: [String: String] = [:]
         for (key, value) in object {
-            let normalized = key.lowercased().filter { $0.isLetter || $0.isNumber }
-            guard let column = importColumns[normalized] else {
+            guard let column = importColumn(key) else {
                 return ImportRecord(line: line.number, values: nil, problem: "has the unknown field '\(key)'")
             }
             switch value {
@@ -481,9 +479,7 @@ struct ImportRun: Sendable {
                 return row
             }
             // A row can fail on many fields: keep each statement well under the bind limits.
-            for start in stride(from: 0, to: rejectRows.count, by: 500) {
-                try await Array(rejectRows[start..<min(start + 500, rejectRows.count)]).create(on: tx)
-            }
+            for chunk in rejectRows.chunks(of: 500) { try await Array(chunk).create(on: tx) }
             // The counters and the resume point commit with the rows they count.
             importRow.rows += records.count
             importRow.created += fresh.count

@@ -63,17 +63,15 @@ extension CoreDomain {
     ) async throws -> (byPhone: [String: BeneficiaryRow], byNationalID: [String: BeneficiaryRow]) {
         var byPhone: [String: BeneficiaryRow] = [:]
         var byNationalID: [String: BeneficiaryRow] = [:]
-        for start in stride(from: 0, to: phones.count, by: 500) {
-            let chunk = Array(phones[start..<min(start + 500, phones.count)])
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ chunk)
+        for chunk in phones.chunks(of: 500) {
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ Array(chunk))
                 .filter(\.$archivedAt == nil).all()
             {
                 if let phone = row.phoneIndex { byPhone[phone] = row }
             }
         }
-        for start in stride(from: 0, to: nationalIDs.count, by: 500) {
-            let chunk = Array(nationalIDs[start..<min(start + 500, nationalIDs.count)])
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ chunk)
+        for chunk in nationalIDs.chunks(of: 500) {
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ Array(chunk))
                 .filter(\.$archivedAt == nil).all()
             {
                 if let nationalID = row.nationalIDIndex { byNationalID[nationalID] = row }
@@ -85,9 +83,8 @@ extension CoreDomain {
     /// Which beneficiary (archived ones included: the unique index covers them) holds each wallet address.
     func walletOwners(_ wallets: [String], on db: any Database) async throws -> [String: UUID] {
         var owners: [String: UUID] = [:]
-        for start in stride(from: 0, to: wallets.count, by: 500) {
-            let chunk = Array(wallets[start..<min(start + 500, wallets.count)])
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$walletAddress ~~ chunk).all() {
+        for chunk in wallets.chunks(of: 500) {
+            for row in try await BeneficiaryRow.query(on: db).filter(\.$walletAddress ~~ Array(chunk)).all() {
                 if let wallet = row.walletAddress, let id = row.id { owners[wallet] = id }
             }
         }
@@ -96,19 +93,15 @@ extension CoreDomain {
 
     /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
     func insertBeneficiaries(_ rows: [BeneficiaryRow], on db: any Database) async throws {
-        for start in stride(from: 0, to: rows.count, by: 500) {
-            try await Array(rows[start..<min(start + 500, rows.count)]).create(on: db)
-        }
+        for chunk in rows.chunks(of: 500) { try await Array(chunk).create(on: db) }
     }
 
     /// Enrols beneficiaries an import created or updated, leaving existing enrolments alone.
     func enrolQuietly(
         _ ids: [UUID], in projectID: UUID, by userID: UUID, at now: Date, on db: any Database
     ) async throws {
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            _ = try await enrolBatch(
-                Array(ids[start..<min(start + 500, ids.count)]), in: projectID, type: .enrolled, by: userID, at: now,
-                on: db)
+        for chunk in ids.chunks(of: 500) {
+            _ = try await enrolBatch(Array(chunk), in: projectID, type: .enrolled, by: userID, at: now, on: db)
         }
     }
 
@@ -116,15 +109,8 @@ extension CoreDomain {
     func addMembersQuietly(
         _ ids: [UUID], to groupID: UUID, by userID: UUID, at now: Date, on db: any Database
     ) async throws {
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            let already = Set(
-                try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ chunk)
-                    .all().map(\.beneficiaryID))
-            let rows = chunk.filter { !already.contains($0) }.map {
-                GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
-            }
-            if !rows.isEmpty { try await rows.create(on: db) }
+        for chunk in ids.chunks(of: 500) {
+            _ = try await addMembersBatch(Array(chunk), to: groupID, by: userID, at: now, on: db)
         }
     }
 

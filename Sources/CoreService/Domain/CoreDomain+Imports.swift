@@ -151,20 +151,17 @@ extension CoreDomain {
         "walletaddress": "walletAddress", "extras": "extras",
     ]
 
+    /// The canonical column a CSV header or JSON key names, ignoring case, spaces, `_` and `-`.
+    static func importColumn(_ name: String) -> String? {
+        importColumns[name.lowercased().filter { $0.isLetter || $0.isNumber }]
+    }
+
     /// Checks the caller and the options, and opens an upload.
     func beginImport(_ options: ImportOptionsInput, by caller: Principal) async throws -> ImportUpload {
         try caller.require(Permission(.beneficiary, .create))
         var violations: [FieldViolation] = []
-        let projectID = options.projectID.flatMap { text -> UUID? in
-            let id = UUID(uuidString: text)
-            if id == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
-            return id
-        }
-        let groupID = options.groupID.flatMap { text -> UUID? in
-            let id = UUID(uuidString: text)
-            if id == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
-            return id
-        }
+        let projectID = parseID(options.projectID, field: "projectId", into: &violations)
+        let groupID = parseID(options.groupID, field: "groupId", into: &violations)
         let country = options.defaultCountry.map { Self.validCountry($0, into: &violations) }
         if let name = options.fileName, name.count > 255 {
             violations.append(FieldViolation(field: "fileName", reason: "must be at most 255 characters"))

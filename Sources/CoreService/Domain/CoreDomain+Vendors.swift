@@ -58,10 +58,8 @@ extension CoreDomain {
         let location = request.location.flatMap { Self.validLocation($0, into: &violations) }
         let payout = PayoutAccount.validate(
             request.payoutAccount, defaultCountry: request.defaultCountry, prefix: "payoutAccount", into: &violations)
-        var linkedUser: UUID?
-        if let text = request.userID {
-            linkedUser = UUID(uuidString: text)
-            if linkedUser == nil { violations.append(FieldViolation(field: "userId", reason: "must be a UUID")) }
+        let linkedUser = parseID(request.userID, field: "userId", into: &violations)
+        if request.userID != nil {
             if request.password != nil {
                 violations.append(FieldViolation(field: "password", reason: "must be omitted when linking a user"))
             }

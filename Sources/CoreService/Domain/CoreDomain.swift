@@ -25,10 +25,26 @@ struct CoreDomain: Sendable {
         try await verifier.verifyCurrentCaller()
     }
 
+    /// Parses an optional id, recording a violation instead of throwing so that every bad field
+    /// of a request is reported together.
+    func parseID(_ text: String?, field: String, into violations: inout [FieldViolation]) -> UUID? {
+        guard let text else { return nil }
+        let id = UUID(uuidString: text)
+        if id == nil { violations.append(FieldViolation(field: field, reason: "must be a UUID")) }
+        return id
+    }
+
     func parseID(_ text: String, field: String = "id") throws -> UUID {
         guard let id = UUID(uuidString: text) else {
             throw CoreError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
         }
         return id
+    }
+}
+
+extension Array {
+    /// The array in consecutive pieces of at most `size`, so one statement never binds too many values.
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
