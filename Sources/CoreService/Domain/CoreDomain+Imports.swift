@@ -73,14 +73,14 @@ struct ImportUpload: Sendable {
     }
 
     /// Adds bytes; stores a chunk whenever a megabyte has gathered.
-    mutating func append(_ bytes: some Collection<UInt8>) async throws {
+    mutating func append(_ bytes: Data) async throws {
         total += bytes.count
         guard total <= CoreDomain.maxImportBytes else {
             throw CoreError.invalidInput([
                 FieldViolation(field: "file", reason: "must be at most \(CoreDomain.maxImportBytes / 1_048_576) MiB")
             ])
         }
-        hasher.update(data: Array(bytes))
+        hasher.update(data: bytes)
         buffer.append(contentsOf: bytes)
         if buffer.count >= CoreDomain.importChunkBytes { try await flush() }
     }
