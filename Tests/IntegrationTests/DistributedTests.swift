@@ -176,8 +176,13 @@ struct DistributedTests {
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
-                // given
-                let before = try await client.send(.get, "/readiness")
+                // given: a fresh channel may still be backing off from its first connection attempt
+                // on a loaded machine, so wait for the gateway to report ready as a probe would
+                var before = try await client.send(.get, "/readiness")
+                for _ in 0..<100 where before.status != .ok {
+                    try await Task.sleep(for: .milliseconds(200))
+                    before = try await client.send(.get, "/readiness")
+                }
                 // when
                 await auth.group.triggerGracefulShutdown()
                 try await auth.task.value

@@ -3,7 +3,7 @@
 # Throw-away PostgreSQL and Redis instances for Rahat's tests.
 #
 # Source this file, then:
-#   rahat_start_postgres DIR   -> exports RAHAT_TEST_POSTGRES_URL
+#   rahat_start_postgres DIR   -> exports RAHAT_TEST_POSTGRES_URL (fsync off unless RAHAT_PG_DURABLE=1)
 #   rahat_start_redis DIR      -> exports RAHAT_TEST_REDIS_URL, RAHAT_TEST_REDIS_SERVER
 #   rahat_stop_services        -> stops whatever was started here, removes the dirs
 #
@@ -149,11 +149,15 @@ rahat_start_postgres() {
         return 1
     fi
 
+    # Tests trade durability for speed; RAHAT_PG_DURABLE=1 (benchmarks) keeps the server's defaults.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ -n "${RAHAT_PG_DURABLE:-}" ]; then durability=""; fi
+
     local attempt port ok=""
     for attempt in 1 2 3; do
         port=$(rahat__free_port) || return 1
         if (cd "$dir" && rahat__as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
-                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
                 -w start >"$dir/pg_ctl.log" 2>&1); then
             ok=1
             break
