@@ -271,7 +271,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "CoreService",
                 "Gateway",
+                "RahatApp",
                 "ServerKit",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -289,6 +291,7 @@ let package = Package(
                 "RahatApp",
                 "ServerKit",
                 "TestSupport",
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

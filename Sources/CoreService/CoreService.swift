@@ -1,6 +1,6 @@
-public import Foundation
+package import Foundation
 public import GRPCCore
-public import Logging
+package import Logging
 public import Persistence
 public import ServerKit
 public import ServiceLifecycle
@@ -12,18 +12,29 @@ public import ServiceLifecycle
 /// | `DATABASE_URL` | `<data dir>/core.sqlite` | PostgreSQL URL; the service uses schema `core` |
 /// | `RAHAT_PII_KEYS` / `_FILE` | generated into `<data dir>/pii-keys.json` (embedded only) | `kid:base64key,…`: AES-256 keys for personal data; the first seals |
 /// | `RAHAT_PII_INDEX_KEY` / `_FILE` | generated with the keys | base64 HMAC key for blind indexes |
+/// | `RAHAT_IMPORT_MAX_BYTES` | 268435456 (256 MiB) | largest import file accepted |
 public struct CoreServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then keeps generated keys in its data directory.
     public var pii: PIIKeys?
+    /// The largest import file accepted; a larger upload is refused while it streams.
+    public var importMaxBytes: Int
 
-    public init(database: ServiceDatabaseConfiguration, pii: PIIKeys? = nil) {
+    /// 256 MiB holds about two million beneficiary rows.
+    public static let defaultImportMaxBytes = 256 * 1_048_576
+
+    public init(
+        database: ServiceDatabaseConfiguration, pii: PIIKeys? = nil, importMaxBytes: Int = defaultImportMaxBytes
+    ) {
         self.database = database
         self.pii = pii
+        self.importMaxBytes = importMaxBytes
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(database: ServiceDatabaseConfiguration(from: &source, service: "core", dataDirectory: dataDirectory))
+        importMaxBytes = source.int(
+            "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
         let keys = source.secret("RAHAT_PII_KEYS")
         let indexKey = source.secret("RAHAT_PII_INDEX_KEY")
         switch (keys, indexKey) {
@@ -80,8 +91,8 @@ public struct CoreService: Sendable {
             throw ConfigurationError(problems: ["RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by the core service"])
         }
         domain = CoreDomain(
-            database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts, logger: logger,
-            now: now)
+            database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts,
+            importMaxBytes: configuration.importMaxBytes, logger: logger, now: now)
     }
 
     /// The schema this service owns on PostgreSQL.
@@ -108,6 +119,15 @@ public struct CoreService: Sendable {
 
     /// What runs beside the gRPC server in the service's process: the import runner.
     public var backgroundServices: [any Service] { [ImportRunner(domain: domain)] }
+
+    /// Claims the next queued import and runs it, as the background runner does; `false` when
+    /// there is none. With `crashingAfterBatches`, the run stops dead after that many committed
+    /// batches, holding its lease as a killed process would, so tests can show the resume.
+    package func runNextImport(crashingAfterBatches: Int? = nil) async throws -> Bool {
+        guard let claim = try await domain.claimImport() else { return false }
+        try await domain.runImport(claim, crashingAfterBatches: crashingAfterBatches)
+        return true
+    }
 
     /// What must be up for this service to take traffic.
     public var readinessChecks: [ReadinessCheck] {

@@ -1,7 +1,7 @@
 package import AuthAPI
 package import AuthService
 package import CoreAPI
-import CoreService
+package import CoreService
 package import Foundation
 package import GRPCCore
 package import GRPCInProcessTransport
@@ -15,6 +15,8 @@ import SwiftProtobuf
 /// with generated clients pointed at them: tests call them exactly as the gateway does.
 package struct AuthHarness: Sendable {
     package let service: AuthService
+    /// The core service itself, to drive its background jobs by hand when they are not running.
+    package let core: CoreService
     package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
     package let beneficiaries: Rahat_Core_V1_BeneficiaryService.Client<InProcessTransport.Client>
     package let groups: Rahat_Core_V1_GroupService.Client<InProcessTransport.Client>
@@ -46,6 +48,8 @@ package struct AuthHarness: Sendable {
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
         configure: @Sendable (inout AuthServiceConfiguration) -> Void = { _ in },
+        configureCore: @Sendable (inout CoreServiceConfiguration) -> Void = { _ in },
+        runsJobs: Bool = true,
         now: @escaping @Sendable () -> Date = Date.init,
         _ body: @Sendable (AuthHarness) async throws -> T
     ) async throws -> T {
@@ -72,11 +76,13 @@ package struct AuthHarness: Sendable {
                 // behaviour, and production keeps its ten-second deadline.
                 let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
                 let client = GRPCClient(transport: transport.client)
+                var coreConfiguration = CoreServiceConfiguration(
+                    database: testDatabase.configuration(for: "core"),
+                    pii: PIIKeys.generate()
+                )
+                configureCore(&coreConfiguration)
                 let core = try CoreService(
-                    configuration: CoreServiceConfiguration(
-                        database: testDatabase.configuration(for: "core"),
-                        pii: PIIKeys.generate()
-                    ),
+                    configuration: coreConfiguration,
                     database: coreDatabase,
                     verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
                         try await service.publishedSigningKeys()
@@ -96,7 +102,9 @@ package struct AuthHarness: Sendable {
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }
                     group.addTask { try await client.runConnections() }
-                    for background in core.backgroundServices { group.addTask { try await background.run() } }
+                    if runsJobs {
+                        for background in core.backgroundServices { group.addTask { try await background.run() } }
+                    }
                     defer {
                         group.cancelAll()
                         client.beginGracefulShutdown()
@@ -106,6 +114,7 @@ package struct AuthHarness: Sendable {
                     do {
                         let harness = AuthHarness(
                             service: service,
+                            core: core,
                             projects: .init(wrapping: client),
                             beneficiaries: .init(wrapping: client),
                             groups: .init(wrapping: client),

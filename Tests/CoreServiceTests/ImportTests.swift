@@ -1,11 +1,14 @@
 import AuthAPI
 import CoreAPI
+import CoreService
 import Foundation
 import GRPCCore
 import Persistence
+import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
+import Synchronization
 import TestSupport
 import Testing
 
@@ -273,5 +276,117 @@ struct ImportTests {
             #expect((result.created, result.rejected) == (2, 2))
             #expect(rejects.dropFirst().map { [$0[0], $0[1]] } == [["3", "walletAddress"], ["4", "walletAddress"]])
         }
+    }
+
+    /// Uploads `bytes` and returns the queued import, without waiting for it to run.
+    static func upload(
+        _ bytes: [UInt8], harness: AuthHarness, as caller: Metadata
+    ) async throws -> Rahat_Core_V1_Import {
+        try await harness.imports.uploadImport(metadata: caller) { writer in
+            try await writer.write(.with { $0.options = .init() })
+            for start in stride(from: 0, to: bytes.count, by: 16_384) {
+                try await writer.write(.with { $0.chunk = Data(bytes[start..<min(start + 16_384, bytes.count)]) })
+            }
+        }
+    }
+
+    /// Rows `name,phone`, one beneficiary each, with distinct Nepali mobile numbers.
+    static func people(_ count: Int, repeating: [Int: Int] = [:]) -> [UInt8] {
+        var text = "name,phone\n"
+        for index in 1...count {
+            let number = repeating[index] ?? index
+            text += "Person \(index),+97798\(String(format: "%08d", 10_000_000 + number))\n"
+        }
+        return Array(text.utf8)
+    }
+
+    static func beneficiaryCount(_ harness: AuthHarness) async throws -> Int {
+        let sql = try #require(harness.coreDatabase.db as? any SQLDatabase)
+        let row = try #require(try await sql.raw("SELECT COUNT(*) AS n FROM beneficiaries").first())
+        return try row.decode(column: "n", as: Int.self)
+    }
+
+    @Test(
+        "an import whose process dies after a batch resumes after it once the lease lapses, counting every row once",
+        arguments: DatabaseEngine.available)
+    func resumesAfterCrash(engine: DatabaseEngine) async throws {
+        let clock = TestClock()
+        try await AuthHarness.with(engine, runsJobs: false, now: clock.now) { harness in
+            // given: 2,500 rows, three batches; line 2,201 (row 2,200) repeats row 10's phone
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let queued = try await Self.upload(Self.people(2500, repeating: [2200: 10]), harness: harness, as: admin)
+            // when
+            let ranFirst = try await harness.core.runNextImport(crashingAfterBatches: 1)
+            let midway = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin)
+            let whileLeased = try await harness.core.runNextImport()
+            clock.advance(by: 121)
+            let resumed = try await harness.core.runNextImport()
+            let result = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin)
+            let rejects = try await Self.rejects(queued.id, harness: harness, as: admin)
+            // then
+            #expect(ranFirst && resumed && !whileLeased)
+            #expect(midway.status == .running)
+            #expect(midway.rows == 1000)
+            #expect(result.status == .completed)
+            #expect((result.rows, result.created, result.duplicates, result.rejected) == (2500, 2499, 1, 0))
+            #expect(
+                rejects.dropFirst().map { $0.joined(separator: "|") } == [
+                    "2201|phone|duplicate: repeats line 11 of this file"
+                ])
+            #expect(try await Self.beneficiaryCount(harness) == 2499)
+            let created = try await harness.coreOutbox().count { $0.type == "rahat.core.beneficiary.created" }
+            #expect(created >= 1000)
+        }
+    }
+
+    @Test(
+        "one file is imported once at a time, and a file over the limit is refused as it streams",
+        arguments: DatabaseEngine.available)
+    func sameFileAndLimit(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(
+            engine, configureCore: { $0.importMaxBytes = 64 * 1024 }, runsJobs: false
+        ) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let file = Self.people(200)
+            // when: five uploads of the same file race to be queued
+            let outcomes = await withTaskGroup(of: ServiceError?.self) { group in
+                for _ in 0..<5 {
+                    group.addTask { await serviceFailure { try await Self.upload(file, harness: harness, as: admin) } }
+                }
+                var outcomes: [ServiceError?] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            let tooLarge = await serviceFailure {
+                try await Self.upload(Self.people(3000), harness: harness, as: admin)
+            }
+            let listed = try await harness.imports.listImports(.init(), metadata: admin)
+            let ran = try await harness.core.runNextImport()
+            let again = try await Self.upload(file, harness: harness, as: admin)
+            // then
+            #expect(outcomes.count { $0 == nil } == 1)
+            #expect(outcomes.compactMap { $0?.reason } == Array(repeating: "import.in_progress", count: 4))
+            #expect(tooLarge?.kind == .invalidArgument)
+            #expect(tooLarge?.reason == "import.too_large")
+            #expect(tooLarge?.violations.map(\.field) == ["file"])
+            #expect(listed.imports.count == 1)
+            #expect(ran)
+            #expect(again.status == .queued)
+            #expect(try await Self.beneficiaryCount(harness) == 200)
+        }
+    }
+}
+
+/// A clock tests move by hand, to let leases and tokens lapse without waiting.
+final class TestClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+
+    var now: @Sendable () -> Date {
+        { Date().addingTimeInterval(self.offset.withLock { $0 }) }
+    }
+
+    func advance(by seconds: TimeInterval) {
+        offset.withLock { $0 += seconds }
     }
 }

@@ -1,6 +1,8 @@
+import CoreService
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import RahatApp
 import TestSupport
 import Testing
 
@@ -52,6 +54,26 @@ extension GatewayTests {
                 #expect(empty.status == .badRequest)
                 #expect(empty.problemFields == ["file"])
                 #expect(badProject.status == .badRequest)
+            }
+        }
+        @Test(
+            "a file over the limit is answered 413 while it streams, and nothing of it is kept",
+            arguments: DatabaseEngine.available)
+        func tooLarge(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine, configure: { $0.core.importMaxBytes = 4096 }) { client in
+                // given
+                let tokens = try await client.login()
+                let csv = "name\n" + String(repeating: "A very long name indeed, repeated\n", count: 500)
+                // when
+                let refused = try await client.send(
+                    .post, "/v1/imports", raw: csv, bearer: tokens.access, headers: Self.csv)
+                let listed = try await client.send(.get, "/v1/imports", bearer: tokens.access)
+                // then
+                #expect(refused.status == .contentTooLarge)
+                #expect(refused.headers[.contentType] == "application/problem+json")
+                #expect(try refused.json["code"] as? String == "import.too_large")
+                #expect(refused.problemFields == ["file"])
+                #expect(try (listed.json["items"] as? [Any])?.count == 0)
             }
         }
     }

@@ -1,5 +1,6 @@
 import AuthService
 import CoreService
+import FluentKit
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -25,6 +25,9 @@ struct ImportPaused: Error, Sendable {}
 /// Another runner holds the import now (this one's lease lapsed): stop without writing.
 struct ImportLost: Error, Sendable {}
 
+/// A test's stand-in for a killed process: the run stops without releasing its claim.
+struct ImportCrashed: Error, Sendable {}
+
 /// A runner's hold on one import.
 struct ImportClaim: Sendable {
     var id: UUID
@@ -115,7 +118,7 @@ extension CoreDomain {
     /// Runs one claimed import to the end: reads its stored file in order, validates and writes
     /// its rows a batch at a time (each batch one transaction that also records how far the
     /// import got, so a restarted run resumes there), and finishes it.
-    func runImport(_ claim: ImportClaim) async throws {
+    func runImport(_ claim: ImportClaim, crashingAfterBatches: Int? = nil) async throws {
         let id = claim.id
         guard let row = try await ImportRow.find(id, on: db), row.claimToken == claim.token else { return }
         let startLine = row.processedLine
@@ -131,13 +134,22 @@ extension CoreDomain {
             var jsonLines = LineSplitter()
             var seq = 0
             var batch: [ImportRecord] = []
+            var committed = 0
             func take(_ records: [ImportRecord]) async throws {
-                for record in records where record.line > startLine {
+                for record in records {
+                    guard record.line > startLine else {
+                        // Already written by an earlier run: only remember what it holds, so a
+                        // repeat further down is still reported against its first line.
+                        _ = try run.screen([record])
+                        continue
+                    }
                     batch.append(record)
                     if batch.count >= Self.importBatchRows {
                         if Task.isShuttingDownGracefully { throw ImportPaused() }
                         try await run.commit(batch)
                         batch.removeAll(keepingCapacity: true)
+                        committed += 1
+                        if let crashingAfterBatches, committed >= crashingAfterBatches { throw ImportCrashed() }
                     }
                 }
             }
@@ -191,6 +203,8 @@ extension CoreDomain {
             try await run.fail(failure.reason)
         } catch is ImportPaused {
             try await releaseImport(claim, countingThisRun: false)
+        } catch is ImportCrashed {
+            return
         } catch is ImportLost {
             logger.warning("another runner took over an import", metadata: ["import_id": "\(id.lowercasedString)"])
         } catch {
@@ -328,8 +342,15 @@ struct ImportRun: Sendable {
         policy = DuplicatePolicy(rawValue: row.onDuplicate) ?? .reject
     }
 
-    /// Validates a batch, sorts out duplicates, and writes everything it decided in one transaction.
-    mutating func commit(_ records: [ImportRecord]) async throws {
+    /// A batch after validation and the file's own duplicate checks, before the database's.
+    struct Screened {
+        var rejects: [(line: Int, column: String, reason: String)] = []
+        var candidates: [(line: Int, row: BeneficiaryRow, input: BeneficiaryInput)] = []
+        var duplicates = 0
+    }
+
+    /// Validates records and sorts out repeats within the file, remembering what each new row holds.
+    mutating func screen(_ records: [ImportRecord]) throws -> Screened {
         let now = domain.now()
         var rejects: [(line: Int, column: String, reason: String)] = []
         var found: [(line: Int, row: BeneficiaryRow, input: BeneficiaryInput)] = []
@@ -367,13 +388,20 @@ struct ImportRun: Sendable {
             if let wallet = beneficiary.walletAddress { walletsSeen[wallet] = record.line }
             found.append((record.line, beneficiary, input))
         }
+        return Screened(rejects: rejects, candidates: found, duplicates: duplicates)
+    }
+
+    /// Validates a batch, sorts out duplicates, and writes everything it decided in one transaction.
+    mutating func commit(_ records: [ImportRecord]) async throws {
+        let now = domain.now()
+        let screened = try screen(records)
         let lastLine = records.last?.line ?? row.processedLine
         let importRow = row
         let policy = policy
         let domain = domain
-        let earlyRejects = rejects
-        let readDuplicates = duplicates
-        let candidates = found
+        let earlyRejects = screened.rejects
+        let readDuplicates = screened.duplicates
+        let candidates = screened.candidates
         let claim = claim
         try await domain.db.transaction { tx in
             try await domain.holdImport(claim, on: tx)

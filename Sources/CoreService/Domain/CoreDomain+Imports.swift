@@ -75,11 +75,7 @@ struct ImportUpload: Sendable {
     /// Adds bytes; stores a chunk whenever a megabyte has gathered.
     mutating func append(_ bytes: Data) async throws {
         total += bytes.count
-        guard total <= CoreDomain.maxImportBytes else {
-            throw CoreError.invalidInput([
-                FieldViolation(field: "file", reason: "must be at most \(CoreDomain.maxImportBytes / 1_048_576) MiB")
-            ])
-        }
+        guard total <= domain.importMaxBytes else { throw CoreError.importTooLarge(limit: domain.importMaxBytes) }
         hasher.update(data: bytes)
         buffer.append(contentsOf: bytes)
         if buffer.count >= CoreDomain.importChunkBytes { try await flush() }
@@ -106,18 +102,32 @@ struct ImportUpload: Sendable {
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let id = importID
         let size = total
-        let row = try await domain.db.transaction { tx in
-            let busy = try await ImportRow.query(on: tx).filter(\.$sha256 == digest)
-                .filter(\.$status ~~ [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]).first()
-            if let busy, let busyID = busy.id {
+        let active = [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]
+        let row: ImportRow
+        do {
+            row = try await domain.db.transaction { tx in
+                if let busy = try await ImportRow.query(on: tx).filter(\.$sha256 == digest)
+                    .filter(\.$status ~~ active).first(), let busyID = busy.id
+                {
+                    throw CoreError.importInProgress(busyID.lowercasedString)
+                }
+                guard let row = try await ImportRow.find(id, on: tx) else { throw CoreError.importNotFound }
+                row.sha256 = digest
+                row.bytes = size
+                row.status = ImportStatus.queued.rawValue
+                try await row.save(on: tx)
+                return row
+            }
+        } catch let error as CoreError {
+            throw error
+        } catch {
+            // A concurrent upload of the same file won the unique index on active imports.
+            if let busy = try await ImportRow.query(on: domain.db).filter(\.$sha256 == digest)
+                .filter(\.$status ~~ active).first(), let busyID = busy.id
+            {
                 throw CoreError.importInProgress(busyID.lowercasedString)
             }
-            guard let row = try await ImportRow.find(id, on: tx) else { throw CoreError.importNotFound }
-            row.sha256 = digest
-            row.bytes = size
-            row.status = ImportStatus.queued.rawValue
-            try await row.save(on: tx)
-            return row
+            throw error
         }
         domain.importSignal.signal()
         return try CoreDomain.importInfo(row)
@@ -137,7 +147,6 @@ struct ImportUpload: Sendable {
 }
 
 extension CoreDomain {
-    static let maxImportBytes = 256 * 1_048_576
     static let importChunkBytes = 1_048_576
     /// Rows validated, checked for duplicates and written together in one transaction.
     static let importBatchRows = 1000

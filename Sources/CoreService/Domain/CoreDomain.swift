@@ -13,6 +13,8 @@ struct CoreDomain: Sendable {
     let vault: PIIVault
     /// Vendors' logins, kept by the auth service.
     let accounts: AuthAccounts
+    /// The largest import file accepted.
+    let importMaxBytes: Int
     /// Wakes the import runner when an upload completes.
     let importSignal = WakeSignal()
     let logger: Logger

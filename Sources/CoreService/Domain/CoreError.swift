@@ -16,6 +16,7 @@ public enum CoreError: Error, Equatable, Sendable {
     case vendorLoginUnavailable
     case importNotFound
     case importInProgress(String)
+    case importTooLarge(limit: Int)
     case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
@@ -51,6 +52,11 @@ public enum CoreError: Error, Equatable, Sendable {
                 .unavailable, reason: "vendor.login_unavailable", message: "The vendor's login could not be created.")
         case .importNotFound:
             ServiceError(.notFound, reason: "import.not_found", message: "No such import.")
+        case .importTooLarge(let limit):
+            ServiceError(
+                .invalidArgument, reason: "import.too_large",
+                message: "The file is larger than this server accepts; split it into several imports.",
+                violations: [FieldViolation(field: "file", reason: "must be at most \(limit) bytes")])
         case .importInProgress(let id):
             ServiceError(
                 .alreadyExists, reason: "import.in_progress",

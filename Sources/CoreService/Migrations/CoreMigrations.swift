@@ -12,6 +12,7 @@ public enum CoreMigrations {
             CreateGroups(),
             CreateVendors(),
             CreateImports(),
+            UniqueActiveImport(),
         ]
     }
 }

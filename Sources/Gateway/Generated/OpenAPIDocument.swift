@@ -1290,8 +1290,8 @@ paths:
         are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are
         reported; with `update` the registered beneficiary takes the row's values. Requires
         `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for
-        `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of
-        it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per
+        `groupId`). At most 256 MiB per file by default (413 beyond it); an empty file, or the same
+        file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per
         row and `rahat.core.import.completed` at the end.
       parameters:
         - {name: projectId, in: query, description: Enrol every imported beneficiary in this project., schema: {type: string, format: uuid}}
@@ -1331,6 +1331,14 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409': {$ref: '#/components/responses/Conflict'}
+        '413':
+          description: >-
+            The file is larger than the server accepts (`RAHAT_IMPORT_MAX_BYTES`, 256 MiB by
+            default); refused while it streams, and nothing of it is kept.
+          content:
+            application/problem+json:
+              schema:
+                $ref: '#/components/schemas/Problem'
   /v1/imports/{id}:
     parameters:
       - $ref: '#/components/parameters/ImportId'
@@ -4802,7 +4810,7 @@ components:
           "imports"
         ],
         "summary": "Import beneficiaries from a file",
-        "description": "Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.\n\nCSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.\n\nDuplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.",
+        "description": "Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.\n\nCSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.\n\nDuplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file by default (413 beyond it); an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.",
         "parameters": [
           {
             "name": "projectId",
@@ -4924,6 +4932,16 @@ components:
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "description": "The file is larger than the server accepts (`RAHAT_IMPORT_MAX_BYTES`, 256 MiB by default); refused while it streams, and nothing of it is kept.",
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
           }
         }
       }

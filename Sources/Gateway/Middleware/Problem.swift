@@ -96,7 +96,8 @@ enum ProblemMapping {
     }
 
     static func problem(_ error: ServiceError, path: String, requestID: String) -> Problem {
-        let status = status(for: error.kind)
+        // gRPC has no code for "too large"; the reason names it so HTTP clients get 413, not 400.
+        let status = error.reason.hasSuffix(".too_large") ? .contentTooLarge : status(for: error.kind)
         return Problem(
             type: "/problems/\(error.reason)",
             title: status.reasonPhrase,

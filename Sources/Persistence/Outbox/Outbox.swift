@@ -63,17 +63,24 @@ public enum OutboxValue: Sendable, Equatable, Encodable {
 public enum Outbox {
     /// Appends events; call with the transaction that makes the change.
     public static func append(_ events: [OutboxEvent], on database: any Database) async throws {
-        for event in events {
+        let encoder = envelopeEncoder()
+        let rows = try events.map { event in
             let row = OutboxRow()
-            row.id = UUID.v7(at: event.occurredAt)
+            let id = UUID.v7(at: event.occurredAt)
+            row.id = id
             row.type = event.type
             row.version = event.version
             row.aggregateType = event.aggregateType
             row.aggregateID = event.aggregateID
-            row.payload = try envelope(for: event, id: row.id ?? UUID())
+            row.payload = try envelope(for: event, id: id, encoder: encoder)
             row.occurredAt = event.occurredAt
             row.traceparent = event.traceparent
-            try await row.create(on: database)
+            return row
+        }
+        // An import writes thousands of events per transaction: multi-row statements, each well
+        // under the bind-parameter limits of both databases.
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            try await Array(rows[start..<min(start + 500, rows.count)]).create(on: database)
         }
     }
 
@@ -96,7 +103,7 @@ public enum Outbox {
     }
 
     /// The full JSON document consumers receive: the envelope fields plus the payload under `data`.
-    static func envelope(for event: OutboxEvent, id: UUID) throws -> String {
+    static func envelope(for event: OutboxEvent, id: UUID, encoder: JSONEncoder = envelopeEncoder()) throws -> String {
         let document: [String: OutboxValue] = [
             "id": .string(id.lowercasedString),
             "type": .string(event.type),
@@ -107,9 +114,13 @@ public enum Outbox {
             "traceparent": event.traceparent.map(OutboxValue.string) ?? .null,
             "data": .object(event.payload),
         ]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+
+    static func envelopeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(document), as: UTF8.self)
+        return encoder
     }
 }
 

@@ -7565,7 +7565,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     ///
     /// CSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.
     ///
-    /// Duplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file; an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.
+    /// Duplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file by default (413 beyond it); an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.
     ///
     /// - Remark: HTTP `POST /v1/imports`.
     /// - Remark: Generated from `#/paths//v1/imports/post(createImport)`.
@@ -7797,6 +7797,24 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 case let .conflict(value):
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 409)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .contentTooLarge(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 413)
                     suppressMutabilityWarning(&response)
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
