@@ -128,4 +128,83 @@ struct EnrolmentTests {
             #expect(enrolElsewhere?.kind == .permissionDenied)
         }
     }
+
+    @Test(
+        "a filter enrols every live match however many, from another project too, within the caller's scope",
+        arguments: DatabaseEngine.available)
+    func enrolByFilter(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given: 600 unbanked and 10 banked people, more than one walk batch; all but 5 in project A
+            let adminToken = try await harness.login().accessToken
+            let admin = AuthHarness.bearer(adminToken)
+            let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
+            let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
+            var ids: [String] = []
+            for start in stride(from: 0, to: 610, by: 305) {
+                let created = try await harness.beneficiaries.createBeneficiaries(
+                    .with {
+                        $0.beneficiaries = (start..<start + 305).map { index in
+                            var person = BeneficiaryTests.person("P\(index)", phone: "98\(10_000_000 + index)")
+                            person.bankedStatus = index < 600 ? "unbanked" : "banked"
+                            return person
+                        }
+                    }, metadata: admin)
+                ids += created.beneficiaries.map(\.id)
+            }
+            for chunk in stride(from: 5, to: ids.count, by: 500) {
+                _ = try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = projectA.id
+                        $0.beneficiaryIds = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                    }, metadata: admin)
+            }
+            _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = ids[10] }, metadata: admin)
+            let (_, manager) = try await harness.createUser(
+                email: "manager@example.org", roles: [.role("manager", project: projectB.id)], as: adminToken)
+            let asManagerOfB = AuthHarness.bearer(manager.accessToken)
+            func unbanked(from project: String?) -> Rahat_Core_V1_BeneficiaryFilter {
+                .with {
+                    $0.bankedStatus = "unbanked"
+                    if let project { $0.projectID = project }
+                }
+            }
+            // when
+            let registryWide = await serviceFailure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = projectB.id
+                        $0.filter = unbanked(from: nil)
+                    }, metadata: asManagerOfB)
+            }
+            let bad = await serviceFailure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = projectB.id
+                        $0.filter = .with {
+                            $0.gender = "woman"
+                            $0.createdFrom = Google_Protobuf_Timestamp(date: Date())
+                            $0.createdTo = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(-60))
+                        }
+                    }, metadata: admin)
+            }
+            let fromA = try await harness.projects.enrolBeneficiaries(
+                .with {
+                    $0.projectID = projectB.id
+                    $0.filter = unbanked(from: projectA.id)
+                }, metadata: admin)
+            let everyone = try await harness.projects.enrolBeneficiaries(
+                .with {
+                    $0.projectID = projectB.id
+                    $0.filter = unbanked(from: nil)
+                }, metadata: admin)
+            let stats = try await harness.projects.getProjectStats(
+                .with { $0.projectID = projectB.id }, metadata: admin)
+            // then
+            #expect(registryWide?.kind == .permissionDenied)
+            #expect(bad?.violations.map(\.field).sorted() == ["filter.createdTo", "filter.gender"])
+            #expect((fromA.enrolled, fromA.alreadyEnrolled) == (594, 0))
+            #expect((everyone.enrolled, everyone.alreadyEnrolled) == (5, 594))
+            #expect(stats.beneficiaries == 599)
+        }
+    }
 }

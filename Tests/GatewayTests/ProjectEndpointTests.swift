@@ -60,7 +60,9 @@ extension GatewayTests {
                     "/v1/beneficiaries/batch",
                     json: [
                         "items": [
-                            ["name": "One", "phone": "+9779800000011"], ["name": "Two", "phone": "+9779800000012"],
+                            ["name": "One", "phone": "+9779800000011", "gender": "female"],
+                            ["name": "Two", "phone": "+9779800000012", "gender": "male"],
+                            ["name": "Three", "phone": "+9779800000013", "gender": "female"],
                         ]
                     ],
                     bearer: tokens.access
@@ -70,7 +72,7 @@ extension GatewayTests {
                 let enrolled = try await client.send(
                     .post,
                     "/v1/projects/\(projectID)/beneficiaries",
-                    json: ["beneficiaryIds": ids],
+                    json: ["beneficiaryIds": [ids[0], ids[1]]],
                     bearer: tokens.access
                 )
                 let removed = try await client.send(
@@ -80,10 +82,28 @@ extension GatewayTests {
                 )
                 let listed = try await client.send(
                     .get, "/v1/projects/\(projectID)/beneficiaries", bearer: tokens.access)
+                let byFilter = try await client.send(
+                    .post, "/v1/projects/\(projectID)/beneficiaries", json: ["filter": ["gender": "female"]],
+                    bearer: tokens.access)
+                let women = try await client.send(
+                    .get, "/v1/projects/\(projectID)/beneficiaries?gender=female", bearer: tokens.access)
+                let emptyFilter = try await client.send(
+                    .post, "/v1/projects/\(projectID)/beneficiaries", json: ["filter": [String: String]()],
+                    bearer: tokens.access)
+                let unknown = try await client.send(
+                    .get, "/v1/projects/\(UUID().uuidString)/beneficiaries", bearer: tokens.access)
+                // then
+                func listedIDs(_ response: HTTPAnswer) throws -> Set<String> {
+                    Set(try (response.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [])
+                }
                 #expect(try enrolled.json["enrolled"] as? Int == 2)
                 #expect(removed.status == .noContent)
-                #expect(
-                    try (listed.json["items"] as? [[String: Any]])?.map { $0["beneficiaryId"] as? String } == [ids[1]])
+                #expect(try listedIDs(listed) == [ids[1]])
+                #expect(try byFilter.json["enrolled"] as? Int == 2)
+                #expect(try listedIDs(women) == [ids[0], ids[2]])
+                #expect(emptyFilter.status == .badRequest)
+                #expect(emptyFilter.problemFields == ["filter"])
+                #expect(unknown.status == .notFound)
             }
         }
 

@@ -69,6 +69,25 @@ struct BeneficiaryFilter: Sendable {
     var groupID: String?
 }
 
+/// A checked filter with its ids parsed and its exact lookups turned into blind indexes.
+struct ResolvedBeneficiaryFilter: Sendable {
+    var filter: BeneficiaryFilter
+    var projectID: UUID?
+    var groupID: UUID?
+    var phoneIndex: String?
+    var nationalIDIndex: String?
+
+    /// No criterion at all: it would match every registered beneficiary.
+    var isEmpty: Bool {
+        let f = filter
+        return [
+            f.gender, f.verificationStatus, f.bankedStatus, f.internetStatus, f.phoneStatus, f.phone, f.nationalID,
+            f.walletAddress, f.projectID, f.groupID,
+        ].allSatisfy { $0 == nil } && f.createdFrom == nil
+            && f.createdTo == nil
+    }
+}
+
 /// The closed vocabularies of DOMAIN.md.
 enum BeneficiaryVocabulary {
     static let gender: Set<String> = ["male", "female", "other", "unknown"]
@@ -198,17 +217,36 @@ extension CoreDomain {
     {
         // Page and filter problems are reported together.
         var violations: [FieldViolation] = []
-        let projectID = parseID(filter.projectID, field: "projectId", into: &violations)
-        let groupID = parseID(filter.groupID, field: "groupId", into: &violations)
+        let resolved = resolve(filter, field: { $0 }, into: &violations)
         // A grant scoped to a project reaches that project's beneficiaries only.
-        let scope = projectID?.lowercasedString
+        let scope = resolved.projectID?.lowercasedString
         try caller.require(Permission(.beneficiary, .read, projectID: scope))
         var page = PageRequest(limit: limit, after: nil)
         switch PageRequest.validate(limit: limit, cursor: cursor) {
         case .success(let valid): page = valid
         case .failure(let error): violations += error.violations
         }
-        for (field, value, allowed) in [
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        if let projectID = resolved.projectID, try await ProjectRow.find(projectID, on: db) == nil {
+            throw CoreError.projectNotFound
+        }
+
+        var query = beneficiaries(matching: resolved, on: db).sort(\.$id).limit(limit + 1)
+        if let after = page.after { query = query.filter(\.$id > after) }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read, projectID: scope))
+        return (try rows.map { try info($0, withPII: canSeePII) }, next)
+    }
+
+    /// Checks a filter, naming each bad criterion through `field`, and resolves its ids and its
+    /// exact lookups (phone, national ID) to what the table stores.
+    func resolve(
+        _ filter: BeneficiaryFilter, field: (String) -> String, into violations: inout [FieldViolation]
+    ) -> ResolvedBeneficiaryFilter {
+        var resolved = ResolvedBeneficiaryFilter(filter: filter)
+        resolved.projectID = parseID(filter.projectID, field: field("projectId"), into: &violations)
+        resolved.groupID = parseID(filter.groupID, field: field("groupId"), into: &violations)
+        for (name, value, allowed) in [
             ("gender", filter.gender, BeneficiaryVocabulary.gender),
             ("verificationStatus", filter.verificationStatus, BeneficiaryVocabulary.verification),
             ("bankedStatus", filter.bankedStatus, BeneficiaryVocabulary.banked),
@@ -217,20 +255,34 @@ extension CoreDomain {
         ] {
             if let value, !allowed.contains(value) {
                 violations.append(
-                    FieldViolation(field: field, reason: "must be one of \(allowed.sorted().joined(separator: ", "))"))
+                    FieldViolation(
+                        field: field(name), reason: "must be one of \(allowed.sorted().joined(separator: ", "))"))
             }
         }
-        var phoneIndex: String?
+        if let from = filter.createdFrom, let to = filter.createdTo, from >= to {
+            violations.append(FieldViolation(field: field("createdTo"), reason: "must be after createdFrom"))
+        }
         if let phone = filter.phone {
             switch PhoneNumber.parse(phone, defaultCountry: filter.defaultCountry) {
-            case .success(let number): phoneIndex = vault.blindIndex(number.e164, purpose: "phone")
-            case .failure(let problem): violations.append(FieldViolation(field: "phone", reason: problem.description))
+            case .success(let number): resolved.phoneIndex = vault.blindIndex(number.e164, purpose: "phone")
+            case .failure(let problem):
+                violations.append(FieldViolation(field: field("phone"), reason: problem.description))
             }
         }
-        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        if let nationalID = filter.nationalID {
+            resolved.nationalIDIndex = vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id")
+        }
+        return resolved
+    }
 
-        var query = BeneficiaryRow.query(on: db).filter(\.$archivedAt == nil).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
+    /// Live beneficiaries matching a resolved filter, unsorted and unlimited: callers page it.
+    func beneficiaries(
+        matching resolved: ResolvedBeneficiaryFilter, on db: any Database
+    ) -> QueryBuilder<
+        BeneficiaryRow
+    > {
+        let filter = resolved.filter
+        var query = BeneficiaryRow.query(on: db).filter(\.$archivedAt == nil)
         if let value = filter.gender { query = query.filter(\.$gender == value) }
         if let value = filter.verificationStatus { query = query.filter(\.$verificationStatus == value) }
         if let value = filter.bankedStatus { query = query.filter(\.$bankedStatus == value) }
@@ -238,23 +290,18 @@ extension CoreDomain {
         if let value = filter.phoneStatus { query = query.filter(\.$phoneStatus == value) }
         if let value = filter.createdFrom { query = query.filter(\.$createdAt >= value) }
         if let value = filter.createdTo { query = query.filter(\.$createdAt < value) }
-        if let phoneIndex { query = query.filter(\.$phoneIndex == phoneIndex) }
-        if let nationalID = filter.nationalID {
-            query = query.filter(
-                \.$nationalIDIndex == vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id"))
-        }
+        if let value = resolved.phoneIndex { query = query.filter(\.$phoneIndex == value) }
+        if let value = resolved.nationalIDIndex { query = query.filter(\.$nationalIDIndex == value) }
         if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
-        if let projectID {
+        if let projectID = resolved.projectID {
             query = query.join(EnrolmentRow.self, on: \BeneficiaryRow.$id == \EnrolmentRow.$beneficiaryID)
                 .filter(EnrolmentRow.self, \.$projectID == projectID)
         }
-        if let groupID {
+        if let groupID = resolved.groupID {
             query = query.join(GroupMemberRow.self, on: \BeneficiaryRow.$id == \GroupMemberRow.$beneficiaryID)
                 .filter(GroupMemberRow.self, \.$groupID == groupID)
         }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
-        let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read, projectID: scope))
-        return (try rows.map { try info($0, withPII: canSeePII) }, next)
+        return query
     }
 
     // MARK: Change

@@ -19,23 +19,34 @@ extension CoreDomain {
     /// How many group members one step of a group enrolment reads and writes.
     static let groupWalkBatch = 250
 
-    /// Enrols beneficiaries in a project: those named, and every member of `groupID` when given.
-    /// Needs `project:update` for that project, so a manager scoped to one project enrols only
-    /// there; a closed project takes no one new. Already-enrolled beneficiaries are counted.
+    /// Enrols beneficiaries in a project: those named, every member of `groupID`, and every live
+    /// beneficiary `filter` matches, as given. Needs `project:update` for that project, so a manager
+    /// scoped to one project enrols only there, and `beneficiary:read` to enrol by group or filter;
+    /// a closed project takes no one new. Already-enrolled beneficiaries are counted.
     func enrol(
-        projectID text: String, beneficiaryIDs: [String], groupID groupText: String?, type: EnrolmentType,
-        by caller: Principal
+        projectID text: String, beneficiaryIDs: [String], groupID groupText: String?, filter: BeneficiaryFilter?,
+        type: EnrolmentType, by caller: Principal
     ) async throws
         -> (enrolled: Int, alreadyEnrolled: Int)
     {
         let projectID = try parseID(text, field: "projectId")
         try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
-        if groupText != nil { try caller.require(Permission(.beneficiary, .read)) }
-        let groupID = try groupText.map { try parseID($0, field: "groupId") }
-        if groupID == nil && beneficiaryIDs.isEmpty {
-            throw CoreError.invalidInput([
-                FieldViolation(field: "beneficiaryIds", reason: "name beneficiaries, a group, or both")
-            ])
+        var violations: [FieldViolation] = []
+        let groupID = parseID(groupText, field: "groupId", into: &violations)
+        let resolved = filter.map { resolve($0, field: { "filter.\($0)" }, into: &violations) }
+        if let resolved, resolved.isEmpty {
+            violations.append(
+                FieldViolation(field: "filter", reason: "must name at least one criterion; it would match everyone"))
+        }
+        if groupText == nil && filter == nil && beneficiaryIDs.isEmpty {
+            violations.append(
+                FieldViolation(field: "beneficiaryIds", reason: "name beneficiaries, a group, or a filter"))
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        if groupID != nil { try caller.require(Permission(.beneficiary, .read)) }
+        if let resolved {
+            // The filter reads the registry; a grant scoped to its source project suffices.
+            try caller.require(Permission(.beneficiary, .read, projectID: resolved.projectID?.lowercasedString))
         }
         let ids = beneficiaryIDs.isEmpty ? [] : try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")
         let now = self.now()
@@ -46,6 +57,10 @@ extension CoreDomain {
             let unique = Array(Set(ids))
             let live = try await requireLive(ids, field: "beneficiaryIds", on: tx)
             var totals = try await enrolBatch(unique, in: projectID, type: type, by: userID, at: now, on: tx)
+            func add(_ batch: (enrolled: Int, alreadyEnrolled: Int)) {
+                totals.enrolled += batch.enrolled
+                totals.alreadyEnrolled += batch.alreadyEnrolled
+            }
             if let groupID {
                 _ = try await findGroup(groupID, on: tx)
                 // A group may hold far more than one request's batch: walk it by keyset, a batch at a time.
@@ -59,9 +74,21 @@ extension CoreDomain {
                     // Archived people stay in their groups for the record but are enrolled nowhere new.
                     let fresh = try await BeneficiaryRow.query(on: tx).filter(\.$id ~~ members)
                         .filter(\.$archivedAt == nil).all().compactMap(\.id).filter { !live.contains($0) }
-                    let batch = try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx)
-                    totals.enrolled += batch.enrolled
-                    totals.alreadyEnrolled += batch.alreadyEnrolled
+                    add(try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx))
+                    after = last
+                }
+            }
+            if let resolved {
+                if let groupID = resolved.groupID { _ = try await findGroup(groupID, on: tx) }
+                // Walked by keyset like a group, so a filter matching a million people holds one batch at a time.
+                var after: UUID?
+                while true {
+                    var query = beneficiaries(matching: resolved, on: tx).sort(\.$id).limit(Self.groupWalkBatch)
+                    if let after { query = query.filter(\.$id > after) }
+                    let matched = try await query.all().compactMap(\.id)
+                    guard let last = matched.last else { break }
+                    let fresh = matched.filter { !live.contains($0) }
+                    add(try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx))
                     after = last
                 }
             }

@@ -12,6 +12,7 @@ extension ProjectRPC {
             projectID: request.projectID,
             beneficiaryIDs: request.beneficiaryIds,
             groupID: request.hasGroupID ? request.groupID : nil,
+            filter: request.hasFilter ? BeneficiaryFilter(request.filter) : nil,
             type: request.type == .referred ? .referred : .enrolled,
             by: try await domain.caller()
         )
@@ -68,5 +69,21 @@ extension ProjectRPC {
             $0.vendorsActive = Int64(stats.vendorsActive)
             $0.vendorsInactive = Int64(stats.vendorsInactive)
         }
+    }
+}
+
+extension BeneficiaryFilter {
+    init(_ message: Rahat_Core_V1_BeneficiaryFilter) {
+        self.init(
+            gender: message.hasGender ? message.gender : nil,
+            verificationStatus: message.hasVerificationStatus ? message.verificationStatus : nil,
+            bankedStatus: message.hasBankedStatus ? message.bankedStatus : nil,
+            internetStatus: message.hasInternetStatus ? message.internetStatus : nil,
+            phoneStatus: message.hasPhoneStatus ? message.phoneStatus : nil,
+            createdFrom: message.hasCreatedFrom ? message.createdFrom.date : nil,
+            createdTo: message.hasCreatedTo ? message.createdTo.date : nil,
+            projectID: message.hasProjectID ? message.projectID : nil,
+            groupID: message.hasGroupID ? message.groupID : nil
+        )
     }
 }

@@ -846,16 +846,28 @@ paths:
       operationId: listProjectBeneficiaries
       tags: [projects]
       summary: List a project's enrolled beneficiaries
-      description: Requires `beneficiary:read` for this project (a manager of the project has it).
+      description: >-
+        The live beneficiaries enrolled in this project, with the same filters and cursor paging as
+        `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the
+        project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown
+        project.
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
         - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+        - {name: gender, in: query, schema: {$ref: '#/components/schemas/Gender'}}
+        - {name: verificationStatus, in: query, schema: {$ref: '#/components/schemas/VerificationStatus'}}
+        - {name: bankedStatus, in: query, schema: {$ref: '#/components/schemas/BankedStatus'}}
+        - {name: internetStatus, in: query, schema: {$ref: '#/components/schemas/InternetStatus'}}
+        - {name: phoneStatus, in: query, schema: {$ref: '#/components/schemas/PhoneStatus'}}
+        - {name: createdFrom, in: query, description: Created at or after this instant., schema: {type: string, format: date-time}}
+        - {name: createdTo, in: query, description: Created before this instant., schema: {type: string, format: date-time}}
+        - {name: groupId, in: query, description: Only members of this group., schema: {type: string, format: uuid}}
       responses:
         '200':
-          description: One page of enrolments.
+          description: One page of beneficiaries.
           content:
             application/json:
-              schema: {$ref: '#/components/schemas/EnrolmentPage'}
+              schema: {$ref: '#/components/schemas/BeneficiaryPage'}
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
@@ -865,9 +877,11 @@ paths:
       tags: [projects]
       summary: Enrol beneficiaries in a project
       description: >-
-        Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many);
-        ones already enrolled are counted, not duplicated. Requires `project:update` for this
-        project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
+        Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live
+        beneficiary a filter matches (however many); ones already enrolled are counted, not
+        duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a
+        group or by filter (scoped to the filter's `projectId` suffices). A filter must name at
+        least one criterion. 409 (`project.closed`) for a closed project.
       requestBody:
         required: true
         content:
@@ -1725,37 +1739,35 @@ components:
     EnrolRequest:
       type: object
       additionalProperties: false
-      description: Name beneficiaries, a group, or both.
+      description: Name beneficiaries, a group, a filter, or any of them together.
       properties:
         beneficiaryIds:
           type: array
           maxItems: 1000
           items: {type: string, format: uuid}
         groupId: {type: string, format: uuid}
+        filter: {$ref: '#/components/schemas/BeneficiaryFilter'}
         type: {$ref: '#/components/schemas/EnrolmentType'}
+    BeneficiaryFilter:
+      type: object
+      additionalProperties: false
+      description: Live beneficiaries matching every criterion given.
+      properties:
+        gender: {$ref: '#/components/schemas/Gender'}
+        verificationStatus: {$ref: '#/components/schemas/VerificationStatus'}
+        bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
+        internetStatus: {$ref: '#/components/schemas/InternetStatus'}
+        phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
+        createdFrom: {type: string, format: date-time, description: Created at or after this instant.}
+        createdTo: {type: string, format: date-time, description: Created before this instant.}
+        projectId: {type: string, format: uuid, description: Enrolled in this (another) project.}
+        groupId: {type: string, format: uuid, description: Members of this group.}
     EnrolResult:
       type: object
       required: [enrolled, alreadyEnrolled]
       properties:
         enrolled: {type: integer}
         alreadyEnrolled: {type: integer}
-    Enrolment:
-      type: object
-      required: [beneficiaryId, type, enrolledAt]
-      properties:
-        beneficiaryId: {type: string, format: uuid}
-        type: {$ref: '#/components/schemas/EnrolmentType'}
-        enrolledAt: {type: string, format: date-time}
-    EnrolmentPage:
-      type: object
-      required: [items]
-      properties:
-        items:
-          type: array
-          items: {$ref: '#/components/schemas/Enrolment'}
-        nextCursor:
-          type: string
-          description: Absent on the last page.
     Gender:
       type: string
       enum: [male, female, other, unknown]
@@ -3890,7 +3902,7 @@ components:
           "projects"
         ],
         "summary": "List a project's enrolled beneficiaries",
-        "description": "Requires `beneficiary:read` for this project (a manager of the project has it).",
+        "description": "The live beneficiaries enrolled in this project, with the same filters and cursor paging as `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown project.",
         "parameters": [
           {
             "name": "limit",
@@ -3909,15 +3921,77 @@ components:
               "type": "string",
               "maxLength": 200
             }
+          },
+          {
+            "name": "gender",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/Gender"
+            }
+          },
+          {
+            "name": "verificationStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/VerificationStatus"
+            }
+          },
+          {
+            "name": "bankedStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/BankedStatus"
+            }
+          },
+          {
+            "name": "internetStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/InternetStatus"
+            }
+          },
+          {
+            "name": "phoneStatus",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/PhoneStatus"
+            }
+          },
+          {
+            "name": "createdFrom",
+            "in": "query",
+            "description": "Created at or after this instant.",
+            "schema": {
+              "type": "string",
+              "format": "date-time"
+            }
+          },
+          {
+            "name": "createdTo",
+            "in": "query",
+            "description": "Created before this instant.",
+            "schema": {
+              "type": "string",
+              "format": "date-time"
+            }
+          },
+          {
+            "name": "groupId",
+            "in": "query",
+            "description": "Only members of this group.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
           }
         ],
         "responses": {
           "200": {
-            "description": "One page of enrolments.",
+            "description": "One page of beneficiaries.",
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/EnrolmentPage"
+                  "$ref": "#/components/schemas/BeneficiaryPage"
                 }
               }
             }
@@ -3942,7 +4016,7 @@ components:
           "projects"
         ],
         "summary": "Enrol beneficiaries in a project",
-        "description": "Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.",
+        "description": "Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.",
         "requestBody": {
           "required": true,
           "content": {
@@ -5801,7 +5875,7 @@ components:
       "EnrolRequest": {
         "type": "object",
         "additionalProperties": false,
-        "description": "Name beneficiaries, a group, or both.",
+        "description": "Name beneficiaries, a group, a filter, or any of them together.",
         "properties": {
           "beneficiaryIds": {
             "type": "array",
@@ -5815,8 +5889,53 @@ components:
             "type": "string",
             "format": "uuid"
           },
+          "filter": {
+            "$ref": "#/components/schemas/BeneficiaryFilter"
+          },
           "type": {
             "$ref": "#/components/schemas/EnrolmentType"
+          }
+        }
+      },
+      "BeneficiaryFilter": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Live beneficiaries matching every criterion given.",
+        "properties": {
+          "gender": {
+            "$ref": "#/components/schemas/Gender"
+          },
+          "verificationStatus": {
+            "$ref": "#/components/schemas/VerificationStatus"
+          },
+          "bankedStatus": {
+            "$ref": "#/components/schemas/BankedStatus"
+          },
+          "internetStatus": {
+            "$ref": "#/components/schemas/InternetStatus"
+          },
+          "phoneStatus": {
+            "$ref": "#/components/schemas/PhoneStatus"
+          },
+          "createdFrom": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Created at or after this instant."
+          },
+          "createdTo": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Created before this instant."
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Enrolled in this (another) project."
+          },
+          "groupId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Members of this group."
           }
         }
       },
@@ -5832,45 +5951,6 @@ components:
           },
           "alreadyEnrolled": {
             "type": "integer"
-          }
-        }
-      },
-      "Enrolment": {
-        "type": "object",
-        "required": [
-          "beneficiaryId",
-          "type",
-          "enrolledAt"
-        ],
-        "properties": {
-          "beneficiaryId": {
-            "type": "string",
-            "format": "uuid"
-          },
-          "type": {
-            "$ref": "#/components/schemas/EnrolmentType"
-          },
-          "enrolledAt": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "EnrolmentPage": {
-        "type": "object",
-        "required": [
-          "items"
-        ],
-        "properties": {
-          "items": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Enrolment"
-            }
-          },
-          "nextCursor": {
-            "type": "string",
-            "description": "Absent on the last page."
           }
         }
       },

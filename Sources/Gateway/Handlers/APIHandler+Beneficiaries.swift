@@ -10,7 +10,13 @@ extension APIHandler {
         _ input: Operations.ListBeneficiaries.Input
     ) async throws -> Operations.ListBeneficiaries.Output {
         _ = try caller
-        let query = input.query
+        return .ok(.init(body: .json(try await beneficiaryPage(input.query))))
+    }
+
+    /// One page of `GET /v1/beneficiaries`, also behind a project's beneficiary list.
+    func beneficiaryPage(
+        _ query: Operations.ListBeneficiaries.Input.Query
+    ) async throws -> Components.Schemas.BeneficiaryPage {
         let response = try await core.beneficiaries.listBeneficiaries(
             .with {
                 $0.limit = Int32(clamping: query.limit ?? 50)
@@ -31,15 +37,9 @@ extension APIHandler {
             },
             metadata: GatewayCall.metadata()
         )
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
-                        nextCursor: response.hasNextCursor ? response.nextCursor : nil
-                    )
-                )
-            )
+        return .init(
+            items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
+            nextCursor: response.hasNextCursor ? response.nextCursor : nil
         )
     }
 

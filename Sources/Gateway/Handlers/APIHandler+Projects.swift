@@ -145,23 +145,14 @@ extension APIHandler {
         _ input: Operations.ListProjectBeneficiaries.Input
     ) async throws -> Operations.ListProjectBeneficiaries.Output {
         _ = try caller
-        let response = try await core.projects.listEnrolments(
-            .with {
-                $0.projectID = input.path.id
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
-            },
-            metadata: GatewayCall.metadata()
-        )
-        let items = response.enrolments.map {
-            Components.Schemas.Enrolment(
-                beneficiaryId: $0.beneficiaryID,
-                _type: $0.type == .referred ? .referred : .enrolled,
-                enrolledAt: $0.enrolledAt.date
-            )
-        }
-        return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+        let query = input.query
+        let page = try await beneficiaryPage(
+            .init(
+                limit: query.limit, cursor: query.cursor, gender: query.gender,
+                verificationStatus: query.verificationStatus, bankedStatus: query.bankedStatus,
+                internetStatus: query.internetStatus, phoneStatus: query.phoneStatus, createdFrom: query.createdFrom,
+                createdTo: query.createdTo, projectId: input.path.id, groupId: query.groupId))
+        return .ok(.init(body: .json(page)))
     }
 
     func enrolBeneficiaries(
@@ -174,6 +165,7 @@ extension APIHandler {
                 $0.projectID = input.path.id
                 $0.beneficiaryIds = body.beneficiaryIds ?? []
                 if let group = body.groupId { $0.groupID = group }
+                if let filter = body.filter { $0.filter = .init(filter) }
                 $0.type = body._type == .referred ? .referred : .enrolled
             },
             metadata: GatewayCall.metadata()
@@ -217,5 +209,21 @@ extension APIHandler {
                 )
             )
         )
+    }
+}
+
+extension Rahat_Core_V1_BeneficiaryFilter {
+    init(_ filter: Components.Schemas.BeneficiaryFilter) {
+        self = .with {
+            if let value = filter.gender { $0.gender = value.rawValue }
+            if let value = filter.verificationStatus { $0.verificationStatus = value.rawValue }
+            if let value = filter.bankedStatus { $0.bankedStatus = value.rawValue }
+            if let value = filter.internetStatus { $0.internetStatus = value.rawValue }
+            if let value = filter.phoneStatus { $0.phoneStatus = value.rawValue }
+            if let value = filter.createdFrom { $0.createdFrom = Google_Protobuf_Timestamp(date: value) }
+            if let value = filter.createdTo { $0.createdTo = Google_Protobuf_Timestamp(date: value) }
+            if let value = filter.projectId { $0.projectID = value }
+            if let value = filter.groupId { $0.groupID = value }
+        }
     }
 }

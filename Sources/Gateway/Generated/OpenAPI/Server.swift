@@ -4788,7 +4788,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// List a project's enrolled beneficiaries
     ///
-    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    /// The live beneficiaries enrolled in this project, with the same filters and cursor paging as `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown project.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
@@ -4824,6 +4824,62 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         style: .form,
                         explode: true,
                         name: "cursor",
+                        as: Swift.String.self
+                    ),
+                    gender: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "gender",
+                        as: Components.Schemas.Gender.self
+                    ),
+                    verificationStatus: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "verificationStatus",
+                        as: Components.Schemas.VerificationStatus.self
+                    ),
+                    bankedStatus: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "bankedStatus",
+                        as: Components.Schemas.BankedStatus.self
+                    ),
+                    internetStatus: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "internetStatus",
+                        as: Components.Schemas.InternetStatus.self
+                    ),
+                    phoneStatus: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "phoneStatus",
+                        as: Components.Schemas.PhoneStatus.self
+                    ),
+                    createdFrom: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "createdFrom",
+                        as: Foundation.Date.self
+                    ),
+                    createdTo: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "createdTo",
+                        as: Foundation.Date.self
+                    ),
+                    groupId: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "groupId",
                         as: Swift.String.self
                     )
                 )
@@ -4934,7 +4990,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.

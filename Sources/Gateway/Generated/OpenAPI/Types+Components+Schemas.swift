@@ -1051,7 +1051,7 @@ extension Components {
             case enrolled = "enrolled"
             case referred = "referred"
         }
-        /// Name beneficiaries, a group, or both.
+        /// Name beneficiaries, a group, a filter, or any of them together.
         ///
         /// - Remark: Generated from `#/components/schemas/EnrolRequest`.
         internal struct EnrolRequest: Codable, Hashable, Sendable {
@@ -1059,6 +1059,8 @@ extension Components {
             internal var beneficiaryIds: [Swift.String]?
             /// - Remark: Generated from `#/components/schemas/EnrolRequest/groupId`.
             internal var groupId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/EnrolRequest/filter`.
+            internal var filter: Components.Schemas.BeneficiaryFilter?
             /// - Remark: Generated from `#/components/schemas/EnrolRequest/type`.
             internal var _type: Components.Schemas.EnrolmentType?
             /// Creates a new `EnrolRequest`.
@@ -1066,19 +1068,23 @@ extension Components {
             /// - Parameters:
             ///   - beneficiaryIds:
             ///   - groupId:
+            ///   - filter:
             ///   - _type:
             internal init(
                 beneficiaryIds: [Swift.String]? = nil,
                 groupId: Swift.String? = nil,
+                filter: Components.Schemas.BeneficiaryFilter? = nil,
                 _type: Components.Schemas.EnrolmentType? = nil
             ) {
                 self.beneficiaryIds = beneficiaryIds
                 self.groupId = groupId
+                self.filter = filter
                 self._type = _type
             }
             internal enum CodingKeys: String, CodingKey {
                 case beneficiaryIds
                 case groupId
+                case filter
                 case _type = "type"
             }
             internal init(from decoder: any Swift.Decoder) throws {
@@ -1091,6 +1097,10 @@ extension Components {
                     Swift.String.self,
                     forKey: .groupId
                 )
+                self.filter = try container.decodeIfPresent(
+                    Components.Schemas.BeneficiaryFilter.self,
+                    forKey: .filter
+                )
                 self._type = try container.decodeIfPresent(
                     Components.Schemas.EnrolmentType.self,
                     forKey: ._type
@@ -1098,7 +1108,133 @@ extension Components {
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "beneficiaryIds",
                     "groupId",
+                    "filter",
                     "type"
+                ])
+            }
+        }
+        /// Live beneficiaries matching every criterion given.
+        ///
+        /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter`.
+        internal struct BeneficiaryFilter: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/gender`.
+            internal var gender: Components.Schemas.Gender?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/verificationStatus`.
+            internal var verificationStatus: Components.Schemas.VerificationStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/bankedStatus`.
+            internal var bankedStatus: Components.Schemas.BankedStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/internetStatus`.
+            internal var internetStatus: Components.Schemas.InternetStatus?
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/phoneStatus`.
+            internal var phoneStatus: Components.Schemas.PhoneStatus?
+            /// Created at or after this instant.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/createdFrom`.
+            internal var createdFrom: Foundation.Date?
+            /// Created before this instant.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/createdTo`.
+            internal var createdTo: Foundation.Date?
+            /// Enrolled in this (another) project.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/projectId`.
+            internal var projectId: Swift.String?
+            /// Members of this group.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiaryFilter/groupId`.
+            internal var groupId: Swift.String?
+            /// Creates a new `BeneficiaryFilter`.
+            ///
+            /// - Parameters:
+            ///   - gender:
+            ///   - verificationStatus:
+            ///   - bankedStatus:
+            ///   - internetStatus:
+            ///   - phoneStatus:
+            ///   - createdFrom: Created at or after this instant.
+            ///   - createdTo: Created before this instant.
+            ///   - projectId: Enrolled in this (another) project.
+            ///   - groupId: Members of this group.
+            internal init(
+                gender: Components.Schemas.Gender? = nil,
+                verificationStatus: Components.Schemas.VerificationStatus? = nil,
+                bankedStatus: Components.Schemas.BankedStatus? = nil,
+                internetStatus: Components.Schemas.InternetStatus? = nil,
+                phoneStatus: Components.Schemas.PhoneStatus? = nil,
+                createdFrom: Foundation.Date? = nil,
+                createdTo: Foundation.Date? = nil,
+                projectId: Swift.String? = nil,
+                groupId: Swift.String? = nil
+            ) {
+                self.gender = gender
+                self.verificationStatus = verificationStatus
+                self.bankedStatus = bankedStatus
+                self.internetStatus = internetStatus
+                self.phoneStatus = phoneStatus
+                self.createdFrom = createdFrom
+                self.createdTo = createdTo
+                self.projectId = projectId
+                self.groupId = groupId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case gender
+                case verificationStatus
+                case bankedStatus
+                case internetStatus
+                case phoneStatus
+                case createdFrom
+                case createdTo
+                case projectId
+                case groupId
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.gender = try container.decodeIfPresent(
+                    Components.Schemas.Gender.self,
+                    forKey: .gender
+                )
+                self.verificationStatus = try container.decodeIfPresent(
+                    Components.Schemas.VerificationStatus.self,
+                    forKey: .verificationStatus
+                )
+                self.bankedStatus = try container.decodeIfPresent(
+                    Components.Schemas.BankedStatus.self,
+                    forKey: .bankedStatus
+                )
+                self.internetStatus = try container.decodeIfPresent(
+                    Components.Schemas.InternetStatus.self,
+                    forKey: .internetStatus
+                )
+                self.phoneStatus = try container.decodeIfPresent(
+                    Components.Schemas.PhoneStatus.self,
+                    forKey: .phoneStatus
+                )
+                self.createdFrom = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .createdFrom
+                )
+                self.createdTo = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .createdTo
+                )
+                self.projectId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .projectId
+                )
+                self.groupId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .groupId
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "gender",
+                    "verificationStatus",
+                    "bankedStatus",
+                    "internetStatus",
+                    "phoneStatus",
+                    "createdFrom",
+                    "createdTo",
+                    "projectId",
+                    "groupId"
                 ])
             }
         }
@@ -1123,60 +1259,6 @@ extension Components {
             internal enum CodingKeys: String, CodingKey {
                 case enrolled
                 case alreadyEnrolled
-            }
-        }
-        /// - Remark: Generated from `#/components/schemas/Enrolment`.
-        internal struct Enrolment: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/Enrolment/beneficiaryId`.
-            internal var beneficiaryId: Swift.String
-            /// - Remark: Generated from `#/components/schemas/Enrolment/type`.
-            internal var _type: Components.Schemas.EnrolmentType
-            /// - Remark: Generated from `#/components/schemas/Enrolment/enrolledAt`.
-            internal var enrolledAt: Foundation.Date
-            /// Creates a new `Enrolment`.
-            ///
-            /// - Parameters:
-            ///   - beneficiaryId:
-            ///   - _type:
-            ///   - enrolledAt:
-            internal init(
-                beneficiaryId: Swift.String,
-                _type: Components.Schemas.EnrolmentType,
-                enrolledAt: Foundation.Date
-            ) {
-                self.beneficiaryId = beneficiaryId
-                self._type = _type
-                self.enrolledAt = enrolledAt
-            }
-            internal enum CodingKeys: String, CodingKey {
-                case beneficiaryId
-                case _type = "type"
-                case enrolledAt
-            }
-        }
-        /// - Remark: Generated from `#/components/schemas/EnrolmentPage`.
-        internal struct EnrolmentPage: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/EnrolmentPage/items`.
-            internal var items: [Components.Schemas.Enrolment]
-            /// Absent on the last page.
-            ///
-            /// - Remark: Generated from `#/components/schemas/EnrolmentPage/nextCursor`.
-            internal var nextCursor: Swift.String?
-            /// Creates a new `EnrolmentPage`.
-            ///
-            /// - Parameters:
-            ///   - items:
-            ///   - nextCursor: Absent on the last page.
-            internal init(
-                items: [Components.Schemas.Enrolment],
-                nextCursor: Swift.String? = nil
-            ) {
-                self.items = items
-                self.nextCursor = nextCursor
-            }
-            internal enum CodingKeys: String, CodingKey {
-                case items
-                case nextCursor
             }
         }
         /// - Remark: Generated from `#/components/schemas/Gender`.

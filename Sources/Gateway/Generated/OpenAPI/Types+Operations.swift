@@ -7025,7 +7025,7 @@ internal enum Operations {
     }
     /// List a project's enrolled beneficiaries
     ///
-    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    /// The live beneficiaries enrolled in this project, with the same filters and cursor paging as `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown project.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
@@ -7053,17 +7053,63 @@ internal enum Operations {
                 internal var limit: Swift.Int?
                 /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/cursor`.
                 internal var cursor: Swift.String?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/gender`.
+                internal var gender: Components.Schemas.Gender?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/verificationStatus`.
+                internal var verificationStatus: Components.Schemas.VerificationStatus?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/bankedStatus`.
+                internal var bankedStatus: Components.Schemas.BankedStatus?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/internetStatus`.
+                internal var internetStatus: Components.Schemas.InternetStatus?
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/phoneStatus`.
+                internal var phoneStatus: Components.Schemas.PhoneStatus?
+                /// Created at or after this instant.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/createdFrom`.
+                internal var createdFrom: Foundation.Date?
+                /// Created before this instant.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/createdTo`.
+                internal var createdTo: Foundation.Date?
+                /// Only members of this group.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/query/groupId`.
+                internal var groupId: Swift.String?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - limit:
                 ///   - cursor:
+                ///   - gender:
+                ///   - verificationStatus:
+                ///   - bankedStatus:
+                ///   - internetStatus:
+                ///   - phoneStatus:
+                ///   - createdFrom: Created at or after this instant.
+                ///   - createdTo: Created before this instant.
+                ///   - groupId: Only members of this group.
                 internal init(
                     limit: Swift.Int? = nil,
-                    cursor: Swift.String? = nil
+                    cursor: Swift.String? = nil,
+                    gender: Components.Schemas.Gender? = nil,
+                    verificationStatus: Components.Schemas.VerificationStatus? = nil,
+                    bankedStatus: Components.Schemas.BankedStatus? = nil,
+                    internetStatus: Components.Schemas.InternetStatus? = nil,
+                    phoneStatus: Components.Schemas.PhoneStatus? = nil,
+                    createdFrom: Foundation.Date? = nil,
+                    createdTo: Foundation.Date? = nil,
+                    groupId: Swift.String? = nil
                 ) {
                     self.limit = limit
                     self.cursor = cursor
+                    self.gender = gender
+                    self.verificationStatus = verificationStatus
+                    self.bankedStatus = bankedStatus
+                    self.internetStatus = internetStatus
+                    self.phoneStatus = phoneStatus
+                    self.createdFrom = createdFrom
+                    self.createdTo = createdTo
+                    self.groupId = groupId
                 }
             }
             internal var query: Operations.ListProjectBeneficiaries.Input.Query
@@ -7100,12 +7146,12 @@ internal enum Operations {
                 /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/responses/200/content`.
                 internal enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/projects/{id}/beneficiaries/GET/responses/200/content/application\/json`.
-                    case json(Components.Schemas.EnrolmentPage)
+                    case json(Components.Schemas.BeneficiaryPage)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    internal var json: Components.Schemas.EnrolmentPage {
+                    internal var json: Components.Schemas.BeneficiaryPage {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -7124,7 +7170,7 @@ internal enum Operations {
                     self.body = body
                 }
             }
-            /// One page of enrolments.
+            /// One page of beneficiaries.
             ///
             /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)/responses/200`.
             ///
@@ -7278,7 +7324,7 @@ internal enum Operations {
     }
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.

@@ -258,14 +258,14 @@ internal protocol APIProtocol: Sendable {
     func archiveBeneficiary(_ input: Operations.ArchiveBeneficiary.Input) async throws -> Operations.ArchiveBeneficiary.Output
     /// List a project's enrolled beneficiaries
     ///
-    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    /// The live beneficiaries enrolled in this project, with the same filters and cursor paging as `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown project.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
     func listProjectBeneficiaries(_ input: Operations.ListProjectBeneficiaries.Input) async throws -> Operations.ListProjectBeneficiaries.Output
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
@@ -920,7 +920,7 @@ extension APIProtocol {
     }
     /// List a project's enrolled beneficiaries
     ///
-    /// Requires `beneficiary:read` for this project (a manager of the project has it).
+    /// The live beneficiaries enrolled in this project, with the same filters and cursor paging as `GET /v1/beneficiaries`. Requires `beneficiary:read` for this project (a manager of the project has it); personal data only with `beneficiary_pii:read` for it. 404 for an unknown project.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/get(listProjectBeneficiaries)`.
@@ -937,7 +937,7 @@ extension APIProtocol {
     }
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries by id and/or every live member of a group (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project (and `beneficiary:read` to enrol a group). 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.

@@ -606,6 +606,110 @@ package nonisolated struct Rahat_Core_V1_ListBeneficiariesRequest: @unchecked Se
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// Criteria that select registered, live beneficiaries; they combine (all must hold).
+package nonisolated struct Rahat_Core_V1_BeneficiaryFilter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var gender: String {
+    get {_gender ?? String()}
+    set {_gender = newValue}
+  }
+  /// Returns true if `gender` has been explicitly set.
+  package var hasGender: Bool {self._gender != nil}
+  /// Clears the value of `gender`. Subsequent reads from it will return its default value.
+  package mutating func clearGender() {self._gender = nil}
+
+  package var verificationStatus: String {
+    get {_verificationStatus ?? String()}
+    set {_verificationStatus = newValue}
+  }
+  /// Returns true if `verificationStatus` has been explicitly set.
+  package var hasVerificationStatus: Bool {self._verificationStatus != nil}
+  /// Clears the value of `verificationStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearVerificationStatus() {self._verificationStatus = nil}
+
+  package var bankedStatus: String {
+    get {_bankedStatus ?? String()}
+    set {_bankedStatus = newValue}
+  }
+  /// Returns true if `bankedStatus` has been explicitly set.
+  package var hasBankedStatus: Bool {self._bankedStatus != nil}
+  /// Clears the value of `bankedStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearBankedStatus() {self._bankedStatus = nil}
+
+  package var internetStatus: String {
+    get {_internetStatus ?? String()}
+    set {_internetStatus = newValue}
+  }
+  /// Returns true if `internetStatus` has been explicitly set.
+  package var hasInternetStatus: Bool {self._internetStatus != nil}
+  /// Clears the value of `internetStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearInternetStatus() {self._internetStatus = nil}
+
+  package var phoneStatus: String {
+    get {_phoneStatus ?? String()}
+    set {_phoneStatus = newValue}
+  }
+  /// Returns true if `phoneStatus` has been explicitly set.
+  package var hasPhoneStatus: Bool {self._phoneStatus != nil}
+  /// Clears the value of `phoneStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearPhoneStatus() {self._phoneStatus = nil}
+
+  package var createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdFrom ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdFrom = newValue}
+  }
+  /// Returns true if `createdFrom` has been explicitly set.
+  package var hasCreatedFrom: Bool {self._createdFrom != nil}
+  /// Clears the value of `createdFrom`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedFrom() {self._createdFrom = nil}
+
+  package var createdTo: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdTo ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdTo = newValue}
+  }
+  /// Returns true if `createdTo` has been explicitly set.
+  package var hasCreatedTo: Bool {self._createdTo != nil}
+  /// Clears the value of `createdTo`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedTo() {self._createdTo = nil}
+
+  /// Enrolled in this project.
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
+  /// Members of this group.
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _gender: String? = nil
+  fileprivate var _verificationStatus: String? = nil
+  fileprivate var _bankedStatus: String? = nil
+  fileprivate var _internetStatus: String? = nil
+  fileprivate var _phoneStatus: String? = nil
+  fileprivate var _createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _createdTo: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _groupID: String? = nil
+}
+
 package nonisolated struct Rahat_Core_V1_ListBeneficiariesResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1369,6 +1473,80 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_BeneficiaryFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".BeneficiaryFilter"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gender\0\u{3}verification_status\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0\u{3}project_id\0\u{3}group_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._gender) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._verificationStatus) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._bankedStatus) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._internetStatus) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._phoneStatus) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._createdFrom) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._createdTo) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._gender {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._verificationStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._bankedStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._internetStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._phoneStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._createdFrom {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._createdTo {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_BeneficiaryFilter, rhs: Rahat_Core_V1_BeneficiaryFilter) -> Bool {
+    if lhs._gender != rhs._gender {return false}
+    if lhs._verificationStatus != rhs._verificationStatus {return false}
+    if lhs._bankedStatus != rhs._bankedStatus {return false}
+    if lhs._internetStatus != rhs._internetStatus {return false}
+    if lhs._phoneStatus != rhs._phoneStatus {return false}
+    if lhs._createdFrom != rhs._createdFrom {return false}
+    if lhs._createdTo != rhs._createdTo {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._groupID != rhs._groupID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -302,7 +302,8 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+        /// > already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_Core_V1_EnrolBeneficiariesRequest` messages.
@@ -484,7 +485,8 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+        /// > already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -664,7 +666,8 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+        /// > already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1243,7 +1246,8 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+        /// > already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1549,7 +1553,8 @@ extension Rahat_Core_V1_ProjectService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+        /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+        /// > already enrolled are counted, not duplicated.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -1853,7 +1858,8 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+    /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+    /// > already enrolled are counted, not duplicated.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_Core_V1_EnrolBeneficiariesRequest` message.
@@ -2160,7 +2166,8 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Enrols beneficiaries by id and/or a whole group; ones already enrolled are counted, not duplicated.
+    /// > Enrols beneficiaries by id, a whole group and/or every live beneficiary a filter matches; ones
+    /// > already enrolled are counted, not duplicated.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -207,11 +207,22 @@ package nonisolated struct Rahat_Core_V1_EnrolBeneficiariesRequest: Sendable {
   /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
   package mutating func clearGroupID() {self._groupID = nil}
 
+  /// Enrols every live beneficiary matching this as well, however many; needs at least one criterion.
+  package var filter: Rahat_Core_V1_BeneficiaryFilter {
+    get {_filter ?? Rahat_Core_V1_BeneficiaryFilter()}
+    set {_filter = newValue}
+  }
+  /// Returns true if `filter` has been explicitly set.
+  package var hasFilter: Bool {self._filter != nil}
+  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
+  package mutating func clearFilter() {self._filter = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _groupID: String? = nil
+  fileprivate var _filter: Rahat_Core_V1_BeneficiaryFilter? = nil
 }
 
 package nonisolated struct Rahat_Core_V1_EnrolBeneficiariesResponse: Sendable {
@@ -730,7 +741,7 @@ nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".EnrolBeneficiariesRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}beneficiary_ids\0\u{1}type\0\u{3}group_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}beneficiary_ids\0\u{1}type\0\u{3}group_id\0\u{1}filter\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -742,6 +753,7 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.beneficiaryIds) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.type) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
       default: break
       }
     }
@@ -764,6 +776,9 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
     try { if let v = self._groupID {
       try visitor.visitSingularStringField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._filter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -772,6 +787,7 @@ nonisolated extension Rahat_Core_V1_EnrolBeneficiariesRequest: SwiftProtobuf.Mes
     if lhs.beneficiaryIds != rhs.beneficiaryIds {return false}
     if lhs.type != rhs.type {return false}
     if lhs._groupID != rhs._groupID {return false}
+    if lhs._filter != rhs._filter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
