@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HummingbirdBcrypt
 import NIOPosix
+import SharedModels
 
 /// Random tokens and their stored digests.
 enum Secrets {
@@ -15,7 +16,7 @@ enum Secrets {
     /// SHA-256 hex digest: how high-entropy secrets (refresh tokens, API keys) are stored. A slow
     /// hash adds nothing when the secret itself has 256 bits of entropy.
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexString
     }
 
     /// Compares two digests in time independent of where they first differ.

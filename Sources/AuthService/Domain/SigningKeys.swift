@@ -4,6 +4,7 @@ import Foundation
 import JWTKit
 import Logging
 import ServerKit
+import SharedModels
 
 /// The keys that sign access tokens (ES256).
 ///
@@ -33,7 +34,7 @@ actor SigningKeys {
     /// A stable key id: the start of the SHA-256 of the public key.
     static func keyID(for key: ES256PrivateKey) -> String {
         let digest = SHA256.hash(data: Data(key.publicKey.pemRepresentation.utf8))
-        return digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return digest.prefix(12).hexString
     }
 
     /// Signs claims with the current key.

@@ -170,7 +170,7 @@ extension CoreDomain {
                     })
             }
             // One multi-row INSERT for the whole batch, not a statement per beneficiary.
-            try await newRows.create(on: tx)
+            try await insertBeneficiaries(newRows, on: tx)
             try await Outbox.append(
                 newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) }, on: tx)
         }

@@ -1,5 +1,7 @@
 import FluentKit
 import Foundation
+import Persistence
+import SQLKit
 import ServerKit
 import SharedModels
 
@@ -105,18 +107,17 @@ extension CoreDomain {
             try await EnrolmentRow.query(on: tx).filter(\.$projectID == projectID).filter(\.$beneficiaryID ~~ ids)
                 .all().map(\.beneficiaryID)
         )
-        let rows = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map { id in
-            let row = EnrolmentRow()
-            row.id = UUID.v7(at: now)
-            row.projectID = projectID
-            row.beneficiaryID = id
-            row.type = type.rawValue
-            row.enrolledBy = userID
-            row.enrolledAt = now
-            return row
+        var insert = BulkInsert(
+            into: EnrolmentRow.schema,
+            columns: ["id", "project_id", "beneficiary_id", "type", "enrolled_by", "enrolled_at"])
+        for id in ids.filter({ !already.contains($0) }).sorted(by: { $0.uuidString < $1.uuidString }) {
+            insert.append([
+                SQLBind(UUID.v7(at: now)), SQLBind(projectID), SQLBind(id), SQLBind(type.rawValue), SQLBind(userID),
+                SQLBind(now),
+            ])
         }
-        if !rows.isEmpty { try await rows.create(on: tx) }
-        return (rows.count, already.count)
+        try await insert.run(on: tx)
+        return (insert.count, already.count)
     }
 
     func unenrol(projectID text: String, beneficiaryID beneficiaryText: String, by caller: Principal) async throws {

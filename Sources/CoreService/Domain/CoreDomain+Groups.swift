@@ -157,11 +157,14 @@ extension CoreDomain {
             try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ ids)
                 .all().map(\.beneficiaryID)
         )
-        let rows = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }.map {
-            GroupMemberRow(groupID: groupID, beneficiaryID: $0, addedBy: userID, at: now)
+        let added = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }
+        var insert = BulkInsert(
+            into: GroupMemberRow.schema, columns: ["id", "group_id", "beneficiary_id", "added_by", "added_at"])
+        for id in added {
+            insert.append([SQLBind(UUID.v7(at: now)), SQLBind(groupID), SQLBind(id), SQLBind(userID), SQLBind(now)])
         }
-        if !rows.isEmpty { try await rows.create(on: db) }
-        return (rows.map(\.beneficiaryID), already.count)
+        try await insert.run(on: db)
+        return (added, already.count)
     }
 
     /// Removes beneficiaries from a group; ids that are not members are counted, not an error.

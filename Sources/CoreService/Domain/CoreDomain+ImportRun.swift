@@ -497,17 +497,15 @@ struct ImportRun: Sendable {
             }
             if !events.isEmpty { try await Outbox.append(events, on: tx) }
             let importID = try importRow.requireID()
-            let rejectRows = rejects.map { reject in
-                let row = ImportRejectRow()
-                row.id = UUID.v7(at: now)
-                row.importID = importID
-                row.line = reject.line
-                row.column = reject.column
-                row.reason = reject.reason
-                return row
+            var rejectRows = BulkInsert(
+                into: ImportRejectRow.schema, columns: ["id", "import_id", "line", "column_name", "reason"])
+            for reject in rejects {
+                rejectRows.append([
+                    SQLBind(UUID.v7(at: now)), SQLBind(importID), SQLBind(reject.line), SQLBind(reject.column),
+                    SQLBind(reject.reason),
+                ])
             }
-            // A row can fail on many fields: keep each statement well under the bind limits.
-            for chunk in rejectRows.chunks(of: 500) { try await Array(chunk).create(on: tx) }
+            try await rejectRows.run(on: tx)
             // The counters and the resume point commit with the rows they count.
             importRow.rows += records.count
             importRow.created += fresh.count

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import Persistence
+import SQLKit
 import ServerKit
 import SharedModels
 import Synchronization
@@ -93,7 +94,9 @@ extension CoreDomain {
 
     /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
     func insertBeneficiaries(_ rows: [BeneficiaryRow], on db: any Database) async throws {
-        for chunk in rows.chunks(of: 500) { try await Array(chunk).create(on: db) }
+        var insert = BulkInsert(into: BeneficiaryRow.schema, columns: BeneficiaryRow.insertColumns)
+        for row in rows { insert.append(row.insertValues) }
+        try await insert.run(on: db)
     }
 
     /// Enrols beneficiaries an import created or updated, leaving existing enrolments alone.

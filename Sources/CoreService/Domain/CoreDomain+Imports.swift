@@ -99,7 +99,7 @@ struct ImportUpload: Sendable {
         guard total > 0 else {
             throw CoreError.invalidInput([FieldViolation(field: "file", reason: "is empty")])
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hexString
         let id = importID
         let size = total
         let active = [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]

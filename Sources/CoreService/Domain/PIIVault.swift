@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import SharedModels
 
 /// The keys that protect beneficiaries' personal data.
 ///
@@ -110,7 +111,7 @@ struct PIIVault: Sendable {
             for: Data("\(purpose):\(normalized)".utf8),
             using: SymmetricKey(data: keys.indexKey)
         )
-        return Data(mac).map { String(format: "%02x", $0) }.joined()
+        return Data(mac).hexString
     }
 }
 

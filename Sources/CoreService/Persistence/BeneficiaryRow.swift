@@ -1,5 +1,7 @@
 import FluentKit
 import Foundation
+import Persistence
+import SQLKit
 
 final class BeneficiaryRow: Model, @unchecked Sendable {
     static let schema = "beneficiaries"
@@ -30,4 +32,26 @@ final class BeneficiaryRow: Model, @unchecked Sendable {
     @OptionalField(key: "archived_at") var archivedAt: Date?
 
     init() {}
+}
+
+extension BeneficiaryRow {
+    /// Every column, in the order of ``insertValues``, for bulk inserts.
+    static let insertColumns = [
+        "id", "name_sealed", "phone_sealed", "email_sealed", "national_id_sealed", "phone_index", "national_id_index",
+        "gender", "birth_date", "location", "latitude", "longitude", "banked_status", "internet_status", "phone_status",
+        "wallet_address", "verification_status", "verification_reason", "extras", "created_by", "created_at",
+        "updated_at", "archived_at",
+    ]
+
+    /// The row's values in the order of ``insertColumns``.
+    var insertValues: [any SQLExpression] {
+        [
+            BulkInsert.value(id), SQLBind(nameSealed), BulkInsert.value(phoneSealed), BulkInsert.value(emailSealed),
+            BulkInsert.value(nationalIDSealed), BulkInsert.value(phoneIndex), BulkInsert.value(nationalIDIndex),
+            SQLBind(gender), BulkInsert.value(birthDate), BulkInsert.value(location), BulkInsert.value(latitude),
+            BulkInsert.value(longitude), SQLBind(bankedStatus), SQLBind(internetStatus), SQLBind(phoneStatus),
+            BulkInsert.value(walletAddress), SQLBind(verificationStatus), BulkInsert.value(verificationReason),
+            SQLBind(extras), SQLBind(createdBy), SQLBind(createdAt), SQLBind(updatedAt), BulkInsert.value(archivedAt),
+        ]
+    }
 }

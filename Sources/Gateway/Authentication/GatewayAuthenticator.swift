@@ -5,6 +5,7 @@ import GRPCCore
 import HTTPTypes
 import Logging
 import ServerKit
+import SharedModels
 import SwiftProtobuf
 import Synchronization
 
@@ -78,7 +79,7 @@ final class GatewayAuthenticator: Sendable {
     }
 
     private func identity(forApiKey key: String) async throws -> RequestIdentity {
-        let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(key.utf8)).hexString
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0[digest] }), cached.validUntil > now {
             return cached.identity

@@ -64,24 +64,20 @@ public enum Outbox {
     /// Appends events; call with the transaction that makes the change.
     public static func append(_ events: [OutboxEvent], on database: any Database) async throws {
         let encoder = envelopeEncoder()
-        let rows = try events.map { event in
-            let row = OutboxRow()
+        var insert = BulkInsert(
+            into: OutboxRow.schema,
+            columns: [
+                "id", "type", "version", "aggregate_type", "aggregate_id", "payload", "occurred_at", "traceparent",
+            ])
+        for event in events {
             let id = UUID.v7(at: event.occurredAt)
-            row.id = id
-            row.type = event.type
-            row.version = event.version
-            row.aggregateType = event.aggregateType
-            row.aggregateID = event.aggregateID
-            row.payload = try envelope(for: event, id: id, encoder: encoder)
-            row.occurredAt = event.occurredAt
-            row.traceparent = event.traceparent
-            return row
+            insert.append([
+                SQLBind(id), SQLBind(event.type), SQLBind(event.version), SQLBind(event.aggregateType),
+                SQLBind(event.aggregateID), SQLBind(try envelope(for: event, id: id, encoder: encoder)),
+                SQLBind(event.occurredAt), BulkInsert.value(event.traceparent),
+            ])
         }
-        // An import writes thousands of events per transaction: multi-row statements, each well
-        // under the bind-parameter limits of both databases.
-        for start in stride(from: 0, to: rows.count, by: 500) {
-            try await Array(rows[start..<min(start + 500, rows.count)]).create(on: database)
-        }
+        try await insert.run(on: database)
     }
 
     /// Appends one event.
