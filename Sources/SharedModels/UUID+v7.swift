@@ -7,24 +7,38 @@ extension UUID {
     /// keyset pagination on the id stable under concurrent inserts.
     public static func v7(at date: Date = Date()) -> UUID {
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        var bytes = [UInt8](repeating: 0, count: 16)
+        // Two 64-bit draws, not one per byte: each draw may be a system call.
         var generator = SystemRandomNumberGenerator()
-        for index in 6..<16 {
-            bytes[index] = generator.next()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        func byte(_ value: UInt64, _ index: Int) -> UInt8 {
+            UInt8(truncatingIfNeeded: value >> UInt64(8 * (7 - index)))
         }
-        for index in 0..<6 {
-            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(8 * (5 - index)))
-        }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
         return UUID(
             uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                byte(milliseconds << 16, 0), byte(milliseconds << 16, 1), byte(milliseconds << 16, 2),
+                byte(milliseconds << 16, 3), byte(milliseconds << 16, 4), byte(milliseconds << 16, 5),
+                (byte(high, 6) & 0x0F) | 0x70, byte(high, 7),
+                (byte(low, 0) & 0x3F) | 0x80, byte(low, 1), byte(low, 2), byte(low, 3), byte(low, 4), byte(low, 5),
+                byte(low, 6), byte(low, 7)
             )
         )
     }
 
-    /// The canonical lower-case text form used on every wire and in every log.
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// The canonical lower-case text form used on every wire and in every log. Formatted here
+    /// rather than by `uuidString`, which goes through `sprintf` on Linux and showed in profiles
+    /// of imports (several ids per row).
+    public var lowercasedString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        withUnsafeBytes(of: uuid) { bytes in
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 }

@@ -74,3 +74,20 @@ struct ServiceDatabaseTests {
         #expect(bad.problems.count == 1)
     }
 }
+
+@Suite("Outbox JSON")
+struct OutboxJSONTests {
+    @Test("event JSON is byte for byte what JSONEncoder writes with sorted keys and unescaped slashes")
+    func matchesJSONEncoder() throws {
+        let value: OutboxValue = .object([
+            "zeta": .string("quote \" backslash \\ slash / tab \t newline \n bell \u{07} nul \u{0} ünïcödé 🙂"),
+            "alpha": .int(-9_007_199_254_740_993),
+            "middle": .array([.bool(true), .bool(false), .null, .object([:]), .array([])]),
+            "nested": .object(["b": .string(""), "a": .int(0), "B": .string("upper sorts first")]),
+        ])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(value.json == String(decoding: try encoder.encode(value), as: UTF8.self))
+        #expect(try JSONSerialization.jsonObject(with: Data(value.json.utf8)) is [String: Any])
+    }
+}

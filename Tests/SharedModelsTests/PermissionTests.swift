@@ -58,6 +58,18 @@ struct IdentifierTests {
         #expect(text[text.index(text.startIndex, offsetBy: 14)] == "7")
         #expect(["8", "9", "a", "b"].contains(text[text.index(text.startIndex, offsetBy: 19)]))
         #expect(earlier.lowercasedString < later.lowercasedString)
+        #expect(earlier.lowercasedString.prefix(13) == "018bcfe5-6800")
+    }
+
+    @Test("the fast text form is exactly Foundation's, lower-cased, and the hex form is two digits a byte")
+    func textForms() {
+        for id in (0..<200).map({ _ in UUID() }) + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] {
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+            #expect(UUID(uuidString: id.lowercasedString) == id)
+        }
+        #expect([0x00, 0x0f, 0xa0, 0xff].hexString == "000fa0ff")
+        let v7 = (0..<50).map { _ in UUID.v7() }
+        #expect(Set(v7).count == 50)
     }
 
     @Test("a cursor round-trips and rejects foreign text")

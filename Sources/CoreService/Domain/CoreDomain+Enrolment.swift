@@ -110,7 +110,7 @@ extension CoreDomain {
         var insert = BulkInsert(
             into: EnrolmentRow.schema,
             columns: ["id", "project_id", "beneficiary_id", "type", "enrolled_by", "enrolled_at"])
-        for id in ids.filter({ !already.contains($0) }).sorted(by: { $0.uuidString < $1.uuidString }) {
+        for id in ids.filter({ !already.contains($0) }).sorted() {
             insert.append([
                 SQLBind(UUID.v7(at: now)), SQLBind(projectID), SQLBind(id), SQLBind(type.rawValue), SQLBind(userID),
                 SQLBind(now),

@@ -157,7 +157,7 @@ extension CoreDomain {
             try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ ids)
                 .all().map(\.beneficiaryID)
         )
-        let added = ids.filter { !already.contains($0) }.sorted { $0.uuidString < $1.uuidString }
+        let added = ids.filter { !already.contains($0) }.sorted()
         var insert = BulkInsert(
             into: GroupMemberRow.schema, columns: ["id", "group_id", "beneficiary_id", "added_by", "added_at"])
         for id in added {

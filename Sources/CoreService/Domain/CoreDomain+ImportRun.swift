@@ -123,6 +123,27 @@ extension CoreDomain {
         guard let row = try await ImportRow.find(id, on: db), row.claimToken == claim.token else { return }
         let startLine = row.processedLine
         var run = ImportRun(domain: self, row: row, claim: claim)
+        let writer = run.writer
+        // One batch is written while the next is read and screened: the database and the
+        // validation (encryption, blind indexes) work at the same time.
+        var writing: Task<Void, any Error>?
+        var committed = 0
+        func awaitWrite() async throws {
+            guard let task = writing else { return }
+            writing = nil
+            try await task.value
+            committed += 1
+            if let crashingAfterBatches, committed >= crashingAfterBatches { throw ImportCrashed() }
+        }
+        var batch: [ImportRecord] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let screened = try run.screen(batch)
+            batch.removeAll(keepingCapacity: true)
+            try await awaitWrite()
+            if Task.isShuttingDownGracefully { throw ImportPaused() }
+            writing = Task { try await writer.write(screened) }
+        }
         do {
             if claim.attempt > Self.importMaxAttempts {
                 throw ImportFailure(
@@ -133,8 +154,6 @@ extension CoreDomain {
             var csv = CSVParser()
             var jsonLines = LineSplitter()
             var seq = 0
-            var batch: [ImportRecord] = []
-            var committed = 0
             func take(_ records: [ImportRecord]) async throws {
                 for record in records {
                     guard record.line > startLine else {
@@ -144,13 +163,7 @@ extension CoreDomain {
                         continue
                     }
                     batch.append(record)
-                    if batch.count >= Self.importBatchRows {
-                        if Task.isShuttingDownGracefully { throw ImportPaused() }
-                        try await run.commit(batch)
-                        batch.removeAll(keepingCapacity: true)
-                        committed += 1
-                        if let crashingAfterBatches, committed >= crashingAfterBatches { throw ImportCrashed() }
-                    }
+                    if batch.count >= Self.importBatchRows { try await flush() }
                 }
             }
             func decode(csv records: [CSVParser.Record]) throws -> [ImportRecord] {
@@ -197,22 +210,29 @@ extension CoreDomain {
             case .jsonLines:
                 try await take(jsonLines.finish().map(Self.jsonLineRecord))
             }
-            if !batch.isEmpty { try await run.commit(batch) }
-            try await run.complete()
-        } catch let failure as ImportFailure {
-            try await run.fail(failure.reason)
-        } catch is ImportPaused {
-            try await releaseImport(claim, countingThisRun: false)
-        } catch is ImportCrashed {
-            return
-        } catch is ImportLost {
-            logger.warning("another runner took over an import", metadata: ["import_id": "\(id.lowercasedString)"])
+            try await flush()
+            try await awaitWrite()
+            try await writer.complete()
         } catch {
-            // Another run may get past a transient fault; one the data provokes ends at the attempt limit.
-            logger.error(
-                "import run failed",
-                metadata: ["import_id": "\(id.lowercasedString)", "error": "\(String(reflecting: error))"])
-            try await releaseImport(claim, countingThisRun: true)
+            // A write still in flight ends (commits or fails) before the run decides what happened.
+            if let writing { _ = await writing.result }
+            switch error {
+            case let failure as ImportFailure:
+                try await writer.fail(failure.reason)
+            case is ImportPaused:
+                try await releaseImport(claim, countingThisRun: false)
+            case is ImportCrashed:
+                return
+            case is ImportLost:
+                logger.warning(
+                    "another runner took over an import", metadata: ["import_id": "\(id.lowercasedString)"])
+            default:
+                // Another run may get past a transient fault; one the data provokes ends at the attempt limit.
+                logger.error(
+                    "import run failed",
+                    metadata: ["import_id": "\(id.lowercasedString)", "error": "\(String(reflecting: error))"])
+                try await releaseImport(claim, countingThisRun: true)
+            }
         }
     }
 
@@ -343,10 +363,13 @@ struct ImportRun: Sendable {
     }
 
     /// A batch after validation and the file's own duplicate checks, before the database's.
-    struct Screened {
+    struct Screened: Sendable {
         var rejects: [(line: Int, column: String, reason: String)] = []
         var candidates: [(line: Int, row: BeneficiaryRow, input: BeneficiaryInput)] = []
         var duplicates = 0
+        /// How many records the batch held, and the line of its last.
+        var records = 0
+        var lastLine = 0
     }
 
     /// Validates records and sorts out repeats within the file, remembering what each new row holds.
@@ -388,14 +411,29 @@ struct ImportRun: Sendable {
             if let wallet = beneficiary.walletAddress { walletsSeen[wallet] = record.line }
             found.append((record.line, beneficiary, input))
         }
-        return Screened(rejects: rejects, candidates: found, duplicates: duplicates)
+        return Screened(
+            rejects: rejects, candidates: found, duplicates: duplicates, records: records.count,
+            lastLine: records.last?.line ?? 0)
     }
 
-    /// Validates a batch, sorts out duplicates, and writes everything it decided in one transaction.
-    mutating func commit(_ records: [ImportRecord]) async throws {
+    /// What writes screened batches: the run's fixed parts, without its duplicate maps, so a
+    /// write can proceed while the next batch is screened.
+    var writer: ImportBatchWriter { ImportBatchWriter(domain: domain, row: row, claim: claim, policy: policy) }
+}
+
+/// Writes one screened batch of an import in one transaction.
+struct ImportBatchWriter: Sendable {
+    let domain: CoreDomain
+    let row: ImportRow
+    let claim: ImportClaim
+    let policy: DuplicatePolicy
+
+    /// Checks the batch against registered beneficiaries and writes everything it decided, with
+    /// the import's counters and resume point, in one transaction.
+    func write(_ screened: ImportRun.Screened) async throws {
         let now = domain.now()
-        let screened = try screen(records)
-        let lastLine = records.last?.line ?? row.processedLine
+        let records = screened.records
+        let lastLine = screened.lastLine
         let importRow = row
         let policy = policy
         let domain = domain
@@ -507,11 +545,11 @@ struct ImportRun: Sendable {
             }
             try await rejectRows.run(on: tx)
             // The counters and the resume point commit with the rows they count.
-            importRow.rows += records.count
+            importRow.rows += records
             importRow.created += fresh.count
             importRow.updated += changed.count
             importRow.duplicates += duplicates
-            importRow.rejected += records.count - fresh.count - changed.count - duplicates
+            importRow.rejected += records - fresh.count - changed.count - duplicates
             importRow.processedLine = lastLine
             importRow.leaseUntil = now.addingTimeInterval(CoreDomain.importLease)
             try await importRow.save(on: tx)

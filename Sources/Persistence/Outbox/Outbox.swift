@@ -63,17 +63,21 @@ public enum OutboxValue: Sendable, Equatable, Encodable {
 public enum Outbox {
     /// Appends events; call with the transaction that makes the change.
     public static func append(_ events: [OutboxEvent], on database: any Database) async throws {
-        let encoder = envelopeEncoder()
         var insert = BulkInsert(
             into: OutboxRow.schema,
             columns: [
                 "id", "type", "version", "aggregate_type", "aggregate_id", "payload", "occurred_at", "traceparent",
             ])
+        // A batch's events usually share one instant: format it once.
+        var formatted: (date: Date, text: String)?
         for event in events {
             let id = UUID.v7(at: event.occurredAt)
+            if formatted?.date != event.occurredAt {
+                formatted = (event.occurredAt, event.occurredAt.formatted(.iso8601))
+            }
             insert.append([
                 SQLBind(id), SQLBind(event.type), SQLBind(event.version), SQLBind(event.aggregateType),
-                SQLBind(event.aggregateID), SQLBind(try envelope(for: event, id: id, encoder: encoder)),
+                SQLBind(event.aggregateID), SQLBind(envelope(for: event, id: id, occurredAt: formatted?.text)),
                 SQLBind(event.occurredAt), BulkInsert.value(event.traceparent),
             ])
         }
@@ -99,24 +103,77 @@ public enum Outbox {
     }
 
     /// The full JSON document consumers receive: the envelope fields plus the payload under `data`.
-    static func envelope(for event: OutboxEvent, id: UUID, encoder: JSONEncoder = envelopeEncoder()) throws -> String {
-        let document: [String: OutboxValue] = [
+    static func envelope(for event: OutboxEvent, id: UUID, occurredAt: String? = nil) -> String {
+        let document: OutboxValue = .object([
             "id": .string(id.lowercasedString),
             "type": .string(event.type),
             "version": .int(Int64(event.version)),
-            "occurredAt": .string(event.occurredAt.formatted(.iso8601)),
+            "occurredAt": .string(occurredAt ?? event.occurredAt.formatted(.iso8601)),
             "aggregateType": .string(event.aggregateType),
             "aggregateId": .string(event.aggregateID),
             "traceparent": event.traceparent.map(OutboxValue.string) ?? .null,
             "data": .object(event.payload),
-        ]
-        return String(decoding: try encoder.encode(document), as: UTF8.self)
+        ])
+        return document.json
+    }
+}
+
+extension OutboxValue {
+    /// Compact JSON with keys sorted and `/` unescaped, as `JSONEncoder` with `.sortedKeys` and
+    /// `.withoutEscapingSlashes` writes it; by hand, because an import writes an event per row
+    /// and the generic encoder cost more than the row's database work.
+    public var json: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func envelopeEncoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
+    private func write(to out: inout [UInt8]) {
+        switch self {
+        case .string(let text): Self.write(text, to: &out)
+        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.write(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]?.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func write(_ text: String, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0f)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 
