@@ -134,6 +134,10 @@ extension CoreDomain {
             try await task.value
             committed += 1
             if let crashingAfterBatches, committed >= crashingAfterBatches { throw ImportCrashed() }
+            // An import can grow the tables it checks many times over faster than autovacuum
+            // notices; on stale statistics PostgreSQL plans the duplicate checks as full scans,
+            // and the import slows quadratically. Refresh them as the import doubles its work.
+            if committed.nonzeroBitCount == 1, committed >= 2 { try await refreshPlannerStatistics() }
         }
         var batch: [ImportRecord] = []
         func flush() async throws {
@@ -234,6 +238,15 @@ extension CoreDomain {
                 try await releaseImport(claim, countingThisRun: true)
             }
         }
+    }
+
+    /// Brings PostgreSQL's statistics for the tables imports write up to date (a sampled, cheap
+    /// `ANALYZE`); SQLite's planner uses the indexes without them.
+    func refreshPlannerStatistics() async throws {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw(
+            "ANALYZE \(ident: BeneficiaryRow.schema), \(ident: EnrolmentRow.schema), \(ident: GroupMemberRow.schema)"
+        ).run()
     }
 
     /// Maps a CSV header to canonical column names; a missing `name` or an unknown or repeated
