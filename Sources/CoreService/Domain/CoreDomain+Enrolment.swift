@@ -1,7 +1,6 @@
 import FluentKit
 import Foundation
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 
@@ -112,8 +111,7 @@ extension CoreDomain {
             columns: ["id", "project_id", "beneficiary_id", "type", "enrolled_by", "enrolled_at"])
         for id in ids.filter({ !already.contains($0) }).sorted() {
             insert.append([
-                SQLBind(UUID.v7(at: now)), SQLBind(projectID), SQLBind(id), SQLBind(type.rawValue), SQLBind(userID),
-                SQLBind(now),
+                .uuid(UUID.v7(at: now)), .uuid(projectID), .uuid(id), .text(type.rawValue), .uuid(userID), .date(now),
             ])
         }
         try await insert.run(on: tx)

@@ -161,7 +161,7 @@ extension CoreDomain {
         var insert = BulkInsert(
             into: GroupMemberRow.schema, columns: ["id", "group_id", "beneficiary_id", "added_by", "added_at"])
         for id in added {
-            insert.append([SQLBind(UUID.v7(at: now)), SQLBind(groupID), SQLBind(id), SQLBind(userID), SQLBind(now)])
+            insert.append([.uuid(UUID.v7(at: now)), .uuid(groupID), .uuid(id), .uuid(userID), .date(now)])
         }
         try await insert.run(on: db)
         return (added, already.count)

@@ -552,8 +552,8 @@ struct ImportBatchWriter: Sendable {
                 into: ImportRejectRow.schema, columns: ["id", "import_id", "line", "column_name", "reason"])
             for reject in rejects {
                 rejectRows.append([
-                    SQLBind(UUID.v7(at: now)), SQLBind(importID), SQLBind(reject.line), SQLBind(reject.column),
-                    SQLBind(reject.reason),
+                    .uuid(UUID.v7(at: now)), .uuid(importID), .int(reject.line), .text(reject.column),
+                    .text(reject.reason),
                 ])
             }
             try await rejectRows.run(on: tx)

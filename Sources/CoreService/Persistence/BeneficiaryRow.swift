@@ -1,7 +1,6 @@
 import FluentKit
 import Foundation
 import Persistence
-import SQLKit
 
 final class BeneficiaryRow: Model, @unchecked Sendable {
     static let schema = "beneficiaries"
@@ -44,14 +43,13 @@ extension BeneficiaryRow {
     ]
 
     /// The row's values in the order of ``insertColumns``.
-    var insertValues: [any SQLExpression] {
+    var insertValues: [BulkValue] {
         [
-            BulkInsert.value(id), SQLBind(nameSealed), BulkInsert.value(phoneSealed), BulkInsert.value(emailSealed),
-            BulkInsert.value(nationalIDSealed), BulkInsert.value(phoneIndex), BulkInsert.value(nationalIDIndex),
-            SQLBind(gender), BulkInsert.value(birthDate), BulkInsert.value(location), BulkInsert.value(latitude),
-            BulkInsert.value(longitude), SQLBind(bankedStatus), SQLBind(internetStatus), SQLBind(phoneStatus),
-            BulkInsert.value(walletAddress), SQLBind(verificationStatus), BulkInsert.value(verificationReason),
-            SQLBind(extras), SQLBind(createdBy), SQLBind(createdAt), SQLBind(updatedAt), BulkInsert.value(archivedAt),
+            .of(id), .text(nameSealed), .of(phoneSealed), .of(emailSealed), .of(nationalIDSealed), .of(phoneIndex),
+            .of(nationalIDIndex), .text(gender), .of(birthDate), .of(location), .of(latitude), .of(longitude),
+            .text(bankedStatus), .text(internetStatus), .text(phoneStatus), .of(walletAddress),
+            .text(verificationStatus), .of(verificationReason), .text(extras), .uuid(createdBy), .date(createdAt),
+            .date(updatedAt), .of(archivedAt),
         ]
     }
 }

@@ -76,9 +76,9 @@ public enum Outbox {
                 formatted = (event.occurredAt, event.occurredAt.formatted(.iso8601))
             }
             insert.append([
-                SQLBind(id), SQLBind(event.type), SQLBind(event.version), SQLBind(event.aggregateType),
-                SQLBind(event.aggregateID), SQLBind(envelope(for: event, id: id, occurredAt: formatted?.text)),
-                SQLBind(event.occurredAt), BulkInsert.value(event.traceparent),
+                .uuid(id), .text(event.type), .int(event.version), .text(event.aggregateType),
+                .text(event.aggregateID), .text(envelope(for: event, id: id, occurredAt: formatted?.text)),
+                .date(event.occurredAt), .of(event.traceparent),
             ])
         }
         try await insert.run(on: database)
