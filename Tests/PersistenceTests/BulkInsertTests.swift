@@ -16,7 +16,7 @@ struct BulkInsertTests {
     }
 
     @Test(
-        "values with tabs, newlines, backslashes, NULLs and any characters come back exactly, inside a transaction",
+        "values with tabs, newlines, backslashes, NULLs and any characters come back exactly; a rolled-back transaction keeps none",
         arguments: DatabaseEngine.available)
     func roundTrip(engine: DatabaseEngine) async throws {
         try await TestDatabase.with(engine, empty: true) { testDatabase in
@@ -52,6 +52,14 @@ struct BulkInsertTests {
                 }
                 // when
                 let rows = insert
+                struct Abandon: Error {}
+                await #expect(throws: Abandon.self) {
+                    try await database.db.transaction { tx in
+                        try await rows.run(on: tx)
+                        throw Abandon()
+                    }
+                }
+                let afterRollback = try await database.sql.raw("SELECT id FROM things").all()
                 try await database.db.transaction { tx in try await rows.run(on: tx) }
                 var bad = BulkInsert(into: "things", columns: ["id", "label"])
                 bad.append([.uuid(UUID())])
@@ -59,6 +67,7 @@ struct BulkInsertTests {
                 let stored = try await database.sql.raw("SELECT id, label, amount, ratio, at FROM things").all(
                     decoding: Stored.self)
                 let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
+                #expect(afterRollback.isEmpty)
                 #expect(stored.count == expected.count)
                 for row in expected {
                     let found = byID[row.id]
