@@ -299,4 +299,35 @@ extension BeneficiaryTests {
             #expect(samePhone.pii.phone == "+9779800000002")
         }
     }
+
+    @Test(
+        "registrations racing for one wallet address: one wins, the others are told it is taken",
+        arguments: DatabaseEngine.available)
+    func walletRace(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            // when
+            let outcomes = await withTaskGroup(of: ServiceError?.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        await serviceFailure {
+                            try await harness.beneficiaries.createBeneficiary(
+                                .with {
+                                    $0.beneficiary = Self.person("Racer \(index)", phone: "98000001\(10 + index)")
+                                    $0.beneficiary.walletAddress = "wallet-raced-0001"
+                                }, metadata: admin)
+                        }
+                    }
+                }
+                var outcomes: [ServiceError?] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            // then
+            #expect(outcomes.count { $0 == nil } == 1)
+            #expect(outcomes.compactMap { $0?.reason } == Array(repeating: "beneficiary.duplicate", count: 5))
+            #expect(
+                outcomes.compactMap { $0?.violations.map(\.field) } == Array(repeating: ["walletAddress"], count: 5))
+        }
+    }
 }

@@ -176,6 +176,13 @@ struct EnrolmentTests {
                         $0.filter = unbanked(from: nil)
                     }, metadata: asManagerOfB)
             }
+            let fromForeignProject = await serviceFailure {
+                try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = projectB.id
+                        $0.filter = unbanked(from: projectA.id)
+                    }, metadata: asManagerOfB)
+            }
             let bad = await serviceFailure {
                 try await harness.projects.enrolBeneficiaries(
                     .with {
@@ -201,6 +208,7 @@ struct EnrolmentTests {
                 .with { $0.projectID = projectB.id }, metadata: admin)
             // then
             #expect(registryWide?.kind == .permissionDenied)
+            #expect(fromForeignProject?.kind == .permissionDenied)
             #expect(bad?.violations.map(\.field).sorted() == ["filter.createdTo", "filter.gender"])
             #expect((fromA.enrolled, fromA.alreadyEnrolled) == (594, 0))
             #expect((everyone.enrolled, everyone.alreadyEnrolled) == (5, 594))

@@ -42,9 +42,11 @@ struct BulkInsertTests {
                 ]
                 var expected: [Stored] = []
                 var insert = BulkInsert(into: "things", columns: ["id", "label", "amount", "ratio", "at"])
-                for index in 0..<1500 {
+                // Enough wide rows for several COPY writes (a megabyte each) and several INSERTs on SQLite.
+                for index in 0..<7000 {
+                    let label = labels[index % labels.count] + String(repeating: "·", count: index % 200)
                     let row = Stored(
-                        id: UUID(), label: index % 9 == 8 ? nil : labels[index % labels.count],
+                        id: UUID(), label: index % 9 == 8 ? nil : label,
                         amount: index % 7 == 0 ? nil : index * 1_000_003 - 500,
                         ratio: index % 5 == 0 ? nil : Double(index) / 7, at: index % 6 == 0 ? nil : moments[index % 4])
                     expected.append(row)

@@ -158,21 +158,33 @@ extension CoreDomain {
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let newRows = rows
-        try await db.transaction { tx in
-            let duplicates = try await existingDuplicates(of: newRows, on: tx)
-            if !duplicates.isEmpty {
-                throw CoreError.duplicate(
-                    duplicates.map { index, field in
-                        FieldViolation(
-                            field: (batchField.map { "\($0)[\(index)]." } ?? "") + field,
-                            reason: "is already registered to another beneficiary"
-                        )
-                    })
+        @Sendable func duplicateError(_ duplicates: [(Int, String)]) -> CoreError {
+            CoreError.duplicate(
+                duplicates.map { index, field in
+                    FieldViolation(
+                        field: (batchField.map { "\($0)[\(index)]." } ?? "") + field,
+                        reason: "is already registered to another beneficiary"
+                    )
+                })
+        }
+        do {
+            try await db.transaction { tx in
+                let duplicates = try await existingDuplicates(of: newRows, on: tx)
+                if !duplicates.isEmpty { throw duplicateError(duplicates) }
+                // One multi-row INSERT for the whole batch, not a statement per beneficiary.
+                try await insertBeneficiaries(newRows, on: tx)
+                try await Outbox.append(
+                    newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) },
+                    on: tx)
             }
-            // One multi-row INSERT for the whole batch, not a statement per beneficiary.
-            try await insertBeneficiaries(newRows, on: tx)
-            try await Outbox.append(
-                newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) }, on: tx)
+        } catch let error as CoreError {
+            throw error
+        } catch {
+            // A concurrent request registered the same wallet address first and won its unique
+            // index: answer as if it had committed before this one looked.
+            let duplicates = try await existingDuplicates(of: newRows, on: db)
+            if !duplicates.isEmpty { throw duplicateError(duplicates) }
+            throw error
         }
         let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read))
         return try rows.map { try info($0, withPII: canSeePII) }

@@ -137,7 +137,14 @@ extension CoreDomain {
             // An import can grow the tables it checks many times over faster than autovacuum
             // notices; on stale statistics PostgreSQL plans the duplicate checks as full scans,
             // and the import slows quadratically. Refresh them as the import doubles its work.
-            if committed.nonzeroBitCount == 1, committed >= 2 { try await refreshPlannerStatistics() }
+            if committed.nonzeroBitCount == 1, committed >= 2 {
+                do {
+                    try await refreshPlannerStatistics()
+                } catch {
+                    // Only an optimisation: a refused ANALYZE must not cost the import an attempt.
+                    logger.warning("could not refresh planner statistics", metadata: ["error": "\(error)"])
+                }
+            }
         }
         var batch: [ImportRecord] = []
         func flush() async throws {
@@ -158,12 +165,19 @@ extension CoreDomain {
             var csv = CSVParser()
             var jsonLines = LineSplitter()
             var seq = 0
+            var replayed = 0
             func take(_ records: [ImportRecord]) async throws {
                 for record in records {
                     guard record.line > startLine else {
                         // Already written by an earlier run: only remember what it holds, so a
-                        // repeat further down is still reported against its first line.
+                        // repeat further down is still reported against its first line. Replaying
+                        // a long prefix takes a while: keep the lease and heed a shutdown meanwhile.
                         _ = try run.screen([record])
+                        replayed += 1
+                        if replayed % Self.importBatchRows == 0 {
+                            if Task.isShuttingDownGracefully { throw ImportPaused() }
+                            try await db.transaction { tx in try await self.holdImport(claim, on: tx) }
+                        }
                         continue
                     }
                     batch.append(record)
@@ -363,6 +377,7 @@ struct ImportRun: Sendable {
     let claim: ImportClaim
     let format: ImportFormat
     let policy: DuplicatePolicy
+    let defaultCountry: String?
     private var phonesSeen: [String: Int] = [:]
     private var nationalIDsSeen: [String: Int] = [:]
     private var walletsSeen: [String: Int] = [:]
@@ -371,6 +386,8 @@ struct ImportRun: Sendable {
         self.domain = domain
         self.row = row
         self.claim = claim
+        // Copied, not read from `row` while a write updates that row's counters on another task.
+        defaultCountry = row.defaultCountry
         format = ImportFormat(rawValue: row.format) ?? .csv
         policy = DuplicatePolicy(rawValue: row.onDuplicate) ?? .reject
     }
@@ -397,7 +414,7 @@ struct ImportRun: Sendable {
                 continue
             }
             var violations: [FieldViolation] = []
-            let input = BeneficiaryInput(importValues: values, defaultCountry: row.defaultCountry, into: &violations)
+            let input = BeneficiaryInput(importValues: values, defaultCountry: defaultCountry, into: &violations)
             let beneficiary = BeneficiaryRow()
             beneficiary.id = UUID.v7(at: now)
             try domain.apply(input, fields: nil, to: beneficiary, violations: &violations)
