@@ -38,6 +38,19 @@ package struct HTTPAnswer: Sendable {
 
 /// Requests against the public API as a client would make them.
 extension TestClientProtocol {
+    /// `GET /readiness` until it answers 200 or `limit` passes, as an orchestrator's probe
+    /// retries: on a machine running the whole suite at once a health check can miss its
+    /// two-second budget, or a fresh channel still be backing off from its first connection.
+    package func readiness(within limit: Duration = .seconds(30)) async throws -> HTTPAnswer {
+        let deadline = ContinuousClock.now + limit
+        var answer = try await send(.get, "/readiness")
+        while answer.status != .ok, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            answer = try await send(.get, "/readiness")
+        }
+        return answer
+    }
+
     /// Sends a request with an optional JSON body (any JSON value, or raw text: JSON unless `headers`
     /// name another content type) and credentials.
     package func send(

@@ -12,7 +12,7 @@ struct GatewayTests {
     func publicEndpoints(engine: DatabaseEngine) async throws {
         try await GatewayHarness.withEmbedded(engine) { client in
             let health = try await client.send(.get, "/health")
-            let readiness = try await client.send(.get, "/readiness")
+            let readiness = try await client.readiness()
             let spec = try await client.send(.get, "/openapi.yaml")
             let docs = try await client.send(.get, "/docs")
             #expect(health.status == .ok)

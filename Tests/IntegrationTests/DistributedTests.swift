@@ -111,7 +111,7 @@ struct DistributedTests {
                 )
                 let key = try #require(try created.json["key"] as? String)
                 let withKey = try await client.send(.get, "/v1/users", headers: [.authorization: "ApiKey \(key)"])
-                let readiness = try await client.send(.get, "/readiness")
+                let readiness = try await client.readiness()
                 let project = try await client.send(
                     .post,
                     "/v1/projects",
@@ -179,11 +179,7 @@ struct DistributedTests {
             try await GatewayHarness.run(gateway, testing: .live) { client in
                 // given: a fresh channel may still be backing off from its first connection attempt
                 // on a loaded machine, so wait for the gateway to report ready as a probe would
-                var before = try await client.send(.get, "/readiness")
-                for _ in 0..<100 where before.status != .ok {
-                    try await Task.sleep(for: .milliseconds(200))
-                    before = try await client.send(.get, "/readiness")
-                }
+                let before = try await client.readiness()
                 // when
                 await auth.group.triggerGracefulShutdown()
                 try await auth.task.value
