@@ -29,14 +29,12 @@ extension UUID {
     /// rather than by `uuidString`, which goes through `sprintf` on Linux and showed in profiles
     /// of imports (several ids per row).
     public var lowercasedString: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(36)
         withUnsafeBytes(of: uuid) { bytes in
             for (index, byte) in bytes.enumerated() {
                 if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0f)])
+                appendHex(byte, to: &text)
             }
         }
         return String(decoding: text, as: UTF8.self)
