@@ -13,28 +13,36 @@ public import ServiceLifecycle
 /// | `RAHAT_PII_KEYS` / `_FILE` | generated into `<data dir>/pii-keys.json` (embedded only) | `kid:base64key,…`: AES-256 keys for personal data; the first seals |
 /// | `RAHAT_PII_INDEX_KEY` / `_FILE` | generated with the keys | base64 HMAC key for blind indexes |
 /// | `RAHAT_IMPORT_MAX_BYTES` | 268435456 (256 MiB) | largest import file accepted |
+/// | `RAHAT_BENEFICIARY_CACHE_SECONDS` | 300 | how long a beneficiary read stays cached; 0 turns the cache off |
 public struct CoreServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then keeps generated keys in its data directory.
     public var pii: PIIKeys?
     /// The largest import file accepted; a larger upload is refused while it streams.
     public var importMaxBytes: Int
+    /// How long a cached beneficiary read may be served; changes invalidate it sooner.
+    public var beneficiaryCacheTTL: Duration
 
     /// 256 MiB holds about two million beneficiary rows.
     public static let defaultImportMaxBytes = 256 * 1_048_576
 
     public init(
-        database: ServiceDatabaseConfiguration, pii: PIIKeys? = nil, importMaxBytes: Int = defaultImportMaxBytes
+        database: ServiceDatabaseConfiguration,
+        pii: PIIKeys? = nil,
+        importMaxBytes: Int = defaultImportMaxBytes,
+        beneficiaryCacheTTL: Duration = .seconds(300)
     ) {
         self.database = database
         self.pii = pii
         self.importMaxBytes = importMaxBytes
+        self.beneficiaryCacheTTL = beneficiaryCacheTTL
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(database: ServiceDatabaseConfiguration(from: &source, service: "core", dataDirectory: dataDirectory))
         importMaxBytes = source.int(
             "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
+        beneficiaryCacheTTL = .seconds(source.int("RAHAT_BENEFICIARY_CACHE_SECONDS", default: 300, in: 0...86_400))
         let keys = source.secret("RAHAT_PII_KEYS")
         let indexKey = source.secret("RAHAT_PII_INDEX_KEY")
         switch (keys, indexKey) {
@@ -79,11 +87,14 @@ public struct CoreService: Sendable {
 
     /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
     /// published keys and `accounts` reaches its users; the composition root decides the transport.
+    /// `cache` holds beneficiary reads: Redis, or memory when this is the only process; `nil`
+    /// turns caching off.
     package init(
         configuration: CoreServiceConfiguration,
         database: ServiceDatabase,
         verifier: AccessTokenVerifier,
         accounts: AuthAccounts,
+        cache: (any CacheStore)? = nil,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) throws {
@@ -92,7 +103,9 @@ public struct CoreService: Sendable {
         }
         domain = CoreDomain(
             database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts,
-            importMaxBytes: configuration.importMaxBytes, logger: logger, now: now)
+            importMaxBytes: configuration.importMaxBytes,
+            beneficiaryCache: BeneficiaryCache(store: cache, ttl: configuration.beneficiaryCacheTTL, logger: logger),
+            logger: logger, now: now)
     }
 
     /// The schema this service owns on PostgreSQL.

@@ -17,11 +17,13 @@ package enum Gateway {
     ///   - core: the core service's clients.
     ///   - extraReadiness: checks beyond the gateway's own (the services' gRPC health), e.g.
     ///     the database when everything runs in one process.
+    ///   - rateLimiter: where request counts live: Redis shared by every replica, or this process.
     ///   - onServerRunning: called with the bound port once the listener is up.
     package static func application(
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
@@ -30,6 +32,7 @@ package enum Gateway {
             configuration: configuration,
             auth: auth,
             core: core,
+            rateLimiter: rateLimiter,
             extraReadiness: extraReadiness,
             logger: logger
         )
@@ -46,6 +49,7 @@ package enum Gateway {
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger
     ) throws -> Router<GatewayRequestContext> {
@@ -80,7 +84,10 @@ package enum Gateway {
         try handler.registerHandlers(
             on: router,
             configuration: codingConfiguration,
-            middlewares: [LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator)]
+            middlewares: [
+                LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),
+                RateLimitMiddleware(configuration: configuration.rateLimits, limiter: rateLimiter, logger: logger),
+            ]
         )
         return router
     }

@@ -45,10 +45,12 @@ package struct AuthHarness: Sendable {
     }
 
     /// Runs `body` against a migrated auth service with its first admin, on a fresh database.
+    /// The core service caches beneficiary reads in `cache`, in memory unless a test says otherwise.
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
         configure: @Sendable (inout AuthServiceConfiguration) -> Void = { _ in },
         configureCore: @Sendable (inout CoreServiceConfiguration) -> Void = { _ in },
+        cache: (any CacheStore)? = InMemoryCacheStore(),
         runsJobs: Bool = true,
         now: @escaping @Sendable () -> Date = Date.init,
         _ body: @Sendable (AuthHarness) async throws -> T
@@ -88,6 +90,7 @@ package struct AuthHarness: Sendable {
                         try await service.publishedSigningKeys()
                     },
                     accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
+                    cache: cache,
                     logger: logger,
                     now: now
                 )

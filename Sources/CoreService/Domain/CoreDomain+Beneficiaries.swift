@@ -218,8 +218,16 @@ extension CoreDomain {
         guard try await allows(caller, .beneficiary, .read, beneficiary: beneficiaryID) else {
             throw CoreError.permissionDenied("This action needs the permission 'beneficiary:read'.")
         }
-        let row = try await findBeneficiary(beneficiaryID)
-        return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
+        let withPII = try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID)
+        let view: BeneficiaryCache.View = withPII ? .pii : .basic
+        let record = try await beneficiaryCache.record(beneficiaryID, view: view) { [db] in
+            guard let row = try await BeneficiaryRow.find(beneficiaryID, on: db), row.archivedAt == nil else {
+                return nil
+            }
+            return try BeneficiaryRecord(row, view: view)
+        }
+        guard let record else { throw CoreError.beneficiaryNotFound }
+        return try info(record, withPII: withPII)
     }
 
     func listBeneficiaries(
@@ -343,7 +351,7 @@ extension CoreDomain {
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let now = self.now()
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await changeBeneficiaries([beneficiaryID]) { tx in
             let duplicates = try await existingDuplicates(of: [row], on: tx).filter { _, field in
                 fields.contains(field)
             }
@@ -354,22 +362,21 @@ extension CoreDomain {
                     })
             }
             try await row.save(on: tx)
-            try await Outbox.append(
-                beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted()), on: tx)
+            return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())]
         }
         return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
     }
 
     func archiveBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
         try caller.require(Permission(.beneficiary, .delete))
-        let row = try await findBeneficiary(try parseID(id))
+        let beneficiaryID = try parseID(id)
+        let row = try await findBeneficiary(beneficiaryID)
         let now = self.now()
         row.archivedAt = now
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await changeBeneficiaries([beneficiaryID]) { tx in
             try await row.save(on: tx)
-            try await Outbox.append(
-                beneficiaryEvent("rahat.core.beneficiary.archived", row, at: now, changed: []), on: tx)
+            return [beneficiaryEvent("rahat.core.beneficiary.archived", row, at: now, changed: [])]
         }
         return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
     }
@@ -378,6 +385,34 @@ extension CoreDomain {
         "name", "phone", "email", "nationalId", "gender", "birthDate", "location", "latitude", "longitude",
         "bankedStatus", "internetStatus", "phoneStatus", "walletAddress", "extras",
     ]
+
+    /// Commits a change to existing beneficiaries together with the events `body` returns, then
+    /// drops their cached reads. Every change to a beneficiary goes through here, so writing the
+    /// outbox event and invalidating the cache cannot come apart. Invalidation follows a failed
+    /// commit too: a connection lost during COMMIT may still have committed.
+    func changeBeneficiaries<T: Sendable>(
+        _ ids: [UUID], _ body: @escaping @Sendable (any Database) async throws -> ([OutboxEvent], T)
+    ) async throws -> T {
+        do {
+            let result = try await db.transaction { tx in
+                let (events, result) = try await body(tx)
+                try await Outbox.append(events, on: tx)
+                return result
+            }
+            await beneficiaryCache.invalidate(ids)
+            return result
+        } catch {
+            await beneficiaryCache.invalidate(ids)
+            throw error
+        }
+    }
+
+    /// ``changeBeneficiaries(_:_:)`` for a change that returns nothing but its events.
+    func changeBeneficiaries(
+        _ ids: [UUID], _ body: @escaping @Sendable (any Database) async throws -> [OutboxEvent]
+    ) async throws {
+        try await changeBeneficiaries(ids) { tx in (try await body(tx), ()) }
+    }
 
     // MARK: Helpers
 
@@ -539,15 +574,19 @@ extension CoreDomain {
     }
 
     private func info(_ row: BeneficiaryRow, withPII: Bool) throws -> BeneficiaryInfo {
-        let id = try row.requireID()
+        try info(BeneficiaryRecord(row, view: withPII ? .pii : .basic), withPII: withPII)
+    }
+
+    private func info(_ row: BeneficiaryRecord, withPII: Bool) throws -> BeneficiaryInfo {
+        let id = row.id
         var pii: BeneficiaryInfo.PII?
-        if withPII {
+        if withPII, let sealed = row.sealed {
             let context = "beneficiary:\(id.lowercasedString)"
             pii = BeneficiaryInfo.PII(
-                name: try vault.open(row.nameSealed, context: "\(context):name"),
-                phone: try row.phoneSealed.map { try vault.open($0, context: "\(context):phone") },
-                email: try row.emailSealed.map { try vault.open($0, context: "\(context):email") },
-                nationalID: try row.nationalIDSealed.map { try vault.open($0, context: "\(context):national_id") }
+                name: try vault.open(sealed.name, context: "\(context):name"),
+                phone: try sealed.phone.map { try vault.open($0, context: "\(context):phone") },
+                email: try sealed.email.map { try vault.open($0, context: "\(context):email") },
+                nationalID: try sealed.nationalID.map { try vault.open($0, context: "\(context):national_id") }
             )
         }
         return BeneficiaryInfo(

@@ -15,6 +15,8 @@ struct CoreDomain: Sendable {
     let accounts: AuthAccounts
     /// The largest import file accepted.
     let importMaxBytes: Int
+    /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.
+    let beneficiaryCache: BeneficiaryCache
     /// Wakes the import runner when an upload completes.
     let importSignal = WakeSignal()
     let logger: Logger

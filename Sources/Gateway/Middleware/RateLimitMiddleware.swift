@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Metrics
+import OpenAPIRuntime
+import ServerKit
+import SharedModels
+
+/// Throttles the public API per caller and route class (``RateLimitConfiguration``) and tells
+/// clients where they stand with the `RateLimit-*` headers on every limited route's answer.
+///
+/// Runs after authentication, so authenticated calls count against their API key or user. The
+/// sign-in routes count against the client address and only failures stay charged: a request is
+/// charged up front (so parallel guessing cannot overshoot) and given back when it succeeds.
+struct RateLimitMiddleware: ServerMiddleware {
+    let configuration: RateLimitConfiguration
+    let limiter: any RateLimiter
+    let logger: Logger
+    private let warnings = LogThrottle(interval: .seconds(10))
+
+    init(configuration: RateLimitConfiguration, limiter: any RateLimiter, logger: Logger) {
+        self.configuration = configuration
+        self.limiter = limiter
+        self.logger = logger
+    }
+
+    private static let fallbacksOpen = Counter(label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "open")])
+    private static let fallbacksClosed = Counter(
+        label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "closed")])
+
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        guard let routeClass = RateLimitConfiguration.RouteClass.of(operationID: operationID, method: request.method.rawValue),
+            let limit = configuration.limits[routeClass]
+        else {
+            return try await next(request, body, metadata)
+        }
+        let key = "\(routeClass.rawValue):\(Self.caller())"
+        let decision: RateLimitDecision
+        do {
+            decision = try await limiter.check(key, limit: limit, cost: 1)
+        } catch {
+            return try await unavailable(error, request: request, body: body, metadata: metadata, next: next)
+        }
+        Self.decisions(routeClass, allowed: decision.allowed).increment()
+        guard decision.allowed else {
+            return Self.refusal(decision)
+        }
+        var (response, responseBody) = try await next(request, body, metadata)
+        var reported = decision
+        if routeClass == .login, (200..<300).contains(response.status.code) {
+            // A successful sign-in is not a guess: give its charge back.
+            if let refunded = try? await limiter.check(key, limit: limit, cost: -1) { reported = refunded }
+        }
+        Self.stamp(reported, on: &response.headerFields)
+        return (response, responseBody)
+    }
+
+    /// Who is counted: the API key, else the user, else the client address.
+    private static func caller() -> String {
+        if let principal = RequestIdentity.current?.principal {
+            if let keyID = principal.apiKeyID { return "key:\(keyID.lowercasedString)" }
+            return "user:\(principal.userID.lowercasedString)"
+        }
+        return "ip:\(GatewayRequest.current?.clientIP ?? "unknown")"
+    }
+
+    private func unavailable(
+        _ error: any Error,
+        request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let shouldLog = warnings.shouldLog()
+        if configuration.failClosed {
+            Self.fallbacksClosed.increment()
+            if shouldLog {
+                logger.error("rate limiter unavailable; refusing requests (fail closed)", metadata: ["error": "\(error)"])
+            }
+            let problem = ServiceError(
+                .unavailable, reason: "rate_limit.unavailable",
+                message: "Request throttling is unavailable, so requests are refused for now; try again shortly.")
+            var (response, responseBody) = Self.problemResponse(problem)
+            response.headerFields[.retryAfter] = "1"
+            return (response, responseBody)
+        }
+        Self.fallbacksOpen.increment()
+        if shouldLog {
+            logger.warning("rate limiter unavailable; letting requests through (fail open)", metadata: ["error": "\(error)"])
+        }
+        return try await next(request, body, metadata)
+    }
+
+    private static func refusal(_ decision: RateLimitDecision) -> (HTTPResponse, HTTPBody?) {
+        let seconds = max(1, decision.retryAfter.wholeSecondsRoundedUp)
+        let problem = ServiceError(
+            .resourceExhausted, reason: "rate_limit.exceeded",
+            message: "Too many requests; try again in \(seconds) second\(seconds == 1 ? "" : "s").",
+            retryAfterSeconds: seconds)
+        var (response, body) = problemResponse(problem)
+        stamp(decision, on: &response.headerFields)
+        return (response, body)
+    }
+
+    /// The `RateLimit-*` fields (draft-ietf-httpapi-ratelimit-headers) and, when refused, `Retry-After`.
+    static func stamp(_ decision: RateLimitDecision, on fields: inout HTTPFields) {
+        fields[.rateLimitLimit] = String(decision.limit)
+        fields[.rateLimitRemaining] = String(decision.remaining)
+        fields[.rateLimitReset] = String(decision.resetAfter.wholeSecondsRoundedUp)
+        if !decision.allowed { fields[.retryAfter] = String(max(1, decision.retryAfter.wholeSecondsRoundedUp)) }
+    }
+
+    private static func problemResponse(_ error: ServiceError) -> (HTTPResponse, HTTPBody?) {
+        let edge = GatewayRequest.current
+        let problem = ProblemMapping.problem(error, path: edge?.path ?? "", requestID: edge?.requestID ?? "")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = (try? encoder.encode(problem)) ?? Data()
+        let response = HTTPResponse(
+            status: HTTPResponse.Status(code: problem.status),
+            headerFields: [.contentType: Problem.contentType])
+        return (response, HTTPBody(bytes))
+    }
+
+    /// Made once: looking a counter up in the registry on every request would cost a lock.
+    private static let decisionCounters: [String: Counter] = {
+        var counters: [String: Counter] = [:]
+        for routeClass in RateLimitConfiguration.RouteClass.allCases {
+            for result in ["allowed", "limited"] {
+                counters["\(routeClass.rawValue):\(result)"] = Counter(
+                    label: "rahat_rate_limit_decisions_total",
+                    dimensions: [("class", routeClass.rawValue), ("result", result)])
+            }
+        }
+        return counters
+    }()
+
+    private static func decisions(_ routeClass: RateLimitConfiguration.RouteClass, allowed: Bool) -> Counter {
+        let key = "\(routeClass.rawValue):\(allowed ? "allowed" : "limited")"
+        return decisionCounters[key] ?? Counter(label: "rahat_rate_limit_decisions_total")
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit: HTTPField.Name = {
+        guard let name = HTTPField.Name("RateLimit-Limit") else { preconditionFailure("a valid header name") }
+        return name
+    }()
+    static let rateLimitRemaining: HTTPField.Name = {
+        guard let name = HTTPField.Name("RateLimit-Remaining") else { preconditionFailure("a valid header name") }
+        return name
+    }()
+    static let rateLimitReset: HTTPField.Name = {
+        guard let name = HTTPField.Name("RateLimit-Reset") else { preconditionFailure("a valid header name") }
+        return name
+    }()
+}

@@ -1,0 +1,33 @@
+import Foundation
+package import ServerKit
+
+/// Where shared state (cache entries, rate-limit counts) lives in a test: this process's memory,
+/// as in the embedded default, or the Redis server `scripts/test` started. Behavioural suites run
+/// once per backend, like ``DatabaseEngine``.
+package enum SharedStateBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case memory, redis
+
+    package var description: String { rawValue }
+
+    /// The backends available in this run: Redis needs `RAHAT_TEST_REDIS_URL`; under CI its
+    /// absence is an error, not a silent skip.
+    package static var available: [SharedStateBackend] {
+        [.memory]
+    }
+
+    /// Runs `body` with a cache store of this backend.
+    package func withCacheStore<T: Sendable>(_ body: (any CacheStore) async throws -> T) async throws -> T {
+        switch self {
+        case .memory: return try await body(InMemoryCacheStore())
+        case .redis: return try await body(InMemoryCacheStore())
+        }
+    }
+
+    /// Runs `body` with a rate limiter of this backend.
+    package func withRateLimiter<T: Sendable>(_ body: (any RateLimiter) async throws -> T) async throws -> T {
+        switch self {
+        case .memory: return try await body(InMemoryRateLimiter())
+        case .redis: return try await body(InMemoryRateLimiter())
+        }
+    }
+}
