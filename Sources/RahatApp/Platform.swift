@@ -10,6 +10,7 @@ import Gateway
 package import Hummingbird
 package import Logging
 import Persistence
+import RedisClient
 import ServerKit
 package import ServiceLifecycle
 import Synchronization
@@ -55,6 +56,7 @@ package enum Platform {
             let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
             let client = GRPCClient(transport: transport.client)
 
+            let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
             let auth = try AuthService(configuration: configuration.auth, database: authDatabase, logger: logger)
             var coreConfiguration = configuration.core
             if coreConfiguration.pii == nil {
@@ -65,6 +67,8 @@ package enum Platform {
                 database: coreDatabase,
                 verifier: verifier(fetchingFrom: client, logger: logger),
                 accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
+                // One process: memory is as shared as Redis would be, unless Redis is configured.
+                cache: redis.map { RedisCacheStore(client: $0) } ?? InMemoryCacheStore(),
                 logger: logger
             )
             try await auth.migrate()
@@ -83,13 +87,15 @@ package enum Platform {
                 configuration: configuration.gateway,
                 auth: AuthBackend(client: client),
                 core: CoreBackend(client: client),
-                extraReadiness: auth.readinessChecks + core.readinessChecks,
+                rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
+                extraReadiness: auth.readinessChecks + core.readinessChecks
+                    + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
                 logger: logger,
                 onServerRunning: onGatewayRunning
             )
             return GatewayProcess(
                 gateway: gateway,
-                background: databases.all + [
+                background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
                 ] + core.backgroundServices,
@@ -143,11 +149,17 @@ package enum Platform {
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+            let redis = try configuration.common.redis?.client(name: "rahat-core", logger: logger)
+            if redis == nil {
+                // Replicas each caching in memory would serve one another's stale reads.
+                logger.notice("beneficiary read cache off: REDIS_URL is not set")
+            }
             let core = try CoreService(
                 configuration: configuration.core,
                 database: database,
                 verifier: verifier(fetchingFrom: authClient, logger: logger),
                 accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
+                cache: redis.map { RedisCacheStore(client: $0) },
                 logger: logger
             )
             try await prepare(
@@ -161,7 +173,8 @@ package enum Platform {
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
             )
-            return databases.all + [GRPCClientService(client: authClient)] + services + core.backgroundServices
+            return databases.all + redisServices(redis) + [GRPCClientService(client: authClient)] + services
+                + core.backgroundServices
         } catch {
             await databases.shutdown()
             throw error
@@ -176,16 +189,24 @@ package enum Platform {
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         let authClient = try client(host: configuration.authHost, port: configuration.authPort)
         let coreClient = try client(host: configuration.coreHost, port: configuration.corePort)
+        let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
+        if redis == nil {
+            logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
+        }
         let gateway = try Gateway.application(
             configuration: configuration.gateway,
             auth: AuthBackend(client: authClient),
             core: CoreBackend(client: coreClient),
+            rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
+            extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
             logger: logger,
             onServerRunning: onGatewayRunning
         )
         return GatewayProcess(
             gateway: gateway,
-            background: [GRPCClientService(client: authClient), GRPCClientService(client: coreClient)],
+            background: redisServices(redis) + [
+                GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
+            ],
             notice: StartupNotice()
         )
     }
@@ -310,6 +331,18 @@ package enum Platform {
             GRPCServerService(server: server), ListeningAnnouncer(transport: transport, onRunning: onGRPCRunning), ops,
             HealthDrain(health: health),
         ]
+    }
+
+    /// The Redis client as a service, so it closes after everything that uses it has stopped.
+    private static func redisServices(_ redis: RedisClient?) -> [any Service] {
+        redis.map { [$0] } ?? []
+    }
+
+    /// Redis counts toward readiness only where the process cannot work without it: the cache
+    /// and a fail-open limiter degrade to the database and to letting requests through.
+    private static func redisReadiness(_ redis: RedisClient?, required: Bool) -> [ReadinessCheck] {
+        guard let redis, required else { return [] }
+        return [ReadinessCheck(name: "redis") { try await redis.ping() }]
     }
 
     static func serverInterceptors(logger: Logger) -> [any ServerInterceptor] {

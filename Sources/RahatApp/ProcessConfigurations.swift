@@ -2,7 +2,9 @@ package import AuthService
 package import CoreService
 import Foundation
 package import Gateway
+import Logging
 import Persistence
+import RedisClient
 package import ServerKit
 
 /// Settings every process shares.
@@ -13,18 +15,58 @@ package import ServerKit
 /// | `RAHAT_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `RAHAT_LOG_FORMAT` | `json` | `json` lines for collectors, `text` for a terminal |
 /// | `RAHAT_CONFIG_FILE` | none | an env-format file read after the environment |
+/// | `REDIS_URL` / `_FILE` | none | `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS: shared cache and rate limits; without it they live in the process |
+/// | `RAHAT_REDIS_POOL_SIZE` | `8` | connections per process (each carries many pipelined commands) |
+/// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long one Redis command may take before it fails |
 package struct CommonConfiguration: Sendable, Equatable {
     package var dataDirectory: String
     package var log: LogConfiguration
+    /// Redis for state processes share; `nil` keeps it in each process.
+    package var redis: RedisSettings?
 
-    package init(dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration()) {
+    package init(
+        dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration(), redis: RedisSettings? = nil
+    ) {
         self.dataDirectory = dataDirectory
         self.log = log
+        self.redis = redis
     }
 
     init(from source: inout ConfigurationSource) {
         dataDirectory = source.string("RAHAT_DATA_DIR", default: "./.rahat")
         log = LogConfiguration(from: &source)
+        let poolSize = source.int("RAHAT_REDIS_POOL_SIZE", default: 8, in: 1...256)
+        let timeout = source.int("RAHAT_REDIS_TIMEOUT_MS", default: 2000, in: 10...60_000)
+        if let url = source.secret("REDIS_URL"), !url.isEmpty {
+            do {
+                _ = try RedisConfiguration(url: url)
+                redis = RedisSettings(url: url, poolSize: poolSize, commandTimeout: .milliseconds(timeout))
+            } catch {
+                source.report("REDIS_URL: \(error)")
+            }
+        }
+    }
+}
+
+/// Where a process finds Redis and how it talks to it.
+package struct RedisSettings: Sendable, Equatable {
+    package var url: String
+    package var poolSize: Int
+    package var commandTimeout: Duration
+
+    package init(url: String, poolSize: Int = 8, commandTimeout: Duration = .seconds(2)) {
+        self.url = url
+        self.poolSize = poolSize
+        self.commandTimeout = commandTimeout
+    }
+
+    /// A client named after the process in `CLIENT LIST`, connecting lazily.
+    func client(name: String, logger: Logger) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.poolSize = poolSize
+        configuration.commandTimeout = commandTimeout
+        configuration.clientName = name
+        return RedisClient(configuration: configuration, logger: logger)
     }
 }
 

@@ -12,14 +12,15 @@ package enum SharedStateBackend: String, Sendable, CaseIterable, CustomStringCon
     /// The backends available in this run: Redis needs `RAHAT_TEST_REDIS_URL`; under CI its
     /// absence is an error, not a silent skip.
     package static var available: [SharedStateBackend] {
-        [.memory]
+        if TestRedis.url != nil || ProcessInfo.processInfo.environment["CI"] != nil { return [.memory, .redis] }
+        return [.memory]
     }
 
     /// Runs `body` with a cache store of this backend.
     package func withCacheStore<T: Sendable>(_ body: (any CacheStore) async throws -> T) async throws -> T {
         switch self {
         case .memory: return try await body(InMemoryCacheStore())
-        case .redis: return try await body(InMemoryCacheStore())
+        case .redis: return try await TestRedis.withClient { try await body(RedisCacheStore(client: $0)) }
         }
     }
 
@@ -27,7 +28,7 @@ package enum SharedStateBackend: String, Sendable, CaseIterable, CustomStringCon
     package func withRateLimiter<T: Sendable>(_ body: (any RateLimiter) async throws -> T) async throws -> T {
         switch self {
         case .memory: return try await body(InMemoryRateLimiter())
-        case .redis: return try await body(InMemoryRateLimiter())
+        case .redis: return try await TestRedis.withClient { try await body(RedisRateLimiter(client: $0)) }
         }
     }
 }

@@ -12,19 +12,30 @@ extension GatewayTests {
     /// limiter runs the same behaviour in ServerKitTests and in the distributed tests).
     @Suite("Rate limits")
     struct RateLimits {
-        static let limitName = HTTPField.Name("RateLimit-Limit")!
-        static let remainingName = HTTPField.Name("RateLimit-Remaining")!
-        static let resetName = HTTPField.Name("RateLimit-Reset")!
+        static func header(_ name: String) -> HTTPField.Name {
+            guard let field = HTTPField.Name(name) else { preconditionFailure("a valid header name") }
+            return field
+        }
 
-        static func limits(_ limits: [RateLimitConfiguration.RouteClass: RateLimit]) -> @Sendable (
-            inout EmbeddedConfiguration
-        ) -> Void {
+        static let limitName = header("RateLimit-Limit")
+        static let remainingName = header("RateLimit-Remaining")
+        static let resetName = header("RateLimit-Reset")
+
+        static func limits(
+            _ limits: [RateLimitConfiguration.RouteClass: RateLimit]
+        )
+            -> @Sendable (
+                inout EmbeddedConfiguration
+            ) -> Void
+        {
             { $0.gateway.rateLimits = RateLimitConfiguration(limits: limits) }
         }
 
         @Test("reads are counted per caller: headers on every answer, then 429 problem+json with Retry-After")
         func readsPerCaller() async throws {
-            let configure = Self.limits([.read: RateLimit(3, per: .seconds(60)), .write: RateLimit(50, per: .seconds(60))])
+            let configure = Self.limits([
+                .read: RateLimit(3, per: .seconds(60)), .write: RateLimit(50, per: .seconds(60)),
+            ])
             try await GatewayHarness.withEmbedded(.sqlite, configure: configure) { client in
                 // given
                 let tokens = try await client.login()

@@ -47,19 +47,20 @@ struct DistributedTests {
 
     /// Starts the core process on free ports, pointed at the auth service for its keys.
     static func startCore(
-        databaseURL: URL, authPort: Int
+        databaseURL: URL, authPort: Int, extra: [String: String] = [:]
     ) async throws -> (
         port: Int, group: ServiceGroup, task: Task<Void, any Error>
     ) {
         let configuration = try CoreProcessConfiguration.load(
-            from: ConfigurationSource(environment: [
-                "DATABASE_URL": databaseURL.absoluteString,
-                "RAHAT_CORE_GRPC_PORT": "0",
-                "RAHAT_CORE_HTTP_PORT": "0",
-                "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
-                "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
-                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
-            ])
+            from: ConfigurationSource(
+                environment: [
+                    "DATABASE_URL": databaseURL.absoluteString,
+                    "RAHAT_CORE_GRPC_PORT": "0",
+                    "RAHAT_CORE_HTTP_PORT": "0",
+                    "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                    "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+                    "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                ].merging(extra) { $1 })
         )
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let services = try await Platform.coreProcess(
@@ -74,14 +75,65 @@ struct DistributedTests {
         return (port, group, task)
     }
 
-    static func gatewayConfiguration(authPort: Int, corePort: Int) throws -> GatewayProcessConfiguration {
+    static func gatewayConfiguration(
+        authPort: Int, corePort: Int, extra: [String: String] = [:]
+    ) throws -> GatewayProcessConfiguration {
         try GatewayProcessConfiguration.load(
-            from: ConfigurationSource(environment: [
-                "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
-                "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
-                "RAHAT_HTTP_PORT": "0",
-            ])
+            from: ConfigurationSource(
+                environment: [
+                    "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                    "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
+                    "RAHAT_HTTP_PORT": "0",
+                ].merging(extra) { $1 })
         )
+    }
+
+    @Test(
+        "with REDIS_URL, gateway replicas share one count per caller and the core's cached reads stay fresh",
+        .enabled(if: SharedStateBackend.available.contains(.redis)))
+    func sharedRedis() async throws {
+        let redisURL = try #require(TestRedis.url)
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await Self.startAuth(databaseURL: url)
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: ["REDIS_URL": redisURL])
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
+            let shared = ["REDIS_URL": redisURL, "RAHAT_RATE_LIMIT_READ": "4/1m"]
+            let first = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: shared),
+                logger: .test)
+            let second = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: shared),
+                logger: .test)
+            try await GatewayHarness.run(first, testing: .live) { one in
+                try await GatewayHarness.run(second, testing: .live) { two in
+                    // given
+                    let tokens = try await one.login()
+                    let created = try await one.send(
+                        .post, "/v1/beneficiaries", json: ["name": "Sunita Rai", "gender": "female"],
+                        bearer: tokens.access)
+                    let id = try #require(try created.json["id"] as? String)
+                    // when: reads alternate between the replicas
+                    let cached = try await two.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
+                    let updated = try await one.send(
+                        .patch, "/v1/beneficiaries/\(id)", json: ["location": "Ilam"], bearer: tokens.access)
+                    let fresh = try await two.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
+                    let third = try await one.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
+                    let fourth = try await two.send(.get, "/v1/auth/me", bearer: tokens.access)
+                    let refused = try await one.send(.get, "/v1/auth/me", bearer: tokens.access)
+                    // then
+                    #expect(cached.status == .ok)
+                    #expect(updated.status == .ok)
+                    #expect(try fresh.json["location"] as? String == "Ilam")
+                    #expect(third.headers[HTTPField.Name("RateLimit-Remaining")!] == "1")
+                    #expect(fourth.status == .ok)
+                    #expect(refused.status == .tooManyRequests)
+                }
+            }
+        }
     }
 
     @Test("the walkthrough works across processes over HTTP/2")

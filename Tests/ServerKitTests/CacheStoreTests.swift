@@ -1,8 +1,8 @@
 import Foundation
 import ServerKit
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Cache store")
 struct CacheStoreTests {
@@ -44,7 +44,9 @@ struct CacheStoreTests {
         }
     }
 
-    @Test("invalidation drops a cached value; only the newest reader's lease fills", arguments: SharedStateBackend.available)
+    @Test(
+        "invalidation drops a cached value; only the newest reader's lease fills",
+        arguments: SharedStateBackend.available)
     func invalidateAndNewestLease(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { store in
             let key = "rahat:test:{\(UUID().uuidString)}:v"
@@ -131,7 +133,11 @@ struct SingleFlightTests {
     func forgetStartsAfresh() async throws {
         let flights = SingleFlight<String, String>()
         let gate = AsyncGate()
-        let old = Task { try await flights.run("k") { await gate.wait(); return "old" } }
+        let old = Task {
+            try await flights.run("k") {
+                await gate.wait(); return "old"
+            }
+        }
         while flights.inFlight == 0 { await Task.yield() }
         flights.forget("k")
         let fresh = try await flights.run("k") { "new" }

@@ -1,7 +1,7 @@
 import Foundation
 import ServerKit
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Rate limiting")
 struct RateLimiterTests {
@@ -36,11 +36,13 @@ struct RateLimiterTests {
         #expect(look.decision.remaining == 1)
     }
 
-    @Test("limits parse from N/period and print back", arguments: [
-        ("600/1m", RateLimit(600, per: .seconds(60))), ("10/5m", RateLimit(10, per: .seconds(300))),
-        ("5/s", RateLimit(5, per: .seconds(1))), ("100/250ms", RateLimit(100, per: .milliseconds(250))),
-        ("1000/1h", RateLimit(1000, per: .seconds(3600))),
-    ])
+    @Test(
+        "limits parse from N/period and print back",
+        arguments: [
+            ("600/1m", RateLimit(600, per: .seconds(60))), ("10/5m", RateLimit(10, per: .seconds(300))),
+            ("5/s", RateLimit(5, per: .seconds(1))), ("100/250ms", RateLimit(100, per: .milliseconds(250))),
+            ("1000/1h", RateLimit(1000, per: .seconds(3600))),
+        ])
     func parsing(text: String, expected: RateLimit) {
         #expect(RateLimit(parsing: text) == expected)
         #expect(RateLimit(parsing: expected.description) == expected)
@@ -51,7 +53,8 @@ struct RateLimiterTests {
         #expect(RateLimit(parsing: text) == nil)
     }
 
-    @Test("a limiter allows the burst, refuses the next with a retry time, and keys are independent",
+    @Test(
+        "a limiter allows the burst, refuses the next with a retry time, and keys are independent",
         arguments: SharedStateBackend.available)
     func burstAndRefusal(backend: SharedStateBackend) async throws {
         try await backend.withRateLimiter { limiter in

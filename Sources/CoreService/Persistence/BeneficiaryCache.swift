@@ -78,12 +78,16 @@ struct BeneficiaryCache: Sendable {
     private let flights = SingleFlight<String, BeneficiaryRecord?>()
     private let warnings = LogThrottle(interval: .seconds(10))
 
-    private static let hits = Counter(label: "rahat_cache_requests_total", dimensions: [
-        ("cache", "beneficiary"), ("result", "hit"),
-    ])
-    private static let misses = Counter(label: "rahat_cache_requests_total", dimensions: [
-        ("cache", "beneficiary"), ("result", "miss"),
-    ])
+    private static let hits = Counter(
+        label: "rahat_cache_requests_total",
+        dimensions: [
+            ("cache", "beneficiary"), ("result", "hit"),
+        ])
+    private static let misses = Counter(
+        label: "rahat_cache_requests_total",
+        dimensions: [
+            ("cache", "beneficiary"), ("result", "miss"),
+        ])
     private static let fallbacks = Counter(label: "rahat_cache_fallbacks_total", dimensions: [("cache", "beneficiary")])
     private static let invalidationFailures = Counter(
         label: "rahat_cache_invalidation_failures_total", dimensions: [("cache", "beneficiary")])
@@ -130,7 +134,8 @@ struct BeneficiaryCache: Sendable {
             let record = try await load()
             if let record, let lease {
                 do {
-                    _ = try await store.fill(key, value: Array(try JSONEncoder().encode(record)), ttl: ttl, lease: lease)
+                    _ = try await store.fill(
+                        key, value: Array(try JSONEncoder().encode(record)), ttl: ttl, lease: lease)
                 } catch {
                     fallBack(error, doing: "fill")
                 }

@@ -24,7 +24,8 @@ struct RateLimitMiddleware: ServerMiddleware {
         self.logger = logger
     }
 
-    private static let fallbacksOpen = Counter(label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "open")])
+    private static let fallbacksOpen = Counter(
+        label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "open")])
     private static let fallbacksClosed = Counter(
         label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "closed")])
 
@@ -35,7 +36,9 @@ struct RateLimitMiddleware: ServerMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        guard let routeClass = RateLimitConfiguration.RouteClass.of(operationID: operationID, method: request.method.rawValue),
+        guard
+            let routeClass = RateLimitConfiguration.RouteClass.of(
+                operationID: operationID, method: request.method.rawValue),
             let limit = configuration.limits[routeClass]
         else {
             return try await next(request, body, metadata)
@@ -81,7 +84,8 @@ struct RateLimitMiddleware: ServerMiddleware {
         if configuration.failClosed {
             Self.fallbacksClosed.increment()
             if shouldLog {
-                logger.error("rate limiter unavailable; refusing requests (fail closed)", metadata: ["error": "\(error)"])
+                logger.error(
+                    "rate limiter unavailable; refusing requests (fail closed)", metadata: ["error": "\(error)"])
             }
             let problem = ServiceError(
                 .unavailable, reason: "rate_limit.unavailable",
@@ -92,7 +96,8 @@ struct RateLimitMiddleware: ServerMiddleware {
         }
         Self.fallbacksOpen.increment()
         if shouldLog {
-            logger.warning("rate limiter unavailable; letting requests through (fail open)", metadata: ["error": "\(error)"])
+            logger.warning(
+                "rate limiter unavailable; letting requests through (fail open)", metadata: ["error": "\(error)"])
         }
         return try await next(request, body, metadata)
     }

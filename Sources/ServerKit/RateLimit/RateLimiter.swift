@@ -31,7 +31,8 @@ package struct RateLimit: Sendable, Hashable, CustomStringConvertible {
             milliseconds % 3_600_000 == 0
             ? (milliseconds / 3_600_000, "h")
             : milliseconds % 60_000 == 0
-                ? (milliseconds / 60_000, "m") : milliseconds % 1000 == 0 ? (milliseconds / 1000, "s") : (milliseconds, "ms")
+                ? (milliseconds / 60_000, "m")
+                : milliseconds % 1000 == 0 ? (milliseconds / 1000, "s") : (milliseconds, "ms")
         return "\(limit)/\(count)\(unit)"
     }
 }

@@ -1,0 +1,207 @@
+package import Logging
+import Metrics
+package import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// A pooled Redis client: thread-safe, shareable, pipelining concurrent callers onto a bounded set of connections.
+package final class RedisClient: Sendable {
+    /// The configuration the client was created with.
+    package let configuration: RedisConfiguration
+    let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let sslContext: NIOSSLContext?
+    private let pool: RedisConnectionPool
+    private let metrics: RedisMetrics
+    private let configurationError: RedisError?
+    private let subscriptions = Mutex<[ObjectIdentifier: RedisSubscription]>([:])
+    private let isShutdown = Atomic<Bool>(false)
+
+    /// Creates a client; connections are opened lazily on first use. A configuration problem surfaces from every
+    /// call as `RedisError.invalidConfiguration`.
+    package init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.metrics = RedisMetrics()
+        var configurationError: RedisError?
+        var sslContext: NIOSSLContext?
+        do {
+            try configuration.validate()
+            if configuration.tls {
+                // Built once: loading trust roots per connection would make reconnects slow.
+                sslContext = try NIOSSLContext(
+                    configuration: configuration.tlsConfiguration ?? .makeClientConfiguration()
+                )
+            }
+        } catch let error as RedisError {
+            configurationError = error
+        } catch {
+            configurationError = .invalidConfiguration("TLS configuration: \(error)")
+        }
+        self.configurationError = configurationError
+        self.sslContext = sslContext
+        self.pool = RedisConnectionPool(
+            configuration: configuration,
+            sslContext: sslContext,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger
+        )
+    }
+
+    /// Closes all connections and subscriptions; in-flight and later calls fail with `.closed`. Idempotent.
+    package func shutdown() async {
+        guard !self.isShutdown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await self.pool.shutdown()
+        let open = self.subscriptions.withLock { subscriptions in
+            defer { subscriptions = [:] }
+            return Array(subscriptions.values)
+        }
+        for subscription in open { await subscription.close() }
+    }
+
+    /// Sends one command on a shared connection; a server error reply is thrown as `RedisError.server`.
+    package func send(_ command: RedisCommand) async throws -> RESPValue {
+        let started = ContinuousClock.now
+        do {
+            let connection = try await self.acquire(exclusive: false)
+            let value = try await connection.send(command)
+            self.metrics.record(commands: 1, since: started)
+            return value
+        } catch {
+            throw self.metrics.recordFailure(error, commands: 1, since: started)
+        }
+    }
+
+    /// Sends one command built from a name and arguments.
+    package func send(_ name: String, _ arguments: any RESPArgument...) async throws -> RESPValue {
+        try await self.send(RedisCommand(name, arguments: arguments))
+    }
+
+    /// Writes all commands with one flush on one connection; each command's outcome is returned in order.
+    package func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RESPValue, RedisError>] {
+        let started = ContinuousClock.now
+        do {
+            let connection = try await self.acquire(exclusive: false)
+            let results = try await connection.pipeline(commands)
+            self.metrics.record(commands: commands.count, since: started)
+            return results
+        } catch {
+            throw self.metrics.recordFailure(error, commands: commands.count, since: started)
+        }
+    }
+
+    /// Runs the commands in MULTI … EXEC on an exclusively held connection and returns EXEC's results.
+    /// A command that fails at run time appears as a `.error` element; one rejected while queuing makes the whole
+    /// transaction throw `RedisError.server` with `EXECABORT` (Redis discards it).
+    package func transaction(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        try await self.withConnection { connection in
+            guard let results = try await connection.transaction(commands) else {
+                throw RedisError.unexpectedReply("EXEC was aborted although nothing was WATCHed")
+            }
+            return results
+        }
+    }
+
+    /// Runs `body` with a connection no other caller uses meanwhile (WATCH, blocking commands).
+    /// The body should leave the connection as it found it (no open MULTI, WATCH or SELECT of another database).
+    package func withConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
+        let connection = try await self.acquire(exclusive: true)
+        defer { self.pool.release(connection) }
+        return try await body(connection)
+    }
+
+    /// Sends PING; throws unless the server answers PONG. Suitable for readiness probes.
+    package func ping() async throws {
+        let reply = try await self.send(RedisCommand("PING"))
+        guard reply.string == "PONG" else { throw RedisError.unexpectedReply("PING replied \(reply)") }
+    }
+
+    /// Opens a dedicated connection outside the pool and subscribes it to `channels`; returns once the server
+    /// has confirmed every subscription.
+    package func subscribe(to channels: [String]) async throws -> RedisSubscription {
+        if let configurationError { throw configurationError }
+        guard !self.isShutdown.load(ordering: .acquiring) else { throw RedisError.closed }
+        let connection = try await RedisConnection.connect(
+            configuration: self.configuration,
+            sslContext: self.sslContext,
+            eventLoop: self.eventLoopGroup.any(),
+            logger: self.logger
+        )
+        let subscription = RedisSubscription(connection: connection, logger: self.logger) { [weak self] closed in
+            _ = self?.subscriptions.withLock { $0.removeValue(forKey: ObjectIdentifier(closed)) }
+        }
+        self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
+        do {
+            try await subscription.start(channels: channels, timeout: self.configuration.commandTimeout)
+        } catch {
+            await subscription.close()
+            throw error
+        }
+        if self.isShutdown.load(ordering: .acquiring) {
+            await subscription.close()
+            throw RedisError.closed
+        }
+        return subscription
+    }
+
+    /// Sends a blocking command on an exclusively held connection, allowing `block` beyond the command timeout.
+    func sendBlocking(_ command: RedisCommand, block: Duration) async throws -> RESPValue {
+        let started = ContinuousClock.now
+        do {
+            let value = try await self.withConnection { connection in
+                try await connection.send(command, extraTime: block)
+            }
+            self.metrics.record(commands: 1, since: started)
+            return value
+        } catch {
+            throw self.metrics.recordFailure(error, commands: 1, since: started)
+        }
+    }
+
+    private func acquire(exclusive: Bool) async throws -> RedisConnection {
+        if let configurationError { throw configurationError }
+        return try await self.pool.acquire(exclusive: exclusive)
+    }
+}
+
+extension RedisClient: Service {
+    /// Waits for graceful shutdown of the service group, then closes the client.
+    package func run() async throws {
+        try? await gracefulShutdown()
+        await self.shutdown()
+    }
+}
+
+/// The client's swift-metrics instruments, created once so recording costs no lookups.
+struct RedisMetrics: Sendable {
+    let commands = Counter(label: "rahat_redis_commands_total")
+    let duration = Metrics.Timer(label: "rahat_redis_command_duration_seconds", preferredDisplayUnit: .seconds)
+    let connectionErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "connection")])
+    let timeoutErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "timeout")])
+    let serverErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "server")])
+    let otherErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "other")])
+
+    func record(commands count: Int, since started: ContinuousClock.Instant) {
+        self.commands.increment(by: count)
+        let elapsed = (ContinuousClock.now - started).nanosecondsClamped
+        self.duration.recordNanoseconds(elapsed)
+    }
+
+    func recordFailure(_ error: any Error, commands count: Int, since started: ContinuousClock.Instant) -> any Error {
+        self.record(commands: count, since: started)
+        switch error as? RedisError {
+        case .connection?, .closed?: self.connectionErrors.increment()
+        case .timeout?: self.timeoutErrors.increment()
+        case .server?: self.serverErrors.increment()
+        default: self.otherErrors.increment()
+        }
+        return error
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+package import RedisClient
+
+/// The Redis server `scripts/test` started (`RAHAT_TEST_REDIS_URL`), for suites that run their
+/// behaviour against Redis as well as the in-process default.
+package enum TestRedis {
+    package static var url: String? {
+        ProcessInfo.processInfo.environment["RAHAT_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case notConfigured
+        var description: String {
+            "RAHAT_TEST_REDIS_URL is not set; run the suite with scripts/test, which starts Redis"
+        }
+    }
+
+    /// A client of the test server, shut down after `body`.
+    package static func withClient<T: Sendable>(_ body: (RedisClient) async throws -> T) async throws -> T {
+        guard let url else { throw Failure.notConfigured }
+        var configuration = try RedisConfiguration(url: url)
+        configuration.poolSize = 4
+        configuration.commandTimeout = .seconds(10)
+        return try await with(configuration, body)
+    }
+
+    /// A client of a port nothing listens on: Redis "down", for the fallback paths.
+    package static func withUnreachableClient<T: Sendable>(_ body: (RedisClient) async throws -> T) async throws -> T {
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: 1)
+        configuration.connectTimeout = .milliseconds(500)
+        configuration.commandTimeout = .milliseconds(500)
+        return try await with(configuration, body)
+    }
+
+    private static func with<T: Sendable>(
+        _ configuration: RedisConfiguration, _ body: (RedisClient) async throws -> T
+    ) async throws -> T {
+        let client = RedisClient(configuration: configuration, logger: Logger(label: "rahat.test.redis"))
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+}
