@@ -1,0 +1,21 @@
+-- wrk script: GET /v1/beneficiaries/{id} for ids picked at random from $IDS_FILE, as $TOKEN.
+local ids = {}
+for line in io.lines(os.getenv("IDS_FILE")) do
+    ids[#ids + 1] = line
+end
+local headers = { ["Authorization"] = "Bearer " .. os.getenv("TOKEN") }
+
+function init(args)
+    math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+end
+
+function request()
+    return wrk.format("GET", "/v1/beneficiaries/" .. ids[math.random(#ids)], headers)
+end
+
+function done(summary, latency, requests)
+    io.write(string.format("RESULT requests=%d errors=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
+        summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+            + summary.errors.write + summary.errors.timeout,
+        latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
