@@ -47,6 +47,8 @@ package enum Platform {
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> GatewayProcess<some ApplicationProtocol> {
+        // Before anything creates a metric: one made earlier would stay bound to a no-op backend.
+        _ = RahatMetrics.bootstrap()
         let databases = OpenDatabases()
         do {
             let authDatabase = try databases.open(
@@ -114,6 +116,7 @@ package enum Platform {
         onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
         onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> (services: [any Service], notice: StartupNotice) {
+        _ = RahatMetrics.bootstrap()
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.auth.database, schema: AuthService.schema, logger: logger)
@@ -145,6 +148,7 @@ package enum Platform {
         onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
         onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws -> [any Service] {
+        _ = RahatMetrics.bootstrap()
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
@@ -187,6 +191,7 @@ package enum Platform {
         logger: Logger,
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
+        _ = RahatMetrics.bootstrap()
         let authClient = try client(host: configuration.authHost, port: configuration.authPort)
         let coreClient = try client(host: configuration.coreHost, port: configuration.corePort)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)

@@ -101,7 +101,7 @@ struct DistributedTests {
                 auth.task.cancel()
                 core.task.cancel()
             }
-            let shared = ["REDIS_URL": redisURL, "RAHAT_RATE_LIMIT_READ": "4/1m"]
+            let shared = ["REDIS_URL": redisURL, "RAHAT_RATE_LIMIT_READ": "4/1h"]
             let first = try Platform.gatewayProcess(
                 configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: shared),
                 logger: .test)

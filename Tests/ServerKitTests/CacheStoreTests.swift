@@ -68,9 +68,9 @@ struct CacheStoreTests {
         try await backend.withCacheStore { store in
             let key = "rahat:test:{\(UUID().uuidString)}:v"
             guard case .miss(let lease) = try await store.lookup(key) else { return #expect(Bool(false)) }
-            #expect(try await store.fill(key, value: [7], ttl: .milliseconds(80), lease: lease))
+            #expect(try await store.fill(key, value: [7], ttl: .seconds(1), lease: lease))
             #expect(try await store.lookup(key) == .hit([7]))
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(1300))
             guard case .miss = try await store.lookup(key) else { return #expect(Bool(false)) }
         }
     }
