@@ -35,6 +35,8 @@ final class RedisConnectionShared: Sendable {
     }
 
     let queue = Mutex(Queue())
+    /// Set once the connection can carry no more commands; the pool reads it to skip dead connections.
+    let isClosed = Atomic<Bool>(false)
     /// Commands written or queued but not yet answered; the pool reads it to spread load.
     let inFlight = Atomic<Int>(0)
 }
@@ -81,6 +83,7 @@ final class RedisChannelHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var decoder = RESPDecoder()
     private var cumulation: ByteBuffer?
     private var timeoutTask: Scheduled<Void>?
+    private var timeoutDeadline = NIODeadline.distantFuture
     private var failure: RedisError?
     private var subscriber: ((Result<RESPValue, RedisError>) -> Void)?
 
@@ -176,11 +179,13 @@ final class RedisChannelHandler: ChannelInboundHandler, RemovableChannelHandler 
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 256)
+        var earliest: NIODeadline?
         for request in requests {
             switch request {
             case .single(let command, let deadline, let continuation):
                 command.encode(into: &buffer)
                 self.pending.append(.single(continuation, deadline))
+                if earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
             case .batch(let commands, let deadline, let continuation):
                 if commands.isEmpty {
                     continuation.resume(returning: [])
@@ -189,12 +194,13 @@ final class RedisChannelHandler: ChannelInboundHandler, RemovableChannelHandler 
                 for command in commands { command.encode(into: &buffer) }
                 self.pending.append(
                     .batch(BatchCollector(expected: commands.count, continuation: continuation), deadline))
+                if earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
             case .unacknowledged(let commands):
                 for command in commands { command.encode(into: &buffer) }
             }
         }
         context.writeAndFlush(Self.wrapOutboundOut(buffer), promise: nil)
-        self.armTimeout(context: context)
+        if let earliest { self.armTimeout(context: context, candidate: earliest) }
     }
 
     /// Routes every decoded value to `handler`; used once a connection becomes a pub/sub subscriber.
@@ -202,23 +208,35 @@ final class RedisChannelHandler: ChannelInboundHandler, RemovableChannelHandler 
         self.subscriber = handler
     }
 
-    private func armTimeout(context: ChannelHandlerContext) {
-        guard self.timeoutTask == nil, let head = self.pending.first else { return }
-        // One timer per connection, aimed at the oldest command: replies are ordered, so nothing behind it can
-        // complete first, and a timer per command would cost an allocation per command.
-        self.timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: head.deadline) {
+    private func armTimeout(context: ChannelHandlerContext, candidate: NIODeadline) {
+        // One timer per connection, aimed at the earliest deadline: a timer per command would cost an allocation
+        // per command. Deadlines usually grow with arrival order, so a new command rarely moves the timer.
+        if self.timeoutTask != nil, self.timeoutDeadline <= candidate { return }
+        self.timeoutTask?.cancel()
+        self.timeoutDeadline = candidate
+        self.timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: candidate) {
             self.timeoutFired()
         }
     }
 
+    private func earliestDeadline() -> NIODeadline? {
+        var earliest: NIODeadline?
+        for entry in self.pending where earliest.map({ entry.deadline < $0 }) ?? true {
+            earliest = entry.deadline
+        }
+        return earliest
+    }
+
     private func timeoutFired() {
         self.timeoutTask = nil
-        guard let context, let head = self.pending.first else { return }
-        guard head.deadline <= .now() else {
-            self.armTimeout(context: context)
+        self.timeoutDeadline = .distantFuture
+        guard let context, let earliest = self.earliestDeadline() else { return }
+        guard earliest <= .now() else {
+            self.armTimeout(context: context, candidate: earliest)
             return
         }
-        // Later replies would be matched to the wrong commands, so the connection cannot be reused.
+        // Replies are ordered, so once one is overdue every later reply would be matched to the wrong command:
+        // the connection cannot be reused.
         self.failAll(.timeout("no reply within the command timeout; connection closed"))
         context.close(promise: nil)
     }
@@ -227,6 +245,7 @@ final class RedisChannelHandler: ChannelInboundHandler, RemovableChannelHandler 
         if self.failure == nil { self.failure = error }
         self.timeoutTask?.cancel()
         self.timeoutTask = nil
+        self.shared.isClosed.store(true, ordering: .releasing)
         let queued = self.shared.queue.withLock { queue -> [RedisOutbound] in
             if queue.closedError == nil { queue.closedError = error }
             defer { queue.items = [] }

@@ -34,7 +34,7 @@ package final class RedisConnection: Sendable {
 
     /// Whether the connection can still carry commands.
     package var isOpen: Bool {
-        self.channel.isActive && self.shared.queue.withLock { $0.closedError == nil }
+        self.channel.isActive && !self.shared.isClosed.load(ordering: .acquiring)
     }
 
     /// Commands sent on this connection and not yet answered.
@@ -98,6 +98,7 @@ package final class RedisConnection: Sendable {
 
     /// Closes the connection; commands still waiting fail with `error`.
     package func close(failingPendingWith error: RedisError = .closed) async {
+        self.shared.isClosed.store(true, ordering: .releasing)
         self.shared.queue.withLock { queue in
             if queue.closedError == nil { queue.closedError = error }
         }
@@ -137,7 +138,12 @@ package final class RedisConnection: Sendable {
         let count = request.commandCount
         self.shared.inFlight.add(count, ordering: .relaxed)
         let action = self.shared.queue.withLock { queue -> Action in
-            if let error = queue.closedError { return .fail(error) }
+            if let error = queue.closedError {
+                // The command was never sent, so the reason the connection died (say, another command's timeout)
+                // is not this command's outcome.
+                if case .closed = error { return .fail(.closed) }
+                return .fail(.connection("connection closed before the command was sent (\(error))"))
+            }
             queue.items.append(request)
             if queue.drainScheduled { return .none }
             queue.drainScheduled = true

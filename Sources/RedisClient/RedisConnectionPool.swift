@@ -144,6 +144,8 @@ final class RedisConnectionPool: Sendable {
         var best: Int?
         var bestLoad = Int.max
         for index in entries.indices where !entries[index].leased && !entries[index].checking {
+            // A connection that just died stays listed until its close callback runs; never hand it out.
+            if entries[index].connection.shared.isClosed.load(ordering: .relaxed) { continue }
             let load = entries[index].connection.inFlight
             if load < bestLoad {
                 best = index
@@ -189,18 +191,20 @@ final class RedisConnectionPool: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<RedisConnection, any Error>) in
-                let decision = self.state.withLock { state -> Decision? in
+                let decision = self.state.withLock { state -> Decision in
                     // Re-decide under the lock: a connection may have appeared since the first look.
                     let decision = self.decide(&state, exclusive: exclusive, now: .now())
-                    guard case .wait = decision else { return decision }
-                    state.waiters.append(Waiter(id: id, exclusive: exclusive, continuation: continuation))
-                    return nil
+                    if case .wait = decision {
+                        state.waiters.append(Waiter(id: id, exclusive: exclusive, continuation: continuation))
+                    }
+                    return decision
                 }
                 switch decision {
-                case .none:
+                case .wait(let startConnect):
                     self.eventLoopGroup.any().scheduleTask(in: self.waitTimeout) {
                         self.failWaiter(id, with: .timeout("no Redis connection became available in time"))
                     }
+                    if startConnect { self.startConnect() }
                 case .use(let connection, let startConnect), .check(let connection, let startConnect):
                     // A connection freed up in between; the health check is skipped as it was just in use.
                     if case .check = decision { self.markChecked(connection) }
@@ -208,8 +212,6 @@ final class RedisConnectionPool: Sendable {
                     continuation.resume(returning: connection)
                 case .fail(let error):
                     continuation.resume(throwing: error)
-                case .wait(let startConnect):
-                    if startConnect { self.startConnect() }
                 }
             }
         } onCancel: {
@@ -319,11 +321,29 @@ final class RedisConnectionPool: Sendable {
     }
 
     private func connectionClosed(_ connection: RedisConnection) {
-        let wasPooled = self.state.withLock { state -> Bool in
-            guard let index = state.entries.firstIndex(where: { $0.connection === connection }) else { return false }
+        let (wasPooled, startConnect, resumptions) = self.state.withLock { state -> (Bool, Bool, [Resumption]) in
+            guard let index = state.entries.firstIndex(where: { $0.connection === connection }) else {
+                return (false, false, [])
+            }
             state.entries.remove(at: index)
-            return !state.isShutdown
+            guard !state.isShutdown else { return (false, false, []) }
+            var resumptions = self.serveWaiters(&state)
+            guard !state.waiters.isEmpty else { return (true, false, resumptions) }
+            // Callers may be waiting because the dead connection still filled the last slot: replace it now.
+            let canGrow = state.entries.count + state.connecting < self.configuration.poolSize
+            let backingOff = state.failure != nil && NIODeadline.now() < state.retryAt
+            if canGrow, !backingOff, state.connecting == 0 {
+                state.connecting += 1
+                return (true, true, resumptions)
+            }
+            if state.entries.isEmpty, state.connecting == 0, let failure = state.failure {
+                resumptions += state.waiters.map { ($0.continuation, .failure(failure)) }
+                state.waiters = []
+            }
+            return (true, false, resumptions)
         }
+        Self.resume(resumptions)
+        if startConnect { self.startConnect() }
         guard wasPooled else { return }
         let reason = connection.shared.queue.withLock { $0.closedError }
         self.logger.warning(
