@@ -58,6 +58,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
 package struct RateLimitConfiguration: Sendable, Equatable {
     /// Limits per class; a class without one is not limited.
     package var limits: [RouteClass: RateLimit]
+    /// Refuse requests (503) rather than let them through when the limiter's store is unreachable.
     package var failClosed: Bool
 
     /// What a route costs: decided by its operation, see ``RouteClass/of(operationID:method:)``.
@@ -73,6 +74,7 @@ package struct RateLimitConfiguration: Sendable, Equatable {
         .bulk: RateLimit(10, per: .seconds(60)),
     ]
 
+    /// Limits per class, failing open unless told otherwise.
     package init(limits: [RouteClass: RateLimit] = defaultLimits, failClosed: Bool = false) {
         self.limits = limits
         self.failClosed = failClosed

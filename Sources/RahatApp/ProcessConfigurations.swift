@@ -50,10 +50,14 @@ package struct CommonConfiguration: Sendable, Equatable {
 
 /// Where a process finds Redis and how it talks to it.
 package struct RedisSettings: Sendable, Equatable {
+    /// `redis://` or `rediss://` URL, credentials included.
     package var url: String
+    /// Connections per process.
     package var poolSize: Int
+    /// How long one command may take.
     package var commandTimeout: Duration
 
+    /// Settings for the server at `url`.
     package init(url: String, poolSize: Int = 8, commandTimeout: Duration = .seconds(2)) {
         self.url = url
         self.poolSize = poolSize

@@ -75,15 +75,19 @@ package struct RedisConfiguration: Sendable {
             let scheme = url.firstIndex(of: ":").map { String(url[..<$0]) } ?? url
             throw .invalidConfiguration("unsupported URL scheme '\(scheme)'; expected redis:// or rediss://")
         }
+        // The user info ends at the last '@', so an unencoded '/', '?' or '@' in a password cannot
+        // cut it short and leak part of it into the host, the port or an error message.
+        let at = rest.lastIndex(of: "@")
+        let afterUserInfo = rest[(at.map { rest.index(after: $0) } ?? rest.startIndex)...]
         // Query parameters are not part of the supported syntax; they are ignored rather than misread as a path.
-        let withoutQuery = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? rest
+        let withoutQuery =
+            afterUserInfo.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? afterUserInfo
         let authorityEnd = withoutQuery.firstIndex(of: "/") ?? withoutQuery.endIndex
-        var authority = withoutQuery[..<authorityEnd]
+        let authority = withoutQuery[..<authorityEnd]
         let path = withoutQuery[authorityEnd...]
 
-        if let at = authority.lastIndex(of: "@") {
-            let userInfo = authority[..<at]
-            authority = authority[authority.index(after: at)...]
+        if let at {
+            let userInfo = rest[..<at]
             let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let user = try Self.percentDecode(parts[0], what: "user name")
             self.username = user.isEmpty ? nil : user

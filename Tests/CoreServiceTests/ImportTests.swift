@@ -162,6 +162,8 @@ struct ImportTests {
             let existing = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = BeneficiaryTests.person("Old Name", phone: "9800000001") }, metadata: admin)
             let file = Array("name,phone,gender,phone_status\nNew Name,+977 980-000-0001,male,feature_phone\n".utf8)
+            // Read once, so the update below must also drop a cached read.
+            let before = try await harness.beneficiaries.getBeneficiary(.with { $0.id = existing.id }, metadata: admin)
             // when
             let skipped = try await Self.importFile(
                 file, options: .with { $0.onDuplicate = .skip }, harness: harness, as: admin)
@@ -173,6 +175,7 @@ struct ImportTests {
             #expect((skipped.duplicates, skipped.created, skipped.updated) == (1, 0, 0))
             #expect(skipRejects.dropFirst().map { $0[1] } == ["phone"])
             #expect((updated.duplicates, updated.created, updated.updated, updated.rejected) == (0, 0, 1, 0))
+            #expect(before.pii.name == "Old Name")
             #expect(after.pii.name == "New Name" && after.gender == "male" && after.phoneStatus == "feature_phone")
         }
     }

@@ -169,6 +169,15 @@ import Testing
         #expect(configuration.commandTimeout == .seconds(2))
     }
 
+    @Test func unencodedSeparatorsInAPasswordStayInThePassword() throws {
+        let configuration = try RedisConfiguration(url: "redis://app:s3/cr?t@x@cache.internal:6380/2")
+        #expect(configuration.username == "app")
+        #expect(configuration.password == "s3/cr?t@x")
+        #expect(configuration.host == "cache.internal")
+        #expect(configuration.port == 6380)
+        #expect(configuration.database == 2)
+    }
+
     @Test func parsesTLSAndIPv6() throws {
         let configuration = try RedisConfiguration(url: "rediss://[::1]:7000/")
         #expect(configuration.tls)

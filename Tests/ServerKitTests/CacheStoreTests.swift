@@ -11,7 +11,7 @@ struct CacheStoreTests {
         try await backend.withCacheStore { store in
             // given
             let key = "rahat:test:{\(UUID().uuidString)}:v"
-            guard case .miss(let lease) = try await store.lookup(key) else {
+            guard case .miss(let lease?) = try await store.lookup(key) else {
                 Issue.record("a fresh key must miss")
                 return
             }
@@ -28,7 +28,7 @@ struct CacheStoreTests {
         try await backend.withCacheStore { store in
             // given: a reader missed and is loading the old value
             let key = "rahat:test:{\(UUID().uuidString)}:v"
-            guard case .miss(let lease) = try await store.lookup(key) else {
+            guard case .miss(let lease?) = try await store.lookup(key) else {
                 Issue.record("a fresh key must miss")
                 return
             }
@@ -45,29 +45,50 @@ struct CacheStoreTests {
     }
 
     @Test(
-        "invalidation drops a cached value; only the newest reader's lease fills",
+        "one reader holds the lease at a time; others read without filling; invalidation frees it",
         arguments: SharedStateBackend.available)
-    func invalidateAndNewestLease(backend: SharedStateBackend) async throws {
+    func oneLeaseAtATime(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { store in
             let key = "rahat:test:{\(UUID().uuidString)}:v"
-            guard case .miss(let first) = try await store.lookup(key) else { return #expect(Bool(false)) }
+            guard case .miss(let first?) = try await store.lookup(key) else { return #expect(Bool(false)) }
             guard case .miss(let second) = try await store.lookup(key) else { return #expect(Bool(false)) }
-            #expect(first != second)
-            #expect(try await store.fill(key, value: [1], ttl: .seconds(30), lease: first) == false)
-            #expect(try await store.fill(key, value: [2], ttl: .seconds(30), lease: second))
-            #expect(try await store.fill(key, value: [3], ttl: .seconds(30), lease: second) == false)
-            #expect(try await store.lookup(key) == .hit([2]))
+            #expect(second == nil, "a held lease is not replaced")
+            #expect(try await store.fill(key, value: [1], ttl: .seconds(30), lease: first))
+            #expect(try await store.fill(key, value: [3], ttl: .seconds(30), lease: first) == false)
+            #expect(try await store.lookup(key) == .hit([1]))
 
             try await store.invalidate([key, "rahat:test:{absent}:v"])
-            guard case .miss = try await store.lookup(key) else { return #expect(Bool(false)) }
+            guard case .miss(let afterInvalidation?) = try await store.lookup(key) else {
+                return #expect(Bool(false))
+            }
+            // A lease revoked by invalidation is free for the next reader straight away.
+            try await store.invalidate([key])
+            guard case .miss(let next?) = try await store.lookup(key) else { return #expect(Bool(false)) }
+            #expect(try await store.fill(key, value: [2], ttl: .seconds(30), lease: afterInvalidation) == false)
+            #expect(try await store.fill(key, value: [2], ttl: .seconds(30), lease: next))
+            #expect(try await store.lookup(key) == .hit([2]))
         }
+    }
+
+    @Test("refilling one key many times keeps the in-process store's bookkeeping bounded")
+    func refillsStayBounded() async throws {
+        let store = InMemoryCacheStore(maxEntries: 10)
+        for round in 0..<5000 {
+            let key = "k\(round % 3)"
+            try await store.invalidate([key])
+            guard case .miss(let lease?) = try await store.lookup(key) else { return #expect(Bool(false)) }
+            #expect(try await store.fill(key, value: [UInt8(round % 256)], ttl: .seconds(60), lease: lease))
+        }
+        #expect(store.count == 3)
+        #expect(store.fillOrderLength <= 2048)
+        #expect(try await store.lookup("k2") == .hit([UInt8(4997 % 256)]))
     }
 
     @Test("values expire after their TTL", arguments: SharedStateBackend.available)
     func expiry(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { store in
             let key = "rahat:test:{\(UUID().uuidString)}:v"
-            guard case .miss(let lease) = try await store.lookup(key) else { return #expect(Bool(false)) }
+            guard case .miss(let lease?) = try await store.lookup(key) else { return #expect(Bool(false)) }
             #expect(try await store.fill(key, value: [7], ttl: .seconds(1), lease: lease))
             #expect(try await store.lookup(key) == .hit([7]))
             try await Task.sleep(for: .milliseconds(1300))
@@ -80,7 +101,7 @@ struct CacheStoreTests {
         try await backend.withCacheStore { store in
             let key = "rahat:test:{\(UUID().uuidString)}:v"
             let value = (0..<1_048_576).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-            guard case .miss(let lease) = try await store.lookup(key) else { return #expect(Bool(false)) }
+            guard case .miss(let lease?) = try await store.lookup(key) else { return #expect(Bool(false)) }
             #expect(try await store.fill(key, value: value, ttl: .seconds(30), lease: lease))
             #expect(try await store.lookup(key) == .hit(value))
         }
@@ -90,7 +111,7 @@ struct CacheStoreTests {
     func memoryBound() async throws {
         let store = InMemoryCacheStore(maxEntries: 100)
         for index in 0..<250 {
-            guard case .miss(let lease) = try await store.lookup("k\(index)") else { return #expect(Bool(false)) }
+            guard case .miss(let lease?) = try await store.lookup("k\(index)") else { return #expect(Bool(false)) }
             #expect(try await store.fill("k\(index)", value: [UInt8(index % 256)], ttl: .seconds(60), lease: lease))
         }
         #expect(store.count == 100)

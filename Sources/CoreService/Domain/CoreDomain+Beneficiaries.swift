@@ -387,8 +387,9 @@ extension CoreDomain {
     ]
 
     /// Commits a change to existing beneficiaries together with the events `body` returns, then
-    /// drops their cached reads. Every change to a beneficiary goes through here, so writing the
-    /// outbox event and invalidating the cache cannot come apart. Invalidation follows a failed
+    /// drops their cached reads. Every single-record change goes through here (import batches do
+    /// the same for the people they update), so the outbox event and the invalidation cannot come
+    /// apart. Invalidation follows a failed
     /// commit too: a connection lost during COMMIT may still have committed.
     func changeBeneficiaries<T: Sendable>(
         _ ids: [UUID], _ body: @escaping @Sendable (any Database) async throws -> ([OutboxEvent], T)

@@ -5,6 +5,7 @@ import SQLKit
 import ServerKit
 import ServiceLifecycle
 import SharedModels
+import Synchronization
 
 /// One data row of an import file, before validation.
 struct ImportRecord: Sendable {
@@ -471,118 +472,132 @@ struct ImportBatchWriter: Sendable {
         let readDuplicates = screened.duplicates
         let candidates = screened.candidates
         let claim = claim
-        try await domain.db.transaction { tx in
-            try await domain.holdImport(claim, on: tx)
-            // The project or group may have changed since the upload: stop rather than write past it.
-            if let projectID = importRow.projectID {
-                guard let project = try await ProjectRow.find(projectID, on: tx),
-                    project.status != ProjectStatus.closed.rawValue
-                else { throw ImportFailure(reason: "the project was closed or removed during the import") }
-            }
-            if let groupID = importRow.groupID, try await GroupRow.find(groupID, on: tx) == nil {
-                throw ImportFailure(reason: "the group was deleted during the import")
-            }
-            let walletOwners = try await domain.walletOwners(candidates.compactMap(\.row.walletAddress), on: tx)
-            let existing = try await domain.liveBeneficiaries(
-                phones: candidates.compactMap(\.row.phoneIndex),
-                nationalIDs: candidates.compactMap(\.row.nationalIDIndex), on: tx)
-            var rejects = earlyRejects
-            var fresh: [BeneficiaryRow] = []
-            var changed: [BeneficiaryRow] = []
-            var duplicates = readDuplicates
-            var events: [OutboxEvent] = []
-            for candidate in candidates {
-                let byPhone = candidate.row.phoneIndex.flatMap { existing.byPhone[$0] }
-                let byNationalID = candidate.row.nationalIDIndex.flatMap { existing.byNationalID[$0] }
-                let match = byPhone ?? byNationalID
-                // A wallet address belongs to one beneficiary, archived ones included; a row that
-                // updates its holder may keep it.
-                if let wallet = candidate.row.walletAddress, let owner = walletOwners[wallet],
-                    match == nil || (policy == .update && owner != match?.id)
-                {
-                    rejects.append((candidate.line, "walletAddress", "is already used by another beneficiary"))
-                    continue
+        // Beneficiaries this batch updates: their cached reads go once the batch has committed
+        // (or failed to: a lost COMMIT may still have committed).
+        let updated = UpdatedBeneficiaries()
+        do {
+            try await writeBatch()
+        } catch {
+            await domain.beneficiaryCache.invalidate(updated.ids)
+            throw error
+        }
+        await domain.beneficiaryCache.invalidate(updated.ids)
+
+        @Sendable func writeBatch() async throws {
+            try await domain.db.transaction { tx in
+                try await domain.holdImport(claim, on: tx)
+                // The project or group may have changed since the upload: stop rather than write past it.
+                if let projectID = importRow.projectID {
+                    guard let project = try await ProjectRow.find(projectID, on: tx),
+                        project.status != ProjectStatus.closed.rawValue
+                    else { throw ImportFailure(reason: "the project was closed or removed during the import") }
                 }
-                guard let match else {
-                    candidate.row.verificationStatus = "unverified"
-                    candidate.row.createdBy = importRow.createdBy
-                    candidate.row.createdAt = now
-                    candidate.row.updatedAt = now
-                    fresh.append(candidate.row)
-                    continue
+                if let groupID = importRow.groupID, try await GroupRow.find(groupID, on: tx) == nil {
+                    throw ImportFailure(reason: "the group was deleted during the import")
                 }
-                let field = byPhone != nil ? "phone" : "nationalId"
-                switch policy {
-                case .reject:
-                    duplicates += 1
-                    rejects.append((candidate.line, field, "duplicate: already registered to another beneficiary"))
-                case .skip:
-                    duplicates += 1
-                    rejects.append((candidate.line, field, "duplicate: skipped, already registered"))
-                case .update:
-                    if let byPhone, let byNationalID, byPhone.id != byNationalID.id {
+                let walletOwners = try await domain.walletOwners(candidates.compactMap(\.row.walletAddress), on: tx)
+                let existing = try await domain.liveBeneficiaries(
+                    phones: candidates.compactMap(\.row.phoneIndex),
+                    nationalIDs: candidates.compactMap(\.row.nationalIDIndex), on: tx)
+                var rejects = earlyRejects
+                var fresh: [BeneficiaryRow] = []
+                var changed: [BeneficiaryRow] = []
+                var duplicates = readDuplicates
+                var events: [OutboxEvent] = []
+                for candidate in candidates {
+                    let byPhone = candidate.row.phoneIndex.flatMap { existing.byPhone[$0] }
+                    let byNationalID = candidate.row.nationalIDIndex.flatMap { existing.byNationalID[$0] }
+                    let match = byPhone ?? byNationalID
+                    // A wallet address belongs to one beneficiary, archived ones included; a row that
+                    // updates its holder may keep it.
+                    if let wallet = candidate.row.walletAddress, let owner = walletOwners[wallet],
+                        match == nil || (policy == .update && owner != match?.id)
+                    {
+                        rejects.append((candidate.line, "walletAddress", "is already used by another beneficiary"))
+                        continue
+                    }
+                    guard let match else {
+                        candidate.row.verificationStatus = "unverified"
+                        candidate.row.createdBy = importRow.createdBy
+                        candidate.row.createdAt = now
+                        candidate.row.updatedAt = now
+                        fresh.append(candidate.row)
+                        continue
+                    }
+                    let field = byPhone != nil ? "phone" : "nationalId"
+                    switch policy {
+                    case .reject:
                         duplicates += 1
-                        rejects.append(
-                            (
-                                candidate.line, "nationalId",
-                                "duplicate: the phone and the national ID belong to different beneficiaries"
-                            ))
-                        continue
-                    }
-                    if changed.contains(where: { $0.id == match.id }) {
+                        rejects.append((candidate.line, field, "duplicate: already registered to another beneficiary"))
+                    case .skip:
                         duplicates += 1
-                        rejects.append(
-                            (candidate.line, field, "duplicate: updates a beneficiary an earlier line updated"))
-                        continue
+                        rejects.append((candidate.line, field, "duplicate: skipped, already registered"))
+                    case .update:
+                        if let byPhone, let byNationalID, byPhone.id != byNationalID.id {
+                            duplicates += 1
+                            rejects.append(
+                                (
+                                    candidate.line, "nationalId",
+                                    "duplicate: the phone and the national ID belong to different beneficiaries"
+                                ))
+                            continue
+                        }
+                        if changed.contains(where: { $0.id == match.id }) {
+                            duplicates += 1
+                            rejects.append(
+                                (candidate.line, field, "duplicate: updates a beneficiary an earlier line updated"))
+                            continue
+                        }
+                        var violations: [FieldViolation] = []
+                        let fields = candidate.input.presentFields
+                        try domain.apply(candidate.input, fields: fields, to: match, violations: &violations)
+                        guard violations.isEmpty else {
+                            rejects += violations.map { (candidate.line, $0.field, $0.reason) }
+                            continue
+                        }
+                        match.updatedAt = now
+                        try await match.save(on: tx)
+                        changed.append(match)
+                        if let id = match.id { updated.append(id) }
+                        events.append(
+                            domain.beneficiaryEvent(
+                                "rahat.core.beneficiary.updated", match, at: now, changed: fields.sorted()))
                     }
-                    var violations: [FieldViolation] = []
-                    let fields = candidate.input.presentFields
-                    try domain.apply(candidate.input, fields: fields, to: match, violations: &violations)
-                    guard violations.isEmpty else {
-                        rejects += violations.map { (candidate.line, $0.field, $0.reason) }
-                        continue
+                }
+                if !fresh.isEmpty {
+                    try await domain.insertBeneficiaries(fresh, on: tx)
+                    events += fresh.map {
+                        domain.beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: [])
                     }
-                    match.updatedAt = now
-                    try await match.save(on: tx)
-                    changed.append(match)
-                    events.append(
-                        domain.beneficiaryEvent(
-                            "rahat.core.beneficiary.updated", match, at: now, changed: fields.sorted()))
                 }
-            }
-            if !fresh.isEmpty {
-                try await domain.insertBeneficiaries(fresh, on: tx)
-                events += fresh.map {
-                    domain.beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: [])
+                let touched = (fresh + changed).compactMap(\.id)
+                if let projectID = importRow.projectID, !touched.isEmpty {
+                    try await domain.enrolQuietly(touched, in: projectID, by: importRow.createdBy, at: now, on: tx)
                 }
+                if let groupID = importRow.groupID, !touched.isEmpty {
+                    try await domain.addMembersQuietly(touched, to: groupID, by: importRow.createdBy, at: now, on: tx)
+                }
+                if !events.isEmpty { try await Outbox.append(events, on: tx) }
+                let importID = try importRow.requireID()
+                var rejectRows = BulkInsert(
+                    into: ImportRejectRow.schema, columns: ["id", "import_id", "line", "column_name", "reason"])
+                for reject in rejects {
+                    rejectRows.append([
+                        .uuid(UUID.v7(at: now)), .uuid(importID), .int(reject.line), .text(reject.column),
+                        .text(reject.reason),
+                    ])
+                }
+                try await rejectRows.run(on: tx)
+                // The counters and the resume point commit with the rows they count.
+                importRow.rows += records
+                importRow.created += fresh.count
+                importRow.updated += changed.count
+                importRow.duplicates += duplicates
+                importRow.rejected += records - fresh.count - changed.count - duplicates
+                importRow.processedLine = lastLine
+                importRow.leaseUntil = now.addingTimeInterval(CoreDomain.importLease)
+                try await importRow.save(on: tx)
             }
-            let touched = (fresh + changed).compactMap(\.id)
-            if let projectID = importRow.projectID, !touched.isEmpty {
-                try await domain.enrolQuietly(touched, in: projectID, by: importRow.createdBy, at: now, on: tx)
-            }
-            if let groupID = importRow.groupID, !touched.isEmpty {
-                try await domain.addMembersQuietly(touched, to: groupID, by: importRow.createdBy, at: now, on: tx)
-            }
-            if !events.isEmpty { try await Outbox.append(events, on: tx) }
-            let importID = try importRow.requireID()
-            var rejectRows = BulkInsert(
-                into: ImportRejectRow.schema, columns: ["id", "import_id", "line", "column_name", "reason"])
-            for reject in rejects {
-                rejectRows.append([
-                    .uuid(UUID.v7(at: now)), .uuid(importID), .int(reject.line), .text(reject.column),
-                    .text(reject.reason),
-                ])
-            }
-            try await rejectRows.run(on: tx)
-            // The counters and the resume point commit with the rows they count.
-            importRow.rows += records
-            importRow.created += fresh.count
-            importRow.updated += changed.count
-            importRow.duplicates += duplicates
-            importRow.rejected += records - fresh.count - changed.count - duplicates
-            importRow.processedLine = lastLine
-            importRow.leaseUntil = now.addingTimeInterval(CoreDomain.importLease)
-            try await importRow.save(on: tx)
         }
     }
 
@@ -622,4 +637,12 @@ struct ImportBatchWriter: Sendable {
             try await Outbox.append(domain.importEvent(event, importRow, at: now), on: tx)
         }
     }
+}
+
+/// Ids collected inside a transaction closure, read after it.
+private final class UpdatedBeneficiaries: Sendable {
+    private let storage = Mutex<[UUID]>([])
+
+    func append(_ id: UUID) { storage.withLock { $0.append(id) } }
+    var ids: [UUID] { storage.withLock { $0 } }
 }

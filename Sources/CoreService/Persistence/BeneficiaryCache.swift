@@ -122,7 +122,9 @@ struct BeneficiaryCache: Sendable {
                         return record
                     }
                     // Unreadable (written by another version): read through; the next change replaces it.
-                    logger.warning("unreadable beneficiary cache entry", metadata: ["key": "\(key)"])
+                    if warnings.shouldLog() {
+                        logger.warning("unreadable beneficiary cache entry", metadata: ["key": "\(key)"])
+                    }
                 case .miss(let granted):
                     lease = granted
                 }
@@ -145,9 +147,16 @@ struct BeneficiaryCache: Sendable {
     }
 
     /// Drops every cached view of `ids`. Never throws: the change it follows has committed, and
-    /// a failed invalidation is logged and counted (its entries then live at most the TTL).
+    /// a failed invalidation is logged and counted (its entries then live at most the TTL). Runs
+    /// in its own task, so a caller cancelled after its commit (a deadline, a client gone) still
+    /// invalidates.
     func invalidate(_ ids: [UUID]) async {
-        guard let store, !ids.isEmpty else { return }
+        guard store != nil, !ids.isEmpty else { return }
+        await Task { await dropEntries(ids) }.value
+    }
+
+    private func dropEntries(_ ids: [UUID]) async {
+        guard let store else { return }
         let keys = ids.flatMap { id in View.allCases.map { Self.key(id, $0) } }
         do {
             try await store.invalidate(keys)

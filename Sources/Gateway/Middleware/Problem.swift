@@ -169,15 +169,30 @@ enum ProblemMapping {
 
 extension Problem: ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        Response(
+            status: HTTPResponse.Status(code: status), headers: headerFields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoded())))
+    }
+
+    /// The answer as an OpenAPI middleware returns it, for problems decided inside the contract's
+    /// middleware chain.
+    var openAPIResponse: (HTTPResponse, HTTPBody?) {
+        (HTTPResponse(status: HTTPResponse.Status(code: status), headerFields: headerFields), HTTPBody(encodedOrEmpty))
+    }
+
+    private var headerFields: HTTPFields {
         var headers: HTTPFields = [.contentType: Self.contentType]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if status == 401 { headers[.wwwAuthenticate] = #"Bearer realm="rahat""# }
-        return Response(
-            status: HTTPResponse.Status(code: status),
-            headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(self)))
-        )
+        return headers
     }
+
+    private func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Encoding plain strings and numbers cannot fail; an empty body beats a crash if it ever did.
+    private var encodedOrEmpty: Data { (try? encoded()) ?? Data() }
 }

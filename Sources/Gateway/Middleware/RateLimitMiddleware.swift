@@ -50,18 +50,32 @@ struct RateLimitMiddleware: ServerMiddleware {
         } catch {
             return try await unavailable(error, request: request, body: body, metadata: metadata, next: next)
         }
-        Self.decisions(routeClass, allowed: decision.allowed).increment()
+        Self.recordDecision(routeClass, allowed: decision.allowed)
         guard decision.allowed else {
             return Self.refusal(decision)
         }
-        var (response, responseBody) = try await next(request, body, metadata)
+        var (response, responseBody): (HTTPResponse, HTTPBody?)
+        do {
+            (response, responseBody) = try await next(request, body, metadata)
+        } catch {
+            // Answered here rather than by the outer middleware, so errors carry the headers too.
+            (response, responseBody) = problem(for: error).openAPIResponse
+        }
         var reported = decision
-        if routeClass == .login, (200..<300).contains(response.status.code) {
-            // A successful sign-in is not a guess: give its charge back.
+        if routeClass == .login, (200..<300).contains(response.status.code) || response.status.code >= 500 {
+            // A successful sign-in is not a guess, nor is one the platform failed to judge.
             if let refunded = try? await limiter.check(key, limit: limit, cost: -1) { reported = refunded }
         }
         Self.stamp(reported, on: &response.headerFields)
         return (response, responseBody)
+    }
+
+    private func problem(for error: any Error) -> Problem {
+        let edge = GatewayRequest.current
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = "\(edge?.requestID ?? "")"
+        return ProblemMapping.problem(
+            for: error, path: edge?.path ?? "", requestID: edge?.requestID ?? "", logger: logger)
     }
 
     /// Who is counted: the API key, else the user, else the client address.
@@ -87,12 +101,13 @@ struct RateLimitMiddleware: ServerMiddleware {
                 logger.error(
                     "rate limiter unavailable; refusing requests (fail closed)", metadata: ["error": "\(error)"])
             }
+            let edge = GatewayRequest.current
             let problem = ServiceError(
                 .unavailable, reason: "rate_limit.unavailable",
-                message: "Request throttling is unavailable, so requests are refused for now; try again shortly.")
-            var (response, responseBody) = Self.problemResponse(problem)
-            response.headerFields[.retryAfter] = "1"
-            return (response, responseBody)
+                message: "Request throttling is unavailable, so requests are refused for now; try again shortly.",
+                retryAfterSeconds: 1)
+            return ProblemMapping.problem(problem, path: edge?.path ?? "", requestID: edge?.requestID ?? "")
+                .openAPIResponse
         }
         Self.fallbacksOpen.increment()
         if shouldLog {
@@ -108,7 +123,10 @@ struct RateLimitMiddleware: ServerMiddleware {
             .resourceExhausted, reason: "rate_limit.exceeded",
             message: "Too many requests; try again in \(seconds) second\(seconds == 1 ? "" : "s").",
             retryAfterSeconds: seconds)
-        var (response, body) = problemResponse(problem)
+        let edge = GatewayRequest.current
+        var (response, body) = ProblemMapping.problem(
+            problem, path: edge?.path ?? "", requestID: edge?.requestID ?? ""
+        ).openAPIResponse
         stamp(decision, on: &response.headerFields)
         return (response, body)
     }
@@ -119,18 +137,6 @@ struct RateLimitMiddleware: ServerMiddleware {
         fields[.rateLimitRemaining] = String(decision.remaining)
         fields[.rateLimitReset] = String(decision.resetAfter.wholeSecondsRoundedUp)
         if !decision.allowed { fields[.retryAfter] = String(max(1, decision.retryAfter.wholeSecondsRoundedUp)) }
-    }
-
-    private static func problemResponse(_ error: ServiceError) -> (HTTPResponse, HTTPBody?) {
-        let edge = GatewayRequest.current
-        let problem = ProblemMapping.problem(error, path: edge?.path ?? "", requestID: edge?.requestID ?? "")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(problem)) ?? Data()
-        let response = HTTPResponse(
-            status: HTTPResponse.Status(code: problem.status),
-            headerFields: [.contentType: Problem.contentType])
-        return (response, HTTPBody(bytes))
     }
 
     /// Made once: looking a counter up in the registry on every request would cost a lock.
@@ -146,9 +152,8 @@ struct RateLimitMiddleware: ServerMiddleware {
         return counters
     }()
 
-    private static func decisions(_ routeClass: RateLimitConfiguration.RouteClass, allowed: Bool) -> Counter {
-        let key = "\(routeClass.rawValue):\(allowed ? "allowed" : "limited")"
-        return decisionCounters[key] ?? Counter(label: "rahat_rate_limit_decisions_total")
+    private static func recordDecision(_ routeClass: RateLimitConfiguration.RouteClass, allowed: Bool) {
+        decisionCounters["\(routeClass.rawValue):\(allowed ? "allowed" : "limited")"]?.increment()
     }
 }
 

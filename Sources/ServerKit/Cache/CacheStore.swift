@@ -2,8 +2,9 @@
 package enum CacheLookup: Sendable, Equatable {
     /// The cached bytes.
     case hit([UInt8])
-    /// Nothing cached; the lease lets this caller fill the entry unless it is invalidated first.
-    case miss(CacheLease)
+    /// Nothing cached. With a lease, this caller may fill the entry unless it is invalidated
+    /// first; without, another reader holds the lease and will fill it, so this one only reads.
+    case miss(CacheLease?)
 }
 
 /// Permission to fill one key, revoked by any invalidation of that key (memcached-style leases):
@@ -27,7 +28,7 @@ package struct CacheLease: Sendable, Hashable {
 /// A cache whose fills cannot undo an invalidation: Redis when several processes share data, in
 /// memory when one process holds everything.
 package protocol CacheStore: Sendable {
-    /// The cached value of `key`, or a lease to fill it.
+    /// The cached value of `key`, or else a lease to fill it unless another reader holds one.
     func lookup(_ key: String) async throws -> CacheLookup
 
     /// Stores `value` for `ttl` if `lease` is still the key's current lease; `false` when an

@@ -38,8 +38,12 @@ package final class InMemoryCacheStore: CacheStore {
                 if entry.expires > now { return .hit(entry.value) }
                 state.entries[key] = nil
             }
+            if let held = state.leases[key], held.expires > now { return .miss(nil) }
             let lease = CacheLease.make()
             state.leases[key] = Lease(token: lease.token, expires: now.advanced(by: CacheLease.lifetime))
+            if state.leases.count > maxEntries {
+                state.leases = state.leases.filter { $0.value.expires > now }
+            }
             return .miss(lease)
         }
     }
@@ -51,9 +55,8 @@ package final class InMemoryCacheStore: CacheStore {
                 return false
             }
             state.leases[key] = nil
-            if state.entries.updateValue(Entry(value: value, expires: now.advanced(by: ttl)), forKey: key) == nil {
-                state.fillOrder.append(key)
-            }
+            state.entries[key] = Entry(value: value, expires: now.advanced(by: ttl))
+            state.fillOrder.append(key)
             evict(&state, now: now)
             return true
         }
@@ -71,15 +74,29 @@ package final class InMemoryCacheStore: CacheStore {
     /// How many values are held, for tests of the bound.
     package var count: Int { state.withLock { $0.entries.count } }
 
+    /// How many fills the eviction order remembers, for tests of its bound.
+    package var fillOrderLength: Int { state.withLock { $0.fillOrder.count } }
+
     private func evict(_ state: inout State, now: ContinuousClock.Instant) {
-        if state.leases.count > maxEntries {
-            state.leases = state.leases.filter { $0.value.expires > now }
-        }
+        // Refills after expiry or invalidation append their key again: compact before the queue
+        // outgrows the entries it orders.
+        if state.fillOrder.count > 2 * max(state.entries.count, 1024) { compact(&state) }
         guard state.entries.count > maxEntries else { return }
         state.entries = state.entries.filter { $0.value.expires > now }
-        state.fillOrder.removeAll { state.entries[$0] == nil }
+        compact(&state)
         while state.entries.count > maxEntries, let oldest = state.fillOrder.popFirst() {
             state.entries[oldest] = nil
         }
+    }
+
+    /// Leaves each held key once in the fill order, at its latest fill, so eviction never takes a
+    /// fresh entry for an older fill of the same key.
+    private func compact(_ state: inout State) {
+        var seen = Set<String>()
+        var latestFirst: [String] = []
+        for key in state.fillOrder.reversed() where state.entries[key] != nil && seen.insert(key).inserted {
+            latestFirst.append(key)
+        }
+        state.fillOrder = Deque(latestFirst.reversed())
     }
 }

@@ -14,12 +14,15 @@ package final class RedisCacheStore: CacheStore {
     }
 
     /// GET, and on a miss take the lease in the same step so no invalidation can slip between.
+    /// Only a free lease is taken: replacing a held one would let a stream of readers on several
+    /// replicas refuse each other's fills for as long as the traffic lasts. Answers the value,
+    /// 1 for a miss with the lease, 0 for a miss without.
     static let lookupScript = RedisScript(
         """
         local value = redis.call('GET', KEYS[1])
         if value then return value end
-        redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-        return false
+        if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+        return 0
         """)
 
     /// SET only while the caller's lease is still the key's lease.
@@ -36,8 +39,11 @@ package final class RedisCacheStore: CacheStore {
         let reply = try await client.evalScript(
             Self.lookupScript, keys: [key, key + ":lease"],
             arguments: [lease.token, Int(CacheLease.lifetime.milliseconds)])
-        if case .bulkString(let buffer) = reply { return .hit(Array(buffer.readableBytesView)) }
-        return .miss(lease)
+        switch reply {
+        case .bulkString(let buffer): return .hit(Array(buffer.readableBytesView))
+        case .integer(1): return .miss(lease)
+        default: return .miss(nil)
+        }
     }
 
     package func fill(_ key: String, value: [UInt8], ttl: Duration, lease: CacheLease) async throws -> Bool {

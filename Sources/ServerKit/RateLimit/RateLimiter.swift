@@ -1,6 +1,8 @@
 /// A limit of `limit` requests per `period`, any of which may arrive at once (a burst of `limit`).
 package struct RateLimit: Sendable, Hashable, CustomStringConvertible {
+    /// Requests allowed per period, and the largest burst.
     package var limit: Int
+    /// The window the limit applies to.
     package var period: Duration
 
     /// A limit; `limit` must be positive and `period` at least a millisecond.
@@ -39,7 +41,9 @@ package struct RateLimit: Sendable, Hashable, CustomStringConvertible {
 
 /// The outcome of one check, with what the `RateLimit-*` headers report.
 package struct RateLimitDecision: Sendable, Equatable {
+    /// Whether the request may go ahead.
     package var allowed: Bool
+    /// The limit it was judged against.
     package var limit: Int
     /// Requests that could still be made right now.
     package var remaining: Int
@@ -48,6 +52,7 @@ package struct RateLimitDecision: Sendable, Equatable {
     /// How long until the full burst is available again.
     package var resetAfter: Duration
 
+    /// A decision as the limiter computed it.
     package init(allowed: Bool, limit: Int, remaining: Int, retryAfter: Duration, resetAfter: Duration) {
         self.allowed = allowed
         self.limit = limit
