@@ -17,7 +17,7 @@ package import ServerKit
 /// | `RAHAT_CONFIG_FILE` | none | an env-format file read after the environment |
 /// | `REDIS_URL` / `_FILE` | none | `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS: shared cache and rate limits; without it they live in the process |
 /// | `RAHAT_REDIS_POOL_SIZE` | `8` | connections per process (each carries many pipelined commands) |
-/// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long one Redis command may take before it fails |
+/// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long connecting to Redis, or one command, may take before it fails |
 package struct CommonConfiguration: Sendable, Equatable {
     package var dataDirectory: String
     package var log: LogConfiguration
@@ -69,6 +69,8 @@ package struct RedisSettings: Sendable, Equatable {
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = poolSize
         configuration.commandTimeout = commandTimeout
+        configuration.connectTimeout = commandTimeout
+        configuration.poolWaitTimeout = max(.seconds(5), commandTimeout * 2)
         configuration.clientName = name
         return RedisClient(configuration: configuration, logger: logger)
     }

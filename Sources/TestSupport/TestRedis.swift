@@ -21,7 +21,10 @@ package enum TestRedis {
         guard let url else { throw Failure.notConfigured }
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = 4
+        // A two-core machine running the whole suite answers slowly; tests check behaviour.
         configuration.commandTimeout = .seconds(10)
+        configuration.connectTimeout = .seconds(10)
+        configuration.poolWaitTimeout = .seconds(30)
         return try await with(configuration, body)
     }
 

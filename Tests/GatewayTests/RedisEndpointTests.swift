@@ -33,7 +33,7 @@ extension GatewayTests {
             try await GatewayHarness.withEmbedded(
                 .sqlite,
                 configure: {
-                    $0.common.redis = RedisSettings(url: url)
+                    $0.common.redis = RedisSettings(url: url, commandTimeout: .seconds(10))
                     $0.gateway.rateLimits = RateLimitConfiguration(limits: [
                         .read: RateLimit(3, per: .seconds(3600)), .write: RateLimit(100, per: .seconds(3600)),
                     ])

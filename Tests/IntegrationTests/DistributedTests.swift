@@ -96,12 +96,14 @@ struct DistributedTests {
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
-            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: ["REDIS_URL": redisURL])
+            let core = try await Self.startCore(
+                databaseURL: url, authPort: auth.port,
+                extra: ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000"])
             defer {
                 auth.task.cancel()
                 core.task.cancel()
             }
-            let shared = ["REDIS_URL": redisURL, "RAHAT_RATE_LIMIT_READ": "4/1h"]
+            let shared = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_RATE_LIMIT_READ": "4/1h"]
             let first = try Platform.gatewayProcess(
                 configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: shared),
                 logger: .test)

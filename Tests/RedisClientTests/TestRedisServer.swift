@@ -249,6 +249,18 @@ enum TestRedis {
         }
     }
 
+    /// Runs `body` with a client on a server of its own, for tests that change server-wide state.
+    static func withDedicatedClient<T: Sendable>(
+        protocolVersion: RedisProtocolVersion = .resp3,
+        _ body: (RedisClient) async throws -> T
+    ) async throws -> T {
+        try await Self.withServer { server in
+            var configuration = try RedisConfiguration(url: server.url)
+            configuration.protocolVersion = protocolVersion
+            return try await Self.run(configuration, body)
+        }
+    }
+
     /// Runs `body` with a dedicated server, stopping and removing it afterwards even when `body` throws.
     static func withServer<T: Sendable>(
         _ options: TestRedisServer.Options = TestRedisServer.Options(),
