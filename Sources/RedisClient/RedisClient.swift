@@ -55,6 +55,23 @@ package final class RedisClient: Sendable {
         )
     }
 
+    /// Runs `body` with a new client and shuts the client down afterwards, whether `body` returns or throws.
+    package static func withClient<T: Sendable>(
+        configuration: RedisConfiguration,
+        logger: Logger,
+        _ body: (RedisClient) async throws -> T
+    ) async throws -> T {
+        let client = RedisClient(configuration: configuration, logger: logger)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
     /// Closes all connections and subscriptions; in-flight and later calls fail with `.closed`. Idempotent.
     package func shutdown() async {
         guard !self.isShutdown.exchange(true, ordering: .acquiringAndReleasing) else { return }

@@ -39,14 +39,7 @@ package enum TestRedis {
     private static func with<T: Sendable>(
         _ configuration: RedisConfiguration, _ body: (RedisClient) async throws -> T
     ) async throws -> T {
-        let client = RedisClient(configuration: configuration, logger: Logger(label: "rahat.test.redis"))
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        try await RedisClient.withClient(
+            configuration: configuration, logger: Logger(label: "rahat.test.redis"), body)
     }
 }

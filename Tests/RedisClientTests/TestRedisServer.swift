@@ -283,15 +283,7 @@ enum TestRedis {
     static func run<T: Sendable>(
         _ configuration: RedisConfiguration, _ body: (RedisClient) async throws -> T
     ) async throws -> T {
-        let client = RedisClient(configuration: configuration, logger: Self.logger)
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
+        try await RedisClient.withClient(configuration: configuration, logger: Self.logger, body)
     }
 }
 

@@ -95,6 +95,19 @@ enum ProblemMapping {
         )
     }
 
+    /// The problem for `error` in the request `edge` describes (path and id; empty outside one),
+    /// logged under that request's id.
+    static func problem(for error: any Error, edge: GatewayRequest?, logger: Logger) -> Problem {
+        var logger = logger
+        logger[metadataKey: "request_id"] = "\(edge?.requestID ?? "")"
+        return problem(for: error, path: edge?.path ?? "", requestID: edge?.requestID ?? "", logger: logger)
+    }
+
+    /// The problem for a service error decided at the edge, in the request `edge` describes.
+    static func problem(_ error: ServiceError, edge: GatewayRequest?) -> Problem {
+        problem(error, path: edge?.path ?? "", requestID: edge?.requestID ?? "")
+    }
+
     static func problem(_ error: ServiceError, path: String, requestID: String) -> Problem {
         // gRPC has no code for "too large"; the reason names it so HTTP clients get 413, not 400.
         let status = error.reason.hasSuffix(".too_large") ? .contentTooLarge : status(for: error.kind)

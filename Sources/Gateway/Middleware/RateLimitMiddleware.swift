@@ -59,7 +59,8 @@ struct RateLimitMiddleware: ServerMiddleware {
             (response, responseBody) = try await next(request, body, metadata)
         } catch {
             // Answered here rather than by the outer middleware, so errors carry the headers too.
-            (response, responseBody) = problem(for: error).openAPIResponse
+            (response, responseBody) =
+                ProblemMapping.problem(for: error, edge: GatewayRequest.current, logger: logger).openAPIResponse
         }
         var reported = decision
         if routeClass == .login, (200..<300).contains(response.status.code) || response.status.code >= 500 {
@@ -68,14 +69,6 @@ struct RateLimitMiddleware: ServerMiddleware {
         }
         Self.stamp(reported, on: &response.headerFields)
         return (response, responseBody)
-    }
-
-    private func problem(for error: any Error) -> Problem {
-        let edge = GatewayRequest.current
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = "\(edge?.requestID ?? "")"
-        return ProblemMapping.problem(
-            for: error, path: edge?.path ?? "", requestID: edge?.requestID ?? "", logger: logger)
     }
 
     /// Who is counted: the API key, else the user, else the client address.
@@ -101,13 +94,11 @@ struct RateLimitMiddleware: ServerMiddleware {
                 logger.error(
                     "rate limiter unavailable; refusing requests (fail closed)", metadata: ["error": "\(error)"])
             }
-            let edge = GatewayRequest.current
             let problem = ServiceError(
                 .unavailable, reason: "rate_limit.unavailable",
                 message: "Request throttling is unavailable, so requests are refused for now; try again shortly.",
                 retryAfterSeconds: 1)
-            return ProblemMapping.problem(problem, path: edge?.path ?? "", requestID: edge?.requestID ?? "")
-                .openAPIResponse
+            return ProblemMapping.problem(problem, edge: GatewayRequest.current).openAPIResponse
         }
         Self.fallbacksOpen.increment()
         if shouldLog {
@@ -123,10 +114,7 @@ struct RateLimitMiddleware: ServerMiddleware {
             .resourceExhausted, reason: "rate_limit.exceeded",
             message: "Too many requests; try again in \(seconds) second\(seconds == 1 ? "" : "s").",
             retryAfterSeconds: seconds)
-        let edge = GatewayRequest.current
-        var (response, body) = ProblemMapping.problem(
-            problem, path: edge?.path ?? "", requestID: edge?.requestID ?? ""
-        ).openAPIResponse
+        var (response, body) = ProblemMapping.problem(problem, edge: GatewayRequest.current).openAPIResponse
         stamp(decision, on: &response.headerFields)
         return (response, body)
     }
@@ -140,20 +128,20 @@ struct RateLimitMiddleware: ServerMiddleware {
     }
 
     /// Made once: looking a counter up in the registry on every request would cost a lock.
-    private static let decisionCounters: [String: Counter] = {
-        var counters: [String: Counter] = [:]
-        for routeClass in RateLimitConfiguration.RouteClass.allCases {
-            for result in ["allowed", "limited"] {
-                counters["\(routeClass.rawValue):\(result)"] = Counter(
-                    label: "rahat_rate_limit_decisions_total",
-                    dimensions: [("class", routeClass.rawValue), ("result", result)])
-            }
-        }
-        return counters
-    }()
+    private static let decisionCounters: [RateLimitConfiguration.RouteClass: (allowed: Counter, limited: Counter)] =
+        Dictionary(
+            uniqueKeysWithValues: RateLimitConfiguration.RouteClass.allCases.map { routeClass in
+                let counter = { (result: String) in
+                    Counter(
+                        label: "rahat_rate_limit_decisions_total",
+                        dimensions: [("class", routeClass.rawValue), ("result", result)])
+                }
+                return (routeClass, (allowed: counter("allowed"), limited: counter("limited")))
+            })
 
     private static func recordDecision(_ routeClass: RateLimitConfiguration.RouteClass, allowed: Bool) {
-        decisionCounters["\(routeClass.rawValue):\(allowed ? "allowed" : "limited")"]?.increment()
+        guard let counters = decisionCounters[routeClass] else { return }
+        (allowed ? counters.allowed : counters.limited).increment()
     }
 }
 

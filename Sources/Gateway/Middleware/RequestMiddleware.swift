@@ -51,10 +51,7 @@ struct RequestMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware
                 try await next(request, context)
             }
         } catch {
-            var logger = self.logger
-            logger[metadataKey: "request_id"] = "\(requestID)"
-            let problem = ProblemMapping.problem(
-                for: error, path: request.uri.path, requestID: requestID, logger: logger)
+            let problem = ProblemMapping.problem(for: error, edge: edge, logger: logger)
             response = try problem.response(from: request, context: context)
         }
         response.headers[.requestID] = requestID
