@@ -88,6 +88,7 @@ package final class RedisClient: Sendable {
         let started = ContinuousClock.now
         do {
             let connection = try await self.acquire(exclusive: false)
+            defer { self.pool.release(connection, exclusive: false) }
             let value = try await connection.send(command)
             self.metrics.record(commands: 1, since: started)
             return value
@@ -106,6 +107,7 @@ package final class RedisClient: Sendable {
         let started = ContinuousClock.now
         do {
             let connection = try await self.acquire(exclusive: false)
+            defer { self.pool.release(connection, exclusive: false) }
             let results = try await connection.pipeline(commands)
             self.metrics.record(commands: commands.count, since: started)
             return results
@@ -130,7 +132,7 @@ package final class RedisClient: Sendable {
     /// The body should leave the connection as it found it (no open MULTI, WATCH or SELECT of another database).
     package func withConnection<T: Sendable>(_ body: (RedisConnection) async throws -> T) async throws -> T {
         let connection = try await self.acquire(exclusive: true)
-        defer { self.pool.release(connection) }
+        defer { self.pool.release(connection, exclusive: true) }
         return try await body(connection)
     }
 

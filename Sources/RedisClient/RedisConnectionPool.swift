@@ -6,11 +6,20 @@ import Synchronization
 /// A bounded set of connections shared by pipelining, with exclusive leases for MULTI/EXEC, WATCH and blocking
 /// commands, lazy growth under load, health checks of idle connections, and reconnection with jittered back-off
 /// during which callers fail fast instead of queueing.
+///
+/// A shared caller counts as a holder of its connection from `acquire` until `release`, so an exclusive lease never
+/// takes a connection some caller is about to write to: that caller's command would sit behind a blocking read.
+/// An exclusive caller that finds no connection free of holders, and may not open one, reserves the least busy
+/// connection: new shared callers go elsewhere and the lease starts once the holders there are done.
 final class RedisConnectionPool: Sendable {
     private struct Entry {
         let connection: RedisConnection
         var leased = false
         var checking = false
+        /// Shared callers between `acquire` and `release`.
+        var holders = 0
+        /// The exclusive waiter this connection is set aside for.
+        var reservedFor: Int?
         var lastUsed: NIODeadline
     }
 
@@ -86,12 +95,18 @@ final class RedisConnectionPool: Sendable {
         throw RedisError.connection("no healthy connection to \(self.configuration.host):\(self.configuration.port)")
     }
 
-    /// Returns an exclusively leased connection to shared use.
-    func release(_ connection: RedisConnection) {
+    /// Ends a caller's use of a connection from `acquire(exclusive:)`, with the same `exclusive`.
+    func release(_ connection: RedisConnection, exclusive: Bool) {
         let resumptions = self.state.withLock { state -> [Resumption] in
             guard let index = state.entries.firstIndex(where: { $0.connection === connection }) else { return [] }
-            state.entries[index].leased = false
-            state.entries[index].lastUsed = .now()
+            if exclusive {
+                state.entries[index].leased = false
+                state.entries[index].lastUsed = .now()
+            } else {
+                state.entries[index].holders -= 1
+                // Only an exclusive waiter can be waiting for holders to leave.
+                guard state.entries[index].holders == 0 else { return [] }
+            }
             return self.serveWaiters(&state)
         }
         Self.resume(resumptions)
@@ -111,16 +126,18 @@ final class RedisConnectionPool: Sendable {
         for connection in connections { await connection.close(failingPendingWith: .closed) }
     }
 
-    private func decide(_ state: inout State, exclusive: Bool, now: NIODeadline) -> Decision {
+    private func decide(
+        _ state: inout State, exclusive: Bool, waiter: Int? = nil, now: NIODeadline
+    ) -> Decision {
         if state.isShutdown { return .fail(.closed) }
         let canGrow = state.entries.count + state.connecting < self.configuration.poolSize
         let backingOff = state.failure != nil && now < state.retryAt
 
-        if let index = Self.pick(state.entries, exclusive: exclusive, canGrow: canGrow) {
+        if let index = Self.pick(state.entries, exclusive: exclusive, waiter: waiter, canGrow: canGrow) {
             let busy = state.entries[index].connection.inFlight > 0
             let startConnect = !exclusive && busy && canGrow && !backingOff
             if startConnect { state.connecting += 1 }
-            if exclusive { state.entries[index].leased = true }
+            Self.take(&state.entries[index], exclusive: exclusive)
             let connection = state.entries[index].connection
             if state.entries[index].lastUsed + self.healthCheckInterval < now {
                 state.entries[index].checking = true
@@ -140,13 +157,26 @@ final class RedisConnectionPool: Sendable {
         return .wait(startConnect: startConnect)
     }
 
-    private static func pick(_ entries: [Entry], exclusive: Bool, canGrow: Bool) -> Int? {
+    private static func take(_ entry: inout Entry, exclusive: Bool) {
+        if exclusive {
+            entry.leased = true
+        } else {
+            entry.holders += 1
+        }
+    }
+
+    /// The connection a caller may use now: for a shared caller the least loaded one not leased or reserved; for
+    /// an exclusive caller (`waiter` when it is queued) one without holders that is not reserved for another.
+    private static func pick(_ entries: [Entry], exclusive: Bool, waiter: Int? = nil, canGrow: Bool) -> Int? {
         var best: Int?
         var bestLoad = Int.max
         for index in entries.indices where !entries[index].leased && !entries[index].checking {
+            let entry = entries[index]
             // A connection that just died stays listed until its close callback runs; never hand it out.
-            if entries[index].connection.shared.isClosed.load(ordering: .relaxed) { continue }
-            let load = entries[index].connection.inFlight
+            if entry.connection.shared.isClosed.load(ordering: .relaxed) { continue }
+            if let reserved = entry.reservedFor, !exclusive || reserved != waiter { continue }
+            if exclusive, entry.holders > 0 { continue }
+            let load = entry.connection.inFlight
             if load < bestLoad {
                 best = index
                 bestLoad = load
@@ -159,17 +189,39 @@ final class RedisConnectionPool: Sendable {
         return best
     }
 
+    /// Sets the least busy connection aside for exclusive waiter `id` when none can be leased now and no new
+    /// one is coming, so that a steady stream of shared callers cannot starve the lease.
+    private static func reserve(_ state: inout State, for id: Int) {
+        guard !state.entries.contains(where: { $0.reservedFor == id }) else { return }
+        var best: Int?
+        for index in state.entries.indices where !state.entries[index].leased && state.entries[index].reservedFor == nil
+        {
+            if state.entries[index].connection.shared.isClosed.load(ordering: .relaxed) { continue }
+            if best.map({ state.entries[index].holders < state.entries[$0].holders }) ?? true { best = index }
+        }
+        if let best { state.entries[best].reservedFor = id }
+    }
+
+    private static func unreserve(_ state: inout State, for id: Int) {
+        for index in state.entries.indices where state.entries[index].reservedFor == id {
+            state.entries[index].reservedFor = nil
+        }
+    }
+
     private func serveWaiters(_ state: inout State) -> [Resumption] {
         guard !state.waiters.isEmpty else { return [] }
         var resumptions: [Resumption] = []
         var remaining: [Waiter] = []
         let now = NIODeadline.now()
         for waiter in state.waiters {
-            guard let index = Self.pick(state.entries, exclusive: waiter.exclusive, canGrow: false) else {
+            guard let index = Self.pick(state.entries, exclusive: waiter.exclusive, waiter: waiter.id, canGrow: false)
+            else {
+                if waiter.exclusive, state.connecting == 0 { Self.reserve(&state, for: waiter.id) }
                 remaining.append(waiter)
                 continue
             }
-            if waiter.exclusive { state.entries[index].leased = true }
+            if waiter.exclusive { Self.unreserve(&state, for: waiter.id) }
+            Self.take(&state.entries[index], exclusive: waiter.exclusive)
             state.entries[index].lastUsed = now
             resumptions.append((waiter.continuation, .success(state.entries[index].connection)))
         }
@@ -193,9 +245,10 @@ final class RedisConnectionPool: Sendable {
                 (continuation: CheckedContinuation<RedisConnection, any Error>) in
                 let decision = self.state.withLock { state -> Decision in
                     // Re-decide under the lock: a connection may have appeared since the first look.
-                    let decision = self.decide(&state, exclusive: exclusive, now: .now())
-                    if case .wait = decision {
+                    let decision = self.decide(&state, exclusive: exclusive, waiter: id, now: .now())
+                    if case .wait(let startConnect) = decision {
                         state.waiters.append(Waiter(id: id, exclusive: exclusive, continuation: continuation))
+                        if exclusive, !startConnect, state.connecting == 0 { Self.reserve(&state, for: id) }
                     }
                     return decision
                 }
@@ -205,6 +258,8 @@ final class RedisConnectionPool: Sendable {
                         self.failWaiter(id, with: .timeout("no Redis connection became available in time"))
                     }
                     if startConnect { self.startConnect() }
+                    // Cancelled before it queued: the cancellation handler found nothing to cancel.
+                    if Task.isCancelled { self.failWaiter(id, with: nil) }
                 case .use(let connection, let startConnect), .check(let connection, let startConnect):
                     // A connection freed up in between; the health check is skipped as it was just in use.
                     if case .check = decision { self.markChecked(connection) }
@@ -222,6 +277,7 @@ final class RedisConnectionPool: Sendable {
     private func failWaiter(_ id: Int, with error: RedisError?) {
         let waiter = self.state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            Self.unreserve(&state, for: id)
             return state.waiters.remove(at: index)
         }
         guard let waiter else { return }

@@ -1,5 +1,6 @@
 import NIOCore
 import RedisClient
+import Synchronization
 import Testing
 
 extension RedisIntegrationTests {
@@ -61,6 +62,82 @@ extension RedisIntegrationTests {
                 let clients = try await client.send("CLIENT", "LIST").string ?? ""
                 let names = clients.split(separator: "\n").count
                 #expect(names >= 1)
+            }
+        }
+
+        @Test func sharedCommandsDoNotQueueBehindBlockingReads() async throws {
+            try await TestRedis.withClient(configure: { $0.poolSize = 1 }) { client in
+                // given one connection, which a caller leases twice in a row for one-second blocking reads
+                let prefix = TestRedis.prefix()
+                let block = Duration.seconds(1)
+                let clock = ContinuousClock()
+                try await client.set(prefix + "value", to: "v")
+
+                // when ten callers keep sending meanwhile
+                let slowest = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                    let leasers = Finished()
+                    group.addTask {
+                        for _ in 0..<2 {
+                            _ = try await client.withConnection { connection in
+                                try await connection.send(
+                                    RedisCommand("BLPOP", prefix + "empty", "1"), extraTime: block)
+                            }
+                        }
+                        leasers.count.add(1, ordering: .relaxed)
+                        return nil
+                    }
+                    for _ in 0..<10 {
+                        group.addTask {
+                            var slowest = Duration.zero
+                            while leasers.count.load(ordering: .relaxed) < 1 {
+                                let started = clock.now
+                                _ = try await client.getString(prefix + "value")
+                                slowest = max(slowest, clock.now - started)
+                            }
+                            return slowest
+                        }
+                    }
+                    var slowest = Duration.zero
+                    for try await result in group { slowest = max(slowest, result ?? .zero) }
+                    return slowest
+                }
+
+                // then a shared command waits for the lease in progress at most: the caller that leases again
+                // right after its first lease waits until the commands of callers already given the connection
+                // are sent, which would otherwise sit behind its next blocking read
+                #expect(slowest < block * 3 / 2, "a shared command took \(slowest)")
+            }
+        }
+
+        @Test func exclusiveLeaseIsNotStarvedBySharedTraffic() async throws {
+            try await TestRedis.withClient(configure: { $0.poolSize = 1 }) { client in
+                // given one connection that 20 callers keep busy
+                let key = TestRedis.prefix() + "busy"
+                let clock = ContinuousClock()
+                let stop = clock.now + .seconds(3)
+
+                // when a caller asks for the connection for itself
+                let waited = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                    for _ in 0..<20 {
+                        group.addTask {
+                            while clock.now < stop { _ = try await client.send("INCR", key) }
+                            return nil
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(300))
+                        let started = clock.now
+                        _ = try await client.withConnection { try await $0.send("PING") }
+                        return clock.now - started
+                    }
+                    var waited: Duration?
+                    for try await result in group where result != nil { waited = result }
+                    return waited
+                }
+
+                // then it got it while the traffic went on, not after
+                let lease = try #require(waited)
+                #expect(lease < .seconds(1), "the lease waited \(lease)")
             }
         }
 
@@ -126,4 +203,9 @@ extension RedisIntegrationTests {
             }
         }
     }
+}
+
+/// How many of a test's tasks have finished, shared with the tasks still running.
+private final class Finished: Sendable {
+    let count = Atomic<Int>(0)
 }
