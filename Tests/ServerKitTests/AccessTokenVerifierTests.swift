@@ -88,6 +88,43 @@ struct AccessTokenVerifierTests {
         #expect(endpoint.fetches.withLock { $0 } == 1)
     }
 
+    @Test("a remembered token is refused once it expires")
+    func rememberedUntilExpiry() async throws {
+        // given a token verified (and remembered) a moment before it expires
+        let signer = Signer(kid: "a")
+        let endpoint = KeyEndpoint([signer.published])
+        let verifier = AccessTokenVerifier { endpoint.fetch() }
+        let token = try await signer.token(expiresIn: 2)
+        _ = try await verifier.verify(token)
+        _ = try await verifier.verify(token)
+
+        // when
+        try await Task.sleep(for: .milliseconds(2_100))
+
+        // then
+        await #expect(throws: ServiceError.self) { try await verifier.verify(token) }
+    }
+
+    @Test("a remembered token is refused once its key is no longer published")
+    func rememberedUntilKeyWithdrawn() async throws {
+        // given a token verified with key a, then a replaced by b at the auth service
+        let withdrawn = Signer(kid: "a")
+        let current = Signer(kid: "b")
+        let endpoint = KeyEndpoint([withdrawn.published])
+        let verifier = AccessTokenVerifier(refreshInterval: .milliseconds(200)) { endpoint.fetch() }
+        let token = try await withdrawn.token()
+        _ = try await verifier.verify(token)
+        endpoint.keys.withLock { $0 = [current.published] }
+
+        // when the verifier's keys are due for a refresh
+        try await Task.sleep(for: .milliseconds(300))
+
+        // then
+        await #expect(throws: ServiceError.self) { try await verifier.verify(token) }
+        #expect(try await verifier.verify(try await current.token()).method == .password)
+        #expect(endpoint.fetches.withLock { $0 } == 2)
+    }
+
     @Test("expired, tampered and foreign tokens are refused as unauthenticated")
     func refusals() async throws {
         let signer = Signer(kid: "a")

@@ -2,6 +2,7 @@ import Foundation
 import JWTKit
 public import Logging
 import SharedModels
+import Synchronization
 
 /// A public key that verifies access tokens, as the auth service publishes it.
 public struct PublishedSigningKey: Sendable, Equatable {
@@ -22,6 +23,11 @@ public struct PublishedSigningKey: Sendable, Equatable {
 /// names a key id this verifier has not seen (a rotation), at most once per `minimumRefetchInterval`
 /// and never twice at once, so a flood of forged key ids cannot turn into a flood of calls to the
 /// auth service.
+///
+/// A token that verified is remembered until it expires, so a client that presents the same token
+/// on every request pays for the signature check (ECDSA and two JSON parses, most of what
+/// authenticating a request costs) once. A remembered token stops being accepted as soon as the
+/// key that signed it is no longer published.
 public actor AccessTokenVerifier {
     public typealias Fetch = @Sendable () async throws -> [PublishedSigningKey]
 
@@ -34,13 +40,16 @@ public actor AccessTokenVerifier {
     private var fetchedAt: ContinuousClock.Instant?
     private var inFlight: Task<Void, any Error>?
     private let clock = ContinuousClock()
+    private nonisolated let verified: VerifiedTokens
 
     public init(
         refreshInterval: Duration = .seconds(300),
         minimumRefetchInterval: Duration = .seconds(1),
+        rememberedTokens: Int = 10_000,
         logger: Logger = Logger(label: "rahat.auth.verifier"),
         fetch: @escaping Fetch
     ) {
+        self.verified = VerifiedTokens(capacity: rememberedTokens)
         self.fetch = fetch
         self.refreshInterval = refreshInterval
         self.minimumRefetchInterval = minimumRefetchInterval
@@ -48,7 +57,12 @@ public actor AccessTokenVerifier {
     }
 
     /// Verifies a bearer token and returns its principal; throws `unauthenticated` on any failure.
-    public func verify(_ token: String) async throws(ServiceError) -> Principal {
+    public nonisolated func verify(_ token: String) async throws(ServiceError) -> Principal {
+        if let principal = verified.principal(for: token, at: Date()) { return principal }
+        return try await verifySignature(token)
+    }
+
+    private func verifySignature(_ token: String) async throws(ServiceError) -> Principal {
         let keyID = Self.keyID(of: token)
         let collection = try await currentKeys(needing: keyID)
         let claims: AccessTokenClaims
@@ -58,7 +72,7 @@ public actor AccessTokenVerifier {
             throw Self.invalidToken
         }
         guard let userID = UUID(uuidString: claims.sub.value) else { throw Self.invalidToken }
-        return Principal(
+        let principal = Principal(
             userID: userID,
             permissions: PermissionSet(parsing: claims.perms),
             method: claims.amr == "api_key" ? .apiKey : .password,
@@ -66,6 +80,12 @@ public actor AccessTokenVerifier {
             apiKeyID: claims.akid.flatMap(UUID.init(uuidString:)),
             expiresAt: claims.exp.value
         )
+        // The keys may have been replaced while the signature was checked: remember only what a
+        // still-published key signed.
+        if let keyID, knownKeyIDs.contains(keyID) {
+            verified.remember(token, principal, keyID: keyID)
+        }
+        return principal
     }
 
     private static let invalidToken = ServiceError(
@@ -123,6 +143,7 @@ public actor AccessTokenVerifier {
         keys = collection
         knownKeyIDs = ids
         fetchedAt = clock.now
+        verified.keysReplaced(published: ids, freshUntil: clock.now + refreshInterval)
     }
 
     private static func keyID(of token: String) -> String? {
@@ -133,5 +154,59 @@ public actor AccessTokenVerifier {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["kid"] as? String
+    }
+}
+
+/// Verified tokens and their principals, bounded, each until its token expires and only while
+/// the published keys they were checked against are current.
+private final class VerifiedTokens: Sendable {
+    private struct Entry {
+        var principal: Principal
+        var keyID: String
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// When the keys are due for a refresh; past it, tokens go through the full check, which
+        /// refreshes the keys and drops what a withdrawn key signed.
+        var freshUntil: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func principal(for token: String, at now: Date) -> Principal? {
+        guard capacity > 0 else { return nil }
+        let entry = state.withLock { state -> Entry? in
+            guard let freshUntil = state.freshUntil, ContinuousClock.now < freshUntil else { return nil }
+            return state.entries[token]
+        }
+        guard let entry, entry.principal.expiresAt > now else { return nil }
+        return entry.principal
+    }
+
+    func remember(_ token: String, _ principal: Principal, keyID: String) {
+        guard capacity > 0 else { return }
+        let now = Date()
+        state.withLock { state in
+            if state.entries.count >= capacity, state.entries[token] == nil {
+                state.entries = state.entries.filter { $0.value.principal.expiresAt > now }
+                // Still full of live tokens: start over rather than track recency on every read.
+                if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            }
+            state.entries[token] = Entry(principal: principal, keyID: keyID)
+        }
+    }
+
+    /// After the keys were fetched: drops tokens signed by keys no longer published.
+    func keysReplaced(published keyIDs: Set<String>, freshUntil: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.entries = state.entries.filter { keyIDs.contains($0.value.keyID) }
+            state.freshUntil = freshUntil
+        }
     }
 }
