@@ -66,6 +66,7 @@ let package = Package(
                 "AuthService",
                 "CoreService",
                 "Gateway",
+                "Messaging",
                 "Persistence",
                 "RedisClient",
                 "ServerKit",
@@ -141,6 +142,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "Persistence",
+                "RedisClient",
+                "ServerKit",
+                "SharedModels",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -279,6 +293,20 @@ let package = Package(
                 "Persistence",
                 "ServerKit",
                 "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: [
+                "Messaging",
+                "Persistence",
+                "RedisClient",
+                "ServerKit",
+                "TestSupport",
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],

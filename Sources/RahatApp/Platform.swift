@@ -9,6 +9,7 @@ import GRPCNIOTransportHTTP2
 import Gateway
 package import Hummingbird
 package import Logging
+import Messaging
 import Persistence
 import RedisClient
 import ServerKit
@@ -100,7 +101,8 @@ package enum Platform {
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ] + core.backgroundServices,
+                ] + core.backgroundServices
+                    + outboxRelay(service: "core", database: coreDatabase, redis: redis, logger: logger),
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
@@ -179,6 +181,7 @@ package enum Platform {
             )
             return databases.all + redisServices(redis) + [GRPCClientService(client: authClient)] + services
                 + core.backgroundServices
+                + outboxRelay(service: "core", database: database, redis: redis, logger: logger)
         } catch {
             await databases.shutdown()
             throw error
@@ -341,6 +344,19 @@ package enum Platform {
     /// The Redis client as a service, so it closes after everything that uses it has stopped.
     private static func redisServices(_ redis: RedisClient?) -> [any Service] {
         redis.map { [$0] } ?? []
+    }
+
+    /// The relay that moves a service's committed events to their Redis Streams. Listed after the
+    /// database and the Redis client, so it stops before them. Without Redis there is none yet:
+    /// events stay in the outbox, committed, until a process with Redis relays them.
+    private static func outboxRelay(
+        service: String, database: ServiceDatabase, redis: RedisClient?, logger: Logger
+    ) -> [any Service] {
+        guard let redis else { return [] }
+        return [
+            OutboxRelay(
+                service: service, database: database, publisher: RedisEventPublisher(client: redis), logger: logger)
+        ]
     }
 
     /// Redis counts toward readiness only where the process cannot work without it: the cache

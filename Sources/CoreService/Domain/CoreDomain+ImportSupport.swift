@@ -130,28 +130,3 @@ extension CoreDomain {
         return OutboxEvent(type: type, aggregateType: "import", aggregateID: id, payload: payload, occurredAt: now)
     }
 }
-
-/// Wakes a waiting background loop early; a signal sent while nobody waits is kept for the next wait.
-final class WakeSignal: Sendable {
-    private let pending = Mutex(false)
-
-    func signal() {
-        pending.withLock { $0 = true }
-    }
-
-    /// Returns when signalled, or after `timeout`, whichever is first; checks every 20 ms (a flag
-    /// read, so cheap), which keeps a queued import from waiting noticeably for its runner.
-    func wait(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if pending.withLock({ flag in
-                defer { flag = false }
-                return flag
-            }) {
-                return
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-            if Task.isCancelled { return }
-        }
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerKit
 import ServiceLifecycle
 
 /// Runs queued imports in the background of the core service's process, one at a time, until

@@ -13,6 +13,7 @@ public enum CoreMigrations {
             CreateVendors(),
             CreateImports(),
             UniqueActiveImport(),
+            OutboxSequence(name: "core.0009_OutboxSequence"),
         ]
     }
 }

@@ -1,0 +1,141 @@
+package import Foundation
+package import Logging
+import Metrics
+package import Persistence
+import ServerKit
+import ServiceLifecycle
+
+/// How a service's outbox relay paces itself.
+package struct OutboxRelayConfiguration: Sendable {
+    /// Events per transaction (and per Redis pipeline).
+    package var batchSize = 500
+    /// How long an idle relay waits before looking again; a commit in this process wakes it at
+    /// once (`OutboxRelay.wake()`), other replicas' commits are seen at the next look.
+    package var idlePoll: Duration = .milliseconds(100)
+    /// How long sent events stay in the outbox (for inspection and replay) before pruning.
+    package var retention: Duration = .seconds(7 * 86_400)
+    /// How often sent events past their retention are pruned.
+    package var pruneInterval: Duration = .seconds(3_600)
+
+    /// The defaults.
+    package init() {}
+}
+
+/// Moves a service's committed outbox events to the event bus (ARCHITECTURE.md rule 3), in the
+/// order they were written, marking each sent only after the bus accepted it; runs in every
+/// replica of the service, of which one relays at a time (see `Outbox.relay`).
+///
+/// While the bus is unreachable, events wait in the outbox (they are committed, so nothing is
+/// lost); the relay retries with back-off and catches up when the bus returns.
+package final class OutboxRelay: Service, Sendable {
+    private let service: String
+    private let database: ServiceDatabase
+    private let publisher: any EventPublisher
+    private let configuration: OutboxRelayConfiguration
+    private let logger: Logger
+    private let signal = WakeSignal()
+    private let warnings = LogThrottle(interval: .seconds(30))
+    private let relayed: Counter
+    private let failures: Counter
+
+    /// A relay for `service`'s outbox in `database`, publishing through `publisher`.
+    package init(
+        service: String,
+        database: ServiceDatabase,
+        publisher: any EventPublisher,
+        configuration: OutboxRelayConfiguration = OutboxRelayConfiguration(),
+        logger: Logger
+    ) {
+        self.service = service
+        self.database = database
+        self.publisher = publisher
+        self.configuration = configuration
+        self.logger = logger
+        self.relayed = Counter(label: "rahat_outbox_relayed_total", dimensions: [("service", service)])
+        self.failures = Counter(label: "rahat_outbox_relay_failures_total", dimensions: [("service", service)])
+    }
+
+    /// Asks the relay to look now: call after committing events.
+    package func wake() {
+        signal.signal()
+    }
+
+    /// Relays one batch; returns how many events it published (0: none waiting, or another
+    /// replica is relaying).
+    package func relayOnce() async throws -> Int {
+        let count = try await Outbox.relay(limit: configuration.batchSize, on: database) { [publisher] events in
+            try await publisher.publish(events)
+        }
+        if count > 0 { relayed.increment(by: count) }
+        return count
+    }
+
+    /// Deletes sent events older than the retention period; returns how many.
+    package func prune(now: Date = Date()) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-configuration.retention.seconds)
+        var total = 0
+        while true {
+            let deleted = try await Outbox.prune(sentBefore: cutoff, limit: 10_000, on: database)
+            total += deleted
+            if deleted < 10_000 { return total }
+        }
+    }
+
+    package func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.signal.signal()
+        }
+    }
+
+    private func loop() async {
+        var failedAttempts = 0
+        var nextPrune = ContinuousClock.now + .seconds(60)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let count = try await relayOnce()
+                if failedAttempts > 0 {
+                    logger.info("outbox relay recovered", metadata: ["service": "\(service)"])
+                    failedAttempts = 0
+                }
+                // A full batch means more are probably waiting.
+                if count == configuration.batchSize { continue }
+                if ContinuousClock.now >= nextPrune {
+                    nextPrune = ContinuousClock.now + configuration.pruneInterval
+                    let pruned = try await prune()
+                    if pruned > 0 {
+                        logger.debug("pruned sent outbox events", metadata: ["count": "\(pruned)"])
+                    }
+                }
+                await signal.wait(timeout: configuration.idlePoll)
+            } catch {
+                failedAttempts += 1
+                failures.increment()
+                if failedAttempts == 1 || warnings.shouldLog() {
+                    logger.warning(
+                        "outbox relay failed; events wait in the outbox and are retried",
+                        metadata: [
+                            "service": "\(service)", "error": "\(String(reflecting: error))",
+                            "attempt": "\(failedAttempts)",
+                        ]
+                    )
+                }
+                await signal.wait(timeout: Self.backoff(attempt: failedAttempts))
+            }
+        }
+    }
+
+    /// 100 ms doubling to 5 s.
+    static func backoff(attempt: Int) -> Duration {
+        .milliseconds(min(100 << min(max(attempt - 1, 0), 6), 5_000))
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

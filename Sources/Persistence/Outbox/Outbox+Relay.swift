@@ -1,0 +1,128 @@
+public import FluentKit
+import Foundation
+import SQLKit
+
+extension Outbox {
+    /// Hands the oldest unsent events, in the order they were written, to `publish`, and marks
+    /// them sent only once `publish` returned; returns how many were relayed.
+    ///
+    /// At most one relay of a service works at a time, whatever the number of replicas: on
+    /// PostgreSQL the batch runs under a transaction-scoped advisory lock (a replica that cannot
+    /// take it relays nothing and returns 0), so events of one aggregate are never published out
+    /// of order by two relays racing; `FOR UPDATE SKIP LOCKED` keeps even a relay that bypassed
+    /// the lock off rows another is publishing. If `publish` fails, nothing is marked and the
+    /// same events come again next time; if the commit fails after `publish`, they are published
+    /// twice, which consumers absorb by event id (at-least-once delivery).
+    public static func relay(
+        limit: Int,
+        on database: ServiceDatabase,
+        publish: @escaping @Sendable ([StoredOutboxEvent]) async throws -> Void
+    ) async throws -> Int {
+        let postgres = database.isPostgres
+        let lockKey = Self.relayLockKey(schema: database.schema)
+        return try await database.db.transaction { transaction in
+            guard let sql = transaction as? any SQLDatabase else { throw OutboxRelayError.notSQL }
+            if postgres {
+                let row = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: lockKey)) AS locked").first()
+                guard try row?.decode(column: "locked", as: Bool.self) == true else { return 0 }
+            }
+            let rows = try await sql.raw(
+                postgres
+                    ? """
+                    SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                    ORDER BY seq LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED
+                    """
+                    : """
+                    SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                    ORDER BY rowid LIMIT \(bind: limit)
+                    """
+            ).all()
+            guard !rows.isEmpty else { return 0 }
+            let events = try rows.map { row in
+                StoredOutboxEvent(
+                    id: try row.decode(column: "id", as: UUID.self),
+                    type: try row.decode(column: "type", as: String.self),
+                    aggregateID: try row.decode(column: "aggregate_id", as: String.self),
+                    json: try row.decode(column: "payload", as: String.self),
+                    occurredAt: try row.decode(column: "occurred_at", as: Date.self)
+                )
+            }
+            try await publish(events)
+            try await sql.raw(
+                "UPDATE outbox SET sent_at = \(bind: Date()) WHERE id IN (\(binds: events.map(\.id)))"
+            ).run()
+            return events.count
+        }
+    }
+
+    /// Deletes up to `limit` events sent before `cutoff`; returns how many. Unsent events are
+    /// never deleted, however old.
+    public static func prune(sentBefore cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
+        let sql = database.sql
+        let rows = try await sql.raw(
+            """
+            DELETE FROM outbox WHERE id IN (
+                SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < \(bind: cutoff) LIMIT \(bind: limit)
+            ) RETURNING id
+            """
+        ).all()
+        return rows.count
+    }
+
+    /// How many events wait to be relayed, and when the oldest of them happened.
+    public static func backlog(on database: ServiceDatabase) async throws -> (count: Int, oldest: Date?) {
+        let row = try await database.sql.raw(
+            "SELECT COUNT(*) AS waiting, MIN(occurred_at) AS oldest FROM outbox WHERE sent_at IS NULL"
+        ).first()
+        guard let row else { return (0, nil) }
+        return (try row.decode(column: "waiting", as: Int.self), try row.decode(column: "oldest", as: Date?.self))
+    }
+
+    /// One advisory-lock key per service schema, stable across processes and releases.
+    static func relayLockKey(schema: String) -> Int64 {
+        // FNV-1a: fixed, unlike Swift's per-process seeded hashing.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "rahat.outbox.relay.\(schema)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+}
+
+/// Why an outbox relay could not run.
+public enum OutboxRelayError: Error, CustomStringConvertible {
+    case notSQL
+
+    public var description: String {
+        switch self {
+        case .notSQL: "the service database is not an SQL database"
+        }
+    }
+}
+
+/// Gives the outbox a sequence in commit-independent write order, so the relay publishes events
+/// of one aggregate in the order they were written even when they share a millisecond (event ids
+/// are time-ordered to the millisecond only). SQLite's `rowid` already is one.
+public struct OutboxSequence: AsyncMigration {
+    /// The name stored in the service's migration log, e.g. `core.0009_OutboxSequence`.
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public func prepare(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("ALTER TABLE outbox ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY").run()
+        try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
+        try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (seq) WHERE sent_at IS NULL").run()
+    }
+
+    public func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
+        try await sql.raw("ALTER TABLE outbox DROP COLUMN seq").run()
+        try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL").run()
+    }
+}
