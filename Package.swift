@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "AuthService",
                 "Gateway",
+                "Messaging",
                 "RahatApp",
                 "ServerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -361,6 +362,7 @@ let package = Package(
                 "AuthService",
                 "CoreService",
                 "Gateway",
+                "Messaging",
                 "Persistence",
                 "RahatApp",
                 "ServerKit",

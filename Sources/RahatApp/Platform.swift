@@ -9,7 +9,7 @@ import GRPCNIOTransportHTTP2
 import Gateway
 package import Hummingbird
 package import Logging
-import Messaging
+package import Messaging
 import Persistence
 import RedisClient
 import ServerKit
@@ -77,6 +77,19 @@ package enum Platform {
             try await auth.migrate()
             try await core.migrate()
             let admin = try await auth.bootstrapAdmin()
+            // Without Redis, events go straight to the subscribers in this process.
+            var eventBus: [any Service] = []
+            var relays = outboxRelay(service: "core", database: coreDatabase, redis: redis, logger: logger)
+            if redis == nil {
+                let messaging = try databases.open(
+                    configuration.messagingDatabase, schema: InProcessEventBus.schema, logger: logger)
+                try await messaging.migrate(InProcessEventBus.migrations)
+                let bus = InProcessEventBus(database: messaging, logger: logger)
+                eventBus = [bus]
+                relays = [
+                    OutboxRelay(service: "core", database: coreDatabase, publisher: bus.publisher, logger: logger)
+                ]
+            }
 
             let health = HealthService()
             let server = GRPCServer(
@@ -101,8 +114,7 @@ package enum Platform {
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ] + core.backgroundServices
-                    + outboxRelay(service: "core", database: coreDatabase, redis: redis, logger: logger),
+                ] + core.backgroundServices + eventBus + relays,
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
@@ -229,6 +241,10 @@ package enum Platform {
             let plan: [(ServiceDatabaseConfiguration, String, [any Migration])] = [
                 (configuration.auth.database, AuthService.schema, AuthMigrations.all),
                 (configuration.core.database, CoreService.schema, CoreMigrations.all),
+                (
+                    .messaging(besides: configuration.core.database), InProcessEventBus.schema,
+                    InProcessEventBus.migrations
+                ),
             ]
             var applied: [String] = []
             for (settings, schema, migrations) in plan {
@@ -257,6 +273,60 @@ package enum Platform {
             let kid = try await auth.rotateSigningKey()
             await databases.shutdown()
             return kid
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
+    /// A subscribing service's dead letters: on Redis with `REDIS_URL`, else the embedded bus's.
+    package static func deadLetters(
+        configuration: MigrateConfiguration, group: String, limit: Int, logger: Logger
+    ) async throws -> [DeadLetter] {
+        try await withEventStore(configuration: configuration, logger: logger) { store in
+            switch store {
+            case .redis(let client):
+                try await RedisEventConsumer.deadLetters(group: group, limit: limit, client: client)
+            case .embedded(let bus): try await bus.deadLetters(group: group, limit: limit)
+            }
+        }
+    }
+
+    /// Sends a dead letter back to its subscribing service; false when there is no such letter.
+    package static func replayDeadLetter(
+        configuration: MigrateConfiguration, group: String, entryID: String, logger: Logger
+    ) async throws -> Bool {
+        try await withEventStore(configuration: configuration, logger: logger) { store in
+            switch store {
+            case .redis(let client): try await RedisEventConsumer.replay(entryID, group: group, client: client)
+            case .embedded(let bus): try await bus.replay(entryID, group: group)
+            }
+        }
+    }
+
+    private enum EventStore {
+        case redis(RedisClient)
+        case embedded(InProcessEventBus)
+    }
+
+    private static func withEventStore<T: Sendable>(
+        configuration: MigrateConfiguration, logger: Logger, _ body: (EventStore) async throws -> T
+    ) async throws -> T {
+        if let redis = configuration.common.redis {
+            return try await RedisClient.withClient(
+                configuration: try redis.configuration(name: "rahat-cli"), logger: logger
+            ) { client in
+                try await body(.redis(client))
+            }
+        }
+        let databases = OpenDatabases()
+        do {
+            let database = try databases.open(
+                .messaging(besides: configuration.core.database), schema: InProcessEventBus.schema, logger: logger)
+            try await database.migrate(InProcessEventBus.migrations)
+            let result = try await body(.embedded(InProcessEventBus(database: database, logger: logger)))
+            await databases.shutdown()
+            return result
         } catch {
             await databases.shutdown()
             throw error

@@ -3,7 +3,7 @@ package import CoreService
 import Foundation
 package import Gateway
 import Logging
-import Persistence
+package import Persistence
 import RedisClient
 package import ServerKit
 
@@ -66,13 +66,18 @@ package struct RedisSettings: Sendable, Equatable {
 
     /// A client named after the process in `CLIENT LIST`, connecting lazily.
     func client(name: String, logger: Logger) throws -> RedisClient {
+        RedisClient(configuration: try configuration(name: name), logger: logger)
+    }
+
+    /// The client configuration these settings describe.
+    func configuration(name: String) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = poolSize
         configuration.commandTimeout = commandTimeout
         configuration.connectTimeout = commandTimeout
         configuration.poolWaitTimeout = max(.seconds(5), commandTimeout * 2)
         configuration.clientName = name
-        return RedisClient(configuration: configuration, logger: logger)
+        return configuration
     }
 }
 
@@ -106,6 +111,24 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         self.gateway = gateway
         self.auth = auth
         self.core = core
+    }
+
+    /// Where the in-process event bus keeps deliveries awaiting a retry.
+    package var messagingDatabase: ServiceDatabaseConfiguration { .messaging(besides: core.database) }
+}
+
+extension ServiceDatabaseConfiguration {
+    /// The in-process event bus's database: `messaging.sqlite` beside a service's file, or the
+    /// `messaging` schema of the same PostgreSQL database.
+    package static func messaging(besides service: ServiceDatabaseConfiguration) -> ServiceDatabaseConfiguration {
+        var configuration = service
+        // Only failed deliveries touch it.
+        configuration.maxConnectionsPerEventLoop = 1
+        if case .sqlite(let path) = service.location {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            configuration.location = .sqlite(path: directory.appendingPathComponent("messaging.sqlite").path)
+        }
+        return configuration
     }
 }
 

@@ -141,6 +141,23 @@ extension RedisClient {
         return (next, entries, deleted)
     }
 
+    /// `XCLAIM`: moves the given pending entries to `consumer` if they have been idle at least `minIdle`, counting
+    /// a delivery for each; returns the entries claimed (an entry deleted meanwhile comes back without fields).
+    package func xclaim(
+        _ stream: String,
+        group: String,
+        consumer: String,
+        minIdle: Duration,
+        ids: [String]
+    ) async throws -> [RedisStreamEntry] {
+        guard !ids.isEmpty else { return [] }
+        let arguments: [any RESPArgument] = [stream, group, consumer, minIdle.redisMilliseconds] + ids
+        let reply = try await self.send(RedisCommand("XCLAIM", arguments: arguments))
+        // Entries deleted while pending come back as nil elements in older servers.
+        let elements = try reply.expectArray("XCLAIM").filter { !$0.isNull }
+        return try Self.streamEntries(.array(elements), command: "XCLAIM")
+    }
+
     /// Summary form of `XPENDING`: total pending, smallest and largest pending IDs, and pending count per consumer.
     package func xpendingSummary(
         _ stream: String,

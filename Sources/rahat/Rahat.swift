@@ -3,6 +3,7 @@ import AuthService
 import Foundation
 import Gateway
 import Logging
+import Messaging
 import RahatApp
 import ServerKit
 import ServiceLifecycle
@@ -14,7 +15,7 @@ struct Rahat: AsyncParsableCommand {
         commandName: "rahat",
         abstract: "Rahat: aid projects, beneficiaries, disbursements, vendors and settlements.",
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
-        subcommands: [Serve.self, Migrate.self, AuthCommand.self]
+        subcommands: [Serve.self, Migrate.self, AuthCommand.self, EventsCommand.self]
     )
 }
 
@@ -119,6 +120,71 @@ struct AuthCommand: AsyncParsableCommand {
             let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
             let kid = try await Platform.rotateSigningKey(configuration: configuration, logger: logger)
             Console.line("new signing key \(kid); running services pick it up within a minute")
+        }
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Events a subscribing service gave up on: list them, and send them back.",
+        subcommands: [DeadLetters.self, Replay.self]
+    )
+
+    struct DeadLetters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dead-letters",
+            abstract: "List a subscribing service's dead letters, oldest first (Redis with REDIS_URL, else embedded)."
+        )
+
+        @Option(help: "The subscribing service (its consumer group), e.g. core.")
+        var group: String
+
+        @Option(help: "At most this many.")
+        var limit = 100
+
+        func run() async throws {
+            let configuration = try MigrateConfiguration.load(from: try await loadSource())
+            let logger = RahatLogging.bootstrap(service: "events", configuration: configuration.common.log)
+            let letters = try await Platform.deadLetters(
+                configuration: configuration, group: group, limit: limit, logger: logger)
+            if letters.isEmpty { Console.line("no dead letters for \(group)") }
+            for letter in letters {
+                Console.line(
+                    "\(letter.entryID)  \(letter.type)  event \(letter.eventID)  \(letter.attempts) attempts  "
+                        + "failed \(letter.failedAt.formatted(.iso8601)): \(letter.error)")
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send dead letters back to their subscribing service for a fresh set of attempts."
+        )
+
+        @Option(help: "The subscribing service (its consumer group), e.g. core.")
+        var group: String
+
+        @Argument(help: "Dead-letter ids, as 'events dead-letters' lists them.")
+        var ids: [String]
+
+        func run() async throws {
+            let configuration = try MigrateConfiguration.load(from: try await loadSource())
+            let logger = RahatLogging.bootstrap(service: "events", configuration: configuration.common.log)
+            var missing: [String] = []
+            for id in ids {
+                if try await Platform.replayDeadLetter(
+                    configuration: configuration, group: group, entryID: id, logger: logger)
+                {
+                    Console.line("replayed \(id)")
+                } else {
+                    missing.append(id)
+                }
+            }
+            if !missing.isEmpty {
+                Console.line("no dead letter \(missing.joined(separator: ", ")) for \(group)")
+                throw ExitCode.failure
+            }
         }
     }
 }

@@ -157,7 +157,7 @@ rahat_start_postgres() {
     for attempt in 1 2 3; do
         port=$(rahat__free_port) || return 1
         if (cd "$dir" && rahat__as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
-                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
+                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 $durability -c max_connections=500" \
                 -w start >"$dir/pg_ctl.log" 2>&1); then
             ok=1
             break

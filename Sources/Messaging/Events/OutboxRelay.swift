@@ -9,9 +9,11 @@ import ServiceLifecycle
 package struct OutboxRelayConfiguration: Sendable {
     /// Events per transaction (and per Redis pipeline).
     package var batchSize = 500
-    /// How long an idle relay waits before looking again; a commit in this process wakes it at
-    /// once (`OutboxRelay.wake()`), other replicas' commits are seen at the next look.
+    /// How long a relay that just found work waits before looking again; a commit in this
+    /// process wakes it at once (`OutboxRelay.wake()`), other replicas' commits are seen at the
+    /// next look. The wait doubles while it keeps finding nothing, up to `maxIdlePoll`.
     package var idlePoll: Duration = .milliseconds(100)
+    package var maxIdlePoll: Duration = .seconds(1)
     /// How long sent events stay in the outbox (for inspection and replay) before pruning.
     package var retention: Duration = .seconds(7 * 86_400)
     /// How often sent events past their retention are pruned.
@@ -91,6 +93,7 @@ package final class OutboxRelay: Service, Sendable {
 
     private func loop() async {
         var failedAttempts = 0
+        var idle = configuration.idlePoll
         var nextPrune = ContinuousClock.now + .seconds(60)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -101,6 +104,7 @@ package final class OutboxRelay: Service, Sendable {
                 }
                 // A full batch means more are probably waiting.
                 if count == configuration.batchSize { continue }
+                idle = count > 0 ? configuration.idlePoll : min(idle * 2, max(configuration.maxIdlePoll, idle))
                 if ContinuousClock.now >= nextPrune {
                     nextPrune = ContinuousClock.now + configuration.pruneInterval
                     let pruned = try await prune()
@@ -108,7 +112,7 @@ package final class OutboxRelay: Service, Sendable {
                         logger.debug("pruned sent outbox events", metadata: ["count": "\(pruned)"])
                     }
                 }
-                await signal.wait(timeout: configuration.idlePoll)
+                if await signal.wait(timeout: idle) { idle = configuration.idlePoll }
             } catch {
                 failedAttempts += 1
                 failures.increment()

@@ -18,41 +18,54 @@ extension Outbox {
         on database: ServiceDatabase,
         publish: @escaping @Sendable ([StoredOutboxEvent]) async throws -> Void
     ) async throws -> Int {
-        let postgres = database.isPostgres
+        guard database.isPostgres else {
+            // One process owns a SQLite file, so one relay: no lock to hold. And none may be held
+            // while `publish` runs, since in-process handlers write to this file on their own
+            // connections and SQLite lets one writer at a time.
+            let events = try await unsent(limit: limit, lock: false, on: database.sql)
+            guard !events.isEmpty else { return 0 }
+            try await publish(events)
+            try await markSent(events, on: database.sql)
+            return events.count
+        }
         let lockKey = Self.relayLockKey(schema: database.schema)
         return try await database.db.transaction { transaction in
             guard let sql = transaction as? any SQLDatabase else { throw OutboxRelayError.notSQL }
-            if postgres {
-                let row = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: lockKey)) AS locked").first()
-                guard try row?.decode(column: "locked", as: Bool.self) == true else { return 0 }
-            }
-            let rows = try await sql.raw(
-                postgres
-                    ? """
-                    SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
-                    ORDER BY seq LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED
-                    """
-                    : """
-                    SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
-                    ORDER BY rowid LIMIT \(bind: limit)
-                    """
-            ).all()
-            guard !rows.isEmpty else { return 0 }
-            let events = try rows.map { row in
-                StoredOutboxEvent(
-                    id: try row.decode(column: "id", as: UUID.self),
-                    type: try row.decode(column: "type", as: String.self),
-                    aggregateID: try row.decode(column: "aggregate_id", as: String.self),
-                    json: try row.decode(column: "payload", as: String.self),
-                    occurredAt: try row.decode(column: "occurred_at", as: Date.self)
-                )
-            }
+            let row = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: lockKey)) AS locked").first()
+            guard try row?.decode(column: "locked", as: Bool.self) == true else { return 0 }
+            let events = try await unsent(limit: limit, lock: true, on: sql)
+            guard !events.isEmpty else { return 0 }
             try await publish(events)
-            try await sql.raw(
-                "UPDATE outbox SET sent_at = \(bind: Date()) WHERE id IN (\(binds: events.map(\.id)))"
-            ).run()
+            try await markSent(events, on: sql)
             return events.count
         }
+    }
+
+    private static func unsent(limit: Int, lock: Bool, on sql: any SQLDatabase) async throws -> [StoredOutboxEvent] {
+        let rows = try await sql.raw(
+            lock
+                ? """
+                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                ORDER BY seq LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED
+                """
+                : """
+                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                ORDER BY rowid LIMIT \(bind: limit)
+                """
+        ).all()
+        return try rows.map { row in
+            StoredOutboxEvent(
+                id: try row.decode(column: "id", as: UUID.self),
+                type: try row.decode(column: "type", as: String.self),
+                aggregateID: try row.decode(column: "aggregate_id", as: String.self),
+                json: try row.decode(column: "payload", as: String.self),
+                occurredAt: try row.decode(column: "occurred_at", as: Date.self)
+            )
+        }
+    }
+
+    private static func markSent(_ events: [StoredOutboxEvent], on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE outbox SET sent_at = \(bind: Date()) WHERE id IN (\(binds: events.map(\.id)))").run()
     }
 
     /// Deletes up to `limit` events sent before `cutoff`; returns how many. Unsent events are

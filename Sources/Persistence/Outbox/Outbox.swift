@@ -181,6 +181,14 @@ public struct StoredOutboxEvent: Sendable, Equatable {
     /// The envelope as consumers will receive it.
     public var json: String
     public var occurredAt: Date
+
+    public init(id: UUID, type: String, aggregateID: String, json: String, occurredAt: Date) {
+        self.id = id
+        self.type = type
+        self.aggregateID = aggregateID
+        self.json = json
+        self.occurredAt = occurredAt
+    }
 }
 
 final class OutboxRow: Model, @unchecked Sendable {

@@ -6,7 +6,7 @@ import Synchronization
 package final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
         var nextID = 0
     }
 
@@ -17,7 +17,7 @@ package final class WakeSignal: Sendable {
 
     /// Wakes every current waiter, or the next one to wait if there is none.
     package func signal() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             guard !state.waiters.isEmpty else {
                 state.pending = true
                 return []
@@ -25,46 +25,54 @@ package final class WakeSignal: Sendable {
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.resume(returning: true) }
     }
 
-    /// Returns when signalled, after `timeout`, or when the task is cancelled, whichever is first.
-    package func wait(timeout: Duration) async {
+    /// Returns when signalled, after `timeout`, or when the task is cancelled, whichever is first;
+    /// `true` when signalled.
+    @discardableResult
+    package func wait(timeout: Duration) async -> Bool {
         let signalled = state.withLock { state in
             defer { state.pending = false }
             return state.pending
         }
-        if signalled || Task.isCancelled { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
+        if signalled { return true }
+        if Task.isCancelled { return false }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
             group.addTask { await self.waitForSignal() }
-            await group.next()
+            let first = await group.next() ?? false
             group.cancelAll()
+            return first
         }
     }
 
-    private func waitForSignal() async {
+    /// `true` when woken by a signal, `false` when cancelled.
+    private func waitForSignal() async -> Bool {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let resumeNow = state.withLock { state -> Bool? in
                     if state.pending {
                         state.pending = false
                         return true
                     }
                     // Cancelled before registering: the cancellation handler found nothing to resume.
-                    if Task.isCancelled { return true }
+                    if Task.isCancelled { return false }
                     state.waiters[id] = continuation
-                    return false
+                    return nil
                 }
-                if resumeNow { continuation.resume() }
+                if let resumeNow { continuation.resume(returning: resumeNow) }
             }
         } onCancel: {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
+            waiter?.resume(returning: false)
         }
     }
 }
