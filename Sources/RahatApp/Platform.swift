@@ -83,7 +83,7 @@ package enum Platform {
             if redis == nil {
                 let messaging = try databases.open(
                     configuration.messagingDatabase, schema: InProcessEventBus.schema, logger: logger)
-                try await messaging.migrate(InProcessEventBus.migrations)
+                try await messaging.migrate(MessagingMigrations.all)
                 let bus = InProcessEventBus(database: messaging, logger: logger)
                 eventBus = [bus]
                 relays = [
@@ -243,7 +243,7 @@ package enum Platform {
                 (configuration.core.database, CoreService.schema, CoreMigrations.all),
                 (
                     .messaging(besides: configuration.core.database), InProcessEventBus.schema,
-                    InProcessEventBus.migrations
+                    MessagingMigrations.all
                 ),
             ]
             var applied: [String] = []
@@ -323,7 +323,7 @@ package enum Platform {
         do {
             let database = try databases.open(
                 .messaging(besides: configuration.core.database), schema: InProcessEventBus.schema, logger: logger)
-            try await database.migrate(InProcessEventBus.migrations)
+            try await database.migrate(MessagingMigrations.all)
             let result = try await body(.embedded(InProcessEventBus(database: database, logger: logger)))
             await databases.shutdown()
             return result

@@ -286,7 +286,7 @@ struct MigrationTests {
             _ = try await Platform.migrate(configuration: configuration, revert: true, logger: .test)
             let again = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
             // then
-            #expect(first == (AuthMigrations.all + CoreMigrations.all + InProcessEventBus.migrations).map(\.name))
+            #expect(first == (AuthMigrations.all + CoreMigrations.all + MessagingMigrations.all).map(\.name))
             #expect(first.first == "auth.0001_CreateUsers")
             #expect(second.isEmpty)
             #expect(again == first)

@@ -1,0 +1,72 @@
+package import Foundation
+package import Persistence
+
+extension OutboxEvent {
+    /// The outbox event type that carries a job request to the job queue.
+    package static let jobRequestedType = "rahat.jobs.requested"
+
+    /// A job request as an outbox event: appended in a business transaction, the job exists if
+    /// and only if that transaction committed (the relay hands it to the job store).
+    package static func jobRequested(_ request: JobRequest, at date: Date = Date()) -> OutboxEvent {
+        var payload: [String: OutboxValue] = [
+            "id": .string(request.id), "queue": .string(request.queue), "name": .string(request.name),
+            "payload": .string(request.payload), "priority": .string(request.priority.rawValue),
+            "maxAttempts": .int(Int64(request.maxAttempts)),
+            "backoffMilliseconds": .int(Int64(request.backoffMilliseconds)),
+            "delayMilliseconds": .int(Int64(request.delayMilliseconds)),
+        ]
+        if let owner = request.owner { payload["owner"] = .string(owner) }
+        return OutboxEvent(
+            type: jobRequestedType, aggregateType: "job", aggregateID: request.id, payload: payload, occurredAt: date)
+    }
+}
+
+/// The publisher a relay uses when its service requests jobs: job requests go to the job store
+/// (deduplicated there by job id, so a relay that sends a batch twice enqueues each job once),
+/// every other event to the event bus, each in its order.
+package struct JobRoutingPublisher: EventPublisher {
+    private let jobs: any JobStore
+    private let events: any EventPublisher
+
+    package init(jobs: any JobStore, events: any EventPublisher) {
+        self.jobs = jobs
+        self.events = events
+    }
+
+    package func publish(_ batch: [StoredOutboxEvent]) async throws {
+        var requests: [JobRequest] = []
+        var others: [StoredOutboxEvent] = []
+        for event in batch {
+            if event.type == OutboxEvent.jobRequestedType {
+                requests.append(try Self.request(from: event))
+            } else {
+                others.append(event)
+            }
+        }
+        try await jobs.enqueue(requests)
+        try await events.publish(others)
+    }
+
+    private struct Envelope: Decodable {
+        struct Data: Decodable {
+            var id: String
+            var queue: String
+            var name: String
+            var payload: String
+            var priority: JobPriority
+            var maxAttempts: Int
+            var backoffMilliseconds: Int
+            var delayMilliseconds: Int
+            var owner: String?
+        }
+        var data: Data
+    }
+
+    static func request(from event: StoredOutboxEvent) throws -> JobRequest {
+        let data = try JSONDecoder().decode(Envelope.self, from: Data(event.json.utf8)).data
+        return JobRequest(
+            id: data.id, queue: data.queue, name: data.name, payload: data.payload, priority: data.priority,
+            maxAttempts: data.maxAttempts, backoff: .milliseconds(data.backoffMilliseconds),
+            delay: .milliseconds(data.delayMilliseconds), owner: data.owner)
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+package import Logging
+import Metrics
+import ServerKit
+import ServiceLifecycle
+import Synchronization
+
+/// What a worker does for the jobs of one name in one queue.
+package struct JobHandler: Sendable {
+    package var queue: String
+    package var name: String
+    /// Runs the job and returns its result (JSON), if it has one. Must be idempotent: an attempt
+    /// cut short by a crash runs again. Report progress through the context.
+    package var run: @Sendable (JobContext) async throws -> String?
+
+    package init(queue: String, name: String, run: @escaping @Sendable (JobContext) async throws -> String?) {
+        self.queue = queue
+        self.name = name
+        self.run = run
+    }
+}
+
+/// The job a handler runs, and how it reports progress.
+package struct JobContext: Sendable {
+    package let job: Job
+    let store: any JobStore
+    let worker: String
+
+    /// Records how far the job is (0–100) and what it is doing.
+    package func progress(_ percent: Int, _ message: String? = nil) async throws {
+        guard try await store.reportProgress(job.id, worker: worker, percent: percent, message: message) else {
+            throw JobLost()
+        }
+    }
+}
+
+/// The job is no longer this worker's: its lock expired and another worker took it over.
+struct JobLost: Error, CustomStringConvertible {
+    var description: String { "the job's lock expired and another worker took it over" }
+}
+
+/// How a worker runs jobs.
+package struct JobWorkerConfiguration: Sendable {
+    /// Jobs of a queue run at once in one worker process; queues not named run `defaultConcurrency`.
+    package var concurrency: [String: Int] = [:]
+    package var defaultConcurrency = 4
+    /// How long a job stays a worker's without a sign of life; the worker renews it every third
+    /// of it, and a job whose worker died is taken over by another after it.
+    package var lock: Duration = .seconds(30)
+    /// How long an idle slot waits before looking again (work enqueued in this process wakes it).
+    package var idleWait: Duration = .seconds(1)
+    /// On shutdown, how long running jobs may take to finish before they are given back.
+    package var shutdownGrace: Duration = .seconds(20)
+
+    package init() {}
+}
+
+/// Runs jobs from a `JobStore` with the handlers it was given (`rahat serve worker`, and the
+/// embedded default's process): per queue `concurrency` slots, each claiming a job, renewing its
+/// lock while the handler runs, and recording the result or the error. On graceful shutdown it
+/// claims nothing more, lets running jobs finish within `shutdownGrace`, and gives back the rest.
+package final class JobWorker: Service, Sendable {
+    private let store: any JobStore
+    private let handlers: [String: JobHandler]
+    private let configuration: JobWorkerConfiguration
+    private let logger: Logger
+    private let name: String
+    private let completed: Counter
+    private let failed: Counter
+
+    package init(
+        store: any JobStore,
+        handlers: [JobHandler],
+        configuration: JobWorkerConfiguration = JobWorkerConfiguration(),
+        logger: Logger
+    ) {
+        self.store = store
+        var byKey: [String: JobHandler] = [:]
+        for handler in handlers { byKey[Self.key(handler.queue, handler.name)] = handler }
+        self.handlers = byKey
+        self.configuration = configuration
+        self.logger = logger
+        self.name =
+            "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
+            + UUID().uuidString.prefix(8).lowercased()
+        self.completed = Counter(label: "rahat_jobs_completed_total")
+        self.failed = Counter(label: "rahat_jobs_failed_total")
+    }
+
+    private static func key(_ queue: String, _ name: String) -> String { "\(queue)\u{1F}\(name)" }
+
+    private var queues: [String] { Array(Set(handlers.values.map(\.queue))).sorted() }
+
+    /// One run's shutdown: no more claims, then, after the grace period, give back what runs.
+    private final class Shutdown: Sendable {
+        let requested = Atomic<Bool>(false)
+        let graceOver = WakeSignal()
+    }
+
+    package func run() async throws {
+        let shutdown = Shutdown()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for queue in self.queues {
+                    let slots = max(1, self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency)
+                    for _ in 0..<slots {
+                        group.addTask { await self.slot(queue, shutdown: shutdown) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            shutdown.requested.store(true, ordering: .releasing)
+            Task {
+                try? await Task.sleep(for: self.configuration.shutdownGrace)
+                shutdown.graceOver.signal()
+            }
+        }
+    }
+
+    private func slot(_ queue: String, shutdown: Shutdown) async {
+        var failures = 0
+        while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
+            do {
+                guard let job = try await store.claim(queue: queue, worker: name, lock: configuration.lock) else {
+                    await store.waitForWork(queue: queue, timeout: configuration.idleWait)
+                    continue
+                }
+                failures = 0
+                await execute(job, shutdown: shutdown)
+            } catch {
+                failures += 1
+                if failures == 1 {
+                    logger.warning(
+                        "job queue unavailable; retrying",
+                        metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5_000)))
+            }
+        }
+    }
+
+    private enum Outcome: Sendable {
+        case finished(Result<String?, any Error>)
+        case lost
+        case shutdown
+    }
+
+    /// Runs one claimed job to its end, or gives it back when shutdown's grace runs out.
+    private func execute(_ job: Job, shutdown: Shutdown) async {
+        var metadata: Logger.Metadata = [
+            "job.id": "\(job.id)", "job.queue": "\(job.queue)", "job.name": "\(job.name)",
+            "job.attempt": "\(job.attempts)",
+        ]
+        guard job.attempts <= job.maxAttempts else {
+            // Its worker stopped answering during the last attempt.
+            await record(job, .failure(StalledTooOften(attempts: job.maxAttempts)), metadata: metadata)
+            return
+        }
+        guard let handler = handlers[Self.key(job.queue, job.name)] else {
+            await record(job, .failure(NoHandler(name: job.name)), metadata: metadata)
+            return
+        }
+        let context = JobContext(job: job, store: store, worker: name)
+        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
+            group.addTask {
+                do {
+                    return .finished(.success(try await handler.run(context)))
+                } catch {
+                    return .finished(.failure(error))
+                }
+            }
+            group.addTask { await self.keepLock(job.id) ? nil : .lost }
+            group.addTask {
+                // The signal stays pending once given, so every job still running sees it.
+                while !Task.isCancelled {
+                    if await shutdown.graceOver.wait(timeout: .seconds(3_600)) {
+                        shutdown.graceOver.signal()
+                        return .shutdown
+                    }
+                }
+                return nil
+            }
+            var outcome: Outcome = .lost
+            while let next = await group.next() {
+                guard let next else { continue }
+                outcome = next
+                break
+            }
+            group.cancelAll()
+            return outcome
+        }
+        switch outcome {
+        case .finished(let result):
+            await record(job, result, metadata: metadata)
+        case .lost:
+            metadata["error"] = "\(JobLost())"
+            logger.warning("job lost to another worker", metadata: metadata)
+        case .shutdown:
+            _ = try? await store.release(job.id, worker: name)
+            logger.notice("job given back at shutdown", metadata: metadata)
+        }
+    }
+
+    /// Renews the lock until cancelled; false as soon as the job is no longer this worker's.
+    private func keepLock(_ id: String) async -> Bool {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.lock / 3)
+            if Task.isCancelled { return true }
+            if let kept = try? await store.extendLock(id, worker: name, lock: configuration.lock), !kept {
+                return false
+            }
+        }
+        return true
+    }
+
+    private func record(_ job: Job, _ result: Result<String?, any Error>, metadata: Logger.Metadata) async {
+        var metadata = metadata
+        do {
+            switch result {
+            case .success(let value):
+                _ = try await store.complete(job.id, worker: name, result: value)
+                completed.increment()
+                logger.debug("job completed", metadata: metadata)
+            case .failure(let error):
+                failed.increment()
+                metadata["error"] = "\(error)"
+                let status = try await store.fail(job.id, worker: name, error: String(describing: error))
+                if status == .failed {
+                    logger.error("job failed for the last time", metadata: metadata)
+                } else {
+                    logger.warning("job attempt failed; will retry", metadata: metadata)
+                }
+            }
+        } catch {
+            metadata["error"] = "\(String(reflecting: error))"
+            logger.error("could not record a job's outcome; it runs again once its lock expires", metadata: metadata)
+        }
+    }
+}
+
+/// A job whose worker stopped answering during its last attempt.
+struct StalledTooOften: Error, CustomStringConvertible {
+    var attempts: Int
+    var description: String { "the job's worker stopped answering during its last attempt (\(attempts) attempts)" }
+}
+
+/// A job of a name no handler is registered for.
+struct NoHandler: Error, CustomStringConvertible {
+    var name: String
+    var description: String { "no worker handles jobs named '\(name)'" }
+}

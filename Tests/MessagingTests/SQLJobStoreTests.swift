@@ -1,0 +1,281 @@
+import FluentKit
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import SQLKit
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Jobs in the messaging database (embedded default)")
+struct SQLJobStoreTests {
+    static func withStore<T: Sendable>(
+        _ engine: DatabaseEngine, _ body: (SQLJobStore) async throws -> T
+    ) async throws -> T {
+        try await TestDatabase.with(engine) { testDatabase in
+            let database = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
+            do {
+                try await database.migrate(SQLJobStore.migrations)
+                let result = try await body(SQLJobStore(database: database))
+                await database.shutdown()
+                return result
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// What handlers did, shared with them.
+    final class Runs: Sendable {
+        let byJob = Mutex<[String: Int]>([:])
+        let started = Atomic<Int>(0)
+    }
+
+    @Test(
+        "a claim takes high before normal, then oldest first; delayed jobs wait; ids deduplicate",
+        arguments: DatabaseEngine.available)
+    func claimOrder(_ engine: DatabaseEngine) async throws {
+        try await Self.withStore(engine) { store in
+            // given
+            try await store.enqueue([
+                JobRequest(id: "n1", queue: "q", name: "x"),
+                JobRequest(id: "later", queue: "q", name: "x", priority: .high, delay: .seconds(60)),
+                JobRequest(id: "h1", queue: "q", name: "x", priority: .high),
+                JobRequest(id: "n2", queue: "q", name: "x"),
+                JobRequest(id: "other", queue: "elsewhere", name: "x", priority: .high),
+            ])
+            try await store.enqueue([JobRequest(id: "n1", queue: "q", name: "changed", payload: #"{"a":1}"#)])
+
+            // when
+            var order: [String] = []
+            while let job = try await store.claim(queue: "q", worker: "w", lock: .seconds(30)) { order.append(job.id) }
+
+            // then
+            #expect(order == ["h1", "n1", "n2"])
+            let first = try #require(try await store.job("n1"))
+            #expect(first.name == "x")
+            #expect(first.status == .active)
+            #expect(first.attempts == 1)
+            #expect(try await store.job("later")?.status == .delayed)
+        }
+    }
+
+    @Test("two workers run 300 jobs, each once, and record their results", arguments: DatabaseEngine.available)
+    func workersShareTheLoad(_ engine: DatabaseEngine) async throws {
+        try await Self.withStore(engine) { store in
+            // given
+            let runs = Runs()
+            let handler = JobHandler(queue: "work", name: "double") { context in
+                runs.byJob.withLock { $0[context.job.id, default: 0] += 1 }
+                try await context.progress(50, "halfway")
+                let number = Int(context.job.payload.filter(\.isNumber)) ?? 0
+                return #"{"doubled":\#(number * 2)}"#
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.defaultConcurrency = 3
+            configuration.idleWait = .milliseconds(50)
+            let workers = (0..<2).map { _ in
+                JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+            }
+            try await store.enqueue(
+                (0..<300).map { JobRequest(id: "job-\($0)", queue: "work", name: "double", payload: #"{"n":\#($0)}"#) })
+
+            // when
+            try await Self.running(workers) {
+                try await Self.waitUntil {
+                    try await store.jobs(queue: "work", status: .completed, limit: 500, before: nil).count == 300
+                }
+            }
+
+            // then
+            #expect(runs.byJob.withLock { $0.count } == 300)
+            #expect(runs.byJob.withLock { $0.values.allSatisfy { $0 == 1 } })
+            let job = try #require(try await store.job("job-21"))
+            #expect(job.result == #"{"doubled":42}"#)
+            #expect(job.progress == 100)
+            #expect(job.attempts == 1)
+            #expect(job.finishedAt != nil)
+        }
+    }
+
+    @Test("a job that keeps failing is retried with back-off, fails for good with its error, and can be retried")
+    func failures() async throws {
+        try await Self.withStore(.sqlite) { store in
+            // given a handler that fails until told otherwise
+            let healthy = Atomic<Bool>(false)
+            let runs = Runs()
+            let handler = JobHandler(queue: "work", name: "flaky") { context in
+                runs.started.add(1, ordering: .relaxed)
+                guard healthy.load(ordering: .relaxed) else { throw Broken(message: "payee bank unreachable") }
+                return nil
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+            try await store.enqueue([
+                JobRequest(id: "flaky-1", queue: "work", name: "flaky", maxAttempts: 3, backoff: .milliseconds(100))
+            ])
+
+            // when
+            let started = ContinuousClock.now
+            try await Self.running([worker]) {
+                try await Self.waitUntil { try await store.job("flaky-1")?.status == .failed }
+            }
+            let elapsed = ContinuousClock.now - started
+
+            // then three attempts, at least 50 + 100 ms apart (jittered back-off), the error kept
+            let failed = try #require(try await store.job("flaky-1"))
+            #expect(failed.attempts == 3)
+            #expect(failed.error == "payee bank unreachable")
+            #expect(runs.started.load(ordering: .relaxed) == 3)
+            #expect(elapsed >= .milliseconds(150))
+            #expect(try await store.retry("flaky-1"))
+            #expect(try await store.retry("flaky-1") == false)
+
+            // when it is retried after the cause is fixed
+            healthy.store(true, ordering: .relaxed)
+            try await Self.running([worker]) {
+                try await Self.waitUntil { try await store.job("flaky-1")?.status == .completed }
+            }
+            #expect(try await store.job("flaky-1")?.attempts == 1)
+        }
+    }
+
+    @Test("a job whose worker died is taken over once its lock runs out")
+    func stalled() async throws {
+        try await Self.withStore(.sqlite) { store in
+            // given a job claimed by a worker that then vanished
+            try await store.enqueue([JobRequest(id: "orphan", queue: "work", name: "noop")])
+            _ = try await store.claim(queue: "work", worker: "vanished", lock: .milliseconds(200))
+            #expect(try await store.claim(queue: "work", worker: "other", lock: .seconds(30)) == nil)
+
+            // when
+            try await Task.sleep(for: .milliseconds(250))
+            let taken = try await store.claim(queue: "work", worker: "other", lock: .seconds(30))
+
+            // then the second attempt is the new worker's, and the old one can no longer touch it
+            #expect(taken?.id == "orphan")
+            #expect(taken?.attempts == 2)
+            #expect(try await store.complete("orphan", worker: "vanished", result: nil) == false)
+            #expect(try await store.complete("orphan", worker: "other", result: nil))
+        }
+    }
+
+    @Test("at shutdown a worker gives back the jobs that did not finish in the grace period")
+    func shutdownGivesBack() async throws {
+        try await Self.withStore(.sqlite) { store in
+            // given a job that takes far longer than the grace period
+            let runs = Runs()
+            let handler = JobHandler(queue: "work", name: "slow") { _ in
+                runs.started.add(1, ordering: .relaxed)
+                try await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.shutdownGrace = .milliseconds(200)
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+            try await store.enqueue([JobRequest(id: "long", queue: "work", name: "slow")])
+
+            // when the worker is stopped while it runs
+            try await Self.running([worker]) {
+                try await Self.waitUntil { runs.started.load(ordering: .relaxed) == 1 }
+            }
+
+            // then the job waits for the next worker, its interrupted attempt not counted
+            let job = try #require(try await store.job("long"))
+            #expect(job.status == .waiting)
+            #expect(job.attempts == 0)
+        }
+    }
+
+    @Test(
+        "a job requested in a business transaction exists if and only if the transaction committed",
+        arguments: DatabaseEngine.available)
+    func enqueuedThroughTheOutbox(_ engine: DatabaseEngine) async throws {
+        try await OutboxRelayTests.withOutbox(engine) { testDatabase, database in
+            let messaging = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
+            do {
+                try await messaging.migrate(MessagingMigrations.all)
+                let store = SQLJobStore(database: messaging)
+                let bus = InProcessEventBus(database: messaging, logger: .test)
+                let relay = OutboxRelay(
+                    service: "relay_test", database: database,
+                    publisher: JobRoutingPublisher(jobs: store, events: bus.publisher), logger: .test)
+                let request = JobRequest(
+                    id: "verify:b1", queue: "verification", name: "beneficiary.verify", payload: #"{"id":"b1"}"#,
+                    priority: .high, maxAttempts: 5, backoff: .seconds(2), owner: "u1")
+
+                // when one transaction commits a request, another asks for a job and then fails
+                try await database.db.transaction { transaction in
+                    try await Outbox.append(.jobRequested(request), on: transaction)
+                }
+                await #expect(throws: Broken.self) {
+                    try await database.db.transaction { transaction in
+                        try await Outbox.append(
+                            .jobRequested(JobRequest(id: "rolled-back", queue: "verification", name: "x")),
+                            on: transaction)
+                        throw Broken(message: "the business rule refused")
+                    }
+                }
+                // and the relay runs twice over the same rows (as after a crash before marking them sent)
+                #expect(try await relay.relayOnce() == 1)
+                try await database.sql.raw("UPDATE outbox SET sent_at = NULL").run()
+                #expect(try await relay.relayOnce() == 1)
+
+                // then exactly the committed job exists, as requested
+                let jobs = try await store.jobs(queue: nil, status: nil, limit: 10, before: nil)
+                #expect(jobs.map(\.id) == ["verify:b1"])
+                let job = try #require(jobs.first)
+                #expect(job.queue == "verification")
+                #expect(job.name == "beneficiary.verify")
+                #expect(job.payload == #"{"id":"b1"}"#)
+                #expect(job.priority == .high)
+                #expect(job.maxAttempts == 5)
+                #expect(job.backoffMilliseconds == 2_000)
+                #expect(job.owner == "u1")
+                #expect(job.status == .waiting)
+                await messaging.shutdown()
+            } catch {
+                await messaging.shutdown()
+                throw error
+            }
+        }
+    }
+
+    struct Broken: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Runs the workers in a service group while `body` runs, then shuts them down gracefully.
+    static func running(_ workers: [JobWorker], _ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: workers.map { .init(service: $0) }, logger: .test))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the condition did not hold within 30 s")
+    }
+}
