@@ -175,20 +175,26 @@ struct EventConsumerTests {
                 let group = Self.unique("billing")
                 let effects = Effects()
                 var configuration = EventConsumerConfiguration()
-                configuration.retryDelay = .milliseconds(200)
+                configuration.retryDelay = .milliseconds(100)
+                configuration.claimAfter = .seconds(2)
                 let survivor = RedisEventConsumer(
                     group: group, handlers: [Self.handler(topic, group: group, database: database, effects: effects)],
                     client: client, configuration: configuration, logger: .test)
                 try await survivor.prepare()
                 try await Self.publish(5, of: topic, database: database, client: client)
+                let started = ContinuousClock.now
                 let taken = try await client.xreadgroup(
                     group: group, consumer: "crashed", streams: [(RedisEventPublisher.streamKey(topic: topic), ">")],
                     count: 10)
                 #expect(taken.values.map(\.count).reduce(0, +) == 5)
 
-                // when the survivor looks once the entries have been idle past the back-off
+                // when the survivor looks while the other process may still be working on them
                 #expect(try await survivor.readNew(block: .milliseconds(20)) == 0)
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: .milliseconds(300))
+                let early = try await survivor.redeliverDue()
+                let lookedAfter = ContinuousClock.now - started
+                // and again once they have been silent for longer than `claimAfter`
+                try await Task.sleep(until: started + .milliseconds(2_100), clock: .continuous)
                 var redelivered = 0
                 let deadline = ContinuousClock.now + .seconds(10)
                 while redelivered < 5, ContinuousClock.now < deadline {
@@ -196,6 +202,7 @@ struct EventConsumerTests {
                 }
 
                 // then
+                if lookedAfter < .seconds(2) { #expect(early == 0) }
                 #expect(redelivered == 5)
                 #expect(effects.applied.withLock { $0[group] } == Array(0..<5))
             }

@@ -9,9 +9,9 @@ import ServiceLifecycle
 package struct OutboxRelayConfiguration: Sendable {
     /// Events per transaction (and per Redis pipeline).
     package var batchSize = 500
-    /// How long a relay that just found work waits before looking again; a commit in this
-    /// process wakes it at once (`OutboxRelay.wake()`), other replicas' commits are seen at the
-    /// next look. The wait doubles while it keeps finding nothing, up to `maxIdlePoll`.
+    /// How long a relay that just found work waits before looking again; `OutboxRelay.wake()`
+    /// makes it look at once, otherwise commits are seen at the next look. The wait doubles while
+    /// it keeps finding nothing, up to `maxIdlePoll`.
     package var idlePoll: Duration = .milliseconds(100)
     package var maxIdlePoll: Duration = .seconds(1)
     /// How long sent events stay in the outbox (for inspection and replay) before pruning.

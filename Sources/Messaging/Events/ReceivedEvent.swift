@@ -83,6 +83,9 @@ package struct EventConsumerConfiguration: Sendable {
     package var batchSize = 100
     /// How long one read waits for new entries.
     package var block: Duration = .seconds(1)
+    /// How long another process's unacknowledged event must have sat before this one takes it
+    /// over (that process is presumed dead): longer than handling a whole batch takes.
+    package var claimAfter: Duration = .seconds(60)
 
     /// The defaults.
     package init() {}

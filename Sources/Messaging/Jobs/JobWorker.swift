@@ -121,12 +121,15 @@ package final class JobWorker: Service, Sendable {
         var failures = 0
         while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
             do {
-                guard let job = try await store.claim(queue: queue, worker: name, lock: configuration.lock) else {
+                // A lease id per claim, so that even another slot of this process that takes over a job
+                // whose lock ran out is told apart from the slot that lost it.
+                let lease = "\(name)/\(UUID().uuidString.prefix(8).lowercased())"
+                guard let job = try await store.claim(queue: queue, worker: lease, lock: configuration.lock) else {
                     await store.waitForWork(queue: queue, timeout: configuration.idleWait)
                     continue
                 }
                 failures = 0
-                await execute(job, shutdown: shutdown)
+                await execute(job, lease: lease, shutdown: shutdown)
             } catch {
                 failures += 1
                 if failures == 1 {
@@ -146,21 +149,21 @@ package final class JobWorker: Service, Sendable {
     }
 
     /// Runs one claimed job to its end, or gives it back when shutdown's grace runs out.
-    private func execute(_ job: Job, shutdown: Shutdown) async {
+    private func execute(_ job: Job, lease: String, shutdown: Shutdown) async {
         var metadata: Logger.Metadata = [
             "job.id": "\(job.id)", "job.queue": "\(job.queue)", "job.name": "\(job.name)",
             "job.attempt": "\(job.attempts)",
         ]
         guard job.attempts <= job.maxAttempts else {
             // Its worker stopped answering during the last attempt.
-            await record(job, .failure(StalledTooOften(attempts: job.maxAttempts)), metadata: metadata)
+            await record(job, lease: lease, .failure(StalledTooOften(attempts: job.maxAttempts)), metadata: metadata)
             return
         }
         guard let handler = handlers[Self.key(job.queue, job.name)] else {
-            await record(job, .failure(NoHandler(name: job.name)), metadata: metadata)
+            await record(job, lease: lease, .failure(NoHandler(name: job.name)), metadata: metadata)
             return
         }
-        let context = JobContext(job: job, store: store, worker: name)
+        let context = JobContext(job: job, store: store, worker: lease)
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 do {
@@ -169,7 +172,7 @@ package final class JobWorker: Service, Sendable {
                     return .finished(.failure(error))
                 }
             }
-            group.addTask { await self.keepLock(job.id) ? nil : .lost }
+            group.addTask { await self.keepLock(job.id, lease: lease) ? nil : .lost }
             group.addTask {
                 // The signal stays pending once given, so every job still running sees it.
                 while !Task.isCancelled {
@@ -190,41 +193,47 @@ package final class JobWorker: Service, Sendable {
             return outcome
         }
         switch outcome {
+        case .finished(.failure) where Task.isCancelled:
+            // Cancelled from outside (not a graceful shutdown): the attempt did not fail on its own.
+            _ = try? await store.release(job.id, worker: lease)
+            logger.notice("job given back: its worker was cancelled", metadata: metadata)
         case .finished(let result):
-            await record(job, result, metadata: metadata)
+            await record(job, lease: lease, result, metadata: metadata)
         case .lost:
             metadata["error"] = "\(JobLost())"
             logger.warning("job lost to another worker", metadata: metadata)
         case .shutdown:
-            _ = try? await store.release(job.id, worker: name)
+            _ = try? await store.release(job.id, worker: lease)
             logger.notice("job given back at shutdown", metadata: metadata)
         }
     }
 
     /// Renews the lock until cancelled; false as soon as the job is no longer this worker's.
-    private func keepLock(_ id: String) async -> Bool {
+    private func keepLock(_ id: String, lease: String) async -> Bool {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lock / 3)
             if Task.isCancelled { return true }
-            if let kept = try? await store.extendLock(id, worker: name, lock: configuration.lock), !kept {
+            if let kept = try? await store.extendLock(id, worker: lease, lock: configuration.lock), !kept {
                 return false
             }
         }
         return true
     }
 
-    private func record(_ job: Job, _ result: Result<String?, any Error>, metadata: Logger.Metadata) async {
+    private func record(
+        _ job: Job, lease: String, _ result: Result<String?, any Error>, metadata: Logger.Metadata
+    ) async {
         var metadata = metadata
         do {
             switch result {
             case .success(let value):
-                _ = try await store.complete(job.id, worker: name, result: value)
+                _ = try await store.complete(job.id, worker: lease, result: value)
                 completed.increment()
                 logger.debug("job completed", metadata: metadata)
             case .failure(let error):
                 failed.increment()
                 metadata["error"] = "\(error)"
-                let status = try await store.fail(job.id, worker: name, error: String(describing: error))
+                let status = try await store.fail(job.id, worker: lease, error: String(describing: error))
                 if status == .failed {
                     logger.error("job failed for the last time", metadata: metadata)
                 } else {

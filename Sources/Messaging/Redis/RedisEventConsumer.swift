@@ -106,6 +106,8 @@ package final class RedisEventConsumer: Service, Sendable {
                 try await readNew()
                 failures = 0
             } catch {
+                // The stream or the group is gone (Redis restarted empty, or the key was deleted).
+                if let redis = error as? RedisError, redis.code == "NOGROUP" { prepared = false }
                 failures += 1
                 if failures == 1 || warnings.shouldLog() {
                     logger.warning(
@@ -123,14 +125,20 @@ package final class RedisEventConsumer: Service, Sendable {
         let batches = try await client.xreadgroup(
             group: group, consumer: consumer, streams: streams.map { ($0, ">") },
             count: configuration.batchSize, block: block ?? configuration.block)
-        var count = 0
-        for stream in streams {
-            for entry in batches[stream] ?? [] {
-                try await deliver(entry, from: stream, attempt: 1)
-                count += 1
-            }
+        // One stream per topic: handle what arrived in the order it was published (stream entry
+        // ids are publication times), not topic by topic.
+        let entries = batches.flatMap { stream, entries in entries.map { (stream, $0) } }
+            .sorted { Self.order($0.1.id) < Self.order($1.1.id) }
+        for (stream, entry) in entries {
+            try await deliver(entry, from: stream, attempt: 1)
         }
-        return count
+        return entries.count
+    }
+
+    /// A stream entry id (`<milliseconds>-<sequence>`) as a sortable pair.
+    private static func order(_ id: String) -> (Int, Int) {
+        let parts = id.split(separator: "-")
+        return (Int(parts.first ?? "") ?? 0, Int(parts.count > 1 ? parts[1] : "") ?? 0)
     }
 
     /// Delivers again the pending entries whose back-off has passed (failed, or held by a
@@ -142,7 +150,11 @@ package final class RedisEventConsumer: Service, Sendable {
             let pending = try await client.xpending(
                 stream, group: group, count: configuration.batchSize, minIdle: configuration.retryDelay)
             for item in pending {
-                let wait = configuration.delay(afterAttempt: item.deliveries)
+                // This consumer handles one entry at a time and none is running now, so its own pending
+                // entries failed: they wait out their back-off. Another consumer's may still be running:
+                // they are taken over only when that consumer has been silent long enough to be dead.
+                var wait = configuration.delay(afterAttempt: item.deliveries)
+                if item.consumer != consumer { wait = max(wait, configuration.claimAfter) }
                 guard item.idle >= wait else { continue }
                 // Claiming checks the idle time again, so two processes never both take an entry.
                 let claimed = try await client.xclaim(

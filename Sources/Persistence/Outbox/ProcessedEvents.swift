@@ -34,8 +34,8 @@ public enum ProcessedEvents {
     public static func prune(before cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
         try await database.sql.raw(
             """
-            DELETE FROM processed_events WHERE event_id IN (
-                SELECT event_id FROM processed_events WHERE processed_at < \(bind: cutoff) LIMIT \(bind: limit)
+            DELETE FROM processed_events WHERE (consumer, event_id) IN (
+                SELECT consumer, event_id FROM processed_events WHERE processed_at < \(bind: cutoff) LIMIT \(bind: limit)
             ) RETURNING event_id
             """
         ).all().count

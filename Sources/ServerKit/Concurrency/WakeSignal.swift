@@ -44,9 +44,11 @@ package final class WakeSignal: Sendable {
                 return false
             }
             group.addTask { await self.waitForSignal() }
-            let first = await group.next() ?? false
+            var signalled = await group.next() ?? false
             group.cancelAll()
-            return first
+            // The signal may have arrived just as the timeout did: it was consumed, so report it.
+            for await result in group { signalled = signalled || result }
+            return signalled
         }
     }
 
