@@ -122,7 +122,9 @@ struct AccessTokenVerifierTests {
         // then
         await #expect(throws: ServiceError.self) { try await verifier.verify(token) }
         #expect(try await verifier.verify(try await current.token()).method == .password)
-        #expect(endpoint.fetches.withLock { $0 } == 2)
+        // At least the refresh that found the key withdrawn (more on a machine slow enough that
+        // the 200 ms interval passed again).
+        #expect(endpoint.fetches.withLock { $0 } >= 2)
     }
 
     @Test("expired, tampered and foreign tokens are refused as unauthenticated")
