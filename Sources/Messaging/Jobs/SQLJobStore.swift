@@ -3,6 +3,7 @@ import Foundation
 package import Persistence
 import SQLKit
 import ServerKit
+import SharedModels
 
 /// Jobs in the `jobs` table of the messaging database: the embedded default's queue (no Redis).
 /// A claim is one `UPDATE … RETURNING` of the best ready row, so two workers never take one job
@@ -28,7 +29,7 @@ package final class SQLJobStore: JobStore {
     package func enqueue(_ requests: [JobRequest]) async throws {
         guard !requests.isEmpty else { return }
         let now = Date()
-        for chunk in requests.chunked(into: 200) {
+        for chunk in requests.chunks(of: 200) {
             var rows: [SQLQueryString] = []
             for request in chunk {
                 let runAt = now.addingTimeInterval(Double(request.delayMilliseconds) / 1000)
@@ -189,12 +190,6 @@ package final class SQLJobStore: JobStore {
             startedAt: try row.decode(column: "started_at", as: Date?.self),
             finishedAt: try row.decode(column: "finished_at", as: Date?.self)
         )
-    }
-}
-
-extension Array {
-    fileprivate func chunked(into size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
 
