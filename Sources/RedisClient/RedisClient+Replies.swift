@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 extension Duration {
     /// Whole milliseconds, rounded up so a positive duration never becomes Redis's "no timeout" zero.
@@ -36,7 +36,7 @@ extension RESPValue {
     }
 
     /// A RESP3 map or RESP2 flat array of string keys, as a dictionary of byte values.
-    func expectFieldDictionary(_ command: String) throws(RedisError) -> [String: ByteBuffer] {
+    package func expectFieldDictionary(_ command: String) throws(RedisError) -> [String: ByteBuffer] {
         if self.isNull { return [:] }
         guard let entries = self.mapEntries else {
             throw .unexpectedReply("\(command) replied \(self), expected field/value pairs")

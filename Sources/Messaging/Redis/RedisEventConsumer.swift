@@ -238,12 +238,10 @@ package final class RedisEventConsumer: Service, Sendable {
     }
 
     private static func letter(_ element: RESPValue) -> DeadLetter? {
-        guard let parts = element.array, parts.count == 2, let entryID = parts[0].string, let list = parts[1].array
+        guard let parts = element.array, parts.count == 2, let entryID = parts[0].string,
+            let raw = try? parts[1].expectFieldDictionary("XRANGE")
         else { return nil }
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: list.count - 1, by: 2) {
-            if let key = list[index].string, let value = list[index + 1].string { fields[key] = value }
-        }
+        let fields = raw.mapValues { String(buffer: $0) }
         return DeadLetter(
             entryID: entryID, eventID: fields["id"] ?? "", type: fields["type"] ?? "",
             attempts: Int(fields["attempts"] ?? "") ?? 0, error: fields["error"] ?? "",
