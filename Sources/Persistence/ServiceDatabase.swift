@@ -77,6 +77,35 @@ public final class ServiceDatabase: Service, Sendable {
         return sql
     }
 
+    /// Runs `body` in one transaction and returns its result.
+    ///
+    /// On SQLite a transaction starts as a reader; if another connection (the outbox relay, a
+    /// second request) commits between its first read and its first write, SQLite refuses the write
+    /// at once with `SQLITE_BUSY` rather than waiting, because the transaction's view is stale.
+    /// Nothing of it was committed, so it is safe to run the whole body again on a fresh view, and
+    /// that is what a caller would otherwise have to do by hand. PostgreSQL waits for row locks
+    /// itself and needs no retry.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any Database) async throws -> T
+    ) async throws -> T {
+        guard case .sqlite = location else { return try await db.transaction(body) }
+        var attempt = 1
+        while true {
+            do {
+                return try await db.transaction(body)
+            } catch let error as SQLiteError where error.reason == .busy || error.reason == .busyInSnapshot {
+                guard attempt < Self.staleSnapshotAttempts else { throw error }
+                logger.debug(
+                    "SQLite transaction saw a stale snapshot; running it again", metadata: ["attempt": "\(attempt)"])
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(attempt * attempt))
+            }
+        }
+    }
+
+    /// Enough for any burst of competing commits in one process; past it the error is real.
+    private static let staleSnapshotAttempts = 20
+
     public var isPostgres: Bool {
         if case .postgres = location { return true }
         return false

@@ -3,6 +3,7 @@ import Logging
 import Persistence
 import SQLKit
 import ServerKit
+import Synchronization
 import TestSupport
 import Testing
 
@@ -55,6 +56,51 @@ struct ServiceDatabaseTests {
                 throw error
             }
         }
+    }
+
+    @Test("on SQLite a transaction whose snapshot another connection's commit made stale runs again")
+    func staleSnapshotRetried() async throws {
+        try await TestDatabase.with(.sqlite) { testDatabase in
+            // given: two pools on one file, as the relay and a request handler have
+            let database = try ServiceDatabase(configuration: testDatabase.configuration, schema: "core", logger: .test)
+            let other = try ServiceDatabase(configuration: testDatabase.configuration, schema: "core", logger: .test)
+            do {
+                try await database.prepare()
+                try await database.sql.raw("CREATE TABLE counters (id integer PRIMARY KEY, n integer NOT NULL)").run()
+                try await database.sql.raw("INSERT INTO counters VALUES (1, 0)").run()
+                let attempts = Attempts()
+                // when: the transaction reads, the other connection commits, then it writes
+                try await database.transaction { tx in
+                    let sql = try #require(tx as? any SQLDatabase)
+                    let read = try await sql.raw("SELECT n FROM counters WHERE id = 1").first(decoding: Counter.self)
+                    if attempts.next() == 1 {
+                        try await other.sql.raw("UPDATE counters SET n = n + 100 WHERE id = 1").run()
+                    }
+                    try await sql.raw("UPDATE counters SET n = \(bind: (read?.n ?? 0) + 1) WHERE id = 1").run()
+                }
+                // then: the first attempt's stale read was not written; the second saw the commit
+                let counter = try await database.sql.raw("SELECT n FROM counters WHERE id = 1")
+                    .first(decoding: Counter.self)
+                #expect(counter?.n == 101)
+                #expect(attempts.count == 2)
+                await other.shutdown()
+                await database.shutdown()
+            } catch {
+                await other.shutdown()
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+
+    private struct Counter: Decodable {
+        var n: Int
+    }
+
+    private final class Attempts: Sendable {
+        private let value = Atomic(0)
+        var count: Int { value.load(ordering: .relaxed) }
+        func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
     }
 
     private struct JournalMode: Decodable {

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
@@ -187,7 +188,7 @@ extension AuthDomain {
         let rowID = try row.requireID()
         let family = row.familyID
         let userID = row.userID
-        let newToken: String? = try await db.transaction { tx in
+        let newToken: String? = try await database.transaction { tx in
             // Claim the token atomically: of two concurrent refreshes only one updates the row.
             guard let sql = tx as? any SQLDatabase else { return nil }
             let claimed = try await sql.update(RefreshTokenRow.schema)

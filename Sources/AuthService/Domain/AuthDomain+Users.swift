@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Persistence
 import ServerKit
 import SharedModels
 
@@ -49,7 +50,7 @@ extension AuthDomain {
         row.createdAt = now
         row.updatedAt = now
         do {
-            try await db.transaction { tx in
+            try await database.transaction { tx in
                 try await row.create(on: tx)
                 try await insertAssignments(roles, userID: try row.requireID(), at: now, on: tx)
             }
@@ -124,7 +125,7 @@ extension AuthDomain {
         if let password = changes.password { row.passwordHash = try await hasher.hash(password) }
         if let active = changes.isActive { row.status = (active ? UserStatus.active : UserStatus.disabled).rawValue }
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await row.save(on: tx)
             // A new password or a disabled account ends every existing session.
             if changes.password != nil || changes.isActive == false {
@@ -148,7 +149,7 @@ extension AuthDomain {
         let now = self.now()
         row.status = UserStatus.disabled.rawValue
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await row.save(on: tx)
             try await revokeSessions(ofUser: userID, at: now, on: tx)
             try await revokeApiKeys(ofUser: userID, at: now, on: tx)
@@ -183,7 +184,7 @@ extension AuthDomain {
         try await requireCoversUser(userID, caller: caller)
         try await requireMayGrant(roles, caller: caller)
         let now = self.now()
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await UserRoleRow.query(on: tx).filter(\.$userID == userID).delete()
             try await insertAssignments(roles, userID: userID, at: now, on: tx)
         }
@@ -279,7 +280,7 @@ extension AuthDomain {
         }
         let now = self.now()
         let hash = try await hasher.hash(password)
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             let row = try await UserRow.query(on: tx).filter(\.$email == email).first() ?? UserRow()
             if row.id == nil {
                 row.id = UUID.v7(at: now)

@@ -168,7 +168,7 @@ extension CoreDomain {
                 })
         }
         do {
-            try await db.transaction { tx in
+            try await database.transaction { tx in
                 let duplicates = try await existingDuplicates(of: newRows, on: tx)
                 if !duplicates.isEmpty { throw duplicateError(duplicates) }
                 // One multi-row INSERT for the whole batch, not a statement per beneficiary.
@@ -395,7 +395,7 @@ extension CoreDomain {
         _ ids: [UUID], _ body: @escaping @Sendable (any Database) async throws -> ([OutboxEvent], T)
     ) async throws -> T {
         do {
-            let result = try await db.transaction { tx in
+            let result = try await database.transaction { tx in
                 let (events, result) = try await body(tx)
                 try await Outbox.append(events, on: tx)
                 return result

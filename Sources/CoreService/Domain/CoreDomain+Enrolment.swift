@@ -52,7 +52,7 @@ extension CoreDomain {
         let ids = beneficiaryIDs.isEmpty ? [] : try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")
         let now = self.now()
         let userID = caller.userID
-        return try await db.transaction { tx in
+        return try await database.transaction { tx in
             guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let unique = Array(Set(ids))

@@ -59,7 +59,7 @@ extension CoreDomain {
         row.createdBy = caller.userID
         row.createdAt = now
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await row.create(on: tx)
             try await Outbox.append(groupEvent("rahat.core.group.created", row, at: now), on: tx)
         }
@@ -98,7 +98,7 @@ extension CoreDomain {
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let now = self.now()
-        let row = try await db.transaction { tx in
+        let row = try await database.transaction { tx in
             let row = try await findGroup(groupID, on: tx)
             if let name { row.name = name }
             if let description { row.groupDescription = description.isEmpty ? nil : description }
@@ -115,7 +115,7 @@ extension CoreDomain {
         try caller.require(Permission(.beneficiary, .delete))
         let groupID = try parseID(id)
         let now = self.now()
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             let row = try await findGroup(groupID, on: tx)
             try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).delete()
             try await row.delete(on: tx)
@@ -136,7 +136,7 @@ extension CoreDomain {
         let unique = Array(Set(ids))
         let now = self.now()
         let userID = caller.userID
-        return try await db.transaction { tx in
+        return try await database.transaction { tx in
             _ = try await findGroup(groupID, on: tx)
             try await requireLive(ids, field: "beneficiaryIds", on: tx)
             let (added, already) = try await addMembersBatch(unique, to: groupID, by: userID, at: now, on: tx)
@@ -177,7 +177,7 @@ extension CoreDomain {
         let groupID = try parseID(text, field: "groupId")
         let unique = Array(Set(try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")))
         let now = self.now()
-        return try await db.transaction { tx in
+        return try await database.transaction { tx in
             _ = try await findGroup(groupID, on: tx)
             let present = try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
                 .filter(\.$beneficiaryID ~~ unique).all().map(\.beneficiaryID)

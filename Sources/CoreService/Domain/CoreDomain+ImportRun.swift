@@ -109,7 +109,7 @@ extension CoreDomain {
         let abandoned = try await ImportRow.query(on: db).filter(\.$status == ImportStatus.uploading.rawValue)
             .filter(\.$createdAt < cutoff).all().compactMap(\.id)
         guard !abandoned.isEmpty else { return }
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await ImportChunkRow.query(on: tx).filter(\.$importID ~~ abandoned).delete()
             try await ImportRow.query(on: tx).filter(\.$id ~~ abandoned).delete()
         }
@@ -177,7 +177,7 @@ extension CoreDomain {
                         replayed += 1
                         if replayed % Self.importBatchRows == 0 {
                             if Task.isShuttingDownGracefully { throw ImportPaused() }
-                            try await db.transaction { tx in try await self.holdImport(claim, on: tx) }
+                            try await database.transaction { tx in try await self.holdImport(claim, on: tx) }
                         }
                         continue
                     }
@@ -484,7 +484,7 @@ struct ImportBatchWriter: Sendable {
         await domain.beneficiaryCache.invalidate(updated.ids)
 
         @Sendable func writeBatch() async throws {
-            try await domain.db.transaction { tx in
+            try await domain.database.transaction { tx in
                 try await domain.holdImport(claim, on: tx)
                 // The project or group may have changed since the upload: stop rather than write past it.
                 if let projectID = importRow.projectID {
@@ -624,7 +624,7 @@ struct ImportBatchWriter: Sendable {
         let importRow = row
         let domain = domain
         let claim = claim
-        try await domain.db.transaction { tx in
+        try await domain.database.transaction { tx in
             try await domain.holdImport(claim, on: tx)
             importRow.status = status.rawValue
             importRow.error = error

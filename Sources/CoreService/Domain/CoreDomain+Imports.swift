@@ -105,7 +105,7 @@ struct ImportUpload: Sendable {
         let active = [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]
         let row: ImportRow
         do {
-            row = try await domain.db.transaction { tx in
+            row = try await domain.database.transaction { tx in
                 if let busy = try await ImportRow.query(on: tx).filter(\.$sha256 == digest)
                     .filter(\.$status ~~ active).first(), let busyID = busy.id
                 {

@@ -91,7 +91,7 @@ extension CoreDomain {
         row.createdBy = caller.userID
         row.createdAt = now
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await row.create(on: tx)
             try await Outbox.append(event("rahat.core.project.created", row, at: now), on: tx)
         }
@@ -148,7 +148,7 @@ extension CoreDomain {
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let now = self.now()
         row.updatedAt = now
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             try await row.save(on: tx)
             try await Outbox.append(event("rahat.core.project.updated", row, at: now), on: tx)
         }
@@ -178,7 +178,7 @@ extension CoreDomain {
         let projectID = try parseID(id)
         try caller.require(Permission(.project, .manage, projectID: projectID.lowercasedString))
         let now = self.now()
-        let row = try await db.transaction { tx in
+        let row = try await database.transaction { tx in
             guard let row = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard row.status == from.rawValue else {
                 throw CoreError.invalidTransition(from: row.status, action: action)

@@ -99,7 +99,7 @@ extension CoreDomain {
         row.createdAt = now
         row.updatedAt = now
         do {
-            try await db.transaction { tx in
+            try await database.transaction { tx in
                 try await row.create(on: tx)
                 try await Outbox.append(vendorEvent("rahat.core.vendor.registered", row, at: now), on: tx)
             }
@@ -173,7 +173,7 @@ extension CoreDomain {
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let now = self.now()
-        let row = try await db.transaction { tx in
+        let row = try await database.transaction { tx in
             let row = try await findVendor(vendorID, on: tx)
             if let name { row.name = name }
             if let phone { row.phone = phone.isEmpty ? nil : phone }
@@ -191,7 +191,7 @@ extension CoreDomain {
         try caller.require(Permission(.vendor, .update))
         let vendorID = try parseID(id)
         let now = self.now()
-        let row = try await db.transaction { tx in
+        let row = try await database.transaction { tx in
             let row = try await findVendor(vendorID, on: tx)
             guard row.status == VendorStatus.active.rawValue else { return row }
             row.status = VendorStatus.inactive.rawValue
@@ -216,7 +216,7 @@ extension CoreDomain {
         try caller.require(Permission(.vendor, .update, projectID: projectID.lowercasedString))
         let now = self.now()
         let userID = caller.userID
-        return try await db.transaction { tx in
+        return try await database.transaction { tx in
             guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let vendor = try await findVendor(vendorID, on: tx)
@@ -244,7 +244,7 @@ extension CoreDomain {
         let vendorID = try parseID(vendorText, field: "vendorId")
         try caller.require(Permission(.vendor, .update, projectID: projectID.lowercasedString))
         let now = self.now()
-        try await db.transaction { tx in
+        try await database.transaction { tx in
             guard
                 let link = try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
                     .filter(\.$vendorID == vendorID).first()

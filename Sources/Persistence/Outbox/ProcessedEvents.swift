@@ -15,7 +15,7 @@ public enum ProcessedEvents {
         on database: ServiceDatabase,
         _ body: @escaping @Sendable (any Database) async throws -> Void
     ) async throws -> Bool {
-        try await database.db.transaction { transaction in
+        try await database.transaction { transaction in
             guard let sql = transaction as? any SQLDatabase else { throw OutboxRelayError.notSQL }
             let inserted = try await sql.raw(
                 """
