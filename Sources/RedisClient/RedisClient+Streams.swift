@@ -67,7 +67,28 @@ extension RedisClient {
         count: Int? = nil,
         block: Duration? = nil
     ) async throws -> [String: [RedisStreamEntry]] {
-        var arguments: [any RESPArgument] = ["GROUP", group, consumer]
+        try await self.read(
+            "XREADGROUP", prefix: ["GROUP", group, consumer], streams: streams.map { ($0.key, $0.id) }, count: count,
+            block: block)
+    }
+
+    /// `XREAD`: entries after the given IDs, keyed by stream, outside any group (nothing becomes pending);
+    /// empty when `block` elapses with nothing new. With `block`, the command holds a connection exclusively.
+    package func xread(
+        streams: [(key: String, after: String)],
+        count: Int? = nil,
+        block: Duration? = nil
+    ) async throws -> [String: [RedisStreamEntry]] {
+        try await self.read(
+            "XREAD", prefix: [], streams: streams.map { ($0.key, $0.after) }, count: count, block: block)
+    }
+
+    /// `XREAD` or `XREADGROUP`. A read that blocks holds its connection exclusively, so that
+    /// nothing queues behind it.
+    private func read(
+        _ name: String, prefix: [any RESPArgument], streams: [(String, String)], count: Int?, block: Duration?
+    ) async throws -> [String: [RedisStreamEntry]] {
+        var arguments = prefix
         if let count {
             arguments.append("COUNT")
             arguments.append(count)
@@ -77,32 +98,39 @@ extension RedisClient {
             arguments.append(max(block.redisMilliseconds, 1))
         }
         arguments.append("STREAMS")
-        for stream in streams { arguments.append(stream.key) }
-        for stream in streams { arguments.append(stream.id) }
-        let command = RedisCommand("XREADGROUP", arguments: arguments)
+        for stream in streams { arguments.append(stream.0) }
+        for stream in streams { arguments.append(stream.1) }
+        let command = RedisCommand(name, arguments: arguments)
         let reply: RESPValue
         if let block {
             reply = try await self.sendBlocking(command, block: block)
         } else {
             reply = try await self.send(command)
         }
+        return try Self.entriesByStream(reply, command: name)
+    }
+
+    /// A read's reply: RESP3 answers with a map of stream → entries, RESP2 with an array of
+    /// [stream, entries] pairs, and both with null when nothing came.
+    private static func entriesByStream(
+        _ reply: RESPValue, command: String
+    ) throws(RedisError) -> [String: [RedisStreamEntry]] {
         if reply.isNull { return [:] }
-        // RESP3 answers with a map of stream → entries, RESP2 with an array of [stream, entries] pairs.
         let pairs: [RESPMapEntry]
         if case .map(let entries) = reply {
             pairs = entries
         } else {
-            pairs = try reply.expectArray("XREADGROUP").map { element throws(RedisError) in
+            pairs = try reply.expectArray(command).map { element throws(RedisError) in
                 guard let parts = element.array, parts.count == 2 else {
-                    throw .unexpectedReply("XREADGROUP replied a malformed stream element")
+                    throw .unexpectedReply("\(command) replied a malformed stream element")
                 }
                 return RESPMapEntry(key: parts[0], value: parts[1])
             }
         }
         var result: [String: [RedisStreamEntry]] = [:]
         for pair in pairs {
-            let key = try pair.key.expectString("XREADGROUP")
-            result[key] = try Self.streamEntries(pair.value, command: "XREADGROUP")
+            let key = try pair.key.expectString(command)
+            result[key] = try Self.streamEntries(pair.value, command: command)
         }
         return result
     }

@@ -5,10 +5,10 @@ package protocol JobStore: Sendable {
     /// Adds jobs; a request whose id is already known is ignored (deduplication).
     func enqueue(_ requests: [JobRequest]) async throws
 
-    /// Takes the next job of `queue` that may run — high before normal, then oldest first —
-    /// including one whose worker's lock expired (a stalled job), counting an attempt; nil
-    /// when there is none.
-    func claim(queue: String, worker: String, lock: Duration) async throws -> Job?
+    /// Takes up to `limit` jobs of `queue` that may run — high before normal, then oldest first —
+    /// including ones whose worker's lock expired (stalled jobs), counting an attempt of each;
+    /// empty when there is none. `worker` names this claim: only it may change the jobs after.
+    func claim(queue: String, worker: String, lock: Duration, limit: Int) async throws -> [Job]
 
     /// Waits until a job may have become ready in `queue`, at most `timeout`.
     func waitForWork(queue: String, timeout: Duration) async
@@ -32,9 +32,44 @@ package protocol JobStore: Sendable {
     /// One job.
     func job(_ id: String) async throws -> Job?
 
-    /// Jobs, newest first, optionally of one queue and status; `before` continues after a page.
-    func jobs(queue: String?, status: JobStatus?, limit: Int, before: String?) async throws -> [Job]
+    /// Jobs, newest first, optionally only of one queue, status and owner; `before` (a job id)
+    /// continues after a page.
+    func jobs(queue: String?, status: JobStatus?, owner: String?, limit: Int, before: String?) async throws -> [Job]
 
     /// Sends a failed job back to its queue with a fresh set of attempts; false unless it failed.
     func retry(_ id: String) async throws -> Bool
+
+    /// The job now, then again after each change of its status or progress; ends after it
+    /// completes or fails for good, or at once when there is no such job.
+    func follow(_ id: String) -> AsyncThrowingStream<Job, any Error>
+}
+
+extension Job {
+    /// Completed, or failed for good: nothing more happens to it unless someone retries it.
+    package var hasEnded: Bool { status == .completed || status == .failed }
+}
+
+extension JobStore {
+    /// Feeds `continuation` from `changes` (any signal that the job may have changed): the job as
+    /// it is now, each distinct state after, until it ends. The stores' `follow` share it.
+    func feed(
+        _ id: String, into continuation: AsyncThrowingStream<Job, any Error>.Continuation,
+        waitingWith changes: () async throws -> Bool
+    ) async {
+        do {
+            var last: Job?
+            while !Task.isCancelled {
+                guard let job = try await job(id) else { break }
+                if job != last {
+                    continuation.yield(job)
+                    last = job
+                }
+                if job.hasEnded { break }
+                guard try await changes() else { break }
+            }
+            continuation.finish()
+        } catch {
+            continuation.finish(throwing: error)
+        }
+    }
 }

@@ -47,7 +47,8 @@ package struct JobWorkerConfiguration: Sendable {
     /// How long a job stays a worker's without a sign of life; the worker renews it every third
     /// of it, and a job whose worker died is taken over by another after it.
     package var lock: Duration = .seconds(30)
-    /// How long an idle slot waits before looking again (work enqueued in this process wakes it).
+    /// How long an idle queue waits before looking again (work enqueued where the store sees it
+    /// wakes it earlier).
     package var idleWait: Duration = .seconds(1)
     /// On shutdown, how long running jobs may take to finish before they are given back.
     package var shutdownGrace: Duration = .seconds(20)
@@ -56,8 +57,8 @@ package struct JobWorkerConfiguration: Sendable {
 }
 
 /// Runs jobs from a `JobStore` with the handlers it was given (`rahat serve worker`, and the
-/// embedded default's process): per queue `concurrency` slots, each claiming a job, renewing its
-/// lock while the handler runs, and recording the result or the error. On graceful shutdown it
+/// embedded default's process): per queue up to `concurrency` jobs at once, each with its lock
+/// renewed while the handler runs, and its result or error recorded. On graceful shutdown it
 /// claims nothing more, lets running jobs finish within `shutdownGrace`, and gives back the rest.
 package final class JobWorker: Service, Sendable {
     private let store: any JobStore
@@ -103,9 +104,7 @@ package final class JobWorker: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 for queue in self.queues {
                     let slots = max(1, self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency)
-                    for _ in 0..<slots {
-                        group.addTask { await self.slot(queue, shutdown: shutdown) }
-                    }
+                    group.addTask { await self.dispatch(queue, slots: slots, shutdown: shutdown) }
                 }
             }
         } onGracefulShutdown: {
@@ -117,27 +116,52 @@ package final class JobWorker: Service, Sendable {
         }
     }
 
-    private func slot(_ queue: String, shutdown: Shutdown) async {
-        var failures = 0
-        while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
-            do {
-                // A lease id per claim, so that even another slot of this process that takes over a job
-                // whose lock ran out is told apart from the slot that lost it.
-                let lease = "\(name)/\(UUID().uuidString.prefix(8).lowercased())"
-                guard let job = try await store.claim(queue: queue, worker: lease, lock: configuration.lock) else {
-                    await store.waitForWork(queue: queue, timeout: configuration.idleWait)
+    /// How many of a queue's jobs run, and a signal when one ends.
+    private final class Running: Sendable {
+        let count = Atomic<Int>(0)
+        let freed = WakeSignal()
+    }
+
+    /// One queue's loop: claims as many jobs as there are free slots, runs each in its own task,
+    /// and waits for work when there is none (one waiter per queue, however many slots). Returns
+    /// once shutdown was requested and every job it started has ended or been given back.
+    private func dispatch(_ queue: String, slots: Int, shutdown: Shutdown) async {
+        let running = Running()
+        await withDiscardingTaskGroup { group in
+            var failures = 0
+            while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
+                let free = slots - running.count.load(ordering: .acquiring)
+                guard free > 0 else {
+                    await running.freed.wait(timeout: configuration.idleWait)
                     continue
                 }
-                failures = 0
-                await execute(job, lease: lease, shutdown: shutdown)
-            } catch {
-                failures += 1
-                if failures == 1 {
-                    logger.warning(
-                        "job queue unavailable; retrying",
-                        metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
+                do {
+                    // A lease id per claim, so that even another claim of this process that takes over a
+                    // job whose lock ran out is told apart from the one that lost it.
+                    let lease = "\(name)/\(UUID().uuidString.prefix(8).lowercased())"
+                    let jobs = try await store.claim(queue: queue, worker: lease, lock: configuration.lock, limit: free)
+                    failures = 0
+                    guard !jobs.isEmpty else {
+                        await store.waitForWork(queue: queue, timeout: configuration.idleWait)
+                        continue
+                    }
+                    running.count.add(jobs.count, ordering: .acquiringAndReleasing)
+                    for job in jobs {
+                        group.addTask {
+                            await self.execute(job, lease: lease, shutdown: shutdown)
+                            running.count.subtract(1, ordering: .acquiringAndReleasing)
+                            running.freed.signal()
+                        }
+                    }
+                } catch {
+                    failures += 1
+                    if failures == 1 {
+                        logger.warning(
+                            "job queue unavailable; retrying",
+                            metadata: ["queue": "\(queue)", "error": "\(String(reflecting: error))"])
+                    }
+                    try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5_000)))
                 }
-                try? await Task.sleep(for: .milliseconds(min(100 << min(failures, 6), 5_000)))
             }
         }
     }

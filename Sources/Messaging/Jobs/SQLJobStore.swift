@@ -12,6 +12,8 @@ import SharedModels
 package final class SQLJobStore: JobStore {
     private let database: ServiceDatabase
     private let signal = WakeSignal()
+    /// Any job changed (in this process), for ``follow(_:)``.
+    private let changed = WakeSignal()
 
     /// A store in `database`, migrated with `SQLJobStore.migrations`.
     package init(database: ServiceDatabase) {
@@ -52,23 +54,26 @@ package final class SQLJobStore: JobStore {
         signal.signal()
     }
 
-    package func claim(queue: String, worker: String, lock: Duration) async throws -> Job? {
+    package func claim(queue: String, worker: String, lock: Duration, limit: Int) async throws -> [Job] {
         let now = Date()
         let skipLocked = database.isPostgres ? " FOR UPDATE SKIP LOCKED" : ""
         let rows = try await database.sql.raw(
             """
             UPDATE jobs SET status = 'active', attempts = attempts + 1, locked_by = \(bind: worker),
                 locked_until = \(bind: now.addingTimeInterval(lock.seconds)), started_at = \(bind: now), error = NULL
-            WHERE id = (
+            WHERE id IN (
                 SELECT id FROM jobs WHERE queue = \(bind: queue) AND (
                     (status IN ('waiting', 'delayed') AND run_at <= \(bind: now))
                     OR (status = 'active' AND locked_until < \(bind: now)))
-                ORDER BY priority DESC, run_at, created_at LIMIT 1\(unsafeRaw: skipLocked)
+                ORDER BY priority DESC, run_at, created_at LIMIT \(bind: max(limit, 1))\(unsafeRaw: skipLocked)
             )
             RETURNING \(unsafeRaw: Self.columns)
             """
         ).all()
-        return try rows.first.map(Self.job)
+        // RETURNING keeps no order: run them in the order they were chosen.
+        return try rows.map(Self.job).sorted {
+            ($0.priority.rank, $1.runAt, $1.createdAt) > ($1.priority.rank, $0.runAt, $0.createdAt)
+        }
     }
 
     package func waitForWork(queue: String, timeout: Duration) async {
@@ -129,14 +134,18 @@ package final class SQLJobStore: JobStore {
             .map(Self.job)
     }
 
-    package func jobs(queue: String?, status: JobStatus?, limit: Int, before: String?) async throws -> [Job] {
+    package func jobs(
+        queue: String?, status: JobStatus?, owner: String?, limit: Int, before: String?
+    ) async throws -> [Job] {
         var conditions: [SQLQueryString] = ["1 = 1"]
         if let queue { conditions.append("queue = \(bind: queue)") }
         if let status { conditions.append("status = \(bind: status.rawValue)") }
-        if let before, let anchor = try await job(before) {
-            conditions.append(
-                "(created_at < \(bind: anchor.createdAt) OR (created_at = \(bind: anchor.createdAt) AND id < \(bind: before)))"
-            )
+        if let owner { conditions.append("owner = \(bind: owner)") }
+        if let before {
+            // Compared with the stored time itself: a time read back and bound again need not be
+            // the same number to the last bit.
+            let anchor: SQLQueryString = "(SELECT created_at FROM jobs WHERE id = \(bind: before))"
+            conditions.append("(created_at < \(anchor) OR (created_at = \(anchor) AND id < \(bind: before)))")
         }
         return try await database.sql.raw(
             """
@@ -154,8 +163,24 @@ package final class SQLJobStore: JobStore {
             WHERE id = \(bind: id) AND status = 'failed' RETURNING id
             """
         ).all()
-        if !rows.isEmpty { signal.signal() }
+        if !rows.isEmpty {
+            signal.signal()
+            changed.signal()
+        }
         return !rows.isEmpty
+    }
+
+    package func follow(_ id: String) -> AsyncThrowingStream<Job, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Job.self)
+        let task = Task {
+            // Changes made in this process wake it at once; the poll sees other processes'.
+            await feed(id, into: continuation) {
+                await self.changed.wait(timeout: .milliseconds(500))
+                return true
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     /// Applies `assignments` to a job the worker still holds.
@@ -166,6 +191,7 @@ package final class SQLJobStore: JobStore {
             WHERE id = \(bind: id) AND status = 'active' AND locked_by = \(bind: worker) RETURNING id
             """
         ).all()
+        if !rows.isEmpty { changed.signal() }
         return !rows.isEmpty
     }
 

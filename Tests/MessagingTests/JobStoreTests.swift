@@ -3,28 +3,62 @@ import Foundation
 import Logging
 import Messaging
 import Persistence
+import RedisClient
 import SQLKit
 import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Jobs in the messaging database (embedded default)")
-struct SQLJobStoreTests {
+/// Where a test's jobs live: the messaging database (the embedded default), or Redis.
+enum JobBackend: Sendable, CustomStringConvertible {
+    case database(DatabaseEngine)
+    case redis
+
+    var description: String {
+        switch self {
+        case .database(let engine): "\(engine)"
+        case .redis: "redis"
+        }
+    }
+
+    static var available: [JobBackend] {
+        DatabaseEngine.available.map { .database($0) } + (SharedStateBackend.available.contains(.redis) ? [.redis] : [])
+    }
+
+    /// The database engine of the test's other tables (the outbox): Redis tests use SQLite.
+    var engine: DatabaseEngine {
+        if case .database(let engine) = self { return engine }
+        return .sqlite
+    }
+}
+
+@Suite("Jobs")
+struct JobStoreTests {
+    /// Runs `body` with an empty store of `backend`.
     static func withStore<T: Sendable>(
-        _ engine: DatabaseEngine, _ body: (SQLJobStore) async throws -> T
+        _ backend: JobBackend, _ body: (any JobStore) async throws -> T
     ) async throws -> T {
-        try await TestDatabase.with(engine) { testDatabase in
-            let database = try ServiceDatabase(
-                configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
-            do {
-                try await database.migrate(SQLJobStore.migrations)
-                let result = try await body(SQLJobStore(database: database))
-                await database.shutdown()
-                return result
-            } catch {
-                await database.shutdown()
-                throw error
+        switch backend {
+        case .redis:
+            return try await TestRedis.withClient { client in
+                try await body(
+                    RedisJobStore(
+                        redis: client, keyPrefix: "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"))
+            }
+        case .database(let engine):
+            return try await TestDatabase.with(engine) { testDatabase in
+                let database = try ServiceDatabase(
+                    configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
+                do {
+                    try await database.migrate(SQLJobStore.migrations)
+                    let result = try await body(SQLJobStore(database: database))
+                    await database.shutdown()
+                    return result
+                } catch {
+                    await database.shutdown()
+                    throw error
+                }
             }
         }
     }
@@ -37,9 +71,9 @@ struct SQLJobStoreTests {
 
     @Test(
         "a claim takes high before normal, then oldest first; delayed jobs wait; ids deduplicate",
-        arguments: DatabaseEngine.available)
-    func claimOrder(_ engine: DatabaseEngine) async throws {
-        try await Self.withStore(engine) { store in
+        arguments: JobBackend.available)
+    func claimOrder(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
             // given
             try await store.enqueue([
                 JobRequest(id: "n1", queue: "q", name: "x"),
@@ -52,10 +86,14 @@ struct SQLJobStoreTests {
 
             // when
             var order: [String] = []
-            while let job = try await store.claim(queue: "q", worker: "w", lock: .seconds(30)) { order.append(job.id) }
+            while let job = try await store.claim(queue: "q", worker: "w", lock: .seconds(30), limit: 1).first {
+                order.append(job.id)
+            }
+            let rest = try await store.claim(queue: "elsewhere", worker: "w", lock: .seconds(30), limit: 5)
 
             // then
             #expect(order == ["h1", "n1", "n2"])
+            #expect(rest.map(\.id) == ["other"])
             let first = try #require(try await store.job("n1"))
             #expect(first.name == "x")
             #expect(first.status == .active)
@@ -64,9 +102,9 @@ struct SQLJobStoreTests {
         }
     }
 
-    @Test("two workers run 60 jobs, each once, and record their results", arguments: DatabaseEngine.available)
-    func workersShareTheLoad(_ engine: DatabaseEngine) async throws {
-        try await Self.withStore(engine) { store in
+    @Test("two workers run 60 jobs, each once, and record their results", arguments: JobBackend.available)
+    func workersShareTheLoad(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
             // given
             let runs = Runs()
             let handler = JobHandler(queue: "work", name: "double") { context in
@@ -87,7 +125,8 @@ struct SQLJobStoreTests {
             // when
             try await Self.running(workers) {
                 try await Self.waitUntil {
-                    try await store.jobs(queue: "work", status: .completed, limit: 500, before: nil).count == 60
+                    try await store.jobs(queue: "work", status: .completed, owner: nil, limit: 500, before: nil).count
+                        == 60
                 }
             }
 
@@ -102,9 +141,11 @@ struct SQLJobStoreTests {
         }
     }
 
-    @Test("a job that keeps failing is retried with back-off, fails for good with its error, and can be retried")
-    func failures() async throws {
-        try await Self.withStore(.sqlite) { store in
+    @Test(
+        "a job that keeps failing is retried with back-off, fails for good with its error, and can be retried",
+        arguments: JobBackend.available)
+    func failures(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
             // given a handler that fails until told otherwise
             let healthy = Atomic<Bool>(false)
             let runs = Runs()
@@ -145,21 +186,25 @@ struct SQLJobStoreTests {
         }
     }
 
-    @Test("a job whose worker died is taken over once its lock runs out")
-    func stalled() async throws {
-        try await Self.withStore(.sqlite) { store in
+    @Test("a job whose worker died is taken over once its lock runs out", arguments: JobBackend.available)
+    func stalled(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
             // given a job claimed by a worker that then vanished
             try await store.enqueue([JobRequest(id: "orphan", queue: "work", name: "noop")])
-            let claimed = ContinuousClock.now
-            _ = try await store.claim(queue: "work", worker: "vanished", lock: .seconds(2))
-            let early = try await store.claim(queue: "work", worker: "other", lock: .seconds(30))
-            if ContinuousClock.now - claimed < .seconds(2) { #expect(early == nil) }
+            // (The lock starts somewhere between the call and its answer.)
+            let calling = ContinuousClock.now
+            _ = try await store.claim(queue: "work", worker: "vanished", lock: .seconds(2), limit: 1)
+            let answered = ContinuousClock.now
+            let early = try await store.claim(queue: "work", worker: "other", lock: .seconds(30), limit: 1).first
+            if ContinuousClock.now - calling < .seconds(2) { #expect(early == nil) }
 
             // when
-            try await Task.sleep(until: claimed + .milliseconds(2_200), clock: .continuous)
+            try await Task.sleep(until: answered + .milliseconds(2_200), clock: .continuous)
             // (On a machine slow enough that the lock ran out before the first look, that look took it.)
             var taken = early
-            if taken == nil { taken = try await store.claim(queue: "work", worker: "other", lock: .seconds(30)) }
+            if taken == nil {
+                taken = try await store.claim(queue: "work", worker: "other", lock: .seconds(30), limit: 1).first
+            }
 
             // then the second attempt is the new worker's, and the old one can no longer touch it
             #expect(taken?.id == "orphan")
@@ -169,9 +214,11 @@ struct SQLJobStoreTests {
         }
     }
 
-    @Test("at shutdown a worker gives back the jobs that did not finish in the grace period")
-    func shutdownGivesBack() async throws {
-        try await Self.withStore(.sqlite) { store in
+    @Test(
+        "at shutdown a worker gives back the jobs that did not finish in the grace period",
+        arguments: JobBackend.available)
+    func shutdownGivesBack(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
             // given a job that takes far longer than the grace period
             let runs = Runs()
             let handler = JobHandler(queue: "work", name: "slow") { _ in
@@ -197,20 +244,93 @@ struct SQLJobStoreTests {
         }
     }
 
+    @Test("jobs are listed newest first, by queue and status, a page at a time", arguments: JobBackend.available)
+    func listing(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given seven jobs requested together, in two queues, one of them running, three owned by u1
+            try await store.enqueue(
+                (1...5).map { JobRequest(id: "a\($0)", queue: "a", name: "x", owner: $0 % 2 == 1 ? "u1" : nil) }
+                    + (1...2).map { JobRequest(id: "b\($0)", queue: "b", name: "x") })
+            let running = try #require(
+                try await store.claim(queue: "a", worker: "w", lock: .seconds(30), limit: 1).first)
+
+            // when
+            let first = try await store.jobs(queue: "a", status: nil, owner: nil, limit: 2, before: nil)
+            let second = try await store.jobs(queue: "a", status: nil, owner: nil, limit: 2, before: first.last?.id)
+            let third = try await store.jobs(queue: "a", status: nil, owner: nil, limit: 2, before: second.last?.id)
+            let everything = try await store.jobs(queue: nil, status: nil, owner: nil, limit: 50, before: nil)
+            let active = try await store.jobs(queue: nil, status: .active, owner: nil, limit: 50, before: nil)
+            let waiting = try await store.jobs(queue: "a", status: .waiting, owner: nil, limit: 50, before: nil)
+            let owned = try await store.jobs(queue: nil, status: nil, owner: "u1", limit: 50, before: nil)
+            let ownedWaiting = try await store.jobs(queue: nil, status: .waiting, owner: "u1", limit: 50, before: nil)
+
+            // then (requested in the same instant, they are ordered by id)
+            #expect(first.map(\.id) == ["a5", "a4"])
+            #expect(second.map(\.id) == ["a3", "a2"])
+            #expect(third.map(\.id) == ["a1"])
+            #expect(everything.map(\.id) == ["b2", "b1", "a5", "a4", "a3", "a2", "a1"])
+            #expect(active.map(\.id) == [running.id])
+            #expect(Set(waiting.map(\.id)) == Set(["a1", "a2", "a3", "a4", "a5"]).subtracting([running.id]))
+            #expect(owned.map(\.id) == ["a5", "a3", "a1"])
+            #expect(ownedWaiting.map(\.id) == ["a5", "a3", "a1"].filter { $0 != running.id })
+            #expect(try await store.job("nope") == nil)
+        }
+    }
+
+    @Test("a job is followed live from waiting through its progress to its end", arguments: JobBackend.available)
+    func follow(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given a job, followed before any worker runs it
+            try await store.enqueue([JobRequest(id: "watched", queue: "work", name: "steps")])
+            let updates = store.follow("watched")
+            let runs = Runs()
+            let seen = Task {
+                var jobs: [Job] = []
+                for try await job in updates {
+                    jobs.append(job)
+                    runs.started.store(jobs.count, ordering: .relaxed)
+                }
+                return jobs
+            }
+            try await Self.waitUntil { runs.started.load(ordering: .relaxed) > 0 }
+            let handler = JobHandler(queue: "work", name: "steps") { context in
+                for percent in [25, 50, 75] {
+                    try await context.progress(percent, "step \(percent / 25)")
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return #"{"ok":true}"#
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.idleWait = .milliseconds(50)
+            let worker = JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+
+            // when
+            try await Self.running([worker]) {
+                try await Self.waitUntil { try await store.job("watched")?.status == .completed }
+            }
+            let jobs = try await seen.value
+
+            // then the stream began with the waiting job, saw it run, and ended with its result
+            #expect(jobs.first?.status == .waiting)
+            #expect(jobs.contains { $0.status == .active && $0.progress > 0 })
+            #expect(jobs.map(\.progress) == jobs.map(\.progress).sorted())
+            #expect(jobs.last?.status == .completed)
+            #expect(jobs.last?.result == #"{"ok":true}"#)
+            var missing: [Job] = []
+            for try await job in store.follow("nope") { missing.append(job) }
+            #expect(missing.isEmpty)
+        }
+    }
+
     @Test(
         "a job requested in a business transaction exists if and only if the transaction committed",
-        arguments: DatabaseEngine.available)
-    func enqueuedThroughTheOutbox(_ engine: DatabaseEngine) async throws {
-        try await OutboxRelayTests.withOutbox(engine) { testDatabase, database in
-            let messaging = try ServiceDatabase(
-                configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
-            do {
-                try await messaging.migrate(MessagingMigrations.all)
-                let store = SQLJobStore(database: messaging)
-                let bus = InProcessEventBus(database: messaging, logger: .test)
+        arguments: JobBackend.available)
+    func enqueuedThroughTheOutbox(_ backend: JobBackend) async throws {
+        try await OutboxRelayTests.withOutbox(backend.engine) { _, database in
+            try await Self.withStore(backend) { store in
                 let relay = OutboxRelay(
                     service: "relay_test", database: database,
-                    publisher: JobRoutingPublisher(jobs: store, events: bus.publisher), logger: .test)
+                    publisher: JobRoutingPublisher(jobs: store, events: NoEventsExpected()), logger: .test)
                 let request = JobRequest(
                     id: "verify:b1", queue: "verification", name: "beneficiary.verify", payload: #"{"id":"b1"}"#,
                     priority: .high, maxAttempts: 5, backoff: .seconds(2), owner: "u1")
@@ -233,7 +353,7 @@ struct SQLJobStoreTests {
                 #expect(try await relay.relayOnce() == 1)
 
                 // then exactly the committed job exists, as requested
-                let jobs = try await store.jobs(queue: nil, status: nil, limit: 10, before: nil)
+                let jobs = try await store.jobs(queue: nil, status: nil, owner: nil, limit: 10, before: nil)
                 #expect(jobs.map(\.id) == ["verify:b1"])
                 let job = try #require(jobs.first)
                 #expect(job.queue == "verification")
@@ -244,11 +364,14 @@ struct SQLJobStoreTests {
                 #expect(job.backoffMilliseconds == 2_000)
                 #expect(job.owner == "u1")
                 #expect(job.status == .waiting)
-                await messaging.shutdown()
-            } catch {
-                await messaging.shutdown()
-                throw error
             }
+        }
+    }
+
+    /// The relay's publisher for events other than job requests, of which these tests write none.
+    struct NoEventsExpected: EventPublisher {
+        func publish(_ events: [StoredOutboxEvent]) async throws {
+            if !events.isEmpty { Issue.record("unexpected events: \(events.map(\.type))") }
         }
     }
 

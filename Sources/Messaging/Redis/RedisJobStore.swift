@@ -1,0 +1,239 @@
+import Foundation
+import NIOCore
+package import RedisClient
+import SharedModels
+import Synchronization
+
+/// Jobs on Redis (`REDIS_URL`): each queue's ready jobs are two streams (high, normal) read by
+/// the consumer group `workers`, with every change of a job one Lua script (`RedisJobScripts`).
+///
+/// A claim reads the next entry with `XREADGROUP` and marks its job active in the same script;
+/// the entry stays pending until the job ends, and a job whose worker died is ready again as soon
+/// as its lock runs out, so nothing is lost and nothing runs twice at once. An idle worker
+/// blocks on `XREAD` until a job is added or a delayed one is due, so a job starts within a
+/// round trip of its enqueueing. Completed and failed jobs are kept for `retention`, then pruned.
+package final class RedisJobStore: JobStore {
+    private let redis: RedisClient
+    /// This process's name in the consumer group.
+    private let consumer: String
+    private let retention: Duration
+    private let scripts: RedisJobScripts
+    /// Per queue, what the last empty claim saw: the server's time, and when the next delayed
+    /// job is due; an idle wait reads entries added after that time and ends when that job is due.
+    private let idle = Mutex<[String: IdleQueue]>([:])
+
+    private struct IdleQueue {
+        var serverTime: Int64
+        var nextDue: Int64?
+    }
+
+    /// A store on `redis`, keeping ended jobs for `retention` (seven days by default), its keys
+    /// under `keyPrefix` (letters, digits, `:`, `-` and `_`).
+    package init(redis: RedisClient, retention: Duration = .seconds(7 * 86_400), keyPrefix: String = "rahat:jobs:") {
+        self.redis = redis
+        self.retention = retention
+        self.scripts = RedisJobScripts(keyPrefix: keyPrefix)
+        self.consumer =
+            "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
+            + UUID().uuidString.prefix(8).lowercased()
+    }
+
+    package func enqueue(_ requests: [JobRequest]) async throws {
+        for chunk in requests.chunks(of: 100) {
+            var arguments: [any RESPArgument] = [chunk.count]
+            for request in chunk {
+                arguments += [
+                    request.id, request.queue, request.name, request.payload, request.priority.rawValue,
+                    request.maxAttempts, request.backoffMilliseconds, request.delayMilliseconds, request.owner ?? "",
+                ]
+            }
+            _ = try await redis.evalScript(scripts.enqueue, keys: [], arguments: arguments)
+        }
+    }
+
+    package func claim(queue: String, worker: String, lock: Duration, limit: Int) async throws -> [Job] {
+        let reply = try await redis.evalScript(
+            scripts.claim, keys: [scripts.queuePrefix(queue)],
+            arguments: [consumer, worker, Self.milliseconds(lock), max(limit, 1), Self.milliseconds(retention)]
+        )
+        guard let parts = reply.array, parts.count >= 2, let kind = parts[0].string else {
+            throw RedisError.unexpectedReply("the job claim script replied \(reply)")
+        }
+        if kind == "jobs" {
+            idle.withLock { $0[queue] = nil }
+            return try (parts[1].array ?? []).map(Self.job)
+        }
+        let serverTime = parts[1].int.map(Int64.init)
+        let nextDue = parts.count > 2 ? parts[2].string.flatMap { Int64($0) } : nil
+        idle.withLock { state in
+            if let serverTime { state[queue] = IdleQueue(serverTime: serverTime, nextDue: nextDue) }
+        }
+        return []
+    }
+
+    package func waitForWork(queue: String, timeout: Duration) async {
+        let seen = idle.withLock { $0[queue] }
+        var wait = timeout
+        // Entries of the millisecond the claim ran in may be read again: a needless look, never a
+        // missed job.
+        var after = "$"
+        if let seen {
+            after = "\(seen.serverTime - 1)-\(UInt64.max)"
+            if let due = seen.nextDue {
+                wait = min(wait, .milliseconds(max(due - seen.serverTime, 1)))
+            }
+        }
+        let streams = JobPriority.allCases.map { (key: scripts.readyStream(queue, $0), after: after) }
+        do {
+            _ = try await redis.xread(streams: streams, count: 1, block: wait)
+        } catch {
+            // The claim that follows meets the same fault and backs off.
+        }
+    }
+
+    package func extendLock(_ id: String, worker: String, lock: Duration) async throws -> Bool {
+        try await run(scripts.extendLock, id, [worker, Self.milliseconds(lock)]).int == 1
+    }
+
+    package func reportProgress(_ id: String, worker: String, percent: Int, message: String?) async throws -> Bool {
+        try await run(
+            scripts.progress, id,
+            [worker, min(max(percent, 0), 100), message == nil ? "0" : "1", message ?? ""]
+        ).int == 1
+    }
+
+    package func complete(_ id: String, worker: String, result: String?) async throws -> Bool {
+        try await run(scripts.complete, id, [worker, result == nil ? "0" : "1", result ?? ""]).int == 1
+    }
+
+    package func fail(_ id: String, worker: String, error: String) async throws -> JobStatus? {
+        let jitter = Double.random(in: 0.5...1)
+        return try await run(scripts.fail, id, [worker, error, String(jitter)]).string
+            .flatMap(JobStatus.init(rawValue:))
+    }
+
+    package func release(_ id: String, worker: String) async throws -> Bool {
+        try await run(scripts.release, id, [worker]).int == 1
+    }
+
+    package func job(_ id: String) async throws -> Job? {
+        let fields = try await redis.hgetall(scripts.jobKey(id))
+        guard !fields.isEmpty else { return nil }
+        return try Self.job(fields.mapValues { String(buffer: $0) })
+    }
+
+    package func jobs(
+        queue: String?, status: JobStatus?, owner: String?, limit: Int, before: String?
+    ) async throws -> [Job] {
+        var queues: [String]
+        if let queue {
+            queues = [queue]
+        } else {
+            queues = try await redis.send("SMEMBERS", scripts.queues).array?.compactMap(\.string) ?? []
+        }
+        var anchor: [any RESPArgument] = ["", ""]
+        if let before {
+            guard let job = try await job(before) else { return [] }
+            anchor = [Self.milliseconds(job.createdAt), before]
+        }
+        // The narrowest index: an owner's jobs are few, and are then filtered by status.
+        let index = owner.map { "owner:\($0)" } ?? status.map { "status:\($0.rawValue)" } ?? "index"
+        let statusFilter = owner == nil ? "" : status?.rawValue ?? ""
+        var found: [Job] = []
+        for queue in queues.sorted() {
+            let reply = try await redis.evalScript(
+                scripts.list, keys: [scripts.queuePrefix(queue) + index],
+                arguments: [limit] + anchor + [statusFilter])
+            found += try (reply.array ?? []).map(Self.job)
+        }
+        // Each queue's page is in order; together they are merged the way one index would be.
+        found.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        return Array(found.prefix(limit))
+    }
+
+    package func retry(_ id: String) async throws -> Bool {
+        try await redis.evalScript(scripts.retry, keys: [scripts.jobKey(id)], arguments: []).int == 1
+    }
+
+    package func follow(_ id: String) -> AsyncThrowingStream<Job, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Job.self)
+        let channel = scripts.changesChannel(id)
+        let task = Task {
+            let subscription: RedisSubscription
+            do {
+                // Subscribed before the first read, so no change between the two is missed.
+                subscription = try await redis.subscribe(to: [channel])
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            var messages = subscription.makeAsyncIterator()
+            await feed(id, into: continuation) { try await messages.next() != nil }
+            await subscription.close()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func run(_ script: RedisScript, _ id: String, _ arguments: [any RESPArgument]) async throws -> RESPValue {
+        try await redis.evalScript(script, keys: [scripts.jobKey(id)], arguments: arguments)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    private static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// A job from the flat field/value list a script returns.
+    private static func job(_ value: RESPValue) throws -> Job {
+        guard let elements = value.array, elements.count.isMultiple(of: 2) else {
+            throw RedisError.unexpectedReply("a job script replied a malformed job")
+        }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: elements.count, by: 2) {
+            if let name = elements[index].string, let value = elements[index + 1].string { fields[name] = value }
+        }
+        return try job(fields)
+    }
+
+    private static func job(_ fields: [String: String]) throws -> Job {
+        func text(_ name: String) throws -> String {
+            guard let value = fields[name] else { throw RedisError.unexpectedReply("a job has no \(name)") }
+            return value
+        }
+        func number(_ name: String) throws -> Int {
+            guard let value = Int(try text(name)) else {
+                throw RedisError.unexpectedReply("a job's \(name) is no number")
+            }
+            return value
+        }
+        func date(_ name: String) -> Date? {
+            fields[name].flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
+        }
+        let created = date("createdAt") ?? Date(timeIntervalSince1970: 0)
+        return Job(
+            id: try text("id"),
+            queue: try text("queue"),
+            name: try text("name"),
+            payload: try text("payload"),
+            priority: JobPriority(rawValue: try text("priority")) ?? .normal,
+            status: JobStatus(rawValue: try text("status")) ?? .failed,
+            attempts: try number("attempts"),
+            maxAttempts: try number("maxAttempts"),
+            backoffMilliseconds: try number("backoffMs"),
+            progress: try number("progress"),
+            progressMessage: fields["progressMessage"],
+            result: fields["result"],
+            error: fields["error"],
+            owner: fields["owner"],
+            createdAt: created,
+            runAt: date("runAt") ?? created,
+            startedAt: date("startedAt"),
+            finishedAt: date("finishedAt")
+        )
+    }
+}
