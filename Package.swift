@@ -202,6 +202,7 @@ let package = Package(
             dependencies: [
                 "AuthAPI",
                 "CoreAPI",
+                "Messaging",
                 "Persistence",
                 "ServerKit",
                 "SharedModels",
@@ -221,6 +222,7 @@ let package = Package(
             dependencies: [
                 "AuthAPI",
                 "CoreAPI",
+                "Messaging",
                 "ServerKit",
                 "SharedModels",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -349,6 +351,8 @@ let package = Package(
             dependencies: [
                 "CoreService",
                 "Gateway",
+                "Messaging",
+                "Persistence",
                 "RahatApp",
                 "ServerKit",
                 "TestSupport",

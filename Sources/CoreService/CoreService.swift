@@ -1,6 +1,7 @@
 package import Foundation
 public import GRPCCore
 package import Logging
+package import Messaging
 public import Persistence
 public import ServerKit
 public import ServiceLifecycle
@@ -129,6 +130,10 @@ public struct CoreService: Sendable {
     public func migrate() async throws {
         try await domain.database.migrate(CoreMigrations.all)
     }
+
+    /// The jobs of this service that a worker runs (`rahat serve worker`, or the embedded
+    /// process); imports still run in the service's own process (`backgroundServices`).
+    package var jobHandlers: [JobHandler] { [] }
 
     /// What runs beside the gRPC server in the service's process: the import runner.
     public var backgroundServices: [any Service] { [ImportRunner(domain: domain)] }

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 package import Hummingbird
 package import Logging
+package import Messaging
 import OpenAPIHummingbird
 import OpenAPIRuntime
 package import ServerKit
@@ -23,6 +24,7 @@ package enum Gateway {
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger,
@@ -32,6 +34,7 @@ package enum Gateway {
             configuration: configuration,
             auth: auth,
             core: core,
+            jobs: jobs,
             rateLimiter: rateLimiter,
             extraReadiness: extraReadiness,
             logger: logger
@@ -49,6 +52,7 @@ package enum Gateway {
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger
@@ -78,7 +82,7 @@ package enum Gateway {
 
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
-        let handler = APIHandler(auth: auth, core: core, readiness: readiness, logger: logger)
+        let handler = APIHandler(auth: auth, core: core, jobs: jobs, readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(

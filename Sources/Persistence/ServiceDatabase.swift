@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import PostgresKit
 public import SQLKit
+package import ServerKit
 public import ServiceLifecycle
 
 /// The database one service owns: a connection pool scoped to the service's schema on PostgreSQL
@@ -19,6 +20,9 @@ public final class ServiceDatabase: Service, Sendable {
     public let location: DatabaseLocation
     private let databases: Databases
     private let logger: Logger
+    /// Signalled after each transaction committed through ``transaction(_:)``: the outbox relay
+    /// waits on it, so events and job requests leave right after their commit, not at a poll.
+    package let commits = WakeSignal()
 
     public init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
@@ -88,11 +92,17 @@ public final class ServiceDatabase: Service, Sendable {
     public func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any Database) async throws -> T
     ) async throws -> T {
-        guard case .sqlite = location else { return try await db.transaction(body) }
+        guard case .sqlite = location else {
+            let result = try await db.transaction(body)
+            commits.signal()
+            return result
+        }
         var attempt = 1
         while true {
             do {
-                return try await db.transaction(body)
+                let result = try await db.transaction(body)
+                commits.signal()
+                return result
             } catch let error as SQLiteError where error.reason == .busy || error.reason == .busyInSnapshot {
                 guard attempt < Self.staleSnapshotAttempts else { throw error }
                 logger.debug(

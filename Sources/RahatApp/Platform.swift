@@ -77,19 +77,27 @@ package enum Platform {
             try await auth.migrate()
             try await core.migrate()
             let admin = try await auth.bootstrapAdmin()
-            // Without Redis, events go straight to the subscribers in this process.
+            // Without Redis, events go straight to the subscribers in this process, and jobs wait
+            // in the messaging database.
             var eventBus: [any Service] = []
-            var relays = outboxRelay(service: "core", database: coreDatabase, redis: redis, logger: logger)
-            if redis == nil {
+            let jobs: any JobStore
+            let events: any EventPublisher
+            if let redis {
+                jobs = RedisJobStore(redis: redis)
+                events = RedisEventPublisher(client: redis)
+            } else {
                 let messaging = try databases.open(
                     configuration.messagingDatabase, schema: InProcessEventBus.schema, logger: logger)
                 try await messaging.migrate(MessagingMigrations.all)
                 let bus = InProcessEventBus(database: messaging, logger: logger)
                 eventBus = [bus]
-                relays = [
-                    OutboxRelay(service: "core", database: coreDatabase, publisher: bus.publisher, logger: logger)
-                ]
+                jobs = SQLJobStore(database: messaging)
+                events = bus.publisher
             }
+            let relay = OutboxRelay(
+                service: "core", database: coreDatabase, publisher: JobRoutingPublisher(jobs: jobs, events: events),
+                logger: logger)
+            let worker = JobWorker(store: jobs, handlers: core.jobHandlers, logger: logger)
 
             let health = HealthService()
             let server = GRPCServer(
@@ -103,6 +111,7 @@ package enum Platform {
                 configuration: configuration.gateway,
                 auth: AuthBackend(client: client),
                 core: CoreBackend(client: client),
+                jobs: jobs,
                 rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
                 extraReadiness: auth.readinessChecks + core.readinessChecks
                     + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
@@ -114,7 +123,7 @@ package enum Platform {
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ] + core.backgroundServices + eventBus + relays,
+                ] + core.backgroundServices + eventBus + [relay, worker],
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
@@ -217,6 +226,7 @@ package enum Platform {
             configuration: configuration.gateway,
             auth: AuthBackend(client: authClient),
             core: CoreBackend(client: coreClient),
+            jobs: redis.map { RedisJobStore(redis: $0) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
             extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
             logger: logger,
@@ -416,17 +426,17 @@ package enum Platform {
         redis.map { [$0] } ?? []
     }
 
-    /// The relay that moves a service's committed events to their Redis Streams. Listed after the
+    /// The relay that moves a service's committed events to their Redis Streams, and its job
+    /// requests to the Redis job queue. Listed after the
     /// database and the Redis client, so it stops before them. Without Redis there is none yet:
     /// events stay in the outbox, committed, until a process with Redis relays them.
     private static func outboxRelay(
         service: String, database: ServiceDatabase, redis: RedisClient?, logger: Logger
     ) -> [any Service] {
         guard let redis else { return [] }
-        return [
-            OutboxRelay(
-                service: service, database: database, publisher: RedisEventPublisher(client: redis), logger: logger)
-        ]
+        let publisher = JobRoutingPublisher(
+            jobs: RedisJobStore(redis: redis), events: RedisEventPublisher(client: redis))
+        return [OutboxRelay(service: service, database: database, publisher: publisher, logger: logger)]
     }
 
     /// Redis counts toward readiness only where the process cannot work without it: the cache

@@ -122,8 +122,6 @@ extension ServiceDatabaseConfiguration {
     /// `messaging` schema of the same PostgreSQL database.
     package static func messaging(besides service: ServiceDatabaseConfiguration) -> ServiceDatabaseConfiguration {
         var configuration = service
-        // Only failed deliveries touch it.
-        configuration.maxConnectionsPerEventLoop = 1
         if case .sqlite(let path) = service.location {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             configuration.location = .sqlite(path: directory.appendingPathComponent("messaging.sqlite").path)

@@ -12,7 +12,7 @@ public struct Permission: Hashable, Sendable, CustomStringConvertible {
     public enum Subject: String, CaseIterable, Sendable {
         case project, beneficiary
         case beneficiaryPII = "beneficiary_pii"
-        case vendor, disbursement, redemption, settlement, ledger, user
+        case vendor, disbursement, redemption, settlement, ledger, user, job
         case apiKey = "api_key"
         case role, all
     }

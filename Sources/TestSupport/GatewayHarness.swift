@@ -20,6 +20,17 @@ package enum GatewayHarness {
         configure: @Sendable (inout EmbeddedConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
+        try await withEmbedded(engine, testing: testing, configure: configure) { client, _ in try await body(client) }
+    }
+
+    /// The same, also telling `body` the configuration the platform runs with (where its
+    /// databases are), for tests that set up state the API cannot create.
+    package static func withEmbedded<T: Sendable>(
+        _ engine: DatabaseEngine,
+        testing: TestingSetup = .router,
+        configure: @Sendable (inout EmbeddedConfiguration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol, EmbeddedConfiguration) async throws -> T
+    ) async throws -> T {
         try await TestDatabase.with(engine) { database in
             var configuration = EmbeddedConfiguration(
                 common: CommonConfiguration(
@@ -30,7 +41,9 @@ package enum GatewayHarness {
             )
             configure(&configuration)
             let process = try await Platform.embedded(configuration: configuration, logger: .test)
-            return try await run(process, testing: testing, body)
+            return try await run(process, testing: testing) { [configuration] client in
+                try await body(client, configuration)
+            }
         }
     }
 

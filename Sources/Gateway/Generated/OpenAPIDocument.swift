@@ -51,6 +51,10 @@ tags:
       the `vendor` role and a payout account for settlements.
   - name: imports
     description: Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background.
+  - name: jobs
+    description: >-
+      Background work (imports, verification, disbursement) on the job queue: its status,
+      attempts, progress, result or error, and a live progress stream.
 
 security:
   - bearerAuth: []
@@ -1391,6 +1395,80 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
+  /v1/jobs:
+    get:
+      operationId: listJobs
+      tags: [jobs]
+      summary: List jobs
+      description: >-
+        Newest first. Callers see the jobs their own requests started; `job:read` shows everyone's.
+      parameters:
+        - {name: queue, in: query, schema: {type: string, maxLength: 100}}
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/JobStatus'}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of jobs.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/JobPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+  /v1/jobs/{id}:
+    parameters:
+      - $ref: '#/components/parameters/JobId'
+    get:
+      operationId: getJob
+      tags: [jobs]
+      summary: A job's status, attempts, progress, result or error
+      description: Its owner's, or anyone's with `job:read`.
+      responses:
+        '200':
+          description: The job.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Job'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/jobs/{id}/retry:
+    parameters:
+      - $ref: '#/components/parameters/JobId'
+    post:
+      operationId: retryJob
+      tags: [jobs]
+      summary: Run a failed job again
+      description: >-
+        Sends a job that failed its last attempt (a dead letter) back to its queue with a fresh set
+        of attempts. Its owner, or anyone with `job:update`.
+      responses:
+        '200':
+          description: The job, waiting to run.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Job'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/jobs/{id}/stream:
+    parameters:
+      - $ref: '#/components/parameters/JobId'
+    get:
+      operationId: streamJob
+      tags: [jobs]
+      summary: Follow a job live
+      description: >-
+        Server-sent events (`text/event-stream`): an event `job` with the job (schema `Job`) now,
+        then on every change of status or progress, until the job completes or fails for good;
+        a comment line every 15 seconds keeps idle connections open.
+      responses:
+        '200':
+          description: The event stream.
+          content:
+            text/event-stream:
+              schema: {type: string, format: binary}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
 components:
   securitySchemes:
     bearerAuth:
@@ -1410,6 +1488,12 @@ components:
       description: '`ApiKey <key>`'
 
   parameters:
+    JobId:
+      name: id
+      in: path
+      required: true
+      description: Job id.
+      schema: {type: string, minLength: 1, maxLength: 200}
     UserId:
       name: id
       in: path
@@ -1551,6 +1635,41 @@ components:
         createdAt: {type: string, format: date-time}
         startedAt: {type: string, format: date-time}
         finishedAt: {type: string, format: date-time}
+    JobStatus:
+      type: string
+      enum: [waiting, delayed, active, completed, failed]
+      description: >-
+        `waiting` to run, `delayed` until its delay or back-off ends, `active` on a worker,
+        `completed`, or `failed` after its last attempt (retry it with `POST /v1/jobs/{id}/retry`).
+    Job:
+      type: object
+      required: [id, queue, name, status, priority, attempts, maxAttempts, progress, createdAt, runAt]
+      properties:
+        id: {type: string}
+        queue: {type: string}
+        name: {type: string, description: 'What the job does, e.g. `core.import.run`.'}
+        status: {$ref: '#/components/schemas/JobStatus'}
+        priority: {type: string, enum: [high, normal]}
+        attempts: {type: integer, description: Attempts started so far.}
+        maxAttempts: {type: integer}
+        progress: {type: integer, minimum: 0, maximum: 100}
+        progressMessage: {type: string}
+        result: {description: What a completed job answered (JSON).}
+        error: {type: string, description: Why the latest attempt failed.}
+        createdAt: {type: string, format: date-time}
+        runAt: {type: string, format: date-time, description: When it may (next) run.}
+        startedAt: {type: string, format: date-time}
+        finishedAt: {type: string, format: date-time}
+    JobPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Job'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
     ImportPage:
       type: object
       required: [items]
@@ -2484,6 +2603,10 @@ components:
     {
       "name": "imports",
       "description": "Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background."
+    },
+    {
+      "name": "jobs",
+      "description": "Background work (imports, verification, disbursement) on the job queue: its status, attempts, progress, result or error, and a live progress stream."
     }
   ],
   "security": [
@@ -5098,6 +5221,172 @@ components:
           }
         }
       }
+    },
+    "/v1/jobs": {
+      "get": {
+        "operationId": "listJobs",
+        "tags": [
+          "jobs"
+        ],
+        "summary": "List jobs",
+        "description": "Newest first. Callers see the jobs their own requests started; `job:read` shows everyone's.",
+        "parameters": [
+          {
+            "name": "queue",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 100
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/JobStatus"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of jobs.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/JobPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
+    },
+    "/v1/jobs/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/JobId"
+        }
+      ],
+      "get": {
+        "operationId": "getJob",
+        "tags": [
+          "jobs"
+        ],
+        "summary": "A job's status, attempts, progress, result or error",
+        "description": "Its owner's, or anyone's with `job:read`.",
+        "responses": {
+          "200": {
+            "description": "The job.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Job"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/jobs/{id}/retry": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/JobId"
+        }
+      ],
+      "post": {
+        "operationId": "retryJob",
+        "tags": [
+          "jobs"
+        ],
+        "summary": "Run a failed job again",
+        "description": "Sends a job that failed its last attempt (a dead letter) back to its queue with a fresh set of attempts. Its owner, or anyone with `job:update`.",
+        "responses": {
+          "200": {
+            "description": "The job, waiting to run.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Job"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/jobs/{id}/stream": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/JobId"
+        }
+      ],
+      "get": {
+        "operationId": "streamJob",
+        "tags": [
+          "jobs"
+        ],
+        "summary": "Follow a job live",
+        "description": "Server-sent events (`text/event-stream`): an event `job` with the job (schema `Job`) now, then on every change of status or progress, until the job completes or fails for good; a comment line every 15 seconds keeps idle connections open.",
+        "responses": {
+          "200": {
+            "description": "The event stream.",
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -5122,6 +5411,17 @@ components:
       }
     },
     "parameters": {
+      "JobId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Job id.",
+        "schema": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 200
+        }
+      },
       "UserId": {
         "name": "id",
         "in": "path",
@@ -5389,6 +5689,111 @@ components:
           "finishedAt": {
             "type": "string",
             "format": "date-time"
+          }
+        }
+      },
+      "JobStatus": {
+        "type": "string",
+        "enum": [
+          "waiting",
+          "delayed",
+          "active",
+          "completed",
+          "failed"
+        ],
+        "description": "`waiting` to run, `delayed` until its delay or back-off ends, `active` on a worker, `completed`, or `failed` after its last attempt (retry it with `POST /v1/jobs/{id}/retry`)."
+      },
+      "Job": {
+        "type": "object",
+        "required": [
+          "id",
+          "queue",
+          "name",
+          "status",
+          "priority",
+          "attempts",
+          "maxAttempts",
+          "progress",
+          "createdAt",
+          "runAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "queue": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string",
+            "description": "What the job does, e.g. `core.import.run`."
+          },
+          "status": {
+            "$ref": "#/components/schemas/JobStatus"
+          },
+          "priority": {
+            "type": "string",
+            "enum": [
+              "high",
+              "normal"
+            ]
+          },
+          "attempts": {
+            "type": "integer",
+            "description": "Attempts started so far."
+          },
+          "maxAttempts": {
+            "type": "integer"
+          },
+          "progress": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100
+          },
+          "progressMessage": {
+            "type": "string"
+          },
+          "result": {
+            "description": "What a completed job answered (JSON)."
+          },
+          "error": {
+            "type": "string",
+            "description": "Why the latest attempt failed."
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "runAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it may (next) run."
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "JobPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Job"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
           }
         }
       },

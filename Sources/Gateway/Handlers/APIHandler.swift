@@ -2,6 +2,7 @@ import AuthAPI
 import Foundation
 import GRPCCore
 import Logging
+import Messaging
 import OpenAPIRuntime
 import ServerKit
 import SwiftProtobuf
@@ -13,6 +14,8 @@ import SwiftProtobuf
 struct APIHandler: APIProtocol {
     let auth: AuthBackend
     let core: CoreBackend
+    /// The job queue, for `/v1/jobs`; nil where none is configured.
+    let jobs: (any JobStore)?
     let readiness: Readiness
     let logger: Logger
 

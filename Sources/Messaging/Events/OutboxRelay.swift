@@ -9,9 +9,9 @@ import ServiceLifecycle
 package struct OutboxRelayConfiguration: Sendable {
     /// Events per transaction (and per Redis pipeline).
     package var batchSize = 500
-    /// How long a relay that just found work waits before looking again; `OutboxRelay.wake()`
-    /// makes it look at once, otherwise commits are seen at the next look. The wait doubles while
-    /// it keeps finding nothing, up to `maxIdlePoll`.
+    /// How long a relay that just found work waits before looking again. Commits in this process
+    /// wake it at once; other processes' commits (a replica that runs no relay just now) are seen
+    /// at the next look. The wait doubles while it keeps finding nothing, up to `maxIdlePoll`.
     package var idlePoll: Duration = .milliseconds(100)
     package var maxIdlePoll: Duration = .seconds(1)
     /// How long sent events stay in the outbox (for inspection and replay) before pruning.
@@ -35,7 +35,6 @@ package final class OutboxRelay: Service, Sendable {
     private let publisher: any EventPublisher
     private let configuration: OutboxRelayConfiguration
     private let logger: Logger
-    private let signal = WakeSignal()
     private let warnings = LogThrottle(interval: .seconds(30))
     private let relayed: Counter
     private let failures: Counter
@@ -57,10 +56,13 @@ package final class OutboxRelay: Service, Sendable {
         self.failures = Counter(label: "rahat_outbox_relay_failures_total", dimensions: [("service", service)])
     }
 
-    /// Asks the relay to look now: call after committing events.
+    /// Asks the relay to look now. Transactions committed through the database's
+    /// `transaction(_:)` do so themselves.
     package func wake() {
         signal.signal()
     }
+
+    private var signal: WakeSignal { database.commits }
 
     /// Relays one batch; returns how many events it published (0: none waiting, or another
     /// replica is relaying).

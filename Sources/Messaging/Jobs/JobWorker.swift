@@ -99,6 +99,11 @@ package final class JobWorker: Service, Sendable {
     }
 
     package func run() async throws {
+        // A process whose services register no handlers yet stays up like the rest of its group.
+        guard !queues.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         let shutdown = Shutdown()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -29,7 +29,8 @@ extension Outbox {
             return events.count
         }
         let lockKey = Self.relayLockKey(schema: database.schema)
-        return try await database.transaction { transaction in
+        // Fluent's own transaction: the relay's commits must not wake the relay (`commits`).
+        return try await database.db.transaction { transaction in
             guard let sql = transaction as? any SQLDatabase else { throw OutboxRelayError.notSQL }
             let row = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: lockKey)) AS locked").first()
             guard try row?.decode(column: "locked", as: Bool.self) == true else { return 0 }

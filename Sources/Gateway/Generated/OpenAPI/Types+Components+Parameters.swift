@@ -6,6 +6,10 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/parameters` section of the OpenAPI document.
     internal enum Parameters {
+        /// Job id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/JobId`.
+        internal typealias JobId = Swift.String
         /// User id.
         ///
         /// - Remark: Generated from `#/components/parameters/UserId`.

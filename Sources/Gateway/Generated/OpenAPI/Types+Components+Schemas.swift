@@ -161,6 +161,157 @@ extension Components {
                 case finishedAt
             }
         }
+        /// `waiting` to run, `delayed` until its delay or back-off ends, `active` on a worker, `completed`, or `failed` after its last attempt (retry it with `POST /v1/jobs/{id}/retry`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/JobStatus`.
+        internal enum JobStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case waiting = "waiting"
+            case delayed = "delayed"
+            case active = "active"
+            case completed = "completed"
+            case failed = "failed"
+        }
+        /// - Remark: Generated from `#/components/schemas/Job`.
+        internal struct Job: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Job/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Job/queue`.
+            internal var queue: Swift.String
+            /// What the job does, e.g. `core.import.run`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Job/status`.
+            internal var status: Components.Schemas.JobStatus
+            /// - Remark: Generated from `#/components/schemas/Job/priority`.
+            internal enum PriorityPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case high = "high"
+                case normal = "normal"
+            }
+            /// - Remark: Generated from `#/components/schemas/Job/priority`.
+            internal var priority: Components.Schemas.Job.PriorityPayload
+            /// Attempts started so far.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/attempts`.
+            internal var attempts: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Job/maxAttempts`.
+            internal var maxAttempts: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Job/progress`.
+            internal var progress: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Job/progressMessage`.
+            internal var progressMessage: Swift.String?
+            /// What a completed job answered (JSON).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/result`.
+            internal var result: OpenAPIRuntime.OpenAPIValueContainer?
+            /// Why the latest attempt failed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/error`.
+            internal var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Job/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// When it may (next) run.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/runAt`.
+            internal var runAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Job/startedAt`.
+            internal var startedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Job/finishedAt`.
+            internal var finishedAt: Foundation.Date?
+            /// Creates a new `Job`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - queue:
+            ///   - name: What the job does, e.g. `core.import.run`.
+            ///   - status:
+            ///   - priority:
+            ///   - attempts: Attempts started so far.
+            ///   - maxAttempts:
+            ///   - progress:
+            ///   - progressMessage:
+            ///   - result: What a completed job answered (JSON).
+            ///   - error: Why the latest attempt failed.
+            ///   - createdAt:
+            ///   - runAt: When it may (next) run.
+            ///   - startedAt:
+            ///   - finishedAt:
+            internal init(
+                id: Swift.String,
+                queue: Swift.String,
+                name: Swift.String,
+                status: Components.Schemas.JobStatus,
+                priority: Components.Schemas.Job.PriorityPayload,
+                attempts: Swift.Int,
+                maxAttempts: Swift.Int,
+                progress: Swift.Int,
+                progressMessage: Swift.String? = nil,
+                result: OpenAPIRuntime.OpenAPIValueContainer? = nil,
+                error: Swift.String? = nil,
+                createdAt: Foundation.Date,
+                runAt: Foundation.Date,
+                startedAt: Foundation.Date? = nil,
+                finishedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.queue = queue
+                self.name = name
+                self.status = status
+                self.priority = priority
+                self.attempts = attempts
+                self.maxAttempts = maxAttempts
+                self.progress = progress
+                self.progressMessage = progressMessage
+                self.result = result
+                self.error = error
+                self.createdAt = createdAt
+                self.runAt = runAt
+                self.startedAt = startedAt
+                self.finishedAt = finishedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case queue
+                case name
+                case status
+                case priority
+                case attempts
+                case maxAttempts
+                case progress
+                case progressMessage
+                case result
+                case error
+                case createdAt
+                case runAt
+                case startedAt
+                case finishedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/JobPage`.
+        internal struct JobPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/JobPage/items`.
+            internal var items: [Components.Schemas.Job]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/JobPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `JobPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Job],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ImportPage`.
         internal struct ImportPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/ImportPage/items`.

@@ -421,6 +421,34 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/imports/{id}/rejects`.
     /// - Remark: Generated from `#/paths//v1/imports/{id}/rejects/get(getImportRejects)`.
     func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output
+    /// List jobs
+    ///
+    /// Newest first. Callers see the jobs their own requests started; `job:read` shows everyone's.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs`.
+    /// - Remark: Generated from `#/paths//v1/jobs/get(listJobs)`.
+    func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output
+    /// A job's status, attempts, progress, result or error
+    ///
+    /// Its owner's, or anyone's with `job:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs/{id}`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/get(getJob)`.
+    func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output
+    /// Run a failed job again
+    ///
+    /// Sends a job that failed its last attempt (a dead letter) back to its queue with a fresh set of attempts. Its owner, or anyone with `job:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/jobs/{id}/retry`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/retry/post(retryJob)`.
+    func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output
+    /// Follow a job live
+    ///
+    /// Server-sent events (`text/event-stream`): an event `job` with the job (schema `Job`) now, then on every change of status or progress, until the job completes or fails for good; a comment line every 15 seconds keeps idle connections open.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs/{id}/stream`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/stream/get(streamJob)`.
+    func streamJob(_ input: Operations.StreamJob.Input) async throws -> Operations.StreamJob.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -1281,6 +1309,66 @@ extension APIProtocol {
         headers: Operations.GetImportRejects.Input.Headers = .init()
     ) async throws -> Operations.GetImportRejects.Output {
         try await getImportRejects(Operations.GetImportRejects.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// List jobs
+    ///
+    /// Newest first. Callers see the jobs their own requests started; `job:read` shows everyone's.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs`.
+    /// - Remark: Generated from `#/paths//v1/jobs/get(listJobs)`.
+    internal func listJobs(
+        query: Operations.ListJobs.Input.Query = .init(),
+        headers: Operations.ListJobs.Input.Headers = .init()
+    ) async throws -> Operations.ListJobs.Output {
+        try await listJobs(Operations.ListJobs.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// A job's status, attempts, progress, result or error
+    ///
+    /// Its owner's, or anyone's with `job:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs/{id}`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/get(getJob)`.
+    internal func getJob(
+        path: Operations.GetJob.Input.Path,
+        headers: Operations.GetJob.Input.Headers = .init()
+    ) async throws -> Operations.GetJob.Output {
+        try await getJob(Operations.GetJob.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Run a failed job again
+    ///
+    /// Sends a job that failed its last attempt (a dead letter) back to its queue with a fresh set of attempts. Its owner, or anyone with `job:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/jobs/{id}/retry`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/retry/post(retryJob)`.
+    internal func retryJob(
+        path: Operations.RetryJob.Input.Path,
+        headers: Operations.RetryJob.Input.Headers = .init()
+    ) async throws -> Operations.RetryJob.Output {
+        try await retryJob(Operations.RetryJob.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Follow a job live
+    ///
+    /// Server-sent events (`text/event-stream`): an event `job` with the job (schema `Job`) now, then on every change of status or progress, until the job completes or fails for good; a comment line every 15 seconds keeps idle connections open.
+    ///
+    /// - Remark: HTTP `GET /v1/jobs/{id}/stream`.
+    /// - Remark: Generated from `#/paths//v1/jobs/{id}/stream/get(streamJob)`.
+    internal func streamJob(
+        path: Operations.StreamJob.Input.Path,
+        headers: Operations.StreamJob.Input.Headers = .init()
+    ) async throws -> Operations.StreamJob.Output {
+        try await streamJob(Operations.StreamJob.Input(
             path: path,
             headers: headers
         ))

@@ -1,0 +1,169 @@
+import Foundation
+import Messaging
+import OpenAPIRuntime
+import ServerKit
+import SharedModels
+
+/// The jobs API reads the job store directly: the queue is shared infrastructure, like the rate
+/// limiter, not a service's data. Callers see the jobs their own requests started; `job:read`
+/// (and `job:update` to retry) extends that to everyone's. A job the caller may not see is
+/// answered as unknown, so ids of others' work are not confirmed.
+extension APIHandler {
+    func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
+        let principal = try caller.principal
+        let store = try jobStore
+        let limit = input.query.limit ?? 50
+        guard (1...200).contains(limit) else { throw ServiceError.invalid(field: "limit", "must be between 1 and 200") }
+        var before: String?
+        if let cursor = input.query.cursor {
+            guard let id = Self.jobID(fromCursor: cursor) else {
+                throw ServiceError.invalid(field: "cursor", "is not a cursor this API handed out")
+            }
+            before = id
+        }
+        let owner = principal.permissions.allows(Permission(.job, .read)) ? nil : principal.userID.lowercasedString
+        let found = try await store.jobs(
+            queue: input.query.queue, status: input.query.status.map { JobStatus($0) }, owner: owner,
+            limit: limit + 1, before: before)
+        let page = found.prefix(limit)
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: page.map(Components.Schemas.Job.init),
+                        nextCursor: found.count > limit ? page.last.map { Self.cursor(afterJob: $0.id) } : nil
+                    )
+                )
+            )
+        )
+    }
+
+    func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
+        let job = try await visibleJob(input.path.id, needing: .read)
+        return .ok(.init(body: .json(.init(job))))
+    }
+
+    func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output {
+        let job = try await visibleJob(input.path.id, needing: .update)
+        guard try await jobStore.retry(job.id) else {
+            throw ServiceError(
+                .failedPrecondition, reason: "job.not_failed",
+                message: "Only a job that failed its last attempt can be retried; this one is \(job.status.rawValue).")
+        }
+        let retried = try await visibleJob(job.id, needing: .update)
+        return .ok(.init(body: .json(.init(retried))))
+    }
+
+    func streamJob(_ input: Operations.StreamJob.Input) async throws -> Operations.StreamJob.Output {
+        let job = try await visibleJob(input.path.id, needing: .read)
+        let updates = try jobStore.follow(job.id)
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: ArraySlice<UInt8>.self)
+        let producer = Task {
+            do {
+                for try await update in updates {
+                    continuation.yield(try Self.serverSentEvent(update))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        // Proxies close connections that stay silent; a comment line is ignored by clients.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(15))
+                continuation.yield(ArraySlice(": keep-alive\n\n".utf8))
+            }
+        }
+        continuation.onTermination = { _ in
+            producer.cancel()
+            heartbeat.cancel()
+        }
+        return .ok(.init(body: .textEventStream(HTTPBody(events, length: .unknown, iterationBehavior: .single))))
+    }
+
+    /// The job, when it exists and the caller may see it (its owner, or holding `job:<action>`).
+    private func visibleJob(_ id: String, needing action: Permission.Action) async throws -> Job {
+        let principal = try caller.principal
+        guard let job = try await jobStore.job(id),
+            job.owner == principal.userID.lowercasedString || principal.permissions.allows(Permission(.job, action))
+        else {
+            throw ServiceError(.notFound, reason: "job.not_found", message: "There is no job with this id.")
+        }
+        return job
+    }
+
+    private var jobStore: any JobStore {
+        get throws {
+            guard let jobs else {
+                throw ServiceError(
+                    .unavailable, reason: "jobs.unavailable",
+                    message: "This gateway has no job queue configured (REDIS_URL).")
+            }
+            return jobs
+        }
+    }
+
+    /// One `job` event: the job as the `Job` schema, on one `data` line.
+    private static func serverSentEvent(_ job: Job) throws -> ArraySlice<UInt8> {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let json = try encoder.encode(Components.Schemas.Job(job))
+        return ArraySlice(Array("event: job\ndata: ".utf8) + Array(json) + Array("\n\n".utf8))
+    }
+
+    /// Job ids are the caller's choice of text: the cursor carries one opaquely.
+    private static func cursor(afterJob id: String) -> String {
+        Data(("job:" + id).utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    private static func jobID(fromCursor cursor: String) -> String? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("job:"), text.count > 4
+        else { return nil }
+        return String(text.dropFirst(4))
+    }
+}
+
+extension JobStatus {
+    init(_ status: Components.Schemas.JobStatus) {
+        switch status {
+        case .waiting: self = .waiting
+        case .delayed: self = .delayed
+        case .active: self = .active
+        case .completed: self = .completed
+        case .failed: self = .failed
+        }
+    }
+}
+
+extension Components.Schemas.Job {
+    init(_ job: Job) {
+        self.init(
+            id: job.id,
+            queue: job.queue,
+            name: job.name,
+            status: Components.Schemas.JobStatus(rawValue: job.status.rawValue) ?? .failed,
+            priority: job.priority == .high ? .high : .normal,
+            attempts: job.attempts,
+            maxAttempts: job.maxAttempts,
+            progress: job.progress,
+            progressMessage: job.progressMessage,
+            // A result is JSON by contract; one that is not is shown as the text it is.
+            result: job.result.map { text in
+                (try? JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(text.utf8)))
+                    ?? OpenAPIValueContainer(stringLiteral: text)
+            },
+            error: job.error,
+            createdAt: job.createdAt,
+            runAt: job.runAt,
+            startedAt: job.startedAt,
+            finishedAt: job.finishedAt
+        )
+    }
+}
