@@ -247,6 +247,7 @@ let package = Package(
                 "CoreAPI",
                 "CoreService",
                 "Gateway",
+                "Messaging",
                 "Persistence",
                 "RahatApp",
                 "RedisClient",

@@ -132,14 +132,14 @@ public struct CoreService: Sendable {
     }
 
     /// The jobs of this service that a worker runs (`rahat serve worker`, or the embedded
-    /// process); imports still run in the service's own process (`backgroundServices`).
-    package var jobHandlers: [JobHandler] { [] }
+    /// process): imports.
+    package var jobHandlers: [JobHandler] { [domain.importJob] }
 
-    /// What runs beside the gRPC server in the service's process: the import runner.
-    public var backgroundServices: [any Service] { [ImportRunner(domain: domain)] }
+    /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads.
+    public var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }
 
-    /// Claims the next queued import and runs it, as the background runner does; `false` when
-    /// there is none. With `crashingAfterBatches`, the run stops dead after that many committed
+    /// Claims the next queued import and runs it, as the import job does; `false` when there is
+    /// none. With `crashingAfterBatches`, the run stops dead after that many committed
     /// batches, holding its lease as a killed process would, so tests can show the resume.
     package func runNextImport(crashingAfterBatches: Int? = nil) async throws -> Bool {
         guard let claim = try await domain.claimImport() else { return false }

@@ -82,8 +82,8 @@ package enum Platform {
             var eventBus: [any Service] = []
             let jobs: any JobStore
             let events: any EventPublisher
-            if let redis {
-                jobs = RedisJobStore(redis: redis)
+            if let redis, let settings = configuration.common.redis {
+                jobs = settings.jobStore(redis)
                 events = RedisEventPublisher(client: redis)
             } else {
                 let messaging = try databases.open(
@@ -202,7 +202,60 @@ package enum Platform {
             )
             return databases.all + redisServices(redis) + [GRPCClientService(client: authClient)] + services
                 + core.backgroundServices
-                + outboxRelay(service: "core", database: database, redis: redis, logger: logger)
+                + outboxRelay(
+                    service: "core", database: database,
+                    redis: redis.flatMap { client in configuration.common.redis.map { ($0, client) } }, logger: logger)
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
+    /// `rahat serve worker`: every service's job handlers on the Redis job queue, plus an
+    /// operations port (health, readiness, metrics). Workers share the load; SIGTERM lets running
+    /// jobs finish within the grace period and gives back the rest.
+    package static func workerProcess(
+        configuration: WorkerProcessConfiguration,
+        logger: Logger,
+        onOpsRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> [any Service] {
+        _ = RahatMetrics.bootstrap()
+        let databases = OpenDatabases()
+        do {
+            guard let redisSettings = configuration.common.redis else {
+                throw ConfigurationError(problems: ["REDIS_URL: required by 'rahat serve worker'"])
+            }
+            var redisConfiguration = try redisSettings.configuration(name: "rahat-worker")
+            // An idle worker holds one connection per queue blocked in XREAD; the rest serve claims.
+            redisConfiguration.poolSize = max(redisConfiguration.poolSize, 8)
+            let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+            let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
+            let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+            let core = try CoreService(
+                configuration: configuration.core,
+                database: database,
+                verifier: verifier(fetchingFrom: authClient, logger: logger),
+                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
+                cache: RedisCacheStore(client: redis),
+                logger: logger
+            )
+            try await prepare(database, service: "core", migrations: CoreMigrations.all, migrate: false)
+            var workerConfiguration = JobWorkerConfiguration()
+            workerConfiguration.defaultConcurrency = configuration.concurrency
+            let worker = JobWorker(
+                store: redisSettings.jobStore(redis), handlers: core.jobHandlers, configuration: workerConfiguration,
+                logger: logger)
+            let ops = OpsServer.application(
+                host: configuration.opsHost,
+                port: configuration.opsPort,
+                readiness: Readiness(
+                    checks: core.readinessChecks + [ReadinessCheck(name: "redis") { try await redis.ping() }]),
+                logger: logger,
+                onServerRunning: onOpsRunning
+            )
+            // The worker is listed last, so it stops (finishing or giving back its jobs) before
+            // the connections it uses close.
+            return databases.all + [redis, GRPCClientService(client: authClient), ops, worker]
         } catch {
             await databases.shutdown()
             throw error
@@ -226,7 +279,7 @@ package enum Platform {
             configuration: configuration.gateway,
             auth: AuthBackend(client: authClient),
             core: CoreBackend(client: coreClient),
-            jobs: redis.map { RedisJobStore(redis: $0) },
+            jobs: redis.flatMap { client in configuration.common.redis?.jobStore(client) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
             extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
             logger: logger,
@@ -431,11 +484,12 @@ package enum Platform {
     /// database and the Redis client, so it stops before them. Without Redis there is none yet:
     /// events stay in the outbox, committed, until a process with Redis relays them.
     private static func outboxRelay(
-        service: String, database: ServiceDatabase, redis: RedisClient?, logger: Logger
+        service: String, database: ServiceDatabase, redis: (settings: RedisSettings, client: RedisClient)?,
+        logger: Logger
     ) -> [any Service] {
         guard let redis else { return [] }
         let publisher = JobRoutingPublisher(
-            jobs: RedisJobStore(redis: redis), events: RedisEventPublisher(client: redis))
+            jobs: redis.settings.jobStore(redis.client), events: RedisEventPublisher(client: redis.client))
         return [OutboxRelay(service: service, database: database, publisher: publisher, logger: logger)]
     }
 

@@ -3,6 +3,7 @@ package import CoreService
 import Foundation
 package import Gateway
 import Logging
+import Messaging
 package import Persistence
 import RedisClient
 package import ServerKit
@@ -37,10 +38,17 @@ package struct CommonConfiguration: Sendable, Equatable {
         log = LogConfiguration(from: &source)
         let poolSize = source.int("RAHAT_REDIS_POOL_SIZE", default: 8, in: 1...256)
         let timeout = source.int("RAHAT_REDIS_TIMEOUT_MS", default: 2000, in: 10...60_000)
+        let jobsKeyPrefix = source.string("RAHAT_JOBS_KEY_PREFIX", default: "rahat:jobs:")
+        if jobsKeyPrefix.isEmpty
+            || !jobsKeyPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ":_-".contains($0)) })
+        {
+            source.report("RAHAT_JOBS_KEY_PREFIX: '\(jobsKeyPrefix)' may hold only letters, digits, ':', '_' and '-'")
+        }
         if let url = source.secret("REDIS_URL"), !url.isEmpty {
             do {
                 _ = try RedisConfiguration(url: url)
-                redis = RedisSettings(url: url, poolSize: poolSize, commandTimeout: .milliseconds(timeout))
+                redis = RedisSettings(
+                    url: url, poolSize: poolSize, commandTimeout: .milliseconds(timeout), jobsKeyPrefix: jobsKeyPrefix)
             } catch {
                 source.report("REDIS_URL: \(error)")
             }
@@ -56,12 +64,23 @@ package struct RedisSettings: Sendable, Equatable {
     package var poolSize: Int
     /// How long one command may take.
     package var commandTimeout: Duration
+    /// Where the job queue's keys live (`RAHAT_JOBS_KEY_PREFIX`), so that deployments sharing one
+    /// Redis keep separate queues.
+    package var jobsKeyPrefix: String
 
     /// Settings for the server at `url`.
-    package init(url: String, poolSize: Int = 8, commandTimeout: Duration = .seconds(2)) {
+    package init(
+        url: String, poolSize: Int = 8, commandTimeout: Duration = .seconds(2), jobsKeyPrefix: String = "rahat:jobs:"
+    ) {
         self.url = url
         self.poolSize = poolSize
         self.commandTimeout = commandTimeout
+        self.jobsKeyPrefix = jobsKeyPrefix
+    }
+
+    /// The job queue on `client`, under this deployment's prefix.
+    func jobStore(_ client: RedisClient) -> RedisJobStore {
+        RedisJobStore(redis: client, keyPrefix: jobsKeyPrefix)
     }
 
     /// A client named after the process in `CLIENT LIST`, connecting lazily.
@@ -248,6 +267,49 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
             coreHost: core.host,
             corePort: core.port
         )
+    }
+}
+
+/// `rahat serve worker`: runs the job handlers of every service, with those services' database
+/// settings (the handlers work on their data), the job queue on Redis, and an operations port.
+package struct WorkerProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var core: CoreServiceConfiguration
+    package var authHost: String
+    package var authPort: Int
+    /// Jobs run at once per queue in this process (`RAHAT_WORKER_CONCURRENCY`).
+    package var concurrency: Int
+    package var opsHost: String
+    package var opsPort: Int
+
+    package static func load(from source: ConfigurationSource) throws -> WorkerProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let core = CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let configuration = WorkerProcessConfiguration(
+            common: common,
+            core: core,
+            authHost: authHost,
+            authPort: authPort,
+            concurrency: source.int("RAHAT_WORKER_CONCURRENCY", default: 4, in: 1...256),
+            opsHost: source.string("RAHAT_WORKER_HTTP_HOST", default: "127.0.0.1"),
+            opsPort: source.int("RAHAT_WORKER_HTTP_PORT", default: 7192, in: 0...65_535)
+        )
+        if common.redis == nil {
+            source.report(
+                "REDIS_URL: required by 'rahat serve worker' (the job queue); the embedded default is 'rahat serve'")
+        }
+        if case .sqlite = core.database.location {
+            source.report(
+                "DATABASE_URL: required by 'rahat serve worker' (a postgres:// URL); the embedded default is 'rahat serve'"
+            )
+        }
+        if core.pii == nil {
+            source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
+        }
+        try source.validate()
+        return configuration
     }
 }
 

@@ -6,6 +6,7 @@ package import Foundation
 package import GRPCCore
 package import GRPCInProcessTransport
 package import Logging
+import Messaging
 package import Persistence
 package import ServerKit
 import ServiceLifecycle
@@ -69,6 +70,13 @@ package struct AuthHarness: Sendable {
                 schema: CoreService.schema,
                 logger: logger
             )
+            // Jobs (imports) run as in the embedded process: queued in the messaging database
+            // through the core service's outbox, and run by a worker.
+            let messaging = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "messaging"),
+                schema: InProcessEventBus.schema,
+                logger: logger
+            )
             do {
                 let service = try AuthService(
                     configuration: configuration, database: database, logger: logger, now: now)
@@ -106,7 +114,22 @@ package struct AuthHarness: Sendable {
                     group.addTask { try await server.serve() }
                     group.addTask { try await client.runConnections() }
                     if runsJobs {
-                        for background in core.backgroundServices { group.addTask { try await background.run() } }
+                        try await messaging.migrate(MessagingMigrations.all)
+                        let jobs = SQLJobStore(database: messaging)
+                        let bus = InProcessEventBus(database: messaging, logger: logger)
+                        var workerConfiguration = JobWorkerConfiguration()
+                        workerConfiguration.idleWait = .milliseconds(100)
+                        let services: [any Service] =
+                            core.backgroundServices + [
+                                bus,
+                                OutboxRelay(
+                                    service: "core", database: coreDatabase,
+                                    publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: logger),
+                                JobWorker(
+                                    store: jobs, handlers: core.jobHandlers, configuration: workerConfiguration,
+                                    logger: logger),
+                            ]
+                        for background in services { group.addTask { try await background.run() } }
                     }
                     defer {
                         group.cancelAll()
@@ -136,10 +159,12 @@ package struct AuthHarness: Sendable {
                 }
                 await database.shutdown()
                 await coreDatabase.shutdown()
+                await messaging.shutdown()
                 return result
             } catch {
                 await database.shutdown()
                 await coreDatabase.shutdown()
+                await messaging.shutdown()
                 throw error
             }
         }
@@ -147,7 +172,8 @@ package struct AuthHarness: Sendable {
 
     /// The events the core service has written to its outbox, oldest first.
     package func coreOutbox() async throws -> [StoredOutboxEvent] {
-        try await Outbox.pending(limit: 1000, on: coreDatabase.db)
+        // The harness's relay may already have sent them.
+        try await Outbox.pending(limit: 1000, includingSent: true, on: coreDatabase.db)
     }
 
     /// Logs in and returns the token pair.

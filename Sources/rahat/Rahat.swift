@@ -21,7 +21,7 @@ struct Rahat: AsyncParsableCommand {
 
 /// The processes `rahat serve` can run.
 enum ProcessKind: String, ExpressibleByArgument, CaseIterable {
-    case gateway, auth, core
+    case gateway, auth, core, worker
 }
 
 struct Serve: AsyncParsableCommand {
@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the platform (everything in one process), or one process of the distributed deployment."
     )
 
-    @Argument(help: "Run only this process: gateway, auth or core. Omit to run everything in one process.")
+    @Argument(help: "Run only this process: gateway, auth, core or worker. Omit to run everything in one process.")
     var process: ProcessKind?
 
     func run() async throws {
@@ -74,6 +74,16 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 onGRPCRunning: { port in Console.line("core gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("core health and metrics on http://\(listen.opsHost):\(port)") }
+            )
+            try await runServices(services, logger: logger)
+        case .worker:
+            let configuration = try WorkerProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "worker", configuration: configuration.common.log)
+            let host = configuration.opsHost
+            let services = try await Platform.workerProcess(
+                configuration: configuration,
+                logger: logger,
+                onOpsRunning: { port in Console.line("worker health and metrics on http://\(host):\(port)") }
             )
             try await runServices(services, logger: logger)
         }

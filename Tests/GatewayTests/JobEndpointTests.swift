@@ -69,7 +69,8 @@ extension GatewayTests {
                     // when one job fails its only attempt and the other completes
                     let claimed = try await store.claim(queue: "reports", worker: "w", lock: .seconds(30), limit: 2)
                     #expect(Set(claimed.map(\.id)) == ["mine", "theirs"])
-                    _ = try await store.fail("theirs", worker: "w", error: "the report template is missing")
+                    _ = try await store.fail(
+                        "theirs", worker: "w", error: "the report template is missing", retrying: true)
                     _ = try await store.complete("mine", worker: "w", result: #"{"rows":3}"#)
                     let failed = try await client.send(.get, "/v1/jobs/theirs", bearer: admin.access)
                     let done = try await client.send(.get, "/v1/jobs/mine", bearer: agent.access)

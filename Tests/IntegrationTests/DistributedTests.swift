@@ -76,6 +76,30 @@ struct DistributedTests {
         return (port, group, task)
     }
 
+    /// Starts a worker process (`rahat serve worker`) on the Redis job queue.
+    static func startWorker(
+        databaseURL: URL, authPort: Int, redis: [String: String]
+    ) async throws -> (group: ServiceGroup, task: Task<Void, any Error>) {
+        let configuration = try WorkerProcessConfiguration.load(
+            from: ConfigurationSource(
+                environment: [
+                    "DATABASE_URL": databaseURL.absoluteString,
+                    "RAHAT_WORKER_HTTP_PORT": "0",
+                    "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                    "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+                    "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                ].merging(redis) { $1 })
+        )
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let services = try await Platform.workerProcess(
+            configuration: configuration, logger: .test, onOpsRunning: { port in continuation.yield(port) })
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: .test))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard await iterator.next() != nil else { throw CancellationError() }
+        return (group, task)
+    }
+
     static func gatewayConfiguration(
         authPort: Int, corePort: Int, extra: [String: String] = [:]
     ) throws -> GatewayProcessConfiguration {
@@ -139,18 +163,28 @@ struct DistributedTests {
         }
     }
 
-    @Test("the walkthrough works across processes over HTTP/2")
+    @Test(
+        "the walkthrough works across processes over HTTP/2, imports run by a worker",
+        .enabled(if: SharedStateBackend.available.contains(.redis)))
     func walkthrough() async throws {
+        let redisURL = try #require(TestRedis.url)
+        // This test's own queue on the shared test server: other tests' workers never see its jobs.
+        let redis = [
+            "REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000",
+            "RAHAT_JOBS_KEY_PREFIX": "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:",
+        ]
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
-            let core = try await Self.startCore(databaseURL: url, authPort: auth.port)
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            let worker = try await Self.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
             defer {
                 auth.task.cancel()
                 core.task.cancel()
+                worker.task.cancel()
             }
             let gateway = try Platform.gatewayProcess(
-                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port),
+                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: redis),
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
@@ -201,6 +235,13 @@ struct DistributedTests {
                     imported = try await client.send(.get, location, bearer: tokens.access)
                 }
                 let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: tokens.access)
+                let jobID = try #require(try imported.json["jobId"] as? String)
+                // The job ends just after the import it ran.
+                var job = try await client.send(.get, "/v1/jobs/\(jobID)", bearer: tokens.access)
+                for _ in 0..<100 where try job.json["status"] as? String != "completed" {
+                    try await Task.sleep(for: .milliseconds(100))
+                    job = try await client.send(.get, "/v1/jobs/\(jobID)", bearer: tokens.access)
+                }
                 // then
                 #expect(me.status == .ok)
                 #expect(withKey.status == .ok)
@@ -212,7 +253,12 @@ struct DistributedTests {
                 #expect(accepted.status == .accepted)
                 #expect(try imported.json["created"] as? Int == 300)
                 #expect(try stats.json["beneficiaries"] as? Int == 300)
+                #expect(try job.json["status"] as? String == "completed")
+                #expect(try job.json["queue"] as? String == "imports")
+                #expect(try (job.json["result"] as? [String: Any])?["created"] as? Int == 300)
             }
+            await worker.group.triggerGracefulShutdown()
+            try await worker.task.value
             await core.group.triggerGracefulShutdown()
             try await core.task.value
             await auth.group.triggerGracefulShutdown()

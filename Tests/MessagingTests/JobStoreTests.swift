@@ -186,6 +186,53 @@ struct JobStoreTests {
         }
     }
 
+    @Test(
+        "a job that cannot succeed fails at once; one paused for shutdown goes back uncounted",
+        arguments: JobBackend.available)
+    func unrecoverableAndInterrupted(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given one handler that refuses its input and one that is interrupted once
+            let runs = Runs()
+            let refusing = JobHandler(queue: "work", name: "refuse") { _ in
+                runs.byJob.withLock { $0["refuse", default: 0] += 1 }
+                throw UnrecoverableJobError("the payload names no beneficiary")
+            }
+            let pausing = JobHandler(queue: "work", name: "pause") { _ in
+                let run = runs.byJob.withLock { runs in
+                    runs["pause", default: 0] += 1
+                    return runs["pause", default: 0]
+                }
+                if run == 1 { throw JobInterrupted() }
+                return nil
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(
+                store: store, handlers: [refusing, pausing], configuration: configuration, logger: .test)
+            try await store.enqueue([
+                JobRequest(id: "refused", queue: "work", name: "refuse", maxAttempts: 5),
+                JobRequest(id: "paused", queue: "work", name: "pause", maxAttempts: 5),
+            ])
+
+            // when
+            try await Self.running([worker]) {
+                try await Self.waitUntil {
+                    let refused = try await store.job("refused")?.status
+                    let paused = try await store.job("paused")?.status
+                    return refused == .failed && paused == .completed
+                }
+            }
+
+            // then
+            let refused = try #require(try await store.job("refused"))
+            #expect(refused.attempts == 1)
+            #expect(refused.error == "the payload names no beneficiary")
+            #expect(runs.byJob.withLock { $0["refuse"] } == 1)
+            #expect(try await store.job("paused")?.attempts == 1)
+            #expect(runs.byJob.withLock { $0["pause"] } == 2)
+        }
+    }
+
     @Test("a job whose worker died is taken over once its lock runs out", arguments: JobBackend.available)
     func stalled(_ backend: JobBackend) async throws {
         try await Self.withStore(backend) { store in

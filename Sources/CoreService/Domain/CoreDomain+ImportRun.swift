@@ -45,19 +45,20 @@ extension CoreDomain {
     /// an error the data provokes) must not block the queue.
     static let importMaxAttempts = 5
 
-    /// Takes the oldest queued import, or one whose runner stopped renewing its lease, under a new
-    /// claim token. The claim is one conditional `UPDATE … RETURNING`, so of several runners (in
-    /// several processes) exactly one wins it. `nil` when there is nothing to do.
-    func claimImport() async throws -> ImportClaim? {
+    /// Takes import `id` (or the oldest) when it is queued, or its runner stopped renewing its
+    /// lease, under a new claim token. The claim is one conditional `UPDATE … RETURNING`, so of
+    /// several runners (in several processes) exactly one wins it. `nil` when there is nothing to do.
+    func claimImport(id wanted: UUID? = nil) async throws -> ImportClaim? {
         guard let sql = db as? any SQLDatabase else { return nil }
         let now = self.now()
-        let candidates = try await ImportRow.query(on: db)
+        var query = ImportRow.query(on: db)
             .group(.or) {
                 $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
                     $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < now)
                 }
             }
-            .sort(\.$id).limit(5).all()
+        if let wanted { query = query.filter(\.$id == wanted) }
+        let candidates = try await query.sort(\.$id).limit(5).all()
         for candidate in candidates {
             guard let id = candidate.id else { continue }
             let token = UUID()
@@ -118,8 +119,12 @@ extension CoreDomain {
 
     /// Runs one claimed import to the end: reads its stored file in order, validates and writes
     /// its rows a batch at a time (each batch one transaction that also records how far the
-    /// import got, so a restarted run resumes there), and finishes it.
-    func runImport(_ claim: ImportClaim, crashingAfterBatches: Int? = nil) async throws {
+    /// import got, so a restarted run resumes there), and finishes it. After each committed batch
+    /// `progress` hears how much of the file is done (percent of its bytes) and the rows so far.
+    func runImport(
+        _ claim: ImportClaim, crashingAfterBatches: Int? = nil,
+        progress: (@Sendable (_ percent: Int, _ rows: Int) async throws -> Void)? = nil
+    ) async throws {
         let id = claim.id
         guard let row = try await ImportRow.find(id, on: db), row.claimToken == claim.token else { return }
         let startLine = row.processedLine
@@ -129,11 +134,15 @@ extension CoreDomain {
         // validation (encryption, blind indexes) work at the same time.
         var writing: Task<Void, any Error>?
         var committed = 0
+        var bytesRead = 0
         func awaitWrite() async throws {
             guard let task = writing else { return }
             writing = nil
             try await task.value
             committed += 1
+            if let progress, row.bytes > 0 {
+                try await progress(min(99, bytesRead * 100 / row.bytes), row.rows)
+            }
             if let crashingAfterBatches, committed >= crashingAfterBatches { throw ImportCrashed() }
             // An import can grow the tables it checks many times over faster than autovacuum
             // notices; on stale statistics PostgreSQL plans the duplicate checks as full scans,
@@ -217,6 +226,7 @@ extension CoreDomain {
                         .first()
                 else { break }
                 seq += 1
+                bytesRead += chunk.data.count
                 switch run.format {
                 case .csv: try await take(try decode(csv: csv.feed(chunk.data)))
                 case .jsonLines: try await take(jsonLines.feed(chunk.data).map(Self.jsonLineRecord))

@@ -1,6 +1,7 @@
 import Crypto
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import SQLKit
 import ServerKit
@@ -116,6 +117,7 @@ struct ImportUpload: Sendable {
                 row.bytes = size
                 row.status = ImportStatus.queued.rawValue
                 try await row.save(on: tx)
+                try await Outbox.append(.jobRequested(try CoreDomain.importJobRequest(row)), on: tx)
                 return row
             }
         } catch let error as CoreError {
@@ -129,7 +131,6 @@ struct ImportUpload: Sendable {
             }
             throw error
         }
-        domain.importSignal.signal()
         return try CoreDomain.importInfo(row)
     }
 

@@ -18,7 +18,6 @@ struct CoreDomain: Sendable {
     /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.
     let beneficiaryCache: BeneficiaryCache
     /// Wakes the import runner when an upload completes.
-    let importSignal = WakeSignal()
     let logger: Logger
     let now: @Sendable () -> Date
 

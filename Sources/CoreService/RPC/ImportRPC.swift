@@ -131,6 +131,7 @@ extension Rahat_Core_V1_Import {
             if let started = info.startedAt { $0.startedAt = Google_Protobuf_Timestamp(date: started) }
             if let finished = info.finishedAt { $0.finishedAt = Google_Protobuf_Timestamp(date: finished) }
             $0.sha256 = info.sha256
+            $0.jobID = CoreDomain.importJobID(info.id)
         }
     }
 }

@@ -1292,8 +1292,9 @@ paths:
         Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`)
         or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the
         service, which stores it as it arrives and answers **202** once the whole file is stored;
-        the rows are then processed in the background. Follow `Location` (or `GET
-        /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every
+        the rows are then processed by a job on the `imports` queue. Follow `Location` (or `GET
+        /v1/imports/{id}`) for counts, the job (`jobId`, at `/v1/jobs/{jobId}` and live at
+        `/v1/jobs/{jobId}/stream`) for progress, and fetch `/v1/imports/{id}/rejects` for every
         row that was not imported, with its line, column and reason.
 
 
@@ -1613,7 +1614,7 @@ components:
   schemas:
     Import:
       type: object
-      required: [id, status, format, onDuplicate, bytes, rows, created, updated, duplicates, rejected, sha256, createdBy, createdAt]
+      required: [id, status, format, onDuplicate, bytes, rows, created, updated, duplicates, rejected, sha256, jobId, createdBy, createdAt]
       properties:
         id: {type: string, format: uuid}
         status: {type: string, enum: [queued, running, completed, failed]}
@@ -1631,6 +1632,7 @@ components:
         rejected: {type: integer}
         error: {type: string, description: Why the whole import failed, when it did.}
         sha256: {type: string}
+        jobId: {type: string, description: 'The job that processes the import: follow its progress at `/v1/jobs/{jobId}`.'}
         createdBy: {type: string, format: uuid}
         createdAt: {type: string, format: date-time}
         startedAt: {type: string, format: date-time}
@@ -5007,7 +5009,7 @@ components:
           "imports"
         ],
         "summary": "Import beneficiaries from a file",
-        "description": "Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.\n\nCSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.\n\nDuplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file by default (413 beyond it); an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.",
+        "description": "Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed by a job on the `imports` queue. Follow `Location` (or `GET /v1/imports/{id}`) for counts, the job (`jobId`, at `/v1/jobs/{jobId}` and live at `/v1/jobs/{jobId}/stream`) for progress, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.\n\nCSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.\n\nDuplicates — the same phone or national ID twice in the file, or one already registered — are never silently dropped: with `onDuplicate=reject` (default) or `skip` they are reported; with `update` the registered beneficiary takes the row's values. Requires `beneficiary:create` (and `project:update` for `projectId`, `beneficiary:update` for `groupId`). At most 256 MiB per file by default (413 beyond it); an empty file, or the same file while an import of it is still queued or running (409), is refused. Emits `rahat.core.beneficiary.created` per row and `rahat.core.import.completed` at the end.",
         "parameters": [
           {
             "name": "projectId",
@@ -5600,6 +5602,7 @@ components:
           "duplicates",
           "rejected",
           "sha256",
+          "jobId",
           "createdBy",
           "createdAt"
         ],
@@ -5673,6 +5676,10 @@ components:
           },
           "sha256": {
             "type": "string"
+          },
+          "jobId": {
+            "type": "string",
+            "description": "The job that processes the import: follow its progress at `/v1/jobs/{jobId}`."
           },
           "createdBy": {
             "type": "string",

@@ -141,6 +141,7 @@ extension Components.Schemas.Import {
             rejected: Int(found.rejected),
             error: found.hasError ? found.error : nil,
             sha256: found.sha256,
+            jobId: found.jobID,
             createdBy: found.createdBy,
             createdAt: found.createdAt.date,
             startedAt: found.hasStartedAt ? found.startedAt.date : nil,

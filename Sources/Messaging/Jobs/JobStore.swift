@@ -23,8 +23,9 @@ package protocol JobStore: Sendable {
     func complete(_ id: String, worker: String, result: String?) async throws -> Bool
 
     /// Ends an attempt with an error: the job waits for its retry, or fails for good after its
-    /// last attempt. Returns the job's new status, nil when it is no longer the worker's.
-    func fail(_ id: String, worker: String, error: String) async throws -> JobStatus?
+    /// last attempt or when `retrying` is false. Returns the job's new status, nil when it is no
+    /// longer the worker's.
+    func fail(_ id: String, worker: String, error: String, retrying: Bool) async throws -> JobStatus?
 
     /// Gives a job back without counting the attempt (a worker shutting down).
     func release(_ id: String, worker: String) async throws -> Bool

@@ -34,6 +34,25 @@ package struct JobContext: Sendable {
     }
 }
 
+/// Thrown by a handler whose job cannot succeed however often it runs (its input is wrong, what
+/// it works on is gone): the job fails at once, without its remaining attempts (BullMQ's
+/// `UnrecoverableError`).
+package struct UnrecoverableJobError: Error, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Thrown by a handler that stopped early for its process's shutdown, its work committed so far:
+/// the job goes back to its queue without the attempt counting, for another worker to resume.
+package struct JobInterrupted: Error, CustomStringConvertible {
+    package init() {}
+
+    package var description: String { "the worker is shutting down" }
+}
+
 /// The job is no longer this worker's: its lock expired and another worker took it over.
 struct JobLost: Error, CustomStringConvertible {
     var description: String { "the job's lock expired and another worker took it over" }
@@ -226,6 +245,9 @@ package final class JobWorker: Service, Sendable {
             // Cancelled from outside (not a graceful shutdown): the attempt did not fail on its own.
             _ = try? await store.release(job.id, worker: lease)
             logger.notice("job given back: its worker was cancelled", metadata: metadata)
+        case .finished(.failure(let error)) where error is JobInterrupted:
+            _ = try? await store.release(job.id, worker: lease)
+            logger.notice("job paused for shutdown and given back", metadata: metadata)
         case .finished(let result):
             await record(job, lease: lease, result, metadata: metadata)
         case .lost:
@@ -262,7 +284,9 @@ package final class JobWorker: Service, Sendable {
             case .failure(let error):
                 failed.increment()
                 metadata["error"] = "\(error)"
-                let status = try await store.fail(job.id, worker: lease, error: String(describing: error))
+                let status = try await store.fail(
+                    job.id, worker: lease, error: String(describing: error),
+                    retrying: !(error is UnrecoverableJobError))
                 if status == .failed {
                     logger.error("job failed for the last time", metadata: metadata)
                 } else {

@@ -100,10 +100,10 @@ package final class SQLJobStore: JobStore {
             """)
     }
 
-    package func fail(_ id: String, worker: String, error: String) async throws -> JobStatus? {
+    package func fail(_ id: String, worker: String, error: String, retrying: Bool) async throws -> JobStatus? {
         guard let current = try await job(id), current.status == .active else { return nil }
         let now = Date()
-        let final = current.attempts >= current.maxAttempts
+        let final = !retrying || current.attempts >= current.maxAttempts
         let status: JobStatus = final ? .failed : .delayed
         let wait = JobRequest.retryDelay(
             backoffMilliseconds: current.backoffMilliseconds, afterAttempt: current.attempts)

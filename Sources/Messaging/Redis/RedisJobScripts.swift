@@ -268,8 +268,9 @@ struct RedisJobScripts: Sendable {
         return 1
         """
 
-    /// KEYS[1]: the job. ARGV: lease, error, jitter (0.5–1: the share of the back-off to wait).
-    /// Returns the new status, or nil when the job is not the lease's.
+    /// KEYS[1]: the job. ARGV: lease, error, jitter (0.5–1: the share of the back-off to wait),
+    /// retrying ('1', or '0' to fail for good). Returns the new status, or nil when the job is not
+    /// the lease's.
     private static let failBody =
         """
         local key = KEYS[1]
@@ -283,7 +284,7 @@ struct RedisJobScripts: Sendable {
         redis.call('ZREM', p .. 'locks', id)
         redis.call('HDEL', key, 'lockedBy', 'lockedUntil', 'stream', 'entry')
         redis.call('HSET', key, 'error', ARGV[2])
-        if tonumber(j[8]) >= tonumber(j[9]) then
+        if ARGV[4] ~= '1' or tonumber(j[8]) >= tonumber(j[9]) then
           local dead = redis.call('XADD', p .. 'dead', 'MAXLEN', '~', 100000, '*', 'job', id, 'name', j[11],
             'attempts', j[8], 'error', ARGV[2])
           redis.call('HSET', key, 'status', 'failed', 'finishedAt', t, 'dead', dead)

@@ -106,9 +106,9 @@ package final class RedisJobStore: JobStore {
         try await run(scripts.complete, id, [worker, result == nil ? "0" : "1", result ?? ""]).int == 1
     }
 
-    package func fail(_ id: String, worker: String, error: String) async throws -> JobStatus? {
+    package func fail(_ id: String, worker: String, error: String, retrying: Bool) async throws -> JobStatus? {
         let jitter = Double.random(in: 0.5...1)
-        return try await run(scripts.fail, id, [worker, error, String(jitter)]).string
+        return try await run(scripts.fail, id, [worker, error, String(jitter), retrying ? "1" : "0"]).string
             .flatMap(JobStatus.init(rawValue:))
     }
 

@@ -89,9 +89,14 @@ public enum Outbox {
         try await append([event], on: database)
     }
 
-    /// Unsent events in the order they happened, oldest first.
-    public static func pending(limit: Int = 100, on database: any Database) async throws -> [StoredOutboxEvent] {
-        try await OutboxRow.query(on: database).filter(\.$sentAt == nil).sort(\.$id).limit(limit).all().map {
+    /// Unsent events (or, `includingSent`, every event still kept) in the order they happened,
+    /// oldest first.
+    public static func pending(
+        limit: Int = 100, includingSent: Bool = false, on database: any Database
+    ) async throws -> [StoredOutboxEvent] {
+        var query = OutboxRow.query(on: database)
+        if !includingSent { query = query.filter(\.$sentAt == nil) }
+        return try await query.sort(\.$id).limit(limit).all().map {
             StoredOutboxEvent(
                 id: try $0.requireID(),
                 type: $0.type,

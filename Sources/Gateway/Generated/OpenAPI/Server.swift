@@ -7661,7 +7661,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Import beneficiaries from a file
     ///
-    /// Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed in the background. Follow `Location` (or `GET /v1/imports/{id}`) for progress and counts, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.
+    /// Streams a CSV file (`text/csv`, or `multipart/form-data` with the file in the part `file`) or JSON lines (`application/x-ndjson`, one object per line with the same keys) into the service, which stores it as it arrives and answers **202** once the whole file is stored; the rows are then processed by a job on the `imports` queue. Follow `Location` (or `GET /v1/imports/{id}`) for counts, the job (`jobId`, at `/v1/jobs/{jobId}` and live at `/v1/jobs/{jobId}/stream`) for progress, and fetch `/v1/imports/{id}/rejects` for every row that was not imported, with its line, column and reason.
     ///
     /// CSV columns (header names match regardless of case, spaces, `_` and `-`; UTF-8 with or without a byte-order mark): `name` (required), `phone`, `email`, `nationalId`, `gender`, `birthDate` (YYYY-MM-DD), `location`, `latitude`, `longitude`, `bankedStatus`, `internetStatus`, `phoneStatus`, `walletAddress`, `extras` (a JSON object). An unknown or repeated column, or a missing `name`, fails the whole import before any row is written.
     ///

@@ -64,6 +64,10 @@ extension Components {
             internal var error: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Import/sha256`.
             internal var sha256: Swift.String
+            /// The job that processes the import: follow its progress at `/v1/jobs/{jobId}`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Import/jobId`.
+            internal var jobId: Swift.String
             /// - Remark: Generated from `#/components/schemas/Import/createdBy`.
             internal var createdBy: Swift.String
             /// - Remark: Generated from `#/components/schemas/Import/createdAt`.
@@ -91,6 +95,7 @@ extension Components {
             ///   - rejected:
             ///   - error: Why the whole import failed
             ///   - sha256:
+            ///   - jobId: The job that processes the import: follow its progress at `/v1/jobs/{jobId}`.
             ///   - createdBy:
             ///   - createdAt:
             ///   - startedAt:
@@ -112,6 +117,7 @@ extension Components {
                 rejected: Swift.Int,
                 error: Swift.String? = nil,
                 sha256: Swift.String,
+                jobId: Swift.String,
                 createdBy: Swift.String,
                 createdAt: Foundation.Date,
                 startedAt: Foundation.Date? = nil,
@@ -133,6 +139,7 @@ extension Components {
                 self.rejected = rejected
                 self.error = error
                 self.sha256 = sha256
+                self.jobId = jobId
                 self.createdBy = createdBy
                 self.createdAt = createdAt
                 self.startedAt = startedAt
@@ -155,6 +162,7 @@ extension Components {
                 case rejected
                 case error
                 case sha256
+                case jobId
                 case createdBy
                 case createdAt
                 case startedAt

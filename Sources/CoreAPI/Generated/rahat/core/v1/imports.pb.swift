@@ -357,6 +357,12 @@ package nonisolated struct Rahat_Core_V1_Import: @unchecked Sendable {
     set {_uniqueStorage()._sha256 = newValue}
   }
 
+  /// The job that processes the import: its progress at /v1/jobs/{job_id}.
+  package var jobID: String {
+    get {_storage._jobID}
+    set {_uniqueStorage()._jobID = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -585,7 +591,7 @@ nonisolated extension Rahat_Core_V1_UploadImportRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Import"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}status\0\u{1}options\0\u{1}bytes\0\u{1}rows\0\u{1}created\0\u{1}updated\0\u{1}duplicates\0\u{1}rejected\0\u{1}error\0\u{3}created_by\0\u{3}created_at\0\u{3}started_at\0\u{3}finished_at\0\u{1}sha256\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}status\0\u{1}options\0\u{1}bytes\0\u{1}rows\0\u{1}created\0\u{1}updated\0\u{1}duplicates\0\u{1}rejected\0\u{1}error\0\u{3}created_by\0\u{3}created_at\0\u{3}started_at\0\u{3}finished_at\0\u{1}sha256\0\u{3}job_id\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -603,6 +609,7 @@ nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf
     var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _sha256: String = String()
+    var _jobID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -628,6 +635,7 @@ nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf
       _startedAt = source._startedAt
       _finishedAt = source._finishedAt
       _sha256 = source._sha256
+      _jobID = source._jobID
     }
   }
 
@@ -661,6 +669,7 @@ nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._startedAt) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._finishedAt) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._sha256) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
         default: break
         }
       }
@@ -718,6 +727,9 @@ nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf
       if !_storage._sha256.isEmpty {
         try visitor.visitSingularStringField(value: _storage._sha256, fieldNumber: 15)
       }
+      if !_storage._jobID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -742,6 +754,7 @@ nonisolated extension Rahat_Core_V1_Import: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._startedAt != rhs_storage._startedAt {return false}
         if _storage._finishedAt != rhs_storage._finishedAt {return false}
         if _storage._sha256 != rhs_storage._sha256 {return false}
+        if _storage._jobID != rhs_storage._jobID {return false}
         return true
       }
       if !storagesAreEqual {return false}
