@@ -25,6 +25,8 @@ package struct AuthHarness: Sendable {
     package let imports: Rahat_Core_V1_ImportService.Client<InProcessTransport.Client>
     /// The core service's database, to inspect what it wrote (its outbox).
     package let coreDatabase: ServiceDatabase
+    /// The messaging database (jobs, the in-process bus), migrated.
+    package let messaging: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
     package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
     package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
@@ -113,22 +115,9 @@ package struct AuthHarness: Sendable {
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }
                     group.addTask { try await client.runConnections() }
+                    try await messaging.migrate(MessagingMigrations.all)
                     if runsJobs {
-                        try await messaging.migrate(MessagingMigrations.all)
-                        let jobs = SQLJobStore(database: messaging)
-                        let bus = InProcessEventBus(database: messaging, logger: logger)
-                        var workerConfiguration = JobWorkerConfiguration()
-                        workerConfiguration.idleWait = .milliseconds(100)
-                        let services: [any Service] =
-                            core.backgroundServices + [
-                                bus,
-                                OutboxRelay(
-                                    service: "core", database: coreDatabase,
-                                    publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: logger),
-                                JobWorker(
-                                    store: jobs, handlers: core.jobHandlers, configuration: workerConfiguration,
-                                    logger: logger),
-                            ]
+                        let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
                         for background in services { group.addTask { try await background.run() } }
                     }
                     defer {
@@ -147,6 +136,7 @@ package struct AuthHarness: Sendable {
                             vendors: .init(wrapping: client),
                             imports: .init(wrapping: client),
                             coreDatabase: coreDatabase,
+                            messaging: messaging,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),
                             roles: .init(wrapping: client),
@@ -167,6 +157,39 @@ package struct AuthHarness: Sendable {
                 await messaging.shutdown()
                 throw error
             }
+        }
+    }
+
+    /// What runs the core service's jobs, as in the embedded process: its outbox relayed to a job
+    /// store in the messaging database, and a worker with its handlers.
+    static func jobServices(
+        core: CoreService, coreDatabase: ServiceDatabase, messaging: ServiceDatabase
+    ) -> [any Service] {
+        let jobs = SQLJobStore(database: messaging)
+        let bus = InProcessEventBus(database: messaging, logger: .test)
+        var workerConfiguration = JobWorkerConfiguration()
+        workerConfiguration.idleWait = .milliseconds(100)
+        return core.backgroundServices + [
+            bus,
+            OutboxRelay(
+                service: "core", database: coreDatabase,
+                publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: .test),
+            JobWorker(store: jobs, handlers: core.jobHandlers, configuration: workerConfiguration, logger: .test),
+        ]
+    }
+
+    /// Runs the core service's jobs while `body` runs (for a harness made with `runsJobs: false`).
+    package func runningJobs<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for service in services {
+                group.addTask {
+                    try await service.run()
+                    return nil
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 

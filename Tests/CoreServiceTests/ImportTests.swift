@@ -315,6 +315,35 @@ struct ImportTests {
     }
 
     @Test(
+        "the import's job takes over a run that died holding the import, without waiting out its lease",
+        arguments: DatabaseEngine.available)
+    func jobTakesOverCrashedRun(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine, runsJobs: false) { harness in
+            // given an import whose first run stopped dead after one batch, its lease still running
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let queued = try await Self.upload(Self.people(2500), harness: harness, as: admin)
+            #expect(try await harness.core.runNextImport(crashingAfterBatches: 1))
+            #expect(queued.jobID == "import-\(queued.id)")
+
+            // when its job runs
+            let result = try await harness.runningJobs {
+                var current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin)
+                let deadline = ContinuousClock.now + .seconds(120)
+                while current.status != .completed && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin)
+                }
+                return current
+            }
+
+            // then it resumed after the committed batch, well within the lease, every row once
+            #expect(result.status == .completed)
+            #expect((result.rows, result.created) == (2500, 2500))
+            #expect(try await Self.beneficiaryCount(harness) == 2500)
+        }
+    }
+
+    @Test(
         "an import whose process dies after a batch resumes after it once the lease lapses, counting every row once",
         arguments: DatabaseEngine.available)
     func resumesAfterCrash(engine: DatabaseEngine) async throws {

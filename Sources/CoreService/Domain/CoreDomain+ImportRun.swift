@@ -48,13 +48,19 @@ extension CoreDomain {
     /// Takes import `id` (or the oldest) when it is queued, or its runner stopped renewing its
     /// lease, under a new claim token. The claim is one conditional `UPDATE … RETURNING`, so of
     /// several runners (in several processes) exactly one wins it. `nil` when there is nothing to do.
-    func claimImport(id wanted: UUID? = nil) async throws -> ImportClaim? {
+    ///
+    /// `overLease` takes a running import whatever its lease: the import's job does, since the
+    /// job queue's lock already keeps its runs apart, and a run that job lost (its worker hung)
+    /// is stopped by its next `holdImport`.
+    func claimImport(id wanted: UUID? = nil, overLease: Bool = false) async throws -> ImportClaim? {
         guard let sql = db as? any SQLDatabase else { return nil }
         let now = self.now()
+        // Far enough ahead that every lease has run out by it.
+        let leaseCutoff = overLease ? now.addingTimeInterval(Self.importLease * 1000) : now
         var query = ImportRow.query(on: db)
             .group(.or) {
                 $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
-                    $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < now)
+                    $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < leaseCutoff)
                 }
             }
         if let wanted { query = query.filter(\.$id == wanted) }
@@ -68,7 +74,7 @@ extension CoreDomain {
                     lease_until = \(bind: now.addingTimeInterval(Self.importLease)),
                     started_at = COALESCE(started_at, \(bind: now)), attempts = attempts + 1
                 WHERE id = \(bind: id)
-                    AND (status = 'queued' OR (status = 'running' AND lease_until < \(bind: now)))
+                    AND (status = 'queued' OR (status = 'running' AND lease_until < \(bind: leaseCutoff)))
                 RETURNING attempts
                 """
             ).all()

@@ -45,9 +45,17 @@ extension CoreDomain {
             let payload = try? JSONDecoder().decode(ImportJobPayload.self, from: Data(context.job.payload.utf8))
         else { throw UnrecoverableJobError("the job's payload names no import") }
         let id = payload.importId
-        if let claim = try await claimImport(id: id) {
+        if let claim = try await claimImport(id: id, overLease: true) {
             try await runImport(claim) { percent, rows in
-                try await context.progress(percent, "\(rows) rows read")
+                do {
+                    try await context.progress(percent, "\(rows) rows read")
+                } catch is JobLost {
+                    // Another worker runs the job now: stop without writing, as when the import's
+                    // own lease is lost.
+                    throw ImportLost()
+                } catch {
+                    // A progress report is not worth the run: the next one may get through.
+                }
             }
         }
         guard let row = try await ImportRow.find(id, on: db) else {
@@ -67,7 +75,7 @@ extension CoreDomain {
         case .queued:
             throw ImportRunStopped(reason: "the run stopped early; the next resumes after its last committed batch")
         case .running:
-            // Held by another run whose lease has not run out: look again after the back-off.
+            // Another run took it over since (this job's lock was lost): that run ends the job.
             throw ImportRunStopped(reason: "another run holds the import")
         case .uploading, nil:
             throw UnrecoverableJobError("the import is not ready to run (\(row.status))")

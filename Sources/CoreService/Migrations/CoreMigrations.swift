@@ -14,6 +14,7 @@ public enum CoreMigrations {
             CreateImports(),
             UniqueActiveImport(),
             OutboxSequence(name: "core.0009_OutboxSequence"),
+            QueueImportJobs(),
         ]
     }
 }

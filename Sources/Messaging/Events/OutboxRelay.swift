@@ -127,7 +127,10 @@ package final class OutboxRelay: Service, Sendable {
                         ]
                     )
                 }
-                await signal.wait(timeout: Self.backoff(attempt: failedAttempts))
+                // Not woken by commits: while the bus is down, each would cost a failed attempt.
+                try? await cancelWhenGracefulShutdown { [failedAttempts] in
+                    try await Task.sleep(for: Self.backoff(attempt: failedAttempts))
+                }
             }
         }
     }

@@ -54,8 +54,8 @@ package struct JobInterrupted: Error, CustomStringConvertible {
 }
 
 /// The job is no longer this worker's: its lock expired and another worker took it over.
-struct JobLost: Error, CustomStringConvertible {
-    var description: String { "the job's lock expired and another worker took it over" }
+package struct JobLost: Error, CustomStringConvertible {
+    package var description: String { "the job's lock expired and another worker took it over" }
 }
 
 /// How a worker runs jobs.
@@ -260,12 +260,18 @@ package final class JobWorker: Service, Sendable {
     }
 
     /// Renews the lock until cancelled; false as soon as the job is no longer this worker's.
+    /// A lock this worker could not renew for a whole lock time (the store unreachable) may have
+    /// passed to another worker: the job counts as lost then, so that it never runs twice at once.
     private func keepLock(_ id: String, lease: String) async -> Bool {
+        var renewed = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lock / 3)
             if Task.isCancelled { return true }
-            if let kept = try? await store.extendLock(id, worker: lease, lock: configuration.lock), !kept {
-                return false
+            do {
+                guard try await store.extendLock(id, worker: lease, lock: configuration.lock) else { return false }
+                renewed = ContinuousClock.now
+            } catch {
+                if ContinuousClock.now - renewed >= configuration.lock { return false }
             }
         }
         return true

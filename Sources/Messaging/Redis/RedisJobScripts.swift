@@ -175,6 +175,7 @@ struct RedisJobScripts: Sendable {
           if j[1] == 'delayed' then
             makeReady(p, key, id, j[2])
             move(p, id, 'delayed', 'waiting', j[3])
+            announce(id, 'waiting')
           end
         end
         local function read(priority)
