@@ -141,6 +141,8 @@ extension ServiceDatabaseConfiguration {
     /// `messaging` schema of the same PostgreSQL database.
     package static func messaging(besides service: ServiceDatabaseConfiguration) -> ServiceDatabaseConfiguration {
         var configuration = service
+        // Its statements are short (a job claim, a state change): a small pool serves them.
+        configuration.maxConnectionsPerEventLoop = min(configuration.maxConnectionsPerEventLoop, 2)
         if case .sqlite(let path) = service.location {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             configuration.location = .sqlite(path: directory.appendingPathComponent("messaging.sqlite").path)

@@ -49,12 +49,13 @@ package struct AuthHarness: Sendable {
 
     /// Runs `body` against a migrated auth service with its first admin, on a fresh database.
     /// The core service caches beneficiary reads in `cache`, in memory unless a test says otherwise.
+    /// With `runsJobs`, the core service's jobs (imports) run as in the embedded process.
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
         configure: @Sendable (inout AuthServiceConfiguration) -> Void = { _ in },
         configureCore: @Sendable (inout CoreServiceConfiguration) -> Void = { _ in },
         cache: (any CacheStore)? = InMemoryCacheStore(),
-        runsJobs: Bool = true,
+        runsJobs: Bool = false,
         now: @escaping @Sendable () -> Date = Date.init,
         _ body: @Sendable (AuthHarness) async throws -> T
     ) async throws -> T {
@@ -115,8 +116,10 @@ package struct AuthHarness: Sendable {
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }
                     group.addTask { try await client.runConnections() }
-                    try await messaging.migrate(MessagingMigrations.all)
+                    // Only suites that run jobs connect to the messaging database: every suite runs at
+                    // once, and PostgreSQL's connections are counted.
                     if runsJobs {
+                        try await messaging.migrate(MessagingMigrations.all)
                         let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
                         for background in services { group.addTask { try await background.run() } }
                     }
@@ -180,6 +183,7 @@ package struct AuthHarness: Sendable {
 
     /// Runs the core service's jobs while `body` runs (for a harness made with `runsJobs: false`).
     package func runningJobs<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await messaging.migrate(MessagingMigrations.all)
         let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             for service in services {

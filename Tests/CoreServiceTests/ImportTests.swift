@@ -53,7 +53,7 @@ struct ImportTests {
         "every kind of bad row is reported with its line and column; good rows are created, enrolled and grouped",
         arguments: DatabaseEngine.available)
     func badRows(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
@@ -128,7 +128,7 @@ struct ImportTests {
 
     @Test("a file without a name column fails whole and writes nothing", arguments: DatabaseEngine.available)
     func missingColumn(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             // when
@@ -156,7 +156,7 @@ struct ImportTests {
     @Test(
         "duplicates of registered people are skipped and reported, or update them", arguments: DatabaseEngine.available)
     func duplicatePolicies(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             let existing = try await harness.beneficiaries.createBeneficiary(
@@ -182,7 +182,7 @@ struct ImportTests {
 
     @Test("JSON lines import with the same fields", arguments: DatabaseEngine.available)
     func jsonLines(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             let file = Array(
@@ -211,7 +211,7 @@ struct ImportTests {
         "10,000 rows with every kind of bad row: each one reported, the rest created",
         arguments: DatabaseEngine.available)
     func tenThousand(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given: every tenth row is bad in one of ten ways, in rotation
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             _ = try await harness.beneficiaries.createBeneficiary(
@@ -260,7 +260,7 @@ struct ImportTests {
         "a wallet address is imported once: repeats in the file and addresses in use are rejected",
         arguments: DatabaseEngine.available)
     func wallets(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await AuthHarness.with(engine, runsJobs: true) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             let holder = try await harness.beneficiaries.createBeneficiary(

@@ -153,11 +153,12 @@ rahat_start_postgres() {
     local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     if [ -n "${RAHAT_PG_DURABLE:-}" ]; then durability=""; fi
 
+    # Swift Testing runs every test at once, and each opens pools for its own service databases.
     local attempt port ok=""
     for attempt in 1 2 3; do
         port=$(rahat__free_port) || return 1
         if (cd "$dir" && rahat__as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
-                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 $durability -c max_connections=500" \
+                -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 $durability -c max_connections=1000" \
                 -w start >"$dir/pg_ctl.log" 2>&1); then
             ok=1
             break
