@@ -89,11 +89,11 @@ extension GatewayTests {
 
                     // when the retried job is followed while a worker runs it
                     let stream = Task { try await client.send(.get, "/v1/jobs/theirs/stream", bearer: admin.access) }
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Task.sleep(for: .seconds(1))
                     let again = try await store.claim(queue: "reports", worker: "w2", lock: .seconds(30), limit: 1)
                     #expect(again.map(\.id) == ["theirs"])
                     _ = try await store.reportProgress("theirs", worker: "w2", percent: 40, message: "page 2 of 5")
-                    try await Task.sleep(for: .milliseconds(700))
+                    try await Task.sleep(for: .seconds(1))
                     _ = try await store.complete("theirs", worker: "w2", result: nil)
                     let followed = try await stream.value
 
