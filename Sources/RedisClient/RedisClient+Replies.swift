@@ -2,7 +2,7 @@ package import NIOCore
 
 extension Duration {
     /// Whole milliseconds, rounded up so a positive duration never becomes Redis's "no timeout" zero.
-    var redisMilliseconds: Int {
+    package var redisMilliseconds: Int {
         let nanoseconds = self.nanosecondsClamped
         guard nanoseconds > 0 else { return 0 }
         return Int((nanoseconds + 999_999) / 1_000_000)

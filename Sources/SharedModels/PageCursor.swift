@@ -13,9 +13,7 @@ public struct PageCursor: Sendable, Equatable {
 
     /// Decodes the text form handed to clients; `nil` when it was not produced by ``encoded``.
     public init?(encoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64), data.count == 17, data.first == 1 else { return nil }
+        guard let data = Data(base64URLEncoded: text), data.count == 17, data.first == 1 else { return nil }
         let bytes = Array(data.dropFirst())
         after = UUID(
             uuid: (
@@ -29,9 +27,6 @@ public struct PageCursor: Sendable, Equatable {
     public var encoded: String {
         var data = Data([1])
         withUnsafeBytes(of: after.uuid) { data.append(contentsOf: $0) }
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return data.base64URLEncoded
     }
 }

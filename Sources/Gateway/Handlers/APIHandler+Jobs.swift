@@ -115,15 +115,11 @@ extension APIHandler {
 
     /// Job ids are the caller's choice of text: the cursor carries one opaquely.
     private static func cursor(afterJob id: String) -> String {
-        Data(("job:" + id).utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(("job:" + id).utf8).base64URLEncoded
     }
 
     private static func jobID(fromCursor cursor: String) -> String? {
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+        guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8),
             text.hasPrefix("job:"), text.count > 4
         else { return nil }
         return String(text.dropFirst(4))

@@ -143,7 +143,7 @@ package final class OutboxRelay: Service, Sendable {
 
 extension Duration {
     /// The duration in (fractional) seconds.
-    var seconds: Double {
+    package var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

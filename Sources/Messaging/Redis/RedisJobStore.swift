@@ -54,7 +54,7 @@ package final class RedisJobStore: JobStore {
     package func claim(queue: String, worker: String, lock: Duration, limit: Int) async throws -> [Job] {
         let reply = try await redis.evalScript(
             scripts.claim, keys: [scripts.queuePrefix(queue)],
-            arguments: [consumer, worker, Self.milliseconds(lock), max(limit, 1), Self.milliseconds(retention)]
+            arguments: [consumer, worker, lock.redisMilliseconds, max(limit, 1), retention.redisMilliseconds]
         )
         guard let parts = reply.array, parts.count >= 2, let kind = parts[0].string else {
             throw RedisError.unexpectedReply("the job claim script replied \(reply)")
@@ -92,7 +92,7 @@ package final class RedisJobStore: JobStore {
     }
 
     package func extendLock(_ id: String, worker: String, lock: Duration) async throws -> Bool {
-        try await run(scripts.extendLock, id, [worker, Self.milliseconds(lock)]).int == 1
+        try await run(scripts.extendLock, id, [worker, lock.redisMilliseconds]).int == 1
     }
 
     package func reportProgress(_ id: String, worker: String, percent: Int, message: String?) async throws -> Bool {
@@ -177,11 +177,6 @@ package final class RedisJobStore: JobStore {
 
     private func run(_ script: RedisScript, _ id: String, _ arguments: [any RESPArgument]) async throws -> RESPValue {
         try await redis.evalScript(script, keys: [scripts.jobKey(id)], arguments: arguments)
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
     private static func milliseconds(_ date: Date) -> Int64 {
