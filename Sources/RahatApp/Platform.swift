@@ -56,7 +56,8 @@ package enum Platform {
                 configuration.auth.database, schema: AuthService.schema, logger: logger)
             let coreDatabase = try databases.open(
                 configuration.core.database, schema: CoreService.schema, logger: logger)
-            let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig)
+            let transport = InProcessTransport(
+                serviceConfig: RPCDefaults.serviceConfig(timeout: configuration.common.rpcTimeout))
             let client = GRPCClient(transport: transport.client)
 
             let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
@@ -175,7 +176,8 @@ package enum Platform {
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
-            let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+            let authClient = try client(
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
             let redis = try configuration.common.redis?.client(name: "rahat-core", logger: logger)
             if redis == nil {
                 // Replicas each caching in memory would serve one another's stale reads.
@@ -230,7 +232,8 @@ package enum Platform {
             redisConfiguration.poolSize = max(redisConfiguration.poolSize, 8)
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
-            let authClient = try client(host: configuration.authHost, port: configuration.authPort)
+            let authClient = try client(
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
             let core = try CoreService(
                 configuration: configuration.core,
                 database: database,
@@ -269,8 +272,10 @@ package enum Platform {
         onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
-        let authClient = try client(host: configuration.authHost, port: configuration.authPort)
-        let coreClient = try client(host: configuration.coreHost, port: configuration.corePort)
+        let authClient = try client(
+            host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+        let coreClient = try client(
+            host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -396,13 +401,16 @@ package enum Platform {
         }
     }
 
-    /// A gRPC client over HTTP/2 to `host:port`, resolved by DNS, with the default deadlines.
-    private static func client(host: String, port: Int) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+    /// A gRPC client over HTTP/2 to `host:port`, resolved by DNS, with `timeout` as the default
+    /// deadline.
+    private static func client(
+        host: String, port: Int, timeout: Duration
+    ) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(
             transport: try .http2NIOPosix(
                 target: .dns(host: host, port: port),
                 transportSecurity: .plaintext,
-                serviceConfig: RPCDefaults.serviceConfig
+                serviceConfig: RPCDefaults.serviceConfig(timeout: timeout)
             )
         )
     }

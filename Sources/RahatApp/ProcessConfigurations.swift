@@ -19,23 +19,29 @@ package import ServerKit
 /// | `REDIS_URL` / `_FILE` | none | `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS: shared cache and rate limits; without it they live in the process |
 /// | `RAHAT_REDIS_POOL_SIZE` | `8` | connections per process (each carries many pipelined commands) |
 /// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long connecting to Redis, or one command, may take before it fails |
+/// | `RAHAT_RPC_TIMEOUT_MS` | `10000` | the deadline of a call to another service (file transfers have their own) |
 package struct CommonConfiguration: Sendable, Equatable {
     package var dataDirectory: String
     package var log: LogConfiguration
     /// Redis for state processes share; `nil` keeps it in each process.
     package var redis: RedisSettings?
+    /// The deadline of calls to other services that set none of their own.
+    package var rpcTimeout: Duration
 
     package init(
-        dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration(), redis: RedisSettings? = nil
+        dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration(), redis: RedisSettings? = nil,
+        rpcTimeout: Duration = RPCDefaults.timeout
     ) {
         self.dataDirectory = dataDirectory
         self.log = log
         self.redis = redis
+        self.rpcTimeout = rpcTimeout
     }
 
     init(from source: inout ConfigurationSource) {
         dataDirectory = source.string("RAHAT_DATA_DIR", default: "./.rahat")
         log = LogConfiguration(from: &source)
+        rpcTimeout = .milliseconds(source.int("RAHAT_RPC_TIMEOUT_MS", default: 10_000, in: 100...600_000))
         let poolSize = source.int("RAHAT_REDIS_POOL_SIZE", default: 8, in: 1...256)
         let timeout = source.int("RAHAT_REDIS_TIMEOUT_MS", default: 2000, in: 10...60_000)
         let jobsKeyPrefix = source.string("RAHAT_JOBS_KEY_PREFIX", default: "rahat:jobs:")

@@ -4,7 +4,7 @@ package import HummingbirdTesting
 import NIOCore
 
 /// A decoded HTTP answer.
-package struct HTTPAnswer: Sendable {
+package struct HTTPAnswer: Sendable, CustomStringConvertible {
     package var status: HTTPResponse.Status
     package var headers: HTTPFields
     package var body: Data
@@ -28,6 +28,11 @@ package struct HTTPAnswer: Sendable {
     /// The stable `code` of a problem document.
     package var problemCode: String? {
         (try? json["code"]) as? String
+    }
+
+    /// Status and body, for a failed expectation's message.
+    package var description: String {
+        "\(status.code) \(String(decoding: body.prefix(2_000), as: UTF8.self))"
     }
 
     struct Malformed: Error, CustomStringConvertible {

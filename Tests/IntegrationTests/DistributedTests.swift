@@ -17,6 +17,10 @@ import Testing
 /// loopback, against real PostgreSQL, driven over real HTTP.
 @Suite("Distributed mode", .enabled(if: DatabaseEngine.available.contains(.postgres)))
 struct DistributedTests {
+    /// Calls between the processes may wait a minute: the whole suite shares two cores, and a
+    /// call that takes ten seconds there is slow, not broken.
+    static let rpcTimeout = "60000"
+
     /// Starts the auth process on free ports; returns its gRPC port and a way to stop it.
     static func startAuth(
         databaseURL: URL, extra: [String: String] = [:]
@@ -26,6 +30,7 @@ struct DistributedTests {
         let environment = [
             "DATABASE_URL": databaseURL.absoluteString,
             "RAHAT_AUTH_GRPC_PORT": "0",
+            "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
             "RAHAT_AUTH_HTTP_PORT": "0",
             "RAHAT_BCRYPT_COST": "4",
             "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
@@ -57,6 +62,7 @@ struct DistributedTests {
                 environment: [
                     "DATABASE_URL": databaseURL.absoluteString,
                     "RAHAT_CORE_GRPC_PORT": "0",
+                    "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                     "RAHAT_CORE_HTTP_PORT": "0",
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
@@ -85,6 +91,7 @@ struct DistributedTests {
                 environment: [
                     "DATABASE_URL": databaseURL.absoluteString,
                     "RAHAT_WORKER_HTTP_PORT": "0",
+                    "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
@@ -109,6 +116,7 @@ struct DistributedTests {
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
                     "RAHAT_HTTP_PORT": "0",
+                    "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                 ].merging(extra) { $1 })
         )
     }
@@ -142,7 +150,7 @@ struct DistributedTests {
                     let created = try await one.send(
                         .post, "/v1/beneficiaries", json: ["name": "Sunita Rai", "gender": "female"],
                         bearer: tokens.access)
-                    let id = try #require(try created.json["id"] as? String)
+                    let id = try #require(try created.json["id"] as? String, "\(created)")
                     // when: reads alternate between the replicas
                     let cached = try await two.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
                     let updated = try await one.send(
