@@ -15,6 +15,7 @@ public import ServiceLifecycle
 /// | `RAHAT_PII_INDEX_KEY` / `_FILE` | generated with the keys | base64 HMAC key for blind indexes |
 /// | `RAHAT_IMPORT_MAX_BYTES` | 268435456 (256 MiB) | largest import file accepted |
 /// | `RAHAT_BENEFICIARY_CACHE_SECONDS` | 300 | how long a beneficiary read stays cached; 0 turns the cache off |
+/// | `RAHAT_KYC_*` | see ``KYCRules`` | the verification rules |
 public struct CoreServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then keeps generated keys in its data directory.
@@ -23,6 +24,8 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
     public var importMaxBytes: Int
     /// How long a cached beneficiary read may be served; changes invalidate it sooner.
     public var beneficiaryCacheTTL: Duration
+    /// What the verification job checks.
+    public var kyc: KYCRules
 
     /// 256 MiB holds about two million beneficiary rows.
     public static let defaultImportMaxBytes = 256 * 1_048_576
@@ -31,12 +34,14 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
         database: ServiceDatabaseConfiguration,
         pii: PIIKeys? = nil,
         importMaxBytes: Int = defaultImportMaxBytes,
-        beneficiaryCacheTTL: Duration = .seconds(300)
+        beneficiaryCacheTTL: Duration = .seconds(300),
+        kyc: KYCRules = KYCRules()
     ) {
         self.database = database
         self.pii = pii
         self.importMaxBytes = importMaxBytes
         self.beneficiaryCacheTTL = beneficiaryCacheTTL
+        self.kyc = kyc
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
@@ -44,6 +49,7 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
         importMaxBytes = source.int(
             "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
         beneficiaryCacheTTL = .seconds(source.int("RAHAT_BENEFICIARY_CACHE_SECONDS", default: 300, in: 0...86_400))
+        kyc = KYCRules(from: &source)
         let keys = source.secret("RAHAT_PII_KEYS")
         let indexKey = source.secret("RAHAT_PII_INDEX_KEY")
         switch (keys, indexKey) {
@@ -104,7 +110,7 @@ public struct CoreService: Sendable {
         }
         domain = CoreDomain(
             database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts,
-            importMaxBytes: configuration.importMaxBytes,
+            importMaxBytes: configuration.importMaxBytes, kyc: configuration.kyc,
             beneficiaryCache: BeneficiaryCache(store: cache, ttl: configuration.beneficiaryCacheTTL, logger: logger),
             logger: logger, now: now)
     }
@@ -116,14 +122,14 @@ public struct CoreService: Sendable {
     public var rpcServices: [any RegistrableRPCService] {
         [
             ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain), GroupRPC(domain: domain),
-            VendorRPC(domain: domain), ImportRPC(domain: domain),
+            VendorRPC(domain: domain), ImportRPC(domain: domain), VerificationRPC(domain: domain),
         ]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
     public static let rpcServiceNames = [
         "rahat.core.v1.ProjectService", "rahat.core.v1.BeneficiaryService", "rahat.core.v1.GroupService",
-        "rahat.core.v1.VendorService", "rahat.core.v1.ImportService",
+        "rahat.core.v1.VendorService", "rahat.core.v1.ImportService", "rahat.core.v1.VerificationService",
     ]
 
     /// Applies pending migrations.
@@ -132,8 +138,8 @@ public struct CoreService: Sendable {
     }
 
     /// The jobs of this service that a worker runs (`rahat serve worker`, or the embedded
-    /// process): imports.
-    package var jobHandlers: [JobHandler] { [domain.importJob] }
+    /// process): imports and KYC checks.
+    package var jobHandlers: [JobHandler] { [domain.importJob, domain.verificationJob] }
 
     /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads.
     public var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }

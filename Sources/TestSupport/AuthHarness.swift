@@ -23,6 +23,7 @@ package struct AuthHarness: Sendable {
     package let groups: Rahat_Core_V1_GroupService.Client<InProcessTransport.Client>
     package let vendors: Rahat_Core_V1_VendorService.Client<InProcessTransport.Client>
     package let imports: Rahat_Core_V1_ImportService.Client<InProcessTransport.Client>
+    package let verification: Rahat_Core_V1_VerificationService.Client<InProcessTransport.Client>
     /// The core service's database, to inspect what it wrote (its outbox).
     package let coreDatabase: ServiceDatabase
     /// The messaging database (jobs, the in-process bus), migrated.
@@ -138,6 +139,7 @@ package struct AuthHarness: Sendable {
                             groups: .init(wrapping: client),
                             vendors: .init(wrapping: client),
                             imports: .init(wrapping: client),
+                            verification: .init(wrapping: client),
                             coreDatabase: coreDatabase,
                             messaging: messaging,
                             auth: .init(wrapping: client),

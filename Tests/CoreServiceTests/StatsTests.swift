@@ -68,7 +68,7 @@ struct StatsTests {
             #expect(stats.beneficiaries == 2)
             #expect(stats.byGender == ["female": 2, "male": 0, "other": 0, "unknown": 0])
             #expect(stats.byPhoneStatus["feature_phone"] == 1 && stats.byPhoneStatus["smart_phone"] == 1)
-            #expect(stats.byVerificationStatus["unverified"] == 2 && stats.byVerificationStatus.count == 5)
+            #expect(stats.byVerificationStatus["pending"] == 2 && stats.byVerificationStatus.count == 5)
             #expect((stats.vendorsActive, stats.vendorsInactive) == (1, 0))
             #expect(unknown?.reason == "project.not_found")
         }

@@ -34,7 +34,7 @@ extension GatewayTests {
                 #expect(created.status == .created)
                 #expect(created.headers[.location] == "/v1/beneficiaries/\(id)")
                 #expect(try created.json["phone"] as? String == "+9779812345678")
-                #expect(try created.json["verificationStatus"] as? String == "unverified")
+                #expect(try created.json["verificationStatus"] as? String == "pending")
                 #expect(try (found.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
                 #expect(try updated.json["bankedStatus"] as? String == "banked")
                 #expect(archived.status == .noContent)

@@ -33,9 +33,12 @@ extension GatewayTests {
             try await GatewayHarness.withEmbedded(
                 .sqlite,
                 configure: {
-                    $0.common.redis = RedisSettings(url: url, commandTimeout: .seconds(10))
+                    // Its own job queue: no other test's worker takes this test's jobs.
+                    $0.common.redis = RedisSettings(
+                        url: url, commandTimeout: .seconds(10),
+                        jobsKeyPrefix: "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:")
                     $0.gateway.rateLimits = RateLimitConfiguration(limits: [
-                        .read: RateLimit(3, per: .seconds(3600)), .write: RateLimit(100, per: .seconds(3600)),
+                        .read: RateLimit(100, per: .seconds(3600)), .write: RateLimit(100, per: .seconds(3600)),
                     ])
                 }
             ) { client in
@@ -46,18 +49,25 @@ extension GatewayTests {
                 let created = try await client.send(
                     .post, "/v1/beneficiaries", json: ["name": "Kamala Tamang", "gender": "female"],
                     bearer: tokens.access)
-                let id = try #require(try created.json["id"] as? String)
+                let id = try #require(try created.json["id"] as? String, "\(created)")
+                // The verification job's outcome drops the cached read; wait for it first.
+                var reads = 1
+                var read = try await client.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try read.json["verificationStatus"] as? String == "pending", ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    read = try await client.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
+                    reads += 1
+                }
                 // when
-                let read = try await client.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
-                let third = try await client.send(.get, "/v1/auth/me", bearer: tokens.access)
-                let refused = try await client.send(.get, "/v1/auth/me", bearer: tokens.access)
+                let cachedRead = try await client.send(.get, "/v1/beneficiaries/\(id)", bearer: tokens.access)
                 // then
-                #expect(read.status == .ok)
-                #expect(third.status == .ok)
-                #expect(refused.status == .tooManyRequests)
+                #expect(cachedRead.status == .ok)
+                #expect(
+                    cachedRead.headers[HTTPField.Name("RateLimit-Remaining")!] == String(100 - 1 - reads - 1))
                 try await TestRedis.withClient { redis in
                     let limitTTL = try await redis.timeToLive("rahat:ratelimit:read:user:\(userID)")
-                    #expect((limitTTL ?? .zero) > .seconds(3000))
+                    #expect((limitTTL ?? .zero) > .seconds(30))
                     let cached = try await redis.get("rahat:core:beneficiary:v1:{\(id)}:pii")
                     #expect(cached != nil)
                 }

@@ -129,9 +129,11 @@ struct DistributedTests {
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
+            // Its own job queue: no other test's worker takes the checks of its beneficiary.
+            let jobs = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
             let core = try await Self.startCore(
                 databaseURL: url, authPort: auth.port,
-                extra: ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000"])
+                extra: ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": jobs])
             defer {
                 auth.task.cancel()
                 core.task.cancel()

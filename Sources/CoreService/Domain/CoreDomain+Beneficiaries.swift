@@ -171,10 +171,12 @@ extension CoreDomain {
             try await database.transaction { tx in
                 let duplicates = try await existingDuplicates(of: newRows, on: tx)
                 if !duplicates.isEmpty { throw duplicateError(duplicates) }
+                let checks = try await queueVerifications(of: newRows, by: caller.userID, at: now, on: tx)
                 // One multi-row INSERT for the whole batch, not a statement per beneficiary.
                 try await insertBeneficiaries(newRows, on: tx)
                 try await Outbox.append(
-                    newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) },
+                    newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) }
+                        + checks,
                     on: tx)
             }
         } catch let error as CoreError {
@@ -361,8 +363,11 @@ extension CoreDomain {
                         FieldViolation(field: $0.1, reason: "is already registered to another beneficiary")
                     })
             }
+            let checks =
+                Self.needsVerification(fields)
+                ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
             try await row.save(on: tx)
-            return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())]
+            return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())] + checks
         }
         return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
     }
@@ -537,6 +542,13 @@ extension CoreDomain {
                 violations.append(
                     FieldViolation(field: "walletAddress", reason: "must be 8–100 letters, digits, ':', '_' or '-'"))
             }
+        }
+        if wants("name") || wants("birthDate") {
+            let name =
+                wants("name")
+                ? (input.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                : try vault.open(row.nameSealed, context: "beneficiary:\(id):name")
+            row.identityIndex = row.birthDate.map { identityIndex(name: name, birthDate: $0) }
         }
         if wants("extras") {
             let text = input.extrasJSON ?? "{}"

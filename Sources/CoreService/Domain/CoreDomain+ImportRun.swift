@@ -572,6 +572,10 @@ struct ImportBatchWriter: Sendable {
                             continue
                         }
                         match.updatedAt = now
+                        if CoreDomain.needsVerification(fields) {
+                            events += try await domain.queueVerifications(
+                                of: [match], by: importRow.createdBy, at: now, on: tx)
+                        }
                         try await match.save(on: tx)
                         changed.append(match)
                         if let id = match.id { updated.append(id) }
@@ -581,6 +585,8 @@ struct ImportBatchWriter: Sendable {
                     }
                 }
                 if !fresh.isEmpty {
+                    events += try await domain.queueVerifications(
+                        of: fresh, by: importRow.createdBy, at: now, on: tx)
                     try await domain.insertBeneficiaries(fresh, on: tx)
                     events += fresh.map {
                         domain.beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: [])

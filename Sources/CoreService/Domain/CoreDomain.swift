@@ -15,9 +15,10 @@ struct CoreDomain: Sendable {
     let accounts: AuthAccounts
     /// The largest import file accepted.
     let importMaxBytes: Int
+    /// What the verification job checks.
+    let kyc: KYCRules
     /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.
     let beneficiaryCache: BeneficiaryCache
-    /// Wakes the import runner when an upload completes.
     let logger: Logger
     let now: @Sendable () -> Date
 

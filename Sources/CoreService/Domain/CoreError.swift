@@ -20,6 +20,9 @@ public enum CoreError: Error, Equatable, Sendable {
     case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
+    case verificationNotFound
+    /// A decision needs the beneficiary's latest check to be `needs_review`; it is this instead.
+    case verificationNotInReview(String)
 
     /// The transport-neutral form the RPC edge sends.
     public var serviceError: ServiceError {
@@ -74,6 +77,12 @@ public enum CoreError: Error, Equatable, Sendable {
                 message: "A beneficiary with the same phone, national ID or wallet address is already registered.",
                 violations: violations
             )
+        case .verificationNotFound:
+            ServiceError(.notFound, reason: "verification.not_found", message: "No such verification.")
+        case .verificationNotInReview(let status):
+            ServiceError(
+                .failedPrecondition, reason: "verification.not_in_review",
+                message: "The beneficiary's latest check does not await review (it is \(status)).")
         case .invalidTransition(let from, let action):
             ServiceError(
                 .failedPrecondition,

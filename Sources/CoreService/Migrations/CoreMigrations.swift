@@ -15,6 +15,7 @@ public enum CoreMigrations {
             UniqueActiveImport(),
             OutboxSequence(name: "core.0009_OutboxSequence"),
             QueueImportJobs(),
+            CreateVerifications(),
         ]
     }
 }

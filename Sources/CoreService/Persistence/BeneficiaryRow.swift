@@ -24,6 +24,10 @@ final class BeneficiaryRow: Model, @unchecked Sendable {
     @OptionalField(key: "wallet_address") var walletAddress: String?
     @Field(key: "verification_status") var verificationStatus: String
     @OptionalField(key: "verification_reason") var verificationReason: String?
+    /// The check run whose outcome the status shows (or will show, while `pending`).
+    @OptionalField(key: "verification_id") var verificationID: UUID?
+    /// Blind index of the normalised name with the birth date: likely duplicates share it.
+    @OptionalField(key: "identity_index") var identityIndex: String?
     @Field(key: "extras") var extras: String
     @Field(key: "created_by") var createdBy: UUID
     @Field(key: "created_at") var createdAt: Date
@@ -38,7 +42,8 @@ extension BeneficiaryRow {
     static let insertColumns = [
         "id", "name_sealed", "phone_sealed", "email_sealed", "national_id_sealed", "phone_index", "national_id_index",
         "gender", "birth_date", "location", "latitude", "longitude", "banked_status", "internet_status", "phone_status",
-        "wallet_address", "verification_status", "verification_reason", "extras", "created_by", "created_at",
+        "wallet_address", "verification_status", "verification_reason", "verification_id", "identity_index", "extras",
+        "created_by", "created_at",
         "updated_at", "archived_at",
     ]
 
@@ -48,7 +53,8 @@ extension BeneficiaryRow {
             .of(id), .text(nameSealed), .of(phoneSealed), .of(emailSealed), .of(nationalIDSealed), .of(phoneIndex),
             .of(nationalIDIndex), .text(gender), .of(birthDate), .of(location), .of(latitude), .of(longitude),
             .text(bankedStatus), .text(internetStatus), .text(phoneStatus), .of(walletAddress),
-            .text(verificationStatus), .of(verificationReason), .text(extras), .uuid(createdBy), .date(createdAt),
+            .text(verificationStatus), .of(verificationReason), .of(verificationID), .of(identityIndex), .text(extras),
+            .uuid(createdBy), .date(createdAt),
             .date(updatedAt), .of(archivedAt),
         ]
     }

@@ -9,6 +9,7 @@ package struct CoreBackend: Sendable {
     let groups: any Rahat_Core_V1_GroupService.ClientProtocol
     let vendors: any Rahat_Core_V1_VendorService.ClientProtocol
     let imports: any Rahat_Core_V1_ImportService.ClientProtocol
+    let verification: any Rahat_Core_V1_VerificationService.ClientProtocol
     let health: any Grpc_Health_V1_Health.ClientProtocol
 
     package init<Transport: ClientTransport>(client: GRPCClient<Transport>) {
@@ -17,6 +18,7 @@ package struct CoreBackend: Sendable {
         groups = Rahat_Core_V1_GroupService.Client(wrapping: client)
         vendors = Rahat_Core_V1_VendorService.Client(wrapping: client)
         imports = Rahat_Core_V1_ImportService.Client(wrapping: client)
+        verification = Rahat_Core_V1_VerificationService.Client(wrapping: client)
         health = Grpc_Health_V1_Health.Client(wrapping: client)
     }
 }

@@ -51,6 +51,12 @@ tags:
       the `vendor` role and a payout account for settlements.
   - name: imports
     description: Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background.
+  - name: verification
+    description: >-
+      KYC: every new beneficiary, and every change to a name, phone, national ID or birth date,
+      is checked by a job on the `verification` queue (required fields, phone and national-ID
+      format for the country, duplicates, likely duplicates, the watch list); reviewers decide
+      the runs that need review.
   - name: jobs
     description: >-
       Background work (imports, verification, disbursement) on the job queue: its status,
@@ -1396,6 +1402,116 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
+  /v1/verifications:
+    get:
+      operationId: listVerifications
+      tags: [verification]
+      summary: List KYC check runs
+      description: >-
+        Oldest first, so reviewers work through `status=needs_review` in the order it arose.
+        Requires `beneficiary:read`.
+      parameters:
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/VerificationRunStatus'}}
+        - {name: beneficiaryId, in: query, schema: {type: string, format: uuid}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of check runs.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/VerificationPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+  /v1/verifications/{id}:
+    parameters:
+      - {name: id, in: path, required: true, description: Check run id., schema: {type: string, format: uuid}}
+    get:
+      operationId: getVerification
+      tags: [verification]
+      summary: A KYC check run with every rule's finding
+      description: Requires `beneficiary:read`.
+      responses:
+        '200':
+          description: The check run.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Verification'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/beneficiaries/{id}/verification:
+    parameters:
+      - $ref: '#/components/parameters/BeneficiaryId'
+    post:
+      operationId: decideVerification
+      tags: [verification]
+      summary: Decide a check that needs review
+      description: >-
+        A reviewer verifies or rejects a beneficiary whose latest check run is `needs_review`,
+        with a note saying why. The decision, the reviewer and the note are kept with the run, and
+        `rahat.core.beneficiary.verified` or `.rejected` is emitted with `decidedBy`. Requires
+        `beneficiary:approve`; 409 when the latest run does not await review.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/VerificationDecision'}
+      responses:
+        '200':
+          description: The decided check run.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Verification'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/verification/watch-list:
+    get:
+      operationId: getWatchList
+      tags: [verification]
+      summary: The watch list in force
+      description: Its size and upload; the entries themselves are kept only as blind indexes. Requires `beneficiary:approve`.
+      responses:
+        '200':
+          description: The watch list (`entries` 0 and no `id` before the first upload).
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WatchList'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    put:
+      operationId: replaceWatchList
+      tags: [verification]
+      summary: Replace the watch list
+      description: >-
+        A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate`
+        (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same
+        national ID, the same phone, or the same name (word order, case and accents aside) with
+        the same birth date; a match sends the beneficiary's next check to review. Only blind
+        indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected`
+        with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+      parameters:
+        - {name: country, in: query, description: ISO 3166-1 alpha-2 country for national-format phone numbers., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
+        - {name: fileName, in: query, description: A name to remember the file by., schema: {type: string, maxLength: 255}}
+      requestBody:
+        required: true
+        content:
+          text/csv:
+            schema: {type: string, format: binary}
+      responses:
+        '200':
+          description: The new watch list in force.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WatchList'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
   /v1/jobs:
     get:
       operationId: listJobs
@@ -1901,8 +2017,89 @@ components:
     PhoneStatus:
       type: string
       enum: [unknown, no_phone, feature_phone, smart_phone]
+    VerificationRunStatus:
+      type: string
+      description: >-
+        `pending` until the job checks it; `verified`, `rejected` or `needs_review` as the rules
+        (or a reviewer) found; `superseded` when a later change queued a newer run first.
+      enum: [pending, verified, rejected, needs_review, superseded]
+    VerificationCheck:
+      type: object
+      required: [rule, result]
+      properties:
+        rule:
+          type: string
+          description: >-
+            `required_fields`, `phone_country`, `national_id_format`, `duplicate_phone`,
+            `duplicate_national_id`, `likely_duplicate` or `watch_list`.
+        result:
+          type: string
+          description: '`failed` rejects, `review` sends to a reviewer, `skipped` had nothing to check.'
+          enum: [passed, failed, review, skipped]
+        detail: {type: string}
+    Verification:
+      type: object
+      required: [id, beneficiaryId, status, checks, reasons, requestedAt, jobId]
+      properties:
+        id: {type: string, format: uuid}
+        beneficiaryId: {type: string, format: uuid}
+        status: {$ref: '#/components/schemas/VerificationRunStatus'}
+        checks:
+          type: array
+          items: {$ref: '#/components/schemas/VerificationCheck'}
+        reasons:
+          type: array
+          description: The findings that decided the outcome.
+          items: {type: string}
+        requestedAt: {type: string, format: date-time}
+        checkedAt: {type: string, format: date-time}
+        jobId: {type: string, description: 'The job that runs the check (`/v1/jobs/{jobId}`).'}
+        reviewerId: {type: string, format: uuid}
+        decision: {type: string, enum: [verified, rejected]}
+        note: {type: string}
+        decidedAt: {type: string, format: date-time}
+    VerificationPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Verification'}
+        nextCursor:
+          type: string
+          description: Absent on the last page.
+    VerificationDecision:
+      type: object
+      required: [decision, note]
+      properties:
+        decision: {type: string, enum: [verified, rejected]}
+        note: {type: string, minLength: 1, maxLength: 2000, description: Why; kept with the check run.}
+    WatchListRejectedRow:
+      type: object
+      required: [line, reason]
+      properties:
+        line: {type: integer, format: int64}
+        reason: {type: string}
+    WatchList:
+      type: object
+      required: [entries, rejected]
+      properties:
+        id: {type: string, format: uuid}
+        entries: {type: integer, format: int64}
+        fileName: {type: string}
+        uploadedBy: {type: string, format: uuid}
+        uploadedAt: {type: string, format: date-time}
+        rejected:
+          type: array
+          description: Rows of this upload that were not taken (empty when reading the list).
+          items: {$ref: '#/components/schemas/WatchListRejectedRow'}
     VerificationStatus:
       type: string
+      description: >-
+        The outcome of the beneficiary's latest KYC check run: `pending` while it waits for the
+        verification job, then `verified`, `rejected` or `needs_review` (see `verificationReason`
+        and `/v1/verifications?beneficiaryId=`). `unverified` only for people registered before
+        checks existed.
       enum: [unverified, pending, verified, rejected, needs_review]
     Beneficiary:
       type: object
@@ -2605,6 +2802,10 @@ components:
     {
       "name": "imports",
       "description": "Bulk registration of beneficiaries from CSV or JSON-lines files, processed in the background."
+    },
+    {
+      "name": "verification",
+      "description": "KYC: every new beneficiary, and every change to a name, phone, national ID or birth date, is checked by a job on the `verification` queue (required fields, phone and national-ID format for the country, duplicates, likely duplicates, the watch list); reviewers decide the runs that need review."
     },
     {
       "name": "jobs",
@@ -5224,6 +5425,258 @@ components:
         }
       }
     },
+    "/v1/verifications": {
+      "get": {
+        "operationId": "listVerifications",
+        "tags": [
+          "verification"
+        ],
+        "summary": "List KYC check runs",
+        "description": "Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.",
+        "parameters": [
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/VerificationRunStatus"
+            }
+          },
+          {
+            "name": "beneficiaryId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of check runs.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/VerificationPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/v1/verifications/{id}": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "description": "Check run id.",
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getVerification",
+        "tags": [
+          "verification"
+        ],
+        "summary": "A KYC check run with every rule's finding",
+        "description": "Requires `beneficiary:read`.",
+        "responses": {
+          "200": {
+            "description": "The check run.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Verification"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/beneficiaries/{id}/verification": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/BeneficiaryId"
+        }
+      ],
+      "post": {
+        "operationId": "decideVerification",
+        "tags": [
+          "verification"
+        ],
+        "summary": "Decide a check that needs review",
+        "description": "A reviewer verifies or rejects a beneficiary whose latest check run is `needs_review`, with a note saying why. The decision, the reviewer and the note are kept with the run, and `rahat.core.beneficiary.verified` or `.rejected` is emitted with `decidedBy`. Requires `beneficiary:approve`; 409 when the latest run does not await review.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/VerificationDecision"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The decided check run.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Verification"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/verification/watch-list": {
+      "get": {
+        "operationId": "getWatchList",
+        "tags": [
+          "verification"
+        ],
+        "summary": "The watch list in force",
+        "description": "Its size and upload; the entries themselves are kept only as blind indexes. Requires `beneficiary:approve`.",
+        "responses": {
+          "200": {
+            "description": "The watch list (`entries` 0 and no `id` before the first upload).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WatchList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "put": {
+        "operationId": "replaceWatchList",
+        "tags": [
+          "verification"
+        ],
+        "summary": "Replace the watch list",
+        "description": "A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.",
+        "parameters": [
+          {
+            "name": "country",
+            "in": "query",
+            "description": "ISO 3166-1 alpha-2 country for national-format phone numbers.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z]{2}$"
+            }
+          },
+          {
+            "name": "fileName",
+            "in": "query",
+            "description": "A name to remember the file by.",
+            "schema": {
+              "type": "string",
+              "maxLength": 255
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "text/csv": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The new watch list in force.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WatchList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
     "/v1/jobs": {
       "get": {
         "operationId": "listJobs",
@@ -6402,8 +6855,205 @@ components:
           "smart_phone"
         ]
       },
+      "VerificationRunStatus": {
+        "type": "string",
+        "description": "`pending` until the job checks it; `verified`, `rejected` or `needs_review` as the rules (or a reviewer) found; `superseded` when a later change queued a newer run first.",
+        "enum": [
+          "pending",
+          "verified",
+          "rejected",
+          "needs_review",
+          "superseded"
+        ]
+      },
+      "VerificationCheck": {
+        "type": "object",
+        "required": [
+          "rule",
+          "result"
+        ],
+        "properties": {
+          "rule": {
+            "type": "string",
+            "description": "`required_fields`, `phone_country`, `national_id_format`, `duplicate_phone`, `duplicate_national_id`, `likely_duplicate` or `watch_list`."
+          },
+          "result": {
+            "type": "string",
+            "description": "`failed` rejects, `review` sends to a reviewer, `skipped` had nothing to check.",
+            "enum": [
+              "passed",
+              "failed",
+              "review",
+              "skipped"
+            ]
+          },
+          "detail": {
+            "type": "string"
+          }
+        }
+      },
+      "Verification": {
+        "type": "object",
+        "required": [
+          "id",
+          "beneficiaryId",
+          "status",
+          "checks",
+          "reasons",
+          "requestedAt",
+          "jobId"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "status": {
+            "$ref": "#/components/schemas/VerificationRunStatus"
+          },
+          "checks": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/VerificationCheck"
+            }
+          },
+          "reasons": {
+            "type": "array",
+            "description": "The findings that decided the outcome.",
+            "items": {
+              "type": "string"
+            }
+          },
+          "requestedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "checkedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "jobId": {
+            "type": "string",
+            "description": "The job that runs the check (`/v1/jobs/{jobId}`)."
+          },
+          "reviewerId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "decision": {
+            "type": "string",
+            "enum": [
+              "verified",
+              "rejected"
+            ]
+          },
+          "note": {
+            "type": "string"
+          },
+          "decidedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "VerificationPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Verification"
+            }
+          },
+          "nextCursor": {
+            "type": "string",
+            "description": "Absent on the last page."
+          }
+        }
+      },
+      "VerificationDecision": {
+        "type": "object",
+        "required": [
+          "decision",
+          "note"
+        ],
+        "properties": {
+          "decision": {
+            "type": "string",
+            "enum": [
+              "verified",
+              "rejected"
+            ]
+          },
+          "note": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 2000,
+            "description": "Why; kept with the check run."
+          }
+        }
+      },
+      "WatchListRejectedRow": {
+        "type": "object",
+        "required": [
+          "line",
+          "reason"
+        ],
+        "properties": {
+          "line": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "reason": {
+            "type": "string"
+          }
+        }
+      },
+      "WatchList": {
+        "type": "object",
+        "required": [
+          "entries",
+          "rejected"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "entries": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "fileName": {
+            "type": "string"
+          },
+          "uploadedBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "uploadedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "rejected": {
+            "type": "array",
+            "description": "Rows of this upload that were not taken (empty when reading the list).",
+            "items": {
+              "$ref": "#/components/schemas/WatchListRejectedRow"
+            }
+          }
+        }
+      },
       "VerificationStatus": {
         "type": "string",
+        "description": "The outcome of the beneficiary's latest KYC check run: `pending` while it waits for the verification job, then `verified`, `rejected` or `needs_review` (see `verificationReason` and `/v1/verifications?beneficiaryId=`). `unverified` only for people registered before checks existed.",
         "enum": [
           "unverified",
           "pending",

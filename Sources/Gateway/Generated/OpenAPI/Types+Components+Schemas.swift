@@ -1448,6 +1448,279 @@ extension Components {
             case featurePhone = "feature_phone"
             case smartPhone = "smart_phone"
         }
+        /// `pending` until the job checks it; `verified`, `rejected` or `needs_review` as the rules (or a reviewer) found; `superseded` when a later change queued a newer run first.
+        ///
+        /// - Remark: Generated from `#/components/schemas/VerificationRunStatus`.
+        internal enum VerificationRunStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case pending = "pending"
+            case verified = "verified"
+            case rejected = "rejected"
+            case needsReview = "needs_review"
+            case superseded = "superseded"
+        }
+        /// - Remark: Generated from `#/components/schemas/VerificationCheck`.
+        internal struct VerificationCheck: Codable, Hashable, Sendable {
+            /// `required_fields`, `phone_country`, `national_id_format`, `duplicate_phone`, `duplicate_national_id`, `likely_duplicate` or `watch_list`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VerificationCheck/rule`.
+            internal var rule: Swift.String
+            /// `failed` rejects, `review` sends to a reviewer, `skipped` had nothing to check.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VerificationCheck/result`.
+            internal enum ResultPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case passed = "passed"
+                case failed = "failed"
+                case review = "review"
+                case skipped = "skipped"
+            }
+            /// `failed` rejects, `review` sends to a reviewer, `skipped` had nothing to check.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VerificationCheck/result`.
+            internal var result: Components.Schemas.VerificationCheck.ResultPayload
+            /// - Remark: Generated from `#/components/schemas/VerificationCheck/detail`.
+            internal var detail: Swift.String?
+            /// Creates a new `VerificationCheck`.
+            ///
+            /// - Parameters:
+            ///   - rule: `required_fields`, `phone_country`, `national_id_format`, `duplicate_phone`, `duplicate_national_id`, `likely_duplicate` or `watch_list`.
+            ///   - result: `failed` rejects, `review` sends to a reviewer, `skipped` had nothing to check.
+            ///   - detail:
+            internal init(
+                rule: Swift.String,
+                result: Components.Schemas.VerificationCheck.ResultPayload,
+                detail: Swift.String? = nil
+            ) {
+                self.rule = rule
+                self.result = result
+                self.detail = detail
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case rule
+                case result
+                case detail
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Verification`.
+        internal struct Verification: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Verification/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Verification/beneficiaryId`.
+            internal var beneficiaryId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Verification/status`.
+            internal var status: Components.Schemas.VerificationRunStatus
+            /// - Remark: Generated from `#/components/schemas/Verification/checks`.
+            internal var checks: [Components.Schemas.VerificationCheck]
+            /// The findings that decided the outcome.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Verification/reasons`.
+            internal var reasons: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Verification/requestedAt`.
+            internal var requestedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Verification/checkedAt`.
+            internal var checkedAt: Foundation.Date?
+            /// The job that runs the check (`/v1/jobs/{jobId}`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Verification/jobId`.
+            internal var jobId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Verification/reviewerId`.
+            internal var reviewerId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Verification/decision`.
+            internal enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case verified = "verified"
+                case rejected = "rejected"
+            }
+            /// - Remark: Generated from `#/components/schemas/Verification/decision`.
+            internal var decision: Components.Schemas.Verification.DecisionPayload?
+            /// - Remark: Generated from `#/components/schemas/Verification/note`.
+            internal var note: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Verification/decidedAt`.
+            internal var decidedAt: Foundation.Date?
+            /// Creates a new `Verification`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - beneficiaryId:
+            ///   - status:
+            ///   - checks:
+            ///   - reasons: The findings that decided the outcome.
+            ///   - requestedAt:
+            ///   - checkedAt:
+            ///   - jobId: The job that runs the check (`/v1/jobs/{jobId}`).
+            ///   - reviewerId:
+            ///   - decision:
+            ///   - note:
+            ///   - decidedAt:
+            internal init(
+                id: Swift.String,
+                beneficiaryId: Swift.String,
+                status: Components.Schemas.VerificationRunStatus,
+                checks: [Components.Schemas.VerificationCheck],
+                reasons: [Swift.String],
+                requestedAt: Foundation.Date,
+                checkedAt: Foundation.Date? = nil,
+                jobId: Swift.String,
+                reviewerId: Swift.String? = nil,
+                decision: Components.Schemas.Verification.DecisionPayload? = nil,
+                note: Swift.String? = nil,
+                decidedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.beneficiaryId = beneficiaryId
+                self.status = status
+                self.checks = checks
+                self.reasons = reasons
+                self.requestedAt = requestedAt
+                self.checkedAt = checkedAt
+                self.jobId = jobId
+                self.reviewerId = reviewerId
+                self.decision = decision
+                self.note = note
+                self.decidedAt = decidedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case beneficiaryId
+                case status
+                case checks
+                case reasons
+                case requestedAt
+                case checkedAt
+                case jobId
+                case reviewerId
+                case decision
+                case note
+                case decidedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/VerificationPage`.
+        internal struct VerificationPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/VerificationPage/items`.
+            internal var items: [Components.Schemas.Verification]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VerificationPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `VerificationPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.Verification],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/VerificationDecision`.
+        internal struct VerificationDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/VerificationDecision/decision`.
+            internal enum DecisionPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case verified = "verified"
+                case rejected = "rejected"
+            }
+            /// - Remark: Generated from `#/components/schemas/VerificationDecision/decision`.
+            internal var decision: Components.Schemas.VerificationDecision.DecisionPayload
+            /// Why; kept with the check run.
+            ///
+            /// - Remark: Generated from `#/components/schemas/VerificationDecision/note`.
+            internal var note: Swift.String
+            /// Creates a new `VerificationDecision`.
+            ///
+            /// - Parameters:
+            ///   - decision:
+            ///   - note: Why; kept with the check run.
+            internal init(
+                decision: Components.Schemas.VerificationDecision.DecisionPayload,
+                note: Swift.String
+            ) {
+                self.decision = decision
+                self.note = note
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case decision
+                case note
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WatchListRejectedRow`.
+        internal struct WatchListRejectedRow: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WatchListRejectedRow/line`.
+            internal var line: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/WatchListRejectedRow/reason`.
+            internal var reason: Swift.String
+            /// Creates a new `WatchListRejectedRow`.
+            ///
+            /// - Parameters:
+            ///   - line:
+            ///   - reason:
+            internal init(
+                line: Swift.Int64,
+                reason: Swift.String
+            ) {
+                self.line = line
+                self.reason = reason
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case line
+                case reason
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/WatchList`.
+        internal struct WatchList: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/WatchList/id`.
+            internal var id: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/WatchList/entries`.
+            internal var entries: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/WatchList/fileName`.
+            internal var fileName: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/WatchList/uploadedBy`.
+            internal var uploadedBy: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/WatchList/uploadedAt`.
+            internal var uploadedAt: Foundation.Date?
+            /// Rows of this upload that were not taken (empty when reading the list).
+            ///
+            /// - Remark: Generated from `#/components/schemas/WatchList/rejected`.
+            internal var rejected: [Components.Schemas.WatchListRejectedRow]
+            /// Creates a new `WatchList`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - entries:
+            ///   - fileName:
+            ///   - uploadedBy:
+            ///   - uploadedAt:
+            ///   - rejected: Rows of this upload that were not taken (empty when reading the list).
+            internal init(
+                id: Swift.String? = nil,
+                entries: Swift.Int64,
+                fileName: Swift.String? = nil,
+                uploadedBy: Swift.String? = nil,
+                uploadedAt: Foundation.Date? = nil,
+                rejected: [Components.Schemas.WatchListRejectedRow]
+            ) {
+                self.id = id
+                self.entries = entries
+                self.fileName = fileName
+                self.uploadedBy = uploadedBy
+                self.uploadedAt = uploadedAt
+                self.rejected = rejected
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case entries
+                case fileName
+                case uploadedBy
+                case uploadedAt
+                case rejected
+            }
+        }
+        /// The outcome of the beneficiary's latest KYC check run: `pending` while it waits for the verification job, then `verified`, `rejected` or `needs_review` (see `verificationReason` and `/v1/verifications?beneficiaryId=`). `unverified` only for people registered before checks existed.
+        ///
         /// - Remark: Generated from `#/components/schemas/VerificationStatus`.
         internal enum VerificationStatus: String, Codable, Hashable, Sendable, CaseIterable {
             case unverified = "unverified"

@@ -421,6 +421,41 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/imports/{id}/rejects`.
     /// - Remark: Generated from `#/paths//v1/imports/{id}/rejects/get(getImportRejects)`.
     func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output
+    /// List KYC check runs
+    ///
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/verifications`.
+    /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
+    func listVerifications(_ input: Operations.ListVerifications.Input) async throws -> Operations.ListVerifications.Output
+    /// A KYC check run with every rule's finding
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/verifications/{id}`.
+    /// - Remark: Generated from `#/paths//v1/verifications/{id}/get(getVerification)`.
+    func getVerification(_ input: Operations.GetVerification.Input) async throws -> Operations.GetVerification.Output
+    /// Decide a check that needs review
+    ///
+    /// A reviewer verifies or rejects a beneficiary whose latest check run is `needs_review`, with a note saying why. The decision, the reviewer and the note are kept with the run, and `rahat.core.beneficiary.verified` or `.rejected` is emitted with `decidedBy`. Requires `beneficiary:approve`; 409 when the latest run does not await review.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/{id}/verification`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/verification/post(decideVerification)`.
+    func decideVerification(_ input: Operations.DecideVerification.Input) async throws -> Operations.DecideVerification.Output
+    /// The watch list in force
+    ///
+    /// Its size and upload; the entries themselves are kept only as blind indexes. Requires `beneficiary:approve`.
+    ///
+    /// - Remark: HTTP `GET /v1/verification/watch-list`.
+    /// - Remark: Generated from `#/paths//v1/verification/watch-list/get(getWatchList)`.
+    func getWatchList(_ input: Operations.GetWatchList.Input) async throws -> Operations.GetWatchList.Output
+    /// Replace the watch list
+    ///
+    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+    ///
+    /// - Remark: HTTP `PUT /v1/verification/watch-list`.
+    /// - Remark: Generated from `#/paths//v1/verification/watch-list/put(replaceWatchList)`.
+    func replaceWatchList(_ input: Operations.ReplaceWatchList.Input) async throws -> Operations.ReplaceWatchList.Output
     /// List jobs
     ///
     /// Newest first. Callers see the jobs their own requests started; `job:read` shows everyone's.
@@ -1311,6 +1346,79 @@ extension APIProtocol {
         try await getImportRejects(Operations.GetImportRejects.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// List KYC check runs
+    ///
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/verifications`.
+    /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
+    internal func listVerifications(
+        query: Operations.ListVerifications.Input.Query = .init(),
+        headers: Operations.ListVerifications.Input.Headers = .init()
+    ) async throws -> Operations.ListVerifications.Output {
+        try await listVerifications(Operations.ListVerifications.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// A KYC check run with every rule's finding
+    ///
+    /// Requires `beneficiary:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/verifications/{id}`.
+    /// - Remark: Generated from `#/paths//v1/verifications/{id}/get(getVerification)`.
+    internal func getVerification(
+        path: Operations.GetVerification.Input.Path,
+        headers: Operations.GetVerification.Input.Headers = .init()
+    ) async throws -> Operations.GetVerification.Output {
+        try await getVerification(Operations.GetVerification.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Decide a check that needs review
+    ///
+    /// A reviewer verifies or rejects a beneficiary whose latest check run is `needs_review`, with a note saying why. The decision, the reviewer and the note are kept with the run, and `rahat.core.beneficiary.verified` or `.rejected` is emitted with `decidedBy`. Requires `beneficiary:approve`; 409 when the latest run does not await review.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/{id}/verification`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/verification/post(decideVerification)`.
+    internal func decideVerification(
+        path: Operations.DecideVerification.Input.Path,
+        headers: Operations.DecideVerification.Input.Headers = .init(),
+        body: Operations.DecideVerification.Input.Body
+    ) async throws -> Operations.DecideVerification.Output {
+        try await decideVerification(Operations.DecideVerification.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The watch list in force
+    ///
+    /// Its size and upload; the entries themselves are kept only as blind indexes. Requires `beneficiary:approve`.
+    ///
+    /// - Remark: HTTP `GET /v1/verification/watch-list`.
+    /// - Remark: Generated from `#/paths//v1/verification/watch-list/get(getWatchList)`.
+    internal func getWatchList(headers: Operations.GetWatchList.Input.Headers = .init()) async throws -> Operations.GetWatchList.Output {
+        try await getWatchList(Operations.GetWatchList.Input(headers: headers))
+    }
+    /// Replace the watch list
+    ///
+    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+    ///
+    /// - Remark: HTTP `PUT /v1/verification/watch-list`.
+    /// - Remark: Generated from `#/paths//v1/verification/watch-list/put(replaceWatchList)`.
+    internal func replaceWatchList(
+        query: Operations.ReplaceWatchList.Input.Query = .init(),
+        headers: Operations.ReplaceWatchList.Input.Headers = .init(),
+        body: Operations.ReplaceWatchList.Input.Body
+    ) async throws -> Operations.ReplaceWatchList.Output {
+        try await replaceWatchList(Operations.ReplaceWatchList.Input(
+            query: query,
+            headers: headers,
+            body: body
         ))
     }
     /// List jobs

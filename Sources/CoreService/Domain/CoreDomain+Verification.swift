@@ -1,0 +1,595 @@
+import FluentKit
+import Foundation
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// A check run as callers see it.
+struct VerificationInfo: Sendable, Equatable {
+    var id: UUID
+    var beneficiaryID: UUID
+    var status: String
+    var checks: [VerificationCheck]
+    var reasons: [String]
+    var requestedAt: Date
+    var checkedAt: Date?
+    var reviewerID: UUID?
+    var decision: String?
+    var note: String?
+    var decidedAt: Date?
+}
+
+/// One rule's finding.
+struct VerificationCheck: Codable, Sendable, Equatable {
+    enum Result: String, Codable, Sendable {
+        /// The rule holds.
+        case passed
+        /// The rule is broken: the beneficiary is rejected.
+        case failed
+        /// A person should look: the beneficiary needs review.
+        case review
+        /// Nothing to check (no value, or no rule configured for the country).
+        case skipped
+    }
+
+    var rule: String
+    var result: Result
+    var detail: String?
+}
+
+/// The watch list in force, and for an upload the rows it did not take.
+struct WatchListInfo: Sendable, Equatable {
+    var id: UUID?
+    var entries: Int
+    var fileName: String?
+    var uploadedBy: UUID?
+    var uploadedAt: Date?
+    var rejected: [(line: Int, reason: String)] = []
+
+    static func == (lhs: WatchListInfo, rhs: WatchListInfo) -> Bool {
+        lhs.id == rhs.id && lhs.entries == rhs.entries && lhs.rejected.map(\.line) == rhs.rejected.map(\.line)
+    }
+}
+
+/// The statuses of a check run.
+enum VerificationStatus: String, Sendable, CaseIterable {
+    case pending, verified, rejected
+    case needsReview = "needs_review"
+    /// A later change queued a newer run before this one finished; it decides nothing.
+    case superseded
+}
+
+extension CoreDomain {
+    /// The queue KYC checks run on.
+    static let verificationQueue = "verification"
+    /// The job that runs one check.
+    static let verificationJobName = "core.beneficiary.verify"
+    /// A change to any of these asks for a new check.
+    static let verifiedFields: Set<String> = ["name", "phone", "nationalId", "birthDate"]
+    /// Check runs per job.
+    static let verificationJobSize = 500
+    /// The largest watch list accepted in one upload (a gRPC message's limit, with room).
+    static let watchListMaxBytes = 4_000_000
+
+    static func verificationJobID(_ id: UUID) -> String { "verify-\(id.lowercasedString)" }
+
+    /// Whether a change to `fields` (all of them for a new beneficiary) needs a new check.
+    static func needsVerification(_ fields: Set<String>?) -> Bool {
+        fields.map { !$0.isDisjoint(with: verifiedFields) } ?? true
+    }
+
+    // MARK: Queueing
+
+    /// Queues a check run for each row, inside the transaction that writes the rows and before
+    /// it writes them: the rows become `pending` under their new run, whose job exists if and
+    /// only if the write commits. One job checks up to ``verificationJobSize`` runs, so a batch
+    /// or an import is not thousands of jobs. Returns the job requests for the outbox.
+    func queueVerifications(
+        of rows: [BeneficiaryRow], by requester: UUID, at now: Date, on db: any Database
+    ) async throws -> [OutboxEvent] {
+        guard !rows.isEmpty else { return [] }
+        var insert = BulkInsert(
+            into: VerificationRow.schema,
+            columns: ["id", "beneficiary_id", "status", "checks", "reasons", "requested_by", "requested_at"])
+        var ids: [UUID] = []
+        for row in rows {
+            let id = UUID.v7(at: now)
+            ids.append(id)
+            row.verificationID = id
+            row.verificationStatus = VerificationStatus.pending.rawValue
+            row.verificationReason = nil
+            insert.append([
+                .uuid(id), .uuid(try row.requireID()), .text(VerificationStatus.pending.rawValue), .text("[]"),
+                .text("[]"), .uuid(requester), .date(now),
+            ])
+        }
+        try await insert.run(on: db)
+        return ids.chunks(of: Self.verificationJobSize).compactMap { chunk in
+            guard let first = chunk.first else { return nil }
+            return .jobRequested(
+                JobRequest(
+                    // Named after its first run, so a request relayed twice is one job.
+                    id: Self.verificationJobID(first), queue: Self.verificationQueue, name: Self.verificationJobName,
+                    payload: OutboxValue.object([
+                        "verificationIds": .array(chunk.map { .string($0.lowercasedString) })
+                    ]).json,
+                    maxAttempts: 5, backoff: .seconds(10), owner: requester.lowercasedString),
+                at: now)
+        }
+    }
+
+    // MARK: Running a check
+
+    /// Checks the run `id` and records its outcome; returns the run's status afterwards.
+    func runVerification(_ id: UUID) async throws -> VerificationStatus {
+        guard let run = try await VerificationRow.find(id, on: db) else {
+            throw UnrecoverableJobError("no verification \(id.lowercasedString)")
+        }
+        guard run.status == VerificationStatus.pending.rawValue else {
+            return VerificationStatus(rawValue: run.status) ?? .pending
+        }
+        guard let beneficiary = try await BeneficiaryRow.find(run.beneficiaryID, on: db) else {
+            throw UnrecoverableJobError("no beneficiary \(run.beneficiaryID.lowercasedString)")
+        }
+        guard beneficiary.verificationID == id, beneficiary.archivedAt == nil else {
+            try await database.transaction { tx in try await self.supersede(id, on: tx) }
+            return .superseded
+        }
+        let checks = try await check(beneficiary)
+        let outcome: VerificationStatus =
+            checks.contains { $0.result == .failed }
+            ? .rejected : checks.contains { $0.result == .review } ? .needsReview : .verified
+        let reasons = checks.filter { $0.result == .failed || $0.result == .review }.compactMap(\.detail)
+        let now = self.now()
+        let beneficiaryID = run.beneficiaryID
+        let status = try await changeBeneficiaries([beneficiaryID]) { tx -> ([OutboxEvent], VerificationStatus) in
+            guard let sql = tx as? any SQLDatabase else { throw UnrecoverableJobError("no SQL database") }
+            let recorded = try await sql.update(VerificationRow.schema)
+                .set("status", to: outcome.rawValue)
+                .set("checks", to: try Self.json(checks))
+                .set("reasons", to: try Self.json(reasons))
+                .set("checked_at", to: now)
+                .where("id", .equal, id).where("status", .equal, VerificationStatus.pending.rawValue)
+                .returning("id").all()
+            // Another run of the same job recorded it first.
+            guard !recorded.isEmpty else { return ([], .pending) }
+            // Conditional on the run still being the beneficiary's latest: a change committed
+            // since queued a newer one, which decides.
+            let applied = try await sql.update(BeneficiaryRow.schema)
+                .set("verification_status", to: outcome.rawValue)
+                .set("verification_reason", to: reasons.isEmpty ? nil : reasons.joined(separator: "; "))
+                .where("id", .equal, beneficiaryID).where("verification_id", .equal, id)
+                .where("archived_at", .is, SQLLiteral.null)
+                .returning("id").all()
+            guard !applied.isEmpty else {
+                try await self.supersede(id, on: tx)
+                return ([], .superseded)
+            }
+            return (
+                [
+                    self.verificationEvent(
+                        outcome, beneficiaryID: beneficiaryID, verificationID: id, reasons: reasons, decidedBy: nil,
+                        at: now)
+                ], outcome
+            )
+        }
+        if status == .pending {
+            return VerificationStatus(rawValue: try await VerificationRow.find(id, on: db)?.status ?? "") ?? .pending
+        }
+        return status
+    }
+
+    private func supersede(_ id: UUID, on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.update(VerificationRow.schema)
+            .set("status", to: VerificationStatus.superseded.rawValue)
+            .set("checked_at", to: now())
+            .where("id", .equal, id).where("status", .equal, VerificationStatus.pending.rawValue)
+            .run()
+    }
+
+    // MARK: The rules
+
+    /// Applies every rule to the beneficiary as it is now.
+    func check(_ beneficiary: BeneficiaryRow) async throws -> [VerificationCheck] {
+        let id = try beneficiary.requireID()
+        let context = "beneficiary:\(id.lowercasedString)"
+        let name = try vault.open(beneficiary.nameSealed, context: "\(context):name")
+        let phone = try beneficiary.phoneSealed.map { try vault.open($0, context: "\(context):phone") }
+        let nationalID = try beneficiary.nationalIDSealed.map {
+            try vault.open($0, context: "\(context):national_id")
+        }
+        var checks: [VerificationCheck] = []
+
+        // Required fields.
+        let missing = kyc.requiredFields.filter { field in
+            switch field {
+            case "name": name.trimmingCharacters(in: .whitespaces).isEmpty
+            case "phone": phone == nil
+            case "email": beneficiary.emailSealed == nil
+            case "nationalId": nationalID == nil
+            case "birthDate": beneficiary.birthDate == nil
+            case "gender": beneficiary.gender == "unknown"
+            case "location": beneficiary.location == nil
+            default: false
+            }
+        }
+        checks.append(
+            VerificationCheck(
+                rule: "required_fields", result: missing.isEmpty ? .passed : .failed,
+                detail: missing.isEmpty ? nil : "missing \(missing.joined(separator: ", "))"))
+
+        // The countries the beneficiary's phone and national ID should belong to.
+        let projectIDs = try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID == id).all(\.$projectID)
+        var countries = Set(
+            try await projectIDs.isEmpty
+                ? [] : ProjectRow.query(on: db).filter(\.$id ~~ projectIDs).all(\.$defaultCountry).compactMap { $0 })
+        if countries.isEmpty, let country = kyc.country { countries = [country] }
+        let countryList = countries.sorted().joined(separator: " or ")
+
+        if let phone, !countries.isEmpty {
+            let codes = countries.compactMap(PhoneNumber.callingCode(of:))
+            let matches = codes.contains { phone.hasPrefix("+" + $0) }
+            checks.append(
+                VerificationCheck(
+                    rule: "phone_country", result: matches ? .passed : .review,
+                    detail: matches ? nil : "phone is not a number of \(countryList)"))
+        } else {
+            checks.append(
+                VerificationCheck(
+                    rule: "phone_country", result: .skipped, detail: phone == nil ? "no phone" : "no country known"))
+        }
+
+        let formats = countries.compactMap { kyc.nationalIDFormats[$0] }
+        if let nationalID, !formats.isEmpty {
+            let normalized = Self.normalizedNationalID(nationalID)
+            let matches = try formats.contains { try Regex($0).wholeMatch(in: normalized) != nil }
+            checks.append(
+                VerificationCheck(
+                    rule: "national_id_format", result: matches ? .passed : .failed,
+                    detail: matches ? nil : "national ID does not have the format of \(countryList)"))
+        } else {
+            checks.append(
+                VerificationCheck(
+                    rule: "national_id_format", result: .skipped,
+                    detail: nationalID == nil ? "no national ID" : "no format configured for the country"))
+        }
+
+        checks.append(
+            try await duplicateCheck(
+                "duplicate_phone", label: "phone", of: id, column: \.$phoneIndex, value: beneficiary.phoneIndex))
+        checks.append(
+            try await duplicateCheck(
+                "duplicate_national_id", label: "national ID", of: id, column: \.$nationalIDIndex,
+                value: beneficiary.nationalIDIndex))
+
+        if let identity = beneficiary.identityIndex {
+            let others = try await BeneficiaryRow.query(on: db).filter(\.$identityIndex == identity)
+                .filter(\.$id != id).filter(\.$archivedAt == nil).sort(\.$id).limit(5).all(\.$id)
+                .map(\.lowercasedString)
+            checks.append(
+                VerificationCheck(
+                    rule: "likely_duplicate", result: others.isEmpty ? .passed : .review,
+                    detail: others.isEmpty
+                        ? nil : "same name and birth date as beneficiary \(others.joined(separator: ", "))"))
+        } else {
+            checks.append(VerificationCheck(rule: "likely_duplicate", result: .skipped, detail: "no birth date"))
+        }
+
+        checks.append(try await watchListCheck(beneficiary))
+        return checks
+    }
+
+    /// Another beneficiary with the same blind index: a live one rejects, an archived one needs review.
+    private func duplicateCheck(
+        _ rule: String, label: String, of id: UUID,
+        column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>,
+        value: String?
+    ) async throws -> VerificationCheck {
+        guard let value else { return VerificationCheck(rule: rule, result: .skipped, detail: "no \(label)") }
+        let others = try await BeneficiaryRow.query(on: db).filter(column == value).filter(\.$id != id)
+            .sort(\.$id).limit(10).all()
+        if let live = others.first(where: { $0.archivedAt == nil }), let otherID = live.id {
+            return VerificationCheck(
+                rule: rule, result: .failed,
+                detail: "\(label) is registered to beneficiary \(otherID.lowercasedString)")
+        }
+        if let archived = others.first, let otherID = archived.id {
+            return VerificationCheck(
+                rule: rule, result: .review,
+                detail: "\(label) belonged to archived beneficiary \(otherID.lowercasedString)")
+        }
+        return VerificationCheck(rule: rule, result: .passed)
+    }
+
+    private func watchListCheck(_ beneficiary: BeneficiaryRow) async throws -> VerificationCheck {
+        guard let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first(),
+            let listID = list.id
+        else { return VerificationCheck(rule: "watch_list", result: .skipped, detail: "no watch list uploaded") }
+        let keys: [(String, KeyPath<WatchListEntryRow, OptionalFieldProperty<WatchListEntryRow, String>>, String?)] = [
+            ("national ID", \.$nationalIDIndex, beneficiary.nationalIDIndex),
+            ("phone", \.$phoneIndex, beneficiary.phoneIndex),
+            ("name and birth date", \.$identityIndex, beneficiary.identityIndex),
+        ]
+        for (label, column, value) in keys {
+            guard let value else { continue }
+            if let entry = try await WatchListEntryRow.query(on: db).filter(\.$listID == listID)
+                .filter(column == value).sort(\.$line).first()
+            {
+                let why = entry.reason.map { " (\($0))" } ?? ""
+                return VerificationCheck(
+                    rule: "watch_list", result: .review,
+                    detail: "matches watch-list line \(entry.line)\(why) by \(label)")
+            }
+        }
+        return VerificationCheck(rule: "watch_list", result: .passed)
+    }
+
+    // MARK: Review
+
+    /// A reviewer's decision on the beneficiary's latest run, which must need review.
+    func decideVerification(
+        beneficiaryID id: String, decision: String, note: String, by caller: Principal
+    ) async throws -> VerificationInfo {
+        try caller.require(Permission(.beneficiary, .approve))
+        var violations: [FieldViolation] = []
+        let beneficiaryID = parseID(id, field: "beneficiaryId", into: &violations)
+        let decided = VerificationStatus(rawValue: decision)
+        if decided != .verified && decided != .rejected {
+            violations.append(FieldViolation(field: "decision", reason: "must be verified or rejected"))
+        }
+        let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        if note.isEmpty {
+            violations.append(FieldViolation(field: "note", reason: "is required: say why"))
+        } else if note.count > 2000 {
+            violations.append(FieldViolation(field: "note", reason: "must be at most 2000 characters"))
+        }
+        guard violations.isEmpty, let beneficiaryID, let decided else { throw CoreError.invalidInput(violations) }
+        guard let beneficiary = try await BeneficiaryRow.find(beneficiaryID, on: db), beneficiary.archivedAt == nil
+        else { throw CoreError.beneficiaryNotFound }
+        guard let runID = beneficiary.verificationID,
+            beneficiary.verificationStatus == VerificationStatus.needsReview.rawValue
+        else { throw CoreError.verificationNotInReview(beneficiary.verificationStatus) }
+        let now = self.now()
+        let reviewer = caller.userID
+        try await changeBeneficiaries([beneficiaryID]) { tx in
+            guard let sql = tx as? any SQLDatabase else { return [] }
+            let changed = try await sql.update(BeneficiaryRow.schema)
+                .set("verification_status", to: decided.rawValue)
+                .set("verification_reason", to: "reviewed: \(note)")
+                .where("id", .equal, beneficiaryID).where("verification_id", .equal, runID)
+                .where("verification_status", .equal, VerificationStatus.needsReview.rawValue)
+                .returning("id").all()
+            // A change or another reviewer got there first.
+            guard !changed.isEmpty else { throw CoreError.verificationNotInReview("changed meanwhile") }
+            try await sql.update(VerificationRow.schema)
+                .set("reviewer_id", to: reviewer).set("decision", to: decided.rawValue).set("note", to: note)
+                .set("decided_at", to: now).set("status", to: decided.rawValue)
+                .where("id", .equal, runID).run()
+            let reasons = try await VerificationRow.find(runID, on: tx).map {
+                try Self.decode([String].self, $0.reasons)
+            }
+            return [
+                self.verificationEvent(
+                    decided, beneficiaryID: beneficiaryID, verificationID: runID, reasons: reasons ?? [],
+                    decidedBy: reviewer, at: now)
+            ]
+        }
+        guard let run = try await VerificationRow.find(runID, on: db) else { throw CoreError.verificationNotFound }
+        return try Self.verificationInfo(run)
+    }
+
+    // MARK: Read
+
+    func getVerification(_ id: String, by caller: Principal) async throws -> VerificationInfo {
+        try caller.require(Permission(.beneficiary, .read))
+        guard let run = try await VerificationRow.find(try parseID(id), on: db) else {
+            throw CoreError.verificationNotFound
+        }
+        return try Self.verificationInfo(run)
+    }
+
+    /// Check runs oldest first, so reviewers work through `needs_review` in the order it arose.
+    func listVerifications(
+        status: String?, beneficiaryID: String?, limit: Int, cursor: String?, by caller: Principal
+    ) async throws -> ([VerificationInfo], String?) {
+        try caller.require(Permission(.beneficiary, .read))
+        var violations: [FieldViolation] = []
+        if let status, VerificationStatus(rawValue: status) == nil {
+            violations.append(
+                FieldViolation(
+                    field: "status",
+                    reason: "must be one of \(VerificationStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        let beneficiary = parseID(beneficiaryID, field: "beneficiaryId", into: &violations)
+        let page: ServerKit.PageRequest
+        switch PageRequest.validate(limit: limit, cursor: cursor) {
+        case .success(let valid): page = valid
+        case .failure(let error): throw error
+        }
+        guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        var query = VerificationRow.query(on: db).sort(\.$id).limit(page.limit + 1)
+        if let status { query = query.filter(\.$status == status) }
+        if let beneficiary { query = query.filter(\.$beneficiaryID == beneficiary) }
+        if let after = page.after { query = query.filter(\.$id > after) }
+        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        return (try rows.map(Self.verificationInfo), next)
+    }
+
+    // MARK: Watch list
+
+    /// Replaces the watch list with the rows of a CSV file; rows it cannot use are reported.
+    func uploadWatchList(
+        csv: Data, fileName: String?, defaultCountry: String?, by caller: Principal
+    ) async throws -> WatchListInfo {
+        try caller.require(Permission(.beneficiary, .approve))
+        guard csv.count <= Self.watchListMaxBytes else {
+            throw CoreError.invalidInput([
+                FieldViolation(field: "file", reason: "must be at most \(Self.watchListMaxBytes) bytes")
+            ])
+        }
+        var parser = CSVParser()
+        let records = parser.feed(csv) + parser.finish()
+        guard let headerRecord = records.first, case .success(let header) = headerRecord.fields else {
+            throw CoreError.invalidInput([FieldViolation(field: "file", reason: "must start with a header line")])
+        }
+        let known = ["name", "birthdate", "nationalid", "phone", "reason"]
+        let columns = header.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "")
+        }
+        let unknown = columns.filter { !known.contains($0) }
+        if !unknown.isEmpty || !columns.contains(where: { ["nationalid", "phone", "name"].contains($0) }) {
+            throw CoreError.invalidInput([
+                FieldViolation(
+                    field: "file",
+                    reason: unknown.isEmpty
+                        ? "the header needs a nationalId, phone or name column"
+                        : "unknown columns \(unknown.joined(separator: ", ")); use name, birthDate, nationalId, phone, reason"
+                )
+            ])
+        }
+        let listID = UUID.v7(at: now())
+        var entries: [WatchListEntryRow] = []
+        var rejected: [(line: Int, reason: String)] = []
+        for record in records.dropFirst() {
+            guard case .success(let fields) = record.fields else {
+                rejected.append((record.line, "the line cannot be read"))
+                continue
+            }
+            guard fields.count == columns.count else {
+                rejected.append((record.line, "has \(fields.count) fields; the header has \(columns.count)"))
+                continue
+            }
+            var values: [String: String] = [:]
+            for (column, value) in zip(columns, fields) {
+                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                if !trimmed.isEmpty { values[column] = trimmed }
+            }
+            let entry = WatchListEntryRow()
+            entry.id = UUID.v7(at: now())
+            entry.listID = listID
+            entry.line = record.line
+            entry.reason = values["reason"].map { String($0.prefix(500)) }
+            if let nationalID = values["nationalid"] {
+                entry.nationalIDIndex = vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id")
+            }
+            if let phone = values["phone"] {
+                switch PhoneNumber.parse(phone, defaultCountry: defaultCountry) {
+                case .success(let number): entry.phoneIndex = vault.blindIndex(number.e164, purpose: "phone")
+                case .failure(let problem):
+                    rejected.append((record.line, "phone: \(problem.description)"))
+                    continue
+                }
+            }
+            if let birthDate = values["birthdate"], !Self.isValidBirthDate(birthDate, today: now()) {
+                rejected.append((record.line, "birthDate: must be a past date written YYYY-MM-DD"))
+                continue
+            }
+            if let name = values["name"], let birthDate = values["birthdate"] {
+                entry.identityIndex = identityIndex(name: name, birthDate: birthDate)
+            }
+            guard entry.nationalIDIndex != nil || entry.phoneIndex != nil || entry.identityIndex != nil else {
+                rejected.append((record.line, "needs a nationalId, a phone, or a name with a birthDate"))
+                continue
+            }
+            entries.append(entry)
+        }
+        let now = self.now()
+        let list = WatchListRow()
+        list.id = listID
+        list.fileName = fileName.map { String($0.prefix(255)) }
+        list.entries = entries.count
+        list.uploadedBy = caller.userID
+        list.uploadedAt = now
+        let newEntries = entries
+        try await database.transaction { tx in
+            // One list is in force: the new one replaces the old, entries and all.
+            try await WatchListRow.query(on: tx).delete()
+            try await list.create(on: tx)
+            var insert = BulkInsert(
+                into: WatchListEntryRow.schema,
+                columns: ["id", "list_id", "line", "national_id_index", "phone_index", "identity_index", "reason"])
+            for entry in newEntries {
+                insert.append([
+                    .of(entry.id), .uuid(listID), .int(entry.line), .of(entry.nationalIDIndex), .of(entry.phoneIndex),
+                    .of(entry.identityIndex), .of(entry.reason),
+                ])
+            }
+            try await insert.run(on: tx)
+            try await Outbox.append(
+                OutboxEvent(
+                    type: "rahat.core.watch_list.replaced", aggregateType: "watch_list",
+                    aggregateID: listID.lowercasedString,
+                    payload: [
+                        "watchListId": .string(listID.lowercasedString), "entries": .int(Int64(newEntries.count)),
+                        "uploadedBy": .string(caller.userID.lowercasedString),
+                    ],
+                    occurredAt: now),
+                on: tx)
+        }
+        var info = Self.watchListInfo(list)
+        info.rejected = rejected
+        return info
+    }
+
+    func getWatchList(by caller: Principal) async throws -> WatchListInfo {
+        try caller.require(Permission(.beneficiary, .approve))
+        guard let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first() else {
+            return WatchListInfo(id: nil, entries: 0)
+        }
+        return Self.watchListInfo(list)
+    }
+
+    // MARK: Helpers
+
+    /// The blind index likely duplicates share: the name's words case- and accent-folded and in
+    /// order (so "Rai, Sunita" meets "Sunita Rai"), with the birth date.
+    func identityIndex(name: String, birthDate: String) -> String {
+        let words = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+            .lowercased()
+            .split { !($0.isLetter || $0.isNumber) }
+            .sorted()
+        return vault.blindIndex(words.joined(separator: " ") + "|" + birthDate, purpose: "identity")
+    }
+
+    func verificationEvent(
+        _ outcome: VerificationStatus, beneficiaryID: UUID, verificationID: UUID, reasons: [String],
+        decidedBy: UUID?, at now: Date
+    ) -> OutboxEvent {
+        var payload: [String: OutboxValue] = [
+            "beneficiaryId": .string(beneficiaryID.lowercasedString),
+            "verificationId": .string(verificationID.lowercasedString),
+            "reasons": .array(reasons.map(OutboxValue.string)),
+        ]
+        if let decidedBy { payload["decidedBy"] = .string(decidedBy.lowercasedString) }
+        return OutboxEvent(
+            type: "rahat.core.beneficiary.\(outcome.rawValue)", aggregateType: "beneficiary",
+            aggregateID: beneficiaryID.lowercasedString, payload: payload, occurredAt: now)
+    }
+
+    static func verificationInfo(_ row: VerificationRow) throws -> VerificationInfo {
+        VerificationInfo(
+            id: try row.requireID(), beneficiaryID: row.beneficiaryID, status: row.status,
+            checks: try decode([VerificationCheck].self, row.checks), reasons: try decode([String].self, row.reasons),
+            requestedAt: row.requestedAt, checkedAt: row.checkedAt, reviewerID: row.reviewerID,
+            decision: row.decision, note: row.note, decidedAt: row.decidedAt)
+    }
+
+    static func watchListInfo(_ row: WatchListRow) -> WatchListInfo {
+        WatchListInfo(
+            id: row.id, entries: row.entries, fileName: row.fileName, uploadedBy: row.uploadedBy,
+            uploadedAt: row.uploadedAt)
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,215 @@
+import AuthAPI
+import CoreAPI
+import CoreService
+import Foundation
+import GRPCCore
+import Persistence
+import ServerKit
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// KYC: every new or changed beneficiary is checked by a job; reviewers decide what needs review.
+@Suite("Verification")
+struct VerificationTests {
+    /// Nepal's phones, and its national IDs as eleven digits.
+    static let rules = KYCRules(
+        requiredFields: ["name", "birthDate"], country: "NP", nationalIDFormats: ["NP": "[0-9]{11}"])
+
+    static func person(
+        _ name: String, phone: String? = nil, nationalID: String? = nil, birthDate: String? = "1984-03-02"
+    ) -> Rahat_Core_V1_NewBeneficiary {
+        .with {
+            $0.name = name
+            if let phone { $0.phone = phone }
+            if let nationalID { $0.nationalID = nationalID }
+            if let birthDate { $0.birthDate = birthDate }
+        }
+    }
+
+    /// The beneficiary once its latest check has run.
+    static func checked(
+        _ id: String, harness: AuthHarness, as caller: Metadata, within limit: Duration = .seconds(60)
+    ) async throws -> Rahat_Core_V1_Beneficiary {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let found = try await harness.beneficiaries.getBeneficiary(.with { $0.id = id }, metadata: caller)
+            if found.verificationStatus != "pending" || ContinuousClock.now > deadline { return found }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func runs(
+        of id: String, harness: AuthHarness, as caller: Metadata
+    ) async throws -> [Rahat_Core_V1_Verification] {
+        try await harness.verification.listVerifications(.with { $0.beneficiaryID = id }, metadata: caller)
+            .verifications
+    }
+
+    @Test("each rule finds what it should, and the worst finding decides", arguments: DatabaseEngine.available)
+    func rules(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let first = try await harness.beneficiaries.createBeneficiary(
+                .with {
+                    $0.beneficiary = Self.person("Sunita Rai", phone: "+977 9812345678", nationalID: "123-456-789-01")
+                },
+                metadata: admin)
+            _ = try await Self.checked(first.id, harness: harness, as: admin)
+            let created =
+                try await [first]
+                + harness.beneficiaries.createBeneficiaries(
+                    .with {
+                        $0.beneficiaries = [
+                            Self.person("Hari Thapa", birthDate: nil),
+                            Self.person("Gita Magar", nationalID: "AB-1234"),
+                            Self.person("Ram Gurung", phone: "+91 98123 45678"),
+                            Self.person("rai,  SUNITA"),
+                        ]
+                    }, metadata: admin
+                ).beneficiaries
+            #expect(created.dropFirst().allSatisfy { $0.verificationStatus == "pending" })
+            // when
+            var checked: [Rahat_Core_V1_Beneficiary] = []
+            for beneficiary in created {
+                checked.append(try await Self.checked(beneficiary.id, harness: harness, as: admin))
+            }
+            // then
+            #expect(
+                checked.map(\.verificationStatus) == [
+                    "verified", "rejected", "rejected", "needs_review", "needs_review",
+                ])
+            #expect(checked[1].verificationReason == "missing birthDate")
+            #expect(checked[2].verificationReason == "national ID does not have the format of NP")
+            #expect(checked[3].verificationReason == "phone is not a number of NP")
+            #expect(checked[4].verificationReason == "same name and birth date as beneficiary \(created[0].id)")
+            let run = try #require(try await Self.runs(of: created[0].id, harness: harness, as: admin).first)
+            #expect(run.status == "verified" && run.hasCheckedAt && run.reasons.isEmpty)
+            #expect(
+                run.checks.map { "\($0.rule):\($0.result)" } == [
+                    "required_fields:passed", "phone_country:passed", "national_id_format:passed",
+                    "duplicate_phone:passed", "duplicate_national_id:passed", "likely_duplicate:passed",
+                    "watch_list:skipped",
+                ])
+            let outcomes = try await harness.coreOutbox().filter { $0.type.hasPrefix("rahat.core.beneficiary.") }
+                .map { "\($0.type.dropFirst("rahat.core.beneficiary.".count)):\($0.aggregateID)" }
+            for (beneficiary, status) in zip(checked, checked.map(\.verificationStatus)) {
+                #expect(outcomes.filter { $0 == "\(status):\(beneficiary.id)" }.count == 1)
+            }
+        }
+    }
+
+    @Test(
+        "a change to a checked field queues a new check that supersedes the unrun one; other changes queue none",
+        arguments: DatabaseEngine.available)
+    func recheck(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }) { harness in
+            // given: no worker yet, so the first check waits
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let created = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = Self.person("Maya Tamang", nationalID: "AB-1") }, metadata: admin)
+            // when
+            _ = try await harness.beneficiaries.updateBeneficiary(
+                .with {
+                    $0.id = created.id
+                    $0.changes.nationalID = "98765432101"
+                    $0.fields = ["nationalId"]
+                }, metadata: admin)
+            _ = try await harness.beneficiaries.updateBeneficiary(
+                .with {
+                    $0.id = created.id
+                    $0.changes.location = "Ilam"
+                    $0.fields = ["location"]
+                }, metadata: admin)
+            let pending = try await Self.runs(of: created.id, harness: harness, as: admin)
+            let checked = try await harness.runningJobs {
+                try await Self.checked(created.id, harness: harness, as: admin)
+            }
+            let runs = try await Self.runs(of: created.id, harness: harness, as: admin)
+            // then
+            #expect(pending.map(\.status) == ["pending", "pending"])
+            #expect(checked.verificationStatus == "verified")
+            #expect(runs.map(\.status) == ["superseded", "verified"])
+            let outcomes = try await harness.coreOutbox().filter {
+                ["rahat.core.beneficiary.verified", "rahat.core.beneficiary.rejected"].contains($0.type)
+            }
+            #expect(outcomes.count == 1)
+        }
+    }
+
+    @Test(
+        "a watch-list match needs review; a reviewer decides with a note, once, and others cannot",
+        arguments: DatabaseEngine.available)
+    func review(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
+            // given
+            let tokens = try await harness.login()
+            let admin = AuthHarness.bearer(tokens.accessToken)
+            let agent = try await harness.createUser(
+                email: "agent@example.org", roles: [.role("field_agent")], as: tokens.accessToken)
+            let csv = """
+                name,birthDate,nationalId,phone,reason
+                ,,12345678901,,sanctioned 2025
+                Bishnu Karki,1970-01-01,,,
+                ,,,not a phone,
+                Only A Name,,,,
+                """
+            let list = try await harness.verification.uploadWatchList(
+                .with {
+                    $0.csv = Data(csv.utf8)
+                    $0.fileName = "list.csv"
+                }, metadata: admin)
+            let created = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = Self.person("Dil Bahadur", nationalID: "12345678901") }, metadata: admin)
+            let flagged = try await Self.checked(created.id, harness: harness, as: admin)
+            // when
+            let forbidden = await serviceFailure {
+                try await harness.verification.decideVerification(
+                    .with {
+                        $0.beneficiaryID = created.id
+                        $0.decision = "verified"
+                        $0.note = "I know him"
+                    }, metadata: AuthHarness.bearer(agent.tokens.accessToken))
+            }
+            let noNote = await serviceFailure {
+                try await harness.verification.decideVerification(
+                    .with {
+                        $0.beneficiaryID = created.id
+                        $0.decision = "maybe"
+                    }, metadata: admin)
+            }
+            let inReview = try await harness.verification.listVerifications(
+                .with { $0.status = "needs_review" }, metadata: admin)
+            let decided = try await harness.verification.decideVerification(
+                .with {
+                    $0.beneficiaryID = created.id
+                    $0.decision = "verified"
+                    $0.note = "Namesake: the listed person was born in 1950 (ward office letter)."
+                }, metadata: admin)
+            let again = await serviceFailure {
+                try await harness.verification.decideVerification(
+                    .with {
+                        $0.beneficiaryID = created.id
+                        $0.decision = "rejected"
+                        $0.note = "second thoughts"
+                    }, metadata: admin)
+            }
+            let after = try await harness.beneficiaries.getBeneficiary(.with { $0.id = created.id }, metadata: admin)
+            // then
+            #expect(list.entries == 2 && list.rejected.map(\.line) == [4, 5])
+            #expect(flagged.verificationStatus == "needs_review")
+            #expect(flagged.verificationReason == "matches watch-list line 2 (sanctioned 2025) by national ID")
+            #expect(inReview.verifications.map(\.beneficiaryID) == [created.id])
+            #expect(forbidden?.kind == .permissionDenied)
+            #expect(Set(noNote?.violations.map(\.field) ?? []) == ["decision", "note"])
+            #expect(decided.status == "verified" && decided.decision == "verified" && decided.hasDecidedAt)
+            #expect(decided.hasReviewerID && decided.note.hasPrefix("Namesake"))
+            #expect(again?.reason == "verification.not_in_review")
+            #expect(after.verificationStatus == "verified")
+            let event = try #require(
+                try await harness.coreOutbox().last { $0.type == "rahat.core.beneficiary.verified" })
+            #expect(event.aggregateID == created.id && event.json.contains(decided.reviewerID))
+        }
+    }
+}
