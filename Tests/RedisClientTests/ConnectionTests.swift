@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RedisClient
+import TestSupport
 import Testing
 
 extension RedisIntegrationTests {

@@ -1,36 +1,42 @@
-import Foundation
-import Logging
+package import Foundation
 import NIOCore
 import NIOPosix
-import RedisClient
 import Synchronization
-import Testing
 
 /// A throw-away redis-server process on a free loopback port, for tests that need a server of their own.
-final class TestRedisServer: Sendable {
+package final class TestRedisServer: Sendable {
     /// Options that need a dedicated server.
-    struct Options: Sendable {
-        var password: String?
+    package struct Options: Sendable {
+        package var password: String?
         /// An ACL rule, one word per element, e.g. `["alice", "on", ">secret", "~*", "&*", "+@all"]`.
-        var aclUser: [String]?
-        var tls = false
-        var extraArguments: [String] = []
+        package var aclUser: [String]?
+        package var tls = false
+        package var extraArguments: [String] = []
+
+        package init(
+            password: String? = nil, aclUser: [String]? = nil, tls: Bool = false, extraArguments: [String] = []
+        ) {
+            self.password = password
+            self.aclUser = aclUser
+            self.tls = tls
+            self.extraArguments = extraArguments
+        }
     }
 
     /// Where the certificate and key live for a TLS server.
-    struct TLSFiles: Sendable {
-        let certificate: String
-        let key: String
+    package struct TLSFiles: Sendable {
+        package let certificate: String
+        package let key: String
     }
 
-    let port: Int
-    let options: Options
-    let directory: URL
-    let tlsFiles: TLSFiles?
+    package let port: Int
+    package let options: Options
+    package let directory: URL
+    package let tlsFiles: TLSFiles?
     private let process = Mutex<Process?>(nil)
 
     /// Path of redis-server: `RAHAT_TEST_REDIS_SERVER`, else the first on PATH.
-    static let executable: String? = {
+    package static let executable: String? = {
         let environment = ProcessInfo.processInfo.environment
         if let configured = environment["RAHAT_TEST_REDIS_SERVER"], !configured.isEmpty { return configured }
         for directory in (environment["PATH"] ?? "/usr/bin").split(separator: ":") {
@@ -42,7 +48,7 @@ final class TestRedisServer: Sendable {
 
     /// Tests run when a server can be started or a shared one is given; under CI they run regardless so that a
     /// missing redis-server fails loudly instead of skipping.
-    static let isEnabled: Bool = {
+    package static let isEnabled: Bool = {
         let environment = ProcessInfo.processInfo.environment
         return executable != nil || environment["RAHAT_TEST_REDIS_URL"] != nil || environment["CI"] != nil
     }()
@@ -55,7 +61,7 @@ final class TestRedisServer: Sendable {
     }
 
     /// Starts a server and waits until it accepts connections.
-    static func start(_ options: Options = Options()) async throws -> TestRedisServer {
+    package static func start(_ options: Options = Options()) async throws -> TestRedisServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tlsFiles = options.tls ? try Self.makeCertificate(in: directory) : nil
@@ -80,7 +86,7 @@ final class TestRedisServer: Sendable {
     }
 
     /// The URL a client should use (`rediss://localhost` for TLS, so the certificate's name matches).
-    var url: String {
+    package var url: String {
         var userInfo = ""
         if let password = self.options.password { userInfo = ":\(password)@" }
         return self.options.tls
@@ -89,7 +95,7 @@ final class TestRedisServer: Sendable {
 
     /// Kills the server and waits for the process to exit. SIGKILL because the test runner blocks SIGTERM and
     /// children inherit that mask, so redis-server would never see a polite request.
-    func stop() async {
+    package func stop() async {
         let running = self.process.withLock { process -> Process? in
             defer { process = nil }
             return process
@@ -102,13 +108,13 @@ final class TestRedisServer: Sendable {
     }
 
     /// Stops and starts the server again on the same port.
-    func restart() async throws {
+    package func restart() async throws {
         await self.stop()
         try await self.launch()
     }
 
     /// Removes the server's temporary files; call after `stop`.
-    func cleanUp() {
+    package func cleanUp() {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
@@ -178,7 +184,7 @@ final class TestRedisServer: Sendable {
     }
 
     /// A loopback port nobody listens on at the moment of asking.
-    static func freePort() async throws -> Int {
+    package static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
@@ -207,103 +213,10 @@ final class TestRedisServer: Sendable {
 }
 
 /// A test-infrastructure failure, as opposed to a failed expectation.
-struct TestServerError: Error, CustomStringConvertible {
-    let description: String
+package struct TestServerError: Error, CustomStringConvertible {
+    package let description: String
 
-    init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 }
-
-/// Builds clients for tests: on the shared server (`RAHAT_TEST_REDIS_URL`) when one is given and the test needs
-/// nothing special, else on a dedicated server started for the test.
-enum TestRedis {
-    static let logger: Logger = {
-        var logger = Logger(label: "redis-tests")
-        logger.logLevel = .critical
-        return logger
-    }()
-
-    /// A key prefix unique to one test, since tests share servers and run in parallel.
-    static func prefix(_ name: String = #function) -> String {
-        "test:\(name.prefix(while: { $0 != "(" })):\(UUID().uuidString.prefix(8)):"
-    }
-
-    /// Runs `body` with a client on a plain server; the client and any dedicated server are torn down after.
-    static func withClient<T: Sendable>(
-        protocolVersion: RedisProtocolVersion = .resp3,
-        configure: (inout RedisConfiguration) -> Void = { _ in },
-        _ body: (RedisClient) async throws -> T
-    ) async throws -> T {
-        if let shared = ProcessInfo.processInfo.environment["RAHAT_TEST_REDIS_URL"], !shared.isEmpty {
-            var configuration = try RedisConfiguration(url: shared)
-            configuration.protocolVersion = protocolVersion
-            configure(&configuration)
-            return try await Self.run(configuration, body)
-        }
-        return try await Self.withServer { server in
-            var configuration = try RedisConfiguration(url: server.url)
-            configuration.protocolVersion = protocolVersion
-            configure(&configuration)
-            return try await Self.run(configuration, body)
-        }
-    }
-
-    /// Runs `body` with a client on a server of its own, for tests that change server-wide state.
-    static func withDedicatedClient<T: Sendable>(
-        protocolVersion: RedisProtocolVersion = .resp3,
-        _ body: (RedisClient) async throws -> T
-    ) async throws -> T {
-        try await Self.withServer { server in
-            var configuration = try RedisConfiguration(url: server.url)
-            configuration.protocolVersion = protocolVersion
-            return try await Self.run(configuration, body)
-        }
-    }
-
-    /// Runs `body` with a dedicated server, stopping and removing it afterwards even when `body` throws.
-    static func withServer<T: Sendable>(
-        _ options: TestRedisServer.Options = TestRedisServer.Options(),
-        _ body: (TestRedisServer) async throws -> T
-    ) async throws -> T {
-        let server = try await TestRedisServer.start(options)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            server.cleanUp()
-            return result
-        } catch {
-            await server.stop()
-            server.cleanUp()
-            throw error
-        }
-    }
-
-    /// Runs `body` with a client for `configuration`, shutting it down afterwards even when `body` throws.
-    static func run<T: Sendable>(
-        _ configuration: RedisConfiguration, _ body: (RedisClient) async throws -> T
-    ) async throws -> T {
-        try await RedisClient.withClient(configuration: configuration, logger: Self.logger, body)
-    }
-}
-
-/// Expects `body` to throw a `RedisError` and returns it.
-func expectRedisError(
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () async throws -> Void
-) async -> RedisError? {
-    do {
-        try await body()
-        Issue.record("expected a RedisError, but the call succeeded", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as RedisError {
-        return error
-    } catch {
-        Issue.record("expected a RedisError, got \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
-}
-
-/// The root suite: every integration suite nests in it and inherits the server requirement.
-@Suite(.enabled(if: TestRedisServer.isEnabled, "needs redis-server (set RAHAT_TEST_REDIS_SERVER or install it)"))
-struct RedisIntegrationTests {}

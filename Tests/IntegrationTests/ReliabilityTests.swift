@@ -1,0 +1,234 @@
+import CoreService
+import FluentKit
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Messaging
+import Persistence
+import RahatApp
+import RedisClient
+import SQLKit
+import ServerKit
+import Synchronization
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults the platform must survive, on real PostgreSQL and Redis with real processes.
+@Suite(
+    "Reliability",
+    .enabled(
+        if: DatabaseEngine.available.contains(.postgres) && SharedStateBackend.available.contains(.redis)))
+struct ReliabilityTests {
+    /// The `rahat` executable SwiftPM built beside the test bundle.
+    static var rahatExecutable: URL {
+        if let configured = ProcessInfo.processInfo.environment["RAHAT_TEST_EXECUTABLE"] {
+            return URL(fileURLWithPath: configured)
+        }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if directory.lastPathComponent.hasSuffix(".xctest") { directory = directory.deletingLastPathComponent() }
+        return directory.appendingPathComponent("rahat")
+    }
+
+    @Test("a worker process killed with SIGKILL in the middle of 1,000 jobs loses none and records each once")
+    func killedWorker() async throws {
+        let executable = Self.rahatExecutable
+        #expect(
+            FileManager.default.isExecutableFile(atPath: executable.path), "no \(executable.path): swift build first")
+        let redisURL = try #require(TestRedis.url)
+        let prefix = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+        let redis = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": prefix]
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await DistributedTests.startAuth(databaseURL: url)
+            let core = try await DistributedTests.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
+            let coreDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "core"), schema: CoreService.schema, logger: .test)
+            defer { Task { await coreDatabase.shutdown() } }
+            let sql = try #require(coreDatabase.db as? any SQLDatabase)
+            @Sendable func checked() async throws -> Int {
+                let row = try await sql.raw("SELECT count(*) AS n FROM verifications WHERE status <> 'pending'")
+                    .first()
+                return try row?.decode(column: "n", as: Int.self) ?? 0
+            }
+            let gateway = try Platform.gatewayProcess(
+                configuration: DistributedTests.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port,
+                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off"]) { $1 }),
+                logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given: 1,000 people registered one by one, so 1,000 check jobs wait in the queue
+                let tokens = try await client.login()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for lane in 0..<8 {
+                        group.addTask {
+                            for index in stride(from: lane, to: 1000, by: 8) {
+                                let created = try await client.send(
+                                    .post, "/v1/beneficiaries",
+                                    json: ["name": "Person \(index)", "birthDate": "1980-01-01"],
+                                    bearer: tokens.access)
+                                #expect(created.status == .created, "\(created)")
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                // when: a worker process runs them and is killed part-way
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = ["serve", "worker"]
+                process.environment = redis.merging([
+                    "DATABASE_URL": url.absoluteString, "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(auth.port)",
+                    "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_WORKER_CONCURRENCY": "4", "RAHAT_LOG_LEVEL": "error",
+                    "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                    "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+                ]) { $1 }
+                try process.run()
+                let deadline = ContinuousClock.now + .seconds(120)
+                while try await checked() < 100, ContinuousClock.now < deadline, process.isRunning {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let beforeKill = try await checked()
+                // Another worker takes over; the dead one's jobs come back when their locks expire.
+                let worker = try await DistributedTests.startWorker(
+                    databaseURL: url, authPort: auth.port, redis: redis)
+                defer { worker.task.cancel() }
+                let end = ContinuousClock.now + .seconds(180)
+                while try await checked() < 1000, ContinuousClock.now < end {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                // then: every check recorded once, with one outcome event each, and no job lost
+                #expect(process.terminationReason == .uncaughtSignal)
+                #expect(beforeKill >= 100 && beforeKill < 1000)
+                #expect(try await checked() == 1000)
+                let outcomes = try await sql.raw(
+                    """
+                    SELECT aggregate_id, count(*) AS n FROM outbox
+                    WHERE type IN ('rahat.core.beneficiary.verified', 'rahat.core.beneficiary.rejected',
+                        'rahat.core.beneficiary.needs_review')
+                    GROUP BY aggregate_id
+                    """
+                ).all()
+                #expect(outcomes.count == 1000)
+                #expect(try outcomes.allSatisfy { try $0.decode(column: "n", as: Int.self) == 1 })
+                try await TestRedis.withClient { client in
+                    let store = RedisJobStore(redis: client, keyPrefix: prefix)
+                    for status in [JobStatus.waiting, .delayed, .active, .failed] {
+                        let left = try await store.jobs(
+                            queue: "verification", status: status, owner: nil, limit: 10, before: nil)
+                        #expect(left.isEmpty, "\(status) jobs remain")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Redis stopped for 10 seconds while people register: every committed event and job arrives after")
+    func redisStopped() async throws {
+        // A server of its own, persisting every write, so stopping it disturbs no other test.
+        let server = try await TestRedisServer.start(
+            .init(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"]))
+        defer {
+            Task {
+                await server.stop()
+                server.cleanUp()
+            }
+        }
+        let redis = ["REDIS_URL": server.url, "RAHAT_REDIS_TIMEOUT_MS": "1000"]
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await DistributedTests.startAuth(databaseURL: url)
+            let core = try await DistributedTests.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
+            let coreDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "core"), schema: CoreService.schema, logger: .test)
+            defer { Task { await coreDatabase.shutdown() } }
+            let sql = try #require(coreDatabase.db as? any SQLDatabase)
+            let gateway = try Platform.gatewayProcess(
+                configuration: DistributedTests.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port,
+                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off"]) { $1 }),
+                logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given people registering all along
+                let tokens = try await client.login()
+                let registered = Mutex<[String]>([])
+                let refused = Mutex<[String]>([])
+                let writing = Atomic<Bool>(true)
+                let writer = Task {
+                    var index = 0
+                    while writing.load(ordering: .relaxed) {
+                        index += 1
+                        let created = try await client.send(
+                            .post, "/v1/beneficiaries", json: ["name": "Person \(index)", "birthDate": "1980-01-01"],
+                            bearer: tokens.access)
+                        if let id = try? created.json["id"] as? String {
+                            registered.withLock { $0.append(id) }
+                        } else {
+                            refused.withLock { $0.append("\(created)") }
+                        }
+                    }
+                }
+                // when Redis stops for ten seconds in the middle
+                try await Task.sleep(for: .seconds(2))
+                await server.stop()
+                let duringOutage = registered.withLock(\.count)
+                try await Task.sleep(for: .seconds(10))
+                let afterOutage = registered.withLock(\.count)
+                try await server.restart()
+                try await Task.sleep(for: .seconds(2))
+                writing.store(false, ordering: .relaxed)
+                try await writer.value
+                // then the relay catches up: nothing left in the outbox
+                let deadline = ContinuousClock.now + .seconds(120)
+                while try await Outbox.backlog(on: coreDatabase).count > 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let ids = registered.withLock { $0 }
+                #expect(refused.withLock { $0 }.isEmpty)
+                #expect(afterOutage > duringOutage, "registration went on while Redis was down")
+                #expect(try await Outbox.backlog(on: coreDatabase).count == 0)
+                var configuration = try RedisConfiguration(url: server.url)
+                configuration.commandTimeout = .seconds(10)
+                try await RedisClient.withClient(configuration: configuration, logger: .test) { client in
+                    // every registration's event is on its stream, once
+                    let reply = try await client.send(
+                        "XRANGE", RedisEventPublisher.streamKey(topic: "rahat.core.beneficiary.created"), "-", "+")
+                    var streamed: [String] = []
+                    if case .array(let entries) = reply {
+                        for case .array(let parts) in entries where parts.count == 2 {
+                            guard case .array(let fields) = parts[1] else { continue }
+                            for index in stride(from: 0, to: fields.count - 1, by: 2)
+                            where fields[index].string == "aggregate" {
+                                if let aggregate = fields[index + 1].string { streamed.append(aggregate) }
+                            }
+                        }
+                    }
+                    #expect(streamed.sorted() == ids.sorted())
+                    // and every registration's check job is queued
+                    let store = RedisJobStore(redis: client, keyPrefix: "rahat:jobs:")
+                    let runs = try await sql.raw("SELECT id FROM verifications").all()
+                        .map { try $0.decode(column: "id", as: UUID.self) }
+                    #expect(runs.count == ids.count)
+                    var missing = 0
+                    for run in runs where try await store.job("verify-\(run.uuidString.lowercased())") == nil {
+                        missing += 1
+                    }
+                    #expect(missing == 0)
+                }
+            }
+        }
+    }
+}
