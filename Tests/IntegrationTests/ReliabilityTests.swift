@@ -231,4 +231,92 @@ struct ReliabilityTests {
             }
         }
     }
+
+    @Test("a job whose handler always fails is dead-lettered with its error and runs again when retried over the API")
+    func deadLetter() async throws {
+        let redisURL = try #require(TestRedis.url)
+        let prefix = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+        let redis = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": prefix]
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await DistributedTests.startAuth(databaseURL: url)
+            let core = try await DistributedTests.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
+            let gateway = try Platform.gatewayProcess(
+                configuration: DistributedTests.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, extra: redis),
+                logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                try await TestRedis.withClient { redisClient in
+                    // given a worker whose handler always fails, and a job with three attempts
+                    let tokens = try await client.login()
+                    let me = try await client.send(.get, "/v1/auth/me", bearer: tokens.access)
+                    let owner = try #require((try me.json["user"] as? [String: Any])?["id"] as? String)
+                    let store = RedisJobStore(redis: redisClient, keyPrefix: prefix)
+                    let runs = Atomic<Int>(0)
+                    let handler = JobHandler(queue: "payouts", name: "payout.send") { _ in
+                        runs.add(1, ordering: .relaxed)
+                        throw PayeeUnreachable()
+                    }
+                    var configuration = JobWorkerConfiguration()
+                    configuration.idleWait = .milliseconds(100)
+                    let worker = JobWorker(
+                        store: store, handlers: [handler], configuration: configuration, logger: .test)
+                    let running = Task { try await worker.run() }
+                    defer { running.cancel() }
+                    try await store.enqueue([
+                        JobRequest(
+                            id: "payout-1", queue: "payouts", name: "payout.send", maxAttempts: 3,
+                            backoff: .milliseconds(100), owner: owner)
+                    ])
+                    @Sendable func failed() async throws -> HTTPAnswer {
+                        var job = try await client.send(.get, "/v1/jobs/payout-1", bearer: tokens.access)
+                        let deadline = ContinuousClock.now + .seconds(60)
+                        while try job.json["status"] as? String != "failed", ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(100))
+                            job = try await client.send(.get, "/v1/jobs/payout-1", bearer: tokens.access)
+                        }
+                        return job
+                    }
+                    @Sendable func deadLetters() async throws -> [[String: String]] {
+                        let reply = try await redisClient.send("XRANGE", "\(prefix)payouts:dead", "-", "+")
+                        guard case .array(let entries) = reply else { return [] }
+                        return entries.compactMap { entry in
+                            guard case .array(let parts) = entry, parts.count == 2, case .array(let fields) = parts[1]
+                            else { return nil }
+                            var values: [String: String] = [:]
+                            for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                                if let key = fields[index].string { values[key] = fields[index + 1].string }
+                            }
+                            return values
+                        }
+                    }
+                    // when it fails for good, is retried over the API, and fails for good again
+                    let first = try await failed()
+                    let parked = try await deadLetters()
+                    let retried = try await client.send(.post, "/v1/jobs/payout-1/retry", bearer: tokens.access)
+                    let afterRetry = try await deadLetters()
+                    let second = try await failed()
+                    // then
+                    #expect(try first.json["attempts"] as? Int == 3)
+                    #expect(try first.json["error"] as? String == "payee bank unreachable")
+                    #expect(parked.map { $0["job"] } == ["payout-1"])
+                    #expect(parked.first?["error"] == "payee bank unreachable" && parked.first?["attempts"] == "3")
+                    #expect(retried.status == .ok)
+                    #expect(afterRetry.isEmpty)
+                    #expect(try second.json["attempts"] as? Int == 3)
+                    #expect(runs.load(ordering: .relaxed) == 6)
+                    #expect(try await deadLetters().map { $0["job"] } == ["payout-1"])
+                }
+            }
+        }
+    }
+}
+
+/// What the always-failing handler throws.
+private struct PayeeUnreachable: Error, CustomStringConvertible {
+    var description: String { "payee bank unreachable" }
 }
