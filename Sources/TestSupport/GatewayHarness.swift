@@ -33,8 +33,10 @@ package enum GatewayHarness {
     ) async throws -> T {
         try await TestDatabase.with(engine) { database in
             var configuration = EmbeddedConfiguration(
+                // Calls between the services may take a minute: the whole suite shares two cores.
                 common: CommonConfiguration(
-                    dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
+                    dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning),
+                    rpcTimeout: .seconds(60)),
                 gateway: GatewayConfiguration(host: "127.0.0.1", port: 0),
                 auth: AuthHarness.configuration(database: database.configuration(for: "auth")),
                 core: CoreServiceConfiguration(database: database.configuration(for: "core"), pii: PIIKeys.generate())
@@ -61,15 +63,19 @@ package enum GatewayHarness {
                 try await group.run()
                 return nil
             }
-            defer { Task { await group.triggerGracefulShutdown() } }
-            let result = try await process.gateway.test(testing) { client in
-                try await body(client)
+            // Shut down gracefully, in order, also when `body` fails: cancelling the group instead
+            // would close the databases under services still using them.
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await process.gateway.test(testing) { client in try await body(client) })
+            } catch {
+                result = .failure(error)
             }
             await group.triggerGracefulShutdown()
             while let next = try await tasks.next() {
                 if next == nil { break }
             }
-            return result
+            return try result.get()
         }
     }
 }

@@ -84,6 +84,11 @@ struct VerificationTests {
             #expect(checked[2].verificationReason == "national ID does not have the format of NP")
             #expect(checked[3].verificationReason == "phone is not a number of NP")
             #expect(checked[4].verificationReason == "same name and birth date as beneficiary \(created[0].id)")
+            var batchJobs: Set<String> = []
+            for beneficiary in created.dropFirst() {
+                batchJobs.formUnion(try await Self.runs(of: beneficiary.id, harness: harness, as: admin).map(\.jobID))
+            }
+            #expect(batchJobs.count == 1, "one job checks the whole batch")
             let run = try #require(try await Self.runs(of: created[0].id, harness: harness, as: admin).first)
             #expect(run.status == "verified" && run.hasCheckedAt && run.reasons.isEmpty)
             #expect(
@@ -101,7 +106,7 @@ struct VerificationTests {
     }
 
     @Test(
-        "a change to a checked field queues a new check that supersedes the unrun one; other changes queue none",
+        "a change to a checked field queues a new check that supersedes the unrun one; other changes and rewrites queue none",
         arguments: DatabaseEngine.available)
     func recheck(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }) { harness in
@@ -121,6 +126,13 @@ struct VerificationTests {
                     $0.id = created.id
                     $0.changes.location = "Ilam"
                     $0.fields = ["location"]
+                }, metadata: admin)
+            // The same national ID again changes nothing the checks read.
+            _ = try await harness.beneficiaries.updateBeneficiary(
+                .with {
+                    $0.id = created.id
+                    $0.changes.nationalID = "987-654-321-01"
+                    $0.fields = ["nationalId"]
                 }, metadata: admin)
             let pending = try await Self.runs(of: created.id, harness: harness, as: admin)
             let checked = try await harness.runningJobs {
@@ -199,7 +211,7 @@ struct VerificationTests {
             // then
             #expect(list.entries == 2 && list.rejected.map(\.line) == [4, 5])
             #expect(flagged.verificationStatus == "needs_review")
-            #expect(flagged.verificationReason == "matches watch-list line 2 (sanctioned 2025) by national ID")
+            #expect(flagged.verificationReason == "matches watch-list line 2 by national ID")
             #expect(inReview.verifications.map(\.beneficiaryID) == [created.id])
             #expect(forbidden?.kind == .permissionDenied)
             #expect(Set(noNote?.violations.map(\.field) ?? []) == ["decision", "note"])

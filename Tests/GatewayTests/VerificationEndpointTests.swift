@@ -54,7 +54,7 @@ extension GatewayTests {
                 #expect(try beneficiary.json["verificationStatus"] as? String == "needs_review")
                 #expect(
                     try beneficiary.json["verificationReason"] as? String
-                        == "matches watch-list line 2 (court order 12/2025) by national ID")
+                        == "matches watch-list line 2 by national ID")
                 #expect((try queue.json["items"] as? [[String: Any]])?.count == 1)
                 #expect(badDecision.status == .badRequest)
                 #expect(badDecision.headers[.contentType] == "application/problem+json")

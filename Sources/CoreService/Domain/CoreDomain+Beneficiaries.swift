@@ -348,9 +348,11 @@ extension CoreDomain {
             ])
         }
         let row = try await findBeneficiary(beneficiaryID)
+        let checked = try verificationSnapshot(row)
         var violations: [FieldViolation] = []
         try apply(input, fields: fields, to: row, violations: &violations)
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        let recheck = try verificationSnapshot(row) != checked
         let now = self.now()
         row.updatedAt = now
         try await changeBeneficiaries([beneficiaryID]) { tx in
@@ -363,9 +365,7 @@ extension CoreDomain {
                         FieldViolation(field: $0.1, reason: "is already registered to another beneficiary")
                     })
             }
-            let checks =
-                Self.needsVerification(fields)
-                ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
+            let checks = recheck ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
             try await row.save(on: tx)
             return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())] + checks
         }

@@ -518,6 +518,10 @@ struct ImportBatchWriter: Sendable {
                 var rejects = earlyRejects
                 var fresh: [BeneficiaryRow] = []
                 var changed: [BeneficiaryRow] = []
+                // Updated people, written after the loop so that those whose checked fields
+                // changed get their checks queued in one statement (and one job) first.
+                var updates: [(row: BeneficiaryRow, fields: [String])] = []
+                var recheck: [BeneficiaryRow] = []
                 var duplicates = readDuplicates
                 var events: [OutboxEvent] = []
                 for candidate in candidates {
@@ -566,23 +570,25 @@ struct ImportBatchWriter: Sendable {
                         }
                         var violations: [FieldViolation] = []
                         let fields = candidate.input.presentFields
+                        let checked = try domain.verificationSnapshot(match)
                         try domain.apply(candidate.input, fields: fields, to: match, violations: &violations)
                         guard violations.isEmpty else {
                             rejects += violations.map { (candidate.line, $0.field, $0.reason) }
                             continue
                         }
                         match.updatedAt = now
-                        if CoreDomain.needsVerification(fields) {
-                            events += try await domain.queueVerifications(
-                                of: [match], by: importRow.createdBy, at: now, on: tx)
-                        }
-                        try await match.save(on: tx)
+                        if try domain.verificationSnapshot(match) != checked { recheck.append(match) }
                         changed.append(match)
                         if let id = match.id { updated.append(id) }
-                        events.append(
-                            domain.beneficiaryEvent(
-                                "rahat.core.beneficiary.updated", match, at: now, changed: fields.sorted()))
+                        updates.append((match, fields.sorted()))
                     }
+                }
+                events += try await domain.queueVerifications(of: recheck, by: importRow.createdBy, at: now, on: tx)
+                for update in updates {
+                    try await update.row.save(on: tx)
+                    events.append(
+                        domain.beneficiaryEvent(
+                            "rahat.core.beneficiary.updated", update.row, at: now, changed: update.fields))
                 }
                 if !fresh.isEmpty {
                     events += try await domain.queueVerifications(

@@ -15,6 +15,8 @@ struct VerificationInfo: Sendable, Equatable {
     var reasons: [String]
     var requestedAt: Date
     var checkedAt: Date?
+    /// The job that runs the check (one job checks a whole batch).
+    var jobID: String
     var reviewerID: UUID?
     var decision: String?
     var note: String?
@@ -66,8 +68,6 @@ extension CoreDomain {
     static let verificationQueue = "verification"
     /// The job that runs one check.
     static let verificationJobName = "core.beneficiary.verify"
-    /// A change to any of these asks for a new check.
-    static let verifiedFields: Set<String> = ["name", "phone", "nationalId", "birthDate"]
     /// Check runs per job.
     static let verificationJobSize = 500
     /// The largest watch list accepted in one upload (a gRPC message's limit, with room).
@@ -75,9 +75,23 @@ extension CoreDomain {
 
     static func verificationJobID(_ id: UUID) -> String { "verify-\(id.lowercasedString)" }
 
-    /// Whether a change to `fields` (all of them for a new beneficiary) needs a new check.
-    static func needsVerification(_ fields: Set<String>?) -> Bool {
-        fields.map { !$0.isDisjoint(with: verifiedFields) } ?? true
+    /// What the checks read of an existing beneficiary: a change to any of it needs a new check,
+    /// a change to anything else (or a write of the same values) does not.
+    func verificationSnapshot(_ row: BeneficiaryRow) throws -> [String?] {
+        let id = row.id?.lowercasedString ?? ""
+        var snapshot: [String?] = [
+            try vault.open(row.nameSealed, context: "beneficiary:\(id):name"), row.phoneIndex, row.nationalIDIndex,
+            row.birthDate,
+        ]
+        for field in kyc.requiredFields {
+            switch field {
+            case "email": snapshot.append(row.emailSealed == nil ? nil : "present")
+            case "gender": snapshot.append(row.gender)
+            case "location": snapshot.append(row.location)
+            default: break
+            }
+        }
+        return snapshot
     }
 
     // MARK: Queueing
@@ -92,17 +106,21 @@ extension CoreDomain {
         guard !rows.isEmpty else { return [] }
         var insert = BulkInsert(
             into: VerificationRow.schema,
-            columns: ["id", "beneficiary_id", "status", "checks", "reasons", "requested_by", "requested_at"])
-        var ids: [UUID] = []
-        for row in rows {
-            let id = UUID.v7(at: now)
-            ids.append(id)
+            columns: ["id", "beneficiary_id", "status", "checks", "reasons", "requested_by", "requested_at", "job_id"])
+        let ids = rows.map { _ in UUID.v7(at: now) }
+        // Each chunk's job is named after its first run, so a request relayed twice is one job.
+        var jobIDs: [UUID: String] = [:]
+        for chunk in ids.chunks(of: Self.verificationJobSize) {
+            guard let first = chunk.first else { continue }
+            for id in chunk { jobIDs[id] = Self.verificationJobID(first) }
+        }
+        for (row, id) in zip(rows, ids) {
             row.verificationID = id
             row.verificationStatus = VerificationStatus.pending.rawValue
             row.verificationReason = nil
             insert.append([
                 .uuid(id), .uuid(try row.requireID()), .text(VerificationStatus.pending.rawValue), .text("[]"),
-                .text("[]"), .uuid(requester), .date(now),
+                .text("[]"), .uuid(requester), .date(now), .text(jobIDs[id] ?? Self.verificationJobID(id)),
             ])
         }
         try await insert.run(on: db)
@@ -110,7 +128,6 @@ extension CoreDomain {
             guard let first = chunk.first else { return nil }
             return .jobRequested(
                 JobRequest(
-                    // Named after its first run, so a request relayed twice is one job.
                     id: Self.verificationJobID(first), queue: Self.verificationQueue, name: Self.verificationJobName,
                     payload: OutboxValue.object([
                         "verificationIds": .array(chunk.map { .string($0.lowercasedString) })
@@ -146,27 +163,27 @@ extension CoreDomain {
         let beneficiaryID = run.beneficiaryID
         let status = try await changeBeneficiaries([beneficiaryID]) { tx -> ([OutboxEvent], VerificationStatus) in
             guard let sql = tx as? any SQLDatabase else { throw UnrecoverableJobError("no SQL database") }
-            let recorded = try await sql.update(VerificationRow.schema)
+            // The beneficiary first, conditionally: only while this run is its latest and still
+            // pending. A change committed since queued a newer run, which decides; another run of
+            // this same job may have recorded it already.
+            let applied = try await sql.update(BeneficiaryRow.schema)
+                .set("verification_status", to: outcome.rawValue)
+                .set("verification_reason", to: reasons.isEmpty ? nil : reasons.joined(separator: "; "))
+                .where("id", .equal, beneficiaryID).where("verification_id", .equal, id)
+                .where("verification_status", .equal, VerificationStatus.pending.rawValue)
+                .where("archived_at", .is, SQLLiteral.null)
+                .returning("id").all()
+            guard !applied.isEmpty else {
+                try await self.supersede(id, on: tx)
+                return ([], .pending)
+            }
+            try await sql.update(VerificationRow.schema)
                 .set("status", to: outcome.rawValue)
                 .set("checks", to: try Self.json(checks))
                 .set("reasons", to: try Self.json(reasons))
                 .set("checked_at", to: now)
                 .where("id", .equal, id).where("status", .equal, VerificationStatus.pending.rawValue)
-                .returning("id").all()
-            // Another run of the same job recorded it first.
-            guard !recorded.isEmpty else { return ([], .pending) }
-            // Conditional on the run still being the beneficiary's latest: a change committed
-            // since queued a newer one, which decides.
-            let applied = try await sql.update(BeneficiaryRow.schema)
-                .set("verification_status", to: outcome.rawValue)
-                .set("verification_reason", to: reasons.isEmpty ? nil : reasons.joined(separator: "; "))
-                .where("id", .equal, beneficiaryID).where("verification_id", .equal, id)
-                .where("archived_at", .is, SQLLiteral.null)
-                .returning("id").all()
-            guard !applied.isEmpty else {
-                try await self.supersede(id, on: tx)
-                return ([], .superseded)
-            }
+                .run()
             return (
                 [
                     self.verificationEvent(
@@ -176,6 +193,7 @@ extension CoreDomain {
             )
         }
         if status == .pending {
+            // Superseded just now, or recorded by another run of the job: the run says which.
             return VerificationStatus(rawValue: try await VerificationRow.find(id, on: db)?.status ?? "") ?? .pending
         }
         return status
@@ -318,10 +336,9 @@ extension CoreDomain {
             if let entry = try await WatchListEntryRow.query(on: db).filter(\.$listID == listID)
                 .filter(column == value).sort(\.$line).first()
             {
-                let why = entry.reason.map { " (\($0))" } ?? ""
+                // The line, not the list's own words, which may describe the listed person.
                 return VerificationCheck(
-                    rule: "watch_list", result: .review,
-                    detail: "matches watch-list line \(entry.line)\(why) by \(label)")
+                    rule: "watch_list", result: .review, detail: "matches watch-list line \(entry.line) by \(label)")
             }
         }
         return VerificationCheck(rule: "watch_list", result: .passed)
@@ -358,7 +375,8 @@ extension CoreDomain {
             guard let sql = tx as? any SQLDatabase else { return [] }
             let changed = try await sql.update(BeneficiaryRow.schema)
                 .set("verification_status", to: decided.rawValue)
-                .set("verification_reason", to: "reviewed: \(note)")
+                // The note stays on the run, for those who read runs; the record says who decided.
+                .set("verification_reason", to: "decided by a reviewer")
                 .where("id", .equal, beneficiaryID).where("verification_id", .equal, runID)
                 .where("verification_status", .equal, VerificationStatus.needsReview.rawValue)
                 .returning("id").all()
@@ -430,6 +448,11 @@ extension CoreDomain {
                 FieldViolation(field: "file", reason: "must be at most \(Self.watchListMaxBytes) bytes")
             ])
         }
+        if let defaultCountry, PhoneNumber.callingCode(of: defaultCountry) == nil {
+            throw CoreError.invalidInput([
+                FieldViolation(field: "country", reason: "is not a country whose phone numbers are known")
+            ])
+        }
         var parser = CSVParser()
         let records = parser.feed(csv) + parser.finish()
         guard let headerRecord = records.first, case .success(let header) = headerRecord.fields else {
@@ -496,17 +519,29 @@ extension CoreDomain {
             }
             entries.append(entry)
         }
+        // A file none of whose rows can match anyone would switch the screening off unnoticed.
+        guard !entries.isEmpty else {
+            throw CoreError.invalidInput([
+                FieldViolation(
+                    field: "file",
+                    reason: "has no usable row"
+                        + (rejected.first.map { " (line \($0.line): \($0.reason))" } ?? ""))
+            ])
+        }
         let now = self.now()
-        let list = WatchListRow()
-        list.id = listID
-        list.fileName = fileName.map { String($0.prefix(255)) }
-        list.entries = entries.count
-        list.uploadedBy = caller.userID
-        list.uploadedAt = now
         let newEntries = entries
-        try await database.transaction { tx in
-            // One list is in force: the new one replaces the old, entries and all.
+        let fileName = fileName.map { String($0.prefix(255)) }
+        let uploader = caller.userID
+        let list = try await database.transaction { tx in
+            // One list is in force: the new one replaces the old, entries and all. The row is made
+            // here, so a transaction run again starts from nothing.
             try await WatchListRow.query(on: tx).delete()
+            let list = WatchListRow()
+            list.id = listID
+            list.fileName = fileName
+            list.entries = newEntries.count
+            list.uploadedBy = uploader
+            list.uploadedAt = now
             try await list.create(on: tx)
             var insert = BulkInsert(
                 into: WatchListEntryRow.schema,
@@ -528,6 +563,7 @@ extension CoreDomain {
                     ],
                     occurredAt: now),
                 on: tx)
+            return list
         }
         var info = Self.watchListInfo(list)
         info.rejected = rejected
@@ -573,7 +609,7 @@ extension CoreDomain {
         VerificationInfo(
             id: try row.requireID(), beneficiaryID: row.beneficiaryID, status: row.status,
             checks: try decode([VerificationCheck].self, row.checks), reasons: try decode([String].self, row.reasons),
-            requestedAt: row.requestedAt, checkedAt: row.checkedAt, reviewerID: row.reviewerID,
+            requestedAt: row.requestedAt, checkedAt: row.checkedAt, jobID: row.jobID, reviewerID: row.reviewerID,
             decision: row.decision, note: row.note, decidedAt: row.decidedAt)
     }
 

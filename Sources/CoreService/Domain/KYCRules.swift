@@ -1,5 +1,6 @@
 import Foundation
 import ServerKit
+import SharedModels
 
 /// The KYC rules an installation sets.
 ///
@@ -42,10 +43,12 @@ public struct KYCRules: Sendable, Equatable {
         }
         requiredFields = fields
         if let country = source.raw("RAHAT_KYC_COUNTRY") {
-            if Self.isCountryCode(country) {
+            if Self.isCountryCode(country), PhoneNumber.callingCode(of: country) != nil {
                 self.country = country.uppercased()
             } else {
-                source.report("RAHAT_KYC_COUNTRY: '\(country)' is not an ISO 3166-1 alpha-2 code like NP")
+                source.report(
+                    "RAHAT_KYC_COUNTRY: '\(country)' is not an ISO 3166-1 alpha-2 code whose phone numbers are known, like NP"
+                )
             }
         }
         let formats = source.string("RAHAT_KYC_NATIONAL_ID_FORMATS", default: "")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Messaging
 import Persistence
 
@@ -15,8 +16,16 @@ extension CoreDomain {
             var counts: [String: Int64] = [:]
             for (index, id) in payload.verificationIds.enumerated() {
                 // A retry skips the runs an earlier attempt recorded: they are no longer pending.
-                let status = try await self.runVerification(id)
-                counts[status.rawValue, default: 0] += 1
+                // A run that can never be checked (its record is gone) does not hold up the rest;
+                // any other error fails the attempt, to be retried.
+                do {
+                    let status = try await self.runVerification(id)
+                    counts[status.rawValue, default: 0] += 1
+                } catch let error as UnrecoverableJobError {
+                    self.logger.warning(
+                        "verification skipped", metadata: ["verification.id": "\(id)", "error": "\(error)"])
+                    counts["skipped", default: 0] += 1
+                }
                 if index % 50 == 49 {
                     do {
                         try await context.progress(

@@ -17,6 +17,7 @@ struct CreateVerifications: AsyncMigration {
             .field("reasons", .string, .required)
             .field("requested_by", .uuid, .required)
             .field("requested_at", .datetime, .required)
+            .field("job_id", .string, .required)
             .field("checked_at", .datetime)
             .field("reviewer_id", .uuid)
             .field("decision", .string)

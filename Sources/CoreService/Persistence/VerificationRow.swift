@@ -15,6 +15,8 @@ final class VerificationRow: Model, @unchecked Sendable {
     @Field(key: "reasons") var reasons: String
     @Field(key: "requested_by") var requestedBy: UUID
     @Field(key: "requested_at") var requestedAt: Date
+    /// The job that runs this check, with others of the same batch.
+    @Field(key: "job_id") var jobID: String
     @OptionalField(key: "checked_at") var checkedAt: Date?
     @OptionalField(key: "reviewer_id") var reviewerID: UUID?
     @OptionalField(key: "decision") var decision: String?

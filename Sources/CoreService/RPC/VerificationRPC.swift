@@ -72,7 +72,7 @@ extension Rahat_Core_V1_Verification {
             $0.reasons = info.reasons
             $0.requestedAt = Google_Protobuf_Timestamp(date: info.requestedAt)
             if let checked = info.checkedAt { $0.checkedAt = Google_Protobuf_Timestamp(date: checked) }
-            $0.jobID = CoreDomain.verificationJobID(info.id)
+            $0.jobID = info.jobID
             if let reviewer = info.reviewerID { $0.reviewerID = reviewer.lowercasedString }
             if let decision = info.decision { $0.decision = decision }
             if let note = info.note { $0.note = note }

@@ -1492,9 +1492,12 @@ paths:
         A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate`
         (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same
         national ID, the same phone, or the same name (word order, case and accents aside) with
-        the same birth date; a match sends the beneficiary's next check to review. Only blind
-        indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected`
-        with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+        the same birth date; a match sends the beneficiary's next check to review, naming the
+        list's line. Of each row only blind indexes of its national ID, phone and name with birth
+        date are stored, with its `reason` for the agency's records (never shown with a
+        beneficiary). Rows that cannot match anyone are reported in `rejected` with their line; a
+        file with no usable row is refused (400) and leaves the list as it was. Applies to check
+        runs from now on. Requires `beneficiary:approve`.
       parameters:
         - {name: country, in: query, description: ISO 3166-1 alpha-2 country for national-format phone numbers., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
         - {name: fileName, in: query, description: A name to remember the file by., schema: {type: string, maxLength: 255}}
@@ -5622,7 +5625,7 @@ components:
           "verification"
         ],
         "summary": "Replace the watch list",
-        "description": "A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.",
+        "description": "A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review, naming the list's line. Of each row only blind indexes of its national ID, phone and name with birth date are stored, with its `reason` for the agency's records (never shown with a beneficiary). Rows that cannot match anyone are reported in `rejected` with their line; a file with no usable row is refused (400) and leaves the list as it was. Applies to check runs from now on. Requires `beneficiary:approve`.",
         "parameters": [
           {
             "name": "country",

@@ -451,7 +451,7 @@ internal protocol APIProtocol: Sendable {
     func getWatchList(_ input: Operations.GetWatchList.Input) async throws -> Operations.GetWatchList.Output
     /// Replace the watch list
     ///
-    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review, naming the list's line. Of each row only blind indexes of its national ID, phone and name with birth date are stored, with its `reason` for the agency's records (never shown with a beneficiary). Rows that cannot match anyone are reported in `rejected` with their line; a file with no usable row is refused (400) and leaves the list as it was. Applies to check runs from now on. Requires `beneficiary:approve`.
     ///
     /// - Remark: HTTP `PUT /v1/verification/watch-list`.
     /// - Remark: Generated from `#/paths//v1/verification/watch-list/put(replaceWatchList)`.
@@ -1406,7 +1406,7 @@ extension APIProtocol {
     }
     /// Replace the watch list
     ///
-    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review. Only blind indexes of the rows are stored. Rows that cannot match anyone are reported in `rejected` with their line. Applies to check runs from now on. Requires `beneficiary:approve`.
+    /// A CSV file (at most 4,000,000 bytes) with a header naming any of `name`, `birthDate` (YYYY-MM-DD), `nationalId`, `phone` and `reason`. A row matches a beneficiary by the same national ID, the same phone, or the same name (word order, case and accents aside) with the same birth date; a match sends the beneficiary's next check to review, naming the list's line. Of each row only blind indexes of its national ID, phone and name with birth date are stored, with its `reason` for the agency's records (never shown with a beneficiary). Rows that cannot match anyone are reported in `rejected` with their line; a file with no usable row is refused (400) and leaves the list as it was. Applies to check runs from now on. Requires `beneficiary:approve`.
     ///
     /// - Remark: HTTP `PUT /v1/verification/watch-list`.
     /// - Remark: Generated from `#/paths//v1/verification/watch-list/put(replaceWatchList)`.

@@ -181,7 +181,8 @@ extension Rahat_Core_V1_VerificationService {
         /// >
         /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
         /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-        /// > indexes of the entries are stored. Needs beneficiary:approve.
+        /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+        /// > refused. Needs beneficiary:approve.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_Core_V1_UploadWatchListRequest` messages.
@@ -275,7 +276,8 @@ extension Rahat_Core_V1_VerificationService {
         /// >
         /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
         /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-        /// > indexes of the entries are stored. Needs beneficiary:approve.
+        /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+        /// > refused. Needs beneficiary:approve.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UploadWatchListRequest` message.
@@ -367,7 +369,8 @@ extension Rahat_Core_V1_VerificationService {
         /// >
         /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
         /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-        /// > indexes of the entries are stored. Needs beneficiary:approve.
+        /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+        /// > refused. Needs beneficiary:approve.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_Core_V1_UploadWatchListRequest` message.
@@ -668,7 +671,8 @@ extension Rahat_Core_V1_VerificationService {
         /// >
         /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
         /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-        /// > indexes of the entries are stored. Needs beneficiary:approve.
+        /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+        /// > refused. Needs beneficiary:approve.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UploadWatchListRequest` message.
@@ -828,7 +832,8 @@ extension Rahat_Core_V1_VerificationService {
         /// >
         /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
         /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-        /// > indexes of the entries are stored. Needs beneficiary:approve.
+        /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+        /// > refused. Needs beneficiary:approve.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UploadWatchListRequest` message.
@@ -983,7 +988,8 @@ extension Rahat_Core_V1_VerificationService.ClientProtocol {
     /// >
     /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
     /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-    /// > indexes of the entries are stored. Needs beneficiary:approve.
+    /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+    /// > refused. Needs beneficiary:approve.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_Core_V1_UploadWatchListRequest` message.
@@ -1139,7 +1145,8 @@ extension Rahat_Core_V1_VerificationService.ClientProtocol {
     /// >
     /// > Replaces the watch list with the entries of a CSV file (columns name, birthDate, nationalId,
     /// > phone, reason; at least one of nationalId, phone or name with birthDate per row). Only blind
-    /// > indexes of the entries are stored. Needs beneficiary:approve.
+    /// > indexes of the people are stored, with each row's reason; a file with no usable row is
+    /// > refused. Needs beneficiary:approve.
     ///
     /// - Parameters:
     ///   - message: request message to send.
