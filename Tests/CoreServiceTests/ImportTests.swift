@@ -29,8 +29,12 @@ struct ImportTests {
         #expect(queued.status == .queued)
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            let current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: caller)
-            if current.status == .completed || current.status == .failed { return current }
+            // A poller rides out a busy moment (the jobs share the service's connections).
+            if let current = try? await harness.imports.getImport(.with { $0.id = queued.id }, metadata: caller),
+                current.status == .completed || current.status == .failed
+            {
+                return current
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("import \(queued.id) did not finish")
@@ -331,7 +335,10 @@ struct ImportTests {
                 let deadline = ContinuousClock.now + .seconds(120)
                 while current.status != .completed && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(100))
-                    current = try await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin)
+                    // A poller rides out a busy moment (the jobs share the service's connections).
+                    if let now = try? await harness.imports.getImport(.with { $0.id = queued.id }, metadata: admin) {
+                        current = now
+                    }
                 }
                 return current
             }

@@ -70,11 +70,20 @@ struct ReliabilityTests {
                     for lane in 0..<8 {
                         group.addTask {
                             for index in stride(from: lane, to: 1000, by: 8) {
-                                let created = try await client.send(
-                                    .post, "/v1/beneficiaries",
-                                    json: ["name": "Person \(index)", "birthDate": "1980-01-01"],
-                                    bearer: tokens.access)
-                                #expect(created.status == .created, "\(created)")
+                                // A request the loaded machine times out is sent again: a second
+                                // person more is harmless, the counts below come from the database.
+                                for attempt in 1...3 {
+                                    do {
+                                        let created = try await client.send(
+                                            .post, "/v1/beneficiaries",
+                                            json: ["name": "Person \(index)", "birthDate": "1980-01-01"],
+                                            bearer: tokens.access)
+                                        #expect(created.status == .created, "\(created)")
+                                        break
+                                    } catch  where attempt < 3 {
+                                        continue
+                                    }
+                                }
                             }
                         }
                     }
@@ -102,14 +111,18 @@ struct ReliabilityTests {
                 let worker = try await DistributedTests.startWorker(
                     databaseURL: url, authPort: auth.port, redis: redis)
                 defer { worker.task.cancel() }
+                let total = try #require(
+                    try await sql.raw("SELECT count(*) AS n FROM verifications").first()?.decode(
+                        column: "n", as: Int.self))
                 let end = ContinuousClock.now + .seconds(180)
-                while try await checked() < 1000, ContinuousClock.now < end {
+                while try await checked() < total, ContinuousClock.now < end {
                     try await Task.sleep(for: .milliseconds(200))
                 }
                 // then: every check recorded once, with one outcome event each, and no job lost
                 #expect(process.terminationReason == .uncaughtSignal)
-                #expect(beforeKill >= 100 && beforeKill < 1000)
-                #expect(try await checked() == 1000)
+                #expect(total >= 1000)
+                #expect(beforeKill >= 100 && beforeKill < total)
+                #expect(try await checked() == total)
                 let outcomes = try await sql.raw(
                     """
                     SELECT aggregate_id, count(*) AS n FROM outbox
@@ -118,7 +131,7 @@ struct ReliabilityTests {
                     GROUP BY aggregate_id
                     """
                 ).all()
-                #expect(outcomes.count == 1000)
+                #expect(outcomes.count == total)
                 #expect(try outcomes.allSatisfy { try $0.decode(column: "n", as: Int.self) == 1 })
                 try await TestRedis.withClient { client in
                     let store = RedisJobStore(redis: client, keyPrefix: prefix)
@@ -164,8 +177,8 @@ struct ReliabilityTests {
             try await GatewayHarness.run(gateway, testing: .live) { client in
                 // given people registering all along
                 let tokens = try await client.login()
-                let registered = Mutex<[String]>([])
-                let refused = Mutex<[String]>([])
+                let registered = Shared<[String]>([])
+                let refused = Shared<[String]>([])
                 let writing = Atomic<Bool>(true)
                 let writer = Task {
                     var index = 0
@@ -175,20 +188,27 @@ struct ReliabilityTests {
                             .post, "/v1/beneficiaries", json: ["name": "Person \(index)", "birthDate": "1980-01-01"],
                             bearer: tokens.access)
                         if let id = try? created.json["id"] as? String {
-                            registered.withLock { $0.append(id) }
+                            registered.value.withLock { $0.append(id) }
                         } else {
-                            refused.withLock { $0.append("\(created)") }
+                            refused.value.withLock { $0.append("\(created)") }
                         }
                     }
                 }
-                // when Redis stops for ten seconds in the middle
-                try await Task.sleep(for: .seconds(2))
+                @Sendable func registrations(atLeast count: Int) async throws {
+                    let deadline = ContinuousClock.now + .seconds(90)
+                    while registered.value.withLock(\.count) < count, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                // when Redis stops for at least ten seconds in the middle
+                try await registrations(atLeast: 3)
                 await server.stop()
-                let duringOutage = registered.withLock(\.count)
+                let duringOutage = registered.value.withLock(\.count)
                 try await Task.sleep(for: .seconds(10))
-                let afterOutage = registered.withLock(\.count)
+                try await registrations(atLeast: duringOutage + 3)
+                let afterOutage = registered.value.withLock(\.count)
                 try await server.restart()
-                try await Task.sleep(for: .seconds(2))
+                try await registrations(atLeast: afterOutage + 3)
                 writing.store(false, ordering: .relaxed)
                 try await writer.value
                 // then the relay catches up: nothing left in the outbox
@@ -196,8 +216,8 @@ struct ReliabilityTests {
                 while try await Outbox.backlog(on: coreDatabase).count > 0, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))
                 }
-                let ids = registered.withLock { $0 }
-                #expect(refused.withLock { $0 }.isEmpty)
+                let ids = registered.value.withLock { $0 }
+                #expect(refused.value.withLock { $0 }.isEmpty)
                 #expect(afterOutage > duringOutage, "registration went on while Redis was down")
                 #expect(try await Outbox.backlog(on: coreDatabase).count == 0)
                 var configuration = try RedisConfiguration(url: server.url)
@@ -314,6 +334,12 @@ struct ReliabilityTests {
             }
         }
     }
+}
+
+/// State a test's tasks share.
+private final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }
 
 /// What the always-failing handler throws.

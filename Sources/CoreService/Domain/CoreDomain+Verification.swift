@@ -139,64 +139,91 @@ extension CoreDomain {
 
     // MARK: Running a check
 
-    /// Checks the run `id` and records its outcome; returns the run's status afterwards.
-    func runVerification(_ id: UUID) async throws -> VerificationStatus {
-        guard let run = try await VerificationRow.find(id, on: db) else {
-            throw UnrecoverableJobError("no verification \(id.lowercasedString)")
+    /// Checks the runs `ids` (a job's batch) and records their outcomes; returns how many ended
+    /// in each status. What the rules compare against (other beneficiaries, projects, the watch
+    /// list) is read once for the whole batch, and the outcomes commit in one transaction.
+    func runVerifications(_ ids: [UUID]) async throws -> [VerificationStatus: Int] {
+        var counts: [VerificationStatus: Int] = [:]
+        let runs = try await VerificationRow.query(on: db).filter(\.$id ~~ ids).all()
+        for run in runs where run.status != VerificationStatus.pending.rawValue {
+            counts[VerificationStatus(rawValue: run.status) ?? .pending, default: 0] += 1
         }
-        guard run.status == VerificationStatus.pending.rawValue else {
-            return VerificationStatus(rawValue: run.status) ?? .pending
-        }
-        guard let beneficiary = try await BeneficiaryRow.find(run.beneficiaryID, on: db) else {
-            throw UnrecoverableJobError("no beneficiary \(run.beneficiaryID.lowercasedString)")
-        }
-        guard beneficiary.verificationID == id, beneficiary.archivedAt == nil else {
-            try await database.transaction { tx in try await self.supersede(id, on: tx) }
-            return .superseded
-        }
-        let checks = try await check(beneficiary)
-        let outcome: VerificationStatus =
-            checks.contains { $0.result == .failed }
-            ? .rejected : checks.contains { $0.result == .review } ? .needsReview : .verified
-        let reasons = checks.filter { $0.result == .failed || $0.result == .review }.compactMap(\.detail)
-        let now = self.now()
-        let beneficiaryID = run.beneficiaryID
-        let status = try await changeBeneficiaries([beneficiaryID]) { tx -> ([OutboxEvent], VerificationStatus) in
-            guard let sql = tx as? any SQLDatabase else { throw UnrecoverableJobError("no SQL database") }
-            // The beneficiary first, conditionally: only while this run is its latest and still
-            // pending. A change committed since queued a newer run, which decides; another run of
-            // this same job may have recorded it already.
-            let applied = try await sql.update(BeneficiaryRow.schema)
-                .set("verification_status", to: outcome.rawValue)
-                .set("verification_reason", to: reasons.isEmpty ? nil : reasons.joined(separator: "; "))
-                .where("id", .equal, beneficiaryID).where("verification_id", .equal, id)
-                .where("verification_status", .equal, VerificationStatus.pending.rawValue)
-                .where("archived_at", .is, SQLLiteral.null)
-                .returning("id").all()
-            guard !applied.isEmpty else {
-                try await self.supersede(id, on: tx)
-                return ([], .pending)
+        let pending = runs.filter { $0.status == VerificationStatus.pending.rawValue }
+        guard !pending.isEmpty else { return counts }
+        let beneficiaries = Dictionary(
+            try await BeneficiaryRow.query(on: db).filter(\.$id ~~ pending.map(\.beneficiaryID)).all()
+                .compactMap { row in row.id.map { ($0, row) } }
+        ) { first, _ in first }
+        // A run a later change overtook decides nothing; the newer run is queued already.
+        var stale: [UUID] = []
+        var current: [(run: UUID, beneficiary: BeneficiaryRow)] = []
+        for run in pending {
+            guard let runID = run.id else { continue }
+            if let beneficiary = beneficiaries[run.beneficiaryID], beneficiary.verificationID == runID,
+                beneficiary.archivedAt == nil
+            {
+                current.append((runID, beneficiary))
+            } else {
+                stale.append(runID)
             }
-            try await sql.update(VerificationRow.schema)
-                .set("status", to: outcome.rawValue)
-                .set("checks", to: try Self.json(checks))
-                .set("reasons", to: try Self.json(reasons))
-                .set("checked_at", to: now)
-                .where("id", .equal, id).where("status", .equal, VerificationStatus.pending.rawValue)
-                .run()
-            return (
-                [
+        }
+        let context = try await verificationContext(for: current.map(\.beneficiary))
+        let now = self.now()
+        var findings: [(run: UUID, beneficiary: UUID, outcome: VerificationStatus, checks: String, reasons: [String])] =
+            []
+        for (runID, beneficiary) in current {
+            let checks = try check(beneficiary, in: context)
+            let outcome: VerificationStatus =
+                checks.contains { $0.result == .failed }
+                ? .rejected : checks.contains { $0.result == .review } ? .needsReview : .verified
+            let reasons = checks.filter { $0.result == .failed || $0.result == .review }.compactMap(\.detail)
+            findings.append((runID, try beneficiary.requireID(), outcome, try Self.json(checks), reasons))
+        }
+        let recorded = findings
+        let staleRuns = stale
+        let statuses = try await changeBeneficiaries(recorded.map(\.beneficiary)) {
+            tx -> ([OutboxEvent], [VerificationStatus]) in
+            guard let sql = tx as? any SQLDatabase else { throw UnrecoverableJobError("no SQL database") }
+            var events: [OutboxEvent] = []
+            var statuses: [VerificationStatus] = []
+            for run in staleRuns { try await self.supersede(run, on: tx) }
+            for finding in recorded {
+                // The beneficiary first, conditionally: only while this run is its latest and still
+                // pending. A change committed since queued a newer run, which decides; another run
+                // of this same job may have recorded it already.
+                let applied = try await sql.update(BeneficiaryRow.schema)
+                    .set("verification_status", to: finding.outcome.rawValue)
+                    .set(
+                        "verification_reason",
+                        to: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; ")
+                    )
+                    .where("id", .equal, finding.beneficiary).where("verification_id", .equal, finding.run)
+                    .where("verification_status", .equal, VerificationStatus.pending.rawValue)
+                    .where("archived_at", .is, SQLLiteral.null)
+                    .returning("id").all()
+                guard !applied.isEmpty else {
+                    try await self.supersede(finding.run, on: tx)
+                    statuses.append(.superseded)
+                    continue
+                }
+                try await sql.update(VerificationRow.schema)
+                    .set("status", to: finding.outcome.rawValue)
+                    .set("checks", to: finding.checks)
+                    .set("reasons", to: try Self.json(finding.reasons))
+                    .set("checked_at", to: now)
+                    .where("id", .equal, finding.run).where("status", .equal, VerificationStatus.pending.rawValue)
+                    .run()
+                events.append(
                     self.verificationEvent(
-                        outcome, beneficiaryID: beneficiaryID, verificationID: id, reasons: reasons, decidedBy: nil,
-                        at: now)
-                ], outcome
-            )
+                        finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
+                        reasons: finding.reasons, decidedBy: nil, at: now))
+                statuses.append(finding.outcome)
+            }
+            return (events, statuses)
         }
-        if status == .pending {
-            // Superseded just now, or recorded by another run of the job: the run says which.
-            return VerificationStatus(rawValue: try await VerificationRow.find(id, on: db)?.status ?? "") ?? .pending
-        }
-        return status
+        counts[.superseded, default: 0] += stale.count
+        for status in statuses { counts[status, default: 0] += 1 }
+        return counts
     }
 
     private func supersede(_ id: UUID, on db: any Database) async throws {
@@ -210,14 +237,91 @@ extension CoreDomain {
 
     // MARK: The rules
 
+    /// What the rules compare a batch of beneficiaries against, read in a few set queries.
+    struct VerificationContext {
+        /// The default countries of each beneficiary's projects.
+        var countries: [UUID: Set<String>] = [:]
+        /// Beneficiaries (archived ones included) by blind index.
+        var byPhone: [String: [BeneficiaryRow]] = [:]
+        var byNationalID: [String: [BeneficiaryRow]] = [:]
+        var byIdentity: [String: [BeneficiaryRow]] = [:]
+        /// Whether a watch list is in force, and its lines by blind index.
+        var watchList = false
+        var listedNationalIDs: [String: Int] = [:]
+        var listedPhones: [String: Int] = [:]
+        var listedIdentities: [String: Int] = [:]
+    }
+
+    func verificationContext(for beneficiaries: [BeneficiaryRow]) async throws -> VerificationContext {
+        var context = VerificationContext()
+        guard !beneficiaries.isEmpty else { return context }
+        let ids = beneficiaries.compactMap(\.id)
+        var projectsOf: [UUID: [UUID]] = [:]
+        for chunk in ids.chunks(of: 500) {
+            for enrolment in try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID ~~ Array(chunk)).all() {
+                projectsOf[enrolment.beneficiaryID, default: []].append(enrolment.projectID)
+            }
+        }
+        let projectIDs = Set(projectsOf.values.joined())
+        var countryOf: [UUID: String] = [:]
+        for chunk in Array(projectIDs).chunks(of: 500) {
+            for project in try await ProjectRow.query(on: db).filter(\.$id ~~ Array(chunk)).all() {
+                if let id = project.id, let country = project.defaultCountry { countryOf[id] = country }
+            }
+        }
+        for (beneficiary, projects) in projectsOf {
+            context.countries[beneficiary] = Set(projects.compactMap { countryOf[$0] })
+        }
+        func group(
+            _ column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>,
+            _ values: [String]
+        ) async throws -> [String: [BeneficiaryRow]] {
+            var grouped: [String: [BeneficiaryRow]] = [:]
+            for chunk in Array(Set(values)).chunks(of: 500) {
+                for row in try await BeneficiaryRow.query(on: db).filter(column ~~ Array(chunk)).sort(\.$id).all() {
+                    if let value = row[keyPath: column].value ?? nil { grouped[value, default: []].append(row) }
+                }
+            }
+            return grouped
+        }
+        context.byPhone = try await group(\.$phoneIndex, beneficiaries.compactMap(\.phoneIndex))
+        context.byNationalID = try await group(\.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex))
+        context.byIdentity = try await group(\.$identityIndex, beneficiaries.compactMap(\.identityIndex))
+        if let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first(),
+            let listID = list.id
+        {
+            context.watchList = true
+            func listed(
+                _ column: KeyPath<WatchListEntryRow, OptionalFieldProperty<WatchListEntryRow, String>>,
+                _ values: [String]
+            ) async throws -> [String: Int] {
+                var lines: [String: Int] = [:]
+                for chunk in Array(Set(values)).chunks(of: 500) {
+                    for entry in try await WatchListEntryRow.query(on: db).filter(\.$listID == listID)
+                        .filter(column ~~ Array(chunk)).all()
+                    {
+                        guard let value = entry[keyPath: column].value ?? nil else { continue }
+                        lines[value] = min(lines[value] ?? Int.max, entry.line)
+                    }
+                }
+                return lines
+            }
+            context.listedNationalIDs = try await listed(
+                \.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex))
+            context.listedPhones = try await listed(\.$phoneIndex, beneficiaries.compactMap(\.phoneIndex))
+            context.listedIdentities = try await listed(\.$identityIndex, beneficiaries.compactMap(\.identityIndex))
+        }
+        return context
+    }
+
     /// Applies every rule to the beneficiary as it is now.
-    func check(_ beneficiary: BeneficiaryRow) async throws -> [VerificationCheck] {
+    func check(_ beneficiary: BeneficiaryRow, in context: VerificationContext) throws -> [VerificationCheck] {
         let id = try beneficiary.requireID()
-        let context = "beneficiary:\(id.lowercasedString)"
-        let name = try vault.open(beneficiary.nameSealed, context: "\(context):name")
-        let phone = try beneficiary.phoneSealed.map { try vault.open($0, context: "\(context):phone") }
+        let sealing = "beneficiary:\(id.lowercasedString)"
+        let name = try vault.open(beneficiary.nameSealed, context: "\(sealing):name")
+        let phone = try beneficiary.phoneSealed.map { try vault.open($0, context: "\(sealing):phone") }
         let nationalID = try beneficiary.nationalIDSealed.map {
-            try vault.open($0, context: "\(context):national_id")
+            try vault.open($0, context: "\(sealing):national_id")
         }
         var checks: [VerificationCheck] = []
 
@@ -240,10 +344,7 @@ extension CoreDomain {
                 detail: missing.isEmpty ? nil : "missing \(missing.joined(separator: ", "))"))
 
         // The countries the beneficiary's phone and national ID should belong to.
-        let projectIDs = try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID == id).all(\.$projectID)
-        var countries = Set(
-            try await projectIDs.isEmpty
-                ? [] : ProjectRow.query(on: db).filter(\.$id ~~ projectIDs).all(\.$defaultCountry).compactMap { $0 })
+        var countries = context.countries[id] ?? []
         if countries.isEmpty, let country = kyc.country { countries = [country] }
         let countryList = countries.sorted().joined(separator: " or ")
 
@@ -276,17 +377,17 @@ extension CoreDomain {
         }
 
         checks.append(
-            try await duplicateCheck(
-                "duplicate_phone", label: "phone", of: id, column: \.$phoneIndex, value: beneficiary.phoneIndex))
+            Self.duplicateCheck(
+                "duplicate_phone", label: "phone", of: id,
+                others: beneficiary.phoneIndex.map { context.byPhone[$0] ?? [] }))
         checks.append(
-            try await duplicateCheck(
-                "duplicate_national_id", label: "national ID", of: id, column: \.$nationalIDIndex,
-                value: beneficiary.nationalIDIndex))
+            Self.duplicateCheck(
+                "duplicate_national_id", label: "national ID", of: id,
+                others: beneficiary.nationalIDIndex.map { context.byNationalID[$0] ?? [] }))
 
         if let identity = beneficiary.identityIndex {
-            let others = try await BeneficiaryRow.query(on: db).filter(\.$identityIndex == identity)
-                .filter(\.$id != id).filter(\.$archivedAt == nil).sort(\.$id).limit(5).all(\.$id)
-                .map(\.lowercasedString)
+            let others = (context.byIdentity[identity] ?? []).filter { $0.id != id && $0.archivedAt == nil }
+                .prefix(5).compactMap { $0.id?.lowercasedString }
             checks.append(
                 VerificationCheck(
                     rule: "likely_duplicate", result: others.isEmpty ? .passed : .review,
@@ -296,25 +397,23 @@ extension CoreDomain {
             checks.append(VerificationCheck(rule: "likely_duplicate", result: .skipped, detail: "no birth date"))
         }
 
-        checks.append(try await watchListCheck(beneficiary))
+        checks.append(Self.watchListCheck(beneficiary, in: context))
         return checks
     }
 
-    /// Another beneficiary with the same blind index: a live one rejects, an archived one needs review.
-    private func duplicateCheck(
-        _ rule: String, label: String, of id: UUID,
-        column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>,
-        value: String?
-    ) async throws -> VerificationCheck {
-        guard let value else { return VerificationCheck(rule: rule, result: .skipped, detail: "no \(label)") }
-        let others = try await BeneficiaryRow.query(on: db).filter(column == value).filter(\.$id != id)
-            .sort(\.$id).limit(10).all()
-        if let live = others.first(where: { $0.archivedAt == nil }), let otherID = live.id {
+    /// Another beneficiary with the same blind index (`others`, `nil` without a value): a live
+    /// one rejects, an archived one needs review.
+    private static func duplicateCheck(
+        _ rule: String, label: String, of id: UUID, others: [BeneficiaryRow]?
+    ) -> VerificationCheck {
+        guard let others else { return VerificationCheck(rule: rule, result: .skipped, detail: "no \(label)") }
+        let elsewhere = others.filter { $0.id != id }
+        if let live = elsewhere.first(where: { $0.archivedAt == nil }), let otherID = live.id {
             return VerificationCheck(
                 rule: rule, result: .failed,
                 detail: "\(label) is registered to beneficiary \(otherID.lowercasedString)")
         }
-        if let archived = others.first, let otherID = archived.id {
+        if let archived = elsewhere.first, let otherID = archived.id {
             return VerificationCheck(
                 rule: rule, result: .review,
                 detail: "\(label) belonged to archived beneficiary \(otherID.lowercasedString)")
@@ -322,24 +421,22 @@ extension CoreDomain {
         return VerificationCheck(rule: rule, result: .passed)
     }
 
-    private func watchListCheck(_ beneficiary: BeneficiaryRow) async throws -> VerificationCheck {
-        guard let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first(),
-            let listID = list.id
-        else { return VerificationCheck(rule: "watch_list", result: .skipped, detail: "no watch list uploaded") }
-        let keys: [(String, KeyPath<WatchListEntryRow, OptionalFieldProperty<WatchListEntryRow, String>>, String?)] = [
-            ("national ID", \.$nationalIDIndex, beneficiary.nationalIDIndex),
-            ("phone", \.$phoneIndex, beneficiary.phoneIndex),
-            ("name and birth date", \.$identityIndex, beneficiary.identityIndex),
+    private static func watchListCheck(
+        _ beneficiary: BeneficiaryRow, in context: VerificationContext
+    ) -> VerificationCheck {
+        guard context.watchList else {
+            return VerificationCheck(rule: "watch_list", result: .skipped, detail: "no watch list uploaded")
+        }
+        let keys: [(String, [String: Int], String?)] = [
+            ("national ID", context.listedNationalIDs, beneficiary.nationalIDIndex),
+            ("phone", context.listedPhones, beneficiary.phoneIndex),
+            ("name and birth date", context.listedIdentities, beneficiary.identityIndex),
         ]
-        for (label, column, value) in keys {
-            guard let value else { continue }
-            if let entry = try await WatchListEntryRow.query(on: db).filter(\.$listID == listID)
-                .filter(column == value).sort(\.$line).first()
-            {
-                // The line, not the list's own words, which may describe the listed person.
-                return VerificationCheck(
-                    rule: "watch_list", result: .review, detail: "matches watch-list line \(entry.line) by \(label)")
-            }
+        for (label, lines, value) in keys {
+            guard let value, let line = lines[value] else { continue }
+            // The line, not the list's own words, which may describe the listed person.
+            return VerificationCheck(
+                rule: "watch_list", result: .review, detail: "matches watch-list line \(line) by \(label)")
         }
         return VerificationCheck(rule: "watch_list", result: .passed)
     }

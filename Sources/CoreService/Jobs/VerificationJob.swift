@@ -1,35 +1,31 @@
 import Foundation
-import Logging
 import Messaging
 import Persistence
+import SharedModels
 
 extension CoreDomain {
     /// Runs a batch of checks as a job: each applies the rules and records its outcome on the run
     /// and the beneficiary, with its event, unless a later change superseded the run meanwhile.
     /// Running the job again changes nothing that it recorded.
     var verificationJob: JobHandler {
-        JobHandler(queue: Self.verificationQueue, name: Self.verificationJobName) { context in
+        // Each job checks hundreds of people in database-bound batches: one at a time per worker
+        // leaves the process's connections to the requests it serves.
+        JobHandler(queue: Self.verificationQueue, name: Self.verificationJobName, maxConcurrency: 1) { context in
             struct Payload: Decodable { var verificationIds: [UUID] }
             guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)),
                 !payload.verificationIds.isEmpty
             else { throw UnrecoverableJobError("the job's payload names no verification") }
             var counts: [String: Int64] = [:]
-            for (index, id) in payload.verificationIds.enumerated() {
+            let batches = payload.verificationIds.chunks(of: 50)
+            for (index, batch) in batches.enumerated() {
                 // A retry skips the runs an earlier attempt recorded: they are no longer pending.
-                // A run that can never be checked (its record is gone) does not hold up the rest;
-                // any other error fails the attempt, to be retried.
-                do {
-                    let status = try await self.runVerification(id)
-                    counts[status.rawValue, default: 0] += 1
-                } catch let error as UnrecoverableJobError {
-                    self.logger.warning(
-                        "verification skipped", metadata: ["verification.id": "\(id)", "error": "\(error)"])
-                    counts["skipped", default: 0] += 1
+                for (status, count) in try await self.runVerifications(Array(batch)) {
+                    counts[status.rawValue, default: 0] += Int64(count)
                 }
-                if index % 50 == 49 {
+                if index + 1 < batches.count {
                     do {
                         try await context.progress(
-                            100 * (index + 1) / payload.verificationIds.count, "\(index + 1) checked")
+                            100 * (index + 1) / batches.count, "\((index + 1) * 50) checked")
                     } catch let lost as JobLost {
                         // Another worker runs the job now; what this one recorded stays recorded.
                         throw lost

@@ -12,10 +12,17 @@ package struct JobHandler: Sendable {
     /// Runs the job and returns its result (JSON), if it has one. Must be idempotent: an attempt
     /// cut short by a crash runs again. Report progress through the context.
     package var run: @Sendable (JobContext) async throws -> String?
+    /// At most this many of the queue's jobs at once in one worker, whatever it is configured
+    /// with: for heavy jobs that would otherwise take every database connection of the process.
+    package var maxConcurrency: Int?
 
-    package init(queue: String, name: String, run: @escaping @Sendable (JobContext) async throws -> String?) {
+    package init(
+        queue: String, name: String, maxConcurrency: Int? = nil,
+        run: @escaping @Sendable (JobContext) async throws -> String?
+    ) {
         self.queue = queue
         self.name = name
+        self.maxConcurrency = maxConcurrency
         self.run = run
     }
 }
@@ -127,7 +134,9 @@ package final class JobWorker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for queue in self.queues {
-                    let slots = max(1, self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency)
+                    let configured = self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency
+                    let cap = self.handlers.values.filter { $0.queue == queue }.compactMap(\.maxConcurrency).min()
+                    let slots = max(1, min(configured, cap ?? configured))
                     group.addTask { await self.dispatch(queue, slots: slots, shutdown: shutdown) }
                 }
             }
