@@ -5,6 +5,12 @@ package import RedisClient
 /// The Redis server `scripts/test` started (`RAHAT_TEST_REDIS_URL`), for suites that run their
 /// behaviour against Redis as well as the in-process default.
 package enum TestRedis {
+    /// A job-queue key prefix of one test's own on the shared server, so no other test's worker
+    /// takes its jobs.
+    package static func jobsKeyPrefix() -> String {
+        "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+    }
+
     package static var url: String? {
         ProcessInfo.processInfo.environment["RAHAT_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }

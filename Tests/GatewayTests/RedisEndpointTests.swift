@@ -36,7 +36,7 @@ extension GatewayTests {
                     // Its own job queue: no other test's worker takes this test's jobs.
                     $0.common.redis = RedisSettings(
                         url: url, commandTimeout: .seconds(10),
-                        jobsKeyPrefix: "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:")
+                        jobsKeyPrefix: TestRedis.jobsKeyPrefix())
                     $0.gateway.rateLimits = RateLimitConfiguration(limits: [
                         .read: RateLimit(100, per: .seconds(3600)), .write: RateLimit(100, per: .seconds(3600)),
                     ])

@@ -130,7 +130,7 @@ struct DistributedTests {
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
             // Its own job queue: no other test's worker takes the checks of its beneficiary.
-            let jobs = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+            let jobs = TestRedis.jobsKeyPrefix()
             let core = try await Self.startCore(
                 databaseURL: url, authPort: auth.port,
                 extra: ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": jobs])
@@ -181,7 +181,7 @@ struct DistributedTests {
         // This test's own queue on the shared test server: other tests' workers never see its jobs.
         let redis = [
             "REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000",
-            "RAHAT_JOBS_KEY_PREFIX": "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:",
+            "RAHAT_JOBS_KEY_PREFIX": TestRedis.jobsKeyPrefix(),
         ]
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }

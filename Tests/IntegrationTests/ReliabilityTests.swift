@@ -33,13 +33,28 @@ struct ReliabilityTests {
         return directory.appendingPathComponent("rahat")
     }
 
+    /// Every entry of a stream, as its fields.
+    static func streamEntries(_ key: String, on client: RedisClient) async throws -> [[String: String]] {
+        guard case .array(let entries) = try await client.send("XRANGE", key, "-", "+") else { return [] }
+        return entries.compactMap { entry in
+            guard case .array(let parts) = entry, parts.count == 2, case .array(let fields) = parts[1] else {
+                return nil
+            }
+            var values: [String: String] = [:]
+            for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                if let key = fields[index].string { values[key] = fields[index + 1].string }
+            }
+            return values
+        }
+    }
+
     @Test("a worker process killed with SIGKILL in the middle of 1,000 jobs loses none and records each once")
     func killedWorker() async throws {
         let executable = Self.rahatExecutable
         #expect(
             FileManager.default.isExecutableFile(atPath: executable.path), "no \(executable.path): swift build first")
         let redisURL = try #require(TestRedis.url)
-        let prefix = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+        let prefix = TestRedis.jobsKeyPrefix()
         let redis = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": prefix]
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
@@ -219,18 +234,9 @@ struct ReliabilityTests {
                 configuration.commandTimeout = .seconds(10)
                 try await RedisClient.withClient(configuration: configuration, logger: .test) { client in
                     // every registration's event is on its stream, once
-                    let reply = try await client.send(
-                        "XRANGE", RedisEventPublisher.streamKey(topic: "rahat.core.beneficiary.created"), "-", "+")
-                    var streamed: [String] = []
-                    if case .array(let entries) = reply {
-                        for case .array(let parts) in entries where parts.count == 2 {
-                            guard case .array(let fields) = parts[1] else { continue }
-                            for index in stride(from: 0, to: fields.count - 1, by: 2)
-                            where fields[index].string == "aggregate" {
-                                if let aggregate = fields[index + 1].string { streamed.append(aggregate) }
-                            }
-                        }
-                    }
+                    let streamed = try await Self.streamEntries(
+                        RedisEventPublisher.streamKey(topic: "rahat.core.beneficiary.created"), on: client
+                    ).compactMap { $0["aggregate"] }
                     #expect(streamed.sorted() == ids.sorted())
                     // and every registration's check job is queued
                     let store = RedisJobStore(redis: client, keyPrefix: "rahat:jobs:")
@@ -250,7 +256,7 @@ struct ReliabilityTests {
     @Test("a job whose handler always fails is dead-lettered with its error and runs again when retried over the API")
     func deadLetter() async throws {
         let redisURL = try #require(TestRedis.url)
-        let prefix = "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"
+        let prefix = TestRedis.jobsKeyPrefix()
         let redis = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": prefix]
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
@@ -297,17 +303,7 @@ struct ReliabilityTests {
                         return job
                     }
                     @Sendable func deadLetters() async throws -> [[String: String]] {
-                        let reply = try await redisClient.send("XRANGE", "\(prefix)payouts:dead", "-", "+")
-                        guard case .array(let entries) = reply else { return [] }
-                        return entries.compactMap { entry in
-                            guard case .array(let parts) = entry, parts.count == 2, case .array(let fields) = parts[1]
-                            else { return nil }
-                            var values: [String: String] = [:]
-                            for index in stride(from: 0, to: fields.count - 1, by: 2) {
-                                if let key = fields[index].string { values[key] = fields[index + 1].string }
-                            }
-                            return values
-                        }
+                        try await Self.streamEntries("\(prefix)payouts:dead", on: redisClient)
                     }
                     // when it fails for good, is retried over the API, and fails for good again
                     let first = try await failed()

@@ -44,7 +44,7 @@ struct JobStoreTests {
             return try await TestRedis.withClient { client in
                 try await body(
                     RedisJobStore(
-                        redis: client, keyPrefix: "rahat:test-\(UUID().uuidString.prefix(8).lowercased()):jobs:"))
+                        redis: client, keyPrefix: TestRedis.jobsKeyPrefix()))
             }
         case .database(let engine):
             return try await TestDatabase.with(engine) { testDatabase in
