@@ -41,6 +41,17 @@ package struct HTTPAnswer: Sendable, CustomStringConvertible {
     }
 }
 
+/// A request that got no answer, naming the request and how long it waited: a bare
+/// `readTimeout` does not say which of a test's calls hung.
+package struct RequestFailed: Error, CustomStringConvertible {
+    package var request: String
+    package var after: Duration
+    package var underlying: any Error
+    package var description: String {
+        "\(request) failed after \(after.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 3)))): \(underlying)"
+    }
+}
+
 /// Requests against the public API as a client would make them.
 extension TestClientProtocol {
     /// `GET /readiness` until it answers 200 or `limit` passes, as an orchestrator's probe
@@ -76,8 +87,15 @@ extension TestClientProtocol {
             if headers[.contentType] == nil { headers[.contentType] = "application/json" }
             body = ByteBuffer(string: raw)
         }
-        return try await execute(uri: path, method: method, headers: headers, body: body) { response in
-            HTTPAnswer(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+        let started = ContinuousClock.now
+        do {
+            return try await execute(uri: path, method: method, headers: headers, body: body) { response in
+                HTTPAnswer(
+                    status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+            }
+        } catch {
+            throw RequestFailed(
+                request: "\(method) \(path)", after: ContinuousClock.now - started, underlying: error)
         }
     }
 
