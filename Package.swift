@@ -67,6 +67,8 @@ let package = Package(
                 "AuthService",
                 "CoreService",
                 "Gateway",
+                "LedgerAPI",
+                "LedgerService",
                 "Messaging",
                 "Persistence",
                 "RedisClient",
@@ -229,10 +231,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LedgerAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LedgerService",
+            dependencies: [
+                "LedgerAPI",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
                 "AuthAPI",
                 "CoreAPI",
+                "LedgerAPI",
                 "Messaging",
                 "ServerKit",
                 "SharedModels",
@@ -258,6 +286,8 @@ let package = Package(
                 "CoreAPI",
                 "CoreService",
                 "Gateway",
+                "LedgerAPI",
+                "LedgerService",
                 "Messaging",
                 "Persistence",
                 "RahatApp",
@@ -362,6 +392,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LedgerServiceTests",
+            dependencies: [
+                "AuthAPI",
+                "LedgerAPI",
+                "LedgerService",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "CoreService",
@@ -382,6 +428,7 @@ let package = Package(
                 "AuthService",
                 "CoreService",
                 "Gateway",
+                "LedgerService",
                 "Messaging",
                 "Persistence",
                 "RahatApp",

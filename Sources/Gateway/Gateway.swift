@@ -16,6 +16,7 @@ package enum Gateway {
     /// - Parameters:
     ///   - auth: the auth service's clients.
     ///   - core: the core service's clients.
+    ///   - ledger: the ledger service's clients.
     ///   - extraReadiness: checks beyond the gateway's own (the services' gRPC health), e.g.
     ///     the database when everything runs in one process.
     ///   - rateLimiter: where request counts live: Redis shared by every replica, or this process.
@@ -24,6 +25,7 @@ package enum Gateway {
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        ledger: LedgerBackend,
         jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
@@ -34,6 +36,7 @@ package enum Gateway {
             configuration: configuration,
             auth: auth,
             core: core,
+            ledger: ledger,
             jobs: jobs,
             rateLimiter: rateLimiter,
             extraReadiness: extraReadiness,
@@ -52,6 +55,7 @@ package enum Gateway {
         configuration: GatewayConfiguration,
         auth: AuthBackend,
         core: CoreBackend,
+        ledger: LedgerBackend,
         jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
@@ -59,8 +63,10 @@ package enum Gateway {
     ) throws -> Router<GatewayRequestContext> {
         _ = RahatMetrics.bootstrap()
         let readiness = Readiness(
-            checks: [healthCheck("auth-service", auth.health), healthCheck("core-service", core.health)]
-                + extraReadiness
+            checks: [
+                healthCheck("auth-service", auth.health), healthCheck("core-service", core.health),
+                healthCheck("ledger-service", ledger.health),
+            ] + extraReadiness
         )
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(RequestMiddleware(trustForwardedFor: configuration.trustForwardedFor, logger: logger))
@@ -82,7 +88,8 @@ package enum Gateway {
 
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
-        let handler = APIHandler(auth: auth, core: core, jobs: jobs, readiness: readiness, logger: logger)
+        let handler = APIHandler(
+            auth: auth, core: core, ledger: ledger, jobs: jobs, readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(

@@ -8,6 +8,8 @@ import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
 import Gateway
 package import Hummingbird
+import LedgerAPI
+package import LedgerService
 package import Logging
 package import Messaging
 import Persistence
@@ -56,6 +58,8 @@ package enum Platform {
                 configuration.auth.database, schema: AuthService.schema, logger: logger)
             let coreDatabase = try databases.open(
                 configuration.core.database, schema: CoreService.schema, logger: logger)
+            let ledgerDatabase = try databases.open(
+                configuration.ledger.database, schema: LedgerService.schema, logger: logger)
             let transport = InProcessTransport(
                 serviceConfig: RPCDefaults.serviceConfig(timeout: configuration.common.rpcTimeout))
             let client = GRPCClient(transport: transport.client)
@@ -75,8 +79,11 @@ package enum Platform {
                 cache: redis.map { RedisCacheStore(client: $0) } ?? InMemoryCacheStore(),
                 logger: logger
             )
+            let ledger = LedgerService(
+                database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger), logger: logger)
             try await auth.migrate()
             try await core.migrate()
+            try await ledger.migrate()
             let admin = try await auth.bootstrapAdmin()
             // Without Redis, events go straight to the subscribers in this process, and jobs wait
             // in the messaging database.
@@ -103,18 +110,21 @@ package enum Platform {
             let health = HealthService()
             let server = GRPCServer(
                 transport: transport.server,
-                services: auth.rpcServices + core.rpcServices + [health.rpcService],
+                services: auth.rpcServices + core.rpcServices + ledger.rpcServices + [health.rpcService],
                 interceptors: serverInterceptors(logger: logger)
             )
-            markServing(health, services: AuthService.rpcServiceNames + CoreService.rpcServiceNames)
+            markServing(
+                health,
+                services: AuthService.rpcServiceNames + CoreService.rpcServiceNames + LedgerService.rpcServiceNames)
 
             let gateway = try Gateway.application(
                 configuration: configuration.gateway,
                 auth: AuthBackend(client: client),
                 core: CoreBackend(client: client),
+                ledger: LedgerBackend(client: client),
                 jobs: jobs,
                 rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
-                extraReadiness: auth.readinessChecks + core.readinessChecks
+                extraReadiness: auth.readinessChecks + core.readinessChecks + ledger.readinessChecks
                     + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
                 logger: logger,
                 onServerRunning: onGatewayRunning
@@ -213,6 +223,41 @@ package enum Platform {
         }
     }
 
+    /// `rahat serve ledger`: the ledger service alone; it fetches the auth service's public keys
+    /// to verify callers.
+    package static func ledgerProcess(
+        configuration: LedgerProcessConfiguration,
+        logger: Logger,
+        onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
+        onOpsRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> [any Service] {
+        _ = RahatMetrics.bootstrap()
+        let databases = OpenDatabases()
+        do {
+            let database = try databases.open(
+                configuration.ledger.database, schema: LedgerService.schema, logger: logger)
+            let authClient = try client(
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+            let ledger = LedgerService(
+                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger), logger: logger)
+            try await prepare(
+                database, service: "ledger", migrations: LedgerMigrations.all, migrate: configuration.migrateOnStart)
+            let services = serviceProcess(
+                rpcServices: ledger.rpcServices,
+                names: LedgerService.rpcServiceNames,
+                readiness: ledger.readinessChecks,
+                listen: configuration.listen,
+                logger: logger,
+                onGRPCRunning: onGRPCRunning,
+                onOpsRunning: onOpsRunning
+            )
+            return databases.all + [GRPCClientService(client: authClient)] + services
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
     /// `rahat serve worker`: every service's job handlers on the Redis job queue, plus an
     /// operations port (health, readiness, metrics). Workers share the load; SIGTERM lets running
     /// jobs finish within the grace period and gives back the rest.
@@ -276,6 +321,8 @@ package enum Platform {
             host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
         let coreClient = try client(
             host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout)
+        let ledgerClient = try client(
+            host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: configuration.common.rpcTimeout)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -284,6 +331,7 @@ package enum Platform {
             configuration: configuration.gateway,
             auth: AuthBackend(client: authClient),
             core: CoreBackend(client: coreClient),
+            ledger: LedgerBackend(client: ledgerClient),
             jobs: redis.flatMap { client in configuration.common.redis?.jobStore(client) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
             extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
@@ -294,6 +342,7 @@ package enum Platform {
             gateway: gateway,
             background: redisServices(redis) + [
                 GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
+                GRPCClientService(client: ledgerClient),
             ],
             notice: StartupNotice()
         )
@@ -309,6 +358,7 @@ package enum Platform {
             let plan: [(ServiceDatabaseConfiguration, String, [any Migration])] = [
                 (configuration.auth.database, AuthService.schema, AuthMigrations.all),
                 (configuration.core.database, CoreService.schema, CoreMigrations.all),
+                (configuration.ledger.database, LedgerService.schema, LedgerMigrations.all),
                 (
                     .messaging(besides: configuration.core.database), InProcessEventBus.schema,
                     MessagingMigrations.all
@@ -341,6 +391,26 @@ package enum Platform {
             let kid = try await auth.rotateSigningKey()
             await databases.shutdown()
             return kid
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
+    /// `rahat ledger verify`: walks the hash chain on the ledger's database.
+    package static func verifyLedger(
+        configuration: MigrateConfiguration, logger: Logger
+    ) async throws
+        -> ChainVerification
+    {
+        let databases = OpenDatabases()
+        do {
+            let database = try databases.open(
+                configuration.ledger.database, schema: LedgerService.schema, logger: logger)
+            try await prepare(database, service: "ledger", migrations: LedgerMigrations.all, migrate: false)
+            let result = try await LedgerService.verifyChain(on: database)
+            await databases.shutdown()
+            return result
         } catch {
             await databases.shutdown()
             throw error

@@ -2,6 +2,7 @@ package import AuthService
 package import CoreService
 import Foundation
 package import Gateway
+package import LedgerService
 import Logging
 import Messaging
 package import Persistence
@@ -112,6 +113,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
     package var gateway: GatewayConfiguration
     package var auth: AuthServiceConfiguration
     package var core: CoreServiceConfiguration
+    package var ledger: LedgerServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> EmbeddedConfiguration {
         var source = source
@@ -120,7 +122,8 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
             common: common,
             gateway: GatewayConfiguration(from: &source),
             auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration
@@ -130,12 +133,14 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         common: CommonConfiguration,
         gateway: GatewayConfiguration,
         auth: AuthServiceConfiguration,
-        core: CoreServiceConfiguration
+        core: CoreServiceConfiguration,
+        ledger: LedgerServiceConfiguration? = nil
     ) {
         self.common = common
         self.gateway = gateway
         self.auth = auth
         self.core = core
+        self.ledger = ledger ?? LedgerServiceConfiguration(database: .sibling("ledger", of: core.database))
     }
 
     /// Where the in-process event bus keeps deliveries awaiting a retry.
@@ -143,16 +148,25 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
 }
 
 extension ServiceDatabaseConfiguration {
+    /// Another service's database beside `service`'s: the same PostgreSQL database (each service in
+    /// its schema), or `<name>.sqlite` in the same directory.
+    package static func sibling(
+        _ name: String, of service: ServiceDatabaseConfiguration
+    ) -> ServiceDatabaseConfiguration {
+        var configuration = service
+        if case .sqlite(let path) = service.location {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            configuration.location = .sqlite(path: directory.appendingPathComponent("\(name).sqlite").path)
+        }
+        return configuration
+    }
+
     /// The in-process event bus's database: `messaging.sqlite` beside a service's file, or the
     /// `messaging` schema of the same PostgreSQL database.
     package static func messaging(besides service: ServiceDatabaseConfiguration) -> ServiceDatabaseConfiguration {
-        var configuration = service
+        var configuration = sibling("messaging", of: service)
         // Its statements are short (a job claim, a state change): a small pool serves them.
         configuration.maxConnectionsPerEventLoop = min(configuration.maxConnectionsPerEventLoop, 2)
-        if case .sqlite(let path) = service.location {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            configuration.location = .sqlite(path: directory.appendingPathComponent("messaging.sqlite").path)
-        }
         return configuration
     }
 }
@@ -246,6 +260,38 @@ package struct CoreProcessConfiguration: Sendable, Equatable {
     }
 }
 
+/// `rahat serve ledger`: the ledger service alone.
+package struct LedgerProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var ledger: LedgerServiceConfiguration
+    package var listen: ServiceListenConfiguration
+    package var authHost: String
+    package var authPort: Int
+    package var migrateOnStart: Bool
+
+    package static func load(from source: ConfigurationSource) throws -> LedgerProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let ledger = LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let configuration = LedgerProcessConfiguration(
+            common: common,
+            ledger: ledger,
+            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_LEDGER", grpcPort: 7121, opsPort: 7122),
+            authHost: authHost,
+            authPort: authPort,
+            migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
+        )
+        if case .sqlite = ledger.database.location {
+            source.report(
+                "DATABASE_URL: required by 'rahat serve ledger' (a postgres:// URL); the embedded default is 'rahat serve'"
+            )
+        }
+        try source.validate()
+        return configuration
+    }
+}
+
 /// `rahat serve gateway`.
 ///
 /// | key | default | meaning |
@@ -259,6 +305,8 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var authPort: Int
     package var coreHost: String
     package var corePort: Int
+    package var ledgerHost: String
+    package var ledgerPort: Int
 
     package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
         var source = source
@@ -266,6 +314,7 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
         let gateway = GatewayConfiguration(from: &source)
         let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
         let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
+        let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
         try source.validate()
         return GatewayProcessConfiguration(
             common: common,
@@ -273,7 +322,9 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
             authHost: auth.host,
             authPort: auth.port,
             coreHost: core.host,
-            corePort: core.port
+            corePort: core.port,
+            ledgerHost: ledger.host,
+            ledgerPort: ledger.port
         )
     }
 }
@@ -342,6 +393,7 @@ package struct MigrateConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var auth: AuthServiceConfiguration
     package var core: CoreServiceConfiguration
+    package var ledger: LedgerServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> MigrateConfiguration {
         var source = source
@@ -349,7 +401,8 @@ package struct MigrateConfiguration: Sendable, Equatable {
         let configuration = MigrateConfiguration(
             common: common,
             auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration

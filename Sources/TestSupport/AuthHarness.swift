@@ -5,6 +5,8 @@ package import CoreService
 package import Foundation
 package import GRPCCore
 package import GRPCInProcessTransport
+package import LedgerAPI
+import LedgerService
 package import Logging
 import Messaging
 package import Persistence
@@ -12,7 +14,7 @@ package import ServerKit
 import ServiceLifecycle
 import SwiftProtobuf
 
-/// The services running for a test over gRPC's in-process transport (auth, and core beside it),
+/// The services running for a test over gRPC's in-process transport (auth, core and ledger),
 /// with generated clients pointed at them: tests call them exactly as the gateway does.
 package struct AuthHarness: Sendable {
     package let service: AuthService
@@ -28,6 +30,9 @@ package struct AuthHarness: Sendable {
     package let coreDatabase: ServiceDatabase
     /// The messaging database (jobs, the in-process bus), migrated.
     package let messaging: ServiceDatabase
+    package let ledger: Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>
+    /// The ledger's database, for tests that tamper with it behind the service's back.
+    package let ledgerDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
     package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
     package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
@@ -74,6 +79,11 @@ package struct AuthHarness: Sendable {
                 schema: CoreService.schema,
                 logger: logger
             )
+            let ledgerDatabase = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "ledger"),
+                schema: LedgerService.schema,
+                logger: logger
+            )
             // Jobs (imports) run as in the embedded process: queued in the messaging database
             // through the core service's outbox, and run by a worker.
             let messaging = try ServiceDatabase(
@@ -107,11 +117,20 @@ package struct AuthHarness: Sendable {
                     now: now
                 )
                 try await core.migrate()
+                let ledger = LedgerService(
+                    database: ledgerDatabase,
+                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
+                        try await service.publishedSigningKeys()
+                    },
+                    logger: logger,
+                    now: now
+                )
+                try await ledger.migrate()
                 let health = HealthService()
                 health.setStatus(.serving)
                 let server = GRPCServer(
                     transport: transport.server,
-                    services: service.rpcServices + core.rpcServices + [health.rpcService],
+                    services: service.rpcServices + core.rpcServices + ledger.rpcServices + [health.rpcService],
                     interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
                 )
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
@@ -142,6 +161,8 @@ package struct AuthHarness: Sendable {
                             verification: .init(wrapping: client),
                             coreDatabase: coreDatabase,
                             messaging: messaging,
+                            ledger: .init(wrapping: client),
+                            ledgerDatabase: ledgerDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),
                             roles: .init(wrapping: client),
@@ -155,11 +176,13 @@ package struct AuthHarness: Sendable {
                 await database.shutdown()
                 await coreDatabase.shutdown()
                 await messaging.shutdown()
+                await ledgerDatabase.shutdown()
                 return result
             } catch {
                 await database.shutdown()
                 await coreDatabase.shutdown()
                 await messaging.shutdown()
+                await ledgerDatabase.shutdown()
                 throw error
             }
         }

@@ -1,6 +1,7 @@
 import AuthService
 import CoreService
 import Foundation
+import LedgerService
 import Logging
 package import Persistence
 import PostgresNIO
@@ -142,14 +143,23 @@ actor TestPostgres {
             schema: CoreService.schema,
             logger: logger
         )
+        let ledger = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(
+                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
+            schema: LedgerService.schema,
+            logger: logger
+        )
         do {
             try await database.migrate(AuthMigrations.all)
             try await core.migrate(CoreMigrations.all)
+            try await ledger.migrate(LedgerMigrations.all)
             await database.shutdown()
             await core.shutdown()
+            await ledger.shutdown()
         } catch {
             await database.shutdown()
             await core.shutdown()
+            await ledger.shutdown()
             throw error
         }
         // A template must have no open connections while it is copied.

@@ -2,6 +2,7 @@ import ArgumentParser
 import AuthService
 import Foundation
 import Gateway
+import LedgerService
 import Logging
 import Messaging
 import RahatApp
@@ -15,13 +16,13 @@ struct Rahat: AsyncParsableCommand {
         commandName: "rahat",
         abstract: "Rahat: aid projects, beneficiaries, disbursements, vendors and settlements.",
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
-        subcommands: [Serve.self, Migrate.self, AuthCommand.self, EventsCommand.self]
+        subcommands: [Serve.self, Migrate.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self]
     )
 }
 
 /// The processes `rahat serve` can run.
 enum ProcessKind: String, ExpressibleByArgument, CaseIterable {
-    case gateway, auth, core, worker
+    case gateway, auth, core, ledger, worker
 }
 
 struct Serve: AsyncParsableCommand {
@@ -29,7 +30,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the platform (everything in one process), or one process of the distributed deployment."
     )
 
-    @Argument(help: "Run only this process: gateway, auth, core or worker. Omit to run everything in one process.")
+    @Argument(
+        help: "Run only this process: gateway, auth, core, ledger or worker. Omit to run everything in one process.")
     var process: ProcessKind?
 
     func run() async throws {
@@ -74,6 +76,17 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 onGRPCRunning: { port in Console.line("core gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("core health and metrics on http://\(listen.opsHost):\(port)") }
+            )
+            try await runServices(services, logger: logger)
+        case .ledger:
+            let configuration = try LedgerProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "ledger", configuration: configuration.common.log)
+            let listen = configuration.listen
+            let services = try await Platform.ledgerProcess(
+                configuration: configuration,
+                logger: logger,
+                onGRPCRunning: { port in Console.line("ledger gRPC listening on \(listen.grpcHost):\(port)") },
+                onOpsRunning: { port in Console.line("ledger health and metrics on http://\(listen.opsHost):\(port)") }
             )
             try await runServices(services, logger: logger)
         case .worker:
@@ -130,6 +143,36 @@ struct AuthCommand: AsyncParsableCommand {
             let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
             let kid = try await Platform.rotateSigningKey(configuration: configuration, logger: logger)
             Console.line("new signing key \(kid); running services pick it up within a minute")
+        }
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Operator actions on the ledger.",
+        subcommands: [Verify.self]
+    )
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the transfers' hash chain and name the first row that does not match.",
+            discussion: "Exits with status 1 when the chain is broken."
+        )
+
+        func run() async throws {
+            let configuration = try MigrateConfiguration.load(from: try await loadSource())
+            let logger = RahatLogging.bootstrap(service: "ledger", configuration: configuration.common.log)
+            let result = try await Platform.verifyLedger(configuration: configuration, logger: logger)
+            guard let broken = result.firstBreak else {
+                Console.line("ledger intact: \(result.checked) transfers, head \(result.headHash)")
+                return
+            }
+            let row = broken.transferID.map { " (transfer \($0.uuidString.lowercased()))" } ?? ""
+            Console.line(
+                "ledger BROKEN at sequence \(broken.sequence)\(row): \(broken.reason); \(result.checked) transfers before it match"
+            )
+            throw ExitCode(1)
         }
     }
 }

@@ -21,7 +21,8 @@ struct GatewayTests {
             let checks = try #require(try readiness.json["checks"] as? [[String: Any]])
             #expect(
                 Set(checks.compactMap { $0["name"] as? String }) == [
-                    "auth-service", "auth-database", "core-service", "core-database",
+                    "auth-service", "auth-database", "core-service", "core-database", "ledger-service",
+                    "ledger-database",
                 ])
             #expect(String(decoding: spec.body, as: UTF8.self).hasPrefix("openapi: 3.1"))
             #expect(spec.headers[.contentType]?.hasPrefix("application/yaml") == true)

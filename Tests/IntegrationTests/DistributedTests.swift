@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LedgerService
 import Messaging
 import Persistence
 import RahatApp
@@ -37,18 +38,9 @@ struct DistributedTests {
             "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
         ].merging(extra) { _, new in new }
         let configuration = try AuthProcessConfiguration.load(from: ConfigurationSource(environment: environment))
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let process = try await Platform.authProcess(
-            configuration: configuration,
-            logger: .test,
-            onGRPCRunning: { port in continuation.yield(port) }
-        )
-        let group = ServiceGroup(
-            configuration: .init(services: process.services.map { .init(service: $0) }, logger: .test))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        return (port, group, task)
+        return try await launch { onPort in
+            try await Platform.authProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort).services
+        }
     }
 
     /// Starts the core process on free ports, pointed at the auth service for its keys.
@@ -69,12 +61,39 @@ struct DistributedTests {
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                 ].merging(extra) { $1 })
         )
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let services = try await Platform.coreProcess(
-            configuration: configuration,
-            logger: .test,
-            onGRPCRunning: { port in continuation.yield(port) }
+        return try await launch { onPort in
+            try await Platform.coreProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort)
+        }
+    }
+
+    /// Starts the ledger process on free ports, pointed at the auth service for its keys.
+    static func startLedger(
+        databaseURL: URL, authPort: Int
+    ) async throws -> (
+        port: Int, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
+        let configuration = try LedgerProcessConfiguration.load(
+            from: ConfigurationSource(
+                environment: [
+                    "DATABASE_URL": databaseURL.absoluteString,
+                    "RAHAT_LEDGER_GRPC_PORT": "0",
+                    "RAHAT_LEDGER_HTTP_PORT": "0",
+                    "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
+                    "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                ])
         )
+        return try await launch { onPort in
+            try await Platform.ledgerProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort)
+        }
+    }
+
+    /// Runs the services `build` makes in a group of their own, once the one it hands the
+    /// callback to reports its port.
+    static func launch(
+        _ build: (@escaping @Sendable (Int) async -> Void) async throws -> [any Service]
+    ) async throws -> (port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let services = try await build { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: .test))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
@@ -107,14 +126,17 @@ struct DistributedTests {
         return (group, task)
     }
 
+    /// A gateway in front of the given processes; without a ledger port, calls to the ledger find
+    /// nothing listening (for tests that do not reach it).
     static func gatewayConfiguration(
-        authPort: Int, corePort: Int, extra: [String: String] = [:]
+        authPort: Int, corePort: Int, ledgerPort: Int? = nil, extra: [String: String] = [:]
     ) throws -> GatewayProcessConfiguration {
         try GatewayProcessConfiguration.load(
             from: ConfigurationSource(
                 environment: [
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
+                    "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort ?? 1)",
                     "RAHAT_HTTP_PORT": "0",
                     "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                 ].merging(extra) { $1 })
@@ -187,14 +209,17 @@ struct DistributedTests {
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
             let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
             let worker = try await Self.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
             defer {
                 auth.task.cancel()
                 core.task.cancel()
+                ledger.task.cancel()
                 worker.task.cancel()
             }
             let gateway = try Platform.gatewayProcess(
-                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port, extra: redis),
+                configuration: Self.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, extra: redis),
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
@@ -245,6 +270,10 @@ struct DistributedTests {
                     imported = try await client.send(.get, location, bearer: tokens.access)
                 }
                 let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: tokens.access)
+                // The ledger answers from its own process: an empty chain, a project with no books yet.
+                let chain = try await client.send(.get, "/v1/ledger/verify", bearer: tokens.access)
+                let books = try await client.send(
+                    .get, "/v1/projects/\(projectID)/reconciliation", bearer: tokens.access)
                 let jobID = try #require(try imported.json["jobId"] as? String)
                 // The job ends just after the import it ran.
                 var job = try await client.send(.get, "/v1/jobs/\(jobID)", bearer: tokens.access)
@@ -263,12 +292,16 @@ struct DistributedTests {
                 #expect(accepted.status == .accepted)
                 #expect(try imported.json["created"] as? Int == 300)
                 #expect(try stats.json["beneficiaries"] as? Int == 300)
+                #expect(try chain.json["ok"] as? Bool == true, "\(chain)")
+                #expect(try books.json["balanced"] as? Bool == true, "\(books)")
                 #expect(try job.json["status"] as? String == "completed")
                 #expect(try job.json["queue"] as? String == "imports")
                 #expect(try (job.json["result"] as? [String: Any])?["created"] as? Int == 300)
             }
             await worker.group.triggerGracefulShutdown()
             try await worker.task.value
+            await ledger.group.triggerGracefulShutdown()
+            try await ledger.task.value
             await core.group.triggerGracefulShutdown()
             try await core.task.value
             await auth.group.triggerGracefulShutdown()
@@ -282,9 +315,14 @@ struct DistributedTests {
             guard case .postgres(url: let url) = database.configuration.location else { return }
             let auth = try await Self.startAuth(databaseURL: url)
             let core = try await Self.startCore(databaseURL: url, authPort: auth.port)
-            defer { core.task.cancel() }
+            let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
+            defer {
+                core.task.cancel()
+                ledger.task.cancel()
+            }
             let gateway = try Platform.gatewayProcess(
-                configuration: Self.gatewayConfiguration(authPort: auth.port, corePort: core.port),
+                configuration: Self.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port),
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
@@ -342,7 +380,10 @@ struct MigrationTests {
             _ = try await Platform.migrate(configuration: configuration, revert: true, logger: .test)
             let again = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
             // then
-            #expect(first == (AuthMigrations.all + CoreMigrations.all + MessagingMigrations.all).map(\.name))
+            #expect(
+                first
+                    == (AuthMigrations.all + CoreMigrations.all + LedgerMigrations.all + MessagingMigrations.all).map(
+                        \.name))
             #expect(first.first == "auth.0001_CreateUsers")
             #expect(second.isEmpty)
             #expect(again == first)

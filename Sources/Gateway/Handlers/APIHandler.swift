@@ -14,6 +14,7 @@ import SwiftProtobuf
 struct APIHandler: APIProtocol {
     let auth: AuthBackend
     let core: CoreBackend
+    let ledger: LedgerBackend
     /// The job queue, for `/v1/jobs`; nil where none is configured.
     let jobs: (any JobStore)?
     let readiness: Readiness

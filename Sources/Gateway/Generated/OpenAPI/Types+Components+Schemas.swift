@@ -1448,6 +1448,570 @@ extension Components {
             case featurePhone = "feature_phone"
             case smartPhone = "smart_phone"
         }
+        /// - Remark: Generated from `#/components/schemas/LedgerAccountKind`.
+        internal enum LedgerAccountKind: String, Codable, Hashable, Sendable, CaseIterable {
+            case projectFund = "project_fund"
+            case beneficiaryWallet = "beneficiary_wallet"
+            case vendor = "vendor"
+            case settlementClearing = "settlement_clearing"
+            case externalFunding = "external_funding"
+            case externalPayout = "external_payout"
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerTransferKind`.
+        internal enum LedgerTransferKind: String, Codable, Hashable, Sendable, CaseIterable {
+            case fund = "fund"
+            case allocate = "allocate"
+            case disburse = "disburse"
+            case redeem = "redeem"
+            case settle = "settle"
+            case reverse = "reverse"
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerAccount`.
+        internal struct LedgerAccount: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/kind`.
+            internal var kind: Components.Schemas.LedgerAccountKind
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/projectId`.
+            internal var projectId: Swift.String
+            /// The beneficiary of a wallet or the vendor of a vendor account.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/ownerId`.
+            internal var ownerId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/asset`.
+            internal var asset: Swift.String
+            /// Minor units; at `asOf` when asked.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/balance`.
+            internal var balance: Swift.Int64
+            /// Only external accounts may.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/mayGoNegative`.
+            internal var mayGoNegative: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// The chain position of the last transfer the balance includes.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerAccount/lastSequence`.
+            internal var lastSequence: Swift.Int64
+            /// Creates a new `LedgerAccount`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - kind:
+            ///   - projectId:
+            ///   - ownerId: The beneficiary of a wallet or the vendor of a vendor account.
+            ///   - asset:
+            ///   - balance: Minor units; at `asOf` when asked.
+            ///   - mayGoNegative: Only external accounts may.
+            ///   - createdAt:
+            ///   - lastSequence: The chain position of the last transfer the balance includes.
+            internal init(
+                id: Swift.String,
+                kind: Components.Schemas.LedgerAccountKind,
+                projectId: Swift.String,
+                ownerId: Swift.String? = nil,
+                asset: Swift.String,
+                balance: Swift.Int64,
+                mayGoNegative: Swift.Bool,
+                createdAt: Foundation.Date,
+                lastSequence: Swift.Int64
+            ) {
+                self.id = id
+                self.kind = kind
+                self.projectId = projectId
+                self.ownerId = ownerId
+                self.asset = asset
+                self.balance = balance
+                self.mayGoNegative = mayGoNegative
+                self.createdAt = createdAt
+                self.lastSequence = lastSequence
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case kind
+                case projectId
+                case ownerId
+                case asset
+                case balance
+                case mayGoNegative
+                case createdAt
+                case lastSequence
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerTransfer`.
+        internal struct LedgerTransfer: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/sequence`.
+            internal var sequence: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/idempotencyKey`.
+            internal var idempotencyKey: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/debitAccountId`.
+            internal var debitAccountId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/creditAccountId`.
+            internal var creditAccountId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/amount`.
+            internal var amount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/kind`.
+            internal var kind: Components.Schemas.LedgerTransferKind
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/reference`.
+            internal var reference: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/debitBalanceAfter`.
+            internal var debitBalanceAfter: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/creditBalanceAfter`.
+            internal var creditBalanceAfter: Swift.Int64
+            /// Hex SHA-256 of the previous transfer (64 zeros for the first).
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/prevHash`.
+            internal var prevHash: Swift.String
+            /// Hex SHA-256 over the previous hash and this row.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerTransfer/hash`.
+            internal var hash: Swift.String
+            /// Creates a new `LedgerTransfer`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - sequence:
+            ///   - idempotencyKey:
+            ///   - debitAccountId:
+            ///   - creditAccountId:
+            ///   - amount:
+            ///   - asset:
+            ///   - kind:
+            ///   - reference:
+            ///   - projectId:
+            ///   - createdAt:
+            ///   - debitBalanceAfter:
+            ///   - creditBalanceAfter:
+            ///   - prevHash: Hex SHA-256 of the previous transfer (64 zeros for the first).
+            ///   - hash: Hex SHA-256 over the previous hash and this row.
+            internal init(
+                id: Swift.String,
+                sequence: Swift.Int64,
+                idempotencyKey: Swift.String,
+                debitAccountId: Swift.String,
+                creditAccountId: Swift.String,
+                amount: Swift.Int64,
+                asset: Swift.String,
+                kind: Components.Schemas.LedgerTransferKind,
+                reference: Swift.String,
+                projectId: Swift.String,
+                createdAt: Foundation.Date,
+                debitBalanceAfter: Swift.Int64,
+                creditBalanceAfter: Swift.Int64,
+                prevHash: Swift.String,
+                hash: Swift.String
+            ) {
+                self.id = id
+                self.sequence = sequence
+                self.idempotencyKey = idempotencyKey
+                self.debitAccountId = debitAccountId
+                self.creditAccountId = creditAccountId
+                self.amount = amount
+                self.asset = asset
+                self.kind = kind
+                self.reference = reference
+                self.projectId = projectId
+                self.createdAt = createdAt
+                self.debitBalanceAfter = debitBalanceAfter
+                self.creditBalanceAfter = creditBalanceAfter
+                self.prevHash = prevHash
+                self.hash = hash
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case sequence
+                case idempotencyKey
+                case debitAccountId
+                case creditAccountId
+                case amount
+                case asset
+                case kind
+                case reference
+                case projectId
+                case createdAt
+                case debitBalanceAfter
+                case creditBalanceAfter
+                case prevHash
+                case hash
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerTransferPage`.
+        internal struct LedgerTransferPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerTransferPage/items`.
+            internal var items: [Components.Schemas.LedgerTransfer]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerTransferPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `LedgerTransferPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                items: [Components.Schemas.LedgerTransfer],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerStatementEntry`.
+        internal struct LedgerStatementEntry: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerStatementEntry/transfer`.
+            internal var transfer: Components.Schemas.LedgerTransfer
+            /// Positive when value came in.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerStatementEntry/change`.
+            internal var change: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/LedgerStatementEntry/balanceAfter`.
+            internal var balanceAfter: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/LedgerStatementEntry/counterpartyAccountId`.
+            internal var counterpartyAccountId: Swift.String
+            /// Creates a new `LedgerStatementEntry`.
+            ///
+            /// - Parameters:
+            ///   - transfer:
+            ///   - change: Positive when value came in.
+            ///   - balanceAfter:
+            ///   - counterpartyAccountId:
+            internal init(
+                transfer: Components.Schemas.LedgerTransfer,
+                change: Swift.Int64,
+                balanceAfter: Swift.Int64,
+                counterpartyAccountId: Swift.String
+            ) {
+                self.transfer = transfer
+                self.change = change
+                self.balanceAfter = balanceAfter
+                self.counterpartyAccountId = counterpartyAccountId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case transfer
+                case change
+                case balanceAfter
+                case counterpartyAccountId
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerStatement`.
+        internal struct LedgerStatement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerStatement/account`.
+            internal var account: Components.Schemas.LedgerAccount
+            /// - Remark: Generated from `#/components/schemas/LedgerStatement/items`.
+            internal var items: [Components.Schemas.LedgerStatementEntry]
+            /// Absent on the last page.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerStatement/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `LedgerStatement`.
+            ///
+            /// - Parameters:
+            ///   - account:
+            ///   - items:
+            ///   - nextCursor: Absent on the last page.
+            internal init(
+                account: Components.Schemas.LedgerAccount,
+                items: [Components.Schemas.LedgerStatementEntry],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.account = account
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case account
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LedgerVerification`.
+        internal struct LedgerVerification: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/ok`.
+            internal var ok: Swift.Bool
+            /// Transfers whose hash matched.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/checked`.
+            internal var checked: Swift.Int64
+            /// The chain head's hash
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/headHash`.
+            internal var headHash: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak`.
+            internal struct FirstBreakPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak/sequence`.
+                internal var sequence: Swift.Int64
+                /// Absent when the row is missing.
+                ///
+                /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak/transferId`.
+                internal var transferId: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak/reason`.
+                internal var reason: Swift.String
+                /// Creates a new `FirstBreakPayload`.
+                ///
+                /// - Parameters:
+                ///   - sequence:
+                ///   - transferId: Absent when the row is missing.
+                ///   - reason:
+                internal init(
+                    sequence: Swift.Int64,
+                    transferId: Swift.String? = nil,
+                    reason: Swift.String
+                ) {
+                    self.sequence = sequence
+                    self.transferId = transferId
+                    self.reason = reason
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case sequence
+                    case transferId
+                    case reason
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak`.
+            internal var firstBreak: Components.Schemas.LedgerVerification.FirstBreakPayload?
+            /// Creates a new `LedgerVerification`.
+            ///
+            /// - Parameters:
+            ///   - ok:
+            ///   - checked: Transfers whose hash matched.
+            ///   - headHash: The chain head's hash
+            ///   - firstBreak:
+            internal init(
+                ok: Swift.Bool,
+                checked: Swift.Int64,
+                headHash: Swift.String,
+                firstBreak: Components.Schemas.LedgerVerification.FirstBreakPayload? = nil
+            ) {
+                self.ok = ok
+                self.checked = checked
+                self.headHash = headHash
+                self.firstBreak = firstBreak
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case ok
+                case checked
+                case headHash
+                case firstBreak
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Reconciliation`.
+        internal struct Reconciliation: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/projectId`.
+            internal var projectId: Swift.String
+            /// Empty before the project's first transfer.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/funded`.
+            internal var funded: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/disbursed`.
+            internal var disbursed: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/remaining`.
+            internal var remaining: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries`.
+            internal struct BeneficiariesPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries/accounts`.
+                internal var accounts: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries/received`.
+                internal var received: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries/redeemed`.
+                internal var redeemed: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries/balance`.
+                internal var balance: Swift.Int64
+                /// Creates a new `BeneficiariesPayload`.
+                ///
+                /// - Parameters:
+                ///   - accounts:
+                ///   - received:
+                ///   - redeemed:
+                ///   - balance:
+                internal init(
+                    accounts: Swift.Int,
+                    received: Swift.Int64,
+                    redeemed: Swift.Int64,
+                    balance: Swift.Int64
+                ) {
+                    self.accounts = accounts
+                    self.received = received
+                    self.redeemed = redeemed
+                    self.balance = balance
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case accounts
+                    case received
+                    case redeemed
+                    case balance
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/beneficiaries`.
+            internal var beneficiaries: Components.Schemas.Reconciliation.BeneficiariesPayload
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors`.
+            internal struct VendorsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors/accounts`.
+                internal var accounts: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors/redeemed`.
+                internal var redeemed: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors/settled`.
+                internal var settled: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors/pending`.
+                internal var pending: Swift.Int64
+                /// Creates a new `VendorsPayload`.
+                ///
+                /// - Parameters:
+                ///   - accounts:
+                ///   - redeemed:
+                ///   - settled:
+                ///   - pending:
+                internal init(
+                    accounts: Swift.Int,
+                    redeemed: Swift.Int64,
+                    settled: Swift.Int64,
+                    pending: Swift.Int64
+                ) {
+                    self.accounts = accounts
+                    self.redeemed = redeemed
+                    self.settled = settled
+                    self.pending = pending
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case accounts
+                    case redeemed
+                    case settled
+                    case pending
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/vendors`.
+            internal var vendors: Components.Schemas.Reconciliation.VendorsPayload
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/settlement`.
+            internal struct SettlementPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/settlement/paidOut`.
+                internal var paidOut: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/settlement/inClearing`.
+                internal var inClearing: Swift.Int64
+                /// Creates a new `SettlementPayload`.
+                ///
+                /// - Parameters:
+                ///   - paidOut:
+                ///   - inClearing:
+                internal init(
+                    paidOut: Swift.Int64,
+                    inClearing: Swift.Int64
+                ) {
+                    self.paidOut = paidOut
+                    self.inClearing = inClearing
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case paidOut
+                    case inClearing
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/settlement`.
+            internal var settlement: Components.Schemas.Reconciliation.SettlementPayload
+            /// Every identity holds for the totals and for each account.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/balanced`.
+            internal var balanced: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/MismatchesPayload`.
+            internal struct MismatchesPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/MismatchesPayload/accountId`.
+                internal var accountId: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/MismatchesPayload/kind`.
+                internal var kind: Components.Schemas.LedgerAccountKind
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/MismatchesPayload/ownerId`.
+                internal var ownerId: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Reconciliation/MismatchesPayload/reason`.
+                internal var reason: Swift.String
+                /// Creates a new `MismatchesPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - accountId:
+                ///   - kind:
+                ///   - ownerId:
+                ///   - reason:
+                internal init(
+                    accountId: Swift.String,
+                    kind: Components.Schemas.LedgerAccountKind,
+                    ownerId: Swift.String? = nil,
+                    reason: Swift.String
+                ) {
+                    self.accountId = accountId
+                    self.kind = kind
+                    self.ownerId = ownerId
+                    self.reason = reason
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case accountId
+                    case kind
+                    case ownerId
+                    case reason
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/mismatches`.
+            internal typealias MismatchesPayload = [Components.Schemas.Reconciliation.MismatchesPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/Reconciliation/mismatches`.
+            internal var mismatches: Components.Schemas.Reconciliation.MismatchesPayload
+            /// Creates a new `Reconciliation`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - asset: Empty before the project's first transfer.
+            ///   - funded:
+            ///   - disbursed:
+            ///   - remaining:
+            ///   - beneficiaries:
+            ///   - vendors:
+            ///   - settlement:
+            ///   - balanced: Every identity holds for the totals and for each account.
+            ///   - mismatches:
+            internal init(
+                projectId: Swift.String,
+                asset: Swift.String,
+                funded: Swift.Int64,
+                disbursed: Swift.Int64,
+                remaining: Swift.Int64,
+                beneficiaries: Components.Schemas.Reconciliation.BeneficiariesPayload,
+                vendors: Components.Schemas.Reconciliation.VendorsPayload,
+                settlement: Components.Schemas.Reconciliation.SettlementPayload,
+                balanced: Swift.Bool,
+                mismatches: Components.Schemas.Reconciliation.MismatchesPayload
+            ) {
+                self.projectId = projectId
+                self.asset = asset
+                self.funded = funded
+                self.disbursed = disbursed
+                self.remaining = remaining
+                self.beneficiaries = beneficiaries
+                self.vendors = vendors
+                self.settlement = settlement
+                self.balanced = balanced
+                self.mismatches = mismatches
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case asset
+                case funded
+                case disbursed
+                case remaining
+                case beneficiaries
+                case vendors
+                case settlement
+                case balanced
+                case mismatches
+            }
+        }
         /// `pending` until the job checks it; `verified`, `rejected` or `needs_review` as the rules (or a reviewer) found; `superseded` when a later change queued a newer run first.
         ///
         /// - Remark: Generated from `#/components/schemas/VerificationRunStatus`.

@@ -421,6 +421,55 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/imports/{id}/rejects`.
     /// - Remark: Generated from `#/paths//v1/imports/{id}/rejects/get(getImportRejects)`.
     func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output
+    /// The account an owner holds in a project
+    ///
+    /// Accounts are opened by their first transfer; before that this answers 404. Requires `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/get(findLedgerAccount)`.
+    func findLedgerAccount(_ input: Operations.FindLedgerAccount.Input) async throws -> Operations.FindLedgerAccount.Output
+    /// An account and its balance, now or as of a time
+    ///
+    /// Requires `ledger:read` for the account's project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts/{id}`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/{id}/get(getLedgerAccount)`.
+    func getLedgerAccount(_ input: Operations.GetLedgerAccount.Input) async throws -> Operations.GetLedgerAccount.Output
+    /// An account's transfers with the balance after each, oldest first
+    ///
+    /// Requires `ledger:read` for the account's project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts/{id}/statement`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/{id}/statement/get(getLedgerStatement)`.
+    func getLedgerStatement(_ input: Operations.GetLedgerStatement.Input) async throws -> Operations.GetLedgerStatement.Output
+    /// Every transfer, in chain order
+    ///
+    /// Without `projectId` this requires `ledger:read` for every project; with it, for that project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/transfers`.
+    /// - Remark: Generated from `#/paths//v1/ledger/transfers/get(listLedgerTransfers)`.
+    func listLedgerTransfers(_ input: Operations.ListLedgerTransfers.Input) async throws -> Operations.ListLedgerTransfers.Output
+    /// One transfer with its place in the hash chain
+    ///
+    /// Requires `ledger:read` for its project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/transfers/{id}`.
+    /// - Remark: Generated from `#/paths//v1/ledger/transfers/{id}/get(getLedgerTransfer)`.
+    func getLedgerTransfer(_ input: Operations.GetLedgerTransfer.Input) async throws -> Operations.GetLedgerTransfer.Output
+    /// Recompute the hash chain and name the first row that does not match
+    ///
+    /// Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers. Requires `ledger:read` for every project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/verify`.
+    /// - Remark: Generated from `#/paths//v1/ledger/verify/get(verifyLedger)`.
+    func verifyLedger(_ input: Operations.VerifyLedger.Input) async throws -> Operations.VerifyLedger.Output
+    /// A project's books
+    ///
+    /// From the project's transfers: funded = disbursed + remaining; over its beneficiaries, received = redeemed + balance; over its vendors, redeemed = settled + pending; settled = paid out + in clearing. Every account's stored balance is also checked against its transfers; accounts that differ are listed (at most 100) and `balanced` is false. Requires `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/reconciliation`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/reconciliation/get(reconcileProject)`.
+    func reconcileProject(_ input: Operations.ReconcileProject.Input) async throws -> Operations.ReconcileProject.Output
     /// List KYC check runs
     ///
     /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
@@ -1344,6 +1393,109 @@ extension APIProtocol {
         headers: Operations.GetImportRejects.Input.Headers = .init()
     ) async throws -> Operations.GetImportRejects.Output {
         try await getImportRejects(Operations.GetImportRejects.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The account an owner holds in a project
+    ///
+    /// Accounts are opened by their first transfer; before that this answers 404. Requires `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/get(findLedgerAccount)`.
+    internal func findLedgerAccount(
+        query: Operations.FindLedgerAccount.Input.Query,
+        headers: Operations.FindLedgerAccount.Input.Headers = .init()
+    ) async throws -> Operations.FindLedgerAccount.Output {
+        try await findLedgerAccount(Operations.FindLedgerAccount.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// An account and its balance, now or as of a time
+    ///
+    /// Requires `ledger:read` for the account's project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts/{id}`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/{id}/get(getLedgerAccount)`.
+    internal func getLedgerAccount(
+        path: Operations.GetLedgerAccount.Input.Path,
+        query: Operations.GetLedgerAccount.Input.Query = .init(),
+        headers: Operations.GetLedgerAccount.Input.Headers = .init()
+    ) async throws -> Operations.GetLedgerAccount.Output {
+        try await getLedgerAccount(Operations.GetLedgerAccount.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// An account's transfers with the balance after each, oldest first
+    ///
+    /// Requires `ledger:read` for the account's project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/accounts/{id}/statement`.
+    /// - Remark: Generated from `#/paths//v1/ledger/accounts/{id}/statement/get(getLedgerStatement)`.
+    internal func getLedgerStatement(
+        path: Operations.GetLedgerStatement.Input.Path,
+        query: Operations.GetLedgerStatement.Input.Query = .init(),
+        headers: Operations.GetLedgerStatement.Input.Headers = .init()
+    ) async throws -> Operations.GetLedgerStatement.Output {
+        try await getLedgerStatement(Operations.GetLedgerStatement.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Every transfer, in chain order
+    ///
+    /// Without `projectId` this requires `ledger:read` for every project; with it, for that project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/transfers`.
+    /// - Remark: Generated from `#/paths//v1/ledger/transfers/get(listLedgerTransfers)`.
+    internal func listLedgerTransfers(
+        query: Operations.ListLedgerTransfers.Input.Query = .init(),
+        headers: Operations.ListLedgerTransfers.Input.Headers = .init()
+    ) async throws -> Operations.ListLedgerTransfers.Output {
+        try await listLedgerTransfers(Operations.ListLedgerTransfers.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// One transfer with its place in the hash chain
+    ///
+    /// Requires `ledger:read` for its project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/transfers/{id}`.
+    /// - Remark: Generated from `#/paths//v1/ledger/transfers/{id}/get(getLedgerTransfer)`.
+    internal func getLedgerTransfer(
+        path: Operations.GetLedgerTransfer.Input.Path,
+        headers: Operations.GetLedgerTransfer.Input.Headers = .init()
+    ) async throws -> Operations.GetLedgerTransfer.Output {
+        try await getLedgerTransfer(Operations.GetLedgerTransfer.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Recompute the hash chain and name the first row that does not match
+    ///
+    /// Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers. Requires `ledger:read` for every project.
+    ///
+    /// - Remark: HTTP `GET /v1/ledger/verify`.
+    /// - Remark: Generated from `#/paths//v1/ledger/verify/get(verifyLedger)`.
+    internal func verifyLedger(headers: Operations.VerifyLedger.Input.Headers = .init()) async throws -> Operations.VerifyLedger.Output {
+        try await verifyLedger(Operations.VerifyLedger.Input(headers: headers))
+    }
+    /// A project's books
+    ///
+    /// From the project's transfers: funded = disbursed + remaining; over its beneficiaries, received = redeemed + balance; over its vendors, redeemed = settled + pending; settled = paid out + in clearing. Every account's stored balance is also checked against its transfers; accounts that differ are listed (at most 100) and `balanced` is false. Requires `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/reconciliation`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/reconciliation/get(reconcileProject)`.
+    internal func reconcileProject(
+        path: Operations.ReconcileProject.Input.Path,
+        headers: Operations.ReconcileProject.Input.Headers = .init()
+    ) async throws -> Operations.ReconcileProject.Output {
+        try await reconcileProject(Operations.ReconcileProject.Input(
             path: path,
             headers: headers
         ))

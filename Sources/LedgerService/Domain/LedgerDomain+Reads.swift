@@ -1,0 +1,138 @@
+import Foundation
+import SQLKit
+import ServerKit
+import SharedModels
+
+extension LedgerDomain {
+    static let transferColumnList = transferColumns.split(separator: ",").map {
+        $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// An account and its balance, now or at `asOf`. Needs `ledger:read` for its project.
+    func getAccount(_ id: String, asOf: Date?, by caller: Principal) async throws -> AccountInfo {
+        let account = try await readableAccount(try parseID(id), by: caller)
+        guard let asOf else { return account }
+        return try await balance(of: account, asOf: asOf)
+    }
+
+    /// The opened account `input` names. Needs `ledger:read` for its project.
+    func findAccount(_ input: AccountRefInput, by caller: Principal) async throws -> AccountInfo {
+        var violations: [FieldViolation] = []
+        guard let ref = Self.validate(input, field: "", into: &violations) else {
+            throw LedgerError.invalidInput(
+                violations.map { FieldViolation(field: String($0.field.dropFirst()), reason: $0.reason) })
+        }
+        try caller.require(Permission(.ledger, .read, projectID: ref.projectID.lowercasedString))
+        guard
+            let row = try await sql.raw(
+                "SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE ref = \(bind: ref.key)"
+            ).first()
+        else { throw LedgerError.accountNotFound }
+        return try Self.account(from: row)
+    }
+
+    /// The transfers into and out of an account, in chain order, with the balance after each.
+    func statement(
+        _ accountID: String, limit: Int, cursor: String?, by caller: Principal
+    ) async throws -> (account: AccountInfo, entries: [StatementEntry], next: String?) {
+        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        let account = try await readableAccount(try parseID(accountID, field: "accountId"), by: caller)
+        // Each side walks its own index in order; the two are merged and cut to the page.
+        let rows = try await sql.raw(
+            """
+            SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
+                WHERE debit_account_id = \(bind: account.id) AND sequence > \(bind: page.after)
+                ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS debits
+            UNION ALL
+            SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
+                WHERE credit_account_id = \(bind: account.id) AND sequence > \(bind: page.after)
+                ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS credits
+            ORDER BY sequence LIMIT \(bind: page.limit + 1)
+            """
+        ).all()
+        let transfers = try rows.map(Self.transfer(from:))
+        let entries = transfers.prefix(page.limit).map { transfer in
+            let isDebit = transfer.debitAccountID == account.id
+            return StatementEntry(
+                transfer: transfer,
+                change: isDebit ? -transfer.amount : transfer.amount,
+                balanceAfter: isDebit ? transfer.debitBalanceAfter : transfer.creditBalanceAfter,
+                counterpartyAccountID: isDebit ? transfer.creditAccountID : transfer.debitAccountID)
+        }
+        let next =
+            transfers.count > page.limit
+            ? entries.last.map { SequenceCursor(after: $0.transfer.sequence).encoded } : nil
+        return (account, entries, next)
+    }
+
+    /// One transfer. Needs `ledger:read` for its project.
+    func getTransfer(_ id: String, by caller: Principal) async throws -> TransferRecord {
+        let transferID = try parseID(id)
+        guard
+            let row = try await sql.raw(
+                "SELECT \(unsafeRaw: Self.transferColumns) FROM transfers WHERE id = \(bind: transferID)"
+            ).first()
+        else { throw LedgerError.transferNotFound }
+        let transfer = try Self.transfer(from: row)
+        try caller.require(Permission(.ledger, .read, projectID: transfer.projectID.lowercasedString))
+        return transfer
+    }
+
+    /// Transfers in chain order. Without a project this needs `ledger:read` for every project.
+    func listTransfers(
+        limit: Int, cursor: String?, projectID: String?, kind: TransferKind?, referencePrefix: String?,
+        by caller: Principal
+    ) async throws -> ([TransferRecord], String?) {
+        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        let project = try projectID.map { try parseID($0, field: "projectId") }
+        try caller.require(Permission(.ledger, .read, projectID: project?.lowercasedString))
+        var query = sql.select().columns(Self.transferColumnList).from("transfers")
+            .where("sequence", .greaterThan, page.after)
+        if let project { query = query.where("project_id", .equal, project) }
+        if let kind { query = query.where("kind", .equal, kind.rawValue) }
+        if let referencePrefix, !referencePrefix.isEmpty {
+            // A plain comparison of the leading characters: LIKE would need its wildcards escaped.
+            query = query.where(
+                SQLFunction(
+                    "substr", args: SQLIdentifier("reference"), SQLLiteral.numeric("1"),
+                    SQLLiteral.numeric(String(referencePrefix.count))),
+                .equal, SQLBind(referencePrefix))
+        }
+        let rows = try await query.orderBy("sequence").limit(page.limit + 1).all()
+        let transfers = try rows.map(Self.transfer(from:))
+        let shown = Array(transfers.prefix(page.limit))
+        let next = transfers.count > page.limit ? shown.last.map { SequenceCursor(after: $0.sequence).encoded } : nil
+        return (shown, next)
+    }
+
+    /// The account with `id` once the caller may read its project's books.
+    private func readableAccount(_ id: UUID, by caller: Principal) async throws -> AccountInfo {
+        guard let account = try await findAccount(id, on: sql) else { throw LedgerError.accountNotFound }
+        try caller.require(Permission(.ledger, .read, projectID: account.ref.projectID.lowercasedString))
+        return account
+    }
+
+    /// `account` as it stood at `asOf`: the balance after its last transfer at or before then.
+    /// Transfer times never run backwards along the chain, so this is a prefix of the chain.
+    private func balance(of account: AccountInfo, asOf: Date) async throws -> AccountInfo {
+        var past = account
+        past.balance = 0
+        past.lastSequence = 0
+        for side in ["debit", "credit"] {
+            let row = try await sql.raw(
+                """
+                SELECT sequence, \(unsafeRaw: side)_balance_after AS balance_after FROM transfers
+                WHERE \(unsafeRaw: side)_account_id = \(bind: account.id) AND created_at <= \(bind: asOf)
+                ORDER BY sequence DESC LIMIT 1
+                """
+            ).first()
+            guard let row else { continue }
+            let sequence = try row.decode(column: "sequence", as: Int64.self)
+            if sequence > past.lastSequence {
+                past.lastSequence = sequence
+                past.balance = try row.decode(column: "balance_after", as: Int64.self)
+            }
+        }
+        return past
+    }
+}

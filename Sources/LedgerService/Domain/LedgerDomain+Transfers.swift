@@ -1,0 +1,316 @@
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// An account reference as a caller sent it, before validation.
+struct AccountRefInput: Sendable {
+    var kind: AccountKind?
+    var projectID: String
+    var ownerID: String?
+}
+
+/// A transfer as a caller sent it, before validation.
+struct TransferInput: Sendable {
+    var idempotencyKey: String
+    var debit: AccountRefInput
+    var credit: AccountRefInput
+    var amount: Int64
+    var asset: String
+    var kind: TransferKind?
+    var reference: String
+}
+
+extension LedgerDomain {
+    /// The most transfers one batch may hold: a disbursement job's lines fit in one round trip.
+    static let maxBatch = 10_000
+    static let maxTextLength = 200
+    /// Keys and existing accounts are looked up this many at a time, under both databases' bind limits.
+    static let lookupChunk = 5_000
+
+    /// Records `inputs` in order, all or none. An order whose idempotency key was recorded with the
+    /// same content answers that transfer (`replayed`); with other content the batch is refused.
+    /// `field` names an order in errors (`transfers[3]`, or nothing for a single transfer).
+    func transfer(
+        _ inputs: [TransferInput], field: @escaping @Sendable (Int) -> String, by caller: Principal
+    ) async throws -> [TransferOutcome] {
+        guard !inputs.isEmpty, inputs.count <= Self.maxBatch else {
+            throw LedgerError.invalidInput([
+                FieldViolation(field: "transfers", reason: "must hold between 1 and \(Self.maxBatch) transfers")
+            ])
+        }
+        var violations: [FieldViolation] = []
+        let orders = inputs.enumerated().compactMap { index, input in
+            Self.validate(input, field: field(index), into: &violations)
+        }
+        guard violations.isEmpty else { throw LedgerError.invalidInput(violations) }
+        for project in Set(orders.map(\.debit.projectID)) {
+            try caller.require(Permission(.ledger, .create, projectID: project.lowercasedString))
+        }
+        return try await writes.run {
+            // Taken once this writer's turn comes, so times follow the chain's order.
+            let at = TransferChain.truncated(now())
+            return try await database.transaction { tx in
+                try await Self.record(orders, at: at, field: field, on: tx)
+            }
+        }
+    }
+
+    /// Validates one order, recording what is wrong under `field`.
+    static func validate(
+        _ input: TransferInput, field: String, into violations: inout [FieldViolation]
+    ) -> TransferOrder? {
+        let prefix = field.isEmpty ? "" : field + "."
+        let before = violations.count
+        func bad(_ name: String, _ reason: String) {
+            violations.append(FieldViolation(field: prefix + name, reason: reason))
+        }
+        let key = input.idempotencyKey
+        if key.isEmpty || key.count > maxTextLength
+            || key.unicodeScalars.contains(where: { $0.properties.isWhitespace })
+        {
+            bad("idempotencyKey", "must be 1–\(maxTextLength) characters without spaces")
+        }
+        if input.amount <= 0 { bad("amount", "must be more than zero (minor units)") }
+        if !isValidAsset(input.asset) { bad("asset", "must be 3–12 capital letters or digits starting with a letter") }
+        if input.kind == nil { bad("kind", "is required") }
+        if input.reference.isEmpty || input.reference.count > maxTextLength {
+            bad("reference", "must be 1–\(maxTextLength) characters")
+        }
+        let debit = validate(input.debit, field: prefix + "debit", into: &violations)
+        let credit = validate(input.credit, field: prefix + "credit", into: &violations)
+        if let debit, let credit {
+            if debit.projectID != credit.projectID {
+                bad("credit.projectId", "must be the debit account's project")
+            } else if debit == credit {
+                bad("credit", "must be another account than the debit")
+            } else if let kind = input.kind, !kind.allows(from: debit.kind, to: credit.kind) {
+                bad("kind", "\(kind.rawValue) cannot move value from \(debit.kind.rawValue) to \(credit.kind.rawValue)")
+            }
+        }
+        guard violations.count == before, let debit, let credit, let kind = input.kind else { return nil }
+        return TransferOrder(
+            idempotencyKey: key, debit: debit, credit: credit, amount: input.amount, asset: input.asset, kind: kind,
+            reference: input.reference)
+    }
+
+    static func validate(
+        _ input: AccountRefInput, field: String, into violations: inout [FieldViolation]
+    ) -> AccountRef? {
+        let before = violations.count
+        if input.kind == nil { violations.append(FieldViolation(field: field + ".kind", reason: "is required")) }
+        let project = UUID(uuidString: input.projectID)
+        if project == nil { violations.append(FieldViolation(field: field + ".projectId", reason: "must be a UUID")) }
+        var owner: UUID?
+        if let kind = input.kind {
+            switch (kind.hasOwner, input.ownerID) {
+            case (true, nil):
+                violations.append(FieldViolation(field: field + ".ownerId", reason: "is required for \(kind.rawValue)"))
+            case (true, let text?):
+                owner = UUID(uuidString: text)
+                if owner == nil {
+                    violations.append(FieldViolation(field: field + ".ownerId", reason: "must be a UUID"))
+                }
+            case (false, _?):
+                violations.append(
+                    FieldViolation(field: field + ".ownerId", reason: "must be absent for \(kind.rawValue)"))
+            case (false, nil):
+                break
+            }
+        }
+        guard violations.count == before, let kind = input.kind, let project else { return nil }
+        return AccountRef(kind: kind, projectID: project, ownerID: owner)
+    }
+
+    static func isValidAsset(_ asset: String) -> Bool {
+        let scalars = Array(asset.unicodeScalars)
+        guard (3...12).contains(scalars.count), let first = scalars.first, ("A"..."Z").contains(first) else {
+            return false
+        }
+        return scalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    /// Appends `orders` to the chain inside the caller's transaction.
+    private static func record(
+        _ orders: [TransferOrder], at now: Date, field: (Int) -> String, on tx: any Database
+    ) async throws -> [TransferOutcome] {
+        let sql = try Self.sql(tx)
+        // The chain head first: this write waits for any other writer and holds them off until commit.
+        try await sql.raw("UPDATE chain_head SET sequence = sequence WHERE id = 1").run()
+        guard let head = try await sql.raw("SELECT sequence, hash, last_at FROM chain_head WHERE id = 1").first()
+        else { throw LedgerStorageError.missingChainHead }
+        var sequence = try head.decode(column: "sequence", as: Int64.self)
+        var prevHash = try head.decode(column: "hash", as: String.self)
+        // Times never run backwards along the chain, so "as of" a time is a prefix of it.
+        let at = max(now, try head.decode(column: "last_at", as: Date?.self) ?? now)
+
+        var known = try await transfers(withKeys: Set(orders.map(\.idempotencyKey)), on: sql)
+        var accounts = try await accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
+        let existingAccounts = Set(accounts.values.map(\.id))
+        var changed: Set<String> = []
+        var created: [TransferRecord] = []
+        var outcomes: [TransferOutcome] = []
+        outcomes.reserveCapacity(orders.count)
+
+        for (index, order) in orders.enumerated() {
+            if let prior = known[order.idempotencyKey] {
+                let same =
+                    prior.debitAccountID == accounts[order.debit.key]?.id
+                    && prior.creditAccountID == accounts[order.credit.key]?.id && prior.amount == order.amount
+                    && prior.asset == order.asset && prior.kind == order.kind && prior.reference == order.reference
+                guard same else {
+                    throw LedgerError.idempotencyConflict(
+                        field: Self.join(field(index), "idempotencyKey"), key: order.idempotencyKey)
+                }
+                outcomes.append(TransferOutcome(transfer: prior, replayed: true))
+                continue
+            }
+            var debit = accounts[order.debit.key] ?? Self.opening(order.debit, asset: order.asset, at: at)
+            var credit = accounts[order.credit.key] ?? Self.opening(order.credit, asset: order.asset, at: at)
+            for account in [debit, credit] where account.asset != order.asset {
+                throw LedgerError.assetMismatch(field: Self.join(field(index), "asset"), accountAsset: account.asset)
+            }
+            let (debited, underflow) = debit.balance.subtractingReportingOverflow(order.amount)
+            guard !underflow, debited >= 0 || debit.mayGoNegative else {
+                throw LedgerError.insufficientFunds(
+                    field: Self.join(field(index), "amount"), accountID: debit.id.lowercasedString,
+                    balance: debit.balance, amount: order.amount)
+            }
+            let (credited, overflow) = credit.balance.addingReportingOverflow(order.amount)
+            guard !overflow else {
+                throw LedgerError.invalidInput([
+                    FieldViolation(
+                        field: Self.join(field(index), "amount"), reason: "would overflow the credit account's balance")
+                ])
+            }
+            sequence += 1
+            debit.balance = debited
+            credit.balance = credited
+            debit.lastSequence = sequence
+            credit.lastSequence = sequence
+            var transfer = TransferRecord(
+                id: UUID.v7(at: at), sequence: sequence, idempotencyKey: order.idempotencyKey,
+                debitAccountID: debit.id, creditAccountID: credit.id, amount: order.amount, asset: order.asset,
+                kind: order.kind, reference: order.reference, projectID: order.debit.projectID, createdAt: at,
+                debitBalanceAfter: debited, creditBalanceAfter: credited, prevHash: prevHash, hash: "")
+            transfer.hash = TransferChain.hash(of: transfer, after: prevHash)
+            prevHash = transfer.hash
+            accounts[order.debit.key] = debit
+            accounts[order.credit.key] = credit
+            changed.formUnion([order.debit.key, order.credit.key])
+            known[order.idempotencyKey] = transfer
+            created.append(transfer)
+            outcomes.append(TransferOutcome(transfer: transfer, replayed: false))
+        }
+        guard !created.isEmpty else { return outcomes }
+
+        let touched = changed.compactMap { accounts[$0] }
+        try await insertAccounts(touched.filter { !existingAccounts.contains($0.id) }, on: tx)
+        try await updateBalances(touched.filter { existingAccounts.contains($0.id) }, on: sql)
+        try await insertTransfers(created, on: tx)
+        try await sql.raw(
+            "UPDATE chain_head SET sequence = \(bind: sequence), hash = \(bind: prevHash), last_at = \(bind: at) WHERE id = 1"
+        ).run()
+        return outcomes
+    }
+
+    private static func join(_ prefix: String, _ name: String) -> String {
+        prefix.isEmpty ? name : prefix + "." + name
+    }
+
+    /// A new, empty account for `ref`, written when its first transfer is.
+    private static func opening(_ ref: AccountRef, asset: String, at: Date) -> AccountInfo {
+        AccountInfo(id: UUID.v7(at: at), ref: ref, asset: asset, balance: 0, createdAt: at, lastSequence: 0)
+    }
+
+    /// Recorded transfers with any of `keys`, by key.
+    private static func transfers(
+        withKeys keys: Set<String>, on sql: any SQLDatabase
+    ) async throws -> [String: TransferRecord] {
+        var found: [String: TransferRecord] = [:]
+        for chunk in Array(keys).chunks(of: lookupChunk) {
+            let rows = try await sql.raw(
+                "SELECT \(unsafeRaw: transferColumns) FROM transfers WHERE idempotency_key IN (\(binds: Array(chunk)))"
+            ).all()
+            for row in rows {
+                let transfer = try Self.transfer(from: row)
+                found[transfer.idempotencyKey] = transfer
+            }
+        }
+        return found
+    }
+
+    /// Opened accounts among `refs`, by reference key.
+    private static func accounts(
+        withRefs refs: Set<AccountRef>, on sql: any SQLDatabase
+    ) async throws -> [String:
+        AccountInfo]
+    {
+        var found: [String: AccountInfo] = [:]
+        for chunk in refs.map(\.key).chunks(of: lookupChunk) {
+            let rows = try await sql.raw(
+                "SELECT \(unsafeRaw: accountColumns) FROM accounts WHERE ref IN (\(binds: Array(chunk)))"
+            ).all()
+            for row in rows {
+                let account = try Self.account(from: row)
+                found[account.ref.key] = account
+            }
+        }
+        return found
+    }
+
+    private static func insertAccounts(_ accounts: [AccountInfo], on database: any Database) async throws {
+        guard !accounts.isEmpty else { return }
+        var insert = BulkInsert(
+            into: "accounts",
+            columns: ["id", "ref", "kind", "project_id", "owner_id", "asset", "balance", "last_sequence", "created_at"])
+        for account in accounts {
+            insert.append([
+                .uuid(account.id), .text(account.ref.key), .text(account.ref.kind.rawValue),
+                .uuid(account.ref.projectID),
+                .of(account.ref.ownerID), .text(account.asset), .int(Int(account.balance)),
+                .int(Int(account.lastSequence)), .date(account.createdAt),
+            ])
+        }
+        try await insert.run(on: database)
+    }
+
+    /// One statement per few thousand accounts: the new balances as a table joined to the accounts.
+    private static func updateBalances(_ accounts: [AccountInfo], on sql: any SQLDatabase) async throws {
+        for chunk in accounts.chunks(of: lookupChunk) {
+            let values = SQLList(
+                chunk.map { account in
+                    SQLGroupExpression([SQLBind(account.id), SQLBind(account.balance), SQLBind(account.lastSequence)])
+                })
+            try await sql.raw(
+                """
+                WITH v(account_id, new_balance, new_sequence) AS (VALUES \(values))
+                UPDATE accounts SET balance = v.new_balance, last_sequence = v.new_sequence
+                FROM v WHERE accounts.id = v.account_id
+                """
+            ).run()
+        }
+    }
+
+    private static func insertTransfers(_ transfers: [TransferRecord], on database: any Database) async throws {
+        var insert = BulkInsert(
+            into: "transfers",
+            columns: [
+                "id", "sequence", "idempotency_key", "debit_account_id", "credit_account_id", "amount", "asset", "kind",
+                "reference", "project_id", "created_at", "debit_balance_after", "credit_balance_after", "prev_hash",
+                "hash",
+            ])
+        for transfer in transfers {
+            insert.append([
+                .uuid(transfer.id), .int(Int(transfer.sequence)), .text(transfer.idempotencyKey),
+                .uuid(transfer.debitAccountID), .uuid(transfer.creditAccountID), .int(Int(transfer.amount)),
+                .text(transfer.asset), .text(transfer.kind.rawValue), .text(transfer.reference),
+                .uuid(transfer.projectID), .date(transfer.createdAt), .int(Int(transfer.debitBalanceAfter)),
+                .int(Int(transfer.creditBalanceAfter)), .text(transfer.prevHash), .text(transfer.hash),
+            ])
+        }
+        try await insert.run(on: database)
+    }
+}

@@ -1,0 +1,158 @@
+import FluentKit
+import Foundation
+import Logging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// The ledger domain: accounts, transfers, the hash chain. Transport-free; the RPC layer adapts it
+/// to the generated protocol.
+///
+/// Every write takes the chain head row first, so writers are serialised on it: each new transfer
+/// must know the hash of the one before, and with the head held no balance can be read and
+/// written by two transactions at once, so no account rows need locks of their own.
+struct LedgerDomain: Sendable {
+    let database: ServiceDatabase
+    let verifier: AccessTokenVerifier
+    /// Writers of this process queue here before taking a connection; see ``SerialGate``.
+    let writes = SerialGate()
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    var sql: any SQLDatabase { database.sql }
+
+    /// The caller of the current RPC, from its bearer token.
+    func caller() async throws -> Principal {
+        try await verifier.verifyCurrentCaller()
+    }
+
+    /// The SQL face of a transaction's handle; both drivers are SQL databases.
+    static func sql(_ database: any Database) throws -> any SQLDatabase {
+        guard let sql = database as? any SQLDatabase else { throw LedgerStorageError.notSQL }
+        return sql
+    }
+
+    func parseID(_ text: String, field: String = "id") throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw LedgerError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
+        }
+        return id
+    }
+}
+
+/// A stored row the ledger cannot read back: a programming or storage error, not bad input.
+enum LedgerStorageError: Error, CustomStringConvertible {
+    case notSQL
+    case corruptRow(String)
+    case missingChainHead
+
+    var description: String {
+        switch self {
+        case .notSQL: "the ledger database is not an SQL database"
+        case .corruptRow(let detail): "a ledger row cannot be read: \(detail)"
+        case .missingChainHead: "the ledger's chain head row is missing; was the database migrated?"
+        }
+    }
+}
+
+/// Keyset pagination over the chain: the sequence of the last transfer of the previous page.
+struct SequenceCursor: Sendable, Equatable {
+    var after: Int64
+
+    /// Decodes the text form handed to clients; `nil` when it was not produced by ``encoded``.
+    init?(encoded text: String) {
+        guard let data = Data(base64URLEncoded: text), data.count == 9, data.first == 2 else { return nil }
+        after = data.dropFirst().reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        guard after >= 0 else { return nil }
+    }
+
+    init(after: Int64) {
+        self.after = after
+    }
+
+    /// A version byte and the sequence, big-endian, base64url without padding.
+    var encoded: String {
+        var data = Data([2])
+        withUnsafeBytes(of: after.bigEndian) { data.append(contentsOf: $0) }
+        return data.base64URLEncoded
+    }
+
+    /// Validates a page request, naming each bad field.
+    static func validate(limit: Int, cursor: String?) throws -> (limit: Int, after: Int64) {
+        var violations: [FieldViolation] = []
+        if !(1...PageRequest.maxLimit).contains(limit) {
+            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and \(PageRequest.maxLimit)"))
+        }
+        var after: Int64 = 0
+        if let cursor {
+            if let decoded = SequenceCursor(encoded: cursor) {
+                after = decoded.after
+            } else {
+                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
+            }
+        }
+        guard violations.isEmpty else { throw LedgerError.invalidInput(violations) }
+        return (limit, after)
+    }
+}
+
+// MARK: Rows
+
+extension LedgerDomain {
+    static let transferColumns = """
+        id, sequence, idempotency_key, debit_account_id, credit_account_id, amount, asset, kind, reference, \
+        project_id, created_at, debit_balance_after, credit_balance_after, prev_hash, hash
+        """
+
+    static let accountColumns = "id, kind, project_id, owner_id, asset, balance, last_sequence, created_at"
+
+    static func transfer(from row: any SQLRow) throws -> TransferRecord {
+        let kind = try row.decode(column: "kind", as: String.self)
+        guard let transferKind = TransferKind(rawValue: kind) else {
+            throw LedgerStorageError.corruptRow("unknown transfer kind '\(kind)'")
+        }
+        return TransferRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            sequence: try row.decode(column: "sequence", as: Int64.self),
+            idempotencyKey: try row.decode(column: "idempotency_key", as: String.self),
+            debitAccountID: try row.decode(column: "debit_account_id", as: UUID.self),
+            creditAccountID: try row.decode(column: "credit_account_id", as: UUID.self),
+            amount: try row.decode(column: "amount", as: Int64.self),
+            asset: try row.decode(column: "asset", as: String.self),
+            kind: transferKind,
+            reference: try row.decode(column: "reference", as: String.self),
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            debitBalanceAfter: try row.decode(column: "debit_balance_after", as: Int64.self),
+            creditBalanceAfter: try row.decode(column: "credit_balance_after", as: Int64.self),
+            prevHash: try row.decode(column: "prev_hash", as: String.self),
+            hash: try row.decode(column: "hash", as: String.self)
+        )
+    }
+
+    static func account(from row: any SQLRow) throws -> AccountInfo {
+        let kind = try row.decode(column: "kind", as: String.self)
+        guard let accountKind = AccountKind(rawValue: kind) else {
+            throw LedgerStorageError.corruptRow("unknown account kind '\(kind)'")
+        }
+        return AccountInfo(
+            id: try row.decode(column: "id", as: UUID.self),
+            ref: AccountRef(
+                kind: accountKind,
+                projectID: try row.decode(column: "project_id", as: UUID.self),
+                ownerID: try row.decode(column: "owner_id", as: UUID?.self)
+            ),
+            asset: try row.decode(column: "asset", as: String.self),
+            balance: try row.decode(column: "balance", as: Int64.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            lastSequence: try row.decode(column: "last_sequence", as: Int64.self)
+        )
+    }
+
+    /// The account with `id`, or `nil`.
+    func findAccount(_ id: UUID, on sql: any SQLDatabase) async throws -> AccountInfo? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id = \(bind: id)")
+            .first().map(Self.account(from:))
+    }
+}

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+import SharedModels
+
+/// The hash chain over transfers: each row's hash covers the previous row's hash and every field of
+/// the row, so changing, removing or inserting a row breaks the chain from that row on.
+enum TransferChain {
+    /// The previous hash of the first transfer.
+    static let genesis = String(repeating: "0", count: 64)
+
+    /// SHA-256 over a versioned, length-prefixed encoding: no two different rows encode alike,
+    /// whatever their text fields hold.
+    static func hash(of record: TransferRecord, after prevHash: String) -> String {
+        var encoder = Encoder()
+        encoder.append("rahat.ledger.transfer.v1")
+        encoder.append(prevHash)
+        encoder.append(record.sequence)
+        encoder.append(record.id.lowercasedString)
+        encoder.append(record.idempotencyKey)
+        encoder.append(record.debitAccountID.lowercasedString)
+        encoder.append(record.creditAccountID.lowercasedString)
+        encoder.append(record.amount)
+        encoder.append(record.asset)
+        encoder.append(record.kind.rawValue)
+        encoder.append(record.reference)
+        encoder.append(record.projectID.lowercasedString)
+        encoder.append(milliseconds(record.createdAt))
+        encoder.append(record.debitBalanceAfter)
+        encoder.append(record.creditBalanceAfter)
+        return SHA256.hash(data: encoder.bytes).hexString
+    }
+
+    /// Transfer times are kept to the millisecond: what both databases store and give back exactly.
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// `date` on a whole millisecond.
+    static func truncated(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: Double(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) / 1000)
+    }
+
+    private struct Encoder {
+        var bytes: [UInt8] = []
+
+        mutating func append(_ text: String) {
+            let utf8 = Array(text.utf8)
+            append(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+
+        mutating func append(_ value: Int64) {
+            append(UInt32(8))
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+
+        private mutating func append(_ length: UInt32) {
+            withUnsafeBytes(of: length.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package import Foundation
+public import GRPCCore
+package import Logging
+public import Persistence
+public import ServerKit
+
+/// Settings of the ledger service.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `DATABASE_URL` | `<data dir>/ledger.sqlite` | PostgreSQL URL; the service uses schema `ledger` |
+public struct LedgerServiceConfiguration: Sendable, Equatable {
+    public var database: ServiceDatabaseConfiguration
+
+    public init(database: ServiceDatabaseConfiguration) {
+        self.database = database
+    }
+
+    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+        self.init(
+            database: ServiceDatabaseConfiguration(from: &source, service: "ledger", dataDirectory: dataDirectory))
+    }
+}
+
+/// The ledger service, assembled: its gRPC service over its own database. The only writer of money.
+public struct LedgerService: Sendable {
+    let domain: LedgerDomain
+
+    /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
+    /// published keys. Does not migrate: call ``migrate()`` or run `rahat migrate` first.
+    package init(
+        database: ServiceDatabase,
+        verifier: AccessTokenVerifier,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        domain = LedgerDomain(database: database, verifier: verifier, logger: logger, now: now)
+    }
+
+    /// The schema this service owns on PostgreSQL.
+    public static let schema = "ledger"
+
+    /// The gRPC services to register on a server.
+    public var rpcServices: [any RegistrableRPCService] { [LedgerRPC(domain: domain)] }
+
+    /// Fully-qualified gRPC service names, for the health service.
+    public static let rpcServiceNames = ["rahat.ledger.v1.LedgerService"]
+
+    /// Applies pending migrations.
+    public func migrate() async throws {
+        try await domain.database.migrate(LedgerMigrations.all)
+    }
+
+    /// Walks the hash chain, for `rahat ledger verify`: the operator holds the database, so no
+    /// caller is checked.
+    package static func verifyChain(on database: ServiceDatabase) async throws -> ChainVerification {
+        try await LedgerDomain.verifyChain(on: database.sql)
+    }
+
+    /// What must be up for this service to take traffic.
+    public var readinessChecks: [ReadinessCheck] {
+        let database = domain.database
+        return [ReadinessCheck(name: "ledger-database") { try await database.ping() }]
+    }
+}

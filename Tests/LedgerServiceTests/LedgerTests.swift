@@ -1,0 +1,397 @@
+import AuthAPI
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Persistence
+import SQLKit
+import ServerKit
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// The ledger over gRPC: transfers, idempotency, batches, concurrency, the hash chain, balances,
+/// statements and reconciliation, on SQLite and PostgreSQL.
+@Suite("Ledger")
+struct LedgerTests {
+    static func ref(
+        _ kind: Rahat_Ledger_V1_AccountKind, _ project: String, owner: String? = nil
+    ) -> Rahat_Ledger_V1_AccountRef {
+        .with {
+            $0.kind = kind
+            $0.projectID = project
+            if let owner { $0.ownerID = owner }
+        }
+    }
+
+    static func order(
+        _ key: String, _ kind: Rahat_Ledger_V1_TransferKind, from debit: Rahat_Ledger_V1_AccountRef,
+        to credit: Rahat_Ledger_V1_AccountRef, _ amount: Int64, asset: String = "NPR", reference: String = "test"
+    ) -> Rahat_Ledger_V1_TransferRequest {
+        .with {
+            $0.idempotencyKey = key
+            $0.kind = kind
+            $0.debit = debit
+            $0.credit = credit
+            $0.amount = amount
+            $0.asset = asset
+            $0.reference = reference
+        }
+    }
+
+    /// Funding of `project` from its external funding account.
+    static func funding(_ key: String, _ project: String, _ amount: Int64) -> Rahat_Ledger_V1_TransferRequest {
+        order(key, .fund, from: ref(.externalFunding, project), to: ref(.projectFund, project), amount)
+    }
+
+    /// A disbursement line from `project`'s fund to `beneficiary`'s wallet.
+    static func line(
+        _ key: String, _ project: String, _ beneficiary: String, _ amount: Int64
+    ) -> Rahat_Ledger_V1_TransferRequest {
+        order(
+            key, .disburse, from: ref(.projectFund, project), to: ref(.beneficiaryWallet, project, owner: beneficiary),
+            amount)
+    }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+
+    @Test(
+        "a transfer opens its accounts, moves value, and a repeated key answers the first transfer",
+        arguments: DatabaseEngine.available)
+    func idempotentTransfer(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            // when
+            let first = try await harness.ledger.recordTransfer(
+                Self.funding("fund-1", project, 100_000), metadata: admin)
+            let again = try await harness.ledger.recordTransfer(
+                Self.funding("fund-1", project, 100_000), metadata: admin)
+            let conflict = await serviceFailure {
+                try await harness.ledger.recordTransfer(Self.funding("fund-1", project, 99_999), metadata: admin)
+            }
+            let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
+            let external = try await harness.ledger.findAccount(Self.ref(.externalFunding, project), metadata: admin)
+            let transfers = try await harness.ledger.listTransfers(.with { $0.projectID = project }, metadata: admin)
+            // then
+            #expect(!first.replayed && again.replayed)
+            #expect(again.transfer == first.transfer)
+            #expect(first.transfer.sequence == 1 && first.transfer.prevHash == String(repeating: "0", count: 64))
+            #expect(conflict?.reason == "ledger.idempotency_conflict")
+            #expect(conflict?.violations.map(\.field) == ["idempotencyKey"])
+            #expect((fund.balance, fund.mayGoNegative, fund.asset) == (100_000, false, "NPR"))
+            #expect((external.balance, external.mayGoNegative) == (-100_000, true))
+            #expect(transfers.transfers.map(\.idempotencyKey) == ["fund-1"])
+        }
+    }
+
+    @Test("bad transfers name every field and move nothing", arguments: DatabaseEngine.available)
+    func validation(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            let other = Self.newID()
+            // when
+            let empty = await serviceFailure {
+                try await harness.ledger.recordTransfer(
+                    .with {
+                        $0.debit = Self.ref(.beneficiaryWallet, project)
+                        $0.credit = .with {
+                            $0.kind = .vendor; $0.projectID = "not-a-uuid"; $0.ownerID = Self.newID()
+                        }
+                        $0.asset = "npr"
+                    }, metadata: admin)
+            }
+            let wrongPath = await serviceFailure {
+                try await harness.ledger.recordTransfer(
+                    Self.order(
+                        "k1", .redeem, from: Self.ref(.projectFund, project),
+                        to: Self.ref(.vendor, project, owner: Self.newID()), 5),
+                    metadata: admin)
+            }
+            let twoProjects = await serviceFailure {
+                try await harness.ledger.recordTransfer(
+                    Self.order(
+                        "k2", .fund, from: Self.ref(.externalFunding, project), to: Self.ref(.projectFund, other), 5),
+                    metadata: admin)
+            }
+            let batch = await serviceFailure {
+                try await harness.ledger.recordTransferBatch(
+                    .with { $0.transfers = [Self.funding("ok", project, 5), Self.funding("", project, -1)] },
+                    metadata: admin)
+            }
+            let tooMany = await serviceFailure {
+                try await harness.ledger.recordTransferBatch(
+                    .with { $0.transfers = (0...10_000).map { Self.funding("f\($0)", project, 1) } }, metadata: admin)
+            }
+            let chain = try await harness.ledger.verifyChain(.init(), metadata: admin)
+            // then
+            #expect(
+                Set(empty?.violations.map(\.field) ?? []) == [
+                    "idempotencyKey", "amount", "asset", "kind", "reference", "debit.ownerId", "credit.projectId",
+                ])
+            #expect(wrongPath?.violations.map(\.field) == ["kind"])
+            #expect(twoProjects?.violations.map(\.field) == ["credit.projectId"])
+            #expect(
+                Set(batch?.violations.map(\.field) ?? []) == ["transfers[1].idempotencyKey", "transfers[1].amount"])
+            #expect(tooMany?.violations.map(\.field) == ["transfers"])
+            #expect(chain.checked == 0 && chain.ok)
+        }
+    }
+
+    @Test(
+        "a batch is all or none: one overdraft refuses it whole and names the line", arguments: DatabaseEngine.available
+    )
+    func atomicBatch(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            let people = (0..<3).map { _ in Self.newID() }
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 1_000), metadata: admin)
+            // when
+            let refused = await serviceFailure {
+                try await harness.ledger.recordTransferBatch(
+                    .with { $0.transfers = people.enumerated().map { Self.line("line-\($0)", project, $1, 400) } },
+                    metadata: admin)
+            }
+            let fundAfterRefusal = try await harness.ledger.findAccount(
+                Self.ref(.projectFund, project), metadata: admin)
+            let walletAfterRefusal = await serviceFailure {
+                try await harness.ledger.findAccount(
+                    Self.ref(.beneficiaryWallet, project, owner: people[0]), metadata: admin)
+            }
+            let paid = try await harness.ledger.recordTransferBatch(
+                .with {
+                    $0.transfers = [
+                        Self.line("line-0", project, people[0], 400), Self.line("line-1", project, people[1], 400),
+                        Self.line("line-0", project, people[0], 400),
+                    ]
+                }, metadata: admin)
+            let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
+            // then
+            #expect(refused?.reason == "ledger.insufficient_funds")
+            #expect(refused?.violations.map(\.field) == ["transfers[2].amount"])
+            #expect(fundAfterRefusal.balance == 1_000)
+            #expect(walletAfterRefusal?.reason == "ledger.account_not_found")
+            #expect(paid.results.map(\.replayed) == [false, false, true])
+            #expect(paid.results.map(\.sequence) == [2, 3, 2])
+            #expect(paid.results[2].transferID == paid.results[0].transferID)
+            #expect(fund.balance == 200 && fund.lastSequence == 3)
+        }
+    }
+
+    @Test(
+        "100 concurrent debits of one account never overdraw it or lose an update", arguments: DatabaseEngine.available)
+    func concurrentDebits(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given: enough for half of them
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 5_000), metadata: admin)
+            // when
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        do {
+                            _ = try await harness.ledger.recordTransfer(
+                                Self.line("debit-\(index)", project, Self.newID(), 100), metadata: admin)
+                            return "paid"
+                        } catch let error as RPCError {
+                            return ServiceError(error).reason
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                var outcomes: [String: Int] = [:]
+                for await outcome in group { outcomes[outcome, default: 0] += 1 }
+                return outcomes
+            }
+            let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
+            let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
+            let chain = try await harness.ledger.verifyChain(.init(), metadata: admin)
+            // then
+            #expect(outcomes == ["paid": 50, "ledger.insufficient_funds": 50])
+            #expect(fund.balance == 0)
+            #expect((books.disbursed, books.beneficiariesBalance, books.beneficiaryAccounts) == (5_000, 5_000, 50))
+            #expect(books.balanced && books.mismatches.isEmpty)
+            #expect(chain.ok && chain.checked == 51)
+        }
+    }
+
+    @Test("statements, balances as of a time, and a project's books that add up", arguments: DatabaseEngine.available)
+    func booksAndStatements(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given: funded, disbursed to three, one redeems at a vendor, the vendor is settled, a
+            // payout fails and comes back
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            let (sita, ram, hari, vendor) = (Self.newID(), Self.newID(), Self.newID(), Self.newID())
+            let wallet = Self.ref(.beneficiaryWallet, project, owner: sita)
+            let shop = Self.ref(.vendor, project, owner: vendor)
+            let clearing = Self.ref(.settlementClearing, project)
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 10_000), metadata: admin)
+            _ = try await harness.ledger.recordTransferBatch(
+                .with {
+                    $0.transfers = [
+                        Self.line("l1", project, sita, 2_000), Self.line("l2", project, ram, 2_000),
+                        Self.line("l3", project, hari, 2_000),
+                    ]
+                }, metadata: admin)
+            let beforeRedeem = Date()
+            try await Task.sleep(for: .milliseconds(20))
+            _ = try await harness.ledger.recordTransfer(
+                Self.order("r1", .redeem, from: wallet, to: shop, 1_500), metadata: admin)
+            _ = try await harness.ledger.recordTransfer(
+                Self.order("s1", .settle, from: shop, to: clearing, 1_500), metadata: admin)
+            _ = try await harness.ledger.recordTransfer(
+                Self.order("s2", .settle, from: clearing, to: Self.ref(.externalPayout, project), 1_000),
+                metadata: admin)
+            _ = try await harness.ledger.recordTransfer(
+                Self.order("back", .reverse, from: clearing, to: shop, 500), metadata: admin)
+            // when
+            let account = try await harness.ledger.findAccount(wallet, metadata: admin)
+            let statement = try await harness.ledger.listStatement(
+                .with {
+                    $0.accountID = account.id
+                    $0.limit = 1
+                }, metadata: admin)
+            let rest = try await harness.ledger.listStatement(
+                .with {
+                    $0.accountID = account.id
+                    $0.cursor = statement.nextCursor
+                }, metadata: admin)
+            let then = try await harness.ledger.getAccount(
+                .with {
+                    $0.id = account.id
+                    $0.asOf = Google_Protobuf_Timestamp(date: beforeRedeem)
+                }, metadata: admin)
+            let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
+            // then
+            #expect(account.balance == 500)
+            #expect(statement.entries.map(\.change) == [2_000] && statement.hasNextCursor)
+            #expect(rest.entries.map(\.change) == [-1_500] && rest.entries.map(\.balanceAfter) == [500])
+            #expect(!rest.hasNextCursor)
+            #expect((then.balance, then.lastSequence) == (2_000, 2))
+            #expect((books.funded, books.disbursed, books.remaining) == (10_000, 6_000, 4_000))
+            #expect(
+                (books.beneficiariesReceived, books.beneficiariesRedeemed, books.beneficiariesBalance)
+                    == (6_000, 1_500, 4_500))
+            #expect((books.vendorsRedeemed, books.vendorsSettled, books.vendorsPending) == (1_500, 1_000, 500))
+            #expect((books.paidOut, books.inClearing) == (1_000, 0))
+            #expect(books.balanced && books.beneficiaryAccounts == 3 && books.vendorAccounts == 1)
+        }
+    }
+
+    @Test(
+        "the chain names the first changed or removed row, and a changed balance shows in the books",
+        arguments: DatabaseEngine.available)
+    func tampering(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 900), metadata: admin)
+            let people = (1...3).map { _ in Self.newID() }
+            _ = try await harness.ledger.recordTransferBatch(
+                .with { $0.transfers = people.enumerated().map { Self.line("l\($0)", project, $1, 100) } },
+                metadata: admin)
+            let listed = try await harness.ledger.listTransfers(.with { $0.projectID = project }, metadata: admin)
+            let second = try await harness.ledger.getTransfer(.with { $0.id = listed.transfers[2].id }, metadata: admin)
+            let wallet = try await harness.ledger.findAccount(
+                Self.ref(.beneficiaryWallet, project, owner: people[0]), metadata: admin)
+            let intact = try await harness.ledger.verifyChain(.init(), metadata: admin)
+            let sql = harness.ledgerDatabase.sql
+            // when: the database refuses changes to transfers outright…
+            let refused = await #expect(throws: (any Error).self) {
+                try await sql.raw("UPDATE transfers SET amount = 1 WHERE sequence = 3").run()
+            }
+            // …so someone with the rights to lift that guard changes a line and a balance
+            if harness.engine == .postgres {
+                try await sql.raw("ALTER TABLE transfers DISABLE TRIGGER transfers_append_only").run()
+            } else {
+                try await sql.raw("DROP TRIGGER transfers_append_only_update").run()
+            }
+            try await sql.raw("UPDATE transfers SET amount = 1000 WHERE sequence = 3").run()
+            try await sql.raw(
+                "UPDATE accounts SET balance = balance + 50 WHERE id = \(bind: UUID(uuidString: wallet.id))"
+            ).run()
+            let changed = try await harness.ledger.verifyChain(.init(), metadata: admin)
+            let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
+            // then
+            #expect(refused != nil)
+            #expect(intact.ok && intact.checked == 4)
+            #expect(!changed.ok && changed.checked == 2)
+            #expect(changed.firstBreak.sequence == 3)
+            #expect(changed.firstBreak.transferID == second.id)
+            #expect(changed.firstBreak.reason.contains("does not match its hash"))
+            #expect(!books.balanced)
+            #expect(books.mismatches.map(\.accountID).contains(wallet.id))
+        }
+    }
+
+    @Test(
+        "auditors read the books but move nothing; a project's manager reads only that project",
+        arguments: DatabaseEngine.available)
+    func permissions(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let adminToken = try await harness.login().accessToken
+            let admin = AuthHarness.bearer(adminToken)
+            let (mine, theirs) = (Self.newID(), Self.newID())
+            _ = try await harness.ledger.recordTransfer(Self.funding("a", mine, 10), metadata: admin)
+            let other = try await harness.ledger.recordTransfer(Self.funding("b", theirs, 10), metadata: admin)
+            let auditor = AuthHarness.bearer(
+                try await harness.createUser(email: "audit@example.org", roles: [.role("auditor")], as: adminToken)
+                    .tokens.accessToken)
+            let manager = AuthHarness.bearer(
+                try await harness.createUser(
+                    email: "manager@example.org", roles: [.role("manager", project: mine)], as: adminToken
+                ).tokens.accessToken)
+            // when
+            let auditorMoves = await serviceFailure {
+                try await harness.ledger.recordTransfer(Self.funding("c", mine, 10), metadata: auditor)
+            }
+            let auditorVerifies = try await harness.ledger.verifyChain(.init(), metadata: auditor)
+            let auditorLists = try await harness.ledger.listTransfers(.init(), metadata: auditor)
+            let managerOwn = try await harness.ledger.reconcile(.with { $0.projectID = mine }, metadata: manager)
+            let managerOther = await serviceFailure {
+                try await harness.ledger.getAccount(.with { $0.id = other.transfer.creditAccountID }, metadata: manager)
+            }
+            let managerAll = await serviceFailure {
+                try await harness.ledger.listTransfers(.init(), metadata: manager)
+            }
+            // then
+            #expect(auditorMoves?.reason == "auth.permission_denied")
+            #expect(auditorVerifies.ok && auditorLists.transfers.count == 2)
+            #expect(managerOwn.funded == 10)
+            #expect(managerOther?.reason == "auth.permission_denied")
+            #expect(managerAll?.reason == "auth.permission_denied")
+        }
+    }
+
+    @Test("10,000 transfers go in one call", arguments: DatabaseEngine.available)
+    func largestBatch(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 1_000_000), metadata: admin)
+            // when
+            let paid = try await harness.ledger.recordTransferBatch(
+                .with {
+                    $0.transfers = (0..<10_000).map { Self.line("d:\($0)", project, Self.newID(), 100) }
+                }, metadata: admin)
+            let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
+            let chain = try await harness.ledger.verifyChain(.init(), metadata: admin)
+            // then
+            #expect(paid.results.count == 10_000 && paid.results.allSatisfy { !$0.replayed })
+            #expect(paid.results.last?.sequence == 10_001)
+            #expect((books.remaining, books.beneficiariesBalance, books.beneficiaryAccounts) == (0, 1_000_000, 10_000))
+            #expect(books.balanced)
+            #expect(chain.ok && chain.checked == 10_001)
+        }
+    }
+}
