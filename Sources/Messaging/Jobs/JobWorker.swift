@@ -231,14 +231,11 @@ package final class JobWorker: Service, Sendable {
             }
             group.addTask { await self.keepLock(job.id, lease: lease) ? nil : .lost }
             group.addTask {
-                // The signal stays pending once given, so every job still running sees it.
-                while !Task.isCancelled {
-                    if await shutdown.graceOver.wait(timeout: .seconds(3_600)) {
-                        shutdown.graceOver.signal()
-                        return .shutdown
-                    }
-                }
-                return nil
+                // Passed on once seen, so every job still running sees it. No timeout: a timer per
+                // job is a measurable share of a no-op job's cost.
+                guard await shutdown.graceOver.wait() else { return nil }
+                shutdown.graceOver.signal()
+                return .shutdown
             }
             var outcome: Outcome = .lost
             while let next = await group.next() {

@@ -52,6 +52,17 @@ package final class WakeSignal: Sendable {
         }
     }
 
+    /// Returns when signalled or when the task is cancelled; `true` when signalled. Costs no
+    /// timer, for waits that may last as long as the process.
+    package func wait() async -> Bool {
+        let signalled = state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
+        if signalled { return true }
+        return await waitForSignal()
+    }
+
     /// `true` when woken by a signal, `false` when cancelled.
     private func waitForSignal() async -> Bool {
         let id = state.withLock { state in
