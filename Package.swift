@@ -395,6 +395,7 @@ let package = Package(
             name: "LedgerServiceTests",
             dependencies: [
                 "AuthAPI",
+                "AuthService",
                 "LedgerAPI",
                 "LedgerService",
                 "Persistence",
@@ -402,6 +403,7 @@ let package = Package(
                 "SharedModels",
                 "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

@@ -54,7 +54,7 @@ public struct LedgerService: Sendable {
     /// Walks the hash chain, for `rahat ledger verify`: the operator holds the database, so no
     /// caller is checked.
     package static func verifyChain(on database: ServiceDatabase) async throws -> ChainVerification {
-        try await LedgerDomain.verifyChain(on: database.sql)
+        try await LedgerDomain.verifyChain(on: database)
     }
 
     /// What must be up for this service to take traffic.

@@ -1,7 +1,10 @@
 import AuthAPI
+import AuthService
 import Foundation
 import GRPCCore
+import GRPCInProcessTransport
 import LedgerAPI
+import LedgerService
 import Persistence
 import SQLKit
 import ServerKit
@@ -70,6 +73,8 @@ struct LedgerTests {
             let conflict = await serviceFailure {
                 try await harness.ledger.recordTransfer(Self.funding("fund-1", project, 99_999), metadata: admin)
             }
+            let elsewhere = try await harness.ledger.recordTransfer(
+                Self.funding("fund-1", Self.newID(), 99_999), metadata: admin)
             let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
             let external = try await harness.ledger.findAccount(Self.ref(.externalFunding, project), metadata: admin)
             let transfers = try await harness.ledger.listTransfers(.with { $0.projectID = project }, metadata: admin)
@@ -78,6 +83,7 @@ struct LedgerTests {
             #expect(again.transfer == first.transfer)
             #expect(first.transfer.sequence == 1 && first.transfer.prevHash == String(repeating: "0", count: 64))
             #expect(conflict?.reason == "ledger.idempotency_conflict")
+            #expect(!elsewhere.replayed && elsewhere.transfer.sequence == 2)
             #expect(conflict?.violations.map(\.field) == ["idempotencyKey"])
             #expect((fund.balance, fund.mayGoNegative, fund.asset) == (100_000, false, "NPR"))
             #expect((external.balance, external.mayGoNegative) == (-100_000, true))
@@ -117,8 +123,10 @@ struct LedgerTests {
                     metadata: admin)
             }
             let batch = await serviceFailure {
-                try await harness.ledger.recordTransferBatch(
-                    .with { $0.transfers = [Self.funding("ok", project, 5), Self.funding("", project, -1)] },
+                var nul = Self.funding("nul", project, 5)
+                nul.reference = "line\u{0}1"
+                return try await harness.ledger.recordTransferBatch(
+                    .with { $0.transfers = [Self.funding("ok", project, 5), Self.funding("", project, -1), nul] },
                     metadata: admin)
             }
             let tooMany = await serviceFailure {
@@ -134,7 +142,9 @@ struct LedgerTests {
             #expect(wrongPath?.violations.map(\.field) == ["kind"])
             #expect(twoProjects?.violations.map(\.field) == ["credit.projectId"])
             #expect(
-                Set(batch?.violations.map(\.field) ?? []) == ["transfers[1].idempotencyKey", "transfers[1].amount"])
+                Set(batch?.violations.map(\.field) ?? []) == [
+                    "transfers[1].idempotencyKey", "transfers[1].amount", "transfers[2].reference",
+                ])
             #expect(tooMany?.violations.map(\.field) == ["transfers"])
             #expect(chain.checked == 0 && chain.ok)
         }
@@ -182,38 +192,82 @@ struct LedgerTests {
         }
     }
 
+    /// A second ledger process on the same database: its own gate, its own connections, so only
+    /// the database serialises it with the harness's ledger.
+    static func withSecondLedger<T: Sendable>(
+        _ harness: AuthHarness,
+        _ body: @Sendable (Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>) async throws -> T
+    ) async throws -> T {
+        let database = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(
+                location: harness.ledgerDatabase.location, maxConnectionsPerEventLoop: 2),
+            schema: LedgerService.schema, logger: .test)
+        let service = harness.service
+        let ledger = LedgerService(
+            database: database,
+            verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) { try await service.publishedSigningKeys() },
+            logger: .test)
+        let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
+        let server = GRPCServer(
+            transport: transport.server, services: ledger.rpcServices,
+            interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: .test)])
+        let client = GRPCClient(transport: transport.client)
+        defer { Task { await database.shutdown() } }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            group.addTask { try await client.runConnections() }
+            defer {
+                client.beginGracefulShutdown()
+                server.beginGracefulShutdown()
+            }
+            return try await body(Rahat_Ledger_V1_LedgerService.Client(wrapping: client))
+        }
+    }
+
     @Test(
-        "100 concurrent debits of one account never overdraw it or lose an update", arguments: DatabaseEngine.available)
+        "100 concurrent debits of one account from two ledger processes never overdraw it or lose an update, and the chain verifies throughout",
+        arguments: DatabaseEngine.available)
     func concurrentDebits(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
             // given: enough for half of them
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 5_000), metadata: admin)
-            // when
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<100 {
-                    group.addTask {
-                        do {
-                            _ = try await harness.ledger.recordTransfer(
-                                Self.line("debit-\(index)", project, Self.newID(), 100), metadata: admin)
-                            return "paid"
-                        } catch let error as RPCError {
-                            return ServiceError(error).reason
-                        } catch {
-                            return "\(error)"
+            // when: the debits alternate between the two processes while auditors verify the chain
+            let (outcomes, verifications) = try await Self.withSecondLedger(harness) { second in
+                async let verifications = withThrowingTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<5 {
+                        group.addTask { try await second.verifyChain(.init(), metadata: admin).ok }
+                    }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                let outcomes = await withTaskGroup(of: String.self) { group in
+                    for index in 0..<100 {
+                        group.addTask {
+                            do {
+                                let line = Self.line("debit-\(index)", project, Self.newID(), 100)
+                                _ = try await (index.isMultiple(of: 2) ? harness.ledger : second).recordTransfer(
+                                    line, metadata: admin)
+                                return "paid"
+                            } catch let error as RPCError {
+                                return ServiceError(error).reason
+                            } catch {
+                                return "\(error)"
+                            }
                         }
                     }
+                    var outcomes: [String: Int] = [:]
+                    for await outcome in group { outcomes[outcome, default: 0] += 1 }
+                    return outcomes
                 }
-                var outcomes: [String: Int] = [:]
-                for await outcome in group { outcomes[outcome, default: 0] += 1 }
-                return outcomes
+                return (outcomes, try await verifications)
             }
             let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
             let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
             let chain = try await harness.ledger.verifyChain(.init(), metadata: admin)
             // then
             #expect(outcomes == ["paid": 50, "ledger.insufficient_funds": 50])
+            #expect(verifications == [true, true, true, true, true])
             #expect(fund.balance == 0)
             #expect((books.disbursed, books.beneficiariesBalance, books.beneficiaryAccounts) == (5_000, 5_000, 50))
             #expect(books.balanced && books.mismatches.isEmpty)
@@ -367,7 +421,7 @@ struct LedgerTests {
             #expect(auditorMoves?.reason == "auth.permission_denied")
             #expect(auditorVerifies.ok && auditorLists.transfers.count == 2)
             #expect(managerOwn.funded == 10)
-            #expect(managerOther?.reason == "auth.permission_denied")
+            #expect(managerOther?.reason == "ledger.account_not_found")
             #expect(managerAll?.reason == "auth.permission_denied")
         }
     }

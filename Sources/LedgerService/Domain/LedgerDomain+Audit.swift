@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
@@ -12,12 +13,28 @@ extension LedgerDomain {
     /// Walks the chain in order, recomputing every hash. Needs `ledger:read` for every project.
     func verifyChain(by caller: Principal) async throws -> ChainVerification {
         try caller.require(Permission(.ledger, .read))
-        return try await Self.verifyChain(on: sql)
+        return try await Self.verifyChain(on: database)
+    }
+
+    /// Makes the caller's transaction read one snapshot: rows committed while a long read runs
+    /// must not appear half-way through it. SQLite's read transactions already do.
+    static func readSnapshot(_ sql: any SQLDatabase) async throws {
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").run()
     }
 
     /// The walk itself, for the operator's CLI as well: the first missing row, broken link or
     /// row whose content does not match its hash, and whether the head agrees with the last row.
-    static func verifyChain(on sql: any SQLDatabase) async throws -> ChainVerification {
+    static func verifyChain(on database: ServiceDatabase) async throws -> ChainVerification {
+        // One snapshot: transfers committed during the walk would otherwise show as rows past the head.
+        try await database.transaction { tx in
+            let sql = try Self.sql(tx)
+            try await readSnapshot(sql)
+            return try await verifyChain(in: sql)
+        }
+    }
+
+    private static func verifyChain(in sql: any SQLDatabase) async throws -> ChainVerification {
         guard let head = try await sql.raw("SELECT sequence, hash FROM chain_head WHERE id = 1").first() else {
             throw LedgerStorageError.missingChainHead
         }
@@ -73,6 +90,15 @@ extension LedgerDomain {
     func reconcile(projectID: String, by caller: Principal) async throws -> Reconciliation {
         let project = try parseID(projectID, field: "projectId")
         try caller.require(Permission(.ledger, .read, projectID: project.lowercasedString))
+        // One snapshot, so that a transfer committed between the queries cannot unbalance the books.
+        return try await database.transaction { tx in
+            let sql = try Self.sql(tx)
+            try await Self.readSnapshot(sql)
+            return try await Self.books(of: project, in: sql)
+        }
+    }
+
+    private static func books(of project: UUID, in sql: any SQLDatabase) async throws -> Reconciliation {
         // Value moved along each path between account kinds, whatever the transfer kind.
         let flows = try await sql.raw(
             """
@@ -125,13 +151,17 @@ extension LedgerDomain {
         books.inClearing = held[.settlementClearing, default: 0]
         books.beneficiaryAccounts = counts[.beneficiaryWallet, default: 0]
         books.vendorAccounts = counts[.vendor, default: 0]
-        books.mismatches = try await mismatchedAccounts(of: project)
+        books.mismatches = try await mismatchedAccounts(of: project, in: sql)
         return books
     }
 
     /// Accounts whose stored balance is not what their transfers add up to, or that hold less than
     /// nothing without being external.
-    private func mismatchedAccounts(of project: UUID) async throws -> [AccountMismatch] {
+    private static func mismatchedAccounts(
+        of project: UUID, in sql: any SQLDatabase
+    ) async throws
+        -> [AccountMismatch]
+    {
         let rows = try await sql.raw(
             """
             SELECT * FROM (
@@ -147,7 +177,7 @@ extension LedgerDomain {
                 WHERE a.project_id = \(bind: project)
             ) AS books
             WHERE balance <> derived OR (balance < 0 AND kind NOT IN ('external_funding', 'external_payout'))
-            ORDER BY id LIMIT \(bind: Self.mismatchLimit)
+            ORDER BY id LIMIT \(bind: mismatchLimit)
             """
         ).all()
         return try rows.map { row in

@@ -74,7 +74,9 @@ extension LedgerDomain {
             ).first()
         else { throw LedgerError.transferNotFound }
         let transfer = try Self.transfer(from: row)
-        try caller.require(Permission(.ledger, .read, projectID: transfer.projectID.lowercasedString))
+        // Another project's transfer is as absent as a missing one: its existence is not told.
+        guard caller.permissions.allows(Permission(.ledger, .read, projectID: transfer.projectID.lowercasedString))
+        else { throw LedgerError.transferNotFound }
         return transfer
     }
 
@@ -91,11 +93,12 @@ extension LedgerDomain {
         if let project { query = query.where("project_id", .equal, project) }
         if let kind { query = query.where("kind", .equal, kind.rawValue) }
         if let referencePrefix, !referencePrefix.isEmpty {
-            // A plain comparison of the leading characters: LIKE would need its wildcards escaped.
+            // A plain comparison of the leading code points (what `substr` counts): LIKE would need
+            // its wildcards escaped.
             query = query.where(
                 SQLFunction(
                     "substr", args: SQLIdentifier("reference"), SQLLiteral.numeric("1"),
-                    SQLLiteral.numeric(String(referencePrefix.count))),
+                    SQLLiteral.numeric(String(referencePrefix.unicodeScalars.count))),
                 .equal, SQLBind(referencePrefix))
         }
         let rows = try await query.orderBy("sequence").limit(page.limit + 1).all()
@@ -107,8 +110,10 @@ extension LedgerDomain {
 
     /// The account with `id` once the caller may read its project's books.
     private func readableAccount(_ id: UUID, by caller: Principal) async throws -> AccountInfo {
-        guard let account = try await findAccount(id, on: sql) else { throw LedgerError.accountNotFound }
-        try caller.require(Permission(.ledger, .read, projectID: account.ref.projectID.lowercasedString))
+        // Another project's account is as absent as a missing one: its existence is not told.
+        guard let account = try await findAccount(id, on: sql),
+            caller.permissions.allows(Permission(.ledger, .read, projectID: account.ref.projectID.lowercasedString))
+        else { throw LedgerError.accountNotFound }
         return account
     }
 

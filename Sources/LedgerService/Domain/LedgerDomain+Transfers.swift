@@ -69,15 +69,17 @@ extension LedgerDomain {
         }
         let key = input.idempotencyKey
         if key.isEmpty || key.count > maxTextLength
-            || key.unicodeScalars.contains(where: { $0.properties.isWhitespace })
+            || key.unicodeScalars.contains(where: { $0.properties.isWhitespace || isControl($0) })
         {
-            bad("idempotencyKey", "must be 1–\(maxTextLength) characters without spaces")
+            bad("idempotencyKey", "must be 1–\(maxTextLength) characters without spaces or control characters")
         }
         if input.amount <= 0 { bad("amount", "must be more than zero (minor units)") }
         if !isValidAsset(input.asset) { bad("asset", "must be 3–12 capital letters or digits starting with a letter") }
         if input.kind == nil { bad("kind", "is required") }
-        if input.reference.isEmpty || input.reference.count > maxTextLength {
-            bad("reference", "must be 1–\(maxTextLength) characters")
+        if input.reference.isEmpty || input.reference.count > maxTextLength
+            || input.reference.unicodeScalars.contains(where: isControl)
+        {
+            bad("reference", "must be 1–\(maxTextLength) characters without control characters")
         }
         let debit = validate(input.debit, field: prefix + "debit", into: &violations)
         let credit = validate(input.credit, field: prefix + "credit", into: &violations)
@@ -124,6 +126,12 @@ extension LedgerDomain {
         return AccountRef(kind: kind, projectID: project, ownerID: owner)
     }
 
+    /// Control characters are refused in stored text: a NUL would not survive every driver's
+    /// round trip, and the hash covers the text exactly as given.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control
+    }
+
     static func isValidAsset(_ asset: String) -> Bool {
         let scalars = Array(asset.unicodeScalars)
         guard (3...12).contains(scalars.count), let first = scalars.first, ("A"..."Z").contains(first) else {
@@ -143,8 +151,10 @@ extension LedgerDomain {
         else { throw LedgerStorageError.missingChainHead }
         var sequence = try head.decode(column: "sequence", as: Int64.self)
         var prevHash = try head.decode(column: "hash", as: String.self)
-        // Times never run backwards along the chain, so "as of" a time is a prefix of it.
-        let at = max(now, try head.decode(column: "last_at", as: Date?.self) ?? now)
+        // Times never run backwards along the chain, so "as of" a time is a prefix of it. The last
+        // time comes back from storage near, not on, its millisecond: put it back on it.
+        let last = try head.decode(column: "last_at", as: Date?.self).map(TransferChain.onMillisecond)
+        let at = max(now, last ?? now)
 
         var known = try await transfers(withKeys: Set(orders.map(\.idempotencyKey)), on: sql)
         var accounts = try await accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
@@ -155,7 +165,7 @@ extension LedgerDomain {
         outcomes.reserveCapacity(orders.count)
 
         for (index, order) in orders.enumerated() {
-            if let prior = known[order.idempotencyKey] {
+            if let prior = known[Self.scoped(order.idempotencyKey, in: order.debit.projectID)] {
                 let same =
                     prior.debitAccountID == accounts[order.debit.key]?.id
                     && prior.creditAccountID == accounts[order.credit.key]?.id && prior.amount == order.amount
@@ -200,7 +210,7 @@ extension LedgerDomain {
             accounts[order.debit.key] = debit
             accounts[order.credit.key] = credit
             changed.formUnion([order.debit.key, order.credit.key])
-            known[order.idempotencyKey] = transfer
+            known[Self.scoped(order.idempotencyKey, in: order.debit.projectID)] = transfer
             created.append(transfer)
             outcomes.append(TransferOutcome(transfer: transfer, replayed: false))
         }
@@ -225,7 +235,13 @@ extension LedgerDomain {
         AccountInfo(id: UUID.v7(at: at), ref: ref, asset: asset, balance: 0, createdAt: at, lastSequence: 0)
     }
 
-    /// Recorded transfers with any of `keys`, by key.
+    /// Idempotency keys are unique within a project: a key of another project's is neither a
+    /// replay nor a conflict, and tells nothing about that project.
+    private static func scoped(_ key: String, in project: UUID) -> String {
+        project.lowercasedString + " " + key
+    }
+
+    /// Recorded transfers with any of `keys`, by project and key.
     private static func transfers(
         withKeys keys: Set<String>, on sql: any SQLDatabase
     ) async throws -> [String: TransferRecord] {
@@ -236,7 +252,7 @@ extension LedgerDomain {
             ).all()
             for row in rows {
                 let transfer = try Self.transfer(from: row)
-                found[transfer.idempotencyKey] = transfer
+                found[scoped(transfer.idempotencyKey, in: transfer.projectID)] = transfer
             }
         }
         return found

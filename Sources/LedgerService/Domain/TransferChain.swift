@@ -35,7 +35,12 @@ enum TransferChain {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// `date` on a whole millisecond.
+    /// `date` on its nearest whole millisecond.
+    static func onMillisecond(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds(date)) / 1000)
+    }
+
+    /// `date` on a whole millisecond, never later than it.
     static func truncated(_ date: Date) -> Date {
         Date(timeIntervalSince1970: Double(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) / 1000)
     }

@@ -35,7 +35,8 @@ struct CreateLedger: AsyncMigration {
             .field("prev_hash", .string, .required)
             .field("hash", .string, .required)
             .unique(on: "sequence")
-            .unique(on: "idempotency_key")
+            // Per project: one project's keys say nothing about another's.
+            .unique(on: "project_id", "idempotency_key")
             .create()
         try await database.schema("chain_head")
             .field("id", .int64, .identifier(auto: false))
