@@ -208,11 +208,7 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
             listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_AUTH", grpcPort: 7101, opsPort: 7102),
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
-        if case .sqlite = configuration.auth.database.location {
-            source.report(
-                "DATABASE_URL: required by 'rahat serve auth' (a postgres:// URL); the embedded default is 'rahat serve'"
-            )
-        }
+        requirePostgres(configuration.auth.database, for: "auth", in: &source)
         try source.validate()
         return configuration
     }
@@ -247,11 +243,7 @@ package struct CoreProcessConfiguration: Sendable, Equatable {
             authPort: authPort,
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
-        if case .sqlite = core.database.location {
-            source.report(
-                "DATABASE_URL: required by 'rahat serve core' (a postgres:// URL); the embedded default is 'rahat serve'"
-            )
-        }
+        requirePostgres(core.database, for: "core", in: &source)
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve core'")
         }
@@ -282,11 +274,7 @@ package struct LedgerProcessConfiguration: Sendable, Equatable {
             authPort: authPort,
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
-        if case .sqlite = ledger.database.location {
-            source.report(
-                "DATABASE_URL: required by 'rahat serve ledger' (a postgres:// URL); the embedded default is 'rahat serve'"
-            )
-        }
+        requirePostgres(ledger.database, for: "ledger", in: &source)
         try source.validate()
         return configuration
     }
@@ -359,11 +347,7 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
             source.report(
                 "REDIS_URL: required by 'rahat serve worker' (the job queue); the embedded default is 'rahat serve'")
         }
-        if case .sqlite = core.database.location {
-            source.report(
-                "DATABASE_URL: required by 'rahat serve worker' (a postgres:// URL); the embedded default is 'rahat serve'"
-            )
-        }
+        requirePostgres(core.database, for: "worker", in: &source)
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
         }
@@ -373,6 +357,15 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
 }
 
 /// Reads a `host:port` setting.
+/// A service process of the distributed deployment runs on PostgreSQL only.
+private func requirePostgres(
+    _ database: ServiceDatabaseConfiguration, for process: String, in source: inout ConfigurationSource
+) {
+    guard case .sqlite = database.location else { return }
+    source.report(
+        "DATABASE_URL: required by 'rahat serve \(process)' (a postgres:// URL); the embedded default is 'rahat serve'")
+}
+
 private func address(
     _ source: inout ConfigurationSource,
     _ name: String,

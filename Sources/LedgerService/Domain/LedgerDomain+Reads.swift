@@ -4,10 +4,6 @@ import ServerKit
 import SharedModels
 
 extension LedgerDomain {
-    static let transferColumnList = transferColumns.split(separator: ",").map {
-        $0.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// An account and its balance, now or at `asOf`. Needs `ledger:read` for its project.
     func getAccount(_ id: String, asOf: Date?, by caller: Principal) async throws -> AccountInfo {
         let account = try await readableAccount(try parseID(id), by: caller)
@@ -19,8 +15,7 @@ extension LedgerDomain {
     func findAccount(_ input: AccountRefInput, by caller: Principal) async throws -> AccountInfo {
         var violations: [FieldViolation] = []
         guard let ref = Self.validate(input, field: "", into: &violations) else {
-            throw LedgerError.invalidInput(
-                violations.map { FieldViolation(field: String($0.field.dropFirst()), reason: $0.reason) })
+            throw LedgerError.invalidInput(violations)
         }
         try caller.require(Permission(.ledger, .read, projectID: ref.projectID.lowercasedString))
         guard

@@ -62,10 +62,9 @@ extension LedgerDomain {
     static func validate(
         _ input: TransferInput, field: String, into violations: inout [FieldViolation]
     ) -> TransferOrder? {
-        let prefix = field.isEmpty ? "" : field + "."
         let before = violations.count
         func bad(_ name: String, _ reason: String) {
-            violations.append(FieldViolation(field: prefix + name, reason: reason))
+            violations.append(FieldViolation(field: join(field, name), reason: reason))
         }
         let key = input.idempotencyKey
         if key.isEmpty || key.count > maxTextLength
@@ -81,8 +80,8 @@ extension LedgerDomain {
         {
             bad("reference", "must be 1–\(maxTextLength) characters without control characters")
         }
-        let debit = validate(input.debit, field: prefix + "debit", into: &violations)
-        let credit = validate(input.credit, field: prefix + "credit", into: &violations)
+        let debit = validate(input.debit, field: join(field, "debit"), into: &violations)
+        let credit = validate(input.credit, field: join(field, "credit"), into: &violations)
         if let debit, let credit {
             if debit.projectID != credit.projectID {
                 bad("credit.projectId", "must be the debit account's project")
@@ -102,22 +101,25 @@ extension LedgerDomain {
         _ input: AccountRefInput, field: String, into violations: inout [FieldViolation]
     ) -> AccountRef? {
         let before = violations.count
-        if input.kind == nil { violations.append(FieldViolation(field: field + ".kind", reason: "is required")) }
+        if input.kind == nil { violations.append(FieldViolation(field: join(field, "kind"), reason: "is required")) }
         let project = UUID(uuidString: input.projectID)
-        if project == nil { violations.append(FieldViolation(field: field + ".projectId", reason: "must be a UUID")) }
+        if project == nil {
+            violations.append(FieldViolation(field: join(field, "projectId"), reason: "must be a UUID"))
+        }
         var owner: UUID?
         if let kind = input.kind {
             switch (kind.hasOwner, input.ownerID) {
             case (true, nil):
-                violations.append(FieldViolation(field: field + ".ownerId", reason: "is required for \(kind.rawValue)"))
+                violations.append(
+                    FieldViolation(field: join(field, "ownerId"), reason: "is required for \(kind.rawValue)"))
             case (true, let text?):
                 owner = UUID(uuidString: text)
                 if owner == nil {
-                    violations.append(FieldViolation(field: field + ".ownerId", reason: "must be a UUID"))
+                    violations.append(FieldViolation(field: join(field, "ownerId"), reason: "must be a UUID"))
                 }
             case (false, _?):
                 violations.append(
-                    FieldViolation(field: field + ".ownerId", reason: "must be absent for \(kind.rawValue)"))
+                    FieldViolation(field: join(field, "ownerId"), reason: "must be absent for \(kind.rawValue)"))
             case (false, nil):
                 break
             }
@@ -226,6 +228,7 @@ extension LedgerDomain {
         return outcomes
     }
 
+    /// `name` under `prefix`, as errors name fields: `transfers[3].amount`, or `amount` alone.
     private static func join(_ prefix: String, _ name: String) -> String {
         prefix.isEmpty ? name : prefix + "." + name
     }
@@ -311,13 +314,7 @@ extension LedgerDomain {
     }
 
     private static func insertTransfers(_ transfers: [TransferRecord], on database: any Database) async throws {
-        var insert = BulkInsert(
-            into: "transfers",
-            columns: [
-                "id", "sequence", "idempotency_key", "debit_account_id", "credit_account_id", "amount", "asset", "kind",
-                "reference", "project_id", "created_at", "debit_balance_after", "credit_balance_after", "prev_hash",
-                "hash",
-            ])
+        var insert = BulkInsert(into: "transfers", columns: transferColumnList)
         for transfer in transfers {
             insert.append([
                 .uuid(transfer.id), .int(Int(transfer.sequence)), .text(transfer.idempotencyKey),

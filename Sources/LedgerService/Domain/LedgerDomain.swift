@@ -100,10 +100,13 @@ struct SequenceCursor: Sendable, Equatable {
 // MARK: Rows
 
 extension LedgerDomain {
-    static let transferColumns = """
-        id, sequence, idempotency_key, debit_account_id, credit_account_id, amount, asset, kind, reference, \
-        project_id, created_at, debit_balance_after, credit_balance_after, prev_hash, hash
-        """
+    /// A transfer row's columns, in the order the hash chain and bulk inserts use them.
+    static let transferColumnList = [
+        "id", "sequence", "idempotency_key", "debit_account_id", "credit_account_id", "amount", "asset", "kind",
+        "reference", "project_id", "created_at", "debit_balance_after", "credit_balance_after", "prev_hash", "hash",
+    ]
+
+    static let transferColumns = transferColumnList.joined(separator: ", ")
 
     static let accountColumns = "id, kind, project_id, owner_id, asset, balance, last_sequence, created_at"
 
