@@ -291,6 +291,39 @@ struct JobStoreTests {
         }
     }
 
+    @Test(
+        "on Redis the ready entries read by claims are trimmed, so the streams do not grow with the jobs run",
+        .enabled(if: JobBackend.available.contains { if case .redis = $0 { true } else { false } }))
+    func readyEntriesAreTrimmed() async throws {
+        try await TestRedis.withClient { client in
+            let prefix = TestRedis.jobsKeyPrefix()
+            let store = RedisJobStore(redis: client, keyPrefix: prefix)
+            let stream = "\(prefix)work:ready:normal"
+            // given 1,000 jobs run to completion
+            try await store.enqueue((1...1_000).map { JobRequest(id: "j\($0)", queue: "work", name: "noop") })
+            var completed = 0
+            while true {
+                let claimed = try await store.claim(queue: "work", worker: "w", lock: .seconds(30), limit: 250)
+                if claimed.isEmpty { break }
+                for job in claimed {
+                    if try await store.complete(job.id, worker: "w", result: nil) { completed += 1 }
+                }
+            }
+            #expect(completed == 1_000)
+
+            // when a claim runs after the once-a-second clean-up is due again
+            try await Task.sleep(for: .milliseconds(1_100))
+            #expect(try await store.claim(queue: "work", worker: "w", lock: .seconds(30), limit: 1).isEmpty)
+
+            // then at most the stream's last node of entries is left (`XTRIM MINID ~` drops whole nodes)
+            // and a job enqueued afterwards is still read
+            #expect(try await client.xlen(stream) <= 100)
+            try await store.enqueue([JobRequest(id: "later", queue: "work", name: "noop")])
+            let later = try await store.claim(queue: "work", worker: "w", lock: .seconds(30), limit: 5)
+            #expect(later.map(\.id) == ["later"])
+        }
+    }
+
     @Test("jobs are listed newest first, by queue and status, a page at a time", arguments: JobBackend.available)
     func listing(_ backend: JobBackend) async throws {
         try await Self.withStore(backend) { store in

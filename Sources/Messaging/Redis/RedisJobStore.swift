@@ -7,9 +7,9 @@ import Synchronization
 /// Jobs on Redis (`REDIS_URL`): each queue's ready jobs are two streams (high, normal) read by
 /// the consumer group `workers`, with every change of a job one Lua script (`RedisJobScripts`).
 ///
-/// A claim reads the next entry with `XREADGROUP` and marks its job active in the same script;
-/// the entry stays pending until the job ends, and a job whose worker died is ready again as soon
-/// as its lock runs out, so nothing is lost and nothing runs twice at once. An idle worker
+/// A claim reads the next entries with `XREADGROUP` and marks their jobs active and locked in the
+/// same script; a job whose worker died is ready again as soon as its lock runs out, so nothing is
+/// lost and nothing runs twice at once. An idle worker
 /// blocks on `XREAD` until a job is added or a delayed one is due, so a job starts within a
 /// round trip of its enqueueing. Completed and failed jobs are kept for `retention`, then pruned.
 package final class RedisJobStore: JobStore {
@@ -26,6 +26,21 @@ package final class RedisJobStore: JobStore {
         var serverTime: Int64
         var nextDue: Int64?
     }
+
+    /// Completions waiting for the one on its way (group commit: no timer, no added wait).
+    private let completions = Mutex(Completions())
+
+    private typealias PendingCompletion = (
+        id: String, worker: String, result: String?, reply: CheckedContinuation<Bool, any Error>
+    )
+
+    private struct Completions {
+        var pending: [PendingCompletion] = []
+        var flushing = false
+    }
+
+    /// Jobs completed in one script call at most.
+    private static let completionBatch = 100
 
     /// A store on `redis`, keeping ended jobs for `retention` (seven days by default), its keys
     /// under `keyPrefix` (letters, digits, `:`, `-` and `_`).
@@ -102,8 +117,47 @@ package final class RedisJobStore: JobStore {
         ).int == 1
     }
 
+    /// Completes at once when no completion is on its way; otherwise joins the next call, which
+    /// leaves as soon as the one before returns.
     package func complete(_ id: String, worker: String, result: String?) async throws -> Bool {
-        try await run(scripts.complete, id, [worker, result == nil ? "0" : "1", result ?? ""]).int == 1
+        try await withCheckedThrowingContinuation { reply in
+            let leads = completions.withLock { state -> Bool in
+                state.pending.append((id, worker, result, reply))
+                guard !state.flushing else { return false }
+                state.flushing = true
+                return true
+            }
+            if leads { Task { await self.flushCompletions() } }
+        }
+    }
+
+    private func flushCompletions() async {
+        while true {
+            let batch = completions.withLock { state -> [PendingCompletion] in
+                guard !state.pending.isEmpty else {
+                    state.flushing = false
+                    return []
+                }
+                let batch = Array(state.pending.prefix(Self.completionBatch))
+                state.pending.removeFirst(batch.count)
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            var arguments: [any RESPArgument] = []
+            arguments.reserveCapacity(batch.count * 4)
+            for item in batch {
+                arguments += [item.id, item.worker, item.result == nil ? "0" : "1", item.result ?? ""]
+            }
+            do {
+                let reply = try await redis.evalScript(scripts.complete, keys: [], arguments: arguments)
+                guard let done = reply.array, done.count == batch.count else {
+                    throw RedisError.unexpectedReply("the job completion script replied \(reply)")
+                }
+                for (item, outcome) in zip(batch, done) { item.reply.resume(returning: outcome.int == 1) }
+            } catch {
+                for item in batch { item.reply.resume(throwing: error) }
+            }
+        }
     }
 
     package func fail(_ id: String, worker: String, error: String, retrying: Bool) async throws -> JobStatus? {
@@ -136,14 +190,20 @@ package final class RedisJobStore: JobStore {
             guard let job = try await job(before) else { return [] }
             anchor = [Self.milliseconds(job.createdAt), before]
         }
-        // The narrowest index: an owner's jobs are few, and are then filtered by status.
-        let index = owner.map { "owner:\($0)" } ?? status.map { "status:\($0.rawValue)" } ?? "index"
-        let statusFilter = owner == nil ? "" : status?.rawValue ?? ""
         var found: [Job] = []
         for queue in queues.sorted() {
-            let reply = try await redis.evalScript(
-                scripts.list, keys: [scripts.queuePrefix(queue) + index],
-                arguments: [limit] + anchor + [statusFilter])
+            let reply: RESPValue
+            if owner == nil, status == .active {
+                reply = try await redis.evalScript(
+                    scripts.listActive, keys: [scripts.queuePrefix(queue) + "locks"], arguments: [limit] + anchor)
+            } else {
+                // The narrowest index: an owner's jobs are few, and are then filtered by status.
+                let index = owner.map { "owner:\($0)" } ?? status.map { "status:\($0.rawValue)" } ?? "index"
+                let statusFilter = owner == nil ? "" : status?.rawValue ?? ""
+                reply = try await redis.evalScript(
+                    scripts.list, keys: [scripts.queuePrefix(queue) + index],
+                    arguments: [limit] + anchor + [statusFilter])
+            }
             found += try (reply.array ?? []).map(Self.job)
         }
         // Each queue's page is in order; together they are merged the way one index would be.
