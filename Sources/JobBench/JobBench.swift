@@ -23,7 +23,16 @@ struct JobBench {
     static let queue = "bench"
     static let name = "bench.noop"
 
-    static func main() async throws {
+    static func main() async {
+        do {
+            try await run()
+        } catch {
+            FileHandle.standardError.write(Data("JobBench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run() async throws {
         var arguments = CommandLine.arguments.dropFirst()
         guard let mode = arguments.popFirst() else { throw BenchError(usage) }
         var options: [String: String] = [:]
@@ -76,8 +85,10 @@ struct JobBench {
             var workerConfiguration = JobWorkerConfiguration()
             workerConfiguration.defaultConcurrency = Int(options["concurrency"] ?? "") ?? 32
             let latencies = LatencyLog()
+            let recording = options["latencies"] != nil
+            // Records only in the latency run: throughput is measured with a handler that does nothing.
             let handler = JobHandler(queue: queue, name: name) { context in
-                latencies.record(context.job.payload)
+                if recording { latencies.record(context.job.payload) }
                 return nil
             }
             let worker = JobWorker(

@@ -291,6 +291,42 @@ struct JobStoreTests {
         }
     }
 
+    @Test("a job that runs longer than its lock keeps it: the worker renews it", arguments: JobBackend.available)
+    func lockRenewed(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given a worker whose locks last 600 ms, and a job that takes three times as long
+            let runs = Runs()
+            let handler = JobHandler(queue: "work", name: "slow") { _ in
+                runs.started.add(1, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(1_800))
+                return #"{"done":true}"#
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.lock = .milliseconds(600)
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+            try await store.enqueue([JobRequest(id: "long", queue: "work", name: "slow")])
+
+            // when another worker keeps looking for work while it runs
+            var takenOver: [Job] = []
+            try await Self.running([worker]) {
+                try await Self.waitUntil { runs.started.load(ordering: .relaxed) == 1 }
+                let deadline = ContinuousClock.now + .milliseconds(1_500)
+                while ContinuousClock.now < deadline {
+                    takenOver += try await store.claim(queue: "work", worker: "other", lock: .seconds(30), limit: 1)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try await Self.waitUntil { try await store.job("long")?.status == .completed }
+            }
+
+            // then it never could, and the job completed in its first attempt
+            #expect(takenOver.isEmpty)
+            let job = try #require(try await store.job("long"))
+            #expect(job.attempts == 1)
+            #expect(job.result == #"{"done":true}"#)
+        }
+    }
+
     @Test(
         "on Redis the ready entries read by claims are trimmed, so the streams do not grow with the jobs run",
         .enabled(if: JobBackend.available.contains { if case .redis = $0 { true } else { false } }))

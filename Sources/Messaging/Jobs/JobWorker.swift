@@ -149,10 +149,62 @@ package final class JobWorker: Service, Sendable {
         }
     }
 
-    /// How many of a queue's jobs run, and a signal when one ends.
+    /// A queue's running jobs: how many, a signal when one ends, and each one's lease, renewed for
+    /// all of them by one keeper rather than a timer per job.
     private final class Running: Sendable {
         let count = Atomic<Int>(0)
         let freed = WakeSignal()
+        private let jobs = Mutex<[String: RunningJob]>([:])
+        /// Set once shutdown's grace is over: jobs still running, or registered after, are stopped.
+        private let stopping = Atomic<Bool>(false)
+
+        func register(_ id: String, lease: String) -> RunningJob {
+            let job = RunningJob(lease: lease)
+            jobs.withLock { $0[id] = job }
+            if stopping.load(ordering: .acquiring) { job.stop(.shutdown) }
+            return job
+        }
+
+        func remove(_ id: String) { _ = jobs.withLock { $0.removeValue(forKey: id) } }
+
+        var all: [(id: String, job: RunningJob)] { jobs.withLock { $0.map { ($0.key, $0.value) } } }
+
+        func stopAll() {
+            stopping.store(true, ordering: .releasing)
+            for (_, job) in all { job.stop(.shutdown) }
+        }
+    }
+
+    /// Why a running job is stopped before its handler returns.
+    private enum Stop: Sendable {
+        case lost
+        case shutdown
+    }
+
+    /// One running job: its lease, when its lock was last renewed, and how it is told to stop.
+    private final class RunningJob: Sendable {
+        let lease: String
+        let renewed = Mutex(ContinuousClock.now)
+        private let reason = Mutex<Stop?>(nil)
+        private let signal = WakeSignal()
+
+        init(lease: String) { self.lease = lease }
+
+        /// The first reason wins.
+        func stop(_ why: Stop) {
+            let first = reason.withLock { reason -> Bool in
+                guard reason == nil else { return false }
+                reason = why
+                return true
+            }
+            if first { signal.signal() }
+        }
+
+        /// Why the job was stopped, once it is; nil when the waiting task is cancelled first.
+        func stopped() async -> Stop? {
+            guard await signal.wait() else { return nil }
+            return reason.withLock { $0 }
+        }
     }
 
     /// One queue's loop: claims as many jobs as there are free slots, runs each in its own task,
@@ -160,12 +212,29 @@ package final class JobWorker: Service, Sendable {
     /// once shutdown was requested and every job it started has ended or been given back.
     private func dispatch(_ queue: String, slots: Int, shutdown: Shutdown) async {
         let running = Running()
+        await withDiscardingTaskGroup { keepers in
+            keepers.addTask { await self.keepLocks(of: running) }
+            keepers.addTask {
+                // Passed on once seen, for the other queues' loops.
+                guard await shutdown.graceOver.wait() else { return }
+                shutdown.graceOver.signal()
+                running.stopAll()
+            }
+            await self.claimAndRun(queue, slots: slots, running: running, shutdown: shutdown)
+            keepers.cancelAll()
+        }
+    }
+
+    private func claimAndRun(_ queue: String, slots: Int, running: Running, shutdown: Shutdown) async {
         await withDiscardingTaskGroup { group in
             var failures = 0
             while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
+                // Claims wait for half the slots to be free: with short jobs, a claim per job that
+                // ends would cost the store a call per job.
                 let free = slots - running.count.load(ordering: .acquiring)
-                guard free > 0 else {
-                    await running.freed.wait(timeout: configuration.idleWait)
+                guard free >= max(1, slots / 2) else {
+                    // No timer: a running job always ends, at the latest when shutdown stops it.
+                    await running.freed.wait()
                     continue
                 }
                 do {
@@ -181,7 +250,7 @@ package final class JobWorker: Service, Sendable {
                     running.count.add(jobs.count, ordering: .acquiringAndReleasing)
                     for job in jobs {
                         group.addTask {
-                            await self.execute(job, lease: lease, shutdown: shutdown)
+                            await self.execute(job, lease: lease, running: running)
                             running.count.subtract(1, ordering: .acquiringAndReleasing)
                             running.freed.signal()
                         }
@@ -206,7 +275,7 @@ package final class JobWorker: Service, Sendable {
     }
 
     /// Runs one claimed job to its end, or gives it back when shutdown's grace runs out.
-    private func execute(_ job: Job, lease: String, shutdown: Shutdown) async {
+    private func execute(_ job: Job, lease: String, running: Running) async {
         var metadata: Logger.Metadata = [
             "job.id": "\(job.id)", "job.queue": "\(job.queue)", "job.name": "\(job.name)",
             "job.attempt": "\(job.attempts)",
@@ -221,6 +290,8 @@ package final class JobWorker: Service, Sendable {
             return
         }
         let context = JobContext(job: job, store: store, worker: lease)
+        let runningJob = running.register(job.id, lease: lease)
+        defer { running.remove(job.id) }
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 do {
@@ -229,13 +300,12 @@ package final class JobWorker: Service, Sendable {
                     return .finished(.failure(error))
                 }
             }
-            group.addTask { await self.keepLock(job.id, lease: lease) ? nil : .lost }
             group.addTask {
-                // Passed on once seen, so every job still running sees it. No timeout: a timer per
-                // job is a measurable share of a no-op job's cost.
-                guard await shutdown.graceOver.wait() else { return nil }
-                shutdown.graceOver.signal()
-                return .shutdown
+                switch await runningJob.stopped() {
+                case .lost: .lost
+                case .shutdown: .shutdown
+                case nil: nil
+                }
             }
             var outcome: Outcome = .lost
             while let next = await group.next() {
@@ -265,22 +335,32 @@ package final class JobWorker: Service, Sendable {
         }
     }
 
-    /// Renews the lock until cancelled; false as soon as the job is no longer this worker's.
-    /// A lock this worker could not renew for a whole lock time (the store unreachable) may have
-    /// passed to another worker: the job counts as lost then, so that it never runs twice at once.
-    private func keepLock(_ id: String, lease: String) async -> Bool {
-        var renewed = ContinuousClock.now
+    /// Renews the locks of a queue's running jobs every third of the lock time, until cancelled.
+    /// A job that is no longer this worker's is stopped as lost; so is one whose lock could not be
+    /// renewed for a whole lock time (the store unreachable), since it may have passed to another
+    /// worker, so that it never runs twice at once.
+    private func keepLocks(of running: Running) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lock / 3)
-            if Task.isCancelled { return true }
-            do {
-                guard try await store.extendLock(id, worker: lease, lock: configuration.lock) else { return false }
-                renewed = ContinuousClock.now
-            } catch {
-                if ContinuousClock.now - renewed >= configuration.lock { return false }
+            if Task.isCancelled { return }
+            await withDiscardingTaskGroup { group in
+                for (id, job) in running.all {
+                    group.addTask {
+                        do {
+                            if try await self.store.extendLock(id, worker: job.lease, lock: self.configuration.lock) {
+                                job.renewed.withLock { $0 = .now }
+                            } else {
+                                job.stop(.lost)
+                            }
+                        } catch {
+                            if ContinuousClock.now - job.renewed.withLock({ $0 }) >= self.configuration.lock {
+                                job.stop(.lost)
+                            }
+                        }
+                    }
+                }
             }
         }
-        return true
     }
 
     private func record(
