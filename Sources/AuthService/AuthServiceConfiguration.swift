@@ -14,6 +14,7 @@ public import ServerKit
 /// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (4–31) |
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated and printed once | the first admin's password |
+/// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
 public struct AuthServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     public var signingKeyPEM: String?
@@ -23,6 +24,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     public var bcryptCost: Int
     public var adminEmail: String
     public var adminPassword: String?
+    /// What internal services present for a token of their own; `nil` issues none.
+    public var serviceSecret: String?
 
     public init(
         database: ServiceDatabaseConfiguration,
@@ -32,7 +35,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         apiKeyTokenTTL: Duration = .seconds(300),
         bcryptCost: Int = 12,
         adminEmail: String = "admin@rahat.local",
-        adminPassword: String? = nil
+        adminPassword: String? = nil,
+        serviceSecret: String? = nil
     ) {
         self.database = database
         self.signingKeyPEM = signingKeyPEM
@@ -42,6 +46,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         self.bcryptCost = bcryptCost
         self.adminEmail = adminEmail
         self.adminPassword = adminPassword
+        self.serviceSecret = serviceSecret
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
@@ -55,7 +60,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
             apiKeyTokenTTL: .seconds(source.int("RAHAT_API_KEY_TOKEN_TTL", default: 300, in: 30...3600)),
             bcryptCost: source.int("RAHAT_BCRYPT_COST", default: 12, in: 4...31),
             adminEmail: source.string("RAHAT_ADMIN_EMAIL", default: "admin@rahat.local"),
-            adminPassword: source.secret("RAHAT_ADMIN_PASSWORD")
+            adminPassword: source.secret("RAHAT_ADMIN_PASSWORD"),
+            serviceSecret: ServiceSecret.read(from: &source)
         )
         if let pem = signingKeyPEM, (try? ES256PrivateKey(pem: pem)) == nil {
             source.report("RAHAT_JWT_PRIVATE_KEY: not a PEM-encoded P-256 (ES256) private key")

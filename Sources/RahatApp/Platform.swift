@@ -65,7 +65,11 @@ package enum Platform {
             let client = GRPCClient(transport: transport.client)
 
             let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
-            let auth = try AuthService(configuration: configuration.auth, database: authDatabase, logger: logger)
+            var authConfiguration = configuration.auth
+            if authConfiguration.serviceSecret == nil {
+                authConfiguration.serviceSecret = try ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
+            }
+            let auth = try AuthService(configuration: authConfiguration, database: authDatabase, logger: logger)
             var coreConfiguration = configuration.core
             if coreConfiguration.pii == nil {
                 coreConfiguration.pii = try PIIKeyFile.loadOrCreate(in: configuration.common.dataDirectory)

@@ -42,6 +42,8 @@ package struct AuthHarness: Sendable {
 
     package static let adminEmail = "admin@example.org"
     package static let adminPassword = "correct horse battery staple"
+    /// The deployment's service secret in tests.
+    package static let serviceSecret = "a service secret for tests, 32+ characters"
 
     /// Test defaults: the cheapest bcrypt cost, a known first admin.
     package static func configuration(database: ServiceDatabaseConfiguration) -> AuthServiceConfiguration {
@@ -49,7 +51,8 @@ package struct AuthHarness: Sendable {
             database: database,
             bcryptCost: 4,
             adminEmail: adminEmail,
-            adminPassword: adminPassword
+            adminPassword: adminPassword,
+            serviceSecret: serviceSecret
         )
     }
 

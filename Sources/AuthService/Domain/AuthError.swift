@@ -21,6 +21,8 @@ public enum AuthError: Error, Equatable, Sendable {
     case apiKeyNotFound
     case cannotDeleteSelf
     case apiKeyCannotManageKeys
+    case invalidServiceCredentials
+    case serviceCredentialsNotConfigured
 
     /// The transport-neutral form the RPC edge sends.
     public var serviceError: ServiceError {
@@ -56,6 +58,16 @@ public enum AuthError: Error, Equatable, Sendable {
                 .unauthenticated,
                 reason: "auth.refresh_token_reused",
                 message: "The refresh token was already used; the session has been revoked. Log in again."
+            )
+        case .invalidServiceCredentials:
+            ServiceError(
+                .unauthenticated, reason: "auth.invalid_service_credentials",
+                message: "The service name or the service secret is wrong."
+            )
+        case .serviceCredentialsNotConfigured:
+            ServiceError(
+                .failedPrecondition, reason: "auth.service_credentials_not_configured",
+                message: "This auth service has no RAHAT_SERVICE_SECRET, so it issues no service tokens."
             )
         case .invalidApiKey:
             ServiceError(

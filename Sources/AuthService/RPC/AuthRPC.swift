@@ -1,6 +1,7 @@
 import AuthAPI
 import GRPCCore
 import ServerKit
+import SharedModels
 import SwiftProtobuf
 
 /// `rahat.auth.v1.AuthService` over the auth domain.
@@ -42,6 +43,18 @@ struct AuthRPC: Rahat_Auth_V1_AuthService.SimpleServiceProtocol {
             $0.principal = Rahat_Auth_V1_Principal(verified.principal)
             $0.accessToken = verified.accessToken
             $0.expiresInSeconds = verified.expiresIn.components.seconds
+        }
+    }
+
+    func issueServiceToken(
+        request: Rahat_Auth_V1_IssueServiceTokenRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Auth_V1_ServiceToken {
+        let token = try await domain.issueServiceToken(service: request.service, secret: request.secret)
+        return .with {
+            $0.accessToken = token.accessToken
+            $0.expiresInSeconds = token.expiresIn.components.seconds
+            $0.permissions = token.permissions.texts
         }
     }
 

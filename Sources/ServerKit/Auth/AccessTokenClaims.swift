@@ -12,10 +12,12 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var jti: IDClaim
     /// Session (refresh-token family) id for password logins.
     public var sid: String?
-    /// Authentication method: `pwd` or `api_key`.
+    /// Authentication method: `pwd`, `api_key` or `svc`.
     public var amr: String
     /// The API key's id when `amr` is `api_key`.
     public var akid: String?
+    /// The internal service's name when `amr` is `svc`.
+    public var svc: String?
     /// Granted permissions in their text form.
     public var perms: [String]
 
@@ -27,6 +29,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         sessionID: String?,
         method: String,
         apiKeyID: String?,
+        service: String? = nil,
         permissions: [String]
     ) {
         self.iss = IssuerClaim(value: Self.issuer)
@@ -37,6 +40,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.sid = sessionID
         self.amr = method
         self.akid = apiKeyID
+        self.svc = service
         self.perms = permissions
     }
 

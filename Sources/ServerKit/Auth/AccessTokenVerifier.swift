@@ -72,12 +72,23 @@ public actor AccessTokenVerifier {
             throw Self.invalidToken
         }
         guard let userID = UUID(uuidString: claims.sub.value) else { throw Self.invalidToken }
+        let method: Principal.Method
+        switch claims.amr {
+        case "api_key": method = .apiKey
+        case "svc": method = .service
+        default: method = .password
+        }
+        // A service token names its service, and its subject is that service's fixed id.
+        if method == .service {
+            guard let service = claims.svc, ServicePrincipal.id(of: service) == userID else { throw Self.invalidToken }
+        }
         let principal = Principal(
             userID: userID,
             permissions: PermissionSet(parsing: claims.perms),
-            method: claims.amr == "api_key" ? .apiKey : .password,
+            method: method,
             sessionID: claims.sid.flatMap(UUID.init(uuidString:)),
             apiKeyID: claims.akid.flatMap(UUID.init(uuidString:)),
+            service: method == .service ? claims.svc : nil,
             expiresAt: claims.exp.value
         )
         // The keys may have been replaced while the signature was checked: remember only what a

@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 public import SharedModels
 
@@ -7,6 +8,8 @@ public struct Principal: Sendable, Equatable {
     public enum Method: String, Sendable {
         case password
         case apiKey = "api_key"
+        /// An internal service with the deployment's service secret (`IssueServiceToken`).
+        case service
     }
 
     public var userID: UUID
@@ -16,6 +19,8 @@ public struct Principal: Sendable, Equatable {
     public var sessionID: UUID?
     /// The API key a partner system used.
     public var apiKeyID: UUID?
+    /// The internal service calling with its own credentials (`c2c`, …).
+    public var service: String?
     public var expiresAt: Date
 
     public init(
@@ -24,6 +29,7 @@ public struct Principal: Sendable, Equatable {
         method: Method,
         sessionID: UUID? = nil,
         apiKeyID: UUID? = nil,
+        service: String? = nil,
         expiresAt: Date
     ) {
         self.userID = userID
@@ -31,6 +37,7 @@ public struct Principal: Sendable, Equatable {
         self.method = method
         self.sessionID = sessionID
         self.apiKeyID = apiKeyID
+        self.service = service
         self.expiresAt = expiresAt
     }
 
@@ -43,5 +50,22 @@ public struct Principal: Sendable, Equatable {
                 message: "This action needs the permission '\(permission)'."
             )
         }
+    }
+}
+
+/// The identities of internal services: each has a fixed id, so what a service does is recorded
+/// against the same principal in every deployment.
+public enum ServicePrincipal {
+    /// A stable UUID for service `name`: the first 16 bytes of SHA-256("rahat.service." + name),
+    /// marked as a version 8 (custom) UUID.
+    public static func id(of name: String) -> UUID {
+        var bytes = Array(SHA256.hash(data: Data("rahat.service.\(name)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }

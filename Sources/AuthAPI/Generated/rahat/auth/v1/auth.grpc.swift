@@ -105,6 +105,19 @@ package enum Rahat_Auth_V1_AuthService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "IssueServiceToken" metadata.
+        package enum IssueServiceToken: Sendable {
+            /// Request type for "IssueServiceToken".
+            package typealias Input = Rahat_Auth_V1_IssueServiceTokenRequest
+            /// Response type for "IssueServiceToken".
+            package typealias Output = Rahat_Auth_V1_ServiceToken
+            /// Descriptor for "IssueServiceToken".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.auth.v1.AuthService"),
+                method: "IssueServiceToken",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "rahat.auth.v1.AuthService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             Login.descriptor,
@@ -112,7 +125,8 @@ package enum Rahat_Auth_V1_AuthService: Sendable {
             Logout.descriptor,
             GetPrincipal.descriptor,
             VerifyApiKey.descriptor,
-            GetSigningKeys.descriptor
+            GetSigningKeys.descriptor,
+            IssueServiceToken.descriptor
         ]
     }
 }
@@ -250,6 +264,26 @@ extension Rahat_Auth_V1_AuthService {
             request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_GetSigningKeysRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_SigningKeySet>
+
+        /// Handle the "IssueServiceToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+        /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+        /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Auth_V1_IssueServiceTokenRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Auth_V1_ServiceToken` messages.
+        func issueServiceToken(
+            request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_ServiceToken>
     }
 
     /// Service protocol for the "rahat.auth.v1.AuthService" service.
@@ -371,6 +405,26 @@ extension Rahat_Auth_V1_AuthService {
             request: GRPCCore.ServerRequest<Rahat_Auth_V1_GetSigningKeysRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_SigningKeySet>
+
+        /// Handle the "IssueServiceToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+        /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+        /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_IssueServiceTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Auth_V1_ServiceToken` message.
+        func issueServiceToken(
+            request: GRPCCore.ServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken>
     }
 
     /// Simple service protocol for the "rahat.auth.v1.AuthService" service.
@@ -490,6 +544,26 @@ extension Rahat_Auth_V1_AuthService {
             request: Rahat_Auth_V1_GetSigningKeysRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Auth_V1_SigningKeySet
+
+        /// Handle the "IssueServiceToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+        /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+        /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Auth_V1_IssueServiceTokenRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Auth_V1_ServiceToken` to respond with.
+        func issueServiceToken(
+            request: Rahat_Auth_V1_IssueServiceTokenRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Auth_V1_ServiceToken
     }
 }
 
@@ -563,6 +637,17 @@ extension Rahat_Auth_V1_AuthService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Rahat_Auth_V1_AuthService.Method.IssueServiceToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_IssueServiceTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_ServiceToken>(),
+            handler: { request, context in
+                try await self.issueServiceToken(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -629,6 +714,17 @@ extension Rahat_Auth_V1_AuthService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_SigningKeySet> {
         let response = try await self.getSigningKeys(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func issueServiceToken(
+        request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_ServiceToken> {
+        let response = try await self.issueServiceToken(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -710,6 +806,19 @@ extension Rahat_Auth_V1_AuthService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_SigningKeySet> {
         return GRPCCore.ServerResponse<Rahat_Auth_V1_SigningKeySet>(
             message: try await self.getSigningKeys(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func issueServiceToken(
+        request: GRPCCore.ServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken> {
+        return GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken>(
+            message: try await self.issueServiceToken(
                 request: request.message,
                 context: context
             ),
@@ -867,6 +976,31 @@ extension Rahat_Auth_V1_AuthService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_SigningKeySet>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_SigningKeySet>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "IssueServiceToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+        /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+        /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_IssueServiceTokenRequest` message.
+        ///   - serializer: A serializer for `Rahat_Auth_V1_IssueServiceTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Auth_V1_ServiceToken` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func issueServiceToken<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_ServiceToken>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_ServiceToken>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1093,6 +1227,42 @@ extension Rahat_Auth_V1_AuthService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "IssueServiceToken" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+        /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+        /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_IssueServiceTokenRequest` message.
+        ///   - serializer: A serializer for `Rahat_Auth_V1_IssueServiceTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Auth_V1_ServiceToken` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func issueServiceToken<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Auth_V1_IssueServiceTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_ServiceToken>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_ServiceToken>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Auth_V1_AuthService.Method.IssueServiceToken.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1268,6 +1438,37 @@ extension Rahat_Auth_V1_AuthService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_GetSigningKeysRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_SigningKeySet>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "IssueServiceToken" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+    /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+    /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Auth_V1_IssueServiceTokenRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func issueServiceToken<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_ServiceToken>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.issueServiceToken(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_IssueServiceTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_ServiceToken>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1469,6 +1670,41 @@ extension Rahat_Auth_V1_AuthService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getSigningKeys(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "IssueServiceToken" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Exchanges the deployment's service secret for a short-lived access token of an internal
+    /// > service (`c2c`, …), carrying that service's fixed grants: how services call each other
+    /// > when no user is behind the call (jobs) or when the call needs the service's own rights.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func issueServiceToken<Result>(
+        _ message: Rahat_Auth_V1_IssueServiceTokenRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_ServiceToken>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Auth_V1_IssueServiceTokenRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.issueServiceToken(
             request: request,
             options: options,
             onResponse: handleResponse
