@@ -65,6 +65,9 @@ let package = Package(
             dependencies: [
                 "AuthAPI",
                 "AuthService",
+                "C2CAPI",
+                "C2CService",
+                "CoreAPI",
                 "CoreService",
                 "Gateway",
                 "LedgerAPI",
@@ -257,9 +260,38 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "C2CAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "C2CService",
+            dependencies: [
+                "AuthAPI",
+                "C2CAPI",
+                "CoreAPI",
+                "LedgerAPI",
+                "Messaging",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
                 "AuthAPI",
+                "C2CAPI",
                 "CoreAPI",
                 "LedgerAPI",
                 "Messaging",
@@ -284,6 +316,8 @@ let package = Package(
             dependencies: [
                 "AuthAPI",
                 "AuthService",
+                "C2CAPI",
+                "C2CService",
                 "CoreAPI",
                 "CoreService",
                 "Gateway",
@@ -411,6 +445,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "C2CServiceTests",
+            dependencies: [
+                "AuthAPI",
+                "C2CAPI",
+                "C2CService",
+                "LedgerAPI",
+                "Persistence",
+                "ServerKit",
+                "SharedModels",
+                "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "CoreService",
@@ -429,6 +479,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AuthService",
+                "C2CService",
                 "CoreService",
                 "Gateway",
                 "LedgerService",

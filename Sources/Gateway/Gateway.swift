@@ -17,6 +17,7 @@ package enum Gateway {
     ///   - auth: the auth service's clients.
     ///   - core: the core service's clients.
     ///   - ledger: the ledger service's clients.
+    ///   - c2c: project-c2c's clients.
     ///   - extraReadiness: checks beyond the gateway's own (the services' gRPC health), e.g.
     ///     the database when everything runs in one process.
     ///   - rateLimiter: where request counts live: Redis shared by every replica, or this process.
@@ -26,6 +27,7 @@ package enum Gateway {
         auth: AuthBackend,
         core: CoreBackend,
         ledger: LedgerBackend,
+        c2c: C2CBackend,
         jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
@@ -37,6 +39,7 @@ package enum Gateway {
             auth: auth,
             core: core,
             ledger: ledger,
+            c2c: c2c,
             jobs: jobs,
             rateLimiter: rateLimiter,
             extraReadiness: extraReadiness,
@@ -56,6 +59,7 @@ package enum Gateway {
         auth: AuthBackend,
         core: CoreBackend,
         ledger: LedgerBackend,
+        c2c: C2CBackend,
         jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
@@ -65,7 +69,7 @@ package enum Gateway {
         let readiness = Readiness(
             checks: [
                 healthCheck("auth-service", auth.health), healthCheck("core-service", core.health),
-                healthCheck("ledger-service", ledger.health),
+                healthCheck("ledger-service", ledger.health), healthCheck("c2c-service", c2c.health),
             ] + extraReadiness
         )
         let router = Router(context: GatewayRequestContext.self)
@@ -89,7 +93,7 @@ package enum Gateway {
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
         let handler = APIHandler(
-            auth: auth, core: core, ledger: ledger, jobs: jobs, readiness: readiness, logger: logger)
+            auth: auth, core: core, ledger: ledger, c2c: c2c, jobs: jobs, readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(

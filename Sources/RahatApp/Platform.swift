@@ -1,5 +1,8 @@
 import AuthAPI
 import AuthService
+import C2CAPI
+package import C2CService
+import CoreAPI
 import CoreService
 import FluentKit
 import Foundation
@@ -60,15 +63,18 @@ package enum Platform {
                 configuration.core.database, schema: CoreService.schema, logger: logger)
             let ledgerDatabase = try databases.open(
                 configuration.ledger.database, schema: LedgerService.schema, logger: logger)
+            let c2cDatabase = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
             let transport = InProcessTransport(
                 serviceConfig: RPCDefaults.serviceConfig(timeout: configuration.common.rpcTimeout))
             let client = GRPCClient(transport: transport.client)
 
             let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
+            // One process: the services share the secret, configured or kept in the data directory.
+            let serviceSecret =
+                try configuration.auth.serviceSecret ?? configuration.c2c.serviceSecret
+                ?? ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
             var authConfiguration = configuration.auth
-            if authConfiguration.serviceSecret == nil {
-                authConfiguration.serviceSecret = try ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
-            }
+            authConfiguration.serviceSecret = serviceSecret
             let auth = try AuthService(configuration: authConfiguration, database: authDatabase, logger: logger)
             var coreConfiguration = configuration.core
             if coreConfiguration.pii == nil {
@@ -85,9 +91,13 @@ package enum Platform {
             )
             let ledger = LedgerService(
                 database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger), logger: logger)
+            let c2c = C2CService(
+                database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
+                clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret), logger: logger)
             try await auth.migrate()
             try await core.migrate()
             try await ledger.migrate()
+            try await c2c.migrate()
             let admin = try await auth.bootstrapAdmin()
             // Without Redis, events go straight to the subscribers in this process, and jobs wait
             // in the messaging database.
@@ -114,21 +124,25 @@ package enum Platform {
             let health = HealthService()
             let server = GRPCServer(
                 transport: transport.server,
-                services: auth.rpcServices + core.rpcServices + ledger.rpcServices + [health.rpcService],
+                services: auth.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
+                    + [health.rpcService],
                 interceptors: serverInterceptors(logger: logger)
             )
             markServing(
                 health,
-                services: AuthService.rpcServiceNames + CoreService.rpcServiceNames + LedgerService.rpcServiceNames)
+                services: AuthService.rpcServiceNames + CoreService.rpcServiceNames + LedgerService.rpcServiceNames
+                    + C2CService.rpcServiceNames)
 
             let gateway = try Gateway.application(
                 configuration: configuration.gateway,
                 auth: AuthBackend(client: client),
                 core: CoreBackend(client: client),
                 ledger: LedgerBackend(client: client),
+                c2c: C2CBackend(client: client),
                 jobs: jobs,
                 rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
                 extraReadiness: auth.readinessChecks + core.readinessChecks + ledger.readinessChecks
+                    + c2c.readinessChecks
                     + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
                 logger: logger,
                 onServerRunning: onGatewayRunning
@@ -221,6 +235,62 @@ package enum Platform {
                 + outboxRelay(
                     service: "core", database: database,
                     redis: redis.flatMap { client in configuration.common.redis.map { ($0, client) } }, logger: logger)
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
+    /// project-c2c's clients of the other services, calling as itself with `secret`.
+    static func c2cClients(
+        auth: GRPCClient<some ClientTransport>, core: GRPCClient<some ClientTransport>,
+        ledger: GRPCClient<some ClientTransport>, secret: String
+    ) -> C2CClients {
+        C2CClients(
+            projects: Rahat_Core_V1_ProjectService.Client(wrapping: core),
+            users: Rahat_Auth_V1_UserService.Client(wrapping: auth),
+            ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: ledger),
+            credentials: C2CClients.credentials(auth: Rahat_Auth_V1_AuthService.Client(wrapping: auth), secret: secret))
+    }
+
+    /// `rahat serve c2c`: project-c2c alone; it calls the auth, core and ledger services.
+    package static func c2cProcess(
+        configuration: C2CProcessConfiguration,
+        logger: Logger,
+        onGRPCRunning: (@Sendable (Int) async -> Void)? = nil,
+        onOpsRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws -> [any Service] {
+        _ = RahatMetrics.bootstrap()
+        let databases = OpenDatabases()
+        do {
+            guard let secret = configuration.c2c.serviceSecret else {
+                throw ConfigurationError(problems: ["RAHAT_SERVICE_SECRET: required by 'rahat serve c2c'"])
+            }
+            let database = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
+            let timeout = configuration.common.rpcTimeout
+            let authClient = try client(host: configuration.authHost, port: configuration.authPort, timeout: timeout)
+            let coreClient = try client(host: configuration.coreHost, port: configuration.corePort, timeout: timeout)
+            let ledgerClient = try client(
+                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout)
+            let c2c = C2CService(
+                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
+                clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
+                logger: logger)
+            try await prepare(
+                database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
+            let services = serviceProcess(
+                rpcServices: c2c.rpcServices,
+                names: C2CService.rpcServiceNames,
+                readiness: c2c.readinessChecks,
+                listen: configuration.listen,
+                logger: logger,
+                onGRPCRunning: onGRPCRunning,
+                onOpsRunning: onOpsRunning
+            )
+            return databases.all + [
+                GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
+                GRPCClientService(client: ledgerClient),
+            ] + services
         } catch {
             await databases.shutdown()
             throw error
@@ -327,6 +397,8 @@ package enum Platform {
             host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout)
         let ledgerClient = try client(
             host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: configuration.common.rpcTimeout)
+        let c2cClient = try client(
+            host: configuration.c2cHost, port: configuration.c2cPort, timeout: configuration.common.rpcTimeout)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -336,6 +408,7 @@ package enum Platform {
             auth: AuthBackend(client: authClient),
             core: CoreBackend(client: coreClient),
             ledger: LedgerBackend(client: ledgerClient),
+            c2c: C2CBackend(client: c2cClient),
             jobs: redis.flatMap { client in configuration.common.redis?.jobStore(client) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
             extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
@@ -346,7 +419,7 @@ package enum Platform {
             gateway: gateway,
             background: redisServices(redis) + [
                 GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
-                GRPCClientService(client: ledgerClient),
+                GRPCClientService(client: ledgerClient), GRPCClientService(client: c2cClient),
             ],
             notice: StartupNotice()
         )
@@ -363,6 +436,7 @@ package enum Platform {
                 (configuration.auth.database, AuthService.schema, AuthMigrations.all),
                 (configuration.core.database, CoreService.schema, CoreMigrations.all),
                 (configuration.ledger.database, LedgerService.schema, LedgerMigrations.all),
+                (configuration.c2c.database, C2CService.schema, C2CMigrations.all),
                 (
                     .messaging(besides: configuration.core.database), InProcessEventBus.schema,
                     MessagingMigrations.all

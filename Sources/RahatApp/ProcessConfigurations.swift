@@ -1,4 +1,5 @@
 package import AuthService
+package import C2CService
 package import CoreService
 import Foundation
 package import Gateway
@@ -114,6 +115,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
     package var auth: AuthServiceConfiguration
     package var core: CoreServiceConfiguration
     package var ledger: LedgerServiceConfiguration
+    package var c2c: C2CServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> EmbeddedConfiguration {
         var source = source
@@ -123,7 +125,8 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
             gateway: GatewayConfiguration(from: &source),
             auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
             core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            c2c: C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration
@@ -134,13 +137,15 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         gateway: GatewayConfiguration,
         auth: AuthServiceConfiguration,
         core: CoreServiceConfiguration,
-        ledger: LedgerServiceConfiguration? = nil
+        ledger: LedgerServiceConfiguration? = nil,
+        c2c: C2CServiceConfiguration? = nil
     ) {
         self.common = common
         self.gateway = gateway
         self.auth = auth
         self.core = core
         self.ledger = ledger ?? LedgerServiceConfiguration(database: .sibling("ledger", of: core.database))
+        self.c2c = c2c ?? C2CServiceConfiguration(database: .sibling("c2c", of: core.database))
     }
 
     /// Where the in-process event bus keeps deliveries awaiting a retry.
@@ -280,12 +285,63 @@ package struct LedgerProcessConfiguration: Sendable, Equatable {
     }
 }
 
+/// `rahat serve c2c`: project-c2c alone.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service's gRPC `host:port` |
+/// | `RAHAT_CORE_ADDRESS` | `127.0.0.1:7111` | the core service's gRPC `host:port` |
+/// | `RAHAT_LEDGER_ADDRESS` | `127.0.0.1:7121` | the ledger service's gRPC `host:port` |
+package struct C2CProcessConfiguration: Sendable, Equatable {
+    package var common: CommonConfiguration
+    package var c2c: C2CServiceConfiguration
+    package var listen: ServiceListenConfiguration
+    package var authHost: String
+    package var authPort: Int
+    package var coreHost: String
+    package var corePort: Int
+    package var ledgerHost: String
+    package var ledgerPort: Int
+    package var migrateOnStart: Bool
+
+    package static func load(from source: ConfigurationSource) throws -> C2CProcessConfiguration {
+        var source = source
+        let common = CommonConfiguration(from: &source)
+        let c2c = C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
+        let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
+        let configuration = C2CProcessConfiguration(
+            common: common,
+            c2c: c2c,
+            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_C2C", grpcPort: 7131, opsPort: 7132),
+            authHost: auth.host,
+            authPort: auth.port,
+            coreHost: core.host,
+            corePort: core.port,
+            ledgerHost: ledger.host,
+            ledgerPort: ledger.port,
+            migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
+        )
+        requirePostgres(c2c.database, for: "c2c", in: &source)
+        if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
+            && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
+        {
+            source.report("RAHAT_SERVICE_SECRET: required by 'rahat serve c2c' (the same as the auth service's)")
+        }
+        try source.validate()
+        return configuration
+    }
+}
+
 /// `rahat serve gateway`.
 ///
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service's gRPC `host:port` |
 /// | `RAHAT_CORE_ADDRESS` | `127.0.0.1:7111` | the core service's gRPC `host:port` |
+/// | `RAHAT_LEDGER_ADDRESS` | `127.0.0.1:7121` | the ledger service's gRPC `host:port` |
+/// | `RAHAT_C2C_ADDRESS` | `127.0.0.1:7131` | project-c2c's gRPC `host:port` |
 package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
@@ -295,6 +351,8 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var corePort: Int
     package var ledgerHost: String
     package var ledgerPort: Int
+    package var c2cHost: String
+    package var c2cPort: Int
 
     package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
         var source = source
@@ -303,6 +361,7 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
         let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
         let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
         let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
+        let c2c = address(&source, "RAHAT_C2C_ADDRESS", default: ("127.0.0.1", 7131))
         try source.validate()
         return GatewayProcessConfiguration(
             common: common,
@@ -312,7 +371,9 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
             coreHost: core.host,
             corePort: core.port,
             ledgerHost: ledger.host,
-            ledgerPort: ledger.port
+            ledgerPort: ledger.port,
+            c2cHost: c2c.host,
+            c2cPort: c2c.port
         )
     }
 }
@@ -387,6 +448,7 @@ package struct MigrateConfiguration: Sendable, Equatable {
     package var auth: AuthServiceConfiguration
     package var core: CoreServiceConfiguration
     package var ledger: LedgerServiceConfiguration
+    package var c2c: C2CServiceConfiguration
 
     package static func load(from source: ConfigurationSource) throws -> MigrateConfiguration {
         var source = source
@@ -395,7 +457,8 @@ package struct MigrateConfiguration: Sendable, Equatable {
             common: common,
             auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
             core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            c2c: C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         )
         try source.validate()
         return configuration

@@ -1,5 +1,7 @@
 package import AuthAPI
 package import AuthService
+package import C2CAPI
+import C2CService
 package import CoreAPI
 package import CoreService
 package import Foundation
@@ -14,7 +16,7 @@ package import ServerKit
 import ServiceLifecycle
 import SwiftProtobuf
 
-/// The services running for a test over gRPC's in-process transport (auth, core and ledger),
+/// The services running for a test over gRPC's in-process transport (auth, core, ledger and c2c),
 /// with generated clients pointed at them: tests call them exactly as the gateway does.
 package struct AuthHarness: Sendable {
     package let service: AuthService
@@ -33,6 +35,8 @@ package struct AuthHarness: Sendable {
     package let ledger: Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>
     /// The ledger's database, for tests that tamper with it behind the service's back.
     package let ledgerDatabase: ServiceDatabase
+    /// project-c2c: approvers and funding.
+    package let funds: Rahat_C2c_V1_ProjectFundsService.Client<InProcessTransport.Client>
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
     package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
     package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
@@ -87,6 +91,11 @@ package struct AuthHarness: Sendable {
                 schema: LedgerService.schema,
                 logger: logger
             )
+            let c2cDatabase = try ServiceDatabase(
+                configuration: testDatabase.configuration(for: "c2c"),
+                schema: C2CService.schema,
+                logger: logger
+            )
             // Jobs (imports) run as in the embedded process: queued in the messaging database
             // through the core service's outbox, and run by a worker.
             let messaging = try ServiceDatabase(
@@ -129,11 +138,27 @@ package struct AuthHarness: Sendable {
                     now: now
                 )
                 try await ledger.migrate()
+                let c2c = C2CService(
+                    database: c2cDatabase,
+                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
+                        try await service.publishedSigningKeys()
+                    },
+                    clients: C2CClients(
+                        projects: Rahat_Core_V1_ProjectService.Client(wrapping: client),
+                        users: Rahat_Auth_V1_UserService.Client(wrapping: client),
+                        ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: client),
+                        credentials: C2CClients.credentials(
+                            auth: Rahat_Auth_V1_AuthService.Client(wrapping: client), secret: Self.serviceSecret)),
+                    logger: logger,
+                    now: now
+                )
+                try await c2c.migrate()
                 let health = HealthService()
                 health.setStatus(.serving)
                 let server = GRPCServer(
                     transport: transport.server,
-                    services: service.rpcServices + core.rpcServices + ledger.rpcServices + [health.rpcService],
+                    services: service.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
+                        + [health.rpcService],
                     interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
                 )
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
@@ -166,6 +191,7 @@ package struct AuthHarness: Sendable {
                             messaging: messaging,
                             ledger: .init(wrapping: client),
                             ledgerDatabase: ledgerDatabase,
+                            funds: .init(wrapping: client),
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),
                             roles: .init(wrapping: client),
@@ -180,12 +206,14 @@ package struct AuthHarness: Sendable {
                 await coreDatabase.shutdown()
                 await messaging.shutdown()
                 await ledgerDatabase.shutdown()
+                await c2cDatabase.shutdown()
                 return result
             } catch {
                 await database.shutdown()
                 await coreDatabase.shutdown()
                 await messaging.shutdown()
                 await ledgerDatabase.shutdown()
+                await c2cDatabase.shutdown()
                 throw error
             }
         }

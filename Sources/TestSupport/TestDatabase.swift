@@ -1,5 +1,7 @@
 import AuthService
+import C2CService
 import CoreService
+import FluentKit
 import Foundation
 import LedgerService
 import Logging
@@ -131,36 +133,24 @@ actor TestPostgres {
         if let template { return template }
         let name = "rahat_tpl_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
-        let database = try ServiceDatabase(
-            configuration: ServiceDatabaseConfiguration(
-                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
-            schema: AuthService.schema,
-            logger: logger
-        )
-        let core = try ServiceDatabase(
-            configuration: ServiceDatabaseConfiguration(
-                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
-            schema: CoreService.schema,
-            logger: logger
-        )
-        let ledger = try ServiceDatabase(
-            configuration: ServiceDatabaseConfiguration(
-                location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
-            schema: LedgerService.schema,
-            logger: logger
-        )
-        do {
-            try await database.migrate(AuthMigrations.all)
-            try await core.migrate(CoreMigrations.all)
-            try await ledger.migrate(LedgerMigrations.all)
-            await database.shutdown()
-            await core.shutdown()
-            await ledger.shutdown()
-        } catch {
-            await database.shutdown()
-            await core.shutdown()
-            await ledger.shutdown()
-            throw error
+        let services: [(schema: String, migrations: [any Migration])] = [
+            (AuthService.schema, AuthMigrations.all), (CoreService.schema, CoreMigrations.all),
+            (LedgerService.schema, LedgerMigrations.all), (C2CService.schema, C2CMigrations.all),
+        ]
+        for service in services {
+            let database = try ServiceDatabase(
+                configuration: ServiceDatabaseConfiguration(
+                    location: .postgres(url: Self.url(admin, database: name)), maxConnectionsPerEventLoop: 1),
+                schema: service.schema,
+                logger: logger
+            )
+            do {
+                try await database.migrate(service.migrations)
+                await database.shutdown()
+            } catch {
+                await database.shutdown()
+                throw error
+            }
         }
         // A template must have no open connections while it is copied.
         try await Self.execute(admin: admin, "ALTER DATABASE \(name) WITH ALLOW_CONNECTIONS false")

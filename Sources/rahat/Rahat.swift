@@ -22,7 +22,7 @@ struct Rahat: AsyncParsableCommand {
 
 /// The processes `rahat serve` can run.
 enum ProcessKind: String, ExpressibleByArgument, CaseIterable {
-    case gateway, auth, core, ledger, worker
+    case gateway, auth, core, ledger, c2c, worker
 }
 
 struct Serve: AsyncParsableCommand {
@@ -31,7 +31,8 @@ struct Serve: AsyncParsableCommand {
     )
 
     @Argument(
-        help: "Run only this process: gateway, auth, core, ledger or worker. Omit to run everything in one process.")
+        help:
+            "Run only this process: gateway, auth, core, ledger, c2c or worker. Omit to run everything in one process.")
     var process: ProcessKind?
 
     func run() async throws {
@@ -87,6 +88,17 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 onGRPCRunning: { port in Console.line("ledger gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("ledger health and metrics on http://\(listen.opsHost):\(port)") }
+            )
+            try await runServices(services, logger: logger)
+        case .c2c:
+            let configuration = try C2CProcessConfiguration.load(from: source)
+            let logger = RahatLogging.bootstrap(service: "c2c", configuration: configuration.common.log)
+            let listen = configuration.listen
+            let services = try await Platform.c2cProcess(
+                configuration: configuration,
+                logger: logger,
+                onGRPCRunning: { port in Console.line("c2c gRPC listening on \(listen.grpcHost):\(port)") },
+                onOpsRunning: { port in Console.line("c2c health and metrics on http://\(listen.opsHost):\(port)") }
             )
             try await runServices(services, logger: logger)
         case .worker:

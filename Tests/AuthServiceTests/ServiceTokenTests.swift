@@ -36,11 +36,11 @@ extension AuthServiceTests {
                 #expect(
                     token.permissions == [
                         "beneficiary:read", "beneficiary_pii:read", "ledger:create", "ledger:read", "project:read",
-                        "vendor:read",
+                        "user:read", "vendor:read",
                     ])
                 #expect(principal.permissions.allows(Permission(.ledger, .create)))
                 #expect(!principal.permissions.allows(Permission(.beneficiary, .create)))
-                #expect(!principal.permissions.allows(Permission(.user, .read)))
+                #expect(!principal.permissions.allows(Permission(.user, .update)))
             }
         }
 

@@ -1,4 +1,5 @@
 import AuthService
+import C2CService
 import CoreService
 import FluentKit
 import Foundation
@@ -36,6 +37,7 @@ struct DistributedTests {
             "RAHAT_BCRYPT_COST": "4",
             "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
             "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
+            "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
         ].merging(extra) { _, new in new }
         let configuration = try AuthProcessConfiguration.load(from: ConfigurationSource(environment: environment))
         return try await launch { onPort in
@@ -87,6 +89,30 @@ struct DistributedTests {
         }
     }
 
+    /// Starts project-c2c on free ports, pointed at the auth, core and ledger processes.
+    static func startC2C(
+        databaseURL: URL, authPort: Int, corePort: Int, ledgerPort: Int
+    ) async throws -> (
+        port: Int, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
+        let configuration = try C2CProcessConfiguration.load(
+            from: ConfigurationSource(
+                environment: [
+                    "DATABASE_URL": databaseURL.absoluteString,
+                    "RAHAT_C2C_GRPC_PORT": "0",
+                    "RAHAT_C2C_HTTP_PORT": "0",
+                    "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
+                    "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+                    "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                    "RAHAT_CORE_ADDRESS": "127.0.0.1:\(corePort)",
+                    "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort)",
+                ])
+        )
+        return try await launch { onPort in
+            try await Platform.c2cProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort)
+        }
+    }
+
     /// Runs the services `build` makes in a group of their own, once the one it hands the
     /// callback to reports its port.
     static func launch(
@@ -126,10 +152,10 @@ struct DistributedTests {
         return (group, task)
     }
 
-    /// A gateway in front of the given processes; without a ledger port, calls to the ledger find
-    /// nothing listening (for tests that do not reach it).
+    /// A gateway in front of the given processes; without a ledger or c2c port, calls to them find
+    /// nothing listening (for tests that do not reach them).
     static func gatewayConfiguration(
-        authPort: Int, corePort: Int, ledgerPort: Int? = nil, extra: [String: String] = [:]
+        authPort: Int, corePort: Int, ledgerPort: Int? = nil, c2cPort: Int? = nil, extra: [String: String] = [:]
     ) throws -> GatewayProcessConfiguration {
         try GatewayProcessConfiguration.load(
             from: ConfigurationSource(
@@ -137,6 +163,7 @@ struct DistributedTests {
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "localhost:\(corePort)",
                     "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort ?? 1)",
+                    "RAHAT_C2C_ADDRESS": "127.0.0.1:\(c2cPort ?? 1)",
                     "RAHAT_HTTP_PORT": "0",
                     "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                 ].merging(extra) { $1 })
@@ -210,16 +237,20 @@ struct DistributedTests {
             let auth = try await Self.startAuth(databaseURL: url)
             let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: redis)
             let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
+            let c2c = try await Self.startC2C(
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port)
             let worker = try await Self.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
             defer {
                 auth.task.cancel()
                 core.task.cancel()
                 ledger.task.cancel()
+                c2c.task.cancel()
                 worker.task.cancel()
             }
             let gateway = try Platform.gatewayProcess(
                 configuration: Self.gatewayConfiguration(
-                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, extra: redis),
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
+                    extra: redis),
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
@@ -270,7 +301,11 @@ struct DistributedTests {
                     imported = try await client.send(.get, location, bearer: tokens.access)
                 }
                 let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: tokens.access)
-                // The ledger answers from its own process: an empty chain, a project with no books yet.
+                // project-c2c funds the project through the ledger, each in its own process, as itself.
+                let funding = try await client.send(
+                    .post, "/v1/projects/\(projectID)/funding", json: ["amount": 2_500_000, "reference": "GRANT-1"],
+                    bearer: tokens.access)
+                // The ledger answers from its own process: the chain, and the project's books.
                 let chain = try await client.send(.get, "/v1/ledger/verify", bearer: tokens.access)
                 let books = try await client.send(
                     .get, "/v1/projects/\(projectID)/reconciliation", bearer: tokens.access)
@@ -293,13 +328,17 @@ struct DistributedTests {
                 #expect(try imported.json["created"] as? Int == 300)
                 #expect(try stats.json["beneficiaries"] as? Int == 300)
                 #expect(try chain.json["ok"] as? Bool == true, "\(chain)")
+                #expect(funding.status == .created, "\(funding)")
                 #expect(try books.json["balanced"] as? Bool == true, "\(books)")
+                #expect(try books.json["funded"] as? Int == 2_500_000, "\(books)")
                 #expect(try job.json["status"] as? String == "completed")
                 #expect(try job.json["queue"] as? String == "imports")
                 #expect(try (job.json["result"] as? [String: Any])?["created"] as? Int == 300)
             }
             await worker.group.triggerGracefulShutdown()
             try await worker.task.value
+            await c2c.group.triggerGracefulShutdown()
+            try await c2c.task.value
             await ledger.group.triggerGracefulShutdown()
             try await ledger.task.value
             await core.group.triggerGracefulShutdown()
@@ -316,13 +355,16 @@ struct DistributedTests {
             let auth = try await Self.startAuth(databaseURL: url)
             let core = try await Self.startCore(databaseURL: url, authPort: auth.port)
             let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
+            let c2c = try await Self.startC2C(
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port)
             defer {
                 core.task.cancel()
                 ledger.task.cancel()
+                c2c.task.cancel()
             }
             let gateway = try Platform.gatewayProcess(
                 configuration: Self.gatewayConfiguration(
-                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port),
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port),
                 logger: .test
             )
             try await GatewayHarness.run(gateway, testing: .live) { client in
@@ -382,8 +424,8 @@ struct MigrationTests {
             // then
             #expect(
                 first
-                    == (AuthMigrations.all + CoreMigrations.all + LedgerMigrations.all + MessagingMigrations.all).map(
-                        \.name))
+                    == (AuthMigrations.all + CoreMigrations.all + LedgerMigrations.all + C2CMigrations.all
+                    + MessagingMigrations.all).map(\.name))
             #expect(first.first == "auth.0001_CreateUsers")
             #expect(second.isEmpty)
             #expect(again == first)

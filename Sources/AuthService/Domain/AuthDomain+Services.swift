@@ -6,12 +6,13 @@ import SharedModels
 /// service secret grants no more than these, and a new service's rights are reviewed with it.
 enum ServiceGrants {
     static let byService: [String: PermissionSet] = [
-        // Moves value through the ledger (funding, disbursement lines, redemptions, settlements)
-        // and reads the project, beneficiaries (with the phone an SMS code goes to) and vendors
-        // it moves value between.
+        // Moves value through the ledger (funding, disbursement lines, redemptions, settlements),
+        // reads the project, beneficiaries (with the phone an SMS code goes to) and vendors it
+        // moves value between, and the users named as approvers.
         "c2c": PermissionSet([
             Permission(.ledger, .create), Permission(.ledger, .read), Permission(.project, .read),
             Permission(.beneficiary, .read), Permission(.beneficiaryPII, .read), Permission(.vendor, .read),
+            Permission(.user, .read),
         ])
     ]
 }

@@ -57,6 +57,10 @@ tags:
       statements, every transfer in chain order, verification of the hash chain, and each
       project's books. Value moves only through the project services; nothing here can be changed
       or deleted. Requires `ledger:read` (for one project, or for all).
+  - name: funds
+    description: >-
+      A project's money, run by project-c2c: who approves its disbursements (M of N), and the
+      donor funding recorded into its fund. Value moves only through the ledger.
   - name: verification
     description: >-
       KYC: every new beneficiary, and every change to a name, phone, national ID or birth date,
@@ -1552,6 +1556,100 @@ paths:
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
+  /v1/projects/{id}/approvers:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: getProjectApprovers
+      tags: [funds]
+      summary: Who approves the project's disbursements
+      description: >-
+        `required` of the listed users must approve a disbursement before it runs (M of N). A
+        project without approvers reads as an empty list with `required` 0. Requires
+        `project:read` or `disbursement:read` for the project.
+      responses:
+        '200':
+          description: The approvers.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProjectApprovers'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    put:
+      operationId: setProjectApprovers
+      tags: [funds]
+      summary: Set who approves the project's disbursements
+      description: >-
+        Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to
+        their number) must approve each disbursement. Requires `project:update` for the project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/SetProjectApprovers'}
+      responses:
+        '200':
+          description: The approvers now.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProjectApprovers'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/funding:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: listProjectFundings
+      tags: [funds]
+      summary: The project's donor fundings
+      description: Oldest first. Requires `project:read` or `ledger:read` for the project.
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of fundings.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/FundingPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: recordProjectFunding
+      tags: [funds]
+      summary: Record donor funding into the project's fund
+      description: >-
+        One ledger `fund` transfer from the project's external funding account into its fund,
+        in the project's asset. The `reference` (a grant or bank transfer reference) is recorded
+        once per project: sending the same reference and amount again answers the first
+        recording with status 200 and `replayed: true`, so a retry never funds twice; another
+        amount under a recorded reference is refused (409). A closed project takes no funding
+        (409). Requires `project:update` for the project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RecordFunding'}
+      responses:
+        '201':
+          description: Recorded; the value is in the project's fund.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Funding'}
+        '200':
+          description: This reference was recorded before with this amount; nothing moved now.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Funding'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
   /v1/verifications:
     get:
       operationId: listVerifications
@@ -2251,6 +2349,52 @@ components:
             sequence: {type: integer, format: int64}
             transferId: {type: string, format: uuid, description: Absent when the row is missing.}
             reason: {type: string}
+    ProjectApprovers:
+      type: object
+      required: [projectId, userIds, required]
+      properties:
+        projectId: {type: string, format: uuid}
+        userIds: {type: array, items: {type: string, format: uuid}}
+        required: {type: integer, description: How many of them must approve a disbursement; 0 when none are set.}
+        updatedAt: {type: string, format: date-time}
+        updatedBy: {type: string, format: uuid}
+    SetProjectApprovers:
+      type: object
+      required: [userIds, required]
+      properties:
+        userIds:
+          type: array
+          minItems: 1
+          maxItems: 25
+          items: {type: string, format: uuid}
+        required: {type: integer, minimum: 1, maximum: 25}
+    RecordFunding:
+      type: object
+      required: [amount, reference]
+      properties:
+        amount: {type: integer, format: int64, minimum: 1, description: Minor units of the project's asset.}
+        reference: {type: string, minLength: 1, maxLength: 100, description: The grant or bank transfer reference; recorded once per project.}
+        note: {type: string, maxLength: 1000}
+    Funding:
+      type: object
+      required: [id, projectId, amount, asset, reference, transferId, createdBy, createdAt, replayed]
+      properties:
+        id: {type: string, format: uuid}
+        projectId: {type: string, format: uuid}
+        amount: {type: integer, format: int64, description: Minor units.}
+        asset: {type: string}
+        reference: {type: string}
+        note: {type: string}
+        transferId: {type: string, format: uuid, description: The ledger transfer that moved it.}
+        createdBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        replayed: {type: boolean, description: True when this reference was recorded before; nothing moved now.}
+    FundingPage:
+      type: object
+      required: [items]
+      properties:
+        items: {type: array, items: {$ref: '#/components/schemas/Funding'}}
+        nextCursor: {type: string}
     Reconciliation:
       type: object
       required: [projectId, asset, funded, disbursed, remaining, beneficiaries, vendors, settlement, balanced, mismatches]
@@ -3082,6 +3226,10 @@ components:
     {
       "name": "ledger",
       "description": "Every movement of value, read-only: accounts and balances (now or as of a time), statements, every transfer in chain order, verification of the hash chain, and each project's books. Value moves only through the project services; nothing here can be changed or deleted. Requires `ledger:read` (for one project, or for all)."
+    },
+    {
+      "name": "funds",
+      "description": "A project's money, run by project-c2c: who approves its disbursements (M of N), and the donor funding recorded into its fund. Value moves only through the ledger."
     },
     {
       "name": "verification",
@@ -6075,6 +6223,195 @@ components:
         }
       }
     },
+    "/v1/projects/{id}/approvers": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "getProjectApprovers",
+        "tags": [
+          "funds"
+        ],
+        "summary": "Who approves the project's disbursements",
+        "description": "`required` of the listed users must approve a disbursement before it runs (M of N). A project without approvers reads as an empty list with `required` 0. Requires `project:read` or `disbursement:read` for the project.",
+        "responses": {
+          "200": {
+            "description": "The approvers.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProjectApprovers"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "put": {
+        "operationId": "setProjectApprovers",
+        "tags": [
+          "funds"
+        ],
+        "summary": "Set who approves the project's disbursements",
+        "description": "Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:update` for the project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SetProjectApprovers"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The approvers now.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProjectApprovers"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/projects/{id}/funding": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "listProjectFundings",
+        "tags": [
+          "funds"
+        ],
+        "summary": "The project's donor fundings",
+        "description": "Oldest first. Requires `project:read` or `ledger:read` for the project.",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of fundings.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FundingPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "recordProjectFunding",
+        "tags": [
+          "funds"
+        ],
+        "summary": "Record donor funding into the project's fund",
+        "description": "One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:update` for the project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RecordFunding"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Recorded; the value is in the project's fund.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Funding"
+                }
+              }
+            }
+          },
+          "200": {
+            "description": "This reference was recorded before with this amount; nothing moved now.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Funding"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
     "/v1/verifications": {
       "get": {
         "operationId": "listVerifications",
@@ -7765,6 +8102,159 @@ components:
                 "type": "string"
               }
             }
+          }
+        }
+      },
+      "ProjectApprovers": {
+        "type": "object",
+        "required": [
+          "projectId",
+          "userIds",
+          "required"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "userIds": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "required": {
+            "type": "integer",
+            "description": "How many of them must approve a disbursement; 0 when none are set."
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedBy": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      },
+      "SetProjectApprovers": {
+        "type": "object",
+        "required": [
+          "userIds",
+          "required"
+        ],
+        "properties": {
+          "userIds": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 25,
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "required": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 25
+          }
+        }
+      },
+      "RecordFunding": {
+        "type": "object",
+        "required": [
+          "amount",
+          "reference"
+        ],
+        "properties": {
+          "amount": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "description": "Minor units of the project's asset."
+          },
+          "reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "The grant or bank transfer reference; recorded once per project."
+          },
+          "note": {
+            "type": "string",
+            "maxLength": 1000
+          }
+        }
+      },
+      "Funding": {
+        "type": "object",
+        "required": [
+          "id",
+          "projectId",
+          "amount",
+          "asset",
+          "reference",
+          "transferId",
+          "createdBy",
+          "createdAt",
+          "replayed"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "amount": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Minor units."
+          },
+          "asset": {
+            "type": "string"
+          },
+          "reference": {
+            "type": "string"
+          },
+          "note": {
+            "type": "string"
+          },
+          "transferId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The ledger transfer that moved it."
+          },
+          "createdBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "replayed": {
+            "type": "boolean",
+            "description": "True when this reference was recorded before; nothing moved now."
+          }
+        }
+      },
+      "FundingPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Funding"
+            }
+          },
+          "nextCursor": {
+            "type": "string"
           }
         }
       },

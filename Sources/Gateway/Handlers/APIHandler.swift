@@ -15,6 +15,7 @@ struct APIHandler: APIProtocol {
     let auth: AuthBackend
     let core: CoreBackend
     let ledger: LedgerBackend
+    let c2c: C2CBackend
     /// The job queue, for `/v1/jobs`; nil where none is configured.
     let jobs: (any JobStore)?
     let readiness: Readiness

@@ -1807,6 +1807,205 @@ extension Components {
                 case firstBreak
             }
         }
+        /// - Remark: Generated from `#/components/schemas/ProjectApprovers`.
+        internal struct ProjectApprovers: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ProjectApprovers/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ProjectApprovers/userIds`.
+            internal var userIds: [Swift.String]
+            /// How many of them must approve a disbursement; 0 when none are set.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProjectApprovers/required`.
+            internal var required: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ProjectApprovers/updatedAt`.
+            internal var updatedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/ProjectApprovers/updatedBy`.
+            internal var updatedBy: Swift.String?
+            /// Creates a new `ProjectApprovers`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - userIds:
+            ///   - required: How many of them must approve a disbursement; 0 when none are set.
+            ///   - updatedAt:
+            ///   - updatedBy:
+            internal init(
+                projectId: Swift.String,
+                userIds: [Swift.String],
+                required: Swift.Int,
+                updatedAt: Foundation.Date? = nil,
+                updatedBy: Swift.String? = nil
+            ) {
+                self.projectId = projectId
+                self.userIds = userIds
+                self.required = required
+                self.updatedAt = updatedAt
+                self.updatedBy = updatedBy
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case userIds
+                case required
+                case updatedAt
+                case updatedBy
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SetProjectApprovers`.
+        internal struct SetProjectApprovers: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SetProjectApprovers/userIds`.
+            internal var userIds: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/SetProjectApprovers/required`.
+            internal var required: Swift.Int
+            /// Creates a new `SetProjectApprovers`.
+            ///
+            /// - Parameters:
+            ///   - userIds:
+            ///   - required:
+            internal init(
+                userIds: [Swift.String],
+                required: Swift.Int
+            ) {
+                self.userIds = userIds
+                self.required = required
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case userIds
+                case required
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RecordFunding`.
+        internal struct RecordFunding: Codable, Hashable, Sendable {
+            /// Minor units of the project's asset.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RecordFunding/amount`.
+            internal var amount: Swift.Int64
+            /// The grant or bank transfer reference; recorded once per project.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RecordFunding/reference`.
+            internal var reference: Swift.String
+            /// - Remark: Generated from `#/components/schemas/RecordFunding/note`.
+            internal var note: Swift.String?
+            /// Creates a new `RecordFunding`.
+            ///
+            /// - Parameters:
+            ///   - amount: Minor units of the project's asset.
+            ///   - reference: The grant or bank transfer reference; recorded once per project.
+            ///   - note:
+            internal init(
+                amount: Swift.Int64,
+                reference: Swift.String,
+                note: Swift.String? = nil
+            ) {
+                self.amount = amount
+                self.reference = reference
+                self.note = note
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case amount
+                case reference
+                case note
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Funding`.
+        internal struct Funding: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Funding/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Funding/projectId`.
+            internal var projectId: Swift.String
+            /// Minor units.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Funding/amount`.
+            internal var amount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Funding/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Funding/reference`.
+            internal var reference: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Funding/note`.
+            internal var note: Swift.String?
+            /// The ledger transfer that moved it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Funding/transferId`.
+            internal var transferId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Funding/createdBy`.
+            internal var createdBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Funding/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// True when this reference was recorded before; nothing moved now.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Funding/replayed`.
+            internal var replayed: Swift.Bool
+            /// Creates a new `Funding`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - projectId:
+            ///   - amount: Minor units.
+            ///   - asset:
+            ///   - reference:
+            ///   - note:
+            ///   - transferId: The ledger transfer that moved it.
+            ///   - createdBy:
+            ///   - createdAt:
+            ///   - replayed: True when this reference was recorded before; nothing moved now.
+            internal init(
+                id: Swift.String,
+                projectId: Swift.String,
+                amount: Swift.Int64,
+                asset: Swift.String,
+                reference: Swift.String,
+                note: Swift.String? = nil,
+                transferId: Swift.String,
+                createdBy: Swift.String,
+                createdAt: Foundation.Date,
+                replayed: Swift.Bool
+            ) {
+                self.id = id
+                self.projectId = projectId
+                self.amount = amount
+                self.asset = asset
+                self.reference = reference
+                self.note = note
+                self.transferId = transferId
+                self.createdBy = createdBy
+                self.createdAt = createdAt
+                self.replayed = replayed
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case projectId
+                case amount
+                case asset
+                case reference
+                case note
+                case transferId
+                case createdBy
+                case createdAt
+                case replayed
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/FundingPage`.
+        internal struct FundingPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/FundingPage/items`.
+            internal var items: [Components.Schemas.Funding]
+            /// - Remark: Generated from `#/components/schemas/FundingPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `FundingPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor:
+            internal init(
+                items: [Components.Schemas.Funding],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Reconciliation`.
         internal struct Reconciliation: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Reconciliation/projectId`.

@@ -470,6 +470,34 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /v1/projects/{id}/reconciliation`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/reconciliation/get(reconcileProject)`.
     func reconcileProject(_ input: Operations.ReconcileProject.Input) async throws -> Operations.ReconcileProject.Output
+    /// Who approves the project's disbursements
+    ///
+    /// `required` of the listed users must approve a disbursement before it runs (M of N). A project without approvers reads as an empty list with `required` 0. Requires `project:read` or `disbursement:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/approvers`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/get(getProjectApprovers)`.
+    func getProjectApprovers(_ input: Operations.GetProjectApprovers.Input) async throws -> Operations.GetProjectApprovers.Output
+    /// Set who approves the project's disbursements
+    ///
+    /// Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:update` for the project.
+    ///
+    /// - Remark: HTTP `PUT /v1/projects/{id}/approvers`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/put(setProjectApprovers)`.
+    func setProjectApprovers(_ input: Operations.SetProjectApprovers.Input) async throws -> Operations.SetProjectApprovers.Output
+    /// The project's donor fundings
+    ///
+    /// Oldest first. Requires `project:read` or `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/funding`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/get(listProjectFundings)`.
+    func listProjectFundings(_ input: Operations.ListProjectFundings.Input) async throws -> Operations.ListProjectFundings.Output
+    /// Record donor funding into the project's fund
+    ///
+    /// One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:update` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/funding`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/post(recordProjectFunding)`.
+    func recordProjectFunding(_ input: Operations.RecordProjectFunding.Input) async throws -> Operations.RecordProjectFunding.Output
     /// List KYC check runs
     ///
     /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
@@ -1498,6 +1526,72 @@ extension APIProtocol {
         try await reconcileProject(Operations.ReconcileProject.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Who approves the project's disbursements
+    ///
+    /// `required` of the listed users must approve a disbursement before it runs (M of N). A project without approvers reads as an empty list with `required` 0. Requires `project:read` or `disbursement:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/approvers`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/get(getProjectApprovers)`.
+    internal func getProjectApprovers(
+        path: Operations.GetProjectApprovers.Input.Path,
+        headers: Operations.GetProjectApprovers.Input.Headers = .init()
+    ) async throws -> Operations.GetProjectApprovers.Output {
+        try await getProjectApprovers(Operations.GetProjectApprovers.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Set who approves the project's disbursements
+    ///
+    /// Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:update` for the project.
+    ///
+    /// - Remark: HTTP `PUT /v1/projects/{id}/approvers`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/put(setProjectApprovers)`.
+    internal func setProjectApprovers(
+        path: Operations.SetProjectApprovers.Input.Path,
+        headers: Operations.SetProjectApprovers.Input.Headers = .init(),
+        body: Operations.SetProjectApprovers.Input.Body
+    ) async throws -> Operations.SetProjectApprovers.Output {
+        try await setProjectApprovers(Operations.SetProjectApprovers.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// The project's donor fundings
+    ///
+    /// Oldest first. Requires `project:read` or `ledger:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/funding`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/get(listProjectFundings)`.
+    internal func listProjectFundings(
+        path: Operations.ListProjectFundings.Input.Path,
+        query: Operations.ListProjectFundings.Input.Query = .init(),
+        headers: Operations.ListProjectFundings.Input.Headers = .init()
+    ) async throws -> Operations.ListProjectFundings.Output {
+        try await listProjectFundings(Operations.ListProjectFundings.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Record donor funding into the project's fund
+    ///
+    /// One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:update` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/projects/{id}/funding`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/post(recordProjectFunding)`.
+    internal func recordProjectFunding(
+        path: Operations.RecordProjectFunding.Input.Path,
+        headers: Operations.RecordProjectFunding.Input.Headers = .init(),
+        body: Operations.RecordProjectFunding.Input.Body
+    ) async throws -> Operations.RecordProjectFunding.Output {
+        try await recordProjectFunding(Operations.RecordProjectFunding.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
     /// List KYC check runs

@@ -1,0 +1,66 @@
+package import Foundation
+public import GRPCCore
+package import Logging
+public import Persistence
+public import ServerKit
+
+/// Settings of the project-c2c service.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `DATABASE_URL` | `<data dir>/c2c.sqlite` | PostgreSQL URL; the service uses schema `c2c` |
+/// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
+public struct C2CServiceConfiguration: Sendable, Equatable {
+    public var database: ServiceDatabaseConfiguration
+    /// `nil` until configured; the embedded default then uses the secret in its data directory.
+    public var serviceSecret: String?
+
+    public init(database: ServiceDatabaseConfiguration, serviceSecret: String? = nil) {
+        self.database = database
+        self.serviceSecret = serviceSecret
+    }
+
+    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+        self.init(
+            database: ServiceDatabaseConfiguration(from: &source, service: "c2c", dataDirectory: dataDirectory),
+            serviceSecret: ServiceSecret.read(from: &source))
+    }
+}
+
+/// project-c2c, assembled: its gRPC services over its own database. Moves value only through the
+/// ledger service, as itself (service credentials), after checking its caller's rights.
+public struct C2CService: Sendable {
+    let domain: C2CDomain
+
+    /// Assembles the service. `verifier` checks callers' access tokens; `clients` reach the auth,
+    /// core and ledger services. Does not migrate: call ``migrate()`` or run `rahat migrate` first.
+    package init(
+        database: ServiceDatabase,
+        verifier: AccessTokenVerifier,
+        clients: C2CClients,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        domain = C2CDomain(database: database, verifier: verifier, clients: clients, logger: logger, now: now)
+    }
+
+    /// The schema this service owns on PostgreSQL.
+    public static let schema = "c2c"
+
+    /// The gRPC services to register on a server.
+    public var rpcServices: [any RegistrableRPCService] { [ProjectFundsRPC(domain: domain)] }
+
+    /// Fully-qualified gRPC service names, for the health service.
+    public static let rpcServiceNames = ["rahat.c2c.v1.ProjectFundsService"]
+
+    /// Applies pending migrations.
+    public func migrate() async throws {
+        try await domain.database.migrate(C2CMigrations.all)
+    }
+
+    /// What must be up for this service to take traffic.
+    public var readinessChecks: [ReadinessCheck] {
+        let database = domain.database
+        return [ReadinessCheck(name: "c2c-database") { try await database.ping() }]
+    }
+}

@@ -1,0 +1,269 @@
+import FluentKit
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+
+/// A project's disbursement approvers: `required` of `userIDs` (M of N).
+struct ApproverSet: Sendable, Equatable {
+    var projectID: UUID
+    var userIDs: [UUID]
+    var required: Int
+    var updatedAt: Date?
+    var updatedBy: UUID?
+}
+
+/// Donor funding recorded into a project's fund.
+struct FundingRecord: Sendable, Equatable {
+    var id: UUID
+    var projectID: UUID
+    var amount: Int64
+    var asset: String
+    var reference: String
+    var note: String?
+    var transferID: UUID
+    var createdBy: UUID
+    var createdAt: Date
+    /// The reference was recorded before with this amount: nothing moved now.
+    var replayed = false
+}
+
+extension C2CDomain {
+    /// The most approvers a project names: enough for any board, few enough to list.
+    static let maxApprovers = 25
+
+    // MARK: Approvers
+
+    func setApprovers(
+        projectID text: String, userIDs: [String], required: Int, by caller: Principal
+    ) async throws
+        -> ApproverSet
+    {
+        var violations: [FieldViolation] = []
+        let projectID = UUID(uuidString: text)
+        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        var users: [UUID] = []
+        for (index, text) in userIDs.enumerated() {
+            guard let id = UUID(uuidString: text) else {
+                violations.append(FieldViolation(field: "userIds[\(index)]", reason: "must be a UUID"))
+                continue
+            }
+            if users.contains(id) {
+                violations.append(FieldViolation(field: "userIds[\(index)]", reason: "is named twice"))
+            }
+            users.append(id)
+        }
+        if userIDs.isEmpty {
+            violations.append(FieldViolation(field: "userIds", reason: "must name at least one user"))
+        } else if userIDs.count > Self.maxApprovers {
+            violations.append(FieldViolation(field: "userIds", reason: "must name at most \(Self.maxApprovers) users"))
+        }
+        if !(1...max(userIDs.count, 1)).contains(required) {
+            violations.append(
+                FieldViolation(
+                    field: "required", reason: "must be between 1 and the number of users (\(userIDs.count))"))
+        }
+        guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
+        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+        _ = try await clients.project(projectID)
+        for (index, id) in users.enumerated() where try await !clients.isActiveUser(id) {
+            violations.append(FieldViolation(field: "userIds[\(index)]", reason: "is not an active user"))
+        }
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+
+        let set = ApproverSet(
+            projectID: projectID, userIDs: users, required: required, updatedAt: now(), updatedBy: caller.userID)
+        let encoded = String(decoding: try JSONEncoder().encode(users.map(\.lowercasedString)), as: UTF8.self)
+        try await database.db.transaction { transaction in
+            let sql = try Self.sql(transaction)
+            try await sql.delete(from: "approvers").where("project_id", .equal, SQLBind(projectID)).run()
+            try await sql.insert(into: "approvers")
+                .columns("project_id", "user_ids", "required", "updated_at", "updated_by")
+                .values(
+                    SQLBind(projectID), SQLBind(encoded), SQLBind(required), SQLBind(set.updatedAt),
+                    SQLBind(caller.userID)
+                )
+                .run()
+        }
+        logger.info(
+            "approvers set",
+            metadata: [
+                "project.id": "\(projectID.lowercasedString)", "approvers": "\(users.count)",
+                "required": "\(required)",
+            ])
+        return set
+    }
+
+    func approvers(projectID text: String, by caller: Principal) async throws -> ApproverSet {
+        let projectID = try parseID(text, field: "projectId")
+        try Self.requireAny(
+            [Permission(.project, .read), Permission(.disbursement, .read)], in: projectID, of: caller)
+        return try await storedApprovers(projectID) ?? ApproverSet(projectID: projectID, userIDs: [], required: 0)
+    }
+
+    func storedApprovers(_ projectID: UUID) async throws -> ApproverSet? {
+        guard
+            let row = try await sql.select().columns("user_ids", "required", "updated_at", "updated_by")
+                .from("approvers").where("project_id", .equal, SQLBind(projectID)).first()
+        else { return nil }
+        let texts = try JSONDecoder().decode(
+            [String].self, from: Data(try row.decode(column: "user_ids", as: String.self).utf8))
+        return ApproverSet(
+            projectID: projectID,
+            userIDs: try texts.map { text in
+                guard let id = UUID(uuidString: text) else { throw C2CStorageError(description: "approver id \(text)") }
+                return id
+            },
+            required: try row.decode(column: "required", as: Int.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            updatedBy: try row.decode(column: "updated_by", as: UUID.self)
+        )
+    }
+
+    // MARK: Funding
+
+    func recordFunding(
+        projectID text: String, amount: Int64, reference rawReference: String, note: String?, by caller: Principal
+    ) async throws -> FundingRecord {
+        var violations: [FieldViolation] = []
+        let projectID = UUID(uuidString: text)
+        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        if amount <= 0 { violations.append(FieldViolation(field: "amount", reason: "must be more than zero")) }
+        let reference = rawReference.trimmingCharacters(in: .whitespacesAndNewlines)
+        if reference.isEmpty || reference.count > 100 {
+            violations.append(FieldViolation(field: "reference", reason: "must be 1 to 100 characters"))
+        } else if reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            violations.append(FieldViolation(field: "reference", reason: "must not contain control characters"))
+        }
+        if let note, note.count > 1_000 {
+            violations.append(FieldViolation(field: "note", reason: "must be at most 1000 characters"))
+        }
+        guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
+        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+
+        if let recorded = try await funding(projectID: projectID, reference: reference) {
+            guard recorded.amount == amount else { throw C2CError.fundingReferenceConflict(reference: reference) }
+            var replay = recorded
+            replay.replayed = true
+            return replay
+        }
+        let project = try await clients.project(projectID)
+        guard !project.closed else { throw C2CError.projectClosed }
+        // The key is the reference: an attempt that moved value and then failed before its row was
+        // written is completed by the next, which the ledger answers with the first transfer.
+        let result: Rahat_Ledger_V1_TransferResult
+        do {
+            result = try await clients.transfer(
+                .with {
+                    $0.idempotencyKey = "funding:\(reference)"
+                    $0.debit = .with {
+                        $0.kind = .externalFunding
+                        $0.projectID = projectID.lowercasedString
+                    }
+                    $0.credit = .with {
+                        $0.kind = .projectFund
+                        $0.projectID = projectID.lowercasedString
+                    }
+                    $0.amount = amount
+                    $0.asset = project.asset
+                    $0.kind = .fund
+                    $0.reference = "funding:\(reference)"
+                })
+        } catch let error as RPCError where error.code == .alreadyExists {
+            throw C2CError.fundingReferenceConflict(reference: reference)
+        }
+        guard let transferID = UUID(uuidString: result.transfer.id) else {
+            throw C2CStorageError(description: "the ledger answered the transfer id '\(result.transfer.id)'")
+        }
+        let record = FundingRecord(
+            id: UUID.v7(), projectID: projectID, amount: amount, asset: project.asset, reference: reference,
+            note: note, transferID: transferID, createdBy: caller.userID, createdAt: now())
+        // Two requests with one reference at once: one row is written, both answer it.
+        try await sql.insert(into: "fundings")
+            .columns(
+                "id", "project_id", "amount", "asset", "reference", "note", "transfer_id", "created_by", "created_at"
+            )
+            .values(
+                SQLBind(record.id), SQLBind(projectID), SQLBind(amount), SQLBind(record.asset), SQLBind(reference),
+                SQLBind(note), SQLBind(transferID), SQLBind(caller.userID), SQLBind(record.createdAt)
+            )
+            .ignoringConflicts(with: ["project_id", "reference"])
+            .run()
+        guard var stored = try await funding(projectID: projectID, reference: reference) else {
+            throw C2CStorageError(description: "the funding '\(reference)' was not stored")
+        }
+        stored.replayed = stored.id != record.id || result.replayed
+        if !stored.replayed {
+            logger.info(
+                "project funded",
+                metadata: [
+                    "project.id": "\(projectID.lowercasedString)", "funding.id": "\(record.id.lowercasedString)",
+                    "amount": "\(amount)", "asset": "\(project.asset)",
+                ])
+        }
+        return stored
+    }
+
+    func fundings(
+        projectID text: String, limit: Int, cursor: String?, by caller: Principal
+    ) async throws -> (
+        [FundingRecord], String?
+    ) {
+        let projectID = try parseID(text, field: "projectId")
+        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        try Self.requireAny([Permission(.project, .read), Permission(.ledger, .read)], in: projectID, of: caller)
+        var query = sql.select().columns(Self.fundingColumns).from("fundings")
+            .where("project_id", .equal, SQLBind(projectID))
+        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
+        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.funding(from:))
+        let (shown, next) = page.page(of: rows) { $0.id }
+        return (shown, next)
+    }
+
+    private func funding(projectID: UUID, reference: String) async throws -> FundingRecord? {
+        try await sql.select().columns(Self.fundingColumns).from("fundings")
+            .where("project_id", .equal, SQLBind(projectID)).where("reference", .equal, SQLBind(reference))
+            .first().map(Self.funding(from:))
+    }
+
+    private static let fundingColumns = [
+        "id", "project_id", "amount", "asset", "reference", "note", "transfer_id", "created_by", "created_at",
+    ].map { SQLIdentifier($0) as any SQLExpression }
+
+    private static func funding(from row: any SQLRow) throws -> FundingRecord {
+        FundingRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            amount: try row.decode(column: "amount", as: Int64.self),
+            asset: try row.decode(column: "asset", as: String.self),
+            reference: try row.decode(column: "reference", as: String.self),
+            note: try row.decode(column: "note", as: String?.self),
+            transferID: try row.decode(column: "transfer_id", as: UUID.self),
+            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self)
+        )
+    }
+
+    // MARK: Permissions
+
+    /// Passes when the caller holds any of `permissions` for the project.
+    static func requireAny(_ permissions: [Permission], in projectID: UUID, of caller: Principal) throws {
+        let scoped = permissions.map { Permission($0.subject, $0.action, projectID: projectID.lowercasedString) }
+        guard scoped.contains(where: caller.permissions.allows) else {
+            try caller.require(scoped[0])
+            return
+        }
+    }
+
+    /// The SQL face of a transaction's handle; both drivers are SQL databases.
+    static func sql(_ database: any Database) throws -> any SQLDatabase {
+        guard let sql = database as? any SQLDatabase else {
+            throw C2CStorageError(description: "the c2c database is not an SQL database")
+        }
+        return sql
+    }
+}
