@@ -657,7 +657,10 @@ package enum Platform {
     }
 
     static func serverInterceptors(logger: Logger) -> [any ServerInterceptor] {
-        [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
+        [
+            IncomingCallInterceptor(),
+            ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
+        ]
     }
 
     private static func markServing(_ health: HealthService, services: [String]) {

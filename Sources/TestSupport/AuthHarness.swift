@@ -159,7 +159,10 @@ package struct AuthHarness: Sendable {
                     transport: transport.server,
                     services: service.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
                         + [health.rpcService],
-                    interceptors: [IncomingCallInterceptor(), ErrorLoggingInterceptor(logger: logger)]
+                    interceptors: [
+                        IncomingCallInterceptor(),
+                        ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
+                    ]
                 )
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }

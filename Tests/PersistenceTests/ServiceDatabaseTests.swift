@@ -137,3 +137,27 @@ struct OutboxJSONTests {
         #expect(try JSONSerialization.jsonObject(with: Data(value.json.utf8)) is [String: Any])
     }
 }
+
+@Suite("Database availability")
+struct DatabaseAvailabilityTests {
+    @Test("a PostgreSQL server nobody answers at is told apart as unavailable, a bad query is not")
+    func unreachable() async throws {
+        // given a port nothing listens on
+        let url = try #require(URL(string: "postgres://postgres@127.0.0.1:1/postgres"))
+        let database = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(location: .postgres(url: url), maxConnectionsPerEventLoop: 1),
+            schema: "nowhere", logger: .test)
+        // when
+        var failure: (any Error)?
+        do {
+            try await database.ping()
+        } catch {
+            failure = error
+        }
+        await database.shutdown()
+        // then
+        let error = try #require(failure)
+        #expect(DatabaseAvailability.isUnavailable(error), "\(String(reflecting: error))")
+        #expect(!DatabaseAvailability.isUnavailable(CancellationError()))
+    }
+}
