@@ -281,6 +281,7 @@ let package = Package(
                 "Persistence",
                 "ServerKit",
                 "SharedModels",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
@@ -450,6 +451,7 @@ let package = Package(
             name: "C2CServiceTests",
             dependencies: [
                 "AuthAPI",
+                "AuthService",
                 "C2CAPI",
                 "C2CService",
                 "LedgerAPI",

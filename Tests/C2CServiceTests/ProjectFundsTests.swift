@@ -1,4 +1,5 @@
 import AuthAPI
+import AuthService
 import C2CAPI
 import CoreAPI
 import Foundation
@@ -62,8 +63,9 @@ struct ProjectFundsTests {
             let conflict = await serviceFailure {
                 try await harness.funds.recordFunding(Self.funding(project, 4_000_000), metadata: admin)
             }
+            // (a bank's reference, spaces and all)
             _ = try await harness.funds.recordFunding(
-                Self.funding(project, 250_000, reference: "GRANT-2026-002"), metadata: admin)
+                Self.funding(project, 250_000, reference: "TT REF 2026/17 ÅB"), metadata: admin)
             let listed = try await harness.funds.listFundings(.with { $0.projectID = project }, metadata: admin)
 
             // then
@@ -79,7 +81,7 @@ struct ProjectFundsTests {
             let transfer = try await harness.ledger.getTransfer(.with { $0.id = first.transferID }, metadata: admin)
             #expect(transfer.kind == .fund)
             #expect(transfer.reference == "funding:GRANT-2026-001")
-            #expect(listed.fundings.map(\.reference) == ["GRANT-2026-001", "GRANT-2026-002"])
+            #expect(listed.fundings.map(\.reference) == ["GRANT-2026-001", "TT REF 2026/17 ÅB"])
         }
     }
 
@@ -137,6 +139,22 @@ struct ProjectFundsTests {
                 try await Self.fundBalance(project, on: harness, as: admin)
             }
             #expect(fund?.reason == "ledger.account_not_found")
+        }
+    }
+
+    @Test("when the auth service refuses c2c's own secret, callers get an internal error, not a 401 of their own")
+    func misconfiguredSecret() async throws {
+        try await AuthHarness.with(.sqlite, configure: { $0.serviceSecret = String(repeating: "z", count: 40) }) {
+            harness in
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = try await Self.newProject(on: harness, as: admin)
+
+            let failure = await serviceFailure {
+                try await harness.funds.recordFunding(Self.funding(project, 100), metadata: admin)
+            }
+
+            #expect(failure?.kind == .internalError)
+            #expect(failure?.reason == "internal")
         }
     }
 

@@ -291,6 +291,41 @@ struct JobStoreTests {
         }
     }
 
+    @Test(
+        "a slot left free beside long-running jobs is filled without waiting for one to end",
+        arguments: JobBackend.available)
+    func freeSlotFilled(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given a worker of four slots, three of them taken by jobs that run until released
+            let runs = Runs()
+            let release = Atomic<Bool>(false)
+            let handler = JobHandler(queue: "work", name: "long") { _ in
+                runs.started.add(1, ordering: .relaxed)
+                while !release.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(20)) }
+                return nil
+            }
+            var configuration = JobWorkerConfiguration()
+            configuration.defaultConcurrency = 4
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(store: store, handlers: [handler], configuration: configuration, logger: .test)
+            try await store.enqueue((1...3).map { JobRequest(id: "long-\($0)", queue: "work", name: "long") })
+
+            try await Self.running([worker]) {
+                try await Self.waitUntil { runs.started.load(ordering: .relaxed) == 3 }
+                // when a fourth job arrives while one slot of four is free
+                try await store.enqueue([JobRequest(id: "fourth", queue: "work", name: "long")])
+                let deadline = ContinuousClock.now + .seconds(20)
+                while runs.started.load(ordering: .relaxed) < 4 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                // then it starts while the other three still run
+                #expect(runs.started.load(ordering: .relaxed) == 4)
+                release.store(true, ordering: .relaxed)
+                try await Self.waitUntil { try await store.job("fourth")?.status == .completed }
+            }
+        }
+    }
+
     @Test("a job that runs longer than its lock keeps it: the worker renews it", arguments: JobBackend.available)
     func lockRenewed(_ backend: JobBackend) async throws {
         try await Self.withStore(backend) { store in

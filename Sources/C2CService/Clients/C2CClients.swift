@@ -52,8 +52,9 @@ package struct C2CClients: Sendable {
     /// The project, or `projectNotFound`.
     func project(_ id: UUID) async throws -> ProjectFacts {
         do {
-            let project = try await projects.getProject(
-                .with { $0.id = id.lowercasedString }, metadata: try await credentials.metadata())
+            let project = try await asService { metadata in
+                try await projects.getProject(.with { $0.id = id.lowercasedString }, metadata: metadata)
+            }
             return ProjectFacts(id: id, asset: project.asset, closed: project.status == .closed)
         } catch let error as RPCError where error.code == .notFound {
             throw C2CError.projectNotFound
@@ -63,8 +64,9 @@ package struct C2CClients: Sendable {
     /// Whether `id` names an active user.
     func isActiveUser(_ id: UUID) async throws -> Bool {
         do {
-            let user = try await users.getUser(
-                .with { $0.id = id.lowercasedString }, metadata: try await credentials.metadata())
+            let user = try await asService { metadata in
+                try await users.getUser(.with { $0.id = id.lowercasedString }, metadata: metadata)
+            }
             return user.status == .active
         } catch let error as RPCError where error.code == .notFound {
             return false
@@ -73,6 +75,34 @@ package struct C2CClients: Sendable {
 
     /// Records one transfer as the service.
     func transfer(_ request: Rahat_Ledger_V1_TransferRequest) async throws -> Rahat_Ledger_V1_TransferResult {
-        try await ledger.recordTransfer(request, metadata: try await credentials.metadata())
+        try await asService { metadata in try await ledger.recordTransfer(request, metadata: metadata) }
     }
+
+    /// Runs `call` with the service's credentials. The service's own credentials being refused is
+    /// this deployment's fault (secrets that differ, grants that do not fit), never the caller's:
+    /// it is raised as an unexpected error, logged and answered as internal, not passed on as the
+    /// caller's 401 or 403.
+    private func asService<T>(_ call: (Metadata) async throws -> T) async throws -> T {
+        let metadata: Metadata
+        do {
+            metadata = try await credentials.metadata()
+        } catch let error as RPCError
+            where [.unauthenticated, .permissionDenied, .failedPrecondition].contains(error.code)
+        {
+            throw ServiceCallRefused(call: "IssueServiceToken", error: error)
+        }
+        do {
+            return try await call(metadata)
+        } catch let error as RPCError where [.unauthenticated, .permissionDenied].contains(error.code) {
+            throw ServiceCallRefused(call: "a call as service c2c", error: error)
+        }
+    }
+}
+
+/// The auth service refused project-c2c's own credentials, or a service refused a call made with them.
+struct ServiceCallRefused: Error, CustomStringConvertible {
+    var call: String
+    var error: RPCError
+
+    var description: String { "\(call) was refused: \(error.code): \(error.message)" }
 }

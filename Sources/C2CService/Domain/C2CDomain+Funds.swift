@@ -1,3 +1,4 @@
+import Crypto
 import FluentKit
 import Foundation
 import GRPCCore
@@ -153,13 +154,14 @@ extension C2CDomain {
         }
         let project = try await clients.project(projectID)
         guard !project.closed else { throw C2CError.projectClosed }
-        // The key is the reference: an attempt that moved value and then failed before its row was
-        // written is completed by the next, which the ledger answers with the first transfer.
+        // The key is derived from the reference: an attempt that moved value and then failed
+        // before its row was written is completed by the next, which the ledger answers with the
+        // first transfer. A digest, since references (bank ones) may hold spaces and keys may not.
         let result: Rahat_Ledger_V1_TransferResult
         do {
             result = try await clients.transfer(
                 .with {
-                    $0.idempotencyKey = "funding:\(reference)"
+                    $0.idempotencyKey = Self.fundingKey(reference)
                     $0.debit = .with {
                         $0.kind = .externalFunding
                         $0.projectID = projectID.lowercasedString
@@ -246,6 +248,11 @@ extension C2CDomain {
             createdBy: try row.decode(column: "created_by", as: UUID.self),
             createdAt: try row.decode(column: "created_at", as: Date.self)
         )
+    }
+
+    /// The ledger idempotency key of a funding reference.
+    static func fundingKey(_ reference: String) -> String {
+        "funding:" + SHA256.hash(data: Data(reference.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     // MARK: Permissions

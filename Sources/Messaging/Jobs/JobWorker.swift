@@ -154,18 +154,34 @@ package final class JobWorker: Service, Sendable {
     private final class Running: Sendable {
         let count = Atomic<Int>(0)
         let freed = WakeSignal()
+        /// Set by the lock keeper's tick: claim whatever slots are free, even fewer than half.
+        let claimAnyway = Atomic<Bool>(false)
         private let jobs = Mutex<[String: RunningJob]>([:])
         /// Set once shutdown's grace is over: jobs still running, or registered after, are stopped.
         private let stopping = Atomic<Bool>(false)
 
+        /// A run of job `id`. A run of the same job already here lost it (its lock ran out while
+        /// the store was unreachable, and this process took it over): it is stopped as lost.
         func register(_ id: String, lease: String) -> RunningJob {
             let job = RunningJob(lease: lease)
-            jobs.withLock { $0[id] = job }
+            let previous = jobs.withLock { $0.updateValue(job, forKey: id) }
+            previous?.stop(.lost)
             if stopping.load(ordering: .acquiring) { job.stop(.shutdown) }
             return job
         }
 
-        func remove(_ id: String) { _ = jobs.withLock { $0.removeValue(forKey: id) } }
+        /// Forgets run `job` of `id`, and only that run.
+        func remove(_ id: String, _ job: RunningJob) {
+            jobs.withLock { jobs in
+                if jobs[id] === job { jobs[id] = nil }
+            }
+        }
+
+        /// Lets the dispatcher fill slots that long jobs would otherwise leave idle.
+        func nudge() {
+            claimAnyway.store(true, ordering: .releasing)
+            freed.signal()
+        }
 
         var all: [(id: String, job: RunningJob)] { jobs.withLock { $0.map { ($0.key, $0.value) } } }
 
@@ -230,10 +246,12 @@ package final class JobWorker: Service, Sendable {
             var failures = 0
             while !shutdown.requested.load(ordering: .acquiring) && !Task.isCancelled {
                 // Claims wait for half the slots to be free: with short jobs, a claim per job that
-                // ends would cost the store a call per job.
+                // ends would cost the store a call per job. Slots that long jobs leave idle are
+                // filled at the lock keeper's next tick (at most a second).
                 let free = slots - running.count.load(ordering: .acquiring)
-                guard free >= max(1, slots / 2) else {
-                    // No timer: a running job always ends, at the latest when shutdown stops it.
+                let anyway = running.claimAnyway.exchange(false, ordering: .acquiringAndReleasing)
+                guard free > 0, free >= max(1, slots / 2) || anyway else {
+                    // No timer: a job's end, the keeper's tick or shutdown wakes it.
                     await running.freed.wait()
                     continue
                 }
@@ -291,7 +309,7 @@ package final class JobWorker: Service, Sendable {
         }
         let context = JobContext(job: job, store: store, worker: lease)
         let runningJob = running.register(job.id, lease: lease)
-        defer { running.remove(job.id) }
+        defer { running.remove(job.id, runningJob) }
         let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 do {
@@ -338,11 +356,17 @@ package final class JobWorker: Service, Sendable {
     /// Renews the locks of a queue's running jobs every third of the lock time, until cancelled.
     /// A job that is no longer this worker's is stopped as lost; so is one whose lock could not be
     /// renewed for a whole lock time (the store unreachable), since it may have passed to another
-    /// worker, so that it never runs twice at once.
+    /// worker, so that it never runs twice at once. Ticks at least once a second, nudging the
+    /// dispatcher to fill slots that long jobs leave idle.
     private func keepLocks(of running: Running) async {
+        let renewEvery = configuration.lock / 3
+        var renewed = ContinuousClock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.lock / 3)
+            try? await Task.sleep(for: min(renewEvery, .seconds(1)))
             if Task.isCancelled { return }
+            running.nudge()
+            guard ContinuousClock.now - renewed >= renewEvery else { continue }
+            renewed = .now
             await withDiscardingTaskGroup { group in
                 for (id, job) in running.all {
                     group.addTask {
