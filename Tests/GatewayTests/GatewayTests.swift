@@ -22,7 +22,7 @@ struct GatewayTests {
             #expect(
                 Set(checks.compactMap { $0["name"] as? String }) == [
                     "auth-service", "auth-database", "core-service", "core-database", "ledger-service",
-                    "ledger-database",
+                    "ledger-database", "c2c-service", "c2c-database",
                 ])
             #expect(String(decoding: spec.body, as: UTF8.self).hasPrefix("openapi: 3.1"))
             #expect(spec.headers[.contentType]?.hasPrefix("application/yaml") == true)
