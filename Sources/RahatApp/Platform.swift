@@ -71,7 +71,7 @@ package enum Platform {
             let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
             // One process: the services share the secret, configured or kept in the data directory.
             let serviceSecret =
-                try configuration.auth.serviceSecret ?? configuration.c2c.serviceSecret
+                try configuration.auth.serviceSecret
                 ?? ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
             var authConfiguration = configuration.auth
             authConfiguration.serviceSecret = serviceSecret

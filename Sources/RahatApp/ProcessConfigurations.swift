@@ -120,13 +120,18 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
     package static func load(from source: ConfigurationSource) throws -> EmbeddedConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
+        let auth = AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         let configuration = EmbeddedConfiguration(
             common: common,
             gateway: GatewayConfiguration(from: &source),
-            auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
+            auth: auth,
             core: CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
             ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            c2c: C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+            // One process, one service secret: read (and checked) once, with the auth service's.
+            c2c: C2CServiceConfiguration(
+                database: ServiceDatabaseConfiguration(
+                    from: &source, service: "c2c", dataDirectory: common.dataDirectory),
+                serviceSecret: auth.serviceSecret)
         )
         try source.validate()
         return configuration

@@ -111,6 +111,9 @@ package struct AuthHarness: Sendable {
                 // A loaded two-core machine running the whole suite at once answers slowly; tests check
                 // behaviour, and production keeps its ten-second deadline.
                 let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
+                let verifier = AccessTokenVerifier(minimumRefetchInterval: .zero) {
+                    try await service.publishedSigningKeys()
+                }
                 let client = GRPCClient(transport: transport.client)
                 var coreConfiguration = CoreServiceConfiguration(
                     database: testDatabase.configuration(for: "core"),
@@ -120,9 +123,7 @@ package struct AuthHarness: Sendable {
                 let core = try CoreService(
                     configuration: coreConfiguration,
                     database: coreDatabase,
-                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
-                        try await service.publishedSigningKeys()
-                    },
+                    verifier: verifier,
                     accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
                     cache: cache,
                     logger: logger,
@@ -131,18 +132,14 @@ package struct AuthHarness: Sendable {
                 try await core.migrate()
                 let ledger = LedgerService(
                     database: ledgerDatabase,
-                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
-                        try await service.publishedSigningKeys()
-                    },
+                    verifier: verifier,
                     logger: logger,
                     now: now
                 )
                 try await ledger.migrate()
                 let c2c = C2CService(
                     database: c2cDatabase,
-                    verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) {
-                        try await service.publishedSigningKeys()
-                    },
+                    verifier: verifier,
                     clients: C2CClients(
                         projects: Rahat_Core_V1_ProjectService.Client(wrapping: client),
                         users: Rahat_Auth_V1_UserService.Client(wrapping: client),

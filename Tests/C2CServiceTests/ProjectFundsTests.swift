@@ -219,6 +219,16 @@ struct ProjectFundsTests {
                     }, metadata: admin)
             }
             #expect(unknown?.violations.map(\.field) == ["userIds[1]"])
+            // and setting them again replaces them whole
+            _ = try await harness.funds.setApprovers(
+                .with {
+                    $0.projectID = project
+                    $0.userIds = [managers[2]]
+                    $0.required = 1
+                }, metadata: admin)
+            let replaced = try await harness.funds.getApprovers(.with { $0.projectID = project }, metadata: admin)
+            #expect(replaced.userIds == [managers[2]])
+            #expect(replaced.required == 1)
         }
     }
 }

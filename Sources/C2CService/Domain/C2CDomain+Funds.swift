@@ -1,8 +1,8 @@
 import Crypto
-import FluentKit
 import Foundation
 import GRPCCore
 import LedgerAPI
+import Logging
 import Persistence
 import SQLKit
 import ServerKit
@@ -79,17 +79,16 @@ extension C2CDomain {
         let set = ApproverSet(
             projectID: projectID, userIDs: users, required: required, updatedAt: now(), updatedBy: caller.userID)
         let encoded = String(decoding: try JSONEncoder().encode(users.map(\.lowercasedString)), as: UTF8.self)
-        try await database.db.transaction { transaction in
-            let sql = try Self.sql(transaction)
-            try await sql.delete(from: "approvers").where("project_id", .equal, SQLBind(projectID)).run()
-            try await sql.insert(into: "approvers")
-                .columns("project_id", "user_ids", "required", "updated_at", "updated_by")
-                .values(
-                    SQLBind(projectID), SQLBind(encoded), SQLBind(required), SQLBind(set.updatedAt),
-                    SQLBind(caller.userID)
-                )
-                .run()
-        }
+        try await sql.insert(into: "approvers")
+            .columns("project_id", "user_ids", "required", "updated_at", "updated_by")
+            .values(
+                SQLBind(projectID), SQLBind(encoded), SQLBind(required), SQLBind(set.updatedAt), SQLBind(caller.userID)
+            )
+            .onConflict(with: ["project_id"]) { update in
+                try update.set(excludedValueOf: "user_ids").set(excludedValueOf: "required")
+                    .set(excludedValueOf: "updated_at").set(excludedValueOf: "updated_by")
+            }
+            .run()
         logger.info(
             "approvers set",
             metadata: [
@@ -252,7 +251,7 @@ extension C2CDomain {
 
     /// The ledger idempotency key of a funding reference.
     static func fundingKey(_ reference: String) -> String {
-        "funding:" + SHA256.hash(data: Data(reference.utf8)).map { String(format: "%02x", $0) }.joined()
+        "funding:" + SHA256.hash(data: Data(reference.utf8)).hexString
     }
 
     // MARK: Permissions
@@ -260,17 +259,6 @@ extension C2CDomain {
     /// Passes when the caller holds any of `permissions` for the project.
     static func requireAny(_ permissions: [Permission], in projectID: UUID, of caller: Principal) throws {
         let scoped = permissions.map { Permission($0.subject, $0.action, projectID: projectID.lowercasedString) }
-        guard scoped.contains(where: caller.permissions.allows) else {
-            try caller.require(scoped[0])
-            return
-        }
-    }
-
-    /// The SQL face of a transaction's handle; both drivers are SQL databases.
-    static func sql(_ database: any Database) throws -> any SQLDatabase {
-        guard let sql = database as? any SQLDatabase else {
-            throw C2CStorageError(description: "the c2c database is not an SQL database")
-        }
-        return sql
+        if !scoped.contains(where: caller.permissions.allows) { try caller.require(scoped[0]) }
     }
 }
