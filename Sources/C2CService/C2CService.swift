@@ -1,6 +1,7 @@
 package import Foundation
 public import GRPCCore
 package import Logging
+package import Messaging
 public import Persistence
 public import ServerKit
 
@@ -10,20 +11,27 @@ public import ServerKit
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/c2c.sqlite` | PostgreSQL URL; the service uses schema `c2c` |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
+/// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (1–10,000) |
 public struct C2CServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then uses the secret in its data directory.
     public var serviceSecret: String?
+    /// Lines per execution job, each job one ledger batch.
+    public var disbursementBatchSize: Int
 
-    public init(database: ServiceDatabaseConfiguration, serviceSecret: String? = nil) {
+    public init(
+        database: ServiceDatabaseConfiguration, serviceSecret: String? = nil, disbursementBatchSize: Int = 1_000
+    ) {
         self.database = database
         self.serviceSecret = serviceSecret
+        self.disbursementBatchSize = disbursementBatchSize
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "c2c", dataDirectory: dataDirectory),
-            serviceSecret: ServiceSecret.read(from: &source))
+            serviceSecret: ServiceSecret.read(from: &source),
+            disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 1...10_000))
     }
 }
 
@@ -38,20 +46,27 @@ public struct C2CService: Sendable {
         database: ServiceDatabase,
         verifier: AccessTokenVerifier,
         clients: C2CClients,
+        batchSize: Int = 1_000,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
-        domain = C2CDomain(database: database, verifier: verifier, clients: clients, logger: logger, now: now)
+        domain = C2CDomain(
+            database: database, verifier: verifier, clients: clients, batchSize: batchSize, logger: logger, now: now)
     }
 
     /// The schema this service owns on PostgreSQL.
     public static let schema = "c2c"
 
     /// The gRPC services to register on a server.
-    public var rpcServices: [any RegistrableRPCService] { [ProjectFundsRPC(domain: domain)] }
+    public var rpcServices: [any RegistrableRPCService] {
+        [ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain)]
+    }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = ["rahat.c2c.v1.ProjectFundsService"]
+    public static let rpcServiceNames = ["rahat.c2c.v1.ProjectFundsService", "rahat.c2c.v1.DisbursementService"]
+
+    /// The jobs this service's work queues, for the worker that runs them.
+    package var jobHandlers: [JobHandler] { [domain.disbursementJob] }
 
     /// Applies pending migrations.
     public func migrate() async throws {

@@ -141,6 +141,13 @@ public struct CoreService: Sendable {
     /// process): imports and KYC checks.
     package var jobHandlers: [JobHandler] { [domain.importJob, domain.verificationJob] }
 
+    /// What core does with other services' events (subscribed as group ``eventGroup``): counts
+    /// what each beneficiary received from project-c2c's disbursements.
+    package var eventHandlers: [EventHandler] { domain.eventHandlers }
+
+    /// The consumer group core subscribes under.
+    package static let eventGroup = "core"
+
     /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads.
     public var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }
 

@@ -93,7 +93,8 @@ package enum Platform {
                 database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger), logger: logger)
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
-                clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret), logger: logger)
+                clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
+                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
             try await auth.migrate()
             try await core.migrate()
             try await ledger.migrate()
@@ -107,19 +108,26 @@ package enum Platform {
             if let redis, let settings = configuration.common.redis {
                 jobs = settings.jobStore(redis)
                 events = RedisEventPublisher(client: redis)
+                eventBus = [
+                    RedisEventConsumer(
+                        group: CoreService.eventGroup, handlers: core.eventHandlers, client: redis, logger: logger)
+                ]
             } else {
                 let messaging = try databases.open(
                     configuration.messagingDatabase, schema: InProcessEventBus.schema, logger: logger)
                 try await messaging.migrate(MessagingMigrations.all)
                 let bus = InProcessEventBus(database: messaging, logger: logger)
+                bus.subscribe(group: CoreService.eventGroup, handlers: core.eventHandlers)
                 eventBus = [bus]
                 jobs = SQLJobStore(database: messaging)
                 events = bus.publisher
             }
-            let relay = OutboxRelay(
-                service: "core", database: coreDatabase, publisher: JobRoutingPublisher(jobs: jobs, events: events),
-                logger: logger)
-            let worker = JobWorker(store: jobs, handlers: core.jobHandlers, logger: logger)
+            let relays = [("core", coreDatabase), ("c2c", c2cDatabase)].map { service, database in
+                OutboxRelay(
+                    service: service, database: database,
+                    publisher: JobRoutingPublisher(jobs: jobs, events: events), logger: logger)
+            }
+            let worker = JobWorker(store: jobs, handlers: core.jobHandlers + c2c.jobHandlers, logger: logger)
 
             let health = HealthService()
             let server = GRPCServer(
@@ -152,7 +160,7 @@ package enum Platform {
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ] + core.backgroundServices + eventBus + [relay, worker],
+                ] + core.backgroundServices + eventBus + relays + [worker],
                 notice: StartupNotice(createdAdmin: admin)
             )
         } catch {
@@ -230,8 +238,17 @@ package enum Platform {
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
             )
+            // Without Redis, other services' events wait in their outboxes for a process that has it.
+            let consumers: [any Service] =
+                redis.map { client in
+                    [
+                        RedisEventConsumer(
+                            group: CoreService.eventGroup, handlers: core.eventHandlers, client: client,
+                            logger: logger)
+                    ]
+                } ?? []
             return databases.all + redisServices(redis) + [GRPCClientService(client: authClient)] + services
-                + core.backgroundServices
+                + core.backgroundServices + consumers
                 + outboxRelay(
                     service: "core", database: database,
                     redis: redis.flatMap { client in configuration.common.redis.map { ($0, client) } }, logger: logger)
@@ -272,10 +289,11 @@ package enum Platform {
             let coreClient = try client(host: configuration.coreHost, port: configuration.corePort, timeout: timeout)
             let ledgerClient = try client(
                 host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout)
+            let redis = try configuration.common.redis?.client(name: "rahat-c2c", logger: logger)
             let c2c = C2CService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
-                logger: logger)
+                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
             try await prepare(
                 database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(
@@ -287,10 +305,13 @@ package enum Platform {
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
             )
-            return databases.all + [
+            return databases.all + redisServices(redis) + [
                 GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
                 GRPCClientService(client: ledgerClient),
             ] + services
+                + outboxRelay(
+                    service: "c2c", database: database,
+                    redis: redis.flatMap { client in configuration.common.redis.map { ($0, client) } }, logger: logger)
         } catch {
             await databases.shutdown()
             throw error
@@ -362,22 +383,40 @@ package enum Platform {
                 logger: logger
             )
             try await prepare(database, service: "core", migrations: CoreMigrations.all, migrate: false)
+            guard let secret = configuration.c2c.serviceSecret else {
+                throw ConfigurationError(problems: ["RAHAT_SERVICE_SECRET: required by 'rahat serve worker'"])
+            }
+            let c2cDatabase = try databases.open(
+                configuration.c2c.database, schema: C2CService.schema, logger: logger)
+            let timeout = configuration.common.rpcTimeout
+            let coreClient = try client(host: configuration.coreHost, port: configuration.corePort, timeout: timeout)
+            let ledgerClient = try client(
+                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout)
+            let c2c = C2CService(
+                database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
+                clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
+                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
+            try await prepare(c2cDatabase, service: "c2c", migrations: C2CMigrations.all, migrate: false)
             var workerConfiguration = JobWorkerConfiguration()
             workerConfiguration.defaultConcurrency = configuration.concurrency
             let worker = JobWorker(
-                store: redisSettings.jobStore(redis), handlers: core.jobHandlers, configuration: workerConfiguration,
-                logger: logger)
+                store: redisSettings.jobStore(redis), handlers: core.jobHandlers + c2c.jobHandlers,
+                configuration: workerConfiguration, logger: logger)
             let ops = OpsServer.application(
                 host: configuration.opsHost,
                 port: configuration.opsPort,
                 readiness: Readiness(
-                    checks: core.readinessChecks + [ReadinessCheck(name: "redis") { try await redis.ping() }]),
+                    checks: core.readinessChecks + c2c.readinessChecks
+                        + [ReadinessCheck(name: "redis") { try await redis.ping() }]),
                 logger: logger,
                 onServerRunning: onOpsRunning
             )
             // The worker is listed last, so it stops (finishing or giving back its jobs) before
             // the connections it uses close.
-            return databases.all + [redis, GRPCClientService(client: authClient), ops, worker]
+            return databases.all + [
+                redis, GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
+                GRPCClientService(client: ledgerClient), ops, worker,
+            ]
         } catch {
             await databases.shutdown()
             throw error

@@ -388,8 +388,14 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
 package struct WorkerProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var core: CoreServiceConfiguration
+    package var c2c: C2CServiceConfiguration
     package var authHost: String
     package var authPort: Int
+    /// Where project-c2c's jobs reach core and the ledger.
+    package var coreHost: String
+    package var corePort: Int
+    package var ledgerHost: String
+    package var ledgerPort: Int
     /// Jobs run at once per queue in this process (`RAHAT_WORKER_CONCURRENCY`).
     package var concurrency: Int
     package var opsHost: String
@@ -399,12 +405,20 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
         var source = source
         let common = CommonConfiguration(from: &source)
         let core = CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
+        let c2c = C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
+        let coreAddress = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
+        let ledgerAddress = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
         let configuration = WorkerProcessConfiguration(
             common: common,
             core: core,
+            c2c: c2c,
             authHost: authHost,
             authPort: authPort,
+            coreHost: coreAddress.host,
+            corePort: coreAddress.port,
+            ledgerHost: ledgerAddress.host,
+            ledgerPort: ledgerAddress.port,
             concurrency: source.int("RAHAT_WORKER_CONCURRENCY", default: 4, in: 1...256),
             opsHost: source.string("RAHAT_WORKER_HTTP_HOST", default: "127.0.0.1"),
             opsPort: source.int("RAHAT_WORKER_HTTP_PORT", default: 7192, in: 0...65_535)
@@ -417,12 +431,18 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
         }
+        if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
+            && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
+        {
+            source.report(
+                "RAHAT_SERVICE_SECRET: required by 'rahat serve worker' (disbursement jobs call the ledger as project-c2c)"
+            )
+        }
         try source.validate()
         return configuration
     }
 }
 
-/// Reads a `host:port` setting.
 /// A service process of the distributed deployment runs on PostgreSQL only.
 private func requirePostgres(
     _ database: ServiceDatabaseConfiguration, for process: String, in source: inout ConfigurationSource
@@ -432,6 +452,7 @@ private func requirePostgres(
         "DATABASE_URL: required by 'rahat serve \(process)' (a postgres:// URL); the embedded default is 'rahat serve'")
 }
 
+/// Reads a `host:port` setting.
 private func address(
     _ source: inout ConfigurationSource,
     _ name: String,

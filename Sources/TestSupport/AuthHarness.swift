@@ -1,7 +1,7 @@
 package import AuthAPI
 package import AuthService
 package import C2CAPI
-import C2CService
+package import C2CService
 package import CoreAPI
 package import CoreService
 package import Foundation
@@ -37,6 +37,9 @@ package struct AuthHarness: Sendable {
     package let ledgerDatabase: ServiceDatabase
     /// project-c2c: approvers and funding.
     package let funds: Rahat_C2c_V1_ProjectFundsService.Client<InProcessTransport.Client>
+    package let disbursements: Rahat_C2c_V1_DisbursementService.Client<InProcessTransport.Client>
+    package let c2c: C2CService
+    package let c2cDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
     package let users: Rahat_Auth_V1_UserService.Client<InProcessTransport.Client>
     package let roles: Rahat_Auth_V1_RoleService.Client<InProcessTransport.Client>
@@ -62,13 +65,14 @@ package struct AuthHarness: Sendable {
 
     /// Runs `body` against a migrated auth service with its first admin, on a fresh database.
     /// The core service caches beneficiary reads in `cache`, in memory unless a test says otherwise.
-    /// With `runsJobs`, the core service's jobs (imports) run as in the embedded process.
+    /// With `runsJobs`, the services' jobs (imports, checks, disbursements) run as in the embedded process.
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
         configure: @Sendable (inout AuthServiceConfiguration) -> Void = { _ in },
         configureCore: @Sendable (inout CoreServiceConfiguration) -> Void = { _ in },
         cache: (any CacheStore)? = InMemoryCacheStore(),
         runsJobs: Bool = false,
+        disbursementBatchSize: Int = 1_000,
         now: @escaping @Sendable () -> Date = Date.init,
         _ body: @Sendable (AuthHarness) async throws -> T
     ) async throws -> T {
@@ -146,6 +150,7 @@ package struct AuthHarness: Sendable {
                         ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: client),
                         credentials: C2CClients.credentials(
                             auth: Rahat_Auth_V1_AuthService.Client(wrapping: client), secret: Self.serviceSecret)),
+                    batchSize: disbursementBatchSize,
                     logger: logger,
                     now: now
                 )
@@ -168,7 +173,9 @@ package struct AuthHarness: Sendable {
                     // once, and PostgreSQL's connections are counted.
                     if runsJobs {
                         try await messaging.migrate(MessagingMigrations.all)
-                        let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
+                        let services = Self.jobServices(
+                            core: core, coreDatabase: coreDatabase, c2c: c2c, c2cDatabase: c2cDatabase,
+                            messaging: messaging)
                         for background in services { group.addTask { try await background.run() } }
                     }
                     defer {
@@ -192,6 +199,9 @@ package struct AuthHarness: Sendable {
                             ledger: .init(wrapping: client),
                             ledgerDatabase: ledgerDatabase,
                             funds: .init(wrapping: client),
+                            disbursements: .init(wrapping: client),
+                            c2c: c2c,
+                            c2cDatabase: c2cDatabase,
                             auth: .init(wrapping: client),
                             users: .init(wrapping: client),
                             roles: .init(wrapping: client),
@@ -219,13 +229,15 @@ package struct AuthHarness: Sendable {
         }
     }
 
-    /// What runs the core service's jobs, as in the embedded process: its outbox relayed to a job
-    /// store in the messaging database, and a worker with its handlers.
+    /// What runs the services' jobs, as in the embedded process: core's and project-c2c's outboxes
+    /// relayed to a job store in the messaging database, and a worker with their handlers.
     static func jobServices(
-        core: CoreService, coreDatabase: ServiceDatabase, messaging: ServiceDatabase
+        core: CoreService, coreDatabase: ServiceDatabase, c2c: C2CService, c2cDatabase: ServiceDatabase,
+        messaging: ServiceDatabase
     ) -> [any Service] {
         let jobs = SQLJobStore(database: messaging)
         let bus = InProcessEventBus(database: messaging, logger: .test)
+        bus.subscribe(group: CoreService.eventGroup, handlers: core.eventHandlers)
         var workerConfiguration = JobWorkerConfiguration()
         workerConfiguration.idleWait = .milliseconds(100)
         return core.backgroundServices + [
@@ -233,14 +245,20 @@ package struct AuthHarness: Sendable {
             OutboxRelay(
                 service: "core", database: coreDatabase,
                 publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: .test),
-            JobWorker(store: jobs, handlers: core.jobHandlers, configuration: workerConfiguration, logger: .test),
+            OutboxRelay(
+                service: "c2c", database: c2cDatabase,
+                publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: .test),
+            JobWorker(
+                store: jobs, handlers: core.jobHandlers + c2c.jobHandlers, configuration: workerConfiguration,
+                logger: .test),
         ]
     }
 
     /// Runs the core service's jobs while `body` runs (for a harness made with `runsJobs: false`).
     package func runningJobs<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await messaging.migrate(MessagingMigrations.all)
-        let services = Self.jobServices(core: core, coreDatabase: coreDatabase, messaging: messaging)
+        let services = Self.jobServices(
+            core: core, coreDatabase: coreDatabase, c2c: c2c, c2cDatabase: c2cDatabase, messaging: messaging)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             for service in services {
                 group.addTask {

@@ -91,7 +91,7 @@ struct DistributedTests {
 
     /// Starts project-c2c on free ports, pointed at the auth, core and ledger processes.
     static func startC2C(
-        databaseURL: URL, authPort: Int, corePort: Int, ledgerPort: Int
+        databaseURL: URL, authPort: Int, corePort: Int, ledgerPort: Int, extra: [String: String] = [:]
     ) async throws -> (
         port: Int, group: ServiceGroup, task: Task<Void, any Error>
     ) {
@@ -106,7 +106,7 @@ struct DistributedTests {
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "127.0.0.1:\(corePort)",
                     "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort)",
-                ])
+                ].merging(extra) { $1 })
         )
         return try await launch { onPort in
             try await Platform.c2cProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort)
@@ -129,7 +129,7 @@ struct DistributedTests {
 
     /// Starts a worker process (`rahat serve worker`) on the Redis job queue.
     static func startWorker(
-        databaseURL: URL, authPort: Int, redis: [String: String]
+        databaseURL: URL, authPort: Int, redis: [String: String], extra: [String: String] = [:]
     ) async throws -> (group: ServiceGroup, task: Task<Void, any Error>) {
         let configuration = try WorkerProcessConfiguration.load(
             from: ConfigurationSource(
@@ -140,7 +140,8 @@ struct DistributedTests {
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
-                ].merging(redis) { $1 })
+                    "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+                ].merging(redis) { $1 }.merging(extra) { $1 })
         )
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let services = try await Platform.workerProcess(

@@ -47,6 +47,9 @@ package struct C2CClients: Sendable {
         var id: UUID
         var asset: String
         var closed: Bool
+        var active: Bool
+        /// Voucher projects allocate; cash projects disburse.
+        var vouchers: Bool
     }
 
     /// The project, or `projectNotFound`.
@@ -55,7 +58,9 @@ package struct C2CClients: Sendable {
             let project = try await asService { metadata in
                 try await projects.getProject(.with { $0.id = id.lowercasedString }, metadata: metadata)
             }
-            return ProjectFacts(id: id, asset: project.asset, closed: project.status == .closed)
+            return ProjectFacts(
+                id: id, asset: project.asset, closed: project.status == .closed, active: project.status == .active,
+                vouchers: project.type == .cva)
         } catch let error as RPCError where error.code == .notFound {
             throw C2CError.projectNotFound
         }
@@ -71,6 +76,68 @@ package struct C2CClients: Sendable {
         } catch let error as RPCError where error.code == .notFound {
             return false
         }
+    }
+
+    /// Who a disbursement may pay (see core's `StreamRoster`), whole, in beneficiary id order.
+    func roster(
+        projectID: UUID, groupID: UUID?, filter: Rahat_Core_V1_BeneficiaryFilter?
+    ) async throws -> [RosterEntry] {
+        let request = Rahat_Core_V1_StreamRosterRequest.with {
+            $0.projectID = projectID.lowercasedString
+            if let groupID { $0.groupID = groupID.lowercasedString }
+            if let filter { $0.filter = filter }
+        }
+        do {
+            return try await asService { metadata in
+                try await projects.streamRoster(request, metadata: metadata) { response in
+                    var entries: [RosterEntry] = []
+                    for try await chunk in response.messages {
+                        for entry in chunk.entries {
+                            guard let id = UUID(uuidString: entry.beneficiaryID) else {
+                                throw C2CStorageError(
+                                    description: "core answered beneficiary id '\(entry.beneficiaryID)'")
+                            }
+                            entries.append(
+                                RosterEntry(
+                                    beneficiaryID: id, enrolled: entry.enrolled,
+                                    verificationStatus: entry.verificationStatus, archived: entry.archived))
+                        }
+                    }
+                    return entries
+                }
+            }
+        } catch let error as RPCError where error.code == .notFound {
+            throw ServiceError(error).reason == "group.not_found"
+                ? C2CError.invalidInput([FieldViolation(field: "groupId", reason: "names no group")])
+                : C2CError.projectNotFound
+        } catch let error as RPCError where error.code == .invalidArgument {
+            // The filter's criteria go to core under the names they have here (`filter.gender`).
+            throw C2CError.invalidInput(ServiceError(error).violations)
+        }
+    }
+
+    /// The project fund's balance; zero before its first funding.
+    func fundBalance(projectID: UUID) async throws -> Int64 {
+        do {
+            return try await asService { metadata in
+                try await ledger.findAccount(
+                    .with {
+                        $0.kind = .projectFund
+                        $0.projectID = projectID.lowercasedString
+                    }, metadata: metadata)
+            }.balance
+        } catch let error as RPCError where error.code == .notFound {
+            return 0
+        }
+    }
+
+    /// Records up to 10,000 transfers in one atomic call, as the service.
+    func transferBatch(
+        _ requests: [Rahat_Ledger_V1_TransferRequest]
+    ) async throws -> [Rahat_Ledger_V1_BatchTransferResult] {
+        try await asService { metadata in
+            try await ledger.recordTransferBatch(.with { $0.transfers = requests }, metadata: metadata)
+        }.results
     }
 
     /// Records one transfer as the service.

@@ -11,6 +11,8 @@ struct C2CDomain: Sendable {
     let database: ServiceDatabase
     let verifier: AccessTokenVerifier
     let clients: C2CClients
+    /// Lines per execution job.
+    let batchSize: Int
     let logger: Logger
     let now: @Sendable () -> Date
 

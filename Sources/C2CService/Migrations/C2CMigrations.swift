@@ -1,9 +1,15 @@
 public import FluentKit
+import Persistence
 
 /// The project-c2c service's migrations, in the order they apply. Append only; never rename a
 /// shipped one.
 public enum C2CMigrations {
     public static var all: [any Migration] {
-        [CreateProjectFunds()]
+        [
+            CreateProjectFunds(),
+            CreateOutbox(name: "c2c.0002_CreateOutbox"),
+            OutboxSequence(name: "c2c.0003_OutboxSequence"),
+            CreateDisbursements(),
+        ]
     }
 }

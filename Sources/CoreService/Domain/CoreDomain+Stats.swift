@@ -12,6 +12,9 @@ struct ProjectStatsInfo: Sendable, Equatable {
     var byPhoneStatus: [String: Int]
     var vendorsActive: Int
     var vendorsInactive: Int
+    /// Counted from project-c2c's disbursement events.
+    var receivedTotal: Int64 = 0
+    var beneficiariesReceived = 0
 }
 
 extension CoreDomain {
@@ -67,6 +70,13 @@ extension CoreDomain {
                 stats.vendorsInactive += bucket.total
             }
         }
+        let receipts = try await sql.select()
+            // PostgreSQL sums BIGINT as NUMERIC; the total fits in 64 bits as the ledger's amounts do.
+            .column(SQLRaw("CAST(COALESCE(SUM(received), 0) AS BIGINT)"), as: "total")
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "people")
+            .from("receipts").where("project_id", .equal, SQLBind(projectID)).first()
+        stats.receivedTotal = try receipts?.decode(column: "total", as: Int64.self) ?? 0
+        stats.beneficiariesReceived = try receipts?.decode(column: "people", as: Int.self) ?? 0
         return stats
     }
 

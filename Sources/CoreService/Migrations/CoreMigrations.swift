@@ -16,6 +16,8 @@ public enum CoreMigrations {
             OutboxSequence(name: "core.0009_OutboxSequence"),
             QueueImportJobs(),
             CreateVerifications(),
+            CreateProcessedEvents(name: "core.0012_CreateProcessedEvents"),
+            CreateReceipts(),
         ]
     }
 }

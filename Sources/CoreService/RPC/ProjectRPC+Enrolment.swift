@@ -68,6 +68,8 @@ extension ProjectRPC {
             $0.byPhoneStatus = stats.byPhoneStatus.mapValues(Int64.init)
             $0.vendorsActive = Int64(stats.vendorsActive)
             $0.vendorsInactive = Int64(stats.vendorsInactive)
+            $0.receivedTotal = stats.receivedTotal
+            $0.beneficiariesReceived = Int64(stats.beneficiariesReceived)
         }
     }
 }
@@ -85,5 +87,31 @@ extension BeneficiaryFilter {
             projectID: message.hasProjectID ? message.projectID : nil,
             groupID: message.hasGroupID ? message.groupID : nil
         )
+    }
+}
+
+extension ProjectRPC {
+    func streamRoster(
+        request: Rahat_Core_V1_StreamRosterRequest,
+        response: RPCWriter<Rahat_Core_V1_RosterChunk>,
+        context: ServerContext
+    ) async throws {
+        // Planned first, so a bad request is an error status, not an empty stream.
+        let plan = try await domain.planRoster(
+            projectID: request.projectID, groupID: request.hasGroupID ? request.groupID : nil,
+            filter: request.hasFilter ? BeneficiaryFilter(request.filter) : nil, by: try await domain.caller())
+        try await domain.streamRoster(plan) { entries in
+            try await response.write(
+                .with {
+                    $0.entries = entries.map { entry in
+                        .with {
+                            $0.beneficiaryID = entry.beneficiaryID.lowercasedString
+                            $0.enrolled = entry.enrolled
+                            $0.verificationStatus = entry.verificationStatus
+                            $0.archived = entry.archived
+                        }
+                    }
+                })
+        }
     }
 }

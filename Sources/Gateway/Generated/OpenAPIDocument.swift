@@ -61,6 +61,11 @@ tags:
     description: >-
       A project's money, run by project-c2c: who approves its disbursements (M of N), and the
       donor funding recorded into its fund. Value moves only through the ledger.
+  - name: disbursements
+    description: >-
+      Paying a project's fund out to its beneficiaries, run by project-c2c: plan (dry run),
+      draft, submit, M-of-N approval, then execution as background jobs in batches, each line one
+      idempotent ledger transfer; failed lines are kept with their reason and can be retried.
   - name: verification
     description: >-
       KYC: every new beneficiary, and every change to a name, phone, national ID or birth date,
@@ -1650,6 +1655,232 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements:
+    get:
+      operationId: listDisbursements
+      tags: [disbursements]
+      summary: List disbursements
+      description: >-
+        Ordered by id (creation time). Requires `disbursement:read` for the project named, or for
+        all projects when none is.
+      parameters:
+        - {name: projectId, in: query, schema: {type: string, format: uuid}}
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/DisbursementStatus'}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of disbursements.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/DisbursementPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createDisbursement
+      tags: [disbursements]
+      summary: Draft a disbursement, or plan one with dryRun=true
+      description: >-
+        Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the
+        members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one
+        amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified,
+        unarchived beneficiaries are paid; the others are left out and counted by reason. With
+        `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out
+        and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is
+        created whose lines are fixed now, so later enrolment changes do not alter it; a request
+        that would pay no one is refused (400). The project must be active (409). Requires
+        `disbursement:create` for the project.
+      parameters:
+        - {name: dryRun, in: query, schema: {type: boolean, default: false}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CreateDisbursement'}
+      responses:
+        '201':
+          description: The draft.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '200':
+          description: The plan of a dry run; nothing was written.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/DisbursementPlan'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements/{id}:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    get:
+      operationId: getDisbursement
+      tags: [disbursements]
+      summary: A disbursement, with its approvals and live progress
+      description: >-
+        `linesCompleted`, `linesFailed` and `amountCompleted` move as execution runs; `jobIds`
+        name the jobs of the current round (see `/v1/jobs/{id}`). Requires `disbursement:read`.
+      responses:
+        '200':
+          description: The disbursement.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/disbursements/{id}/lines:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    get:
+      operationId: listDisbursementLines
+      tags: [disbursements]
+      summary: A disbursement's lines
+      description: By line number, optionally of one status. Requires `disbursement:read`.
+      parameters:
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/DisbursementLineStatus'}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 100}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of lines.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/DisbursementLinePage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/disbursements/{id}/submit:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    post:
+      operationId: submitDisbursement
+      tags: [disbursements]
+      summary: Submit a draft for approval
+      description: >-
+        draft → pending_approval, taking the project's approvers (M of N) as they are now. The
+        project must have approvers (409). Submitting again answers the disbursement as it is.
+        Requires `disbursement:update`.
+      responses:
+        '200':
+          description: Pending approval.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements/{id}/approve:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    post:
+      operationId: approveDisbursement
+      tags: [disbursements]
+      summary: Approve a pending disbursement
+      description: >-
+        The caller must be one of the approvers it was submitted with, not its creator, and hold
+        `disbursement:approve` for the project. The M-th approval approves it and queues its
+        execution as jobs on the `disbursement` queue (a batch of lines per job, each line one
+        idempotent ledger transfer) — unless the project's fund does not cover what is unpaid,
+        when the approval is refused (409) and nothing is recorded. Approving again answers the
+        disbursement as it is.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/DisbursementDecision'}
+      responses:
+        '200':
+          description: The disbursement after the approval.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements/{id}/reject:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    post:
+      operationId: rejectDisbursement
+      tags: [disbursements]
+      summary: Reject a pending disbursement
+      description: >-
+        One approver's rejection ends it as rejected; the note (required) says why. Who may
+        reject is who may approve.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/DisbursementDecision'}
+      responses:
+        '200':
+          description: Rejected.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements/{id}/cancel:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    post:
+      operationId: cancelDisbursement
+      tags: [disbursements]
+      summary: Cancel a draft or pending disbursement
+      description: Requires `disbursement:update`. Once approved, a disbursement runs to its end.
+      responses:
+        '200':
+          description: Cancelled.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/disbursements/{id}/retry:
+    parameters:
+      - $ref: '#/components/parameters/DisbursementId'
+    post:
+      operationId: retryDisbursement
+      tags: [disbursements]
+      summary: Retry failed lines
+      description: >-
+        Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund
+        covers them (409 otherwise). Only a partially failed disbursement has failed lines to
+        retry. Each line keeps its idempotency key, so a line is never paid twice. Requires
+        `disbursement:update`.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RetryDisbursement'}
+      responses:
+        '200':
+          description: The retried lines are queued.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Disbursement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
   /v1/verifications:
     get:
       operationId: listVerifications
@@ -1886,6 +2117,14 @@ components:
       schema:
         type: string
         format: uuid
+    DisbursementId:
+      name: id
+      in: path
+      required: true
+      description: Disbursement id.
+      schema:
+        type: string
+        format: uuid
     ProjectId:
       name: id
       in: path
@@ -2051,7 +2290,7 @@ components:
           description: Absent on the last page.
     ProjectStats:
       type: object
-      required: [projectId, beneficiaries, byVerificationStatus, byGender, byPhoneStatus, vendors]
+      required: [projectId, beneficiaries, byVerificationStatus, byGender, byPhoneStatus, vendors, receivedTotal, beneficiariesReceived]
       properties:
         projectId: {type: string, format: uuid}
         beneficiaries: {type: integer, description: Live enrolled beneficiaries.}
@@ -2070,6 +2309,8 @@ components:
           properties:
             active: {type: integer}
             inactive: {type: integer}
+        receivedTotal: {type: integer, format: int64, description: Minor units disbursements paid into the project's wallets (counted from project-c2c's events).}
+        beneficiariesReceived: {type: integer, description: Beneficiaries paid at least once.}
     VendorStatus:
       type: string
       enum: [active, inactive]
@@ -2395,6 +2636,133 @@ components:
       properties:
         items: {type: array, items: {$ref: '#/components/schemas/Funding'}}
         nextCursor: {type: string}
+    DisbursementStatus:
+      type: string
+      enum: [draft, pending_approval, approved, processing, completed, partially_failed, rejected, cancelled]
+    DisbursementLineStatus:
+      type: string
+      enum: [pending, completed, failed]
+    CreateDisbursement:
+      type: object
+      required: [projectId, name]
+      properties:
+        projectId: {type: string, format: uuid}
+        name: {type: string, minLength: 1, maxLength: 200}
+        amountPerBeneficiary: {type: integer, format: int64, minimum: 1, description: Minor units each eligible beneficiary receives.}
+        groupId: {type: string, format: uuid, description: With an amount, only the members of this group.}
+        filter:
+          type: object
+          description: With an amount, only the enrolled beneficiaries matching all of these.
+          properties:
+            gender: {type: string}
+            bankedStatus: {type: string}
+            internetStatus: {type: string}
+            phoneStatus: {type: string}
+            createdFrom: {type: string, format: date-time}
+            createdTo: {type: string, format: date-time}
+        lines:
+          type: array
+          maxItems: 100000
+          items:
+            type: object
+            required: [beneficiaryId, amount]
+            properties:
+              beneficiaryId: {type: string, format: uuid}
+              amount: {type: integer, format: int64, minimum: 1}
+    DisbursementPlan:
+      type: object
+      required: [projectId, asset, lineCount, total, excludedCounts, excluded, fundBalance, fundSufficient]
+      properties:
+        projectId: {type: string, format: uuid}
+        asset: {type: string}
+        lineCount: {type: integer, format: int64}
+        total: {type: integer, format: int64}
+        excludedCounts:
+          type: object
+          description: How many were left out for each reason (unverified, archived, not_enrolled).
+          additionalProperties: {type: integer, format: int64}
+        excluded:
+          type: array
+          description: The first 1,000 left out.
+          items:
+            type: object
+            required: [beneficiaryId, reason]
+            properties:
+              beneficiaryId: {type: string, format: uuid}
+              reason: {type: string, enum: [unverified, archived, not_enrolled]}
+              verificationStatus: {type: string}
+        fundBalance: {type: integer, format: int64}
+        fundSufficient: {type: boolean}
+    Disbursement:
+      type: object
+      required: [id, projectId, name, status, asset, total, lineCount, requiredApprovals, approverIds, approvals, createdBy, createdAt, updatedAt, linesCompleted, linesFailed, amountCompleted, jobIds]
+      properties:
+        id: {type: string, format: uuid}
+        projectId: {type: string, format: uuid}
+        name: {type: string}
+        status: {$ref: '#/components/schemas/DisbursementStatus'}
+        asset: {type: string}
+        total: {type: integer, format: int64}
+        lineCount: {type: integer, format: int64}
+        amountPerBeneficiary: {type: integer, format: int64}
+        groupId: {type: string, format: uuid}
+        requiredApprovals: {type: integer, description: Set on submission from the project's approvers.}
+        approverIds: {type: array, items: {type: string, format: uuid}}
+        approvals:
+          type: array
+          items:
+            type: object
+            required: [userId, approved, decidedAt]
+            properties:
+              userId: {type: string, format: uuid}
+              approved: {type: boolean}
+              note: {type: string}
+              decidedAt: {type: string, format: date-time}
+        createdBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+        submittedAt: {type: string, format: date-time}
+        approvedAt: {type: string, format: date-time}
+        completedAt: {type: string, format: date-time}
+        linesCompleted: {type: integer, format: int64}
+        linesFailed: {type: integer, format: int64}
+        amountCompleted: {type: integer, format: int64}
+        jobIds: {type: array, items: {type: string}, description: The jobs of the current execution round.}
+    DisbursementPage:
+      type: object
+      required: [items]
+      properties:
+        items: {type: array, items: {$ref: '#/components/schemas/Disbursement'}}
+        nextCursor: {type: string}
+    DisbursementLine:
+      type: object
+      required: [lineNumber, beneficiaryId, amount, status, attempts]
+      properties:
+        lineNumber: {type: integer, format: int64}
+        beneficiaryId: {type: string, format: uuid}
+        amount: {type: integer, format: int64}
+        status: {$ref: '#/components/schemas/DisbursementLineStatus'}
+        transferId: {type: string, format: uuid, description: The ledger transfer that paid it.}
+        attempts: {type: integer}
+        lastError: {type: string, description: Why it failed.}
+    DisbursementLinePage:
+      type: object
+      required: [items]
+      properties:
+        items: {type: array, items: {$ref: '#/components/schemas/DisbursementLine'}}
+        nextCursor: {type: string}
+    DisbursementDecision:
+      type: object
+      properties:
+        note: {type: string, maxLength: 1000, description: Required to reject.}
+    RetryDisbursement:
+      type: object
+      properties:
+        lineNumbers:
+          type: array
+          maxItems: 100000
+          description: The failed lines to retry; all of them when absent or empty.
+          items: {type: integer, format: int64}
     Reconciliation:
       type: object
       required: [projectId, asset, funded, disbursed, remaining, beneficiaries, vendors, settlement, balanced, mismatches]
@@ -3230,6 +3598,10 @@ components:
     {
       "name": "funds",
       "description": "A project's money, run by project-c2c: who approves its disbursements (M of N), and the donor funding recorded into its fund. Value moves only through the ledger."
+    },
+    {
+      "name": "disbursements",
+      "description": "Paying a project's fund out to its beneficiaries, run by project-c2c: plan (dry run), draft, submit, M-of-N approval, then execution as background jobs in batches, each line one idempotent ledger transfer; failed lines are kept with their reason and can be retried."
     },
     {
       "name": "verification",
@@ -6412,6 +6784,482 @@ components:
         }
       }
     },
+    "/v1/disbursements": {
+      "get": {
+        "operationId": "listDisbursements",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "List disbursements",
+        "description": "Ordered by id (creation time). Requires `disbursement:read` for the project named, or for all projects when none is.",
+        "parameters": [
+          {
+            "name": "projectId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/DisbursementStatus"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of disbursements.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DisbursementPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Draft a disbursement, or plan one with dryRun=true",
+        "description": "Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.",
+        "parameters": [
+          {
+            "name": "dryRun",
+            "in": "query",
+            "schema": {
+              "type": "boolean",
+              "default": false
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateDisbursement"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The draft.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "200": {
+            "description": "The plan of a dry run; nothing was written.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DisbursementPlan"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "get": {
+        "operationId": "getDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "A disbursement, with its approvals and live progress",
+        "description": "`linesCompleted`, `linesFailed` and `amountCompleted` move as execution runs; `jobIds` name the jobs of the current round (see `/v1/jobs/{id}`). Requires `disbursement:read`.",
+        "responses": {
+          "200": {
+            "description": "The disbursement.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/lines": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "get": {
+        "operationId": "listDisbursementLines",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "A disbursement's lines",
+        "description": "By line number, optionally of one status. Requires `disbursement:read`.",
+        "parameters": [
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/DisbursementLineStatus"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 100
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of lines.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DisbursementLinePage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/submit": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "post": {
+        "operationId": "submitDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Submit a draft for approval",
+        "description": "draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.",
+        "responses": {
+          "200": {
+            "description": "Pending approval.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/approve": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "post": {
+        "operationId": "approveDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Approve a pending disbursement",
+        "description": "The caller must be one of the approvers it was submitted with, not its creator, and hold `disbursement:approve` for the project. The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DisbursementDecision"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The disbursement after the approval.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/reject": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "post": {
+        "operationId": "rejectDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Reject a pending disbursement",
+        "description": "One approver's rejection ends it as rejected; the note (required) says why. Who may reject is who may approve.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DisbursementDecision"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Rejected.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/cancel": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "post": {
+        "operationId": "cancelDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Cancel a draft or pending disbursement",
+        "description": "Requires `disbursement:update`. Once approved, a disbursement runs to its end.",
+        "responses": {
+          "200": {
+            "description": "Cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/disbursements/{id}/retry": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/DisbursementId"
+        }
+      ],
+      "post": {
+        "operationId": "retryDisbursement",
+        "tags": [
+          "disbursements"
+        ],
+        "summary": "Retry failed lines",
+        "description": "Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RetryDisbursement"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The retried lines are queued.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Disbursement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
     "/v1/verifications": {
       "get": {
         "operationId": "listVerifications",
@@ -6894,6 +7742,16 @@ components:
           "format": "uuid"
         }
       },
+      "DisbursementId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Disbursement id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
       "ProjectId": {
         "name": "id",
         "in": "path",
@@ -7270,7 +8128,9 @@ components:
           "byVerificationStatus",
           "byGender",
           "byPhoneStatus",
-          "vendors"
+          "vendors",
+          "receivedTotal",
+          "beneficiariesReceived"
         ],
         "properties": {
           "projectId": {
@@ -7313,6 +8173,15 @@ components:
                 "type": "integer"
               }
             }
+          },
+          "receivedTotal": {
+            "type": "integer",
+            "format": "int64",
+            "description": "Minor units disbursements paid into the project's wallets (counted from project-c2c's events)."
+          },
+          "beneficiariesReceived": {
+            "type": "integer",
+            "description": "Beneficiaries paid at least once."
           }
         }
       },
@@ -8255,6 +9124,413 @@ components:
           },
           "nextCursor": {
             "type": "string"
+          }
+        }
+      },
+      "DisbursementStatus": {
+        "type": "string",
+        "enum": [
+          "draft",
+          "pending_approval",
+          "approved",
+          "processing",
+          "completed",
+          "partially_failed",
+          "rejected",
+          "cancelled"
+        ]
+      },
+      "DisbursementLineStatus": {
+        "type": "string",
+        "enum": [
+          "pending",
+          "completed",
+          "failed"
+        ]
+      },
+      "CreateDisbursement": {
+        "type": "object",
+        "required": [
+          "projectId",
+          "name"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "amountPerBeneficiary": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "description": "Minor units each eligible beneficiary receives."
+          },
+          "groupId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "With an amount",
+            "only the members of this group.": null
+          },
+          "filter": {
+            "type": "object",
+            "description": "With an amount, only the enrolled beneficiaries matching all of these.",
+            "properties": {
+              "gender": {
+                "type": "string"
+              },
+              "bankedStatus": {
+                "type": "string"
+              },
+              "internetStatus": {
+                "type": "string"
+              },
+              "phoneStatus": {
+                "type": "string"
+              },
+              "createdFrom": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "createdTo": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          },
+          "lines": {
+            "type": "array",
+            "maxItems": 100000,
+            "items": {
+              "type": "object",
+              "required": [
+                "beneficiaryId",
+                "amount"
+              ],
+              "properties": {
+                "beneficiaryId": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "amount": {
+                  "type": "integer",
+                  "format": "int64",
+                  "minimum": 1
+                }
+              }
+            }
+          }
+        }
+      },
+      "DisbursementPlan": {
+        "type": "object",
+        "required": [
+          "projectId",
+          "asset",
+          "lineCount",
+          "total",
+          "excludedCounts",
+          "excluded",
+          "fundBalance",
+          "fundSufficient"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "asset": {
+            "type": "string"
+          },
+          "lineCount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "total": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "excludedCounts": {
+            "type": "object",
+            "description": "How many were left out for each reason (unverified, archived, not_enrolled).",
+            "additionalProperties": {
+              "type": "integer",
+              "format": "int64"
+            }
+          },
+          "excluded": {
+            "type": "array",
+            "description": "The first 1,000 left out.",
+            "items": {
+              "type": "object",
+              "required": [
+                "beneficiaryId",
+                "reason"
+              ],
+              "properties": {
+                "beneficiaryId": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "reason": {
+                  "type": "string",
+                  "enum": [
+                    "unverified",
+                    "archived",
+                    "not_enrolled"
+                  ]
+                },
+                "verificationStatus": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "fundBalance": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "fundSufficient": {
+            "type": "boolean"
+          }
+        }
+      },
+      "Disbursement": {
+        "type": "object",
+        "required": [
+          "id",
+          "projectId",
+          "name",
+          "status",
+          "asset",
+          "total",
+          "lineCount",
+          "requiredApprovals",
+          "approverIds",
+          "approvals",
+          "createdBy",
+          "createdAt",
+          "updatedAt",
+          "linesCompleted",
+          "linesFailed",
+          "amountCompleted",
+          "jobIds"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "status": {
+            "$ref": "#/components/schemas/DisbursementStatus"
+          },
+          "asset": {
+            "type": "string"
+          },
+          "total": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "lineCount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "amountPerBeneficiary": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "groupId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "requiredApprovals": {
+            "type": "integer",
+            "description": "Set on submission from the project's approvers."
+          },
+          "approverIds": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          "approvals": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "userId",
+                "approved",
+                "decidedAt"
+              ],
+              "properties": {
+                "userId": {
+                  "type": "string",
+                  "format": "uuid"
+                },
+                "approved": {
+                  "type": "boolean"
+                },
+                "note": {
+                  "type": "string"
+                },
+                "decidedAt": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          },
+          "createdBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "submittedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "approvedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "completedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "linesCompleted": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "linesFailed": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "amountCompleted": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "jobIds": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The jobs of the current execution round."
+          }
+        }
+      },
+      "DisbursementPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Disbursement"
+            }
+          },
+          "nextCursor": {
+            "type": "string"
+          }
+        }
+      },
+      "DisbursementLine": {
+        "type": "object",
+        "required": [
+          "lineNumber",
+          "beneficiaryId",
+          "amount",
+          "status",
+          "attempts"
+        ],
+        "properties": {
+          "lineNumber": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "amount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "status": {
+            "$ref": "#/components/schemas/DisbursementLineStatus"
+          },
+          "transferId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The ledger transfer that paid it."
+          },
+          "attempts": {
+            "type": "integer"
+          },
+          "lastError": {
+            "type": "string",
+            "description": "Why it failed."
+          }
+        }
+      },
+      "DisbursementLinePage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DisbursementLine"
+            }
+          },
+          "nextCursor": {
+            "type": "string"
+          }
+        }
+      },
+      "DisbursementDecision": {
+        "type": "object",
+        "properties": {
+          "note": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "Required to reject."
+          }
+        }
+      },
+      "RetryDisbursement": {
+        "type": "object",
+        "properties": {
+          "lineNumbers": {
+            "type": "array",
+            "maxItems": 100000,
+            "description": "The failed lines to retry; all of them when absent or empty.",
+            "items": {
+              "type": "integer",
+              "format": "int64"
+            }
           }
         }
       },

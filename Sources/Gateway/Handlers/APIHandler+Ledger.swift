@@ -130,9 +130,10 @@ extension APIHandler {
 }
 
 /// An enum value the contract does not know: the services and the gateway disagree.
-struct UnknownLedgerValue: Error, CustomStringConvertible {
+struct UnknownServiceValue: Error, CustomStringConvertible {
+    var service = "the ledger"
     var value: String
-    var description: String { "the ledger answered a value the contract does not know: \(value)" }
+    var description: String { "\(service) answered a value the contract does not know: \(value)" }
 }
 
 extension Rahat_Ledger_V1_AccountKind {
@@ -157,7 +158,7 @@ extension Components.Schemas.LedgerAccountKind {
         case .settlementClearing: self = .settlementClearing
         case .externalFunding: self = .externalFunding
         case .externalPayout: self = .externalPayout
-        case .unspecified, .UNRECOGNIZED: throw UnknownLedgerValue(value: "\(kind)")
+        case .unspecified, .UNRECOGNIZED: throw UnknownServiceValue(value: "\(kind)")
         }
     }
 }
@@ -184,7 +185,7 @@ extension Components.Schemas.LedgerTransferKind {
         case .redeem: self = .redeem
         case .settle: self = .settle
         case .reverse: self = .reverse
-        case .unspecified, .UNRECOGNIZED: throw UnknownLedgerValue(value: "\(kind)")
+        case .unspecified, .UNRECOGNIZED: throw UnknownServiceValue(value: "\(kind)")
         }
     }
 }

@@ -204,7 +204,9 @@ extension APIHandler {
                         byVerificationStatus: .init(additionalProperties: counts(stats.byVerificationStatus)),
                         byGender: .init(additionalProperties: counts(stats.byGender)),
                         byPhoneStatus: .init(additionalProperties: counts(stats.byPhoneStatus)),
-                        vendors: .init(active: Int(stats.vendorsActive), inactive: Int(stats.vendorsInactive))
+                        vendors: .init(active: Int(stats.vendorsActive), inactive: Int(stats.vendorsInactive)),
+                        receivedTotal: stats.receivedTotal,
+                        beneficiariesReceived: Int(stats.beneficiariesReceived)
                     )
                 )
             )

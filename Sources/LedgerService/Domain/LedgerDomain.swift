@@ -56,47 +56,6 @@ enum LedgerStorageError: Error, CustomStringConvertible {
     }
 }
 
-/// Keyset pagination over the chain: the sequence of the last transfer of the previous page.
-struct SequenceCursor: Sendable, Equatable {
-    var after: Int64
-
-    /// Decodes the text form handed to clients; `nil` when it was not produced by ``encoded``.
-    init?(encoded text: String) {
-        guard let data = Data(base64URLEncoded: text), data.count == 9, data.first == 2 else { return nil }
-        after = data.dropFirst().reduce(Int64(0)) { $0 << 8 | Int64($1) }
-        guard after >= 0 else { return nil }
-    }
-
-    init(after: Int64) {
-        self.after = after
-    }
-
-    /// A version byte and the sequence, big-endian, base64url without padding.
-    var encoded: String {
-        var data = Data([2])
-        withUnsafeBytes(of: after.bigEndian) { data.append(contentsOf: $0) }
-        return data.base64URLEncoded
-    }
-
-    /// Validates a page request, naming each bad field.
-    static func validate(limit: Int, cursor: String?) throws -> (limit: Int, after: Int64) {
-        var violations: [FieldViolation] = []
-        if !(1...PageRequest.maxLimit).contains(limit) {
-            violations.append(FieldViolation(field: "limit", reason: "must be between 1 and \(PageRequest.maxLimit)"))
-        }
-        var after: Int64 = 0
-        if let cursor {
-            if let decoded = SequenceCursor(encoded: cursor) {
-                after = decoded.after
-            } else {
-                violations.append(FieldViolation(field: "cursor", reason: "is not a cursor returned by this API"))
-            }
-        }
-        guard violations.isEmpty else { throw LedgerError.invalidInput(violations) }
-        return (limit, after)
-    }
-}
-
 // MARK: Rows
 
 extension LedgerDomain {

@@ -57,6 +57,10 @@ private struct EventBody<T: Decodable>: Decodable {
 package struct EventDecodingError: Error, CustomStringConvertible {
     package var reason: String
     package var description: String { reason }
+
+    package init(reason: String) {
+        self.reason = reason
+    }
 }
 
 /// What a subscribing service does with the events of some topics.

@@ -55,8 +55,18 @@ public struct IncomingCallInterceptor: ServerInterceptor {
             clientIP: first(IncomingCall.Key.clientIP),
             requestID: first(IncomingCall.Key.requestID)
         )
-        return try await IncomingCall.$current.withValue(call) {
+        var response = try await IncomingCall.$current.withValue(call) {
             try await next(request, context)
         }
+        // A streamed response is produced after `next` returns (a simple service's streaming
+        // method runs then): its producer needs the call as well.
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in
+                try await IncomingCall.$current.withValue(call) { try await producer(writer) }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
     }
 }

@@ -22,6 +22,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/BeneficiaryId`.
         internal typealias BeneficiaryId = Swift.String
+        /// Disbursement id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/DisbursementId`.
+        internal typealias DisbursementId = Swift.String
         /// Project id.
         ///
         /// - Remark: Generated from `#/components/parameters/ProjectId`.

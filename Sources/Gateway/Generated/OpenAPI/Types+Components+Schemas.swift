@@ -438,6 +438,14 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/ProjectStats/vendors`.
             internal var vendors: Components.Schemas.ProjectStats.VendorsPayload
+            /// Minor units disbursements paid into the project's wallets (counted from project-c2c's events).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/receivedTotal`.
+            internal var receivedTotal: Swift.Int64
+            /// Beneficiaries paid at least once.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ProjectStats/beneficiariesReceived`.
+            internal var beneficiariesReceived: Swift.Int
             /// Creates a new `ProjectStats`.
             ///
             /// - Parameters:
@@ -447,13 +455,17 @@ extension Components {
             ///   - byGender:
             ///   - byPhoneStatus:
             ///   - vendors:
+            ///   - receivedTotal: Minor units disbursements paid into the project's wallets (counted from project-c2c's events).
+            ///   - beneficiariesReceived: Beneficiaries paid at least once.
             internal init(
                 projectId: Swift.String,
                 beneficiaries: Swift.Int,
                 byVerificationStatus: Components.Schemas.ProjectStats.ByVerificationStatusPayload,
                 byGender: Components.Schemas.ProjectStats.ByGenderPayload,
                 byPhoneStatus: Components.Schemas.ProjectStats.ByPhoneStatusPayload,
-                vendors: Components.Schemas.ProjectStats.VendorsPayload
+                vendors: Components.Schemas.ProjectStats.VendorsPayload,
+                receivedTotal: Swift.Int64,
+                beneficiariesReceived: Swift.Int
             ) {
                 self.projectId = projectId
                 self.beneficiaries = beneficiaries
@@ -461,6 +473,8 @@ extension Components {
                 self.byGender = byGender
                 self.byPhoneStatus = byPhoneStatus
                 self.vendors = vendors
+                self.receivedTotal = receivedTotal
+                self.beneficiariesReceived = beneficiariesReceived
             }
             internal enum CodingKeys: String, CodingKey {
                 case projectId
@@ -469,6 +483,8 @@ extension Components {
                 case byGender
                 case byPhoneStatus
                 case vendors
+                case receivedTotal
+                case beneficiariesReceived
             }
         }
         /// - Remark: Generated from `#/components/schemas/VendorStatus`.
@@ -2004,6 +2020,593 @@ extension Components {
             internal enum CodingKeys: String, CodingKey {
                 case items
                 case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementStatus`.
+        internal enum DisbursementStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case draft = "draft"
+            case pendingApproval = "pending_approval"
+            case approved = "approved"
+            case processing = "processing"
+            case completed = "completed"
+            case partiallyFailed = "partially_failed"
+            case rejected = "rejected"
+            case cancelled = "cancelled"
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementLineStatus`.
+        internal enum DisbursementLineStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case pending = "pending"
+            case completed = "completed"
+            case failed = "failed"
+        }
+        /// - Remark: Generated from `#/components/schemas/CreateDisbursement`.
+        internal struct CreateDisbursement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/name`.
+            internal var name: Swift.String
+            /// Minor units each eligible beneficiary receives.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/amountPerBeneficiary`.
+            internal var amountPerBeneficiary: Swift.Int64?
+            /// With an amount
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/groupId`.
+            internal var groupId: Swift.String?
+            /// With an amount, only the enrolled beneficiaries matching all of these.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter`.
+            internal struct FilterPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/gender`.
+                internal var gender: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/bankedStatus`.
+                internal var bankedStatus: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/internetStatus`.
+                internal var internetStatus: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/phoneStatus`.
+                internal var phoneStatus: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/createdFrom`.
+                internal var createdFrom: Foundation.Date?
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter/createdTo`.
+                internal var createdTo: Foundation.Date?
+                /// Creates a new `FilterPayload`.
+                ///
+                /// - Parameters:
+                ///   - gender:
+                ///   - bankedStatus:
+                ///   - internetStatus:
+                ///   - phoneStatus:
+                ///   - createdFrom:
+                ///   - createdTo:
+                internal init(
+                    gender: Swift.String? = nil,
+                    bankedStatus: Swift.String? = nil,
+                    internetStatus: Swift.String? = nil,
+                    phoneStatus: Swift.String? = nil,
+                    createdFrom: Foundation.Date? = nil,
+                    createdTo: Foundation.Date? = nil
+                ) {
+                    self.gender = gender
+                    self.bankedStatus = bankedStatus
+                    self.internetStatus = internetStatus
+                    self.phoneStatus = phoneStatus
+                    self.createdFrom = createdFrom
+                    self.createdTo = createdTo
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case gender
+                    case bankedStatus
+                    case internetStatus
+                    case phoneStatus
+                    case createdFrom
+                    case createdTo
+                }
+            }
+            /// With an amount, only the enrolled beneficiaries matching all of these.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/filter`.
+            internal var filter: Components.Schemas.CreateDisbursement.FilterPayload?
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/LinesPayload`.
+            internal struct LinesPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/LinesPayload/beneficiaryId`.
+                internal var beneficiaryId: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CreateDisbursement/LinesPayload/amount`.
+                internal var amount: Swift.Int64
+                /// Creates a new `LinesPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - beneficiaryId:
+                ///   - amount:
+                internal init(
+                    beneficiaryId: Swift.String,
+                    amount: Swift.Int64
+                ) {
+                    self.beneficiaryId = beneficiaryId
+                    self.amount = amount
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case beneficiaryId
+                    case amount
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/lines`.
+            internal typealias LinesPayload = [Components.Schemas.CreateDisbursement.LinesPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/lines`.
+            internal var lines: Components.Schemas.CreateDisbursement.LinesPayload?
+            /// Creates a new `CreateDisbursement`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - name:
+            ///   - amountPerBeneficiary: Minor units each eligible beneficiary receives.
+            ///   - groupId: With an amount
+            ///   - filter: With an amount, only the enrolled beneficiaries matching all of these.
+            ///   - lines:
+            internal init(
+                projectId: Swift.String,
+                name: Swift.String,
+                amountPerBeneficiary: Swift.Int64? = nil,
+                groupId: Swift.String? = nil,
+                filter: Components.Schemas.CreateDisbursement.FilterPayload? = nil,
+                lines: Components.Schemas.CreateDisbursement.LinesPayload? = nil
+            ) {
+                self.projectId = projectId
+                self.name = name
+                self.amountPerBeneficiary = amountPerBeneficiary
+                self.groupId = groupId
+                self.filter = filter
+                self.lines = lines
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case name
+                case amountPerBeneficiary
+                case groupId
+                case filter
+                case lines
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementPlan`.
+        internal struct DisbursementPlan: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/lineCount`.
+            internal var lineCount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/total`.
+            internal var total: Swift.Int64
+            /// How many were left out for each reason (unverified, archived, not_enrolled).
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excludedCounts`.
+            internal struct ExcludedCountsPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int64]
+                /// Creates a new `ExcludedCountsPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int64] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// How many were left out for each reason (unverified, archived, not_enrolled).
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excludedCounts`.
+            internal var excludedCounts: Components.Schemas.DisbursementPlan.ExcludedCountsPayload
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/ExcludedPayload`.
+            internal struct ExcludedPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/DisbursementPlan/ExcludedPayload/beneficiaryId`.
+                internal var beneficiaryId: Swift.String
+                /// - Remark: Generated from `#/components/schemas/DisbursementPlan/ExcludedPayload/reason`.
+                internal enum ReasonPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case unverified = "unverified"
+                    case archived = "archived"
+                    case notEnrolled = "not_enrolled"
+                }
+                /// - Remark: Generated from `#/components/schemas/DisbursementPlan/ExcludedPayload/reason`.
+                internal var reason: Components.Schemas.DisbursementPlan.ExcludedPayloadPayload.ReasonPayload
+                /// - Remark: Generated from `#/components/schemas/DisbursementPlan/ExcludedPayload/verificationStatus`.
+                internal var verificationStatus: Swift.String?
+                /// Creates a new `ExcludedPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - beneficiaryId:
+                ///   - reason:
+                ///   - verificationStatus:
+                internal init(
+                    beneficiaryId: Swift.String,
+                    reason: Components.Schemas.DisbursementPlan.ExcludedPayloadPayload.ReasonPayload,
+                    verificationStatus: Swift.String? = nil
+                ) {
+                    self.beneficiaryId = beneficiaryId
+                    self.reason = reason
+                    self.verificationStatus = verificationStatus
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case beneficiaryId
+                    case reason
+                    case verificationStatus
+                }
+            }
+            /// The first 1,000 left out.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excluded`.
+            internal typealias ExcludedPayload = [Components.Schemas.DisbursementPlan.ExcludedPayloadPayload]
+            /// The first 1,000 left out.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excluded`.
+            internal var excluded: Components.Schemas.DisbursementPlan.ExcludedPayload
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/fundBalance`.
+            internal var fundBalance: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/DisbursementPlan/fundSufficient`.
+            internal var fundSufficient: Swift.Bool
+            /// Creates a new `DisbursementPlan`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - asset:
+            ///   - lineCount:
+            ///   - total:
+            ///   - excludedCounts: How many were left out for each reason (unverified, archived, not_enrolled).
+            ///   - excluded: The first 1,000 left out.
+            ///   - fundBalance:
+            ///   - fundSufficient:
+            internal init(
+                projectId: Swift.String,
+                asset: Swift.String,
+                lineCount: Swift.Int64,
+                total: Swift.Int64,
+                excludedCounts: Components.Schemas.DisbursementPlan.ExcludedCountsPayload,
+                excluded: Components.Schemas.DisbursementPlan.ExcludedPayload,
+                fundBalance: Swift.Int64,
+                fundSufficient: Swift.Bool
+            ) {
+                self.projectId = projectId
+                self.asset = asset
+                self.lineCount = lineCount
+                self.total = total
+                self.excludedCounts = excludedCounts
+                self.excluded = excluded
+                self.fundBalance = fundBalance
+                self.fundSufficient = fundSufficient
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case asset
+                case lineCount
+                case total
+                case excludedCounts
+                case excluded
+                case fundBalance
+                case fundSufficient
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Disbursement`.
+        internal struct Disbursement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Disbursement/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Disbursement/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Disbursement/name`.
+            internal var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Disbursement/status`.
+            internal var status: Components.Schemas.DisbursementStatus
+            /// - Remark: Generated from `#/components/schemas/Disbursement/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Disbursement/total`.
+            internal var total: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Disbursement/lineCount`.
+            internal var lineCount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Disbursement/amountPerBeneficiary`.
+            internal var amountPerBeneficiary: Swift.Int64?
+            /// - Remark: Generated from `#/components/schemas/Disbursement/groupId`.
+            internal var groupId: Swift.String?
+            /// Set on submission from the project's approvers.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Disbursement/requiredApprovals`.
+            internal var requiredApprovals: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Disbursement/approverIds`.
+            internal var approverIds: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Disbursement/ApprovalsPayload`.
+            internal struct ApprovalsPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Disbursement/ApprovalsPayload/userId`.
+                internal var userId: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Disbursement/ApprovalsPayload/approved`.
+                internal var approved: Swift.Bool
+                /// - Remark: Generated from `#/components/schemas/Disbursement/ApprovalsPayload/note`.
+                internal var note: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Disbursement/ApprovalsPayload/decidedAt`.
+                internal var decidedAt: Foundation.Date
+                /// Creates a new `ApprovalsPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - userId:
+                ///   - approved:
+                ///   - note:
+                ///   - decidedAt:
+                internal init(
+                    userId: Swift.String,
+                    approved: Swift.Bool,
+                    note: Swift.String? = nil,
+                    decidedAt: Foundation.Date
+                ) {
+                    self.userId = userId
+                    self.approved = approved
+                    self.note = note
+                    self.decidedAt = decidedAt
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case userId
+                    case approved
+                    case note
+                    case decidedAt
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Disbursement/approvals`.
+            internal typealias ApprovalsPayload = [Components.Schemas.Disbursement.ApprovalsPayloadPayload]
+            /// - Remark: Generated from `#/components/schemas/Disbursement/approvals`.
+            internal var approvals: Components.Schemas.Disbursement.ApprovalsPayload
+            /// - Remark: Generated from `#/components/schemas/Disbursement/createdBy`.
+            internal var createdBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Disbursement/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Disbursement/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Disbursement/submittedAt`.
+            internal var submittedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Disbursement/approvedAt`.
+            internal var approvedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Disbursement/completedAt`.
+            internal var completedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Disbursement/linesCompleted`.
+            internal var linesCompleted: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Disbursement/linesFailed`.
+            internal var linesFailed: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Disbursement/amountCompleted`.
+            internal var amountCompleted: Swift.Int64
+            /// The jobs of the current execution round.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Disbursement/jobIds`.
+            internal var jobIds: [Swift.String]
+            /// Creates a new `Disbursement`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - projectId:
+            ///   - name:
+            ///   - status:
+            ///   - asset:
+            ///   - total:
+            ///   - lineCount:
+            ///   - amountPerBeneficiary:
+            ///   - groupId:
+            ///   - requiredApprovals: Set on submission from the project's approvers.
+            ///   - approverIds:
+            ///   - approvals:
+            ///   - createdBy:
+            ///   - createdAt:
+            ///   - updatedAt:
+            ///   - submittedAt:
+            ///   - approvedAt:
+            ///   - completedAt:
+            ///   - linesCompleted:
+            ///   - linesFailed:
+            ///   - amountCompleted:
+            ///   - jobIds: The jobs of the current execution round.
+            internal init(
+                id: Swift.String,
+                projectId: Swift.String,
+                name: Swift.String,
+                status: Components.Schemas.DisbursementStatus,
+                asset: Swift.String,
+                total: Swift.Int64,
+                lineCount: Swift.Int64,
+                amountPerBeneficiary: Swift.Int64? = nil,
+                groupId: Swift.String? = nil,
+                requiredApprovals: Swift.Int,
+                approverIds: [Swift.String],
+                approvals: Components.Schemas.Disbursement.ApprovalsPayload,
+                createdBy: Swift.String,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date,
+                submittedAt: Foundation.Date? = nil,
+                approvedAt: Foundation.Date? = nil,
+                completedAt: Foundation.Date? = nil,
+                linesCompleted: Swift.Int64,
+                linesFailed: Swift.Int64,
+                amountCompleted: Swift.Int64,
+                jobIds: [Swift.String]
+            ) {
+                self.id = id
+                self.projectId = projectId
+                self.name = name
+                self.status = status
+                self.asset = asset
+                self.total = total
+                self.lineCount = lineCount
+                self.amountPerBeneficiary = amountPerBeneficiary
+                self.groupId = groupId
+                self.requiredApprovals = requiredApprovals
+                self.approverIds = approverIds
+                self.approvals = approvals
+                self.createdBy = createdBy
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+                self.submittedAt = submittedAt
+                self.approvedAt = approvedAt
+                self.completedAt = completedAt
+                self.linesCompleted = linesCompleted
+                self.linesFailed = linesFailed
+                self.amountCompleted = amountCompleted
+                self.jobIds = jobIds
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case projectId
+                case name
+                case status
+                case asset
+                case total
+                case lineCount
+                case amountPerBeneficiary
+                case groupId
+                case requiredApprovals
+                case approverIds
+                case approvals
+                case createdBy
+                case createdAt
+                case updatedAt
+                case submittedAt
+                case approvedAt
+                case completedAt
+                case linesCompleted
+                case linesFailed
+                case amountCompleted
+                case jobIds
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementPage`.
+        internal struct DisbursementPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DisbursementPage/items`.
+            internal var items: [Components.Schemas.Disbursement]
+            /// - Remark: Generated from `#/components/schemas/DisbursementPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `DisbursementPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor:
+            internal init(
+                items: [Components.Schemas.Disbursement],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementLine`.
+        internal struct DisbursementLine: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/lineNumber`.
+            internal var lineNumber: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/beneficiaryId`.
+            internal var beneficiaryId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/amount`.
+            internal var amount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/status`.
+            internal var status: Components.Schemas.DisbursementLineStatus
+            /// The ledger transfer that paid it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/transferId`.
+            internal var transferId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/attempts`.
+            internal var attempts: Swift.Int
+            /// Why it failed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementLine/lastError`.
+            internal var lastError: Swift.String?
+            /// Creates a new `DisbursementLine`.
+            ///
+            /// - Parameters:
+            ///   - lineNumber:
+            ///   - beneficiaryId:
+            ///   - amount:
+            ///   - status:
+            ///   - transferId: The ledger transfer that paid it.
+            ///   - attempts:
+            ///   - lastError: Why it failed.
+            internal init(
+                lineNumber: Swift.Int64,
+                beneficiaryId: Swift.String,
+                amount: Swift.Int64,
+                status: Components.Schemas.DisbursementLineStatus,
+                transferId: Swift.String? = nil,
+                attempts: Swift.Int,
+                lastError: Swift.String? = nil
+            ) {
+                self.lineNumber = lineNumber
+                self.beneficiaryId = beneficiaryId
+                self.amount = amount
+                self.status = status
+                self.transferId = transferId
+                self.attempts = attempts
+                self.lastError = lastError
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case lineNumber
+                case beneficiaryId
+                case amount
+                case status
+                case transferId
+                case attempts
+                case lastError
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementLinePage`.
+        internal struct DisbursementLinePage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DisbursementLinePage/items`.
+            internal var items: [Components.Schemas.DisbursementLine]
+            /// - Remark: Generated from `#/components/schemas/DisbursementLinePage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `DisbursementLinePage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor:
+            internal init(
+                items: [Components.Schemas.DisbursementLine],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementDecision`.
+        internal struct DisbursementDecision: Codable, Hashable, Sendable {
+            /// Required to reject.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementDecision/note`.
+            internal var note: Swift.String?
+            /// Creates a new `DisbursementDecision`.
+            ///
+            /// - Parameters:
+            ///   - note: Required to reject.
+            internal init(note: Swift.String? = nil) {
+                self.note = note
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case note
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RetryDisbursement`.
+        internal struct RetryDisbursement: Codable, Hashable, Sendable {
+            /// The failed lines to retry; all of them when absent or empty.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RetryDisbursement/lineNumbers`.
+            internal var lineNumbers: [Swift.Int64]?
+            /// Creates a new `RetryDisbursement`.
+            ///
+            /// - Parameters:
+            ///   - lineNumbers: The failed lines to retry; all of them when absent or empty.
+            internal init(lineNumbers: [Swift.Int64]? = nil) {
+                self.lineNumbers = lineNumbers
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case lineNumbers
             }
         }
         /// - Remark: Generated from `#/components/schemas/Reconciliation`.

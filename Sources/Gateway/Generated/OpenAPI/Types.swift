@@ -498,6 +498,69 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/projects/{id}/funding`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/post(recordProjectFunding)`.
     func recordProjectFunding(_ input: Operations.RecordProjectFunding.Input) async throws -> Operations.RecordProjectFunding.Output
+    /// List disbursements
+    ///
+    /// Ordered by id (creation time). Requires `disbursement:read` for the project named, or for all projects when none is.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/get(listDisbursements)`.
+    func listDisbursements(_ input: Operations.ListDisbursements.Input) async throws -> Operations.ListDisbursements.Output
+    /// Draft a disbursement, or plan one with dryRun=true
+    ///
+    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)`.
+    func createDisbursement(_ input: Operations.CreateDisbursement.Input) async throws -> Operations.CreateDisbursement.Output
+    /// A disbursement, with its approvals and live progress
+    ///
+    /// `linesCompleted`, `linesFailed` and `amountCompleted` move as execution runs; `jobIds` name the jobs of the current round (see `/v1/jobs/{id}`). Requires `disbursement:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements/{id}`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/get(getDisbursement)`.
+    func getDisbursement(_ input: Operations.GetDisbursement.Input) async throws -> Operations.GetDisbursement.Output
+    /// A disbursement's lines
+    ///
+    /// By line number, optionally of one status. Requires `disbursement:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements/{id}/lines`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/lines/get(listDisbursementLines)`.
+    func listDisbursementLines(_ input: Operations.ListDisbursementLines.Input) async throws -> Operations.ListDisbursementLines.Output
+    /// Submit a draft for approval
+    ///
+    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/submit`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/submit/post(submitDisbursement)`.
+    func submitDisbursement(_ input: Operations.SubmitDisbursement.Input) async throws -> Operations.SubmitDisbursement.Output
+    /// Approve a pending disbursement
+    ///
+    /// The caller must be one of the approvers it was submitted with, not its creator, and hold `disbursement:approve` for the project. The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/approve`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/approve/post(approveDisbursement)`.
+    func approveDisbursement(_ input: Operations.ApproveDisbursement.Input) async throws -> Operations.ApproveDisbursement.Output
+    /// Reject a pending disbursement
+    ///
+    /// One approver's rejection ends it as rejected; the note (required) says why. Who may reject is who may approve.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/reject`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/reject/post(rejectDisbursement)`.
+    func rejectDisbursement(_ input: Operations.RejectDisbursement.Input) async throws -> Operations.RejectDisbursement.Output
+    /// Cancel a draft or pending disbursement
+    ///
+    /// Requires `disbursement:update`. Once approved, a disbursement runs to its end.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/cancel`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/cancel/post(cancelDisbursement)`.
+    func cancelDisbursement(_ input: Operations.CancelDisbursement.Input) async throws -> Operations.CancelDisbursement.Output
+    /// Retry failed lines
+    ///
+    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.
+    func retryDisbursement(_ input: Operations.RetryDisbursement.Input) async throws -> Operations.RetryDisbursement.Output
     /// List KYC check runs
     ///
     /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
@@ -1589,6 +1652,151 @@ extension APIProtocol {
         body: Operations.RecordProjectFunding.Input.Body
     ) async throws -> Operations.RecordProjectFunding.Output {
         try await recordProjectFunding(Operations.RecordProjectFunding.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// List disbursements
+    ///
+    /// Ordered by id (creation time). Requires `disbursement:read` for the project named, or for all projects when none is.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/get(listDisbursements)`.
+    internal func listDisbursements(
+        query: Operations.ListDisbursements.Input.Query = .init(),
+        headers: Operations.ListDisbursements.Input.Headers = .init()
+    ) async throws -> Operations.ListDisbursements.Output {
+        try await listDisbursements(Operations.ListDisbursements.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Draft a disbursement, or plan one with dryRun=true
+    ///
+    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)`.
+    internal func createDisbursement(
+        query: Operations.CreateDisbursement.Input.Query = .init(),
+        headers: Operations.CreateDisbursement.Input.Headers = .init(),
+        body: Operations.CreateDisbursement.Input.Body
+    ) async throws -> Operations.CreateDisbursement.Output {
+        try await createDisbursement(Operations.CreateDisbursement.Input(
+            query: query,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A disbursement, with its approvals and live progress
+    ///
+    /// `linesCompleted`, `linesFailed` and `amountCompleted` move as execution runs; `jobIds` name the jobs of the current round (see `/v1/jobs/{id}`). Requires `disbursement:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements/{id}`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/get(getDisbursement)`.
+    internal func getDisbursement(
+        path: Operations.GetDisbursement.Input.Path,
+        headers: Operations.GetDisbursement.Input.Headers = .init()
+    ) async throws -> Operations.GetDisbursement.Output {
+        try await getDisbursement(Operations.GetDisbursement.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// A disbursement's lines
+    ///
+    /// By line number, optionally of one status. Requires `disbursement:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/disbursements/{id}/lines`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/lines/get(listDisbursementLines)`.
+    internal func listDisbursementLines(
+        path: Operations.ListDisbursementLines.Input.Path,
+        query: Operations.ListDisbursementLines.Input.Query = .init(),
+        headers: Operations.ListDisbursementLines.Input.Headers = .init()
+    ) async throws -> Operations.ListDisbursementLines.Output {
+        try await listDisbursementLines(Operations.ListDisbursementLines.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Submit a draft for approval
+    ///
+    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/submit`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/submit/post(submitDisbursement)`.
+    internal func submitDisbursement(
+        path: Operations.SubmitDisbursement.Input.Path,
+        headers: Operations.SubmitDisbursement.Input.Headers = .init()
+    ) async throws -> Operations.SubmitDisbursement.Output {
+        try await submitDisbursement(Operations.SubmitDisbursement.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Approve a pending disbursement
+    ///
+    /// The caller must be one of the approvers it was submitted with, not its creator, and hold `disbursement:approve` for the project. The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/approve`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/approve/post(approveDisbursement)`.
+    internal func approveDisbursement(
+        path: Operations.ApproveDisbursement.Input.Path,
+        headers: Operations.ApproveDisbursement.Input.Headers = .init(),
+        body: Operations.ApproveDisbursement.Input.Body? = nil
+    ) async throws -> Operations.ApproveDisbursement.Output {
+        try await approveDisbursement(Operations.ApproveDisbursement.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Reject a pending disbursement
+    ///
+    /// One approver's rejection ends it as rejected; the note (required) says why. Who may reject is who may approve.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/reject`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/reject/post(rejectDisbursement)`.
+    internal func rejectDisbursement(
+        path: Operations.RejectDisbursement.Input.Path,
+        headers: Operations.RejectDisbursement.Input.Headers = .init(),
+        body: Operations.RejectDisbursement.Input.Body
+    ) async throws -> Operations.RejectDisbursement.Output {
+        try await rejectDisbursement(Operations.RejectDisbursement.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Cancel a draft or pending disbursement
+    ///
+    /// Requires `disbursement:update`. Once approved, a disbursement runs to its end.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/cancel`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/cancel/post(cancelDisbursement)`.
+    internal func cancelDisbursement(
+        path: Operations.CancelDisbursement.Input.Path,
+        headers: Operations.CancelDisbursement.Input.Headers = .init()
+    ) async throws -> Operations.CancelDisbursement.Output {
+        try await cancelDisbursement(Operations.CancelDisbursement.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Retry failed lines
+    ///
+    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
+    /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.
+    internal func retryDisbursement(
+        path: Operations.RetryDisbursement.Input.Path,
+        headers: Operations.RetryDisbursement.Input.Headers = .init(),
+        body: Operations.RetryDisbursement.Input.Body? = nil
+    ) async throws -> Operations.RetryDisbursement.Output {
+        try await retryDisbursement(Operations.RetryDisbursement.Input(
             path: path,
             headers: headers,
             body: body

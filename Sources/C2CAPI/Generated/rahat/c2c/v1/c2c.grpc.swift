@@ -1060,3 +1060,2371 @@ extension Rahat_C2c_V1_ProjectFundsService.ClientProtocol {
         )
     }
 }
+
+// MARK: - rahat.c2c.v1.DisbursementService
+
+/// Namespace containing generated types for the "rahat.c2c.v1.DisbursementService" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+package enum Rahat_C2c_V1_DisbursementService: Sendable {
+    /// Service descriptor for the "rahat.c2c.v1.DisbursementService" service.
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService")
+    /// Namespace for method metadata.
+    package enum Method: Sendable {
+        /// Namespace for "PlanDisbursement" metadata.
+        package enum PlanDisbursement: Sendable {
+            /// Request type for "PlanDisbursement".
+            package typealias Input = Rahat_C2c_V1_CreateDisbursementRequest
+            /// Response type for "PlanDisbursement".
+            package typealias Output = Rahat_C2c_V1_DisbursementPlan
+            /// Descriptor for "PlanDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "PlanDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "CreateDisbursement" metadata.
+        package enum CreateDisbursement: Sendable {
+            /// Request type for "CreateDisbursement".
+            package typealias Input = Rahat_C2c_V1_CreateDisbursementRequest
+            /// Response type for "CreateDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "CreateDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "CreateDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetDisbursement" metadata.
+        package enum GetDisbursement: Sendable {
+            /// Request type for "GetDisbursement".
+            package typealias Input = Rahat_C2c_V1_GetDisbursementRequest
+            /// Response type for "GetDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "GetDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "GetDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListDisbursements" metadata.
+        package enum ListDisbursements: Sendable {
+            /// Request type for "ListDisbursements".
+            package typealias Input = Rahat_C2c_V1_ListDisbursementsRequest
+            /// Response type for "ListDisbursements".
+            package typealias Output = Rahat_C2c_V1_ListDisbursementsResponse
+            /// Descriptor for "ListDisbursements".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "ListDisbursements",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListDisbursementLines" metadata.
+        package enum ListDisbursementLines: Sendable {
+            /// Request type for "ListDisbursementLines".
+            package typealias Input = Rahat_C2c_V1_ListDisbursementLinesRequest
+            /// Response type for "ListDisbursementLines".
+            package typealias Output = Rahat_C2c_V1_ListDisbursementLinesResponse
+            /// Descriptor for "ListDisbursementLines".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "ListDisbursementLines",
+                type: .unary
+            )
+        }
+        /// Namespace for "SubmitDisbursement" metadata.
+        package enum SubmitDisbursement: Sendable {
+            /// Request type for "SubmitDisbursement".
+            package typealias Input = Rahat_C2c_V1_DisbursementActionRequest
+            /// Response type for "SubmitDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "SubmitDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "SubmitDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "ApproveDisbursement" metadata.
+        package enum ApproveDisbursement: Sendable {
+            /// Request type for "ApproveDisbursement".
+            package typealias Input = Rahat_C2c_V1_DecideDisbursementRequest
+            /// Response type for "ApproveDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "ApproveDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "ApproveDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "RejectDisbursement" metadata.
+        package enum RejectDisbursement: Sendable {
+            /// Request type for "RejectDisbursement".
+            package typealias Input = Rahat_C2c_V1_DecideDisbursementRequest
+            /// Response type for "RejectDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "RejectDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "RejectDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "CancelDisbursement" metadata.
+        package enum CancelDisbursement: Sendable {
+            /// Request type for "CancelDisbursement".
+            package typealias Input = Rahat_C2c_V1_DisbursementActionRequest
+            /// Response type for "CancelDisbursement".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "CancelDisbursement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "CancelDisbursement",
+                type: .unary
+            )
+        }
+        /// Namespace for "RetryDisbursementLines" metadata.
+        package enum RetryDisbursementLines: Sendable {
+            /// Request type for "RetryDisbursementLines".
+            package typealias Input = Rahat_C2c_V1_RetryDisbursementLinesRequest
+            /// Response type for "RetryDisbursementLines".
+            package typealias Output = Rahat_C2c_V1_Disbursement
+            /// Descriptor for "RetryDisbursementLines".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService"),
+                method: "RetryDisbursementLines",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "rahat.c2c.v1.DisbursementService" service.
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
+            PlanDisbursement.descriptor,
+            CreateDisbursement.descriptor,
+            GetDisbursement.descriptor,
+            ListDisbursements.descriptor,
+            ListDisbursementLines.descriptor,
+            SubmitDisbursement.descriptor,
+            ApproveDisbursement.descriptor,
+            RejectDisbursement.descriptor,
+            CancelDisbursement.descriptor,
+            RetryDisbursementLines.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "rahat.c2c.v1.DisbursementService" service.
+    package static let rahat_c2C_v1_DisbursementService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.DisbursementService")
+}
+
+// MARK: rahat.c2c.v1.DisbursementService (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService {
+    /// Streaming variant of the service protocol for the "rahat.c2c.v1.DisbursementService" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disbursements: a project's fund paid out to its beneficiaries, approved M of N.
+    /// > 
+    /// > draft → pending_approval → approved → processing → completed | partially_failed; a draft or a
+    /// > pending one may be cancelled; one approver's rejection ends it as rejected.
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "PlanDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+        /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_DisbursementPlan` messages.
+        func planDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_DisbursementPlan>
+
+        /// Handle the "CreateDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+        /// > no one would be paid. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func createDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "GetDisbursement" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_GetDisbursementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func getDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "ListDisbursements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Newest first is not promised: ordered by id (creation time).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ListDisbursementsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_ListDisbursementsResponse` messages.
+        func listDisbursements(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListDisbursementsResponse>
+
+        /// Handle the "ListDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lines by line number, optionally of one status.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ListDisbursementLinesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_ListDisbursementLinesResponse` messages.
+        func listDisbursementLines(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>
+
+        /// Handle the "SubmitDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+        /// > `disbursement:update` on the project; the project must have approvers.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func submitDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "ApproveDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+        /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+        /// > cannot approve their own. Approving twice answers the disbursement as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func approveDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "RejectDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a pending disbursement as rejected; the note says why.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func rejectDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "CancelDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func cancelDisbursement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "RetryDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_RetryDisbursementLinesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Disbursement` messages.
+        func retryDisbursementLines(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement>
+    }
+
+    /// Service protocol for the "rahat.c2c.v1.DisbursementService" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disbursements: a project's fund paid out to its beneficiaries, approved M of N.
+    /// > 
+    /// > draft → pending_approval → approved → processing → completed | partially_failed; a draft or a
+    /// > pending one may be cancelled; one approver's rejection ends it as rejected.
+    package protocol ServiceProtocol: Rahat_C2c_V1_DisbursementService.StreamingServiceProtocol {
+        /// Handle the "PlanDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+        /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_DisbursementPlan` message.
+        func planDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_DisbursementPlan>
+
+        /// Handle the "CreateDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+        /// > no one would be paid. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func createDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "GetDisbursement" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func getDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "ListDisbursements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Newest first is not promised: ordered by id (creation time).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_ListDisbursementsResponse` message.
+        func listDisbursements(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementsResponse>
+
+        /// Handle the "ListDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lines by line number, optionally of one status.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementLinesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_ListDisbursementLinesResponse` message.
+        func listDisbursementLines(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>
+
+        /// Handle the "SubmitDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+        /// > `disbursement:update` on the project; the project must have approvers.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func submitDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "ApproveDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+        /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+        /// > cannot approve their own. Approving twice answers the disbursement as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func approveDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "RejectDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a pending disbursement as rejected; the note says why.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func rejectDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "CancelDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func cancelDisbursement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+
+        /// Handle the "RetryDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RetryDisbursementLinesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Disbursement` message.
+        func retryDisbursementLines(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>
+    }
+
+    /// Simple service protocol for the "rahat.c2c.v1.DisbursementService" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disbursements: a project's fund paid out to its beneficiaries, approved M of N.
+    /// > 
+    /// > draft → pending_approval → approved → processing → completed | partially_failed; a draft or a
+    /// > pending one may be cancelled; one approver's rejection ends it as rejected.
+    package protocol SimpleServiceProtocol: Rahat_C2c_V1_DisbursementService.ServiceProtocol {
+        /// Handle the "PlanDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+        /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_DisbursementPlan` to respond with.
+        func planDisbursement(
+            request: Rahat_C2c_V1_CreateDisbursementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_DisbursementPlan
+
+        /// Handle the "CreateDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+        /// > no one would be paid. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func createDisbursement(
+            request: Rahat_C2c_V1_CreateDisbursementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "GetDisbursement" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_GetDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func getDisbursement(
+            request: Rahat_C2c_V1_GetDisbursementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "ListDisbursements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Newest first is not promised: ordered by id (creation time).
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ListDisbursementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_ListDisbursementsResponse` to respond with.
+        func listDisbursements(
+            request: Rahat_C2c_V1_ListDisbursementsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_ListDisbursementsResponse
+
+        /// Handle the "ListDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lines by line number, optionally of one status.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ListDisbursementLinesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_ListDisbursementLinesResponse` to respond with.
+        func listDisbursementLines(
+            request: Rahat_C2c_V1_ListDisbursementLinesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_ListDisbursementLinesResponse
+
+        /// Handle the "SubmitDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+        /// > `disbursement:update` on the project; the project must have approvers.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func submitDisbursement(
+            request: Rahat_C2c_V1_DisbursementActionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "ApproveDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+        /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+        /// > cannot approve their own. Approving twice answers the disbursement as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func approveDisbursement(
+            request: Rahat_C2c_V1_DecideDisbursementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "RejectDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a pending disbursement as rejected; the note says why.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func rejectDisbursement(
+            request: Rahat_C2c_V1_DecideDisbursementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "CancelDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func cancelDisbursement(
+            request: Rahat_C2c_V1_DisbursementActionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+
+        /// Handle the "RetryDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_RetryDisbursementLinesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Disbursement` to respond with.
+        func retryDisbursementLines(
+            request: Rahat_C2c_V1_RetryDisbursementLinesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Disbursement
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService.StreamingServiceProtocol {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.PlanDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_CreateDisbursementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DisbursementPlan>(),
+            handler: { request, context in
+                try await self.planDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.CreateDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_CreateDisbursementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.createDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.GetDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_GetDisbursementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.getDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.ListDisbursements.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListDisbursementsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListDisbursementsResponse>(),
+            handler: { request, context in
+                try await self.listDisbursements(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.ListDisbursementLines.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListDisbursementLinesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListDisbursementLinesResponse>(),
+            handler: { request, context in
+                try await self.listDisbursementLines(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.SubmitDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DisbursementActionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.submitDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.ApproveDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DecideDisbursementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.approveDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.RejectDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DecideDisbursementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.rejectDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.CancelDisbursement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DisbursementActionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.cancelDisbursement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_DisbursementService.Method.RetryDisbursementLines.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_RetryDisbursementLinesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Disbursement>(),
+            handler: { request, context in
+                try await self.retryDisbursementLines(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService.ServiceProtocol {
+    package func planDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_DisbursementPlan> {
+        let response = try await self.planDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func createDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.createDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.getDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listDisbursements(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListDisbursementsResponse> {
+        let response = try await self.listDisbursements(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listDisbursementLines(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListDisbursementLinesResponse> {
+        let response = try await self.listDisbursementLines(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func submitDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.submitDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func approveDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.approveDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func rejectDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.rejectDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func cancelDisbursement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.cancelDisbursement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func retryDisbursementLines(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Disbursement> {
+        let response = try await self.retryDisbursementLines(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService.SimpleServiceProtocol {
+    package func planDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_DisbursementPlan> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_DisbursementPlan>(
+            message: try await self.planDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func createDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.createDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.getDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listDisbursements(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementsResponse> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementsResponse>(
+            message: try await self.listDisbursements(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listDisbursementLines(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementLinesResponse> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>(
+            message: try await self.listDisbursementLines(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func submitDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.submitDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func approveDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.approveDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func rejectDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.rejectDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func cancelDisbursement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.cancelDisbursement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func retryDisbursementLines(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Disbursement>(
+            message: try await self.retryDisbursementLines(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
+// MARK: rahat.c2c.v1.DisbursementService (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService {
+    /// Generated client protocol for the "rahat.c2c.v1.DisbursementService" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disbursements: a project's fund paid out to its beneficiaries, approved M of N.
+    /// > 
+    /// > draft → pending_approval → approved → processing → completed | partially_failed; a draft or a
+    /// > pending one may be cancelled; one approver's rejection ends it as rejected.
+    package protocol ClientProtocol: Sendable {
+        /// Call the "PlanDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+        /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_DisbursementPlan` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func planDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_DisbursementPlan>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DisbursementPlan>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+        /// > no one would be paid. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetDisbursement" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListDisbursements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Newest first is not promised: ordered by id (creation time).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListDisbursementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListDisbursementsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listDisbursements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListDisbursementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListDisbursementsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lines by line number, optionally of one status.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementLinesRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListDisbursementLinesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListDisbursementLinesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listDisbursementLines<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListDisbursementLinesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SubmitDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+        /// > `disbursement:update` on the project; the project must have approvers.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func submitDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DisbursementActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ApproveDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+        /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+        /// > cannot approve their own. Approving twice answers the disbursement as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func approveDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DecideDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RejectDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a pending disbursement as rejected; the note says why.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rejectDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DecideDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CancelDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func cancelDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DisbursementActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RetryDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RetryDisbursementLinesRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_RetryDisbursementLinesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func retryDisbursementLines<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "rahat.c2c.v1.DisbursementService" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Disbursements: a project's fund paid out to its beneficiaries, approved M of N.
+    /// > 
+    /// > draft → pending_approval → approved → processing → completed | partially_failed; a draft or a
+    /// > pending one may be cancelled; one approver's rejection ends it as rejected.
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "PlanDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+        /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_DisbursementPlan` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func planDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_DisbursementPlan>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DisbursementPlan>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.PlanDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+        /// > no one would be paid. Needs `disbursement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func createDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.CreateDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetDisbursement" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.GetDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListDisbursements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Newest first is not promised: ordered by id (creation time).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListDisbursementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListDisbursementsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listDisbursements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListDisbursementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListDisbursementsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.ListDisbursements.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lines by line number, optionally of one status.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementLinesRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListDisbursementLinesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListDisbursementLinesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listDisbursementLines<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListDisbursementLinesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.ListDisbursementLines.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SubmitDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+        /// > `disbursement:update` on the project; the project must have approvers.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func submitDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DisbursementActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.SubmitDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ApproveDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+        /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+        /// > cannot approve their own. Approving twice answers the disbursement as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func approveDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DecideDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.ApproveDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RejectDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a pending disbursement as rejected; the note says why.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DecideDisbursementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func rejectDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DecideDisbursementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.RejectDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CancelDisbursement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_DisbursementActionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func cancelDisbursement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_DisbursementActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.CancelDisbursement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RetryDisbursementLines" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RetryDisbursementLinesRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_RetryDisbursementLinesRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Disbursement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func retryDisbursementLines<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Disbursement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_DisbursementService.Method.RetryDisbursementLines.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
+    /// Call the "PlanDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+    /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func planDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DisbursementPlan>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.planDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_CreateDisbursementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DisbursementPlan>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+    /// > no one would be paid. Needs `disbursement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_CreateDisbursementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func createDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_CreateDisbursementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetDisbursement" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_GetDisbursementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetDisbursementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_GetDisbursementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDisbursements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Newest first is not promised: ordered by id (creation time).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listDisbursements<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listDisbursements(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListDisbursementsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListDisbursementsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDisbursementLines" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Lines by line number, optionally of one status.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ListDisbursementLinesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listDisbursementLines<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listDisbursementLines(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListDisbursementLinesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListDisbursementLinesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SubmitDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+    /// > `disbursement:update` on the project; the project must have approvers.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func submitDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.submitDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DisbursementActionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ApproveDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+    /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+    /// > cannot approve their own. Approving twice answers the disbursement as it is.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func approveDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.approveDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DecideDisbursementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RejectDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a pending disbursement as rejected; the note says why.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rejectDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rejectDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DecideDisbursementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CancelDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cancelDisbursement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.cancelDisbursement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DisbursementActionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetryDisbursementLines" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_RetryDisbursementLinesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func retryDisbursementLines<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.retryDisbursementLines(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_RetryDisbursementLinesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Disbursement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
+    /// Call the "PlanDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What a disbursement would be, written nowhere: its totals, who is left out and why, and
+    /// > whether the project's fund covers it. Needs `disbursement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func planDisbursement<Result>(
+        _ message: Rahat_C2c_V1_CreateDisbursementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DisbursementPlan>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.planDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A draft: its lines are fixed now, so later enrolment changes do not alter it. Refused when
+    /// > no one would be paid. Needs `disbursement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func createDisbursement<Result>(
+        _ message: Rahat_C2c_V1_CreateDisbursementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_CreateDisbursementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetDisbursement" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getDisbursement<Result>(
+        _ message: Rahat_C2c_V1_GetDisbursementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_GetDisbursementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDisbursements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Newest first is not promised: ordered by id (creation time).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listDisbursements<Result>(
+        _ message: Rahat_C2c_V1_ListDisbursementsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listDisbursements(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDisbursementLines" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Lines by line number, optionally of one status.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listDisbursementLines<Result>(
+        _ message: Rahat_C2c_V1_ListDisbursementLinesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListDisbursementLinesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ListDisbursementLinesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listDisbursementLines(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SubmitDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > draft → pending_approval, taking the project's approvers as they are now. Needs
+    /// > `disbursement:update` on the project; the project must have approvers.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func submitDisbursement<Result>(
+        _ message: Rahat_C2c_V1_DisbursementActionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.submitDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ApproveDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One approver's approval; the M-th queues the execution, if the fund covers the total.
+    /// > Needs `disbursement:approve` on the project and a place among its approvers; the creator
+    /// > cannot approve their own. Approving twice answers the disbursement as it is.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func approveDisbursement<Result>(
+        _ message: Rahat_C2c_V1_DecideDisbursementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.approveDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RejectDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a pending disbursement as rejected; the note says why.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rejectDisbursement<Result>(
+        _ message: Rahat_C2c_V1_DecideDisbursementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_DecideDisbursementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rejectDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CancelDisbursement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a draft or pending disbursement as cancelled. Needs `disbursement:update`.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func cancelDisbursement<Result>(
+        _ message: Rahat_C2c_V1_DisbursementActionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_DisbursementActionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.cancelDisbursement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetryDisbursementLines" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Queues failed lines again: those named, or all of them. Needs `disbursement:update`.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func retryDisbursementLines<Result>(
+        _ message: Rahat_C2c_V1_RetryDisbursementLinesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Disbursement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_RetryDisbursementLinesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.retryDisbursementLines(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}

@@ -28,6 +28,154 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated enum Rahat_C2c_V1_ExclusionReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Not verified (unverified, pending, rejected or needs review).
+  case unverified // = 1
+  case archived // = 2
+  case notEnrolled // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .unverified
+    case 2: self = .archived
+    case 3: self = .notEnrolled
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .unverified: return 1
+    case .archived: return 2
+    case .notEnrolled: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_ExclusionReason] = [
+    .unspecified,
+    .unverified,
+    .archived,
+    .notEnrolled,
+  ]
+
+}
+
+package nonisolated enum Rahat_C2c_V1_DisbursementStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case draft // = 1
+  case pendingApproval // = 2
+  case approved // = 3
+  case processing // = 4
+  case completed // = 5
+  case partiallyFailed // = 6
+  case rejected // = 7
+  case cancelled // = 8
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .draft
+    case 2: self = .pendingApproval
+    case 3: self = .approved
+    case 4: self = .processing
+    case 5: self = .completed
+    case 6: self = .partiallyFailed
+    case 7: self = .rejected
+    case 8: self = .cancelled
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .draft: return 1
+    case .pendingApproval: return 2
+    case .approved: return 3
+    case .processing: return 4
+    case .completed: return 5
+    case .partiallyFailed: return 6
+    case .rejected: return 7
+    case .cancelled: return 8
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_DisbursementStatus] = [
+    .unspecified,
+    .draft,
+    .pendingApproval,
+    .approved,
+    .processing,
+    .completed,
+    .partiallyFailed,
+    .rejected,
+    .cancelled,
+  ]
+
+}
+
+package nonisolated enum Rahat_C2c_V1_LineStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case pending // = 1
+  case completed // = 2
+  case failed // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pending
+    case 2: self = .completed
+    case 3: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pending: return 1
+    case .completed: return 2
+    case .failed: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_LineStatus] = [
+    .unspecified,
+    .pending,
+    .completed,
+    .failed,
+  ]
+
+}
+
 package nonisolated struct Rahat_C2c_V1_SetApproversRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -222,9 +370,631 @@ package nonisolated struct Rahat_C2c_V1_ListFundingsResponse: Sendable {
   fileprivate var _nextCursor: String? = nil
 }
 
+package nonisolated struct Rahat_C2c_V1_DisbursementLineInput: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var beneficiaryID: String = String()
+
+  /// Minor units, more than zero.
+  package var amount: Int64 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Exactly one of `amount_per_beneficiary` and `lines`. With an amount: every enrolled
+/// beneficiary, or the members of `group_id`, or the enrolled ones `filter` matches.
+package nonisolated struct Rahat_C2c_V1_CreateDisbursementRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  /// 1–200 characters.
+  package var name: String = String()
+
+  package var amountPerBeneficiary: Int64 {
+    get {_amountPerBeneficiary ?? 0}
+    set {_amountPerBeneficiary = newValue}
+  }
+  /// Returns true if `amountPerBeneficiary` has been explicitly set.
+  package var hasAmountPerBeneficiary: Bool {self._amountPerBeneficiary != nil}
+  /// Clears the value of `amountPerBeneficiary`. Subsequent reads from it will return its default value.
+  package mutating func clearAmountPerBeneficiary() {self._amountPerBeneficiary = nil}
+
+  /// Up to 100,000 lines, one per beneficiary.
+  package var lines: [Rahat_C2c_V1_DisbursementLineInput] = []
+
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
+
+  package var filter: Rahat_C2c_V1_RecipientFilter {
+    get {_filter ?? Rahat_C2c_V1_RecipientFilter()}
+    set {_filter = newValue}
+  }
+  /// Returns true if `filter` has been explicitly set.
+  package var hasFilter: Bool {self._filter != nil}
+  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
+  package mutating func clearFilter() {self._filter = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _amountPerBeneficiary: Int64? = nil
+  fileprivate var _groupID: String? = nil
+  fileprivate var _filter: Rahat_C2c_V1_RecipientFilter? = nil
+}
+
+/// Criteria among the project's enrolled beneficiaries; they combine (all must hold). Values as
+/// in core's beneficiary filter.
+package nonisolated struct Rahat_C2c_V1_RecipientFilter: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var gender: String {
+    get {_gender ?? String()}
+    set {_gender = newValue}
+  }
+  /// Returns true if `gender` has been explicitly set.
+  package var hasGender: Bool {self._gender != nil}
+  /// Clears the value of `gender`. Subsequent reads from it will return its default value.
+  package mutating func clearGender() {self._gender = nil}
+
+  package var bankedStatus: String {
+    get {_bankedStatus ?? String()}
+    set {_bankedStatus = newValue}
+  }
+  /// Returns true if `bankedStatus` has been explicitly set.
+  package var hasBankedStatus: Bool {self._bankedStatus != nil}
+  /// Clears the value of `bankedStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearBankedStatus() {self._bankedStatus = nil}
+
+  package var internetStatus: String {
+    get {_internetStatus ?? String()}
+    set {_internetStatus = newValue}
+  }
+  /// Returns true if `internetStatus` has been explicitly set.
+  package var hasInternetStatus: Bool {self._internetStatus != nil}
+  /// Clears the value of `internetStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearInternetStatus() {self._internetStatus = nil}
+
+  package var phoneStatus: String {
+    get {_phoneStatus ?? String()}
+    set {_phoneStatus = newValue}
+  }
+  /// Returns true if `phoneStatus` has been explicitly set.
+  package var hasPhoneStatus: Bool {self._phoneStatus != nil}
+  /// Clears the value of `phoneStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearPhoneStatus() {self._phoneStatus = nil}
+
+  package var createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdFrom ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdFrom = newValue}
+  }
+  /// Returns true if `createdFrom` has been explicitly set.
+  package var hasCreatedFrom: Bool {self._createdFrom != nil}
+  /// Clears the value of `createdFrom`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedFrom() {self._createdFrom = nil}
+
+  package var createdTo: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdTo ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdTo = newValue}
+  }
+  /// Returns true if `createdTo` has been explicitly set.
+  package var hasCreatedTo: Bool {self._createdTo != nil}
+  /// Clears the value of `createdTo`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedTo() {self._createdTo = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _gender: String? = nil
+  fileprivate var _bankedStatus: String? = nil
+  fileprivate var _internetStatus: String? = nil
+  fileprivate var _phoneStatus: String? = nil
+  fileprivate var _createdFrom: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _createdTo: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_Exclusion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var beneficiaryID: String = String()
+
+  package var reason: Rahat_C2c_V1_ExclusionReason = .unspecified
+
+  /// The beneficiary's verification status, for `unverified`.
+  package var verificationStatus: String {
+    get {_verificationStatus ?? String()}
+    set {_verificationStatus = newValue}
+  }
+  /// Returns true if `verificationStatus` has been explicitly set.
+  package var hasVerificationStatus: Bool {self._verificationStatus != nil}
+  /// Clears the value of `verificationStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearVerificationStatus() {self._verificationStatus = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _verificationStatus: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_DisbursementPlan: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  package var asset: String = String()
+
+  package var lineCount: Int64 = 0
+
+  package var total: Int64 = 0
+
+  /// How many of each reason, every reason present.
+  package var excludedCounts: Dictionary<String,Int64> = [:]
+
+  /// The first 1,000 left out, by beneficiary id.
+  package var excluded: [Rahat_C2c_V1_Exclusion] = []
+
+  /// The project fund's balance now, and whether it covers the total.
+  package var fundBalance: Int64 = 0
+
+  package var fundSufficient: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_Approval: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var userID: String = String()
+
+  package var approved: Bool = false
+
+  package var note: String {
+    get {_note ?? String()}
+    set {_note = newValue}
+  }
+  /// Returns true if `note` has been explicitly set.
+  package var hasNote: Bool {self._note != nil}
+  /// Clears the value of `note`. Subsequent reads from it will return its default value.
+  package mutating func clearNote() {self._note = nil}
+
+  package var decidedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_decidedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_decidedAt = newValue}
+  }
+  /// Returns true if `decidedAt` has been explicitly set.
+  package var hasDecidedAt: Bool {self._decidedAt != nil}
+  /// Clears the value of `decidedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearDecidedAt() {self._decidedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _note: String? = nil
+  fileprivate var _decidedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_Disbursement: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  package var projectID: String {
+    get {_storage._projectID}
+    set {_uniqueStorage()._projectID = newValue}
+  }
+
+  package var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  package var status: Rahat_C2c_V1_DisbursementStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  package var asset: String {
+    get {_storage._asset}
+    set {_uniqueStorage()._asset = newValue}
+  }
+
+  package var total: Int64 {
+    get {_storage._total}
+    set {_uniqueStorage()._total = newValue}
+  }
+
+  package var lineCount: Int64 {
+    get {_storage._lineCount}
+    set {_uniqueStorage()._lineCount = newValue}
+  }
+
+  /// Set on submission, from the project's approvers then.
+  package var requiredApprovals: Int32 {
+    get {_storage._requiredApprovals}
+    set {_uniqueStorage()._requiredApprovals = newValue}
+  }
+
+  package var approverIds: [String] {
+    get {_storage._approverIds}
+    set {_uniqueStorage()._approverIds = newValue}
+  }
+
+  package var approvals: [Rahat_C2c_V1_Approval] {
+    get {_storage._approvals}
+    set {_uniqueStorage()._approvals = newValue}
+  }
+
+  package var createdBy: String {
+    get {_storage._createdBy}
+    set {_uniqueStorage()._createdBy = newValue}
+  }
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  package var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
+
+  package var submittedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._submittedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._submittedAt = newValue}
+  }
+  /// Returns true if `submittedAt` has been explicitly set.
+  package var hasSubmittedAt: Bool {_storage._submittedAt != nil}
+  /// Clears the value of `submittedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearSubmittedAt() {_uniqueStorage()._submittedAt = nil}
+
+  package var approvedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._approvedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._approvedAt = newValue}
+  }
+  /// Returns true if `approvedAt` has been explicitly set.
+  package var hasApprovedAt: Bool {_storage._approvedAt != nil}
+  /// Clears the value of `approvedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearApprovedAt() {_uniqueStorage()._approvedAt = nil}
+
+  package var completedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._completedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._completedAt = newValue}
+  }
+  /// Returns true if `completedAt` has been explicitly set.
+  package var hasCompletedAt: Bool {_storage._completedAt != nil}
+  /// Clears the value of `completedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCompletedAt() {_uniqueStorage()._completedAt = nil}
+
+  /// Lines paid, failed, and in all; amount paid so far.
+  package var linesCompleted: Int64 {
+    get {_storage._linesCompleted}
+    set {_uniqueStorage()._linesCompleted = newValue}
+  }
+
+  package var linesFailed: Int64 {
+    get {_storage._linesFailed}
+    set {_uniqueStorage()._linesFailed = newValue}
+  }
+
+  package var amountCompleted: Int64 {
+    get {_storage._amountCompleted}
+    set {_uniqueStorage()._amountCompleted = newValue}
+  }
+
+  /// The ids of the jobs running the current round, for live progress.
+  package var jobIds: [String] {
+    get {_storage._jobIds}
+    set {_uniqueStorage()._jobIds = newValue}
+  }
+
+  package var amountPerBeneficiary: Int64 {
+    get {_storage._amountPerBeneficiary ?? 0}
+    set {_uniqueStorage()._amountPerBeneficiary = newValue}
+  }
+  /// Returns true if `amountPerBeneficiary` has been explicitly set.
+  package var hasAmountPerBeneficiary: Bool {_storage._amountPerBeneficiary != nil}
+  /// Clears the value of `amountPerBeneficiary`. Subsequent reads from it will return its default value.
+  package mutating func clearAmountPerBeneficiary() {_uniqueStorage()._amountPerBeneficiary = nil}
+
+  package var groupID: String {
+    get {_storage._groupID ?? String()}
+    set {_uniqueStorage()._groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {_storage._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {_uniqueStorage()._groupID = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+package nonisolated struct Rahat_C2c_V1_GetDisbursementRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_ListDisbursementsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
+  package var status: Rahat_C2c_V1_DisbursementStatus {
+    get {_status ?? .unspecified}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
+
+  package var limit: Int32 = 0
+
+  package var cursor: String {
+    get {_cursor ?? String()}
+    set {_cursor = newValue}
+  }
+  /// Returns true if `cursor` has been explicitly set.
+  package var hasCursor: Bool {self._cursor != nil}
+  /// Clears the value of `cursor`. Subsequent reads from it will return its default value.
+  package mutating func clearCursor() {self._cursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _projectID: String? = nil
+  fileprivate var _status: Rahat_C2c_V1_DisbursementStatus? = nil
+  fileprivate var _cursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ListDisbursementsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var disbursements: [Rahat_C2c_V1_Disbursement] = []
+
+  package var nextCursor: String {
+    get {_nextCursor ?? String()}
+    set {_nextCursor = newValue}
+  }
+  /// Returns true if `nextCursor` has been explicitly set.
+  package var hasNextCursor: Bool {self._nextCursor != nil}
+  /// Clears the value of `nextCursor`. Subsequent reads from it will return its default value.
+  package mutating func clearNextCursor() {self._nextCursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _nextCursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_DisbursementLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var lineNumber: Int64 = 0
+
+  package var beneficiaryID: String = String()
+
+  package var amount: Int64 = 0
+
+  package var status: Rahat_C2c_V1_LineStatus = .unspecified
+
+  package var transferID: String {
+    get {_transferID ?? String()}
+    set {_transferID = newValue}
+  }
+  /// Returns true if `transferID` has been explicitly set.
+  package var hasTransferID: Bool {self._transferID != nil}
+  /// Clears the value of `transferID`. Subsequent reads from it will return its default value.
+  package mutating func clearTransferID() {self._transferID = nil}
+
+  package var attempts: Int32 = 0
+
+  package var lastError: String {
+    get {_lastError ?? String()}
+    set {_lastError = newValue}
+  }
+  /// Returns true if `lastError` has been explicitly set.
+  package var hasLastError: Bool {self._lastError != nil}
+  /// Clears the value of `lastError`. Subsequent reads from it will return its default value.
+  package mutating func clearLastError() {self._lastError = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _transferID: String? = nil
+  fileprivate var _lastError: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ListDisbursementLinesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var disbursementID: String = String()
+
+  package var status: Rahat_C2c_V1_LineStatus {
+    get {_status ?? .unspecified}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
+
+  package var limit: Int32 = 0
+
+  package var cursor: String {
+    get {_cursor ?? String()}
+    set {_cursor = newValue}
+  }
+  /// Returns true if `cursor` has been explicitly set.
+  package var hasCursor: Bool {self._cursor != nil}
+  /// Clears the value of `cursor`. Subsequent reads from it will return its default value.
+  package mutating func clearCursor() {self._cursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _status: Rahat_C2c_V1_LineStatus? = nil
+  fileprivate var _cursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ListDisbursementLinesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var lines: [Rahat_C2c_V1_DisbursementLine] = []
+
+  package var nextCursor: String {
+    get {_nextCursor ?? String()}
+    set {_nextCursor = newValue}
+  }
+  /// Returns true if `nextCursor` has been explicitly set.
+  package var hasNextCursor: Bool {self._nextCursor != nil}
+  /// Clears the value of `nextCursor`. Subsequent reads from it will return its default value.
+  package mutating func clearNextCursor() {self._nextCursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _nextCursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_DisbursementActionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_DecideDisbursementRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  /// At most 1,000 characters; required to reject.
+  package var note: String {
+    get {_note ?? String()}
+    set {_note = newValue}
+  }
+  /// Returns true if `note` has been explicitly set.
+  package var hasNote: Bool {self._note != nil}
+  /// Clears the value of `note`. Subsequent reads from it will return its default value.
+  package mutating func clearNote() {self._note = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _note: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_RetryDisbursementLinesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  /// Empty: every failed line.
+  package var lineNumbers: [Int64] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "rahat.c2c.v1"
+
+nonisolated extension Rahat_C2c_V1_ExclusionReason: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EXCLUSION_REASON_UNSPECIFIED\0\u{1}EXCLUSION_REASON_UNVERIFIED\0\u{1}EXCLUSION_REASON_ARCHIVED\0\u{1}EXCLUSION_REASON_NOT_ENROLLED\0")
+}
+
+nonisolated extension Rahat_C2c_V1_DisbursementStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DISBURSEMENT_STATUS_UNSPECIFIED\0\u{1}DISBURSEMENT_STATUS_DRAFT\0\u{1}DISBURSEMENT_STATUS_PENDING_APPROVAL\0\u{1}DISBURSEMENT_STATUS_APPROVED\0\u{1}DISBURSEMENT_STATUS_PROCESSING\0\u{1}DISBURSEMENT_STATUS_COMPLETED\0\u{1}DISBURSEMENT_STATUS_PARTIALLY_FAILED\0\u{1}DISBURSEMENT_STATUS_REJECTED\0\u{1}DISBURSEMENT_STATUS_CANCELLED\0")
+}
+
+nonisolated extension Rahat_C2c_V1_LineStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LINE_STATUS_UNSPECIFIED\0\u{1}LINE_STATUS_PENDING\0\u{1}LINE_STATUS_COMPLETED\0\u{1}LINE_STATUS_FAILED\0")
+}
 
 nonisolated extension Rahat_C2c_V1_SetApproversRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SetApproversRequest"
@@ -556,6 +1326,908 @@ nonisolated extension Rahat_C2c_V1_ListFundingsResponse: SwiftProtobuf.Message, 
   package static func ==(lhs: Rahat_C2c_V1_ListFundingsResponse, rhs: Rahat_C2c_V1_ListFundingsResponse) -> Bool {
     if lhs.fundings != rhs.fundings {return false}
     if lhs._nextCursor != rhs._nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DisbursementLineInput: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DisbursementLineInput"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}beneficiary_id\0\u{1}amount\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.beneficiaryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 1)
+    }
+    if self.amount != 0 {
+      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DisbursementLineInput, rhs: Rahat_C2c_V1_DisbursementLineInput) -> Bool {
+    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
+    if lhs.amount != rhs.amount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_CreateDisbursementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CreateDisbursementRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}name\0\u{3}amount_per_beneficiary\0\u{1}lines\0\u{3}group_id\0\u{1}filter\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self._amountPerBeneficiary) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    try { if let v = self._amountPerBeneficiary {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 3)
+    } }()
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 4)
+    }
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._filter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_CreateDisbursementRequest, rhs: Rahat_C2c_V1_CreateDisbursementRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs._amountPerBeneficiary != rhs._amountPerBeneficiary {return false}
+    if lhs.lines != rhs.lines {return false}
+    if lhs._groupID != rhs._groupID {return false}
+    if lhs._filter != rhs._filter {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_RecipientFilter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecipientFilter"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}gender\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._gender) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._bankedStatus) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._internetStatus) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._phoneStatus) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._createdFrom) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._createdTo) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._gender {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._bankedStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._internetStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._phoneStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._createdFrom {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._createdTo {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_RecipientFilter, rhs: Rahat_C2c_V1_RecipientFilter) -> Bool {
+    if lhs._gender != rhs._gender {return false}
+    if lhs._bankedStatus != rhs._bankedStatus {return false}
+    if lhs._internetStatus != rhs._internetStatus {return false}
+    if lhs._phoneStatus != rhs._phoneStatus {return false}
+    if lhs._createdFrom != rhs._createdFrom {return false}
+    if lhs._createdTo != rhs._createdTo {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_Exclusion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Exclusion"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}beneficiary_id\0\u{1}reason\0\u{3}verification_status\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._verificationStatus) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.beneficiaryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 1)
+    }
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 2)
+    }
+    try { if let v = self._verificationStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_Exclusion, rhs: Rahat_C2c_V1_Exclusion) -> Bool {
+    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs._verificationStatus != rhs._verificationStatus {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DisbursementPlan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DisbursementPlan"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}asset\0\u{3}line_count\0\u{1}total\0\u{3}excluded_counts\0\u{1}excluded\0\u{3}fund_balance\0\u{3}fund_sufficient\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.asset) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.lineCount) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.total) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.excludedCounts) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.excluded) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.fundBalance) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.fundSufficient) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if !self.asset.isEmpty {
+      try visitor.visitSingularStringField(value: self.asset, fieldNumber: 2)
+    }
+    if self.lineCount != 0 {
+      try visitor.visitSingularInt64Field(value: self.lineCount, fieldNumber: 3)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt64Field(value: self.total, fieldNumber: 4)
+    }
+    if !self.excludedCounts.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.excludedCounts, fieldNumber: 5)
+    }
+    if !self.excluded.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.excluded, fieldNumber: 6)
+    }
+    if self.fundBalance != 0 {
+      try visitor.visitSingularInt64Field(value: self.fundBalance, fieldNumber: 7)
+    }
+    if self.fundSufficient != false {
+      try visitor.visitSingularBoolField(value: self.fundSufficient, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DisbursementPlan, rhs: Rahat_C2c_V1_DisbursementPlan) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.asset != rhs.asset {return false}
+    if lhs.lineCount != rhs.lineCount {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.excludedCounts != rhs.excludedCounts {return false}
+    if lhs.excluded != rhs.excluded {return false}
+    if lhs.fundBalance != rhs.fundBalance {return false}
+    if lhs.fundSufficient != rhs.fundSufficient {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_Approval: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Approval"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}approved\0\u{1}note\0\u{3}decided_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.approved) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._note) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._decidedAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.userID.isEmpty {
+      try visitor.visitSingularStringField(value: self.userID, fieldNumber: 1)
+    }
+    if self.approved != false {
+      try visitor.visitSingularBoolField(value: self.approved, fieldNumber: 2)
+    }
+    try { if let v = self._note {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._decidedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_Approval, rhs: Rahat_C2c_V1_Approval) -> Bool {
+    if lhs.userID != rhs.userID {return false}
+    if lhs.approved != rhs.approved {return false}
+    if lhs._note != rhs._note {return false}
+    if lhs._decidedAt != rhs._decidedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Disbursement"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{1}name\0\u{1}status\0\u{1}asset\0\u{1}total\0\u{3}line_count\0\u{3}required_approvals\0\u{3}approver_ids\0\u{1}approvals\0\u{3}created_by\0\u{3}created_at\0\u{3}updated_at\0\u{3}submitted_at\0\u{3}approved_at\0\u{3}completed_at\0\u{3}lines_completed\0\u{3}lines_failed\0\u{3}amount_completed\0\u{3}job_ids\0\u{3}amount_per_beneficiary\0\u{3}group_id\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _projectID: String = String()
+    var _name: String = String()
+    var _status: Rahat_C2c_V1_DisbursementStatus = .unspecified
+    var _asset: String = String()
+    var _total: Int64 = 0
+    var _lineCount: Int64 = 0
+    var _requiredApprovals: Int32 = 0
+    var _approverIds: [String] = []
+    var _approvals: [Rahat_C2c_V1_Approval] = []
+    var _createdBy: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _submittedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _approvedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _completedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _linesCompleted: Int64 = 0
+    var _linesFailed: Int64 = 0
+    var _amountCompleted: Int64 = 0
+    var _jobIds: [String] = []
+    var _amountPerBeneficiary: Int64? = nil
+    var _groupID: String? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _projectID = source._projectID
+      _name = source._name
+      _status = source._status
+      _asset = source._asset
+      _total = source._total
+      _lineCount = source._lineCount
+      _requiredApprovals = source._requiredApprovals
+      _approverIds = source._approverIds
+      _approvals = source._approvals
+      _createdBy = source._createdBy
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _submittedAt = source._submittedAt
+      _approvedAt = source._approvedAt
+      _completedAt = source._completedAt
+      _linesCompleted = source._linesCompleted
+      _linesFailed = source._linesFailed
+      _amountCompleted = source._amountCompleted
+      _jobIds = source._jobIds
+      _amountPerBeneficiary = source._amountPerBeneficiary
+      _groupID = source._groupID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._asset) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._total) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._lineCount) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._requiredApprovals) }()
+        case 9: try { try decoder.decodeRepeatedStringField(value: &_storage._approverIds) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._approvals) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._createdBy) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._submittedAt) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._approvedAt) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._completedAt) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._linesCompleted) }()
+        case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._linesFailed) }()
+        case 19: try { try decoder.decodeSingularInt64Field(value: &_storage._amountCompleted) }()
+        case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._jobIds) }()
+        case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._amountPerBeneficiary) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._groupID) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._projectID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._projectID, fieldNumber: 2)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 3)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 4)
+      }
+      if !_storage._asset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._asset, fieldNumber: 5)
+      }
+      if _storage._total != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._total, fieldNumber: 6)
+      }
+      if _storage._lineCount != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._lineCount, fieldNumber: 7)
+      }
+      if _storage._requiredApprovals != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._requiredApprovals, fieldNumber: 8)
+      }
+      if !_storage._approverIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._approverIds, fieldNumber: 9)
+      }
+      if !_storage._approvals.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._approvals, fieldNumber: 10)
+      }
+      if !_storage._createdBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._createdBy, fieldNumber: 11)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._submittedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      try { if let v = _storage._approvedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      try { if let v = _storage._completedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      if _storage._linesCompleted != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._linesCompleted, fieldNumber: 17)
+      }
+      if _storage._linesFailed != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._linesFailed, fieldNumber: 18)
+      }
+      if _storage._amountCompleted != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._amountCompleted, fieldNumber: 19)
+      }
+      if !_storage._jobIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._jobIds, fieldNumber: 20)
+      }
+      try { if let v = _storage._amountPerBeneficiary {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 21)
+      } }()
+      try { if let v = _storage._groupID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 22)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_Disbursement, rhs: Rahat_C2c_V1_Disbursement) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._asset != rhs_storage._asset {return false}
+        if _storage._total != rhs_storage._total {return false}
+        if _storage._lineCount != rhs_storage._lineCount {return false}
+        if _storage._requiredApprovals != rhs_storage._requiredApprovals {return false}
+        if _storage._approverIds != rhs_storage._approverIds {return false}
+        if _storage._approvals != rhs_storage._approvals {return false}
+        if _storage._createdBy != rhs_storage._createdBy {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._submittedAt != rhs_storage._submittedAt {return false}
+        if _storage._approvedAt != rhs_storage._approvedAt {return false}
+        if _storage._completedAt != rhs_storage._completedAt {return false}
+        if _storage._linesCompleted != rhs_storage._linesCompleted {return false}
+        if _storage._linesFailed != rhs_storage._linesFailed {return false}
+        if _storage._amountCompleted != rhs_storage._amountCompleted {return false}
+        if _storage._jobIds != rhs_storage._jobIds {return false}
+        if _storage._amountPerBeneficiary != rhs_storage._amountPerBeneficiary {return false}
+        if _storage._groupID != rhs_storage._groupID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_GetDisbursementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetDisbursementRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_GetDisbursementRequest, rhs: Rahat_C2c_V1_GetDisbursementRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListDisbursementsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListDisbursementsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}status\0\u{1}limit\0\u{1}cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self._status) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 2)
+    } }()
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
+    }
+    try { if let v = self._cursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListDisbursementsRequest, rhs: Rahat_C2c_V1_ListDisbursementsRequest) -> Bool {
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs._cursor != rhs._cursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListDisbursementsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListDisbursementsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}disbursements\0\u{3}next_cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.disbursements) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.disbursements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disbursements, fieldNumber: 1)
+    }
+    try { if let v = self._nextCursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListDisbursementsResponse, rhs: Rahat_C2c_V1_ListDisbursementsResponse) -> Bool {
+    if lhs.disbursements != rhs.disbursements {return false}
+    if lhs._nextCursor != rhs._nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DisbursementLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DisbursementLine"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}line_number\0\u{3}beneficiary_id\0\u{1}amount\0\u{1}status\0\u{3}transfer_id\0\u{1}attempts\0\u{3}last_error\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.lineNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._transferID) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.attempts) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._lastError) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.lineNumber != 0 {
+      try visitor.visitSingularInt64Field(value: self.lineNumber, fieldNumber: 1)
+    }
+    if !self.beneficiaryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 2)
+    }
+    if self.amount != 0 {
+      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 3)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 4)
+    }
+    try { if let v = self._transferID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    if self.attempts != 0 {
+      try visitor.visitSingularInt32Field(value: self.attempts, fieldNumber: 6)
+    }
+    try { if let v = self._lastError {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DisbursementLine, rhs: Rahat_C2c_V1_DisbursementLine) -> Bool {
+    if lhs.lineNumber != rhs.lineNumber {return false}
+    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
+    if lhs.amount != rhs.amount {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs._transferID != rhs._transferID {return false}
+    if lhs.attempts != rhs.attempts {return false}
+    if lhs._lastError != rhs._lastError {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListDisbursementLinesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListDisbursementLinesRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}disbursement_id\0\u{1}status\0\u{1}limit\0\u{1}cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.disbursementID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self._status) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.disbursementID.isEmpty {
+      try visitor.visitSingularStringField(value: self.disbursementID, fieldNumber: 1)
+    }
+    try { if let v = self._status {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 2)
+    } }()
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
+    }
+    try { if let v = self._cursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListDisbursementLinesRequest, rhs: Rahat_C2c_V1_ListDisbursementLinesRequest) -> Bool {
+    if lhs.disbursementID != rhs.disbursementID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs._cursor != rhs._cursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListDisbursementLinesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListDisbursementLinesResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lines\0\u{3}next_cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 1)
+    }
+    try { if let v = self._nextCursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListDisbursementLinesResponse, rhs: Rahat_C2c_V1_ListDisbursementLinesResponse) -> Bool {
+    if lhs.lines != rhs.lines {return false}
+    if lhs._nextCursor != rhs._nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DisbursementActionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DisbursementActionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DisbursementActionRequest, rhs: Rahat_C2c_V1_DisbursementActionRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DecideDisbursementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DecideDisbursementRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._note {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DecideDisbursementRequest, rhs: Rahat_C2c_V1_DecideDisbursementRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._note != rhs._note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_RetryDisbursementLinesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RetryDisbursementLinesRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}line_numbers\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.lineNumbers) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.lineNumbers.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.lineNumbers, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_RetryDisbursementLinesRequest, rhs: Rahat_C2c_V1_RetryDisbursementLinesRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.lineNumbers != rhs.lineNumbers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -156,6 +156,19 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "StreamRoster" metadata.
+        package enum StreamRoster: Sendable {
+            /// Request type for "StreamRoster".
+            package typealias Input = Rahat_Core_V1_StreamRosterRequest
+            /// Response type for "StreamRoster".
+            package typealias Output = Rahat_Core_V1_RosterChunk
+            /// Descriptor for "StreamRoster".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.ProjectService"),
+                method: "StreamRoster",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "rahat.core.v1.ProjectService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateProject.descriptor,
@@ -167,7 +180,8 @@ package enum Rahat_Core_V1_ProjectService: Sendable {
             EnrolBeneficiaries.descriptor,
             UnenrolBeneficiary.descriptor,
             ListEnrolments.descriptor,
-            GetProjectStats.descriptor
+            GetProjectStats.descriptor,
+            StreamRoster.descriptor
         ]
     }
 }
@@ -367,6 +381,27 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_ProjectStats>
+
+        /// Handle the "StreamRoster" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+        /// > beneficiary:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_StreamRosterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_RosterChunk` messages.
+        func streamRoster(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_StreamRosterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_RosterChunk>
     }
 
     /// Service protocol for the "rahat.core.v1.ProjectService" service.
@@ -550,6 +585,27 @@ extension Rahat_Core_V1_ProjectService {
             request: GRPCCore.ServerRequest<Rahat_Core_V1_GetProjectStatsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_ProjectStats>
+
+        /// Handle the "StreamRoster" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+        /// > beneficiary:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_RosterChunk` messages.
+        func streamRoster(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_StreamRosterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_RosterChunk>
     }
 
     /// Simple service protocol for the "rahat.core.v1.ProjectService" service.
@@ -731,6 +787,28 @@ extension Rahat_Core_V1_ProjectService {
             request: Rahat_Core_V1_GetProjectStatsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Core_V1_ProjectStats
+
+        /// Handle the "StreamRoster" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+        /// > beneficiary:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_StreamRosterRequest` message.
+        ///   - response: A response stream of `Rahat_Core_V1_RosterChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func streamRoster(
+            request: Rahat_Core_V1_StreamRosterRequest,
+            response: GRPCCore.RPCWriter<Rahat_Core_V1_RosterChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -843,6 +921,17 @@ extension Rahat_Core_V1_ProjectService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_ProjectStats>(),
             handler: { request, context in
                 try await self.getProjectStats(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_Core_V1_ProjectService.Method.StreamRoster.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_StreamRosterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_RosterChunk>(),
+            handler: { request, context in
+                try await self.streamRoster(
                     request: request,
                     context: context
                 )
@@ -962,6 +1051,17 @@ extension Rahat_Core_V1_ProjectService.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func streamRoster(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_StreamRosterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_RosterChunk> {
+        let response = try await self.streamRoster(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -1095,6 +1195,23 @@ extension Rahat_Core_V1_ProjectService.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    package func streamRoster(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_StreamRosterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_RosterChunk> {
+        return GRPCCore.StreamingServerResponse<Rahat_Core_V1_RosterChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.streamRoster(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -1330,6 +1447,32 @@ extension Rahat_Core_V1_ProjectService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_ProjectStats>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_ProjectStats>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StreamRoster" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+        /// > beneficiary:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_StreamRosterRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_RosterChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func streamRoster<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_StreamRosterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_StreamRosterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_RosterChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Rahat_Core_V1_RosterChunk>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1682,6 +1825,41 @@ extension Rahat_Core_V1_ProjectService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "StreamRoster" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+        /// > beneficiary:read for the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_StreamRosterRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_RosterChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func streamRoster<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_StreamRosterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_StreamRosterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_RosterChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Rahat_Core_V1_RosterChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Rahat_Core_V1_ProjectService.Method.StreamRoster.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1963,6 +2141,36 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_GetProjectStatsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_ProjectStats>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StreamRoster" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+    /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+    /// > beneficiary:read for the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func streamRoster<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_StreamRosterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Rahat_Core_V1_RosterChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.streamRoster(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_StreamRosterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_RosterChunk>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2286,6 +2494,40 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getProjectStats(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StreamRoster" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
+    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
+    /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
+    /// > beneficiary:read for the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func streamRoster<Result>(
+        _ message: Rahat_Core_V1_StreamRosterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Rahat_Core_V1_RosterChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_StreamRosterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.streamRoster(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -148,6 +148,74 @@ package nonisolated enum Rahat_Core_V1_ProjectStatus: SwiftProtobuf.Enum, Swift.
 
 }
 
+package nonisolated struct Rahat_Core_V1_StreamRosterRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  /// Every member of this group instead, flagged enrolled or not.
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
+
+  /// Only the enrolled, live beneficiaries this matches; its project, if named, must be this one.
+  package var filter: Rahat_Core_V1_BeneficiaryFilter {
+    get {_filter ?? Rahat_Core_V1_BeneficiaryFilter()}
+    set {_filter = newValue}
+  }
+  /// Returns true if `filter` has been explicitly set.
+  package var hasFilter: Bool {self._filter != nil}
+  /// Clears the value of `filter`. Subsequent reads from it will return its default value.
+  package mutating func clearFilter() {self._filter = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _groupID: String? = nil
+  fileprivate var _filter: Rahat_Core_V1_BeneficiaryFilter? = nil
+}
+
+package nonisolated struct Rahat_Core_V1_RosterEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var beneficiaryID: String = String()
+
+  /// Whether the beneficiary is enrolled in the project (always true without `group_id`).
+  package var enrolled: Bool = false
+
+  /// unverified, pending, verified, rejected or needs_review.
+  package var verificationStatus: String = String()
+
+  package var archived: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_Core_V1_RosterChunk: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Up to 5,000 entries.
+  package var entries: [Rahat_Core_V1_RosterEntry] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Rahat_Core_V1_GetProjectStatsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -179,6 +247,12 @@ package nonisolated struct Rahat_Core_V1_ProjectStats: Sendable {
   package var vendorsActive: Int64 = 0
 
   package var vendorsInactive: Int64 = 0
+
+  /// What disbursements paid into the project's wallets, as project-c2c reported it (minor units),
+  /// and to how many beneficiaries.
+  package var receivedTotal: Int64 = 0
+
+  package var beneficiariesReceived: Int64 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -649,6 +723,125 @@ nonisolated extension Rahat_Core_V1_ProjectStatus: SwiftProtobuf._ProtoNameProvi
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PROJECT_STATUS_UNSPECIFIED\0\u{1}PROJECT_STATUS_DRAFT\0\u{1}PROJECT_STATUS_ACTIVE\0\u{1}PROJECT_STATUS_CLOSED\0")
 }
 
+nonisolated extension Rahat_Core_V1_StreamRosterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".StreamRosterRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}group_id\0\u{1}filter\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._filter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_StreamRosterRequest, rhs: Rahat_Core_V1_StreamRosterRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs._groupID != rhs._groupID {return false}
+    if lhs._filter != rhs._filter {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_RosterEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RosterEntry"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}beneficiary_id\0\u{1}enrolled\0\u{3}verification_status\0\u{1}archived\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.enrolled) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.verificationStatus) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.archived) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.beneficiaryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 1)
+    }
+    if self.enrolled != false {
+      try visitor.visitSingularBoolField(value: self.enrolled, fieldNumber: 2)
+    }
+    if !self.verificationStatus.isEmpty {
+      try visitor.visitSingularStringField(value: self.verificationStatus, fieldNumber: 3)
+    }
+    if self.archived != false {
+      try visitor.visitSingularBoolField(value: self.archived, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_RosterEntry, rhs: Rahat_Core_V1_RosterEntry) -> Bool {
+    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
+    if lhs.enrolled != rhs.enrolled {return false}
+    if lhs.verificationStatus != rhs.verificationStatus {return false}
+    if lhs.archived != rhs.archived {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_RosterChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RosterChunk"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_RosterChunk, rhs: Rahat_Core_V1_RosterChunk) -> Bool {
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Rahat_Core_V1_GetProjectStatsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".GetProjectStatsRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0")
@@ -681,7 +874,7 @@ nonisolated extension Rahat_Core_V1_GetProjectStatsRequest: SwiftProtobuf.Messag
 
 nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ProjectStats"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}beneficiaries\0\u{3}by_verification_status\0\u{3}by_gender\0\u{3}by_phone_status\0\u{3}vendors_active\0\u{3}vendors_inactive\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}beneficiaries\0\u{3}by_verification_status\0\u{3}by_gender\0\u{3}by_phone_status\0\u{3}vendors_active\0\u{3}vendors_inactive\0\u{3}received_total\0\u{3}beneficiaries_received\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -696,6 +889,8 @@ nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.byPhoneStatus) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.vendorsActive) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.vendorsInactive) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.receivedTotal) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.beneficiariesReceived) }()
       default: break
       }
     }
@@ -723,6 +918,12 @@ nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftPr
     if self.vendorsInactive != 0 {
       try visitor.visitSingularInt64Field(value: self.vendorsInactive, fieldNumber: 7)
     }
+    if self.receivedTotal != 0 {
+      try visitor.visitSingularInt64Field(value: self.receivedTotal, fieldNumber: 8)
+    }
+    if self.beneficiariesReceived != 0 {
+      try visitor.visitSingularInt64Field(value: self.beneficiariesReceived, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -734,6 +935,8 @@ nonisolated extension Rahat_Core_V1_ProjectStats: SwiftProtobuf.Message, SwiftPr
     if lhs.byPhoneStatus != rhs.byPhoneStatus {return false}
     if lhs.vendorsActive != rhs.vendorsActive {return false}
     if lhs.vendorsInactive != rhs.vendorsInactive {return false}
+    if lhs.receivedTotal != rhs.receivedTotal {return false}
+    if lhs.beneficiariesReceived != rhs.beneficiariesReceived {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,254 @@
+import FluentKit
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+extension C2CDomain {
+    // MARK: Submitting and cancelling
+
+    /// draft → pending_approval, with the project's approvers as they are now.
+    func submit(_ text: String, by caller: Principal) async throws -> DisbursementRecord {
+        let record = try await disbursement(text, by: caller)
+        try caller.require(Permission(.disbursement, .update, projectID: record.projectID.lowercasedString))
+        if record.status == .pendingApproval { return record }
+        guard record.status == .draft else {
+            throw C2CError.disbursementState(status: record.status.phrase, action: "submitted")
+        }
+        guard let approvers = try await storedApprovers(record.projectID), !approvers.userIDs.isEmpty else {
+            throw C2CError.noApprovers
+        }
+        let now = self.now()
+        let encoded = try Self.encodeIDs(approvers.userIDs)
+        // Conditional on the draft state: of two submissions at once, one applies, both answer it.
+        try await sql.update("disbursements")
+            .set("status", to: SQLBind(DisbursementStatus.pendingApproval.rawValue))
+            .set("required_approvals", to: SQLBind(approvers.required)).set("approver_ids", to: SQLBind(encoded))
+            .set("submitted_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
+            .where("id", .equal, SQLBind(record.id)).where("status", .equal, SQLBind(DisbursementStatus.draft.rawValue))
+            .run()
+        return try await reread(record.id)
+    }
+
+    /// A draft or a pending disbursement → cancelled.
+    func cancel(_ text: String, by caller: Principal) async throws -> DisbursementRecord {
+        let record = try await disbursement(text, by: caller)
+        try caller.require(Permission(.disbursement, .update, projectID: record.projectID.lowercasedString))
+        if record.status == .cancelled { return record }
+        let now = self.now()
+        let changed = try await sql.update("disbursements")
+            .set("status", to: SQLBind(DisbursementStatus.cancelled.rawValue)).set("updated_at", to: SQLBind(now))
+            .set("completed_at", to: SQLBind(now))
+            .where("id", .equal, SQLBind(record.id))
+            .where(
+                "status", .in,
+                SQLBind.group([DisbursementStatus.draft.rawValue, DisbursementStatus.pendingApproval.rawValue])
+            )
+            .returning("id").all()
+        let current = try await reread(record.id)
+        guard !changed.isEmpty || current.status == .cancelled else {
+            throw C2CError.disbursementState(status: current.status.phrase, action: "cancelled")
+        }
+        return current
+    }
+
+    // MARK: Deciding
+
+    /// Records the caller's decision on a pending disbursement. The M-th approval approves it and
+    /// queues its execution, in the same transaction, if the fund covers the total; otherwise
+    /// nothing is recorded. One rejection ends it. Deciding again as before answers it as it is.
+    func decide(
+        _ text: String, approve: Bool, note rawNote: String?, by caller: Principal
+    ) async throws
+        -> DisbursementRecord
+    {
+        let note = rawNote?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var violations: [FieldViolation] = []
+        if let note, note.count > 1_000 {
+            violations.append(FieldViolation(field: "note", reason: "must be at most 1000 characters"))
+        }
+        if !approve, note?.isEmpty ?? true {
+            violations.append(FieldViolation(field: "note", reason: "say why the disbursement is rejected"))
+        }
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+        let record = try await disbursement(text, by: caller)
+        try caller.require(Permission(.disbursement, .approve, projectID: record.projectID.lowercasedString))
+        guard record.createdBy != caller.userID else { throw C2CError.ownDisbursement }
+        if let earlier = record.approvals.first(where: { $0.userID == caller.userID }) {
+            guard earlier.approved == approve else {
+                throw C2CError.disbursementState(
+                    status: earlier.approved ? "approved by you" : "rejected by you",
+                    action: approve ? "approved" : "rejected")
+            }
+            // Read again whole: the status and approvals above were two reads, around another
+            // request's commit perhaps.
+            return try await reread(record.id)
+        }
+        guard record.status == .pendingApproval else {
+            throw C2CError.disbursementState(status: record.status.phrase, action: approve ? "approved" : "rejected")
+        }
+        guard record.approverIDs.contains(caller.userID) else { throw C2CError.notAnApprover }
+        // Read before the transaction: an M-th approval must not commit an execution the fund
+        // cannot pay. The ledger still refuses any overdraft itself.
+        let balance = approve ? try await clients.fundBalance(projectID: record.projectID) : 0
+        let now = self.now()
+        let userID = caller.userID
+        let batchSize = self.batchSize
+        let logger = self.logger
+        let approvedNow = try await database.transaction { tx -> Bool in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            // Touching the row first takes its lock (PostgreSQL) or the write lock (SQLite): two
+            // approvers deciding at once count one another's approvals.
+            let pending = try await sql.update("disbursements").set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id))
+                .where("status", .equal, SQLBind(DisbursementStatus.pendingApproval.rawValue))
+                .returning("id").all()
+            guard !pending.isEmpty else { return false }
+            let inserted = try await sql.insert(into: "disbursement_approvals")
+                .columns("disbursement_id", "user_id", "approved", "note", "decided_at")
+                .values(SQLBind(record.id), SQLBind(userID), SQLBind(approve), SQLBind(note), SQLBind(now))
+                .ignoringConflicts(with: ["disbursement_id", "user_id"])
+                .returning("user_id").all()
+            guard !inserted.isEmpty else { return false }
+            guard approve else {
+                try await sql.update("disbursements")
+                    .set("status", to: SQLBind(DisbursementStatus.rejected.rawValue))
+                    .set("completed_at", to: SQLBind(now))
+                    .where("id", .equal, SQLBind(record.id)).run()
+                return false
+            }
+            let approvals =
+                try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
+                .from("disbursement_approvals").where("disbursement_id", .equal, SQLBind(record.id))
+                .where("approved", .equal, SQLBind(true)).first()?.decode(column: "count", as: Int.self) ?? 0
+            guard approvals >= record.requiredApprovals else { return false }
+            let unpaid = record.total - record.amountCompleted
+            guard balance >= unpaid else { throw C2CError.insufficientFunds(balance: balance, needed: unpaid) }
+            let ranges = try await Self.pendingRanges(of: record.id, batchSize: batchSize, on: sql)
+            let jobs = ranges.enumerated().map { index, range in
+                Self.executionJob(record.id, round: 1, batch: index + 1, lines: range, owner: record.createdBy)
+            }
+            try await sql.update("disbursements")
+                .set("status", to: SQLBind(DisbursementStatus.approved.rawValue))
+                .set("approved_at", to: SQLBind(now)).set("round", to: SQLBind(1))
+                .set("job_ids", to: SQLBind(try Self.encodeJSON(jobs.map(\.id))))
+                .where("id", .equal, SQLBind(record.id)).run()
+            try await Outbox.append(jobs.map { .jobRequested($0, at: now) }, on: tx)
+            return true
+        }
+        if approvedNow {
+            logger.info(
+                "disbursement approved; execution queued",
+                metadata: [
+                    "disbursement.id": "\(record.id.lowercasedString)", "lines": "\(record.lineCount)",
+                    "total": "\(record.total)",
+                ])
+        }
+        return try await reread(record.id)
+    }
+
+    // MARK: Retrying
+
+    /// Queues failed lines again (those named, or all), as a new round of jobs.
+    func retry(_ text: String, lineNumbers: [Int64], by caller: Principal) async throws -> DisbursementRecord {
+        if lineNumbers.count > Self.maxLines {
+            throw C2CError.invalidInput([
+                FieldViolation(field: "lineNumbers", reason: "must name at most \(Self.maxLines) lines")
+            ])
+        }
+        let record = try await disbursement(text, by: caller)
+        try caller.require(Permission(.disbursement, .update, projectID: record.projectID.lowercasedString))
+        guard record.status == .partiallyFailed else {
+            throw C2CError.disbursementState(status: record.status.phrase, action: "retried")
+        }
+        let named = Set(lineNumbers)
+        var failed: [(number: Int64, amount: Int64)] = []
+        var after: Int64 = 0
+        while true {
+            var query = sql.select().columns("line_number", "amount").from("disbursement_lines")
+                .where("disbursement_id", .equal, SQLBind(record.id))
+                .where("status", .equal, SQLBind(LineStatus.failed.rawValue))
+                .where("line_number", .greaterThan, SQLBind(after))
+            if !named.isEmpty, named.count <= 1_000 {
+                query = query.where("line_number", .in, SQLBind.group(Array(named)))
+            }
+            let rows = try await query.orderBy("line_number").limit(10_000).all()
+            for row in rows {
+                let number = try row.decode(column: "line_number", as: Int64.self)
+                if named.isEmpty || named.contains(number) {
+                    failed.append((number, try row.decode(column: "amount", as: Int64.self)))
+                }
+                after = number
+            }
+            if rows.count < 10_000 { break }
+        }
+        let unknown = named.subtracting(failed.map(\.number))
+        if let first = unknown.min() {
+            throw C2CError.invalidInput([
+                FieldViolation(field: "lineNumbers", reason: "line \(first) is not a failed line of this disbursement")
+            ])
+        }
+        guard !failed.isEmpty else {
+            throw C2CError.disbursementState(status: "without failed lines", action: "retried")
+        }
+        let needed = failed.reduce(Int64(0)) { $0 + $1.amount }
+        let balance = try await clients.fundBalance(projectID: record.projectID)
+        guard balance >= needed else { throw C2CError.insufficientFunds(balance: balance, needed: needed) }
+        let now = self.now()
+        let round = record.round + 1
+        let numbers = failed.map(\.number)
+        let jobs = numbers.chunks(of: batchSize).enumerated().compactMap { index, chunk -> JobRequest? in
+            guard let first = chunk.first, let last = chunk.last else { return nil }
+            return Self.executionJob(
+                record.id, round: round, batch: index + 1, lines: first...last, owner: caller.userID)
+        }
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            let claimed = try await sql.update("disbursements")
+                .set("status", to: SQLBind(DisbursementStatus.approved.rawValue))
+                .set("round", to: SQLBind(round)).set("job_ids", to: SQLBind(try Self.encodeJSON(jobs.map(\.id))))
+                .set("lines_failed", to: SQLRaw("lines_failed - \(numbers.count)"))
+                .set("completed_at", to: SQLLiteral.null).set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id)).where("round", .equal, SQLBind(record.round))
+                .where("status", .equal, SQLBind(DisbursementStatus.partiallyFailed.rawValue))
+                .returning("id").all()
+            // Another retry of this round won: its jobs are queued already.
+            guard !claimed.isEmpty else { return }
+            for chunk in numbers.chunks(of: 1_000) {
+                try await sql.update("disbursement_lines")
+                    .set("status", to: SQLBind(LineStatus.pending.rawValue)).set("last_error", to: SQLLiteral.null)
+                    .where("disbursement_id", .equal, SQLBind(record.id))
+                    .where("line_number", .in, SQLBind.group(Array(chunk)))
+                    .where("status", .equal, SQLBind(LineStatus.failed.rawValue))
+                    .run()
+            }
+            try await Outbox.append(jobs.map { .jobRequested($0, at: now) }, on: tx)
+        }
+        return try await reread(record.id)
+    }
+
+    // MARK: Helpers
+
+    func reread(_ id: UUID) async throws -> DisbursementRecord {
+        guard let record = try await storedDisbursement(id, on: sql) else { throw C2CError.disbursementNotFound }
+        return record
+    }
+
+    /// The pending lines' numbers cut into job-sized ranges: line numbers are dense from 1, so
+    /// the first round's ranges are plain strides.
+    static func pendingRanges(
+        of id: UUID, batchSize: Int, on sql: any SQLDatabase
+    ) async throws -> [ClosedRange<Int64>] {
+        let row = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("line_number")), as: "last")
+            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id)).first()
+        let last = try row?.decode(column: "last", as: Int64?.self) ?? 0
+        return stride(from: Int64(1), through: last, by: batchSize).map { $0...min($0 + Int64(batchSize) - 1, last) }
+    }
+
+    static func encodeJSON(_ values: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+    }
+}

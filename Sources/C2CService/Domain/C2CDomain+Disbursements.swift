@@ -1,0 +1,483 @@
+import CoreAPI
+import FluentKit
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+
+/// Where a disbursement is in its life (DOMAIN.md).
+enum DisbursementStatus: String, Sendable, CaseIterable {
+    case draft
+    case pendingApproval = "pending_approval"
+    case approved, processing, completed
+    case partiallyFailed = "partially_failed"
+    case rejected, cancelled
+
+    /// As the status reads in messages: `pending approval`.
+    var phrase: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+}
+
+/// Where one line is.
+enum LineStatus: String, Sendable, CaseIterable {
+    case pending, completed, failed
+}
+
+/// Why a beneficiary the request names is not paid.
+enum ExclusionReason: String, Sendable, CaseIterable {
+    case unverified, archived
+    case notEnrolled = "not_enrolled"
+}
+
+/// A person core lists for a disbursement (its roster), with what decides whether they are paid.
+struct RosterEntry: Sendable, Equatable {
+    var beneficiaryID: UUID
+    var enrolled: Bool
+    var verificationStatus: String
+    var archived: Bool
+
+    /// Why this person is not paid, or `nil` when they are.
+    var exclusion: ExclusionReason? {
+        if !enrolled { return .notEnrolled }
+        if archived { return .archived }
+        return verificationStatus == "verified" ? nil : .unverified
+    }
+}
+
+/// Criteria among a project's enrolled beneficiaries, as in core's beneficiary filter.
+struct RecipientFilter: Sendable, Equatable {
+    var gender: String?
+    var bankedStatus: String?
+    var internetStatus: String?
+    var phoneStatus: String?
+    var createdFrom: Date?
+    var createdTo: Date?
+}
+
+/// What a caller asks to disburse.
+struct DisbursementInput: Sendable {
+    var projectID: String
+    var name: String
+    var amountPerBeneficiary: Int64?
+    var lines: [(beneficiaryID: String, amount: Int64)]
+    var groupID: String?
+    var filter: RecipientFilter?
+}
+
+/// A beneficiary left out of a disbursement, and why.
+struct Exclusion: Sendable, Equatable {
+    var beneficiaryID: UUID
+    var reason: ExclusionReason
+    var verificationStatus: String?
+}
+
+/// What a disbursement would pay: computed for a dry run and for a draft alike.
+struct DisbursementPlan: Sendable {
+    var projectID: UUID
+    var asset: String
+    var vouchers: Bool
+    var name: String
+    var amountPerBeneficiary: Int64?
+    var groupID: UUID?
+    var lines: [(beneficiaryID: UUID, amount: Int64)]
+    var total: Int64
+    var excludedCounts: [ExclusionReason: Int64]
+    /// The first ``C2CDomain/shownExclusions`` left out, by beneficiary id.
+    var excluded: [Exclusion]
+    var fundBalance: Int64
+
+    var fundSufficient: Bool { fundBalance >= total }
+}
+
+/// One approver's decision.
+struct ApprovalRecord: Sendable, Equatable {
+    var userID: UUID
+    var approved: Bool
+    var note: String?
+    var decidedAt: Date
+}
+
+/// A disbursement as stored.
+struct DisbursementRecord: Sendable, Equatable {
+    var id: UUID
+    var projectID: UUID
+    var name: String
+    var status: DisbursementStatus
+    var asset: String
+    var vouchers: Bool
+    var total: Int64
+    var lineCount: Int64
+    var amountPerBeneficiary: Int64?
+    var groupID: UUID?
+    var requiredApprovals: Int
+    var approverIDs: [UUID]
+    var approvals: [ApprovalRecord] = []
+    var linesCompleted: Int64
+    var linesFailed: Int64
+    var amountCompleted: Int64
+    var round: Int
+    var jobIDs: [String]
+    var createdBy: UUID
+    var createdAt: Date
+    var updatedAt: Date
+    var submittedAt: Date?
+    var approvedAt: Date?
+    var completedAt: Date?
+}
+
+/// One line of a disbursement.
+struct DisbursementLineRecord: Sendable, Equatable {
+    var lineNumber: Int64
+    var beneficiaryID: UUID
+    var amount: Int64
+    var status: LineStatus
+    var transferID: UUID?
+    var attempts: Int
+    var lastError: String?
+}
+
+extension C2CDomain {
+    /// The most lines one request may name; a larger list is several disbursements.
+    static let maxLines = 100_000
+    /// How many exclusions a plan lists by name; the counts cover all of them.
+    static let shownExclusions = 1_000
+
+    // MARK: Planning
+
+    /// What `input` would pay, after checking it and the caller's right to disburse.
+    func plan(_ input: DisbursementInput, by caller: Principal) async throws -> DisbursementPlan {
+        var violations: [FieldViolation] = []
+        let projectID = UUID(uuidString: input.projectID)
+        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty || name.count > 200 {
+            violations.append(FieldViolation(field: "name", reason: "must be 1 to 200 characters"))
+        }
+        var groupID: UUID?
+        if let text = input.groupID {
+            groupID = UUID(uuidString: text)
+            if groupID == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
+        }
+        var requested: [(beneficiaryID: UUID, amount: Int64)] = []
+        switch (input.amountPerBeneficiary, input.lines.isEmpty) {
+        case (nil, true):
+            violations.append(
+                FieldViolation(field: "amountPerBeneficiary", reason: "name an amount per beneficiary, or lines"))
+        case (.some, false):
+            violations.append(
+                FieldViolation(field: "lines", reason: "name lines or an amount per beneficiary, not both"))
+        case (.some(let amount), true):
+            if amount <= 0 {
+                violations.append(FieldViolation(field: "amountPerBeneficiary", reason: "must be more than zero"))
+            }
+            if groupID != nil, input.filter != nil {
+                violations.append(FieldViolation(field: "filter", reason: "name a group or a filter, not both"))
+            }
+        case (nil, false):
+            if input.groupID != nil {
+                violations.append(FieldViolation(field: "groupId", reason: "applies to an amount per beneficiary only"))
+            }
+            if input.filter != nil {
+                violations.append(FieldViolation(field: "filter", reason: "applies to an amount per beneficiary only"))
+            }
+            if input.lines.count > Self.maxLines {
+                violations.append(FieldViolation(field: "lines", reason: "must hold at most \(Self.maxLines) lines"))
+            } else {
+                requested = Self.parseLines(input.lines, into: &violations)
+            }
+        }
+        guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
+        try caller.require(Permission(.disbursement, .create, projectID: projectID.lowercasedString))
+        let project = try await clients.project(projectID)
+        guard !project.closed else { throw C2CError.projectClosed }
+        guard project.active else { throw C2CError.projectNotActive }
+
+        var lines: [(beneficiaryID: UUID, amount: Int64)] = []
+        var excluded: [Exclusion] = []
+        var counts = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, Int64(0)) })
+        func exclude(_ id: UUID, _ reason: ExclusionReason, _ status: String?) {
+            counts[reason, default: 0] += 1
+            excluded.append(Exclusion(beneficiaryID: id, reason: reason, verificationStatus: status))
+        }
+        if let amount = input.amountPerBeneficiary {
+            let roster = try await clients.roster(
+                projectID: projectID, groupID: groupID, filter: input.filter.map(Self.coreFilter))
+            for entry in roster {
+                if let reason = entry.exclusion {
+                    exclude(entry.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil)
+                } else {
+                    lines.append((entry.beneficiaryID, amount))
+                }
+            }
+        } else {
+            let roster = Dictionary(
+                try await clients.roster(projectID: projectID, groupID: nil, filter: nil).map { ($0.beneficiaryID, $0) }
+            ) { first, _ in first }
+            for line in requested {
+                let entry =
+                    roster[line.beneficiaryID]
+                    ?? RosterEntry(
+                        beneficiaryID: line.beneficiaryID, enrolled: false, verificationStatus: "", archived: false)
+                if let reason = entry.exclusion {
+                    exclude(line.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil)
+                } else {
+                    lines.append(line)
+                }
+            }
+            excluded.sort { $0.beneficiaryID.uuidString < $1.beneficiaryID.uuidString }
+        }
+        var total: Int64 = 0
+        for line in lines {
+            let (sum, overflow) = total.addingReportingOverflow(line.amount)
+            guard !overflow else {
+                throw C2CError.invalidInput([
+                    FieldViolation(
+                        field: input.lines.isEmpty ? "amountPerBeneficiary" : "lines",
+                        reason: "the total does not fit in 64-bit minor units")
+                ])
+            }
+            total = sum
+        }
+        return DisbursementPlan(
+            projectID: projectID, asset: project.asset, vouchers: project.vouchers, name: name,
+            amountPerBeneficiary: input.amountPerBeneficiary, groupID: groupID, lines: lines, total: total,
+            excludedCounts: counts, excluded: Array(excluded.prefix(Self.shownExclusions)),
+            fundBalance: try await clients.fundBalance(projectID: projectID))
+    }
+
+    private static func parseLines(
+        _ lines: [(beneficiaryID: String, amount: Int64)], into violations: inout [FieldViolation]
+    ) -> [(beneficiaryID: UUID, amount: Int64)] {
+        var parsed: [(beneficiaryID: UUID, amount: Int64)] = []
+        var seen = Set<UUID>()
+        // A CSV of 100,000 rows with a systematic mistake would name every row: the first 100 say enough.
+        for (index, line) in lines.enumerated() where violations.count < 100 {
+            guard let id = UUID(uuidString: line.beneficiaryID) else {
+                violations.append(FieldViolation(field: "lines[\(index)].beneficiaryId", reason: "must be a UUID"))
+                continue
+            }
+            if !seen.insert(id).inserted {
+                violations.append(FieldViolation(field: "lines[\(index)].beneficiaryId", reason: "is named twice"))
+            }
+            if line.amount <= 0 {
+                violations.append(FieldViolation(field: "lines[\(index)].amount", reason: "must be more than zero"))
+            }
+            parsed.append((id, line.amount))
+        }
+        return parsed
+    }
+
+    private static func coreFilter(_ filter: RecipientFilter) -> Rahat_Core_V1_BeneficiaryFilter {
+        .with {
+            if let value = filter.gender { $0.gender = value }
+            if let value = filter.bankedStatus { $0.bankedStatus = value }
+            if let value = filter.internetStatus { $0.internetStatus = value }
+            if let value = filter.phoneStatus { $0.phoneStatus = value }
+            if let value = filter.createdFrom { $0.createdFrom = Google_Protobuf_Timestamp(date: value) }
+            if let value = filter.createdTo { $0.createdTo = Google_Protobuf_Timestamp(date: value) }
+        }
+    }
+
+    // MARK: Drafting
+
+    /// Creates a draft from a plan: the disbursement and every line, in one transaction.
+    func createDisbursement(_ input: DisbursementInput, by caller: Principal) async throws -> DisbursementRecord {
+        let plan = try await plan(input, by: caller)
+        guard !plan.lines.isEmpty else {
+            throw C2CError.invalidInput([
+                FieldViolation(
+                    field: input.lines.isEmpty ? "amountPerBeneficiary" : "lines",
+                    reason: "pays no one: every beneficiary it names is excluded (see the dry run)")
+            ])
+        }
+        let now = self.now()
+        let record = DisbursementRecord(
+            id: UUID.v7(at: now), projectID: plan.projectID, name: plan.name, status: .draft, asset: plan.asset,
+            vouchers: plan.vouchers, total: plan.total, lineCount: Int64(plan.lines.count),
+            amountPerBeneficiary: plan.amountPerBeneficiary, groupID: plan.groupID, requiredApprovals: 0,
+            approverIDs: [], linesCompleted: 0, linesFailed: 0, amountCompleted: 0, round: 0, jobIDs: [],
+            createdBy: caller.userID, createdAt: now, updatedAt: now)
+        var lines = BulkInsert(
+            into: "disbursement_lines",
+            columns: ["disbursement_id", "line_number", "beneficiary_id", "amount", "status", "attempts"])
+        for (index, line) in plan.lines.enumerated() {
+            lines.append([
+                .uuid(record.id), .int(index + 1), .uuid(line.beneficiaryID), .int(Int(line.amount)),
+                .text(LineStatus.pending.rawValue), .int(0),
+            ])
+        }
+        let insertLines = lines
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            try await sql.insert(into: "disbursements")
+                .columns(
+                    "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
+                    "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed",
+                    "lines_failed", "amount_completed", "round", "job_ids", "created_by", "created_at", "updated_at"
+                )
+                .values(
+                    SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.name),
+                    SQLBind(record.status.rawValue), SQLBind(record.asset),
+                    SQLBind(record.vouchers ? "allocate" : "disburse"), SQLBind(record.total),
+                    SQLBind(record.lineCount), SQLBind(record.amountPerBeneficiary), SQLBind(record.groupID),
+                    SQLBind(0), SQLBind("[]"), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(0),
+                    SQLBind("[]"), SQLBind(record.createdBy), SQLBind(now), SQLBind(now)
+                )
+                .run()
+            try await insertLines.run(on: tx)
+        }
+        logger.info(
+            "disbursement drafted",
+            metadata: [
+                "disbursement.id": "\(record.id.lowercasedString)", "project.id": "\(plan.projectID.lowercasedString)",
+                "lines": "\(record.lineCount)", "total": "\(record.total)",
+            ])
+        return record
+    }
+
+    // MARK: Reading
+
+    func disbursement(_ text: String, by caller: Principal) async throws -> DisbursementRecord {
+        let id = try parseID(text, field: "id")
+        guard let record = try await storedDisbursement(id, on: sql) else { throw C2CError.disbursementNotFound }
+        try caller.require(Permission(.disbursement, .read, projectID: record.projectID.lowercasedString))
+        return record
+    }
+
+    func disbursements(
+        projectID text: String?, status: DisbursementStatus?, limit: Int, cursor: String?, by caller: Principal
+    ) async throws -> ([DisbursementRecord], String?) {
+        var violations: [FieldViolation] = []
+        var projectID: UUID?
+        if let text {
+            projectID = UUID(uuidString: text)
+            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        }
+        let page: ServerKit.PageRequest
+        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
+        case .success(let valid): page = valid
+        case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
+        }
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+        // Without a project, the list is of every project: only for callers who read them all.
+        try caller.require(Permission(.disbursement, .read, projectID: projectID?.lowercasedString))
+        var query = sql.select().columns(Self.disbursementColumns).from("disbursements")
+        if let projectID { query = query.where("project_id", .equal, SQLBind(projectID)) }
+        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
+        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
+        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.disbursement(from:))
+        let (shown, next) = page.page(of: rows) { $0.id }
+        var withApprovals: [DisbursementRecord] = []
+        for var record in shown {
+            record.approvals = try await approvals(of: record.id, on: sql)
+            withApprovals.append(record)
+        }
+        return (withApprovals, next)
+    }
+
+    func lines(
+        of text: String, status: LineStatus?, limit: Int, cursor: String?, by caller: Principal
+    ) async throws -> ([DisbursementLineRecord], String?) {
+        let id = try parseID(text, field: "disbursementId")
+        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        _ = try await disbursement(id.lowercasedString, by: caller)
+        var query = sql.select()
+            .columns("line_number", "beneficiary_id", "amount", "status", "transfer_id", "attempts", "last_error")
+            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id))
+            .where("line_number", .greaterThan, SQLBind(page.after))
+        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
+        let rows = try await query.orderBy("line_number").limit(page.limit + 1).all().map { row in
+            DisbursementLineRecord(
+                lineNumber: try row.decode(column: "line_number", as: Int64.self),
+                beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self),
+                amount: try row.decode(column: "amount", as: Int64.self),
+                status: try Self.lineStatus(try row.decode(column: "status", as: String.self)),
+                transferID: try row.decode(column: "transfer_id", as: UUID?.self),
+                attempts: try row.decode(column: "attempts", as: Int.self),
+                lastError: try row.decode(column: "last_error", as: String?.self))
+        }
+        let shown = Array(rows.prefix(page.limit))
+        let next = rows.count > page.limit ? shown.last.map { SequenceCursor(after: $0.lineNumber).encoded } : nil
+        return (shown, next)
+    }
+
+    func storedDisbursement(_ id: UUID, on sql: any SQLDatabase) async throws -> DisbursementRecord? {
+        guard
+            var record = try await sql.select().columns(Self.disbursementColumns).from("disbursements")
+                .where("id", .equal, SQLBind(id)).first().map(Self.disbursement(from:))
+        else { return nil }
+        record.approvals = try await approvals(of: id, on: sql)
+        return record
+    }
+
+    private func approvals(of id: UUID, on sql: any SQLDatabase) async throws -> [ApprovalRecord] {
+        try await sql.select().columns("user_id", "approved", "note", "decided_at").from("disbursement_approvals")
+            .where("disbursement_id", .equal, SQLBind(id)).orderBy("decided_at").all().map { row in
+                ApprovalRecord(
+                    userID: try row.decode(column: "user_id", as: UUID.self),
+                    approved: try row.decode(column: "approved", as: Bool.self),
+                    note: try row.decode(column: "note", as: String?.self),
+                    decidedAt: try row.decode(column: "decided_at", as: Date.self))
+            }
+    }
+
+    static let disbursementColumns = [
+        "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
+        "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed", "lines_failed",
+        "amount_completed", "round", "job_ids", "created_by", "created_at", "updated_at", "submitted_at",
+        "approved_at", "completed_at",
+    ].map { SQLIdentifier($0) as any SQLExpression }
+
+    static func disbursement(from row: any SQLRow) throws -> DisbursementRecord {
+        let statusText = try row.decode(column: "status", as: String.self)
+        guard let status = DisbursementStatus(rawValue: statusText) else {
+            throw C2CStorageError(description: "disbursement status '\(statusText)'")
+        }
+        return DisbursementRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            name: try row.decode(column: "name", as: String.self),
+            status: status,
+            asset: try row.decode(column: "asset", as: String.self),
+            vouchers: try row.decode(column: "transfer_kind", as: String.self) == "allocate",
+            total: try row.decode(column: "total", as: Int64.self),
+            lineCount: try row.decode(column: "line_count", as: Int64.self),
+            amountPerBeneficiary: try row.decode(column: "amount_per_beneficiary", as: Int64?.self),
+            groupID: try row.decode(column: "group_id", as: UUID?.self),
+            requiredApprovals: try row.decode(column: "required_approvals", as: Int.self),
+            approverIDs: try decodeIDs(try row.decode(column: "approver_ids", as: String.self)),
+            linesCompleted: try row.decode(column: "lines_completed", as: Int64.self),
+            linesFailed: try row.decode(column: "lines_failed", as: Int64.self),
+            amountCompleted: try row.decode(column: "amount_completed", as: Int64.self),
+            round: try row.decode(column: "round", as: Int.self),
+            jobIDs: try JSONDecoder().decode(
+                [String].self, from: Data(try row.decode(column: "job_ids", as: String.self).utf8)),
+            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            submittedAt: try row.decode(column: "submitted_at", as: Date?.self),
+            approvedAt: try row.decode(column: "approved_at", as: Date?.self),
+            completedAt: try row.decode(column: "completed_at", as: Date?.self))
+    }
+
+    static func decodeIDs(_ json: String) throws -> [UUID] {
+        try JSONDecoder().decode([String].self, from: Data(json.utf8)).map { text in
+            guard let id = UUID(uuidString: text) else { throw C2CStorageError(description: "user id '\(text)'") }
+            return id
+        }
+    }
+
+    static func encodeIDs(_ ids: [UUID]) throws -> String {
+        String(decoding: try JSONEncoder().encode(ids.map(\.lowercasedString)), as: UTF8.self)
+    }
+
+    static func lineStatus(_ text: String) throws -> LineStatus {
+        guard let status = LineStatus(rawValue: text) else {
+            throw C2CStorageError(description: "line status '\(text)'")
+        }
+        return status
+    }
+}

@@ -1,0 +1,294 @@
+import FluentKit
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Logging
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+
+extension C2CDomain {
+    /// The queue disbursement execution runs on.
+    static let disbursementQueue = "disbursement"
+    /// The job that pays one batch of a disbursement's lines.
+    static let disbursementJobName = "c2c.disbursement.execute"
+    /// Published per paid batch; core counts what each beneficiary received from it.
+    static let fundDisbursedEvent = "rahat.c2c.fund.disbursed"
+    /// Published once, when no line of a disbursement is left pending.
+    static let disbursementCompletedEvent = "rahat.c2c.disbursement.completed"
+
+    /// The job that pays lines `lines` of round `round`: named after them, so a request relayed
+    /// twice is one job.
+    static func executionJob(
+        _ id: UUID, round: Int, batch: Int, lines: ClosedRange<Int64>, owner: UUID
+    ) -> JobRequest {
+        JobRequest(
+            id: "disbursement-\(id.lowercasedString)-r\(round)-b\(batch)", queue: disbursementQueue,
+            name: disbursementJobName,
+            payload: OutboxValue.object([
+                "disbursementId": .string(id.lowercasedString), "round": .int(Int64(round)),
+                "from": .int(lines.lowerBound), "to": .int(lines.upperBound),
+            ]).json,
+            maxAttempts: 8, backoff: .seconds(2), owner: owner.lowercasedString)
+    }
+
+    /// Pays one batch of lines with one ledger batch transfer. Each line's idempotency key is
+    /// derived from the disbursement and the line, so a job run again after a crash (before or
+    /// after the ledger committed) pays nothing twice: the ledger answers the transfers it has.
+    var disbursementJob: JobHandler {
+        JobHandler(queue: Self.disbursementQueue, name: Self.disbursementJobName) { context in
+            struct Payload: Decodable {
+                var disbursementId: UUID
+                var round: Int
+                var from: Int64
+                var to: Int64
+            }
+            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)),
+                payload.from <= payload.to
+            else { throw UnrecoverableJobError("the job's payload names no lines") }
+            let lastAttempt = context.job.attempts >= context.job.maxAttempts
+            let outcome = try await self.executeBatch(
+                payload.disbursementId, lines: payload.from...payload.to, lastAttempt: lastAttempt)
+            return OutboxValue.object([
+                "completed": .int(outcome.completed), "failed": .int(outcome.failed),
+            ]).json
+        }
+    }
+
+    /// Pays the pending lines in `range`; returns how many this run completed and failed.
+    func executeBatch(
+        _ id: UUID, lines range: ClosedRange<Int64>, lastAttempt: Bool
+    ) async throws -> (completed: Int64, failed: Int64) {
+        guard let record = try await storedDisbursement(id, on: sql) else {
+            throw UnrecoverableJobError("no disbursement \(id.lowercasedString)")
+        }
+        guard record.status == .approved || record.status == .processing else {
+            // Cancelled or finished meanwhile: nothing of this batch is owed.
+            return (0, 0)
+        }
+        if record.status == .approved {
+            try await sql.update("disbursements")
+                .set("status", to: SQLBind(DisbursementStatus.processing.rawValue))
+                .set("updated_at", to: SQLBind(now()))
+                .where("id", .equal, SQLBind(id))
+                .where("status", .equal, SQLBind(DisbursementStatus.approved.rawValue)).run()
+        }
+        let lines = try await sql.select().columns("line_number", "beneficiary_id", "amount")
+            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id))
+            .where("line_number", .greaterThanOrEqual, SQLBind(range.lowerBound))
+            .where("line_number", .lessThanOrEqual, SQLBind(range.upperBound))
+            .where("status", .equal, SQLBind(LineStatus.pending.rawValue))
+            .orderBy("line_number").all().map { row in
+                (
+                    number: try row.decode(column: "line_number", as: Int64.self),
+                    beneficiary: try row.decode(column: "beneficiary_id", as: UUID.self),
+                    amount: try row.decode(column: "amount", as: Int64.self)
+                )
+            }
+        guard !lines.isEmpty else {
+            try await finishIfDone(record)
+            return (0, 0)
+        }
+        let project = record.projectID.lowercasedString
+        let requests = lines.map { line in
+            Rahat_Ledger_V1_TransferRequest.with {
+                $0.idempotencyKey = "disbursement:\(id.lowercasedString):line:\(line.number)"
+                $0.debit = .with {
+                    $0.kind = .projectFund
+                    $0.projectID = project
+                }
+                $0.credit = .with {
+                    $0.kind = .beneficiaryWallet
+                    $0.projectID = project
+                    $0.ownerID = line.beneficiary.lowercasedString
+                }
+                $0.amount = line.amount
+                $0.asset = record.asset
+                $0.kind = record.vouchers ? .allocate : .disburse
+                $0.reference = "disbursement:\(id.lowercasedString)"
+            }
+        }
+        let results: [Rahat_Ledger_V1_BatchTransferResult]
+        do {
+            results = try await clients.transferBatch(requests)
+        } catch let error as RPCError {
+            let service = ServiceError(error)
+            // Refusals are about the lines (the fund, the accounts): trying again changes
+            // nothing until someone acts, so they fail now and can be retried then. Anything
+            // else (the ledger unreachable) is retried by the queue, and fails the lines only
+            // on the last attempt.
+            let permanent = [.invalidArgument, .failedPrecondition, .alreadyExists].contains(service.kind)
+            guard permanent || lastAttempt else { throw error }
+            let reason =
+                service.reason == "ledger.insufficient_funds"
+                ? "insufficient project funds" : "\(service.reason): \(service.message)"
+            let failed = try await recordFailure(record, lines: lines.map(\.number), reason: reason)
+            logger.warning(
+                "disbursement batch failed",
+                metadata: [
+                    "disbursement.id": "\(id.lowercasedString)", "lines": "\(range)", "reason": "\(reason)",
+                ])
+            return (0, failed)
+        }
+        guard results.count == lines.count else {
+            throw C2CStorageError(
+                description: "the ledger answered \(results.count) results for \(lines.count) transfers")
+        }
+        var paid: [(number: Int64, beneficiary: UUID, amount: Int64, transfer: UUID)] = []
+        for (line, result) in zip(lines, results) {
+            guard let transfer = UUID(uuidString: result.transferID) else {
+                throw C2CStorageError(description: "the ledger answered transfer id '\(result.transferID)'")
+            }
+            paid.append((line.number, line.beneficiary, line.amount, transfer))
+        }
+        let completed = try await recordPayments(record, paid: paid)
+        return (completed, 0)
+    }
+
+    /// Marks paid lines completed (only those still pending: a run after a crash counts each
+    /// once), moves the counters, publishes the batch, and finishes the disbursement when no
+    /// line is left pending, all in one transaction.
+    private func recordPayments(
+        _ record: DisbursementRecord, paid: [(number: Int64, beneficiary: UUID, amount: Int64, transfer: UUID)]
+    ) async throws -> Int64 {
+        let now = self.now()
+        return try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            var updated: [(number: Int64, beneficiary: UUID, amount: Int64)] = []
+            // One statement per 1,000 lines: the values list joins the lines by number.
+            for chunk in paid.chunks(of: 1_000) {
+                let values = SQLList(
+                    chunk.map { line in SQLGroupExpression([SQLBind(line.number), SQLBind(line.transfer)]) })
+                let rows = try await sql.raw(
+                    """
+                    UPDATE disbursement_lines SET status = \(bind: LineStatus.completed.rawValue),
+                        transfer_id = v.transfer, attempts = attempts + 1, last_error = NULL
+                    FROM (SELECT column1 AS number, column2 AS transfer FROM (VALUES \(values)) AS x) AS v
+                    WHERE disbursement_id = \(bind: record.id) AND line_number = v.number
+                        AND status = \(bind: LineStatus.pending.rawValue)
+                    RETURNING line_number, beneficiary_id, amount
+                    """
+                ).all()
+                for row in rows {
+                    updated.append(
+                        (
+                            try row.decode(column: "line_number", as: Int64.self),
+                            try row.decode(column: "beneficiary_id", as: UUID.self),
+                            try row.decode(column: "amount", as: Int64.self)
+                        ))
+                }
+            }
+            guard !updated.isEmpty else { return 0 }
+            let amount = updated.reduce(Int64(0)) { $0 + $1.amount }
+            try await sql.update("disbursements")
+                .set("lines_completed", to: SQLRaw("lines_completed + \(updated.count)"))
+                .set("amount_completed", to: SQLRaw("amount_completed + \(amount)"))
+                .set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id)).run()
+            updated.sort { $0.number < $1.number }
+            try await Outbox.append(
+                OutboxEvent(
+                    type: Self.fundDisbursedEvent, aggregateType: "disbursement",
+                    aggregateID: record.id.lowercasedString,
+                    payload: [
+                        "disbursementId": .string(record.id.lowercasedString),
+                        "projectId": .string(record.projectID.lowercasedString), "asset": .string(record.asset),
+                        "amount": .int(amount),
+                        "payments": .array(
+                            updated.map { line in
+                                .object([
+                                    "line": .int(line.number),
+                                    "beneficiaryId": .string(line.beneficiary.lowercasedString),
+                                    "amount": .int(line.amount),
+                                ])
+                            }),
+                    ],
+                    occurredAt: now),
+                on: tx)
+            try await finishIfDone(record, at: now, on: sql, tx: tx)
+            return Int64(updated.count)
+        }
+    }
+
+    /// Marks lines failed with `reason` (those still pending) and counts them.
+    private func recordFailure(_ record: DisbursementRecord, lines: [Int64], reason: String) async throws -> Int64 {
+        let now = self.now()
+        return try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            var failed = 0
+            for chunk in lines.chunks(of: 1_000) {
+                failed += try await sql.update("disbursement_lines")
+                    .set("status", to: SQLBind(LineStatus.failed.rawValue))
+                    .set("attempts", to: SQLRaw("attempts + 1")).set("last_error", to: SQLBind(reason))
+                    .where("disbursement_id", .equal, SQLBind(record.id))
+                    .where("line_number", .in, SQLBind.group(Array(chunk)))
+                    .where("status", .equal, SQLBind(LineStatus.pending.rawValue))
+                    .returning("line_number").all().count
+            }
+            guard failed > 0 else { return 0 }
+            try await sql.update("disbursements")
+                .set("lines_failed", to: SQLRaw("lines_failed + \(failed)")).set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id)).run()
+            try await finishIfDone(record, at: now, on: sql, tx: tx)
+            return Int64(failed)
+        }
+    }
+
+    /// Outside a transaction: finishes the disbursement if no line is pending.
+    private func finishIfDone(_ record: DisbursementRecord) async throws {
+        let now = self.now()
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            try await sql.update("disbursements").set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id)).run()
+            try await self.finishIfDone(record, at: now, on: sql, tx: tx)
+        }
+    }
+
+    /// Finishes the disbursement when no line is left pending: completed, or partially failed
+    /// when some failed, with its event. Called after the transaction updated the disbursement's
+    /// row, which it then holds: of two batches finishing at once, the second sees the first's
+    /// lines and finishes it, once.
+    private func finishIfDone(
+        _ record: DisbursementRecord, at now: Date, on sql: any SQLDatabase, tx: any Database
+    ) async throws {
+        let pending =
+            try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
+            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(record.id))
+            .where("status", .equal, SQLBind(LineStatus.pending.rawValue)).first()?
+            .decode(column: "count", as: Int.self) ?? 0
+        guard pending == 0 else { return }
+        let finished = try await sql.raw(
+            """
+            UPDATE disbursements SET status = CASE WHEN lines_failed > 0
+                    THEN \(bind: DisbursementStatus.partiallyFailed.rawValue)
+                    ELSE \(bind: DisbursementStatus.completed.rawValue) END,
+                completed_at = \(bind: now)
+            WHERE id = \(bind: record.id) AND status IN (\(bind: DisbursementStatus.approved.rawValue), \(bind: DisbursementStatus.processing.rawValue))
+            RETURNING status, lines_completed, lines_failed, amount_completed
+            """
+        ).first()
+        guard let finished else { return }
+        let status = try finished.decode(column: "status", as: String.self)
+        try await Outbox.append(
+            OutboxEvent(
+                type: Self.disbursementCompletedEvent, aggregateType: "disbursement",
+                aggregateID: record.id.lowercasedString,
+                payload: [
+                    "disbursementId": .string(record.id.lowercasedString),
+                    "projectId": .string(record.projectID.lowercasedString), "status": .string(status),
+                    "linesCompleted": .int(try finished.decode(column: "lines_completed", as: Int64.self)),
+                    "linesFailed": .int(try finished.decode(column: "lines_failed", as: Int64.self)),
+                    "amountCompleted": .int(try finished.decode(column: "amount_completed", as: Int64.self)),
+                    "asset": .string(record.asset),
+                ],
+                occurredAt: now),
+            on: tx)
+        logger.info(
+            "disbursement finished",
+            metadata: ["disbursement.id": "\(record.id.lowercasedString)", "status": "\(status)"])
+    }
+}

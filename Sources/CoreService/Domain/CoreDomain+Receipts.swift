@@ -1,0 +1,68 @@
+import FluentKit
+import Foundation
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+extension CoreDomain {
+    /// The topic whose payments core counts as what each beneficiary received.
+    static let fundDisbursedTopic = "rahat.c2c.fund.disbursed"
+    /// The name core records its processed events under.
+    static let eventConsumer = "core"
+
+    /// The events core subscribes to.
+    var eventHandlers: [EventHandler] {
+        [EventHandler(topics: [Self.fundDisbursedTopic]) { event in try await self.recordReceipts(event) }]
+    }
+
+    /// Adds a paid batch's amounts to its beneficiaries' receipts, once per event: a
+    /// redelivered event finds its record in `processed_events` and changes nothing.
+    func recordReceipts(_ event: ReceivedEvent) async throws {
+        struct Payment: Decodable {
+            var beneficiaryId: UUID
+            var amount: Int64
+        }
+        struct Batch: Decodable {
+            var projectId: UUID
+            var payments: [Payment]
+        }
+        let batch: Batch
+        do {
+            batch = try event.data(as: Batch.self)
+        } catch {
+            throw EventDecodingError(reason: "\(event.type) \(event.id): \(error)")
+        }
+        let at = event.occurredAt
+        try await ProcessedEvents.once(event.id, consumer: Self.eventConsumer, on: database) { tx in
+            guard let sql = tx as? any SQLDatabase else { throw ReceiptsStorageError() }
+            // One beneficiary may be paid twice in a batch only by two disbursements, never by
+            // one; summed first all the same, as one statement may not upsert a row twice.
+            var sums: [UUID: (amount: Int64, count: Int)] = [:]
+            for payment in batch.payments {
+                sums[payment.beneficiaryId, default: (0, 0)].amount += payment.amount
+                sums[payment.beneficiaryId, default: (0, 0)].count += 1
+            }
+            for chunk in sums.sorted(by: { $0.key.uuidString < $1.key.uuidString }).chunks(of: 1_000) {
+                var insert = sql.insert(into: "receipts")
+                    .columns("project_id", "beneficiary_id", "received", "payments", "last_received_at")
+                for (beneficiary, sum) in chunk {
+                    insert = insert.values(
+                        SQLBind(batch.projectId), SQLBind(beneficiary), SQLBind(sum.amount), SQLBind(sum.count),
+                        SQLBind(at))
+                }
+                try await insert.onConflict(with: ["project_id", "beneficiary_id"]) { update in
+                    update.set("received", to: SQLRaw("receipts.received + excluded.received"))
+                        .set("payments", to: SQLRaw("receipts.payments + excluded.payments"))
+                        .set(excludedValueOf: "last_received_at")
+                }.run()
+            }
+        }
+    }
+}
+
+/// The core database is not an SQL database: a deployment error, retried until it is fixed.
+struct ReceiptsStorageError: Error, CustomStringConvertible {
+    var description: String { "receipts need an SQL database" }
+}

@@ -1,0 +1,134 @@
+import FluentKit
+import Foundation
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// One person a disbursement may pay, with what decides whether it does.
+struct RosterEntry: Sendable, Equatable {
+    var beneficiaryID: UUID
+    var enrolled: Bool
+    var verificationStatus: String
+    var archived: Bool
+}
+
+/// A checked roster request: what to walk, resolved before the stream opens so that a bad
+/// request is an error, not an empty stream.
+struct RosterPlan: Sendable {
+    enum Source: Sendable {
+        case enrolled
+        case group(UUID)
+        case filter(ResolvedBeneficiaryFilter)
+    }
+    var projectID: UUID
+    var source: Source
+}
+
+extension CoreDomain {
+    /// Entries per streamed chunk: large enough that 100,000 people are 20 messages, small
+    /// enough that a chunk is well under gRPC's message limit.
+    static let rosterChunk = 5_000
+
+    /// Checks a roster request: the caller reads the project's beneficiaries; the project and
+    /// the group exist. A filter selects among the project's enrolled, live beneficiaries.
+    func planRoster(
+        projectID text: String, groupID groupText: String?, filter: BeneficiaryFilter?, by caller: Principal
+    ) async throws -> RosterPlan {
+        var violations: [FieldViolation] = []
+        let projectID = parseID(text, field: "projectId", into: &violations)
+        let groupID = parseID(groupText, field: "groupId", into: &violations)
+        var resolved = filter.map { resolve($0, field: { "filter.\($0)" }, into: &violations) }
+        if groupID != nil, filter != nil {
+            violations.append(FieldViolation(field: "filter", reason: "name a group or a filter, not both"))
+        }
+        if let projectID, let filterProject = resolved?.projectID, filterProject != projectID {
+            violations.append(FieldViolation(field: "filter.projectId", reason: "must be the roster's project"))
+        }
+        guard violations.isEmpty, let projectID else { throw CoreError.invalidInput(violations) }
+        try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
+        guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+        if let groupID { _ = try await findGroup(groupID, on: db) }
+        if let filterGroup = resolved?.groupID { _ = try await findGroup(filterGroup, on: db) }
+        resolved?.projectID = projectID
+        let source: RosterPlan.Source =
+            if let groupID { .group(groupID) } else if let resolved { .filter(resolved) } else { .enrolled }
+        return RosterPlan(projectID: projectID, source: source)
+    }
+
+    /// Walks the roster by beneficiary id, a chunk at a time, handing each to `write`.
+    func streamRoster(_ plan: RosterPlan, write: ([RosterEntry]) async throws -> Void) async throws {
+        var after: UUID?
+        while true {
+            let chunk = try await rosterChunk(plan, after: after)
+            guard let last = chunk.last else { return }
+            try await write(chunk)
+            guard chunk.count == Self.rosterChunk else { return }
+            after = last.beneficiaryID
+        }
+    }
+
+    private func rosterChunk(_ plan: RosterPlan, after: UUID?) async throws -> [RosterEntry] {
+        switch plan.source {
+        case .enrolled:
+            var query = database.sql.select()
+                .column(SQLColumn("beneficiary_id", table: "e"))
+                .column(SQLColumn("verification_status", table: "b"))
+                .column(SQLColumn("archived_at", table: "b"))
+                .from(SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")))
+                .join(
+                    SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
+                    on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "e")
+                )
+                .where(SQLColumn("project_id", table: "e"), .equal, SQLBind(plan.projectID))
+            if let after { query = query.where(SQLColumn("beneficiary_id", table: "e"), .greaterThan, SQLBind(after)) }
+            return try await query.orderBy(SQLColumn("beneficiary_id", table: "e")).limit(Self.rosterChunk).all()
+                .map { row in
+                    RosterEntry(
+                        beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self), enrolled: true,
+                        verificationStatus: try row.decode(column: "verification_status", as: String.self),
+                        archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
+                }
+        case .group(let groupID):
+            var query = database.sql.select()
+                .column(SQLColumn("beneficiary_id", table: "m"))
+                .column(SQLColumn("verification_status", table: "b"))
+                .column(SQLColumn("archived_at", table: "b"))
+                .column(SQLAlias(SQLColumn("id", table: "e"), as: SQLIdentifier("enrolment_id")))
+                .from(SQLAlias(SQLIdentifier(GroupMemberRow.schema), as: SQLIdentifier("m")))
+                .join(
+                    SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
+                    on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "m")
+                )
+                .join(
+                    SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")), method: SQLJoinMethod.left,
+                    on: SQLBinaryExpression(
+                        SQLBinaryExpression(
+                            SQLColumn("beneficiary_id", table: "e"), .equal, SQLColumn("beneficiary_id", table: "m")),
+                        .and,
+                        SQLBinaryExpression(SQLColumn("project_id", table: "e"), .equal, SQLBind(plan.projectID)))
+                )
+                .where(SQLColumn("group_id", table: "m"), .equal, SQLBind(groupID))
+            if let after { query = query.where(SQLColumn("beneficiary_id", table: "m"), .greaterThan, SQLBind(after)) }
+            return try await query.orderBy(SQLColumn("beneficiary_id", table: "m")).limit(Self.rosterChunk).all()
+                .map { row in
+                    RosterEntry(
+                        beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self),
+                        enrolled: try row.decode(column: "enrolment_id", as: UUID?.self) != nil,
+                        verificationStatus: try row.decode(column: "verification_status", as: String.self),
+                        archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
+                }
+        case .filter(let resolved):
+            // The filter joins the project's enrolments (its project is the roster's) and
+            // matches live beneficiaries only.
+            var query = beneficiaries(matching: resolved, on: db).field(\.$id).field(\.$verificationStatus)
+                .sort(\.$id).limit(Self.rosterChunk)
+            if let after { query = query.filter(\.$id > after) }
+            return try await query.all().map { row in
+                RosterEntry(
+                    beneficiaryID: try row.requireID(), enrolled: true, verificationStatus: row.verificationStatus,
+                    archived: false)
+            }
+        }
+    }
+}
