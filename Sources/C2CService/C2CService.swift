@@ -11,7 +11,7 @@ public import ServerKit
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/c2c.sqlite` | PostgreSQL URL; the service uses schema `c2c` |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
-/// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (1–10,000) |
+/// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (100–10,000) |
 public struct C2CServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then uses the secret in its data directory.
@@ -31,7 +31,7 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "c2c", dataDirectory: dataDirectory),
             serviceSecret: ServiceSecret.read(from: &source),
-            disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 1...10_000))
+            disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 100...10_000))
     }
 }
 

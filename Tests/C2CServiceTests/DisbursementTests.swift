@@ -240,6 +240,74 @@ struct DisbursementTests {
     }
 
     @Test(
+        "a request under a reference drafts once, however often and however concurrently it is sent",
+        arguments: DatabaseEngine.available)
+    func referencedDraft(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            let world = try await Self.world(harness, people: 3, funded: 10_000)
+            var referenced = Self.everyone(world, 250)
+            referenced.reference = "WINTER-2026/ward-4"
+            let request = referenced
+
+            let answers = try await withThrowingTaskGroup(of: Rahat_C2c_V1_Disbursement.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await harness.disbursements.createDisbursement(request, metadata: world.admin) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            var other = request
+            other.amountPerBeneficiary = 300
+            let conflict = await serviceFailure {
+                try await harness.disbursements.createDisbursement(other, metadata: world.admin)
+            }
+            let listed = try await harness.disbursements.listDisbursements(
+                .with { $0.projectID = world.project }, metadata: world.admin)
+
+            #expect(Set(answers.map(\.id)).count == 1)
+            #expect(answers.filter { !$0.replayed }.count == 1)
+            #expect(answers.allSatisfy { $0.reference == "WINTER-2026/ward-4" && $0.lineCount == 3 })
+            #expect(conflict?.reason == "disbursement.reference_conflict")
+            #expect(conflict?.violations.map(\.field) == ["reference"])
+            #expect(listed.disbursements.count == 1)
+        }
+    }
+
+    @Test("a submission needs enough approvers besides its creator; a cancelled disbursement takes no decision")
+    func submitAndCancel() async throws {
+        try await AuthHarness.with(.sqlite) { harness in
+            let world = try await Self.world(harness, people: 2, funded: 10_000)
+            let approvers = try await Self.approvers(harness, world, required: 3)
+            let byApprover = try await harness.disbursements.createDisbursement(
+                Self.everyone(world, 100), metadata: approvers[0])
+            let byAdmin = try await harness.disbursements.createDisbursement(
+                Self.everyone(world, 100), metadata: world.admin)
+
+            let tooFew = await serviceFailure {
+                try await harness.disbursements.submitDisbursement(
+                    .with { $0.id = byApprover.id }, metadata: approvers[0])
+            }
+            _ = try await harness.disbursements.submitDisbursement(.with { $0.id = byAdmin.id }, metadata: world.admin)
+            let cancelled = try await harness.disbursements.cancelDisbursement(
+                .with { $0.id = byAdmin.id }, metadata: world.admin)
+            let late = await serviceFailure {
+                try await harness.disbursements.approveDisbursement(
+                    .with { $0.id = byAdmin.id }, metadata: approvers[1])
+            }
+            let listed = try await harness.disbursements.listDisbursements(
+                .with {
+                    $0.projectID = world.project
+                    $0.status = .cancelled
+                }, metadata: world.admin)
+
+            #expect(tooFew?.reason == "disbursement.too_few_approvers")
+            #expect(cancelled.status == .cancelled)
+            #expect(cancelled.hasCompletedAt)
+            #expect(late?.reason == "disbursement.invalid_state")
+            #expect(listed.disbursements.map(\.id) == [byAdmin.id])
+        }
+    }
+
+    @Test(
         "M of N approvers approve, not the creator; the M-th approval pays every line once, in batches",
         arguments: DatabaseEngine.available)
     func approveAndExecute(engine: DatabaseEngine) async throws {

@@ -9,6 +9,7 @@ import RahatApp
 import RedisClient
 import SQLKit
 import ServerKit
+import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
@@ -152,6 +153,189 @@ struct ReliabilityTests {
                         #expect(left.isEmpty, "\(status) jobs remain")
                     }
                 }
+            }
+        }
+    }
+
+    @Test("a worker killed with SIGKILL three times during a 20,000-line disbursement pays every line exactly once")
+    func killedDisbursement() async throws {
+        let executable = Self.rahatExecutable
+        #expect(
+            FileManager.default.isExecutableFile(atPath: executable.path), "no \(executable.path): swift build first")
+        let redisURL = try #require(TestRedis.url)
+        let prefix = TestRedis.jobsKeyPrefix()
+        let redis = ["REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000", "RAHAT_JOBS_KEY_PREFIX": prefix]
+        let people = 20_000
+        let amount = 100
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await DistributedTests.startAuth(databaseURL: url)
+            let core = try await DistributedTests.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            let ledger = try await DistributedTests.startLedger(databaseURL: url, authPort: auth.port)
+            let c2c = try await DistributedTests.startC2C(
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, extra: redis)
+            defer {
+                for task in [auth.task, core.task, ledger.task, c2c.task] { task.cancel() }
+            }
+            let c2cDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "c2c"), schema: "c2c", logger: .test)
+            let ledgerDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "ledger"), schema: "ledger", logger: .test)
+            defer {
+                Task {
+                    await c2cDatabase.shutdown()
+                    await ledgerDatabase.shutdown()
+                }
+            }
+            @Sendable func completedLines() async throws -> Int {
+                try await c2cDatabase.sql.raw(
+                    "SELECT count(*) AS n FROM disbursement_lines WHERE status = 'completed'"
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            let environment = redis.merging([
+                "DATABASE_URL": url.absoluteString, "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(auth.port)",
+                "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)", "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
+                "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_LOG_LEVEL": "error",
+                "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+                "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+            ]) { $1 }
+            /// A worker process, killed once `completedLines()` passes `killAt` (or it stops).
+            @Sendable func workerKilled(at killAt: Int) async throws -> (Int, Process.TerminationReason) {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = ["serve", "worker"]
+                process.environment = environment
+                try process.run()
+                let deadline = ContinuousClock.now + .seconds(240)
+                while try await completedLines() < killAt, ContinuousClock.now < deadline, process.isRunning {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return (try await completedLines(), process.terminationReason)
+            }
+            let gateway = try Platform.gatewayProcess(
+                configuration: DistributedTests.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
+                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
+                logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given 20,000 registered people (checked by the workers below), enrolled in a
+                // funded project with approvers 2 of 3
+                let admin = try await client.login().access
+                let project = try await client.send(
+                    .post, "/v1/projects",
+                    json: ["name": "Winter cash", "type": "c2c", "asset": "NPR", "assetScale": 2], bearer: admin)
+                let projectID = try #require(try project.json["id"] as? String, "\(project)")
+                _ = try await client.send(.post, "/v1/projects/\(projectID)/activate", bearer: admin)
+                for batch in 0..<(people / 1_000) {
+                    let created = try await client.send(
+                        .post, "/v1/beneficiaries/batch",
+                        json: [
+                            "items": (0..<1_000).map { index in
+                                [
+                                    "name": "Person \(100_000 + batch * 1_000 + index)", "birthDate": "1980-01-01",
+                                    "gender": "female",
+                                ]
+                            }
+                        ], bearer: admin)
+                    #expect(created.status == .created, "\(created)")
+                    let ids = (try created.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                    let enrolled = try await client.send(
+                        .post, "/v1/projects/\(projectID)/beneficiaries", json: ["beneficiaryIds": ids], bearer: admin)
+                    #expect(try enrolled.json["enrolled"] as? Int == 1_000, "\(enrolled)")
+                }
+                _ = try await client.send(
+                    .post, "/v1/projects/\(projectID)/funding",
+                    json: ["amount": people * amount, "reference": "WINTER-2026"], bearer: admin)
+                var approvers: [(id: String, token: String)] = []
+                for index in 1...3 {
+                    let user = try await client.send(
+                        .post, "/v1/users",
+                        json: [
+                            "name": "Approver \(index)", "email": "approver\(index)@example.org",
+                            "password": "another long passphrase",
+                            "roles": [["role": "manager", "projectId": projectID]],
+                        ], bearer: admin)
+                    let id = try #require(try user.json["id"] as? String, "\(user)")
+                    approvers.append(
+                        (id, try await client.login("approver\(index)@example.org", "another long passphrase").access))
+                }
+                _ = try await client.send(
+                    .put, "/v1/projects/\(projectID)/approvers", json: ["userIds": approvers.map(\.id), "required": 2],
+                    bearer: admin)
+                // The checks run on a worker of this test's queue; everyone must be verified first.
+                let checker = try await DistributedTests.startWorker(
+                    databaseURL: url, authPort: auth.port, redis: redis)
+                var verified = 0
+                let checkDeadline = ContinuousClock.now + .seconds(300)
+                while verified < people, ContinuousClock.now < checkDeadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                    let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin)
+                    verified = (try stats.json["byVerificationStatus"] as? [String: Int])?["verified"] ?? 0
+                }
+                await checker.group.triggerGracefulShutdown()
+                try await checker.task.value
+                #expect(verified == people)
+                let draft = try await client.send(
+                    .post, "/v1/disbursements",
+                    json: ["projectId": projectID, "name": "Winter", "amountPerBeneficiary": amount], bearer: admin)
+                let id = try #require(try draft.json["id"] as? String, "\(draft)")
+                #expect(try draft.json["lineCount"] as? Int == people)
+                _ = try await client.send(.post, "/v1/disbursements/\(id)/submit", bearer: admin)
+                for approver in approvers.prefix(2) {
+                    let approved = try await client.send(
+                        .post, "/v1/disbursements/\(id)/approve", json: [:] as [String: String], bearer: approver.token)
+                    #expect(approved.status == .ok, "\(approved)")
+                }
+
+                // when a worker process pays it and is killed three times at random points
+                var kills: [(Int, Process.TerminationReason)] = []
+                for round in 0..<3 {
+                    let target = (round * people / 3) + Int.random(in: 500..<(people / 3 - 500))
+                    kills.append(try await workerKilled(at: target))
+                }
+                // and a last worker finishes it, once the dead ones' locks run out
+                let finisher = try await DistributedTests.startWorker(
+                    databaseURL: url, authPort: auth.port, redis: redis,
+                    extra: [
+                        "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)",
+                        "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
+                    ])
+                defer { finisher.task.cancel() }
+                var done: [String: Any] = [:]
+                let end = ContinuousClock.now + .seconds(300)
+                while ContinuousClock.now < end {
+                    done = try await client.send(.get, "/v1/disbursements/\(id)", bearer: admin).json
+                    if !["approved", "processing"].contains(done["status"] as? String ?? "") { break }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+
+                // then every line is paid exactly once, the books balance, and the chain verifies
+                #expect(kills.allSatisfy { $0.1 == .uncaughtSignal }, "\(kills)")
+                #expect(kills.map(\.0) == kills.map(\.0).sorted(), "\(kills)")
+                #expect(done["status"] as? String == "completed", "\(done)")
+                #expect(done["linesCompleted"] as? Int == people)
+                #expect(done["amountCompleted"] as? Int == people * amount)
+                let transfers = try await ledgerDatabase.sql.raw(
+                    """
+                    SELECT count(*) AS n, count(DISTINCT idempotency_key) AS keys
+                    FROM transfers WHERE reference = \(bind: "disbursement:\(id)")
+                    """
+                ).first()
+                #expect(try transfers?.decode(column: "n", as: Int.self) == people)
+                #expect(try transfers?.decode(column: "keys", as: Int.self) == people)
+                let books = try await client.send(.get, "/v1/projects/\(projectID)/reconciliation", bearer: admin)
+                #expect(try books.json["funded"] as? Int == people * amount, "\(books)")
+                #expect(try books.json["disbursed"] as? Int == people * amount, "\(books)")
+                #expect(try books.json["remaining"] as? Int == 0, "\(books)")
+                #expect(try books.json["balanced"] as? Bool == true, "\(books)")
+                let wallets = try #require(try books.json["beneficiaries"] as? [String: Any])
+                #expect(wallets["accounts"] as? Int == people)
+                #expect(wallets["balance"] as? Int == people * amount)
+                let chain = try await client.send(.get, "/v1/ledger/verify", bearer: admin)
+                #expect(try chain.json["ok"] as? Bool == true, "\(chain)")
             }
         }
     }

@@ -21,6 +21,12 @@ extension C2CDomain {
         guard let approvers = try await storedApprovers(record.projectID), !approvers.userIDs.isEmpty else {
             throw C2CError.noApprovers
         }
+        // The creator may not approve: without them, enough approvers must remain.
+        let eligible = approvers.userIDs.filter { $0 != record.createdBy }.count
+        guard eligible >= approvers.required else {
+            throw C2CError.tooFewApprovers(eligible: eligible, required: approvers.required)
+        }
+        try await requireOpen(record.projectID)
         let now = self.now()
         let encoded = try Self.encodeIDs(approvers.userIDs)
         // Conditional on the draft state: of two submissions at once, one applies, both answer it.
@@ -30,7 +36,19 @@ extension C2CDomain {
             .set("submitted_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
             .where("id", .equal, SQLBind(record.id)).where("status", .equal, SQLBind(DisbursementStatus.draft.rawValue))
             .run()
-        return try await reread(record.id)
+        // Cancelled meanwhile: the submission did not happen.
+        let current = try await reread(record.id)
+        guard current.status == .pendingApproval else {
+            throw C2CError.disbursementState(status: current.status.phrase, action: "submitted")
+        }
+        return current
+    }
+
+    /// Refuses a closed or inactive project: its fund pays nothing more.
+    private func requireOpen(_ projectID: UUID) async throws {
+        let project = try await clients.project(projectID)
+        guard !project.closed else { throw C2CError.projectClosed }
+        guard project.active else { throw C2CError.projectNotActive }
     }
 
     /// A draft or a pending disbursement → cancelled.
@@ -91,6 +109,7 @@ extension C2CDomain {
             throw C2CError.disbursementState(status: record.status.phrase, action: approve ? "approved" : "rejected")
         }
         guard record.approverIDs.contains(caller.userID) else { throw C2CError.notAnApprover }
+        if approve { try await requireOpen(record.projectID) }
         // Read before the transaction: an M-th approval must not commit an execution the fund
         // cannot pay. The ledger still refuses any overdraft itself.
         let balance = approve ? try await clients.fundBalance(projectID: record.projectID) : 0
@@ -147,7 +166,13 @@ extension C2CDomain {
                     "total": "\(record.total)",
                 ])
         }
-        return try await reread(record.id)
+        // Nothing recorded (cancelled, rejected or approved meanwhile) unless this same decision
+        // was, by this request or an identical one at the same time.
+        let current = try await reread(record.id)
+        guard current.approvals.contains(where: { $0.userID == userID && $0.approved == approve }) else {
+            throw C2CError.disbursementState(status: current.status.phrase, action: approve ? "approved" : "rejected")
+        }
+        return current
     }
 
     // MARK: Retrying
@@ -165,10 +190,12 @@ extension C2CDomain {
             throw C2CError.disbursementState(status: record.status.phrase, action: "retried")
         }
         let named = Set(lineNumbers)
+        try await requireOpen(record.projectID)
         var failed: [(number: Int64, amount: Int64)] = []
+        var unconfirmed = false
         var after: Int64 = 0
         while true {
-            var query = sql.select().columns("line_number", "amount").from("disbursement_lines")
+            var query = sql.select().columns("line_number", "amount", "last_error").from("disbursement_lines")
                 .where("disbursement_id", .equal, SQLBind(record.id))
                 .where("status", .equal, SQLBind(LineStatus.failed.rawValue))
                 .where("line_number", .greaterThan, SQLBind(after))
@@ -180,6 +207,8 @@ extension C2CDomain {
                 let number = try row.decode(column: "line_number", as: Int64.self)
                 if named.isEmpty || named.contains(number) {
                     failed.append((number, try row.decode(column: "amount", as: Int64.self)))
+                    let reason = try row.decode(column: "last_error", as: String?.self) ?? ""
+                    unconfirmed = unconfirmed || reason.hasPrefix(Self.unconfirmed)
                 }
                 after = number
             }
@@ -196,7 +225,11 @@ extension C2CDomain {
         }
         let needed = failed.reduce(Int64(0)) { $0 + $1.amount }
         let balance = try await clients.fundBalance(projectID: record.projectID)
-        guard balance >= needed else { throw C2CError.insufficientFunds(balance: balance, needed: needed) }
+        // Lines whose job gave up unanswered may be paid already (the retry is then answered
+        // with their transfers), so only refused lines must be covered up front.
+        guard balance >= needed || unconfirmed else {
+            throw C2CError.insufficientFunds(balance: balance, needed: needed)
+        }
         let now = self.now()
         let round = record.round + 1
         let numbers = failed.map(\.number)

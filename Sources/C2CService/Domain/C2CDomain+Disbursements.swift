@@ -1,4 +1,5 @@
 import CoreAPI
+import Crypto
 import FluentKit
 import Foundation
 import Logging
@@ -65,6 +66,25 @@ struct DisbursementInput: Sendable {
     var lines: [(beneficiaryID: String, amount: Int64)]
     var groupID: String?
     var filter: RecipientFilter?
+    /// The client's name for the request: sent again, it answers the draft it made.
+    var reference: String?
+
+    /// A digest of what the request asks, to tell a repeat from another request under the same
+    /// reference.
+    var digest: String {
+        var parts = [projectID.lowercased(), name.trimmingCharacters(in: .whitespacesAndNewlines)]
+        parts.append(amountPerBeneficiary.map(String.init) ?? "-")
+        parts.append(groupID?.lowercased() ?? "-")
+        if let filter {
+            parts += [
+                filter.gender ?? "-", filter.bankedStatus ?? "-", filter.internetStatus ?? "-",
+                filter.phoneStatus ?? "-", filter.createdFrom.map { "\($0.timeIntervalSince1970)" } ?? "-",
+                filter.createdTo.map { "\($0.timeIntervalSince1970)" } ?? "-",
+            ]
+        }
+        for line in lines { parts.append("\(line.beneficiaryID.lowercased())=\(line.amount)") }
+        return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
+    }
 }
 
 /// A beneficiary left out of a disbursement, and why.
@@ -126,6 +146,9 @@ struct DisbursementRecord: Sendable, Equatable {
     var submittedAt: Date?
     var approvedAt: Date?
     var completedAt: Date?
+    var reference: String? = nil
+    /// This request's reference was drafted before, by the same request: nothing new was made.
+    var replayed = false
 }
 
 /// One line of a disbursement.
@@ -140,8 +163,11 @@ struct DisbursementLineRecord: Sendable, Equatable {
 }
 
 extension C2CDomain {
-    /// The most lines one request may name; a larger list is several disbursements.
+    /// The most lines a disbursement has: what one ledger-backed run is sized and tested for.
     static let maxLines = 100_000
+    /// The most lines one request may name (about 700 KB of JSON, under the gateway's body
+    /// limit); a longer list is several disbursements, or an amount per beneficiary.
+    static let maxRequestLines = 10_000
     /// How many exclusions a plan lists by name; the counts cover all of them.
     static let shownExclusions = 1_000
 
@@ -155,6 +181,13 @@ extension C2CDomain {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 200 {
             violations.append(FieldViolation(field: "name", reason: "must be 1 to 200 characters"))
+        }
+        if let reference = input.reference {
+            if reference.isEmpty || reference.count > 100 {
+                violations.append(FieldViolation(field: "reference", reason: "must be 1 to 100 characters"))
+            } else if reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                violations.append(FieldViolation(field: "reference", reason: "must not contain control characters"))
+            }
         }
         var groupID: UUID?
         if let text = input.groupID {
@@ -183,8 +216,9 @@ extension C2CDomain {
             if input.filter != nil {
                 violations.append(FieldViolation(field: "filter", reason: "applies to an amount per beneficiary only"))
             }
-            if input.lines.count > Self.maxLines {
-                violations.append(FieldViolation(field: "lines", reason: "must hold at most \(Self.maxLines) lines"))
+            if input.lines.count > Self.maxRequestLines {
+                violations.append(
+                    FieldViolation(field: "lines", reason: "must hold at most \(Self.maxRequestLines) lines"))
             } else {
                 requested = Self.parseLines(input.lines, into: &violations)
             }
@@ -241,10 +275,22 @@ extension C2CDomain {
             }
             total = sum
         }
+        if lines.count > Self.maxLines {
+            throw C2CError.invalidInput([
+                FieldViolation(
+                    field: "amountPerBeneficiary",
+                    reason:
+                        "would pay \(lines.count) people; a disbursement pays at most \(Self.maxLines) (split it by group)"
+                )
+            ])
+        }
+        // Who was left out, by id, is beneficiary data: counts only for callers who may not read it.
+        let mayReadBeneficiaries = caller.permissions.allows(
+            Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
         return DisbursementPlan(
             projectID: projectID, asset: project.asset, vouchers: project.vouchers, name: name,
             amountPerBeneficiary: input.amountPerBeneficiary, groupID: groupID, lines: lines, total: total,
-            excludedCounts: counts, excluded: Array(excluded.prefix(Self.shownExclusions)),
+            excludedCounts: counts, excluded: mayReadBeneficiaries ? Array(excluded.prefix(Self.shownExclusions)) : [],
             fundBalance: try await clients.fundBalance(projectID: projectID))
     }
 
@@ -283,9 +329,16 @@ extension C2CDomain {
 
     // MARK: Drafting
 
-    /// Creates a draft from a plan: the disbursement and every line, in one transaction.
+    /// Creates a draft from a plan: the disbursement and every line, in one transaction. A
+    /// request under a reference drafted before answers that draft, if it asks the same.
     func createDisbursement(_ input: DisbursementInput, by caller: Principal) async throws -> DisbursementRecord {
         let plan = try await plan(input, by: caller)
+        let digest = input.digest
+        if let reference = input.reference,
+            let earlier = try await referenced(plan.projectID, reference, digest: digest)
+        {
+            return earlier
+        }
         guard !plan.lines.isEmpty else {
             throw C2CError.invalidInput([
                 FieldViolation(
@@ -310,24 +363,38 @@ extension C2CDomain {
             ])
         }
         let insertLines = lines
-        try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            try await sql.insert(into: "disbursements")
-                .columns(
-                    "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
-                    "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed",
-                    "lines_failed", "amount_completed", "round", "job_ids", "created_by", "created_at", "updated_at"
-                )
-                .values(
-                    SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.name),
-                    SQLBind(record.status.rawValue), SQLBind(record.asset),
-                    SQLBind(record.vouchers ? "allocate" : "disburse"), SQLBind(record.total),
-                    SQLBind(record.lineCount), SQLBind(record.amountPerBeneficiary), SQLBind(record.groupID),
-                    SQLBind(0), SQLBind("[]"), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(0),
-                    SQLBind("[]"), SQLBind(record.createdBy), SQLBind(now), SQLBind(now)
-                )
-                .run()
-            try await insertLines.run(on: tx)
+        do {
+            try await database.transaction { tx in
+                guard let sql = tx as? any SQLDatabase else {
+                    throw C2CStorageError(description: "not an SQL database")
+                }
+                let inserted = try await sql.insert(into: "disbursements")
+                    .columns(
+                        "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
+                        "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed",
+                        "lines_failed", "amount_completed", "round", "job_ids", "created_by", "created_at",
+                        "updated_at", "reference", "request_hash"
+                    )
+                    .values(
+                        SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.name),
+                        SQLBind(record.status.rawValue), SQLBind(record.asset),
+                        SQLBind(record.vouchers ? "allocate" : "disburse"), SQLBind(record.total),
+                        SQLBind(record.lineCount), SQLBind(record.amountPerBeneficiary), SQLBind(record.groupID),
+                        SQLBind(0), SQLBind("[]"), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(0),
+                        SQLBind("[]"), SQLBind(record.createdBy), SQLBind(now), SQLBind(now), SQLBind(input.reference),
+                        SQLBind(digest)
+                    )
+                    .ignoringConflicts(with: ["project_id", "reference"])
+                    .returning("id").all()
+                // The same reference drafted at this moment by another request: that one stands.
+                guard !inserted.isEmpty else { throw ReferenceTaken() }
+                try await insertLines.run(on: tx)
+            }
+        } catch is ReferenceTaken {
+            guard let reference = input.reference,
+                let earlier = try await referenced(plan.projectID, reference, digest: digest)
+            else { throw C2CStorageError(description: "a disbursement reference was taken and is not there") }
+            return earlier
         }
         logger.info(
             "disbursement drafted",
@@ -335,7 +402,29 @@ extension C2CDomain {
                 "disbursement.id": "\(record.id.lowercasedString)", "project.id": "\(plan.projectID.lowercasedString)",
                 "lines": "\(record.lineCount)", "total": "\(record.total)",
             ])
-        return record
+        var created = record
+        created.reference = input.reference
+        return created
+    }
+
+    /// The draft made under `reference`, marked replayed, if its request asked the same; a
+    /// different request under it is refused.
+    private func referenced(
+        _ projectID: UUID, _ reference: String, digest: String
+    ) async throws
+        -> DisbursementRecord?
+    {
+        guard
+            let row = try await sql.select().columns("id", "request_hash").from("disbursements")
+                .where("project_id", .equal, SQLBind(projectID)).where("reference", .equal, SQLBind(reference))
+                .first()
+        else { return nil }
+        guard try row.decode(column: "request_hash", as: String?.self) == digest else {
+            throw C2CError.disbursementReferenceConflict(reference: reference)
+        }
+        var earlier = try await reread(try row.decode(column: "id", as: UUID.self))
+        earlier.replayed = true
+        return earlier
     }
 
     // MARK: Reading
@@ -428,7 +517,7 @@ extension C2CDomain {
         "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
         "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed", "lines_failed",
         "amount_completed", "round", "job_ids", "created_by", "created_at", "updated_at", "submitted_at",
-        "approved_at", "completed_at",
+        "approved_at", "completed_at", "reference",
     ].map { SQLIdentifier($0) as any SQLExpression }
 
     static func disbursement(from row: any SQLRow) throws -> DisbursementRecord {
@@ -460,7 +549,8 @@ extension C2CDomain {
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
             submittedAt: try row.decode(column: "submitted_at", as: Date?.self),
             approvedAt: try row.decode(column: "approved_at", as: Date?.self),
-            completedAt: try row.decode(column: "completed_at", as: Date?.self))
+            completedAt: try row.decode(column: "completed_at", as: Date?.self),
+            reference: try row.decode(column: "reference", as: String?.self))
     }
 
     static func decodeIDs(_ json: String) throws -> [UUID] {
@@ -481,3 +571,6 @@ extension C2CDomain {
         return status
     }
 }
+
+/// Another request took the reference while this one drafted.
+private struct ReferenceTaken: Error {}

@@ -11,13 +11,18 @@ import SharedModels
 import SwiftProtobuf
 
 extension C2CDomain {
+    /// How the reason of a line starts when the ledger may have paid it: its job gave up without
+    /// an answer. A retry settles it (the ledger answers a paid line with its transfer).
+    static let unconfirmed = "not confirmed"
+
     /// The queue disbursement execution runs on.
     static let disbursementQueue = "disbursement"
     /// The job that pays one batch of a disbursement's lines.
     static let disbursementJobName = "c2c.disbursement.execute"
     /// Published per paid batch; core counts what each beneficiary received from it.
     static let fundDisbursedEvent = "rahat.c2c.fund.disbursed"
-    /// Published once, when no line of a disbursement is left pending.
+    /// Published when no line of a disbursement is left pending: once per execution round (the
+    /// first, then each retry), with the round and the totals so far.
     static let disbursementCompletedEvent = "rahat.c2c.disbursement.completed"
 
     /// The job that pays lines `lines` of round `round`: named after them, so a request relayed
@@ -50,8 +55,19 @@ extension C2CDomain {
                 payload.from <= payload.to
             else { throw UnrecoverableJobError("the job's payload names no lines") }
             let lastAttempt = context.job.attempts >= context.job.maxAttempts
-            let outcome = try await self.executeBatch(
-                payload.disbursementId, lines: payload.from...payload.to, lastAttempt: lastAttempt)
+            let range = payload.from...payload.to
+            let outcome: (completed: Int64, failed: Int64)
+            do {
+                outcome = try await self.executeBatch(payload.disbursementId, round: payload.round, lines: range)
+            } catch let error where lastAttempt && !(error is JobLost || error is JobInterrupted) {
+                // The queue gives up after this attempt: the lines say why instead of staying
+                // pending under a disbursement that never finishes. Whether the ledger took them
+                // is not known here; a retry settles it with the same keys.
+                let failed = try await self.failPending(
+                    payload.disbursementId, round: payload.round, lines: range,
+                    reason: "\(Self.unconfirmed) after \(context.job.attempts) attempts (\(error)); retry to settle")
+                outcome = (0, failed)
+            }
             return OutboxValue.object([
                 "completed": .int(outcome.completed), "failed": .int(outcome.failed),
             ]).json
@@ -60,13 +76,14 @@ extension C2CDomain {
 
     /// Pays the pending lines in `range`; returns how many this run completed and failed.
     func executeBatch(
-        _ id: UUID, lines range: ClosedRange<Int64>, lastAttempt: Bool
+        _ id: UUID, round: Int, lines range: ClosedRange<Int64>
     ) async throws -> (completed: Int64, failed: Int64) {
         guard let record = try await storedDisbursement(id, on: sql) else {
             throw UnrecoverableJobError("no disbursement \(id.lowercasedString)")
         }
-        guard record.status == .approved || record.status == .processing else {
-            // Cancelled or finished meanwhile: nothing of this batch is owed.
+        // A job of an earlier round (reclaimed late, or re-run by hand) leaves the lines to the
+        // current round's jobs; one of a finished round has nothing owed.
+        guard record.round == round, record.status == .approved || record.status == .processing else {
             return (0, 0)
         }
         if record.status == .approved {
@@ -116,12 +133,13 @@ extension C2CDomain {
             results = try await clients.transferBatch(requests)
         } catch let error as RPCError {
             let service = ServiceError(error)
-            // Refusals are about the lines (the fund, the accounts): trying again changes
-            // nothing until someone acts, so they fail now and can be retried then. Anything
-            // else (the ledger unreachable) is retried by the queue, and fails the lines only
-            // on the last attempt.
-            let permanent = [.invalidArgument, .failedPrecondition, .alreadyExists].contains(service.kind)
-            guard permanent || lastAttempt else { throw error }
+            // Refusals are about the lines (the fund, the accounts) and moved nothing: trying
+            // again changes nothing until someone acts, so they fail now and can be retried
+            // then. Anything else (the ledger unreachable, no answer in time) may or may not have
+            // committed, and is the queue's to retry (and the handler's to fail on the last
+            // attempt).
+            let refused = [.invalidArgument, .failedPrecondition, .alreadyExists].contains(service.kind)
+            guard refused else { throw error }
             let reason =
                 service.reason == "ledger.insufficient_funds"
                 ? "insufficient project funds" : "\(service.reason): \(service.message)"
@@ -213,6 +231,22 @@ extension C2CDomain {
         }
     }
 
+    /// Fails the pending lines in `range`, if `round` is still the disbursement's current one.
+    private func failPending(
+        _ id: UUID, round: Int, lines range: ClosedRange<Int64>, reason: String
+    ) async throws -> Int64 {
+        guard let record = try await storedDisbursement(id, on: sql), record.round == round,
+            record.status == .approved || record.status == .processing
+        else { return 0 }
+        let numbers = try await sql.select().column("line_number").from("disbursement_lines")
+            .where("disbursement_id", .equal, SQLBind(id))
+            .where("line_number", .greaterThanOrEqual, SQLBind(range.lowerBound))
+            .where("line_number", .lessThanOrEqual, SQLBind(range.upperBound))
+            .where("status", .equal, SQLBind(LineStatus.pending.rawValue))
+            .all().map { try $0.decode(column: "line_number", as: Int64.self) }
+        return try await recordFailure(record, lines: numbers, reason: reason)
+    }
+
     /// Marks lines failed with `reason` (those still pending) and counts them.
     private func recordFailure(_ record: DisbursementRecord, lines: [Int64], reason: String) async throws -> Int64 {
         let now = self.now()
@@ -280,6 +314,7 @@ extension C2CDomain {
                 payload: [
                     "disbursementId": .string(record.id.lowercasedString),
                     "projectId": .string(record.projectID.lowercasedString), "status": .string(status),
+                    "round": .int(Int64(record.round)),
                     "linesCompleted": .int(try finished.decode(column: "lines_completed", as: Int64.self)),
                     "linesFailed": .int(try finished.decode(column: "lines_failed", as: Int64.self)),
                     "amountCompleted": .int(try finished.decode(column: "amount_completed", as: Int64.self)),

@@ -13,11 +13,15 @@ public enum C2CError: Error, Equatable, Sendable {
     /// The disbursement is not in a state that allows the action.
     case disbursementState(status: String, action: String)
     case noApprovers
+    /// Fewer approvers than required remain once the disbursement's creator is set aside.
+    case tooFewApprovers(eligible: Int, required: Int)
     /// The caller is not among the approvers the disbursement was submitted with.
     case notAnApprover
     case ownDisbursement
     /// The project's fund does not cover what would be paid.
     case insufficientFunds(balance: Int64, needed: Int64)
+    /// The reference names a disbursement drafted from another request.
+    case disbursementReferenceConflict(reference: String)
 
     /// The transport-neutral form the RPC edge sends.
     public var serviceError: ServiceError {
@@ -48,6 +52,12 @@ public enum C2CError: Error, Equatable, Sendable {
             ServiceError(
                 .failedPrecondition, reason: "disbursement.no_approvers",
                 message: "The project has no approvers; set them before submitting.")
+        case .tooFewApprovers(let eligible, let required):
+            ServiceError(
+                .failedPrecondition, reason: "disbursement.too_few_approvers",
+                message:
+                    "\(required) approvals are required but only \(eligible) approvers other than the creator are named; change the approvers or let another user draft it."
+            )
         case .notAnApprover:
             ServiceError(
                 .permissionDenied, reason: "disbursement.not_an_approver",
@@ -56,6 +66,11 @@ public enum C2CError: Error, Equatable, Sendable {
             ServiceError(
                 .permissionDenied, reason: "disbursement.own",
                 message: "The creator of a disbursement cannot approve it.")
+        case .disbursementReferenceConflict(let reference):
+            ServiceError(
+                .alreadyExists, reason: "disbursement.reference_conflict",
+                message: "The reference '\(reference)' names a disbursement drafted from another request.",
+                violations: [FieldViolation(field: "reference", reason: "was used for another request")])
         case .insufficientFunds(let balance, let needed):
             ServiceError(
                 .failedPrecondition, reason: "disbursement.insufficient_funds",

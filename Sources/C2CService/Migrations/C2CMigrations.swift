@@ -10,6 +10,7 @@ public enum C2CMigrations {
             CreateOutbox(name: "c2c.0002_CreateOutbox"),
             OutboxSequence(name: "c2c.0003_OutboxSequence"),
             CreateDisbursements(),
+            DisbursementReference(),
         ]
     }
 }

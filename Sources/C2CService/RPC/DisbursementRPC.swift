@@ -137,7 +137,8 @@ extension DisbursementInput {
             amountPerBeneficiary: request.hasAmountPerBeneficiary ? request.amountPerBeneficiary : nil,
             lines: request.lines.map { ($0.beneficiaryID, $0.amount) },
             groupID: request.hasGroupID ? request.groupID : nil,
-            filter: request.hasFilter ? RecipientFilter(request.filter) : nil)
+            filter: request.hasFilter ? RecipientFilter(request.filter) : nil,
+            reference: request.hasReference ? request.reference : nil)
     }
 }
 
@@ -228,6 +229,8 @@ extension Rahat_C2c_V1_Disbursement {
             $0.jobIds = record.jobIDs
             if let amount = record.amountPerBeneficiary { $0.amountPerBeneficiary = amount }
             if let group = record.groupID { $0.groupID = group.lowercasedString }
+            if let reference = record.reference { $0.reference = reference }
+            $0.replayed = record.replayed
         }
     }
 }

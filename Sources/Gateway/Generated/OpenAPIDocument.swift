@@ -1684,10 +1684,12 @@ paths:
       description: >-
         Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the
         members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one
-        amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified,
+        amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at
+        most 100,000 people. Only enrolled, verified,
         unarchived beneficiaries are paid; the others are left out and counted by reason. With
         `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out
-        and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is
+        and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether
+        it covers the total. Otherwise (201) a draft is
         created whose lines are fixed now, so later enrolment changes do not alter it; a request
         that would pay no one is refused (400). The project must be active (409). Requires
         `disbursement:create` for the project.
@@ -1705,10 +1707,15 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Disbursement'}
         '200':
-          description: The plan of a dry run; nothing was written.
+          description: >-
+            The plan of a dry run, nothing written; or, for a reference drafted before by the same
+            request, that draft (`replayed`).
           content:
             application/json:
-              schema: {$ref: '#/components/schemas/DisbursementPlan'}
+              schema:
+                oneOf:
+                  - {$ref: '#/components/schemas/DisbursementPlan'}
+                  - {$ref: '#/components/schemas/Disbursement'}
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
@@ -1765,7 +1772,8 @@ paths:
       summary: Submit a draft for approval
       description: >-
         draft → pending_approval, taking the project's approvers (M of N) as they are now. The
-        project must have approvers (409). Submitting again answers the disbursement as it is.
+        project must be active and have enough approvers besides the disbursement's creator (409).
+        Submitting again answers the disbursement as it is.
         Requires `disbursement:update`.
       responses:
         '200':
@@ -1862,7 +1870,8 @@ paths:
       summary: Retry failed lines
       description: >-
         Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund
-        covers them (409 otherwise). Only a partially failed disbursement has failed lines to
+        covers them (409 otherwise; lines whose job gave up without the ledger's answer may be paid
+        already and are retried regardless). Only a partially failed disbursement has failed lines to
         retry. Each line keeps its idempotency key, so a line is never paid twice. Requires
         `disbursement:update`.
       requestBody:
@@ -2648,6 +2657,7 @@ components:
       properties:
         projectId: {type: string, format: uuid}
         name: {type: string, minLength: 1, maxLength: 200}
+        reference: {type: string, minLength: 1, maxLength: 100, description: "The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409)."}
         amountPerBeneficiary: {type: integer, format: int64, minimum: 1, description: Minor units each eligible beneficiary receives.}
         groupId: {type: string, format: uuid, description: With an amount, only the members of this group.}
         filter:
@@ -2662,7 +2672,7 @@ components:
             createdTo: {type: string, format: date-time}
         lines:
           type: array
-          maxItems: 100000
+          maxItems: 10000
           items:
             type: object
             required: [beneficiaryId, amount]
@@ -2728,6 +2738,8 @@ components:
         linesFailed: {type: integer, format: int64}
         amountCompleted: {type: integer, format: int64}
         jobIds: {type: array, items: {type: string}, description: The jobs of the current execution round.}
+        reference: {type: string}
+        replayed: {type: boolean, description: True when a create named a reference drafted before; nothing new was made.}
     DisbursementPage:
       type: object
       required: [items]
@@ -6855,7 +6867,7 @@ components:
           "disbursements"
         ],
         "summary": "Draft a disbursement, or plan one with dryRun=true",
-        "description": "Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.",
+        "description": "Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 100,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.",
         "parameters": [
           {
             "name": "dryRun",
@@ -6888,11 +6900,18 @@ components:
             }
           },
           "200": {
-            "description": "The plan of a dry run; nothing was written.",
+            "description": "The plan of a dry run, nothing written; or, for a reference drafted before by the same request, that draft (`replayed`).",
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/DisbursementPlan"
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/DisbursementPlan"
+                    },
+                    {
+                      "$ref": "#/components/schemas/Disbursement"
+                    }
+                  ]
                 }
               }
             }
@@ -7032,7 +7051,7 @@ components:
           "disbursements"
         ],
         "summary": "Submit a draft for approval",
-        "description": "draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.",
+        "description": "draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must be active and have enough approvers besides the disbursement's creator (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.",
         "responses": {
           "200": {
             "description": "Pending approval.",
@@ -7220,7 +7239,7 @@ components:
           "disbursements"
         ],
         "summary": "Retry failed lines",
-        "description": "Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.",
+        "description": "Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise; lines whose job gave up without the ledger's answer may be paid already and are retried regardless). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.",
         "requestBody": {
           "required": false,
           "content": {
@@ -9164,6 +9183,12 @@ components:
             "minLength": 1,
             "maxLength": 200
           },
+          "reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409)."
+          },
           "amountPerBeneficiary": {
             "type": "integer",
             "format": "int64",
@@ -9204,7 +9229,7 @@ components:
           },
           "lines": {
             "type": "array",
-            "maxItems": 100000,
+            "maxItems": 10000,
             "items": {
               "type": "object",
               "required": [
@@ -9434,6 +9459,13 @@ components:
               "type": "string"
             },
             "description": "The jobs of the current execution round."
+          },
+          "reference": {
+            "type": "string"
+          },
+          "replayed": {
+            "type": "boolean",
+            "description": "True when a create named a reference drafted before; nothing new was made."
           }
         }
       },

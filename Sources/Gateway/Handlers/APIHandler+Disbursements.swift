@@ -36,6 +36,7 @@ extension APIHandler {
             $0.name = body.name
             if let amount = body.amountPerBeneficiary { $0.amountPerBeneficiary = amount }
             if let group = body.groupId { $0.groupID = group }
+            if let reference = body.reference { $0.reference = reference }
             if let filter = body.filter {
                 $0.filter = .with {
                     if let value = filter.gender { $0.gender = value }
@@ -55,10 +56,11 @@ extension APIHandler {
         }
         if input.query.dryRun == true {
             let plan = try await c2c.disbursements.planDisbursement(request, metadata: GatewayCall.metadata())
-            return .ok(.init(body: .json(.init(plan))))
+            return .ok(.init(body: .json(.DisbursementPlan(.init(plan)))))
         }
         let created = try await c2c.disbursements.createDisbursement(request, metadata: GatewayCall.metadata())
-        return .created(.init(body: .json(try .init(created))))
+        let json = try Components.Schemas.Disbursement(created)
+        return created.replayed ? .ok(.init(body: .json(.Disbursement(json)))) : .created(.init(body: .json(json)))
     }
 
     func getDisbursement(_ input: Operations.GetDisbursement.Input) async throws -> Operations.GetDisbursement.Output {
@@ -227,7 +229,8 @@ extension Components.Schemas.Disbursement {
             approvedAt: record.hasApprovedAt ? record.approvedAt.date : nil,
             completedAt: record.hasCompletedAt ? record.completedAt.date : nil,
             linesCompleted: record.linesCompleted, linesFailed: record.linesFailed,
-            amountCompleted: record.amountCompleted, jobIds: record.jobIds)
+            amountCompleted: record.amountCompleted, jobIds: record.jobIds,
+            reference: record.hasReference ? record.reference : nil, replayed: record.replayed)
     }
 }
 

@@ -21,13 +21,39 @@ public struct ErrorLoggingInterceptor: ServerInterceptor {
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
+        var response: StreamingServerResponse<Output>
         do {
-            return try await next(request, context)
-        } catch let error as RPCError {
-            throw error
-        } catch let error as any RPCErrorConvertible {
-            throw RPCError(error)
-        } catch  where isUnavailable(error) {
+            response = try await next(request, context)
+        } catch {
+            throw translate(error, in: context)
+        }
+        // A streamed response is produced after `next` returns; its failures are answered alike.
+        if case .success(var contents) = response.accepted {
+            let producer = contents.producer
+            contents.producer = { writer in
+                do {
+                    return try await producer(writer)
+                } catch {
+                    throw translate(error, in: context)
+                }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
+
+    /// The error a caller is told: service errors as they are, unavailability as retryable,
+    /// anything else logged and hidden.
+    private func translate(_ error: any Error, in context: ServerContext) -> RPCError {
+        switch error {
+        case let error as RPCError:
+            return error
+        case let error as any RPCErrorConvertible:
+            return RPCError(error)
+        case is CancellationError:
+            // The caller went away (or the server is stopping): nobody to tell, nothing broken.
+            return RPCError(code: .cancelled, message: "The call was cancelled.")
+        case _ where isUnavailable(error):
             logger.warning(
                 "dependency unavailable in RPC",
                 metadata: [
@@ -37,15 +63,15 @@ public struct ErrorLoggingInterceptor: ServerInterceptor {
             let answer = ServiceError(
                 .unavailable, reason: "service.unavailable",
                 message: "The service is busy or cannot reach its database; retry shortly.")
-            throw RPCError(code: .unavailable, message: answer.message, metadata: answer.rpcErrorMetadata)
-        } catch {
+            return RPCError(code: .unavailable, message: answer.message, metadata: answer.rpcErrorMetadata)
+        default:
             logger.error(
                 "unexpected error in RPC",
                 metadata: [
                     "rpc": "\(context.descriptor.fullyQualifiedMethod)", "error": "\(String(reflecting: error))",
                 ]
             )
-            throw RPCError(
+            return RPCError(
                 code: .internalError,
                 message: "An internal error occurred.",
                 metadata: ServiceError(.internalError, reason: "internal", message: "").rpcErrorMetadata

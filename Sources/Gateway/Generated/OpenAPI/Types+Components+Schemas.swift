@@ -2045,6 +2045,10 @@ extension Components {
             internal var projectId: Swift.String
             /// - Remark: Generated from `#/components/schemas/CreateDisbursement/name`.
             internal var name: Swift.String
+            /// The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateDisbursement/reference`.
+            internal var reference: Swift.String?
             /// Minor units each eligible beneficiary receives.
             ///
             /// - Remark: Generated from `#/components/schemas/CreateDisbursement/amountPerBeneficiary`.
@@ -2138,6 +2142,7 @@ extension Components {
             /// - Parameters:
             ///   - projectId:
             ///   - name:
+            ///   - reference: The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409).
             ///   - amountPerBeneficiary: Minor units each eligible beneficiary receives.
             ///   - groupId: With an amount
             ///   - filter: With an amount, only the enrolled beneficiaries matching all of these.
@@ -2145,6 +2150,7 @@ extension Components {
             internal init(
                 projectId: Swift.String,
                 name: Swift.String,
+                reference: Swift.String? = nil,
                 amountPerBeneficiary: Swift.Int64? = nil,
                 groupId: Swift.String? = nil,
                 filter: Components.Schemas.CreateDisbursement.FilterPayload? = nil,
@@ -2152,6 +2158,7 @@ extension Components {
             ) {
                 self.projectId = projectId
                 self.name = name
+                self.reference = reference
                 self.amountPerBeneficiary = amountPerBeneficiary
                 self.groupId = groupId
                 self.filter = filter
@@ -2160,6 +2167,7 @@ extension Components {
             internal enum CodingKeys: String, CodingKey {
                 case projectId
                 case name
+                case reference
                 case amountPerBeneficiary
                 case groupId
                 case filter
@@ -2375,6 +2383,12 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Disbursement/jobIds`.
             internal var jobIds: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Disbursement/reference`.
+            internal var reference: Swift.String?
+            /// True when a create named a reference drafted before; nothing new was made.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Disbursement/replayed`.
+            internal var replayed: Swift.Bool?
             /// Creates a new `Disbursement`.
             ///
             /// - Parameters:
@@ -2400,6 +2414,8 @@ extension Components {
             ///   - linesFailed:
             ///   - amountCompleted:
             ///   - jobIds: The jobs of the current execution round.
+            ///   - reference:
+            ///   - replayed: True when a create named a reference drafted before; nothing new was made.
             internal init(
                 id: Swift.String,
                 projectId: Swift.String,
@@ -2422,7 +2438,9 @@ extension Components {
                 linesCompleted: Swift.Int64,
                 linesFailed: Swift.Int64,
                 amountCompleted: Swift.Int64,
-                jobIds: [Swift.String]
+                jobIds: [Swift.String],
+                reference: Swift.String? = nil,
+                replayed: Swift.Bool? = nil
             ) {
                 self.id = id
                 self.projectId = projectId
@@ -2446,6 +2464,8 @@ extension Components {
                 self.linesFailed = linesFailed
                 self.amountCompleted = amountCompleted
                 self.jobIds = jobIds
+                self.reference = reference
+                self.replayed = replayed
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -2470,6 +2490,8 @@ extension Components {
                 case linesFailed
                 case amountCompleted
                 case jobIds
+                case reference
+                case replayed
             }
         }
         /// - Remark: Generated from `#/components/schemas/DisbursementPage`.

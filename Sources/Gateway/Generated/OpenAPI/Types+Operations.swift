@@ -15363,7 +15363,7 @@ internal enum Operations {
     }
     /// Draft a disbursement, or plan one with dryRun=true
     ///
-    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
+    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 100,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
     ///
     /// - Remark: HTTP `POST /v1/disbursements`.
     /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)`.
@@ -15472,13 +15472,48 @@ internal enum Operations {
             internal struct Ok: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/disbursements/POST/responses/200/content`.
                 internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/disbursements/POST/responses/200/content/json`.
+                    internal enum JsonPayload: Codable, Hashable, Sendable {
+                        /// - Remark: Generated from `#/paths/v1/disbursements/POST/responses/200/content/json/case1`.
+                        case DisbursementPlan(Components.Schemas.DisbursementPlan)
+                        /// - Remark: Generated from `#/paths/v1/disbursements/POST/responses/200/content/json/case2`.
+                        case Disbursement(Components.Schemas.Disbursement)
+                        internal init(from decoder: any Swift.Decoder) throws {
+                            var errors: [any Swift.Error] = []
+                            do {
+                                self = .DisbursementPlan(try .init(from: decoder))
+                                return
+                            } catch {
+                                errors.append(error)
+                            }
+                            do {
+                                self = .Disbursement(try .init(from: decoder))
+                                return
+                            } catch {
+                                errors.append(error)
+                            }
+                            throw Swift.DecodingError.failedToDecodeOneOfSchema(
+                                type: Self.self,
+                                codingPath: decoder.codingPath,
+                                errors: errors
+                            )
+                        }
+                        internal func encode(to encoder: any Swift.Encoder) throws {
+                            switch self {
+                            case let .DisbursementPlan(value):
+                                try value.encode(to: encoder)
+                            case let .Disbursement(value):
+                                try value.encode(to: encoder)
+                            }
+                        }
+                    }
                     /// - Remark: Generated from `#/paths/v1/disbursements/POST/responses/200/content/application\/json`.
-                    case json(Components.Schemas.DisbursementPlan)
+                    case json(Operations.CreateDisbursement.Output.Ok.Body.JsonPayload)
                     /// The associated value of the enum case if `self` is `.json`.
                     ///
                     /// - Throws: An error if `self` is not `.json`.
                     /// - SeeAlso: `.json`.
-                    internal var json: Components.Schemas.DisbursementPlan {
+                    internal var json: Operations.CreateDisbursement.Output.Ok.Body.JsonPayload {
                         get throws {
                             switch self {
                             case let .json(body):
@@ -15497,7 +15532,7 @@ internal enum Operations {
                     self.body = body
                 }
             }
-            /// The plan of a dry run; nothing was written.
+            /// The plan of a dry run, nothing written; or, for a reference drafted before by the same request, that draft (`replayed`).
             ///
             /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)/responses/200`.
             ///
@@ -16162,7 +16197,7 @@ internal enum Operations {
     }
     /// Submit a draft for approval
     ///
-    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
+    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must be active and have enough approvers besides the disbursement's creator (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/submit`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/submit/post(submitDisbursement)`.
@@ -17192,7 +17227,7 @@ internal enum Operations {
     }
     /// Retry failed lines
     ///
-    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
+    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise; lines whose job gave up without the ledger's answer may be paid already and are retried regardless). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.

@@ -507,7 +507,7 @@ internal protocol APIProtocol: Sendable {
     func listDisbursements(_ input: Operations.ListDisbursements.Input) async throws -> Operations.ListDisbursements.Output
     /// Draft a disbursement, or plan one with dryRun=true
     ///
-    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
+    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 100,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
     ///
     /// - Remark: HTTP `POST /v1/disbursements`.
     /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)`.
@@ -528,7 +528,7 @@ internal protocol APIProtocol: Sendable {
     func listDisbursementLines(_ input: Operations.ListDisbursementLines.Input) async throws -> Operations.ListDisbursementLines.Output
     /// Submit a draft for approval
     ///
-    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
+    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must be active and have enough approvers besides the disbursement's creator (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/submit`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/submit/post(submitDisbursement)`.
@@ -556,7 +556,7 @@ internal protocol APIProtocol: Sendable {
     func cancelDisbursement(_ input: Operations.CancelDisbursement.Input) async throws -> Operations.CancelDisbursement.Output
     /// Retry failed lines
     ///
-    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
+    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise; lines whose job gave up without the ledger's answer may be paid already and are retried regardless). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.
@@ -1674,7 +1674,7 @@ extension APIProtocol {
     }
     /// Draft a disbursement, or plan one with dryRun=true
     ///
-    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 100,000, e.g. from a CSV). Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why, the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
+    /// Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 100,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.
     ///
     /// - Remark: HTTP `POST /v1/disbursements`.
     /// - Remark: Generated from `#/paths//v1/disbursements/post(createDisbursement)`.
@@ -1723,7 +1723,7 @@ extension APIProtocol {
     }
     /// Submit a draft for approval
     ///
-    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must have approvers (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
+    /// draft → pending_approval, taking the project's approvers (M of N) as they are now. The project must be active and have enough approvers besides the disbursement's creator (409). Submitting again answers the disbursement as it is. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/submit`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/submit/post(submitDisbursement)`.
@@ -1787,7 +1787,7 @@ extension APIProtocol {
     }
     /// Retry failed lines
     ///
-    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
+    /// Queues the failed lines named, or all failed lines, as a new round of jobs, if the fund covers them (409 otherwise; lines whose job gave up without the ledger's answer may be paid already and are retried regardless). Only a partially failed disbursement has failed lines to retry. Each line keeps its idempotency key, so a line is never paid twice. Requires `disbursement:update`.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.

@@ -1338,7 +1338,8 @@ extension Rahat_C2c_V1_DisbursementService {
         /// > Source IDL Documentation:
         /// >
         /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-        /// > `disbursement:update` on the project; the project must have approvers.
+        /// > `disbursement:update` on the project; the project must be active and have enough approvers
+        /// > besides the disbursement's creator.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_C2c_V1_DisbursementActionRequest` messages.
@@ -1376,7 +1377,8 @@ extension Rahat_C2c_V1_DisbursementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends a pending disbursement as rejected; the note says why.
+        /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+        /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_C2c_V1_DecideDisbursementRequest` messages.
@@ -1535,7 +1537,8 @@ extension Rahat_C2c_V1_DisbursementService {
         /// > Source IDL Documentation:
         /// >
         /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-        /// > `disbursement:update` on the project; the project must have approvers.
+        /// > `disbursement:update` on the project; the project must be active and have enough approvers
+        /// > besides the disbursement's creator.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
@@ -1573,7 +1576,8 @@ extension Rahat_C2c_V1_DisbursementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends a pending disbursement as rejected; the note says why.
+        /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+        /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
@@ -1730,7 +1734,8 @@ extension Rahat_C2c_V1_DisbursementService {
         /// > Source IDL Documentation:
         /// >
         /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-        /// > `disbursement:update` on the project; the project must have approvers.
+        /// > `disbursement:update` on the project; the project must be active and have enough approvers
+        /// > besides the disbursement's creator.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_C2c_V1_DisbursementActionRequest` message.
@@ -1768,7 +1773,8 @@ extension Rahat_C2c_V1_DisbursementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends a pending disbursement as rejected; the note says why.
+        /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+        /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_C2c_V1_DecideDisbursementRequest` message.
@@ -2319,7 +2325,8 @@ extension Rahat_C2c_V1_DisbursementService {
         /// > Source IDL Documentation:
         /// >
         /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-        /// > `disbursement:update` on the project; the project must have approvers.
+        /// > `disbursement:update` on the project; the project must be active and have enough approvers
+        /// > besides the disbursement's creator.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
@@ -2367,7 +2374,8 @@ extension Rahat_C2c_V1_DisbursementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends a pending disbursement as rejected; the note says why.
+        /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+        /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
@@ -2629,7 +2637,8 @@ extension Rahat_C2c_V1_DisbursementService {
         /// > Source IDL Documentation:
         /// >
         /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-        /// > `disbursement:update` on the project; the project must have approvers.
+        /// > `disbursement:update` on the project; the project must be active and have enough approvers
+        /// > besides the disbursement's creator.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
@@ -2699,7 +2708,8 @@ extension Rahat_C2c_V1_DisbursementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends a pending disbursement as rejected; the note says why.
+        /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+        /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
@@ -2950,7 +2960,8 @@ extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-    /// > `disbursement:update` on the project; the project must have approvers.
+    /// > `disbursement:update` on the project; the project must be active and have enough approvers
+    /// > besides the disbursement's creator.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_C2c_V1_DisbursementActionRequest` message.
@@ -3010,7 +3021,8 @@ extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Ends a pending disbursement as rejected; the note says why.
+    /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+    /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_C2c_V1_DecideDisbursementRequest` message.
@@ -3265,7 +3277,8 @@ extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > draft → pending_approval, taking the project's approvers as they are now. Needs
-    /// > `disbursement:update` on the project; the project must have approvers.
+    /// > `disbursement:update` on the project; the project must be active and have enough approvers
+    /// > besides the disbursement's creator.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -3333,7 +3346,8 @@ extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Ends a pending disbursement as rejected; the note says why.
+    /// > Ends a pending disbursement as rejected; the note says why. A decision that could not be
+    /// > recorded (the disbursement changed meanwhile) is refused, not answered as if it were.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -406,7 +406,7 @@ package nonisolated struct Rahat_C2c_V1_CreateDisbursementRequest: Sendable {
   /// Clears the value of `amountPerBeneficiary`. Subsequent reads from it will return its default value.
   package mutating func clearAmountPerBeneficiary() {self._amountPerBeneficiary = nil}
 
-  /// Up to 100,000 lines, one per beneficiary.
+  /// Up to 10,000 lines, one per beneficiary. A disbursement pays at most 100,000 people.
   package var lines: [Rahat_C2c_V1_DisbursementLineInput] = []
 
   package var groupID: String {
@@ -427,6 +427,17 @@ package nonisolated struct Rahat_C2c_V1_CreateDisbursementRequest: Sendable {
   /// Clears the value of `filter`. Subsequent reads from it will return its default value.
   package mutating func clearFilter() {self._filter = nil}
 
+  /// The client's name for this request, 1–100 characters: sending it again (after a timeout)
+  /// answers the draft it made, with `replayed`; another request under it is refused.
+  package var reference: String {
+    get {_reference ?? String()}
+    set {_reference = newValue}
+  }
+  /// Returns true if `reference` has been explicitly set.
+  package var hasReference: Bool {self._reference != nil}
+  /// Clears the value of `reference`. Subsequent reads from it will return its default value.
+  package mutating func clearReference() {self._reference = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -434,6 +445,7 @@ package nonisolated struct Rahat_C2c_V1_CreateDisbursementRequest: Sendable {
   fileprivate var _amountPerBeneficiary: Int64? = nil
   fileprivate var _groupID: String? = nil
   fileprivate var _filter: Rahat_C2c_V1_RecipientFilter? = nil
+  fileprivate var _reference: String? = nil
 }
 
 /// Criteria among the project's enrolled beneficiaries; they combine (all must hold). Values as
@@ -551,7 +563,7 @@ package nonisolated struct Rahat_C2c_V1_DisbursementPlan: Sendable {
   /// How many of each reason, every reason present.
   package var excludedCounts: Dictionary<String,Int64> = [:]
 
-  /// The first 1,000 left out, by beneficiary id.
+  /// The first 1,000 left out, by beneficiary id; only for callers with beneficiary:read.
   package var excluded: [Rahat_C2c_V1_Exclusion] = []
 
   /// The project fund's balance now, and whether it covers the total.
@@ -744,6 +756,21 @@ package nonisolated struct Rahat_C2c_V1_Disbursement: @unchecked Sendable {
   package var hasGroupID: Bool {_storage._groupID != nil}
   /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
   package mutating func clearGroupID() {_uniqueStorage()._groupID = nil}
+
+  package var reference: String {
+    get {_storage._reference ?? String()}
+    set {_uniqueStorage()._reference = newValue}
+  }
+  /// Returns true if `reference` has been explicitly set.
+  package var hasReference: Bool {_storage._reference != nil}
+  /// Clears the value of `reference`. Subsequent reads from it will return its default value.
+  package mutating func clearReference() {_uniqueStorage()._reference = nil}
+
+  /// True when a create named a reference drafted before: nothing new was made.
+  package var replayed: Bool {
+    get {_storage._replayed}
+    set {_uniqueStorage()._replayed = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1368,7 +1395,7 @@ nonisolated extension Rahat_C2c_V1_DisbursementLineInput: SwiftProtobuf.Message,
 
 nonisolated extension Rahat_C2c_V1_CreateDisbursementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".CreateDisbursementRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}name\0\u{3}amount_per_beneficiary\0\u{1}lines\0\u{3}group_id\0\u{1}filter\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}name\0\u{3}amount_per_beneficiary\0\u{1}lines\0\u{3}group_id\0\u{1}filter\0\u{1}reference\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1382,6 +1409,7 @@ nonisolated extension Rahat_C2c_V1_CreateDisbursementRequest: SwiftProtobuf.Mess
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._reference) }()
       default: break
       }
     }
@@ -1410,6 +1438,9 @@ nonisolated extension Rahat_C2c_V1_CreateDisbursementRequest: SwiftProtobuf.Mess
     try { if let v = self._filter {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    try { if let v = self._reference {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1420,6 +1451,7 @@ nonisolated extension Rahat_C2c_V1_CreateDisbursementRequest: SwiftProtobuf.Mess
     if lhs.lines != rhs.lines {return false}
     if lhs._groupID != rhs._groupID {return false}
     if lhs._filter != rhs._filter {return false}
+    if lhs._reference != rhs._reference {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1644,7 +1676,7 @@ nonisolated extension Rahat_C2c_V1_Approval: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Disbursement"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{1}name\0\u{1}status\0\u{1}asset\0\u{1}total\0\u{3}line_count\0\u{3}required_approvals\0\u{3}approver_ids\0\u{1}approvals\0\u{3}created_by\0\u{3}created_at\0\u{3}updated_at\0\u{3}submitted_at\0\u{3}approved_at\0\u{3}completed_at\0\u{3}lines_completed\0\u{3}lines_failed\0\u{3}amount_completed\0\u{3}job_ids\0\u{3}amount_per_beneficiary\0\u{3}group_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{1}name\0\u{1}status\0\u{1}asset\0\u{1}total\0\u{3}line_count\0\u{3}required_approvals\0\u{3}approver_ids\0\u{1}approvals\0\u{3}created_by\0\u{3}created_at\0\u{3}updated_at\0\u{3}submitted_at\0\u{3}approved_at\0\u{3}completed_at\0\u{3}lines_completed\0\u{3}lines_failed\0\u{3}amount_completed\0\u{3}job_ids\0\u{3}amount_per_beneficiary\0\u{3}group_id\0\u{1}reference\0\u{1}replayed\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1669,6 +1701,8 @@ nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftPro
     var _jobIds: [String] = []
     var _amountPerBeneficiary: Int64? = nil
     var _groupID: String? = nil
+    var _reference: String? = nil
+    var _replayed: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1701,6 +1735,8 @@ nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftPro
       _jobIds = source._jobIds
       _amountPerBeneficiary = source._amountPerBeneficiary
       _groupID = source._groupID
+      _reference = source._reference
+      _replayed = source._replayed
     }
   }
 
@@ -1741,6 +1777,8 @@ nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftPro
         case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._jobIds) }()
         case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._amountPerBeneficiary) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._groupID) }()
+        case 23: try { try decoder.decodeSingularStringField(value: &_storage._reference) }()
+        case 24: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
         default: break
         }
       }
@@ -1819,6 +1857,12 @@ nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._groupID {
         try visitor.visitSingularStringField(value: v, fieldNumber: 22)
       } }()
+      try { if let v = _storage._reference {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 23)
+      } }()
+      if _storage._replayed != false {
+        try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1850,6 +1894,8 @@ nonisolated extension Rahat_C2c_V1_Disbursement: SwiftProtobuf.Message, SwiftPro
         if _storage._jobIds != rhs_storage._jobIds {return false}
         if _storage._amountPerBeneficiary != rhs_storage._amountPerBeneficiary {return false}
         if _storage._groupID != rhs_storage._groupID {return false}
+        if _storage._reference != rhs_storage._reference {return false}
+        if _storage._replayed != rhs_storage._replayed {return false}
         return true
       }
       if !storagesAreEqual {return false}
