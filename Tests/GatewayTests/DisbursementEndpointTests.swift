@@ -64,5 +64,101 @@ extension GatewayTests {
                 #expect((try listed.json["items"] as? [Any])?.isEmpty == true)
             }
         }
+        @Test(
+            "the embedded platform pays a disbursement end to end: approvals, jobs, ledger, receipts",
+            arguments: DatabaseEngine.available)
+        func execution(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                // given an active, funded project; three people registered, checked by the
+                // platform's own KYC jobs and enrolled; two approvers besides the admin
+                let admin = try await client.login()
+                let project = try await client.send(
+                    .post, "/v1/projects",
+                    json: ["name": "Flood relief", "type": "c2c", "asset": "NPR", "assetScale": 2],
+                    bearer: admin.access)
+                let projectID = try #require(try project.json["id"] as? String, "\(project)")
+                _ = try await client.send(.post, "/v1/projects/\(projectID)/activate", bearer: admin.access)
+                let people = try await client.send(
+                    .post, "/v1/beneficiaries/batch",
+                    json: [
+                        "items": ["Sita Rai", "Maya Tamang", "Hari Magar"].map { name in
+                            ["name": name, "birthDate": "1980-02-03", "gender": "female"]
+                        }
+                    ], bearer: admin.access)
+                let ids = (try people.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                #expect(ids.count == 3, "\(people)")
+                _ = try await client.send(
+                    .post, "/v1/projects/\(projectID)/beneficiaries", json: ["beneficiaryIds": ids],
+                    bearer: admin.access)
+                _ = try await client.send(
+                    .post, "/v1/projects/\(projectID)/funding", json: ["amount": 100_000, "reference": "G-1"],
+                    bearer: admin.access)
+                var approvers: [(id: String, access: String)] = []
+                for index in 1...2 {
+                    let user = try await client.send(
+                        .post, "/v1/users",
+                        json: [
+                            "name": "Approver \(index)", "email": "approver\(index)@example.org",
+                            "password": "another long passphrase",
+                            "roles": [["role": "manager", "projectId": projectID]],
+                        ], bearer: admin.access)
+                    let id = try #require(try user.json["id"] as? String, "\(user)")
+                    let tokens = try await client.login("approver\(index)@example.org", "another long passphrase")
+                    approvers.append((id, tokens.access))
+                }
+                _ = try await client.send(
+                    .put, "/v1/projects/\(projectID)/approvers",
+                    json: ["userIds": approvers.map(\.id), "required": 2], bearer: admin.access)
+                var stats: [String: Any] = [:]
+                for _ in 0..<300 {
+                    stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin.access).json
+                    if (stats["byVerificationStatus"] as? [String: Int])?["verified"] == 3 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect((stats["byVerificationStatus"] as? [String: Int])?["verified"] == 3, "\(stats)")
+
+                // when
+                let body: [String: Any] = [
+                    "projectId": projectID, "name": "November", "amountPerBeneficiary": 20_000, "reference": "NOV-1",
+                ]
+                let draft = try await client.send(.post, "/v1/disbursements", json: body, bearer: admin.access)
+                let again = try await client.send(.post, "/v1/disbursements", json: body, bearer: admin.access)
+                let id = try #require(try draft.json["id"] as? String, "\(draft)")
+                _ = try await client.send(.post, "/v1/disbursements/\(id)/submit", bearer: admin.access)
+                for approver in approvers {
+                    let approved = try await client.send(
+                        .post, "/v1/disbursements/\(id)/approve", json: ["note": "ok"], bearer: approver.access)
+                    #expect(approved.status == .ok, "\(approved)")
+                }
+                var done: [String: Any] = [:]
+                for _ in 0..<300 {
+                    done = try await client.send(.get, "/v1/disbursements/\(id)", bearer: admin.access).json
+                    if done["status"] as? String == "completed" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                for _ in 0..<300 {
+                    stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin.access).json
+                    if stats["receivedTotal"] as? Int == 60_000 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let lines = try await client.send(.get, "/v1/disbursements/\(id)/lines", bearer: admin.access)
+                let books = try await client.send(
+                    .get, "/v1/projects/\(projectID)/reconciliation", bearer: admin.access)
+
+                // then
+                #expect(draft.status == .created, "\(draft)")
+                #expect(again.status == .ok, "\(again)")
+                #expect(try again.json["replayed"] as? Bool == true)
+                #expect(try again.json["id"] as? String == id)
+                #expect(done["status"] as? String == "completed", "\(done)")
+                #expect(done["amountCompleted"] as? Int == 60_000)
+                let items = try lines.json["items"] as? [[String: Any]] ?? []
+                #expect(items.count == 3 && items.allSatisfy { $0["status"] as? String == "completed" })
+                #expect(stats["receivedTotal"] as? Int == 60_000, "\(stats)")
+                #expect(stats["beneficiariesReceived"] as? Int == 3)
+                #expect(try books.json["disbursed"] as? Int == 60_000, "\(books)")
+                #expect(try books.json["remaining"] as? Int == 40_000, "\(books)")
+            }
+        }
     }
 }
