@@ -109,8 +109,9 @@ extension GatewayTests {
                 _ = try await client.send(
                     .put, "/v1/projects/\(projectID)/approvers",
                     json: ["userIds": approvers.map(\.id), "required": 2], bearer: admin.access)
+                // Polled for up to 90 s: the whole suite shares two cores.
                 var stats: [String: Any] = [:]
-                for _ in 0..<300 {
+                for _ in 0..<900 {
                     stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin.access).json
                     if (stats["byVerificationStatus"] as? [String: Int])?["verified"] == 3 { break }
                     try await Task.sleep(for: .milliseconds(100))
@@ -131,12 +132,12 @@ extension GatewayTests {
                     #expect(approved.status == .ok, "\(approved)")
                 }
                 var done: [String: Any] = [:]
-                for _ in 0..<300 {
+                for _ in 0..<900 {
                     done = try await client.send(.get, "/v1/disbursements/\(id)", bearer: admin.access).json
                     if done["status"] as? String == "completed" { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                for _ in 0..<300 {
+                for _ in 0..<900 {
                     stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin.access).json
                     if stats["receivedTotal"] as? Int == 60_000 { break }
                     try await Task.sleep(for: .milliseconds(100))
