@@ -561,7 +561,7 @@ extension C2CDomain {
     }
 
     static func encodeIDs(_ ids: [UUID]) throws -> String {
-        String(decoding: try JSONEncoder().encode(ids.map(\.lowercasedString)), as: UTF8.self)
+        try encodeJSON(ids.map(\.lowercasedString))
     }
 
     static func lineStatus(_ text: String) throws -> LineStatus {

@@ -174,7 +174,9 @@ extension C2CDomain {
     ) async throws -> Int64 {
         let now = self.now()
         return try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            guard let sql = tx as? any SQLDatabase & Database else {
+                throw C2CStorageError(description: "not an SQL database")
+            }
             var updated: [(number: Int64, beneficiary: UUID, amount: Int64)] = []
             // One statement per 1,000 lines: the values list joins the lines by number.
             for chunk in paid.chunks(of: 1_000) {
@@ -226,7 +228,7 @@ extension C2CDomain {
                     ],
                     occurredAt: now),
                 on: tx)
-            try await finishIfDone(record, at: now, on: sql, tx: tx)
+            try await finishIfDone(record, at: now, on: sql)
             return Int64(updated.count)
         }
     }
@@ -251,7 +253,9 @@ extension C2CDomain {
     private func recordFailure(_ record: DisbursementRecord, lines: [Int64], reason: String) async throws -> Int64 {
         let now = self.now()
         return try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            guard let sql = tx as? any SQLDatabase & Database else {
+                throw C2CStorageError(description: "not an SQL database")
+            }
             var failed = 0
             for chunk in lines.chunks(of: 1_000) {
                 failed += try await sql.update("disbursement_lines")
@@ -266,7 +270,7 @@ extension C2CDomain {
             try await sql.update("disbursements")
                 .set("lines_failed", to: SQLRaw("lines_failed + \(failed)")).set("updated_at", to: SQLBind(now))
                 .where("id", .equal, SQLBind(record.id)).run()
-            try await finishIfDone(record, at: now, on: sql, tx: tx)
+            try await finishIfDone(record, at: now, on: sql)
             return Int64(failed)
         }
     }
@@ -275,10 +279,12 @@ extension C2CDomain {
     private func finishIfDone(_ record: DisbursementRecord) async throws {
         let now = self.now()
         try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            guard let sql = tx as? any SQLDatabase & Database else {
+                throw C2CStorageError(description: "not an SQL database")
+            }
             try await sql.update("disbursements").set("updated_at", to: SQLBind(now))
                 .where("id", .equal, SQLBind(record.id)).run()
-            try await self.finishIfDone(record, at: now, on: sql, tx: tx)
+            try await self.finishIfDone(record, at: now, on: sql)
         }
     }
 
@@ -287,7 +293,7 @@ extension C2CDomain {
     /// row, which it then holds: of two batches finishing at once, the second sees the first's
     /// lines and finishes it, once.
     private func finishIfDone(
-        _ record: DisbursementRecord, at now: Date, on sql: any SQLDatabase, tx: any Database
+        _ record: DisbursementRecord, at now: Date, on sql: any SQLDatabase & Database
     ) async throws {
         let pending =
             try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
@@ -321,7 +327,7 @@ extension C2CDomain {
                     "asset": .string(record.asset),
                 ],
                 occurredAt: now),
-            on: tx)
+            on: sql)
         logger.info(
             "disbursement finished",
             metadata: ["disbursement.id": "\(record.id.lowercasedString)", "status": "\(status)"])

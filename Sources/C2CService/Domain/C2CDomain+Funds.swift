@@ -78,7 +78,7 @@ extension C2CDomain {
 
         let set = ApproverSet(
             projectID: projectID, userIDs: users, required: required, updatedAt: now(), updatedBy: caller.userID)
-        let encoded = String(decoding: try JSONEncoder().encode(users.map(\.lowercasedString)), as: UTF8.self)
+        let encoded = try Self.encodeIDs(users)
         try await sql.insert(into: "approvers")
             .columns("project_id", "user_ids", "required", "updated_at", "updated_by")
             .values(
@@ -110,14 +110,9 @@ extension C2CDomain {
             let row = try await sql.select().columns("user_ids", "required", "updated_at", "updated_by")
                 .from("approvers").where("project_id", .equal, SQLBind(projectID)).first()
         else { return nil }
-        let texts = try JSONDecoder().decode(
-            [String].self, from: Data(try row.decode(column: "user_ids", as: String.self).utf8))
         return ApproverSet(
             projectID: projectID,
-            userIDs: try texts.map { text in
-                guard let id = UUID(uuidString: text) else { throw C2CStorageError(description: "approver id \(text)") }
-                return id
-            },
+            userIDs: try Self.decodeIDs(try row.decode(column: "user_ids", as: String.self)),
             required: try row.decode(column: "required", as: Int.self),
             updatedAt: try row.decode(column: "updated_at", as: Date.self),
             updatedBy: try row.decode(column: "updated_by", as: UUID.self)
