@@ -2,6 +2,7 @@ package import Foundation
 public import GRPCCore
 package import Logging
 package import Messaging
+package import Notifications
 public import Persistence
 public import ServerKit
 
@@ -12,26 +13,34 @@ public import ServerKit
 /// | `DATABASE_URL` | `<data dir>/c2c.sqlite` | PostgreSQL URL; the service uses schema `c2c` |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
 /// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (100–10,000) |
+/// | `RAHAT_SMS_*` | `<data dir>/sms.jsonl` | where redemption codes go (see `SmsConfiguration`) |
 public struct C2CServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then uses the secret in its data directory.
     public var serviceSecret: String?
     /// Lines per execution job, each job one ledger batch.
     public var disbursementBatchSize: Int
+    /// Where redemption codes go.
+    package var sms: SmsConfiguration
 
-    public init(
-        database: ServiceDatabaseConfiguration, serviceSecret: String? = nil, disbursementBatchSize: Int = 1_000
+    package init(
+        database: ServiceDatabaseConfiguration, serviceSecret: String? = nil, disbursementBatchSize: Int = 1_000,
+        sms: SmsConfiguration
     ) {
         self.database = database
         self.serviceSecret = serviceSecret
         self.disbursementBatchSize = disbursementBatchSize
+        self.sms = sms
     }
 
-    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+    /// Reads every setting but the service secret when `serviceSecret` gives it (one process,
+    /// one secret, read once).
+    package init(from source: inout ConfigurationSource, dataDirectory: String, serviceSecret: String?? = nil) {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "c2c", dataDirectory: dataDirectory),
-            serviceSecret: ServiceSecret.read(from: &source),
-            disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 100...10_000))
+            serviceSecret: serviceSecret ?? ServiceSecret.read(from: &source),
+            disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 100...10_000),
+            sms: SmsConfiguration(from: &source, dataDirectory: dataDirectory))
     }
 }
 
@@ -47,11 +56,13 @@ public struct C2CService: Sendable {
         verifier: AccessTokenVerifier,
         clients: C2CClients,
         batchSize: Int = 1_000,
+        sms: any SmsSender,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         domain = C2CDomain(
-            database: database, verifier: verifier, clients: clients, batchSize: batchSize, logger: logger, now: now)
+            database: database, verifier: verifier, clients: clients, batchSize: batchSize, sms: sms, logger: logger,
+            now: now)
     }
 
     /// The schema this service owns on PostgreSQL.
@@ -59,11 +70,13 @@ public struct C2CService: Sendable {
 
     /// The gRPC services to register on a server.
     public var rpcServices: [any RegistrableRPCService] {
-        [ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain)]
+        [ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain), RedemptionRPC(domain: domain)]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = ["rahat.c2c.v1.ProjectFundsService", "rahat.c2c.v1.DisbursementService"]
+    public static let rpcServiceNames = [
+        "rahat.c2c.v1.ProjectFundsService", "rahat.c2c.v1.DisbursementService", "rahat.c2c.v1.RedemptionService",
+    ]
 
     /// The jobs this service's work queues, for the worker that runs them.
     package var jobHandlers: [JobHandler] { [domain.disbursementJob] }

@@ -15,6 +15,7 @@ import LedgerAPI
 package import LedgerService
 package import Logging
 package import Messaging
+import Notifications
 import Persistence
 import RedisClient
 import ServerKit
@@ -94,7 +95,8 @@ package enum Platform {
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
                 clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
-                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
+                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                logger: logger)
             try await auth.migrate()
             try await core.migrate()
             try await ledger.migrate()
@@ -265,6 +267,8 @@ package enum Platform {
     ) -> C2CClients {
         C2CClients(
             projects: Rahat_Core_V1_ProjectService.Client(wrapping: core),
+            beneficiaries: Rahat_Core_V1_BeneficiaryService.Client(wrapping: core),
+            vendors: Rahat_Core_V1_VendorService.Client(wrapping: core),
             users: Rahat_Auth_V1_UserService.Client(wrapping: auth),
             ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: ledger),
             credentials: C2CClients.credentials(auth: Rahat_Auth_V1_AuthService.Client(wrapping: auth), secret: secret))
@@ -293,7 +297,8 @@ package enum Platform {
             let c2c = C2CService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
-                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
+                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                logger: logger)
             try await prepare(
                 database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(
@@ -395,7 +400,8 @@ package enum Platform {
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
-                batchSize: configuration.c2c.disbursementBatchSize, logger: logger)
+                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                logger: logger)
             try await prepare(c2cDatabase, service: "c2c", migrations: C2CMigrations.all, migrate: false)
             var workerConfiguration = JobWorkerConfiguration()
             workerConfiguration.defaultConcurrency = configuration.concurrency

@@ -6,6 +6,7 @@ package import Gateway
 package import LedgerService
 import Logging
 import Messaging
+import Notifications
 package import Persistence
 import RedisClient
 package import ServerKit
@@ -129,9 +130,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
             ledger: LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
             // One process, one service secret: read (and checked) once, with the auth service's.
             c2c: C2CServiceConfiguration(
-                database: ServiceDatabaseConfiguration(
-                    from: &source, service: "c2c", dataDirectory: common.dataDirectory),
-                serviceSecret: auth.serviceSecret)
+                from: &source, dataDirectory: common.dataDirectory, serviceSecret: .some(auth.serviceSecret))
         )
         try source.validate()
         return configuration
@@ -150,7 +149,21 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         self.auth = auth
         self.core = core
         self.ledger = ledger ?? LedgerServiceConfiguration(database: .sibling("ledger", of: core.database))
-        self.c2c = c2c ?? C2CServiceConfiguration(database: .sibling("c2c", of: core.database))
+        self.c2c =
+            c2c
+            ?? C2CServiceConfiguration(
+                database: .sibling("c2c", of: core.database), sms: .file(path: Self.smsFile(besides: core.database)))
+    }
+
+    /// `sms.jsonl` beside a service's SQLite file, or in the temporary directory beside a PostgreSQL one.
+    private static func smsFile(besides database: ServiceDatabaseConfiguration) -> String {
+        let directory =
+            if case .sqlite(let path) = database.location {
+                URL(fileURLWithPath: path).deletingLastPathComponent()
+            } else {
+                FileManager.default.temporaryDirectory
+            }
+        return directory.appendingPathComponent("sms.jsonl").path
     }
 
     /// Where the in-process event bus keeps deliveries awaiting a retry.

@@ -11,6 +11,7 @@ package import LedgerAPI
 import LedgerService
 package import Logging
 import Messaging
+package import Notifications
 package import Persistence
 package import ServerKit
 import ServiceLifecycle
@@ -38,6 +39,7 @@ package struct AuthHarness: Sendable {
     /// project-c2c: approvers and funding.
     package let funds: Rahat_C2c_V1_ProjectFundsService.Client<InProcessTransport.Client>
     package let disbursements: Rahat_C2c_V1_DisbursementService.Client<InProcessTransport.Client>
+    package let redemptions: Rahat_C2c_V1_RedemptionService.Client<InProcessTransport.Client>
     package let c2c: C2CService
     package let c2cDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
@@ -73,6 +75,7 @@ package struct AuthHarness: Sendable {
         cache: (any CacheStore)? = InMemoryCacheStore(),
         runsJobs: Bool = false,
         disbursementBatchSize: Int = 1_000,
+        sms: (any SmsSender)? = nil,
         now: @escaping @Sendable () -> Date = Date.init,
         _ body: @Sendable (AuthHarness) async throws -> T
     ) async throws -> T {
@@ -146,11 +149,18 @@ package struct AuthHarness: Sendable {
                     verifier: verifier,
                     clients: C2CClients(
                         projects: Rahat_Core_V1_ProjectService.Client(wrapping: client),
+                        beneficiaries: Rahat_Core_V1_BeneficiaryService.Client(wrapping: client),
+                        vendors: Rahat_Core_V1_VendorService.Client(wrapping: client),
                         users: Rahat_Auth_V1_UserService.Client(wrapping: client),
                         ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: client),
                         credentials: C2CClients.credentials(
                             auth: Rahat_Auth_V1_AuthService.Client(wrapping: client), secret: Self.serviceSecret)),
                     batchSize: disbursementBatchSize,
+                    // Codes nobody reads unless a test captures them.
+                    sms: sms
+                        ?? FileSmsSender(
+                            path: FileManager.default.temporaryDirectory
+                                .appendingPathComponent("rahat-sms-\(UUID().uuidString).jsonl").path),
                     logger: logger,
                     now: now
                 )
@@ -200,6 +210,7 @@ package struct AuthHarness: Sendable {
                             ledgerDatabase: ledgerDatabase,
                             funds: .init(wrapping: client),
                             disbursements: .init(wrapping: client),
+                            redemptions: .init(wrapping: client),
                             c2c: c2c,
                             c2cDatabase: c2cDatabase,
                             auth: .init(wrapping: client),

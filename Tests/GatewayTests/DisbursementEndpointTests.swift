@@ -1,6 +1,9 @@
+import C2CService
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Notifications
+import RahatApp
 import TestSupport
 import Testing
 
@@ -65,10 +68,13 @@ extension GatewayTests {
             }
         }
         @Test(
-            "the embedded platform pays a disbursement end to end: approvals, jobs, ledger, receipts",
+            "the embedded platform pays a disbursement end to end: approvals, jobs, ledger, receipts, a redemption by SMS code",
             arguments: DatabaseEngine.available)
         func execution(engine: DatabaseEngine) async throws {
-            try await GatewayHarness.withEmbedded(engine) { client in
+            let smsFile = FileManager.default.temporaryDirectory
+                .appendingPathComponent("rahat-sms-\(UUID().uuidString).jsonl").path
+            defer { try? FileManager.default.removeItem(atPath: smsFile) }
+            try await GatewayHarness.withEmbedded(engine, configure: { $0.c2c.sms = .file(path: smsFile) }) { client in
                 // given an active, funded project; three people registered, checked by the
                 // platform's own KYC jobs and enrolled; two approvers besides the admin
                 let admin = try await client.login()
@@ -81,8 +87,11 @@ extension GatewayTests {
                 let people = try await client.send(
                     .post, "/v1/beneficiaries/batch",
                     json: [
-                        "items": ["Sita Rai", "Maya Tamang", "Hari Magar"].map { name in
-                            ["name": name, "birthDate": "1980-02-03", "gender": "female"]
+                        "items": ["Sita Rai", "Maya Tamang", "Hari Magar"].enumerated().map { index, name in
+                            [
+                                "name": name, "birthDate": "1980-02-03", "gender": "female",
+                                "phone": "+97798123456\(index)0",
+                            ]
                         }
                     ], bearer: admin.access)
                 let ids = (try people.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
@@ -159,6 +168,46 @@ extension GatewayTests {
                 #expect(stats["beneficiariesReceived"] as? Int == 3)
                 #expect(try books.json["disbursed"] as? Int == 60_000, "\(books)")
                 #expect(try books.json["remaining"] as? Int == 40_000, "\(books)")
+
+                // and the first of them redeems 5,000 at a vendor with the code the SMS carried
+                let vendor = try await client.send(
+                    .post, "/v1/vendors",
+                    json: [
+                        "name": "Hari Hardware", "email": "hari@example.org", "password": "hari's long passphrase",
+                        "payoutAccount": [
+                            "type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779811112222",
+                        ],
+                    ], bearer: admin.access)
+                let vendorID = try #require(try vendor.json["id"] as? String, "\(vendor)")
+                _ = try await client.send(
+                    .post, "/v1/projects/\(projectID)/vendors", json: ["vendorId": vendorID], bearer: admin.access)
+                let shop = try await client.login("hari@example.org", "hari's long passphrase")
+                let requested = try await client.send(
+                    .post, "/v1/redemptions",
+                    json: ["vendorId": vendorID, "phone": "+9779812345600", "amount": 5_000], bearer: shop.access)
+                let redemptionID = try #require(try requested.json["id"] as? String, "\(requested)")
+                let sent = try String(contentsOfFile: smsFile, encoding: .utf8).split(separator: "\n")
+                let message = try JSONSerialization.jsonObject(with: Data((sent.last ?? "").utf8)) as? [String: Any]
+                let text = message?["body"] as? String ?? ""
+                let code = try #require(
+                    text.split(whereSeparator: { !$0.isNumber }).first(where: { $0.count == 6 }).map(String.init),
+                    "\(text)")
+                let wrong = try await client.send(
+                    .post, "/v1/redemptions/\(redemptionID)/confirm", json: ["code": "12345"], bearer: shop.access)
+                let confirmed = try await client.send(
+                    .post, "/v1/redemptions/\(redemptionID)/confirm", json: ["code": code], bearer: shop.access)
+                let settledBooks = try await client.send(
+                    .get, "/v1/projects/\(projectID)/reconciliation", bearer: admin.access)
+
+                #expect(requested.status == .created, "\(requested)")
+                #expect(try requested.json["phoneHint"] as? String == "+977*******600")
+                #expect(message?["to"] as? String == "+9779812345600")
+                #expect(text.contains("NPR 50.00"), "\(text)")
+                #expect(wrong.status == .badRequest && wrong.problemFields == ["code"], "\(wrong)")
+                #expect(confirmed.status == .ok, "\(confirmed)")
+                #expect(try confirmed.json["status"] as? String == "confirmed")
+                #expect(try confirmed.json["transferId"] is String)
+                #expect(try settledBooks.json["balanced"] as? Bool == true, "\(settledBooks)")
             }
         }
     }

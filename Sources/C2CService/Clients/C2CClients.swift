@@ -12,17 +12,23 @@ import SwiftProtobuf
 /// here first, and the ledger takes value moves only from services that hold `ledger:create`.
 package struct C2CClients: Sendable {
     let projects: any Rahat_Core_V1_ProjectService.ClientProtocol
+    let beneficiaries: any Rahat_Core_V1_BeneficiaryService.ClientProtocol
+    let vendors: any Rahat_Core_V1_VendorService.ClientProtocol
     let users: any Rahat_Auth_V1_UserService.ClientProtocol
     let ledger: any Rahat_Ledger_V1_LedgerService.ClientProtocol
     let credentials: ServiceCredentials
 
     package init(
         projects: any Rahat_Core_V1_ProjectService.ClientProtocol,
+        beneficiaries: any Rahat_Core_V1_BeneficiaryService.ClientProtocol,
+        vendors: any Rahat_Core_V1_VendorService.ClientProtocol,
         users: any Rahat_Auth_V1_UserService.ClientProtocol,
         ledger: any Rahat_Ledger_V1_LedgerService.ClientProtocol,
         credentials: ServiceCredentials
     ) {
         self.projects = projects
+        self.beneficiaries = beneficiaries
+        self.vendors = vendors
         self.users = users
         self.ledger = ledger
         self.credentials = credentials
@@ -46,6 +52,8 @@ package struct C2CClients: Sendable {
     struct ProjectFacts: Sendable {
         var id: UUID
         var asset: String
+        /// Digits after the decimal point of the asset (2 for `NPR`).
+        var scale: Int
         var closed: Bool
         var active: Bool
         /// Voucher projects allocate; cash projects disburse.
@@ -59,7 +67,8 @@ package struct C2CClients: Sendable {
                 try await projects.getProject(.with { $0.id = id.lowercasedString }, metadata: metadata)
             }
             return ProjectFacts(
-                id: id, asset: project.asset, closed: project.status == .closed, active: project.status == .active,
+                id: id, asset: project.asset, scale: Int(project.assetScale), closed: project.status == .closed,
+                active: project.status == .active,
                 vouchers: project.type == .cva)
         } catch let error as RPCError where error.code == .notFound {
             throw C2CError.projectNotFound
@@ -124,6 +133,95 @@ package struct C2CClients: Sendable {
                     .with {
                         $0.kind = .projectFund
                         $0.projectID = projectID.lowercasedString
+                    }, metadata: metadata)
+            }.balance
+        } catch let error as RPCError where error.code == .notFound {
+            return 0
+        }
+    }
+
+    /// What c2c needs of a vendor.
+    struct VendorFacts: Sendable {
+        var id: UUID
+        var userID: UUID
+        var name: String
+        var active: Bool
+        var projectIDs: Set<UUID>
+    }
+
+    /// The vendor, or `vendorNotFound`.
+    func vendor(_ id: UUID) async throws -> VendorFacts {
+        let vendor: Rahat_Core_V1_Vendor
+        do {
+            vendor = try await asService { metadata in
+                try await vendors.getVendor(.with { $0.id = id.lowercasedString }, metadata: metadata)
+            }
+        } catch let error as RPCError where error.code == .notFound {
+            throw C2CError.vendorNotFound
+        }
+        guard let userID = UUID(uuidString: vendor.userID) else {
+            throw C2CStorageError(description: "core answered vendor user id '\(vendor.userID)'")
+        }
+        return VendorFacts(
+            id: id, userID: userID, name: vendor.name, active: vendor.status == .active,
+            projectIDs: Set(vendor.projectIds.compactMap(UUID.init(uuidString:))))
+    }
+
+    /// What c2c needs of a beneficiary: where a code goes.
+    struct BeneficiaryFacts: Sendable {
+        var id: UUID
+        /// E.164.
+        var phone: String?
+        var archived: Bool
+    }
+
+    /// The beneficiary, or `beneficiaryNotFound`.
+    func beneficiary(_ id: UUID) async throws -> BeneficiaryFacts {
+        do {
+            let beneficiary = try await asService { metadata in
+                try await beneficiaries.getBeneficiary(.with { $0.id = id.lowercasedString }, metadata: metadata)
+            }
+            return try Self.facts(beneficiary)
+        } catch let error as RPCError where error.code == .notFound {
+            throw C2CError.beneficiaryNotFound
+        }
+    }
+
+    /// Up to two live beneficiaries with this phone (core's blind index): two means the phone
+    /// does not tell them apart.
+    func beneficiaries(phone: String, defaultCountry: String?) async throws -> [BeneficiaryFacts] {
+        do {
+            let page = try await asService { metadata in
+                try await beneficiaries.listBeneficiaries(
+                    .with {
+                        $0.limit = 2
+                        $0.phone = phone
+                        if let defaultCountry { $0.defaultCountry = defaultCountry }
+                    }, metadata: metadata)
+            }
+            return try page.beneficiaries.map(Self.facts).filter { !$0.archived }
+        } catch let error as RPCError where error.code == .invalidArgument {
+            throw C2CError.invalidInput(ServiceError(error).violations)
+        }
+    }
+
+    private static func facts(_ beneficiary: Rahat_Core_V1_Beneficiary) throws -> BeneficiaryFacts {
+        guard let id = UUID(uuidString: beneficiary.id) else {
+            throw C2CStorageError(description: "core answered beneficiary id '\(beneficiary.id)'")
+        }
+        return BeneficiaryFacts(
+            id: id, phone: beneficiary.pii.hasPhone ? beneficiary.pii.phone : nil, archived: beneficiary.hasArchivedAt)
+    }
+
+    /// What a beneficiary holds in a project; zero before anything was paid to them.
+    func walletBalance(projectID: UUID, beneficiaryID: UUID) async throws -> Int64 {
+        do {
+            return try await asService { metadata in
+                try await ledger.findAccount(
+                    .with {
+                        $0.kind = .beneficiaryWallet
+                        $0.projectID = projectID.lowercasedString
+                        $0.ownerID = beneficiaryID.lowercasedString
                     }, metadata: metadata)
             }.balance
         } catch let error as RPCError where error.code == .notFound {

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import Logging
+import Notifications
 import Persistence
 import SQLKit
 import ServerKit
@@ -13,6 +14,8 @@ struct C2CDomain: Sendable {
     let clients: C2CClients
     /// Lines per execution job.
     let batchSize: Int
+    /// Where redemption codes go.
+    let sms: any SmsSender
     let logger: Logger
     let now: @Sendable () -> Date
 

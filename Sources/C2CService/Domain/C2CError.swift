@@ -22,6 +22,26 @@ public enum C2CError: Error, Equatable, Sendable {
     case insufficientFunds(balance: Int64, needed: Int64)
     /// The reference names a disbursement drafted from another request.
     case disbursementReferenceConflict(reference: String)
+    case vendorNotFound
+    case vendorInactive
+    /// The vendor serves none of the projects the value could come from.
+    case vendorNotAssigned
+    case beneficiaryNotFound
+    /// More than one live beneficiary has the phone given.
+    case beneficiaryPhoneShared
+    case beneficiaryWithoutPhone
+    /// The beneficiary holds less than asked (`balance` when known).
+    case insufficientBalance(balance: Int64?, needed: Int64)
+    /// The beneficiary was sent as many codes as the window allows.
+    case codesThrottled(retryAfterSeconds: Int)
+    /// The SMS gateway did not take the code.
+    case codeNotSent
+    case redemptionNotFound
+    case redemptionState(status: String)
+    case redemptionExpired
+    case wrongCode(attemptsRemaining: Int)
+    /// The ledger refused the transfer for a reason other than the balance.
+    case redemptionRefused(reason: String)
 
     /// The transport-neutral form the RPC edge sends.
     public var serviceError: ServiceError {
@@ -71,6 +91,61 @@ public enum C2CError: Error, Equatable, Sendable {
                 .alreadyExists, reason: "disbursement.reference_conflict",
                 message: "The reference '\(reference)' names a disbursement drafted from another request.",
                 violations: [FieldViolation(field: "reference", reason: "was used for another request")])
+        case .vendorNotFound:
+            ServiceError(.notFound, reason: "vendor.not_found", message: "No such vendor.")
+        case .vendorInactive:
+            ServiceError(
+                .failedPrecondition, reason: "vendor.inactive",
+                message: "The vendor is deactivated; it redeems nothing.")
+        case .vendorNotAssigned:
+            ServiceError(
+                .failedPrecondition, reason: "vendor.not_assigned",
+                message: "The vendor is not assigned to the project; assign it before it redeems there.")
+        case .beneficiaryNotFound:
+            ServiceError(.notFound, reason: "beneficiary.not_found", message: "No such beneficiary.")
+        case .beneficiaryPhoneShared:
+            ServiceError(
+                .failedPrecondition, reason: "beneficiary.phone_shared",
+                message: "More than one beneficiary has this phone; identify the beneficiary by id.")
+        case .beneficiaryWithoutPhone:
+            ServiceError(
+                .failedPrecondition, reason: "beneficiary.no_phone",
+                message: "The beneficiary has no phone on record to send a code to.")
+        case .insufficientBalance(let balance, let needed):
+            ServiceError(
+                .failedPrecondition, reason: "redemption.insufficient_balance",
+                message: balance.map { "The beneficiary holds \($0); this needs \(needed)." }
+                    ?? "The beneficiary does not hold \(needed).")
+        case .codesThrottled(let seconds):
+            ServiceError(
+                .resourceExhausted, reason: "redemption.throttled",
+                message:
+                    "This beneficiary was sent \(C2CDomain.codesPerWindow) codes in the last 15 minutes; try again later.",
+                retryAfterSeconds: seconds)
+        case .codeNotSent:
+            ServiceError(
+                .unavailable, reason: "redemption.sms_failed",
+                message: "The code could not be sent by SMS; the request was not kept. Try again.")
+        case .redemptionNotFound:
+            ServiceError(.notFound, reason: "redemption.not_found", message: "No such redemption.")
+        case .redemptionState(let status):
+            ServiceError(
+                .failedPrecondition, reason: "redemption.invalid_state",
+                message: "The redemption is \(status); it cannot be confirmed.")
+        case .redemptionExpired:
+            ServiceError(
+                .failedPrecondition, reason: "redemption.expired",
+                message: "The code has expired; request a new one.")
+        case .wrongCode(let remaining):
+            ServiceError(
+                .invalidArgument, reason: "redemption.wrong_code",
+                message: remaining > 0
+                    ? "That is not the code sent; \(remaining) attempt\(remaining == 1 ? "" : "s") remain."
+                    : "That is not the code sent, for the last time: the redemption has failed.",
+                violations: [FieldViolation(field: "code", reason: "is not the code sent")])
+        case .redemptionRefused(let reason):
+            ServiceError(
+                .failedPrecondition, reason: "redemption.refused", message: "The ledger refused it: \(reason).")
         case .insufficientFunds(let balance, let needed):
             ServiceError(
                 .failedPrecondition, reason: "disbursement.insufficient_funds",

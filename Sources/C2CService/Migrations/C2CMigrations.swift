@@ -11,6 +11,7 @@ public enum C2CMigrations {
             OutboxSequence(name: "c2c.0003_OutboxSequence"),
             CreateDisbursements(),
             DisbursementReference(),
+            CreateRedemptions(),
         ]
     }
 }

@@ -66,6 +66,12 @@ tags:
       Paying a project's fund out to its beneficiaries, run by project-c2c: plan (dry run),
       draft, submit, M-of-N approval, then execution as background jobs in batches, each line one
       idempotent ledger transfer; failed lines are kept with their reason and can be retried.
+  - name: redemptions
+    description: >-
+      A beneficiary redeeming what they hold at a vendor: the vendor asks, a 6-digit code goes to
+      the beneficiary's phone by SMS (any phone, a feature phone too), the vendor enters the code
+      the beneficiary reads out, and the amount moves from the beneficiary's wallet to the vendor's
+      account as one idempotent ledger transfer.
   - name: verification
     description: >-
       KYC: every new beneficiary, and every change to a name, phone, national ID or birth date,
@@ -1890,6 +1896,111 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '409': {$ref: '#/components/responses/Conflict'}
+  /v1/redemptions:
+    get:
+      operationId: listRedemptions
+      tags: [redemptions]
+      summary: List redemptions
+      description: >-
+        Ordered by id (request time). Requires `redemption:read` for the project named, or for all
+        projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own
+        vendor's redemptions. `status=expired` includes requests whose code ran out unused.
+      parameters:
+        - {name: projectId, in: query, schema: {type: string, format: uuid}}
+        - {name: vendorId, in: query, schema: {type: string, format: uuid}}
+        - {name: beneficiaryId, in: query, schema: {type: string, format: uuid}}
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/RedemptionStatus'}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of redemptions.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/RedemptionPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: requestRedemption
+      tags: [redemptions]
+      summary: Ask to redeem; a code goes to the beneficiary's phone
+      description: >-
+        The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with
+        `defaultCountry`). The value comes from the one project of the vendor's where the
+        beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code
+        goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of
+        the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`).
+        Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else
+        needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is
+        inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not
+        take the code (nothing can be confirmed then).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RequestRedemption'}
+      responses:
+        '201':
+          description: The code is on its way.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Redemption'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+        '429': {$ref: '#/components/responses/TooManyRequests'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
+  /v1/redemptions/{id}:
+    parameters:
+      - $ref: '#/components/parameters/RedemptionId'
+    get:
+      operationId: getRedemption
+      tags: [redemptions]
+      summary: A redemption
+      description: Requires `redemption:read`; another vendor's redemption needs `vendor:read` as well.
+      responses:
+        '200':
+          description: The redemption.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Redemption'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/redemptions/{id}/confirm:
+    parameters:
+      - $ref: '#/components/parameters/RedemptionId'
+    post:
+      operationId: confirmRedemption
+      tags: [redemptions]
+      summary: Enter the code; the amount moves to the vendor
+      description: >-
+        The code the beneficiary received moves the amount from their wallet to the vendor's
+        account. A wrong code is refused (400, field `code`) and counted: the third fails the
+        redemption. After 5 minutes the code has expired (409 `redemption.expired`). Sending the
+        right code again, or many times at once, answers the confirmed redemption: the value moves
+        once. Requires `redemption:create` as the vendor's own login, or `redemption:manage`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ConfirmRedemption'}
+      responses:
+        '200':
+          description: Confirmed; `transferId` names the ledger transfer.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Redemption'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+        '503': {$ref: '#/components/responses/ServiceUnavailable'}
   /v1/verifications:
     get:
       operationId: listVerifications
@@ -2123,6 +2234,14 @@ components:
       in: path
       required: true
       description: Beneficiary id.
+      schema:
+        type: string
+        format: uuid
+    RedemptionId:
+      name: id
+      in: path
+      required: true
+      description: Redemption id.
       schema:
         type: string
         format: uuid
@@ -2703,6 +2822,53 @@ components:
               verificationStatus: {type: string}
         fundBalance: {type: integer, format: int64}
         fundSufficient: {type: boolean}
+    RedemptionStatus:
+      type: string
+      enum: [requested, confirmed, expired, failed]
+    RequestRedemption:
+      type: object
+      required: [vendorId, amount]
+      description: Exactly one of `beneficiaryId` and `phone`.
+      properties:
+        vendorId: {type: string, format: uuid}
+        beneficiaryId: {type: string, format: uuid}
+        phone: {type: string, maxLength: 32, example: '+9779812345678'}
+        defaultCountry: {type: string, minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2, for a national phone number.'}
+        amount: {type: integer, format: int64, minimum: 1, description: Minor units of the project's asset.}
+        projectId: {type: string, format: uuid, description: Needed only when the beneficiary holds enough in several of the vendor's projects.}
+    ConfirmRedemption:
+      type: object
+      required: [code]
+      properties:
+        code: {type: string, pattern: '^[0-9]{6}$'}
+    Redemption:
+      type: object
+      required: [id, projectId, vendorId, beneficiaryId, amount, asset, status, phoneHint, expiresAt, attemptsRemaining, requestedBy, createdAt]
+      properties:
+        id: {type: string, format: uuid}
+        projectId: {type: string, format: uuid}
+        vendorId: {type: string, format: uuid}
+        beneficiaryId: {type: string, format: uuid}
+        amount: {type: integer, format: int64}
+        asset: {type: string}
+        status: {$ref: '#/components/schemas/RedemptionStatus'}
+        phoneHint: {type: string, description: 'The phone the code went to, all but its last three digits hidden.', example: '+977*******678'}
+        expiresAt: {type: string, format: date-time}
+        attemptsRemaining: {type: integer, description: Wrong codes still allowed.}
+        transferId: {type: string, format: uuid, description: The ledger transfer, once confirmed.}
+        failureReason: {type: string}
+        settlementId: {type: string, format: uuid, description: The settlement that paid the vendor for it.}
+        requestedBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        confirmedAt: {type: string, format: date-time}
+    RedemptionPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Redemption'}
+        nextCursor: {type: string}
     Disbursement:
       type: object
       required: [id, projectId, name, status, asset, total, lineCount, requiredApprovals, approverIds, approvals, createdBy, createdAt, updatedAt, linesCompleted, linesFailed, amountCompleted, jobIds]
@@ -3614,6 +3780,10 @@ components:
     {
       "name": "disbursements",
       "description": "Paying a project's fund out to its beneficiaries, run by project-c2c: plan (dry run), draft, submit, M-of-N approval, then execution as background jobs in batches, each line one idempotent ledger transfer; failed lines are kept with their reason and can be retried."
+    },
+    {
+      "name": "redemptions",
+      "description": "A beneficiary redeeming what they hold at a vendor: the vendor asks, a 6-digit code goes to the beneficiary's phone by SMS (any phone, a feature phone too), the vendor enters the code the beneficiary reads out, and the amount moves from the beneficiary's wallet to the vendor's account as one idempotent ledger transfer."
     },
     {
       "name": "verification",
@@ -7279,6 +7449,233 @@ components:
         }
       }
     },
+    "/v1/redemptions": {
+      "get": {
+        "operationId": "listRedemptions",
+        "tags": [
+          "redemptions"
+        ],
+        "summary": "List redemptions",
+        "description": "Ordered by id (request time). Requires `redemption:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own vendor's redemptions. `status=expired` includes requests whose code ran out unused.",
+        "parameters": [
+          {
+            "name": "projectId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "vendorId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "beneficiaryId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/RedemptionStatus"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of redemptions.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RedemptionPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "requestRedemption",
+        "tags": [
+          "redemptions"
+        ],
+        "summary": "Ask to redeem; a code goes to the beneficiary's phone",
+        "description": "The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with `defaultCountry`). The value comes from the one project of the vendor's where the beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`). Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not take the code (nothing can be confirmed then).",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RequestRedemption"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The code is on its way.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Redemption"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
+    "/v1/redemptions/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/RedemptionId"
+        }
+      ],
+      "get": {
+        "operationId": "getRedemption",
+        "tags": [
+          "redemptions"
+        ],
+        "summary": "A redemption",
+        "description": "Requires `redemption:read`; another vendor's redemption needs `vendor:read` as well.",
+        "responses": {
+          "200": {
+            "description": "The redemption.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Redemption"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/redemptions/{id}/confirm": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/RedemptionId"
+        }
+      ],
+      "post": {
+        "operationId": "confirmRedemption",
+        "tags": [
+          "redemptions"
+        ],
+        "summary": "Enter the code; the amount moves to the vendor",
+        "description": "The code the beneficiary received moves the amount from their wallet to the vendor's account. A wrong code is refused (400, field `code`) and counted: the third fails the redemption. After 5 minutes the code has expired (409 `redemption.expired`). Sending the right code again, or many times at once, answers the confirmed redemption: the value moves once. Requires `redemption:create` as the vendor's own login, or `redemption:manage`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ConfirmRedemption"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Confirmed; `transferId` names the ledger transfer.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Redemption"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        }
+      }
+    },
     "/v1/verifications": {
       "get": {
         "operationId": "listVerifications",
@@ -7756,6 +8153,16 @@ components:
         "in": "path",
         "required": true,
         "description": "Beneficiary id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "RedemptionId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Redemption id.",
         "schema": {
           "type": "string",
           "format": "uuid"
@@ -9321,6 +9728,168 @@ components:
           },
           "fundSufficient": {
             "type": "boolean"
+          }
+        }
+      },
+      "RedemptionStatus": {
+        "type": "string",
+        "enum": [
+          "requested",
+          "confirmed",
+          "expired",
+          "failed"
+        ]
+      },
+      "RequestRedemption": {
+        "type": "object",
+        "required": [
+          "vendorId",
+          "amount"
+        ],
+        "description": "Exactly one of `beneficiaryId` and `phone`.",
+        "properties": {
+          "vendorId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "phone": {
+            "type": "string",
+            "maxLength": 32,
+            "example": "+9779812345678"
+          },
+          "defaultCountry": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 2,
+            "description": "ISO 3166-1 alpha-2, for a national phone number."
+          },
+          "amount": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "description": "Minor units of the project's asset."
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Needed only when the beneficiary holds enough in several of the vendor's projects."
+          }
+        }
+      },
+      "ConfirmRedemption": {
+        "type": "object",
+        "required": [
+          "code"
+        ],
+        "properties": {
+          "code": {
+            "type": "string",
+            "pattern": "^[0-9]{6}$"
+          }
+        }
+      },
+      "Redemption": {
+        "type": "object",
+        "required": [
+          "id",
+          "projectId",
+          "vendorId",
+          "beneficiaryId",
+          "amount",
+          "asset",
+          "status",
+          "phoneHint",
+          "expiresAt",
+          "attemptsRemaining",
+          "requestedBy",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "vendorId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "beneficiaryId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "amount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "asset": {
+            "type": "string"
+          },
+          "status": {
+            "$ref": "#/components/schemas/RedemptionStatus"
+          },
+          "phoneHint": {
+            "type": "string",
+            "description": "The phone the code went to, all but its last three digits hidden.",
+            "example": "+977*******678"
+          },
+          "expiresAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "attemptsRemaining": {
+            "type": "integer",
+            "description": "Wrong codes still allowed."
+          },
+          "transferId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The ledger transfer",
+            "once confirmed.": null
+          },
+          "failureReason": {
+            "type": "string"
+          },
+          "settlementId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The settlement that paid the vendor for it."
+          },
+          "requestedBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "confirmedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "RedemptionPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Redemption"
+            }
+          },
+          "nextCursor": {
+            "type": "string"
           }
         }
       },

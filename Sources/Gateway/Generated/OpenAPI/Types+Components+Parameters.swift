@@ -22,6 +22,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/BeneficiaryId`.
         internal typealias BeneficiaryId = Swift.String
+        /// Redemption id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/RedemptionId`.
+        internal typealias RedemptionId = Swift.String
         /// Disbursement id.
         ///
         /// - Remark: Generated from `#/components/parameters/DisbursementId`.

@@ -2296,6 +2296,221 @@ extension Components {
                 case fundSufficient
             }
         }
+        /// - Remark: Generated from `#/components/schemas/RedemptionStatus`.
+        internal enum RedemptionStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case requested = "requested"
+            case confirmed = "confirmed"
+            case expired = "expired"
+            case failed = "failed"
+        }
+        /// Exactly one of `beneficiaryId` and `phone`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/RequestRedemption`.
+        internal struct RequestRedemption: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/vendorId`.
+            internal var vendorId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/beneficiaryId`.
+            internal var beneficiaryId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/phone`.
+            internal var phone: Swift.String?
+            /// ISO 3166-1 alpha-2, for a national phone number.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/defaultCountry`.
+            internal var defaultCountry: Swift.String?
+            /// Minor units of the project's asset.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/amount`.
+            internal var amount: Swift.Int64
+            /// Needed only when the beneficiary holds enough in several of the vendor's projects.
+            ///
+            /// - Remark: Generated from `#/components/schemas/RequestRedemption/projectId`.
+            internal var projectId: Swift.String?
+            /// Creates a new `RequestRedemption`.
+            ///
+            /// - Parameters:
+            ///   - vendorId:
+            ///   - beneficiaryId:
+            ///   - phone:
+            ///   - defaultCountry: ISO 3166-1 alpha-2, for a national phone number.
+            ///   - amount: Minor units of the project's asset.
+            ///   - projectId: Needed only when the beneficiary holds enough in several of the vendor's projects.
+            internal init(
+                vendorId: Swift.String,
+                beneficiaryId: Swift.String? = nil,
+                phone: Swift.String? = nil,
+                defaultCountry: Swift.String? = nil,
+                amount: Swift.Int64,
+                projectId: Swift.String? = nil
+            ) {
+                self.vendorId = vendorId
+                self.beneficiaryId = beneficiaryId
+                self.phone = phone
+                self.defaultCountry = defaultCountry
+                self.amount = amount
+                self.projectId = projectId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case vendorId
+                case beneficiaryId
+                case phone
+                case defaultCountry
+                case amount
+                case projectId
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ConfirmRedemption`.
+        internal struct ConfirmRedemption: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ConfirmRedemption/code`.
+            internal var code: Swift.String
+            /// Creates a new `ConfirmRedemption`.
+            ///
+            /// - Parameters:
+            ///   - code:
+            internal init(code: Swift.String) {
+                self.code = code
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case code
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Redemption`.
+        internal struct Redemption: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Redemption/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/vendorId`.
+            internal var vendorId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/beneficiaryId`.
+            internal var beneficiaryId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/amount`.
+            internal var amount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Redemption/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/status`.
+            internal var status: Components.Schemas.RedemptionStatus
+            /// The phone the code went to, all but its last three digits hidden.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redemption/phoneHint`.
+            internal var phoneHint: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/expiresAt`.
+            internal var expiresAt: Foundation.Date
+            /// Wrong codes still allowed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redemption/attemptsRemaining`.
+            internal var attemptsRemaining: Swift.Int
+            /// The ledger transfer
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redemption/transferId`.
+            internal var transferId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Redemption/failureReason`.
+            internal var failureReason: Swift.String?
+            /// The settlement that paid the vendor for it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redemption/settlementId`.
+            internal var settlementId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Redemption/requestedBy`.
+            internal var requestedBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Redemption/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Redemption/confirmedAt`.
+            internal var confirmedAt: Foundation.Date?
+            /// Creates a new `Redemption`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - projectId:
+            ///   - vendorId:
+            ///   - beneficiaryId:
+            ///   - amount:
+            ///   - asset:
+            ///   - status:
+            ///   - phoneHint: The phone the code went to, all but its last three digits hidden.
+            ///   - expiresAt:
+            ///   - attemptsRemaining: Wrong codes still allowed.
+            ///   - transferId: The ledger transfer
+            ///   - failureReason:
+            ///   - settlementId: The settlement that paid the vendor for it.
+            ///   - requestedBy:
+            ///   - createdAt:
+            ///   - confirmedAt:
+            internal init(
+                id: Swift.String,
+                projectId: Swift.String,
+                vendorId: Swift.String,
+                beneficiaryId: Swift.String,
+                amount: Swift.Int64,
+                asset: Swift.String,
+                status: Components.Schemas.RedemptionStatus,
+                phoneHint: Swift.String,
+                expiresAt: Foundation.Date,
+                attemptsRemaining: Swift.Int,
+                transferId: Swift.String? = nil,
+                failureReason: Swift.String? = nil,
+                settlementId: Swift.String? = nil,
+                requestedBy: Swift.String,
+                createdAt: Foundation.Date,
+                confirmedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.projectId = projectId
+                self.vendorId = vendorId
+                self.beneficiaryId = beneficiaryId
+                self.amount = amount
+                self.asset = asset
+                self.status = status
+                self.phoneHint = phoneHint
+                self.expiresAt = expiresAt
+                self.attemptsRemaining = attemptsRemaining
+                self.transferId = transferId
+                self.failureReason = failureReason
+                self.settlementId = settlementId
+                self.requestedBy = requestedBy
+                self.createdAt = createdAt
+                self.confirmedAt = confirmedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case projectId
+                case vendorId
+                case beneficiaryId
+                case amount
+                case asset
+                case status
+                case phoneHint
+                case expiresAt
+                case attemptsRemaining
+                case transferId
+                case failureReason
+                case settlementId
+                case requestedBy
+                case createdAt
+                case confirmedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/RedemptionPage`.
+        internal struct RedemptionPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/RedemptionPage/items`.
+            internal var items: [Components.Schemas.Redemption]
+            /// - Remark: Generated from `#/components/schemas/RedemptionPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `RedemptionPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor:
+            internal init(
+                items: [Components.Schemas.Redemption],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Disbursement`.
         internal struct Disbursement: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Disbursement/id`.

@@ -561,6 +561,34 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/disbursements/{id}/retry`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/retry/post(retryDisbursement)`.
     func retryDisbursement(_ input: Operations.RetryDisbursement.Input) async throws -> Operations.RetryDisbursement.Output
+    /// List redemptions
+    ///
+    /// Ordered by id (request time). Requires `redemption:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own vendor's redemptions. `status=expired` includes requests whose code ran out unused.
+    ///
+    /// - Remark: HTTP `GET /v1/redemptions`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/get(listRedemptions)`.
+    func listRedemptions(_ input: Operations.ListRedemptions.Input) async throws -> Operations.ListRedemptions.Output
+    /// Ask to redeem; a code goes to the beneficiary's phone
+    ///
+    /// The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with `defaultCountry`). The value comes from the one project of the vendor's where the beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`). Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not take the code (nothing can be confirmed then).
+    ///
+    /// - Remark: HTTP `POST /v1/redemptions`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/post(requestRedemption)`.
+    func requestRedemption(_ input: Operations.RequestRedemption.Input) async throws -> Operations.RequestRedemption.Output
+    /// A redemption
+    ///
+    /// Requires `redemption:read`; another vendor's redemption needs `vendor:read` as well.
+    ///
+    /// - Remark: HTTP `GET /v1/redemptions/{id}`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/{id}/get(getRedemption)`.
+    func getRedemption(_ input: Operations.GetRedemption.Input) async throws -> Operations.GetRedemption.Output
+    /// Enter the code; the amount moves to the vendor
+    ///
+    /// The code the beneficiary received moves the amount from their wallet to the vendor's account. A wrong code is refused (400, field `code`) and counted: the third fails the redemption. After 5 minutes the code has expired (409 `redemption.expired`). Sending the right code again, or many times at once, answers the confirmed redemption: the value moves once. Requires `redemption:create` as the vendor's own login, or `redemption:manage`.
+    ///
+    /// - Remark: HTTP `POST /v1/redemptions/{id}/confirm`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/{id}/confirm/post(confirmRedemption)`.
+    func confirmRedemption(_ input: Operations.ConfirmRedemption.Input) async throws -> Operations.ConfirmRedemption.Output
     /// List KYC check runs
     ///
     /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
@@ -1797,6 +1825,68 @@ extension APIProtocol {
         body: Operations.RetryDisbursement.Input.Body? = nil
     ) async throws -> Operations.RetryDisbursement.Output {
         try await retryDisbursement(Operations.RetryDisbursement.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// List redemptions
+    ///
+    /// Ordered by id (request time). Requires `redemption:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own vendor's redemptions. `status=expired` includes requests whose code ran out unused.
+    ///
+    /// - Remark: HTTP `GET /v1/redemptions`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/get(listRedemptions)`.
+    internal func listRedemptions(
+        query: Operations.ListRedemptions.Input.Query = .init(),
+        headers: Operations.ListRedemptions.Input.Headers = .init()
+    ) async throws -> Operations.ListRedemptions.Output {
+        try await listRedemptions(Operations.ListRedemptions.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Ask to redeem; a code goes to the beneficiary's phone
+    ///
+    /// The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with `defaultCountry`). The value comes from the one project of the vendor's where the beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`). Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not take the code (nothing can be confirmed then).
+    ///
+    /// - Remark: HTTP `POST /v1/redemptions`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/post(requestRedemption)`.
+    internal func requestRedemption(
+        headers: Operations.RequestRedemption.Input.Headers = .init(),
+        body: Operations.RequestRedemption.Input.Body
+    ) async throws -> Operations.RequestRedemption.Output {
+        try await requestRedemption(Operations.RequestRedemption.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A redemption
+    ///
+    /// Requires `redemption:read`; another vendor's redemption needs `vendor:read` as well.
+    ///
+    /// - Remark: HTTP `GET /v1/redemptions/{id}`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/{id}/get(getRedemption)`.
+    internal func getRedemption(
+        path: Operations.GetRedemption.Input.Path,
+        headers: Operations.GetRedemption.Input.Headers = .init()
+    ) async throws -> Operations.GetRedemption.Output {
+        try await getRedemption(Operations.GetRedemption.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Enter the code; the amount moves to the vendor
+    ///
+    /// The code the beneficiary received moves the amount from their wallet to the vendor's account. A wrong code is refused (400, field `code`) and counted: the third fails the redemption. After 5 minutes the code has expired (409 `redemption.expired`). Sending the right code again, or many times at once, answers the confirmed redemption: the value moves once. Requires `redemption:create` as the vendor's own login, or `redemption:manage`.
+    ///
+    /// - Remark: HTTP `POST /v1/redemptions/{id}/confirm`.
+    /// - Remark: Generated from `#/paths//v1/redemptions/{id}/confirm/post(confirmRedemption)`.
+    internal func confirmRedemption(
+        path: Operations.ConfirmRedemption.Input.Path,
+        headers: Operations.ConfirmRedemption.Input.Headers = .init(),
+        body: Operations.ConfirmRedemption.Input.Body
+    ) async throws -> Operations.ConfirmRedemption.Output {
+        try await confirmRedemption(Operations.ConfirmRedemption.Input(
             path: path,
             headers: headers,
             body: body

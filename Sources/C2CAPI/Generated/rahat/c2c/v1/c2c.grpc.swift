@@ -3442,3 +3442,1060 @@ extension Rahat_C2c_V1_DisbursementService.ClientProtocol {
         )
     }
 }
+
+// MARK: - rahat.c2c.v1.RedemptionService
+
+/// Namespace containing generated types for the "rahat.c2c.v1.RedemptionService" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+package enum Rahat_C2c_V1_RedemptionService: Sendable {
+    /// Service descriptor for the "rahat.c2c.v1.RedemptionService" service.
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService")
+    /// Namespace for method metadata.
+    package enum Method: Sendable {
+        /// Namespace for "RequestRedemption" metadata.
+        package enum RequestRedemption: Sendable {
+            /// Request type for "RequestRedemption".
+            package typealias Input = Rahat_C2c_V1_RequestRedemptionRequest
+            /// Response type for "RequestRedemption".
+            package typealias Output = Rahat_C2c_V1_Redemption
+            /// Descriptor for "RequestRedemption".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService"),
+                method: "RequestRedemption",
+                type: .unary
+            )
+        }
+        /// Namespace for "ConfirmRedemption" metadata.
+        package enum ConfirmRedemption: Sendable {
+            /// Request type for "ConfirmRedemption".
+            package typealias Input = Rahat_C2c_V1_ConfirmRedemptionRequest
+            /// Response type for "ConfirmRedemption".
+            package typealias Output = Rahat_C2c_V1_Redemption
+            /// Descriptor for "ConfirmRedemption".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService"),
+                method: "ConfirmRedemption",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetRedemption" metadata.
+        package enum GetRedemption: Sendable {
+            /// Request type for "GetRedemption".
+            package typealias Input = Rahat_C2c_V1_GetRedemptionRequest
+            /// Response type for "GetRedemption".
+            package typealias Output = Rahat_C2c_V1_Redemption
+            /// Descriptor for "GetRedemption".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService"),
+                method: "GetRedemption",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListRedemptions" metadata.
+        package enum ListRedemptions: Sendable {
+            /// Request type for "ListRedemptions".
+            package typealias Input = Rahat_C2c_V1_ListRedemptionsRequest
+            /// Response type for "ListRedemptions".
+            package typealias Output = Rahat_C2c_V1_ListRedemptionsResponse
+            /// Descriptor for "ListRedemptions".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService"),
+                method: "ListRedemptions",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "rahat.c2c.v1.RedemptionService" service.
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
+            RequestRedemption.descriptor,
+            ConfirmRedemption.descriptor,
+            GetRedemption.descriptor,
+            ListRedemptions.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "rahat.c2c.v1.RedemptionService" service.
+    package static let rahat_c2C_v1_RedemptionService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.RedemptionService")
+}
+
+// MARK: rahat.c2c.v1.RedemptionService (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService {
+    /// Streaming variant of the service protocol for the "rahat.c2c.v1.RedemptionService" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Redemptions: what a beneficiary holds in a project, redeemed at a vendor and confirmed with a
+    /// > one-time code sent to the beneficiary's phone by SMS, so any phone (a feature phone too) will do.
+    /// > 
+    /// > requested → confirmed | expired | failed.
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "RequestRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+        /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_RequestRedemptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Redemption` messages.
+        func requestRedemption(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "ConfirmRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+        /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+        /// > it is: nothing moves twice.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ConfirmRedemptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Redemption` messages.
+        func confirmRedemption(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "GetRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_GetRedemptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Redemption` messages.
+        func getRedemption(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "ListRedemptions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ListRedemptionsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_ListRedemptionsResponse` messages.
+        func listRedemptions(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListRedemptionsResponse>
+    }
+
+    /// Service protocol for the "rahat.c2c.v1.RedemptionService" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Redemptions: what a beneficiary holds in a project, redeemed at a vendor and confirmed with a
+    /// > one-time code sent to the beneficiary's phone by SMS, so any phone (a feature phone too) will do.
+    /// > 
+    /// > requested → confirmed | expired | failed.
+    package protocol ServiceProtocol: Rahat_C2c_V1_RedemptionService.StreamingServiceProtocol {
+        /// Handle the "RequestRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+        /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Redemption` message.
+        func requestRedemption(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "ConfirmRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+        /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+        /// > it is: nothing moves twice.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Redemption` message.
+        func confirmRedemption(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "GetRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Redemption` message.
+        func getRedemption(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>
+
+        /// Handle the "ListRedemptions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListRedemptionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_ListRedemptionsResponse` message.
+        func listRedemptions(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListRedemptionsResponse>
+    }
+
+    /// Simple service protocol for the "rahat.c2c.v1.RedemptionService" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Redemptions: what a beneficiary holds in a project, redeemed at a vendor and confirmed with a
+    /// > one-time code sent to the beneficiary's phone by SMS, so any phone (a feature phone too) will do.
+    /// > 
+    /// > requested → confirmed | expired | failed.
+    package protocol SimpleServiceProtocol: Rahat_C2c_V1_RedemptionService.ServiceProtocol {
+        /// Handle the "RequestRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+        /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_RequestRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Redemption` to respond with.
+        func requestRedemption(
+            request: Rahat_C2c_V1_RequestRedemptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Redemption
+
+        /// Handle the "ConfirmRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+        /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+        /// > it is: nothing moves twice.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ConfirmRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Redemption` to respond with.
+        func confirmRedemption(
+            request: Rahat_C2c_V1_ConfirmRedemptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Redemption
+
+        /// Handle the "GetRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_GetRedemptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Redemption` to respond with.
+        func getRedemption(
+            request: Rahat_C2c_V1_GetRedemptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Redemption
+
+        /// Handle the "ListRedemptions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ListRedemptionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_ListRedemptionsResponse` to respond with.
+        func listRedemptions(
+            request: Rahat_C2c_V1_ListRedemptionsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_ListRedemptionsResponse
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService.StreamingServiceProtocol {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_RedemptionService.Method.RequestRedemption.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_RequestRedemptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Redemption>(),
+            handler: { request, context in
+                try await self.requestRedemption(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_RedemptionService.Method.ConfirmRedemption.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ConfirmRedemptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Redemption>(),
+            handler: { request, context in
+                try await self.confirmRedemption(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_RedemptionService.Method.GetRedemption.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_GetRedemptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Redemption>(),
+            handler: { request, context in
+                try await self.getRedemption(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_RedemptionService.Method.ListRedemptions.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListRedemptionsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListRedemptionsResponse>(),
+            handler: { request, context in
+                try await self.listRedemptions(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService.ServiceProtocol {
+    package func requestRedemption(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption> {
+        let response = try await self.requestRedemption(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func confirmRedemption(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption> {
+        let response = try await self.confirmRedemption(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getRedemption(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Redemption> {
+        let response = try await self.getRedemption(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listRedemptions(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListRedemptionsResponse> {
+        let response = try await self.listRedemptions(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService.SimpleServiceProtocol {
+    package func requestRedemption(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>(
+            message: try await self.requestRedemption(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func confirmRedemption(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>(
+            message: try await self.confirmRedemption(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getRedemption(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Redemption>(
+            message: try await self.getRedemption(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listRedemptions(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListRedemptionsResponse> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_ListRedemptionsResponse>(
+            message: try await self.listRedemptions(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
+// MARK: rahat.c2c.v1.RedemptionService (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService {
+    /// Generated client protocol for the "rahat.c2c.v1.RedemptionService" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Redemptions: what a beneficiary holds in a project, redeemed at a vendor and confirmed with a
+    /// > one-time code sent to the beneficiary's phone by SMS, so any phone (a feature phone too) will do.
+    /// > 
+    /// > requested → confirmed | expired | failed.
+    package protocol ClientProtocol: Sendable {
+        /// Call the "RequestRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+        /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_RequestRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func requestRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_RequestRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ConfirmRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+        /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+        /// > it is: nothing moves twice.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ConfirmRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func confirmRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListRedemptions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListRedemptionsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListRedemptionsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListRedemptionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listRedemptions<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListRedemptionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListRedemptionsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListRedemptionsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "rahat.c2c.v1.RedemptionService" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Redemptions: what a beneficiary holds in a project, redeemed at a vendor and confirmed with a
+    /// > one-time code sent to the beneficiary's phone by SMS, so any phone (a feature phone too) will do.
+    /// > 
+    /// > requested → confirmed | expired | failed.
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "RequestRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+        /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_RequestRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func requestRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_RequestRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_RedemptionService.Method.RequestRedemption.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ConfirmRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+        /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+        /// > it is: nothing moves twice.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ConfirmRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func confirmRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_RedemptionService.Method.ConfirmRedemption.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetRedemption" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetRedemptionRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetRedemptionRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Redemption` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getRedemption<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetRedemptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Redemption>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_RedemptionService.Method.GetRedemption.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListRedemptions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListRedemptionsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListRedemptionsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListRedemptionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listRedemptions<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListRedemptionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListRedemptionsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListRedemptionsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_RedemptionService.Method.ListRedemptions.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService.ClientProtocol {
+    /// Call the "RequestRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+    /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func requestRedemption<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_RequestRedemptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.requestRedemption(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_RequestRedemptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Redemption>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+    /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+    /// > it is: nothing moves twice.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmRedemptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func confirmRedemption<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.confirmRedemption(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ConfirmRedemptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Redemption>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_GetRedemptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getRedemption<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetRedemptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getRedemption(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_GetRedemptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Redemption>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRedemptions" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ListRedemptionsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listRedemptions<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListRedemptionsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListRedemptionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listRedemptions(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListRedemptionsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListRedemptionsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_RedemptionService.ClientProtocol {
+    /// Call the "RequestRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
+    /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
+    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func requestRedemption<Result>(
+        _ message: Rahat_C2c_V1_RequestRedemptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_RequestRedemptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.requestRedemption(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The code the beneficiary read out moves the amount from their wallet to the vendor's account.
+    /// > Three wrong codes fail the redemption. Confirming a confirmed one with its code answers it as
+    /// > it is: nothing moves twice.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func confirmRedemption<Result>(
+        _ message: Rahat_C2c_V1_ConfirmRedemptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmRedemptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.confirmRedemption(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRedemption" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `redemption:read`; another vendor's redemptions need `vendor:read` as well.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getRedemption<Result>(
+        _ message: Rahat_C2c_V1_GetRedemptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Redemption>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_GetRedemptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getRedemption(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRedemptions" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ordered by id (request time). Callers without `vendor:read` see their own vendor's only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listRedemptions<Result>(
+        _ message: Rahat_C2c_V1_ListRedemptionsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListRedemptionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ListRedemptionsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listRedemptions(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}

@@ -176,6 +176,52 @@ package nonisolated enum Rahat_C2c_V1_LineStatus: SwiftProtobuf.Enum, Swift.Case
 
 }
 
+package nonisolated enum Rahat_C2c_V1_RedemptionStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case requested // = 1
+  case confirmed // = 2
+  case expired // = 3
+  case failed // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .requested
+    case 2: self = .confirmed
+    case 3: self = .expired
+    case 4: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .requested: return 1
+    case .confirmed: return 2
+    case .expired: return 3
+    case .failed: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_RedemptionStatus] = [
+    .unspecified,
+    .requested,
+    .confirmed,
+    .expired,
+    .failed,
+  ]
+
+}
+
 package nonisolated struct Rahat_C2c_V1_SetApproversRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1007,6 +1053,300 @@ package nonisolated struct Rahat_C2c_V1_RetryDisbursementLinesRequest: Sendable 
   package init() {}
 }
 
+/// Exactly one of `beneficiary_id` and `phone`.
+package nonisolated struct Rahat_C2c_V1_RequestRedemptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var vendorID: String = String()
+
+  package var beneficiaryID: String {
+    get {_beneficiaryID ?? String()}
+    set {_beneficiaryID = newValue}
+  }
+  /// Returns true if `beneficiaryID` has been explicitly set.
+  package var hasBeneficiaryID: Bool {self._beneficiaryID != nil}
+  /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
+  package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
+
+  /// E.164, or national with `default_country`.
+  package var phone: String {
+    get {_phone ?? String()}
+    set {_phone = newValue}
+  }
+  /// Returns true if `phone` has been explicitly set.
+  package var hasPhone: Bool {self._phone != nil}
+  /// Clears the value of `phone`. Subsequent reads from it will return its default value.
+  package mutating func clearPhone() {self._phone = nil}
+
+  /// Minor units of the project's asset, more than zero.
+  package var amount: Int64 = 0
+
+  /// Needed only when the beneficiary holds enough in more than one of the vendor's projects.
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
+  /// ISO 3166-1 alpha-2, for a phone written without its country code.
+  package var defaultCountry: String {
+    get {_defaultCountry ?? String()}
+    set {_defaultCountry = newValue}
+  }
+  /// Returns true if `defaultCountry` has been explicitly set.
+  package var hasDefaultCountry: Bool {self._defaultCountry != nil}
+  /// Clears the value of `defaultCountry`. Subsequent reads from it will return its default value.
+  package mutating func clearDefaultCountry() {self._defaultCountry = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _beneficiaryID: String? = nil
+  fileprivate var _phone: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _defaultCountry: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ConfirmRedemptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  /// The 6 digits the beneficiary received.
+  package var code: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_GetRedemptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_ListRedemptionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var limit: Int32 = 0
+
+  package var cursor: String {
+    get {_cursor ?? String()}
+    set {_cursor = newValue}
+  }
+  /// Returns true if `cursor` has been explicitly set.
+  package var hasCursor: Bool {self._cursor != nil}
+  /// Clears the value of `cursor`. Subsequent reads from it will return its default value.
+  package mutating func clearCursor() {self._cursor = nil}
+
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
+
+  package var beneficiaryID: String {
+    get {_beneficiaryID ?? String()}
+    set {_beneficiaryID = newValue}
+  }
+  /// Returns true if `beneficiaryID` has been explicitly set.
+  package var hasBeneficiaryID: Bool {self._beneficiaryID != nil}
+  /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
+  package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
+
+  package var status: Rahat_C2c_V1_RedemptionStatus {
+    get {_status ?? .unspecified}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _cursor: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _beneficiaryID: String? = nil
+  fileprivate var _status: Rahat_C2c_V1_RedemptionStatus? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ListRedemptionsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var redemptions: [Rahat_C2c_V1_Redemption] = []
+
+  package var nextCursor: String {
+    get {_nextCursor ?? String()}
+    set {_nextCursor = newValue}
+  }
+  /// Returns true if `nextCursor` has been explicitly set.
+  package var hasNextCursor: Bool {self._nextCursor != nil}
+  /// Clears the value of `nextCursor`. Subsequent reads from it will return its default value.
+  package mutating func clearNextCursor() {self._nextCursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _nextCursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_Redemption: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  package var projectID: String {
+    get {_storage._projectID}
+    set {_uniqueStorage()._projectID = newValue}
+  }
+
+  package var vendorID: String {
+    get {_storage._vendorID}
+    set {_uniqueStorage()._vendorID = newValue}
+  }
+
+  package var beneficiaryID: String {
+    get {_storage._beneficiaryID}
+    set {_uniqueStorage()._beneficiaryID = newValue}
+  }
+
+  package var amount: Int64 {
+    get {_storage._amount}
+    set {_uniqueStorage()._amount = newValue}
+  }
+
+  package var asset: String {
+    get {_storage._asset}
+    set {_uniqueStorage()._asset = newValue}
+  }
+
+  package var status: Rahat_C2c_V1_RedemptionStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  /// The phone the code went to, all but its last three digits hidden.
+  package var phoneHint: String {
+    get {_storage._phoneHint}
+    set {_uniqueStorage()._phoneHint = newValue}
+  }
+
+  package var expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._expiresAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._expiresAt = newValue}
+  }
+  /// Returns true if `expiresAt` has been explicitly set.
+  package var hasExpiresAt: Bool {_storage._expiresAt != nil}
+  /// Clears the value of `expiresAt`. Subsequent reads from it will return its default value.
+  package mutating func clearExpiresAt() {_uniqueStorage()._expiresAt = nil}
+
+  /// Wrong codes still allowed.
+  package var attemptsRemaining: Int32 {
+    get {_storage._attemptsRemaining}
+    set {_uniqueStorage()._attemptsRemaining = newValue}
+  }
+
+  /// The ledger transfer, once confirmed.
+  package var transferID: String {
+    get {_storage._transferID ?? String()}
+    set {_uniqueStorage()._transferID = newValue}
+  }
+  /// Returns true if `transferID` has been explicitly set.
+  package var hasTransferID: Bool {_storage._transferID != nil}
+  /// Clears the value of `transferID`. Subsequent reads from it will return its default value.
+  package mutating func clearTransferID() {_uniqueStorage()._transferID = nil}
+
+  /// Why it failed.
+  package var failureReason: String {
+    get {_storage._failureReason ?? String()}
+    set {_uniqueStorage()._failureReason = newValue}
+  }
+  /// Returns true if `failureReason` has been explicitly set.
+  package var hasFailureReason: Bool {_storage._failureReason != nil}
+  /// Clears the value of `failureReason`. Subsequent reads from it will return its default value.
+  package mutating func clearFailureReason() {_uniqueStorage()._failureReason = nil}
+
+  /// The settlement that paid the vendor for it.
+  package var settlementID: String {
+    get {_storage._settlementID ?? String()}
+    set {_uniqueStorage()._settlementID = newValue}
+  }
+  /// Returns true if `settlementID` has been explicitly set.
+  package var hasSettlementID: Bool {_storage._settlementID != nil}
+  /// Clears the value of `settlementID`. Subsequent reads from it will return its default value.
+  package mutating func clearSettlementID() {_uniqueStorage()._settlementID = nil}
+
+  package var requestedBy: String {
+    get {_storage._requestedBy}
+    set {_uniqueStorage()._requestedBy = newValue}
+  }
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  package var confirmedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._confirmedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._confirmedAt = newValue}
+  }
+  /// Returns true if `confirmedAt` has been explicitly set.
+  package var hasConfirmedAt: Bool {_storage._confirmedAt != nil}
+  /// Clears the value of `confirmedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearConfirmedAt() {_uniqueStorage()._confirmedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "rahat.c2c.v1"
@@ -1021,6 +1361,10 @@ nonisolated extension Rahat_C2c_V1_DisbursementStatus: SwiftProtobuf._ProtoNameP
 
 nonisolated extension Rahat_C2c_V1_LineStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LINE_STATUS_UNSPECIFIED\0\u{1}LINE_STATUS_PENDING\0\u{1}LINE_STATUS_COMPLETED\0\u{1}LINE_STATUS_FAILED\0")
+}
+
+nonisolated extension Rahat_C2c_V1_RedemptionStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REDEMPTION_STATUS_UNSPECIFIED\0\u{1}REDEMPTION_STATUS_REQUESTED\0\u{1}REDEMPTION_STATUS_CONFIRMED\0\u{1}REDEMPTION_STATUS_EXPIRED\0\u{1}REDEMPTION_STATUS_FAILED\0")
 }
 
 nonisolated extension Rahat_C2c_V1_SetApproversRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2274,6 +2618,403 @@ nonisolated extension Rahat_C2c_V1_RetryDisbursementLinesRequest: SwiftProtobuf.
   package static func ==(lhs: Rahat_C2c_V1_RetryDisbursementLinesRequest, rhs: Rahat_C2c_V1_RetryDisbursementLinesRequest) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.lineNumbers != rhs.lineNumbers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_RequestRedemptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RequestRedemptionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}vendor_id\0\u{3}beneficiary_id\0\u{1}phone\0\u{1}amount\0\u{3}project_id\0\u{3}default_country\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._phone) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._defaultCountry) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.vendorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 1)
+    }
+    try { if let v = self._beneficiaryID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._phone {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    if self.amount != 0 {
+      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 4)
+    }
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._defaultCountry {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_RequestRedemptionRequest, rhs: Rahat_C2c_V1_RequestRedemptionRequest) -> Bool {
+    if lhs.vendorID != rhs.vendorID {return false}
+    if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._phone != rhs._phone {return false}
+    if lhs.amount != rhs.amount {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._defaultCountry != rhs._defaultCountry {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ConfirmRedemptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ConfirmRedemptionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}code\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ConfirmRedemptionRequest, rhs: Rahat_C2c_V1_ConfirmRedemptionRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_GetRedemptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetRedemptionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_GetRedemptionRequest, rhs: Rahat_C2c_V1_GetRedemptionRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListRedemptionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListRedemptionsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{3}project_id\0\u{3}vendor_id\0\u{3}beneficiary_id\0\u{1}status\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self._status) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    try { if let v = self._cursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._beneficiaryID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListRedemptionsRequest, rhs: Rahat_C2c_V1_ListRedemptionsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs._cursor != rhs._cursor {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListRedemptionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListRedemptionsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}redemptions\0\u{3}next_cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.redemptions) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.redemptions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.redemptions, fieldNumber: 1)
+    }
+    try { if let v = self._nextCursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListRedemptionsResponse, rhs: Rahat_C2c_V1_ListRedemptionsResponse) -> Bool {
+    if lhs.redemptions != rhs.redemptions {return false}
+    if lhs._nextCursor != rhs._nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Redemption"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{3}vendor_id\0\u{3}beneficiary_id\0\u{1}amount\0\u{1}asset\0\u{1}status\0\u{3}phone_hint\0\u{3}expires_at\0\u{3}attempts_remaining\0\u{3}transfer_id\0\u{3}failure_reason\0\u{3}settlement_id\0\u{3}requested_by\0\u{3}created_at\0\u{3}confirmed_at\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _projectID: String = String()
+    var _vendorID: String = String()
+    var _beneficiaryID: String = String()
+    var _amount: Int64 = 0
+    var _asset: String = String()
+    var _status: Rahat_C2c_V1_RedemptionStatus = .unspecified
+    var _phoneHint: String = String()
+    var _expiresAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _attemptsRemaining: Int32 = 0
+    var _transferID: String? = nil
+    var _failureReason: String? = nil
+    var _settlementID: String? = nil
+    var _requestedBy: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _confirmedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _projectID = source._projectID
+      _vendorID = source._vendorID
+      _beneficiaryID = source._beneficiaryID
+      _amount = source._amount
+      _asset = source._asset
+      _status = source._status
+      _phoneHint = source._phoneHint
+      _expiresAt = source._expiresAt
+      _attemptsRemaining = source._attemptsRemaining
+      _transferID = source._transferID
+      _failureReason = source._failureReason
+      _settlementID = source._settlementID
+      _requestedBy = source._requestedBy
+      _createdAt = source._createdAt
+      _confirmedAt = source._confirmedAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._vendorID) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._beneficiaryID) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._amount) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._asset) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._phoneHint) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._expiresAt) }()
+        case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._attemptsRemaining) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._transferID) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._failureReason) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._settlementID) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._requestedBy) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._confirmedAt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._projectID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._projectID, fieldNumber: 2)
+      }
+      if !_storage._vendorID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._vendorID, fieldNumber: 3)
+      }
+      if !_storage._beneficiaryID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._beneficiaryID, fieldNumber: 4)
+      }
+      if _storage._amount != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._amount, fieldNumber: 5)
+      }
+      if !_storage._asset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._asset, fieldNumber: 6)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 7)
+      }
+      if !_storage._phoneHint.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._phoneHint, fieldNumber: 8)
+      }
+      try { if let v = _storage._expiresAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._attemptsRemaining != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._attemptsRemaining, fieldNumber: 10)
+      }
+      try { if let v = _storage._transferID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._failureReason {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._settlementID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._requestedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._requestedBy, fieldNumber: 14)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      try { if let v = _storage._confirmedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_Redemption, rhs: Rahat_C2c_V1_Redemption) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._vendorID != rhs_storage._vendorID {return false}
+        if _storage._beneficiaryID != rhs_storage._beneficiaryID {return false}
+        if _storage._amount != rhs_storage._amount {return false}
+        if _storage._asset != rhs_storage._asset {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._phoneHint != rhs_storage._phoneHint {return false}
+        if _storage._expiresAt != rhs_storage._expiresAt {return false}
+        if _storage._attemptsRemaining != rhs_storage._attemptsRemaining {return false}
+        if _storage._transferID != rhs_storage._transferID {return false}
+        if _storage._failureReason != rhs_storage._failureReason {return false}
+        if _storage._settlementID != rhs_storage._settlementID {return false}
+        if _storage._requestedBy != rhs_storage._requestedBy {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._confirmedAt != rhs_storage._confirmedAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

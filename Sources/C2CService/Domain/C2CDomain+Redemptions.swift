@@ -1,0 +1,483 @@
+import Crypto
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Logging
+import Notifications
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+
+/// requested → confirmed | expired | failed.
+enum RedemptionStatus: String, Sendable, CaseIterable {
+    case requested, confirmed, expired, failed
+}
+
+/// A redemption at a vendor.
+struct RedemptionRecord: Sendable, Equatable {
+    var id: UUID
+    var projectID: UUID
+    var vendorID: UUID
+    var vendorUserID: UUID
+    var beneficiaryID: UUID
+    var amount: Int64
+    var asset: String
+    /// As stored; a request past its expiry reads as expired (see ``effectiveStatus(at:)``).
+    var status: RedemptionStatus
+    var phoneHint: String
+    var expiresAt: Date
+    var attempts: Int
+    var transferID: UUID?
+    var failureReason: String?
+    var settlementID: UUID?
+    var requestedBy: UUID
+    var createdAt: Date
+    var confirmedAt: Date?
+
+    /// A request nobody confirmed in time has expired whether or not a confirmation came to say so.
+    func effectiveStatus(at now: Date) -> RedemptionStatus {
+        status == .requested && expiresAt <= now ? .expired : status
+    }
+
+    var attemptsRemaining: Int { max(0, C2CDomain.codeAttempts - attempts) }
+}
+
+/// What a vendor asks to redeem.
+struct RedemptionInput: Sendable {
+    var vendorID: String
+    var beneficiaryID: String?
+    var phone: String?
+    var amount: Int64
+    var projectID: String?
+    var defaultCountry: String?
+}
+
+extension C2CDomain {
+    /// How long a code may be used.
+    static let codeLifetime: TimeInterval = 5 * 60
+    /// Wrong codes before the redemption fails.
+    static let codeAttempts = 3
+    /// Codes one beneficiary may be sent in ``codeWindow``: enough for a mistyped amount or two,
+    /// too few for a vendor to flood a phone.
+    static let codesPerWindow = 5
+    static let codeWindow: TimeInterval = 15 * 60
+
+    // MARK: Requesting
+
+    /// Checks who asks and what the beneficiary holds, records the request with the code's digest
+    /// and sends the code to the beneficiary's phone.
+    func requestRedemption(_ input: RedemptionInput, by caller: Principal) async throws -> RedemptionRecord {
+        var violations: [FieldViolation] = []
+        let vendorID = UUID(uuidString: input.vendorID)
+        if vendorID == nil { violations.append(FieldViolation(field: "vendorId", reason: "must be a UUID")) }
+        var beneficiaryID: UUID?
+        switch (input.beneficiaryID, input.phone) {
+        case (let text?, nil):
+            beneficiaryID = UUID(uuidString: text)
+            if beneficiaryID == nil {
+                violations.append(FieldViolation(field: "beneficiaryId", reason: "must be a UUID"))
+            }
+        case (nil, let phone?):
+            if phone.trimmingCharacters(in: .whitespaces).isEmpty {
+                violations.append(FieldViolation(field: "phone", reason: "must not be empty"))
+            }
+        case (.some, .some):
+            violations.append(FieldViolation(field: "phone", reason: "give beneficiaryId or phone, not both"))
+        case (nil, nil):
+            violations.append(FieldViolation(field: "beneficiaryId", reason: "give beneficiaryId or phone"))
+        }
+        if input.amount <= 0 { violations.append(FieldViolation(field: "amount", reason: "must be more than zero")) }
+        var projectID: UUID?
+        if let text = input.projectID {
+            projectID = UUID(uuidString: text)
+            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        }
+        guard violations.isEmpty, let vendorID else { throw C2CError.invalidInput(violations) }
+
+        let vendor = try await clients.vendor(vendorID)
+        // A vendor's login redeems for its own shop; only a manager of redemptions for another.
+        let scope = projectID?.lowercasedString
+        if vendor.userID == caller.userID {
+            try caller.require(Permission(.redemption, .create, projectID: scope))
+        } else {
+            try caller.require(Permission(.redemption, .manage, projectID: scope))
+        }
+        guard vendor.active else { throw C2CError.vendorInactive }
+        if let projectID, !vendor.projectIDs.contains(projectID) { throw C2CError.vendorNotAssigned }
+
+        let beneficiary: C2CClients.BeneficiaryFacts
+        if let beneficiaryID {
+            beneficiary = try await clients.beneficiary(beneficiaryID)
+        } else {
+            let found = try await clients.beneficiaries(phone: input.phone ?? "", defaultCountry: input.defaultCountry)
+            guard let first = found.first else { throw C2CError.beneficiaryNotFound }
+            guard found.count == 1 else { throw C2CError.beneficiaryPhoneShared }
+            beneficiary = first
+        }
+        guard !beneficiary.archived else { throw C2CError.beneficiaryNotFound }
+        guard let phone = beneficiary.phone else { throw C2CError.beneficiaryWithoutPhone }
+
+        let project = try await redemptionProject(
+            named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount)
+        try await requireCodeAllowance(for: beneficiary.id)
+
+        let code = Self.newCode()
+        let salt = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).hexString
+        let now = self.now()
+        let record = RedemptionRecord(
+            id: UUID.v7(), projectID: project.id, vendorID: vendor.id, vendorUserID: vendor.userID,
+            beneficiaryID: beneficiary.id, amount: input.amount, asset: project.asset, status: .requested,
+            phoneHint: Self.phoneHint(phone), expiresAt: now.addingTimeInterval(Self.codeLifetime), attempts: 0,
+            requestedBy: caller.userID, createdAt: now)
+        try await sql.insert(into: "redemptions")
+            .columns(
+                "id", "project_id", "vendor_id", "vendor_user_id", "beneficiary_id", "amount", "asset", "status",
+                "phone_hint", "code_salt", "code_hash", "expires_at", "attempts", "requested_by", "created_at",
+                "updated_at"
+            )
+            .values(
+                SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.vendorID), SQLBind(record.vendorUserID),
+                SQLBind(record.beneficiaryID), SQLBind(record.amount), SQLBind(record.asset),
+                SQLBind(record.status.rawValue), SQLBind(record.phoneHint), SQLBind(salt),
+                SQLBind(Self.codeDigest(code, salt: salt, id: record.id)), SQLBind(record.expiresAt), SQLBind(0),
+                SQLBind(caller.userID), SQLBind(now), SQLBind(now)
+            )
+            .run()
+        let body =
+            "Rahat: your code is \(code) to redeem \(project.asset) \(Self.format(input.amount, scale: project.scale)) at \(vendor.name.prefix(40)). It expires in 5 minutes. Give it only to this vendor."
+        do {
+            try await sms.send(SmsMessage(to: phone, body: body))
+        } catch {
+            // The code never reached the phone: nothing may be confirmed with it.
+            logger.warning(
+                "redemption code not sent",
+                metadata: ["redemption.id": "\(record.id.lowercasedString)", "error": "\(error)"])
+            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.failed.rawValue))
+                .set("failure_reason", to: SQLBind("the code could not be sent by SMS"))
+                .set("updated_at", to: SQLBind(self.now()))
+                .where("id", .equal, SQLBind(record.id)).run()
+            throw C2CError.codeNotSent
+        }
+        logger.info(
+            "redemption requested",
+            metadata: [
+                "redemption.id": "\(record.id.lowercasedString)", "vendor.id": "\(vendor.id.lowercasedString)",
+                "project.id": "\(project.id.lowercasedString)", "amount": "\(input.amount)",
+            ])
+        return record
+    }
+
+    /// The project the value comes from: the one named, or the only one of the vendor's projects
+    /// where the beneficiary holds enough.
+    private func redemptionProject(
+        named projectID: UUID?, vendor: C2CClients.VendorFacts, beneficiaryID: UUID, amount: Int64
+    ) async throws -> C2CClients.ProjectFacts {
+        let candidates = projectID.map { [$0] } ?? vendor.projectIDs.sorted { $0.uuidString < $1.uuidString }
+        guard !candidates.isEmpty else { throw C2CError.vendorNotAssigned }
+        var covered: [(project: UUID, balance: Int64)] = []
+        var largest: Int64 = 0
+        for candidate in candidates {
+            let balance = try await clients.walletBalance(projectID: candidate, beneficiaryID: beneficiaryID)
+            largest = max(largest, balance)
+            if balance >= amount { covered.append((candidate, balance)) }
+        }
+        guard let chosen = covered.first else {
+            throw C2CError.insufficientBalance(balance: largest, needed: amount)
+        }
+        guard covered.count == 1 else {
+            throw C2CError.invalidInput([
+                FieldViolation(
+                    field: "projectId",
+                    reason: "the beneficiary holds enough in \(covered.count) of the vendor's projects; name one")
+            ])
+        }
+        let project = try await clients.project(chosen.project)
+        guard !project.closed else { throw C2CError.projectClosed }
+        guard project.active else { throw C2CError.projectNotActive }
+        return project
+    }
+
+    /// Refuses a sixth code to one phone within the window. Two requests at the same instant may
+    /// both pass; the window still bounds what a vendor can send.
+    private func requireCodeAllowance(for beneficiaryID: UUID) async throws {
+        let since = now().addingTimeInterval(-Self.codeWindow)
+        let recent = try await sql.select().column("created_at").from("redemptions")
+            .where("beneficiary_id", .equal, SQLBind(beneficiaryID)).where("created_at", .greaterThan, SQLBind(since))
+            .orderBy("created_at").limit(Self.codesPerWindow).all()
+            .map { try $0.decode(column: "created_at", as: Date.self) }
+        guard recent.count >= Self.codesPerWindow, let oldest = recent.first else { return }
+        let wait = oldest.addingTimeInterval(Self.codeWindow).timeIntervalSince(now())
+        throw C2CError.codesThrottled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+    }
+
+    // MARK: Confirming
+
+    /// What one confirmation did, decided under the redemption's lock.
+    private enum ConfirmOutcome: Sendable {
+        case confirmed
+        case wrongCode(remaining: Int)
+        case refused(C2CError)
+    }
+
+    /// Checks the code and moves the amount, wallet → vendor account, keyed by the redemption:
+    /// of identical confirmations at once, one moves value and all answer it.
+    func confirmRedemption(
+        _ text: String, code rawCode: String, by caller: Principal
+    ) async throws
+        -> RedemptionRecord
+    {
+        let id = try parseID(text, field: "id")
+        let code = rawCode.trimmingCharacters(in: .whitespaces)
+        guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
+            throw C2CError.invalidInput([FieldViolation(field: "code", reason: "must be the 6 digits sent")])
+        }
+        let record = try await storedRedemption(id)
+        try authorizeVendorAction(on: record, by: caller)
+        let ledger = clients
+        let logger = self.logger
+        let now = self.now()
+        let outcome = try await database.transaction { tx -> ConfirmOutcome in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            // Touching the row takes its lock (PostgreSQL) or the write lock (SQLite): identical
+            // confirmations wait here for the first to finish, then see what it did.
+            guard
+                let row = try await sql.update("redemptions").set("updated_at", to: SQLBind(now))
+                    .where("id", .equal, SQLBind(id)).returning(
+                        (Self.redemptionColumns + ["code_salt", "code_hash"]).map { SQLIdentifier($0) }
+                    )
+                    .first()
+            else { throw C2CError.redemptionNotFound }
+            let current = try Self.redemption(from: row)
+            let matches =
+                Self.codeDigest(code, salt: try row.decode(column: "code_salt", as: String.self), id: id)
+                == (try row.decode(column: "code_hash", as: String.self))
+            switch current.effectiveStatus(at: now) {
+            case .confirmed:
+                return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
+            case .failed, .expired:
+                if current.status == .requested {
+                    try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
+                        .where("id", .equal, SQLBind(id)).run()
+                    return .refused(.redemptionExpired)
+                }
+                return .refused(.redemptionState(status: current.effectiveStatus(at: now).rawValue))
+            case .requested:
+                break
+            }
+            guard matches else {
+                let attempts = current.attempts + 1
+                let exhausted = attempts >= Self.codeAttempts
+                try await sql.update("redemptions").set("attempts", to: SQLBind(attempts))
+                    .set("status", to: SQLBind((exhausted ? RedemptionStatus.failed : .requested).rawValue))
+                    .set("failure_reason", to: SQLBind(exhausted ? "too many wrong codes" : nil))
+                    .where("id", .equal, SQLBind(id)).run()
+                return .wrongCode(remaining: Self.codeAttempts - attempts)
+            }
+            // The ledger call runs under the lock. Its key makes a repeat after an unanswered call
+            // (rolled back here) find the transfer the first one made.
+            let result: Rahat_Ledger_V1_TransferResult
+            do {
+                result = try await ledger.transfer(Self.redemptionTransfer(current))
+            } catch let error as RPCError where error.code == .failedPrecondition {
+                let service = ServiceError(error)
+                let insufficient = service.reason == "ledger.insufficient_funds"
+                let reason = insufficient ? "insufficient balance" : "\(service.reason): \(service.message)"
+                try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.failed.rawValue))
+                    .set("failure_reason", to: SQLBind(reason)).where("id", .equal, SQLBind(id)).run()
+                return .refused(
+                    insufficient
+                        ? .insufficientBalance(balance: nil, needed: current.amount)
+                        : .redemptionRefused(reason: reason))
+            }
+            guard let transferID = UUID(uuidString: result.transfer.id) else {
+                throw C2CStorageError(description: "the ledger answered the transfer id '\(result.transfer.id)'")
+            }
+            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
+                .set("transfer_id", to: SQLBind(transferID)).set("confirmed_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(id)).run()
+            logger.info(
+                "redemption confirmed",
+                metadata: [
+                    "redemption.id": "\(id.lowercasedString)", "transfer.id": "\(transferID.lowercasedString)",
+                    "amount": "\(current.amount)",
+                ])
+            return .confirmed
+        }
+        switch outcome {
+        case .confirmed: return try await storedRedemption(id)
+        case .wrongCode(let remaining): throw C2CError.wrongCode(attemptsRemaining: remaining)
+        case .refused(let error): throw error
+        }
+    }
+
+    static func redemptionTransfer(_ record: RedemptionRecord) -> Rahat_Ledger_V1_TransferRequest {
+        .with {
+            $0.idempotencyKey = "redemption:\(record.id.lowercasedString)"
+            $0.debit = .with {
+                $0.kind = .beneficiaryWallet
+                $0.projectID = record.projectID.lowercasedString
+                $0.ownerID = record.beneficiaryID.lowercasedString
+            }
+            $0.credit = .with {
+                $0.kind = .vendor
+                $0.projectID = record.projectID.lowercasedString
+                $0.ownerID = record.vendorID.lowercasedString
+            }
+            $0.amount = record.amount
+            $0.asset = record.asset
+            $0.kind = .redeem
+            $0.reference = "redemption:\(record.id.lowercasedString)"
+        }
+    }
+
+    // MARK: Reading
+
+    func redemption(_ text: String, by caller: Principal) async throws -> RedemptionRecord {
+        let record = try await storedRedemption(try parseID(text, field: "id"))
+        let scope = record.projectID.lowercasedString
+        try caller.require(Permission(.redemption, .read, projectID: scope))
+        // Reading another vendor's redemptions is reading about that vendor.
+        if record.vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
+        return record
+    }
+
+    func redemptions(
+        projectID: String?, vendorID: String?, beneficiaryID: String?, status: RedemptionStatus?, limit: Int,
+        cursor: String?, by caller: Principal
+    ) async throws -> ([RedemptionRecord], String?) {
+        var violations: [FieldViolation] = []
+        func id(_ text: String?, _ field: String) -> UUID? {
+            guard let text else { return nil }
+            guard let id = UUID(uuidString: text) else {
+                violations.append(FieldViolation(field: field, reason: "must be a UUID"))
+                return nil
+            }
+            return id
+        }
+        let project = id(projectID, "projectId")
+        let vendor = id(vendorID, "vendorId")
+        let beneficiary = id(beneficiaryID, "beneficiaryId")
+        let page: ServerKit.PageRequest
+        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
+        case .success(let valid): page = valid
+        case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
+        }
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+        let scope = project?.lowercasedString
+        try caller.require(Permission(.redemption, .read, projectID: scope))
+        var query = sql.select().columns(Self.redemptionColumns).from("redemptions")
+        if !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) {
+            query = query.where("vendor_user_id", .equal, SQLBind(caller.userID))
+        }
+        if let project { query = query.where("project_id", .equal, SQLBind(project)) }
+        if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
+        if let beneficiary { query = query.where("beneficiary_id", .equal, SQLBind(beneficiary)) }
+        let now = self.now()
+        switch status {
+        case nil: break
+        case .requested:
+            query = query.where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
+                .where("expires_at", .greaterThan, SQLBind(now))
+        case .expired:
+            query = query.where { group in
+                group.where("status", .equal, SQLBind(RedemptionStatus.expired.rawValue)).orWhere { requested in
+                    requested.where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
+                        .where("expires_at", .lessThanOrEqual, SQLBind(now))
+                }
+            }
+        case .confirmed, .failed:
+            query = query.where("status", .equal, SQLBind(status?.rawValue))
+        }
+        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
+        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.redemption(from:))
+        let (shown, next) = page.page(of: rows) { $0.id }
+        return (shown, next)
+    }
+
+    private func storedRedemption(_ id: UUID) async throws -> RedemptionRecord {
+        guard
+            let record = try await sql.select().columns(Self.redemptionColumns).from("redemptions")
+                .where("id", .equal, SQLBind(id)).first().map(Self.redemption(from:))
+        else { throw C2CError.redemptionNotFound }
+        return record
+    }
+
+    /// The vendor's own login, or a manager of redemptions in the project.
+    private func authorizeVendorAction(on record: RedemptionRecord, by caller: Principal) throws {
+        let scope = record.projectID.lowercasedString
+        if record.vendorUserID == caller.userID {
+            try caller.require(Permission(.redemption, .create, projectID: scope))
+        } else {
+            // Not told apart from a missing one: another vendor's redemptions are not theirs to probe.
+            guard caller.permissions.allows(Permission(.redemption, .manage, projectID: scope)) else {
+                throw C2CError.redemptionNotFound
+            }
+        }
+    }
+
+    static let redemptionColumns = [
+        "id", "project_id", "vendor_id", "vendor_user_id", "beneficiary_id", "amount", "asset", "status",
+        "phone_hint", "expires_at", "attempts", "transfer_id", "failure_reason", "settlement_id", "requested_by",
+        "created_at", "confirmed_at",
+    ]
+
+    static func redemption(from row: any SQLRow) throws -> RedemptionRecord {
+        let status = try row.decode(column: "status", as: String.self)
+        guard let parsed = RedemptionStatus(rawValue: status) else {
+            throw C2CStorageError(description: "redemption status '\(status)'")
+        }
+        return RedemptionRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            vendorID: try row.decode(column: "vendor_id", as: UUID.self),
+            vendorUserID: try row.decode(column: "vendor_user_id", as: UUID.self),
+            beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self),
+            amount: try row.decode(column: "amount", as: Int64.self),
+            asset: try row.decode(column: "asset", as: String.self),
+            status: parsed,
+            phoneHint: try row.decode(column: "phone_hint", as: String.self),
+            expiresAt: try row.decode(column: "expires_at", as: Date.self),
+            attempts: try row.decode(column: "attempts", as: Int.self),
+            transferID: try row.decode(column: "transfer_id", as: UUID?.self),
+            failureReason: try row.decode(column: "failure_reason", as: String?.self),
+            settlementID: try row.decode(column: "settlement_id", as: UUID?.self),
+            requestedBy: try row.decode(column: "requested_by", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            confirmedAt: try row.decode(column: "confirmed_at", as: Date?.self)
+        )
+    }
+
+    // MARK: Codes
+
+    /// Six decimal digits from the system's CSPRNG, leading zeros kept.
+    static func newCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = Int.random(in: 0..<1_000_000, using: &generator)
+        let digits = String(value)
+        return String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// Salted and bound to the redemption, so one row's digest says nothing about another's code.
+    static func codeDigest(_ code: String, salt: String, id: UUID) -> String {
+        SHA256.hash(data: Data("\(salt):\(id.lowercasedString):\(code)".utf8)).hexString
+    }
+
+    /// `+977*******678`: enough for the vendor to check with the beneficiary which phone to look at.
+    static func phoneHint(_ phone: String) -> String {
+        let visible = 3
+        guard phone.count > visible + 4 else { return String(repeating: "*", count: phone.count) }
+        let prefix = phone.prefix(4)
+        return prefix + String(repeating: "*", count: phone.count - 4 - visible) + phone.suffix(visible)
+    }
+
+    /// `150000` at scale 2 → `1500.00`.
+    static func format(_ amount: Int64, scale: Int) -> String {
+        guard scale > 0 else { return String(amount) }
+        let digits = String(amount.magnitude)
+        let padded = String(repeating: "0", count: max(0, scale + 1 - digits.count)) + digits
+        let whole = padded.dropLast(scale)
+        return (amount < 0 ? "-" : "") + whole + "." + padded.suffix(scale)
+    }
+}

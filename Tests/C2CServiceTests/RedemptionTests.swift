@@ -1,0 +1,341 @@
+import AuthAPI
+import C2CAPI
+import CoreAPI
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Notifications
+import Persistence
+import SQLKit
+import ServerKit
+import SwiftProtobuf
+import Synchronization
+import TestSupport
+import Testing
+
+/// Redemptions at vendors over gRPC: the code goes by SMS (to a local gateway that keeps it), the
+/// vendor confirms it, value moves wallet → vendor once, on SQLite and PostgreSQL.
+@Suite("Redemptions")
+struct RedemptionTests {
+    /// An active project whose two beneficiaries with phones hold 5,000 each (a third has no
+    /// phone), and a vendor assigned to it, logged in.
+    struct Shop: Sendable {
+        var project: String
+        var admin: Metadata
+        var phones: [String]
+        var noPhone: String
+        var vendor: String
+        var vendorLogin: Metadata
+    }
+
+    static let phones = ["+9779812000001", "+9779812000002"]
+
+    static func shop(_ harness: AuthHarness) async throws -> Shop {
+        let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        let project = try await ProjectFundsTests.newProject(on: harness, as: admin)
+        _ = try await harness.projects.activateProject(.with { $0.id = project }, metadata: admin)
+        _ = try await harness.funds.recordFunding(ProjectFundsTests.funding(project, 100_000), metadata: admin)
+        let created = try await harness.beneficiaries.createBeneficiaries(
+            .with {
+                $0.beneficiaries =
+                    phones.map { phone in
+                        .with {
+                            $0.name = "Holder \(phone.suffix(1))"
+                            $0.phone = phone
+                        }
+                    } + [.with { $0.name = "No Phone" }]
+            }, metadata: admin)
+        let people = created.beneficiaries.map(\.id)
+        _ = try await harness.projects.enrolBeneficiaries(
+            .with {
+                $0.projectID = project
+                $0.beneficiaryIds = people
+            }, metadata: admin)
+        for person in people {
+            // Paid as a disbursement line would be; disbursements have their own tests.
+            _ = try await harness.ledger.recordTransfer(
+                .with {
+                    $0.idempotencyKey = "test:wallet:\(person)"
+                    $0.debit = .with {
+                        $0.kind = .projectFund
+                        $0.projectID = project
+                    }
+                    $0.credit = .with {
+                        $0.kind = .beneficiaryWallet
+                        $0.projectID = project
+                        $0.ownerID = person
+                    }
+                    $0.amount = 5_000
+                    $0.asset = "NPR"
+                    $0.kind = .disburse
+                    $0.reference = "test"
+                }, metadata: admin)
+        }
+        let vendor = try await harness.vendors.registerVendor(
+            Self.vendor("Ram Kirana Pasal", "ram@example.org", "a long vendor passphrase"), metadata: admin)
+        _ = try await harness.vendors.assignVendor(
+            .with {
+                $0.projectID = project
+                $0.vendorID = vendor.id
+            }, metadata: admin)
+        let login = try await harness.login("ram@example.org", "a long vendor passphrase")
+        return Shop(
+            project: project, admin: admin, phones: phones, noPhone: people[2], vendor: vendor.id,
+            vendorLogin: AuthHarness.bearer(login.accessToken))
+    }
+
+    /// A vendor with its own login, paid by mobile money.
+    static func vendor(_ name: String, _ email: String, _ password: String) -> Rahat_Core_V1_RegisterVendorRequest {
+        .with {
+            $0.name = name
+            $0.email = email
+            $0.password = password
+            $0.payoutAccount = .with {
+                $0.type = .mobileMoney
+                $0.provider = "eSewa"
+                $0.mobileNumber = "+9779811112222"
+            }
+        }
+    }
+
+    static func request(
+        _ shop: Shop, phone: String? = nil, beneficiary: String? = nil, amount: Int64
+    ) -> Rahat_C2c_V1_RequestRedemptionRequest {
+        .with {
+            $0.vendorID = shop.vendor
+            if let phone { $0.phone = phone }
+            if let beneficiary { $0.beneficiaryID = beneficiary }
+            $0.amount = amount
+        }
+    }
+
+    static func balance(
+        _ harness: AuthHarness, _ shop: Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String
+    ) async throws -> Int64 {
+        try await harness.ledger.findAccount(
+            .with {
+                $0.kind = kind
+                $0.projectID = shop.project
+                $0.ownerID = owner
+            }, metadata: shop.admin
+        ).balance
+    }
+
+    @Test(
+        "a vendor requests by phone, the code goes by SMS, and the same confirmation sent 50 times moves the amount once",
+        arguments: DatabaseEngine.available)
+    func requestAndConfirm(engine: DatabaseEngine) async throws {
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(engine, sms: sms.sender) { harness in
+                // given
+                let shop = try await Self.shop(harness)
+
+                // when the vendor asks for 1,500 from the holder of the first phone, written nationally
+                let requested = try await harness.redemptions.requestRedemption(
+                    .with {
+                        $0.vendorID = shop.vendor
+                        $0.phone = "981-2000001"
+                        $0.defaultCountry = "NP"
+                        $0.amount = 1_500
+                    }, metadata: shop.vendorLogin)
+                let code = try #require(sms.lastCode(to: shop.phones[0]))
+                let wrong = code == "000000" ? "111111" : "000000"
+                let mistyped = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = requested.id
+                            $0.code = wrong
+                        }, metadata: shop.vendorLogin)
+                }
+                let answers = try await withThrowingTaskGroup(of: Rahat_C2c_V1_Redemption.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask {
+                            try await harness.redemptions.confirmRedemption(
+                                .with {
+                                    $0.id = requested.id
+                                    $0.code = code
+                                }, metadata: shop.vendorLogin)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                let lateWrong = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = requested.id
+                            $0.code = wrong
+                        }, metadata: shop.vendorLogin)
+                }
+                let listed = try await harness.redemptions.listRedemptions(.init(), metadata: shop.vendorLogin)
+
+                // then the code went to the phone, only a hint of which is shown
+                #expect(requested.status == .requested)
+                #expect(requested.phoneHint == "+977*******001")
+                #expect(requested.attemptsRemaining == 3)
+                #expect(requested.projectID == shop.project)
+                #expect(requested.asset == "NPR")
+                let message = try #require(sms.messages.last)
+                #expect(message.to == shop.phones[0])
+                #expect(message.body.contains("NPR 15.00"))
+                #expect(message.body.contains("Ram Kirana Pasal"))
+                #expect(mistyped?.reason == "redemption.wrong_code")
+                #expect(mistyped?.violations.map(\.field) == ["code"])
+                // one effect: 50 answers, one transfer, the wallet down by 1,500 once
+                let transfer = try #require(answers.first?.transferID)
+                #expect(answers.count == 50)
+                #expect(answers.allSatisfy { $0.status == .confirmed && $0.transferID == transfer })
+                #expect(answers.first?.attemptsRemaining == 2)
+                let beneficiary = requested.beneficiaryID
+                #expect(try await Self.balance(harness, shop, .beneficiaryWallet, owner: beneficiary) == 3_500)
+                #expect(try await Self.balance(harness, shop, .vendor, owner: shop.vendor) == 1_500)
+                #expect(lateWrong?.reason == "redemption.invalid_state")
+                #expect(listed.redemptions.map(\.id) == [requested.id])
+                let moved = try await harness.ledger.getTransfer(.with { $0.id = transfer }, metadata: shop.admin)
+                #expect(moved.kind == .redeem)
+                #expect(moved.idempotencyKey == "redemption:\(requested.id)")
+                #expect(try await harness.ledger.verifyChain(.init(), metadata: shop.admin).ok)
+                // the code is kept only as a salted digest
+                let id = try #require(UUID(uuidString: requested.id))
+                let found = try await harness.c2cDatabase.sql.select().columns("code_hash", "code_salt")
+                    .from("redemptions").where("id", .equal, SQLBind(id)).first()
+                let row = try #require(found)
+                let stored = try row.decode(column: "code_hash", as: String.self)
+                #expect(stored.count == 64)
+                #expect(!stored.contains(code))
+            }
+        }
+    }
+
+    @Test("who may redeem and what: other vendors, balances, phones, wrong codes, expiry and the code throttle")
+    func refusals() async throws {
+        let clock = Mutex(Date())
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+                let shop = try await Self.shop(harness)
+                let other = try await harness.vendors.registerVendor(
+                    Self.vendor("Sita Store", "sita@example.org", "another vendor passphrase"), metadata: shop.admin)
+                let otherLogin = AuthHarness.bearer(
+                    try await harness.login("sita@example.org", "another vendor passphrase").accessToken)
+
+                // bad input names its fields
+                let invalid = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        .with {
+                            $0.vendorID = "shop"
+                            $0.amount = 0
+                        }, metadata: shop.vendorLogin)
+                }
+                #expect(invalid?.kind == .invalidArgument)
+                #expect(Set(invalid?.violations.map(\.field) ?? []) == ["vendorId", "beneficiaryId", "amount"])
+                // a vendor's login redeems for itself only
+                let forAnother = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[0], amount: 100), metadata: otherLogin)
+                }
+                #expect(forAnother?.kind == .permissionDenied)
+                // a vendor not assigned to any project redeems nowhere
+                let unassigned = await serviceFailure {
+                    var request = Self.request(shop, phone: shop.phones[0], amount: 100)
+                    request.vendorID = other.id
+                    return try await harness.redemptions.requestRedemption(request, metadata: otherLogin)
+                }
+                #expect(unassigned?.reason == "vendor.not_assigned")
+                // more than the wallet holds, nobody with that phone, nobody to text
+                let tooMuch = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[0], amount: 5_001), metadata: shop.vendorLogin)
+                }
+                #expect(tooMuch?.reason == "redemption.insufficient_balance")
+                let nobody = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: "+9779819999999", amount: 100), metadata: shop.vendorLogin)
+                }
+                #expect(nobody?.reason == "beneficiary.not_found")
+                let noPhone = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, beneficiary: shop.noPhone, amount: 100), metadata: shop.vendorLogin)
+                }
+                #expect(noPhone?.reason == "beneficiary.no_phone")
+                #expect(sms.messages.isEmpty)
+
+                // three wrong codes fail it; the right one then moves nothing
+                let guessed = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 700), metadata: shop.vendorLogin)
+                let code = try #require(sms.lastCode(to: shop.phones[1]))
+                let wrong = code == "000000" ? "111111" : "000000"
+                let stranger = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = guessed.id
+                            $0.code = code
+                        }, metadata: otherLogin)
+                }
+                #expect(stranger?.reason == "redemption.not_found")
+                var reasons: [String?] = []
+                for _ in 0..<3 {
+                    reasons.append(
+                        await serviceFailure {
+                            try await harness.redemptions.confirmRedemption(
+                                .with {
+                                    $0.id = guessed.id
+                                    $0.code = wrong
+                                }, metadata: shop.vendorLogin)
+                        }?.message)
+                }
+                let afterFailure = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = guessed.id
+                            $0.code = code
+                        }, metadata: shop.vendorLogin)
+                }
+                let failed = try await harness.redemptions.getRedemption(
+                    .with { $0.id = guessed.id }, metadata: shop.vendorLogin)
+                #expect(reasons.first??.contains("2 attempts remain") == true)
+                #expect(reasons.last??.contains("has failed") == true)
+                #expect(afterFailure?.reason == "redemption.invalid_state")
+                #expect(failed.status == .failed)
+                #expect(failed.attemptsRemaining == 0)
+                #expect(failed.failureReason == "too many wrong codes")
+
+                // a code unused for five minutes has expired
+                let late = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 700), metadata: shop.vendorLogin)
+                let lateCode = try #require(sms.lastCode(to: shop.phones[1]))
+                clock.withLock { $0 += 301 }
+                let expired = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = late.id
+                            $0.code = lateCode
+                        }, metadata: shop.vendorLogin)
+                }
+                #expect(expired?.reason == "redemption.expired")
+                let expiredList = try await harness.redemptions.listRedemptions(
+                    .with { $0.status = .expired }, metadata: shop.admin)
+                #expect(expiredList.redemptions.map(\.id) == [late.id])
+                // others' redemptions are not a vendor's to list
+                let othersList = try await harness.redemptions.listRedemptions(.init(), metadata: otherLogin)
+                #expect(othersList.redemptions.isEmpty)
+                #expect(
+                    try await Self.balance(harness, shop, .beneficiaryWallet, owner: failed.beneficiaryID) == 5_000)
+
+                // five codes to one phone in 15 minutes, then a wait
+                for _ in 0..<3 {
+                    _ = try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+                }
+                let throttled = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+                }
+                #expect(throttled?.reason == "redemption.throttled")
+                #expect((throttled?.retryAfterSeconds ?? 0) > 0)
+                #expect(sms.messages.filter { $0.to == shop.phones[1] }.count == 5)
+                clock.withLock { $0 += 15 * 60 }
+                _ = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+            }
+        }
+    }
+}
