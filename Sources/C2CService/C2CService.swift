@@ -14,6 +14,7 @@ public import ServerKit
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
 /// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (100–10,000) |
 /// | `RAHAT_SMS_*` | `<data dir>/sms.jsonl` | where redemption codes go (see `SmsConfiguration`) |
+/// | `RAHAT_PAYOUT_DEBTOR_*` | `Rahat`, `NOTPROVIDED` | the agency's account in payout files (see `PayoutDebtor`) |
 public struct C2CServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then uses the secret in its data directory.
@@ -22,15 +23,18 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
     public var disbursementBatchSize: Int
     /// Where redemption codes go.
     package var sms: SmsConfiguration
+    /// The agency's account that pays vendors.
+    package var payoutDebtor: PayoutDebtor
 
     package init(
         database: ServiceDatabaseConfiguration, serviceSecret: String? = nil, disbursementBatchSize: Int = 1_000,
-        sms: SmsConfiguration
+        sms: SmsConfiguration, payoutDebtor: PayoutDebtor = PayoutDebtor()
     ) {
         self.database = database
         self.serviceSecret = serviceSecret
         self.disbursementBatchSize = disbursementBatchSize
         self.sms = sms
+        self.payoutDebtor = payoutDebtor
     }
 
     /// Reads every setting but the service secret when `serviceSecret` gives it (one process,
@@ -40,7 +44,8 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
             database: ServiceDatabaseConfiguration(from: &source, service: "c2c", dataDirectory: dataDirectory),
             serviceSecret: serviceSecret ?? ServiceSecret.read(from: &source),
             disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 100...10_000),
-            sms: SmsConfiguration(from: &source, dataDirectory: dataDirectory))
+            sms: SmsConfiguration(from: &source, dataDirectory: dataDirectory),
+            payoutDebtor: PayoutDebtor(from: &source))
     }
 }
 
@@ -57,11 +62,13 @@ public struct C2CService: Sendable {
         clients: C2CClients,
         batchSize: Int = 1_000,
         sms: any SmsSender,
+        payoutDebtor: PayoutDebtor = PayoutDebtor(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         domain = C2CDomain(
-            database: database, verifier: verifier, clients: clients, batchSize: batchSize, sms: sms, logger: logger,
+            database: database, verifier: verifier, clients: clients, batchSize: batchSize, sms: sms,
+            payoutDebtor: payoutDebtor, logger: logger,
             now: now)
     }
 
@@ -70,16 +77,20 @@ public struct C2CService: Sendable {
 
     /// The gRPC services to register on a server.
     public var rpcServices: [any RegistrableRPCService] {
-        [ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain), RedemptionRPC(domain: domain)]
+        [
+            ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain), RedemptionRPC(domain: domain),
+            SettlementRPC(domain: domain),
+        ]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
     public static let rpcServiceNames = [
         "rahat.c2c.v1.ProjectFundsService", "rahat.c2c.v1.DisbursementService", "rahat.c2c.v1.RedemptionService",
+        "rahat.c2c.v1.SettlementService",
     ]
 
     /// The jobs this service's work queues, for the worker that runs them.
-    package var jobHandlers: [JobHandler] { [domain.disbursementJob] }
+    package var jobHandlers: [JobHandler] { [domain.disbursementJob, domain.settlementJob] }
 
     /// Applies pending migrations.
     public func migrate() async throws {

@@ -96,6 +96,7 @@ package enum Platform {
                 database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
                 clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                payoutDebtor: configuration.c2c.payoutDebtor,
                 logger: logger)
             try await auth.migrate()
             try await core.migrate()
@@ -298,6 +299,7 @@ package enum Platform {
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                payoutDebtor: configuration.c2c.payoutDebtor,
                 logger: logger)
             try await prepare(
                 database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
@@ -401,6 +403,7 @@ package enum Platform {
                 database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
+                payoutDebtor: configuration.c2c.payoutDebtor,
                 logger: logger)
             try await prepare(c2cDatabase, service: "c2c", migrations: C2CMigrations.all, migrate: false)
             var workerConfiguration = JobWorkerConfiguration()

@@ -40,6 +40,7 @@ package struct AuthHarness: Sendable {
     package let funds: Rahat_C2c_V1_ProjectFundsService.Client<InProcessTransport.Client>
     package let disbursements: Rahat_C2c_V1_DisbursementService.Client<InProcessTransport.Client>
     package let redemptions: Rahat_C2c_V1_RedemptionService.Client<InProcessTransport.Client>
+    package let settlements: Rahat_C2c_V1_SettlementService.Client<InProcessTransport.Client>
     package let c2c: C2CService
     package let c2cDatabase: ServiceDatabase
     package let auth: Rahat_Auth_V1_AuthService.Client<InProcessTransport.Client>
@@ -211,6 +212,7 @@ package struct AuthHarness: Sendable {
                             funds: .init(wrapping: client),
                             disbursements: .init(wrapping: client),
                             redemptions: .init(wrapping: client),
+                            settlements: .init(wrapping: client),
                             c2c: c2c,
                             c2cDatabase: c2cDatabase,
                             auth: .init(wrapping: client),

@@ -208,6 +208,45 @@ extension GatewayTests {
                 #expect(try confirmed.json["status"] as? String == "confirmed")
                 #expect(try confirmed.json["transferId"] is String)
                 #expect(try settledBooks.json["balanced"] as? Bool == true, "\(settledBooks)")
+
+                // and the vendor is settled: a run, its payout file, the bank's answer
+                let run = try await client.send(
+                    .post, "/v1/settlements", json: ["projectId": projectID], bearer: admin.access)
+                let settlementID = try #require(
+                    (try run.json["settlements"] as? [[String: Any]])?.first?["id"] as? String, "\(run)")
+                var settlement: [String: Any] = [:]
+                for _ in 0..<900 {
+                    settlement = try await client.send(.get, "/v1/settlements/\(settlementID)", bearer: admin.access)
+                        .json
+                    if settlement["status"] as? String == "processing" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let painFile = try await client.send(
+                    .get, "/v1/settlements/\(settlementID)/payout-file?format=pain.001", bearer: admin.access)
+                let csvFile = try await client.send(
+                    .get, "/v1/settlements/\(settlementID)/payout-file?format=csv", bearer: admin.access)
+                let badFormat = try await client.send(
+                    .get, "/v1/settlements/\(settlementID)/payout-file?format=pdf", bearer: admin.access)
+                let paid = try await client.send(
+                    .post, "/v1/settlements/\(settlementID)/confirm",
+                    json: ["status": "paid", "payoutReference": "NABIL-2026-11-0042"], bearer: admin.access)
+                let finalBooks = try await client.send(
+                    .get, "/v1/projects/\(projectID)/reconciliation", bearer: admin.access)
+
+                #expect(run.status == .accepted, "\(run)")
+                #expect(settlement["status"] as? String == "processing", "\(settlement)")
+                #expect(settlement["amount"] as? Int == 5_000)
+                #expect(painFile.status == .ok, "\(painFile)")
+                #expect(painFile.headers[.contentType] == "application/xml")
+                #expect(
+                    painFile.headers[.contentDisposition]?.hasPrefix("attachment; filename=") == true,
+                    "\(painFile.headers)")
+                #expect(String(decoding: painFile.body, as: UTF8.self).contains("<CtrlSum>50.00</CtrlSum>"))
+                #expect(csvFile.status == .ok && csvFile.headers[.contentType] == "text/csv", "\(csvFile)")
+                #expect(badFormat.status == .badRequest, "\(badFormat)")
+                #expect(paid.status == .ok, "\(paid)")
+                #expect(try paid.json["status"] as? String == "paid")
+                #expect(try finalBooks.json["balanced"] as? Bool == true, "\(finalBooks)")
             }
         }
     }

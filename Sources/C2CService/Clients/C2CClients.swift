@@ -147,6 +147,8 @@ package struct C2CClients: Sendable {
         var name: String
         var active: Bool
         var projectIDs: Set<UUID>
+        /// `nil` when core holds none a payout can go to.
+        var payout: PayoutAccount?
     }
 
     /// The vendor, or `vendorNotFound`.
@@ -162,9 +164,26 @@ package struct C2CClients: Sendable {
         guard let userID = UUID(uuidString: vendor.userID) else {
             throw C2CStorageError(description: "core answered vendor user id '\(vendor.userID)'")
         }
+        let account = vendor.payoutAccount
+        func value(_ has: Bool, _ text: String) -> String? { has && !text.isEmpty ? text : nil }
+        let kind: PayoutAccount.Kind? =
+            switch account.type {
+            case .bank: .bank
+            case .mobileMoney: .mobileMoney
+            default: nil
+            }
         return VendorFacts(
             id: id, userID: userID, name: vendor.name, active: vendor.status == .active,
-            projectIDs: Set(vendor.projectIds.compactMap(UUID.init(uuidString:))))
+            projectIDs: Set(vendor.projectIds.compactMap(UUID.init(uuidString:))),
+            payout: kind.map { kind in
+                PayoutAccount(
+                    kind: kind, bankName: value(account.hasBankName, account.bankName),
+                    accountName: value(account.hasAccountName, account.accountName),
+                    accountNumber: value(account.hasAccountNumber, account.accountNumber),
+                    branch: value(account.hasBranch, account.branch), bic: value(account.hasBic, account.bic),
+                    provider: value(account.hasProvider, account.provider),
+                    mobileNumber: value(account.hasMobileNumber, account.mobileNumber))
+            })
     }
 
     /// What c2c needs of a beneficiary: where a code goes.

@@ -347,24 +347,10 @@ extension C2CDomain {
         projectID: String?, vendorID: String?, beneficiaryID: String?, status: RedemptionStatus?, limit: Int,
         cursor: String?, by caller: Principal
     ) async throws -> ([RedemptionRecord], String?) {
-        var violations: [FieldViolation] = []
-        func id(_ text: String?, _ field: String) -> UUID? {
-            guard let text else { return nil }
-            guard let id = UUID(uuidString: text) else {
-                violations.append(FieldViolation(field: field, reason: "must be a UUID"))
-                return nil
-            }
-            return id
-        }
-        let project = id(projectID, "projectId")
-        let vendor = id(vendorID, "vendorId")
-        let beneficiary = id(beneficiaryID, "beneficiaryId")
-        let page: ServerKit.PageRequest
-        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
-        case .success(let valid): page = valid
-        case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
-        }
-        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+        let (ids, page) = try Self.listFilters(
+            [(projectID, "projectId"), (vendorID, "vendorId"), (beneficiaryID, "beneficiaryId")], limit: limit,
+            cursor: cursor)
+        let (project, vendor, beneficiary) = (ids[0], ids[1], ids[2])
         let scope = project?.lowercasedString
         try caller.require(Permission(.redemption, .read, projectID: scope))
         var query = sql.select().columns(Self.redemptionColumns).from("redemptions")

@@ -16,6 +16,8 @@ struct C2CDomain: Sendable {
     let batchSize: Int
     /// Where redemption codes go.
     let sms: any SmsSender
+    /// The agency's account in payout files.
+    let payoutDebtor: PayoutDebtor
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -24,6 +26,26 @@ struct C2CDomain: Sendable {
     /// The caller of the current RPC, from its bearer token.
     func caller() async throws -> Principal {
         try await verifier.verifyCurrentCaller()
+    }
+
+    /// Optional id filters and a page of a list, every bad one named at once.
+    static func listFilters(
+        _ filters: [(text: String?, field: String)], limit: Int, cursor: String?
+    ) throws -> ([UUID?], ServerKit.PageRequest) {
+        var violations: [FieldViolation] = []
+        let ids = filters.map { text, field -> UUID? in
+            guard let text else { return nil }
+            guard let id = UUID(uuidString: text) else {
+                violations.append(FieldViolation(field: field, reason: "must be a UUID"))
+                return nil
+            }
+            return id
+        }
+        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
+        case .success(let page) where violations.isEmpty: return (ids, page)
+        case .success: throw C2CError.invalidInput(violations)
+        case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
+        }
     }
 
     func parseID(_ text: String, field: String) throws -> UUID {

@@ -42,6 +42,13 @@ public enum C2CError: Error, Equatable, Sendable {
     case wrongCode(attemptsRemaining: Int)
     /// The ledger refused the transfer for a reason other than the balance.
     case redemptionRefused(reason: String)
+    case vendorWithoutPayoutAccount(name: String)
+    /// No confirmed redemption of the vendors asked for is waiting for a settlement.
+    case nothingToSettle
+    case settlementNotFound
+    case settlementState(status: String, action: String)
+    /// The run's job has not written the payout file yet, or paid no one.
+    case payoutFileNotReady
 
     /// The transport-neutral form the RPC edge sends.
     public var serviceError: ServiceError {
@@ -146,6 +153,24 @@ public enum C2CError: Error, Equatable, Sendable {
         case .redemptionRefused(let reason):
             ServiceError(
                 .failedPrecondition, reason: "redemption.refused", message: "The ledger refused it: \(reason).")
+        case .vendorWithoutPayoutAccount(let name):
+            ServiceError(
+                .failedPrecondition, reason: "vendor.no_payout_account",
+                message: "The vendor '\(name)' has no payout account; add one before settling.")
+        case .nothingToSettle:
+            ServiceError(
+                .failedPrecondition, reason: "settlement.nothing_to_settle",
+                message: "No confirmed redemption of these vendors is waiting to be settled.")
+        case .settlementNotFound:
+            ServiceError(.notFound, reason: "settlement.not_found", message: "No such settlement.")
+        case .settlementState(let status, let action):
+            ServiceError(
+                .failedPrecondition, reason: "settlement.invalid_state",
+                message: "A settlement that is \(status) cannot be marked \(action).")
+        case .payoutFileNotReady:
+            ServiceError(
+                .failedPrecondition, reason: "settlement.file_not_ready",
+                message: "The run's payout file is not written yet (its job is still running), or the run pays no one.")
         case .insufficientFunds(let balance, let needed):
             ServiceError(
                 .failedPrecondition, reason: "disbursement.insufficient_funds",

@@ -12,6 +12,7 @@ public enum C2CMigrations {
             CreateDisbursements(),
             DisbursementReference(),
             CreateRedemptions(),
+            CreateSettlements(),
         ]
     }
 }

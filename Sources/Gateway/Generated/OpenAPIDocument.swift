@@ -72,6 +72,12 @@ tags:
       the beneficiary's phone by SMS (any phone, a feature phone too), the vendor enters the code
       the beneficiary reads out, and the amount moves from the beneficiary's wallet to the vendor's
       account as one idempotent ledger transfer.
+  - name: settlements
+    description: >-
+      Paying vendors for what they redeemed: a run per project gathers each vendor's confirmed,
+      unsettled redemptions into one settlement, moves the amounts to settlement clearing in a
+      background job and writes one payout file for the agency's bank (CSV and ISO 20022
+      pain.001.001.09); the bank's answer then pays each settlement out or returns it to the vendor.
   - name: verification
     description: >-
       KYC: every new beneficiary, and every change to a name, phone, national ID or birth date,
@@ -2001,6 +2007,140 @@ paths:
         '404': {$ref: '#/components/responses/NotFound'}
         '409': {$ref: '#/components/responses/Conflict'}
         '503': {$ref: '#/components/responses/ServiceUnavailable'}
+  /v1/settlements:
+    get:
+      operationId: listSettlements
+      tags: [settlements]
+      summary: List settlements
+      description: >-
+        Ordered by id (creation time). Requires `settlement:read` for the project named, or for all
+        projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own.
+      parameters:
+        - {name: projectId, in: query, schema: {type: string, format: uuid}}
+        - {name: vendorId, in: query, schema: {type: string, format: uuid}}
+        - {name: runId, in: query, schema: {type: string, format: uuid}}
+        - {name: status, in: query, schema: {$ref: '#/components/schemas/SettlementStatus'}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+        - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
+      responses:
+        '200':
+          description: One page of settlements.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SettlementPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+    post:
+      operationId: createSettlements
+      tags: [settlements]
+      summary: Start a settlement run for a project's vendors
+      description: >-
+        One settlement per vendor (all, or those in `vendorIds`) with confirmed redemptions no
+        settlement covers yet, written now (`pending`); the run's job (`jobId`, see
+        `/v1/jobs/{id}`) moves each amount from the vendor's account to settlement clearing
+        (`processing`) and writes the payout file. Two runs started at once cover each redemption
+        once. 409 when there is nothing to settle or a vendor has no payout account. Requires
+        `settlement:create` for the project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CreateSettlements'}
+      responses:
+        '202':
+          description: The run, its settlements pending until its job has run.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SettlementRun'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/settlements/{id}:
+    parameters:
+      - $ref: '#/components/parameters/SettlementId'
+    get:
+      operationId: getSettlement
+      tags: [settlements]
+      summary: A settlement
+      description: Requires `settlement:read`; another vendor's settlement needs `vendor:read` as well.
+      responses:
+        '200':
+          description: The settlement.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Settlement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/settlements/{id}/payout-file:
+    parameters:
+      - $ref: '#/components/parameters/SettlementId'
+    get:
+      operationId: getPayoutFile
+      tags: [settlements]
+      summary: The payout file of the settlement's run, for the bank
+      description: >-
+        The file covers every settlement of the run, one credit transfer per vendor: `csv` (one row
+        per vendor with its payout account, amount in major units, currency, redemptions and
+        period) or `pain.001` (ISO 20022 pain.001.001.09: a group header with message id, number of
+        transactions and control sum; one payment information block from the agency's account,
+        `RAHAT_PAYOUT_DEBTOR_*`; a credit transfer per vendor to its IBAN, account number or
+        mobile-money number, with remittance information). The same file every time it is fetched.
+        409 until the run's job has written it. Requires `settlement:read` and `vendor:read`.
+      parameters:
+        - name: format
+          in: query
+          required: true
+          schema: {type: string, enum: [csv, pain.001]}
+      responses:
+        '200':
+          description: The file, as an attachment.
+          headers:
+            Content-Disposition:
+              schema: {type: string}
+          content:
+            text/csv:
+              schema: {type: string, format: binary}
+            application/xml:
+              schema: {type: string, format: binary}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+  /v1/settlements/{id}/confirm:
+    parameters:
+      - $ref: '#/components/parameters/SettlementId'
+    post:
+      operationId: confirmSettlement
+      tags: [settlements]
+      summary: Record the bank's answer for a settlement
+      description: >-
+        `paid` moves the amount from settlement clearing to the external payout account (with the
+        bank's `payoutReference`); `failed` (with a `reason`) returns it to the vendor's account, and
+        its redemptions are covered by the next run. Only a settlement in clearing (`processing`)
+        can be answered; the same answer again, or many at once, moves value once. Requires
+        `settlement:update`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ConfirmSettlement'}
+      responses:
+        '200':
+          description: The settlement, paid or failed.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Settlement'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
   /v1/verifications:
     get:
       operationId: listVerifications
@@ -2242,6 +2382,14 @@ components:
       in: path
       required: true
       description: Redemption id.
+      schema:
+        type: string
+        format: uuid
+    SettlementId:
+      name: id
+      in: path
+      required: true
+      description: Settlement id.
       schema:
         type: string
         format: uuid
@@ -2868,6 +3016,67 @@ components:
         items:
           type: array
           items: {$ref: '#/components/schemas/Redemption'}
+        nextCursor: {type: string}
+    SettlementStatus:
+      type: string
+      enum: [pending, processing, paid, failed]
+    CreateSettlements:
+      type: object
+      required: [projectId]
+      properties:
+        projectId: {type: string, format: uuid}
+        vendorIds:
+          type: array
+          maxItems: 1000
+          description: Only these vendors; all with something to settle when absent.
+          items: {type: string, format: uuid}
+    ConfirmSettlement:
+      type: object
+      required: [status]
+      properties:
+        status: {type: string, enum: [paid, failed]}
+        payoutReference: {type: string, maxLength: 100, description: "The bank's reference for the payment."}
+        reason: {type: string, maxLength: 1000, description: Why the bank did not pay; required for failed.}
+    Settlement:
+      type: object
+      required: [id, runId, projectId, vendorId, vendorName, amount, asset, redemptionCount, periodStart, periodEnd, status, endToEndId, createdBy, createdAt, updatedAt]
+      properties:
+        id: {type: string, format: uuid}
+        runId: {type: string, format: uuid}
+        projectId: {type: string, format: uuid}
+        vendorId: {type: string, format: uuid}
+        vendorName: {type: string}
+        amount: {type: integer, format: int64}
+        asset: {type: string}
+        redemptionCount: {type: integer, format: int64}
+        periodStart: {type: string, format: date-time, description: When the first redemption it covers was confirmed.}
+        periodEnd: {type: string, format: date-time, description: When the last one was.}
+        status: {$ref: '#/components/schemas/SettlementStatus'}
+        payoutReference: {type: string}
+        failureReason: {type: string}
+        endToEndId: {type: string, description: Its credit transfer's end-to-end id in the payout file.}
+        createdBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        updatedAt: {type: string, format: date-time}
+        completedAt: {type: string, format: date-time}
+    SettlementRun:
+      type: object
+      required: [id, projectId, jobId, settlements, createdAt]
+      properties:
+        id: {type: string, format: uuid}
+        projectId: {type: string, format: uuid}
+        jobId: {type: string}
+        settlements:
+          type: array
+          items: {$ref: '#/components/schemas/Settlement'}
+        createdAt: {type: string, format: date-time}
+    SettlementPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items: {$ref: '#/components/schemas/Settlement'}
         nextCursor: {type: string}
     Disbursement:
       type: object
@@ -3784,6 +3993,10 @@ components:
     {
       "name": "redemptions",
       "description": "A beneficiary redeeming what they hold at a vendor: the vendor asks, a 6-digit code goes to the beneficiary's phone by SMS (any phone, a feature phone too), the vendor enters the code the beneficiary reads out, and the amount moves from the beneficiary's wallet to the vendor's account as one idempotent ledger transfer."
+    },
+    {
+      "name": "settlements",
+      "description": "Paying vendors for what they redeemed: a run per project gathers each vendor's confirmed, unsettled redemptions into one settlement, moves the amounts to settlement clearing in a background job and writes one payout file for the agency's bank (CSV and ISO 20022 pain.001.001.09); the bank's answer then pays each settlement out or returns it to the vendor."
     },
     {
       "name": "verification",
@@ -7676,6 +7889,294 @@ components:
         }
       }
     },
+    "/v1/settlements": {
+      "get": {
+        "operationId": "listSettlements",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "List settlements",
+        "description": "Ordered by id (creation time). Requires `settlement:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own.",
+        "parameters": [
+          {
+            "name": "projectId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "vendorId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "runId",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "$ref": "#/components/schemas/SettlementStatus"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "maxLength": 200
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page of settlements.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SettlementPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createSettlements",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "Start a settlement run for a project's vendors",
+        "description": "One settlement per vendor (all, or those in `vendorIds`) with confirmed redemptions no settlement covers yet, written now (`pending`); the run's job (`jobId`, see `/v1/jobs/{id}`) moves each amount from the vendor's account to settlement clearing (`processing`) and writes the payout file. Two runs started at once cover each redemption once. 409 when there is nothing to settle or a vendor has no payout account. Requires `settlement:create` for the project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateSettlements"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "The run, its settlements pending until its job has run.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SettlementRun"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/settlements/{id}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SettlementId"
+        }
+      ],
+      "get": {
+        "operationId": "getSettlement",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "A settlement",
+        "description": "Requires `settlement:read`; another vendor's settlement needs `vendor:read` as well.",
+        "responses": {
+          "200": {
+            "description": "The settlement.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Settlement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/settlements/{id}/payout-file": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SettlementId"
+        }
+      ],
+      "get": {
+        "operationId": "getPayoutFile",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "The payout file of the settlement's run, for the bank",
+        "description": "The file covers every settlement of the run, one credit transfer per vendor: `csv` (one row per vendor with its payout account, amount in major units, currency, redemptions and period) or `pain.001` (ISO 20022 pain.001.001.09: a group header with message id, number of transactions and control sum; one payment information block from the agency's account, `RAHAT_PAYOUT_DEBTOR_*`; a credit transfer per vendor to its IBAN, account number or mobile-money number, with remittance information). The same file every time it is fetched. 409 until the run's job has written it. Requires `settlement:read` and `vendor:read`.",
+        "parameters": [
+          {
+            "name": "format",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "csv",
+                "pain.001"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The file, as an attachment.",
+            "headers": {
+              "Content-Disposition": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "text/csv": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/xml": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/settlements/{id}/confirm": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/SettlementId"
+        }
+      ],
+      "post": {
+        "operationId": "confirmSettlement",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "Record the bank's answer for a settlement",
+        "description": "`paid` moves the amount from settlement clearing to the external payout account (with the bank's `payoutReference`); `failed` (with a `reason`) returns it to the vendor's account, and its redemptions are covered by the next run. Only a settlement in clearing (`processing`) can be answered; the same answer again, or many at once, moves value once. Requires `settlement:update`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ConfirmSettlement"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The settlement, paid or failed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Settlement"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
     "/v1/verifications": {
       "get": {
         "operationId": "listVerifications",
@@ -8163,6 +8664,16 @@ components:
         "in": "path",
         "required": true,
         "description": "Redemption id.",
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "SettlementId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "Settlement id.",
         "schema": {
           "type": "string",
           "format": "uuid"
@@ -9886,6 +10397,202 @@ components:
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/Redemption"
+            }
+          },
+          "nextCursor": {
+            "type": "string"
+          }
+        }
+      },
+      "SettlementStatus": {
+        "type": "string",
+        "enum": [
+          "pending",
+          "processing",
+          "paid",
+          "failed"
+        ]
+      },
+      "CreateSettlements": {
+        "type": "object",
+        "required": [
+          "projectId"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "vendorIds": {
+            "type": "array",
+            "maxItems": 1000,
+            "description": "Only these vendors; all with something to settle when absent.",
+            "items": {
+              "type": "string",
+              "format": "uuid"
+            }
+          }
+        }
+      },
+      "ConfirmSettlement": {
+        "type": "object",
+        "required": [
+          "status"
+        ],
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "paid",
+              "failed"
+            ]
+          },
+          "payoutReference": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "The bank's reference for the payment."
+          },
+          "reason": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "Why the bank did not pay; required for failed."
+          }
+        }
+      },
+      "Settlement": {
+        "type": "object",
+        "required": [
+          "id",
+          "runId",
+          "projectId",
+          "vendorId",
+          "vendorName",
+          "amount",
+          "asset",
+          "redemptionCount",
+          "periodStart",
+          "periodEnd",
+          "status",
+          "endToEndId",
+          "createdBy",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "runId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "vendorId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "vendorName": {
+            "type": "string"
+          },
+          "amount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "asset": {
+            "type": "string"
+          },
+          "redemptionCount": {
+            "type": "integer",
+            "format": "int64"
+          },
+          "periodStart": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the first redemption it covers was confirmed."
+          },
+          "periodEnd": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the last one was."
+          },
+          "status": {
+            "$ref": "#/components/schemas/SettlementStatus"
+          },
+          "payoutReference": {
+            "type": "string"
+          },
+          "failureReason": {
+            "type": "string"
+          },
+          "endToEndId": {
+            "type": "string",
+            "description": "Its credit transfer's end-to-end id in the payout file."
+          },
+          "createdBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "completedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "SettlementRun": {
+        "type": "object",
+        "required": [
+          "id",
+          "projectId",
+          "jobId",
+          "settlements",
+          "createdAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "jobId": {
+            "type": "string"
+          },
+          "settlements": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Settlement"
+            }
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "SettlementPage": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Settlement"
             }
           },
           "nextCursor": {

@@ -28,7 +28,9 @@ struct AuthenticationMiddleware: ServerMiddleware {
 }
 
 /// Undoes the percent-encoding the OpenAPI runtime applies to every header value (the `simple`
-/// style escapes `/`), which would otherwise turn `Location: /v1/users/…` into `%2Fv1%2Fusers…`.
+/// style escapes `/`, `;`, `=`, quotes and spaces), which would otherwise turn
+/// `Location: /v1/users/…` into `%2Fv1%2Fusers…` and a payout file's `Content-Disposition` into
+/// something no browser reads. Only headers our handlers write with such characters.
 struct LocationHeaderMiddleware: ServerMiddleware {
     func intercept(
         _ request: HTTPRequest,
@@ -38,8 +40,10 @@ struct LocationHeaderMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var (response, responseBody) = try await next(request, body, metadata)
-        if let location = response.headerFields[.location], let decoded = location.removingPercentEncoding {
-            response.headerFields[.location] = decoded
+        for name in [HTTPField.Name.location, .contentDisposition] {
+            if let value = response.headerFields[name], let decoded = value.removingPercentEncoding {
+                response.headerFields[name] = decoded
+            }
         }
         return (response, responseBody)
     }

@@ -26,6 +26,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/RedemptionId`.
         internal typealias RedemptionId = Swift.String
+        /// Settlement id.
+        ///
+        /// - Remark: Generated from `#/components/parameters/SettlementId`.
+        internal typealias SettlementId = Swift.String
         /// Disbursement id.
         ///
         /// - Remark: Generated from `#/components/parameters/DisbursementId`.

@@ -2511,6 +2511,265 @@ extension Components {
                 case nextCursor
             }
         }
+        /// - Remark: Generated from `#/components/schemas/SettlementStatus`.
+        internal enum SettlementStatus: String, Codable, Hashable, Sendable, CaseIterable {
+            case pending = "pending"
+            case processing = "processing"
+            case paid = "paid"
+            case failed = "failed"
+        }
+        /// - Remark: Generated from `#/components/schemas/CreateSettlements`.
+        internal struct CreateSettlements: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CreateSettlements/projectId`.
+            internal var projectId: Swift.String
+            /// Only these vendors; all with something to settle when absent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CreateSettlements/vendorIds`.
+            internal var vendorIds: [Swift.String]?
+            /// Creates a new `CreateSettlements`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - vendorIds: Only these vendors; all with something to settle when absent.
+            internal init(
+                projectId: Swift.String,
+                vendorIds: [Swift.String]? = nil
+            ) {
+                self.projectId = projectId
+                self.vendorIds = vendorIds
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case vendorIds
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ConfirmSettlement`.
+        internal struct ConfirmSettlement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ConfirmSettlement/status`.
+            internal enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case paid = "paid"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/ConfirmSettlement/status`.
+            internal var status: Components.Schemas.ConfirmSettlement.StatusPayload
+            /// The bank's reference for the payment.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ConfirmSettlement/payoutReference`.
+            internal var payoutReference: Swift.String?
+            /// Why the bank did not pay; required for failed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ConfirmSettlement/reason`.
+            internal var reason: Swift.String?
+            /// Creates a new `ConfirmSettlement`.
+            ///
+            /// - Parameters:
+            ///   - status:
+            ///   - payoutReference: The bank's reference for the payment.
+            ///   - reason: Why the bank did not pay; required for failed.
+            internal init(
+                status: Components.Schemas.ConfirmSettlement.StatusPayload,
+                payoutReference: Swift.String? = nil,
+                reason: Swift.String? = nil
+            ) {
+                self.status = status
+                self.payoutReference = payoutReference
+                self.reason = reason
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case status
+                case payoutReference
+                case reason
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Settlement`.
+        internal struct Settlement: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Settlement/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/runId`.
+            internal var runId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/vendorId`.
+            internal var vendorId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/vendorName`.
+            internal var vendorName: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/amount`.
+            internal var amount: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/Settlement/asset`.
+            internal var asset: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/redemptionCount`.
+            internal var redemptionCount: Swift.Int64
+            /// When the first redemption it covers was confirmed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Settlement/periodStart`.
+            internal var periodStart: Foundation.Date
+            /// When the last one was.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Settlement/periodEnd`.
+            internal var periodEnd: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Settlement/status`.
+            internal var status: Components.Schemas.SettlementStatus
+            /// - Remark: Generated from `#/components/schemas/Settlement/payoutReference`.
+            internal var payoutReference: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Settlement/failureReason`.
+            internal var failureReason: Swift.String?
+            /// Its credit transfer's end-to-end id in the payout file.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Settlement/endToEndId`.
+            internal var endToEndId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/createdBy`.
+            internal var createdBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Settlement/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Settlement/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Settlement/completedAt`.
+            internal var completedAt: Foundation.Date?
+            /// Creates a new `Settlement`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - runId:
+            ///   - projectId:
+            ///   - vendorId:
+            ///   - vendorName:
+            ///   - amount:
+            ///   - asset:
+            ///   - redemptionCount:
+            ///   - periodStart: When the first redemption it covers was confirmed.
+            ///   - periodEnd: When the last one was.
+            ///   - status:
+            ///   - payoutReference:
+            ///   - failureReason:
+            ///   - endToEndId: Its credit transfer's end-to-end id in the payout file.
+            ///   - createdBy:
+            ///   - createdAt:
+            ///   - updatedAt:
+            ///   - completedAt:
+            internal init(
+                id: Swift.String,
+                runId: Swift.String,
+                projectId: Swift.String,
+                vendorId: Swift.String,
+                vendorName: Swift.String,
+                amount: Swift.Int64,
+                asset: Swift.String,
+                redemptionCount: Swift.Int64,
+                periodStart: Foundation.Date,
+                periodEnd: Foundation.Date,
+                status: Components.Schemas.SettlementStatus,
+                payoutReference: Swift.String? = nil,
+                failureReason: Swift.String? = nil,
+                endToEndId: Swift.String,
+                createdBy: Swift.String,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date,
+                completedAt: Foundation.Date? = nil
+            ) {
+                self.id = id
+                self.runId = runId
+                self.projectId = projectId
+                self.vendorId = vendorId
+                self.vendorName = vendorName
+                self.amount = amount
+                self.asset = asset
+                self.redemptionCount = redemptionCount
+                self.periodStart = periodStart
+                self.periodEnd = periodEnd
+                self.status = status
+                self.payoutReference = payoutReference
+                self.failureReason = failureReason
+                self.endToEndId = endToEndId
+                self.createdBy = createdBy
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+                self.completedAt = completedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case runId
+                case projectId
+                case vendorId
+                case vendorName
+                case amount
+                case asset
+                case redemptionCount
+                case periodStart
+                case periodEnd
+                case status
+                case payoutReference
+                case failureReason
+                case endToEndId
+                case createdBy
+                case createdAt
+                case updatedAt
+                case completedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SettlementRun`.
+        internal struct SettlementRun: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SettlementRun/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementRun/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementRun/jobId`.
+            internal var jobId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementRun/settlements`.
+            internal var settlements: [Components.Schemas.Settlement]
+            /// - Remark: Generated from `#/components/schemas/SettlementRun/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// Creates a new `SettlementRun`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - projectId:
+            ///   - jobId:
+            ///   - settlements:
+            ///   - createdAt:
+            internal init(
+                id: Swift.String,
+                projectId: Swift.String,
+                jobId: Swift.String,
+                settlements: [Components.Schemas.Settlement],
+                createdAt: Foundation.Date
+            ) {
+                self.id = id
+                self.projectId = projectId
+                self.jobId = jobId
+                self.settlements = settlements
+                self.createdAt = createdAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case projectId
+                case jobId
+                case settlements
+                case createdAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SettlementPage`.
+        internal struct SettlementPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SettlementPage/items`.
+            internal var items: [Components.Schemas.Settlement]
+            /// - Remark: Generated from `#/components/schemas/SettlementPage/nextCursor`.
+            internal var nextCursor: Swift.String?
+            /// Creates a new `SettlementPage`.
+            ///
+            /// - Parameters:
+            ///   - items:
+            ///   - nextCursor:
+            internal init(
+                items: [Components.Schemas.Settlement],
+                nextCursor: Swift.String? = nil
+            ) {
+                self.items = items
+                self.nextCursor = nextCursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case items
+                case nextCursor
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Disbursement`.
         internal struct Disbursement: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Disbursement/id`.

@@ -589,6 +589,41 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/redemptions/{id}/confirm`.
     /// - Remark: Generated from `#/paths//v1/redemptions/{id}/confirm/post(confirmRedemption)`.
     func confirmRedemption(_ input: Operations.ConfirmRedemption.Input) async throws -> Operations.ConfirmRedemption.Output
+    /// List settlements
+    ///
+    /// Ordered by id (creation time). Requires `settlement:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements`.
+    /// - Remark: Generated from `#/paths//v1/settlements/get(listSettlements)`.
+    func listSettlements(_ input: Operations.ListSettlements.Input) async throws -> Operations.ListSettlements.Output
+    /// Start a settlement run for a project's vendors
+    ///
+    /// One settlement per vendor (all, or those in `vendorIds`) with confirmed redemptions no settlement covers yet, written now (`pending`); the run's job (`jobId`, see `/v1/jobs/{id}`) moves each amount from the vendor's account to settlement clearing (`processing`) and writes the payout file. Two runs started at once cover each redemption once. 409 when there is nothing to settle or a vendor has no payout account. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/settlements`.
+    /// - Remark: Generated from `#/paths//v1/settlements/post(createSettlements)`.
+    func createSettlements(_ input: Operations.CreateSettlements.Input) async throws -> Operations.CreateSettlements.Output
+    /// A settlement
+    ///
+    /// Requires `settlement:read`; another vendor's settlement needs `vendor:read` as well.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements/{id}`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/get(getSettlement)`.
+    func getSettlement(_ input: Operations.GetSettlement.Input) async throws -> Operations.GetSettlement.Output
+    /// The payout file of the settlement's run, for the bank
+    ///
+    /// The file covers every settlement of the run, one credit transfer per vendor: `csv` (one row per vendor with its payout account, amount in major units, currency, redemptions and period) or `pain.001` (ISO 20022 pain.001.001.09: a group header with message id, number of transactions and control sum; one payment information block from the agency's account, `RAHAT_PAYOUT_DEBTOR_*`; a credit transfer per vendor to its IBAN, account number or mobile-money number, with remittance information). The same file every time it is fetched. 409 until the run's job has written it. Requires `settlement:read` and `vendor:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements/{id}/payout-file`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/payout-file/get(getPayoutFile)`.
+    func getPayoutFile(_ input: Operations.GetPayoutFile.Input) async throws -> Operations.GetPayoutFile.Output
+    /// Record the bank's answer for a settlement
+    ///
+    /// `paid` moves the amount from settlement clearing to the external payout account (with the bank's `payoutReference`); `failed` (with a `reason`) returns it to the vendor's account, and its redemptions are covered by the next run. Only a settlement in clearing (`processing`) can be answered; the same answer again, or many at once, moves value once. Requires `settlement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/settlements/{id}/confirm`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/confirm/post(confirmSettlement)`.
+    func confirmSettlement(_ input: Operations.ConfirmSettlement.Input) async throws -> Operations.ConfirmSettlement.Output
     /// List KYC check runs
     ///
     /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
@@ -1887,6 +1922,85 @@ extension APIProtocol {
         body: Operations.ConfirmRedemption.Input.Body
     ) async throws -> Operations.ConfirmRedemption.Output {
         try await confirmRedemption(Operations.ConfirmRedemption.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// List settlements
+    ///
+    /// Ordered by id (creation time). Requires `settlement:read` for the project named, or for all projects when none is. A caller without `vendor:read` (a vendor's login) sees only its own.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements`.
+    /// - Remark: Generated from `#/paths//v1/settlements/get(listSettlements)`.
+    internal func listSettlements(
+        query: Operations.ListSettlements.Input.Query = .init(),
+        headers: Operations.ListSettlements.Input.Headers = .init()
+    ) async throws -> Operations.ListSettlements.Output {
+        try await listSettlements(Operations.ListSettlements.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Start a settlement run for a project's vendors
+    ///
+    /// One settlement per vendor (all, or those in `vendorIds`) with confirmed redemptions no settlement covers yet, written now (`pending`); the run's job (`jobId`, see `/v1/jobs/{id}`) moves each amount from the vendor's account to settlement clearing (`processing`) and writes the payout file. Two runs started at once cover each redemption once. 409 when there is nothing to settle or a vendor has no payout account. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `POST /v1/settlements`.
+    /// - Remark: Generated from `#/paths//v1/settlements/post(createSettlements)`.
+    internal func createSettlements(
+        headers: Operations.CreateSettlements.Input.Headers = .init(),
+        body: Operations.CreateSettlements.Input.Body
+    ) async throws -> Operations.CreateSettlements.Output {
+        try await createSettlements(Operations.CreateSettlements.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A settlement
+    ///
+    /// Requires `settlement:read`; another vendor's settlement needs `vendor:read` as well.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements/{id}`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/get(getSettlement)`.
+    internal func getSettlement(
+        path: Operations.GetSettlement.Input.Path,
+        headers: Operations.GetSettlement.Input.Headers = .init()
+    ) async throws -> Operations.GetSettlement.Output {
+        try await getSettlement(Operations.GetSettlement.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// The payout file of the settlement's run, for the bank
+    ///
+    /// The file covers every settlement of the run, one credit transfer per vendor: `csv` (one row per vendor with its payout account, amount in major units, currency, redemptions and period) or `pain.001` (ISO 20022 pain.001.001.09: a group header with message id, number of transactions and control sum; one payment information block from the agency's account, `RAHAT_PAYOUT_DEBTOR_*`; a credit transfer per vendor to its IBAN, account number or mobile-money number, with remittance information). The same file every time it is fetched. 409 until the run's job has written it. Requires `settlement:read` and `vendor:read`.
+    ///
+    /// - Remark: HTTP `GET /v1/settlements/{id}/payout-file`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/payout-file/get(getPayoutFile)`.
+    internal func getPayoutFile(
+        path: Operations.GetPayoutFile.Input.Path,
+        query: Operations.GetPayoutFile.Input.Query,
+        headers: Operations.GetPayoutFile.Input.Headers = .init()
+    ) async throws -> Operations.GetPayoutFile.Output {
+        try await getPayoutFile(Operations.GetPayoutFile.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Record the bank's answer for a settlement
+    ///
+    /// `paid` moves the amount from settlement clearing to the external payout account (with the bank's `payoutReference`); `failed` (with a `reason`) returns it to the vendor's account, and its redemptions are covered by the next run. Only a settlement in clearing (`processing`) can be answered; the same answer again, or many at once, moves value once. Requires `settlement:update`.
+    ///
+    /// - Remark: HTTP `POST /v1/settlements/{id}/confirm`.
+    /// - Remark: Generated from `#/paths//v1/settlements/{id}/confirm/post(confirmSettlement)`.
+    internal func confirmSettlement(
+        path: Operations.ConfirmSettlement.Input.Path,
+        headers: Operations.ConfirmSettlement.Input.Headers = .init(),
+        body: Operations.ConfirmSettlement.Input.Body
+    ) async throws -> Operations.ConfirmSettlement.Output {
+        try await confirmSettlement(Operations.ConfirmSettlement.Input(
             path: path,
             headers: headers,
             body: body

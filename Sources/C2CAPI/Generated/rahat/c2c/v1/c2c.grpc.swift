@@ -4499,3 +4499,1287 @@ extension Rahat_C2c_V1_RedemptionService.ClientProtocol {
         )
     }
 }
+
+// MARK: - rahat.c2c.v1.SettlementService
+
+/// Namespace containing generated types for the "rahat.c2c.v1.SettlementService" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+package enum Rahat_C2c_V1_SettlementService: Sendable {
+    /// Service descriptor for the "rahat.c2c.v1.SettlementService" service.
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService")
+    /// Namespace for method metadata.
+    package enum Method: Sendable {
+        /// Namespace for "CreateSettlements" metadata.
+        package enum CreateSettlements: Sendable {
+            /// Request type for "CreateSettlements".
+            package typealias Input = Rahat_C2c_V1_CreateSettlementsRequest
+            /// Response type for "CreateSettlements".
+            package typealias Output = Rahat_C2c_V1_SettlementRun
+            /// Descriptor for "CreateSettlements".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "CreateSettlements",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetSettlement" metadata.
+        package enum GetSettlement: Sendable {
+            /// Request type for "GetSettlement".
+            package typealias Input = Rahat_C2c_V1_GetSettlementRequest
+            /// Response type for "GetSettlement".
+            package typealias Output = Rahat_C2c_V1_Settlement
+            /// Descriptor for "GetSettlement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "GetSettlement",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListSettlements" metadata.
+        package enum ListSettlements: Sendable {
+            /// Request type for "ListSettlements".
+            package typealias Input = Rahat_C2c_V1_ListSettlementsRequest
+            /// Response type for "ListSettlements".
+            package typealias Output = Rahat_C2c_V1_ListSettlementsResponse
+            /// Descriptor for "ListSettlements".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "ListSettlements",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetPayoutFile" metadata.
+        package enum GetPayoutFile: Sendable {
+            /// Request type for "GetPayoutFile".
+            package typealias Input = Rahat_C2c_V1_GetPayoutFileRequest
+            /// Response type for "GetPayoutFile".
+            package typealias Output = Rahat_C2c_V1_PayoutFile
+            /// Descriptor for "GetPayoutFile".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "GetPayoutFile",
+                type: .unary
+            )
+        }
+        /// Namespace for "ConfirmSettlement" metadata.
+        package enum ConfirmSettlement: Sendable {
+            /// Request type for "ConfirmSettlement".
+            package typealias Input = Rahat_C2c_V1_ConfirmSettlementRequest
+            /// Response type for "ConfirmSettlement".
+            package typealias Output = Rahat_C2c_V1_Settlement
+            /// Descriptor for "ConfirmSettlement".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "ConfirmSettlement",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "rahat.c2c.v1.SettlementService" service.
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
+            CreateSettlements.descriptor,
+            GetSettlement.descriptor,
+            ListSettlements.descriptor,
+            GetPayoutFile.descriptor,
+            ConfirmSettlement.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "rahat.c2c.v1.SettlementService" service.
+    package static let rahat_c2C_v1_SettlementService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService")
+}
+
+// MARK: rahat.c2c.v1.SettlementService (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService {
+    /// Streaming variant of the service protocol for the "rahat.c2c.v1.SettlementService" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Vendor settlements: what vendors redeemed, paid out to them through the agency's bank.
+    /// > 
+    /// > pending → processing → paid | failed. A run settles a project's vendors at once: one
+    /// > settlement per vendor with confirmed redemptions not yet settled, and one payout file (CSV and
+    /// > ISO 20022 pain.001.001.09) with a credit transfer per vendor.
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "CreateSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+        /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+        /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_CreateSettlementsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_SettlementRun` messages.
+        func createSettlements(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementRun>
+
+        /// Handle the "GetSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_GetSettlementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Settlement` messages.
+        func getSettlement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetSettlementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement>
+
+        /// Handle the "ListSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ListSettlementsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_ListSettlementsResponse` messages.
+        func listSettlements(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListSettlementsResponse>
+
+        /// Handle the "GetPayoutFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The run's payout file the settlement is in, once its job has written it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_GetPayoutFileRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_PayoutFile` messages.
+        func getPayoutFile(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_PayoutFile>
+
+        /// Handle the "ConfirmSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+        /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+        /// > `settlement:update`. Confirming again as before answers it as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_ConfirmSettlementRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_Settlement` messages.
+        func confirmSettlement(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement>
+    }
+
+    /// Service protocol for the "rahat.c2c.v1.SettlementService" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Vendor settlements: what vendors redeemed, paid out to them through the agency's bank.
+    /// > 
+    /// > pending → processing → paid | failed. A run settles a project's vendors at once: one
+    /// > settlement per vendor with confirmed redemptions not yet settled, and one payout file (CSV and
+    /// > ISO 20022 pain.001.001.09) with a credit transfer per vendor.
+    package protocol ServiceProtocol: Rahat_C2c_V1_SettlementService.StreamingServiceProtocol {
+        /// Handle the "CreateSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+        /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+        /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateSettlementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_SettlementRun` message.
+        func createSettlements(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementRun>
+
+        /// Handle the "GetSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetSettlementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Settlement` message.
+        func getSettlement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetSettlementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>
+
+        /// Handle the "ListSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListSettlementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_ListSettlementsResponse` message.
+        func listSettlements(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListSettlementsResponse>
+
+        /// Handle the "GetPayoutFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The run's payout file the settlement is in, once its job has written it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetPayoutFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_PayoutFile` message.
+        func getPayoutFile(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_PayoutFile>
+
+        /// Handle the "ConfirmSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+        /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+        /// > `settlement:update`. Confirming again as before answers it as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmSettlementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_Settlement` message.
+        func confirmSettlement(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>
+    }
+
+    /// Simple service protocol for the "rahat.c2c.v1.SettlementService" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Vendor settlements: what vendors redeemed, paid out to them through the agency's bank.
+    /// > 
+    /// > pending → processing → paid | failed. A run settles a project's vendors at once: one
+    /// > settlement per vendor with confirmed redemptions not yet settled, and one payout file (CSV and
+    /// > ISO 20022 pain.001.001.09) with a credit transfer per vendor.
+    package protocol SimpleServiceProtocol: Rahat_C2c_V1_SettlementService.ServiceProtocol {
+        /// Handle the "CreateSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+        /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+        /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_CreateSettlementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_SettlementRun` to respond with.
+        func createSettlements(
+            request: Rahat_C2c_V1_CreateSettlementsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_SettlementRun
+
+        /// Handle the "GetSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_GetSettlementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Settlement` to respond with.
+        func getSettlement(
+            request: Rahat_C2c_V1_GetSettlementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Settlement
+
+        /// Handle the "ListSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ListSettlementsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_ListSettlementsResponse` to respond with.
+        func listSettlements(
+            request: Rahat_C2c_V1_ListSettlementsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_ListSettlementsResponse
+
+        /// Handle the "GetPayoutFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The run's payout file the settlement is in, once its job has written it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_GetPayoutFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_PayoutFile` to respond with.
+        func getPayoutFile(
+            request: Rahat_C2c_V1_GetPayoutFileRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_PayoutFile
+
+        /// Handle the "ConfirmSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+        /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+        /// > `settlement:update`. Confirming again as before answers it as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_ConfirmSettlementRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_Settlement` to respond with.
+        func confirmSettlement(
+            request: Rahat_C2c_V1_ConfirmSettlementRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_Settlement
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService.StreamingServiceProtocol {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.CreateSettlements.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_CreateSettlementsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SettlementRun>(),
+            handler: { request, context in
+                try await self.createSettlements(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.GetSettlement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_GetSettlementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Settlement>(),
+            handler: { request, context in
+                try await self.getSettlement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.ListSettlements.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListSettlementsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListSettlementsResponse>(),
+            handler: { request, context in
+                try await self.listSettlements(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.GetPayoutFile.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_GetPayoutFileRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_PayoutFile>(),
+            handler: { request, context in
+                try await self.getPayoutFile(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.ConfirmSettlement.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ConfirmSettlementRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_Settlement>(),
+            handler: { request, context in
+                try await self.confirmSettlement(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService.ServiceProtocol {
+    package func createSettlements(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementRun> {
+        let response = try await self.createSettlements(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getSettlement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetSettlementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement> {
+        let response = try await self.getSettlement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listSettlements(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_ListSettlementsResponse> {
+        let response = try await self.listSettlements(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getPayoutFile(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_PayoutFile> {
+        let response = try await self.getPayoutFile(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func confirmSettlement(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement> {
+        let response = try await self.confirmSettlement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService.SimpleServiceProtocol {
+    package func createSettlements(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementRun> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementRun>(
+            message: try await self.createSettlements(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getSettlement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetSettlementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>(
+            message: try await self.getSettlement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listSettlements(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_ListSettlementsResponse> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_ListSettlementsResponse>(
+            message: try await self.listSettlements(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getPayoutFile(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_PayoutFile> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_PayoutFile>(
+            message: try await self.getPayoutFile(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func confirmSettlement(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>(
+            message: try await self.confirmSettlement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
+// MARK: rahat.c2c.v1.SettlementService (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService {
+    /// Generated client protocol for the "rahat.c2c.v1.SettlementService" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Vendor settlements: what vendors redeemed, paid out to them through the agency's bank.
+    /// > 
+    /// > pending → processing → paid | failed. A run settles a project's vendors at once: one
+    /// > settlement per vendor with confirmed redemptions not yet settled, and one payout file (CSV and
+    /// > ISO 20022 pain.001.001.09) with a credit transfer per vendor.
+    package protocol ClientProtocol: Sendable {
+        /// Call the "CreateSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+        /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+        /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateSettlementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateSettlementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createSettlements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateSettlementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementRun>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementRun>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetSettlementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetSettlementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Settlement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSettlement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetSettlementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetSettlementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Settlement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListSettlementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListSettlementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListSettlementsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listSettlements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListSettlementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListSettlementsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListSettlementsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetPayoutFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The run's payout file the settlement is in, once its job has written it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetPayoutFileRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetPayoutFileRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_PayoutFile` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getPayoutFile<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetPayoutFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_PayoutFile>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_PayoutFile>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ConfirmSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+        /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+        /// > `settlement:update`. Confirming again as before answers it as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmSettlementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ConfirmSettlementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Settlement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func confirmSettlement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Settlement>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "rahat.c2c.v1.SettlementService" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Vendor settlements: what vendors redeemed, paid out to them through the agency's bank.
+    /// > 
+    /// > pending → processing → paid | failed. A run settles a project's vendors at once: one
+    /// > settlement per vendor with confirmed redemptions not yet settled, and one payout file (CSV and
+    /// > ISO 20022 pain.001.001.09) with a credit transfer per vendor.
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "CreateSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+        /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+        /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_CreateSettlementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_CreateSettlementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementRun` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func createSettlements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_CreateSettlementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementRun>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementRun>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.CreateSettlements.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetSettlementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetSettlementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Settlement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getSettlement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetSettlementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetSettlementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Settlement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.GetSettlement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListSettlements" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ListSettlementsRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ListSettlementsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_ListSettlementsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listSettlements<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ListSettlementsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_ListSettlementsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListSettlementsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.ListSettlements.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetPayoutFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The run's payout file the settlement is in, once its job has written it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_GetPayoutFileRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_GetPayoutFileRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_PayoutFile` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getPayoutFile<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_GetPayoutFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_PayoutFile>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_PayoutFile>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.GetPayoutFile.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ConfirmSettlement" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+        /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+        /// > `settlement:update`. Confirming again as before answers it as it is.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmSettlementRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_ConfirmSettlementRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_Settlement` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func confirmSettlement<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_ConfirmSettlementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Settlement>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.ConfirmSettlement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService.ClientProtocol {
+    /// Call the "CreateSettlements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+    /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+    /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_CreateSettlementsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func createSettlements<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_CreateSettlementsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createSettlements(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_CreateSettlementsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SettlementRun>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSettlement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_GetSettlementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSettlement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetSettlementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSettlement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_GetSettlementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Settlement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSettlements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ListSettlementsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listSettlements<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ListSettlementsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListSettlementsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listSettlements(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ListSettlementsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_ListSettlementsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetPayoutFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The run's payout file the settlement is in, once its job has written it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_GetPayoutFileRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getPayoutFile<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_GetPayoutFileRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_PayoutFile>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getPayoutFile(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_GetPayoutFileRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_PayoutFile>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmSettlement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+    /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+    /// > `settlement:update`. Confirming again as before answers it as it is.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_ConfirmSettlementRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func confirmSettlement<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.confirmSettlement(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ConfirmSettlementRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Settlement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Rahat_C2c_V1_SettlementService.ClientProtocol {
+    /// Call the "CreateSettlements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Starts a run: the settlements are written now, covering every confirmed, unsettled
+    /// > redemption of the vendors (all, or those named); a job then moves each vendor's amount to
+    /// > settlement clearing and writes the payout file. Needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func createSettlements<Result>(
+        _ message: Rahat_C2c_V1_CreateSettlementsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementRun>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_CreateSettlementsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createSettlements(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSettlement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `settlement:read`; another vendor's settlements need `vendor:read` as well.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSettlement<Result>(
+        _ message: Rahat_C2c_V1_GetSettlementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_GetSettlementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSettlement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListSettlements" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ordered by id. Callers without `vendor:read` see their own vendor's only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listSettlements<Result>(
+        _ message: Rahat_C2c_V1_ListSettlementsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_ListSettlementsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ListSettlementsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listSettlements(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetPayoutFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The run's payout file the settlement is in, once its job has written it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getPayoutFile<Result>(
+        _ message: Rahat_C2c_V1_GetPayoutFileRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_PayoutFile>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_GetPayoutFileRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getPayoutFile(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmSettlement" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The bank's answer: paid moves the amount from clearing to the external payout account; failed
+    /// > returns it to the vendor's account, and its redemptions are settled by a later run. Needs
+    /// > `settlement:update`. Confirming again as before answers it as it is.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func confirmSettlement<Result>(
+        _ message: Rahat_C2c_V1_ConfirmSettlementRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_ConfirmSettlementRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.confirmSettlement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}

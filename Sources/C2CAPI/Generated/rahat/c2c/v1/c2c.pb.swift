@@ -16,6 +16,11 @@
 // Errors carry a stable reason in the `rahat-reason` trailer and field violations as JSON in
 // `rahat-field-violations`.
 
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 package import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -218,6 +223,92 @@ package nonisolated enum Rahat_C2c_V1_RedemptionStatus: SwiftProtobuf.Enum, Swif
     .confirmed,
     .expired,
     .failed,
+  ]
+
+}
+
+package nonisolated enum Rahat_C2c_V1_SettlementStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case pending // = 1
+  case processing // = 2
+  case paid // = 3
+  case failed // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pending
+    case 2: self = .processing
+    case 3: self = .paid
+    case 4: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pending: return 1
+    case .processing: return 2
+    case .paid: return 3
+    case .failed: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_SettlementStatus] = [
+    .unspecified,
+    .pending,
+    .processing,
+    .paid,
+    .failed,
+  ]
+
+}
+
+package nonisolated enum Rahat_C2c_V1_PayoutFileFormat: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case csv // = 1
+
+  /// ISO 20022 customer credit transfer initiation, pain.001.001.09.
+  case pain001 // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .csv
+    case 2: self = .pain001
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .csv: return 1
+    case .pain001: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_PayoutFileFormat] = [
+    .unspecified,
+    .csv,
+    .pain001,
   ]
 
 }
@@ -1347,6 +1438,349 @@ package nonisolated struct Rahat_C2c_V1_Redemption: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+package nonisolated struct Rahat_C2c_V1_CreateSettlementsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  /// Empty: every vendor with something to settle.
+  package var vendorIds: [String] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_SettlementRun: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var projectID: String = String()
+
+  /// The job that moves the amounts and writes the payout file.
+  package var jobID: String = String()
+
+  package var settlements: [Rahat_C2c_V1_Settlement] = []
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {self._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {self._createdAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_Settlement: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  package var runID: String {
+    get {_storage._runID}
+    set {_uniqueStorage()._runID = newValue}
+  }
+
+  package var projectID: String {
+    get {_storage._projectID}
+    set {_uniqueStorage()._projectID = newValue}
+  }
+
+  package var vendorID: String {
+    get {_storage._vendorID}
+    set {_uniqueStorage()._vendorID = newValue}
+  }
+
+  package var vendorName: String {
+    get {_storage._vendorName}
+    set {_uniqueStorage()._vendorName = newValue}
+  }
+
+  package var amount: Int64 {
+    get {_storage._amount}
+    set {_uniqueStorage()._amount = newValue}
+  }
+
+  package var asset: String {
+    get {_storage._asset}
+    set {_uniqueStorage()._asset = newValue}
+  }
+
+  package var redemptionCount: Int64 {
+    get {_storage._redemptionCount}
+    set {_uniqueStorage()._redemptionCount = newValue}
+  }
+
+  /// When the first and the last redemption it covers were confirmed.
+  package var periodStart: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._periodStart ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._periodStart = newValue}
+  }
+  /// Returns true if `periodStart` has been explicitly set.
+  package var hasPeriodStart: Bool {_storage._periodStart != nil}
+  /// Clears the value of `periodStart`. Subsequent reads from it will return its default value.
+  package mutating func clearPeriodStart() {_uniqueStorage()._periodStart = nil}
+
+  package var periodEnd: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._periodEnd ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._periodEnd = newValue}
+  }
+  /// Returns true if `periodEnd` has been explicitly set.
+  package var hasPeriodEnd: Bool {_storage._periodEnd != nil}
+  /// Clears the value of `periodEnd`. Subsequent reads from it will return its default value.
+  package mutating func clearPeriodEnd() {_uniqueStorage()._periodEnd = nil}
+
+  package var status: Rahat_C2c_V1_SettlementStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  /// The bank's reference, once paid.
+  package var payoutReference: String {
+    get {_storage._payoutReference ?? String()}
+    set {_uniqueStorage()._payoutReference = newValue}
+  }
+  /// Returns true if `payoutReference` has been explicitly set.
+  package var hasPayoutReference: Bool {_storage._payoutReference != nil}
+  /// Clears the value of `payoutReference`. Subsequent reads from it will return its default value.
+  package mutating func clearPayoutReference() {_uniqueStorage()._payoutReference = nil}
+
+  package var failureReason: String {
+    get {_storage._failureReason ?? String()}
+    set {_uniqueStorage()._failureReason = newValue}
+  }
+  /// Returns true if `failureReason` has been explicitly set.
+  package var hasFailureReason: Bool {_storage._failureReason != nil}
+  /// Clears the value of `failureReason`. Subsequent reads from it will return its default value.
+  package mutating func clearFailureReason() {_uniqueStorage()._failureReason = nil}
+
+  /// The end-to-end id of its credit transfer in the payout file.
+  package var endToEndID: String {
+    get {_storage._endToEndID}
+    set {_uniqueStorage()._endToEndID = newValue}
+  }
+
+  package var createdBy: String {
+    get {_storage._createdBy}
+    set {_uniqueStorage()._createdBy = newValue}
+  }
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  package var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
+
+  package var completedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._completedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._completedAt = newValue}
+  }
+  /// Returns true if `completedAt` has been explicitly set.
+  package var hasCompletedAt: Bool {_storage._completedAt != nil}
+  /// Clears the value of `completedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCompletedAt() {_uniqueStorage()._completedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+package nonisolated struct Rahat_C2c_V1_GetSettlementRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_ListSettlementsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var limit: Int32 = 0
+
+  package var cursor: String {
+    get {_cursor ?? String()}
+    set {_cursor = newValue}
+  }
+  /// Returns true if `cursor` has been explicitly set.
+  package var hasCursor: Bool {self._cursor != nil}
+  /// Clears the value of `cursor`. Subsequent reads from it will return its default value.
+  package mutating func clearCursor() {self._cursor = nil}
+
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
+
+  package var status: Rahat_C2c_V1_SettlementStatus {
+    get {_status ?? .unspecified}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
+
+  package var runID: String {
+    get {_runID ?? String()}
+    set {_runID = newValue}
+  }
+  /// Returns true if `runID` has been explicitly set.
+  package var hasRunID: Bool {self._runID != nil}
+  /// Clears the value of `runID`. Subsequent reads from it will return its default value.
+  package mutating func clearRunID() {self._runID = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _cursor: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _status: Rahat_C2c_V1_SettlementStatus? = nil
+  fileprivate var _runID: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_ListSettlementsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var settlements: [Rahat_C2c_V1_Settlement] = []
+
+  package var nextCursor: String {
+    get {_nextCursor ?? String()}
+    set {_nextCursor = newValue}
+  }
+  /// Returns true if `nextCursor` has been explicitly set.
+  package var hasNextCursor: Bool {self._nextCursor != nil}
+  /// Clears the value of `nextCursor`. Subsequent reads from it will return its default value.
+  package mutating func clearNextCursor() {self._nextCursor = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _nextCursor: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_GetPayoutFileRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var settlementID: String = String()
+
+  package var format: Rahat_C2c_V1_PayoutFileFormat = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_PayoutFile: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var filename: String = String()
+
+  package var contentType: String = String()
+
+  package var content: Data = Data()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_ConfirmSettlementRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var paid: Bool = false
+
+  /// The bank's reference for a payment; at most 100 characters.
+  package var payoutReference: String {
+    get {_payoutReference ?? String()}
+    set {_payoutReference = newValue}
+  }
+  /// Returns true if `payoutReference` has been explicitly set.
+  package var hasPayoutReference: Bool {self._payoutReference != nil}
+  /// Clears the value of `payoutReference`. Subsequent reads from it will return its default value.
+  package mutating func clearPayoutReference() {self._payoutReference = nil}
+
+  /// Why the bank did not pay; required when not paid.
+  package var reason: String {
+    get {_reason ?? String()}
+    set {_reason = newValue}
+  }
+  /// Returns true if `reason` has been explicitly set.
+  package var hasReason: Bool {self._reason != nil}
+  /// Clears the value of `reason`. Subsequent reads from it will return its default value.
+  package mutating func clearReason() {self._reason = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _payoutReference: String? = nil
+  fileprivate var _reason: String? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "rahat.c2c.v1"
@@ -1365,6 +1799,14 @@ nonisolated extension Rahat_C2c_V1_LineStatus: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Rahat_C2c_V1_RedemptionStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REDEMPTION_STATUS_UNSPECIFIED\0\u{1}REDEMPTION_STATUS_REQUESTED\0\u{1}REDEMPTION_STATUS_CONFIRMED\0\u{1}REDEMPTION_STATUS_EXPIRED\0\u{1}REDEMPTION_STATUS_FAILED\0")
+}
+
+nonisolated extension Rahat_C2c_V1_SettlementStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SETTLEMENT_STATUS_UNSPECIFIED\0\u{1}SETTLEMENT_STATUS_PENDING\0\u{1}SETTLEMENT_STATUS_PROCESSING\0\u{1}SETTLEMENT_STATUS_PAID\0\u{1}SETTLEMENT_STATUS_FAILED\0")
+}
+
+nonisolated extension Rahat_C2c_V1_PayoutFileFormat: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PAYOUT_FILE_FORMAT_UNSPECIFIED\0\u{1}PAYOUT_FILE_FORMAT_CSV\0\u{1}PAYOUT_FILE_FORMAT_PAIN_001\0")
 }
 
 nonisolated extension Rahat_C2c_V1_SetApproversRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -3015,6 +3457,536 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_CreateSettlementsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CreateSettlementsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}vendor_ids\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.vendorIds) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if !self.vendorIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.vendorIds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_CreateSettlementsRequest, rhs: Rahat_C2c_V1_CreateSettlementsRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.vendorIds != rhs.vendorIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_SettlementRun: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SettlementRun"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{3}job_id\0\u{1}settlements\0\u{3}created_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.settlements) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 2)
+    }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 3)
+    }
+    if !self.settlements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.settlements, fieldNumber: 4)
+    }
+    try { if let v = self._createdAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_SettlementRun, rhs: Rahat_C2c_V1_SettlementRun) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.settlements != rhs.settlements {return false}
+    if lhs._createdAt != rhs._createdAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_Settlement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Settlement"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}run_id\0\u{3}project_id\0\u{3}vendor_id\0\u{3}vendor_name\0\u{1}amount\0\u{1}asset\0\u{3}redemption_count\0\u{3}period_start\0\u{3}period_end\0\u{1}status\0\u{3}payout_reference\0\u{3}failure_reason\0\u{3}end_to_end_id\0\u{3}created_by\0\u{3}created_at\0\u{3}updated_at\0\u{3}completed_at\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _runID: String = String()
+    var _projectID: String = String()
+    var _vendorID: String = String()
+    var _vendorName: String = String()
+    var _amount: Int64 = 0
+    var _asset: String = String()
+    var _redemptionCount: Int64 = 0
+    var _periodStart: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _periodEnd: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _status: Rahat_C2c_V1_SettlementStatus = .unspecified
+    var _payoutReference: String? = nil
+    var _failureReason: String? = nil
+    var _endToEndID: String = String()
+    var _createdBy: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _completedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _runID = source._runID
+      _projectID = source._projectID
+      _vendorID = source._vendorID
+      _vendorName = source._vendorName
+      _amount = source._amount
+      _asset = source._asset
+      _redemptionCount = source._redemptionCount
+      _periodStart = source._periodStart
+      _periodEnd = source._periodEnd
+      _status = source._status
+      _payoutReference = source._payoutReference
+      _failureReason = source._failureReason
+      _endToEndID = source._endToEndID
+      _createdBy = source._createdBy
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _completedAt = source._completedAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._runID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._vendorID) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._vendorName) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._amount) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._asset) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._redemptionCount) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._periodStart) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._periodEnd) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._payoutReference) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._failureReason) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._endToEndID) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._createdBy) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._completedAt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._runID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._runID, fieldNumber: 2)
+      }
+      if !_storage._projectID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._projectID, fieldNumber: 3)
+      }
+      if !_storage._vendorID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._vendorID, fieldNumber: 4)
+      }
+      if !_storage._vendorName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._vendorName, fieldNumber: 5)
+      }
+      if _storage._amount != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._amount, fieldNumber: 6)
+      }
+      if !_storage._asset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._asset, fieldNumber: 7)
+      }
+      if _storage._redemptionCount != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._redemptionCount, fieldNumber: 8)
+      }
+      try { if let v = _storage._periodStart {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._periodEnd {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 11)
+      }
+      try { if let v = _storage._payoutReference {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._failureReason {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._endToEndID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._endToEndID, fieldNumber: 14)
+      }
+      if !_storage._createdBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._createdBy, fieldNumber: 15)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      try { if let v = _storage._completedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_Settlement, rhs: Rahat_C2c_V1_Settlement) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._runID != rhs_storage._runID {return false}
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._vendorID != rhs_storage._vendorID {return false}
+        if _storage._vendorName != rhs_storage._vendorName {return false}
+        if _storage._amount != rhs_storage._amount {return false}
+        if _storage._asset != rhs_storage._asset {return false}
+        if _storage._redemptionCount != rhs_storage._redemptionCount {return false}
+        if _storage._periodStart != rhs_storage._periodStart {return false}
+        if _storage._periodEnd != rhs_storage._periodEnd {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._payoutReference != rhs_storage._payoutReference {return false}
+        if _storage._failureReason != rhs_storage._failureReason {return false}
+        if _storage._endToEndID != rhs_storage._endToEndID {return false}
+        if _storage._createdBy != rhs_storage._createdBy {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._completedAt != rhs_storage._completedAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_GetSettlementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetSettlementRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_GetSettlementRequest, rhs: Rahat_C2c_V1_GetSettlementRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListSettlementsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListSettlementsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{3}project_id\0\u{3}vendor_id\0\u{1}status\0\u{3}run_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self._status) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._runID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    try { if let v = self._cursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._runID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListSettlementsRequest, rhs: Rahat_C2c_V1_ListSettlementsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs._cursor != rhs._cursor {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._runID != rhs._runID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ListSettlementsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListSettlementsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}settlements\0\u{3}next_cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.settlements) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._nextCursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.settlements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.settlements, fieldNumber: 1)
+    }
+    try { if let v = self._nextCursor {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ListSettlementsResponse, rhs: Rahat_C2c_V1_ListSettlementsResponse) -> Bool {
+    if lhs.settlements != rhs.settlements {return false}
+    if lhs._nextCursor != rhs._nextCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_GetPayoutFileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetPayoutFileRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}settlement_id\0\u{1}format\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.settlementID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.format) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.settlementID.isEmpty {
+      try visitor.visitSingularStringField(value: self.settlementID, fieldNumber: 1)
+    }
+    if self.format != .unspecified {
+      try visitor.visitSingularEnumField(value: self.format, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_GetPayoutFileRequest, rhs: Rahat_C2c_V1_GetPayoutFileRequest) -> Bool {
+    if lhs.settlementID != rhs.settlementID {return false}
+    if lhs.format != rhs.format {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_PayoutFile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PayoutFile"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}filename\0\u{3}content_type\0\u{1}content\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.filename) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.contentType) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.content) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.filename.isEmpty {
+      try visitor.visitSingularStringField(value: self.filename, fieldNumber: 1)
+    }
+    if !self.contentType.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentType, fieldNumber: 2)
+    }
+    if !self.content.isEmpty {
+      try visitor.visitSingularBytesField(value: self.content, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_PayoutFile, rhs: Rahat_C2c_V1_PayoutFile) -> Bool {
+    if lhs.filename != rhs.filename {return false}
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.content != rhs.content {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_ConfirmSettlementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ConfirmSettlementRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}paid\0\u{3}payout_reference\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.paid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._payoutReference) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.paid != false {
+      try visitor.visitSingularBoolField(value: self.paid, fieldNumber: 2)
+    }
+    try { if let v = self._payoutReference {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._reason {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_ConfirmSettlementRequest, rhs: Rahat_C2c_V1_ConfirmSettlementRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.paid != rhs.paid {return false}
+    if lhs._payoutReference != rhs._payoutReference {return false}
+    if lhs._reason != rhs._reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,480 @@
+import FluentKit
+import Foundation
+import GRPCCore
+import LedgerAPI
+import Logging
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+import SwiftProtobuf
+
+/// pending → processing → paid | failed.
+enum SettlementStatus: String, Sendable, CaseIterable {
+    case pending, processing, paid, failed
+}
+
+/// What one vendor is paid for its redemptions in one run.
+struct SettlementRecord: Sendable, Equatable {
+    var id: UUID
+    var runID: UUID
+    var projectID: UUID
+    var vendorID: UUID
+    var vendorUserID: UUID
+    var vendorName: String
+    var payoutAccount: PayoutAccount
+    var amount: Int64
+    var asset: String
+    var redemptionCount: Int64
+    var periodStart: Date
+    var periodEnd: Date
+    var status: SettlementStatus
+    var payoutReference: String?
+    var failureReason: String?
+    var createdBy: UUID
+    var createdAt: Date
+    var updatedAt: Date
+    var completedAt: Date?
+
+    var endToEndID: String { PayoutFiles.compact(id) }
+}
+
+/// A settlement run: its settlements and the job that carries them out.
+struct SettlementRunRecord: Sendable, Equatable {
+    var id: UUID
+    var projectID: UUID
+    var jobID: String
+    var settlements: [SettlementRecord]
+    var createdAt: Date
+}
+
+/// A payout file as the bank gets it.
+struct PayoutFileRecord: Sendable, Equatable {
+    enum Format: Sendable { case csv, pain001 }
+    var filename: String
+    var contentType: String
+    var content: String
+}
+
+extension C2CDomain {
+    /// The queue settlement runs go on.
+    static let settlementQueue = "settlement"
+    static let settlementJobName = "c2c.settlement.execute"
+    /// Published when the bank's answer settles a settlement, paid or failed.
+    static let settlementCompletedEvent = "rahat.c2c.settlement.completed"
+
+    // MARK: Starting a run
+
+    /// Gathers each vendor's confirmed, unsettled redemptions into one settlement and queues the
+    /// run's job, all in one transaction: a redemption is in at most one live settlement.
+    func createSettlements(
+        projectID text: String, vendorIDs: [String], by caller: Principal
+    ) async throws -> SettlementRunRecord {
+        var violations: [FieldViolation] = []
+        let projectID = UUID(uuidString: text)
+        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        var named: [UUID] = []
+        for (index, text) in vendorIDs.enumerated() {
+            guard let id = UUID(uuidString: text) else {
+                violations.append(FieldViolation(field: "vendorIds[\(index)]", reason: "must be a UUID"))
+                continue
+            }
+            named.append(id)
+        }
+        if vendorIDs.count > 1_000 {
+            violations.append(FieldViolation(field: "vendorIds", reason: "must name at most 1000 vendors"))
+        }
+        guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
+        try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
+        let project = try await clients.project(projectID)
+
+        var query = sql.select().distinct().column("vendor_id").from("redemptions")
+            .where("project_id", .equal, SQLBind(projectID))
+            .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
+            .where("settlement_id", .is, SQLLiteral.null)
+        if !named.isEmpty { query = query.where("vendor_id", .in, SQLBind.group(named)) }
+        let vendorIDs = try await query.orderBy("vendor_id").all().map {
+            try $0.decode(column: "vendor_id", as: UUID.self)
+        }
+        var found: [C2CClients.VendorFacts] = []
+        for id in vendorIDs {
+            let vendor = try await clients.vendor(id)
+            guard vendor.payout != nil else { throw C2CError.vendorWithoutPayoutAccount(name: vendor.name) }
+            found.append(vendor)
+        }
+        let vendors = found
+        guard !vendors.isEmpty else { throw C2CError.nothingToSettle }
+
+        let runID = UUID.v7()
+        let now = self.now()
+        let job = JobRequest(
+            id: "settlement-run-\(runID.lowercasedString)", queue: Self.settlementQueue, name: Self.settlementJobName,
+            payload: OutboxValue.object(["runId": .string(runID.lowercasedString)]).json, maxAttempts: 8,
+            backoff: .seconds(2), owner: caller.userID.lowercasedString)
+        let userID = caller.userID
+        let settlements = try await database.transaction { tx -> [SettlementRecord] in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            try await sql.insert(into: "settlement_runs")
+                .columns("id", "project_id", "asset", "scale", "job_id", "created_by", "created_at")
+                .values(
+                    SQLBind(runID), SQLBind(projectID), SQLBind(project.asset), SQLBind(project.scale),
+                    SQLBind(job.id), SQLBind(userID), SQLBind(now)
+                )
+                .run()
+            var written: [SettlementRecord] = []
+            for vendor in vendors {
+                guard let payout = vendor.payout else { continue }
+                let id = UUID.v7()
+                // Claimed by the update itself: a run started at the same time finds them taken.
+                let claimed = try await sql.update("redemptions").set("settlement_id", to: SQLBind(id))
+                    .where("project_id", .equal, SQLBind(projectID)).where("vendor_id", .equal, SQLBind(vendor.id))
+                    .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
+                    .where("settlement_id", .is, SQLLiteral.null)
+                    .returning("amount", "confirmed_at").all()
+                let confirmed = try claimed.map { try $0.decode(column: "confirmed_at", as: Date.self) }
+                guard let first = confirmed.min(), let last = confirmed.max() else { continue }
+                let record = SettlementRecord(
+                    id: id, runID: runID, projectID: projectID, vendorID: vendor.id, vendorUserID: vendor.userID,
+                    vendorName: vendor.name, payoutAccount: payout,
+                    amount: try claimed.reduce(Int64(0)) { $0 + (try $1.decode(column: "amount", as: Int64.self)) },
+                    asset: project.asset, redemptionCount: Int64(claimed.count), periodStart: first, periodEnd: last,
+                    status: .pending, createdBy: userID, createdAt: now, updatedAt: now)
+                try await sql.insert(into: "settlements")
+                    .columns(
+                        "id", "run_id", "project_id", "vendor_id", "vendor_user_id", "vendor_name", "payout_account",
+                        "amount", "asset", "redemption_count", "period_start", "period_end", "status", "created_by",
+                        "created_at", "updated_at"
+                    )
+                    .values(
+                        SQLBind(id), SQLBind(runID), SQLBind(projectID), SQLBind(vendor.id), SQLBind(vendor.userID),
+                        SQLBind(vendor.name), SQLBind(try Self.encodePayout(payout)), SQLBind(record.amount),
+                        SQLBind(record.asset), SQLBind(record.redemptionCount), SQLBind(first), SQLBind(last),
+                        SQLBind(SettlementStatus.pending.rawValue), SQLBind(userID), SQLBind(now), SQLBind(now)
+                    )
+                    .run()
+                written.append(record)
+            }
+            guard !written.isEmpty else { throw C2CError.nothingToSettle }
+            try await Outbox.append([.jobRequested(job, at: now)], on: tx)
+            return written
+        }
+        logger.info(
+            "settlement run started",
+            metadata: [
+                "run.id": "\(runID.lowercasedString)", "project.id": "\(projectID.lowercasedString)",
+                "vendors": "\(settlements.count)",
+            ])
+        return SettlementRunRecord(
+            id: runID, projectID: projectID, jobID: job.id, settlements: settlements, createdAt: now)
+    }
+
+    // MARK: Running it
+
+    /// Moves each pending settlement's amount from the vendor's account to clearing, then writes
+    /// the run's payout files. Each move is keyed by its settlement, so a job run again moves
+    /// nothing twice; files are written once.
+    var settlementJob: JobHandler {
+        JobHandler(queue: Self.settlementQueue, name: Self.settlementJobName) { context in
+            struct Payload: Decodable { var runId: UUID }
+            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
+                throw UnrecoverableJobError("the job's payload names no settlement run")
+            }
+            let (processing, failed) = try await executeRun(payload.runId)
+            return OutboxValue.object(["processing": .int(Int64(processing)), "failed": .int(Int64(failed))]).json
+        }
+    }
+
+    /// Returns how many of the run's settlements are in clearing (or beyond) and how many failed.
+    @discardableResult
+    func executeRun(_ runID: UUID) async throws -> (processing: Int, failed: Int) {
+        guard
+            let run = try await sql.select().columns("project_id", "asset", "scale", "created_at", "files_at")
+                .from("settlement_runs").where("id", .equal, SQLBind(runID)).first()
+        else { throw UnrecoverableJobError("no settlement run \(runID.lowercasedString)") }
+        let settlements = try await sql.select().columns(Self.settlementColumns).from("settlements")
+            .where("run_id", .equal, SQLBind(runID)).orderBy("id").all().map(Self.settlement(from:))
+        for settlement in settlements where settlement.status == .pending {
+            do {
+                _ = try await clients.transfer(
+                    Self.settlementTransfer(
+                        settlement, leg: "clear", from: .vendor, to: .settlementClearing, kind: .settle))
+            } catch let error as RPCError where error.code == .failedPrecondition {
+                // Nothing moved: the settlement fails and its redemptions wait for another run.
+                let service = ServiceError(error)
+                let reason =
+                    service.reason == "ledger.insufficient_funds"
+                    ? "the vendor's account holds less than its redemptions" : "\(service.reason): \(service.message)"
+                try await finish(settlement, status: .failed, reason: reason, reference: nil, releasing: true)
+                logger.warning(
+                    "settlement refused by the ledger",
+                    metadata: ["settlement.id": "\(settlement.id.lowercasedString)", "reason": "\(reason)"])
+                continue
+            }
+            let now = self.now()
+            try await sql.update("settlements").set("status", to: SQLBind(SettlementStatus.processing.rawValue))
+                .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(settlement.id))
+                .where("status", .equal, SQLBind(SettlementStatus.pending.rawValue)).run()
+        }
+        // The file exists before the bank can answer any of them: failed ones here are the ledger's
+        // refusals above, left out.
+        let current = try await sql.select().columns(Self.settlementColumns).from("settlements")
+            .where("run_id", .equal, SQLBind(runID))
+            .where(
+                "status", .in,
+                SQLBind.group([SettlementStatus.processing.rawValue, SettlementStatus.paid.rawValue])
+            )
+            .orderBy("id").all().map(Self.settlement(from:))
+        let failed = settlements.count - current.count
+        // Written once; a run every settlement of which the ledger refused pays no one: no file.
+        guard try run.decode(column: "files_at", as: Date?.self) == nil, !current.isEmpty else {
+            return (current.count, failed)
+        }
+        let lines = current.map { settlement in
+            PayoutLine(
+                settlementID: settlement.id, vendorID: settlement.vendorID, vendorName: settlement.vendorName,
+                account: settlement.payoutAccount, amount: settlement.amount,
+                redemptionCount: settlement.redemptionCount, periodStart: settlement.periodStart,
+                periodEnd: settlement.periodEnd)
+        }
+        let asset = try run.decode(column: "asset", as: String.self)
+        let scale = try run.decode(column: "scale", as: Int.self)
+        let createdAt = try run.decode(column: "created_at", as: Date.self)
+        try await sql.update("settlement_runs")
+            .set("csv", to: SQLBind(PayoutFiles.csv(lines, asset: asset, scale: scale)))
+            .set(
+                "pain001",
+                to: SQLBind(
+                    PayoutFiles.pain001(
+                        runID: runID, createdAt: createdAt, debtor: payoutDebtor, lines: lines, asset: asset,
+                        scale: scale))
+            )
+            .set("files_at", to: SQLBind(now())).where("id", .equal, SQLBind(runID))
+            .where("files_at", .is, SQLLiteral.null).run()
+        logger.info(
+            "settlement run processed; payout files written",
+            metadata: ["run.id": "\(runID.lowercasedString)", "settlements": "\(current.count)"])
+        return (current.count, failed)
+    }
+
+    static func settlementTransfer(
+        _ settlement: SettlementRecord, leg: String, from: Rahat_Ledger_V1_AccountKind,
+        to: Rahat_Ledger_V1_AccountKind, kind: Rahat_Ledger_V1_TransferKind
+    ) -> Rahat_Ledger_V1_TransferRequest {
+        func account(_ kind: Rahat_Ledger_V1_AccountKind) -> Rahat_Ledger_V1_AccountRef {
+            .with {
+                $0.kind = kind
+                $0.projectID = settlement.projectID.lowercasedString
+                if kind == .vendor { $0.ownerID = settlement.vendorID.lowercasedString }
+            }
+        }
+        return .with {
+            $0.idempotencyKey = "settlement:\(settlement.id.lowercasedString):\(leg)"
+            $0.debit = account(from)
+            $0.credit = account(to)
+            $0.amount = settlement.amount
+            $0.asset = settlement.asset
+            $0.kind = kind
+            $0.reference = "settlement:\(settlement.id.lowercasedString)"
+        }
+    }
+
+    // MARK: The bank's answer
+
+    /// Paid: clearing → external payout. Failed: clearing → the vendor's account, and its
+    /// redemptions are free for the next run. Under the row's lock, like a redemption's code.
+    func confirmSettlement(
+        _ text: String, paid: Bool, reference rawReference: String?, reason rawReason: String?, by caller: Principal
+    ) async throws -> SettlementRecord {
+        let id = try parseID(text, field: "id")
+        let reference = rawReference?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let reason = rawReason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var violations: [FieldViolation] = []
+        if let reference, reference.isEmpty || reference.count > 100 {
+            violations.append(FieldViolation(field: "payoutReference", reason: "must be 1 to 100 characters"))
+        }
+        if !paid, reason?.isEmpty ?? true {
+            violations.append(FieldViolation(field: "reason", reason: "say why the bank did not pay"))
+        } else if let reason, reason.count > 1_000 {
+            violations.append(FieldViolation(field: "reason", reason: "must be at most 1000 characters"))
+        }
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
+        let record = try await storedSettlement(id)
+        try caller.require(Permission(.settlement, .update, projectID: record.projectID.lowercasedString))
+        let wanted: SettlementStatus = paid ? .paid : .failed
+        if record.status == wanted { return record }
+        guard record.status == .processing else {
+            throw C2CError.settlementState(status: record.status.rawValue, action: paid ? "paid" : "failed")
+        }
+        try await finish(record, status: wanted, reason: reason, reference: reference, releasing: !paid)
+        let current = try await storedSettlement(id)
+        guard current.status == wanted else {
+            throw C2CError.settlementState(status: current.status.rawValue, action: paid ? "paid" : "failed")
+        }
+        return current
+    }
+
+    /// Ends a settlement as paid or failed, moving the value it holds in clearing (when it got
+    /// there) and announcing it, in one transaction that first takes the row.
+    private func finish(
+        _ record: SettlementRecord, status: SettlementStatus, reason: String?, reference: String?, releasing: Bool
+    ) async throws {
+        let clients = self.clients
+        let now = self.now()
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            guard
+                let row = try await sql.update("settlements").set("updated_at", to: SQLBind(now))
+                    .where("id", .equal, SQLBind(record.id)).returning("status").first()
+            else { throw C2CError.settlementNotFound }
+            let current = try row.decode(column: "status", as: String.self)
+            // Another request ended it meanwhile; the caller rereads and compares.
+            guard current == SettlementStatus.processing.rawValue || current == SettlementStatus.pending.rawValue
+            else { return }
+            if current == SettlementStatus.processing.rawValue {
+                _ = try await clients.transfer(
+                    status == .paid
+                        ? Self.settlementTransfer(
+                            record, leg: "payout", from: .settlementClearing, to: .externalPayout, kind: .settle)
+                        : Self.settlementTransfer(
+                            record, leg: "return", from: .settlementClearing, to: .vendor, kind: .reverse))
+            }
+            try await sql.update("settlements").set("status", to: SQLBind(status.rawValue))
+                .set("failure_reason", to: SQLBind(status == .failed ? reason : nil))
+                .set("payout_reference", to: SQLBind(reference)).set("completed_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(record.id)).run()
+            if releasing {
+                try await sql.update("redemptions").set("settlement_id", to: SQLLiteral.null)
+                    .where("settlement_id", .equal, SQLBind(record.id)).run()
+            }
+            try await Outbox.append(
+                [
+                    OutboxEvent(
+                        type: Self.settlementCompletedEvent, aggregateType: "settlement",
+                        aggregateID: record.id.lowercasedString,
+                        payload: [
+                            "settlementId": .string(record.id.lowercasedString),
+                            "runId": .string(record.runID.lowercasedString),
+                            "projectId": .string(record.projectID.lowercasedString),
+                            "vendorId": .string(record.vendorID.lowercasedString), "status": .string(status.rawValue),
+                            "amount": .int(record.amount), "asset": .string(record.asset),
+                            "redemptions": .int(record.redemptionCount),
+                        ],
+                        occurredAt: now)
+                ], on: tx)
+        }
+        logger.info(
+            "settlement ended",
+            metadata: ["settlement.id": "\(record.id.lowercasedString)", "status": "\(status.rawValue)"])
+    }
+
+    // MARK: Reading
+
+    func settlement(_ text: String, by caller: Principal) async throws -> SettlementRecord {
+        let record = try await storedSettlement(try parseID(text, field: "id"))
+        try requireSettlementRead(record, by: caller)
+        return record
+    }
+
+    private func requireSettlementRead(_ record: SettlementRecord, by caller: Principal) throws {
+        let scope = record.projectID.lowercasedString
+        try caller.require(Permission(.settlement, .read, projectID: scope))
+        // Reading another vendor's payouts is reading about that vendor.
+        if record.vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
+    }
+
+    func settlements(
+        projectID: String?, vendorID: String?, runID: String?, status: SettlementStatus?, limit: Int, cursor: String?,
+        by caller: Principal
+    ) async throws -> ([SettlementRecord], String?) {
+        let (ids, page) = try Self.listFilters(
+            [(projectID, "projectId"), (vendorID, "vendorId"), (runID, "runId")], limit: limit, cursor: cursor)
+        let (project, vendor, run) = (ids[0], ids[1], ids[2])
+        let scope = project?.lowercasedString
+        try caller.require(Permission(.settlement, .read, projectID: scope))
+        var query = sql.select().columns(Self.settlementColumns).from("settlements")
+        if !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) {
+            query = query.where("vendor_user_id", .equal, SQLBind(caller.userID))
+        }
+        if let project { query = query.where("project_id", .equal, SQLBind(project)) }
+        if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
+        if let run { query = query.where("run_id", .equal, SQLBind(run)) }
+        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
+        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
+        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.settlement(from:))
+        let (shown, next) = page.page(of: rows) { $0.id }
+        return (shown, next)
+    }
+
+    /// The payout file of the run `settlement` is in. Needs `settlement:read` on the project and,
+    /// since the file names every vendor of the run, `vendor:read` too.
+    func payoutFile(
+        settlement text: String, format: PayoutFileRecord.Format, by caller: Principal
+    ) async throws -> PayoutFileRecord {
+        let record = try await storedSettlement(try parseID(text, field: "settlementId"))
+        let scope = record.projectID.lowercasedString
+        try caller.require(Permission(.settlement, .read, projectID: scope))
+        try caller.require(Permission(.vendor, .read, projectID: scope))
+        guard
+            let run = try await sql.select().columns("csv", "pain001").from("settlement_runs")
+                .where("id", .equal, SQLBind(record.runID)).first(),
+            let content = try run.decode(column: format == .csv ? "csv" : "pain001", as: String?.self)
+        else { throw C2CError.payoutFileNotReady }
+        let base = "rahat-settlement-\(PayoutFiles.compact(record.runID))"
+        return switch format {
+        case .csv: PayoutFileRecord(filename: base + ".csv", contentType: "text/csv; charset=utf-8", content: content)
+        case .pain001:
+            PayoutFileRecord(filename: base + ".pain001.xml", contentType: "application/xml", content: content)
+        }
+    }
+
+    private func storedSettlement(_ id: UUID) async throws -> SettlementRecord {
+        guard
+            let record = try await sql.select().columns(Self.settlementColumns).from("settlements")
+                .where("id", .equal, SQLBind(id)).first().map(Self.settlement(from:))
+        else { throw C2CError.settlementNotFound }
+        return record
+    }
+
+    static let settlementColumns = [
+        "id", "run_id", "project_id", "vendor_id", "vendor_user_id", "vendor_name", "payout_account", "amount", "asset",
+        "redemption_count", "period_start", "period_end", "status", "payout_reference", "failure_reason", "created_by",
+        "created_at", "updated_at", "completed_at",
+    ].map { SQLIdentifier($0) as any SQLExpression }
+
+    static func settlement(from row: any SQLRow) throws -> SettlementRecord {
+        let status = try row.decode(column: "status", as: String.self)
+        guard let parsed = SettlementStatus(rawValue: status) else {
+            throw C2CStorageError(description: "settlement status '\(status)'")
+        }
+        let payout = try JSONDecoder().decode(
+            PayoutAccount.self, from: Data(try row.decode(column: "payout_account", as: String.self).utf8))
+        return SettlementRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            runID: try row.decode(column: "run_id", as: UUID.self),
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            vendorID: try row.decode(column: "vendor_id", as: UUID.self),
+            vendorUserID: try row.decode(column: "vendor_user_id", as: UUID.self),
+            vendorName: try row.decode(column: "vendor_name", as: String.self),
+            payoutAccount: payout,
+            amount: try row.decode(column: "amount", as: Int64.self),
+            asset: try row.decode(column: "asset", as: String.self),
+            redemptionCount: try row.decode(column: "redemption_count", as: Int64.self),
+            periodStart: try row.decode(column: "period_start", as: Date.self),
+            periodEnd: try row.decode(column: "period_end", as: Date.self),
+            status: parsed,
+            payoutReference: try row.decode(column: "payout_reference", as: String?.self),
+            failureReason: try row.decode(column: "failure_reason", as: String?.self),
+            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self),
+            completedAt: try row.decode(column: "completed_at", as: Date?.self)
+        )
+    }
+
+    static func encodePayout(_ account: PayoutAccount) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(account), as: UTF8.self)
+    }
+}

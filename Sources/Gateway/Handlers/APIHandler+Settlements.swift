@@ -1,0 +1,126 @@
+import C2CAPI
+import Foundation
+import OpenAPIRuntime
+import ServerKit
+import SwiftProtobuf
+
+extension APIHandler {
+    func listSettlements(
+        _ input: Operations.ListSettlements.Input
+    ) async throws -> Operations.ListSettlements.Output {
+        _ = try caller
+        let query = input.query
+        let page = try await c2c.settlements.listSettlements(
+            .with {
+                if let project = query.projectId { $0.projectID = project }
+                if let vendor = query.vendorId { $0.vendorID = vendor }
+                if let run = query.runId { $0.runID = run }
+                if let status = query.status { $0.status = Rahat_C2c_V1_SettlementStatus(status) }
+                $0.limit = Int32(clamping: query.limit ?? 50)
+                if let cursor = query.cursor { $0.cursor = cursor }
+            },
+            metadata: GatewayCall.metadata())
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: try page.settlements.map(Components.Schemas.Settlement.init),
+                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+    }
+
+    func createSettlements(
+        _ input: Operations.CreateSettlements.Input
+    ) async throws -> Operations.CreateSettlements.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        let run = try await c2c.settlements.createSettlements(
+            .with {
+                $0.projectID = body.projectId
+                $0.vendorIds = body.vendorIds ?? []
+            },
+            metadata: GatewayCall.metadata())
+        return .accepted(
+            .init(
+                body: .json(
+                    .init(
+                        id: run.id, projectId: run.projectID, jobId: run.jobID,
+                        settlements: try run.settlements.map(Components.Schemas.Settlement.init),
+                        createdAt: run.createdAt.date))))
+    }
+
+    func getSettlement(_ input: Operations.GetSettlement.Input) async throws -> Operations.GetSettlement.Output {
+        _ = try caller
+        let found = try await c2c.settlements.getSettlement(
+            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(found))))
+    }
+
+    func getPayoutFile(_ input: Operations.GetPayoutFile.Input) async throws -> Operations.GetPayoutFile.Output {
+        _ = try caller
+        let file = try await c2c.settlements.getPayoutFile(
+            .with {
+                $0.settlementID = input.path.id
+                $0.format =
+                    switch input.query.format {
+                    case .csv: .csv
+                    case .pain_001: .pain001
+                    }
+            },
+            metadata: GatewayCall.metadata())
+        let body = HTTPBody(file.content)
+        return .ok(
+            .init(
+                headers: .init(contentDisposition: "attachment; filename=\"\(file.filename)\""),
+                body: input.query.format == .csv ? .csv(body) : .xml(body)))
+    }
+
+    func confirmSettlement(
+        _ input: Operations.ConfirmSettlement.Input
+    ) async throws -> Operations.ConfirmSettlement.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        let settlement = try await c2c.settlements.confirmSettlement(
+            .with {
+                $0.id = input.path.id
+                $0.paid = body.status == .paid
+                if let reference = body.payoutReference { $0.payoutReference = reference }
+                if let reason = body.reason { $0.reason = reason }
+            },
+            metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(settlement))))
+    }
+}
+
+extension Rahat_C2c_V1_SettlementStatus {
+    init(_ status: Components.Schemas.SettlementStatus) {
+        self =
+            switch status {
+            case .pending: .pending
+            case .processing: .processing
+            case .paid: .paid
+            case .failed: .failed
+            }
+    }
+}
+
+extension Components.Schemas.Settlement {
+    init(_ record: Rahat_C2c_V1_Settlement) throws {
+        let status: Components.Schemas.SettlementStatus =
+            switch record.status {
+            case .pending: .pending
+            case .processing: .processing
+            case .paid: .paid
+            case .failed: .failed
+            default: throw UnknownServiceValue(service: "project-c2c", value: "\(record.status)")
+            }
+        self.init(
+            id: record.id, runId: record.runID, projectId: record.projectID, vendorId: record.vendorID,
+            vendorName: record.vendorName, amount: record.amount, asset: record.asset,
+            redemptionCount: record.redemptionCount, periodStart: record.periodStart.date,
+            periodEnd: record.periodEnd.date, status: status,
+            payoutReference: record.hasPayoutReference ? record.payoutReference : nil,
+            failureReason: record.hasFailureReason ? record.failureReason : nil, endToEndId: record.endToEndID,
+            createdBy: record.createdBy, createdAt: record.createdAt.date, updatedAt: record.updatedAt.date,
+            completedAt: record.hasCompletedAt ? record.completedAt.date : nil)
+    }
+}
