@@ -122,7 +122,7 @@ struct RedemptionTests {
     }
 
     @Test(
-        "a vendor requests by phone, the code goes by SMS, and the same confirmation sent 50 times moves the amount once",
+        "a vendor requests by phone (50 times at once: one code by SMS), and the same confirmation sent 50 times moves the amount once",
         arguments: DatabaseEngine.available)
     func requestAndConfirm(engine: DatabaseEngine) async throws {
         try await SmsCapture.with { sms in
@@ -131,13 +131,22 @@ struct RedemptionTests {
                 let shop = try await Self.shop(harness)
 
                 // when the vendor asks for 1,500 from the holder of the first phone, written nationally
-                let requested = try await harness.redemptions.requestRedemption(
-                    .with {
-                        $0.vendorID = shop.vendor
-                        $0.phone = "981-2000001"
-                        $0.defaultCountry = "NP"
-                        $0.amount = 1_500
-                    }, metadata: shop.vendorLogin)
+                // (sent 50 times at once, as a vendor app retrying might)
+                let requests = try await withThrowingTaskGroup(of: Rahat_C2c_V1_Redemption.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask {
+                            try await harness.redemptions.requestRedemption(
+                                .with {
+                                    $0.vendorID = shop.vendor
+                                    $0.phone = "981-2000001"
+                                    $0.defaultCountry = "NP"
+                                    $0.amount = 1_500
+                                }, metadata: shop.vendorLogin)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                let requested = try #require(requests.first { !$0.replayed })
                 let code = try #require(sms.lastCode(to: shop.phones[0]))
                 let wrong = code == "000000" ? "111111" : "000000"
                 let mistyped = await serviceFailure {
@@ -168,7 +177,11 @@ struct RedemptionTests {
                 }
                 let listed = try await harness.redemptions.listRedemptions(.init(), metadata: shop.vendorLogin)
 
-                // then the code went to the phone, only a hint of which is shown
+                // then one request, one code to the phone, only a hint of which is shown
+                #expect(requests.count == 50)
+                #expect(requests.filter(\.replayed).count == 49)
+                #expect(requests.allSatisfy { $0.id == requested.id })
+                #expect(sms.messages.count == 1)
                 #expect(requested.status == .requested)
                 #expect(requested.phoneHint == "+977*******001")
                 #expect(requested.attemptsRemaining == 3)
@@ -320,21 +333,31 @@ struct RedemptionTests {
                 #expect(
                     try await Self.balance(harness, shop, .beneficiaryWallet, owner: failed.beneficiaryID) == 5_000)
 
-                // five codes to one phone in 15 minutes, then a wait
-                for _ in 0..<3 {
-                    _ = try await harness.redemptions.requestRedemption(
-                        Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+                // another amount replaces a live code; five codes to one phone in 15 minutes, then a wait
+                var replaced: [String] = []
+                for amount in [100, 101, 102] as [Int64] {
+                    replaced.append(
+                        try await harness.redemptions.requestRedemption(
+                            Self.request(shop, phone: shop.phones[1], amount: amount), metadata: shop.vendorLogin
+                        ).id)
                 }
+                let superseded = try await harness.redemptions.getRedemption(
+                    .with { $0.id = replaced[0] }, metadata: shop.vendorLogin)
+                #expect(superseded.status == .expired)
+                #expect(superseded.failureReason == "superseded by a later request")
+                #expect(Set(replaced).count == 3)
                 let throttled = await serviceFailure {
                     try await harness.redemptions.requestRedemption(
-                        Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+                        Self.request(shop, phone: shop.phones[1], amount: 103), metadata: shop.vendorLogin)
                 }
                 #expect(throttled?.reason == "redemption.throttled")
                 #expect((throttled?.retryAfterSeconds ?? 0) > 0)
                 #expect(sms.messages.filter { $0.to == shop.phones[1] }.count == 5)
                 clock.withLock { $0 += 15 * 60 }
-                _ = try await harness.redemptions.requestRedemption(
-                    Self.request(shop, phone: shop.phones[1], amount: 100), metadata: shop.vendorLogin)
+                let later = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 102), metadata: shop.vendorLogin)
+                #expect(!later.replayed)
+                #expect(sms.messages.filter { $0.to == shop.phones[1] }.count == 6)
             }
         }
     }

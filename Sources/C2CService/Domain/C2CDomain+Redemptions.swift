@@ -35,6 +35,8 @@ struct RedemptionRecord: Sendable, Equatable {
     var requestedBy: UUID
     var createdAt: Date
     var confirmedAt: Date?
+    /// True when a request was answered with the same one made before: no new code was sent.
+    var replayed = false
 
     /// A request nobody confirmed in time has expired whether or not a confirmation came to say so.
     func effectiveStatus(at now: Date) -> RedemptionStatus {
@@ -121,17 +123,31 @@ extension C2CDomain {
 
         let project = try await redemptionProject(
             named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount)
+        let now = self.now()
+        // One live code per vendor and beneficiary. The same request again (a retry after a
+        // timeout, a double tap) is answered with it, and the phone gets no second code.
+        if let open = try await openRedemption(vendorID: vendor.id, beneficiaryID: beneficiary.id, at: now) {
+            if open.amount == input.amount && open.projectID == project.id {
+                var replay = open
+                replay.replayed = true
+                return replay
+            }
+            // Another amount: the vendor changed its mind; the earlier code stops working.
+            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
+                .set("failure_reason", to: SQLBind("superseded by a later request")).set("updated_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(open.id))
+                .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).run()
+        }
         try await requireCodeAllowance(for: beneficiary.id)
 
         let code = Self.newCode()
         let salt = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).hexString
-        let now = self.now()
         let record = RedemptionRecord(
             id: UUID.v7(), projectID: project.id, vendorID: vendor.id, vendorUserID: vendor.userID,
             beneficiaryID: beneficiary.id, amount: input.amount, asset: project.asset, status: .requested,
             phoneHint: Self.phoneHint(phone), expiresAt: now.addingTimeInterval(Self.codeLifetime), attempts: 0,
             requestedBy: caller.userID, createdAt: now)
-        try await sql.insert(into: "redemptions")
+        let inserted = try await sql.insert(into: "redemptions")
             .columns(
                 "id", "project_id", "vendor_id", "vendor_user_id", "beneficiary_id", "amount", "asset", "status",
                 "phone_hint", "code_salt", "code_hash", "expires_at", "attempts", "requested_by", "created_at",
@@ -144,7 +160,15 @@ extension C2CDomain {
                 SQLBind(Self.codeDigest(code, salt: salt, id: record.id)), SQLBind(record.expiresAt), SQLBind(0),
                 SQLBind(caller.userID), SQLBind(now), SQLBind(now)
             )
-            .run()
+            // The open-request index: of identical requests at once, one row is written.
+            .ignoringConflicts().returning("id").all()
+        guard !inserted.isEmpty else {
+            guard var open = try await openRedemption(vendorID: vendor.id, beneficiaryID: beneficiary.id, at: now),
+                open.amount == input.amount && open.projectID == project.id
+            else { throw C2CError.redemptionInProgress }
+            open.replayed = true
+            return open
+        }
         let body =
             "Rahat: your code is \(code) to redeem \(project.asset) \(Self.format(input.amount, scale: project.scale)) at \(vendor.name.prefix(40)). It expires in 5 minutes. Give it only to this vendor."
         do {
@@ -167,6 +191,20 @@ extension C2CDomain {
                 "project.id": "\(project.id.lowercasedString)", "amount": "\(input.amount)",
             ])
         return record
+    }
+
+    /// The vendor's live request for the beneficiary, after marking any that ran out as expired
+    /// (so the open-request index holds only live codes).
+    private func openRedemption(vendorID: UUID, beneficiaryID: UUID, at now: Date) async throws -> RedemptionRecord? {
+        try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
+            .set("updated_at", to: SQLBind(now))
+            .where("vendor_id", .equal, SQLBind(vendorID)).where("beneficiary_id", .equal, SQLBind(beneficiaryID))
+            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
+            .where("expires_at", .lessThanOrEqual, SQLBind(now)).run()
+        return try await sql.select().columns(Self.redemptionColumns).from("redemptions")
+            .where("vendor_id", .equal, SQLBind(vendorID)).where("beneficiary_id", .equal, SQLBind(beneficiaryID))
+            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).first()
+            .map(Self.redemption(from:))
     }
 
     /// The project the value comes from: the one named, or the only one of the vendor's projects

@@ -42,6 +42,8 @@ public enum C2CError: Error, Equatable, Sendable {
     case wrongCode(attemptsRemaining: Int)
     /// The ledger refused the transfer for a reason other than the balance.
     case redemptionRefused(reason: String)
+    /// Another request for this vendor and beneficiary, for another amount, was made at the same time.
+    case redemptionInProgress
     case vendorWithoutPayoutAccount(name: String)
     /// No confirmed redemption of the vendors asked for is waiting for a settlement.
     case nothingToSettle
@@ -153,6 +155,12 @@ public enum C2CError: Error, Equatable, Sendable {
         case .redemptionRefused(let reason):
             ServiceError(
                 .failedPrecondition, reason: "redemption.refused", message: "The ledger refused it: \(reason).")
+        case .redemptionInProgress:
+            ServiceError(
+                .alreadyExists, reason: "redemption.in_progress",
+                message:
+                    "Another redemption for this beneficiary at this vendor was requested at the same moment; try again."
+            )
         case .vendorWithoutPayoutAccount(let name):
             ServiceError(
                 .failedPrecondition, reason: "vendor.no_payout_account",

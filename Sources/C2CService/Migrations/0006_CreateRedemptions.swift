@@ -35,6 +35,10 @@ struct CreateRedemptions: AsyncMigration {
         // Codes sent to one beneficiary lately are counted on every request.
         try await sql.create(index: "redemptions_beneficiary_idx").on("redemptions")
             .column("beneficiary_id").column("created_at").run()
+        // One live code per vendor and beneficiary: identical requests at once write one row.
+        try await sql.raw(
+            "CREATE UNIQUE INDEX redemptions_open_idx ON redemptions (vendor_id, beneficiary_id) WHERE status = 'requested'"
+        ).run()
         try await sql.create(index: "redemptions_vendor_idx").on("redemptions").column("vendor_id").column("id").run()
         try await sql.create(index: "redemptions_project_idx").on("redemptions").column("project_id").column("id")
             .run()

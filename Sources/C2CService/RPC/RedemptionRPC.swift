@@ -88,6 +88,7 @@ extension Rahat_C2c_V1_Redemption {
             $0.requestedBy = record.requestedBy.lowercasedString
             $0.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
             if let at = record.confirmedAt { $0.confirmedAt = Google_Protobuf_Timestamp(date: at) }
+            $0.replayed = record.replayed
         }
     }
 }

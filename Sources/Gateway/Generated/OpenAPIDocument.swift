@@ -1940,7 +1940,9 @@ paths:
         Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else
         needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is
         inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not
-        take the code (nothing can be confirmed then).
+        take the code (nothing can be confirmed then). While a code is live, the same request (a
+        retry, a double tap, or 50 at once) is answered 200 with it (`replayed`) and no new code is
+        sent; another amount replaces it.
       requestBody:
         required: true
         content:
@@ -1949,6 +1951,11 @@ paths:
       responses:
         '201':
           description: The code is on its way.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Redemption'}
+        '200':
+          description: The same request made before, its code still live (`replayed`).
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Redemption'}
@@ -3009,6 +3016,7 @@ components:
         requestedBy: {type: string, format: uuid}
         createdAt: {type: string, format: date-time}
         confirmedAt: {type: string, format: date-time}
+        replayed: {type: boolean, description: 'True when a request was answered with the same live one made before: no new code was sent.'}
     RedemptionPage:
       type: object
       required: [items]
@@ -7749,7 +7757,7 @@ components:
           "redemptions"
         ],
         "summary": "Ask to redeem; a code goes to the beneficiary's phone",
-        "description": "The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with `defaultCountry`). The value comes from the one project of the vendor's where the beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`). Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not take the code (nothing can be confirmed then).",
+        "description": "The beneficiary is named by `beneficiaryId` or by `phone` (E.164, or national with `defaultCountry`). The value comes from the one project of the vendor's where the beneficiary holds at least `amount`; name `projectId` when there are several. A 6-digit code goes to the beneficiary's phone by SMS and lives 5 minutes; the answer shows only a hint of the phone. A beneficiary is sent at most 5 codes in 15 minutes (429 with `Retry-After`). Requires `redemption:create`: a vendor's own login asks for that vendor only; anyone else needs `redemption:manage`. 409 when the beneficiary holds too little, the vendor is inactive or not assigned, or the beneficiary has no phone; 503 when the SMS gateway did not take the code (nothing can be confirmed then). While a code is live, the same request (a retry, a double tap, or 50 at once) is answered 200 with it (`replayed`) and no new code is sent; another amount replaces it.",
         "requestBody": {
           "required": true,
           "content": {
@@ -7763,6 +7771,16 @@ components:
         "responses": {
           "201": {
             "description": "The code is on its way.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Redemption"
+                }
+              }
+            }
+          },
+          "200": {
+            "description": "The same request made before, its code still live (`replayed`).",
             "content": {
               "application/json": {
                 "schema": {
@@ -10384,6 +10402,10 @@ components:
           "confirmedAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "replayed": {
+            "type": "boolean",
+            "description": "True when a request was answered with the same live one made before: no new code was sent."
           }
         }
       },

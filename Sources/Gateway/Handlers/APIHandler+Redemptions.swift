@@ -43,7 +43,8 @@ extension APIHandler {
                 if let project = body.projectId { $0.projectID = project }
             },
             metadata: GatewayCall.metadata())
-        return .created(.init(body: .json(try .init(requested))))
+        let json = try Components.Schemas.Redemption(requested)
+        return requested.replayed ? .ok(.init(body: .json(json))) : .created(.init(body: .json(json)))
     }
 
     func getRedemption(_ input: Operations.GetRedemption.Input) async throws -> Operations.GetRedemption.Output {
@@ -97,6 +98,7 @@ extension Components.Schemas.Redemption {
             transferId: record.hasTransferID ? record.transferID : nil,
             failureReason: record.hasFailureReason ? record.failureReason : nil,
             settlementId: record.hasSettlementID ? record.settlementID : nil, requestedBy: record.requestedBy,
-            createdAt: record.createdAt.date, confirmedAt: record.hasConfirmedAt ? record.confirmedAt.date : nil)
+            createdAt: record.createdAt.date, confirmedAt: record.hasConfirmedAt ? record.confirmedAt.date : nil,
+            replayed: record.replayed)
     }
 }

@@ -2415,6 +2415,10 @@ extension Components {
             internal var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Redemption/confirmedAt`.
             internal var confirmedAt: Foundation.Date?
+            /// True when a request was answered with the same live one made before: no new code was sent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Redemption/replayed`.
+            internal var replayed: Swift.Bool?
             /// Creates a new `Redemption`.
             ///
             /// - Parameters:
@@ -2434,6 +2438,7 @@ extension Components {
             ///   - requestedBy:
             ///   - createdAt:
             ///   - confirmedAt:
+            ///   - replayed: True when a request was answered with the same live one made before: no new code was sent.
             internal init(
                 id: Swift.String,
                 projectId: Swift.String,
@@ -2450,7 +2455,8 @@ extension Components {
                 settlementId: Swift.String? = nil,
                 requestedBy: Swift.String,
                 createdAt: Foundation.Date,
-                confirmedAt: Foundation.Date? = nil
+                confirmedAt: Foundation.Date? = nil,
+                replayed: Swift.Bool? = nil
             ) {
                 self.id = id
                 self.projectId = projectId
@@ -2468,6 +2474,7 @@ extension Components {
                 self.requestedBy = requestedBy
                 self.createdAt = createdAt
                 self.confirmedAt = confirmedAt
+                self.replayed = replayed
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -2486,6 +2493,7 @@ extension Components {
                 case requestedBy
                 case createdAt
                 case confirmedAt
+                case replayed
             }
         }
         /// - Remark: Generated from `#/components/schemas/RedemptionPage`.

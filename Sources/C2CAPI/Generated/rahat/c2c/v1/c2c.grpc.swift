@@ -3549,7 +3549,8 @@ extension Rahat_C2c_V1_RedemptionService {
         /// >
         /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
         /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+        /// > the same request is answered with it (`replayed`); another amount replaces it.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_C2c_V1_RequestRedemptionRequest` messages.
@@ -3641,7 +3642,8 @@ extension Rahat_C2c_V1_RedemptionService {
         /// >
         /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
         /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+        /// > the same request is answered with it (`replayed`); another amount replaces it.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
@@ -3731,7 +3733,8 @@ extension Rahat_C2c_V1_RedemptionService {
         /// >
         /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
         /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+        /// > the same request is answered with it (`replayed`); another amount replaces it.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_C2c_V1_RequestRedemptionRequest` message.
@@ -3980,7 +3983,8 @@ extension Rahat_C2c_V1_RedemptionService {
         /// >
         /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
         /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+        /// > the same request is answered with it (`replayed`); another amount replaces it.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
@@ -4100,7 +4104,8 @@ extension Rahat_C2c_V1_RedemptionService {
         /// >
         /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
         /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+        /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+        /// > the same request is answered with it (`replayed`); another amount replaces it.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
@@ -4245,7 +4250,8 @@ extension Rahat_C2c_V1_RedemptionService.ClientProtocol {
     /// >
     /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
     /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+    /// > the same request is answered with it (`replayed`); another amount replaces it.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_C2c_V1_RequestRedemptionRequest` message.
@@ -4369,7 +4375,8 @@ extension Rahat_C2c_V1_RedemptionService.ClientProtocol {
     /// >
     /// > Sends a 6-digit code to the beneficiary's phone; it lives 5 minutes. Needs
     /// > `redemption:create`: a vendor's own user requests for that vendor only, anyone else needs
-    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes.
+    /// > `redemption:manage`. A beneficiary gets at most 5 codes in 15 minutes. While a code is live,
+    /// > the same request is answered with it (`replayed`); another amount replaces it.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -1431,6 +1431,12 @@ package nonisolated struct Rahat_C2c_V1_Redemption: @unchecked Sendable {
   /// Clears the value of `confirmedAt`. Subsequent reads from it will return its default value.
   package mutating func clearConfirmedAt() {_uniqueStorage()._confirmedAt = nil}
 
+  /// True when a request was answered with the same live one made before: no new code was sent.
+  package var replayed: Bool {
+    get {_storage._replayed}
+    set {_uniqueStorage()._replayed = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -3289,7 +3295,7 @@ nonisolated extension Rahat_C2c_V1_ListRedemptionsResponse: SwiftProtobuf.Messag
 
 nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Redemption"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{3}vendor_id\0\u{3}beneficiary_id\0\u{1}amount\0\u{1}asset\0\u{1}status\0\u{3}phone_hint\0\u{3}expires_at\0\u{3}attempts_remaining\0\u{3}transfer_id\0\u{3}failure_reason\0\u{3}settlement_id\0\u{3}requested_by\0\u{3}created_at\0\u{3}confirmed_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}project_id\0\u{3}vendor_id\0\u{3}beneficiary_id\0\u{1}amount\0\u{1}asset\0\u{1}status\0\u{3}phone_hint\0\u{3}expires_at\0\u{3}attempts_remaining\0\u{3}transfer_id\0\u{3}failure_reason\0\u{3}settlement_id\0\u{3}requested_by\0\u{3}created_at\0\u{3}confirmed_at\0\u{1}replayed\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -3308,6 +3314,7 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
     var _requestedBy: String = String()
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _confirmedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _replayed: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3334,6 +3341,7 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
       _requestedBy = source._requestedBy
       _createdAt = source._createdAt
       _confirmedAt = source._confirmedAt
+      _replayed = source._replayed
     }
   }
 
@@ -3368,6 +3376,7 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._requestedBy) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._confirmedAt) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
         default: break
         }
       }
@@ -3428,6 +3437,9 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._confirmedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
       } }()
+      if _storage._replayed != false {
+        try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3453,6 +3465,7 @@ nonisolated extension Rahat_C2c_V1_Redemption: SwiftProtobuf.Message, SwiftProto
         if _storage._requestedBy != rhs_storage._requestedBy {return false}
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._confirmedAt != rhs_storage._confirmedAt {return false}
+        if _storage._replayed != rhs_storage._replayed {return false}
         return true
       }
       if !storagesAreEqual {return false}
