@@ -50,11 +50,39 @@ extension GatewayTests {
                     ],
                     bearer: admin.access)
                 let missing = try await client.send(.get, "/v1/disbursements/\(UUID())", bearer: admin.access)
+                // the same amounts as a CSV: planned, then refused row by row when rows are bad
+                let csv: HTTPFields = [.contentType: "text/csv"]
+                let planned = try await client.send(
+                    .post, "/v1/disbursements?dryRun=true&projectId=\(projectID)&name=Payroll",
+                    raw: "beneficiary_id,amount,note\r\n\(personID),700,\"first, and only\"\r\n\r\n",
+                    bearer: admin.access,
+                    headers: csv)
+                let badRows = try await client.send(
+                    .post, "/v1/disbursements?projectId=\(projectID)&name=Payroll",
+                    raw: "beneficiaryId,amount\n\(personID),12.50\nnot-an-id,100\n", bearer: admin.access,
+                    headers: csv)
+                let twice = try await client.send(
+                    .post, "/v1/disbursements?dryRun=true&projectId=\(projectID)&name=Payroll",
+                    raw: "beneficiaryId,amount\n\(personID),100\n\(personID),100\n", bearer: admin.access,
+                    headers: csv)
+                let noHeader = try await client.send(
+                    .post, "/v1/disbursements?projectId=\(projectID)&name=Payroll",
+                    raw: "\(personID),100\n", bearer: admin.access, headers: csv)
+                let noProject = try await client.send(
+                    .post, "/v1/disbursements?name=Payroll", raw: "beneficiaryId,amount\n\(personID),100\n",
+                    bearer: admin.access, headers: csv)
                 let listed = try await client.send(
                     .get, "/v1/disbursements?projectId=\(projectID)&status=draft", bearer: admin.access)
 
                 // then
                 #expect(plan.status == .ok, "\(plan)")
+                #expect(planned.status == .ok, "\(planned)")
+                #expect((try planned.json["excludedCounts"] as? [String: Int])?["unverified"] == 1, "\(planned)")
+                #expect(badRows.status == .badRequest, "\(badRows)")
+                #expect(badRows.problemFields == ["line 2.amount", "line 3.beneficiaryId"], "\(badRows)")
+                #expect(twice.status == .badRequest && twice.problemFields == ["line 3.beneficiaryId"], "\(twice)")
+                #expect(noHeader.status == .badRequest && noHeader.problemFields == ["line 1"], "\(noHeader)")
+                #expect(noProject.status == .badRequest && noProject.problemFields == ["projectId"], "\(noProject)")
                 #expect(try plan.json["lineCount"] as? Int == 0)
                 #expect(try plan.json["fundBalance"] as? Int == 10_000)
                 #expect((try plan.json["excludedCounts"] as? [String: Int])?["unverified"] == 1)

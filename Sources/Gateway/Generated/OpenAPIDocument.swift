@@ -1707,11 +1707,23 @@ paths:
         `disbursement:create` for the project.
       parameters:
         - {name: dryRun, in: query, schema: {type: boolean, default: false}}
+        - {name: projectId, in: query, description: 'With a CSV body: the project.', schema: {type: string, format: uuid}}
+        - {name: name, in: query, description: 'With a CSV body: the name.', schema: {type: string, minLength: 1, maxLength: 200}}
+        - {name: reference, in: query, description: "With a CSV body: the client's reference.", schema: {type: string, minLength: 1, maxLength: 100}}
       requestBody:
         required: true
         content:
           application/json:
             schema: {$ref: '#/components/schemas/CreateDisbursement'}
+          text/csv:
+            schema:
+              type: string
+              format: binary
+              description: >-
+                Per-beneficiary amounts, one row each under the header `beneficiaryId,amount`
+                (`beneficiary_id` is read too; other columns are ignored), at most 10,000 rows.
+                Every row is checked; any bad row refuses the whole file (400) with each problem
+                named as `line <n>.<column>`, n counting the header as line 1.
       responses:
         '201':
           description: The draft.
@@ -7267,6 +7279,35 @@ components:
               "type": "boolean",
               "default": false
             }
+          },
+          {
+            "name": "projectId",
+            "in": "query",
+            "description": "With a CSV body: the project.",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "name",
+            "in": "query",
+            "description": "With a CSV body: the name.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "reference",
+            "in": "query",
+            "description": "With a CSV body: the client's reference.",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
           }
         ],
         "requestBody": {
@@ -7275,6 +7316,13 @@ components:
             "application/json": {
               "schema": {
                 "$ref": "#/components/schemas/CreateDisbursement"
+              }
+            },
+            "text/csv": {
+              "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "Per-beneficiary amounts, one row each under the header `beneficiaryId,amount` (`beneficiary_id` is read too; other columns are ignored), at most 10,000 rows. Every row is checked; any bad row refuses the whole file (400) with each problem named as `line <n>.<column>`, n counting the header as line 1."
               }
             }
           }

@@ -1,5 +1,6 @@
 import C2CAPI
 import Foundation
+import GRPCCore
 import OpenAPIRuntime
 import ServerKit
 import SwiftProtobuf
@@ -29,9 +30,46 @@ extension APIHandler {
     func createDisbursement(
         _ input: Operations.CreateDisbursement.Input
     ) async throws -> Operations.CreateDisbursement.Output {
-        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         _ = try caller
-        let request = Rahat_C2c_V1_CreateDisbursementRequest.with {
+        let request: Rahat_C2c_V1_CreateDisbursementRequest
+        var csvLines: [Int]?
+        switch input.body {
+        case .json(let body):
+            request = Self.disbursementRequest(body)
+        case .csv(let body):
+            let query = input.query
+            guard let projectID = query.projectId, let name = query.name else {
+                throw ServiceError.invalid(
+                    [query.projectId == nil ? "projectId" : nil, query.name == nil ? "name" : nil].compactMap { $0 }
+                        .map { FieldViolation(field: $0, reason: "is required (a query parameter) with a CSV body") })
+            }
+            let rows = try await DisbursementCSV.rows(of: body)
+            csvLines = rows.map(\.line)
+            request = .with {
+                $0.projectID = projectID
+                $0.name = name
+                if let reference = query.reference { $0.reference = reference }
+                $0.lines = rows.map { row in
+                    .with {
+                        $0.beneficiaryID = row.beneficiaryID
+                        $0.amount = row.amount
+                    }
+                }
+            }
+        }
+        do {
+            return try await createDisbursement(request, dryRun: input.query.dryRun == true)
+        } catch let error as RPCError where error.code == .invalidArgument {
+            // A CSV's problems are named by its line numbers, not by the list it became.
+            guard let csvLines else { throw error }
+            throw DisbursementCSV.renamed(ServiceError(error), lines: csvLines)
+        }
+    }
+
+    private static func disbursementRequest(
+        _ body: Components.Schemas.CreateDisbursement
+    ) -> Rahat_C2c_V1_CreateDisbursementRequest {
+        Rahat_C2c_V1_CreateDisbursementRequest.with {
             $0.projectID = body.projectId
             $0.name = body.name
             if let amount = body.amountPerBeneficiary { $0.amountPerBeneficiary = amount }
@@ -54,7 +92,12 @@ extension APIHandler {
                 }
             }
         }
-        if input.query.dryRun == true {
+    }
+
+    private func createDisbursement(
+        _ request: Rahat_C2c_V1_CreateDisbursementRequest, dryRun: Bool
+    ) async throws -> Operations.CreateDisbursement.Output {
+        if dryRun {
             let plan = try await c2c.disbursements.planDisbursement(request, metadata: GatewayCall.metadata())
             return .ok(.init(body: .json(.DisbursementPlan(.init(plan)))))
         }

@@ -10197,20 +10197,44 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 APIHandler.createDisbursement($0)
             },
             deserializer: { request, requestBody, metadata in
-                let query: Operations.CreateDisbursement.Input.Query = .init(dryRun: try converter.getOptionalQueryItemAsURI(
-                    in: request.soar_query,
-                    style: .form,
-                    explode: true,
-                    name: "dryRun",
-                    as: Swift.Bool.self
-                ))
+                let query: Operations.CreateDisbursement.Input.Query = .init(
+                    dryRun: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "dryRun",
+                        as: Swift.Bool.self
+                    ),
+                    projectId: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "projectId",
+                        as: Swift.String.self
+                    ),
+                    name: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "name",
+                        as: Swift.String.self
+                    ),
+                    reference: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "reference",
+                        as: Swift.String.self
+                    )
+                )
                 let headers: Operations.CreateDisbursement.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
                 let contentType = converter.extractContentTypeIfPresent(in: request.headerFields)
                 let body: Operations.CreateDisbursement.Input.Body
                 let chosenContentType = try converter.bestContentType(
                     received: contentType,
                     options: [
-                        "application/json"
+                        "application/json",
+                        "text/csv"
                     ]
                 )
                 switch chosenContentType {
@@ -10220,6 +10244,14 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         from: requestBody,
                         transforming: { value in
                             .json(value)
+                        }
+                    )
+                case "text/csv":
+                    body = try converter.getRequiredRequestBodyAsBinary(
+                        OpenAPIRuntime.HTTPBody.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .csv(value)
                         }
                     )
                 default:

@@ -15374,12 +15374,35 @@ internal enum Operations {
             internal struct Query: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/disbursements/POST/query/dryRun`.
                 internal var dryRun: Swift.Bool?
+                /// With a CSV body: the project.
+                ///
+                /// - Remark: Generated from `#/paths/v1/disbursements/POST/query/projectId`.
+                internal var projectId: Swift.String?
+                /// With a CSV body: the name.
+                ///
+                /// - Remark: Generated from `#/paths/v1/disbursements/POST/query/name`.
+                internal var name: Swift.String?
+                /// With a CSV body: the client's reference.
+                ///
+                /// - Remark: Generated from `#/paths/v1/disbursements/POST/query/reference`.
+                internal var reference: Swift.String?
                 /// Creates a new `Query`.
                 ///
                 /// - Parameters:
                 ///   - dryRun:
-                internal init(dryRun: Swift.Bool? = nil) {
+                ///   - projectId: With a CSV body: the project.
+                ///   - name: With a CSV body: the name.
+                ///   - reference: With a CSV body: the client's reference.
+                internal init(
+                    dryRun: Swift.Bool? = nil,
+                    projectId: Swift.String? = nil,
+                    name: Swift.String? = nil,
+                    reference: Swift.String? = nil
+                ) {
                     self.dryRun = dryRun
+                    self.projectId = projectId
+                    self.name = name
+                    self.reference = reference
                 }
             }
             internal var query: Operations.CreateDisbursement.Input.Query
@@ -15399,6 +15422,8 @@ internal enum Operations {
             internal enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/disbursements/POST/requestBody/content/application\/json`.
                 case json(Components.Schemas.CreateDisbursement)
+                /// - Remark: Generated from `#/paths/v1/disbursements/POST/requestBody/content/text\/csv`.
+                case csv(OpenAPIRuntime.HTTPBody)
             }
             internal var body: Operations.CreateDisbursement.Input.Body
             /// Creates a new `Input`.
