@@ -358,6 +358,29 @@ struct RedemptionTests {
                     Self.request(shop, phone: shop.phones[1], amount: 102), metadata: shop.vendorLogin)
                 #expect(!later.replayed)
                 #expect(sms.messages.filter { $0.to == shop.phones[1] }.count == 6)
+
+                // a confirmation whose ledger move committed but whose own record was lost is found
+                // confirmed, not expired, when its code runs out
+                let laterCode = try #require(sms.lastCode(to: shop.phones[1]))
+                let confirmed = try await harness.redemptions.confirmRedemption(
+                    .with {
+                        $0.id = later.id
+                        $0.code = laterCode
+                    }, metadata: shop.vendorLogin)
+                let laterID = try #require(UUID(uuidString: later.id))
+                try await harness.c2cDatabase.sql.update("redemptions").set("status", to: SQLBind("requested"))
+                    .set("transfer_id", to: SQLLiteral.null).set("confirmed_at", to: SQLLiteral.null)
+                    .where("id", .equal, SQLBind(laterID)).run()
+                clock.withLock { $0 += 301 }
+                let next = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 50), metadata: shop.vendorLogin)
+                let recovered = try await harness.redemptions.getRedemption(
+                    .with { $0.id = later.id }, metadata: shop.vendorLogin)
+                #expect(next.id != later.id)
+                #expect(recovered.status == .confirmed)
+                #expect(recovered.transferID == confirmed.transferID)
+                #expect(
+                    try await Self.balance(harness, shop, .beneficiaryWallet, owner: later.beneficiaryID) == 4_898)
             }
         }
     }

@@ -12,6 +12,8 @@ import SwiftProtobuf
 import TestSupport
 import Testing
 
+@testable import C2CService
+
 /// Vendor settlements over gRPC: a run per project, vendor → clearing by its job, payout files
 /// checked against the official pain.001.001.09 XSD, and the bank's answer, on SQLite and PostgreSQL.
 @Suite("Settlements")
@@ -234,6 +236,27 @@ struct SettlementTests {
                 #expect(try await Self.account(harness, shop, .externalPayout) == 1_250)
                 #expect(try await Self.account(harness, shop, .settlementClearing) == 0)
                 #expect(try await Self.account(harness, shop, .vendor, owner: bank.id) == 2_000)
+                // a paid settlement whose record was lost cannot then be failed back to the vendor
+                let mobileID = try #require(UUID(uuidString: mobile.id))
+                try await harness.c2cDatabase.sql.update("settlements").set("status", to: SQLBind("processing"))
+                    .where("id", .equal, SQLBind(mobileID)).run()
+                let contradicted = await serviceFailure {
+                    try await harness.settlements.confirmSettlement(
+                        .with {
+                            $0.id = mobile.id
+                            $0.paid = false
+                            $0.reason = "bounced"
+                        }, metadata: shop.admin)
+                }
+                #expect(contradicted?.reason == "settlement.invalid_state")
+                #expect(try await Self.account(harness, shop, .vendor, owner: shop.vendor) == 0)
+                _ = try await harness.settlements.confirmSettlement(
+                    .with {
+                        $0.id = mobile.id
+                        $0.paid = true
+                        $0.payoutReference = "BANK-REF-1"
+                    }, metadata: shop.admin)
+                #expect(try await Self.account(harness, shop, .externalPayout) == 1_250)
                 let again = try await harness.settlements.createSettlements(
                     .with { $0.projectID = shop.project }, metadata: shop.admin)
                 #expect(again.settlements.map(\.vendorID) == [bank.id])
@@ -246,7 +269,9 @@ struct SettlementTests {
                 #expect(books.balanced, "\(books)")
                 #expect(try await harness.ledger.verifyChain(.init(), metadata: shop.admin).ok)
                 let events = try await Outbox.pending(limit: 100, includingSent: true, on: harness.c2cDatabase.db)
-                #expect(events.filter { $0.type == "rahat.c2c.settlement.completed" }.count == 2)
+                // paid, failed, and paid again after the simulated lost record (a real lost commit
+                // loses its event with it)
+                #expect(events.filter { $0.type == "rahat.c2c.settlement.completed" }.count == 3)
             }
         }
     }
@@ -323,5 +348,26 @@ struct SettlementTests {
                 #expect(try Self.pain001Problems(String(decoding: file.content, as: UTF8.self)) == nil)
             }
         }
+    }
+}
+
+/// The pain.001 writer's limits, without a database.
+@Suite("Payout files")
+struct PayoutFileTests {
+    @Test("only ISO currencies with at most 5 decimals go into pain.001; names are cut by code point")
+    func limits() throws {
+        #expect(PayoutFiles.painCarries(asset: "NPR", scale: 2))
+        #expect(!PayoutFiles.painCarries(asset: "USDC", scale: 2))
+        #expect(!PayoutFiles.painCarries(asset: "NPR", scale: 6))
+        let line = PayoutLine(
+            settlementID: UUID(), vendorID: UUID(), vendorName: String(repeating: "नमस्ते ", count: 40),
+            account: PayoutAccount(kind: .mobileMoney, provider: "eSewa", mobileNumber: "+9779811112222"),
+            amount: 123_456, redemptionCount: 1, periodStart: Date(), periodEnd: Date())
+        let xml = PayoutFiles.pain001(
+            runID: UUID(), createdAt: Date(), debtor: PayoutDebtor(name: "Agency & Co", account: "NP12345678"),
+            lines: [line], asset: "NPR", scale: 2)
+        #expect(try SettlementTests.pain001Problems(xml) == nil)
+        #expect(xml.contains("<CtrlSum>1234.56</CtrlSum>"))
+        #expect(xml.contains("<Nm>Agency &amp; Co</Nm>"))
     }
 }

@@ -257,6 +257,24 @@ package struct C2CClients: Sendable {
         }.results
     }
 
+    /// The transfers the ledger recorded under `reference` in the project, by idempotency key: what
+    /// a move whose answer never arrived (or whose local commit failed) did.
+    func recordedTransfers(projectID: UUID, reference: String) async throws -> [String: UUID] {
+        let page = try await asService { metadata in
+            try await ledger.listTransfers(
+                .with {
+                    $0.projectID = projectID.lowercasedString
+                    $0.referencePrefix = reference
+                    $0.limit = 20
+                }, metadata: metadata)
+        }
+        var found: [String: UUID] = [:]
+        for transfer in page.transfers where transfer.reference == reference {
+            found[transfer.idempotencyKey] = UUID(uuidString: transfer.id)
+        }
+        return found
+    }
+
     /// Records one transfer as the service.
     func transfer(_ request: Rahat_Ledger_V1_TransferRequest) async throws -> Rahat_Ledger_V1_TransferResult {
         try await asService { metadata in try await ledger.recordTransfer(request, metadata: metadata) }

@@ -182,6 +182,10 @@ extension C2CDomain {
             for chunk in paid.chunks(of: 1_000) {
                 let values = SQLList(
                     chunk.map { line in SQLGroupExpression([SQLBind(line.number), SQLBind(line.transfer)]) })
+                // The range keeps the join to this batch's stretch of the (disbursement, status,
+                // line) index; without it every pending line of the disbursement is read per batch.
+                let first = chunk.map(\.number).min() ?? 0
+                let last = chunk.map(\.number).max() ?? 0
                 let rows = try await sql.raw(
                     """
                     UPDATE disbursement_lines SET status = \(bind: LineStatus.completed.rawValue),
@@ -189,6 +193,7 @@ extension C2CDomain {
                     FROM (SELECT column1 AS number, column2 AS transfer FROM (VALUES \(values)) AS x) AS v
                     WHERE disbursement_id = \(bind: record.id) AND line_number = v.number
                         AND status = \(bind: LineStatus.pending.rawValue)
+                        AND line_number BETWEEN \(bind: first) AND \(bind: last)
                     RETURNING line_number, beneficiary_id, amount
                     """
                 ).all()
@@ -295,12 +300,11 @@ extension C2CDomain {
     private func finishIfDone(
         _ record: DisbursementRecord, at now: Date, on sql: any SQLDatabase & Database
     ) async throws {
-        let pending =
-            try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
-            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(record.id))
-            .where("status", .equal, SQLBind(LineStatus.pending.rawValue)).first()?
-            .decode(column: "count", as: Int.self) ?? 0
-        guard pending == 0 else { return }
+        // Whether any line is pending, not how many: one index probe, not a walk over the rest.
+        let pending = try await sql.select().column(SQLLiteral.numeric("1"), as: "one").from("disbursement_lines")
+            .where("disbursement_id", .equal, SQLBind(record.id))
+            .where("status", .equal, SQLBind(LineStatus.pending.rawValue)).limit(1).first()
+        guard pending == nil else { return }
         let finished = try await sql.raw(
             """
             UPDATE disbursements SET status = CASE WHEN lines_failed > 0

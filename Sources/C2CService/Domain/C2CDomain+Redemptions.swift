@@ -122,7 +122,7 @@ extension C2CDomain {
         guard let phone = beneficiary.phone else { throw C2CError.beneficiaryWithoutPhone }
 
         let project = try await redemptionProject(
-            named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount)
+            named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount, for: caller)
         let now = self.now()
         // One live code per vendor and beneficiary. The same request again (a retry after a
         // timeout, a double tap) is answered with it, and the phone gets no second code.
@@ -132,13 +132,13 @@ extension C2CDomain {
                 replay.replayed = true
                 return replay
             }
-            // Another amount: the vendor changed its mind; the earlier code stops working.
-            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
-                .set("failure_reason", to: SQLBind("superseded by a later request")).set("updated_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(open.id))
-                .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).run()
+            // Another amount: the vendor changed its mind; the earlier code stops working (unless
+            // it was confirmed and only the record of it was lost), once a new one may be sent.
+            try await requireCodeAllowance(for: beneficiary.id)
+            try await close(open, reason: "superseded by a later request", at: now)
+        } else {
+            try await requireCodeAllowance(for: beneficiary.id)
         }
-        try await requireCodeAllowance(for: beneficiary.id)
 
         let code = Self.newCode()
         let salt = Data((0..<16).map { _ in UInt8.random(in: .min ... .max) }).hexString
@@ -196,21 +196,41 @@ extension C2CDomain {
     /// The vendor's live request for the beneficiary, after marking any that ran out as expired
     /// (so the open-request index holds only live codes).
     private func openRedemption(vendorID: UUID, beneficiaryID: UUID, at now: Date) async throws -> RedemptionRecord? {
-        try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
-            .set("updated_at", to: SQLBind(now))
-            .where("vendor_id", .equal, SQLBind(vendorID)).where("beneficiary_id", .equal, SQLBind(beneficiaryID))
-            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
-            .where("expires_at", .lessThanOrEqual, SQLBind(now)).run()
-        return try await sql.select().columns(Self.redemptionColumns).from("redemptions")
+        let open = try await sql.select().columns(Self.redemptionColumns).from("redemptions")
             .where("vendor_id", .equal, SQLBind(vendorID)).where("beneficiary_id", .equal, SQLBind(beneficiaryID))
             .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).first()
             .map(Self.redemption(from:))
+        guard let open, open.expiresAt <= now else { return open }
+        try await close(open, reason: nil, at: now)
+        return nil
+    }
+
+    /// Ends a request nobody will confirm now: expired, or confirmed after all when the ledger
+    /// holds its transfer (the move committed, and the confirmation's own commit did not).
+    private func close(_ record: RedemptionRecord, reason: String?, at now: Date) async throws {
+        let key = Self.redemptionTransfer(record).idempotencyKey
+        let recorded = try await clients.recordedTransfers(
+            projectID: record.projectID, reference: Self.redemptionTransfer(record).reference)
+        var update = sql.update("redemptions").set("updated_at", to: SQLBind(now))
+        if let transfer = recorded[key] ?? nil {
+            update = update.set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
+                .set("transfer_id", to: SQLBind(transfer)).set("confirmed_at", to: SQLBind(now))
+            logger.warning(
+                "redemption found confirmed in the ledger; recorded now",
+                metadata: ["redemption.id": "\(record.id.lowercasedString)"])
+        } else {
+            update = update.set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
+                .set("failure_reason", to: SQLBind(reason))
+        }
+        try await update.where("id", .equal, SQLBind(record.id))
+            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).run()
     }
 
     /// The project the value comes from: the one named, or the only one of the vendor's projects
     /// where the beneficiary holds enough.
     private func redemptionProject(
-        named projectID: UUID?, vendor: C2CClients.VendorFacts, beneficiaryID: UUID, amount: Int64
+        named projectID: UUID?, vendor: C2CClients.VendorFacts, beneficiaryID: UUID, amount: Int64,
+        for caller: Principal
     ) async throws -> C2CClients.ProjectFacts {
         let candidates = projectID.map { [$0] } ?? vendor.projectIDs.sorted { $0.uuidString < $1.uuidString }
         guard !candidates.isEmpty else { throw C2CError.vendorNotAssigned }
@@ -222,7 +242,11 @@ extension C2CDomain {
             if balance >= amount { covered.append((candidate, balance)) }
         }
         guard let chosen = covered.first else {
-            throw C2CError.insufficientBalance(balance: largest, needed: amount)
+            // What someone holds is not a vendor's to learn by asking for too much.
+            let readsBalances = candidates.allSatisfy {
+                caller.permissions.allows(Permission(.ledger, .read, projectID: $0.lowercasedString))
+            }
+            throw C2CError.insufficientBalance(balance: readsBalances ? largest : nil, needed: amount)
         }
         guard covered.count == 1 else {
             throw C2CError.invalidInput([
@@ -296,6 +320,16 @@ extension C2CDomain {
                 return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
             case .failed, .expired:
                 if current.status == .requested {
+                    // Expired, unless an earlier confirmation moved the value and lost only its record.
+                    let recorded = try await ledger.recordedTransfers(
+                        projectID: current.projectID, reference: Self.redemptionTransfer(current).reference)
+                    if let transfer = recorded[Self.redemptionTransfer(current).idempotencyKey] ?? nil, matches {
+                        try await sql.update("redemptions")
+                            .set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
+                            .set("transfer_id", to: SQLBind(transfer)).set("confirmed_at", to: SQLBind(now))
+                            .where("id", .equal, SQLBind(id)).run()
+                        return .confirmed
+                    }
                     try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
                         .where("id", .equal, SQLBind(id)).run()
                     return .refused(.redemptionExpired)

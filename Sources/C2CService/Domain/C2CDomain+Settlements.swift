@@ -199,8 +199,11 @@ extension C2CDomain {
                 _ = try await clients.transfer(
                     Self.settlementTransfer(
                         settlement, leg: "clear", from: .vendor, to: .settlementClearing, kind: .settle))
-            } catch let error as RPCError where error.code == .failedPrecondition {
-                // Nothing moved: the settlement fails and its redemptions wait for another run.
+            } catch let error as RPCError
+                where [.failedPrecondition, .invalidArgument, .alreadyExists].contains(error.code)
+            {
+                // A refusal (nothing moved, and asking again changes nothing): the settlement fails
+                // and its redemptions wait for another run.
                 let service = ServiceError(error)
                 let reason =
                     service.reason == "ledger.insufficient_funds"
@@ -242,12 +245,14 @@ extension C2CDomain {
         let createdAt = try run.decode(column: "created_at", as: Date.self)
         try await sql.update("settlement_runs")
             .set("csv", to: SQLBind(PayoutFiles.csv(lines, asset: asset, scale: scale)))
+            // Assets that are not ISO 4217 currencies (vouchers, tokens) get the CSV only.
             .set(
                 "pain001",
                 to: SQLBind(
-                    PayoutFiles.pain001(
-                        runID: runID, createdAt: createdAt, debtor: payoutDebtor, lines: lines, asset: asset,
-                        scale: scale))
+                    PayoutFiles.painCarries(asset: asset, scale: scale)
+                        ? PayoutFiles.pain001(
+                            runID: runID, createdAt: createdAt, debtor: payoutDebtor, lines: lines, asset: asset,
+                            scale: scale) : nil)
             )
             .set("files_at", to: SQLBind(now())).where("id", .equal, SQLBind(runID))
             .where("files_at", .is, SQLLiteral.null).run()
@@ -332,12 +337,22 @@ extension C2CDomain {
             guard current == SettlementStatus.processing.rawValue || current == SettlementStatus.pending.rawValue
             else { return }
             if current == SettlementStatus.processing.rawValue {
-                _ = try await clients.transfer(
-                    status == .paid
-                        ? Self.settlementTransfer(
-                            record, leg: "payout", from: .settlementClearing, to: .externalPayout, kind: .settle)
-                        : Self.settlementTransfer(
-                            record, leg: "return", from: .settlementClearing, to: .vendor, kind: .reverse))
+                let payout = Self.settlementTransfer(
+                    record, leg: "payout", from: .settlementClearing, to: .externalPayout, kind: .settle)
+                let giveBack = Self.settlementTransfer(
+                    record, leg: "return", from: .settlementClearing, to: .vendor, kind: .reverse)
+                // The other answer's move may have committed in the ledger with its record here
+                // lost: then this answer contradicts the books, and is refused rather than making
+                // both moves.
+                let recorded = try await clients.recordedTransfers(
+                    projectID: record.projectID, reference: payout.reference)
+                let opposite = status == .paid ? giveBack : payout
+                if recorded[opposite.idempotencyKey] != nil {
+                    throw C2CError.settlementState(
+                        status: status == .paid ? "failed in the ledger" : "paid in the ledger",
+                        action: status.rawValue)
+                }
+                _ = try await clients.transfer(status == .paid ? payout : giveBack)
             }
             try await sql.update("settlements").set("status", to: SQLBind(status.rawValue))
                 .set("failure_reason", to: SQLBind(status == .failed ? reason : nil))

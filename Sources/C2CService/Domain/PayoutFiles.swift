@@ -111,7 +111,7 @@ enum PayoutFiles {
             let account = line.account
             xml += "<CdtTrfTxInf><PmtId><EndToEndId>\(line.endToEndID)</EndToEndId></PmtId>"
             xml +=
-                #"<Amt><InstdAmt Ccy="\#(text(asset, max: 3))">\#(C2CDomain.format(line.amount, scale: scale))</InstdAmt></Amt>"#
+                #"<Amt><InstdAmt Ccy="\#(asset)">\#(C2CDomain.format(line.amount, scale: scale))</InstdAmt></Amt>"#
             switch account.kind {
             case .bank:
                 xml += "<CdtrAgt>\(agent(bic: account.bic, name: account.bankName))</CdtrAgt>"
@@ -156,30 +156,32 @@ enum PayoutFiles {
 
     static func compact(_ id: UUID) -> String { id.lowercasedString.filter { $0 != "-" } }
 
-    /// XML-escaped and cut to the schema's length (in characters, as XSD counts them). Control
+    /// XML-escaped and cut to the schema's length in code points (as XSD counts them). Control
     /// characters are not allowed in XML 1.0 text: they become spaces.
     private static func text(_ value: String, max: Int) -> String {
         var out = ""
-        for character in value.prefix(max) {
-            switch character {
+        for scalar in value.unicodeScalars.prefix(max) {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
-            default:
-                out +=
-                    character.unicodeScalars.contains { $0.properties.generalCategory == .control }
-                    ? " " : String(character)
+            default: out.unicodeScalars.append(scalar.properties.generalCategory == .control ? " " : scalar)
             }
         }
         return out
     }
 
+    /// Whether pain.001 can carry amounts of this asset: an ISO 4217 code, at most 5 decimals.
+    static func painCarries(asset: String, scale: Int) -> Bool {
+        asset.utf8.count == 3 && asset.utf8.allSatisfy { (65...90).contains($0) } && (0...5).contains(scale)
+    }
+
     /// A field quoted when it must be, and never read by a spreadsheet as a formula.
     private static func csvField(_ value: String) -> String {
         var field = value
-        if let first = field.first, "=+-@".contains(first), Double(field) == nil { field = "'" + field }
+        if let first = field.first, "=+-@\t\r".contains(first), Double(field) == nil { field = "'" + field }
         guard field.contains(where: { ",\"\r\n".contains($0) }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

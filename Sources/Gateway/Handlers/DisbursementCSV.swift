@@ -35,6 +35,11 @@ enum DisbursementCSV {
                 )
             }
             records += parser.feed(chunk)
+            // Counted as they arrive: a body of short lines is refused before it fills memory.
+            if records.count > maxRows + 1_000 {
+                throw ServiceError.invalid(
+                    field: "body", "has more than \(maxRows) rows; at most \(maxRows) per request")
+            }
         }
         records += parser.finish()
         return try rows(from: records)

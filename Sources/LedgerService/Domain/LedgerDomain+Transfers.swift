@@ -158,7 +158,9 @@ extension LedgerDomain {
         let last = try head.decode(column: "last_at", as: Date?.self).map(TransferChain.onMillisecond)
         let at = max(now, last ?? now)
 
-        var known = try await transfers(withKeys: Set(orders.map(\.idempotencyKey)), on: sql)
+        var known = try await transfers(
+            withKeys: Dictionary(grouping: orders, by: \.debit.projectID).mapValues { Set($0.map(\.idempotencyKey)) },
+            on: sql)
         var accounts = try await accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
         let existingAccounts = Set(accounts.values.map(\.id))
         var changed: Set<String> = []
@@ -244,18 +246,24 @@ extension LedgerDomain {
         project.lowercasedString + " " + key
     }
 
-    /// Recorded transfers with any of `keys`, by project and key.
+    /// Recorded transfers with any of the keys, by project and key. Asked per project, so the
+    /// (project, key) unique index answers it; by key alone PostgreSQL scans the table.
     private static func transfers(
-        withKeys keys: Set<String>, on sql: any SQLDatabase
+        withKeys keys: [UUID: Set<String>], on sql: any SQLDatabase
     ) async throws -> [String: TransferRecord] {
         var found: [String: TransferRecord] = [:]
-        for chunk in Array(keys).chunks(of: lookupChunk) {
-            let rows = try await sql.raw(
-                "SELECT \(unsafeRaw: transferColumns) FROM transfers WHERE idempotency_key IN (\(binds: Array(chunk)))"
-            ).all()
-            for row in rows {
-                let transfer = try Self.transfer(from: row)
-                found[scoped(transfer.idempotencyKey, in: transfer.projectID)] = transfer
+        for (project, projectKeys) in keys {
+            for chunk in Array(projectKeys).chunks(of: lookupChunk) {
+                let rows = try await sql.raw(
+                    """
+                    SELECT \(unsafeRaw: transferColumns) FROM transfers
+                    WHERE project_id = \(bind: project) AND idempotency_key IN (\(binds: Array(chunk)))
+                    """
+                ).all()
+                for row in rows {
+                    let transfer = try Self.transfer(from: row)
+                    found[scoped(transfer.idempotencyKey, in: transfer.projectID)] = transfer
+                }
             }
         }
         return found
