@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import Synchronization
 
 /// Appends each message as one JSON line, `{"to":…,"body":…,"sentAt":…}`, to a file: the

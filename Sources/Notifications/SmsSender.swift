@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// One text message to one phone.
 package struct SmsMessage: Sendable, Equatable {

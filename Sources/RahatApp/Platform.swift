@@ -1,7 +1,7 @@
 import AuthAPI
 import AuthService
 import C2CAPI
-package import C2CService
+import C2CService
 import CoreAPI
 import CoreService
 import FluentKit

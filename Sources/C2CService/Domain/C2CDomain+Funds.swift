@@ -85,7 +85,7 @@ extension C2CDomain {
                 SQLBind(projectID), SQLBind(encoded), SQLBind(required), SQLBind(set.updatedAt), SQLBind(caller.userID)
             )
             .onConflict(with: ["project_id"]) { update in
-                try update.set(excludedValueOf: "user_ids").set(excludedValueOf: "required")
+                update.set(excludedValueOf: "user_ids").set(excludedValueOf: "required")
                     .set(excludedValueOf: "updated_at").set(excludedValueOf: "updated_by")
             }
             .run()

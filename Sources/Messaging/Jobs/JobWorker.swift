@@ -252,7 +252,7 @@ package final class JobWorker: Service, Sendable {
                 let anyway = running.claimAnyway.exchange(false, ordering: .acquiringAndReleasing)
                 guard free > 0, free >= max(1, slots / 2) || anyway else {
                     // No timer: a job's end, the keeper's tick or shutdown wakes it.
-                    await running.freed.wait()
+                    _ = await running.freed.wait()
                     continue
                 }
                 do {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import GRPCCore
 
 /// The deployment's service secret (`RAHAT_SERVICE_SECRET` / `_FILE`): the auth service exchanges
@@ -62,7 +62,7 @@ public actor ServiceCredentials {
         let task = Task { () async throws -> String in
             let started = ContinuousClock.now
             let (token, lifetime) = try await issue()
-            await self.store(token, renewAt: started + lifetime * 2 / 3)
+            self.store(token, renewAt: started + lifetime * 2 / 3)
             return token
         }
         pending = task
