@@ -90,7 +90,11 @@ public struct C2CService: Sendable {
     ]
 
     /// The jobs this service's work queues, for the worker that runs them.
-    package var jobHandlers: [JobHandler] { [domain.disbursementJob, domain.settlementJob] }
+    package var jobHandlers: [JobHandler] {
+        [
+            domain.disbursementJob, domain.settlementJob, domain.settlementTickJob, domain.scheduledSettlementJob,
+        ]
+    }
 
     /// Applies pending migrations.
     public func migrate() async throws {

@@ -8,7 +8,6 @@ import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
-import Synchronization
 import TestSupport
 import Testing
 
@@ -425,18 +424,5 @@ struct ImportTests {
             #expect(again.status == .queued)
             #expect(try await Self.beneficiaryCount(harness) == 200)
         }
-    }
-}
-
-/// A clock tests move by hand, to let leases and tokens lapse without waiting.
-final class TestClock: Sendable {
-    private let offset = Mutex<TimeInterval>(0)
-
-    var now: @Sendable () -> Date {
-        { Date().addingTimeInterval(self.offset.withLock { $0 }) }
-    }
-
-    func advance(by seconds: TimeInterval) {
-        offset.withLock { $0 += seconds }
     }
 }

@@ -275,6 +275,39 @@ extension GatewayTests {
                 #expect(paid.status == .ok, "\(paid)")
                 #expect(try paid.json["status"] as? String == "paid")
                 #expect(try finalBooks.json["balanced"] as? Bool == true, "\(finalBooks)")
+
+                // and the project's vendors are settled every Friday at 17:00 in Kathmandu
+                let schedulePath = "/v1/projects/\(projectID)/settlement-schedule"
+                let noSchedule = try await client.send(.get, schedulePath, bearer: admin.access)
+                let badSchedule = try await client.send(
+                    .put, schedulePath, json: ["cadence": "weekly", "at": "5pm", "timeZone": "Asia/Kathmandhu"],
+                    bearer: admin.access)
+                let vendorSchedule = try await client.send(
+                    .put, schedulePath, json: ["cadence": "daily", "at": "17:00"], bearer: shop.access)
+                let scheduled = try await client.send(
+                    .put, schedulePath,
+                    json: ["cadence": "weekly", "at": "17:00", "weekday": "friday", "timeZone": "Asia/Kathmandu"],
+                    bearer: admin.access)
+                let schedule = try await client.send(.get, schedulePath, bearer: admin.access)
+                let unscheduled = try await client.send(.delete, schedulePath, bearer: admin.access)
+                let gone = try await client.send(.get, schedulePath, bearer: admin.access)
+
+                #expect(noSchedule.status == .notFound, "\(noSchedule)")
+                #expect(badSchedule.status == .badRequest, "\(badSchedule)")
+                #expect(Set(badSchedule.problemFields) == ["at", "weekday", "timeZone"], "\(badSchedule)")
+                #expect(vendorSchedule.status == .forbidden, "\(vendorSchedule)")
+                #expect(scheduled.status == .ok, "\(scheduled)")
+                #expect(try schedule.json["weekday"] as? String == "friday", "\(schedule)")
+                #expect(try schedule.json["timeZone"] as? String == "Asia/Kathmandu")
+                // 17:00 at +05:45 is 11:15 UTC, on a Friday
+                let nextRun = try #require(try schedule.json["nextRunAt"] as? String, "\(schedule)")
+                let nextDate = try #require(try? Date(nextRun, strategy: .iso8601), "\(nextRun)")
+                var utc = Calendar(identifier: .gregorian)
+                utc.timeZone = .gmt
+                let parts = utc.dateComponents([.weekday, .hour, .minute], from: nextDate)
+                #expect(parts.weekday == 6 && parts.hour == 11 && parts.minute == 15, "\(nextRun)")
+                #expect(unscheduled.status == .noContent, "\(unscheduled)")
+                #expect(gone.status == .notFound, "\(gone)")
             }
         }
     }

@@ -88,73 +88,18 @@ extension C2CDomain {
         guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
         try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
         let project = try await clients.project(projectID)
-
-        var query = sql.select().distinct().column("vendor_id").from("redemptions")
-            .where("project_id", .equal, SQLBind(projectID))
-            .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
-            .where("settlement_id", .is, SQLLiteral.null)
-        if !named.isEmpty { query = query.where("vendor_id", .in, SQLBind.group(named)) }
-        let vendorIDs = try await query.orderBy("vendor_id").all().map {
-            try $0.decode(column: "vendor_id", as: UUID.self)
-        }
-        var found: [C2CClients.VendorFacts] = []
-        for id in vendorIDs {
-            let vendor = try await clients.vendor(id)
-            guard vendor.payout != nil else { throw C2CError.vendorWithoutPayoutAccount(name: vendor.name) }
-            found.append(vendor)
-        }
-        let vendors = found
+        let (vendors, withoutAccount) = try await vendorsToSettle(projectID: projectID, named: named)
+        if let vendor = withoutAccount.first { throw C2CError.vendorWithoutPayoutAccount(name: vendor.name) }
         guard !vendors.isEmpty else { throw C2CError.nothingToSettle }
 
         let runID = UUID.v7()
         let now = self.now()
-        let job = JobRequest(
-            id: "settlement-run-\(runID.lowercasedString)", queue: Self.settlementQueue, name: Self.settlementJobName,
-            payload: OutboxValue.object(["runId": .string(runID.lowercasedString)]).json, maxAttempts: 8,
-            backoff: .seconds(2), owner: caller.userID.lowercasedString)
+        let job = Self.settlementRunJob(runID, owner: caller.userID)
         let userID = caller.userID
         let settlements = try await database.transaction { tx -> [SettlementRecord] in
             guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            try await sql.insert(into: "settlement_runs")
-                .columns("id", "project_id", "asset", "scale", "job_id", "created_by", "created_at")
-                .values(
-                    SQLBind(runID), SQLBind(projectID), SQLBind(project.asset), SQLBind(project.scale),
-                    SQLBind(job.id), SQLBind(userID), SQLBind(now)
-                )
-                .run()
-            var written: [SettlementRecord] = []
-            for vendor in vendors {
-                guard let payout = vendor.payout else { continue }
-                let id = UUID.v7()
-                // Claimed by the update itself: a run started at the same time finds them taken.
-                let claimed = try await sql.update("redemptions").set("settlement_id", to: SQLBind(id))
-                    .where("project_id", .equal, SQLBind(projectID)).where("vendor_id", .equal, SQLBind(vendor.id))
-                    .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
-                    .where("settlement_id", .is, SQLLiteral.null)
-                    .returning("amount", "confirmed_at").all()
-                let confirmed = try claimed.map { try $0.decode(column: "confirmed_at", as: Date.self) }
-                guard let first = confirmed.min(), let last = confirmed.max() else { continue }
-                let record = SettlementRecord(
-                    id: id, runID: runID, projectID: projectID, vendorID: vendor.id, vendorUserID: vendor.userID,
-                    vendorName: vendor.name, payoutAccount: payout,
-                    amount: try claimed.reduce(Int64(0)) { $0 + (try $1.decode(column: "amount", as: Int64.self)) },
-                    asset: project.asset, redemptionCount: Int64(claimed.count), periodStart: first, periodEnd: last,
-                    status: .pending, createdBy: userID, createdAt: now, updatedAt: now)
-                try await sql.insert(into: "settlements")
-                    .columns(
-                        "id", "run_id", "project_id", "vendor_id", "vendor_user_id", "vendor_name", "payout_account",
-                        "amount", "asset", "redemption_count", "period_start", "period_end", "status", "created_by",
-                        "created_at", "updated_at"
-                    )
-                    .values(
-                        SQLBind(id), SQLBind(runID), SQLBind(projectID), SQLBind(vendor.id), SQLBind(vendor.userID),
-                        SQLBind(vendor.name), SQLBind(try Self.encodePayout(payout)), SQLBind(record.amount),
-                        SQLBind(record.asset), SQLBind(record.redemptionCount), SQLBind(first), SQLBind(last),
-                        SQLBind(SettlementStatus.pending.rawValue), SQLBind(userID), SQLBind(now), SQLBind(now)
-                    )
-                    .run()
-                written.append(record)
-            }
+            let written = try await Self.insertRun(
+                runID, project: project, vendors: vendors, job: job, by: userID, at: now, on: sql)
             guard !written.isEmpty else { throw C2CError.nothingToSettle }
             try await Outbox.append([.jobRequested(job, at: now)], on: tx)
             return written
@@ -167,6 +112,86 @@ extension C2CDomain {
             ])
         return SettlementRunRecord(
             id: runID, projectID: projectID, jobID: job.id, settlements: settlements, createdAt: now)
+    }
+
+    /// The vendors (those named, or all) with confirmed redemptions no settlement covers: those
+    /// a payout can go to, and those core holds no payout account for.
+    func vendorsToSettle(
+        projectID: UUID, named: [UUID]
+    ) async throws -> (payable: [C2CClients.VendorFacts], withoutAccount: [C2CClients.VendorFacts]) {
+        var query = sql.select().distinct().column("vendor_id").from("redemptions")
+            .where("project_id", .equal, SQLBind(projectID))
+            .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
+            .where("settlement_id", .is, SQLLiteral.null)
+        if !named.isEmpty { query = query.where("vendor_id", .in, SQLBind.group(named)) }
+        let vendorIDs = try await query.orderBy("vendor_id").all().map {
+            try $0.decode(column: "vendor_id", as: UUID.self)
+        }
+        var payable: [C2CClients.VendorFacts] = []
+        var withoutAccount: [C2CClients.VendorFacts] = []
+        for id in vendorIDs {
+            let vendor = try await clients.vendor(id)
+            if vendor.payout == nil { withoutAccount.append(vendor) } else { payable.append(vendor) }
+        }
+        return (payable, withoutAccount)
+    }
+
+    /// The job that carries a run out.
+    static func settlementRunJob(_ runID: UUID, owner: UUID) -> JobRequest {
+        JobRequest(
+            id: "settlement-run-\(runID.lowercasedString)", queue: settlementQueue, name: settlementJobName,
+            payload: OutboxValue.object(["runId": .string(runID.lowercasedString)]).json, maxAttempts: 8,
+            backoff: .seconds(2), owner: owner.lowercasedString)
+    }
+
+    /// Writes a run and one settlement per vendor, each claiming the vendor's confirmed, unsettled
+    /// redemptions by the update itself: a run started at the same time finds them taken. Returns
+    /// the settlements written, none when other runs took everything first.
+    static func insertRun(
+        _ runID: UUID, project: C2CClients.ProjectFacts, vendors: [C2CClients.VendorFacts], job: JobRequest,
+        scheduledFor: Date? = nil, by userID: UUID, at now: Date, on sql: any SQLDatabase
+    ) async throws -> [SettlementRecord] {
+        let projectID = project.id
+        try await sql.insert(into: "settlement_runs")
+            .columns("id", "project_id", "asset", "scale", "job_id", "scheduled_for", "created_by", "created_at")
+            .values(
+                SQLBind(runID), SQLBind(projectID), SQLBind(project.asset), SQLBind(project.scale), SQLBind(job.id),
+                SQLBind(scheduledFor), SQLBind(userID), SQLBind(now)
+            )
+            .run()
+        var written: [SettlementRecord] = []
+        for vendor in vendors {
+            guard let payout = vendor.payout else { continue }
+            let id = UUID.v7()
+            let claimed = try await sql.update("redemptions").set("settlement_id", to: SQLBind(id))
+                .where("project_id", .equal, SQLBind(projectID)).where("vendor_id", .equal, SQLBind(vendor.id))
+                .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
+                .where("settlement_id", .is, SQLLiteral.null)
+                .returning("amount", "confirmed_at").all()
+            let confirmed = try claimed.map { try $0.decode(column: "confirmed_at", as: Date.self) }
+            guard let first = confirmed.min(), let last = confirmed.max() else { continue }
+            let record = SettlementRecord(
+                id: id, runID: runID, projectID: projectID, vendorID: vendor.id, vendorUserID: vendor.userID,
+                vendorName: vendor.name, payoutAccount: payout,
+                amount: try claimed.reduce(Int64(0)) { $0 + (try $1.decode(column: "amount", as: Int64.self)) },
+                asset: project.asset, redemptionCount: Int64(claimed.count), periodStart: first, periodEnd: last,
+                status: .pending, createdBy: userID, createdAt: now, updatedAt: now)
+            try await sql.insert(into: "settlements")
+                .columns(
+                    "id", "run_id", "project_id", "vendor_id", "vendor_user_id", "vendor_name", "payout_account",
+                    "amount", "asset", "redemption_count", "period_start", "period_end", "status", "created_by",
+                    "created_at", "updated_at"
+                )
+                .values(
+                    SQLBind(id), SQLBind(runID), SQLBind(projectID), SQLBind(vendor.id), SQLBind(vendor.userID),
+                    SQLBind(vendor.name), SQLBind(try Self.encodePayout(payout)), SQLBind(record.amount),
+                    SQLBind(record.asset), SQLBind(record.redemptionCount), SQLBind(first), SQLBind(last),
+                    SQLBind(SettlementStatus.pending.rawValue), SQLBind(userID), SQLBind(now), SQLBind(now)
+                )
+                .run()
+            written.append(record)
+        }
+        return written
     }
 
     // MARK: Running it

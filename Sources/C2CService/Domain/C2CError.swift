@@ -48,6 +48,7 @@ public enum C2CError: Error, Equatable, Sendable {
     /// No confirmed redemption of the vendors asked for is waiting for a settlement.
     case nothingToSettle
     case settlementNotFound
+    case settlementScheduleNotFound
     case settlementState(status: String, action: String)
     /// The run's job has not written the payout file yet, or paid no one.
     case payoutFileNotReady
@@ -169,6 +170,10 @@ public enum C2CError: Error, Equatable, Sendable {
             ServiceError(
                 .failedPrecondition, reason: "settlement.nothing_to_settle",
                 message: "No confirmed redemption of these vendors is waiting to be settled.")
+        case .settlementScheduleNotFound:
+            ServiceError(
+                .notFound, reason: "settlement_schedule.not_found",
+                message: "The project has no settlement schedule; its vendors are settled on demand.")
         case .settlementNotFound:
             ServiceError(.notFound, reason: "settlement.not_found", message: "No such settlement.")
         case .settlementState(let status, let action):

@@ -13,6 +13,7 @@ public enum C2CMigrations {
             DisbursementReference(),
             CreateRedemptions(),
             CreateSettlements(),
+            CreateSettlementSchedules(),
         ]
     }
 }

@@ -79,6 +79,63 @@ struct SettlementRPC: Rahat_C2c_V1_SettlementService.SimpleServiceProtocol {
                 request.id, paid: request.paid, reference: request.hasPayoutReference ? request.payoutReference : nil,
                 reason: request.hasReason ? request.reason : nil, by: try await domain.caller()))
     }
+
+    func setSettlementSchedule(
+        request: Rahat_C2c_V1_SetSettlementScheduleRequest, context: ServerContext
+    ) async throws -> Rahat_C2c_V1_SettlementSchedule {
+        let cadence =
+            switch request.cadence {
+            case .daily: "daily"
+            case .weekly: "weekly"
+            case .monthly: "monthly"
+            default: ""
+            }
+        return Rahat_C2c_V1_SettlementSchedule(
+            try await domain.setSettlementSchedule(
+                projectID: request.projectID, cadence: cadence, at: request.at,
+                weekday: request.hasWeekday ? Int(request.weekday) : nil,
+                dayOfMonth: request.hasDayOfMonth ? Int(request.dayOfMonth) : nil,
+                timeZone: request.hasTimeZone ? request.timeZone : nil, by: try await domain.caller()))
+    }
+
+    func getSettlementSchedule(
+        request: Rahat_C2c_V1_SettlementScheduleRequest, context: ServerContext
+    ) async throws -> Rahat_C2c_V1_SettlementSchedule {
+        Rahat_C2c_V1_SettlementSchedule(
+            try await domain.settlementSchedule(projectID: request.projectID, by: try await domain.caller()))
+    }
+
+    func deleteSettlementSchedule(
+        request: Rahat_C2c_V1_SettlementScheduleRequest, context: ServerContext
+    ) async throws -> Rahat_C2c_V1_DeleteSettlementScheduleResponse {
+        try await domain.deleteSettlementSchedule(projectID: request.projectID, by: try await domain.caller())
+        return Rahat_C2c_V1_DeleteSettlementScheduleResponse()
+    }
+}
+
+extension Rahat_C2c_V1_SettlementSchedule {
+    init(_ record: SettlementScheduleRecord) {
+        self = .with {
+            $0.projectID = record.projectID.lowercasedString
+            $0.cadence =
+                switch record.schedule.cadence {
+                case .daily: .daily
+                case .weekly: .weekly
+                case .monthly: .monthly
+                }
+            $0.at = record.schedule.at
+            if let weekday = record.schedule.weekday { $0.weekday = Int32(weekday) }
+            if let day = record.schedule.dayOfMonth { $0.dayOfMonth = Int32(day) }
+            $0.timeZone = record.schedule.timeZone.identifier
+            $0.nextRunAt = Google_Protobuf_Timestamp(date: record.nextRunAt)
+            if let at = record.lastRunAt { $0.lastRunAt = Google_Protobuf_Timestamp(date: at) }
+            if let run = record.lastRunID { $0.lastRunID = run.lowercasedString }
+            $0.createdBy = record.createdBy.lowercasedString
+            $0.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
+            $0.updatedBy = record.updatedBy.lowercasedString
+            $0.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
+        }
+    }
 }
 
 extension Rahat_C2c_V1_Settlement {

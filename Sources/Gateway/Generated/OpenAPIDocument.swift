@@ -1615,6 +1615,70 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
+  /v1/projects/{id}/settlement-schedule:
+    parameters:
+      - $ref: '#/components/parameters/ProjectId'
+    get:
+      operationId: getSettlementSchedule
+      tags: [settlements]
+      summary: When the project's vendors are settled without anyone asking
+      description: >-
+        The schedule, when its next run falls due, and when the last one did (with the run it
+        started, if anything was owed). 404 when the project has none (its vendors are settled on
+        demand). Requires `settlement:read` for the project.
+      responses:
+        '200':
+          description: The schedule.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SettlementSchedule'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+    put:
+      operationId: setSettlementSchedule
+      tags: [settlements]
+      summary: Settle the project's vendors every day, week or month
+      description: >-
+        Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a
+        settlement run starts as if the user who set the schedule had asked (`POST
+        /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor
+        without a payout account waits, with a warning in the log, instead of holding up the
+        others; nothing owed, no run. A platform down when a run fell due starts one run when it
+        is back (it covers everything owed) and then keeps the schedule. A time the clocks skip
+        (daylight saving) falls on the first minute after. Requires `settlement:create` for the
+        project.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/SetSettlementSchedule'}
+      responses:
+        '200':
+          description: The schedule now, with its next run.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/SettlementSchedule'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '409': {$ref: '#/components/responses/Conflict'}
+    delete:
+      operationId: deleteSettlementSchedule
+      tags: [settlements]
+      summary: Stop settling the project's vendors on a schedule
+      description: >-
+        Runs already started go on; later ones are not started. Requires `settlement:create` for
+        the project.
+      responses:
+        '204':
+          description: No schedule any more.
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
   /v1/projects/{id}/funding:
     parameters:
       - $ref: '#/components/parameters/ProjectId'
@@ -3090,6 +3154,39 @@ components:
           type: array
           items: {$ref: '#/components/schemas/Settlement'}
         createdAt: {type: string, format: date-time}
+    SettlementCadence:
+      type: string
+      enum: [daily, weekly, monthly]
+    Weekday:
+      type: string
+      enum: [monday, tuesday, wednesday, thursday, friday, saturday, sunday]
+    SetSettlementSchedule:
+      type: object
+      description: '`weekday` is required for weekly schedules and `dayOfMonth` for monthly ones; neither is taken otherwise.'
+      required: [cadence, at]
+      properties:
+        cadence: {$ref: '#/components/schemas/SettlementCadence'}
+        at: {type: string, example: '18:00', description: 'Local time of day, HH:MM (00:00 to 23:59).'}
+        weekday: {$ref: '#/components/schemas/Weekday'}
+        dayOfMonth: {type: integer, minimum: 1, maximum: 28, description: 'Monthly schedules only, and required for them; at most 28, so every month has it.'}
+        timeZone: {type: string, maxLength: 64, example: Asia/Kathmandu, description: 'IANA time zone of `at`; UTC when absent.'}
+    SettlementSchedule:
+      type: object
+      required: [projectId, cadence, at, timeZone, nextRunAt, createdBy, createdAt, updatedBy, updatedAt]
+      properties:
+        projectId: {type: string, format: uuid}
+        cadence: {$ref: '#/components/schemas/SettlementCadence'}
+        at: {type: string}
+        weekday: {$ref: '#/components/schemas/Weekday'}
+        dayOfMonth: {type: integer}
+        timeZone: {type: string}
+        nextRunAt: {type: string, format: date-time}
+        lastRunAt: {type: string, format: date-time, description: When it last fell due.}
+        lastRunId: {type: string, format: uuid, description: The run it started then; absent when nothing was owed.}
+        createdBy: {type: string, format: uuid}
+        createdAt: {type: string, format: date-time}
+        updatedBy: {type: string, format: uuid, description: Scheduled runs are started as this user.}
+        updatedAt: {type: string, format: date-time}
     SettlementPage:
       type: object
       required: [items]
@@ -7088,6 +7185,115 @@ components:
         }
       }
     },
+    "/v1/projects/{id}/settlement-schedule": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/ProjectId"
+        }
+      ],
+      "get": {
+        "operationId": "getSettlementSchedule",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "When the project's vendors are settled without anyone asking",
+        "description": "The schedule, when its next run falls due, and when the last one did (with the run it started, if anything was owed). 404 when the project has none (its vendors are settled on demand). Requires `settlement:read` for the project.",
+        "responses": {
+          "200": {
+            "description": "The schedule.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SettlementSchedule"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      },
+      "put": {
+        "operationId": "setSettlementSchedule",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "Settle the project's vendors every day, week or month",
+        "description": "Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts as if the user who set the schedule had asked (`POST /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor without a payout account waits, with a warning in the log, instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SetSettlementSchedule"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The schedule now, with its next run.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SettlementSchedule"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteSettlementSchedule",
+        "tags": [
+          "settlements"
+        ],
+        "summary": "Stop settling the project's vendors on a schedule",
+        "description": "Runs already started go on; later ones are not started. Requires `settlement:create` for the project.",
+        "responses": {
+          "204": {
+            "description": "No schedule any more."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
     "/v1/projects/{id}/funding": {
       "parameters": [
         {
@@ -10648,6 +10854,125 @@ components:
             }
           },
           "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "SettlementCadence": {
+        "type": "string",
+        "enum": [
+          "daily",
+          "weekly",
+          "monthly"
+        ]
+      },
+      "Weekday": {
+        "type": "string",
+        "enum": [
+          "monday",
+          "tuesday",
+          "wednesday",
+          "thursday",
+          "friday",
+          "saturday",
+          "sunday"
+        ]
+      },
+      "SetSettlementSchedule": {
+        "type": "object",
+        "description": "`weekday` is required for weekly schedules and `dayOfMonth` for monthly ones; neither is taken otherwise.",
+        "required": [
+          "cadence",
+          "at"
+        ],
+        "properties": {
+          "cadence": {
+            "$ref": "#/components/schemas/SettlementCadence"
+          },
+          "at": {
+            "type": "string",
+            "example": "18:00",
+            "description": "Local time of day, HH:MM (00:00 to 23:59)."
+          },
+          "weekday": {
+            "$ref": "#/components/schemas/Weekday"
+          },
+          "dayOfMonth": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 28,
+            "description": "Monthly schedules only, and required for them; at most 28, so every month has it."
+          },
+          "timeZone": {
+            "type": "string",
+            "maxLength": 64,
+            "example": "Asia/Kathmandu",
+            "description": "IANA time zone of `at`; UTC when absent."
+          }
+        }
+      },
+      "SettlementSchedule": {
+        "type": "object",
+        "required": [
+          "projectId",
+          "cadence",
+          "at",
+          "timeZone",
+          "nextRunAt",
+          "createdBy",
+          "createdAt",
+          "updatedBy",
+          "updatedAt"
+        ],
+        "properties": {
+          "projectId": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "cadence": {
+            "$ref": "#/components/schemas/SettlementCadence"
+          },
+          "at": {
+            "type": "string"
+          },
+          "weekday": {
+            "$ref": "#/components/schemas/Weekday"
+          },
+          "dayOfMonth": {
+            "type": "integer"
+          },
+          "timeZone": {
+            "type": "string"
+          },
+          "nextRunAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "lastRunAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it last fell due."
+          },
+          "lastRunId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The run it started then; absent when nothing was owed."
+          },
+          "createdBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedBy": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Scheduled runs are started as this user."
+          },
+          "updatedAt": {
             "type": "string",
             "format": "date-time"
           }

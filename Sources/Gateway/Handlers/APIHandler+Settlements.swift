@@ -124,3 +124,70 @@ extension Components.Schemas.Settlement {
             completedAt: record.hasCompletedAt ? record.completedAt.date : nil)
     }
 }
+
+extension APIHandler {
+    func getSettlementSchedule(
+        _ input: Operations.GetSettlementSchedule.Input
+    ) async throws -> Operations.GetSettlementSchedule.Output {
+        _ = try caller
+        let schedule = try await c2c.settlements.getSettlementSchedule(
+            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(schedule))))
+    }
+
+    func setSettlementSchedule(
+        _ input: Operations.SetSettlementSchedule.Input
+    ) async throws -> Operations.SetSettlementSchedule.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        let schedule = try await c2c.settlements.setSettlementSchedule(
+            .with {
+                $0.projectID = input.path.id
+                $0.cadence =
+                    switch body.cadence {
+                    case .daily: .daily
+                    case .weekly: .weekly
+                    case .monthly: .monthly
+                    }
+                $0.at = body.at
+                if let weekday = body.weekday {
+                    $0.weekday = Int32(Components.Schemas.Weekday.allCases.firstIndex(of: weekday) ?? 0) + 1
+                }
+                if let day = body.dayOfMonth { $0.dayOfMonth = Int32(clamping: day) }
+                if let zone = body.timeZone { $0.timeZone = zone }
+            },
+            metadata: GatewayCall.metadata())
+        return .ok(.init(body: .json(try .init(schedule))))
+    }
+
+    func deleteSettlementSchedule(
+        _ input: Operations.DeleteSettlementSchedule.Input
+    ) async throws -> Operations.DeleteSettlementSchedule.Output {
+        _ = try caller
+        _ = try await c2c.settlements.deleteSettlementSchedule(
+            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+        return .noContent(.init())
+    }
+}
+
+extension Components.Schemas.SettlementSchedule {
+    init(_ record: Rahat_C2c_V1_SettlementSchedule) throws {
+        let cadence: Components.Schemas.SettlementCadence =
+            switch record.cadence {
+            case .daily: .daily
+            case .weekly: .weekly
+            case .monthly: .monthly
+            default: throw UnknownServiceValue(service: "project-c2c", value: "\(record.cadence)")
+            }
+        let days = Components.Schemas.Weekday.allCases
+        self.init(
+            projectId: record.projectID, cadence: cadence, at: record.at,
+            // ISO 8601 numbers the days from Monday, as the schema lists them.
+            weekday: record.hasWeekday && (1...days.count).contains(Int(record.weekday))
+                ? days[Int(record.weekday) - 1] : nil,
+            dayOfMonth: record.hasDayOfMonth ? Int(record.dayOfMonth) : nil, timeZone: record.timeZone,
+            nextRunAt: record.nextRunAt.date, lastRunAt: record.hasLastRunAt ? record.lastRunAt.date : nil,
+            lastRunId: record.hasLastRunID ? record.lastRunID : nil, createdBy: record.createdBy,
+            createdAt: record.createdAt.date, updatedBy: record.updatedBy, updatedAt: record.updatedAt.date)
+    }
+}

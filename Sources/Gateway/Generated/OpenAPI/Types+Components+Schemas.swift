@@ -2755,6 +2755,166 @@ extension Components {
                 case createdAt
             }
         }
+        /// - Remark: Generated from `#/components/schemas/SettlementCadence`.
+        internal enum SettlementCadence: String, Codable, Hashable, Sendable, CaseIterable {
+            case daily = "daily"
+            case weekly = "weekly"
+            case monthly = "monthly"
+        }
+        /// - Remark: Generated from `#/components/schemas/Weekday`.
+        internal enum Weekday: String, Codable, Hashable, Sendable, CaseIterable {
+            case monday = "monday"
+            case tuesday = "tuesday"
+            case wednesday = "wednesday"
+            case thursday = "thursday"
+            case friday = "friday"
+            case saturday = "saturday"
+            case sunday = "sunday"
+        }
+        /// `weekday` is required for weekly schedules and `dayOfMonth` for monthly ones; neither is taken otherwise.
+        ///
+        /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule`.
+        internal struct SetSettlementSchedule: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule/cadence`.
+            internal var cadence: Components.Schemas.SettlementCadence
+            /// Local time of day, HH:MM (00:00 to 23:59).
+            ///
+            /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule/at`.
+            internal var at: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule/weekday`.
+            internal var weekday: Components.Schemas.Weekday?
+            /// Monthly schedules only, and required for them; at most 28, so every month has it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule/dayOfMonth`.
+            internal var dayOfMonth: Swift.Int?
+            /// IANA time zone of `at`; UTC when absent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SetSettlementSchedule/timeZone`.
+            internal var timeZone: Swift.String?
+            /// Creates a new `SetSettlementSchedule`.
+            ///
+            /// - Parameters:
+            ///   - cadence:
+            ///   - at: Local time of day, HH:MM (00:00 to 23:59).
+            ///   - weekday:
+            ///   - dayOfMonth: Monthly schedules only, and required for them; at most 28, so every month has it.
+            ///   - timeZone: IANA time zone of `at`; UTC when absent.
+            internal init(
+                cadence: Components.Schemas.SettlementCadence,
+                at: Swift.String,
+                weekday: Components.Schemas.Weekday? = nil,
+                dayOfMonth: Swift.Int? = nil,
+                timeZone: Swift.String? = nil
+            ) {
+                self.cadence = cadence
+                self.at = at
+                self.weekday = weekday
+                self.dayOfMonth = dayOfMonth
+                self.timeZone = timeZone
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case cadence
+                case at
+                case weekday
+                case dayOfMonth
+                case timeZone
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SettlementSchedule`.
+        internal struct SettlementSchedule: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/projectId`.
+            internal var projectId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/cadence`.
+            internal var cadence: Components.Schemas.SettlementCadence
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/at`.
+            internal var at: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/weekday`.
+            internal var weekday: Components.Schemas.Weekday?
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/dayOfMonth`.
+            internal var dayOfMonth: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/timeZone`.
+            internal var timeZone: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/nextRunAt`.
+            internal var nextRunAt: Foundation.Date
+            /// When it last fell due.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/lastRunAt`.
+            internal var lastRunAt: Foundation.Date?
+            /// The run it started then; absent when nothing was owed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/lastRunId`.
+            internal var lastRunId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/createdBy`.
+            internal var createdBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// Scheduled runs are started as this user.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/updatedBy`.
+            internal var updatedBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SettlementSchedule/updatedAt`.
+            internal var updatedAt: Foundation.Date
+            /// Creates a new `SettlementSchedule`.
+            ///
+            /// - Parameters:
+            ///   - projectId:
+            ///   - cadence:
+            ///   - at:
+            ///   - weekday:
+            ///   - dayOfMonth:
+            ///   - timeZone:
+            ///   - nextRunAt:
+            ///   - lastRunAt: When it last fell due.
+            ///   - lastRunId: The run it started then; absent when nothing was owed.
+            ///   - createdBy:
+            ///   - createdAt:
+            ///   - updatedBy: Scheduled runs are started as this user.
+            ///   - updatedAt:
+            internal init(
+                projectId: Swift.String,
+                cadence: Components.Schemas.SettlementCadence,
+                at: Swift.String,
+                weekday: Components.Schemas.Weekday? = nil,
+                dayOfMonth: Swift.Int? = nil,
+                timeZone: Swift.String,
+                nextRunAt: Foundation.Date,
+                lastRunAt: Foundation.Date? = nil,
+                lastRunId: Swift.String? = nil,
+                createdBy: Swift.String,
+                createdAt: Foundation.Date,
+                updatedBy: Swift.String,
+                updatedAt: Foundation.Date
+            ) {
+                self.projectId = projectId
+                self.cadence = cadence
+                self.at = at
+                self.weekday = weekday
+                self.dayOfMonth = dayOfMonth
+                self.timeZone = timeZone
+                self.nextRunAt = nextRunAt
+                self.lastRunAt = lastRunAt
+                self.lastRunId = lastRunId
+                self.createdBy = createdBy
+                self.createdAt = createdAt
+                self.updatedBy = updatedBy
+                self.updatedAt = updatedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case projectId
+                case cadence
+                case at
+                case weekday
+                case dayOfMonth
+                case timeZone
+                case nextRunAt
+                case lastRunAt
+                case lastRunId
+                case createdBy
+                case createdAt
+                case updatedBy
+                case updatedAt
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/SettlementPage`.
         internal struct SettlementPage: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/SettlementPage/items`.

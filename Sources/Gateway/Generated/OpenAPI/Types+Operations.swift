@@ -14596,6 +14596,706 @@ internal enum Operations {
             }
         }
     }
+    /// When the project's vendors are settled without anyone asking
+    ///
+    /// The schedule, when its next run falls due, and when the last one did (with the run it started, if anything was owed). 404 when the project has none (its vendors are settled on demand). Requires `settlement:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)`.
+    internal enum GetSettlementSchedule {
+        internal static let id: Swift.String = "getSettlementSchedule"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/GET/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                internal init(id: Components.Parameters.ProjectId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.GetSettlementSchedule.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetSettlementSchedule.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetSettlementSchedule.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetSettlementSchedule.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.GetSettlementSchedule.Input.Path,
+                headers: Operations.GetSettlementSchedule.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.SettlementSchedule)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.SettlementSchedule {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetSettlementSchedule.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetSettlementSchedule.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The schedule.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetSettlementSchedule.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetSettlementSchedule.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Settle the project's vendors every day, week or month
+    ///
+    /// Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts as if the user who set the schedule had asked (`POST /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor without a payout account waits, with a warning in the log, instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `PUT /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)`.
+    internal enum SetSettlementSchedule {
+        internal static let id: Swift.String = "setSettlementSchedule"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                internal init(id: Components.Parameters.ProjectId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.SetSettlementSchedule.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetSettlementSchedule.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SetSettlementSchedule.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.SetSettlementSchedule.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/requestBody/content/application\/json`.
+                case json(Components.Schemas.SetSettlementSchedule)
+            }
+            internal var body: Operations.SetSettlementSchedule.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.SetSettlementSchedule.Input.Path,
+                headers: Operations.SetSettlementSchedule.Input.Headers = .init(),
+                body: Operations.SetSettlementSchedule.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/PUT/responses/200/content/application\/json`.
+                    case json(Components.Schemas.SettlementSchedule)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.SettlementSchedule {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.SetSettlementSchedule.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.SetSettlementSchedule.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The schedule now, with its next run.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.SetSettlementSchedule.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.SetSettlementSchedule.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request conflicts with the current state of the resource.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)/responses/409`.
+            ///
+            /// HTTP response code: `409 conflict`.
+            case conflict(Components.Responses.Conflict)
+            /// The associated value of the enum case if `self` is `.conflict`.
+            ///
+            /// - Throws: An error if `self` is not `.conflict`.
+            /// - SeeAlso: `.conflict`.
+            internal var conflict: Components.Responses.Conflict {
+                get throws {
+                    switch self {
+                    case let .conflict(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Stop settling the project's vendors on a schedule
+    ///
+    /// Runs already started go on; later ones are not started. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)`.
+    internal enum DeleteSettlementSchedule {
+        internal static let id: Swift.String = "deleteSettlementSchedule"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/DELETE/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Project id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/DELETE/path/id`.
+                internal var id: Components.Parameters.ProjectId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Project id.
+                internal init(id: Components.Parameters.ProjectId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.DeleteSettlementSchedule.Input.Path
+            /// - Remark: Generated from `#/paths/v1/projects/{id}/settlement-schedule/DELETE/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteSettlementSchedule.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteSettlementSchedule.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.DeleteSettlementSchedule.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.DeleteSettlementSchedule.Input.Path,
+                headers: Operations.DeleteSettlementSchedule.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                internal init() {}
+            }
+            /// No schedule any more.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.DeleteSettlementSchedule.Output.NoContent)
+            /// No schedule any more.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            internal static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            internal var noContent: Operations.DeleteSettlementSchedule.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// The project's donor fundings
     ///
     /// Oldest first. Requires `project:read` or `ledger:read` for the project.

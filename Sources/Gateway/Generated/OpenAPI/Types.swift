@@ -484,6 +484,27 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /v1/projects/{id}/approvers`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/put(setProjectApprovers)`.
     func setProjectApprovers(_ input: Operations.SetProjectApprovers.Input) async throws -> Operations.SetProjectApprovers.Output
+    /// When the project's vendors are settled without anyone asking
+    ///
+    /// The schedule, when its next run falls due, and when the last one did (with the run it started, if anything was owed). 404 when the project has none (its vendors are settled on demand). Requires `settlement:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)`.
+    func getSettlementSchedule(_ input: Operations.GetSettlementSchedule.Input) async throws -> Operations.GetSettlementSchedule.Output
+    /// Settle the project's vendors every day, week or month
+    ///
+    /// Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts as if the user who set the schedule had asked (`POST /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor without a payout account waits, with a warning in the log, instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `PUT /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)`.
+    func setSettlementSchedule(_ input: Operations.SetSettlementSchedule.Input) async throws -> Operations.SetSettlementSchedule.Output
+    /// Stop settling the project's vendors on a schedule
+    ///
+    /// Runs already started go on; later ones are not started. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)`.
+    func deleteSettlementSchedule(_ input: Operations.DeleteSettlementSchedule.Input) async throws -> Operations.DeleteSettlementSchedule.Output
     /// The project's donor fundings
     ///
     /// Oldest first. Requires `project:read` or `ledger:read` for the project.
@@ -1684,6 +1705,53 @@ extension APIProtocol {
             path: path,
             headers: headers,
             body: body
+        ))
+    }
+    /// When the project's vendors are settled without anyone asking
+    ///
+    /// The schedule, when its next run falls due, and when the last one did (with the run it started, if anything was owed). 404 when the project has none (its vendors are settled on demand). Requires `settlement:read` for the project.
+    ///
+    /// - Remark: HTTP `GET /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/get(getSettlementSchedule)`.
+    internal func getSettlementSchedule(
+        path: Operations.GetSettlementSchedule.Input.Path,
+        headers: Operations.GetSettlementSchedule.Input.Headers = .init()
+    ) async throws -> Operations.GetSettlementSchedule.Output {
+        try await getSettlementSchedule(Operations.GetSettlementSchedule.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Settle the project's vendors every day, week or month
+    ///
+    /// Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts as if the user who set the schedule had asked (`POST /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor without a payout account waits, with a warning in the log, instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `PUT /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/put(setSettlementSchedule)`.
+    internal func setSettlementSchedule(
+        path: Operations.SetSettlementSchedule.Input.Path,
+        headers: Operations.SetSettlementSchedule.Input.Headers = .init(),
+        body: Operations.SetSettlementSchedule.Input.Body
+    ) async throws -> Operations.SetSettlementSchedule.Output {
+        try await setSettlementSchedule(Operations.SetSettlementSchedule.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Stop settling the project's vendors on a schedule
+    ///
+    /// Runs already started go on; later ones are not started. Requires `settlement:create` for the project.
+    ///
+    /// - Remark: HTTP `DELETE /v1/projects/{id}/settlement-schedule`.
+    /// - Remark: Generated from `#/paths//v1/projects/{id}/settlement-schedule/delete(deleteSettlementSchedule)`.
+    internal func deleteSettlementSchedule(
+        path: Operations.DeleteSettlementSchedule.Input.Path,
+        headers: Operations.DeleteSettlementSchedule.Input.Headers = .init()
+    ) async throws -> Operations.DeleteSettlementSchedule.Output {
+        try await deleteSettlementSchedule(Operations.DeleteSettlementSchedule.Input(
+            path: path,
+            headers: headers
         ))
     }
     /// The project's donor fundings

@@ -4581,13 +4581,55 @@ package enum Rahat_C2c_V1_SettlementService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetSettlementSchedule" metadata.
+        package enum SetSettlementSchedule: Sendable {
+            /// Request type for "SetSettlementSchedule".
+            package typealias Input = Rahat_C2c_V1_SetSettlementScheduleRequest
+            /// Response type for "SetSettlementSchedule".
+            package typealias Output = Rahat_C2c_V1_SettlementSchedule
+            /// Descriptor for "SetSettlementSchedule".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "SetSettlementSchedule",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetSettlementSchedule" metadata.
+        package enum GetSettlementSchedule: Sendable {
+            /// Request type for "GetSettlementSchedule".
+            package typealias Input = Rahat_C2c_V1_SettlementScheduleRequest
+            /// Response type for "GetSettlementSchedule".
+            package typealias Output = Rahat_C2c_V1_SettlementSchedule
+            /// Descriptor for "GetSettlementSchedule".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "GetSettlementSchedule",
+                type: .unary
+            )
+        }
+        /// Namespace for "DeleteSettlementSchedule" metadata.
+        package enum DeleteSettlementSchedule: Sendable {
+            /// Request type for "DeleteSettlementSchedule".
+            package typealias Input = Rahat_C2c_V1_SettlementScheduleRequest
+            /// Response type for "DeleteSettlementSchedule".
+            package typealias Output = Rahat_C2c_V1_DeleteSettlementScheduleResponse
+            /// Descriptor for "DeleteSettlementSchedule".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.c2c.v1.SettlementService"),
+                method: "DeleteSettlementSchedule",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "rahat.c2c.v1.SettlementService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             CreateSettlements.descriptor,
             GetSettlement.descriptor,
             ListSettlements.descriptor,
             GetPayoutFile.descriptor,
-            ConfirmSettlement.descriptor
+            ConfirmSettlement.descriptor,
+            SetSettlementSchedule.descriptor,
+            GetSettlementSchedule.descriptor,
+            DeleteSettlementSchedule.descriptor
         ]
     }
 }
@@ -4715,6 +4757,62 @@ extension Rahat_C2c_V1_SettlementService {
             request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement>
+
+        /// Handle the "SetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+        /// > schedule; needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_SetSettlementScheduleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_SettlementSchedule` messages.
+        func setSettlementSchedule(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementSchedule>
+
+        /// Handle the "GetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_SettlementSchedule` messages.
+        func getSettlementSchedule(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementSchedule>
+
+        /// Handle the "DeleteSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_C2c_V1_DeleteSettlementScheduleResponse` messages.
+        func deleteSettlementSchedule(
+            request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>
     }
 
     /// Service protocol for the "rahat.c2c.v1.SettlementService" service.
@@ -4826,6 +4924,62 @@ extension Rahat_C2c_V1_SettlementService {
             request: GRPCCore.ServerRequest<Rahat_C2c_V1_ConfirmSettlementRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>
+
+        /// Handle the "SetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+        /// > schedule; needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_SettlementSchedule` message.
+        func setSettlementSchedule(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule>
+
+        /// Handle the "GetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_SettlementSchedule` message.
+        func getSettlementSchedule(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule>
+
+        /// Handle the "DeleteSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_C2c_V1_DeleteSettlementScheduleResponse` message.
+        func deleteSettlementSchedule(
+            request: GRPCCore.ServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>
     }
 
     /// Simple service protocol for the "rahat.c2c.v1.SettlementService" service.
@@ -4935,6 +5089,62 @@ extension Rahat_C2c_V1_SettlementService {
             request: Rahat_C2c_V1_ConfirmSettlementRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_C2c_V1_Settlement
+
+        /// Handle the "SetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+        /// > schedule; needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_SettlementSchedule` to respond with.
+        func setSettlementSchedule(
+            request: Rahat_C2c_V1_SetSettlementScheduleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_SettlementSchedule
+
+        /// Handle the "GetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_SettlementSchedule` to respond with.
+        func getSettlementSchedule(
+            request: Rahat_C2c_V1_SettlementScheduleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_SettlementSchedule
+
+        /// Handle the "DeleteSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_C2c_V1_DeleteSettlementScheduleResponse` to respond with.
+        func deleteSettlementSchedule(
+            request: Rahat_C2c_V1_SettlementScheduleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_C2c_V1_DeleteSettlementScheduleResponse
     }
 }
 
@@ -4997,6 +5207,39 @@ extension Rahat_C2c_V1_SettlementService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.SetSettlementSchedule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SetSettlementScheduleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SettlementSchedule>(),
+            handler: { request, context in
+                try await self.setSettlementSchedule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.GetSettlementSchedule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SettlementScheduleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SettlementSchedule>(),
+            handler: { request, context in
+                try await self.getSettlementSchedule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Rahat_C2c_V1_SettlementService.Method.DeleteSettlementSchedule.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SettlementScheduleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_DeleteSettlementScheduleResponse>(),
+            handler: { request, context in
+                try await self.deleteSettlementSchedule(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -5052,6 +5295,39 @@ extension Rahat_C2c_V1_SettlementService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_Settlement> {
         let response = try await self.confirmSettlement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func setSettlementSchedule(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementSchedule> {
+        let response = try await self.setSettlementSchedule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getSettlementSchedule(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_SettlementSchedule> {
+        let response = try await self.getSettlementSchedule(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func deleteSettlementSchedule(
+        request: GRPCCore.StreamingServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse> {
+        let response = try await self.deleteSettlementSchedule(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -5120,6 +5396,45 @@ extension Rahat_C2c_V1_SettlementService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement> {
         return GRPCCore.ServerResponse<Rahat_C2c_V1_Settlement>(
             message: try await self.confirmSettlement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func setSettlementSchedule(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule>(
+            message: try await self.setSettlementSchedule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getSettlementSchedule(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_SettlementSchedule>(
+            message: try await self.getSettlementSchedule(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func deleteSettlementSchedule(
+        request: GRPCCore.ServerRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse> {
+        return GRPCCore.ServerResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>(
+            message: try await self.deleteSettlementSchedule(
                 request: request.message,
                 context: context
             ),
@@ -5262,6 +5577,77 @@ extension Rahat_C2c_V1_SettlementService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_Settlement>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_Settlement>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+        /// > schedule; needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SetSettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementSchedule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementSchedule>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementSchedule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementSchedule>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DeleteSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_DeleteSettlementScheduleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func deleteSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_DeleteSettlementScheduleResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -5462,6 +5848,110 @@ extension Rahat_C2c_V1_SettlementService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+        /// > schedule; needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SetSettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementSchedule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func setSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementSchedule>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.SetSettlementSchedule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Needs `settlement:read` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_SettlementSchedule` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_SettlementSchedule>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.GetSettlementSchedule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DeleteSettlementSchedule" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+        ///   - serializer: A serializer for `Rahat_C2c_V1_SettlementScheduleRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_C2c_V1_DeleteSettlementScheduleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func deleteSettlementSchedule<Result>(
+            request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_C2c_V1_SettlementScheduleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_C2c_V1_DeleteSettlementScheduleResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_C2c_V1_SettlementService.Method.DeleteSettlementSchedule.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -5612,6 +6102,95 @@ extension Rahat_C2c_V1_SettlementService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_ConfirmSettlementRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_Settlement>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+    /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+    /// > schedule; needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setSettlementSchedule<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setSettlementSchedule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SetSettlementScheduleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SettlementSchedule>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `settlement:read` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSettlementSchedule<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSettlementSchedule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SettlementScheduleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_SettlementSchedule>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_C2c_V1_SettlementScheduleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func deleteSettlementSchedule<Result>(
+        request: GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.deleteSettlementSchedule(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_C2c_V1_SettlementScheduleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_C2c_V1_DeleteSettlementScheduleResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -5784,6 +6363,107 @@ extension Rahat_C2c_V1_SettlementService.ClientProtocol {
             metadata: metadata
         )
         return try await self.confirmSettlement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Settles the project's vendors every day, week or month at a local time, as a run started by
+    /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
+    /// > schedule; needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setSettlementSchedule<Result>(
+        _ message: Rahat_C2c_V1_SetSettlementScheduleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_SetSettlementScheduleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setSettlementSchedule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Needs `settlement:read` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSettlementSchedule<Result>(
+        _ message: Rahat_C2c_V1_SettlementScheduleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_SettlementSchedule>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSettlementSchedule(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DeleteSettlementSchedule" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Stops scheduled runs; runs already started go on. Needs `settlement:create` on the project.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func deleteSettlementSchedule<Result>(
+        _ message: Rahat_C2c_V1_SettlementScheduleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_C2c_V1_DeleteSettlementScheduleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_C2c_V1_SettlementScheduleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.deleteSettlementSchedule(
             request: request,
             options: options,
             onResponse: handleResponse

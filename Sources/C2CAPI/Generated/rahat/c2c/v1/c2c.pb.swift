@@ -313,6 +313,48 @@ package nonisolated enum Rahat_C2c_V1_PayoutFileFormat: SwiftProtobuf.Enum, Swif
 
 }
 
+package nonisolated enum Rahat_C2c_V1_SettlementCadence: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case daily // = 1
+  case weekly // = 2
+  case monthly // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .daily
+    case 2: self = .weekly
+    case 3: self = .monthly
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .daily: return 1
+    case .weekly: return 2
+    case .monthly: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Rahat_C2c_V1_SettlementCadence] = [
+    .unspecified,
+    .daily,
+    .weekly,
+    .monthly,
+  ]
+
+}
+
 package nonisolated struct Rahat_C2c_V1_SetApproversRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1750,6 +1792,186 @@ package nonisolated struct Rahat_C2c_V1_PayoutFile: Sendable {
   package init() {}
 }
 
+package nonisolated struct Rahat_C2c_V1_SetSettlementScheduleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  package var cadence: Rahat_C2c_V1_SettlementCadence = .unspecified
+
+  /// Local time of day, HH:MM.
+  package var at: String = String()
+
+  /// Weekly only: ISO 8601 day of the week, 1 (Monday) to 7 (Sunday).
+  package var weekday: Int32 {
+    get {_weekday ?? 0}
+    set {_weekday = newValue}
+  }
+  /// Returns true if `weekday` has been explicitly set.
+  package var hasWeekday: Bool {self._weekday != nil}
+  /// Clears the value of `weekday`. Subsequent reads from it will return its default value.
+  package mutating func clearWeekday() {self._weekday = nil}
+
+  /// Monthly only: 1 to 28.
+  package var dayOfMonth: Int32 {
+    get {_dayOfMonth ?? 0}
+    set {_dayOfMonth = newValue}
+  }
+  /// Returns true if `dayOfMonth` has been explicitly set.
+  package var hasDayOfMonth: Bool {self._dayOfMonth != nil}
+  /// Clears the value of `dayOfMonth`. Subsequent reads from it will return its default value.
+  package mutating func clearDayOfMonth() {self._dayOfMonth = nil}
+
+  /// IANA time zone of `at`; UTC when absent.
+  package var timeZone: String {
+    get {_timeZone ?? String()}
+    set {_timeZone = newValue}
+  }
+  /// Returns true if `timeZone` has been explicitly set.
+  package var hasTimeZone: Bool {self._timeZone != nil}
+  /// Clears the value of `timeZone`. Subsequent reads from it will return its default value.
+  package mutating func clearTimeZone() {self._timeZone = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _weekday: Int32? = nil
+  fileprivate var _dayOfMonth: Int32? = nil
+  fileprivate var _timeZone: String? = nil
+}
+
+package nonisolated struct Rahat_C2c_V1_SettlementScheduleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Rahat_C2c_V1_SettlementSchedule: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var projectID: String {
+    get {_storage._projectID}
+    set {_uniqueStorage()._projectID = newValue}
+  }
+
+  package var cadence: Rahat_C2c_V1_SettlementCadence {
+    get {_storage._cadence}
+    set {_uniqueStorage()._cadence = newValue}
+  }
+
+  package var at: String {
+    get {_storage._at}
+    set {_uniqueStorage()._at = newValue}
+  }
+
+  package var weekday: Int32 {
+    get {_storage._weekday ?? 0}
+    set {_uniqueStorage()._weekday = newValue}
+  }
+  /// Returns true if `weekday` has been explicitly set.
+  package var hasWeekday: Bool {_storage._weekday != nil}
+  /// Clears the value of `weekday`. Subsequent reads from it will return its default value.
+  package mutating func clearWeekday() {_uniqueStorage()._weekday = nil}
+
+  package var dayOfMonth: Int32 {
+    get {_storage._dayOfMonth ?? 0}
+    set {_uniqueStorage()._dayOfMonth = newValue}
+  }
+  /// Returns true if `dayOfMonth` has been explicitly set.
+  package var hasDayOfMonth: Bool {_storage._dayOfMonth != nil}
+  /// Clears the value of `dayOfMonth`. Subsequent reads from it will return its default value.
+  package mutating func clearDayOfMonth() {_uniqueStorage()._dayOfMonth = nil}
+
+  package var timeZone: String {
+    get {_storage._timeZone}
+    set {_uniqueStorage()._timeZone = newValue}
+  }
+
+  package var nextRunAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._nextRunAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._nextRunAt = newValue}
+  }
+  /// Returns true if `nextRunAt` has been explicitly set.
+  package var hasNextRunAt: Bool {_storage._nextRunAt != nil}
+  /// Clears the value of `nextRunAt`. Subsequent reads from it will return its default value.
+  package mutating func clearNextRunAt() {_uniqueStorage()._nextRunAt = nil}
+
+  /// When it last fell due, and the run it started then (none when nothing was owed).
+  package var lastRunAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastRunAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastRunAt = newValue}
+  }
+  /// Returns true if `lastRunAt` has been explicitly set.
+  package var hasLastRunAt: Bool {_storage._lastRunAt != nil}
+  /// Clears the value of `lastRunAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastRunAt() {_uniqueStorage()._lastRunAt = nil}
+
+  package var lastRunID: String {
+    get {_storage._lastRunID ?? String()}
+    set {_uniqueStorage()._lastRunID = newValue}
+  }
+  /// Returns true if `lastRunID` has been explicitly set.
+  package var hasLastRunID: Bool {_storage._lastRunID != nil}
+  /// Clears the value of `lastRunID`. Subsequent reads from it will return its default value.
+  package mutating func clearLastRunID() {_uniqueStorage()._lastRunID = nil}
+
+  package var createdBy: String {
+    get {_storage._createdBy}
+    set {_uniqueStorage()._createdBy = newValue}
+  }
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  /// Scheduled runs are started as this user.
+  package var updatedBy: String {
+    get {_storage._updatedBy}
+    set {_uniqueStorage()._updatedBy = newValue}
+  }
+
+  package var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+package nonisolated struct Rahat_C2c_V1_DeleteSettlementScheduleResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Rahat_C2c_V1_ConfirmSettlementRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1813,6 +2035,10 @@ nonisolated extension Rahat_C2c_V1_SettlementStatus: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Rahat_C2c_V1_PayoutFileFormat: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PAYOUT_FILE_FORMAT_UNSPECIFIED\0\u{1}PAYOUT_FILE_FORMAT_CSV\0\u{1}PAYOUT_FILE_FORMAT_PAIN_001\0")
+}
+
+nonisolated extension Rahat_C2c_V1_SettlementCadence: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SETTLEMENT_CADENCE_UNSPECIFIED\0\u{1}SETTLEMENT_CADENCE_DAILY\0\u{1}SETTLEMENT_CADENCE_WEEKLY\0\u{1}SETTLEMENT_CADENCE_MONTHLY\0")
 }
 
 nonisolated extension Rahat_C2c_V1_SetApproversRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -3951,6 +4177,268 @@ nonisolated extension Rahat_C2c_V1_PayoutFile: SwiftProtobuf.Message, SwiftProto
     if lhs.filename != rhs.filename {return false}
     if lhs.contentType != rhs.contentType {return false}
     if lhs.content != rhs.content {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_SetSettlementScheduleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SetSettlementScheduleRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}cadence\0\u{1}at\0\u{1}weekday\0\u{3}day_of_month\0\u{3}time_zone\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.cadence) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.at) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self._weekday) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self._dayOfMonth) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._timeZone) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    if self.cadence != .unspecified {
+      try visitor.visitSingularEnumField(value: self.cadence, fieldNumber: 2)
+    }
+    if !self.at.isEmpty {
+      try visitor.visitSingularStringField(value: self.at, fieldNumber: 3)
+    }
+    try { if let v = self._weekday {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._dayOfMonth {
+      try visitor.visitSingularInt32Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._timeZone {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_SetSettlementScheduleRequest, rhs: Rahat_C2c_V1_SetSettlementScheduleRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.cadence != rhs.cadence {return false}
+    if lhs.at != rhs.at {return false}
+    if lhs._weekday != rhs._weekday {return false}
+    if lhs._dayOfMonth != rhs._dayOfMonth {return false}
+    if lhs._timeZone != rhs._timeZone {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_SettlementScheduleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SettlementScheduleRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.projectID.isEmpty {
+      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_SettlementScheduleRequest, rhs: Rahat_C2c_V1_SettlementScheduleRequest) -> Bool {
+    if lhs.projectID != rhs.projectID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_SettlementSchedule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SettlementSchedule"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{1}cadence\0\u{1}at\0\u{1}weekday\0\u{3}day_of_month\0\u{3}time_zone\0\u{3}next_run_at\0\u{3}last_run_at\0\u{3}last_run_id\0\u{3}created_by\0\u{3}created_at\0\u{3}updated_by\0\u{3}updated_at\0")
+
+  fileprivate class _StorageClass {
+    var _projectID: String = String()
+    var _cadence: Rahat_C2c_V1_SettlementCadence = .unspecified
+    var _at: String = String()
+    var _weekday: Int32? = nil
+    var _dayOfMonth: Int32? = nil
+    var _timeZone: String = String()
+    var _nextRunAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastRunAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastRunID: String? = nil
+    var _createdBy: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedBy: String = String()
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _projectID = source._projectID
+      _cadence = source._cadence
+      _at = source._at
+      _weekday = source._weekday
+      _dayOfMonth = source._dayOfMonth
+      _timeZone = source._timeZone
+      _nextRunAt = source._nextRunAt
+      _lastRunAt = source._lastRunAt
+      _lastRunID = source._lastRunID
+      _createdBy = source._createdBy
+      _createdAt = source._createdAt
+      _updatedBy = source._updatedBy
+      _updatedAt = source._updatedAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._cadence) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._at) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._weekday) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._dayOfMonth) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._timeZone) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._nextRunAt) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._lastRunAt) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._lastRunID) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._createdBy) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._updatedBy) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._projectID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._projectID, fieldNumber: 1)
+      }
+      if _storage._cadence != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._cadence, fieldNumber: 2)
+      }
+      if !_storage._at.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._at, fieldNumber: 3)
+      }
+      try { if let v = _storage._weekday {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._dayOfMonth {
+        try visitor.visitSingularInt32Field(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._timeZone.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._timeZone, fieldNumber: 6)
+      }
+      try { if let v = _storage._nextRunAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._lastRunAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._lastRunID {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._createdBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._createdBy, fieldNumber: 10)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._updatedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._updatedBy, fieldNumber: 12)
+      }
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_SettlementSchedule, rhs: Rahat_C2c_V1_SettlementSchedule) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._projectID != rhs_storage._projectID {return false}
+        if _storage._cadence != rhs_storage._cadence {return false}
+        if _storage._at != rhs_storage._at {return false}
+        if _storage._weekday != rhs_storage._weekday {return false}
+        if _storage._dayOfMonth != rhs_storage._dayOfMonth {return false}
+        if _storage._timeZone != rhs_storage._timeZone {return false}
+        if _storage._nextRunAt != rhs_storage._nextRunAt {return false}
+        if _storage._lastRunAt != rhs_storage._lastRunAt {return false}
+        if _storage._lastRunID != rhs_storage._lastRunID {return false}
+        if _storage._createdBy != rhs_storage._createdBy {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedBy != rhs_storage._updatedBy {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_C2c_V1_DeleteSettlementScheduleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DeleteSettlementScheduleResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_C2c_V1_DeleteSettlementScheduleResponse, rhs: Rahat_C2c_V1_DeleteSettlementScheduleResponse) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

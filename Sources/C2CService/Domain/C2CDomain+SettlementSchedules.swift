@@ -1,0 +1,280 @@
+import FluentKit
+import Foundation
+import Messaging
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// A project's settlement schedule as stored.
+struct SettlementScheduleRecord: Sendable, Equatable {
+    var projectID: UUID
+    var schedule: SettlementSchedule
+    var nextRunAt: Date
+    /// When it last fell due, and the run that started then (none when nothing was owed).
+    var lastRunAt: Date?
+    var lastRunID: UUID?
+    var createdBy: UUID
+    var createdAt: Date
+    /// Whose right to start settlements the scheduled runs act on.
+    var updatedBy: UUID
+    var updatedAt: Date
+}
+
+extension C2CDomain {
+    /// Falls due at a schedule's time: moves the schedule on and queues that period's run.
+    static let settlementTickJobName = "c2c.settlement.tick"
+    /// Starts the run of one period of a schedule.
+    static let scheduledSettlementJobName = "c2c.settlement.scheduled"
+
+    // MARK: Setting it
+
+    /// Sets (or replaces) the project's schedule. Needs `settlement:create` on the project: the
+    /// schedule starts runs with its setter's authority.
+    func setSettlementSchedule(
+        projectID text: String, cadence: String, at: String, weekday: Int?, dayOfMonth: Int?, timeZone: String?,
+        by caller: Principal
+    ) async throws -> SettlementScheduleRecord {
+        let projectID = try parseID(text, field: "projectId")
+        let schedule = try SettlementSchedule.validated(
+            cadence: cadence, at: at, weekday: weekday, dayOfMonth: dayOfMonth, timeZone: timeZone)
+        try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
+        let project = try await clients.project(projectID)
+        guard !project.closed else { throw C2CError.projectClosed }
+        let now = self.now()
+        guard let next = schedule.nextRun(after: now) else {
+            throw C2CError.invalidInput([FieldViolation(field: "at", reason: "never falls in this time zone")])
+        }
+        let userID = caller.userID
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            try await sql.insert(into: "settlement_schedules")
+                .columns(
+                    "project_id", "cadence", "minute_of_day", "weekday", "day_of_month", "time_zone", "next_run_at",
+                    "created_by", "created_at", "updated_by", "updated_at"
+                )
+                .values(
+                    SQLBind(projectID), SQLBind(schedule.cadence.rawValue), SQLBind(schedule.minuteOfDay),
+                    SQLBind(schedule.weekday), SQLBind(schedule.dayOfMonth), SQLBind(schedule.timeZone.identifier),
+                    SQLBind(next), SQLBind(userID), SQLBind(now), SQLBind(userID), SQLBind(now)
+                )
+                .onConflict(with: ["project_id"]) { update in
+                    update.set(excludedValueOf: "cadence").set(excludedValueOf: "minute_of_day")
+                        .set(excludedValueOf: "weekday").set(excludedValueOf: "day_of_month")
+                        .set(excludedValueOf: "time_zone").set(excludedValueOf: "next_run_at")
+                        .set(excludedValueOf: "updated_by").set(excludedValueOf: "updated_at")
+                }
+                .run()
+            // A tick queued for the schedule it replaces finds another time due, and does nothing.
+            try await Outbox.append([.jobRequested(Self.tickJob(projectID, due: next, now: now), at: now)], on: tx)
+        }
+        logger.info(
+            "settlement schedule set",
+            metadata: [
+                "project.id": "\(projectID.lowercasedString)", "cadence": "\(schedule.cadence.rawValue)",
+                "next_run_at": "\(next)",
+            ])
+        return try await storedSchedule(projectID)
+    }
+
+    func settlementSchedule(projectID text: String, by caller: Principal) async throws -> SettlementScheduleRecord {
+        let projectID = try parseID(text, field: "projectId")
+        try caller.require(Permission(.settlement, .read, projectID: projectID.lowercasedString))
+        return try await storedSchedule(projectID)
+    }
+
+    /// Stops scheduled runs; runs already started go on. Needs `settlement:create`.
+    func deleteSettlementSchedule(projectID text: String, by caller: Principal) async throws {
+        let projectID = try parseID(text, field: "projectId")
+        try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
+        let deleted = try await sql.delete(from: "settlement_schedules").where("project_id", .equal, SQLBind(projectID))
+            .returning("project_id").all()
+        guard !deleted.isEmpty else { throw C2CError.settlementScheduleNotFound }
+        logger.info("settlement schedule deleted", metadata: ["project.id": "\(projectID.lowercasedString)"])
+    }
+
+    // MARK: Falling due
+
+    /// Waits (as a delayed job) for `due`; its id names the project and the time, so setting the
+    /// same schedule twice queues it once.
+    static func tickJob(_ projectID: UUID, due: Date, now: Date) -> JobRequest {
+        let project = projectID.lowercasedString
+        return JobRequest(
+            id: "settlement-schedule-\(project)-\(milliseconds(due))", queue: settlementQueue,
+            name: settlementTickJobName,
+            payload: OutboxValue.object(["projectId": .string(project), "dueAt": .int(milliseconds(due))]).json,
+            maxAttempts: 20, backoff: .seconds(5), delay: .milliseconds(max(0, milliseconds(due) - milliseconds(now))))
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000).rounded())
+    }
+
+    var settlementTickJob: JobHandler {
+        JobHandler(queue: Self.settlementQueue, name: Self.settlementTickJobName) { context in
+            struct Payload: Decodable {
+                var projectId: UUID
+                var dueAt: Int64
+            }
+            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
+                throw UnrecoverableJobError("the job's payload names no project and time")
+            }
+            let next = try await settlementScheduleFellDue(payload.projectId, dueAt: payload.dueAt)
+            return OutboxValue.object(["nextRunAt": next.map { .int(Self.milliseconds($0)) } ?? .null]).json
+        }
+    }
+
+    /// Moves the schedule to its next time and queues this period's run and the next tick, in one
+    /// transaction: a tick run twice, or one for a schedule since replaced or deleted, finds
+    /// another time due and does nothing. The run is a job of its own, so a run that cannot start
+    /// yet (core or the ledger unreachable) is retried without holding the schedule back. Returns
+    /// the next time, `nil` when this tick was not the one due.
+    @discardableResult
+    func settlementScheduleFellDue(_ projectID: UUID, dueAt: Int64) async throws -> Date? {
+        let now = self.now()
+        let due = Date(timeIntervalSince1970: Double(dueAt) / 1_000)
+        let logger = self.logger
+        return try await database.transaction { tx -> Date? in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            // Touching the row takes its lock (PostgreSQL) or the write lock (SQLite): a tick and
+            // a new schedule do not cross.
+            guard
+                let row = try await sql.update("settlement_schedules")
+                    .set("next_run_at", to: SQLIdentifier("next_run_at"))
+                    .where("project_id", .equal, SQLBind(projectID))
+                    .returning(Self.scheduleColumns).first()
+            else { return nil }
+            let record = try Self.schedule(from: row)
+            guard Self.milliseconds(record.nextRunAt) == dueAt else { return nil }
+            // A worker down for several periods starts one run (it covers everything owed), then
+            // waits for the next time still ahead.
+            guard let next = record.schedule.nextRun(after: max(now, due)) else {
+                throw C2CStorageError(description: "the schedule of \(projectID.lowercasedString) never falls due")
+            }
+            try await sql.update("settlement_schedules").set("next_run_at", to: SQLBind(next))
+                .set("last_run_at", to: SQLBind(due)).set("last_run_id", to: SQLLiteral.null)
+                .where("project_id", .equal, SQLBind(projectID)).run()
+            let project = projectID.lowercasedString
+            let run = JobRequest(
+                id: "settlement-scheduled-\(project)-\(dueAt)", queue: Self.settlementQueue,
+                name: Self.scheduledSettlementJobName,
+                payload: OutboxValue.object([
+                    "projectId": .string(project), "dueAt": .int(dueAt),
+                    "by": .string(record.updatedBy.lowercasedString),
+                ]).json, maxAttempts: 20, backoff: .seconds(5), owner: record.updatedBy.lowercasedString)
+            try await Outbox.append(
+                [.jobRequested(run, at: now), .jobRequested(Self.tickJob(projectID, due: next, now: now), at: now)],
+                on: tx)
+            logger.info(
+                "settlement schedule fell due",
+                metadata: ["project.id": "\(project)", "due_at": "\(due)", "next_run_at": "\(next)"])
+            return next
+        }
+    }
+
+    var scheduledSettlementJob: JobHandler {
+        JobHandler(queue: Self.settlementQueue, name: Self.scheduledSettlementJobName) { context in
+            struct Payload: Decodable {
+                var projectId: UUID
+                var dueAt: Int64
+                var by: UUID
+            }
+            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
+                throw UnrecoverableJobError("the job's payload names no project, time and user")
+            }
+            let run = try await startScheduledRun(payload.projectId, dueAt: payload.dueAt, by: payload.by)
+            return OutboxValue.object([
+                "runId": run.map { .string($0.id.lowercasedString) } ?? .null,
+                "settlements": .int(Int64(run?.settlements.count ?? 0)),
+            ]).json
+        }
+    }
+
+    /// Settles every vendor with something owed and a payout account, as a run marked with the
+    /// time it fell due: at most one run per period, however often the job runs. Vendors without
+    /// a payout account wait (with a warning) rather than hold up the others. `nil` when nothing
+    /// was owed.
+    @discardableResult
+    func startScheduledRun(_ projectID: UUID, dueAt: Int64, by userID: UUID) async throws -> SettlementRunRecord? {
+        let due = Date(timeIntervalSince1970: Double(dueAt) / 1_000)
+        let project: C2CClients.ProjectFacts
+        do {
+            project = try await clients.project(projectID)
+        } catch C2CError.projectNotFound {
+            throw UnrecoverableJobError("no project \(projectID.lowercasedString)")
+        }
+        let (vendors, withoutAccount) = try await vendorsToSettle(projectID: projectID, named: [])
+        for vendor in withoutAccount {
+            logger.warning(
+                "scheduled settlement skips a vendor without a payout account",
+                metadata: ["project.id": "\(projectID.lowercasedString)", "vendor.id": "\(vendor.id.lowercasedString)"])
+        }
+        guard !vendors.isEmpty else { return nil }
+        let runID = UUID.v7()
+        let now = self.now()
+        let job = Self.settlementRunJob(runID, owner: userID)
+        let settlements = try await database.transaction { tx -> [SettlementRecord]? in
+            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            // This period's run was written by an attempt whose answer was lost.
+            let started = try await sql.select().column("id").from("settlement_runs")
+                .where("project_id", .equal, SQLBind(projectID)).where("scheduled_for", .equal, SQLBind(due))
+                .first()
+            guard started == nil else { return nil }
+            let written = try await Self.insertRun(
+                runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: sql)
+            guard !written.isEmpty else { return nil }
+            try await sql.update("settlement_schedules").set("last_run_id", to: SQLBind(runID))
+                .where("project_id", .equal, SQLBind(projectID)).where("last_run_at", .equal, SQLBind(due)).run()
+            try await Outbox.append([.jobRequested(job, at: now)], on: tx)
+            return written
+        }
+        guard let settlements else { return nil }
+        logger.info(
+            "scheduled settlement run started",
+            metadata: [
+                "run.id": "\(runID.lowercasedString)", "project.id": "\(projectID.lowercasedString)",
+                "vendors": "\(settlements.count)",
+            ])
+        return SettlementRunRecord(
+            id: runID, projectID: projectID, jobID: job.id, settlements: settlements, createdAt: now)
+    }
+
+    // MARK: Reading
+
+    private func storedSchedule(_ projectID: UUID) async throws -> SettlementScheduleRecord {
+        guard
+            let record = try await sql.select().columns(Self.scheduleColumns).from("settlement_schedules")
+                .where("project_id", .equal, SQLBind(projectID)).first().map(Self.schedule(from:))
+        else { throw C2CError.settlementScheduleNotFound }
+        return record
+    }
+
+    static let scheduleColumns = [
+        "project_id", "cadence", "minute_of_day", "weekday", "day_of_month", "time_zone", "next_run_at", "last_run_at",
+        "last_run_id", "created_by", "created_at", "updated_by", "updated_at",
+    ].map { SQLIdentifier($0) as any SQLExpression }
+
+    static func schedule(from row: any SQLRow) throws -> SettlementScheduleRecord {
+        let cadence = try row.decode(column: "cadence", as: String.self)
+        let zone = try row.decode(column: "time_zone", as: String.self)
+        guard let parsedCadence = SettlementSchedule.Cadence(rawValue: cadence) else {
+            throw C2CStorageError(description: "settlement schedule cadence '\(cadence)'")
+        }
+        guard let timeZone = TimeZone(identifier: zone) else {
+            throw C2CStorageError(description: "settlement schedule time zone '\(zone)'")
+        }
+        return SettlementScheduleRecord(
+            projectID: try row.decode(column: "project_id", as: UUID.self),
+            schedule: SettlementSchedule(
+                cadence: parsedCadence, minuteOfDay: try row.decode(column: "minute_of_day", as: Int.self),
+                weekday: try row.decode(column: "weekday", as: Int?.self),
+                dayOfMonth: try row.decode(column: "day_of_month", as: Int?.self), timeZone: timeZone),
+            nextRunAt: try row.decode(column: "next_run_at", as: Date.self),
+            lastRunAt: try row.decode(column: "last_run_at", as: Date?.self),
+            lastRunID: try row.decode(column: "last_run_id", as: UUID?.self),
+            createdBy: try row.decode(column: "created_by", as: UUID.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            updatedBy: try row.decode(column: "updated_by", as: UUID.self),
+            updatedAt: try row.decode(column: "updated_at", as: Date.self))
+    }
+}
