@@ -9,7 +9,7 @@ extension Sequence<UInt8> {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Appends the two lowercase hexadecimal digits of `byte`.
 func appendHex(_ byte: UInt8, to bytes: inout [UInt8]) {

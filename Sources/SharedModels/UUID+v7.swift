@@ -29,14 +29,31 @@ extension UUID {
     /// rather than by `uuidString`, which goes through `sprintf` on Linux and showed in profiles
     /// of imports (several ids per row).
     public var lowercasedString: String {
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
+        String(unsafeUninitializedCapacity: Self.lowercasedLength) { buffer in
+            writeLowercased(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// Bytes in the text form.
+    public static let lowercasedLength = 36
+
+    /// Writes the UTF-8 of ``lowercasedString`` at the start of `buffer` (at least 36 bytes) and
+    /// returns how many it wrote: for hashing and `COPY`, which need the bytes, not a `String`.
+    @discardableResult
+    public func writeLowercased(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(buffer.count >= Self.lowercasedLength, "a UUID's text takes 36 bytes")
+        var offset = 0
         withUnsafeBytes(of: uuid) { bytes in
             for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                appendHex(byte, to: &text)
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[offset] = UInt8(ascii: "-")
+                    offset += 1
+                }
+                buffer[offset] = hexDigits[Int(byte >> 4)]
+                buffer[offset + 1] = hexDigits[Int(byte & 0x0F)]
+                offset += 2
             }
         }
-        return String(decoding: text, as: UTF8.self)
+        return offset
     }
 }

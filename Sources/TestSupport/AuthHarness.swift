@@ -290,6 +290,23 @@ package struct AuthHarness: Sendable {
         try await Outbox.pending(limit: 1000, includingSent: true, on: coreDatabase.db)
     }
 
+    /// An account's balance in the ledger, `nil` before its first transfer opened it.
+    package func balance(
+        _ kind: Rahat_Ledger_V1_AccountKind, project: String, owner: String? = nil, as caller: Metadata
+    ) async throws -> Int64? {
+        do {
+            return try await ledger.findAccount(
+                .with {
+                    $0.kind = kind
+                    $0.projectID = project
+                    if let owner { $0.ownerID = owner }
+                }, metadata: caller
+            ).balance
+        } catch let error as RPCError where error.code == .notFound {
+            return nil
+        }
+    }
+
     /// Logs in and returns the token pair.
     package func login(
         _ email: String = adminEmail,

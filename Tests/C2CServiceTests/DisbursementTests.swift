@@ -97,17 +97,7 @@ struct DisbursementTests {
     }
 
     static func wallet(_ harness: AuthHarness, _ world: World, _ person: String) async throws -> Int64? {
-        do {
-            return try await harness.ledger.findAccount(
-                .with {
-                    $0.kind = .beneficiaryWallet
-                    $0.projectID = world.project
-                    $0.ownerID = person
-                }, metadata: world.admin
-            ).balance
-        } catch let error as RPCError where error.code == .notFound {
-            return nil
-        }
+        try await harness.balance(.beneficiaryWallet, project: world.project, owner: person, as: world.admin)
     }
 
     /// The project's stats once `settled` holds of them, or after 30 seconds.

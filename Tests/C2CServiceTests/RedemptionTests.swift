@@ -112,13 +112,7 @@ struct RedemptionTests {
     static func balance(
         _ harness: AuthHarness, _ shop: Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String
     ) async throws -> Int64 {
-        try await harness.ledger.findAccount(
-            .with {
-                $0.kind = kind
-                $0.projectID = shop.project
-                $0.ownerID = owner
-            }, metadata: shop.admin
-        ).balance
+        try #require(try await harness.balance(kind, project: shop.project, owner: owner, as: shop.admin))
     }
 
     @Test(

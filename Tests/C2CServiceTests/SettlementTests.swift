@@ -39,17 +39,7 @@ struct SettlementTests {
     static func account(
         _ harness: AuthHarness, _ shop: RedemptionTests.Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String? = nil
     ) async throws -> Int64 {
-        do {
-            return try await harness.ledger.findAccount(
-                .with {
-                    $0.kind = kind
-                    $0.projectID = shop.project
-                    if let owner { $0.ownerID = owner }
-                }, metadata: shop.admin
-            ).balance
-        } catch let error as RPCError where error.code == .notFound {
-            return 0
-        }
+        try await harness.balance(kind, project: shop.project, owner: owner, as: shop.admin) ?? 0
     }
 
     /// Polls until the run's job has moved every settlement out of pending.

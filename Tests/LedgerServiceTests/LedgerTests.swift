@@ -4,13 +4,14 @@ import Foundation
 import GRPCCore
 import GRPCInProcessTransport
 import LedgerAPI
-import LedgerService
 import Persistence
 import SQLKit
 import ServerKit
 import SwiftProtobuf
 import TestSupport
 import Testing
+
+@testable import LedgerService
 
 /// The ledger over gRPC: transfers, idempotency, batches, concurrency, the hash chain, balances,
 /// statements and reconciliation, on SQLite and PostgreSQL.
@@ -446,6 +447,50 @@ struct LedgerTests {
             #expect((books.remaining, books.beneficiariesBalance, books.beneficiaryAccounts) == (0, 1_000_000, 10_000))
             #expect(books.balanced)
             #expect(chain.ok && chain.checked == 10_001)
+        }
+    }
+}
+
+/// The parts of a transfer that are checked and hashed byte by byte, without a database.
+@Suite("Ledger encoding")
+struct LedgerEncodingTests {
+    @Test("the chain hash is SHA-256 over the v1 encoding, byte for byte (computed independently in Python)")
+    func chainHash() throws {
+        let record = TransferRecord(
+            id: try #require(UUID(uuidString: "0192F3A4-5B6C-7D8E-9FA0-B1C2D3E4F5A6")), sequence: 7,
+            idempotencyKey: "disbursement:é:line:1",
+            debitAccountID: try #require(UUID(uuidString: "00000000-0000-0000-0000-0000000000AA")),
+            creditAccountID: try #require(UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")), amount: 50_000,
+            asset: "NPR", kind: .disburse, reference: "disbursement:x",
+            projectID: try #require(UUID(uuidString: "12345678-9ABC-DEF0-1234-56789ABCDEF0")),
+            createdAt: Date(timeIntervalSince1970: 1_764_201_600.123), debitBalanceAfter: -50_000,
+            creditBalanceAfter: 50_000, prevHash: TransferChain.genesis, hash: "")
+        #expect(
+            TransferChain.hash(of: record, after: TransferChain.genesis)
+                == "d8e25c1868b1d6ed93d0271cfbe1931fd4067d4bc0d2cdd039c7bbab3f86d5de")
+    }
+
+    @Test("keys and references: printable ASCII is checked on its bytes, anything else by Unicode's rules, alike")
+    func text() {
+        let cases: [(text: String, key: Bool, reference: Bool)] = [
+            ("disbursement:0192f3a4:line:17", true, true),
+            ("with space", false, true),
+            ("tab\there", false, false),
+            ("new\nline", false, false),
+            ("del\u{7F}", false, false),
+            ("nbsp\u{A0}", false, true),
+            ("ideographic\u{3000}space", false, true),
+            ("café:é", true, true),
+            ("", false, false),
+            (String(repeating: "k", count: 200), true, true),
+            (String(repeating: "k", count: 201), false, false),
+            // 200 characters of two bytes each: characters are counted, not bytes.
+            (String(repeating: "é", count: 200), true, true),
+            (String(repeating: "é", count: 201), false, false),
+        ]
+        for item in cases {
+            #expect(LedgerDomain.isValidText(item.text, allowingWhitespace: false) == item.key, "\(item.text)")
+            #expect(LedgerDomain.isValidText(item.text, allowingWhitespace: true) == item.reference, "\(item.text)")
         }
     }
 }

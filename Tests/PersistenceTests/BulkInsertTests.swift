@@ -47,7 +47,8 @@ struct BulkInsertTests {
                     let label = labels[index % labels.count] + String(repeating: "·", count: index % 200)
                     let row = Stored(
                         id: UUID(), label: index % 9 == 8 ? nil : label,
-                        amount: index % 7 == 0 ? nil : index * 1_000_003 - 500,
+                        amount: index % 7 == 0
+                            ? nil : index % 13 < 3 ? [Int.min, Int.max, 0][index % 13] : index * 1_000_003 - 3_500_000,
                         ratio: index % 5 == 0 ? nil : Double(index) / 7, at: index % 6 == 0 ? nil : moments[index % 4])
                     expected.append(row)
                     insert.append([.uuid(row.id), .of(row.label), .of(row.amount), .of(row.ratio), .of(row.at)])

@@ -127,12 +127,20 @@ package struct C2CClients: Sendable {
 
     /// The project fund's balance; zero before its first funding.
     func fundBalance(projectID: UUID) async throws -> Int64 {
+        try await balance(of: .projectFund, projectID: projectID)
+    }
+
+    /// An account's balance; zero before the ledger opened it (its first transfer).
+    private func balance(
+        of kind: Rahat_Ledger_V1_AccountKind, projectID: UUID, ownerID: UUID? = nil
+    ) async throws -> Int64 {
         do {
             return try await asService { metadata in
                 try await ledger.findAccount(
                     .with {
-                        $0.kind = .projectFund
+                        $0.kind = kind
                         $0.projectID = projectID.lowercasedString
+                        if let ownerID { $0.ownerID = ownerID.lowercasedString }
                     }, metadata: metadata)
             }.balance
         } catch let error as RPCError where error.code == .notFound {
@@ -234,18 +242,7 @@ package struct C2CClients: Sendable {
 
     /// What a beneficiary holds in a project; zero before anything was paid to them.
     func walletBalance(projectID: UUID, beneficiaryID: UUID) async throws -> Int64 {
-        do {
-            return try await asService { metadata in
-                try await ledger.findAccount(
-                    .with {
-                        $0.kind = .beneficiaryWallet
-                        $0.projectID = projectID.lowercasedString
-                        $0.ownerID = beneficiaryID.lowercasedString
-                    }, metadata: metadata)
-            }.balance
-        } catch let error as RPCError where error.code == .notFound {
-            return 0
-        }
+        try await balance(of: .beneficiaryWallet, projectID: projectID, ownerID: beneficiaryID)
     }
 
     /// Records up to 10,000 transfers in one atomic call, as the service.

@@ -135,7 +135,7 @@ extension C2CDomain {
             // Another amount: the vendor changed its mind; the earlier code stops working (unless
             // it was confirmed and only the record of it was lost), once a new one may be sent.
             try await requireCodeAllowance(for: beneficiary.id)
-            try await close(open, reason: "superseded by a later request", at: now)
+            try await close(open, reason: "superseded by a later request", at: now, on: sql)
         } else {
             try await requireCodeAllowance(for: beneficiary.id)
         }
@@ -201,18 +201,23 @@ extension C2CDomain {
             .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).first()
             .map(Self.redemption(from:))
         guard let open, open.expiresAt <= now else { return open }
-        try await close(open, reason: nil, at: now)
+        try await close(open, reason: nil, at: now, on: sql)
         return nil
     }
 
     /// Ends a request nobody will confirm now: expired, or confirmed after all when the ledger
     /// holds its transfer (the move committed, and the confirmation's own commit did not).
-    private func close(_ record: RedemptionRecord, reason: String?, at now: Date) async throws {
+    /// Returns what it recorded.
+    @discardableResult
+    private func close(
+        _ record: RedemptionRecord, reason: String?, at now: Date, on sql: any SQLDatabase
+    ) async throws -> RedemptionStatus {
         let key = Self.redemptionTransfer(record).idempotencyKey
         let recorded = try await clients.recordedTransfers(
             projectID: record.projectID, reference: Self.redemptionTransfer(record).reference)
+        let found = recorded[key] ?? nil
         var update = sql.update("redemptions").set("updated_at", to: SQLBind(now))
-        if let transfer = recorded[key] ?? nil {
+        if let transfer = found {
             update = update.set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
                 .set("transfer_id", to: SQLBind(transfer)).set("confirmed_at", to: SQLBind(now))
             logger.warning(
@@ -224,6 +229,7 @@ extension C2CDomain {
         }
         try await update.where("id", .equal, SQLBind(record.id))
             .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).run()
+        return found == nil ? .expired : .confirmed
     }
 
     /// The project the value comes from: the one named, or the only one of the vendor's projects
@@ -320,19 +326,12 @@ extension C2CDomain {
                 return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
             case .failed, .expired:
                 if current.status == .requested {
-                    // Expired, unless an earlier confirmation moved the value and lost only its record.
-                    let recorded = try await ledger.recordedTransfers(
-                        projectID: current.projectID, reference: Self.redemptionTransfer(current).reference)
-                    if let transfer = recorded[Self.redemptionTransfer(current).idempotencyKey] ?? nil, matches {
-                        try await sql.update("redemptions")
-                            .set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
-                            .set("transfer_id", to: SQLBind(transfer)).set("confirmed_at", to: SQLBind(now))
-                            .where("id", .equal, SQLBind(id)).run()
-                        return .confirmed
+                    // Expired, unless an earlier confirmation moved the value and lost only its
+                    // record: then it is recorded as confirmed, whatever this code says.
+                    switch try await close(current, reason: nil, at: now, on: sql) {
+                    case .confirmed: return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
+                    default: return .refused(.redemptionExpired)
                     }
-                    try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
-                        .where("id", .equal, SQLBind(id)).run()
-                    return .refused(.redemptionExpired)
                 }
                 return .refused(.redemptionState(status: current.effectiveStatus(at: now).rawValue))
             case .requested:
@@ -408,10 +407,8 @@ extension C2CDomain {
 
     func redemption(_ text: String, by caller: Principal) async throws -> RedemptionRecord {
         let record = try await storedRedemption(try parseID(text, field: "id"))
-        let scope = record.projectID.lowercasedString
-        try caller.require(Permission(.redemption, .read, projectID: scope))
-        // Reading another vendor's redemptions is reading about that vendor.
-        if record.vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
+        try Self.requireVendorRecordRead(
+            .redemption, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller)
         return record
     }
 
@@ -423,12 +420,9 @@ extension C2CDomain {
             [(projectID, "projectId"), (vendorID, "vendorId"), (beneficiaryID, "beneficiaryId")], limit: limit,
             cursor: cursor)
         let (project, vendor, beneficiary) = (ids[0], ids[1], ids[2])
-        let scope = project?.lowercasedString
-        try caller.require(Permission(.redemption, .read, projectID: scope))
-        var query = sql.select().columns(Self.redemptionColumns).from("redemptions")
-        if !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) {
-            query = query.where("vendor_user_id", .equal, SQLBind(caller.userID))
-        }
+        var query = try Self.vendorRecords(
+            sql.select().columns(Self.redemptionColumns).from("redemptions"), .redemption,
+            scope: project?.lowercasedString, by: caller)
         if let project { query = query.where("project_id", .equal, SQLBind(project)) }
         if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
         if let beneficiary { query = query.where("beneficiary_id", .equal, SQLBind(beneficiary)) }

@@ -412,15 +412,9 @@ extension C2CDomain {
 
     func settlement(_ text: String, by caller: Principal) async throws -> SettlementRecord {
         let record = try await storedSettlement(try parseID(text, field: "id"))
-        try requireSettlementRead(record, by: caller)
+        try Self.requireVendorRecordRead(
+            .settlement, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller)
         return record
-    }
-
-    private func requireSettlementRead(_ record: SettlementRecord, by caller: Principal) throws {
-        let scope = record.projectID.lowercasedString
-        try caller.require(Permission(.settlement, .read, projectID: scope))
-        // Reading another vendor's payouts is reading about that vendor.
-        if record.vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
     }
 
     func settlements(
@@ -430,12 +424,9 @@ extension C2CDomain {
         let (ids, page) = try Self.listFilters(
             [(projectID, "projectId"), (vendorID, "vendorId"), (runID, "runId")], limit: limit, cursor: cursor)
         let (project, vendor, run) = (ids[0], ids[1], ids[2])
-        let scope = project?.lowercasedString
-        try caller.require(Permission(.settlement, .read, projectID: scope))
-        var query = sql.select().columns(Self.settlementColumns).from("settlements")
-        if !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) {
-            query = query.where("vendor_user_id", .equal, SQLBind(caller.userID))
-        }
+        var query = try Self.vendorRecords(
+            sql.select().columns(Self.settlementColumns).from("settlements"), .settlement,
+            scope: project?.lowercasedString, by: caller)
         if let project { query = query.where("project_id", .equal, SQLBind(project)) }
         if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
         if let run { query = query.where("run_id", .equal, SQLBind(run)) }

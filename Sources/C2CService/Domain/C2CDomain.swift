@@ -48,6 +48,26 @@ struct C2CDomain: Sendable {
         }
     }
 
+    /// Redemptions and settlements are their vendor's own to read (`subject:read` is enough);
+    /// reading another vendor's is reading about that vendor, and needs `vendor:read` as well.
+    static func requireVendorRecordRead(
+        _ subject: Permission.Subject, projectID: UUID, vendorUserID: UUID, by caller: Principal
+    ) throws {
+        let scope = projectID.lowercasedString
+        try caller.require(Permission(subject, .read, projectID: scope))
+        if vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
+    }
+
+    /// `query` narrowed to the caller's own vendor's rows unless the caller may read about
+    /// vendors, after checking `subject:read` (for `scope`, a project, or every project).
+    static func vendorRecords(
+        _ query: SQLSelectBuilder, _ subject: Permission.Subject, scope: String?, by caller: Principal
+    ) throws -> SQLSelectBuilder {
+        try caller.require(Permission(subject, .read, projectID: scope))
+        guard !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) else { return query }
+        return query.where("vendor_user_id", .equal, SQLBind(caller.userID))
+    }
+
     func parseID(_ text: String, field: String) throws -> UUID {
         guard let id = UUID(uuidString: text) else {
             throw C2CError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])

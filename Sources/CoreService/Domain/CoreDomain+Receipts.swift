@@ -44,7 +44,14 @@ extension CoreDomain {
                 sums[payment.beneficiaryId, default: (0, 0)].amount += payment.amount
                 sums[payment.beneficiaryId, default: (0, 0)].count += 1
             }
-            for chunk in sums.sorted(by: { $0.key.uuidString < $1.key.uuidString }).chunks(of: 1_000) {
+            // In one order, so consumers upserting at once take the rows' locks alike (no
+            // deadlock); by the ids' bytes, not their text, which would be formatted per comparison.
+            let ordered = sums.sorted { lhs, rhs in
+                withUnsafeBytes(of: lhs.key.uuid) { left in
+                    withUnsafeBytes(of: rhs.key.uuid) { right in left.lexicographicallyPrecedes(right) }
+                }
+            }
+            for chunk in ordered.chunks(of: 1_000) {
                 var insert = sql.insert(into: "receipts")
                     .columns("project_id", "beneficiary_id", "received", "payments", "last_received_at")
                 for (beneficiary, sum) in chunk {

@@ -12,18 +12,19 @@ enum TransferChain {
     /// whatever their text fields hold.
     static func hash(of record: TransferRecord, after prevHash: String) -> String {
         var encoder = Encoder()
+        encoder.bytes.reserveCapacity(512)
         encoder.append("rahat.ledger.transfer.v1")
         encoder.append(prevHash)
         encoder.append(record.sequence)
-        encoder.append(record.id.lowercasedString)
+        encoder.append(record.id)
         encoder.append(record.idempotencyKey)
-        encoder.append(record.debitAccountID.lowercasedString)
-        encoder.append(record.creditAccountID.lowercasedString)
+        encoder.append(record.debitAccountID)
+        encoder.append(record.creditAccountID)
         encoder.append(record.amount)
         encoder.append(record.asset)
         encoder.append(record.kind.rawValue)
         encoder.append(record.reference)
-        encoder.append(record.projectID.lowercasedString)
+        encoder.append(record.projectID)
         encoder.append(milliseconds(record.createdAt))
         encoder.append(record.debitBalanceAfter)
         encoder.append(record.creditBalanceAfter)
@@ -49,9 +50,18 @@ enum TransferChain {
         var bytes: [UInt8] = []
 
         mutating func append(_ text: String) {
-            let utf8 = Array(text.utf8)
-            append(UInt32(utf8.count))
-            bytes.append(contentsOf: utf8)
+            append(UInt32(text.utf8.count))
+            bytes.append(contentsOf: text.utf8)
+        }
+
+        /// As its lower-case text, without making the `String`.
+        mutating func append(_ id: UUID) {
+            append(UInt32(UUID.lowercasedLength))
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: UUID.lowercasedLength))
+            _ = bytes.withUnsafeMutableBytes {
+                id.writeLowercased(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+            }
         }
 
         mutating func append(_ value: Int64) {
