@@ -9,10 +9,15 @@ extension Sequence<UInt8> {
     }
 }
 
-let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+/// The lowercase hexadecimal digit of `nibble` (0–15). Computed, not looked up in a table: a
+/// global array costs a lazy-initialisation check on every access.
+@inline(__always)
+func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+}
 
 /// Appends the two lowercase hexadecimal digits of `byte`.
 func appendHex(_ byte: UInt8, to bytes: inout [UInt8]) {
-    bytes.append(hexDigits[Int(byte >> 4)])
-    bytes.append(hexDigits[Int(byte & 0x0f)])
+    bytes.append(hexDigit(byte >> 4))
+    bytes.append(hexDigit(byte & 0x0f))
 }

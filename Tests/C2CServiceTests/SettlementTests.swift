@@ -42,16 +42,28 @@ struct SettlementTests {
         try await harness.balance(kind, project: shop.project, owner: owner, as: shop.admin) ?? 0
     }
 
-    /// Polls until the run's job has moved every settlement out of pending.
+    /// Polls until the run's job is done: every settlement out of pending and, when it pays
+    /// anyone, the payout file written (the job's last step, after the moves).
     static func processed(
         _ harness: AuthHarness, run: String, as caller: Metadata
     ) async throws -> [Rahat_C2c_V1_Settlement] {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let page = try await harness.settlements.listSettlements(.with { $0.runID = run }, metadata: caller)
-            if page.settlements.allSatisfy({ $0.status != .pending }) || ContinuousClock.now > deadline {
-                return page.settlements
+            let moved = page.settlements.allSatisfy { $0.status != .pending }
+            let paying = page.settlements.first { $0.status != .failed }
+            var filed = true
+            if moved, let paying {
+                let file = await serviceFailure {
+                    try await harness.settlements.getPayoutFile(
+                        .with {
+                            $0.settlementID = paying.id
+                            $0.format = .csv
+                        }, metadata: caller)
+                }
+                filed = file?.reason != "settlement.file_not_ready"
             }
+            if moved && filed || ContinuousClock.now > deadline { return page.settlements }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

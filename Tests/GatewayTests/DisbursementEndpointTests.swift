@@ -249,8 +249,14 @@ extension GatewayTests {
                     if settlement["status"] as? String == "processing" { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                let painFile = try await client.send(
+                // The file is the job's last step, after the move to clearing.
+                var painFile = try await client.send(
                     .get, "/v1/settlements/\(settlementID)/payout-file?format=pain.001", bearer: admin.access)
+                for _ in 0..<300 where painFile.status == .conflict {
+                    try await Task.sleep(for: .milliseconds(100))
+                    painFile = try await client.send(
+                        .get, "/v1/settlements/\(settlementID)/payout-file?format=pain.001", bearer: admin.access)
+                }
                 let csvFile = try await client.send(
                     .get, "/v1/settlements/\(settlementID)/payout-file?format=csv", bearer: admin.access)
                 let badFormat = try await client.send(

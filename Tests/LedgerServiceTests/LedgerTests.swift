@@ -181,7 +181,32 @@ struct LedgerTests {
                     ]
                 }, metadata: admin)
             let fund = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
+            // and a batch that repeats a recorded line beside a new one (PostgreSQL writes it first
+            // without looking keys up, finds the repeat by the unique index and writes it again),
+            // then one that changes a recorded line
+            let mixed = try await harness.ledger.recordTransferBatch(
+                .with {
+                    $0.transfers = [
+                        Self.line("line-1", project, people[1], 400), Self.line("line-2", project, people[2], 100),
+                    ]
+                }, metadata: admin)
+            let changed = await serviceFailure {
+                try await harness.ledger.recordTransferBatch(
+                    .with {
+                        $0.transfers = [
+                            Self.line("line-3", project, people[0], 50), Self.line("line-2", project, people[2], 99),
+                        ]
+                    }, metadata: admin)
+            }
+            let fundAtEnd = try await harness.ledger.findAccount(Self.ref(.projectFund, project), metadata: admin)
+            let chain = try await harness.ledger.verifyChain(.init(), metadata: admin)
             // then
+            #expect(mixed.results.map(\.replayed) == [true, false])
+            #expect(mixed.results.map(\.sequence) == [3, 4])
+            #expect(changed?.reason == "ledger.idempotency_conflict")
+            #expect(changed?.violations.map(\.field) == ["transfers[1].idempotencyKey"])
+            #expect(fundAtEnd.balance == 100 && fundAtEnd.lastSequence == 4)
+            #expect(chain.ok && chain.checked == 4)
             #expect(refused?.reason == "ledger.insufficient_funds")
             #expect(refused?.violations.map(\.field) == ["transfers[2].amount"])
             #expect(fundAfterRefusal.balance == 1_000)
@@ -375,8 +400,29 @@ struct LedgerTests {
             ).run()
             let changed = try await harness.ledger.verifyChain(.init(), metadata: admin)
             let books = try await harness.ledger.reconcile(.with { $0.projectID = project }, metadata: admin)
+            // and a transfer naming an account the ledger does not hold, or the removal of one a
+            // transfer names, is refused (a foreign key on SQLite, checks per statement on PostgreSQL)
+            let stray = await #expect(throws: (any Error).self) {
+                try await sql.raw(
+                    """
+                    INSERT INTO transfers (id, sequence, idempotency_key, debit_account_id, credit_account_id, amount,
+                        asset, kind, reference, project_id, created_at, debit_balance_after, credit_balance_after,
+                        prev_hash, hash)
+                    SELECT \(bind: UUID()), 99, 'stray', debit_account_id, \(bind: UUID()), 1, asset, kind, reference,
+                        project_id, created_at, 0, 0, hash, hash
+                    FROM transfers WHERE sequence = 4
+                    """
+                ).run()
+            }
+            let removed = await #expect(throws: (any Error).self) {
+                try await sql.raw("DELETE FROM accounts WHERE id = \(bind: UUID(uuidString: wallet.id))").run()
+            }
+            let held = try await sql.raw("SELECT count(*) AS n FROM transfers").first()?.decode(
+                column: "n", as: Int.self)
             // then
             #expect(refused != nil)
+            #expect(stray != nil && removed != nil, "\(String(describing: stray)) \(String(describing: removed))")
+            #expect(held == 4)
             #expect(intact.ok && intact.checked == 4)
             #expect(!changed.ok && changed.checked == 2)
             #expect(changed.firstBreak.sequence == 3)

@@ -72,6 +72,29 @@ struct IdentifierTests {
         #expect(Set(v7).count == 50)
     }
 
+    @Test("the fast parser reads the text form in either case, and nothing else")
+    func parsing() {
+        let ids = (0..<200).map { _ in UUID() } + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))]
+        for id in ids {
+            #expect(UUID.parse(id.lowercasedString) == id)
+            #expect(UUID.parse(id.uuidString) == id)
+        }
+        let text = "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6"
+        let malformed = [
+            "", String(text.dropLast()), text + "0", text.replacingOccurrences(of: "-", with: "_"),
+            "0192f3a45-b6c-7d8e-9fa0-b1c2d3e4f5a6", "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5ag",
+            "{0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a}", "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a\u{E9}",
+            " 192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6", "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6\n",
+        ]
+        for candidate in malformed {
+            // Foundation reads some of these (it scans hexadecimal, wherever the hyphens are); a
+            // UUID is only ever sent in its text form.
+            #expect(UUID.parse(candidate) == nil, "\(candidate)")
+        }
+        #expect(UUID.parse(text)?.lowercasedString == text)
+        #expect(UUID.parse(text.uppercased())?.lowercasedString == text)
+    }
+
     @Test("a cursor round-trips and rejects foreign text")
     func cursor() throws {
         let id = UUID.v7()

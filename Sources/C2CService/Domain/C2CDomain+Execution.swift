@@ -157,7 +157,7 @@ extension C2CDomain {
         }
         var paid: [(number: Int64, beneficiary: UUID, amount: Int64, transfer: UUID)] = []
         for (line, result) in zip(lines, results) {
-            guard let transfer = UUID(uuidString: result.transferID) else {
+            guard let transfer = UUID.parse(result.transferID) else {
                 throw C2CStorageError(description: "the ledger answered transfer id '\(result.transferID)'")
             }
             paid.append((line.number, line.beneficiary, line.amount, transfer))

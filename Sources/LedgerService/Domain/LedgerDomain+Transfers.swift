@@ -49,12 +49,34 @@ extension LedgerDomain {
         for project in Set(orders.map(\.debit.projectID)) {
             try caller.require(Permission(.ledger, .create, projectID: project.lowercasedString))
         }
+        // On PostgreSQL a batch is first written without asking which keys were recorded before:
+        // replays are rare (a job run again after a crash), and the insert's own unique index on
+        // (project, key) finds them anyway. Only when it does, or when the batch is refused (a
+        // replay taken for new value may seem to overdraw), is it written again with the keys
+        // looked up, and the replays answered. The look-up was a quarter of a disbursement batch's
+        // time in the ledger.
+        let optimistic = database.sql.dialect.name == "postgresql"
         return try await writes.run {
             // Taken once this writer's turn comes, so times follow the chain's order.
             let at = TransferChain.truncated(now())
-            return try await database.transaction { tx in
-                try await Self.record(orders, at: at, field: field, on: tx)
+            do {
+                return try await database.transaction { tx in
+                    try await Self.record(orders, at: at, field: field, lookingUpKeys: !optimistic, on: tx)
+                }
+            } catch let error where optimistic && Self.mayBeReplay(error) {
+                return try await database.transaction { tx in
+                    try await Self.record(orders, at: at, field: field, lookingUpKeys: true, on: tx)
+                }
             }
+        }
+    }
+
+    /// Whether a batch written without looking its keys up may have failed for a replay in it.
+    private static func mayBeReplay(_ error: any Error) -> Bool {
+        switch error {
+        case let error as any DatabaseError: error.isConstraintFailure
+        case is LedgerError: true
+        default: false
         }
     }
 
@@ -98,7 +120,7 @@ extension LedgerDomain {
     ) -> AccountRef? {
         let before = violations.count
         if input.kind == nil { violations.append(FieldViolation(field: join(field, "kind"), reason: "is required")) }
-        let project = UUID(uuidString: input.projectID)
+        let project = UUID.parse(input.projectID)
         if project == nil {
             violations.append(FieldViolation(field: join(field, "projectId"), reason: "must be a UUID"))
         }
@@ -109,7 +131,7 @@ extension LedgerDomain {
                 violations.append(
                     FieldViolation(field: join(field, "ownerId"), reason: "is required for \(kind.rawValue)"))
             case (true, let text?):
-                owner = UUID(uuidString: text)
+                owner = UUID.parse(text)
                 if owner == nil {
                     violations.append(FieldViolation(field: join(field, "ownerId"), reason: "must be a UUID"))
                 }
@@ -152,7 +174,7 @@ extension LedgerDomain {
 
     /// Appends `orders` to the chain inside the caller's transaction.
     private static func record(
-        _ orders: [TransferOrder], at now: Date, field: (Int) -> String, on tx: any Database
+        _ orders: [TransferOrder], at now: Date, field: (Int) -> String, lookingUpKeys: Bool, on tx: any Database
     ) async throws -> [TransferOutcome] {
         let sql = try Self.sql(tx)
         // The chain head first: this write waits for any other writer and holds them off until commit.
@@ -172,9 +194,13 @@ extension LedgerDomain {
         let last = try head.decode(column: "last_at", as: Date?.self).map(TransferChain.onMillisecond)
         let at = max(now, last ?? now)
 
-        var known = try await transfers(
-            withKeys: Dictionary(grouping: orders, by: \.debit.projectID).mapValues { Set($0.map(\.idempotencyKey)) },
-            on: sql)
+        var known =
+            lookingUpKeys
+            ? try await transfers(
+                withKeys: Dictionary(grouping: orders, by: \.debit.projectID).mapValues {
+                    Set($0.map(\.idempotencyKey))
+                },
+                on: sql) : [:]
         var accounts = try await accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
         let existingAccounts = Set(accounts.values.map(\.id))
         var changed: Set<AccountRef> = []
