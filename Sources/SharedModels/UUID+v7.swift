@@ -57,9 +57,10 @@ extension UUID {
         return offset
     }
 
-    /// Parses the 36-character text form, hexadecimal digits in either case, as
-    /// `UUID(uuidString:)` does, without the C library's `sscanf` it goes through on Linux (which
-    /// showed in profiles of ledger batches: three ids per transfer).
+    /// Parses the 36-character text form, hexadecimal digits in either case, hyphens where the
+    /// form has them. Stricter than `UUID(uuidString:)`, which scans hexadecimal wherever the
+    /// hyphens are, and faster: that goes through the C library's `sscanf` on Linux, which showed
+    /// in profiles of ledger batches (three ids a transfer).
     public static func parse(_ text: String) -> UUID? {
         var text = text
         return text.withUTF8 { utf8 -> UUID? in

@@ -71,6 +71,8 @@ struct SettlementScheduleTests {
             fields { try Self.schedule("daily", "08:00", weekday: 1, dayOfMonth: 1, zone: "UTC") } == [
                 "weekday", "dayOfMonth",
             ])
+        #expect(fields { try Self.schedule("daily", "+1:+5", zone: "UTC") } == ["at"])
+        #expect(fields { try Self.schedule("daily", "08:00", zone: String(repeating: "A", count: 65)) } == ["timeZone"])
         #expect(fields { try Self.schedule("daily", "08:00", zone: "Asia/Kathmandu") } == [])
     }
 
@@ -146,6 +148,14 @@ struct SettlementScheduleTests {
                 let nextRun = try await domain.startScheduledRun(
                     projectID, dueAt: C2CDomain.milliseconds(next), by: userID)
                 #expect(nextRun?.settlements.map(\.amount) == [300], "\(String(describing: nextRun))")
+
+                // and set again by a clock still before the time that fell due, it waits for the
+                // next period: a time that fell due is spent
+                let back = due.timeIntervalSince(clock.now()) - 20
+                clock.advance(by: back)
+                let again = try await harness.settlements.setSettlementSchedule(request, metadata: shop.admin)
+                clock.advance(by: -back)
+                #expect(again.nextRunAt.date == due.addingTimeInterval(86_400), "\(again)")
 
                 // and once deleted, its pending tick does nothing and the schedule reads as none
                 _ = try await harness.settlements.deleteSettlementSchedule(

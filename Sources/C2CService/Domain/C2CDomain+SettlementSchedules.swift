@@ -42,12 +42,18 @@ extension C2CDomain {
         let project = try await clients.project(projectID)
         guard !project.closed else { throw C2CError.projectClosed }
         let now = self.now()
-        guard let next = schedule.nextRun(after: now) else {
-            throw C2CError.invalidInput([FieldViolation(field: "at", reason: "never falls in this time zone")])
-        }
         let userID = caller.userID
-        try await database.transaction { tx in
+        let next = try await database.transaction { tx -> Date in
             guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+            // Under the row's lock, and never at or before the last time it fell due: a tick that
+            // ran meanwhile has moved the schedule on, and its job id (the time) is spent.
+            let lastRun =
+                try await sql.update("settlement_schedules").set("next_run_at", to: SQLIdentifier("next_run_at"))
+                .where("project_id", .equal, SQLBind(projectID)).returning("last_run_at").first()?
+                .decode(column: "last_run_at", as: Date?.self) ?? nil
+            guard let next = schedule.nextRun(after: max(now, lastRun ?? now)) else {
+                throw C2CError.invalidInput([FieldViolation(field: "at", reason: "never falls in this time zone")])
+            }
             try await sql.insert(into: "settlement_schedules")
                 .columns(
                     "project_id", "cadence", "minute_of_day", "weekday", "day_of_month", "time_zone", "next_run_at",
@@ -67,6 +73,7 @@ extension C2CDomain {
                 .run()
             // A tick queued for the schedule it replaces finds another time due, and does nothing.
             try await Outbox.append([.jobRequested(Self.tickJob(projectID, due: next, now: now), at: now)], on: tx)
+            return next
         }
         logger.info(
             "settlement schedule set",
@@ -203,7 +210,16 @@ extension C2CDomain {
         } catch C2CError.projectNotFound {
             throw UnrecoverableJobError("no project \(projectID.lowercasedString)")
         }
-        let (vendors, withoutAccount) = try await vendorsToSettle(projectID: projectID, named: [])
+        // The setter's right to start settlements was checked when they set the schedule; one who
+        // has since left starts nothing until someone sets it again.
+        guard try await clients.isActiveUser(userID) else {
+            logger.warning(
+                "scheduled settlement skipped: the user who set the schedule is no longer active",
+                metadata: ["project.id": "\(projectID.lowercasedString)", "user.id": "\(userID.lowercasedString)"])
+            return nil
+        }
+        let (vendors, withoutAccount) = try await vendorsToSettle(
+            projectID: projectID, named: [], skippingMissing: true)
         for vendor in withoutAccount {
             logger.warning(
                 "scheduled settlement skips a vendor without a payout account",
@@ -213,20 +229,17 @@ extension C2CDomain {
         let runID = UUID.v7()
         let now = self.now()
         let job = Self.settlementRunJob(runID, owner: userID)
-        let settlements = try await database.transaction { tx -> [SettlementRecord]? in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            // This period's run was written by an attempt whose answer was lost.
-            let started = try await sql.select().column("id").from("settlement_runs")
-                .where("project_id", .equal, SQLBind(projectID)).where("scheduled_for", .equal, SQLBind(due))
-                .first()
-            guard started == nil else { return nil }
-            let written = try await Self.insertRun(
-                runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: sql)
-            guard !written.isEmpty else { return nil }
-            try await sql.update("settlement_schedules").set("last_run_id", to: SQLBind(runID))
-                .where("project_id", .equal, SQLBind(projectID)).where("last_run_at", .equal, SQLBind(due)).run()
-            try await Outbox.append([.jobRequested(job, at: now)], on: tx)
-            return written
+        /// Rolls back a run that claimed nothing (others took it all first).
+        struct NothingClaimed: Error {}
+        let settlements: [SettlementRecord]?
+        do {
+            settlements = try await database.transaction { tx -> [SettlementRecord]? in
+                try await self.insertScheduledRun(
+                    runID, project: project, vendors: vendors, job: job, due: due, by: userID, at: now,
+                    nothingClaimed: NothingClaimed(), on: tx)
+            }
+        } catch is NothingClaimed {
+            return nil
         }
         guard let settlements else { return nil }
         logger.info(
@@ -237,6 +250,27 @@ extension C2CDomain {
             ])
         return SettlementRunRecord(
             id: runID, projectID: projectID, jobID: job.id, settlements: settlements, createdAt: now)
+    }
+
+    /// The scheduled run's writes, in the caller's transaction: `nil` when this period's run
+    /// exists (an attempt whose answer was lost wrote it).
+    private func insertScheduledRun(
+        _ runID: UUID, project: C2CClients.ProjectFacts, vendors: [C2CClients.VendorFacts], job: JobRequest,
+        due: Date, by userID: UUID, at now: Date, nothingClaimed: some Error, on tx: any Database
+    ) async throws -> [SettlementRecord]? {
+        guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+        let projectID = project.id
+        let started = try await sql.select().column("id").from("settlement_runs")
+            .where("project_id", .equal, SQLBind(projectID)).where("scheduled_for", .equal, SQLBind(due))
+            .first()
+        guard started == nil else { return nil }
+        let written = try await Self.insertRun(
+            runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: sql)
+        guard !written.isEmpty else { throw nothingClaimed }
+        try await sql.update("settlement_schedules").set("last_run_id", to: SQLBind(runID))
+            .where("project_id", .equal, SQLBind(projectID)).where("last_run_at", .equal, SQLBind(due)).run()
+        try await Outbox.append([.jobRequested(job, at: now)], on: tx)
+        return written
     }
 
     // MARK: Reading

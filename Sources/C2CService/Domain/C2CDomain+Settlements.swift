@@ -115,9 +115,10 @@ extension C2CDomain {
     }
 
     /// The vendors (those named, or all) with confirmed redemptions no settlement covers: those
-    /// a payout can go to, and those core holds no payout account for.
+    /// a payout can go to, and those core holds no payout account for. `skippingMissing` leaves
+    /// out, with a warning, a vendor core no longer has, instead of refusing.
     func vendorsToSettle(
-        projectID: UUID, named: [UUID]
+        projectID: UUID, named: [UUID], skippingMissing: Bool = false
     ) async throws -> (payable: [C2CClients.VendorFacts], withoutAccount: [C2CClients.VendorFacts]) {
         var query = sql.select().distinct().column("vendor_id").from("redemptions")
             .where("project_id", .equal, SQLBind(projectID))
@@ -130,7 +131,15 @@ extension C2CDomain {
         var payable: [C2CClients.VendorFacts] = []
         var withoutAccount: [C2CClients.VendorFacts] = []
         for id in vendorIDs {
-            let vendor = try await clients.vendor(id)
+            let vendor: C2CClients.VendorFacts
+            do {
+                vendor = try await clients.vendor(id)
+            } catch C2CError.vendorNotFound where skippingMissing {
+                logger.warning(
+                    "settlement skips a vendor core no longer has",
+                    metadata: ["project.id": "\(projectID.lowercasedString)", "vendor.id": "\(id.lowercasedString)"])
+                continue
+            }
             if vendor.payout == nil { withoutAccount.append(vendor) } else { payable.append(vendor) }
         }
         return (payable, withoutAccount)

@@ -56,7 +56,7 @@ struct SettlementSchedule: Sendable, Equatable {
             violations.append(FieldViolation(field: "dayOfMonth", reason: "is for monthly schedules only"))
         default: break
         }
-        let zone = TimeZone(identifier: timeZone ?? "UTC")
+        let zone = (timeZone?.count ?? 0) <= 64 ? TimeZone(identifier: timeZone ?? "UTC") : nil
         if zone == nil {
             violations.append(
                 FieldViolation(field: "timeZone", reason: "must be an IANA time zone such as Asia/Kathmandu"))
@@ -71,7 +71,7 @@ struct SettlementSchedule: Sendable, Equatable {
     /// Minutes after midnight of `HH:MM`, or `nil`.
     static func minuteOfDay(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
             let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute)
         else { return nil }
         return hour * 60 + minute

@@ -1642,10 +1642,11 @@ paths:
       summary: Settle the project's vendors every day, week or month
       description: >-
         Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a
-        settlement run starts as if the user who set the schedule had asked (`POST
-        /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor
-        without a payout account waits, with a warning in the log, instead of holding up the
-        others; nothing owed, no run. A platform down when a run fell due starts one run when it
+        settlement run starts (as `POST /v1/settlements` would) in the name of the user who set
+        the schedule, whose right to start settlements is checked now and who must still be
+        active then; it covers every vendor with confirmed, unsettled redemptions. A vendor
+        without a payout account, or one no longer registered, waits with a warning in the log
+        instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it
         is back (it covers everything owed) and then keeps the schedule. A time the clocks skip
         (daylight saving) falls on the first minute after. Requires `settlement:create` for the
         project.
@@ -7229,7 +7230,7 @@ components:
           "settlements"
         ],
         "summary": "Settle the project's vendors every day, week or month",
-        "description": "Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts as if the user who set the schedule had asked (`POST /v1/settlements`), covering every vendor with confirmed, unsettled redemptions; a vendor without a payout account waits, with a warning in the log, instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.",
+        "description": "Replaces the project's schedule. At each time it falls due (`at`, local to `timeZone`) a settlement run starts (as `POST /v1/settlements` would) in the name of the user who set the schedule, whose right to start settlements is checked now and who must still be active then; it covers every vendor with confirmed, unsettled redemptions. A vendor without a payout account, or one no longer registered, waits with a warning in the log instead of holding up the others; nothing owed, no run. A platform down when a run fell due starts one run when it is back (it covers everything owed) and then keeps the schedule. A time the clocks skip (daylight saving) falls on the first minute after. Requires `settlement:create` for the project.",
         "requestBody": {
           "required": true,
           "content": {

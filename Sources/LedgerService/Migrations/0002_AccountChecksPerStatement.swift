@@ -6,12 +6,21 @@ import SQLKit
 /// (and locks the row it finds); a ledger batch of 1,000 transfers made 2,000 of them, a third of
 /// the batch's insert. The check below asks the same question of the whole batch in one join, and
 /// accounts, which foreign keys kept from being removed while referenced, are never removed or
-/// renumbered at all. SQLite keeps its foreign keys: the embedded default writes no such batches.
+/// renumbered at all (nor truncated). SQLite keeps its foreign keys: its checks are in-process
+/// B-tree look-ups, not queries, and the embedded default is not where batches need the speed.
 struct AccountChecksPerStatement: AsyncMigration {
     var name: String { "ledger.0002_AccountChecksPerStatement" }
 
     func prepare(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        // All or nothing: the foreign keys go only with their replacement in place.
+        try await database.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { return }
+            try await Self.replaceForeignKeys(on: sql)
+        }
+    }
+
+    private static func replaceForeignKeys(on sql: any SQLDatabase) async throws {
         try await sql.raw(
             """
             DO $$ DECLARE foreign_key record; BEGIN
@@ -64,10 +73,17 @@ struct AccountChecksPerStatement: AsyncMigration {
             FOR EACH ROW EXECUTE FUNCTION refuse_account_removal()
             """
         ).run()
+        try await sql.raw(
+            """
+            CREATE TRIGGER accounts_kept_whole BEFORE TRUNCATE ON accounts
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse_account_removal()
+            """
+        ).run()
     }
 
     func revert(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("DROP TRIGGER accounts_kept_whole ON accounts").run()
         try await sql.raw("DROP TRIGGER accounts_kept ON accounts").run()
         try await sql.raw("DROP FUNCTION refuse_account_removal()").run()
         try await sql.raw("DROP TRIGGER transfers_accounts_held ON transfers").run()

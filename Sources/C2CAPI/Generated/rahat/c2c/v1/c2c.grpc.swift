@@ -4762,9 +4762,9 @@ extension Rahat_C2c_V1_SettlementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-        /// > schedule; needs `settlement:create` on the project.
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+        /// > the name of whoever set the schedule while they are active (vendors without a payout account
+        /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_C2c_V1_SetSettlementScheduleRequest` messages.
@@ -4929,9 +4929,9 @@ extension Rahat_C2c_V1_SettlementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-        /// > schedule; needs `settlement:create` on the project.
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+        /// > the name of whoever set the schedule while they are active (vendors without a payout account
+        /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
@@ -5094,9 +5094,9 @@ extension Rahat_C2c_V1_SettlementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-        /// > schedule; needs `settlement:create` on the project.
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+        /// > the name of whoever set the schedule while they are active (vendors without a payout account
+        /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
@@ -5583,9 +5583,9 @@ extension Rahat_C2c_V1_SettlementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-        /// > schedule; needs `settlement:create` on the project.
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+        /// > the name of whoever set the schedule while they are active (vendors without a payout account
+        /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
@@ -5853,9 +5853,9 @@ extension Rahat_C2c_V1_SettlementService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-        /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-        /// > schedule; needs `settlement:create` on the project.
+        /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+        /// > the name of whoever set the schedule while they are active (vendors without a payout account
+        /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
@@ -6111,9 +6111,9 @@ extension Rahat_C2c_V1_SettlementService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-    /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-    /// > schedule; needs `settlement:create` on the project.
+    /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+    /// > the name of whoever set the schedule while they are active (vendors without a payout account
+    /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_C2c_V1_SetSettlementScheduleRequest` message.
@@ -6373,9 +6373,9 @@ extension Rahat_C2c_V1_SettlementService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Settles the project's vendors every day, week or month at a local time, as a run started by
-    /// > whoever set the schedule (vendors without a payout account wait). Replaces the project's
-    /// > schedule; needs `settlement:create` on the project.
+    /// > Settles the project's vendors every day, week or month at a local time, as a run started in
+    /// > the name of whoever set the schedule while they are active (vendors without a payout account
+    /// > wait). Replaces the project's schedule; needs `settlement:create` on the project, checked now.
     ///
     /// - Parameters:
     ///   - message: request message to send.
