@@ -51,9 +51,8 @@ extension C2CDomain {
                 var from: Int64
                 var to: Int64
             }
-            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)),
-                payload.from <= payload.to
-            else { throw UnrecoverableJobError("the job's payload names no lines") }
+            let payload = try context.payload(as: Payload.self, otherwise: "the job's payload names no lines")
+            guard payload.from <= payload.to else { throw UnrecoverableJobError("the job's payload names no lines") }
             let lastAttempt = context.job.attempts >= context.job.maxAttempts
             let range = payload.from...payload.to
             let outcome: (completed: Int64, failed: Int64)

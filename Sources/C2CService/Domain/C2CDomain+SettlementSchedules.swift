@@ -6,6 +6,9 @@ import SQLKit
 import ServerKit
 import SharedModels
 
+/// Rolls back a scheduled run that claimed nothing (other runs took it all first).
+private struct NothingClaimed: Error {}
+
 /// A project's settlement schedule as stored.
 struct SettlementScheduleRecord: Sendable, Equatable {
     var projectID: UUID
@@ -47,10 +50,7 @@ extension C2CDomain {
             guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
             // Under the row's lock, and never at or before the last time it fell due: a tick that
             // ran meanwhile has moved the schedule on, and its job id (the time) is spent.
-            let lastRun =
-                try await sql.update("settlement_schedules").set("next_run_at", to: SQLIdentifier("next_run_at"))
-                .where("project_id", .equal, SQLBind(projectID)).returning("last_run_at").first()?
-                .decode(column: "last_run_at", as: Date?.self) ?? nil
+            let lastRun = try await Self.lockedSchedule(projectID, on: sql)?.lastRunAt
             guard let next = schedule.nextRun(after: max(now, lastRun ?? now)) else {
                 throw C2CError.invalidInput([FieldViolation(field: "at", reason: "never falls in this time zone")])
             }
@@ -123,9 +123,8 @@ extension C2CDomain {
                 var projectId: UUID
                 var dueAt: Int64
             }
-            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
-                throw UnrecoverableJobError("the job's payload names no project and time")
-            }
+            let payload = try context.payload(
+                as: Payload.self, otherwise: "the job's payload names no project and time")
             let next = try await settlementScheduleFellDue(payload.projectId, dueAt: payload.dueAt)
             return OutboxValue.object(["nextRunAt": next.map { .int(Self.milliseconds($0)) } ?? .null]).json
         }
@@ -143,16 +142,9 @@ extension C2CDomain {
         let logger = self.logger
         return try await database.transaction { tx -> Date? in
             guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            // Touching the row takes its lock (PostgreSQL) or the write lock (SQLite): a tick and
-            // a new schedule do not cross.
-            guard
-                let row = try await sql.update("settlement_schedules")
-                    .set("next_run_at", to: SQLIdentifier("next_run_at"))
-                    .where("project_id", .equal, SQLBind(projectID))
-                    .returning(Self.scheduleColumns).first()
+            guard let record = try await Self.lockedSchedule(projectID, on: sql),
+                Self.milliseconds(record.nextRunAt) == dueAt
             else { return nil }
-            let record = try Self.schedule(from: row)
-            guard Self.milliseconds(record.nextRunAt) == dueAt else { return nil }
             // A worker down for several periods starts one run (it covers everything owed), then
             // waits for the next time still ahead.
             guard let next = record.schedule.nextRun(after: max(now, due)) else {
@@ -186,9 +178,8 @@ extension C2CDomain {
                 var dueAt: Int64
                 var by: UUID
             }
-            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
-                throw UnrecoverableJobError("the job's payload names no project, time and user")
-            }
+            let payload = try context.payload(
+                as: Payload.self, otherwise: "the job's payload names no project, time and user")
             let run = try await startScheduledRun(payload.projectId, dueAt: payload.dueAt, by: payload.by)
             return OutboxValue.object([
                 "runId": run.map { .string($0.id.lowercasedString) } ?? .null,
@@ -229,14 +220,11 @@ extension C2CDomain {
         let runID = UUID.v7()
         let now = self.now()
         let job = Self.settlementRunJob(runID, owner: userID)
-        /// Rolls back a run that claimed nothing (others took it all first).
-        struct NothingClaimed: Error {}
         let settlements: [SettlementRecord]?
         do {
             settlements = try await database.transaction { tx -> [SettlementRecord]? in
                 try await self.insertScheduledRun(
-                    runID, project: project, vendors: vendors, job: job, due: due, by: userID, at: now,
-                    nothingClaimed: NothingClaimed(), on: tx)
+                    runID, project: project, vendors: vendors, job: job, due: due, by: userID, at: now, on: tx)
             }
         } catch is NothingClaimed {
             return nil
@@ -256,7 +244,7 @@ extension C2CDomain {
     /// exists (an attempt whose answer was lost wrote it).
     private func insertScheduledRun(
         _ runID: UUID, project: C2CClients.ProjectFacts, vendors: [C2CClients.VendorFacts], job: JobRequest,
-        due: Date, by userID: UUID, at now: Date, nothingClaimed: some Error, on tx: any Database
+        due: Date, by userID: UUID, at now: Date, on tx: any Database
     ) async throws -> [SettlementRecord]? {
         guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
         let projectID = project.id
@@ -266,7 +254,7 @@ extension C2CDomain {
         guard started == nil else { return nil }
         let written = try await Self.insertRun(
             runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: sql)
-        guard !written.isEmpty else { throw nothingClaimed }
+        guard !written.isEmpty else { throw NothingClaimed() }
         try await sql.update("settlement_schedules").set("last_run_id", to: SQLBind(runID))
             .where("project_id", .equal, SQLBind(projectID)).where("last_run_at", .equal, SQLBind(due)).run()
         try await Outbox.append([.jobRequested(job, at: now)], on: tx)
@@ -274,6 +262,16 @@ extension C2CDomain {
     }
 
     // MARK: Reading
+
+    /// The schedule, its row locked for the caller's transaction: touching the row takes its lock
+    /// (PostgreSQL) or the write lock (SQLite), so a tick and a new schedule do not cross.
+    private static func lockedSchedule(
+        _ projectID: UUID, on sql: any SQLDatabase
+    ) async throws -> SettlementScheduleRecord? {
+        try await sql.update("settlement_schedules").set("next_run_at", to: SQLIdentifier("next_run_at"))
+            .where("project_id", .equal, SQLBind(projectID)).returning(scheduleColumns).first()
+            .map(schedule(from:))
+    }
 
     private func storedSchedule(_ projectID: UUID) async throws -> SettlementScheduleRecord {
         guard

@@ -211,9 +211,7 @@ extension C2CDomain {
     var settlementJob: JobHandler {
         JobHandler(queue: Self.settlementQueue, name: Self.settlementJobName) { context in
             struct Payload: Decodable { var runId: UUID }
-            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)) else {
-                throw UnrecoverableJobError("the job's payload names no settlement run")
-            }
+            let payload = try context.payload(as: Payload.self, otherwise: "the job's payload names no settlement run")
             let (processing, failed) = try await executeRun(payload.runId)
             return OutboxValue.object(["processing": .int(Int64(processing)), "failed": .int(Int64(failed))]).json
         }

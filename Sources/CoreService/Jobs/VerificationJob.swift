@@ -12,9 +12,10 @@ extension CoreDomain {
         // leaves the process's connections to the requests it serves.
         JobHandler(queue: Self.verificationQueue, name: Self.verificationJobName, maxConcurrency: 1) { context in
             struct Payload: Decodable { var verificationIds: [UUID] }
-            guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(context.job.payload.utf8)),
-                !payload.verificationIds.isEmpty
-            else { throw UnrecoverableJobError("the job's payload names no verification") }
+            let payload = try context.payload(as: Payload.self, otherwise: "the job's payload names no verification")
+            guard !payload.verificationIds.isEmpty else {
+                throw UnrecoverableJobError("the job's payload names no verification")
+            }
             var counts: [String: Int64] = [:]
             let batches = payload.verificationIds.chunks(of: 50)
             for (index, batch) in batches.enumerated() {

@@ -33,6 +33,15 @@ package struct JobContext: Sendable {
     let store: any JobStore
     let worker: String
 
+    /// The job's JSON payload as `T`. One that does not decode fails the job with `reason` at
+    /// once: running it again cannot make it readable.
+    package func payload<T: Decodable>(as type: T.Type, otherwise reason: String) throws -> T {
+        guard let payload = try? JSONDecoder().decode(type, from: Data(job.payload.utf8)) else {
+            throw UnrecoverableJobError(reason)
+        }
+        return payload
+    }
+
     /// Records how far the job is (0–100) and what it is doing.
     package func progress(_ percent: Int, _ message: String? = nil) async throws {
         guard try await store.reportProgress(job.id, worker: worker, percent: percent, message: message) else {
