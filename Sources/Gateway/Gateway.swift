@@ -45,8 +45,13 @@ package enum Gateway {
             extraReadiness: extraReadiness,
             logger: logger
         )
+        let headerTimeout = configuration.headerTimeout
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
+                    idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rahat"),
             onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
             logger: logger
@@ -93,13 +98,15 @@ package enum Gateway {
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
         let handler = APIHandler(
-            auth: auth, core: core, ledger: ledger, c2c: c2c, jobs: jobs, readiness: readiness, logger: logger)
+            auth: auth, core: core, ledger: ledger, c2c: c2c, jobs: jobs,
+            streams: EventStreamGate(limits: configuration.eventStreams), readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         try handler.registerHandlers(
             on: router,
             configuration: codingConfiguration,
             middlewares: [
+                BodyLimitMiddleware(limit: configuration.maxBodyBytes),
                 LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),
                 RateLimitMiddleware(configuration: configuration.rateLimits, limiter: rateLimiter, logger: logger),
             ]

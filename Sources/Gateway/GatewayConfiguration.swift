@@ -8,27 +8,45 @@ package import ServerKit
 /// | `RAHAT_HTTP_PORT` | `8080` | port to listen on |
 /// | `RAHAT_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (behind a proxy you run) |
 /// | `RAHAT_API_KEY_CACHE_SECONDS` | `30` | how long a verified API key is trusted before the auth service is asked again |
+/// | `RAHAT_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest JSON request body; a larger one is refused with 413 as it streams (CSV and multipart uploads have their own limits) |
+/// | `RAHAT_HTTP_IDLE_TIMEOUT_SECONDS` | `60` | a connection with no request in progress is closed after this long, as is one whose next request's headers are still incomplete |
+/// | `RAHAT_HTTP_HEADER_TIMEOUT_SECONDS` | `10` | a new connection whose first request's headers have not all arrived by then is closed |
 ///
-/// Rate limits are listed with ``RateLimitConfiguration``.
+/// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``.
 package struct GatewayConfiguration: Sendable, Equatable {
     package var host: String
     package var port: Int
     package var trustForwardedFor: Bool
     package var apiKeyCacheTTL: Duration
     package var rateLimits: RateLimitConfiguration
+    /// The most a JSON request body may hold, in bytes.
+    package var maxBodyBytes: Int
+    /// How long a connection may sit without a request in progress.
+    package var idleTimeout: Duration
+    /// How long a new connection has to deliver its first request's headers.
+    package var headerTimeout: Duration
+    package var eventStreams: EventStreamLimits
 
     package init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         trustForwardedFor: Bool = false,
         apiKeyCacheTTL: Duration = .seconds(30),
-        rateLimits: RateLimitConfiguration = RateLimitConfiguration()
+        rateLimits: RateLimitConfiguration = RateLimitConfiguration(),
+        maxBodyBytes: Int = 1_048_576,
+        idleTimeout: Duration = .seconds(60),
+        headerTimeout: Duration = .seconds(10),
+        eventStreams: EventStreamLimits = EventStreamLimits()
     ) {
         self.host = host
         self.port = port
         self.trustForwardedFor = trustForwardedFor
         self.apiKeyCacheTTL = apiKeyCacheTTL
         self.rateLimits = rateLimits
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
+        self.eventStreams = eventStreams
     }
 
     package init(from source: inout ConfigurationSource) {
@@ -37,7 +55,39 @@ package struct GatewayConfiguration: Sendable, Equatable {
             port: source.int("RAHAT_HTTP_PORT", default: 8080, in: 0...65_535),
             trustForwardedFor: source.bool("RAHAT_TRUST_FORWARDED_FOR", default: false),
             apiKeyCacheTTL: .seconds(source.int("RAHAT_API_KEY_CACHE_SECONDS", default: 30, in: 0...3600)),
-            rateLimits: RateLimitConfiguration(from: &source)
+            rateLimits: RateLimitConfiguration(from: &source),
+            maxBodyBytes: source.int("RAHAT_MAX_BODY_BYTES", default: 1_048_576, in: 1024...67_108_864),
+            idleTimeout: .seconds(source.int("RAHAT_HTTP_IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)),
+            headerTimeout: .seconds(source.int("RAHAT_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...300)),
+            eventStreams: EventStreamLimits(from: &source)
+        )
+    }
+}
+
+/// How many job progress streams (`GET /v1/jobs/{id}/stream`) the gateway serves at once, and for
+/// how long. A stream also ends when its job has ended and when the gateway shuts down.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_SSE_MAX_PER_CALLER` | `5` | open streams per user or API key; one more is refused with 429 |
+/// | `RAHAT_SSE_MAX_TOTAL` | `1000` | open streams per gateway process; one more is refused with 503 |
+/// | `RAHAT_SSE_MAX_SECONDS` | `3600` | a stream is ended after this long; clients reconnect if they still care |
+package struct EventStreamLimits: Sendable, Equatable {
+    package var perCaller: Int
+    package var total: Int
+    package var maxDuration: Duration
+
+    package init(perCaller: Int = 5, total: Int = 1000, maxDuration: Duration = .seconds(3600)) {
+        self.perCaller = perCaller
+        self.total = total
+        self.maxDuration = maxDuration
+    }
+
+    init(from source: inout ConfigurationSource) {
+        self.init(
+            perCaller: source.int("RAHAT_SSE_MAX_PER_CALLER", default: 5, in: 1...1000),
+            total: source.int("RAHAT_SSE_MAX_TOTAL", default: 1000, in: 1...100_000),
+            maxDuration: .seconds(source.int("RAHAT_SSE_MAX_SECONDS", default: 3600, in: 1...86_400))
         )
     }
 }

@@ -145,6 +145,16 @@ package final class RedisClient: Sendable {
     /// Opens a dedicated connection outside the pool and subscribes it to `channels`; returns once the server
     /// has confirmed every subscription.
     package func subscribe(to channels: [String]) async throws -> RedisSubscription {
+        try await self.subscribe(channels, command: "SUBSCRIBE")
+    }
+
+    /// Opens a dedicated connection outside the pool and subscribes it to every channel matching one of
+    /// `patterns` (`PSUBSCRIBE` glob patterns); returns once the server has confirmed every pattern.
+    package func subscribe(toPatterns patterns: [String]) async throws -> RedisSubscription {
+        try await self.subscribe(patterns, command: "PSUBSCRIBE")
+    }
+
+    private func subscribe(_ channels: [String], command: String) async throws -> RedisSubscription {
         if let configurationError { throw configurationError }
         guard !self.isShutdown.load(ordering: .acquiring) else { throw RedisError.closed }
         let connection = try await RedisConnection.connect(
@@ -158,7 +168,8 @@ package final class RedisClient: Sendable {
         }
         self.subscriptions.withLock { $0[ObjectIdentifier(subscription)] = subscription }
         do {
-            try await subscription.start(channels: channels, timeout: self.configuration.commandTimeout)
+            try await subscription.start(
+                channels: channels, command: command, timeout: self.configuration.commandTimeout)
         } catch {
             await subscription.close()
             throw error

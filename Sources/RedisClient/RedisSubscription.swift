@@ -56,14 +56,14 @@ package final class RedisSubscription: AsyncSequence, Sendable {
             return state.confirmation
         }
         confirmation?.resume(throwing: RedisError.closed)
-        // The UNSUBSCRIBE is flushed before the close, which the event loop runs after it.
-        self.connection.sendUnacknowledged([RedisCommand("UNSUBSCRIBE")])
+        // The unsubscribes are flushed before the close, which the event loop runs after them.
+        self.connection.sendUnacknowledged([RedisCommand("UNSUBSCRIBE"), RedisCommand("PUNSUBSCRIBE")])
         await self.connection.close(failingPendingWith: .closed)
         self.continuation.finish()
         self.onClose(self)
     }
 
-    func start(channels: [String], timeout: Duration) async throws {
+    func start(channels: [String], command: String, timeout: Duration) async throws {
         self.continuation.onTermination = { [weak self] termination in
             guard case .cancelled = termination, let self else { return }
             Task { await self.close() }
@@ -78,7 +78,7 @@ package final class RedisSubscription: AsyncSequence, Sendable {
                 state.pendingConfirmations = Set(channels)
                 state.confirmation = confirmation
             }
-            connection.sendUnacknowledged([RedisCommand("SUBSCRIBE", arguments: channels)])
+            connection.sendUnacknowledged([RedisCommand(command, arguments: channels)])
             connection.channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanosecondsClamped)) { [weak self] in
                 self?.failConfirmation(.timeout("SUBSCRIBE was not confirmed in time"))
             }

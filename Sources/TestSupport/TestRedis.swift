@@ -22,10 +22,14 @@ package enum TestRedis {
         }
     }
 
-    /// A client of the test server, shut down after `body`.
-    package static func withClient<T: Sendable>(_ body: (RedisClient) async throws -> T) async throws -> T {
+    /// A client of the test server, shut down after `body`; its connections carry `name`
+    /// (`CLIENT SETNAME`) when one is given, so a test can find them in `CLIENT LIST`.
+    package static func withClient<T: Sendable>(
+        named name: String? = nil, _ body: (RedisClient) async throws -> T
+    ) async throws -> T {
         guard let url else { throw Failure.notConfigured }
         var configuration = try RedisConfiguration(url: url)
+        configuration.clientName = name
         configuration.poolSize = 4
         // A two-core machine running the whole suite answers slowly; tests check behaviour.
         configuration.commandTimeout = .seconds(10)

@@ -47,7 +47,7 @@ struct Serve: AsyncParsableCommand {
                 Console.announceGateway(host: host, port: port, adminEmail: email)
             }
             Console.announceAdmin(process.notice)
-            try await runServices(process.services, logger: logger)
+            try await runServices(process.services, common: configuration.common, logger: logger)
         case .gateway:
             let configuration = try GatewayProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
             let process = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
                 Console.announceGateway(host: host, port: port, adminEmail: nil)
             }
-            try await runServices(process.services, logger: logger)
+            try await runServices(process.services, common: configuration.common, logger: logger)
         case .auth:
             let configuration = try AuthProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
                 onOpsRunning: { port in Console.line("auth health and metrics on http://\(listen.opsHost):\(port)") }
             )
             Console.announceAdmin(notice)
-            try await runServices(services, logger: logger)
+            try await runServices(services, common: configuration.common, logger: logger)
         case .core:
             let configuration = try CoreProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "core", configuration: configuration.common.log)
@@ -78,7 +78,7 @@ struct Serve: AsyncParsableCommand {
                 onGRPCRunning: { port in Console.line("core gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("core health and metrics on http://\(listen.opsHost):\(port)") }
             )
-            try await runServices(services, logger: logger)
+            try await runServices(services, common: configuration.common, logger: logger)
         case .ledger:
             let configuration = try LedgerProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "ledger", configuration: configuration.common.log)
@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
                 onGRPCRunning: { port in Console.line("ledger gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("ledger health and metrics on http://\(listen.opsHost):\(port)") }
             )
-            try await runServices(services, logger: logger)
+            try await runServices(services, common: configuration.common, logger: logger)
         case .c2c:
             let configuration = try C2CProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "c2c", configuration: configuration.common.log)
@@ -100,7 +100,7 @@ struct Serve: AsyncParsableCommand {
                 onGRPCRunning: { port in Console.line("c2c gRPC listening on \(listen.grpcHost):\(port)") },
                 onOpsRunning: { port in Console.line("c2c health and metrics on http://\(listen.opsHost):\(port)") }
             )
-            try await runServices(services, logger: logger)
+            try await runServices(services, common: configuration.common, logger: logger)
         case .worker:
             let configuration = try WorkerProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "worker", configuration: configuration.common.log)
@@ -110,7 +110,7 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 onOpsRunning: { port in Console.line("worker health and metrics on http://\(host):\(port)") }
             )
-            try await runServices(services, logger: logger)
+            try await runServices(services, common: configuration.common, logger: logger)
         }
     }
 }
@@ -262,15 +262,16 @@ private func loadSource() async throws -> ConfigurationSource {
     }
 }
 
-private func runServices(_ services: [any Service], logger: Logger) async throws {
-    let group = ServiceGroup(
-        configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
+private func runServices(_ services: [any Service], common: CommonConfiguration, logger: Logger) async throws {
+    var configuration = ServiceGroupConfiguration(
+        services: services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
     )
-    try await group.run()
+    // A drain that outlives its deadline (a hung client, a stuck call) is cancelled, so an
+    // orchestrator's SIGTERM ends the process before it has to send SIGKILL.
+    configuration.maximumGracefulShutdownDuration = common.shutdownTimeout
+    try await ServiceGroup(configuration: configuration).run()
 }
 
 /// What the command prints for the person at the terminal (logs go to the log stream).

@@ -474,6 +474,51 @@ struct JobStoreTests {
     }
 
     @Test(
+        "followers of many jobs share one Redis connection, released when the last one leaves",
+        .enabled(if: SharedStateBackend.available.contains(.redis)))
+    func followersShareOneSubscription() async throws {
+        let name = "follow-test-\(UUID().uuidString.prefix(8).lowercased())"
+        try await TestRedis.withClient(named: name) { client in
+            // given twenty jobs, each followed by a client of its own
+            let store = RedisJobStore(redis: client, keyPrefix: TestRedis.jobsKeyPrefix())
+            let ids = (1...20).map { "job-\($0)" }
+            try await store.enqueue(ids.map { JobRequest(id: $0, queue: "work", name: "x") })
+            let runs = Runs()
+            let followers = ids.map { id in
+                Task {
+                    var statuses: [JobStatus] = []
+                    for try await job in store.follow(id) {
+                        statuses.append(job.status)
+                        if statuses.count == 1 { runs.started.add(1, ordering: .relaxed) }
+                    }
+                    return statuses
+                }
+            }
+            let subscribers = { @Sendable () async throws -> Int in
+                let list = try await client.send("CLIENT", "LIST", "TYPE", "pubsub").string ?? ""
+                return list.split(separator: "\n").filter { $0.contains("name=\(name) ") }.count
+            }
+            try await Self.waitUntil { runs.started.load(ordering: .relaxed) == ids.count }
+
+            // then one connection carries them all
+            #expect(try await subscribers() == 1)
+
+            // when every job runs to its end
+            var completed = 0
+            while completed < ids.count {
+                let claimed = try await store.claim(queue: "work", worker: "w", lock: .seconds(30), limit: ids.count)
+                for job in claimed where try await store.complete(job.id, worker: "w", result: nil) { completed += 1 }
+            }
+
+            // then each follower saw its job end, and the connection was let go
+            for follower in followers {
+                #expect(try await follower.value.last == .completed)
+            }
+            try await Self.waitUntil { try await subscribers() == 0 }
+        }
+    }
+
+    @Test(
         "a job requested in a business transaction exists if and only if the transaction committed",
         arguments: JobBackend.available)
     func enqueuedThroughTheOutbox(_ backend: JobBackend) async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Messaging
 import OpenAPIRuntime
 import ServerKit
+import ServiceLifecycle
 import SharedModels
 
 /// The jobs API reads the job store directly: the queue is shared infrastructure, like the rate
@@ -54,30 +55,48 @@ extension APIHandler {
         return .ok(.init(body: .json(.init(retried))))
     }
 
+    /// Follows a job as server-sent events until it ends, the stream's time is up
+    /// (`RAHAT_SSE_MAX_SECONDS`) or the gateway shuts down; each caller may hold only a few.
     func streamJob(_ input: Operations.StreamJob.Input) async throws -> Operations.StreamJob.Output {
         let job = try await visibleJob(input.path.id, needing: .read)
+        let admission = try streams.admit(RateLimitMiddleware.caller())
         let updates = try jobStore.follow(job.id)
         let (events, continuation) = AsyncThrowingStream.makeStream(of: ArraySlice<UInt8>.self)
+        // The job as it is now goes first, so every stream says something however soon it ends.
+        continuation.yield(try Self.serverSentEvent(job))
         let producer = Task {
-            do {
-                for try await update in updates {
-                    continuation.yield(try Self.serverSentEvent(update))
+            // A stream left open would hold the server's drain until its deadline: end it first.
+            await withGracefulShutdownHandler {
+                do {
+                    var last = job
+                    for try await update in updates where update != last {
+                        continuation.yield(try Self.serverSentEvent(update))
+                        last = update
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
                 }
+            } onGracefulShutdown: {
                 continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
             }
         }
+        let maxDuration = streams.limits.maxDuration
         // Proxies close connections that stay silent; a comment line is ignored by clients.
         let heartbeat = Task {
+            let deadline = ContinuousClock.now + maxDuration
             while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(15))
-                continuation.yield(ArraySlice(": keep-alive\n\n".utf8))
+                let left = deadline - .now
+                if left <= .zero { break }
+                try await Task.sleep(for: min(left, .seconds(15)))
+                if ContinuousClock.now < deadline { continuation.yield(ArraySlice(": keep-alive\n\n".utf8)) }
             }
+            continuation.finish()
         }
         continuation.onTermination = { _ in
             producer.cancel()
             heartbeat.cancel()
+            admission.end()
         }
         return .ok(.init(body: .textEventStream(HTTPBody(events, length: .unknown, iterationBehavior: .single))))
     }

@@ -18,6 +18,8 @@ struct APIHandler: APIProtocol {
     let c2c: C2CBackend
     /// The job queue, for `/v1/jobs`; nil where none is configured.
     let jobs: (any JobStore)?
+    /// Bounds the job progress streams this gateway serves.
+    let streams: EventStreamGate
     let readiness: Readiness
     let logger: Logger
 

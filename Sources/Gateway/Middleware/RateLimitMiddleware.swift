@@ -72,7 +72,7 @@ struct RateLimitMiddleware: ServerMiddleware {
     }
 
     /// Who is counted: the API key, else the user, else the client address.
-    private static func caller() -> String {
+    static func caller() -> String {
         if let principal = RequestIdentity.current?.principal {
             if let keyID = principal.apiKeyID { return "key:\(keyID.lowercasedString)" }
             return "user:\(principal.userID.lowercasedString)"

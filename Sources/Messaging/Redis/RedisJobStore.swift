@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 package import RedisClient
+import ServerKit
 import SharedModels
 import Synchronization
 
@@ -18,6 +19,8 @@ package final class RedisJobStore: JobStore {
     private let consumer: String
     private let retention: Duration
     private let scripts: RedisJobScripts
+    /// Wakes this process's followers of jobs (``follow(_:)``) over one subscription.
+    private let changes: JobChangeFeed
     /// Per queue, what the last empty claim saw: the server's time, and when the next delayed
     /// job is due; an idle wait reads entries added after that time and ends when that job is due.
     private let idle = Mutex<[String: IdleQueue]>([:])
@@ -48,6 +51,7 @@ package final class RedisJobStore: JobStore {
         self.redis = redis
         self.retention = retention
         self.scripts = RedisJobScripts(keyPrefix: keyPrefix)
+        self.changes = JobChangeFeed(redis: redis, channelPrefix: scripts.changesChannel(""))
         self.consumer =
             "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
             + UUID().uuidString.prefix(8).lowercased()
@@ -217,19 +221,21 @@ package final class RedisJobStore: JobStore {
 
     package func follow(_ id: String) -> AsyncThrowingStream<Job, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Job.self)
-        let channel = scripts.changesChannel(id)
+        let changes = self.changes
         let task = Task {
-            let subscription: RedisSubscription
+            let (token, signal) = await changes.follow(id)
             do {
                 // Subscribed before the first read, so no change between the two is missed.
-                subscription = try await redis.subscribe(to: [channel])
+                try await changes.ensureSubscribed()
+                await feed(id, into: continuation) {
+                    try await changes.ensureSubscribed()
+                    await signal.wait(timeout: .seconds(5))
+                    return true
+                }
             } catch {
                 continuation.finish(throwing: error)
-                return
             }
-            var messages = subscription.makeAsyncIterator()
-            await feed(id, into: continuation) { try await messages.next() != nil }
-            await subscription.close()
+            await changes.unfollow(id, token: token)
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream

@@ -1,0 +1,87 @@
+import HTTPTypes
+import OpenAPIRuntime
+import ServerKit
+
+/// Refuses request bodies larger than the gateway accepts, as they stream: the OpenAPI runtime
+/// collects a JSON body whole before decoding it, so without this any client (an anonymous one on
+/// the sign-in routes included) could make the gateway hold as much as it cares to send.
+///
+/// A declared `Content-Length` over the limit is refused before a byte is read; a chunked body is
+/// counted as it arrives and refused as soon as it passes the limit. Uploads that stream to their
+/// service (CSV and multipart) are not collected here and keep their own, larger limits.
+struct BodyLimitMiddleware: ServerMiddleware {
+    /// The most a collected body may hold, in bytes.
+    let limit: Int
+
+    /// Operations whose non-JSON bodies stream through to a service that bounds them itself:
+    /// imports (`RAHAT_IMPORT_MAX_BYTES`) and disbursement CSVs (``DisbursementCSV``).
+    static let streamedOperations: Set<String> = ["createImport", "createDisbursement"]
+
+    func intercept(
+        _ request: HTTPRequest,
+        body: HTTPBody?,
+        metadata: ServerRequestMetadata,
+        operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        guard let body, !(Self.streamedOperations.contains(operationID) && !Self.isJSON(request)) else {
+            return try await next(request, body, metadata)
+        }
+        switch body.length {
+        case .known(let length) where length > limit:
+            throw tooLarge
+        case .known:
+            // HTTP framing stops a body at its declared length: nothing more to count.
+            return try await next(request, body, metadata)
+        case .unknown:
+            let limited = HTTPBody(
+                LimitedBody(base: body, limit: limit, error: tooLarge), length: .unknown,
+                iterationBehavior: body.iterationBehavior)
+            return try await next(request, limited, metadata)
+        }
+    }
+
+    private var tooLarge: ServiceError {
+        ServiceError(
+            .invalidArgument, reason: "request.too_large",
+            message: "The request body is larger than \(Self.describe(limit)), the most this endpoint accepts.",
+            violations: [FieldViolation(field: "body", reason: "must be at most \(limit) bytes")])
+    }
+
+    private static func isJSON(_ request: HTTPRequest) -> Bool {
+        guard let type = request.headerFields[.contentType]?.lowercased() else { return true }
+        return type.hasPrefix("application/json") || type.contains("+json")
+    }
+
+    static func describe(_ bytes: Int) -> String {
+        if bytes >= 1_048_576, bytes.isMultiple(of: 1_048_576) { return "\(bytes / 1_048_576) MiB" }
+        if bytes >= 1024, bytes.isMultiple(of: 1024) { return "\(bytes / 1024) KiB" }
+        return "\(bytes) bytes"
+    }
+}
+
+/// A body that throws once more than `limit` bytes have come through it.
+private struct LimitedBody: AsyncSequence, Sendable {
+    typealias Element = HTTPBody.ByteChunk
+
+    let base: HTTPBody
+    let limit: Int
+    let error: ServiceError
+
+    func makeAsyncIterator() -> Iterator {
+        Iterator(base: base.makeAsyncIterator(), remaining: limit, error: error)
+    }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: HTTPBody.AsyncIterator
+        var remaining: Int
+        let error: ServiceError
+
+        mutating func next() async throws -> HTTPBody.ByteChunk? {
+            guard let chunk = try await base.next() else { return nil }
+            remaining -= chunk.count
+            if remaining < 0 { throw error }
+            return chunk
+        }
+    }
+}
