@@ -96,7 +96,8 @@ package enum Gateway {
         }
 
         let authenticator = GatewayAuthenticator(
-            backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, logger: logger)
+            backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, limiter: rateLimiter,
+            failureLimit: configuration.rateLimits.authFailures, logger: logger)
         let handler = APIHandler(
             auth: auth, core: core, ledger: ledger, c2c: c2c, jobs: jobs,
             streams: EventStreamGate(limits: configuration.eventStreams), readiness: readiness, logger: logger)

@@ -101,6 +101,7 @@ package struct EventStreamLimits: Sendable, Equatable {
 /// | `RAHAT_RATE_LIMIT_READ` | `600/1m` | `GET` requests per caller |
 /// | `RAHAT_RATE_LIMIT_WRITE` | `120/1m` | other requests per caller |
 /// | `RAHAT_RATE_LIMIT_BULK` | `10/1m` | imports, batch registration, enrolment and group additions per caller |
+/// | `RAHAT_RATE_LIMIT_AUTH_FAILURES` | `20/1m` | failed credentials (bad tokens, unknown API keys) per client address; over it, credentials that would need the auth service are refused with 429 |
 /// | `RAHAT_RATE_LIMIT_FAIL_CLOSED` | `false` | when the limiter's store is unreachable, refuse with 503 instead of letting requests through |
 ///
 /// A limit is `N/period` with a unit of `ms`, `s`, `m` or `h` (`600/1m`, `5/10s`), or `off`.
@@ -110,6 +111,8 @@ package struct RateLimitConfiguration: Sendable, Equatable {
     package var limits: [RouteClass: RateLimit]
     /// Refuse requests (503) rather than let them through when the limiter's store is unreachable.
     package var failClosed: Bool
+    /// Failed credentials per client address before unverified ones are refused; nil: no limit.
+    package var authFailures: RateLimit?
 
     /// What a route costs: decided by its operation, see ``RouteClass/of(operationID:method:)``.
     package enum RouteClass: String, Sendable, CaseIterable {
@@ -125,10 +128,17 @@ package struct RateLimitConfiguration: Sendable, Equatable {
     ]
 
     /// Limits per class, failing open unless told otherwise.
-    package init(limits: [RouteClass: RateLimit] = defaultLimits, failClosed: Bool = false) {
+    package init(
+        limits: [RouteClass: RateLimit] = defaultLimits, failClosed: Bool = false,
+        authFailures: RateLimit? = Self.defaultAuthFailures
+    ) {
         self.limits = limits
         self.failClosed = failClosed
+        self.authFailures = authFailures
     }
+
+    /// Failed credentials an address may send a minute: a person mistyping, a script retrying.
+    package static let defaultAuthFailures = RateLimit(20, per: .seconds(60))
 
     init(from source: inout ConfigurationSource) {
         var limits: [RouteClass: RateLimit] = [:]
@@ -143,7 +153,21 @@ package struct RateLimitConfiguration: Sendable, Equatable {
                 source.report("\(name): '\(text)' is not a limit like 600/1m (N/period, unit ms, s, m or h) or off")
             }
         }
-        self.init(limits: limits, failClosed: source.bool("RAHAT_RATE_LIMIT_FAIL_CLOSED", default: false))
+        var authFailures: RateLimit? = Self.defaultAuthFailures
+        let failuresText = source.string(
+            "RAHAT_RATE_LIMIT_AUTH_FAILURES", default: Self.defaultAuthFailures.description)
+        if failuresText.lowercased() == "off" {
+            authFailures = nil
+        } else if let limit = RateLimit(parsing: failuresText) {
+            authFailures = limit
+        } else {
+            source.report(
+                "RAHAT_RATE_LIMIT_AUTH_FAILURES: '\(failuresText)' is not a limit like 20/1m (N/period, unit ms, s, m or h) or off"
+            )
+        }
+        self.init(
+            limits: limits, failClosed: source.bool("RAHAT_RATE_LIMIT_FAIL_CLOSED", default: false),
+            authFailures: authFailures)
     }
 }
 

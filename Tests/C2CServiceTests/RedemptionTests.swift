@@ -213,6 +213,45 @@ struct RedemptionTests {
         }
     }
 
+    @Test("a code sent before the vendor was deactivated, or before the project closed, moves nothing")
+    func confirmationRechecksVendorAndProject() async throws {
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(.sqlite, sms: sms.sender) { harness in
+                // given two codes sent to two holders
+                let shop = try await Self.shop(harness)
+                var sent: [(id: String, code: String)] = []
+                for phone in shop.phones {
+                    let requested = try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: phone, amount: 1_000), metadata: shop.vendorLogin)
+                    sent.append((requested.id, try #require(sms.lastCode(to: phone))))
+                }
+                let codes = sent
+                let confirm = { @Sendable (index: Int) in
+                    await serviceFailure {
+                        try await harness.redemptions.confirmRedemption(
+                            .with {
+                                $0.id = codes[index].id
+                                $0.code = codes[index].code
+                            }, metadata: shop.vendorLogin)
+                    }
+                }
+
+                // when the project is closed, then the vendor deactivated
+                _ = try await harness.projects.closeProject(.with { $0.id = shop.project }, metadata: shop.admin)
+                let closed = await confirm(0)
+                _ = try await harness.vendors.deactivateVendor(.with { $0.id = shop.vendor }, metadata: shop.admin)
+                let inactive = await confirm(1)
+
+                // then neither code moved value
+                #expect(closed?.reason == "project.closed")
+                #expect(inactive?.reason == "vendor.inactive")
+                let vendorBalance = try await harness.balance(
+                    .vendor, project: shop.project, owner: shop.vendor, as: shop.admin)
+                #expect((vendorBalance ?? 0) == 0)
+            }
+        }
+    }
+
     @Test("who may redeem and what: other vendors, balances, phones, wrong codes, expiry and the code throttle")
     func refusals() async throws {
         let clock = Mutex(Date())

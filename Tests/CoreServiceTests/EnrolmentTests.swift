@@ -122,7 +122,8 @@ struct EnrolmentTests {
             }
             // then
             #expect(ownBeneficiary.pii.name == "In A")
-            #expect(otherBeneficiary?.kind == .permissionDenied)
+            // answered as an unknown id is, so the id confirms nothing
+            #expect(otherBeneficiary?.kind == .notFound)
             #expect(ownList.enrolments.map(\.beneficiaryID) == [inA.id])
             #expect(otherList?.kind == .permissionDenied)
             #expect(enrolElsewhere?.kind == .permissionDenied)

@@ -199,15 +199,24 @@ struct VendorTests {
         }
     }
 
-    @Test("a manager of project A assigns vendors to A only and sees A's vendors", arguments: DatabaseEngine.available)
+    @Test(
+        "a manager of project A assigns to A only vendors it may already see, and sees A's vendors",
+        arguments: DatabaseEngine.available)
     func projectScope(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
-            // given
+            // given a vendor serving A, one serving no project yet, and A's manager
             let adminToken = try await harness.login().accessToken
             let admin = AuthHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
             let vendor = try await harness.vendors.registerVendor(Self.newVendor(), metadata: admin)
+            _ = try await harness.vendors.assignVendor(
+                .with {
+                    $0.projectID = projectA.id
+                    $0.vendorID = vendor.id
+                }, metadata: admin)
+            let unassigned = try await harness.vendors.registerVendor(
+                Self.newVendor(email: "new@example.org"), metadata: admin)
             let manager = try await harness.createUser(
                 email: "manager@example.org", roles: [.role("manager", project: projectA.id)], as: adminToken)
             let asManager = AuthHarness.bearer(manager.tokens.accessToken)
@@ -219,6 +228,15 @@ struct VendorTests {
                 },
                 metadata: asManager
             )
+            let unseen = await serviceFailure {
+                try await harness.vendors.assignVendor(
+                    .with {
+                        $0.projectID = projectA.id
+                        $0.vendorID = unassigned.id
+                    },
+                    metadata: asManager
+                )
+            }
             let inB = await serviceFailure {
                 try await harness.vendors.assignVendor(
                     .with {
@@ -236,7 +254,8 @@ struct VendorTests {
                 try await harness.vendors.registerVendor(Self.newVendor(email: "x@example.org"), metadata: asManager)
             }
             // then
-            #expect(inA.assigned)
+            #expect(!inA.assigned)
+            #expect(unseen?.kind == .notFound)
             #expect(inB?.kind == .permissionDenied)
             #expect(listA.vendors.map(\.id) == [vendor.id])
             #expect(listB?.kind == .permissionDenied)

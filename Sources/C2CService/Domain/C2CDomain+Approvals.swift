@@ -45,7 +45,8 @@ extension C2CDomain {
     }
 
     /// Refuses a closed or inactive project: its fund pays nothing more.
-    private func requireOpen(_ projectID: UUID) async throws {
+    /// Throws unless the project is active: not a draft, not closed.
+    func requireOpen(_ projectID: UUID) async throws {
         let project = try await clients.project(projectID)
         guard !project.closed else { throw C2CError.projectClosed }
         guard project.active else { throw C2CError.projectNotActive }
@@ -94,6 +95,8 @@ extension C2CDomain {
         guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
         let record = try await disbursement(text, by: caller)
         try caller.require(Permission(.disbursement, .approve, projectID: record.projectID.lowercasedString))
+        // M approvals mean M people who looked: a script holding a key would make them one.
+        guard caller.method == .password else { throw C2CError.decisionNeedsPerson }
         guard record.createdBy != caller.userID else { throw C2CError.ownDisbursement }
         if let earlier = record.approvals.first(where: { $0.userID == caller.userID }) {
             guard earlier.approved == approve else {

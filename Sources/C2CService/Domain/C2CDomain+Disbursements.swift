@@ -232,16 +232,21 @@ extension C2CDomain {
         var lines: [(beneficiaryID: UUID, amount: Int64)] = []
         var excluded: [Exclusion] = []
         var counts = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, Int64(0)) })
-        func exclude(_ id: UUID, _ reason: ExclusionReason, _ status: String?) {
+        func exclude(_ id: UUID, _ reason: ExclusionReason, _ status: String?, named: Bool = true) {
             counts[reason, default: 0] += 1
-            excluded.append(Exclusion(beneficiaryID: id, reason: reason, verificationStatus: status))
+            if named { excluded.append(Exclusion(beneficiaryID: id, reason: reason, verificationStatus: status)) }
         }
         if let amount = input.amountPerBeneficiary {
             let roster = try await clients.roster(
                 projectID: projectID, groupID: groupID, filter: input.filter.map(Self.coreFilter))
+            // The roster is read with c2c's own credentials: a group's members outside this
+            // project are counted, and named only to callers who may read the whole registry.
+            let mayReadRegistry = caller.permissions.allows(Permission(.beneficiary, .read))
             for entry in roster {
                 if let reason = entry.exclusion {
-                    exclude(entry.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil)
+                    exclude(
+                        entry.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil,
+                        named: reason != .notEnrolled || mayReadRegistry)
                 } else {
                     lines.append((entry.beneficiaryID, amount))
                 }

@@ -44,32 +44,36 @@ extension C2CDomain {
     ) async throws
         -> ApproverSet
     {
+        guard let projectID = UUID(uuidString: text) else {
+            throw C2CError.invalidInput([FieldViolation(field: "projectId", reason: "must be a UUID")])
+        }
+        // The size first: nothing below may cost a caller's list more than 25 entries' work.
+        if userIDs.isEmpty || userIDs.count > Self.maxApprovers {
+            throw C2CError.invalidInput([
+                FieldViolation(field: "userIds", reason: "must name 1 to \(Self.maxApprovers) users")
+            ])
+        }
+        // Who approves decides where money goes: the project's governors set it, not its managers.
+        try caller.require(Permission(.project, .manage, projectID: projectID.lowercasedString))
         var violations: [FieldViolation] = []
-        let projectID = UUID(uuidString: text)
-        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
         var users: [UUID] = []
+        var named = Set<UUID>()
         for (index, text) in userIDs.enumerated() {
             guard let id = UUID(uuidString: text) else {
                 violations.append(FieldViolation(field: "userIds[\(index)]", reason: "must be a UUID"))
                 continue
             }
-            if users.contains(id) {
+            if !named.insert(id).inserted {
                 violations.append(FieldViolation(field: "userIds[\(index)]", reason: "is named twice"))
             }
             users.append(id)
         }
-        if userIDs.isEmpty {
-            violations.append(FieldViolation(field: "userIds", reason: "must name at least one user"))
-        } else if userIDs.count > Self.maxApprovers {
-            violations.append(FieldViolation(field: "userIds", reason: "must name at most \(Self.maxApprovers) users"))
-        }
-        if !(1...max(userIDs.count, 1)).contains(required) {
+        if !(1...userIDs.count).contains(required) {
             violations.append(
                 FieldViolation(
                     field: "required", reason: "must be between 1 and the number of users (\(userIDs.count))"))
         }
-        guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
-        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+        guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
         _ = try await clients.project(projectID)
         for (index, id) in users.enumerated() where try await !clients.isActiveUser(id) {
             violations.append(FieldViolation(field: "userIds[\(index)]", reason: "is not an active user"))
@@ -138,7 +142,8 @@ extension C2CDomain {
             violations.append(FieldViolation(field: "note", reason: "must be at most 1000 characters"))
         }
         guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
-        try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
+        // Funding credits the project from outside the books: a governor's act, not a manager's.
+        try caller.require(Permission(.project, .manage, projectID: projectID.lowercasedString))
 
         if let recorded = try await funding(projectID: projectID, reference: reference) {
             guard recorded.amount == amount else { throw C2CError.fundingReferenceConflict(reference: reference) }

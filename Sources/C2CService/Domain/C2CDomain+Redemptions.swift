@@ -303,6 +303,11 @@ extension C2CDomain {
         }
         let record = try await storedRedemption(id)
         try authorizeVendorAction(on: record, by: caller)
+        if record.status == .requested {
+            // The code may have been sent before the vendor was deactivated or the project closed.
+            guard try await clients.vendor(record.vendorID).active else { throw C2CError.vendorInactive }
+            try await requireOpen(record.projectID)
+        }
         let ledger = clients
         let logger = self.logger
         let now = self.now()

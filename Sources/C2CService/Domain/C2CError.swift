@@ -18,6 +18,8 @@ public enum C2CError: Error, Equatable, Sendable {
     /// The caller is not among the approvers the disbursement was submitted with.
     case notAnApprover
     case ownDisbursement
+    /// Decided with an API key or a service's credentials: approvals are people's.
+    case decisionNeedsPerson
     /// The project's fund does not cover what would be paid.
     case insufficientFunds(balance: Int64, needed: Int64)
     /// The reference names a disbursement drafted from another request.
@@ -96,6 +98,12 @@ public enum C2CError: Error, Equatable, Sendable {
             ServiceError(
                 .permissionDenied, reason: "disbursement.own",
                 message: "The creator of a disbursement cannot approve it.")
+        case .decisionNeedsPerson:
+            ServiceError(
+                .permissionDenied, reason: "disbursement.person_required",
+                message:
+                    "Approving or rejecting a disbursement needs a person signed in with a password, not an API key."
+            )
         case .disbursementReferenceConflict(let reference):
             ServiceError(
                 .alreadyExists, reason: "disbursement.reference_conflict",

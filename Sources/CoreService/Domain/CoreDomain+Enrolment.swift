@@ -23,7 +23,9 @@ extension CoreDomain {
     /// Enrols beneficiaries in a project: those named, every member of `groupID`, and every live
     /// beneficiary `filter` matches, as given. Needs `project:update` for that project, so a manager
     /// scoped to one project enrols only there, and `beneficiary:read` to enrol by group or filter;
-    /// a closed project takes no one new. Already-enrolled beneficiaries are counted.
+    /// a named beneficiary must be one the caller may read (``readable(_:by:on:)``), or the
+    /// enrolment would widen the caller's reach. A closed project takes no one new.
+    /// Already-enrolled beneficiaries are counted.
     func enrol(
         projectID text: String, beneficiaryIDs: [String], groupID groupText: String?, filter: BeneficiaryFilter?,
         type: EnrolmentType, by caller: Principal
@@ -56,7 +58,8 @@ extension CoreDomain {
             guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let unique = Array(Set(ids))
-            let live = try await requireLive(ids, field: "beneficiaryIds", on: tx)
+            // Enrolling someone would let the caller read them: only people the caller may read already.
+            let live = try await requireLive(ids, field: "beneficiaryIds", visibleTo: caller, on: tx)
             var totals = try await enrolBatch(unique, in: projectID, type: type, by: userID, at: now, on: tx)
             func add(_ batch: (enrolled: Int, alreadyEnrolled: Int)) {
                 totals.enrolled += batch.enrolled

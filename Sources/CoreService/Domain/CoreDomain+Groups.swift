@@ -227,14 +227,19 @@ extension CoreDomain {
         return ids
     }
 
-    /// Throws naming each id (by position in `field`) that is not a live beneficiary; returns the live ones.
+    /// Throws naming each id (by position in `field`) that is not a live beneficiary, or (given a
+    /// caller) not one the caller may read; returns the live ones. Both are answered alike, so the
+    /// answer says nothing of people beyond the caller's reach.
     @discardableResult
-    func requireLive(_ ids: [UUID], field: String, on db: any Database) async throws -> Set<UUID> {
+    func requireLive(
+        _ ids: [UUID], field: String, visibleTo caller: Principal? = nil, on db: any Database
+    ) async throws -> Set<UUID> {
         guard !ids.isEmpty else { return [] }
-        let live = Set(
+        var live = Set(
             try await BeneficiaryRow.query(on: db).filter(\.$id ~~ Array(Set(ids))).filter(\.$archivedAt == nil).all()
                 .compactMap(\.id)
         )
+        if let caller { live = try await readable(live, by: caller, on: db) }
         let missing = ids.enumerated().filter { !live.contains($0.element) }
         if !missing.isEmpty {
             throw CoreError.invalidInput(
@@ -242,6 +247,21 @@ extension CoreDomain {
             )
         }
         return live
+    }
+
+    /// Of `ids`, the beneficiaries `caller` may read: all of them with an unscoped
+    /// `beneficiary:read`, else those enrolled in a project a scoped grant reaches.
+    func readable(_ ids: Set<UUID>, by caller: Principal, on db: any Database) async throws -> Set<UUID> {
+        if caller.permissions.allows(Permission(.beneficiary, .read)) { return ids }
+        let projects = caller.permissions.grants.compactMap { grant -> UUID? in
+            guard let scope = grant.projectID, grant.allows(Permission(.beneficiary, .read, projectID: scope))
+            else { return nil }
+            return UUID(uuidString: scope)
+        }
+        guard !projects.isEmpty, !ids.isEmpty else { return [] }
+        return Set(
+            try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID ~~ Array(ids)).filter(\.$projectID ~~ projects)
+                .all().map(\.beneficiaryID))
     }
 
     func findGroup(_ id: UUID, on db: any Database) async throws -> GroupRow {

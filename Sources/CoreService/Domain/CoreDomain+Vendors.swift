@@ -123,16 +123,24 @@ extension CoreDomain {
     }
 
     func getVendor(_ id: String, by caller: Principal) async throws -> VendorInfo {
-        let row = try await findVendor(try parseID(id), on: db)
-        let projects = try await projectIDs(of: [try row.requireID()])[try row.requireID()] ?? []
-        // A grant scoped to a project reaches that project's vendors.
-        guard
-            caller.permissions.allows(Permission(.vendor, .read))
-                || projects.contains(where: {
-                    caller.permissions.allows(Permission(.vendor, .read, projectID: $0.lowercasedString))
-                })
-        else { throw CoreError.permissionDenied("This action needs the permission 'vendor:read'.") }
+        let vendorID = try parseID(id)
+        guard caller.permissions.allowsAnywhere(.vendor, .read) else {
+            throw CoreError.permissionDenied("This action needs the permission 'vendor:read'.")
+        }
+        let row = try await findVendor(vendorID, on: db)
+        let projects = try await projectIDs(of: [vendorID])[vendorID] ?? []
+        // Another project's vendor is answered as unknown: its id confirms nothing.
+        guard Self.mayRead(vendorIn: projects, caller) else { throw CoreError.vendorNotFound }
         return try Self.vendorInfo(row, projects: projects)
+    }
+
+    /// Whether `caller` may read a vendor assigned to `projects`: with an unscoped `vendor:read`,
+    /// or one scoped to a project the vendor serves.
+    static func mayRead(vendorIn projects: [UUID], _ caller: Principal) -> Bool {
+        caller.permissions.allows(Permission(.vendor, .read))
+            || projects.contains {
+                caller.permissions.allows(Permission(.vendor, .read, projectID: $0.lowercasedString))
+            }
     }
 
     func listVendors(
@@ -204,8 +212,8 @@ extension CoreDomain {
         return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
     }
 
-    /// Assigns a vendor to a project; needs `vendor:update` for that project. Returns false when
-    /// it already was.
+    /// Assigns a vendor to a project; needs `vendor:update` for that project and a vendor the
+    /// caller may already read. Returns false when it already was.
     func assignVendor(
         projectID projectText: String, vendorID vendorText: String, by caller: Principal
     ) async throws
@@ -220,6 +228,10 @@ extension CoreDomain {
             guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let vendor = try await findVendor(vendorID, on: tx)
+            // Assigning a vendor would show the caller its payout account: only vendors the
+            // caller may read already, others answered as unknown.
+            let serves = try await ProjectVendorRow.query(on: tx).filter(\.$vendorID == vendorID).all().map(\.projectID)
+            guard Self.mayRead(vendorIn: serves, caller) else { throw CoreError.vendorNotFound }
             guard vendor.status == VendorStatus.active.rawValue else { throw CoreError.vendorInactive }
             if try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
                 .filter(\.$vendorID == vendorID).first() != nil

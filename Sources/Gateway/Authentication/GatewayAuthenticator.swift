@@ -24,21 +24,37 @@ struct RequestIdentity: Sendable {
 /// API keys are checked by the auth service, which answers with a short-lived access token for
 /// the key; that answer is cached for a few seconds, keyed by the key's digest, so a busy partner
 /// system costs one auth call per key per cache period and a revoked key stops working within it.
+///
+/// Failures are what an attacker can make cheap for themselves and dear for the platform: a key
+/// the auth service refused is remembered for a while (no second call for it), and every failed
+/// credential is charged to the client's address. An address over its budget is refused (429)
+/// whenever answering would cost a call to the auth service; a caller behind the same address
+/// with a valid token or a recently verified key goes on working.
 final class GatewayAuthenticator: Sendable {
     private let verifier: AccessTokenVerifier
     private let backend: AuthBackend
     private let apiKeyCacheTTL: Duration
     private let cache = Mutex<[String: CachedKey]>([:])
+    /// Digests of keys the auth service refused, and until when that answer stands.
+    private let refusedKeys = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let failures: FailureThrottle
     private static let maxCachedKeys = 10_000
+    /// How long a refused key is answered without asking again: a key never turns valid later
+    /// (keys are made by the auth service), so this only bounds memory.
+    private static let refusedKeyTTL = Duration.seconds(60)
 
     private struct CachedKey {
         var identity: RequestIdentity
         var validUntil: ContinuousClock.Instant
     }
 
-    init(backend: AuthBackend, apiKeyCacheTTL: Duration, logger: Logger) {
+    init(
+        backend: AuthBackend, apiKeyCacheTTL: Duration, limiter: any RateLimiter = InMemoryRateLimiter(),
+        failureLimit: RateLimit? = nil, logger: Logger
+    ) {
         self.backend = backend
         self.apiKeyCacheTTL = apiKeyCacheTTL
+        self.failures = FailureThrottle(limiter: limiter, limit: failureLimit, logger: logger)
         verifier = AccessTokenVerifier(logger: logger) {
             let set = try await backend.auth.getSigningKeys(Rahat_Auth_V1_GetSigningKeysRequest())
             return set.keys.map {
@@ -47,10 +63,28 @@ final class GatewayAuthenticator: Sendable {
         }
     }
 
-    /// The caller, or `unauthenticated` when the request carries no usable credential.
-    func authenticate(_ headers: HTTPFields) async throws -> RequestIdentity {
+    /// The caller, or `unauthenticated` when the request carries no usable credential; a failure
+    /// is charged to `clientIP`.
+    func authenticate(
+        _ headers: HTTPFields, clientIP: String? = GatewayRequest.current?.clientIP
+    ) async throws
+        -> RequestIdentity
+    {
+        do {
+            return try await identity(from: headers, clientIP: clientIP)
+        } catch let error as ServiceError where error.kind == .unauthenticated {
+            // No credential at all costs nothing to refuse: a browser before sign-in is no guesser.
+            if error.reason != "auth.missing_credentials" { await failures.charge(clientIP) }
+            throw error
+        } catch let error as RPCError where error.code == .unauthenticated {
+            await failures.charge(clientIP)
+            throw error
+        }
+    }
+
+    private func identity(from headers: HTTPFields, clientIP: String?) async throws -> RequestIdentity {
         if let apiKey = headers[.apiKey] {
-            return try await identity(forApiKey: apiKey)
+            return try await identity(forApiKey: apiKey, clientIP: clientIP)
         }
         guard let authorization = headers[.authorization] else {
             throw ServiceError(
@@ -66,9 +100,15 @@ final class GatewayAuthenticator: Sendable {
         switch scheme {
         case "bearer" where !credential.isEmpty:
             let principal = try await verifier.verify(credential)
+            // Service tokens are for calls between services; at the public edge one is stolen.
+            guard principal.method != .service else {
+                throw ServiceError(
+                    .unauthenticated, reason: "auth.service_token",
+                    message: "Service credentials are not accepted here; sign in as a user or use an API key.")
+            }
             return RequestIdentity(principal: principal, forwardedAuthorization: "Bearer \(credential)")
         case "apikey" where !credential.isEmpty:
-            return try await identity(forApiKey: credential)
+            return try await identity(forApiKey: credential, clientIP: clientIP)
         default:
             throw ServiceError(
                 .unauthenticated,
@@ -78,16 +118,32 @@ final class GatewayAuthenticator: Sendable {
         }
     }
 
-    private func identity(forApiKey key: String) async throws -> RequestIdentity {
+    private func identity(forApiKey key: String, clientIP: String?) async throws -> RequestIdentity {
         let digest = SHA256.hash(data: Data(key.utf8)).hexString
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0[digest] }), cached.validUntil > now {
             return cached.identity
         }
-        let verified = try await backend.auth.verifyApiKey(
-            .with { $0.key = key },
-            metadata: GatewayCall.metadata(authorization: nil)
-        )
+        if let refusedUntil = refusedKeys.withLock({ $0[digest] }), refusedUntil > now {
+            throw Self.invalidKey
+        }
+        try failures.requireBudget(clientIP)
+        let verified: Rahat_Auth_V1_VerifiedApiKey
+        do {
+            verified = try await backend.auth.verifyApiKey(
+                .with { $0.key = key },
+                metadata: GatewayCall.metadata(authorization: nil)
+            )
+        } catch let error as RPCError where error.code == .unauthenticated {
+            refusedKeys.withLock { refused in
+                if refused.count >= Self.maxCachedKeys {
+                    refused = refused.filter { $0.value > now }
+                    if refused.count >= Self.maxCachedKeys { refused.removeAll(keepingCapacity: true) }
+                }
+                refused[digest] = now + Self.refusedKeyTTL
+            }
+            throw error
+        }
         let principal = try await verifier.verify(verified.accessToken)
         let identity = RequestIdentity(principal: principal, forwardedAuthorization: "Bearer \(verified.accessToken)")
         // Never cache past the minted token's own expiry (less a margin for the services' clocks).
@@ -101,6 +157,74 @@ final class GatewayAuthenticator: Sendable {
             cache[digest] = CachedKey(identity: identity, validUntil: validUntil)
         }
         return identity
+    }
+}
+
+extension GatewayAuthenticator {
+    /// How a key the auth service refused is answered again, without asking it.
+    static let invalidKey = ServiceError(
+        .unauthenticated, reason: "auth.invalid_api_key", message: "The API key is not valid.")
+}
+
+/// Failed credentials per client address (`RAHAT_RATE_LIMIT_AUTH_FAILURES`). Charged only on
+/// failure; an address found over budget is remembered here until it may try again, so the
+/// check before a call to the auth service costs no round trip to the limiter's store.
+final class FailureThrottle: Sendable {
+    private let limiter: any RateLimiter
+    private let limit: RateLimit?
+    private let logger: Logger
+    private let blocked = Mutex<[String: ContinuousClock.Instant]>([:])
+    private static let maxBlocked = 100_000
+
+    init(limiter: any RateLimiter, limit: RateLimit?, logger: Logger) {
+        self.limiter = limiter
+        self.limit = limit
+        self.logger = logger
+    }
+
+    /// Throws 429 when `clientIP` has failed too often lately.
+    func requireBudget(_ clientIP: String?) throws {
+        let now = ContinuousClock.now
+        guard let until = blocked.withLock({ $0[clientIP ?? ""] }), until > now else { return }
+        let seconds = max(1, (until - now).wholeSecondsRoundedUp)
+        throw ServiceError(
+            .resourceExhausted, reason: "auth.too_many_failures",
+            message: "Too many failed credentials from your address; try again in \(seconds) s.",
+            retryAfterSeconds: seconds)
+    }
+
+    /// Charges one failure to `clientIP`; an address over budget is refused until it is under again.
+    func charge(_ clientIP: String?) async {
+        guard let limit else { return }
+        let address = clientIP ?? ""
+        guard let decision = try? await limiter.check("authfail:ip:\(address)", limit: limit, cost: 1) else {
+            return
+        }
+        // The budget is the failures allowed: the last one spent closes the door, until the
+        // bucket would take one more.
+        let wait: Duration
+        if !decision.allowed {
+            wait = decision.retryAfter
+        } else if decision.remaining == 0 {
+            wait = limit.period / limit.limit
+        } else {
+            return
+        }
+        let until = ContinuousClock.now + wait
+        let first = blocked.withLock { blocked -> Bool in
+            if blocked.count >= Self.maxBlocked {
+                let now = ContinuousClock.now
+                blocked = blocked.filter { $0.value > now }
+            }
+            let first = (blocked[address].map { $0 < ContinuousClock.now } ?? true)
+            blocked[address] = until
+            return first
+        }
+        if first {
+            logger.warning(
+                "failed credentials over budget; refusing unverified ones from this address",
+                metadata: ["client_ip": "\(address)", "retry_after_s": "\(wait.wholeSecondsRoundedUp)"])
+        }
     }
 }
 

@@ -828,7 +828,10 @@ paths:
       operationId: getBeneficiary
       tags: [beneficiaries]
       summary: Get a beneficiary
-      description: Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+      description: >-
+        Requires `beneficiary:read`, unscoped or for a project the beneficiary is enrolled in;
+        personal data only with `beneficiary_pii:read`. Someone beyond the caller's reach is
+        answered 404, as an unknown id is.
       responses:
         '200':
           description: The beneficiary.
@@ -917,7 +920,9 @@ paths:
         Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live
         beneficiary a filter matches (however many); ones already enrolled are counted, not
         duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a
-        group or by filter (scoped to the filter's `projectId` suffices). A filter must name at
+        group or by filter (scoped to the filter's `projectId` suffices). A beneficiary named by
+        id must be one the caller may already read (an unscoped `beneficiary:read`, or one scoped
+        to a project they are enrolled in); others are refused as unknown ids are. A filter must name at
         least one criterion. 409 (`project.closed`) for a closed project.
       requestBody:
         required: true
@@ -1179,7 +1184,9 @@ paths:
       operationId: getVendor
       tags: [vendors]
       summary: Get a vendor
-      description: Requires `vendor:read`, unscoped or for a project the vendor serves.
+      description: >-
+        Requires `vendor:read`, unscoped or for a project the vendor serves; another project's
+        vendor is answered 404, as an unknown id is.
       responses:
         '200':
           description: The vendor.
@@ -1241,8 +1248,10 @@ paths:
       tags: [vendors]
       summary: Assign a vendor to a project
       description: >-
-        Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or
-        an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
+        Requires `vendor:update` for this project, and a vendor the caller may already read
+        (`vendor:read` unscoped or for a project it serves; otherwise 404, as for an unknown id).
+        409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`).
+        Emits `rahat.core.vendor.assigned`.
       requestBody:
         required: true
         content:
@@ -1599,7 +1608,8 @@ paths:
       summary: Set who approves the project's disbursements
       description: >-
         Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to
-        their number) must approve each disbursement. Requires `project:update` for the project.
+        their number) must approve each disbursement. Requires `project:manage` for the project
+        (admins; a project manager cannot choose who approves their own spending).
       requestBody:
         required: true
         content:
@@ -1710,7 +1720,8 @@ paths:
         once per project: sending the same reference and amount again answers the first
         recording with status 200 and `replayed: true`, so a retry never funds twice; another
         amount under a recorded reference is refused (409). A closed project takes no funding
-        (409). Requires `project:update` for the project.
+        (409). Requires `project:manage` for the project (admins; a project manager cannot fund
+        their own project).
       requestBody:
         required: true
         content:
@@ -1883,8 +1894,9 @@ paths:
       tags: [disbursements]
       summary: Approve a pending disbursement
       description: >-
-        The caller must be one of the approvers it was submitted with, not its creator, and hold
-        `disbursement:approve` for the project. The M-th approval approves it and queues its
+        The caller must be one of the approvers it was submitted with, not its creator, hold
+        `disbursement:approve` for the project, and be signed in with a password: an API key
+        cannot approve (403 `disbursement.person_required`). The M-th approval approves it and queues its
         execution as jobs on the `disbursement` queue (a batch of lines per job, each line one
         idempotent ledger transfer) — unless the project's fund does not cover what is unpaid,
         when the approval is refused (409) and nothing is recorded. Approving again answers the
@@ -3044,7 +3056,10 @@ components:
           additionalProperties: {type: integer, format: int64}
         excluded:
           type: array
-          description: The first 1,000 left out.
+          description: >-
+            The first 1,000 left out, for callers with `beneficiary:read` for the project. People
+            of a group or filter who are not enrolled in the project are counted but named only to
+            callers who may read the whole registry (an unscoped `beneficiary:read`).
           items:
             type: object
             required: [beneficiaryId, reason]
@@ -5432,7 +5447,7 @@ components:
           "beneficiaries"
         ],
         "summary": "Get a beneficiary",
-        "description": "Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.",
+        "description": "Requires `beneficiary:read`, unscoped or for a project the beneficiary is enrolled in; personal data only with `beneficiary_pii:read`. Someone beyond the caller's reach is answered 404, as an unknown id is.",
         "responses": {
           "200": {
             "description": "The beneficiary.",
@@ -5655,7 +5670,7 @@ components:
           "projects"
         ],
         "summary": "Enrol beneficiaries in a project",
-        "description": "Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.",
+        "description": "Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A beneficiary named by id must be one the caller may already read (an unscoped `beneficiary:read`, or one scoped to a project they are enrolled in); others are refused as unknown ids are. A filter must name at least one criterion. 409 (`project.closed`) for a closed project.",
         "requestBody": {
           "required": true,
           "content": {
@@ -6227,7 +6242,7 @@ components:
           "vendors"
         ],
         "summary": "Get a vendor",
-        "description": "Requires `vendor:read`, unscoped or for a project the vendor serves.",
+        "description": "Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.",
         "responses": {
           "200": {
             "description": "The vendor.",
@@ -6347,7 +6362,7 @@ components:
           "vendors"
         ],
         "summary": "Assign a vendor to a project",
-        "description": "Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.",
+        "description": "Requires `vendor:update` for this project, and a vendor the caller may already read (`vendor:read` unscoped or for a project it serves; otherwise 404, as for an unknown id). 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.",
         "requestBody": {
           "required": true,
           "content": {
@@ -7149,7 +7164,7 @@ components:
           "funds"
         ],
         "summary": "Set who approves the project's disbursements",
-        "description": "Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:update` for the project.",
+        "description": "Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:manage` for the project (admins; a project manager cannot choose who approves their own spending).",
         "requestBody": {
           "required": true,
           "content": {
@@ -7356,7 +7371,7 @@ components:
           "funds"
         ],
         "summary": "Record donor funding into the project's fund",
-        "description": "One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:update` for the project.",
+        "description": "One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:manage` for the project (admins; a project manager cannot fund their own project).",
         "requestBody": {
           "required": true,
           "content": {
@@ -7739,7 +7754,7 @@ components:
           "disbursements"
         ],
         "summary": "Approve a pending disbursement",
-        "description": "The caller must be one of the approvers it was submitted with, not its creator, and hold `disbursement:approve` for the project. The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.",
+        "description": "The caller must be one of the approvers it was submitted with, not its creator, hold `disbursement:approve` for the project, and be signed in with a password: an API key cannot approve (403 `disbursement.person_required`). The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.",
         "requestBody": {
           "required": false,
           "content": {
@@ -10480,7 +10495,7 @@ components:
           },
           "excluded": {
             "type": "array",
-            "description": "The first 1,000 left out.",
+            "description": "The first 1,000 left out, for callers with `beneficiary:read` for the project. People of a group or filter who are not enrolled in the project are counted but named only to callers who may read the whole registry (an unscoped `beneficiary:read`).",
             "items": {
               "type": "object",
               "required": [

@@ -2243,11 +2243,11 @@ extension Components {
                     case verificationStatus
                 }
             }
-            /// The first 1,000 left out.
+            /// The first 1,000 left out, for callers with `beneficiary:read` for the project. People of a group or filter who are not enrolled in the project are counted but named only to callers who may read the whole registry (an unscoped `beneficiary:read`).
             ///
             /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excluded`.
             internal typealias ExcludedPayload = [Components.Schemas.DisbursementPlan.ExcludedPayloadPayload]
-            /// The first 1,000 left out.
+            /// The first 1,000 left out, for callers with `beneficiary:read` for the project. People of a group or filter who are not enrolled in the project are counted but named only to callers who may read the whole registry (an unscoped `beneficiary:read`).
             ///
             /// - Remark: Generated from `#/components/schemas/DisbursementPlan/excluded`.
             internal var excluded: Components.Schemas.DisbursementPlan.ExcludedPayload
@@ -2263,7 +2263,7 @@ extension Components {
             ///   - lineCount:
             ///   - total:
             ///   - excludedCounts: How many were left out for each reason (unverified, archived, not_enrolled).
-            ///   - excluded: The first 1,000 left out.
+            ///   - excluded: The first 1,000 left out, for callers with `beneficiary:read` for the project. People of a group or filter who are not enrolled in the project are counted but named only to callers who may read the whole registry (an unscoped `beneficiary:read`).
             ///   - fundBalance:
             ///   - fundSufficient:
             internal init(

@@ -6325,7 +6325,7 @@ internal enum Operations {
     }
     /// Get a beneficiary
     ///
-    /// Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    /// Requires `beneficiary:read`, unscoped or for a project the beneficiary is enrolled in; personal data only with `beneficiary_pii:read`. Someone beyond the caller's reach is answered 404, as an unknown id is.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries/{id}`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/{id}/get(getBeneficiary)`.
@@ -7324,7 +7324,7 @@ internal enum Operations {
     }
     /// Enrol beneficiaries in a project
     ///
-    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
+    /// Enrols up to 1,000 beneficiaries by id, every live member of a group, and/or every live beneficiary a filter matches (however many); ones already enrolled are counted, not duplicated. Requires `project:update` for this project, and `beneficiary:read` to enrol a group or by filter (scoped to the filter's `projectId` suffices). A beneficiary named by id must be one the caller may already read (an unscoped `beneficiary:read`, or one scoped to a project they are enrolled in); others are refused as unknown ids are. A filter must name at least one criterion. 409 (`project.closed`) for a closed project.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/beneficiaries/post(enrolBeneficiaries)`.
@@ -10109,7 +10109,7 @@ internal enum Operations {
     }
     /// Get a vendor
     ///
-    /// Requires `vendor:read`, unscoped or for a project the vendor serves.
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.
     ///
     /// - Remark: HTTP `GET /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.
@@ -10808,7 +10808,7 @@ internal enum Operations {
     }
     /// Assign a vendor to a project
     ///
-    /// Requires `vendor:update` for this project. 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
+    /// Requires `vendor:update` for this project, and a vendor the caller may already read (`vendor:read` unscoped or for a project it serves; otherwise 404, as for an unknown id). 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/vendors`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/vendors/post(assignVendor)`.
@@ -14359,7 +14359,7 @@ internal enum Operations {
     }
     /// Set who approves the project's disbursements
     ///
-    /// Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:update` for the project.
+    /// Replaces the approvers: distinct, active users (at most 25), of whom `required` (1 to their number) must approve each disbursement. Requires `project:manage` for the project (admins; a project manager cannot choose who approves their own spending).
     ///
     /// - Remark: HTTP `PUT /v1/projects/{id}/approvers`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/approvers/put(setProjectApprovers)`.
@@ -15528,7 +15528,7 @@ internal enum Operations {
     }
     /// Record donor funding into the project's fund
     ///
-    /// One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:update` for the project.
+    /// One ledger `fund` transfer from the project's external funding account into its fund, in the project's asset. The `reference` (a grant or bank transfer reference) is recorded once per project: sending the same reference and amount again answers the first recording with status 200 and `replayed: true`, so a retry never funds twice; another amount under a recorded reference is refused (409). A closed project takes no funding (409). Requires `project:manage` for the project (admins; a project manager cannot fund their own project).
     ///
     /// - Remark: HTTP `POST /v1/projects/{id}/funding`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/funding/post(recordProjectFunding)`.
@@ -17175,7 +17175,7 @@ internal enum Operations {
     }
     /// Approve a pending disbursement
     ///
-    /// The caller must be one of the approvers it was submitted with, not its creator, and hold `disbursement:approve` for the project. The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.
+    /// The caller must be one of the approvers it was submitted with, not its creator, hold `disbursement:approve` for the project, and be signed in with a password: an API key cannot approve (403 `disbursement.person_required`). The M-th approval approves it and queues its execution as jobs on the `disbursement` queue (a batch of lines per job, each line one idempotent ledger transfer) — unless the project's fund does not cover what is unpaid, when the approval is refused (409) and nothing is recorded. Approving again answers the disbursement as it is.
     ///
     /// - Remark: HTTP `POST /v1/disbursements/{id}/approve`.
     /// - Remark: Generated from `#/paths//v1/disbursements/{id}/approve/post(approveDisbursement)`.
