@@ -11,7 +11,7 @@ public import ServerKit
 /// | `RAHAT_ACCESS_TOKEN_TTL` | 900 | access-token lifetime, seconds |
 /// | `RAHAT_REFRESH_TOKEN_TTL` | 2592000 | refresh-token lifetime, seconds |
 /// | `RAHAT_API_KEY_TOKEN_TTL` | 300 | lifetime of the token minted for a verified API key, seconds |
-/// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (4–31) |
+/// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (10–31) |
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated and printed once | the first admin's password |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
@@ -58,7 +58,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
                 source.int("RAHAT_REFRESH_TOKEN_TTL", default: 30 * 24 * 3600, in: 300...(365 * 24 * 3600))
             ),
             apiKeyTokenTTL: .seconds(source.int("RAHAT_API_KEY_TOKEN_TTL", default: 300, in: 30...3600)),
-            bcryptCost: source.int("RAHAT_BCRYPT_COST", default: 12, in: 4...31),
+            // Below 10 a stolen hash falls to a guesser in hours; tests set lower costs in code, not here.
+            bcryptCost: source.int("RAHAT_BCRYPT_COST", default: 12, in: 10...31),
             adminEmail: source.string("RAHAT_ADMIN_EMAIL", default: "admin@rahat.local"),
             adminPassword: source.secret("RAHAT_ADMIN_PASSWORD"),
             serviceSecret: ServiceSecret.read(from: &source)

@@ -68,23 +68,22 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
 
 /// Where the embedded default keeps the PII keys it generated on first start.
 public enum PIIKeyFile {
-    /// Reads `<directory>/pii-keys.json`, creating it (owner-only) with fresh keys if absent.
+    /// Reads `<directory>/pii-keys.json`, creating it (owner-only) with fresh keys if absent. A
+    /// file that exists but cannot be read or parsed stops start-up (``SecretFile``): fresh keys
+    /// over it would leave every sealed value unreadable.
     public static func loadOrCreate(in directory: String) throws -> PIIKeys {
-        let url = URL(fileURLWithPath: directory).appendingPathComponent("pii-keys.json")
-        if let data = try? Data(contentsOf: url) {
-            let stored = try JSONDecoder().decode([String: String].self, from: data)
-            guard let keys = stored["keys"], let index = stored["indexKey"] else { throw PIIKeyError.noKeys }
-            return try PIIKeys.parse(keys: keys, indexKey: index).get()
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("pii-keys.json").path
+        let data = try SecretFile.loadOrCreate(at: path) {
+            let serialized = PIIKeys.generate().serialized
+            return try JSONEncoder().encode(["keys": serialized.keys, "indexKey": serialized.indexKey])
         }
-        let generated = PIIKeys.generate()
-        let serialized = generated.serialized
-        let data = try JSONEncoder().encode(["keys": serialized.keys, "indexKey": serialized.indexKey])
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
-        else {
-            throw CocoaError(.fileWriteUnknown)
+        guard let stored = try? JSONDecoder().decode([String: String].self, from: data),
+            let keys = stored["keys"], let index = stored["indexKey"]
+        else { throw SecretFileError(path: path, problem: "holds no keys Rahat can read") }
+        switch PIIKeys.parse(keys: keys, indexKey: index) {
+        case .success(let parsed): return parsed
+        case .failure(let error): throw SecretFileError(path: path, problem: "holds unusable keys: \(error)")
         }
-        return generated
     }
 }
 

@@ -5,7 +5,8 @@ package import ServerKit
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `RAHAT_SMS_URL` | none: messages go to `<data dir>/sms.jsonl` | the SMS gateway's HTTP(S) endpoint; each message is one `POST` |
+/// | `RAHAT_SMS_URL` | none: messages go to `<data dir>/sms.jsonl` (embedded only) | the SMS gateway's HTTP(S) endpoint; each message is one `POST` |
+/// | `RAHAT_SMS_FILE` | none | append messages to this file instead of sending them (evaluation and tests; never where codes must reach people) |
 /// | `RAHAT_SMS_HEADER` / `_FILE` *secret* | none | one header sent with each, `Name: value` (the gateway's credentials) |
 /// | `RAHAT_SMS_BODY_TEMPLATE` | `{"to":"{{to}}","body":"{{body}}"}` | the request body; `{{to}}` (E.164) and `{{body}}` are filled in, escaped for the content type |
 /// | `RAHAT_SMS_CONTENT_TYPE` | `application/json` | or `application/x-www-form-urlencoded` |
@@ -16,7 +17,10 @@ package enum SmsConfiguration: Sendable, Equatable {
 
     package init(from source: inout ConfigurationSource, dataDirectory: String) {
         guard let url = source.url("RAHAT_SMS_URL", schemes: ["http", "https"]) else {
-            self = .file(path: URL(fileURLWithPath: dataDirectory).appendingPathComponent("sms.jsonl").path)
+            let file = source.string("RAHAT_SMS_FILE", default: "")
+            self = .file(
+                path: file.isEmpty
+                    ? URL(fileURLWithPath: dataDirectory).appendingPathComponent("sms.jsonl").path : file)
             return
         }
         var header: (name: String, value: String)?
@@ -38,6 +42,16 @@ package enum SmsConfiguration: Sendable, Equatable {
             source.report("RAHAT_SMS_CONTENT_TYPE: must be application/json or application/x-www-form-urlencoded")
         }
         self = .http(.init(url: url, header: header, bodyTemplate: template, contentType: contentType))
+    }
+
+    /// Reports a process that would send codes nowhere: without `RAHAT_SMS_URL` a distributed
+    /// process writes them to a file nobody reads, and whoever can read it confirms redemptions.
+    /// Writing to a file must then be chosen (`RAHAT_SMS_FILE`).
+    package static func requireSender(in source: inout ConfigurationSource, process: String) {
+        guard source.raw("RAHAT_SMS_URL") == nil, source.raw("RAHAT_SMS_FILE") == nil else { return }
+        source.report(
+            "RAHAT_SMS_URL: required by '\(process)' (redemption codes must reach beneficiaries' phones); "
+                + "set RAHAT_SMS_FILE=<path> to write messages to a file instead, for evaluation only")
     }
 
     /// The sender this configuration describes.

@@ -35,10 +35,10 @@ public final class ServiceDatabase: Service, Sendable {
         databases = Databases(threadPool: DatabaseThreads.pool, on: MultiThreadedEventLoopGroup.singleton)
         switch configuration.location {
         case .sqlite(let path):
-            try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                withIntermediateDirectories: true
-            )
+            // Personal data and signing keys live in these files: owner-only, and SQLite gives
+            // its -wal and -shm files the database file's mode.
+            try OwnerOnly.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            try OwnerOnly.prepareFile(atPath: path)
             // One connection per event loop, so a request may queue behind an import batch's
             // transaction on the same connection: that is ordinary waiting for a local file, not a
             // fault, and it must not time out the way a lost network connection would.

@@ -56,6 +56,8 @@ package enum Platform {
     ) async throws -> GatewayProcess<some ApplicationProtocol> {
         // Before anything creates a metric: one made earlier would stay bound to a no-op backend.
         _ = RahatMetrics.bootstrap()
+        // Databases, keys and the SMS file live here: readable by this process's user only.
+        try OwnerOnly.createDirectory(atPath: configuration.common.dataDirectory)
         let databases = OpenDatabases()
         do {
             let authDatabase = try databases.open(

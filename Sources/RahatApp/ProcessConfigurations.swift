@@ -347,6 +347,7 @@ package struct C2CProcessConfiguration: Sendable, Equatable {
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(c2c.database, for: "c2c", in: &source)
+        SmsConfiguration.requireSender(in: &source, process: "rahat serve c2c")
         if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
             && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
         {
@@ -446,6 +447,7 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
                 "REDIS_URL: required by 'rahat serve worker' (the job queue); the embedded default is 'rahat serve'")
         }
         requirePostgres(core.database, for: "worker", in: &source)
+        SmsConfiguration.requireSender(in: &source, process: "rahat serve worker")
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
         }

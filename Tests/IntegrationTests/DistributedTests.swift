@@ -23,6 +23,10 @@ struct DistributedTests {
     /// call that takes ten seconds there is slow, not broken.
     static let rpcTimeout = "60000"
 
+    /// Where distributed c2c and workers write text messages: no SMS gateway runs in the tests.
+    static let smsFile = FileManager.default.temporaryDirectory
+        .appendingPathComponent("rahat-distributed-sms-\(UUID().uuidString).jsonl").path
+
     /// Starts the auth process on free ports; returns its gRPC port and a way to stop it.
     static func startAuth(
         databaseURL: URL, extra: [String: String] = [:]
@@ -34,7 +38,7 @@ struct DistributedTests {
             "RAHAT_AUTH_GRPC_PORT": "0",
             "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
             "RAHAT_AUTH_HTTP_PORT": "0",
-            "RAHAT_BCRYPT_COST": "4",
+            "RAHAT_BCRYPT_COST": "10",
             "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
             "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
             "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
@@ -106,6 +110,7 @@ struct DistributedTests {
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "127.0.0.1:\(corePort)",
                     "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort)",
+                    "RAHAT_SMS_FILE": Self.smsFile,
                 ].merging(extra) { $1 })
         )
         return try await launch { onPort in
@@ -141,6 +146,7 @@ struct DistributedTests {
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+                    "RAHAT_SMS_FILE": Self.smsFile,
                 ].merging(redis) { $1 }.merging(extra) { $1 })
         )
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -46,7 +46,7 @@ struct EmbeddedTests {
         let source = ConfigurationSource(environment: [
             "RAHAT_HTTP_PORT": "-1",
             "DATABASE_URL": "mysql://db/rahat",
-            "RAHAT_BCRYPT_COST": "99",
+            "RAHAT_BCRYPT_COST": "4",
             "RAHAT_ADMIN_PASSWORD": "short",
         ])
         do {
@@ -56,5 +56,38 @@ struct EmbeddedTests {
             let keys = error.problems.compactMap { $0.split(separator: ":").first.map(String.init) }
             #expect(Set(keys) == ["RAHAT_HTTP_PORT", "DATABASE_URL", "RAHAT_BCRYPT_COST", "RAHAT_ADMIN_PASSWORD"])
         }
+    }
+
+    @Test("a distributed c2c or worker without an SMS sender refuses to start; a file must be chosen")
+    func smsSenderRequired() throws {
+        // given what every distributed c2c and worker needs, but no SMS sender
+        let base = [
+            "DATABASE_URL": "postgres://rahat@127.0.0.1:1/rahat", "REDIS_URL": "redis://127.0.0.1:1",
+            "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+            "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+            "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+        ]
+        func problems(_ load: () throws -> Void) -> [String] {
+            do {
+                try load()
+                return []
+            } catch let error as ConfigurationError {
+                return error.problems
+            } catch {
+                return ["\(error)"]
+            }
+        }
+
+        // when
+        let c2c = problems { _ = try C2CProcessConfiguration.load(from: ConfigurationSource(environment: base)) }
+        let worker = problems { _ = try WorkerProcessConfiguration.load(from: ConfigurationSource(environment: base)) }
+        let chosen = base.merging(["RAHAT_SMS_FILE": "/tmp/rahat-sms.jsonl"]) { $1 }
+        let withFile = problems { _ = try C2CProcessConfiguration.load(from: ConfigurationSource(environment: chosen)) }
+
+        // then
+        #expect(
+            c2c.count == 1 && c2c.first?.hasPrefix("RAHAT_SMS_URL: required by 'rahat serve c2c'") == true, "\(c2c)")
+        #expect(worker.contains { $0.hasPrefix("RAHAT_SMS_URL: required by 'rahat serve worker'") }, "\(worker)")
+        #expect(withFile.isEmpty, "\(withFile)")
     }
 }

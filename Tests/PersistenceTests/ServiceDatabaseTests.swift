@@ -161,3 +161,34 @@ struct DatabaseAvailabilityTests {
         #expect(!DatabaseAvailability.isUnavailable(CancellationError()))
     }
 }
+
+extension ServiceDatabaseTests {
+    @Test("an embedded database's directory and files are readable by their owner only")
+    func ownerOnlyFiles() async throws {
+        // given a data directory that does not exist yet
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/auth.sqlite"
+
+        // when a service opens its database there and writes to it
+        let database = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(location: .sqlite(path: path)), schema: "auth", logger: .test)
+        do {
+            try await database.sql.raw("CREATE TABLE secrets (value TEXT)").run()
+            try await database.sql.raw("INSERT INTO secrets VALUES ('x')").run()
+            await database.shutdown()
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+
+        // then
+        let mode = { (path: String) in
+            (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+        }
+        #expect(mode(directory) == 0o700)
+        #expect(mode(path) == 0o600)
+        let others = try FileManager.default.contentsOfDirectory(atPath: directory).map { directory + "/" + $0 }
+        #expect(others.allSatisfy { mode($0) & 0o077 == 0 }, "\(others.map { ($0, String(mode($0), radix: 8)) })")
+    }
+}

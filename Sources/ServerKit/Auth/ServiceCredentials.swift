@@ -18,22 +18,19 @@ public enum ServiceSecret {
     }
 
     /// The embedded default's secret: `<directory>/service-secret`, created (owner-only) with 32
-    /// random bytes on first start.
+    /// random bytes on first start. One that exists but cannot be read, or is too short, stops
+    /// start-up (``SecretFile``).
     public static func loadOrCreate(in directory: String) throws -> String {
-        let url = URL(fileURLWithPath: directory).appendingPathComponent("service-secret")
-        if let stored = try? String(contentsOf: url, encoding: .utf8) {
-            let secret = stored.trimmingCharacters(in: .whitespacesAndNewlines)
-            if secret.count >= minimumLength { return secret }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("service-secret").path
+        let data = try SecretFile.loadOrCreate(at: path) {
+            var generator = SystemRandomNumberGenerator()
+            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            return Data(Data(bytes).base64EncodedString().utf8)
         }
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let secret = Data(bytes).base64EncodedString()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(at: url)
-        guard
-            FileManager.default.createFile(
-                atPath: url.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown) }
+        let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard secret.count >= minimumLength else {
+            throw SecretFileError(path: path, problem: "holds a secret shorter than \(minimumLength) characters")
+        }
         return secret
     }
 }
