@@ -108,6 +108,7 @@ package enum Gateway {
             configuration: codingConfiguration,
             middlewares: [
                 BodyLimitMiddleware(limit: configuration.maxBodyBytes),
+                PersonalDataInURLMiddleware(),
                 LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),
                 RateLimitMiddleware(configuration: configuration.rateLimits, limiter: rateLimiter, logger: logger),
             ]

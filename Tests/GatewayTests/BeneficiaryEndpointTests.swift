@@ -22,7 +22,7 @@ extension GatewayTests {
                 )
                 let id = try #require(try created.json["id"] as? String)
                 let found = try await client.send(
-                    .get, "/v1/beneficiaries?phone=%2B9779812345678", bearer: tokens.access)
+                    .post, "/v1/beneficiaries/search", json: ["phone": "+9779812345678"], bearer: tokens.access)
                 let updated = try await client.send(
                     .patch,
                     "/v1/beneficiaries/\(id)",

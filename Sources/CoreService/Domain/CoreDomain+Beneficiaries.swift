@@ -27,7 +27,8 @@ struct BeneficiaryInfo: Sendable, Equatable {
     var walletAddress: String?
     var verificationStatus: String
     var verificationReason: String?
-    var extrasJSON: String
+    /// Agency-defined fields, as a JSON object; nil for callers without `beneficiary_pii:read`.
+    var extrasJSON: String?
     var createdAt: Date
     var updatedAt: Date
     var archivedAt: Date?
@@ -247,6 +248,10 @@ extension CoreDomain {
         // A grant scoped to a project reaches that project's beneficiaries only.
         let scope = resolved.projectID?.lowercasedString
         try caller.require(Permission(.beneficiary, .read, projectID: scope))
+        // Finding someone by phone or national ID reads personal data, whatever comes back.
+        if filter.phone != nil || filter.nationalID != nil {
+            try caller.require(Permission(.beneficiaryPII, .read, projectID: scope))
+        }
         var page = PageRequest(limit: limit, after: nil)
         switch PageRequest.validate(limit: limit, cursor: cursor) {
         case .success(let valid): page = valid
@@ -606,21 +611,23 @@ extension CoreDomain {
                 nationalID: try sealed.nationalID.map { try vault.open($0, context: "\(context):national_id") }
             )
         }
+        // A birth date, a place and coordinates name a person as surely as a name does: they go
+        // with the personal data, to callers who may read it.
         return BeneficiaryInfo(
             id: id,
             pii: pii,
             gender: row.gender,
-            birthDate: row.birthDate,
-            location: row.location,
-            latitude: row.latitude,
-            longitude: row.longitude,
+            birthDate: withPII ? row.birthDate : nil,
+            location: withPII ? row.location : nil,
+            latitude: withPII ? row.latitude : nil,
+            longitude: withPII ? row.longitude : nil,
             bankedStatus: row.bankedStatus,
             internetStatus: row.internetStatus,
             phoneStatus: row.phoneStatus,
             walletAddress: row.walletAddress,
             verificationStatus: row.verificationStatus,
             verificationReason: row.verificationReason,
-            extrasJSON: row.extras,
+            extrasJSON: withPII ? row.extras : nil,
             createdAt: row.createdAt,
             updatedAt: row.updatedAt,
             archivedAt: row.archivedAt

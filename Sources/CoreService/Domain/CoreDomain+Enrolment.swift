@@ -50,6 +50,10 @@ extension CoreDomain {
         if let resolved {
             // The filter reads the registry; a grant scoped to its source project suffices.
             try caller.require(Permission(.beneficiary, .read, projectID: resolved.projectID?.lowercasedString))
+            if let filter, filter.phone != nil || filter.nationalID != nil {
+                try caller.require(
+                    Permission(.beneficiaryPII, .read, projectID: resolved.projectID?.lowercasedString))
+            }
         }
         let ids = beneficiaryIDs.isEmpty ? [] : try parseIDBatch(beneficiaryIDs, field: "beneficiaryIds")
         let now = self.now()

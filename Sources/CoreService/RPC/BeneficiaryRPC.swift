@@ -138,7 +138,7 @@ extension Rahat_Core_V1_Beneficiary {
         if let wallet = info.walletAddress { walletAddress = wallet }
         verificationStatus = info.verificationStatus
         if let reason = info.verificationReason { verificationReason = reason }
-        extrasJson = info.extrasJSON
+        if let extras = info.extrasJSON { extrasJson = extras }
         createdAt = Google_Protobuf_Timestamp(date: info.createdAt)
         updatedAt = Google_Protobuf_Timestamp(date: info.updatedAt)
         if let archivedAt = info.archivedAt { self.archivedAt = Google_Protobuf_Timestamp(date: archivedAt) }

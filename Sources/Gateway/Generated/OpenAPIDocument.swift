@@ -741,11 +741,14 @@ paths:
     get:
       operationId: listBeneficiaries
       tags: [beneficiaries]
-      summary: List or look up beneficiaries
+      summary: List beneficiaries
       description: >-
-        Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers
-        are normalised with `country` first). Archived beneficiaries are not listed. Requires
-        `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+        Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed.
+        Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the
+        details that point at a person (birth date, location, coordinates, extras) only with
+        `beneficiary_pii:read`. To find someone by phone or national ID, use
+        `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and
+        logs keep it.
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
         - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
@@ -756,10 +759,7 @@ paths:
         - {name: phoneStatus, in: query, schema: {$ref: '#/components/schemas/PhoneStatus'}}
         - {name: createdFrom, in: query, description: Created at or after this instant., schema: {type: string, format: date-time}}
         - {name: createdTo, in: query, description: Created before this instant., schema: {type: string, format: date-time}}
-        - {name: phone, in: query, schema: {type: string, maxLength: 32}}
-        - {name: nationalId, in: query, schema: {type: string, maxLength: 64}}
         - {name: walletAddress, in: query, schema: {type: string, maxLength: 100}}
-        - {name: country, in: query, description: ISO 3166-1 alpha-2 country for a national-format `phone`., schema: {type: string, pattern: '^[A-Za-z]{2}$'}}
         - {name: projectId, in: query, description: Only beneficiaries enrolled in this project; `beneficiary:read` scoped to it suffices., schema: {type: string, format: uuid}}
         - {name: groupId, in: query, description: Only members of this group., schema: {type: string, format: uuid}}
       responses:
@@ -798,6 +798,31 @@ paths:
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
         '409': {$ref: '#/components/responses/Conflict'}
+  /v1/beneficiaries/search:
+    post:
+      operationId: searchBeneficiaries
+      tags: [beneficiaries]
+      summary: Find beneficiaries by phone or national ID
+      description: >-
+        Exact lookups by personal data, sent in the body so that it never appears in a URL. The
+        phone is normalised with `country` first; the national ID ignores case, spaces, dashes and
+        slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits
+        the search to that project's people). Archived beneficiaries are not found.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/BeneficiarySearch'}
+      responses:
+        '200':
+          description: One page of the beneficiaries found.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/BeneficiaryPage'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
   /v1/beneficiaries/batch:
     post:
       operationId: createBeneficiaries
@@ -3411,8 +3436,11 @@ components:
       enum: [unverified, pending, verified, rejected, needs_review]
     Beneficiary:
       type: object
-      required: [id, gender, bankedStatus, internetStatus, phoneStatus, verificationStatus, extras, createdAt, updatedAt]
-      description: Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.
+      required: [id, gender, bankedStatus, internetStatus, phoneStatus, verificationStatus, createdAt, updatedAt]
+      description: >-
+        Personal data (`name`, `phone`, `email`, `nationalId`) and the details that point at a
+        person (`birthDate`, `location`, `latitude`, `longitude`, `extras`) are present only for
+        callers with `beneficiary_pii:read`.
       properties:
         id: {type: string, format: uuid}
         name: {type: string}
@@ -3499,6 +3527,18 @@ components:
           type: string
           pattern: '^[A-Za-z]{2}$'
           description: ISO 3166-1 alpha-2 country for a national-format phone number.
+    BeneficiarySearch:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      description: At least one of `phone` and `nationalId`.
+      properties:
+        phone: {type: string, minLength: 1, maxLength: 32}
+        nationalId: {type: string, minLength: 1, maxLength: 64}
+        country: {type: string, pattern: '^[A-Za-z]{2}$', description: ISO 3166-1 alpha-2 country for a national-format `phone`.}
+        projectId: {type: string, format: uuid, description: Only beneficiaries enrolled in this project.}
+        limit: {type: integer, minimum: 1, maximum: 200, default: 50}
+        cursor: {type: string, maxLength: 200}
     BeneficiaryBatch:
       type: object
       additionalProperties: false
@@ -5191,8 +5231,8 @@ components:
         "tags": [
           "beneficiaries"
         ],
-        "summary": "List or look up beneficiaries",
-        "description": "Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.",
+        "summary": "List beneficiaries",
+        "description": "Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.",
         "parameters": [
           {
             "name": "limit",
@@ -5266,36 +5306,11 @@ components:
             }
           },
           {
-            "name": "phone",
-            "in": "query",
-            "schema": {
-              "type": "string",
-              "maxLength": 32
-            }
-          },
-          {
-            "name": "nationalId",
-            "in": "query",
-            "schema": {
-              "type": "string",
-              "maxLength": 64
-            }
-          },
-          {
             "name": "walletAddress",
             "in": "query",
             "schema": {
               "type": "string",
               "maxLength": 100
-            }
-          },
-          {
-            "name": "country",
-            "in": "query",
-            "description": "ISO 3166-1 alpha-2 country for a national-format `phone`.",
-            "schema": {
-              "type": "string",
-              "pattern": "^[A-Za-z]{2}$"
             }
           },
           {
@@ -5387,6 +5402,50 @@ components:
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          }
+        }
+      }
+    },
+    "/v1/beneficiaries/search": {
+      "post": {
+        "operationId": "searchBeneficiaries",
+        "tags": [
+          "beneficiaries"
+        ],
+        "summary": "Find beneficiaries by phone or national ID",
+        "description": "Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/BeneficiarySearch"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "One page of the beneficiaries found.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BeneficiaryPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           }
         }
       }
@@ -11606,11 +11665,10 @@ components:
           "internetStatus",
           "phoneStatus",
           "verificationStatus",
-          "extras",
           "createdAt",
           "updatedAt"
         ],
-        "description": "Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.",
+        "description": "Personal data (`name`, `phone`, `email`, `nationalId`) and the details that point at a person (`birthDate`, `location`, `latitude`, `longitude`, `extras`) are present only for callers with `beneficiary_pii:read`.",
         "properties": {
           "id": {
             "type": "string",
@@ -11821,6 +11879,44 @@ components:
             "type": "string",
             "pattern": "^[A-Za-z]{2}$",
             "description": "ISO 3166-1 alpha-2 country for a national-format phone number."
+          }
+        }
+      },
+      "BeneficiarySearch": {
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "description": "At least one of `phone` and `nationalId`.",
+        "properties": {
+          "phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32
+          },
+          "nationalId": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          },
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166-1 alpha-2 country for a national-format `phone`."
+          },
+          "projectId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Only beneficiaries enrolled in this project."
+          },
+          "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 200,
+            "default": 50
+          },
+          "cursor": {
+            "type": "string",
+            "maxLength": 200
           }
         }
       },

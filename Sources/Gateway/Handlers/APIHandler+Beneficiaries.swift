@@ -28,10 +28,7 @@ extension APIHandler {
                 if let value = query.phoneStatus { $0.phoneStatus = value.rawValue }
                 if let value = query.createdFrom { $0.createdFrom = Google_Protobuf_Timestamp(date: value) }
                 if let value = query.createdTo { $0.createdTo = Google_Protobuf_Timestamp(date: value) }
-                if let value = query.phone { $0.phone = value }
-                if let value = query.nationalId { $0.nationalID = value }
                 if let value = query.walletAddress { $0.walletAddress = value }
-                if let value = query.country { $0.defaultCountry = value }
                 if let value = query.projectId { $0.projectID = value }
                 if let value = query.groupId { $0.groupID = value }
             },
@@ -41,6 +38,33 @@ extension APIHandler {
             items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
             nextCursor: response.hasNextCursor ? response.nextCursor : nil
         )
+    }
+
+    func searchBeneficiaries(
+        _ input: Operations.SearchBeneficiaries.Input
+    ) async throws -> Operations.SearchBeneficiaries.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        _ = try caller
+        guard body.phone != nil || body.nationalId != nil else {
+            throw ServiceError.invalid(field: "phone", "give phone or nationalId")
+        }
+        let response = try await core.beneficiaries.listBeneficiaries(
+            .with {
+                $0.limit = Int32(clamping: body.limit ?? 50)
+                if let cursor = body.cursor { $0.cursor = cursor }
+                if let value = body.phone { $0.phone = value }
+                if let value = body.nationalId { $0.nationalID = value }
+                if let value = body.country { $0.defaultCountry = value }
+                if let value = body.projectId { $0.projectID = value }
+            },
+            metadata: GatewayCall.metadata()
+        )
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
+                        nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
     }
 
     func createBeneficiary(
@@ -175,7 +199,11 @@ extension Rahat_Core_V1_NewBeneficiary {
 
 extension Components.Schemas.Beneficiary {
     init(_ beneficiary: Rahat_Core_V1_Beneficiary) throws {
-        let extras = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(beneficiary.extrasJson.utf8))
+        // Empty when withheld (no `beneficiary_pii:read`); an object otherwise.
+        let extras =
+            beneficiary.extrasJson.isEmpty
+            ? nil
+            : try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(beneficiary.extrasJson.utf8))
         let pii = beneficiary.hasPii ? beneficiary.pii : nil
         self.init(
             id: beneficiary.id,
@@ -195,7 +223,7 @@ extension Components.Schemas.Beneficiary {
             verificationStatus: Components.Schemas.VerificationStatus(rawValue: beneficiary.verificationStatus)
                 ?? .unverified,
             verificationReason: beneficiary.hasVerificationReason ? beneficiary.verificationReason : nil,
-            extras: .init(additionalProperties: extras),
+            extras: extras.map { .init(additionalProperties: $0) },
             createdAt: beneficiary.createdAt.date,
             updatedAt: beneficiary.updatedAt.date
         )

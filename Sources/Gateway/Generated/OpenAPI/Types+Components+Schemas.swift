@@ -3759,7 +3759,7 @@ extension Components {
             case rejected = "rejected"
             case needsReview = "needs_review"
         }
-        /// Personal data (`name`, `phone`, `email`, `nationalId`) is present only for callers with `beneficiary_pii:read`.
+        /// Personal data (`name`, `phone`, `email`, `nationalId`) and the details that point at a person (`birthDate`, `location`, `latitude`, `longitude`, `extras`) are present only for callers with `beneficiary_pii:read`.
         ///
         /// - Remark: Generated from `#/components/schemas/Beneficiary`.
         internal struct Beneficiary: Codable, Hashable, Sendable {
@@ -3816,7 +3816,7 @@ extension Components {
                 }
             }
             /// - Remark: Generated from `#/components/schemas/Beneficiary/extras`.
-            internal var extras: Components.Schemas.Beneficiary.ExtrasPayload
+            internal var extras: Components.Schemas.Beneficiary.ExtrasPayload?
             /// - Remark: Generated from `#/components/schemas/Beneficiary/createdAt`.
             internal var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Beneficiary/updatedAt`.
@@ -3860,7 +3860,7 @@ extension Components {
                 walletAddress: Swift.String? = nil,
                 verificationStatus: Components.Schemas.VerificationStatus,
                 verificationReason: Swift.String? = nil,
-                extras: Components.Schemas.Beneficiary.ExtrasPayload,
+                extras: Components.Schemas.Beneficiary.ExtrasPayload? = nil,
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date
             ) {
@@ -4317,6 +4317,94 @@ extension Components {
                     "walletAddress",
                     "extras",
                     "country"
+                ])
+            }
+        }
+        /// At least one of `phone` and `nationalId`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/BeneficiarySearch`.
+        internal struct BeneficiarySearch: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/phone`.
+            internal var phone: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/nationalId`.
+            internal var nationalId: Swift.String?
+            /// ISO 3166-1 alpha-2 country for a national-format `phone`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/country`.
+            internal var country: Swift.String?
+            /// Only beneficiaries enrolled in this project.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/projectId`.
+            internal var projectId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/limit`.
+            internal var limit: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/cursor`.
+            internal var cursor: Swift.String?
+            /// Creates a new `BeneficiarySearch`.
+            ///
+            /// - Parameters:
+            ///   - phone:
+            ///   - nationalId:
+            ///   - country: ISO 3166-1 alpha-2 country for a national-format `phone`.
+            ///   - projectId: Only beneficiaries enrolled in this project.
+            ///   - limit:
+            ///   - cursor:
+            internal init(
+                phone: Swift.String? = nil,
+                nationalId: Swift.String? = nil,
+                country: Swift.String? = nil,
+                projectId: Swift.String? = nil,
+                limit: Swift.Int? = nil,
+                cursor: Swift.String? = nil
+            ) {
+                self.phone = phone
+                self.nationalId = nationalId
+                self.country = country
+                self.projectId = projectId
+                self.limit = limit
+                self.cursor = cursor
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case phone
+                case nationalId
+                case country
+                case projectId
+                case limit
+                case cursor
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.phone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .phone
+                )
+                self.nationalId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .nationalId
+                )
+                self.country = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .country
+                )
+                self.projectId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .projectId
+                )
+                self.limit = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .limit
+                )
+                self.cursor = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .cursor
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "phone",
+                    "nationalId",
+                    "country",
+                    "projectId",
+                    "limit",
+                    "cursor"
                 ])
             }
         }

@@ -5573,9 +5573,9 @@ internal enum Operations {
             }
         }
     }
-    /// List or look up beneficiaries
+    /// List beneficiaries
     ///
-    /// Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    /// Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
@@ -5606,16 +5606,8 @@ internal enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/createdTo`.
                 internal var createdTo: Foundation.Date?
-                /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/phone`.
-                internal var phone: Swift.String?
-                /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/nationalId`.
-                internal var nationalId: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/walletAddress`.
                 internal var walletAddress: Swift.String?
-                /// ISO 3166-1 alpha-2 country for a national-format `phone`.
-                ///
-                /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/country`.
-                internal var country: Swift.String?
                 /// Only beneficiaries enrolled in this project; `beneficiary:read` scoped to it suffices.
                 ///
                 /// - Remark: Generated from `#/paths/v1/beneficiaries/GET/query/projectId`.
@@ -5636,10 +5628,7 @@ internal enum Operations {
                 ///   - phoneStatus:
                 ///   - createdFrom: Created at or after this instant.
                 ///   - createdTo: Created before this instant.
-                ///   - phone:
-                ///   - nationalId:
                 ///   - walletAddress:
-                ///   - country: ISO 3166-1 alpha-2 country for a national-format `phone`.
                 ///   - projectId: Only beneficiaries enrolled in this project; `beneficiary:read` scoped to it suffices.
                 ///   - groupId: Only members of this group.
                 internal init(
@@ -5652,10 +5641,7 @@ internal enum Operations {
                     phoneStatus: Components.Schemas.PhoneStatus? = nil,
                     createdFrom: Foundation.Date? = nil,
                     createdTo: Foundation.Date? = nil,
-                    phone: Swift.String? = nil,
-                    nationalId: Swift.String? = nil,
                     walletAddress: Swift.String? = nil,
-                    country: Swift.String? = nil,
                     projectId: Swift.String? = nil,
                     groupId: Swift.String? = nil
                 ) {
@@ -5668,10 +5654,7 @@ internal enum Operations {
                     self.phoneStatus = phoneStatus
                     self.createdFrom = createdFrom
                     self.createdTo = createdTo
-                    self.phone = phone
-                    self.nationalId = nationalId
                     self.walletAddress = walletAddress
-                    self.country = country
                     self.projectId = projectId
                     self.groupId = groupId
                 }
@@ -6060,6 +6043,227 @@ internal enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Find beneficiaries by phone or national ID
+    ///
+    /// Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/search`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)`.
+    internal enum SearchBeneficiaries {
+        internal static let id: Swift.String = "searchBeneficiaries"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/beneficiaries/search/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SearchBeneficiaries.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.SearchBeneficiaries.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.SearchBeneficiaries.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/beneficiaries/search/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/beneficiaries/search/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.BeneficiarySearch)
+            }
+            internal var body: Operations.SearchBeneficiaries.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                headers: Operations.SearchBeneficiaries.Input.Headers = .init(),
+                body: Operations.SearchBeneficiaries.Input.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/beneficiaries/search/POST/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/beneficiaries/search/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.BeneficiaryPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.BeneficiaryPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.SearchBeneficiaries.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.SearchBeneficiaries.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// One page of the beneficiaries found.
+            ///
+            /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.SearchBeneficiaries.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.SearchBeneficiaries.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
                             response: self
                         )
                     }

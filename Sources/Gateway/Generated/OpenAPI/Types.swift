@@ -214,9 +214,9 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/projects/{id}/close`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/close/post(closeProject)`.
     func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output
-    /// List or look up beneficiaries
+    /// List beneficiaries
     ///
-    /// Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    /// Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
@@ -228,6 +228,13 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/post(createBeneficiary)`.
     func createBeneficiary(_ input: Operations.CreateBeneficiary.Input) async throws -> Operations.CreateBeneficiary.Output
+    /// Find beneficiaries by phone or national ID
+    ///
+    /// Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/search`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)`.
+    func searchBeneficiaries(_ input: Operations.SearchBeneficiaries.Input) async throws -> Operations.SearchBeneficiaries.Output
     /// Register up to 1,000 beneficiaries at once
     ///
     /// All or nothing: if any item is invalid or a duplicate, nothing is written and the problem lists every item's fields as `items[<index>].<field>`.
@@ -1113,9 +1120,9 @@ extension APIProtocol {
             headers: headers
         ))
     }
-    /// List or look up beneficiaries
+    /// List beneficiaries
     ///
-    /// Filters combine. `phone`, `nationalId` and `walletAddress` are exact lookups (phone numbers are normalised with `country` first). Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data only with `beneficiary_pii:read`.
+    /// Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
@@ -1139,6 +1146,21 @@ extension APIProtocol {
         body: Operations.CreateBeneficiary.Input.Body
     ) async throws -> Operations.CreateBeneficiary.Output {
         try await createBeneficiary(Operations.CreateBeneficiary.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Find beneficiaries by phone or national ID
+    ///
+    /// Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.
+    ///
+    /// - Remark: HTTP `POST /v1/beneficiaries/search`.
+    /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)`.
+    internal func searchBeneficiaries(
+        headers: Operations.SearchBeneficiaries.Input.Headers = .init(),
+        body: Operations.SearchBeneficiaries.Input.Body
+    ) async throws -> Operations.SearchBeneficiaries.Output {
+        try await searchBeneficiaries(Operations.SearchBeneficiaries.Input(
             headers: headers,
             body: body
         ))
