@@ -46,6 +46,8 @@ struct RedemptionTests {
                     } + [.with { $0.name = "No Phone" }]
             }, metadata: admin)
         let people = created.beneficiaries.map(\.id)
+        // As their KYC would have it: redemption is for verified people only.
+        try await harness.coreDatabase.sql.update("beneficiaries").set("verification_status", to: "verified").run()
         _ = try await harness.projects.enrolBeneficiaries(
             .with {
                 $0.projectID = project
@@ -245,6 +247,104 @@ struct RedemptionTests {
                 // then neither code moved value
                 #expect(closed?.reason == "project.closed")
                 #expect(inactive?.reason == "vendor.inactive")
+                let vendorBalance = try await harness.balance(
+                    .vendor, project: shop.project, owner: shop.vendor, as: shop.admin)
+                #expect((vendorBalance ?? 0) == 0)
+            }
+        }
+    }
+
+    @Test(
+        "a vendor learns nothing of people outside its projects, redeems for verified people only, and cannot guess codes across wallets"
+    )
+    func probingAndGuessing() async throws {
+        let clock = Mutex(Date())
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+                // given the shop's project, and a person registered with a phone in another project
+                let shop = try await Self.shop(harness)
+                let elsewhere = try await ProjectFundsTests.newProject(on: harness, as: shop.admin)
+                let outsider = try await harness.beneficiaries.createBeneficiaries(
+                    .with {
+                        $0.beneficiaries = [
+                            .with {
+                                $0.name = "Elsewhere"
+                                $0.phone = "+9779812000009"
+                            }
+                        ]
+                    }, metadata: shop.admin)
+                _ = try await harness.projects.enrolBeneficiaries(
+                    .with {
+                        $0.projectID = elsewhere
+                        $0.beneficiaryIds = outsider.beneficiaries.map(\.id)
+                    }, metadata: shop.admin)
+
+                // when the vendor asks by a registered outsider's phone and by a number nobody has
+                let registered = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: "+9779812000009", amount: 100), metadata: shop.vendorLogin)
+                }
+                let unregistered = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: "+9779812000008", amount: 100), metadata: shop.vendorLogin)
+                }
+                // then the two are answered alike
+                #expect(registered?.reason == "beneficiary.not_found")
+                #expect(registered?.reason == unregistered?.reason && registered?.message == unregistered?.message)
+
+                // when a holder's verification reopens, nothing is redeemed for them
+                let holderID = try #require(
+                    try await harness.beneficiaries.listBeneficiaries(
+                        .with {
+                            $0.phone = shop.phones[0]
+                            $0.projectID = shop.project
+                        }, metadata: shop.admin
+                    ).beneficiaries.first?.id)
+                try await harness.coreDatabase.sql.update("beneficiaries").set("verification_status", to: "pending")
+                    .where("id", .equal, SQLBind(try #require(UUID(uuidString: holderID)))).run()
+                let reopened = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[0], amount: 100), metadata: shop.vendorLogin)
+                }
+                #expect(reopened?.reason == "beneficiary.not_verified")
+
+                // when the vendor guesses: three wrong codes on each of its requests, ten in all
+                // (the budget docs/security.md gives, per vendor and hour)
+                let budget = 10
+                var wrongCodes = 0
+                var lastID = ""
+                while wrongCodes < budget {
+                    let requested = try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: shop.phones[1], amount: Int64(100 + wrongCodes)),
+                        metadata: shop.vendorLogin)
+                    lastID = requested.id
+                    let code = try #require(sms.lastCode(to: shop.phones[1]))
+                    for _ in 0..<3 where wrongCodes < budget {
+                        _ = await serviceFailure {
+                            try await harness.redemptions.confirmRedemption(
+                                .with {
+                                    $0.id = requested.id
+                                    $0.code = code == "000000" ? "111111" : "000000"
+                                }, metadata: shop.vendorLogin)
+                        }
+                        wrongCodes += 1
+                    }
+                }
+                let fresh = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: shop.phones[1], amount: 42), metadata: shop.vendorLogin)
+                let rightCode = try #require(sms.lastCode(to: shop.phones[1]))
+                let paused = await serviceFailure {
+                    try await harness.redemptions.confirmRedemption(
+                        .with {
+                            $0.id = fresh.id
+                            $0.code = rightCode
+                        }, metadata: shop.vendorLogin)
+                }
+
+                // then even the right code waits, and nothing moved
+                #expect(paused?.reason == "redemption.vendor_throttled", "\(String(describing: paused))")
+                #expect((paused?.retryAfterSeconds ?? 0) > 0)
+                #expect(!lastID.isEmpty)
                 let vendorBalance = try await harness.balance(
                     .vendor, project: shop.project, owner: shop.vendor, as: shop.admin)
                 #expect((vendorBalance ?? 0) == 0)

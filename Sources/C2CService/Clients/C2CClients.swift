@@ -200,6 +200,8 @@ package struct C2CClients: Sendable {
         /// E.164.
         var phone: String?
         var archived: Bool
+        /// Whether KYC passed and has not been reopened (by a changed phone, say).
+        var verified: Bool
     }
 
     /// The beneficiary, or `beneficiaryNotFound`.
@@ -216,13 +218,16 @@ package struct C2CClients: Sendable {
 
     /// Up to two live beneficiaries with this phone (core's blind index): two means the phone
     /// does not tell them apart.
-    func beneficiaries(phone: String, defaultCountry: String?) async throws -> [BeneficiaryFacts] {
+    /// The live beneficiaries enrolled in `projectID` with this phone: at most two, which is
+    /// enough to tell one from several.
+    func beneficiaries(phone: String, defaultCountry: String?, in projectID: UUID) async throws -> [BeneficiaryFacts] {
         do {
             let page = try await asService { metadata in
                 try await beneficiaries.listBeneficiaries(
                     .with {
                         $0.limit = 2
                         $0.phone = phone
+                        $0.projectID = projectID.lowercasedString
                         if let defaultCountry { $0.defaultCountry = defaultCountry }
                     }, metadata: metadata)
             }
@@ -237,7 +242,8 @@ package struct C2CClients: Sendable {
             throw C2CStorageError(description: "core answered beneficiary id '\(beneficiary.id)'")
         }
         return BeneficiaryFacts(
-            id: id, phone: beneficiary.pii.hasPhone ? beneficiary.pii.phone : nil, archived: beneficiary.hasArchivedAt)
+            id: id, phone: beneficiary.pii.hasPhone ? beneficiary.pii.phone : nil, archived: beneficiary.hasArchivedAt,
+            verified: beneficiary.verificationStatus == "verified")
     }
 
     /// What a beneficiary holds in a project; zero before anything was paid to them.

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import LedgerAPI
 import Logging
+import Metrics
 import Notifications
 import Persistence
 import SQLKit
@@ -65,6 +66,11 @@ extension C2CDomain {
     /// too few for a vendor to flood a phone.
     static let codesPerWindow = 5
     static let codeWindow: TimeInterval = 15 * 60
+    /// Wrong codes one vendor may enter, across all beneficiaries, in ``vendorCodeWindow``: a
+    /// shop mistypes a few a day; guessing one code in a million over many wallets takes many
+    /// more. Over it the vendor's confirmations pause and the agency is alerted.
+    static let vendorWrongCodes = 10
+    static let vendorCodeWindow: TimeInterval = 60 * 60
 
     // MARK: Requesting
 
@@ -113,13 +119,26 @@ extension C2CDomain {
         if let beneficiaryID {
             beneficiary = try await clients.beneficiary(beneficiaryID)
         } else {
-            let found = try await clients.beneficiaries(phone: input.phone ?? "", defaultCountry: input.defaultCountry)
-            guard let first = found.first else { throw C2CError.beneficiaryNotFound }
+            // Looked up among the people of the vendor's projects only: whether a number belongs
+            // to an aid recipient anywhere else is not a vendor's to learn.
+            let candidates = projectID.map { [$0] } ?? vendor.projectIDs.sorted { $0.uuidString < $1.uuidString }
+            guard !candidates.isEmpty else { throw C2CError.vendorNotAssigned }
+            var found: [UUID: C2CClients.BeneficiaryFacts] = [:]
+            for candidate in candidates {
+                for person in try await clients.beneficiaries(
+                    phone: input.phone ?? "", defaultCountry: input.defaultCountry, in: candidate)
+                {
+                    found[person.id] = person
+                }
+            }
+            guard let first = found.values.first else { throw C2CError.beneficiaryNotFound }
             guard found.count == 1 else { throw C2CError.beneficiaryPhoneShared }
             beneficiary = first
         }
         guard !beneficiary.archived else { throw C2CError.beneficiaryNotFound }
         guard let phone = beneficiary.phone else { throw C2CError.beneficiaryWithoutPhone }
+        // Value reaches only people whose identity stands: a changed phone reopens verification.
+        guard beneficiary.verified else { throw C2CError.beneficiaryNotVerified }
 
         let project = try await redemptionProject(
             named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount, for: caller)
@@ -267,6 +286,30 @@ extension C2CDomain {
         return project
     }
 
+    /// Refuses confirmations at a vendor that entered too many wrong codes lately, across all its
+    /// beneficiaries: a per-redemption limit alone lets a vendor guess at every wallet in turn.
+    private func requireVendorCodeBudget(_ vendorID: UUID) async throws {
+        let since = now().addingTimeInterval(-Self.vendorCodeWindow)
+        let recent = try await sql.select().columns("attempts", "updated_at").from("redemptions")
+            .where("vendor_id", .equal, SQLBind(vendorID)).where("updated_at", .greaterThan, SQLBind(since))
+            .where("attempts", .greaterThan, SQLBind(0)).all()
+            .map {
+                (try $0.decode(column: "attempts", as: Int.self), try $0.decode(column: "updated_at", as: Date.self))
+            }
+        guard recent.reduce(0, { $0 + $1.0 }) >= Self.vendorWrongCodes, let oldest = recent.map(\.1).min() else {
+            return
+        }
+        let wait = max(1, Int(oldest.addingTimeInterval(Self.vendorCodeWindow).timeIntervalSince(now()).rounded(.up)))
+        Self.vendorCodeRefusals.increment()
+        logger.warning(
+            "vendor over its budget of wrong redemption codes; confirmations paused",
+            metadata: ["vendor.id": "\(vendorID.lowercasedString)", "retry_after_s": "\(wait)"])
+        throw C2CError.vendorCodesThrottled(retryAfterSeconds: wait)
+    }
+
+    /// Confirmations refused because their vendor entered too many wrong codes: alert on any.
+    private static let vendorCodeRefusals = Counter(label: "rahat_redemption_vendor_code_refusals_total")
+
     /// Refuses a sixth code to one phone within the window. Two requests at the same instant may
     /// both pass; the window still bounds what a vendor can send.
     private func requireCodeAllowance(for beneficiaryID: UUID) async throws {
@@ -304,6 +347,7 @@ extension C2CDomain {
         let record = try await storedRedemption(id)
         try authorizeVendorAction(on: record, by: caller)
         if record.status == .requested {
+            try await requireVendorCodeBudget(record.vendorID)
             // The code may have been sent before the vendor was deactivated or the project closed.
             guard try await clients.vendor(record.vendorID).active else { throw C2CError.vendorInactive }
             try await requireOpen(record.projectID)

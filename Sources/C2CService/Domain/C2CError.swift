@@ -32,6 +32,10 @@ public enum C2CError: Error, Equatable, Sendable {
     /// More than one live beneficiary has the phone given.
     case beneficiaryPhoneShared
     case beneficiaryWithoutPhone
+    /// Not verified, or verification reopened (a changed phone): nothing is redeemed meanwhile.
+    case beneficiaryNotVerified
+    /// The vendor spent its budget of wrong codes across beneficiaries.
+    case vendorCodesThrottled(retryAfterSeconds: Int)
     /// The beneficiary holds less than asked (`balance` when known).
     case insufficientBalance(balance: Int64?, needed: Int64)
     /// The beneficiary was sent as many codes as the window allows.
@@ -129,6 +133,18 @@ public enum C2CError: Error, Equatable, Sendable {
             ServiceError(
                 .failedPrecondition, reason: "beneficiary.no_phone",
                 message: "The beneficiary has no phone on record to send a code to.")
+        case .beneficiaryNotVerified:
+            ServiceError(
+                .failedPrecondition, reason: "beneficiary.not_verified",
+                message:
+                    "The beneficiary's verification is not complete (it reopens when their phone changes); nothing can be redeemed until it is."
+            )
+        case .vendorCodesThrottled(let seconds):
+            ServiceError(
+                .resourceExhausted, reason: "redemption.vendor_throttled",
+                message:
+                    "Too many wrong codes were entered at this vendor lately; confirmations are paused for \(seconds) s and the agency has been alerted.",
+                retryAfterSeconds: seconds)
         case .insufficientBalance(let balance, let needed):
             ServiceError(
                 .failedPrecondition, reason: "redemption.insufficient_balance",

@@ -3,12 +3,13 @@ import HTTPTypes
 import OpenAPIRuntime
 import ServerKit
 
-/// Refuses personal data in a URL's query, on every route: URLs are kept by proxies, browsers and
+/// Refuses a person's identifiers in a URL's query, on every route: URLs are kept by proxies, browsers and
 /// access logs, where nobody seals them. Without this an old client's `?phone=` would be ignored
 /// as an unknown parameter and answered with everyone instead of a lookup.
 struct PersonalDataInURLMiddleware: ServerMiddleware {
-    /// Query parameters that carry personal data; lookups take them in a body instead.
-    static let personalParameters: Set<String> = ["phone", "nationalid", "national_id", "email", "name"]
+    /// Query parameters that carry a person's identifiers; lookups take them in a body instead.
+    /// (`name` is not among them: it names disbursements in a URL.)
+    static let personalParameters: Set<String> = ["phone", "nationalid", "national_id", "email"]
 
     func intercept(
         _ request: HTTPRequest,
