@@ -235,6 +235,7 @@ let package = Package(
                 "AuthAPI",
                 "CoreAPI",
                 "Messaging",
+                "Notifications",
                 "Persistence",
                 "ServerKit",
                 "SharedModels",

@@ -2,6 +2,7 @@ package import Foundation
 public import GRPCCore
 package import Logging
 package import Messaging
+package import Notifications
 public import Persistence
 public import ServerKit
 public import ServiceLifecycle
@@ -101,6 +102,7 @@ public struct CoreService: Sendable {
         verifier: AccessTokenVerifier,
         accounts: AuthAccounts,
         cache: (any CacheStore)? = nil,
+        sms: (any SmsSender)? = nil,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) throws {
@@ -111,7 +113,7 @@ public struct CoreService: Sendable {
             database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts,
             importMaxBytes: configuration.importMaxBytes, kyc: configuration.kyc,
             beneficiaryCache: BeneficiaryCache(store: cache, ttl: configuration.beneficiaryCacheTTL, logger: logger),
-            logger: logger, now: now)
+            sms: sms, logger: logger, now: now)
     }
 
     /// The schema this service owns on PostgreSQL.

@@ -50,7 +50,7 @@ package enum SmsConfiguration: Sendable, Equatable {
     package static func requireSender(in source: inout ConfigurationSource, process: String) {
         guard source.raw("RAHAT_SMS_URL") == nil, source.raw("RAHAT_SMS_FILE") == nil else { return }
         source.report(
-            "RAHAT_SMS_URL: required by '\(process)' (redemption codes must reach beneficiaries' phones); "
+            "RAHAT_SMS_URL: required by '\(process)' (codes and notices must reach people's phones); "
                 + "set RAHAT_SMS_FILE=<path> to write messages to a file instead, for evaluation only")
     }
 

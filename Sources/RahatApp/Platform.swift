@@ -90,6 +90,7 @@ package enum Platform {
                 accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
                 // One process: memory is as shared as Redis would be, unless Redis is configured.
                 cache: redis.map { RedisCacheStore(client: $0) } ?? InMemoryCacheStore(),
+                sms: configuration.c2c.sms.sender(),
                 logger: logger
             )
             let ledger = LedgerService(
@@ -230,6 +231,7 @@ package enum Platform {
                 verifier: verifier(fetchingFrom: authClient, logger: logger),
                 accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
                 cache: redis.map { RedisCacheStore(client: $0) },
+                sms: configuration.sms.sender(),
                 logger: logger
             )
             try await prepare(

@@ -6,7 +6,7 @@ package import Gateway
 package import LedgerService
 import Logging
 import Messaging
-import Notifications
+package import Notifications
 package import Persistence
 import RedisClient
 package import ServerKit
@@ -253,6 +253,8 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
 package struct CoreProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var core: CoreServiceConfiguration
+    /// Where vendors are told of changes to their payout accounts.
+    package var sms: SmsConfiguration
     package var listen: ServiceListenConfiguration
     package var authHost: String
     package var authPort: Int
@@ -266,12 +268,14 @@ package struct CoreProcessConfiguration: Sendable, Equatable {
         let configuration = CoreProcessConfiguration(
             common: common,
             core: core,
+            sms: SmsConfiguration(from: &source, dataDirectory: common.dataDirectory),
             listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_CORE", grpcPort: 7111, opsPort: 7112),
             authHost: authHost,
             authPort: authPort,
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(core.database, for: "core", in: &source)
+        SmsConfiguration.requireSender(in: &source, process: "rahat serve core")
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve core'")
         }

@@ -134,6 +134,7 @@ package struct AuthHarness: Sendable {
                     verifier: verifier,
                     accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
                     cache: cache,
+                    sms: sms,
                     logger: logger,
                     now: now
                 )

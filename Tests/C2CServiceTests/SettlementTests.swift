@@ -5,6 +5,7 @@ import Foundation
 import GRPCCore
 import LedgerAPI
 import Messaging
+import Notifications
 import Persistence
 import SQLKit
 import ServerKit
@@ -274,6 +275,58 @@ struct SettlementTests {
                 // paid, failed, and paid again after the simulated lost record (a real lost commit
                 // loses its event with it)
                 #expect(events.filter { $0.type == "rahat.c2c.settlement.completed" }.count == 3)
+            }
+        }
+    }
+
+    @Test("a run pays the account a vendor had when it started, not one approved after")
+    func accountFixedAtStart() async throws {
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(.sqlite, runsJobs: true, sms: sms.sender) { harness in
+                // given a confirmed redemption at a vendor paid by mobile money, and a second admin
+                let shop = try await RedemptionTests.shop(harness)
+                _ = try await Self.redeem(
+                    harness, sms, vendor: shop.vendor, login: shop.vendorLogin, phone: shop.phones[0], amount: 1_000)
+                let second = try await harness.createUser(
+                    email: "admin2@example.org", roles: [.role("admin")], as: try await harness.login().accessToken)
+                _ = try await harness.vendors.updateVendor(
+                    .with {
+                        $0.id = shop.vendor
+                        $0.phone = "+9779811113333"
+                    }, metadata: shop.admin)
+                let secondAdmin = AuthHarness.bearer(second.tokens.accessToken)
+
+                // when a run starts, and then the vendor's account is changed and approved
+                let run = try await harness.settlements.createSettlements(
+                    .with { $0.projectID = shop.project }, metadata: shop.admin)
+                _ = try await harness.vendors.updateVendor(
+                    .with {
+                        $0.id = shop.vendor
+                        $0.payoutAccount = .with {
+                            $0.type = .mobileMoney
+                            $0.provider = "Khalti"
+                            $0.mobileNumber = "+9779800000001"
+                        }
+                    }, metadata: shop.admin)
+                let changed = try await harness.vendors.decidePayoutChange(
+                    .with {
+                        $0.vendorID = shop.vendor
+                        $0.approve = true
+                    }, metadata: secondAdmin)
+                let settlements = try await Self.processed(harness, run: run.id, as: shop.admin)
+                let settlement = try #require(settlements.first { $0.vendorID == shop.vendor })
+                let csv = try await harness.settlements.getPayoutFile(
+                    .with {
+                        $0.settlementID = settlement.id
+                        $0.format = .csv
+                    }, metadata: shop.admin)
+                let text = String(decoding: csv.content, as: UTF8.self)
+
+                // then the vendor is paid to the new account from now on, but this run to the old one
+                #expect(changed.payoutAccount.mobileNumber == "+9779800000001")
+                #expect(text.contains("9811112222"), "\(text)")
+                #expect(!text.contains("9800000001"), "\(text)")
+                #expect(sms.messages.contains { $0.to == "+9779811113333" && $0.body.contains("payout account") })
             }
         }
     }

@@ -1,6 +1,9 @@
+import C2CService
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Notifications
+import RahatApp
 import TestSupport
 import Testing
 
@@ -106,6 +109,88 @@ extension GatewayTests {
                 #expect(byKey.status == .forbidden, "\(byKey)")
                 #expect(byKey.problemCode == "disbursement.person_required")
                 #expect(byPerson.status == .ok, "\(byPerson)")
+            }
+        }
+
+        @Test(
+            "a vendor's payout account changes only when a second person approves it, and the vendor is told",
+            arguments: DatabaseEngine.available)
+        func payoutAccountNeedsSecondPerson(engine: DatabaseEngine) async throws {
+            let smsFile = FileManager.default.temporaryDirectory
+                .appendingPathComponent("rahat-sms-\(UUID().uuidString).jsonl").path
+            defer { try? FileManager.default.removeItem(atPath: smsFile) }
+            try await GatewayHarness.withEmbedded(engine, configure: { $0.c2c.sms = .file(path: smsFile) }) { client in
+                // given a vendor paid to one account, a manager of all projects, and a second admin
+                let admin = try await client.login()
+                let vendor = try await client.send(
+                    .post, "/v1/vendors",
+                    json: [
+                        "name": "Ram Kirana", "email": "ram@example.org", "password": "a long vendor passphrase",
+                        "phone": "+9779811112222",
+                        "payoutAccount": [
+                            "type": "bank", "bankName": "Nabil Bank", "accountName": "Ram Kirana",
+                            "accountNumber": "0100-1234-5678",
+                        ],
+                    ], bearer: admin.access)
+                let vendorID = try #require(try vendor.json["id"] as? String, "\(vendor)")
+                let manager = try await client.createUser("manager@example.org", role: "manager", bearer: admin.access)
+                let secondAdmin = try await client.createUser("admin2@example.org", role: "admin", bearer: admin.access)
+                let redirect: [String: Any] = [
+                    "payoutAccount": [
+                        "type": "bank", "bankName": "Other Bank", "accountName": "Someone Else",
+                        "accountNumber": "9999-8888-7777",
+                    ]
+                ]
+                func accountNumber(_ answer: HTTPAnswer) throws -> String? {
+                    (try answer.json["payoutAccount"] as? [String: Any])?["accountNumber"] as? String
+                }
+
+                // when the manager redirects the payouts and approves it themself
+                let requested = try await client.send(
+                    .patch, "/v1/vendors/\(vendorID)", json: redirect, bearer: manager.access)
+                let selfApproved = try await client.send(
+                    .post, "/v1/vendors/\(vendorID)/payout-change/approve", bearer: manager.access)
+                // then nothing has changed yet; the change waits
+                #expect(requested.status == .ok, "\(requested)")
+                #expect(try accountNumber(requested) == "010012345678", "\(requested)")
+                let pending = try #require(try requested.json["pendingPayoutChange"] as? [String: Any], "\(requested)")
+                #expect((pending["payoutAccount"] as? [String: Any])?["accountNumber"] as? String == "999988887777")
+                #expect(pending["requestedBy"] as? String == manager.id)
+                #expect(selfApproved.status == .forbidden, "\(selfApproved)")
+
+                // when an admin approves it
+                let approved = try await client.send(
+                    .post, "/v1/vendors/\(vendorID)/payout-change/approve", json: ["note": "called the shop"],
+                    bearer: admin.access)
+                // then it applies, and the vendor is told on its phone
+                #expect(approved.status == .ok, "\(approved)")
+                #expect(try accountNumber(approved) == "999988887777")
+                #expect(try approved.json["pendingPayoutChange"] == nil)
+                let messages = (try? String(contentsOfFile: smsFile, encoding: .utf8)) ?? ""
+                #expect(
+                    messages.split(separator: "\n").contains { $0.contains("+9779811112222") && $0.contains("7777") },
+                    "\(messages)")
+
+                // when an admin asks for another change and approves it themself, then another rejects it
+                _ = try await client.send(
+                    .patch, "/v1/vendors/\(vendorID)",
+                    json: [
+                        "payoutAccount": [
+                            "type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779800000000",
+                        ]
+                    ],
+                    bearer: admin.access)
+                let own = try await client.send(
+                    .post, "/v1/vendors/\(vendorID)/payout-change/approve", bearer: admin.access)
+                let rejected = try await client.send(
+                    .post, "/v1/vendors/\(vendorID)/payout-change/reject", json: ["note": "not asked for by the shop"],
+                    bearer: secondAdmin.access)
+                let nothing = try await client.send(
+                    .post, "/v1/vendors/\(vendorID)/payout-change/approve", bearer: secondAdmin.access)
+                #expect(own.status == .forbidden && own.problemCode == "payout_change.own", "\(own)")
+                #expect(rejected.status == .ok, "\(rejected)")
+                #expect(try accountNumber(rejected) == "999988887777")
+                #expect(nothing.status == .notFound && nothing.problemCode == "payout_change.not_found", "\(nothing)")
             }
         }
     }

@@ -65,6 +65,7 @@ struct DistributedTests {
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
+                    "RAHAT_SMS_FILE": Self.smsFile,
                 ].merging(extra) { $1 })
         )
         return try await launch { onPort in

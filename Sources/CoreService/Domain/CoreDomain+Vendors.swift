@@ -23,6 +23,8 @@ struct VendorInfo: Sendable, Equatable {
     var createdAt: Date
     var updatedAt: Date
     var deactivatedAt: Date?
+    /// A new payout account waiting for a second person's approval.
+    var pendingPayoutChange: PayoutChange?
 }
 
 /// A request to register a vendor, as received.
@@ -131,7 +133,9 @@ extension CoreDomain {
         let projects = try await projectIDs(of: [vendorID])[vendorID] ?? []
         // Another project's vendor is answered as unknown: its id confirms nothing.
         guard Self.mayRead(vendorIn: projects, caller) else { throw CoreError.vendorNotFound }
-        return try Self.vendorInfo(row, projects: projects)
+        var info = try Self.vendorInfo(row, projects: projects)
+        info.pendingPayoutChange = try await pendingPayoutChange(of: vendorID, on: db)
+        return info
     }
 
     /// Whether `caller` may read a vendor assigned to `projects`: with an unscoped `vendor:read`,
@@ -186,13 +190,25 @@ extension CoreDomain {
             if let name { row.name = name }
             if let phone { row.phone = phone.isEmpty ? nil : phone }
             if let location { row.location = location.isEmpty ? nil : location }
-            if let payout { Self.write(payout, to: row) }
-            row.updatedAt = now
-            try await row.save(on: tx)
-            try await Outbox.append(vendorEvent("rahat.core.vendor.updated", row, at: now), on: tx)
+            if let payout, try Self.vendorInfo(row, projects: []).payoutAccount != payout {
+                try await requestPayoutChange(payout, vendorID: vendorID, by: caller, at: now, on: tx)
+            }
+            if name != nil || phone != nil || location != nil {
+                row.updatedAt = now
+                try await row.save(on: tx)
+                try await Outbox.append(vendorEvent("rahat.core.vendor.updated", row, at: now), on: tx)
+            }
             return row
         }
-        return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
+        return try await vendorInfo(row)
+    }
+
+    /// The vendor as callers see it: with the projects it serves and any payout change pending.
+    func vendorInfo(_ row: VendorRow) async throws -> VendorInfo {
+        let vendorID = try row.requireID()
+        var info = try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
+        info.pendingPayoutChange = try await pendingPayoutChange(of: vendorID, on: db)
+        return info
     }
 
     func deactivateVendor(_ id: String, by caller: Principal) async throws -> VendorInfo {
@@ -269,7 +285,7 @@ extension CoreDomain {
 
     // MARK: Helpers
 
-    private func findVendor(_ id: UUID, on db: any Database) async throws -> VendorRow {
+    func findVendor(_ id: UUID, on db: any Database) async throws -> VendorRow {
         guard let row = try await VendorRow.find(id, on: db) else { throw CoreError.vendorNotFound }
         return row
     }
@@ -298,7 +314,7 @@ extension CoreDomain {
         return location.isEmpty ? nil : location
     }
 
-    private static func write(_ payout: PayoutAccount, to row: VendorRow) {
+    static func write(_ payout: PayoutAccount, to row: VendorRow) {
         row.payoutType = payout.type
         row.bankName = nil
         row.accountName = nil

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import Logging
+import Notifications
 import Persistence
 import ServerKit
 import SharedModels
@@ -19,6 +20,8 @@ struct CoreDomain: Sendable {
     let kyc: KYCRules
     /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.
     let beneficiaryCache: BeneficiaryCache
+    /// Tells vendors of changes to where they are paid; nil where no sender is configured.
+    let sms: (any SmsSender)?
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -21,6 +21,10 @@ public enum CoreError: Error, Equatable, Sendable {
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
     case verificationNotFound
+    /// No payout account change waits for a decision on this vendor.
+    case payoutChangeNotFound
+    /// The requester of a payout change cannot approve it.
+    case ownPayoutChange
     /// A decision needs the beneficiary's latest check to be `needs_review`; it is this instead.
     case verificationNotInReview(String)
 
@@ -79,6 +83,14 @@ public enum CoreError: Error, Equatable, Sendable {
             )
         case .verificationNotFound:
             ServiceError(.notFound, reason: "verification.not_found", message: "No such verification.")
+        case .payoutChangeNotFound:
+            ServiceError(
+                .notFound, reason: "payout_change.not_found",
+                message: "No change of this vendor's payout account waits for a decision.")
+        case .ownPayoutChange:
+            ServiceError(
+                .permissionDenied, reason: "payout_change.own",
+                message: "A payout account change needs a second person: whoever asked for it cannot approve it.")
         case .verificationNotInReview(let status):
             ServiceError(
                 .failedPrecondition, reason: "verification.not_in_review",

@@ -3,7 +3,7 @@ import ServerKit
 import SharedModels
 
 /// Where a vendor's settlements are paid: a bank account or a mobile-money wallet.
-enum PayoutAccount: Sendable, Equatable {
+enum PayoutAccount: Sendable, Equatable, Codable {
     case bank(bankName: String, accountName: String, accountNumber: String, branch: String?, bic: String?)
     case mobileMoney(provider: String, number: String)
 

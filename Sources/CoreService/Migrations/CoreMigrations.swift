@@ -18,6 +18,7 @@ public enum CoreMigrations {
             CreateVerifications(),
             CreateProcessedEvents(name: "core.0012_CreateProcessedEvents"),
             CreateReceipts(),
+            CreatePayoutChanges(),
         ]
     }
 }

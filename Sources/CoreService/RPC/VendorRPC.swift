@@ -63,6 +63,15 @@ struct VendorRPC: Rahat_Core_V1_VendorService.SimpleServiceProtocol {
             try await domain.updateVendor(request.id, changes: changes, by: try await domain.caller()))
     }
 
+    func decidePayoutChange(
+        request: Rahat_Core_V1_DecidePayoutChangeRequest, context: ServerContext
+    ) async throws -> Rahat_Core_V1_Vendor {
+        Rahat_Core_V1_Vendor(
+            try await domain.decidePayoutChange(
+                vendorID: request.vendorID, approve: request.approve, note: request.hasNote ? request.note : nil,
+                by: try await domain.caller()))
+    }
+
     func deactivateVendor(
         request: Rahat_Core_V1_DeactivateVendorRequest, context: ServerContext
     ) async throws -> Rahat_Core_V1_Vendor {
@@ -116,19 +125,13 @@ extension Rahat_Core_V1_Vendor {
             if let phone = vendor.phone { $0.phone = phone }
             if let email = vendor.email { $0.email = email }
             if let location = vendor.location { $0.location = location }
-            $0.payoutAccount = .with { account in
-                switch vendor.payoutAccount {
-                case .bank(let bankName, let accountName, let accountNumber, let branch, let bic):
-                    account.type = .bank
-                    account.bankName = bankName
-                    account.accountName = accountName
-                    account.accountNumber = accountNumber
-                    if let branch { account.branch = branch }
-                    if let bic { account.bic = bic }
-                case .mobileMoney(let provider, let number):
-                    account.type = .mobileMoney
-                    account.provider = provider
-                    account.mobileNumber = number
+            $0.payoutAccount = Rahat_Core_V1_PayoutAccount(vendor.payoutAccount)
+            if let pending = vendor.pendingPayoutChange {
+                $0.pendingPayoutChange = .with {
+                    $0.id = pending.id.lowercasedString
+                    $0.account = Rahat_Core_V1_PayoutAccount(pending.account)
+                    $0.requestedBy = pending.requestedBy.lowercasedString
+                    $0.requestedAt = Google_Protobuf_Timestamp(date: pending.requestedAt)
                 }
             }
             $0.status = vendor.status == .active ? .active : .inactive
@@ -137,6 +140,26 @@ extension Rahat_Core_V1_Vendor {
             $0.updatedAt = Google_Protobuf_Timestamp(date: vendor.updatedAt)
             if let deactivated = vendor.deactivatedAt {
                 $0.deactivatedAt = Google_Protobuf_Timestamp(date: deactivated)
+            }
+        }
+    }
+}
+
+extension Rahat_Core_V1_PayoutAccount {
+    init(_ account: PayoutAccount) {
+        self = .with {
+            switch account {
+            case .bank(let bankName, let accountName, let accountNumber, let branch, let bic):
+                $0.type = .bank
+                $0.bankName = bankName
+                $0.accountName = accountName
+                $0.accountNumber = accountNumber
+                if let branch { $0.branch = branch }
+                if let bic { $0.bic = bic }
+            case .mobileMoney(let provider, let number):
+                $0.type = .mobileMoney
+                $0.provider = provider
+                $0.mobileNumber = number
             }
         }
     }

@@ -1227,8 +1227,11 @@ paths:
       tags: [vendors]
       summary: Update a vendor
       description: >-
-        Changes the name, phone (empty to remove), location or payout account (replaced whole).
-        Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+        Changes the name, phone (empty to remove) or location at once. A new payout account
+        (replaced whole) does not apply yet: it is recorded as `pendingPayoutChange` and takes
+        effect only when someone else approves it (`POST /v1/vendors/{id}/payout-change/approve`);
+        a newer one supersedes a pending one. Requires `vendor:update`. Emits
+        `rahat.core.vendor.updated` and `rahat.core.vendor.payout_change_requested`.
       requestBody:
         required: true
         content:
@@ -1258,6 +1261,59 @@ paths:
       responses:
         '200':
           description: The inactive vendor.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/vendors/{id}/payout-change/approve:
+    parameters:
+      - $ref: '#/components/parameters/VendorId'
+    post:
+      operationId: approvePayoutChange
+      tags: [vendors]
+      summary: Approve a vendor's new payout account
+      description: >-
+        The pending account replaces the vendor's at once; settlements already started keep the
+        account they started with. The vendor is told by text message. Requires
+        `vendor:approve` (admins), a password session, and someone other than who asked for the
+        change (403 `payout_change.own`); 404 (`payout_change.not_found`) when none is pending.
+        Emits `rahat.core.vendor.payout_changed`.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/PayoutChangeDecision'}
+      responses:
+        '200':
+          description: The vendor, with the account it is paid to now.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Vendor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+  /v1/vendors/{id}/payout-change/reject:
+    parameters:
+      - $ref: '#/components/parameters/VendorId'
+    post:
+      operationId: rejectPayoutChange
+      tags: [vendors]
+      summary: Reject a vendor's new payout account
+      description: >-
+        The vendor keeps the account it has. Who may reject is who may approve. Emits
+        `rahat.core.vendor.payout_change_rejected`.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/PayoutChangeDecision'}
+      responses:
+        '200':
+          description: The vendor, with the account it is paid to now.
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Vendor'}
@@ -2745,6 +2801,21 @@ components:
         createdAt: {type: string, format: date-time}
         updatedAt: {type: string, format: date-time}
         deactivatedAt: {type: string, format: date-time}
+        pendingPayoutChange: {$ref: '#/components/schemas/PendingPayoutChange'}
+    PendingPayoutChange:
+      type: object
+      description: A new payout account waiting for a second person's approval; settlements still pay `payoutAccount`.
+      required: [id, payoutAccount, requestedBy, requestedAt]
+      properties:
+        id: {type: string, format: uuid}
+        payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
+        requestedBy: {type: string, format: uuid}
+        requestedAt: {type: string, format: date-time}
+    PayoutChangeDecision:
+      type: object
+      additionalProperties: false
+      properties:
+        note: {type: string, maxLength: 1000}
     RegisterVendorRequest:
       type: object
       additionalProperties: false
@@ -6333,7 +6404,7 @@ components:
           "vendors"
         ],
         "summary": "Update a vendor",
-        "description": "Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.",
+        "description": "Changes the name, phone (empty to remove) or location at once. A new payout account (replaced whole) does not apply yet: it is recorded as `pendingPayoutChange` and takes effect only when someone else approves it (`POST /v1/vendors/{id}/payout-change/approve`); a newer one supersedes a pending one. Requires `vendor:update`. Emits `rahat.core.vendor.updated` and `rahat.core.vendor.payout_change_requested`.",
         "requestBody": {
           "required": true,
           "content": {
@@ -6386,6 +6457,104 @@ components:
         "responses": {
           "200": {
             "description": "The inactive vendor.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/vendors/{id}/payout-change/approve": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/VendorId"
+        }
+      ],
+      "post": {
+        "operationId": "approvePayoutChange",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Approve a vendor's new payout account",
+        "description": "The pending account replaces the vendor's at once; settlements already started keep the account they started with. The vendor is told by text message. Requires `vendor:approve` (admins), a password session, and someone other than who asked for the change (403 `payout_change.own`); 404 (`payout_change.not_found`) when none is pending. Emits `rahat.core.vendor.payout_changed`.",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/PayoutChangeDecision"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The vendor, with the account it is paid to now.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Vendor"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          }
+        }
+      }
+    },
+    "/v1/vendors/{id}/payout-change/reject": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/VendorId"
+        }
+      ],
+      "post": {
+        "operationId": "rejectPayoutChange",
+        "tags": [
+          "vendors"
+        ],
+        "summary": "Reject a vendor's new payout account",
+        "description": "The vendor keeps the account it has. Who may reject is who may approve. Emits `rahat.core.vendor.payout_change_rejected`.",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/PayoutChangeDecision"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The vendor, with the account it is paid to now.",
             "content": {
               "application/json": {
                 "schema": {
@@ -9582,6 +9751,46 @@ components:
           "deactivatedAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "pendingPayoutChange": {
+            "$ref": "#/components/schemas/PendingPayoutChange"
+          }
+        }
+      },
+      "PendingPayoutChange": {
+        "type": "object",
+        "description": "A new payout account waiting for a second person's approval; settlements still pay `payoutAccount`.",
+        "required": [
+          "id",
+          "payoutAccount",
+          "requestedBy",
+          "requestedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "payoutAccount": {
+            "$ref": "#/components/schemas/PayoutAccount"
+          },
+          "requestedBy": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "requestedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "PayoutChangeDecision": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "note": {
+            "type": "string",
+            "maxLength": 1000
           }
         }
       },

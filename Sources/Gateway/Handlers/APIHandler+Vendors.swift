@@ -72,6 +72,35 @@ extension APIHandler {
         return .ok(.init(body: .json(.init(vendor))))
     }
 
+    func approvePayoutChange(
+        _ input: Operations.ApprovePayoutChange.Input
+    ) async throws -> Operations.ApprovePayoutChange.Output {
+        let note: String? = if case .json(let body) = input.body { body.note } else { nil }
+        return .ok(.init(body: .json(try await decidePayoutChange(input.path.id, approve: true, note: note))))
+    }
+
+    func rejectPayoutChange(
+        _ input: Operations.RejectPayoutChange.Input
+    ) async throws -> Operations.RejectPayoutChange.Output {
+        let note: String? = if case .json(let body) = input.body { body.note } else { nil }
+        return .ok(.init(body: .json(try await decidePayoutChange(input.path.id, approve: false, note: note))))
+    }
+
+    private func decidePayoutChange(
+        _ id: String, approve: Bool, note: String?
+    ) async throws
+        -> Components.Schemas.Vendor
+    {
+        _ = try caller
+        let vendor = try await core.vendors.decidePayoutChange(
+            .with {
+                $0.vendorID = id
+                $0.approve = approve
+                if let note { $0.note = note }
+            }, metadata: GatewayCall.metadata())
+        return .init(vendor)
+    }
+
     func assignVendor(_ input: Operations.AssignVendor.Input) async throws -> Operations.AssignVendor.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         _ = try caller
@@ -112,7 +141,14 @@ extension Components.Schemas.Vendor {
             projectIds: vendor.projectIds,
             createdAt: vendor.createdAt.date,
             updatedAt: vendor.updatedAt.date,
-            deactivatedAt: vendor.hasDeactivatedAt ? vendor.deactivatedAt.date : nil
+            deactivatedAt: vendor.hasDeactivatedAt ? vendor.deactivatedAt.date : nil,
+            pendingPayoutChange: vendor.hasPendingPayoutChange
+                ? .init(
+                    id: vendor.pendingPayoutChange.id,
+                    payoutAccount: .init(vendor.pendingPayoutChange.account),
+                    requestedBy: vendor.pendingPayoutChange.requestedBy,
+                    requestedAt: vendor.pendingPayoutChange.requestedAt.date)
+                : nil
         )
     }
 }

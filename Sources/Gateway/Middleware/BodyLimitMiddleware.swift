@@ -24,6 +24,11 @@ struct BodyLimitMiddleware: ServerMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
+        // A request that declares no body has none: the transport hands one over regardless, and an
+        // optional JSON body that is empty would otherwise be refused as malformed JSON.
+        if Self.declaresNoBody(request) {
+            return try await next(request, nil, metadata)
+        }
         guard let body, !(Self.streamedOperations.contains(operationID) && !Self.isJSON(request)) else {
             return try await next(request, body, metadata)
         }
@@ -46,6 +51,12 @@ struct BodyLimitMiddleware: ServerMiddleware {
             .invalidArgument, reason: "request.too_large",
             message: "The request body is larger than \(Self.describe(limit)), the most this endpoint accepts.",
             violations: [FieldViolation(field: "body", reason: "must be at most \(limit) bytes")])
+    }
+
+    /// No `Content-Length` and no `Transfer-Encoding`, or a length of zero (RFC 9112 §6.3).
+    private static func declaresNoBody(_ request: HTTPRequest) -> Bool {
+        if let length = request.headerFields[.contentLength] { return length == "0" }
+        return request.headerFields[.transferEncoding] == nil
     }
 
     private static func isJSON(_ request: HTTPRequest) -> Bool {

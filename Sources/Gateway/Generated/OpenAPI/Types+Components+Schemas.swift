@@ -637,6 +637,8 @@ extension Components {
             internal var updatedAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Vendor/deactivatedAt`.
             internal var deactivatedAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/Vendor/pendingPayoutChange`.
+            internal var pendingPayoutChange: Components.Schemas.PendingPayoutChange?
             /// Creates a new `Vendor`.
             ///
             /// - Parameters:
@@ -652,6 +654,7 @@ extension Components {
             ///   - createdAt:
             ///   - updatedAt:
             ///   - deactivatedAt:
+            ///   - pendingPayoutChange:
             internal init(
                 id: Swift.String,
                 userId: Swift.String,
@@ -664,7 +667,8 @@ extension Components {
                 projectIds: [Swift.String],
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date,
-                deactivatedAt: Foundation.Date? = nil
+                deactivatedAt: Foundation.Date? = nil,
+                pendingPayoutChange: Components.Schemas.PendingPayoutChange? = nil
             ) {
                 self.id = id
                 self.userId = userId
@@ -678,6 +682,7 @@ extension Components {
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
                 self.deactivatedAt = deactivatedAt
+                self.pendingPayoutChange = pendingPayoutChange
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -692,6 +697,69 @@ extension Components {
                 case createdAt
                 case updatedAt
                 case deactivatedAt
+                case pendingPayoutChange
+            }
+        }
+        /// A new payout account waiting for a second person's approval; settlements still pay `payoutAccount`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/PendingPayoutChange`.
+        internal struct PendingPayoutChange: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PendingPayoutChange/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PendingPayoutChange/payoutAccount`.
+            internal var payoutAccount: Components.Schemas.PayoutAccount
+            /// - Remark: Generated from `#/components/schemas/PendingPayoutChange/requestedBy`.
+            internal var requestedBy: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PendingPayoutChange/requestedAt`.
+            internal var requestedAt: Foundation.Date
+            /// Creates a new `PendingPayoutChange`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - payoutAccount:
+            ///   - requestedBy:
+            ///   - requestedAt:
+            internal init(
+                id: Swift.String,
+                payoutAccount: Components.Schemas.PayoutAccount,
+                requestedBy: Swift.String,
+                requestedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.payoutAccount = payoutAccount
+                self.requestedBy = requestedBy
+                self.requestedAt = requestedAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case payoutAccount
+                case requestedBy
+                case requestedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PayoutChangeDecision`.
+        internal struct PayoutChangeDecision: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PayoutChangeDecision/note`.
+            internal var note: Swift.String?
+            /// Creates a new `PayoutChangeDecision`.
+            ///
+            /// - Parameters:
+            ///   - note:
+            internal init(note: Swift.String? = nil) {
+                self.note = note
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case note
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.note = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .note
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "note"
+                ])
             }
         }
         /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest`.

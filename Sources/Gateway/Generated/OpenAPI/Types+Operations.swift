@@ -10543,7 +10543,7 @@ internal enum Operations {
     }
     /// Update a vendor
     ///
-    /// Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+    /// Changes the name, phone (empty to remove) or location at once. A new payout account (replaced whole) does not apply yet: it is recorded as `pendingPayoutChange` and takes effect only when someone else approves it (`POST /v1/vendors/{id}/payout-change/approve`); a newer one supersedes a pending one. Requires `vendor:update`. Emits `rahat.core.vendor.updated` and `rahat.core.vendor.payout_change_requested`.
     ///
     /// - Remark: HTTP `PATCH /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/patch(updateVendor)`.
@@ -10953,6 +10953,484 @@ internal enum Operations {
             /// The resource does not exist (or is not visible to the caller).
             ///
             /// - Remark: Generated from `#/paths//v1/vendors/{id}/deactivate/post(deactivateVendor)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Approve a vendor's new payout account
+    ///
+    /// The pending account replaces the vendor's at once; settlements already started keep the account they started with. The vendor is told by text message. Requires `vendor:approve` (admins), a password session, and someone other than who asked for the change (403 `payout_change.own`); 404 (`payout_change.not_found`) when none is pending. Emits `rahat.core.vendor.payout_changed`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/approve`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)`.
+    internal enum ApprovePayoutChange {
+        internal static let id: Swift.String = "approvePayoutChange"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Vendor id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/path/id`.
+                internal var id: Components.Parameters.VendorId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Vendor id.
+                internal init(id: Components.Parameters.VendorId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.ApprovePayoutChange.Input.Path
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApprovePayoutChange.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ApprovePayoutChange.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ApprovePayoutChange.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.PayoutChangeDecision)
+            }
+            internal var body: Operations.ApprovePayoutChange.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.ApprovePayoutChange.Input.Path,
+                headers: Operations.ApprovePayoutChange.Input.Headers = .init(),
+                body: Operations.ApprovePayoutChange.Input.Body? = nil
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/approve/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Vendor)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Vendor {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ApprovePayoutChange.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ApprovePayoutChange.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The vendor, with the account it is paid to now.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ApprovePayoutChange.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ApprovePayoutChange.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Reject a vendor's new payout account
+    ///
+    /// The vendor keeps the account it has. Who may reject is who may approve. Emits `rahat.core.vendor.payout_change_rejected`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/reject`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)`.
+    internal enum RejectPayoutChange {
+        internal static let id: Swift.String = "rejectPayoutChange"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// Vendor id.
+                ///
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/path/id`.
+                internal var id: Components.Parameters.VendorId
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - id: Vendor id.
+                internal init(id: Components.Parameters.VendorId) {
+                    self.id = id
+                }
+            }
+            internal var path: Operations.RejectPayoutChange.Input.Path
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RejectPayoutChange.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.RejectPayoutChange.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.RejectPayoutChange.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.PayoutChangeDecision)
+            }
+            internal var body: Operations.RejectPayoutChange.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.RejectPayoutChange.Input.Path,
+                headers: Operations.RejectPayoutChange.Input.Headers = .init(),
+                body: Operations.RejectPayoutChange.Input.Body? = nil
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/vendors/{id}/payout-change/reject/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Vendor)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Vendor {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.RejectPayoutChange.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.RejectPayoutChange.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The vendor, with the account it is paid to now.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.RejectPayoutChange.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.RejectPayoutChange.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request is malformed or fails validation; see `errors`.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            internal var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Missing, invalid or expired credentials.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            internal var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Authenticated, but lacking the required permission.
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)/responses/403`.
+            ///
+            /// HTTP response code: `403 forbidden`.
+            case forbidden(Components.Responses.Forbidden)
+            /// The associated value of the enum case if `self` is `.forbidden`.
+            ///
+            /// - Throws: An error if `self` is not `.forbidden`.
+            /// - SeeAlso: `.forbidden`.
+            internal var forbidden: Components.Responses.Forbidden {
+                get throws {
+                    switch self {
+                    case let .forbidden(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)/responses/404`.
             ///
             /// HTTP response code: `404 notFound`.
             case notFound(Components.Responses.NotFound)

@@ -363,7 +363,7 @@ internal protocol APIProtocol: Sendable {
     func getVendor(_ input: Operations.GetVendor.Input) async throws -> Operations.GetVendor.Output
     /// Update a vendor
     ///
-    /// Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+    /// Changes the name, phone (empty to remove) or location at once. A new payout account (replaced whole) does not apply yet: it is recorded as `pendingPayoutChange` and takes effect only when someone else approves it (`POST /v1/vendors/{id}/payout-change/approve`); a newer one supersedes a pending one. Requires `vendor:update`. Emits `rahat.core.vendor.updated` and `rahat.core.vendor.payout_change_requested`.
     ///
     /// - Remark: HTTP `PATCH /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/patch(updateVendor)`.
@@ -375,6 +375,20 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/vendors/{id}/deactivate`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/deactivate/post(deactivateVendor)`.
     func deactivateVendor(_ input: Operations.DeactivateVendor.Input) async throws -> Operations.DeactivateVendor.Output
+    /// Approve a vendor's new payout account
+    ///
+    /// The pending account replaces the vendor's at once; settlements already started keep the account they started with. The vendor is told by text message. Requires `vendor:approve` (admins), a password session, and someone other than who asked for the change (403 `payout_change.own`); 404 (`payout_change.not_found`) when none is pending. Emits `rahat.core.vendor.payout_changed`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/approve`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)`.
+    func approvePayoutChange(_ input: Operations.ApprovePayoutChange.Input) async throws -> Operations.ApprovePayoutChange.Output
+    /// Reject a vendor's new payout account
+    ///
+    /// The vendor keeps the account it has. Who may reject is who may approve. Emits `rahat.core.vendor.payout_change_rejected`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/reject`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)`.
+    func rejectPayoutChange(_ input: Operations.RejectPayoutChange.Input) async throws -> Operations.RejectPayoutChange.Output
     /// Assign a vendor to a project
     ///
     /// Requires `vendor:update` for this project, and a vendor the caller may already read (`vendor:read` unscoped or for a project it serves; otherwise 404, as for an unknown id). 409 for a closed project (`project.closed`) or an inactive vendor (`vendor.inactive`). Emits `rahat.core.vendor.assigned`.
@@ -1451,7 +1465,7 @@ extension APIProtocol {
     }
     /// Update a vendor
     ///
-    /// Changes the name, phone (empty to remove), location or payout account (replaced whole). Requires `vendor:update`. Emits `rahat.core.vendor.updated`.
+    /// Changes the name, phone (empty to remove) or location at once. A new payout account (replaced whole) does not apply yet: it is recorded as `pendingPayoutChange` and takes effect only when someone else approves it (`POST /v1/vendors/{id}/payout-change/approve`); a newer one supersedes a pending one. Requires `vendor:update`. Emits `rahat.core.vendor.updated` and `rahat.core.vendor.payout_change_requested`.
     ///
     /// - Remark: HTTP `PATCH /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/patch(updateVendor)`.
@@ -1479,6 +1493,40 @@ extension APIProtocol {
         try await deactivateVendor(Operations.DeactivateVendor.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Approve a vendor's new payout account
+    ///
+    /// The pending account replaces the vendor's at once; settlements already started keep the account they started with. The vendor is told by text message. Requires `vendor:approve` (admins), a password session, and someone other than who asked for the change (403 `payout_change.own`); 404 (`payout_change.not_found`) when none is pending. Emits `rahat.core.vendor.payout_changed`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/approve`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/approve/post(approvePayoutChange)`.
+    internal func approvePayoutChange(
+        path: Operations.ApprovePayoutChange.Input.Path,
+        headers: Operations.ApprovePayoutChange.Input.Headers = .init(),
+        body: Operations.ApprovePayoutChange.Input.Body? = nil
+    ) async throws -> Operations.ApprovePayoutChange.Output {
+        try await approvePayoutChange(Operations.ApprovePayoutChange.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Reject a vendor's new payout account
+    ///
+    /// The vendor keeps the account it has. Who may reject is who may approve. Emits `rahat.core.vendor.payout_change_rejected`.
+    ///
+    /// - Remark: HTTP `POST /v1/vendors/{id}/payout-change/reject`.
+    /// - Remark: Generated from `#/paths//v1/vendors/{id}/payout-change/reject/post(rejectPayoutChange)`.
+    internal func rejectPayoutChange(
+        path: Operations.RejectPayoutChange.Input.Path,
+        headers: Operations.RejectPayoutChange.Input.Headers = .init(),
+        body: Operations.RejectPayoutChange.Input.Body? = nil
+    ) async throws -> Operations.RejectPayoutChange.Output {
+        try await rejectPayoutChange(Operations.RejectPayoutChange.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
     /// Assign a vendor to a project

@@ -78,6 +78,19 @@ package enum Rahat_Core_V1_VendorService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "DecidePayoutChange" metadata.
+        package enum DecidePayoutChange: Sendable {
+            /// Request type for "DecidePayoutChange".
+            package typealias Input = Rahat_Core_V1_DecidePayoutChangeRequest
+            /// Response type for "DecidePayoutChange".
+            package typealias Output = Rahat_Core_V1_Vendor
+            /// Descriptor for "DecidePayoutChange".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.core.v1.VendorService"),
+                method: "DecidePayoutChange",
+                type: .unary
+            )
+        }
         /// Namespace for "DeactivateVendor" metadata.
         package enum DeactivateVendor: Sendable {
             /// Request type for "DeactivateVendor".
@@ -123,6 +136,7 @@ package enum Rahat_Core_V1_VendorService: Sendable {
             GetVendor.descriptor,
             ListVendors.descriptor,
             UpdateVendor.descriptor,
+            DecidePayoutChange.descriptor,
             DeactivateVendor.descriptor,
             AssignVendor.descriptor,
             UnassignVendor.descriptor
@@ -200,6 +214,10 @@ extension Rahat_Core_V1_VendorService {
 
         /// Handle the "UpdateVendor" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+        ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_Core_V1_UpdateVendorRequest` messages.
         ///   - context: Context providing information about the RPC.
@@ -209,6 +227,26 @@ extension Rahat_Core_V1_VendorService {
         /// - Returns: A streaming response of `Rahat_Core_V1_Vendor` messages.
         func updateVendor(
             request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_UpdateVendorRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Vendor>
+
+        /// Handle the "DecidePayoutChange" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+        /// > session, and someone other than who asked for it. An approved account applies at once and
+        /// > the vendor is told by text message.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Core_V1_DecidePayoutChangeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Core_V1_Vendor` messages.
+        func decidePayoutChange(
+            request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Vendor>
 
@@ -315,6 +353,10 @@ extension Rahat_Core_V1_VendorService {
 
         /// Handle the "UpdateVendor" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UpdateVendorRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -324,6 +366,26 @@ extension Rahat_Core_V1_VendorService {
         /// - Returns: A response containing a single `Rahat_Core_V1_Vendor` message.
         func updateVendor(
             request: GRPCCore.ServerRequest<Rahat_Core_V1_UpdateVendorRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Vendor>
+
+        /// Handle the "DecidePayoutChange" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+        /// > session, and someone other than who asked for it. An approved account applies at once and
+        /// > the vendor is told by text message.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_DecidePayoutChangeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Core_V1_Vendor` message.
+        func decidePayoutChange(
+            request: GRPCCore.ServerRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Vendor>
 
@@ -428,6 +490,10 @@ extension Rahat_Core_V1_VendorService {
 
         /// Handle the "UpdateVendor" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+        ///
         /// - Parameters:
         ///   - request: A `Rahat_Core_V1_UpdateVendorRequest` message.
         ///   - context: Context providing information about the RPC.
@@ -437,6 +503,26 @@ extension Rahat_Core_V1_VendorService {
         /// - Returns: A `Rahat_Core_V1_Vendor` to respond with.
         func updateVendor(
             request: Rahat_Core_V1_UpdateVendorRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Core_V1_Vendor
+
+        /// Handle the "DecidePayoutChange" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+        /// > session, and someone other than who asked for it. An approved account applies at once and
+        /// > the vendor is told by text message.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Core_V1_DecidePayoutChangeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Core_V1_Vendor` to respond with.
+        func decidePayoutChange(
+            request: Rahat_Core_V1_DecidePayoutChangeRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Core_V1_Vendor
 
@@ -537,6 +623,17 @@ extension Rahat_Core_V1_VendorService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Rahat_Core_V1_VendorService.Method.DecidePayoutChange.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_DecidePayoutChangeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_Vendor>(),
+            handler: { request, context in
+                try await self.decidePayoutChange(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Rahat_Core_V1_VendorService.Method.DeactivateVendor.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_DeactivateVendorRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_Vendor>(),
@@ -613,6 +710,17 @@ extension Rahat_Core_V1_VendorService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Vendor> {
         let response = try await self.updateVendor(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func decidePayoutChange(
+        request: GRPCCore.StreamingServerRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Core_V1_Vendor> {
+        let response = try await self.decidePayoutChange(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -701,6 +809,19 @@ extension Rahat_Core_V1_VendorService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Vendor> {
         return GRPCCore.ServerResponse<Rahat_Core_V1_Vendor>(
             message: try await self.updateVendor(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func decidePayoutChange(
+        request: GRPCCore.ServerRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Core_V1_Vendor> {
+        return GRPCCore.ServerResponse<Rahat_Core_V1_Vendor>(
+            message: try await self.decidePayoutChange(
                 request: request.message,
                 context: context
             ),
@@ -820,6 +941,10 @@ extension Rahat_Core_V1_VendorService {
 
         /// Call the "UpdateVendor" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UpdateVendorRequest` message.
         ///   - serializer: A serializer for `Rahat_Core_V1_UpdateVendorRequest` messages.
@@ -832,6 +957,31 @@ extension Rahat_Core_V1_VendorService {
         func updateVendor<Result>(
             request: GRPCCore.ClientRequest<Rahat_Core_V1_UpdateVendorRequest>,
             serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_UpdateVendorRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_Vendor>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Vendor>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DecidePayoutChange" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+        /// > session, and someone other than who asked for it. An approved account applies at once and
+        /// > the vendor is told by text message.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_DecidePayoutChangeRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_DecidePayoutChangeRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_Vendor` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func decidePayoutChange<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_DecidePayoutChangeRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_Vendor>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Vendor>) async throws -> Result
@@ -1011,6 +1161,10 @@ extension Rahat_Core_V1_VendorService {
 
         /// Call the "UpdateVendor" method.
         ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+        ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_UpdateVendorRequest` message.
         ///   - serializer: A serializer for `Rahat_Core_V1_UpdateVendorRequest` messages.
@@ -1032,6 +1186,42 @@ extension Rahat_Core_V1_VendorService {
             try await self.client.unary(
                 request: request,
                 descriptor: Rahat_Core_V1_VendorService.Method.UpdateVendor.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DecidePayoutChange" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+        /// > session, and someone other than who asked for it. An approved account applies at once and
+        /// > the vendor is told by text message.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Core_V1_DecidePayoutChangeRequest` message.
+        ///   - serializer: A serializer for `Rahat_Core_V1_DecidePayoutChangeRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Core_V1_Vendor` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func decidePayoutChange<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Core_V1_DecidePayoutChangeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Core_V1_Vendor>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Vendor>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Core_V1_VendorService.Method.DecidePayoutChange.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1219,6 +1409,10 @@ extension Rahat_Core_V1_VendorService.ClientProtocol {
 
     /// Call the "UpdateVendor" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+    ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_Core_V1_UpdateVendorRequest` message.
     ///   - options: Options to apply to this RPC.
@@ -1236,6 +1430,37 @@ extension Rahat_Core_V1_VendorService.ClientProtocol {
         try await self.updateVendor(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_UpdateVendorRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_Vendor>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DecidePayoutChange" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+    /// > session, and someone other than who asked for it. An approved account applies at once and
+    /// > the vendor is told by text message.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Core_V1_DecidePayoutChangeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func decidePayoutChange<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Core_V1_DecidePayoutChangeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Vendor>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.decidePayoutChange(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Core_V1_DecidePayoutChangeRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Core_V1_Vendor>(),
             options: options,
             onResponse: handleResponse
@@ -1418,6 +1643,10 @@ extension Rahat_Core_V1_VendorService.ClientProtocol {
 
     /// Call the "UpdateVendor" method.
     ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A new payout account is not applied: it waits, as pending_payout_change, for a second person.
+    ///
     /// - Parameters:
     ///   - message: request message to send.
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -1439,6 +1668,41 @@ extension Rahat_Core_V1_VendorService.ClientProtocol {
             metadata: metadata
         )
         return try await self.updateVendor(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DecidePayoutChange" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Approves or rejects the pending payout account change; needs vendor:approve, a password
+    /// > session, and someone other than who asked for it. An approved account applies at once and
+    /// > the vendor is told by text message.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func decidePayoutChange<Result>(
+        _ message: Rahat_Core_V1_DecidePayoutChangeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Core_V1_Vendor>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Core_V1_DecidePayoutChangeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.decidePayoutChange(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -284,11 +284,81 @@ package nonisolated struct Rahat_Core_V1_Vendor: @unchecked Sendable {
   /// Clears the value of `deactivatedAt`. Subsequent reads from it will return its default value.
   package mutating func clearDeactivatedAt() {_uniqueStorage()._deactivatedAt = nil}
 
+  package var pendingPayoutChange: Rahat_Core_V1_PendingPayoutChange {
+    get {_storage._pendingPayoutChange ?? Rahat_Core_V1_PendingPayoutChange()}
+    set {_uniqueStorage()._pendingPayoutChange = newValue}
+  }
+  /// Returns true if `pendingPayoutChange` has been explicitly set.
+  package var hasPendingPayoutChange: Bool {_storage._pendingPayoutChange != nil}
+  /// Clears the value of `pendingPayoutChange`. Subsequent reads from it will return its default value.
+  package mutating func clearPendingPayoutChange() {_uniqueStorage()._pendingPayoutChange = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A payout account waiting for a second person's approval.
+package nonisolated struct Rahat_Core_V1_PendingPayoutChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var id: String = String()
+
+  package var account: Rahat_Core_V1_PayoutAccount {
+    get {_account ?? Rahat_Core_V1_PayoutAccount()}
+    set {_account = newValue}
+  }
+  /// Returns true if `account` has been explicitly set.
+  package var hasAccount: Bool {self._account != nil}
+  /// Clears the value of `account`. Subsequent reads from it will return its default value.
+  package mutating func clearAccount() {self._account = nil}
+
+  package var requestedBy: String = String()
+
+  package var requestedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_requestedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_requestedAt = newValue}
+  }
+  /// Returns true if `requestedAt` has been explicitly set.
+  package var hasRequestedAt: Bool {self._requestedAt != nil}
+  /// Clears the value of `requestedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearRequestedAt() {self._requestedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _account: Rahat_Core_V1_PayoutAccount? = nil
+  fileprivate var _requestedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Rahat_Core_V1_DecidePayoutChangeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var vendorID: String = String()
+
+  package var approve: Bool = false
+
+  package var note: String {
+    get {_note ?? String()}
+    set {_note = newValue}
+  }
+  /// Returns true if `note` has been explicitly set.
+  package var hasNote: Bool {self._note != nil}
+  /// Clears the value of `note`. Subsequent reads from it will return its default value.
+  package mutating func clearNote() {self._note = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _note: String? = nil
 }
 
 package nonisolated struct Rahat_Core_V1_RegisterVendorRequest: Sendable {
@@ -665,7 +735,7 @@ nonisolated extension Rahat_Core_V1_PayoutAccount: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Vendor"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{1}name\0\u{1}phone\0\u{1}email\0\u{1}location\0\u{3}payout_account\0\u{1}status\0\u{3}project_ids\0\u{3}created_at\0\u{3}updated_at\0\u{3}deactivated_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}user_id\0\u{1}name\0\u{1}phone\0\u{1}email\0\u{1}location\0\u{3}payout_account\0\u{1}status\0\u{3}project_ids\0\u{3}created_at\0\u{3}updated_at\0\u{3}deactivated_at\0\u{3}pending_payout_change\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -680,6 +750,7 @@ nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _deactivatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _pendingPayoutChange: Rahat_Core_V1_PendingPayoutChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -702,6 +773,7 @@ nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _deactivatedAt = source._deactivatedAt
+      _pendingPayoutChange = source._pendingPayoutChange
     }
   }
 
@@ -732,6 +804,7 @@ nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._deactivatedAt) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._pendingPayoutChange) }()
         default: break
         }
       }
@@ -780,6 +853,9 @@ nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf
       try { if let v = _storage._deactivatedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
+      try { if let v = _storage._pendingPayoutChange {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -801,10 +877,104 @@ nonisolated extension Rahat_Core_V1_Vendor: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._deactivatedAt != rhs_storage._deactivatedAt {return false}
+        if _storage._pendingPayoutChange != rhs_storage._pendingPayoutChange {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_PendingPayoutChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PendingPayoutChange"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}account\0\u{3}requested_by\0\u{3}requested_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._account) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.requestedBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._requestedAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._account {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.requestedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestedBy, fieldNumber: 3)
+    }
+    try { if let v = self._requestedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_PendingPayoutChange, rhs: Rahat_Core_V1_PendingPayoutChange) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._account != rhs._account {return false}
+    if lhs.requestedBy != rhs.requestedBy {return false}
+    if lhs._requestedAt != rhs._requestedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rahat_Core_V1_DecidePayoutChangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DecidePayoutChangeRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}vendor_id\0\u{1}approve\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.approve) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.vendorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 1)
+    }
+    if self.approve != false {
+      try visitor.visitSingularBoolField(value: self.approve, fieldNumber: 2)
+    }
+    try { if let v = self._note {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Rahat_Core_V1_DecidePayoutChangeRequest, rhs: Rahat_Core_V1_DecidePayoutChangeRequest) -> Bool {
+    if lhs.vendorID != rhs.vendorID {return false}
+    if lhs.approve != rhs.approve {return false}
+    if lhs._note != rhs._note {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,195 @@
+import FluentKit
+import Foundation
+import Notifications
+import Persistence
+import SQLKit
+import ServerKit
+import SharedModels
+
+/// A change of a vendor's payout account that waits for a second person.
+struct PayoutChange: Sendable, Equatable {
+    var id: UUID
+    var account: PayoutAccount
+    var requestedBy: UUID
+    var requestedAt: Date
+}
+
+/// How a payout change ended.
+enum PayoutChangeStatus: String, Sendable {
+    case pending, approved, rejected, superseded
+}
+
+extension CoreDomain {
+    // MARK: Requesting
+
+    /// Records `account` as the vendor's pending payout account, superseding one already pending,
+    /// in the caller's transaction. Where settlements are paid is where money leaves the agency:
+    /// it changes only when someone other than the requester approves (``decidePayoutChange``).
+    func requestPayoutChange(
+        _ account: PayoutAccount, vendorID: UUID, by caller: Principal, at now: Date, on tx: any Database
+    ) async throws {
+        let sql = try sqlDatabase(tx)
+        try await sql.update("vendor_payout_changes")
+            .set("status", to: SQLBind(PayoutChangeStatus.superseded.rawValue))
+            .set("decided_at", to: SQLBind(now))
+            .where("vendor_id", .equal, SQLBind(vendorID))
+            .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue))
+            .run()
+        let id = UUID.v7(at: now)
+        try await sql.insert(into: "vendor_payout_changes")
+            .columns("id", "vendor_id", "account", "status", "requested_by", "requested_at")
+            .values(
+                SQLBind(id), SQLBind(vendorID), SQLBind(try Self.encode(account)),
+                SQLBind(PayoutChangeStatus.pending.rawValue), SQLBind(caller.userID), SQLBind(now)
+            )
+            .run()
+        try await Outbox.append(
+            payoutChangeEvent("rahat.core.vendor.payout_change_requested", vendorID: vendorID, changeID: id, at: now),
+            on: tx)
+        logger.notice(
+            "vendor payout account change requested; it waits for a second person's approval",
+            metadata: [
+                "vendor_id": "\(vendorID.lowercasedString)", "change_id": "\(id.lowercasedString)",
+                "requested_by": "\(caller.userID.lowercasedString)",
+            ])
+    }
+
+    /// The vendor's pending payout change, if any.
+    func pendingPayoutChange(of vendorID: UUID, on db: any Database) async throws -> PayoutChange? {
+        guard
+            let row = try await sqlDatabase(db).select()
+                .columns("id", "account", "requested_by", "requested_at").from("vendor_payout_changes")
+                .where("vendor_id", .equal, SQLBind(vendorID))
+                .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue)).first()
+        else { return nil }
+        return PayoutChange(
+            id: try row.decode(column: "id", as: UUID.self),
+            account: try Self.decodeAccount(try row.decode(column: "account", as: String.self)),
+            requestedBy: try row.decode(column: "requested_by", as: UUID.self),
+            requestedAt: try row.decode(column: "requested_at", as: Date.self))
+    }
+
+    // MARK: Deciding
+
+    /// Approves or rejects the vendor's pending payout change. Needs `vendor:approve`, a person's
+    /// password session, and someone other than the requester. An approved account replaces the
+    /// vendor's at once (settlements already started keep the account they were started with)
+    /// and the vendor is told by text message.
+    func decidePayoutChange(
+        vendorID text: String, approve: Bool, note rawNote: String?, by caller: Principal
+    ) async throws -> VendorInfo {
+        let vendorID = try parseID(text)
+        let note = rawNote?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let note, note.count > 1_000 {
+            throw CoreError.invalidInput([FieldViolation(field: "note", reason: "must be at most 1000 characters")])
+        }
+        try caller.require(Permission(.vendor, .approve))
+        guard caller.method == .password else {
+            throw CoreError.permissionDenied(
+                "Approving a payout account needs a person signed in with a password, not an API key.")
+        }
+        let now = self.now()
+        let status: PayoutChangeStatus = approve ? .approved : .rejected
+        let row = try await database.transaction { tx -> VendorRow in
+            let vendor = try await findVendor(vendorID, on: tx)
+            // Claimed in one statement: of two deciders at once, one wins, and the requester never.
+            let claimed = try await sqlDatabase(tx).update("vendor_payout_changes")
+                .set("status", to: SQLBind(status.rawValue)).set("decided_by", to: SQLBind(caller.userID))
+                .set("decided_at", to: SQLBind(now)).set("note", to: SQLBind(note))
+                .where("vendor_id", .equal, SQLBind(vendorID))
+                .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue))
+                .where("requested_by", .notEqual, SQLBind(caller.userID))
+                .returning("id", "account").first()
+            guard let claimed else {
+                if let pending = try await pendingPayoutChange(of: vendorID, on: tx),
+                    pending.requestedBy == caller.userID
+                {
+                    throw CoreError.ownPayoutChange
+                }
+                throw CoreError.payoutChangeNotFound
+            }
+            let changeID = try claimed.decode(column: "id", as: UUID.self)
+            if approve {
+                Self.write(try Self.decodeAccount(try claimed.decode(column: "account", as: String.self)), to: vendor)
+                vendor.updatedAt = now
+                try await vendor.save(on: tx)
+            }
+            try await Outbox.append(
+                payoutChangeEvent(
+                    approve ? "rahat.core.vendor.payout_changed" : "rahat.core.vendor.payout_change_rejected",
+                    vendorID: vendorID, changeID: changeID, at: now),
+                on: tx)
+            return vendor
+        }
+        logger.notice(
+            approve ? "vendor payout account changed" : "vendor payout account change rejected",
+            metadata: ["vendor_id": "\(vendorID.lowercasedString)", "decided_by": "\(caller.userID.lowercasedString)"])
+        let info = try await vendorInfo(row)
+        if approve { await tellVendor(info, at: now) }
+        return info
+    }
+
+    /// Tells the vendor its payout account changed, on the phone it registered, so a change it
+    /// did not ask for is noticed before money goes there. A message that cannot be sent is
+    /// logged; the change stands.
+    private func tellVendor(_ vendor: VendorInfo, at now: Date) async {
+        guard let sms, let phone = vendor.phone else {
+            logger.warning(
+                "vendor not told of its payout account change: no phone or no SMS sender",
+                metadata: ["vendor_id": "\(vendor.id.lowercasedString)"])
+            return
+        }
+        let ending = String(vendor.payoutAccount.number.suffix(4))
+        let body =
+            "Rahat: the payout account of \(vendor.name.prefix(40)) was changed to one ending \(ending) on \(now.formatted(.iso8601.year().month().day())). If you did not ask for this, call your agency now."
+        do {
+            try await sms.send(SmsMessage(to: phone, body: body))
+        } catch {
+            logger.error(
+                "could not tell the vendor of its payout account change",
+                metadata: ["vendor_id": "\(vendor.id.lowercasedString)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Helpers
+
+    private func payoutChangeEvent(_ type: String, vendorID: UUID, changeID: UUID, at now: Date) -> OutboxEvent {
+        OutboxEvent(
+            type: type,
+            aggregateType: "vendor",
+            aggregateID: vendorID.lowercasedString,
+            payload: [
+                "vendorId": .string(vendorID.lowercasedString), "changeId": .string(changeID.lowercasedString),
+            ],
+            occurredAt: now
+        )
+    }
+
+    private func sqlDatabase(_ db: any Database) throws -> any SQLDatabase {
+        guard let sql = db as? any SQLDatabase else { throw PayoutChangeStorageError() }
+        return sql
+    }
+
+    private static func encode(_ account: PayoutAccount) throws -> String {
+        String(decoding: try JSONEncoder().encode(account), as: UTF8.self)
+    }
+
+    private static func decodeAccount(_ text: String) throws -> PayoutAccount {
+        try JSONDecoder().decode(PayoutAccount.self, from: Data(text.utf8))
+    }
+}
+
+extension PayoutAccount {
+    /// The account or mobile number money is sent to.
+    var number: String {
+        switch self {
+        case .bank(_, _, let accountNumber, _, _): accountNumber
+        case .mobileMoney(_, let number): number
+        }
+    }
+}
+
+/// The core database is not an SQL database: a deployment error.
+struct PayoutChangeStorageError: Error, CustomStringConvertible {
+    var description: String { "payout changes need an SQL database" }
+}
