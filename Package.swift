@@ -186,6 +186,7 @@ let package = Package(
                 "RedisClient",
                 "ServerKit",
                 "SharedModels",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -519,6 +519,6 @@ private final class Shared<Value: Sendable>: Sendable {
 }
 
 /// What the always-failing handler throws.
-private struct PayeeUnreachable: Error, CustomStringConvertible {
+private struct PayeeUnreachable: JobFailureDescribing {
     var description: String { "payee bank unreachable" }
 }

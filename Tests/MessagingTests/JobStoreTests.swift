@@ -5,6 +5,7 @@ import Messaging
 import Persistence
 import RedisClient
 import SQLKit
+import ServerKit
 import ServiceLifecycle
 import Synchronization
 import TestSupport
@@ -473,6 +474,53 @@ struct JobStoreTests {
         }
     }
 
+    @Test("a job's record shows a failure's stable code and message, never an internal error's text")
+    func failureTextIsPublic() async throws {
+        try await Self.withStore(.database(.sqlite)) { store in
+            // given one handler failing on a database constraint, one on a service's refusal
+            struct Constraint: Error, CustomStringConvertible {
+                var description: String {
+                    "SQLITE_CONSTRAINT: UNIQUE constraint failed: beneficiaries.phone_index (10.0.0.3)"
+                }
+            }
+            let handlers = [
+                JobHandler(queue: "work", name: "internal") { _ in throw UnrecoverableJobErrorWrapper(Constraint()) },
+                JobHandler(queue: "work", name: "refused") { _ in
+                    throw ServiceError(.failedPrecondition, reason: "project.closed", message: "The project is closed.")
+                },
+            ]
+            var configuration = JobWorkerConfiguration()
+            configuration.idleWait = .milliseconds(20)
+            let worker = JobWorker(store: store, handlers: handlers, configuration: configuration, logger: .test)
+            try await store.enqueue([
+                JobRequest(id: "a", queue: "work", name: "internal", maxAttempts: 1),
+                JobRequest(id: "b", queue: "work", name: "refused", maxAttempts: 1),
+            ])
+
+            // when
+            try await Self.running([worker]) {
+                try await Self.waitUntil {
+                    let first = try await store.job("a")?.status
+                    let second = try await store.job("b")?.status
+                    return first == .failed && second == .failed
+                }
+            }
+
+            // then
+            let recorded = try #require(try await store.job("a")?.error)
+            #expect(!recorded.contains("SQLITE") && !recorded.contains("10.0.0.3"), "\(recorded)")
+            #expect(recorded.hasPrefix("job.internal_error"))
+            #expect(try await store.job("b")?.error == "project.closed: The project is closed.")
+        }
+    }
+
+    /// An internal error as a handler might let one through.
+    struct UnrecoverableJobErrorWrapper: Error, CustomStringConvertible {
+        var underlying: any Error
+        init(_ underlying: any Error) { self.underlying = underlying }
+        var description: String { "\(underlying)" }
+    }
+
     @Test(
         "followers of many jobs share one Redis connection, released when the last one leaves",
         .enabled(if: SharedStateBackend.available.contains(.redis)))
@@ -571,7 +619,8 @@ struct JobStoreTests {
         }
     }
 
-    struct Broken: Error, CustomStringConvertible {
+    /// A failure described for the job's readers, as handlers describe theirs.
+    struct Broken: JobFailureDescribing {
         var message: String
         var description: String { message }
     }

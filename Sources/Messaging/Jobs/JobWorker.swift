@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 package import Logging
 import Metrics
 import ServerKit
@@ -50,10 +51,15 @@ package struct JobContext: Sendable {
     }
 }
 
+/// An error whose description was written for the people who read a job's record: it is stored
+/// as the job's `error` (and shown by `/v1/jobs`). Any other error is stored as a generic line,
+/// and its own text — an address, a constraint, a file path — stays in the worker's log.
+package protocol JobFailureDescribing: Error, CustomStringConvertible {}
+
 /// Thrown by a handler whose job cannot succeed however often it runs (its input is wrong, what
 /// it works on is gone): the job fails at once, without its remaining attempts (BullMQ's
 /// `UnrecoverableError`).
-package struct UnrecoverableJobError: Error, CustomStringConvertible {
+package struct UnrecoverableJobError: JobFailureDescribing {
     package var description: String
 
     package init(_ description: String) {
@@ -410,7 +416,7 @@ package final class JobWorker: Service, Sendable {
                 failed.increment()
                 metadata["error"] = "\(error)"
                 let status = try await store.fail(
-                    job.id, worker: lease, error: String(describing: error),
+                    job.id, worker: lease, error: Self.recordedError(error),
                     retrying: !(error is UnrecoverableJobError))
                 if status == .failed {
                     logger.error("job failed for the last time", metadata: metadata)
@@ -435,4 +441,24 @@ struct StalledTooOften: Error, CustomStringConvertible {
 struct NoHandler: Error, CustomStringConvertible {
     var name: String
     var description: String { "no worker handles jobs named '\(name)'" }
+}
+
+extension JobWorker {
+    /// What a failed attempt leaves on the job's record for its owner to read: a service's stable
+    /// code and message, a description written for people, or a line that reveals nothing.
+    static func recordedError(_ error: any Error) -> String {
+        switch error {
+        case let error as any JobFailureDescribing:
+            return error.description
+        case let error as ServiceError where error.kind != .internalError:
+            return "\(error.reason): \(error.message)"
+        case let error as any ServiceErrorConvertible where error.serviceError.kind != .internalError:
+            return "\(error.serviceError.reason): \(error.serviceError.message)"
+        case let error as RPCError where error.code != .internalError && error.code != .unknown:
+            let service = ServiceError(error)
+            return "\(service.reason): \(service.message)"
+        default:
+            return "job.internal_error: the attempt failed on an internal error; the worker's log has the details"
+        }
+    }
 }
