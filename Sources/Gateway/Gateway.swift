@@ -71,12 +71,7 @@ package enum Gateway {
         logger: Logger
     ) throws -> Router<GatewayRequestContext> {
         _ = RahatMetrics.bootstrap()
-        let readiness = Readiness(
-            checks: [
-                healthCheck("auth-service", auth.health), healthCheck("core-service", core.health),
-                healthCheck("ledger-service", ledger.health), healthCheck("c2c-service", c2c.health),
-            ] + extraReadiness
-        )
+        let readiness = Self.readiness(auth: auth, core: core, ledger: ledger, c2c: c2c, extra: extraReadiness)
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(RequestMiddleware(trustForwardedFor: configuration.trustForwardedFor, logger: logger))
         router.middlewares.add(MetricsMiddleware())
@@ -91,8 +86,10 @@ package enum Gateway {
         router.get("/docs") { _, _ in
             Response.text(DocsPage.html, contentType: "text/html; charset=utf-8")
         }
-        router.get("/metrics") { _, _ in
-            Response.text(RahatMetrics.exposition(), contentType: "text/plain; version=0.0.4")
+        if configuration.publicMetrics {
+            router.get("/metrics") { _, _ in
+                Response.text(RahatMetrics.exposition(), contentType: "text/plain; version=0.0.4")
+            }
         }
 
         let authenticator = GatewayAuthenticator(
@@ -114,6 +111,18 @@ package enum Gateway {
             ]
         )
         return router
+    }
+
+    /// Ready when every service the gateway calls says it is serving, and `extra` passes.
+    package static func readiness(
+        auth: AuthBackend, core: CoreBackend, ledger: LedgerBackend, c2c: C2CBackend, extra: [ReadinessCheck]
+    ) -> Readiness {
+        Readiness(
+            checks: [
+                healthCheck("auth-service", auth.health), healthCheck("core-service", core.health),
+                healthCheck("ledger-service", ledger.health), healthCheck("c2c-service", c2c.health),
+            ] + extra
+        )
     }
 
     /// Ready when a service's gRPC health check says it is serving.

@@ -11,6 +11,7 @@ package import ServerKit
 /// | `RAHAT_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest JSON request body; a larger one is refused with 413 as it streams (CSV and multipart uploads have their own limits) |
 /// | `RAHAT_HTTP_IDLE_TIMEOUT_SECONDS` | `60` | a connection with no request in progress is closed after this long, as is one whose next request's headers are still incomplete |
 /// | `RAHAT_HTTP_HEADER_TIMEOUT_SECONDS` | `10` | a new connection whose first request's headers have not all arrived by then is closed |
+/// | `RAHAT_PUBLIC_METRICS` | `true` embedded, `false` for `serve gateway` | serve `/metrics` on the public listener; `serve gateway` serves it on its operations port instead |
 ///
 /// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``.
 package struct GatewayConfiguration: Sendable, Equatable {
@@ -26,6 +27,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// How long a new connection has to deliver its first request's headers.
     package var headerTimeout: Duration
     package var eventStreams: EventStreamLimits
+    /// Whether `/metrics` is on the public listener (the embedded default) or only on an
+    /// operations port the process serves beside it.
+    package var publicMetrics: Bool
 
     package init(
         host: String = "127.0.0.1",
@@ -36,7 +40,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
         maxBodyBytes: Int = 1_048_576,
         idleTimeout: Duration = .seconds(60),
         headerTimeout: Duration = .seconds(10),
-        eventStreams: EventStreamLimits = EventStreamLimits()
+        eventStreams: EventStreamLimits = EventStreamLimits(),
+        publicMetrics: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -47,9 +52,11 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.eventStreams = eventStreams
+        self.publicMetrics = publicMetrics
     }
 
-    package init(from source: inout ConfigurationSource) {
+    /// Reads the settings; `publicMetrics` is the default for `RAHAT_PUBLIC_METRICS`.
+    package init(from source: inout ConfigurationSource, publicMetrics: Bool = true) {
         self.init(
             host: source.string("RAHAT_HTTP_HOST", default: "127.0.0.1"),
             port: source.int("RAHAT_HTTP_PORT", default: 8080, in: 0...65_535),
@@ -59,7 +66,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
             maxBodyBytes: source.int("RAHAT_MAX_BODY_BYTES", default: 1_048_576, in: 1024...67_108_864),
             idleTimeout: .seconds(source.int("RAHAT_HTTP_IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)),
             headerTimeout: .seconds(source.int("RAHAT_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...300)),
-            eventStreams: EventStreamLimits(from: &source)
+            eventStreams: EventStreamLimits(from: &source),
+            publicMetrics: source.bool("RAHAT_PUBLIC_METRICS", default: publicMetrics)
         )
     }
 }

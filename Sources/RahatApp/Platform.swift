@@ -440,7 +440,8 @@ package enum Platform {
     package static func gatewayProcess(
         configuration: GatewayProcessConfiguration,
         logger: Logger,
-        onGatewayRunning: (@Sendable (Int) async -> Void)? = nil
+        onGatewayRunning: (@Sendable (Int) async -> Void)? = nil,
+        onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
         let authClient = try client(
@@ -455,21 +456,35 @@ package enum Platform {
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
         }
+        let backends = (
+            auth: AuthBackend(client: authClient), core: CoreBackend(client: coreClient),
+            ledger: LedgerBackend(client: ledgerClient), c2c: C2CBackend(client: c2cClient)
+        )
+        let extraReadiness = redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed)
         let gateway = try Gateway.application(
             configuration: configuration.gateway,
-            auth: AuthBackend(client: authClient),
-            core: CoreBackend(client: coreClient),
-            ledger: LedgerBackend(client: ledgerClient),
-            c2c: C2CBackend(client: c2cClient),
+            auth: backends.auth,
+            core: backends.core,
+            ledger: backends.ledger,
+            c2c: backends.c2c,
             jobs: redis.flatMap { client in configuration.common.redis?.jobStore(client) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
-            extraReadiness: redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
+            extraReadiness: extraReadiness,
             logger: logger,
             onServerRunning: onGatewayRunning
         )
+        let ops = OpsServer.application(
+            host: configuration.opsHost,
+            port: configuration.opsPort,
+            readiness: Gateway.readiness(
+                auth: backends.auth, core: backends.core, ledger: backends.ledger, c2c: backends.c2c,
+                extra: extraReadiness),
+            logger: logger,
+            onServerRunning: onOpsRunning
+        )
         return GatewayProcess(
             gateway: gateway,
-            background: redisServices(redis) + [
+            background: redisServices(redis) + [ops as any Service] + [
                 GRPCClientService(client: authClient), GRPCClientService(client: coreClient),
                 GRPCClientService(client: ledgerClient), GRPCClientService(client: c2cClient),
             ],

@@ -370,9 +370,13 @@ package struct C2CProcessConfiguration: Sendable, Equatable {
 /// | `RAHAT_CORE_ADDRESS` | `127.0.0.1:7111` | the core service's gRPC `host:port` |
 /// | `RAHAT_LEDGER_ADDRESS` | `127.0.0.1:7121` | the ledger service's gRPC `host:port` |
 /// | `RAHAT_C2C_ADDRESS` | `127.0.0.1:7131` | project-c2c's gRPC `host:port` |
+/// | `RAHAT_GATEWAY_OPS_HOST` / `_PORT` | `127.0.0.1` / `8081` | `/health`, `/readiness` and `/metrics`, off the public listener |
 package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
+    /// Where the operations listener (`/health`, `/readiness`, `/metrics`) is bound.
+    package var opsHost: String
+    package var opsPort: Int
     package var authHost: String
     package var authPort: Int
     package var coreHost: String
@@ -385,15 +389,21 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
     package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
-        let gateway = GatewayConfiguration(from: &source)
+        // Metrics name routes, clients and counts: the public edge of a deployment keeps them
+        // on the operations port, which only the cluster reaches.
+        let gateway = GatewayConfiguration(from: &source, publicMetrics: false)
         let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
         let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
         let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
         let c2c = address(&source, "RAHAT_C2C_ADDRESS", default: ("127.0.0.1", 7131))
+        let opsHost = source.string("RAHAT_GATEWAY_OPS_HOST", default: "127.0.0.1")
+        let opsPort = source.int("RAHAT_GATEWAY_OPS_PORT", default: 8081, in: 0...65_535)
         try source.validate()
         return GatewayProcessConfiguration(
             common: common,
             gateway: gateway,
+            opsHost: opsHost,
+            opsPort: opsPort,
             authHost: auth.host,
             authPort: auth.port,
             coreHost: core.host,

@@ -52,9 +52,11 @@ struct Serve: AsyncParsableCommand {
             let configuration = try GatewayProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
             let host = configuration.gateway.host
-            let process = try Platform.gatewayProcess(configuration: configuration, logger: logger) { port in
-                Console.announceGateway(host: host, port: port, adminEmail: nil)
-            }
+            let opsHost = configuration.opsHost
+            let process = try Platform.gatewayProcess(
+                configuration: configuration, logger: logger,
+                onGatewayRunning: { port in Console.announceGateway(host: host, port: port, adminEmail: nil) },
+                onOpsRunning: { port in Console.line("gateway health and metrics on http://\(opsHost):\(port)") })
             try await runServices(process.services, common: configuration.common, logger: logger)
         case .auth:
             let configuration = try AuthProcessConfiguration.load(from: source)

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import LedgerService
 import Messaging
+import NIOCore
 import Persistence
 import RahatApp
 import ServerKit
@@ -173,9 +174,35 @@ struct DistributedTests {
                     "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort ?? 1)",
                     "RAHAT_C2C_ADDRESS": "127.0.0.1:\(c2cPort ?? 1)",
                     "RAHAT_HTTP_PORT": "0",
+                    "RAHAT_GATEWAY_OPS_PORT": "0",
                     "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                 ].merging(extra) { $1 })
         )
+    }
+
+    @Test("a distributed gateway serves its metrics on its operations port, not on the public listener")
+    func metricsOffThePublicListener() async throws {
+        // given a gateway process (its services need not be up for this)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let gateway = try Platform.gatewayProcess(
+            configuration: Self.gatewayConfiguration(authPort: 1, corePort: 1), logger: .test,
+            onOpsRunning: { port in continuation.yield(port) })
+        try await GatewayHarness.run(gateway, testing: .live) { client in
+            var iterator = ports.makeAsyncIterator()
+            let opsPort = try #require(await iterator.next())
+            // when
+            let publicMetrics = try await client.send(.get, "/metrics")
+            let opsMetrics = try await RawHTTPClient.send(
+                port: opsPort, head: "GET /metrics HTTP/1.1\r\nHost: localhost", chunk: ByteBuffer(), repeats: 0,
+                chunked: false)
+            let opsHealth = try await RawHTTPClient.send(
+                port: opsPort, head: "GET /health HTTP/1.1\r\nHost: localhost", chunk: ByteBuffer(), repeats: 0,
+                chunked: false)
+            // then
+            #expect(publicMetrics.status == .notFound, "\(publicMetrics)")
+            #expect(opsMetrics == 200)
+            #expect(opsHealth == 200)
+        }
     }
 
     @Test(
