@@ -53,8 +53,10 @@ struct BodyLimitMiddleware: ServerMiddleware {
             violations: [FieldViolation(field: "body", reason: "must be at most \(limit) bytes")])
     }
 
-    /// No `Content-Length` and no `Transfer-Encoding`, or a length of zero (RFC 9112 §6.3).
+    /// No content type, and no `Content-Length` or `Transfer-Encoding` or a length of zero (RFC 9112
+    /// §6.3). An empty body with a content type is still a body, which its handler judges.
     private static func declaresNoBody(_ request: HTTPRequest) -> Bool {
+        guard request.headerFields[.contentType] == nil else { return false }
         if let length = request.headerFields[.contentLength] { return length == "0" }
         return request.headerFields[.transferEncoding] == nil
     }
