@@ -34,6 +34,7 @@ package enum Gateway {
         logger: Logger,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {
+        let revoked = RevokedCredentials()
         let router = try router(
             configuration: configuration,
             auth: auth,
@@ -43,6 +44,7 @@ package enum Gateway {
             jobs: jobs,
             rateLimiter: rateLimiter,
             extraReadiness: extraReadiness,
+            revoked: revoked,
             logger: logger
         )
         let headerTimeout = configuration.headerTimeout
@@ -53,6 +55,10 @@ package enum Gateway {
                     additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
                     idleTimeout: .seconds(configuration.idleTimeout.components.seconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rahat"),
+            services: [
+                RevocationPoller(
+                    revoked: revoked, auth: auth, interval: configuration.revocationPollInterval, logger: logger)
+            ],
             onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
@@ -68,6 +74,7 @@ package enum Gateway {
         jobs: (any JobStore)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
+        revoked: RevokedCredentials = RevokedCredentials(),
         logger: Logger
     ) throws -> Router<GatewayRequestContext> {
         _ = RahatMetrics.bootstrap()
@@ -94,7 +101,7 @@ package enum Gateway {
 
         let authenticator = GatewayAuthenticator(
             backend: auth, apiKeyCacheTTL: configuration.apiKeyCacheTTL, limiter: rateLimiter,
-            failureLimit: configuration.rateLimits.authFailures, logger: logger)
+            failureLimit: configuration.rateLimits.authFailures, revoked: revoked, logger: logger)
         let handler = APIHandler(
             auth: auth, core: core, ledger: ledger, c2c: c2c, jobs: jobs,
             streams: EventStreamGate(limits: configuration.eventStreams), readiness: readiness, logger: logger)

@@ -30,6 +30,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// Whether `/metrics` is on the public listener (the embedded default) or only on an
     /// operations port the process serves beside it.
     package var publicMetrics: Bool
+    /// How often the list of revoked sessions, keys and users is read from the auth service.
+    package var revocationPollInterval: Duration
 
     package init(
         host: String = "127.0.0.1",
@@ -41,7 +43,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
         idleTimeout: Duration = .seconds(60),
         headerTimeout: Duration = .seconds(10),
         eventStreams: EventStreamLimits = EventStreamLimits(),
-        publicMetrics: Bool = true
+        publicMetrics: Bool = true,
+        revocationPollInterval: Duration = .milliseconds(500)
     ) {
         self.host = host
         self.port = port
@@ -53,6 +56,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.headerTimeout = headerTimeout
         self.eventStreams = eventStreams
         self.publicMetrics = publicMetrics
+        self.revocationPollInterval = revocationPollInterval
     }
 
     /// Reads the settings; `publicMetrics` is the default for `RAHAT_PUBLIC_METRICS`.

@@ -25,6 +25,16 @@ extension UUID {
         )
     }
 
+    /// The instant a version 7 id was made (to the millisecond); nil for other versions.
+    public var v7Date: Date? {
+        let bytes = uuid
+        guard bytes.6 >> 4 == 7 else { return nil }
+        let milliseconds = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].reduce(UInt64(0)) {
+            $0 << 8 | UInt64($1)
+        }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
     /// The canonical lower-case text form used on every wire and in every log. Formatted here
     /// rather than by `uuidString`, which goes through `sprintf` on Linux and showed in profiles
     /// of imports (several ids per row).

@@ -50,5 +50,58 @@ extension GatewayTests {
                 #expect(partner.status == .ok, "\(partner)")
             }
         }
+
+        @Test(
+            "a revoked key, an ended session and a disabled user are refused at once, not when their tokens expire",
+            arguments: DatabaseEngine.available)
+        func revocationAtOnce(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                // given a partner key in use (cached for 30 s), a signed-in agent, and a second session of the admin
+                let admin = try await client.login()
+                let created = try await client.send(
+                    .post, "/v1/api-keys", json: ["name": "registry", "permissions": ["user:read"]],
+                    bearer: admin.access)
+                let key = try #require(try created.json["key"] as? String, "\(created)")
+                let keyID = try #require(try created.json["id"] as? String)
+                let keyHeader = HTTPField.Name("X-API-Key")!
+                #expect(try await client.send(.get, "/v1/users", headers: [keyHeader: key]).status == .ok)
+                let agent = try await client.createUser("agent@example.org", role: "field_agent", bearer: admin.access)
+                let agentID = agent.id
+                let session = try await client.login()
+                #expect(try await client.send(.get, "/v1/auth/me", bearer: session.access).status == .ok)
+
+                // when the key is revoked, the session ended and the agent disabled
+                let revoked = ContinuousClock.now
+                _ = try await client.send(.delete, "/v1/api-keys/\(keyID)", bearer: admin.access)
+                _ = try await client.send(
+                    .post, "/v1/auth/logout", json: ["refreshToken": session.refresh], bearer: session.access)
+                _ = try await client.send(.delete, "/v1/users/\(agentID)", bearer: admin.access)
+
+                // then within a moment each is refused, though its token would live for minutes
+                func refusedSoon(_ request: @Sendable () async throws -> HTTPAnswer) async throws -> HTTPAnswer {
+                    var answer = try await request()
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while answer.status != .unauthorized, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                        answer = try await request()
+                    }
+                    return answer
+                }
+                let byKey = try await refusedSoon {
+                    try await client.send(.get, "/v1/users", headers: [keyHeader: key])
+                }
+                let bySession = try await refusedSoon {
+                    try await client.send(.get, "/v1/auth/me", bearer: session.access)
+                }
+                let byAgent = try await refusedSoon { try await client.send(.get, "/v1/auth/me", bearer: agent.access) }
+                let took = ContinuousClock.now - revoked
+                #expect(byKey.status == .unauthorized, "\(byKey)")
+                #expect(bySession.status == .unauthorized && bySession.problemCode == "auth.revoked", "\(bySession)")
+                #expect(byAgent.status == .unauthorized && byAgent.problemCode == "auth.revoked", "\(byAgent)")
+                #expect(took < .seconds(5), "took \(took)")
+                // while the admin's own session goes on
+                #expect(try await client.send(.get, "/v1/auth/me", bearer: admin.access).status == .ok)
+            }
+        }
     }
 }

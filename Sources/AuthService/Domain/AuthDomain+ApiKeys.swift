@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Persistence
 import ServerKit
 import SharedModels
 
@@ -86,8 +87,13 @@ extension AuthDomain {
     func revokeApiKey(_ id: String, by caller: Principal) async throws {
         let row = try await visibleKey(id, caller: caller, needing: .manage)
         guard row.revokedAt == nil else { return }
-        row.revokedAt = now()
-        try await row.save(on: db)
+        let now = self.now()
+        row.revokedAt = now
+        let keyID = try row.requireID()
+        try await database.transaction { tx in
+            try await row.save(on: tx)
+            try await recordRevocation(.apiKey, subject: keyID, at: now, on: tx)
+        }
         logger.info("api key revoked", metadata: ["api_key_id": "\(id)"])
     }
 

@@ -230,17 +230,22 @@ extension AuthDomain {
         try await revokeFamily(row.familyID, at: now())
     }
 
+    /// Ends a session: its refresh tokens now, its access tokens at every gateway within a second.
     func revokeFamily(_ family: UUID, at now: Date, on db: (any Database)? = nil) async throws {
-        try await RefreshTokenRow.query(on: db ?? self.db)
+        let db = db ?? self.db
+        try await RefreshTokenRow.query(on: db)
             .filter(\.$familyID == family).filter(\.$revokedAt == nil)
             .set(\.$revokedAt, to: now).update()
+        try await recordRevocation(.session, subject: family, at: now, on: db)
     }
 
-    /// Revokes every session of a user, e.g. when the account is disabled or its password changes.
+    /// Revokes every session of a user, e.g. when the account is disabled or its password changes;
+    /// every access token issued to the user until now is refused as well.
     func revokeSessions(ofUser userID: UUID, at now: Date, on db: any Database) async throws {
         try await RefreshTokenRow.query(on: db)
             .filter(\.$userID == userID).filter(\.$revokedAt == nil)
             .set(\.$revokedAt, to: now).update()
+        try await recordRevocation(.user, subject: userID, at: now, on: db)
     }
 
     // MARK: Principal

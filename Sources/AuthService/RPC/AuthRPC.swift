@@ -58,6 +58,24 @@ struct AuthRPC: Rahat_Auth_V1_AuthService.SimpleServiceProtocol {
         }
     }
 
+    func listRevocations(
+        request: Rahat_Auth_V1_ListRevocationsRequest,
+        context: ServerContext
+    ) async throws -> Rahat_Auth_V1_RevocationList {
+        let revocations = try await domain.revocations(since: request.hasSince ? request.since.date : nil)
+        return .with { list in
+            list.revocations = revocations.map { revocation in
+                .with {
+                    $0.id = revocation.id.lowercasedString
+                    $0.kind = revocation.kind.rawValue
+                    $0.subject = revocation.subject.lowercasedString
+                    $0.revokedAt = Google_Protobuf_Timestamp(date: revocation.revokedAt)
+                    $0.expiresAt = Google_Protobuf_Timestamp(date: revocation.expiresAt)
+                }
+            }
+        }
+    }
+
     func getSigningKeys(
         request: Rahat_Auth_V1_GetSigningKeysRequest,
         context: ServerContext

@@ -38,6 +38,8 @@ final class GatewayAuthenticator: Sendable {
     /// Digests of keys the auth service refused, and until when that answer stands.
     private let refusedKeys = Mutex<[String: ContinuousClock.Instant]>([:])
     private let failures: FailureThrottle
+    /// Sessions, keys and users revoked since their tokens were issued.
+    private let revoked: RevokedCredentials
     private static let maxCachedKeys = 10_000
     /// How long a refused key is answered without asking again: a key never turns valid later
     /// (keys are made by the auth service), so this only bounds memory.
@@ -50,9 +52,10 @@ final class GatewayAuthenticator: Sendable {
 
     init(
         backend: AuthBackend, apiKeyCacheTTL: Duration, limiter: any RateLimiter = InMemoryRateLimiter(),
-        failureLimit: RateLimit? = nil, logger: Logger
+        failureLimit: RateLimit? = nil, revoked: RevokedCredentials = RevokedCredentials(), logger: Logger
     ) {
         self.backend = backend
+        self.revoked = revoked
         self.apiKeyCacheTTL = apiKeyCacheTTL
         self.failures = FailureThrottle(limiter: limiter, limit: failureLimit, logger: logger)
         verifier = AccessTokenVerifier(logger: logger) {
@@ -71,7 +74,15 @@ final class GatewayAuthenticator: Sendable {
         -> RequestIdentity
     {
         do {
-            return try await identity(from: headers, clientIP: clientIP)
+            let identity = try await identity(from: headers, clientIP: clientIP)
+            guard !revoked.refuses(identity.principal) else {
+                if let key = identity.principal.apiKeyID { forget(apiKey: key) }
+                throw ServiceError(
+                    .unauthenticated, reason: "auth.revoked",
+                    message:
+                        "These credentials were revoked (signed out, key revoked, or account changed); sign in again.")
+            }
+            return identity
         } catch let error as ServiceError where error.kind == .unauthenticated {
             // No credential at all costs nothing to refuse: a browser before sign-in is no guesser.
             if error.reason != "auth.missing_credentials" { await failures.charge(clientIP) }
@@ -80,6 +91,11 @@ final class GatewayAuthenticator: Sendable {
             await failures.charge(clientIP)
             throw error
         }
+    }
+
+    /// Drops a revoked key's cached answers, so that memory holds no identity it must refuse.
+    private func forget(apiKey id: UUID) {
+        cache.withLock { cache in cache = cache.filter { $0.value.identity.principal.apiKeyID != id } }
     }
 
     private func identity(from headers: HTTPFields, clientIP: String?) async throws -> RequestIdentity {

@@ -89,7 +89,10 @@ public actor AccessTokenVerifier {
             sessionID: claims.sid.flatMap(UUID.init(uuidString:)),
             apiKeyID: claims.akid.flatMap(UUID.init(uuidString:)),
             service: method == .service ? claims.svc : nil,
-            expiresAt: claims.exp.value
+            expiresAt: claims.exp.value,
+            // The token's id is a v7 UUID made as it was issued: to the millisecond, where `iat`
+            // says only the second.
+            issuedAt: UUID(uuidString: claims.jti.value)?.v7Date ?? claims.iat.value
         )
         // The keys may have been replaced while the signature was checked: remember only what a
         // still-published key signed.

@@ -22,6 +22,8 @@ public struct Principal: Sendable, Equatable {
     /// The internal service calling with its own credentials (`c2c`, …).
     public var service: String?
     public var expiresAt: Date
+    /// When the token was issued: a user's revocation ends the tokens issued before it.
+    public var issuedAt: Date?
 
     public init(
         userID: UUID,
@@ -30,7 +32,8 @@ public struct Principal: Sendable, Equatable {
         sessionID: UUID? = nil,
         apiKeyID: UUID? = nil,
         service: String? = nil,
-        expiresAt: Date
+        expiresAt: Date,
+        issuedAt: Date? = nil
     ) {
         self.userID = userID
         self.permissions = permissions
@@ -39,6 +42,7 @@ public struct Principal: Sendable, Equatable {
         self.apiKeyID = apiKeyID
         self.service = service
         self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
     }
 
     /// Throws `permission_denied` unless the caller holds `permission`.

@@ -118,6 +118,19 @@ package enum Rahat_Auth_V1_AuthService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListRevocations" metadata.
+        package enum ListRevocations: Sendable {
+            /// Request type for "ListRevocations".
+            package typealias Input = Rahat_Auth_V1_ListRevocationsRequest
+            /// Response type for "ListRevocations".
+            package typealias Output = Rahat_Auth_V1_RevocationList
+            /// Descriptor for "ListRevocations".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "rahat.auth.v1.AuthService"),
+                method: "ListRevocations",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "rahat.auth.v1.AuthService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             Login.descriptor,
@@ -126,7 +139,8 @@ package enum Rahat_Auth_V1_AuthService: Sendable {
             GetPrincipal.descriptor,
             VerifyApiKey.descriptor,
             GetSigningKeys.descriptor,
-            IssueServiceToken.descriptor
+            IssueServiceToken.descriptor,
+            ListRevocations.descriptor
         ]
     }
 }
@@ -284,6 +298,25 @@ extension Rahat_Auth_V1_AuthService {
             request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_ServiceToken>
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+        /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Rahat_Auth_V1_ListRevocationsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Rahat_Auth_V1_RevocationList` messages.
+        func listRevocations(
+            request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_RevocationList>
     }
 
     /// Service protocol for the "rahat.auth.v1.AuthService" service.
@@ -425,6 +458,25 @@ extension Rahat_Auth_V1_AuthService {
             request: GRPCCore.ServerRequest<Rahat_Auth_V1_IssueServiceTokenRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken>
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+        /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_ListRevocationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Rahat_Auth_V1_RevocationList` message.
+        func listRevocations(
+            request: GRPCCore.ServerRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_RevocationList>
     }
 
     /// Simple service protocol for the "rahat.auth.v1.AuthService" service.
@@ -564,6 +616,25 @@ extension Rahat_Auth_V1_AuthService {
             request: Rahat_Auth_V1_IssueServiceTokenRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Rahat_Auth_V1_ServiceToken
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+        /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Rahat_Auth_V1_ListRevocationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Rahat_Auth_V1_RevocationList` to respond with.
+        func listRevocations(
+            request: Rahat_Auth_V1_ListRevocationsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Rahat_Auth_V1_RevocationList
     }
 }
 
@@ -648,6 +719,17 @@ extension Rahat_Auth_V1_AuthService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Rahat_Auth_V1_AuthService.Method.ListRevocations.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_ListRevocationsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_RevocationList>(),
+            handler: { request, context in
+                try await self.listRevocations(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -725,6 +807,17 @@ extension Rahat_Auth_V1_AuthService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_ServiceToken> {
         let response = try await self.issueServiceToken(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listRevocations(
+        request: GRPCCore.StreamingServerRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Rahat_Auth_V1_RevocationList> {
+        let response = try await self.listRevocations(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -819,6 +912,19 @@ extension Rahat_Auth_V1_AuthService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken> {
         return GRPCCore.ServerResponse<Rahat_Auth_V1_ServiceToken>(
             message: try await self.issueServiceToken(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listRevocations(
+        request: GRPCCore.ServerRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Rahat_Auth_V1_RevocationList> {
+        return GRPCCore.ServerResponse<Rahat_Auth_V1_RevocationList>(
+            message: try await self.listRevocations(
                 request: request.message,
                 context: context
             ),
@@ -1001,6 +1107,30 @@ extension Rahat_Auth_V1_AuthService {
             deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_ServiceToken>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_ServiceToken>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListRevocations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+        /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_ListRevocationsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Auth_V1_ListRevocationsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Auth_V1_RevocationList` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listRevocations<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Auth_V1_ListRevocationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_RevocationList>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_RevocationList>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1263,6 +1393,41 @@ extension Rahat_Auth_V1_AuthService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListRevocations" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+        /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Rahat_Auth_V1_ListRevocationsRequest` message.
+        ///   - serializer: A serializer for `Rahat_Auth_V1_ListRevocationsRequest` messages.
+        ///   - deserializer: A deserializer for `Rahat_Auth_V1_RevocationList` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listRevocations<Result>(
+            request: GRPCCore.ClientRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Rahat_Auth_V1_ListRevocationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Rahat_Auth_V1_RevocationList>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_RevocationList>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Rahat_Auth_V1_AuthService.Method.ListRevocations.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1469,6 +1634,36 @@ extension Rahat_Auth_V1_AuthService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_IssueServiceTokenRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_ServiceToken>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRevocations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+    /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Rahat_Auth_V1_ListRevocationsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listRevocations<Result>(
+        request: GRPCCore.ClientRequest<Rahat_Auth_V1_ListRevocationsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_RevocationList>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listRevocations(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Rahat_Auth_V1_ListRevocationsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Rahat_Auth_V1_RevocationList>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1705,6 +1900,40 @@ extension Rahat_Auth_V1_AuthService.ClientProtocol {
             metadata: metadata
         )
         return try await self.issueServiceToken(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRevocations" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > What was revoked lately (ended sessions, revoked API keys, users disabled or with a new
+    /// > password), for the gateways to refuse the access tokens it ends at once. Names ids only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listRevocations<Result>(
+        _ message: Rahat_Auth_V1_ListRevocationsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Rahat_Auth_V1_RevocationList>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Rahat_Auth_V1_ListRevocationsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listRevocations(
             request: request,
             options: options,
             onResponse: handleResponse
