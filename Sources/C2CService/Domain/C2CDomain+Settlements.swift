@@ -71,6 +71,10 @@ extension C2CDomain {
     func createSettlements(
         projectID text: String, vendorIDs: [String], by caller: Principal
     ) async throws -> SettlementRunRecord {
+        // The list's size before any work on its entries.
+        guard vendorIDs.count <= 1_000 else {
+            throw C2CError.invalidInput([FieldViolation(field: "vendorIds", reason: "must name at most 1000 vendors")])
+        }
         var violations: [FieldViolation] = []
         let projectID = UUID(uuidString: text)
         if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
@@ -81,9 +85,6 @@ extension C2CDomain {
                 continue
             }
             named.append(id)
-        }
-        if vendorIDs.count > 1_000 {
-            violations.append(FieldViolation(field: "vendorIds", reason: "must name at most 1000 vendors"))
         }
         guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }
         try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
