@@ -10,6 +10,7 @@ public import ServerKit
 /// | `RAHAT_JWT_PRIVATE_KEY` / `_FILE` | generated, stored in the database | ES256 private key (PEM) |
 /// | `RAHAT_ACCESS_TOKEN_TTL` | 900 | access-token lifetime, seconds |
 /// | `RAHAT_REFRESH_TOKEN_TTL` | 2592000 | refresh-token lifetime, seconds |
+/// | `RAHAT_SESSION_MAX_SECONDS` | 7776000 (90 days) | how long refreshing may keep one sign-in alive |
 /// | `RAHAT_API_KEY_TOKEN_TTL` | 300 | lifetime of the token minted for a verified API key, seconds |
 /// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (10–31) |
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
@@ -20,6 +21,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     public var signingKeyPEM: String?
     public var accessTokenTTL: Duration
     public var refreshTokenTTL: Duration
+    /// How long a session may be kept alive by refreshing, from its sign-in: then a password again.
+    public var sessionMaxLifetime: Duration
     public var apiKeyTokenTTL: Duration
     public var bcryptCost: Int
     public var adminEmail: String
@@ -32,6 +35,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         signingKeyPEM: String? = nil,
         accessTokenTTL: Duration = .seconds(900),
         refreshTokenTTL: Duration = .seconds(30 * 24 * 3600),
+        sessionMaxLifetime: Duration = .seconds(90 * 24 * 3600),
         apiKeyTokenTTL: Duration = .seconds(300),
         bcryptCost: Int = 12,
         adminEmail: String = "admin@rahat.local",
@@ -42,6 +46,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         self.signingKeyPEM = signingKeyPEM
         self.accessTokenTTL = accessTokenTTL
         self.refreshTokenTTL = refreshTokenTTL
+        self.sessionMaxLifetime = sessionMaxLifetime
         self.apiKeyTokenTTL = apiKeyTokenTTL
         self.bcryptCost = bcryptCost
         self.adminEmail = adminEmail
@@ -56,6 +61,9 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
             accessTokenTTL: .seconds(source.int("RAHAT_ACCESS_TOKEN_TTL", default: 900, in: 60...86_400)),
             refreshTokenTTL: .seconds(
                 source.int("RAHAT_REFRESH_TOKEN_TTL", default: 30 * 24 * 3600, in: 300...(365 * 24 * 3600))
+            ),
+            sessionMaxLifetime: .seconds(
+                source.int("RAHAT_SESSION_MAX_SECONDS", default: 90 * 24 * 3600, in: 300...(365 * 24 * 3600))
             ),
             apiKeyTokenTTL: .seconds(source.int("RAHAT_API_KEY_TOKEN_TTL", default: 300, in: 30...3600)),
             // Below 10 a stolen hash falls to a guesser in hours; tests set lower costs in code, not here.

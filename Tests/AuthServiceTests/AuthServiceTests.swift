@@ -115,6 +115,27 @@ extension AuthServiceTests {
             }
         }
 
+        @Test("refreshing keeps a sign-in alive only for the session's lifetime", arguments: DatabaseEngine.available)
+        func sessionLifetime(engine: DatabaseEngine) async throws {
+            let clock = TestClock()
+            try await AuthHarness.with(
+                engine, configure: { $0.sessionMaxLifetime = .seconds(3600) }, now: clock.now
+            ) { harness in
+                // given a sign-in refreshed well within its lifetime
+                let first = try await harness.login()
+                clock.advance(by: 30 * 60)
+                let second = try await harness.auth.refresh(.with { $0.refreshToken = first.refreshToken })
+                // when it is refreshed again past it, though the refresh token itself lives 30 days
+                clock.advance(by: 31 * 60)
+                let expired = await serviceFailure {
+                    try await harness.auth.refresh(.with { $0.refreshToken = second.refreshToken })
+                }
+                // then
+                #expect(expired?.kind == .unauthenticated)
+                #expect(try await harness.login().refreshToken != second.refreshToken)
+            }
+        }
+
         @Test(
             "refresh rotates the token; reusing a rotated token revokes the session",
             arguments: DatabaseEngine.available)

@@ -182,6 +182,12 @@ extension AuthDomain {
             throw AuthError.invalidRefreshToken
         }
         guard row.expiresAt > now else { throw AuthError.invalidRefreshToken }
+        // A session's id is a v7 UUID made at sign-in: refreshing keeps it alive only so long.
+        let maxLifetime = TimeInterval(configuration.sessionMaxLifetime.components.seconds)
+        if let signedIn = row.familyID.v7Date, now.timeIntervalSince(signedIn) >= maxLifetime {
+            try await revokeFamily(row.familyID, at: now)
+            throw AuthError.invalidRefreshToken
+        }
         guard let user = try await UserRow.find(row.userID, on: db), user.status == UserStatus.active.rawValue else {
             throw AuthError.invalidRefreshToken
         }
