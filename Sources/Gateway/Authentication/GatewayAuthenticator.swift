@@ -152,11 +152,7 @@ final class GatewayAuthenticator: Sendable {
             )
         } catch let error as RPCError where error.code == .unauthenticated {
             refusedKeys.withLock { refused in
-                if refused.count >= Self.maxCachedKeys {
-                    refused = refused.filter { $0.value > now }
-                    if refused.count >= Self.maxCachedKeys { refused.removeAll(keepingCapacity: true) }
-                }
-                refused[digest] = now + Self.refusedKeyTTL
+                refused.set(now + Self.refusedKeyTTL, for: digest, capacity: Self.maxCachedKeys) { $0 <= now }
             }
             throw error
         }
@@ -166,11 +162,9 @@ final class GatewayAuthenticator: Sendable {
         let tokenLifetime = Duration.seconds(max(0, verified.expiresInSeconds - 10))
         let validUntil = now + min(apiKeyCacheTTL, tokenLifetime)
         cache.withLock { cache in
-            if cache.count >= Self.maxCachedKeys {
-                cache = cache.filter { $0.value.validUntil > now }
-                if cache.count >= Self.maxCachedKeys { cache.removeAll(keepingCapacity: true) }
-            }
-            cache[digest] = CachedKey(identity: identity, validUntil: validUntil)
+            cache.set(
+                CachedKey(identity: identity, validUntil: validUntil), for: digest, capacity: Self.maxCachedKeys
+            ) { $0.validUntil <= now }
         }
         return identity
     }
@@ -227,13 +221,10 @@ final class FailureThrottle: Sendable {
             return
         }
         let until = ContinuousClock.now + wait
+        let now = ContinuousClock.now
         let first = blocked.withLock { blocked -> Bool in
-            if blocked.count >= Self.maxBlocked {
-                let now = ContinuousClock.now
-                blocked = blocked.filter { $0.value > now }
-            }
-            let first = (blocked[address].map { $0 < ContinuousClock.now } ?? true)
-            blocked[address] = until
+            let first = blocked[address].map { $0 < now } ?? true
+            blocked.set(until, for: address, capacity: Self.maxBlocked) { $0 <= now }
             return first
         }
         if first {
@@ -249,5 +240,19 @@ enum GatewayCall {
     static func metadata(authorization: String? = RequestIdentity.current?.forwardedAuthorization) -> Metadata {
         let edge = GatewayRequest.current
         return IncomingCall(authorization: authorization, clientIP: edge?.clientIP, requestID: edge?.requestID).metadata
+    }
+}
+
+extension Dictionary {
+    /// Sets `value` for `key` in a map kept to `capacity` entries: when it is full, the entries
+    /// `expired` says are over go first, and all of them if none are (a flood of fresh keys).
+    fileprivate mutating func set(
+        _ value: Value, for key: Key, capacity: Int, dropping expired: (Value) -> Bool
+    ) {
+        if count >= capacity {
+            self = filter { !expired($0.value) }
+            if count >= capacity { removeAll(keepingCapacity: true) }
+        }
+        self[key] = value
     }
 }
