@@ -67,14 +67,11 @@ public enum OwnerOnly {
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
-    /// Makes `path` a 0600 file: created empty when absent, narrowed when it is wider.
+    /// Makes `path` a 0600 file: created empty when absent, narrowed when it was wider.
     public static func prepareFile(atPath path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        var status = stat()
-        if fstat(fd, &status) == 0, status.st_mode & 0o077 != 0 {
-            fchmod(fd, 0o600)
-        }
+        fchmod(fd, 0o600)
     }
 }
