@@ -34,10 +34,7 @@ extension APIHandler {
             },
             metadata: GatewayCall.metadata()
         )
-        return .init(
-            items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
-            nextCursor: response.hasNextCursor ? response.nextCursor : nil
-        )
+        return try .init(response)
     }
 
     func searchBeneficiaries(
@@ -59,12 +56,7 @@ extension APIHandler {
             },
             metadata: GatewayCall.metadata()
         )
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
-                        nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+        return .ok(.init(body: .json(try .init(response))))
     }
 
     func createBeneficiary(
@@ -194,6 +186,14 @@ extension Rahat_Core_V1_NewBeneficiary {
         if let value = body.walletAddress { walletAddress = value }
         if let value = body.extras { extrasJson = APIHandler.json(value.additionalProperties) }
         if let value = body.country { defaultCountry = value }
+    }
+}
+
+extension Components.Schemas.BeneficiaryPage {
+    init(_ response: Rahat_Core_V1_ListBeneficiariesResponse) throws {
+        self.init(
+            items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
+            nextCursor: response.hasNextCursor ? response.nextCursor : nil)
     }
 }
 
