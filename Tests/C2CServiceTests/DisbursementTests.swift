@@ -252,6 +252,21 @@ struct DisbursementTests {
             }
             let listed = try await harness.disbursements.listDisbursements(
                 .with { $0.projectID = world.project }, metadata: world.admin)
+            // a manager of another project is answered as for an id that does not exist
+            let elsewhere = try await ProjectFundsTests.newProject(on: harness, as: world.admin)
+            let outsider = try await harness.createUser(
+                email: "outsider@example.org", roles: [.role("manager", project: elsewhere)], as: world.adminToken)
+            let outsiderLogin = AuthHarness.bearer(outsider.tokens.accessToken)
+            let foreign = await serviceFailure {
+                try await harness.disbursements.getDisbursement(
+                    .with { $0.id = answers[0].id }, metadata: outsiderLogin)
+            }
+            let unknown = await serviceFailure {
+                try await harness.disbursements.getDisbursement(
+                    .with { $0.id = UUID().uuidString }, metadata: outsiderLogin)
+            }
+            #expect(foreign?.reason == "disbursement.not_found")
+            #expect(foreign?.reason == unknown?.reason && foreign?.message == unknown?.message)
 
             #expect(Set(answers.map(\.id)).count == 1)
             #expect(answers.filter { !$0.replayed }.count == 1)

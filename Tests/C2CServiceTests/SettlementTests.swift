@@ -194,7 +194,8 @@ struct SettlementTests {
                 let others = await serviceFailure {
                     try await harness.settlements.getSettlement(.with { $0.id = banked.id }, metadata: shop.vendorLogin)
                 }
-                #expect(others?.kind == .permissionDenied)
+                // answered as an unknown id is: another vendor's record confirms nothing
+                #expect(others?.kind == .notFound)
                 let file = await serviceFailure {
                     try await harness.settlements.getPayoutFile(
                         .with {

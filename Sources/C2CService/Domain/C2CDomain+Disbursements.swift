@@ -436,8 +436,11 @@ extension C2CDomain {
 
     func disbursement(_ text: String, by caller: Principal) async throws -> DisbursementRecord {
         let id = try parseID(text, field: "id")
+        try Self.requireReadAnywhere(.disbursement, by: caller)
         guard let record = try await storedDisbursement(id, on: sql) else { throw C2CError.disbursementNotFound }
-        try caller.require(Permission(.disbursement, .read, projectID: record.projectID.lowercasedString))
+        try Self.requireReach(
+            caller.permissions.allows(Permission(.disbursement, .read, projectID: record.projectID.lowercasedString)),
+            otherwise: .disbursementNotFound)
         return record
     }
 

@@ -455,9 +455,12 @@ extension C2CDomain {
     // MARK: Reading
 
     func redemption(_ text: String, by caller: Principal) async throws -> RedemptionRecord {
-        let record = try await storedRedemption(try parseID(text, field: "id"))
+        let id = try parseID(text, field: "id")
+        try Self.requireReadAnywhere(.redemption, by: caller)
+        let record = try await storedRedemption(id)
         try Self.requireVendorRecordRead(
-            .redemption, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller)
+            .redemption, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller,
+            otherwise: .redemptionNotFound)
         return record
     }
 

@@ -419,9 +419,12 @@ extension C2CDomain {
     // MARK: Reading
 
     func settlement(_ text: String, by caller: Principal) async throws -> SettlementRecord {
-        let record = try await storedSettlement(try parseID(text, field: "id"))
+        let id = try parseID(text, field: "id")
+        try Self.requireReadAnywhere(.settlement, by: caller)
+        let record = try await storedSettlement(id)
         try Self.requireVendorRecordRead(
-            .settlement, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller)
+            .settlement, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller,
+            otherwise: .settlementNotFound)
         return record
     }
 
@@ -450,9 +453,12 @@ extension C2CDomain {
     func payoutFile(
         settlement text: String, format: PayoutFileRecord.Format, by caller: Principal
     ) async throws -> PayoutFileRecord {
-        let record = try await storedSettlement(try parseID(text, field: "settlementId"))
+        let id = try parseID(text, field: "settlementId")
+        try Self.requireReadAnywhere(.settlement, by: caller)
+        let record = try await storedSettlement(id)
         let scope = record.projectID.lowercasedString
-        try caller.require(Permission(.settlement, .read, projectID: scope))
+        try Self.requireReach(
+            caller.permissions.allows(Permission(.settlement, .read, projectID: scope)), otherwise: .settlementNotFound)
         try caller.require(Permission(.vendor, .read, projectID: scope))
         guard
             let run = try await sql.select().columns("csv", "pain001").from("settlement_runs")

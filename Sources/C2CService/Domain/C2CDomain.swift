@@ -51,11 +51,31 @@ struct C2CDomain: Sendable {
     /// Redemptions and settlements are their vendor's own to read (`subject:read` is enough);
     /// reading another vendor's is reading about that vendor, and needs `vendor:read` as well.
     static func requireVendorRecordRead(
-        _ subject: Permission.Subject, projectID: UUID, vendorUserID: UUID, by caller: Principal
+        _ subject: Permission.Subject, projectID: UUID, vendorUserID: UUID, by caller: Principal,
+        otherwise notFound: C2CError
     ) throws {
         let scope = projectID.lowercasedString
-        try caller.require(Permission(subject, .read, projectID: scope))
-        if vendorUserID != caller.userID { try caller.require(Permission(.vendor, .read, projectID: scope)) }
+        try requireReach(caller.permissions.allows(Permission(subject, .read, projectID: scope)), otherwise: notFound)
+        if vendorUserID != caller.userID {
+            try requireReach(
+                caller.permissions.allows(Permission(.vendor, .read, projectID: scope)), otherwise: notFound)
+        }
+    }
+
+    /// Refuses a by-id read the caller's grants do not reach as the record were not there, so an
+    /// id of another project's record confirms nothing; a caller who may read no such record
+    /// anywhere was refused before it was looked up (``requireReadAnywhere(_:by:)``).
+    static func requireReach(_ reached: Bool, otherwise notFound: C2CError) throws {
+        guard reached else { throw notFound }
+    }
+
+    /// Refuses (403) a caller who may read `subject` in no project, before anything is looked up.
+    static func requireReadAnywhere(_ subject: Permission.Subject, by caller: Principal) throws {
+        guard caller.permissions.allowsAnywhere(subject, .read) else {
+            throw ServiceError(
+                .permissionDenied, reason: "auth.permission_denied",
+                message: "This action needs the permission '\(Permission(subject, .read))'.")
+        }
     }
 
     /// `query` narrowed to the caller's own vendor's rows unless the caller may read about
