@@ -133,9 +133,7 @@ extension CoreDomain {
         let projects = try await projectIDs(of: [vendorID])[vendorID] ?? []
         // Another project's vendor is answered as unknown: its id confirms nothing.
         guard Self.mayRead(vendorIn: projects, caller) else { throw CoreError.vendorNotFound }
-        var info = try Self.vendorInfo(row, projects: projects)
-        info.pendingPayoutChange = try await pendingPayoutChange(of: vendorID, on: db)
-        return info
+        return try await vendorInfo(row, projects: projects)
     }
 
     /// Whether `caller` may read a vendor assigned to `projects`: with an unscoped `vendor:read`,
@@ -190,7 +188,7 @@ extension CoreDomain {
             if let name { row.name = name }
             if let phone { row.phone = phone.isEmpty ? nil : phone }
             if let location { row.location = location.isEmpty ? nil : location }
-            if let payout, try Self.vendorInfo(row, projects: []).payoutAccount != payout {
+            if let payout, Self.payoutAccount(of: row) != payout {
                 try await requestPayoutChange(payout, vendorID: vendorID, by: caller, at: now, on: tx)
             }
             if name != nil || phone != nil || location != nil {
@@ -203,10 +201,17 @@ extension CoreDomain {
         return try await vendorInfo(row)
     }
 
-    /// The vendor as callers see it: with the projects it serves and any payout change pending.
-    func vendorInfo(_ row: VendorRow) async throws -> VendorInfo {
+    /// The vendor as callers see it: with the projects it serves (looked up unless given) and any
+    /// payout change pending.
+    func vendorInfo(_ row: VendorRow, projects known: [UUID]? = nil) async throws -> VendorInfo {
         let vendorID = try row.requireID()
-        var info = try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
+        let projects: [UUID]
+        if let known {
+            projects = known
+        } else {
+            projects = try await projectIDs(of: [vendorID])[vendorID] ?? []
+        }
+        var info = try Self.vendorInfo(row, projects: projects)
         info.pendingPayoutChange = try await pendingPayoutChange(of: vendorID, on: db)
         return info
     }
@@ -336,14 +341,18 @@ extension CoreDomain {
         }
     }
 
-    static func vendorInfo(_ row: VendorRow, projects: [UUID]) throws -> VendorInfo {
-        let payout: PayoutAccount =
-            row.payoutType == "bank"
+    /// The account the vendor is paid to now, as its row holds it.
+    static func payoutAccount(of row: VendorRow) -> PayoutAccount {
+        row.payoutType == "bank"
             ? .bank(
                 bankName: row.bankName ?? "", accountName: row.accountName ?? "",
                 accountNumber: row.accountNumber ?? "",
                 branch: row.branch, bic: row.bic)
             : .mobileMoney(provider: row.provider ?? "", number: row.mobileNumber ?? "")
+    }
+
+    static func vendorInfo(_ row: VendorRow, projects: [UUID]) throws -> VendorInfo {
+        let payout = payoutAccount(of: row)
         return VendorInfo(
             id: try row.requireID(),
             userID: row.userID,
