@@ -21,7 +21,6 @@ package final class RevokedCredentials: Sendable {
         var users: [UUID: (revokedAt: Date, expiresAt: Date)] = [:]
         /// The newest revocation read; the next read asks for those after it.
         var cursor: Date?
-        var loaded = false
     }
 
     private let state = Mutex(State())
@@ -65,7 +64,6 @@ package final class RevokedCredentials: Sendable {
             state.sessions = state.sessions.filter { $0.value > now }
             state.apiKeys = state.apiKeys.filter { $0.value > now }
             state.users = state.users.filter { $0.value.expiresAt > now }
-            state.loaded = true
         }
     }
 }
