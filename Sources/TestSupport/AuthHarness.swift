@@ -366,3 +366,39 @@ extension Rahat_Auth_V1_RoleAssignment {
         }
     }
 }
+
+extension AuthHarness {
+    /// A service token for `service`, issued by a second auth service over the same database
+    /// and secret as `configuration`'s, as a token stolen from between the services would be.
+    package static func serviceToken(
+        _ service: String, configuration: AuthServiceConfiguration, secret: String = serviceSecret
+    ) async throws -> String {
+        let database = try ServiceDatabase(
+            configuration: configuration.database, schema: AuthService.schema, logger: .test)
+        do {
+            let auth = try AuthService(configuration: configuration, database: database, logger: .test)
+            let transport = InProcessTransport()
+            let server = GRPCServer(transport: transport.server, services: auth.rpcServices)
+            let client = GRPCClient(transport: transport.client)
+            let token = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.serve() }
+                group.addTask { try await client.runConnections() }
+                defer {
+                    client.beginGracefulShutdown()
+                    server.beginGracefulShutdown()
+                }
+                return try await Rahat_Auth_V1_AuthService.Client(wrapping: client).issueServiceToken(
+                    .with {
+                        $0.service = service
+                        $0.secret = secret
+                    }
+                ).accessToken
+            }
+            await database.shutdown()
+            return token
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+}

@@ -71,11 +71,12 @@ extension AuthDomain {
         return (try apiKeyInfo(row), key)
     }
 
-    /// The caller's own keys; holders of `api_key:read` see every key.
+    /// The caller's own keys (a key itself only); holders of `api_key:read` see every key.
     func listApiKeys(by caller: Principal) async throws -> [ApiKeyInfo] {
         var query = ApiKeyRow.query(on: db).sort(\.$id)
         if !caller.permissions.allows(Permission(.apiKey, .read)) {
             query = query.filter(\.$ownerID == caller.userID)
+            if let keyID = caller.apiKeyID { query = query.filter(\.$id == keyID) }
         }
         return try await query.all().map(apiKeyInfo)
     }
@@ -98,6 +99,8 @@ extension AuthDomain {
     }
 
     /// Someone else's key is "not found" unless the caller may see all keys, so ids do not leak.
+    /// A key is its own caller's only: one leaked partner key must not list or revoke the
+    /// other keys of the person who made it.
     private func visibleKey(
         _ id: String, caller: Principal, needing action: Permission.Action
     ) async throws -> ApiKeyRow {
@@ -105,7 +108,8 @@ extension AuthDomain {
             throw AuthError.invalidInput([FieldViolation(field: "id", reason: "must be a UUID")])
         }
         guard let row = try await ApiKeyRow.find(keyID, on: db) else { throw AuthError.apiKeyNotFound }
-        if row.ownerID != caller.userID && !caller.permissions.allows(Permission(.apiKey, action)) {
+        let owned = row.ownerID == caller.userID && (caller.apiKeyID == nil || caller.apiKeyID == keyID)
+        if !owned && !caller.permissions.allows(Permission(.apiKey, action)) {
             throw AuthError.apiKeyNotFound
         }
         return row

@@ -344,6 +344,7 @@ extension C2CDomain {
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
             throw C2CError.invalidInput([FieldViolation(field: "code", reason: "must be the 6 digits sent")])
         }
+        try Self.requireReadAnywhere(.redemption, by: caller)
         let record = try await storedRedemption(id)
         try authorizeVendorAction(on: record, by: caller)
         if record.status == .requested {
@@ -514,9 +515,15 @@ extension C2CDomain {
         if record.vendorUserID == caller.userID {
             try caller.require(Permission(.redemption, .create, projectID: scope))
         } else {
-            // Not told apart from a missing one: another vendor's redemptions are not theirs to probe.
-            guard caller.permissions.allows(Permission(.redemption, .manage, projectID: scope)) else {
-                throw C2CError.redemptionNotFound
+            let manage = Permission(.redemption, .manage, projectID: scope)
+            guard caller.permissions.allows(manage) else {
+                // Whoever may read it is told what is missing; to anyone else, as to another
+                // vendor, it is not told apart from a missing one.
+                try Self.requireVendorRecordRead(
+                    .redemption, projectID: record.projectID, vendorUserID: record.vendorUserID, by: caller,
+                    otherwise: .redemptionNotFound)
+                try caller.require(manage)
+                return
             }
         }
     }

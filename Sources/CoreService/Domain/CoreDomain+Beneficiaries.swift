@@ -342,10 +342,14 @@ extension CoreDomain {
     ) async throws
         -> BeneficiaryInfo
     {
-        try caller.require(Permission(.beneficiary, .update))
         let beneficiaryID = try parseID(id)
+        try await requireChange(.update, of: beneficiaryID, by: caller)
         let piiFields: Set<String> = ["name", "phone", "email", "nationalId"]
-        if !fields.isDisjoint(with: piiFields) { try caller.require(Permission(.beneficiaryPII, .read)) }
+        if !fields.isDisjoint(with: piiFields),
+            try await !allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID)
+        {
+            throw CoreError.permissionDenied("This action needs the permission 'beneficiary_pii:read'.")
+        }
         let unknown = fields.subtracting(Self.updatableFields)
         if fields.isEmpty || !unknown.isEmpty {
             throw CoreError.invalidInput([
@@ -378,12 +382,12 @@ extension CoreDomain {
             try await row.save(on: tx)
             return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())] + checks
         }
-        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+        return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
     }
 
     func archiveBeneficiary(_ id: String, by caller: Principal) async throws -> BeneficiaryInfo {
-        try caller.require(Permission(.beneficiary, .delete))
         let beneficiaryID = try parseID(id)
+        try await requireChange(.delete, of: beneficiaryID, by: caller)
         let row = try await findBeneficiary(beneficiaryID)
         let now = self.now()
         row.archivedAt = now
@@ -392,7 +396,21 @@ extension CoreDomain {
             try await row.save(on: tx)
             return [beneficiaryEvent("rahat.core.beneficiary.archived", row, at: now, changed: [])]
         }
-        return try info(row, withPII: caller.permissions.allows(Permission(.beneficiaryPII, .read)))
+        return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
+    }
+
+    /// Refuses a change the caller may not make to this person: a grant scoped to a project
+    /// reaches the people enrolled in it. Whoever may make it nowhere, or may see the person, is
+    /// told what is missing (403); to anyone else the person is not there (404), as for a read.
+    private func requireChange(_ action: Permission.Action, of id: UUID, by caller: Principal) async throws {
+        let needed = "This action needs the permission 'beneficiary:\(action.rawValue)'."
+        guard caller.permissions.allowsAnywhere(.beneficiary, action) else { throw CoreError.permissionDenied(needed) }
+        guard try await allows(caller, .beneficiary, action, beneficiary: id) else {
+            guard try await allows(caller, .beneficiary, .read, beneficiary: id) else {
+                throw CoreError.beneficiaryNotFound
+            }
+            throw CoreError.permissionDenied(needed)
+        }
     }
 
     static let updatableFields: Set<String> = [

@@ -498,19 +498,29 @@ extension CoreDomain {
 
     // MARK: Read
 
+    /// A check run, to whoever may read its beneficiary; to anyone else who reads people it is
+    /// not there.
     func getVerification(_ id: String, by caller: Principal) async throws -> VerificationInfo {
-        try caller.require(Permission(.beneficiary, .read))
-        guard let run = try await VerificationRow.find(try parseID(id), on: db) else {
-            throw CoreError.verificationNotFound
+        let runID = try parseID(id)
+        guard caller.permissions.allowsAnywhere(.beneficiary, .read) else {
+            throw CoreError.permissionDenied("This action needs the permission 'beneficiary:read'.")
         }
+        guard let run = try await VerificationRow.find(runID, on: db),
+            try await allows(caller, .beneficiary, .read, beneficiary: run.beneficiaryID)
+        else { throw CoreError.verificationNotFound }
         return try Self.verificationInfo(run)
     }
 
     /// Check runs oldest first, so reviewers work through `needs_review` in the order it arose.
+    /// The whole queue is for registry-wide readers; a grant scoped to a project asks about one
+    /// of its people at a time (`beneficiaryId`).
     func listVerifications(
         status: String?, beneficiaryID: String?, limit: Int, cursor: String?, by caller: Principal
     ) async throws -> ([VerificationInfo], String?) {
-        try caller.require(Permission(.beneficiary, .read))
+        let scopedOnly = !caller.permissions.allows(Permission(.beneficiary, .read))
+        if scopedOnly && (beneficiaryID == nil || !caller.permissions.allowsAnywhere(.beneficiary, .read)) {
+            try caller.require(Permission(.beneficiary, .read))
+        }
         var violations: [FieldViolation] = []
         if let status, VerificationStatus(rawValue: status) == nil {
             violations.append(
@@ -525,6 +535,9 @@ extension CoreDomain {
         case .failure(let error): throw error
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
+        if scopedOnly, let beneficiary, try await !allows(caller, .beneficiary, .read, beneficiary: beneficiary) {
+            throw CoreError.beneficiaryNotFound
+        }
         var query = VerificationRow.query(on: db).sort(\.$id).limit(page.limit + 1)
         if let status { query = query.filter(\.$status == status) }
         if let beneficiary { query = query.filter(\.$beneficiaryID == beneficiary) }

@@ -2325,7 +2325,8 @@ paths:
       summary: List KYC check runs
       description: >-
         Oldest first, so reviewers work through `status=needs_review` in the order it arose.
-        Requires `beneficiary:read`.
+        Requires `beneficiary:read`; a grant scoped to a project must name one of its people
+        (`beneficiaryId`), and a person beyond it is answered 404.
       parameters:
         - {name: status, in: query, schema: {$ref: '#/components/schemas/VerificationRunStatus'}}
         - {name: beneficiaryId, in: query, schema: {type: string, format: uuid}}
@@ -2340,6 +2341,7 @@ paths:
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
   /v1/verifications/{id}:
     parameters:
       - {name: id, in: path, required: true, description: Check run id., schema: {type: string, format: uuid}}
@@ -8700,7 +8702,7 @@ components:
           "verification"
         ],
         "summary": "List KYC check runs",
-        "description": "Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.",
+        "description": "Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.",
         "parameters": [
           {
             "name": "status",
@@ -8755,6 +8757,9 @@ components:
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
           }
         }
       }

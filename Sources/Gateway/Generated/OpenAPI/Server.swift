@@ -13846,7 +13846,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// List KYC check runs
     ///
-    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.
     ///
     /// - Remark: HTTP `GET /v1/verifications`.
     /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
@@ -13959,6 +13959,24 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 case let .forbidden(value):
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 403)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .notFound(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 404)
                     suppressMutabilityWarning(&response)
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {

@@ -21275,7 +21275,7 @@ internal enum Operations {
     }
     /// List KYC check runs
     ///
-    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`.
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.
     ///
     /// - Remark: HTTP `GET /v1/verifications`.
     /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
@@ -21453,6 +21453,29 @@ internal enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The resource does not exist (or is not visible to the caller).
+            ///
+            /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            internal var notFound: Components.Responses.NotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
                             response: self
                         )
                     }
