@@ -383,6 +383,57 @@ struct DistributedTests {
         }
     }
 
+    @Test(
+        "every caller gets what the authorization matrix says across processes, over HTTP/2 and gRPC",
+        .enabled(if: SharedStateBackend.available.contains(.redis)))
+    func authorizationMatrix() async throws {
+        let redisURL = try #require(TestRedis.url)
+        let redis = [
+            "REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000",
+            "RAHAT_JOBS_KEY_PREFIX": TestRedis.jobsKeyPrefix(),
+        ]
+        // The table asks about authorization; the limits have tests of their own.
+        let unlimited = ["LOGIN", "READ", "WRITE", "BULK", "AUTH_FAILURES"].reduce(into: [String: String]()) {
+            $0["RAHAT_RATE_LIMIT_\($1)"] = "off"
+        }
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await Self.startAuth(databaseURL: url)
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
+            let c2c = try await Self.startC2C(
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, extra: redis)
+            // Disbursement and settlement jobs call core and the ledger from the worker.
+            let worker = try await Self.startWorker(
+                databaseURL: url, authPort: auth.port, redis: redis,
+                extra: [
+                    "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)", "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
+                ])
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+                ledger.task.cancel()
+                c2c.task.cancel()
+                worker.task.cancel()
+            }
+            let gateway = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
+                    extra: redis.merging(unlimited) { $1 }),
+                logger: .test
+            )
+            // A service's token as the c2c process holds one: issued by the auth service for the
+            // deployment's secret, from the same database and signing key.
+            let serviceToken = try await AuthHarness.serviceToken(
+                "c2c", configuration: AuthHarness.configuration(database: database.configuration))
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                let report = try await AuthorizationMatrix.run(
+                    client: client, serviceToken: serviceToken, smsFile: Self.smsFile)
+                #expect(report.mismatches.isEmpty, "\(report)")
+            }
+        }
+    }
+
     @Test("when the auth service is down the gateway says so: 503 problems and not ready")
     func authDown() async throws {
         try await TestDatabase.with(.postgres) { database in

@@ -9,7 +9,7 @@ import Foundation
 /// project, confirming a settlement) reads here as the first permitted caller succeeding and
 /// later ones finding it done. `docs/security.md` renders this table; the suite fails when the
 /// two differ or when an operation is missing.
-enum AuthorizationMatrix {
+package enum AuthorizationMatrix {
     //  columns: anon | admin | mgr@A | mgr | agent@A | audit@A | vend@A | vend@B | key@A | svc
     static let rows: [MatrixRow] = [
         // Operations
@@ -604,11 +604,11 @@ struct MatrixRow: Sendable {
 }
 
 extension AuthorizationMatrix {
-    static let beginMarker = "<!-- authorization-matrix:begin -->"
-    static let endMarker = "<!-- authorization-matrix:end -->"
+    package static let beginMarker = "<!-- authorization-matrix:begin -->"
+    package static let endMarker = "<!-- authorization-matrix:end -->"
 
     /// The table for people: a legend, then one line per operation.
-    static var markdown: String {
+    package static var markdown: String {
         var lines = ["", "Columns:", ""]
         lines += MatrixCaller.allCases.map { "- `\($0.rawValue)`: \($0.legend)" }
         lines += [

@@ -1,9 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import RahatApp
 import Synchronization
-import TestSupport
 
 extension MatrixWorld {
     /// The user every sign-in and refresh cell signs in as.
@@ -13,9 +11,8 @@ extension MatrixWorld {
     static var schedule: [String: Any] { ["cadence": "daily", "at": "17:00", "timeZone": "Asia/Kathmandu"] }
 
     /// Builds both projects through their whole life, and the callers, as the admin would.
-    static func build(
-        client: any TestClientProtocol, configuration: EmbeddedConfiguration, smsFile: String
-    ) async throws -> MatrixWorld {
+    static func build(client: any TestClientProtocol, serviceToken: String, smsFile: String) async throws -> MatrixWorld
+    {
         let admin = try await client.login().access
         let projectA = try await client.createProject("A", bearer: admin)
         let projectB = try await client.createProject("B", bearer: admin)
@@ -42,7 +39,7 @@ extension MatrixWorld {
             .anonymous: .none, .admin: .bearer(admin), .managerA: .bearer(managerA.access),
             .manager: .bearer(manager.access), .agentA: .bearer(agentA.access), .auditorA: .bearer(auditorA.access),
             .apiKeyA: .apiKey(try key.json.string("key")),
-            .service: .bearer(try await AuthHarness.serviceToken("c2c", configuration: configuration.auth)),
+            .service: .bearer(serviceToken),
         ]
         var partial = MatrixWorld(
             client: client, admin: admin, manager: manager.access, managerID: manager.id, managerAID: managerA.id,

@@ -1,8 +1,6 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import TestSupport
-import Testing
 
 /// The two projects the matrix asks about: the callers' own (A) and another (B).
 enum MatrixSide: String, CaseIterable, Sendable {
