@@ -43,9 +43,13 @@ extension GatewayTests {
                 let wrongPart = try await client.send(
                     .post, "/v1/imports", raw: form.replacingOccurrences(of: "name=\"file\"", with: "name=\"upload\""),
                     bearer: tokens.access, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"])
+                let noParts = try await client.send(
+                    .post, "/v1/imports", raw: "--\(boundary)--\r\n", bearer: tokens.access,
+                    headers: [.contentType: "multipart/form-data; boundary=\(boundary)"])
                 // then
                 #expect(multipart.status == .accepted)
                 #expect(wrongPart.status == .badRequest)
+                #expect(noParts.status == .badRequest && noParts.problemFields == ["file"], "\(noParts)")
                 #expect(accepted.status == .accepted)
                 #expect(try status.json["created"] as? Int == 1)
                 #expect(try status.json["rejected"] as? Int == 1)

@@ -86,6 +86,8 @@ extension AuthDomain {
     }
 
     func revokeApiKey(_ id: String, by caller: Principal) async throws {
+        // As creating one: a leaked key must not be able to end the keys that replace it.
+        guard caller.method == .password else { throw AuthError.apiKeyCannotManageKeys }
         let row = try await visibleKey(id, caller: caller, needing: .manage)
         guard row.revokedAt == nil else { return }
         let now = self.now()
@@ -99,8 +101,8 @@ extension AuthDomain {
     }
 
     /// Someone else's key is "not found" unless the caller may see all keys, so ids do not leak.
-    /// A key is its own caller's only: one leaked partner key must not list or revoke the
-    /// other keys of the person who made it.
+    /// A key is its own caller's only: one leaked partner key must not list the other keys of
+    /// the person who made it.
     private func visibleKey(
         _ id: String, caller: Principal, needing action: Permission.Action
     ) async throws -> ApiKeyRow {

@@ -107,7 +107,7 @@ public enum AuthError: Error, Equatable, Sendable {
             ServiceError(
                 .permissionDenied,
                 reason: "api_key.not_allowed",
-                message: "API keys cannot create API keys; log in as a user."
+                message: "API keys cannot create or revoke API keys; sign in as a person."
             )
         }
     }

@@ -51,13 +51,22 @@ extension APIHandler {
     )
         async throws -> HTTPBody
     {
-        for try await part in parts {
-            switch part {
-            case .file(let file): return file.payload.body
-            case .undocumented(let raw):
-                throw ServiceError.invalid(
-                    field: raw.name ?? "part", "is not an accepted part; send the file as 'file'")
+        do {
+            for try await part in parts {
+                switch part {
+                case .file(let file): return file.payload.body
+                case .undocumented(let raw):
+                    throw ServiceError.invalid(
+                        field: raw.name ?? "part", "is not an accepted part; send the file as 'file'")
+                }
             }
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            // The runtime checks the parts as they stream: a body with no `file` part, or one
+            // that is not multipart at all, ends the sequence with its own (internal) error.
+            throw ServiceError.invalid(
+                field: "file", "is required, as a part of a well-formed multipart/form-data body")
         }
         throw ServiceError.invalid(field: "file", "is required")
     }

@@ -87,7 +87,18 @@ enum ProblemMapping {
                 requestId: requestID
             )
         }
-        logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+        // A runtime's server error describes the whole request, credentials included: log what
+        // failed and where, never the headers.
+        if let serverError = error as? ServerError {
+            logger.error(
+                "unhandled error",
+                metadata: [
+                    "operation": "\(serverError.operationID)", "cause": "\(serverError.causeDescription)",
+                    "error": "\(String(reflecting: serverError.underlyingError))",
+                ])
+        } else {
+            logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+        }
         return problem(
             ServiceError(.internalError, reason: "internal", message: "An internal error occurred."),
             path: path,

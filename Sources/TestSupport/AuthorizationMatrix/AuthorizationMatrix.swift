@@ -92,7 +92,7 @@ package enum AuthorizationMatrix {
             world, _ in
             MatrixRequest("/v1/api-keys/\(world.adminKey)")
         },
-        .global("DELETE /v1/api-keys/{id}", 204, "401 | ok | 404 | 404 | 404 | 404 | 404 | 404 | 404 | 401") {
+        .global("DELETE /v1/api-keys/{id}", 204, "401 | ok | 404 | 404 | 404 | 404 | 404 | 404 | 403 | 401") {
             world, _ in
             MatrixRequest("/v1/api-keys/\(try await world.freshAdminKey())")
         },

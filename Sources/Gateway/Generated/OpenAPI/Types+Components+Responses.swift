@@ -153,12 +153,35 @@ extension Components {
                 ///
                 /// - Remark: Generated from `#/components/responses/TooManyRequests/headers/Retry-After`.
                 internal var retryAfter: Swift.Int
+                /// The requests this class of operation allows per window (rate limits only).
+                ///
+                /// - Remark: Generated from `#/components/responses/TooManyRequests/headers/RateLimit-Limit`.
+                internal var rateLimitLimit: Swift.Int?
+                /// The requests left in the current window (rate limits only).
+                ///
+                /// - Remark: Generated from `#/components/responses/TooManyRequests/headers/RateLimit-Remaining`.
+                internal var rateLimitRemaining: Swift.Int?
+                /// Seconds until the window resets (rate limits only).
+                ///
+                /// - Remark: Generated from `#/components/responses/TooManyRequests/headers/RateLimit-Reset`.
+                internal var rateLimitReset: Swift.Int?
                 /// Creates a new `Headers`.
                 ///
                 /// - Parameters:
                 ///   - retryAfter: Seconds to wait before retrying.
-                internal init(retryAfter: Swift.Int) {
+                ///   - rateLimitLimit: The requests this class of operation allows per window (rate limits only).
+                ///   - rateLimitRemaining: The requests left in the current window (rate limits only).
+                ///   - rateLimitReset: Seconds until the window resets (rate limits only).
+                internal init(
+                    retryAfter: Swift.Int,
+                    rateLimitLimit: Swift.Int? = nil,
+                    rateLimitRemaining: Swift.Int? = nil,
+                    rateLimitReset: Swift.Int? = nil
+                ) {
                     self.retryAfter = retryAfter
+                    self.rateLimitLimit = rateLimitLimit
+                    self.rateLimitRemaining = rateLimitRemaining
+                    self.rateLimitReset = rateLimitReset
                 }
             }
             /// Received HTTP response headers
@@ -196,6 +219,22 @@ extension Components {
             }
         }
         internal struct ServiceUnavailable: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/ServiceUnavailable/headers`.
+            internal struct Headers: Sendable, Hashable {
+                /// Seconds to wait before retrying, when the gateway can tell.
+                ///
+                /// - Remark: Generated from `#/components/responses/ServiceUnavailable/headers/Retry-After`.
+                internal var retryAfter: Swift.Int?
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - retryAfter: Seconds to wait before retrying, when the gateway can tell.
+                internal init(retryAfter: Swift.Int? = nil) {
+                    self.retryAfter = retryAfter
+                }
+            }
+            /// Received HTTP response headers
+            internal var headers: Components.Responses.ServiceUnavailable.Headers
             /// - Remark: Generated from `#/components/responses/ServiceUnavailable/content`.
             internal enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/components/responses/ServiceUnavailable/content/application\/problem+json`.
@@ -218,8 +257,69 @@ extension Components {
             /// Creates a new `ServiceUnavailable`.
             ///
             /// - Parameters:
+            ///   - headers: Received HTTP response headers
             ///   - body: Received HTTP response body
-            internal init(body: Components.Responses.ServiceUnavailable.Body) {
+            internal init(
+                headers: Components.Responses.ServiceUnavailable.Headers = .init(),
+                body: Components.Responses.ServiceUnavailable.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal struct PayloadTooLarge: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/PayloadTooLarge/content`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/PayloadTooLarge/content/application\/problem+json`.
+                case applicationProblemJson(Components.Schemas.Problem)
+                /// The associated value of the enum case if `self` is `.applicationProblemJson`.
+                ///
+                /// - Throws: An error if `self` is not `.applicationProblemJson`.
+                /// - SeeAlso: `.applicationProblemJson`.
+                internal var applicationProblemJson: Components.Schemas.Problem {
+                    get throws {
+                        switch self {
+                        case let .applicationProblemJson(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            internal var body: Components.Responses.PayloadTooLarge.Body
+            /// Creates a new `PayloadTooLarge`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            internal init(body: Components.Responses.PayloadTooLarge.Body) {
+                self.body = body
+            }
+        }
+        internal struct GatewayTimeout: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/GatewayTimeout/content`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/GatewayTimeout/content/application\/problem+json`.
+                case applicationProblemJson(Components.Schemas.Problem)
+                /// The associated value of the enum case if `self` is `.applicationProblemJson`.
+                ///
+                /// - Throws: An error if `self` is not `.applicationProblemJson`.
+                /// - SeeAlso: `.applicationProblemJson`.
+                internal var applicationProblemJson: Components.Schemas.Problem {
+                    get throws {
+                        switch self {
+                        case let .applicationProblemJson(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            internal var body: Components.Responses.GatewayTimeout.Body
+            /// Creates a new `GatewayTimeout`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            internal init(body: Components.Responses.GatewayTimeout.Body) {
                 self.body = body
             }
         }

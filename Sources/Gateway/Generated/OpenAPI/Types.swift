@@ -88,7 +88,7 @@ internal protocol APIProtocol: Sendable {
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
     /// never erased because audit records refer to them. Requires `user:delete`
-    /// and every permission the target user holds.
+    /// and every permission the target user holds. Nobody disables their own account (409).
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -143,7 +143,7 @@ internal protocol APIProtocol: Sendable {
     func deleteRole(_ input: Operations.DeleteRole.Input) async throws -> Operations.DeleteRole.Output
     /// List API keys
     ///
-    /// Lists the caller's own API keys; callers with `api_key:manage` see all keys. Any authenticated user.
+    /// Lists the caller's own API keys (an API key sees itself only); callers with `api_key:read` see all keys. Any authenticated caller.
     ///
     /// - Remark: HTTP `GET /v1/api-keys`.
     /// - Remark: Generated from `#/paths//v1/api-keys/get(listApiKeys)`.
@@ -160,14 +160,14 @@ internal protocol APIProtocol: Sendable {
     func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output
     /// Get an API key
     ///
-    /// Any authenticated user for their own keys; other users' keys require `api_key:manage` (otherwise 404).
+    /// Any authenticated caller for their own keys (an API key: itself only); other keys require `api_key:read` (otherwise 404).
     ///
     /// - Remark: HTTP `GET /v1/api-keys/{id}`.
     /// - Remark: Generated from `#/paths//v1/api-keys/{id}/get(getApiKey)`.
     func getApiKey(_ input: Operations.GetApiKey.Input) async throws -> Operations.GetApiKey.Output
     /// Revoke an API key
     ///
-    /// Revokes the key immediately. Any authenticated user for their own keys; other users' keys require `api_key:manage` (otherwise 404).
+    /// Revokes the key immediately. A person signed in with a password, for their own keys; other users' keys require `api_key:manage` (otherwise 404). An API key cannot revoke keys (403), so a leaked one cannot end the keys that replace it.
     ///
     /// - Remark: HTTP `DELETE /v1/api-keys/{id}`.
     /// - Remark: Generated from `#/paths//v1/api-keys/{id}/delete(revokeApiKey)`.
@@ -216,7 +216,7 @@ internal protocol APIProtocol: Sendable {
     func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output
     /// List beneficiaries
     ///
-    /// Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
+    /// Filters combine; `walletAddress` is an exact lookup; a `projectId` or `groupId` that does not exist is answered 404. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
@@ -880,7 +880,7 @@ extension APIProtocol {
     ///
     /// Disables the user and revokes their sessions and API keys. Users are
     /// never erased because audit records refer to them. Requires `user:delete`
-    /// and every permission the target user holds.
+    /// and every permission the target user holds. Nobody disables their own account (409).
     ///
     ///
     /// - Remark: HTTP `DELETE /v1/users/{id}`.
@@ -987,7 +987,7 @@ extension APIProtocol {
     }
     /// List API keys
     ///
-    /// Lists the caller's own API keys; callers with `api_key:manage` see all keys. Any authenticated user.
+    /// Lists the caller's own API keys (an API key sees itself only); callers with `api_key:read` see all keys. Any authenticated caller.
     ///
     /// - Remark: HTTP `GET /v1/api-keys`.
     /// - Remark: Generated from `#/paths//v1/api-keys/get(listApiKeys)`.
@@ -1014,7 +1014,7 @@ extension APIProtocol {
     }
     /// Get an API key
     ///
-    /// Any authenticated user for their own keys; other users' keys require `api_key:manage` (otherwise 404).
+    /// Any authenticated caller for their own keys (an API key: itself only); other keys require `api_key:read` (otherwise 404).
     ///
     /// - Remark: HTTP `GET /v1/api-keys/{id}`.
     /// - Remark: Generated from `#/paths//v1/api-keys/{id}/get(getApiKey)`.
@@ -1029,7 +1029,7 @@ extension APIProtocol {
     }
     /// Revoke an API key
     ///
-    /// Revokes the key immediately. Any authenticated user for their own keys; other users' keys require `api_key:manage` (otherwise 404).
+    /// Revokes the key immediately. A person signed in with a password, for their own keys; other users' keys require `api_key:manage` (otherwise 404). An API key cannot revoke keys (403), so a leaked one cannot end the keys that replace it.
     ///
     /// - Remark: HTTP `DELETE /v1/api-keys/{id}`.
     /// - Remark: Generated from `#/paths//v1/api-keys/{id}/delete(revokeApiKey)`.
@@ -1136,7 +1136,7 @@ extension APIProtocol {
     }
     /// List beneficiaries
     ///
-    /// Filters combine; `walletAddress` is an exact lookup. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
+    /// Filters combine; `walletAddress` is an exact lookup; a `projectId` or `groupId` that does not exist is answered 404. Archived beneficiaries are not listed. Requires `beneficiary:read`; personal data (name, phone, email, national ID) and the details that point at a person (birth date, location, coordinates, extras) only with `beneficiary_pii:read`. To find someone by phone or national ID, use `POST /v1/beneficiaries/search`: personal data never travels in a URL, where proxies and logs keep it.
     ///
     /// - Remark: HTTP `GET /v1/beneficiaries`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/get(listBeneficiaries)`.
