@@ -160,6 +160,41 @@ extension AuthServiceTests {
         }
 
         @Test(
+            "a stranger's failures lock the account everywhere but where its owner signs in",
+            arguments: DatabaseEngine.available)
+        func lockoutSparesKnownAddress(engine: DatabaseEngine) async throws {
+            try await AuthHarness.with(engine) { harness in
+                // given the owner's usual address, and a stranger failing five times in a row
+                let home = "203.0.113.5"
+                _ = try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                for attempt in 1...5 {
+                    _ = await serviceFailure {
+                        try await harness.login(
+                            AuthHarness.adminEmail, "stranger's guess \(attempt)", from: "192.0.2.\(attempt)")
+                    }
+                }
+                // when the stranger tries once more, even with the right password, and the owner signs in at home
+                let stranger = await serviceFailure {
+                    try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: "192.0.2.99")
+                }
+                let owner = try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                // and then fails five times at home
+                for attempt in 1...5 {
+                    _ = await serviceFailure {
+                        try await harness.login(AuthHarness.adminEmail, "owner's typo \(attempt)", from: home)
+                    }
+                }
+                let ownerLocked = await serviceFailure {
+                    try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                }
+                // then strangers are locked out, the owner only by their own failures
+                #expect(stranger?.reason == "auth.account_locked")
+                #expect(!owner.accessToken.isEmpty)
+                #expect(ownerLocked?.reason == "auth.account_locked")
+            }
+        }
+
+        @Test(
             "a burst of concurrent guesses gets at most five tries at the password", arguments: DatabaseEngine.available
         )
         func concurrentBurst(engine: DatabaseEngine) async throws {

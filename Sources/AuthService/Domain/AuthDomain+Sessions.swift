@@ -5,7 +5,8 @@ import SQLKit
 import ServerKit
 import SharedModels
 
-/// Login throttling numbers from DOMAIN.md.
+/// Login throttling numbers from DOMAIN.md, and how long an address an account signed in from
+/// stays one it is known at.
 enum LoginLimits {
     static let failuresPerIP = 10
     static let ipWindow: TimeInterval = 5 * 60
@@ -13,6 +14,7 @@ enum LoginLimits {
     static let accountWindow: TimeInterval = 15 * 60
     static let lockAfterConsecutiveFailures = 5
     static let lockDuration: TimeInterval = 15 * 60
+    static let knownAddressWindow: TimeInterval = 30 * 24 * 3_600
 }
 
 extension AuthDomain {
@@ -56,6 +58,10 @@ extension AuthDomain {
 
     /// The limits of DOMAIN.md, judged from recorded attempts. They apply to unknown emails
     /// exactly as to real accounts, so the answers do not reveal which emails have accounts.
+    ///
+    /// So that a stranger who knows an email cannot keep its owner out, the account's lock and
+    /// budget bind the addresses it is not known at; at an address it signed in from within
+    /// ``LoginLimits/knownAddressWindow``, only failures from that address lock it.
     private func checkLimits(email: String, clientIP: String?, excluding own: UUID, now: Date) async throws {
         if let clientIP {
             let failures = try await recentFailures(within: LoginLimits.ipWindow, excluding: own, now: now) {
@@ -66,9 +72,13 @@ extension AuthDomain {
                 throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
             }
         }
+        let known = try await isKnownAddress(clientIP, of: email, now: now)
         let since = now.addingTimeInterval(-LoginLimits.lockDuration)
-        let recent = try await LoginAttemptRow.query(on: db)
+        var attempts = LoginAttemptRow.query(on: db)
             .filter(\.$email == email).filter(\.$attemptedAt > since).filter(\.$id != own)
+        if known, let clientIP { attempts = attempts.filter(\.$ip == clientIP) }
+        let recent =
+            try await attempts
             .sort(\.$attemptedAt, .descending).sort(\.$id, .descending)
             .limit(LoginLimits.lockAfterConsecutiveFailures).all()
         if recent.count == LoginLimits.lockAfterConsecutiveFailures, recent.allSatisfy({ !$0.succeeded }),
@@ -77,6 +87,7 @@ extension AuthDomain {
             let until = newest.attemptedAt.addingTimeInterval(LoginLimits.lockDuration)
             throw AuthError.accountLocked(retryAfterSeconds: Self.secondsUntil(until, from: now))
         }
+        guard !known else { return }
         let failures = try await recentFailures(within: LoginLimits.accountWindow, excluding: own, now: now) {
             $0.filter(\.$email == email)
         }.prefix(LoginLimits.failuresPerAccount)
@@ -84,6 +95,15 @@ extension AuthDomain {
             let until = oldest.attemptedAt.addingTimeInterval(LoginLimits.accountWindow)
             throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
         }
+    }
+
+    /// Whether `email` signed in from `clientIP` lately: its owner's own address, most likely.
+    private func isKnownAddress(_ clientIP: String?, of email: String, now: Date) async throws -> Bool {
+        guard let clientIP else { return false }
+        return try await LoginAttemptRow.query(on: db)
+            .filter(\.$email == email).filter(\.$ip == clientIP).filter(\.$succeeded == true)
+            .filter(\.$attemptedAt > now.addingTimeInterval(-LoginLimits.knownAddressWindow))
+            .first() != nil
     }
 
     /// Failed attempts of one client address or one email inside the window, newest first.
