@@ -35,6 +35,8 @@ extension GatewayTests {
                 let forged = try await client.send(.get, "/v1/users", bearer: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln")
                 let refused = try await client.send(
                     .get, "/v1/users", headers: [keyHeader: "rhk_99999999_" + String(repeating: "B", count: 43)])
+                // while what cannot be a key at all is refused as such: it never costs the auth service a call
+                let malformed = try await client.send(.get, "/v1/users", headers: [keyHeader: "not-a-key"])
                 // and the others go on
                 let person = try await client.send(.get, "/v1/auth/me", bearer: admin.access)
                 let partner = try await client.send(.get, "/v1/users", headers: [keyHeader: key])
@@ -46,6 +48,9 @@ extension GatewayTests {
                 #expect(refused.status == .tooManyRequests)
                 #expect(refused.problemCode == "auth.too_many_failures")
                 #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
+                #expect(
+                    malformed.status == .unauthorized && malformed.problemCode == "auth.invalid_api_key", "\(malformed)"
+                )
                 #expect(person.status == .ok, "\(person)")
                 #expect(partner.status == .ok, "\(partner)")
             }

@@ -20,9 +20,9 @@ struct VerifiedKey: Sendable {
 }
 
 extension AuthDomain {
-    /// Keys look like `rhk_<8 hex>_<43 base64url>`: the prefix finds the row, the whole key is
-    /// compared by digest.
-    static let apiKeyScheme = "rhk_"
+    /// Keys look like `rhk_<8 hex>_<43 base64url>` (`ApiKeyShape`): the prefix finds the row,
+    /// the whole key is compared by digest.
+    static let apiKeyScheme = ApiKeyShape.scheme
 
     func createApiKey(_ request: NewApiKey, by caller: Principal) async throws -> (ApiKeyInfo, String) {
         guard caller.method == .password else { throw AuthError.apiKeyCannotManageKeys }
@@ -127,13 +127,8 @@ extension AuthDomain {
     /// are intersected with what its owner holds now, so a demoted owner's keys shrink with them.
     func verifyApiKey(_ key: String) async throws -> VerifiedKey {
         // The secret part is base64url and may itself contain `_`: split at the fixed prefix length.
-        let prefixLength = Self.apiKeyScheme.count + 8
-        guard key.hasPrefix(Self.apiKeyScheme), key.utf8.count > prefixLength + 1, key.utf8.count < 200,
-            key.dropFirst(prefixLength).first == "_"
-        else {
-            throw AuthError.invalidApiKey
-        }
-        let prefix = String(key.prefix(prefixLength))
+        guard ApiKeyShape.isWellFormed(key) else { throw AuthError.invalidApiKey }
+        let prefix = String(key.prefix(ApiKeyShape.prefixLength))
         guard let row = try await ApiKeyRow.query(on: db).filter(\.$prefix == prefix).first(),
             Secrets.constantTimeEquals(row.secretHash, Secrets.digest(key))
         else {

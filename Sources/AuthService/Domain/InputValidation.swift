@@ -1,5 +1,6 @@
 import Foundation
 import ServerKit
+import SharedModels
 
 /// Rules for what users type, checked before anything is written.
 enum InputValidation {
@@ -7,8 +8,7 @@ enum InputValidation {
     static let maxEmailLength = 254
     static let maxPhoneLength = 32
 
-    /// Normalises an email (trimmed, lower-cased) and checks its shape: one `@`, a dotted domain,
-    /// no spaces or control characters. Delivery is what truly validates an address.
+    /// Normalises an email (trimmed, lower-cased) and checks its shape (`EmailAddress`).
     static func email(_ raw: String, field: String = "email", into violations: inout [FieldViolation]) -> String {
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         if email.isEmpty {
@@ -19,13 +19,7 @@ enum InputValidation {
             violations.append(FieldViolation(field: field, reason: "must be at most \(maxEmailLength) characters"))
             return email
         }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        let forbidden = CharacterSet.whitespacesAndNewlines.union(.controlCharacters).union(
-            CharacterSet(charactersIn: "<>()[],;:\\\""))
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
-            parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-            email.unicodeScalars.allSatisfy({ !forbidden.contains($0) })
-        else {
+        guard EmailAddress.isPlausible(email) else {
             violations.append(FieldViolation(field: field, reason: "is not a valid email address"))
             return email
         }

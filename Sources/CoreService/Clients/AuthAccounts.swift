@@ -33,7 +33,13 @@ package struct AuthAccounts: Sendable {
     /// Adds the `vendor` role to an existing, active user; returns its email.
     func grantVendorRole(to userID: UUID) async throws -> String {
         let metadata = IncomingCall.current.metadata
-        let user = try await users.getUser(.with { $0.id = userID.lowercasedString }, metadata: metadata)
+        let user: Rahat_Auth_V1_User
+        do {
+            user = try await users.getUser(.with { $0.id = userID.lowercasedString }, metadata: metadata)
+        } catch let error as RPCError where error.code == .notFound {
+            // A field of the request that names nobody, as enrolment names an unknown person.
+            throw CoreError.invalidInput([FieldViolation(field: "userId", reason: "is not a user")])
+        }
         guard user.status == .active else {
             throw CoreError.invalidInput([FieldViolation(field: "userId", reason: "is a disabled user")])
         }

@@ -491,7 +491,7 @@ extension CoreDomain {
         if wants("email") {
             row.emailSealed = nil
             if let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), !email.isEmpty {
-                if Self.isPlausibleEmail(email) {
+                if EmailAddress.isPlausible(email) {
                     row.emailSealed = try vault.seal(email, context: "beneficiary:\(id):email")
                 } else {
                     violations.append(FieldViolation(field: "email", reason: "is not a valid email address"))
@@ -591,12 +591,6 @@ extension CoreDomain {
 
     static func normalizedNationalID(_ text: String) -> String {
         text.uppercased().filter { !" -/".contains($0) }
-    }
-
-    static func isPlausibleEmail(_ email: String) -> Bool {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return email.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !email.contains(" ")
     }
 
     static func isValidBirthDate(_ text: String, today: Date) -> Bool {

@@ -135,6 +135,8 @@ final class GatewayAuthenticator: Sendable {
     }
 
     private func identity(forApiKey key: String, clientIP: String?) async throws -> RequestIdentity {
+        // What cannot be a key is refused here, before any budget: it costs the auth service nothing.
+        guard ApiKeyShape.isWellFormed(key) else { throw Self.invalidKey }
         let digest = SHA256.hash(data: Data(key.utf8)).hexString
         let now = ContinuousClock.now
         if let cached = cache.withLock({ $0[digest] }), cached.validUntil > now {

@@ -1642,9 +1642,9 @@ paths:
         required: true
         content:
           text/csv:
-            schema: {type: string, format: binary}
+            schema: {type: string, format: binary, minLength: 1}
           application/x-ndjson:
-            schema: {type: string, format: binary}
+            schema: {type: string, format: binary, minLength: 1}
           multipart/form-data:
             schema:
               type: object
@@ -2283,7 +2283,7 @@ paths:
         required: true
         content:
           application/json:
-            schema: {$ref: '#/components/schemas/DisbursementDecision'}
+            schema: {$ref: '#/components/schemas/DisbursementRejection'}
       responses:
         '200':
           description: Rejected.
@@ -2746,7 +2746,7 @@ paths:
         required: true
         content:
           text/csv:
-            schema: {type: string, format: binary}
+            schema: {type: string, format: binary, minLength: 1}
       responses:
         '200':
           description: The new watch list in force.
@@ -3156,19 +3156,22 @@ components:
     PayoutAccount:
       type: object
       additionalProperties: false
+      if: {properties: {type: {const: bank}}}
+      then: {required: [bankName, accountName, accountNumber]}
+      else: {required: [provider, mobileNumber]}
       required: [type]
       description: >-
         Where settlements are paid. `bank` needs `bankName`, `accountName` and `accountNumber`
         (`branch` and `bic` optional); `mobile_money` needs `provider` and `mobileNumber`.
       properties:
         type: {type: string, enum: [bank, mobile_money]}
-        bankName: {type: string, maxLength: 100}
-        accountName: {type: string, maxLength: 200}
-        accountNumber: {type: string, maxLength: 50, description: 'Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.'}
+        bankName: {type: string, minLength: 1, maxLength: 100}
+        accountName: {type: string, minLength: 1, maxLength: 200}
+        accountNumber: {type: string, maxLength: 50, pattern: '^[ -]*[0-9][0-9 -]*$', description: 'Digits, or an IBAN (letters and digits, checked by its check digits); spaces and dashes are dropped.'}
         branch: {type: string, maxLength: 100}
-        bic: {type: string, maxLength: 11, description: SWIFT/BIC of 8 or 11 characters.}
-        provider: {type: string, maxLength: 100}
-        mobileNumber: {type: string, maxLength: 32, description: Stored in E.164.}
+        bic: {type: string, pattern: '^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$', description: SWIFT/BIC of 8 or 11 characters.}
+        provider: {type: string, minLength: 1, maxLength: 100}
+        mobileNumber: {type: string, maxLength: 32, pattern: '^ *\+ *[1-9][0-9 ().-]{7,29}$', description: 'International form (+ and the country calling code); stored in E.164.'}
     Vendor:
       type: object
       required: [id, userId, name, payoutAccount, status, projectIds, createdAt, updatedAt]
@@ -3206,11 +3209,15 @@ components:
       type: object
       additionalProperties: false
       required: [name, payoutAccount]
+      description: A new login (`email` and `password`), or an existing user (`userId`).
+      if: {required: [userId]}
+      then: {not: {anyOf: [{required: [email]}, {required: [password]}]}}
+      else: {required: [email, password]}
       properties:
         name: {type: string, minLength: 1, maxLength: 200}
-        phone: {type: string, maxLength: 32}
-        email: {type: string, maxLength: 254, description: The new login's email; required unless `userId` is given.}
-        password: {type: string, maxLength: 128, description: The new login's password (same policy as users); required unless `userId` is given.}
+        phone: {type: string, maxLength: 32, pattern: '^ *\+?[0-9 ().-]*[0-9][0-9 ().-]*$'}
+        email: {type: string, maxLength: 254, pattern: '^[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+(\.[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$', description: The new login's email; required unless `userId` is given.}
+        password: {type: string, minLength: 12, maxLength: 72, description: The new login's password (same policy as users); required unless `userId` is given.}
         userId: {type: string, format: uuid, description: Link this existing user instead of creating a login.}
         location: {type: string, maxLength: 200}
         payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
@@ -3218,9 +3225,10 @@ components:
     UpdateVendorRequest:
       type: object
       additionalProperties: false
+      minProperties: 1
       properties:
         name: {type: string, minLength: 1, maxLength: 200}
-        phone: {type: string, maxLength: 32}
+        phone: {type: string, maxLength: 32, pattern: '^ *\+?[0-9 ().-]*[0-9][0-9 ().-]*$'}
         location: {type: string, maxLength: 200}
         payoutAccount: {$ref: '#/components/schemas/PayoutAccount'}
         country: {type: string, pattern: '^[A-Za-z]{2}$'}
@@ -3270,6 +3278,7 @@ components:
     UpdateGroupRequest:
       type: object
       additionalProperties: false
+      minProperties: 1
       properties:
         name: {type: string, minLength: 1, maxLength: 200}
         description: {type: string, maxLength: 2000}
@@ -3323,6 +3332,8 @@ components:
       type: object
       additionalProperties: false
       description: Name beneficiaries, a group, a filter, or any of them together.
+      if: {anyOf: [{required: [groupId]}, {required: [filter]}]}
+      else: {required: [beneficiaryIds], properties: {beneficiaryIds: {minItems: 1}}}
       properties:
         beneficiaryIds:
           type: array
@@ -3468,7 +3479,7 @@ components:
       required: [amount, reference]
       properties:
         amount: {type: integer, format: int64, minimum: 1, description: Minor units of the project's asset.}
-        reference: {type: string, minLength: 1, maxLength: 100, description: The grant or bank transfer reference; recorded once per project.}
+        reference: {type: string, minLength: 1, maxLength: 100, pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$', description: The grant or bank transfer reference; recorded once per project.}
         note: {type: string, maxLength: 1000}
     Funding:
       type: object
@@ -3499,10 +3510,14 @@ components:
     CreateDisbursement:
       type: object
       required: [projectId, name]
+      description: An amount per beneficiary (with a group or a filter, not both), or lines.
+      if: {required: [lines]}
+      then: {not: {anyOf: [{required: [amountPerBeneficiary]}, {required: [groupId]}, {required: [filter]}]}}
+      else: {required: [amountPerBeneficiary], not: {required: [groupId, filter]}}
       properties:
         projectId: {type: string, format: uuid}
         name: {type: string, minLength: 1, maxLength: 200}
-        reference: {type: string, minLength: 1, maxLength: 100, description: "The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409)."}
+        reference: {type: string, minLength: 1, maxLength: 100, pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$', description: "The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409)."}
         amountPerBeneficiary: {type: integer, format: int64, minimum: 1, description: Minor units each eligible beneficiary receives.}
         groupId: {type: string, format: uuid, description: With an amount, only the members of this group.}
         filter:
@@ -3615,10 +3630,12 @@ components:
     ConfirmSettlement:
       type: object
       required: [status]
+      if: {properties: {status: {const: failed}}}
+      then: {required: [reason]}
       properties:
         status: {type: string, enum: [paid, failed]}
-        payoutReference: {type: string, maxLength: 100, description: "The bank's reference for the payment."}
-        reason: {type: string, maxLength: 1000, description: Why the bank did not pay; required for failed.}
+        payoutReference: {type: string, minLength: 1, maxLength: 100, pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$', description: "The bank's reference for the payment."}
+        reason: {type: string, minLength: 1, maxLength: 1000, pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$', description: Why the bank did not pay; required for failed.}
     Settlement:
       type: object
       required: [id, runId, projectId, vendorId, vendorName, amount, asset, redemptionCount, periodStart, periodEnd, status, endToEndId, createdBy, createdAt, updatedAt]
@@ -3662,12 +3679,18 @@ components:
       type: object
       description: '`weekday` is required for weekly schedules and `dayOfMonth` for monthly ones; neither is taken otherwise.'
       required: [cadence, at]
+      if: {properties: {cadence: {const: weekly}}}
+      then: {required: [weekday], not: {required: [dayOfMonth]}}
+      else:
+        if: {properties: {cadence: {const: monthly}}}
+        then: {required: [dayOfMonth], not: {required: [weekday]}}
+        else: {not: {anyOf: [{required: [weekday]}, {required: [dayOfMonth]}]}}
       properties:
         cadence: {$ref: '#/components/schemas/SettlementCadence'}
-        at: {type: string, example: '18:00', description: 'Local time of day, HH:MM (00:00 to 23:59).'}
+        at: {type: string, pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', example: '18:00', description: 'Local time of day, HH:MM (00:00 to 23:59).'}
         weekday: {$ref: '#/components/schemas/Weekday'}
         dayOfMonth: {type: integer, minimum: 1, maximum: 28, description: 'Monthly schedules only, and required for them; at most 28, so every month has it.'}
-        timeZone: {type: string, maxLength: 64, example: Asia/Kathmandu, description: 'IANA time zone of `at`; UTC when absent.'}
+        timeZone: {type: string, maxLength: 64, pattern: '^(UTC|[A-Z][A-Za-z_-]+(/[A-Z][A-Za-z0-9_+-]+){1,2})$', example: Asia/Kathmandu, description: 'IANA time zone of `at`; UTC when absent.'}
     SettlementSchedule:
       type: object
       required: [projectId, cadence, at, timeZone, nextRunAt, createdBy, createdAt, updatedBy, updatedAt]
@@ -3756,7 +3779,12 @@ components:
     DisbursementDecision:
       type: object
       properties:
-        note: {type: string, maxLength: 1000, description: Required to reject.}
+        note: {type: string, maxLength: 1000}
+    DisbursementRejection:
+      type: object
+      required: [note]
+      properties:
+        note: {type: string, minLength: 1, maxLength: 1000, pattern: '\S', description: Why it is rejected.}
     RetryDisbursement:
       type: object
       properties:
@@ -3929,18 +3957,23 @@ components:
         phone:
           type: string
           maxLength: 32
+          pattern: '^ *\+?[0-9 ().-]*[0-9][0-9 ().-]*$'
           description: International (+977…) or national format; normalised to E.164 with `country`.
-        email: {type: string, maxLength: 254}
-        nationalId: {type: string, maxLength: 64}
+        email: {type: string, maxLength: 254, pattern: '^[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+(\.[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'}
+        nationalId:
+          type: string
+          maxLength: 64
+          pattern: '^[ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][A-Za-z0-9 /-]*$'
+          description: 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
         gender: {$ref: '#/components/schemas/Gender'}
-        birthDate: {type: string, format: date}
+        birthDate: {type: string, format: date, description: A day in the past.}
         location: {type: string, maxLength: 200}
         latitude: {type: number, minimum: -90, maximum: 90}
         longitude: {type: number, minimum: -180, maximum: 180}
         bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
         internetStatus: {$ref: '#/components/schemas/InternetStatus'}
         phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
-        walletAddress: {type: string, maxLength: 100}
+        walletAddress: {type: string, pattern: '^[A-Za-z0-9:_-]{8,100}$'}
         extras:
           type: object
           additionalProperties: true
@@ -3964,18 +3997,23 @@ components:
         phone:
           type: string
           maxLength: 32
+          pattern: '^ *\+?[0-9 ().-]*[0-9][0-9 ().-]*$'
           description: International (+977…) or national format; normalised to E.164 with `country`.
-        email: {type: string, maxLength: 254}
-        nationalId: {type: string, maxLength: 64}
+        email: {type: string, maxLength: 254, pattern: '^[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+(\.[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'}
+        nationalId:
+          type: string
+          maxLength: 64
+          pattern: '^[ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][A-Za-z0-9 /-]*$'
+          description: 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
         gender: {$ref: '#/components/schemas/Gender'}
-        birthDate: {type: string, format: date}
+        birthDate: {type: string, format: date, description: A day in the past.}
         location: {type: string, maxLength: 200}
         latitude: {type: number, minimum: -90, maximum: 90}
         longitude: {type: number, minimum: -180, maximum: 180}
         bankedStatus: {$ref: '#/components/schemas/BankedStatus'}
         internetStatus: {$ref: '#/components/schemas/InternetStatus'}
         phoneStatus: {$ref: '#/components/schemas/PhoneStatus'}
-        walletAddress: {type: string, maxLength: 100}
+        walletAddress: {type: string, pattern: '^[A-Za-z0-9:_-]{8,100}$'}
         extras:
           type: object
           additionalProperties: true
@@ -4313,19 +4351,24 @@ components:
           type: string
           minLength: 1
           maxLength: 200
+          pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$'
         email:
           type: string
           format: email
           maxLength: 254
+          pattern: '^[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+(\.[^@\s<>()\[\],;:\\".\x00-\x1F\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'
         password:
           type: string
-          maxLength: 128
+          minLength: 12
+          maxLength: 72
           description: |
             At least 12 characters, at most 72 bytes in UTF-8, not mostly one
             character, not the email, not a commonly used password.
         phone:
           type: string
           maxLength: 32
+          pattern: '^ *\+ *[1-9][0-9 ().-]{7,29}$'
+          description: International form, + and the country calling code.
         roles:
           type: array
           maxItems: 50
@@ -4336,19 +4379,24 @@ components:
       type: object
       additionalProperties: false
       minProperties: 1
+      description: At least one change; `currentPassword` goes with a new `password`.
+      dependentRequired: {currentPassword: [password]}
       properties:
         name:
           type: string
           minLength: 1
           maxLength: 200
+          pattern: '^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$'
         phone:
           type: string
           maxLength: 32
+          pattern: '^ *\+ *[1-9][0-9 ().-]{7,29}$'
         status:
           $ref: '#/components/schemas/UserStatus'
         password:
           type: string
           maxLength: 128
+          minLength: 12
           description: >-
             New password; same policy as on creation. Changing it ends every session of the user.
             Only a user logged in with a password (not an API key) can change passwords.
@@ -7774,13 +7822,15 @@ components:
             "text/csv": {
               "schema": {
                 "type": "string",
-                "format": "binary"
+                "format": "binary",
+                "minLength": 1
               }
             },
             "application/x-ndjson": {
               "schema": {
                 "type": "string",
-                "format": "binary"
+                "format": "binary",
+                "minLength": 1
               }
             },
             "multipart/form-data": {
@@ -9212,7 +9262,7 @@ components:
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/DisbursementDecision"
+                "$ref": "#/components/schemas/DisbursementRejection"
               }
             }
           }
@@ -10248,7 +10298,8 @@ components:
             "text/csv": {
               "schema": {
                 "type": "string",
-                "format": "binary"
+                "format": "binary",
+                "minLength": 1
               }
             }
           }
@@ -11102,6 +11153,26 @@ components:
       "PayoutAccount": {
         "type": "object",
         "additionalProperties": false,
+        "if": {
+          "properties": {
+            "type": {
+              "const": "bank"
+            }
+          }
+        },
+        "then": {
+          "required": [
+            "bankName",
+            "accountName",
+            "accountNumber"
+          ]
+        },
+        "else": {
+          "required": [
+            "provider",
+            "mobileNumber"
+          ]
+        },
         "required": [
           "type"
         ],
@@ -11116,16 +11187,19 @@ components:
           },
           "bankName": {
             "type": "string",
+            "minLength": 1,
             "maxLength": 100
           },
           "accountName": {
             "type": "string",
+            "minLength": 1,
             "maxLength": 200
           },
           "accountNumber": {
             "type": "string",
             "maxLength": 50,
-            "description": "Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits."
+            "pattern": "^[ -]*[0-9][0-9 -]*$",
+            "description": "Digits, or an IBAN (letters and digits, checked by its check digits); spaces and dashes are dropped."
           },
           "branch": {
             "type": "string",
@@ -11133,17 +11207,19 @@ components:
           },
           "bic": {
             "type": "string",
-            "maxLength": 11,
+            "pattern": "^[A-Za-z]{6}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$",
             "description": "SWIFT/BIC of 8 or 11 characters."
           },
           "provider": {
             "type": "string",
+            "minLength": 1,
             "maxLength": 100
           },
           "mobileNumber": {
             "type": "string",
             "maxLength": 32,
-            "description": "Stored in E.164."
+            "pattern": "^ *\\+ *[1-9][0-9 ().-]{7,29}$",
+            "description": "International form (+ and the country calling code); stored in E.164."
           }
         }
       },
@@ -11255,6 +11331,34 @@ components:
           "name",
           "payoutAccount"
         ],
+        "description": "A new login (`email` and `password`), or an existing user (`userId`).",
+        "if": {
+          "required": [
+            "userId"
+          ]
+        },
+        "then": {
+          "not": {
+            "anyOf": [
+              {
+                "required": [
+                  "email"
+                ]
+              },
+              {
+                "required": [
+                  "password"
+                ]
+              }
+            ]
+          }
+        },
+        "else": {
+          "required": [
+            "email",
+            "password"
+          ]
+        },
         "properties": {
           "name": {
             "type": "string",
@@ -11263,16 +11367,19 @@ components:
           },
           "phone": {
             "type": "string",
-            "maxLength": 32
+            "maxLength": 32,
+            "pattern": "^ *\\+?[0-9 ().-]*[0-9][0-9 ().-]*$"
           },
           "email": {
             "type": "string",
             "maxLength": 254,
+            "pattern": "^[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+(\\.[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
             "description": "The new login's email; required unless `userId` is given."
           },
           "password": {
             "type": "string",
-            "maxLength": 128,
+            "minLength": 12,
+            "maxLength": 72,
             "description": "The new login's password (same policy as users); required unless `userId` is given."
           },
           "userId": {
@@ -11297,6 +11404,7 @@ components:
       "UpdateVendorRequest": {
         "type": "object",
         "additionalProperties": false,
+        "minProperties": 1,
         "properties": {
           "name": {
             "type": "string",
@@ -11305,7 +11413,8 @@ components:
           },
           "phone": {
             "type": "string",
-            "maxLength": 32
+            "maxLength": 32,
+            "pattern": "^ *\\+?[0-9 ().-]*[0-9][0-9 ().-]*$"
           },
           "location": {
             "type": "string",
@@ -11432,6 +11541,7 @@ components:
       "UpdateGroupRequest": {
         "type": "object",
         "additionalProperties": false,
+        "minProperties": 1,
         "properties": {
           "name": {
             "type": "string",
@@ -11544,6 +11654,30 @@ components:
         "type": "object",
         "additionalProperties": false,
         "description": "Name beneficiaries, a group, a filter, or any of them together.",
+        "if": {
+          "anyOf": [
+            {
+              "required": [
+                "groupId"
+              ]
+            },
+            {
+              "required": [
+                "filter"
+              ]
+            }
+          ]
+        },
+        "else": {
+          "required": [
+            "beneficiaryIds"
+          ],
+          "properties": {
+            "beneficiaryIds": {
+              "minItems": 1
+            }
+          }
+        },
         "properties": {
           "beneficiaryIds": {
             "type": "array",
@@ -11994,6 +12128,7 @@ components:
             "type": "string",
             "minLength": 1,
             "maxLength": 100,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$",
             "description": "The grant or bank transfer reference; recorded once per project."
           },
           "note": {
@@ -12101,6 +12236,44 @@ components:
           "projectId",
           "name"
         ],
+        "description": "An amount per beneficiary (with a group or a filter, not both), or lines.",
+        "if": {
+          "required": [
+            "lines"
+          ]
+        },
+        "then": {
+          "not": {
+            "anyOf": [
+              {
+                "required": [
+                  "amountPerBeneficiary"
+                ]
+              },
+              {
+                "required": [
+                  "groupId"
+                ]
+              },
+              {
+                "required": [
+                  "filter"
+                ]
+              }
+            ]
+          }
+        },
+        "else": {
+          "required": [
+            "amountPerBeneficiary"
+          ],
+          "not": {
+            "required": [
+              "groupId",
+              "filter"
+            ]
+          }
+        },
         "properties": {
           "projectId": {
             "type": "string",
@@ -12115,6 +12288,7 @@ components:
             "type": "string",
             "minLength": 1,
             "maxLength": 100,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$",
             "description": "The client's name for this request: sent again (after a timeout), it answers the draft it made (200, replayed); another request under it is refused (409)."
           },
           "amountPerBeneficiary": {
@@ -12453,6 +12627,18 @@ components:
         "required": [
           "status"
         ],
+        "if": {
+          "properties": {
+            "status": {
+              "const": "failed"
+            }
+          }
+        },
+        "then": {
+          "required": [
+            "reason"
+          ]
+        },
         "properties": {
           "status": {
             "type": "string",
@@ -12463,12 +12649,16 @@ components:
           },
           "payoutReference": {
             "type": "string",
+            "minLength": 1,
             "maxLength": 100,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$",
             "description": "The bank's reference for the payment."
           },
           "reason": {
             "type": "string",
+            "minLength": 1,
             "maxLength": 1000,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$",
             "description": "Why the bank did not pay; required for failed."
           }
         }
@@ -12624,12 +12814,65 @@ components:
           "cadence",
           "at"
         ],
+        "if": {
+          "properties": {
+            "cadence": {
+              "const": "weekly"
+            }
+          }
+        },
+        "then": {
+          "required": [
+            "weekday"
+          ],
+          "not": {
+            "required": [
+              "dayOfMonth"
+            ]
+          }
+        },
+        "else": {
+          "if": {
+            "properties": {
+              "cadence": {
+                "const": "monthly"
+              }
+            }
+          },
+          "then": {
+            "required": [
+              "dayOfMonth"
+            ],
+            "not": {
+              "required": [
+                "weekday"
+              ]
+            }
+          },
+          "else": {
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "weekday"
+                  ]
+                },
+                {
+                  "required": [
+                    "dayOfMonth"
+                  ]
+                }
+              ]
+            }
+          }
+        },
         "properties": {
           "cadence": {
             "$ref": "#/components/schemas/SettlementCadence"
           },
           "at": {
             "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
             "example": "18:00",
             "description": "Local time of day, HH:MM (00:00 to 23:59)."
           },
@@ -12645,6 +12888,7 @@ components:
           "timeZone": {
             "type": "string",
             "maxLength": 64,
+            "pattern": "^(UTC|[A-Z][A-Za-z_-]+(/[A-Z][A-Za-z0-9_+-]+){1,2})$",
             "example": "Asia/Kathmandu",
             "description": "IANA time zone of `at`; UTC when absent."
           }
@@ -12956,8 +13200,22 @@ components:
         "properties": {
           "note": {
             "type": "string",
+            "maxLength": 1000
+          }
+        }
+      },
+      "DisbursementRejection": {
+        "type": "object",
+        "required": [
+          "note"
+        ],
+        "properties": {
+          "note": {
+            "type": "string",
+            "minLength": 1,
             "maxLength": 1000,
-            "description": "Required to reject."
+            "pattern": "\\S",
+            "description": "Why it is rejected."
           }
         }
       },
@@ -13413,22 +13671,27 @@ components:
           "phone": {
             "type": "string",
             "maxLength": 32,
+            "pattern": "^ *\\+?[0-9 ().-]*[0-9][0-9 ().-]*$",
             "description": "International (+977…) or national format; normalised to E.164 with `country`."
           },
           "email": {
             "type": "string",
-            "maxLength": 254
+            "maxLength": 254,
+            "pattern": "^[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+(\\.[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
           },
           "nationalId": {
             "type": "string",
-            "maxLength": 64
+            "maxLength": 64,
+            "pattern": "^[ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][A-Za-z0-9 /-]*$",
+            "description": "3 to 40 letters or digits; spaces, dashes and slashes are allowed between them."
           },
           "gender": {
             "$ref": "#/components/schemas/Gender"
           },
           "birthDate": {
             "type": "string",
-            "format": "date"
+            "format": "date",
+            "description": "A day in the past."
           },
           "location": {
             "type": "string",
@@ -13455,7 +13718,7 @@ components:
           },
           "walletAddress": {
             "type": "string",
-            "maxLength": 100
+            "pattern": "^[A-Za-z0-9:_-]{8,100}$"
           },
           "extras": {
             "type": "object",
@@ -13489,22 +13752,27 @@ components:
           "phone": {
             "type": "string",
             "maxLength": 32,
+            "pattern": "^ *\\+?[0-9 ().-]*[0-9][0-9 ().-]*$",
             "description": "International (+977…) or national format; normalised to E.164 with `country`."
           },
           "email": {
             "type": "string",
-            "maxLength": 254
+            "maxLength": 254,
+            "pattern": "^[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+(\\.[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
           },
           "nationalId": {
             "type": "string",
-            "maxLength": 64
+            "maxLength": 64,
+            "pattern": "^[ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][ /-]*[A-Za-z0-9][A-Za-z0-9 /-]*$",
+            "description": "3 to 40 letters or digits; spaces, dashes and slashes are allowed between them."
           },
           "gender": {
             "$ref": "#/components/schemas/Gender"
           },
           "birthDate": {
             "type": "string",
-            "format": "date"
+            "format": "date",
+            "description": "A day in the past."
           },
           "location": {
             "type": "string",
@@ -13531,7 +13799,7 @@ components:
           },
           "walletAddress": {
             "type": "string",
-            "maxLength": 100
+            "pattern": "^[A-Za-z0-9:_-]{8,100}$"
           },
           "extras": {
             "type": "object",
@@ -14134,21 +14402,26 @@ components:
           "name": {
             "type": "string",
             "minLength": 1,
-            "maxLength": 200
+            "maxLength": 200,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$"
           },
           "email": {
             "type": "string",
             "format": "email",
-            "maxLength": 254
+            "maxLength": 254,
+            "pattern": "^[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+(\\.[^@\\s<>()\\[\\],;:\\\\\".\\x00-\\x1F\\x7F]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
           },
           "password": {
             "type": "string",
-            "maxLength": 128,
+            "minLength": 12,
+            "maxLength": 72,
             "description": "At least 12 characters, at most 72 bytes in UTF-8, not mostly one\ncharacter, not the email, not a commonly used password.\n"
           },
           "phone": {
             "type": "string",
-            "maxLength": 32
+            "maxLength": 32,
+            "pattern": "^ *\\+ *[1-9][0-9 ().-]{7,29}$",
+            "description": "International form, + and the country calling code."
           },
           "roles": {
             "type": "array",
@@ -14163,15 +14436,23 @@ components:
         "type": "object",
         "additionalProperties": false,
         "minProperties": 1,
+        "description": "At least one change; `currentPassword` goes with a new `password`.",
+        "dependentRequired": {
+          "currentPassword": [
+            "password"
+          ]
+        },
         "properties": {
           "name": {
             "type": "string",
             "minLength": 1,
-            "maxLength": 200
+            "maxLength": 200,
+            "pattern": "^[^\\x00-\\x1F\\x7F]*[^\\s\\x00-\\x1F\\x7F][^\\x00-\\x1F\\x7F]*$"
           },
           "phone": {
             "type": "string",
-            "maxLength": 32
+            "maxLength": 32,
+            "pattern": "^ *\\+ *[1-9][0-9 ().-]{7,29}$"
           },
           "status": {
             "$ref": "#/components/schemas/UserStatus"
@@ -14179,6 +14460,7 @@ components:
           "password": {
             "type": "string",
             "maxLength": 128,
+            "minLength": 12,
             "description": "New password; same policy as on creation. Changing it ends every session of the user. Only a user logged in with a password (not an API key) can change passwords."
           },
           "currentPassword": {

@@ -172,7 +172,7 @@ extension APIHandler {
         let decided = try await c2c.disbursements.rejectDisbursement(
             .with {
                 $0.id = input.path.id
-                if let note = body.note { $0.note = note }
+                $0.note = body.note
             }, metadata: GatewayCall.metadata())
         return .ok(.init(body: .json(try .init(decided))))
     }

@@ -18569,7 +18569,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 switch chosenContentType {
                 case "application/json":
                     body = try await converter.getRequiredRequestBodyAsJSON(
-                        Components.Schemas.DisbursementDecision.self,
+                        Components.Schemas.DisbursementRejection.self,
                         from: requestBody,
                         transforming: { value in
                             .json(value)

@@ -507,7 +507,7 @@ extension Components {
             internal var bankName: Swift.String?
             /// - Remark: Generated from `#/components/schemas/PayoutAccount/accountName`.
             internal var accountName: Swift.String?
-            /// Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.
+            /// Digits, or an IBAN (letters and digits, checked by its check digits); spaces and dashes are dropped.
             ///
             /// - Remark: Generated from `#/components/schemas/PayoutAccount/accountNumber`.
             internal var accountNumber: Swift.String?
@@ -519,7 +519,7 @@ extension Components {
             internal var bic: Swift.String?
             /// - Remark: Generated from `#/components/schemas/PayoutAccount/provider`.
             internal var provider: Swift.String?
-            /// Stored in E.164.
+            /// International form (+ and the country calling code); stored in E.164.
             ///
             /// - Remark: Generated from `#/components/schemas/PayoutAccount/mobileNumber`.
             internal var mobileNumber: Swift.String?
@@ -529,11 +529,11 @@ extension Components {
             ///   - _type:
             ///   - bankName:
             ///   - accountName:
-            ///   - accountNumber: Letters and digits; spaces and dashes are dropped. IBANs are checked by their check digits.
+            ///   - accountNumber: Digits, or an IBAN (letters and digits, checked by its check digits); spaces and dashes are dropped.
             ///   - branch:
             ///   - bic: SWIFT/BIC of 8 or 11 characters.
             ///   - provider:
-            ///   - mobileNumber: Stored in E.164.
+            ///   - mobileNumber: International form (+ and the country calling code); stored in E.164.
             internal init(
                 _type: Components.Schemas.PayoutAccount._TypePayload,
                 bankName: Swift.String? = nil,
@@ -762,6 +762,8 @@ extension Components {
                 ])
             }
         }
+        /// A new login (`email` and `password`), or an existing user (`userId`).
+        ///
         /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest`.
         internal struct RegisterVendorRequest: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/RegisterVendorRequest/name`.
@@ -2107,6 +2109,8 @@ extension Components {
             case completed = "completed"
             case failed = "failed"
         }
+        /// An amount per beneficiary (with a group or a filter, not both), or lines.
+        ///
         /// - Remark: Generated from `#/components/schemas/CreateDisbursement`.
         internal struct CreateDisbursement: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/CreateDisbursement/projectId`.
@@ -3309,15 +3313,30 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/DisbursementDecision`.
         internal struct DisbursementDecision: Codable, Hashable, Sendable {
-            /// Required to reject.
-            ///
             /// - Remark: Generated from `#/components/schemas/DisbursementDecision/note`.
             internal var note: Swift.String?
             /// Creates a new `DisbursementDecision`.
             ///
             /// - Parameters:
-            ///   - note: Required to reject.
+            ///   - note:
             internal init(note: Swift.String? = nil) {
+                self.note = note
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case note
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DisbursementRejection`.
+        internal struct DisbursementRejection: Codable, Hashable, Sendable {
+            /// Why it is rejected.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DisbursementRejection/note`.
+            internal var note: Swift.String
+            /// Creates a new `DisbursementRejection`.
+            ///
+            /// - Parameters:
+            ///   - note: Why it is rejected.
+            internal init(note: Swift.String) {
                 self.note = note
             }
             internal enum CodingKeys: String, CodingKey {
@@ -3984,10 +4003,14 @@ extension Components {
             internal var phone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/NewBeneficiary/email`.
             internal var email: Swift.String?
+            /// 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
+            ///
             /// - Remark: Generated from `#/components/schemas/NewBeneficiary/nationalId`.
             internal var nationalId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/NewBeneficiary/gender`.
             internal var gender: Components.Schemas.Gender?
+            /// A day in the past.
+            ///
             /// - Remark: Generated from `#/components/schemas/NewBeneficiary/birthDate`.
             internal var birthDate: Swift.String?
             /// - Remark: Generated from `#/components/schemas/NewBeneficiary/location`.
@@ -4038,9 +4061,9 @@ extension Components {
             ///   - name:
             ///   - phone: International (+977…) or national format; normalised to E.164 with `country`.
             ///   - email:
-            ///   - nationalId:
+            ///   - nationalId: 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
             ///   - gender:
-            ///   - birthDate:
+            ///   - birthDate: A day in the past.
             ///   - location:
             ///   - latitude:
             ///   - longitude:
@@ -4191,10 +4214,14 @@ extension Components {
             internal var phone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/email`.
             internal var email: Swift.String?
+            /// 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
+            ///
             /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/nationalId`.
             internal var nationalId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/gender`.
             internal var gender: Components.Schemas.Gender?
+            /// A day in the past.
+            ///
             /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/birthDate`.
             internal var birthDate: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BeneficiaryChanges/location`.
@@ -4245,9 +4272,9 @@ extension Components {
             ///   - name:
             ///   - phone: International (+977…) or national format; normalised to E.164 with `country`.
             ///   - email:
-            ///   - nationalId:
+            ///   - nationalId: 3 to 40 letters or digits; spaces, dashes and slashes are allowed between them.
             ///   - gender:
-            ///   - birthDate:
+            ///   - birthDate: A day in the past.
             ///   - location:
             ///   - latitude:
             ///   - longitude:
@@ -5381,6 +5408,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/CreateUserRequest/password`.
             internal var password: Swift.String
+            /// International form, + and the country calling code.
+            ///
             /// - Remark: Generated from `#/components/schemas/CreateUserRequest/phone`.
             internal var phone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CreateUserRequest/roles`.
@@ -5391,7 +5420,7 @@ extension Components {
             ///   - name:
             ///   - email:
             ///   - password: At least 12 characters, at most 72 bytes in UTF-8, not mostly one
-            ///   - phone:
+            ///   - phone: International form, + and the country calling code.
             ///   - roles:
             internal init(
                 name: Swift.String,
@@ -5444,6 +5473,8 @@ extension Components {
                 ])
             }
         }
+        /// At least one change; `currentPassword` goes with a new `password`.
+        ///
         /// - Remark: Generated from `#/components/schemas/UpdateUserRequest`.
         internal struct UpdateUserRequest: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/name`.

@@ -24182,7 +24182,7 @@ internal enum Operations {
             /// - Remark: Generated from `#/paths/v1/disbursements/{id}/reject/POST/requestBody`.
             internal enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/disbursements/{id}/reject/POST/requestBody/content/application\/json`.
-                case json(Components.Schemas.DisbursementDecision)
+                case json(Components.Schemas.DisbursementRejection)
             }
             internal var body: Operations.RejectDisbursement.Input.Body
             /// Creates a new `Input`.
