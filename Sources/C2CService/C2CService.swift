@@ -14,6 +14,7 @@ public import ServerKit
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | what it presents to the auth service for its own token |
 /// | `RAHAT_DISBURSEMENT_BATCH_SIZE` | `1000` | lines one execution job pays in one ledger batch (100–10,000) |
 /// | `RAHAT_SMS_*` | `<data dir>/sms.jsonl` | where redemption codes go (see `SmsConfiguration`) |
+/// | `RAHAT_PHONE_CHANGE_HOLD_HOURS` | `72` | after a beneficiary's phone changes, how long redemption waits (0–720) |
 /// | `RAHAT_PAYOUT_DEBTOR_*` | `Rahat`, `NOTPROVIDED` | the agency's account in payout files (see `PayoutDebtor`) |
 public struct C2CServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
@@ -25,16 +26,21 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
     package var sms: SmsConfiguration
     /// The agency's account that pays vendors.
     package var payoutDebtor: PayoutDebtor
+    /// How long after a beneficiary's phone changes redemption waits: long enough for the old
+    /// number's owner, who is told, to object.
+    package var phoneChangeHold: Duration
 
     package init(
         database: ServiceDatabaseConfiguration, serviceSecret: String? = nil, disbursementBatchSize: Int = 1_000,
-        sms: SmsConfiguration, payoutDebtor: PayoutDebtor = PayoutDebtor()
+        sms: SmsConfiguration, payoutDebtor: PayoutDebtor = PayoutDebtor(),
+        phoneChangeHold: Duration = C2CService.defaultPhoneChangeHold
     ) {
         self.database = database
         self.serviceSecret = serviceSecret
         self.disbursementBatchSize = disbursementBatchSize
         self.sms = sms
         self.payoutDebtor = payoutDebtor
+        self.phoneChangeHold = phoneChangeHold
     }
 
     /// Reads every setting but the service secret when `serviceSecret` gives it (one process,
@@ -45,7 +51,9 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
             serviceSecret: serviceSecret ?? ServiceSecret.read(from: &source),
             disbursementBatchSize: source.int("RAHAT_DISBURSEMENT_BATCH_SIZE", default: 1_000, in: 100...10_000),
             sms: SmsConfiguration(from: &source, dataDirectory: dataDirectory),
-            payoutDebtor: PayoutDebtor(from: &source))
+            payoutDebtor: PayoutDebtor(from: &source),
+            phoneChangeHold: .seconds(
+                3_600 * source.int("RAHAT_PHONE_CHANGE_HOLD_HOURS", default: 72, in: 0...720)))
     }
 }
 
@@ -63,14 +71,18 @@ public struct C2CService: Sendable {
         batchSize: Int = 1_000,
         sms: any SmsSender,
         payoutDebtor: PayoutDebtor = PayoutDebtor(),
+        phoneChangeHold: Duration = C2CService.defaultPhoneChangeHold,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         domain = C2CDomain(
             database: database, verifier: verifier, clients: clients, batchSize: batchSize, sms: sms,
-            payoutDebtor: payoutDebtor, logger: logger,
+            payoutDebtor: payoutDebtor, phoneChangeHold: phoneChangeHold, logger: logger,
             now: now)
     }
+
+    /// Three days: a weekend's time for the owner of a number that was changed away to object.
+    package static let defaultPhoneChangeHold = Duration.seconds(72 * 3_600)
 
     /// The schema this service owns on PostgreSQL.
     public static let schema = "c2c"

@@ -99,7 +99,7 @@ package enum Platform {
                 database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
                 clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor,
+                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
                 logger: logger)
             try await auth.migrate()
             try await core.migrate()
@@ -303,7 +303,7 @@ package enum Platform {
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor,
+                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
                 logger: logger)
             try await prepare(
                 database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
@@ -391,6 +391,8 @@ package enum Platform {
                 verifier: verifier(fetchingFrom: authClient, logger: logger),
                 accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
                 cache: RedisCacheStore(client: redis),
+                // Imports that change a phone tell the old number.
+                sms: configuration.c2c.sms.sender(),
                 logger: logger
             )
             try await prepare(database, service: "core", migrations: CoreMigrations.all, migrate: false)
@@ -407,7 +409,7 @@ package enum Platform {
                 database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
                 batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor,
+                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
                 logger: logger)
             try await prepare(c2cDatabase, service: "c2c", migrations: C2CMigrations.all, migrate: false)
             var workerConfiguration = JobWorkerConfiguration()

@@ -352,6 +352,75 @@ struct RedemptionTests {
         }
     }
 
+    @Test(
+        "a changed phone tells the old number and holds redemption for the cooling-off period",
+        arguments: DatabaseEngine.available)
+    func phoneChangeCoolingOff(engine: DatabaseEngine) async throws {
+        let clock = Mutex(Date())
+        try await SmsCapture.with { sms in
+            try await AuthHarness.with(engine, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+                // given a verified holder in the vendor's project
+                let shop = try await Self.shop(harness)
+                let holderID = try #require(
+                    try await harness.beneficiaries.listBeneficiaries(
+                        .with {
+                            $0.phone = shop.phones[0]
+                            $0.projectID = shop.project
+                        }, metadata: shop.admin
+                    ).beneficiaries.first?.id)
+                let newPhone = "+9779812000031"
+
+                // when someone changes the holder's phone, and their checks pass again at once
+                let changed = try await harness.beneficiaries.updateBeneficiary(
+                    .with {
+                        $0.id = holderID
+                        $0.changes = .with { $0.phone = newPhone }
+                        $0.fields = ["phone"]
+                    }, metadata: shop.admin)
+                let changedAt = clock.withLock { $0 }
+                try await harness.coreDatabase.sql.update("beneficiaries").set("verification_status", to: "verified")
+                    .where("id", .equal, SQLBind(try #require(UUID(uuidString: holderID)))).run()
+                let held = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: newPhone, amount: 100), metadata: shop.vendorLogin)
+                }
+                // and again a minute before the hold ends
+                clock.withLock { $0 = changedAt.addingTimeInterval(72 * 3_600 - 60) }
+                let stillHeld = await serviceFailure {
+                    try await harness.redemptions.requestRedemption(
+                        Self.request(shop, phone: newPhone, amount: 100), metadata: shop.vendorLogin)
+                }
+                clock.withLock { $0 = changedAt.addingTimeInterval(72 * 3_600 + 1) }
+                let after = try await harness.redemptions.requestRedemption(
+                    Self.request(shop, phone: newPhone, amount: 100), metadata: shop.vendorLogin)
+
+                // then the change is dated, the old number was told and got no code, and the new
+                // one gets a code only once the hold is over
+                #expect(changed.hasPhoneChangedAt)
+                #expect(abs(changed.phoneChangedAt.date.timeIntervalSince(changedAt)) < 1)
+                let toOld = sms.messages.filter { $0.to == shop.phones[0] }
+                #expect(toOld.count == 1)
+                #expect(toOld.first?.body.contains("phone number of your aid registration was changed") == true)
+                #expect(held?.reason == "beneficiary.phone_recently_changed", "\(String(describing: held))")
+                #expect(stillHeld?.reason == "beneficiary.phone_recently_changed")
+                #expect(after.beneficiaryID == holderID)
+                #expect(sms.lastCode(to: newPhone) != nil)
+                #expect(sms.messages.filter { $0.to == newPhone }.count == 1)
+
+                // and a change of anything else starts no hold and tells nobody
+                let before = sms.messages.count
+                let other = try await harness.beneficiaries.updateBeneficiary(
+                    .with {
+                        $0.id = holderID
+                        $0.changes = .with { $0.location = "Ward 4" }
+                        $0.fields = ["location"]
+                    }, metadata: shop.admin)
+                #expect(abs(other.phoneChangedAt.date.timeIntervalSince(changedAt)) < 1)
+                #expect(sms.messages.count == before)
+            }
+        }
+    }
+
     @Test("who may redeem and what: other vendors, balances, phones, wrong codes, expiry and the code throttle")
     func refusals() async throws {
         let clock = Mutex(Date())

@@ -202,6 +202,8 @@ package struct C2CClients: Sendable {
         var archived: Bool
         /// Whether KYC passed and has not been reopened (by a changed phone, say).
         var verified: Bool
+        /// When the phone last changed on the record.
+        var phoneChangedAt: Date?
     }
 
     /// The beneficiary, or `beneficiaryNotFound`.
@@ -243,7 +245,8 @@ package struct C2CClients: Sendable {
         }
         return BeneficiaryFacts(
             id: id, phone: beneficiary.pii.hasPhone ? beneficiary.pii.phone : nil, archived: beneficiary.hasArchivedAt,
-            verified: beneficiary.verificationStatus == "verified")
+            verified: beneficiary.verificationStatus == "verified",
+            phoneChangedAt: beneficiary.hasPhoneChangedAt ? beneficiary.phoneChangedAt.date : nil)
     }
 
     /// What a beneficiary holds in a project; zero before anything was paid to them.

@@ -139,10 +139,15 @@ extension C2CDomain {
         guard let phone = beneficiary.phone else { throw C2CError.beneficiaryWithoutPhone }
         // Value reaches only people whose identity stands: a changed phone reopens verification.
         guard beneficiary.verified else { throw C2CError.beneficiaryNotVerified }
+        // Verification may pass again at once; the old number's owner, who was told, needs time.
+        let now = self.now()
+        if let changed = beneficiary.phoneChangedAt {
+            let until = changed.addingTimeInterval(TimeInterval(phoneChangeHold.components.seconds))
+            guard now >= until else { throw C2CError.beneficiaryPhoneChanged(until: until) }
+        }
 
         let project = try await redemptionProject(
             named: projectID, vendor: vendor, beneficiaryID: beneficiary.id, amount: input.amount, for: caller)
-        let now = self.now()
         // One live code per vendor and beneficiary. The same request again (a retry after a
         // timeout, a double tap) is answered with it, and the phone gets no second code.
         if let open = try await openRedemption(vendorID: vendor.id, beneficiaryID: beneficiary.id, at: now) {

@@ -18,6 +18,8 @@ struct C2CDomain: Sendable {
     let sms: any SmsSender
     /// The agency's account in payout files.
     let payoutDebtor: PayoutDebtor
+    /// How long after a beneficiary's phone changes nothing is redeemed from them.
+    let phoneChangeHold: Duration
     let logger: Logger
     let now: @Sendable () -> Date
 

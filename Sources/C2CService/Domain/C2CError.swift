@@ -1,3 +1,4 @@
+public import Foundation
 import GRPCCore
 public import ServerKit
 
@@ -34,6 +35,8 @@ public enum C2CError: Error, Equatable, Sendable {
     case beneficiaryWithoutPhone
     /// Not verified, or verification reopened (a changed phone): nothing is redeemed meanwhile.
     case beneficiaryNotVerified
+    /// The phone changed within the cooling-off period; redemption resumes after `until`.
+    case beneficiaryPhoneChanged(until: Date)
     /// The vendor spent its budget of wrong codes across beneficiaries.
     case vendorCodesThrottled(retryAfterSeconds: Int)
     /// The beneficiary holds less than asked (`balance` when known).
@@ -138,6 +141,12 @@ public enum C2CError: Error, Equatable, Sendable {
                 .failedPrecondition, reason: "beneficiary.not_verified",
                 message:
                     "The beneficiary's verification is not complete (it reopens when their phone changes); nothing can be redeemed until it is."
+            )
+        case .beneficiaryPhoneChanged(let until):
+            ServiceError(
+                .failedPrecondition, reason: "beneficiary.phone_recently_changed",
+                message:
+                    "The beneficiary's phone changed recently; to give its old owner time to object, nothing can be redeemed until \(until.formatted(.iso8601))."
             )
         case .vendorCodesThrottled(let seconds):
             ServiceError(

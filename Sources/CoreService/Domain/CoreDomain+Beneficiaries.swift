@@ -32,6 +32,8 @@ struct BeneficiaryInfo: Sendable, Equatable {
     var createdAt: Date
     var updatedAt: Date
     var archivedAt: Date?
+    /// When the phone last changed on this record; redemption waits a while after it.
+    var phoneChangedAt: Date?
 }
 
 /// A beneficiary's fields as received; for updates, only the named fields apply.
@@ -362,12 +364,14 @@ extension CoreDomain {
         }
         let row = try await findBeneficiary(beneficiaryID)
         let checked = try verificationSnapshot(row)
+        let phoneBefore = PhoneOnRecord(row)
         var violations: [FieldViolation] = []
         try apply(input, fields: fields, to: row, violations: &violations)
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         let recheck = try verificationSnapshot(row) != checked
         let now = self.now()
         row.updatedAt = now
+        let notice = try markPhoneChange(of: row, before: phoneBefore, at: now)
         try await changeBeneficiaries([beneficiaryID]) { tx in
             let duplicates = try await existingDuplicates(of: [row], on: tx).filter { _, field in
                 fields.contains(field)
@@ -382,6 +386,7 @@ extension CoreDomain {
             try await row.save(on: tx)
             return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())] + checks
         }
+        await tellOldNumbers(notice.map { [$0] } ?? [], at: now)
         return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
     }
 
@@ -642,7 +647,8 @@ extension CoreDomain {
             extrasJSON: withPII ? row.extras : nil,
             createdAt: row.createdAt,
             updatedAt: row.updatedAt,
-            archivedAt: row.archivedAt
+            archivedAt: row.archivedAt,
+            phoneChangedAt: row.phoneChangedAt
         )
     }
 

@@ -498,6 +498,7 @@ struct ImportBatchWriter: Sendable {
             throw error
         }
         await domain.beneficiaryCache.invalidate(updated.ids)
+        await domain.tellOldNumbers(updated.phoneChanges, at: now)
 
         @Sendable func writeBatch() async throws {
             try await domain.database.transaction { tx in
@@ -571,12 +572,16 @@ struct ImportBatchWriter: Sendable {
                         var violations: [FieldViolation] = []
                         let fields = candidate.input.presentFields
                         let checked = try domain.verificationSnapshot(match)
+                        let phoneBefore = PhoneOnRecord(match)
                         try domain.apply(candidate.input, fields: fields, to: match, violations: &violations)
                         guard violations.isEmpty else {
                             rejects += violations.map { (candidate.line, $0.field, $0.reason) }
                             continue
                         }
                         match.updatedAt = now
+                        if let notice = try domain.markPhoneChange(of: match, before: phoneBefore, at: now) {
+                            updated.append(notice)
+                        }
                         if try domain.verificationSnapshot(match) != checked { recheck.append(match) }
                         changed.append(match)
                         if let id = match.id { updated.append(id) }
@@ -669,8 +674,11 @@ struct ImportBatchWriter: Sendable {
 
 /// Ids collected inside a transaction closure, read after it.
 private final class UpdatedBeneficiaries: Sendable {
-    private let storage = Mutex<[UUID]>([])
+    private let storage = Mutex<(ids: [UUID], phoneChanges: [PhoneChangeNotice])>(([], []))
 
-    func append(_ id: UUID) { storage.withLock { $0.append(id) } }
-    var ids: [UUID] { storage.withLock { $0 } }
+    func append(_ id: UUID) { storage.withLock { $0.ids.append(id) } }
+    func append(_ notice: PhoneChangeNotice) { storage.withLock { $0.phoneChanges.append(notice) } }
+    var ids: [UUID] { storage.withLock { $0.ids } }
+    /// Old numbers to tell once the batch has committed.
+    var phoneChanges: [PhoneChangeNotice] { storage.withLock { $0.phoneChanges } }
 }

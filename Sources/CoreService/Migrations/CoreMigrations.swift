@@ -19,6 +19,7 @@ public enum CoreMigrations {
             CreateProcessedEvents(name: "core.0012_CreateProcessedEvents"),
             CreateReceipts(),
             CreatePayoutChanges(),
+            AddPhoneChangedAt(),
         ]
     }
 }

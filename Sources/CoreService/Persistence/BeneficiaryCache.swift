@@ -34,6 +34,7 @@ struct BeneficiaryRecord: Codable, Sendable, Equatable {
     var createdAt: Date
     var updatedAt: Date
     var archivedAt: Date?
+    var phoneChangedAt: Date?
 
     init(_ row: BeneficiaryRow, view: BeneficiaryCache.View) throws {
         id = try row.requireID()
@@ -58,6 +59,7 @@ struct BeneficiaryRecord: Codable, Sendable, Equatable {
         createdAt = row.createdAt
         updatedAt = row.updatedAt
         archivedAt = row.archivedAt
+        phoneChangedAt = row.phoneChangedAt
     }
 }
 

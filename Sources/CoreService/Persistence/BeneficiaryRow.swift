@@ -33,6 +33,8 @@ final class BeneficiaryRow: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
     @OptionalField(key: "archived_at") var archivedAt: Date?
+    /// When the phone last changed on this record (not when it was first given).
+    @OptionalField(key: "phone_changed_at") var phoneChangedAt: Date?
 
     init() {}
 }
@@ -44,7 +46,7 @@ extension BeneficiaryRow {
         "gender", "birth_date", "location", "latitude", "longitude", "banked_status", "internet_status", "phone_status",
         "wallet_address", "verification_status", "verification_reason", "verification_id", "identity_index", "extras",
         "created_by", "created_at",
-        "updated_at", "archived_at",
+        "updated_at", "archived_at", "phone_changed_at",
     ]
 
     /// The row's values in the order of ``insertColumns``.
@@ -55,7 +57,7 @@ extension BeneficiaryRow {
             .text(bankedStatus), .text(internetStatus), .text(phoneStatus), .of(walletAddress),
             .text(verificationStatus), .of(verificationReason), .of(verificationID), .of(identityIndex), .text(extras),
             .uuid(createdBy), .date(createdAt),
-            .date(updatedAt), .of(archivedAt),
+            .date(updatedAt), .of(archivedAt), .of(phoneChangedAt),
         ]
     }
 }

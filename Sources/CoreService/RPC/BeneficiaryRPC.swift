@@ -142,5 +142,6 @@ extension Rahat_Core_V1_Beneficiary {
         createdAt = Google_Protobuf_Timestamp(date: info.createdAt)
         updatedAt = Google_Protobuf_Timestamp(date: info.updatedAt)
         if let archivedAt = info.archivedAt { self.archivedAt = Google_Protobuf_Timestamp(date: archivedAt) }
+        if let changed = info.phoneChangedAt { phoneChangedAt = Google_Protobuf_Timestamp(date: changed) }
     }
 }

@@ -3948,6 +3948,13 @@ components:
           additionalProperties: true
         createdAt: {type: string, format: date-time}
         updatedAt: {type: string, format: date-time}
+        phoneChangedAt:
+          type: string
+          format: date-time
+          description: >-
+            When the phone last changed on this record. Verification reopens, the old number is
+            told, and nothing is redeemed from the beneficiary for a cooling-off period after it
+            (72 hours unless the agency set `RAHAT_PHONE_CHANGE_HOLD_HOURS`).
     NewBeneficiary:
       type: object
       additionalProperties: false
@@ -13653,6 +13660,11 @@ components:
           "updatedAt": {
             "type": "string",
             "format": "date-time"
+          },
+          "phoneChangedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the phone last changed on this record. Verification reopens, the old number is told, and nothing is redeemed from the beneficiary for a cooling-off period after it (72 hours unless the agency set `RAHAT_PHONE_CHANGE_HOLD_HOURS`)."
           }
         }
       },

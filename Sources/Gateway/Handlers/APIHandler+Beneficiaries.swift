@@ -225,7 +225,8 @@ extension Components.Schemas.Beneficiary {
             verificationReason: beneficiary.hasVerificationReason ? beneficiary.verificationReason : nil,
             extras: extras.map { .init(additionalProperties: $0) },
             createdAt: beneficiary.createdAt.date,
-            updatedAt: beneficiary.updatedAt.date
+            updatedAt: beneficiary.updatedAt.date,
+            phoneChangedAt: beneficiary.hasPhoneChangedAt ? beneficiary.phoneChangedAt.date : nil
         )
     }
 }

@@ -3908,6 +3908,10 @@ extension Components {
             internal var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Beneficiary/updatedAt`.
             internal var updatedAt: Foundation.Date
+            /// When the phone last changed on this record. Verification reopens, the old number is told, and nothing is redeemed from the beneficiary for a cooling-off period after it (72 hours unless the agency set `RAHAT_PHONE_CHANGE_HOLD_HOURS`).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Beneficiary/phoneChangedAt`.
+            internal var phoneChangedAt: Foundation.Date?
             /// Creates a new `Beneficiary`.
             ///
             /// - Parameters:
@@ -3930,6 +3934,7 @@ extension Components {
             ///   - extras:
             ///   - createdAt:
             ///   - updatedAt:
+            ///   - phoneChangedAt: When the phone last changed on this record. Verification reopens, the old number is told, and nothing is redeemed from the beneficiary for a cooling-off period after it (72 hours unless the agency set `RAHAT_PHONE_CHANGE_HOLD_HOURS`).
             internal init(
                 id: Swift.String,
                 name: Swift.String? = nil,
@@ -3949,7 +3954,8 @@ extension Components {
                 verificationReason: Swift.String? = nil,
                 extras: Components.Schemas.Beneficiary.ExtrasPayload? = nil,
                 createdAt: Foundation.Date,
-                updatedAt: Foundation.Date
+                updatedAt: Foundation.Date,
+                phoneChangedAt: Foundation.Date? = nil
             ) {
                 self.id = id
                 self.name = name
@@ -3970,6 +3976,7 @@ extension Components {
                 self.extras = extras
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
+                self.phoneChangedAt = phoneChangedAt
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -3991,6 +3998,7 @@ extension Components {
                 case extras
                 case createdAt
                 case updatedAt
+                case phoneChangedAt
             }
         }
         /// - Remark: Generated from `#/components/schemas/NewBeneficiary`.

@@ -199,6 +199,17 @@ package nonisolated struct Rahat_Core_V1_Beneficiary: @unchecked Sendable {
   /// Clears the value of `archivedAt`. Subsequent reads from it will return its default value.
   package mutating func clearArchivedAt() {_uniqueStorage()._archivedAt = nil}
 
+  /// When the phone last changed on this record (not when it was first given): redemption waits
+  /// out a cooling-off period after it.
+  package var phoneChangedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._phoneChangedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._phoneChangedAt = newValue}
+  }
+  /// Returns true if `phoneChangedAt` has been explicitly set.
+  package var hasPhoneChangedAt: Bool {_storage._phoneChangedAt != nil}
+  /// Clears the value of `phoneChangedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearPhoneChangedAt() {_uniqueStorage()._phoneChangedAt = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -788,7 +799,7 @@ nonisolated extension Rahat_Core_V1_BeneficiaryPII: SwiftProtobuf.Message, Swift
 
 nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Beneficiary"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}pii\0\u{1}gender\0\u{3}birth_date\0\u{1}location\0\u{1}latitude\0\u{1}longitude\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}wallet_address\0\u{3}verification_status\0\u{3}verification_reason\0\u{3}extras_json\0\u{3}created_at\0\u{3}updated_at\0\u{3}archived_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}pii\0\u{1}gender\0\u{3}birth_date\0\u{1}location\0\u{1}latitude\0\u{1}longitude\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}wallet_address\0\u{3}verification_status\0\u{3}verification_reason\0\u{3}extras_json\0\u{3}created_at\0\u{3}updated_at\0\u{3}archived_at\0\u{3}phone_changed_at\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -808,6 +819,7 @@ nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftPro
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _archivedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _phoneChangedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -835,6 +847,7 @@ nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftPro
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _archivedAt = source._archivedAt
+      _phoneChangedAt = source._phoneChangedAt
     }
   }
 
@@ -870,6 +883,7 @@ nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftPro
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 16: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._archivedAt) }()
+        case 18: try { try decoder.decodeSingularMessageField(value: &_storage._phoneChangedAt) }()
         default: break
         }
       }
@@ -933,6 +947,9 @@ nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._archivedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
       } }()
+      try { if let v = _storage._phoneChangedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 18)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -959,6 +976,7 @@ nonisolated extension Rahat_Core_V1_Beneficiary: SwiftProtobuf.Message, SwiftPro
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._archivedAt != rhs_storage._archivedAt {return false}
+        if _storage._phoneChangedAt != rhs_storage._phoneChangedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}
