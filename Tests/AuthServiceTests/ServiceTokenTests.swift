@@ -67,6 +67,36 @@ extension AuthServiceTests {
             }
         }
 
+        @Test("a caller that keeps presenting wrong service credentials is refused for a while, whatever it presents")
+        func throttled() async throws {
+            let clock = Mutex(Date())
+            try await AuthHarness.with(.sqlite, now: { clock.withLock { $0 } }) { harness in
+                @Sendable func ask(_ secret: String) async -> ServiceError? {
+                    await serviceFailure {
+                        try await harness.auth.issueServiceToken(
+                            .with {
+                                $0.service = "c2c"
+                                $0.secret = secret
+                            })
+                    }
+                }
+                // given ten wrong secrets within a minute
+                for attempt in 0..<10 {
+                    let wrong = await ask("guess \(attempt) " + String(repeating: "x", count: 32))
+                    #expect(wrong?.reason == "auth.invalid_service_credentials")
+                }
+                // when the caller then presents the right one, and again a minute later
+                let refused = await ask(AuthHarness.serviceSecret)
+                clock.withLock { $0 = $0.addingTimeInterval(61) }
+                let later = await ask(AuthHarness.serviceSecret)
+                // then it is refused until the minute is over
+                #expect(refused?.kind == .resourceExhausted)
+                #expect(refused?.reason == "auth.too_many_attempts")
+                #expect(refused?.retryAfterSeconds.map { (1...60).contains($0) } == true)
+                #expect(later == nil)
+            }
+        }
+
         @Test("an auth service without a service secret issues no service tokens")
         func notConfigured() async throws {
             try await AuthHarness.with(.sqlite, configure: { $0.serviceSecret = nil }) { harness in

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ServerKit
 import SharedModels
 
@@ -27,13 +28,23 @@ extension AuthDomain {
 
     /// Exchanges the deployment's service secret for a token of `service`, valid as long as a
     /// user's access token. Unknown services and wrong secrets are told apart from neither.
-    func issueServiceToken(service: String, secret: String) async throws -> ServiceToken {
+    /// A caller (`peer`, its transport address) that fails too often is refused for a while,
+    /// whatever it presents.
+    func issueServiceToken(service: String, secret: String, peer: String) async throws -> ServiceToken {
         guard let configured = configuration.serviceSecret else { throw AuthError.serviceCredentialsNotConfigured }
+        let now = self.now()
+        let address = ServiceCredentialThrottle.address(ofPeer: peer)
+        if let seconds = serviceCredentialFailures.retryAfter(address, now: now) {
+            throw AuthError.tooManyAttempts(retryAfterSeconds: seconds)
+        }
         let secretMatches = Secrets.constantTimeEquals(Secrets.digest(secret), Secrets.digest(configured))
         guard secretMatches, let grants = ServiceGrants.byService[service] else {
+            serviceCredentialFailures.charge(address, now: now)
+            logger.warning(
+                "service token refused: wrong service secret or unknown service",
+                metadata: ["peer": "\(address)", "service": "\(service.prefix(40))"])
             throw AuthError.invalidServiceCredentials
         }
-        let now = self.now()
         let ttl = configuration.accessTokenTTL
         let claims = AccessTokenClaims(
             sub: ServicePrincipal.id(of: service).lowercasedString,

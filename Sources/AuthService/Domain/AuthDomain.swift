@@ -62,6 +62,8 @@ struct AuthDomain: Sendable {
     let signingKeys: SigningKeys
     let verifier: AccessTokenVerifier
     let configuration: AuthServiceConfiguration
+    /// Failed service-token requests per caller address.
+    let serviceCredentialFailures = ServiceCredentialThrottle()
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -50,7 +50,8 @@ struct AuthRPC: Rahat_Auth_V1_AuthService.SimpleServiceProtocol {
         request: Rahat_Auth_V1_IssueServiceTokenRequest,
         context: ServerContext
     ) async throws -> Rahat_Auth_V1_ServiceToken {
-        let token = try await domain.issueServiceToken(service: request.service, secret: request.secret)
+        let token = try await domain.issueServiceToken(
+            service: request.service, secret: request.secret, peer: context.remotePeer)
         return .with {
             $0.accessToken = token.accessToken
             $0.expiresInSeconds = token.expiresIn.components.seconds
