@@ -84,7 +84,7 @@ enum PayoutFiles {
                 String(line.redemptionCount), timestamp(line.periodStart), timestamp(line.periodEnd),
             ])
         }
-        return rows.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return rows.map { $0.map(CSVField.escape).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
     /// One group header, one payment information block paying from `debtor`, one credit transfer
@@ -176,14 +176,6 @@ enum PayoutFiles {
     /// Whether pain.001 can carry amounts of this asset: an ISO 4217 code, at most 5 decimals.
     static func painCarries(asset: String, scale: Int) -> Bool {
         asset.utf8.count == 3 && asset.utf8.allSatisfy { (65...90).contains($0) } && (0...5).contains(scale)
-    }
-
-    /// A field quoted when it must be, and never read by a spreadsheet as a formula.
-    private static func csvField(_ value: String) -> String {
-        var field = value
-        if let first = field.first, "=+-@\t\r".contains(first), Double(field) == nil { field = "'" + field }
-        guard field.contains(where: { ",\"\r\n".contains($0) }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// `2026-11-26T09:30:00Z`: UTC, whole seconds.

@@ -256,17 +256,12 @@ extension CoreDomain {
             guard let last = rows.last else { break }
             var text = ""
             for row in rows {
-                text += "\(row.line),\(Self.csvField(row.column)),\(Self.csvField(row.reason))\r\n"
+                text += "\(row.line),\(CSVField.escape(row.column)),\(CSVField.escape(row.reason))\r\n"
             }
             try await emit(Data(text.utf8))
             afterLine = last.line
             afterID = last.id
         }
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     func findImport(_ id: UUID) async throws -> ImportRow {
