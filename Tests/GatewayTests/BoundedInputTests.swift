@@ -109,5 +109,38 @@ extension GatewayTests {
                 #expect(health == 200)
             }
         }
+
+        @Test("a body nested past reason or not UTF-8 is a 400 problem naming the body, and nothing is written")
+        func malformedJSON() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                // given
+                let admin = try await client.login()
+                func post(_ bytes: [UInt8]) async throws -> (status: HTTPResponse.Status, type: String?, body: String) {
+                    var headers: HTTPFields = [.contentType: "application/json"]
+                    headers[.authorization] = "Bearer \(admin.access)"
+                    return try await client.execute(
+                        uri: "/v1/projects", method: .post, headers: headers, body: ByteBuffer(bytes: bytes)
+                    ) { response in
+                        (response.status, response.headers[.contentType], String(buffer: response.body))
+                    }
+                }
+                let fields = Array(#""type":"c2c","asset":"NPR","assetScale":2}"#.utf8)
+
+                // when: a name nested 100,000 arrays deep, and a name that is not UTF-8
+                let deep = try await post(
+                    Array(#"{"name":"#.utf8) + Array(repeating: UInt8(ascii: "["), count: 100_000)
+                        + Array(repeating: UInt8(ascii: "]"), count: 100_000) + [UInt8(ascii: ",")] + fields)
+                let notUTF8 = try await post(
+                    Array(#"{"name":"Relief "#.utf8) + [0xFF, 0xFE, 0xC3] + Array(#"","#.utf8) + fields)
+                let projects = try await client.send(.get, "/v1/projects", bearer: admin.access)
+
+                // then
+                for answer in [deep, notUTF8] {
+                    #expect(answer.status == .badRequest, "\(answer)")
+                    #expect(answer.type == "application/problem+json")
+                }
+                #expect(try (projects.json["items"] as? [Any])?.isEmpty == true, "\(projects)")
+            }
+        }
     }
 }
