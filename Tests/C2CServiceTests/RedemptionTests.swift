@@ -100,6 +100,17 @@ struct RedemptionTests {
         }
     }
 
+    /// The id of the shop's first holder, found by phone in its project.
+    static func holderID(_ harness: AuthHarness, _ shop: Shop) async throws -> String {
+        try #require(
+            try await harness.beneficiaries.listBeneficiaries(
+                .with {
+                    $0.phone = shop.phones[0]
+                    $0.projectID = shop.project
+                }, metadata: shop.admin
+            ).beneficiaries.first?.id)
+    }
+
     static func request(
         _ shop: Shop, phone: String? = nil, beneficiary: String? = nil, amount: Int64
     ) -> Rahat_C2c_V1_RequestRedemptionRequest {
@@ -293,13 +304,7 @@ struct RedemptionTests {
                 #expect(registered?.reason == unregistered?.reason && registered?.message == unregistered?.message)
 
                 // when a holder's verification reopens, nothing is redeemed for them
-                let holderID = try #require(
-                    try await harness.beneficiaries.listBeneficiaries(
-                        .with {
-                            $0.phone = shop.phones[0]
-                            $0.projectID = shop.project
-                        }, metadata: shop.admin
-                    ).beneficiaries.first?.id)
+                let holderID = try await Self.holderID(harness, shop)
                 try await harness.coreDatabase.sql.update("beneficiaries").set("verification_status", to: "pending")
                     .where("id", .equal, SQLBind(try #require(UUID(uuidString: holderID)))).run()
                 let reopened = await serviceFailure {
@@ -361,13 +366,7 @@ struct RedemptionTests {
             try await AuthHarness.with(engine, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
                 // given a verified holder in the vendor's project
                 let shop = try await Self.shop(harness)
-                let holderID = try #require(
-                    try await harness.beneficiaries.listBeneficiaries(
-                        .with {
-                            $0.phone = shop.phones[0]
-                            $0.projectID = shop.project
-                        }, metadata: shop.admin
-                    ).beneficiaries.first?.id)
+                let holderID = try await Self.holderID(harness, shop)
                 let newPhone = "+9779812000031"
 
                 // when someone changes the holder's phone, and their checks pass again at once
