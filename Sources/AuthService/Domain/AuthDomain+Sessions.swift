@@ -5,8 +5,8 @@ import SQLKit
 import ServerKit
 import SharedModels
 
-/// Login throttling numbers from DOMAIN.md, and how long an address an account signed in from
-/// stays one it is known at.
+/// Login throttling numbers (docs/architecture.md, "Login throttling"), and how long an address
+/// an account signed in from stays one it is known at.
 enum LoginLimits {
     static let failuresPerIP = 10
     static let ipWindow: TimeInterval = 5 * 60
