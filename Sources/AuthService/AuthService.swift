@@ -21,6 +21,7 @@ public struct AuthService: Sendable {
         let signingKeys = try SigningKeys(
             database: database.db,
             configuredPrivateKeyPEM: configuration.signingKeyPEM,
+            seal: configuration.signingKeySeal,
             logger: logger
         )
         let verifier = AccessTokenVerifier(refreshInterval: .seconds(60), logger: logger) {

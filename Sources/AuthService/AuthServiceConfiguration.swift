@@ -7,7 +7,8 @@ public import ServerKit
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/auth.sqlite` | PostgreSQL URL; the service uses schema `auth` |
-/// | `RAHAT_JWT_PRIVATE_KEY` / `_FILE` | generated, stored in the database | ES256 private key (PEM) |
+/// | `RAHAT_JWT_PRIVATE_KEY` / `_FILE` | generated, stored sealed in the database | ES256 private key (PEM) |
+/// | `RAHAT_JWT_SEAL_KEY` / `_FILE` | generated into `<data dir>/signing-key-seal` (embedded only) | base64 of 32 bytes: seals the signing keys the database keeps |
 /// | `RAHAT_ACCESS_TOKEN_TTL` | 900 | access-token lifetime, seconds |
 /// | `RAHAT_REFRESH_TOKEN_TTL` | 2592000 | refresh-token lifetime, seconds |
 /// | `RAHAT_SESSION_MAX_SECONDS` | 7776000 (90 days) | how long refreshing may keep one sign-in alive |
@@ -19,6 +20,8 @@ public import ServerKit
 public struct AuthServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     public var signingKeyPEM: String?
+    /// Seals the signing keys kept in the database; needed unless ``signingKeyPEM`` is set.
+    public var signingKeySeal: SigningKeySeal?
     public var accessTokenTTL: Duration
     public var refreshTokenTTL: Duration
     /// How long a session may be kept alive by refreshing, from its sign-in: then a password again.
@@ -33,6 +36,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     public init(
         database: ServiceDatabaseConfiguration,
         signingKeyPEM: String? = nil,
+        signingKeySeal: SigningKeySeal? = nil,
         accessTokenTTL: Duration = .seconds(900),
         refreshTokenTTL: Duration = .seconds(30 * 24 * 3600),
         sessionMaxLifetime: Duration = .seconds(90 * 24 * 3600),
@@ -44,6 +48,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     ) {
         self.database = database
         self.signingKeyPEM = signingKeyPEM
+        self.signingKeySeal = signingKeySeal
         self.accessTokenTTL = accessTokenTTL
         self.refreshTokenTTL = refreshTokenTTL
         self.sessionMaxLifetime = sessionMaxLifetime
@@ -58,6 +63,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "auth", dataDirectory: dataDirectory),
             signingKeyPEM: source.secret("RAHAT_JWT_PRIVATE_KEY"),
+            signingKeySeal: Self.seal(from: &source),
             accessTokenTTL: .seconds(source.int("RAHAT_ACCESS_TOKEN_TTL", default: 900, in: 60...86_400)),
             refreshTokenTTL: .seconds(
                 source.int("RAHAT_REFRESH_TOKEN_TTL", default: 30 * 24 * 3600, in: 300...(365 * 24 * 3600))
@@ -81,5 +87,14 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
             violations += PasswordPolicy.check(adminPassword, email: email, field: "RAHAT_ADMIN_PASSWORD")
         }
         for violation in violations { source.report("\(violation.field): \(violation.reason)") }
+    }
+
+    private static func seal(from source: inout ConfigurationSource) -> SigningKeySeal? {
+        guard let text = source.secret("RAHAT_JWT_SEAL_KEY") else { return nil }
+        guard let seal = SigningKeySeal(base64: text) else {
+            source.report("RAHAT_JWT_SEAL_KEY: not the base64 of 32 bytes (make one with: openssl rand -base64 32)")
+            return nil
+        }
+        return seal
     }
 }

@@ -126,7 +126,13 @@ public final class ServiceDatabase: Service, Sendable {
     public func prepare() async throws {
         switch location {
         case .postgres:
-            try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+            // `CREATE SCHEMA IF NOT EXISTS` needs the right to create schemas even when the schema
+            // is there, and a service's own role (`rahat database roles`) has only its schema.
+            let existing = try await sql.raw("SELECT 1 AS found FROM pg_namespace WHERE nspname = \(bind: schema)")
+                .first()
+            if existing == nil {
+                try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+            }
         case .sqlite:
             try await sql.raw("PRAGMA journal_mode=WAL").run()
         }

@@ -29,13 +29,17 @@ public struct ServiceDatabaseConfiguration: Sendable, Equatable {
         self.maxConnectionsPerEventLoop = maxConnectionsPerEventLoop
     }
 
-    /// Reads `DATABASE_URL` (postgres://…, secret, `DATABASE_URL_FILE` accepted) and
-    /// `RAHAT_DB_POOL_SIZE` (connections per core, default 4). Without a URL the service uses
-    /// `<dataDirectory>/<service>.sqlite`.
+    /// Reads the service's own `RAHAT_<SERVICE>_DATABASE_URL`, else `DATABASE_URL` (postgres://…,
+    /// secret, `_FILE` accepted), and `RAHAT_DB_POOL_SIZE` (connections per core, default 4).
+    /// Without a URL the service uses `<dataDirectory>/<service>.sqlite`.
+    ///
+    /// The service's own URL lets each service log in as a PostgreSQL role that can reach only its
+    /// schema (`rahat database roles`), so one service's credentials never read another's rows.
     public init(from source: inout ConfigurationSource, service: String, dataDirectory: String) {
         let pool = source.int("RAHAT_DB_POOL_SIZE", default: 4, in: 1...64)
-        if source.raw("DATABASE_URL") != nil || source.raw("DATABASE_URL_FILE") != nil {
-            let text = source.secret("DATABASE_URL")
+        let own = "RAHAT_\(service.uppercased())_DATABASE_URL"
+        for key in [own, "DATABASE_URL"] where source.raw(key) != nil || source.raw("\(key)_FILE") != nil {
+            let text = source.secret(key)
             if let text, let url = URL(string: text),
                 ["postgres", "postgresql"].contains(url.scheme?.lowercased() ?? ""),
                 url.host != nil
@@ -44,8 +48,9 @@ public struct ServiceDatabaseConfiguration: Sendable, Equatable {
                 return
             }
             if text != nil {
-                source.report("DATABASE_URL: not a postgres:// URL with a host")
+                source.report("\(key): not a postgres:// URL with a host")
             }
+            break
         }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(service).sqlite").path
         self.init(location: .sqlite(path: path), maxConnectionsPerEventLoop: pool)

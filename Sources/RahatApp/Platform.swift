@@ -78,6 +78,10 @@ package enum Platform {
                 ?? ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
             var authConfiguration = configuration.auth
             authConfiguration.serviceSecret = serviceSecret
+            if authConfiguration.signingKeyPEM == nil && authConfiguration.signingKeySeal == nil {
+                authConfiguration.signingKeySeal = try SigningKeySeal.loadOrCreate(
+                    in: configuration.common.dataDirectory)
+            }
             let auth = try AuthService(configuration: authConfiguration, database: authDatabase, logger: logger)
             var coreConfiguration = configuration.core
             if coreConfiguration.pii == nil {
@@ -534,7 +538,13 @@ package enum Platform {
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.auth.database, schema: AuthService.schema, logger: logger)
-            let auth = try AuthService(configuration: configuration.auth, database: database, logger: logger)
+            var authConfiguration = configuration.auth
+            // The embedded default keeps its seal beside its databases; a distributed one is configured.
+            if case .sqlite = authConfiguration.database.location, authConfiguration.signingKeySeal == nil {
+                authConfiguration.signingKeySeal = try SigningKeySeal.loadOrCreate(
+                    in: configuration.common.dataDirectory)
+            }
+            let auth = try AuthService(configuration: authConfiguration, database: database, logger: logger)
             let kid = try await auth.rotateSigningKey()
             await databases.shutdown()
             return kid

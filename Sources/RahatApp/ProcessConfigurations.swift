@@ -237,6 +237,13 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(configuration.auth.database, for: "auth", in: &source)
+        if configuration.auth.signingKeyPEM == nil && configuration.auth.signingKeySeal == nil
+            && source.raw("RAHAT_JWT_SEAL_KEY", isSecret: true) == nil && source.raw("RAHAT_JWT_SEAL_KEY_FILE") == nil
+        {
+            source.report(
+                "RAHAT_JWT_SEAL_KEY: required by 'rahat serve auth' (base64 of 32 bytes: openssl rand -base64 32), "
+                    + "unless RAHAT_JWT_PRIVATE_KEY gives the signing key")
+        }
         try source.validate()
         return configuration
     }
@@ -460,7 +467,7 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
             source.report(
                 "REDIS_URL: required by 'rahat serve worker' (the job queue); the embedded default is 'rahat serve'")
         }
-        requirePostgres(core.database, for: "worker", in: &source)
+        requirePostgres(core.database, c2c.database, for: "worker", in: &source)
         SmsConfiguration.requireSender(in: &source, process: "rahat serve worker")
         if core.pii == nil {
             source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
@@ -479,11 +486,13 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
 
 /// A service process of the distributed deployment runs on PostgreSQL only.
 private func requirePostgres(
-    _ database: ServiceDatabaseConfiguration, for process: String, in source: inout ConfigurationSource
+    _ databases: ServiceDatabaseConfiguration..., for process: String, in source: inout ConfigurationSource
 ) {
-    guard case .sqlite = database.location else { return }
+    let onSQLite = databases.contains { if case .sqlite = $0.location { true } else { false } }
+    guard onSQLite else { return }
     source.report(
-        "DATABASE_URL: required by 'rahat serve \(process)' (a postgres:// URL); the embedded default is 'rahat serve'")
+        "DATABASE_URL: required by 'rahat serve \(process)' (a postgres:// URL, or the service's own "
+            + "RAHAT_<SERVICE>_DATABASE_URL); the embedded default is 'rahat serve'")
 }
 
 /// Reads a `host:port` setting.

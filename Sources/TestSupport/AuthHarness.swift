@@ -55,10 +55,14 @@ package struct AuthHarness: Sendable {
     /// The deployment's service secret in tests.
     package static let serviceSecret = "a service secret for tests, 32+ characters"
 
+    /// The seal of the signing keys the tests' auth databases keep.
+    package static let signingKeySeal = SigningKeySeal(keyData: Data(repeating: 5, count: 32))
+
     /// Test defaults: the cheapest bcrypt cost, a known first admin.
     package static func configuration(database: ServiceDatabaseConfiguration) -> AuthServiceConfiguration {
         AuthServiceConfiguration(
             database: database,
+            signingKeySeal: signingKeySeal,
             bcryptCost: 4,
             adminEmail: adminEmail,
             adminPassword: adminPassword,

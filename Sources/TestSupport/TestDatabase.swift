@@ -2,7 +2,7 @@ import AuthService
 import C2CService
 import CoreService
 import FluentKit
-import Foundation
+package import Foundation
 import LedgerService
 import Logging
 package import Persistence
@@ -68,6 +68,28 @@ package struct TestDatabase: Sendable {
                 drop: { await TestPostgres.shared.dropDatabase(name) }
             )
         }
+    }
+
+    /// Runs `statements`, in order, on this PostgreSQL database as the test server's superuser.
+    package func executeAsSuperuser(_ statements: [String]) async throws {
+        guard case .postgres(let url) = configuration.location else { return }
+        for statement in statements { try await TestPostgres.execute(admin: url, statement) }
+    }
+
+    /// This PostgreSQL database's name; `nil` on SQLite.
+    package var postgresName: String? {
+        guard case .postgres(let url) = configuration.location else { return nil }
+        return String(url.path.dropFirst())
+    }
+
+    /// This PostgreSQL database's URL, logging in as `role` (the test server trusts local logins).
+    package func url(as role: String) -> URL? {
+        guard case .postgres(let url) = configuration.location,
+            var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        else { return nil }
+        components.user = role
+        components.password = nil
+        return components.url
     }
 
     /// Removes the database.

@@ -16,7 +16,9 @@ struct Rahat: AsyncParsableCommand {
         commandName: "rahat",
         abstract: "Rahat: aid projects, beneficiaries, disbursements, vendors and settlements.",
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
-        subcommands: [Serve.self, Migrate.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, DatabaseCommand.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self,
+        ]
     )
 }
 
@@ -157,6 +159,35 @@ struct AuthCommand: AsyncParsableCommand {
             let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
             let kid = try await Platform.rotateSigningKey(configuration: configuration, logger: logger)
             Console.line("new signing key \(kid); running services pick it up within a minute")
+        }
+    }
+}
+
+struct DatabaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "database",
+        abstract: "Operator actions on the PostgreSQL database.",
+        subcommands: [Roles.self]
+    )
+
+    struct Roles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the SQL that gives each service its own role, owning only its own schema.",
+            discussion: """
+                Run the output once with psql as the database's owner, set each role's password, and give \
+                each process its service's URL (RAHAT_AUTH_DATABASE_URL, RAHAT_CORE_DATABASE_URL, \
+                RAHAT_LEDGER_DATABASE_URL, RAHAT_C2C_DATABASE_URL). Safe to run again.
+                """
+        )
+
+        @Option(help: "The database the services use.")
+        var database: String
+
+        @Option(help: "What the role names start with.")
+        var prefix = "rahat_"
+
+        func run() async throws {
+            Console.line(String(DatabaseRoles.script(database: database, prefix: prefix).dropLast()))
         }
     }
 }

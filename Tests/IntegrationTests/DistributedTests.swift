@@ -11,6 +11,7 @@ import Messaging
 import NIOCore
 import Persistence
 import RahatApp
+import SQLKit
 import ServerKit
 import ServiceLifecycle
 import TestSupport
@@ -43,6 +44,8 @@ struct DistributedTests {
             "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
             "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
             "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+            // The seal the in-process harness uses, so a token it issues over this database verifies.
+            "RAHAT_JWT_SEAL_KEY": Data(repeating: 5, count: 32).base64EncodedString(),
         ].merging(extra) { _, new in new }
         let configuration = try AuthProcessConfiguration.load(from: ConfigurationSource(environment: environment))
         return try await launch { onPort in
@@ -76,7 +79,7 @@ struct DistributedTests {
 
     /// Starts the ledger process on free ports, pointed at the auth service for its keys.
     static func startLedger(
-        databaseURL: URL, authPort: Int
+        databaseURL: URL, authPort: Int, extra: [String: String] = [:]
     ) async throws -> (
         port: Int, group: ServiceGroup, task: Task<Void, any Error>
     ) {
@@ -88,7 +91,7 @@ struct DistributedTests {
                     "RAHAT_LEDGER_HTTP_PORT": "0",
                     "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
-                ])
+                ].merging(extra) { $1 })
         )
         return try await launch { onPort in
             try await Platform.ledgerProcess(configuration: configuration, logger: .test, onGRPCRunning: onPort)
@@ -180,6 +183,20 @@ struct DistributedTests {
         )
     }
 
+    /// Gives `database` one role per service (`rahat database roles`, named after the database so
+    /// that tests running at once do not share roles) and returns the settings that make each
+    /// process log in as its own.
+    static func serviceRoles(_ database: TestDatabase) async throws -> [String: String] {
+        let name = try #require(database.postgresName)
+        try await database.executeAsSuperuser(DatabaseRoles.statements(database: name, prefix: "\(name)_"))
+        var environment: [String: String] = [:]
+        for service in ["auth", "core", "ledger", "c2c"] {
+            let url = try #require(database.url(as: "\(name)_\(service)"))
+            environment["RAHAT_\(service.uppercased())_DATABASE_URL"] = url.absoluteString
+        }
+        return environment
+    }
+
     @Test("a distributed gateway serves its metrics on its operations port, not on the public listener")
     func metricsOffThePublicListener() async throws {
         // given a gateway process (its services need not be up for this)
@@ -269,12 +286,16 @@ struct DistributedTests {
         ]
         try await TestDatabase.with(.postgres) { database in
             guard case .postgres(url: let url) = database.configuration.location else { return }
-            let auth = try await Self.startAuth(databaseURL: url)
-            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: redis)
-            let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port)
+            // Each process logs in as its service's own role, which can reach only its schema.
+            let roles = try await Self.serviceRoles(database)
+            let auth = try await Self.startAuth(databaseURL: url, extra: roles)
+            let core = try await Self.startCore(
+                databaseURL: url, authPort: auth.port, extra: redis.merging(roles) { $1 })
+            let ledger = try await Self.startLedger(databaseURL: url, authPort: auth.port, extra: roles)
             let c2c = try await Self.startC2C(
-                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port)
-            let worker = try await Self.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, extra: roles)
+            let worker = try await Self.startWorker(
+                databaseURL: url, authPort: auth.port, redis: redis, extra: roles)
             defer {
                 auth.task.cancel()
                 core.task.cancel()
@@ -515,6 +536,73 @@ struct MigrationTests {
             #expect(first.first == "auth.0001_CreateUsers")
             #expect(second.isEmpty)
             #expect(again == first)
+        }
+    }
+
+    @Test(
+        "with a role per service, rahat migrate builds each schema as its own role and no role reads another's",
+        .enabled(if: DatabaseEngine.available.contains(.postgres)))
+    func rolePerService() async throws {
+        try await TestDatabase.with(.postgres, empty: true) { database in
+            // given
+            let roles = try await DistributedTests.serviceRoles(database)
+            let name = try #require(database.postgresName)
+            let configuration = try MigrateConfiguration.load(
+                from: ConfigurationSource(environment: roles.merging(["RAHAT_DATA_DIR": NSTemporaryDirectory()]) { $1 })
+            )
+            // when
+            let applied = try await Platform.migrate(configuration: configuration, revert: false, logger: .test)
+            // then
+            #expect(
+                applied.count
+                    == (AuthMigrations.all + CoreMigrations.all + LedgerMigrations.all
+                    + C2CMigrations.all + MessagingMigrations.all).count)
+            try await Self.asRole("\(name)_core", of: database, schema: "core") { sql in
+                let owners = try await sql.raw(
+                    "SELECT DISTINCT schemaname, tableowner FROM pg_tables WHERE schemaname IN ('auth', 'core', 'ledger', 'c2c', 'messaging')"
+                ).all().map { row in
+                    try
+                        "\(row.decode(column: "schemaname", as: String.self))=\(row.decode(column: "tableowner", as: String.self))"
+                }
+                #expect(
+                    Set(owners) == [
+                        "auth=\(name)_auth", "core=\(name)_core", "messaging=\(name)_core", "ledger=\(name)_ledger",
+                        "c2c=\(name)_c2c",
+                    ])
+                for table in ["auth.users", "auth.sealed_signing_keys", "ledger.transfers", "c2c.disbursements"] {
+                    await #expect(throws: (any Error).self, "core's role read \(table)") {
+                        try await sql.raw("SELECT count(*) AS n FROM \(unsafeRaw: table)").all()
+                    }
+                }
+                #expect(try await sql.raw("SELECT count(*) AS n FROM core.beneficiaries").first() != nil)
+            }
+            try await Self.asRole("\(name)_auth", of: database, schema: "auth") { sql in
+                await #expect(throws: (any Error).self, "auth's role read core's beneficiaries") {
+                    try await sql.raw("SELECT count(*) AS n FROM core.beneficiaries").all()
+                }
+                // Nobody but the owner may add a schema beside the services'.
+                await #expect(throws: (any Error).self) {
+                    try await sql.raw("CREATE SCHEMA intruder").run()
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on `database` logged in as `role`.
+    static func asRole(
+        _ role: String, of database: TestDatabase, schema: String,
+        _ body: (any SQLDatabase) async throws -> Void
+    ) async throws {
+        let url = try #require(database.url(as: role))
+        let connection = try ServiceDatabase(
+            configuration: ServiceDatabaseConfiguration(location: .postgres(url: url), maxConnectionsPerEventLoop: 1),
+            schema: schema, logger: .test)
+        do {
+            try await body(connection.sql)
+            await connection.shutdown()
+        } catch {
+            await connection.shutdown()
+            throw error
         }
     }
 }

@@ -9,24 +9,32 @@ import SharedModels
 /// The keys that sign access tokens (ES256).
 ///
 /// With `RAHAT_JWT_PRIVATE_KEY` configured, that key signs and is the one published. Otherwise the
-/// keys live in the `signing_keys` table: generated on first start and shared by every replica.
+/// keys live in the `sealed_signing_keys` table, sealed under `RAHAT_JWT_SEAL_KEY`: generated on
+/// first start and shared by every replica.
 /// The newest key signs; every key not past its `retire_at` is published, so tokens signed before
 /// a rotation keep verifying until they expire.
 actor SigningKeys {
     private let database: any Database
     private let configuredKey: ES256PrivateKey?
+    private let seal: SigningKeySeal?
     private let logger: Logger
     private var signer: (kid: String, keys: JWTKeyCollection, loadedAt: ContinuousClock.Instant)?
     /// How long a process keeps signing with the key it loaded before looking for a newer one,
     /// so a rotation made by another process (`rahat auth rotate-signing-key`) is picked up.
     private let signerReloadInterval: Duration = .seconds(60)
 
-    init(database: any Database, configuredPrivateKeyPEM: String?, logger: Logger) throws {
+    init(database: any Database, configuredPrivateKeyPEM: String?, seal: SigningKeySeal?, logger: Logger) throws {
         self.database = database
         self.logger = logger
+        self.seal = seal
         if let pem = configuredPrivateKeyPEM {
             configuredKey = try ES256PrivateKey(pem: pem)
         } else {
+            guard seal != nil else {
+                throw ConfigurationError(problems: [
+                    "RAHAT_JWT_PRIVATE_KEY or RAHAT_JWT_SEAL_KEY: one is required to sign access tokens"
+                ])
+            }
             configuredKey = nil
         }
     }
@@ -56,7 +64,8 @@ actor SigningKeys {
         }
         _ = try await currentSigner()
         return try await liveRows().compactMap { row in
-            guard let kid = row.id, let key = try? ES256PrivateKey(pem: row.privateKeyPEM) else { return nil }
+            guard let kid = row.id else { return nil }
+            let key = try privateKey(of: row, kid: kid)
             return PublishedSigningKey(
                 keyID: kid, algorithm: row.algorithm, publicKeyPEM: key.publicKey.pemRepresentation)
         }
@@ -96,7 +105,7 @@ actor SigningKeys {
         } else {
             let newest = try await liveRows().filter { $0.retireAt == nil }.max { $0.createdAt < $1.createdAt }
             if let newest, let rowKid = newest.id {
-                key = try ES256PrivateKey(pem: newest.privateKeyPEM)
+                key = try privateKey(of: newest, kid: rowKid)
                 kid = rowKid
             } else {
                 kid = try await insertNewKey()
@@ -116,12 +125,23 @@ actor SigningKeys {
         }
     }
 
+    private func privateKey(of row: SigningKeyRow, kid: String) throws -> ES256PrivateKey {
+        guard let seal else {
+            throw ConfigurationError(problems: ["RAHAT_JWT_SEAL_KEY: required to read signing keys"])
+        }
+        return try ES256PrivateKey(pem: seal.open(row.sealedKey, kid: kid))
+    }
+
     private func insertNewKey() async throws -> String {
+        guard let seal else {
+            throw ConfigurationError(problems: ["RAHAT_JWT_SEAL_KEY: required to store signing keys"])
+        }
         let key = ES256PrivateKey()
+        let kid = Self.keyID(for: key)
         let row = SigningKeyRow()
-        row.id = Self.keyID(for: key)
+        row.id = kid
         row.algorithm = "ES256"
-        row.privateKeyPEM = key.pemRepresentation
+        row.sealedKey = try seal.seal(key.pemRepresentation, kid: kid)
         row.createdAt = Date()
         try await row.create(on: database)
         logger.notice("generated a new access-token signing key", metadata: ["kid": "\(row.id ?? "")"])

@@ -74,11 +74,12 @@ final class ApiKeyRow: Model, @unchecked Sendable {
 }
 
 final class SigningKeyRow: Model, @unchecked Sendable {
-    static let schema = "signing_keys"
+    static let schema = "sealed_signing_keys"
 
     @ID(custom: "kid", generatedBy: .user) var id: String?
     @Field(key: "algorithm") var algorithm: String
-    @Field(key: "private_key_pem") var privateKeyPEM: String
+    /// The private key's PEM, sealed with AES-GCM (combined form, base64) and bound to the kid.
+    @Field(key: "sealed_key") var sealedKey: String
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "retire_at") var retireAt: Date?
 
