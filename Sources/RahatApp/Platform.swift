@@ -199,6 +199,7 @@ package enum Platform {
                 names: AuthService.rpcServiceNames,
                 readiness: auth.readinessChecks,
                 listen: configuration.listen,
+                tls: configuration.common.internalTLS,
                 logger: logger,
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
@@ -223,7 +224,8 @@ package enum Platform {
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
+                tls: configuration.common.internalTLS)
             let redis = try configuration.common.redis?.client(name: "rahat-core", logger: logger)
             if redis == nil {
                 // Replicas each caching in memory would serve one another's stale reads.
@@ -245,6 +247,7 @@ package enum Platform {
                 names: CoreService.rpcServiceNames,
                 readiness: core.readinessChecks,
                 listen: configuration.listen,
+                tls: configuration.common.internalTLS,
                 logger: logger,
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
@@ -298,10 +301,15 @@ package enum Platform {
             }
             let database = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
             let timeout = configuration.common.rpcTimeout
-            let authClient = try client(host: configuration.authHost, port: configuration.authPort, timeout: timeout)
-            let coreClient = try client(host: configuration.coreHost, port: configuration.corePort, timeout: timeout)
+            let authClient = try client(
+                host: configuration.authHost, port: configuration.authPort, timeout: timeout,
+                tls: configuration.common.internalTLS)
+            let coreClient = try client(
+                host: configuration.coreHost, port: configuration.corePort, timeout: timeout,
+                tls: configuration.common.internalTLS)
             let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout)
+                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout,
+                tls: configuration.common.internalTLS)
             let redis = try configuration.common.redis?.client(name: "rahat-c2c", logger: logger)
             let c2c = C2CService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
@@ -316,6 +324,7 @@ package enum Platform {
                 names: C2CService.rpcServiceNames,
                 readiness: c2c.readinessChecks,
                 listen: configuration.listen,
+                tls: configuration.common.internalTLS,
                 logger: logger,
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
@@ -347,7 +356,8 @@ package enum Platform {
             let database = try databases.open(
                 configuration.ledger.database, schema: LedgerService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
+                tls: configuration.common.internalTLS)
             let ledger = LedgerService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger), logger: logger)
             try await prepare(
@@ -357,6 +367,7 @@ package enum Platform {
                 names: LedgerService.rpcServiceNames,
                 readiness: ledger.readinessChecks,
                 listen: configuration.listen,
+                tls: configuration.common.internalTLS,
                 logger: logger,
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
@@ -388,7 +399,8 @@ package enum Platform {
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
+                tls: configuration.common.internalTLS)
             let core = try CoreService(
                 configuration: configuration.core,
                 database: database,
@@ -406,9 +418,12 @@ package enum Platform {
             let c2cDatabase = try databases.open(
                 configuration.c2c.database, schema: C2CService.schema, logger: logger)
             let timeout = configuration.common.rpcTimeout
-            let coreClient = try client(host: configuration.coreHost, port: configuration.corePort, timeout: timeout)
+            let coreClient = try client(
+                host: configuration.coreHost, port: configuration.corePort, timeout: timeout,
+                tls: configuration.common.internalTLS)
             let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout)
+                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout,
+                tls: configuration.common.internalTLS)
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
@@ -451,13 +466,17 @@ package enum Platform {
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
         let authClient = try client(
-            host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout)
+            host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
+            tls: configuration.common.internalTLS)
         let coreClient = try client(
-            host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout)
+            host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout,
+            tls: configuration.common.internalTLS)
         let ledgerClient = try client(
-            host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: configuration.common.rpcTimeout)
+            host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: configuration.common.rpcTimeout,
+            tls: configuration.common.internalTLS)
         let c2cClient = try client(
-            host: configuration.c2cHost, port: configuration.c2cPort, timeout: configuration.common.rpcTimeout)
+            host: configuration.c2cHost, port: configuration.c2cPort, timeout: configuration.common.rpcTimeout,
+            tls: configuration.common.internalTLS)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -631,15 +650,25 @@ package enum Platform {
     /// A gRPC client over HTTP/2 to `host:port`, resolved by DNS, with `timeout` as the default
     /// deadline.
     private static func client(
-        host: String, port: Int, timeout: Duration
+        host: String, port: Int, timeout: Duration, tls: InternalTLS?
     ) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(
             transport: try .http2NIOPosix(
-                target: .dns(host: host, port: port),
-                transportSecurity: .plaintext,
+                target: resolvableTarget(host: host, port: port),
+                transportSecurity: tls?.clientSecurity ?? .plaintext,
                 serviceConfig: RPCDefaults.serviceConfig(timeout: timeout)
             )
         )
+    }
+
+    /// An address literal is dialled as one: resolved by DNS it would be sent as the TLS server
+    /// name, which may not be an address, and the call would fail before it began.
+    private static func resolvableTarget(host: String, port: Int) -> any ResolvableTarget {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return .ipv4(address: host, port: port) }
+        if inet_pton(AF_INET6, host, &v6) == 1 { return .ipv6(address: host, port: port) }
+        return .dns(host: host, port: port)
     }
 
     /// Verifies access tokens with the keys the auth service publishes over gRPC.
@@ -681,6 +710,7 @@ package enum Platform {
         names: [String],
         readiness: [ReadinessCheck],
         listen: ServiceListenConfiguration,
+        tls: InternalTLS?,
         logger: Logger,
         onGRPCRunning: (@Sendable (Int) async -> Void)?,
         onOpsRunning: (@Sendable (Int) async -> Void)?
@@ -688,12 +718,19 @@ package enum Platform {
         let health = HealthService()
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: listen.grpcHost, port: listen.grpcPort),
-            transportSecurity: .plaintext
+            transportSecurity: tls?.serverSecurity ?? .plaintext
         )
+        // Without TLS there is no identity to go by: the network itself must be private.
+        let trustsClientAddress: @Sendable (ServerContext) -> Bool
+        if let tls {
+            trustsClientAddress = { context in tls.isGateway(context) }
+        } else {
+            trustsClientAddress = { _ in true }
+        }
         let server = GRPCServer(
             transport: transport,
             services: rpcServices + [health.rpcService],
-            interceptors: serverInterceptors(logger: logger)
+            interceptors: serverInterceptors(logger: logger, trustsClientAddress: trustsClientAddress)
         )
         markServing(health, services: names)
         let ops = OpsServer.application(
@@ -735,9 +772,11 @@ package enum Platform {
         return [ReadinessCheck(name: "redis") { try await redis.ping() }]
     }
 
-    static func serverInterceptors(logger: Logger) -> [any ServerInterceptor] {
+    static func serverInterceptors(
+        logger: Logger, trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }
+    ) -> [any ServerInterceptor] {
         [
-            IncomingCallInterceptor(),
+            IncomingCallInterceptor(trustsClientAddress: trustsClientAddress),
             ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
         ]
     }

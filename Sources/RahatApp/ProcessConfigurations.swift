@@ -24,6 +24,7 @@ package import ServerKit
 /// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long connecting to Redis, or one command, may take before it fails |
 /// | `RAHAT_RPC_TIMEOUT_MS` | `10000` | the deadline of a call to another service (file transfers have their own) |
 /// | `RAHAT_SHUTDOWN_TIMEOUT_SECONDS` | `30` | how long SIGTERM waits for requests, streams and jobs to finish before cancelling them |
+/// | `RAHAT_GRPC_TLS_CERT`, `_KEY`, `_CA`, `RAHAT_GRPC_GATEWAY_NAMES` | none, `gateway` | mutual TLS between processes (``InternalTLS``) |
 package struct CommonConfiguration: Sendable, Equatable {
     package var dataDirectory: String
     package var log: LogConfiguration
@@ -33,11 +34,15 @@ package struct CommonConfiguration: Sendable, Equatable {
     package var rpcTimeout: Duration
     /// How long SIGTERM's drain of requests, streams and jobs may take before what is left is cancelled.
     package var shutdownTimeout: Duration
+    /// Mutual TLS for gRPC between processes; `nil` is plaintext (the embedded default calls in memory).
+    package var internalTLS: InternalTLS?
 
     package init(
         dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration(), redis: RedisSettings? = nil,
-        rpcTimeout: Duration = RPCDefaults.timeout, shutdownTimeout: Duration = .seconds(30)
+        rpcTimeout: Duration = RPCDefaults.timeout, shutdownTimeout: Duration = .seconds(30),
+        internalTLS: InternalTLS? = nil
     ) {
+        self.internalTLS = internalTLS
         self.dataDirectory = dataDirectory
         self.log = log
         self.redis = redis
@@ -50,6 +55,7 @@ package struct CommonConfiguration: Sendable, Equatable {
         log = LogConfiguration(from: &source)
         rpcTimeout = .milliseconds(source.int("RAHAT_RPC_TIMEOUT_MS", default: 10_000, in: 100...600_000))
         shutdownTimeout = .seconds(source.int("RAHAT_SHUTDOWN_TIMEOUT_SECONDS", default: 30, in: 1...3600))
+        internalTLS = InternalTLS.read(from: &source)
         let poolSize = source.int("RAHAT_REDIS_POOL_SIZE", default: 8, in: 1...256)
         let timeout = source.int("RAHAT_REDIS_TIMEOUT_MS", default: 2000, in: 10...60_000)
         let jobsKeyPrefix = source.string("RAHAT_JOBS_KEY_PREFIX", default: "rahat:jobs:")

@@ -1,8 +1,11 @@
+import AuthAPI
 import AuthService
 import C2CService
 import CoreService
 import FluentKit
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -14,6 +17,7 @@ import RahatApp
 import SQLKit
 import ServerKit
 import ServiceLifecycle
+import SwiftProtobuf
 import TestSupport
 import Testing
 
@@ -452,6 +456,123 @@ struct DistributedTests {
                     client: client, serviceToken: serviceToken, smsFile: Self.smsFile)
                 #expect(report.mismatches.isEmpty, "\(report)")
             }
+        }
+    }
+
+    @Test(
+        "with mutual TLS, only holders of the internal authority's certificates reach a service, and only the gateway's client address is believed"
+    )
+    func mutualTLS() async throws {
+        let authority = try TestCertificates()
+        let outsider = try TestCertificates(authority: "Someone else's CA")
+        defer {
+            authority.remove()
+            outsider.remove()
+        }
+        let services = try authority.issue("services", dnsNames: ["localhost", "auth", "core"])
+        let gatewayIdentity = try authority.issue("gateway", dnsNames: ["gateway"])
+        let workerIdentity = try authority.issue("worker", dnsNames: ["worker"])
+        let forged = try outsider.issue("forged", dnsNames: ["gateway"])
+        func tls(_ identity: (certificate: String, key: String), authorityPath: String? = nil) -> [String: String] {
+            [
+                "RAHAT_GRPC_TLS_CERT": identity.certificate, "RAHAT_GRPC_TLS_KEY": identity.key,
+                "RAHAT_GRPC_TLS_CA": authorityPath ?? authority.authorityPath,
+            ]
+        }
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            let auth = try await Self.startAuth(databaseURL: url, extra: tls(services))
+            let core = try await Self.startCore(databaseURL: url, authPort: auth.port, extra: tls(services))
+            defer {
+                auth.task.cancel()
+                core.task.cancel()
+            }
+            // given: a gateway calling auth by address and core by name, over mutual TLS
+            let gateway = try Platform.gatewayProcess(
+                configuration: Self.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, extra: tls(gatewayIdentity)),
+                logger: .test)
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // when
+                let tokens = try await client.login()
+                let created = try await client.send(
+                    .post, "/v1/beneficiaries", json: ["name": "Maya Gurung", "gender": "female"],
+                    bearer: tokens.access)
+                // then
+                #expect(created.status == .created, "\(created)")
+            }
+            // when: callers on the internal network sign in directly, each naming an end user's address
+            func attempt(
+                _ security: HTTP2ClientTransport.Posix.TransportSecurity, claiming address: String
+            )
+                async -> RPCError.Code?
+            {
+                await Self.directFailedLogin(port: auth.port, security: security, clientIP: address)
+            }
+            func client(_ environment: [String: String]) throws -> HTTP2ClientTransport.Posix.TransportSecurity {
+                var source = ConfigurationSource(environment: environment)
+                return try #require(InternalTLS.read(from: &source)).clientSecurity
+            }
+            let fromGateway = await attempt(try client(tls(gatewayIdentity)), claiming: "203.0.113.7")
+            let fromWorker = await attempt(try client(tls(workerIdentity)), claiming: "203.0.113.8")
+            let inPlaintext = await attempt(.plaintext, claiming: "203.0.113.9")
+            let withForgedCertificate = await attempt(
+                try client(tls(forged, authorityPath: authority.authorityPath)), claiming: "203.0.113.10")
+            // then: both certified callers reached auth; the others never did
+            #expect(fromGateway == .unauthenticated)
+            #expect(fromWorker == .unauthenticated)
+            #expect(inPlaintext != nil && inPlaintext != .unauthenticated)
+            #expect(withForgedCertificate != nil && withForgedCertificate != .unauthenticated)
+            // and only the gateway's forwarded address was recorded; the worker's attempt counts
+            // against its own address
+            let recorded = try await Self.loginAddresses(database)
+            #expect(recorded.contains("203.0.113.7"), "\(recorded)")
+            #expect(recorded.contains("127.0.0.1"), "\(recorded)")
+            #expect(recorded.isDisjoint(with: ["203.0.113.8", "203.0.113.9", "203.0.113.10"]), "\(recorded)")
+        }
+    }
+
+    /// Signs in to auth's gRPC port directly with a wrong password, sending `clientIP` as the
+    /// gateway would; returns the code the call failed with.
+    static func directFailedLogin(
+        port: Int, security: HTTP2ClientTransport.Posix.TransportSecurity, clientIP: String
+    ) async -> RPCError.Code? {
+        do {
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)
+            return try await withGRPCClient(transport: transport) { client in
+                var options = CallOptions.defaults
+                options.timeout = .seconds(20)
+                do {
+                    _ = try await Rahat_Auth_V1_AuthService.Client(wrapping: client).login(
+                        .with {
+                            $0.email = AuthHarness.adminEmail
+                            $0.password = "not the password"
+                        },
+                        metadata: [IncomingCall.Key.clientIP: .string(clientIP)],
+                        options: options)
+                    return nil
+                } catch let error as RPCError {
+                    return error.code
+                }
+            }
+        } catch {
+            return .unknown
+        }
+    }
+
+    /// The client addresses the auth service recorded sign-in attempts from.
+    static func loginAddresses(_ database: TestDatabase) async throws -> Set<String> {
+        let auth = try ServiceDatabase(
+            configuration: database.configuration, schema: AuthService.schema, logger: .test)
+        do {
+            let rows = try await auth.sql.raw("SELECT ip FROM login_attempts WHERE ip IS NOT NULL").all()
+            let addresses = try Set(rows.map { try $0.decode(column: "ip", as: String.self) })
+            await auth.shutdown()
+            return addresses
+        } catch {
+            await auth.shutdown()
+            throw error
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import GRPCCore
 
 /// What a service needs to know about the call it is handling, beyond the message itself.
@@ -40,7 +41,24 @@ public struct IncomingCall: Sendable {
 
 /// Copies the caller's metadata into ``IncomingCall/current`` for the handler.
 public struct IncomingCallInterceptor: ServerInterceptor {
-    public init() {}
+    private let trustsClientAddress: @Sendable (ServerContext) -> Bool
+
+    /// `trustsClientAddress` says whether a call's `x-rahat-client-ip` is believed: over mutual
+    /// TLS only the gateway's is (``InternalTLS/isGateway(_:)``). Any other caller's calls are
+    /// charged to its own network address, so it cannot dodge per-address limits by naming others.
+    public init(trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }) {
+        self.trustsClientAddress = trustsClientAddress
+    }
+
+    /// The host part of a gRPC peer description (`ipv4:10.0.0.5:51234`, `ipv6:[::1]:51234`).
+    package static func host(ofPeer peer: String) -> String? {
+        for prefix in ["ipv4:", "ipv6:"] where peer.hasPrefix(prefix) {
+            var address = peer.dropFirst(prefix.count)
+            if let colon = address.lastIndex(of: ":") { address = address[..<colon] }
+            return String(address.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+        }
+        return nil
+    }
 
     public func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
@@ -52,7 +70,8 @@ public struct IncomingCallInterceptor: ServerInterceptor {
         }
         let call = IncomingCall(
             authorization: first(IncomingCall.Key.authorization),
-            clientIP: first(IncomingCall.Key.clientIP),
+            clientIP: trustsClientAddress(context)
+                ? first(IncomingCall.Key.clientIP) : Self.host(ofPeer: context.remotePeer),
             requestID: first(IncomingCall.Key.requestID)
         )
         var response = try await IncomingCall.$current.withValue(call) {

@@ -1,0 +1,100 @@
+import Foundation
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
+import X509
+
+/// Mutual TLS between the processes of a distributed deployment: each presents a certificate
+/// issued by the deployment's own certificate authority and accepts only peers that do, so the
+/// passwords, tokens and personal data crossing the internal network are encrypted, and a host
+/// on that network without a certificate cannot call a service at all.
+///
+/// | key | meaning |
+/// |---|---|
+/// | `RAHAT_GRPC_TLS_CERT` | this process's certificate chain (PEM file), leaf first |
+/// | `RAHAT_GRPC_TLS_KEY` | its private key (PEM file) |
+/// | `RAHAT_GRPC_TLS_CA` | the internal certificate authority (PEM file): the only issuer trusted, both ways |
+/// | `RAHAT_GRPC_GATEWAY_NAMES` | `gateway`: DNS names (subjectAltName) that mark the public gateway's certificate |
+///
+/// Set all three files or none. A server checks a client's certificate against the authority;
+/// a client checks the server's against it and against the host it dialled.
+public struct InternalTLS: Sendable, Equatable {
+    public var certificateChainPath: String
+    public var privateKeyPath: String
+    public var certificateAuthorityPath: String
+    /// A client certificate naming one of these (as a DNS subjectAltName) is the public gateway's.
+    public var gatewayNames: Set<String>
+
+    public init(
+        certificateChainPath: String, privateKeyPath: String, certificateAuthorityPath: String,
+        gatewayNames: Set<String> = ["gateway"]
+    ) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
+        self.certificateAuthorityPath = certificateAuthorityPath
+        self.gatewayNames = gatewayNames
+    }
+
+    /// The configured files, or `nil` when none is set (plaintext gRPC, for one host or a
+    /// network nothing else can reach). One or two of the three, or an unreadable file, is reported.
+    public static func read(from source: inout ConfigurationSource) -> InternalTLS? {
+        let keys = ["RAHAT_GRPC_TLS_CERT", "RAHAT_GRPC_TLS_KEY", "RAHAT_GRPC_TLS_CA"]
+        let values = keys.map { source.raw($0).flatMap { $0.isEmpty ? nil : $0 } }
+        let names = source.string("RAHAT_GRPC_GATEWAY_NAMES", default: "gateway")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        guard values.contains(where: { $0 != nil }) else { return nil }
+        var complete = true
+        for (key, value) in zip(keys, values) {
+            guard let path = value else {
+                source.report("\(key): required when any of \(keys.joined(separator: ", ")) is set")
+                complete = false
+                continue
+            }
+            if !FileManager.default.isReadableFile(atPath: path) {
+                source.report("\(key): cannot read '\(path)'")
+                complete = false
+            }
+        }
+        if names.isEmpty { source.report("RAHAT_GRPC_GATEWAY_NAMES: name at least one") }
+        guard complete, let cert = values[0], let key = values[1], let authority = values[2] else { return nil }
+        return InternalTLS(
+            certificateChainPath: cert, privateKeyPath: key, certificateAuthorityPath: authority,
+            gatewayNames: Set(names))
+    }
+
+    /// How a service's gRPC listener secures its connections: it requires a client certificate
+    /// issued by the internal authority. Callers are services, not hosts, so no hostname is checked.
+    public var serverSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+        .mTLS(
+            certificateChain: [.file(path: certificateChainPath, format: .pem)],
+            privateKey: .file(path: privateKeyPath, format: .pem)
+        ) { config in
+            config.trustRoots = .certificates([.file(path: certificateAuthorityPath, format: .pem)])
+            config.clientCertificateVerification = .noHostnameVerification
+        }
+    }
+
+    /// How a process calls another: with its own certificate, trusting only the internal
+    /// authority, and checking that the server's certificate names the host it dialled.
+    public var clientSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+        .mTLS(
+            certificateChain: [.file(path: certificateChainPath, format: .pem)],
+            privateKey: .file(path: privateKeyPath, format: .pem)
+        ) { config in
+            config.trustRoots = .certificates([.file(path: certificateAuthorityPath, format: .pem)])
+            config.serverCertificateVerification = .fullVerification
+        }
+    }
+
+    /// Whether the call came from the public gateway: its verified client certificate carries
+    /// one of ``gatewayNames``. Only then is the end user's address it forwards believed.
+    public func isGateway(_ context: ServerContext) -> Bool {
+        guard let transport = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
+            let certificate = transport.peerCertificate,
+            let alternativeNames = try? certificate.extensions.subjectAlternativeNames
+        else { return false }
+        return alternativeNames.contains { name in
+            if case .dnsName(let dns) = name { return gatewayNames.contains(dns.lowercased()) }
+            return false
+        }
+    }
+}
