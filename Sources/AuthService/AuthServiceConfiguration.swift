@@ -15,7 +15,7 @@ public import ServerKit
 /// | `RAHAT_API_KEY_TOKEN_TTL` | 300 | lifetime of the token minted for a verified API key, seconds |
 /// | `RAHAT_BCRYPT_COST` | 12 | bcrypt work factor (10–31) |
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
-/// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated and printed once | the first admin's password |
+/// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated into `<data dir>/initial-admin-password` | the first admin's password |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
 public struct AuthServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration

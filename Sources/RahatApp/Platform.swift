@@ -26,6 +26,25 @@ import Synchronization
 package struct StartupNotice: Sendable {
     /// The first admin's credentials when this start created it; the password only if generated.
     package var createdAdmin: (email: String, generatedPassword: String?)?
+    /// Where a generated password was written for the operator: never to standard output, which
+    /// is the log stream and ends up in log stores.
+    package var passwordFile: String?
+
+    package init(createdAdmin: (email: String, generatedPassword: String?)? = nil, passwordFile: String? = nil) {
+        self.createdAdmin = createdAdmin
+        self.passwordFile = passwordFile
+    }
+
+    /// The notice for a start that created `admin`; a generated password is written owner-only
+    /// (0600) to `<directory>/initial-admin-password`.
+    static func recording(_ admin: (email: String, generatedPassword: String?)?, in directory: String) throws -> Self {
+        guard let password = admin?.generatedPassword else { return StartupNotice(createdAdmin: admin) }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("initial-admin-password").path
+        try OwnerOnly.createDirectory(atPath: directory)
+        try OwnerOnly.prepareFile(atPath: path)
+        try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        return StartupNotice(createdAdmin: admin, passwordFile: path)
+    }
 }
 
 /// A process whose public face is the gateway: the gateway application and what it runs on.
@@ -165,13 +184,14 @@ package enum Platform {
                 logger: logger,
                 onServerRunning: onGatewayRunning
             )
+            let notice = try StartupNotice.recording(admin, in: configuration.common.dataDirectory)
             return GatewayProcess(
                 gateway: gateway,
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
                 ] + core.backgroundServices + eventBus + relays + [worker],
-                notice: StartupNotice(createdAdmin: admin)
+                notice: notice
             )
         } catch {
             await databases.shutdown()
@@ -204,7 +224,8 @@ package enum Platform {
                 onGRPCRunning: onGRPCRunning,
                 onOpsRunning: onOpsRunning
             )
-            return (databases.all + services, StartupNotice(createdAdmin: admin))
+            let notice = try StartupNotice.recording(admin, in: configuration.common.dataDirectory)
+            return (databases.all + services, notice)
         } catch {
             await databases.shutdown()
             throw error

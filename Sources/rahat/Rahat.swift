@@ -304,6 +304,7 @@ private func runServices(_ services: [any Service], common: CommonConfiguration,
     // A drain that outlives its deadline (a hung client, a stuck call) is cancelled, so an
     // orchestrator's SIGTERM ends the process before it has to send SIGKILL.
     configuration.maximumGracefulShutdownDuration = common.shutdownTimeout
+    defer { LogWriter.standardOutput.flush() }
     try await ServiceGroup(configuration: configuration).run()
 }
 
@@ -324,8 +325,9 @@ enum Console {
     static func announceAdmin(_ notice: StartupNotice) {
         guard let admin = notice.createdAdmin else { return }
         line("Created the first admin: \(admin.email)")
-        if let password = admin.generatedPassword {
-            line("  generated password (shown once, change it after logging in): \(password)")
+        if let file = notice.passwordFile {
+            line("  its generated password is in \(file) (readable by this user only):")
+            line("  sign in, change it, then delete the file")
         }
     }
 }

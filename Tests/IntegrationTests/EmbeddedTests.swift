@@ -13,15 +13,20 @@ import Testing
 
 @Suite("Embedded default")
 struct EmbeddedTests {
-    @Test("the first start creates an admin with a generated password, shown once", arguments: DatabaseEngine.available)
+    @Test(
+        "the first start creates an admin with a generated password, kept in an owner-only file, not the log stream",
+        arguments: DatabaseEngine.available)
     func firstAdmin(engine: DatabaseEngine) async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rahat-first-admin-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         try await TestDatabase.with(engine) { database in
             // given
             var auth = AuthHarness.configuration(database: database.configuration)
             auth.adminPassword = nil
             let configuration = EmbeddedConfiguration(
                 common: CommonConfiguration(
-                    dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning)),
+                    dataDirectory: dataDirectory, log: LogConfiguration(level: .warning)),
                 gateway: GatewayConfiguration(port: 0),
                 auth: auth,
                 core: CoreServiceConfiguration(database: database.configuration(for: "core"), pii: PIIKeys.generate())
@@ -38,6 +43,10 @@ struct EmbeddedTests {
             // then
             #expect(password.count >= 20)
             #expect(second.notice.createdAdmin == nil)
+            let file = try #require(first.notice.passwordFile)
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == password + "\n")
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
         }
     }
 

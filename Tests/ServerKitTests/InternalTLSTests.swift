@@ -39,3 +39,30 @@ struct InternalTLSTests {
         #expect(InternalTLS.read(from: &complete)?.gatewayNames == ["gateway", "edge.rahat.internal"])
     }
 }
+
+/// The service secret guards every service's rights: a configured one must look random.
+@Suite("Service secret")
+struct ServiceSecretTests {
+    @Test("a short or repetitive service secret stops start-up; random base64 or hex does not")
+    func strength() {
+        func problems(_ secret: String) -> [String] {
+            var source = ConfigurationSource(environment: ["RAHAT_SERVICE_SECRET": secret])
+            _ = ServiceSecret.read(from: &source)
+            do {
+                try source.validate()
+                return []
+            } catch {
+                return error.problems
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let base64 = Data(bytes).base64EncodedString()
+        let hex = bytes.prefix(16).map { String(format: "%02x", $0) }.joined()
+        #expect(problems(base64).isEmpty)
+        #expect(problems(hex).isEmpty)
+        #expect(problems("short").first?.contains("at least 32") == true)
+        #expect(problems(String(repeating: "a", count: 64)).first?.contains("too predictable") == true)
+        #expect(problems(String(repeating: "password", count: 5)).first?.contains("too predictable") == true)
+    }
+}

@@ -7,14 +7,48 @@ public enum ServiceSecret {
     /// Shorter secrets are refused at start: it guards every service's rights.
     public static let minimumLength = 32
 
-    /// The configured secret, reporting one that is too short.
+    /// Secrets whose characters carry less than this, by ``estimatedBits(_:)``, are refused.
+    public static let minimumBits = 100.0
+
+    /// The configured secret, reporting one that is too short or too repetitive to be random.
     public static func read(from source: inout ConfigurationSource) -> String? {
         guard let secret = source.secret("RAHAT_SERVICE_SECRET") else { return nil }
         guard secret.count >= minimumLength else {
             source.report("RAHAT_SERVICE_SECRET: must be at least \(minimumLength) characters")
             return nil
         }
+        guard estimatedBits(secret) >= minimumBits, !isRepetition(secret) else {
+            source.report(
+                "RAHAT_SERVICE_SECRET: too predictable to be random; make one with openssl rand -base64 32")
+            return nil
+        }
         return secret
+    }
+
+    /// Whether `secret` is one shorter string said over and over (`abcabcabc…`).
+    static func isRepetition(_ secret: String) -> Bool {
+        let characters = Array(secret.unicodeScalars.prefix(1024))
+        guard characters.count > 1 else { return true }
+        return (1...(characters.count / 2)).contains { period in
+            characters.indices.allSatisfy { characters[$0] == characters[$0 % period] }
+        }
+    }
+
+    /// An upper estimate of the secret's entropy: its length times the Shannon entropy of its
+    /// characters' frequencies. Random base64 or hex of 16 bytes or more clears
+    /// ``minimumBits`` by a wide margin; a long run of a few characters does not. It cannot tell
+    /// a memorable sentence from a random one, so it catches mistakes, not determined weakness.
+    public static func estimatedBits(_ secret: String) -> Double {
+        let characters = Array(secret.unicodeScalars)
+        guard !characters.isEmpty else { return 0 }
+        var counts: [Unicode.Scalar: Int] = [:]
+        for character in characters { counts[character, default: 0] += 1 }
+        let total = Double(characters.count)
+        let perCharacter = counts.values.reduce(0.0) { sum, count in
+            let p = Double(count) / total
+            return sum - p * log2(p)
+        }
+        return perCharacter * total
     }
 
     /// The embedded default's secret: `<directory>/service-secret`, created (owner-only) with 32

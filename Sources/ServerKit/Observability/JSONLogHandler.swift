@@ -2,7 +2,8 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// Writes one JSON object per line to standard output, the shape log shippers (Logstash, Vector,
+/// Writes one JSON object per line to standard output (through ``LogWriter``, so a stalled
+/// reader never stalls a request), the shape log shippers (Logstash, Vector,
 /// Fluent Bit) ingest without parsing rules: `ts`, `level`, `service`, `logger`, `msg`, then metadata
 /// such as `request_id`, `trace_id` and `span_id`.
 public struct JSONLogHandler: LogHandler {
@@ -12,9 +13,14 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let service: String
 
-    private static let output = Mutex(())
+    private let output: LogWriter
 
-    public init(label: String, service: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
+    /// A handler writing through `output` (standard output, off the caller's thread, by default).
+    public init(
+        label: String, service: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil,
+        output: LogWriter = .standardOutput
+    ) {
+        self.output = output
         self.label = label
         self.service = service
         self.logLevel = level
@@ -43,9 +49,7 @@ public struct JSONLogHandler: LogHandler {
         if event.level >= .error { object["source"] = "\(event.file):\(event.line)" }
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(0x0A)
-        Self.output.withLock { _ in
-            FileHandle.standardOutput.write(data)
-        }
+        output.write(data)
     }
 
     private static func json(_ value: Logger.Metadata.Value) -> Any {
