@@ -54,13 +54,16 @@ package struct RequestFailed: Error, CustomStringConvertible {
 
 /// Requests against the public API as a client would make them.
 extension TestClientProtocol {
-    /// `GET /readiness` until it answers 200 or `limit` passes, as an orchestrator's probe
-    /// retries: on a machine running the whole suite at once a health check can miss its
-    /// two-second budget, or a fresh channel still be backing off from its first connection.
-    package func readiness(within limit: Duration = .seconds(30)) async throws -> HTTPAnswer {
+    /// `GET /readiness` until it answers `status` (200) or `limit` passes, as an orchestrator's
+    /// probe retries: on a machine running the whole suite at once a health check can miss its
+    /// two-second budget, or a fresh channel still be backing off from its first connection; and
+    /// the gateway reuses a report for a second.
+    package func readiness(
+        until status: HTTPResponse.Status = .ok, within limit: Duration = .seconds(30)
+    ) async throws -> HTTPAnswer {
         let deadline = ContinuousClock.now + limit
         var answer = try await send(.get, "/readiness")
-        while answer.status != .ok, ContinuousClock.now < deadline {
+        while answer.status != status, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             answer = try await send(.get, "/readiness")
         }

@@ -602,7 +602,7 @@ struct DistributedTests {
                 // when
                 await auth.group.triggerGracefulShutdown()
                 try await auth.task.value
-                let readiness = try await client.send(.get, "/readiness")
+                let readiness = try await client.readiness(until: .serviceUnavailable)
                 let login = try await client.send(
                     .post,
                     "/v1/auth/login",
