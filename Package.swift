@@ -56,6 +56,7 @@ let package = Package(
                 "AuthService",
                 "Gateway",
                 "Messaging",
+                "Persistence",
                 "RahatApp",
                 "ServerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

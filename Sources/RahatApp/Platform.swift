@@ -5,7 +5,7 @@ import C2CService
 import CoreAPI
 import CoreService
 import FluentKit
-import Foundation
+package import Foundation
 import GRPCCore
 import GRPCInProcessTransport
 import GRPCNIOTransportHTTP2
@@ -16,7 +16,7 @@ package import LedgerService
 package import Logging
 package import Messaging
 import Notifications
-import Persistence
+package import Persistence
 import RedisClient
 import ServerKit
 package import ServiceLifecycle
@@ -139,7 +139,8 @@ package enum Platform {
                 events = RedisEventPublisher(client: redis)
                 eventBus = [
                     RedisEventConsumer(
-                        group: CoreService.eventGroup, handlers: core.eventHandlers, client: redis, logger: logger)
+                        group: CoreService.eventGroup, handlers: core.eventHandlers, client: redis, logger: logger),
+                    RedisStreamTrimmer(client: redis, logger: logger),
                 ]
             } else {
                 let messaging = try databases.open(
@@ -627,6 +628,30 @@ package enum Platform {
         }
     }
 
+    /// The events a service's outbox set aside as unpublishable, and, with `retry`, puts those
+    /// named back in line first. `service` is core or c2c, the services that publish.
+    package static func unpublishableEvents(
+        configuration: MigrateConfiguration, service: String, retry: [UUID], limit: Int, logger: Logger
+    ) async throws -> (retried: Int, failed: [(event: StoredOutboxEvent, failedAt: Date, reason: String)]) {
+        let settings: (ServiceDatabaseConfiguration, String)
+        switch service {
+        case "core": settings = (configuration.core.database, CoreService.schema)
+        case "c2c": settings = (configuration.c2c.database, C2CService.schema)
+        default: throw ConfigurationError(problems: ["--service: '\(service)' publishes no events; core or c2c"])
+        }
+        let databases = OpenDatabases()
+        do {
+            let database = try databases.open(settings.0, schema: settings.1, logger: logger)
+            let retried = try await Outbox.retry(retry, on: database)
+            let failed = try await Outbox.failed(limit: limit, on: database)
+            await databases.shutdown()
+            return (retried, failed)
+        } catch {
+            await databases.shutdown()
+            throw error
+        }
+    }
+
     /// Sends a dead letter back to its subscribing service; false when there is no such letter.
     package static func replayDeadLetter(
         configuration: MigrateConfiguration, group: String, entryID: String, logger: Logger
@@ -783,7 +808,10 @@ package enum Platform {
         guard let redis else { return [] }
         let publisher = JobRoutingPublisher(
             jobs: redis.settings.jobStore(redis.client), events: RedisEventPublisher(client: redis.client))
-        return [OutboxRelay(service: service, database: database, publisher: publisher, logger: logger)]
+        return [
+            OutboxRelay(service: service, database: database, publisher: publisher, logger: logger),
+            RedisStreamTrimmer(client: redis.client, logger: logger),
+        ]
     }
 
     /// Redis counts toward readiness only where the process cannot work without it: the cache

@@ -234,6 +234,53 @@ extension RedisClient {
         }
     }
 
+    /// `XINFO GROUPS`: each consumer group's name, the last entry delivered to it, and how many
+    /// delivered entries it has not acknowledged.
+    package func xinfoGroups(_ stream: String) async throws -> [(name: String, lastDeliveredID: String, pending: Int)] {
+        let groups = try await self.send(RedisCommand("XINFO", "GROUPS", stream)).expectArray("XINFO GROUPS")
+        return try groups.map { group throws(RedisError) in
+            guard let entries = group.mapEntries else {
+                throw .unexpectedReply("XINFO GROUPS replied a malformed group")
+            }
+            var fields: [String: RESPValue] = [:]
+            for entry in entries { if let key = entry.key.string { fields[key] = entry.value } }
+            guard let name = fields["name"]?.string, let last = fields["last-delivered-id"]?.string,
+                let pending = fields["pending"]?.int
+            else { throw .unexpectedReply("XINFO GROUPS replied a group without name, last-delivered-id or pending") }
+            return (name, last, pending)
+        }
+    }
+
+    /// `XTRIM … MINID ~ id`: removes entries older than `minimumID` (about: whole nodes only);
+    /// returns how many.
+    @discardableResult
+    package func xtrim(_ stream: String, minimumID: String) async throws -> Int {
+        try await self.send(RedisCommand("XTRIM", stream, "MINID", "~", minimumID)).expectInt("XTRIM")
+    }
+
+    /// `XTRIM … MAXLEN ~ n`: keeps about the newest `maxLength` entries; returns how many went.
+    @discardableResult
+    package func xtrim(_ stream: String, maxLength: Int) async throws -> Int {
+        try await self.send(RedisCommand("XTRIM", stream, "MAXLEN", "~", maxLength)).expectInt("XTRIM")
+    }
+
+    /// Every key matching `pattern` of `type` (`SCAN … MATCH … TYPE`), walked to the end.
+    package func scanKeys(matching pattern: String, type: String) async throws -> [String] {
+        var cursor = "0"
+        var keys: [String] = []
+        repeat {
+            let reply = try await self.send(
+                RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000, "TYPE", type)
+            ).expectArray("SCAN")
+            guard reply.count == 2, let next = reply[0].string, let batch = reply[1].array else {
+                throw RedisError.unexpectedReply("SCAN replied \(reply.count) elements")
+            }
+            keys += batch.compactMap(\.string)
+            cursor = next
+        } while cursor != "0"
+        return keys
+    }
+
     /// `XLEN`: the number of entries.
     package func xlen(_ stream: String) async throws -> Int {
         try await self.send(RedisCommand("XLEN", stream)).expectInt("XLEN")

@@ -5,6 +5,7 @@ import Gateway
 import LedgerService
 import Logging
 import Messaging
+import Persistence
 import RahatApp
 import ServerKit
 import ServiceLifecycle
@@ -225,8 +226,8 @@ struct LedgerCommand: AsyncParsableCommand {
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Events a subscribing service gave up on: list them, and send them back.",
-        subcommands: [DeadLetters.self, Replay.self]
+        abstract: "Events a subscribing service gave up on, or a publishing one could not send: list and resend them.",
+        subcommands: [DeadLetters.self, Replay.self, Unpublishable.self]
     )
 
     struct DeadLetters: AsyncParsableCommand {
@@ -282,6 +283,44 @@ struct EventsCommand: AsyncParsableCommand {
             if !missing.isEmpty {
                 Console.line("no dead letter \(missing.joined(separator: ", ")) for \(group)")
                 throw ExitCode.failure
+            }
+        }
+    }
+}
+
+extension EventsCommand {
+    struct Unpublishable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the events a service's outbox set aside because they can never be published.",
+            discussion: "Fix what made them unpublishable (usually: deploy the release that reads them), then --retry."
+        )
+
+        @Option(help: "The publishing service: core or c2c.")
+        var service: String
+
+        @Option(parsing: .upToNextOption, help: "Put these event ids back in line before listing.")
+        var retry: [String] = []
+
+        @Option(help: "At most this many.")
+        var limit = 100
+
+        func run() async throws {
+            let configuration = try MigrateConfiguration.load(from: try await loadSource())
+            let logger = RahatLogging.bootstrap(service: "events", configuration: configuration.common.log)
+            let ids = try retry.map { text in
+                guard let id = UUID(uuidString: text) else {
+                    throw ValidationError("--retry: '\(text)' is not an event id")
+                }
+                return id
+            }
+            let (retried, failed) = try await Platform.unpublishableEvents(
+                configuration: configuration, service: service, retry: ids, limit: limit, logger: logger)
+            if !ids.isEmpty { Console.line("put \(retried) of \(ids.count) back in line") }
+            if failed.isEmpty { Console.line("no unpublishable events in \(service)'s outbox") }
+            for entry in failed {
+                Console.line(
+                    "\(entry.event.id.uuidString.lowercased())  \(entry.event.type)  \(entry.event.aggregateID)  "
+                        + "set aside \(entry.failedAt.formatted(.iso8601)): \(entry.reason)")
             }
         }
     }

@@ -612,6 +612,46 @@ struct JobStoreTests {
         }
     }
 
+    @Test(
+        "a job request that does not decode is set aside with its reason, and the requests behind it still become jobs",
+        arguments: JobBackend.available)
+    func undecodableRequestSetAside(_ backend: JobBackend) async throws {
+        try await OutboxRelayTests.withOutbox(backend.engine) { _, database in
+            try await Self.withStore(backend) { store in
+                let relay = OutboxRelay(
+                    service: "relay_test", database: database,
+                    publisher: JobRoutingPublisher(jobs: store, events: NoEventsExpected()), logger: .test)
+                // given: a request written by a release whose shape this one cannot read, then a good one
+                try await database.db.transaction { transaction in
+                    try await Outbox.append(
+                        OutboxEvent(
+                            type: OutboxEvent.jobRequestedType, aggregateType: "job", aggregateID: "future:1",
+                            payload: ["id": .string("future:1"), "shape": .string("from a later release")],
+                            occurredAt: Date()),
+                        on: transaction)
+                    try await Outbox.append(
+                        .jobRequested(JobRequest(id: "verify:b2", queue: "verification", name: "beneficiary.verify")),
+                        on: transaction)
+                }
+                // when the relay runs until nothing is left
+                var rounds = 0
+                while try await relay.relayOnce() > 0 { rounds += 1 }
+                // then the good request became a job, the bad one waits aside with why, and neither is unsent
+                let jobs = try await store.jobs(queue: nil, status: nil, owner: nil, limit: 10, before: nil)
+                #expect(jobs.map(\.id) == ["verify:b2"])
+                let failed = try await Outbox.failed(limit: 10, on: database)
+                #expect(failed.map(\.event.aggregateID) == ["future:1"])
+                #expect(failed.first?.reason.contains("does not decode") == true)
+                #expect(try await Outbox.backlog(on: database).count == 0)
+                #expect(rounds == 2)
+                // and put back in line, it is set aside again rather than blocking anything
+                #expect(try await Outbox.retry(failed.map(\.event.id), on: database) == 1)
+                #expect(try await relay.relayOnce() == 1)
+                #expect(try await Outbox.failed(limit: 10, on: database).count == 1)
+            }
+        }
+    }
+
     /// The relay's publisher for events other than job requests, of which these tests write none.
     struct NoEventsExpected: EventPublisher {
         func publish(_ events: [StoredOutboxEvent]) async throws {

@@ -34,6 +34,7 @@ struct OutboxRelayTests {
     static let migrations: [any Migration] = [
         CreateOutbox(name: "relay_test.0001_CreateOutbox"), OutboxSequence(name: "relay_test.0002_OutboxSequence"),
         CreateProcessedEvents(name: "relay_test.0003_CreateProcessedEvents"),
+        OutboxFailures(name: "relay_test.0004_OutboxFailures"),
     ]
 
     /// Writes `count` events for `aggregate` numbered from `first`, one transaction per event so

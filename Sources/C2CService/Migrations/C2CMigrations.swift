@@ -14,6 +14,7 @@ public enum C2CMigrations {
             CreateRedemptions(),
             CreateSettlements(),
             CreateSettlementSchedules(),
+            OutboxFailures(name: "c2c.0009_OutboxFailures"),
         ]
     }
 }

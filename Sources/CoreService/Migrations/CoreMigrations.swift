@@ -20,6 +20,7 @@ public enum CoreMigrations {
             CreateReceipts(),
             CreatePayoutChanges(),
             AddPhoneChangedAt(),
+            OutboxFailures(name: "core.0016_OutboxFailures"),
         ]
     }
 }

@@ -38,6 +38,7 @@ package final class OutboxRelay: Service, Sendable {
     private let warnings = LogThrottle(interval: .seconds(30))
     private let relayed: Counter
     private let failures: Counter
+    private let setAside: Counter
 
     /// A relay for `service`'s outbox in `database`, publishing through `publisher`.
     package init(
@@ -54,6 +55,7 @@ package final class OutboxRelay: Service, Sendable {
         self.logger = logger
         self.relayed = Counter(label: "rahat_outbox_relayed_total", dimensions: [("service", service)])
         self.failures = Counter(label: "rahat_outbox_relay_failures_total", dimensions: [("service", service)])
+        self.setAside = Counter(label: "rahat_outbox_events_failed_total", dimensions: [("service", service)])
     }
 
     /// Asks the relay to look now. Transactions committed through the database's
@@ -67,8 +69,19 @@ package final class OutboxRelay: Service, Sendable {
     /// Relays one batch; returns how many events it published (0: none waiting, or another
     /// replica is relaying).
     package func relayOnce() async throws -> Int {
-        let count = try await Outbox.relay(limit: configuration.batchSize, on: database) { [publisher] events in
-            try await publisher.publish(events)
+        let count = try await Outbox.relay(limit: configuration.batchSize, on: database) {
+            [publisher, logger, service, setAside] events in
+            do {
+                try await publisher.publish(events)
+            } catch let unpublishable as UnpublishableEvents {
+                for (id, reason) in unpublishable.reasons {
+                    logger.error(
+                        "outbox event can never be published; set aside as failed",
+                        metadata: ["service": "\(service)", "event_id": "\(id)", "reason": "\(reason)"])
+                }
+                setAside.increment(by: unpublishable.reasons.count)
+                throw unpublishable
+            }
         }
         if count > 0 { relayed.increment(by: count) }
         return count

@@ -33,16 +33,24 @@ package struct JobRoutingPublisher: EventPublisher {
         self.events = events
     }
 
+    /// Throws ``UnpublishableEvents``, publishing nothing, when a job request in the batch does
+    /// not decode: no retry can make it a job, and it must not hold back the events behind it.
     package func publish(_ batch: [StoredOutboxEvent]) async throws {
         var requests: [JobRequest] = []
         var others: [StoredOutboxEvent] = []
+        var unreadable: [UUID: String] = [:]
         for event in batch {
             if event.type == OutboxEvent.jobRequestedType {
-                requests.append(try Self.request(from: event))
+                do {
+                    requests.append(try Self.request(from: event))
+                } catch {
+                    unreadable[event.id] = "job request does not decode: \(error)"
+                }
             } else {
                 others.append(event)
             }
         }
+        guard unreadable.isEmpty else { throw UnpublishableEvents(reasons: unreadable) }
         try await jobs.enqueue(requests)
         try await events.publish(others)
     }

@@ -66,7 +66,10 @@ package final class RedisEventConsumer: Service, Sendable {
     }
 
     /// The dead-letter stream of a consumer group.
-    package static func deadLetterKey(group: String) -> String { "rahat:events:dead:\(group)" }
+    package static func deadLetterKey(group: String) -> String { "\(deadLetterKeyPrefix)\(group)" }
+
+    /// What every dead-letter stream's key starts with.
+    package static let deadLetterKeyPrefix = "rahat:events:dead:"
     /// The stream replayed events reach a consumer group through.
     package static func retryKey(group: String) -> String { "rahat:events:retry:\(group)" }
 

@@ -8,15 +8,14 @@ import SharedModels
 /// Each entry carries the event id, type and aggregate id as fields beside the full envelope
 /// (`event`), so tools can read a stream without parsing JSON. A batch goes out as one pipeline
 /// on one connection, so events of one aggregate reach their stream in the order written.
+///
+/// Publishing never trims a stream: a length cap would drop events a stalled consumer group has
+/// not read yet. ``RedisStreamTrimmer`` removes only what every group has acknowledged.
 package struct RedisEventPublisher: EventPublisher {
     private let client: RedisClient
-    private let maxLength: Int
 
-    /// Streams are trimmed to about `maxLength` entries (`MAXLEN ~`): far more than consumers
-    /// lag by in practice; the outbox keeps every event for its retention period regardless.
-    package init(client: RedisClient, maxLength: Int = 1_000_000) {
+    package init(client: RedisClient) {
         self.client = client
-        self.maxLength = maxLength
     }
 
     /// The stream a topic's events go to.
@@ -28,7 +27,7 @@ package struct RedisEventPublisher: EventPublisher {
             RedisCommand(
                 "XADD",
                 arguments: [
-                    Self.streamKey(topic: event.type), "MAXLEN", "~", maxLength, "*",
+                    Self.streamKey(topic: event.type), "*",
                     "id", event.id.lowercasedString, "type", event.type, "aggregate", event.aggregateID,
                     "event", event.json,
                 ]

@@ -6,6 +6,12 @@ extension Outbox {
     /// Hands the oldest unsent events, in the order they were written, to `publish`, and marks
     /// them sent only once `publish` returned; returns how many were relayed.
     ///
+    /// An event that can never be published (a job request that does not decode) must not hold
+    /// back every event after it: `publish` throws ``UnpublishableEvents`` naming it, having
+    /// published nothing, and the relay sets it aside as failed, with the reason, and returns
+    /// how many it set aside; the rest go out on the next call. A failed event stays in the outbox,
+    /// never pruned, until someone looks at it (``failed(limit:on:)``, ``retry(_:on:)``).
+    ///
     /// At most one relay of a service works at a time, whatever the number of replicas: on
     /// PostgreSQL the batch runs under a transaction-scoped advisory lock (a replica that cannot
     /// take it relays nothing and returns 0), so events of one aggregate are never published out
@@ -24,7 +30,11 @@ extension Outbox {
             // connections and SQLite lets one writer at a time.
             let events = try await unsent(limit: limit, lock: false, on: database.sql)
             guard !events.isEmpty else { return 0 }
-            try await publish(events)
+            do {
+                try await publish(events)
+            } catch let unpublishable as UnpublishableEvents {
+                return try await markFailed(unpublishable, on: database.sql)
+            }
             try await markSent(events, on: database.sql)
             return events.count
         }
@@ -36,7 +46,11 @@ extension Outbox {
             guard try row?.decode(column: "locked", as: Bool.self) == true else { return 0 }
             let events = try await unsent(limit: limit, lock: true, on: sql)
             guard !events.isEmpty else { return 0 }
-            try await publish(events)
+            do {
+                try await publish(events)
+            } catch let unpublishable as UnpublishableEvents {
+                return try await markFailed(unpublishable, on: sql)
+            }
             try await markSent(events, on: sql)
             return events.count
         }
@@ -46,11 +60,13 @@ extension Outbox {
         let rows = try await sql.raw(
             lock
                 ? """
-                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL
                 ORDER BY seq LIMIT \(bind: limit) FOR UPDATE SKIP LOCKED
                 """
                 : """
-                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox WHERE sent_at IS NULL
+                SELECT id, type, aggregate_id, payload, occurred_at FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL
                 ORDER BY rowid LIMIT \(bind: limit)
                 """
         ).all()
@@ -67,6 +83,53 @@ extension Outbox {
 
     private static func markSent(_ events: [StoredOutboxEvent], on sql: any SQLDatabase) async throws {
         try await sql.raw("UPDATE outbox SET sent_at = \(bind: Date()) WHERE id IN (\(binds: events.map(\.id)))").run()
+    }
+
+    private static func markFailed(_ unpublishable: UnpublishableEvents, on sql: any SQLDatabase) async throws -> Int {
+        let now = Date()
+        for (id, reason) in unpublishable.reasons {
+            try await sql.raw(
+                "UPDATE outbox SET failed_at = \(bind: now), failure = \(bind: reason) WHERE id = \(bind: id)"
+            ).run()
+        }
+        return unpublishable.reasons.count
+    }
+
+    /// Events set aside as unpublishable, oldest first, with why.
+    public static func failed(
+        limit: Int, on database: ServiceDatabase
+    ) async throws -> [(event: StoredOutboxEvent, failedAt: Date, reason: String)] {
+        let rows = try await database.sql.raw(
+            """
+            SELECT id, type, aggregate_id, payload, occurred_at, failed_at, failure FROM outbox
+            WHERE failed_at IS NOT NULL ORDER BY failed_at LIMIT \(bind: limit)
+            """
+        ).all()
+        return try rows.map { row in
+            let event = StoredOutboxEvent(
+                id: try row.decode(column: "id", as: UUID.self),
+                type: try row.decode(column: "type", as: String.self),
+                aggregateID: try row.decode(column: "aggregate_id", as: String.self),
+                json: try row.decode(column: "payload", as: String.self),
+                occurredAt: try row.decode(column: "occurred_at", as: Date.self))
+            return (
+                event, try row.decode(column: "failed_at", as: Date.self),
+                try row.decode(column: "failure", as: String?.self) ?? ""
+            )
+        }
+    }
+
+    /// Puts failed events back in line, once whatever made them unpublishable is fixed; returns
+    /// how many were failed.
+    public static func retry(_ ids: [UUID], on database: ServiceDatabase) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let rows = try await database.sql.raw(
+            """
+            UPDATE outbox SET failed_at = NULL, failure = NULL
+            WHERE failed_at IS NOT NULL AND id IN (\(binds: ids)) RETURNING id
+            """
+        ).all()
+        return rows.count
     }
 
     /// Deletes up to `limit` events sent before `cutoff`; returns how many. Unsent events are
@@ -86,7 +149,7 @@ extension Outbox {
     /// How many events wait to be relayed, and when the oldest of them happened.
     public static func backlog(on database: ServiceDatabase) async throws -> (count: Int, oldest: Date?) {
         let row = try await database.sql.raw(
-            "SELECT COUNT(*) AS waiting, MIN(occurred_at) AS oldest FROM outbox WHERE sent_at IS NULL"
+            "SELECT COUNT(*) AS waiting, MIN(occurred_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
         ).first()
         guard let row else { return (0, nil) }
         return (try row.decode(column: "waiting", as: Int.self), try row.decode(column: "oldest", as: Date?.self))
@@ -101,6 +164,54 @@ extension Outbox {
             hash = hash &* 0x0000_0100_0000_01b3
         }
         return Int64(bitPattern: hash)
+    }
+}
+
+/// Thrown by a relay's publisher, before it has published anything, for events in the batch
+/// that can never be published: the relay sets them aside as failed instead of retrying the
+/// whole batch forever.
+public struct UnpublishableEvents: Error, CustomStringConvertible {
+    /// Each such event's id and what is wrong with it.
+    public var reasons: [UUID: String]
+
+    public init(reasons: [UUID: String]) {
+        self.reasons = reasons
+    }
+
+    public var description: String {
+        "unpublishable outbox events: "
+            + reasons.map { "\($0.key.uuidString.lowercased()): \($0.value)" }.joined(separator: "; ")
+    }
+}
+
+/// Keeps unpublishable events in the outbox, set aside with the reason, rather than holding back
+/// every event after them (`failed_at`, `failure`); the unsent index leaves them out.
+public struct OutboxFailures: AsyncMigration {
+    /// The name stored in the service's migration log, e.g. `core.0016_OutboxFailures`.
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public func prepare(on database: any Database) async throws {
+        // One column per statement: SQLite adds one at a time.
+        try await database.schema(OutboxRow.schema).field("failed_at", .datetime).update()
+        try await database.schema(OutboxRow.schema).field("failure", .string).update()
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
+        try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (seq) WHERE sent_at IS NULL AND failed_at IS NULL")
+            .run()
+    }
+
+    public func revert(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
+            try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (seq) WHERE sent_at IS NULL").run()
+        }
+        try await sql.raw("ALTER TABLE outbox DROP COLUMN failure").run()
+        try await sql.raw("ALTER TABLE outbox DROP COLUMN failed_at").run()
     }
 }
 
