@@ -246,8 +246,7 @@ package enum Platform {
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
             let redis = try configuration.common.redis?.client(name: "rahat-core", logger: logger)
             if redis == nil {
                 // Replicas each caching in memory would serve one another's stale reads.
@@ -322,16 +321,12 @@ package enum Platform {
                 throw ConfigurationError(problems: ["RAHAT_SERVICE_SECRET: required by 'rahat serve c2c'"])
             }
             let database = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
-            let timeout = configuration.common.rpcTimeout
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: timeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
             let coreClient = try client(
-                host: configuration.coreHost, port: configuration.corePort, timeout: timeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
             let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
             let redis = try configuration.common.redis?.client(name: "rahat-c2c", logger: logger)
             let c2c = C2CService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
@@ -378,8 +373,7 @@ package enum Platform {
             let database = try databases.open(
                 configuration.ledger.database, schema: LedgerService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
             let ledger = LedgerService(
                 database: database, verifier: verifier(fetchingFrom: authClient, logger: logger), logger: logger)
             try await prepare(
@@ -421,8 +415,7 @@ package enum Platform {
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
             let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
             let core = try CoreService(
                 configuration: configuration.core,
                 database: database,
@@ -439,13 +432,10 @@ package enum Platform {
             }
             let c2cDatabase = try databases.open(
                 configuration.c2c.database, schema: C2CService.schema, logger: logger)
-            let timeout = configuration.common.rpcTimeout
             let coreClient = try client(
-                host: configuration.coreHost, port: configuration.corePort, timeout: timeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
             let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: timeout,
-                tls: configuration.common.internalTLS)
+                host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
                 clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
@@ -488,17 +478,13 @@ package enum Platform {
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
         let authClient = try client(
-            host: configuration.authHost, port: configuration.authPort, timeout: configuration.common.rpcTimeout,
-            tls: configuration.common.internalTLS)
+            host: configuration.authHost, port: configuration.authPort, common: configuration.common)
         let coreClient = try client(
-            host: configuration.coreHost, port: configuration.corePort, timeout: configuration.common.rpcTimeout,
-            tls: configuration.common.internalTLS)
+            host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
         let ledgerClient = try client(
-            host: configuration.ledgerHost, port: configuration.ledgerPort, timeout: configuration.common.rpcTimeout,
-            tls: configuration.common.internalTLS)
+            host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
         let c2cClient = try client(
-            host: configuration.c2cHost, port: configuration.c2cPort, timeout: configuration.common.rpcTimeout,
-            tls: configuration.common.internalTLS)
+            host: configuration.c2cHost, port: configuration.c2cPort, common: configuration.common)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -693,16 +679,16 @@ package enum Platform {
         }
     }
 
-    /// A gRPC client over HTTP/2 to `host:port`, resolved by DNS, with `timeout` as the default
-    /// deadline.
+    /// A gRPC client over HTTP/2 to `host:port` (a name resolved by DNS, or an address), with the
+    /// process's call deadline and, when configured, mutual TLS.
     private static func client(
-        host: String, port: Int, timeout: Duration, tls: InternalTLS?
+        host: String, port: Int, common: CommonConfiguration
     ) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(
             transport: try .http2NIOPosix(
                 target: resolvableTarget(host: host, port: port),
-                transportSecurity: tls?.clientSecurity ?? .plaintext,
-                serviceConfig: RPCDefaults.serviceConfig(timeout: timeout)
+                transportSecurity: common.internalTLS?.clientSecurity ?? .plaintext,
+                serviceConfig: RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
             )
         )
     }

@@ -33,7 +33,8 @@ extension AuthDomain {
     func issueServiceToken(service: String, secret: String, peer: String) async throws -> ServiceToken {
         guard let configured = configuration.serviceSecret else { throw AuthError.serviceCredentialsNotConfigured }
         let now = self.now()
-        let address = ServiceCredentialThrottle.address(ofPeer: peer)
+        // The port changes with every connection; the address is the caller.
+        let address = IncomingCallInterceptor.host(ofPeer: peer) ?? peer
         if let seconds = serviceCredentialFailures.retryAfter(address, now: now) {
             throw AuthError.tooManyAttempts(retryAfterSeconds: seconds)
         }

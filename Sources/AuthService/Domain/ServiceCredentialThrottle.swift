@@ -34,12 +34,4 @@ final class ServiceCredentialThrottle: Sendable {
             failures[peer, default: []].append(now)
         }
     }
-
-    /// The caller's address without its port: `ipv4:10.0.0.5:51234` → `ipv4:10.0.0.5`.
-    static func address(ofPeer peer: String) -> String {
-        guard let colon = peer.lastIndex(of: ":"), peer.hasPrefix("ipv4:") || peer.hasPrefix("ipv6:") else {
-            return peer
-        }
-        return String(peer[..<colon])
-    }
 }

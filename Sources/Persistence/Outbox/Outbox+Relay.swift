@@ -70,15 +70,18 @@ extension Outbox {
                 ORDER BY rowid LIMIT \(bind: limit)
                 """
         ).all()
-        return try rows.map { row in
-            StoredOutboxEvent(
-                id: try row.decode(column: "id", as: UUID.self),
-                type: try row.decode(column: "type", as: String.self),
-                aggregateID: try row.decode(column: "aggregate_id", as: String.self),
-                json: try row.decode(column: "payload", as: String.self),
-                occurredAt: try row.decode(column: "occurred_at", as: Date.self)
-            )
-        }
+        return try rows.map(storedEvent)
+    }
+
+    /// The event in an outbox row read with its `id`, `type`, `aggregate_id`, `payload` and `occurred_at`.
+    private static func storedEvent(_ row: any SQLRow) throws -> StoredOutboxEvent {
+        StoredOutboxEvent(
+            id: try row.decode(column: "id", as: UUID.self),
+            type: try row.decode(column: "type", as: String.self),
+            aggregateID: try row.decode(column: "aggregate_id", as: String.self),
+            json: try row.decode(column: "payload", as: String.self),
+            occurredAt: try row.decode(column: "occurred_at", as: Date.self)
+        )
     }
 
     private static func markSent(_ events: [StoredOutboxEvent], on sql: any SQLDatabase) async throws {
@@ -106,14 +109,8 @@ extension Outbox {
             """
         ).all()
         return try rows.map { row in
-            let event = StoredOutboxEvent(
-                id: try row.decode(column: "id", as: UUID.self),
-                type: try row.decode(column: "type", as: String.self),
-                aggregateID: try row.decode(column: "aggregate_id", as: String.self),
-                json: try row.decode(column: "payload", as: String.self),
-                occurredAt: try row.decode(column: "occurred_at", as: Date.self))
-            return (
-                event, try row.decode(column: "failed_at", as: Date.self),
+            (
+                try storedEvent(row), try row.decode(column: "failed_at", as: Date.self),
                 try row.decode(column: "failure", as: String?.self) ?? ""
             )
         }
