@@ -21,7 +21,7 @@ struct RosterTests {
     }
 
     @Test(
-        "the roster lists the enrolled, a group's members flagged enrolled or not, or the enrolled a filter matches",
+        "the roster lists the enrolled, a group's members flagged enrolled or not, or the enrolled a filter matches or the request names",
         arguments: DatabaseEngine.available)
     func roster(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(engine) { harness in
@@ -68,6 +68,21 @@ struct RosterTests {
                     $0.projectID = project
                     $0.filter.gender = "female"
                 }, as: admin)
+            let named = try await Self.roster(
+                harness,
+                .with {
+                    $0.projectID = project
+                    $0.beneficiaryIds = [people[3], people[1], people[0], people[0]]
+                }, as: admin)
+            let namedAndGroup = await serviceFailure {
+                try await Self.roster(
+                    harness,
+                    .with {
+                        $0.projectID = project
+                        $0.groupID = group
+                        $0.beneficiaryIds = [people[0]]
+                    }, as: admin)
+            }
             let badFilter = await serviceFailure {
                 try await Self.roster(
                     harness,
@@ -90,6 +105,10 @@ struct RosterTests {
             #expect(members.first { $0.beneficiaryID == people[2] }?.enrolled == true)
             #expect(members.first { $0.beneficiaryID == people[3] }?.enrolled == false)
             #expect(women.map(\.beneficiaryID) == [people[0], people[2]].sorted())
+            // Only the named who are enrolled, each once: the one never enrolled is simply absent.
+            #expect(named.map(\.beneficiaryID) == [people[0], people[1]].sorted())
+            #expect(named.first { $0.beneficiaryID == people[1] }?.archived == true)
+            #expect(namedAndGroup?.violations.map(\.field) == ["beneficiaryIds"])
             #expect(badFilter?.violations.map(\.field) == ["filter.gender"])
             #expect(forbidden?.kind == .permissionDenied)
         }

@@ -87,32 +87,36 @@ package struct C2CClients: Sendable {
         }
     }
 
-    /// Who a disbursement may pay (see core's `StreamRoster`), whole, in beneficiary id order.
-    func roster(
-        projectID: UUID, groupID: UUID?, filter: Rahat_Core_V1_BeneficiaryFilter?
-    ) async throws -> [RosterEntry] {
+    /// Who a disbursement may pay (see core's `StreamRoster`), in beneficiary id order, handed
+    /// to `tally` as it streams; an error `tally` throws ends the stream. Only the named
+    /// beneficiaries' entries, if any are named.
+    func roster<Tally: RosterTally>(
+        projectID: UUID, groupID: UUID?, filter: Rahat_Core_V1_BeneficiaryFilter?, beneficiaryIDs: [UUID] = [],
+        into tally: Tally
+    ) async throws -> Tally {
         let request = Rahat_Core_V1_StreamRosterRequest.with {
             $0.projectID = projectID.lowercasedString
             if let groupID { $0.groupID = groupID.lowercasedString }
             if let filter { $0.filter = filter }
+            $0.beneficiaryIds = beneficiaryIDs.map(\.lowercasedString)
         }
         do {
             return try await asService { metadata in
                 try await projects.streamRoster(request, metadata: metadata) { response in
-                    var entries: [RosterEntry] = []
+                    var tally = tally
                     for try await chunk in response.messages {
                         for entry in chunk.entries {
                             guard let id = UUID(uuidString: entry.beneficiaryID) else {
                                 throw C2CStorageError(
                                     description: "core answered beneficiary id '\(entry.beneficiaryID)'")
                             }
-                            entries.append(
+                            try tally.add(
                                 RosterEntry(
                                     beneficiaryID: id, enrolled: entry.enrolled,
                                     verificationStatus: entry.verificationStatus, archived: entry.archived))
                         }
                     }
-                    return entries
+                    return tally
                 }
             }
         } catch let error as RPCError where error.code == .notFound {

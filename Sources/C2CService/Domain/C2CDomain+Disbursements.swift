@@ -48,6 +48,54 @@ struct RosterEntry: Sendable, Equatable {
     }
 }
 
+/// What a plan gathers from a roster as it streams, so that it holds only what it keeps.
+protocol RosterTally: Sendable {
+    /// Takes in the next entry; an error ends the roster.
+    mutating func add(_ entry: RosterEntry) throws
+}
+
+/// Who an amount per beneficiary pays and who it leaves out: at most one more payee than a
+/// disbursement may have (past that the plan is refused before the rest is read), and the
+/// first ``C2CDomain/shownExclusions`` of those left out by name, the others only counted.
+struct PayeeTally: RosterTally {
+    let amount: Int64
+    /// Whether people outside the project (a group's members not enrolled) are named.
+    let namesOutsiders: Bool
+    var lines: [(beneficiaryID: UUID, amount: Int64)] = []
+    var excluded: [Exclusion] = []
+    var counts = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, Int64(0)) })
+
+    mutating func add(_ entry: RosterEntry) throws {
+        guard let reason = entry.exclusion else {
+            guard lines.count < C2CDomain.maxLines else {
+                throw C2CError.invalidInput([
+                    FieldViolation(
+                        field: "amountPerBeneficiary",
+                        reason:
+                            "would pay more than \(C2CDomain.maxLines) people, the most a disbursement pays (split it by group)"
+                    )
+                ])
+            }
+            lines.append((entry.beneficiaryID, amount))
+            return
+        }
+        counts[reason, default: 0] += 1
+        if excluded.count < C2CDomain.shownExclusions, reason != .notEnrolled || namesOutsiders {
+            excluded.append(
+                Exclusion(
+                    beneficiaryID: entry.beneficiaryID, reason: reason,
+                    verificationStatus: reason == .unverified ? entry.verificationStatus : nil))
+        }
+    }
+}
+
+/// The roster entries of named beneficiaries, by id.
+struct NamedRoster: RosterTally {
+    var entries: [UUID: RosterEntry] = [:]
+
+    mutating func add(_ entry: RosterEntry) throws { entries[entry.beneficiaryID] = entry }
+}
+
 /// Criteria among a project's enrolled beneficiaries, as in core's beneficiary filter.
 struct RecipientFilter: Sendable, Equatable {
     var gender: String?
@@ -232,36 +280,34 @@ extension C2CDomain {
         var lines: [(beneficiaryID: UUID, amount: Int64)] = []
         var excluded: [Exclusion] = []
         var counts = Dictionary(uniqueKeysWithValues: ExclusionReason.allCases.map { ($0, Int64(0)) })
-        func exclude(_ id: UUID, _ reason: ExclusionReason, _ status: String?, named: Bool = true) {
-            counts[reason, default: 0] += 1
-            if named { excluded.append(Exclusion(beneficiaryID: id, reason: reason, verificationStatus: status)) }
-        }
         if let amount = input.amountPerBeneficiary {
-            let roster = try await clients.roster(
-                projectID: projectID, groupID: groupID, filter: input.filter.map(Self.coreFilter))
             // The roster is read with c2c's own credentials: a group's members outside this
             // project are counted, and named only to callers who may read the whole registry.
-            let mayReadRegistry = caller.permissions.allows(Permission(.beneficiary, .read))
-            for entry in roster {
-                if let reason = entry.exclusion {
-                    exclude(
-                        entry.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil,
-                        named: reason != .notEnrolled || mayReadRegistry)
-                } else {
-                    lines.append((entry.beneficiaryID, amount))
-                }
-            }
+            let tally = try await clients.roster(
+                projectID: projectID, groupID: groupID, filter: input.filter.map(Self.coreFilter),
+                into: PayeeTally(
+                    amount: amount, namesOutsiders: caller.permissions.allows(Permission(.beneficiary, .read))))
+            (lines, excluded, counts) = (tally.lines, tally.excluded, tally.counts)
         } else {
-            let roster = Dictionary(
-                try await clients.roster(projectID: projectID, groupID: nil, filter: nil).map { ($0.beneficiaryID, $0) }
-            ) { first, _ in first }
+            // Without names core would stream the whole roster.
+            let roster =
+                requested.isEmpty
+                ? [:]
+                : try await clients.roster(
+                    projectID: projectID, groupID: nil, filter: nil, beneficiaryIDs: requested.map(\.beneficiaryID),
+                    into: NamedRoster()
+                ).entries
             for line in requested {
                 let entry =
                     roster[line.beneficiaryID]
                     ?? RosterEntry(
                         beneficiaryID: line.beneficiaryID, enrolled: false, verificationStatus: "", archived: false)
                 if let reason = entry.exclusion {
-                    exclude(line.beneficiaryID, reason, reason == .unverified ? entry.verificationStatus : nil)
+                    counts[reason, default: 0] += 1
+                    excluded.append(
+                        Exclusion(
+                            beneficiaryID: line.beneficiaryID, reason: reason,
+                            verificationStatus: reason == .unverified ? entry.verificationStatus : nil))
                 } else {
                     lines.append(line)
                 }
@@ -279,15 +325,6 @@ extension C2CDomain {
                 ])
             }
             total = sum
-        }
-        if lines.count > Self.maxLines {
-            throw C2CError.invalidInput([
-                FieldViolation(
-                    field: "amountPerBeneficiary",
-                    reason:
-                        "would pay \(lines.count) people; a disbursement pays at most \(Self.maxLines) (split it by group)"
-                )
-            ])
         }
         // Who was left out, by id, is beneficiary data: counts only for callers who may not read it.
         let mayReadBeneficiaries = caller.permissions.allows(

@@ -20,6 +20,8 @@ struct RosterPlan: Sendable {
         case enrolled
         case group(UUID)
         case filter(ResolvedBeneficiaryFilter)
+        /// These of the enrolled, in id order.
+        case beneficiaries([UUID])
     }
     var projectID: UUID
     var source: Source
@@ -29,11 +31,17 @@ extension CoreDomain {
     /// Entries per streamed chunk: large enough that 100,000 people are 20 messages, small
     /// enough that a chunk is well under gRPC's message limit.
     static let rosterChunk = 5_000
+    /// Beneficiaries a roster may be asked about by id: a disbursement's named lines.
+    static let maxRosterIDs = 10_000
+    /// Named beneficiaries looked up per query, well under either database's bind limit.
+    static let rosterIDsPerQuery = 1_000
 
     /// Checks a roster request: the caller reads the project's beneficiaries; the project and
-    /// the group exist. A filter selects among the project's enrolled, live beneficiaries.
+    /// the group exist. A filter selects among the project's enrolled, live beneficiaries, and
+    /// named ids among its enrolled ones.
     func planRoster(
-        projectID text: String, groupID groupText: String?, filter: BeneficiaryFilter?, by caller: Principal
+        projectID text: String, groupID groupText: String?, filter: BeneficiaryFilter?,
+        beneficiaryIDs idTexts: [String] = [], by caller: Principal
     ) async throws -> RosterPlan {
         var violations: [FieldViolation] = []
         let projectID = parseID(text, field: "projectId", into: &violations)
@@ -41,6 +49,23 @@ extension CoreDomain {
         var resolved = filter.map { resolve($0, field: { "filter.\($0)" }, into: &violations) }
         if groupID != nil, filter != nil {
             violations.append(FieldViolation(field: "filter", reason: "name a group or a filter, not both"))
+        }
+        var named: [UUID] = []
+        if !idTexts.isEmpty {
+            if groupID != nil || filter != nil {
+                violations.append(
+                    FieldViolation(field: "beneficiaryIds", reason: "name beneficiaries, a group or a filter, not two"))
+            }
+            if idTexts.count > Self.maxRosterIDs {
+                violations.append(
+                    FieldViolation(field: "beneficiaryIds", reason: "must name at most \(Self.maxRosterIDs)"))
+            } else {
+                for (index, idText) in idTexts.enumerated() where violations.count < 100 {
+                    if let id = parseID(idText, field: "beneficiaryIds[\(index)]", into: &violations) {
+                        named.append(id)
+                    }
+                }
+            }
         }
         if let projectID, let filterProject = resolved?.projectID, filterProject != projectID {
             violations.append(FieldViolation(field: "filter.projectId", reason: "must be the roster's project"))
@@ -52,12 +77,27 @@ extension CoreDomain {
         if let filterGroup = resolved?.groupID { _ = try await findGroup(filterGroup, on: db) }
         resolved?.projectID = projectID
         let source: RosterPlan.Source =
-            if let groupID { .group(groupID) } else if let resolved { .filter(resolved) } else { .enrolled }
+            if let groupID {
+                .group(groupID)
+            } else if let resolved {
+                .filter(resolved)
+            } else if !named.isEmpty {
+                .beneficiaries(Array(Set(named)).sorted { $0.uuidString < $1.uuidString })
+            } else {
+                .enrolled
+            }
         return RosterPlan(projectID: projectID, source: source)
     }
 
     /// Walks the roster by beneficiary id, a chunk at a time, handing each to `write`.
     func streamRoster(_ plan: RosterPlan, write: ([RosterEntry]) async throws -> Void) async throws {
+        if case .beneficiaries(let ids) = plan.source {
+            for slice in ids.chunks(of: Self.rosterIDsPerQuery) {
+                let chunk = try await enrolled(only: Array(slice), in: plan.projectID)
+                if !chunk.isEmpty { try await write(chunk) }
+            }
+            return
+        }
         var after: UUID?
         while true {
             let chunk = try await rosterChunk(plan, after: after)
@@ -71,24 +111,9 @@ extension CoreDomain {
     private func rosterChunk(_ plan: RosterPlan, after: UUID?) async throws -> [RosterEntry] {
         switch plan.source {
         case .enrolled:
-            var query = database.sql.select()
-                .column(SQLColumn("beneficiary_id", table: "e"))
-                .column(SQLColumn("verification_status", table: "b"))
-                .column(SQLColumn("archived_at", table: "b"))
-                .from(SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")))
-                .join(
-                    SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
-                    on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "e")
-                )
-                .where(SQLColumn("project_id", table: "e"), .equal, SQLBind(plan.projectID))
-            if let after { query = query.where(SQLColumn("beneficiary_id", table: "e"), .greaterThan, SQLBind(after)) }
-            return try await query.orderBy(SQLColumn("beneficiary_id", table: "e")).limit(Self.rosterChunk).all()
-                .map { row in
-                    RosterEntry(
-                        beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self), enrolled: true,
-                        verificationStatus: try row.decode(column: "verification_status", as: String.self),
-                        archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
-                }
+            return try await enrolled(after: after, in: plan.projectID)
+        case .beneficiaries(let ids):
+            return try await enrolled(only: ids, in: plan.projectID)
         case .group(let groupID):
             var query = database.sql.select()
                 .column(SQLColumn("beneficiary_id", table: "m"))
@@ -130,5 +155,33 @@ extension CoreDomain {
                     archived: false)
             }
         }
+    }
+
+    /// The project's enrolled beneficiaries: the next chunk after `after` in id order, or
+    /// those of `ids` that are enrolled.
+    private func enrolled(
+        after: UUID? = nil, only ids: [UUID]? = nil, in projectID: UUID
+    ) async throws
+        -> [RosterEntry]
+    {
+        var query = database.sql.select()
+            .column(SQLColumn("beneficiary_id", table: "e"))
+            .column(SQLColumn("verification_status", table: "b"))
+            .column(SQLColumn("archived_at", table: "b"))
+            .from(SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")))
+            .join(
+                SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
+                on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "e")
+            )
+            .where(SQLColumn("project_id", table: "e"), .equal, SQLBind(projectID))
+        if let after { query = query.where(SQLColumn("beneficiary_id", table: "e"), .greaterThan, SQLBind(after)) }
+        if let ids { query = query.where(SQLColumn("beneficiary_id", table: "e"), .in, SQLBind.group(ids)) }
+        return try await query.orderBy(SQLColumn("beneficiary_id", table: "e")).limit(Self.rosterChunk).all()
+            .map { row in
+                RosterEntry(
+                    beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self), enrolled: true,
+                    verificationStatus: try row.decode(column: "verification_status", as: String.self),
+                    archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
+            }
     }
 }

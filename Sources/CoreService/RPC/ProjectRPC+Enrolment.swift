@@ -99,7 +99,8 @@ extension ProjectRPC {
         // Planned first, so a bad request is an error status, not an empty stream.
         let plan = try await domain.planRoster(
             projectID: request.projectID, groupID: request.hasGroupID ? request.groupID : nil,
-            filter: request.hasFilter ? BeneficiaryFilter(request.filter) : nil, by: try await domain.caller())
+            filter: request.hasFilter ? BeneficiaryFilter(request.filter) : nil, beneficiaryIDs: request.beneficiaryIds,
+            by: try await domain.caller())
         try await domain.streamRoster(plan) { entries in
             try await response.write(
                 .with {

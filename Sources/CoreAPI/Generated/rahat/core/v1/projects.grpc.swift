@@ -387,9 +387,9 @@ extension Rahat_Core_V1_ProjectService {
         /// > Source IDL Documentation:
         /// >
         /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-        /// > beneficiary:read for the project.
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+        /// > request names, each with what decides whether they are paid (enrolled, verification status,
+        /// > archived). Needs beneficiary:read for the project.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Rahat_Core_V1_StreamRosterRequest` messages.
@@ -591,9 +591,9 @@ extension Rahat_Core_V1_ProjectService {
         /// > Source IDL Documentation:
         /// >
         /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-        /// > beneficiary:read for the project.
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+        /// > request names, each with what decides whether they are paid (enrolled, verification status,
+        /// > archived). Needs beneficiary:read for the project.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
@@ -793,9 +793,9 @@ extension Rahat_Core_V1_ProjectService {
         /// > Source IDL Documentation:
         /// >
         /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-        /// > beneficiary:read for the project.
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+        /// > request names, each with what decides whether they are paid (enrolled, verification status,
+        /// > archived). Needs beneficiary:read for the project.
         ///
         /// - Parameters:
         ///   - request: A `Rahat_Core_V1_StreamRosterRequest` message.
@@ -1454,9 +1454,9 @@ extension Rahat_Core_V1_ProjectService {
         /// > Source IDL Documentation:
         /// >
         /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-        /// > beneficiary:read for the project.
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+        /// > request names, each with what decides whether they are paid (enrolled, verification status,
+        /// > archived). Needs beneficiary:read for the project.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
@@ -1831,9 +1831,9 @@ extension Rahat_Core_V1_ProjectService {
         /// > Source IDL Documentation:
         /// >
         /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-        /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-        /// > beneficiary:read for the project.
+        /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+        /// > request names, each with what decides whether they are paid (enrolled, verification status,
+        /// > archived). Needs beneficiary:read for the project.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
@@ -2151,9 +2151,9 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-    /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-    /// > beneficiary:read for the project.
+    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+    /// > request names, each with what decides whether they are paid (enrolled, verification status,
+    /// > archived). Needs beneficiary:read for the project.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Rahat_Core_V1_StreamRosterRequest` message.
@@ -2505,9 +2505,9 @@ extension Rahat_Core_V1_ProjectService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Who a disbursement may pay, ordered by beneficiary id, in chunks: every beneficiary enrolled
-    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches, each
-    /// > with what decides whether they are paid (enrolled, verification status, archived). Needs
-    /// > beneficiary:read for the project.
+    /// > in the project, every member of a group, or the enrolled beneficiaries a filter matches or the
+    /// > request names, each with what decides whether they are paid (enrolled, verification status,
+    /// > archived). Needs beneficiary:read for the project.
     ///
     /// - Parameters:
     ///   - message: request message to send.

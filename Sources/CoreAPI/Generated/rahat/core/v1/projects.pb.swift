@@ -175,6 +175,10 @@ package nonisolated struct Rahat_Core_V1_StreamRosterRequest: Sendable {
   /// Clears the value of `filter`. Subsequent reads from it will return its default value.
   package mutating func clearFilter() {self._filter = nil}
 
+  /// Only these of the project's enrolled beneficiaries (at most 10,000; not with a group or a
+  /// filter): a plan naming its recipients need not read the whole roster to check them.
+  package var beneficiaryIds: [String] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -725,7 +729,7 @@ nonisolated extension Rahat_Core_V1_ProjectStatus: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Rahat_Core_V1_StreamRosterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".StreamRosterRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}group_id\0\u{1}filter\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}group_id\0\u{1}filter\0\u{3}beneficiary_ids\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -736,6 +740,7 @@ nonisolated extension Rahat_Core_V1_StreamRosterRequest: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._filter) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.beneficiaryIds) }()
       default: break
       }
     }
@@ -755,6 +760,9 @@ nonisolated extension Rahat_Core_V1_StreamRosterRequest: SwiftProtobuf.Message, 
     try { if let v = self._filter {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.beneficiaryIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.beneficiaryIds, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -762,6 +770,7 @@ nonisolated extension Rahat_Core_V1_StreamRosterRequest: SwiftProtobuf.Message, 
     if lhs.projectID != rhs.projectID {return false}
     if lhs._groupID != rhs._groupID {return false}
     if lhs._filter != rhs._filter {return false}
+    if lhs.beneficiaryIds != rhs.beneficiaryIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
