@@ -9,16 +9,21 @@ public import ServerKit
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/ledger.sqlite` | PostgreSQL URL; the service uses schema `ledger` |
+/// | `RAHAT_LEDGER_VERIFY_REUSE_SECONDS` | 60 | how long a finished walk of the hash chain answers `VerifyChain` again; 0 walks on every call |
 public struct LedgerServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
+    /// How long a finished chain walk is answered again: a walk reads every transfer.
+    public var verifyReuse: Duration
 
-    public init(database: ServiceDatabaseConfiguration) {
+    public init(database: ServiceDatabaseConfiguration, verifyReuse: Duration = .seconds(60)) {
         self.database = database
+        self.verifyReuse = verifyReuse
     }
 
     public init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(
-            database: ServiceDatabaseConfiguration(from: &source, service: "ledger", dataDirectory: dataDirectory))
+            database: ServiceDatabaseConfiguration(from: &source, service: "ledger", dataDirectory: dataDirectory),
+            verifyReuse: .seconds(source.int("RAHAT_LEDGER_VERIFY_REUSE_SECONDS", default: 60, in: 0...86_400)))
     }
 }
 
@@ -27,14 +32,17 @@ public struct LedgerService: Sendable {
     let domain: LedgerDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
-    /// published keys. Does not migrate: call ``migrate()`` or run `rahat migrate` first.
+    /// published keys; a finished chain walk answers again for `verifyReuse`. Does not migrate:
+    /// call ``migrate()`` or run `rahat migrate` first.
     package init(
         database: ServiceDatabase,
         verifier: AccessTokenVerifier,
+        verifyReuse: Duration = .zero,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
-        domain = LedgerDomain(database: database, verifier: verifier, logger: logger, now: now)
+        domain = LedgerDomain(
+            database: database, verifier: verifier, verifyReuse: verifyReuse, logger: logger, now: now)
     }
 
     /// The schema this service owns on PostgreSQL.

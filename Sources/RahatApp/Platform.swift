@@ -117,7 +117,8 @@ package enum Platform {
                 logger: logger
             )
             let ledger = LedgerService(
-                database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger), logger: logger)
+                database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
+                verifyReuse: configuration.ledger.verifyReuse, logger: logger)
             let c2c = C2CService(
                 database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
                 clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
@@ -375,7 +376,8 @@ package enum Platform {
             let authClient = try client(
                 host: configuration.authHost, port: configuration.authPort, common: configuration.common)
             let ledger = LedgerService(
-                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger), logger: logger)
+                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
+                verifyReuse: configuration.ledger.verifyReuse, logger: logger)
             try await prepare(
                 database, service: "ledger", migrations: LedgerMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(

@@ -221,7 +221,7 @@ struct LedgerTests {
     /// A second ledger process on the same database: its own gate, its own connections, so only
     /// the database serialises it with the harness's ledger.
     static func withSecondLedger<T: Sendable>(
-        _ harness: AuthHarness,
+        _ harness: AuthHarness, verifyReuse: Duration = .zero,
         _ body: @Sendable (Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>) async throws -> T
     ) async throws -> T {
         let database = try ServiceDatabase(
@@ -232,7 +232,7 @@ struct LedgerTests {
         let ledger = LedgerService(
             database: database,
             verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) { try await service.publishedSigningKeys() },
-            logger: .test)
+            verifyReuse: verifyReuse, logger: .test)
         let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
         let server = GRPCServer(
             transport: transport.server, services: ledger.rpcServices,
@@ -247,6 +247,40 @@ struct LedgerTests {
                 server.beginGracefulShutdown()
             }
             return try await body(Rahat_Ledger_V1_LedgerService.Client(wrapping: client))
+        }
+    }
+
+    @Test(
+        "a chain walk is shared by the callers asking while it runs and answered again within its reuse time",
+        arguments: DatabaseEngine.available)
+    func chainWalkReused(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(engine) { harness in
+            // given a ledger process that answers a walk again for an hour, and one that never does
+            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let project = Self.newID()
+            _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 900), metadata: admin)
+            let (concurrent, later) = try await Self.withSecondLedger(harness, verifyReuse: .seconds(3600)) {
+                reusing in
+                // when: ten auditors ask at once, a transfer is recorded, and they ask again
+                let concurrent = try await withThrowingTaskGroup(of: Rahat_Ledger_V1_VerifyChainResponse.self) {
+                    group in
+                    for _ in 0..<10 { group.addTask { try await reusing.verifyChain(.init(), metadata: admin) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                _ = try await harness.ledger.recordTransfer(
+                    Self.line("later", project, Self.newID(), 100), metadata: admin)
+                return (concurrent, try await reusing.verifyChain(.init(), metadata: admin))
+            }
+            let fresh = try await harness.ledger.verifyChain(.init(), metadata: admin)
+
+            // then: one walk answered all eleven; the process that walks every time sees the new row
+            #expect(Set(concurrent.map(\.verifiedAt.seconds)).count == 1)
+            #expect(Set(concurrent.map(\.verifiedAt.nanos)).count == 1)
+            #expect(concurrent.allSatisfy { $0.ok && $0.checked == 1 })
+            #expect(later.verifiedAt == concurrent.first?.verifiedAt)
+            #expect(later.checked == 1)
+            #expect(fresh.ok && fresh.checked == 2)
+            #expect(fresh.verifiedAt.date >= later.verifiedAt.date)
         }
     }
 

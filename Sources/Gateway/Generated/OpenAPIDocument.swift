@@ -1852,8 +1852,10 @@ paths:
       description: >-
         Walks every transfer in order, recomputing each SHA-256 over the previous hash and the
         row, and compares the chain head. A changed, removed or inserted row is named by its
-        sequence. Takes about a second per 100,000 transfers. Requires `ledger:read` for every
-        project.
+        sequence. Takes about a second per 100,000 transfers, so a finished walk is answered
+        again for a minute (`RAHAT_LEDGER_VERIFY_REUSE_SECONDS`) and callers asking while one
+        runs wait for it: `verifiedAt` says when it ran. `rahat ledger verify` always walks
+        afresh. Requires `ledger:read` for every project.
       responses:
         '200':
           description: The result, intact or not.
@@ -3443,11 +3445,12 @@ components:
           description: Absent on the last page.
     LedgerVerification:
       type: object
-      required: [ok, checked, headHash]
+      required: [ok, checked, headHash, verifiedAt]
       properties:
         ok: {type: boolean}
         checked: {type: integer, format: int64, description: Transfers whose hash matched.}
         headHash: {type: string, description: The chain head's hash, to compare with a copy kept elsewhere.}
+        verifiedAt: {type: string, format: date-time, description: When the walk this answers ran.}
         firstBreak:
           type: object
           required: [sequence, reason]
@@ -8373,7 +8376,7 @@ components:
           "ledger"
         ],
         "summary": "Recompute the hash chain and name the first row that does not match",
-        "description": "Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers. Requires `ledger:read` for every project.",
+        "description": "Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers, so a finished walk is answered again for a minute (`RAHAT_LEDGER_VERIFY_REUSE_SECONDS`) and callers asking while one runs wait for it: `verifiedAt` says when it ran. `rahat ledger verify` always walks afresh. Requires `ledger:read` for every project.",
         "responses": {
           "200": {
             "description": "The result, intact or not.",
@@ -12023,7 +12026,8 @@ components:
         "required": [
           "ok",
           "checked",
-          "headHash"
+          "headHash",
+          "verifiedAt"
         ],
         "properties": {
           "ok": {
@@ -12038,6 +12042,11 @@ components:
             "type": "string",
             "description": "The chain head's hash",
             "to compare with a copy kept elsewhere.": null
+          },
+          "verifiedAt": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the walk this answers ran."
           },
           "firstBreak": {
             "type": "object",

@@ -95,6 +95,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         ok: result.ok, checked: result.checked, headHash: result.headHash,
+                        verifiedAt: result.verifiedAt.date,
                         firstBreak: result.hasFirstBreak
                             ? .init(
                                 sequence: result.firstBreak.sequence,

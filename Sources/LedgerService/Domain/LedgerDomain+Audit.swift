@@ -10,10 +10,20 @@ extension LedgerDomain {
     /// Mismatched accounts a reconciliation lists; the rest are counted in `balanced` only.
     static let mismatchLimit = 100
 
-    /// Walks the chain in order, recomputing every hash. Needs `ledger:read` for every project.
+    /// Walks the chain in order, recomputing every hash, or answers the walk that is running or
+    /// finished within ``verifyReuse``: a walk reads every transfer, and anyone with the grant may
+    /// ask as often as they like. Needs `ledger:read` for every project.
     func verifyChain(by caller: Principal) async throws -> ChainVerification {
         try caller.require(Permission(.ledger, .read))
-        return try await Self.verifyChain(on: database)
+        let database = database
+        let now = now
+        return try await chainWalks.value(maxAge: verifyReuse) {
+            do {
+                return .success(try await Self.verifyChain(on: database, now: now))
+            } catch {
+                return .failure(error)
+            }
+        }.get()
     }
 
     /// Makes the caller's transaction read one snapshot: rows committed while a long read runs
@@ -25,16 +35,19 @@ extension LedgerDomain {
 
     /// The walk itself, for the operator's CLI as well: the first missing row, broken link or
     /// row whose content does not match its hash, and whether the head agrees with the last row.
-    static func verifyChain(on database: ServiceDatabase) async throws -> ChainVerification {
+    static func verifyChain(
+        on database: ServiceDatabase, now: @Sendable () -> Date = Date.init
+    ) async throws -> ChainVerification {
+        let startedAt = now()
         // One snapshot: transfers committed during the walk would otherwise show as rows past the head.
-        try await database.transaction { tx in
+        return try await database.transaction { tx in
             let sql = try Self.sql(tx)
             try await readSnapshot(sql)
-            return try await verifyChain(in: sql)
+            return try await verifyChain(in: sql, at: startedAt)
         }
     }
 
-    private static func verifyChain(in sql: any SQLDatabase) async throws -> ChainVerification {
+    private static func verifyChain(in sql: any SQLDatabase, at startedAt: Date) async throws -> ChainVerification {
         guard let head = try await sql.raw("SELECT sequence, hash FROM chain_head WHERE id = 1").first() else {
             throw LedgerStorageError.missingChainHead
         }
@@ -43,7 +56,7 @@ extension LedgerDomain {
         var expected: Int64 = 1
         var previous = TransferChain.genesis
         func result(_ chainBreak: ChainBreak?) -> ChainVerification {
-            ChainVerification(checked: expected - 1, firstBreak: chainBreak, headHash: headHash)
+            ChainVerification(checked: expected - 1, firstBreak: chainBreak, headHash: headHash, verifiedAt: startedAt)
         }
         while true {
             let rows = try await sql.raw(

@@ -17,6 +17,12 @@ struct LedgerDomain: Sendable {
     let verifier: AccessTokenVerifier
     /// Writers of this process queue here before taking a connection; see ``SerialGate``.
     let writes = SerialGate()
+    /// How long a finished chain walk answers again.
+    let verifyReuse: Duration
+    /// The chain walk running or last finished; a failed one is not answered again.
+    let chainWalks = SharedResult<Result<ChainVerification, any Error>> { result in
+        if case .success = result { true } else { false }
+    }
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -133,6 +133,8 @@ package struct ChainVerification: Sendable, Equatable {
     package var checked: Int64
     package var firstBreak: ChainBreak?
     package var headHash: String
+    /// When the walk began: it read the chain as it stood then.
+    package var verifiedAt: Date
 
     package var isIntact: Bool { firstBreak == nil }
 }

@@ -105,6 +105,7 @@ struct LedgerRPC: Rahat_Ledger_V1_LedgerService.SimpleServiceProtocol {
             $0.ok = result.isIntact
             $0.checked = result.checked
             $0.headHash = result.headHash
+            $0.verifiedAt = Google_Protobuf_Timestamp(date: result.verifiedAt)
             if let chainBreak = result.firstBreak {
                 $0.firstBreak = .with {
                     $0.sequence = chainBreak.sequence

@@ -35,7 +35,7 @@ public struct Readiness: Sendable {
     public var checks: [ReadinessCheck]
     public var timeout: Duration
     public var maxAge: Duration
-    private let memo = ReadinessMemo()
+    private let memo = SharedResult<ReadinessReport>()
 
     public init(checks: [ReadinessCheck], timeout: Duration = .seconds(2), maxAge: Duration = .seconds(1)) {
         self.checks = checks
@@ -45,8 +45,7 @@ public struct Readiness: Sendable {
 
     /// The latest report no older than ``maxAge``, or a fresh one.
     public func run() async -> ReadinessReport {
-        let task = memo.task(maxAge: maxAge) { [self] in await self.probeAll() }
-        return await task.value
+        await memo.value(maxAge: maxAge) { [self] in await self.probeAll() }
     }
 
     private func probeAll() async -> ReadinessReport {
@@ -101,41 +100,4 @@ public struct Readiness: Sendable {
 struct ReadinessTimeout: Error, CustomStringConvertible {
     var timeout: Duration
     var description: String { "no answer within \(timeout)" }
-}
-
-/// The report being made or last made, shared by every copy of one ``Readiness``.
-final class ReadinessMemo: Sendable {
-    private struct Current {
-        var generation: Int
-        var task: Task<ReadinessReport, Never>
-        var finishedAt: ContinuousClock.Instant?
-    }
-
-    private let state = Mutex<Current?>(nil)
-
-    /// The report being made, or the last one if it finished within `maxAge`, else a new one.
-    func task(
-        maxAge: Duration, make: @escaping @Sendable () async -> ReadinessReport
-    ) -> Task<ReadinessReport, Never> {
-        state.withLock { current in
-            if let current {
-                guard let finishedAt = current.finishedAt else { return current.task }
-                if ContinuousClock.now - finishedAt < maxAge { return current.task }
-            }
-            let generation = (current?.generation ?? 0) + 1
-            let task = Task { [self] in
-                let report = await make()
-                finished(generation)
-                return report
-            }
-            current = Current(generation: generation, task: task, finishedAt: nil)
-            return task
-        }
-    }
-
-    private func finished(_ generation: Int) {
-        state.withLock { current in
-            if current?.generation == generation { current?.finishedAt = .now }
-        }
-    }
 }

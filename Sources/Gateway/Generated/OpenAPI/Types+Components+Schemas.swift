@@ -1835,6 +1835,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/LedgerVerification/headHash`.
             internal var headHash: Swift.String
+            /// When the walk this answers ran.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LedgerVerification/verifiedAt`.
+            internal var verifiedAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak`.
             internal struct FirstBreakPayload: Codable, Hashable, Sendable {
                 /// - Remark: Generated from `#/components/schemas/LedgerVerification/firstBreak/sequence`.
@@ -1874,22 +1878,26 @@ extension Components {
             ///   - ok:
             ///   - checked: Transfers whose hash matched.
             ///   - headHash: The chain head's hash
+            ///   - verifiedAt: When the walk this answers ran.
             ///   - firstBreak:
             internal init(
                 ok: Swift.Bool,
                 checked: Swift.Int64,
                 headHash: Swift.String,
+                verifiedAt: Foundation.Date,
                 firstBreak: Components.Schemas.LedgerVerification.FirstBreakPayload? = nil
             ) {
                 self.ok = ok
                 self.checked = checked
                 self.headHash = headHash
+                self.verifiedAt = verifiedAt
                 self.firstBreak = firstBreak
             }
             internal enum CodingKeys: String, CodingKey {
                 case ok
                 case checked
                 case headHash
+                case verifiedAt
                 case firstBreak
             }
         }

@@ -19339,7 +19339,7 @@ internal enum Operations {
     }
     /// Recompute the hash chain and name the first row that does not match
     ///
-    /// Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers. Requires `ledger:read` for every project.
+    /// Walks every transfer in order, recomputing each SHA-256 over the previous hash and the row, and compares the chain head. A changed, removed or inserted row is named by its sequence. Takes about a second per 100,000 transfers, so a finished walk is answered again for a minute (`RAHAT_LEDGER_VERIFY_REUSE_SECONDS`) and callers asking while one runs wait for it: `verifiedAt` says when it ran. `rahat ledger verify` always walks afresh. Requires `ledger:read` for every project.
     ///
     /// - Remark: HTTP `GET /v1/ledger/verify`.
     /// - Remark: Generated from `#/paths//v1/ledger/verify/get(verifyLedger)`.

@@ -646,11 +646,23 @@ package nonisolated struct Rahat_Ledger_V1_VerifyChainResponse: Sendable {
   /// The hash of the last transfer, which a copy kept elsewhere can be compared with.
   package var headHash: String = String()
 
+  /// When the walk ran: a finished walk is answered again for a while (a minute by default), and
+  /// callers asking while one runs wait for it, so the chain is walked at most once that often.
+  package var verifiedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_verifiedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_verifiedAt = newValue}
+  }
+  /// Returns true if `verifiedAt` has been explicitly set.
+  package var hasVerifiedAt: Bool {self._verifiedAt != nil}
+  /// Clears the value of `verifiedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearVerifiedAt() {self._verifiedAt = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _firstBreak: Rahat_Ledger_V1_ChainBreak? = nil
+  fileprivate var _verifiedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 package nonisolated struct Rahat_Ledger_V1_ChainBreak: Sendable {
@@ -1650,7 +1662,7 @@ nonisolated extension Rahat_Ledger_V1_VerifyChainRequest: SwiftProtobuf.Message,
 
 nonisolated extension Rahat_Ledger_V1_VerifyChainResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".VerifyChainResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{1}checked\0\u{3}first_break\0\u{3}head_hash\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{1}checked\0\u{3}first_break\0\u{3}head_hash\0\u{3}verified_at\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1662,6 +1674,7 @@ nonisolated extension Rahat_Ledger_V1_VerifyChainResponse: SwiftProtobuf.Message
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.checked) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._firstBreak) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.headHash) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._verifiedAt) }()
       default: break
       }
     }
@@ -1684,6 +1697,9 @@ nonisolated extension Rahat_Ledger_V1_VerifyChainResponse: SwiftProtobuf.Message
     if !self.headHash.isEmpty {
       try visitor.visitSingularStringField(value: self.headHash, fieldNumber: 4)
     }
+    try { if let v = self._verifiedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1692,6 +1708,7 @@ nonisolated extension Rahat_Ledger_V1_VerifyChainResponse: SwiftProtobuf.Message
     if lhs.checked != rhs.checked {return false}
     if lhs._firstBreak != rhs._firstBreak {return false}
     if lhs.headHash != rhs.headHash {return false}
+    if lhs._verifiedAt != rhs._verifiedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
