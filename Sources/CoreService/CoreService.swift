@@ -15,6 +15,8 @@ public import ServiceLifecycle
 /// | `RAHAT_PII_KEYS` / `_FILE` | generated into `<data dir>/pii-keys.json` (embedded only) | `kid:base64key,…`: AES-256 keys for personal data; the first seals |
 /// | `RAHAT_PII_INDEX_KEY` / `_FILE` | generated with the keys | base64 HMAC key for blind indexes |
 /// | `RAHAT_IMPORT_MAX_BYTES` | 268435456 (256 MiB) | largest import file accepted |
+/// | `RAHAT_IMPORT_MAX_UNFINISHED_PER_CALLER` | 3 | imports one user (with their API keys) may have uploading, queued or running |
+/// | `RAHAT_IMPORT_MAX_UNFINISHED` | 12 | imports all callers together may have uploading, queued or running |
 /// | `RAHAT_BENEFICIARY_CACHE_SECONDS` | 300 | how long a beneficiary read stays cached; 0 turns the cache off |
 /// | `RAHAT_KYC_*` | see ``KYCRules`` | the verification rules |
 public struct CoreServiceConfiguration: Sendable, Equatable {
@@ -23,6 +25,10 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
     public var pii: PIIKeys?
     /// The largest import file accepted; a larger upload is refused while it streams.
     public var importMaxBytes: Int
+    /// Imports one user may have unfinished: each holds its whole file in the database until it ends.
+    public var importsUnfinishedPerCaller: Int
+    /// Imports all callers together may have unfinished, which bounds the files stored at once.
+    public var importsUnfinished: Int
     /// How long a cached beneficiary read may be served; changes invalidate it sooner.
     public var beneficiaryCacheTTL: Duration
     /// What the verification job checks.
@@ -35,12 +41,16 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
         database: ServiceDatabaseConfiguration,
         pii: PIIKeys? = nil,
         importMaxBytes: Int = defaultImportMaxBytes,
+        importsUnfinishedPerCaller: Int = 3,
+        importsUnfinished: Int = 12,
         beneficiaryCacheTTL: Duration = .seconds(300),
         kyc: KYCRules = KYCRules()
     ) {
         self.database = database
         self.pii = pii
         self.importMaxBytes = importMaxBytes
+        self.importsUnfinishedPerCaller = importsUnfinishedPerCaller
+        self.importsUnfinished = importsUnfinished
         self.beneficiaryCacheTTL = beneficiaryCacheTTL
         self.kyc = kyc
     }
@@ -49,6 +59,8 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
         self.init(database: ServiceDatabaseConfiguration(from: &source, service: "core", dataDirectory: dataDirectory))
         importMaxBytes = source.int(
             "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
+        importsUnfinishedPerCaller = source.int("RAHAT_IMPORT_MAX_UNFINISHED_PER_CALLER", default: 3, in: 1...100)
+        importsUnfinished = source.int("RAHAT_IMPORT_MAX_UNFINISHED", default: 12, in: 1...1000)
         beneficiaryCacheTTL = .seconds(source.int("RAHAT_BENEFICIARY_CACHE_SECONDS", default: 300, in: 0...86_400))
         kyc = KYCRules(from: &source)
         let keys = source.secret("RAHAT_PII_KEYS")
@@ -111,7 +123,11 @@ public struct CoreService: Sendable {
         }
         domain = CoreDomain(
             database: database, verifier: verifier, vault: PIIVault(keys: keys), accounts: accounts,
-            importMaxBytes: configuration.importMaxBytes, kyc: configuration.kyc,
+            importMaxBytes: configuration.importMaxBytes,
+            importsUnfinished: (
+                perCaller: configuration.importsUnfinishedPerCaller, total: configuration.importsUnfinished
+            ),
+            kyc: configuration.kyc,
             beneficiaryCache: BeneficiaryCache(store: cache, ttl: configuration.beneficiaryCacheTTL, logger: logger),
             sms: sms, logger: logger, now: now)
     }

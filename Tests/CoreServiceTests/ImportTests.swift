@@ -386,7 +386,12 @@ struct ImportTests {
         arguments: DatabaseEngine.available)
     func sameFileAndLimit(engine: DatabaseEngine) async throws {
         try await AuthHarness.with(
-            engine, configureCore: { $0.importMaxBytes = 64 * 1024 }, runsJobs: false
+            engine,
+            configureCore: {
+                $0.importMaxBytes = 64 * 1024
+                // Room for all five racers: only the same-file rule may refuse them.
+                $0.importsUnfinishedPerCaller = 5
+            }, runsJobs: false
         ) { harness in
             // given
             let admin = AuthHarness.bearer(try await harness.login().accessToken)
@@ -423,6 +428,50 @@ struct ImportTests {
             #expect(ran)
             #expect(again.status == .queued)
             #expect(try await Self.beneficiaryCount(harness) == 200)
+        }
+    }
+
+    @Test(
+        "a user may have three imports unfinished and everyone together twelve; past either a start is refused and nothing is kept",
+        arguments: DatabaseEngine.available)
+    func unfinishedImportsBounded(engine: DatabaseEngine) async throws {
+        try await AuthHarness.with(
+            engine,
+            configureCore: {
+                $0.importsUnfinishedPerCaller = 2
+                $0.importsUnfinished = 3
+            }, runsJobs: false
+        ) { harness in
+            // given an admin with two imports queued, and a field agent
+            let tokens = try await harness.login()
+            let admin = AuthHarness.bearer(tokens.accessToken)
+            let (_, agentTokens) = try await harness.createUser(
+                email: "agent@example.org", roles: [.role("field_agent")], as: tokens.accessToken)
+            let agent = AuthHarness.bearer(agentTokens.accessToken)
+            for count in [10, 20] { _ = try await Self.upload(Self.people(count), harness: harness, as: admin) }
+
+            // when: the admin starts a third; the agent starts two; the admin's first import ends
+            let third = await serviceFailure { try await Self.upload(Self.people(30), harness: harness, as: admin) }
+            let agentsFirst = try await Self.upload(Self.people(40), harness: harness, as: agent)
+            let agentsSecond = await serviceFailure {
+                try await Self.upload(Self.people(50), harness: harness, as: agent)
+            }
+            let stored = try await Self.count("imports", harness)
+            let chunks = try await Self.count("import_chunks", harness)
+            let ran = try await harness.core.runNextImport()
+            let afterOneEnded = try await Self.upload(Self.people(60), harness: harness, as: agent)
+
+            // then
+            #expect(third?.kind == .resourceExhausted)
+            #expect(third?.reason == "import.too_many_unfinished")
+            #expect(third?.retryAfterSeconds == 60)
+            #expect(agentsFirst.status == .queued)
+            #expect(agentsSecond?.reason == "import.queue_full")
+            #expect(agentsSecond?.retryAfterSeconds == 60)
+            #expect(stored == 3)
+            #expect(chunks == 3)
+            #expect(ran)
+            #expect(afterOneEnded.status == .queued)
         }
     }
 }

@@ -214,9 +214,30 @@ extension CoreDomain {
         row.attempts = 0
         row.createdBy = caller.userID
         row.createdAt = now
-        try await row.create(on: db)
+        let limits = importsUnfinished
+        try await database.transaction { tx in
+            // Counted after the insert, under a lock on PostgreSQL (SQLite has one writer), so
+            // concurrent uploads cannot each see room for themselves.
+            try await Self.serializeImportStarts(on: tx)
+            try await row.create(on: tx)
+            let unfinished = [ImportStatus.uploading, .queued, .running].map(\.rawValue)
+            let callers = try await ImportRow.query(on: tx).filter(\.$createdBy == caller.userID)
+                .filter(\.$status ~~ unfinished).count()
+            guard callers <= limits.perCaller else { throw CoreError.tooManyImports(limit: limits.perCaller) }
+            let everyone = try await ImportRow.query(on: tx).filter(\.$status ~~ unfinished).count()
+            guard everyone <= limits.total else { throw CoreError.importQueueFull(limit: limits.total) }
+        }
         return ImportUpload(domain: self, importID: try row.requireID())
     }
+
+    /// Makes concurrent import starts take turns until their transactions end.
+    private static func serializeImportStarts(on database: any Database) async throws {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: importStartLock))").run()
+    }
+
+    /// The advisory lock import starts take, fixed across processes and releases ("rahat.imports").
+    private static let importStartLock: Int64 = 0x7261_6861_742e_696d
 
     func getImport(_ id: String, by caller: Principal) async throws -> ImportInfo {
         try caller.require(Permission(.beneficiary, .read))

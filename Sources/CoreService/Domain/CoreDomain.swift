@@ -16,6 +16,8 @@ struct CoreDomain: Sendable {
     let accounts: AuthAccounts
     /// The largest import file accepted.
     let importMaxBytes: Int
+    /// Imports one user, and all callers together, may have uploading, queued or running.
+    let importsUnfinished: (perCaller: Int, total: Int)
     /// What the verification job checks.
     let kyc: KYCRules
     /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.

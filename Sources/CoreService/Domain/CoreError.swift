@@ -17,6 +17,10 @@ public enum CoreError: Error, Equatable, Sendable {
     case importNotFound
     case importInProgress(String)
     case importTooLarge(limit: Int)
+    /// The caller has this many imports unfinished, the most one user may.
+    case tooManyImports(limit: Int)
+    /// All callers together have this many imports unfinished, the most the service holds.
+    case importQueueFull(limit: Int)
     case projectClosed
     case duplicate([FieldViolation])
     case invalidTransition(from: String, action: String)
@@ -64,6 +68,18 @@ public enum CoreError: Error, Equatable, Sendable {
                 .invalidArgument, reason: "import.too_large",
                 message: "The file is larger than this server accepts; split it into several imports.",
                 violations: [FieldViolation(field: "file", reason: "must be at most \(limit) bytes")])
+        case .tooManyImports(let limit):
+            ServiceError(
+                .resourceExhausted, reason: "import.too_many_unfinished",
+                message:
+                    "You have \(limit) imports uploading, queued or running, the most one user may; start this one when one of them ends.",
+                retryAfterSeconds: 60)
+        case .importQueueFull(let limit):
+            ServiceError(
+                .resourceExhausted, reason: "import.queue_full",
+                message:
+                    "\(limit) imports are uploading, queued or running, the most this server holds at once; try again later.",
+                retryAfterSeconds: 60)
         case .importInProgress(let id):
             ServiceError(
                 .alreadyExists, reason: "import.in_progress",
