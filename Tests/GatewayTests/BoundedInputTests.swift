@@ -110,6 +110,42 @@ extension GatewayTests {
             }
         }
 
+        @Test(
+            "an object that gives a key twice is a 400 problem naming the key, however it is spelled, and nothing is written"
+        )
+        func repeatedKeys() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                // given
+                let admin = try await client.login()
+                let fields = #""type":"c2c","asset":"NPR","assetScale":2"#
+
+                // when: the name twice, once spelled with an escape; a password twice at sign-in
+                let plain = try await client.send(
+                    .post, "/v1/projects", raw: #"{"name":"Relief",\#(fields),"name":"Other"}"#, bearer: admin.access)
+                let escaped = try await client.send(
+                    .post, "/v1/projects", raw: #"{"name":"Relief",\#(fields),"n\u0061me":"Other"}"#,
+                    bearer: admin.access)
+                let login = try await client.send(
+                    .post, "/v1/auth/login",
+                    raw:
+                        #"{"email":"\#(AuthHarness.adminEmail)","password":"wrong","password":"\#(AuthHarness.adminPassword)"}"#
+                )
+                let once = try await client.send(
+                    .post, "/v1/projects", raw: #"{"name":"Relief",\#(fields)}"#, bearer: admin.access)
+                let projects = try await client.send(.get, "/v1/projects", bearer: admin.access)
+
+                // then
+                for (answer, field) in [(plain, "name"), (escaped, "name"), (login, "password")] {
+                    #expect(answer.status == .badRequest, "\(answer)")
+                    #expect(try answer.json["code"] as? String == "request.malformed")
+                    let errors = try answer.json["errors"] as? [[String: Any]]
+                    #expect(errors?.first?["field"] as? String == field, "\(answer)")
+                }
+                #expect(once.status == .created, "\(once)")
+                #expect(try (projects.json["items"] as? [Any])?.count == 1, "\(projects)")
+            }
+        }
+
         @Test("a body nested past reason or not UTF-8 is a 400 problem naming the body, and nothing is written")
         func malformedJSON() async throws {
             try await GatewayHarness.withEmbedded(.sqlite) { client in

@@ -7,8 +7,9 @@ import ServerKit
 /// the sign-in routes included) could make the gateway hold as much as it cares to send.
 ///
 /// A declared `Content-Length` over the limit is refused before a byte is read; a chunked body is
-/// counted as it arrives and refused as soon as it passes the limit. Uploads that stream to their
-/// service (CSV and multipart) are not collected here and keep their own, larger limits.
+/// counted as it arrives and refused as soon as it passes the limit. A JSON body is collected here
+/// and refused (400) if an object in it gives a key twice. Uploads that stream to their service
+/// (CSV and multipart) are not collected here and keep their own, larger limits.
 struct BodyLimitMiddleware: ServerMiddleware {
     /// The most a collected body may hold, in bytes.
     let limit: Int
@@ -32,6 +33,18 @@ struct BodyLimitMiddleware: ServerMiddleware {
         guard let body, !(Self.streamedOperations.contains(operationID) && !Self.isJSON(request)) else {
             return try await next(request, body, metadata)
         }
+        if Self.isJSON(request) {
+            // The runtime would collect it anyway: collected here, it is also checked for keys an
+            // object gives twice, which the decoder would quietly resolve.
+            let bytes = try await collect(body)
+            if let path = JSONRepeatedKeys.first(in: bytes) {
+                throw ServiceError(
+                    .invalidArgument, reason: "request.malformed",
+                    message: "The JSON body gives `\(path)` more than once; give each field once.",
+                    violations: [FieldViolation(field: path, reason: "is given more than once")])
+            }
+            return try await next(request, HTTPBody(bytes), metadata)
+        }
         switch body.length {
         case .known(let length) where length > limit:
             throw tooLarge
@@ -44,6 +57,15 @@ struct BodyLimitMiddleware: ServerMiddleware {
                 iterationBehavior: body.iterationBehavior)
             return try await next(request, limited, metadata)
         }
+    }
+
+    /// The whole body, refused as soon as it passes the limit.
+    private func collect(_ body: HTTPBody) async throws -> [UInt8] {
+        if case .known(let length) = body.length, length > limit { throw tooLarge }
+        let limited = HTTPBody(
+            LimitedBody(base: body, limit: limit, error: tooLarge), length: body.length,
+            iterationBehavior: body.iterationBehavior)
+        return try await [UInt8](collecting: limited, upTo: .max)
     }
 
     private var tooLarge: ServiceError {
