@@ -33,6 +33,10 @@ public struct AuthService: Sendable {
             signingKeys: signingKeys,
             verifier: verifier,
             configuration: configuration,
+            serviceCredentialFailures: FailureThrottle(
+                limiter: InMemoryRateLimiter(), limit: configuration.serviceCredentialFailures, keyPrefix: "",
+                warning: "wrong service credentials over budget; refusing service tokens to this address",
+                logger: logger),
             logger: logger,
             now: now
         )

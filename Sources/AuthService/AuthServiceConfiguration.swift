@@ -17,6 +17,7 @@ public import ServerKit
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated into `<data dir>/initial-admin-password` | the first admin's password |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
+/// | `RAHAT_SERVICE_TOKEN_FAILURES` | `10/1m` | wrong service credentials per caller address; over it, the address is refused service tokens for the rest of the window; `off` |
 public struct AuthServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     public var signingKeyPEM: String?
@@ -32,6 +33,13 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     public var adminPassword: String?
     /// What internal services present for a token of their own; `nil` issues none.
     public var serviceSecret: String?
+    /// Wrong service credentials an address may present before it is refused for a while; `nil`: no limit.
+    package var serviceCredentialFailures: RateLimit? = Self.defaultServiceCredentialFailures
+
+    /// The secret is long and random, so this is not what keeps it from being guessed: it keeps a
+    /// caller that keeps trying (a misconfigured process, someone probing the internal network)
+    /// from costing a digest per call, and makes it visible in the log.
+    package static let defaultServiceCredentialFailures = RateLimit(10, per: .seconds(60))
 
     public init(
         database: ServiceDatabaseConfiguration,
@@ -78,6 +86,8 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
             adminPassword: source.secret("RAHAT_ADMIN_PASSWORD"),
             serviceSecret: ServiceSecret.read(from: &source)
         )
+        serviceCredentialFailures = source.rateLimit(
+            "RAHAT_SERVICE_TOKEN_FAILURES", default: Self.defaultServiceCredentialFailures)
         if let pem = signingKeyPEM, (try? ES256PrivateKey(pem: pem)) == nil {
             source.report("RAHAT_JWT_PRIVATE_KEY: not a PEM-encoded P-256 (ES256) private key")
         }

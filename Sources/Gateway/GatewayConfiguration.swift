@@ -155,28 +155,10 @@ package struct RateLimitConfiguration: Sendable, Equatable {
     init(from source: inout ConfigurationSource) {
         var limits: [RouteClass: RateLimit] = [:]
         for routeClass in RouteClass.allCases {
-            let name = "RAHAT_RATE_LIMIT_\(routeClass.rawValue.uppercased())"
-            let fallback = Self.defaultLimits[routeClass]
-            let text = source.string(name, default: fallback?.description ?? "off")
-            if text.lowercased() == "off" { continue }
-            if let limit = RateLimit(parsing: text) {
-                limits[routeClass] = limit
-            } else {
-                source.report("\(name): '\(text)' is not a limit like 600/1m (N/period, unit ms, s, m or h) or off")
-            }
+            limits[routeClass] = source.rateLimit(
+                "RAHAT_RATE_LIMIT_\(routeClass.rawValue.uppercased())", default: Self.defaultLimits[routeClass])
         }
-        var authFailures: RateLimit? = Self.defaultAuthFailures
-        let failuresText = source.string(
-            "RAHAT_RATE_LIMIT_AUTH_FAILURES", default: Self.defaultAuthFailures.description)
-        if failuresText.lowercased() == "off" {
-            authFailures = nil
-        } else if let limit = RateLimit(parsing: failuresText) {
-            authFailures = limit
-        } else {
-            source.report(
-                "RAHAT_RATE_LIMIT_AUTH_FAILURES: '\(failuresText)' is not a limit like 20/1m (N/period, unit ms, s, m or h) or off"
-            )
-        }
+        let authFailures = source.rateLimit("RAHAT_RATE_LIMIT_AUTH_FAILURES", default: Self.defaultAuthFailures)
         self.init(
             limits: limits, failClosed: source.bool("RAHAT_RATE_LIMIT_FAIL_CLOSED", default: false),
             authFailures: authFailures)

@@ -35,12 +35,12 @@ extension AuthDomain {
         let now = self.now()
         // The port changes with every connection; the address is the caller.
         let address = IncomingCallInterceptor.host(ofPeer: peer) ?? peer
-        if let seconds = serviceCredentialFailures.retryAfter(address, now: now) {
+        if let seconds = serviceCredentialFailures.retryAfter(address) {
             throw AuthError.tooManyAttempts(retryAfterSeconds: seconds)
         }
         let secretMatches = Secrets.constantTimeEquals(Secrets.digest(secret), Secrets.digest(configured))
         guard secretMatches, let grants = ServiceGrants.byService[service] else {
-            serviceCredentialFailures.charge(address, now: now)
+            await serviceCredentialFailures.charge(address)
             logger.warning(
                 "service token refused: wrong service secret or unknown service",
                 metadata: ["peer": "\(address)", "service": "\(service.prefix(40))"])

@@ -63,7 +63,7 @@ struct AuthDomain: Sendable {
     let verifier: AccessTokenVerifier
     let configuration: AuthServiceConfiguration
     /// Failed service-token requests per caller address.
-    let serviceCredentialFailures = ServiceCredentialThrottle()
+    let serviceCredentialFailures: FailureThrottle
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -57,7 +57,10 @@ final class GatewayAuthenticator: Sendable {
         self.backend = backend
         self.revoked = revoked
         self.apiKeyCacheTTL = apiKeyCacheTTL
-        self.failures = FailureThrottle(limiter: limiter, limit: failureLimit, logger: logger)
+        // Failed credentials per client address (`RAHAT_RATE_LIMIT_AUTH_FAILURES`).
+        self.failures = FailureThrottle(
+            limiter: limiter, limit: failureLimit, keyPrefix: "authfail:ip:",
+            warning: "failed credentials over budget; refusing unverified ones from this address", logger: logger)
         verifier = AccessTokenVerifier(logger: logger) {
             let set = try await backend.auth.getSigningKeys(Rahat_Auth_V1_GetSigningKeysRequest())
             return set.keys.map {
@@ -145,7 +148,12 @@ final class GatewayAuthenticator: Sendable {
         if let refusedUntil = refusedKeys.withLock({ $0[digest] }), refusedUntil > now {
             throw Self.invalidKey
         }
-        try failures.requireBudget(clientIP)
+        if let seconds = failures.retryAfter(clientIP) {
+            throw ServiceError(
+                .resourceExhausted, reason: "auth.too_many_failures",
+                message: "Too many failed credentials from your address; try again in \(seconds) s.",
+                retryAfterSeconds: seconds)
+        }
         let verified: Rahat_Auth_V1_VerifiedApiKey
         do {
             verified = try await backend.auth.verifyApiKey(
@@ -176,65 +184,6 @@ extension GatewayAuthenticator {
     /// How a key the auth service refused is answered again, without asking it.
     static let invalidKey = ServiceError(
         .unauthenticated, reason: "auth.invalid_api_key", message: "The API key is not valid.")
-}
-
-/// Failed credentials per client address (`RAHAT_RATE_LIMIT_AUTH_FAILURES`). Charged only on
-/// failure; an address found over budget is remembered here until it may try again, so the
-/// check before a call to the auth service costs no round trip to the limiter's store.
-final class FailureThrottle: Sendable {
-    private let limiter: any RateLimiter
-    private let limit: RateLimit?
-    private let logger: Logger
-    private let blocked = Mutex<[String: ContinuousClock.Instant]>([:])
-    private static let maxBlocked = 100_000
-
-    init(limiter: any RateLimiter, limit: RateLimit?, logger: Logger) {
-        self.limiter = limiter
-        self.limit = limit
-        self.logger = logger
-    }
-
-    /// Throws 429 when `clientIP` has failed too often lately.
-    func requireBudget(_ clientIP: String?) throws {
-        let now = ContinuousClock.now
-        guard let until = blocked.withLock({ $0[clientIP ?? ""] }), until > now else { return }
-        let seconds = max(1, (until - now).wholeSecondsRoundedUp)
-        throw ServiceError(
-            .resourceExhausted, reason: "auth.too_many_failures",
-            message: "Too many failed credentials from your address; try again in \(seconds) s.",
-            retryAfterSeconds: seconds)
-    }
-
-    /// Charges one failure to `clientIP`; an address over budget is refused until it is under again.
-    func charge(_ clientIP: String?) async {
-        guard let limit else { return }
-        let address = clientIP ?? ""
-        guard let decision = try? await limiter.check("authfail:ip:\(address)", limit: limit, cost: 1) else {
-            return
-        }
-        // The budget is the failures allowed: the last one spent closes the door, until the
-        // bucket would take one more.
-        let wait: Duration
-        if !decision.allowed {
-            wait = decision.retryAfter
-        } else if decision.remaining == 0 {
-            wait = limit.period / limit.limit
-        } else {
-            return
-        }
-        let until = ContinuousClock.now + wait
-        let now = ContinuousClock.now
-        let first = blocked.withLock { blocked -> Bool in
-            let first = blocked[address].map { $0 < now } ?? true
-            blocked.set(until, for: address, capacity: Self.maxBlocked) { $0 <= now }
-            return first
-        }
-        if first {
-            logger.warning(
-                "failed credentials over budget; refusing unverified ones from this address",
-                metadata: ["client_ip": "\(address)", "retry_after_s": "\(wait.wholeSecondsRoundedUp)"])
-        }
-    }
 }
 
 /// Metadata for calls the gateway makes on behalf of the current request.

@@ -129,3 +129,16 @@ extension Substring {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }
+
+extension ConfigurationSource {
+    /// A limit setting, `N/period` or `off` (`nil`); a malformed one is reported and the default kept.
+    package mutating func rateLimit(_ name: String, default defaultValue: RateLimit?) -> RateLimit? {
+        let text = string(name, default: defaultValue?.description ?? "off")
+        if text.lowercased() == "off" { return nil }
+        guard let limit = RateLimit(parsing: text) else {
+            report("\(name): '\(text)' is not a limit like 20/1m (N/period, unit ms, s, m or h) or off")
+            return defaultValue
+        }
+        return limit
+    }
+}
