@@ -618,9 +618,17 @@ struct JobStoreTests {
     func undecodableRequestSetAside(_ backend: JobBackend) async throws {
         try await OutboxRelayTests.withOutbox(backend.engine) { _, database in
             try await Self.withStore(backend) { store in
+                // A label of its own: the counters are the process's, shared by every test.
+                _ = RahatMetrics.bootstrap()
+                let service = "aside_\(UUID().uuidString.prefix(8).lowercased())"
                 let relay = OutboxRelay(
-                    service: "relay_test", database: database,
+                    service: service, database: database,
                     publisher: JobRoutingPublisher(jobs: store, events: NoEventsExpected()), logger: .test)
+                func counted(_ name: String) -> String? {
+                    RahatMetrics.exposition().split(separator: "\n")
+                        .first { $0.hasPrefix("\(name){service=\"\(service)\"}") }?.split(separator: " ").last.map(
+                            String.init)
+                }
                 // given: a request written by a release whose shape this one cannot read, then a good one
                 try await database.db.transaction { transaction in
                     try await Outbox.append(
@@ -648,6 +656,9 @@ struct JobStoreTests {
                 #expect(try await Outbox.retry(failed.map(\.event.id), on: database) == 1)
                 #expect(try await relay.relayOnce() == 1)
                 #expect(try await Outbox.failed(limit: 10, on: database).count == 1)
+                // and only what was published counts as relayed
+                #expect(counted("rahat_outbox_relayed_total") == "1")
+                #expect(counted("rahat_outbox_events_failed_total") == "2")
             }
         }
     }

@@ -4,6 +4,7 @@ import Metrics
 package import Persistence
 import ServerKit
 import ServiceLifecycle
+import Synchronization
 
 /// How a service's outbox relay paces itself.
 package struct OutboxRelayConfiguration: Sendable {
@@ -66,13 +67,16 @@ package final class OutboxRelay: Service, Sendable {
 
     private var signal: WakeSignal { database.commits }
 
-    /// Relays one batch; returns how many events it published (0: none waiting, or another
-    /// replica is relaying).
+    /// Relays one batch; returns how many events it published or set aside (0: none waiting, or
+    /// another replica is relaying).
     package func relayOnce() async throws -> Int {
+        // A batch that sets events aside publishes none of them (``UnpublishableEvents``).
+        let published = Atomic(false)
         let count = try await Outbox.relay(limit: configuration.batchSize, on: database) {
             [publisher, logger, service, setAside] events in
             do {
                 try await publisher.publish(events)
+                published.store(true, ordering: .relaxed)
             } catch let unpublishable as UnpublishableEvents {
                 for (id, reason) in unpublishable.reasons {
                     logger.error(
@@ -83,7 +87,7 @@ package final class OutboxRelay: Service, Sendable {
                 throw unpublishable
             }
         }
-        if count > 0 { relayed.increment(by: count) }
+        if count > 0, published.load(ordering: .relaxed) { relayed.increment(by: count) }
         return count
     }
 

@@ -54,26 +54,9 @@ package final class RedisStreamTrimmer: Service, Sendable {
         return removed
     }
 
+    /// Trims one stream and reports its length, trimmed or not.
     private func trim(_ stream: String) async throws -> Int {
-        let groups = try await client.xinfoGroups(stream)
-        let removed: Int
-        if groups.isEmpty {
-            removed = try await client.xtrim(stream, maxLength: unreadMaxLength)
-        } else {
-            var oldestNeeded: StreamID?
-            for group in groups {
-                var needed = StreamID(group.lastDeliveredID)?.next
-                if group.pending > 0,
-                    let oldestPending = try await client.xpendingSummary(stream, group: group.name).smallest
-                {
-                    needed = StreamID(oldestPending)
-                }
-                guard let needed else { return 0 }
-                oldestNeeded = oldestNeeded.map { min($0, needed) } ?? needed
-            }
-            guard let oldestNeeded else { return 0 }
-            removed = try await client.xtrim(stream, minimumID: oldestNeeded.description)
-        }
+        let removed = try await trimToReaders(stream)
         let length = try await client.xlen(stream)
         Gauge(label: "rahat_event_stream_entries", dimensions: [("stream", stream)]).record(length)
         if length > warnAbove, warnings.shouldLog() {
@@ -82,6 +65,27 @@ package final class RedisStreamTrimmer: Service, Sendable {
                 metadata: ["stream": "\(stream)", "entries": "\(length)"])
         }
         return removed
+    }
+
+    /// Removes what every consumer group has read and acknowledged, or, from a stream no group
+    /// reads, the oldest entries past ``unreadMaxLength``.
+    private func trimToReaders(_ stream: String) async throws -> Int {
+        let groups = try await client.xinfoGroups(stream)
+        if groups.isEmpty { return try await client.xtrim(stream, maxLength: unreadMaxLength) }
+        var oldestNeeded: StreamID?
+        for group in groups {
+            var needed = StreamID(group.lastDeliveredID)?.next
+            if group.pending > 0,
+                let oldestPending = try await client.xpendingSummary(stream, group: group.name).smallest
+            {
+                needed = StreamID(oldestPending)
+            }
+            // A position that cannot be read could be anywhere: keep everything.
+            guard let needed else { return 0 }
+            oldestNeeded = oldestNeeded.map { min($0, needed) } ?? needed
+        }
+        guard let oldestNeeded else { return 0 }
+        return try await client.xtrim(stream, minimumID: oldestNeeded.description)
     }
 }
 
