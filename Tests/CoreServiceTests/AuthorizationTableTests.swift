@@ -45,7 +45,7 @@ struct AuthorizationTableTests {
         "start an import": [.allowed, .denied, .allowed, .denied, .denied],
     ]
 
-    @Test("each role reaches exactly what DOMAIN.md gives it, and a manager of A nothing of B")
+    @Test("each role reaches exactly what docs/domain.md gives it, and a manager of A nothing of B")
     func table() async throws {
         try await AuthHarness.with(.sqlite) { harness in
             // given

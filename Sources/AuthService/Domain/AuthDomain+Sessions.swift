@@ -56,7 +56,7 @@ extension AuthDomain {
         return try await startSession(userID: userID, now: now)
     }
 
-    /// The limits of DOMAIN.md, judged from recorded attempts. They apply to unknown emails
+    /// The sign-in limits (docs/security.md, "What protects what"), judged from recorded attempts. They apply to unknown emails
     /// exactly as to real accounts, so the answers do not reveal which emails have accounts.
     ///
     /// So that a stranger who knows an email cannot keep its owner out, the account's lock and

@@ -1,4 +1,4 @@
-/// The roles every installation starts with (DOMAIN.md); agencies add custom roles beside them.
+/// The roles every installation starts with (docs/domain.md, "Roles"); agencies add custom roles beside them.
 enum BuiltInRoles {
     struct Definition {
         var name: String

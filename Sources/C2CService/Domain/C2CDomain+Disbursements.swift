@@ -10,7 +10,7 @@ import ServerKit
 import SharedModels
 import SwiftProtobuf
 
-/// Where a disbursement is in its life (DOMAIN.md).
+/// Where a disbursement is in its life (docs/domain.md).
 enum DisbursementStatus: String, Sendable, CaseIterable {
     case draft
     case pendingApproval = "pending_approval"

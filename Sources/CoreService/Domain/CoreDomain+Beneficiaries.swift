@@ -91,7 +91,7 @@ struct ResolvedBeneficiaryFilter: Sendable {
     }
 }
 
-/// The closed vocabularies of DOMAIN.md.
+/// The closed vocabularies of a beneficiary (docs/domain.md, "core").
 enum BeneficiaryVocabulary {
     static let gender: Set<String> = ["male", "female", "other", "unknown"]
     static let banked: Set<String> = ["unknown", "unbanked", "banked", "under_banked"]

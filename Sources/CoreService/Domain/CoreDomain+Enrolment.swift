@@ -4,7 +4,7 @@ import Persistence
 import ServerKit
 import SharedModels
 
-/// How a beneficiary came into a project (DOMAIN.md).
+/// How a beneficiary came into a project (docs/domain.md).
 enum EnrolmentType: String, Sendable {
     case enrolled, referred
 }

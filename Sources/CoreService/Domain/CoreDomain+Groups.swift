@@ -5,7 +5,7 @@ import SQLKit
 import ServerKit
 import SharedModels
 
-/// What a group is for (DOMAIN.md).
+/// What a group is for (docs/domain.md).
 enum GroupPurpose: String, Sendable, CaseIterable {
     case bankTransfer = "bank_transfer"
     case mobileMoney = "mobile_money"

@@ -4,7 +4,7 @@ import Persistence
 import ServerKit
 import SharedModels
 
-/// The kinds of project (DOMAIN.md).
+/// The kinds of project (docs/domain.md).
 enum ProjectType: String, Sendable, CaseIterable {
     /// Cash disbursed to beneficiaries.
     case c2c

@@ -98,7 +98,7 @@ extension LedgerDomain {
         return result(nil)
     }
 
-    /// A project's books (DOMAIN.md flow 7), from its transfers, checked against every account's
+    /// A project's books (docs/domain.md, flow 7), from its transfers, checked against every account's
     /// stored balance. Needs `ledger:read` for the project.
     func reconcile(projectID: String, by caller: Principal) async throws -> Reconciliation {
         let project = try parseID(projectID, field: "projectId")

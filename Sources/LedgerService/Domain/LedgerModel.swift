@@ -1,7 +1,7 @@
 package import Foundation
 import SharedModels
 
-/// What an account is for (DOMAIN.md, ledger). Every account belongs to one project.
+/// What an account is for (docs/domain.md, "ledger"). Every account belongs to one project.
 enum AccountKind: String, Sendable, CaseIterable {
     case projectFund = "project_fund"
     case beneficiaryWallet = "beneficiary_wallet"
@@ -44,7 +44,7 @@ struct AccountInfo: Sendable, Equatable {
     var mayGoNegative: Bool { ref.kind.mayGoNegative }
 }
 
-/// Why value moved (DOMAIN.md); each kind moves value along fixed paths between account kinds.
+/// Why value moved (docs/domain.md); each kind moves value along fixed paths between account kinds.
 enum TransferKind: String, Sendable, CaseIterable {
     case fund, allocate, disburse, redeem, settle, reverse
 
@@ -147,7 +147,7 @@ struct AccountMismatch: Sendable, Equatable {
     var reason: String
 }
 
-/// A project's books (DOMAIN.md flow 7).
+/// A project's books (docs/domain.md, flow 7).
 struct Reconciliation: Sendable, Equatable {
     var projectID: UUID
     var asset: String

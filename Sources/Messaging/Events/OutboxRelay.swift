@@ -24,7 +24,7 @@ package struct OutboxRelayConfiguration: Sendable {
     package init() {}
 }
 
-/// Moves a service's committed outbox events to the event bus (ARCHITECTURE.md rule 3), in the
+/// Moves a service's committed outbox events to the event bus (docs/architecture.md, "Events: the outbox"), in the
 /// order they were written, marking each sent only after the bus accepted it; runs in every
 /// replica of the service, of which one relays at a time (see `Outbox.relay`).
 ///

@@ -19,8 +19,8 @@ package struct DeadLetter: Sendable, Equatable {
     package var json: String
 }
 
-/// Delivers events from their Redis Streams to one subscribing service's handlers (ARCHITECTURE.md
-/// rule 3): the service is a consumer group (`group`, e.g. `core`), each of its processes a
+/// Delivers events from their Redis Streams to one subscribing service's handlers
+/// (docs/architecture.md, "Events: the outbox"): the service is a consumer group (`group`, e.g. `core`), each of its processes a
 /// consumer, so each event reaches one process of every subscribing service.
 ///
 /// An event is acknowledged after its handler returned. One that failed stays pending and is

@@ -57,7 +57,7 @@ public enum OutboxValue: Sendable, Equatable, Encodable {
     }
 }
 
-/// A service's transactional outbox (ARCHITECTURE.md rule 3): events are written in the same
+/// A service's transactional outbox (docs/architecture.md, "Events: the outbox"): events are written in the same
 /// transaction as the change they describe, so an event exists if and only if the change
 /// committed. A relay (the messaging layer) publishes unsent rows and marks them sent.
 public enum Outbox {
