@@ -114,6 +114,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            path: "Benchmarks/JobBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -124,6 +125,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            path: "Benchmarks/RedisBench",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -38,7 +38,7 @@ package enum GatewayHarness {
                     dataDirectory: NSTemporaryDirectory(), log: LogConfiguration(level: .warning),
                     rpcTimeout: .seconds(60)),
                 gateway: GatewayConfiguration(host: "127.0.0.1", port: 0),
-                auth: AuthHarness.configuration(database: database.configuration(for: "auth")),
+                auth: ServiceHarness.configuration(database: database.configuration(for: "auth")),
                 core: CoreServiceConfiguration(database: database.configuration(for: "core"), pii: PIIKeys.generate())
             )
             configure(&configuration)

@@ -104,8 +104,8 @@ extension TestClientProtocol {
 
     /// Logs in and returns the access and refresh tokens.
     package func login(
-        _ email: String = AuthHarness.adminEmail,
-        _ password: String = AuthHarness.adminPassword
+        _ email: String = ServiceHarness.adminEmail,
+        _ password: String = ServiceHarness.adminPassword
     ) async throws -> (access: String, refresh: String) {
         let answer = try await send(.post, "/v1/auth/login", json: ["email": email, "password": password])
         guard answer.status == .ok, let access = try answer.json["accessToken"] as? String,

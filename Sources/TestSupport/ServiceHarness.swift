@@ -19,8 +19,9 @@ import SwiftProtobuf
 
 /// The services running for a test over gRPC's in-process transport (auth, core, ledger and c2c),
 /// with generated clients pointed at them: tests call them exactly as the gateway does.
-package struct AuthHarness: Sendable {
-    package let service: AuthService
+package struct ServiceHarness: Sendable {
+    /// The auth service itself, for what only its owner does (rotating signing keys).
+    package let authService: AuthService
     /// The core service itself, to drive its background jobs by hand when they are not running.
     package let core: CoreService
     package let projects: Rahat_Core_V1_ProjectService.Client<InProcessTransport.Client>
@@ -36,7 +37,7 @@ package struct AuthHarness: Sendable {
     package let ledger: Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>
     /// The ledger's database, for tests that tamper with it behind the service's back.
     package let ledgerDatabase: ServiceDatabase
-    /// project-c2c: approvers and funding.
+    /// project-c2c: approvers and funding; disbursements, redemptions and settlements below.
     package let funds: Rahat_C2c_V1_ProjectFundsService.Client<InProcessTransport.Client>
     package let disbursements: Rahat_C2c_V1_DisbursementService.Client<InProcessTransport.Client>
     package let redemptions: Rahat_C2c_V1_RedemptionService.Client<InProcessTransport.Client>
@@ -70,7 +71,7 @@ package struct AuthHarness: Sendable {
         )
     }
 
-    /// Runs `body` against a migrated auth service with its first admin, on a fresh database.
+    /// Runs `body` against the four services, migrated, with the first admin, on fresh databases.
     /// The core service caches beneficiary reads in `cache`, in memory unless a test says otherwise.
     /// With `runsJobs`, the services' jobs (imports, checks, disbursements) run as in the embedded process.
     package static func with<T: Sendable>(
@@ -82,7 +83,7 @@ package struct AuthHarness: Sendable {
         disbursementBatchSize: Int = 1_000,
         sms: (any SmsSender)? = nil,
         now: @escaping @Sendable () -> Date = Date.init,
-        _ body: @Sendable (AuthHarness) async throws -> T
+        _ body: @Sendable (ServiceHarness) async throws -> T
     ) async throws -> T {
         try await TestDatabase.with(engine) { testDatabase in
             var configuration = Self.configuration(database: testDatabase.configuration)
@@ -201,8 +202,8 @@ package struct AuthHarness: Sendable {
                         health.endAllWatches()
                     }
                     do {
-                        let harness = AuthHarness(
-                            service: service,
+                        let harness = ServiceHarness(
+                            authService: service,
                             core: core,
                             projects: .init(wrapping: client),
                             beneficiaries: .init(wrapping: client),
@@ -371,7 +372,7 @@ extension Rahat_Auth_V1_RoleAssignment {
     }
 }
 
-extension AuthHarness {
+extension ServiceHarness {
     /// A service token for `service`, issued by a second auth service over the same database
     /// and secret as `configuration`'s, as a token stolen from between the services would be.
     package static func serviceToken(

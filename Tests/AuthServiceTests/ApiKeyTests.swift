@@ -13,9 +13,9 @@ extension AuthServiceTests {
             "the secret is returned once, verifies, and stops verifying when revoked",
             arguments: DatabaseEngine.available)
         func lifecycle(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 let created = try await harness.apiKeys.createApiKey(
                     .with {
                         $0.name = "registry sync"
@@ -39,7 +39,7 @@ extension AuthServiceTests {
                 #expect(principal.principal.authMethod == .apiKey)
                 #expect(principal.expiresInSeconds == 300)
                 let asKey = try await harness.auth.getPrincipal(
-                    .init(), metadata: AuthHarness.bearer(principal.accessToken))
+                    .init(), metadata: ServiceHarness.bearer(principal.accessToken))
                 #expect(asKey.apiKeyID == created.apiKey.id)
                 #expect(afterRevoke?.reason == "auth.invalid_api_key")
             }
@@ -47,8 +47,8 @@ extension AuthServiceTests {
 
         @Test("every generated key verifies, whatever characters its secret contains")
         func everyKeyVerifies() async throws {
-            try await AuthHarness.with(.sqlite) { harness in
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            try await ServiceHarness.with(.sqlite) { harness in
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 var secrets: [String] = []
                 for index in 0..<25 {
                     let created = try await harness.apiKeys.createApiKey(
@@ -70,7 +70,7 @@ extension AuthServiceTests {
             "a key cannot carry more than its creator holds, or be created by a key",
             arguments: DatabaseEngine.available)
         func noEscalation(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let (_, agent) = try await harness.createUser(
                     email: "agent@example.org",
@@ -83,7 +83,7 @@ extension AuthServiceTests {
                             $0.name = "sneaky"
                             $0.permissions = ["user:manage"]
                         },
-                        metadata: AuthHarness.bearer(agent.accessToken)
+                        metadata: ServiceHarness.bearer(agent.accessToken)
                     )
                 }
                 let key = try await harness.apiKeys.createApiKey(
@@ -91,7 +91,7 @@ extension AuthServiceTests {
                         $0.name = "mine"
                         $0.permissions = ["beneficiary:read"]
                     },
-                    metadata: AuthHarness.bearer(agent.accessToken)
+                    metadata: ServiceHarness.bearer(agent.accessToken)
                 )
                 let keyToken = try await harness.auth.verifyApiKey(.with { $0.key = key.key }).accessToken
                 let byKey = await serviceFailure {
@@ -100,7 +100,7 @@ extension AuthServiceTests {
                             $0.name = "child"
                             $0.permissions = ["beneficiary:read"]
                         },
-                        metadata: AuthHarness.bearer(keyToken)
+                        metadata: ServiceHarness.bearer(keyToken)
                     )
                 }
                 #expect(tooMuch?.kind == .permissionDenied)
@@ -110,7 +110,7 @@ extension AuthServiceTests {
 
         @Test("expired keys, malformed keys and other people's keys are refused", arguments: DatabaseEngine.available)
         func refusals(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let past = await serviceFailure {
                     try await harness.apiKeys.createApiKey(
@@ -119,7 +119,7 @@ extension AuthServiceTests {
                             $0.permissions = ["user:read"]
                             $0.expiresAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(-60))
                         },
-                        metadata: AuthHarness.bearer(admin.accessToken)
+                        metadata: ServiceHarness.bearer(admin.accessToken)
                     )
                 }
                 let malformed = await serviceFailure {
@@ -130,15 +130,15 @@ extension AuthServiceTests {
                         $0.name = "admin key"
                         $0.permissions = ["user:read"]
                     },
-                    metadata: AuthHarness.bearer(admin.accessToken)
+                    metadata: ServiceHarness.bearer(admin.accessToken)
                 )
                 let (_, other) = try await harness.createUser(email: "other@example.org", as: admin.accessToken)
                 let othersKey = await serviceFailure {
                     try await harness.apiKeys.getApiKey(
-                        .with { $0.id = adminKey.apiKey.id }, metadata: AuthHarness.bearer(other.accessToken))
+                        .with { $0.id = adminKey.apiKey.id }, metadata: ServiceHarness.bearer(other.accessToken))
                 }
                 let ownList = try await harness.apiKeys.listApiKeys(
-                    .init(), metadata: AuthHarness.bearer(other.accessToken))
+                    .init(), metadata: ServiceHarness.bearer(other.accessToken))
                 #expect(past?.violations.map(\.field) == ["expiresAt"])
                 #expect(malformed?.reason == "auth.invalid_api_key")
                 #expect(othersKey?.kind == .notFound)
@@ -151,7 +151,7 @@ extension AuthServiceTests {
     struct Health {
         @Test("the standard gRPC health service reports serving")
         func serving() async throws {
-            try await AuthHarness.with(.sqlite) { harness in
+            try await ServiceHarness.with(.sqlite) { harness in
                 let response = try await harness.health.check(.with { $0.service = "" })
                 #expect(response.status == .serving)
             }

@@ -19,15 +19,15 @@ extension AuthServiceTests {
     struct Sessions {
         @Test("login issues tokens that identify the admin", arguments: DatabaseEngine.available)
         func login(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // when
                 let tokens = try await harness.login()
                 let principal = try await harness.auth.getPrincipal(
-                    .init(), metadata: AuthHarness.bearer(tokens.accessToken))
+                    .init(), metadata: ServiceHarness.bearer(tokens.accessToken))
                 // then
                 #expect(tokens.expiresInSeconds == 900)
                 #expect(tokens.refreshToken.hasPrefix("rt_"))
-                #expect(principal.user.email == AuthHarness.adminEmail)
+                #expect(principal.user.email == ServiceHarness.adminEmail)
                 #expect(principal.permissions == ["all:manage"])
                 #expect(principal.authMethod == .password)
             }
@@ -35,9 +35,9 @@ extension AuthServiceTests {
 
         @Test("wrong password and unknown email fail the same way", arguments: DatabaseEngine.available)
         func wrongCredentials(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let wrongPassword = await serviceFailure {
-                    try await harness.login(AuthHarness.adminEmail, "not the password!")
+                    try await harness.login(ServiceHarness.adminEmail, "not the password!")
                 }
                 let unknownEmail = await serviceFailure {
                     try await harness.login("nobody@example.org", "whatever it is")
@@ -50,12 +50,12 @@ extension AuthServiceTests {
 
         @Test("five failures in a row lock the account for 15 minutes", arguments: DatabaseEngine.available)
         func lockout(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 for attempt in 1...5 {
                     let error = await serviceFailure {
                         try await harness.login(
-                            AuthHarness.adminEmail, "wrong password \(attempt)", from: "192.0.2.\(attempt)")
+                            ServiceHarness.adminEmail, "wrong password \(attempt)", from: "192.0.2.\(attempt)")
                     }
                     #expect(error?.reason == "auth.invalid_credentials")
                 }
@@ -73,7 +73,7 @@ extension AuthServiceTests {
             "ten failures from one address within five minutes throttle that address",
             arguments: DatabaseEngine.available)
         func ipThrottle(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given: failures spread over many accounts, so no single account locks
                 for attempt in 1...10 {
                     _ = await serviceFailure {
@@ -93,13 +93,13 @@ extension AuthServiceTests {
         @Test("twenty failures on one account within fifteen minutes throttle it", arguments: DatabaseEngine.available)
         func accountThrottle(engine: DatabaseEngine) async throws {
             let clock = TestClock()
-            try await AuthHarness.with(engine, now: clock.now) { harness in
+            try await ServiceHarness.with(engine, now: clock.now) { harness in
                 // given: four failures then a success, five times: never five in a row, twenty in all
                 for round in 0..<5 {
                     for attempt in 0..<4 {
                         _ = await serviceFailure {
                             try await harness.login(
-                                AuthHarness.adminEmail, "wrong password!", from: "203.0.113.\(round * 4 + attempt)")
+                                ServiceHarness.adminEmail, "wrong password!", from: "203.0.113.\(round * 4 + attempt)")
                         }
                         clock.advance(by: 30)
                     }
@@ -118,7 +118,7 @@ extension AuthServiceTests {
         @Test("refreshing keeps a sign-in alive only for the session's lifetime", arguments: DatabaseEngine.available)
         func sessionLifetime(engine: DatabaseEngine) async throws {
             let clock = TestClock()
-            try await AuthHarness.with(
+            try await ServiceHarness.with(
                 engine, configure: { $0.sessionMaxLifetime = .seconds(3600) }, now: clock.now
             ) { harness in
                 // given a sign-in refreshed well within its lifetime
@@ -140,7 +140,7 @@ extension AuthServiceTests {
             "refresh rotates the token; reusing a rotated token revokes the session",
             arguments: DatabaseEngine.available)
         func refreshRotation(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 let first = try await harness.login()
                 // when
@@ -163,7 +163,7 @@ extension AuthServiceTests {
             arguments: DatabaseEngine.available
         )
         func concurrentRefresh(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 let tokens = try await harness.login()
                 // when: the same token presented four times at once, as a thief racing the owner would
@@ -191,11 +191,11 @@ extension AuthServiceTests {
 
         @Test("logout ends the session", arguments: DatabaseEngine.available)
         func logout(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let tokens = try await harness.login()
                 _ = try await harness.auth.logout(
                     .with { $0.refreshToken = tokens.refreshToken },
-                    metadata: AuthHarness.bearer(tokens.accessToken)
+                    metadata: ServiceHarness.bearer(tokens.accessToken)
                 )
                 let refresh = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
@@ -206,11 +206,11 @@ extension AuthServiceTests {
 
         @Test("calls without a valid token are unauthenticated", arguments: DatabaseEngine.available)
         func unauthenticated(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let missing = await serviceFailure { try await harness.users.listUsers(.init()) }
                 let forged = await serviceFailure {
                     try await harness.users.listUsers(
-                        .init(), metadata: AuthHarness.bearer("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"))
+                        .init(), metadata: ServiceHarness.bearer("eyJhbGciOiJFUzI1NiJ9.e30.AAAA"))
                 }
                 #expect(missing?.kind == .unauthenticated)
                 #expect(forged?.kind == .unauthenticated)
@@ -221,18 +221,18 @@ extension AuthServiceTests {
             "a rotated signing key signs new tokens while old tokens keep verifying",
             arguments: DatabaseEngine.available)
         func keyRotation(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 let before = try await harness.login()
                 // when
-                let newKeyID = try await harness.service.rotateSigningKey()
+                let newKeyID = try await harness.authService.rotateSigningKey()
                 let keys = try await harness.auth.getSigningKeys(.init())
                 // then
                 #expect(keys.keys.count == 2)
                 #expect(keys.keys.contains { $0.keyID == newKeyID })
                 let principal = try await harness.auth.getPrincipal(
-                    .init(), metadata: AuthHarness.bearer(before.accessToken))
-                #expect(principal.user.email == AuthHarness.adminEmail)
+                    .init(), metadata: ServiceHarness.bearer(before.accessToken))
+                #expect(principal.user.email == ServiceHarness.adminEmail)
             }
         }
     }

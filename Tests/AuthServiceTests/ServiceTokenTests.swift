@@ -16,15 +16,15 @@ extension AuthServiceTests {
             "an internal service exchanges the service secret for a token with its fixed grants",
             arguments: DatabaseEngine.available)
         func issued(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // when
                 let token = try await harness.auth.issueServiceToken(
                     .with {
                         $0.service = "c2c"
-                        $0.secret = AuthHarness.serviceSecret
+                        $0.secret = ServiceHarness.serviceSecret
                     })
                 let verifier = AccessTokenVerifier(minimumRefetchInterval: .zero) {
-                    try await harness.service.publishedSigningKeys()
+                    try await harness.authService.publishedSigningKeys()
                 }
                 let principal = try await verifier.verify(token.accessToken)
 
@@ -46,19 +46,19 @@ extension AuthServiceTests {
 
         @Test("a wrong secret or an unknown service gets no token, and the two fail alike")
         func refused() async throws {
-            try await AuthHarness.with(.sqlite) { harness in
+            try await ServiceHarness.with(.sqlite) { harness in
                 let wrongSecret = await serviceFailure {
                     try await harness.auth.issueServiceToken(
                         .with {
                             $0.service = "c2c"
-                            $0.secret = AuthHarness.serviceSecret + "x"
+                            $0.secret = ServiceHarness.serviceSecret + "x"
                         })
                 }
                 let unknownService = await serviceFailure {
                     try await harness.auth.issueServiceToken(
                         .with {
                             $0.service = "core"
-                            $0.secret = AuthHarness.serviceSecret
+                            $0.secret = ServiceHarness.serviceSecret
                         })
                 }
                 #expect(wrongSecret?.kind == .unauthenticated)
@@ -71,7 +71,7 @@ extension AuthServiceTests {
         func throttled() async throws {
             // Ten a minute, as shipped, but in a tenth of the time: one more try every 0.6 s.
             let budget = RateLimit(10, per: .seconds(6))
-            try await AuthHarness.with(.sqlite, configure: { $0.serviceCredentialFailures = budget }) { harness in
+            try await ServiceHarness.with(.sqlite, configure: { $0.serviceCredentialFailures = budget }) { harness in
                 @Sendable func ask(_ secret: String) async -> ServiceError? {
                     await serviceFailure {
                         try await harness.auth.issueServiceToken(
@@ -87,9 +87,9 @@ extension AuthServiceTests {
                     #expect(wrong?.reason == "auth.invalid_service_credentials")
                 }
                 // when the caller then presents the right one, and again once the budget has a try
-                let refused = await ask(AuthHarness.serviceSecret)
+                let refused = await ask(ServiceHarness.serviceSecret)
                 try await Task.sleep(for: .milliseconds(700))
-                let later = await ask(AuthHarness.serviceSecret)
+                let later = await ask(ServiceHarness.serviceSecret)
                 // then it is refused until then
                 #expect(refused?.kind == .resourceExhausted)
                 #expect(refused?.reason == "auth.too_many_attempts")
@@ -100,7 +100,7 @@ extension AuthServiceTests {
 
         @Test("an auth service without a service secret issues no service tokens")
         func notConfigured() async throws {
-            try await AuthHarness.with(.sqlite, configure: { $0.serviceSecret = nil }) { harness in
+            try await ServiceHarness.with(.sqlite, configure: { $0.serviceSecret = nil }) { harness in
                 let failure = await serviceFailure {
                     try await harness.auth.issueServiceToken(
                         .with {

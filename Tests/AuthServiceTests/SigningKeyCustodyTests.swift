@@ -18,7 +18,7 @@ struct SigningKeyCustodyTests {
                 configuration: testDatabase.configuration, schema: AuthService.schema, logger: .test)
             do {
                 // given
-                var configuration = AuthHarness.configuration(database: testDatabase.configuration)
+                var configuration = ServiceHarness.configuration(database: testDatabase.configuration)
                 let auth = try AuthService(configuration: configuration, database: database, logger: .test)
                 try await auth.migrate()
                 // when

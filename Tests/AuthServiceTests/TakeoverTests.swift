@@ -12,16 +12,17 @@ extension AuthServiceTests {
     struct Takeover {
         @Test("an API key cannot change its owner's password", arguments: DatabaseEngine.available)
         func apiKeyPasswordChange(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 let admin = try await harness.login()
-                let me = try await harness.auth.getPrincipal(.init(), metadata: AuthHarness.bearer(admin.accessToken))
+                let me = try await harness.auth.getPrincipal(
+                    .init(), metadata: ServiceHarness.bearer(admin.accessToken))
                 let key = try await harness.apiKeys.createApiKey(
                     .with {
                         $0.name = "partner"
                         $0.permissions = ["user:read"]
                     },
-                    metadata: AuthHarness.bearer(admin.accessToken)
+                    metadata: ServiceHarness.bearer(admin.accessToken)
                 )
                 let keyToken = try await harness.auth.verifyApiKey(.with { $0.key = key.key }).accessToken
                 // when
@@ -31,7 +32,7 @@ extension AuthServiceTests {
                             $0.id = me.user.id
                             $0.password = "a brand new passphrase"
                         },
-                        metadata: AuthHarness.bearer(keyToken)
+                        metadata: ServiceHarness.bearer(keyToken)
                     )
                 }
                 // then
@@ -44,7 +45,7 @@ extension AuthServiceTests {
             "changing your own password needs the present one and ends your sessions",
             arguments: DatabaseEngine.available)
         func selfPasswordChange(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let (user, tokens) = try await harness.createUser(email: "self@example.org", as: admin.accessToken)
                 let missing = await serviceFailure {
@@ -53,7 +54,7 @@ extension AuthServiceTests {
                             $0.id = user.id
                             $0.password = "a brand new passphrase"
                         },
-                        metadata: AuthHarness.bearer(tokens.accessToken)
+                        metadata: ServiceHarness.bearer(tokens.accessToken)
                     )
                 }
                 let wrong = await serviceFailure {
@@ -63,7 +64,7 @@ extension AuthServiceTests {
                             $0.password = "a brand new passphrase"
                             $0.currentPassword = "not my password"
                         },
-                        metadata: AuthHarness.bearer(tokens.accessToken)
+                        metadata: ServiceHarness.bearer(tokens.accessToken)
                     )
                 }
                 _ = try await harness.users.updateUser(
@@ -72,7 +73,7 @@ extension AuthServiceTests {
                         $0.password = "a brand new passphrase"
                         $0.currentPassword = "another long passphrase"
                     },
-                    metadata: AuthHarness.bearer(tokens.accessToken)
+                    metadata: ServiceHarness.bearer(tokens.accessToken)
                 )
                 let oldSession = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
@@ -86,18 +87,18 @@ extension AuthServiceTests {
 
         @Test("a role that may update users cannot touch users who hold more", arguments: DatabaseEngine.available)
         func helpdeskCannotTakeOverAdmin(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given
                 let admin = try await harness.login()
                 let adminID = try await harness.auth.getPrincipal(
-                    .init(), metadata: AuthHarness.bearer(admin.accessToken)
+                    .init(), metadata: ServiceHarness.bearer(admin.accessToken)
                 ).user.id
                 _ = try await harness.roles.createRole(
                     .with {
                         $0.name = "helpdesk"
                         $0.permissions = ["user:read", "user:update", "user:delete"]
                     },
-                    metadata: AuthHarness.bearer(admin.accessToken)
+                    metadata: ServiceHarness.bearer(admin.accessToken)
                 )
                 let (_, helpdesk) = try await harness.createUser(
                     email: "helpdesk@example.org",
@@ -105,7 +106,7 @@ extension AuthServiceTests {
                     as: admin.accessToken
                 )
                 let (plain, _) = try await harness.createUser(email: "plain@example.org", as: admin.accessToken)
-                let asHelpdesk = AuthHarness.bearer(helpdesk.accessToken)
+                let asHelpdesk = ServiceHarness.bearer(helpdesk.accessToken)
                 // when
                 let reset = await serviceFailure {
                     try await harness.users.updateUser(
@@ -142,9 +143,9 @@ extension AuthServiceTests {
             "unknown emails lock exactly like real ones, so lockouts reveal no accounts",
             arguments: DatabaseEngine.available)
         func noEnumeration(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 var answers: [String: String?] = [:]
-                for email in [AuthHarness.adminEmail, "ghost@example.org"] {
+                for email in [ServiceHarness.adminEmail, "ghost@example.org"] {
                     for attempt in 1...5 {
                         _ = await serviceFailure {
                             try await harness.login(email, "wrong password!", from: "192.0.2.\(attempt)")
@@ -154,7 +155,7 @@ extension AuthServiceTests {
                         try await harness.login(email, "wrong password!", from: "192.0.2.99")
                     }?.reason
                 }
-                #expect(answers[AuthHarness.adminEmail] == "auth.account_locked")
+                #expect(answers[ServiceHarness.adminEmail] == "auth.account_locked")
                 #expect(answers["ghost@example.org"] == "auth.account_locked")
             }
         }
@@ -163,29 +164,29 @@ extension AuthServiceTests {
             "a stranger's failures lock the account everywhere but where its owner signs in",
             arguments: DatabaseEngine.available)
         func lockoutSparesKnownAddress(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given the owner's usual address, and a stranger failing five times in a row
                 let home = "203.0.113.5"
-                _ = try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                _ = try await harness.login(ServiceHarness.adminEmail, ServiceHarness.adminPassword, from: home)
                 for attempt in 1...5 {
                     _ = await serviceFailure {
                         try await harness.login(
-                            AuthHarness.adminEmail, "stranger's guess \(attempt)", from: "192.0.2.\(attempt)")
+                            ServiceHarness.adminEmail, "stranger's guess \(attempt)", from: "192.0.2.\(attempt)")
                     }
                 }
                 // when the stranger tries once more, even with the right password, and the owner signs in at home
                 let stranger = await serviceFailure {
-                    try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: "192.0.2.99")
+                    try await harness.login(ServiceHarness.adminEmail, ServiceHarness.adminPassword, from: "192.0.2.99")
                 }
-                let owner = try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                let owner = try await harness.login(ServiceHarness.adminEmail, ServiceHarness.adminPassword, from: home)
                 // and then fails five times at home
                 for attempt in 1...5 {
                     _ = await serviceFailure {
-                        try await harness.login(AuthHarness.adminEmail, "owner's typo \(attempt)", from: home)
+                        try await harness.login(ServiceHarness.adminEmail, "owner's typo \(attempt)", from: home)
                     }
                 }
                 let ownerLocked = await serviceFailure {
-                    try await harness.login(AuthHarness.adminEmail, AuthHarness.adminPassword, from: home)
+                    try await harness.login(ServiceHarness.adminEmail, ServiceHarness.adminPassword, from: home)
                 }
                 // then strangers are locked out, the owner only by their own failures
                 #expect(stranger?.reason == "auth.account_locked")
@@ -198,13 +199,13 @@ extension AuthServiceTests {
             "a burst of concurrent guesses gets at most five tries at the password", arguments: DatabaseEngine.available
         )
         func concurrentBurst(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let reasons = await withTaskGroup(of: String?.self) { group in
                     for index in 0..<20 {
                         group.addTask {
                             await serviceFailure {
                                 try await harness.login(
-                                    AuthHarness.adminEmail, "guess number \(index)", from: "198.51.100.\(index)")
+                                    ServiceHarness.adminEmail, "guess number \(index)", from: "198.51.100.\(index)")
                             }?.reason
                         }
                     }

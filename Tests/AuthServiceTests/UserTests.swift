@@ -11,7 +11,7 @@ extension AuthServiceTests {
     struct Users {
         @Test("bad input names every offending field and writes nothing", arguments: DatabaseEngine.available)
         func validation(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let error = await serviceFailure {
                     try await harness.users.createUser(
@@ -22,7 +22,7 @@ extension AuthServiceTests {
                             $0.phone = "12345"
                             $0.roles = [.role("ghost")]
                         },
-                        metadata: AuthHarness.bearer(admin.accessToken)
+                        metadata: ServiceHarness.bearer(admin.accessToken)
                     )
                 }
                 #expect(error?.kind == .invalidArgument)
@@ -30,7 +30,8 @@ extension AuthServiceTests {
                     Set(error?.violations.map(\.field) ?? []) == [
                         "name", "email", "password", "phone", "roles[0].role",
                     ])
-                let users = try await harness.users.listUsers(.init(), metadata: AuthHarness.bearer(admin.accessToken))
+                let users = try await harness.users.listUsers(
+                    .init(), metadata: ServiceHarness.bearer(admin.accessToken))
                 #expect(users.users.count == 1)
             }
         }
@@ -43,7 +44,7 @@ extension AuthServiceTests {
                 (String(repeating: "é", count: 40), "must be at most 72 bytes"),
             ])
         func passwordPolicy(password: String, reason: String) async throws {
-            try await AuthHarness.with(.sqlite) { harness in
+            try await ServiceHarness.with(.sqlite) { harness in
                 let admin = try await harness.login()
                 let error = await serviceFailure {
                     try await harness.createUser(email: "weak@example.org", password: password, as: admin.accessToken)
@@ -54,7 +55,7 @@ extension AuthServiceTests {
 
         @Test("emails are unique regardless of case", arguments: DatabaseEngine.available)
         func uniqueEmail(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 _ = try await harness.createUser(email: "Agent@Example.org", as: admin.accessToken)
                 let duplicate = await serviceFailure {
@@ -67,7 +68,7 @@ extension AuthServiceTests {
 
         @Test("project-scoped roles grant permissions only inside that project", arguments: DatabaseEngine.available)
         func scopedRoles(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let project = UUID().uuidString.lowercased()
                 let (_, tokens) = try await harness.createUser(
@@ -76,7 +77,7 @@ extension AuthServiceTests {
                     as: admin.accessToken
                 )
                 let principal = try await harness.auth.getPrincipal(
-                    .init(), metadata: AuthHarness.bearer(tokens.accessToken))
+                    .init(), metadata: ServiceHarness.bearer(tokens.accessToken))
                 #expect(principal.permissions.contains("beneficiary:manage@\(project)"))
                 #expect(principal.permissions.allSatisfy { $0.hasSuffix("@\(project)") })
             }
@@ -84,7 +85,7 @@ extension AuthServiceTests {
 
         @Test("nobody grants what they do not hold", arguments: DatabaseEngine.available)
         func noEscalation(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 // given: a custom role that may create users but holds little else
                 let admin = try await harness.login()
                 _ = try await harness.roles.createRole(
@@ -92,7 +93,7 @@ extension AuthServiceTests {
                         $0.name = "recruiter"
                         $0.permissions = ["user:create", "user:read"]
                     },
-                    metadata: AuthHarness.bearer(admin.accessToken)
+                    metadata: ServiceHarness.bearer(admin.accessToken)
                 )
                 let (_, recruiter) = try await harness.createUser(
                     email: "recruiter@example.org",
@@ -122,11 +123,11 @@ extension AuthServiceTests {
 
         @Test("disabling a user ends its sessions and refuses its logins", arguments: DatabaseEngine.available)
         func disable(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 let (user, tokens) = try await harness.createUser(email: "leaver@example.org", as: admin.accessToken)
                 _ = try await harness.users.deleteUser(
-                    .with { $0.id = user.id }, metadata: AuthHarness.bearer(admin.accessToken))
+                    .with { $0.id = user.id }, metadata: ServiceHarness.bearer(admin.accessToken))
                 let refresh = await serviceFailure {
                     try await harness.auth.refresh(.with { $0.refreshToken = tokens.refreshToken })
                 }
@@ -134,7 +135,7 @@ extension AuthServiceTests {
                     try await harness.login("leaver@example.org", "another long passphrase")
                 }
                 let fetched = try await harness.users.getUser(
-                    .with { $0.id = user.id }, metadata: AuthHarness.bearer(admin.accessToken))
+                    .with { $0.id = user.id }, metadata: ServiceHarness.bearer(admin.accessToken))
                 #expect(refresh?.kind == .unauthenticated)
                 #expect(login?.reason == "auth.account_disabled")
                 #expect(fetched.status == .disabled)
@@ -143,7 +144,7 @@ extension AuthServiceTests {
 
         @Test("listing pages through users with a stable cursor", arguments: DatabaseEngine.available)
         func pagination(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
+            try await ServiceHarness.with(engine) { harness in
                 let admin = try await harness.login()
                 for index in 1...4 {
                     _ = try await harness.users.createUser(
@@ -152,7 +153,7 @@ extension AuthServiceTests {
                             $0.email = "u\(index)@example.org"
                             $0.password = "another long passphrase"
                         },
-                        metadata: AuthHarness.bearer(admin.accessToken)
+                        metadata: ServiceHarness.bearer(admin.accessToken)
                     )
                 }
                 var seen: [String] = []
@@ -163,7 +164,7 @@ extension AuthServiceTests {
                             $0.limit = 2
                             if let cursor { $0.cursor = cursor }
                         },
-                        metadata: AuthHarness.bearer(admin.accessToken)
+                        metadata: ServiceHarness.bearer(admin.accessToken)
                     )
                     #expect(page.users.count <= 2)
                     seen += page.users.map(\.email)
@@ -171,7 +172,8 @@ extension AuthServiceTests {
                 } while cursor != nil
                 #expect(
                     seen == [
-                        AuthHarness.adminEmail, "u1@example.org", "u2@example.org", "u3@example.org", "u4@example.org",
+                        ServiceHarness.adminEmail, "u1@example.org", "u2@example.org", "u3@example.org",
+                        "u4@example.org",
                     ])
             }
         }
@@ -180,8 +182,8 @@ extension AuthServiceTests {
             "built-in roles cannot be deleted; assigned custom roles cannot either", arguments: DatabaseEngine.available
         )
         func roleDeletion(engine: DatabaseEngine) async throws {
-            try await AuthHarness.with(engine) { harness in
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            try await ServiceHarness.with(engine) { harness in
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 let builtIn = await serviceFailure {
                     try await harness.roles.deleteRole(.with { $0.name = "manager" }, metadata: admin)
                 }

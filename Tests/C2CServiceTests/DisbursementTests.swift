@@ -27,11 +27,11 @@ struct DisbursementTests {
     }
 
     static func world(
-        _ harness: AuthHarness, people count: Int, funded: Int64, unenrolled: Set<Int> = [],
+        _ harness: ServiceHarness, people count: Int, funded: Int64, unenrolled: Set<Int> = [],
         unverified: Set<Int> = [], archived: Set<Int> = []
     ) async throws -> World {
         let tokens = try await harness.login()
-        let admin = AuthHarness.bearer(tokens.accessToken)
+        let admin = ServiceHarness.bearer(tokens.accessToken)
         let project = try await ProjectFundsTests.newProject(on: harness, as: admin)
         _ = try await harness.projects.activateProject(.with { $0.id = project }, metadata: admin)
         let created = try await harness.beneficiaries.createBeneficiaries(
@@ -69,7 +69,7 @@ struct DisbursementTests {
     }
 
     /// Three project managers as approvers, two required; returns their metadata.
-    static func approvers(_ harness: AuthHarness, _ world: World, required: Int32 = 2) async throws -> [Metadata] {
+    static func approvers(_ harness: ServiceHarness, _ world: World, required: Int32 = 2) async throws -> [Metadata] {
         var ids: [String] = []
         var metadata: [Metadata] = []
         for index in 1...3 {
@@ -77,7 +77,7 @@ struct DisbursementTests {
                 email: "approver\(index)@example.org", roles: [.role("manager", project: world.project)],
                 as: world.adminToken)
             ids.append(user.id)
-            metadata.append(AuthHarness.bearer(tokens.accessToken))
+            metadata.append(ServiceHarness.bearer(tokens.accessToken))
         }
         _ = try await harness.funds.setApprovers(
             .with {
@@ -96,13 +96,13 @@ struct DisbursementTests {
         }
     }
 
-    static func wallet(_ harness: AuthHarness, _ world: World, _ person: String) async throws -> Int64? {
+    static func wallet(_ harness: ServiceHarness, _ world: World, _ person: String) async throws -> Int64? {
         try await harness.balance(.beneficiaryWallet, project: world.project, owner: person, as: world.admin)
     }
 
     /// The project's stats once `settled` holds of them, or after 30 seconds.
     static func stats(
-        _ harness: AuthHarness, _ world: World, until settled: (Rahat_Core_V1_ProjectStats) -> Bool
+        _ harness: ServiceHarness, _ world: World, until settled: (Rahat_Core_V1_ProjectStats) -> Bool
     ) async throws -> Rahat_Core_V1_ProjectStats {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
@@ -115,7 +115,7 @@ struct DisbursementTests {
 
     /// Polls until the disbursement has left approved and processing.
     static func finished(
-        _ harness: AuthHarness, _ id: String, as caller: Metadata
+        _ harness: ServiceHarness, _ id: String, as caller: Metadata
     ) async throws -> Rahat_C2c_V1_Disbursement {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
@@ -129,7 +129,7 @@ struct DisbursementTests {
         "a dry run names the totals, who is left out and why, and whether the fund covers it; a draft keeps its lines",
         arguments: DatabaseEngine.available)
     func planAndDraft(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given six people: 5 not enrolled, 4 not verified (its check queued), 3 archived; 2,500 in the fund
             let world = try await Self.world(
                 harness, people: 6, funded: 2_500, unenrolled: [5], unverified: [4], archived: [3])
@@ -183,7 +183,7 @@ struct DisbursementTests {
 
     @Test("bad disbursement requests are refused with the fields named")
     func refused() async throws {
-        try await AuthHarness.with(.sqlite) { harness in
+        try await ServiceHarness.with(.sqlite) { harness in
             let world = try await Self.world(harness, people: 2, funded: 0, unverified: [0, 1])
             let (_, agent) = try await harness.createUser(
                 email: "agent@example.org", roles: [.role("field_agent")], as: world.adminToken)
@@ -219,7 +219,7 @@ struct DisbursementTests {
             }
             let forbidden = await serviceFailure {
                 try await harness.disbursements.createDisbursement(
-                    Self.everyone(world, 100), metadata: AuthHarness.bearer(agent.accessToken))
+                    Self.everyone(world, 100), metadata: ServiceHarness.bearer(agent.accessToken))
             }
 
             #expect(invalid?.violations.map(\.field) == ["name", "lines"])
@@ -233,7 +233,7 @@ struct DisbursementTests {
         "a request under a reference drafts once, however often and however concurrently it is sent",
         arguments: DatabaseEngine.available)
     func referencedDraft(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             let world = try await Self.world(harness, people: 3, funded: 10_000)
             var referenced = Self.everyone(world, 250)
             referenced.reference = "WINTER-2026/ward-4"
@@ -256,7 +256,7 @@ struct DisbursementTests {
             let elsewhere = try await ProjectFundsTests.newProject(on: harness, as: world.admin)
             let outsider = try await harness.createUser(
                 email: "outsider@example.org", roles: [.role("manager", project: elsewhere)], as: world.adminToken)
-            let outsiderLogin = AuthHarness.bearer(outsider.tokens.accessToken)
+            let outsiderLogin = ServiceHarness.bearer(outsider.tokens.accessToken)
             let foreign = await serviceFailure {
                 try await harness.disbursements.getDisbursement(
                     .with { $0.id = answers[0].id }, metadata: outsiderLogin)
@@ -279,7 +279,7 @@ struct DisbursementTests {
 
     @Test("a submission needs enough approvers besides its creator; a cancelled disbursement takes no decision")
     func submitAndCancel() async throws {
-        try await AuthHarness.with(.sqlite) { harness in
+        try await ServiceHarness.with(.sqlite) { harness in
             let world = try await Self.world(harness, people: 2, funded: 10_000)
             let approvers = try await Self.approvers(harness, world, required: 3)
             let byApprover = try await harness.disbursements.createDisbursement(
@@ -316,7 +316,7 @@ struct DisbursementTests {
         "M of N approvers approve, not the creator; the M-th approval pays every line once, in batches",
         arguments: DatabaseEngine.available)
     func approveAndExecute(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true, disbursementBatchSize: 2) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true, disbursementBatchSize: 2) { harness in
             // given five eligible people, 10,000 funded, approvers 2 of 3; the first approver drafts
             let world = try await Self.world(harness, people: 5, funded: 10_000)
             let approvers = try await Self.approvers(harness, world)
@@ -336,7 +336,7 @@ struct DisbursementTests {
             }
             let outsider = await serviceFailure {
                 try await harness.disbursements.approveDisbursement(
-                    .with { $0.id = draft.id }, metadata: AuthHarness.bearer(agent.accessToken))
+                    .with { $0.id = draft.id }, metadata: ServiceHarness.bearer(agent.accessToken))
             }
             let first = try await harness.disbursements.approveDisbursement(
                 .with {
@@ -401,7 +401,7 @@ struct DisbursementTests {
         "the M-th approval is refused when the fund does not cover the total; a rejection ends the disbursement",
         arguments: DatabaseEngine.available)
     func insufficientAndRejected(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             let world = try await Self.world(harness, people: 3, funded: 1_000)
             let approvers = try await Self.approvers(harness, world, required: 1)
             let draft = try await harness.disbursements.createDisbursement(
@@ -440,7 +440,7 @@ struct DisbursementTests {
         "lines the fund cannot pay at execution fail with their reason and, funded again, are retried without paying twice",
         arguments: DatabaseEngine.available)
     func failAndRetry(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, disbursementBatchSize: 2) { harness in
+        try await ServiceHarness.with(engine, disbursementBatchSize: 2) { harness in
             // given 4,000 funded and two approved disbursements of 3,000, their jobs not yet run
             let world = try await Self.world(harness, people: 3, funded: 4_000)
             let approvers = try await Self.approvers(harness, world, required: 1)

@@ -14,7 +14,7 @@ import Testing
 /// SQLite and PostgreSQL.
 @Suite("Project funds")
 struct ProjectFundsTests {
-    static func newProject(on harness: AuthHarness, as admin: Metadata) async throws -> String {
+    static func newProject(on harness: ServiceHarness, as admin: Metadata) async throws -> String {
         try await harness.projects.createProject(
             .with {
                 $0.name = "Flood response"
@@ -37,7 +37,7 @@ struct ProjectFundsTests {
         }
     }
 
-    static func fundBalance(_ project: String, on harness: AuthHarness, as admin: Metadata) async throws -> Int64 {
+    static func fundBalance(_ project: String, on harness: ServiceHarness, as admin: Metadata) async throws -> Int64 {
         try await harness.ledger.findAccount(
             .with {
                 $0.kind = .projectFund
@@ -50,9 +50,9 @@ struct ProjectFundsTests {
         "funding moves value from external funding into the project's fund, once per reference",
         arguments: DatabaseEngine.available)
     func funding(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await Self.newProject(on: harness, as: admin)
 
             // when the same funding is recorded twice, then with another amount, then another grant
@@ -87,8 +87,8 @@ struct ProjectFundsTests {
 
     @Test("the same funding sent 20 times at once moves value once", arguments: DatabaseEngine.available)
     func concurrentFunding(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await Self.newProject(on: harness, as: admin)
 
             let answers = try await withThrowingTaskGroup(of: Rahat_C2c_V1_Funding.self) { group in
@@ -108,9 +108,9 @@ struct ProjectFundsTests {
 
     @Test("bad funding is refused with the fields named, and only project managers may fund")
     func fundingRefused() async throws {
-        try await AuthHarness.with(.sqlite) { harness in
+        try await ServiceHarness.with(.sqlite) { harness in
             let tokens = try await harness.login()
-            let admin = AuthHarness.bearer(tokens.accessToken)
+            let admin = ServiceHarness.bearer(tokens.accessToken)
             let project = try await Self.newProject(on: harness, as: admin)
             let (_, agent) = try await harness.createUser(
                 email: "agent@example.org", roles: [.role("field_agent")], as: tokens.accessToken)
@@ -129,7 +129,7 @@ struct ProjectFundsTests {
             }
             let forbidden = await serviceFailure {
                 try await harness.funds.recordFunding(
-                    Self.funding(project, 100), metadata: AuthHarness.bearer(agent.accessToken))
+                    Self.funding(project, 100), metadata: ServiceHarness.bearer(agent.accessToken))
             }
 
             #expect(invalid?.violations.map(\.field) == ["projectId", "amount", "reference"])
@@ -144,9 +144,9 @@ struct ProjectFundsTests {
 
     @Test("when the auth service refuses c2c's own secret, callers get an internal error, not a 401 of their own")
     func misconfiguredSecret() async throws {
-        try await AuthHarness.with(.sqlite, configure: { $0.serviceSecret = String(repeating: "z", count: 40) }) {
+        try await ServiceHarness.with(.sqlite, configure: { $0.serviceSecret = String(repeating: "z", count: 40) }) {
             harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await Self.newProject(on: harness, as: admin)
 
             let failure = await serviceFailure {
@@ -160,10 +160,10 @@ struct ProjectFundsTests {
 
     @Test("approvers are M of N active users, set by who may update the project", arguments: DatabaseEngine.available)
     func approvers(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given three managers, one of them later disabled
             let tokens = try await harness.login()
-            let admin = AuthHarness.bearer(tokens.accessToken)
+            let admin = ServiceHarness.bearer(tokens.accessToken)
             let project = try await Self.newProject(on: harness, as: admin)
             var managers: [String] = []
             for index in 1...3 {
@@ -198,7 +198,7 @@ struct ProjectFundsTests {
                         $0.projectID = project
                         $0.userIds = [agentUser.id]
                         $0.required = 1
-                    }, metadata: AuthHarness.bearer(agent.accessToken))
+                    }, metadata: ServiceHarness.bearer(agent.accessToken))
             }
 
             // then

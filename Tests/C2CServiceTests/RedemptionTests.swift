@@ -30,8 +30,8 @@ struct RedemptionTests {
 
     static let phones = ["+9779812000001", "+9779812000002"]
 
-    static func shop(_ harness: AuthHarness) async throws -> Shop {
-        let admin = AuthHarness.bearer(try await harness.login().accessToken)
+    static func shop(_ harness: ServiceHarness) async throws -> Shop {
+        let admin = ServiceHarness.bearer(try await harness.login().accessToken)
         let project = try await ProjectFundsTests.newProject(on: harness, as: admin)
         _ = try await harness.projects.activateProject(.with { $0.id = project }, metadata: admin)
         _ = try await harness.funds.recordFunding(ProjectFundsTests.funding(project, 100_000), metadata: admin)
@@ -83,7 +83,7 @@ struct RedemptionTests {
         let login = try await harness.login("ram@example.org", "a long vendor passphrase")
         return Shop(
             project: project, admin: admin, phones: phones, noPhone: people[2], vendor: vendor.id,
-            vendorLogin: AuthHarness.bearer(login.accessToken))
+            vendorLogin: ServiceHarness.bearer(login.accessToken))
     }
 
     /// A vendor with its own login, paid by mobile money.
@@ -101,7 +101,7 @@ struct RedemptionTests {
     }
 
     /// The id of the shop's first holder, found by phone in its project.
-    static func holderID(_ harness: AuthHarness, _ shop: Shop) async throws -> String {
+    static func holderID(_ harness: ServiceHarness, _ shop: Shop) async throws -> String {
         try #require(
             try await harness.beneficiaries.listBeneficiaries(
                 .with {
@@ -123,7 +123,7 @@ struct RedemptionTests {
     }
 
     static func balance(
-        _ harness: AuthHarness, _ shop: Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String
+        _ harness: ServiceHarness, _ shop: Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String
     ) async throws -> Int64 {
         try #require(try await harness.balance(kind, project: shop.project, owner: owner, as: shop.admin))
     }
@@ -133,7 +133,7 @@ struct RedemptionTests {
         arguments: DatabaseEngine.available)
     func requestAndConfirm(engine: DatabaseEngine) async throws {
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(engine, sms: sms.sender) { harness in
+            try await ServiceHarness.with(engine, sms: sms.sender) { harness in
                 // given
                 let shop = try await Self.shop(harness)
 
@@ -229,7 +229,7 @@ struct RedemptionTests {
     @Test("a code sent before the vendor was deactivated, or before the project closed, moves nothing")
     func confirmationRechecksVendorAndProject() async throws {
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(.sqlite, sms: sms.sender) { harness in
+            try await ServiceHarness.with(.sqlite, sms: sms.sender) { harness in
                 // given two codes sent to two holders
                 let shop = try await Self.shop(harness)
                 var sent: [(id: String, code: String)] = []
@@ -271,7 +271,7 @@ struct RedemptionTests {
     func probingAndGuessing() async throws {
         let clock = Mutex(Date())
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+            try await ServiceHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
                 // given the shop's project, and a person registered with a phone in another project
                 let shop = try await Self.shop(harness)
                 let elsewhere = try await ProjectFundsTests.newProject(on: harness, as: shop.admin)
@@ -363,7 +363,7 @@ struct RedemptionTests {
     func phoneChangeCoolingOff(engine: DatabaseEngine) async throws {
         let clock = Mutex(Date())
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(engine, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+            try await ServiceHarness.with(engine, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
                 // given a verified holder in the vendor's project
                 let shop = try await Self.shop(harness)
                 let holderID = try await Self.holderID(harness, shop)
@@ -424,11 +424,11 @@ struct RedemptionTests {
     func refusals() async throws {
         let clock = Mutex(Date())
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
+            try await ServiceHarness.with(.sqlite, sms: sms.sender, now: { clock.withLock { $0 } }) { harness in
                 let shop = try await Self.shop(harness)
                 let other = try await harness.vendors.registerVendor(
                     Self.vendor("Sita Store", "sita@example.org", "another vendor passphrase"), metadata: shop.admin)
-                let otherLogin = AuthHarness.bearer(
+                let otherLogin = ServiceHarness.bearer(
                     try await harness.login("sita@example.org", "another vendor passphrase").accessToken)
 
                 // bad input names its fields

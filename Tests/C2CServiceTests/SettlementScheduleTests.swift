@@ -85,7 +85,7 @@ struct SettlementScheduleTests {
         kathmandu.timeZone = try #require(TimeZone(identifier: "Asia/Kathmandu"))
         let calendar = kathmandu
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(engine, runsJobs: true, sms: sms.sender, now: clock.now) { harness in
+            try await ServiceHarness.with(engine, runsJobs: true, sms: sms.sender, now: clock.now) { harness in
                 // given a vendor owed 1,000 from a confirmed redemption
                 let shop = try await RedemptionTests.shop(harness)
                 _ = try await SettlementTests.redeem(

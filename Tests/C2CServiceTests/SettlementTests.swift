@@ -21,7 +21,7 @@ import Testing
 struct SettlementTests {
     /// Redeems `amount` for the holder of `phone` at the vendor logged in as `vendor`.
     static func redeem(
-        _ harness: AuthHarness, _ sms: SmsCapture, vendor: String, login: Metadata, phone: String, amount: Int64
+        _ harness: ServiceHarness, _ sms: SmsCapture, vendor: String, login: Metadata, phone: String, amount: Int64
     ) async throws -> Rahat_C2c_V1_Redemption {
         let requested = try await harness.redemptions.requestRedemption(
             .with {
@@ -38,7 +38,8 @@ struct SettlementTests {
     }
 
     static func account(
-        _ harness: AuthHarness, _ shop: RedemptionTests.Shop, _ kind: Rahat_Ledger_V1_AccountKind, owner: String? = nil
+        _ harness: ServiceHarness, _ shop: RedemptionTests.Shop, _ kind: Rahat_Ledger_V1_AccountKind,
+        owner: String? = nil
     ) async throws -> Int64 {
         try await harness.balance(kind, project: shop.project, owner: owner, as: shop.admin) ?? 0
     }
@@ -46,7 +47,7 @@ struct SettlementTests {
     /// Polls until the run's job is done: every settlement out of pending and, when it pays
     /// anyone, the payout file written (the job's last step, after the moves).
     static func processed(
-        _ harness: AuthHarness, run: String, as caller: Metadata
+        _ harness: ServiceHarness, run: String, as caller: Metadata
     ) async throws -> [Rahat_C2c_V1_Settlement] {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
@@ -98,7 +99,7 @@ struct SettlementTests {
         arguments: DatabaseEngine.available)
     func settleAndAnswer(engine: DatabaseEngine) async throws {
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(engine, runsJobs: true, sms: sms.sender) { harness in
+            try await ServiceHarness.with(engine, runsJobs: true, sms: sms.sender) { harness in
                 // given two vendors, one paid by mobile money, one by bank (IBAN and BIC), with
                 // confirmed redemptions
                 let shop = try await RedemptionTests.shop(harness)
@@ -117,7 +118,7 @@ struct SettlementTests {
                         $0.projectID = shop.project
                         $0.vendorID = bank.id
                     }, metadata: shop.admin)
-                let bankLogin = AuthHarness.bearer(
+                let bankLogin = ServiceHarness.bearer(
                     try await harness.login("hari@example.org", "hari's passphrase").accessToken)
                 for amount in [1_000, 250] as [Int64] {
                     _ = try await Self.redeem(
@@ -283,7 +284,7 @@ struct SettlementTests {
     @Test("a run pays the account a vendor had when it started, not one approved after")
     func accountFixedAtStart() async throws {
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(.sqlite, runsJobs: true, sms: sms.sender) { harness in
+            try await ServiceHarness.with(.sqlite, runsJobs: true, sms: sms.sender) { harness in
                 // given a confirmed redemption at a vendor paid by mobile money, and a second admin
                 let shop = try await RedemptionTests.shop(harness)
                 _ = try await Self.redeem(
@@ -295,7 +296,7 @@ struct SettlementTests {
                         $0.id = shop.vendor
                         $0.phone = "+9779811113333"
                     }, metadata: shop.admin)
-                let secondAdmin = AuthHarness.bearer(second.tokens.accessToken)
+                let secondAdmin = ServiceHarness.bearer(second.tokens.accessToken)
 
                 // when a run starts, and then the vendor's account is changed and approved
                 let run = try await harness.settlements.createSettlements(
@@ -335,7 +336,7 @@ struct SettlementTests {
     @Test("settling needs settlement:create and something to settle; the bank answers only what is in clearing")
     func refusals() async throws {
         try await SmsCapture.with { sms in
-            try await AuthHarness.with(.sqlite, sms: sms.sender) { harness in
+            try await ServiceHarness.with(.sqlite, sms: sms.sender) { harness in
                 let shop = try await RedemptionTests.shop(harness)
                 let empty = await serviceFailure {
                     try await harness.settlements.createSettlements(

@@ -47,10 +47,10 @@ struct AuthorizationTableTests {
 
     @Test("each role reaches exactly what docs/domain.md gives it, and a manager of A nothing of B")
     func table() async throws {
-        try await AuthHarness.with(.sqlite) { harness in
+        try await ServiceHarness.with(.sqlite) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
             let people = try await harness.beneficiaries.createBeneficiaries(
@@ -77,7 +77,7 @@ struct AuthorizationTableTests {
                     email: "\(role)@example.org",
                     roles: [.role(role, project: role == "manager" ? projectA.id : nil)],
                     as: adminToken)
-                callers[role] = AuthHarness.bearer(user.tokens.accessToken)
+                callers[role] = ServiceHarness.bearer(user.tokens.accessToken)
             }
             // when
             var actual: [String: [Outcome]] = [:]

@@ -28,9 +28,9 @@ struct BeneficiaryCacheTests {
         arguments: combinations)
     func cachedUntilChanged(engine: DatabaseEngine, backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { store in
-            try await AuthHarness.with(engine, cache: store) { harness in
+            try await ServiceHarness.with(engine, cache: store) { harness in
                 // given: a beneficiary read once, so cached
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 let created = try await harness.beneficiaries.createBeneficiary(
                     .with { $0.beneficiary = BeneficiaryTests.person("Maya Gurung", phone: "9812000001") },
                     metadata: admin)
@@ -69,10 +69,10 @@ struct BeneficiaryCacheTests {
         arguments: SharedStateBackend.available)
     func noPersonalDataInClear(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { store in
-            try await AuthHarness.with(.sqlite, cache: store) { harness in
+            try await ServiceHarness.with(.sqlite, cache: store) { harness in
                 // given
                 let adminToken = try await harness.login().accessToken
-                let admin = AuthHarness.bearer(adminToken)
+                let admin = ServiceHarness.bearer(adminToken)
                 _ = try await harness.roles.createRole(
                     .with {
                         $0.name = "analyst"
@@ -86,7 +86,7 @@ struct BeneficiaryCacheTests {
                 // when: both views are read
                 let full = try await harness.beneficiaries.getBeneficiary(.with { $0.id = created.id }, metadata: admin)
                 let basic = try await harness.beneficiaries.getBeneficiary(
-                    .with { $0.id = created.id }, metadata: AuthHarness.bearer(analyst.accessToken))
+                    .with { $0.id = created.id }, metadata: ServiceHarness.bearer(analyst.accessToken))
                 // then
                 #expect(full.pii.name == "Laxmi Shrestha")
                 #expect(!basic.hasPii)
@@ -116,9 +116,9 @@ struct BeneficiaryCacheTests {
     func singleFlight(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { real in
             let store = InstrumentedCacheStore(real, lookupDelay: .milliseconds(500))
-            try await AuthHarness.with(.sqlite, cache: store) { harness in
+            try await ServiceHarness.with(.sqlite, cache: store) { harness in
                 // given
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 let created = try await harness.beneficiaries.createBeneficiary(
                     .with { $0.beneficiary = BeneficiaryTests.person("Bina Rai", phone: "9812000003") },
                     metadata: admin)
@@ -150,9 +150,9 @@ struct BeneficiaryCacheTests {
     func staleFillRejected(backend: SharedStateBackend) async throws {
         try await backend.withCacheStore { real in
             let store = InstrumentedCacheStore(real, holdFills: true)
-            try await AuthHarness.with(.sqlite, cache: store) { harness in
+            try await ServiceHarness.with(.sqlite, cache: store) { harness in
                 // given: a reader has loaded the row and is about to fill the cache
-                let admin = AuthHarness.bearer(try await harness.login().accessToken)
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
                 let created = try await harness.beneficiaries.createBeneficiary(
                     .with { $0.beneficiary = BeneficiaryTests.person("Sabina Magar", phone: "9812000004") },
                     metadata: admin)
@@ -181,9 +181,9 @@ struct BeneficiaryCacheTests {
     @Test("with the TTL at zero nothing is cached")
     func disabled() async throws {
         let store = InstrumentedCacheStore(InMemoryCacheStore())
-        try await AuthHarness.with(.sqlite, configureCore: { $0.beneficiaryCacheTTL = .zero }, cache: store) {
+        try await ServiceHarness.with(.sqlite, configureCore: { $0.beneficiaryCacheTTL = .zero }, cache: store) {
             harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = BeneficiaryTests.person("Rita Thapa") }, metadata: admin)
             for _ in 0..<3 {

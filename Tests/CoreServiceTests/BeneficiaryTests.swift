@@ -30,9 +30,9 @@ struct BeneficiaryTests {
 
     @Test("personal data is sealed at rest and found again by blind index", arguments: DatabaseEngine.available)
     func encryptedAtRest(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.beneficiaries.createBeneficiary(
                 .with {
                     $0.beneficiary = Self.person("Sita Kumari Tharu", phone: "981-234-5678", nationalID: "12-34-56789")
@@ -65,18 +65,18 @@ struct BeneficiaryTests {
 
     @Test("only callers with beneficiary_pii:read see personal data", arguments: DatabaseEngine.available)
     func piiVisibility(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             let adminToken = try await harness.login().accessToken
             let created = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = Self.person("Ram Bahadur", phone: "9812345670") },
-                metadata: AuthHarness.bearer(adminToken)
+                metadata: ServiceHarness.bearer(adminToken)
             )
             _ = try await harness.roles.createRole(
                 .with {
                     $0.name = "analyst"
                     $0.permissions = ["beneficiary:read"]
                 },
-                metadata: AuthHarness.bearer(adminToken)
+                metadata: ServiceHarness.bearer(adminToken)
             )
             let (_, analyst) = try await harness.createUser(
                 email: "analyst@example.org",
@@ -85,11 +85,11 @@ struct BeneficiaryTests {
             )
             let seenByAnalyst = try await harness.beneficiaries.getBeneficiary(
                 .with { $0.id = created.id },
-                metadata: AuthHarness.bearer(analyst.accessToken)
+                metadata: ServiceHarness.bearer(analyst.accessToken)
             )
             let seenByAdmin = try await harness.beneficiaries.getBeneficiary(
                 .with { $0.id = created.id },
-                metadata: AuthHarness.bearer(adminToken)
+                metadata: ServiceHarness.bearer(adminToken)
             )
             let edit = await serviceFailure {
                 try await harness.beneficiaries.updateBeneficiary(
@@ -98,7 +98,7 @@ struct BeneficiaryTests {
                         $0.changes.name = "Someone else"
                         $0.fields = ["name"]
                     },
-                    metadata: AuthHarness.bearer(analyst.accessToken)
+                    metadata: ServiceHarness.bearer(analyst.accessToken)
                 )
             }
             #expect(!seenByAnalyst.hasPii)
@@ -110,8 +110,8 @@ struct BeneficiaryTests {
 
     @Test("a batch is all or nothing, with every item's problems named", arguments: DatabaseEngine.available)
     func batch(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let bad = await serviceFailure {
                 try await harness.beneficiaries.createBeneficiaries(
                     .with {
@@ -156,8 +156,8 @@ struct BeneficiaryTests {
         "archiving hides a beneficiary and frees its phone; events carry no personal data",
         arguments: DatabaseEngine.available)
     func archive(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = Self.person("Gita Devi", phone: "9811111111") },
                 metadata: admin
@@ -194,8 +194,8 @@ struct BeneficiaryTests {
 
     @Test("bad input names each field", arguments: DatabaseEngine.available)
     func validation(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let error = await serviceFailure {
                 try await harness.beneficiaries.createBeneficiary(
                     .with {
@@ -261,9 +261,9 @@ extension BeneficiaryTests {
         "a wallet address belongs to one beneficiary, archived ones included; re-sending one's own phone is no duplicate",
         arguments: DatabaseEngine.available)
     func wallets(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             var holder = Self.person("Holder", phone: "9800000001")
             holder.walletAddress = "wallet-0001"
             let held = try await harness.beneficiaries.createBeneficiary(
@@ -304,8 +304,8 @@ extension BeneficiaryTests {
         "registrations racing for one wallet address: one wins, the others are told it is taken",
         arguments: DatabaseEngine.available)
     func walletRace(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             // when
             let outcomes = await withTaskGroup(of: ServiceError?.self) { group in
                 for index in 0..<6 {

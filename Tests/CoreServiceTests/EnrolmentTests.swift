@@ -14,9 +14,9 @@ struct EnrolmentTests {
         "enrolling counts repeats, names unknown ids, and a closed project takes no one",
         arguments: DatabaseEngine.available)
     func enrol(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let people = try await harness.beneficiaries.createBeneficiaries(
                 .with { $0.beneficiaries = (1...3).map { BeneficiaryTests.person("P\($0)", phone: "980000000\($0)") } },
@@ -71,10 +71,10 @@ struct EnrolmentTests {
     @Test(
         "a manager of project A reaches A's beneficiaries and their data, not B's", arguments: DatabaseEngine.available)
     func projectScopedAccess(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
             let inA = try await harness.beneficiaries.createBeneficiary(
@@ -99,7 +99,7 @@ struct EnrolmentTests {
                 roles: [.role("manager", project: projectA.id)],
                 as: adminToken
             )
-            let asManager = AuthHarness.bearer(manager.accessToken)
+            let asManager = ServiceHarness.bearer(manager.accessToken)
             // when
             let ownBeneficiary = try await harness.beneficiaries.getBeneficiary(
                 .with { $0.id = inA.id }, metadata: asManager)
@@ -134,10 +134,10 @@ struct EnrolmentTests {
         "a filter enrols every live match however many, from another project too, within the caller's scope",
         arguments: DatabaseEngine.available)
     func enrolByFilter(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given: 600 unbanked and 10 banked people, more than one walk batch; all but 5 in project A
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
             var ids: [String] = []
@@ -162,7 +162,7 @@ struct EnrolmentTests {
             _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = ids[10] }, metadata: admin)
             let (_, manager) = try await harness.createUser(
                 email: "manager@example.org", roles: [.role("manager", project: projectB.id)], as: adminToken)
-            let asManagerOfB = AuthHarness.bearer(manager.accessToken)
+            let asManagerOfB = ServiceHarness.bearer(manager.accessToken)
             func unbanked(from project: String?) -> Rahat_Core_V1_BeneficiaryFilter {
                 .with {
                     $0.bankedStatus = "unbanked"

@@ -13,7 +13,7 @@ import Testing
 struct GroupTests {
     /// Registers `count` beneficiaries with distinct phones and returns their ids.
     static func people(
-        _ count: Int, from first: Int = 1, harness: AuthHarness, as admin: Metadata
+        _ count: Int, from first: Int = 1, harness: ServiceHarness, as admin: Metadata
     ) async throws
         -> [String]
     {
@@ -29,9 +29,9 @@ struct GroupTests {
 
     @Test("a group is created, renamed, listed by purpose and deleted", arguments: DatabaseEngine.available)
     func lifecycle(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             // when
             let created = try await harness.groups.createGroup(
                 .with {
@@ -74,9 +74,9 @@ struct GroupTests {
 
     @Test("bad group input names each field and writes nothing", arguments: DatabaseEngine.available)
     func validation(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let group = try await harness.groups.createGroup(.with { $0.name = "Ward 5" }, metadata: admin)
             // when
             let blank = await serviceFailure {
@@ -125,9 +125,9 @@ struct GroupTests {
 
     @Test("members are added once, removed, paged and counted", arguments: DatabaseEngine.available)
     func members(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let people = try await Self.people(5, harness: harness, as: admin)
             let group = try await harness.groups.createGroup(.with { $0.name = "Ward 6" }, metadata: admin)
             // when
@@ -192,9 +192,9 @@ struct GroupTests {
         "enrolling a group enrols every live member, however many, and counts those already in",
         arguments: DatabaseEngine.available)
     func enrolGroup(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given: a group walked in several steps, one member archived, one already enrolled
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let group = try await harness.groups.createGroup(.with { $0.name = "Camp B" }, metadata: admin)
             var people: [String] = []
@@ -244,14 +244,14 @@ struct GroupTests {
 
     @Test("a field agent reads groups but cannot delete them", arguments: DatabaseEngine.available)
     func permissions(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let group = try await harness.groups.createGroup(.with { $0.name = "Ward 7" }, metadata: admin)
             let agent = try await harness.createUser(
                 email: "agent@example.org", roles: [.role("field_agent")], as: adminToken)
-            let asAgent = AuthHarness.bearer(agent.tokens.accessToken)
+            let asAgent = ServiceHarness.bearer(agent.tokens.accessToken)
             // when
             let read = try await harness.groups.getGroup(.with { $0.id = group.id }, metadata: asAgent)
             let delete = await serviceFailure {

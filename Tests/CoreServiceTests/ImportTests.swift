@@ -16,7 +16,7 @@ import Testing
 struct ImportTests {
     /// Uploads `bytes` in small pieces and waits for the import to finish.
     static func importFile(
-        _ bytes: [UInt8], options: Rahat_Core_V1_ImportOptions = .init(), harness: AuthHarness, as caller: Metadata,
+        _ bytes: [UInt8], options: Rahat_Core_V1_ImportOptions = .init(), harness: ServiceHarness, as caller: Metadata,
         waitingUpTo limit: Duration = .seconds(60)
     ) async throws -> Rahat_Core_V1_Import {
         let queued = try await harness.imports.uploadImport(metadata: caller) { writer in
@@ -41,7 +41,7 @@ struct ImportTests {
     }
 
     /// The rejects file, as (line, column, reason) triples.
-    static func rejects(_ id: String, harness: AuthHarness, as caller: Metadata) async throws -> [[String]] {
+    static func rejects(_ id: String, harness: ServiceHarness, as caller: Metadata) async throws -> [[String]] {
         let data = try await harness.imports.getImportRejects(.with { $0.id = id }, metadata: caller) { response in
             var data = Data()
             for try await chunk in response.messages { data.append(chunk.data) }
@@ -56,9 +56,9 @@ struct ImportTests {
         "every kind of bad row is reported with its line and column; good rows are created, enrolled and grouped",
         arguments: DatabaseEngine.available)
     func badRows(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let group = try await harness.groups.createGroup(.with { $0.name = "Imported" }, metadata: admin)
             _ = try await harness.beneficiaries.createBeneficiary(
@@ -131,9 +131,9 @@ struct ImportTests {
 
     @Test("a file without a name column fails whole and writes nothing", arguments: DatabaseEngine.available)
     func missingColumn(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             // when
             let noName = try await Self.importFile(
                 Array("phone,gender\n9800000001,male\n".utf8), harness: harness, as: admin)
@@ -159,9 +159,9 @@ struct ImportTests {
     @Test(
         "duplicates of registered people are skipped and reported, or update them", arguments: DatabaseEngine.available)
     func duplicatePolicies(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let existing = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = BeneficiaryTests.person("Old Name", phone: "9800000001") }, metadata: admin)
             let file = Array("name,phone,gender,phone_status\nNew Name,+977 980-000-0001,male,feature_phone\n".utf8)
@@ -185,9 +185,9 @@ struct ImportTests {
 
     @Test("JSON lines import with the same fields", arguments: DatabaseEngine.available)
     func jsonLines(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let file = Array(
                 """
                 {"name": "Asha", "phone": "9800000001", "latitude": 27.7, "extras": {"household": 4}}
@@ -214,9 +214,9 @@ struct ImportTests {
         "10,000 rows with every kind of bad row: each one reported, the rest created",
         arguments: DatabaseEngine.available)
     func tenThousand(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given: every tenth row is bad in one of ten ways, in rotation
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             _ = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = BeneficiaryTests.person("Registered", phone: "9700000000") }, metadata: admin)
             var file = Array("name,phone,national_id,gender,birth_date,latitude,email\n".utf8)
@@ -263,9 +263,9 @@ struct ImportTests {
         "a wallet address is imported once: repeats in the file and addresses in use are rejected",
         arguments: DatabaseEngine.available)
     func wallets(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let holder = try await harness.beneficiaries.createBeneficiary(
                 .with {
                     $0.beneficiary = BeneficiaryTests.person("Holder")
@@ -286,7 +286,7 @@ struct ImportTests {
 
     /// Uploads `bytes` and returns the queued import, without waiting for it to run.
     static func upload(
-        _ bytes: [UInt8], harness: AuthHarness, as caller: Metadata
+        _ bytes: [UInt8], harness: ServiceHarness, as caller: Metadata
     ) async throws -> Rahat_Core_V1_Import {
         try await harness.imports.uploadImport(metadata: caller) { writer in
             try await writer.write(.with { $0.options = .init() })
@@ -306,12 +306,12 @@ struct ImportTests {
         return Array(text.utf8)
     }
 
-    static func beneficiaryCount(_ harness: AuthHarness) async throws -> Int {
+    static func beneficiaryCount(_ harness: ServiceHarness) async throws -> Int {
         try await count("beneficiaries", harness)
     }
 
     /// `SELECT COUNT(*) FROM <from>` in the core database.
-    static func count(_ from: String, _ harness: AuthHarness) async throws -> Int {
+    static func count(_ from: String, _ harness: ServiceHarness) async throws -> Int {
         let sql = try #require(harness.coreDatabase.db as? any SQLDatabase)
         let row = try #require(try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: from)").first())
         return try row.decode(column: "n", as: Int.self)
@@ -321,9 +321,9 @@ struct ImportTests {
         "the import's job takes over a run that died holding the import, without waiting out its lease",
         arguments: DatabaseEngine.available)
     func jobTakesOverCrashedRun(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, runsJobs: false) { harness in
+        try await ServiceHarness.with(engine, runsJobs: false) { harness in
             // given an import whose first run stopped dead after one batch, its lease still running
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let queued = try await Self.upload(Self.people(2500), harness: harness, as: admin)
             #expect(try await harness.core.runNextImport(crashingAfterBatches: 1))
             #expect(queued.jobID == "import-\(queued.id)")
@@ -354,9 +354,9 @@ struct ImportTests {
         arguments: DatabaseEngine.available)
     func resumesAfterCrash(engine: DatabaseEngine) async throws {
         let clock = TestClock()
-        try await AuthHarness.with(engine, runsJobs: false, now: clock.now) { harness in
+        try await ServiceHarness.with(engine, runsJobs: false, now: clock.now) { harness in
             // given: 2,500 rows, three batches; line 2,201 (row 2,200) repeats row 10's phone
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let queued = try await Self.upload(Self.people(2500, repeating: [2200: 10]), harness: harness, as: admin)
             // when
             let ranFirst = try await harness.core.runNextImport(crashingAfterBatches: 1)
@@ -385,7 +385,7 @@ struct ImportTests {
         "one file is imported once at a time, and a file over the limit is refused as it streams",
         arguments: DatabaseEngine.available)
     func sameFileAndLimit(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(
+        try await ServiceHarness.with(
             engine,
             configureCore: {
                 $0.importMaxBytes = 64 * 1024
@@ -394,7 +394,7 @@ struct ImportTests {
             }, runsJobs: false
         ) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let file = Self.people(200)
             // when: five uploads of the same file race to be queued
             let outcomes = await withTaskGroup(of: ServiceError?.self) { group in
@@ -435,7 +435,7 @@ struct ImportTests {
         "a user may have three imports unfinished and everyone together twelve; past either a start is refused and nothing is kept",
         arguments: DatabaseEngine.available)
     func unfinishedImportsBounded(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(
+        try await ServiceHarness.with(
             engine,
             configureCore: {
                 $0.importsUnfinishedPerCaller = 2
@@ -444,10 +444,10 @@ struct ImportTests {
         ) { harness in
             // given an admin with two imports queued, and a field agent
             let tokens = try await harness.login()
-            let admin = AuthHarness.bearer(tokens.accessToken)
+            let admin = ServiceHarness.bearer(tokens.accessToken)
             let (_, agentTokens) = try await harness.createUser(
                 email: "agent@example.org", roles: [.role("field_agent")], as: tokens.accessToken)
-            let agent = AuthHarness.bearer(agentTokens.accessToken)
+            let agent = ServiceHarness.bearer(agentTokens.accessToken)
             for count in [10, 20] { _ = try await Self.upload(Self.people(count), harness: harness, as: admin) }
 
             // when: the admin starts a third; the agent starts two; the admin's first import ends

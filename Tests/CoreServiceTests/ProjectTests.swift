@@ -26,9 +26,9 @@ struct ProjectTests {
         "a project starts as a draft and moves draft → active → closed, once each way",
         arguments: DatabaseEngine.available)
     func lifecycle(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.projects.createProject(Self.newProject(), metadata: admin)
             // when
             let active = try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
@@ -54,8 +54,8 @@ struct ProjectTests {
 
     @Test("every change writes its event to the outbox in the same transaction", arguments: DatabaseEngine.available)
     func outboxEvents(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.projects.createProject(Self.newProject(), metadata: admin)
             _ = try await harness.projects.activateProject(.with { $0.id = created.id }, metadata: admin)
             _ = try await harness.projects.closeProject(.with { $0.id = created.id }, metadata: admin)
@@ -83,8 +83,8 @@ struct ProjectTests {
 
     @Test("bad input names every field and creates nothing", arguments: DatabaseEngine.available)
     func validation(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let error = await serviceFailure {
                 try await harness.projects.createProject(
                     .with {
@@ -109,10 +109,10 @@ struct ProjectTests {
 
     @Test("a manager of project A sees and changes A only", arguments: DatabaseEngine.available)
     func projectScope(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(Self.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(Self.newProject("B"), metadata: admin)
             let (_, manager) = try await harness.createUser(
@@ -120,7 +120,7 @@ struct ProjectTests {
                 roles: [.role("manager", project: projectA.id)],
                 as: adminToken
             )
-            let asManager = AuthHarness.bearer(manager.accessToken)
+            let asManager = ServiceHarness.bearer(manager.accessToken)
             // when
             let list = try await harness.projects.listProjects(.init(), metadata: asManager)
             let readA = try await harness.projects.getProject(.with { $0.id = projectA.id }, metadata: asManager)
@@ -162,8 +162,8 @@ struct ProjectTests {
 
     @Test("listing filters by status and type and pages with a cursor", arguments: DatabaseEngine.available)
     func listing(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+        try await ServiceHarness.with(engine) { harness in
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             var ids: [String] = []
             for index in 0..<5 {
                 var request = Self.newProject("P\(index)")

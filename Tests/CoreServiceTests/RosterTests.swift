@@ -11,7 +11,7 @@ import Testing
 @Suite("Roster")
 struct RosterTests {
     static func roster(
-        _ harness: AuthHarness, _ request: Rahat_Core_V1_StreamRosterRequest, as caller: Metadata
+        _ harness: ServiceHarness, _ request: Rahat_Core_V1_StreamRosterRequest, as caller: Metadata
     ) async throws -> [Rahat_Core_V1_RosterEntry] {
         try await harness.projects.streamRoster(request, metadata: caller) { response in
             var entries: [Rahat_Core_V1_RosterEntry] = []
@@ -24,10 +24,10 @@ struct RosterTests {
         "the roster lists the enrolled, a group's members flagged enrolled or not, or the enrolled a filter matches or the request names",
         arguments: DatabaseEngine.available)
     func roster(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given four people, three enrolled, one of those archived; a group of two
             let tokens = try await harness.login()
-            let admin = AuthHarness.bearer(tokens.accessToken)
+            let admin = ServiceHarness.bearer(tokens.accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin).id
             let people = try await harness.beneficiaries.createBeneficiaries(
                 .with {
@@ -93,7 +93,7 @@ struct RosterTests {
             }
             let forbidden = await serviceFailure {
                 try await Self.roster(
-                    harness, .with { $0.projectID = project }, as: AuthHarness.bearer(agent.accessToken))
+                    harness, .with { $0.projectID = project }, as: ServiceHarness.bearer(agent.accessToken))
             }
 
             // then

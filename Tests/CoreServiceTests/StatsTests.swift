@@ -17,9 +17,9 @@ import Testing
 struct StatsTests {
     @Test("stats count live enrolled beneficiaries by status and vendors by state", arguments: DatabaseEngine.available)
     func counts(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let people = try await harness.beneficiaries.createBeneficiaries(
                 .with {
@@ -78,9 +78,9 @@ struct StatsTests {
         "at 100,000 beneficiaries the stats query reads the project's enrolments by index, not the table",
         .enabled(if: DatabaseEngine.available.contains(.postgres)))
     func plan() async throws {
-        try await AuthHarness.with(.postgres) { harness in
+        try await ServiceHarness.with(.postgres) { harness in
             // given: 100,000 beneficiaries, 2,000 of them in the project, planner statistics fresh
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let sql = try #require(harness.coreDatabase.db as? any SQLDatabase)
             try await sql.raw(

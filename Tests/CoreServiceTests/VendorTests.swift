@@ -32,13 +32,13 @@ struct VendorTests {
     @Test(
         "registering creates a vendor login that can sign in with the vendor role", arguments: DatabaseEngine.available)
     func register(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             // when
             let vendor = try await harness.vendors.registerVendor(Self.newVendor(), metadata: admin)
             let tokens = try await harness.login("ram@example.org", "a long vendor passphrase")
-            let me = try await harness.auth.getPrincipal(.init(), metadata: AuthHarness.bearer(tokens.accessToken))
+            let me = try await harness.auth.getPrincipal(.init(), metadata: ServiceHarness.bearer(tokens.accessToken))
             let fetched = try await harness.vendors.getVendor(.with { $0.id = vendor.id }, metadata: admin)
             let events = try await harness.coreOutbox().filter { $0.type == "rahat.core.vendor.registered" }
             // then
@@ -54,9 +54,9 @@ struct VendorTests {
 
     @Test("bad payout details are named field by field and nothing is created", arguments: DatabaseEngine.available)
     func payoutValidation(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             var badIBAN = Self.newVendor()
             badIBAN.payoutAccount = .with {
                 $0.type = .bank
@@ -104,10 +104,10 @@ struct VendorTests {
         "an existing user is linked once; a login the auth service refuses leaves no vendor",
         arguments: DatabaseEngine.available)
     func linking(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let staff = try await harness.createUser(
                 email: "shop@example.org", roles: [.role("field_agent")], as: adminToken)
             var link = Self.newVendor()
@@ -136,9 +136,9 @@ struct VendorTests {
         "vendors are assigned to projects, listed per project, updated and deactivated",
         arguments: DatabaseEngine.available)
     func projects(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let other = try await harness.projects.createProject(ProjectTests.newProject("Other"), metadata: admin)
             let vendor = try await harness.vendors.registerVendor(Self.newVendor(), metadata: admin)
@@ -203,10 +203,10 @@ struct VendorTests {
         "a manager of project A assigns to A only vendors it may already see, and sees A's vendors",
         arguments: DatabaseEngine.available)
     func projectScope(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given a vendor serving A, one serving no project yet, and A's manager
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let projectA = try await harness.projects.createProject(ProjectTests.newProject("A"), metadata: admin)
             let projectB = try await harness.projects.createProject(ProjectTests.newProject("B"), metadata: admin)
             let vendor = try await harness.vendors.registerVendor(Self.newVendor(), metadata: admin)
@@ -219,7 +219,7 @@ struct VendorTests {
                 Self.newVendor(email: "new@example.org"), metadata: admin)
             let manager = try await harness.createUser(
                 email: "manager@example.org", roles: [.role("manager", project: projectA.id)], as: adminToken)
-            let asManager = AuthHarness.bearer(manager.tokens.accessToken)
+            let asManager = ServiceHarness.bearer(manager.tokens.accessToken)
             // when
             let inA = try await harness.vendors.assignVendor(
                 .with {

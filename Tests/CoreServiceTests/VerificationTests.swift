@@ -29,7 +29,7 @@ struct VerificationTests {
 
     /// The beneficiary once its latest check has run.
     static func checked(
-        _ id: String, harness: AuthHarness, as caller: Metadata, within limit: Duration = .seconds(60)
+        _ id: String, harness: ServiceHarness, as caller: Metadata, within limit: Duration = .seconds(60)
     ) async throws -> Rahat_Core_V1_Beneficiary {
         let deadline = ContinuousClock.now + limit
         while true {
@@ -40,7 +40,7 @@ struct VerificationTests {
     }
 
     static func runs(
-        of id: String, harness: AuthHarness, as caller: Metadata
+        of id: String, harness: ServiceHarness, as caller: Metadata
     ) async throws -> [Rahat_Core_V1_Verification] {
         try await harness.verification.listVerifications(.with { $0.beneficiaryID = id }, metadata: caller)
             .verifications
@@ -48,9 +48,9 @@ struct VerificationTests {
 
     @Test("each rule finds what it should, and the worst finding decides", arguments: DatabaseEngine.available)
     func rules(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let first = try await harness.beneficiaries.createBeneficiary(
                 .with {
                     $0.beneficiary = Self.person("Sunita Rai", phone: "+977 9812345678", nationalID: "123-456-789-01")
@@ -109,9 +109,9 @@ struct VerificationTests {
         "a change to a checked field queues a new check that supersedes the unrun one; other changes and rewrites queue none",
         arguments: DatabaseEngine.available)
     func recheck(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }) { harness in
+        try await ServiceHarness.with(engine, configureCore: { $0.kyc = Self.rules }) { harness in
             // given: no worker yet, so the first check waits
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let created = try await harness.beneficiaries.createBeneficiary(
                 .with { $0.beneficiary = Self.person("Maya Tamang", nationalID: "AB-1") }, metadata: admin)
             // when
@@ -154,10 +154,10 @@ struct VerificationTests {
         "a watch-list match needs review; a reviewer decides with a note, once, and others cannot",
         arguments: DatabaseEngine.available)
     func review(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
+        try await ServiceHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
             // given
             let tokens = try await harness.login()
-            let admin = AuthHarness.bearer(tokens.accessToken)
+            let admin = ServiceHarness.bearer(tokens.accessToken)
             let agent = try await harness.createUser(
                 email: "agent@example.org", roles: [.role("field_agent")], as: tokens.accessToken)
             let csv = """
@@ -182,7 +182,7 @@ struct VerificationTests {
                         $0.beneficiaryID = created.id
                         $0.decision = "verified"
                         $0.note = "I know him"
-                    }, metadata: AuthHarness.bearer(agent.tokens.accessToken))
+                    }, metadata: ServiceHarness.bearer(agent.tokens.accessToken))
             }
             let noNote = await serviceFailure {
                 try await harness.verification.decideVerification(

@@ -66,7 +66,7 @@ extension GatewayTests {
             ) { client, configuration in
                 let report = try await AuthorizationMatrix.run(
                     client: client,
-                    serviceToken: try await AuthHarness.serviceToken("c2c", configuration: configuration.auth),
+                    serviceToken: try await ServiceHarness.serviceToken("c2c", configuration: configuration.auth),
                     smsFile: smsFile)
                 #expect(report.mismatches.isEmpty, "\(report)")
             }

@@ -128,7 +128,7 @@ extension GatewayTests {
                 let login = try await client.send(
                     .post, "/v1/auth/login",
                     raw:
-                        #"{"email":"\#(AuthHarness.adminEmail)","password":"wrong","password":"\#(AuthHarness.adminPassword)"}"#
+                        #"{"email":"\#(ServiceHarness.adminEmail)","password":"wrong","password":"\#(ServiceHarness.adminPassword)"}"#
                 )
                 let once = try await client.send(
                     .post, "/v1/projects", raw: #"{"name":"Relief",\#(fields)}"#, bearer: admin.access)

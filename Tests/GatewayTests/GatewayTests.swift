@@ -92,7 +92,7 @@ struct GatewayTests {
             let listed = try await client.send(.get, "/v1/api-keys", bearer: tokens.access)
             // then
             #expect(me.status == .ok)
-            #expect(try (me.json["user"] as? [String: Any])?["email"] as? String == AuthHarness.adminEmail)
+            #expect(try (me.json["user"] as? [String: Any])?["email"] as? String == ServiceHarness.adminEmail)
             #expect(created.status == .created)
             #expect(viaAuthorization.status == .ok)
             #expect(try viaHeader.json["authMethod"] as? String == "api_key")
@@ -178,14 +178,14 @@ struct GatewayTests {
                 let failed = try await client.send(
                     .post,
                     "/v1/auth/login",
-                    json: ["email": AuthHarness.adminEmail, "password": "definitely wrong"]
+                    json: ["email": ServiceHarness.adminEmail, "password": "definitely wrong"]
                 )
                 #expect(failed.status == .unauthorized)
             }
             let locked = try await client.send(
                 .post,
                 "/v1/auth/login",
-                json: ["email": AuthHarness.adminEmail, "password": AuthHarness.adminPassword]
+                json: ["email": ServiceHarness.adminEmail, "password": ServiceHarness.adminPassword]
             )
             #expect(locked.status == .tooManyRequests)
             #expect(locked.problemCode == "auth.account_locked")

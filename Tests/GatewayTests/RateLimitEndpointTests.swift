@@ -82,12 +82,13 @@ extension GatewayTests {
                 var statuses: [HTTPResponse.Status] = []
                 for _ in 0..<4 {
                     let answer = try await client.send(
-                        .post, "/v1/auth/login", json: ["email": AuthHarness.adminEmail, "password": "wrong guess 123"])
+                        .post, "/v1/auth/login",
+                        json: ["email": ServiceHarness.adminEmail, "password": "wrong guess 123"])
                     statuses.append(answer.status)
                 }
                 let correctButThrottled = try await client.send(
                     .post, "/v1/auth/login",
-                    json: ["email": AuthHarness.adminEmail, "password": AuthHarness.adminPassword])
+                    json: ["email": ServiceHarness.adminEmail, "password": ServiceHarness.adminPassword])
                 // then
                 #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
                 #expect(correctButThrottled.status == .tooManyRequests)

@@ -120,7 +120,7 @@ extension GatewayTests {
             ) { client in
                 let login = try await client.send(
                     .post, "/v1/auth/login",
-                    json: ["email": AuthHarness.adminEmail, "password": AuthHarness.adminPassword])
+                    json: ["email": ServiceHarness.adminEmail, "password": ServiceHarness.adminPassword])
                 let health = try await client.send(.get, "/health")
                 let readiness = try await client.send(.get, "/readiness")
                 #expect(login.status == .serviceUnavailable)

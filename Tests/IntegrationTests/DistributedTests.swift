@@ -45,9 +45,9 @@ struct DistributedTests {
             "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
             "RAHAT_AUTH_HTTP_PORT": "0",
             "RAHAT_BCRYPT_COST": "10",
-            "RAHAT_ADMIN_EMAIL": AuthHarness.adminEmail,
-            "RAHAT_ADMIN_PASSWORD": AuthHarness.adminPassword,
-            "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+            "RAHAT_ADMIN_EMAIL": ServiceHarness.adminEmail,
+            "RAHAT_ADMIN_PASSWORD": ServiceHarness.adminPassword,
+            "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret,
             // The seal the in-process harness uses, so a token it issues over this database verifies.
             "RAHAT_JWT_SEAL_KEY": Data(repeating: 5, count: 32).base64EncodedString(),
         ].merging(extra) { _, new in new }
@@ -115,7 +115,7 @@ struct DistributedTests {
                     "RAHAT_C2C_GRPC_PORT": "0",
                     "RAHAT_C2C_HTTP_PORT": "0",
                     "RAHAT_RPC_TIMEOUT_MS": Self.rpcTimeout,
-                    "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+                    "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret,
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
                     "RAHAT_CORE_ADDRESS": "127.0.0.1:\(corePort)",
                     "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledgerPort)",
@@ -154,7 +154,7 @@ struct DistributedTests {
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
                     "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(authPort)",
-                    "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+                    "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret,
                     "RAHAT_SMS_FILE": Self.smsFile,
                 ].merging(redis) { $1 }.merging(extra) { $1 })
         )
@@ -449,8 +449,8 @@ struct DistributedTests {
             )
             // A service's token as the c2c process holds one: issued by the auth service for the
             // deployment's secret, from the same database and signing key.
-            let serviceToken = try await AuthHarness.serviceToken(
-                "c2c", configuration: AuthHarness.configuration(database: database.configuration))
+            let serviceToken = try await ServiceHarness.serviceToken(
+                "c2c", configuration: ServiceHarness.configuration(database: database.configuration))
             try await GatewayHarness.run(gateway, testing: .live) { client in
                 let report = try await AuthorizationMatrix.run(
                     client: client, serviceToken: serviceToken, smsFile: Self.smsFile)
@@ -546,7 +546,7 @@ struct DistributedTests {
                 do {
                     _ = try await Rahat_Auth_V1_AuthService.Client(wrapping: client).login(
                         .with {
-                            $0.email = AuthHarness.adminEmail
+                            $0.email = ServiceHarness.adminEmail
                             $0.password = "not the password"
                         },
                         metadata: [IncomingCall.Key.clientIP: .string(clientIP)],
@@ -606,7 +606,7 @@ struct DistributedTests {
                 let login = try await client.send(
                     .post,
                     "/v1/auth/login",
-                    json: ["email": AuthHarness.adminEmail, "password": AuthHarness.adminPassword]
+                    json: ["email": ServiceHarness.adminEmail, "password": ServiceHarness.adminPassword]
                 )
                 // then
                 #expect(before.status == .ok)

@@ -22,7 +22,7 @@ struct EmbeddedTests {
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         try await TestDatabase.with(engine) { database in
             // given
-            var auth = AuthHarness.configuration(database: database.configuration)
+            var auth = ServiceHarness.configuration(database: database.configuration)
             auth.adminPassword = nil
             let configuration = EmbeddedConfiguration(
                 common: CommonConfiguration(
@@ -35,7 +35,7 @@ struct EmbeddedTests {
             let first = try await Platform.embedded(configuration: configuration, logger: .test)
             let password = try #require(first.notice.createdAdmin?.generatedPassword)
             try await GatewayHarness.run(first, testing: .router) { client in
-                let tokens = try await client.login(AuthHarness.adminEmail, password)
+                let tokens = try await client.login(ServiceHarness.adminEmail, password)
                 #expect(!tokens.access.isEmpty)
             }
             let second = try await Platform.embedded(configuration: configuration, logger: .test)
@@ -72,7 +72,7 @@ struct EmbeddedTests {
         // given what every distributed c2c and worker needs, but no SMS sender
         let base = [
             "DATABASE_URL": "postgres://rahat@127.0.0.1:1/rahat", "REDIS_URL": "redis://127.0.0.1:1",
-            "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret,
+            "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret,
             "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
             "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
         ]

@@ -109,7 +109,7 @@ struct ReliabilityTests {
                     "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_WORKER_CONCURRENCY": "4", "RAHAT_LOG_LEVEL": "error",
                     "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                     "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
-                    "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
+                    "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
                 ]) { $1 }
                 try process.run()
                 let deadline = ContinuousClock.now + .seconds(120)
@@ -198,7 +198,7 @@ struct ReliabilityTests {
                 "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_LOG_LEVEL": "error",
                 "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
                 "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
-                "RAHAT_SERVICE_SECRET": AuthHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
+                "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
             ]) { $1 }
             /// A worker process, killed once `completedLines()` passes `killAt` (or it stops).
             @Sendable func workerKilled(at killAt: Int) async throws -> (Int, Process.TerminationReason) {

@@ -62,9 +62,9 @@ struct LedgerTests {
         "a transfer opens its accounts, moves value, and a repeated key answers the first transfer",
         arguments: DatabaseEngine.available)
     func idempotentTransfer(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             // when
             let first = try await harness.ledger.recordTransfer(
@@ -94,9 +94,9 @@ struct LedgerTests {
 
     @Test("bad transfers name every field and move nothing", arguments: DatabaseEngine.available)
     func validation(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             let other = Self.newID()
             // when
@@ -155,9 +155,9 @@ struct LedgerTests {
         "a batch is all or none: one overdraft refuses it whole and names the line", arguments: DatabaseEngine.available
     )
     func atomicBatch(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             let people = (0..<3).map { _ in Self.newID() }
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 1_000), metadata: admin)
@@ -221,14 +221,14 @@ struct LedgerTests {
     /// A second ledger process on the same database: its own gate, its own connections, so only
     /// the database serialises it with the harness's ledger.
     static func withSecondLedger<T: Sendable>(
-        _ harness: AuthHarness, verifyReuse: Duration = .zero,
+        _ harness: ServiceHarness, verifyReuse: Duration = .zero,
         _ body: @Sendable (Rahat_Ledger_V1_LedgerService.Client<InProcessTransport.Client>) async throws -> T
     ) async throws -> T {
         let database = try ServiceDatabase(
             configuration: ServiceDatabaseConfiguration(
                 location: harness.ledgerDatabase.location, maxConnectionsPerEventLoop: 2),
             schema: LedgerService.schema, logger: .test)
-        let service = harness.service
+        let service = harness.authService
         let ledger = LedgerService(
             database: database,
             verifier: AccessTokenVerifier(minimumRefetchInterval: .zero) { try await service.publishedSigningKeys() },
@@ -254,9 +254,9 @@ struct LedgerTests {
         "a chain walk is shared by the callers asking while it runs and answered again within its reuse time",
         arguments: DatabaseEngine.available)
     func chainWalkReused(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given a ledger process that answers a walk again for an hour, and one that never does
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 900), metadata: admin)
             let (concurrent, later) = try await Self.withSecondLedger(harness, verifyReuse: .seconds(3600)) {
@@ -288,9 +288,9 @@ struct LedgerTests {
         "100 concurrent debits of one account from two ledger processes never overdraw it or lose an update, and the chain verifies throughout",
         arguments: DatabaseEngine.available)
     func concurrentDebits(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given: enough for half of them
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 5_000), metadata: admin)
             // when: the debits alternate between the two processes while auditors verify the chain
@@ -337,10 +337,10 @@ struct LedgerTests {
 
     @Test("statements, balances as of a time, and a project's books that add up", arguments: DatabaseEngine.available)
     func booksAndStatements(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given: funded, disbursed to three, one redeems at a vendor, the vendor is settled, a
             // payout fails and comes back
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             let (sita, ram, hari, vendor) = (Self.newID(), Self.newID(), Self.newID(), Self.newID())
             let wallet = Self.ref(.beneficiaryWallet, project, owner: sita)
@@ -403,9 +403,9 @@ struct LedgerTests {
         "the chain names the first changed or removed row, and a changed balance shows in the books",
         arguments: DatabaseEngine.available)
     func tampering(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 900), metadata: admin)
             let people = (1...3).map { _ in Self.newID() }
@@ -471,17 +471,17 @@ struct LedgerTests {
         "auditors read the books but move nothing; a project's manager reads only that project",
         arguments: DatabaseEngine.available)
     func permissions(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
             let adminToken = try await harness.login().accessToken
-            let admin = AuthHarness.bearer(adminToken)
+            let admin = ServiceHarness.bearer(adminToken)
             let (mine, theirs) = (Self.newID(), Self.newID())
             _ = try await harness.ledger.recordTransfer(Self.funding("a", mine, 10), metadata: admin)
             let other = try await harness.ledger.recordTransfer(Self.funding("b", theirs, 10), metadata: admin)
-            let auditor = AuthHarness.bearer(
+            let auditor = ServiceHarness.bearer(
                 try await harness.createUser(email: "audit@example.org", roles: [.role("auditor")], as: adminToken)
                     .tokens.accessToken)
-            let manager = AuthHarness.bearer(
+            let manager = ServiceHarness.bearer(
                 try await harness.createUser(
                     email: "manager@example.org", roles: [.role("manager", project: mine)], as: adminToken
                 ).tokens.accessToken)
@@ -509,9 +509,9 @@ struct LedgerTests {
 
     @Test("10,000 transfers go in one call", arguments: DatabaseEngine.available)
     func largestBatch(engine: DatabaseEngine) async throws {
-        try await AuthHarness.with(engine) { harness in
+        try await ServiceHarness.with(engine) { harness in
             // given
-            let admin = AuthHarness.bearer(try await harness.login().accessToken)
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = Self.newID()
             _ = try await harness.ledger.recordTransfer(Self.funding("fund", project, 1_000_000), metadata: admin)
             // when

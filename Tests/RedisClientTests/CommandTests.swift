@@ -1,5 +1,6 @@
 import NIOCore
 import RedisClient
+import TestSupport
 import Testing
 
 extension RedisIntegrationTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import RedisClient
 import Synchronization
+import TestSupport
 import Testing
 
 extension RedisIntegrationTests {
