@@ -9,6 +9,69 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// A library target: one room of the house (a service, a contract, shared infrastructure).
+func library(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil) -> Target {
+    .target(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+}
+
+/// An executable target; its sources are in `Sources/<name>` unless `path` says otherwise.
+func executable(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+}
+
+/// A test target; its sources are in `Tests/<name>`.
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies, swiftSettings: swiftSettings)
+}
+
+/// The products of other packages the targets use, named as they are imported.
+extension Target.Dependency {
+    static let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+    static let asyncKit = Target.Dependency.product(name: "AsyncKit", package: "async-kit")
+    static let configuration = Target.Dependency.product(name: "Configuration", package: "swift-configuration")
+    static let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+    static let dequeModule = Target.Dependency.product(name: "DequeModule", package: "swift-collections")
+    static let fluentKit = Target.Dependency.product(name: "FluentKit", package: "fluent-kit")
+    static let fluentPostgresDriver = Target.Dependency.product(
+        name: "FluentPostgresDriver", package: "fluent-postgres-driver")
+    static let fluentSQLiteDriver = Target.Dependency.product(
+        name: "FluentSQLiteDriver", package: "fluent-sqlite-driver")
+    static let grpcCore = Target.Dependency.product(name: "GRPCCore", package: "grpc-swift-2")
+    static let grpcHTTP2Transport = Target.Dependency.product(
+        name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+    static let grpcInProcessTransport = Target.Dependency.product(
+        name: "GRPCInProcessTransport", package: "grpc-swift-2")
+    static let grpcProtobuf = Target.Dependency.product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
+    static let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+    static let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+    static let hummingbirdBcrypt = Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+    static let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+    static let jwtKit = Target.Dependency.product(name: "JWTKit", package: "jwt-kit")
+    static let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+    static let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+    static let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+    static let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+    static let nioHTTPTypes = Target.Dependency.product(name: "NIOHTTPTypes", package: "swift-nio-extras")
+    static let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+    static let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let openAPIHummingbird = Target.Dependency.product(
+        name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird")
+    static let openAPIRuntime = Target.Dependency.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+    static let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+    static let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+    static let serviceLifecycle = Target.Dependency.product(
+        name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let serviceLifecycleTestKit = Target.Dependency.product(
+        name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")
+    static let sqlKit = Target.Dependency.product(name: "SQLKit", package: "sql-kit")
+    static let swiftASN1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
+    static let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
+    static let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+    static let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+    static let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+}
+
 let package = Package(
     name: "rahat",
     platforms: [.macOS(.v15)],
@@ -50,511 +113,135 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
     ],
     targets: [
-        .executableTarget(
-            name: "rahat",
-            dependencies: [
-                "AuthService",
-                "Gateway",
-                "Messaging",
-                "Persistence",
-                "RahatApp",
-                "ServerKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "RahatApp",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "C2CAPI",
-                "C2CService",
-                "CoreAPI",
-                "CoreService",
-                "Gateway",
-                "LedgerAPI",
-                "LedgerService",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "RedisClient",
-                "ServerKit",
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "RedisClient",
-            dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "JobBench",
-            dependencies: [
-                "Messaging",
-                "RedisClient",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            path: "Benchmarks/JobBench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "RedisBench",
-            dependencies: [
-                "RedisClient",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Benchmarks/RedisBench",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "SharedModels",
-            dependencies: [],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Notifications",
-            dependencies: [
-                "ServerKit",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ServerKit",
-            dependencies: [
-                "RedisClient",
-                "SharedModels",
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "X509", package: "swift-certificates"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Persistence",
-            dependencies: [
-                "ServerKit",
-                "SharedModels",
-                .product(name: "AsyncKit", package: "async-kit"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
-                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Messaging",
-            dependencies: [
-                "Persistence",
-                "RedisClient",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "AuthAPI",
-            dependencies: [
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "AuthService",
-            dependencies: [
-                "AuthAPI",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "SQLKit", package: "sql-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "CoreAPI",
-            dependencies: [
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "CoreService",
-            dependencies: [
-                "AuthAPI",
-                "CoreAPI",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "LedgerAPI",
-            dependencies: [
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "LedgerService",
-            dependencies: [
-                "LedgerAPI",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "C2CAPI",
-            dependencies: [
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "C2CService",
-            dependencies: [
-                "AuthAPI",
-                "C2CAPI",
-                "CoreAPI",
-                "LedgerAPI",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Gateway",
-            dependencies: [
-                "AuthAPI",
-                "C2CAPI",
-                "CoreAPI",
-                "LedgerAPI",
-                "Messaging",
-                "ServerKit",
-                "SharedModels",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
-                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "C2CAPI",
-                "C2CService",
-                "CoreAPI",
-                "CoreService",
-                "Gateway",
-                "LedgerAPI",
-                "LedgerService",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "RahatApp",
-                "RedisClient",
-                "ServerKit",
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "X509", package: "swift-certificates"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "RedisClientTests",
-            dependencies: [
-                "RedisClient",
-                "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "SharedModelsTests",
-            dependencies: ["SharedModels"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ServerKitTests",
-            dependencies: [
-                "ServerKit",
-                "SharedModels",
-                "TestSupport",
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "PersistenceTests",
-            dependencies: [
-                "Persistence",
-                "ServerKit",
-                "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "MessagingTests",
-            dependencies: [
-                "Messaging",
-                "Persistence",
-                "RedisClient",
-                "ServerKit",
-                "TestSupport",
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SQLKit", package: "sql-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AuthServiceTests",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                "TestSupport",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "SQLKit", package: "sql-kit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "CoreServiceTests",
-            dependencies: [
-                "AuthAPI",
-                "CoreAPI",
-                "CoreService",
-                "Persistence",
-                .product(name: "SQLKit", package: "sql-kit"),
-                "ServerKit",
-                "SharedModels",
-                "TestSupport",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "LedgerServiceTests",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "LedgerAPI",
-                "LedgerService",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                "TestSupport",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "C2CServiceTests",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "C2CAPI",
-                "C2CService",
-                "CoreAPI",
-                "CoreService",
-                "LedgerAPI",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "ServerKit",
-                "SharedModels",
-                "TestSupport",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "NotificationsTests",
-            dependencies: [
-                "Notifications",
-                "ServerKit",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GatewayTests",
-            dependencies: [
-                "C2CService",
-                "CoreService",
-                "Gateway",
-                "Messaging",
-                "Notifications",
-                "Persistence",
-                "RahatApp",
-                "ServerKit",
-                "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "AuthAPI",
-                "AuthService",
-                "C2CService",
-                "CoreService",
-                "Gateway",
-                "LedgerService",
-                "Messaging",
-                "Persistence",
-                "RahatApp",
-                "ServerKit",
-                "TestSupport",
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        executable(
+            "rahat",
+            [
+                "AuthService", "Gateway", "Messaging", "Persistence", "RahatApp", "ServerKit", .argumentParser,
+                .logging, .serviceLifecycle, .unixSignals,
+            ]),
+        library(
+            "RahatApp",
+            [
+                "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
+                "LedgerService", "Messaging", "Notifications", "Persistence", "RedisClient", "ServerKit", .fluentKit,
+                .grpcCore, .grpcInProcessTransport, .grpcHTTP2Transport, .logging, .serviceLifecycle,
+            ]),
+        library("RedisClient", [.crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
+        executable(
+            "JobBench", ["Messaging", "RedisClient", .logging, .serviceLifecycle, .unixSignals],
+            path: "Benchmarks/JobBench"),
+        executable("RedisBench", ["RedisClient", .logging, .nioCore, .nioPosix], path: "Benchmarks/RedisBench"),
+        library("SharedModels", []),
+        library("Notifications", ["ServerKit", .asyncHTTPClient, .nioCore, .nioHTTP1]),
+        library(
+            "ServerKit",
+            [
+                "RedisClient", "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport,
+                .grpcProtobuf, .hummingbird, .jwtKit, .logging, .metrics, .nioCore, .prometheus, .serviceLifecycle,
+                .swiftProtobuf, .tracing, .x509,
+            ]),
+        library(
+            "Persistence",
+            [
+                "ServerKit", "SharedModels", .asyncKit, .fluentKit, .fluentPostgresDriver, .fluentSQLiteDriver,
+                .logging, .nioCore, .nioPosix, .postgresNIO, .sqlKit, .serviceLifecycle,
+            ]),
+        library(
+            "Messaging",
+            [
+                "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore, .logging, .nioCore, .metrics,
+                .serviceLifecycle,
+            ]),
+        library("AuthAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
+        library(
+            "AuthService",
+            [
+                "AuthAPI", "Persistence", "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore,
+                .hummingbirdBcrypt, .jwtKit, .logging, .nioPosix, .sqlKit,
+            ]),
+        library("CoreAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
+        library(
+            "CoreService",
+            [
+                "AuthAPI", "CoreAPI", "Messaging", "Notifications", "Persistence", "ServerKit", "SharedModels", .crypto,
+                .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .serviceLifecycle, .swiftProtobuf,
+            ]),
+        library("LedgerAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
+        library(
+            "LedgerService",
+            [
+                "LedgerAPI", "Persistence", "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore, .logging,
+                .sqlKit, .swiftProtobuf,
+            ]),
+        library("C2CAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
+        library(
+            "C2CService",
+            [
+                "AuthAPI", "C2CAPI", "CoreAPI", "LedgerAPI", "Messaging", "Notifications", "Persistence", "ServerKit",
+                "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .swiftProtobuf,
+            ]),
+        library(
+            "Gateway",
+            [
+                "AuthAPI", "C2CAPI", "CoreAPI", "LedgerAPI", "Messaging", "ServerKit", "SharedModels", .crypto,
+                .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics, .nioCore, .nioHTTPTypes,
+                .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
+            ]),
+        library(
+            "TestSupport",
+            [
+                "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
+                "LedgerService", "Messaging", "Notifications", "Persistence", "RahatApp", "RedisClient", "ServerKit",
+                .fluentKit, .grpcCore, .grpcInProcessTransport, .hummingbird, .hummingbirdTesting, .logging, .nioCore,
+                .nioPosix, .postgresNIO, .serviceLifecycle, .swiftProtobuf, .crypto, .swiftASN1, .x509,
+            ]),
+        tests("RedisClientTests", ["RedisClient", "TestSupport", .logging, .nioCore, .nioPosix, .nioSSL]),
+        tests("SharedModelsTests", ["SharedModels"]),
+        tests("ServerKitTests", ["ServerKit", "SharedModels", "TestSupport", .configuration, .grpcCore, .jwtKit]),
+        tests("PersistenceTests", ["Persistence", "ServerKit", "TestSupport", .logging, .sqlKit]),
+        tests(
+            "MessagingTests",
+            ["Messaging", "Persistence", "RedisClient", "ServerKit", "TestSupport", .fluentKit, .logging, .sqlKit]),
+        tests(
+            "AuthServiceTests",
+            [
+                "AuthAPI", "AuthService", "Persistence", "ServerKit", "SharedModels", "TestSupport", .grpcCore,
+                .grpcInProcessTransport, .swiftProtobuf, .sqlKit,
+            ]),
+        tests(
+            "CoreServiceTests",
+            [
+                "AuthAPI", "CoreAPI", "CoreService", "Persistence", .sqlKit, "ServerKit", "SharedModels", "TestSupport",
+                .grpcCore, .swiftProtobuf,
+            ]),
+        tests(
+            "LedgerServiceTests",
+            [
+                "AuthAPI", "AuthService", "LedgerAPI", "LedgerService", "Persistence", "ServerKit", "SharedModels",
+                "TestSupport", .grpcCore, .grpcInProcessTransport, .sqlKit, .swiftProtobuf,
+            ]),
+        tests(
+            "C2CServiceTests",
+            [
+                "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "LedgerAPI", "Messaging",
+                "Notifications", "Persistence", "ServerKit", "SharedModels", "TestSupport", .grpcCore, .sqlKit,
+                .swiftProtobuf,
+            ]),
+        tests(
+            "NotificationsTests",
+            ["Notifications", "ServerKit", .httpTypes, .hummingbird, .hummingbirdTesting, .nioCore]),
+        tests(
+            "GatewayTests",
+            [
+                "C2CService", "CoreService", "Gateway", "Messaging", "Notifications", "Persistence", "RahatApp",
+                "ServerKit", "TestSupport", .hummingbird, .hummingbirdTesting, .serviceLifecycleTestKit,
+            ]),
+        tests(
+            "IntegrationTests",
+            [
+                "AuthAPI", "AuthService", "C2CService", "CoreService", "Gateway", "LedgerService", "Messaging",
+                "Persistence", "RahatApp", "ServerKit", "TestSupport", .fluentKit, .grpcCore, .grpcHTTP2Transport,
+                .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle, .sqlKit, .swiftProtobuf,
+            ]),
     ]
 )
