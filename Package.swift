@@ -192,16 +192,26 @@ let package = Package(
             [
                 "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
                 "LedgerService", "Messaging", "Notifications", "Persistence", "RahatApp", "RedisClient", "ServerKit",
-                .fluentKit, .grpcCore, .grpcInProcessTransport, .hummingbird, .hummingbirdTesting, .logging, .nioCore,
-                .nioPosix, .postgresNIO, .serviceLifecycle, .swiftProtobuf, .crypto, .swiftASN1, .x509,
+                "TestInfrastructure", .fluentKit, .grpcCore, .grpcInProcessTransport, .hummingbird,
+                .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle, .swiftProtobuf,
             ]),
-        tests("RedisClientTests", ["RedisClient", "TestSupport", .logging, .nioCore, .nioPosix, .nioSSL]),
+        library(
+            "TestInfrastructure",
+            [
+                "Persistence", "RedisClient", "ServerKit", .crypto, .fluentKit, .logging, .nioCore, .nioPosix,
+                .postgresNIO, .swiftASN1, .x509,
+            ]),
+        tests("RedisClientTests", ["RedisClient", "TestInfrastructure", .logging, .nioCore, .nioPosix, .nioSSL]),
         tests("SharedModelsTests", ["SharedModels"]),
-        tests("ServerKitTests", ["ServerKit", "SharedModels", "TestSupport", .configuration, .grpcCore, .jwtKit]),
-        tests("PersistenceTests", ["Persistence", "ServerKit", "TestSupport", .logging, .sqlKit]),
+        tests(
+            "ServerKitTests", ["ServerKit", "SharedModels", "TestInfrastructure", .configuration, .grpcCore, .jwtKit]),
+        tests("PersistenceTests", ["Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),
         tests(
             "MessagingTests",
-            ["Messaging", "Persistence", "RedisClient", "ServerKit", "TestSupport", .fluentKit, .logging, .sqlKit]),
+            [
+                "Messaging", "Persistence", "RedisClient", "ServerKit", "TestInfrastructure", .fluentKit, .logging,
+                .sqlKit,
+            ]),
         tests(
             "AuthServiceTests",
             [

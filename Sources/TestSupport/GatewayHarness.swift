@@ -9,6 +9,7 @@ import Persistence
 package import RahatApp
 import ServerKit
 import ServiceLifecycle
+package import TestInfrastructure
 
 /// The whole platform in one process, as `rahat serve` runs it, driven through Hummingbird's
 /// test client: tests read like a user's script against the public HTTP API.

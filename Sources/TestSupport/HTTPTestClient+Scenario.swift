@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 package import HummingbirdTesting
+import TestInfrastructure
 
 /// The steps most scenarios begin with, as an admin would take them over the API.
 extension TestClientProtocol {

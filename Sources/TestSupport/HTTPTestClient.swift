@@ -2,6 +2,7 @@ package import Foundation
 package import HTTPTypes
 package import HummingbirdTesting
 import NIOCore
+import TestInfrastructure
 
 /// A decoded HTTP answer.
 package struct HTTPAnswer: Sendable, CustomStringConvertible {

@@ -9,13 +9,14 @@ package import GRPCCore
 package import GRPCInProcessTransport
 package import LedgerAPI
 import LedgerService
-package import Logging
+import Logging
 import Messaging
 package import Notifications
 package import Persistence
 package import ServerKit
 import ServiceLifecycle
 import SwiftProtobuf
+package import TestInfrastructure
 
 /// The services running for a test over gRPC's in-process transport (auth, core, ledger and c2c),
 /// with generated clients pointed at them: tests call them exactly as the gateway does.
@@ -350,15 +351,6 @@ package struct ServiceHarness: Sendable {
             metadata: Self.bearer(adminToken)
         )
         return (user, try await login(email, password))
-    }
-}
-
-extension Logger {
-    /// A logger for tests: warnings and worse only, so failures stand out.
-    package static var test: Logger {
-        var logger = Logger(label: "rahat.tests")
-        logger.logLevel = .warning
-        return logger
     }
 }
 

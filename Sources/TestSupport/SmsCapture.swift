@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 package import Notifications
 import Synchronization
+import TestInfrastructure
 
 /// A local SMS gateway that keeps what it is sent, and the real HTTP sender pointed at it: tests
 /// read the codes a beneficiary's phone would show.

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import ServerKit
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

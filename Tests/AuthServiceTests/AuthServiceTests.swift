@@ -6,6 +6,7 @@ import ServerKit
 import SharedModels
 import SwiftProtobuf
 import Synchronization
+import TestInfrastructure
 import TestSupport
 import Testing
 

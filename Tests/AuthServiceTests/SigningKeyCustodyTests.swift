@@ -3,6 +3,7 @@ import Foundation
 import Persistence
 import SQLKit
 import ServerKit
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -7,6 +7,7 @@ import GRPCCore
 import LedgerAPI
 import ServerKit
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -10,6 +10,7 @@ import SQLKit
 import ServerKit
 import SwiftProtobuf
 import Synchronization
+import TestInfrastructure
 import TestSupport
 import Testing
 

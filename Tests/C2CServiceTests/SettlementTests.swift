@@ -10,6 +10,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -8,6 +8,7 @@ import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

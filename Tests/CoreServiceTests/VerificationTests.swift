@@ -6,6 +6,7 @@ import GRPCCore
 import Persistence
 import ServerKit
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

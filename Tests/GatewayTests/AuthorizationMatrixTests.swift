@@ -4,6 +4,7 @@ import Gateway
 import HummingbirdTesting
 import Notifications
 import RahatApp
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Notifications
 import RahatApp
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import RahatApp
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Messaging
 import Persistence
 import RahatApp
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -6,6 +6,7 @@ import Messaging
 import Persistence
 import RahatApp
 import ServiceLifecycleTestKit
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import RahatApp
 import ServerKit
+import TestInfrastructure
 import TestSupport
 import Testing
 

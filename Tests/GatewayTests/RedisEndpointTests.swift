@@ -5,6 +5,7 @@ import HummingbirdTesting
 import RahatApp
 import RedisClient
 import ServerKit
+import TestInfrastructure
 import TestSupport
 import Testing
 

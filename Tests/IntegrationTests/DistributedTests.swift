@@ -18,6 +18,7 @@ import SQLKit
 import ServerKit
 import ServiceLifecycle
 import SwiftProtobuf
+import TestInfrastructure
 import TestSupport
 import Testing
 

@@ -8,6 +8,7 @@ import Logging
 import Persistence
 import RahatApp
 import ServerKit
+import TestInfrastructure
 import TestSupport
 import Testing
 

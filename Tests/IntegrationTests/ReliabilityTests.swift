@@ -11,6 +11,7 @@ import SQLKit
 import ServerKit
 import ServiceLifecycle
 import Synchronization
+import TestInfrastructure
 import TestSupport
 import Testing
 

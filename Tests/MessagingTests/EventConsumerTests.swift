@@ -5,7 +5,7 @@ import Persistence
 import RedisClient
 import SQLKit
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Event consumers")

@@ -4,7 +4,7 @@ import Messaging
 import Persistence
 import SQLKit
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("In-process event bus (embedded default)")

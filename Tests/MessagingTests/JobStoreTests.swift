@@ -8,7 +8,7 @@ import SQLKit
 import ServerKit
 import ServiceLifecycle
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 /// Where a test's jobs live: the messaging database (the embedded default), or Redis.
@@ -48,7 +48,7 @@ struct JobStoreTests {
                         redis: client, keyPrefix: TestRedis.jobsKeyPrefix()))
             }
         case .database(let engine):
-            return try await TestDatabase.with(engine) { testDatabase in
+            return try await TestDatabase.with(engine, migrating: []) { testDatabase in
                 let database = try ServiceDatabase(
                     configuration: testDatabase.configuration(for: "messaging"), schema: "messaging", logger: .test)
                 do {

@@ -7,7 +7,7 @@ import RedisClient
 import SQLKit
 import ServerKit
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Outbox relay")
@@ -16,7 +16,7 @@ struct OutboxRelayTests {
     static func withOutbox<T: Sendable>(
         _ engine: DatabaseEngine, _ body: (TestDatabase, ServiceDatabase) async throws -> T
     ) async throws -> T {
-        try await TestDatabase.with(engine) { testDatabase in
+        try await TestDatabase.with(engine, migrating: []) { testDatabase in
             let database = try ServiceDatabase(
                 configuration: testDatabase.configuration(for: "relay_test"), schema: "relay_test", logger: .test)
             do {

@@ -1,7 +1,7 @@
 import Foundation
 import Messaging
 import RedisClient
-import TestSupport
+import TestInfrastructure
 import Testing
 
 /// Event streams shrink only by what every consumer group has acknowledged.

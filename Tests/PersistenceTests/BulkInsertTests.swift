@@ -2,7 +2,7 @@ import FluentKit
 import Foundation
 import Persistence
 import SQLKit
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Bulk inserts: COPY on PostgreSQL, multi-row INSERT on SQLite")
@@ -19,7 +19,7 @@ struct BulkInsertTests {
         "values with tabs, newlines, backslashes, NULLs and any characters come back exactly; a rolled-back transaction keeps none",
         arguments: DatabaseEngine.available)
     func roundTrip(engine: DatabaseEngine) async throws {
-        try await TestDatabase.with(engine, empty: true) { testDatabase in
+        try await TestDatabase.with(engine, migrating: []) { testDatabase in
             let database = try ServiceDatabase(
                 configuration: testDatabase.configuration, schema: "bulk", logger: .test)
             do {

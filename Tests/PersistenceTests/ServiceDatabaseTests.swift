@@ -4,7 +4,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Service databases")
@@ -18,7 +18,7 @@ struct ServiceDatabaseTests {
         .enabled(if: DatabaseEngine.available.contains(.postgres))
     )
     func schemaIsolation() async throws {
-        try await TestDatabase.with(.postgres, empty: true) { testDatabase in
+        try await TestDatabase.with(.postgres, migrating: []) { testDatabase in
             // given
             let database = try ServiceDatabase(
                 configuration: testDatabase.configuration, schema: "billing", logger: .test)
@@ -42,7 +42,7 @@ struct ServiceDatabaseTests {
 
     @Test("on SQLite each service gets its own file, journaled with WAL")
     func sqliteFile() async throws {
-        try await TestDatabase.with(.sqlite) { testDatabase in
+        try await TestDatabase.with(.sqlite, migrating: []) { testDatabase in
             let database = try ServiceDatabase(configuration: testDatabase.configuration, schema: "auth", logger: .test)
             do {
                 try await database.prepare()
@@ -60,7 +60,7 @@ struct ServiceDatabaseTests {
 
     @Test("on SQLite a transaction whose snapshot another connection's commit made stale runs again")
     func staleSnapshotRetried() async throws {
-        try await TestDatabase.with(.sqlite) { testDatabase in
+        try await TestDatabase.with(.sqlite, migrating: []) { testDatabase in
             // given: two pools on one file, as the relay and a request handler have
             let database = try ServiceDatabase(configuration: testDatabase.configuration, schema: "core", logger: .test)
             let other = try ServiceDatabase(configuration: testDatabase.configuration, schema: "core", logger: .test)

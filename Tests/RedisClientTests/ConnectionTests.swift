@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RedisClient
-import TestSupport
+import TestInfrastructure
 import Testing
 
 extension RedisIntegrationTests {

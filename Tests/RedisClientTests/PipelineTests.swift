@@ -1,7 +1,7 @@
 import NIOCore
 import RedisClient
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 extension RedisIntegrationTests {

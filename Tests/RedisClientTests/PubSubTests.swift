@@ -1,6 +1,6 @@
 import NIOCore
 import RedisClient
-import TestSupport
+import TestInfrastructure
 import Testing
 
 extension RedisIntegrationTests {

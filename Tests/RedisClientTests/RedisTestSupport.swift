@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import RedisClient
-import TestSupport
+import TestInfrastructure
 import Testing
 
 /// Expects `body` to throw a `RedisError` and returns it.

@@ -1,7 +1,7 @@
 import Foundation
 import ServerKit
 import Synchronization
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Cache store")

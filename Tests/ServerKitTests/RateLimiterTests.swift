@@ -1,6 +1,6 @@
 import Foundation
 import ServerKit
-import TestSupport
+import TestInfrastructure
 import Testing
 
 @Suite("Rate limiting")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 package import HummingbirdTesting
+import TestInfrastructure
 
 /// What running the table found: the cells that answered otherwise, and those rows as answered.
 package struct MatrixReport: Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import TestInfrastructure
 
 /// Who may do what: every operation of `openapi.yaml`, asked by every kind of caller about its
 /// own project (A) and another (B), and the status each must get.

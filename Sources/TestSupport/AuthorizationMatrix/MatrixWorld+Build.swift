@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Synchronization
+import TestInfrastructure
 
 extension MatrixWorld {
     /// The user every sign-in and refresh cell signs in as.

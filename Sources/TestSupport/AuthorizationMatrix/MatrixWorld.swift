@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import TestInfrastructure
 
 /// The two projects the matrix asks about: the callers' own (A) and another (B).
 enum MatrixSide: String, CaseIterable, Sendable {

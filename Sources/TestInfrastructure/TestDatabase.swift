@@ -1,9 +1,5 @@
-import AuthService
-import C2CService
-import CoreService
-import FluentKit
-package import Foundation
-import LedgerService
+package import FluentKit
+import Foundation
 import Logging
 package import Persistence
 import PostgresNIO
@@ -28,6 +24,17 @@ package enum DatabaseEngine: String, Sendable, CaseIterable, CustomStringConvert
     }
 }
 
+/// A schema and the migrations that make it: what a test database is created with.
+package struct SchemaMigrations: Sendable {
+    package var schema: String
+    package var migrations: [any Migration]
+
+    package init(_ schema: String, _ migrations: [any Migration]) {
+        self.schema = schema
+        self.migrations = migrations
+    }
+}
+
 /// A database made for one test and removed after it: one PostgreSQL database (each service in
 /// its schema), or a directory holding one SQLite file per service.
 package struct TestDatabase: Sendable {
@@ -45,9 +52,13 @@ package struct TestDatabase: Sendable {
     }
 
     /// A fresh database: a new SQLite file, or a new PostgreSQL database copied from a template
-    /// that was migrated once per test run (so each test starts migrated in milliseconds). With
-    /// `empty`, PostgreSQL databases start blank too, for tests of migrating itself.
-    package static func make(_ engine: DatabaseEngine, empty: Bool = false) async throws -> TestDatabase {
+    /// migrated with `schemas` once per test run (so each test starts migrated in milliseconds),
+    /// or blank when there are none. SQLite files start blank: migrating them is quick.
+    package static func make(
+        _ engine: DatabaseEngine, migrating schemas: [SchemaMigrations]
+    ) async throws
+        -> TestDatabase
+    {
         switch engine {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory
@@ -60,7 +71,7 @@ package struct TestDatabase: Sendable {
                 drop: { try? FileManager.default.removeItem(at: directory) }
             )
         case .postgres:
-            let (url, name) = try await TestPostgres.shared.createDatabase(empty: empty)
+            let (url, name) = try await TestPostgres.shared.createDatabase(migrating: schemas)
             return TestDatabase(
                 configuration: ServiceDatabaseConfiguration(
                     location: .postgres(url: url), maxConnectionsPerEventLoop: 2),
@@ -97,13 +108,14 @@ package struct TestDatabase: Sendable {
         await drop()
     }
 
-    /// Runs `body` with a fresh database of `engine`, removing it afterwards whatever happens.
+    /// Runs `body` with a fresh database of `engine` (see ``make(_:migrating:)``), removing it
+    /// afterwards whatever happens.
     package static func with<T: Sendable>(
         _ engine: DatabaseEngine,
-        empty: Bool = false,
+        migrating schemas: [SchemaMigrations],
         _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
-        let database = try await make(engine, empty: empty)
+        let database = try await make(engine, migrating: schemas)
         do {
             let result = try await body(database)
             await database.destroy()
@@ -115,7 +127,7 @@ package struct TestDatabase: Sendable {
     }
 }
 
-/// The PostgreSQL server `scripts/test` started, and the migrated template each test copies.
+/// The PostgreSQL server `scripts/test` started, and the migrated templates tests copy.
 actor TestPostgres {
     static let shared = TestPostgres()
 
@@ -123,7 +135,8 @@ actor TestPostgres {
         ProcessInfo.processInfo.environment["RAHAT_TEST_POSTGRES_URL"].flatMap(URL.init(string:))
     }
 
-    private var template: String?
+    /// Template databases by the schemas migrated into them.
+    private var templates: [[String]: String] = [:]
     private let logger = Logger.test
 
     enum Failure: Error, CustomStringConvertible {
@@ -133,14 +146,14 @@ actor TestPostgres {
         }
     }
 
-    /// A new database copied from the migrated template, or a blank one when `empty`.
-    func createDatabase(empty: Bool) async throws -> (URL, String) {
+    /// A new database copied from the template migrated with `schemas`, or a blank one.
+    func createDatabase(migrating schemas: [SchemaMigrations]) async throws -> (URL, String) {
         guard let admin = Self.adminURL else { throw Failure.notConfigured }
         let name = "rahat_t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        if empty {
+        if schemas.isEmpty {
             try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
         } else {
-            let template = try await templateName(admin: admin)
+            let template = try await templateName(schemas, admin: admin)
             try await Self.execute(admin: admin, "CREATE DATABASE \(name) TEMPLATE \(template)")
         }
         return (Self.url(admin, database: name), name)
@@ -151,14 +164,11 @@ actor TestPostgres {
         try? await Self.execute(admin: admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
-    private func templateName(admin: URL) async throws -> String {
-        if let template { return template }
+    private func templateName(_ services: [SchemaMigrations], admin: URL) async throws -> String {
+        let key = services.map(\.schema)
+        if let template = templates[key] { return template }
         let name = "rahat_tpl_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
         try await Self.execute(admin: admin, "CREATE DATABASE \(name)")
-        let services: [(schema: String, migrations: [any Migration])] = [
-            (AuthService.schema, AuthMigrations.all), (CoreService.schema, CoreMigrations.all),
-            (LedgerService.schema, LedgerMigrations.all), (C2CService.schema, C2CMigrations.all),
-        ]
         for service in services {
             let database = try ServiceDatabase(
                 configuration: ServiceDatabaseConfiguration(
@@ -176,7 +186,7 @@ actor TestPostgres {
         }
         // A template must have no open connections while it is copied.
         try await Self.execute(admin: admin, "ALTER DATABASE \(name) WITH ALLOW_CONNECTIONS false")
-        template = name
+        templates[key] = name
         return name
     }
 
