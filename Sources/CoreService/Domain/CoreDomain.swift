@@ -6,7 +6,7 @@ import Persistence
 import ServerKit
 import SharedModels
 
-/// The core domain: projects now; beneficiaries, groups, enrolment, vendors and imports join it.
+/// The core domain: projects, beneficiaries, groups, enrolment, vendors, imports, verification and stats.
 /// Transport-free; the RPC layer adapts it to the generated protocols.
 struct CoreDomain: Sendable {
     let database: ServiceDatabase
