@@ -25,11 +25,6 @@ struct SettlementScheduleRecord: Sendable, Equatable {
 }
 
 extension C2CDomain {
-    /// Falls due at a schedule's time: moves the schedule on and queues that period's run.
-    static let settlementTickJobName = "c2c.settlement.tick"
-    /// Starts the run of one period of a schedule.
-    static let scheduledSettlementJobName = "c2c.settlement.scheduled"
-
     // MARK: Setting it
 
     /// Sets (or replaces) the project's schedule. Needs `settlement:create` on the project: the
@@ -102,32 +97,8 @@ extension C2CDomain {
 
     // MARK: Falling due
 
-    /// Waits (as a delayed job) for `due`; its id names the project and the time, so setting the
-    /// same schedule twice queues it once.
-    static func tickJob(_ projectID: UUID, due: Date, now: Date) -> JobRequest {
-        let project = projectID.lowercasedString
-        return JobRequest(
-            id: "settlement-schedule-\(project)-\(milliseconds(due))", queue: settlementQueue,
-            name: settlementTickJobName,
-            payload: OutboxValue.object(["projectId": .string(project), "dueAt": .int(milliseconds(due))]).json,
-            maxAttempts: 20, backoff: .seconds(5), delay: .milliseconds(max(0, milliseconds(due) - milliseconds(now))))
-    }
-
     static func milliseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000).rounded())
-    }
-
-    var settlementTickJob: JobHandler {
-        JobHandler(queue: Self.settlementQueue, name: Self.settlementTickJobName) { context in
-            struct Payload: Decodable {
-                var projectId: UUID
-                var dueAt: Int64
-            }
-            let payload = try context.payload(
-                as: Payload.self, otherwise: "the job's payload names no project and time")
-            let next = try await settlementScheduleFellDue(payload.projectId, dueAt: payload.dueAt)
-            return OutboxValue.object(["nextRunAt": next.map { .int(Self.milliseconds($0)) } ?? .null]).json
-        }
     }
 
     /// Moves the schedule to its next time and queues this period's run and the next tick, in one
@@ -154,13 +125,7 @@ extension C2CDomain {
                 .set("last_run_at", to: SQLBind(due)).set("last_run_id", to: SQLLiteral.null)
                 .where("project_id", .equal, SQLBind(projectID)).run()
             let project = projectID.lowercasedString
-            let run = JobRequest(
-                id: "settlement-scheduled-\(project)-\(dueAt)", queue: Self.settlementQueue,
-                name: Self.scheduledSettlementJobName,
-                payload: OutboxValue.object([
-                    "projectId": .string(project), "dueAt": .int(dueAt),
-                    "by": .string(record.updatedBy.lowercasedString),
-                ]).json, maxAttempts: 20, backoff: .seconds(5), owner: record.updatedBy.lowercasedString)
+            let run = Self.scheduledRunJob(projectID, dueAt: dueAt, by: record.updatedBy)
             try await Outbox.append(
                 [.jobRequested(run, at: now), .jobRequested(Self.tickJob(projectID, due: next, now: now), at: now)],
                 on: tx)
@@ -168,23 +133,6 @@ extension C2CDomain {
                 "settlement schedule fell due",
                 metadata: ["project.id": "\(project)", "due_at": "\(due)", "next_run_at": "\(next)"])
             return next
-        }
-    }
-
-    var scheduledSettlementJob: JobHandler {
-        JobHandler(queue: Self.settlementQueue, name: Self.scheduledSettlementJobName) { context in
-            struct Payload: Decodable {
-                var projectId: UUID
-                var dueAt: Int64
-                var by: UUID
-            }
-            let payload = try context.payload(
-                as: Payload.self, otherwise: "the job's payload names no project, time and user")
-            let run = try await startScheduledRun(payload.projectId, dueAt: payload.dueAt, by: payload.by)
-            return OutboxValue.object([
-                "runId": run.map { .string($0.id.lowercasedString) } ?? .null,
-                "settlements": .int(Int64(run?.settlements.count ?? 0)),
-            ]).json
         }
     }
 

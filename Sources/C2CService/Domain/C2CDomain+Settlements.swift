@@ -58,9 +58,6 @@ struct PayoutFileRecord: Sendable, Equatable {
 }
 
 extension C2CDomain {
-    /// The queue settlement runs go on.
-    static let settlementQueue = "settlement"
-    static let settlementJobName = "c2c.settlement.execute"
     /// Published when the bank's answer settles a settlement, paid or failed.
     static let settlementCompletedEvent = "rahat.c2c.settlement.completed"
 
@@ -146,14 +143,6 @@ extension C2CDomain {
         return (payable, withoutAccount)
     }
 
-    /// The job that carries a run out.
-    static func settlementRunJob(_ runID: UUID, owner: UUID) -> JobRequest {
-        JobRequest(
-            id: "settlement-run-\(runID.lowercasedString)", queue: settlementQueue, name: settlementJobName,
-            payload: OutboxValue.object(["runId": .string(runID.lowercasedString)]).json, maxAttempts: 8,
-            backoff: .seconds(2), owner: owner.lowercasedString)
-    }
-
     /// Writes a run and one settlement per vendor, each claiming the vendor's confirmed, unsettled
     /// redemptions by the update itself: a run started at the same time finds them taken. Returns
     /// the settlements written, none when other runs took everything first.
@@ -205,18 +194,6 @@ extension C2CDomain {
     }
 
     // MARK: Running it
-
-    /// Moves each pending settlement's amount from the vendor's account to clearing, then writes
-    /// the run's payout files. Each move is keyed by its settlement, so a job run again moves
-    /// nothing twice; files are written once.
-    var settlementJob: JobHandler {
-        JobHandler(queue: Self.settlementQueue, name: Self.settlementJobName) { context in
-            struct Payload: Decodable { var runId: UUID }
-            let payload = try context.payload(as: Payload.self, otherwise: "the job's payload names no settlement run")
-            let (processing, failed) = try await executeRun(payload.runId)
-            return OutboxValue.object(["processing": .int(Int64(processing)), "failed": .int(Int64(failed))]).json
-        }
-    }
 
     /// Returns how many of the run's settlements are in clearing (or beyond) and how many failed.
     @discardableResult
