@@ -91,13 +91,54 @@ struct ResolvedBeneficiaryFilter: Sendable {
     }
 }
 
-/// The closed vocabularies of a beneficiary (docs/domain.md, "core").
+/// A beneficiary's gender, as recorded.
+enum Gender: String, Sendable, CaseIterable {
+    case male, female, other, unknown
+}
+
+/// Whether a beneficiary holds a bank account.
+enum BankedStatus: String, Sendable, CaseIterable {
+    case unknown, unbanked, banked
+    case underBanked = "under_banked"
+}
+
+/// How a beneficiary reaches the internet, if at all.
+enum InternetStatus: String, Sendable, CaseIterable {
+    case unknown
+    case noInternet = "no_internet"
+    case homeInternet = "home_internet"
+    case mobileInternet = "mobile_internet"
+}
+
+/// What phone a beneficiary has: a feature phone receives redemption codes as well as any.
+enum PhoneStatus: String, Sendable, CaseIterable {
+    case unknown
+    case noPhone = "no_phone"
+    case featurePhone = "feature_phone"
+    case smartPhone = "smart_phone"
+}
+
+/// Where a beneficiary's verification stands; a check run has statuses of its own
+/// (``VerificationStatus``).
+enum BeneficiaryVerification: String, Sendable, CaseIterable {
+    case unverified, pending, verified, rejected
+    case needsReview = "needs_review"
+}
+
+/// The closed vocabularies of a beneficiary (docs/domain.md, "core"), as the stored and wire
+/// values that validation accepts.
 enum BeneficiaryVocabulary {
-    static let gender: Set<String> = ["male", "female", "other", "unknown"]
-    static let banked: Set<String> = ["unknown", "unbanked", "banked", "under_banked"]
-    static let internet: Set<String> = ["unknown", "no_internet", "home_internet", "mobile_internet"]
-    static let phone: Set<String> = ["unknown", "no_phone", "feature_phone", "smart_phone"]
-    static let verification: Set<String> = ["unverified", "pending", "verified", "rejected", "needs_review"]
+    static let gender = values(of: Gender.self)
+    static let banked = values(of: BankedStatus.self)
+    static let internet = values(of: InternetStatus.self)
+    static let phone = values(of: PhoneStatus.self)
+    static let verification = values(of: BeneficiaryVerification.self)
+
+    private static func values<Vocabulary: CaseIterable & RawRepresentable<String>>(
+        of _: Vocabulary.Type
+    ) -> Set<String> {
+        Set(Vocabulary.allCases.map(\.rawValue))
+    }
 }
 
 extension CoreDomain {
