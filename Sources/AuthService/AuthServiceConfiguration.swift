@@ -17,7 +17,7 @@ public import ServerKit
 /// | `RAHAT_ADMIN_EMAIL` | `admin@rahat.local` | first admin, created when no admin exists |
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated into `<data dir>/initial-admin-password` | the first admin's password |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
-/// | `RAHAT_SERVICE_TOKEN_FAILURES` | `10/1m` | wrong service credentials per caller address; over it, the address is refused service tokens for the rest of the window; `off` |
+/// | `RAHAT_SERVICE_TOKEN_FAILURES` | `10/1m` | wrong service credentials per caller address; over it, the address is refused service tokens, whatever it presents, until the budget has room again (one try per period ÷ N); `off` |
 public struct AuthServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     public var signingKeyPEM: String?

@@ -9,7 +9,7 @@ public import ServerKit
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/ledger.sqlite` | PostgreSQL URL; the service uses schema `ledger` |
-/// | `RAHAT_LEDGER_VERIFY_REUSE_SECONDS` | 60 | how long a finished walk of the hash chain answers `VerifyChain` again; 0 walks on every call |
+/// | `RAHAT_LEDGER_VERIFY_REUSE_SECONDS` | 60 | how long a finished walk of the hash chain answers `VerifyChain` again; 0 reuses no finished walk (callers during a walk still share it) |
 public struct LedgerServiceConfiguration: Sendable, Equatable {
     public var database: ServiceDatabaseConfiguration
     /// How long a finished chain walk is answered again: a walk reads every transfer.

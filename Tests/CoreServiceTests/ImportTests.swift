@@ -433,7 +433,7 @@ struct ImportTests {
     }
 
     @Test(
-        "a user may have three imports unfinished and everyone together twelve; past either a start is refused and nothing is kept",
+        "a user may have three imports unfinished and everyone together twelve; past either a start is refused and nothing is kept; stale uploads hold no place",
         arguments: DatabaseEngine.available)
     func unfinishedImportsBounded(engine: DatabaseEngine) async throws {
         try await ServiceHarness.with(
@@ -461,6 +461,16 @@ struct ImportTests {
             let chunks = try await Self.count("import_chunks", harness)
             let ran = try await harness.core.runNextImport()
             let afterOneEnded = try await Self.upload(Self.people(60), harness: harness, as: agent)
+            // and every unfinished import is made to look like an upload a stopped process left two
+            // hours ago: such leftovers hold no place
+            let sql = try #require(harness.coreDatabase.db as? any SQLDatabase)
+            try await sql.raw(
+                """
+                UPDATE imports SET status = 'uploading', created_at = \(bind: Date().addingTimeInterval(-7200))
+                WHERE status IN ('queued', 'running')
+                """
+            ).run()
+            let pastLeftovers = try await Self.upload(Self.people(70), harness: harness, as: admin)
 
             // then
             #expect(third?.kind == .resourceExhausted)
@@ -473,6 +483,7 @@ struct ImportTests {
             #expect(chunks == 3)
             #expect(ran)
             #expect(afterOneEnded.status == .queued)
+            #expect(pastLeftovers.status == .queued)
         }
     }
 }

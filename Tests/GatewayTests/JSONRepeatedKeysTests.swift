@@ -32,6 +32,14 @@ extension GatewayTests {
             #expect(Self.first(#"not json at all "a" "a""#) == nil)
         }
 
+        @Test("an object of two hundred thousand keys is scanned in one pass", .timeLimit(.minutes(1)))
+        func manyKeys() {
+            // Each insert once copied the object's whole key set: this took minutes.
+            let keys = (0..<200_000).map { #""k\#($0)":0"# }
+            #expect(Self.first("{" + keys.joined(separator: ",") + "}") == nil)
+            #expect(Self.first("{" + keys.joined(separator: ",") + #","k7":1}"#) == "k7")
+        }
+
         @Test("nesting a hundred thousand deep costs the scan no stack")
         func deepNesting() {
             let deep =

@@ -54,8 +54,8 @@ protocol RosterTally: Sendable {
     mutating func add(_ entry: RosterEntry) throws
 }
 
-/// Who an amount per beneficiary pays and who it leaves out: at most one more payee than a
-/// disbursement may have (past that the plan is refused before the rest is read), and the
+/// Who an amount per beneficiary pays and who it leaves out: at most as many payees as a
+/// disbursement may have (one more refuses the plan before the rest is read), and the
 /// first ``C2CDomain/shownExclusions`` of those left out by name, the others only counted.
 struct PayeeTally: RosterTally {
     let amount: Int64

@@ -220,15 +220,27 @@ extension CoreDomain {
             // concurrent uploads cannot each see room for themselves.
             try await Self.serializeImportStarts(on: tx)
             try await row.create(on: tx)
-            let unfinished = [ImportStatus.uploading, .queued, .running].map(\.rawValue)
-            let callers = try await ImportRow.query(on: tx).filter(\.$createdBy == caller.userID)
-                .filter(\.$status ~~ unfinished).count()
+            // An upload still "uploading" an hour on was left by a process that stopped (the
+            // purge removes it later): it holds no place, or one restart would block imports.
+            let waiting = [ImportStatus.queued, .running].map(\.rawValue)
+            let liveSince = now.addingTimeInterval(-Self.uploadHoldsPlaceFor)
+            func unfinished(_ query: QueryBuilder<ImportRow>) -> QueryBuilder<ImportRow> {
+                query.group(.or) { either in
+                    either.filter(\.$status ~~ waiting).group(.and) { uploading in
+                        uploading.filter(\.$status == ImportStatus.uploading.rawValue).filter(\.$createdAt > liveSince)
+                    }
+                }
+            }
+            let callers = try await unfinished(ImportRow.query(on: tx).filter(\.$createdBy == caller.userID)).count()
             guard callers <= limits.perCaller else { throw CoreError.tooManyImports(limit: limits.perCaller) }
-            let everyone = try await ImportRow.query(on: tx).filter(\.$status ~~ unfinished).count()
+            let everyone = try await unfinished(ImportRow.query(on: tx)).count()
             guard everyone <= limits.total else { throw CoreError.importQueueFull(limit: limits.total) }
         }
         return ImportUpload(domain: self, importID: try row.requireID())
     }
+
+    /// How long an upload counts against the unfinished-import limits without finishing.
+    static let uploadHoldsPlaceFor: TimeInterval = 3600
 
     /// Makes concurrent import starts take turns until their transactions end.
     private static func serializeImportStarts(on database: any Database) async throws {

@@ -113,7 +113,7 @@ extension CoreDomain {
         case .enrolled:
             return try await enrolled(after: after, in: plan.projectID)
         case .beneficiaries(let ids):
-            return try await enrolled(only: ids, in: plan.projectID)
+            return try await enrolled(after: after, only: ids, in: plan.projectID)
         case .group(let groupID):
             var query = database.sql.select()
                 .column(SQLColumn("beneficiary_id", table: "m"))

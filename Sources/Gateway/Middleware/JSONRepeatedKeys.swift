@@ -9,7 +9,7 @@
 /// keeps its own stack, so nesting costs memory, not the thread's stack.
 enum JSONRepeatedKeys {
     private enum Frame {
-        case object(keys: Set<String>, current: String?, expectingKey: Bool)
+        case object(current: String?, expectingKey: Bool)
         case array(index: Int)
     }
 
@@ -17,19 +17,24 @@ enum JSONRepeatedKeys {
     /// errors name fields; `nil` when no object repeats a key.
     static func first(in bytes: [UInt8]) -> String? {
         var stack: [Frame] = []
+        // The keys seen by each open object, innermost last: kept apart from the frames so that
+        // a set grows in place (a set copied out of a frame would be copied whole on every insert,
+        // making an object of n keys cost n² — a megabyte of keys would hold a core for seconds).
+        var keySets: [Set<String>] = []
         var index = 0
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                stack.append(.object(keys: [], current: nil, expectingKey: true))
+                stack.append(.object(current: nil, expectingKey: true))
+                keySets.append([])
             case UInt8(ascii: "["):
                 stack.append(.array(index: 0))
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if !stack.isEmpty { stack.removeLast() }
+                if case .object = stack.popLast() { keySets.removeLast() }
             case UInt8(ascii: ","):
                 switch stack.last {
-                case .object(let keys, let current, _):
-                    stack[stack.count - 1] = .object(keys: keys, current: current, expectingKey: true)
+                case .object(let current, _):
+                    stack[stack.count - 1] = .object(current: current, expectingKey: true)
                 case .array(let position):
                     stack[stack.count - 1] = .array(index: position + 1)
                 case nil:
@@ -38,11 +43,11 @@ enum JSONRepeatedKeys {
             case UInt8(ascii: "\""):
                 let (text, end) = string(in: bytes, from: index + 1)
                 index = end
-                if case .object(var keys, _, true) = stack.last {
+                if case .object(_, true) = stack.last {
                     // Swift compares strings by canonical equivalence, as a decoder keying a
                     // dictionary by them does: "é" and "e\u{301}" are one key.
-                    guard keys.insert(text).inserted else { return path(stack, text) }
-                    stack[stack.count - 1] = .object(keys: keys, current: text, expectingKey: false)
+                    guard keySets[keySets.count - 1].insert(text).inserted else { return path(stack, text) }
+                    stack[stack.count - 1] = .object(current: text, expectingKey: false)
                 }
             default:
                 break
@@ -113,7 +118,7 @@ enum JSONRepeatedKeys {
         }
         for frame in stack.dropLast() {
             switch frame {
-            case .object(_, let current, _): add(current ?? "")
+            case .object(let current, _): add(current ?? "")
             case .array(let position): text += "[\(position)]"
             }
         }
