@@ -218,7 +218,7 @@ extension CoreDomain {
         try await database.transaction { tx in
             // Counted after the insert, under a lock on PostgreSQL (SQLite has one writer), so
             // concurrent uploads cannot each see room for themselves.
-            try await Self.serializeImportStarts(on: tx)
+            try await AdvisoryLock.holdForTransaction("rahat.core.import-starts", on: tx)
             try await row.create(on: tx)
             // An upload still "uploading" an hour on was left by a process that stopped (the
             // purge removes it later): it holds no place, or one restart would block imports.
@@ -241,15 +241,6 @@ extension CoreDomain {
 
     /// How long an upload counts against the unfinished-import limits without finishing.
     static let uploadHoldsPlaceFor: TimeInterval = 3600
-
-    /// Makes concurrent import starts take turns until their transactions end.
-    private static func serializeImportStarts(on database: any Database) async throws {
-        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
-        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: importStartLock))").run()
-    }
-
-    /// The advisory lock import starts take, fixed across processes and releases ("rahat.imports").
-    private static let importStartLock: Int64 = 0x7261_6861_742e_696d
 
     func getImport(_ id: String, by caller: Principal) async throws -> ImportInfo {
         try caller.require(Permission(.beneficiary, .read))

@@ -38,7 +38,8 @@ extension Outbox {
             try await markSent(events, on: database.sql)
             return events.count
         }
-        let lockKey = Self.relayLockKey(schema: database.schema)
+        // One lock per service schema: replicas of other services relay beside it.
+        let lockKey = AdvisoryLock.key("rahat.outbox.relay.\(database.schema)")
         // Fluent's own transaction: the relay's commits must not wake the relay (`commits`).
         return try await database.db.transaction { transaction in
             guard let sql = transaction as? any SQLDatabase else { throw OutboxRelayError.notSQL }
@@ -150,17 +151,6 @@ extension Outbox {
         ).first()
         guard let row else { return (0, nil) }
         return (try row.decode(column: "waiting", as: Int.self), try row.decode(column: "oldest", as: Date?.self))
-    }
-
-    /// One advisory-lock key per service schema, stable across processes and releases.
-    static func relayLockKey(schema: String) -> Int64 {
-        // FNV-1a: fixed, unlike Swift's per-process seeded hashing.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "rahat.outbox.relay.\(schema)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int64(bitPattern: hash)
     }
 }
 

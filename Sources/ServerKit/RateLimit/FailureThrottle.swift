@@ -54,11 +54,7 @@ package final class FailureThrottle: Sendable {
         let now = ContinuousClock.now
         let first = blocked.withLock { blocked -> Bool in
             let first = blocked[address].map { $0 < now } ?? true
-            if blocked[address] == nil, blocked.count >= Self.maxBlocked {
-                blocked = blocked.filter { $0.value > now }
-                if blocked.count >= Self.maxBlocked { blocked.removeAll(keepingCapacity: true) }
-            }
-            blocked[address] = now + wait
+            blocked.set(now + wait, for: address, capacity: Self.maxBlocked) { $0 <= now }
             return first
         }
         if first {
