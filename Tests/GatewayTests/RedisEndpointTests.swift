@@ -18,10 +18,7 @@ extension GatewayTests {
 
         /// The value of one sample on the `/metrics` page, 0 when absent.
         static func metric(_ page: String, _ sample: String) -> Double {
-            for line in page.split(separator: "\n") where line.hasPrefix(sample + " ") {
-                return Double(line.dropFirst(sample.count + 1)) ?? 0
-            }
-            return 0
+            MetricsPage.value(of: sample, in: page) ?? 0
         }
 
         static func metrics(_ client: any TestClientProtocol) async throws -> String {

@@ -46,6 +46,15 @@ struct RosterEntry: Sendable, Equatable {
         if archived { return .archived }
         return verificationStatus == "verified" ? nil : .unverified
     }
+
+    /// This person as a plan lists them among those left out, or `nil` when they are paid.
+    var exclusionRecord: Exclusion? {
+        exclusion.map { reason in
+            Exclusion(
+                beneficiaryID: beneficiaryID, reason: reason,
+                verificationStatus: reason == .unverified ? verificationStatus : nil)
+        }
+    }
 }
 
 /// What a plan gathers from a roster as it streams, so that it holds only what it keeps.
@@ -80,11 +89,10 @@ struct PayeeTally: RosterTally {
             return
         }
         counts[reason, default: 0] += 1
-        if excluded.count < C2CDomain.shownExclusions, reason != .notEnrolled || namesOutsiders {
-            excluded.append(
-                Exclusion(
-                    beneficiaryID: entry.beneficiaryID, reason: reason,
-                    verificationStatus: reason == .unverified ? entry.verificationStatus : nil))
+        if excluded.count < C2CDomain.shownExclusions, reason != .notEnrolled || namesOutsiders,
+            let record = entry.exclusionRecord
+        {
+            excluded.append(record)
         }
     }
 }
@@ -302,12 +310,9 @@ extension C2CDomain {
                     roster[line.beneficiaryID]
                     ?? RosterEntry(
                         beneficiaryID: line.beneficiaryID, enrolled: false, verificationStatus: "", archived: false)
-                if let reason = entry.exclusion {
-                    counts[reason, default: 0] += 1
-                    excluded.append(
-                        Exclusion(
-                            beneficiaryID: line.beneficiaryID, reason: reason,
-                            verificationStatus: reason == .unverified ? entry.verificationStatus : nil))
+                if let record = entry.exclusionRecord {
+                    counts[record.reason, default: 0] += 1
+                    excluded.append(record)
                 } else {
                     lines.append(line)
                 }
