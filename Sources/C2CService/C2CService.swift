@@ -63,22 +63,21 @@ public struct C2CService: Sendable {
     let domain: C2CDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens; `clients` reach the auth,
-    /// core and ledger services. Does not migrate: call ``migrate()`` or run `rahat migrate` first.
+    /// core and ledger services; redemption codes go through `sms`. Does not migrate: call
+    /// ``migrate()`` or run `rahat migrate` first.
     package init(
+        configuration: C2CServiceConfiguration,
         database: ServiceDatabase,
         verifier: AccessTokenVerifier,
         clients: C2CClients,
-        batchSize: Int = 1_000,
         sms: any SmsSender,
-        payoutDebtor: PayoutDebtor = PayoutDebtor(),
-        phoneChangeHold: Duration = C2CService.defaultPhoneChangeHold,
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         domain = C2CDomain(
-            database: database, verifier: verifier, clients: clients, batchSize: batchSize, sms: sms,
-            payoutDebtor: payoutDebtor, phoneChangeHold: phoneChangeHold, logger: logger,
-            now: now)
+            database: database, verifier: verifier, clients: clients, batchSize: configuration.disbursementBatchSize,
+            sms: sms, payoutDebtor: configuration.payoutDebtor, phoneChangeHold: configuration.phoneChangeHold,
+            logger: logger, now: now)
     }
 
     /// Three days: a weekend's time for the owner of a number that was changed away to object.

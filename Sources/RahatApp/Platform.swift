@@ -86,91 +86,45 @@ package enum Platform {
             let ledgerDatabase = try databases.open(
                 configuration.ledger.database, schema: LedgerService.schema, logger: logger)
             let c2cDatabase = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
-            let transport = InProcessTransport(
-                serviceConfig: RPCDefaults.serviceConfig(timeout: configuration.common.rpcTimeout))
-            let client = GRPCClient(transport: transport.client)
-
             let redis = try configuration.common.redis?.client(name: "rahat", logger: logger)
             // One process: the services share the secret, configured or kept in the data directory.
             let serviceSecret =
                 try configuration.auth.serviceSecret
                 ?? ServiceSecret.loadOrCreate(in: configuration.common.dataDirectory)
-            var authConfiguration = configuration.auth
-            authConfiguration.serviceSecret = serviceSecret
-            if authConfiguration.signingKeyPEM == nil && authConfiguration.signingKeySeal == nil {
-                authConfiguration.signingKeySeal = try SigningKeySeal.loadOrCreate(
+            var configurations = ServiceConfigurations(
+                auth: configuration.auth, core: configuration.core, ledger: configuration.ledger,
+                c2c: configuration.c2c)
+            configurations.auth.serviceSecret = serviceSecret
+            configurations.c2c.serviceSecret = serviceSecret
+            if configurations.auth.signingKeyPEM == nil && configurations.auth.signingKeySeal == nil {
+                configurations.auth.signingKeySeal = try SigningKeySeal.loadOrCreate(
                     in: configuration.common.dataDirectory)
             }
-            let auth = try AuthService(configuration: authConfiguration, database: authDatabase, logger: logger)
-            var coreConfiguration = configuration.core
-            if coreConfiguration.pii == nil {
-                coreConfiguration.pii = try PIIKeyFile.loadOrCreate(in: configuration.common.dataDirectory)
+            if configurations.core.pii == nil {
+                configurations.core.pii = try PIIKeyFile.loadOrCreate(in: configuration.common.dataDirectory)
             }
-            let core = try CoreService(
-                configuration: coreConfiguration,
-                database: coreDatabase,
-                verifier: verifier(fetchingFrom: client, logger: logger),
-                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
+            let services = try InProcessServices.assemble(
+                configurations,
+                databases: ServiceDatabases(
+                    auth: authDatabase, core: coreDatabase, ledger: ledgerDatabase, c2c: c2cDatabase),
+                rpcTimeout: configuration.common.rpcTimeout,
                 // One process: memory is as shared as Redis would be, unless Redis is configured.
                 cache: redis.map { RedisCacheStore(client: $0) } ?? InMemoryCacheStore(),
-                sms: configuration.c2c.sms.sender(),
-                logger: logger
-            )
-            let ledger = LedgerService(
-                database: ledgerDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
-                verifyReuse: configuration.ledger.verifyReuse, logger: logger)
-            let c2c = C2CService(
-                database: c2cDatabase, verifier: verifier(fetchingFrom: client, logger: logger),
-                clients: c2cClients(auth: client, core: client, ledger: client, secret: serviceSecret),
-                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
                 logger: logger)
-            try await auth.migrate()
-            try await core.migrate()
-            try await ledger.migrate()
-            try await c2c.migrate()
-            let admin = try await auth.bootstrapAdmin()
-            // Without Redis, events go straight to the subscribers in this process, and jobs wait
-            // in the messaging database.
-            var eventBus: [any Service] = []
-            let jobs: any JobStore
-            let events: any EventPublisher
+            try await services.migrate()
+            let admin = try await services.auth.bootstrapAdmin()
+            let backend: MessagingBackend
             if let redis, let settings = configuration.common.redis {
-                jobs = settings.jobStore(redis)
-                events = RedisEventPublisher(client: redis)
-                eventBus = [
-                    RedisEventConsumer(
-                        group: CoreService.eventGroup, handlers: core.eventHandlers, client: redis, logger: logger),
-                    RedisStreamTrimmer(client: redis, logger: logger),
-                ]
+                backend = .redis(settings, redis)
             } else {
                 let messaging = try databases.open(
                     configuration.messagingDatabase, schema: InProcessEventBus.schema, logger: logger)
                 try await messaging.migrate(MessagingMigrations.all)
-                let bus = InProcessEventBus(database: messaging, logger: logger)
-                bus.subscribe(group: CoreService.eventGroup, handlers: core.eventHandlers)
-                eventBus = [bus]
-                jobs = SQLJobStore(database: messaging)
-                events = bus.publisher
+                backend = .database(messaging)
             }
-            let relays = [("core", coreDatabase), ("c2c", c2cDatabase)].map { service, database in
-                OutboxRelay(
-                    service: service, database: database,
-                    publisher: JobRoutingPublisher(jobs: jobs, events: events), logger: logger)
-            }
-            let worker = JobWorker(store: jobs, handlers: core.jobHandlers + c2c.jobHandlers, logger: logger)
-
-            let health = HealthService()
-            let server = GRPCServer(
-                transport: transport.server,
-                services: auth.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
-                    + [health.rpcService],
-                interceptors: serverInterceptors(logger: logger)
-            )
-            markServing(
-                health,
-                services: AuthService.rpcServiceNames + CoreService.rpcServiceNames + LedgerService.rpcServiceNames
-                    + C2CService.rpcServiceNames)
+            let (jobs, messagingServices) = services.messaging(backend, logger: logger)
+            let (server, health) = services.server(logger: logger)
+            let client = services.client
 
             let gateway = try Gateway.application(
                 configuration: configuration.gateway,
@@ -180,8 +134,7 @@ package enum Platform {
                 c2c: C2CBackend(client: client),
                 jobs: jobs,
                 rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
-                extraReadiness: auth.readinessChecks + core.readinessChecks + ledger.readinessChecks
-                    + c2c.readinessChecks
+                extraReadiness: services.readinessChecks
                     + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
                 logger: logger,
                 onServerRunning: onGatewayRunning
@@ -192,7 +145,7 @@ package enum Platform {
                 background: databases.all + redisServices(redis) + [
                     GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
                     HealthDrain(health: health),
-                ] + core.backgroundServices + eventBus + relays + [worker],
+                ] + messagingServices,
                 notice: notice
             )
         } catch {
@@ -212,7 +165,7 @@ package enum Platform {
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.auth.database, schema: AuthService.schema, logger: logger)
-            let auth = try AuthService(configuration: configuration.auth, database: database, logger: logger)
+            let auth = try ServiceAssembly.auth(configuration.auth, database: database, logger: logger)
             try await prepare(
                 database, service: "auth", migrations: AuthMigrations.all, migrate: configuration.migrateOnStart)
             let admin = try await auth.bootstrapAdmin()
@@ -246,22 +199,15 @@ package enum Platform {
         let databases = OpenDatabases()
         do {
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
-            let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
+            let authClient = try client(to: configuration.auth, common: configuration.common)
             let redis = try configuration.common.redis?.client(name: "rahat-core", logger: logger)
             if redis == nil {
                 // Replicas each caching in memory would serve one another's stale reads.
                 logger.notice("beneficiary read cache off: REDIS_URL is not set")
             }
-            let core = try CoreService(
-                configuration: configuration.core,
-                database: database,
-                verifier: verifier(fetchingFrom: authClient, logger: logger),
-                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
-                cache: redis.map { RedisCacheStore(client: $0) },
-                sms: configuration.sms.sender(),
-                logger: logger
-            )
+            let core = try ServiceAssembly.core(
+                configuration.core, database: database, auth: authClient,
+                cache: redis.map { RedisCacheStore(client: $0) }, sms: configuration.sms.sender(), logger: logger)
             try await prepare(
                 database, service: "core", migrations: CoreMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(
@@ -294,20 +240,6 @@ package enum Platform {
         }
     }
 
-    /// project-c2c's clients of the other services, calling as itself with `secret`.
-    static func c2cClients(
-        auth: GRPCClient<some ClientTransport>, core: GRPCClient<some ClientTransport>,
-        ledger: GRPCClient<some ClientTransport>, secret: String
-    ) -> C2CClients {
-        C2CClients(
-            projects: Rahat_Core_V1_ProjectService.Client(wrapping: core),
-            beneficiaries: Rahat_Core_V1_BeneficiaryService.Client(wrapping: core),
-            vendors: Rahat_Core_V1_VendorService.Client(wrapping: core),
-            users: Rahat_Auth_V1_UserService.Client(wrapping: auth),
-            ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: ledger),
-            credentials: C2CClients.credentials(auth: Rahat_Auth_V1_AuthService.Client(wrapping: auth), secret: secret))
-    }
-
     /// `rahat serve c2c`: project-c2c alone; it calls the auth, core and ledger services.
     package static func c2cProcess(
         configuration: C2CProcessConfiguration,
@@ -318,23 +250,14 @@ package enum Platform {
         _ = RahatMetrics.bootstrap()
         let databases = OpenDatabases()
         do {
-            guard let secret = configuration.c2c.serviceSecret else {
-                throw ConfigurationError(problems: ["RAHAT_SERVICE_SECRET: required by 'rahat serve c2c'"])
-            }
             let database = try databases.open(configuration.c2c.database, schema: C2CService.schema, logger: logger)
-            let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
-            let coreClient = try client(
-                host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
-            let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
+            let authClient = try client(to: configuration.auth, common: configuration.common)
+            let coreClient = try client(to: configuration.core, common: configuration.common)
+            let ledgerClient = try client(to: configuration.ledger, common: configuration.common)
             let redis = try configuration.common.redis?.client(name: "rahat-c2c", logger: logger)
-            let c2c = C2CService(
-                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
-                clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
-                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
-                logger: logger)
+            let c2c = try ServiceAssembly.c2c(
+                configuration.c2c, database: database, auth: authClient, core: coreClient, ledger: ledgerClient,
+                sms: configuration.c2c.sms.sender(), logger: logger)
             try await prepare(
                 database, service: "c2c", migrations: C2CMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(
@@ -373,11 +296,9 @@ package enum Platform {
         do {
             let database = try databases.open(
                 configuration.ledger.database, schema: LedgerService.schema, logger: logger)
-            let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
-            let ledger = LedgerService(
-                database: database, verifier: verifier(fetchingFrom: authClient, logger: logger),
-                verifyReuse: configuration.ledger.verifyReuse, logger: logger)
+            let authClient = try client(to: configuration.auth, common: configuration.common)
+            let ledger = ServiceAssembly.ledger(
+                configuration.ledger, database: database, auth: authClient, logger: logger)
             try await prepare(
                 database, service: "ledger", migrations: LedgerMigrations.all, migrate: configuration.migrateOnStart)
             let services = serviceProcess(
@@ -416,34 +337,20 @@ package enum Platform {
             redisConfiguration.poolSize = max(redisConfiguration.poolSize, 8)
             let redis = RedisClient(configuration: redisConfiguration, logger: logger)
             let database = try databases.open(configuration.core.database, schema: CoreService.schema, logger: logger)
-            let authClient = try client(
-                host: configuration.authHost, port: configuration.authPort, common: configuration.common)
-            let core = try CoreService(
-                configuration: configuration.core,
-                database: database,
-                verifier: verifier(fetchingFrom: authClient, logger: logger),
-                accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: authClient)),
-                cache: RedisCacheStore(client: redis),
-                // Imports that change a phone tell the old number.
-                sms: configuration.c2c.sms.sender(),
-                logger: logger
-            )
-            try await prepare(database, service: "core", migrations: CoreMigrations.all, migrate: false)
-            guard let secret = configuration.c2c.serviceSecret else {
-                throw ConfigurationError(problems: ["RAHAT_SERVICE_SECRET: required by 'rahat serve worker'"])
-            }
             let c2cDatabase = try databases.open(
                 configuration.c2c.database, schema: C2CService.schema, logger: logger)
-            let coreClient = try client(
-                host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
-            let ledgerClient = try client(
-                host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
-            let c2c = C2CService(
-                database: c2cDatabase, verifier: verifier(fetchingFrom: authClient, logger: logger),
-                clients: c2cClients(auth: authClient, core: coreClient, ledger: ledgerClient, secret: secret),
-                batchSize: configuration.c2c.disbursementBatchSize, sms: configuration.c2c.sms.sender(),
-                payoutDebtor: configuration.c2c.payoutDebtor, phoneChangeHold: configuration.c2c.phoneChangeHold,
-                logger: logger)
+            let authClient = try client(to: configuration.peers.auth, common: configuration.common)
+            let coreClient = try client(to: configuration.peers.core, common: configuration.common)
+            let ledgerClient = try client(to: configuration.peers.ledger, common: configuration.common)
+            // Imports that change a phone tell the old number; redemptions send codes.
+            let sms = configuration.c2c.sms.sender()
+            let core = try ServiceAssembly.core(
+                configuration.core, database: database, auth: authClient, cache: RedisCacheStore(client: redis),
+                sms: sms, logger: logger)
+            let c2c = try ServiceAssembly.c2c(
+                configuration.c2c, database: c2cDatabase, auth: authClient, core: coreClient, ledger: ledgerClient,
+                sms: sms, logger: logger)
+            try await prepare(database, service: "core", migrations: CoreMigrations.all, migrate: false)
             try await prepare(c2cDatabase, service: "c2c", migrations: C2CMigrations.all, migrate: false)
             var workerConfiguration = JobWorkerConfiguration()
             workerConfiguration.defaultConcurrency = configuration.concurrency
@@ -479,14 +386,10 @@ package enum Platform {
         onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
-        let authClient = try client(
-            host: configuration.authHost, port: configuration.authPort, common: configuration.common)
-        let coreClient = try client(
-            host: configuration.coreHost, port: configuration.corePort, common: configuration.common)
-        let ledgerClient = try client(
-            host: configuration.ledgerHost, port: configuration.ledgerPort, common: configuration.common)
-        let c2cClient = try client(
-            host: configuration.c2cHost, port: configuration.c2cPort, common: configuration.common)
+        let authClient = try client(to: configuration.auth, common: configuration.common)
+        let coreClient = try client(to: configuration.core, common: configuration.common)
+        let ledgerClient = try client(to: configuration.ledger, common: configuration.common)
+        let c2cClient = try client(to: configuration.c2c, common: configuration.common)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -573,7 +476,7 @@ package enum Platform {
                 authConfiguration.signingKeySeal = try SigningKeySeal.loadOrCreate(
                     in: configuration.common.dataDirectory)
             }
-            let auth = try AuthService(configuration: authConfiguration, database: database, logger: logger)
+            let auth = try ServiceAssembly.auth(authConfiguration, database: database, logger: logger)
             let kid = try await auth.rotateSigningKey()
             await databases.shutdown()
             return kid
@@ -681,14 +584,14 @@ package enum Platform {
         }
     }
 
-    /// A gRPC client over HTTP/2 to `host:port` (a name resolved by DNS, or an address), with the
+    /// A gRPC client over HTTP/2 to `address` (a name resolved by DNS, or an address), with the
     /// process's call deadline and, when configured, mutual TLS.
     private static func client(
-        host: String, port: Int, common: CommonConfiguration
+        to address: ServiceAddress, common: CommonConfiguration
     ) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(
             transport: try .http2NIOPosix(
-                target: resolvableTarget(host: host, port: port),
+                target: resolvableTarget(host: address.host, port: address.port),
                 transportSecurity: common.internalTLS?.clientSecurity ?? .plaintext,
                 serviceConfig: RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
             )
@@ -703,20 +606,6 @@ package enum Platform {
         if inet_pton(AF_INET, host, &v4) == 1 { return .ipv4(address: host, port: port) }
         if inet_pton(AF_INET6, host, &v6) == 1 { return .ipv6(address: host, port: port) }
         return .dns(host: host, port: port)
-    }
-
-    /// Verifies access tokens with the keys the auth service publishes over gRPC.
-    private static func verifier<Transport: ClientTransport>(
-        fetchingFrom client: GRPCClient<Transport>,
-        logger: Logger
-    ) -> AccessTokenVerifier {
-        let auth = Rahat_Auth_V1_AuthService.Client(wrapping: client)
-        return AccessTokenVerifier(logger: logger) {
-            let set = try await auth.getSigningKeys(Rahat_Auth_V1_GetSigningKeysRequest())
-            return set.keys.map {
-                PublishedSigningKey(keyID: $0.keyID, algorithm: $0.algorithm, publicKeyPEM: $0.publicKeyPem)
-            }
-        }
     }
 
     /// Migrates when told to; otherwise refuses to start on a database with pending migrations.
@@ -818,7 +707,7 @@ package enum Platform {
         ]
     }
 
-    private static func markServing(_ health: HealthService, services: [String]) {
+    static func markServing(_ health: HealthService, services: [String]) {
         health.setStatus(.serving)
         for service in services { health.setStatus(.serving, forService: service) }
     }

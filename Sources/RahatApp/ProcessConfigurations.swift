@@ -205,6 +205,50 @@ extension ServiceDatabaseConfiguration {
     }
 }
 
+/// The services of the distributed deployment, each a process of its own with its gRPC port.
+package enum ServiceRole: String, Sendable, CaseIterable {
+    case auth, core, ledger, c2c
+
+    /// The gRPC port it listens on unless told otherwise; its operations port is the next one.
+    var defaultGRPCPort: Int {
+        switch self {
+        case .auth: 7101
+        case .core: 7111
+        case .ledger: 7121
+        case .c2c: 7131
+        }
+    }
+
+    /// The prefix of its settings: `RAHAT_AUTH_GRPC_PORT`, `RAHAT_AUTH_ADDRESS`, …
+    var settingPrefix: String { "RAHAT_\(rawValue.uppercased())" }
+}
+
+/// Where a process finds another service's gRPC listener (`RAHAT_<SERVICE>_ADDRESS`, `host:port`).
+package struct ServiceAddress: Sendable, Equatable {
+    package var host: String
+    package var port: Int
+
+    package init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Reads `RAHAT_<SERVICE>_ADDRESS`, by default the service's own default port on loopback.
+    init(from source: inout ConfigurationSource, of service: ServiceRole) {
+        let name = "\(service.settingPrefix)_ADDRESS"
+        let fallback = ServiceAddress(host: "127.0.0.1", port: service.defaultGRPCPort)
+        let text = source.string(name, default: "\(fallback.host):\(fallback.port)")
+        if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65_535).contains(port), colon != text.startIndex
+        {
+            self.init(host: String(text[..<colon]), port: port)
+        } else {
+            source.report("\(name): '\(text)' is not host:port")
+            self = fallback
+        }
+    }
+}
+
 /// Where a distributed process listens for gRPC and for its operations HTTP port.
 package struct ServiceListenConfiguration: Sendable, Equatable {
     package var grpcHost: String
@@ -212,12 +256,20 @@ package struct ServiceListenConfiguration: Sendable, Equatable {
     package var opsHost: String
     package var opsPort: Int
 
-    init(from source: inout ConfigurationSource, prefix: String, grpcPort: Int, opsPort: Int) {
+    /// Reads `RAHAT_<SERVICE>_GRPC_HOST`/`_PORT` and `RAHAT_<SERVICE>_HTTP_HOST`/`_PORT`.
+    init(from source: inout ConfigurationSource, of service: ServiceRole) {
+        let prefix = service.settingPrefix
         self.grpcHost = source.string("\(prefix)_GRPC_HOST", default: "127.0.0.1")
-        self.grpcPort = source.int("\(prefix)_GRPC_PORT", default: grpcPort, in: 0...65_535)
+        self.grpcPort = source.int("\(prefix)_GRPC_PORT", default: service.defaultGRPCPort, in: 0...65_535)
         self.opsHost = source.string("\(prefix)_HTTP_HOST", default: "127.0.0.1")
-        self.opsPort = source.int("\(prefix)_HTTP_PORT", default: opsPort, in: 0...65_535)
+        self.opsPort = source.int("\(prefix)_HTTP_PORT", default: service.defaultGRPCPort + 1, in: 0...65_535)
     }
+}
+
+/// The settings of a process that runs one service: where it listens, and what every process shares.
+package protocol ServiceProcessConfiguration: Sendable {
+    var common: CommonConfiguration { get }
+    var listen: ServiceListenConfiguration { get }
 }
 
 /// `rahat serve auth`.
@@ -227,7 +279,7 @@ package struct ServiceListenConfiguration: Sendable, Equatable {
 /// | `RAHAT_AUTH_GRPC_HOST` / `_PORT` | `127.0.0.1` / `7101` | gRPC listener |
 /// | `RAHAT_AUTH_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7102` | `/health`, `/readiness`, `/metrics` |
 /// | `RAHAT_MIGRATE_ON_START` | `false` | apply migrations at start instead of by `rahat migrate` |
-package struct AuthProcessConfiguration: Sendable, Equatable {
+package struct AuthProcessConfiguration: ServiceProcessConfiguration, Equatable {
     package var common: CommonConfiguration
     package var auth: AuthServiceConfiguration
     package var listen: ServiceListenConfiguration
@@ -239,7 +291,7 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
         let configuration = AuthProcessConfiguration(
             common: common,
             auth: AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_AUTH", grpcPort: 7101, opsPort: 7102),
+            listen: ServiceListenConfiguration(from: &source, of: .auth),
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(configuration.auth.database, for: "auth", in: &source)
@@ -263,60 +315,58 @@ package struct AuthProcessConfiguration: Sendable, Equatable {
 /// | `RAHAT_CORE_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7112` | `/health`, `/readiness`, `/metrics` |
 /// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service, for its public keys |
 /// | `RAHAT_MIGRATE_ON_START` | `false` | apply migrations at start instead of by `rahat migrate` |
-package struct CoreProcessConfiguration: Sendable, Equatable {
+package struct CoreProcessConfiguration: ServiceProcessConfiguration, Equatable {
     package var common: CommonConfiguration
     package var core: CoreServiceConfiguration
     /// Where vendors are told of changes to their payout accounts.
     package var sms: SmsConfiguration
     package var listen: ServiceListenConfiguration
-    package var authHost: String
-    package var authPort: Int
+    package var auth: ServiceAddress
     package var migrateOnStart: Bool
 
     package static func load(from source: ConfigurationSource) throws -> CoreProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         let core = CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
-        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
         let configuration = CoreProcessConfiguration(
             common: common,
             core: core,
             sms: SmsConfiguration(from: &source, dataDirectory: common.dataDirectory),
-            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_CORE", grpcPort: 7111, opsPort: 7112),
-            authHost: authHost,
-            authPort: authPort,
+            listen: ServiceListenConfiguration(from: &source, of: .core),
+            auth: ServiceAddress(from: &source, of: .auth),
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(core.database, for: "core", in: &source)
         SmsConfiguration.requireSender(in: &source, process: "rahat serve core")
-        if core.pii == nil {
-            source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve core'")
-        }
+        requirePIIKeys(core, process: "core", in: &source)
         try source.validate()
         return configuration
     }
 }
 
 /// `rahat serve ledger`: the ledger service alone.
-package struct LedgerProcessConfiguration: Sendable, Equatable {
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_LEDGER_GRPC_HOST` / `_PORT` | `127.0.0.1` / `7121` | gRPC listener |
+/// | `RAHAT_LEDGER_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7122` | `/health`, `/readiness`, `/metrics` |
+/// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service, for its public keys |
+package struct LedgerProcessConfiguration: ServiceProcessConfiguration, Equatable {
     package var common: CommonConfiguration
     package var ledger: LedgerServiceConfiguration
     package var listen: ServiceListenConfiguration
-    package var authHost: String
-    package var authPort: Int
+    package var auth: ServiceAddress
     package var migrateOnStart: Bool
 
     package static func load(from source: ConfigurationSource) throws -> LedgerProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         let ledger = LedgerServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
-        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
         let configuration = LedgerProcessConfiguration(
             common: common,
             ledger: ledger,
-            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_LEDGER", grpcPort: 7121, opsPort: 7122),
-            authHost: authHost,
-            authPort: authPort,
+            listen: ServiceListenConfiguration(from: &source, of: .ledger),
+            auth: ServiceAddress(from: &source, of: .auth),
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(ledger.database, for: "ledger", in: &source)
@@ -329,47 +379,37 @@ package struct LedgerProcessConfiguration: Sendable, Equatable {
 ///
 /// | key | default | meaning |
 /// |---|---|---|
+/// | `RAHAT_C2C_GRPC_HOST` / `_PORT` | `127.0.0.1` / `7131` | gRPC listener |
+/// | `RAHAT_C2C_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7132` | `/health`, `/readiness`, `/metrics` |
 /// | `RAHAT_AUTH_ADDRESS` | `127.0.0.1:7101` | the auth service's gRPC `host:port` |
 /// | `RAHAT_CORE_ADDRESS` | `127.0.0.1:7111` | the core service's gRPC `host:port` |
 /// | `RAHAT_LEDGER_ADDRESS` | `127.0.0.1:7121` | the ledger service's gRPC `host:port` |
-package struct C2CProcessConfiguration: Sendable, Equatable {
+package struct C2CProcessConfiguration: ServiceProcessConfiguration, Equatable {
     package var common: CommonConfiguration
     package var c2c: C2CServiceConfiguration
     package var listen: ServiceListenConfiguration
-    package var authHost: String
-    package var authPort: Int
-    package var coreHost: String
-    package var corePort: Int
-    package var ledgerHost: String
-    package var ledgerPort: Int
+    package var auth: ServiceAddress
+    package var core: ServiceAddress
+    package var ledger: ServiceAddress
     package var migrateOnStart: Bool
 
     package static func load(from source: ConfigurationSource) throws -> C2CProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         let c2c = C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
-        let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
-        let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
-        let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
         let configuration = C2CProcessConfiguration(
             common: common,
             c2c: c2c,
-            listen: ServiceListenConfiguration(from: &source, prefix: "RAHAT_C2C", grpcPort: 7131, opsPort: 7132),
-            authHost: auth.host,
-            authPort: auth.port,
-            coreHost: core.host,
-            corePort: core.port,
-            ledgerHost: ledger.host,
-            ledgerPort: ledger.port,
+            listen: ServiceListenConfiguration(from: &source, of: .c2c),
+            auth: ServiceAddress(from: &source, of: .auth),
+            core: ServiceAddress(from: &source, of: .core),
+            ledger: ServiceAddress(from: &source, of: .ledger),
             migrateOnStart: source.bool("RAHAT_MIGRATE_ON_START", default: false)
         )
         requirePostgres(c2c.database, for: "c2c", in: &source)
         SmsConfiguration.requireSender(in: &source, process: "rahat serve c2c")
-        if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
-            && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
-        {
-            source.report("RAHAT_SERVICE_SECRET: required by 'rahat serve c2c' (the same as the auth service's)")
-        }
+        requireServiceSecret(
+            c2c, process: "c2c", because: "the same as the auth service's", in: &source)
         try source.validate()
         return configuration
     }
@@ -390,58 +430,46 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
     /// Where the operations listener (`/health`, `/readiness`, `/metrics`) is bound.
     package var opsHost: String
     package var opsPort: Int
-    package var authHost: String
-    package var authPort: Int
-    package var coreHost: String
-    package var corePort: Int
-    package var ledgerHost: String
-    package var ledgerPort: Int
-    package var c2cHost: String
-    package var c2cPort: Int
+    package var auth: ServiceAddress
+    package var core: ServiceAddress
+    package var ledger: ServiceAddress
+    package var c2c: ServiceAddress
 
     package static func load(from source: ConfigurationSource) throws -> GatewayProcessConfiguration {
         var source = source
         let common = CommonConfiguration(from: &source)
         // Metrics name routes, clients and counts: the public edge of a deployment keeps them
         // on the operations port, which only the cluster reaches.
-        let gateway = GatewayConfiguration(from: &source, publicMetrics: false)
-        let auth = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
-        let core = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
-        let ledger = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
-        let c2c = address(&source, "RAHAT_C2C_ADDRESS", default: ("127.0.0.1", 7131))
-        let opsHost = source.string("RAHAT_GATEWAY_OPS_HOST", default: "127.0.0.1")
-        let opsPort = source.int("RAHAT_GATEWAY_OPS_PORT", default: 8081, in: 0...65_535)
-        try source.validate()
-        return GatewayProcessConfiguration(
+        let configuration = GatewayProcessConfiguration(
             common: common,
-            gateway: gateway,
-            opsHost: opsHost,
-            opsPort: opsPort,
-            authHost: auth.host,
-            authPort: auth.port,
-            coreHost: core.host,
-            corePort: core.port,
-            ledgerHost: ledger.host,
-            ledgerPort: ledger.port,
-            c2cHost: c2c.host,
-            c2cPort: c2c.port
+            gateway: GatewayConfiguration(from: &source, publicMetrics: false),
+            opsHost: source.string("RAHAT_GATEWAY_OPS_HOST", default: "127.0.0.1"),
+            opsPort: source.int("RAHAT_GATEWAY_OPS_PORT", default: 8081, in: 0...65_535),
+            auth: ServiceAddress(from: &source, of: .auth),
+            core: ServiceAddress(from: &source, of: .core),
+            ledger: ServiceAddress(from: &source, of: .ledger),
+            c2c: ServiceAddress(from: &source, of: .c2c)
         )
+        try source.validate()
+        return configuration
     }
 }
 
 /// `rahat serve worker`: runs the job handlers of every service, with those services' database
 /// settings (the handlers work on their data), the job queue on Redis, and an operations port.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `RAHAT_AUTH_ADDRESS`, `RAHAT_CORE_ADDRESS`, `RAHAT_LEDGER_ADDRESS` | the services' default ports on `127.0.0.1` | where the jobs reach the other services |
+/// | `RAHAT_WORKER_CONCURRENCY` | `4` | jobs run at once per queue in this process |
+/// | `RAHAT_WORKER_HTTP_HOST` / `_PORT` | `127.0.0.1` / `7192` | `/health`, `/readiness`, `/metrics` |
 package struct WorkerProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var core: CoreServiceConfiguration
     package var c2c: C2CServiceConfiguration
-    package var authHost: String
-    package var authPort: Int
-    /// Where project-c2c's jobs reach core and the ledger.
-    package var coreHost: String
-    package var corePort: Int
-    package var ledgerHost: String
-    package var ledgerPort: Int
+    /// Where the jobs reach the other services: auth for keys and accounts, and, for project-c2c's
+    /// jobs, core and the ledger.
+    package var peers: Peers
     /// Jobs run at once per queue in this process (`RAHAT_WORKER_CONCURRENCY`).
     package var concurrency: Int
     package var opsHost: String
@@ -452,19 +480,13 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
         let common = CommonConfiguration(from: &source)
         let core = CoreServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
         let c2c = C2CServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
-        let (authHost, authPort) = address(&source, "RAHAT_AUTH_ADDRESS", default: ("127.0.0.1", 7101))
-        let coreAddress = address(&source, "RAHAT_CORE_ADDRESS", default: ("127.0.0.1", 7111))
-        let ledgerAddress = address(&source, "RAHAT_LEDGER_ADDRESS", default: ("127.0.0.1", 7121))
         let configuration = WorkerProcessConfiguration(
             common: common,
             core: core,
             c2c: c2c,
-            authHost: authHost,
-            authPort: authPort,
-            coreHost: coreAddress.host,
-            corePort: coreAddress.port,
-            ledgerHost: ledgerAddress.host,
-            ledgerPort: ledgerAddress.port,
+            peers: Peers(
+                auth: ServiceAddress(from: &source, of: .auth), core: ServiceAddress(from: &source, of: .core),
+                ledger: ServiceAddress(from: &source, of: .ledger)),
             concurrency: source.int("RAHAT_WORKER_CONCURRENCY", default: 4, in: 1...256),
             opsHost: source.string("RAHAT_WORKER_HTTP_HOST", default: "127.0.0.1"),
             opsPort: source.int("RAHAT_WORKER_HTTP_PORT", default: 7192, in: 0...65_535)
@@ -475,18 +497,18 @@ package struct WorkerProcessConfiguration: Sendable, Equatable {
         }
         requirePostgres(core.database, c2c.database, for: "worker", in: &source)
         SmsConfiguration.requireSender(in: &source, process: "rahat serve worker")
-        if core.pii == nil {
-            source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve worker'")
-        }
-        if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
-            && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
-        {
-            source.report(
-                "RAHAT_SERVICE_SECRET: required by 'rahat serve worker' (disbursement jobs call the ledger as project-c2c)"
-            )
-        }
+        requirePIIKeys(core, process: "worker", in: &source)
+        requireServiceSecret(
+            c2c, process: "worker", because: "disbursement jobs call the ledger as project-c2c", in: &source)
         try source.validate()
         return configuration
+    }
+
+    /// The services the worker's jobs call.
+    package struct Peers: Sendable, Equatable {
+        package var auth: ServiceAddress
+        package var core: ServiceAddress
+        package var ledger: ServiceAddress
     }
 }
 
@@ -501,20 +523,24 @@ private func requirePostgres(
             + "RAHAT_<SERVICE>_DATABASE_URL); the embedded default is 'rahat serve'")
 }
 
-/// Reads a `host:port` setting.
-private func address(
-    _ source: inout ConfigurationSource,
-    _ name: String,
-    default fallback: (host: String, port: Int)
-) -> (host: String, port: Int) {
-    let text = source.string(name, default: "\(fallback.host):\(fallback.port)")
-    if let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-        (1...65_535).contains(port), colon != text.startIndex
-    {
-        return (String(text[..<colon]), port)
+/// Core keeps beneficiaries' personal data sealed: a process running it needs the keys.
+private func requirePIIKeys(
+    _ core: CoreServiceConfiguration, process: String, in source: inout ConfigurationSource
+) {
+    if core.pii == nil {
+        source.report("RAHAT_PII_KEYS and RAHAT_PII_INDEX_KEY: required by 'rahat serve \(process)'")
     }
-    source.report("\(name): '\(text)' is not host:port")
-    return fallback
+}
+
+/// project-c2c calls the other services as itself: a process running it needs the service secret.
+private func requireServiceSecret(
+    _ c2c: C2CServiceConfiguration, process: String, because reason: String, in source: inout ConfigurationSource
+) {
+    if c2c.serviceSecret == nil && source.raw("RAHAT_SERVICE_SECRET_FILE") == nil
+        && source.raw("RAHAT_SERVICE_SECRET", isSecret: true) == nil
+    {
+        source.report("RAHAT_SERVICE_SECRET: required by 'rahat serve \(process)' (\(reason))")
+    }
 }
 
 /// `rahat migrate`: only what the migrations need.

@@ -13,6 +13,7 @@ import Logging
 import Messaging
 package import Notifications
 package import Persistence
+import RahatApp
 package import ServerKit
 import ServiceLifecycle
 import SwiftProtobuf
@@ -51,6 +52,8 @@ package struct ServiceHarness: Sendable {
     package let apiKeys: Rahat_Auth_V1_ApiKeyService.Client<InProcessTransport.Client>
     package let health: Grpc_Health_V1_Health.Client<InProcessTransport.Client>
     package let engine: DatabaseEngine
+    /// The services as assembled, for running their jobs on demand.
+    private let services: InProcessServices
 
     package static let adminEmail = "admin@example.org"
     package static let adminPassword = "correct horse battery staple"
@@ -118,72 +121,45 @@ package struct ServiceHarness: Sendable {
                 logger: logger
             )
             do {
-                let service = try AuthService(
-                    configuration: configuration, database: database, logger: logger, now: now)
-                try await service.migrate()
-                _ = try await service.bootstrapAdmin()
-                // A loaded two-core machine running the whole suite at once answers slowly; tests check
-                // behaviour, and production keeps its ten-second deadline.
-                let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: .seconds(60)))
-                let verifier = AccessTokenVerifier(minimumRefetchInterval: .zero) {
-                    try await service.publishedSigningKeys()
-                }
-                let client = GRPCClient(transport: transport.client)
                 var coreConfiguration = CoreServiceConfiguration(
                     database: testDatabase.configuration(for: "core"),
                     pii: PIIKeys.generate()
                 )
                 configureCore(&coreConfiguration)
-                let core = try CoreService(
-                    configuration: coreConfiguration,
-                    database: coreDatabase,
-                    verifier: verifier,
-                    accounts: AuthAccounts(users: Rahat_Auth_V1_UserService.Client(wrapping: client)),
+                let configurations = ServiceConfigurations(
+                    auth: configuration,
+                    core: coreConfiguration,
+                    // Each test walks the chain afresh.
+                    ledger: LedgerServiceConfiguration(
+                        database: testDatabase.configuration(for: "ledger"), verifyReuse: .zero),
+                    c2c: C2CServiceConfiguration(
+                        database: testDatabase.configuration(for: "c2c"), serviceSecret: Self.serviceSecret,
+                        disbursementBatchSize: disbursementBatchSize,
+                        // Codes nobody reads unless a test captures them.
+                        sms: .file(
+                            path: FileManager.default.temporaryDirectory
+                                .appendingPathComponent("rahat-sms-\(UUID().uuidString).jsonl").path))
+                )
+                let services = try InProcessServices.assemble(
+                    configurations,
+                    databases: ServiceDatabases(
+                        auth: database, core: coreDatabase, ledger: ledgerDatabase, c2c: c2cDatabase),
+                    // A loaded two-core machine running the whole suite at once answers slowly; tests check
+                    // behaviour, and production keeps its ten-second deadline.
+                    rpcTimeout: .seconds(60),
                     cache: cache,
                     sms: sms,
                     logger: logger,
-                    now: now
+                    // Tests rotate keys and use the new ones at once.
+                    options: AssemblyOptions(now: now, keyRefetchInterval: .zero)
                 )
-                try await core.migrate()
-                let ledger = LedgerService(
-                    database: ledgerDatabase,
-                    verifier: verifier,
-                    logger: logger,
-                    now: now
-                )
-                try await ledger.migrate()
-                let c2c = C2CService(
-                    database: c2cDatabase,
-                    verifier: verifier,
-                    clients: C2CClients(
-                        projects: Rahat_Core_V1_ProjectService.Client(wrapping: client),
-                        beneficiaries: Rahat_Core_V1_BeneficiaryService.Client(wrapping: client),
-                        vendors: Rahat_Core_V1_VendorService.Client(wrapping: client),
-                        users: Rahat_Auth_V1_UserService.Client(wrapping: client),
-                        ledger: Rahat_Ledger_V1_LedgerService.Client(wrapping: client),
-                        credentials: C2CClients.credentials(
-                            auth: Rahat_Auth_V1_AuthService.Client(wrapping: client), secret: Self.serviceSecret)),
-                    batchSize: disbursementBatchSize,
-                    // Codes nobody reads unless a test captures them.
-                    sms: sms
-                        ?? FileSmsSender(
-                            path: FileManager.default.temporaryDirectory
-                                .appendingPathComponent("rahat-sms-\(UUID().uuidString).jsonl").path),
-                    logger: logger,
-                    now: now
-                )
-                try await c2c.migrate()
-                let health = HealthService()
-                health.setStatus(.serving)
-                let server = GRPCServer(
-                    transport: transport.server,
-                    services: service.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
-                        + [health.rpcService],
-                    interceptors: [
-                        IncomingCallInterceptor(),
-                        ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
-                    ]
-                )
+                try await services.migrate()
+                _ = try await services.auth.bootstrapAdmin()
+                let (server, health) = services.server(logger: logger)
+                let client = services.client
+                let service = services.auth
+                let core = services.core
+                let c2c = services.c2c
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }
                     group.addTask { try await client.runConnections() }
@@ -191,10 +167,9 @@ package struct ServiceHarness: Sendable {
                     // once, and PostgreSQL's connections are counted.
                     if runsJobs {
                         try await messaging.migrate(MessagingMigrations.all)
-                        let services = Self.jobServices(
-                            core: core, coreDatabase: coreDatabase, c2c: c2c, c2cDatabase: c2cDatabase,
-                            messaging: messaging)
-                        for background in services { group.addTask { try await background.run() } }
+                        for background in Self.jobServices(services, messaging: messaging) {
+                            group.addTask { try await background.run() }
+                        }
                     }
                     defer {
                         group.cancelAll()
@@ -227,7 +202,8 @@ package struct ServiceHarness: Sendable {
                             roles: .init(wrapping: client),
                             apiKeys: .init(wrapping: client),
                             health: .init(wrapping: client),
-                            engine: engine
+                            engine: engine,
+                            services: services
                         )
                         return try await body(harness)
                     }
@@ -251,34 +227,16 @@ package struct ServiceHarness: Sendable {
 
     /// What runs the services' jobs, as in the embedded process: core's and project-c2c's outboxes
     /// relayed to a job store in the messaging database, and a worker with their handlers.
-    static func jobServices(
-        core: CoreService, coreDatabase: ServiceDatabase, c2c: C2CService, c2cDatabase: ServiceDatabase,
-        messaging: ServiceDatabase
-    ) -> [any Service] {
-        let jobs = SQLJobStore(database: messaging)
-        let bus = InProcessEventBus(database: messaging, logger: .test)
-        bus.subscribe(group: CoreService.eventGroup, handlers: core.eventHandlers)
-        var workerConfiguration = JobWorkerConfiguration()
-        workerConfiguration.idleWait = .milliseconds(100)
-        return core.backgroundServices + [
-            bus,
-            OutboxRelay(
-                service: "core", database: coreDatabase,
-                publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: .test),
-            OutboxRelay(
-                service: "c2c", database: c2cDatabase,
-                publisher: JobRoutingPublisher(jobs: jobs, events: bus.publisher), logger: .test),
-            JobWorker(
-                store: jobs, handlers: core.jobHandlers + c2c.jobHandlers, configuration: workerConfiguration,
-                logger: .test),
-        ]
+    static func jobServices(_ services: InProcessServices, messaging: ServiceDatabase) -> [any Service] {
+        var worker = JobWorkerConfiguration()
+        worker.idleWait = .milliseconds(100)
+        return services.messaging(.database(messaging), worker: worker, logger: .test).services
     }
 
     /// Runs the core service's jobs while `body` runs (for a harness made with `runsJobs: false`).
     package func runningJobs<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await messaging.migrate(MessagingMigrations.all)
-        let services = Self.jobServices(
-            core: core, coreDatabase: coreDatabase, c2c: c2c, c2cDatabase: c2cDatabase, messaging: messaging)
+        let services = Self.jobServices(self.services, messaging: messaging)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             for service in services {
                 group.addTask {

@@ -62,50 +62,20 @@ struct Serve: AsyncParsableCommand {
                 onOpsRunning: { port in Console.line("gateway health and metrics on http://\(opsHost):\(port)") })
             try await runServices(process.services, common: configuration.common, logger: logger)
         case .auth:
-            let configuration = try AuthProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "auth", configuration: configuration.common.log)
-            let listen = configuration.listen
-            let (services, notice) = try await Platform.authProcess(
-                configuration: configuration,
-                logger: logger,
-                onGRPCRunning: { port in Console.line("auth gRPC listening on \(listen.grpcHost):\(port)") },
-                onOpsRunning: { port in Console.line("auth health and metrics on http://\(listen.opsHost):\(port)") }
-            )
-            Console.announceAdmin(notice)
-            try await runServices(services, common: configuration.common, logger: logger)
+            try await serveService(.auth, AuthProcessConfiguration.load(from: source)) {
+                configuration, logger, onGRPC, onOps in
+                let (services, notice) = try await Platform.authProcess(
+                    configuration: configuration, logger: logger, onGRPCRunning: onGRPC, onOpsRunning: onOps)
+                Console.announceAdmin(notice)
+                return services
+            }
         case .core:
-            let configuration = try CoreProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "core", configuration: configuration.common.log)
-            let listen = configuration.listen
-            let services = try await Platform.coreProcess(
-                configuration: configuration,
-                logger: logger,
-                onGRPCRunning: { port in Console.line("core gRPC listening on \(listen.grpcHost):\(port)") },
-                onOpsRunning: { port in Console.line("core health and metrics on http://\(listen.opsHost):\(port)") }
-            )
-            try await runServices(services, common: configuration.common, logger: logger)
+            try await serveService(.core, CoreProcessConfiguration.load(from: source), start: Platform.coreProcess)
         case .ledger:
-            let configuration = try LedgerProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "ledger", configuration: configuration.common.log)
-            let listen = configuration.listen
-            let services = try await Platform.ledgerProcess(
-                configuration: configuration,
-                logger: logger,
-                onGRPCRunning: { port in Console.line("ledger gRPC listening on \(listen.grpcHost):\(port)") },
-                onOpsRunning: { port in Console.line("ledger health and metrics on http://\(listen.opsHost):\(port)") }
-            )
-            try await runServices(services, common: configuration.common, logger: logger)
+            try await serveService(
+                .ledger, LedgerProcessConfiguration.load(from: source), start: Platform.ledgerProcess)
         case .c2c:
-            let configuration = try C2CProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "c2c", configuration: configuration.common.log)
-            let listen = configuration.listen
-            let services = try await Platform.c2cProcess(
-                configuration: configuration,
-                logger: logger,
-                onGRPCRunning: { port in Console.line("c2c gRPC listening on \(listen.grpcHost):\(port)") },
-                onOpsRunning: { port in Console.line("c2c health and metrics on http://\(listen.opsHost):\(port)") }
-            )
-            try await runServices(services, common: configuration.common, logger: logger)
+            try await serveService(.c2c, C2CProcessConfiguration.load(from: source), start: Platform.c2cProcess)
         case .worker:
             let configuration = try WorkerProcessConfiguration.load(from: source)
             let logger = RahatLogging.bootstrap(service: "worker", configuration: configuration.common.log)
@@ -332,6 +302,24 @@ private func loadSource() async throws -> ConfigurationSource {
     } catch let error as ConfigurationError {
         throw ValidationError(error.description)
     }
+}
+
+/// Runs one service's process, telling the terminal where it listens.
+private func serveService<Configuration: ServiceProcessConfiguration>(
+    _ role: ServiceRole,
+    _ configuration: Configuration,
+    start: (
+        Configuration, Logger, (@Sendable (Int) async -> Void)?, (@Sendable (Int) async -> Void)?
+    ) async throws -> [any Service]
+) async throws {
+    let name = role.rawValue
+    let logger = RahatLogging.bootstrap(service: name, configuration: configuration.common.log)
+    let listen = configuration.listen
+    let services = try await start(
+        configuration, logger,
+        { port in Console.line("\(name) gRPC listening on \(listen.grpcHost):\(port)") },
+        { port in Console.line("\(name) health and metrics on http://\(listen.opsHost):\(port)") })
+    try await runServices(services, common: configuration.common, logger: logger)
 }
 
 private func runServices(_ services: [any Service], common: CommonConfiguration, logger: Logger) async throws {
