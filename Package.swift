@@ -128,10 +128,12 @@ let package = Package(
             ]),
         library("RedisClient", [.crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
         executable(
-            "JobBench", ["Messaging", "RedisClient", .logging, .serviceLifecycle, .unixSignals],
+            "JobBench",
+            ["JobQueue", "Messaging", "RedisClient", "SharedModels", .logging, .serviceLifecycle, .unixSignals],
             path: "Benchmarks/JobBench"),
         executable("RedisBench", ["RedisClient", .logging, .nioCore, .nioPosix], path: "Benchmarks/RedisBench"),
         library("SharedModels", []),
+        library("JobQueue", ["SharedModels"]),
         library("Notifications", ["ServerKit", .asyncHTTPClient, .nioCore, .nioHTTP1]),
         library(
             "ServerKit",
@@ -149,8 +151,8 @@ let package = Package(
         library(
             "Messaging",
             [
-                "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore, .logging, .nioCore, .metrics,
-                .serviceLifecycle,
+                "JobQueue", "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore, .logging, .nioCore,
+                .metrics, .serviceLifecycle,
             ]),
         library("AuthAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
@@ -163,8 +165,9 @@ let package = Package(
         library(
             "CoreService",
             [
-                "AuthAPI", "CoreAPI", "Messaging", "Notifications", "Persistence", "ServerKit", "SharedModels", .crypto,
-                .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .serviceLifecycle, .swiftProtobuf,
+                "AuthAPI", "CoreAPI", "JobQueue", "Messaging", "Notifications", "Persistence", "ServerKit",
+                "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .serviceLifecycle,
+                .swiftProtobuf,
             ]),
         library("LedgerAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
@@ -177,13 +180,14 @@ let package = Package(
         library(
             "C2CService",
             [
-                "AuthAPI", "C2CAPI", "CoreAPI", "LedgerAPI", "Messaging", "Notifications", "Persistence", "ServerKit",
-                "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .swiftProtobuf,
+                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Messaging", "Notifications", "Persistence",
+                "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit,
+                .swiftProtobuf,
             ]),
         library(
             "Gateway",
             [
-                "AuthAPI", "C2CAPI", "CoreAPI", "LedgerAPI", "Messaging", "ServerKit", "SharedModels", .crypto,
+                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "ServerKit", "SharedModels", .crypto,
                 .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics, .nioCore, .nioHTTPTypes,
                 .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
             ]),
@@ -209,8 +213,8 @@ let package = Package(
         tests(
             "MessagingTests",
             [
-                "Messaging", "Persistence", "RedisClient", "ServerKit", "TestInfrastructure", .fluentKit, .logging,
-                .sqlKit,
+                "JobQueue", "Messaging", "Persistence", "RedisClient", "ServerKit", "TestInfrastructure", .fluentKit,
+                .logging, .sqlKit,
             ]),
         tests(
             "AuthServiceTests",
@@ -243,15 +247,16 @@ let package = Package(
         tests(
             "GatewayTests",
             [
-                "C2CService", "CoreService", "Gateway", "Messaging", "Notifications", "Persistence", "RahatApp",
-                "ServerKit", "TestSupport", .hummingbird, .hummingbirdTesting, .serviceLifecycleTestKit,
+                "C2CService", "CoreService", "Gateway", "JobQueue", "Messaging", "Notifications", "Persistence",
+                "RahatApp", "ServerKit", "TestSupport", .hummingbird, .hummingbirdTesting, .serviceLifecycleTestKit,
             ]),
         tests(
             "IntegrationTests",
             [
-                "AuthAPI", "AuthService", "C2CService", "CoreService", "Gateway", "LedgerService", "Messaging",
-                "Persistence", "RahatApp", "ServerKit", "TestSupport", .fluentKit, .grpcCore, .grpcHTTP2Transport,
-                .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle, .sqlKit, .swiftProtobuf,
+                "AuthAPI", "AuthService", "C2CService", "CoreService", "Gateway", "JobQueue", "LedgerService",
+                "Messaging", "Persistence", "RahatApp", "ServerKit", "TestSupport", .fluentKit, .grpcCore,
+                .grpcHTTP2Transport, .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle, .sqlKit,
+                .swiftProtobuf,
             ]),
     ]
 )

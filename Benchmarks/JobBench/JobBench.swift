@@ -1,8 +1,10 @@
 import Foundation
+import JobQueue
 import Logging
 import Messaging
 import RedisClient
 import ServiceLifecycle
+import SharedModels
 import Synchronization
 import UnixSignals
 

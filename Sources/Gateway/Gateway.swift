@@ -2,8 +2,8 @@ import AuthAPI
 import Foundation
 import GRPCCore
 package import Hummingbird
+package import JobQueue
 package import Logging
-package import Messaging
 import OpenAPIHummingbird
 import OpenAPIRuntime
 package import ServerKit
@@ -28,7 +28,7 @@ package enum Gateway {
         core: CoreBackend,
         ledger: LedgerBackend,
         c2c: C2CBackend,
-        jobs: (any JobStore)? = nil,
+        jobs: (any JobMonitor)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger,
@@ -71,7 +71,7 @@ package enum Gateway {
         core: CoreBackend,
         ledger: LedgerBackend,
         c2c: C2CBackend,
-        jobs: (any JobStore)? = nil,
+        jobs: (any JobMonitor)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         extraReadiness: [ReadinessCheck] = [],
         revoked: RevokedCredentials = RevokedCredentials(),

@@ -1,10 +1,12 @@
 package import Foundation
+import SharedModels
 
 /// How urgently a job should run: every waiting high job of a queue runs before its normal ones.
 package enum JobPriority: String, Sendable, Codable, CaseIterable {
     case high, normal
 
-    var rank: Int { self == .high ? 1 : 0 }
+    /// The order a queue takes waiting jobs in: the higher first.
+    package var rank: Int { self == .high ? 1 : 0 }
 }
 
 /// Where a job is in its life (BullMQ's names).
@@ -65,7 +67,7 @@ package struct JobRequest: Sendable, Codable, Equatable {
     /// The wait before attempt `attempt + 1` after `attempt` failed: the back-off doubled per
     /// earlier failure (at most an hour), then between half and all of it, so that jobs failing
     /// together do not retry together.
-    static func retryDelay(backoffMilliseconds: Int, afterAttempt attempt: Int) -> Duration {
+    package static func retryDelay(backoffMilliseconds: Int, afterAttempt attempt: Int) -> Duration {
         let doubled = Double(max(backoffMilliseconds, 0)) * pow(2, Double(min(max(attempt - 1, 0), 16)))
         let capped = min(doubled, 3_600_000)
         return .milliseconds(Int64(Double.random(in: (capped / 2)...capped)))
@@ -97,4 +99,31 @@ package struct Job: Sendable, Equatable {
     package var runAt: Date
     package var startedAt: Date?
     package var finishedAt: Date?
+
+    /// A job as a store read it.
+    package init(
+        id: String, queue: String, name: String, payload: String, priority: JobPriority, status: JobStatus,
+        attempts: Int, maxAttempts: Int, backoffMilliseconds: Int, progress: Int, progressMessage: String? = nil,
+        result: String? = nil, error: String? = nil, owner: String? = nil, createdAt: Date, runAt: Date,
+        startedAt: Date? = nil, finishedAt: Date? = nil
+    ) {
+        self.id = id
+        self.queue = queue
+        self.name = name
+        self.payload = payload
+        self.priority = priority
+        self.status = status
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.backoffMilliseconds = backoffMilliseconds
+        self.progress = progress
+        self.progressMessage = progressMessage
+        self.result = result
+        self.error = error
+        self.owner = owner
+        self.createdAt = createdAt
+        self.runAt = runAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import JobQueue
 import Messaging
 import Persistence
 import RahatApp

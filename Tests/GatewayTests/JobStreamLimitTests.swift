@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import HummingbirdTesting
+import JobQueue
 import Messaging
 import Persistence
 import RahatApp

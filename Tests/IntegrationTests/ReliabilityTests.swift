@@ -3,6 +3,7 @@ import FluentKit
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import JobQueue
 import Messaging
 import Persistence
 import RahatApp

@@ -99,9 +99,27 @@ struct IdentifierTests {
     func cursor() throws {
         let id = UUID.v7()
         let cursor = PageCursor(after: id)
-        #expect(try #require(PageCursor(encoded: cursor.encoded)).after == id)
+        #expect(try #require(PageCursor<UUID>(encoded: cursor.encoded)).after == id)
         #expect(!cursor.encoded.contains("="))
-        #expect(PageCursor(encoded: "not-a-cursor") == nil)
-        #expect(PageCursor(encoded: "") == nil)
+        #expect(PageCursor<UUID>(encoded: "not-a-cursor") == nil)
+        #expect(PageCursor<UUID>(encoded: "") == nil)
+    }
+
+    @Test("every kind of key has one encoding, and a cursor of one kind is refused as another")
+    func cursorKinds() throws {
+        let sequence = PageCursor<Int64>(after: 1_234_567_890_123)
+        let job = PageCursor(after: "import-01a24732-4be3-7f15-b6d1-bf5f5cf7279c")
+        let id = PageCursor(after: UUID.v7())
+        #expect(PageCursor<Int64>(encoded: sequence.encoded)?.after == 1_234_567_890_123)
+        #expect(PageCursor<String>(encoded: job.encoded)?.after == job.after)
+        // Tag byte, then the key: the sequence is 9 bytes, big-endian after the tag.
+        #expect(Data(base64URLEncoded: sequence.encoded) == Data([2, 0, 0, 1, 31, 113, 251, 4, 203]))
+        #expect(PageCursor<UUID>(encoded: sequence.encoded) == nil)
+        #expect(PageCursor<Int64>(encoded: id.encoded) == nil)
+        #expect(PageCursor<String>(encoded: id.encoded) == nil)
+        #expect(PageCursor<UUID>(encoded: job.encoded) == nil)
+        // A negative sequence or an empty key was never handed out.
+        #expect(PageCursor<Int64>(encoded: Data([2, 255, 0, 0, 0, 0, 0, 0, 1]).base64URLEncoded) == nil)
+        #expect(PageCursor<String>(encoded: Data([3]).base64URLEncoded) == nil)
     }
 }

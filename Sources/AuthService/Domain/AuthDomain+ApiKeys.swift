@@ -38,11 +38,7 @@ extension AuthDomain {
         let grants = Self.parsePermissions(request.permissions, field: "permissions", into: &violations)
         var projectID: String?
         if let project = request.projectID {
-            if let uuid = UUID(uuidString: project) {
-                projectID = uuid.lowercasedString
-            } else {
-                violations.append(FieldViolation(field: "projectId", reason: "must be a UUID"))
-            }
+            projectID = UUID(project, field: "projectId", into: &violations)?.lowercasedString
         }
         let now = self.now()
         if let expiresAt = request.expiresAt, expiresAt <= now {
@@ -106,9 +102,7 @@ extension AuthDomain {
     private func visibleKey(
         _ id: String, caller: Principal, needing action: Permission.Action
     ) async throws -> ApiKeyRow {
-        guard let keyID = UUID(uuidString: id) else {
-            throw AuthError.invalidInput([FieldViolation(field: "id", reason: "must be a UUID")])
-        }
+        let keyID = try UUID(id, field: "id")
         guard let row = try await ApiKeyRow.find(keyID, on: db) else { throw AuthError.apiKeyNotFound }
         let owned = row.ownerID == caller.userID && (caller.apiKeyID == nil || caller.apiKeyID == keyID)
         if !owned && !caller.permissions.allows(Permission(.apiKey, action)) {

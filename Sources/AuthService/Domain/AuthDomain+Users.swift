@@ -75,7 +75,7 @@ extension AuthDomain {
         [UserInfo], String?
     ) {
         try caller.require(Permission(.user, .read))
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         var query = UserRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let active {
@@ -194,10 +194,7 @@ extension AuthDomain {
     // MARK: Helpers
 
     func parseUserID(_ text: String, field: String = "id") throws -> UUID {
-        guard let id = UUID(uuidString: text) else {
-            throw AuthError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
-        }
-        return id
+        try UUID(text, field: field)
     }
 
     /// Checks names, project ids and existence of roles; returns them de-duplicated.
@@ -218,11 +215,8 @@ extension AuthDomain {
         for (index, assignment) in assignments.enumerated() {
             var normalized = assignment
             if let project = assignment.projectID {
-                if let uuid = UUID(uuidString: project) {
-                    normalized.projectID = uuid.lowercasedString
-                } else {
-                    violations.append(FieldViolation(field: "roles[\(index)].projectId", reason: "must be a UUID"))
-                }
+                normalized.projectID =
+                    UUID(project, field: "roles[\(index)].projectId", into: &violations)?.lowercasedString
             }
             if !known.contains(assignment.role) {
                 violations.append(

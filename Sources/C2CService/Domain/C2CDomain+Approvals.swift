@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import JobQueue
 import Logging
 import Messaging
 import Persistence

@@ -232,8 +232,7 @@ extension C2CDomain {
     /// What `input` would pay, after checking it and the caller's right to disburse.
     func plan(_ input: DisbursementInput, by caller: Principal) async throws -> DisbursementPlan {
         var violations: [FieldViolation] = []
-        let projectID = UUID(uuidString: input.projectID)
-        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        let projectID = UUID(input.projectID, field: "projectId", into: &violations)
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 200 {
             violations.append(FieldViolation(field: "name", reason: "must be 1 to 200 characters"))
@@ -247,8 +246,7 @@ extension C2CDomain {
         }
         var groupID: UUID?
         if let text = input.groupID {
-            groupID = UUID(uuidString: text)
-            if groupID == nil { violations.append(FieldViolation(field: "groupId", reason: "must be a UUID")) }
+            groupID = UUID(text, field: "groupId", into: &violations)
         }
         var requested: [(beneficiaryID: UUID, amount: Int64)] = []
         switch (input.amountPerBeneficiary, input.lines.isEmpty) {
@@ -348,8 +346,7 @@ extension C2CDomain {
         var seen = Set<UUID>()
         // A CSV of 100,000 rows with a systematic mistake would name every row: the first 100 say enough.
         for (index, line) in lines.enumerated() where violations.count < 100 {
-            guard let id = UUID(uuidString: line.beneficiaryID) else {
-                violations.append(FieldViolation(field: "lines[\(index)].beneficiaryId", reason: "must be a UUID"))
+            guard let id = UUID(line.beneficiaryID, field: "lines[\(index)].beneficiaryId", into: &violations) else {
                 continue
             }
             if !seen.insert(id).inserted {
@@ -492,11 +489,10 @@ extension C2CDomain {
         var violations: [FieldViolation] = []
         var projectID: UUID?
         if let text {
-            projectID = UUID(uuidString: text)
-            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+            projectID = UUID(text, field: "projectId", into: &violations)
         }
-        let page: ServerKit.PageRequest
-        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
+        let page: ServerKit.PageRequest<UUID>
+        switch ServerKit.PageRequest<UUID>.validate(limit: limit, cursor: cursor) {
         case .success(let valid): page = valid
         case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
         }
@@ -521,12 +517,12 @@ extension C2CDomain {
         of text: String, status: LineStatus?, limit: Int, cursor: String?, by caller: Principal
     ) async throws -> ([DisbursementLineRecord], String?) {
         let id = try parseID(text, field: "disbursementId")
-        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         _ = try await disbursement(id.lowercasedString, by: caller)
         var query = sql.select()
             .columns("line_number", "beneficiary_id", "amount", "status", "transfer_id", "attempts", "last_error")
             .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id))
-            .where("line_number", .greaterThan, SQLBind(page.after))
+            .where("line_number", .greaterThan, SQLBind(page.afterSequence))
         if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
         let rows = try await query.orderBy("line_number").limit(page.limit + 1).all().map { row in
             DisbursementLineRecord(
@@ -538,8 +534,7 @@ extension C2CDomain {
                 attempts: try row.decode(column: "attempts", as: Int.self),
                 lastError: try row.decode(column: "last_error", as: String?.self))
         }
-        let shown = Array(rows.prefix(page.limit))
-        let next = rows.count > page.limit ? shown.last.map { SequenceCursor(after: $0.lineNumber).encoded } : nil
+        let (shown, next) = page.page(of: rows) { $0.lineNumber }
         return (shown, next)
     }
 

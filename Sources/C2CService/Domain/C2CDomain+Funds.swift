@@ -44,9 +44,7 @@ extension C2CDomain {
     ) async throws
         -> ApproverSet
     {
-        guard let projectID = UUID(uuidString: text) else {
-            throw C2CError.invalidInput([FieldViolation(field: "projectId", reason: "must be a UUID")])
-        }
+        let projectID = try UUID(text, field: "projectId")
         // The size first: nothing below may cost a caller's list more than 25 entries' work.
         if userIDs.isEmpty || userIDs.count > Self.maxApprovers {
             throw C2CError.invalidInput([
@@ -59,10 +57,7 @@ extension C2CDomain {
         var users: [UUID] = []
         var named = Set<UUID>()
         for (index, text) in userIDs.enumerated() {
-            guard let id = UUID(uuidString: text) else {
-                violations.append(FieldViolation(field: "userIds[\(index)]", reason: "must be a UUID"))
-                continue
-            }
+            guard let id = UUID(text, field: "userIds[\(index)]", into: &violations) else { continue }
             if !named.insert(id).inserted {
                 violations.append(FieldViolation(field: "userIds[\(index)]", reason: "is named twice"))
             }
@@ -129,8 +124,7 @@ extension C2CDomain {
         projectID text: String, amount: Int64, reference rawReference: String, note: String?, by caller: Principal
     ) async throws -> FundingRecord {
         var violations: [FieldViolation] = []
-        let projectID = UUID(uuidString: text)
-        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        let projectID = UUID(text, field: "projectId", into: &violations)
         if amount <= 0 { violations.append(FieldViolation(field: "amount", reason: "must be more than zero")) }
         let reference = rawReference.trimmingCharacters(in: .whitespacesAndNewlines)
         if reference.isEmpty || reference.count > 100 {
@@ -215,7 +209,7 @@ extension C2CDomain {
         [FundingRecord], String?
     ) {
         let projectID = try parseID(text, field: "projectId")
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         try Self.requireAny([Permission(.project, .read), Permission(.ledger, .read)], in: projectID, of: caller)
         var query = sql.select().columns(Self.fundingColumns).from("fundings")
             .where("project_id", .equal, SQLBind(projectID))

@@ -78,15 +78,11 @@ extension C2CDomain {
     /// and sends the code to the beneficiary's phone.
     func requestRedemption(_ input: RedemptionInput, by caller: Principal) async throws -> RedemptionRecord {
         var violations: [FieldViolation] = []
-        let vendorID = UUID(uuidString: input.vendorID)
-        if vendorID == nil { violations.append(FieldViolation(field: "vendorId", reason: "must be a UUID")) }
+        let vendorID = UUID(input.vendorID, field: "vendorId", into: &violations)
         var beneficiaryID: UUID?
         switch (input.beneficiaryID, input.phone) {
         case (let text?, nil):
-            beneficiaryID = UUID(uuidString: text)
-            if beneficiaryID == nil {
-                violations.append(FieldViolation(field: "beneficiaryId", reason: "must be a UUID"))
-            }
+            beneficiaryID = UUID(text, field: "beneficiaryId", into: &violations)
         case (nil, let phone?):
             if phone.trimmingCharacters(in: .whitespaces).isEmpty {
                 violations.append(FieldViolation(field: "phone", reason: "must not be empty"))
@@ -99,8 +95,7 @@ extension C2CDomain {
         if input.amount <= 0 { violations.append(FieldViolation(field: "amount", reason: "must be more than zero")) }
         var projectID: UUID?
         if let text = input.projectID {
-            projectID = UUID(uuidString: text)
-            if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+            projectID = UUID(text, field: "projectId", into: &violations)
         }
         guard violations.isEmpty, let vendorID else { throw C2CError.invalidInput(violations) }
 

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import GRPCCore
+import JobQueue
 import LedgerAPI
 import Logging
 import Messaging
@@ -73,14 +74,10 @@ extension C2CDomain {
             throw C2CError.invalidInput([FieldViolation(field: "vendorIds", reason: "must name at most 1000 vendors")])
         }
         var violations: [FieldViolation] = []
-        let projectID = UUID(uuidString: text)
-        if projectID == nil { violations.append(FieldViolation(field: "projectId", reason: "must be a UUID")) }
+        let projectID = UUID(text, field: "projectId", into: &violations)
         var named: [UUID] = []
         for (index, text) in vendorIDs.enumerated() {
-            guard let id = UUID(uuidString: text) else {
-                violations.append(FieldViolation(field: "vendorIds[\(index)]", reason: "must be a UUID"))
-                continue
-            }
+            guard let id = UUID(text, field: "vendorIds[\(index)]", into: &violations) else { continue }
             named.append(id)
         }
         guard violations.isEmpty, let projectID else { throw C2CError.invalidInput(violations) }

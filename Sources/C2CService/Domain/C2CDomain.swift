@@ -33,17 +33,13 @@ struct C2CDomain: Sendable {
     /// Optional id filters and a page of a list, every bad one named at once.
     static func listFilters(
         _ filters: [(text: String?, field: String)], limit: Int, cursor: String?
-    ) throws -> ([UUID?], ServerKit.PageRequest) {
+    ) throws -> ([UUID?], ServerKit.PageRequest<UUID>) {
         var violations: [FieldViolation] = []
         let ids = filters.map { text, field -> UUID? in
             guard let text else { return nil }
-            guard let id = UUID(uuidString: text) else {
-                violations.append(FieldViolation(field: field, reason: "must be a UUID"))
-                return nil
-            }
-            return id
+            return UUID(text, field: field, into: &violations)
         }
-        switch ServerKit.PageRequest.validate(limit: limit, cursor: cursor) {
+        switch ServerKit.PageRequest<UUID>.validate(limit: limit, cursor: cursor) {
         case .success(let page) where violations.isEmpty: return (ids, page)
         case .success: throw C2CError.invalidInput(violations)
         case .failure(let error): throw C2CError.invalidInput(violations + error.violations)
@@ -91,10 +87,7 @@ struct C2CDomain: Sendable {
     }
 
     func parseID(_ text: String, field: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else {
-            throw C2CError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
-        }
-        return id
+        try UUID(text, field: field)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Messaging
 import Persistence
 import SharedModels

@@ -295,8 +295,8 @@ extension CoreDomain {
         if filter.phone != nil || filter.nationalID != nil {
             try caller.require(Permission(.beneficiaryPII, .read, projectID: scope))
         }
-        var page = PageRequest(limit: limit, after: nil)
-        switch PageRequest.validate(limit: limit, cursor: cursor) {
+        var page = PageRequest<UUID>(limit: limit, after: nil)
+        switch PageRequest<UUID>.validate(limit: limit, cursor: cursor) {
         case .success(let valid): page = valid
         case .failure(let error): violations += error.violations
         }

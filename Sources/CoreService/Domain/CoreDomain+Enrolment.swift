@@ -144,7 +144,7 @@ extension CoreDomain {
     {
         let projectID = try parseID(text, field: "projectId")
         try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
         var query = EnrolmentRow.query(on: db).filter(\.$projectID == projectID).sort(\.$beneficiaryID).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$beneficiaryID > after) }

@@ -78,7 +78,7 @@ extension CoreDomain {
         -> ([GroupInfo], String?)
     {
         try caller.require(Permission(.beneficiary, .read))
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         var query = GroupRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let purpose { query = query.filter(\.$purpose == purpose.rawValue) }
@@ -198,7 +198,7 @@ extension CoreDomain {
     {
         try caller.require(Permission(.beneficiary, .read))
         let groupID = try parseID(text, field: "groupId")
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         _ = try await findGroup(groupID, on: db)
         var query = GroupMemberRow.query(on: db).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
             .limit(limit + 1)
@@ -217,11 +217,7 @@ extension CoreDomain {
         var violations: [FieldViolation] = []
         var ids: [UUID] = []
         for (index, text) in texts.enumerated() {
-            if let id = UUID(uuidString: text) {
-                ids.append(id)
-            } else {
-                violations.append(FieldViolation(field: "\(field)[\(index)]", reason: "must be a UUID"))
-            }
+            if let id = UUID(text, field: "\(field)[\(index)]", into: &violations) { ids.append(id) }
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
         return ids

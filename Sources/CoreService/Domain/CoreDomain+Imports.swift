@@ -249,7 +249,7 @@ extension CoreDomain {
 
     func listImports(limit: Int, cursor: String?, by caller: Principal) async throws -> ([ImportInfo], String?) {
         try caller.require(Permission(.beneficiary, .read))
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         var query = ImportRow.query(on: db).filter(\.$status != ImportStatus.uploading.rawValue).sort(\.$id)
             .limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }

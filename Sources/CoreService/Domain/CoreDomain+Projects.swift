@@ -116,7 +116,7 @@ extension CoreDomain {
         guard caller.permissions.allowsAnywhere(.project, .read) else {
             throw CoreError.permissionDenied("This action needs the permission 'project:read'.")
         }
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         var query = ProjectRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let status { query = query.filter(\.$status == status.rawValue) }

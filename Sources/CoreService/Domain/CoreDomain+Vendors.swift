@@ -152,7 +152,7 @@ extension CoreDomain {
     {
         let projectID = try text.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.vendor, .read, projectID: projectID?.lowercasedString))
-        let page = try PageRequest.validate(limit: limit, cursor: cursor).get()
+        let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         var query = VendorRow.query(on: db).sort(\.$id).limit(limit + 1)
         if let after = page.after { query = query.filter(\.$id > after) }
         if let status { query = query.filter(\.$status == status.rawValue) }

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import JobQueue
 import Messaging
 import Persistence
 import SQLKit
@@ -529,8 +530,8 @@ extension CoreDomain {
                     reason: "must be one of \(VerificationStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
         let beneficiary = parseID(beneficiaryID, field: "beneficiaryId", into: &violations)
-        let page: ServerKit.PageRequest
-        switch PageRequest.validate(limit: limit, cursor: cursor) {
+        let page: ServerKit.PageRequest<UUID>
+        switch PageRequest<UUID>.validate(limit: limit, cursor: cursor) {
         case .success(let valid): page = valid
         case .failure(let error): throw error
         }

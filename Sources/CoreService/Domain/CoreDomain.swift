@@ -38,15 +38,11 @@ struct CoreDomain: Sendable {
     /// of a request is reported together.
     func parseID(_ text: String?, field: String, into violations: inout [FieldViolation]) -> UUID? {
         guard let text else { return nil }
-        let id = UUID(uuidString: text)
-        if id == nil { violations.append(FieldViolation(field: field, reason: "must be a UUID")) }
+        let id = UUID(text, field: field, into: &violations)
         return id
     }
 
     func parseID(_ text: String, field: String = "id") throws -> UUID {
-        guard let id = UUID(uuidString: text) else {
-            throw CoreError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
-        }
-        return id
+        try UUID(text, field: field)
     }
 }

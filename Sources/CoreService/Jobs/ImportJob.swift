@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import JobQueue
 import Messaging
 import Persistence
 import ServerKit

@@ -186,9 +186,10 @@ extension GatewayAuthenticator {
         .unauthenticated, reason: "auth.invalid_api_key", message: "The API key is not valid.")
 }
 
-/// Metadata for calls the gateway makes on behalf of the current request.
+/// Metadata for calls the gateway makes on behalf of the current request: with `authorization`
+/// for an authenticated caller (``APIHandler/asCaller``), without for the public operations.
 enum GatewayCall {
-    static func metadata(authorization: String? = RequestIdentity.current?.forwardedAuthorization) -> Metadata {
+    static func metadata(authorization: String?) -> Metadata {
         let edge = GatewayRequest.current
         return IncomingCall(authorization: authorization, clientIP: edge?.clientIP, requestID: edge?.requestID).metadata
     }

@@ -6,15 +6,13 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listApiKeys(_ input: Operations.ListApiKeys.Input) async throws -> Operations.ListApiKeys.Output {
-        _ = try caller
         let response = try await auth.apiKeys.listApiKeys(
-            Rahat_Auth_V1_ListApiKeysRequest(), metadata: GatewayCall.metadata())
+            Rahat_Auth_V1_ListApiKeysRequest(), metadata: asCaller)
         return .ok(.init(body: .json(.init(items: response.apiKeys.map(Components.Schemas.ApiKey.init)))))
     }
 
     func createApiKey(_ input: Operations.CreateApiKey.Input) async throws -> Operations.CreateApiKey.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let created = try await auth.apiKeys.createApiKey(
             .with {
                 $0.name = body.name
@@ -22,7 +20,7 @@ extension APIHandler {
                 if let projectId = body.projectId { $0.projectID = projectId }
                 if let expiresAt = body.expiresAt { $0.expiresAt = Google_Protobuf_Timestamp(date: expiresAt) }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         let key = created.apiKey
         return .created(
@@ -45,14 +43,12 @@ extension APIHandler {
     }
 
     func getApiKey(_ input: Operations.GetApiKey.Input) async throws -> Operations.GetApiKey.Output {
-        _ = try caller
-        let key = try await auth.apiKeys.getApiKey(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        let key = try await auth.apiKeys.getApiKey(.with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(key))))
     }
 
     func revokeApiKey(_ input: Operations.RevokeApiKey.Input) async throws -> Operations.RevokeApiKey.Output {
-        _ = try caller
-        _ = try await auth.apiKeys.revokeApiKey(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        _ = try await auth.apiKeys.revokeApiKey(.with { $0.id = input.path.id }, metadata: asCaller)
         return .noContent(.init())
     }
 }

@@ -9,7 +9,6 @@ extension APIHandler {
     func listBeneficiaries(
         _ input: Operations.ListBeneficiaries.Input
     ) async throws -> Operations.ListBeneficiaries.Output {
-        _ = try caller
         return .ok(.init(body: .json(try await beneficiaryPage(input.query))))
     }
 
@@ -32,7 +31,7 @@ extension APIHandler {
                 if let value = query.projectId { $0.projectID = value }
                 if let value = query.groupId { $0.groupID = value }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return try .init(response)
     }
@@ -41,7 +40,6 @@ extension APIHandler {
         _ input: Operations.SearchBeneficiaries.Input
     ) async throws -> Operations.SearchBeneficiaries.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         guard body.phone != nil || body.nationalId != nil else {
             throw ServiceError.invalid(field: "phone", "give phone or nationalId")
         }
@@ -54,7 +52,7 @@ extension APIHandler {
                 if let value = body.country { $0.defaultCountry = value }
                 if let value = body.projectId { $0.projectID = value }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(try .init(response))))
     }
@@ -63,10 +61,9 @@ extension APIHandler {
         _ input: Operations.CreateBeneficiary.Input
     ) async throws -> Operations.CreateBeneficiary.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let created = try await core.beneficiaries.createBeneficiary(
             .with { $0.beneficiary = .init(body) },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(
             .init(headers: .init(location: "/v1/beneficiaries/\(created.id)"), body: .json(try .init(created)))
@@ -77,11 +74,10 @@ extension APIHandler {
         _ input: Operations.CreateBeneficiaries.Input
     ) async throws -> Operations.CreateBeneficiaries.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         do {
             let created = try await core.beneficiaries.createBeneficiaries(
                 .with { $0.beneficiaries = body.items.map(Rahat_Core_V1_NewBeneficiary.init) },
-                metadata: GatewayCall.metadata()
+                metadata: asCaller
             )
             return .created(
                 .init(body: .json(.init(items: try created.beneficiaries.map(Components.Schemas.Beneficiary.init)))))
@@ -91,10 +87,9 @@ extension APIHandler {
     }
 
     func getBeneficiary(_ input: Operations.GetBeneficiary.Input) async throws -> Operations.GetBeneficiary.Output {
-        _ = try caller
         let beneficiary = try await core.beneficiaries.getBeneficiary(
             .with { $0.id = input.path.id },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(try .init(beneficiary))))
     }
@@ -103,7 +98,6 @@ extension APIHandler {
         _ input: Operations.UpdateBeneficiary.Input
     ) async throws -> Operations.UpdateBeneficiary.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let present: [(String, Bool)] = [
             ("name", body.name != nil), ("phone", body.phone != nil), ("email", body.email != nil),
             ("nationalId", body.nationalId != nil), ("gender", body.gender != nil),
@@ -122,7 +116,7 @@ extension APIHandler {
                 $0.changes = Rahat_Core_V1_NewBeneficiary(changes: body)
                 $0.fields = fields
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(try .init(updated))))
     }
@@ -130,9 +124,8 @@ extension APIHandler {
     func archiveBeneficiary(
         _ input: Operations.ArchiveBeneficiary.Input
     ) async throws -> Operations.ArchiveBeneficiary.Output {
-        _ = try caller
         _ = try await core.beneficiaries.archiveBeneficiary(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .noContent(.init())
     }
 }

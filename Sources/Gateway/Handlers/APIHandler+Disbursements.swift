@@ -9,7 +9,6 @@ extension APIHandler {
     func listDisbursements(
         _ input: Operations.ListDisbursements.Input
     ) async throws -> Operations.ListDisbursements.Output {
-        _ = try caller
         let query = input.query
         let page = try await c2c.disbursements.listDisbursements(
             .with {
@@ -18,7 +17,7 @@ extension APIHandler {
                 $0.limit = Int32(clamping: query.limit ?? 50)
                 if let cursor = query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -30,7 +29,6 @@ extension APIHandler {
     func createDisbursement(
         _ input: Operations.CreateDisbursement.Input
     ) async throws -> Operations.CreateDisbursement.Output {
-        _ = try caller
         let request: Rahat_C2c_V1_CreateDisbursementRequest
         var csvLines: [Int]?
         switch input.body {
@@ -98,25 +96,23 @@ extension APIHandler {
         _ request: Rahat_C2c_V1_CreateDisbursementRequest, dryRun: Bool
     ) async throws -> Operations.CreateDisbursement.Output {
         if dryRun {
-            let plan = try await c2c.disbursements.planDisbursement(request, metadata: GatewayCall.metadata())
+            let plan = try await c2c.disbursements.planDisbursement(request, metadata: asCaller)
             return .ok(.init(body: .json(.DisbursementPlan(.init(plan)))))
         }
-        let created = try await c2c.disbursements.createDisbursement(request, metadata: GatewayCall.metadata())
+        let created = try await c2c.disbursements.createDisbursement(request, metadata: asCaller)
         let json = try Components.Schemas.Disbursement(created)
         return created.replayed ? .ok(.init(body: .json(.Disbursement(json)))) : .created(.init(body: .json(json)))
     }
 
     func getDisbursement(_ input: Operations.GetDisbursement.Input) async throws -> Operations.GetDisbursement.Output {
-        _ = try caller
         let found = try await c2c.disbursements.getDisbursement(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(found))))
     }
 
     func listDisbursementLines(
         _ input: Operations.ListDisbursementLines.Input
     ) async throws -> Operations.ListDisbursementLines.Output {
-        _ = try caller
         let query = input.query
         let page = try await c2c.disbursements.listDisbursementLines(
             .with {
@@ -132,7 +128,7 @@ extension APIHandler {
                 $0.limit = Int32(clamping: query.limit ?? 100)
                 if let cursor = query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -144,23 +140,21 @@ extension APIHandler {
     func submitDisbursement(
         _ input: Operations.SubmitDisbursement.Input
     ) async throws -> Operations.SubmitDisbursement.Output {
-        _ = try caller
         let submitted = try await c2c.disbursements.submitDisbursement(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(submitted))))
     }
 
     func approveDisbursement(
         _ input: Operations.ApproveDisbursement.Input
     ) async throws -> Operations.ApproveDisbursement.Output {
-        _ = try caller
         var note: String?
         if case .json(let body) = input.body { note = body.note }
         let decided = try await c2c.disbursements.approveDisbursement(
             .with {
                 $0.id = input.path.id
                 if let note { $0.note = note }
-            }, metadata: GatewayCall.metadata())
+            }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(decided))))
     }
 
@@ -168,35 +162,32 @@ extension APIHandler {
         _ input: Operations.RejectDisbursement.Input
     ) async throws -> Operations.RejectDisbursement.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let decided = try await c2c.disbursements.rejectDisbursement(
             .with {
                 $0.id = input.path.id
                 $0.note = body.note
-            }, metadata: GatewayCall.metadata())
+            }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(decided))))
     }
 
     func cancelDisbursement(
         _ input: Operations.CancelDisbursement.Input
     ) async throws -> Operations.CancelDisbursement.Output {
-        _ = try caller
         let cancelled = try await c2c.disbursements.cancelDisbursement(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(cancelled))))
     }
 
     func retryDisbursement(
         _ input: Operations.RetryDisbursement.Input
     ) async throws -> Operations.RetryDisbursement.Output {
-        _ = try caller
         var lines: [Int64] = []
         if case .json(let body) = input.body { lines = body.lineNumbers ?? [] }
         let retried = try await c2c.disbursements.retryDisbursementLines(
             .with {
                 $0.id = input.path.id
                 $0.lineNumbers = lines
-            }, metadata: GatewayCall.metadata())
+            }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(retried))))
     }
 }

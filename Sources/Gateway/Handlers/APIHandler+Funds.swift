@@ -8,9 +8,8 @@ extension APIHandler {
     func getProjectApprovers(
         _ input: Operations.GetProjectApprovers.Input
     ) async throws -> Operations.GetProjectApprovers.Output {
-        _ = try caller
         let approvers = try await c2c.funds.getApprovers(
-            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.projectID = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(approvers))))
     }
 
@@ -18,14 +17,13 @@ extension APIHandler {
         _ input: Operations.SetProjectApprovers.Input
     ) async throws -> Operations.SetProjectApprovers.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let approvers = try await c2c.funds.setApprovers(
             .with {
                 $0.projectID = input.path.id
                 $0.userIds = body.userIds
                 $0.required = Int32(clamping: body.required)
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(.init(approvers))))
     }
 
@@ -33,7 +31,6 @@ extension APIHandler {
         _ input: Operations.RecordProjectFunding.Input
     ) async throws -> Operations.RecordProjectFunding.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let funding = try await c2c.funds.recordFunding(
             .with {
                 $0.projectID = input.path.id
@@ -41,7 +38,7 @@ extension APIHandler {
                 $0.reference = body.reference
                 if let note = body.note { $0.note = note }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         let json = Components.Schemas.Funding(funding)
         return funding.replayed ? .ok(.init(body: .json(json))) : .created(.init(body: .json(json)))
     }
@@ -49,14 +46,13 @@ extension APIHandler {
     func listProjectFundings(
         _ input: Operations.ListProjectFundings.Input
     ) async throws -> Operations.ListProjectFundings.Output {
-        _ = try caller
         let page = try await c2c.funds.listFundings(
             .with {
                 $0.projectID = input.path.id
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(

@@ -6,14 +6,13 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listGroups(_ input: Operations.ListGroups.Input) async throws -> Operations.ListGroups.Output {
-        _ = try caller
         let response = try await core.groups.listGroups(
             .with {
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
                 if let purpose = input.query.purpose { $0.purpose = purpose.proto }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         let items = response.groups.map(Components.Schemas.Group.init)
         return .ok(
@@ -22,27 +21,24 @@ extension APIHandler {
 
     func createGroup(_ input: Operations.CreateGroup.Input) async throws -> Operations.CreateGroup.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let group = try await core.groups.createGroup(
             .with {
                 $0.name = body.name
                 if let description = body.description { $0.description_p = description }
                 if let purpose = body.purpose { $0.purpose = purpose.proto }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(.init(headers: .init(location: "/v1/groups/\(group.id)"), body: .json(.init(group))))
     }
 
     func getGroup(_ input: Operations.GetGroup.Input) async throws -> Operations.GetGroup.Output {
-        _ = try caller
-        let group = try await core.groups.getGroup(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        let group = try await core.groups.getGroup(.with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(group))))
     }
 
     func updateGroup(_ input: Operations.UpdateGroup.Input) async throws -> Operations.UpdateGroup.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let group = try await core.groups.updateGroup(
             .with {
                 $0.id = input.path.id
@@ -50,28 +46,26 @@ extension APIHandler {
                 if let description = body.description { $0.description_p = description }
                 if let purpose = body.purpose { $0.purpose = purpose.proto }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(group))))
     }
 
     func deleteGroup(_ input: Operations.DeleteGroup.Input) async throws -> Operations.DeleteGroup.Output {
-        _ = try caller
-        _ = try await core.groups.deleteGroup(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        _ = try await core.groups.deleteGroup(.with { $0.id = input.path.id }, metadata: asCaller)
         return .noContent(.init())
     }
 
     func listGroupMembers(
         _ input: Operations.ListGroupMembers.Input
     ) async throws -> Operations.ListGroupMembers.Output {
-        _ = try caller
         let response = try await core.groups.listGroupMembers(
             .with {
                 $0.groupID = input.path.id
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         let items = response.members.map {
             Components.Schemas.GroupMember(beneficiaryId: $0.beneficiaryID, addedAt: $0.addedAt.date)
@@ -82,13 +76,12 @@ extension APIHandler {
 
     func addGroupMembers(_ input: Operations.AddGroupMembers.Input) async throws -> Operations.AddGroupMembers.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let result = try await core.groups.addGroupMembers(
             .with {
                 $0.groupID = input.path.id
                 $0.beneficiaryIds = body.beneficiaryIds
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(changed: Int(result.changed), unchanged: Int(result.unchanged)))))
     }
@@ -97,13 +90,12 @@ extension APIHandler {
         _ input: Operations.RemoveGroupMembers.Input
     ) async throws -> Operations.RemoveGroupMembers.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let result = try await core.groups.removeGroupMembers(
             .with {
                 $0.groupID = input.path.id
                 $0.beneficiaryIds = body.beneficiaryIds
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(changed: Int(result.changed), unchanged: Int(result.unchanged)))))
     }

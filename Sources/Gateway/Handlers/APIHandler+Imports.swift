@@ -7,7 +7,6 @@ import SwiftProtobuf
 
 extension APIHandler {
     func createImport(_ input: Operations.CreateImport.Input) async throws -> Operations.CreateImport.Output {
-        _ = try caller
         let query = input.query
         let format: Rahat_Core_V1_ImportFormat
         let file: HTTPBody
@@ -36,7 +35,7 @@ extension APIHandler {
             if let name = query.fileName { $0.fileName = name }
         }
         // The body is forwarded as it arrives; neither the gateway nor the service holds it whole.
-        let created = try await core.imports.uploadImport(metadata: GatewayCall.metadata()) { writer in
+        let created = try await core.imports.uploadImport(metadata: asCaller) { writer in
             try await writer.write(.with { $0.options = options })
             for try await chunk in file {
                 try await writer.write(.with { $0.chunk = Data(chunk) })
@@ -72,19 +71,17 @@ extension APIHandler {
     }
 
     func getImport(_ input: Operations.GetImport.Input) async throws -> Operations.GetImport.Output {
-        _ = try caller
-        let found = try await core.imports.getImport(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        let found = try await core.imports.getImport(.with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(found))))
     }
 
     func listImports(_ input: Operations.ListImports.Input) async throws -> Operations.ListImports.Output {
-        _ = try caller
         let response = try await core.imports.listImports(
             .with {
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         let items = response.imports.map(Components.Schemas.Import.init)
         return .ok(
@@ -93,9 +90,8 @@ extension APIHandler {
 
     func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output
     {
-        _ = try caller
         let request = Rahat_Core_V1_GetImportRejectsRequest.with { $0.id = input.path.id }
-        let metadata = GatewayCall.metadata()
+        let metadata = try asCaller
         let imports = core.imports
         // Look the import up first so an unknown id is a 404, not an empty file.
         _ = try await imports.getImport(.with { $0.id = input.path.id }, metadata: metadata)

@@ -1,5 +1,5 @@
 import Foundation
-import Messaging
+import JobQueue
 import OpenAPIRuntime
 import ServerKit
 import ServiceLifecycle
@@ -13,33 +13,17 @@ extension APIHandler {
     func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
         let principal = try caller.principal
         let store = try jobStore
-        let limit = input.query.limit ?? 50
-        guard (1...200).contains(limit) else { throw ServiceError.invalid(field: "limit", "must be between 1 and 200") }
-        var before: String?
-        if let cursor = input.query.cursor {
-            guard let id = Self.jobID(fromCursor: cursor) else {
-                throw ServiceError.invalid(field: "cursor", "is not a cursor this API handed out")
-            }
-            before = id
-        }
+        let page = try PageRequest<String>.validate(limit: input.query.limit ?? 50, cursor: input.query.cursor).get()
         let owner = principal.permissions.allows(Permission(.job, .read)) ? nil : principal.userID.lowercasedString
         guard owner == nil || Self.ownsJobs(principal) else {
             return .ok(.init(body: .json(.init(items: [], nextCursor: nil))))
         }
+        // Jobs are listed newest first: the page's boundary is the oldest job shown.
         let found = try await store.jobs(
             queue: input.query.queue, status: input.query.status.map { JobStatus($0) }, owner: owner,
-            limit: limit + 1, before: before)
-        let page = found.prefix(limit)
-        return .ok(
-            .init(
-                body: .json(
-                    .init(
-                        items: page.map(Components.Schemas.Job.init),
-                        nextCursor: found.count > limit ? page.last.map { Self.cursor(afterJob: $0.id) } : nil
-                    )
-                )
-            )
-        )
+            limit: page.limit + 1, before: page.after)
+        let (shown, next) = page.page(of: found) { $0.id }
+        return .ok(.init(body: .json(.init(items: shown.map(Components.Schemas.Job.init), nextCursor: next))))
     }
 
     func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
@@ -123,7 +107,7 @@ extension APIHandler {
         principal.method != .apiKey
     }
 
-    private var jobStore: any JobStore {
+    private var jobStore: any JobMonitor {
         get throws {
             guard let jobs else {
                 throw ServiceError(
@@ -144,16 +128,6 @@ extension APIHandler {
     }
 
     /// Job ids are the caller's choice of text: the cursor carries one opaquely.
-    private static func cursor(afterJob id: String) -> String {
-        Data(("job:" + id).utf8).base64URLEncoded
-    }
-
-    private static func jobID(fromCursor cursor: String) -> String? {
-        guard let data = Data(base64URLEncoded: cursor), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("job:"), text.count > 4
-        else { return nil }
-        return String(text.dropFirst(4))
-    }
 }
 
 extension JobStatus {

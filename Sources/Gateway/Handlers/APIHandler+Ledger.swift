@@ -8,7 +8,6 @@ extension APIHandler {
     func findLedgerAccount(
         _ input: Operations.FindLedgerAccount.Input
     ) async throws -> Operations.FindLedgerAccount.Output {
-        _ = try caller
         let query = input.query
         let account = try await ledger.ledger.findAccount(
             .with {
@@ -16,33 +15,31 @@ extension APIHandler {
                 $0.kind = Rahat_Ledger_V1_AccountKind(query.kind)
                 if let owner = query.ownerId { $0.ownerID = owner }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(account))))
     }
 
     func getLedgerAccount(_ input: Operations.GetLedgerAccount.Input) async throws -> Operations.GetLedgerAccount.Output
     {
-        _ = try caller
         let account = try await ledger.ledger.getAccount(
             .with {
                 $0.id = input.path.id
                 if let asOf = input.query.asOf { $0.asOf = Google_Protobuf_Timestamp(date: asOf) }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(account))))
     }
 
     func getLedgerStatement(
         _ input: Operations.GetLedgerStatement.Input
     ) async throws -> Operations.GetLedgerStatement.Output {
-        _ = try caller
         let statement = try await ledger.ledger.listStatement(
             .with {
                 $0.accountID = input.path.id
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         let items = try statement.entries.map { entry in
             Components.Schemas.LedgerStatementEntry(
                 transfer: try .init(entry.transfer), change: entry.change, balanceAfter: entry.balanceAfter,
@@ -59,7 +56,6 @@ extension APIHandler {
     func listLedgerTransfers(
         _ input: Operations.ListLedgerTransfers.Input
     ) async throws -> Operations.ListLedgerTransfers.Output {
-        _ = try caller
         let query = input.query
         let page = try await ledger.ledger.listTransfers(
             .with {
@@ -69,7 +65,7 @@ extension APIHandler {
                 if let kind = query.kind { $0.kind = Rahat_Ledger_V1_TransferKind(kind) }
                 if let reference = query.reference { $0.referencePrefix = reference }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -81,15 +77,13 @@ extension APIHandler {
     func getLedgerTransfer(
         _ input: Operations.GetLedgerTransfer.Input
     ) async throws -> Operations.GetLedgerTransfer.Output {
-        _ = try caller
         let transfer = try await ledger.ledger.getTransfer(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(transfer))))
     }
 
     func verifyLedger(_ input: Operations.VerifyLedger.Input) async throws -> Operations.VerifyLedger.Output {
-        _ = try caller
-        let result = try await ledger.ledger.verifyChain(.init(), metadata: GatewayCall.metadata())
+        let result = try await ledger.ledger.verifyChain(.init(), metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -105,9 +99,8 @@ extension APIHandler {
 
     func reconcileProject(_ input: Operations.ReconcileProject.Input) async throws -> Operations.ReconcileProject.Output
     {
-        _ = try caller
         let books = try await ledger.ledger.reconcile(
-            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.projectID = input.path.id }, metadata: asCaller)
         return .ok(
             .init(
                 body: .json(

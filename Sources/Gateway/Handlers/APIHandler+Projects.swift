@@ -6,7 +6,6 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listProjects(_ input: Operations.ListProjects.Input) async throws -> Operations.ListProjects.Output {
-        _ = try caller
         let response = try await core.projects.listProjects(
             .with {
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
@@ -14,7 +13,7 @@ extension APIHandler {
                 if let status = input.query.status { $0.status = status.proto }
                 if let type = input.query._type { $0.type = type.proto }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(
             .init(
@@ -30,7 +29,6 @@ extension APIHandler {
 
     func createProject(_ input: Operations.CreateProject.Input) async throws -> Operations.CreateProject.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let project = try await core.projects.createProject(
             .with {
                 $0.name = body.name
@@ -41,21 +39,19 @@ extension APIHandler {
                 if let settings = body.settings { $0.settingsJson = Self.json(settings.additionalProperties) }
                 if let country = body.defaultCountry { $0.defaultCountry = country }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(.init(headers: .init(location: "/v1/projects/\(project.id)"), body: .json(try .init(project))))
     }
 
     func getProject(_ input: Operations.GetProject.Input) async throws -> Operations.GetProject.Output {
-        _ = try caller
         let project = try await core.projects.getProject(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(project))))
     }
 
     func updateProject(_ input: Operations.UpdateProject.Input) async throws -> Operations.UpdateProject.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         if body.name == nil && body.description == nil && body.settings == nil && body.defaultCountry == nil {
             throw ServiceError.invalid(field: "body", "must change at least one field")
         }
@@ -67,22 +63,20 @@ extension APIHandler {
                 if let settings = body.settings { $0.settingsJson = Self.json(settings.additionalProperties) }
                 if let country = body.defaultCountry { $0.defaultCountry = country }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(try .init(project))))
     }
 
     func activateProject(_ input: Operations.ActivateProject.Input) async throws -> Operations.ActivateProject.Output {
-        _ = try caller
         let project = try await core.projects.activateProject(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(project))))
     }
 
     func closeProject(_ input: Operations.CloseProject.Input) async throws -> Operations.CloseProject.Output {
-        _ = try caller
         let project = try await core.projects.closeProject(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(project))))
     }
 
@@ -144,7 +138,6 @@ extension APIHandler {
     func listProjectBeneficiaries(
         _ input: Operations.ListProjectBeneficiaries.Input
     ) async throws -> Operations.ListProjectBeneficiaries.Output {
-        _ = try caller
         let query = input.query
         let page = try await beneficiaryPage(
             .init(
@@ -159,7 +152,6 @@ extension APIHandler {
         _ input: Operations.EnrolBeneficiaries.Input
     ) async throws -> Operations.EnrolBeneficiaries.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let result = try await core.projects.enrolBeneficiaries(
             .with {
                 $0.projectID = input.path.id
@@ -168,7 +160,7 @@ extension APIHandler {
                 if let filter = body.filter { $0.filter = .init(filter) }
                 $0.type = body._type == .referred ? .referred : .enrolled
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(
             .init(body: .json(.init(enrolled: Int(result.enrolled), alreadyEnrolled: Int(result.alreadyEnrolled)))))
@@ -177,13 +169,12 @@ extension APIHandler {
     func unenrolBeneficiary(
         _ input: Operations.UnenrolBeneficiary.Input
     ) async throws -> Operations.UnenrolBeneficiary.Output {
-        _ = try caller
         _ = try await core.projects.unenrolBeneficiary(
             .with {
                 $0.projectID = input.path.id
                 $0.beneficiaryID = input.path.beneficiaryId
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .noContent(.init())
     }
@@ -191,9 +182,8 @@ extension APIHandler {
 
 extension APIHandler {
     func getProjectStats(_ input: Operations.GetProjectStats.Input) async throws -> Operations.GetProjectStats.Output {
-        _ = try caller
         let stats = try await core.projects.getProjectStats(
-            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.projectID = input.path.id }, metadata: asCaller)
         func counts(_ map: [String: Int64]) -> [String: Int] { map.mapValues { Int($0) } }
         return .ok(
             .init(

@@ -8,7 +8,6 @@ extension APIHandler {
     func listRedemptions(
         _ input: Operations.ListRedemptions.Input
     ) async throws -> Operations.ListRedemptions.Output {
-        _ = try caller
         let query = input.query
         let page = try await c2c.redemptions.listRedemptions(
             .with {
@@ -19,7 +18,7 @@ extension APIHandler {
                 $0.limit = Int32(clamping: query.limit ?? 50)
                 if let cursor = query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -32,7 +31,6 @@ extension APIHandler {
         _ input: Operations.RequestRedemption.Input
     ) async throws -> Operations.RequestRedemption.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let requested = try await c2c.redemptions.requestRedemption(
             .with {
                 $0.vendorID = body.vendorId
@@ -42,15 +40,14 @@ extension APIHandler {
                 $0.amount = body.amount
                 if let project = body.projectId { $0.projectID = project }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         let json = try Components.Schemas.Redemption(requested)
         return requested.replayed ? .ok(.init(body: .json(json))) : .created(.init(body: .json(json)))
     }
 
     func getRedemption(_ input: Operations.GetRedemption.Input) async throws -> Operations.GetRedemption.Output {
-        _ = try caller
         let found = try await c2c.redemptions.getRedemption(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(found))))
     }
 
@@ -58,13 +55,12 @@ extension APIHandler {
         _ input: Operations.ConfirmRedemption.Input
     ) async throws -> Operations.ConfirmRedemption.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let confirmed = try await c2c.redemptions.confirmRedemption(
             .with {
                 $0.id = input.path.id
                 $0.code = body.code
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(confirmed))))
     }
 }

@@ -6,35 +6,31 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listRoles(_ input: Operations.ListRoles.Input) async throws -> Operations.ListRoles.Output {
-        _ = try caller
         let response = try await auth.roles.listRoles(
-            Rahat_Auth_V1_ListRolesRequest(), metadata: GatewayCall.metadata())
+            Rahat_Auth_V1_ListRolesRequest(), metadata: asCaller)
         return .ok(.init(body: .json(.init(items: response.roles.map(Components.Schemas.Role.init)))))
     }
 
     func createRole(_ input: Operations.CreateRole.Input) async throws -> Operations.CreateRole.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let role = try await auth.roles.createRole(
             .with {
                 $0.name = body.name
                 if let description = body.description { $0.description_p = description }
                 $0.permissions = body.permissions
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(.init(body: .json(.init(role))))
     }
 
     func getRole(_ input: Operations.GetRole.Input) async throws -> Operations.GetRole.Output {
-        _ = try caller
-        let role = try await auth.roles.getRole(.with { $0.name = input.path.name }, metadata: GatewayCall.metadata())
+        let role = try await auth.roles.getRole(.with { $0.name = input.path.name }, metadata: asCaller)
         return .ok(.init(body: .json(.init(role))))
     }
 
     func deleteRole(_ input: Operations.DeleteRole.Input) async throws -> Operations.DeleteRole.Output {
-        _ = try caller
-        _ = try await auth.roles.deleteRole(.with { $0.name = input.path.name }, metadata: GatewayCall.metadata())
+        _ = try await auth.roles.deleteRole(.with { $0.name = input.path.name }, metadata: asCaller)
         return .noContent(.init())
     }
 }

@@ -8,7 +8,6 @@ extension APIHandler {
     func listSettlements(
         _ input: Operations.ListSettlements.Input
     ) async throws -> Operations.ListSettlements.Output {
-        _ = try caller
         let query = input.query
         let page = try await c2c.settlements.listSettlements(
             .with {
@@ -19,7 +18,7 @@ extension APIHandler {
                 $0.limit = Int32(clamping: query.limit ?? 50)
                 if let cursor = query.cursor { $0.cursor = cursor }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(
             .init(
                 body: .json(
@@ -32,13 +31,12 @@ extension APIHandler {
         _ input: Operations.CreateSettlements.Input
     ) async throws -> Operations.CreateSettlements.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let run = try await c2c.settlements.createSettlements(
             .with {
                 $0.projectID = body.projectId
                 $0.vendorIds = body.vendorIds ?? []
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .accepted(
             .init(
                 body: .json(
@@ -49,14 +47,12 @@ extension APIHandler {
     }
 
     func getSettlement(_ input: Operations.GetSettlement.Input) async throws -> Operations.GetSettlement.Output {
-        _ = try caller
         let found = try await c2c.settlements.getSettlement(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(found))))
     }
 
     func getPayoutFile(_ input: Operations.GetPayoutFile.Input) async throws -> Operations.GetPayoutFile.Output {
-        _ = try caller
         let file = try await c2c.settlements.getPayoutFile(
             .with {
                 $0.settlementID = input.path.id
@@ -66,7 +62,7 @@ extension APIHandler {
                     case .pain_001: .pain001
                     }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         let body = HTTPBody(file.content)
         return .ok(
             .init(
@@ -78,7 +74,6 @@ extension APIHandler {
         _ input: Operations.ConfirmSettlement.Input
     ) async throws -> Operations.ConfirmSettlement.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let settlement = try await c2c.settlements.confirmSettlement(
             .with {
                 $0.id = input.path.id
@@ -86,7 +81,7 @@ extension APIHandler {
                 if let reference = body.payoutReference { $0.payoutReference = reference }
                 if let reason = body.reason { $0.reason = reason }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(settlement))))
     }
 }
@@ -129,9 +124,8 @@ extension APIHandler {
     func getSettlementSchedule(
         _ input: Operations.GetSettlementSchedule.Input
     ) async throws -> Operations.GetSettlementSchedule.Output {
-        _ = try caller
         let schedule = try await c2c.settlements.getSettlementSchedule(
-            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.projectID = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(schedule))))
     }
 
@@ -139,7 +133,6 @@ extension APIHandler {
         _ input: Operations.SetSettlementSchedule.Input
     ) async throws -> Operations.SetSettlementSchedule.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let schedule = try await c2c.settlements.setSettlementSchedule(
             .with {
                 $0.projectID = input.path.id
@@ -156,16 +149,15 @@ extension APIHandler {
                 if let day = body.dayOfMonth { $0.dayOfMonth = Int32(clamping: day) }
                 if let zone = body.timeZone { $0.timeZone = zone }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(schedule))))
     }
 
     func deleteSettlementSchedule(
         _ input: Operations.DeleteSettlementSchedule.Input
     ) async throws -> Operations.DeleteSettlementSchedule.Output {
-        _ = try caller
         _ = try await c2c.settlements.deleteSettlementSchedule(
-            .with { $0.projectID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.projectID = input.path.id }, metadata: asCaller)
         return .noContent(.init())
     }
 }

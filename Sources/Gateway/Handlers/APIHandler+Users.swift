@@ -6,14 +6,13 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
-        _ = try caller
         let response = try await auth.users.listUsers(
             .with {
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
                 if let cursor = input.query.cursor { $0.cursor = cursor }
                 if let status = input.query.status { $0.status = status == .active ? .active : .disabled }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(
             .init(
@@ -29,7 +28,6 @@ extension APIHandler {
 
     func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let user = try await auth.users.createUser(
             .with {
                 $0.name = body.name
@@ -38,20 +36,18 @@ extension APIHandler {
                 if let phone = body.phone { $0.phone = phone }
                 $0.roles = (body.roles ?? []).map(\.proto)
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(.init(headers: .init(location: "/v1/users/\(user.id)"), body: .json(.init(user))))
     }
 
     func getUser(_ input: Operations.GetUser.Input) async throws -> Operations.GetUser.Output {
-        _ = try caller
-        let user = try await auth.users.getUser(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        let user = try await auth.users.getUser(.with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(user))))
     }
 
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         if body.name == nil && body.phone == nil && body.status == nil && body.password == nil {
             throw ServiceError.invalid(field: "body", "must change at least one field")
         }
@@ -64,33 +60,30 @@ extension APIHandler {
                 if let password = body.password { $0.password = password }
                 if let currentPassword = body.currentPassword { $0.currentPassword = currentPassword }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(user))))
     }
 
     func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output {
-        _ = try caller
-        _ = try await auth.users.deleteUser(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        _ = try await auth.users.deleteUser(.with { $0.id = input.path.id }, metadata: asCaller)
         return .noContent(.init())
     }
 
     func listUserRoles(_ input: Operations.ListUserRoles.Input) async throws -> Operations.ListUserRoles.Output {
-        _ = try caller
         let roles = try await auth.users.listUserRoles(
-            .with { $0.userID = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.userID = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(items: roles.roles.map(Components.Schemas.RoleAssignment.init)))))
     }
 
     func setUserRoles(_ input: Operations.SetUserRoles.Input) async throws -> Operations.SetUserRoles.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let roles = try await auth.users.setUserRoles(
             .with {
                 $0.userID = input.path.id
                 $0.roles = body.roles.map(\.proto)
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(items: roles.roles.map(Components.Schemas.RoleAssignment.init)))))
     }

@@ -6,7 +6,6 @@ import SwiftProtobuf
 
 extension APIHandler {
     func listVendors(_ input: Operations.ListVendors.Input) async throws -> Operations.ListVendors.Output {
-        _ = try caller
         let response = try await core.vendors.listVendors(
             .with {
                 $0.limit = Int32(clamping: input.query.limit ?? 50)
@@ -14,7 +13,7 @@ extension APIHandler {
                 if let project = input.query.projectId { $0.projectID = project }
                 if let status = input.query.status { $0.status = status == .inactive ? .inactive : .active }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         let items = response.vendors.map(Components.Schemas.Vendor.init)
         return .ok(
@@ -23,7 +22,6 @@ extension APIHandler {
 
     func registerVendor(_ input: Operations.RegisterVendor.Input) async throws -> Operations.RegisterVendor.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let vendor = try await core.vendors.registerVendor(
             .with {
                 $0.name = body.name
@@ -35,20 +33,18 @@ extension APIHandler {
                 $0.payoutAccount = body.payoutAccount.proto
                 if let country = body.country { $0.defaultCountry = country }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .created(.init(headers: .init(location: "/v1/vendors/\(vendor.id)"), body: .json(.init(vendor))))
     }
 
     func getVendor(_ input: Operations.GetVendor.Input) async throws -> Operations.GetVendor.Output {
-        _ = try caller
-        let vendor = try await core.vendors.getVendor(.with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+        let vendor = try await core.vendors.getVendor(.with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(vendor))))
     }
 
     func updateVendor(_ input: Operations.UpdateVendor.Input) async throws -> Operations.UpdateVendor.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let vendor = try await core.vendors.updateVendor(
             .with {
                 $0.id = input.path.id
@@ -58,7 +54,7 @@ extension APIHandler {
                 if let account = body.payoutAccount { $0.payoutAccount = account.proto }
                 if let country = body.country { $0.defaultCountry = country }
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(vendor))))
     }
@@ -66,9 +62,8 @@ extension APIHandler {
     func deactivateVendor(
         _ input: Operations.DeactivateVendor.Input
     ) async throws -> Operations.DeactivateVendor.Output {
-        _ = try caller
         let vendor = try await core.vendors.deactivateVendor(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(.init(vendor))))
     }
 
@@ -91,37 +86,34 @@ extension APIHandler {
     ) async throws
         -> Components.Schemas.Vendor
     {
-        _ = try caller
         let vendor = try await core.vendors.decidePayoutChange(
             .with {
                 $0.vendorID = id
                 $0.approve = approve
                 if let note { $0.note = note }
-            }, metadata: GatewayCall.metadata())
+            }, metadata: asCaller)
         return .init(vendor)
     }
 
     func assignVendor(_ input: Operations.AssignVendor.Input) async throws -> Operations.AssignVendor.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
         let result = try await core.vendors.assignVendor(
             .with {
                 $0.projectID = input.path.id
                 $0.vendorID = body.vendorId
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .ok(.init(body: .json(.init(assigned: result.assigned))))
     }
 
     func unassignVendor(_ input: Operations.UnassignVendor.Input) async throws -> Operations.UnassignVendor.Output {
-        _ = try caller
         _ = try await core.vendors.unassignVendor(
             .with {
                 $0.projectID = input.path.id
                 $0.vendorID = input.path.vendorId
             },
-            metadata: GatewayCall.metadata()
+            metadata: asCaller
         )
         return .noContent(.init())
     }

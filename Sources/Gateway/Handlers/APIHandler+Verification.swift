@@ -12,7 +12,6 @@ extension APIHandler {
     func listVerifications(
         _ input: Operations.ListVerifications.Input
     ) async throws -> Operations.ListVerifications.Output {
-        _ = try caller
         let query = input.query
         let response = try await core.verification.listVerifications(
             .with {
@@ -21,23 +20,21 @@ extension APIHandler {
                 if let status = query.status { $0.status = status.rawValue }
                 if let beneficiary = query.beneficiaryId { $0.beneficiaryID = beneficiary }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         let items = try response.verifications.map(Components.Schemas.Verification.init)
         return .ok(
             .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
     }
 
     func getVerification(_ input: Operations.GetVerification.Input) async throws -> Operations.GetVerification.Output {
-        _ = try caller
         let found = try await core.verification.getVerification(
-            .with { $0.id = input.path.id }, metadata: GatewayCall.metadata())
+            .with { $0.id = input.path.id }, metadata: asCaller)
         return .ok(.init(body: .json(try .init(found))))
     }
 
     func decideVerification(
         _ input: Operations.DecideVerification.Input
     ) async throws -> Operations.DecideVerification.Output {
-        _ = try caller
         guard case .json(let body) = input.body else { throw ServiceError.invalid(field: "body", "must be JSON") }
         let decided = try await core.verification.decideVerification(
             .with {
@@ -45,19 +42,17 @@ extension APIHandler {
                 $0.decision = body.decision.rawValue
                 $0.note = body.note
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(try .init(decided))))
     }
 
     func getWatchList(_ input: Operations.GetWatchList.Input) async throws -> Operations.GetWatchList.Output {
-        _ = try caller
-        let list = try await core.verification.getWatchList(.init(), metadata: GatewayCall.metadata())
+        let list = try await core.verification.getWatchList(.init(), metadata: asCaller)
         return .ok(.init(body: .json(.init(list))))
     }
 
     func replaceWatchList(_ input: Operations.ReplaceWatchList.Input) async throws -> Operations.ReplaceWatchList.Output
     {
-        _ = try caller
         guard case .csv(let body) = input.body else { throw ServiceError.invalid(field: "file", "must be text/csv") }
         // The list goes to the service in one message, so it is held whole, within a bound.
         var csv = Data()
@@ -73,7 +68,7 @@ extension APIHandler {
                 if let name = input.query.fileName { $0.fileName = name }
                 if let country = input.query.country { $0.defaultCountry = country }
             },
-            metadata: GatewayCall.metadata())
+            metadata: asCaller)
         return .ok(.init(body: .json(.init(list))))
     }
 }

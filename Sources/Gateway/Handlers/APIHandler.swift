@@ -1,8 +1,8 @@
 import AuthAPI
 import Foundation
 import GRPCCore
+import JobQueue
 import Logging
-import Messaging
 import OpenAPIRuntime
 import ServerKit
 import SwiftProtobuf
@@ -17,7 +17,7 @@ struct APIHandler: APIProtocol {
     let ledger: LedgerBackend
     let c2c: C2CBackend
     /// The job queue, for `/v1/jobs`; nil where none is configured.
-    let jobs: (any JobStore)?
+    let jobs: (any JobMonitor)?
     /// Bounds the job progress streams this gateway serves.
     let streams: EventStreamGate
     let readiness: Readiness
@@ -32,6 +32,13 @@ struct APIHandler: APIProtocol {
             }
             return identity
         }
+    }
+
+    /// Call metadata that acts as the caller: its forwarded credentials, address and request id.
+    /// Every non-public handler calls the services with it, so none can call anonymously by
+    /// forgetting a check.
+    var asCaller: Metadata {
+        get throws { GatewayCall.metadata(authorization: try caller.forwardedAuthorization) }
     }
 
     // MARK: System
@@ -79,15 +86,13 @@ struct APIHandler: APIProtocol {
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        _ = try caller
-        _ = try await auth.auth.logout(.with { $0.refreshToken = body.refreshToken }, metadata: GatewayCall.metadata())
+        _ = try await auth.auth.logout(.with { $0.refreshToken = body.refreshToken }, metadata: asCaller)
         return .noContent(.init())
     }
 
     func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
-        _ = try caller
         let principal = try await auth.auth.getPrincipal(
-            Rahat_Auth_V1_GetPrincipalRequest(), metadata: GatewayCall.metadata())
+            Rahat_Auth_V1_GetPrincipalRequest(), metadata: asCaller)
         return .ok(
             .init(
                 body: .json(

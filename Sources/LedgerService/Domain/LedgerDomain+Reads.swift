@@ -30,17 +30,17 @@ extension LedgerDomain {
     func statement(
         _ accountID: String, limit: Int, cursor: String?, by caller: Principal
     ) async throws -> (account: AccountInfo, entries: [StatementEntry], next: String?) {
-        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let account = try await readableAccount(try parseID(accountID, field: "accountId"), by: caller)
         // Each side walks its own index in order; the two are merged and cut to the page.
         let rows = try await sql.raw(
             """
             SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
-                WHERE debit_account_id = \(bind: account.id) AND sequence > \(bind: page.after)
+                WHERE debit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
                 ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS debits
             UNION ALL
             SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
-                WHERE credit_account_id = \(bind: account.id) AND sequence > \(bind: page.after)
+                WHERE credit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
                 ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS credits
             ORDER BY sequence LIMIT \(bind: page.limit + 1)
             """
@@ -56,7 +56,7 @@ extension LedgerDomain {
         }
         let next =
             transfers.count > page.limit
-            ? entries.last.map { SequenceCursor(after: $0.transfer.sequence).encoded } : nil
+            ? entries.last.map { PageCursor(after: $0.transfer.sequence).encoded } : nil
         return (account, entries, next)
     }
 
@@ -80,11 +80,11 @@ extension LedgerDomain {
         limit: Int, cursor: String?, projectID: String?, kind: TransferKind?, referencePrefix: String?,
         by caller: Principal
     ) async throws -> ([TransferRecord], String?) {
-        let page = try SequenceCursor.validate(limit: limit, cursor: cursor)
+        let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let project = try projectID.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.ledger, .read, projectID: project?.lowercasedString))
         var query = sql.select().columns(Self.transferColumnList).from("transfers")
-            .where("sequence", .greaterThan, page.after)
+            .where("sequence", .greaterThan, page.afterSequence)
         if let project { query = query.where("project_id", .equal, project) }
         if let kind { query = query.where("kind", .equal, kind.rawValue) }
         if let referencePrefix, !referencePrefix.isEmpty {
@@ -98,8 +98,7 @@ extension LedgerDomain {
         }
         let rows = try await query.orderBy("sequence").limit(page.limit + 1).all()
         let transfers = try rows.map(Self.transfer(from:))
-        let shown = Array(transfers.prefix(page.limit))
-        let next = transfers.count > page.limit ? shown.last.map { SequenceCursor(after: $0.sequence).encoded } : nil
+        let (shown, next) = page.page(of: transfers) { $0.sequence }
         return (shown, next)
     }
 

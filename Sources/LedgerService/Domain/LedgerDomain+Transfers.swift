@@ -120,10 +120,7 @@ extension LedgerDomain {
     ) -> AccountRef? {
         let before = violations.count
         if input.kind == nil { violations.append(FieldViolation(field: join(field, "kind"), reason: "is required")) }
-        let project = UUID.parse(input.projectID)
-        if project == nil {
-            violations.append(FieldViolation(field: join(field, "projectId"), reason: "must be a UUID"))
-        }
+        let project = UUID(input.projectID, field: join(field, "projectId"), into: &violations)
         var owner: UUID?
         if let kind = input.kind {
             switch (kind.hasOwner, input.ownerID) {
@@ -131,10 +128,7 @@ extension LedgerDomain {
                 violations.append(
                     FieldViolation(field: join(field, "ownerId"), reason: "is required for \(kind.rawValue)"))
             case (true, let text?):
-                owner = UUID.parse(text)
-                if owner == nil {
-                    violations.append(FieldViolation(field: join(field, "ownerId"), reason: "must be a UUID"))
-                }
+                owner = UUID(text, field: join(field, "ownerId"), into: &violations)
             case (false, _?):
                 violations.append(
                     FieldViolation(field: join(field, "ownerId"), reason: "must be absent for \(kind.rawValue)"))

@@ -40,10 +40,7 @@ struct LedgerDomain: Sendable {
     }
 
     func parseID(_ text: String, field: String = "id") throws -> UUID {
-        guard let id = UUID(uuidString: text) else {
-            throw LedgerError.invalidInput([FieldViolation(field: field, reason: "must be a UUID")])
-        }
-        return id
+        try UUID(text, field: field)
     }
 }
 

@@ -4,6 +4,7 @@ import Metrics
 package import Persistence
 import ServerKit
 import ServiceLifecycle
+import SharedModels
 import Synchronization
 
 /// How a service's outbox relay paces itself.
@@ -155,13 +156,5 @@ package final class OutboxRelay: Service, Sendable {
     /// 100 ms doubling to 5 s.
     static func backoff(attempt: Int) -> Duration {
         .milliseconds(min(100 << min(max(attempt - 1, 0), 6), 5_000))
-    }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    package var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

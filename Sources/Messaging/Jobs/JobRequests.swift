@@ -1,4 +1,5 @@
 package import Foundation
+package import JobQueue
 package import Persistence
 
 extension OutboxEvent {

@@ -1,7 +1,9 @@
+package import JobQueue
+
 /// Where jobs live between their request and their end: Redis (`REDIS_URL`) or the messaging
 /// database (the embedded default). Every change a worker makes names the worker, and is refused
 /// (`false`) once another worker has taken the job over after its lock expired.
-package protocol JobStore: Sendable {
+package protocol JobStore: JobMonitor {
     /// Adds jobs; a request whose id is already known is ignored (deduplication).
     func enqueue(_ requests: [JobRequest]) async throws
 
@@ -29,25 +31,6 @@ package protocol JobStore: Sendable {
 
     /// Gives a job back without counting the attempt (a worker shutting down).
     func release(_ id: String, worker: String) async throws -> Bool
-
-    /// One job.
-    func job(_ id: String) async throws -> Job?
-
-    /// Jobs, newest first, optionally only of one queue, status and owner; `before` (a job id)
-    /// continues after a page.
-    func jobs(queue: String?, status: JobStatus?, owner: String?, limit: Int, before: String?) async throws -> [Job]
-
-    /// Sends a failed job back to its queue with a fresh set of attempts; false unless it failed.
-    func retry(_ id: String) async throws -> Bool
-
-    /// The job now, then again after each change of its status or progress; ends after it
-    /// completes or fails for good, or at once when there is no such job.
-    func follow(_ id: String) -> AsyncThrowingStream<Job, any Error>
-}
-
-extension Job {
-    /// Completed, or failed for good: nothing more happens to it unless someone retries it.
-    package var hasEnded: Bool { status == .completed || status == .failed }
 }
 
 extension JobStore {

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+package import JobQueue
 package import Logging
 import Metrics
 import ServerKit

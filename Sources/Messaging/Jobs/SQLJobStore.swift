@@ -1,5 +1,6 @@
 package import FluentKit
 import Foundation
+package import JobQueue
 package import Persistence
 import SQLKit
 import ServerKit

@@ -1,3 +1,4 @@
+import JobQueue
 import RedisClient
 
 /// The Lua scripts behind `RedisJobStore`. Each change of a job is one script, so the job's hash,

@@ -1,4 +1,5 @@
 import Foundation
+package import JobQueue
 import NIOCore
 package import RedisClient
 import ServerKit

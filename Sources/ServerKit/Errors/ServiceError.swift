@@ -1,4 +1,6 @@
+public import Foundation
 public import GRPCCore
+import SharedModels
 
 /// One invalid input: which field and why, in words a client developer can act on.
 public struct FieldViolation: Codable, Hashable, Sendable {
@@ -95,5 +97,24 @@ extension ServiceError.Kind {
         case .deadlineExceeded: self = .deadlineExceeded
         default: self = .internalError
         }
+    }
+}
+
+extension UUID {
+    /// An id a request names in `field`; `nil`, with the violation recorded, when `text` is not a
+    /// UUID. Every service reads request ids this way, so each says the same of a bad one.
+    public init?(_ text: String, field: String, into violations: inout [FieldViolation]) {
+        guard let id = UUID.parse(text) else {
+            violations.append(FieldViolation(field: field, reason: "must be a UUID"))
+            return nil
+        }
+        self = id
+    }
+
+    /// An id a request names in `field`, or the invalid-argument error naming it.
+    public init(_ text: String, field: String) throws(ServiceError) {
+        var violations: [FieldViolation] = []
+        guard let id = UUID(text, field: field, into: &violations) else { throw .invalid(violations) }
+        self = id
     }
 }

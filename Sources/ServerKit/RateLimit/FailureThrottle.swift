@@ -1,4 +1,5 @@
 package import Logging
+import SharedModels
 import Synchronization
 
 /// Failures per client address — bad credentials at the gateway, wrong service secrets at the

@@ -1,3 +1,4 @@
+import SharedModels
 import Synchronization
 
 /// The embedded default's limiter: ``GCRA`` over a dictionary of TATs in this process.

@@ -1,3 +1,5 @@
+import SharedModels
+
 /// A limit of `limit` requests per `period`, any of which may arrive at once (a burst of `limit`).
 package struct RateLimit: Sendable, Hashable, CustomStringConvertible {
     /// Requests allowed per period, and the largest burst.
@@ -104,23 +106,6 @@ package enum GCRA {
                 retryAfter: .zero, resetAfter: .microseconds(newTAT - now)),
             newTAT: cost == 0 ? nil : newTAT
         )
-    }
-}
-
-extension Duration {
-    /// Whole microseconds, rounded down.
-    package var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-
-    /// Whole milliseconds, rounded down.
-    package var milliseconds: Int64 { microseconds / 1000 }
-
-    /// Whole seconds, rounded up: what a client should wait before retrying.
-    package var wholeSecondsRoundedUp: Int {
-        let micros = microseconds
-        return Int((micros + 999_999) / 1_000_000)
     }
 }
 

@@ -1,4 +1,5 @@
 package import RedisClient
+import SharedModels
 
 /// The limiter every gateway replica shares: ``GCRA`` as one Lua script, so each check is one
 /// round trip and atomic, timed by the Redis server's clock so replicas' clocks need not agree.
