@@ -91,13 +91,13 @@ package struct C2CClients: Sendable {
     /// to `tally` as it streams; an error `tally` throws ends the stream. Only the named
     /// beneficiaries' entries, if any are named.
     func roster<Tally: RosterTally>(
-        projectID: UUID, groupID: UUID?, filter: Rahat_Core_V1_BeneficiaryFilter?, beneficiaryIDs: [UUID] = [],
+        projectID: UUID, groupID: UUID?, filter: RecipientFilter?, beneficiaryIDs: [UUID] = [],
         into tally: Tally
     ) async throws -> Tally {
         let request = Rahat_Core_V1_StreamRosterRequest.with {
             $0.projectID = projectID.lowercasedString
             if let groupID { $0.groupID = groupID.lowercasedString }
-            if let filter { $0.filter = filter }
+            if let filter { $0.filter = Self.coreFilter(filter) }
             $0.beneficiaryIds = beneficiaryIDs.map(\.lowercasedString)
         }
         do {
@@ -126,6 +126,18 @@ package struct C2CClients: Sendable {
         } catch let error as RPCError where error.code == .invalidArgument {
             // The filter's criteria go to core under the names they have here (`filter.gender`).
             throw C2CError.invalidInput(ServiceError(error).violations)
+        }
+    }
+
+    /// The criteria in core's words: the same names, so core's violations name the caller's fields.
+    private static func coreFilter(_ filter: RecipientFilter) -> Rahat_Core_V1_BeneficiaryFilter {
+        .with {
+            if let value = filter.gender { $0.gender = value }
+            if let value = filter.bankedStatus { $0.bankedStatus = value }
+            if let value = filter.internetStatus { $0.internetStatus = value }
+            if let value = filter.phoneStatus { $0.phoneStatus = value }
+            if let value = filter.createdFrom { $0.createdFrom = Google_Protobuf_Timestamp(date: value) }
+            if let value = filter.createdTo { $0.createdTo = Google_Protobuf_Timestamp(date: value) }
         }
     }
 
@@ -258,13 +270,25 @@ package struct C2CClients: Sendable {
         try await balance(of: .beneficiaryWallet, projectID: projectID, ownerID: beneficiaryID)
     }
 
-    /// Records up to 10,000 transfers in one atomic call, as the service.
-    func transferBatch(
-        _ requests: [Rahat_Ledger_V1_TransferRequest]
-    ) async throws -> [Rahat_Ledger_V1_BatchTransferResult] {
-        try await asService { metadata in
-            try await ledger.recordTransferBatch(.with { $0.transfers = requests }, metadata: metadata)
-        }.results
+    /// Records up to 10,000 transfers in one atomic call, as the service: all of them, or, refused
+    /// (``LedgerRefusal``), none.
+    func transferBatch(_ transfers: [LedgerTransfer]) async throws -> [RecordedTransfer] {
+        let results = try await refusable {
+            try await asService { metadata in
+                try await ledger.recordTransferBatch(
+                    .with { $0.transfers = transfers.map(\.request) }, metadata: metadata)
+            }.results
+        }
+        guard results.count == transfers.count else {
+            throw C2CStorageError(
+                description: "the ledger answered \(results.count) results for \(transfers.count) transfers")
+        }
+        return try results.map { result in
+            guard let id = UUID.parse(result.transferID) else {
+                throw C2CStorageError(description: "the ledger answered transfer id '\(result.transferID)'")
+            }
+            return RecordedTransfer(id: id, replayed: result.replayed)
+        }
     }
 
     /// The transfers the ledger recorded under `reference` in the project, by idempotency key: what
@@ -285,9 +309,25 @@ package struct C2CClients: Sendable {
         return found
     }
 
-    /// Records one transfer as the service.
-    func transfer(_ request: Rahat_Ledger_V1_TransferRequest) async throws -> Rahat_Ledger_V1_TransferResult {
-        try await asService { metadata in try await ledger.recordTransfer(request, metadata: metadata) }
+    /// Records one transfer as the service; a refusal is thrown as ``LedgerRefusal``.
+    func transfer(_ transfer: LedgerTransfer) async throws -> RecordedTransfer {
+        let result = try await refusable {
+            try await asService { metadata in try await ledger.recordTransfer(transfer.request, metadata: metadata) }
+        }
+        guard let id = UUID.parse(result.transfer.id) else {
+            throw C2CStorageError(description: "the ledger answered the transfer id '\(result.transfer.id)'")
+        }
+        return RecordedTransfer(id: id, replayed: result.replayed)
+    }
+
+    /// Runs a ledger call, its refusals thrown as ``LedgerRefusal``.
+    private func refusable<T>(_ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as RPCError {
+            if let refusal = LedgerRefusal(error) { throw refusal }
+            throw error
+        }
     }
 
     /// Runs `call` with the service's credentials. The service's own credentials being refused is

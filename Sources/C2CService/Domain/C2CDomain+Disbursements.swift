@@ -1,4 +1,3 @@
-import CoreAPI
 import Crypto
 import FluentKit
 import Foundation
@@ -8,7 +7,6 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
 
 /// Where a disbursement is in its life (docs/domain.md).
 enum DisbursementStatus: String, Sendable, CaseIterable {
@@ -290,7 +288,7 @@ extension C2CDomain {
             // The roster is read with c2c's own credentials: a group's members outside this
             // project are counted, and named only to callers who may read the whole registry.
             let tally = try await clients.roster(
-                projectID: projectID, groupID: groupID, filter: input.filter.map(Self.coreFilter),
+                projectID: projectID, groupID: groupID, filter: input.filter,
                 into: PayeeTally(
                     amount: amount, namesOutsiders: caller.permissions.allows(Permission(.beneficiary, .read))))
             (lines, excluded, counts) = (tally.lines, tally.excluded, tally.counts)
@@ -358,17 +356,6 @@ extension C2CDomain {
             parsed.append((id, line.amount))
         }
         return parsed
-    }
-
-    private static func coreFilter(_ filter: RecipientFilter) -> Rahat_Core_V1_BeneficiaryFilter {
-        .with {
-            if let value = filter.gender { $0.gender = value }
-            if let value = filter.bankedStatus { $0.bankedStatus = value }
-            if let value = filter.internetStatus { $0.internetStatus = value }
-            if let value = filter.phoneStatus { $0.phoneStatus = value }
-            if let value = filter.createdFrom { $0.createdFrom = Google_Protobuf_Timestamp(date: value) }
-            if let value = filter.createdTo { $0.createdTo = Google_Protobuf_Timestamp(date: value) }
-        }
     }
 
     // MARK: Drafting

@@ -1,14 +1,11 @@
 import FluentKit
 import Foundation
-import GRPCCore
-import LedgerAPI
 import Logging
 import Messaging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
 
 extension C2CDomain {
     /// How the reason of a line starts when the ledger may have paid it: its job gave up without
@@ -56,40 +53,25 @@ extension C2CDomain {
             try await finishIfDone(record)
             return (0, 0)
         }
-        let project = record.projectID.lowercasedString
-        let requests = lines.map { line in
-            Rahat_Ledger_V1_TransferRequest.with {
-                $0.idempotencyKey = "disbursement:\(id.lowercasedString):line:\(line.number)"
-                $0.debit = .with {
-                    $0.kind = .projectFund
-                    $0.projectID = project
-                }
-                $0.credit = .with {
-                    $0.kind = .beneficiaryWallet
-                    $0.projectID = project
-                    $0.ownerID = line.beneficiary.lowercasedString
-                }
-                $0.amount = line.amount
-                $0.asset = record.asset
-                $0.kind = record.vouchers ? .allocate : .disburse
-                $0.reference = "disbursement:\(id.lowercasedString)"
-            }
+        let project = record.projectID
+        let transfers = lines.map { line in
+            LedgerTransfer(
+                idempotencyKey: "disbursement:\(id.lowercasedString):line:\(line.number)",
+                debit: .projectFund(project: project),
+                credit: .beneficiaryWallet(project: project, beneficiary: line.beneficiary), amount: line.amount,
+                asset: record.asset, kind: record.vouchers ? .allocate : .disburse,
+                reference: "disbursement:\(id.lowercasedString)")
         }
-        let results: [Rahat_Ledger_V1_BatchTransferResult]
+        let results: [RecordedTransfer]
         do {
-            results = try await clients.transferBatch(requests)
-        } catch let error as RPCError {
-            let service = ServiceError(error)
+            results = try await clients.transferBatch(transfers)
+        } catch let refusal as LedgerRefusal {
             // Refusals are about the lines (the fund, the accounts) and moved nothing: trying
             // again changes nothing until someone acts, so they fail now and can be retried
             // then. Anything else (the ledger unreachable, no answer in time) may or may not have
             // committed, and is the queue's to retry (and the handler's to fail on the last
             // attempt).
-            let refused = [.invalidArgument, .failedPrecondition, .alreadyExists].contains(service.kind)
-            guard refused else { throw error }
-            let reason =
-                service.reason == "ledger.insufficient_funds"
-                ? "insufficient project funds" : "\(service.reason): \(service.message)"
+            let reason = refusal.isInsufficientFunds ? "insufficient project funds" : refusal.description
             let failed = try await recordFailure(record, lines: lines.map(\.number), reason: reason)
             logger.warning(
                 "disbursement batch failed",
@@ -98,16 +80,8 @@ extension C2CDomain {
                 ])
             return (0, failed)
         }
-        guard results.count == lines.count else {
-            throw C2CStorageError(
-                description: "the ledger answered \(results.count) results for \(lines.count) transfers")
-        }
-        var paid: [(number: Int64, beneficiary: UUID, amount: Int64, transfer: UUID)] = []
-        for (line, result) in zip(lines, results) {
-            guard let transfer = UUID.parse(result.transferID) else {
-                throw C2CStorageError(description: "the ledger answered transfer id '\(result.transferID)'")
-            }
-            paid.append((line.number, line.beneficiary, line.amount, transfer))
+        let paid = zip(lines, results).map { line, result in
+            (number: line.number, beneficiary: line.beneficiary, amount: line.amount, transfer: result.id)
         }
         let completed = try await recordPayments(record, paid: paid)
         return (completed, 0)

@@ -1,13 +1,10 @@
 import Crypto
 import Foundation
-import GRPCCore
-import LedgerAPI
 import Logging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
 
 /// A project's disbursement approvers: `required` of `userIDs` (M of N).
 struct ApproverSet: Sendable, Equatable {
@@ -150,30 +147,17 @@ extension C2CDomain {
         // The key is derived from the reference: an attempt that moved value and then failed
         // before its row was written is completed by the next, which the ledger answers with the
         // first transfer. A digest, since references (bank ones) may hold spaces and keys may not.
-        let result: Rahat_Ledger_V1_TransferResult
+        let result: RecordedTransfer
         do {
             result = try await clients.transfer(
-                .with {
-                    $0.idempotencyKey = Self.fundingKey(reference)
-                    $0.debit = .with {
-                        $0.kind = .externalFunding
-                        $0.projectID = projectID.lowercasedString
-                    }
-                    $0.credit = .with {
-                        $0.kind = .projectFund
-                        $0.projectID = projectID.lowercasedString
-                    }
-                    $0.amount = amount
-                    $0.asset = project.asset
-                    $0.kind = .fund
-                    $0.reference = "funding:\(reference)"
-                })
-        } catch let error as RPCError where error.code == .alreadyExists {
+                LedgerTransfer(
+                    idempotencyKey: Self.fundingKey(reference), debit: .externalFunding(project: projectID),
+                    credit: .projectFund(project: projectID), amount: amount, asset: project.asset, kind: .fund,
+                    reference: "funding:\(reference)"))
+        } catch let refusal as LedgerRefusal where refusal.kind == .conflict {
             throw C2CError.fundingReferenceConflict(reference: reference)
         }
-        guard let transferID = UUID(uuidString: result.transfer.id) else {
-            throw C2CStorageError(description: "the ledger answered the transfer id '\(result.transfer.id)'")
-        }
+        let transferID = result.id
         let record = FundingRecord(
             id: UUID.v7(), projectID: projectID, amount: amount, asset: project.asset, reference: reference,
             note: note, transferID: transferID, createdBy: caller.userID, createdAt: now())

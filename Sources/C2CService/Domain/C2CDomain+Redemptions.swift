@@ -1,7 +1,5 @@
 import Crypto
 import Foundation
-import GRPCCore
-import LedgerAPI
 import Logging
 import Metrics
 import Notifications
@@ -9,7 +7,6 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
 
 /// requested → confirmed | expired | failed.
 enum RedemptionStatus: String, Sendable, CaseIterable {
@@ -398,13 +395,12 @@ extension C2CDomain {
             }
             // The ledger call runs under the lock. Its key makes a repeat after an unanswered call
             // (rolled back here) find the transfer the first one made.
-            let result: Rahat_Ledger_V1_TransferResult
+            let result: RecordedTransfer
             do {
                 result = try await ledger.transfer(Self.redemptionTransfer(current))
-            } catch let error as RPCError where error.code == .failedPrecondition {
-                let service = ServiceError(error)
-                let insufficient = service.reason == "ledger.insufficient_funds"
-                let reason = insufficient ? "insufficient balance" : "\(service.reason): \(service.message)"
+            } catch let refusal as LedgerRefusal where refusal.kind == .precondition {
+                let insufficient = refusal.isInsufficientFunds
+                let reason = insufficient ? "insufficient balance" : refusal.description
                 try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.failed.rawValue))
                     .set("failure_reason", to: SQLBind(reason)).where("id", .equal, SQLBind(id)).run()
                 return .refused(
@@ -412,9 +408,7 @@ extension C2CDomain {
                         ? .insufficientBalance(balance: nil, needed: current.amount)
                         : .redemptionRefused(reason: reason))
             }
-            guard let transferID = UUID(uuidString: result.transfer.id) else {
-                throw C2CStorageError(description: "the ledger answered the transfer id '\(result.transfer.id)'")
-            }
+            let transferID = result.id
             try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
                 .set("transfer_id", to: SQLBind(transferID)).set("confirmed_at", to: SQLBind(now))
                 .where("id", .equal, SQLBind(id)).run()
@@ -433,24 +427,12 @@ extension C2CDomain {
         }
     }
 
-    static func redemptionTransfer(_ record: RedemptionRecord) -> Rahat_Ledger_V1_TransferRequest {
-        .with {
-            $0.idempotencyKey = "redemption:\(record.id.lowercasedString)"
-            $0.debit = .with {
-                $0.kind = .beneficiaryWallet
-                $0.projectID = record.projectID.lowercasedString
-                $0.ownerID = record.beneficiaryID.lowercasedString
-            }
-            $0.credit = .with {
-                $0.kind = .vendor
-                $0.projectID = record.projectID.lowercasedString
-                $0.ownerID = record.vendorID.lowercasedString
-            }
-            $0.amount = record.amount
-            $0.asset = record.asset
-            $0.kind = .redeem
-            $0.reference = "redemption:\(record.id.lowercasedString)"
-        }
+    static func redemptionTransfer(_ record: RedemptionRecord) -> LedgerTransfer {
+        LedgerTransfer(
+            idempotencyKey: "redemption:\(record.id.lowercasedString)",
+            debit: .beneficiaryWallet(project: record.projectID, beneficiary: record.beneficiaryID),
+            credit: .vendor(project: record.projectID, vendor: record.vendorID), amount: record.amount,
+            asset: record.asset, kind: .redeem, reference: "redemption:\(record.id.lowercasedString)")
     }
 
     // MARK: Reading

@@ -1,15 +1,12 @@
 import FluentKit
 import Foundation
-import GRPCCore
 import JobQueue
-import LedgerAPI
 import Logging
 import Messaging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
 
 /// pending → processing → paid | failed.
 enum SettlementStatus: String, Sendable, CaseIterable {
@@ -203,18 +200,13 @@ extension C2CDomain {
             .where("run_id", .equal, SQLBind(runID)).orderBy("id").all().map(Self.settlement(from:))
         for settlement in settlements where settlement.status == .pending {
             do {
-                _ = try await clients.transfer(
-                    Self.settlementTransfer(
-                        settlement, leg: "clear", from: .vendor, to: .settlementClearing, kind: .settle))
-            } catch let error as RPCError
-                where [.failedPrecondition, .invalidArgument, .alreadyExists].contains(error.code)
-            {
+                _ = try await clients.transfer(Self.settlementTransfer(settlement, .clear))
+            } catch let refusal as LedgerRefusal {
                 // A refusal (nothing moved, and asking again changes nothing): the settlement fails
                 // and its redemptions wait for another run.
-                let service = ServiceError(error)
                 let reason =
-                    service.reason == "ledger.insufficient_funds"
-                    ? "the vendor's account holds less than its redemptions" : "\(service.reason): \(service.message)"
+                    refusal.isInsufficientFunds
+                    ? "the vendor's account holds less than its redemptions" : refusal.description
                 try await finish(settlement, status: .failed, reason: reason, reference: nil, releasing: true)
                 logger.warning(
                     "settlement refused by the ledger",
@@ -269,26 +261,26 @@ extension C2CDomain {
         return (current.count, failed)
     }
 
-    static func settlementTransfer(
-        _ settlement: SettlementRecord, leg: String, from: Rahat_Ledger_V1_AccountKind,
-        to: Rahat_Ledger_V1_AccountKind, kind: Rahat_Ledger_V1_TransferKind
-    ) -> Rahat_Ledger_V1_TransferRequest {
-        func account(_ kind: Rahat_Ledger_V1_AccountKind) -> Rahat_Ledger_V1_AccountRef {
-            .with {
-                $0.kind = kind
-                $0.projectID = settlement.projectID.lowercasedString
-                if kind == .vendor { $0.ownerID = settlement.vendorID.lowercasedString }
+    /// The moves of one settlement: into clearing when the run is processed, then out to the
+    /// bank when it paid, or back to the vendor when it did not.
+    enum SettlementLeg {
+        case clear, payout, giveBack
+    }
+
+    static func settlementTransfer(_ settlement: SettlementRecord, _ leg: SettlementLeg) -> LedgerTransfer {
+        let project = settlement.projectID
+        let vendor = LedgerAccount.vendor(project: project, vendor: settlement.vendorID)
+        let clearing = LedgerAccount.settlementClearing(project: project)
+        let (name, debit, credit, kind): (String, LedgerAccount, LedgerAccount, LedgerTransfer.Kind) =
+            switch leg {
+            case .clear: ("clear", vendor, clearing, .settle)
+            case .payout: ("payout", clearing, .externalPayout(project: project), .settle)
+            case .giveBack: ("return", clearing, vendor, .reverse)
             }
-        }
-        return .with {
-            $0.idempotencyKey = "settlement:\(settlement.id.lowercasedString):\(leg)"
-            $0.debit = account(from)
-            $0.credit = account(to)
-            $0.amount = settlement.amount
-            $0.asset = settlement.asset
-            $0.kind = kind
-            $0.reference = "settlement:\(settlement.id.lowercasedString)"
-        }
+        return LedgerTransfer(
+            idempotencyKey: "settlement:\(settlement.id.lowercasedString):\(name)", debit: debit, credit: credit,
+            amount: settlement.amount, asset: settlement.asset, kind: kind,
+            reference: "settlement:\(settlement.id.lowercasedString)")
     }
 
     // MARK: The bank's answer
@@ -344,10 +336,8 @@ extension C2CDomain {
             guard current == SettlementStatus.processing.rawValue || current == SettlementStatus.pending.rawValue
             else { return }
             if current == SettlementStatus.processing.rawValue {
-                let payout = Self.settlementTransfer(
-                    record, leg: "payout", from: .settlementClearing, to: .externalPayout, kind: .settle)
-                let giveBack = Self.settlementTransfer(
-                    record, leg: "return", from: .settlementClearing, to: .vendor, kind: .reverse)
+                let payout = Self.settlementTransfer(record, .payout)
+                let giveBack = Self.settlementTransfer(record, .giveBack)
                 // The other answer's move may have committed in the ledger with its record here
                 // lost: then this answer contradicts the books, and is refused rather than making
                 // both moves.
