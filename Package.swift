@@ -123,8 +123,9 @@ let package = Package(
             "RahatApp",
             [
                 "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
-                "LedgerService", "Messaging", "Notifications", "Persistence", "RedisClient", "ServerKit", .fluentKit,
-                .grpcCore, .grpcInProcessTransport, .grpcHTTP2Transport, .logging, .serviceLifecycle,
+                "LedgerService", "Messaging", "Notifications", "Operations", "Persistence", "RedisClient",
+                "RedisStores", "ServerKit", "TokenVerification", .fluentKit, .grpcCore, .grpcInProcessTransport,
+                .grpcHTTP2Transport, .logging, .serviceLifecycle,
             ]),
         library("RedisClient", [.crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
         executable(
@@ -138,10 +139,12 @@ let package = Package(
         library(
             "ServerKit",
             [
-                "RedisClient", "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport,
-                .grpcProtobuf, .hummingbird, .jwtKit, .logging, .metrics, .nioCore, .prometheus, .serviceLifecycle,
-                .swiftProtobuf, .tracing, .x509,
+                "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport, .grpcProtobuf,
+                .logging, .metrics, .nioCore, .serviceLifecycle, .swiftProtobuf, .tracing, .x509,
             ]),
+        library("TokenVerification", ["ServerKit", "SharedModels", .grpcCore, .jwtKit, .logging]),
+        library("RedisStores", ["RedisClient", "ServerKit", "SharedModels", .nioCore]),
+        library("Operations", ["ServerKit", .hummingbird, .logging, .metrics, .prometheus]),
         library(
             "Persistence",
             [
@@ -158,81 +161,85 @@ let package = Package(
         library(
             "AuthService",
             [
-                "AuthAPI", "Persistence", "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore,
-                .hummingbirdBcrypt, .jwtKit, .logging, .nioPosix, .sqlKit,
+                "AuthAPI", "Persistence", "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit,
+                .grpcCore, .hummingbirdBcrypt, .jwtKit, .logging, .nioPosix, .sqlKit,
             ]),
         library("CoreAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
             "CoreService",
             [
                 "AuthAPI", "CoreAPI", "JobQueue", "Messaging", "Notifications", "Persistence", "ServerKit",
-                "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .serviceLifecycle,
-                .swiftProtobuf,
+                "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit,
+                .serviceLifecycle, .swiftProtobuf,
             ]),
         library("LedgerAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
             "LedgerService",
             [
-                "LedgerAPI", "Persistence", "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore, .logging,
-                .sqlKit, .swiftProtobuf,
+                "LedgerAPI", "Persistence", "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit,
+                .grpcCore, .logging, .sqlKit, .swiftProtobuf,
             ]),
         library("C2CAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
             "C2CService",
             [
                 "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Messaging", "Notifications", "Persistence",
-                "ServerKit", "SharedModels", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit,
-                .swiftProtobuf,
+                "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore, .logging, .metrics,
+                .sqlKit, .swiftProtobuf,
             ]),
         library(
             "Gateway",
             [
-                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "ServerKit", "SharedModels", .crypto,
-                .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics, .nioCore, .nioHTTPTypes,
-                .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
+                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Operations", "ServerKit", "SharedModels",
+                "TokenVerification", .crypto, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics,
+                .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
             ]),
         library(
             "TestSupport",
             [
                 "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
                 "LedgerService", "Messaging", "Notifications", "Persistence", "RahatApp", "RedisClient", "ServerKit",
-                "TestInfrastructure", .fluentKit, .grpcCore, .grpcInProcessTransport, .hummingbird,
-                .hummingbirdTesting, .logging, .nioCore, .serviceLifecycle, .swiftProtobuf,
+                "TestInfrastructure", .fluentKit, .grpcCore, .grpcInProcessTransport, .hummingbird, .hummingbirdTesting,
+                .logging, .nioCore, .serviceLifecycle, .swiftProtobuf,
             ]),
         library(
             "TestInfrastructure",
             [
-                "Persistence", "RedisClient", "ServerKit", .crypto, .fluentKit, .logging, .nioCore, .nioPosix,
-                .postgresNIO, .swiftASN1, .x509,
+                "Persistence", "RedisClient", "RedisStores", "ServerKit", .crypto, .fluentKit, .logging, .nioCore,
+                .nioPosix, .postgresNIO, .swiftASN1, .x509,
             ]),
         tests("RedisClientTests", ["RedisClient", "TestInfrastructure", .logging, .nioCore, .nioPosix, .nioSSL]),
         tests("SharedModelsTests", ["SharedModels"]),
         tests(
-            "ServerKitTests", ["ServerKit", "SharedModels", "TestInfrastructure", .configuration, .grpcCore, .jwtKit]),
+            "ServerKitTests",
+            [
+                "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification", .configuration, .grpcCore,
+                .jwtKit,
+            ]),
         tests("PersistenceTests", ["Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),
         tests(
             "MessagingTests",
             [
-                "JobQueue", "Messaging", "Persistence", "RedisClient", "ServerKit", "TestInfrastructure", .fluentKit,
-                .logging, .sqlKit,
+                "JobQueue", "Messaging", "Operations", "Persistence", "RedisClient", "ServerKit", "TestInfrastructure",
+                .fluentKit, .logging, .sqlKit,
             ]),
         tests(
             "AuthServiceTests",
             [
-                "AuthAPI", "AuthService", "Persistence", "ServerKit", "SharedModels", "TestSupport", .grpcCore,
-                .grpcInProcessTransport, .swiftProtobuf, .sqlKit,
+                "AuthAPI", "AuthService", "Persistence", "ServerKit", "SharedModels", "TestSupport",
+                "TokenVerification", .grpcCore, .grpcInProcessTransport, .swiftProtobuf, .sqlKit,
             ]),
         tests(
             "CoreServiceTests",
             [
-                "AuthAPI", "CoreAPI", "CoreService", "Persistence", .sqlKit, "ServerKit", "SharedModels", "TestSupport",
+                "AuthAPI", "CoreAPI", "CoreService", "Persistence", "ServerKit", "SharedModels", "TestSupport", .sqlKit,
                 .grpcCore, .swiftProtobuf,
             ]),
         tests(
             "LedgerServiceTests",
             [
                 "AuthAPI", "AuthService", "LedgerAPI", "LedgerService", "Persistence", "ServerKit", "SharedModels",
-                "TestSupport", .grpcCore, .grpcInProcessTransport, .sqlKit, .swiftProtobuf,
+                "TestSupport", "TokenVerification", .grpcCore, .grpcInProcessTransport, .sqlKit, .swiftProtobuf,
             ]),
         tests(
             "C2CServiceTests",

@@ -4,6 +4,7 @@ public import GRPCCore
 public import Logging
 public import Persistence
 public import ServerKit
+public import TokenVerification
 
 /// The auth service, assembled: its gRPC services over one database, plus the start-up and
 /// operator actions the `rahat` command exposes.

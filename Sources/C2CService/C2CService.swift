@@ -5,6 +5,7 @@ package import Messaging
 package import Notifications
 public import Persistence
 public import ServerKit
+package import TokenVerification
 
 /// Settings of the project-c2c service.
 ///

@@ -6,6 +6,7 @@ package import Notifications
 public import Persistence
 public import ServerKit
 public import ServiceLifecycle
+package import TokenVerification
 
 /// Settings of the core service.
 ///

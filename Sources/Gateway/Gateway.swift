@@ -6,6 +6,7 @@ package import JobQueue
 package import Logging
 import OpenAPIHummingbird
 import OpenAPIRuntime
+import Operations
 package import ServerKit
 import SwiftProtobuf
 

@@ -3,6 +3,7 @@ public import GRPCCore
 package import Logging
 public import Persistence
 public import ServerKit
+package import TokenVerification
 
 /// Settings of the ledger service.
 ///

@@ -16,8 +16,10 @@ package import LedgerService
 package import Logging
 package import Messaging
 import Notifications
+import Operations
 package import Persistence
 import RedisClient
+import RedisStores
 import ServerKit
 package import ServiceLifecycle
 import Synchronization

@@ -16,6 +16,7 @@ package import Persistence
 package import RedisClient
 package import ServerKit
 package import ServiceLifecycle
+import TokenVerification
 
 /// What a test may set in an otherwise production assembly; processes use the defaults.
 package struct AssemblyOptions: Sendable {

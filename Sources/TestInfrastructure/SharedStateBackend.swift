@@ -1,4 +1,5 @@
 import Foundation
+import RedisStores
 package import ServerKit
 
 /// Where shared state (cache entries, rate-limit counts) lives in a test: this process's memory,

@@ -9,6 +9,7 @@ import Synchronization
 import TestInfrastructure
 import TestSupport
 import Testing
+import TokenVerification
 
 extension AuthServiceTests {
     @Suite("Service tokens")

@@ -11,6 +11,7 @@ import SwiftProtobuf
 import TestInfrastructure
 import TestSupport
 import Testing
+import TokenVerification
 
 @testable import LedgerService
 

@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 import Logging
 import Messaging
+import Operations
 import Persistence
 import RedisClient
 import SQLKit

@@ -4,6 +4,7 @@ import ServerKit
 import SharedModels
 import Synchronization
 import Testing
+import TokenVerification
 
 @Suite("Access-token verification")
 struct AccessTokenVerifierTests {

@@ -3,6 +3,7 @@ import Foundation
 import Persistence
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// A request to create an API key.
 struct NewApiKey: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// What each internal service may do with its own token. Fixed in code, not configured: a leaked
 /// service secret grants no more than these, and a new service's rights are reviewed with it.

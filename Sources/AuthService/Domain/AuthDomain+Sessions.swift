@@ -4,6 +4,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// Login throttling numbers (docs/architecture.md, "Login throttling"), and how long an address
 /// an account signed in from stays one it is known at.

@@ -4,6 +4,7 @@ import Logging
 import Persistence
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// A user as the rest of the system sees it.
 struct UserInfo: Sendable, Equatable {

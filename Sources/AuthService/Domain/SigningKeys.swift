@@ -5,6 +5,7 @@ import JWTKit
 import Logging
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// The keys that sign access tokens (ES256).
 ///

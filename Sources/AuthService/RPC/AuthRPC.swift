@@ -3,6 +3,7 @@ import GRPCCore
 import ServerKit
 import SharedModels
 import SwiftProtobuf
+import TokenVerification
 
 /// `rahat.auth.v1.AuthService` over the auth domain.
 struct AuthRPC: Rahat_Auth_V1_AuthService.SimpleServiceProtocol {

@@ -6,6 +6,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// The project-c2c domain. Transport-free; the RPC layer adapts it to the generated protocols.
 struct C2CDomain: Sendable {

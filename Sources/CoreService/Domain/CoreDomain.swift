@@ -5,6 +5,7 @@ import Notifications
 import Persistence
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// The core domain: projects, beneficiaries, groups, enrolment, vendors, imports, verification and stats.
 /// Transport-free; the RPC layer adapts it to the generated protocols.

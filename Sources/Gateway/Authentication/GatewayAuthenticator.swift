@@ -8,6 +8,7 @@ import ServerKit
 import SharedModels
 import SwiftProtobuf
 import Synchronization
+import TokenVerification
 
 /// Who is calling through the gateway, and the credential to forward to services on its behalf.
 struct RequestIdentity: Sendable {

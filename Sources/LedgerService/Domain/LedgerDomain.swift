@@ -5,6 +5,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import TokenVerification
 
 /// The ledger domain: accounts, transfers, the hash chain. Transport-free; the RPC layer adapts it
 /// to the generated protocol.

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 public import Logging
+public import ServerKit
 import SharedModels
 import Synchronization
 

@@ -1,12 +1,13 @@
 import Foundation
-public import Hummingbird
-public import Logging
+package import Hummingbird
+package import Logging
+package import ServerKit
 
 /// A small HTTP listener for a service process that otherwise speaks only gRPC: `/health`
 /// (alive), `/readiness` (dependencies up; 503 otherwise) and `/metrics` (Prometheus), so
 /// orchestrators and scrapers treat every Rahat process the same way.
-public enum OpsServer {
-    public static func application(
+package enum OpsServer {
+    package static func application(
         host: String,
         port: Int,
         readiness: Readiness,

@@ -1,4 +1,5 @@
 package import RedisClient
+package import ServerKit
 import SharedModels
 
 /// The limiter every gateway replica shares: ``GCRA`` as one Lua script, so each check is one

@@ -1,3 +1,5 @@
+public import ServerKit
+
 extension AccessTokenVerifier {
     /// The caller of the RPC being handled, from its `authorization: Bearer …` metadata.
     public func verifyCurrentCaller() async throws(ServiceError) -> Principal {

@@ -1,5 +1,6 @@
 import NIOCore
 package import RedisClient
+package import ServerKit
 import SharedModels
 
 /// The cache shared by every replica: values and leases in Redis, each operation one round trip.
