@@ -61,12 +61,12 @@ extension LedgerDomain {
         while true {
             let rows = try await sql.raw(
                 """
-                SELECT \(unsafeRaw: transferColumns) FROM transfers WHERE sequence >= \(bind: expected)
+                SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers WHERE sequence >= \(bind: expected)
                 ORDER BY sequence LIMIT \(bind: verifyPage)
                 """
             ).all()
             for row in rows {
-                let transfer = try Self.transfer(from: row)
+                let transfer = try LedgerStore.transfer(from: row)
                 guard transfer.sequence == expected else {
                     return result(ChainBreak(sequence: expected, transferID: nil, reason: "the transfer is missing"))
                 }

@@ -20,10 +20,10 @@ extension LedgerDomain {
         try caller.require(Permission(.ledger, .read, projectID: ref.projectID.lowercasedString))
         guard
             let row = try await sql.raw(
-                "SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE ref = \(bind: ref.key)"
+                "SELECT \(unsafeRaw: LedgerStore.accountColumns) FROM accounts WHERE ref = \(bind: ref.key)"
             ).first()
         else { throw LedgerError.accountNotFound }
-        return try Self.account(from: row)
+        return try LedgerStore.account(from: row)
     }
 
     /// The transfers into and out of an account, in chain order, with the balance after each.
@@ -35,17 +35,17 @@ extension LedgerDomain {
         // Each side walks its own index in order; the two are merged and cut to the page.
         let rows = try await sql.raw(
             """
-            SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
+            SELECT * FROM (SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers
                 WHERE debit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
                 ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS debits
             UNION ALL
-            SELECT * FROM (SELECT \(unsafeRaw: Self.transferColumns) FROM transfers
+            SELECT * FROM (SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers
                 WHERE credit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
                 ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS credits
             ORDER BY sequence LIMIT \(bind: page.limit + 1)
             """
         ).all()
-        let transfers = try rows.map(Self.transfer(from:))
+        let transfers = try rows.map(LedgerStore.transfer(from:))
         let entries = transfers.prefix(page.limit).map { transfer in
             let isDebit = transfer.debitAccountID == account.id
             return StatementEntry(
@@ -65,10 +65,10 @@ extension LedgerDomain {
         let transferID = try parseID(id)
         guard
             let row = try await sql.raw(
-                "SELECT \(unsafeRaw: Self.transferColumns) FROM transfers WHERE id = \(bind: transferID)"
+                "SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers WHERE id = \(bind: transferID)"
             ).first()
         else { throw LedgerError.transferNotFound }
-        let transfer = try Self.transfer(from: row)
+        let transfer = try LedgerStore.transfer(from: row)
         // Another project's transfer is as absent as a missing one: its existence is not told.
         guard caller.permissions.allows(Permission(.ledger, .read, projectID: transfer.projectID.lowercasedString))
         else { throw LedgerError.transferNotFound }
@@ -83,7 +83,7 @@ extension LedgerDomain {
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let project = try projectID.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.ledger, .read, projectID: project?.lowercasedString))
-        var query = sql.select().columns(Self.transferColumnList).from("transfers")
+        var query = sql.select().columns(LedgerStore.transferColumnList).from("transfers")
             .where("sequence", .greaterThan, page.afterSequence)
         if let project { query = query.where("project_id", .equal, project) }
         if let kind { query = query.where("kind", .equal, kind.rawValue) }
@@ -97,7 +97,7 @@ extension LedgerDomain {
                 .equal, SQLBind(referencePrefix))
         }
         let rows = try await query.orderBy("sequence").limit(page.limit + 1).all()
-        let transfers = try rows.map(Self.transfer(from:))
+        let transfers = try rows.map(LedgerStore.transfer(from:))
         let (shown, next) = page.page(of: transfers) { $0.sequence }
         return (shown, next)
     }
@@ -105,7 +105,7 @@ extension LedgerDomain {
     /// The account with `id` once the caller may read its project's books.
     private func readableAccount(_ id: UUID, by caller: Principal) async throws -> AccountInfo {
         // Another project's account is as absent as a missing one: its existence is not told.
-        guard let account = try await findAccount(id, on: sql),
+        guard let account = try await LedgerStore.account(id, on: sql),
             caller.permissions.allows(Permission(.ledger, .read, projectID: account.ref.projectID.lowercasedString))
         else { throw LedgerError.accountNotFound }
         return account

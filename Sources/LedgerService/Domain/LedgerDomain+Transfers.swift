@@ -27,8 +27,6 @@ extension LedgerDomain {
     /// The most transfers one batch may hold: a disbursement job's lines fit in one round trip.
     static let maxBatch = 10_000
     static let maxTextLength = 200
-    /// Keys and existing accounts are looked up this many at a time, under both databases' bind limits.
-    static let lookupChunk = 5_000
 
     /// Records `inputs` in order, all or none. An order whose idempotency key was recorded with the
     /// same content answers that transfer (`replayed`); with other content the batch is refused.
@@ -172,30 +170,20 @@ extension LedgerDomain {
     ) async throws -> [TransferOutcome] {
         let sql = try Self.sql(tx)
         // The chain head first: this write waits for any other writer and holds them off until commit.
-        try await sql.raw("UPDATE chain_head SET sequence = sequence WHERE id = 1").run()
-        if sql.dialect.name == "postgresql" {
-            // Every read here finds rows by a unique key. Looking up a batch's 1,001 accounts,
-            // PostgreSQL's default costs prefer reading the whole table until it holds some
-            // hundred thousand accounts (24 ms a batch against 8–14 ms through the index, at 100,000).
-            try await sql.raw("SET LOCAL enable_seqscan = off").run()
-        }
-        guard let head = try await sql.raw("SELECT sequence, hash, last_at FROM chain_head WHERE id = 1").first()
-        else { throw LedgerStorageError.missingChainHead }
-        var sequence = try head.decode(column: "sequence", as: Int64.self)
-        var prevHash = try head.decode(column: "hash", as: String.self)
-        // Times never run backwards along the chain, so "as of" a time is a prefix of it. The last
-        // time comes back from storage near, not on, its millisecond: put it back on it.
-        let last = try head.decode(column: "last_at", as: Date?.self).map(TransferChain.onMillisecond)
-        let at = max(now, last ?? now)
+        let head = try await LedgerStore.takeChainHead(on: sql)
+        var sequence = head.sequence
+        var prevHash = head.hash
+        // Times never run backwards along the chain, so "as of" a time is a prefix of it.
+        let at = max(now, head.lastAt ?? now)
 
         var known =
             lookingUpKeys
-            ? try await transfers(
+            ? try await LedgerStore.transfers(
                 withKeys: Dictionary(grouping: orders, by: \.debit.projectID).mapValues {
                     Set($0.map(\.idempotencyKey))
                 },
                 on: sql) : [:]
-        var accounts = try await accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
+        var accounts = try await LedgerStore.accounts(withRefs: Set(orders.flatMap { [$0.debit, $0.credit] }), on: sql)
         let existingAccounts = Set(accounts.values.map(\.id))
         var changed: Set<AccountRef> = []
         var created: [TransferRecord] = []
@@ -203,7 +191,7 @@ extension LedgerDomain {
         outcomes.reserveCapacity(orders.count)
 
         for (index, order) in orders.enumerated() {
-            if let prior = known[ScopedKey(project: order.debit.projectID, key: order.idempotencyKey)] {
+            if let prior = known[LedgerStore.ScopedKey(project: order.debit.projectID, key: order.idempotencyKey)] {
                 let same =
                     prior.debitAccountID == accounts[order.debit]?.id
                     && prior.creditAccountID == accounts[order.credit]?.id && prior.amount == order.amount
@@ -248,19 +236,17 @@ extension LedgerDomain {
             accounts[order.debit] = debit
             accounts[order.credit] = credit
             changed.formUnion([order.debit, order.credit])
-            known[ScopedKey(project: order.debit.projectID, key: order.idempotencyKey)] = transfer
+            known[LedgerStore.ScopedKey(project: order.debit.projectID, key: order.idempotencyKey)] = transfer
             created.append(transfer)
             outcomes.append(TransferOutcome(transfer: transfer, replayed: false))
         }
         guard !created.isEmpty else { return outcomes }
 
         let touched = changed.compactMap { accounts[$0] }
-        try await insertAccounts(touched.filter { !existingAccounts.contains($0.id) }, on: tx)
-        try await updateBalances(touched.filter { existingAccounts.contains($0.id) }, on: sql)
-        try await insertTransfers(created, on: tx)
-        try await sql.raw(
-            "UPDATE chain_head SET sequence = \(bind: sequence), hash = \(bind: prevHash), last_at = \(bind: at) WHERE id = 1"
-        ).run()
+        try await LedgerStore.insertAccounts(touched.filter { !existingAccounts.contains($0.id) }, on: tx)
+        try await LedgerStore.updateBalances(touched.filter { existingAccounts.contains($0.id) }, on: sql)
+        try await LedgerStore.insertTransfers(created, on: tx)
+        try await LedgerStore.advanceChainHead(to: sequence, hash: prevHash, at: at, on: sql)
         return outcomes
     }
 
@@ -272,99 +258,5 @@ extension LedgerDomain {
     /// A new, empty account for `ref`, written when its first transfer is.
     private static func opening(_ ref: AccountRef, asset: String, at: Date) -> AccountInfo {
         AccountInfo(id: UUID.v7(at: at), ref: ref, asset: asset, balance: 0, createdAt: at, lastSequence: 0)
-    }
-
-    /// Idempotency keys are unique within a project: a key of another project's is neither a
-    /// replay nor a conflict, and tells nothing about that project.
-    struct ScopedKey: Hashable {
-        var project: UUID
-        var key: String
-    }
-
-    /// Recorded transfers with any of the keys, by project and key. Asked per project, so the
-    /// (project, key) unique index answers it; by key alone PostgreSQL scans the table.
-    private static func transfers(
-        withKeys keys: [UUID: Set<String>], on sql: any SQLDatabase
-    ) async throws -> [ScopedKey: TransferRecord] {
-        var found: [ScopedKey: TransferRecord] = [:]
-        for (project, projectKeys) in keys {
-            for chunk in Array(projectKeys).chunks(of: lookupChunk) {
-                let rows = try await sql.raw(
-                    """
-                    SELECT \(unsafeRaw: transferColumns) FROM transfers
-                    WHERE project_id = \(bind: project) AND idempotency_key IN (\(binds: Array(chunk)))
-                    """
-                ).all()
-                for row in rows {
-                    let transfer = try Self.transfer(from: row)
-                    found[ScopedKey(project: transfer.projectID, key: transfer.idempotencyKey)] = transfer
-                }
-            }
-        }
-        return found
-    }
-
-    /// Opened accounts among `refs`.
-    private static func accounts(
-        withRefs refs: Set<AccountRef>, on sql: any SQLDatabase
-    ) async throws -> [AccountRef: AccountInfo] {
-        var found: [AccountRef: AccountInfo] = [:]
-        for chunk in refs.map(\.key).chunks(of: lookupChunk) {
-            let rows = try await sql.raw(
-                "SELECT \(unsafeRaw: accountColumns) FROM accounts WHERE ref IN (\(binds: Array(chunk)))"
-            ).all()
-            for row in rows {
-                let account = try Self.account(from: row)
-                found[account.ref] = account
-            }
-        }
-        return found
-    }
-
-    private static func insertAccounts(_ accounts: [AccountInfo], on database: any Database) async throws {
-        guard !accounts.isEmpty else { return }
-        var insert = BulkInsert(
-            into: "accounts",
-            columns: ["id", "ref", "kind", "project_id", "owner_id", "asset", "balance", "last_sequence", "created_at"])
-        for account in accounts {
-            insert.append([
-                .uuid(account.id), .text(account.ref.key), .text(account.ref.kind.rawValue),
-                .uuid(account.ref.projectID),
-                .of(account.ref.ownerID), .text(account.asset), .int(Int(account.balance)),
-                .int(Int(account.lastSequence)), .date(account.createdAt),
-            ])
-        }
-        try await insert.run(on: database)
-    }
-
-    /// One statement per few thousand accounts: the new balances as a table joined to the accounts.
-    private static func updateBalances(_ accounts: [AccountInfo], on sql: any SQLDatabase) async throws {
-        for chunk in accounts.chunks(of: lookupChunk) {
-            let values = SQLList(
-                chunk.map { account in
-                    SQLGroupExpression([SQLBind(account.id), SQLBind(account.balance), SQLBind(account.lastSequence)])
-                })
-            try await sql.raw(
-                """
-                WITH v(account_id, new_balance, new_sequence) AS (VALUES \(values))
-                UPDATE accounts SET balance = v.new_balance, last_sequence = v.new_sequence
-                FROM v WHERE accounts.id = v.account_id
-                """
-            ).run()
-        }
-    }
-
-    private static func insertTransfers(_ transfers: [TransferRecord], on database: any Database) async throws {
-        var insert = BulkInsert(into: "transfers", columns: transferColumnList)
-        for transfer in transfers {
-            insert.append([
-                .uuid(transfer.id), .int(Int(transfer.sequence)), .text(transfer.idempotencyKey),
-                .uuid(transfer.debitAccountID), .uuid(transfer.creditAccountID), .int(Int(transfer.amount)),
-                .text(transfer.asset), .text(transfer.kind.rawValue), .text(transfer.reference),
-                .uuid(transfer.projectID), .date(transfer.createdAt), .int(Int(transfer.debitBalanceAfter)),
-                .int(Int(transfer.creditBalanceAfter)), .text(transfer.prevHash), .text(transfer.hash),
-            ])
-        }
-        try await insert.run(on: database)
     }
 }
