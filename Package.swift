@@ -10,8 +10,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// A library target: one room of the house (a service, a contract, shared infrastructure).
-func library(_ name: String, _ dependencies: [Target.Dependency], path: String? = nil) -> Target {
-    .target(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+func library(
+    _ name: String, _ dependencies: [Target.Dependency], path: String? = nil, resources: [Resource]? = nil
+) -> Target {
+    .target(name: name, dependencies: dependencies, path: path, resources: resources, swiftSettings: swiftSettings)
 }
 
 /// An executable target; its sources are in `Sources/<name>` unless `path` says otherwise.
@@ -193,7 +195,8 @@ let package = Package(
                 "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Operations", "ServerKit", "SharedModels",
                 "TokenVerification", .crypto, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics,
                 .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
-            ]),
+            ],
+            resources: [.copy("Docs/docs.html")]),
         library(
             "TestSupport",
             [

@@ -28,6 +28,8 @@ struct GatewayTests {
             #expect(String(decoding: spec.body, as: UTF8.self).hasPrefix("openapi: 3.1"))
             #expect(spec.headers[.contentType]?.hasPrefix("application/yaml") == true)
             #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)
+            let page = String(decoding: docs.body, as: UTF8.self)
+            #expect(page.hasPrefix("<!doctype html>") && page.contains("/openapi.json"))
         }
     }
 
