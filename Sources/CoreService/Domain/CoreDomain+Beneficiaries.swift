@@ -193,7 +193,7 @@ extension CoreDomain {
                     seenWallets[wallet] = index
                 }
             }
-            row.verificationStatus = "unverified"
+            row.verificationStatus = BeneficiaryVerification.unverified.rawValue
             row.createdBy = caller.userID
             row.createdAt = now
             row.updatedAt = now

@@ -538,7 +538,7 @@ struct ImportBatchWriter: Sendable {
                         continue
                     }
                     guard let match else {
-                        candidate.row.verificationStatus = "unverified"
+                        candidate.row.verificationStatus = BeneficiaryVerification.unverified.rawValue
                         candidate.row.createdBy = importRow.createdBy
                         candidate.row.createdAt = now
                         candidate.row.updatedAt = now

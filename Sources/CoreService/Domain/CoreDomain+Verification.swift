@@ -117,7 +117,7 @@ extension CoreDomain {
         }
         for (row, id) in zip(rows, ids) {
             row.verificationID = id
-            row.verificationStatus = VerificationStatus.pending.rawValue
+            row.verificationStatus = BeneficiaryVerification.pending.rawValue
             row.verificationReason = nil
             insert.append([
                 .uuid(id), .uuid(try row.requireID()), .text(VerificationStatus.pending.rawValue), .text("[]"),
@@ -465,7 +465,7 @@ extension CoreDomain {
         guard let beneficiary = try await BeneficiaryRow.find(beneficiaryID, on: db), beneficiary.archivedAt == nil
         else { throw CoreError.beneficiaryNotFound }
         guard let runID = beneficiary.verificationID,
-            beneficiary.verificationStatus == VerificationStatus.needsReview.rawValue
+            beneficiary.verificationStatus == BeneficiaryVerification.needsReview.rawValue
         else { throw CoreError.verificationNotInReview(beneficiary.verificationStatus) }
         let now = self.now()
         let reviewer = caller.userID
