@@ -18,12 +18,8 @@ extension LedgerDomain {
             throw LedgerError.invalidInput(violations)
         }
         try caller.require(Permission(.ledger, .read, projectID: ref.projectID.lowercasedString))
-        guard
-            let row = try await sql.raw(
-                "SELECT \(unsafeRaw: LedgerStore.accountColumns) FROM accounts WHERE ref = \(bind: ref.key)"
-            ).first()
-        else { throw LedgerError.accountNotFound }
-        return try LedgerStore.account(from: row)
+        guard let account = try await LedgerStore.account(ref, on: sql) else { throw LedgerError.accountNotFound }
+        return account
     }
 
     /// The transfers into and out of an account, in chain order, with the balance after each.
@@ -32,20 +28,8 @@ extension LedgerDomain {
     ) async throws -> (account: AccountInfo, entries: [StatementEntry], next: String?) {
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let account = try await readableAccount(try parseID(accountID, field: "accountId"), by: caller)
-        // Each side walks its own index in order; the two are merged and cut to the page.
-        let rows = try await sql.raw(
-            """
-            SELECT * FROM (SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers
-                WHERE debit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
-                ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS debits
-            UNION ALL
-            SELECT * FROM (SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers
-                WHERE credit_account_id = \(bind: account.id) AND sequence > \(bind: page.afterSequence)
-                ORDER BY sequence LIMIT \(bind: page.limit + 1)) AS credits
-            ORDER BY sequence LIMIT \(bind: page.limit + 1)
-            """
-        ).all()
-        let transfers = try rows.map(LedgerStore.transfer(from:))
+        let transfers = try await LedgerStore.transfers(
+            of: account.id, after: page.afterSequence, limit: page.limit + 1, on: sql)
         let entries = transfers.prefix(page.limit).map { transfer in
             let isDebit = transfer.debitAccountID == account.id
             return StatementEntry(
@@ -63,12 +47,9 @@ extension LedgerDomain {
     /// One transfer. Needs `ledger:read` for its project.
     func getTransfer(_ id: String, by caller: Principal) async throws -> TransferRecord {
         let transferID = try parseID(id)
-        guard
-            let row = try await sql.raw(
-                "SELECT \(unsafeRaw: LedgerStore.transferColumns) FROM transfers WHERE id = \(bind: transferID)"
-            ).first()
-        else { throw LedgerError.transferNotFound }
-        let transfer = try LedgerStore.transfer(from: row)
+        guard let transfer = try await LedgerStore.transfer(transferID, on: sql) else {
+            throw LedgerError.transferNotFound
+        }
         // Another project's transfer is as absent as a missing one: its existence is not told.
         guard caller.permissions.allows(Permission(.ledger, .read, projectID: transfer.projectID.lowercasedString))
         else { throw LedgerError.transferNotFound }
@@ -83,21 +64,9 @@ extension LedgerDomain {
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let project = try projectID.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.ledger, .read, projectID: project?.lowercasedString))
-        var query = sql.select().columns(LedgerStore.transferColumnList).from("transfers")
-            .where("sequence", .greaterThan, page.afterSequence)
-        if let project { query = query.where("project_id", .equal, project) }
-        if let kind { query = query.where("kind", .equal, kind.rawValue) }
-        if let referencePrefix, !referencePrefix.isEmpty {
-            // A plain comparison of the leading code points (what `substr` counts): LIKE would need
-            // its wildcards escaped.
-            query = query.where(
-                SQLFunction(
-                    "substr", args: SQLIdentifier("reference"), SQLLiteral.numeric("1"),
-                    SQLLiteral.numeric(String(referencePrefix.unicodeScalars.count))),
-                .equal, SQLBind(referencePrefix))
-        }
-        let rows = try await query.orderBy("sequence").limit(page.limit + 1).all()
-        let transfers = try rows.map(LedgerStore.transfer(from:))
+        let transfers = try await LedgerStore.transfers(
+            after: page.afterSequence, limit: page.limit + 1, projectID: project, kind: kind,
+            referencePrefix: referencePrefix, on: sql)
         let (shown, next) = page.page(of: transfers) { $0.sequence }
         return (shown, next)
     }
@@ -117,20 +86,10 @@ extension LedgerDomain {
         var past = account
         past.balance = 0
         past.lastSequence = 0
-        for side in ["debit", "credit"] {
-            let row = try await sql.raw(
-                """
-                SELECT sequence, \(unsafeRaw: side)_balance_after AS balance_after FROM transfers
-                WHERE \(unsafeRaw: side)_account_id = \(bind: account.id) AND created_at <= \(bind: asOf)
-                ORDER BY sequence DESC LIMIT 1
-                """
-            ).first()
-            guard let row else { continue }
-            let sequence = try row.decode(column: "sequence", as: Int64.self)
-            if sequence > past.lastSequence {
-                past.lastSequence = sequence
-                past.balance = try row.decode(column: "balance_after", as: Int64.self)
-            }
+        for entry in try await LedgerStore.lastEntries(of: account.id, asOf: asOf, on: sql)
+        where entry.sequence > past.lastSequence {
+            past.lastSequence = entry.sequence
+            past.balance = entry.balanceAfter
         }
         return past
     }

@@ -196,4 +196,82 @@ enum LedgerStore {
         }
         try await insert.run(on: database)
     }
+
+    /// The opened account `ref` names, or `nil`.
+    static func account(_ ref: AccountRef, on sql: any SQLDatabase) async throws -> AccountInfo? {
+        try await sql.raw("SELECT \(unsafeRaw: accountColumns) FROM accounts WHERE ref = \(bind: ref.key)")
+            .first().map(account(from:))
+    }
+
+    /// The transfer with `id`, or `nil`.
+    static func transfer(_ id: UUID, on sql: any SQLDatabase) async throws -> TransferRecord? {
+        try await sql.raw("SELECT \(unsafeRaw: transferColumns) FROM transfers WHERE id = \(bind: id)")
+            .first().map(transfer(from:))
+    }
+
+    /// Up to `limit` transfers into or out of an account after `sequence`, in chain order.
+    static func transfers(
+        of accountID: UUID, after sequence: Int64, limit: Int, on sql: any SQLDatabase
+    ) async throws -> [TransferRecord] {
+        // Each side walks its own index in order; the two are merged and cut to the page.
+        try await sql.raw(
+            """
+            SELECT * FROM (SELECT \(unsafeRaw: transferColumns) FROM transfers
+                WHERE debit_account_id = \(bind: accountID) AND sequence > \(bind: sequence)
+                ORDER BY sequence LIMIT \(bind: limit)) AS debits
+            UNION ALL
+            SELECT * FROM (SELECT \(unsafeRaw: transferColumns) FROM transfers
+                WHERE credit_account_id = \(bind: accountID) AND sequence > \(bind: sequence)
+                ORDER BY sequence LIMIT \(bind: limit)) AS credits
+            ORDER BY sequence LIMIT \(bind: limit)
+            """
+        ).all().map(transfer(from:))
+    }
+
+    /// Up to `limit` transfers after `sequence` in chain order, optionally of one project, of one
+    /// kind, and with references starting with `referencePrefix`.
+    static func transfers(
+        after sequence: Int64, limit: Int, projectID project: UUID?, kind: TransferKind?, referencePrefix: String?,
+        on sql: any SQLDatabase
+    ) async throws -> [TransferRecord] {
+        var query = sql.select().columns(transferColumnList).from("transfers")
+            .where("sequence", .greaterThan, sequence)
+        if let project { query = query.where("project_id", .equal, project) }
+        if let kind { query = query.where("kind", .equal, kind.rawValue) }
+        if let referencePrefix, !referencePrefix.isEmpty {
+            // A plain comparison of the leading code points (what `substr` counts): LIKE would need
+            // its wildcards escaped.
+            query = query.where(
+                SQLFunction(
+                    "substr", args: SQLIdentifier("reference"), SQLLiteral.numeric("1"),
+                    SQLLiteral.numeric(String(referencePrefix.unicodeScalars.count))),
+                .equal, SQLBind(referencePrefix))
+        }
+        let rows = try await query.orderBy("sequence").limit(limit).all()
+        return try rows.map(transfer(from:))
+    }
+
+    /// An account's side of its last transfer at or before `asOf` on each side (debit, credit):
+    /// the sequence and the balance after it.
+    static func lastEntries(
+        of accountID: UUID, asOf: Date, on sql: any SQLDatabase
+    ) async throws -> [(sequence: Int64, balanceAfter: Int64)] {
+        var entries: [(sequence: Int64, balanceAfter: Int64)] = []
+        for side in ["debit", "credit"] {
+            let row = try await sql.raw(
+                """
+                SELECT sequence, \(unsafeRaw: side)_balance_after AS balance_after FROM transfers
+                WHERE \(unsafeRaw: side)_account_id = \(bind: accountID) AND created_at <= \(bind: asOf)
+                ORDER BY sequence DESC LIMIT 1
+                """
+            ).first()
+            guard let row else { continue }
+            entries.append(
+                (
+                    try row.decode(column: "sequence", as: Int64.self),
+                    try row.decode(column: "balance_after", as: Int64.self)
+                ))
+        }
+        return entries
+    }
 }
