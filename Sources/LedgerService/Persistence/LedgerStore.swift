@@ -274,4 +274,120 @@ enum LedgerStore {
         }
         return entries
     }
+
+    // MARK: Audit
+
+    /// Makes the caller's transaction read one snapshot: rows committed while a long read runs
+    /// must not appear half-way through it. SQLite's read transactions already do.
+    static func readSnapshot(_ sql: any SQLDatabase) async throws {
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").run()
+    }
+
+    /// The chain head as it stands, without taking it.
+    static func chainHead(on sql: any SQLDatabase) async throws -> ChainHead {
+        guard let head = try await sql.raw("SELECT sequence, hash, last_at FROM chain_head WHERE id = 1").first()
+        else { throw LedgerStorageError.missingChainHead }
+        return ChainHead(
+            sequence: try head.decode(column: "sequence", as: Int64.self),
+            hash: try head.decode(column: "hash", as: String.self),
+            lastAt: try head.decode(column: "last_at", as: Date?.self).map(TransferChain.onMillisecond))
+    }
+
+    /// Up to `limit` transfers from `sequence` on, in chain order.
+    static func transfers(from sequence: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [TransferRecord] {
+        try await sql.raw(
+            """
+            SELECT \(unsafeRaw: transferColumns) FROM transfers WHERE sequence >= \(bind: sequence)
+            ORDER BY sequence LIMIT \(bind: limit)
+            """
+        ).all().map(transfer(from:))
+    }
+
+    /// Value a project's transfers moved along each path between account kinds, whatever the
+    /// transfer kind.
+    static func flows(of project: UUID, on sql: any SQLDatabase) async throws -> [TransferKind.Path: Int64] {
+        let rows = try await sql.raw(
+            """
+            SELECT d.kind AS debit_kind, c.kind AS credit_kind, CAST(SUM(t.amount) AS BIGINT) AS total
+            FROM transfers t
+            JOIN accounts d ON d.id = t.debit_account_id
+            JOIN accounts c ON c.id = t.credit_account_id
+            WHERE t.project_id = \(bind: project)
+            GROUP BY d.kind, c.kind
+            """
+        ).all()
+        var moved: [TransferKind.Path: Int64] = [:]
+        for row in rows {
+            guard let debit = AccountKind(rawValue: try row.decode(column: "debit_kind", as: String.self)),
+                let credit = AccountKind(rawValue: try row.decode(column: "credit_kind", as: String.self))
+            else { throw LedgerStorageError.corruptRow("unknown account kind in a transfer") }
+            moved[TransferKind.Path(debit, credit)] = try row.decode(column: "total", as: Int64.self)
+        }
+        return moved
+    }
+
+    /// What a project's accounts hold, and how many there are, by kind; and the project's asset.
+    static func holdings(
+        of project: UUID, on sql: any SQLDatabase
+    ) async throws -> (balances: [AccountKind: Int64], accounts: [AccountKind: Int], asset: String) {
+        let rows = try await sql.raw(
+            """
+            SELECT kind, asset, CAST(SUM(balance) AS BIGINT) AS total, COUNT(*) AS accounts FROM accounts
+            WHERE project_id = \(bind: project) GROUP BY kind, asset
+            """
+        ).all()
+        var held: [AccountKind: Int64] = [:]
+        var counts: [AccountKind: Int] = [:]
+        var asset = ""
+        for row in rows {
+            guard let kind = AccountKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
+                throw LedgerStorageError.corruptRow("unknown account kind")
+            }
+            held[kind, default: 0] += try row.decode(column: "total", as: Int64.self)
+            counts[kind, default: 0] += try row.decode(column: "accounts", as: Int.self)
+            asset = try row.decode(column: "asset", as: String.self)
+        }
+        return (held, counts, asset)
+    }
+
+    /// Accounts whose stored balance is not what their transfers add up to, or that hold less than
+    /// nothing without being external.
+    static func mismatchedAccounts(
+        of project: UUID, limit: Int, on sql: any SQLDatabase
+    ) async throws
+        -> [AccountMismatch]
+    {
+        let rows = try await sql.raw(
+            """
+            SELECT * FROM (
+                SELECT a.id, a.kind, a.owner_id, a.balance,
+                    COALESCE(cr.total, 0) - COALESCE(db.total, 0) AS derived
+                FROM accounts a
+                LEFT JOIN (SELECT credit_account_id AS account_id, CAST(SUM(amount) AS BIGINT) AS total
+                    FROM transfers WHERE project_id = \(bind: project) GROUP BY credit_account_id) cr
+                    ON cr.account_id = a.id
+                LEFT JOIN (SELECT debit_account_id AS account_id, CAST(SUM(amount) AS BIGINT) AS total
+                    FROM transfers WHERE project_id = \(bind: project) GROUP BY debit_account_id) db
+                    ON db.account_id = a.id
+                WHERE a.project_id = \(bind: project)
+            ) AS books
+            WHERE balance <> derived OR (balance < 0 AND kind NOT IN ('external_funding', 'external_payout'))
+            ORDER BY id LIMIT \(bind: limit)
+            """
+        ).all()
+        return try rows.map { row in
+            let kind = try row.decode(column: "kind", as: String.self)
+            guard let accountKind = AccountKind(rawValue: kind) else {
+                throw LedgerStorageError.corruptRow("unknown account kind '\(kind)'")
+            }
+            let balance = try row.decode(column: "balance", as: Int64.self)
+            let derived = try row.decode(column: "derived", as: Int64.self)
+            return AccountMismatch(
+                accountID: try row.decode(column: "id", as: UUID.self), kind: accountKind,
+                ownerID: try row.decode(column: "owner_id", as: UUID?.self),
+                reason: balance != derived
+                    ? "holds \(balance) but its transfers add up to \(derived)" : "holds \(balance), below zero")
+        }
+    }
 }
