@@ -157,7 +157,7 @@ let package = Package(
             "Messaging",
             [
                 "JobQueue", "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore, .logging, .nioCore,
-                .metrics, .serviceLifecycle,
+                .metrics, .serviceLifecycle, .swiftProtobuf,
             ]),
         library("AuthAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
@@ -170,6 +170,7 @@ let package = Package(
         library(
             "CoreService",
             [
+                "C2CAPI",
                 "AuthAPI", "CoreAPI", "JobQueue", "Messaging", "Notifications", "Persistence", "ServerKit",
                 "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit,
                 .serviceLifecycle, .swiftProtobuf,

@@ -381,7 +381,7 @@ struct DisbursementTests {
             let chain = try await harness.ledger.verifyChain(.init(), metadata: world.admin)
             #expect(chain.ok)
             let events = try await Outbox.pending(limit: 100, includingSent: true, on: harness.c2cDatabase.db)
-            let batches = events.filter { $0.type == "rahat.c2c.fund.disbursed" }
+            let batches = events.filter { $0.type == Rahat_C2c_V1_FundDisbursed.topic }
             #expect(batches.count == 3)
             #expect(events.filter { $0.type == "rahat.c2c.disbursement.completed" }.count == 1)
             // core counts what each beneficiary received from the batches' events, once each

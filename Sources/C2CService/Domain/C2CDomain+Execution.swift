@@ -1,3 +1,4 @@
+import C2CAPI
 import FluentKit
 import Foundation
 import Logging
@@ -6,17 +7,12 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 extension C2CDomain {
     /// How the reason of a line starts when the ledger may have paid it: its job gave up without
     /// an answer. A retry settles it (the ledger answers a paid line with its transfer).
     static let unconfirmed = "not confirmed"
-
-    /// Published per paid batch; core counts what each beneficiary received from it.
-    static let fundDisbursedEvent = "rahat.c2c.fund.disbursed"
-    /// Published when no line of a disbursement is left pending: once per execution round (the
-    /// first, then each retry), with the round and the totals so far.
-    static let disbursementCompletedEvent = "rahat.c2c.disbursement.completed"
 
     /// Pays the pending lines in `range`; returns how many this run completed and failed.
     func executeBatch(
@@ -135,24 +131,24 @@ extension C2CDomain {
                 .set("updated_at", to: SQLBind(now))
                 .where("id", .equal, SQLBind(record.id)).run()
             updated.sort { $0.number < $1.number }
+            // Per paid batch; core counts what each beneficiary received from it.
+            let disbursed = Rahat_C2c_V1_FundDisbursed.with {
+                $0.disbursementID = record.id.lowercasedString
+                $0.projectID = record.projectID.lowercasedString
+                $0.asset = record.asset
+                $0.amount = amount
+                $0.payments = updated.map { line in
+                    .with {
+                        $0.line = line.number
+                        $0.beneficiaryID = line.beneficiary.lowercasedString
+                        $0.amount = line.amount
+                    }
+                }
+            }
             try await Outbox.append(
                 OutboxEvent(
-                    type: Self.fundDisbursedEvent, aggregateType: "disbursement",
-                    aggregateID: record.id.lowercasedString,
-                    payload: [
-                        "disbursementId": .string(record.id.lowercasedString),
-                        "projectId": .string(record.projectID.lowercasedString), "asset": .string(record.asset),
-                        "amount": .int(amount),
-                        "payments": .array(
-                            updated.map { line in
-                                .object([
-                                    "line": .int(line.number),
-                                    "beneficiaryId": .string(line.beneficiary.lowercasedString),
-                                    "amount": .int(line.amount),
-                                ])
-                            }),
-                    ],
-                    occurredAt: now),
+                    topic: Rahat_C2c_V1_FundDisbursed.topic, payload: disbursed, aggregateType: "disbursement",
+                    aggregateID: record.id.lowercasedString, occurredAt: now),
                 on: tx)
             try await finishIfDone(record, at: now, on: sql)
             return Int64(updated.count)
@@ -239,19 +235,19 @@ extension C2CDomain {
         guard let finished else { return }
         let status = try finished.decode(column: "status", as: String.self)
         try await Outbox.append(
+            // Once per execution round (the first, then each retry), with the totals so far.
             OutboxEvent(
-                type: Self.disbursementCompletedEvent, aggregateType: "disbursement",
-                aggregateID: record.id.lowercasedString,
-                payload: [
-                    "disbursementId": .string(record.id.lowercasedString),
-                    "projectId": .string(record.projectID.lowercasedString), "status": .string(status),
-                    "round": .int(Int64(record.round)),
-                    "linesCompleted": .int(try finished.decode(column: "lines_completed", as: Int64.self)),
-                    "linesFailed": .int(try finished.decode(column: "lines_failed", as: Int64.self)),
-                    "amountCompleted": .int(try finished.decode(column: "amount_completed", as: Int64.self)),
-                    "asset": .string(record.asset),
-                ],
-                occurredAt: now),
+                topic: Rahat_C2c_V1_DisbursementCompleted.topic,
+                payload: Rahat_C2c_V1_DisbursementCompleted.with {
+                    $0.disbursementID = record.id.lowercasedString
+                    $0.projectID = record.projectID.lowercasedString
+                    $0.status = status
+                    $0.round = Int64(record.round)
+                    $0.linesCompleted = try finished.decode(column: "lines_completed", as: Int64.self)
+                    $0.linesFailed = try finished.decode(column: "lines_failed", as: Int64.self)
+                    $0.amountCompleted = try finished.decode(column: "amount_completed", as: Int64.self)
+                    $0.asset = record.asset
+                }, aggregateType: "disbursement", aggregateID: record.id.lowercasedString, occurredAt: now),
             on: sql)
         logger.info(
             "disbursement finished",

@@ -1,3 +1,4 @@
+import C2CAPI
 import FluentKit
 import Foundation
 import JobQueue
@@ -7,6 +8,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// pending → processing → paid | failed.
 enum SettlementStatus: String, Sendable, CaseIterable {
@@ -56,9 +58,6 @@ struct PayoutFileRecord: Sendable, Equatable {
 }
 
 extension C2CDomain {
-    /// Published when the bank's answer settles a settlement, paid or failed.
-    static let settlementCompletedEvent = "rahat.c2c.settlement.completed"
-
     // MARK: Starting a run
 
     /// Gathers each vendor's confirmed, unsettled redemptions into one settlement and queues the
@@ -361,18 +360,18 @@ extension C2CDomain {
             }
             try await Outbox.append(
                 [
-                    OutboxEvent(
-                        type: Self.settlementCompletedEvent, aggregateType: "settlement",
-                        aggregateID: record.id.lowercasedString,
-                        payload: [
-                            "settlementId": .string(record.id.lowercasedString),
-                            "runId": .string(record.runID.lowercasedString),
-                            "projectId": .string(record.projectID.lowercasedString),
-                            "vendorId": .string(record.vendorID.lowercasedString), "status": .string(status.rawValue),
-                            "amount": .int(record.amount), "asset": .string(record.asset),
-                            "redemptions": .int(record.redemptionCount),
-                        ],
-                        occurredAt: now)
+                    try OutboxEvent(
+                        topic: Rahat_C2c_V1_SettlementCompleted.topic,
+                        payload: Rahat_C2c_V1_SettlementCompleted.with {
+                            $0.settlementID = record.id.lowercasedString
+                            $0.runID = record.runID.lowercasedString
+                            $0.projectID = record.projectID.lowercasedString
+                            $0.vendorID = record.vendorID.lowercasedString
+                            $0.status = status.rawValue
+                            $0.amount = record.amount
+                            $0.asset = record.asset
+                            $0.redemptions = record.redemptionCount
+                        }, aggregateType: "settlement", aggregateID: record.id.lowercasedString, occurredAt: now)
                 ], on: tx)
         }
         logger.info(

@@ -1,3 +1,4 @@
+import C2CAPI
 import FluentKit
 import Foundation
 import Messaging
@@ -7,32 +8,27 @@ import ServerKit
 import SharedModels
 
 extension CoreDomain {
-    /// The topic whose payments core counts as what each beneficiary received.
-    static let fundDisbursedTopic = "rahat.c2c.fund.disbursed"
     /// The name core records its processed events under.
     static let eventConsumer = "core"
 
     /// The events core subscribes to.
     var eventHandlers: [EventHandler] {
-        [EventHandler(topics: [Self.fundDisbursedTopic]) { event in try await self.recordReceipts(event) }]
+        [EventHandler(topics: [Rahat_C2c_V1_FundDisbursed.topic]) { event in try await self.recordReceipts(event) }]
     }
 
     /// Adds a paid batch's amounts to its beneficiaries' receipts, once per event: a
     /// redelivered event finds its record in `processed_events` and changes nothing.
     func recordReceipts(_ event: ReceivedEvent) async throws {
-        struct Payment: Decodable {
-            var beneficiaryId: UUID
-            var amount: Int64
+        let batch = try event.payload(as: Rahat_C2c_V1_FundDisbursed.self)
+        guard let project = UUID.parse(batch.projectID) else {
+            throw EventDecodingError(reason: "\(event.type) \(event.id): project id '\(batch.projectID)'")
         }
-        struct Batch: Decodable {
-            var projectId: UUID
-            var payments: [Payment]
-        }
-        let batch: Batch
-        do {
-            batch = try event.data(as: Batch.self)
-        } catch {
-            throw EventDecodingError(reason: "\(event.type) \(event.id): \(error)")
+        let payments = try batch.payments.map { payment in
+            guard let beneficiary = UUID.parse(payment.beneficiaryID) else {
+                throw EventDecodingError(
+                    reason: "\(event.type) \(event.id): beneficiary id '\(payment.beneficiaryID)'")
+            }
+            return (beneficiary: beneficiary, amount: payment.amount)
         }
         let at = event.occurredAt
         try await ProcessedEvents.once(event.id, consumer: Self.eventConsumer, on: database) { tx in
@@ -40,9 +36,9 @@ extension CoreDomain {
             // One beneficiary may be paid twice in a batch only by two disbursements, never by
             // one; summed first all the same, as one statement may not upsert a row twice.
             var sums: [UUID: (amount: Int64, count: Int)] = [:]
-            for payment in batch.payments {
-                sums[payment.beneficiaryId, default: (0, 0)].amount += payment.amount
-                sums[payment.beneficiaryId, default: (0, 0)].count += 1
+            for payment in payments {
+                sums[payment.beneficiary, default: (0, 0)].amount += payment.amount
+                sums[payment.beneficiary, default: (0, 0)].count += 1
             }
             // In one order, so consumers upserting at once take the rows' locks alike (no
             // deadlock); by the ids' bytes, not their text, which would be formatted per comparison.
@@ -56,7 +52,7 @@ extension CoreDomain {
                     .columns("project_id", "beneficiary_id", "received", "payments", "last_received_at")
                 for (beneficiary, sum) in chunk {
                     insert = insert.values(
-                        SQLBind(batch.projectId), SQLBind(beneficiary), SQLBind(sum.amount), SQLBind(sum.count),
+                        SQLBind(project), SQLBind(beneficiary), SQLBind(sum.amount), SQLBind(sum.count),
                         SQLBind(at))
                 }
                 try await insert.onConflict(with: ["project_id", "beneficiary_id"]) { update in

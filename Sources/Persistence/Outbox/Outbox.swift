@@ -36,13 +36,31 @@ public struct OutboxEvent: Sendable, Equatable {
 }
 
 /// JSON values for event payloads, so payloads are built from typed values, not strings.
-public enum OutboxValue: Sendable, Equatable, Encodable {
+public enum OutboxValue: Sendable, Equatable, Codable {
     case string(String)
     case int(Int64)
     case bool(Bool)
     case null
     case array([OutboxValue])
     case object([String: OutboxValue])
+
+    /// Reads any JSON value but a fractional number, which no payload holds.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([OutboxValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: OutboxValue].self))
+        }
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

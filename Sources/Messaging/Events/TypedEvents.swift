@@ -1,0 +1,38 @@
+package import Foundation
+package import Persistence
+package import SwiftProtobuf
+
+/// Event payloads are messages of the services' `events.proto` files, written and read in
+/// protobuf's JSON mapping: the names a consumer decodes are the producer's, checked by the build.
+extension OutboxEvent {
+    /// The event on `topic` whose data is `payload`. Integers stay JSON numbers, as payloads
+    /// written before typed events had them; fields at their default value are left out.
+    package init(
+        topic: String, payload: some SwiftProtobuf.Message, aggregateType: String, aggregateID: String,
+        occurredAt: Date
+    ) throws {
+        var options = JSONEncodingOptions()
+        options.alwaysPrintInt64sAsNumbers = true
+        let data = try JSONDecoder().decode(
+            [String: OutboxValue].self, from: try payload.jsonUTF8Data(options: options))
+        self.init(
+            type: topic, aggregateType: aggregateType, aggregateID: aggregateID, payload: data,
+            occurredAt: occurredAt)
+    }
+}
+
+extension ReceivedEvent {
+    /// The event's data as `type`. Fields this build does not know are skipped, so a producer may
+    /// add one before its consumers learn it; a payload that is not the message throws
+    /// `EventDecodingError`, which retrying cannot help.
+    package func payload<Payload: SwiftProtobuf.Message>(as type: Payload.Type) throws -> Payload {
+        do {
+            let data = try JSONEncoder().encode(try self.data(as: OutboxValue.self))
+            var options = JSONDecodingOptions()
+            options.ignoreUnknownFields = true
+            return try Payload(jsonUTF8Data: data, options: options)
+        } catch {
+            throw EventDecodingError(reason: "\(self.type) \(id) is not a \(Payload.protoMessageName): \(error)")
+        }
+    }
+}
