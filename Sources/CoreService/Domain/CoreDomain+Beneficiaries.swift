@@ -1,9 +1,12 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// A beneficiary as the rest of the system sees it; `pii` only for callers allowed to see it.
 struct BeneficiaryInfo: Sendable, Equatable {
@@ -219,7 +222,9 @@ extension CoreDomain {
                 // One multi-row INSERT for the whole batch, not a statement per beneficiary.
                 try await insertBeneficiaries(newRows, on: tx)
                 try await Outbox.append(
-                    newRows.map { beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: []) }
+                    try newRows.map {
+                        try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
+                    }
                         + checks,
                     on: tx)
             }
@@ -425,7 +430,9 @@ extension CoreDomain {
             }
             let checks = recheck ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
             try await row.save(on: tx)
-            return [beneficiaryEvent("rahat.core.beneficiary.updated", row, at: now, changed: fields.sorted())] + checks
+            return [
+                try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.updated, row, at: now, changed: fields.sorted())
+            ] + checks
         }
         await tellOldNumbers(notice.map { [$0] } ?? [], at: now)
         return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
@@ -440,7 +447,7 @@ extension CoreDomain {
         row.updatedAt = now
         try await changeBeneficiaries([beneficiaryID]) { tx in
             try await row.save(on: tx)
-            return [beneficiaryEvent("rahat.core.beneficiary.archived", row, at: now, changed: [])]
+            return [try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.archived, row, at: now, changed: [])]
         }
         return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
     }
@@ -694,18 +701,17 @@ extension CoreDomain {
     }
 
     /// Events carry no personal data: consumers that need it ask the service, which checks them.
-    func beneficiaryEvent(_ type: String, _ row: BeneficiaryRow, at now: Date, changed: [String]) -> OutboxEvent {
+    func beneficiaryEvent(
+        _ topic: String, _ row: BeneficiaryRow, at now: Date, changed: [String]
+    ) throws -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
-        return OutboxEvent(
-            type: type,
-            aggregateType: "beneficiary",
-            aggregateID: id,
-            payload: [
-                "beneficiaryId": .string(id),
-                "verificationStatus": .string(row.verificationStatus),
-                "changedFields": .array(changed.map(OutboxValue.string)),
-            ],
-            occurredAt: now
-        )
+        return try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_BeneficiaryChanged.with {
+                $0.beneficiaryID = id
+                $0.verificationStatus = row.verificationStatus
+                $0.changedFields = changed
+            },
+            aggregateType: "beneficiary", aggregateID: id, occurredAt: now)
     }
 }

@@ -1,9 +1,12 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// What a group is for (docs/domain.md).
 enum GroupPurpose: String, Sendable, CaseIterable {
@@ -61,7 +64,7 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.create(on: tx)
-            try await Outbox.append(groupEvent("rahat.core.group.created", row, at: now), on: tx)
+            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.created, row, at: now), on: tx)
         }
         return try Self.groupInfo(row, memberCount: 0)
     }
@@ -105,7 +108,7 @@ extension CoreDomain {
             if let purpose = changes.purpose { row.purpose = purpose.rawValue }
             row.updatedAt = now
             try await row.save(on: tx)
-            try await Outbox.append(groupEvent("rahat.core.group.updated", row, at: now), on: tx)
+            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.updated, row, at: now), on: tx)
             return row
         }
         return try Self.groupInfo(row, memberCount: try await memberCounts(of: [groupID])[groupID] ?? 0)
@@ -119,7 +122,7 @@ extension CoreDomain {
             let row = try await findGroup(groupID, on: tx)
             try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).delete()
             try await row.delete(on: tx)
-            try await Outbox.append(groupEvent("rahat.core.group.deleted", row, at: now), on: tx)
+            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.deleted, row, at: now), on: tx)
         }
     }
 
@@ -141,7 +144,8 @@ extension CoreDomain {
             try await requireLive(ids, field: "beneficiaryIds", on: tx)
             let (added, already) = try await addMembersBatch(unique, to: groupID, by: userID, at: now, on: tx)
             if !added.isEmpty {
-                try await Outbox.append(membersEvent("rahat.core.group.members_added", groupID, added, at: now), on: tx)
+                try await Outbox.append(
+                    membersEvent(Rahat_Core_V1_GroupMembersChanged.added, groupID, added, at: now), on: tx)
             }
             return (added.count, already)
         }
@@ -185,7 +189,7 @@ extension CoreDomain {
                 try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
                     .filter(\.$beneficiaryID ~~ present).delete()
                 try await Outbox.append(
-                    membersEvent("rahat.core.group.members_removed", groupID, present, at: now), on: tx)
+                    membersEvent(Rahat_Core_V1_GroupMembersChanged.removed, groupID, present, at: now), on: tx)
             }
             return (present.count, unique.count - present.count)
         }
@@ -294,27 +298,27 @@ extension CoreDomain {
         )
     }
 
-    private func groupEvent(_ type: String, _ row: GroupRow, at now: Date) -> OutboxEvent {
+    private func groupEvent(_ topic: String, _ row: GroupRow, at now: Date) throws -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
-        return OutboxEvent(
-            type: type,
-            aggregateType: "group",
-            aggregateID: id,
-            payload: ["groupId": .string(id), "name": .string(row.name), "purpose": .string(row.purpose)],
-            occurredAt: now
-        )
+        return try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_GroupChanged.with {
+                $0.groupID = id
+                $0.name = row.name
+                $0.purpose = row.purpose
+            },
+            aggregateType: "group", aggregateID: id, occurredAt: now)
     }
 
-    private func membersEvent(_ type: String, _ groupID: UUID, _ members: [UUID], at now: Date) -> OutboxEvent {
-        OutboxEvent(
-            type: type,
-            aggregateType: "group",
-            aggregateID: groupID.lowercasedString,
-            payload: [
-                "groupId": .string(groupID.lowercasedString),
-                "beneficiaryIds": .array(members.map { .string($0.lowercasedString) }),
-            ],
-            occurredAt: now
-        )
+    private func membersEvent(
+        _ topic: String, _ groupID: UUID, _ members: [UUID], at now: Date
+    ) throws -> OutboxEvent {
+        try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_GroupMembersChanged.with {
+                $0.groupID = groupID.lowercasedString
+                $0.beneficiaryIds = members.map(\.lowercasedString)
+            },
+            aggregateType: "group", aggregateID: groupID.lowercasedString, occurredAt: now)
     }
 }

@@ -1,9 +1,12 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 import Synchronization
 
 extension BeneficiaryInput {
@@ -117,16 +120,21 @@ extension CoreDomain {
         }
     }
 
-    func importEvent(_ type: String, _ row: ImportRow, at now: Date) -> OutboxEvent {
+    func importEvent(_ topic: String, _ row: ImportRow, at now: Date) throws -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
-        var payload: [String: OutboxValue] = [
-            "importId": .string(id), "status": .string(row.status), "rows": .int(Int64(row.rows)),
-            "created": .int(Int64(row.created)), "updated": .int(Int64(row.updated)),
-            "duplicates": .int(Int64(row.duplicates)), "rejected": .int(Int64(row.rejected)),
-        ]
-        if let projectID = row.projectID { payload["projectId"] = .string(projectID.lowercasedString) }
-        if let groupID = row.groupID { payload["groupId"] = .string(groupID.lowercasedString) }
-        if let error = row.error { payload["error"] = .string(error) }
-        return OutboxEvent(type: type, aggregateType: "import", aggregateID: id, payload: payload, occurredAt: now)
+        let payload = Rahat_Core_V1_ImportFinished.with {
+            $0.importID = id
+            $0.status = row.status
+            $0.rows = Int64(row.rows)
+            $0.created = Int64(row.created)
+            $0.updated = Int64(row.updated)
+            $0.duplicates = Int64(row.duplicates)
+            $0.rejected = Int64(row.rejected)
+            if let projectID = row.projectID { $0.projectID = projectID.lowercasedString }
+            if let groupID = row.groupID { $0.groupID = groupID.lowercasedString }
+            if let error = row.error { $0.error = error }
+        }
+        return try OutboxEvent(
+            topic: topic, payload: payload, aggregateType: "import", aggregateID: id, occurredAt: now)
     }
 }

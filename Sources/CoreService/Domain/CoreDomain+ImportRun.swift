@@ -1,3 +1,4 @@
+import CoreAPI
 import FluentKit
 import Foundation
 import Persistence
@@ -592,15 +593,15 @@ struct ImportBatchWriter: Sendable {
                 for update in updates {
                     try await update.row.save(on: tx)
                     events.append(
-                        domain.beneficiaryEvent(
-                            "rahat.core.beneficiary.updated", update.row, at: now, changed: update.fields))
+                        try domain.beneficiaryEvent(
+                            Rahat_Core_V1_BeneficiaryChanged.updated, update.row, at: now, changed: update.fields))
                 }
                 if !fresh.isEmpty {
                     events += try await domain.queueVerifications(
                         of: fresh, by: importRow.createdBy, at: now, on: tx)
                     try await domain.insertBeneficiaries(fresh, on: tx)
-                    events += fresh.map {
-                        domain.beneficiaryEvent("rahat.core.beneficiary.created", $0, at: now, changed: [])
+                    events += try fresh.map {
+                        try domain.beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
                     }
                 }
                 let touched = (fresh + changed).compactMap(\.id)
@@ -636,7 +637,7 @@ struct ImportBatchWriter: Sendable {
 
     /// Marks the import completed, drops its stored file, and announces it.
     func complete() async throws {
-        try await finish(.completed, error: nil, event: "rahat.core.import.completed")
+        try await finish(.completed, error: nil, event: Rahat_Core_V1_ImportFinished.completed)
         domain.logger.info(
             "import completed",
             metadata: [
@@ -647,7 +648,7 @@ struct ImportBatchWriter: Sendable {
 
     /// Marks the import failed with a reason its creator can act on; rows already committed stay.
     func fail(_ reason: String) async throws {
-        try await finish(.failed, error: reason, event: "rahat.core.import.failed")
+        try await finish(.failed, error: reason, event: Rahat_Core_V1_ImportFinished.failed)
         domain.logger.notice(
             "import failed", metadata: ["import_id": "\(row.id?.lowercasedString ?? "")", "reason": "\(reason)"])
     }

@@ -1,10 +1,13 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Notifications
 import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// A change of a vendor's payout account that waits for a second person.
 struct PayoutChange: Sendable, Equatable {
@@ -44,7 +47,7 @@ extension CoreDomain {
             )
             .run()
         try await Outbox.append(
-            payoutChangeEvent("rahat.core.vendor.payout_change_requested", vendorID: vendorID, changeID: id, at: now),
+            payoutChangeEvent(Rahat_Core_V1_VendorPayoutChange.requested, vendorID: vendorID, changeID: id, at: now),
             on: tx)
         logger.notice(
             "vendor payout account change requested; it waits for a second person's approval",
@@ -116,7 +119,7 @@ extension CoreDomain {
             }
             try await Outbox.append(
                 payoutChangeEvent(
-                    approve ? "rahat.core.vendor.payout_changed" : "rahat.core.vendor.payout_change_rejected",
+                    approve ? Rahat_Core_V1_VendorPayoutChange.changed : Rahat_Core_V1_VendorPayoutChange.rejected,
                     vendorID: vendorID, changeID: changeID, at: now),
                 on: tx)
             return vendor
@@ -153,16 +156,16 @@ extension CoreDomain {
 
     // MARK: Helpers
 
-    private func payoutChangeEvent(_ type: String, vendorID: UUID, changeID: UUID, at now: Date) -> OutboxEvent {
-        OutboxEvent(
-            type: type,
-            aggregateType: "vendor",
-            aggregateID: vendorID.lowercasedString,
-            payload: [
-                "vendorId": .string(vendorID.lowercasedString), "changeId": .string(changeID.lowercasedString),
-            ],
-            occurredAt: now
-        )
+    private func payoutChangeEvent(
+        _ topic: String, vendorID: UUID, changeID: UUID, at now: Date
+    ) throws -> OutboxEvent {
+        try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_VendorPayoutChange.with {
+                $0.vendorID = vendorID.lowercasedString
+                $0.changeID = changeID.lowercasedString
+            },
+            aggregateType: "vendor", aggregateID: vendorID.lowercasedString, occurredAt: now)
     }
 
     private func sqlDatabase(_ db: any Database) throws -> any SQLDatabase {

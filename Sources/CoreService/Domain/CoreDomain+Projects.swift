@@ -1,8 +1,11 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// The kinds of project (docs/domain.md).
 enum ProjectType: String, Sendable, CaseIterable {
@@ -93,7 +96,7 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.create(on: tx)
-            try await Outbox.append(event("rahat.core.project.created", row, at: now), on: tx)
+            try await Outbox.append(event(Rahat_Core_V1_ProjectChanged.created, row, at: now), on: tx)
         }
         logger.info("project created", metadata: ["project_id": "\(row.id?.lowercasedString ?? "")"])
         return try Self.info(row)
@@ -150,7 +153,7 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.save(on: tx)
-            try await Outbox.append(event("rahat.core.project.updated", row, at: now), on: tx)
+            try await Outbox.append(event(Rahat_Core_V1_ProjectChanged.updated, row, at: now), on: tx)
         }
         return try Self.info(row)
     }
@@ -158,13 +161,14 @@ extension CoreDomain {
     /// draft → active.
     func activateProject(_ id: String, by caller: Principal) async throws -> ProjectInfo {
         try await transition(
-            id, from: .draft, to: .active, action: "activated", event: "rahat.core.project.activated", by: caller)
+            id, from: .draft, to: .active, action: "activated", event: Rahat_Core_V1_ProjectChanged.activated,
+            by: caller)
     }
 
     /// active → closed. A closed project accepts no new enrolments.
     func closeProject(_ id: String, by caller: Principal) async throws -> ProjectInfo {
         try await transition(
-            id, from: .active, to: .closed, action: "closed", event: "rahat.core.project.closed", by: caller)
+            id, from: .active, to: .closed, action: "closed", event: Rahat_Core_V1_ProjectChanged.closed, by: caller)
     }
 
     private func transition(
@@ -200,22 +204,19 @@ extension CoreDomain {
         return row
     }
 
-    private func event(_ type: String, _ row: ProjectRow, at now: Date) -> OutboxEvent {
+    private func event(_ topic: String, _ row: ProjectRow, at now: Date) throws -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
-        return OutboxEvent(
-            type: type,
-            aggregateType: "project",
-            aggregateID: id,
-            payload: [
-                "projectId": .string(id),
-                "name": .string(row.name),
-                "type": .string(row.type),
-                "status": .string(row.status),
-                "asset": .string(row.asset),
-                "assetScale": .int(Int64(row.assetScale)),
-            ],
-            occurredAt: now
-        )
+        return try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_ProjectChanged.with {
+                $0.projectID = id
+                $0.name = row.name
+                $0.type = row.type
+                $0.status = row.status
+                $0.asset = row.asset
+                $0.assetScale = Int64(row.assetScale)
+            },
+            aggregateType: "project", aggregateID: id, occurredAt: now)
     }
 
     // MARK: Validation

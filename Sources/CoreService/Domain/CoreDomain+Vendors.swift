@@ -1,8 +1,11 @@
+import CoreAPI
 import FluentKit
 import Foundation
+import Messaging
 import Persistence
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// Whether a vendor may take part in new work.
 enum VendorStatus: String, Sendable, CaseIterable {
@@ -103,7 +106,7 @@ extension CoreDomain {
         do {
             try await database.transaction { tx in
                 try await row.create(on: tx)
-                try await Outbox.append(vendorEvent("rahat.core.vendor.registered", row, at: now), on: tx)
+                try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.registered, row, at: now), on: tx)
             }
         } catch {
             if linkedUser == nil {
@@ -194,7 +197,7 @@ extension CoreDomain {
             if name != nil || phone != nil || location != nil {
                 row.updatedAt = now
                 try await row.save(on: tx)
-                try await Outbox.append(vendorEvent("rahat.core.vendor.updated", row, at: now), on: tx)
+                try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.updated, row, at: now), on: tx)
             }
             return row
         }
@@ -227,7 +230,7 @@ extension CoreDomain {
             row.deactivatedAt = now
             row.updatedAt = now
             try await row.save(on: tx)
-            try await Outbox.append(vendorEvent("rahat.core.vendor.deactivated", row, at: now), on: tx)
+            try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.deactivated, row, at: now), on: tx)
             return row
         }
         return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
@@ -267,7 +270,9 @@ extension CoreDomain {
             link.assignedAt = now
             try await link.create(on: tx)
             try await Outbox.append(
-                linkEvent("rahat.core.vendor.assigned", vendorID: vendorID, projectID: projectID, at: now), on: tx)
+                linkEvent(
+                    Rahat_Core_V1_VendorProjectLinked.assigned, vendorID: vendorID, projectID: projectID, at: now),
+                on: tx)
             return true
         }
     }
@@ -284,7 +289,9 @@ extension CoreDomain {
             else { throw CoreError.vendorNotAssigned }
             try await link.delete(on: tx)
             try await Outbox.append(
-                linkEvent("rahat.core.vendor.unassigned", vendorID: vendorID, projectID: projectID, at: now), on: tx)
+                linkEvent(
+                    Rahat_Core_V1_VendorProjectLinked.unassigned, vendorID: vendorID, projectID: projectID, at: now),
+                on: tx)
         }
     }
 
@@ -369,30 +376,28 @@ extension CoreDomain {
         )
     }
 
-    private func linkEvent(_ type: String, vendorID: UUID, projectID: UUID, at now: Date) -> OutboxEvent {
-        OutboxEvent(
-            type: type,
-            aggregateType: "vendor",
-            aggregateID: vendorID.lowercasedString,
-            payload: [
-                "vendorId": .string(vendorID.lowercasedString), "projectId": .string(projectID.lowercasedString),
-            ],
-            occurredAt: now
-        )
+    private func linkEvent(_ topic: String, vendorID: UUID, projectID: UUID, at now: Date) throws -> OutboxEvent {
+        try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_VendorProjectLinked.with {
+                $0.vendorID = vendorID.lowercasedString
+                $0.projectID = projectID.lowercasedString
+            },
+            aggregateType: "vendor", aggregateID: vendorID.lowercasedString, occurredAt: now)
     }
 
     /// Events name the vendor and its state; payout details stay in the service.
-    private func vendorEvent(_ type: String, _ row: VendorRow, at now: Date) -> OutboxEvent {
+    private func vendorEvent(_ topic: String, _ row: VendorRow, at now: Date) throws -> OutboxEvent {
         let id = row.id?.lowercasedString ?? ""
-        return OutboxEvent(
-            type: type,
-            aggregateType: "vendor",
-            aggregateID: id,
-            payload: [
-                "vendorId": .string(id), "userId": .string(row.userID.lowercasedString), "name": .string(row.name),
-                "status": .string(row.status), "payoutType": .string(row.payoutType),
-            ],
-            occurredAt: now
-        )
+        return try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_VendorChanged.with {
+                $0.vendorID = id
+                $0.userID = row.userID.lowercasedString
+                $0.name = row.name
+                $0.status = row.status
+                $0.payoutType = row.payoutType
+            },
+            aggregateType: "vendor", aggregateID: id, occurredAt: now)
     }
 }

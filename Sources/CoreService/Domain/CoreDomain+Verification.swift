@@ -1,3 +1,4 @@
+import CoreAPI
 import FluentKit
 import Foundation
 import JobQueue
@@ -6,6 +7,7 @@ import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
+import SwiftProtobuf
 
 /// A check run as callers see it.
 struct VerificationInfo: Sendable, Equatable {
@@ -215,7 +217,7 @@ extension CoreDomain {
                     .where("id", .equal, finding.run).where("status", .equal, VerificationStatus.pending.rawValue)
                     .run()
                 events.append(
-                    self.verificationEvent(
+                    try self.verificationEvent(
                         finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
                         reasons: finding.reasons, decidedBy: nil, at: now))
                 statuses.append(finding.outcome)
@@ -488,7 +490,7 @@ extension CoreDomain {
                 try Self.decode([String].self, $0.reasons)
             }
             return [
-                self.verificationEvent(
+                try self.verificationEvent(
                     decided, beneficiaryID: beneficiaryID, verificationID: runID, reasons: reasons ?? [],
                     decidedBy: reviewer, at: now)
             ]
@@ -665,14 +667,14 @@ extension CoreDomain {
             }
             try await insert.run(on: tx)
             try await Outbox.append(
-                OutboxEvent(
-                    type: "rahat.core.watch_list.replaced", aggregateType: "watch_list",
-                    aggregateID: listID.lowercasedString,
-                    payload: [
-                        "watchListId": .string(listID.lowercasedString), "entries": .int(Int64(newEntries.count)),
-                        "uploadedBy": .string(caller.userID.lowercasedString),
-                    ],
-                    occurredAt: now),
+                try OutboxEvent(
+                    topic: Rahat_Core_V1_WatchListReplaced.topic,
+                    payload: Rahat_Core_V1_WatchListReplaced.with {
+                        $0.watchListID = listID.lowercasedString
+                        $0.entries = Int64(newEntries.count)
+                        $0.uploadedBy = caller.userID.lowercasedString
+                    },
+                    aggregateType: "watch_list", aggregateID: listID.lowercasedString, occurredAt: now),
                 on: tx)
             return list
         }
@@ -704,16 +706,24 @@ extension CoreDomain {
     func verificationEvent(
         _ outcome: VerificationStatus, beneficiaryID: UUID, verificationID: UUID, reasons: [String],
         decidedBy: UUID?, at now: Date
-    ) -> OutboxEvent {
-        var payload: [String: OutboxValue] = [
-            "beneficiaryId": .string(beneficiaryID.lowercasedString),
-            "verificationId": .string(verificationID.lowercasedString),
-            "reasons": .array(reasons.map(OutboxValue.string)),
-        ]
-        if let decidedBy { payload["decidedBy"] = .string(decidedBy.lowercasedString) }
-        return OutboxEvent(
-            type: "rahat.core.beneficiary.\(outcome.rawValue)", aggregateType: "beneficiary",
-            aggregateID: beneficiaryID.lowercasedString, payload: payload, occurredAt: now)
+    ) throws -> OutboxEvent {
+        let topic =
+            switch outcome {
+            case .verified: Rahat_Core_V1_BeneficiaryVerificationDecided.verified
+            case .rejected: Rahat_Core_V1_BeneficiaryVerificationDecided.rejected
+            case .needsReview: Rahat_Core_V1_BeneficiaryVerificationDecided.needsReview
+            // A run still pending or superseded decided nothing: no caller publishes one.
+            case .pending, .superseded: throw UndecidedVerification(status: outcome)
+            }
+        return try OutboxEvent(
+            topic: topic,
+            payload: Rahat_Core_V1_BeneficiaryVerificationDecided.with {
+                $0.beneficiaryID = beneficiaryID.lowercasedString
+                $0.verificationID = verificationID.lowercasedString
+                $0.reasons = reasons
+                if let decidedBy { $0.decidedBy = decidedBy.lowercasedString }
+            },
+            aggregateType: "beneficiary", aggregateID: beneficiaryID.lowercasedString, occurredAt: now)
     }
 
     static func verificationInfo(_ row: VerificationRow) throws -> VerificationInfo {
@@ -739,4 +749,10 @@ extension CoreDomain {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
+}
+
+/// An outcome event was asked for a verification that decided nothing: a programming error.
+struct UndecidedVerification: Error, CustomStringConvertible {
+    var status: VerificationStatus
+    var description: String { "a verification that is \(status.rawValue) has no outcome to publish" }
 }
