@@ -1,4 +1,5 @@
 import C2CAPI
+import CoreAPI
 import Foundation
 import Messaging
 import Persistence
@@ -60,6 +61,56 @@ struct EventContractTests {
                 #expect(try received.payload(as: Rahat_C2c_V1_FundDisbursed.self) == Self.message)
             }
         }
+    }
+
+    @Test("fields set to zero or empty are written as they were before events were typed; unset ones are not")
+    func zeroesAndEmptiesAreWritten() throws {
+        let now = Date()
+        let completed = try OutboxEvent(
+            topic: Rahat_C2c_V1_DisbursementCompleted.topic,
+            payload: Rahat_C2c_V1_DisbursementCompleted.with {
+                $0.disbursementID = Self.disbursement
+                $0.projectID = Self.project
+                $0.status = "partially_failed"
+                $0.round = 1
+                $0.linesCompleted = 0
+                $0.linesFailed = 3
+                $0.amountCompleted = 0
+                $0.asset = "NPR"
+            }, aggregateType: "disbursement", aggregateID: Self.disbursement, occurredAt: now)
+        #expect(
+            completed.payload == [
+                "disbursementId": .string(Self.disbursement), "projectId": .string(Self.project),
+                "status": .string("partially_failed"), "round": .int(1), "linesCompleted": .int(0),
+                "linesFailed": .int(3), "amountCompleted": .int(0), "asset": .string("NPR"),
+            ])
+        let created = try OutboxEvent(
+            topic: Rahat_Core_V1_BeneficiaryChanged.created,
+            payload: Rahat_Core_V1_BeneficiaryChanged.with {
+                $0.beneficiaryID = Self.beneficiary
+                $0.verificationStatus = "unverified"
+                $0.changedFields = []
+            }, keepingEmpty: ["changedFields"], aggregateType: "beneficiary", aggregateID: Self.beneficiary,
+            occurredAt: now)
+        #expect(
+            created.payload == [
+                "beneficiaryId": .string(Self.beneficiary), "verificationStatus": .string("unverified"),
+                "changedFields": .array([]),
+            ])
+        // An import of no project: the key stays absent, as it was.
+        let finished = try OutboxEvent(
+            topic: Rahat_Core_V1_ImportFinished.completed,
+            payload: Rahat_Core_V1_ImportFinished.with {
+                $0.importID = Self.disbursement
+                $0.status = "completed"
+                $0.rows = 2
+                $0.created = 2
+                $0.updated = 0
+                $0.duplicates = 0
+                $0.rejected = 0
+            }, aggregateType: "import", aggregateID: Self.disbursement, occurredAt: now)
+        #expect(finished.payload["projectId"] == nil && finished.payload["error"] == nil)
+        #expect(finished.payload["rejected"] == .int(0) && finished.payload["updated"] == .int(0))
     }
 
     @Test("a field the consumer does not know is skipped; data of another shape is refused as undecodable")

@@ -147,7 +147,8 @@ extension C2CDomain {
             }
             try await Outbox.append(
                 OutboxEvent(
-                    topic: Rahat_C2c_V1_FundDisbursed.topic, payload: disbursed, aggregateType: "disbursement",
+                    topic: Rahat_C2c_V1_FundDisbursed.topic, payload: disbursed, keepingEmpty: ["payments"],
+                    aggregateType: "disbursement",
                     aggregateID: record.id.lowercasedString, occurredAt: now),
                 on: tx)
             try await finishIfDone(record, at: now, on: sql)

@@ -711,7 +711,7 @@ extension CoreDomain {
                 $0.beneficiaryID = id
                 $0.verificationStatus = row.verificationStatus
                 $0.changedFields = changed
-            },
+            }, keepingEmpty: ["changedFields"],
             aggregateType: "beneficiary", aggregateID: id, occurredAt: now)
     }
 }

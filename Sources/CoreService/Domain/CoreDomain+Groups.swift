@@ -318,7 +318,7 @@ extension CoreDomain {
             payload: Rahat_Core_V1_GroupMembersChanged.with {
                 $0.groupID = groupID.lowercasedString
                 $0.beneficiaryIds = members.map(\.lowercasedString)
-            },
+            }, keepingEmpty: ["beneficiaryIds"],
             aggregateType: "group", aggregateID: groupID.lowercasedString, occurredAt: now)
     }
 }

@@ -201,7 +201,7 @@ extension CoreDomain {
                         to: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; ")
                     )
                     .where("id", .equal, finding.beneficiary).where("verification_id", .equal, finding.run)
-                    .where("verification_status", .equal, VerificationStatus.pending.rawValue)
+                    .where("verification_status", .equal, BeneficiaryVerification.pending.rawValue)
                     .where("archived_at", .is, SQLLiteral.null)
                     .returning("id").all()
                 guard !applied.isEmpty else {
@@ -478,7 +478,7 @@ extension CoreDomain {
                 // The note stays on the run, for those who read runs; the record says who decided.
                 .set("verification_reason", to: "decided by a reviewer")
                 .where("id", .equal, beneficiaryID).where("verification_id", .equal, runID)
-                .where("verification_status", .equal, VerificationStatus.needsReview.rawValue)
+                .where("verification_status", .equal, BeneficiaryVerification.needsReview.rawValue)
                 .returning("id").all()
             // A change or another reviewer got there first.
             guard !changed.isEmpty else { throw CoreError.verificationNotInReview("changed meanwhile") }
@@ -722,7 +722,7 @@ extension CoreDomain {
                 $0.verificationID = verificationID.lowercasedString
                 $0.reasons = reasons
                 if let decidedBy { $0.decidedBy = decidedBy.lowercasedString }
-            },
+            }, keepingEmpty: ["reasons"],
             aggregateType: "beneficiary", aggregateID: beneficiaryID.lowercasedString, occurredAt: now)
     }
 

@@ -126,8 +126,6 @@ extension APIHandler {
         let json = try encoder.encode(Components.Schemas.Job(job))
         return ArraySlice(Array("event: job\ndata: ".utf8) + Array(json) + Array("\n\n".utf8))
     }
-
-    /// Job ids are the caller's choice of text: the cursor carries one opaquely.
 }
 
 extension JobStatus {

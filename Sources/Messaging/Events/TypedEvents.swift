@@ -6,15 +6,18 @@ package import SwiftProtobuf
 /// protobuf's JSON mapping: the names a consumer decodes are the producer's, checked by the build.
 extension OutboxEvent {
     /// The event on `topic` whose data is `payload`. Integers stay JSON numbers, as payloads
-    /// written before typed events had them; fields at their default value are left out.
+    /// written before typed events had them, and scalar fields the producer set (they have
+    /// presence in `events.proto`) are written even when zero. Protobuf leaves an empty list out;
+    /// the lists named in `keepingEmpty` are written as `[]`, as they always were.
     package init(
-        topic: String, payload: some SwiftProtobuf.Message, aggregateType: String, aggregateID: String,
-        occurredAt: Date
+        topic: String, payload: some SwiftProtobuf.Message, keepingEmpty lists: [String] = [],
+        aggregateType: String, aggregateID: String, occurredAt: Date
     ) throws {
         var options = JSONEncodingOptions()
         options.alwaysPrintInt64sAsNumbers = true
-        let data = try JSONDecoder().decode(
+        var data = try JSONDecoder().decode(
             [String: OutboxValue].self, from: try payload.jsonUTF8Data(options: options))
+        for list in lists where data[list] == nil { data[list] = .array([]) }
         self.init(
             type: topic, aggregateType: aggregateType, aggregateID: aggregateID, payload: data,
             occurredAt: occurredAt)

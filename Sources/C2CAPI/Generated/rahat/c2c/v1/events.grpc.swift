@@ -1,8 +1,10 @@
 // The events project-c2c publishes, one message per event type. Each is the `data` of a
-// versioned JSON envelope (protobuf's JSON mapping: lowerCamelCase names, 64-bit integers as
-// strings, and numbers accepted too when read), relayed from c2c's outbox to the topic named
-// in the message's comment. A consumer reads it with this message, skipping fields it does not
-// know, so a field may be added; renaming or removing one is a new version of the event.
+// versioned JSON envelope in protobuf's JSON mapping (lowerCamelCase names; 64-bit integers
+// written as JSON numbers, and strings accepted too when read), relayed from c2c's outbox to the
+// topic named in the message's comment. Scalar fields have explicit presence (`optional`), so
+// a field the producer sets is written even when it is zero or empty, as payloads always were.
+// A consumer reads it with this message, skipping fields it does not know, so a field may be
+// added; renaming or removing one is a new version of the event.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

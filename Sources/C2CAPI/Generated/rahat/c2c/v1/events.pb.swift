@@ -9,10 +9,12 @@
 //   https://github.com/apple/swift-protobuf/
 
 // The events project-c2c publishes, one message per event type. Each is the `data` of a
-// versioned JSON envelope (protobuf's JSON mapping: lowerCamelCase names, 64-bit integers as
-// strings, and numbers accepted too when read), relayed from c2c's outbox to the topic named
-// in the message's comment. A consumer reads it with this message, skipping fields it does not
-// know, so a field may be added; renaming or removing one is a new version of the event.
+// versioned JSON envelope in protobuf's JSON mapping (lowerCamelCase names; 64-bit integers
+// written as JSON numbers, and strings accepted too when read), relayed from c2c's outbox to the
+// topic named in the message's comment. Scalar fields have explicit presence (`optional`), so
+// a field the producer sets is written even when it is zero or empty, as payloads always were.
+// A consumer reads it with this message, skipping fields it does not know, so a field may be
+// added; renaming or removing one is a new version of the event.
 
 package import SwiftProtobuf
 
@@ -33,14 +35,42 @@ package nonisolated struct Rahat_C2c_V1_FundDisbursed: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var disbursementID: String = String()
+  package var disbursementID: String {
+    get {_disbursementID ?? String()}
+    set {_disbursementID = newValue}
+  }
+  /// Returns true if `disbursementID` has been explicitly set.
+  package var hasDisbursementID: Bool {self._disbursementID != nil}
+  /// Clears the value of `disbursementID`. Subsequent reads from it will return its default value.
+  package mutating func clearDisbursementID() {self._disbursementID = nil}
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
-  package var asset: String = String()
+  package var asset: String {
+    get {_asset ?? String()}
+    set {_asset = newValue}
+  }
+  /// Returns true if `asset` has been explicitly set.
+  package var hasAsset: Bool {self._asset != nil}
+  /// Clears the value of `asset`. Subsequent reads from it will return its default value.
+  package mutating func clearAsset() {self._asset = nil}
 
   /// The batch's total, in minor units.
-  package var amount: Int64 = 0
+  package var amount: Int64 {
+    get {_amount ?? 0}
+    set {_amount = newValue}
+  }
+  /// Returns true if `amount` has been explicitly set.
+  package var hasAmount: Bool {self._amount != nil}
+  /// Clears the value of `amount`. Subsequent reads from it will return its default value.
+  package mutating func clearAmount() {self._amount = nil}
 
   package var payments: [Rahat_C2c_V1_FundDisbursed.Payment] = []
 
@@ -52,18 +82,48 @@ package nonisolated struct Rahat_C2c_V1_FundDisbursed: Sendable {
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    package var line: Int64 = 0
+    package var line: Int64 {
+      get {_line ?? 0}
+      set {_line = newValue}
+    }
+    /// Returns true if `line` has been explicitly set.
+    package var hasLine: Bool {self._line != nil}
+    /// Clears the value of `line`. Subsequent reads from it will return its default value.
+    package mutating func clearLine() {self._line = nil}
 
-    package var beneficiaryID: String = String()
+    package var beneficiaryID: String {
+      get {_beneficiaryID ?? String()}
+      set {_beneficiaryID = newValue}
+    }
+    /// Returns true if `beneficiaryID` has been explicitly set.
+    package var hasBeneficiaryID: Bool {self._beneficiaryID != nil}
+    /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
+    package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
 
-    package var amount: Int64 = 0
+    package var amount: Int64 {
+      get {_amount ?? 0}
+      set {_amount = newValue}
+    }
+    /// Returns true if `amount` has been explicitly set.
+    package var hasAmount: Bool {self._amount != nil}
+    /// Clears the value of `amount`. Subsequent reads from it will return its default value.
+    package mutating func clearAmount() {self._amount = nil}
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
     package init() {}
+
+    fileprivate var _line: Int64? = nil
+    fileprivate var _beneficiaryID: String? = nil
+    fileprivate var _amount: Int64? = nil
   }
 
   package init() {}
+
+  fileprivate var _disbursementID: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _asset: String? = nil
+  fileprivate var _amount: Int64? = nil
 }
 
 /// Topic `rahat.c2c.disbursement.completed`: no line of a disbursement is left pending, once
@@ -73,26 +133,91 @@ package nonisolated struct Rahat_C2c_V1_DisbursementCompleted: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var disbursementID: String = String()
+  package var disbursementID: String {
+    get {_disbursementID ?? String()}
+    set {_disbursementID = newValue}
+  }
+  /// Returns true if `disbursementID` has been explicitly set.
+  package var hasDisbursementID: Bool {self._disbursementID != nil}
+  /// Clears the value of `disbursementID`. Subsequent reads from it will return its default value.
+  package mutating func clearDisbursementID() {self._disbursementID = nil}
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
   /// `completed`, or `partially_failed` when some lines failed.
-  package var status: String = String()
+  package var status: String {
+    get {_status ?? String()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
 
-  package var round: Int64 = 0
+  package var round: Int64 {
+    get {_round ?? 0}
+    set {_round = newValue}
+  }
+  /// Returns true if `round` has been explicitly set.
+  package var hasRound: Bool {self._round != nil}
+  /// Clears the value of `round`. Subsequent reads from it will return its default value.
+  package mutating func clearRound() {self._round = nil}
 
-  package var linesCompleted: Int64 = 0
+  package var linesCompleted: Int64 {
+    get {_linesCompleted ?? 0}
+    set {_linesCompleted = newValue}
+  }
+  /// Returns true if `linesCompleted` has been explicitly set.
+  package var hasLinesCompleted: Bool {self._linesCompleted != nil}
+  /// Clears the value of `linesCompleted`. Subsequent reads from it will return its default value.
+  package mutating func clearLinesCompleted() {self._linesCompleted = nil}
 
-  package var linesFailed: Int64 = 0
+  package var linesFailed: Int64 {
+    get {_linesFailed ?? 0}
+    set {_linesFailed = newValue}
+  }
+  /// Returns true if `linesFailed` has been explicitly set.
+  package var hasLinesFailed: Bool {self._linesFailed != nil}
+  /// Clears the value of `linesFailed`. Subsequent reads from it will return its default value.
+  package mutating func clearLinesFailed() {self._linesFailed = nil}
 
-  package var amountCompleted: Int64 = 0
+  package var amountCompleted: Int64 {
+    get {_amountCompleted ?? 0}
+    set {_amountCompleted = newValue}
+  }
+  /// Returns true if `amountCompleted` has been explicitly set.
+  package var hasAmountCompleted: Bool {self._amountCompleted != nil}
+  /// Clears the value of `amountCompleted`. Subsequent reads from it will return its default value.
+  package mutating func clearAmountCompleted() {self._amountCompleted = nil}
 
-  package var asset: String = String()
+  package var asset: String {
+    get {_asset ?? String()}
+    set {_asset = newValue}
+  }
+  /// Returns true if `asset` has been explicitly set.
+  package var hasAsset: Bool {self._asset != nil}
+  /// Clears the value of `asset`. Subsequent reads from it will return its default value.
+  package mutating func clearAsset() {self._asset = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _disbursementID: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _status: String? = nil
+  fileprivate var _round: Int64? = nil
+  fileprivate var _linesCompleted: Int64? = nil
+  fileprivate var _linesFailed: Int64? = nil
+  fileprivate var _amountCompleted: Int64? = nil
+  fileprivate var _asset: String? = nil
 }
 
 /// Topic `rahat.c2c.settlement.completed`: the bank answered a vendor's settlement.
@@ -101,27 +226,92 @@ package nonisolated struct Rahat_C2c_V1_SettlementCompleted: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var settlementID: String = String()
+  package var settlementID: String {
+    get {_settlementID ?? String()}
+    set {_settlementID = newValue}
+  }
+  /// Returns true if `settlementID` has been explicitly set.
+  package var hasSettlementID: Bool {self._settlementID != nil}
+  /// Clears the value of `settlementID`. Subsequent reads from it will return its default value.
+  package mutating func clearSettlementID() {self._settlementID = nil}
 
-  package var runID: String = String()
+  package var runID: String {
+    get {_runID ?? String()}
+    set {_runID = newValue}
+  }
+  /// Returns true if `runID` has been explicitly set.
+  package var hasRunID: Bool {self._runID != nil}
+  /// Clears the value of `runID`. Subsequent reads from it will return its default value.
+  package mutating func clearRunID() {self._runID = nil}
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
-  package var vendorID: String = String()
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
 
   /// `paid` or `failed`.
-  package var status: String = String()
+  package var status: String {
+    get {_status ?? String()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
 
-  package var amount: Int64 = 0
+  package var amount: Int64 {
+    get {_amount ?? 0}
+    set {_amount = newValue}
+  }
+  /// Returns true if `amount` has been explicitly set.
+  package var hasAmount: Bool {self._amount != nil}
+  /// Clears the value of `amount`. Subsequent reads from it will return its default value.
+  package mutating func clearAmount() {self._amount = nil}
 
-  package var asset: String = String()
+  package var asset: String {
+    get {_asset ?? String()}
+    set {_asset = newValue}
+  }
+  /// Returns true if `asset` has been explicitly set.
+  package var hasAsset: Bool {self._asset != nil}
+  /// Clears the value of `asset`. Subsequent reads from it will return its default value.
+  package mutating func clearAsset() {self._asset = nil}
 
   /// The redemptions the settlement pays for.
-  package var redemptions: Int64 = 0
+  package var redemptions: Int64 {
+    get {_redemptions ?? 0}
+    set {_redemptions = newValue}
+  }
+  /// Returns true if `redemptions` has been explicitly set.
+  package var hasRedemptions: Bool {self._redemptions != nil}
+  /// Clears the value of `redemptions`. Subsequent reads from it will return its default value.
+  package mutating func clearRedemptions() {self._redemptions = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _settlementID: String? = nil
+  fileprivate var _runID: String? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _status: String? = nil
+  fileprivate var _amount: Int64? = nil
+  fileprivate var _asset: String? = nil
+  fileprivate var _redemptions: Int64? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -138,10 +328,10 @@ nonisolated extension Rahat_C2c_V1_FundDisbursed: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.disbursementID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.asset) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._disbursementID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._asset) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._amount) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.payments) }()
       default: break
       }
@@ -149,18 +339,22 @@ nonisolated extension Rahat_C2c_V1_FundDisbursed: SwiftProtobuf.Message, SwiftPr
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.disbursementID.isEmpty {
-      try visitor.visitSingularStringField(value: self.disbursementID, fieldNumber: 1)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 2)
-    }
-    if !self.asset.isEmpty {
-      try visitor.visitSingularStringField(value: self.asset, fieldNumber: 3)
-    }
-    if self.amount != 0 {
-      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 4)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._disbursementID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._asset {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._amount {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
     if !self.payments.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.payments, fieldNumber: 5)
     }
@@ -168,10 +362,10 @@ nonisolated extension Rahat_C2c_V1_FundDisbursed: SwiftProtobuf.Message, SwiftPr
   }
 
   package static func ==(lhs: Rahat_C2c_V1_FundDisbursed, rhs: Rahat_C2c_V1_FundDisbursed) -> Bool {
-    if lhs.disbursementID != rhs.disbursementID {return false}
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.asset != rhs.asset {return false}
-    if lhs.amount != rhs.amount {return false}
+    if lhs._disbursementID != rhs._disbursementID {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._asset != rhs._asset {return false}
+    if lhs._amount != rhs._amount {return false}
     if lhs.payments != rhs.payments {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -188,31 +382,35 @@ nonisolated extension Rahat_C2c_V1_FundDisbursed.Payment: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.line) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self._line) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self._amount) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.line != 0 {
-      try visitor.visitSingularInt64Field(value: self.line, fieldNumber: 1)
-    }
-    if !self.beneficiaryID.isEmpty {
-      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 2)
-    }
-    if self.amount != 0 {
-      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 3)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._line {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._beneficiaryID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._amount {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_C2c_V1_FundDisbursed.Payment, rhs: Rahat_C2c_V1_FundDisbursed.Payment) -> Bool {
-    if lhs.line != rhs.line {return false}
-    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
-    if lhs.amount != rhs.amount {return false}
+    if lhs._line != rhs._line {return false}
+    if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._amount != rhs._amount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -228,56 +426,60 @@ nonisolated extension Rahat_C2c_V1_DisbursementCompleted: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.disbursementID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.status) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.round) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.linesCompleted) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.linesFailed) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.amountCompleted) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.asset) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._disbursementID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._status) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._round) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._linesCompleted) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self._linesFailed) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self._amountCompleted) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._asset) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.disbursementID.isEmpty {
-      try visitor.visitSingularStringField(value: self.disbursementID, fieldNumber: 1)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 2)
-    }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 3)
-    }
-    if self.round != 0 {
-      try visitor.visitSingularInt64Field(value: self.round, fieldNumber: 4)
-    }
-    if self.linesCompleted != 0 {
-      try visitor.visitSingularInt64Field(value: self.linesCompleted, fieldNumber: 5)
-    }
-    if self.linesFailed != 0 {
-      try visitor.visitSingularInt64Field(value: self.linesFailed, fieldNumber: 6)
-    }
-    if self.amountCompleted != 0 {
-      try visitor.visitSingularInt64Field(value: self.amountCompleted, fieldNumber: 7)
-    }
-    if !self.asset.isEmpty {
-      try visitor.visitSingularStringField(value: self.asset, fieldNumber: 8)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._disbursementID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._round {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._linesCompleted {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._linesFailed {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._amountCompleted {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._asset {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_C2c_V1_DisbursementCompleted, rhs: Rahat_C2c_V1_DisbursementCompleted) -> Bool {
-    if lhs.disbursementID != rhs.disbursementID {return false}
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.round != rhs.round {return false}
-    if lhs.linesCompleted != rhs.linesCompleted {return false}
-    if lhs.linesFailed != rhs.linesFailed {return false}
-    if lhs.amountCompleted != rhs.amountCompleted {return false}
-    if lhs.asset != rhs.asset {return false}
+    if lhs._disbursementID != rhs._disbursementID {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._round != rhs._round {return false}
+    if lhs._linesCompleted != rhs._linesCompleted {return false}
+    if lhs._linesFailed != rhs._linesFailed {return false}
+    if lhs._amountCompleted != rhs._amountCompleted {return false}
+    if lhs._asset != rhs._asset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -293,56 +495,60 @@ nonisolated extension Rahat_C2c_V1_SettlementCompleted: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.settlementID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.runID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.status) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.amount) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.asset) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.redemptions) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._settlementID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._runID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._status) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self._amount) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._asset) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self._redemptions) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.settlementID.isEmpty {
-      try visitor.visitSingularStringField(value: self.settlementID, fieldNumber: 1)
-    }
-    if !self.runID.isEmpty {
-      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 2)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 3)
-    }
-    if !self.vendorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 4)
-    }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 5)
-    }
-    if self.amount != 0 {
-      try visitor.visitSingularInt64Field(value: self.amount, fieldNumber: 6)
-    }
-    if !self.asset.isEmpty {
-      try visitor.visitSingularStringField(value: self.asset, fieldNumber: 7)
-    }
-    if self.redemptions != 0 {
-      try visitor.visitSingularInt64Field(value: self.redemptions, fieldNumber: 8)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._settlementID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._runID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._amount {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._asset {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._redemptions {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_C2c_V1_SettlementCompleted, rhs: Rahat_C2c_V1_SettlementCompleted) -> Bool {
-    if lhs.settlementID != rhs.settlementID {return false}
-    if lhs.runID != rhs.runID {return false}
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.vendorID != rhs.vendorID {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.amount != rhs.amount {return false}
-    if lhs.asset != rhs.asset {return false}
-    if lhs.redemptions != rhs.redemptions {return false}
+    if lhs._settlementID != rhs._settlementID {return false}
+    if lhs._runID != rhs._runID {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._amount != rhs._amount {return false}
+    if lhs._asset != rhs._asset {return false}
+    if lhs._redemptions != rhs._redemptions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

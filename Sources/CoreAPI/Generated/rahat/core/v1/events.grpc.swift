@@ -1,9 +1,12 @@
 // The events the core service publishes, one message per payload shape; a message's comment
-// names the topics it is published on. Each is the `data` of a versioned JSON envelope
-// (protobuf's JSON mapping: lowerCamelCase names, fields at their default left out) relayed
-// from core's outbox. A consumer reads it with this message, skipping fields it does not know,
-// so a field may be added; renaming or removing one is a new version of the event. Events
-// carry ids and states, never personal data: a consumer that needs more asks the service.
+// names the topics it is published on. Each is the `data` of a versioned JSON envelope in
+// protobuf's JSON mapping (lowerCamelCase names; 64-bit integers written as JSON numbers),
+// relayed from core's outbox. Scalar fields have explicit presence (`optional`): one the
+// producer sets is written even when zero or empty, one it leaves unset (an import's project,
+// a decision's reviewer) is absent. A consumer reads it with this message, skipping fields it
+// does not know, so a field may be added; renaming or removing one is a new version of the
+// event. Events carry ids and states, never personal data: a consumer that needs more asks the
+// service.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -9,11 +9,14 @@
 //   https://github.com/apple/swift-protobuf/
 
 // The events the core service publishes, one message per payload shape; a message's comment
-// names the topics it is published on. Each is the `data` of a versioned JSON envelope
-// (protobuf's JSON mapping: lowerCamelCase names, fields at their default left out) relayed
-// from core's outbox. A consumer reads it with this message, skipping fields it does not know,
-// so a field may be added; renaming or removing one is a new version of the event. Events
-// carry ids and states, never personal data: a consumer that needs more asks the service.
+// names the topics it is published on. Each is the `data` of a versioned JSON envelope in
+// protobuf's JSON mapping (lowerCamelCase names; 64-bit integers written as JSON numbers),
+// relayed from core's outbox. Scalar fields have explicit presence (`optional`): one the
+// producer sets is written even when zero or empty, one it leaves unset (an import's project,
+// a decision's reviewer) is absent. A consumer reads it with this message, skipping fields it
+// does not know, so a field may be added; renaming or removing one is a new version of the
+// event. Events carry ids and states, never personal data: a consumer that needs more asks the
+// service.
 
 package import SwiftProtobuf
 
@@ -34,23 +37,72 @@ package nonisolated struct Rahat_Core_V1_ProjectChanged: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
-  package var name: String = String()
+  package var name: String {
+    get {_name ?? String()}
+    set {_name = newValue}
+  }
+  /// Returns true if `name` has been explicitly set.
+  package var hasName: Bool {self._name != nil}
+  /// Clears the value of `name`. Subsequent reads from it will return its default value.
+  package mutating func clearName() {self._name = nil}
 
   /// `c2c` (cash) or `cva` (vouchers).
-  package var type: String = String()
+  package var type: String {
+    get {_type ?? String()}
+    set {_type = newValue}
+  }
+  /// Returns true if `type` has been explicitly set.
+  package var hasType: Bool {self._type != nil}
+  /// Clears the value of `type`. Subsequent reads from it will return its default value.
+  package mutating func clearType() {self._type = nil}
 
   /// `draft`, `active` or `closed`.
-  package var status: String = String()
+  package var status: String {
+    get {_status ?? String()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
 
-  package var asset: String = String()
+  package var asset: String {
+    get {_asset ?? String()}
+    set {_asset = newValue}
+  }
+  /// Returns true if `asset` has been explicitly set.
+  package var hasAsset: Bool {self._asset != nil}
+  /// Clears the value of `asset`. Subsequent reads from it will return its default value.
+  package mutating func clearAsset() {self._asset = nil}
 
-  package var assetScale: Int64 = 0
+  package var assetScale: Int64 {
+    get {_assetScale ?? 0}
+    set {_assetScale = newValue}
+  }
+  /// Returns true if `assetScale` has been explicitly set.
+  package var hasAssetScale: Bool {self._assetScale != nil}
+  /// Clears the value of `assetScale`. Subsequent reads from it will return its default value.
+  package mutating func clearAssetScale() {self._assetScale = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _projectID: String? = nil
+  fileprivate var _name: String? = nil
+  fileprivate var _type: String? = nil
+  fileprivate var _status: String? = nil
+  fileprivate var _asset: String? = nil
+  fileprivate var _assetScale: Int64? = nil
 }
 
 /// Topics `rahat.core.beneficiary.created`, `rahat.core.beneficiary.updated`,
@@ -60,9 +112,23 @@ package nonisolated struct Rahat_Core_V1_BeneficiaryChanged: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var beneficiaryID: String = String()
+  package var beneficiaryID: String {
+    get {_beneficiaryID ?? String()}
+    set {_beneficiaryID = newValue}
+  }
+  /// Returns true if `beneficiaryID` has been explicitly set.
+  package var hasBeneficiaryID: Bool {self._beneficiaryID != nil}
+  /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
+  package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
 
-  package var verificationStatus: String = String()
+  package var verificationStatus: String {
+    get {_verificationStatus ?? String()}
+    set {_verificationStatus = newValue}
+  }
+  /// Returns true if `verificationStatus` has been explicitly set.
+  package var hasVerificationStatus: Bool {self._verificationStatus != nil}
+  /// Clears the value of `verificationStatus`. Subsequent reads from it will return its default value.
+  package mutating func clearVerificationStatus() {self._verificationStatus = nil}
 
   /// The names of the fields an update changed.
   package var changedFields: [String] = []
@@ -70,6 +136,9 @@ package nonisolated struct Rahat_Core_V1_BeneficiaryChanged: Sendable {
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _beneficiaryID: String? = nil
+  fileprivate var _verificationStatus: String? = nil
 }
 
 /// Topics `rahat.core.beneficiary.verified`, `rahat.core.beneficiary.rejected`,
@@ -79,19 +148,44 @@ package nonisolated struct Rahat_Core_V1_BeneficiaryVerificationDecided: Sendabl
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var beneficiaryID: String = String()
+  package var beneficiaryID: String {
+    get {_beneficiaryID ?? String()}
+    set {_beneficiaryID = newValue}
+  }
+  /// Returns true if `beneficiaryID` has been explicitly set.
+  package var hasBeneficiaryID: Bool {self._beneficiaryID != nil}
+  /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
+  package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
 
-  package var verificationID: String = String()
+  package var verificationID: String {
+    get {_verificationID ?? String()}
+    set {_verificationID = newValue}
+  }
+  /// Returns true if `verificationID` has been explicitly set.
+  package var hasVerificationID: Bool {self._verificationID != nil}
+  /// Clears the value of `verificationID`. Subsequent reads from it will return its default value.
+  package mutating func clearVerificationID() {self._verificationID = nil}
 
   /// Stable reason codes of the outcome.
   package var reasons: [String] = []
 
   /// The reviewer, when a person decided.
-  package var decidedBy: String = String()
+  package var decidedBy: String {
+    get {_decidedBy ?? String()}
+    set {_decidedBy = newValue}
+  }
+  /// Returns true if `decidedBy` has been explicitly set.
+  package var hasDecidedBy: Bool {self._decidedBy != nil}
+  /// Clears the value of `decidedBy`. Subsequent reads from it will return its default value.
+  package mutating func clearDecidedBy() {self._decidedBy = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _beneficiaryID: String? = nil
+  fileprivate var _verificationID: String? = nil
+  fileprivate var _decidedBy: String? = nil
 }
 
 /// Topic `rahat.core.watch_list.replaced`: a new watch list replaced the previous one.
@@ -100,15 +194,40 @@ package nonisolated struct Rahat_Core_V1_WatchListReplaced: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var watchListID: String = String()
+  package var watchListID: String {
+    get {_watchListID ?? String()}
+    set {_watchListID = newValue}
+  }
+  /// Returns true if `watchListID` has been explicitly set.
+  package var hasWatchListID: Bool {self._watchListID != nil}
+  /// Clears the value of `watchListID`. Subsequent reads from it will return its default value.
+  package mutating func clearWatchListID() {self._watchListID = nil}
 
-  package var entries: Int64 = 0
+  package var entries: Int64 {
+    get {_entries ?? 0}
+    set {_entries = newValue}
+  }
+  /// Returns true if `entries` has been explicitly set.
+  package var hasEntries: Bool {self._entries != nil}
+  /// Clears the value of `entries`. Subsequent reads from it will return its default value.
+  package mutating func clearEntries() {self._entries = nil}
 
-  package var uploadedBy: String = String()
+  package var uploadedBy: String {
+    get {_uploadedBy ?? String()}
+    set {_uploadedBy = newValue}
+  }
+  /// Returns true if `uploadedBy` has been explicitly set.
+  package var hasUploadedBy: Bool {self._uploadedBy != nil}
+  /// Clears the value of `uploadedBy`. Subsequent reads from it will return its default value.
+  package mutating func clearUploadedBy() {self._uploadedBy = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _watchListID: String? = nil
+  fileprivate var _entries: Int64? = nil
+  fileprivate var _uploadedBy: String? = nil
 }
 
 /// Topics `rahat.core.import.completed`, `rahat.core.import.failed`: a bulk import ended.
@@ -117,30 +236,111 @@ package nonisolated struct Rahat_Core_V1_ImportFinished: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var importID: String = String()
+  package var importID: String {
+    get {_importID ?? String()}
+    set {_importID = newValue}
+  }
+  /// Returns true if `importID` has been explicitly set.
+  package var hasImportID: Bool {self._importID != nil}
+  /// Clears the value of `importID`. Subsequent reads from it will return its default value.
+  package mutating func clearImportID() {self._importID = nil}
 
-  package var status: String = String()
+  package var status: String {
+    get {_status ?? String()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
 
-  package var rows: Int64 = 0
+  package var rows: Int64 {
+    get {_rows ?? 0}
+    set {_rows = newValue}
+  }
+  /// Returns true if `rows` has been explicitly set.
+  package var hasRows: Bool {self._rows != nil}
+  /// Clears the value of `rows`. Subsequent reads from it will return its default value.
+  package mutating func clearRows() {self._rows = nil}
 
-  package var created: Int64 = 0
+  package var created: Int64 {
+    get {_created ?? 0}
+    set {_created = newValue}
+  }
+  /// Returns true if `created` has been explicitly set.
+  package var hasCreated: Bool {self._created != nil}
+  /// Clears the value of `created`. Subsequent reads from it will return its default value.
+  package mutating func clearCreated() {self._created = nil}
 
-  package var updated: Int64 = 0
+  package var updated: Int64 {
+    get {_updated ?? 0}
+    set {_updated = newValue}
+  }
+  /// Returns true if `updated` has been explicitly set.
+  package var hasUpdated: Bool {self._updated != nil}
+  /// Clears the value of `updated`. Subsequent reads from it will return its default value.
+  package mutating func clearUpdated() {self._updated = nil}
 
-  package var duplicates: Int64 = 0
+  package var duplicates: Int64 {
+    get {_duplicates ?? 0}
+    set {_duplicates = newValue}
+  }
+  /// Returns true if `duplicates` has been explicitly set.
+  package var hasDuplicates: Bool {self._duplicates != nil}
+  /// Clears the value of `duplicates`. Subsequent reads from it will return its default value.
+  package mutating func clearDuplicates() {self._duplicates = nil}
 
-  package var rejected: Int64 = 0
+  package var rejected: Int64 {
+    get {_rejected ?? 0}
+    set {_rejected = newValue}
+  }
+  /// Returns true if `rejected` has been explicitly set.
+  package var hasRejected: Bool {self._rejected != nil}
+  /// Clears the value of `rejected`. Subsequent reads from it will return its default value.
+  package mutating func clearRejected() {self._rejected = nil}
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
-  package var groupID: String = String()
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
 
   /// Why a failed import stopped.
-  package var error: String = String()
+  package var error: String {
+    get {_error ?? String()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  package var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  package mutating func clearError() {self._error = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _importID: String? = nil
+  fileprivate var _status: String? = nil
+  fileprivate var _rows: Int64? = nil
+  fileprivate var _created: Int64? = nil
+  fileprivate var _updated: Int64? = nil
+  fileprivate var _duplicates: Int64? = nil
+  fileprivate var _rejected: Int64? = nil
+  fileprivate var _projectID: String? = nil
+  fileprivate var _groupID: String? = nil
+  fileprivate var _error: String? = nil
 }
 
 /// Topics `rahat.core.vendor.registered`, `rahat.core.vendor.updated`,
@@ -150,20 +350,61 @@ package nonisolated struct Rahat_Core_V1_VendorChanged: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var vendorID: String = String()
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
 
-  package var userID: String = String()
+  package var userID: String {
+    get {_userID ?? String()}
+    set {_userID = newValue}
+  }
+  /// Returns true if `userID` has been explicitly set.
+  package var hasUserID: Bool {self._userID != nil}
+  /// Clears the value of `userID`. Subsequent reads from it will return its default value.
+  package mutating func clearUserID() {self._userID = nil}
 
-  package var name: String = String()
+  package var name: String {
+    get {_name ?? String()}
+    set {_name = newValue}
+  }
+  /// Returns true if `name` has been explicitly set.
+  package var hasName: Bool {self._name != nil}
+  /// Clears the value of `name`. Subsequent reads from it will return its default value.
+  package mutating func clearName() {self._name = nil}
 
-  package var status: String = String()
+  package var status: String {
+    get {_status ?? String()}
+    set {_status = newValue}
+  }
+  /// Returns true if `status` has been explicitly set.
+  package var hasStatus: Bool {self._status != nil}
+  /// Clears the value of `status`. Subsequent reads from it will return its default value.
+  package mutating func clearStatus() {self._status = nil}
 
   /// `bank`, `mobile_money`, or empty when none is held.
-  package var payoutType: String = String()
+  package var payoutType: String {
+    get {_payoutType ?? String()}
+    set {_payoutType = newValue}
+  }
+  /// Returns true if `payoutType` has been explicitly set.
+  package var hasPayoutType: Bool {self._payoutType != nil}
+  /// Clears the value of `payoutType`. Subsequent reads from it will return its default value.
+  package mutating func clearPayoutType() {self._payoutType = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _userID: String? = nil
+  fileprivate var _name: String? = nil
+  fileprivate var _status: String? = nil
+  fileprivate var _payoutType: String? = nil
 }
 
 /// Topics `rahat.core.vendor.assigned`, `rahat.core.vendor.unassigned`: a vendor joined or left
@@ -173,13 +414,30 @@ package nonisolated struct Rahat_Core_V1_VendorProjectLinked: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var vendorID: String = String()
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
 
-  package var projectID: String = String()
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _projectID: String? = nil
 }
 
 /// Topics `rahat.core.vendor.payout_change_requested`, `rahat.core.vendor.payout_changed`,
@@ -190,13 +448,30 @@ package nonisolated struct Rahat_Core_V1_VendorPayoutChange: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var vendorID: String = String()
+  package var vendorID: String {
+    get {_vendorID ?? String()}
+    set {_vendorID = newValue}
+  }
+  /// Returns true if `vendorID` has been explicitly set.
+  package var hasVendorID: Bool {self._vendorID != nil}
+  /// Clears the value of `vendorID`. Subsequent reads from it will return its default value.
+  package mutating func clearVendorID() {self._vendorID = nil}
 
-  package var changeID: String = String()
+  package var changeID: String {
+    get {_changeID ?? String()}
+    set {_changeID = newValue}
+  }
+  /// Returns true if `changeID` has been explicitly set.
+  package var hasChangeID: Bool {self._changeID != nil}
+  /// Clears the value of `changeID`. Subsequent reads from it will return its default value.
+  package mutating func clearChangeID() {self._changeID = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _vendorID: String? = nil
+  fileprivate var _changeID: String? = nil
 }
 
 /// Topics `rahat.core.group.created`, `rahat.core.group.updated`, `rahat.core.group.deleted`.
@@ -205,15 +480,40 @@ package nonisolated struct Rahat_Core_V1_GroupChanged: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var groupID: String = String()
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
 
-  package var name: String = String()
+  package var name: String {
+    get {_name ?? String()}
+    set {_name = newValue}
+  }
+  /// Returns true if `name` has been explicitly set.
+  package var hasName: Bool {self._name != nil}
+  /// Clears the value of `name`. Subsequent reads from it will return its default value.
+  package mutating func clearName() {self._name = nil}
 
-  package var purpose: String = String()
+  package var purpose: String {
+    get {_purpose ?? String()}
+    set {_purpose = newValue}
+  }
+  /// Returns true if `purpose` has been explicitly set.
+  package var hasPurpose: Bool {self._purpose != nil}
+  /// Clears the value of `purpose`. Subsequent reads from it will return its default value.
+  package mutating func clearPurpose() {self._purpose = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _groupID: String? = nil
+  fileprivate var _name: String? = nil
+  fileprivate var _purpose: String? = nil
 }
 
 /// Topics `rahat.core.group.members_added`, `rahat.core.group.members_removed`.
@@ -222,13 +522,22 @@ package nonisolated struct Rahat_Core_V1_GroupMembersChanged: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var groupID: String = String()
+  package var groupID: String {
+    get {_groupID ?? String()}
+    set {_groupID = newValue}
+  }
+  /// Returns true if `groupID` has been explicitly set.
+  package var hasGroupID: Bool {self._groupID != nil}
+  /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
+  package mutating func clearGroupID() {self._groupID = nil}
 
   package var beneficiaryIds: [String] = []
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _groupID: String? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -245,46 +554,50 @@ nonisolated extension Rahat_Core_V1_ProjectChanged: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.type) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.status) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.asset) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.assetScale) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._type) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._status) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._asset) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self._assetScale) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 1)
-    }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
-    }
-    if !self.type.isEmpty {
-      try visitor.visitSingularStringField(value: self.type, fieldNumber: 3)
-    }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 4)
-    }
-    if !self.asset.isEmpty {
-      try visitor.visitSingularStringField(value: self.asset, fieldNumber: 5)
-    }
-    if self.assetScale != 0 {
-      try visitor.visitSingularInt64Field(value: self.assetScale, fieldNumber: 6)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._name {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._type {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._asset {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._assetScale {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_ProjectChanged, rhs: Rahat_Core_V1_ProjectChanged) -> Bool {
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.type != rhs.type {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.asset != rhs.asset {return false}
-    if lhs.assetScale != rhs.assetScale {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._name != rhs._name {return false}
+    if lhs._type != rhs._type {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._asset != rhs._asset {return false}
+    if lhs._assetScale != rhs._assetScale {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -300,8 +613,8 @@ nonisolated extension Rahat_Core_V1_BeneficiaryChanged: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.verificationStatus) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._verificationStatus) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.changedFields) }()
       default: break
       }
@@ -309,12 +622,16 @@ nonisolated extension Rahat_Core_V1_BeneficiaryChanged: SwiftProtobuf.Message, S
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.beneficiaryID.isEmpty {
-      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 1)
-    }
-    if !self.verificationStatus.isEmpty {
-      try visitor.visitSingularStringField(value: self.verificationStatus, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._beneficiaryID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._verificationStatus {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
     if !self.changedFields.isEmpty {
       try visitor.visitRepeatedStringField(value: self.changedFields, fieldNumber: 3)
     }
@@ -322,8 +639,8 @@ nonisolated extension Rahat_Core_V1_BeneficiaryChanged: SwiftProtobuf.Message, S
   }
 
   package static func ==(lhs: Rahat_Core_V1_BeneficiaryChanged, rhs: Rahat_Core_V1_BeneficiaryChanged) -> Bool {
-    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
-    if lhs.verificationStatus != rhs.verificationStatus {return false}
+    if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._verificationStatus != rhs._verificationStatus {return false}
     if lhs.changedFields != rhs.changedFields {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -340,36 +657,40 @@ nonisolated extension Rahat_Core_V1_BeneficiaryVerificationDecided: SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.beneficiaryID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.verificationID) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._verificationID) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.reasons) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.decidedBy) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._decidedBy) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.beneficiaryID.isEmpty {
-      try visitor.visitSingularStringField(value: self.beneficiaryID, fieldNumber: 1)
-    }
-    if !self.verificationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.verificationID, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._beneficiaryID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._verificationID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
     if !self.reasons.isEmpty {
       try visitor.visitRepeatedStringField(value: self.reasons, fieldNumber: 3)
     }
-    if !self.decidedBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.decidedBy, fieldNumber: 4)
-    }
+    try { if let v = self._decidedBy {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_BeneficiaryVerificationDecided, rhs: Rahat_Core_V1_BeneficiaryVerificationDecided) -> Bool {
-    if lhs.beneficiaryID != rhs.beneficiaryID {return false}
-    if lhs.verificationID != rhs.verificationID {return false}
+    if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._verificationID != rhs._verificationID {return false}
     if lhs.reasons != rhs.reasons {return false}
-    if lhs.decidedBy != rhs.decidedBy {return false}
+    if lhs._decidedBy != rhs._decidedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -385,31 +706,35 @@ nonisolated extension Rahat_Core_V1_WatchListReplaced: SwiftProtobuf.Message, Sw
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.watchListID) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.entries) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.uploadedBy) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._watchListID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self._entries) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._uploadedBy) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.watchListID.isEmpty {
-      try visitor.visitSingularStringField(value: self.watchListID, fieldNumber: 1)
-    }
-    if self.entries != 0 {
-      try visitor.visitSingularInt64Field(value: self.entries, fieldNumber: 2)
-    }
-    if !self.uploadedBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.uploadedBy, fieldNumber: 3)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._watchListID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._entries {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._uploadedBy {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_WatchListReplaced, rhs: Rahat_Core_V1_WatchListReplaced) -> Bool {
-    if lhs.watchListID != rhs.watchListID {return false}
-    if lhs.entries != rhs.entries {return false}
-    if lhs.uploadedBy != rhs.uploadedBy {return false}
+    if lhs._watchListID != rhs._watchListID {return false}
+    if lhs._entries != rhs._entries {return false}
+    if lhs._uploadedBy != rhs._uploadedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -425,66 +750,70 @@ nonisolated extension Rahat_Core_V1_ImportFinished: SwiftProtobuf.Message, Swift
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.importID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.status) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.rows) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.created) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.updated) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.duplicates) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.rejected) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._importID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._status) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self._rows) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self._created) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self._updated) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self._duplicates) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self._rejected) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self._error) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.importID.isEmpty {
-      try visitor.visitSingularStringField(value: self.importID, fieldNumber: 1)
-    }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 2)
-    }
-    if self.rows != 0 {
-      try visitor.visitSingularInt64Field(value: self.rows, fieldNumber: 3)
-    }
-    if self.created != 0 {
-      try visitor.visitSingularInt64Field(value: self.created, fieldNumber: 4)
-    }
-    if self.updated != 0 {
-      try visitor.visitSingularInt64Field(value: self.updated, fieldNumber: 5)
-    }
-    if self.duplicates != 0 {
-      try visitor.visitSingularInt64Field(value: self.duplicates, fieldNumber: 6)
-    }
-    if self.rejected != 0 {
-      try visitor.visitSingularInt64Field(value: self.rejected, fieldNumber: 7)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 8)
-    }
-    if !self.groupID.isEmpty {
-      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 9)
-    }
-    if !self.error.isEmpty {
-      try visitor.visitSingularStringField(value: self.error, fieldNumber: 10)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._importID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._rows {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._created {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._updated {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._duplicates {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._rejected {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._error {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_ImportFinished, rhs: Rahat_Core_V1_ImportFinished) -> Bool {
-    if lhs.importID != rhs.importID {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.rows != rhs.rows {return false}
-    if lhs.created != rhs.created {return false}
-    if lhs.updated != rhs.updated {return false}
-    if lhs.duplicates != rhs.duplicates {return false}
-    if lhs.rejected != rhs.rejected {return false}
-    if lhs.projectID != rhs.projectID {return false}
-    if lhs.groupID != rhs.groupID {return false}
-    if lhs.error != rhs.error {return false}
+    if lhs._importID != rhs._importID {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._rows != rhs._rows {return false}
+    if lhs._created != rhs._created {return false}
+    if lhs._updated != rhs._updated {return false}
+    if lhs._duplicates != rhs._duplicates {return false}
+    if lhs._rejected != rhs._rejected {return false}
+    if lhs._projectID != rhs._projectID {return false}
+    if lhs._groupID != rhs._groupID {return false}
+    if lhs._error != rhs._error {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -500,41 +829,45 @@ nonisolated extension Rahat_Core_V1_VendorChanged: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.userID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.status) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.payoutType) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._userID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._name) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._status) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._payoutType) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.vendorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 1)
-    }
-    if !self.userID.isEmpty {
-      try visitor.visitSingularStringField(value: self.userID, fieldNumber: 2)
-    }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 3)
-    }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 4)
-    }
-    if !self.payoutType.isEmpty {
-      try visitor.visitSingularStringField(value: self.payoutType, fieldNumber: 5)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._userID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._name {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._status {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._payoutType {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_VendorChanged, rhs: Rahat_Core_V1_VendorChanged) -> Bool {
-    if lhs.vendorID != rhs.vendorID {return false}
-    if lhs.userID != rhs.userID {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.payoutType != rhs.payoutType {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._userID != rhs._userID {return false}
+    if lhs._name != rhs._name {return false}
+    if lhs._status != rhs._status {return false}
+    if lhs._payoutType != rhs._payoutType {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -550,26 +883,30 @@ nonisolated extension Rahat_Core_V1_VendorProjectLinked: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.projectID) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.vendorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 1)
-    }
-    if !self.projectID.isEmpty {
-      try visitor.visitSingularStringField(value: self.projectID, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_VendorProjectLinked, rhs: Rahat_Core_V1_VendorProjectLinked) -> Bool {
-    if lhs.vendorID != rhs.vendorID {return false}
-    if lhs.projectID != rhs.projectID {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._projectID != rhs._projectID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -585,26 +922,30 @@ nonisolated extension Rahat_Core_V1_VendorPayoutChange: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.vendorID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.changeID) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._vendorID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._changeID) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.vendorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.vendorID, fieldNumber: 1)
-    }
-    if !self.changeID.isEmpty {
-      try visitor.visitSingularStringField(value: self.changeID, fieldNumber: 2)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._vendorID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._changeID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_VendorPayoutChange, rhs: Rahat_Core_V1_VendorPayoutChange) -> Bool {
-    if lhs.vendorID != rhs.vendorID {return false}
-    if lhs.changeID != rhs.changeID {return false}
+    if lhs._vendorID != rhs._vendorID {return false}
+    if lhs._changeID != rhs._changeID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -620,31 +961,35 @@ nonisolated extension Rahat_Core_V1_GroupChanged: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._purpose) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.groupID.isEmpty {
-      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 1)
-    }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
-    }
-    if !self.purpose.isEmpty {
-      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 3)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._name {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._purpose {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Core_V1_GroupChanged, rhs: Rahat_Core_V1_GroupChanged) -> Bool {
-    if lhs.groupID != rhs.groupID {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.purpose != rhs.purpose {return false}
+    if lhs._groupID != rhs._groupID {return false}
+    if lhs._name != rhs._name {return false}
+    if lhs._purpose != rhs._purpose {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -660,7 +1005,7 @@ nonisolated extension Rahat_Core_V1_GroupMembersChanged: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self._groupID) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.beneficiaryIds) }()
       default: break
       }
@@ -668,9 +1013,13 @@ nonisolated extension Rahat_Core_V1_GroupMembersChanged: SwiftProtobuf.Message, 
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.groupID.isEmpty {
-      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._groupID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
     if !self.beneficiaryIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.beneficiaryIds, fieldNumber: 2)
     }
@@ -678,7 +1027,7 @@ nonisolated extension Rahat_Core_V1_GroupMembersChanged: SwiftProtobuf.Message, 
   }
 
   package static func ==(lhs: Rahat_Core_V1_GroupMembersChanged, rhs: Rahat_Core_V1_GroupMembersChanged) -> Bool {
-    if lhs.groupID != rhs.groupID {return false}
+    if lhs._groupID != rhs._groupID {return false}
     if lhs.beneficiaryIds != rhs.beneficiaryIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
