@@ -113,6 +113,18 @@ public final class ServiceDatabase: Service, Sendable {
         }
     }
 
+    /// ``transaction(_:)`` with the transaction as the SQL database stores write their statements on.
+    public func sqlTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase & Database) async throws -> T
+    ) async throws -> T {
+        try await transaction { tx in
+            guard let sql = tx as? any SQLDatabase & Database else {
+                preconditionFailure("both registered drivers are SQL databases")
+            }
+            return try await body(sql)
+        }
+    }
+
     /// Enough for any burst of competing commits in one process; past it the error is real.
     private static let staleSnapshotAttempts = 20
 

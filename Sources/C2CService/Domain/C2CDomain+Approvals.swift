@@ -19,7 +19,8 @@ extension C2CDomain {
         guard record.status == .draft else {
             throw C2CError.disbursementState(status: record.status.phrase, action: "submitted")
         }
-        guard let approvers = try await storedApprovers(record.projectID), !approvers.userIDs.isEmpty else {
+        guard let approvers = try await FundStore.approvers(of: record.projectID, on: sql), !approvers.userIDs.isEmpty
+        else {
             throw C2CError.noApprovers
         }
         // The creator may not approve: without them, enough approvers must remain.
@@ -29,14 +30,9 @@ extension C2CDomain {
         }
         try await requireOpen(record.projectID)
         let now = self.now()
-        let encoded = try Self.encodeIDs(approvers.userIDs)
         // Conditional on the draft state: of two submissions at once, one applies, both answer it.
-        try await sql.update("disbursements")
-            .set("status", to: SQLBind(DisbursementStatus.pendingApproval.rawValue))
-            .set("required_approvals", to: SQLBind(approvers.required)).set("approver_ids", to: SQLBind(encoded))
-            .set("submitted_at", to: SQLBind(now)).set("updated_at", to: SQLBind(now))
-            .where("id", .equal, SQLBind(record.id)).where("status", .equal, SQLBind(DisbursementStatus.draft.rawValue))
-            .run()
+        try await DisbursementStore.submit(
+            record.id, approverIDs: approvers.userIDs, required: approvers.required, at: now, on: sql)
         // Cancelled meanwhile: the submission did not happen.
         let current = try await reread(record.id)
         guard current.status == .pendingApproval else {
@@ -59,17 +55,9 @@ extension C2CDomain {
         try caller.require(Permission(.disbursement, .update, projectID: record.projectID.lowercasedString))
         if record.status == .cancelled { return record }
         let now = self.now()
-        let changed = try await sql.update("disbursements")
-            .set("status", to: SQLBind(DisbursementStatus.cancelled.rawValue)).set("updated_at", to: SQLBind(now))
-            .set("completed_at", to: SQLBind(now))
-            .where("id", .equal, SQLBind(record.id))
-            .where(
-                "status", .in,
-                SQLBind.group([DisbursementStatus.draft.rawValue, DisbursementStatus.pendingApproval.rawValue])
-            )
-            .returning("id").all()
+        let cancelled = try await DisbursementStore.cancel(record.id, at: now, on: sql)
         let current = try await reread(record.id)
-        guard !changed.isEmpty || current.status == .cancelled else {
+        guard cancelled || current.status == .cancelled else {
             throw C2CError.disbursementState(status: current.status.phrase, action: "cancelled")
         }
         return current
@@ -121,44 +109,25 @@ extension C2CDomain {
         let userID = caller.userID
         let batchSize = self.batchSize
         let logger = self.logger
-        let approvedNow = try await database.transaction { tx -> Bool in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            // Touching the row first takes its lock (PostgreSQL) or the write lock (SQLite): two
-            // approvers deciding at once count one another's approvals.
-            let pending = try await sql.update("disbursements").set("updated_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(record.id))
-                .where("status", .equal, SQLBind(DisbursementStatus.pendingApproval.rawValue))
-                .returning("id").all()
-            guard !pending.isEmpty else { return false }
-            let inserted = try await sql.insert(into: "disbursement_approvals")
-                .columns("disbursement_id", "user_id", "approved", "note", "decided_at")
-                .values(SQLBind(record.id), SQLBind(userID), SQLBind(approve), SQLBind(note), SQLBind(now))
-                .ignoringConflicts(with: ["disbursement_id", "user_id"])
-                .returning("user_id").all()
-            guard !inserted.isEmpty else { return false }
+        let approvedNow = try await database.sqlTransaction { tx -> Bool in
+            // Locking the row first: two approvers deciding at once count one another's approvals.
+            guard try await DisbursementStore.lockPending(record.id, at: now, on: tx),
+                try await DisbursementStore.recordDecision(
+                    record.id, by: userID, approve: approve, note: note, at: now, on: tx)
+            else { return false }
             guard approve else {
-                try await sql.update("disbursements")
-                    .set("status", to: SQLBind(DisbursementStatus.rejected.rawValue))
-                    .set("completed_at", to: SQLBind(now))
-                    .where("id", .equal, SQLBind(record.id)).run()
+                try await DisbursementStore.reject(record.id, at: now, on: tx)
                 return false
             }
-            let approvals =
-                try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
-                .from("disbursement_approvals").where("disbursement_id", .equal, SQLBind(record.id))
-                .where("approved", .equal, SQLBind(true)).first()?.decode(column: "count", as: Int.self) ?? 0
+            let approvals = try await DisbursementStore.approvalCount(of: record.id, on: tx)
             guard approvals >= record.requiredApprovals else { return false }
             let unpaid = record.total - record.amountCompleted
             guard balance >= unpaid else { throw C2CError.insufficientFunds(balance: balance, needed: unpaid) }
-            let ranges = try await Self.pendingRanges(of: record.id, batchSize: batchSize, on: sql)
+            let ranges = try await Self.pendingRanges(of: record.id, batchSize: batchSize, on: tx)
             let jobs = ranges.enumerated().map { index, range in
                 Self.executionJob(record.id, round: 1, batch: index + 1, lines: range, owner: record.createdBy)
             }
-            try await sql.update("disbursements")
-                .set("status", to: SQLBind(DisbursementStatus.approved.rawValue))
-                .set("approved_at", to: SQLBind(now)).set("round", to: SQLBind(1))
-                .set("job_ids", to: SQLBind(try Self.encodeJSON(jobs.map(\.id))))
-                .where("id", .equal, SQLBind(record.id)).run()
+            try await DisbursementStore.approve(record.id, jobIDs: jobs.map(\.id), at: now, on: tx)
             try await Outbox.append(jobs.map { .jobRequested($0, at: now) }, on: tx)
             return true
         }
@@ -199,22 +168,14 @@ extension C2CDomain {
         var unconfirmed = false
         var after: Int64 = 0
         while true {
-            var query = sql.select().columns("line_number", "amount", "last_error").from("disbursement_lines")
-                .where("disbursement_id", .equal, SQLBind(record.id))
-                .where("status", .equal, SQLBind(LineStatus.failed.rawValue))
-                .where("line_number", .greaterThan, SQLBind(after))
-            if !named.isEmpty, named.count <= 1_000 {
-                query = query.where("line_number", .in, SQLBind.group(Array(named)))
-            }
-            let rows = try await query.orderBy("line_number").limit(10_000).all()
+            let rows = try await DisbursementStore.failedLines(
+                of: record.id, after: after, named: named, limit: 10_000, on: sql)
             for row in rows {
-                let number = try row.decode(column: "line_number", as: Int64.self)
-                if named.isEmpty || named.contains(number) {
-                    failed.append((number, try row.decode(column: "amount", as: Int64.self)))
-                    let reason = try row.decode(column: "last_error", as: String?.self) ?? ""
-                    unconfirmed = unconfirmed || reason.hasPrefix(Self.unconfirmed)
+                if named.isEmpty || named.contains(row.number) {
+                    failed.append((row.number, row.amount))
+                    unconfirmed = unconfirmed || (row.lastError ?? "").hasPrefix(Self.unconfirmed)
                 }
-                after = number
+                after = row.number
             }
             if rows.count < 10_000 { break }
         }
@@ -242,26 +203,13 @@ extension C2CDomain {
             return Self.executionJob(
                 record.id, round: round, batch: index + 1, lines: first...last, owner: caller.userID)
         }
-        try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            let claimed = try await sql.update("disbursements")
-                .set("status", to: SQLBind(DisbursementStatus.approved.rawValue))
-                .set("round", to: SQLBind(round)).set("job_ids", to: SQLBind(try Self.encodeJSON(jobs.map(\.id))))
-                .set("lines_failed", to: SQLRaw("lines_failed - \(numbers.count)"))
-                .set("completed_at", to: SQLLiteral.null).set("updated_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(record.id)).where("round", .equal, SQLBind(record.round))
-                .where("status", .equal, SQLBind(DisbursementStatus.partiallyFailed.rawValue))
-                .returning("id").all()
+        try await database.sqlTransaction { tx in
             // Another retry of this round won: its jobs are queued already.
-            guard !claimed.isEmpty else { return }
-            for chunk in numbers.chunks(of: 1_000) {
-                try await sql.update("disbursement_lines")
-                    .set("status", to: SQLBind(LineStatus.pending.rawValue)).set("last_error", to: SQLLiteral.null)
-                    .where("disbursement_id", .equal, SQLBind(record.id))
-                    .where("line_number", .in, SQLBind.group(Array(chunk)))
-                    .where("status", .equal, SQLBind(LineStatus.failed.rawValue))
-                    .run()
-            }
+            guard
+                try await DisbursementStore.startRound(
+                    record.id, after: record.round, jobIDs: jobs.map(\.id), failed: numbers.count, at: now, on: tx)
+            else { return }
+            try await DisbursementStore.requeueFailed(record.id, lines: numbers, on: tx)
             try await Outbox.append(jobs.map { .jobRequested($0, at: now) }, on: tx)
         }
         return try await reread(record.id)
@@ -270,7 +218,9 @@ extension C2CDomain {
     // MARK: Helpers
 
     func reread(_ id: UUID) async throws -> DisbursementRecord {
-        guard let record = try await storedDisbursement(id, on: sql) else { throw C2CError.disbursementNotFound }
+        guard let record = try await DisbursementStore.disbursement(id, on: sql) else {
+            throw C2CError.disbursementNotFound
+        }
         return record
     }
 
@@ -279,13 +229,7 @@ extension C2CDomain {
     static func pendingRanges(
         of id: UUID, batchSize: Int, on sql: any SQLDatabase
     ) async throws -> [ClosedRange<Int64>] {
-        let row = try await sql.select().column(SQLFunction("MAX", args: SQLIdentifier("line_number")), as: "last")
-            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id)).first()
-        let last = try row?.decode(column: "last", as: Int64?.self) ?? 0
+        let last = try await DisbursementStore.lastLineNumber(of: id, on: sql)
         return stride(from: Int64(1), through: last, by: batchSize).map { $0...min($0 + Int64(batchSize) - 1, last) }
-    }
-
-    static func encodeJSON(_ values: [String]) throws -> String {
-        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
     }
 }

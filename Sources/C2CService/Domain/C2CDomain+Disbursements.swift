@@ -384,42 +384,14 @@ extension C2CDomain {
             amountPerBeneficiary: plan.amountPerBeneficiary, groupID: plan.groupID, requiredApprovals: 0,
             approverIDs: [], linesCompleted: 0, linesFailed: 0, amountCompleted: 0, round: 0, jobIDs: [],
             createdBy: caller.userID, createdAt: now, updatedAt: now)
-        var lines = BulkInsert(
-            into: "disbursement_lines",
-            columns: ["disbursement_id", "line_number", "beneficiary_id", "amount", "status", "attempts"])
-        for (index, line) in plan.lines.enumerated() {
-            lines.append([
-                .uuid(record.id), .int(index + 1), .uuid(line.beneficiaryID), .int(Int(line.amount)),
-                .text(LineStatus.pending.rawValue), .int(0),
-            ])
-        }
-        let insertLines = lines
+        let lines = plan.lines.map { (beneficiaryID: $0.beneficiaryID, amount: $0.amount) }
         do {
-            try await database.transaction { tx in
-                guard let sql = tx as? any SQLDatabase else {
-                    throw C2CStorageError(description: "not an SQL database")
-                }
-                let inserted = try await sql.insert(into: "disbursements")
-                    .columns(
-                        "id", "project_id", "name", "status", "asset", "transfer_kind", "total", "line_count",
-                        "amount_per_beneficiary", "group_id", "required_approvals", "approver_ids", "lines_completed",
-                        "lines_failed", "amount_completed", "round", "job_ids", "created_by", "created_at",
-                        "updated_at", "reference", "request_hash"
-                    )
-                    .values(
-                        SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.name),
-                        SQLBind(record.status.rawValue), SQLBind(record.asset),
-                        SQLBind(record.vouchers ? "allocate" : "disburse"), SQLBind(record.total),
-                        SQLBind(record.lineCount), SQLBind(record.amountPerBeneficiary), SQLBind(record.groupID),
-                        SQLBind(0), SQLBind("[]"), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(0),
-                        SQLBind("[]"), SQLBind(record.createdBy), SQLBind(now), SQLBind(now), SQLBind(input.reference),
-                        SQLBind(digest)
-                    )
-                    .ignoringConflicts(with: ["project_id", "reference"])
-                    .returning("id").all()
+            try await database.sqlTransaction { tx in
                 // The same reference drafted at this moment by another request: that one stands.
-                guard !inserted.isEmpty else { throw ReferenceTaken() }
-                try await insertLines.run(on: tx)
+                guard
+                    try await DisbursementStore.insertDraft(
+                        record, reference: input.reference, requestHash: digest, lines: lines, on: tx)
+                else { throw ReferenceTaken() }
             }
         } catch is ReferenceTaken {
             guard let reference = input.reference,
@@ -446,14 +418,13 @@ extension C2CDomain {
         -> DisbursementRecord?
     {
         guard
-            let row = try await sql.select().columns("id", "request_hash").from("disbursements")
-                .where("project_id", .equal, SQLBind(projectID)).where("reference", .equal, SQLBind(reference))
-                .first()
+            let (id, requestHash) = try await DisbursementStore.referenced(
+                projectID: projectID, reference: reference, on: sql)
         else { return nil }
-        guard try row.decode(column: "request_hash", as: String?.self) == digest else {
+        guard requestHash == digest else {
             throw C2CError.disbursementReferenceConflict(reference: reference)
         }
-        var earlier = try await reread(try row.decode(column: "id", as: UUID.self))
+        var earlier = try await reread(id)
         earlier.replayed = true
         return earlier
     }
@@ -463,7 +434,9 @@ extension C2CDomain {
     func disbursement(_ text: String, by caller: Principal) async throws -> DisbursementRecord {
         let id = try parseID(text, field: "id")
         try Self.requireReadAnywhere(.disbursement, by: caller)
-        guard let record = try await storedDisbursement(id, on: sql) else { throw C2CError.disbursementNotFound }
+        guard let record = try await DisbursementStore.disbursement(id, on: sql) else {
+            throw C2CError.disbursementNotFound
+        }
         try Self.requireReach(
             caller.permissions.allows(Permission(.disbursement, .read, projectID: record.projectID.lowercasedString)),
             otherwise: .disbursementNotFound)
@@ -486,15 +459,12 @@ extension C2CDomain {
         guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
         // Without a project, the list is of every project: only for callers who read them all.
         try caller.require(Permission(.disbursement, .read, projectID: projectID?.lowercasedString))
-        var query = sql.select().columns(Self.disbursementColumns).from("disbursements")
-        if let projectID { query = query.where("project_id", .equal, SQLBind(projectID)) }
-        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
-        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
-        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.disbursement(from:))
+        let rows = try await DisbursementStore.disbursements(
+            projectID: projectID, status: status, after: page.after, limit: page.limit + 1, on: sql)
         let (shown, next) = page.page(of: rows) { $0.id }
         var withApprovals: [DisbursementRecord] = []
         for var record in shown {
-            record.approvals = try await approvals(of: record.id, on: sql)
+            record.approvals = try await DisbursementStore.approvals(of: record.id, on: sql)
             withApprovals.append(record)
         }
         return (withApprovals, next)
@@ -506,21 +476,8 @@ extension C2CDomain {
         let id = try parseID(text, field: "disbursementId")
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         _ = try await disbursement(id.lowercasedString, by: caller)
-        var query = sql.select()
-            .columns("line_number", "beneficiary_id", "amount", "status", "transfer_id", "attempts", "last_error")
-            .from("disbursement_lines").where("disbursement_id", .equal, SQLBind(id))
-            .where("line_number", .greaterThan, SQLBind(page.afterSequence))
-        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
-        let rows = try await query.orderBy("line_number").limit(page.limit + 1).all().map { row in
-            DisbursementLineRecord(
-                lineNumber: try row.decode(column: "line_number", as: Int64.self),
-                beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self),
-                amount: try row.decode(column: "amount", as: Int64.self),
-                status: try Self.lineStatus(try row.decode(column: "status", as: String.self)),
-                transferID: try row.decode(column: "transfer_id", as: UUID?.self),
-                attempts: try row.decode(column: "attempts", as: Int.self),
-                lastError: try row.decode(column: "last_error", as: String?.self))
-        }
+        let rows = try await DisbursementStore.lines(
+            of: id, status: status, after: page.afterSequence, limit: page.limit + 1, on: sql)
         let (shown, next) = page.page(of: rows) { $0.lineNumber }
         return (shown, next)
     }

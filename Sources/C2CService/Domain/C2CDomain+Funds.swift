@@ -74,17 +74,7 @@ extension C2CDomain {
 
         let set = ApproverSet(
             projectID: projectID, userIDs: users, required: required, updatedAt: now(), updatedBy: caller.userID)
-        let encoded = try Self.encodeIDs(users)
-        try await sql.insert(into: "approvers")
-            .columns("project_id", "user_ids", "required", "updated_at", "updated_by")
-            .values(
-                SQLBind(projectID), SQLBind(encoded), SQLBind(required), SQLBind(set.updatedAt), SQLBind(caller.userID)
-            )
-            .onConflict(with: ["project_id"]) { update in
-                update.set(excludedValueOf: "user_ids").set(excludedValueOf: "required")
-                    .set(excludedValueOf: "updated_at").set(excludedValueOf: "updated_by")
-            }
-            .run()
+        try await FundStore.setApprovers(set, on: sql)
         logger.info(
             "approvers set",
             metadata: [
@@ -98,7 +88,8 @@ extension C2CDomain {
         let projectID = try parseID(text, field: "projectId")
         try Self.requireAny(
             [Permission(.project, .read), Permission(.disbursement, .read)], in: projectID, of: caller)
-        return try await storedApprovers(projectID) ?? ApproverSet(projectID: projectID, userIDs: [], required: 0)
+        return try await FundStore.approvers(of: projectID, on: sql)
+            ?? ApproverSet(projectID: projectID, userIDs: [], required: 0)
     }
 
     // MARK: Funding
@@ -148,16 +139,7 @@ extension C2CDomain {
             id: UUID.v7(), projectID: projectID, amount: amount, asset: project.asset, reference: reference,
             note: note, transferID: transferID, createdBy: caller.userID, createdAt: now())
         // Two requests with one reference at once: one row is written, both answer it.
-        try await sql.insert(into: "fundings")
-            .columns(
-                "id", "project_id", "amount", "asset", "reference", "note", "transfer_id", "created_by", "created_at"
-            )
-            .values(
-                SQLBind(record.id), SQLBind(projectID), SQLBind(amount), SQLBind(record.asset), SQLBind(reference),
-                SQLBind(note), SQLBind(transferID), SQLBind(caller.userID), SQLBind(record.createdAt)
-            )
-            .ignoringConflicts(with: ["project_id", "reference"])
-            .run()
+        try await FundStore.insertFunding(record, on: sql)
         guard var stored = try await funding(projectID: projectID, reference: reference) else {
             throw C2CStorageError(description: "the funding '\(reference)' was not stored")
         }
@@ -181,18 +163,13 @@ extension C2CDomain {
         let projectID = try parseID(text, field: "projectId")
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         try Self.requireAny([Permission(.project, .read), Permission(.ledger, .read)], in: projectID, of: caller)
-        var query = sql.select().columns(Self.fundingColumns).from("fundings")
-            .where("project_id", .equal, SQLBind(projectID))
-        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
-        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.funding(from:))
+        let rows = try await FundStore.fundings(projectID: projectID, after: page.after, limit: page.limit + 1, on: sql)
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }
 
     private func funding(projectID: UUID, reference: String) async throws -> FundingRecord? {
-        try await sql.select().columns(Self.fundingColumns).from("fundings")
-            .where("project_id", .equal, SQLBind(projectID)).where("reference", .equal, SQLBind(reference))
-            .first().map(Self.funding(from:))
+        try await FundStore.funding(projectID: projectID, reference: reference, on: sql)
     }
 
     /// The ledger idempotency key of a funding reference.

@@ -163,22 +163,9 @@ extension C2CDomain {
             beneficiaryID: beneficiary.id, amount: input.amount, asset: project.asset, status: .requested,
             phoneHint: Self.phoneHint(phone), expiresAt: now.addingTimeInterval(Self.codeLifetime), attempts: 0,
             requestedBy: caller.userID, createdAt: now)
-        let inserted = try await sql.insert(into: "redemptions")
-            .columns(
-                "id", "project_id", "vendor_id", "vendor_user_id", "beneficiary_id", "amount", "asset", "status",
-                "phone_hint", "code_salt", "code_hash", "expires_at", "attempts", "requested_by", "created_at",
-                "updated_at"
-            )
-            .values(
-                SQLBind(record.id), SQLBind(record.projectID), SQLBind(record.vendorID), SQLBind(record.vendorUserID),
-                SQLBind(record.beneficiaryID), SQLBind(record.amount), SQLBind(record.asset),
-                SQLBind(record.status.rawValue), SQLBind(record.phoneHint), SQLBind(salt),
-                SQLBind(Self.codeDigest(code, salt: salt, id: record.id)), SQLBind(record.expiresAt), SQLBind(0),
-                SQLBind(caller.userID), SQLBind(now), SQLBind(now)
-            )
-            // The open-request index: of identical requests at once, one row is written.
-            .ignoringConflicts().returning("id").all()
-        guard !inserted.isEmpty else {
+        let inserted = try await RedemptionStore.insert(
+            record, codeSalt: salt, codeHash: Self.codeDigest(code, salt: salt, id: record.id), on: sql)
+        guard inserted else {
             guard var open = try await openRedemption(vendorID: vendor.id, beneficiaryID: beneficiary.id, at: now),
                 open.amount == input.amount && open.projectID == project.id
             else { throw C2CError.redemptionInProgress }
@@ -194,10 +181,8 @@ extension C2CDomain {
             logger.warning(
                 "redemption code not sent",
                 metadata: ["redemption.id": "\(record.id.lowercasedString)", "error": "\(error)"])
-            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.failed.rawValue))
-                .set("failure_reason", to: SQLBind("the code could not be sent by SMS"))
-                .set("updated_at", to: SQLBind(self.now()))
-                .where("id", .equal, SQLBind(record.id)).run()
+            try await RedemptionStore.fail(
+                record.id, reason: "the code could not be sent by SMS", at: self.now(), on: sql)
             throw C2CError.codeNotSent
         }
         logger.info(
@@ -212,10 +197,7 @@ extension C2CDomain {
     /// The vendor's live request for the beneficiary, after marking any that ran out as expired
     /// (so the open-request index holds only live codes).
     private func openRedemption(vendorID: UUID, beneficiaryID: UUID, at now: Date) async throws -> RedemptionRecord? {
-        let open = try await sql.select().columns(Self.redemptionColumns).from("redemptions")
-            .where("vendor_id", .equal, SQLBind(vendorID)).where("beneficiary_id", .equal, SQLBind(beneficiaryID))
-            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).first()
-            .map(Self.redemption(from:))
+        let open = try await RedemptionStore.requested(vendorID: vendorID, beneficiaryID: beneficiaryID, on: sql)
         guard let open, open.expiresAt <= now else { return open }
         try await close(open, reason: nil, at: now, on: sql)
         return nil
@@ -232,19 +214,12 @@ extension C2CDomain {
         let recorded = try await clients.recordedTransfers(
             projectID: record.projectID, reference: Self.redemptionTransfer(record).reference)
         let found = recorded[key] ?? nil
-        var update = sql.update("redemptions").set("updated_at", to: SQLBind(now))
-        if let transfer = found {
-            update = update.set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
-                .set("transfer_id", to: SQLBind(transfer)).set("confirmed_at", to: SQLBind(now))
+        try await RedemptionStore.close(record.id, transfer: found, reason: reason, at: now, on: sql)
+        if found != nil {
             logger.warning(
                 "redemption found confirmed in the ledger; recorded now",
                 metadata: ["redemption.id": "\(record.id.lowercasedString)"])
-        } else {
-            update = update.set("status", to: SQLBind(RedemptionStatus.expired.rawValue))
-                .set("failure_reason", to: SQLBind(reason))
         }
-        try await update.where("id", .equal, SQLBind(record.id))
-            .where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue)).run()
         return found == nil ? .expired : .confirmed
     }
 
@@ -287,12 +262,7 @@ extension C2CDomain {
     /// beneficiaries: a per-redemption limit alone lets a vendor guess at every wallet in turn.
     private func requireVendorCodeBudget(_ vendorID: UUID) async throws {
         let since = now().addingTimeInterval(-Self.vendorCodeWindow)
-        let recent = try await sql.select().columns("attempts", "updated_at").from("redemptions")
-            .where("vendor_id", .equal, SQLBind(vendorID)).where("updated_at", .greaterThan, SQLBind(since))
-            .where("attempts", .greaterThan, SQLBind(0)).all()
-            .map {
-                (try $0.decode(column: "attempts", as: Int.self), try $0.decode(column: "updated_at", as: Date.self))
-            }
+        let recent = try await RedemptionStore.recentWrongCodes(vendorID: vendorID, since: since, on: sql)
         guard recent.reduce(0, { $0 + $1.0 }) >= Self.vendorWrongCodes, let oldest = recent.map(\.1).min() else {
             return
         }
@@ -311,10 +281,8 @@ extension C2CDomain {
     /// both pass; the window still bounds what a vendor can send.
     private func requireCodeAllowance(for beneficiaryID: UUID) async throws {
         let since = now().addingTimeInterval(-Self.codeWindow)
-        let recent = try await sql.select().column("created_at").from("redemptions")
-            .where("beneficiary_id", .equal, SQLBind(beneficiaryID)).where("created_at", .greaterThan, SQLBind(since))
-            .orderBy("created_at").limit(Self.codesPerWindow).all()
-            .map { try $0.decode(column: "created_at", as: Date.self) }
+        let recent = try await RedemptionStore.recentRequests(
+            beneficiaryID: beneficiaryID, since: since, limit: Self.codesPerWindow, on: sql)
         guard recent.count >= Self.codesPerWindow, let oldest = recent.first else { return }
         let wait = oldest.addingTimeInterval(Self.codeWindow).timeIntervalSince(now())
         throw C2CError.codesThrottled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
@@ -353,21 +321,12 @@ extension C2CDomain {
         let ledger = clients
         let logger = self.logger
         let now = self.now()
-        let outcome = try await database.transaction { tx -> ConfirmOutcome in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            // Touching the row takes its lock (PostgreSQL) or the write lock (SQLite): identical
-            // confirmations wait here for the first to finish, then see what it did.
-            guard
-                let row = try await sql.update("redemptions").set("updated_at", to: SQLBind(now))
-                    .where("id", .equal, SQLBind(id)).returning(
-                        (Self.redemptionColumns + ["code_salt", "code_hash"]).map { SQLIdentifier($0) }
-                    )
-                    .first()
+        let outcome = try await database.sqlTransaction { tx -> ConfirmOutcome in
+            // Locking the row: identical confirmations wait here for the first to finish, then
+            // see what it did.
+            guard let (current, salt, hash) = try await RedemptionStore.lockForConfirmation(id, at: now, on: tx)
             else { throw C2CError.redemptionNotFound }
-            let current = try Self.redemption(from: row)
-            let matches =
-                Self.codeDigest(code, salt: try row.decode(column: "code_salt", as: String.self), id: id)
-                == (try row.decode(column: "code_hash", as: String.self))
+            let matches = Self.codeDigest(code, salt: salt, id: id) == hash
             switch current.effectiveStatus(at: now) {
             case .confirmed:
                 return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
@@ -375,7 +334,7 @@ extension C2CDomain {
                 if current.status == .requested {
                     // Expired, unless an earlier confirmation moved the value and lost only its
                     // record: then it is recorded as confirmed, whatever this code says.
-                    switch try await close(current, reason: nil, at: now, on: sql) {
+                    switch try await close(current, reason: nil, at: now, on: tx) {
                     case .confirmed: return matches ? .confirmed : .refused(.redemptionState(status: "confirmed"))
                     default: return .refused(.redemptionExpired)
                     }
@@ -387,10 +346,7 @@ extension C2CDomain {
             guard matches else {
                 let attempts = current.attempts + 1
                 let exhausted = attempts >= Self.codeAttempts
-                try await sql.update("redemptions").set("attempts", to: SQLBind(attempts))
-                    .set("status", to: SQLBind((exhausted ? RedemptionStatus.failed : .requested).rawValue))
-                    .set("failure_reason", to: SQLBind(exhausted ? "too many wrong codes" : nil))
-                    .where("id", .equal, SQLBind(id)).run()
+                try await RedemptionStore.recordWrongCode(id, attempts: attempts, exhausted: exhausted, on: tx)
                 return .wrongCode(remaining: Self.codeAttempts - attempts)
             }
             // The ledger call runs under the lock. Its key makes a repeat after an unanswered call
@@ -401,17 +357,14 @@ extension C2CDomain {
             } catch let refusal as LedgerRefusal where refusal.kind == .precondition {
                 let insufficient = refusal.isInsufficientFunds
                 let reason = insufficient ? "insufficient balance" : refusal.description
-                try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.failed.rawValue))
-                    .set("failure_reason", to: SQLBind(reason)).where("id", .equal, SQLBind(id)).run()
+                try await RedemptionStore.fail(id, reason: reason, on: tx)
                 return .refused(
                     insufficient
                         ? .insufficientBalance(balance: nil, needed: current.amount)
                         : .redemptionRefused(reason: reason))
             }
             let transferID = result.id
-            try await sql.update("redemptions").set("status", to: SQLBind(RedemptionStatus.confirmed.rawValue))
-                .set("transfer_id", to: SQLBind(transferID)).set("confirmed_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(id)).run()
+            try await RedemptionStore.confirm(id, transfer: transferID, at: now, on: tx)
             logger.info(
                 "redemption confirmed",
                 metadata: [
@@ -425,6 +378,11 @@ extension C2CDomain {
         case .wrongCode(let remaining): throw C2CError.wrongCode(attemptsRemaining: remaining)
         case .refused(let error): throw error
         }
+    }
+
+    private func storedRedemption(_ id: UUID) async throws -> RedemptionRecord {
+        guard let record = try await RedemptionStore.redemption(id, on: sql) else { throw C2CError.redemptionNotFound }
+        return record
     }
 
     static func redemptionTransfer(_ record: RedemptionRecord) -> LedgerTransfer {
@@ -455,30 +413,10 @@ extension C2CDomain {
             [(projectID, "projectId"), (vendorID, "vendorId"), (beneficiaryID, "beneficiaryId")], limit: limit,
             cursor: cursor)
         let (project, vendor, beneficiary) = (ids[0], ids[1], ids[2])
-        var query = try Self.vendorRecords(
-            sql.select().columns(Self.redemptionColumns).from("redemptions"), .redemption,
-            scope: project?.lowercasedString, by: caller)
-        if let project { query = query.where("project_id", .equal, SQLBind(project)) }
-        if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
-        if let beneficiary { query = query.where("beneficiary_id", .equal, SQLBind(beneficiary)) }
-        let now = self.now()
-        switch status {
-        case nil: break
-        case .requested:
-            query = query.where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
-                .where("expires_at", .greaterThan, SQLBind(now))
-        case .expired:
-            query = query.where { group in
-                group.where("status", .equal, SQLBind(RedemptionStatus.expired.rawValue)).orWhere { requested in
-                    requested.where("status", .equal, SQLBind(RedemptionStatus.requested.rawValue))
-                        .where("expires_at", .lessThanOrEqual, SQLBind(now))
-                }
-            }
-        case .confirmed, .failed:
-            query = query.where("status", .equal, SQLBind(status?.rawValue))
-        }
-        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
-        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.redemption(from:))
+        let ownOnly = try Self.ownVendorRowsOnly(.redemption, scope: project?.lowercasedString, by: caller)
+        let rows = try await RedemptionStore.redemptions(
+            projectID: project, vendorID: vendor, beneficiaryID: beneficiary, vendorUserID: ownOnly, status: status,
+            at: now(), after: page.after, limit: page.limit + 1, on: sql)
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }

@@ -42,31 +42,15 @@ extension C2CDomain {
         guard !project.closed else { throw C2CError.projectClosed }
         let now = self.now()
         let userID = caller.userID
-        let next = try await database.transaction { tx -> Date in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+        let next = try await database.sqlTransaction { tx -> Date in
             // Under the row's lock, and never at or before the last time it fell due: a tick that
             // ran meanwhile has moved the schedule on, and its job id (the time) is spent.
-            let lastRun = try await Self.lockedSchedule(projectID, on: sql)?.lastRunAt
+            let lastRun = try await SettlementScheduleStore.lockedSchedule(of: projectID, on: tx)?.lastRunAt
             guard let next = schedule.nextRun(after: max(now, lastRun ?? now)) else {
                 throw C2CError.invalidInput([FieldViolation(field: "at", reason: "never falls in this time zone")])
             }
-            try await sql.insert(into: "settlement_schedules")
-                .columns(
-                    "project_id", "cadence", "minute_of_day", "weekday", "day_of_month", "time_zone", "next_run_at",
-                    "created_by", "created_at", "updated_by", "updated_at"
-                )
-                .values(
-                    SQLBind(projectID), SQLBind(schedule.cadence.rawValue), SQLBind(schedule.minuteOfDay),
-                    SQLBind(schedule.weekday), SQLBind(schedule.dayOfMonth), SQLBind(schedule.timeZone.identifier),
-                    SQLBind(next), SQLBind(userID), SQLBind(now), SQLBind(userID), SQLBind(now)
-                )
-                .onConflict(with: ["project_id"]) { update in
-                    update.set(excludedValueOf: "cadence").set(excludedValueOf: "minute_of_day")
-                        .set(excludedValueOf: "weekday").set(excludedValueOf: "day_of_month")
-                        .set(excludedValueOf: "time_zone").set(excludedValueOf: "next_run_at")
-                        .set(excludedValueOf: "updated_by").set(excludedValueOf: "updated_at")
-                }
-                .run()
+            try await SettlementScheduleStore.upsert(
+                schedule, projectID: projectID, next: next, by: userID, at: now, on: tx)
             // A tick queued for the schedule it replaces finds another time due, and does nothing.
             try await Outbox.append([.jobRequested(Self.tickJob(projectID, due: next, now: now), at: now)], on: tx)
             return next
@@ -90,9 +74,9 @@ extension C2CDomain {
     func deleteSettlementSchedule(projectID text: String, by caller: Principal) async throws {
         let projectID = try parseID(text, field: "projectId")
         try caller.require(Permission(.settlement, .create, projectID: projectID.lowercasedString))
-        let deleted = try await sql.delete(from: "settlement_schedules").where("project_id", .equal, SQLBind(projectID))
-            .returning("project_id").all()
-        guard !deleted.isEmpty else { throw C2CError.settlementScheduleNotFound }
+        guard try await SettlementScheduleStore.delete(of: projectID, on: sql) else {
+            throw C2CError.settlementScheduleNotFound
+        }
         logger.info("settlement schedule deleted", metadata: ["project.id": "\(projectID.lowercasedString)"])
     }
 
@@ -112,9 +96,8 @@ extension C2CDomain {
         let now = self.now()
         let due = Date(timeIntervalSince1970: Double(dueAt) / 1_000)
         let logger = self.logger
-        return try await database.transaction { tx -> Date? in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            guard let record = try await Self.lockedSchedule(projectID, on: sql),
+        return try await database.sqlTransaction { tx -> Date? in
+            guard let record = try await SettlementScheduleStore.lockedSchedule(of: projectID, on: tx),
                 Self.milliseconds(record.nextRunAt) == dueAt
             else { return nil }
             // A worker down for several periods starts one run (it covers everything owed), then
@@ -122,9 +105,7 @@ extension C2CDomain {
             guard let next = record.schedule.nextRun(after: max(now, due)) else {
                 throw C2CStorageError(description: "the schedule of \(projectID.lowercasedString) never falls due")
             }
-            try await sql.update("settlement_schedules").set("next_run_at", to: SQLBind(next))
-                .set("last_run_at", to: SQLBind(due)).set("last_run_id", to: SQLLiteral.null)
-                .where("project_id", .equal, SQLBind(projectID)).run()
+            try await SettlementScheduleStore.advance(projectID, due: due, next: next, on: tx)
             let project = projectID.lowercasedString
             let run = Self.scheduledRunJob(projectID, dueAt: dueAt, by: record.updatedBy)
             try await Outbox.append(
@@ -171,7 +152,7 @@ extension C2CDomain {
         let job = Self.settlementRunJob(runID, owner: userID)
         let settlements: [SettlementRecord]?
         do {
-            settlements = try await database.transaction { tx -> [SettlementRecord]? in
+            settlements = try await database.sqlTransaction { tx -> [SettlementRecord]? in
                 try await self.insertScheduledRun(
                     runID, project: project, vendors: vendors, job: job, due: due, by: userID, at: now, on: tx)
             }
@@ -193,33 +174,24 @@ extension C2CDomain {
     /// exists (an attempt whose answer was lost wrote it).
     private func insertScheduledRun(
         _ runID: UUID, project: C2CClients.ProjectFacts, vendors: [C2CClients.VendorFacts], job: JobRequest,
-        due: Date, by userID: UUID, at now: Date, on tx: any Database
+        due: Date, by userID: UUID, at now: Date, on tx: any SQLDatabase & Database
     ) async throws -> [SettlementRecord]? {
-        guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
         let projectID = project.id
-        let started = try await sql.select().column("id").from("settlement_runs")
-            .where("project_id", .equal, SQLBind(projectID)).where("scheduled_for", .equal, SQLBind(due))
-            .first()
-        guard started == nil else { return nil }
+        guard try await !SettlementScheduleStore.runExists(projectID: projectID, scheduledFor: due, on: tx) else {
+            return nil
+        }
         let written = try await Self.insertRun(
-            runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: sql)
+            runID, project: project, vendors: vendors, job: job, scheduledFor: due, by: userID, at: now, on: tx)
         guard !written.isEmpty else { throw NothingClaimed() }
-        try await sql.update("settlement_schedules").set("last_run_id", to: SQLBind(runID))
-            .where("project_id", .equal, SQLBind(projectID)).where("last_run_at", .equal, SQLBind(due)).run()
+        try await SettlementScheduleStore.recordRun(runID, projectID: projectID, due: due, on: tx)
         try await Outbox.append([.jobRequested(job, at: now)], on: tx)
         return written
     }
 
-    // MARK: Reading
-
-    /// The schedule, its row locked for the caller's transaction: touching the row takes its lock
-    /// (PostgreSQL) or the write lock (SQLite), so a tick and a new schedule do not cross.
-    private static func lockedSchedule(
-        _ projectID: UUID, on sql: any SQLDatabase
-    ) async throws -> SettlementScheduleRecord? {
-        try await sql.update("settlement_schedules").set("next_run_at", to: SQLIdentifier("next_run_at"))
-            .where("project_id", .equal, SQLBind(projectID)).returning(scheduleColumns).first()
-            .map(schedule(from:))
+    private func storedSchedule(_ projectID: UUID) async throws -> SettlementScheduleRecord {
+        guard let record = try await SettlementScheduleStore.schedule(of: projectID, on: sql) else {
+            throw C2CError.settlementScheduleNotFound
+        }
+        return record
     }
-
 }

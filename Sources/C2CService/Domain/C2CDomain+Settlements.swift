@@ -87,10 +87,9 @@ extension C2CDomain {
         let now = self.now()
         let job = Self.settlementRunJob(runID, owner: caller.userID)
         let userID = caller.userID
-        let settlements = try await database.transaction { tx -> [SettlementRecord] in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
+        let settlements = try await database.sqlTransaction { tx -> [SettlementRecord] in
             let written = try await Self.insertRun(
-                runID, project: project, vendors: vendors, job: job, by: userID, at: now, on: sql)
+                runID, project: project, vendors: vendors, job: job, by: userID, at: now, on: tx)
             guard !written.isEmpty else { throw C2CError.nothingToSettle }
             try await Outbox.append([.jobRequested(job, at: now)], on: tx)
             return written
@@ -111,14 +110,8 @@ extension C2CDomain {
     func vendorsToSettle(
         projectID: UUID, named: [UUID], skippingMissing: Bool = false
     ) async throws -> (payable: [C2CClients.VendorFacts], withoutAccount: [C2CClients.VendorFacts]) {
-        var query = sql.select().distinct().column("vendor_id").from("redemptions")
-            .where("project_id", .equal, SQLBind(projectID))
-            .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
-            .where("settlement_id", .is, SQLLiteral.null)
-        if !named.isEmpty { query = query.where("vendor_id", .in, SQLBind.group(named)) }
-        let vendorIDs = try await query.orderBy("vendor_id").all().map {
-            try $0.decode(column: "vendor_id", as: UUID.self)
-        }
+        let vendorIDs = try await SettlementStore.vendorsWithUnsettledRedemptions(
+            projectID: projectID, named: named, on: sql)
         var payable: [C2CClients.VendorFacts] = []
         var withoutAccount: [C2CClients.VendorFacts] = []
         for id in vendorIDs {
@@ -144,43 +137,24 @@ extension C2CDomain {
         scheduledFor: Date? = nil, by userID: UUID, at now: Date, on sql: any SQLDatabase
     ) async throws -> [SettlementRecord] {
         let projectID = project.id
-        try await sql.insert(into: "settlement_runs")
-            .columns("id", "project_id", "asset", "scale", "job_id", "scheduled_for", "created_by", "created_at")
-            .values(
-                SQLBind(runID), SQLBind(projectID), SQLBind(project.asset), SQLBind(project.scale), SQLBind(job.id),
-                SQLBind(scheduledFor), SQLBind(userID), SQLBind(now)
-            )
-            .run()
+        try await SettlementStore.insertRun(
+            runID, projectID: projectID, asset: project.asset, scale: project.scale, jobID: job.id,
+            scheduledFor: scheduledFor, by: userID, at: now, on: sql)
         var written: [SettlementRecord] = []
         for vendor in vendors {
             guard let payout = vendor.payout else { continue }
             let id = UUID.v7()
-            let claimed = try await sql.update("redemptions").set("settlement_id", to: SQLBind(id))
-                .where("project_id", .equal, SQLBind(projectID)).where("vendor_id", .equal, SQLBind(vendor.id))
-                .where("status", .equal, SQLBind(RedemptionStatus.confirmed.rawValue))
-                .where("settlement_id", .is, SQLLiteral.null)
-                .returning("amount", "confirmed_at").all()
-            let confirmed = try claimed.map { try $0.decode(column: "confirmed_at", as: Date.self) }
+            let claimed = try await SettlementStore.claimRedemptions(
+                projectID: projectID, vendorID: vendor.id, for: id, on: sql)
+            let confirmed = claimed.map(\.confirmedAt)
             guard let first = confirmed.min(), let last = confirmed.max() else { continue }
             let record = SettlementRecord(
                 id: id, runID: runID, projectID: projectID, vendorID: vendor.id, vendorUserID: vendor.userID,
                 vendorName: vendor.name, payoutAccount: payout,
-                amount: try claimed.reduce(Int64(0)) { $0 + (try $1.decode(column: "amount", as: Int64.self)) },
+                amount: claimed.reduce(Int64(0)) { $0 + $1.amount },
                 asset: project.asset, redemptionCount: Int64(claimed.count), periodStart: first, periodEnd: last,
                 status: .pending, createdBy: userID, createdAt: now, updatedAt: now)
-            try await sql.insert(into: "settlements")
-                .columns(
-                    "id", "run_id", "project_id", "vendor_id", "vendor_user_id", "vendor_name", "payout_account",
-                    "amount", "asset", "redemption_count", "period_start", "period_end", "status", "created_by",
-                    "created_at", "updated_at"
-                )
-                .values(
-                    SQLBind(id), SQLBind(runID), SQLBind(projectID), SQLBind(vendor.id), SQLBind(vendor.userID),
-                    SQLBind(vendor.name), SQLBind(try Self.encodePayout(payout)), SQLBind(record.amount),
-                    SQLBind(record.asset), SQLBind(record.redemptionCount), SQLBind(first), SQLBind(last),
-                    SQLBind(SettlementStatus.pending.rawValue), SQLBind(userID), SQLBind(now), SQLBind(now)
-                )
-                .run()
+            try await SettlementStore.insert(record, on: sql)
             written.append(record)
         }
         return written
@@ -191,12 +165,10 @@ extension C2CDomain {
     /// Returns how many of the run's settlements are in clearing (or beyond) and how many failed.
     @discardableResult
     func executeRun(_ runID: UUID) async throws -> (processing: Int, failed: Int) {
-        guard
-            let run = try await sql.select().columns("project_id", "asset", "scale", "created_at", "files_at")
-                .from("settlement_runs").where("id", .equal, SQLBind(runID)).first()
-        else { throw UnrecoverableJobError("no settlement run \(runID.lowercasedString)") }
-        let settlements = try await sql.select().columns(Self.settlementColumns).from("settlements")
-            .where("run_id", .equal, SQLBind(runID)).orderBy("id").all().map(Self.settlement(from:))
+        guard let run = try await SettlementStore.run(runID, on: sql) else {
+            throw UnrecoverableJobError("no settlement run \(runID.lowercasedString)")
+        }
+        let settlements = try await SettlementStore.settlements(ofRun: runID, on: sql)
         for settlement in settlements where settlement.status == .pending {
             do {
                 _ = try await clients.transfer(Self.settlementTransfer(settlement, .clear))
@@ -213,22 +185,14 @@ extension C2CDomain {
                 continue
             }
             let now = self.now()
-            try await sql.update("settlements").set("status", to: SQLBind(SettlementStatus.processing.rawValue))
-                .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(settlement.id))
-                .where("status", .equal, SQLBind(SettlementStatus.pending.rawValue)).run()
+            try await SettlementStore.markProcessing(settlement.id, at: now, on: sql)
         }
         // The file exists before the bank can answer any of them: failed ones here are the ledger's
         // refusals above, left out.
-        let current = try await sql.select().columns(Self.settlementColumns).from("settlements")
-            .where("run_id", .equal, SQLBind(runID))
-            .where(
-                "status", .in,
-                SQLBind.group([SettlementStatus.processing.rawValue, SettlementStatus.paid.rawValue])
-            )
-            .orderBy("id").all().map(Self.settlement(from:))
+        let current = try await SettlementStore.settlements(ofRun: runID, in: [.processing, .paid], on: sql)
         let failed = settlements.count - current.count
         // Written once; a run every settlement of which the ledger refused pays no one: no file.
-        guard try run.decode(column: "files_at", as: Date?.self) == nil, !current.isEmpty else {
+        guard run.filesAt == nil, !current.isEmpty else {
             return (current.count, failed)
         }
         let lines = current.map { settlement in
@@ -238,22 +202,15 @@ extension C2CDomain {
                 redemptionCount: settlement.redemptionCount, periodStart: settlement.periodStart,
                 periodEnd: settlement.periodEnd)
         }
-        let asset = try run.decode(column: "asset", as: String.self)
-        let scale = try run.decode(column: "scale", as: Int.self)
-        let createdAt = try run.decode(column: "created_at", as: Date.self)
-        try await sql.update("settlement_runs")
-            .set("csv", to: SQLBind(PayoutFiles.csv(lines, asset: asset, scale: scale)))
-            // Assets that are not ISO 4217 currencies (vouchers, tokens) get the CSV only.
-            .set(
-                "pain001",
-                to: SQLBind(
-                    PayoutFiles.painCarries(asset: asset, scale: scale)
-                        ? PayoutFiles.pain001(
-                            runID: runID, createdAt: createdAt, debtor: payoutDebtor, lines: lines, asset: asset,
-                            scale: scale) : nil)
-            )
-            .set("files_at", to: SQLBind(now())).where("id", .equal, SQLBind(runID))
-            .where("files_at", .is, SQLLiteral.null).run()
+        let (asset, scale) = (run.asset, run.scale)
+        // Assets that are not ISO 4217 currencies (vouchers, tokens) get the CSV only.
+        let pain001 =
+            PayoutFiles.painCarries(asset: asset, scale: scale)
+            ? PayoutFiles.pain001(
+                runID: runID, createdAt: run.createdAt, debtor: payoutDebtor, lines: lines, asset: asset, scale: scale)
+            : nil
+        try await SettlementStore.writeFiles(
+            runID, csv: PayoutFiles.csv(lines, asset: asset, scale: scale), pain001: pain001, at: now(), on: sql)
         logger.info(
             "settlement run processed; payout files written",
             metadata: ["run.id": "\(runID.lowercasedString)", "settlements": "\(current.count)"])
@@ -324,13 +281,10 @@ extension C2CDomain {
     ) async throws {
         let clients = self.clients
         let now = self.now()
-        try await database.transaction { tx in
-            guard let sql = tx as? any SQLDatabase else { throw C2CStorageError(description: "not an SQL database") }
-            guard
-                let row = try await sql.update("settlements").set("updated_at", to: SQLBind(now))
-                    .where("id", .equal, SQLBind(record.id)).returning("status").first()
-            else { throw C2CError.settlementNotFound }
-            let current = try row.decode(column: "status", as: String.self)
+        try await database.sqlTransaction { tx in
+            guard let current = try await SettlementStore.lockForEnd(record.id, at: now, on: tx) else {
+                throw C2CError.settlementNotFound
+            }
             // Another request ended it meanwhile; the caller rereads and compares.
             guard current == SettlementStatus.processing.rawValue || current == SettlementStatus.pending.rawValue
             else { return }
@@ -350,29 +304,10 @@ extension C2CDomain {
                 }
                 _ = try await clients.transfer(status == .paid ? payout : giveBack)
             }
-            try await sql.update("settlements").set("status", to: SQLBind(status.rawValue))
-                .set("failure_reason", to: SQLBind(status == .failed ? reason : nil))
-                .set("payout_reference", to: SQLBind(reference)).set("completed_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(record.id)).run()
-            if releasing {
-                try await sql.update("redemptions").set("settlement_id", to: SQLLiteral.null)
-                    .where("settlement_id", .equal, SQLBind(record.id)).run()
-            }
-            try await Outbox.append(
-                [
-                    try OutboxEvent(
-                        topic: Rahat_C2c_V1_SettlementCompleted.topic,
-                        payload: Rahat_C2c_V1_SettlementCompleted.with {
-                            $0.settlementID = record.id.lowercasedString
-                            $0.runID = record.runID.lowercasedString
-                            $0.projectID = record.projectID.lowercasedString
-                            $0.vendorID = record.vendorID.lowercasedString
-                            $0.status = status.rawValue
-                            $0.amount = record.amount
-                            $0.asset = record.asset
-                            $0.redemptions = record.redemptionCount
-                        }, aggregateType: "settlement", aggregateID: record.id.lowercasedString, occurredAt: now)
-                ], on: tx)
+            try await SettlementStore.end(
+                record.id, status: status, reason: reason, reference: reference, at: now, on: tx)
+            if releasing { try await SettlementStore.releaseRedemptions(of: record.id, on: tx) }
+            try await Outbox.append(C2CEvents.settlementCompleted(record, status: status, at: now), on: tx)
         }
         logger.info(
             "settlement ended",
@@ -398,15 +333,10 @@ extension C2CDomain {
         let (ids, page) = try Self.listFilters(
             [(projectID, "projectId"), (vendorID, "vendorId"), (runID, "runId")], limit: limit, cursor: cursor)
         let (project, vendor, run) = (ids[0], ids[1], ids[2])
-        var query = try Self.vendorRecords(
-            sql.select().columns(Self.settlementColumns).from("settlements"), .settlement,
-            scope: project?.lowercasedString, by: caller)
-        if let project { query = query.where("project_id", .equal, SQLBind(project)) }
-        if let vendor { query = query.where("vendor_id", .equal, SQLBind(vendor)) }
-        if let run { query = query.where("run_id", .equal, SQLBind(run)) }
-        if let status { query = query.where("status", .equal, SQLBind(status.rawValue)) }
-        if let after = page.after { query = query.where("id", .greaterThan, SQLBind(after)) }
-        let rows = try await query.orderBy("id").limit(page.limit + 1).all().map(Self.settlement(from:))
+        let ownOnly = try Self.ownVendorRowsOnly(.settlement, scope: project?.lowercasedString, by: caller)
+        let rows = try await SettlementStore.settlements(
+            projectID: project, vendorID: vendor, runID: run, vendorUserID: ownOnly, status: status, after: page.after,
+            limit: page.limit + 1, on: sql)
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }
@@ -423,10 +353,7 @@ extension C2CDomain {
         try Self.requireReach(
             caller.permissions.allows(Permission(.settlement, .read, projectID: scope)), otherwise: .settlementNotFound)
         try caller.require(Permission(.vendor, .read, projectID: scope))
-        guard
-            let run = try await sql.select().columns("csv", "pain001").from("settlement_runs")
-                .where("id", .equal, SQLBind(record.runID)).first(),
-            let content = try run.decode(column: format == .csv ? "csv" : "pain001", as: String?.self)
+        guard let content = try await SettlementStore.payoutFile(ofRun: record.runID, csv: format == .csv, on: sql)
         else { throw C2CError.payoutFileNotReady }
         let base = "rahat-settlement-\(PayoutFiles.compact(record.runID))"
         return switch format {
@@ -436,9 +363,8 @@ extension C2CDomain {
         }
     }
 
-    static func encodePayout(_ account: PayoutAccount) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(account), as: UTF8.self)
+    private func storedSettlement(_ id: UUID) async throws -> SettlementRecord {
+        guard let record = try await SettlementStore.settlement(id, on: sql) else { throw C2CError.settlementNotFound }
+        return record
     }
 }

@@ -77,14 +77,15 @@ struct C2CDomain: Sendable {
         }
     }
 
-    /// `query` narrowed to the caller's own vendor's rows unless the caller may read about
-    /// vendors, after checking `subject:read` (for `scope`, a project, or every project).
-    static func vendorRecords(
-        _ query: SQLSelectBuilder, _ subject: Permission.Subject, scope: String?, by caller: Principal
-    ) throws -> SQLSelectBuilder {
+    /// The vendor login whose own rows are all a list may show the caller, after checking
+    /// `subject:read` (for `scope`, a project, or every project); nil when the caller may read
+    /// about vendors, and so every vendor's rows.
+    static func ownVendorRowsOnly(
+        _ subject: Permission.Subject, scope: String?, by caller: Principal
+    ) throws -> UUID? {
         try caller.require(Permission(subject, .read, projectID: scope))
-        guard !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) else { return query }
-        return query.where("vendor_user_id", .equal, SQLBind(caller.userID))
+        guard !caller.permissions.allows(Permission(.vendor, .read, projectID: scope)) else { return nil }
+        return caller.userID
     }
 
     func parseID(_ text: String, field: String) throws -> UUID {
