@@ -18,8 +18,7 @@ extension APIHandler {
     ) async throws -> Components.Schemas.BeneficiaryPage {
         let response = try await core.beneficiaries.listBeneficiaries(
             .with {
-                $0.limit = Int32(clamping: query.limit ?? 50)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor)
                 if let value = query.gender { $0.gender = value.rawValue }
                 if let value = query.verificationStatus { $0.verificationStatus = value.rawValue }
                 if let value = query.bankedStatus { $0.bankedStatus = value.rawValue }
@@ -45,8 +44,7 @@ extension APIHandler {
         }
         let response = try await core.beneficiaries.listBeneficiaries(
             .with {
-                $0.limit = Int32(clamping: body.limit ?? 50)
-                if let cursor = body.cursor { $0.cursor = cursor }
+                $0.page(limit: body.limit, cursor: body.cursor)
                 if let value = body.phone { $0.phone = value }
                 if let value = body.nationalId { $0.nationalID = value }
                 if let value = body.country { $0.defaultCountry = value }
@@ -186,7 +184,7 @@ extension Components.Schemas.BeneficiaryPage {
     init(_ response: Rahat_Core_V1_ListBeneficiariesResponse) throws {
         self.init(
             items: try response.beneficiaries.map(Components.Schemas.Beneficiary.init),
-            nextCursor: response.hasNextCursor ? response.nextCursor : nil)
+            nextCursor: response.next)
     }
 }
 

@@ -14,8 +14,7 @@ extension APIHandler {
             .with {
                 if let project = query.projectId { $0.projectID = project }
                 if let status = query.status { $0.status = Rahat_C2c_V1_DisbursementStatus(status) }
-                $0.limit = Int32(clamping: query.limit ?? 50)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor)
             },
             metadata: asCaller)
         return .ok(
@@ -23,7 +22,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: try page.disbursements.map(Components.Schemas.Disbursement.init),
-                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+                        nextCursor: page.next))))
     }
 
     func createDisbursement(
@@ -125,8 +124,7 @@ extension APIHandler {
                         case .failed: .failed
                         }
                 }
-                $0.limit = Int32(clamping: query.limit ?? 100)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor, defaultLimit: 100)
             },
             metadata: asCaller)
         return .ok(
@@ -134,7 +132,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: try page.lines.map(Components.Schemas.DisbursementLine.init),
-                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+                        nextCursor: page.next))))
     }
 
     func submitDisbursement(

@@ -49,8 +49,7 @@ extension APIHandler {
         let page = try await c2c.funds.listFundings(
             .with {
                 $0.projectID = input.path.id
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
             },
             metadata: asCaller)
         return .ok(
@@ -58,7 +57,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: page.fundings.map(Components.Schemas.Funding.init),
-                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+                        nextCursor: page.next))))
     }
 }
 

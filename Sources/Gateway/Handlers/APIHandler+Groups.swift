@@ -8,15 +8,14 @@ extension APIHandler {
     func listGroups(_ input: Operations.ListGroups.Input) async throws -> Operations.ListGroups.Output {
         let response = try await core.groups.listGroups(
             .with {
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
                 if let purpose = input.query.purpose { $0.purpose = purpose.proto }
             },
             metadata: asCaller
         )
         let items = response.groups.map(Components.Schemas.Group.init)
         return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+            .init(body: .json(.init(items: items, nextCursor: response.next))))
     }
 
     func createGroup(_ input: Operations.CreateGroup.Input) async throws -> Operations.CreateGroup.Output {
@@ -62,8 +61,7 @@ extension APIHandler {
         let response = try await core.groups.listGroupMembers(
             .with {
                 $0.groupID = input.path.id
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
             },
             metadata: asCaller
         )
@@ -71,7 +69,7 @@ extension APIHandler {
             Components.Schemas.GroupMember(beneficiaryId: $0.beneficiaryID, addedAt: $0.addedAt.date)
         }
         return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+            .init(body: .json(.init(items: items, nextCursor: response.next))))
     }
 
     func addGroupMembers(_ input: Operations.AddGroupMembers.Input) async throws -> Operations.AddGroupMembers.Output {

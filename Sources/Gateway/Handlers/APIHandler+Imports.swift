@@ -78,14 +78,13 @@ extension APIHandler {
     func listImports(_ input: Operations.ListImports.Input) async throws -> Operations.ListImports.Output {
         let response = try await core.imports.listImports(
             .with {
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
             },
             metadata: asCaller
         )
         let items = response.imports.map(Components.Schemas.Import.init)
         return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+            .init(body: .json(.init(items: items, nextCursor: response.next))))
     }
 
     func getImportRejects(_ input: Operations.GetImportRejects.Input) async throws -> Operations.GetImportRejects.Output

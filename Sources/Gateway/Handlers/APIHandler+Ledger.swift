@@ -36,8 +36,7 @@ extension APIHandler {
         let statement = try await ledger.ledger.listStatement(
             .with {
                 $0.accountID = input.path.id
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
             },
             metadata: asCaller)
         let items = try statement.entries.map { entry in
@@ -50,7 +49,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         account: try .init(statement.account), items: items,
-                        nextCursor: statement.hasNextCursor ? statement.nextCursor : nil))))
+                        nextCursor: statement.next))))
     }
 
     func listLedgerTransfers(
@@ -59,8 +58,7 @@ extension APIHandler {
         let query = input.query
         let page = try await ledger.ledger.listTransfers(
             .with {
-                $0.limit = Int32(clamping: query.limit ?? 50)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor)
                 if let project = query.projectId { $0.projectID = project }
                 if let kind = query.kind { $0.kind = Rahat_Ledger_V1_TransferKind(kind) }
                 if let reference = query.reference { $0.referencePrefix = reference }
@@ -71,7 +69,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: try page.transfers.map(Components.Schemas.LedgerTransfer.init),
-                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+                        nextCursor: page.next))))
     }
 
     func getLedgerTransfer(

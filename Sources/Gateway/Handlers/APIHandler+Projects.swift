@@ -8,8 +8,7 @@ extension APIHandler {
     func listProjects(_ input: Operations.ListProjects.Input) async throws -> Operations.ListProjects.Output {
         let response = try await core.projects.listProjects(
             .with {
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
                 if let status = input.query.status { $0.status = status.proto }
                 if let type = input.query._type { $0.type = type.proto }
             },
@@ -20,7 +19,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: try response.projects.map(Components.Schemas.Project.init),
-                        nextCursor: response.hasNextCursor ? response.nextCursor : nil
+                        nextCursor: response.next
                     )
                 )
             )

@@ -15,8 +15,7 @@ extension APIHandler {
                 if let vendor = query.vendorId { $0.vendorID = vendor }
                 if let run = query.runId { $0.runID = run }
                 if let status = query.status { $0.status = Rahat_C2c_V1_SettlementStatus(status) }
-                $0.limit = Int32(clamping: query.limit ?? 50)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor)
             },
             metadata: asCaller)
         return .ok(
@@ -24,7 +23,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: try page.settlements.map(Components.Schemas.Settlement.init),
-                        nextCursor: page.hasNextCursor ? page.nextCursor : nil))))
+                        nextCursor: page.next))))
     }
 
     func createSettlements(

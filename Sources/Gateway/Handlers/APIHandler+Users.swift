@@ -8,8 +8,7 @@ extension APIHandler {
     func listUsers(_ input: Operations.ListUsers.Input) async throws -> Operations.ListUsers.Output {
         let response = try await auth.users.listUsers(
             .with {
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
                 if let status = input.query.status { $0.status = status == .active ? .active : .disabled }
             },
             metadata: asCaller
@@ -19,7 +18,7 @@ extension APIHandler {
                 body: .json(
                     .init(
                         items: response.users.map(Components.Schemas.User.init),
-                        nextCursor: response.hasNextCursor ? response.nextCursor : nil
+                        nextCursor: response.next
                     )
                 )
             )

@@ -8,8 +8,7 @@ extension APIHandler {
     func listVendors(_ input: Operations.ListVendors.Input) async throws -> Operations.ListVendors.Output {
         let response = try await core.vendors.listVendors(
             .with {
-                $0.limit = Int32(clamping: input.query.limit ?? 50)
-                if let cursor = input.query.cursor { $0.cursor = cursor }
+                $0.page(limit: input.query.limit, cursor: input.query.cursor)
                 if let project = input.query.projectId { $0.projectID = project }
                 if let status = input.query.status { $0.status = status == .inactive ? .inactive : .active }
             },
@@ -17,7 +16,7 @@ extension APIHandler {
         )
         let items = response.vendors.map(Components.Schemas.Vendor.init)
         return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+            .init(body: .json(.init(items: items, nextCursor: response.next))))
     }
 
     func registerVendor(_ input: Operations.RegisterVendor.Input) async throws -> Operations.RegisterVendor.Output {

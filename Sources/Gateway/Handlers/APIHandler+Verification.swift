@@ -15,15 +15,14 @@ extension APIHandler {
         let query = input.query
         let response = try await core.verification.listVerifications(
             .with {
-                $0.limit = Int32(clamping: query.limit ?? 50)
-                if let cursor = query.cursor { $0.cursor = cursor }
+                $0.page(limit: query.limit, cursor: query.cursor)
                 if let status = query.status { $0.status = status.rawValue }
                 if let beneficiary = query.beneficiaryId { $0.beneficiaryID = beneficiary }
             },
             metadata: asCaller)
         let items = try response.verifications.map(Components.Schemas.Verification.init)
         return .ok(
-            .init(body: .json(.init(items: items, nextCursor: response.hasNextCursor ? response.nextCursor : nil))))
+            .init(body: .json(.init(items: items, nextCursor: response.next))))
     }
 
     func getVerification(_ input: Operations.GetVerification.Input) async throws -> Operations.GetVerification.Output {
