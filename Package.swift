@@ -11,9 +11,9 @@ let swiftSettings: [SwiftSetting] = [
 
 /// A library target: one room of the house (a service, a contract, shared infrastructure).
 func library(
-    _ name: String, _ dependencies: [Target.Dependency], path: String? = nil, resources: [Resource]? = nil
+    _ name: String, _ dependencies: [Target.Dependency], path: String? = nil, exclude: [String] = []
 ) -> Target {
-    .target(name: name, dependencies: dependencies, path: path, resources: resources, swiftSettings: swiftSettings)
+    .target(name: name, dependencies: dependencies, path: path, exclude: exclude, swiftSettings: swiftSettings)
 }
 
 /// An executable target; its sources are in `Sources/<name>` unless `path` says otherwise.
@@ -197,7 +197,8 @@ let package = Package(
                 "TokenVerification", .crypto, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics,
                 .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
             ],
-            resources: [.copy("Docs/docs.html")]),
+            // Compiled in by scripts/generate-openapi (Generated/DocsPageHTML.swift).
+            exclude: ["Docs/docs.html"]),
         library(
             "TestSupport",
             [

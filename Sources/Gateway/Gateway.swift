@@ -91,9 +91,8 @@ package enum Gateway {
         router.get("/openapi.json") { _, _ in
             Response.text(OpenAPIDocument.json, contentType: "application/json")
         }
-        let docsPage = try DocsPage.load()
         router.get("/docs") { _, _ in
-            Response.text(docsPage, contentType: "text/html; charset=utf-8")
+            Response.text(DocsPage.html, contentType: "text/html; charset=utf-8")
         }
         if configuration.publicMetrics {
             router.get("/metrics") { _, _ in

@@ -9,9 +9,13 @@ info:
   version: 0.1.0
   description: |
     Rahat is a server platform for humanitarian aid. Agencies run aid projects,
-    register beneficiaries, disburse value to them; vendors redeem that value and
-    are settled. This version of the contract covers authentication, users, roles
-    and API keys.
+    register and verify beneficiaries, fund projects and disburse cash or vouchers
+    to beneficiaries in batches; vendors redeem what beneficiaries hold and are
+    settled, and every unit of value is recorded in a hash-chained double-entry
+    ledger. This contract covers the whole public API: authentication, users,
+    roles and API keys; projects, beneficiaries, groups, enrolment, vendors,
+    imports and verification (KYC); funds and approvers, disbursements,
+    redemptions and settlements; the ledger; and background jobs.
 
     Errors are returned as RFC 9457 problem details (`application/problem+json`,
     schema `Problem`) with a stable machine-readable `code`. Every response
@@ -4620,7 +4624,7 @@ components:
   "info": {
     "title": "Rahat API",
     "version": "0.1.0",
-    "description": "Rahat is a server platform for humanitarian aid. Agencies run aid projects,\nregister beneficiaries, disburse value to them; vendors redeem that value and\nare settled. This version of the contract covers authentication, users, roles\nand API keys.\n\nErrors are returned as RFC 9457 problem details (`application/problem+json`,\nschema `Problem`) with a stable machine-readable `code`. Every response\ncarries an `X-Request-Id` header, echoed as `requestId` in problem bodies.\n\nAuthenticate with `Authorization: Bearer <JWT>` (access token from\n`/v1/auth/login`), or with an API key sent either as\n`Authorization: ApiKey <key>` or as `X-API-Key: <key>`.\n"
+    "description": "Rahat is a server platform for humanitarian aid. Agencies run aid projects,\nregister and verify beneficiaries, fund projects and disburse cash or vouchers\nto beneficiaries in batches; vendors redeem what beneficiaries hold and are\nsettled, and every unit of value is recorded in a hash-chained double-entry\nledger. This contract covers the whole public API: authentication, users,\nroles and API keys; projects, beneficiaries, groups, enrolment, vendors,\nimports and verification (KYC); funds and approvers, disbursements,\nredemptions and settlements; the ledger; and background jobs.\n\nErrors are returned as RFC 9457 problem details (`application/problem+json`,\nschema `Problem`) with a stable machine-readable `code`. Every response\ncarries an `X-Request-Id` header, echoed as `requestId` in problem bodies.\n\nAuthenticate with `Authorization: Bearer <JWT>` (access token from\n`/v1/auth/login`), or with an API key sent either as\n`Authorization: ApiKey <key>` or as `X-API-Key: <key>`.\n"
   },
   "servers": [
     {
