@@ -113,7 +113,7 @@ struct StatsTests {
             ).run()
             try await sql.raw("ANALYZE").run()
             // when
-            let query = CoreDomain.statsQuery(try #require(UUID(uuidString: project.id)), on: sql)
+            let query = StatsStore.beneficiaryCountQuery(try #require(UUID(uuidString: project.id)), on: sql)
             let plan = try await sql.raw("EXPLAIN \(query)").all().map {
                 try $0.decode(column: "QUERY PLAN", as: String.self)
             }

@@ -3,7 +3,6 @@ import FluentKit
 import Foundation
 import Messaging
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
@@ -271,19 +270,7 @@ extension CoreDomain {
 
     /// Member counts for a page of groups, in one grouped query.
     private func memberCounts(of ids: [UUID]) async throws -> [UUID: Int] {
-        guard !ids.isEmpty, let sql = db as? any SQLDatabase else { return [:] }
-        struct Count: Decodable {
-            var group_id: UUID
-            var members: Int
-        }
-        let rows = try await sql.select()
-            .column("group_id")
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "members")
-            .from(GroupMemberRow.schema)
-            .where("group_id", .in, ids)
-            .groupBy("group_id")
-            .all(decoding: Count.self)
-        return Dictionary(uniqueKeysWithValues: rows.map { ($0.group_id, $0.members) })
+        try await GroupStore.memberCounts(of: ids, on: try db.sql())
     }
 
     static func groupInfo(_ row: GroupRow, memberCount: Int) throws -> GroupInfo {

@@ -54,7 +54,7 @@ extension CoreDomain {
     /// job queue's lock already keeps its runs apart, and a run that job lost (its worker hung)
     /// is stopped by its next `holdImport`.
     func claimImport(id wanted: UUID? = nil, overLease: Bool = false) async throws -> ImportClaim? {
-        guard let sql = db as? any SQLDatabase else { return nil }
+        let sql = try db.sql()
         let now = self.now()
         // Far enough ahead that every lease has run out by it.
         let leaseCutoff = overLease ? now.addingTimeInterval(Self.importLease * 1000) : now
@@ -69,18 +69,12 @@ extension CoreDomain {
         for candidate in candidates {
             guard let id = candidate.id else { continue }
             let token = UUID()
-            let claimed = try await sql.raw(
-                """
-                UPDATE imports SET status = 'running', claim_token = \(bind: token),
-                    lease_until = \(bind: now.addingTimeInterval(Self.importLease)),
-                    started_at = COALESCE(started_at, \(bind: now)), attempts = attempts + 1
-                WHERE id = \(bind: id)
-                    AND (status = 'queued' OR (status = 'running' AND lease_until < \(bind: leaseCutoff)))
-                RETURNING attempts
-                """
-            ).all()
-            guard let row = claimed.first else { continue }
-            return ImportClaim(id: id, token: token, attempt: try row.decode(column: "attempts", as: Int.self))
+            guard
+                let attempt = try await ImportStore.claim(
+                    id, token: token, at: now, leaseUntil: now.addingTimeInterval(Self.importLease),
+                    leaseCutoff: leaseCutoff, on: sql)
+            else { continue }
+            return ImportClaim(id: id, token: token, attempt: attempt)
         }
         return nil
     }
@@ -88,27 +82,14 @@ extension CoreDomain {
     /// Renews the claim's lease inside `tx`, or throws ``ImportLost`` when another runner has taken
     /// the import over; on PostgreSQL the row stays locked until `tx` ends.
     func holdImport(_ claim: ImportClaim, on tx: any Database) async throws {
-        guard let sql = tx as? any SQLDatabase else { throw ImportLost() }
-        let held = try await sql.raw(
-            """
-            UPDATE imports SET lease_until = \(bind: now().addingTimeInterval(Self.importLease))
-            WHERE id = \(bind: claim.id) AND claim_token = \(bind: claim.token) AND status = 'running'
-            RETURNING id
-            """
-        ).all()
-        if held.isEmpty { throw ImportLost() }
+        let held = try await ImportStore.renewLease(
+            claim.id, token: claim.token, until: now().addingTimeInterval(Self.importLease), on: try tx.sql())
+        if !held { throw ImportLost() }
     }
 
     /// Gives a claimed import back to the queue (a shutdown, or an error worth another run).
     func releaseImport(_ claim: ImportClaim, countingThisRun: Bool) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        try await sql.raw(
-            """
-            UPDATE imports SET status = 'queued', claim_token = NULL, lease_until = NULL,
-                attempts = attempts - \(bind: countingThisRun ? 0 : 1)
-            WHERE id = \(bind: claim.id) AND claim_token = \(bind: claim.token) AND status = 'running'
-            """
-        ).run()
+        try await ImportStore.release(claim.id, token: claim.token, countingThisRun: countingThisRun, on: try db.sql())
     }
 
     /// Deletes uploads a crashed process left half-received, with their pieces.
@@ -272,13 +253,10 @@ extension CoreDomain {
         }
     }
 
-    /// Brings PostgreSQL's statistics for the tables imports write up to date (a sampled, cheap
-    /// `ANALYZE`); SQLite's planner uses the indexes without them.
+    /// Brings the planner's statistics for the tables imports write up to date (see
+    /// ``ImportStore/refreshPlannerStatistics(on:)``).
     func refreshPlannerStatistics() async throws {
-        guard let sql = db as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
-        try await sql.raw(
-            "ANALYZE \(ident: BeneficiaryRow.schema), \(ident: EnrolmentRow.schema), \(ident: GroupMemberRow.schema)"
-        ).run()
+        try await ImportStore.refreshPlannerStatistics(on: try db.sql())
     }
 
     /// Maps a CSV header to canonical column names; a missing `name` or an unknown or repeated

@@ -4,7 +4,6 @@ import Foundation
 import Messaging
 import Notifications
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
@@ -31,21 +30,11 @@ extension CoreDomain {
     func requestPayoutChange(
         _ account: PayoutAccount, vendorID: UUID, by caller: Principal, at now: Date, on tx: any Database
     ) async throws {
-        let sql = try sqlDatabase(tx)
-        try await sql.update("vendor_payout_changes")
-            .set("status", to: SQLBind(PayoutChangeStatus.superseded.rawValue))
-            .set("decided_at", to: SQLBind(now))
-            .where("vendor_id", .equal, SQLBind(vendorID))
-            .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue))
-            .run()
+        let sql = try tx.sql()
+        try await PayoutChangeStore.supersedePending(of: vendorID, at: now, on: sql)
         let id = UUID.v7(at: now)
-        try await sql.insert(into: "vendor_payout_changes")
-            .columns("id", "vendor_id", "account", "status", "requested_by", "requested_at")
-            .values(
-                SQLBind(id), SQLBind(vendorID), SQLBind(try Self.encode(account)),
-                SQLBind(PayoutChangeStatus.pending.rawValue), SQLBind(caller.userID), SQLBind(now)
-            )
-            .run()
+        try await PayoutChangeStore.insertPending(
+            id, vendorID: vendorID, account: account, requestedBy: caller.userID, at: now, on: sql)
         try await Outbox.append(
             payoutChangeEvent(Rahat_Core_V1_VendorPayoutChange.requested, vendorID: vendorID, changeID: id, at: now),
             on: tx)
@@ -59,17 +48,7 @@ extension CoreDomain {
 
     /// The vendor's pending payout change, if any.
     func pendingPayoutChange(of vendorID: UUID, on db: any Database) async throws -> PayoutChange? {
-        guard
-            let row = try await sqlDatabase(db).select()
-                .columns("id", "account", "requested_by", "requested_at").from("vendor_payout_changes")
-                .where("vendor_id", .equal, SQLBind(vendorID))
-                .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue)).first()
-        else { return nil }
-        return PayoutChange(
-            id: try row.decode(column: "id", as: UUID.self),
-            account: try Self.decodeAccount(try row.decode(column: "account", as: String.self)),
-            requestedBy: try row.decode(column: "requested_by", as: UUID.self),
-            requestedAt: try row.decode(column: "requested_at", as: Date.self))
+        try await PayoutChangeStore.pending(of: vendorID, on: try db.sql())
     }
 
     // MARK: Deciding
@@ -96,13 +75,8 @@ extension CoreDomain {
         let row = try await database.transaction { tx -> VendorRow in
             let vendor = try await findVendor(vendorID, on: tx)
             // Claimed in one statement: of two deciders at once, one wins, and the requester never.
-            let claimed = try await sqlDatabase(tx).update("vendor_payout_changes")
-                .set("status", to: SQLBind(status.rawValue)).set("decided_by", to: SQLBind(caller.userID))
-                .set("decided_at", to: SQLBind(now)).set("note", to: SQLBind(note))
-                .where("vendor_id", .equal, SQLBind(vendorID))
-                .where("status", .equal, SQLBind(PayoutChangeStatus.pending.rawValue))
-                .where("requested_by", .notEqual, SQLBind(caller.userID))
-                .returning("id", "account").first()
+            let claimed = try await PayoutChangeStore.decidePending(
+                of: vendorID, as: status, by: caller.userID, note: note, at: now, on: try tx.sql())
             guard let claimed else {
                 if let pending = try await pendingPayoutChange(of: vendorID, on: tx),
                     pending.requestedBy == caller.userID
@@ -111,9 +85,9 @@ extension CoreDomain {
                 }
                 throw CoreError.payoutChangeNotFound
             }
-            let changeID = try claimed.decode(column: "id", as: UUID.self)
+            let changeID = claimed.id
             if approve {
-                Self.write(try Self.decodeAccount(try claimed.decode(column: "account", as: String.self)), to: vendor)
+                Self.write(try claimed.account(), to: vendor)
                 vendor.updatedAt = now
                 try await vendor.save(on: tx)
             }
@@ -168,18 +142,6 @@ extension CoreDomain {
             aggregateType: "vendor", aggregateID: vendorID.lowercasedString, occurredAt: now)
     }
 
-    private func sqlDatabase(_ db: any Database) throws -> any SQLDatabase {
-        guard let sql = db as? any SQLDatabase else { throw PayoutChangeStorageError() }
-        return sql
-    }
-
-    private static func encode(_ account: PayoutAccount) throws -> String {
-        String(decoding: try JSONEncoder().encode(account), as: UTF8.self)
-    }
-
-    private static func decodeAccount(_ text: String) throws -> PayoutAccount {
-        try JSONDecoder().decode(PayoutAccount.self, from: Data(text.utf8))
-    }
 }
 
 extension PayoutAccount {
@@ -190,9 +152,4 @@ extension PayoutAccount {
         case .mobileMoney(_, let number): number
         }
     }
-}
-
-/// The core database is not an SQL database: a deployment error.
-struct PayoutChangeStorageError: Error, CustomStringConvertible {
-    var description: String { "payout changes need an SQL database" }
 }

@@ -1,7 +1,6 @@
 import FluentKit
 import Foundation
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 
@@ -115,34 +114,8 @@ extension CoreDomain {
         case .beneficiaries(let ids):
             return try await enrolled(after: after, only: ids, in: plan.projectID)
         case .group(let groupID):
-            var query = database.sql.select()
-                .column(SQLColumn("beneficiary_id", table: "m"))
-                .column(SQLColumn("verification_status", table: "b"))
-                .column(SQLColumn("archived_at", table: "b"))
-                .column(SQLAlias(SQLColumn("id", table: "e"), as: SQLIdentifier("enrolment_id")))
-                .from(SQLAlias(SQLIdentifier(GroupMemberRow.schema), as: SQLIdentifier("m")))
-                .join(
-                    SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
-                    on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "m")
-                )
-                .join(
-                    SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")), method: SQLJoinMethod.left,
-                    on: SQLBinaryExpression(
-                        SQLBinaryExpression(
-                            SQLColumn("beneficiary_id", table: "e"), .equal, SQLColumn("beneficiary_id", table: "m")),
-                        .and,
-                        SQLBinaryExpression(SQLColumn("project_id", table: "e"), .equal, SQLBind(plan.projectID)))
-                )
-                .where(SQLColumn("group_id", table: "m"), .equal, SQLBind(groupID))
-            if let after { query = query.where(SQLColumn("beneficiary_id", table: "m"), .greaterThan, SQLBind(after)) }
-            return try await query.orderBy(SQLColumn("beneficiary_id", table: "m")).limit(Self.rosterChunk).all()
-                .map { row in
-                    RosterEntry(
-                        beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self),
-                        enrolled: try row.decode(column: "enrolment_id", as: UUID?.self) != nil,
-                        verificationStatus: try row.decode(column: "verification_status", as: String.self),
-                        archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
-                }
+            return try await RosterStore.groupMembers(
+                of: groupID, in: plan.projectID, after: after, limit: Self.rosterChunk, on: database.sql)
         case .filter(let resolved):
             // The filter joins the project's enrolments (its project is the roster's) and
             // matches live beneficiaries only.
@@ -164,24 +137,7 @@ extension CoreDomain {
     ) async throws
         -> [RosterEntry]
     {
-        var query = database.sql.select()
-            .column(SQLColumn("beneficiary_id", table: "e"))
-            .column(SQLColumn("verification_status", table: "b"))
-            .column(SQLColumn("archived_at", table: "b"))
-            .from(SQLAlias(SQLIdentifier(EnrolmentRow.schema), as: SQLIdentifier("e")))
-            .join(
-                SQLAlias(SQLIdentifier(BeneficiaryRow.schema), as: SQLIdentifier("b")),
-                on: SQLColumn("id", table: "b"), .equal, SQLColumn("beneficiary_id", table: "e")
-            )
-            .where(SQLColumn("project_id", table: "e"), .equal, SQLBind(projectID))
-        if let after { query = query.where(SQLColumn("beneficiary_id", table: "e"), .greaterThan, SQLBind(after)) }
-        if let ids { query = query.where(SQLColumn("beneficiary_id", table: "e"), .in, SQLBind.group(ids)) }
-        return try await query.orderBy(SQLColumn("beneficiary_id", table: "e")).limit(Self.rosterChunk).all()
-            .map { row in
-                RosterEntry(
-                    beneficiaryID: try row.decode(column: "beneficiary_id", as: UUID.self), enrolled: true,
-                    verificationStatus: try row.decode(column: "verification_status", as: String.self),
-                    archived: try row.decode(column: "archived_at", as: Date?.self) != nil)
-            }
+        try await RosterStore.enrolled(
+            in: projectID, after: after, only: ids, limit: Self.rosterChunk, on: database.sql)
     }
 }
