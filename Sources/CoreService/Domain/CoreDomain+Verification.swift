@@ -4,7 +4,6 @@ import Foundation
 import JobQueue
 import Messaging
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
@@ -64,6 +63,20 @@ enum VerificationStatus: String, Sendable, CaseIterable {
     case needsReview = "needs_review"
     /// A later change queued a newer run before this one finished; it decides nothing.
     case superseded
+}
+
+extension BeneficiaryVerification {
+    /// What a beneficiary's status becomes when its run decides `outcome`: the two vocabularies
+    /// share their stored words, but only a decided run may write one. `nil` for a run that
+    /// decided nothing (still pending, or superseded by a newer run).
+    init?(outcome: VerificationStatus) {
+        switch outcome {
+        case .verified: self = .verified
+        case .rejected: self = .rejected
+        case .needsReview: self = .needsReview
+        case .pending, .superseded: return nil
+        }
+    }
 }
 
 extension CoreDomain {
@@ -186,36 +199,28 @@ extension CoreDomain {
         let staleRuns = stale
         let statuses = try await changeBeneficiaries(recorded.map(\.beneficiary)) {
             tx -> ([OutboxEvent], [VerificationStatus]) in
-            guard let sql = tx as? any SQLDatabase else { throw UnrecoverableJobError("no SQL database") }
+            let sql = try tx.sql()
             var events: [OutboxEvent] = []
             var statuses: [VerificationStatus] = []
-            for run in staleRuns { try await self.supersede(run, on: tx) }
+            for run in staleRuns { try await VerificationStore.supersede(run, at: self.now(), on: sql) }
             for finding in recorded {
+                guard let settled = BeneficiaryVerification(outcome: finding.outcome) else {
+                    throw UndecidedVerification(status: finding.outcome)
+                }
                 // The beneficiary first, conditionally: only while this run is its latest and still
                 // pending. A change committed since queued a newer run, which decides; another run
                 // of this same job may have recorded it already.
-                let applied = try await sql.update(BeneficiaryRow.schema)
-                    .set("verification_status", to: finding.outcome.rawValue)
-                    .set(
-                        "verification_reason",
-                        to: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; ")
-                    )
-                    .where("id", .equal, finding.beneficiary).where("verification_id", .equal, finding.run)
-                    .where("verification_status", .equal, BeneficiaryVerification.pending.rawValue)
-                    .where("archived_at", .is, SQLLiteral.null)
-                    .returning("id").all()
-                guard !applied.isEmpty else {
-                    try await self.supersede(finding.run, on: tx)
+                let applied = try await VerificationStore.settleBeneficiary(
+                    finding.beneficiary, run: finding.run, as: settled,
+                    reason: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; "), on: sql)
+                guard applied else {
+                    try await VerificationStore.supersede(finding.run, at: self.now(), on: sql)
                     statuses.append(.superseded)
                     continue
                 }
-                try await sql.update(VerificationRow.schema)
-                    .set("status", to: finding.outcome.rawValue)
-                    .set("checks", to: finding.checks)
-                    .set("reasons", to: try Self.json(finding.reasons))
-                    .set("checked_at", to: now)
-                    .where("id", .equal, finding.run).where("status", .equal, VerificationStatus.pending.rawValue)
-                    .run()
+                try await VerificationStore.recordOutcome(
+                    finding.run, as: finding.outcome, checks: finding.checks, reasons: try Self.json(finding.reasons),
+                    at: now, on: sql)
                 events.append(
                     try self.verificationEvent(
                         finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
@@ -227,15 +232,6 @@ extension CoreDomain {
         counts[.superseded, default: 0] += stale.count
         for status in statuses { counts[status, default: 0] += 1 }
         return counts
-    }
-
-    private func supersede(_ id: UUID, on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        try await sql.update(VerificationRow.schema)
-            .set("status", to: VerificationStatus.superseded.rawValue)
-            .set("checked_at", to: now())
-            .where("id", .equal, id).where("status", .equal, VerificationStatus.pending.rawValue)
-            .run()
     }
 
     // MARK: The rules
@@ -464,6 +460,9 @@ extension CoreDomain {
             violations.append(FieldViolation(field: "note", reason: "must be at most 2000 characters"))
         }
         guard violations.isEmpty, let beneficiaryID, let decided else { throw CoreError.invalidInput(violations) }
+        guard let decidedStatus = BeneficiaryVerification(outcome: decided) else {
+            throw UndecidedVerification(status: decided)
+        }
         guard let beneficiary = try await BeneficiaryRow.find(beneficiaryID, on: db), beneficiary.archivedAt == nil
         else { throw CoreError.beneficiaryNotFound }
         guard let runID = beneficiary.verificationID,
@@ -472,20 +471,14 @@ extension CoreDomain {
         let now = self.now()
         let reviewer = caller.userID
         try await changeBeneficiaries([beneficiaryID]) { tx in
-            guard let sql = tx as? any SQLDatabase else { return [] }
-            let changed = try await sql.update(BeneficiaryRow.schema)
-                .set("verification_status", to: decided.rawValue)
-                // The note stays on the run, for those who read runs; the record says who decided.
-                .set("verification_reason", to: "decided by a reviewer")
-                .where("id", .equal, beneficiaryID).where("verification_id", .equal, runID)
-                .where("verification_status", .equal, BeneficiaryVerification.needsReview.rawValue)
-                .returning("id").all()
+            let sql = try tx.sql()
+            // The note stays on the run, for those who read runs; the record says who decided.
+            let changed = try await VerificationStore.decideBeneficiary(
+                beneficiaryID, run: runID, as: decidedStatus, reason: "decided by a reviewer", on: sql)
             // A change or another reviewer got there first.
-            guard !changed.isEmpty else { throw CoreError.verificationNotInReview("changed meanwhile") }
-            try await sql.update(VerificationRow.schema)
-                .set("reviewer_id", to: reviewer).set("decision", to: decided.rawValue).set("note", to: note)
-                .set("decided_at", to: now).set("status", to: decided.rawValue)
-                .where("id", .equal, runID).run()
+            guard changed else { throw CoreError.verificationNotInReview("changed meanwhile") }
+            try await VerificationStore.recordReview(
+                runID, by: reviewer, decision: decided, note: note, at: now, on: sql)
             let reasons = try await VerificationRow.find(runID, on: tx).map {
                 try Self.decode([String].self, $0.reasons)
             }
