@@ -3,7 +3,6 @@ import FluentKit
 import Foundation
 import Messaging
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 
@@ -32,7 +31,6 @@ extension CoreDomain {
         }
         let at = event.occurredAt
         try await ProcessedEvents.once(event.id, consumer: Self.eventConsumer, on: database) { tx in
-            guard let sql = tx as? any SQLDatabase else { throw ReceiptsStorageError() }
             // One beneficiary may be paid twice in a batch only by two disbursements, never by
             // one; summed first all the same, as one statement may not upsert a row twice.
             var sums: [UUID: (amount: Int64, count: Int)] = [:]
@@ -40,32 +38,7 @@ extension CoreDomain {
                 sums[payment.beneficiary, default: (0, 0)].amount += payment.amount
                 sums[payment.beneficiary, default: (0, 0)].count += 1
             }
-            // In one order, so consumers upserting at once take the rows' locks alike (no
-            // deadlock); by the ids' bytes, not their text, which would be formatted per comparison.
-            let ordered = sums.sorted { lhs, rhs in
-                withUnsafeBytes(of: lhs.key.uuid) { left in
-                    withUnsafeBytes(of: rhs.key.uuid) { right in left.lexicographicallyPrecedes(right) }
-                }
-            }
-            for chunk in ordered.chunks(of: 1_000) {
-                var insert = sql.insert(into: "receipts")
-                    .columns("project_id", "beneficiary_id", "received", "payments", "last_received_at")
-                for (beneficiary, sum) in chunk {
-                    insert = insert.values(
-                        SQLBind(project), SQLBind(beneficiary), SQLBind(sum.amount), SQLBind(sum.count),
-                        SQLBind(at))
-                }
-                try await insert.onConflict(with: ["project_id", "beneficiary_id"]) { update in
-                    update.set("received", to: SQLRaw("receipts.received + excluded.received"))
-                        .set("payments", to: SQLRaw("receipts.payments + excluded.payments"))
-                        .set(excludedValueOf: "last_received_at")
-                }.run()
-            }
+            try await ReceiptStore.add(sums, in: project, at: at, on: try tx.sql())
         }
     }
-}
-
-/// The core database is not an SQL database: a deployment error, retried until it is fixed.
-struct ReceiptsStorageError: Error, CustomStringConvertible {
-    var description: String { "receipts need an SQL database" }
 }
