@@ -223,7 +223,8 @@ extension CoreDomain {
                 try await insertBeneficiaries(newRows, on: tx)
                 try await Outbox.append(
                     try newRows.map {
-                        try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
+                        try CoreEvents.beneficiaryChanged(
+                            Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
                     }
                         + checks,
                     on: tx)
@@ -431,7 +432,8 @@ extension CoreDomain {
             let checks = recheck ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
             try await row.save(on: tx)
             return [
-                try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.updated, row, at: now, changed: fields.sorted())
+                try CoreEvents.beneficiaryChanged(
+                    Rahat_Core_V1_BeneficiaryChanged.updated, row, at: now, changed: fields.sorted())
             ] + checks
         }
         await tellOldNumbers(notice.map { [$0] } ?? [], at: now)
@@ -447,7 +449,9 @@ extension CoreDomain {
         row.updatedAt = now
         try await changeBeneficiaries([beneficiaryID]) { tx in
             try await row.save(on: tx)
-            return [try beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.archived, row, at: now, changed: [])]
+            return [
+                try CoreEvents.beneficiaryChanged(Rahat_Core_V1_BeneficiaryChanged.archived, row, at: now, changed: [])
+            ]
         }
         return try info(row, withPII: try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID))
     }
@@ -698,20 +702,5 @@ extension CoreDomain {
             archivedAt: row.archivedAt,
             phoneChangedAt: row.phoneChangedAt
         )
-    }
-
-    /// Events carry no personal data: consumers that need it ask the service, which checks them.
-    func beneficiaryEvent(
-        _ topic: String, _ row: BeneficiaryRow, at now: Date, changed: [String]
-    ) throws -> OutboxEvent {
-        let id = row.id?.lowercasedString ?? ""
-        return try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_BeneficiaryChanged.with {
-                $0.beneficiaryID = id
-                $0.verificationStatus = row.verificationStatus
-                $0.changedFields = changed
-            }, keepingEmpty: ["changedFields"],
-            aggregateType: "beneficiary", aggregateID: id, occurredAt: now)
     }
 }

@@ -63,7 +63,7 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.create(on: tx)
-            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.created, row, at: now), on: tx)
+            try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.created, row, at: now), on: tx)
         }
         return try Self.groupInfo(row, memberCount: 0)
     }
@@ -107,7 +107,7 @@ extension CoreDomain {
             if let purpose = changes.purpose { row.purpose = purpose.rawValue }
             row.updatedAt = now
             try await row.save(on: tx)
-            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.updated, row, at: now), on: tx)
+            try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.updated, row, at: now), on: tx)
             return row
         }
         return try Self.groupInfo(row, memberCount: try await memberCounts(of: [groupID])[groupID] ?? 0)
@@ -121,7 +121,7 @@ extension CoreDomain {
             let row = try await findGroup(groupID, on: tx)
             try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).delete()
             try await row.delete(on: tx)
-            try await Outbox.append(groupEvent(Rahat_Core_V1_GroupChanged.deleted, row, at: now), on: tx)
+            try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.deleted, row, at: now), on: tx)
         }
     }
 
@@ -144,7 +144,8 @@ extension CoreDomain {
             let (added, already) = try await addMembersBatch(unique, to: groupID, by: userID, at: now, on: tx)
             if !added.isEmpty {
                 try await Outbox.append(
-                    membersEvent(Rahat_Core_V1_GroupMembersChanged.added, groupID, added, at: now), on: tx)
+                    CoreEvents.groupMembersChanged(Rahat_Core_V1_GroupMembersChanged.added, groupID, added, at: now),
+                    on: tx)
             }
             return (added.count, already)
         }
@@ -188,7 +189,8 @@ extension CoreDomain {
                 try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
                     .filter(\.$beneficiaryID ~~ present).delete()
                 try await Outbox.append(
-                    membersEvent(Rahat_Core_V1_GroupMembersChanged.removed, groupID, present, at: now), on: tx)
+                    CoreEvents.groupMembersChanged(
+                        Rahat_Core_V1_GroupMembersChanged.removed, groupID, present, at: now), on: tx)
             }
             return (present.count, unique.count - present.count)
         }
@@ -283,29 +285,5 @@ extension CoreDomain {
             createdAt: row.createdAt,
             updatedAt: row.updatedAt
         )
-    }
-
-    private func groupEvent(_ topic: String, _ row: GroupRow, at now: Date) throws -> OutboxEvent {
-        let id = row.id?.lowercasedString ?? ""
-        return try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_GroupChanged.with {
-                $0.groupID = id
-                $0.name = row.name
-                $0.purpose = row.purpose
-            },
-            aggregateType: "group", aggregateID: id, occurredAt: now)
-    }
-
-    private func membersEvent(
-        _ topic: String, _ groupID: UUID, _ members: [UUID], at now: Date
-    ) throws -> OutboxEvent {
-        try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_GroupMembersChanged.with {
-                $0.groupID = groupID.lowercasedString
-                $0.beneficiaryIds = members.map(\.lowercasedString)
-            }, keepingEmpty: ["beneficiaryIds"],
-            aggregateType: "group", aggregateID: groupID.lowercasedString, occurredAt: now)
     }
 }

@@ -119,22 +119,4 @@ extension CoreDomain {
             _ = try await addMembersBatch(Array(chunk), to: groupID, by: userID, at: now, on: db)
         }
     }
-
-    func importEvent(_ topic: String, _ row: ImportRow, at now: Date) throws -> OutboxEvent {
-        let id = row.id?.lowercasedString ?? ""
-        let payload = Rahat_Core_V1_ImportFinished.with {
-            $0.importID = id
-            $0.status = row.status
-            $0.rows = Int64(row.rows)
-            $0.created = Int64(row.created)
-            $0.updated = Int64(row.updated)
-            $0.duplicates = Int64(row.duplicates)
-            $0.rejected = Int64(row.rejected)
-            if let projectID = row.projectID { $0.projectID = projectID.lowercasedString }
-            if let groupID = row.groupID { $0.groupID = groupID.lowercasedString }
-            if let error = row.error { $0.error = error }
-        }
-        return try OutboxEvent(
-            topic: topic, payload: payload, aggregateType: "import", aggregateID: id, occurredAt: now)
-    }
 }

@@ -571,7 +571,7 @@ struct ImportBatchWriter: Sendable {
                 for update in updates {
                     try await update.row.save(on: tx)
                     events.append(
-                        try domain.beneficiaryEvent(
+                        try CoreEvents.beneficiaryChanged(
                             Rahat_Core_V1_BeneficiaryChanged.updated, update.row, at: now, changed: update.fields))
                 }
                 if !fresh.isEmpty {
@@ -579,7 +579,8 @@ struct ImportBatchWriter: Sendable {
                         of: fresh, by: importRow.createdBy, at: now, on: tx)
                     try await domain.insertBeneficiaries(fresh, on: tx)
                     events += try fresh.map {
-                        try domain.beneficiaryEvent(Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
+                        try CoreEvents.beneficiaryChanged(
+                            Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
                     }
                 }
                 let touched = (fresh + changed).compactMap(\.id)
@@ -646,7 +647,7 @@ struct ImportBatchWriter: Sendable {
             try await importRow.save(on: tx)
             let id = try importRow.requireID()
             try await ImportChunkRow.query(on: tx).filter(\.$importID == id).delete()
-            try await Outbox.append(domain.importEvent(event, importRow, at: now), on: tx)
+            try await Outbox.append(CoreEvents.importFinished(event, importRow, at: now), on: tx)
         }
     }
 }

@@ -36,7 +36,8 @@ extension CoreDomain {
         try await PayoutChangeStore.insertPending(
             id, vendorID: vendorID, account: account, requestedBy: caller.userID, at: now, on: sql)
         try await Outbox.append(
-            payoutChangeEvent(Rahat_Core_V1_VendorPayoutChange.requested, vendorID: vendorID, changeID: id, at: now),
+            CoreEvents.vendorPayoutChange(
+                Rahat_Core_V1_VendorPayoutChange.requested, vendorID: vendorID, changeID: id, at: now),
             on: tx)
         logger.notice(
             "vendor payout account change requested; it waits for a second person's approval",
@@ -92,7 +93,7 @@ extension CoreDomain {
                 try await vendor.save(on: tx)
             }
             try await Outbox.append(
-                payoutChangeEvent(
+                CoreEvents.vendorPayoutChange(
                     approve ? Rahat_Core_V1_VendorPayoutChange.changed : Rahat_Core_V1_VendorPayoutChange.rejected,
                     vendorID: vendorID, changeID: changeID, at: now),
                 on: tx)
@@ -127,21 +128,6 @@ extension CoreDomain {
                 metadata: ["vendor_id": "\(vendor.id.lowercasedString)", "error": "\(error)"])
         }
     }
-
-    // MARK: Helpers
-
-    private func payoutChangeEvent(
-        _ topic: String, vendorID: UUID, changeID: UUID, at now: Date
-    ) throws -> OutboxEvent {
-        try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_VendorPayoutChange.with {
-                $0.vendorID = vendorID.lowercasedString
-                $0.changeID = changeID.lowercasedString
-            },
-            aggregateType: "vendor", aggregateID: vendorID.lowercasedString, occurredAt: now)
-    }
-
 }
 
 extension PayoutAccount {

@@ -96,7 +96,8 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.create(on: tx)
-            try await Outbox.append(event(Rahat_Core_V1_ProjectChanged.created, row, at: now), on: tx)
+            try await Outbox.append(
+                CoreEvents.projectChanged(Rahat_Core_V1_ProjectChanged.created, row, at: now), on: tx)
         }
         logger.info("project created", metadata: ["project_id": "\(row.id?.lowercasedString ?? "")"])
         return try Self.info(row)
@@ -153,7 +154,8 @@ extension CoreDomain {
         row.updatedAt = now
         try await database.transaction { tx in
             try await row.save(on: tx)
-            try await Outbox.append(event(Rahat_Core_V1_ProjectChanged.updated, row, at: now), on: tx)
+            try await Outbox.append(
+                CoreEvents.projectChanged(Rahat_Core_V1_ProjectChanged.updated, row, at: now), on: tx)
         }
         return try Self.info(row)
     }
@@ -192,7 +194,7 @@ extension CoreDomain {
             if to == .active { row.activatedAt = now }
             if to == .closed { row.closedAt = now }
             try await row.save(on: tx)
-            try await Outbox.append(event(type, row, at: now), on: tx)
+            try await Outbox.append(CoreEvents.projectChanged(type, row, at: now), on: tx)
             return row
         }
         logger.info("project \(action)", metadata: ["project_id": "\(projectID.lowercasedString)"])
@@ -202,21 +204,6 @@ extension CoreDomain {
     private func find(_ id: UUID) async throws -> ProjectRow {
         guard let row = try await ProjectRow.find(id, on: db) else { throw CoreError.projectNotFound }
         return row
-    }
-
-    private func event(_ topic: String, _ row: ProjectRow, at now: Date) throws -> OutboxEvent {
-        let id = row.id?.lowercasedString ?? ""
-        return try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_ProjectChanged.with {
-                $0.projectID = id
-                $0.name = row.name
-                $0.type = row.type
-                $0.status = row.status
-                $0.asset = row.asset
-                $0.assetScale = Int64(row.assetScale)
-            },
-            aggregateType: "project", aggregateID: id, occurredAt: now)
     }
 
     // MARK: Validation

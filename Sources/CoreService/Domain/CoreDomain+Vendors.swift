@@ -106,7 +106,8 @@ extension CoreDomain {
         do {
             try await database.transaction { tx in
                 try await row.create(on: tx)
-                try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.registered, row, at: now), on: tx)
+                try await Outbox.append(
+                    CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.registered, row, at: now), on: tx)
             }
         } catch {
             if linkedUser == nil {
@@ -197,7 +198,8 @@ extension CoreDomain {
             if name != nil || phone != nil || location != nil {
                 row.updatedAt = now
                 try await row.save(on: tx)
-                try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.updated, row, at: now), on: tx)
+                try await Outbox.append(
+                    CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.updated, row, at: now), on: tx)
             }
             return row
         }
@@ -230,7 +232,8 @@ extension CoreDomain {
             row.deactivatedAt = now
             row.updatedAt = now
             try await row.save(on: tx)
-            try await Outbox.append(vendorEvent(Rahat_Core_V1_VendorChanged.deactivated, row, at: now), on: tx)
+            try await Outbox.append(
+                CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.deactivated, row, at: now), on: tx)
             return row
         }
         return try Self.vendorInfo(row, projects: try await projectIDs(of: [vendorID])[vendorID] ?? [])
@@ -270,7 +273,7 @@ extension CoreDomain {
             link.assignedAt = now
             try await link.create(on: tx)
             try await Outbox.append(
-                linkEvent(
+                CoreEvents.vendorProjectLinked(
                     Rahat_Core_V1_VendorProjectLinked.assigned, vendorID: vendorID, projectID: projectID, at: now),
                 on: tx)
             return true
@@ -289,7 +292,7 @@ extension CoreDomain {
             else { throw CoreError.vendorNotAssigned }
             try await link.delete(on: tx)
             try await Outbox.append(
-                linkEvent(
+                CoreEvents.vendorProjectLinked(
                     Rahat_Core_V1_VendorProjectLinked.unassigned, vendorID: vendorID, projectID: projectID, at: now),
                 on: tx)
         }
@@ -374,30 +377,5 @@ extension CoreDomain {
             updatedAt: row.updatedAt,
             deactivatedAt: row.deactivatedAt
         )
-    }
-
-    private func linkEvent(_ topic: String, vendorID: UUID, projectID: UUID, at now: Date) throws -> OutboxEvent {
-        try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_VendorProjectLinked.with {
-                $0.vendorID = vendorID.lowercasedString
-                $0.projectID = projectID.lowercasedString
-            },
-            aggregateType: "vendor", aggregateID: vendorID.lowercasedString, occurredAt: now)
-    }
-
-    /// Events name the vendor and its state; payout details stay in the service.
-    private func vendorEvent(_ topic: String, _ row: VendorRow, at now: Date) throws -> OutboxEvent {
-        let id = row.id?.lowercasedString ?? ""
-        return try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_VendorChanged.with {
-                $0.vendorID = id
-                $0.userID = row.userID.lowercasedString
-                $0.name = row.name
-                $0.status = row.status
-                $0.payoutType = row.payoutType
-            },
-            aggregateType: "vendor", aggregateID: id, occurredAt: now)
     }
 }

@@ -222,7 +222,7 @@ extension CoreDomain {
                     finding.run, as: finding.outcome, checks: finding.checks, reasons: try Self.json(finding.reasons),
                     at: now, on: sql)
                 events.append(
-                    try self.verificationEvent(
+                    try CoreEvents.verificationDecided(
                         finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
                         reasons: finding.reasons, decidedBy: nil, at: now))
                 statuses.append(finding.outcome)
@@ -483,7 +483,7 @@ extension CoreDomain {
                 try Self.decode([String].self, $0.reasons)
             }
             return [
-                try self.verificationEvent(
+                try CoreEvents.verificationDecided(
                     decided, beneficiaryID: beneficiaryID, verificationID: runID, reasons: reasons ?? [],
                     decidedBy: reviewer, at: now)
             ]
@@ -660,14 +660,7 @@ extension CoreDomain {
             }
             try await insert.run(on: tx)
             try await Outbox.append(
-                try OutboxEvent(
-                    topic: Rahat_Core_V1_WatchListReplaced.topic,
-                    payload: Rahat_Core_V1_WatchListReplaced.with {
-                        $0.watchListID = listID.lowercasedString
-                        $0.entries = Int64(newEntries.count)
-                        $0.uploadedBy = caller.userID.lowercasedString
-                    },
-                    aggregateType: "watch_list", aggregateID: listID.lowercasedString, occurredAt: now),
+                try CoreEvents.watchListReplaced(listID, entries: newEntries.count, uploadedBy: caller.userID, at: now),
                 on: tx)
             return list
         }
@@ -694,29 +687,6 @@ extension CoreDomain {
             .split { !($0.isLetter || $0.isNumber) }
             .sorted()
         return vault.blindIndex(words.joined(separator: " ") + "|" + birthDate, purpose: "identity")
-    }
-
-    func verificationEvent(
-        _ outcome: VerificationStatus, beneficiaryID: UUID, verificationID: UUID, reasons: [String],
-        decidedBy: UUID?, at now: Date
-    ) throws -> OutboxEvent {
-        let topic =
-            switch outcome {
-            case .verified: Rahat_Core_V1_BeneficiaryVerificationDecided.verified
-            case .rejected: Rahat_Core_V1_BeneficiaryVerificationDecided.rejected
-            case .needsReview: Rahat_Core_V1_BeneficiaryVerificationDecided.needsReview
-            // A run still pending or superseded decided nothing: no caller publishes one.
-            case .pending, .superseded: throw UndecidedVerification(status: outcome)
-            }
-        return try OutboxEvent(
-            topic: topic,
-            payload: Rahat_Core_V1_BeneficiaryVerificationDecided.with {
-                $0.beneficiaryID = beneficiaryID.lowercasedString
-                $0.verificationID = verificationID.lowercasedString
-                $0.reasons = reasons
-                if let decidedBy { $0.decidedBy = decidedBy.lowercasedString }
-            }, keepingEmpty: ["reasons"],
-            aggregateType: "beneficiary", aggregateID: beneficiaryID.lowercasedString, occurredAt: now)
     }
 
     static func verificationInfo(_ row: VerificationRow) throws -> VerificationInfo {
