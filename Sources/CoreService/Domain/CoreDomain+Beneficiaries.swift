@@ -3,7 +3,6 @@ import FluentKit
 import Foundation
 import Messaging
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 import SwiftProtobuf
@@ -220,7 +219,7 @@ extension CoreDomain {
                 if !duplicates.isEmpty { throw duplicateError(duplicates) }
                 let checks = try await queueVerifications(of: newRows, by: caller.userID, at: now, on: tx)
                 // One multi-row INSERT for the whole batch, not a statement per beneficiary.
-                try await insertBeneficiaries(newRows, on: tx)
+                try await BeneficiaryStore.insert(newRows, on: tx)
                 try await Outbox.append(
                     try newRows.map {
                         try CoreEvents.beneficiaryChanged(
@@ -245,9 +244,9 @@ extension CoreDomain {
     /// Which rows collide with another beneficiary — a live one by phone or national ID, any one
     /// by wallet address (its unique index covers archived rows) — as (row index, field).
     private func existingDuplicates(of rows: [BeneficiaryRow], on db: any Database) async throws -> [(Int, String)] {
-        let live = try await liveBeneficiaries(
+        let live = try await BeneficiaryStore.liveBeneficiaries(
             phones: rows.compactMap(\.phoneIndex), nationalIDs: rows.compactMap(\.nationalIDIndex), on: db)
-        let wallets = try await walletOwners(rows.compactMap(\.walletAddress), on: db)
+        let wallets = try await BeneficiaryStore.walletOwners(rows.compactMap(\.walletAddress), on: db)
         var duplicates: [(Int, String)] = []
         for (index, row) in rows.enumerated() {
             if let phone = row.phoneIndex, let other = live.byPhone[phone], other.id != row.id {
@@ -277,7 +276,7 @@ extension CoreDomain {
         let withPII = try await allows(caller, .beneficiaryPII, .read, beneficiary: beneficiaryID)
         let view: BeneficiaryCache.View = withPII ? .pii : .basic
         let record = try await beneficiaryCache.record(beneficiaryID, view: view) { [db] in
-            guard let row = try await BeneficiaryRow.find(beneficiaryID, on: db), row.archivedAt == nil else {
+            guard let row = try await BeneficiaryStore.find(beneficiaryID, on: db), row.archivedAt == nil else {
                 return nil
             }
             return try BeneficiaryRecord(row, view: view)
@@ -307,13 +306,12 @@ extension CoreDomain {
         case .failure(let error): violations += error.violations
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
-        if let projectID = resolved.projectID, try await ProjectRow.find(projectID, on: db) == nil {
+        if let projectID = resolved.projectID, try await ProjectStore.find(projectID, on: db) == nil {
             throw CoreError.projectNotFound
         }
 
-        var query = beneficiaries(matching: resolved, on: db).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let matched = try await BeneficiaryStore.matching(resolved, after: page.after, limit: limit + 1, on: db)
+        let (rows, next) = try page.page(of: matched) { try $0.requireID() }
         let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read, projectID: scope))
         return (try rows.map { try info($0, withPII: canSeePII) }, next)
     }
@@ -353,35 +351,6 @@ extension CoreDomain {
             resolved.nationalIDIndex = vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id")
         }
         return resolved
-    }
-
-    /// Live beneficiaries matching a resolved filter, unsorted and unlimited: callers page it.
-    func beneficiaries(
-        matching resolved: ResolvedBeneficiaryFilter, on db: any Database
-    ) -> QueryBuilder<
-        BeneficiaryRow
-    > {
-        let filter = resolved.filter
-        var query = BeneficiaryRow.query(on: db).filter(\.$archivedAt == nil)
-        if let value = filter.gender { query = query.filter(\.$gender == value) }
-        if let value = filter.verificationStatus { query = query.filter(\.$verificationStatus == value) }
-        if let value = filter.bankedStatus { query = query.filter(\.$bankedStatus == value) }
-        if let value = filter.internetStatus { query = query.filter(\.$internetStatus == value) }
-        if let value = filter.phoneStatus { query = query.filter(\.$phoneStatus == value) }
-        if let value = filter.createdFrom { query = query.filter(\.$createdAt >= value) }
-        if let value = filter.createdTo { query = query.filter(\.$createdAt < value) }
-        if let value = resolved.phoneIndex { query = query.filter(\.$phoneIndex == value) }
-        if let value = resolved.nationalIDIndex { query = query.filter(\.$nationalIDIndex == value) }
-        if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
-        if let projectID = resolved.projectID {
-            query = query.join(EnrolmentRow.self, on: \BeneficiaryRow.$id == \EnrolmentRow.$beneficiaryID)
-                .filter(EnrolmentRow.self, \.$projectID == projectID)
-        }
-        if let groupID = resolved.groupID {
-            query = query.join(GroupMemberRow.self, on: \BeneficiaryRow.$id == \GroupMemberRow.$beneficiaryID)
-                .filter(GroupMemberRow.self, \.$groupID == groupID)
-        }
-        return query
     }
 
     // MARK: Change
@@ -430,7 +399,7 @@ extension CoreDomain {
                     })
             }
             let checks = recheck ? try await queueVerifications(of: [row], by: caller.userID, at: now, on: tx) : []
-            try await row.save(on: tx)
+            try await BeneficiaryStore.save(row, on: tx)
             return [
                 try CoreEvents.beneficiaryChanged(
                     Rahat_Core_V1_BeneficiaryChanged.updated, row, at: now, changed: fields.sorted())
@@ -448,7 +417,7 @@ extension CoreDomain {
         row.archivedAt = now
         row.updatedAt = now
         try await changeBeneficiaries([beneficiaryID]) { tx in
-            try await row.save(on: tx)
+            try await BeneficiaryStore.save(row, on: tx)
             return [
                 try CoreEvents.beneficiaryChanged(Rahat_Core_V1_BeneficiaryChanged.archived, row, at: now, changed: [])
             ]
@@ -507,7 +476,7 @@ extension CoreDomain {
     // MARK: Helpers
 
     private func findBeneficiary(_ id: UUID) async throws -> BeneficiaryRow {
-        guard let row = try await BeneficiaryRow.find(id, on: db), row.archivedAt == nil else {
+        guard let row = try await BeneficiaryStore.find(id, on: db), row.archivedAt == nil else {
             throw CoreError.beneficiaryNotFound
         }
         return row

@@ -59,7 +59,7 @@ extension CoreDomain {
         let now = self.now()
         let userID = caller.userID
         return try await database.transaction { tx in
-            guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
+            guard let project = try await ProjectStore.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let unique = Array(Set(ids))
             // Enrolling someone would let the caller read them: only people the caller may read already.
@@ -74,14 +74,12 @@ extension CoreDomain {
                 // A group may hold far more than one request's batch: walk it by keyset, a batch at a time.
                 var after: UUID?
                 while true {
-                    var query = GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
-                        .limit(Self.groupWalkBatch)
-                    if let after { query = query.filter(\.$beneficiaryID > after) }
-                    let members = try await query.all().map(\.beneficiaryID)
+                    let members = try await GroupStore.memberPage(
+                        of: groupID, after: after, limit: Self.groupWalkBatch, on: tx
+                    ).map(\.beneficiaryID)
                     guard let last = members.last else { break }
                     // Archived people stay in their groups for the record but are enrolled nowhere new.
-                    let fresh = try await BeneficiaryRow.query(on: tx).filter(\.$id ~~ members)
-                        .filter(\.$archivedAt == nil).all().compactMap(\.id).filter { !live.contains($0) }
+                    let fresh = try await BeneficiaryStore.liveIDs(members, on: tx).filter { !live.contains($0) }
                     add(try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx))
                     after = last
                 }
@@ -91,9 +89,9 @@ extension CoreDomain {
                 // Walked by keyset like a group, so a filter matching a million people holds one batch at a time.
                 var after: UUID?
                 while true {
-                    var query = beneficiaries(matching: resolved, on: tx).sort(\.$id).limit(Self.groupWalkBatch)
-                    if let after { query = query.filter(\.$id > after) }
-                    let matched = try await query.all().compactMap(\.id)
+                    let matched = try await BeneficiaryStore.matching(
+                        resolved, after: after, limit: Self.groupWalkBatch, on: tx
+                    ).compactMap(\.id)
                     guard let last = matched.last else { break }
                     let fresh = matched.filter { !live.contains($0) }
                     add(try await enrolBatch(fresh, in: projectID, type: type, by: userID, at: now, on: tx))
@@ -109,31 +107,20 @@ extension CoreDomain {
         _ ids: [UUID], in projectID: UUID, type: EnrolmentType, by userID: UUID, at now: Date, on tx: any Database
     ) async throws -> (enrolled: Int, alreadyEnrolled: Int) {
         guard !ids.isEmpty else { return (0, 0) }
-        let already = Set(
-            try await EnrolmentRow.query(on: tx).filter(\.$projectID == projectID).filter(\.$beneficiaryID ~~ ids)
-                .all().map(\.beneficiaryID)
-        )
-        var insert = BulkInsert(
-            into: EnrolmentRow.schema,
-            columns: ["id", "project_id", "beneficiary_id", "type", "enrolled_by", "enrolled_at"])
-        for id in ids.filter({ !already.contains($0) }).sorted() {
-            insert.append([
-                .uuid(UUID.v7(at: now)), .uuid(projectID), .uuid(id), .text(type.rawValue), .uuid(userID), .date(now),
-            ])
-        }
-        try await insert.run(on: tx)
-        return (insert.count, already.count)
+        let already = Set(try await EnrolmentStore.enrolled(ids, in: projectID, on: tx))
+        let fresh = ids.filter { !already.contains($0) }.sorted()
+        try await EnrolmentStore.insert(fresh, in: projectID, type: type, by: userID, at: now, on: tx)
+        return (fresh.count, already.count)
     }
 
     func unenrol(projectID text: String, beneficiaryID beneficiaryText: String, by caller: Principal) async throws {
         let projectID = try parseID(text, field: "projectId")
         let beneficiaryID = try parseID(beneficiaryText, field: "beneficiaryId")
         try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
-        guard
-            let row = try await EnrolmentRow.query(on: db).filter(\.$projectID == projectID)
-                .filter(\.$beneficiaryID == beneficiaryID).first()
-        else { throw CoreError.enrolmentNotFound }
-        try await row.delete(on: db)
+        guard let row = try await EnrolmentStore.find(beneficiaryID, in: projectID, on: db) else {
+            throw CoreError.enrolmentNotFound
+        }
+        try await EnrolmentStore.delete(row, on: db)
     }
 
     /// A project's beneficiaries; needs `beneficiary:read` for that project.
@@ -145,10 +132,9 @@ extension CoreDomain {
         let projectID = try parseID(text, field: "projectId")
         try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
-        var query = EnrolmentRow.query(on: db).filter(\.$projectID == projectID).sort(\.$beneficiaryID).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$beneficiaryID > after) }
-        let (rows, next) = page.page(of: try await query.all()) { $0.beneficiaryID }
+        guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+        let enrolments = try await EnrolmentStore.page(of: projectID, after: page.after, limit: limit + 1, on: db)
+        let (rows, next) = page.page(of: enrolments) { $0.beneficiaryID }
         let items = rows.map {
             EnrolmentInfo(
                 beneficiaryID: $0.beneficiaryID, type: EnrolmentType(rawValue: $0.type) ?? .enrolled,
@@ -167,7 +153,7 @@ extension CoreDomain {
     {
         if caller.permissions.allows(Permission(subject, action)) { return true }
         guard caller.permissions.allowsAnywhere(subject, action) else { return false }
-        let projects = try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID == id).all().map(\.projectID)
+        let projects = try await EnrolmentStore.projects(of: id, on: db)
         return projects.contains {
             caller.permissions.allows(Permission(subject, action, projectID: $0.lowercasedString))
         }

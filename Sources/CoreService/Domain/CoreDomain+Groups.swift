@@ -62,7 +62,7 @@ extension CoreDomain {
         row.createdAt = now
         row.updatedAt = now
         try await database.transaction { tx in
-            try await row.create(on: tx)
+            try await GroupStore.create(row, on: tx)
             try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.created, row, at: now), on: tx)
         }
         return try Self.groupInfo(row, memberCount: 0)
@@ -81,10 +81,8 @@ extension CoreDomain {
     {
         try caller.require(Permission(.beneficiary, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        var query = GroupRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        if let purpose { query = query.filter(\.$purpose == purpose.rawValue) }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let found = try await GroupStore.page(after: page.after, purpose: purpose?.rawValue, limit: limit + 1, on: db)
+        let (rows, next) = try page.page(of: found) { try $0.requireID() }
         let counts = try await memberCounts(of: try rows.map { try $0.requireID() })
         return (try rows.map { try Self.groupInfo($0, memberCount: counts[try $0.requireID()] ?? 0) }, next)
     }
@@ -106,7 +104,7 @@ extension CoreDomain {
             if let description { row.groupDescription = description.isEmpty ? nil : description }
             if let purpose = changes.purpose { row.purpose = purpose.rawValue }
             row.updatedAt = now
-            try await row.save(on: tx)
+            try await GroupStore.save(row, on: tx)
             try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.updated, row, at: now), on: tx)
             return row
         }
@@ -119,8 +117,7 @@ extension CoreDomain {
         let now = self.now()
         try await database.transaction { tx in
             let row = try await findGroup(groupID, on: tx)
-            try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID).delete()
-            try await row.delete(on: tx)
+            try await GroupStore.delete(row, on: tx)
             try await Outbox.append(CoreEvents.groupChanged(Rahat_Core_V1_GroupChanged.deleted, row, at: now), on: tx)
         }
     }
@@ -157,17 +154,9 @@ extension CoreDomain {
         _ ids: [UUID], to groupID: UUID, by userID: UUID, at now: Date, on db: any Database
     ) async throws -> (added: [UUID], alreadyMembers: Int) {
         guard !ids.isEmpty else { return ([], 0) }
-        let already = Set(
-            try await GroupMemberRow.query(on: db).filter(\.$groupID == groupID).filter(\.$beneficiaryID ~~ ids)
-                .all().map(\.beneficiaryID)
-        )
+        let already = Set(try await GroupStore.members(of: groupID, among: ids, on: db))
         let added = ids.filter { !already.contains($0) }.sorted()
-        var insert = BulkInsert(
-            into: GroupMemberRow.schema, columns: ["id", "group_id", "beneficiary_id", "added_by", "added_at"])
-        for id in added {
-            insert.append([.uuid(UUID.v7(at: now)), .uuid(groupID), .uuid(id), .uuid(userID), .date(now)])
-        }
-        try await insert.run(on: db)
+        try await GroupStore.insertMembers(added, into: groupID, by: userID, at: now, on: db)
         return (added, already.count)
     }
 
@@ -183,11 +172,9 @@ extension CoreDomain {
         let now = self.now()
         return try await database.transaction { tx in
             _ = try await findGroup(groupID, on: tx)
-            let present = try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
-                .filter(\.$beneficiaryID ~~ unique).all().map(\.beneficiaryID)
+            let present = try await GroupStore.members(of: groupID, among: unique, on: tx)
             if !present.isEmpty {
-                try await GroupMemberRow.query(on: tx).filter(\.$groupID == groupID)
-                    .filter(\.$beneficiaryID ~~ present).delete()
+                try await GroupStore.deleteMembers(present, from: groupID, on: tx)
                 try await Outbox.append(
                     CoreEvents.groupMembersChanged(
                         Rahat_Core_V1_GroupMembersChanged.removed, groupID, present, at: now), on: tx)
@@ -205,10 +192,8 @@ extension CoreDomain {
         let groupID = try parseID(text, field: "groupId")
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         _ = try await findGroup(groupID, on: db)
-        var query = GroupMemberRow.query(on: db).filter(\.$groupID == groupID).sort(\.$beneficiaryID)
-            .limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$beneficiaryID > after) }
-        let (rows, next) = page.page(of: try await query.all()) { $0.beneficiaryID }
+        let members = try await GroupStore.memberPage(of: groupID, after: page.after, limit: limit + 1, on: db)
+        let (rows, next) = page.page(of: members) { $0.beneficiaryID }
         return (rows.map { GroupMemberInfo(beneficiaryID: $0.beneficiaryID, addedAt: $0.addedAt) }, next)
     }
 
@@ -236,10 +221,7 @@ extension CoreDomain {
         _ ids: [UUID], field: String, visibleTo caller: Principal? = nil, on db: any Database
     ) async throws -> Set<UUID> {
         guard !ids.isEmpty else { return [] }
-        var live = Set(
-            try await BeneficiaryRow.query(on: db).filter(\.$id ~~ Array(Set(ids))).filter(\.$archivedAt == nil).all()
-                .compactMap(\.id)
-        )
+        var live = Set(try await BeneficiaryStore.liveIDs(Array(Set(ids)), on: db))
         if let caller { live = try await readable(live, by: caller, on: db) }
         let missing = ids.enumerated().filter { !live.contains($0.element) }
         if !missing.isEmpty {
@@ -260,13 +242,11 @@ extension CoreDomain {
             return UUID(uuidString: scope)
         }
         guard !projects.isEmpty, !ids.isEmpty else { return [] }
-        return Set(
-            try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID ~~ Array(ids)).filter(\.$projectID ~~ projects)
-                .all().map(\.beneficiaryID))
+        return try await EnrolmentStore.enrolled(Array(ids), inAnyOf: projects, on: db)
     }
 
     func findGroup(_ id: UUID, on db: any Database) async throws -> GroupRow {
-        guard let row = try await GroupRow.find(id, on: db) else { throw CoreError.groupNotFound }
+        guard let row = try await GroupStore.find(id, on: db) else { throw CoreError.groupNotFound }
         return row
     }
 

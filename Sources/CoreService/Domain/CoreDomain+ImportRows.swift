@@ -1,13 +1,7 @@
-import CoreAPI
 import FluentKit
 import Foundation
-import Messaging
-import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
-import SwiftProtobuf
-import Synchronization
 
 extension BeneficiaryInput {
     /// A row of an import file; numbers that do not parse are reported under their column.
@@ -61,47 +55,6 @@ extension BeneficiaryInput {
 }
 
 extension CoreDomain {
-    /// Live beneficiaries holding any of these blind indexes, keyed by each.
-    func liveBeneficiaries(
-        phones: [String], nationalIDs: [String], on db: any Database
-    ) async throws -> (byPhone: [String: BeneficiaryRow], byNationalID: [String: BeneficiaryRow]) {
-        var byPhone: [String: BeneficiaryRow] = [:]
-        var byNationalID: [String: BeneficiaryRow] = [:]
-        for chunk in phones.chunks(of: 500) {
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$phoneIndex ~~ Array(chunk))
-                .filter(\.$archivedAt == nil).all()
-            {
-                if let phone = row.phoneIndex { byPhone[phone] = row }
-            }
-        }
-        for chunk in nationalIDs.chunks(of: 500) {
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$nationalIDIndex ~~ Array(chunk))
-                .filter(\.$archivedAt == nil).all()
-            {
-                if let nationalID = row.nationalIDIndex { byNationalID[nationalID] = row }
-            }
-        }
-        return (byPhone, byNationalID)
-    }
-
-    /// Which beneficiary (archived ones included: the unique index covers them) holds each wallet address.
-    func walletOwners(_ wallets: [String], on db: any Database) async throws -> [String: UUID] {
-        var owners: [String: UUID] = [:]
-        for chunk in wallets.chunks(of: 500) {
-            for row in try await BeneficiaryRow.query(on: db).filter(\.$walletAddress ~~ Array(chunk)).all() {
-                if let wallet = row.walletAddress, let id = row.id { owners[wallet] = id }
-            }
-        }
-        return owners
-    }
-
-    /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
-    func insertBeneficiaries(_ rows: [BeneficiaryRow], on db: any Database) async throws {
-        var insert = BulkInsert(into: BeneficiaryRow.schema, columns: BeneficiaryRow.insertColumns)
-        for row in rows { insert.append(row.insertValues) }
-        try await insert.run(on: db)
-    }
-
     /// Enrols beneficiaries an import created or updated, leaving existing enrolments alone.
     func enrolQuietly(
         _ ids: [UUID], in projectID: UUID, by userID: UUID, at now: Date, on db: any Database

@@ -2,7 +2,6 @@ import CoreAPI
 import FluentKit
 import Foundation
 import Persistence
-import SQLKit
 import ServerKit
 import ServiceLifecycle
 import SharedModels
@@ -58,14 +57,7 @@ extension CoreDomain {
         let now = self.now()
         // Far enough ahead that every lease has run out by it.
         let leaseCutoff = overLease ? now.addingTimeInterval(Self.importLease * 1000) : now
-        var query = ImportRow.query(on: db)
-            .group(.or) {
-                $0.filter(\.$status == ImportStatus.queued.rawValue).group(.and) {
-                    $0.filter(\.$status == ImportStatus.running.rawValue).filter(\.$leaseUntil < leaseCutoff)
-                }
-            }
-        if let wanted { query = query.filter(\.$id == wanted) }
-        let candidates = try await query.sort(\.$id).limit(5).all()
+        let candidates = try await ImportStore.claimable(wanted, leaseCutoff: leaseCutoff, limit: 5, on: db)
         for candidate in candidates {
             guard let id = candidate.id else { continue }
             let token = UUID()
@@ -95,13 +87,9 @@ extension CoreDomain {
     /// Deletes uploads a crashed process left half-received, with their pieces.
     func purgeAbandonedUploads(olderThan age: TimeInterval) async throws {
         let cutoff = now().addingTimeInterval(-age)
-        let abandoned = try await ImportRow.query(on: db).filter(\.$status == ImportStatus.uploading.rawValue)
-            .filter(\.$createdAt < cutoff).all().compactMap(\.id)
+        let abandoned = try await ImportStore.uploads(startedBefore: cutoff, on: db)
         guard !abandoned.isEmpty else { return }
-        try await database.transaction { tx in
-            try await ImportChunkRow.query(on: tx).filter(\.$importID ~~ abandoned).delete()
-            try await ImportRow.query(on: tx).filter(\.$id ~~ abandoned).delete()
-        }
+        try await database.transaction { tx in try await ImportStore.deleteUploads(abandoned, on: tx) }
         logger.notice("removed abandoned uploads", metadata: ["count": "\(abandoned.count)"])
     }
 
@@ -114,7 +102,7 @@ extension CoreDomain {
         progress: (@Sendable (_ percent: Int, _ rows: Int) async throws -> Void)? = nil
     ) async throws {
         let id = claim.id
-        guard let row = try await ImportRow.find(id, on: db), row.claimToken == claim.token else { return }
+        guard let row = try await ImportStore.find(id, on: db), row.claimToken == claim.token else { return }
         let startLine = row.processedLine
         var run = ImportRun(domain: self, row: row, claim: claim)
         let writer = run.writer
@@ -209,10 +197,7 @@ extension CoreDomain {
                 return out
             }
             while true {
-                guard
-                    let chunk = try await ImportChunkRow.query(on: db).filter(\.$importID == id).filter(\.$seq == seq)
-                        .first()
-                else { break }
+                guard let chunk = try await ImportStore.chunk(seq, of: id, on: db) else { break }
                 seq += 1
                 bytesRead += chunk.data.count
                 switch run.format {
@@ -484,15 +469,16 @@ struct ImportBatchWriter: Sendable {
                 try await domain.holdImport(claim, on: tx)
                 // The project or group may have changed since the upload: stop rather than write past it.
                 if let projectID = importRow.projectID {
-                    guard let project = try await ProjectRow.find(projectID, on: tx),
+                    guard let project = try await ProjectStore.find(projectID, on: tx),
                         project.status != ProjectStatus.closed.rawValue
                     else { throw ImportFailure(reason: "the project was closed or removed during the import") }
                 }
-                if let groupID = importRow.groupID, try await GroupRow.find(groupID, on: tx) == nil {
+                if let groupID = importRow.groupID, try await GroupStore.find(groupID, on: tx) == nil {
                     throw ImportFailure(reason: "the group was deleted during the import")
                 }
-                let walletOwners = try await domain.walletOwners(candidates.compactMap(\.row.walletAddress), on: tx)
-                let existing = try await domain.liveBeneficiaries(
+                let walletOwners = try await BeneficiaryStore.walletOwners(
+                    candidates.compactMap(\.row.walletAddress), on: tx)
+                let existing = try await BeneficiaryStore.liveBeneficiaries(
                     phones: candidates.compactMap(\.row.phoneIndex),
                     nationalIDs: candidates.compactMap(\.row.nationalIDIndex), on: tx)
                 var rejects = earlyRejects
@@ -569,7 +555,7 @@ struct ImportBatchWriter: Sendable {
                 }
                 events += try await domain.queueVerifications(of: recheck, by: importRow.createdBy, at: now, on: tx)
                 for update in updates {
-                    try await update.row.save(on: tx)
+                    try await BeneficiaryStore.save(update.row, on: tx)
                     events.append(
                         try CoreEvents.beneficiaryChanged(
                             Rahat_Core_V1_BeneficiaryChanged.updated, update.row, at: now, changed: update.fields))
@@ -577,7 +563,7 @@ struct ImportBatchWriter: Sendable {
                 if !fresh.isEmpty {
                     events += try await domain.queueVerifications(
                         of: fresh, by: importRow.createdBy, at: now, on: tx)
-                    try await domain.insertBeneficiaries(fresh, on: tx)
+                    try await BeneficiaryStore.insert(fresh, on: tx)
                     events += try fresh.map {
                         try CoreEvents.beneficiaryChanged(
                             Rahat_Core_V1_BeneficiaryChanged.created, $0, at: now, changed: [])
@@ -592,15 +578,7 @@ struct ImportBatchWriter: Sendable {
                 }
                 if !events.isEmpty { try await Outbox.append(events, on: tx) }
                 let importID = try importRow.requireID()
-                var rejectRows = BulkInsert(
-                    into: ImportRejectRow.schema, columns: ["id", "import_id", "line", "column_name", "reason"])
-                for reject in rejects {
-                    rejectRows.append([
-                        .uuid(UUID.v7(at: now)), .uuid(importID), .int(reject.line), .text(reject.column),
-                        .text(reject.reason),
-                    ])
-                }
-                try await rejectRows.run(on: tx)
+                try await ImportStore.insertRejects(rejects, of: importID, at: now, on: tx)
                 // The counters and the resume point commit with the rows they count.
                 importRow.rows += records
                 importRow.created += fresh.count
@@ -609,7 +587,7 @@ struct ImportBatchWriter: Sendable {
                 importRow.rejected += records - fresh.count - changed.count - duplicates
                 importRow.processedLine = lastLine
                 importRow.leaseUntil = now.addingTimeInterval(CoreDomain.importLease)
-                try await importRow.save(on: tx)
+                try await ImportStore.save(importRow, on: tx)
             }
         }
     }
@@ -644,9 +622,8 @@ struct ImportBatchWriter: Sendable {
             importRow.finishedAt = now
             importRow.leaseUntil = nil
             importRow.claimToken = nil
-            try await importRow.save(on: tx)
-            let id = try importRow.requireID()
-            try await ImportChunkRow.query(on: tx).filter(\.$importID == id).delete()
+            try await ImportStore.save(importRow, on: tx)
+            try await ImportStore.deleteChunks(of: try importRow.requireID(), on: tx)
             try await Outbox.append(CoreEvents.importFinished(event, importRow, at: now), on: tx)
         }
     }

@@ -3,7 +3,6 @@ import FluentKit
 import Foundation
 import Messaging
 import Persistence
-import SQLKit
 import ServerKit
 import SharedModels
 
@@ -84,12 +83,7 @@ struct ImportUpload: Sendable {
 
     private mutating func flush() async throws {
         guard !buffer.isEmpty else { return }
-        let chunk = ImportChunkRow()
-        chunk.id = UUID.v7()
-        chunk.importID = importID
-        chunk.seq = seq
-        chunk.data = Data(buffer)
-        try await chunk.create(on: domain.db)
+        try await ImportStore.insertChunk(Data(buffer), seq: seq, of: importID, on: domain.db)
         seq += 1
         buffer.removeAll(keepingCapacity: true)
     }
@@ -103,20 +97,17 @@ struct ImportUpload: Sendable {
         let digest = hasher.finalize().hexString
         let id = importID
         let size = total
-        let active = [ImportStatus.queued.rawValue, ImportStatus.running.rawValue]
         let row: ImportRow
         do {
             row = try await domain.database.transaction { tx in
-                if let busy = try await ImportRow.query(on: tx).filter(\.$sha256 == digest)
-                    .filter(\.$status ~~ active).first(), let busyID = busy.id
-                {
+                if let busy = try await ImportStore.activeImport(sha256: digest, on: tx), let busyID = busy.id {
                     throw CoreError.importInProgress(busyID.lowercasedString)
                 }
-                guard let row = try await ImportRow.find(id, on: tx) else { throw CoreError.importNotFound }
+                guard let row = try await ImportStore.find(id, on: tx) else { throw CoreError.importNotFound }
                 row.sha256 = digest
                 row.bytes = size
                 row.status = ImportStatus.queued.rawValue
-                try await row.save(on: tx)
+                try await ImportStore.save(row, on: tx)
                 try await Outbox.append(.jobRequested(try CoreDomain.importJobRequest(row)), on: tx)
                 return row
             }
@@ -124,9 +115,7 @@ struct ImportUpload: Sendable {
             throw error
         } catch {
             // A concurrent upload of the same file won the unique index on active imports.
-            if let busy = try await ImportRow.query(on: domain.db).filter(\.$sha256 == digest)
-                .filter(\.$status ~~ active).first(), let busyID = busy.id
-            {
+            if let busy = try await ImportStore.activeImport(sha256: digest, on: domain.db), let busyID = busy.id {
                 throw CoreError.importInProgress(busyID.lowercasedString)
             }
             throw error
@@ -137,8 +126,7 @@ struct ImportUpload: Sendable {
     /// Removes everything stored for an upload that did not complete.
     func abandon() async {
         do {
-            try await ImportChunkRow.query(on: domain.db).filter(\.$importID == importID).delete()
-            try await ImportRow.query(on: domain.db).filter(\.$id == importID).delete()
+            try await ImportStore.deleteUpload(importID, on: domain.db)
         } catch {
             domain.logger.warning(
                 "could not remove an abandoned upload",
@@ -180,7 +168,7 @@ extension CoreDomain {
         var projectCountry: String?
         if let projectID {
             try caller.require(Permission(.project, .update, projectID: projectID.lowercasedString))
-            guard let project = try await ProjectRow.find(projectID, on: db) else { throw CoreError.projectNotFound }
+            guard let project = try await ProjectStore.find(projectID, on: db) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             projectCountry = project.defaultCountry
         }
@@ -218,22 +206,14 @@ extension CoreDomain {
         try await database.transaction { tx in
             // Counted after the insert, under a lock on PostgreSQL (SQLite has one writer), so
             // concurrent uploads cannot each see room for themselves.
-            try await AdvisoryLock.holdForTransaction("rahat.core.import-starts", on: tx)
-            try await row.create(on: tx)
+            try await ImportStore.lockImportStarts(on: tx)
+            try await ImportStore.create(row, on: tx)
             // An upload still "uploading" an hour on was left by a process that stopped (the
             // purge removes it later): it holds no place, or one restart would block imports.
-            let waiting = [ImportStatus.queued, .running].map(\.rawValue)
             let liveSince = now.addingTimeInterval(-Self.uploadHoldsPlaceFor)
-            func unfinished(_ query: QueryBuilder<ImportRow>) -> QueryBuilder<ImportRow> {
-                query.group(.or) { either in
-                    either.filter(\.$status ~~ waiting).group(.and) { uploading in
-                        uploading.filter(\.$status == ImportStatus.uploading.rawValue).filter(\.$createdAt > liveSince)
-                    }
-                }
-            }
-            let callers = try await unfinished(ImportRow.query(on: tx).filter(\.$createdBy == caller.userID)).count()
+            let callers = try await ImportStore.unfinishedCount(createdBy: caller.userID, liveSince: liveSince, on: tx)
             guard callers <= limits.perCaller else { throw CoreError.tooManyImports(limit: limits.perCaller) }
-            let everyone = try await unfinished(ImportRow.query(on: tx)).count()
+            let everyone = try await ImportStore.unfinishedCount(createdBy: nil, liveSince: liveSince, on: tx)
             guard everyone <= limits.total else { throw CoreError.importQueueFull(limit: limits.total) }
         }
         return ImportUpload(domain: self, importID: try row.requireID())
@@ -250,10 +230,9 @@ extension CoreDomain {
     func listImports(limit: Int, cursor: String?, by caller: Principal) async throws -> ([ImportInfo], String?) {
         try caller.require(Permission(.beneficiary, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        var query = ImportRow.query(on: db).filter(\.$status != ImportStatus.uploading.rawValue).sort(\.$id)
-            .limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let (rows, next) = try page.page(of: try await ImportStore.page(after: page.after, limit: limit + 1, on: db)) {
+            try $0.requireID()
+        }
         return (try rows.map(Self.importInfo), next)
     }
 
@@ -267,16 +246,8 @@ extension CoreDomain {
         var afterLine = -1
         var afterID: UUID?
         while true {
-            var query = ImportRejectRow.query(on: db).filter(\.$importID == importID).sort(\.$line).sort(\.$id)
-                .limit(2000)
-            if let afterID {
-                query = query.group(.or) {
-                    $0.filter(\.$line > afterLine).group(.and) {
-                        $0.filter(\.$line == afterLine).filter(\.$id > afterID)
-                    }
-                }
-            }
-            let rows = try await query.all()
+            let rows = try await ImportStore.rejects(
+                of: importID, afterLine: afterLine, afterID: afterID, limit: 2000, on: db)
             guard let last = rows.last else { break }
             var text = ""
             for row in rows {
@@ -289,7 +260,7 @@ extension CoreDomain {
     }
 
     func findImport(_ id: UUID) async throws -> ImportRow {
-        guard let row = try await ImportRow.find(id, on: db), row.status != ImportStatus.uploading.rawValue else {
+        guard let row = try await ImportStore.find(id, on: db), row.status != ImportStatus.uploading.rawValue else {
             throw CoreError.importNotFound
         }
         return row

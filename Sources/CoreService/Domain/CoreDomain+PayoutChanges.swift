@@ -90,7 +90,7 @@ extension CoreDomain {
             if approve {
                 Self.write(try claimed.account(), to: vendor)
                 vendor.updatedAt = now
-                try await vendor.save(on: tx)
+                try await VendorStore.save(vendor, on: tx)
             }
             try await Outbox.append(
                 CoreEvents.vendorPayoutChange(

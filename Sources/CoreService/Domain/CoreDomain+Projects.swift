@@ -95,7 +95,7 @@ extension CoreDomain {
         row.createdAt = now
         row.updatedAt = now
         try await database.transaction { tx in
-            try await row.create(on: tx)
+            try await ProjectStore.create(row, on: tx)
             try await Outbox.append(
                 CoreEvents.projectChanged(Rahat_Core_V1_ProjectChanged.created, row, at: now), on: tx)
         }
@@ -121,18 +121,16 @@ extension CoreDomain {
             throw CoreError.permissionDenied("This action needs the permission 'project:read'.")
         }
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        var query = ProjectRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        if let status { query = query.filter(\.$status == status.rawValue) }
-        if let type { query = query.filter(\.$type == type.rawValue) }
+        var scoped: [UUID]?
         if !caller.permissions.allows(Permission(.project, .read)) {
-            let scoped = caller.permissions.grants.compactMap { grant -> UUID? in
+            scoped = caller.permissions.grants.compactMap { grant -> UUID? in
                 guard grant.allows(Permission(.project, .read, projectID: grant.projectID)) else { return nil }
                 return grant.projectID.flatMap(UUID.init(uuidString:))
             }
-            query = query.filter(\.$id ~~ scoped)
         }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let found = try await ProjectStore.page(
+            after: page.after, status: status?.rawValue, type: type?.rawValue, only: scoped, limit: limit + 1, on: db)
+        let (rows, next) = try page.page(of: found) { try $0.requireID() }
         return (try rows.map(Self.info), next)
     }
 
@@ -153,7 +151,7 @@ extension CoreDomain {
         let now = self.now()
         row.updatedAt = now
         try await database.transaction { tx in
-            try await row.save(on: tx)
+            try await ProjectStore.save(row, on: tx)
             try await Outbox.append(
                 CoreEvents.projectChanged(Rahat_Core_V1_ProjectChanged.updated, row, at: now), on: tx)
         }
@@ -185,7 +183,7 @@ extension CoreDomain {
         try caller.require(Permission(.project, .manage, projectID: projectID.lowercasedString))
         let now = self.now()
         let row = try await database.transaction { tx in
-            guard let row = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
+            guard let row = try await ProjectStore.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard row.status == from.rawValue else {
                 throw CoreError.invalidTransition(from: row.status, action: action)
             }
@@ -193,7 +191,7 @@ extension CoreDomain {
             row.updatedAt = now
             if to == .active { row.activatedAt = now }
             if to == .closed { row.closedAt = now }
-            try await row.save(on: tx)
+            try await ProjectStore.save(row, on: tx)
             try await Outbox.append(CoreEvents.projectChanged(type, row, at: now), on: tx)
             return row
         }
@@ -202,7 +200,7 @@ extension CoreDomain {
     }
 
     private func find(_ id: UUID) async throws -> ProjectRow {
-        guard let row = try await ProjectRow.find(id, on: db) else { throw CoreError.projectNotFound }
+        guard let row = try await ProjectStore.find(id, on: db) else { throw CoreError.projectNotFound }
         return row
     }
 

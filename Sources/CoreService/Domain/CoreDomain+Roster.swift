@@ -71,7 +71,7 @@ extension CoreDomain {
         }
         guard violations.isEmpty, let projectID else { throw CoreError.invalidInput(violations) }
         try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
-        guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+        guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
         if let groupID { _ = try await findGroup(groupID, on: db) }
         if let filterGroup = resolved?.groupID { _ = try await findGroup(filterGroup, on: db) }
         resolved?.projectID = projectID
@@ -119,10 +119,9 @@ extension CoreDomain {
         case .filter(let resolved):
             // The filter joins the project's enrolments (its project is the roster's) and
             // matches live beneficiaries only.
-            var query = beneficiaries(matching: resolved, on: db).field(\.$id).field(\.$verificationStatus)
-                .sort(\.$id).limit(Self.rosterChunk)
-            if let after { query = query.filter(\.$id > after) }
-            return try await query.all().map { row in
+            let matched = try await BeneficiaryStore.matchingStatuses(
+                resolved, after: after, limit: Self.rosterChunk, on: db)
+            return try matched.map { row in
                 RosterEntry(
                     beneficiaryID: try row.requireID(), enrolled: true, verificationStatus: row.verificationStatus,
                     archived: false)

@@ -22,7 +22,7 @@ extension CoreDomain {
     func projectStats(_ id: String, by caller: Principal) async throws -> ProjectStatsInfo {
         let projectID = try parseID(id, field: "projectId")
         try caller.require(Permission(.project, .read, projectID: projectID.lowercasedString))
-        guard try await ProjectRow.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+        guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
         let sql = try db.sql()
         let buckets = try await StatsStore.beneficiaryBuckets(of: projectID, on: sql)
         var stats = ProjectStatsInfo(

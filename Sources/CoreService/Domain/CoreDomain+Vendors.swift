@@ -77,7 +77,7 @@ extension CoreDomain {
             }
         }
         guard violations.isEmpty, let payout else { throw CoreError.invalidInput(violations) }
-        if let linkedUser, try await VendorRow.query(on: db).filter(\.$userID == linkedUser).first() != nil {
+        if let linkedUser, try await VendorStore.find(user: linkedUser, on: db) != nil {
             throw CoreError.vendorExists
         }
 
@@ -105,7 +105,7 @@ extension CoreDomain {
         row.updatedAt = now
         do {
             try await database.transaction { tx in
-                try await row.create(on: tx)
+                try await VendorStore.create(row, on: tx)
                 try await Outbox.append(
                     CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.registered, row, at: now), on: tx)
             }
@@ -118,7 +118,7 @@ extension CoreDomain {
                         "could not remove the login of a vendor that failed to register",
                         metadata: ["user_id": "\(userID.lowercasedString)", "error": "\(cleanup)"])
                 }
-            } else if try await VendorRow.query(on: db).filter(\.$userID == userID).first() != nil {
+            } else if try await VendorStore.find(user: userID, on: db) != nil {
                 // A concurrent registration of the same user won the unique index.
                 throw CoreError.vendorExists
             }
@@ -157,14 +157,9 @@ extension CoreDomain {
         let projectID = try text.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.vendor, .read, projectID: projectID?.lowercasedString))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        var query = VendorRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        if let status { query = query.filter(\.$status == status.rawValue) }
-        if let projectID {
-            query = query.join(ProjectVendorRow.self, on: \VendorRow.$id == \ProjectVendorRow.$vendorID)
-                .filter(ProjectVendorRow.self, \.$projectID == projectID)
-        }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let found = try await VendorStore.page(
+            after: page.after, status: status?.rawValue, serving: projectID, limit: limit + 1, on: db)
+        let (rows, next) = try page.page(of: found) { try $0.requireID() }
         let projects = try await projectIDs(of: try rows.map { try $0.requireID() })
         return (try rows.map { try Self.vendorInfo($0, projects: projects[try $0.requireID()] ?? []) }, next)
     }
@@ -197,7 +192,7 @@ extension CoreDomain {
             }
             if name != nil || phone != nil || location != nil {
                 row.updatedAt = now
-                try await row.save(on: tx)
+                try await VendorStore.save(row, on: tx)
                 try await Outbox.append(
                     CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.updated, row, at: now), on: tx)
             }
@@ -231,7 +226,7 @@ extension CoreDomain {
             row.status = VendorStatus.inactive.rawValue
             row.deactivatedAt = now
             row.updatedAt = now
-            try await row.save(on: tx)
+            try await VendorStore.save(row, on: tx)
             try await Outbox.append(
                 CoreEvents.vendorChanged(Rahat_Core_V1_VendorChanged.deactivated, row, at: now), on: tx)
             return row
@@ -252,26 +247,16 @@ extension CoreDomain {
         let now = self.now()
         let userID = caller.userID
         return try await database.transaction { tx in
-            guard let project = try await ProjectRow.find(projectID, on: tx) else { throw CoreError.projectNotFound }
+            guard let project = try await ProjectStore.find(projectID, on: tx) else { throw CoreError.projectNotFound }
             guard project.status != ProjectStatus.closed.rawValue else { throw CoreError.projectClosed }
             let vendor = try await findVendor(vendorID, on: tx)
             // Assigning a vendor would show the caller its payout account: only vendors the
             // caller may read already, others answered as unknown.
-            let serves = try await ProjectVendorRow.query(on: tx).filter(\.$vendorID == vendorID).all().map(\.projectID)
+            let serves = try await VendorStore.projects(servedBy: vendorID, on: tx)
             guard Self.mayRead(vendorIn: serves, caller) else { throw CoreError.vendorNotFound }
             guard vendor.status == VendorStatus.active.rawValue else { throw CoreError.vendorInactive }
-            if try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
-                .filter(\.$vendorID == vendorID).first() != nil
-            {
-                return false
-            }
-            let link = ProjectVendorRow()
-            link.id = UUID.v7(at: now)
-            link.projectID = projectID
-            link.vendorID = vendorID
-            link.assignedBy = userID
-            link.assignedAt = now
-            try await link.create(on: tx)
+            if try await VendorStore.link(vendorID, to: projectID, on: tx) != nil { return false }
+            try await VendorStore.createLink(vendorID, to: projectID, by: userID, at: now, on: tx)
             try await Outbox.append(
                 CoreEvents.vendorProjectLinked(
                     Rahat_Core_V1_VendorProjectLinked.assigned, vendorID: vendorID, projectID: projectID, at: now),
@@ -286,11 +271,10 @@ extension CoreDomain {
         try caller.require(Permission(.vendor, .update, projectID: projectID.lowercasedString))
         let now = self.now()
         try await database.transaction { tx in
-            guard
-                let link = try await ProjectVendorRow.query(on: tx).filter(\.$projectID == projectID)
-                    .filter(\.$vendorID == vendorID).first()
-            else { throw CoreError.vendorNotAssigned }
-            try await link.delete(on: tx)
+            guard let link = try await VendorStore.link(vendorID, to: projectID, on: tx) else {
+                throw CoreError.vendorNotAssigned
+            }
+            try await VendorStore.deleteLink(link, on: tx)
             try await Outbox.append(
                 CoreEvents.vendorProjectLinked(
                     Rahat_Core_V1_VendorProjectLinked.unassigned, vendorID: vendorID, projectID: projectID, at: now),
@@ -301,15 +285,14 @@ extension CoreDomain {
     // MARK: Helpers
 
     func findVendor(_ id: UUID, on db: any Database) async throws -> VendorRow {
-        guard let row = try await VendorRow.find(id, on: db) else { throw CoreError.vendorNotFound }
+        guard let row = try await VendorStore.find(id, on: db) else { throw CoreError.vendorNotFound }
         return row
     }
 
     /// The projects each vendor serves, in one query.
     private func projectIDs(of vendors: [UUID]) async throws -> [UUID: [UUID]] {
         guard !vendors.isEmpty else { return [:] }
-        let links = try await ProjectVendorRow.query(on: db).filter(\.$vendorID ~~ vendors).sort(\.$projectID).all()
-        return Dictionary(grouping: links, by: \.vendorID).mapValues { $0.map(\.projectID) }
+        return try await VendorStore.projectIDs(of: vendors, on: db)
     }
 
     static func validPhone(_ raw: String, country: String?, into violations: inout [FieldViolation]) -> String? {

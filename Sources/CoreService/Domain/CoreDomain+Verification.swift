@@ -120,9 +120,6 @@ extension CoreDomain {
         of rows: [BeneficiaryRow], by requester: UUID, at now: Date, on db: any Database
     ) async throws -> [OutboxEvent] {
         guard !rows.isEmpty else { return [] }
-        var insert = BulkInsert(
-            into: VerificationRow.schema,
-            columns: ["id", "beneficiary_id", "status", "checks", "reasons", "requested_by", "requested_at", "job_id"])
         let ids = rows.map { _ in UUID.v7(at: now) }
         // Each chunk's job is named after its first run, so a request relayed twice is one job.
         var jobIDs: [UUID: String] = [:]
@@ -130,16 +127,14 @@ extension CoreDomain {
             guard let first = chunk.first else { continue }
             for id in chunk { jobIDs[id] = Self.verificationJobID(first) }
         }
+        var runs: [(id: UUID, beneficiary: UUID, jobID: String)] = []
         for (row, id) in zip(rows, ids) {
             row.verificationID = id
             row.verificationStatus = BeneficiaryVerification.pending.rawValue
             row.verificationReason = nil
-            insert.append([
-                .uuid(id), .uuid(try row.requireID()), .text(VerificationStatus.pending.rawValue), .text("[]"),
-                .text("[]"), .uuid(requester), .date(now), .text(jobIDs[id] ?? Self.verificationJobID(id)),
-            ])
+            runs.append((id, try row.requireID(), jobIDs[id] ?? Self.verificationJobID(id)))
         }
-        try await insert.run(on: db)
+        try await VerificationStore.insertPending(runs, requestedBy: requester, at: now, on: db)
         return ids.chunks(of: Self.verificationJobSize).compactMap { chunk in
             guard let first = chunk.first else { return nil }
             return .jobRequested(
@@ -160,14 +155,14 @@ extension CoreDomain {
     /// list) is read once for the whole batch, and the outcomes commit in one transaction.
     func runVerifications(_ ids: [UUID]) async throws -> [VerificationStatus: Int] {
         var counts: [VerificationStatus: Int] = [:]
-        let runs = try await VerificationRow.query(on: db).filter(\.$id ~~ ids).all()
+        let runs = try await VerificationStore.runs(ids, on: db)
         for run in runs where run.status != VerificationStatus.pending.rawValue {
             counts[VerificationStatus(rawValue: run.status) ?? .pending, default: 0] += 1
         }
         let pending = runs.filter { $0.status == VerificationStatus.pending.rawValue }
         guard !pending.isEmpty else { return counts }
         let beneficiaries = Dictionary(
-            try await BeneficiaryRow.query(on: db).filter(\.$id ~~ pending.map(\.beneficiaryID)).all()
+            try await BeneficiaryStore.rows(pending.map(\.beneficiaryID), on: db)
                 .compactMap { row in row.id.map { ($0, row) } }
         ) { first, _ in first }
         // A run a later change overtook decides nothing; the newer run is queued already.
@@ -255,60 +250,25 @@ extension CoreDomain {
         var context = VerificationContext()
         guard !beneficiaries.isEmpty else { return context }
         let ids = beneficiaries.compactMap(\.id)
-        var projectsOf: [UUID: [UUID]] = [:]
-        for chunk in ids.chunks(of: 500) {
-            for enrolment in try await EnrolmentRow.query(on: db).filter(\.$beneficiaryID ~~ Array(chunk)).all() {
-                projectsOf[enrolment.beneficiaryID, default: []].append(enrolment.projectID)
-            }
-        }
-        let projectIDs = Set(projectsOf.values.joined())
-        var countryOf: [UUID: String] = [:]
-        for chunk in Array(projectIDs).chunks(of: 500) {
-            for project in try await ProjectRow.query(on: db).filter(\.$id ~~ Array(chunk)).all() {
-                if let id = project.id, let country = project.defaultCountry { countryOf[id] = country }
-            }
-        }
+        let projectsOf = try await EnrolmentStore.projects(of: ids, on: db)
+        let countryOf = try await ProjectStore.defaultCountries(of: Array(Set(projectsOf.values.joined())), on: db)
         for (beneficiary, projects) in projectsOf {
             context.countries[beneficiary] = Set(projects.compactMap { countryOf[$0] })
         }
-        func group(
-            _ column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>,
-            _ values: [String]
-        ) async throws -> [String: [BeneficiaryRow]] {
-            var grouped: [String: [BeneficiaryRow]] = [:]
-            for chunk in Array(Set(values)).chunks(of: 500) {
-                for row in try await BeneficiaryRow.query(on: db).filter(column ~~ Array(chunk)).sort(\.$id).all() {
-                    if let value = row[keyPath: column].value ?? nil { grouped[value, default: []].append(row) }
-                }
-            }
-            return grouped
-        }
-        context.byPhone = try await group(\.$phoneIndex, beneficiaries.compactMap(\.phoneIndex))
-        context.byNationalID = try await group(\.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex))
-        context.byIdentity = try await group(\.$identityIndex, beneficiaries.compactMap(\.identityIndex))
-        if let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first(),
-            let listID = list.id
-        {
+        context.byPhone = try await BeneficiaryStore.grouped(
+            by: \.$phoneIndex, beneficiaries.compactMap(\.phoneIndex), on: db)
+        context.byNationalID = try await BeneficiaryStore.grouped(
+            by: \.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex), on: db)
+        context.byIdentity = try await BeneficiaryStore.grouped(
+            by: \.$identityIndex, beneficiaries.compactMap(\.identityIndex), on: db)
+        if let list = try await VerificationStore.currentWatchList(on: db), let listID = list.id {
             context.watchList = true
-            func listed(
-                _ column: KeyPath<WatchListEntryRow, OptionalFieldProperty<WatchListEntryRow, String>>,
-                _ values: [String]
-            ) async throws -> [String: Int] {
-                var lines: [String: Int] = [:]
-                for chunk in Array(Set(values)).chunks(of: 500) {
-                    for entry in try await WatchListEntryRow.query(on: db).filter(\.$listID == listID)
-                        .filter(column ~~ Array(chunk)).all()
-                    {
-                        guard let value = entry[keyPath: column].value ?? nil else { continue }
-                        lines[value] = min(lines[value] ?? Int.max, entry.line)
-                    }
-                }
-                return lines
-            }
-            context.listedNationalIDs = try await listed(
-                \.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex))
-            context.listedPhones = try await listed(\.$phoneIndex, beneficiaries.compactMap(\.phoneIndex))
-            context.listedIdentities = try await listed(\.$identityIndex, beneficiaries.compactMap(\.identityIndex))
+            context.listedNationalIDs = try await VerificationStore.listedLines(
+                \.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex), in: listID, on: db)
+            context.listedPhones = try await VerificationStore.listedLines(
+                \.$phoneIndex, beneficiaries.compactMap(\.phoneIndex), in: listID, on: db)
+            context.listedIdentities = try await VerificationStore.listedLines(
+                \.$identityIndex, beneficiaries.compactMap(\.identityIndex), in: listID, on: db)
         }
         return context
     }
@@ -463,7 +423,7 @@ extension CoreDomain {
         guard let decidedStatus = BeneficiaryVerification(outcome: decided) else {
             throw UndecidedVerification(status: decided)
         }
-        guard let beneficiary = try await BeneficiaryRow.find(beneficiaryID, on: db), beneficiary.archivedAt == nil
+        guard let beneficiary = try await BeneficiaryStore.find(beneficiaryID, on: db), beneficiary.archivedAt == nil
         else { throw CoreError.beneficiaryNotFound }
         guard let runID = beneficiary.verificationID,
             beneficiary.verificationStatus == BeneficiaryVerification.needsReview.rawValue
@@ -479,7 +439,7 @@ extension CoreDomain {
             guard changed else { throw CoreError.verificationNotInReview("changed meanwhile") }
             try await VerificationStore.recordReview(
                 runID, by: reviewer, decision: decided, note: note, at: now, on: sql)
-            let reasons = try await VerificationRow.find(runID, on: tx).map {
+            let reasons = try await VerificationStore.find(runID, on: tx).map {
                 try Self.decode([String].self, $0.reasons)
             }
             return [
@@ -488,7 +448,7 @@ extension CoreDomain {
                     decidedBy: reviewer, at: now)
             ]
         }
-        guard let run = try await VerificationRow.find(runID, on: db) else { throw CoreError.verificationNotFound }
+        guard let run = try await VerificationStore.find(runID, on: db) else { throw CoreError.verificationNotFound }
         return try Self.verificationInfo(run)
     }
 
@@ -501,7 +461,7 @@ extension CoreDomain {
         guard caller.permissions.allowsAnywhere(.beneficiary, .read) else {
             throw CoreError.permissionDenied("This action needs the permission 'beneficiary:read'.")
         }
-        guard let run = try await VerificationRow.find(runID, on: db),
+        guard let run = try await VerificationStore.find(runID, on: db),
             try await allows(caller, .beneficiary, .read, beneficiary: run.beneficiaryID)
         else { throw CoreError.verificationNotFound }
         return try Self.verificationInfo(run)
@@ -534,11 +494,9 @@ extension CoreDomain {
         if scopedOnly, let beneficiary, try await !allows(caller, .beneficiary, .read, beneficiary: beneficiary) {
             throw CoreError.beneficiaryNotFound
         }
-        var query = VerificationRow.query(on: db).sort(\.$id).limit(page.limit + 1)
-        if let status { query = query.filter(\.$status == status) }
-        if let beneficiary { query = query.filter(\.$beneficiaryID == beneficiary) }
-        if let after = page.after { query = query.filter(\.$id > after) }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
+        let runs = try await VerificationStore.page(
+            status: status, beneficiary: beneficiary, after: page.after, limit: page.limit + 1, on: db)
+        let (rows, next) = try page.page(of: runs) { try $0.requireID() }
         return (try rows.map(Self.verificationInfo), next)
     }
 
@@ -639,26 +597,9 @@ extension CoreDomain {
         let fileName = fileName.map { String($0.prefix(255)) }
         let uploader = caller.userID
         let list = try await database.transaction { tx in
-            // One list is in force: the new one replaces the old, entries and all. The row is made
-            // here, so a transaction run again starts from nothing.
-            try await WatchListRow.query(on: tx).delete()
-            let list = WatchListRow()
-            list.id = listID
-            list.fileName = fileName
-            list.entries = newEntries.count
-            list.uploadedBy = uploader
-            list.uploadedAt = now
-            try await list.create(on: tx)
-            var insert = BulkInsert(
-                into: WatchListEntryRow.schema,
-                columns: ["id", "list_id", "line", "national_id_index", "phone_index", "identity_index", "reason"])
-            for entry in newEntries {
-                insert.append([
-                    .of(entry.id), .uuid(listID), .int(entry.line), .of(entry.nationalIDIndex), .of(entry.phoneIndex),
-                    .of(entry.identityIndex), .of(entry.reason),
-                ])
-            }
-            try await insert.run(on: tx)
+            // One list is in force: the new one replaces the old, entries and all.
+            let list = try await VerificationStore.replaceWatchList(
+                listID, fileName: fileName, entries: newEntries, uploadedBy: uploader, at: now, on: tx)
             try await Outbox.append(
                 try CoreEvents.watchListReplaced(listID, entries: newEntries.count, uploadedBy: caller.userID, at: now),
                 on: tx)
@@ -671,7 +612,7 @@ extension CoreDomain {
 
     func getWatchList(by caller: Principal) async throws -> WatchListInfo {
         try caller.require(Permission(.beneficiary, .approve))
-        guard let list = try await WatchListRow.query(on: db).sort(\.$uploadedAt, .descending).first() else {
+        guard let list = try await VerificationStore.currentWatchList(on: db) else {
             return WatchListInfo(id: nil, entries: 0)
         }
         return Self.watchListInfo(list)

@@ -59,7 +59,7 @@ extension CoreDomain {
                 }
             }
         }
-        guard let row = try await ImportRow.find(id, on: db) else {
+        guard let row = try await ImportStore.find(id, on: db) else {
             throw UnrecoverableJobError("the import no longer exists")
         }
         switch ImportStatus(rawValue: row.status) {

@@ -72,10 +72,12 @@ enum PayoutChangeStore {
         func account() throws -> PayoutAccount { try PayoutChangeStore.decodeAccount(accountJSON) }
     }
 
+    /// The account as the `account` column stores it: its JSON.
     private static func encode(_ account: PayoutAccount) throws -> String {
         String(decoding: try JSONEncoder().encode(account), as: UTF8.self)
     }
 
+    /// An account read back from its stored JSON.
     fileprivate static func decodeAccount(_ text: String) throws -> PayoutAccount {
         try JSONDecoder().decode(PayoutAccount.self, from: Data(text.utf8))
     }

@@ -1,9 +1,105 @@
 import FluentKit
 import Foundation
+import Persistence
 import SQLKit
+import SharedModels
 
-/// Check runs and the outcomes they write onto beneficiaries.
+/// Check runs, the outcomes they write onto beneficiaries, and the watch list they check against.
 enum VerificationStore {
+    /// Watch-list values looked up per query, well under either database's bind limit.
+    static let lookupChunk = 500
+
+    /// Records new pending runs, each for its beneficiary and named with the job that checks it.
+    static func insertPending(
+        _ runs: [(id: UUID, beneficiary: UUID, jobID: String)], requestedBy requester: UUID, at now: Date,
+        on database: any Database
+    ) async throws {
+        var insert = BulkInsert(
+            into: VerificationRow.schema,
+            columns: ["id", "beneficiary_id", "status", "checks", "reasons", "requested_by", "requested_at", "job_id"])
+        for run in runs {
+            insert.append([
+                .uuid(run.id), .uuid(run.beneficiary), .text(VerificationStatus.pending.rawValue), .text("[]"),
+                .text("[]"), .uuid(requester), .date(now), .text(run.jobID),
+            ])
+        }
+        try await insert.run(on: database)
+    }
+
+    /// The run `id`, or `nil`.
+    static func find(_ id: UUID, on database: any Database) async throws -> VerificationRow? {
+        try await VerificationRow.find(id, on: database)
+    }
+
+    /// The runs `ids` that exist, in no particular order.
+    static func runs(_ ids: [UUID], on database: any Database) async throws -> [VerificationRow] {
+        try await VerificationRow.query(on: database).filter(\.$id ~~ ids).all()
+    }
+
+    /// Up to `limit` runs in id order (oldest first) after `after`, of `status` and `beneficiary` when given.
+    static func page(
+        status: String?, beneficiary: UUID?, after: UUID?, limit: Int, on database: any Database
+    ) async throws -> [VerificationRow] {
+        var query = VerificationRow.query(on: database).sort(\.$id).limit(limit)
+        if let status { query = query.filter(\.$status == status) }
+        if let beneficiary { query = query.filter(\.$beneficiaryID == beneficiary) }
+        if let after { query = query.filter(\.$id > after) }
+        return try await query.all()
+    }
+
+    // MARK: The watch list
+
+    /// The watch list in force (the last uploaded), or `nil` when none is.
+    static func currentWatchList(on database: any Database) async throws -> WatchListRow? {
+        try await WatchListRow.query(on: database).sort(\.$uploadedAt, .descending).first()
+    }
+
+    /// The first line of list `listID` holding each of `values` in the blind-index `column`.
+    static func listedLines(
+        _ column: KeyPath<WatchListEntryRow, OptionalFieldProperty<WatchListEntryRow, String>>, _ values: [String],
+        in listID: UUID, on database: any Database
+    ) async throws -> [String: Int] {
+        var lines: [String: Int] = [:]
+        for chunk in Array(Set(values)).chunks(of: lookupChunk) {
+            for entry in try await WatchListEntryRow.query(on: database).filter(\.$listID == listID)
+                .filter(column ~~ Array(chunk)).all()
+            {
+                guard let value = entry[keyPath: column].value ?? nil else { continue }
+                lines[value] = min(lines[value] ?? Int.max, entry.line)
+            }
+        }
+        return lines
+    }
+
+    /// Puts list `id` with its entries in force in place of the old one, entries and all; in the
+    /// caller's transaction. The row is made here, so a transaction run again starts from nothing.
+    static func replaceWatchList(
+        _ id: UUID, fileName: String?, entries: [WatchListEntryRow], uploadedBy: UUID, at now: Date,
+        on database: any Database
+    ) async throws -> WatchListRow {
+        try await WatchListRow.query(on: database).delete()
+        let list = WatchListRow()
+        list.id = id
+        list.fileName = fileName
+        list.entries = entries.count
+        list.uploadedBy = uploadedBy
+        list.uploadedAt = now
+        try await list.create(on: database)
+        var insert = BulkInsert(
+            into: WatchListEntryRow.schema,
+            columns: ["id", "list_id", "line", "national_id_index", "phone_index", "identity_index", "reason"])
+        for entry in entries {
+            insert.append([
+                .of(entry.id), .uuid(id), .int(entry.line), .of(entry.nationalIDIndex), .of(entry.phoneIndex),
+                .of(entry.identityIndex), .of(entry.reason),
+            ])
+        }
+        try await insert.run(on: database)
+        return list
+    }
+
+    // MARK: Outcomes
+
     /// Writes a run's outcome onto its beneficiary, conditionally: only while this run is its
     /// latest and still pending, and it is live. False when a change committed since (which
     /// queued a newer run) or another run of the same job got there first.

@@ -1,0 +1,133 @@
+import FluentKit
+import Foundation
+import Persistence
+import SharedModels
+
+/// Beneficiaries as stored: lookups by id and by blind index, filtered pages, bulk inserts.
+enum BeneficiaryStore {
+    /// Values looked up per query, well under either database's bind limit.
+    static let lookupChunk = 500
+
+    /// The beneficiary `id`, archived or not, or `nil`.
+    static func find(_ id: UUID, on database: any Database) async throws -> BeneficiaryRow? {
+        try await BeneficiaryRow.find(id, on: database)
+    }
+
+    /// Writes a changed beneficiary back.
+    static func save(_ row: BeneficiaryRow, on database: any Database) async throws {
+        try await row.save(on: database)
+    }
+
+    /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
+    static func insert(_ rows: [BeneficiaryRow], on database: any Database) async throws {
+        var insert = BulkInsert(into: BeneficiaryRow.schema, columns: BeneficiaryRow.insertColumns)
+        for row in rows { insert.append(row.insertValues) }
+        try await insert.run(on: database)
+    }
+
+    /// The beneficiaries `ids`, archived ones included, in no particular order.
+    static func rows(_ ids: [UUID], on database: any Database) async throws -> [BeneficiaryRow] {
+        try await BeneficiaryRow.query(on: database).filter(\.$id ~~ ids).all()
+    }
+
+    /// Which of `ids` are live (not archived) beneficiaries.
+    static func liveIDs(_ ids: [UUID], on database: any Database) async throws -> [UUID] {
+        try await BeneficiaryRow.query(on: database).filter(\.$id ~~ ids).filter(\.$archivedAt == nil).all()
+            .compactMap(\.id)
+    }
+
+    /// Live beneficiaries holding any of these blind indexes, keyed by each.
+    static func liveBeneficiaries(
+        phones: [String], nationalIDs: [String], on database: any Database
+    ) async throws -> (byPhone: [String: BeneficiaryRow], byNationalID: [String: BeneficiaryRow]) {
+        var byPhone: [String: BeneficiaryRow] = [:]
+        var byNationalID: [String: BeneficiaryRow] = [:]
+        for chunk in phones.chunks(of: lookupChunk) {
+            for row in try await BeneficiaryRow.query(on: database).filter(\.$phoneIndex ~~ Array(chunk))
+                .filter(\.$archivedAt == nil).all()
+            {
+                if let phone = row.phoneIndex { byPhone[phone] = row }
+            }
+        }
+        for chunk in nationalIDs.chunks(of: lookupChunk) {
+            for row in try await BeneficiaryRow.query(on: database).filter(\.$nationalIDIndex ~~ Array(chunk))
+                .filter(\.$archivedAt == nil).all()
+            {
+                if let nationalID = row.nationalIDIndex { byNationalID[nationalID] = row }
+            }
+        }
+        return (byPhone, byNationalID)
+    }
+
+    /// Which beneficiary (archived ones included: the unique index covers them) holds each wallet address.
+    static func walletOwners(_ wallets: [String], on database: any Database) async throws -> [String: UUID] {
+        var owners: [String: UUID] = [:]
+        for chunk in wallets.chunks(of: lookupChunk) {
+            for row in try await BeneficiaryRow.query(on: database).filter(\.$walletAddress ~~ Array(chunk)).all() {
+                if let wallet = row.walletAddress, let id = row.id { owners[wallet] = id }
+            }
+        }
+        return owners
+    }
+
+    /// Beneficiaries (archived ones included) holding any of `values` in the blind-index
+    /// `column`, in id order, grouped by value.
+    static func grouped(
+        by column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>, _ values: [String],
+        on database: any Database
+    ) async throws -> [String: [BeneficiaryRow]] {
+        var grouped: [String: [BeneficiaryRow]] = [:]
+        for chunk in Array(Set(values)).chunks(of: lookupChunk) {
+            for row in try await BeneficiaryRow.query(on: database).filter(column ~~ Array(chunk)).sort(\.$id).all() {
+                if let value = row[keyPath: column].value ?? nil { grouped[value, default: []].append(row) }
+            }
+        }
+        return grouped
+    }
+
+    /// Up to `limit` live beneficiaries matching a resolved filter, in id order after `after`.
+    static func matching(
+        _ resolved: ResolvedBeneficiaryFilter, after: UUID?, limit: Int, on database: any Database
+    ) async throws -> [BeneficiaryRow] {
+        var query = matchingQuery(resolved, on: database).sort(\.$id).limit(limit)
+        if let after { query = query.filter(\.$id > after) }
+        return try await query.all()
+    }
+
+    /// ``matching(_:after:limit:on:)`` reading only the ids and verification statuses.
+    static func matchingStatuses(
+        _ resolved: ResolvedBeneficiaryFilter, after: UUID?, limit: Int, on database: any Database
+    ) async throws -> [BeneficiaryRow] {
+        var query = matchingQuery(resolved, on: database).field(\.$id).field(\.$verificationStatus)
+            .sort(\.$id).limit(limit)
+        if let after { query = query.filter(\.$id > after) }
+        return try await query.all()
+    }
+
+    /// Live beneficiaries matching a resolved filter, unsorted and unlimited: callers page it.
+    private static func matchingQuery(
+        _ resolved: ResolvedBeneficiaryFilter, on database: any Database
+    ) -> QueryBuilder<BeneficiaryRow> {
+        let filter = resolved.filter
+        var query = BeneficiaryRow.query(on: database).filter(\.$archivedAt == nil)
+        if let value = filter.gender { query = query.filter(\.$gender == value) }
+        if let value = filter.verificationStatus { query = query.filter(\.$verificationStatus == value) }
+        if let value = filter.bankedStatus { query = query.filter(\.$bankedStatus == value) }
+        if let value = filter.internetStatus { query = query.filter(\.$internetStatus == value) }
+        if let value = filter.phoneStatus { query = query.filter(\.$phoneStatus == value) }
+        if let value = filter.createdFrom { query = query.filter(\.$createdAt >= value) }
+        if let value = filter.createdTo { query = query.filter(\.$createdAt < value) }
+        if let value = resolved.phoneIndex { query = query.filter(\.$phoneIndex == value) }
+        if let value = resolved.nationalIDIndex { query = query.filter(\.$nationalIDIndex == value) }
+        if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
+        if let projectID = resolved.projectID {
+            query = query.join(EnrolmentRow.self, on: \BeneficiaryRow.$id == \EnrolmentRow.$beneficiaryID)
+                .filter(EnrolmentRow.self, \.$projectID == projectID)
+        }
+        if let groupID = resolved.groupID {
+            query = query.join(GroupMemberRow.self, on: \BeneficiaryRow.$id == \GroupMemberRow.$beneficiaryID)
+                .filter(GroupMemberRow.self, \.$groupID == groupID)
+        }
+        return query
+    }
+}
