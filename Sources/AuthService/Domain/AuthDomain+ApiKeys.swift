@@ -53,45 +53,35 @@ extension AuthDomain {
 
         let prefix = Self.apiKeyScheme + String(Secrets.digest(Secrets.randomToken()).prefix(8))
         let key = prefix + "_" + Secrets.randomToken()
-        let row = ApiKeyRow()
-        row.id = UUID.v7(at: now)
-        row.ownerID = caller.userID
-        row.name = name
-        row.prefix = prefix
-        row.secretHash = Secrets.digest(key)
-        row.permissions = PermissionSet(grants).texts
-        row.projectID = projectID
-        row.expiresAt = request.expiresAt
-        row.createdAt = now
-        try await row.create(on: db)
-        logger.info("api key created", metadata: ["api_key_id": "\(row.id?.lowercasedString ?? "")"])
-        return (try apiKeyInfo(row), key)
+        let info = try await ApiKeyStore.insert(
+            id: UUID.v7(at: now), ownerID: caller.userID, name: name, prefix: prefix, secretHash: Secrets.digest(key),
+            permissions: PermissionSet(grants).texts, projectID: projectID, expiresAt: request.expiresAt, at: now,
+            on: db)
+        logger.info("api key created", metadata: ["api_key_id": "\(info.id.lowercasedString)"])
+        return (info, key)
     }
 
     /// The caller's own keys (a key itself only); holders of `api_key:read` see every key.
     func listApiKeys(by caller: Principal) async throws -> [ApiKeyInfo] {
-        var query = ApiKeyRow.query(on: db).sort(\.$id)
-        if !caller.permissions.allows(Permission(.apiKey, .read)) {
-            query = query.filter(\.$ownerID == caller.userID)
-            if let keyID = caller.apiKeyID { query = query.filter(\.$id == keyID) }
+        if caller.permissions.allows(Permission(.apiKey, .read)) {
+            return try await ApiKeyStore.keys(ownedBy: nil, only: nil, on: db)
         }
-        return try await query.all().map(apiKeyInfo)
+        return try await ApiKeyStore.keys(ownedBy: caller.userID, only: caller.apiKeyID, on: db)
     }
 
     func getApiKey(_ id: String, by caller: Principal) async throws -> ApiKeyInfo {
-        try apiKeyInfo(try await visibleKey(id, caller: caller, needing: .read))
+        try await visibleKey(id, caller: caller, needing: .read)
     }
 
     func revokeApiKey(_ id: String, by caller: Principal) async throws {
         // As creating one: a leaked key must not be able to end the keys that replace it.
         guard caller.method == .password else { throw AuthError.apiKeyCannotManageKeys }
-        let row = try await visibleKey(id, caller: caller, needing: .manage)
-        guard row.revokedAt == nil else { return }
+        let key = try await visibleKey(id, caller: caller, needing: .manage)
+        guard key.revokedAt == nil else { return }
         let now = self.now()
-        row.revokedAt = now
-        let keyID = try row.requireID()
-        try await database.transaction { tx in
-            try await row.save(on: tx)
+        let keyID = key.id
+        try await database.sqlTransaction { tx in
+            try await ApiKeyStore.setRevoked(keyID, at: now, on: tx)
             try await recordRevocation(.apiKey, subject: keyID, at: now, on: tx)
         }
         logger.info("api key revoked", metadata: ["api_key_id": "\(id)"])
@@ -102,20 +92,18 @@ extension AuthDomain {
     /// the person who made it.
     private func visibleKey(
         _ id: String, caller: Principal, needing action: Permission.Action
-    ) async throws -> ApiKeyRow {
+    ) async throws -> ApiKeyInfo {
         let keyID = try UUID(id, field: "id")
-        guard let row = try await ApiKeyRow.find(keyID, on: db) else { throw AuthError.apiKeyNotFound }
-        let owned = row.ownerID == caller.userID && (caller.apiKeyID == nil || caller.apiKeyID == keyID)
+        guard let key = try await ApiKeyStore.key(keyID, on: db) else { throw AuthError.apiKeyNotFound }
+        let owned = key.ownerID == caller.userID && (caller.apiKeyID == nil || caller.apiKeyID == keyID)
         if !owned && !caller.permissions.allows(Permission(.apiKey, action)) {
             throw AuthError.apiKeyNotFound
         }
-        return row
+        return key
     }
 
     func revokeApiKeys(ofUser userID: UUID, at now: Date, on db: any Database) async throws {
-        try await ApiKeyRow.query(on: db)
-            .filter(\.$ownerID == userID).filter(\.$revokedAt == nil)
-            .set(\.$revokedAt, to: now).update()
+        try await ApiKeyStore.revokeAll(ownedBy: userID, at: now, on: db)
     }
 
     /// Checks a presented key and mints a short-lived access token for it. The key's permissions
@@ -124,31 +112,32 @@ extension AuthDomain {
         // The secret part is base64url and may itself contain `_`: split at the fixed prefix length.
         guard ApiKeyShape.isWellFormed(key) else { throw AuthError.invalidApiKey }
         let prefix = String(key.prefix(ApiKeyShape.prefixLength))
-        guard let row = try await ApiKeyRow.query(on: db).filter(\.$prefix == prefix).first(),
-            Secrets.constantTimeEquals(row.secretHash, Secrets.digest(key))
+        guard let stored = try await ApiKeyStore.key(withPrefix: prefix, on: db),
+            Secrets.constantTimeEquals(stored.secretHash, Secrets.digest(key))
         else {
             throw AuthError.invalidApiKey
         }
+        let apiKey = stored.info
         let now = self.now()
-        if row.revokedAt != nil { throw AuthError.invalidApiKey }
-        if let expiresAt = row.expiresAt, expiresAt <= now { throw AuthError.invalidApiKey }
-        guard let owner = try await UserRow.find(row.ownerID, on: db), owner.status == UserStatus.active.rawValue else {
+        if apiKey.revokedAt != nil { throw AuthError.invalidApiKey }
+        if let expiresAt = apiKey.expiresAt, expiresAt <= now { throw AuthError.invalidApiKey }
+        guard let owner = try await UserStore.user(apiKey.ownerID, on: db), owner.isActive else {
             throw AuthError.invalidApiKey
         }
-        let ownerPermissions = try await permissions(ofUser: row.ownerID, on: db)
-        let keyID = try row.requireID()
-        let granted = row.permissions.compactMap(Permission.init).map {
-            Permission($0.subject, $0.action, projectID: row.projectID)
+        let ownerPermissions = try await permissions(ofUser: apiKey.ownerID, on: db)
+        let keyID = apiKey.id
+        let granted = apiKey.permissions.compactMap(Permission.init).map {
+            Permission($0.subject, $0.action, projectID: apiKey.projectID)
         }
         let effective = PermissionSet(granted.filter(ownerPermissions.allows))
 
         // Writing on every use would turn reads into writes; a minute's resolution is enough.
-        if row.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            try await ApiKeyRow.query(on: db).filter(\.$id == keyID).set(\.$lastUsedAt, to: now).update()
+        if apiKey.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            try await ApiKeyStore.setLastUsed(keyID, at: now, on: db)
         }
         let ttl = configuration.apiKeyTokenTTL
         let claims = AccessTokenClaims(
-            sub: row.ownerID.lowercasedString,
+            sub: apiKey.ownerID.lowercasedString,
             issuedAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(ttl.components.seconds)),
             id: UUID.v7(at: now).lowercasedString,
@@ -167,21 +156,6 @@ extension AuthDomain {
             ),
             accessToken: token,
             expiresIn: ttl
-        )
-    }
-
-    private func apiKeyInfo(_ row: ApiKeyRow) throws -> ApiKeyInfo {
-        ApiKeyInfo(
-            id: try row.requireID(),
-            name: row.name,
-            prefix: row.prefix,
-            permissions: row.permissions,
-            projectID: row.projectID,
-            ownerID: row.ownerID,
-            expiresAt: row.expiresAt,
-            lastUsedAt: row.lastUsedAt,
-            revokedAt: row.revokedAt,
-            createdAt: row.createdAt
         )
     }
 }

@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 import SQLKit
 import ServerKit
@@ -30,38 +29,21 @@ extension AuthDomain {
 
     /// Records that `subject` was revoked, in the same transaction as the change itself, until
     /// every token the revocation ends has expired.
-    func recordRevocation(_ kind: RevocationKind, subject: UUID, at now: Date, on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
+    func recordRevocation(
+        _ kind: RevocationKind, subject: UUID, at now: Date, on sql: any SQLDatabase
+    ) async throws {
         let longest = max(configuration.accessTokenTTL, configuration.apiKeyTokenTTL)
         let expiresAt = now.addingTimeInterval(TimeInterval(longest.components.seconds) + 60)
         // Writes are rare and reads frequent: the list is trimmed here, not on every read.
-        try await sql.delete(from: "revocations").where("expires_at", .lessThan, SQLBind(now)).run()
-        try await sql.insert(into: "revocations")
-            .columns("id", "kind", "subject", "revoked_at", "expires_at")
-            .values(
-                SQLBind(UUID.v7(at: now)), SQLBind(kind.rawValue), SQLBind(subject), SQLBind(now), SQLBind(expiresAt)
-            )
-            .run()
+        try await RevocationStore.deleteExpired(before: now, on: sql)
+        try await RevocationStore.insert(
+            Revocation(id: UUID.v7(at: now), kind: kind, subject: subject, revokedAt: now, expiresAt: expiresAt),
+            on: sql)
     }
 
     /// Revocations recorded after `since` (less ``revocationOverlap``), oldest first; all of
     /// them without `since`.
     func revocations(since: Date?) async throws -> [Revocation] {
-        guard let sql = db as? any SQLDatabase else { return [] }
-        var query = sql.select().columns("id", "kind", "subject", "revoked_at", "expires_at").from("revocations")
-            .orderBy("revoked_at")
-        if let since {
-            query = query.where("revoked_at", .greaterThan, SQLBind(since.addingTimeInterval(-Self.revocationOverlap)))
-        }
-        return try await query.all().compactMap { row in
-            guard let kind = RevocationKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
-                return nil
-            }
-            return Revocation(
-                id: try row.decode(column: "id", as: UUID.self), kind: kind,
-                subject: try row.decode(column: "subject", as: UUID.self),
-                revokedAt: try row.decode(column: "revoked_at", as: Date.self),
-                expiresAt: try row.decode(column: "expires_at", as: Date.self))
-        }
+        try await RevocationStore.revocations(after: since?.addingTimeInterval(-Self.revocationOverlap), on: sql)
     }
 }

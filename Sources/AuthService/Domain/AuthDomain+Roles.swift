@@ -8,13 +8,13 @@ extension AuthDomain {
 
     func listRoles(by caller: Principal) async throws -> [RoleInfo] {
         try caller.require(Permission(.role, .read))
-        return try await RoleRow.query(on: db).sort(\.$id).all().map(roleInfo)
+        return try await RoleStore.roles(on: db)
     }
 
     func getRole(_ name: String, by caller: Principal) async throws -> RoleInfo {
         try caller.require(Permission(.role, .read))
-        guard let row = try await RoleRow.find(name, on: db) else { throw AuthError.roleNotFound(name) }
-        return roleInfo(row)
+        guard let role = try await RoleStore.role(named: name, on: db) else { throw AuthError.roleNotFound(name) }
+        return role
     }
 
     func createRole(
@@ -44,27 +44,21 @@ extension AuthDomain {
         guard caller.permissions.covers(PermissionSet(grants)) else {
             throw AuthError.permissionDenied("A role can only contain permissions you hold yourself.")
         }
-        if try await RoleRow.find(name, on: db) != nil { throw AuthError.roleNameTaken }
-        let row = RoleRow()
-        row.id = name
-        row.roleDescription = description
-        row.builtIn = false
-        row.permissions = PermissionSet(grants).texts
-        row.createdAt = now()
+        if try await RoleStore.role(named: name, on: db) != nil { throw AuthError.roleNameTaken }
         do {
-            try await row.create(on: db)
+            return try await RoleStore.insert(
+                name: name, description: description, permissions: PermissionSet(grants).texts, at: now(), on: db)
         } catch let error as any DatabaseError where error.isConstraintFailure {
             throw AuthError.roleNameTaken
         }
-        return roleInfo(row)
     }
 
     func deleteRole(_ name: String, by caller: Principal) async throws {
         try caller.require(Permission(.role, .delete))
-        guard let row = try await RoleRow.find(name, on: db) else { throw AuthError.roleNotFound(name) }
-        guard !row.builtIn else { throw AuthError.builtInRole }
-        if try await UserRoleRow.query(on: db).filter(\.$roleName == name).first() != nil { throw AuthError.roleInUse }
-        try await row.delete(on: db)
+        guard let role = try await RoleStore.role(named: name, on: db) else { throw AuthError.roleNotFound(name) }
+        guard !role.builtIn else { throw AuthError.builtInRole }
+        if try await RoleStore.isAssigned(name, on: db) { throw AuthError.roleInUse }
+        try await RoleStore.delete(named: name, on: db)
     }
 
     static func isValidRoleName(_ name: String) -> Bool {
@@ -92,15 +86,5 @@ extension AuthDomain {
             grants.append(permission)
         }
         return grants
-    }
-
-    private func roleInfo(_ row: RoleRow) -> RoleInfo {
-        RoleInfo(
-            name: row.id ?? "",
-            description: row.roleDescription,
-            builtIn: row.builtIn,
-            permissions: row.permissions,
-            createdAt: row.createdAt
-        )
     }
 }

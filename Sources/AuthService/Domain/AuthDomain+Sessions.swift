@@ -34,13 +34,13 @@ extension AuthDomain {
         // runs. A refused attempt is removed again: refusals do not extend a lock or throttle.
         let attempt = try await insertAttempt(email: email, clientIP: clientIP, at: now)
         do {
-            try await checkLimits(email: email, clientIP: clientIP, excluding: try attempt.requireID(), now: now)
+            try await checkLimits(email: email, clientIP: clientIP, excluding: attempt, now: now)
         } catch {
-            try await attempt.delete(on: db)
+            try await SessionStore.deleteAttempt(attempt, on: db)
             throw error
         }
 
-        let user = try await UserRow.query(on: db).filter(\.$email == email).first()
+        let user = try await UserStore.user(withEmail: email, on: db)
         let verified: Bool
         if let hash = user?.passwordHash {
             verified = try await hasher.verify(password, against: hash)
@@ -49,10 +49,9 @@ extension AuthDomain {
             verified = false
         }
         guard let user, verified else { throw AuthError.invalidCredentials }
-        attempt.succeeded = true
-        try await attempt.save(on: db)
-        guard user.status == UserStatus.active.rawValue else { throw AuthError.accountDisabled }
-        let userID = try user.requireID()
+        try await SessionStore.markSucceeded(attempt: attempt, on: db)
+        guard user.isActive else { throw AuthError.accountDisabled }
+        let userID = user.id
         logger.info("login succeeded", metadata: ["user_id": "\(userID.lowercasedString)"])
         return try await startSession(userID: userID, now: now)
     }
@@ -65,9 +64,9 @@ extension AuthDomain {
     /// ``LoginLimits/knownAddressWindow``, only failures from that address lock it.
     private func checkLimits(email: String, clientIP: String?, excluding own: UUID, now: Date) async throws {
         if let clientIP {
-            let failures = try await recentFailures(within: LoginLimits.ipWindow, excluding: own, now: now) {
-                $0.filter(\.$ip == clientIP)
-            }.prefix(LoginLimits.failuresPerIP)
+            let failures = try await recentFailures(
+                of: .address(clientIP), within: LoginLimits.ipWindow, excluding: own, now: now
+            ).prefix(LoginLimits.failuresPerIP)
             if failures.count >= LoginLimits.failuresPerIP, let oldest = failures.last {
                 let until = oldest.attemptedAt.addingTimeInterval(LoginLimits.ipWindow)
                 throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
@@ -75,13 +74,9 @@ extension AuthDomain {
         }
         let known = try await isKnownAddress(clientIP, of: email, now: now)
         let since = now.addingTimeInterval(-LoginLimits.lockDuration)
-        var attempts = LoginAttemptRow.query(on: db)
-            .filter(\.$email == email).filter(\.$attemptedAt > since).filter(\.$id != own)
-        if known, let clientIP { attempts = attempts.filter(\.$ip == clientIP) }
-        let recent =
-            try await attempts
-            .sort(\.$attemptedAt, .descending).sort(\.$id, .descending)
-            .limit(LoginLimits.lockAfterConsecutiveFailures).all()
+        let recent = try await SessionStore.latestAttempts(
+            email: email, from: known ? clientIP : nil, after: since, excluding: own,
+            limit: LoginLimits.lockAfterConsecutiveFailures, on: db)
         if recent.count == LoginLimits.lockAfterConsecutiveFailures, recent.allSatisfy({ !$0.succeeded }),
             let newest = recent.first
         {
@@ -89,9 +84,9 @@ extension AuthDomain {
             throw AuthError.accountLocked(retryAfterSeconds: Self.secondsUntil(until, from: now))
         }
         guard !known else { return }
-        let failures = try await recentFailures(within: LoginLimits.accountWindow, excluding: own, now: now) {
-            $0.filter(\.$email == email)
-        }.prefix(LoginLimits.failuresPerAccount)
+        let failures = try await recentFailures(
+            of: .email(email), within: LoginLimits.accountWindow, excluding: own, now: now
+        ).prefix(LoginLimits.failuresPerAccount)
         if failures.count >= LoginLimits.failuresPerAccount, let oldest = failures.last {
             let until = oldest.attemptedAt.addingTimeInterval(LoginLimits.accountWindow)
             throw AuthError.tooManyAttempts(retryAfterSeconds: Self.secondsUntil(until, from: now))
@@ -101,39 +96,31 @@ extension AuthDomain {
     /// Whether `email` signed in from `clientIP` lately: its owner's own address, most likely.
     private func isKnownAddress(_ clientIP: String?, of email: String, now: Date) async throws -> Bool {
         guard let clientIP else { return false }
-        return try await LoginAttemptRow.query(on: db)
-            .filter(\.$email == email).filter(\.$ip == clientIP).filter(\.$succeeded == true)
-            .filter(\.$attemptedAt > now.addingTimeInterval(-LoginLimits.knownAddressWindow))
-            .first() != nil
+        return try await SessionStore.hasSucceeded(
+            email: email, from: clientIP, after: now.addingTimeInterval(-LoginLimits.knownAddressWindow), on: db)
     }
 
     /// Failed attempts of one client address or one email inside the window, newest first.
     private func recentFailures(
+        of whose: SessionStore.AttemptsOf,
         within window: TimeInterval,
         excluding own: UUID,
-        now: Date,
-        of narrow: (QueryBuilder<LoginAttemptRow>) -> QueryBuilder<LoginAttemptRow>
-    ) async throws -> [LoginAttemptRow] {
-        try await narrow(LoginAttemptRow.query(on: db))
-            .filter(\.$succeeded == false)
-            .filter(\.$attemptedAt > now.addingTimeInterval(-window)).filter(\.$id != own)
-            .sort(\.$attemptedAt, .descending).limit(max(LoginLimits.failuresPerIP, LoginLimits.failuresPerAccount))
-            .all()
+        now: Date
+    ) async throws -> [SessionStore.LoginAttempt] {
+        try await SessionStore.failures(
+            of: whose, after: now.addingTimeInterval(-window), excluding: own,
+            limit: max(LoginLimits.failuresPerIP, LoginLimits.failuresPerAccount), on: db)
     }
 
-    private func insertAttempt(email: String, clientIP: String?, at now: Date) async throws -> LoginAttemptRow {
-        let attempt = LoginAttemptRow()
-        attempt.id = UUID.v7(at: now)
-        attempt.email = email
-        attempt.ip = clientIP
-        attempt.succeeded = false
-        attempt.attemptedAt = now
-        try await attempt.create(on: db)
+    /// Records an attempt as failed; its id.
+    private func insertAttempt(email: String, clientIP: String?, at now: Date) async throws -> UUID {
+        let id = UUID.v7(at: now)
+        try await SessionStore.insertAttempt(id: id, email: email, clientIP: clientIP, at: now, on: db)
         // Attempts only matter inside the longest window; keep the table small as a side effect of use.
         if Int.random(in: 0..<100) == 0 {
-            try await LoginAttemptRow.query(on: db).filter(\.$attemptedAt < now.addingTimeInterval(-86_400)).delete()
+            try await SessionStore.deleteAttempts(before: now.addingTimeInterval(-86_400), on: db)
         }
-        return attempt
+        return id
     }
 
     static func secondsUntil(_ date: Date, from now: Date) -> Int {
@@ -150,14 +137,10 @@ extension AuthDomain {
 
     private func insertRefreshToken(userID: UUID, family: UUID, now: Date, on db: any Database) async throws -> String {
         let token = "rt_" + Secrets.randomToken()
-        let row = RefreshTokenRow()
-        row.id = UUID.v7(at: now)
-        row.familyID = family
-        row.userID = userID
-        row.tokenHash = Secrets.digest(token)
-        row.createdAt = now
-        row.expiresAt = now.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL.components.seconds))
-        try await row.create(on: db)
+        try await SessionStore.insertRefreshToken(
+            id: UUID.v7(at: now), family: family, userID: userID, tokenHash: Secrets.digest(token),
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL.components.seconds)), at: now,
+            on: db)
         return token
     }
 
@@ -189,43 +172,35 @@ extension AuthDomain {
         }
         let now = self.now()
         let digest = Secrets.digest(token)
-        guard let row = try await RefreshTokenRow.query(on: db).filter(\.$tokenHash == digest).first() else {
+        guard let stored = try await SessionStore.refreshToken(withHash: digest, on: db) else {
             throw AuthError.invalidRefreshToken
         }
-        if row.usedAt != nil || row.revokedAt != nil {
-            if row.usedAt != nil {
-                try await revokeFamily(row.familyID, at: now)
+        if stored.usedAt != nil || stored.revokedAt != nil {
+            if stored.usedAt != nil {
+                try await revokeFamily(stored.familyID, at: now)
                 logger.warning(
                     "refresh token reused; session revoked",
-                    metadata: ["session_id": "\(row.familyID.lowercasedString)"])
+                    metadata: ["session_id": "\(stored.familyID.lowercasedString)"])
                 throw AuthError.refreshTokenReused
             }
             throw AuthError.invalidRefreshToken
         }
-        guard row.expiresAt > now else { throw AuthError.invalidRefreshToken }
+        guard stored.expiresAt > now else { throw AuthError.invalidRefreshToken }
         // A session's id is a v7 UUID made at sign-in: refreshing keeps it alive only so long.
         let maxLifetime = TimeInterval(configuration.sessionMaxLifetime.components.seconds)
-        if let signedIn = row.familyID.v7Date, now.timeIntervalSince(signedIn) >= maxLifetime {
-            try await revokeFamily(row.familyID, at: now)
+        if let signedIn = stored.familyID.v7Date, now.timeIntervalSince(signedIn) >= maxLifetime {
+            try await revokeFamily(stored.familyID, at: now)
             throw AuthError.invalidRefreshToken
         }
-        guard let user = try await UserRow.find(row.userID, on: db), user.status == UserStatus.active.rawValue else {
+        guard let user = try await UserStore.user(stored.userID, on: db), user.isActive else {
             throw AuthError.invalidRefreshToken
         }
-        let rowID = try row.requireID()
-        let family = row.familyID
-        let userID = row.userID
-        let newToken: String? = try await database.transaction { tx in
+        let tokenID = stored.id
+        let family = stored.familyID
+        let userID = stored.userID
+        let newToken: String? = try await database.sqlTransaction { tx in
             // Claim the token atomically: of two concurrent refreshes only one updates the row.
-            guard let sql = tx as? any SQLDatabase else { return nil }
-            let claimed = try await sql.update(RefreshTokenRow.schema)
-                .set("used_at", to: SQLBind(now))
-                .where("id", .equal, SQLBind(rowID))
-                .where("used_at", .is, SQLLiteral.null)
-                .where("revoked_at", .is, SQLLiteral.null)
-                .returning("id")
-                .all()
-            guard !claimed.isEmpty else { return nil }
+            guard try await SessionStore.claimRefreshToken(tokenID, at: now, on: tx) else { return nil }
             return try await insertRefreshToken(userID: userID, family: family, now: now, on: tx)
         }
         guard let newToken else {
@@ -234,9 +209,7 @@ extension AuthDomain {
         }
         // A logout or a reuse detected while this refresh ran revoked the family's existing rows
         // but could not see the row just inserted: look again, now that it is committed.
-        if try await RefreshTokenRow.query(on: db).filter(\.$familyID == family).filter(\.$revokedAt != nil).first()
-            != nil
-        {
+        if try await SessionStore.isFamilyRevoked(family, on: db) {
             try await revokeFamily(family, at: now)
             throw AuthError.invalidRefreshToken
         }
@@ -249,29 +222,24 @@ extension AuthDomain {
             throw AuthError.invalidInput([FieldViolation(field: "refreshToken", reason: "is required")])
         }
         let digest = Secrets.digest(token)
-        guard let row = try await RefreshTokenRow.query(on: db).filter(\.$tokenHash == digest).first(),
-            row.userID == caller.userID
+        guard let stored = try await SessionStore.refreshToken(withHash: digest, on: db),
+            stored.userID == caller.userID
         else {
             throw AuthError.invalidRefreshToken
         }
-        try await revokeFamily(row.familyID, at: now())
+        try await revokeFamily(stored.familyID, at: now())
     }
 
     /// Ends a session: its refresh tokens now, its access tokens at every gateway within a second.
-    func revokeFamily(_ family: UUID, at now: Date, on db: (any Database)? = nil) async throws {
-        let db = db ?? self.db
-        try await RefreshTokenRow.query(on: db)
-            .filter(\.$familyID == family).filter(\.$revokedAt == nil)
-            .set(\.$revokedAt, to: now).update()
-        try await recordRevocation(.session, subject: family, at: now, on: db)
+    func revokeFamily(_ family: UUID, at now: Date) async throws {
+        try await SessionStore.revokeFamily(family, at: now, on: db)
+        try await recordRevocation(.session, subject: family, at: now, on: sql)
     }
 
     /// Revokes every session of a user, e.g. when the account is disabled or its password changes;
     /// every access token issued to the user until now is refused as well.
-    func revokeSessions(ofUser userID: UUID, at now: Date, on db: any Database) async throws {
-        try await RefreshTokenRow.query(on: db)
-            .filter(\.$userID == userID).filter(\.$revokedAt == nil)
-            .set(\.$revokedAt, to: now).update()
+    func revokeSessions(ofUser userID: UUID, at now: Date, on db: any SQLDatabase & Database) async throws {
+        try await SessionStore.revokeAll(ofUser: userID, at: now, on: db)
         try await recordRevocation(.user, subject: userID, at: now, on: db)
     }
 
@@ -286,9 +254,9 @@ extension AuthDomain {
 
     /// Describes the caller (`GET /v1/auth/me`).
     func describe(_ principal: Principal) async throws -> PrincipalInfo {
-        guard let row = try await UserRow.find(principal.userID, on: db) else { throw AuthError.userNotFound }
+        guard let user = try await UserStore.user(principal.userID, on: db) else { throw AuthError.userNotFound }
         return PrincipalInfo(
-            user: try await userInfo(row, on: db),
+            user: try await userInfo(user, on: db),
             permissions: principal.permissions,
             method: principal.method,
             apiKeyID: principal.apiKeyID

@@ -37,36 +37,31 @@ extension AuthDomain {
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
         try await requireMayGrant(roles, caller: caller)
 
-        if try await UserRow.query(on: db).filter(\.$email == email).first() != nil { throw AuthError.emailTaken }
+        if try await UserStore.user(withEmail: email, on: db) != nil { throw AuthError.emailTaken }
         let hash = try await hasher.hash(request.password)
         let now = self.now()
-        let row = UserRow()
-        row.id = UUID.v7(at: now)
-        row.name = name
-        row.email = email
-        row.phone = phone
-        row.status = UserStatus.active.rawValue
-        row.passwordHash = hash
-        row.createdAt = now
-        row.updatedAt = now
+        let userID = UUID.v7(at: now)
+        let user: UserStore.StoredUser
         do {
-            try await database.transaction { tx in
-                try await row.create(on: tx)
-                try await insertAssignments(roles, userID: try row.requireID(), at: now, on: tx)
+            user = try await database.transaction { tx in
+                let user = try await UserStore.insert(
+                    id: userID, name: name, email: email, phone: phone, passwordHash: hash, at: now, on: tx)
+                try await RoleStore.assign(roles, to: userID, at: now, on: tx)
+                return user
             }
         } catch let error as any DatabaseError where error.isConstraintFailure {
             // Lost a race with a concurrent create of the same email.
             throw AuthError.emailTaken
         }
-        logger.info("user created", metadata: ["user_id": "\(row.id?.lowercasedString ?? "")"])
-        return try await userInfo(row, on: db)
+        logger.info("user created", metadata: ["user_id": "\(userID.lowercasedString)"])
+        return try await userInfo(user, on: db)
     }
 
     func getUser(_ id: String, by caller: Principal) async throws -> UserInfo {
         let userID = try parseUserID(id)
         if userID != caller.userID { try caller.require(Permission(.user, .read)) }
-        guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
-        return try await userInfo(row, on: db)
+        guard let user = try await UserStore.user(userID, on: db) else { throw AuthError.userNotFound }
+        return try await userInfo(user, on: db)
     }
 
     func listUsers(
@@ -76,13 +71,10 @@ extension AuthDomain {
     ) {
         try caller.require(Permission(.user, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        var query = UserRow.query(on: db).sort(\.$id).limit(limit + 1)
-        if let after = page.after { query = query.filter(\.$id > after) }
-        if let active {
-            query = query.filter(\.$status == (active ? UserStatus.active : UserStatus.disabled).rawValue)
-        }
-        let (rows, next) = try page.page(of: try await query.all()) { try $0.requireID() }
-        return (try await userInfos(rows, on: db), next)
+        let status = active.map { $0 ? UserStatus.active : UserStatus.disabled }
+        let found = try await UserStore.users(after: page.after, status: status, limit: limit + 1, on: db)
+        let (users, next) = try page.page(of: found) { $0.id }
+        return (try await userInfos(users, on: db), next)
     }
 
     /// Users edit their own profile and password (proving the present one) from a password
@@ -98,7 +90,7 @@ extension AuthDomain {
             try caller.require(Permission(.user, .update))
             try await requireCoversUser(userID, caller: caller)
         }
-        guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
+        guard var user = try await UserStore.user(userID, on: db) else { throw AuthError.userNotFound }
         var violations: [FieldViolation] = []
         if isSelf, changes.password != nil {
             guard let current = changes.currentPassword, !current.isEmpty else {
@@ -106,27 +98,27 @@ extension AuthDomain {
                     FieldViolation(field: "currentPassword", reason: "is required to change your own password")
                 ])
             }
-            guard let hash = row.passwordHash, try await hasher.verify(current, against: hash) else {
+            guard let hash = user.passwordHash, try await hasher.verify(current, against: hash) else {
                 throw AuthError.invalidInput([
                     FieldViolation(field: "currentPassword", reason: "is not your present password")
                 ])
             }
         }
-        if let name = changes.name { row.name = InputValidation.name(name, into: &violations) }
+        var write = UserStore.Changes()
+        if let name = changes.name { write.name = InputValidation.name(name, into: &violations) }
         if let phone = changes.phone {
-            row.phone = phone.isEmpty ? nil : InputValidation.phone(phone, into: &violations)
+            write.phone = .some(phone.isEmpty ? nil : InputValidation.phone(phone, into: &violations))
         }
-        if let password = changes.password { violations += PasswordPolicy.check(password, email: row.email) }
+        if let password = changes.password { violations += PasswordPolicy.check(password, email: user.email) }
         if changes.isActive == false, isSelf {
             violations.append(FieldViolation(field: "status", reason: "you cannot disable your own account"))
         }
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
         let now = self.now()
-        if let password = changes.password { row.passwordHash = try await hasher.hash(password) }
-        if let active = changes.isActive { row.status = (active ? UserStatus.active : UserStatus.disabled).rawValue }
-        row.updatedAt = now
-        try await database.transaction { tx in
-            try await row.save(on: tx)
+        if let password = changes.password { write.passwordHash = try await hasher.hash(password) }
+        if let active = changes.isActive { write.status = active ? .active : .disabled }
+        try await database.sqlTransaction { [write] tx in
+            try await UserStore.apply(write, to: userID, at: now, on: tx)
             // A new password or a disabled account ends every existing session.
             if changes.password != nil || changes.isActive == false {
                 try await revokeSessions(ofUser: userID, at: now, on: tx)
@@ -135,7 +127,8 @@ extension AuthDomain {
                 try await revokeApiKeys(ofUser: userID, at: now, on: tx)
             }
         }
-        return try await userInfo(row, on: db)
+        user.apply(write, at: now)
+        return try await userInfo(user, on: db)
     }
 
     /// Disables a user and revokes its sessions and API keys. Users are never erased: audit records
@@ -144,13 +137,11 @@ extension AuthDomain {
         try caller.require(Permission(.user, .delete))
         let userID = try parseUserID(id)
         guard userID != caller.userID else { throw AuthError.cannotDeleteSelf }
-        guard let row = try await UserRow.find(userID, on: db) else { throw AuthError.userNotFound }
+        guard try await UserStore.user(userID, on: db) != nil else { throw AuthError.userNotFound }
         try await requireCoversUser(userID, caller: caller)
         let now = self.now()
-        row.status = UserStatus.disabled.rawValue
-        row.updatedAt = now
-        try await database.transaction { tx in
-            try await row.save(on: tx)
+        try await database.sqlTransaction { tx in
+            try await UserStore.setStatus(userID, .disabled, at: now, on: tx)
             try await revokeSessions(ofUser: userID, at: now, on: tx)
             try await revokeApiKeys(ofUser: userID, at: now, on: tx)
         }
@@ -160,9 +151,8 @@ extension AuthDomain {
     func listUserRoles(_ id: String, by caller: Principal) async throws -> [RoleAssignment] {
         let userID = try parseUserID(id)
         if userID != caller.userID { try caller.require(Permission(.user, .read)) }
-        guard try await UserRow.find(userID, on: db) != nil else { throw AuthError.userNotFound }
-        return try await UserRoleRow.query(on: db).filter(\.$userID == userID).sort(\.$roleName).all()
-            .map { RoleAssignment(role: $0.roleName, projectID: $0.projectID) }
+        guard try await UserStore.user(userID, on: db) != nil else { throw AuthError.userNotFound }
+        return try await RoleStore.assignmentsByRole(ofUser: userID, on: db)
     }
 
     /// Replaces a user's roles. The caller must itself hold everything it grants, and may not
@@ -180,13 +170,13 @@ extension AuthDomain {
             violations.append(FieldViolation(field: "id", reason: "you cannot change your own roles"))
         }
         guard violations.isEmpty else { throw AuthError.invalidInput(violations) }
-        guard try await UserRow.find(userID, on: db) != nil else { throw AuthError.userNotFound }
+        guard try await UserStore.user(userID, on: db) != nil else { throw AuthError.userNotFound }
         try await requireCoversUser(userID, caller: caller)
         try await requireMayGrant(roles, caller: caller)
         let now = self.now()
         try await database.transaction { tx in
-            try await UserRoleRow.query(on: tx).filter(\.$userID == userID).delete()
-            try await insertAssignments(roles, userID: userID, at: now, on: tx)
+            try await RoleStore.unassignAll(from: userID, on: tx)
+            try await RoleStore.assign(roles, to: userID, at: now, on: tx)
         }
         return roles.sorted { ($0.role, $0.projectID ?? "") < ($1.role, $1.projectID ?? "") }
     }
@@ -209,7 +199,7 @@ extension AuthDomain {
             return []
         }
         let names = Set(assignments.map(\.role))
-        let known = Set(try await RoleRow.query(on: db).filter(\.$id ~~ names).all().compactMap(\.id))
+        let known = Set(try await RoleStore.roles(named: names, on: db).map(\.name))
         var seen: Set<RoleAssignment> = []
         var result: [RoleAssignment] = []
         for (index, assignment) in assignments.enumerated() {
@@ -242,28 +232,10 @@ extension AuthDomain {
         }
     }
 
-    private func insertAssignments(
-        _ roles: [RoleAssignment], userID: UUID, at now: Date, on db: any Database
-    )
-        async throws
-    {
-        for assignment in roles {
-            let link = UserRoleRow()
-            link.id = UUID.v7(at: now)
-            link.userID = userID
-            link.roleName = assignment.role
-            link.projectID = assignment.projectID
-            link.createdAt = now
-            try await link.create(on: db)
-        }
-    }
-
     /// Creates the first admin when no active admin exists. Returns the generated password when
     /// none was configured, so the caller can show it once.
     func bootstrapAdmin() async throws -> (email: String, generatedPassword: String?)? {
-        let adminLinks = try await UserRoleRow.query(on: db)
-            .filter(\.$roleName == BuiltInRoles.admin.name).filter(\.$projectID == nil).all()
-        if !adminLinks.isEmpty { return nil }
+        if try await !RoleStore.unscopedHolders(of: BuiltInRoles.admin.name, on: db).isEmpty { return nil }
         var violations: [FieldViolation] = []
         let email = InputValidation.email(configuration.adminEmail, field: "RAHAT_ADMIN_EMAIL", into: &violations)
         let generated = configuration.adminPassword == nil ? Secrets.randomToken(bytes: 15) : nil
@@ -275,23 +247,18 @@ extension AuthDomain {
         let now = self.now()
         let hash = try await hasher.hash(password)
         try await database.transaction { tx in
-            let row = try await UserRow.query(on: tx).filter(\.$email == email).first() ?? UserRow()
-            if row.id == nil {
-                row.id = UUID.v7(at: now)
-                row.name = "Administrator"
-                row.email = email
-                row.createdAt = now
+            // An account under the configured email becomes the admin, with the configured password.
+            let userID: UUID
+            if let existing = try await UserStore.user(withEmail: email, on: tx) {
+                userID = existing.id
+                try await UserStore.activate(userID, passwordHash: hash, at: now, on: tx)
+            } else {
+                userID = UUID.v7(at: now)
+                _ = try await UserStore.insert(
+                    id: userID, name: "Administrator", email: email, phone: nil, passwordHash: hash, at: now, on: tx)
             }
-            row.status = UserStatus.active.rawValue
-            row.passwordHash = hash
-            row.updatedAt = now
-            try await row.save(on: tx)
-            try await insertAssignments(
-                [RoleAssignment(role: BuiltInRoles.admin.name, projectID: nil)],
-                userID: try row.requireID(),
-                at: now,
-                on: tx
-            )
+            try await RoleStore.assign(
+                [RoleAssignment(role: BuiltInRoles.admin.name, projectID: nil)], to: userID, at: now, on: tx)
         }
         logger.notice("created the first admin", metadata: ["email": "\(email)"])
         return (email, generated)

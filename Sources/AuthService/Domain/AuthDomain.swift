@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import Logging
 import Persistence
+import SQLKit
 import ServerKit
 import SharedModels
 import TokenVerification
@@ -69,6 +70,7 @@ struct AuthDomain: Sendable {
     let now: @Sendable () -> Date
 
     var db: any Database { database.db }
+    var sql: any SQLDatabase { database.sql }
 
     // MARK: Caller identity
 
@@ -81,17 +83,14 @@ struct AuthDomain: Sendable {
 
     /// What a user may do: the union of its roles' grants, each scoped to the assignment's project.
     func permissions(ofUser userID: UUID, on db: any Database) async throws -> PermissionSet {
-        let assignments = try await UserRoleRow.query(on: db).filter(\.$userID == userID).all()
-        return try await permissions(
-            for: assignments.map { RoleAssignment(role: $0.roleName, projectID: $0.projectID) }, on: db)
+        try await permissions(for: try await RoleStore.assignments(ofUser: userID, on: db), on: db)
     }
 
     func permissions(for assignments: [RoleAssignment], on db: any Database) async throws -> PermissionSet {
         let names = Set(assignments.map(\.role))
         guard !names.isEmpty else { return PermissionSet([]) }
-        let roles = try await RoleRow.query(on: db).filter(\.$id ~~ names).all()
-        let grantsByRole = Dictionary(
-            uniqueKeysWithValues: roles.compactMap { row in row.id.map { ($0, row.permissions) } })
+        let roles = try await RoleStore.roles(named: names, on: db)
+        let grantsByRole = Dictionary(uniqueKeysWithValues: roles.map { ($0.name, $0.permissions) })
         var grants: [Permission] = []
         for assignment in assignments {
             for text in grantsByRole[assignment.role] ?? [] {
@@ -105,35 +104,29 @@ struct AuthDomain: Sendable {
         return PermissionSet(grants)
     }
 
-    // MARK: Mapping rows
+    // MARK: Mapping users
 
-    func userInfo(_ row: UserRow, on db: any Database) async throws -> UserInfo {
-        try await userInfos([row], on: db)[0]
+    func userInfo(_ user: UserStore.StoredUser, on db: any Database) async throws -> UserInfo {
+        try await userInfos([user], on: db)[0]
     }
 
     /// Maps a page of users with one query for all their role assignments, not one per user.
-    func userInfos(_ rows: [UserRow], on db: any Database) async throws -> [UserInfo] {
-        let ids = try rows.map { try $0.requireID() }
+    func userInfos(_ users: [UserStore.StoredUser], on db: any Database) async throws -> [UserInfo] {
+        let ids = users.map(\.id)
         guard !ids.isEmpty else { return [] }
-        let links = try await UserRoleRow.query(on: db).filter(\.$userID ~~ ids).sort(\.$roleName).all()
-        let rolesByUser = Dictionary(grouping: links, by: \.userID)
-        return try rows.map { row in
-            try userInfo(row, roles: rolesByUser[try row.requireID()] ?? [])
+        let rolesByUser = try await RoleStore.assignments(ofUsers: ids, on: db)
+        return users.map { user in
+            UserInfo(
+                id: user.id,
+                name: user.name,
+                email: user.email,
+                phone: user.phone,
+                isActive: user.isActive,
+                roles: rolesByUser[user.id] ?? [],
+                createdAt: user.createdAt,
+                updatedAt: user.updatedAt
+            )
         }
-    }
-
-    private func userInfo(_ row: UserRow, roles: [UserRoleRow]) throws -> UserInfo {
-        let id = try row.requireID()
-        return UserInfo(
-            id: id,
-            name: row.name,
-            email: row.email,
-            phone: row.phone,
-            isActive: row.status == UserStatus.active.rawValue,
-            roles: roles.map { RoleAssignment(role: $0.roleName, projectID: $0.projectID) },
-            createdAt: row.createdAt,
-            updatedAt: row.updatedAt
-        )
     }
 }
 

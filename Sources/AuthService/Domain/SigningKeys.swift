@@ -64,11 +64,10 @@ actor SigningKeys {
             ]
         }
         _ = try await currentSigner()
-        return try await liveRows().compactMap { row in
-            guard let kid = row.id else { return nil }
-            let key = try privateKey(of: row, kid: kid)
+        return try await liveKeys().map { stored in
+            let key = try privateKey(of: stored)
             return PublishedSigningKey(
-                keyID: kid, algorithm: row.algorithm, publicKeyPEM: key.publicKey.pemRepresentation)
+                keyID: stored.kid, algorithm: stored.algorithm, publicKeyPEM: key.publicKey.pemRepresentation)
         }
     }
 
@@ -85,9 +84,8 @@ actor SigningKeys {
         }
         let grace = lifetime + signerReloadInterval + .seconds(60)
         let retireAt = Date().addingTimeInterval(TimeInterval(grace.components.seconds))
-        for row in try await liveRows() where row.retireAt == nil {
-            row.retireAt = retireAt
-            try await row.save(on: database)
+        for stored in try await liveKeys() where stored.retireAt == nil {
+            try await SigningKeyStore.retire(stored.kid, at: retireAt, on: database)
         }
         let kid = try await insertNewKey()
         signer = nil
@@ -104,10 +102,10 @@ actor SigningKeys {
             key = configuredKey
             kid = Self.keyID(for: configuredKey)
         } else {
-            let newest = try await liveRows().filter { $0.retireAt == nil }.max { $0.createdAt < $1.createdAt }
-            if let newest, let rowKid = newest.id {
-                key = try privateKey(of: newest, kid: rowKid)
-                kid = rowKid
+            let newest = try await liveKeys().filter { $0.retireAt == nil }.max { $0.createdAt < $1.createdAt }
+            if let newest {
+                key = try privateKey(of: newest)
+                kid = newest.kid
             } else {
                 kid = try await insertNewKey()
                 return try await currentSigner()
@@ -119,18 +117,19 @@ actor SigningKeys {
         return (kid, keys)
     }
 
-    private func liveRows() async throws -> [SigningKeyRow] {
+    /// The stored keys not past their `retire_at`.
+    private func liveKeys() async throws -> [SigningKeyStore.SealedKey] {
         let now = Date()
-        return try await SigningKeyRow.query(on: database).all().filter { row in
-            row.retireAt.map { $0 > now } ?? true
+        return try await SigningKeyStore.keys(on: database).filter { stored in
+            stored.retireAt.map { $0 > now } ?? true
         }
     }
 
-    private func privateKey(of row: SigningKeyRow, kid: String) throws -> ES256PrivateKey {
+    private func privateKey(of stored: SigningKeyStore.SealedKey) throws -> ES256PrivateKey {
         guard let seal else {
             throw ConfigurationError(problems: ["RAHAT_JWT_SEAL_KEY: required to read signing keys"])
         }
-        return try ES256PrivateKey(pem: seal.open(row.sealedKey, kid: kid))
+        return try ES256PrivateKey(pem: seal.open(stored.sealedKey, kid: stored.kid))
     }
 
     private func insertNewKey() async throws -> String {
@@ -139,13 +138,10 @@ actor SigningKeys {
         }
         let key = ES256PrivateKey()
         let kid = Self.keyID(for: key)
-        let row = SigningKeyRow()
-        row.id = kid
-        row.algorithm = "ES256"
-        row.sealedKey = try seal.seal(key.pemRepresentation, kid: kid)
-        row.createdAt = Date()
-        try await row.create(on: database)
-        logger.notice("generated a new access-token signing key", metadata: ["kid": "\(row.id ?? "")"])
-        return row.id ?? ""
+        try await SigningKeyStore.insert(
+            kid: kid, algorithm: "ES256", sealedKey: try seal.seal(key.pemRepresentation, kid: kid), at: Date(),
+            on: database)
+        logger.notice("generated a new access-token signing key", metadata: ["kid": "\(kid)"])
+        return kid
     }
 }
