@@ -1,19 +1,19 @@
-public import FluentKit
+package import FluentKit
 import Foundation
-public import GRPCCore
-public import Logging
-public import Persistence
-public import ServerKit
-public import TokenVerification
+package import GRPCCore
+package import Logging
+package import Persistence
+package import ServerKit
+package import TokenVerification
 
 /// The auth service, assembled: its gRPC services over one database, plus the start-up and
 /// operator actions the `rahat` command exposes.
-public struct AuthService: Sendable {
+package struct AuthService: Sendable {
     let domain: AuthDomain
 
     /// Assembles the service over an open database. Does not migrate: call ``migrate()`` or run
     /// `rahat migrate` first.
-    public init(
+    package init(
         configuration: AuthServiceConfiguration,
         database: ServiceDatabase,
         logger: Logger,
@@ -44,36 +44,36 @@ public struct AuthService: Sendable {
     }
 
     /// The schema this service owns on PostgreSQL.
-    public static let schema = "auth"
+    package static let schema = "auth"
 
     /// The gRPC services to register on a server.
-    public var rpcServices: [any RegistrableRPCService] {
+    package var rpcServices: [any RegistrableRPCService] {
         [AuthRPC(domain: domain), UserRPC(domain: domain), RoleRPC(domain: domain), ApiKeyRPC(domain: domain)]
     }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = [
+    package static let rpcServiceNames = [
         "rahat.auth.v1.AuthService", "rahat.auth.v1.UserService", "rahat.auth.v1.RoleService",
         "rahat.auth.v1.ApiKeyService",
     ]
 
     /// Applies pending migrations.
-    public func migrate() async throws {
+    package func migrate() async throws {
         try await domain.database.migrate(AuthMigrations.all)
     }
 
     /// Creates the first admin when none exists; returns its email and, if it was generated, the password.
-    public func bootstrapAdmin() async throws -> (email: String, generatedPassword: String?)? {
+    package func bootstrapAdmin() async throws -> (email: String, generatedPassword: String?)? {
         try await domain.bootstrapAdmin()
     }
 
     /// The public keys that verify access tokens, as `GetSigningKeys` publishes them.
-    public func publishedSigningKeys() async throws -> [PublishedSigningKey] {
+    package func publishedSigningKeys() async throws -> [PublishedSigningKey] {
         try await domain.signingKeys.published()
     }
 
     /// Starts signing with a new key; the old ones stay published until their tokens expire.
-    public func rotateSigningKey() async throws -> String {
+    package func rotateSigningKey() async throws -> String {
         let configuration = domain.configuration
         return try await domain.signingKeys.rotate(
             retiringOthersAfter: max(configuration.accessTokenTTL, configuration.apiKeyTokenTTL)
@@ -81,7 +81,7 @@ public struct AuthService: Sendable {
     }
 
     /// What must be up for this service to take traffic.
-    public var readinessChecks: [ReadinessCheck] {
+    package var readinessChecks: [ReadinessCheck] {
         let database = domain.database
         return [ReadinessCheck(name: "auth-database") { try await database.ping() }]
     }

@@ -1,6 +1,6 @@
 import JWTKit
-public import Persistence
-public import ServerKit
+package import Persistence
+package import ServerKit
 
 /// Settings of the auth service.
 ///
@@ -18,21 +18,21 @@ public import ServerKit
 /// | `RAHAT_ADMIN_PASSWORD` / `_FILE` | generated into `<data dir>/initial-admin-password` | the first admin's password |
 /// | `RAHAT_SERVICE_SECRET` / `_FILE` | generated into `<data dir>/service-secret` (embedded only) | shared by the internal processes; exchanged for service tokens (at least 32 characters) |
 /// | `RAHAT_SERVICE_TOKEN_FAILURES` | `10/1m` | wrong service credentials per caller address; over it, the address is refused service tokens, whatever it presents, until the budget has room again (one try per period ÷ N); `off` |
-public struct AuthServiceConfiguration: Sendable, Equatable {
-    public var database: ServiceDatabaseConfiguration
-    public var signingKeyPEM: String?
+package struct AuthServiceConfiguration: Sendable, Equatable {
+    package var database: ServiceDatabaseConfiguration
+    package var signingKeyPEM: String?
     /// Seals the signing keys kept in the database; needed unless ``signingKeyPEM`` is set.
-    public var signingKeySeal: SigningKeySeal?
-    public var accessTokenTTL: Duration
-    public var refreshTokenTTL: Duration
+    package var signingKeySeal: SigningKeySeal?
+    package var accessTokenTTL: Duration
+    package var refreshTokenTTL: Duration
     /// How long a session may be kept alive by refreshing, from its sign-in: then a password again.
-    public var sessionMaxLifetime: Duration
-    public var apiKeyTokenTTL: Duration
-    public var bcryptCost: Int
-    public var adminEmail: String
-    public var adminPassword: String?
+    package var sessionMaxLifetime: Duration
+    package var apiKeyTokenTTL: Duration
+    package var bcryptCost: Int
+    package var adminEmail: String
+    package var adminPassword: String?
     /// What internal services present for a token of their own; `nil` issues none.
-    public var serviceSecret: String?
+    package var serviceSecret: String?
     /// Wrong service credentials an address may present before it is refused for a while; `nil`: no limit.
     package var serviceCredentialFailures: RateLimit? = Self.defaultServiceCredentialFailures
 
@@ -41,7 +41,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
     /// from costing a digest per call, and makes it visible in the log.
     package static let defaultServiceCredentialFailures = RateLimit(10, per: .seconds(60))
 
-    public init(
+    package init(
         database: ServiceDatabaseConfiguration,
         signingKeyPEM: String? = nil,
         signingKeySeal: SigningKeySeal? = nil,
@@ -67,7 +67,7 @@ public struct AuthServiceConfiguration: Sendable, Equatable {
         self.serviceSecret = serviceSecret
     }
 
-    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+    package init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "auth", dataDirectory: dataDirectory),
             signingKeyPEM: source.secret("RAHAT_JWT_PRIVATE_KEY"),

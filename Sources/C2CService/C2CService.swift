@@ -1,10 +1,10 @@
 package import Foundation
-public import GRPCCore
+package import GRPCCore
 package import Logging
 package import Messaging
 package import Notifications
-public import Persistence
-public import ServerKit
+package import Persistence
+package import ServerKit
 package import TokenVerification
 
 /// Settings of the project-c2c service.
@@ -17,12 +17,12 @@ package import TokenVerification
 /// | `RAHAT_SMS_*` | `<data dir>/sms.jsonl` | where redemption codes go (see `SmsConfiguration`) |
 /// | `RAHAT_PHONE_CHANGE_HOLD_HOURS` | `72` | after a beneficiary's phone changes, how long redemption waits (0–720) |
 /// | `RAHAT_PAYOUT_DEBTOR_*` | `Rahat`, `NOTPROVIDED` | the agency's account in payout files (see `PayoutDebtor`) |
-public struct C2CServiceConfiguration: Sendable, Equatable {
-    public var database: ServiceDatabaseConfiguration
+package struct C2CServiceConfiguration: Sendable, Equatable {
+    package var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then uses the secret in its data directory.
-    public var serviceSecret: String?
+    package var serviceSecret: String?
     /// Lines per execution job, each job one ledger batch.
-    public var disbursementBatchSize: Int
+    package var disbursementBatchSize: Int
     /// Where redemption codes go.
     package var sms: SmsConfiguration
     /// The agency's account that pays vendors.
@@ -60,7 +60,7 @@ public struct C2CServiceConfiguration: Sendable, Equatable {
 
 /// project-c2c, assembled: its gRPC services over its own database. Moves value only through the
 /// ledger service, as itself (service credentials), after checking its caller's rights.
-public struct C2CService: Sendable {
+package struct C2CService: Sendable {
     let domain: C2CDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens; `clients` reach the auth,
@@ -85,10 +85,10 @@ public struct C2CService: Sendable {
     package static let defaultPhoneChangeHold = Duration.seconds(72 * 3_600)
 
     /// The schema this service owns on PostgreSQL.
-    public static let schema = "c2c"
+    package static let schema = "c2c"
 
     /// The gRPC services to register on a server.
-    public var rpcServices: [any RegistrableRPCService] {
+    package var rpcServices: [any RegistrableRPCService] {
         [
             ProjectFundsRPC(domain: domain), DisbursementRPC(domain: domain), RedemptionRPC(domain: domain),
             SettlementRPC(domain: domain),
@@ -96,7 +96,7 @@ public struct C2CService: Sendable {
     }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = [
+    package static let rpcServiceNames = [
         "rahat.c2c.v1.ProjectFundsService", "rahat.c2c.v1.DisbursementService", "rahat.c2c.v1.RedemptionService",
         "rahat.c2c.v1.SettlementService",
     ]
@@ -109,12 +109,12 @@ public struct C2CService: Sendable {
     }
 
     /// Applies pending migrations.
-    public func migrate() async throws {
+    package func migrate() async throws {
         try await domain.database.migrate(C2CMigrations.all)
     }
 
     /// What must be up for this service to take traffic.
-    public var readinessChecks: [ReadinessCheck] {
+    package var readinessChecks: [ReadinessCheck] {
         let database = domain.database
         return [ReadinessCheck(name: "c2c-database") { try await database.ping() }]
     }

@@ -1,11 +1,11 @@
 package import Foundation
-public import GRPCCore
+package import GRPCCore
 package import Logging
 package import Messaging
 package import Notifications
-public import Persistence
-public import ServerKit
-public import ServiceLifecycle
+package import Persistence
+package import ServerKit
+package import ServiceLifecycle
 package import TokenVerification
 
 /// Settings of the core service.
@@ -20,25 +20,25 @@ package import TokenVerification
 /// | `RAHAT_IMPORT_MAX_UNFINISHED` | 12 | imports all callers together may have uploading, queued or running |
 /// | `RAHAT_BENEFICIARY_CACHE_SECONDS` | 300 | how long a beneficiary read stays cached; 0 turns the cache off |
 /// | `RAHAT_KYC_*` | see ``KYCRules`` | the verification rules |
-public struct CoreServiceConfiguration: Sendable, Equatable {
-    public var database: ServiceDatabaseConfiguration
+package struct CoreServiceConfiguration: Sendable, Equatable {
+    package var database: ServiceDatabaseConfiguration
     /// `nil` until configured; the embedded default then keeps generated keys in its data directory.
-    public var pii: PIIKeys?
+    package var pii: PIIKeys?
     /// The largest import file accepted; a larger upload is refused while it streams.
-    public var importMaxBytes: Int
+    package var importMaxBytes: Int
     /// Imports one user may have unfinished: each holds its whole file in the database until it ends.
-    public var importsUnfinishedPerCaller: Int
+    package var importsUnfinishedPerCaller: Int
     /// Imports all callers together may have unfinished, which bounds the files stored at once.
-    public var importsUnfinished: Int
+    package var importsUnfinished: Int
     /// How long a cached beneficiary read may be served; changes invalidate it sooner.
-    public var beneficiaryCacheTTL: Duration
+    package var beneficiaryCacheTTL: Duration
     /// What the verification job checks.
-    public var kyc: KYCRules
+    package var kyc: KYCRules
 
     /// 256 MiB holds about two million beneficiary rows.
-    public static let defaultImportMaxBytes = 256 * 1_048_576
+    package static let defaultImportMaxBytes = 256 * 1_048_576
 
-    public init(
+    package init(
         database: ServiceDatabaseConfiguration,
         pii: PIIKeys? = nil,
         importMaxBytes: Int = defaultImportMaxBytes,
@@ -56,7 +56,7 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
         self.kyc = kyc
     }
 
-    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+    package init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(database: ServiceDatabaseConfiguration(from: &source, service: "core", dataDirectory: dataDirectory))
         importMaxBytes = source.int(
             "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
@@ -81,11 +81,11 @@ public struct CoreServiceConfiguration: Sendable, Equatable {
 }
 
 /// Where the embedded default keeps the PII keys it generated on first start.
-public enum PIIKeyFile {
+package enum PIIKeyFile {
     /// Reads `<directory>/pii-keys.json`, creating it (owner-only) with fresh keys if absent. A
     /// file that exists but cannot be read or parsed stops start-up (``SecretFile``): fresh keys
     /// over it would leave every sealed value unreadable.
-    public static func loadOrCreate(in directory: String) throws -> PIIKeys {
+    package static func loadOrCreate(in directory: String) throws -> PIIKeys {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("pii-keys.json").path
         let data = try SecretFile.loadOrCreate(at: path) {
             let serialized = PIIKeys.generate().serialized
@@ -102,7 +102,7 @@ public enum PIIKeyFile {
 }
 
 /// The core service (rahat-core), assembled: its gRPC services over its own database.
-public struct CoreService: Sendable {
+package struct CoreService: Sendable {
     let domain: CoreDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
@@ -134,10 +134,10 @@ public struct CoreService: Sendable {
     }
 
     /// The schema this service owns on PostgreSQL.
-    public static let schema = "core"
+    package static let schema = "core"
 
     /// The gRPC services to register on a server.
-    public var rpcServices: [any RegistrableRPCService] {
+    package var rpcServices: [any RegistrableRPCService] {
         [
             ProjectRPC(domain: domain), BeneficiaryRPC(domain: domain), GroupRPC(domain: domain),
             VendorRPC(domain: domain), ImportRPC(domain: domain), VerificationRPC(domain: domain),
@@ -145,13 +145,13 @@ public struct CoreService: Sendable {
     }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = [
+    package static let rpcServiceNames = [
         "rahat.core.v1.ProjectService", "rahat.core.v1.BeneficiaryService", "rahat.core.v1.GroupService",
         "rahat.core.v1.VendorService", "rahat.core.v1.ImportService", "rahat.core.v1.VerificationService",
     ]
 
     /// Applies pending migrations.
-    public func migrate() async throws {
+    package func migrate() async throws {
         try await domain.database.migrate(CoreMigrations.all)
     }
 
@@ -167,7 +167,7 @@ public struct CoreService: Sendable {
     package static let eventGroup = "core"
 
     /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads.
-    public var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }
+    package var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }
 
     /// Claims the next queued import and runs it, as the import job does; `false` when there is
     /// none. With `crashingAfterBatches`, the run stops dead after that many committed
@@ -179,7 +179,7 @@ public struct CoreService: Sendable {
     }
 
     /// What must be up for this service to take traffic.
-    public var readinessChecks: [ReadinessCheck] {
+    package var readinessChecks: [ReadinessCheck] {
         let database = domain.database
         return [ReadinessCheck(name: "core-database") { try await database.ping() }]
     }

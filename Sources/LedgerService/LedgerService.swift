@@ -1,8 +1,8 @@
 package import Foundation
-public import GRPCCore
+package import GRPCCore
 package import Logging
-public import Persistence
-public import ServerKit
+package import Persistence
+package import ServerKit
 package import TokenVerification
 
 /// Settings of the ledger service.
@@ -11,17 +11,17 @@ package import TokenVerification
 /// |---|---|---|
 /// | `DATABASE_URL` | `<data dir>/ledger.sqlite` | PostgreSQL URL; the service uses schema `ledger` |
 /// | `RAHAT_LEDGER_VERIFY_REUSE_SECONDS` | 60 | how long a finished walk of the hash chain answers `VerifyChain` again; 0 reuses no finished walk (callers during a walk still share it) |
-public struct LedgerServiceConfiguration: Sendable, Equatable {
-    public var database: ServiceDatabaseConfiguration
+package struct LedgerServiceConfiguration: Sendable, Equatable {
+    package var database: ServiceDatabaseConfiguration
     /// How long a finished chain walk is answered again: a walk reads every transfer.
-    public var verifyReuse: Duration
+    package var verifyReuse: Duration
 
-    public init(database: ServiceDatabaseConfiguration, verifyReuse: Duration = .seconds(60)) {
+    package init(database: ServiceDatabaseConfiguration, verifyReuse: Duration = .seconds(60)) {
         self.database = database
         self.verifyReuse = verifyReuse
     }
 
-    public init(from source: inout ConfigurationSource, dataDirectory: String) {
+    package init(from source: inout ConfigurationSource, dataDirectory: String) {
         self.init(
             database: ServiceDatabaseConfiguration(from: &source, service: "ledger", dataDirectory: dataDirectory),
             verifyReuse: .seconds(source.int("RAHAT_LEDGER_VERIFY_REUSE_SECONDS", default: 60, in: 0...86_400)))
@@ -29,7 +29,7 @@ public struct LedgerServiceConfiguration: Sendable, Equatable {
 }
 
 /// The ledger service, assembled: its gRPC service over its own database. The only writer of money.
-public struct LedgerService: Sendable {
+package struct LedgerService: Sendable {
     let domain: LedgerDomain
 
     /// Assembles the service. `verifier` checks callers' access tokens with the auth service's
@@ -47,16 +47,16 @@ public struct LedgerService: Sendable {
     }
 
     /// The schema this service owns on PostgreSQL.
-    public static let schema = "ledger"
+    package static let schema = "ledger"
 
     /// The gRPC services to register on a server.
-    public var rpcServices: [any RegistrableRPCService] { [LedgerRPC(domain: domain)] }
+    package var rpcServices: [any RegistrableRPCService] { [LedgerRPC(domain: domain)] }
 
     /// Fully-qualified gRPC service names, for the health service.
-    public static let rpcServiceNames = ["rahat.ledger.v1.LedgerService"]
+    package static let rpcServiceNames = ["rahat.ledger.v1.LedgerService"]
 
     /// Applies pending migrations.
-    public func migrate() async throws {
+    package func migrate() async throws {
         try await domain.database.migrate(LedgerMigrations.all)
     }
 
@@ -67,7 +67,7 @@ public struct LedgerService: Sendable {
     }
 
     /// What must be up for this service to take traffic.
-    public var readinessChecks: [ReadinessCheck] {
+    package var readinessChecks: [ReadinessCheck] {
         let database = domain.database
         return [ReadinessCheck(name: "ledger-database") { try await database.ping() }]
     }

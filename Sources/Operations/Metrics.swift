@@ -1,14 +1,14 @@
 import Metrics
-public import Prometheus
+package import Prometheus
 import Synchronization
 
 /// Process-wide metrics: swift-metrics backed by a Prometheus registry, exposed at `/metrics`.
-public enum RahatMetrics {
+package enum RahatMetrics {
     private static let registry = Mutex<PrometheusCollectorRegistry?>(nil)
 
     /// Installs the Prometheus backend once per process and returns its registry; later calls
     /// (tests build many applications in one process) return the same registry.
-    public static func bootstrap() -> PrometheusCollectorRegistry {
+    package static func bootstrap() -> PrometheusCollectorRegistry {
         registry.withLock { current in
             if let current { return current }
             let created = PrometheusCollectorRegistry()
@@ -19,7 +19,7 @@ public enum RahatMetrics {
     }
 
     /// The Prometheus text exposition of everything recorded so far.
-    public static func exposition() -> String {
+    package static func exposition() -> String {
         bootstrap().emitToString()
     }
 }

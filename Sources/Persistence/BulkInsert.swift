@@ -1,4 +1,4 @@
-public import FluentKit
+package import FluentKit
 import Foundation
 import Logging
 import NIOCore
@@ -8,7 +8,7 @@ import SQLKit
 import SharedModels
 
 /// One column value of a bulk insert.
-public enum BulkValue: Sendable, Equatable {
+package enum BulkValue: Sendable, Equatable {
     case text(String)
     case uuid(UUID)
     case int(Int)
@@ -16,11 +16,11 @@ public enum BulkValue: Sendable, Equatable {
     case date(Date)
     case null
 
-    public static func of(_ value: String?) -> BulkValue { value.map(BulkValue.text) ?? .null }
-    public static func of(_ value: UUID?) -> BulkValue { value.map(BulkValue.uuid) ?? .null }
-    public static func of(_ value: Int?) -> BulkValue { value.map(BulkValue.int) ?? .null }
-    public static func of(_ value: Double?) -> BulkValue { value.map(BulkValue.double) ?? .null }
-    public static func of(_ value: Date?) -> BulkValue { value.map(BulkValue.date) ?? .null }
+    package static func of(_ value: String?) -> BulkValue { value.map(BulkValue.text) ?? .null }
+    package static func of(_ value: UUID?) -> BulkValue { value.map(BulkValue.uuid) ?? .null }
+    package static func of(_ value: Int?) -> BulkValue { value.map(BulkValue.int) ?? .null }
+    package static func of(_ value: Double?) -> BulkValue { value.map(BulkValue.double) ?? .null }
+    package static func of(_ value: Date?) -> BulkValue { value.map(BulkValue.date) ?? .null }
 
     var sql: any SQLExpression {
         switch self {
@@ -117,25 +117,25 @@ public enum BulkValue: Sendable, Equatable {
 /// row, which costs more than the database does; this takes the columns as given. On PostgreSQL
 /// the rows stream in with `COPY … FROM STDIN` on the caller's connection (inside its
 /// transaction); on SQLite they go as multi-row `INSERT`s.
-public struct BulkInsert: Sendable {
-    public let table: String
-    public let columns: [String]
+package struct BulkInsert: Sendable {
+    package let table: String
+    package let columns: [String]
     private var rows: [[BulkValue]] = []
 
-    public init(into table: String, columns: [String]) {
+    package init(into table: String, columns: [String]) {
         self.table = table
         self.columns = columns
     }
 
-    public var isEmpty: Bool { rows.isEmpty }
-    public var count: Int { rows.count }
+    package var isEmpty: Bool { rows.isEmpty }
+    package var count: Int { rows.count }
 
     /// Adds a row: one value per column, in the order of `columns`.
-    public mutating func append(_ values: [BulkValue]) {
+    package mutating func append(_ values: [BulkValue]) {
         rows.append(values)
     }
 
-    public func run(on database: any Database) async throws {
+    package func run(on database: any Database) async throws {
         guard !rows.isEmpty else { return }
         if let bad = rows.first(where: { $0.count != columns.count }) {
             throw BulkInsertError.rowWidth(table: table, expected: columns.count, got: bad.count)
@@ -193,7 +193,7 @@ public struct BulkInsert: Sendable {
 }
 
 /// A bulk insert that cannot run: a programming error, reported rather than trapped.
-public enum BulkInsertError: Error, Equatable {
+package enum BulkInsertError: Error, Equatable {
     case notSQL
     case rowWidth(table: String, expected: Int, got: Int)
 }

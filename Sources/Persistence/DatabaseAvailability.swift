@@ -3,10 +3,10 @@ import PostgresNIO
 
 /// Tells failures that mean "the database cannot be reached now" from the rest, so that they are
 /// answered as unavailable (retry later) rather than as an internal error.
-public enum DatabaseAvailability {
+package enum DatabaseAvailability {
     /// No connection was free within the pool's wait, the pool is shut, or PostgreSQL's
     /// connection failed or closed.
-    public static func isUnavailable(_ error: any Error) -> Bool {
+    package static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case is ConnectionPoolTimeoutError, is ConnectionPoolError:
             return true

@@ -1,30 +1,30 @@
-public import FluentKit
+package import FluentKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
-public import Logging
+package import Logging
 import NIOCore
 import NIOPosix
 import PostgresKit
-public import SQLKit
+package import SQLKit
 package import ServerKit
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// The database one service owns: a connection pool scoped to the service's schema on PostgreSQL
 /// (via `search_path`, so no table name ever mentions another service), or its own SQLite file.
 ///
 /// It is a lifecycle `Service`: it stays open until graceful shutdown and then closes its pools.
-public final class ServiceDatabase: Service, Sendable {
+package final class ServiceDatabase: Service, Sendable {
     /// The schema (PostgreSQL) the service's tables live in, e.g. `auth`.
-    public let schema: String
-    public let location: DatabaseLocation
+    package let schema: String
+    package let location: DatabaseLocation
     private let databases: Databases
     private let logger: Logger
     /// Signalled after each transaction committed through ``transaction(_:)``: the outbox relay
     /// waits on it, so events and job requests leave right after their commit, not at a poll.
     package let commits = WakeSignal()
 
-    public init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
+    package init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
         self.location = configuration.location
         // SQL is logged with its bound values, which include password hashes and key material:
@@ -66,7 +66,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// A handle for queries; cheap, make one per unit of work.
-    public var db: any Database {
+    package var db: any Database {
         guard let database = databases.database(logger: logger, on: databases.eventLoopGroup.any()) else {
             preconditionFailure("ServiceDatabase registers its one configuration in init")
         }
@@ -74,7 +74,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// The same handle as SQLKit, for set-based statements.
-    public var sql: any SQLDatabase {
+    package var sql: any SQLDatabase {
         guard let sql = db as? any SQLDatabase else {
             preconditionFailure("both registered drivers are SQL databases")
         }
@@ -89,7 +89,7 @@ public final class ServiceDatabase: Service, Sendable {
     /// Nothing of it was committed, so it is safe to run the whole body again on a fresh view, and
     /// that is what a caller would otherwise have to do by hand. PostgreSQL waits for row locks
     /// itself and needs no retry.
-    public func transaction<T: Sendable>(
+    package func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any Database) async throws -> T
     ) async throws -> T {
         guard case .sqlite = location else {
@@ -114,7 +114,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// ``transaction(_:)`` with the transaction as the SQL database stores write their statements on.
-    public func sqlTransaction<T: Sendable>(
+    package func sqlTransaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase & Database) async throws -> T
     ) async throws -> T {
         try await transaction { tx in
@@ -128,14 +128,14 @@ public final class ServiceDatabase: Service, Sendable {
     /// Enough for any burst of competing commits in one process; past it the error is real.
     private static let staleSnapshotAttempts = 20
 
-    public var isPostgres: Bool {
+    package var isPostgres: Bool {
         if case .postgres = location { return true }
         return false
     }
 
     /// Prepares the connection for first use: the schema on PostgreSQL, WAL journaling on SQLite
     /// (readers never block the writer, and commits survive a crash).
-    public func prepare() async throws {
+    package func prepare() async throws {
         switch location {
         case .postgres:
             // `CREATE SCHEMA IF NOT EXISTS` needs the right to create schemas even when the schema
@@ -151,7 +151,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// Applies every migration not yet applied, in order.
-    public func migrate(_ migrations: [any Migration]) async throws {
+    package func migrate(_ migrations: [any Migration]) async throws {
         try await prepare()
         let migrator = migrator(migrations)
         try await migrator.setupIfNeeded().get()
@@ -159,7 +159,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// Reverts the most recent batch of migrations.
-    public func revertLastBatch(_ migrations: [any Migration]) async throws {
+    package func revertLastBatch(_ migrations: [any Migration]) async throws {
         try await prepare()
         let migrator = migrator(migrations)
         try await migrator.setupIfNeeded().get()
@@ -167,7 +167,7 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// Names of migrations that are known but not yet applied.
-    public func pendingMigrations(_ migrations: [any Migration]) async throws -> [String] {
+    package func pendingMigrations(_ migrations: [any Migration]) async throws -> [String] {
         try await prepare()
         let migrator = migrator(migrations)
         try await migrator.setupIfNeeded().get()
@@ -186,17 +186,17 @@ public final class ServiceDatabase: Service, Sendable {
     }
 
     /// Throws unless a trivial query round-trips: the readiness probe.
-    public func ping() async throws {
+    package func ping() async throws {
         try await sql.raw("SELECT 1").run()
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await shutdown()
     }
 
     /// Closes every pooled connection. Safe to call once the service is no longer used.
-    public func shutdown() async {
+    package func shutdown() async {
         await databases.shutdownAsync()
     }
 }

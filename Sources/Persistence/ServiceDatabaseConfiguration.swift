@@ -1,15 +1,15 @@
-public import Foundation
-public import ServerKit
+package import Foundation
+package import ServerKit
 
 /// Where a service keeps its rows.
-public enum DatabaseLocation: Sendable, Equatable {
+package enum DatabaseLocation: Sendable, Equatable {
     /// One SQLite file per service, for the embedded default.
     case sqlite(path: String)
     /// A PostgreSQL database; the service works inside its own schema.
     case postgres(url: URL)
 
     /// A description safe to log: never the password.
-    public var redacted: String {
+    package var redacted: String {
         switch self {
         case .sqlite(let path): "sqlite \(path)"
         case .postgres(let url):
@@ -19,12 +19,12 @@ public enum DatabaseLocation: Sendable, Equatable {
 }
 
 /// A service's database settings.
-public struct ServiceDatabaseConfiguration: Sendable, Equatable {
-    public var location: DatabaseLocation
+package struct ServiceDatabaseConfiguration: Sendable, Equatable {
+    package var location: DatabaseLocation
     /// Connections per event loop (PostgreSQL); the pool is this times the number of cores.
-    public var maxConnectionsPerEventLoop: Int
+    package var maxConnectionsPerEventLoop: Int
 
-    public init(location: DatabaseLocation, maxConnectionsPerEventLoop: Int = 4) {
+    package init(location: DatabaseLocation, maxConnectionsPerEventLoop: Int = 4) {
         self.location = location
         self.maxConnectionsPerEventLoop = maxConnectionsPerEventLoop
     }
@@ -35,7 +35,7 @@ public struct ServiceDatabaseConfiguration: Sendable, Equatable {
     ///
     /// The service's own URL lets each service log in as a PostgreSQL role that can reach only its
     /// schema (`rahat database roles`), so one service's credentials never read another's rows.
-    public init(from source: inout ConfigurationSource, service: String, dataDirectory: String) {
+    package init(from source: inout ConfigurationSource, service: String, dataDirectory: String) {
         let pool = source.int("RAHAT_DB_POOL_SIZE", default: 4, in: 1...64)
         let own = "RAHAT_\(service.uppercased())_DATABASE_URL"
         for key in [own, "DATABASE_URL"] where source.raw(key) != nil || source.raw("\(key)_FILE") != nil {

@@ -1,20 +1,20 @@
 import Foundation
-public import SharedModels
+package import SharedModels
 
 /// A validated request for one page of a keyset-paginated list, keyed by ids, sequence numbers
 /// or text keys (``PageCursorKey``).
-public struct PageRequest<Key: PageCursorKey>: Sendable, Equatable {
-    public var limit: Int
+package struct PageRequest<Key: PageCursorKey>: Sendable, Equatable {
+    package var limit: Int
     /// Return only items after this key.
-    public var after: Key?
+    package var after: Key?
 
-    public init(limit: Int, after: Key?) {
+    package init(limit: Int, after: Key?) {
         self.limit = limit
         self.after = after
     }
 
     /// Validates a limit and an opaque cursor, naming each bad field.
-    public static func validate(limit: Int, cursor: String?) -> Result<PageRequest, ServiceError> {
+    package static func validate(limit: Int, cursor: String?) -> Result<PageRequest, ServiceError> {
         var violations: [FieldViolation] = []
         if !(1...maxPageLimit).contains(limit) {
             violations.append(FieldViolation(field: "limit", reason: "must be between 1 and \(maxPageLimit)"))
@@ -32,7 +32,7 @@ public struct PageRequest<Key: PageCursorKey>: Sendable, Equatable {
     }
 
     /// Turns `limit + 1` fetched rows into a page and the cursor of the next one, if any.
-    public func page<Row>(of rows: [Row], key: (Row) throws -> Key) rethrows -> (rows: [Row], nextCursor: String?) {
+    package func page<Row>(of rows: [Row], key: (Row) throws -> Key) rethrows -> (rows: [Row], nextCursor: String?) {
         guard rows.count > limit else { return (rows, nil) }
         let page = Array(rows.prefix(limit))
         return (page, try page.last.map { PageCursor(after: try key($0)).encoded })
@@ -40,9 +40,9 @@ public struct PageRequest<Key: PageCursorKey>: Sendable, Equatable {
 }
 
 /// The largest page a client may ask for.
-public let maxPageLimit = 200
+package let maxPageLimit = 200
 
 extension PageRequest where Key == Int64 {
     /// The sequence to read after: 0, before the first, when no cursor was given.
-    public var afterSequence: Int64 { after ?? 0 }
+    package var afterSequence: Int64 { after ?? 0 }
 }

@@ -1,14 +1,14 @@
 /// The shape of a Rahat API key, `rhk_<8 hex>_<base64url secret>`. It is public on purpose: the
 /// gateway refuses what cannot be a key without asking the auth service (so refusing it costs
 /// nothing and needs no throttle), and secret scanners can recognise a leaked one.
-public enum ApiKeyShape {
+package enum ApiKeyShape {
     /// What every key starts with.
-    public static let scheme = "rhk_"
+    package static let scheme = "rhk_"
     /// The scheme and the eight hex digits that find a key's row.
-    public static let prefixLength = scheme.count + 8
+    package static let prefixLength = scheme.count + 8
 
     /// Whether `key` has the shape of a key; whether it is one, only the auth service knows.
-    public static func isWellFormed(_ key: String) -> Bool {
+    package static func isWellFormed(_ key: String) -> Bool {
         let utf8 = Array(key.utf8)
         guard key.hasPrefix(scheme), utf8.count > prefixLength + 1, utf8.count < 200,
             utf8[prefixLength] == UInt8(ascii: "_")

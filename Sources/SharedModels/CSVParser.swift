@@ -5,26 +5,26 @@
 /// escapes and line breaks inside quotes. Blank lines are skipped. A record that is not valid
 /// UTF-8, or that grows past `maxRecordBytes` (typically an unterminated quote), is reported as a
 /// bad record and parsing continues with the next line.
-public struct CSVParser: Sendable {
+package struct CSVParser: Sendable {
     /// One parsed line: its 1-based line number in the file, and its fields or why it is unusable.
-    public struct Record: Sendable, Equatable {
-        public var line: Int
-        public var fields: Result<[String], Problem>
+    package struct Record: Sendable, Equatable {
+        package var line: Int
+        package var fields: Result<[String], Problem>
 
-        public init(line: Int, fields: Result<[String], Problem>) {
+        package init(line: Int, fields: Result<[String], Problem>) {
             self.line = line
             self.fields = fields
         }
     }
 
     /// Why a record could not be read.
-    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidUTF8
         case tooLong(limit: Int)
         case unterminatedQuote
         case textAfterQuote
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .invalidUTF8: "is not valid UTF-8 text"
             case .tooLong(let limit): "is longer than \(limit) bytes (an unterminated quote?)"
@@ -40,7 +40,7 @@ public struct CSVParser: Sendable {
         case discarding(inQuotes: Bool)
     }
 
-    public let maxRecordBytes: Int
+    package let maxRecordBytes: Int
     private var state = State.fieldStart
     private var field: [UInt8] = []
     private var fields: [[UInt8]] = []
@@ -52,12 +52,12 @@ public struct CSVParser: Sendable {
     private var problem: Problem?
     private var previous: UInt8 = 0
 
-    public init(maxRecordBytes: Int = 64 * 1024) {
+    package init(maxRecordBytes: Int = 64 * 1024) {
         self.maxRecordBytes = maxRecordBytes
     }
 
     /// Parses `bytes`, returning the records they complete.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Record] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) -> [Record] {
         var records: [Record] = []
         for byte in bytes {
             if atFileStart {
@@ -77,7 +77,7 @@ public struct CSVParser: Sendable {
     }
 
     /// Ends the input, returning the last record if the file did not end with a line break.
-    public mutating func finish() -> [Record] {
+    package mutating func finish() -> [Record] {
         var records: [Record] = []
         if atFileStart {
             atFileStart = false

@@ -1,11 +1,11 @@
 /// The shape of an email address every service accepts. Delivery is what truly validates an
 /// address; this refuses what no mail system would deliver to, and what the API's
 /// `format: email` refuses, so that an address the platform stores is one it describes.
-public enum EmailAddress {
+package enum EmailAddress {
     /// Whether `email` (trimmed and lower-cased) is a local part of at most 64 characters
     /// without spaces, controls, specials or stray dots, `@`, and a domain of two or more
     /// dot-separated labels of letters, digits and inner hyphens.
-    public static func isPlausible(_ email: String) -> Bool {
+    package static func isPlausible(_ email: String) -> Bool {
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2 else { return false }
         return isLocalPart(parts[0]) && isDomain(parts[1])

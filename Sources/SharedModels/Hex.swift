@@ -1,7 +1,7 @@
 extension Sequence<UInt8> {
     /// Lowercase hexadecimal, two digits a byte; `String(format:)` per byte is orders of magnitude
     /// slower, and blind indexes are computed for every imported row.
-    public var hexString: String {
+    package var hexString: String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(underestimatedCount * 2)
         for byte in self { appendHex(byte, to: &bytes) }

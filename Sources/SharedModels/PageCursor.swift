@@ -1,9 +1,9 @@
-public import Foundation
+package import Foundation
 
 /// What a list's page boundary is keyed by: ids (UUIDv7, so "after this id" is "created after this
 /// one" and a boundary never shifts when rows are inserted concurrently), sequence numbers, or
 /// text keys (job ids).
-public protocol PageCursorKey: Sendable, Equatable {
+package protocol PageCursorKey: Sendable, Equatable {
     /// The cursor's first byte: a cursor made for one kind of key is refused where another is read.
     static var cursorTag: UInt8 { get }
     /// The key's bytes after the tag.
@@ -14,15 +14,15 @@ public protocol PageCursorKey: Sendable, Equatable {
 
 /// An opaque keyset-pagination cursor: the key of the last item of the previous page, as a tag
 /// byte and the key's bytes, base64url without padding. The one encoding every list uses.
-public struct PageCursor<Key: PageCursorKey>: Sendable, Equatable {
-    public var after: Key
+package struct PageCursor<Key: PageCursorKey>: Sendable, Equatable {
+    package var after: Key
 
-    public init(after: Key) {
+    package init(after: Key) {
         self.after = after
     }
 
     /// Decodes the text form handed to clients; `nil` when it was not produced by ``encoded``.
-    public init?(encoded text: String) {
+    package init?(encoded text: String) {
         guard let data = Data(base64URLEncoded: text), data.first == Key.cursorTag,
             let key = Key(cursorBytes: Array(data).dropFirst())
         else { return nil }
@@ -30,17 +30,17 @@ public struct PageCursor<Key: PageCursorKey>: Sendable, Equatable {
     }
 
     /// The URL-safe text form.
-    public var encoded: String {
+    package var encoded: String {
         Data([Key.cursorTag] + after.cursorBytes).base64URLEncoded
     }
 }
 
 extension UUID: PageCursorKey {
-    public static var cursorTag: UInt8 { 1 }
+    package static var cursorTag: UInt8 { 1 }
 
-    public var cursorBytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
+    package var cursorBytes: [UInt8] { withUnsafeBytes(of: uuid) { Array($0) } }
 
-    public init?(cursorBytes bytes: ArraySlice<UInt8>) {
+    package init?(cursorBytes bytes: ArraySlice<UInt8>) {
         guard bytes.count == 16 else { return nil }
         let b = Array(bytes)
         self.init(
@@ -51,11 +51,11 @@ extension UUID: PageCursorKey {
 
 /// A sequence number (a ledger sequence, a line number), never negative; big-endian.
 extension Int64: PageCursorKey {
-    public static var cursorTag: UInt8 { 2 }
+    package static var cursorTag: UInt8 { 2 }
 
-    public var cursorBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
+    package var cursorBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
 
-    public init?(cursorBytes bytes: ArraySlice<UInt8>) {
+    package init?(cursorBytes bytes: ArraySlice<UInt8>) {
         guard bytes.count == 8 else { return nil }
         let value = bytes.reduce(Int64(0)) { $0 << 8 | Int64($1) }
         guard value >= 0 else { return nil }
@@ -65,11 +65,11 @@ extension Int64: PageCursorKey {
 
 /// A text key (a job id), as UTF-8.
 extension String: PageCursorKey {
-    public static var cursorTag: UInt8 { 3 }
+    package static var cursorTag: UInt8 { 3 }
 
-    public var cursorBytes: [UInt8] { Array(utf8) }
+    package var cursorBytes: [UInt8] { Array(utf8) }
 
-    public init?(cursorBytes bytes: ArraySlice<UInt8>) {
+    package init?(cursorBytes bytes: ArraySlice<UInt8>) {
         guard !bytes.isEmpty, let text = String(bytes: bytes, encoding: .utf8) else { return nil }
         self = text
     }

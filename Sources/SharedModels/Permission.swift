@@ -2,14 +2,14 @@
 ///
 /// The text form is `subject:action`, or `subject:action@<project-id>` when scoped.
 /// `manage` implies every action on its subject; the subject `all` covers every subject.
-public struct Permission: Hashable, Sendable, CustomStringConvertible {
+package struct Permission: Hashable, Sendable, CustomStringConvertible {
     /// The verbs a permission can grant.
-    public enum Action: String, CaseIterable, Sendable {
+    package enum Action: String, CaseIterable, Sendable {
         case create, read, update, delete, approve, manage
     }
 
     /// The things a permission can be about.
-    public enum Subject: String, CaseIterable, Sendable {
+    package enum Subject: String, CaseIterable, Sendable {
         case project, beneficiary
         case beneficiaryPII = "beneficiary_pii"
         case vendor, disbursement, redemption, settlement, ledger, user, job
@@ -17,19 +17,19 @@ public struct Permission: Hashable, Sendable, CustomStringConvertible {
         case role, all
     }
 
-    public var subject: Subject
-    public var action: Action
+    package var subject: Subject
+    package var action: Action
     /// The one project this permission is limited to; `nil` means every project.
-    public var projectID: String?
+    package var projectID: String?
 
-    public init(_ subject: Subject, _ action: Action, projectID: String? = nil) {
+    package init(_ subject: Subject, _ action: Action, projectID: String? = nil) {
         self.subject = subject
         self.action = action
         self.projectID = projectID
     }
 
     /// Parses `subject:action` or `subject:action@project`; `nil` when the text is not a permission.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         var body = Substring(text)
         var project: String?
         if let at = body.firstIndex(of: "@") {
@@ -46,17 +46,17 @@ public struct Permission: Hashable, Sendable, CustomStringConvertible {
         self.init(subject, action, projectID: project)
     }
 
-    public var description: String {
+    package var description: String {
         let base = "\(subject.rawValue):\(action.rawValue)"
         guard let projectID else { return base }
         return "\(base)@\(projectID)"
     }
 
     /// The same grant without its project scope.
-    public var unscoped: Permission { Permission(subject, action) }
+    package var unscoped: Permission { Permission(subject, action) }
 
     /// Whether holding `self` allows `wanted`.
-    public func allows(_ wanted: Permission) -> Bool {
+    package func allows(_ wanted: Permission) -> Bool {
         let subjectMatches = subject == .all || subject == wanted.subject
         let actionMatches = action == .manage || action == wanted.action
         let projectMatches = projectID == nil || projectID == wanted.projectID
@@ -65,26 +65,26 @@ public struct Permission: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A set of granted permissions with the checks callers need.
-public struct PermissionSet: Sendable, Equatable {
-    public private(set) var grants: Set<Permission>
+package struct PermissionSet: Sendable, Equatable {
+    package private(set) var grants: Set<Permission>
 
-    public init(_ grants: some Sequence<Permission>) {
+    package init(_ grants: some Sequence<Permission>) {
         self.grants = Set(grants)
     }
 
     /// Parses text permissions that were validated when stored; unparseable entries grant nothing.
-    public init(parsing texts: some Sequence<String>) {
+    package init(parsing texts: some Sequence<String>) {
         self.grants = Set(texts.compactMap { Permission($0) })
     }
 
     /// Whether any grant allows `permission`.
-    public func allows(_ permission: Permission) -> Bool {
+    package func allows(_ permission: Permission) -> Bool {
         grants.contains { $0.allows(permission) }
     }
 
     /// Whether the caller may do `action` on `subject` in at least some scope: for list endpoints
     /// that then filter by project.
-    public func allowsAnywhere(_ subject: Permission.Subject, _ action: Permission.Action) -> Bool {
+    package func allowsAnywhere(_ subject: Permission.Subject, _ action: Permission.Action) -> Bool {
         grants.contains { $0.unscoped.allows(Permission(subject, action)) }
     }
 
@@ -92,10 +92,10 @@ public struct PermissionSet: Sendable, Equatable {
     ///
     /// ``Permission/allows(_:)`` already treats wildcards in the wanted grant correctly: wanting
     /// `all` needs `all`, wanting `manage` needs `manage`, wanting an unscoped grant needs an unscoped one.
-    public func covers(_ other: PermissionSet) -> Bool {
+    package func covers(_ other: PermissionSet) -> Bool {
         other.grants.allSatisfy(allows)
     }
 
     /// The permissions in their text form, sorted for stable output.
-    public var texts: [String] { grants.map(\.description).sorted() }
+    package var texts: [String] { grants.map(\.description).sorted() }
 }

@@ -2,19 +2,19 @@
 ///
 /// Built only by ``parse(_:defaultCountry:)``, which reads what a field worker typed: an international
 /// number (`+<cc>…` or `00<cc>…`) or a national one read in a default country.
-public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
+package struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     /// The number in E.164 form, for example `+9779841234567`.
-    public let e164: String
+    package let e164: String
 
     /// The E.164 form.
-    public var description: String { e164 }
+    package var description: String { e164 }
 
     private init(e164: String) {
         self.e164 = e164
     }
 
     /// Why a number was refused, in words for an API error (`FieldViolation.reason`).
-    public enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
         /// The text holds no digits at all.
         case empty
         /// The text holds something other than digits, one leading `+`, spaces, dashes, dots and parentheses.
@@ -29,7 +29,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
         case invalidCallingCode
 
         /// The reason in words, phrased to follow a field name ("phone must …").
-        public var description: String {
+        package var description: String {
             switch self {
             case .empty:
                 return "must contain a phone number"
@@ -64,7 +64,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     /// `defaultCountry` is used only for national numbers, so an international number is accepted even when
     /// it is `nil` or unknown. An international number whose calling code is not in the table is accepted when
     /// it has 8–15 digits in all.
-    public static func parse(_ text: String, defaultCountry: String?) -> Result<PhoneNumber, Problem> {
+    package static func parse(_ text: String, defaultCountry: String?) -> Result<PhoneNumber, Problem> {
         var digits = ""
         var sawPlus = false
         for character in text {
@@ -83,7 +83,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The calling code of an ISO 3166-1 alpha-2 country, if known (for example `"977"` for `"NP"`).
-    public static func callingCode(of country: String) -> String? {
+    package static func callingCode(of country: String) -> String? {
         rules[country.uppercased()]?.callingCode
     }
 

@@ -1,11 +1,11 @@
-public import Foundation
+package import Foundation
 
 extension UUID {
     /// A time-ordered UUID (RFC 9562 version 7): 48 bits of Unix milliseconds, then random bits.
     ///
     /// Ordering by a v7 id orders by creation time, which keeps B-tree inserts local and makes
     /// keyset pagination on the id stable under concurrent inserts.
-    public static func v7(at date: Date = Date()) -> UUID {
+    package static func v7(at date: Date = Date()) -> UUID {
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
         // Two 64-bit draws, not one per byte: each draw may be a system call.
         var generator = SystemRandomNumberGenerator()
@@ -26,7 +26,7 @@ extension UUID {
     }
 
     /// The instant a version 7 id was made (to the millisecond); nil for other versions.
-    public var v7Date: Date? {
+    package var v7Date: Date? {
         let bytes = uuid
         guard bytes.6 >> 4 == 7 else { return nil }
         let milliseconds = [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].reduce(UInt64(0)) {
@@ -38,19 +38,19 @@ extension UUID {
     /// The canonical lower-case text form used on every wire and in every log. Formatted here
     /// rather than by `uuidString`, which goes through `sprintf` on Linux and showed in profiles
     /// of imports (several ids per row).
-    public var lowercasedString: String {
+    package var lowercasedString: String {
         String(unsafeUninitializedCapacity: Self.lowercasedLength) { buffer in
             writeLowercased(into: UnsafeMutableRawBufferPointer(buffer))
         }
     }
 
     /// Bytes in the text form.
-    public static let lowercasedLength = 36
+    package static let lowercasedLength = 36
 
     /// Writes the UTF-8 of ``lowercasedString`` at the start of `buffer` (at least 36 bytes) and
     /// returns how many it wrote: for hashing and `COPY`, which need the bytes, not a `String`.
     @discardableResult
-    public func writeLowercased(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    package func writeLowercased(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         precondition(buffer.count >= Self.lowercasedLength, "a UUID's text takes 36 bytes")
         var offset = 0
         withUnsafeBytes(of: uuid) { bytes in
@@ -71,7 +71,7 @@ extension UUID {
     /// form has them. Stricter than `UUID(uuidString:)`, which scans hexadecimal wherever the
     /// hyphens are, and faster: that goes through the C library's `sscanf` on Linux, which showed
     /// in profiles of ledger batches (three ids a transfer).
-    public static func parse(_ text: String) -> UUID? {
+    package static func parse(_ text: String) -> UUID? {
         var text = text
         return text.withUTF8 { utf8 -> UUID? in
             guard utf8.count == lowercasedLength else { return nil }

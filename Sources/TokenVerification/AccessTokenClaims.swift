@@ -1,27 +1,27 @@
-public import JWTKit
+package import JWTKit
 
 /// The claims inside a Rahat access token. Signed by the auth service, verified by everyone else
 /// with its published public keys.
-public struct AccessTokenClaims: JWTPayload, Equatable {
-    public static let issuer = "rahat-auth"
+package struct AccessTokenClaims: JWTPayload, Equatable {
+    package static let issuer = "rahat-auth"
 
-    public var iss: IssuerClaim
-    public var sub: SubjectClaim
-    public var iat: IssuedAtClaim
-    public var exp: ExpirationClaim
-    public var jti: IDClaim
+    package var iss: IssuerClaim
+    package var sub: SubjectClaim
+    package var iat: IssuedAtClaim
+    package var exp: ExpirationClaim
+    package var jti: IDClaim
     /// Session (refresh-token family) id for password logins.
-    public var sid: String?
+    package var sid: String?
     /// Authentication method: `pwd`, `api_key` or `svc`.
-    public var amr: String
+    package var amr: String
     /// The API key's id when `amr` is `api_key`.
-    public var akid: String?
+    package var akid: String?
     /// The internal service's name when `amr` is `svc`.
-    public var svc: String?
+    package var svc: String?
     /// Granted permissions in their text form.
-    public var perms: [String]
+    package var perms: [String]
 
-    public init(
+    package init(
         sub: String,
         issuedAt: Date,
         expiresAt: Date,
@@ -44,7 +44,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         self.perms = permissions
     }
 
-    public func verify(using algorithm: some JWTAlgorithm) async throws {
+    package func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
         guard iss.value == Self.issuer else {
             throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "unexpected issuer")
@@ -53,7 +53,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 }
 
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+package import FoundationEssentials
 #else
-public import Foundation
+package import Foundation
 #endif

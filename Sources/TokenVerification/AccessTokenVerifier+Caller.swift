@@ -1,8 +1,8 @@
-public import ServerKit
+package import ServerKit
 
 extension AccessTokenVerifier {
     /// The caller of the RPC being handled, from its `authorization: Bearer …` metadata.
-    public func verifyCurrentCaller() async throws(ServiceError) -> Principal {
+    package func verifyCurrentCaller() async throws(ServiceError) -> Principal {
         let missing = ServiceError(
             .unauthenticated, reason: "auth.missing_credentials", message: "Credentials are required.")
         guard let authorization = IncomingCall.current.authorization else { throw missing }

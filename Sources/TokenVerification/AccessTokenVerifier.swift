@@ -1,17 +1,17 @@
 import Foundation
 import JWTKit
-public import Logging
-public import ServerKit
+package import Logging
+package import ServerKit
 import SharedModels
 import Synchronization
 
 /// A public key that verifies access tokens, as the auth service publishes it.
-public struct PublishedSigningKey: Sendable, Equatable {
-    public var keyID: String
-    public var algorithm: String
-    public var publicKeyPEM: String
+package struct PublishedSigningKey: Sendable, Equatable {
+    package var keyID: String
+    package var algorithm: String
+    package var publicKeyPEM: String
 
-    public init(keyID: String, algorithm: String, publicKeyPEM: String) {
+    package init(keyID: String, algorithm: String, publicKeyPEM: String) {
         self.keyID = keyID
         self.algorithm = algorithm
         self.publicKeyPEM = publicKeyPEM
@@ -29,8 +29,8 @@ public struct PublishedSigningKey: Sendable, Equatable {
 /// on every request pays for the signature check (ECDSA and two JSON parses, most of what
 /// authenticating a request costs) once. A remembered token stops being accepted as soon as the
 /// key that signed it is no longer published.
-public actor AccessTokenVerifier {
-    public typealias Fetch = @Sendable () async throws -> [PublishedSigningKey]
+package actor AccessTokenVerifier {
+    package typealias Fetch = @Sendable () async throws -> [PublishedSigningKey]
 
     private let fetch: Fetch
     private let refreshInterval: Duration
@@ -43,7 +43,7 @@ public actor AccessTokenVerifier {
     private let clock = ContinuousClock()
     private nonisolated let verified: VerifiedTokens
 
-    public init(
+    package init(
         refreshInterval: Duration = .seconds(300),
         minimumRefetchInterval: Duration = .seconds(1),
         rememberedTokens: Int = 10_000,
@@ -58,7 +58,7 @@ public actor AccessTokenVerifier {
     }
 
     /// Verifies a bearer token and returns its principal; throws `unauthenticated` on any failure.
-    public nonisolated func verify(_ token: String) async throws(ServiceError) -> Principal {
+    package nonisolated func verify(_ token: String) async throws(ServiceError) -> Principal {
         if let principal = verified.principal(for: token, at: Date()) { return principal }
         return try await verifySignature(token)
     }

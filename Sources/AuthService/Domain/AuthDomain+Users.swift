@@ -73,7 +73,7 @@ extension AuthDomain {
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         let status = active.map { $0 ? UserStatus.active : UserStatus.disabled }
         let found = try await UserStore.users(after: page.after, status: status, limit: limit + 1, on: db)
-        let (users, next) = try page.page(of: found) { $0.id }
+        let (users, next) = page.page(of: found) { $0.id }
         return (try await userInfos(users, on: db), next)
     }
 

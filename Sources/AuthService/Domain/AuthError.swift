@@ -1,8 +1,8 @@
 import GRPCCore
-public import ServerKit
+package import ServerKit
 
 /// What can go wrong in the auth domain, in its own terms.
-public enum AuthError: Error, Equatable, Sendable {
+package enum AuthError: Error, Equatable, Sendable {
     case invalidInput([FieldViolation])
     case invalidCredentials
     case accountDisabled
@@ -25,7 +25,7 @@ public enum AuthError: Error, Equatable, Sendable {
     case serviceCredentialsNotConfigured
 
     /// The transport-neutral form the RPC edge sends.
-    public var serviceError: ServiceError {
+    package var serviceError: ServiceError {
         switch self {
         case .invalidInput(let violations):
             .invalid(violations)

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+package import Foundation
 import ServerKit
 
 /// The key that seals the access-token signing keys kept in the database
@@ -8,17 +8,17 @@ import ServerKit
 /// Sealed, a signing key read from the database — by a backup, a replica, or a login that should
 /// not have had it — mints nothing without this key, which lives in a secret store beside the
 /// other secrets, not in the database.
-public struct SigningKeySeal: Sendable, Equatable {
+package struct SigningKeySeal: Sendable, Equatable {
     let key: SymmetricKey
 
     /// The seal for 32 bytes of key material; `nil` for any other length.
-    public init?(keyData: Data) {
+    package init?(keyData: Data) {
         guard keyData.count == 32 else { return nil }
         key = SymmetricKey(data: keyData)
     }
 
     /// A configured value: the base64 of 32 bytes.
-    public init?(base64 text: String) {
+    package init?(base64 text: String) {
         guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return nil
         }
@@ -26,11 +26,11 @@ public struct SigningKeySeal: Sendable, Equatable {
     }
 
     /// A fresh random seal, base64, as `RAHAT_JWT_SEAL_KEY` takes it.
-    public static func generateBase64() -> String {
+    package static func generateBase64() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
     }
 
-    public static func == (lhs: SigningKeySeal, rhs: SigningKeySeal) -> Bool {
+    package static func == (lhs: SigningKeySeal, rhs: SigningKeySeal) -> Bool {
         lhs.key == rhs.key
     }
 
@@ -63,7 +63,7 @@ public struct SigningKeySeal: Sendable, Equatable {
     /// The embedded default's seal: `<directory>/signing-key-seal`, created owner-only on first
     /// start. One that exists but cannot be read or used stops start-up (``SecretFile``): a new
     /// seal would leave the stored signing keys unreadable.
-    public static func loadOrCreate(in directory: String) throws -> SigningKeySeal {
+    package static func loadOrCreate(in directory: String) throws -> SigningKeySeal {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("signing-key-seal").path
         let data = try SecretFile.loadOrCreate(at: path) { Data(generateBase64().utf8) }
         guard let seal = SigningKeySeal(base64: String(decoding: data, as: UTF8.self)) else {

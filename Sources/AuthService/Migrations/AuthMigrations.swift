@@ -1,8 +1,8 @@
-public import FluentKit
+package import FluentKit
 
 /// The auth service's migrations, in the order they apply. Append only; never rename a shipped one.
-public enum AuthMigrations {
-    public static var all: [any Migration] {
+package enum AuthMigrations {
+    package static var all: [any Migration] {
         [CreateUsers(), CreateRoles(), CreateSessions(), CreateApiKeys(), CreateRevocations(), SealSigningKeys()]
     }
 }

@@ -1,9 +1,9 @@
-public import Foundation
+package import Foundation
 import GRPCCore
-public import ServerKit
+package import ServerKit
 
 /// What can go wrong in project-c2c, in its own terms.
-public enum C2CError: Error, Equatable, Sendable {
+package enum C2CError: Error, Equatable, Sendable {
     case invalidInput([FieldViolation])
     case projectNotFound
     case projectClosed
@@ -63,7 +63,7 @@ public enum C2CError: Error, Equatable, Sendable {
     case payoutFileNotReady
 
     /// The transport-neutral form the RPC edge sends.
-    public var serviceError: ServiceError {
+    package var serviceError: ServiceError {
         switch self {
         case .invalidInput(let violations):
             .invalid(violations)

@@ -1,10 +1,10 @@
-public import FluentKit
+package import FluentKit
 import Persistence
 
 /// The project-c2c service's migrations, in the order they apply. Append only; never rename a
 /// shipped one.
-public enum C2CMigrations {
-    public static var all: [any Migration] {
+package enum C2CMigrations {
+    package static var all: [any Migration] {
         [
             CreateProjectFunds(),
             CreateOutbox(name: "c2c.0002_CreateOutbox"),

@@ -1,8 +1,8 @@
 import GRPCCore
-public import ServerKit
+package import ServerKit
 
 /// What can go wrong in the core domain, in its own terms.
-public enum CoreError: Error, Equatable, Sendable {
+package enum CoreError: Error, Equatable, Sendable {
     case invalidInput([FieldViolation])
     case permissionDenied(String)
     case projectNotFound
@@ -33,7 +33,7 @@ public enum CoreError: Error, Equatable, Sendable {
     case verificationNotInReview(String)
 
     /// The transport-neutral form the RPC edge sends.
-    public var serviceError: ServiceError {
+    package var serviceError: ServiceError {
         switch self {
         case .invalidInput(let violations):
             .invalid(violations)

@@ -9,20 +9,20 @@ import SharedModels
 /// | `RAHAT_KYC_REQUIRED_FIELDS` | `name,birthDate` | what a beneficiary must have to be verified: any of name, phone, email, nationalId, birthDate, gender, location |
 /// | `RAHAT_KYC_COUNTRY` | none | ISO 3166-1 alpha-2 country whose phones and national IDs beneficiaries hold, when none of their projects names one |
 /// | `RAHAT_KYC_NATIONAL_ID_FORMATS` | none | `CC=regex;CC=regex…`: the national-ID pattern per country, matched whole against the ID in capitals without spaces, dashes or slashes |
-public struct KYCRules: Sendable, Equatable {
+package struct KYCRules: Sendable, Equatable {
     /// Fields a verified beneficiary has.
-    public var requiredFields: [String]
+    package var requiredFields: [String]
     /// The country assumed when a beneficiary's projects name none.
-    public var country: String?
+    package var country: String?
     /// Regular expressions by country code.
-    public var nationalIDFormats: [String: String]
+    package var nationalIDFormats: [String: String]
 
     /// The fields the required-fields rule can ask for.
-    public static let checkableFields: Set<String> = [
+    package static let checkableFields: Set<String> = [
         "name", "phone", "email", "nationalId", "birthDate", "gender", "location",
     ]
 
-    public init(
+    package init(
         requiredFields: [String] = ["name", "birthDate"], country: String? = nil,
         nationalIDFormats: [String: String] = [:]
     ) {

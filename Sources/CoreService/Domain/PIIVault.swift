@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+package import Foundation
 import SharedModels
 
 /// The keys that protect beneficiaries' personal data.
@@ -8,14 +8,14 @@ import SharedModels
 /// so older keys (kept in the ring) still open what they sealed and keys rotate without a
 /// rewrite. Exact-match lookups use HMAC-SHA256 blind indexes under a separate index key, which
 /// cannot rotate without recomputing every index.
-public struct PIIKeys: Sendable, Equatable {
+package struct PIIKeys: Sendable, Equatable {
     /// Id and key of the key that seals new values.
-    public var currentKeyID: String
+    package var currentKeyID: String
     /// Every key that may have sealed a stored value, by id.
-    public var keys: [String: Data]
-    public var indexKey: Data
+    package var keys: [String: Data]
+    package var indexKey: Data
 
-    public init(currentKeyID: String, keys: [String: Data], indexKey: Data) {
+    package init(currentKeyID: String, keys: [String: Data], indexKey: Data) {
         self.currentKeyID = currentKeyID
         self.keys = keys
         self.indexKey = indexKey
@@ -23,7 +23,7 @@ public struct PIIKeys: Sendable, Equatable {
 
     /// Parses `RAHAT_PII_KEYS` (`kid:base64key[,kid:base64key…]`, the first seals) and
     /// `RAHAT_PII_INDEX_KEY` (base64); every key is 32 bytes.
-    public static func parse(keys text: String, indexKey indexText: String) -> Result<PIIKeys, PIIKeyError> {
+    package static func parse(keys text: String, indexKey indexText: String) -> Result<PIIKeys, PIIKeyError> {
         var ring: [String: Data] = [:]
         var current: String?
         for entry in text.split(separator: ",") {
@@ -42,7 +42,7 @@ public struct PIIKeys: Sendable, Equatable {
     }
 
     /// Fresh random keys, for the embedded default's first start.
-    public static func generate() -> PIIKeys {
+    package static func generate() -> PIIKeys {
         PIIKeys(
             currentKeyID: "k1",
             keys: ["k1": SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }],
@@ -51,7 +51,7 @@ public struct PIIKeys: Sendable, Equatable {
     }
 
     /// The keys in the text form `parse` reads, for storing them.
-    public var serialized: (keys: String, indexKey: String) {
+    package var serialized: (keys: String, indexKey: String) {
         let ordered = [currentKeyID] + keys.keys.filter { $0 != currentKeyID }.sorted()
         let text = ordered.compactMap { id in keys[id].map { "\(id):\($0.base64EncodedString())" } }.joined(
             separator: ",")
@@ -60,12 +60,12 @@ public struct PIIKeys: Sendable, Equatable {
 }
 
 /// Why configured PII keys were refused.
-public enum PIIKeyError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum PIIKeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case noKeys
     case malformedKey(String)
     case malformedIndexKey
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noKeys: "RAHAT_PII_KEYS: no keys"
         case .malformedKey(let id): "RAHAT_PII_KEYS: entry '\(id)' is not kid:base64 of 32 bytes"

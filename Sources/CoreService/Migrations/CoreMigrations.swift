@@ -1,9 +1,9 @@
-public import FluentKit
+package import FluentKit
 import Persistence
 
 /// The core service's migrations, in the order they apply. Append only; never rename a shipped one.
-public enum CoreMigrations {
-    public static var all: [any Migration] {
+package enum CoreMigrations {
+    package static var all: [any Migration] {
         [
             CreateOutbox(name: "core.0001_CreateOutbox"),
             CreateProjects(),

@@ -1,8 +1,8 @@
 import GRPCCore
-public import ServerKit
+package import ServerKit
 
 /// What can go wrong in the ledger, in its own terms.
-public enum LedgerError: Error, Equatable, Sendable {
+package enum LedgerError: Error, Equatable, Sendable {
     case invalidInput([FieldViolation])
     case accountNotFound
     case transferNotFound
@@ -14,7 +14,7 @@ public enum LedgerError: Error, Equatable, Sendable {
     case assetMismatch(field: String, accountAsset: String)
 
     /// The transport-neutral form the RPC edge sends.
-    public var serviceError: ServiceError {
+    package var serviceError: ServiceError {
         switch self {
         case .invalidInput(let violations):
             .invalid(violations)

@@ -1,8 +1,8 @@
-public import FluentKit
+package import FluentKit
 
 /// The ledger service's migrations, in the order they apply. Append only; never rename a shipped one.
-public enum LedgerMigrations {
-    public static var all: [any Migration] {
+package enum LedgerMigrations {
+    package static var all: [any Migration] {
         [CreateLedger(), AccountChecksPerStatement()]
     }
 }

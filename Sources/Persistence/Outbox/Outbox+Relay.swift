@@ -1,4 +1,4 @@
-public import FluentKit
+package import FluentKit
 import Foundation
 import SQLKit
 
@@ -19,7 +19,7 @@ extension Outbox {
     /// the lock off rows another is publishing. If `publish` fails, nothing is marked and the
     /// same events come again next time; if the commit fails after `publish`, they are published
     /// twice, which consumers absorb by event id (at-least-once delivery).
-    public static func relay(
+    package static func relay(
         limit: Int,
         on database: ServiceDatabase,
         publish: @escaping @Sendable ([StoredOutboxEvent]) async throws -> Void
@@ -100,7 +100,7 @@ extension Outbox {
     }
 
     /// Events set aside as unpublishable, oldest first, with why.
-    public static func failed(
+    package static func failed(
         limit: Int, on database: ServiceDatabase
     ) async throws -> [(event: StoredOutboxEvent, failedAt: Date, reason: String)] {
         let rows = try await database.sql.raw(
@@ -119,7 +119,7 @@ extension Outbox {
 
     /// Puts failed events back in line, once whatever made them unpublishable is fixed; returns
     /// how many were failed.
-    public static func retry(_ ids: [UUID], on database: ServiceDatabase) async throws -> Int {
+    package static func retry(_ ids: [UUID], on database: ServiceDatabase) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
         let rows = try await database.sql.raw(
             """
@@ -132,7 +132,7 @@ extension Outbox {
 
     /// Deletes up to `limit` events sent before `cutoff`; returns how many. Unsent events are
     /// never deleted, however old.
-    public static func prune(sentBefore cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
+    package static func prune(sentBefore cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
         let sql = database.sql
         let rows = try await sql.raw(
             """
@@ -145,7 +145,7 @@ extension Outbox {
     }
 
     /// How many events wait to be relayed, and when the oldest of them happened.
-    public static func backlog(on database: ServiceDatabase) async throws -> (count: Int, oldest: Date?) {
+    package static func backlog(on database: ServiceDatabase) async throws -> (count: Int, oldest: Date?) {
         let row = try await database.sql.raw(
             "SELECT COUNT(*) AS waiting, MIN(occurred_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
         ).first()
@@ -157,15 +157,15 @@ extension Outbox {
 /// Thrown by a relay's publisher, before it has published anything, for events in the batch
 /// that can never be published: the relay sets them aside as failed instead of retrying the
 /// whole batch forever.
-public struct UnpublishableEvents: Error, CustomStringConvertible {
+package struct UnpublishableEvents: Error, CustomStringConvertible {
     /// Each such event's id and what is wrong with it.
-    public var reasons: [UUID: String]
+    package var reasons: [UUID: String]
 
-    public init(reasons: [UUID: String]) {
+    package init(reasons: [UUID: String]) {
         self.reasons = reasons
     }
 
-    public var description: String {
+    package var description: String {
         "unpublishable outbox events: "
             + reasons.map { "\($0.key.uuidString.lowercased()): \($0.value)" }.joined(separator: "; ")
     }
@@ -173,15 +173,15 @@ public struct UnpublishableEvents: Error, CustomStringConvertible {
 
 /// Keeps unpublishable events in the outbox, set aside with the reason, rather than holding back
 /// every event after them (`failed_at`, `failure`); the unsent index leaves them out.
-public struct OutboxFailures: AsyncMigration {
+package struct OutboxFailures: AsyncMigration {
     /// The name stored in the service's migration log, e.g. `core.0016_OutboxFailures`.
-    public let name: String
+    package let name: String
 
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
     }
 
-    public func prepare(on database: any Database) async throws {
+    package func prepare(on database: any Database) async throws {
         // One column per statement: SQLite adds one at a time.
         try await database.schema(OutboxRow.schema).field("failed_at", .datetime).update()
         try await database.schema(OutboxRow.schema).field("failure", .string).update()
@@ -191,7 +191,7 @@ public struct OutboxFailures: AsyncMigration {
             .run()
     }
 
-    public func revert(on database: any Database) async throws {
+    package func revert(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase else { return }
         if sql.dialect.name == "postgresql" {
             try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
@@ -203,10 +203,10 @@ public struct OutboxFailures: AsyncMigration {
 }
 
 /// Why an outbox relay could not run.
-public enum OutboxRelayError: Error, CustomStringConvertible {
+package enum OutboxRelayError: Error, CustomStringConvertible {
     case notSQL
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notSQL: "the service database is not an SQL database"
         }
@@ -216,22 +216,22 @@ public enum OutboxRelayError: Error, CustomStringConvertible {
 /// Gives the outbox a sequence in commit-independent write order, so the relay publishes events
 /// of one aggregate in the order they were written even when they share a millisecond (event ids
 /// are time-ordered to the millisecond only). SQLite's `rowid` already is one.
-public struct OutboxSequence: AsyncMigration {
+package struct OutboxSequence: AsyncMigration {
     /// The name stored in the service's migration log, e.g. `core.0009_OutboxSequence`.
-    public let name: String
+    package let name: String
 
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
     }
 
-    public func prepare(on database: any Database) async throws {
+    package func prepare(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
         try await sql.raw("ALTER TABLE outbox ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY").run()
         try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
         try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (seq) WHERE sent_at IS NULL").run()
     }
 
-    public func revert(on database: any Database) async throws {
+    package func revert(on database: any Database) async throws {
         guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
         try await sql.raw("DROP INDEX IF EXISTS outbox_unsent_idx").run()
         try await sql.raw("ALTER TABLE outbox DROP COLUMN seq").run()

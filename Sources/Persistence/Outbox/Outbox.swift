@@ -1,22 +1,22 @@
-public import FluentKit
+package import FluentKit
 import Foundation
 import SQLKit
 import SharedModels
 
 /// A domain event as it leaves a service: versioned JSON with the fields every consumer relies on.
-public struct OutboxEvent: Sendable, Equatable {
+package struct OutboxEvent: Sendable, Equatable {
     /// `rahat.<service>.<noun>.<verb-past>`, also the stream (topic) it is relayed to.
-    public var type: String
-    public var version: Int
-    public var aggregateType: String
-    public var aggregateID: String
+    package var type: String
+    package var version: Int
+    package var aggregateType: String
+    package var aggregateID: String
     /// The event body: a JSON object.
-    public var payload: [String: OutboxValue]
-    public var occurredAt: Date
+    package var payload: [String: OutboxValue]
+    package var occurredAt: Date
     /// W3C trace context of the request that caused the event, when traced.
-    public var traceparent: String?
+    package var traceparent: String?
 
-    public init(
+    package init(
         type: String,
         version: Int = 1,
         aggregateType: String,
@@ -36,7 +36,7 @@ public struct OutboxEvent: Sendable, Equatable {
 }
 
 /// JSON values for event payloads, so payloads are built from typed values, not strings.
-public enum OutboxValue: Sendable, Equatable, Codable {
+package enum OutboxValue: Sendable, Equatable, Codable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -45,7 +45,7 @@ public enum OutboxValue: Sendable, Equatable, Codable {
     case object([String: OutboxValue])
 
     /// Reads any JSON value but a fractional number, which no payload holds.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -62,7 +62,7 @@ public enum OutboxValue: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let value): try container.encode(value)
@@ -78,9 +78,9 @@ public enum OutboxValue: Sendable, Equatable, Codable {
 /// A service's transactional outbox (docs/architecture.md, "Events: the outbox"): events are written in the same
 /// transaction as the change they describe, so an event exists if and only if the change
 /// committed. A relay (the messaging layer) publishes unsent rows and marks them sent.
-public enum Outbox {
+package enum Outbox {
     /// Appends events; call with the transaction that makes the change.
-    public static func append(_ events: [OutboxEvent], on database: any Database) async throws {
+    package static func append(_ events: [OutboxEvent], on database: any Database) async throws {
         var insert = BulkInsert(
             into: OutboxRow.schema,
             columns: [
@@ -103,13 +103,13 @@ public enum Outbox {
     }
 
     /// Appends one event.
-    public static func append(_ event: OutboxEvent, on database: any Database) async throws {
+    package static func append(_ event: OutboxEvent, on database: any Database) async throws {
         try await append([event], on: database)
     }
 
     /// Unsent events (or, `includingSent`, every event still kept) in the order they happened,
     /// oldest first.
-    public static func pending(
+    package static func pending(
         limit: Int = 100, includingSent: Bool = false, on database: any Database
     ) async throws -> [StoredOutboxEvent] {
         var query = OutboxRow.query(on: database)
@@ -145,7 +145,7 @@ extension OutboxValue {
     /// Compact JSON with keys sorted and `/` unescaped, as `JSONEncoder` with `.sortedKeys` and
     /// `.withoutEscapingSlashes` writes it; by hand, because an import writes an event per row
     /// and the generic encoder cost more than the row's database work.
-    public var json: String {
+    package var json: String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         write(to: &bytes)
@@ -197,15 +197,15 @@ extension OutboxValue {
 }
 
 /// An event as stored in the outbox.
-public struct StoredOutboxEvent: Sendable, Equatable {
-    public var id: UUID
-    public var type: String
-    public var aggregateID: String
+package struct StoredOutboxEvent: Sendable, Equatable {
+    package var id: UUID
+    package var type: String
+    package var aggregateID: String
     /// The envelope as consumers will receive it.
-    public var json: String
-    public var occurredAt: Date
+    package var json: String
+    package var occurredAt: Date
 
-    public init(id: UUID, type: String, aggregateID: String, json: String, occurredAt: Date) {
+    package init(id: UUID, type: String, aggregateID: String, json: String, occurredAt: Date) {
         self.id = id
         self.type = type
         self.aggregateID = aggregateID
@@ -231,15 +231,15 @@ final class OutboxRow: Model, @unchecked Sendable {
 }
 
 /// Creates a service's `outbox` table; each service lists it among its own migrations.
-public struct CreateOutbox: AsyncMigration {
+package struct CreateOutbox: AsyncMigration {
     /// The name stored in the service's migration log, e.g. `core.0001_CreateOutbox`.
-    public let name: String
+    package let name: String
 
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
     }
 
-    public func prepare(on database: any Database) async throws {
+    package func prepare(on database: any Database) async throws {
         try await database.schema(OutboxRow.schema)
             .field("id", .uuid, .identifier(auto: false))
             .field("type", .string, .required)
@@ -256,7 +256,7 @@ public struct CreateOutbox: AsyncMigration {
         try await sql.raw("CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL").run()
     }
 
-    public func revert(on database: any Database) async throws {
+    package func revert(on database: any Database) async throws {
         try await database.schema(OutboxRow.schema).delete()
     }
 }

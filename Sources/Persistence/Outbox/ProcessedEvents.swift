@@ -1,15 +1,15 @@
-public import FluentKit
+package import FluentKit
 import Foundation
 import SQLKit
 
 /// The events a subscribing service has handled, so a handler's effect happens once however
 /// often the bus delivers its event (delivery is at-least-once).
-public enum ProcessedEvents {
+package enum ProcessedEvents {
     /// Runs `body` in one transaction with the record that `consumer` processed `eventID`, unless
     /// that record already exists; returns whether `body` ran. A failure in `body` rolls the
     /// record back with the effect, so the event is processed again on its next delivery.
     @discardableResult
-    public static func once(
+    package static func once(
         _ eventID: UUID,
         consumer: String,
         on database: ServiceDatabase,
@@ -31,7 +31,7 @@ public enum ProcessedEvents {
     }
 
     /// Deletes records older than `cutoff` (past any redelivery), up to `limit`; returns how many.
-    public static func prune(before cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
+    package static func prune(before cutoff: Date, limit: Int, on database: ServiceDatabase) async throws -> Int {
         try await database.sql.raw(
             """
             DELETE FROM processed_events WHERE (consumer, event_id) IN (
@@ -44,15 +44,15 @@ public enum ProcessedEvents {
 
 /// Creates a subscribing service's `processed_events` table; each such service lists it among
 /// its own migrations.
-public struct CreateProcessedEvents: AsyncMigration {
+package struct CreateProcessedEvents: AsyncMigration {
     /// The name stored in the service's migration log, e.g. `core.0010_CreateProcessedEvents`.
-    public let name: String
+    package let name: String
 
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
     }
 
-    public func prepare(on database: any Database) async throws {
+    package func prepare(on database: any Database) async throws {
         try await database.schema("processed_events")
             .field("consumer", .string, .required)
             .field("event_id", .uuid, .required)
@@ -61,7 +61,7 @@ public struct CreateProcessedEvents: AsyncMigration {
             .create()
     }
 
-    public func revert(on database: any Database) async throws {
+    package func revert(on database: any Database) async throws {
         try await database.schema("processed_events").delete()
     }
 }

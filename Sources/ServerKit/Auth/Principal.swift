@@ -1,31 +1,31 @@
 import Crypto
-public import Foundation
-public import SharedModels
+package import Foundation
+package import SharedModels
 
 /// Who is calling, as established from a verified access token.
-public struct Principal: Sendable, Equatable {
+package struct Principal: Sendable, Equatable {
     /// How the caller proved who it is.
-    public enum Method: String, Sendable {
+    package enum Method: String, Sendable {
         case password
         case apiKey = "api_key"
         /// An internal service with the deployment's service secret (`IssueServiceToken`).
         case service
     }
 
-    public var userID: UUID
-    public var permissions: PermissionSet
-    public var method: Method
+    package var userID: UUID
+    package var permissions: PermissionSet
+    package var method: Method
     /// The session (refresh-token family) a password login belongs to.
-    public var sessionID: UUID?
+    package var sessionID: UUID?
     /// The API key a partner system used.
-    public var apiKeyID: UUID?
+    package var apiKeyID: UUID?
     /// The internal service calling with its own credentials (`c2c`, …).
-    public var service: String?
-    public var expiresAt: Date
+    package var service: String?
+    package var expiresAt: Date
     /// When the token was issued: a user's revocation ends the tokens issued before it.
-    public var issuedAt: Date?
+    package var issuedAt: Date?
 
-    public init(
+    package init(
         userID: UUID,
         permissions: PermissionSet,
         method: Method,
@@ -46,7 +46,7 @@ public struct Principal: Sendable, Equatable {
     }
 
     /// Throws `permission_denied` unless the caller holds `permission`.
-    public func require(_ permission: Permission) throws(ServiceError) {
+    package func require(_ permission: Permission) throws(ServiceError) {
         guard permissions.allows(permission) else {
             throw ServiceError(
                 .permissionDenied,
@@ -59,10 +59,10 @@ public struct Principal: Sendable, Equatable {
 
 /// The identities of internal services: each has a fixed id, so what a service does is recorded
 /// against the same principal in every deployment.
-public enum ServicePrincipal {
+package enum ServicePrincipal {
     /// A stable UUID for service `name`: the first 16 bytes of SHA-256("rahat.service." + name),
     /// marked as a version 8 (custom) UUID.
-    public static func id(of name: String) -> UUID {
+    package static func id(of name: String) -> UUID {
         var bytes = Array(SHA256.hash(data: Data("rahat.service.\(name)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80

@@ -1,17 +1,17 @@
 import Foundation
-public import GRPCCore
+package import GRPCCore
 
 /// The deployment's service secret (`RAHAT_SERVICE_SECRET` / `_FILE`): the auth service exchanges
 /// it for a service's token, and every internal process that calls as itself presents it.
-public enum ServiceSecret {
+package enum ServiceSecret {
     /// Shorter secrets are refused at start: it guards every service's rights.
-    public static let minimumLength = 32
+    package static let minimumLength = 32
 
     /// Secrets whose characters carry less than this, by ``estimatedBits(_:)``, are refused.
-    public static let minimumBits = 100.0
+    package static let minimumBits = 100.0
 
     /// The configured secret, reporting one that is too short or too repetitive to be random.
-    public static func read(from source: inout ConfigurationSource) -> String? {
+    package static func read(from source: inout ConfigurationSource) -> String? {
         guard let secret = source.secret("RAHAT_SERVICE_SECRET") else { return nil }
         guard secret.count >= minimumLength else {
             source.report("RAHAT_SERVICE_SECRET: must be at least \(minimumLength) characters")
@@ -38,7 +38,7 @@ public enum ServiceSecret {
     /// characters' frequencies. Random base64 or hex of 16 bytes or more clears
     /// ``minimumBits`` by a wide margin; a long run of a few characters does not. It cannot tell
     /// a memorable sentence from a random one, so it catches mistakes, not determined weakness.
-    public static func estimatedBits(_ secret: String) -> Double {
+    package static func estimatedBits(_ secret: String) -> Double {
         let characters = Array(secret.unicodeScalars)
         guard !characters.isEmpty else { return 0 }
         var counts: [Unicode.Scalar: Int] = [:]
@@ -54,7 +54,7 @@ public enum ServiceSecret {
     /// The embedded default's secret: `<directory>/service-secret`, created (owner-only) with 32
     /// random bytes on first start. One that exists but cannot be read, or is too short, stops
     /// start-up (``SecretFile``).
-    public static func loadOrCreate(in directory: String) throws -> String {
+    package static func loadOrCreate(in directory: String) throws -> String {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("service-secret").path
         let data = try SecretFile.loadOrCreate(at: path) {
             var generator = SystemRandomNumberGenerator()
@@ -72,21 +72,21 @@ public enum ServiceSecret {
 /// An internal service's own credentials: a token from the auth service, fetched when first
 /// needed and again once two thirds of its life have passed, shared by every call the service
 /// makes as itself (its jobs, and the calls that need its rights rather than its caller's).
-public actor ServiceCredentials {
+package actor ServiceCredentials {
     /// Asks the auth service for a token; returns it and how long it lasts.
-    public typealias Issue = @Sendable () async throws -> (token: String, lifetime: Duration)
+    package typealias Issue = @Sendable () async throws -> (token: String, lifetime: Duration)
 
     private let issue: Issue
     private var current: (token: String, renewAt: ContinuousClock.Instant)?
     private var pending: Task<String, any Error>?
 
     /// Credentials that `issue` obtains.
-    public init(issue: @escaping Issue) {
+    package init(issue: @escaping Issue) {
         self.issue = issue
     }
 
     /// A valid token; concurrent callers share one request for a new one.
-    public func token() async throws -> String {
+    package func token() async throws -> String {
         if let current, ContinuousClock.now < current.renewAt { return current.token }
         if let pending { return try await pending.value }
         let issue = self.issue
@@ -106,7 +106,7 @@ public actor ServiceCredentials {
     }
 
     /// Call metadata that authenticates as the service.
-    public func metadata() async throws -> Metadata {
+    package func metadata() async throws -> Metadata {
         var metadata = Metadata()
         metadata.addString("Bearer \(try await token())", forKey: "authorization")
         return metadata

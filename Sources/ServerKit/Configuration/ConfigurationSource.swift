@@ -1,16 +1,16 @@
 import Configuration
-public import Foundation
+package import Foundation
 import SystemPackage
 
 /// Every problem found while reading a process's configuration, reported together at start-up.
-public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
-    public var problems: [String]
+package struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    package var problems: [String]
 
-    public init(problems: [String]) {
+    package init(problems: [String]) {
         self.problems = problems
     }
 
-    public var description: String {
+    package var description: String {
         "Invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }
@@ -21,17 +21,17 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// Values come from the process environment, then from the optional env-format file named by
 /// `RAHAT_CONFIG_FILE`. A secret `X` may instead be given as `X_FILE`, a path whose contents
 /// (without the trailing newline) are the value: the way mounted Kubernetes or Docker secrets arrive.
-public struct ConfigurationSource: Sendable {
+package struct ConfigurationSource: Sendable {
     private let reader: ConfigReader
-    public private(set) var problems: [String] = []
+    package private(set) var problems: [String] = []
 
     /// A source over the given variables only, for tests and tools.
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
     }
 
     /// The process environment plus, when `RAHAT_CONFIG_FILE` names one, an env-format file.
-    public static func load(
+    package static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws
         -> ConfigurationSource
@@ -58,23 +58,23 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// Records a problem found by the caller's own cross-field validation.
-    public mutating func report(_ problem: String) {
+    package mutating func report(_ problem: String) {
         problems.append(problem)
     }
 
     /// The raw text of a setting, `nil` when unset or empty.
-    public func raw(_ name: String, isSecret: Bool = false) -> String? {
+    package func raw(_ name: String, isSecret: Bool = false) -> String? {
         guard let value = reader.string(forKey: Self.key(name), isSecret: isSecret), !value.isEmpty else {
             return nil
         }
         return value
     }
 
-    public func string(_ name: String, default defaultValue: String) -> String {
+    package func string(_ name: String, default defaultValue: String) -> String {
         raw(name) ?? defaultValue
     }
 
-    public mutating func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) -> Int {
+    package mutating func int(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) -> Int {
         guard let text = raw(name) else { return defaultValue }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
             problems.append("\(name): '\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
@@ -83,7 +83,7 @@ public struct ConfigurationSource: Sendable {
         return value
     }
 
-    public mutating func bool(_ name: String, default defaultValue: Bool) -> Bool {
+    package mutating func bool(_ name: String, default defaultValue: Bool) -> Bool {
         guard let text = raw(name) else { return defaultValue }
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
@@ -95,7 +95,7 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// A value from a fixed set, e.g. a log level.
-    public mutating func choice<T: RawRepresentable & CaseIterable>(_ name: String, default defaultValue: T) -> T
+    package mutating func choice<T: RawRepresentable & CaseIterable>(_ name: String, default defaultValue: T) -> T
     where T.RawValue == String {
         guard let text = raw(name) else { return defaultValue }
         guard let value = T(rawValue: text.lowercased()) else {
@@ -107,7 +107,7 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// A URL with one of the given schemes.
-    public mutating func url(_ name: String, schemes: Set<String>) -> URL? {
+    package mutating func url(_ name: String, schemes: Set<String>) -> URL? {
         guard let text = raw(name, isSecret: true) else { return nil }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
             url.host != nil
@@ -120,7 +120,7 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// A secret given directly as `name` or as a file path in `name_FILE`; both at once is a problem.
-    public mutating func secret(_ name: String) -> String? {
+    package mutating func secret(_ name: String) -> String? {
         let direct = raw(name, isSecret: true)
         guard let path = raw("\(name)_FILE") else { return direct }
         if direct != nil {
@@ -142,7 +142,7 @@ public struct ConfigurationSource: Sendable {
     }
 
     /// Throws every collected problem at once, if there are any.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
     }
 }

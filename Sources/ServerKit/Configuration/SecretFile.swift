@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -10,10 +10,10 @@ import Darwin
 /// PII keys, the service secret). Created owner-only and only when absent: a file that exists
 /// but cannot be read or understood stops the process, because writing a fresh secret over it
 /// would make everything the old one sealed unreadable for good.
-public enum SecretFile {
+package enum SecretFile {
     /// The file's contents, or, when there is no file, `generate()`'s, written owner-only (0600)
     /// first. Two processes starting at once agree: only one creates it, the other reads it.
-    public static func loadOrCreate(at path: String, generate: () throws -> Data) throws -> Data {
+    package static func loadOrCreate(at path: String, generate: () throws -> Data) throws -> Data {
         let directory = (path as NSString).deletingLastPathComponent
         try OwnerOnly.createDirectory(atPath: directory)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -43,32 +43,32 @@ public enum SecretFile {
 }
 
 /// A secret file that exists but cannot be used: start-up stops instead of replacing it.
-public struct SecretFileError: Error, CustomStringConvertible {
-    public var path: String
-    public var problem: String
+package struct SecretFileError: Error, CustomStringConvertible {
+    package var path: String
+    package var problem: String
 
-    public init(path: String, problem: String) {
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
 
-    public var description: String {
+    package var description: String {
         "\(path) \(problem). Rahat never replaces an existing secret file: what it sealed would be lost. "
             + "Restore the file from a backup, or move it away only if nothing sealed with it must be read again."
     }
 }
 
 /// Files and directories the embedded default keeps its data in: readable by its owner only.
-public enum OwnerOnly {
+package enum OwnerOnly {
     /// Creates `path` (and missing parents) as 0700; an existing directory is left as it is.
-    public static func createDirectory(atPath path: String) throws {
+    package static func createDirectory(atPath path: String) throws {
         guard !path.isEmpty, !FileManager.default.fileExists(atPath: path) else { return }
         try FileManager.default.createDirectory(
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
     /// Makes `path` a 0600 file: created empty when absent, narrowed when it was wider.
-    public static func prepareFile(atPath path: String) throws {
+    package static func prepareFile(atPath path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }

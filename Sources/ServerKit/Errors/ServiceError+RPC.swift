@@ -1,5 +1,5 @@
 import Foundation
-public import GRPCCore
+package import GRPCCore
 
 /// Trailer keys that carry a ``ServiceError`` across a gRPC call.
 package enum ServiceErrorMetadata {
@@ -9,9 +9,9 @@ package enum ServiceErrorMetadata {
 }
 
 extension ServiceError: RPCErrorConvertible {
-    public var rpcErrorCode: RPCError.Code { kind.rpcCode }
-    public var rpcErrorMessage: String { message }
-    public var rpcErrorMetadata: Metadata {
+    package var rpcErrorCode: RPCError.Code { kind.rpcCode }
+    package var rpcErrorMessage: String { message }
+    package var rpcErrorMetadata: Metadata {
         var metadata: Metadata = [:]
         metadata.addString(reason, forKey: ServiceErrorMetadata.reason)
         if !violations.isEmpty, let json = try? JSONEncoder().encode(violations) {
@@ -27,7 +27,7 @@ extension ServiceError: RPCErrorConvertible {
 extension ServiceError {
     /// Recovers the service error a peer raised; errors from the transport itself (no reason
     /// trailer) become `unavailable`/`deadlineExceeded`/`internalError` with a generic reason.
-    public init(_ error: RPCError) {
+    package init(_ error: RPCError) {
         let kind = Kind(rpcCode: error.code)
         let reason = error.metadata[stringValues: ServiceErrorMetadata.reason].first(where: { _ in true })
         var violations: [FieldViolation] = []

@@ -1,13 +1,13 @@
-public import Foundation
-public import GRPCCore
+package import Foundation
+package import GRPCCore
 import SharedModels
 
 /// One invalid input: which field and why, in words a client developer can act on.
-public struct FieldViolation: Codable, Hashable, Sendable {
-    public var field: String
-    public var reason: String
+package struct FieldViolation: Codable, Hashable, Sendable {
+    package var field: String
+    package var reason: String
 
-    public init(field: String, reason: String) {
+    package init(field: String, reason: String) {
         self.field = field
         self.reason = reason
     }
@@ -19,22 +19,22 @@ public struct FieldViolation: Codable, Hashable, Sendable {
 /// Services map their domain errors to this type; ``RPCError`` carries it between processes
 /// (code, message, and trailers `rahat-reason`, `rahat-field-violations`, `retry-after`), and the
 /// gateway turns it into problem+json. That is the only path errors take.
-public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The category of failure; each maps to one gRPC status code and one HTTP status.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case invalidArgument, unauthenticated, permissionDenied, notFound, alreadyExists
         case failedPrecondition, resourceExhausted, unavailable, deadlineExceeded, internalError
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// A stable dotted identifier clients may switch on, e.g. `auth.invalid_credentials`.
-    public var reason: String
-    public var message: String
-    public var violations: [FieldViolation]
+    package var reason: String
+    package var message: String
+    package var violations: [FieldViolation]
     /// Seconds until a retry may succeed, for throttling.
-    public var retryAfterSeconds: Int?
+    package var retryAfterSeconds: Int?
 
-    public init(
+    package init(
         _ kind: Kind,
         reason: String,
         message: String,
@@ -49,7 +49,7 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     /// Bad input, naming every offending field.
-    public static func invalid(_ violations: [FieldViolation], reason: String = "validation_failed") -> ServiceError {
+    package static func invalid(_ violations: [FieldViolation], reason: String = "validation_failed") -> ServiceError {
         let fields = violations.map(\.field).joined(separator: ", ")
         return ServiceError(
             .invalidArgument,
@@ -60,16 +60,16 @@ public struct ServiceError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     /// Bad input in one field.
-    public static func invalid(field: String, _ reason: String) -> ServiceError {
+    package static func invalid(field: String, _ reason: String) -> ServiceError {
         invalid([FieldViolation(field: field, reason: reason)])
     }
 
-    public var description: String { "\(kind.rawValue) \(reason): \(message)" }
+    package var description: String { "\(kind.rawValue) \(reason): \(message)" }
 }
 
 extension ServiceError.Kind {
     /// The gRPC status code for this category.
-    public var rpcCode: RPCError.Code {
+    package var rpcCode: RPCError.Code {
         switch self {
         case .invalidArgument: .invalidArgument
         case .unauthenticated: .unauthenticated
@@ -103,7 +103,7 @@ extension ServiceError.Kind {
 extension UUID {
     /// An id a request names in `field`; `nil`, with the violation recorded, when `text` is not a
     /// UUID. Every service reads request ids this way, so each says the same of a bad one.
-    public init?(_ text: String, field: String, into violations: inout [FieldViolation]) {
+    package init?(_ text: String, field: String, into violations: inout [FieldViolation]) {
         guard let id = UUID.parse(text) else {
             violations.append(FieldViolation(field: field, reason: "must be a UUID"))
             return nil
@@ -112,7 +112,7 @@ extension UUID {
     }
 
     /// An id a request names in `field`, or the invalid-argument error naming it.
-    public init(_ text: String, field: String) throws(ServiceError) {
+    package init(_ text: String, field: String) throws(ServiceError) {
         var violations: [FieldViolation] = []
         guard let id = UUID(text, field: field, into: &violations) else { throw .invalid(violations) }
         self = id

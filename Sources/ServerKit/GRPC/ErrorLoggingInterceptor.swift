@@ -1,5 +1,5 @@
-public import GRPCCore
-public import Logging
+package import GRPCCore
+package import Logging
 
 /// Logs failures a service did not anticipate and hides their details from the caller.
 ///
@@ -7,16 +7,16 @@ public import Logging
 /// is busy or unreachable (`isUnavailable`: no database connection free in time, the database
 /// down) are answered as `unavailable`, which callers may retry; anything else (a bug) is logged
 /// here with the request id and answered as `internal`.
-public struct ErrorLoggingInterceptor: ServerInterceptor {
+package struct ErrorLoggingInterceptor: ServerInterceptor {
     private let logger: Logger
     private let isUnavailable: @Sendable (any Error) -> Bool
 
-    public init(logger: Logger, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false }) {
+    package init(logger: Logger, isUnavailable: @escaping @Sendable (any Error) -> Bool = { _ in false }) {
         self.logger = logger
         self.isUnavailable = isUnavailable
     }
 
-    public func intercept<Input: Sendable, Output: Sendable>(
+    package func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
@@ -82,7 +82,7 @@ public struct ErrorLoggingInterceptor: ServerInterceptor {
 
 extension Logger.MetadataProvider {
     /// Adds the current call's `request_id` to every log line written while handling it.
-    public static let rahatRequest = Logger.MetadataProvider {
+    package static let rahatRequest = Logger.MetadataProvider {
         guard let requestID = IncomingCall.current.requestID else { return [:] }
         return ["request_id": .string(requestID)]
     }

@@ -1,15 +1,15 @@
-public import GRPCCore
-public import ServiceLifecycle
+package import GRPCCore
+import ServiceLifecycle
 
 /// Runs a gRPC server as a lifecycle service: serves until graceful shutdown, then drains in-flight RPCs.
-public struct GRPCServerService<Transport: ServerTransport>: Service {
-    public let server: GRPCServer<Transport>
+package struct GRPCServerService<Transport: ServerTransport>: Service {
+    package let server: GRPCServer<Transport>
 
-    public init(server: GRPCServer<Transport>) {
+    package init(server: GRPCServer<Transport>) {
         self.server = server
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await withGracefulShutdownHandler {
             try await server.serve()
         } onGracefulShutdown: {
@@ -19,14 +19,14 @@ public struct GRPCServerService<Transport: ServerTransport>: Service {
 }
 
 /// Runs a gRPC client's connections as a lifecycle service.
-public struct GRPCClientService<Transport: ClientTransport>: Service {
-    public let client: GRPCClient<Transport>
+package struct GRPCClientService<Transport: ClientTransport>: Service {
+    package let client: GRPCClient<Transport>
 
-    public init(client: GRPCClient<Transport>) {
+    package init(client: GRPCClient<Transport>) {
         self.client = client
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await withGracefulShutdownHandler {
             try await client.runConnections()
         } onGracefulShutdown: {
@@ -36,22 +36,22 @@ public struct GRPCClientService<Transport: ClientTransport>: Service {
 }
 
 /// The transport-level defaults every Rahat gRPC client uses.
-public enum RPCDefaults {
+package enum RPCDefaults {
     /// The deadline applied to every call that does not set its own: no call waits forever.
-    public static let timeout: Duration = .seconds(10)
+    package static let timeout: Duration = .seconds(10)
 
     /// Calls that move whole files take as long as the file takes to arrive, within these bounds.
-    public static let streamingTimeouts: [(service: String, method: String, timeout: Duration)] = [
+    package static let streamingTimeouts: [(service: String, method: String, timeout: Duration)] = [
         ("rahat.core.v1.ImportService", "UploadImport", .seconds(3600)),
         ("rahat.core.v1.ImportService", "GetImportRejects", .seconds(600)),
     ]
 
     /// A service config that gives every method of every service the default deadline, and the
     /// file-moving methods theirs.
-    public static var serviceConfig: ServiceConfig { serviceConfig(timeout: timeout) }
+    package static var serviceConfig: ServiceConfig { serviceConfig(timeout: timeout) }
 
     /// The same with another default deadline (tests on a loaded machine use a longer one).
-    public static func serviceConfig(timeout: Duration) -> ServiceConfig {
+    package static func serviceConfig(timeout: Duration) -> ServiceConfig {
         ServiceConfig(
             methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: timeout)]
                 + streamingTimeouts.map {

@@ -1,4 +1,4 @@
-public import GRPCCore
+package import GRPCCore
 import SwiftProtobuf
 import Synchronization
 
@@ -6,9 +6,9 @@ import Synchronization
 /// orchestrators can probe every Rahat gRPC server the same way.
 ///
 /// The empty service name stands for the whole server.
-public final class HealthService: Sendable {
+package final class HealthService: Sendable {
     /// The serving status of one named service.
-    public enum Status: Sendable {
+    package enum Status: Sendable {
         case serving, notServing
     }
 
@@ -20,10 +20,10 @@ public final class HealthService: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Records a service's status and tells everyone watching it.
-    public func setStatus(_ status: Status, forService service: String = "") {
+    package func setStatus(_ status: Status, forService service: String = "") {
         let watchers = state.withLock { state in
             state.statuses[service] = status
             return state.watchers.values.filter { $0.service == service }.map(\.continuation)
@@ -32,13 +32,13 @@ public final class HealthService: Sendable {
     }
 
     /// Marks every known service as not serving, e.g. while draining before shutdown.
-    public func markAllNotServing() {
+    package func markAllNotServing() {
         let services = state.withLock { Array($0.statuses.keys) }
         for service in services { setStatus(.notServing, forService: service) }
     }
 
     /// Ends every open `Watch` stream so a draining server is not held open by its probes.
-    public func endAllWatches() {
+    package func endAllWatches() {
         let watchers = state.withLock { state in
             defer { state.watchers.removeAll() }
             return state.watchers.values.map(\.continuation)
@@ -51,7 +51,7 @@ public final class HealthService: Sendable {
     }
 
     /// The generated-protocol conformance to register with a `GRPCServer`.
-    public var rpcService: any RegistrableRPCService { RPC(health: self) }
+    package var rpcService: any RegistrableRPCService { RPC(health: self) }
 
     fileprivate func watch(_ service: String) -> (AsyncStream<Status?>, Int) {
         let (stream, continuation) = AsyncStream<Status?>.makeStream(bufferingPolicy: .bufferingNewest(1))

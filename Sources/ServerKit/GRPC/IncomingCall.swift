@@ -1,36 +1,36 @@
 import Foundation
-public import GRPCCore
+package import GRPCCore
 
 /// What a service needs to know about the call it is handling, beyond the message itself.
 ///
 /// Set for the duration of each RPC by ``IncomingCallInterceptor`` so that handlers written
 /// against the generated "simple" protocols can still see the caller's credentials.
-public struct IncomingCall: Sendable {
+package struct IncomingCall: Sendable {
     /// The caller's `authorization` metadata, e.g. `Bearer <jwt>`.
-    public var authorization: String?
+    package var authorization: String?
     /// The end user's address as seen by the public gateway, for throttling and audit.
-    public var clientIP: String?
+    package var clientIP: String?
     /// The request id the gateway assigned; propagated into logs.
-    public var requestID: String?
+    package var requestID: String?
 
-    public init(authorization: String? = nil, clientIP: String? = nil, requestID: String? = nil) {
+    package init(authorization: String? = nil, clientIP: String? = nil, requestID: String? = nil) {
         self.authorization = authorization
         self.clientIP = clientIP
         self.requestID = requestID
     }
 
     /// The call being handled by the current task, or an empty description outside an RPC.
-    @TaskLocal public static var current = IncomingCall()
+    @TaskLocal package static var current = IncomingCall()
 
     /// Metadata keys shared by clients and servers.
-    public enum Key {
-        public static let authorization = "authorization"
-        public static let clientIP = "x-rahat-client-ip"
-        public static let requestID = "x-request-id"
+    package enum Key {
+        package static let authorization = "authorization"
+        package static let clientIP = "x-rahat-client-ip"
+        package static let requestID = "x-request-id"
     }
 
     /// Metadata to attach to an outgoing call that carries this description on.
-    public var metadata: Metadata {
+    package var metadata: Metadata {
         var metadata: Metadata = [:]
         if let authorization { metadata.addString(authorization, forKey: Key.authorization) }
         if let clientIP { metadata.addString(clientIP, forKey: Key.clientIP) }
@@ -40,13 +40,13 @@ public struct IncomingCall: Sendable {
 }
 
 /// Copies the caller's metadata into ``IncomingCall/current`` for the handler.
-public struct IncomingCallInterceptor: ServerInterceptor {
+package struct IncomingCallInterceptor: ServerInterceptor {
     private let trustsClientAddress: @Sendable (ServerContext) -> Bool
 
     /// `trustsClientAddress` says whether a call's `x-rahat-client-ip` is believed: over mutual
     /// TLS only the gateway's is (``InternalTLS/isGateway(_:)``). Any other caller's calls are
     /// charged to its own network address, so it cannot dodge per-address limits by naming others.
-    public init(trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }) {
+    package init(trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }) {
         self.trustsClientAddress = trustsClientAddress
     }
 
@@ -60,7 +60,7 @@ public struct IncomingCallInterceptor: ServerInterceptor {
         return nil
     }
 
-    public func intercept<Input: Sendable, Output: Sendable>(
+    package func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>

@@ -1,6 +1,6 @@
 import Foundation
-public import GRPCCore
-public import GRPCNIOTransportHTTP2
+package import GRPCCore
+package import GRPCNIOTransportHTTP2
 import X509
 
 /// Mutual TLS between the processes of a distributed deployment: each presents a certificate
@@ -17,14 +17,14 @@ import X509
 ///
 /// Set all three files or none. A server checks a client's certificate against the authority;
 /// a client checks the server's against it and against the host it dialled.
-public struct InternalTLS: Sendable, Equatable {
-    public var certificateChainPath: String
-    public var privateKeyPath: String
-    public var certificateAuthorityPath: String
+package struct InternalTLS: Sendable, Equatable {
+    package var certificateChainPath: String
+    package var privateKeyPath: String
+    package var certificateAuthorityPath: String
     /// A client certificate naming one of these (as a DNS subjectAltName) is the public gateway's.
-    public var gatewayNames: Set<String>
+    package var gatewayNames: Set<String>
 
-    public init(
+    package init(
         certificateChainPath: String, privateKeyPath: String, certificateAuthorityPath: String,
         gatewayNames: Set<String> = ["gateway"]
     ) {
@@ -36,7 +36,7 @@ public struct InternalTLS: Sendable, Equatable {
 
     /// The configured files, or `nil` when none is set (plaintext gRPC, for one host or a
     /// network nothing else can reach). One or two of the three, or an unreadable file, is reported.
-    public static func read(from source: inout ConfigurationSource) -> InternalTLS? {
+    package static func read(from source: inout ConfigurationSource) -> InternalTLS? {
         let keys = ["RAHAT_GRPC_TLS_CERT", "RAHAT_GRPC_TLS_KEY", "RAHAT_GRPC_TLS_CA"]
         let values = keys.map { source.raw($0).flatMap { $0.isEmpty ? nil : $0 } }
         let names = source.string("RAHAT_GRPC_GATEWAY_NAMES", default: "gateway")
@@ -63,7 +63,7 @@ public struct InternalTLS: Sendable, Equatable {
 
     /// How a service's gRPC listener secures its connections: it requires a client certificate
     /// issued by the internal authority. Callers are services, not hosts, so no hostname is checked.
-    public var serverSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+    package var serverSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
         .mTLS(
             certificateChain: [.file(path: certificateChainPath, format: .pem)],
             privateKey: .file(path: privateKeyPath, format: .pem)
@@ -75,7 +75,7 @@ public struct InternalTLS: Sendable, Equatable {
 
     /// How a process calls another: with its own certificate, trusting only the internal
     /// authority, and checking that the server's certificate names the host it dialled.
-    public var clientSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+    package var clientSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
         .mTLS(
             certificateChain: [.file(path: certificateChainPath, format: .pem)],
             privateKey: .file(path: privateKeyPath, format: .pem)
@@ -87,7 +87,7 @@ public struct InternalTLS: Sendable, Equatable {
 
     /// Whether the call came from the public gateway: its verified client certificate carries
     /// one of ``gatewayNames``. Only then is the end user's address it forwards believed.
-    public func isGateway(_ context: ServerContext) -> Bool {
+    package func isGateway(_ context: ServerContext) -> Bool {
         guard let transport = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
             let certificate = transport.peerCertificate,
             let alternativeNames = try? certificate.extensions.subjectAlternativeNames

@@ -2,28 +2,28 @@ import Foundation
 import Synchronization
 
 /// One dependency a process needs before it can take traffic (a database, a downstream service).
-public struct ReadinessCheck: Sendable {
-    public var name: String
+package struct ReadinessCheck: Sendable {
+    package var name: String
     /// Throws when the dependency is not usable; the error's description becomes the detail.
-    public var probe: @Sendable () async throws -> Void
+    package var probe: @Sendable () async throws -> Void
 
-    public init(name: String, probe: @escaping @Sendable () async throws -> Void) {
+    package init(name: String, probe: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.probe = probe
     }
 }
 
 /// The outcome of running every readiness check once.
-public struct ReadinessReport: Sendable, Equatable {
+package struct ReadinessReport: Sendable, Equatable {
     /// One check's outcome.
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var isUp: Bool
-        public var detail: String?
+    package struct Entry: Sendable, Equatable {
+        package var name: String
+        package var isUp: Bool
+        package var detail: String?
     }
 
-    public var entries: [Entry]
-    public var isReady: Bool { entries.allSatisfy(\.isUp) }
+    package var entries: [Entry]
+    package var isReady: Bool { entries.allSatisfy(\.isUp) }
 }
 
 /// Runs readiness checks concurrently, each bounded by a timeout so a hung dependency reads as down.
@@ -31,20 +31,20 @@ public struct ReadinessReport: Sendable, Equatable {
 /// A report is reused for `maxAge`, and callers asking while one is being made wait for it: the
 /// endpoint is public and unlimited (probes must never be rate limited), so however often it is
 /// called, each backend is probed at most once per `maxAge`.
-public struct Readiness: Sendable {
-    public var checks: [ReadinessCheck]
-    public var timeout: Duration
-    public var maxAge: Duration
+package struct Readiness: Sendable {
+    package var checks: [ReadinessCheck]
+    package var timeout: Duration
+    package var maxAge: Duration
     private let memo = SharedResult<ReadinessReport>()
 
-    public init(checks: [ReadinessCheck], timeout: Duration = .seconds(2), maxAge: Duration = .seconds(1)) {
+    package init(checks: [ReadinessCheck], timeout: Duration = .seconds(2), maxAge: Duration = .seconds(1)) {
         self.checks = checks
         self.timeout = timeout
         self.maxAge = maxAge
     }
 
     /// The latest report no older than ``maxAge``, or a fresh one.
-    public func run() async -> ReadinessReport {
+    package func run() async -> ReadinessReport {
         await memo.value(maxAge: maxAge) { [self] in await self.probeAll() }
     }
 

@@ -1,22 +1,22 @@
 import Foundation
-public import Logging
+package import Logging
 import Synchronization
 
 /// Writes one JSON object per line to standard output (through ``LogWriter``, so a stalled
 /// reader never stalls a request), the shape log shippers (Logstash, Vector,
 /// Fluent Bit) ingest without parsing rules: `ts`, `level`, `service`, `logger`, `msg`, then metadata
 /// such as `request_id`, `trace_id` and `span_id`.
-public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct JSONLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let service: String
 
     private let output: LogWriter
 
     /// A handler writing through `output` (standard output, off the caller's thread, by default).
-    public init(
+    package init(
         label: String, service: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil,
         output: LogWriter = .standardOutput
     ) {
@@ -27,12 +27,12 @@ public struct JSONLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var object: [String: Any] = [
             "ts": Self.timestamp(),
             "level": event.level.rawValue,
@@ -68,31 +68,31 @@ public struct JSONLogHandler: LogHandler {
 }
 
 /// Log output settings shared by every process.
-public struct LogConfiguration: Sendable, Equatable {
+package struct LogConfiguration: Sendable, Equatable {
     /// `json` for machines (the default in production), `text` for people at a terminal.
-    public enum Format: String, CaseIterable, Sendable {
+    package enum Format: String, CaseIterable, Sendable {
         case json, text
     }
 
-    public var level: Logger.Level
-    public var format: Format
+    package var level: Logger.Level
+    package var format: Format
 
-    public init(level: Logger.Level = .info, format: Format = .json) {
+    package init(level: Logger.Level = .info, format: Format = .json) {
         self.level = level
         self.format = format
     }
 
     /// Reads `RAHAT_LOG_LEVEL` (trace…critical, default info) and `RAHAT_LOG_FORMAT` (json|text, default json).
-    public init(from source: inout ConfigurationSource) {
+    package init(from source: inout ConfigurationSource) {
         self.level = source.choice("RAHAT_LOG_LEVEL", default: Logger.Level.info)
         self.format = source.choice("RAHAT_LOG_FORMAT", default: Format.json)
     }
 }
 
 /// Process-wide logging set-up; call once, before anything logs.
-public enum RahatLogging {
+package enum RahatLogging {
     /// Installs the handler for `service` and returns its root logger.
-    public static func bootstrap(service: String, configuration: LogConfiguration) -> Logger {
+    package static func bootstrap(service: String, configuration: LogConfiguration) -> Logger {
         let level = configuration.level
         switch configuration.format {
         case .json:

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -13,9 +13,9 @@ import Darwin
 /// stalled log shipper, a full pipe — never holds up a request. When the buffer is full, lines are
 /// dropped and counted, and once the writer catches up it says how many were lost; serving aid
 /// is worth more than any one log line.
-public final class LogWriter: Sendable {
+package final class LogWriter: Sendable {
     /// What the process's log handlers write through.
-    public static let standardOutput = LogWriter(fileDescriptor: STDOUT_FILENO)
+    package static let standardOutput = LogWriter(fileDescriptor: STDOUT_FILENO)
 
     private struct State {
         var lines: [Data] = []
@@ -31,7 +31,7 @@ public final class LogWriter: Sendable {
     private let idle = DispatchSemaphore(value: 0)
 
     /// A writer to `fileDescriptor` holding at most `capacity` bytes not yet written.
-    public init(fileDescriptor: Int32, capacity: Int = 8 << 20) {
+    package init(fileDescriptor: Int32, capacity: Int = 8 << 20) {
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
         let thread = Thread { [self] in self.run() }
@@ -40,7 +40,7 @@ public final class LogWriter: Sendable {
     }
 
     /// Queues `line` (ending in a newline); drops it if the buffer is full.
-    public func write(_ line: Data) {
+    package func write(_ line: Data) {
         let queued = state.withLock { state -> Bool in
             guard state.bytes + line.count <= capacity else {
                 state.dropped += 1
@@ -54,10 +54,10 @@ public final class LogWriter: Sendable {
     }
 
     /// Lines dropped so far because the output did not keep up.
-    public var droppedLines: Int { state.withLock { $0.dropped } }
+    package var droppedLines: Int { state.withLock { $0.dropped } }
 
     /// Waits up to `timeout` for what is queued to be written; call before the process exits.
-    public func flush(timeout: Duration = .seconds(2)) {
+    package func flush(timeout: Duration = .seconds(2)) {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let done = state.withLock { $0.lines.isEmpty && !$0.writing }
