@@ -21,7 +21,7 @@ struct BeneficiaryCacheTests {
     }
 
     static func key(_ id: String, _ view: String) -> String {
-        "rahat:core:beneficiary:v1:{\(id)}:\(view)"
+        "rahat:core:beneficiary:v2:{\(id)}:\(view)"
     }
 
     @Test(
@@ -107,6 +107,9 @@ struct BeneficiaryCacheTests {
                 let cachedSeal = (piiJSON?["sealed"] as? [String: Any])?["name"] as? String
                 #expect(cachedSeal == sealedName?.name_sealed)
                 #expect(!basicText.contains("sealed") && !basicText.contains("Laxmi"))
+                // The birth date, place, coordinates and agency fields go with the personal data.
+                #expect(piiJSON?["details"] is [String: Any])
+                #expect(!basicText.contains("details"))
             }
         }
     }

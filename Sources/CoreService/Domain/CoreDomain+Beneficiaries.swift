@@ -7,7 +7,37 @@ import ServerKit
 import SharedModels
 import SwiftProtobuf
 
-/// A beneficiary as the rest of the system sees it; `pii` only for callers allowed to see it.
+/// What every reader of a beneficiary may see: nothing that names the person.
+struct BeneficiaryProfile: Codable, Sendable, Equatable {
+    var gender: String
+    var bankedStatus: String
+    var internetStatus: String
+    var phoneStatus: String
+    var walletAddress: String?
+    var verificationStatus: String
+    var verificationReason: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var archivedAt: Date?
+    /// When the phone last changed on this record; redemption waits a while after it.
+    var phoneChangedAt: Date?
+}
+
+/// A beneficiary's details that are personal data beside the sealed identity: a birth date, a
+/// place and coordinates name a person as surely as a name does, so they go only to callers who
+/// may read personal data, as do the agency's own fields.
+struct BeneficiaryDetails: Codable, Sendable, Equatable {
+    var birthDate: String?
+    var location: String?
+    var latitude: Double?
+    var longitude: Double?
+    /// Agency-defined fields, as a JSON object.
+    var extrasJSON: String
+}
+
+/// A beneficiary as the rest of the system sees it; `pii` and `details` only for callers allowed
+/// to see personal data. The profile's fields read as the beneficiary's own (`info.gender`).
+@dynamicMemberLookup
 struct BeneficiaryInfo: Sendable, Equatable {
     struct PII: Sendable, Equatable {
         var name: String
@@ -18,24 +48,12 @@ struct BeneficiaryInfo: Sendable, Equatable {
 
     var id: UUID
     var pii: PII?
-    var gender: String
-    var birthDate: String?
-    var location: String?
-    var latitude: Double?
-    var longitude: Double?
-    var bankedStatus: String
-    var internetStatus: String
-    var phoneStatus: String
-    var walletAddress: String?
-    var verificationStatus: String
-    var verificationReason: String?
-    /// Agency-defined fields, as a JSON object; nil for callers without `beneficiary_pii:read`.
-    var extrasJSON: String?
-    var createdAt: Date
-    var updatedAt: Date
-    var archivedAt: Date?
-    /// When the phone last changed on this record; redemption waits a while after it.
-    var phoneChangedAt: Date?
+    var profile: BeneficiaryProfile
+    var details: BeneficiaryDetails?
+
+    subscript<Value>(dynamicMember field: KeyPath<BeneficiaryProfile, Value>) -> Value {
+        profile[keyPath: field]
+    }
 }
 
 /// A beneficiary's fields as received; for updates, only the named fields apply.
@@ -649,27 +667,6 @@ extension CoreDomain {
                 nationalID: try sealed.nationalID.map { try vault.open($0, context: "\(context):national_id") }
             )
         }
-        // A birth date, a place and coordinates name a person as surely as a name does: they go
-        // with the personal data, to callers who may read it.
-        return BeneficiaryInfo(
-            id: id,
-            pii: pii,
-            gender: row.gender,
-            birthDate: withPII ? row.birthDate : nil,
-            location: withPII ? row.location : nil,
-            latitude: withPII ? row.latitude : nil,
-            longitude: withPII ? row.longitude : nil,
-            bankedStatus: row.bankedStatus,
-            internetStatus: row.internetStatus,
-            phoneStatus: row.phoneStatus,
-            walletAddress: row.walletAddress,
-            verificationStatus: row.verificationStatus,
-            verificationReason: row.verificationReason,
-            extrasJSON: withPII ? row.extras : nil,
-            createdAt: row.createdAt,
-            updatedAt: row.updatedAt,
-            archivedAt: row.archivedAt,
-            phoneChangedAt: row.phoneChangedAt
-        )
+        return BeneficiaryInfo(id: id, pii: pii, profile: row.profile, details: withPII ? row.details : nil)
     }
 }

@@ -6,9 +6,10 @@ import ServerKit
 import SharedModels
 
 /// A beneficiary as stored, personal data still sealed by the ``PIIVault``: what the read cache
-/// holds. The `pii` view keeps the sealed fields, the `basic` view leaves them out, so a value in
-/// the cache never contains personal data in clear and a reader without the PII permission never
-/// receives even the ciphertext.
+/// holds. The `pii` view keeps the sealed fields and the personal details, the `basic` view
+/// leaves them out, so a value in the cache never contains personal data in clear and a reader
+/// without the PII permission never receives even the ciphertext.
+@dynamicMemberLookup
 struct BeneficiaryRecord: Codable, Sendable, Equatable {
     struct Sealed: Codable, Sendable, Equatable {
         var name: String
@@ -19,47 +20,26 @@ struct BeneficiaryRecord: Codable, Sendable, Equatable {
 
     var id: UUID
     var sealed: Sealed?
-    var gender: String
-    var birthDate: String?
-    var location: String?
-    var latitude: Double?
-    var longitude: Double?
-    var bankedStatus: String
-    var internetStatus: String
-    var phoneStatus: String
-    var walletAddress: String?
-    var verificationStatus: String
-    var verificationReason: String?
-    var extras: String
-    var createdAt: Date
-    var updatedAt: Date
-    var archivedAt: Date?
-    var phoneChangedAt: Date?
+    var profile: BeneficiaryProfile
+    var details: BeneficiaryDetails?
 
     init(_ row: BeneficiaryRow, view: BeneficiaryCache.View) throws {
         id = try row.requireID()
-        sealed =
-            view == .pii
-            ? Sealed(
-                name: row.nameSealed, phone: row.phoneSealed, email: row.emailSealed,
-                nationalID: row.nationalIDSealed)
-            : nil
-        gender = row.gender
-        birthDate = row.birthDate
-        location = row.location
-        latitude = row.latitude
-        longitude = row.longitude
-        bankedStatus = row.bankedStatus
-        internetStatus = row.internetStatus
-        phoneStatus = row.phoneStatus
-        walletAddress = row.walletAddress
-        verificationStatus = row.verificationStatus
-        verificationReason = row.verificationReason
-        extras = row.extras
-        createdAt = row.createdAt
-        updatedAt = row.updatedAt
-        archivedAt = row.archivedAt
-        phoneChangedAt = row.phoneChangedAt
+        profile = BeneficiaryProfile(
+            gender: row.gender, bankedStatus: row.bankedStatus, internetStatus: row.internetStatus,
+            phoneStatus: row.phoneStatus, walletAddress: row.walletAddress, verificationStatus: row.verificationStatus,
+            verificationReason: row.verificationReason, createdAt: row.createdAt, updatedAt: row.updatedAt,
+            archivedAt: row.archivedAt, phoneChangedAt: row.phoneChangedAt)
+        guard view == .pii else { return }
+        sealed = Sealed(
+            name: row.nameSealed, phone: row.phoneSealed, email: row.emailSealed, nationalID: row.nationalIDSealed)
+        details = BeneficiaryDetails(
+            birthDate: row.birthDate, location: row.location, latitude: row.latitude, longitude: row.longitude,
+            extrasJSON: row.extras)
+    }
+
+    subscript<Value>(dynamicMember field: KeyPath<BeneficiaryProfile, Value>) -> Value {
+        profile[keyPath: field]
     }
 }
 
@@ -101,9 +81,9 @@ struct BeneficiaryCache: Sendable {
     }
 
     /// The key of one entry. The id sits in `{…}` so a value and its lease share a Redis Cluster
-    /// slot; `v1` names the record's shape, so a deploy that changes it starts on fresh keys.
+    /// slot; `v2` names the record's shape, so a deploy that changes it starts on fresh keys.
     static func key(_ id: UUID, _ view: View) -> String {
-        "rahat:core:beneficiary:v1:{\(id.lowercasedString)}:\(view.rawValue)"
+        "rahat:core:beneficiary:v2:{\(id.lowercasedString)}:\(view.rawValue)"
     }
 
     /// The record of `id` in `view`, from the cache or else from `load` (which answers `nil` when

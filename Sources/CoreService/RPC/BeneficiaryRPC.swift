@@ -128,17 +128,19 @@ extension Rahat_Core_V1_Beneficiary {
             }
         }
         gender = info.gender
-        if let birthDate = info.birthDate { self.birthDate = birthDate }
-        if let location = info.location { self.location = location }
-        if let latitude = info.latitude { self.latitude = latitude }
-        if let longitude = info.longitude { self.longitude = longitude }
+        if let details = info.details {
+            if let birthDate = details.birthDate { self.birthDate = birthDate }
+            if let location = details.location { self.location = location }
+            if let latitude = details.latitude { self.latitude = latitude }
+            if let longitude = details.longitude { self.longitude = longitude }
+            extrasJson = details.extrasJSON
+        }
         bankedStatus = info.bankedStatus
         internetStatus = info.internetStatus
         phoneStatus = info.phoneStatus
         if let wallet = info.walletAddress { walletAddress = wallet }
         verificationStatus = info.verificationStatus
         if let reason = info.verificationReason { verificationReason = reason }
-        if let extras = info.extrasJSON { extrasJson = extras }
         createdAt = Google_Protobuf_Timestamp(date: info.createdAt)
         updatedAt = Google_Protobuf_Timestamp(date: info.updatedAt)
         if let archivedAt = info.archivedAt { self.archivedAt = Google_Protobuf_Timestamp(date: archivedAt) }
