@@ -21,7 +21,7 @@ struct BeneficiaryCacheTests {
     }
 
     static func key(_ id: String, _ view: String) -> String {
-        "rahat:core:beneficiary:v2:{\(id)}:\(view)"
+        "rahat:core:beneficiary:v1:{\(id)}:\(view)"
     }
 
     @Test(
@@ -178,6 +178,50 @@ struct BeneficiaryCacheTests {
                 #expect(old.internetStatus != "home_internet")
                 #expect(store.rejectedFills == 1)
                 #expect(next.internetStatus == "home_internet")
+            }
+        }
+    }
+
+    @Test(
+        "an entry in another release's shape is read through, and a change drops it",
+        arguments: SharedStateBackend.available)
+    func otherShapeReadThrough(backend: SharedStateBackend) async throws {
+        try await backend.withCacheStore { store in
+            try await ServiceHarness.with(.sqlite, cache: store) { harness in
+                // given: the entry an admin reads holds what the previous release wrote (fields at
+                // the top level), saying the person is banked
+                let admin = ServiceHarness.bearer(try await harness.login().accessToken)
+                let created = try await harness.beneficiaries.createBeneficiary(
+                    .with { $0.beneficiary = BeneficiaryTests.person("Gita Tamang", phone: "9812000005") },
+                    metadata: admin)
+                let key = Self.key(created.id, "pii")
+                let earlier = """
+                    {"id":"\(created.id)","gender":"female","bankedStatus":"banked","internetStatus":"no_internet",\
+                    "phoneStatus":"feature_phone","verificationStatus":"pending","extras":"{}",\
+                    "createdAt":0,"updatedAt":0}
+                    """
+                try await store.invalidate([key])
+                guard case .miss(let lease?) = try await store.lookup(key) else {
+                    Issue.record("an absent entry must be a miss with a lease")
+                    return
+                }
+                #expect(try await store.fill(key, value: Array(earlier.utf8), ttl: .seconds(60), lease: lease))
+                // when
+                let read = try await harness.beneficiaries.getBeneficiary(.with { $0.id = created.id }, metadata: admin)
+                _ = try await harness.beneficiaries.updateBeneficiary(
+                    .with {
+                        $0.id = created.id
+                        $0.changes.internetStatus = "home_internet"
+                        $0.fields = ["internetStatus"]
+                    }, metadata: admin)
+                let afterChange = try await store.lookup(key)
+                // then: the answer is the row's, and the change dropped the entry
+                #expect(read.pii.name == "Gita Tamang")
+                #expect(read.bankedStatus != "banked")
+                guard case .miss = afterChange else {
+                    Issue.record("a change must drop the entry, whatever its shape")
+                    return
+                }
             }
         }
     }

@@ -66,7 +66,7 @@ extension GatewayTests {
                 try await TestRedis.withClient { redis in
                     let limitTTL = try await redis.timeToLive("rahat:ratelimit:read:user:\(userID)")
                     #expect((limitTTL ?? .zero) > .seconds(30))
-                    let cached = try await redis.get("rahat:core:beneficiary:v2:{\(id)}:pii")
+                    let cached = try await redis.get("rahat:core:beneficiary:v1:{\(id)}:pii")
                     #expect(cached != nil)
                 }
             }

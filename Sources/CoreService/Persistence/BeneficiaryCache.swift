@@ -81,9 +81,11 @@ struct BeneficiaryCache: Sendable {
     }
 
     /// The key of one entry. The id sits in `{…}` so a value and its lease share a Redis Cluster
-    /// slot; `v2` names the record's shape, so a deploy that changes it starts on fresh keys.
+    /// slot. A change of the record's shape keeps the key: while two releases share Redis, each must
+    /// drop the other's entries when a beneficiary changes, and each reads the other's entries as
+    /// unreadable and goes to the database.
     static func key(_ id: UUID, _ view: View) -> String {
-        "rahat:core:beneficiary:v2:{\(id.lowercasedString)}:\(view.rawValue)"
+        "rahat:core:beneficiary:v1:{\(id.lowercasedString)}:\(view.rawValue)"
     }
 
     /// The record of `id` in `view`, from the cache or else from `load` (which answers `nil` when
