@@ -161,7 +161,37 @@ actor TestPostgres {
 
     func dropDatabase(_ name: String) async {
         guard let admin = Self.adminURL else { return }
+        // A pool shut down a moment ago may still be finishing a connection it was opening. The
+        // forced drop kills it mid-setup, and PostgresNIO's debug build traps on the connection it
+        // then drops unclosed, taking the whole test process down. Give the connections a few
+        // seconds to close themselves first; only stragglers are killed.
+        for _ in 0..<30 {
+            guard let open = try? await Self.connectionCount(admin: admin, database: name), open > 0 else { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
         try? await Self.execute(admin: admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// How many connections are open to `database`.
+    private static func connectionCount(admin: URL, database: String) async throws -> Int {
+        guard let host = admin.host else { throw Failure.notConfigured }
+        let logger = Logger(label: "rahat.tests.postgres")
+        let connection = try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(
+                host: host, port: admin.port ?? 5432, username: admin.user ?? "postgres", password: admin.password,
+                database: admin.path.isEmpty ? "postgres" : String(admin.path.dropFirst()), tls: .disable),
+            id: 1, logger: logger)
+        do {
+            var count = 0
+            let rows = try await connection.query(
+                "SELECT count(*)::int8 AS open FROM pg_stat_activity WHERE datname = \(database)", logger: logger)
+            for try await (open) in rows.decode(Int.self) { count = open }
+            try await connection.close()
+            return count
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 
     private func templateName(_ services: [SchemaMigrations], admin: URL) async throws -> String {
