@@ -174,23 +174,12 @@ actor TestPostgres {
 
     /// How many connections are open to `database`.
     private static func connectionCount(admin: URL, database: String) async throws -> Int {
-        guard let host = admin.host else { throw Failure.notConfigured }
-        let logger = Logger(label: "rahat.tests.postgres")
-        let connection = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: host, port: admin.port ?? 5432, username: admin.user ?? "postgres", password: admin.password,
-                database: admin.path.isEmpty ? "postgres" : String(admin.path.dropFirst()), tls: .disable),
-            id: 1, logger: logger)
-        do {
+        try await withConnection(admin: admin) { connection, logger in
             var count = 0
             let rows = try await connection.query(
                 "SELECT count(*)::int8 AS open FROM pg_stat_activity WHERE datname = \(database)", logger: logger)
             for try await (open) in rows.decode(Int.self) { count = open }
-            try await connection.close()
             return count
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
@@ -227,7 +216,17 @@ actor TestPostgres {
     }
 
     static func execute(admin: URL, _ statement: String) async throws {
+        try await withConnection(admin: admin) { connection, logger in
+            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+    }
+
+    /// Runs `body` on a connection to the database `admin` names, closed afterwards.
+    private static func withConnection<Result>(
+        admin: URL, _ body: (PostgresConnection, Logger) async throws -> Result
+    ) async throws -> Result {
         guard let host = admin.host else { throw Failure.notConfigured }
+        let logger = Logger(label: "rahat.tests.postgres")
         let configuration = PostgresConnection.Configuration(
             host: host,
             port: admin.port ?? 5432,
@@ -236,15 +235,11 @@ actor TestPostgres {
             database: admin.path.isEmpty ? "postgres" : String(admin.path.dropFirst()),
             tls: .disable
         )
-        let connection = try await PostgresConnection.connect(
-            configuration: configuration,
-            id: 1,
-            logger: Logger(label: "rahat.tests.postgres")
-        )
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            try await connection.query(
-                PostgresQuery(unsafeSQL: statement), logger: Logger(label: "rahat.tests.postgres"))
+            let result = try await body(connection, logger)
             try await connection.close()
+            return result
         } catch {
             try? await connection.close()
             throw error
