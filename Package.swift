@@ -57,6 +57,9 @@ extension Target.Dependency {
     static let nioHTTPTypes = Target.Dependency.product(name: "NIOHTTPTypes", package: "swift-nio-extras")
     static let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
     static let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let otel = Target.Dependency.product(name: "OTel", package: "swift-otel")
+    static let otelSemanticConventions = Target.Dependency.product(
+        name: "OTelSemanticConventions", package: "swift-otel-semantic-conventions")
     static let openAPIHummingbird = Target.Dependency.product(
         name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird")
     static let openAPIRuntime = Target.Dependency.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
@@ -70,6 +73,9 @@ extension Target.Dependency {
     static let swiftASN1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
     static let swiftProtobuf = Target.Dependency.product(name: "SwiftProtobuf", package: "swift-protobuf")
     static let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+    static let inMemoryTracing = Target.Dependency.product(
+        name: "InMemoryTracing", package: "swift-distributed-tracing")
+    static let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
     static let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
     static let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 }
@@ -103,6 +109,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
+        // The RPC and messaging names are still experimental upstream; the trait needs a minor-version pin.
+        .package(
+            url: "https://github.com/swift-otel/swift-otel-semantic-conventions.git",
+            .upToNextMinor(from: "1.44.0"), traits: ["Tracing", "Experimental"]),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -118,7 +130,8 @@ let package = Package(
         executable(
             "rahat",
             [
-                "AuthService", "Gateway", "Messaging", "Persistence", "RahatApp", "ServerKit", .argumentParser,
+                "AuthService", "Gateway", "Messaging", "Operations", "Persistence", "RahatApp", "ServerKit",
+                .argumentParser,
                 .logging, .serviceLifecycle, .unixSignals,
             ]),
         library(
@@ -129,35 +142,46 @@ let package = Package(
                 "RedisStores", "ServerKit", "TokenVerification", .fluentKit, .grpcCore, .grpcInProcessTransport,
                 .grpcHTTP2Transport, .logging, .serviceLifecycle,
             ]),
-        library("RedisClient", [.crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
+        library(
+            "RedisClient",
+            ["MetricCatalog", .crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
         executable(
             "JobBench",
             ["JobQueue", "Messaging", "RedisClient", "SharedModels", .logging, .serviceLifecycle, .unixSignals],
             path: "Benchmarks/JobBench"),
         executable("RedisBench", ["RedisClient", .logging, .nioCore, .nioPosix], path: "Benchmarks/RedisBench"),
         library("SharedModels", []),
+        library("MetricCatalog", [.metrics]),
         library("JobQueue", ["SharedModels"]),
         library("Notifications", ["ServerKit", .asyncHTTPClient, .nioCore, .nioHTTP1]),
         library(
             "ServerKit",
             [
-                "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport, .grpcProtobuf,
-                .logging, .metrics, .nioCore, .serviceLifecycle, .swiftProtobuf, .tracing, .x509,
+                "MetricCatalog", "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport,
+                .grpcProtobuf,
+                .logging, .metrics, .nioCore, .otelSemanticConventions, .serviceLifecycle, .swiftProtobuf, .tracing,
+                .w3cTraceContext, .x509,
             ]),
         library("TokenVerification", ["ServerKit", "SharedModels", .grpcCore, .jwtKit, .logging]),
         library("RedisStores", ["RedisClient", "ServerKit", "SharedModels", .nioCore]),
-        library("Operations", ["ServerKit", .hummingbird, .logging, .metrics, .prometheus]),
+        library(
+            "Operations",
+            [
+                "MetricCatalog", "ServerKit", .hummingbird, .logging, .metrics, .otel, .prometheus, .serviceLifecycle,
+                .tracing,
+            ]),
         library(
             "Persistence",
             [
-                "ServerKit", "SharedModels", .asyncKit, .fluentKit, .fluentPostgresDriver, .fluentSQLiteDriver,
-                .logging, .nioCore, .nioPosix, .postgresNIO, .sqlKit, .serviceLifecycle,
+                "MetricCatalog", "ServerKit", "SharedModels", .asyncKit, .fluentKit, .fluentPostgresDriver,
+                .fluentSQLiteDriver, .logging, .metrics, .nioCore, .nioPosix, .otelSemanticConventions, .postgresNIO,
+                .sqlKit, .serviceLifecycle, .tracing,
             ]),
         library(
             "Messaging",
             [
-                "JobQueue", "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore, .logging, .nioCore,
-                .metrics, .serviceLifecycle, .swiftProtobuf,
+                "JobQueue", "MetricCatalog", "Persistence", "RedisClient", "ServerKit", "SharedModels", .grpcCore,
+                .logging, .nioCore, .metrics, .otelSemanticConventions, .serviceLifecycle, .swiftProtobuf, .tracing,
             ]),
         library("AuthAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
@@ -171,7 +195,8 @@ let package = Package(
             "CoreService",
             [
                 "C2CAPI",
-                "AuthAPI", "CoreAPI", "JobQueue", "Messaging", "Notifications", "Persistence", "ServerKit",
+                "AuthAPI", "CoreAPI", "JobQueue", "Messaging", "MetricCatalog", "Notifications", "Persistence",
+                "ServerKit",
                 "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore, .logging, .metrics, .sqlKit,
                 .serviceLifecycle, .swiftProtobuf,
             ]),
@@ -179,21 +204,24 @@ let package = Package(
         library(
             "LedgerService",
             [
-                "LedgerAPI", "Persistence", "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit,
-                .grpcCore, .logging, .sqlKit, .swiftProtobuf,
+                "LedgerAPI", "MetricCatalog", "Persistence", "ServerKit", "SharedModels", "TokenVerification", .crypto,
+                .fluentKit, .grpcCore, .logging, .metrics, .sqlKit, .swiftProtobuf,
             ]),
         library("C2CAPI", [.grpcCore, .grpcProtobuf, .swiftProtobuf]),
         library(
             "C2CService",
             [
-                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Messaging", "Notifications", "Persistence",
-                "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore, .logging, .metrics,
+                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Messaging", "MetricCatalog", "Notifications",
+                "Persistence", "ServerKit", "SharedModels", "TokenVerification", .crypto, .fluentKit, .grpcCore,
+                .logging,
+                .metrics,
                 .sqlKit, .swiftProtobuf,
             ]),
         library(
             "Gateway",
             [
-                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "Operations", "ServerKit", "SharedModels",
+                "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "MetricCatalog", "Operations", "ServerKit",
+                "SharedModels",
                 "TokenVerification", .crypto, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics,
                 .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
             ],
@@ -218,8 +246,8 @@ let package = Package(
         tests(
             "ServerKitTests",
             [
-                "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification", .configuration, .grpcCore,
-                .jwtKit,
+                "MetricCatalog", "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification", .configuration,
+                .grpcCore, .grpcInProcessTransport, .inMemoryTracing, .jwtKit, .swiftProtobuf, .tracing,
             ]),
         tests("PersistenceTests", ["Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),
         tests(

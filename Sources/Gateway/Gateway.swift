@@ -81,8 +81,9 @@ package enum Gateway {
         _ = RahatMetrics.bootstrap()
         let readiness = Self.readiness(auth: auth, core: core, ledger: ledger, c2c: c2c, extra: extraReadiness)
         let router = Router(context: GatewayRequestContext.self)
+        // Outermost: the span and the timing see the status the client is sent, problems included.
+        router.middlewares.add(ObservabilityMiddleware(trustTraceparent: configuration.trustTraceparent))
         router.middlewares.add(RequestMiddleware(trustForwardedFor: configuration.trustForwardedFor, logger: logger))
-        router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.debug))
 
         router.get("/openapi.yaml") { _, _ in

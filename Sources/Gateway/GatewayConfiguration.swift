@@ -7,6 +7,7 @@ package import ServerKit
 /// | `RAHAT_HTTP_HOST` | `127.0.0.1` | address to listen on (`0.0.0.0` in containers) |
 /// | `RAHAT_HTTP_PORT` | `8080` | port to listen on |
 /// | `RAHAT_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (behind a proxy you run) |
+/// | `RAHAT_TRUST_TRACEPARENT` | `false` | continue the trace a request's W3C `traceparent` names (behind a proxy or client you run that starts traces); otherwise every request starts its own |
 /// | `RAHAT_API_KEY_CACHE_SECONDS` | `30` | how long a verified API key is trusted before the auth service is asked again |
 /// | `RAHAT_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest JSON request body; a larger one is refused with 413 as it streams (CSV and multipart uploads have their own limits) |
 /// | `RAHAT_HTTP_IDLE_TIMEOUT_SECONDS` | `60` | a connection with no request in progress is closed after this long, as is one whose next request's headers are still incomplete |
@@ -18,6 +19,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var host: String
     package var port: Int
     package var trustForwardedFor: Bool
+    /// Whether a request's `traceparent` is continued; an untrusted one could join any trace.
+    package var trustTraceparent: Bool
     package var apiKeyCacheTTL: Duration
     package var rateLimits: RateLimitConfiguration
     /// The most a JSON request body may hold, in bytes.
@@ -37,6 +40,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         trustForwardedFor: Bool = false,
+        trustTraceparent: Bool = false,
         apiKeyCacheTTL: Duration = .seconds(30),
         rateLimits: RateLimitConfiguration = RateLimitConfiguration(),
         maxBodyBytes: Int = 1_048_576,
@@ -49,6 +53,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.host = host
         self.port = port
         self.trustForwardedFor = trustForwardedFor
+        self.trustTraceparent = trustTraceparent
         self.apiKeyCacheTTL = apiKeyCacheTTL
         self.rateLimits = rateLimits
         self.maxBodyBytes = maxBodyBytes
@@ -65,6 +70,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
             host: source.string("RAHAT_HTTP_HOST", default: "127.0.0.1"),
             port: source.int("RAHAT_HTTP_PORT", default: 8080, in: 0...65_535),
             trustForwardedFor: source.bool("RAHAT_TRUST_FORWARDED_FOR", default: false),
+            trustTraceparent: source.bool("RAHAT_TRUST_TRACEPARENT", default: false),
             apiKeyCacheTTL: .seconds(source.int("RAHAT_API_KEY_CACHE_SECONDS", default: 30, in: 0...3600)),
             rateLimits: RateLimitConfiguration(from: &source),
             maxBodyBytes: source.int("RAHAT_MAX_BODY_BYTES", default: 1_048_576, in: 1024...67_108_864),

@@ -23,6 +23,39 @@ package enum JobStatus: String, Sendable, Codable, CaseIterable {
     case failed
 }
 
+/// The trace a job's run belongs to: the request (or job, or event) that asked for it.
+package struct JobTrace: Sendable, Codable, Equatable {
+    /// How a job's run relates to the trace that asked for it.
+    package enum Relation: String, Sendable, Codable {
+        /// The run continues the asker's trace.
+        case child
+        /// The run starts its own trace, linked to the asker's: one request that fans out into
+        /// many jobs (a disbursement's batches) would otherwise make one unreadable trace.
+        case link
+    }
+
+    /// The asker's W3C `traceparent`.
+    package var traceparent: String
+    package var relation: Relation
+
+    package init(traceparent: String, relation: Relation) {
+        self.traceparent = traceparent
+        self.relation = relation
+    }
+
+    /// One text for a store's column or field: `<relation> <traceparent>`.
+    package var stored: String { "\(relation.rawValue) \(traceparent)" }
+
+    /// Reads ``stored``; nil for anything else.
+    package init?(stored: String) {
+        let parts = stored.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let relation = Relation(rawValue: String(parts[0])), !parts[1].isEmpty else {
+            return nil
+        }
+        self.init(traceparent: String(parts[1]), relation: relation)
+    }
+}
+
 /// A request to run a job, as a business operation records it (through its outbox).
 package struct JobRequest: Sendable, Codable, Equatable {
     /// Stable and caller-chosen to deduplicate (a second request with an id already known is
@@ -41,6 +74,10 @@ package struct JobRequest: Sendable, Codable, Equatable {
     package var delayMilliseconds: Int
     /// The user whose action asked for the job, who may follow it.
     package var owner: String?
+    /// How the job's run is traced relative to what asked for it (a fan-out links instead).
+    package var traceRelation: JobTrace.Relation
+    /// The trace that asked for the job; the relay fills it from the outbox row.
+    package var trace: JobTrace?
 
     package init(
         id: String = UUID().uuidString.lowercased(),
@@ -51,7 +88,9 @@ package struct JobRequest: Sendable, Codable, Equatable {
         maxAttempts: Int = 3,
         backoff: Duration = .seconds(1),
         delay: Duration = .zero,
-        owner: String? = nil
+        owner: String? = nil,
+        traceRelation: JobTrace.Relation = .child,
+        trace: JobTrace? = nil
     ) {
         self.id = id
         self.queue = queue
@@ -62,6 +101,8 @@ package struct JobRequest: Sendable, Codable, Equatable {
         self.backoffMilliseconds = Int(backoff.seconds * 1000)
         self.delayMilliseconds = max(0, Int(delay.seconds * 1000))
         self.owner = owner
+        self.traceRelation = traceRelation
+        self.trace = trace
     }
 
     /// The wait before attempt `attempt + 1` after `attempt` failed: the back-off doubled per
@@ -94,6 +135,8 @@ package struct Job: Sendable, Equatable {
     /// Why the latest attempt failed.
     package var error: String?
     package var owner: String?
+    /// The trace that asked for the job, when tracing was on.
+    package var trace: JobTrace?
     package var createdAt: Date
     /// When it may run (next).
     package var runAt: Date
@@ -104,8 +147,8 @@ package struct Job: Sendable, Equatable {
     package init(
         id: String, queue: String, name: String, payload: String, priority: JobPriority, status: JobStatus,
         attempts: Int, maxAttempts: Int, backoffMilliseconds: Int, progress: Int, progressMessage: String? = nil,
-        result: String? = nil, error: String? = nil, owner: String? = nil, createdAt: Date, runAt: Date,
-        startedAt: Date? = nil, finishedAt: Date? = nil
+        result: String? = nil, error: String? = nil, owner: String? = nil, trace: JobTrace? = nil, createdAt: Date,
+        runAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil
     ) {
         self.id = id
         self.queue = queue
@@ -121,6 +164,7 @@ package struct Job: Sendable, Equatable {
         self.result = result
         self.error = error
         self.owner = owner
+        self.trace = trace
         self.createdAt = createdAt
         self.runAt = runAt
         self.startedAt = startedAt

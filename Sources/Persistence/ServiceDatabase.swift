@@ -3,12 +3,16 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 package import Logging
+import MetricCatalog
+import Metrics
 import NIOCore
 import NIOPosix
+import OTelSemanticConventions
 import PostgresKit
 package import SQLKit
 package import ServerKit
 import ServiceLifecycle
+import Tracing
 
 /// The database one service owns: a connection pool scoped to the service's schema on PostgreSQL
 /// (via `search_path`, so no table name ever mentions another service), or its own SQLite file.
@@ -90,6 +94,35 @@ package final class ServiceDatabase: Service, Sendable {
     /// that is what a caller would otherwise have to do by hand. PostgreSQL waits for row locks
     /// itself and needs no retry.
     package func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any Database) async throws -> T
+    ) async throws -> T {
+        try await observed { try await self.retryingStaleSnapshots(body) }
+    }
+
+    /// A span for the transaction (the statements' spans would name tables and parameters; its
+    /// own says which database and how long), and its duration by outcome.
+    private func observed<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        let span = InstrumentationSystem.tracer.startSpan("db transaction", ofKind: .client)
+        span.attributes[OTelAttribute.db.system.name] = isPostgres ? "postgresql" : "sqlite"
+        span.attributes[OTelAttribute.db.namespace] = schema
+        let started = ContinuousClock.now
+        defer { span.end() }
+        do {
+            let result = try await ServiceContext.$current.withValue(span.context) { try await work() }
+            PersistenceMetrics.transactionDuration.timer(schema, "commit").record(duration: .now - started)
+            return result
+        } catch {
+            PersistenceMetrics.transactionDuration.timer(schema, "rollback").record(duration: .now - started)
+            if DatabaseAvailability.isUnavailable(error) {
+                PersistenceMetrics.unavailable.counter(schema).increment()
+                span.setStatus(SpanStatus(code: .error))
+            }
+            span.recordError(error)
+            throw error
+        }
+    }
+
+    private func retryingStaleSnapshots<T: Sendable>(
         _ body: @escaping @Sendable (any Database) async throws -> T
     ) async throws -> T {
         guard case .sqlite = location else {

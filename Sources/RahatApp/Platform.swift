@@ -596,7 +596,8 @@ package enum Platform {
                 target: resolvableTarget(host: address.host, port: address.port),
                 transportSecurity: common.internalTLS?.clientSecurity ?? .plaintext,
                 serviceConfig: RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
-            )
+            ),
+            interceptors: [ClientObservabilityInterceptor(serverAddress: address.host)]
         )
     }
 
@@ -704,6 +705,8 @@ package enum Platform {
         logger: Logger, trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }
     ) -> [any ServerInterceptor] {
         [
+            // First, so its span and timing cover the others and the handler.
+            ServerObservabilityInterceptor(),
             IncomingCallInterceptor(trustsClientAddress: trustsClientAddress),
             ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
         ]

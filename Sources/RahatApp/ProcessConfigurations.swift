@@ -17,7 +17,8 @@ package import ServerKit
 /// |---|---|---|
 /// | `RAHAT_DATA_DIR` | `./.rahat` | where the embedded default keeps its SQLite files |
 /// | `RAHAT_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
-/// | `RAHAT_LOG_FORMAT` | `json` | `json` lines for collectors, `text` for a terminal |
+/// | `RAHAT_LOG_FORMAT` | `text` on a terminal, else `json` | `json` lines for collectors, `text` for a person |
+/// | `RAHAT_VERSION` | `dev` | the release this process runs, as the image or package names it: `rahat_build_info` and the traces' `service.version` |
 /// | `RAHAT_CONFIG_FILE` | none | an env-format file read after the environment |
 /// | `REDIS_URL` / `_FILE` | none | `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS: shared cache and rate limits; without it they live in the process |
 /// | `RAHAT_REDIS_POOL_SIZE` | `8` | connections per process (each carries many pipelined commands) |
@@ -36,13 +37,16 @@ package struct CommonConfiguration: Sendable, Equatable {
     package var shutdownTimeout: Duration
     /// Mutual TLS for gRPC between processes; `nil` is plaintext (the embedded default calls in memory).
     package var internalTLS: InternalTLS?
+    /// The release running, as the deployment names it.
+    package var version: String
 
     package init(
         dataDirectory: String = "./.rahat", log: LogConfiguration = LogConfiguration(), redis: RedisSettings? = nil,
         rpcTimeout: Duration = RPCDefaults.timeout, shutdownTimeout: Duration = .seconds(30),
-        internalTLS: InternalTLS? = nil
+        internalTLS: InternalTLS? = nil, version: String = "dev"
     ) {
         self.internalTLS = internalTLS
+        self.version = version
         self.dataDirectory = dataDirectory
         self.log = log
         self.redis = redis
@@ -52,6 +56,7 @@ package struct CommonConfiguration: Sendable, Equatable {
 
     init(from source: inout ConfigurationSource) {
         dataDirectory = source.string("RAHAT_DATA_DIR", default: "./.rahat")
+        version = source.string("RAHAT_VERSION", default: "dev")
         log = LogConfiguration(from: &source)
         rpcTimeout = .milliseconds(source.int("RAHAT_RPC_TIMEOUT_MS", default: 10_000, in: 100...600_000))
         shutdownTimeout = .seconds(source.int("RAHAT_SHUTDOWN_TIMEOUT_SECONDS", default: 30, in: 1...3600))

@@ -167,7 +167,7 @@ package struct InProcessServices: Sendable {
         options: AssemblyOptions = AssemblyOptions()
     ) throws -> InProcessServices {
         let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: rpcTimeout))
-        let client = GRPCClient(transport: transport.client)
+        let client = GRPCClient(transport: transport.client, interceptors: [ClientObservabilityInterceptor()])
         let sms = sms ?? configurations.c2c.sms.sender()
         return InProcessServices(
             auth: try ServiceAssembly.auth(

@@ -1,4 +1,5 @@
 package import Logging
+package import MetricCatalog
 import Metrics
 package import NIOCore
 import NIOPosix
@@ -209,14 +210,37 @@ extension RedisClient: Service {
     }
 }
 
+/// The metrics the Redis client records.
+package enum RedisClientMetrics {
+    /// Commands sent (each of a pipeline counts).
+    package static let commands = MetricDefinition.counter(
+        "rahat_redis_commands_total", help: "Redis commands sent, each command of a pipeline counted.")
+    /// Round trips, a whole pipeline being one.
+    package static let duration = MetricDefinition.durations(
+        "rahat_redis_command_duration_seconds",
+        buckets: [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2),
+        ],
+        help: "Time from sending a Redis command (or pipeline) to its reply.")
+    /// Commands that failed, by kind.
+    package static let errors = MetricDefinition.counter(
+        "rahat_redis_command_errors_total", labels: ["kind"],
+        help: "Redis commands that failed, by kind: connection, timeout, server (an error reply) or other.")
+
+    /// Every metric this target declares.
+    package static let all = [commands, duration, errors]
+}
+
 /// The client's swift-metrics instruments, created once so recording costs no lookups.
 struct RedisMetrics: Sendable {
-    let commands = Counter(label: "rahat_redis_commands_total")
-    let duration = Metrics.Timer(label: "rahat_redis_command_duration_seconds", preferredDisplayUnit: .seconds)
-    let connectionErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "connection")])
-    let timeoutErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "timeout")])
-    let serverErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "server")])
-    let otherErrors = Counter(label: "rahat_redis_command_errors_total", dimensions: [("kind", "other")])
+    let commands = RedisClientMetrics.commands.counter()
+    let duration = RedisClientMetrics.duration.timer()
+    let connectionErrors = RedisClientMetrics.errors.counter("connection")
+    let timeoutErrors = RedisClientMetrics.errors.counter("timeout")
+    let serverErrors = RedisClientMetrics.errors.counter("server")
+    let otherErrors = RedisClientMetrics.errors.counter("other")
 
     func record(commands count: Int, since started: ContinuousClock.Instant) {
         self.commands.increment(by: count)

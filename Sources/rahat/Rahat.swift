@@ -5,6 +5,7 @@ import Gateway
 import LedgerService
 import Logging
 import Messaging
+import Operations
 import Persistence
 import RahatApp
 import ServerKit
@@ -43,24 +44,24 @@ struct Serve: AsyncParsableCommand {
         switch process {
         case nil:
             let configuration = try EmbeddedConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "rahat", configuration: configuration.common.log)
+            let (logger, tracing) = try observability(service: "rahat", common: configuration.common)
             let host = configuration.gateway.host
             let email = configuration.auth.adminEmail
             let process = try await Platform.embedded(configuration: configuration, logger: logger) { port in
                 Console.announceGateway(host: host, port: port, adminEmail: email)
             }
             Console.announceAdmin(process.notice)
-            try await runServices(process.services, common: configuration.common, logger: logger)
+            try await runServices(tracing + process.services, common: configuration.common, logger: logger)
         case .gateway:
             let configuration = try GatewayProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "gateway", configuration: configuration.common.log)
+            let (logger, tracing) = try observability(service: "gateway", common: configuration.common)
             let host = configuration.gateway.host
             let opsHost = configuration.opsHost
             let process = try Platform.gatewayProcess(
                 configuration: configuration, logger: logger,
                 onGatewayRunning: { port in Console.announceGateway(host: host, port: port, adminEmail: nil) },
                 onOpsRunning: { port in Console.line("gateway health and metrics on http://\(opsHost):\(port)") })
-            try await runServices(process.services, common: configuration.common, logger: logger)
+            try await runServices(tracing + process.services, common: configuration.common, logger: logger)
         case .auth:
             try await serveService(.auth, AuthProcessConfiguration.load(from: source)) {
                 configuration, logger, onGRPC, onOps in
@@ -78,14 +79,14 @@ struct Serve: AsyncParsableCommand {
             try await serveService(.c2c, C2CProcessConfiguration.load(from: source), start: Platform.c2cProcess)
         case .worker:
             let configuration = try WorkerProcessConfiguration.load(from: source)
-            let logger = RahatLogging.bootstrap(service: "worker", configuration: configuration.common.log)
+            let (logger, tracing) = try observability(service: "worker", common: configuration.common)
             let host = configuration.opsHost
             let services = try await Platform.workerProcess(
                 configuration: configuration,
                 logger: logger,
                 onOpsRunning: { port in Console.line("worker health and metrics on http://\(host):\(port)") }
             )
-            try await runServices(services, common: configuration.common, logger: logger)
+            try await runServices(tracing + services, common: configuration.common, logger: logger)
         }
     }
 }
@@ -313,13 +314,26 @@ private func serveService<Configuration: ServiceProcessConfiguration>(
     ) async throws -> [any Service]
 ) async throws {
     let name = role.rawValue
-    let logger = RahatLogging.bootstrap(service: name, configuration: configuration.common.log)
+    let (logger, tracing) = try observability(service: name, common: configuration.common)
     let listen = configuration.listen
     let services = try await start(
         configuration, logger,
         { port in Console.line("\(name) gRPC listening on \(listen.grpcHost):\(port)") },
         { port in Console.line("\(name) health and metrics on http://\(listen.opsHost):\(port)") })
-    try await runServices(services, common: configuration.common, logger: logger)
+    try await runServices(tracing + services, common: configuration.common, logger: logger)
+}
+
+/// A serving process's logging, metrics and, when the `OTEL_*` variables ask for it, tracing.
+/// The trace exporter comes back as a service to run first, so it stops last and sends the spans
+/// recorded while the others stop.
+private func observability(
+    service: String, common: CommonConfiguration
+) throws -> (logger: Logger, tracing: [any Service]) {
+    let logger = RahatLogging.bootstrap(service: service, configuration: common.log)
+    RahatMetrics.recordBuild(version: common.version, service: service)
+    let tracing = try RahatTracing.bootstrap(
+        service: service, version: common.version, environment: ProcessInfo.processInfo.environment, logger: logger)
+    return (logger, tracing.map { [$0] } ?? [])
 }
 
 private func runServices(_ services: [any Service], common: CommonConfiguration, logger: Logger) async throws {

@@ -3,6 +3,8 @@ import Foundation
 import JobQueue
 import Logging
 import Messaging
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -56,6 +58,7 @@ extension C2CDomain {
         if record.status == .cancelled { return record }
         let now = self.now()
         let cancelled = try await DisbursementStore.cancel(record.id, at: now, on: sql)
+        if cancelled { C2CServiceMetrics.disbursements.counter("cancelled").increment() }
         let current = try await reread(record.id)
         guard cancelled || current.status == .cancelled else {
             throw C2CError.disbursementState(status: current.status.phrase, action: "cancelled")
@@ -132,6 +135,7 @@ extension C2CDomain {
             return true
         }
         if approvedNow {
+            C2CServiceMetrics.disbursements.counter("approved").increment()
             logger.info(
                 "disbursement approved; execution queued",
                 metadata: [

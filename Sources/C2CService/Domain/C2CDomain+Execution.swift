@@ -3,6 +3,8 @@ import FluentKit
 import Foundation
 import Logging
 import Messaging
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -64,7 +66,10 @@ extension C2CDomain {
         let paid = zip(lines, results).map { line, result in
             (number: line.number, beneficiary: line.beneficiary, amount: line.amount, transfer: result.id)
         }
-        let completed = try await recordPayments(record, paid: paid)
+        let (completed, amount, finished) = try await recordPayments(record, paid: paid)
+        C2CServiceMetrics.linesPaid.counter(record.asset).increment(by: completed)
+        C2CServiceMetrics.disbursedValue.counter(record.asset).increment(by: amount)
+        Self.count(finished)
         return (completed, 0)
     }
 
@@ -73,18 +78,18 @@ extension C2CDomain {
     /// line is left pending, all in one transaction.
     private func recordPayments(
         _ record: DisbursementRecord, paid: [(number: Int64, beneficiary: UUID, amount: Int64, transfer: UUID)]
-    ) async throws -> Int64 {
+    ) async throws -> (lines: Int64, amount: Int64, finished: String?) {
         let now = self.now()
         return try await database.sqlTransaction { tx in
             var updated = try await DisbursementStore.completeLines(
                 of: record.id, paid: paid.map { ($0.number, $0.transfer) }, on: tx)
-            guard !updated.isEmpty else { return 0 }
+            guard !updated.isEmpty else { return (0, 0, nil) }
             let amount = updated.reduce(Int64(0)) { $0 + $1.amount }
             try await DisbursementStore.countCompleted(record.id, lines: updated.count, amount: amount, at: now, on: tx)
             updated.sort { $0.number < $1.number }
             try await Outbox.append(C2CEvents.fundDisbursed(record, payments: updated, amount: amount, at: now), on: tx)
-            try await finishIfDone(record, at: now, on: tx)
-            return Int64(updated.count)
+            let finished = try await finishIfDone(record, at: now, on: tx)
+            return (Int64(updated.count), amount, finished)
         }
     }
 
@@ -102,34 +107,44 @@ extension C2CDomain {
     /// Marks lines failed with `reason` (those still pending) and counts them.
     private func recordFailure(_ record: DisbursementRecord, lines: [Int64], reason: String) async throws -> Int64 {
         let now = self.now()
-        return try await database.sqlTransaction { tx in
+        let (failed, finished) = try await database.sqlTransaction { tx -> (Int64, String?) in
             let failed = try await DisbursementStore.failLines(of: record.id, lines, reason: reason, on: tx)
-            guard failed > 0 else { return 0 }
+            guard failed > 0 else { return (0, nil) }
             try await DisbursementStore.countFailed(record.id, lines: failed, at: now, on: tx)
-            try await finishIfDone(record, at: now, on: tx)
-            return Int64(failed)
+            return (Int64(failed), try await finishIfDone(record, at: now, on: tx))
         }
+        C2CServiceMetrics.linesFailed.counter(record.asset).increment(by: failed)
+        Self.count(finished)
+        return failed
     }
 
     /// Outside a transaction: finishes the disbursement if no line is pending.
     private func finishIfDone(_ record: DisbursementRecord) async throws {
         let now = self.now()
-        try await database.sqlTransaction { tx in
+        let finished = try await database.sqlTransaction { tx in
             try await DisbursementStore.touch(record.id, at: now, on: tx)
-            try await self.finishIfDone(record, at: now, on: tx)
+            return try await self.finishIfDone(record, at: now, on: tx)
         }
+        Self.count(finished)
+    }
+
+    /// Counts a disbursement that finished, once its transaction committed.
+    private static func count(_ finished: String?) {
+        guard let finished else { return }
+        C2CServiceMetrics.disbursements.counter(finished).increment()
     }
 
     /// Finishes the disbursement when no line is left pending: completed, or partially failed
     /// when some failed, with its event. Called after the transaction updated the disbursement's
     /// row, which it then holds: of two batches finishing at once, the second sees the first's
     /// lines and finishes it, once.
+    @discardableResult
     private func finishIfDone(
         _ record: DisbursementRecord, at now: Date, on sql: any SQLDatabase & Database
-    ) async throws {
+    ) async throws -> String? {
         guard try await !DisbursementStore.anyLinePending(of: record.id, on: sql),
             let finished = try await DisbursementStore.finish(record.id, at: now, on: sql)
-        else { return }
+        else { return nil }
         let status = finished.status
         try await Outbox.append(
             C2CEvents.disbursementCompleted(
@@ -139,5 +154,6 @@ extension C2CDomain {
         logger.info(
             "disbursement finished",
             metadata: ["disbursement.id": "\(record.id.lowercasedString)", "status": "\(status)"])
+        return status
     }
 }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import Logging
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -145,6 +147,7 @@ extension C2CDomain {
         }
         stored.replayed = stored.id != record.id || result.replayed
         if !stored.replayed {
+            C2CServiceMetrics.fundingValue.counter(project.asset).increment(by: amount)
             logger.info(
                 "project funded",
                 metadata: [

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import MetricCatalog
 import Metrics
 import Notifications
 import Persistence
@@ -183,8 +184,10 @@ extension C2CDomain {
                 metadata: ["redemption.id": "\(record.id.lowercasedString)", "error": "\(error)"])
             try await RedemptionStore.fail(
                 record.id, reason: "the code could not be sent by SMS", at: self.now(), on: sql)
+            C2CServiceMetrics.redemptions.counter("failed").increment()
             throw C2CError.codeNotSent
         }
+        C2CServiceMetrics.redemptions.counter("requested").increment()
         logger.info(
             "redemption requested",
             metadata: [
@@ -275,7 +278,7 @@ extension C2CDomain {
     }
 
     /// Confirmations refused because their vendor entered too many wrong codes: alert on any.
-    private static let vendorCodeRefusals = Counter(label: "rahat_redemption_vendor_code_refusals_total")
+    private static let vendorCodeRefusals = C2CServiceMetrics.vendorCodeRefusals.counter()
 
     /// Refuses a sixth code to one phone within the window. Two requests at the same instant may
     /// both pass; the window still bounds what a vendor can send.
@@ -293,8 +296,12 @@ extension C2CDomain {
     /// What one confirmation did, decided under the redemption's lock.
     private enum ConfirmOutcome: Sendable {
         case confirmed
+        /// Confirmed by this call: value moved now.
+        case confirmedNow(amount: Int64, asset: String)
         case wrongCode(remaining: Int)
         case refused(C2CError)
+        /// Refused, and the redemption failed for good (the wallet cannot cover it).
+        case failed(C2CError)
     }
 
     /// Checks the code and moves the amount, wallet → vendor account, keyed by the redemption:
@@ -358,7 +365,7 @@ extension C2CDomain {
                 let insufficient = refusal.isInsufficientFunds
                 let reason = insufficient ? "insufficient balance" : refusal.description
                 try await RedemptionStore.fail(id, reason: reason, on: tx)
-                return .refused(
+                return .failed(
                     insufficient
                         ? .insufficientBalance(balance: nil, needed: current.amount)
                         : .redemptionRefused(reason: reason))
@@ -371,10 +378,17 @@ extension C2CDomain {
                     "redemption.id": "\(id.lowercasedString)", "transfer.id": "\(transferID.lowercasedString)",
                     "amount": "\(current.amount)",
                 ])
-            return .confirmed
+            return .confirmedNow(amount: current.amount, asset: current.asset)
         }
         switch outcome {
         case .confirmed: return try await storedRedemption(id)
+        case .confirmedNow(let amount, let asset):
+            C2CServiceMetrics.redemptions.counter("confirmed").increment()
+            C2CServiceMetrics.redeemedValue.counter(asset).increment(by: amount)
+            return try await storedRedemption(id)
+        case .failed(let error):
+            C2CServiceMetrics.redemptions.counter("failed").increment()
+            throw error
         case .wrongCode(let remaining): throw C2CError.wrongCode(attemptsRemaining: remaining)
         case .refused(let error): throw error
         }

@@ -4,6 +4,8 @@ import Foundation
 import JobQueue
 import Logging
 import Messaging
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -94,6 +96,7 @@ extension C2CDomain {
             try await Outbox.append([.jobRequested(job, at: now)], on: tx)
             return written
         }
+        C2CServiceMetrics.settlements.counter("requested").increment(by: settlements.count)
         logger.info(
             "settlement run started",
             metadata: [
@@ -281,13 +284,13 @@ extension C2CDomain {
     ) async throws {
         let clients = self.clients
         let now = self.now()
-        try await database.sqlTransaction { tx in
+        let ended = try await database.sqlTransaction { tx -> Bool in
             guard let current = try await SettlementStore.lockForEnd(record.id, at: now, on: tx) else {
                 throw C2CError.settlementNotFound
             }
             // Another request ended it meanwhile; the caller rereads and compares.
             guard current == SettlementStatus.processing.rawValue || current == SettlementStatus.pending.rawValue
-            else { return }
+            else { return false }
             if current == SettlementStatus.processing.rawValue {
                 let payout = Self.settlementTransfer(record, .payout)
                 let giveBack = Self.settlementTransfer(record, .giveBack)
@@ -308,7 +311,11 @@ extension C2CDomain {
                 record.id, status: status, reason: reason, reference: reference, at: now, on: tx)
             if releasing { try await SettlementStore.releaseRedemptions(of: record.id, on: tx) }
             try await Outbox.append(C2CEvents.settlementCompleted(record, status: status, at: now), on: tx)
+            return true
         }
+        guard ended else { return }
+        C2CServiceMetrics.settlements.counter(status.rawValue).increment()
+        if status == .paid { C2CServiceMetrics.settledValue.counter(record.asset).increment(by: record.amount) }
         logger.info(
             "settlement ended",
             metadata: ["settlement.id": "\(record.id.lowercasedString)", "status": "\(status.rawValue)"])

@@ -22,7 +22,9 @@ extension C2CDomain {
                 "disbursementId": .string(id.lowercasedString), "round": .int(Int64(round)),
                 "from": .int(lines.lowerBound), "to": .int(lines.upperBound),
             ]).json,
-            maxAttempts: 8, backoff: .seconds(2), owner: owner.lowercasedString)
+            maxAttempts: 8, backoff: .seconds(2), owner: owner.lowercasedString,
+            // An approval fans out into a job per batch: each run is its own trace, linked to it.
+            traceRelation: .link)
     }
 
     /// Pays one batch of lines with one ledger batch transfer. Each line's idempotency key is

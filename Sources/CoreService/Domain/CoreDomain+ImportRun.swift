@@ -1,6 +1,8 @@
 import CoreAPI
 import FluentKit
 import Foundation
+import MetricCatalog
+import Metrics
 import Persistence
 import ServerKit
 import ServiceLifecycle
@@ -455,12 +457,18 @@ struct ImportBatchWriter: Sendable {
         // Beneficiaries this batch updates: their cached reads go once the batch has committed
         // (or failed to: a lost COMMIT may still have committed).
         let updated = UpdatedBeneficiaries()
+        let before = (importRow.created, importRow.updated, importRow.duplicates, importRow.rejected)
         do {
             try await writeBatch()
         } catch {
             await domain.beneficiaryCache.invalidate(updated.ids)
             throw error
         }
+        let rows = CoreServiceMetrics.importRows
+        rows.counter("created").increment(by: importRow.created - before.0)
+        rows.counter("updated").increment(by: importRow.updated - before.1)
+        rows.counter("duplicate").increment(by: importRow.duplicates - before.2)
+        rows.counter("rejected").increment(by: importRow.rejected - before.3)
         await domain.beneficiaryCache.invalidate(updated.ids)
         await domain.tellOldNumbers(updated.phoneChanges, at: now)
 

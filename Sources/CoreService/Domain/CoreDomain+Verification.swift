@@ -3,6 +3,8 @@ import FluentKit
 import Foundation
 import JobQueue
 import Messaging
+import MetricCatalog
+import Metrics
 import Persistence
 import ServerKit
 import SharedModels
@@ -225,7 +227,10 @@ extension CoreDomain {
             return (events, statuses)
         }
         counts[.superseded, default: 0] += stale.count
-        for status in statuses { counts[status, default: 0] += 1 }
+        for status in statuses {
+            counts[status, default: 0] += 1
+            if status != .superseded { CoreServiceMetrics.verifications.counter(status.rawValue).increment() }
+        }
         return counts
     }
 

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import Logging
+import MetricCatalog
 import Metrics
 import ServerKit
 import SharedModels
@@ -60,19 +61,10 @@ struct BeneficiaryCache: Sendable {
     private let flights = SingleFlight<String, BeneficiaryRecord?>()
     private let warnings = LogThrottle(interval: .seconds(10))
 
-    private static let hits = Counter(
-        label: "rahat_cache_requests_total",
-        dimensions: [
-            ("cache", "beneficiary"), ("result", "hit"),
-        ])
-    private static let misses = Counter(
-        label: "rahat_cache_requests_total",
-        dimensions: [
-            ("cache", "beneficiary"), ("result", "miss"),
-        ])
-    private static let fallbacks = Counter(label: "rahat_cache_fallbacks_total", dimensions: [("cache", "beneficiary")])
-    private static let invalidationFailures = Counter(
-        label: "rahat_cache_invalidation_failures_total", dimensions: [("cache", "beneficiary")])
+    private static let hits = CoreServiceMetrics.cacheRequests.counter("beneficiary", "hit")
+    private static let misses = CoreServiceMetrics.cacheRequests.counter("beneficiary", "miss")
+    private static let fallbacks = CoreServiceMetrics.cacheFallbacks.counter("beneficiary")
+    private static let invalidationFailures = CoreServiceMetrics.cacheInvalidationFailures.counter("beneficiary")
 
     init(store: (any CacheStore)?, ttl: Duration, logger: Logger) {
         self.store = ttl > .zero ? store : nil

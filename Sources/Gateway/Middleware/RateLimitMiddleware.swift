@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import MetricCatalog
 import Metrics
 import OpenAPIRuntime
 import ServerKit
@@ -24,10 +25,8 @@ struct RateLimitMiddleware: ServerMiddleware {
         self.logger = logger
     }
 
-    private static let fallbacksOpen = Counter(
-        label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "open")])
-    private static let fallbacksClosed = Counter(
-        label: "rahat_rate_limit_fallbacks_total", dimensions: [("policy", "closed")])
+    private static let fallbacksOpen = GatewayMetrics.rateLimitFallbacks.counter("open")
+    private static let fallbacksClosed = GatewayMetrics.rateLimitFallbacks.counter("closed")
 
     func intercept(
         _ request: HTTPRequest,
@@ -132,9 +131,7 @@ struct RateLimitMiddleware: ServerMiddleware {
         Dictionary(
             uniqueKeysWithValues: RateLimitConfiguration.RouteClass.allCases.map { routeClass in
                 let counter = { (result: String) in
-                    Counter(
-                        label: "rahat_rate_limit_decisions_total",
-                        dimensions: [("class", routeClass.rawValue), ("result", result)])
+                    GatewayMetrics.rateLimitDecisions.counter(routeClass.rawValue, result)
                 }
                 return (routeClass, (allowed: counter("allowed"), limited: counter("limited")))
             })

@@ -1,4 +1,6 @@
 import Foundation
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -33,11 +35,13 @@ extension LedgerDomain {
     ) async throws -> ChainVerification {
         let startedAt = now()
         // One snapshot: transfers committed during the walk would otherwise show as rows past the head.
-        return try await database.transaction { tx in
+        let verification = try await database.transaction { tx in
             let sql = try Self.sql(tx)
             try await LedgerStore.readSnapshot(sql)
             return try await verifyChain(in: sql, at: startedAt)
         }
+        LedgerServiceMetrics.verifications.counter(verification.isIntact ? "ok" : "broken").increment()
+        return verification
     }
 
     private static func verifyChain(in sql: any SQLDatabase, at startedAt: Date) async throws -> ChainVerification {

@@ -1,5 +1,7 @@
 import FluentKit
 import Foundation
+import MetricCatalog
+import Metrics
 import Persistence
 import SQLKit
 import ServerKit
@@ -54,7 +56,7 @@ extension LedgerDomain {
         // looked up, and the replays answered. The look-up was a quarter of a disbursement batch's
         // time in the ledger.
         let optimistic = database.sql.dialect.name == "postgresql"
-        return try await writes.run {
+        let outcomes = try await writes.run {
             // Taken once this writer's turn comes, so times follow the chain's order.
             let at = TransferChain.truncated(now())
             do {
@@ -67,6 +69,10 @@ extension LedgerDomain {
                 }
             }
         }
+        for outcome in outcomes where !outcome.replayed {
+            LedgerServiceMetrics.transfers.counter(outcome.transfer.kind.rawValue).increment()
+        }
+        return outcomes
     }
 
     /// Whether a batch written without looking its keys up may have failed for a replay in it.

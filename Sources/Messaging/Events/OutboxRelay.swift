@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+import MetricCatalog
 import Metrics
 package import Persistence
 import ServerKit
@@ -20,6 +21,8 @@ package struct OutboxRelayConfiguration: Sendable {
     package var retention: Duration = .seconds(7 * 86_400)
     /// How often sent events past their retention are pruned.
     package var pruneInterval: Duration = .seconds(3_600)
+    /// How often the backlog (`rahat_outbox_pending`, `rahat_outbox_lag_seconds`) is measured.
+    package var measureInterval: Duration = .seconds(5)
 
     /// The defaults.
     package init() {}
@@ -41,6 +44,8 @@ package final class OutboxRelay: Service, Sendable {
     private let relayed: Counter
     private let failures: Counter
     private let setAside: Counter
+    private let pending: Gauge
+    private let lag: Gauge
 
     /// A relay for `service`'s outbox in `database`, publishing through `publisher`.
     package init(
@@ -55,9 +60,11 @@ package final class OutboxRelay: Service, Sendable {
         self.publisher = publisher
         self.configuration = configuration
         self.logger = logger
-        self.relayed = Counter(label: "rahat_outbox_relayed_total", dimensions: [("service", service)])
-        self.failures = Counter(label: "rahat_outbox_relay_failures_total", dimensions: [("service", service)])
-        self.setAside = Counter(label: "rahat_outbox_events_failed_total", dimensions: [("service", service)])
+        self.relayed = MessagingMetrics.outboxRelayed.counter(service)
+        self.failures = MessagingMetrics.outboxRelayFailures.counter(service)
+        self.setAside = MessagingMetrics.outboxEventsFailed.counter(service)
+        self.pending = MessagingMetrics.outboxPending.gauge(service)
+        self.lag = MessagingMetrics.outboxLag.gauge(service)
     }
 
     /// Asks the relay to look now. Transactions committed through the database's
@@ -92,6 +99,13 @@ package final class OutboxRelay: Service, Sendable {
         return count
     }
 
+    /// Reads how far behind the relay is into `rahat_outbox_pending` and `rahat_outbox_lag_seconds`.
+    package func measureBacklog(now: Date = Date()) async throws {
+        let backlog = try await Outbox.backlog(on: database.db)
+        pending.record(backlog.pending)
+        lag.record(backlog.oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+    }
+
     /// Deletes sent events older than the retention period; returns how many.
     package func prune(now: Date = Date()) async throws -> Int {
         let cutoff = now.addingTimeInterval(-configuration.retention.seconds)
@@ -115,8 +129,14 @@ package final class OutboxRelay: Service, Sendable {
         var failedAttempts = 0
         var idle = configuration.idlePoll
         var nextPrune = ContinuousClock.now + .seconds(60)
+        var nextMeasure = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                if ContinuousClock.now >= nextMeasure {
+                    // Before relaying: a stuck relay's lag must show, not only a working one's.
+                    nextMeasure = ContinuousClock.now + configuration.measureInterval
+                    try await measureBacklog()
+                }
                 let count = try await relayOnce()
                 if failedAttempts > 0 {
                     logger.info("outbox relay recovered", metadata: ["service": "\(service)"])

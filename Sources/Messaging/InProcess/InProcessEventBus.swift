@@ -1,6 +1,7 @@
 package import FluentKit
 import Foundation
 package import Logging
+import MetricCatalog
 import Metrics
 package import Persistence
 import SQLKit
@@ -23,8 +24,6 @@ package final class InProcessEventBus: Service, Sendable {
     private let logger: Logger
     private let groups = Mutex<[String: [String: [EventHandler]]]>([:])
     private let signal = WakeSignal()
-    private let handled = Counter(label: "rahat_events_handled_total", dimensions: [("bus", "in-process")])
-    private let failed = Counter(label: "rahat_events_failed_total", dimensions: [("bus", "in-process")])
 
     /// A bus keeping its retries in `database` (migrated with `InProcessEventBus.migrations`).
     package init(
@@ -79,10 +78,8 @@ package final class InProcessEventBus: Service, Sendable {
         }
         for (group, handlers) in subscribers {
             do {
-                for handler in handlers { try await handler.handle(event) }
-                handled.increment()
+                try await EventHandling.handle(event, group: group, attempt: 1, handlers: handlers)
             } catch {
-                failed.increment()
                 logger.warning(
                     "event handler failed; will retry",
                     metadata: [
@@ -137,19 +134,18 @@ package final class InProcessEventBus: Service, Sendable {
             let attempt = retry.attempts + 1
             do {
                 let event = try ReceivedEvent(json: retry.event)
-                for handler in handlers { try await handler.handle(event) }
+                try await EventHandling.handle(event, group: retry.consumer, attempt: attempt, handlers: handlers)
                 try await database.sql.raw(
                     """
                     DELETE FROM event_retries WHERE consumer = \(bind: retry.consumer) AND event_id = \(bind: retry.event_id)
                     """
                 ).run()
-                handled.increment()
             } catch {
-                failed.increment()
                 let stored = StoredOutboxEvent(
                     id: retry.event_id, type: retry.type, aggregateID: "", json: retry.event, occurredAt: now)
                 try await recordFailure(of: stored, group: retry.consumer, attempts: attempt, error: error)
                 if attempt >= configuration.maxAttempts {
+                    MessagingMetrics.eventsDeadLettered.counter(retry.consumer).increment()
                     logger.error(
                         "event handler failed for the last time; kept as a dead letter",
                         metadata: [

@@ -17,6 +17,8 @@ extension OutboxEvent {
             "delayMilliseconds": .int(Int64(request.delayMilliseconds)),
         ]
         if let owner = request.owner { payload["owner"] = .string(owner) }
+        // The trace itself is the outbox row's (`traceparent`, the appending request's span).
+        if request.traceRelation != .child { payload["traceRelation"] = .string(request.traceRelation.rawValue) }
         return OutboxEvent(
             type: jobRequestedType, aggregateType: "job", aggregateID: request.id, payload: payload, occurredAt: date)
     }
@@ -67,15 +69,20 @@ package struct JobRoutingPublisher: EventPublisher {
             var backoffMilliseconds: Int
             var delayMilliseconds: Int
             var owner: String?
+            var traceRelation: JobTrace.Relation?
         }
         var data: Data
+        var traceparent: String?
     }
 
     static func request(from event: StoredOutboxEvent) throws -> JobRequest {
-        let data = try JSONDecoder().decode(Envelope.self, from: Data(event.json.utf8)).data
+        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(event.json.utf8))
+        let data = envelope.data
+        let relation = data.traceRelation ?? .child
         return JobRequest(
             id: data.id, queue: data.queue, name: data.name, payload: data.payload, priority: data.priority,
             maxAttempts: data.maxAttempts, backoff: .milliseconds(data.backoffMilliseconds),
-            delay: .milliseconds(data.delayMilliseconds), owner: data.owner)
+            delay: .milliseconds(data.delayMilliseconds), owner: data.owner, traceRelation: relation,
+            trace: envelope.traceparent.map { JobTrace(traceparent: $0, relation: relation) })
     }
 }

@@ -2,10 +2,13 @@ import Foundation
 import GRPCCore
 package import JobQueue
 package import Logging
+import MetricCatalog
 import Metrics
+import OTelSemanticConventions
 import ServerKit
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// What a worker does for the jobs of one name in one queue.
 package struct JobHandler: Sendable {
@@ -108,8 +111,6 @@ package final class JobWorker: Service, Sendable {
     private let configuration: JobWorkerConfiguration
     private let logger: Logger
     private let name: String
-    private let completed: Counter
-    private let failed: Counter
 
     package init(
         store: any JobStore,
@@ -126,8 +127,6 @@ package final class JobWorker: Service, Sendable {
         self.name =
             "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
             + UUID().uuidString.prefix(8).lowercased()
-        self.completed = Counter(label: "rahat_jobs_completed_total")
-        self.failed = Counter(label: "rahat_jobs_failed_total")
     }
 
     private static func key(_ queue: String, _ name: String) -> String { "\(queue)\u{1F}\(name)" }
@@ -326,7 +325,42 @@ package final class JobWorker: Service, Sendable {
         let context = JobContext(job: job, store: store, worker: lease)
         let runningJob = running.register(job.id, lease: lease)
         defer { running.remove(job.id, runningJob) }
-        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
+        MessagingMetrics.jobsWaitDuration.timer(job.queue).record(duration: Self.waited(job))
+        let span = Self.startSpan(for: job)
+        defer { span.end() }
+        let started = ContinuousClock.now
+        let outcome = await ServiceContext.$current.withValue(span.context) {
+            await self.run(handler, context, stoppedBy: runningJob)
+        }
+        switch outcome {
+        case .finished(.failure) where Task.isCancelled:
+            // Cancelled from outside (not a graceful shutdown): the attempt did not fail on its own.
+            _ = try? await store.release(job.id, worker: lease)
+            logger.notice("job given back: its worker was cancelled", metadata: metadata)
+        case .finished(.failure(let error)) where error is JobInterrupted:
+            _ = try? await store.release(job.id, worker: lease)
+            logger.notice("job paused for shutdown and given back", metadata: metadata)
+        case .finished(let result):
+            let failed = if case .failure = result { true } else { false }
+            MessagingMetrics.jobsRunDuration.timer(job.queue, job.name, failed ? "failed" : "completed")
+                .record(duration: ContinuousClock.now - started)
+            if case .failure(let error) = result {
+                span.recordError(error)
+                span.setStatus(SpanStatus(code: .error))
+            }
+            await record(job, lease: lease, result, metadata: metadata)
+        case .lost:
+            metadata["error"] = "\(JobLost())"
+            logger.warning("job lost to another worker", metadata: metadata)
+        case .shutdown:
+            _ = try? await store.release(job.id, worker: lease)
+            logger.notice("job given back at shutdown", metadata: metadata)
+        }
+    }
+
+    /// Runs the handler until it ends, or until the job is lost or shutdown's grace runs out.
+    private func run(_ handler: JobHandler, _ context: JobContext, stoppedBy runningJob: RunningJob) async -> Outcome {
+        await withTaskGroup(of: Outcome?.self) { group -> Outcome in
             group.addTask {
                 do {
                     return .finished(.success(try await handler.run(context)))
@@ -350,23 +384,30 @@ package final class JobWorker: Service, Sendable {
             group.cancelAll()
             return outcome
         }
-        switch outcome {
-        case .finished(.failure) where Task.isCancelled:
-            // Cancelled from outside (not a graceful shutdown): the attempt did not fail on its own.
-            _ = try? await store.release(job.id, worker: lease)
-            logger.notice("job given back: its worker was cancelled", metadata: metadata)
-        case .finished(.failure(let error)) where error is JobInterrupted:
-            _ = try? await store.release(job.id, worker: lease)
-            logger.notice("job paused for shutdown and given back", metadata: metadata)
-        case .finished(let result):
-            await record(job, lease: lease, result, metadata: metadata)
-        case .lost:
-            metadata["error"] = "\(JobLost())"
-            logger.warning("job lost to another worker", metadata: metadata)
-        case .shutdown:
-            _ = try? await store.release(job.id, worker: lease)
-            logger.notice("job given back at shutdown", metadata: metadata)
-        }
+    }
+
+    /// How long the job waited for a worker: from when it was due (its enqueueing, or the end of
+    /// its delay or back-off) to now.
+    private static func waited(_ job: Job) -> Duration {
+        .milliseconds(Int64(max(0, Date().timeIntervalSince(job.runAt)) * 1000))
+    }
+
+    /// The span of one attempt: a child of the trace that asked for the job, or a new trace
+    /// linked to it when the asker fanned out (``JobTrace/Relation/link``).
+    private static func startSpan(for job: Job) -> any Span {
+        let tracer = InstrumentationSystem.tracer
+        let asker = job.trace.flatMap { TraceContext.context(traceparent: $0.traceparent) }
+        let linked = job.trace?.relation == .link
+        let span = tracer.startSpan(
+            "job \(job.name)", context: (linked ? nil : asker) ?? .topLevel, ofKind: .consumer)
+        if linked, let asker { span.addLink(SpanLink(context: asker, attributes: [:])) }
+        span.attributes[OTelAttribute.messaging.system] = "rahat.jobs"
+        span.attributes[OTelAttribute.messaging.operation.type] = "process"
+        span.attributes[OTelAttribute.messaging.destination.name] = job.queue
+        span.attributes["rahat.job.name"] = job.name
+        span.attributes["rahat.job.id"] = job.id
+        span.attributes["rahat.job.attempt"] = job.attempts
+        return span
     }
 
     /// Renews the locks of a queue's running jobs every third of the lock time, until cancelled.
@@ -411,17 +452,19 @@ package final class JobWorker: Service, Sendable {
             switch result {
             case .success(let value):
                 _ = try await store.complete(job.id, worker: lease, result: value)
-                completed.increment()
+                MessagingMetrics.jobsCompleted.counter(job.queue, job.name).increment()
                 logger.debug("job completed", metadata: metadata)
             case .failure(let error):
-                failed.increment()
+                MessagingMetrics.jobsFailed.counter(job.queue, job.name).increment()
                 metadata["error"] = "\(error)"
                 let status = try await store.fail(
                     job.id, worker: lease, error: Self.recordedError(error),
                     retrying: !(error is UnrecoverableJobError))
                 if status == .failed {
+                    MessagingMetrics.jobsDeadLettered.counter(job.queue, job.name).increment()
                     logger.error("job failed for the last time", metadata: metadata)
-                } else {
+                } else if status != nil {
+                    MessagingMetrics.jobsRetries.counter(job.queue, job.name).increment()
                     logger.warning("job attempt failed; will retry", metadata: metadata)
                 }
             }

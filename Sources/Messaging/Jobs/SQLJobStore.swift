@@ -22,11 +22,11 @@ package final class SQLJobStore: JobStore {
     }
 
     /// The messaging database's migrations for jobs.
-    package static var migrations: [any Migration] { [CreateJobs()] }
+    package static var migrations: [any Migration] { [CreateJobs(), AddJobTrace()] }
 
     private static let columns = """
         id, queue, name, payload, priority, status, attempts, max_attempts, backoff_ms, progress, progress_message,
-        result, error, owner, created_at, run_at, started_at, finished_at
+        result, error, owner, trace, created_at, run_at, started_at, finished_at
         """
 
     package func enqueue(_ requests: [JobRequest]) async throws {
@@ -41,13 +41,14 @@ package final class SQLJobStore: JobStore {
                     """
                     (\(bind: request.id), \(bind: request.queue), \(bind: request.name), \(bind: request.payload),
                     \(bind: request.priority.rank), \(bind: status.rawValue), 0, \(bind: request.maxAttempts),
-                    \(bind: request.backoffMilliseconds), 0, \(bind: request.owner), \(bind: now), \(bind: runAt))
+                    \(bind: request.backoffMilliseconds), 0, \(bind: request.owner), \(bind: request.trace?.stored),
+                    \(bind: now), \(bind: runAt))
                     """)
             }
             try await database.sql.raw(
                 """
                 INSERT INTO jobs (id, queue, name, payload, priority, status, attempts, max_attempts, backoff_ms,
-                    progress, owner, created_at, run_at)
+                    progress, owner, trace, created_at, run_at)
                 VALUES \(rows.joined(separator: ", ")) ON CONFLICT (id) DO NOTHING
                 """
             ).run()
@@ -212,6 +213,7 @@ package final class SQLJobStore: JobStore {
             result: try row.decode(column: "result", as: String?.self),
             error: try row.decode(column: "error", as: String?.self),
             owner: try row.decode(column: "owner", as: String?.self),
+            trace: try row.decode(column: "trace", as: String?.self).flatMap(JobTrace.init(stored:)),
             createdAt: try row.decode(column: "created_at", as: Date.self),
             runAt: try row.decode(column: "run_at", as: Date.self),
             startedAt: try row.decode(column: "started_at", as: Date?.self),
@@ -254,5 +256,18 @@ struct CreateJobs: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("jobs").delete()
+    }
+}
+
+/// The trace that asked for each job, so its run joins (or links to) it.
+struct AddJobTrace: AsyncMigration {
+    var name: String { "messaging.0003_AddJobTrace" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("jobs").field("trace", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("jobs").deleteField("trace").update()
     }
 }

@@ -1,5 +1,6 @@
 package import Foundation
 package import Logging
+import MetricCatalog
 import Metrics
 import NIOCore
 package import RedisClient
@@ -37,8 +38,6 @@ package final class RedisEventConsumer: Service, Sendable {
     private let configuration: EventConsumerConfiguration
     private let logger: Logger
     private let warnings = LogThrottle(interval: .seconds(30))
-    private let handled: Counter
-    private let failed: Counter
     private let deadLettered: Counter
 
     package init(
@@ -60,9 +59,7 @@ package final class RedisEventConsumer: Service, Sendable {
         self.client = client
         self.configuration = configuration
         self.logger = logger
-        self.handled = Counter(label: "rahat_events_handled_total", dimensions: [("group", group)])
-        self.failed = Counter(label: "rahat_events_failed_total", dimensions: [("group", group)])
-        self.deadLettered = Counter(label: "rahat_events_dead_lettered_total", dimensions: [("group", group)])
+        self.deadLettered = MessagingMetrics.eventsDeadLettered.counter(group)
     }
 
     /// The dead-letter stream of a consumer group.
@@ -182,11 +179,9 @@ package final class RedisEventConsumer: Service, Sendable {
             return
         }
         do {
-            for handler in handlers[type] ?? [] { try await handler.handle(event) }
+            try await EventHandling.handle(event, group: group, attempt: attempt, handlers: handlers[type] ?? [])
             try await client.xack(stream, group: group, ids: [entry.id])
-            handled.increment()
         } catch {
-            failed.increment()
             let reason = String(describing: error)
             if attempt >= configuration.maxAttempts {
                 try await park(entry, from: stream, attempts: attempt, error: reason)

@@ -97,14 +97,14 @@ struct RedisJobScripts: Sendable {
     }
 
     /// ARGV: count, then per job id, queue, name, payload, priority, maxAttempts, backoffMs,
-    /// delayMs, owner ('' for none). Returns how many were new.
+    /// delayMs, owner ('' for none), trace ('' for none). Returns how many were new.
     private static func enqueueBody(queues: String) -> String {
         """
         local t = now()
         local created = 0
         local known = {}
         for i = 0, tonumber(ARGV[1]) - 1 do
-          local b = 1 + i * 9
+          local b = 1 + i * 10
           local id, queue, priority = ARGV[b + 1], ARGV[b + 2], ARGV[b + 5]
           local key = jobKey(id)
           if redis.call('EXISTS', key) == 0 then
@@ -117,6 +117,10 @@ struct RedisJobScripts: Sendable {
               fields[#fields + 1] = 'owner'
               fields[#fields + 1] = ARGV[b + 9]
               redis.call('ZADD', p .. 'owner:' .. ARGV[b + 9], t, id)
+            end
+            if ARGV[b + 10] ~= '' then
+              fields[#fields + 1] = 'trace'
+              fields[#fields + 1] = ARGV[b + 10]
             end
             local status = 'waiting'
             if delay > 0 then

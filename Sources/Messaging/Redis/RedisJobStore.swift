@@ -65,6 +65,7 @@ package final class RedisJobStore: JobStore {
                 arguments += [
                     request.id, request.queue, request.name, request.payload, request.priority.rawValue,
                     request.maxAttempts, request.backoffMilliseconds, request.delayMilliseconds, request.owner ?? "",
+                    request.trace?.stored ?? "",
                 ]
             }
             _ = try await redis.evalScript(scripts.enqueue, keys: [], arguments: arguments)
@@ -292,6 +293,7 @@ package final class RedisJobStore: JobStore {
             result: fields["result"],
             error: fields["error"],
             owner: fields["owner"],
+            trace: fields["trace"].flatMap(JobTrace.init(stored:)),
             createdAt: created,
             runAt: date("runAt") ?? created,
             startedAt: date("startedAt"),

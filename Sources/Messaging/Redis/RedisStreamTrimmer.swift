@@ -1,4 +1,5 @@
 package import Logging
+import MetricCatalog
 import Metrics
 package import RedisClient
 import ServerKit
@@ -11,7 +12,7 @@ import ServiceLifecycle
 /// has read them; those events would then never reach it. Instead, every `interval` each stream
 /// is trimmed (`XTRIM MINID ~`) to just before the oldest entry some group still needs: its oldest
 /// unacknowledged entry, or the first it has not been given. A stalled group therefore holds its
-/// stream's history until it resumes (its length is reported as `rahat_event_stream_entries`,
+/// stream's history until it resumes (its length is reported as `rahat_events_stream_entries`,
 /// and a warning is logged past `warnAbove`). A stream no group reads is capped at
 /// `unreadMaxLength`: nobody subscribes to it. Every replica may run one; trimming is idempotent.
 package final class RedisStreamTrimmer: Service, Sendable {
@@ -58,7 +59,7 @@ package final class RedisStreamTrimmer: Service, Sendable {
     private func trim(_ stream: String) async throws -> Int {
         let removed = try await trimToReaders(stream)
         let length = try await client.xlen(stream)
-        Gauge(label: "rahat_event_stream_entries", dimensions: [("stream", stream)]).record(length)
+        MessagingMetrics.eventsStreamEntries.gauge(stream).record(length)
         if length > warnAbove, warnings.shouldLog() {
             logger.warning(
                 "an event stream keeps growing: a consumer group has stopped reading it",

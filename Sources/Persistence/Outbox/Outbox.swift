@@ -1,6 +1,7 @@
 package import FluentKit
 import Foundation
 import SQLKit
+import ServerKit
 import SharedModels
 
 /// A domain event as it leaves a service: versioned JSON with the fields every consumer relies on.
@@ -88,7 +89,10 @@ package enum Outbox {
             ])
         // A batch's events usually share one instant: format it once.
         var formatted: (date: Date, text: String)?
-        for event in events {
+        // The span appending them caused them: consumers and job runs continue (or link to) it.
+        let traceparent = TraceContext.currentTraceparent()
+        for var event in events {
+            if event.traceparent == nil { event.traceparent = traceparent }
             let id = UUID.v7(at: event.occurredAt)
             if formatted?.date != event.occurredAt {
                 formatted = (event.occurredAt, event.occurredAt.formatted(.iso8601))
@@ -123,6 +127,16 @@ package enum Outbox {
                 occurredAt: $0.occurredAt
             )
         }
+    }
+
+    /// How many events wait to be published, and when the oldest of them happened (nil when
+    /// none waits): the relay's lag, read through the unsent-rows index.
+    package static func backlog(on database: any Database) async throws -> (pending: Int, oldest: Date?) {
+        let unsent = OutboxRow.query(on: database).filter(\.$sentAt == nil)
+        let pending = try await unsent.count()
+        guard pending > 0 else { return (0, nil) }
+        let oldest = try await OutboxRow.query(on: database).filter(\.$sentAt == nil).sort(\.$id).first()
+        return (pending, oldest?.occurredAt)
     }
 
     /// The full JSON document consumers receive: the envelope fields plus the payload under `data`.

@@ -81,9 +81,16 @@ package struct ErrorLoggingInterceptor: ServerInterceptor {
 }
 
 extension Logger.MetadataProvider {
-    /// Adds the current call's `request_id` to every log line written while handling it.
+    /// Adds the current call's `request_id`, and the current span's `trace_id` and `span_id`
+    /// when tracing is on, to every log line written while handling it, so a log store and a
+    /// trace store join on them.
     package static let rahatRequest = Logger.MetadataProvider {
-        guard let requestID = IncomingCall.current.requestID else { return [:] }
-        return ["request_id": .string(requestID)]
+        var metadata: Logger.Metadata = [:]
+        if let requestID = IncomingCall.current.requestID { metadata["request_id"] = .string(requestID) }
+        if let ids = TraceContext.currentIDs() {
+            metadata["trace_id"] = .string(String(ids.traceID))
+            metadata["span_id"] = .string(String(ids.spanID))
+        }
+        return metadata
     }
 }

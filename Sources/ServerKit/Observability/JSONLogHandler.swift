@@ -82,10 +82,11 @@ package struct LogConfiguration: Sendable, Equatable {
         self.format = format
     }
 
-    /// Reads `RAHAT_LOG_LEVEL` (trace…critical, default info) and `RAHAT_LOG_FORMAT` (json|text, default json).
-    package init(from source: inout ConfigurationSource) {
+    /// Reads `RAHAT_LOG_LEVEL` (trace…critical, default info) and `RAHAT_LOG_FORMAT` (json|text;
+    /// by default text when standard output is a terminal, where a person reads it, else json).
+    package init(from source: inout ConfigurationSource, standardOutputIsTerminal: Bool = isatty(STDOUT_FILENO) == 1) {
         self.level = source.choice("RAHAT_LOG_LEVEL", default: Logger.Level.info)
-        self.format = source.choice("RAHAT_LOG_FORMAT", default: Format.json)
+        self.format = source.choice("RAHAT_LOG_FORMAT", default: standardOutputIsTerminal ? Format.text : Format.json)
     }
 }
 

@@ -1,0 +1,62 @@
+package import Tracing
+
+/// Carries trace context across the boundaries no instrumented transport crosses for us: an
+/// outbox row, a job request, an event envelope, a log line.
+///
+/// Whatever instrument the process bootstrapped does the encoding (OpenTelemetry's writes a W3C
+/// `traceparent`), so this type stays free of any one tracing backend. With none bootstrapped
+/// (the embedded default) every answer is empty and nothing is stored.
+package enum TraceContext {
+    /// The W3C header name the outbox column and the event envelope store.
+    package static let traceparentKey = "traceparent"
+
+    /// The current span's context as carrier fields (`traceparent`, and `tracestate` when set).
+    package static func carrier(_ context: ServiceContext? = .current) -> [String: String] {
+        guard let context else { return [:] }
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: DictionaryInjector())
+        return carrier
+    }
+
+    /// The current span's W3C `traceparent`, or nil when nothing is being traced.
+    package static func currentTraceparent() -> String? {
+        carrier()[traceparentKey]
+    }
+
+    /// The context a stored `traceparent` describes, to continue or link the trace it came from.
+    package static func context(traceparent: String?) -> ServiceContext? {
+        guard let traceparent, !traceparent.isEmpty else { return nil }
+        var context = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(
+            [traceparentKey: traceparent], into: &context, using: DictionaryExtractor())
+        // An instrument that found nothing it recognises leaves the context as it was.
+        return carrier(context).isEmpty ? nil : context
+    }
+
+    /// The trace and span ids of the current span, for log lines: W3C `traceparent` is
+    /// `version-traceid-spanid-flags`.
+    package static func currentIDs() -> (traceID: Substring, spanID: Substring)? {
+        guard let traceparent = currentTraceparent() else { return nil }
+        let parts = traceparent.split(separator: "-")
+        guard parts.count == 4, parts[1].count == 32, parts[2].count == 16 else { return nil }
+        return (parts[1], parts[2])
+    }
+}
+
+/// Writes carrier fields into a dictionary.
+package struct DictionaryInjector: Injector {
+    package init() {}
+
+    package func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
+}
+
+/// Reads carrier fields from a dictionary.
+package struct DictionaryExtractor: Extractor {
+    package init() {}
+
+    package func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key]
+    }
+}
