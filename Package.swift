@@ -75,7 +75,6 @@ extension Target.Dependency {
     static let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
     static let inMemoryTracing = Target.Dependency.product(
         name: "InMemoryTracing", package: "swift-distributed-tracing")
-    static let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
     static let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
     static let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 }
@@ -114,7 +113,6 @@ let package = Package(
         .package(
             url: "https://github.com/swift-otel/swift-otel-semantic-conventions.git",
             .upToNextMinor(from: "1.44.0"), traits: ["Tracing", "Experimental"]),
-        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -130,15 +128,16 @@ let package = Package(
         executable(
             "rahat",
             [
-                "AuthService", "Gateway", "Messaging", "Operations", "Persistence", "RahatApp", "ServerKit",
-                .argumentParser,
+                "AuthService", "Gateway", "Messaging", "MetricCatalog", "Operations", "Persistence", "RahatApp",
+                "ServerKit", .argumentParser,
                 .logging, .serviceLifecycle, .unixSignals,
             ]),
         library(
             "RahatApp",
             [
                 "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
-                "LedgerService", "Messaging", "Notifications", "Operations", "Persistence", "RedisClient",
+                "LedgerService", "Messaging", "MetricCatalog", "Notifications", "Operations", "Persistence",
+                "RedisClient",
                 "RedisStores", "ServerKit", "TokenVerification", .fluentKit, .grpcCore, .grpcInProcessTransport,
                 .grpcHTTP2Transport, .logging, .serviceLifecycle,
             ]),
@@ -159,8 +158,8 @@ let package = Package(
             [
                 "MetricCatalog", "SharedModels", .configuration, .crypto, .dequeModule, .grpcCore, .grpcHTTP2Transport,
                 .grpcProtobuf,
-                .logging, .metrics, .nioCore, .otelSemanticConventions, .serviceLifecycle, .swiftProtobuf, .tracing,
-                .w3cTraceContext, .x509,
+                .logging, .metrics, .nioCore, .otelSemanticConventions, .serviceLifecycle, .swiftASN1, .swiftProtobuf,
+                .tracing, .x509,
             ]),
         library("TokenVerification", ["ServerKit", "SharedModels", .grpcCore, .jwtKit, .logging]),
         library("RedisStores", ["RedisClient", "ServerKit", "SharedModels", .nioCore]),

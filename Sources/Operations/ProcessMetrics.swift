@@ -1,5 +1,5 @@
 import Foundation
-import MetricCatalog
+package import MetricCatalog
 import Metrics
 import ServerKit
 import Synchronization
@@ -11,7 +11,7 @@ import Glibc
 /// The standard process collector's series (`process_cpu_seconds_total`, `process_resident_memory_bytes`, …),
 /// read from `/proc/self` at each scrape so every Rahat process answers the same saturation
 /// questions under the names dashboards already expect.
-enum ProcessMetrics {
+package enum ProcessMetrics {
     static let cpu = MetricDefinition.counter(
         "process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.")
     static let resident = MetricDefinition.gauge(
@@ -28,7 +28,7 @@ enum ProcessMetrics {
     private static let reportedCPU = Mutex<Double>(0)
 
     /// Every series this collector writes.
-    static let all = [cpu, resident, virtual, openFDs, maxFDs, startTime]
+    package static let all = [cpu, resident, virtual, openFDs, maxFDs, startTime]
 
     /// Reads the figures now; a field that cannot be read (not Linux, `/proc` hidden) is left as it was.
     static func update() {

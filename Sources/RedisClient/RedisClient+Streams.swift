@@ -234,9 +234,12 @@ extension RedisClient {
         }
     }
 
-    /// `XINFO GROUPS`: each consumer group's name, the last entry delivered to it, and how many
-    /// delivered entries it has not acknowledged.
-    package func xinfoGroups(_ stream: String) async throws -> [(name: String, lastDeliveredID: String, pending: Int)] {
+    /// `XINFO GROUPS`: each consumer group's name, the last entry delivered to it, how many
+    /// delivered entries it has not acknowledged, and how many it has not yet been given (`lag`,
+    /// nil when Redis cannot tell, e.g. after entries were deleted from the middle).
+    package func xinfoGroups(
+        _ stream: String
+    ) async throws -> [(name: String, lastDeliveredID: String, pending: Int, lag: Int?)] {
         let groups = try await self.send(RedisCommand("XINFO", "GROUPS", stream)).expectArray("XINFO GROUPS")
         return try groups.map { group throws(RedisError) in
             guard let entries = group.mapEntries else {
@@ -247,7 +250,7 @@ extension RedisClient {
             guard let name = fields["name"]?.string, let last = fields["last-delivered-id"]?.string,
                 let pending = fields["pending"]?.int
             else { throw .unexpectedReply("XINFO GROUPS replied a group without name, last-delivered-id or pending") }
-            return (name, last, pending)
+            return (name, last, pending, fields["lag"]?.int)
         }
     }
 
@@ -279,6 +282,13 @@ extension RedisClient {
             cursor = next
         } while cursor != "0"
         return keys
+    }
+
+    /// `XRANGE stream (after + COUNT 1`: the id of the first entry after `after`, if any.
+    package func firstEntryID(of stream: String, after: String) async throws -> String? {
+        let reply = try await self.send(RedisCommand("XRANGE", stream, "(" + after, "+", "COUNT", 1))
+            .expectArray("XRANGE")
+        return reply.first?.array?.first?.string
     }
 
     /// `XLEN`: the number of entries.

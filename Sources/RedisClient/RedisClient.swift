@@ -203,9 +203,19 @@ package final class RedisClient: Sendable {
 }
 
 extension RedisClient: Service {
-    /// Waits for graceful shutdown of the service group, then closes the client.
+    /// Reports the pool's use every few seconds until graceful shutdown, then closes the client.
     package func run() async throws {
-        try? await gracefulShutdown()
+        let name = configuration.clientName ?? "rahat"
+        let inUse = RedisClientMetrics.poolConnections.gauge(name, "in_use")
+        let idle = RedisClientMetrics.poolConnections.gauge(name, "idle")
+        let waiting = RedisClientMetrics.poolWaiters.gauge(name)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let usage = pool.usage
+            inUse.record(usage.inUse)
+            idle.record(usage.open - usage.inUse)
+            waiting.record(usage.waiting)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+        }
         await self.shutdown()
     }
 }
@@ -229,8 +239,16 @@ package enum RedisClientMetrics {
         "rahat_redis_command_errors_total", labels: ["kind"],
         help: "Redis commands that failed, by kind: connection, timeout, server (an error reply) or other.")
 
+    /// Connections by whether a caller is using them, per client (the process's role).
+    package static let poolConnections = MetricDefinition.gauge(
+        "rahat_redis_pool_connections", labels: ["client", "state"],
+        help: "Redis connections open, by client and state (in_use or idle).")
+    /// Callers waiting for a connection: the pool is too small, or Redis is slow.
+    package static let poolWaiters = MetricDefinition.gauge(
+        "rahat_redis_pool_waiters", labels: ["client"], help: "Callers waiting for a Redis connection, by client.")
+
     /// Every metric this target declares.
-    package static let all = [commands, duration, errors]
+    package static let all = [commands, duration, errors, poolConnections, poolWaiters]
 }
 
 /// The client's swift-metrics instruments, created once so recording costs no lookups.

@@ -95,6 +95,13 @@ final class RedisConnectionPool: Sendable {
         throw RedisError.connection("no healthy connection to \(self.configuration.host):\(self.configuration.port)")
     }
 
+    /// Connections open and in use (leased, or carrying a caller's commands), and callers waiting.
+    var usage: (open: Int, inUse: Int, waiting: Int) {
+        state.withLock { state in
+            (state.entries.count, state.entries.count { $0.leased || $0.holders > 0 }, state.waiters.count)
+        }
+    }
+
     /// Ends a caller's use of a connection from `acquire(exclusive:)`, with the same `exclusive`.
     func release(_ connection: RedisConnection, exclusive: Bool) {
         let resumptions = self.state.withLock { state -> [Resumption] in

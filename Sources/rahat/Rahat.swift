@@ -5,6 +5,7 @@ import Gateway
 import LedgerService
 import Logging
 import Messaging
+import MetricCatalog
 import Operations
 import Persistence
 import RahatApp
@@ -20,6 +21,7 @@ struct Rahat: AsyncParsableCommand {
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
         subcommands: [
             Serve.self, Migrate.self, DatabaseCommand.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self,
+            MetricsCommand.self,
         ]
     )
 }
@@ -160,6 +162,33 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             Console.line(String(DatabaseRoles.script(database: database, prefix: prefix).dropLast()))
+        }
+    }
+}
+
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "List every metric a Rahat process may serve at /metrics, with its type, labels and meaning."
+    )
+
+    @Flag(help: "Print only the names, one per line (what the shipped dashboards and rules may use).")
+    var names = false
+
+    func run() async throws {
+        for definition in Platform.metricCatalog {
+            guard !names else {
+                Console.line(definition.name)
+                continue
+            }
+            let kind =
+                switch definition.kind {
+                case .counter: "counter"
+                case .gauge: "gauge"
+                case .durationHistogram(_): "histogram"
+                }
+            let labels = definition.labels.isEmpty ? "" : "{\(definition.labels.joined(separator: ","))}"
+            Console.line("\(definition.name)\(labels) \(kind): \(definition.help)")
         }
     }
 }
@@ -331,6 +360,7 @@ private func observability(
 ) throws -> (logger: Logger, tracing: [any Service]) {
     let logger = RahatLogging.bootstrap(service: service, configuration: common.log)
     RahatMetrics.recordBuild(version: common.version, service: service)
+    common.internalTLS?.recordExpiry()
     let tracing = try RahatTracing.bootstrap(
         service: service, version: common.version, environment: ProcessInfo.processInfo.environment, logger: logger)
     return (logger, tracing.map { [$0] } ?? [])

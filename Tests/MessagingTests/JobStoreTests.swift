@@ -105,6 +105,38 @@ struct JobStoreTests {
         }
     }
 
+    @Test(
+        "a queue's backlog counts the jobs ready now, when the oldest became due, and the parked ones",
+        arguments: JobBackend.available)
+    func statistics(_ backend: JobBackend) async throws {
+        try await Self.withStore(backend) { store in
+            // given three ready jobs, one delayed for an hour, and one that failed for good
+            let before = Date().addingTimeInterval(-1)
+            try await store.enqueue([
+                JobRequest(id: "r1", queue: "work", name: "x"), JobRequest(id: "r2", queue: "work", name: "x"),
+                JobRequest(id: "r3", queue: "work", name: "x"),
+                JobRequest(id: "later", queue: "work", name: "x", delay: .seconds(3600)),
+                JobRequest(id: "doomed", queue: "work", name: "x", priority: .high, maxAttempts: 1),
+                JobRequest(id: "elsewhere", queue: "other", name: "x"),
+            ])
+            let empty = try await store.statistics(queue: "idle")
+            let claimed = try await store.claim(queue: "work", worker: "w", lock: .seconds(30), limit: 1)
+            let doomed = try #require(claimed.first)
+            _ = try await store.fail(doomed.id, worker: "w", error: "boom", retrying: false)
+
+            // when
+            let statistics = try await store.statistics(queue: "work")
+
+            // then
+            #expect(empty == JobQueueStatistics(ready: 0, oldestReadySince: nil, deadLetters: 0))
+            #expect(doomed.id == "doomed")
+            #expect(statistics.ready == 3)
+            #expect(statistics.deadLetters == 1)
+            let oldest = try #require(statistics.oldestReadySince)
+            #expect(oldest >= before && oldest <= Date().addingTimeInterval(1))
+        }
+    }
+
     @Test("two workers run 60 jobs, each once, and record their results", arguments: JobBackend.available)
     func workersShareTheLoad(_ backend: JobBackend) async throws {
         try await Self.withStore(backend) { store in

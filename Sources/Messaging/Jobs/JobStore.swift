@@ -1,3 +1,4 @@
+package import Foundation
 package import JobQueue
 
 /// Where jobs live between their request and their end: Redis (`REDIS_URL`) or the messaging
@@ -31,6 +32,25 @@ package protocol JobStore: JobMonitor {
 
     /// Gives a job back without counting the attempt (a worker shutting down).
     func release(_ id: String, worker: String) async throws -> Bool
+
+    /// How much of `queue` waits: for the queue's depth, age and dead-letter gauges.
+    func statistics(queue: String) async throws -> JobQueueStatistics
+}
+
+/// A queue's backlog at one moment.
+package struct JobQueueStatistics: Sendable, Equatable {
+    /// Jobs that may run now and no worker has taken.
+    package var ready: Int
+    /// When the longest-waiting of them became due; nil when none waits.
+    package var oldestReadySince: Date?
+    /// Jobs parked after their last attempt failed.
+    package var deadLetters: Int
+
+    package init(ready: Int, oldestReadySince: Date?, deadLetters: Int) {
+        self.ready = ready
+        self.oldestReadySince = oldestReadySince
+        self.deadLetters = deadLetters
+    }
 }
 
 extension JobStore {

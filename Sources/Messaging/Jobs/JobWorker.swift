@@ -97,6 +97,8 @@ package struct JobWorkerConfiguration: Sendable {
     package var idleWait: Duration = .seconds(1)
     /// On shutdown, how long running jobs may take to finish before they are given back.
     package var shutdownGrace: Duration = .seconds(20)
+    /// How often each queue's backlog is read for the queue gauges.
+    package var statisticsInterval: Duration = .seconds(15)
 
     package init() {}
 }
@@ -147,13 +149,17 @@ package final class JobWorker: Service, Sendable {
         }
         let shutdown = Shutdown()
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for queue in self.queues {
-                    let configured = self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency
-                    let cap = self.handlers.values.filter { $0.queue == queue }.compactMap(\.maxConcurrency).min()
-                    let slots = max(1, min(configured, cap ?? configured))
-                    group.addTask { await self.dispatch(queue, slots: slots, shutdown: shutdown) }
+            await withDiscardingTaskGroup { measuring in
+                measuring.addTask { await self.measureQueues() }
+                await withTaskGroup(of: Void.self) { group in
+                    for queue in self.queues {
+                        let configured = self.configuration.concurrency[queue] ?? self.configuration.defaultConcurrency
+                        let cap = self.handlers.values.filter { $0.queue == queue }.compactMap(\.maxConcurrency).min()
+                        let slots = max(1, min(configured, cap ?? configured))
+                        group.addTask { await self.dispatch(queue, slots: slots, shutdown: shutdown) }
+                    }
                 }
+                measuring.cancelAll()
             }
         } onGracefulShutdown: {
             shutdown.requested.store(true, ordering: .releasing)
@@ -355,6 +361,27 @@ package final class JobWorker: Service, Sendable {
         case .shutdown:
             _ = try? await store.release(job.id, worker: lease)
             logger.notice("job given back at shutdown", metadata: metadata)
+        }
+    }
+
+    /// Records each queue's backlog (`rahat_jobs_queued`, `…_oldest_ready_age_seconds`,
+    /// `rahat_jobs_dead_letters`) every ``JobWorkerConfiguration/statisticsInterval`` until cancelled.
+    /// Every worker of a queue reports the same figures: read them with `max`, not `sum`.
+    private func measureQueues() async {
+        while !Task.isCancelled {
+            for queue in queues {
+                do {
+                    let statistics = try await store.statistics(queue: queue)
+                    MessagingMetrics.jobsQueued.gauge(queue).record(statistics.ready)
+                    let age = statistics.oldestReadySince.map { max(0, Date().timeIntervalSince($0)) } ?? 0
+                    MessagingMetrics.jobsOldestReadyAge.gauge(queue).record(age)
+                    MessagingMetrics.jobsDeadLetters.gauge(queue).record(statistics.deadLetters)
+                } catch {
+                    logger.debug(
+                        "could not read a job queue's backlog", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: configuration.statisticsInterval)
         }
     }
 

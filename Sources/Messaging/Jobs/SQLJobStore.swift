@@ -197,6 +197,28 @@ package final class SQLJobStore: JobStore {
         return !rows.isEmpty
     }
 
+    package func statistics(queue: String) async throws -> JobQueueStatistics {
+        struct Row: Decodable {
+            var ready: Int?
+            var oldest: Date?
+            var dead: Int?
+        }
+        let now = Date()
+        let row = try await database.sql.raw(
+            """
+            SELECT
+                SUM(CASE WHEN status = 'waiting' OR (status = 'delayed' AND run_at <= \(bind: now))
+                    THEN 1 ELSE 0 END) AS ready,
+                MIN(CASE WHEN status = 'waiting' OR (status = 'delayed' AND run_at <= \(bind: now))
+                    THEN run_at END) AS oldest,
+                SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS dead
+            FROM jobs WHERE queue = \(bind: queue) AND status IN ('waiting', 'delayed', 'failed')
+            """
+        ).first(decoding: Row.self)
+        return JobQueueStatistics(
+            ready: row?.ready ?? 0, oldestReadySince: row?.oldest, deadLetters: row?.dead ?? 0)
+    }
+
     private static func job(_ row: any SQLRow) throws -> Job {
         Job(
             id: try row.decode(column: "id", as: String.self),

@@ -72,6 +72,41 @@ package final class RedisJobStore: JobStore {
         }
     }
 
+    /// Ready jobs are the entries of the queue's two ready streams not yet given to the workers'
+    /// group, plus delayed jobs now due (a claim moves those); parked jobs are the failed index.
+    package func statistics(queue: String) async throws -> JobQueueStatistics {
+        var ready = 0
+        var oldest: Date?
+        for priority in JobPriority.allCases {
+            let stream = scripts.readyStream(queue, priority)
+            guard try await redis.exists([stream]) > 0 else { continue }
+            // No group yet: no claim has read this stream, so every entry waits.
+            let workers = try await redis.xinfoGroups(stream).first { $0.name == RedisJobScripts.group }
+            if let workers {
+                ready += workers.lag ?? 0
+            } else {
+                ready += try await redis.xlen(stream)
+            }
+            if let next = try await redis.firstEntryID(of: stream, after: workers?.lastDeliveredID ?? "0-0"),
+                let milliseconds = next.split(separator: "-").first.flatMap({ Double($0) })
+            {
+                let since = Date(timeIntervalSince1970: milliseconds / 1000)
+                oldest = min(oldest ?? since, since)
+            }
+        }
+        let prefix = scripts.queuePrefix(queue)
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        let due = try await redis.send(RedisCommand("ZCOUNT", prefix + "delayed", "-inf", nowMilliseconds))
+        ready += due.int ?? 0
+        if (due.int ?? 0) > 0, let first = try await redis.zrangeWithScores(prefix + "delayed", start: 0, stop: 0).first
+        {
+            let since = Date(timeIntervalSince1970: first.score / 1000)
+            oldest = min(oldest ?? since, since)
+        }
+        let dead = try await redis.zcard(prefix + "status:failed")
+        return JobQueueStatistics(ready: ready, oldestReadySince: oldest, deadLetters: dead)
+    }
+
     package func claim(queue: String, worker: String, lock: Duration, limit: Int) async throws -> [Job] {
         let reply = try await redis.evalScript(
             scripts.claim, keys: [scripts.queuePrefix(queue)],

@@ -45,19 +45,24 @@ package final class RedisStreamTrimmer: Service, Sendable {
         }
     }
 
-    /// Trims every event stream once; returns how many entries went.
+    /// Trims every event stream once, and reports each consumer group's lag (entries not yet
+    /// given to it, over all its streams); returns how many entries went.
     package func trimOnce() async throws -> Int {
         var removed = 0
+        var lags: [String: Int] = [:]
         for stream in try await client.scanKeys(matching: "rahat:events:*", type: "stream")
         where !stream.hasPrefix(RedisEventConsumer.deadLetterKeyPrefix) {
-            removed += try await trim(stream)
+            removed += try await trim(stream, lags: &lags)
         }
+        for (group, lag) in lags { MessagingMetrics.eventsConsumerLag.gauge(group).record(lag) }
         return removed
     }
 
     /// Trims one stream and reports its length, trimmed or not.
-    private func trim(_ stream: String) async throws -> Int {
-        let removed = try await trimToReaders(stream)
+    private func trim(_ stream: String, lags: inout [String: Int]) async throws -> Int {
+        let groups = try await client.xinfoGroups(stream)
+        for group in groups { lags[group.name, default: 0] += group.lag ?? 0 }
+        let removed = try await trimToReaders(stream, groups: groups)
         let length = try await client.xlen(stream)
         MessagingMetrics.eventsStreamEntries.gauge(stream).record(length)
         if length > warnAbove, warnings.shouldLog() {
@@ -70,8 +75,9 @@ package final class RedisStreamTrimmer: Service, Sendable {
 
     /// Removes what every consumer group has read and acknowledged, or, from a stream no group
     /// reads, the oldest entries past ``unreadMaxLength``.
-    private func trimToReaders(_ stream: String) async throws -> Int {
-        let groups = try await client.xinfoGroups(stream)
+    private func trimToReaders(
+        _ stream: String, groups: [(name: String, lastDeliveredID: String, pending: Int, lag: Int?)]
+    ) async throws -> Int {
         if groups.isEmpty { return try await client.xtrim(stream, maxLength: unreadMaxLength) }
         var oldestNeeded: StreamID?
         for group in groups {

@@ -1,6 +1,9 @@
 import Foundation
 package import GRPCCore
 package import GRPCNIOTransportHTTP2
+import MetricCatalog
+import Metrics
+import SwiftASN1
 import X509
 
 /// Mutual TLS between the processes of a distributed deployment: each presents a certificate
@@ -82,6 +85,21 @@ package struct InternalTLS: Sendable, Equatable {
         ) { config in
             config.trustRoots = .certificates([.file(path: certificateAuthorityPath, format: .pem)])
             config.serverCertificateVerification = .fullVerification
+        }
+    }
+
+    /// Records when this process's certificate and the authority expire
+    /// (`rahat_tls_certificate_expiry_timestamp_seconds`), so an alert fires weeks before
+    /// the services stop trusting each other. A file that does not parse is left unreported:
+    /// the transport refuses it at start-up with its own error.
+    package func recordExpiry() {
+        for (role, path) in [("certificate", certificateChainPath), ("authority", certificateAuthorityPath)] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let first = try? PEMDocument.parseMultiple(pemString: text).first,
+                let certificate = try? Certificate(pemDocument: first)
+            else { continue }
+            ServerKitMetrics.certificateExpiry.gauge(role)
+                .record(certificate.notValidAfter.timeIntervalSince1970)
         }
     }
 

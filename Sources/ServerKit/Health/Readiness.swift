@@ -1,4 +1,6 @@
 import Foundation
+import MetricCatalog
+import Metrics
 import Synchronization
 
 /// One dependency a process needs before it can take traffic (a database, a downstream service).
@@ -36,6 +38,7 @@ package struct Readiness: Sendable {
     package var timeout: Duration
     package var maxAge: Duration
     private let memo = SharedResult<ReadinessReport>()
+    private let lastReady = LastReady()
 
     package init(checks: [ReadinessCheck], timeout: Duration = .seconds(2), maxAge: Duration = .seconds(1)) {
         self.checks = checks
@@ -60,7 +63,20 @@ package struct Readiness: Sendable {
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return ReadinessReport(entries: entries)
+        let report = ReadinessReport(entries: entries)
+        record(report.isReady)
+        return report
+    }
+
+    /// `rahat_readiness_ready` and, when it changed, `rahat_readiness_changes_total`: a
+    /// dependency that comes and goes shows as changes, which one scrape's gauge would miss.
+    private func record(_ ready: Bool) {
+        ServerKitMetrics.readinessReady.gauge().record(ready ? 1 : 0)
+        let changed = lastReady.value.withLock { last in
+            defer { last = ready }
+            return last.map { $0 != ready } ?? false
+        }
+        if changed { ServerKitMetrics.readinessChanges.counter().increment() }
     }
 
     /// Races the probe against the timeout without waiting for the probe to finish: a probe that
@@ -100,4 +116,9 @@ package struct Readiness: Sendable {
 struct ReadinessTimeout: Error, CustomStringConvertible {
     var timeout: Duration
     var description: String { "no answer within \(timeout)" }
+}
+
+/// The outcome of the previous probe, shared by copies of one ``Readiness``.
+private final class LastReady: Sendable {
+    let value = Mutex<Bool?>(nil)
 }

@@ -20,7 +20,9 @@ package enum ServerKitMetrics {
     /// When each internal TLS certificate this process holds stops being valid.
     package static let certificateExpiry = MetricDefinition.gauge(
         "rahat_tls_certificate_expiry_timestamp_seconds", labels: ["role"],
-        help: "When an internal TLS certificate expires (unix seconds), by role: server, client or authority.")
+        help:
+            "When an internal TLS certificate expires (unix seconds), by role: certificate (this process's) or authority."
+    )
     /// Which build runs, as a constant 1 labelled with it.
     package static let buildInfo = MetricDefinition.gauge(
         "rahat_build_info", labels: ["version", "service"],
