@@ -287,7 +287,8 @@ let package = Package(
             "GatewayTests",
             [
                 "C2CService", "CoreService", "Gateway", "JobQueue", "Messaging", "Notifications", "Persistence",
-                "RahatApp", "ServerKit", "TestSupport", .hummingbird, .hummingbirdTesting, .serviceLifecycleTestKit,
+                "RahatApp", "ServerKit", "TestInfrastructure", "TestSupport", .httpTypes, .hummingbird,
+                .hummingbirdTesting, .inMemoryTracing, .serviceLifecycleTestKit, .tracing,
             ]),
         tests(
             "IntegrationTests",

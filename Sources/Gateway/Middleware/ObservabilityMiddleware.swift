@@ -42,9 +42,11 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         defer { GatewayMetrics.activeRequests.decrement(by: 1) }
 
         func finish(status: HTTPResponse.Status?, error: (any Error)?) {
-            let route = context.endpointPath ?? "unmatched"
+            // Hummingbird names a request no route took `NotFound`; templates start with `/`.
+            let template = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil }
+            let route = template ?? "unmatched"
             span.operationName = "\(method) \(route)"
-            if let template = context.endpointPath { span.attributes[OTelAttribute.http.route] = template }
+            if let template { span.attributes[OTelAttribute.http.route] = template }
             let code = status?.code ?? 500
             span.attributes[OTelAttribute.http.response.statusCode] = code
             if let error { span.recordError(error) }
