@@ -59,7 +59,7 @@ package enum RahatTracing {
             done = true
             logger.info(
                 "tracing on: spans exported over OTLP",
-                metadata: ["otel.service_name": "\(environment["OTEL_SERVICE_NAME"] ?? configuration.serviceName)"])
+                metadata: ["otel_service_name": "\(environment["OTEL_SERVICE_NAME"] ?? configuration.serviceName)"])
             return backend.service
         }
     }

@@ -241,7 +241,7 @@ extension RedisConnection {
             logger.debug(
                 "Redis connection established",
                 metadata: [
-                    "redis.endpoint": "\(endpoint)", "redis.connection": "\(connection.id)", "redis.resp": "\(version)",
+                    "redis_endpoint": "\(endpoint)", "redis_connection": "\(connection.id)", "redis_resp": "\(version)",
                 ]
             )
             return connection

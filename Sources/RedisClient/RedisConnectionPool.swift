@@ -309,7 +309,7 @@ final class RedisConnectionPool: Sendable {
         } catch {
             self.logger.info(
                 "Closing Redis connection that failed its health check",
-                metadata: ["redis.connection": "\(connection.id)", "error": "\(error)"]
+                metadata: ["redis_connection": "\(connection.id)", "error": "\(error)"]
             )
             await connection.close(failingPendingWith: .connection("connection failed its health check"))
             return nil
@@ -352,7 +352,7 @@ final class RedisConnectionPool: Sendable {
             }
             connection.channel.closeFuture.whenComplete { _ in self.connectionClosed(connection) }
             if recovered {
-                self.logger.info("Reconnected to Redis", metadata: ["redis.endpoint": "\(endpoint)"])
+                self.logger.info("Reconnected to Redis", metadata: ["redis_endpoint": "\(endpoint)"])
             }
             Self.resume(resumptions)
         } catch {
@@ -371,7 +371,7 @@ final class RedisConnectionPool: Sendable {
             }
             Self.resume(resumptions)
             let metadata: Logger.Metadata = [
-                "redis.endpoint": "\(endpoint)", "error": "\(error)", "attempt": "\(attempt)",
+                "redis_endpoint": "\(endpoint)", "error": "\(error)", "attempt": "\(attempt)",
                 "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
             ]
             if attempt == 1 {
@@ -411,7 +411,7 @@ final class RedisConnectionPool: Sendable {
         let reason = connection.shared.queue.withLock { $0.closedError }
         self.logger.warning(
             "Redis connection closed",
-            metadata: ["redis.connection": "\(connection.id)", "reason": "\(reason.map { "\($0)" } ?? "unknown")"]
+            metadata: ["redis_connection": "\(connection.id)", "reason": "\(reason.map { "\($0)" } ?? "unknown")"]
         )
     }
 

@@ -139,7 +139,7 @@ extension C2CDomain {
             logger.info(
                 "disbursement approved; execution queued",
                 metadata: [
-                    "disbursement.id": "\(record.id.lowercasedString)", "lines": "\(record.lineCount)",
+                    "disbursement_id": "\(record.id.lowercasedString)", "lines": "\(record.lineCount)",
                     "total": "\(record.total)",
                 ])
         }

@@ -402,7 +402,7 @@ extension C2CDomain {
         logger.info(
             "disbursement drafted",
             metadata: [
-                "disbursement.id": "\(record.id.lowercasedString)", "project.id": "\(plan.projectID.lowercasedString)",
+                "disbursement_id": "\(record.id.lowercasedString)", "project_id": "\(plan.projectID.lowercasedString)",
                 "lines": "\(record.lineCount)", "total": "\(record.total)",
             ])
         var created = record

@@ -59,7 +59,7 @@ extension C2CDomain {
             logger.warning(
                 "disbursement batch failed",
                 metadata: [
-                    "disbursement.id": "\(id.lowercasedString)", "lines": "\(range)", "reason": "\(reason)",
+                    "disbursement_id": "\(id.lowercasedString)", "lines": "\(range)", "reason": "\(reason)",
                 ])
             return (0, failed)
         }
@@ -153,7 +153,7 @@ extension C2CDomain {
             on: sql)
         logger.info(
             "disbursement finished",
-            metadata: ["disbursement.id": "\(record.id.lowercasedString)", "status": "\(status)"])
+            metadata: ["disbursement_id": "\(record.id.lowercasedString)", "status": "\(status)"])
         return status
     }
 }

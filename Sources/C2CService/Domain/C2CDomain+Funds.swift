@@ -80,7 +80,7 @@ extension C2CDomain {
         logger.info(
             "approvers set",
             metadata: [
-                "project.id": "\(projectID.lowercasedString)", "approvers": "\(users.count)",
+                "project_id": "\(projectID.lowercasedString)", "approvers": "\(users.count)",
                 "required": "\(required)",
             ])
         return set
@@ -151,7 +151,7 @@ extension C2CDomain {
             logger.info(
                 "project funded",
                 metadata: [
-                    "project.id": "\(projectID.lowercasedString)", "funding.id": "\(record.id.lowercasedString)",
+                    "project_id": "\(projectID.lowercasedString)", "funding_id": "\(record.id.lowercasedString)",
                     "amount": "\(amount)", "asset": "\(project.asset)",
                 ])
         }

@@ -181,7 +181,7 @@ extension C2CDomain {
             // The code never reached the phone: nothing may be confirmed with it.
             logger.warning(
                 "redemption code not sent",
-                metadata: ["redemption.id": "\(record.id.lowercasedString)", "error": "\(error)"])
+                metadata: ["redemption_id": "\(record.id.lowercasedString)", "error": "\(error)"])
             try await RedemptionStore.fail(
                 record.id, reason: "the code could not be sent by SMS", at: self.now(), on: sql)
             C2CServiceMetrics.redemptions.counter("failed").increment()
@@ -191,8 +191,8 @@ extension C2CDomain {
         logger.info(
             "redemption requested",
             metadata: [
-                "redemption.id": "\(record.id.lowercasedString)", "vendor.id": "\(vendor.id.lowercasedString)",
-                "project.id": "\(project.id.lowercasedString)", "amount": "\(input.amount)",
+                "redemption_id": "\(record.id.lowercasedString)", "vendor_id": "\(vendor.id.lowercasedString)",
+                "project_id": "\(project.id.lowercasedString)", "amount": "\(input.amount)",
             ])
         return record
     }
@@ -221,7 +221,7 @@ extension C2CDomain {
         if found != nil {
             logger.warning(
                 "redemption found confirmed in the ledger; recorded now",
-                metadata: ["redemption.id": "\(record.id.lowercasedString)"])
+                metadata: ["redemption_id": "\(record.id.lowercasedString)"])
         }
         return found == nil ? .expired : .confirmed
     }
@@ -273,7 +273,7 @@ extension C2CDomain {
         Self.vendorCodeRefusals.increment()
         logger.warning(
             "vendor over its budget of wrong redemption codes; confirmations paused",
-            metadata: ["vendor.id": "\(vendorID.lowercasedString)", "retry_after_s": "\(wait)"])
+            metadata: ["vendor_id": "\(vendorID.lowercasedString)", "retry_after_s": "\(wait)"])
         throw C2CError.vendorCodesThrottled(retryAfterSeconds: wait)
     }
 
@@ -375,7 +375,7 @@ extension C2CDomain {
             logger.info(
                 "redemption confirmed",
                 metadata: [
-                    "redemption.id": "\(id.lowercasedString)", "transfer.id": "\(transferID.lowercasedString)",
+                    "redemption_id": "\(id.lowercasedString)", "transfer_id": "\(transferID.lowercasedString)",
                     "amount": "\(current.amount)",
                 ])
             return .confirmedNow(amount: current.amount, asset: current.asset)

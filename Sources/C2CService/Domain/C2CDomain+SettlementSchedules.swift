@@ -58,7 +58,7 @@ extension C2CDomain {
         logger.info(
             "settlement schedule set",
             metadata: [
-                "project.id": "\(projectID.lowercasedString)", "cadence": "\(schedule.cadence.rawValue)",
+                "project_id": "\(projectID.lowercasedString)", "cadence": "\(schedule.cadence.rawValue)",
                 "next_run_at": "\(next)",
             ])
         return try await storedSchedule(projectID)
@@ -77,7 +77,7 @@ extension C2CDomain {
         guard try await SettlementScheduleStore.delete(of: projectID, on: sql) else {
             throw C2CError.settlementScheduleNotFound
         }
-        logger.info("settlement schedule deleted", metadata: ["project.id": "\(projectID.lowercasedString)"])
+        logger.info("settlement schedule deleted", metadata: ["project_id": "\(projectID.lowercasedString)"])
     }
 
     // MARK: Falling due
@@ -113,7 +113,7 @@ extension C2CDomain {
                 on: tx)
             logger.info(
                 "settlement schedule fell due",
-                metadata: ["project.id": "\(project)", "due_at": "\(due)", "next_run_at": "\(next)"])
+                metadata: ["project_id": "\(project)", "due_at": "\(due)", "next_run_at": "\(next)"])
             return next
         }
     }
@@ -136,7 +136,7 @@ extension C2CDomain {
         guard try await clients.isActiveUser(userID) else {
             logger.warning(
                 "scheduled settlement skipped: the user who set the schedule is no longer active",
-                metadata: ["project.id": "\(projectID.lowercasedString)", "user.id": "\(userID.lowercasedString)"])
+                metadata: ["project_id": "\(projectID.lowercasedString)", "user_id": "\(userID.lowercasedString)"])
             return nil
         }
         let (vendors, withoutAccount) = try await vendorsToSettle(
@@ -144,7 +144,7 @@ extension C2CDomain {
         for vendor in withoutAccount {
             logger.warning(
                 "scheduled settlement skips a vendor without a payout account",
-                metadata: ["project.id": "\(projectID.lowercasedString)", "vendor.id": "\(vendor.id.lowercasedString)"])
+                metadata: ["project_id": "\(projectID.lowercasedString)", "vendor_id": "\(vendor.id.lowercasedString)"])
         }
         guard !vendors.isEmpty else { return nil }
         let runID = UUID.v7()
@@ -163,7 +163,7 @@ extension C2CDomain {
         logger.info(
             "scheduled settlement run started",
             metadata: [
-                "run.id": "\(runID.lowercasedString)", "project.id": "\(projectID.lowercasedString)",
+                "run_id": "\(runID.lowercasedString)", "project_id": "\(projectID.lowercasedString)",
                 "vendors": "\(settlements.count)",
             ])
         return SettlementRunRecord(

@@ -100,7 +100,7 @@ extension C2CDomain {
         logger.info(
             "settlement run started",
             metadata: [
-                "run.id": "\(runID.lowercasedString)", "project.id": "\(projectID.lowercasedString)",
+                "run_id": "\(runID.lowercasedString)", "project_id": "\(projectID.lowercasedString)",
                 "vendors": "\(settlements.count)",
             ])
         return SettlementRunRecord(
@@ -124,7 +124,7 @@ extension C2CDomain {
             } catch C2CError.vendorNotFound where skippingMissing {
                 logger.warning(
                     "settlement skips a vendor core no longer has",
-                    metadata: ["project.id": "\(projectID.lowercasedString)", "vendor.id": "\(id.lowercasedString)"])
+                    metadata: ["project_id": "\(projectID.lowercasedString)", "vendor_id": "\(id.lowercasedString)"])
                 continue
             }
             if vendor.payout == nil { withoutAccount.append(vendor) } else { payable.append(vendor) }
@@ -184,7 +184,7 @@ extension C2CDomain {
                 try await finish(settlement, status: .failed, reason: reason, reference: nil, releasing: true)
                 logger.warning(
                     "settlement refused by the ledger",
-                    metadata: ["settlement.id": "\(settlement.id.lowercasedString)", "reason": "\(reason)"])
+                    metadata: ["settlement_id": "\(settlement.id.lowercasedString)", "reason": "\(reason)"])
                 continue
             }
             let now = self.now()
@@ -216,7 +216,7 @@ extension C2CDomain {
             runID, csv: PayoutFiles.csv(lines, asset: asset, scale: scale), pain001: pain001, at: now(), on: sql)
         logger.info(
             "settlement run processed; payout files written",
-            metadata: ["run.id": "\(runID.lowercasedString)", "settlements": "\(current.count)"])
+            metadata: ["run_id": "\(runID.lowercasedString)", "settlements": "\(current.count)"])
         return (current.count, failed)
     }
 
@@ -318,7 +318,7 @@ extension C2CDomain {
         if status == .paid { C2CServiceMetrics.settledValue.counter(record.asset).increment(by: record.amount) }
         logger.info(
             "settlement ended",
-            metadata: ["settlement.id": "\(record.id.lowercasedString)", "status": "\(status.rawValue)"])
+            metadata: ["settlement_id": "\(record.id.lowercasedString)", "status": "\(status.rawValue)"])
     }
 
     // MARK: Reading

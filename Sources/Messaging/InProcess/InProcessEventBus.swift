@@ -83,7 +83,7 @@ package final class InProcessEventBus: Service, Sendable {
                 logger.warning(
                     "event handler failed; will retry",
                     metadata: [
-                        "group": "\(group)", "event.id": "\(event.id)", "event.type": "\(event.type)",
+                        "group": "\(group)", "event_id": "\(event.id)", "event_type": "\(event.type)",
                         "attempt": "1", "error": "\(error)",
                     ])
                 try await recordFailure(of: stored, group: group, attempts: 1, error: error)
@@ -149,7 +149,7 @@ package final class InProcessEventBus: Service, Sendable {
                     logger.error(
                         "event handler failed for the last time; kept as a dead letter",
                         metadata: [
-                            "group": "\(retry.consumer)", "event.id": "\(retry.event_id)",
+                            "group": "\(retry.consumer)", "event_id": "\(retry.event_id)",
                             "attempts": "\(attempt)", "error": "\(error)",
                         ])
                 }

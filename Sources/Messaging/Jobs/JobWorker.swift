@@ -316,8 +316,8 @@ package final class JobWorker: Service, Sendable {
     /// Runs one claimed job to its end, or gives it back when shutdown's grace runs out.
     private func execute(_ job: Job, lease: String, running: Running) async {
         var metadata: Logger.Metadata = [
-            "job.id": "\(job.id)", "job.queue": "\(job.queue)", "job.name": "\(job.name)",
-            "job.attempt": "\(job.attempts)",
+            "job_id": "\(job.id)", "job_queue": "\(job.queue)", "job_name": "\(job.name)",
+            "job_attempt": "\(job.attempts)",
         ]
         guard job.attempts <= job.maxAttempts else {
             // Its worker stopped answering during the last attempt.

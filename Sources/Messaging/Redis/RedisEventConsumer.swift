@@ -188,14 +188,14 @@ package final class RedisEventConsumer: Service, Sendable {
                 logger.error(
                     "event handler failed for the last time; parked in the dead letters",
                     metadata: [
-                        "group": "\(group)", "event.id": "\(event.id)", "event.type": "\(type)",
+                        "group": "\(group)", "event_id": "\(event.id)", "event_type": "\(type)",
                         "attempts": "\(attempt)", "error": "\(reason)",
                     ])
             } else {
                 logger.warning(
                     "event handler failed; will retry",
                     metadata: [
-                        "group": "\(group)", "event.id": "\(event.id)", "event.type": "\(type)",
+                        "group": "\(group)", "event_id": "\(event.id)", "event_type": "\(type)",
                         "attempt": "\(attempt)", "error": "\(reason)",
                     ])
             }
