@@ -38,7 +38,8 @@ package enum RahatTracing {
     ) throws -> (any Service)? {
         guard isRequested(in: environment) else { return nil }
         var configuration = OTel.Configuration.default
-        configuration.serviceName = "rahat-\(service)"
+        // The embedded default is all of Rahat in one process: plainly `rahat`.
+        configuration.serviceName = service == "rahat" ? "rahat" : "rahat-\(service)"
         configuration.resourceAttributes = ["service.namespace": "rahat", "service.version": version]
         configuration.diagnosticLogger = .custom(logger)
         configuration.logs.enabled = false

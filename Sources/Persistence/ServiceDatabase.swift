@@ -96,7 +96,18 @@ package final class ServiceDatabase: Service, Sendable {
     package func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any Database) async throws -> T
     ) async throws -> T {
-        try await observed { try await self.retryingStaleSnapshots(body) }
+        // FluentKit runs the body in a task it starts from an event loop, where the caller's
+        // task-locals are gone: carry the span (outbox rows record it, log lines name it) and
+        // the call being handled across.
+        try await observed {
+            let context = ServiceContext.current
+            let call = IncomingCall.current
+            return try await self.retryingStaleSnapshots { database in
+                try await IncomingCall.$current.withValue(call) {
+                    try await ServiceContext.$current.withValue(context) { try await body(database) }
+                }
+            }
+        }
     }
 
     /// A span for the transaction (the statements' spans would name tables and parameters; its
