@@ -110,8 +110,8 @@ package final class ServiceDatabase: Service, Sendable {
         }
     }
 
-    /// A span for the transaction (the statements' spans would name tables and parameters; its
-    /// own says which database and how long), and its duration by outcome.
+    /// A span for the transaction, saying which database and how long (FluentKit adds its own
+    /// span per statement under it), and its duration by outcome.
     private func observed<T: Sendable>(_ work: () async throws -> T) async throws -> T {
         let span = InstrumentationSystem.tracer.startSpan("db transaction", ofKind: .client)
         span.attributes[OTelAttribute.db.system.name] = isPostgres ? "postgresql" : "sqlite"
