@@ -85,12 +85,15 @@ struct ProcessStat {
             cpuSeconds: (utime + stime) / ticksPerSecond,
             virtualBytes: vsize,
             residentBytes: rss * pageSize,
-            startTime: bootTime().map { $0 + started / ticksPerSecond }
+            startTime: bootTime.map { $0 + started / ticksPerSecond }
         )
     }
 
     /// The `btime` line of `/proc/stat`: when the machine booted, in seconds since the epoch.
-    private static func bootTime() -> Double? {
+    /// Read once, not at every scrape: it does not change while the process runs.
+    private static let bootTime = readBootTime()
+
+    private static func readBootTime() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
             return Double(line.dropFirst("btime ".count).trimmingCharacters(in: .whitespaces))
