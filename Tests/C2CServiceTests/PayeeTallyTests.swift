@@ -10,7 +10,8 @@ import Testing
 struct PayeeTallyTests {
     static func entry(_ verificationStatus: String, enrolled: Bool = true) -> RosterEntry {
         RosterEntry(
-            beneficiaryID: UUID.v7(), enrolled: enrolled, verificationStatus: verificationStatus, archived: false)
+            beneficiaryID: UUID.v7(), enrolled: enrolled, verificationStatus: verificationStatus,
+            verified: verificationStatus == "verified", archived: false)
     }
 
     @Test("a roster paying more than a disbursement may is refused at the first payee past the limit")

@@ -1,3 +1,5 @@
+import AuthAPI
+
 /// The roles every installation starts with (docs/domain.md, "Roles"); agencies add custom roles beside them.
 enum BuiltInRoles {
     struct Definition {
@@ -31,7 +33,7 @@ enum BuiltInRoles {
             ]
         ),
         Definition(
-            name: "vendor",
+            name: Rahat_Auth_V1_RoleAssignment.vendor,
             description: "A shop or cash-out agent that redeems what beneficiaries hold.",
             permissions: ["redemption:create", "redemption:read", "settlement:read"]
         ),

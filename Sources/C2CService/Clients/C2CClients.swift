@@ -113,7 +113,9 @@ package struct C2CClients: Sendable {
                             try tally.add(
                                 RosterEntry(
                                     beneficiaryID: id, enrolled: entry.enrolled,
-                                    verificationStatus: entry.verificationStatus, archived: entry.archived))
+                                    verificationStatus: entry.verificationStatus,
+                                    verified: entry.verificationStatus == Rahat_Core_V1_Beneficiary.verifiedStatus,
+                                    archived: entry.archived))
                         }
                     }
                     return tally
@@ -261,7 +263,7 @@ package struct C2CClients: Sendable {
         }
         return BeneficiaryFacts(
             id: id, phone: beneficiary.pii.hasPhone ? beneficiary.pii.phone : nil, archived: beneficiary.hasArchivedAt,
-            verified: beneficiary.verificationStatus == "verified",
+            verified: beneficiary.verificationStatus == Rahat_Core_V1_Beneficiary.verifiedStatus,
             phoneChangedAt: beneficiary.hasPhoneChangedAt ? beneficiary.phoneChangedAt.date : nil)
     }
 

@@ -35,14 +35,17 @@ enum ExclusionReason: String, Sendable, CaseIterable {
 struct RosterEntry: Sendable, Equatable {
     var beneficiaryID: UUID
     var enrolled: Bool
+    /// Core's verification status, shown to those who read why a person was left out.
     var verificationStatus: String
+    /// Whether that status is the verified one, which alone is paid.
+    var verified: Bool
     var archived: Bool
 
     /// Why this person is not paid, or `nil` when they are.
     var exclusion: ExclusionReason? {
         if !enrolled { return .notEnrolled }
         if archived { return .archived }
-        return verificationStatus == "verified" ? nil : .unverified
+        return verified ? nil : .unverified
     }
 
     /// This person as a plan lists them among those left out, or `nil` when they are paid.
@@ -305,7 +308,8 @@ extension C2CDomain {
                 let entry =
                     roster[line.beneficiaryID]
                     ?? RosterEntry(
-                        beneficiaryID: line.beneficiaryID, enrolled: false, verificationStatus: "", archived: false)
+                        beneficiaryID: line.beneficiaryID, enrolled: false, verificationStatus: "", verified: false,
+                        archived: false)
                 if let record = entry.exclusionRecord {
                     counts[record.reason, default: 0] += 1
                     excluded.append(record)

@@ -22,7 +22,7 @@ package struct AuthAccounts: Sendable {
                 $0.email = email
                 $0.password = password
                 if let phone { $0.phone = phone }
-                $0.roles = [.with { $0.role = "vendor" }]
+                $0.roles = [.with { $0.role = Rahat_Auth_V1_RoleAssignment.vendor }]
             },
             metadata: IncomingCall.current.metadata
         )
@@ -43,11 +43,11 @@ package struct AuthAccounts: Sendable {
         guard user.status == .active else {
             throw CoreError.invalidInput([FieldViolation(field: "userId", reason: "is a disabled user")])
         }
-        if !user.roles.contains(where: { $0.role == "vendor" && !$0.hasProjectID }) {
+        if !user.roles.contains(where: { $0.role == Rahat_Auth_V1_RoleAssignment.vendor && !$0.hasProjectID }) {
             _ = try await users.setUserRoles(
                 .with {
                     $0.userID = user.id
-                    $0.roles = user.roles + [.with { $0.role = "vendor" }]
+                    $0.roles = user.roles + [.with { $0.role = Rahat_Auth_V1_RoleAssignment.vendor }]
                 },
                 metadata: metadata
             )
