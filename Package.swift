@@ -143,7 +143,10 @@ let package = Package(
             ]),
         library(
             "RedisClient",
-            ["MetricCatalog", .crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .serviceLifecycle]),
+            [
+                "MetricCatalog", .crypto, .logging, .metrics, .nioCore, .nioPosix, .nioSSL, .otelSemanticConventions,
+                .serviceLifecycle, .tracing,
+            ]),
         executable(
             "JobBench",
             ["JobQueue", "Messaging", "RedisClient", "SharedModels", .logging, .serviceLifecycle, .unixSignals],
@@ -240,7 +243,9 @@ let package = Package(
                 "Persistence", "RedisClient", "RedisStores", "ServerKit", .crypto, .fluentKit, .logging, .nioCore,
                 .nioPosix, .postgresNIO, .swiftASN1, .x509,
             ]),
-        tests("RedisClientTests", ["RedisClient", "TestInfrastructure", .logging, .nioCore, .nioPosix, .nioSSL]),
+        tests(
+            "RedisClientTests",
+            ["RedisClient", "TestInfrastructure", .inMemoryTracing, .logging, .nioCore, .nioPosix, .nioSSL, .tracing]),
         tests("SharedModelsTests", ["SharedModels"]),
         tests(
             "ServerKitTests",
@@ -248,7 +253,7 @@ let package = Package(
                 "MetricCatalog", "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification", .configuration,
                 .grpcCore, .grpcInProcessTransport, .inMemoryTracing, .jwtKit, .swiftProtobuf, .tracing,
             ]),
-        tests("PersistenceTests", ["Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),
+        tests("PersistenceTests", ["Operations", "Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),
         tests(
             "MessagingTests",
             [

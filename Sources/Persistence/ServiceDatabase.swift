@@ -12,6 +12,7 @@ import PostgresKit
 package import SQLKit
 package import ServerKit
 import ServiceLifecycle
+import Synchronization
 import Tracing
 
 /// The database one service owns: a connection pool scoped to the service's schema on PostgreSQL
@@ -27,6 +28,10 @@ package final class ServiceDatabase: Service, Sendable {
     /// Signalled after each transaction committed through ``transaction(_:)``: the outbox relay
     /// waits on it, so events and job requests leave right after their commit, not at a poll.
     package let commits = WakeSignal()
+    /// How the server knows this process's connections (`rahat-<schema>-<instance>`): one name per
+    /// process, so `pg_stat_activity` tells its pool apart from another replica's.
+    package let applicationName: String
+    private let pool: PoolGauges
 
     package init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
@@ -37,6 +42,17 @@ package final class ServiceDatabase: Service, Sendable {
         databaseLogger.logLevel = max(logger.logLevel, .info)
         self.logger = databaseLogger
         databases = Databases(threadPool: DatabaseThreads.pool, on: MultiThreadedEventLoopGroup.singleton)
+        let applicationName = "rahat-\(schema)-\(String(UInt32.random(in: 0x1000_0000 ... .max), radix: 16))"
+        self.applicationName = applicationName
+        let loops = MultiThreadedEventLoopGroup.singleton.makeIterator().reduce(0) { count, _ in count + 1 }
+        let perLoop: Int
+        if case .sqlite = configuration.location {
+            perLoop = 1
+        } else {
+            perLoop = configuration.maxConnectionsPerEventLoop
+        }
+        pool = PoolGauges(schema: schema)
+        PersistenceMetrics.poolLimit.gauge(schema).record(loops * perLoop)
         switch configuration.location {
         case .sqlite(let path):
             // Personal data and signing keys live in these files: owner-only, and SQLite gives
@@ -55,6 +71,8 @@ package final class ServiceDatabase: Service, Sendable {
         case .postgres(let url):
             var postgres = try SQLPostgresConfiguration(url: url)
             postgres.searchPath = [schema]
+            postgres.coreConfiguration.options.additionalStartupParameters.append(
+                ("application_name", applicationName))
             databases.use(
                 .postgres(
                     configuration: postgres,
@@ -77,12 +95,12 @@ package final class ServiceDatabase: Service, Sendable {
         return database
     }
 
-    /// The same handle as SQLKit, for set-based statements.
+    /// The same handle as SQLKit, for set-based statements; each statement is timed.
     package var sql: any SQLDatabase {
         guard let sql = db as? any SQLDatabase else {
             preconditionFailure("both registered drivers are SQL databases")
         }
-        return sql
+        return TimedSQLDatabase(base: sql, timer: pool.queryDuration)
     }
 
     /// Runs `body` in one transaction and returns its result.
@@ -102,8 +120,11 @@ package final class ServiceDatabase: Service, Sendable {
         try await observed {
             let context = ServiceContext.current
             let call = IncomingCall.current
+            let use = pool.transactionStarted()
+            defer { use.ended() }
             return try await self.retryingStaleSnapshots { database in
-                try await IncomingCall.$current.withValue(call) {
+                use.connected()
+                return try await IncomingCall.$current.withValue(call) {
                     try await ServiceContext.$current.withValue(context) { try await body(database) }
                 }
             }
@@ -234,9 +255,50 @@ package final class ServiceDatabase: Service, Sendable {
         try await sql.raw("SELECT 1").run()
     }
 
+    /// Until graceful shutdown: on PostgreSQL, reports this process's connections as the server
+    /// sees them every 15 seconds. Then closes the pools.
     package func run() async throws {
-        try? await gracefulShutdown()
+        if isPostgres {
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    await self.recordServerConnections()
+                    try? await Task.sleep(for: .seconds(15))
+                }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
         await shutdown()
+    }
+
+    /// `rahat_db_pool_connections` by state, from `pg_stat_activity` (the sampling connection
+    /// itself left out). A sample that fails leaves the last figures: readiness reports an
+    /// unreachable database.
+    package func recordServerConnections() async {
+        do {
+            let rows = try await sql.raw(
+                """
+                SELECT state, count(*)::integer AS connections FROM pg_stat_activity
+                WHERE application_name = \(bind: applicationName) AND pid <> pg_backend_pid() GROUP BY state
+                """
+            ).all()
+            var counts = ["active": 0, "idle": 0, "idle_in_transaction": 0, "other": 0]
+            for row in rows {
+                let state = try row.decode(column: "state", as: String?.self)
+                let key: String
+                switch state {
+                case "active", "idle": key = state ?? "other"
+                case "idle in transaction", "idle in transaction (aborted)": key = "idle_in_transaction"
+                default: key = "other"
+                }
+                counts[key, default: 0] += try row.decode(column: "connections", as: Int.self)
+            }
+            for (state, count) in counts {
+                PersistenceMetrics.serverConnections.gauge(schema, state).record(count)
+            }
+        } catch {
+            logger.debug("could not read the connection figures", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Closes every pooled connection. Safe to call once the service is no longer used.
@@ -254,4 +316,68 @@ enum DatabaseThreads {
         pool.start()
         return pool
     }()
+}
+
+/// This process's pool use for one service database: transactions waiting for a connection and
+/// holding one. AsyncKit's pool does not report its own queue, so the transactions that pass
+/// through ``ServiceDatabase/transaction(_:)`` are counted as they wait and run.
+final class PoolGauges: Sendable {
+    let waiting: Gauge
+    let active: Gauge
+    let wait: Metrics.Timer
+    let queryDuration: Metrics.Timer
+    private let counts = Mutex((waiting: 0, active: 0))
+
+    init(schema: String) {
+        waiting = PersistenceMetrics.transactionsWaiting.gauge(schema)
+        active = PersistenceMetrics.transactionsActive.gauge(schema)
+        wait = PersistenceMetrics.connectionWait.timer(schema)
+        queryDuration = PersistenceMetrics.queryDuration.timer(schema)
+        waiting.record(0)
+        active.record(0)
+    }
+
+    /// Counts a transaction as waiting until ``TransactionUse/connected()``.
+    func transactionStarted() -> TransactionUse {
+        move(waiting: 1, active: 0)
+        return TransactionUse(gauges: self)
+    }
+
+    fileprivate func move(waiting: Int, active: Int) {
+        // Recorded under the lock, so that two moves cannot leave the older figure last.
+        counts.withLock { counts in
+            counts.waiting += waiting
+            counts.active += active
+            if waiting != 0 { self.waiting.record(counts.waiting) }
+            if active != 0 { self.active.record(counts.active) }
+        }
+    }
+}
+
+/// One transaction's place in ``PoolGauges``: waiting, then holding a connection, then gone.
+final class TransactionUse: Sendable {
+    private let gauges: PoolGauges
+    private let started = ContinuousClock.now
+    /// 0 waiting, 1 connected, 2 ended.
+    private let state = Atomic<Int>(0)
+
+    fileprivate init(gauges: PoolGauges) {
+        self.gauges = gauges
+    }
+
+    /// The transaction's body began: it holds a connection. Later calls (a retried SQLite body) do nothing.
+    func connected() {
+        guard state.compareExchange(expected: 0, desired: 1, ordering: .relaxed).exchanged else { return }
+        gauges.wait.record(duration: .now - started)
+        gauges.move(waiting: -1, active: 1)
+    }
+
+    /// The transaction finished, however it ended.
+    func ended() {
+        switch state.exchange(2, ordering: .relaxed) {
+        case 0: gauges.move(waiting: -1, active: 0)
+        case 1: gauges.move(waiting: 0, active: -1)
+        default: break
+        }
+    }
 }

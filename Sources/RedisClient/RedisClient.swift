@@ -4,8 +4,10 @@ import Metrics
 package import NIOCore
 import NIOPosix
 import NIOSSL
+import OTelSemanticConventions
 import ServiceLifecycle
 import Synchronization
+package import Tracing
 
 /// A pooled Redis client: thread-safe, shareable, pipelining concurrent callers onto a bounded set of connections.
 package final class RedisClient: Sendable {
@@ -19,15 +21,19 @@ package final class RedisClient: Sendable {
     private let configurationError: RedisError?
     private let subscriptions = Mutex<[ObjectIdentifier: RedisSubscription]>([:])
     private let isShutdown = Atomic<Bool>(false)
+    private let tracer: (any Tracer)?
 
     /// Creates a client; connections are opened lazily on first use. A configuration problem surfaces from every
-    /// call as `RedisError.invalidConfiguration`.
+    /// call as `RedisError.invalidConfiguration`. Commands are traced by the process's tracer unless a test
+    /// gives one.
     package init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger
+        logger: Logger,
+        tracer: (any Tracer)? = nil
     ) {
         self.configuration = configuration
+        self.tracer = tracer
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.metrics = RedisMetrics()
@@ -86,15 +92,17 @@ package final class RedisClient: Sendable {
 
     /// Sends one command on a shared connection; a server error reply is thrown as `RedisError.server`.
     package func send(_ command: RedisCommand) async throws -> RESPValue {
-        let started = ContinuousClock.now
-        do {
-            let connection = try await self.acquire(exclusive: false)
-            defer { self.pool.release(connection, exclusive: false) }
-            let value = try await connection.send(command)
-            self.metrics.record(commands: 1, since: started)
-            return value
-        } catch {
-            throw self.metrics.recordFailure(error, commands: 1, since: started)
+        try await self.traced(command.name) {
+            let started = ContinuousClock.now
+            do {
+                let connection = try await self.acquire(exclusive: false)
+                defer { self.pool.release(connection, exclusive: false) }
+                let value = try await connection.send(command)
+                self.metrics.record(commands: 1, since: started)
+                return value
+            } catch {
+                throw self.metrics.recordFailure(error, commands: 1, since: started)
+            }
         }
     }
 
@@ -105,15 +113,17 @@ package final class RedisClient: Sendable {
 
     /// Writes all commands with one flush on one connection; each command's outcome is returned in order.
     package func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RESPValue, RedisError>] {
-        let started = ContinuousClock.now
-        do {
-            let connection = try await self.acquire(exclusive: false)
-            defer { self.pool.release(connection, exclusive: false) }
-            let results = try await connection.pipeline(commands)
-            self.metrics.record(commands: commands.count, since: started)
-            return results
-        } catch {
-            throw self.metrics.recordFailure(error, commands: commands.count, since: started)
+        try await self.traced("PIPELINE", batch: commands) {
+            let started = ContinuousClock.now
+            do {
+                let connection = try await self.acquire(exclusive: false)
+                defer { self.pool.release(connection, exclusive: false) }
+                let results = try await connection.pipeline(commands)
+                self.metrics.record(commands: commands.count, since: started)
+                return results
+            } catch {
+                throw self.metrics.recordFailure(error, commands: commands.count, since: started)
+            }
         }
     }
 
@@ -121,11 +131,46 @@ package final class RedisClient: Sendable {
     /// A command that fails at run time appears as a `.error` element; one rejected while queuing makes the whole
     /// transaction throw `RedisError.server` with `EXECABORT` (Redis discards it).
     package func transaction(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        try await self.withConnection { connection in
-            guard let results = try await connection.transaction(commands) else {
-                throw RedisError.unexpectedReply("EXEC was aborted although nothing was WATCHed")
+        try await self.traced("MULTI", batch: commands) {
+            try await self.withConnection { connection in
+                guard let results = try await connection.transaction(commands) else {
+                    throw RedisError.unexpectedReply("EXEC was aborted although nothing was WATCHed")
+                }
+                return results
             }
-            return results
+        }
+    }
+
+    /// Runs `body` in a client span named for the command (`PIPELINE` or `MULTI` for a batch, with
+    /// its size and its commands' names) when traced work sends it. Traffic outside any span (stream
+    /// reads, the outbox relay, pool checks) makes none, so background polling starts no trace.
+    /// Only command names are recorded: keys and values may hold personal data.
+    private func traced<T>(
+        _ operation: String, batch: [RedisCommand]? = nil, _ body: () async throws -> T
+    ) async throws -> T {
+        guard let parent = ServiceContext.current else { return try await body() }
+        let span = (tracer ?? InstrumentationSystem.tracer).startSpan(operation, context: parent, ofKind: .client)
+        defer { span.end() }
+        if span.isRecording {
+            span.attributes[OTelAttribute.db.system.name] = "redis"
+            span.attributes[OTelAttribute.db.namespace] = String(configuration.database)
+            span.attributes[OTelAttribute.server.address] = configuration.host
+            span.attributes[OTelAttribute.server.port] = configuration.port
+            if let batch {
+                span.attributes[OTelAttribute.db.operation.batch.size] = batch.count
+                var names: [String] = []
+                for command in batch where !names.contains(command.name) { names.append(command.name) }
+                span.attributes[OTelAttribute.db.operation.name] = "\(operation) \(names.joined(separator: " "))"
+            } else {
+                span.attributes[OTelAttribute.db.operation.name] = operation
+            }
+        }
+        do {
+            return try await ServiceContext.$current.withValue(span.context) { try await body() }
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
         }
     }
 

@@ -46,6 +46,10 @@ APPROVE_SPAN = f"POST {APPROVE_ROUTE}"
 LEDGER_BATCH_METHOD = "rahat.ledger.v1.LedgerService/RecordTransferBatch"
 DISBURSEMENT_JOB = "job c2c.disbursement.execute"
 FUND_DISBURSED_EVENT = "event rahat.c2c.fund.disbursed"
+# Polls: the gateway's own (revocations, and the services' health behind its readiness) and the
+# probes' (readiness, asked every tenth of a second while the processes start).
+BACKGROUND_POLLS = {"rahat.auth.v1.AuthService/ListRevocations", "grpc.health.v1.Health/Check",
+                    "GET /readiness", "GET /health"}
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[a-z]{2,}", re.I)
@@ -445,6 +449,22 @@ def trace_problems(options):
             report.append(f"{name}: {joined} log line(s) join a span, e.g. {example.get('msg')!r} "
                           f"trace {example['trace_id']} span {example['span_id']}")
 
+    # 7. Redis commands sent for traced work (a login's limit check, a job's) are client spans
+    #    under a received span of that work; background traffic and polls start no trace.
+    redis = [s for s in spans if s["attributes"].get("db.system.name") == "redis"]
+    if not any(s["service"] == "rahat-gateway" for s in redis):
+        problems.append("no rahat-gateway span with db.system.name=redis (the login's limit check)")
+    for span in redis:
+        if span["kind"] != "CLIENT" or (span["trace_id"], span["parent_span_id"]) not in by_id:
+            problems.append(f"a Redis span that is not a CLIENT span under a received span: {short(span)}")
+        operation = span["attributes"].get("db.operation.name", "")
+        if operation != span["name"] and not (span["name"] in ("PIPELINE", "MULTI")
+                                              and operation.startswith(span["name"] + " ")):
+            problems.append(f"a Redis span not named by its command: {short(span)}")
+    polls = [s for s in spans if s["name"] in BACKGROUND_POLLS]
+    if polls:
+        problems.append(f"{len(polls)} span(s) of background polls, which should not be sampled:{dump(polls, 5)}")
+
     if lost_context:
         problems.append(outbox_evidence(options.outbox, sorted(set(lost_context)), spans))
     report.append(f"approval trace {approval_trace} ({len(in_approval)} spans): gateway → c2c "
@@ -452,6 +472,7 @@ def trace_problems(options):
     for trace in sorted(set(job_traces)):
         services = sorted({s["service"] for s in by_trace[trace]})
         report.append(f"job trace {trace} ({len(by_trace[trace])} spans; {', '.join(services)})")
+    report.append(f"{len(redis)} Redis span(s), each under the work that sent it; no poll or probe traced")
     if not problems:
         report.append(f"{len(events)} {FUND_DISBURSED_EVENT!r} span(s) in core, in the job traces; no span "
                       f"contains any of {len(secrets)} personal values or credentials")
@@ -610,6 +631,13 @@ def metric_problems(options):
         expect("ledger", "rahat_ledger_transfers_total", options.lines, {"kind": options.transfer_kind})
     if "core" in parsed:
         expect("core", "rahat_events_handled_total", 1, {"group": "core"})
+    for process in ("auth", "core", "ledger", "c2c"):
+        if process in parsed:
+            expect(process, "rahat_db_pool_connections_max", 0, {"service": process}, strictly=True)
+            expect(process, "rahat_db_query_duration_seconds_count", 0, strictly=True)
+    for process in ("core", "c2c"):
+        if process in parsed:
+            expect(process, "rahat_db_pool_wait_duration_seconds_count", 0, {"service": process}, strictly=True)
     if "c2c" in parsed:
         expect("c2c", "rahat_disbursements_total", 1, {"outcome": "approved"})
         expect("c2c", "rahat_outbox_relayed_total", 1, {"service": "c2c"})

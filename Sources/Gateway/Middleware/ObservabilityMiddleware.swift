@@ -24,6 +24,9 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         self.tracer = tracer
     }
 
+    /// The paths probes poll, timed like any route but never sampled.
+    static var probes: Set<String> { ["/health", "/readiness"] }
+
     func handle(
         _ request: Request,
         context: Context,
@@ -31,7 +34,11 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         let tracer = self.tracer ?? InstrumentationSystem.tracer
         var parent = ServiceContext.topLevel
-        if trustTraceparent {
+        if Self.probes.contains(request.uri.path) {
+            // Load balancers and orchestrators ask these every few seconds; traced, they would
+            // crowd out the requests people make, and the readiness probe's calls to every service.
+            parent = TraceContext.unsampled(using: tracer)
+        } else if trustTraceparent {
             tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         }
         let method = request.method.rawValue

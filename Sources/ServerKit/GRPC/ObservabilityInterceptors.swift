@@ -64,6 +64,10 @@ package struct ServerObservabilityInterceptor: ServerInterceptor {
 
 /// Traces and times each call a gRPC client makes: a client span, its context sent in the call's
 /// metadata for the server to continue, and `rahat_grpc_client_call_duration_seconds`.
+///
+/// A call made outside any span is background work (the gateway's revocation poll, a readiness
+/// probe): it is sent as the child of a remote parent that chose not to sample, so a parent-based
+/// sampler records neither side and polls do not start a trace every half second.
 package struct ClientObservabilityInterceptor: ClientInterceptor {
     private let tracer: (any Tracer)?
     private let serverAddress: String?
@@ -81,7 +85,8 @@ package struct ClientObservabilityInterceptor: ClientInterceptor {
     ) async throws -> StreamingClientResponse<Output> {
         let tracer = self.tracer ?? InstrumentationSystem.tracer
         let call = ObservedCall(
-            descriptor: context.descriptor, kind: .client, tracer: tracer, parent: ServiceContext.current ?? .topLevel,
+            descriptor: context.descriptor, kind: .client, tracer: tracer,
+            parent: ServiceContext.current ?? TraceContext.unsampled(using: tracer),
             timer: ServerKitMetrics.grpcClientCallDuration)
         if let serverAddress { call.span.attributes[OTelAttribute.server.address] = serverAddress }
         var request = request

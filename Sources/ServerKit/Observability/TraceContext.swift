@@ -33,6 +33,29 @@ package enum TraceContext {
         return carrier(context).isEmpty ? nil : context
     }
 
+    /// A context whose parent is a remote span that was not sampled (W3C flags `00`), for work
+    /// that should leave no trace: a parent-based sampler drops the spans started under it, here
+    /// and in every process the context is sent to. Fresh ids each time, so that a sampler that
+    /// ignores the flag still sees separate traces. An instrument that does not read W3C context
+    /// finds nothing and the context stays top-level.
+    package static func unsampled(
+        using instrument: any Instrument = InstrumentationSystem.instrument
+    )
+        -> ServiceContext
+    {
+        var context = ServiceContext.topLevel
+        let traceparent =
+            "00-\(hex(.random(in: 1 ... .max)))\(hex(.random(in: 0 ... .max)))-\(hex(.random(in: 1 ... .max)))-00"
+        instrument.extract([traceparentKey: traceparent], into: &context, using: DictionaryExtractor())
+        return context
+    }
+
+    /// Sixteen lower-case hex digits.
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
     /// The trace and span ids of the current span, for log lines: W3C `traceparent` is
     /// `version-traceid-spanid-flags`.
     package static func currentIDs() -> (traceID: Substring, spanID: Substring)? {
