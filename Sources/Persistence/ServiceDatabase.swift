@@ -97,10 +97,16 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// The same handle as SQLKit, for set-based statements; each statement is timed.
     package var sql: any SQLDatabase {
+        TimedSQLDatabase(base: untimedSQL, timer: pool.queryDuration)
+    }
+
+    /// For the database's own probes and samples, which would crowd the statement timings with
+    /// trivial statements while the service is idle.
+    private var untimedSQL: any SQLDatabase {
         guard let sql = db as? any SQLDatabase else {
             preconditionFailure("both registered drivers are SQL databases")
         }
-        return TimedSQLDatabase(base: sql, timer: pool.queryDuration)
+        return sql
     }
 
     /// Runs `body` in one transaction and returns its result.
@@ -252,7 +258,7 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// Throws unless a trivial query round-trips: the readiness probe.
     package func ping() async throws {
-        try await sql.raw("SELECT 1").run()
+        try await untimedSQL.raw("SELECT 1").run()
     }
 
     /// Until graceful shutdown: on PostgreSQL, reports this process's connections as the server
@@ -271,15 +277,16 @@ package final class ServiceDatabase: Service, Sendable {
         await shutdown()
     }
 
-    /// `rahat_db_pool_connections` by state, from `pg_stat_activity` (the sampling connection
-    /// itself left out). A sample that fails leaves the last figures: readiness reports an
-    /// unreachable database.
+    /// `rahat_db_pool_connections` by state, from `pg_stat_activity`. The sampling connection is
+    /// counted idle, as it is between samples. A sample that fails leaves the last figures:
+    /// readiness reports an unreachable database.
     package func recordServerConnections() async {
         do {
-            let rows = try await sql.raw(
+            let rows = try await untimedSQL.raw(
                 """
-                SELECT state, count(*)::integer AS connections FROM pg_stat_activity
-                WHERE application_name = \(bind: applicationName) AND pid <> pg_backend_pid() GROUP BY state
+                SELECT CASE WHEN pid = pg_backend_pid() THEN 'idle' ELSE state END AS state,
+                    count(*)::integer AS connections
+                FROM pg_stat_activity WHERE application_name = \(bind: applicationName) GROUP BY 1
                 """
             ).all()
             var counts = ["active": 0, "idle": 0, "idle_in_transaction": 0, "other": 0]
@@ -320,7 +327,8 @@ enum DatabaseThreads {
 
 /// This process's pool use for one service database: transactions waiting for a connection and
 /// holding one. AsyncKit's pool does not report its own queue, so the transactions that pass
-/// through ``ServiceDatabase/transaction(_:)`` are counted as they wait and run.
+/// through ``ServiceDatabase/transaction(_:)`` are counted as they wait and run; statements run
+/// on their own hold a connection only while they run, and are timed instead.
 final class PoolGauges: Sendable {
     let waiting: Gauge
     let active: Gauge
@@ -375,7 +383,11 @@ final class TransactionUse: Sendable {
     /// The transaction finished, however it ended.
     func ended() {
         switch state.exchange(2, ordering: .relaxed) {
-        case 0: gauges.move(waiting: -1, active: 0)
+        case 0:
+            // It never got a connection (the pool timed out, or BEGIN failed): the longest waits
+            // of all, which the wait's percentiles must not leave out.
+            gauges.wait.record(duration: .now - started)
+            gauges.move(waiting: -1, active: 0)
         case 1: gauges.move(waiting: 0, active: -1)
         default: break
         }

@@ -70,6 +70,26 @@ extension RedisIntegrationTests {
             #expect(pipeline.attributes["db.operation.name"]?.toSpanAttribute() == "PIPELINE INCR EXPIRE")
         }
 
+        @Test("a transaction the server refuses is one MULTI span, marked failed")
+        func refusedTransaction() async throws {
+            // given
+            let tracer = InMemoryTracer()
+            let key = TestRedis.prefix() + "never-set"
+            try await Self.withTracedClient(tracer) { client in
+                // when
+                await #expect(throws: RedisError.self) {
+                    try await tracer.withSpan("request") { _ in
+                        _ = try await client.transaction([RedisCommand("SET", key, "v"), RedisCommand("NOSUCHCOMMAND")])
+                    }
+                }
+            }
+            // then
+            let multi = try #require(tracer.finishedSpans.first { $0.operationName == "MULTI" })
+            #expect(multi.status?.code == .error)
+            #expect(multi.attributes["db.operation.name"]?.toSpanAttribute() == "MULTI SET NOSUCHCOMMAND")
+            #expect(multi.attributes["db.operation.batch.size"]?.toSpanAttribute() == 2)
+        }
+
         @Test("a command sent outside any span makes none")
         func backgroundCommand() async throws {
             // given

@@ -24,9 +24,6 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
         self.tracer = tracer
     }
 
-    /// The paths probes poll, timed like any route but never sampled.
-    static var probes: Set<String> { ["/health", "/readiness"] }
-
     func handle(
         _ request: Request,
         context: Context,
@@ -34,9 +31,10 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         let tracer = self.tracer ?? InstrumentationSystem.tracer
         var parent = ServiceContext.topLevel
-        if Self.probes.contains(request.uri.path) {
-            // Load balancers and orchestrators ask these every few seconds; traced, they would
-            // crowd out the requests people make, and the readiness probe's calls to every service.
+        let path = request.uri.path
+        if path == "/health" || path == "/readiness" || path == "/metrics" {
+            // Load balancers, orchestrators and Prometheus ask these every few seconds; traced,
+            // they would crowd out the requests people make, and readiness's calls to every service.
             parent = TraceContext.unsampled(using: tracer)
         } else if trustTraceparent {
             tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())

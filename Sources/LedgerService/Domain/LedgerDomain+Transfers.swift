@@ -55,7 +55,7 @@ extension LedgerDomain {
         // replay taken for new value may seem to overdraw), is it written again with the keys
         // looked up, and the replays answered. The look-up was a quarter of a disbursement batch's
         // time in the ledger.
-        let optimistic = database.sql.dialect.name == "postgresql"
+        let optimistic = LedgerStore.findsReplaysOnInsert(database)
         let outcomes = try await writes.run {
             // Taken once this writer's turn comes, so times follow the chain's order.
             let at = TransferChain.truncated(now())
@@ -63,7 +63,7 @@ extension LedgerDomain {
                 return try await database.transaction { tx in
                     try await Self.record(orders, at: at, field: field, lookingUpKeys: !optimistic, on: tx)
                 }
-            } catch let error where optimistic && Self.mayBeReplay(error) {
+            } catch let error where optimistic && (error is LedgerError || LedgerStore.isConstraintFailure(error)) {
                 return try await database.transaction { tx in
                     try await Self.record(orders, at: at, field: field, lookingUpKeys: true, on: tx)
                 }
@@ -73,15 +73,6 @@ extension LedgerDomain {
             LedgerServiceMetrics.transfers.counter(outcome.transfer.kind.rawValue).increment()
         }
         return outcomes
-    }
-
-    /// Whether a batch written without looking its keys up may have failed for a replay in it.
-    private static func mayBeReplay(_ error: any Error) -> Bool {
-        switch error {
-        case let error as any DatabaseError: error.isConstraintFailure
-        case is LedgerError: true
-        default: false
-        }
     }
 
     /// Validates one order, recording what is wrong under `field`.
