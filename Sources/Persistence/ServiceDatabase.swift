@@ -51,7 +51,7 @@ package final class ServiceDatabase: Service, Sendable {
         } else {
             perLoop = configuration.maxConnectionsPerEventLoop
         }
-        pool = PoolGauges(schema: schema)
+        pool = PoolGauges.of(schema)
         PersistenceMetrics.poolLimit.gauge(schema).record(loops * perLoop)
         switch configuration.location {
         case .sqlite(let path):
@@ -335,8 +335,20 @@ final class PoolGauges: Sendable {
     let wait: Metrics.Timer
     let queryDuration: Metrics.Timer
     private let counts = Mutex((waiting: 0, active: 0))
+    private static let bySchema = Mutex<[String: PoolGauges]>([:])
 
-    init(schema: String) {
+    /// The figures of `schema`'s transactions in this process, shared by every handle on that
+    /// database, so that a second one does not reset the first one's gauges.
+    static func of(_ schema: String) -> PoolGauges {
+        bySchema.withLock { known in
+            if let gauges = known[schema] { return gauges }
+            let gauges = PoolGauges(schema: schema)
+            known[schema] = gauges
+            return gauges
+        }
+    }
+
+    private init(schema: String) {
         waiting = PersistenceMetrics.transactionsWaiting.gauge(schema)
         active = PersistenceMetrics.transactionsActive.gauge(schema)
         wait = PersistenceMetrics.connectionWait.timer(schema)
