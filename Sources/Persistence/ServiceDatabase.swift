@@ -44,15 +44,8 @@ package final class ServiceDatabase: Service, Sendable {
         databases = Databases(threadPool: DatabaseThreads.pool, on: MultiThreadedEventLoopGroup.singleton)
         let applicationName = "rahat-\(schema)-\(String(UInt32.random(in: 0x1000_0000 ... .max), radix: 16))"
         self.applicationName = applicationName
-        let loops = MultiThreadedEventLoopGroup.singleton.makeIterator().reduce(0) { count, _ in count + 1 }
-        let perLoop: Int
-        if case .sqlite = configuration.location {
-            perLoop = 1
-        } else {
-            perLoop = configuration.maxConnectionsPerEventLoop
-        }
         pool = PoolGauges.of(schema)
-        PersistenceMetrics.poolLimit.gauge(schema).record(loops * perLoop)
+        let perLoop: Int
         switch configuration.location {
         case .sqlite(let path):
             // Personal data and signing keys live in these files: owner-only, and SQLite gives
@@ -62,9 +55,11 @@ package final class ServiceDatabase: Service, Sendable {
             // One connection per event loop, so a request may queue behind an import batch's
             // transaction on the same connection: that is ordinary waiting for a local file, not a
             // fault, and it must not time out the way a lost network connection would.
+            perLoop = 1
             databases.use(
                 .sqlite(
-                    .file(path), maxConnectionsPerEventLoop: 1, connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace
+                    .file(path), maxConnectionsPerEventLoop: perLoop, connectionPoolTimeout: .seconds(60),
+                    sqlLogLevel: .trace
                 ),
                 as: .sqlite
             )
@@ -73,10 +68,11 @@ package final class ServiceDatabase: Service, Sendable {
             postgres.searchPath = [schema]
             postgres.coreConfiguration.options.additionalStartupParameters.append(
                 ("application_name", applicationName))
+            perLoop = configuration.maxConnectionsPerEventLoop
             databases.use(
                 .postgres(
                     configuration: postgres,
-                    maxConnectionsPerEventLoop: configuration.maxConnectionsPerEventLoop,
+                    maxConnectionsPerEventLoop: perLoop,
                     connectionPoolTimeout: .seconds(10),
                     encodingContext: .default,
                     decodingContext: .default,
@@ -85,6 +81,9 @@ package final class ServiceDatabase: Service, Sendable {
                 as: .psql
             )
         }
+        // Each event loop has a pool of its own.
+        let loops = databases.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+        PersistenceMetrics.poolLimit.gauge(schema).record(loops * perLoop)
     }
 
     /// A handle for queries; cheap, make one per unit of work.
