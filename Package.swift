@@ -152,6 +152,9 @@ let package = Package(
             ["JobQueue", "Messaging", "RedisClient", "SharedModels", .logging, .serviceLifecycle, .unixSignals],
             path: "Benchmarks/JobBench"),
         executable("RedisBench", ["RedisClient", .logging, .nioCore, .nioPosix], path: "Benchmarks/RedisBench"),
+        executable(
+            "StackBench", ["ServerKit", .grpcCore, .grpcHTTP2Transport, .hummingbird, .nioCore, .nioPosix],
+            path: "Benchmarks/StackBench"),
         library("SharedModels", []),
         library("MetricCatalog", [.metrics]),
         library("JobQueue", ["SharedModels"]),
@@ -250,7 +253,8 @@ let package = Package(
         tests(
             "ServerKitTests",
             [
-                "MetricCatalog", "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification", .configuration,
+                "MetricCatalog", "Operations", "ServerKit", "SharedModels", "TestInfrastructure", "TokenVerification",
+                .configuration,
                 .grpcCore, .grpcInProcessTransport, .inMemoryTracing, .jwtKit, .swiftProtobuf, .tracing,
             ]),
         tests("PersistenceTests", ["Operations", "Persistence", "ServerKit", "TestInfrastructure", .logging, .sqlKit]),

@@ -6,6 +6,7 @@
 #   rahat_start_postgres DIR   -> exports RAHAT_TEST_POSTGRES_URL (fsync off unless RAHAT_PG_DURABLE=1)
 #   rahat_start_redis DIR      -> exports RAHAT_TEST_REDIS_URL, RAHAT_TEST_REDIS_SERVER
 #   rahat_stop_services        -> stops whatever was started here, removes the dirs
+#   rahat_wait_ready URL [LOG] [PID] -> waits until a readiness URL answers 2xx
 #
 # The functions work with or without `set -euo pipefail` in the caller: they
 # report failure through their return status and never call `exit`.
@@ -296,4 +297,23 @@ rahat_cleanup_stale() {
         rm -rf "$d"
     done
     return 0
+}
+
+# rahat_wait_ready URL [LOG] [PID] : wait (up to 120 s) until URL answers 2xx. On giving up, or when
+# PID exits first, shows the end of LOG and returns 1.
+rahat_wait_ready() {
+    local url=$1 log=${2:-} pid=${3:-} i
+    for i in $(seq 1 1200); do
+        if curl -fs "$url" >/dev/null 2>&1; then return 0; fi
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            rahat__log "the process behind $url exited before it was ready"
+            if [ -n "$log" ]; then tail -n 30 "$log" >&2; fi
+            return 1
+        fi
+        sleep 0.1
+        : "$i"
+    done
+    rahat__log "$url never became ready"
+    if [ -n "$log" ]; then tail -n 20 "$log" >&2; fi
+    return 1
 }
