@@ -109,6 +109,7 @@ package enum Gateway {
             streams: EventStreamGate(limits: configuration.eventStreams), readiness: readiness, logger: logger)
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        codingConfiguration.dateTranscoder = InternetDateTranscoder()
         try handler.registerHandlers(
             on: router,
             configuration: codingConfiguration,

@@ -65,27 +65,37 @@ package struct MetricDefinition: Sendable, Hashable {
 
     /// The counter for one combination of label values, given in the order of ``labels``.
     package func counter(_ values: String...) -> Counter {
-        Counter(label: registered(), dimensions: dimensions(values))
+        series(.counter, values) { Counter(label: $0, dimensions: $1) }
     }
 
     /// The counter for one combination of label values that grows by fractions (CPU seconds).
     package func floatingPointCounter(_ values: String...) -> FloatingPointCounter {
-        FloatingPointCounter(label: registered(), dimensions: dimensions(values))
+        series(.floatingPointCounter, values) { FloatingPointCounter(label: $0, dimensions: $1) }
     }
 
     /// The gauge for one combination of label values, given in the order of ``labels``.
     package func gauge(_ values: String...) -> Gauge {
-        Gauge(label: registered(), dimensions: dimensions(values))
+        series(.gauge, values) { Gauge(label: $0, dimensions: $1) }
     }
 
     /// A gauge that is raised and lowered (things in progress) for one combination of label values.
     package func meter(_ values: String...) -> Meter {
-        Meter(label: registered(), dimensions: dimensions(values))
+        series(.meter, values) { Meter(label: $0, dimensions: $1) }
     }
 
     /// The duration histogram for one combination of label values, given in the order of ``labels``.
     package func timer(_ values: String...) -> Metrics.Timer {
-        Metrics.Timer(label: registered(), dimensions: dimensions(values), preferredDisplayUnit: .seconds)
+        series(.timer, values) { Metrics.Timer(label: $0, dimensions: $1, preferredDisplayUnit: .seconds) }
+    }
+
+    /// The series for `values`, made once: these are asked for on every request, call and event,
+    /// and making one goes through the catalog's lock, the metrics system's and the backend's.
+    private func series<Handler: AnyObject & Sendable>(
+        _ kind: SeriesCache.Kind, _ values: [String], make: (String, [(String, String)]) -> Handler
+    ) -> Handler {
+        SeriesCache.series(name: name, kind: kind, values: values) {
+            make(registered(), dimensions(values))
+        }
     }
 
     private func dimensions(_ values: [String]) -> [(String, String)] {
@@ -120,8 +130,61 @@ package enum MetricCatalog {
         }
     }
 
+    /// Forgets the series made so far, which recorded to the metrics backend that was installed
+    /// then: call after installing another (`MetricsSystem.bootstrap`).
+    package static func backendInstalled() {
+        SeriesCache.forgetAll()
+    }
+
     /// The definition recorded under `name`, if any.
     package static func definition(named name: String) -> MetricDefinition? {
         definitions.withLock { $0[name] }
+    }
+}
+
+/// The series handed out by ``MetricDefinition``, by name, kind and label values, until the metrics
+/// backend is installed (``MetricCatalog/backendInstalled()``): series made before it record nowhere.
+enum SeriesCache {
+    enum Kind: UInt8 {
+        case counter, floatingPointCounter, gauge, meter, timer
+    }
+
+    private struct Key: Hashable {
+        let name: String
+        let kind: Kind
+        let values: [String]
+    }
+
+    private struct State {
+        var generation = 0
+        var series: [Key: (generation: Int, handler: any AnyObject & Sendable)] = [:]
+    }
+
+    private static let state = Mutex(State())
+
+    static func series<Handler: AnyObject & Sendable>(
+        name: String, kind: Kind, values: [String], make: () -> Handler
+    ) -> Handler {
+        let key = Key(name: name, kind: kind, values: values)
+        let (generation, cached) = state.withLock { state in
+            (state.generation, state.series[key])
+        }
+        if let cached, cached.generation == generation, let handler = cached.handler as? Handler {
+            return handler
+        }
+        // Made outside the lock: the metrics system and its backend take locks of their own.
+        let handler = make()
+        state.withLock { state in
+            // One made before a backend was installed is handed out once more, never kept.
+            if state.generation == generation { state.series[key] = (generation, handler) }
+        }
+        return handler
+    }
+
+    static func forgetAll() {
+        state.withLock { state in
+            state.generation += 1
+            state.series.removeAll()
+        }
     }
 }

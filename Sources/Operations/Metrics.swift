@@ -15,6 +15,7 @@ package enum RahatMetrics {
             if let current { return current }
             let created = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(DescribedMetricsFactory(registry: created))
+            MetricCatalog.backendInstalled()
             current = created
             return created
         }

@@ -109,5 +109,24 @@ extension GatewayTests {
                 #expect(try await client.send(.get, "/v1/auth/me", bearer: admin.access).status == .ok)
             }
         }
+
+        @Test("the scheme is read in any case and the credential with the spaces and tabs HTTP allows around it")
+        func credentialForms() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let admin = try await client.login()
+                let spaced = try await client.send(
+                    .get, "/v1/auth/me", headers: [.authorization: "bearer \t \(admin.access) \t"])
+                let upper = try await client.send(
+                    .get, "/v1/auth/me", headers: [.authorization: "BEARER \(admin.access)"])
+                let blank = try await client.send(.get, "/v1/auth/me", headers: [.authorization: "Bearer \t "])
+                let inner = try await client.send(
+                    .get, "/v1/auth/me",
+                    headers: [.authorization: "Bearer \(admin.access.prefix(20)) \(admin.access.dropFirst(20))"])
+                #expect(spaced.status == .ok, "\(spaced)")
+                #expect(upper.status == .ok, "\(upper)")
+                #expect(blank.status == .unauthorized, "\(blank)")
+                #expect(inner.status == .unauthorized, "\(inner)")
+            }
+        }
     }
 }

@@ -116,7 +116,7 @@ final class GatewayAuthenticator: Sendable {
         }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         let scheme = parts.first?.lowercased() ?? ""
-        let credential = parts.count == 2 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : ""
+        let credential = parts.count == 2 ? parts[1].trimmingOptionalWhitespace() : ""
         switch scheme {
         case "bearer" where !credential.isEmpty:
             let principal = try await verifier.verify(credential)
@@ -193,5 +193,17 @@ enum GatewayCall {
     static func metadata(authorization: String?) -> Metadata {
         let edge = GatewayRequest.current
         return IncomingCall(authorization: authorization, clientIP: edge?.clientIP, requestID: edge?.requestID).metadata
+    }
+}
+
+extension Substring {
+    /// Without the spaces and tabs HTTP allows around a field's value (RFC 9110's OWS). Foundation's
+    /// `trimmingCharacters` goes through `NSString`, on every request.
+    fileprivate func trimmingOptionalWhitespace() -> String {
+        func isWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = utf8.firstIndex(where: { !isWhitespace($0) }),
+            let last = utf8.lastIndex(where: { !isWhitespace($0) })
+        else { return "" }
+        return String(self[first...last])
     }
 }

@@ -44,6 +44,8 @@ package enum TraceContext {
         -> ServiceContext
     {
         var context = ServiceContext.topLevel
+        // With tracing off nothing reads it, and this runs for every call a poll or probe makes.
+        if instrument is NoOpTracer || instrument is NoOpInstrument { return context }
         let traceparent =
             "00-\(hex(.random(in: 1 ... .max)))\(hex(.random(in: 0 ... .max)))-\(hex(.random(in: 1 ... .max)))-00"
         instrument.extract([traceparentKey: traceparent], into: &context, using: DictionaryExtractor())
