@@ -114,6 +114,7 @@ package enum Gateway {
             on: router,
             configuration: codingConfiguration,
             middlewares: [
+                RequestDeadlineMiddleware(timeout: configuration.requestTimeout),
                 BodyLimitMiddleware(limit: configuration.maxBodyBytes),
                 PersonalDataInURLMiddleware(),
                 LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),

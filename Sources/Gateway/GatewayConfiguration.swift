@@ -12,6 +12,7 @@ package import ServerKit
 /// | `RAHAT_MAX_BODY_BYTES` | `1048576` (1 MiB) | largest JSON request body; a larger one is refused with 413 as it streams (CSV and multipart uploads have their own limits) |
 /// | `RAHAT_HTTP_IDLE_TIMEOUT_SECONDS` | `60` | a connection with no request in progress is closed after this long, as is one whose next request's headers are still incomplete |
 /// | `RAHAT_HTTP_HEADER_TIMEOUT_SECONDS` | `10` | a new connection whose first request's headers have not all arrived by then is closed |
+/// | `RAHAT_REQUEST_TIMEOUT_MS` | `30000` | a request not answered by then is answered 504 and its calls to services are cancelled (uploads: 1 h); it bounds those calls in place of their own deadlines |
 /// | `RAHAT_PUBLIC_METRICS` | `true` embedded, `false` for `serve gateway` | serve `/metrics` on the public listener; `serve gateway` serves it on its operations port instead |
 ///
 /// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``.
@@ -29,6 +30,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var idleTimeout: Duration
     /// How long a new connection has to deliver its first request's headers.
     package var headerTimeout: Duration
+    /// How long a request may take, its body and its calls to services included (uploads take
+    /// ``RequestDeadlineMiddleware/uploadTimeout``).
+    package var requestTimeout: Duration
     package var eventStreams: EventStreamLimits
     /// Whether `/metrics` is on the public listener (the embedded default) or only on an
     /// operations port the process serves beside it.
@@ -46,6 +50,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         maxBodyBytes: Int = 1_048_576,
         idleTimeout: Duration = .seconds(60),
         headerTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(30),
         eventStreams: EventStreamLimits = EventStreamLimits(),
         publicMetrics: Bool = true,
         revocationPollInterval: Duration = .milliseconds(500)
@@ -59,6 +64,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
+        self.requestTimeout = requestTimeout
         self.eventStreams = eventStreams
         self.publicMetrics = publicMetrics
         self.revocationPollInterval = revocationPollInterval
@@ -76,6 +82,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
             maxBodyBytes: source.int("RAHAT_MAX_BODY_BYTES", default: 1_048_576, in: 1024...67_108_864),
             idleTimeout: .seconds(source.int("RAHAT_HTTP_IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)),
             headerTimeout: .seconds(source.int("RAHAT_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...300)),
+            requestTimeout: .milliseconds(source.int("RAHAT_REQUEST_TIMEOUT_MS", default: 30_000, in: 100...3_600_000)),
             eventStreams: EventStreamLimits(from: &source),
             publicMetrics: source.bool("RAHAT_PUBLIC_METRICS", default: publicMetrics)
         )

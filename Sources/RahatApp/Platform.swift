@@ -126,7 +126,8 @@ package enum Platform {
             }
             let (jobs, messagingServices) = services.messaging(backend, logger: logger)
             let (server, health) = services.server(logger: logger)
-            let client = services.client
+            let edgeServer = services.edgeServer(health: health, logger: logger)
+            let client = services.gatewayClient
 
             let gateway = try Gateway.application(
                 configuration: configuration.gateway,
@@ -145,7 +146,8 @@ package enum Platform {
             return GatewayProcess(
                 gateway: gateway,
                 background: databases.all + redisServices(redis) + [
-                    GRPCServerService(server: server) as any Service, GRPCClientService(client: client),
+                    GRPCServerService(server: server) as any Service, GRPCClientService(client: services.client),
+                    GRPCServerService(server: edgeServer), GRPCClientService(client: client),
                     HealthDrain(health: health),
                 ] + messagingServices,
                 notice: notice
@@ -388,10 +390,12 @@ package enum Platform {
         onOpsRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
-        let authClient = try client(to: configuration.auth, common: configuration.common)
-        let coreClient = try client(to: configuration.core, common: configuration.common)
-        let ledgerClient = try client(to: configuration.ledger, common: configuration.common)
-        let c2cClient = try client(to: configuration.c2c, common: configuration.common)
+        // The gateway bounds each request, and with it the calls it makes (RequestDeadlineMiddleware).
+        let bound = RPCDefaults.callerBoundServiceConfig
+        let authClient = try client(to: configuration.auth, common: configuration.common, serviceConfig: bound)
+        let coreClient = try client(to: configuration.core, common: configuration.common, serviceConfig: bound)
+        let ledgerClient = try client(to: configuration.ledger, common: configuration.common, serviceConfig: bound)
+        let c2cClient = try client(to: configuration.c2c, common: configuration.common, serviceConfig: bound)
         let redis = try configuration.common.redis?.client(name: "rahat-gateway", logger: logger)
         if redis == nil {
             logger.notice("rate limits counted per gateway process: REDIS_URL is not set")
@@ -587,15 +591,15 @@ package enum Platform {
     }
 
     /// A gRPC client over HTTP/2 to `address` (a name resolved by DNS, or an address), with the
-    /// process's call deadline and, when configured, mutual TLS.
+    /// process's call deadline (unless `serviceConfig` says otherwise) and, when configured, mutual TLS.
     private static func client(
-        to address: ServiceAddress, common: CommonConfiguration
+        to address: ServiceAddress, common: CommonConfiguration, serviceConfig: ServiceConfig? = nil
     ) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         GRPCClient(
             transport: try .http2NIOPosix(
                 target: resolvableTarget(host: address.host, port: address.port),
                 transportSecurity: common.internalTLS?.clientSecurity ?? .plaintext,
-                serviceConfig: RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
+                serviceConfig: serviceConfig ?? RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
             ),
             interceptors: [ClientObservabilityInterceptor(serverAddress: address.host)]
         )

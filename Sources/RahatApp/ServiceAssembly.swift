@@ -155,9 +155,13 @@ package struct InProcessServices: Sendable {
     package let ledger: LedgerService
     package let c2c: C2CService
     package let databases: ServiceDatabases
-    /// The client every service and the gateway call the others with.
+    /// The client every service calls the others with.
     package let client: GRPCClient<InProcessTransport.Client>
     private let transport: InProcessTransport
+    /// The client the gateway calls the services with: its calls have no deadline of their own,
+    /// as the gateway bounds each request (see ``edgeServer(health:logger:)``).
+    package let gatewayClient: GRPCClient<InProcessTransport.Client>
+    private let gatewayTransport: InProcessTransport
 
     /// Assembles the services over `databases`; `sms` is where text messages go (the configured
     /// sender unless a test captures them); core caches beneficiary reads in `cache`.
@@ -168,6 +172,9 @@ package struct InProcessServices: Sendable {
     ) throws -> InProcessServices {
         let transport = InProcessTransport(serviceConfig: RPCDefaults.serviceConfig(timeout: rpcTimeout))
         let client = GRPCClient(transport: transport.client, interceptors: [ClientObservabilityInterceptor()])
+        let gatewayTransport = InProcessTransport(serviceConfig: RPCDefaults.callerBoundServiceConfig)
+        let gatewayClient = GRPCClient(
+            transport: gatewayTransport.client, interceptors: [ClientObservabilityInterceptor()])
         let sms = sms ?? configurations.c2c.sms.sender()
         return InProcessServices(
             auth: try ServiceAssembly.auth(
@@ -182,7 +189,9 @@ package struct InProcessServices: Sendable {
                 logger: logger, options: options),
             databases: databases,
             client: client,
-            transport: transport
+            transport: transport,
+            gatewayClient: gatewayClient,
+            gatewayTransport: gatewayTransport
         )
     }
 
@@ -208,6 +217,18 @@ package struct InProcessServices: Sendable {
             services: AuthService.rpcServiceNames + CoreService.rpcServiceNames + LedgerService.rpcServiceNames
                 + C2CService.rpcServiceNames)
         return (server, health)
+    }
+
+    /// The same services on the gateway's own transport, marked serving by `health` (the one
+    /// ``server(logger:)`` made): the gateway's calls carry no deadline, so they go where the
+    /// services' calls to each other, which do, do not.
+    package func edgeServer(health: HealthService, logger: Logger) -> GRPCServer<InProcessTransport.Server> {
+        GRPCServer(
+            transport: gatewayTransport.server,
+            services: auth.rpcServices + core.rpcServices + ledger.rpcServices + c2c.rpcServices
+                + [health.rpcService],
+            interceptors: Platform.serverInterceptors(logger: logger)
+        )
     }
 
     /// What must be up for the services to take traffic.

@@ -37,7 +37,8 @@ package struct GRPCClientService<Transport: ClientTransport>: Service {
 
 /// The transport-level defaults every Rahat gRPC client uses.
 package enum RPCDefaults {
-    /// The deadline applied to every call that does not set its own: no call waits forever.
+    /// The deadline of every call between services that does not set its own: no call waits
+    /// forever. The gateway bounds its calls by their request instead (``callerBoundServiceConfig``).
     package static let timeout: Duration = .seconds(10)
 
     /// Calls that move whole files take as long as the file takes to arrive, within these bounds.
@@ -50,14 +51,20 @@ package enum RPCDefaults {
     /// file-moving methods theirs.
     package static var serviceConfig: ServiceConfig { serviceConfig(timeout: timeout) }
 
-    /// The same with another default deadline (tests on a loaded machine use a longer one).
-    package static func serviceConfig(timeout: Duration) -> ServiceConfig {
+    /// The same with another default deadline (tests on a loaded machine use a longer one); with
+    /// none, only the file-moving methods have one.
+    package static func serviceConfig(timeout: Duration?) -> ServiceConfig {
         ServiceConfig(
-            methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: timeout)]
+            methodConfig: (timeout.map { [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: $0)] } ?? [])
                 + streamingTimeouts.map {
                     MethodConfig(
                         names: [MethodConfig.Name(service: $0.service, method: $0.method)], timeout: $0.timeout)
                 }
         )
     }
+
+    /// For a caller that bounds its calls itself (the gateway bounds each request): no default
+    /// deadline, so grpc-swift arms no timer per call on either side; the file-moving methods keep
+    /// theirs, as they outlive the request that starts them.
+    package static var callerBoundServiceConfig: ServiceConfig { serviceConfig(timeout: nil) }
 }
