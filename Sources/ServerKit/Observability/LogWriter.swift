@@ -57,11 +57,16 @@ package final class LogWriter: Sendable {
     package var droppedLines: Int { state.withLock { $0.dropped } }
 
     /// Waits up to `timeout` for what is queued to be written; call before the process exits.
-    package func flush(timeout: Duration = .seconds(2)) {
+    ///
+    /// Answers whether everything was written, so a caller that owns the descriptor knows when
+    /// closing it can no longer cut a line short.
+    @discardableResult
+    package func flush(timeout: Duration = .seconds(2)) -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
             let done = state.withLock { $0.lines.isEmpty && !$0.writing }
-            if done { return }
+            if done { return true }
+            guard ContinuousClock.now < deadline else { return false }
             wake.signal()
             _ = idle.wait(timeout: .now() + .milliseconds(20))
         }
