@@ -18,6 +18,7 @@ package import TokenVerification
 /// | `RAHAT_IMPORT_MAX_BYTES` | 268435456 (256 MiB) | largest import file accepted |
 /// | `RAHAT_IMPORT_MAX_UNFINISHED_PER_CALLER` | 3 | imports one user (with their API keys) may have uploading, queued or running |
 /// | `RAHAT_IMPORT_MAX_UNFINISHED` | 12 | imports all callers together may have uploading, queued or running |
+/// | `RAHAT_IMPORT_BATCH_ROWS` | 2500 | rows an import screens and writes per transaction |
 /// | `RAHAT_BENEFICIARY_CACHE_SECONDS` | 300 | how long a beneficiary read stays cached; 0 turns the cache off |
 /// | `RAHAT_KYC_*` | see ``KYCRules`` | the verification rules |
 package struct CoreServiceConfiguration: Sendable, Equatable {
@@ -30,6 +31,8 @@ package struct CoreServiceConfiguration: Sendable, Equatable {
     package var importsUnfinishedPerCaller: Int
     /// Imports all callers together may have unfinished, which bounds the files stored at once.
     package var importsUnfinished: Int
+    /// Rows an import validates, screens and writes in one transaction (and resumes after).
+    package var importBatchRows: Int
     /// How long a cached beneficiary read may be served; changes invalidate it sooner.
     package var beneficiaryCacheTTL: Duration
     /// What the verification job checks.
@@ -44,6 +47,7 @@ package struct CoreServiceConfiguration: Sendable, Equatable {
         importMaxBytes: Int = defaultImportMaxBytes,
         importsUnfinishedPerCaller: Int = 3,
         importsUnfinished: Int = 12,
+        importBatchRows: Int = 2500,
         beneficiaryCacheTTL: Duration = .seconds(300),
         kyc: KYCRules = KYCRules()
     ) {
@@ -52,6 +56,7 @@ package struct CoreServiceConfiguration: Sendable, Equatable {
         self.importMaxBytes = importMaxBytes
         self.importsUnfinishedPerCaller = importsUnfinishedPerCaller
         self.importsUnfinished = importsUnfinished
+        self.importBatchRows = importBatchRows
         self.beneficiaryCacheTTL = beneficiaryCacheTTL
         self.kyc = kyc
     }
@@ -62,6 +67,7 @@ package struct CoreServiceConfiguration: Sendable, Equatable {
             "RAHAT_IMPORT_MAX_BYTES", default: Self.defaultImportMaxBytes, in: 1024...(16 * 1_073_741_824))
         importsUnfinishedPerCaller = source.int("RAHAT_IMPORT_MAX_UNFINISHED_PER_CALLER", default: 3, in: 1...100)
         importsUnfinished = source.int("RAHAT_IMPORT_MAX_UNFINISHED", default: 12, in: 1...1000)
+        importBatchRows = source.int("RAHAT_IMPORT_BATCH_ROWS", default: 2500, in: 100...20_000)
         beneficiaryCacheTTL = .seconds(source.int("RAHAT_BENEFICIARY_CACHE_SECONDS", default: 300, in: 0...86_400))
         kyc = KYCRules(from: &source)
         let keys = source.secret("RAHAT_PII_KEYS")
@@ -128,6 +134,7 @@ package struct CoreService: Sendable {
             importsUnfinished: (
                 perCaller: configuration.importsUnfinishedPerCaller, total: configuration.importsUnfinished
             ),
+            importBatchRows: configuration.importBatchRows,
             kyc: configuration.kyc,
             beneficiaryCache: BeneficiaryCache(store: cache, ttl: configuration.beneficiaryCacheTTL, logger: logger),
             sms: sms, logger: logger, now: now)

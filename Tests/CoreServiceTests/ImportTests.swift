@@ -322,7 +322,8 @@ struct ImportTests {
         "the import's job takes over a run that died holding the import, without waiting out its lease",
         arguments: DatabaseEngine.available)
     func jobTakesOverCrashedRun(engine: DatabaseEngine) async throws {
-        try await ServiceHarness.with(engine, runsJobs: false) { harness in
+        try await ServiceHarness.with(engine, configureCore: { $0.importBatchRows = 1000 }, runsJobs: false) {
+            harness in
             // given an import whose first run stopped dead after one batch, its lease still running
             let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let queued = try await Self.upload(Self.people(2500), harness: harness, as: admin)
@@ -355,7 +356,9 @@ struct ImportTests {
         arguments: DatabaseEngine.available)
     func resumesAfterCrash(engine: DatabaseEngine) async throws {
         let clock = TestClock()
-        try await ServiceHarness.with(engine, runsJobs: false, now: clock.now) { harness in
+        try await ServiceHarness.with(
+            engine, configureCore: { $0.importBatchRows = 1000 }, runsJobs: false, now: clock.now
+        ) { harness in
             // given: 2,500 rows, three batches; line 2,201 (row 2,200) repeats row 10's phone
             let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let queued = try await Self.upload(Self.people(2500, repeating: [2200: 10]), harness: harness, as: admin)

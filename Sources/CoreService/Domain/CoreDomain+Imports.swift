@@ -137,8 +137,6 @@ struct ImportUpload: Sendable {
 
 extension CoreDomain {
     static let importChunkBytes = 1_048_576
-    /// Rows validated, checked for duplicates and written together in one transaction.
-    static let importBatchRows = 1000
 
     /// Columns an import file may have (CSV headers, JSON keys), matched without regard to case,
     /// spaces, dashes or underscores; `name` is required.

@@ -19,6 +19,8 @@ struct CoreDomain: Sendable {
     let importMaxBytes: Int
     /// Imports one user, and all callers together, may have uploading, queued or running.
     let importsUnfinished: (perCaller: Int, total: Int)
+    /// Rows an import writes per transaction.
+    let importBatchRows: Int
     /// What the verification job checks.
     let kyc: KYCRules
     /// Beneficiary detail reads, cached; see ``changeBeneficiaries(_:_:)`` for invalidation.
