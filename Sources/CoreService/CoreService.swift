@@ -173,8 +173,9 @@ package struct CoreService: Sendable {
     /// The consumer group core subscribes under.
     package static let eventGroup = "core"
 
-    /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads.
-    package var backgroundServices: [any Service] { [AbandonedUploads(domain: domain)] }
+    /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads
+    /// and the folding of the statistics' count deltas.
+    package var backgroundServices: [any Service] { [AbandonedUploads(domain: domain), StatsFolding(domain: domain)] }
 
     /// Claims the next queued import and runs it, as the import job does; `false` when there is
     /// none. With `crashingAfterBatches`, the run stops dead after that many committed

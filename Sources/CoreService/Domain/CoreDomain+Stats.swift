@@ -17,8 +17,9 @@ struct ProjectStatsInfo: Sendable, Equatable {
 }
 
 extension CoreDomain {
-    /// Counts a project's live enrolled beneficiaries in one grouped query whose cost follows the
-    /// project's size, never the whole table's (see ``StatsStore/beneficiaryCountQuery(_:on:)``).
+    /// A project's counts: its live enrolled beneficiaries summed from the delta rows the database
+    /// keeps as they change (see ``StatsStore/beneficiaryBuckets(of:on:)``), so the cost does not
+    /// follow the project's size; its vendors and receipts counted.
     func projectStats(_ id: String, by caller: Principal) async throws -> ProjectStatsInfo {
         let projectID = try parseID(id, field: "projectId")
         try caller.require(Permission(.project, .read, projectID: projectID.lowercasedString))
@@ -52,5 +53,20 @@ extension CoreDomain {
         stats.receivedTotal = receipts.total
         stats.beneficiariesReceived = receipts.people
         return stats
+    }
+}
+
+extension CoreDomain {
+    /// Folds the count deltas of projects holding more than `rows` of them (see
+    /// ``StatsStore/fold(_:on:)``); answers how many projects it folded.
+    @discardableResult
+    func foldProjectCounts(over rows: Int = 64) async throws -> Int {
+        let projects = try await StatsStore.projectsToFold(over: rows, limit: 100, on: try db.sql())
+        for projectID in projects {
+            let removed = try await StatsStore.fold(projectID, on: db)
+            logger.debug(
+                "folded project counts", metadata: ["project": "\(projectID.lowercasedString)", "rows": "\(removed)"])
+        }
+        return projects.count
     }
 }

@@ -21,6 +21,7 @@ package enum CoreMigrations {
             CreatePayoutChanges(),
             AddPhoneChangedAt(),
             OutboxFailures(name: "core.0016_OutboxFailures"),
+            CountProjectBeneficiaries(),
         ]
     }
 }
