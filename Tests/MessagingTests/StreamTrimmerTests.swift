@@ -43,4 +43,31 @@ struct StreamTrimmerTests {
             _ = try await client.send("DEL", stream)
         }
     }
+
+    @Test("a trimmer whose task is cancelled stops, rather than retrying at once forever")
+    func stopsWhenCancelled() async throws {
+        try await TestRedis.withClient { client in
+            // given a trimmer running every 10 ms
+            let trimmer = RedisStreamTrimmer(client: client, interval: .milliseconds(10), logger: .test)
+            let running = Task { try await trimmer.run() }
+            try await Task.sleep(for: .milliseconds(50))
+            // when its task is cancelled, as a service group that fails to start cancels its services
+            running.cancel()
+            let stopped = Stopped()
+            Task {
+                _ = await running.result
+                await stopped.mark()
+            }
+            // then it returns
+            let deadline = ContinuousClock.now + .seconds(5)
+            while await !stopped.done, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(await stopped.done)
+        }
+    }
+}
+
+/// Whether a task has finished.
+private actor Stopped {
+    var done = false
+    func mark() { done = true }
 }

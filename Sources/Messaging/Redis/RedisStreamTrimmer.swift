@@ -35,7 +35,9 @@ package final class RedisStreamTrimmer: Service, Sendable {
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled, not only shut down gracefully: a process whose service group is cancelled (a
+        // port it could not bind) would otherwise retry here at once, forever, and never exit.
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 _ = try await trimOnce()
             } catch {
