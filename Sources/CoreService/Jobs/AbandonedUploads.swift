@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerKit
 import ServiceLifecycle
 
 /// Removes, once an hour, uploads a process left half-received when it died mid-upload (an
@@ -8,14 +9,13 @@ struct AbandonedUploads: Service {
     let domain: CoreDomain
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: .seconds(3600)) {
             do {
                 try await domain.purgeAbandonedUploads(olderThan: 6 * 3600)
             } catch {
                 domain.logger.error(
                     "could not remove abandoned uploads", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerKit
 import ServiceLifecycle
 
 /// Folds, every few seconds, each busy project's count deltas into one row per bucket, so that a
@@ -11,14 +12,13 @@ struct StatsFolding: Service {
     var interval: Duration = .seconds(15)
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             do {
                 try await domain.foldProjectCounts()
             } catch {
                 domain.logger.warning(
                     "could not fold project counts", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

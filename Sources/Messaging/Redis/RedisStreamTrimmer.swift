@@ -35,15 +35,12 @@ package final class RedisStreamTrimmer: Service, Sendable {
     }
 
     package func run() async throws {
-        // Cancelled, not only shut down gracefully: a process whose service group is cancelled (a
-        // port it could not bind) would otherwise retry here at once, forever, and never exit.
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await repeatUntilShutdown(every: interval) {
             do {
                 _ = try await trimOnce()
             } catch {
                 logger.debug("could not trim the event streams; trying again later", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
 
