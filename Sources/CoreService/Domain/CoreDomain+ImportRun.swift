@@ -405,12 +405,15 @@ struct ImportRun: Sendable {
                 rejects += violations.map { (record.line, $0.field, $0.reason) }
                 continue
             }
-            if let phone = beneficiary.phoneIndex, let first = phonesSeen.firstLine(of: phone) {
+            // Each index parsed once, for the check and, if the row is kept, the record.
+            let phone = beneficiary.phoneIndex.map(SeenIndexes.Key.init)
+            let nationalID = beneficiary.nationalIDIndex.map(SeenIndexes.Key.init)
+            if let phone, let first = phonesSeen.firstLine(of: phone) {
                 rejects.append((record.line, "phone", "duplicate: repeats line \(first) of this file"))
                 duplicates += 1
                 continue
             }
-            if let nationalID = beneficiary.nationalIDIndex, let first = nationalIDsSeen.firstLine(of: nationalID) {
+            if let nationalID, let first = nationalIDsSeen.firstLine(of: nationalID) {
                 rejects.append((record.line, "nationalId", "duplicate: repeats line \(first) of this file"))
                 duplicates += 1
                 continue
@@ -419,8 +422,8 @@ struct ImportRun: Sendable {
                 rejects.append((record.line, "walletAddress", "repeats line \(first) of this file"))
                 continue
             }
-            if let phone = beneficiary.phoneIndex { phonesSeen.remember(phone, at: record.line) }
-            if let nationalID = beneficiary.nationalIDIndex { nationalIDsSeen.remember(nationalID, at: record.line) }
+            if let phone { phonesSeen.remember(phone, at: record.line) }
+            if let nationalID { nationalIDsSeen.remember(nationalID, at: record.line) }
             if let wallet = beneficiary.walletAddress { walletsSeen[wallet] = record.line }
             found.append((record.line, beneficiary, input))
         }
@@ -443,7 +446,7 @@ struct ImportRun: Sendable {
 /// pair, far below any error the file itself can hold.
 struct SeenIndexes: Sendable {
     /// The first 128 bits of an HMAC-SHA256 blind index.
-    private struct Digest: Hashable {
+    struct Digest: Hashable {
         var high: UInt64
         var low: UInt64
 
@@ -472,22 +475,33 @@ struct SeenIndexes: Sendable {
         }
     }
 
+    /// A blind index as the maps hold it: its digest, or its text if it is not one.
+    enum Key {
+        case digest(Digest)
+        case text(String)
+
+        init(_ index: String) {
+            self = Digest(hex: index).map(Key.digest) ?? .text(index)
+        }
+    }
+
     private var digests: [Digest: Int] = [:]
     /// Values that are not a digest's hexadecimal form (none today), kept as they are.
     private var others: [String: Int] = [:]
 
-    /// The line `index` was first seen on, or `nil`.
-    func firstLine(of index: String) -> Int? {
-        if let digest = Digest(hex: index) { return digests[digest] }
-        return others[index]
+    /// The line `key` was first seen on, or `nil`.
+    func firstLine(of key: Key) -> Int? {
+        switch key {
+        case .digest(let digest): digests[digest]
+        case .text(let text): others[text]
+        }
     }
 
-    /// Remembers that `index` appears on `line`.
-    mutating func remember(_ index: String, at line: Int) {
-        if let digest = Digest(hex: index) {
-            digests[digest] = line
-        } else {
-            others[index] = line
+    /// Remembers that `key` appears on `line`.
+    mutating func remember(_ key: Key, at line: Int) {
+        switch key {
+        case .digest(let digest): digests[digest] = line
+        case .text(let text): others[text] = line
         }
     }
 }
