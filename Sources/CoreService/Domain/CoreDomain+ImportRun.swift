@@ -439,21 +439,23 @@ struct ImportRun: Sendable {
 
 /// The blind indexes an import has seen, each with the line it first appeared on.
 ///
-/// A run keeps one entry per row for the whole file. As text, a 64-digit index costs a heap
-/// allocation beside its dictionary slot (about 130 bytes an entry: 260 MB for the phones and
-/// national IDs of a million rows). Held as the first 128 of its 256 bits, inline, an entry is
-/// the slot alone; two different values share those bits with a probability near 2⁻¹²⁸ per
-/// pair, far below any error the file itself can hold.
+/// A run keeps one entry per row for the whole file, so an entry's size is what bounds the
+/// worker's memory on a large file. As 64-digit text an index costs a heap allocation beside its
+/// dictionary slot (about 130 bytes an entry: 260 MB for the phones and national IDs of a million
+/// rows). Here an entry is one 16-byte slot: the index's first 64 bits are the key, and its next
+/// 32 bits share the value with the line. Two different values agree on those 96 bits with a
+/// probability near 2⁻⁹⁶ per pair (about 10⁻¹⁷ for a million-row file), far below any error the
+/// file itself can hold; values that agree on the first 64 bits only are kept apart in `clashes`.
 struct SeenIndexes: Sendable {
-    /// The first 128 bits of an HMAC-SHA256 blind index.
+    /// The first 96 bits of an HMAC-SHA256 blind index.
     struct Digest: Hashable {
         var high: UInt64
-        var low: UInt64
+        var low: UInt32
 
         /// The digest of 64 lowercase hexadecimal digits; `nil` for anything else.
         init?(hex: String) {
             var high: UInt64 = 0
-            var low: UInt64 = 0
+            var low: UInt32 = 0
             var digits = 0
             for byte in hex.utf8 {
                 let nibble: UInt8
@@ -462,9 +464,9 @@ struct SeenIndexes: Sendable {
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
                 default: return nil
                 }
-                switch digits / 16 {
-                case 0: high = high << 4 | UInt64(nibble)
-                case 1: low = low << 4 | UInt64(nibble)
+                switch digits {
+                case 0..<16: high = high << 4 | UInt64(nibble)
+                case 16..<24: low = low << 4 | UInt32(nibble)
                 default: break
                 }
                 digits += 1
@@ -485,23 +487,42 @@ struct SeenIndexes: Sendable {
         }
     }
 
-    private var digests: [Digest: Int] = [:]
+    /// First 64 bits → the next 32 (high half) and the line (low half).
+    private var slots: [UInt64: UInt64] = [:]
+    /// Digests whose first 64 bits an earlier, different digest took, and lines past 32 bits.
+    private var clashes: [Digest: Int] = [:]
     /// Values that are not a digest's hexadecimal form (none today), kept as they are.
     private var others: [String: Int] = [:]
 
     /// The line `key` was first seen on, or `nil`.
     func firstLine(of key: Key) -> Int? {
         switch key {
-        case .digest(let digest): digests[digest]
-        case .text(let text): others[text]
+        case .digest(let digest):
+            if let slot = slots[digest.high], UInt32(truncatingIfNeeded: slot >> 32) == digest.low,
+                slot & 0xFFFF_FFFF != 0xFFFF_FFFF
+            {
+                return Int(slot & 0xFFFF_FFFF)
+            }
+            return clashes[digest]
+        case .text(let text):
+            return others[text]
         }
     }
 
-    /// Remembers that `key` appears on `line`.
+    /// Remembers that `key` appears on `line`, unless it was seen before.
     mutating func remember(_ key: Key, at line: Int) {
         switch key {
-        case .digest(let digest): digests[digest] = line
-        case .text(let text): others[text] = line
+        case .digest(let digest):
+            guard firstLine(of: key) == nil else { return }
+            // A line that does not fit in 32 bits is marked (all ones) and kept beside the slots.
+            let fits = line >= 0 && line < 0xFFFF_FFFF
+            if slots[digest.high] == nil {
+                slots[digest.high] = UInt64(digest.low) << 32 | (fits ? UInt64(line) : 0xFFFF_FFFF)
+                if fits { return }
+            }
+            clashes[digest] = line
+        case .text(let text):
+            if others[text] == nil { others[text] = line }
         }
     }
 }
