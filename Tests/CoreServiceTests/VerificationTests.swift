@@ -1,14 +1,16 @@
 import AuthAPI
 import CoreAPI
-import CoreService
 import Foundation
 import GRPCCore
 import Persistence
+import SQLKit
 import ServerKit
 import SwiftProtobuf
 import TestInfrastructure
 import TestSupport
 import Testing
+
+@testable import CoreService
 
 /// KYC: every new or changed beneficiary is checked by a job; reviewers decide what needs review.
 @Suite("Verification")
@@ -223,6 +225,64 @@ struct VerificationTests {
             let event = try #require(
                 try await harness.coreOutbox().last { $0.type == "rahat.core.beneficiary.verified" })
             #expect(event.aggregateID == created.id && event.json.contains(decided.reviewerID))
+        }
+    }
+
+    @Test(
+        "a batch's outcomes are written in one statement, only onto beneficiaries whose latest pending run they are",
+        arguments: DatabaseEngine.available)
+    func settlesOnlyLatestRuns(engine: DatabaseEngine) async throws {
+        try await ServiceHarness.with(engine, configureCore: { $0.kyc = Self.rules }) { harness in
+            // given: three people whose checks wait (no worker), the third changed since its first check was queued
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
+            var people: [String] = []
+            for name in ["Asha Rai", "Binod Thapa", "Chandra Gurung"] {
+                let created = try await harness.beneficiaries.createBeneficiary(
+                    .with { $0.beneficiary = Self.person(name) }, metadata: admin)
+                people.append(created.id)
+            }
+            var firstRuns: [Rahat_Core_V1_Verification] = []
+            for id in people { firstRuns += try await Self.runs(of: id, harness: harness, as: admin) }
+            _ = try await harness.beneficiaries.updateBeneficiary(
+                .with {
+                    $0.id = people[2]
+                    $0.changes.birthDate = "1990-01-01"
+                    $0.fields = ["birthDate"]
+                }, metadata: admin)
+            let ids = try people.map { try #require(UUID(uuidString: $0)) }
+            let runs = try firstRuns.map { try #require(UUID(uuidString: $0.id)) }
+            try #require(runs.count == 3)
+            let sql = harness.coreDatabase.sql
+
+            // when
+            let applied = try await VerificationStore.settleBeneficiaries(
+                [
+                    (ids[0], runs[0], .verified, nil), (ids[1], runs[1], .rejected, "missing: birth date"),
+                    (ids[2], runs[2], .verified, nil),
+                ], on: sql)
+            try await VerificationStore.recordOutcomes(
+                [(runs[0], .verified, "[]", "[]"), (runs[1], .rejected, "[]", #"["missing: birth date"]"#)],
+                at: Date(), on: sql)
+            let again = try await VerificationStore.settleBeneficiaries([(ids[0], runs[0], .rejected, "late")], on: sql)
+
+            // then: the overtaken run wrote nothing, and a second settle changes nothing
+            #expect(applied == [runs[0], runs[1]])
+            #expect(again.isEmpty)
+            var found: [String] = []
+            var recorded: [[String]] = []
+            for id in ids {
+                let row = try #require(
+                    try await sql.raw(
+                        "SELECT verification_status, verification_reason FROM beneficiaries WHERE id = \(bind: id)"
+                    ).first())
+                let reason = try row.decode(column: "verification_reason", as: String?.self)
+                found.append("\(try row.decode(column: "verification_status", as: String.self)):\(reason ?? "")")
+                recorded.append(
+                    try await sql.raw("SELECT status FROM verifications WHERE beneficiary_id = \(bind: id) ORDER BY id")
+                        .all().map { try $0.decode(column: "status", as: String.self) })
+            }
+            #expect(found == ["verified:", "rejected:missing: birth date", "pending:"])
+            #expect(recorded == [["verified"], ["rejected"], ["pending", "pending"]])
         }
     }
 }

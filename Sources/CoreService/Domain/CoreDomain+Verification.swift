@@ -88,6 +88,9 @@ extension CoreDomain {
     static let verificationJobName = "core.beneficiary.verify"
     /// Check runs per job.
     static let verificationJobSize = 500
+    /// Runs a job checks and records per transaction: a few set queries each, and progress
+    /// reported after each.
+    static let verificationCheckBatch = 250
     /// The largest watch list accepted in one upload (a gRPC message's limit, with room).
     static let watchListMaxBytes = 4_000_000
 
@@ -197,33 +200,31 @@ extension CoreDomain {
         let statuses = try await changeBeneficiaries(recorded.map(\.beneficiary)) {
             tx -> ([OutboxEvent], [VerificationStatus]) in
             let sql = try tx.sql()
-            var events: [OutboxEvent] = []
-            var statuses: [VerificationStatus] = []
-            for run in staleRuns { try await VerificationStore.supersede(run, at: self.now(), on: sql) }
-            for finding in recorded {
+            try await VerificationStore.supersede(staleRuns, at: now, on: sql)
+            let settlements = try recorded.map { finding in
                 guard let settled = BeneficiaryVerification(outcome: finding.outcome) else {
                     throw UndecidedVerification(status: finding.outcome)
                 }
-                // The beneficiary first, conditionally: only while this run is its latest and still
-                // pending. A change committed since queued a newer run, which decides; another run
-                // of this same job may have recorded it already.
-                let applied = try await VerificationStore.settleBeneficiary(
-                    finding.beneficiary, run: finding.run, as: settled,
-                    reason: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; "), on: sql)
-                guard applied else {
-                    try await VerificationStore.supersede(finding.run, at: self.now(), on: sql)
-                    statuses.append(.superseded)
-                    continue
-                }
-                try await VerificationStore.recordOutcome(
-                    finding.run, as: finding.outcome, checks: finding.checks, reasons: try Self.json(finding.reasons),
-                    at: now, on: sql)
-                events.append(
-                    try CoreEvents.verificationDecided(
-                        finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
-                        reasons: finding.reasons, decidedBy: nil, at: now))
-                statuses.append(finding.outcome)
+                return (
+                    beneficiary: finding.beneficiary, run: finding.run, status: settled,
+                    reason: finding.reasons.isEmpty ? nil : finding.reasons.joined(separator: "; ")
+                )
             }
+            // The beneficiaries first, conditionally: only while each run is its beneficiary's
+            // latest and still pending. A change committed since queued a newer run, which
+            // decides; another run of this same job may have recorded it already.
+            let applied = try await VerificationStore.settleBeneficiaries(settlements, on: sql)
+            let decided = recorded.filter { applied.contains($0.run) }
+            try await VerificationStore.supersede(
+                recorded.filter { !applied.contains($0.run) }.map(\.run), at: now, on: sql)
+            try await VerificationStore.recordOutcomes(
+                try decided.map { ($0.run, $0.outcome, $0.checks, try Self.json($0.reasons)) }, at: now, on: sql)
+            let events = try decided.map { finding in
+                try CoreEvents.verificationDecided(
+                    finding.outcome, beneficiaryID: finding.beneficiary, verificationID: finding.run,
+                    reasons: finding.reasons, decidedBy: nil, at: now)
+            }
+            let statuses = recorded.map { applied.contains($0.run) ? $0.outcome : VerificationStatus.superseded }
             return (events, statuses)
         }
         counts[.superseded, default: 0] += stale.count

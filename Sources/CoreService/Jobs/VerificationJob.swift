@@ -17,7 +17,7 @@ extension CoreDomain {
                 throw UnrecoverableJobError("the job's payload names no verification")
             }
             var counts: [String: Int64] = [:]
-            let batches = payload.verificationIds.chunks(of: 50)
+            let batches = payload.verificationIds.chunks(of: Self.verificationCheckBatch)
             for (index, batch) in batches.enumerated() {
                 // A retry skips the runs an earlier attempt recorded: they are no longer pending.
                 for (status, count) in try await self.runVerifications(Array(batch)) {
@@ -26,7 +26,7 @@ extension CoreDomain {
                 if index + 1 < batches.count {
                     do {
                         try await context.progress(
-                            100 * (index + 1) / batches.count, "\((index + 1) * 50) checked")
+                            100 * (index + 1) / batches.count, "\((index + 1) * Self.verificationCheckBatch) checked")
                     } catch let lost as JobLost {
                         // Another worker runs the job now; what this one recorded stays recorded.
                         throw lost

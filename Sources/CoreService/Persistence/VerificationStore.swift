@@ -100,44 +100,75 @@ enum VerificationStore {
 
     // MARK: Outcomes
 
-    /// Writes a run's outcome onto its beneficiary, conditionally: only while this run is its
-    /// latest and still pending, and it is live. False when a change committed since (which
-    /// queued a newer run) or another run of the same job got there first.
-    static func settleBeneficiary(
-        _ beneficiary: UUID, run: UUID, as status: BeneficiaryVerification, reason: String?,
+    /// Writes each run's outcome onto its beneficiary, conditionally: only while that run is the
+    /// beneficiary's latest and still pending, and it is live. Returns the runs that were
+    /// written; the others were overtaken by a change committed since (which queued a newer run)
+    /// or by another run of the same job. One statement per few hundred runs, so a job's batch
+    /// is not a round trip (and a firing of the statistics' triggers) per beneficiary.
+    static func settleBeneficiaries(
+        _ settlements: [(beneficiary: UUID, run: UUID, status: BeneficiaryVerification, reason: String?)],
         on sql: any SQLDatabase
-    ) async throws -> Bool {
-        let applied = try await sql.update(BeneficiaryRow.schema)
-            .set("verification_status", to: status.rawValue)
-            .set("verification_reason", to: reason)
-            .where("id", .equal, beneficiary).where("verification_id", .equal, run)
-            .where("verification_status", .equal, BeneficiaryVerification.pending.rawValue)
-            .where("archived_at", .is, SQLLiteral.null)
-            .returning("id").all()
-        return !applied.isEmpty
+    ) async throws -> Set<UUID> {
+        var applied: Set<UUID> = []
+        for chunk in settlements.chunks(of: lookupChunk) {
+            let values = SQLList(
+                chunk.map { settlement in
+                    SQLGroupExpression([
+                        SQLBind(settlement.beneficiary), SQLBind(settlement.run), SQLBind(settlement.status.rawValue),
+                        SQLBind(settlement.reason),
+                    ])
+                })
+            let rows = try await sql.raw(
+                """
+                UPDATE beneficiaries SET verification_status = v.status, verification_reason = v.reason
+                FROM (SELECT column1 AS beneficiary, column2 AS run, column3 AS status, column4 AS reason
+                    FROM (VALUES \(values)) AS x) AS v
+                WHERE beneficiaries.id = v.beneficiary AND beneficiaries.verification_id = v.run
+                    AND beneficiaries.verification_status = \(bind: BeneficiaryVerification.pending.rawValue)
+                    AND beneficiaries.archived_at IS NULL
+                RETURNING verification_id AS run
+                """
+            ).all()
+            for row in rows { applied.insert(try row.decode(column: "run", as: UUID.self)) }
+        }
+        return applied
     }
 
-    /// Records what a still-pending run found: its outcome, checks and reasons.
-    static func recordOutcome(
-        _ run: UUID, as status: VerificationStatus, checks: String, reasons: String, at now: Date,
+    /// Records what still-pending runs found: each one's outcome, checks and reasons.
+    static func recordOutcomes(
+        _ outcomes: [(run: UUID, status: VerificationStatus, checks: String, reasons: String)], at now: Date,
         on sql: any SQLDatabase
     ) async throws {
-        try await sql.update(VerificationRow.schema)
-            .set("status", to: status.rawValue)
-            .set("checks", to: checks)
-            .set("reasons", to: reasons)
-            .set("checked_at", to: now)
-            .where("id", .equal, run).where("status", .equal, VerificationStatus.pending.rawValue)
-            .run()
+        for chunk in outcomes.chunks(of: lookupChunk) {
+            let values = SQLList(
+                chunk.map { outcome in
+                    SQLGroupExpression([
+                        SQLBind(outcome.run), SQLBind(outcome.status.rawValue), SQLBind(outcome.checks),
+                        SQLBind(outcome.reasons),
+                    ])
+                })
+            try await sql.raw(
+                """
+                UPDATE verifications SET status = v.status, checks = v.checks, reasons = v.reasons,
+                    checked_at = \(bind: now)
+                FROM (SELECT column1 AS run, column2 AS status, column3 AS checks, column4 AS reasons
+                    FROM (VALUES \(values)) AS x) AS v
+                WHERE verifications.id = v.run AND verifications.status = \(bind: VerificationStatus.pending.rawValue)
+                """
+            ).run()
+        }
     }
 
-    /// Marks a still-pending run superseded: a later change queued a newer run, which decides.
-    static func supersede(_ run: UUID, at now: Date, on sql: any SQLDatabase) async throws {
-        try await sql.update(VerificationRow.schema)
-            .set("status", to: VerificationStatus.superseded.rawValue)
-            .set("checked_at", to: now)
-            .where("id", .equal, run).where("status", .equal, VerificationStatus.pending.rawValue)
-            .run()
+    /// Marks still-pending runs superseded: a later change queued a newer run, which decides.
+    static func supersede(_ runs: [UUID], at now: Date, on sql: any SQLDatabase) async throws {
+        for chunk in runs.chunks(of: lookupChunk) {
+            try await sql.update(VerificationRow.schema)
+                .set("status", to: SQLBind(VerificationStatus.superseded.rawValue))
+                .set("checked_at", to: SQLBind(now))
+                .where("id", .in, SQLBind.group(Array(chunk)))
+                .where("status", .equal, SQLBind(VerificationStatus.pending.rawValue))
+                .run()
+        }
     }
 
     /// Writes a reviewer's decision onto the beneficiary while `run` is its latest and needs
