@@ -156,9 +156,9 @@ extension C2CDomain {
 
     /// Queues failed lines again (those named, or all), as a new round of jobs.
     func retry(_ text: String, lineNumbers: [Int64], by caller: Principal) async throws -> DisbursementRecord {
-        if lineNumbers.count > Self.maxLines {
+        if lineNumbers.count > Self.maxRetryLines {
             throw C2CError.invalidInput([
-                FieldViolation(field: "lineNumbers", reason: "must name at most \(Self.maxLines) lines")
+                FieldViolation(field: "lineNumbers", reason: "must name at most \(Self.maxRetryLines) lines")
             ])
         }
         let record = try await disbursement(text, by: caller)

@@ -220,8 +220,11 @@ struct DisbursementLineRecord: Sendable, Equatable {
 }
 
 extension C2CDomain {
-    /// The most lines a disbursement has: what one ledger-backed run is sized and tested for.
-    static let maxLines = 100_000
+    /// The most lines a disbursement has: what one ledger-backed run is sized and measured for
+    /// (`scripts/bench-disburse 1000000`).
+    static let maxLines = 1_000_000
+    /// The most failed lines one retry may name (all of them when it names none).
+    static let maxRetryLines = 100_000
     /// The most lines one request may name (about 700 KB of JSON, under the gateway's body
     /// limit); a longer list is several disbursements, or an amount per beneficiary.
     static let maxRequestLines = 10_000

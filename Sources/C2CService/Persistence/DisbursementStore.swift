@@ -155,16 +155,20 @@ enum DisbursementStore {
             .ignoringConflicts(with: ["project_id", "reference"])
             .returning("id").all()
         guard !inserted.isEmpty else { return false }
-        var rows = BulkInsert(
-            into: "disbursement_lines",
-            columns: ["disbursement_id", "line_number", "beneficiary_id", "amount", "status", "attempts"])
-        for (index, line) in lines.enumerated() {
-            rows.append([
-                .uuid(record.id), .int(index + 1), .uuid(line.beneficiaryID), .int(Int(line.amount)),
-                .text(LineStatus.pending.rawValue), .int(0),
-            ])
+        // A piece at a time: a million lines held as rows of values at once would be some
+        // hundreds of megabytes.
+        for chunk in lines.chunks(of: 10_000) {
+            var rows = BulkInsert(
+                into: "disbursement_lines",
+                columns: ["disbursement_id", "line_number", "beneficiary_id", "amount", "status", "attempts"])
+            for (index, line) in zip(chunk.indices, chunk) {
+                rows.append([
+                    .uuid(record.id), .int(index - lines.startIndex + 1), .uuid(line.beneficiaryID),
+                    .int(Int(line.amount)), .text(LineStatus.pending.rawValue), .int(0),
+                ])
+            }
+            try await rows.run(on: tx)
         }
-        try await rows.run(on: tx)
         return true
     }
 

@@ -2117,7 +2117,7 @@ paths:
         Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the
         members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one
         amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at
-        most 100,000 people. Only enrolled, verified,
+        most 1,000,000 people. Only enrolled, verified,
         unarchived beneficiaries are paid; the others are left out and counted by reason. With
         `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out
         and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether
@@ -8908,7 +8908,7 @@ components:
           "disbursements"
         ],
         "summary": "Draft a disbursement, or plan one with dryRun=true",
-        "description": "Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 100,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.",
+        "description": "Either `amountPerBeneficiary` — for every enrolled beneficiary of the project, the members of `groupId`, or the enrolled beneficiaries `filter` matches — or `lines`, one amount per beneficiary (up to 10,000 per request, e.g. from a CSV). A disbursement pays at most 1,000,000 people. Only enrolled, verified, unarchived beneficiaries are paid; the others are left out and counted by reason. With `dryRun=true` nothing is written: the answer (200) is the plan — totals, who is left out and why (the ids only for callers with `beneficiary:read`), the fund's balance and whether it covers the total. Otherwise (201) a draft is created whose lines are fixed now, so later enrolment changes do not alter it; a request that would pay no one is refused (400). The project must be active (409). Requires `disbursement:create` for the project.",
         "parameters": [
           {
             "name": "dryRun",

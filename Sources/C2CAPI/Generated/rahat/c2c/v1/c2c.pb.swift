@@ -585,7 +585,7 @@ package nonisolated struct Rahat_C2c_V1_CreateDisbursementRequest: Sendable {
   /// Clears the value of `amountPerBeneficiary`. Subsequent reads from it will return its default value.
   package mutating func clearAmountPerBeneficiary() {self._amountPerBeneficiary = nil}
 
-  /// Up to 10,000 lines, one per beneficiary. A disbursement pays at most 100,000 people.
+  /// Up to 10,000 lines, one per beneficiary. A disbursement pays at most 1,000,000 people.
   package var lines: [Rahat_C2c_V1_DisbursementLineInput] = []
 
   package var groupID: String {
