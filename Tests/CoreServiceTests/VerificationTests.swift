@@ -5,6 +5,7 @@ import GRPCCore
 import Persistence
 import SQLKit
 import ServerKit
+import SharedModels
 import SwiftProtobuf
 import TestInfrastructure
 import TestSupport
@@ -283,6 +284,37 @@ struct VerificationTests {
             }
             #expect(found == ["verified:", "rejected:missing: birth date", "pending:"])
             #expect(recorded == [["verified"], ["rejected"], ["pending", "pending"]])
+        }
+    }
+
+    @Test(
+        "a phone an archived beneficiary held sends the new holder's check to review, naming the archived one",
+        arguments: DatabaseEngine.available)
+    func archivedHolder(engine: DatabaseEngine) async throws {
+        try await ServiceHarness.with(engine, configureCore: { $0.kyc = Self.rules }, runsJobs: true) { harness in
+            // given
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
+            let earlier = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = Self.person("Sita Lama", phone: "+977 9801234567") }, metadata: admin)
+            _ = try await Self.checked(earlier.id, harness: harness, as: admin)
+            _ = try await harness.beneficiaries.archiveBeneficiary(.with { $0.id = earlier.id }, metadata: admin)
+            // when
+            let later = try await harness.beneficiaries.createBeneficiary(
+                .with { $0.beneficiary = Self.person("Mina Lama", phone: "+977 9801234567") }, metadata: admin)
+            let checked = try await Self.checked(later.id, harness: harness, as: admin)
+            // then
+            #expect(checked.verificationStatus == "needs_review")
+            #expect(checked.verificationReason == "phone belonged to archived beneficiary \(earlier.id)")
+            let laterID = try #require(UUID(uuidString: later.id))
+            let row = try await harness.coreDatabase.sql.raw(
+                "SELECT phone_index FROM beneficiaries WHERE id = \(bind: laterID)"
+            ).first()
+            let index = try #require(try row?.decode(column: "phone_index", as: String.self))
+            let holders = try await BeneficiaryStore.holders(of: .phone, [index], on: harness.coreDatabase.sql)
+            #expect(
+                holders[index]?.map { "\($0.id.lowercasedString):\($0.archived)" } == [
+                    "\(earlier.id):true", "\(later.id):false",
+                ])
         }
     }
 }

@@ -242,9 +242,9 @@ extension CoreDomain {
         /// The default countries of each beneficiary's projects.
         var countries: [UUID: Set<String>] = [:]
         /// Beneficiaries (archived ones included) by blind index.
-        var byPhone: [String: [BeneficiaryRow]] = [:]
-        var byNationalID: [String: [BeneficiaryRow]] = [:]
-        var byIdentity: [String: [BeneficiaryRow]] = [:]
+        var byPhone: [String: [BeneficiaryStore.IndexHolder]] = [:]
+        var byNationalID: [String: [BeneficiaryStore.IndexHolder]] = [:]
+        var byIdentity: [String: [BeneficiaryStore.IndexHolder]] = [:]
         /// Whether a watch list is in force, and its lines by blind index.
         var watchList = false
         var listedNationalIDs: [String: Int] = [:]
@@ -261,12 +261,13 @@ extension CoreDomain {
         for (beneficiary, projects) in projectsOf {
             context.countries[beneficiary] = Set(projects.compactMap { countryOf[$0] })
         }
-        context.byPhone = try await BeneficiaryStore.grouped(
-            by: \.$phoneIndex, beneficiaries.compactMap(\.phoneIndex), on: db)
-        context.byNationalID = try await BeneficiaryStore.grouped(
-            by: \.$nationalIDIndex, beneficiaries.compactMap(\.nationalIDIndex), on: db)
-        context.byIdentity = try await BeneficiaryStore.grouped(
-            by: \.$identityIndex, beneficiaries.compactMap(\.identityIndex), on: db)
+        let sql = try db.sql()
+        context.byPhone = try await BeneficiaryStore.holders(
+            of: .phone, beneficiaries.compactMap(\.phoneIndex), on: sql)
+        context.byNationalID = try await BeneficiaryStore.holders(
+            of: .nationalID, beneficiaries.compactMap(\.nationalIDIndex), on: sql)
+        context.byIdentity = try await BeneficiaryStore.holders(
+            of: .identity, beneficiaries.compactMap(\.identityIndex), on: sql)
         if let list = try await VerificationStore.currentWatchList(on: db), let listID = list.id {
             context.watchList = true
             context.listedNationalIDs = try await VerificationStore.listedLines(
@@ -351,8 +352,8 @@ extension CoreDomain {
                 others: beneficiary.nationalIDIndex.map { context.byNationalID[$0] ?? [] }))
 
         if let identity = beneficiary.identityIndex {
-            let others = (context.byIdentity[identity] ?? []).filter { $0.id != id && $0.archivedAt == nil }
-                .prefix(5).compactMap { $0.id?.lowercasedString }
+            let others = (context.byIdentity[identity] ?? []).filter { $0.id != id && !$0.archived }
+                .prefix(5).map(\.id.lowercasedString)
             checks.append(
                 VerificationCheck(
                     rule: "likely_duplicate", result: others.isEmpty ? .passed : .review,
@@ -369,19 +370,19 @@ extension CoreDomain {
     /// Another beneficiary with the same blind index (`others`, `nil` without a value): a live
     /// one rejects, an archived one needs review.
     private static func duplicateCheck(
-        _ rule: String, label: String, of id: UUID, others: [BeneficiaryRow]?
+        _ rule: String, label: String, of id: UUID, others: [BeneficiaryStore.IndexHolder]?
     ) -> VerificationCheck {
         guard let others else { return VerificationCheck(rule: rule, result: .skipped, detail: "no \(label)") }
         let elsewhere = others.filter { $0.id != id }
-        if let live = elsewhere.first(where: { $0.archivedAt == nil }), let otherID = live.id {
+        if let live = elsewhere.first(where: { !$0.archived }) {
             return VerificationCheck(
                 rule: rule, result: .failed,
-                detail: "\(label) is registered to beneficiary \(otherID.lowercasedString)")
+                detail: "\(label) is registered to beneficiary \(live.id.lowercasedString)")
         }
-        if let archived = elsewhere.first, let otherID = archived.id {
+        if let archived = elsewhere.first {
             return VerificationCheck(
                 rule: rule, result: .review,
-                detail: "\(label) belonged to archived beneficiary \(otherID.lowercasedString)")
+                detail: "\(label) belonged to archived beneficiary \(archived.id.lowercasedString)")
         }
         return VerificationCheck(rule: rule, result: .passed)
     }

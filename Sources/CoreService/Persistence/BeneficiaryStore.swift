@@ -93,16 +93,38 @@ enum BeneficiaryStore {
         return owners
     }
 
-    /// Beneficiaries (archived ones included) holding any of `values` in the blind-index
-    /// `column`, in id order, grouped by value.
-    static func grouped(
-        by column: KeyPath<BeneficiaryRow, OptionalFieldProperty<BeneficiaryRow, String>>, _ values: [String],
-        on database: any Database
-    ) async throws -> [String: [BeneficiaryRow]] {
-        var grouped: [String: [BeneficiaryRow]] = [:]
+    /// A blind-index column the checks compare beneficiaries by.
+    enum BlindIndex: String, Sendable {
+        case phone = "phone_index"
+        case nationalID = "national_id_index"
+        case identity = "identity_index"
+    }
+
+    /// Who holds a blind index: what the checks need of another beneficiary, read without
+    /// decoding whole rows (a `BeneficiaryRow` is decoded field by field through reflection,
+    /// which was most of a check's CPU).
+    struct IndexHolder: Sendable, Equatable {
+        var id: UUID
+        var archived: Bool
+    }
+
+    /// The beneficiaries (archived ones included) holding each of `values` in `column`, in id order.
+    static func holders(
+        of column: BlindIndex, _ values: [String], on sql: any SQLDatabase
+    ) async throws -> [String: [IndexHolder]] {
+        var grouped: [String: [IndexHolder]] = [:]
         for chunk in Array(Set(values)).chunks(of: lookupChunk) {
-            for row in try await BeneficiaryRow.query(on: database).filter(column ~~ Array(chunk)).sort(\.$id).all() {
-                if let value = row[keyPath: column].value ?? nil { grouped[value, default: []].append(row) }
+            let rows = try await sql.select()
+                .column(SQLIdentifier("id")).column(SQLIdentifier(column.rawValue), as: "value")
+                .column(SQLIdentifier("archived_at"))
+                .from(BeneficiaryRow.schema)
+                .where(SQLIdentifier(column.rawValue), .in, SQLBind.group(Array(chunk)))
+                .orderBy("id").all()
+            for row in rows {
+                let holder = IndexHolder(
+                    id: try row.decode(column: "id", as: UUID.self),
+                    archived: try row.decodeNil(column: "archived_at") == false)
+                grouped[try row.decode(column: "value", as: String.self), default: []].append(holder)
             }
         }
         return grouped
