@@ -23,7 +23,7 @@ package import ServerKit
 /// | `REDIS_URL` / `_FILE` | none | `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS: shared cache and rate limits; without it they live in the process |
 /// | `RAHAT_REDIS_POOL_SIZE` | `8` | connections per process (each carries many pipelined commands) |
 /// | `RAHAT_REDIS_TIMEOUT_MS` | `2000` | how long connecting to Redis, or one command, may take before it fails |
-/// | `RAHAT_RPC_TIMEOUT_MS` | `10000` | the deadline of a call to another service (file transfers have their own) |
+/// | `RAHAT_RPC_TIMEOUT_MS` | `10000` | the deadline of a call to another service (file transfers and roster streams have their own) |
 /// | `RAHAT_SHUTDOWN_TIMEOUT_SECONDS` | `30` | how long SIGTERM waits for requests, streams and jobs to finish before cancelling them |
 /// | `RAHAT_GRPC_TLS_CERT`, `_KEY`, `_CA`, `RAHAT_GRPC_GATEWAY_NAMES` | none, `gateway` | mutual TLS between processes (``InternalTLS``) |
 package struct CommonConfiguration: Sendable, Equatable {

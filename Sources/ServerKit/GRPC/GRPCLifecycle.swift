@@ -41,10 +41,12 @@ package enum RPCDefaults {
     /// forever. The gateway bounds its calls by their request instead (``callerBoundServiceConfig``).
     package static let timeout: Duration = .seconds(10)
 
-    /// Calls that move whole files take as long as the file takes to arrive, within these bounds.
+    /// Calls that move whole files, or a whole project's roster (a million people take longer
+    /// than the default deadline to stream), take as long as that takes, within these bounds.
     package static let streamingTimeouts: [(service: String, method: String, timeout: Duration)] = [
         ("rahat.core.v1.ImportService", "UploadImport", .seconds(3600)),
         ("rahat.core.v1.ImportService", "GetImportRejects", .seconds(600)),
+        ("rahat.core.v1.ProjectService", "StreamRoster", .seconds(600)),
     ]
 
     /// A service config that gives every method of every service the default deadline, and the
