@@ -289,8 +289,9 @@ enum DisbursementStore {
         var updated: [(number: Int64, beneficiary: UUID, amount: Int64)] = []
         // One statement per 1,000 lines: the values list joins the lines by number.
         for chunk in paid.chunks(of: 1_000) {
-            let values = SQLList(
-                chunk.map { line in SQLGroupExpression([SQLBind(line.number), SQLBind(line.transfer)]) })
+            let values = SQLValuesTable(
+                "v", columns: ["number", "transfer"],
+                rows: chunk.map { line in [SQLBind(line.number), SQLBind(line.transfer)] })
             // The range keeps the join to this batch's stretch of the (disbursement, status,
             // line) index; without it every pending line of the disbursement is read per batch.
             let first = chunk.map(\.number).min() ?? 0
@@ -299,7 +300,7 @@ enum DisbursementStore {
                 """
                 UPDATE disbursement_lines SET status = \(bind: LineStatus.completed.rawValue),
                     transfer_id = v.transfer, attempts = attempts + 1, last_error = NULL
-                FROM (SELECT column1 AS number, column2 AS transfer FROM (VALUES \(values)) AS x) AS v
+                FROM \(values)
                 WHERE disbursement_id = \(bind: id) AND line_number = v.number
                     AND status = \(bind: LineStatus.pending.rawValue)
                     AND line_number BETWEEN \(bind: first) AND \(bind: last)

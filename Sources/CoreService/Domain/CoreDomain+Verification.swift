@@ -200,7 +200,6 @@ extension CoreDomain {
         let statuses = try await changeBeneficiaries(recorded.map(\.beneficiary)) {
             tx -> ([OutboxEvent], [VerificationStatus]) in
             let sql = try tx.sql()
-            try await VerificationStore.supersede(staleRuns, at: now, on: sql)
             let settlements = try recorded.map { finding in
                 guard let settled = BeneficiaryVerification(outcome: finding.outcome) else {
                     throw UndecidedVerification(status: finding.outcome)
@@ -215,8 +214,9 @@ extension CoreDomain {
             // decides; another run of this same job may have recorded it already.
             let applied = try await VerificationStore.settleBeneficiaries(settlements, on: sql)
             let decided = recorded.filter { applied.contains($0.run) }
+            // Overtaken before the check (stale) or while it ran (not applied): one statement.
             try await VerificationStore.supersede(
-                recorded.filter { !applied.contains($0.run) }.map(\.run), at: now, on: sql)
+                staleRuns + recorded.filter { !applied.contains($0.run) }.map(\.run), at: now, on: sql)
             try await VerificationStore.recordOutcomes(
                 try decided.map { ($0.run, $0.outcome, $0.checks, try Self.json($0.reasons)) }, at: now, on: sql)
             let events = try decided.map { finding in

@@ -111,18 +111,18 @@ enum VerificationStore {
     ) async throws -> Set<UUID> {
         var applied: Set<UUID> = []
         for chunk in settlements.chunks(of: lookupChunk) {
-            let values = SQLList(
-                chunk.map { settlement in
-                    SQLGroupExpression([
+            let values = SQLValuesTable(
+                "v", columns: ["beneficiary", "run", "status", "reason"],
+                rows: chunk.map { settlement in
+                    [
                         SQLBind(settlement.beneficiary), SQLBind(settlement.run), SQLBind(settlement.status.rawValue),
                         SQLBind(settlement.reason),
-                    ])
+                    ]
                 })
             let rows = try await sql.raw(
                 """
                 UPDATE beneficiaries SET verification_status = v.status, verification_reason = v.reason
-                FROM (SELECT column1 AS beneficiary, column2 AS run, column3 AS status, column4 AS reason
-                    FROM (VALUES \(values)) AS x) AS v
+                FROM \(values)
                 WHERE beneficiaries.id = v.beneficiary AND beneficiaries.verification_id = v.run
                     AND beneficiaries.verification_status = \(bind: BeneficiaryVerification.pending.rawValue)
                     AND beneficiaries.archived_at IS NULL
@@ -140,19 +140,19 @@ enum VerificationStore {
         on sql: any SQLDatabase
     ) async throws {
         for chunk in outcomes.chunks(of: lookupChunk) {
-            let values = SQLList(
-                chunk.map { outcome in
-                    SQLGroupExpression([
+            let values = SQLValuesTable(
+                "v", columns: ["run", "status", "checks", "reasons"],
+                rows: chunk.map { outcome in
+                    [
                         SQLBind(outcome.run), SQLBind(outcome.status.rawValue), SQLBind(outcome.checks),
                         SQLBind(outcome.reasons),
-                    ])
+                    ]
                 })
             try await sql.raw(
                 """
                 UPDATE verifications SET status = v.status, checks = v.checks, reasons = v.reasons,
                     checked_at = \(bind: now)
-                FROM (SELECT column1 AS run, column2 AS status, column3 AS checks, column4 AS reasons
-                    FROM (VALUES \(values)) AS x) AS v
+                FROM \(values)
                 WHERE verifications.id = v.run AND verifications.status = \(bind: VerificationStatus.pending.rawValue)
                 """
             ).run()

@@ -181,15 +181,15 @@ enum LedgerStore {
     /// One statement per few thousand accounts: the new balances as a table joined to the accounts.
     static func updateBalances(_ accounts: [AccountInfo], on sql: any SQLDatabase) async throws {
         for chunk in accounts.chunks(of: lookupChunk) {
-            let values = SQLList(
-                chunk.map { account in
-                    SQLGroupExpression([SQLBind(account.id), SQLBind(account.balance), SQLBind(account.lastSequence)])
+            let values = SQLValuesTable(
+                "v", columns: ["account_id", "new_balance", "new_sequence"],
+                rows: chunk.map { account in
+                    [SQLBind(account.id), SQLBind(account.balance), SQLBind(account.lastSequence)]
                 })
             try await sql.raw(
                 """
-                WITH v(account_id, new_balance, new_sequence) AS (VALUES \(values))
                 UPDATE accounts SET balance = v.new_balance, last_sequence = v.new_sequence
-                FROM v WHERE accounts.id = v.account_id
+                FROM \(values) WHERE accounts.id = v.account_id
                 """
             ).run()
         }
