@@ -303,8 +303,8 @@ let package = Package(
             "IntegrationTests",
             [
                 "AuthAPI", "AuthService", "C2CService", "CoreService", "Gateway", "JobQueue", "LedgerService",
-                "Messaging", "MetricCatalog", "Persistence", "RahatApp", "ServerKit", "TestSupport", .fluentKit,
-                .grpcCore,
+                "Messaging", "MetricCatalog", "Operations", "Persistence", "RahatApp", "ServerKit", "TestSupport",
+                .fluentKit, .grpcCore,
                 .grpcHTTP2Transport, .hummingbird, .hummingbirdTesting, .logging, .serviceLifecycle, .sqlKit,
                 .swiftProtobuf,
             ]),

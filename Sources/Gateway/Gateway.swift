@@ -22,6 +22,8 @@ package enum Gateway {
     ///   - extraReadiness: checks beyond the gateway's own (the services' gRPC health), e.g.
     ///     the database when everything runs in one process.
     ///   - rateLimiter: where request counts live: Redis shared by every replica, or this process.
+    ///   - recentWriters: where callers' recent writes are remembered for read-your-writes
+    ///     (``ReadYourWritesMiddleware``); nil where no service reads from a replica.
     ///   - onServerRunning: called with the bound port once the listener is up.
     package static func application(
         configuration: GatewayConfiguration,
@@ -31,6 +33,7 @@ package enum Gateway {
         c2c: C2CBackend,
         jobs: (any JobMonitor)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
+        recentWriters: (any RecentWriters)? = nil,
         extraReadiness: [ReadinessCheck] = [],
         logger: Logger,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
@@ -44,6 +47,7 @@ package enum Gateway {
             c2c: c2c,
             jobs: jobs,
             rateLimiter: rateLimiter,
+            recentWriters: recentWriters,
             extraReadiness: extraReadiness,
             revoked: revoked,
             logger: logger
@@ -74,6 +78,7 @@ package enum Gateway {
         c2c: C2CBackend,
         jobs: (any JobMonitor)? = nil,
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
+        recentWriters: (any RecentWriters)? = nil,
         extraReadiness: [ReadinessCheck] = [],
         revoked: RevokedCredentials = RevokedCredentials(),
         logger: Logger
@@ -110,17 +115,18 @@ package enum Gateway {
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         codingConfiguration.dateTranscoder = InternetDateTranscoder()
-        try handler.registerHandlers(
-            on: router,
-            configuration: codingConfiguration,
-            middlewares: [
-                RequestDeadlineMiddleware(timeout: configuration.requestTimeout),
-                BodyLimitMiddleware(limit: configuration.maxBodyBytes),
-                PersonalDataInURLMiddleware(),
-                LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),
-                RateLimitMiddleware(configuration: configuration.rateLimits, limiter: rateLimiter, logger: logger),
-            ]
-        )
+        var middlewares: [any ServerMiddleware] = [
+            RequestDeadlineMiddleware(timeout: configuration.requestTimeout),
+            BodyLimitMiddleware(limit: configuration.maxBodyBytes),
+            PersonalDataInURLMiddleware(),
+            LocationHeaderMiddleware(), AuthenticationMiddleware(authenticator: authenticator),
+            RateLimitMiddleware(configuration: configuration.rateLimits, limiter: rateLimiter, logger: logger),
+        ]
+        if let recentWriters, configuration.readYourWrites > .zero {
+            middlewares.append(
+                ReadYourWritesMiddleware(window: configuration.readYourWrites, writers: recentWriters, logger: logger))
+        }
+        try handler.registerHandlers(on: router, configuration: codingConfiguration, middlewares: middlewares)
         return router
     }
 

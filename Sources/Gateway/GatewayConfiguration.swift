@@ -13,6 +13,7 @@ package import ServerKit
 /// | `RAHAT_HTTP_IDLE_TIMEOUT_SECONDS` | `60` | a connection with no request in progress is closed after this long, as is one whose next request's headers are still incomplete |
 /// | `RAHAT_HTTP_HEADER_TIMEOUT_SECONDS` | `10` | a new connection whose first request's headers have not all arrived by then is closed |
 /// | `RAHAT_REQUEST_TIMEOUT_MS` | `30000` | a request not answered by then is answered 504 and its calls to services are cancelled (uploads: 1 h); it bounds those calls in place of their own deadlines |
+/// | `RAHAT_READ_YOUR_WRITES_MS` | `5000` | after a caller's write, how long its reads that a read replica could answer are sent to the primary instead (`serve gateway`; 0 turns it off). Keep it at least the services' `RAHAT_DB_REPLICA_MAX_LAG_MS` |
 /// | `RAHAT_PUBLIC_METRICS` | `true` embedded, `false` for `serve gateway` | serve `/metrics` on the public listener; `serve gateway` serves it on its operations port instead |
 ///
 /// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``.
@@ -39,6 +40,9 @@ package struct GatewayConfiguration: Sendable, Equatable {
     package var publicMetrics: Bool
     /// How often the list of revoked sessions, keys and users is read from the auth service.
     package var revocationPollInterval: Duration
+    /// After a caller's write, how long its reads go to the primary rather than a read replica;
+    /// zero: never asked for.
+    package var readYourWrites: Duration
 
     package init(
         host: String = "127.0.0.1",
@@ -53,7 +57,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
         requestTimeout: Duration = .seconds(30),
         eventStreams: EventStreamLimits = EventStreamLimits(),
         publicMetrics: Bool = true,
-        revocationPollInterval: Duration = .milliseconds(500)
+        revocationPollInterval: Duration = .milliseconds(500),
+        readYourWrites: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -68,6 +73,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.eventStreams = eventStreams
         self.publicMetrics = publicMetrics
         self.revocationPollInterval = revocationPollInterval
+        self.readYourWrites = readYourWrites
     }
 
     /// Reads the settings; `publicMetrics` is the default for `RAHAT_PUBLIC_METRICS`.
@@ -84,7 +90,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
             headerTimeout: .seconds(source.int("RAHAT_HTTP_HEADER_TIMEOUT_SECONDS", default: 10, in: 1...300)),
             requestTimeout: .milliseconds(source.int("RAHAT_REQUEST_TIMEOUT_MS", default: 30_000, in: 100...3_600_000)),
             eventStreams: EventStreamLimits(from: &source),
-            publicMetrics: source.bool("RAHAT_PUBLIC_METRICS", default: publicMetrics)
+            publicMetrics: source.bool("RAHAT_PUBLIC_METRICS", default: publicMetrics),
+            readYourWrites: .milliseconds(source.int("RAHAT_READ_YOUR_WRITES_MS", default: 5_000, in: 0...600_000))
         )
     }
 }

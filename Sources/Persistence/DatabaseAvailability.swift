@@ -17,4 +17,12 @@ package enum DatabaseAvailability {
             return false
         }
     }
+
+    /// A failure in words for a log line: PostgresNIO's own description of its errors says
+    /// nothing, to keep queries out of logs, but its code and the connection error beneath it
+    /// carry no data and tell what happened.
+    package static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
+    }
 }

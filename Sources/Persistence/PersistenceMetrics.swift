@@ -45,6 +45,24 @@ package enum PersistenceMetrics {
         help:
             "This process's open PostgreSQL connections as the server reports them (pg_stat_activity), by service and state: active, idle, idle_in_transaction or other."
     )
+    /// How far the read replica trails the primary, as last measured.
+    package static let replicaLag = MetricDefinition.gauge(
+        "rahat_db_replica_lag_seconds", labels: ["service"],
+        help:
+            "How long ago the primary had written nothing the read replica has not replayed, as last measured, by service (not updated while the replica cannot be reached)."
+    )
+    /// Whether reads that tolerate staleness go to the replica now.
+    package static let replicaServing = MetricDefinition.gauge(
+        "rahat_db_replica_serving", labels: ["service"],
+        help:
+            "1 while reads that tolerate staleness go to the read replica, 0 while they fall back to the primary (replica lagging past the bound or unreachable), by service."
+    )
+    /// Reads that could use the replica, by the server that answered and why.
+    package static let replicaReads = MetricDefinition.counter(
+        "rahat_db_replica_reads_total", labels: ["service", "server", "reason"],
+        help:
+            "Reads that tolerate staleness, by service, the server that answered (replica or primary) and why: in_sync, lagging, unavailable, read_your_writes or failed_over (the replica failed the read)."
+    )
 
     /// Statements and connection waits: 0.5 ms to 10 s.
     package static let fastBuckets: [Duration] = [
@@ -56,6 +74,6 @@ package enum PersistenceMetrics {
     /// Every metric this target declares.
     package static let all = [
         transactionDuration, unavailable, queryDuration, transactionsActive, transactionsWaiting, connectionWait,
-        poolLimit, serverConnections,
+        poolLimit, serverConnections, replicaLag, replicaServing, replicaReads,
     ]
 }

@@ -32,6 +32,10 @@ package final class ServiceDatabase: Service, Sendable {
     /// process, so `pg_stat_activity` tells its pool apart from another replica's.
     package let applicationName: String
     private let pool: PoolGauges
+    /// The streaming replica reads that tolerate staleness use, when one is configured.
+    private let replica: ReadReplica?
+    private let replicaReads: [ReadReplica.Reason: Counter]
+    private let primaryReads: [ReadReplica.Reason: Counter]
 
     package init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
         self.schema = schema
@@ -45,6 +49,14 @@ package final class ServiceDatabase: Service, Sendable {
         let applicationName = "rahat-\(schema)-\(String(UInt32.random(in: 0x1000_0000 ... .max), radix: 16))"
         self.applicationName = applicationName
         pool = PoolGauges.of(schema)
+        replica = configuration.readReplica.map {
+            ReadReplica(configuration: $0, schema: schema, logger: databaseLogger)
+        }
+        replicaReads = [.inSync: PersistenceMetrics.replicaReads.counter(schema, "replica", "in_sync")]
+        primaryReads = Dictionary(
+            uniqueKeysWithValues: [ReadReplica.Reason.lagging, .unavailable, .readYourWrites, .failedOver].map {
+                ($0, PersistenceMetrics.replicaReads.counter(schema, "primary", $0.rawValue))
+            })
         let perLoop: Int
         switch configuration.location {
         case .sqlite(let path):
@@ -80,6 +92,24 @@ package final class ServiceDatabase: Service, Sendable {
                 ),
                 as: .psql
             )
+            if let replica = configuration.readReplica {
+                var read = try SQLPostgresConfiguration(url: replica.url)
+                read.searchPath = [schema]
+                read.coreConfiguration.options.additionalStartupParameters.append(
+                    ("application_name", applicationName))
+                databases.use(
+                    .postgres(
+                        configuration: read,
+                        maxConnectionsPerEventLoop: perLoop,
+                        connectionPoolTimeout: .seconds(10),
+                        encodingContext: .default,
+                        decodingContext: .default,
+                        sqlLogLevel: .trace
+                    ),
+                    as: .replica,
+                    isDefault: false
+                )
+            }
         }
         // Each event loop has a pool of its own.
         let loops = databases.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
@@ -92,6 +122,68 @@ package final class ServiceDatabase: Service, Sendable {
             preconditionFailure("ServiceDatabase registers its one configuration in init")
         }
         return database
+    }
+
+    /// Runs `body`, a read that tolerates replication lag (a list, a search, statistics, a
+    /// statement, an export), on the read replica when one is configured, it holds every commit
+    /// older than its lag bound, and the call does not ask for the primary
+    /// (``IncomingCall/readsPrimary``: its caller wrote moments ago). Otherwise, and when the
+    /// replica fails the read, on the primary. Never for a read in a write path or one that
+    /// decides money: those use ``db``.
+    package func replicaRead<T: Sendable>(
+        _ body: @Sendable (any SQLDatabase & Database) async throws -> T
+    ) async throws -> T {
+        guard let replica else { return try await body(primary) }
+        if IncomingCall.current.readsPrimary {
+            primaryReads[.readYourWrites]?.increment()
+            return try await body(primary)
+        }
+        if let reason = replica.fallbackReason() {
+            primaryReads[reason]?.increment()
+            return try await body(primary)
+        }
+        guard
+            let replicaDatabase = databases.database(.replica, logger: logger, on: databases.eventLoopGroup.any())
+                as? any SQLDatabase & Database
+        else { preconditionFailure("ServiceDatabase registers the replica in init when configured") }
+        do {
+            let result = try await body(replicaDatabase)
+            replicaReads[.inSync]?.increment()
+            return result
+        } catch let error where DatabaseAvailability.isUnavailable(error) || Self.isRecoveryConflict(error) {
+            // The replica went away, or cancelled the read because replaying the primary's WAL
+            // needed what it held: the primary answers instead, and a check finds the replica again.
+            if DatabaseAvailability.isUnavailable(error) { replica.failed(error) }
+            primaryReads[.failedOver]?.increment()
+            return try await body(primary)
+        }
+    }
+
+    /// ``db`` as both Fluent and SQLKit see it.
+    private var primary: any SQLDatabase & Database {
+        guard let primary = db as? any SQLDatabase & Database else {
+            preconditionFailure("both registered drivers are SQL databases")
+        }
+        return primary
+    }
+
+    /// A hot standby cancels a query that holds up the replay of the primary's WAL
+    /// ("canceling statement due to conflict with recovery", SQLSTATE 40001).
+    private static func isRecoveryConflict(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return error.code == .server && error.serverInfo?[.sqlState] == "40001"
+    }
+
+    /// Whether reads that tolerate staleness may go to the replica now (false without one).
+    package var replicaServing: Bool { replica.map { $0.fallbackReason() == nil } ?? false }
+
+    /// Measures the replica's lag once now, as the periodic check does.
+    package func checkReplica() async {
+        guard let replica,
+            let replicaSQL = databases.database(.replica, logger: logger, on: databases.eventLoopGroup.any())
+                as? any SQLDatabase
+        else { return }
+        await replica.check(primary: untimedSQL, replica: replicaSQL)
     }
 
     /// The same handle as SQLKit, for set-based statements; each statement is timed.
@@ -265,9 +357,21 @@ package final class ServiceDatabase: Service, Sendable {
     package func run() async throws {
         if isPostgres {
             await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    await self.recordServerConnections()
-                    try? await Task.sleep(for: .seconds(15))
+                await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        while !Task.isCancelled {
+                            await self.recordServerConnections()
+                            try? await Task.sleep(for: .seconds(15))
+                        }
+                    }
+                    if let interval = self.replica?.configuration.checkInterval {
+                        group.addTask {
+                            while !Task.isCancelled {
+                                await self.checkReplica()
+                                try? await Task.sleep(for: interval)
+                            }
+                        }
+                    }
                 }
             }
         } else {
@@ -403,4 +507,9 @@ final class TransactionUse: Sendable {
         default: break
         }
     }
+}
+
+extension DatabaseID {
+    /// The read replica's pool, beside the primary's `.psql`.
+    fileprivate static let replica = DatabaseID(string: "psql-replica")
 }

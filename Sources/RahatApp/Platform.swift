@@ -413,6 +413,7 @@ package enum Platform {
             c2c: backends.c2c,
             jobs: redis.flatMap { client in configuration.common.redis?.jobStore(client) },
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
+            recentWriters: redis.map { RedisRecentWriters(client: $0) } ?? InMemoryRecentWriters(),
             extraReadiness: extraReadiness,
             logger: logger,
             onServerRunning: onGatewayRunning

@@ -32,4 +32,12 @@ package enum SharedStateBackend: String, Sendable, CaseIterable, CustomStringCon
         case .redis: return try await TestRedis.withClient { try await body(RedisRateLimiter(client: $0)) }
         }
     }
+
+    /// Runs `body` with a recent-writers store of this backend.
+    package func withRecentWriters<T: Sendable>(_ body: (any RecentWriters) async throws -> T) async throws -> T {
+        switch self {
+        case .memory: return try await body(InMemoryRecentWriters())
+        case .redis: return try await TestRedis.withClient { try await body(RedisRecentWriters(client: $0)) }
+        }
+    }
 }

@@ -222,7 +222,7 @@ actor TestPostgres {
     }
 
     /// Runs `body` on a connection to the database `admin` names, closed afterwards.
-    private static func withConnection<Result>(
+    static func withConnection<Result>(
         admin: URL, _ body: (PostgresConnection, Logger) async throws -> Result
     ) async throws -> Result {
         guard let host = admin.host else { throw Failure.notConfigured }

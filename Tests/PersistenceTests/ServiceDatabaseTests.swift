@@ -119,6 +119,37 @@ struct ServiceDatabaseTests {
         #expect(sqlite.location == .sqlite(path: "/data/auth.sqlite"))
         #expect(bad.problems.count == 1)
     }
+
+    @Test("a service's own read URL wins over DATABASE_READ_URL; a replica needs a PostgreSQL primary")
+    func replicaConfiguration() {
+        var shared = ConfigurationSource(environment: [
+            "DATABASE_URL": "postgres://u:p@primary:5432/rahat",
+            "DATABASE_READ_URL": "postgres://u:p@replica:5432/rahat",
+            "RAHAT_LEDGER_DATABASE_READ_URL": "postgres://u:p@ledger-replica:5432/rahat",
+            "RAHAT_DB_REPLICA_MAX_LAG_MS": "750", "RAHAT_DB_REPLICA_CHECK_MS": "100",
+        ])
+        let core = ServiceDatabaseConfiguration(from: &shared, service: "core", dataDirectory: "/data")
+        let ledger = ServiceDatabaseConfiguration(from: &shared, service: "ledger", dataDirectory: "/data")
+        var none = ConfigurationSource(environment: ["DATABASE_URL": "postgres://u:p@primary:5432/rahat"])
+        let primaryOnly = ServiceDatabaseConfiguration(from: &none, service: "core", dataDirectory: "/data")
+        var embedded = ConfigurationSource(environment: ["DATABASE_READ_URL": "postgres://u:p@replica:5432/rahat"])
+        let sqlite = ServiceDatabaseConfiguration(from: &embedded, service: "core", dataDirectory: "/data")
+        var bad = ConfigurationSource(environment: [
+            "DATABASE_URL": "postgres://u:p@primary:5432/rahat", "DATABASE_READ_URL": "replica:5432",
+        ])
+        let unreadable = ServiceDatabaseConfiguration(from: &bad, service: "core", dataDirectory: "/data")
+        #expect(core.readReplica?.redacted == "postgres replica:5432/rahat")
+        #expect(core.readReplica?.maxLag == .milliseconds(750))
+        #expect(core.readReplica?.checkInterval == .milliseconds(100))
+        #expect(ledger.readReplica?.redacted == "postgres ledger-replica:5432/rahat")
+        #expect(shared.problems.isEmpty)
+        #expect(primaryOnly.readReplica == nil)
+        #expect(sqlite.location == .sqlite(path: "/data/core.sqlite"))
+        #expect(sqlite.readReplica == nil)
+        #expect(embedded.problems.count == 1)
+        #expect(unreadable.readReplica == nil)
+        #expect(bad.problems.count == 1)
+    }
 }
 
 @Suite("Outbox JSON")

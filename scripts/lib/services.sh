@@ -4,6 +4,8 @@
 #
 # Source this file, then:
 #   rahat_start_postgres DIR   -> exports RAHAT_TEST_POSTGRES_URL (fsync off unless RAHAT_PG_DURABLE=1)
+#   rahat_start_postgres_replica DIR -> a streaming replica of that server (pg_basebackup -R);
+#                                 exports RAHAT_TEST_POSTGRES_REPLICA_URL, RAHAT_TEST_POSTGRES_REPLICA_CTL
 #   rahat_start_redis DIR      -> exports RAHAT_TEST_REDIS_URL, RAHAT_TEST_REDIS_SERVER
 #   rahat_stop_services        -> stops whatever was started here, removes the dirs
 #   rahat_wait_ready URL [LOG] [PID] -> waits until a readiness URL answers 2xx
@@ -16,6 +18,7 @@ _RAHAT_PG_BIN=""        # directory holding initdb / pg_ctl
 _RAHAT_PG_DIR=""        # directory we created for the cluster (removed on stop)
 _RAHAT_PG_SOCKDIR=""    # extra socket directory, only when DIR is too long for a socket path
 _RAHAT_PG_PID=""        # postmaster pid
+_RAHAT_REPLICA_DIR=""   # the replica's directory (removed on stop)
 _RAHAT_REDIS_DIR=""
 _RAHAT_REDIS_PID=""
 
@@ -71,6 +74,9 @@ rahat__pg_bin_dir() {
     local initdb_path pg_ctl_path
     initdb_path=$(command -v initdb 2>/dev/null || true)
     pg_ctl_path=$(command -v pg_ctl 2>/dev/null || true)
+    # Followed to where the server's other tools (pg_basebackup) live beside them.
+    initdb_path=${initdb_path:+$(readlink -f "$initdb_path")}
+    pg_ctl_path=${pg_ctl_path:+$(readlink -f "$pg_ctl_path")}
     if [ -n "$initdb_path" ] && [ -n "$pg_ctl_path" ] \
         && [ "$(dirname "$initdb_path")" = "$(dirname "$pg_ctl_path")" ]; then
         dirname "$initdb_path"
@@ -177,6 +183,58 @@ rahat_start_postgres() {
     rahat__log "$("$bin/pg_ctl" --version | sed 's/^pg_ctl (PostgreSQL) /PostgreSQL /') on 127.0.0.1:$port (pid $_RAHAT_PG_PID, dir $dir)"
 }
 
+# rahat_start_postgres_replica DIR : a hot standby of the server rahat_start_postgres started,
+# streaming from it through a replication slot (so WAL it has not received is kept while it is
+# stopped). Writes DIR/ctl, which stops and starts it (`ctl stop`, `ctl start`): the tests that
+# take the replica away use it.
+rahat_start_postgres_replica() {
+    local dir=${1:?usage: rahat_start_postgres_replica DIR}
+    if [ -z "$_RAHAT_PG_PID" ] || [ -z "${RAHAT_TEST_POSTGRES_URL:-}" ]; then
+        rahat__log "start the primary (rahat_start_postgres) before its replica"
+        return 1
+    fi
+    local primary_port=${RAHAT_TEST_POSTGRES_URL##*:}
+    primary_port=${primary_port%%/*}
+    mkdir -p "$dir" || return 1
+    dir=$(cd "$dir" && pwd) || return 1
+    if rahat__is_root; then chown postgres:postgres "$dir" || return 1; fi
+    _RAHAT_REPLICA_DIR=$dir
+    local sockdir=$dir
+    if [ $(( ${#dir} + 20 )) -gt 100 ]; then sockdir=${_RAHAT_PG_SOCKDIR:-/tmp}; fi
+    if ! (cd "$dir" && rahat__as_pg "$_RAHAT_PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+            -D "$dir/data" -R -X stream -C -S rahat_test_replica >"$dir/basebackup.log" 2>&1); then
+        rahat__log "pg_basebackup failed:"
+        cat "$dir/basebackup.log" >&2
+        return 1
+    fi
+    local port
+    port=$(rahat__free_port) || return 1
+    local as_pg=""
+    if rahat__is_root; then as_pg="runuser -u postgres --"; fi
+    cat >"$dir/ctl" <<CTL
+#!/usr/bin/env bash
+# Stops or starts the test replica: ctl stop | ctl start
+set -euo pipefail
+cd "$dir"
+case "\${1:-}" in
+    stop) $as_pg "$_RAHAT_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >>"$dir/ctl.log" 2>&1 ;;
+    start) $as_pg "$_RAHAT_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" \\
+        -o "-p $port -k $sockdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000" \\
+        -w start >>"$dir/ctl.log" 2>&1 ;;
+    *) echo "usage: ctl stop|start" >&2; exit 2 ;;
+esac
+CTL
+    chmod +x "$dir/ctl"
+    if ! "$dir/ctl" start; then
+        rahat__log "could not start the replica; server log:"
+        tail -n 30 "$dir/log" >&2 2>/dev/null || true
+        return 1
+    fi
+    export RAHAT_TEST_POSTGRES_REPLICA_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    export RAHAT_TEST_POSTGRES_REPLICA_CTL="$dir/ctl"
+    rahat__log "PostgreSQL replica of :$primary_port on 127.0.0.1:$port (dir $dir)"
+}
+
 # rahat_start_redis DIR
 rahat_start_redis() {
     local dir=${1:?usage: rahat_start_redis DIR}
@@ -237,6 +295,14 @@ rahat__wait_gone() {
 # rahat_stop_services : stop what rahat_start_* started, remove their dirs.
 # Idempotent; always returns 0.
 rahat_stop_services() {
+    if [ -n "$_RAHAT_REPLICA_DIR" ]; then
+        if [ -f "$_RAHAT_REPLICA_DIR/data/postmaster.pid" ]; then
+            "$_RAHAT_REPLICA_DIR/ctl" stop >/dev/null 2>&1 || true
+        fi
+        rm -rf "$_RAHAT_REPLICA_DIR"
+        unset RAHAT_TEST_POSTGRES_REPLICA_URL RAHAT_TEST_POSTGRES_REPLICA_CTL
+    fi
+    _RAHAT_REPLICA_DIR=""
     if [ -n "$_RAHAT_PG_DIR" ]; then
         if [ -f "$_RAHAT_PG_DIR/data/postmaster.pid" ]; then
             (cd "$_RAHAT_PG_DIR" && rahat__as_pg "$_RAHAT_PG_BIN/pg_ctl" -D "$_RAHAT_PG_DIR/data" \
@@ -271,7 +337,7 @@ rahat_stop_services() {
 # rahat_cleanup_stale ROOT : for ROOT/run-PID dirs whose PID is gone (a run that
 # was SIGKILLed), stop any PostgreSQL/Redis left behind and remove the dir.
 rahat_cleanup_stale() {
-    local root=${1:?usage: rahat_cleanup_stale ROOT} d owner pid
+    local root=${1:?usage: rahat_cleanup_stale ROOT} d owner pid pidfile
     [ -d "$root" ] || return 0
     for d in "$root"/run-*; do
         [ -d "$d" ] || continue
@@ -279,13 +345,14 @@ rahat_cleanup_stale() {
         if [[ "$owner" =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null; then
             continue
         fi
-        if [ -f "$d/postgres/data/postmaster.pid" ]; then
-            pid=$(head -n 1 "$d/postgres/data/postmaster.pid" 2>/dev/null || true)
+        for pidfile in "$d/postgres-replica/data/postmaster.pid" "$d/postgres/data/postmaster.pid"; do
+            [ -f "$pidfile" ] || continue
+            pid=$(head -n 1 "$pidfile" 2>/dev/null || true)
             if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "postgres" ]; then
                 kill -INT "$pid" 2>/dev/null || true
                 rahat__wait_gone "$pid" 10
             fi
-        fi
+        done
         if [ -f "$d/redis/redis.pid" ]; then
             pid=$(cat "$d/redis/redis.pid" 2>/dev/null || true)
             if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "redis-server" ]; then

@@ -63,10 +63,12 @@ extension AuthDomain {
 
     /// The caller's own keys (a key itself only); holders of `api_key:read` see every key.
     func listApiKeys(by caller: Principal) async throws -> [ApiKeyInfo] {
-        if caller.permissions.allows(Permission(.apiKey, .read)) {
-            return try await ApiKeyStore.keys(ownedBy: nil, only: nil, on: db)
+        let everyone = caller.permissions.allows(Permission(.apiKey, .read))
+        return try await database.replicaRead { db in
+            everyone
+                ? try await ApiKeyStore.keys(ownedBy: nil, only: nil, on: db)
+                : try await ApiKeyStore.keys(ownedBy: caller.userID, only: caller.apiKeyID, on: db)
         }
-        return try await ApiKeyStore.keys(ownedBy: caller.userID, only: caller.apiKeyID, on: db)
     }
 
     func getApiKey(_ id: String, by caller: Principal) async throws -> ApiKeyInfo {

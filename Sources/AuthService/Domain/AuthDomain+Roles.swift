@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Persistence
 import ServerKit
 import SharedModels
 
@@ -8,7 +9,7 @@ extension AuthDomain {
 
     func listRoles(by caller: Principal) async throws -> [RoleInfo] {
         try caller.require(Permission(.role, .read))
-        return try await RoleStore.roles(on: db)
+        return try await database.replicaRead { db in try await RoleStore.roles(on: db) }
     }
 
     func getRole(_ name: String, by caller: Principal) async throws -> RoleInfo {

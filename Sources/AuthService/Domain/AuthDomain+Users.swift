@@ -72,9 +72,11 @@ extension AuthDomain {
         try caller.require(Permission(.user, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         let status = active.map { $0 ? UserStatus.active : UserStatus.disabled }
-        let found = try await UserStore.users(after: page.after, status: status, limit: limit + 1, on: db)
-        let (users, next) = page.page(of: found) { $0.id }
-        return (try await userInfos(users, on: db), next)
+        return try await database.replicaRead { db in
+            let found = try await UserStore.users(after: page.after, status: status, limit: limit + 1, on: db)
+            let (users, next) = page.page(of: found) { $0.id }
+            return (try await userInfos(users, on: db), next)
+        }
     }
 
     /// Users edit their own profile and password (proving the present one) from a password

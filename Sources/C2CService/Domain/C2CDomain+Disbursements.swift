@@ -466,15 +466,18 @@ extension C2CDomain {
         guard violations.isEmpty else { throw C2CError.invalidInput(violations) }
         // Without a project, the list is of every project: only for callers who read them all.
         try caller.require(Permission(.disbursement, .read, projectID: projectID?.lowercasedString))
-        let rows = try await DisbursementStore.disbursements(
-            projectID: projectID, status: status, after: page.after, limit: page.limit + 1, on: sql)
-        let (shown, next) = page.page(of: rows) { $0.id }
-        var withApprovals: [DisbursementRecord] = []
-        for var record in shown {
-            record.approvals = try await DisbursementStore.approvals(of: record.id, on: sql)
-            withApprovals.append(record)
+        let project = projectID
+        return try await database.replicaRead { sql in
+            let rows = try await DisbursementStore.disbursements(
+                projectID: project, status: status, after: page.after, limit: page.limit + 1, on: sql)
+            let (shown, next) = page.page(of: rows) { $0.id }
+            var withApprovals: [DisbursementRecord] = []
+            for var record in shown {
+                record.approvals = try await DisbursementStore.approvals(of: record.id, on: sql)
+                withApprovals.append(record)
+            }
+            return (withApprovals, next)
         }
-        return (withApprovals, next)
     }
 
     func lines(
@@ -483,8 +486,10 @@ extension C2CDomain {
         let id = try parseID(text, field: "disbursementId")
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         _ = try await disbursement(id.lowercasedString, by: caller)
-        let rows = try await DisbursementStore.lines(
-            of: id, status: status, after: page.afterSequence, limit: page.limit + 1, on: sql)
+        let rows = try await database.replicaRead { sql in
+            try await DisbursementStore.lines(
+                of: id, status: status, after: page.afterSequence, limit: page.limit + 1, on: sql)
+        }
         let (shown, next) = page.page(of: rows) { $0.lineNumber }
         return (shown, next)
     }

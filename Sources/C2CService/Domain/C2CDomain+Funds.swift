@@ -166,7 +166,9 @@ extension C2CDomain {
         let projectID = try parseID(text, field: "projectId")
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         try Self.requireAny([Permission(.project, .read), Permission(.ledger, .read)], in: projectID, of: caller)
-        let rows = try await FundStore.fundings(projectID: projectID, after: page.after, limit: page.limit + 1, on: sql)
+        let rows = try await database.replicaRead { sql in
+            try await FundStore.fundings(projectID: projectID, after: page.after, limit: page.limit + 1, on: sql)
+        }
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }

@@ -428,9 +428,12 @@ extension C2CDomain {
             cursor: cursor)
         let (project, vendor, beneficiary) = (ids[0], ids[1], ids[2])
         let ownOnly = try Self.ownVendorRowsOnly(.redemption, scope: project?.lowercasedString, by: caller)
-        let rows = try await RedemptionStore.redemptions(
-            projectID: project, vendorID: vendor, beneficiaryID: beneficiary, vendorUserID: ownOnly, status: status,
-            at: now(), after: page.after, limit: page.limit + 1, on: sql)
+        let at = now()
+        let rows = try await database.replicaRead { sql in
+            try await RedemptionStore.redemptions(
+                projectID: project, vendorID: vendor, beneficiaryID: beneficiary, vendorUserID: ownOnly,
+                status: status, at: at, after: page.after, limit: page.limit + 1, on: sql)
+        }
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }

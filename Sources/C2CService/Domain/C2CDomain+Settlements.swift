@@ -341,9 +341,11 @@ extension C2CDomain {
             [(projectID, "projectId"), (vendorID, "vendorId"), (runID, "runId")], limit: limit, cursor: cursor)
         let (project, vendor, run) = (ids[0], ids[1], ids[2])
         let ownOnly = try Self.ownVendorRowsOnly(.settlement, scope: project?.lowercasedString, by: caller)
-        let rows = try await SettlementStore.settlements(
-            projectID: project, vendorID: vendor, runID: run, vendorUserID: ownOnly, status: status, after: page.after,
-            limit: page.limit + 1, on: sql)
+        let rows = try await database.replicaRead { sql in
+            try await SettlementStore.settlements(
+                projectID: project, vendorID: vendor, runID: run, vendorUserID: ownOnly, status: status,
+                after: page.after, limit: page.limit + 1, on: sql)
+        }
         let (shown, next) = page.page(of: rows) { $0.id }
         return (shown, next)
     }

@@ -324,11 +324,13 @@ extension CoreDomain {
         case .failure(let error): violations += error.violations
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
-        if let projectID = resolved.projectID, try await ProjectStore.find(projectID, on: db) == nil {
-            throw CoreError.projectNotFound
+        let after = page.after
+        let matched = try await database.replicaRead { db in
+            if let projectID = resolved.projectID, try await ProjectStore.find(projectID, on: db) == nil {
+                throw CoreError.projectNotFound
+            }
+            return try await BeneficiaryStore.matching(resolved, after: after, limit: limit + 1, on: db)
         }
-
-        let matched = try await BeneficiaryStore.matching(resolved, after: page.after, limit: limit + 1, on: db)
         let (rows, next) = try page.page(of: matched) { try $0.requireID() }
         let canSeePII = caller.permissions.allows(Permission(.beneficiaryPII, .read, projectID: scope))
         return (try rows.map { try info($0, withPII: canSeePII) }, next)

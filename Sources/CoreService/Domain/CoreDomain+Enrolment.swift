@@ -132,8 +132,11 @@ extension CoreDomain {
         let projectID = try parseID(text, field: "projectId")
         try caller.require(Permission(.beneficiary, .read, projectID: projectID.lowercasedString))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
-        let enrolments = try await EnrolmentStore.page(of: projectID, after: page.after, limit: limit + 1, on: db)
+        let after = page.after
+        let enrolments = try await database.replicaRead { db in
+            guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+            return try await EnrolmentStore.page(of: projectID, after: after, limit: limit + 1, on: db)
+        }
         let (rows, next) = page.page(of: enrolments) { $0.beneficiaryID }
         let items = rows.map {
             EnrolmentInfo(

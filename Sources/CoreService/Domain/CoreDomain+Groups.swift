@@ -81,10 +81,13 @@ extension CoreDomain {
     {
         try caller.require(Permission(.beneficiary, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        let found = try await GroupStore.page(after: page.after, purpose: purpose?.rawValue, limit: limit + 1, on: db)
-        let (rows, next) = try page.page(of: found) { try $0.requireID() }
-        let counts = try await memberCounts(of: try rows.map { try $0.requireID() })
-        return (try rows.map { try Self.groupInfo($0, memberCount: counts[try $0.requireID()] ?? 0) }, next)
+        let after = page.after
+        return try await database.replicaRead { db in
+            let found = try await GroupStore.page(after: after, purpose: purpose?.rawValue, limit: limit + 1, on: db)
+            let (rows, next) = try page.page(of: found) { try $0.requireID() }
+            let counts = try await GroupStore.memberCounts(of: try rows.map { try $0.requireID() }, on: try db.sql())
+            return (try rows.map { try Self.groupInfo($0, memberCount: counts[try $0.requireID()] ?? 0) }, next)
+        }
     }
 
     func updateGroup(_ id: String, changes: GroupChanges, by caller: Principal) async throws -> GroupInfo {
@@ -191,8 +194,11 @@ extension CoreDomain {
         try caller.require(Permission(.beneficiary, .read))
         let groupID = try parseID(text, field: "groupId")
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        _ = try await findGroup(groupID, on: db)
-        let members = try await GroupStore.memberPage(of: groupID, after: page.after, limit: limit + 1, on: db)
+        let after = page.after
+        let members = try await database.replicaRead { db in
+            _ = try await findGroup(groupID, on: db)
+            return try await GroupStore.memberPage(of: groupID, after: after, limit: limit + 1, on: db)
+        }
         let (rows, next) = page.page(of: members) { $0.beneficiaryID }
         return (rows.map { GroupMemberInfo(beneficiaryID: $0.beneficiaryID, addedAt: $0.addedAt) }, next)
     }

@@ -228,9 +228,11 @@ extension CoreDomain {
     func listImports(limit: Int, cursor: String?, by caller: Principal) async throws -> ([ImportInfo], String?) {
         try caller.require(Permission(.beneficiary, .read))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        let (rows, next) = try page.page(of: try await ImportStore.page(after: page.after, limit: limit + 1, on: db)) {
-            try $0.requireID()
+        let after = page.after
+        let found = try await database.replicaRead { db in
+            try await ImportStore.page(after: after, limit: limit + 1, on: db)
         }
+        let (rows, next) = try page.page(of: found) { try $0.requireID() }
         return (try rows.map(Self.importInfo), next)
     }
 
@@ -244,8 +246,11 @@ extension CoreDomain {
         var afterLine = -1
         var afterID: UUID?
         while true {
-            let rows = try await ImportStore.rejects(
-                of: importID, afterLine: afterLine, afterID: afterID, limit: 2000, on: db)
+            // Rejects are only ever added, in line order, so pages may come from either server.
+            let (line, id) = (afterLine, afterID)
+            let rows = try await database.replicaRead { db in
+                try await ImportStore.rejects(of: importID, afterLine: line, afterID: id, limit: 2000, on: db)
+            }
             guard let last = rows.last else { break }
             var text = ""
             for row in rows {

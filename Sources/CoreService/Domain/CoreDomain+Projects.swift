@@ -128,8 +128,11 @@ extension CoreDomain {
                 return grant.projectID.flatMap(UUID.init(uuidString:))
             }
         }
-        let found = try await ProjectStore.page(
-            after: page.after, status: status?.rawValue, type: type?.rawValue, only: scoped, limit: limit + 1, on: db)
+        let only = scoped
+        let found = try await database.replicaRead { db in
+            try await ProjectStore.page(
+                after: page.after, status: status?.rawValue, type: type?.rawValue, only: only, limit: limit + 1, on: db)
+        }
         let (rows, next) = try page.page(of: found) { try $0.requireID() }
         return (try rows.map(Self.info), next)
     }

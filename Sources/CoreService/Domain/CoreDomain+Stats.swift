@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Persistence
 import ServerKit
 import SharedModels
 
@@ -23,36 +24,40 @@ extension CoreDomain {
     func projectStats(_ id: String, by caller: Principal) async throws -> ProjectStatsInfo {
         let projectID = try parseID(id, field: "projectId")
         try caller.require(Permission(.project, .read, projectID: projectID.lowercasedString))
-        guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
-        let sql = try db.sql()
-        let buckets = try await StatsStore.beneficiaryBuckets(of: projectID, on: sql)
-        var stats = ProjectStatsInfo(
-            beneficiaries: 0,
-            byVerificationStatus: Dictionary(uniqueKeysWithValues: BeneficiaryVocabulary.verification.map { ($0, 0) }),
-            byGender: Dictionary(uniqueKeysWithValues: BeneficiaryVocabulary.gender.map { ($0, 0) }),
-            byPhoneStatus: Dictionary(uniqueKeysWithValues: BeneficiaryVocabulary.phone.map { ($0, 0) }),
-            vendorsActive: 0,
-            vendorsInactive: 0
-        )
-        for bucket in buckets {
-            stats.beneficiaries += bucket.total
-            stats.byVerificationStatus[bucket.verification_status, default: 0] += bucket.total
-            stats.byGender[bucket.gender, default: 0] += bucket.total
-            stats.byPhoneStatus[bucket.phone_status, default: 0] += bucket.total
-        }
-
-        let vendors = try await StatsStore.vendorBuckets(of: projectID, on: sql)
-        for bucket in vendors {
-            if bucket.status == VendorStatus.active.rawValue {
-                stats.vendorsActive += bucket.total
-            } else {
-                stats.vendorsInactive += bucket.total
+        // Counts tolerate the read replica's bounded lag.
+        return try await database.replicaRead { db in
+            guard try await ProjectStore.find(projectID, on: db) != nil else { throw CoreError.projectNotFound }
+            let sql = try db.sql()
+            let buckets = try await StatsStore.beneficiaryBuckets(of: projectID, on: sql)
+            var stats = ProjectStatsInfo(
+                beneficiaries: 0,
+                byVerificationStatus: Dictionary(
+                    uniqueKeysWithValues: BeneficiaryVocabulary.verification.map { ($0, 0) }),
+                byGender: Dictionary(uniqueKeysWithValues: BeneficiaryVocabulary.gender.map { ($0, 0) }),
+                byPhoneStatus: Dictionary(uniqueKeysWithValues: BeneficiaryVocabulary.phone.map { ($0, 0) }),
+                vendorsActive: 0,
+                vendorsInactive: 0
+            )
+            for bucket in buckets {
+                stats.beneficiaries += bucket.total
+                stats.byVerificationStatus[bucket.verification_status, default: 0] += bucket.total
+                stats.byGender[bucket.gender, default: 0] += bucket.total
+                stats.byPhoneStatus[bucket.phone_status, default: 0] += bucket.total
             }
+
+            let vendors = try await StatsStore.vendorBuckets(of: projectID, on: sql)
+            for bucket in vendors {
+                if bucket.status == VendorStatus.active.rawValue {
+                    stats.vendorsActive += bucket.total
+                } else {
+                    stats.vendorsInactive += bucket.total
+                }
+            }
+            let receipts = try await StatsStore.receipts(of: projectID, on: sql)
+            stats.receivedTotal = receipts.total
+            stats.beneficiariesReceived = receipts.people
+            return stats
         }
-        let receipts = try await StatsStore.receipts(of: projectID, on: sql)
-        stats.receivedTotal = receipts.total
-        stats.beneficiariesReceived = receipts.people
-        return stats
     }
 }
 

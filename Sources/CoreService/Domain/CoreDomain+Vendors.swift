@@ -157,11 +157,15 @@ extension CoreDomain {
         let projectID = try text.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.vendor, .read, projectID: projectID?.lowercasedString))
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
-        let found = try await VendorStore.page(
-            after: page.after, status: status?.rawValue, serving: projectID, limit: limit + 1, on: db)
-        let (rows, next) = try page.page(of: found) { try $0.requireID() }
-        let projects = try await projectIDs(of: try rows.map { try $0.requireID() })
-        return (try rows.map { try Self.vendorInfo($0, projects: projects[try $0.requireID()] ?? []) }, next)
+        let after = page.after
+        return try await database.replicaRead { db in
+            let found = try await VendorStore.page(
+                after: after, status: status?.rawValue, serving: projectID, limit: limit + 1, on: db)
+            let (rows, next) = try page.page(of: found) { try $0.requireID() }
+            let ids = try rows.map { try $0.requireID() }
+            let projects = ids.isEmpty ? [:] : try await VendorStore.projectIDs(of: ids, on: db)
+            return (try rows.map { try Self.vendorInfo($0, projects: projects[try $0.requireID()] ?? []) }, next)
+        }
     }
 
     func updateVendor(_ id: String, changes: VendorChanges, by caller: Principal) async throws -> VendorInfo {

@@ -501,8 +501,11 @@ extension CoreDomain {
         if scopedOnly, let beneficiary, try await !allows(caller, .beneficiary, .read, beneficiary: beneficiary) {
             throw CoreError.beneficiaryNotFound
         }
-        let runs = try await VerificationStore.page(
-            status: status, beneficiary: beneficiary, after: page.after, limit: page.limit + 1, on: db)
+        let (after, limit) = (page.after, page.limit + 1)
+        let runs = try await database.replicaRead { db in
+            try await VerificationStore.page(
+                status: status, beneficiary: beneficiary, after: after, limit: limit, on: db)
+        }
         let (rows, next) = try page.page(of: runs) { try $0.requireID() }
         return (try rows.map(Self.verificationInfo), next)
     }

@@ -192,7 +192,10 @@ extension GatewayAuthenticator {
 enum GatewayCall {
     static func metadata(authorization: String?) -> Metadata {
         let edge = GatewayRequest.current
-        return IncomingCall(authorization: authorization, clientIP: edge?.clientIP, requestID: edge?.requestID).metadata
+        return IncomingCall(
+            authorization: authorization, clientIP: edge?.clientIP, requestID: edge?.requestID,
+            readsPrimary: edge?.readsPrimary ?? false
+        ).metadata
     }
 }
 

@@ -11,6 +11,9 @@ struct GatewayRequest: Sendable {
     var requestID: String
     var clientIP: String?
     var path: String
+    /// The caller wrote moments ago: reads a replica could answer go to the primary instead
+    /// (``ReadYourWritesMiddleware``).
+    var readsPrimary = false
 
     @TaskLocal static var current: GatewayRequest?
 }

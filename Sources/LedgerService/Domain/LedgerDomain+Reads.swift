@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import SQLKit
 import ServerKit
 import SharedModels
@@ -6,7 +7,7 @@ import SharedModels
 extension LedgerDomain {
     /// An account and its balance, now or at `asOf`. Needs `ledger:read` for its project.
     func getAccount(_ id: String, asOf: Date?, by caller: Principal) async throws -> AccountInfo {
-        let account = try await readableAccount(try parseID(id), by: caller)
+        let account = try await readableAccount(try parseID(id), by: caller, on: sql)
         guard let asOf else { return account }
         return try await balance(of: account, asOf: asOf)
     }
@@ -27,9 +28,14 @@ extension LedgerDomain {
         _ accountID: String, limit: Int, cursor: String?, by caller: Principal
     ) async throws -> (account: AccountInfo, entries: [StatementEntry], next: String?) {
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
-        let account = try await readableAccount(try parseID(accountID, field: "accountId"), by: caller)
-        let transfers = try await LedgerStore.transfers(
-            of: account.id, after: page.afterSequence, limit: page.limit + 1, on: sql)
+        let id = try parseID(accountID, field: "accountId")
+        // The balance and the entries from one server, so they agree.
+        let (account, transfers) = try await database.replicaRead { sql in
+            let account = try await readableAccount(id, by: caller, on: sql)
+            let transfers = try await LedgerStore.transfers(
+                of: account.id, after: page.afterSequence, limit: page.limit + 1, on: sql)
+            return (account, transfers)
+        }
         let entries = transfers.prefix(page.limit).map { transfer in
             let isDebit = transfer.debitAccountID == account.id
             return StatementEntry(
@@ -64,15 +70,22 @@ extension LedgerDomain {
         let page = try PageRequest<Int64>.validate(limit: limit, cursor: cursor).get()
         let project = try projectID.map { try parseID($0, field: "projectId") }
         try caller.require(Permission(.ledger, .read, projectID: project?.lowercasedString))
-        let transfers = try await LedgerStore.transfers(
-            after: page.afterSequence, limit: page.limit + 1, projectID: project, kind: kind,
-            referencePrefix: referencePrefix, on: sql)
+        // The service's own look-ups (what a lost answer recorded) ask for the primary.
+        let transfers = try await database.replicaRead { sql in
+            try await LedgerStore.transfers(
+                after: page.afterSequence, limit: page.limit + 1, projectID: project, kind: kind,
+                referencePrefix: referencePrefix, on: sql)
+        }
         let (shown, next) = page.page(of: transfers) { $0.sequence }
         return (shown, next)
     }
 
     /// The account with `id` once the caller may read its project's books.
-    private func readableAccount(_ id: UUID, by caller: Principal) async throws -> AccountInfo {
+    private func readableAccount(
+        _ id: UUID, by caller: Principal, on sql: any SQLDatabase
+    ) async throws
+        -> AccountInfo
+    {
         // Another project's account is as absent as a missing one: its existence is not told.
         guard let account = try await LedgerStore.account(id, on: sql),
             caller.permissions.allows(Permission(.ledger, .read, projectID: account.ref.projectID.lowercasedString))

@@ -105,10 +105,9 @@ package actor ServiceCredentials {
         current = (token, renewAt)
     }
 
-    /// Call metadata that authenticates as the service.
+    /// Call metadata that authenticates as the service. A service's own calls are made to
+    /// write, or to decide what to pay, so whatever they read comes from the primary.
     package func metadata() async throws -> Metadata {
-        var metadata = Metadata()
-        metadata.addString("Bearer \(try await token())", forKey: "authorization")
-        return metadata
+        IncomingCall(authorization: "Bearer \(try await token())", readsPrimary: true).metadata
     }
 }

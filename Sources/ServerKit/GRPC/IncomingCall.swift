@@ -12,11 +12,18 @@ package struct IncomingCall: Sendable {
     package var clientIP: String?
     /// The request id the gateway assigned; propagated into logs.
     package var requestID: String?
+    /// The end user wrote moments ago: reads that could use a replica go to the primary, so
+    /// they see that write. Asked by the gateway; believed from anyone, since all it costs is
+    /// the primary's time.
+    package var readsPrimary: Bool
 
-    package init(authorization: String? = nil, clientIP: String? = nil, requestID: String? = nil) {
+    package init(
+        authorization: String? = nil, clientIP: String? = nil, requestID: String? = nil, readsPrimary: Bool = false
+    ) {
         self.authorization = authorization
         self.clientIP = clientIP
         self.requestID = requestID
+        self.readsPrimary = readsPrimary
     }
 
     /// The call being handled by the current task, or an empty description outside an RPC.
@@ -27,6 +34,7 @@ package struct IncomingCall: Sendable {
         package static let authorization = "authorization"
         package static let clientIP = "x-rahat-client-ip"
         package static let requestID = "x-request-id"
+        package static let readsPrimary = "x-rahat-read-primary"
     }
 
     /// Metadata to attach to an outgoing call that carries this description on.
@@ -35,6 +43,7 @@ package struct IncomingCall: Sendable {
         if let authorization { metadata.addString(authorization, forKey: Key.authorization) }
         if let clientIP { metadata.addString(clientIP, forKey: Key.clientIP) }
         if let requestID { metadata.addString(requestID, forKey: Key.requestID) }
+        if readsPrimary { metadata.addString("1", forKey: Key.readsPrimary) }
         return metadata
     }
 }
@@ -72,7 +81,8 @@ package struct IncomingCallInterceptor: ServerInterceptor {
             authorization: first(IncomingCall.Key.authorization),
             clientIP: trustsClientAddress(context)
                 ? first(IncomingCall.Key.clientIP) : Self.host(ofPeer: context.remotePeer),
-            requestID: first(IncomingCall.Key.requestID)
+            requestID: first(IncomingCall.Key.requestID),
+            readsPrimary: first(IncomingCall.Key.readsPrimary) == "1"
         )
         var response = try await IncomingCall.$current.withValue(call) {
             try await next(request, context)
