@@ -112,16 +112,50 @@ package final class ServiceDatabase: Service, Sendable {
             }
         }
         // Each event loop has a pool of its own.
-        let loops = databases.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
-        PersistenceMetrics.poolLimit.gauge(schema).record(loops * perLoop)
+        let loops = Array(databases.eventLoopGroup.makeIterator())
+        PersistenceMetrics.poolLimit.gauge(schema).record(loops.count * perLoop)
+        // Handles are made now, one per event loop and pool: FluentKit hands out none once its
+        // pools are shut, and work still finishing after shutdown (an event being handled) must
+        // get an unavailable error from a closed pool, not stop the process.
+        primaryHandles = try Self.handles(of: databases, id: nil, on: loops, logger: databaseLogger)
+        replicaHandles =
+            configuration.readReplica == nil
+            ? nil : try Self.handles(of: databases, id: .replica, on: loops, logger: databaseLogger)
+    }
+
+    private let primaryHandles: Handles
+    private let replicaHandles: Handles?
+
+    /// A pool's handles by event loop.
+    private struct Handles: Sendable {
+        var byLoop: [ObjectIdentifier: any SQLDatabase & Database]
+        /// For a loop of another group (none is expected).
+        var any: any SQLDatabase & Database
+
+        func on(_ loop: any EventLoop) -> any SQLDatabase & Database {
+            byLoop[ObjectIdentifier(loop)] ?? any
+        }
+    }
+
+    private static func handles(
+        of databases: Databases, id: DatabaseID?, on loops: [any EventLoop], logger: Logger
+    ) throws -> Handles {
+        var byLoop: [ObjectIdentifier: any SQLDatabase & Database] = [:]
+        var first: (any SQLDatabase & Database)?
+        for loop in loops {
+            guard let handle = databases.database(id, logger: logger, on: loop) as? any SQLDatabase & Database else {
+                throw ServiceDatabaseSetupError()
+            }
+            byLoop[ObjectIdentifier(loop)] = handle
+            first = first ?? handle
+        }
+        guard let first else { throw ServiceDatabaseSetupError() }
+        return Handles(byLoop: byLoop, any: first)
     }
 
     /// A handle for queries; cheap, make one per unit of work.
     package var db: any Database {
-        guard let database = databases.database(logger: logger, on: databases.eventLoopGroup.any()) else {
-            preconditionFailure("ServiceDatabase registers its one configuration in init")
-        }
-        return database
+        primaryHandles.on(databases.eventLoopGroup.any())
     }
 
     /// Runs `body`, a read that tolerates replication lag (a list, a search, statistics, a
@@ -142,10 +176,9 @@ package final class ServiceDatabase: Service, Sendable {
             primaryReads[reason]?.increment()
             return try await body(primary)
         }
-        guard
-            let replicaDatabase = databases.database(.replica, logger: logger, on: databases.eventLoopGroup.any())
-                as? any SQLDatabase & Database
-        else { preconditionFailure("ServiceDatabase registers the replica in init when configured") }
+        guard let replicaDatabase = replicaHandles?.on(databases.eventLoopGroup.any()) else {
+            return try await body(primary)
+        }
         do {
             let result = try await body(replicaDatabase)
             replicaReads[.inSync]?.increment()
@@ -161,10 +194,7 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// ``db`` as both Fluent and SQLKit see it.
     private var primary: any SQLDatabase & Database {
-        guard let primary = db as? any SQLDatabase & Database else {
-            preconditionFailure("both registered drivers are SQL databases")
-        }
-        return primary
+        primaryHandles.on(databases.eventLoopGroup.any())
     }
 
     /// A hot standby cancels a query that holds up the replay of the primary's WAL
@@ -179,10 +209,7 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// Measures the replica's lag once now, as the periodic check does.
     package func checkReplica() async {
-        guard let replica,
-            let replicaSQL = databases.database(.replica, logger: logger, on: databases.eventLoopGroup.any())
-                as? any SQLDatabase
-        else { return }
+        guard let replica, let replicaSQL = replicaHandles?.on(databases.eventLoopGroup.any()) else { return }
         await replica.check(primary: untimedSQL, replica: replicaSQL)
     }
 
@@ -193,12 +220,7 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// For the database's own probes and samples, which would crowd the statement timings with
     /// trivial statements while the service is idle.
-    private var untimedSQL: any SQLDatabase {
-        guard let sql = db as? any SQLDatabase else {
-            preconditionFailure("both registered drivers are SQL databases")
-        }
-        return sql
-    }
+    private var untimedSQL: any SQLDatabase { primary }
 
     /// Runs `body` in one transaction and returns its result.
     ///
@@ -512,4 +534,9 @@ final class TransactionUse: Sendable {
 extension DatabaseID {
     /// The read replica's pool, beside the primary's `.psql`.
     fileprivate static let replica = DatabaseID(string: "psql-replica")
+}
+
+/// FluentKit did not give a handle for a pool just configured.
+struct ServiceDatabaseSetupError: Error, CustomStringConvertible {
+    var description: String { "the database pools could not be set up" }
 }

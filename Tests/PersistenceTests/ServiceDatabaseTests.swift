@@ -120,6 +120,32 @@ struct ServiceDatabaseTests {
         #expect(bad.problems.count == 1)
     }
 
+    @Test(
+        "work still arriving after shutdown (an event being handled) is refused as unavailable, and the process lives",
+        arguments: DatabaseEngine.available)
+    func afterShutdown(engine: DatabaseEngine) async throws {
+        try await TestDatabase.with(engine, migrating: []) { testDatabase in
+            // given
+            let database = try ServiceDatabase(configuration: testDatabase.configuration, schema: "late", logger: .test)
+            try await database.prepare()
+            try await database.ping()
+            await database.shutdown()
+            // when
+            var refusal: (any Error)?
+            do {
+                try await database.transaction { tx in
+                    guard let sql = tx as? any SQLDatabase else { return }
+                    try await sql.raw("SELECT 1").run()
+                }
+            } catch {
+                refusal = error
+            }
+            // then
+            let error = try #require(refusal)
+            #expect(DatabaseAvailability.isUnavailable(error), "\(error)")
+        }
+    }
+
     @Test("a service's own read URL wins over DATABASE_READ_URL; a replica needs a PostgreSQL primary")
     func replicaConfiguration() {
         var shared = ConfigurationSource(environment: [
