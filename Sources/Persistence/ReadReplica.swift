@@ -3,6 +3,7 @@ import Logging
 import MetricCatalog
 import Metrics
 import SQLKit
+import SharedModels
 import Synchronization
 
 /// Decides whether a read that tolerates staleness may go to the service's streaming replica, by
@@ -19,7 +20,6 @@ import Synchronization
 /// primary (``IncomingCall/readsPrimary``).
 final class ReadReplica: Sendable {
     let configuration: ReadReplicaConfiguration
-    private let schema: String
     private let logger: Logger
     private let state = Mutex(State())
     private let lag: Gauge
@@ -36,7 +36,6 @@ final class ReadReplica: Sendable {
 
     init(configuration: ReadReplicaConfiguration, schema: String, logger: Logger) {
         self.configuration = configuration
-        self.schema = schema
         self.logger = logger
         lag = PersistenceMetrics.replicaLag.gauge(schema)
         serving = PersistenceMetrics.replicaServing.gauge(schema)
@@ -120,7 +119,7 @@ final class ReadReplica: Sendable {
                 "lagging", detail: "the replica has not replayed what the primary held \(configuration.maxLag) ago")
             return
         }
-        lag.record(Double(measured.components.seconds) + Double(measured.components.attoseconds) / 1e18)
+        lag.record(measured.seconds)
         if measured <= configuration.maxLag {
             announce(nil, detail: "")
         } else {

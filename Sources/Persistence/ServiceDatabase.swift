@@ -34,7 +34,7 @@ package final class ServiceDatabase: Service, Sendable {
     private let pool: PoolGauges
     /// The streaming replica reads that tolerate staleness use, when one is configured.
     private let replica: ReadReplica?
-    private let replicaReads: [ReadReplica.Reason: Counter]
+    private let replicaReads: Counter
     private let primaryReads: [ReadReplica.Reason: Counter]
 
     package init(configuration: ServiceDatabaseConfiguration, schema: String, logger: Logger) throws {
@@ -52,7 +52,7 @@ package final class ServiceDatabase: Service, Sendable {
         replica = configuration.readReplica.map {
             ReadReplica(configuration: $0, schema: schema, logger: databaseLogger)
         }
-        replicaReads = [.inSync: PersistenceMetrics.replicaReads.counter(schema, "replica", "in_sync")]
+        replicaReads = PersistenceMetrics.replicaReads.counter(schema, "replica", ReadReplica.Reason.inSync.rawValue)
         primaryReads = Dictionary(
             uniqueKeysWithValues: [ReadReplica.Reason.lagging, .unavailable, .readYourWrites, .failedOver].map {
                 ($0, PersistenceMetrics.replicaReads.counter(schema, "primary", $0.rawValue))
@@ -181,7 +181,7 @@ package final class ServiceDatabase: Service, Sendable {
         }
         do {
             let result = try await body(replicaDatabase)
-            replicaReads[.inSync]?.increment()
+            replicaReads.increment()
             return result
         } catch let error where DatabaseAvailability.isUnavailable(error) || Self.isRecoveryConflict(error) {
             // The replica went away, or cancelled the read because replaying the primary's WAL
@@ -192,7 +192,8 @@ package final class ServiceDatabase: Service, Sendable {
         }
     }
 
-    /// ``db`` as both Fluent and SQLKit see it.
+    /// ``db`` as both Fluent and SQLKit see it, untimed: also for the database's own probes and
+    /// samples, which would crowd the statement timings with trivial statements while idle.
     private var primary: any SQLDatabase & Database {
         primaryHandles.on(databases.eventLoopGroup.any())
     }
@@ -210,17 +211,13 @@ package final class ServiceDatabase: Service, Sendable {
     /// Measures the replica's lag once now, as the periodic check does.
     package func checkReplica() async {
         guard let replica, let replicaSQL = replicaHandles?.on(databases.eventLoopGroup.any()) else { return }
-        await replica.check(primary: untimedSQL, replica: replicaSQL)
+        await replica.check(primary: primary, replica: replicaSQL)
     }
 
     /// The same handle as SQLKit, for set-based statements; each statement is timed.
     package var sql: any SQLDatabase {
-        TimedSQLDatabase(base: untimedSQL, timer: pool.queryDuration)
+        TimedSQLDatabase(base: primary, timer: pool.queryDuration)
     }
-
-    /// For the database's own probes and samples, which would crowd the statement timings with
-    /// trivial statements while the service is idle.
-    private var untimedSQL: any SQLDatabase { primary }
 
     /// Runs `body` in one transaction and returns its result.
     ///
@@ -371,7 +368,7 @@ package final class ServiceDatabase: Service, Sendable {
 
     /// Throws unless a trivial query round-trips: the readiness probe.
     package func ping() async throws {
-        try await untimedSQL.raw("SELECT 1").run()
+        try await primary.raw("SELECT 1").run()
     }
 
     /// Until graceful shutdown: on PostgreSQL, reports this process's connections as the server
@@ -407,7 +404,7 @@ package final class ServiceDatabase: Service, Sendable {
     /// readiness reports an unreachable database.
     package func recordServerConnections() async {
         do {
-            let rows = try await untimedSQL.raw(
+            let rows = try await primary.raw(
                 """
                 SELECT CASE WHEN pid = pg_backend_pid() THEN 'idle' ELSE state END AS state,
                     count(*)::integer AS connections

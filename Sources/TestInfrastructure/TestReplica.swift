@@ -11,6 +11,9 @@ package enum TestReplica {
         ProcessInfo.processInfo.environment["RAHAT_TEST_POSTGRES_REPLICA_URL"].flatMap(URL.init(string:))
     }
 
+    /// The primary's `postgres` database: the test server the replica streams from.
+    package static var primaryAdminURL: URL? { TestPostgres.adminURL }
+
     /// Whether replica suites run: with a replica, and under CI always (failing without one).
     package static var isAvailable: Bool {
         adminURL != nil || ProcessInfo.processInfo.environment["CI"] != nil

@@ -32,7 +32,8 @@ struct ReadReplicaTests {
                     try await database.sql.raw("CREATE TABLE notes (id integer PRIMARY KEY, body text)").run()
                     try await database.sql.raw("INSERT INTO notes VALUES (1, 'first')").run()
                     try await TestReplica.waitUntilCaughtUp()
-                    try await body(database, try #require(TestPostgresURL.admin), try #require(TestReplica.adminURL))
+                    try await body(
+                        database, try #require(TestReplica.primaryAdminURL), try #require(TestReplica.adminURL))
                     await database.shutdown()
                 } catch {
                     await database.shutdown()
@@ -173,12 +174,5 @@ struct ReadReplicaTests {
                 await database.shutdown()
             }
         }
-    }
-}
-
-/// The test server's administrative URL.
-private enum TestPostgresURL {
-    static var admin: URL? {
-        ProcessInfo.processInfo.environment["RAHAT_TEST_POSTGRES_URL"].flatMap(URL.init(string:))
     }
 }

@@ -72,11 +72,7 @@ struct RateLimitMiddleware: ServerMiddleware {
 
     /// Who is counted: the API key, else the user, else the client address.
     static func caller() -> String {
-        if let principal = RequestIdentity.current?.principal {
-            if let keyID = principal.apiKeyID { return "key:\(keyID.lowercasedString)" }
-            return "user:\(principal.userID.lowercasedString)"
-        }
-        return "ip:\(GatewayRequest.current?.clientIP ?? "unknown")"
+        RequestIdentity.current?.principal.callerKey ?? "ip:\(GatewayRequest.current?.clientIP ?? "unknown")"
     }
 
     private func unavailable(
@@ -155,4 +151,12 @@ extension HTTPField.Name {
         guard let name = HTTPField.Name("RateLimit-Reset") else { preconditionFailure("a valid header name") }
         return name
     }()
+}
+
+extension Principal {
+    /// Who the gateway counts and remembers a request against: the API key, else the user.
+    var callerKey: String {
+        if let keyID = apiKeyID { return "key:\(keyID.lowercasedString)" }
+        return "user:\(userID.lowercasedString)"
+    }
 }

@@ -44,7 +44,10 @@ struct ReadYourWritesMiddleware: ServerMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        guard let caller = Self.caller() else { return try await next(request, body, metadata) }
+        // Before sign-in there is nothing of the caller's to read.
+        guard let caller = RequestIdentity.current?.principal.callerKey else {
+            return try await next(request, body, metadata)
+        }
         if Self.replicaOperations.contains(operationID) {
             let wrote: Bool
             do {
@@ -88,10 +91,4 @@ struct ReadYourWritesMiddleware: ServerMiddleware {
         }
     }
 
-    /// The API key, else the user; nil before sign-in, when there is nothing of the caller's to read.
-    private static func caller() -> String? {
-        guard let principal = RequestIdentity.current?.principal else { return nil }
-        if let keyID = principal.apiKeyID { return "key:\(keyID.lowercasedString)" }
-        return "user:\(principal.userID.lowercasedString)"
-    }
 }
