@@ -652,11 +652,11 @@ package enum Platform {
             transportSecurity: tls?.serverSecurity ?? .plaintext
         )
         // Without TLS there is no identity to go by: the network itself must be private.
-        let trustsClientAddress: @Sendable (ServerContext) -> Bool
+        let trustsClientAddress: @Sendable (ServerContext, Metadata) -> Bool
         if let tls {
-            trustsClientAddress = { context in tls.isGateway(context) }
+            trustsClientAddress = { context, metadata in tls.trustsClientAddress(context, metadata: metadata) }
         } else {
-            trustsClientAddress = { _ in true }
+            trustsClientAddress = { _, _ in true }
         }
         let server = GRPCServer(
             transport: transport,
@@ -707,7 +707,7 @@ package enum Platform {
     }
 
     static func serverInterceptors(
-        logger: Logger, trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }
+        logger: Logger, trustsClientAddress: @escaping @Sendable (ServerContext, Metadata) -> Bool = { _, _ in true }
     ) -> [any ServerInterceptor] {
         [
             // First, so its span and timing cover the others and the handler.

@@ -158,7 +158,7 @@ package final class TestRedisServer: Sendable {
     }
 
     /// A crashed or killed test run must not leave servers behind, and Process cannot ask the kernel for that.
-    private static func killWhenTestProcessExits(_ pid: Int32) {
+    package static func killWhenTestProcessExits(_ pid: Int32) {
         let watchdog = Process()
         watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
         let parent = ProcessInfo.processInfo.processIdentifier
@@ -171,7 +171,8 @@ package final class TestRedisServer: Sendable {
         try? watchdog.run()
     }
 
-    private static func acceptsConnections(port: Int) async -> Bool {
+    /// Whether something accepts TCP connections on the loopback `port` now.
+    package static func acceptsConnections(port: Int) async -> Bool {
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.milliseconds(200))

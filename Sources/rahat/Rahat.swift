@@ -21,7 +21,7 @@ struct Rahat: AsyncParsableCommand {
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
         subcommands: [
             Serve.self, Migrate.self, DatabaseCommand.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self,
-            MetricsCommand.self,
+            MetricsCommand.self, InternalGatewayCommand.self,
         ]
     )
 }
@@ -326,7 +326,7 @@ extension EventsCommand {
     }
 }
 
-private func loadSource() async throws -> ConfigurationSource {
+func loadSource() async throws -> ConfigurationSource {
     do {
         return try await ConfigurationSource.load()
     } catch let error as ConfigurationError {

@@ -35,6 +35,8 @@ package struct IncomingCall: Sendable {
         package static let clientIP = "x-rahat-client-ip"
         package static let requestID = "x-request-id"
         package static let readsPrimary = "x-rahat-read-primary"
+        /// Set by the internal gateway: the common name of the certificate the caller presented.
+        package static let caller = "x-rahat-caller"
     }
 
     /// Metadata to attach to an outgoing call that carries this description on.
@@ -50,12 +52,12 @@ package struct IncomingCall: Sendable {
 
 /// Copies the caller's metadata into ``IncomingCall/current`` for the handler.
 package struct IncomingCallInterceptor: ServerInterceptor {
-    private let trustsClientAddress: @Sendable (ServerContext) -> Bool
+    private let trustsClientAddress: @Sendable (ServerContext, Metadata) -> Bool
 
     /// `trustsClientAddress` says whether a call's `x-rahat-client-ip` is believed: over mutual
     /// TLS only the gateway's is (``InternalTLS/isGateway(_:)``). Any other caller's calls are
     /// charged to its own network address, so it cannot dodge per-address limits by naming others.
-    package init(trustsClientAddress: @escaping @Sendable (ServerContext) -> Bool = { _ in true }) {
+    package init(trustsClientAddress: @escaping @Sendable (ServerContext, Metadata) -> Bool = { _, _ in true }) {
         self.trustsClientAddress = trustsClientAddress
     }
 
@@ -79,7 +81,7 @@ package struct IncomingCallInterceptor: ServerInterceptor {
         }
         let call = IncomingCall(
             authorization: first(IncomingCall.Key.authorization),
-            clientIP: trustsClientAddress(context)
+            clientIP: trustsClientAddress(context, request.metadata)
                 ? first(IncomingCall.Key.clientIP) : Self.host(ofPeer: context.remotePeer),
             requestID: first(IncomingCall.Key.requestID),
             readsPrimary: first(IncomingCall.Key.readsPrimary) == "1"

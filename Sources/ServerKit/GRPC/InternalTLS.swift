@@ -17,6 +17,7 @@ import X509
 /// | `RAHAT_GRPC_TLS_KEY` | its private key (PEM file) |
 /// | `RAHAT_GRPC_TLS_CA` | the internal certificate authority (PEM file): the only issuer trusted, both ways |
 /// | `RAHAT_GRPC_GATEWAY_NAMES` | `gateway`: DNS names (subjectAltName) that mark the public gateway's certificate |
+/// | `RAHAT_GRPC_INTERNAL_GATEWAY_NAMES` | `internal-gateway`: DNS names that mark the internal gateway's certificate, whose `x-rahat-caller` names who called through it |
 ///
 /// Set all three files or none. A server checks a client's certificate against the authority;
 /// a client checks the server's against it and against the host it dialled.
@@ -26,15 +27,19 @@ package struct InternalTLS: Sendable, Equatable {
     package var certificateAuthorityPath: String
     /// A client certificate naming one of these (as a DNS subjectAltName) is the public gateway's.
     package var gatewayNames: Set<String>
+    /// A client certificate naming one of these is the internal gateway's (HAProxy), which says
+    /// in `x-rahat-caller` whose call it passes on.
+    package var internalGatewayNames: Set<String>
 
     package init(
         certificateChainPath: String, privateKeyPath: String, certificateAuthorityPath: String,
-        gatewayNames: Set<String> = ["gateway"]
+        gatewayNames: Set<String> = ["gateway"], internalGatewayNames: Set<String> = ["internal-gateway"]
     ) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
         self.certificateAuthorityPath = certificateAuthorityPath
         self.gatewayNames = gatewayNames
+        self.internalGatewayNames = internalGatewayNames
     }
 
     /// The configured files, or `nil` when none is set (plaintext gRPC, for one host or a
@@ -43,6 +48,8 @@ package struct InternalTLS: Sendable, Equatable {
         let keys = ["RAHAT_GRPC_TLS_CERT", "RAHAT_GRPC_TLS_KEY", "RAHAT_GRPC_TLS_CA"]
         let values = keys.map { source.raw($0).flatMap { $0.isEmpty ? nil : $0 } }
         let names = source.string("RAHAT_GRPC_GATEWAY_NAMES", default: "gateway")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        let internalNames = source.string("RAHAT_GRPC_INTERNAL_GATEWAY_NAMES", default: "internal-gateway")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         guard values.contains(where: { $0 != nil }) else { return nil }
         var complete = true
@@ -61,7 +68,7 @@ package struct InternalTLS: Sendable, Equatable {
         guard complete, let cert = values[0], let key = values[1], let authority = values[2] else { return nil }
         return InternalTLS(
             certificateChainPath: cert, privateKeyPath: key, certificateAuthorityPath: authority,
-            gatewayNames: Set(names))
+            gatewayNames: Set(names), internalGatewayNames: Set(internalNames))
     }
 
     /// How a service's gRPC listener secures its connections: it requires a client certificate
@@ -106,13 +113,30 @@ package struct InternalTLS: Sendable, Equatable {
     /// Whether the call came from the public gateway: its verified client certificate carries
     /// one of ``gatewayNames``. Only then is the end user's address it forwards believed.
     package func isGateway(_ context: ServerContext) -> Bool {
+        peerNames(context).contains { gatewayNames.contains($0) }
+    }
+
+    /// Whether the end user's address a call carries is believed: from the public gateway
+    /// directly, or through the internal gateway when it says (`x-rahat-caller`, set from the
+    /// caller's certificate and never passed on from the caller) that the public gateway called.
+    package func trustsClientAddress(_ context: ServerContext, metadata: Metadata) -> Bool {
+        let peer = peerNames(context)
+        if peer.contains(where: gatewayNames.contains) { return true }
+        guard peer.contains(where: internalGatewayNames.contains),
+            let caller = metadata[stringValues: IncomingCall.Key.caller].first(where: { _ in true })
+        else { return false }
+        return gatewayNames.contains(caller.lowercased())
+    }
+
+    /// The DNS names of the caller's verified certificate, lowercased.
+    private func peerNames(_ context: ServerContext) -> [String] {
         guard let transport = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
             let certificate = transport.peerCertificate,
             let alternativeNames = try? certificate.extensions.subjectAlternativeNames
-        else { return false }
-        return alternativeNames.contains { name in
-            if case .dnsName(let dns) = name { return gatewayNames.contains(dns.lowercased()) }
-            return false
+        else { return [] }
+        return alternativeNames.compactMap { name in
+            if case .dnsName(let dns) = name { return dns.lowercased() }
+            return nil
         }
     }
 }
