@@ -10,11 +10,17 @@ import LedgerAPI
 import NIOCore
 import Persistence
 import RahatApp
+import SQLKit
 import ServerKit
+import ServiceLifecycle
 import SwiftProtobuf
 import TestInfrastructure
 import TestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("The internal gateway: HAProxy between the services")
 struct InternalGatewayTests {
@@ -283,6 +289,139 @@ struct InternalGatewayTests {
                 #expect(haproxy.log.contains("caller=core"), "\(haproxy.log)")
                 #expect(haproxy.log.contains("refused=not_allowed"))
                 #expect(metrics == 200)
+            }
+        }
+    }
+
+    @Test(
+        "one of two ledger replicas killed with SIGKILL mid-disbursement: the other takes the calls, every line paid once",
+        .enabled(
+            if: TestHAProxy.isEnabled && DatabaseEngine.available.contains(.postgres)
+                && SharedStateBackend.available.contains(.redis)))
+    func ledgerFailover() async throws {
+        let executable = ReliabilityTests.rahatExecutable
+        #expect(
+            FileManager.default.isExecutableFile(atPath: executable.path), "no \(executable.path): swift build first")
+        let redisURL = try #require(TestRedis.url)
+        let redis = [
+            "REDIS_URL": redisURL, "RAHAT_REDIS_TIMEOUT_MS": "10000",
+            "RAHAT_JOBS_KEY_PREFIX": TestRedis.jobsKeyPrefix(),
+        ]
+        let people = 3_000
+        let amount = 100
+        var free: [String: Int] = [:]
+        for name in [
+            "auth", "core", "ledger", "c2c", "metrics", "ledger-1", "ledger-1-ops", "ledger-2", "ledger-2-ops",
+        ] {
+            free[name] = try await TestRedisServer.freePort()
+        }
+        let ports = free
+        @Sendable func port(_ name: String) throws -> Int { try #require(ports[name]) }
+        try await TestDatabase.with(.postgres) { database in
+            guard case .postgres(url: let url) = database.configuration.location else { return }
+            // Auth, core and c2c in this process, dialled directly or through HAProxy; the two
+            // ledger replicas as `rahat serve ledger` processes, so that one can be killed outright.
+            let auth = try await DistributedTests.startAuth(databaseURL: url)
+            let core = try await DistributedTests.startCore(databaseURL: url, authPort: auth.port, extra: redis)
+            // Batches of 100 lines: the payment is 30 ledger calls, spread over both replicas.
+            let c2c = try await DistributedTests.startC2C(
+                databaseURL: url, authPort: auth.port, corePort: core.port, ledgerPort: try port("ledger"),
+                extra: redis.merging(["RAHAT_DISBURSEMENT_BATCH_SIZE": "100"]) { $1 })
+            defer {
+                for task in [auth.task, core.task, c2c.task] { task.cancel() }
+            }
+            var source = ConfigurationSource(environment: [
+                "RAHAT_INTERNAL_GATEWAY_AUTH_PORT": "\(try port("auth"))",
+                "RAHAT_INTERNAL_GATEWAY_CORE_PORT": "\(try port("core"))",
+                "RAHAT_INTERNAL_GATEWAY_LEDGER_PORT": "\(try port("ledger"))",
+                "RAHAT_INTERNAL_GATEWAY_C2C_PORT": "\(try port("c2c"))",
+                "RAHAT_INTERNAL_GATEWAY_METRICS_PORT": "\(try port("metrics"))",
+                "RAHAT_AUTH_REPLICAS": "127.0.0.1:\(auth.port)/1", "RAHAT_CORE_REPLICAS": "127.0.0.1:\(core.port)/1",
+                "RAHAT_C2C_REPLICAS": "127.0.0.1:\(c2c.port)/1",
+                "RAHAT_LEDGER_REPLICAS":
+                    "127.0.0.1:\(try port("ledger-1"))/\(try port("ledger-1-ops")), 127.0.0.1:\(try port("ledger-2"))/\(try port("ledger-2-ops"))",
+            ])
+            let haproxy = try await TestHAProxy.start(
+                HAProxyConfiguration.render(InternalGatewayConfiguration(from: &source)),
+                listeningOn: try ["ledger", "metrics"].map(port))
+            defer { haproxy.remove() }
+            func ledgerReplica(_ name: String) throws -> Process {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = ["serve", "ledger"]
+                process.environment = [
+                    "DATABASE_URL": url.absoluteString, "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(auth.port)",
+                    "RAHAT_LEDGER_GRPC_PORT": "\(try port(name))",
+                    "RAHAT_LEDGER_HTTP_PORT": "\(try port("\(name)-ops"))",
+                    "RAHAT_RPC_TIMEOUT_MS": DistributedTests.rpcTimeout, "RAHAT_LOG_LEVEL": "error",
+                ]
+                try process.run()
+                TestRedisServer.killWhenTestProcessExits(process.processIdentifier)
+                return process
+            }
+            let first = try ledgerReplica("ledger-1")
+            let second = try ledgerReplica("ledger-2")
+            defer {
+                for process in [first, second] where process.isRunning { process.terminate() }
+            }
+            let c2cDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "c2c"), schema: "c2c", logger: .test)
+            let ledgerDatabase = try ServiceDatabase(
+                configuration: database.configuration(for: "ledger"), schema: "ledger", logger: .test)
+            defer {
+                Task {
+                    await c2cDatabase.shutdown()
+                    await ledgerDatabase.shutdown()
+                }
+            }
+            let gateway = try Platform.gatewayProcess(
+                configuration: DistributedTests.gatewayConfiguration(
+                    authPort: auth.port, corePort: core.port, ledgerPort: try port("ledger"), c2cPort: c2c.port,
+                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
+                logger: .test)
+            @Sendable func worker() async throws -> (group: ServiceGroup, task: Task<Void, any Error>) {
+                try await DistributedTests.startWorker(
+                    databaseURL: url, authPort: auth.port, redis: redis,
+                    extra: [
+                        "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)",
+                        "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(try port("ledger"))",
+                    ])
+            }
+            try await GatewayHarness.run(gateway, testing: .live) { client in
+                // given both ledger replicas ready behind HAProxy, and a disbursement to 3,000
+                // people approved
+                let readiness = try await client.readiness()
+                #expect(readiness.status == .ok, "\(readiness)")
+                let (admin, projectID, id) = try await DisbursementScenario.approved(
+                    client: client, people: people, amount: amount, checkedBy: worker)
+
+                // when a worker pays it, and the first ledger replica is killed once a fifth is paid
+                let payer = try await worker()
+                defer { payer.task.cancel() }
+                var paidAtKill = 0
+                let deadline = ContinuousClock.now + .seconds(120)
+                while paidAtKill < people / 5, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                    paidAtKill =
+                        try await c2cDatabase.sql.raw(
+                            "SELECT count(*) AS n FROM disbursement_lines WHERE status = 'completed'"
+                        ).first()?.decode(column: "n", as: Int.self) ?? 0
+                }
+                kill(first.processIdentifier, SIGKILL)
+                first.waitUntilExit()
+                let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
+
+                // then the rest went to the second replica, and every line was paid exactly once
+                let log = haproxy.log
+                let batches = log.split(separator: "\n").filter { $0.contains("LedgerService/RecordTransferBatch") }
+                #expect(first.terminationReason == .uncaughtSignal)
+                #expect(paidAtKill < people, "the disbursement was done before the kill")
+                #expect(batches.contains { $0.contains("/ledger-1 ") }, "ledger-1 took no batch:\n\(log)")
+                #expect(batches.contains { $0.contains("/ledger-2 ") }, "ledger-2 took no batch:\n\(log)")
+                #expect(log.contains("ledger_idempotent/ledger-1 is DOWN"), "\(log)")
+                try await DisbursementScenario.expectPaidOnce(
+                    done, id: id, projectID: projectID, people: people, amount: amount, client: client, admin: admin,
+                    ledger: ledgerDatabase)
             }
         }
     }

@@ -223,74 +223,13 @@ struct ReliabilityTests {
                     extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
                 logger: .test)
             try await GatewayHarness.run(gateway, testing: .live) { client in
-                // given 20,000 registered people (checked by the workers below), enrolled in a
-                // funded project with approvers 2 of 3
-                let admin = try await client.login().access
-                let project = try await client.send(
-                    .post, "/v1/projects",
-                    json: ["name": "Winter cash", "type": "c2c", "asset": "NPR", "assetScale": 2], bearer: admin)
-                let projectID = try #require(try project.json["id"] as? String, "\(project)")
-                _ = try await client.send(.post, "/v1/projects/\(projectID)/activate", bearer: admin)
-                for batch in 0..<(people / 1_000) {
-                    let created = try await client.send(
-                        .post, "/v1/beneficiaries/batch",
-                        json: [
-                            "items": (0..<1_000).map { index in
-                                [
-                                    "name": "Person \(100_000 + batch * 1_000 + index)", "birthDate": "1980-01-01",
-                                    "gender": "female",
-                                ]
-                            }
-                        ], bearer: admin)
-                    #expect(created.status == .created, "\(created)")
-                    let ids = (try created.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
-                    let enrolled = try await client.send(
-                        .post, "/v1/projects/\(projectID)/beneficiaries", json: ["beneficiaryIds": ids], bearer: admin)
-                    #expect(try enrolled.json["enrolled"] as? Int == 1_000, "\(enrolled)")
-                }
-                _ = try await client.send(
-                    .post, "/v1/projects/\(projectID)/funding",
-                    json: ["amount": people * amount, "reference": "WINTER-2026"], bearer: admin)
-                var approvers: [(id: String, token: String)] = []
-                for index in 1...3 {
-                    let user = try await client.send(
-                        .post, "/v1/users",
-                        json: [
-                            "name": "Approver \(index)", "email": "approver\(index)@example.org",
-                            "password": "another long passphrase",
-                            "roles": [["role": "manager", "projectId": projectID]],
-                        ], bearer: admin)
-                    let id = try #require(try user.json["id"] as? String, "\(user)")
-                    approvers.append(
-                        (id, try await client.login("approver\(index)@example.org", "another long passphrase").access))
-                }
-                _ = try await client.send(
-                    .put, "/v1/projects/\(projectID)/approvers", json: ["userIds": approvers.map(\.id), "required": 2],
-                    bearer: admin)
-                // The checks run on a worker of this test's queue; everyone must be verified first.
-                let checker = try await DistributedTests.startWorker(
-                    databaseURL: url, authPort: auth.port, redis: redis)
-                var verified = 0
-                let checkDeadline = ContinuousClock.now + .seconds(300)
-                while verified < people, ContinuousClock.now < checkDeadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                    let stats = try await client.send(.get, "/v1/projects/\(projectID)/stats", bearer: admin)
-                    verified = (try stats.json["byVerificationStatus"] as? [String: Int])?["verified"] ?? 0
-                }
-                await checker.group.triggerGracefulShutdown()
-                try await checker.task.value
-                #expect(verified == people)
-                let draft = try await client.send(
-                    .post, "/v1/disbursements",
-                    json: ["projectId": projectID, "name": "Winter", "amountPerBeneficiary": amount], bearer: admin)
-                let id = try #require(try draft.json["id"] as? String, "\(draft)")
-                #expect(try draft.json["lineCount"] as? Int == people)
-                _ = try await client.send(.post, "/v1/disbursements/\(id)/submit", bearer: admin)
-                for approver in approvers.prefix(2) {
-                    let approved = try await client.send(
-                        .post, "/v1/disbursements/\(id)/approve", json: [:] as [String: String], bearer: approver.token)
-                    #expect(approved.status == .ok, "\(approved)")
-                }
+                // given 20,000 registered people (checked by a worker of this test's queue),
+                // enrolled in a funded project, and a disbursement to them approved 2 of 3
+                let (admin, projectID, id) = try await DisbursementScenario.approved(
+                    client: client, people: people, amount: amount,
+                    checkedBy: {
+                        try await DistributedTests.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
+                    })
 
                 // when a worker process pays it and is killed three times at random points
                 var kills: [(Int, Process.TerminationReason)] = []
@@ -306,38 +245,14 @@ struct ReliabilityTests {
                         "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
                     ])
                 defer { finisher.task.cancel() }
-                var done: [String: Any] = [:]
-                let end = ContinuousClock.now + .seconds(300)
-                while ContinuousClock.now < end {
-                    done = try await client.send(.get, "/v1/disbursements/\(id)", bearer: admin).json
-                    if !["approved", "processing"].contains(done["status"] as? String ?? "") { break }
-                    try await Task.sleep(for: .milliseconds(500))
-                }
+                let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
 
                 // then every line is paid exactly once, the books balance, and the chain verifies
                 #expect(kills.allSatisfy { $0.1 == .uncaughtSignal }, "\(kills)")
                 #expect(kills.map(\.0) == kills.map(\.0).sorted(), "\(kills)")
-                #expect(done["status"] as? String == "completed", "\(done)")
-                #expect(done["linesCompleted"] as? Int == people)
-                #expect(done["amountCompleted"] as? Int == people * amount)
-                let transfers = try await ledgerDatabase.sql.raw(
-                    """
-                    SELECT count(*) AS n, count(DISTINCT idempotency_key) AS keys
-                    FROM transfers WHERE reference = \(bind: "disbursement:\(id)")
-                    """
-                ).first()
-                #expect(try transfers?.decode(column: "n", as: Int.self) == people)
-                #expect(try transfers?.decode(column: "keys", as: Int.self) == people)
-                let books = try await client.send(.get, "/v1/projects/\(projectID)/reconciliation", bearer: admin)
-                #expect(try books.json["funded"] as? Int == people * amount, "\(books)")
-                #expect(try books.json["disbursed"] as? Int == people * amount, "\(books)")
-                #expect(try books.json["remaining"] as? Int == 0, "\(books)")
-                #expect(try books.json["balanced"] as? Bool == true, "\(books)")
-                let wallets = try #require(try books.json["beneficiaries"] as? [String: Any])
-                #expect(wallets["accounts"] as? Int == people)
-                #expect(wallets["balance"] as? Int == people * amount)
-                let chain = try await client.send(.get, "/v1/ledger/verify", bearer: admin)
-                #expect(try chain.json["ok"] as? Bool == true, "\(chain)")
+                try await DisbursementScenario.expectPaidOnce(
+                    done, id: id, projectID: projectID, people: people, amount: amount, client: client, admin: admin,
+                    ledger: ledgerDatabase)
             }
         }
     }
