@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Persistence
 import SQLKit
 import ServiceLifecycle
+import TestInfrastructure
 import TestSupport
 import Testing
 
@@ -81,6 +82,31 @@ enum DisbursementScenario {
             #expect(approved.status == .ok, "\(approved)")
         }
         return (admin, projectID, id)
+    }
+
+    /// Runs `body` with handles on c2c's and the ledger's schemas, to count lines and transfers
+    /// as they are written; closes them after.
+    static func withBooks<T: Sendable>(
+        _ database: TestDatabase, _ body: (_ c2c: ServiceDatabase, _ ledger: ServiceDatabase) async throws -> T
+    ) async throws -> T {
+        let c2c = try ServiceDatabase(configuration: database.configuration(for: "c2c"), schema: "c2c", logger: .test)
+        let ledger = try ServiceDatabase(
+            configuration: database.configuration(for: "ledger"), schema: "ledger", logger: .test)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(c2c, ledger))
+        } catch {
+            result = .failure(error)
+        }
+        await c2c.shutdown()
+        await ledger.shutdown()
+        return try result.get()
+    }
+
+    /// How many lines of any disbursement are paid.
+    static func completedLines(_ c2c: ServiceDatabase) async throws -> Int {
+        try await c2c.sql.raw("SELECT count(*) AS n FROM disbursement_lines WHERE status = 'completed'").first()?
+            .decode(column: "n", as: Int.self) ?? 0
     }
 
     /// The disbursement once it is neither approved nor processing, or as it stands after `limit`.

@@ -364,16 +364,6 @@ struct InternalGatewayTests {
             defer {
                 for process in [first, second] where process.isRunning { process.terminate() }
             }
-            let c2cDatabase = try ServiceDatabase(
-                configuration: database.configuration(for: "c2c"), schema: "c2c", logger: .test)
-            let ledgerDatabase = try ServiceDatabase(
-                configuration: database.configuration(for: "ledger"), schema: "ledger", logger: .test)
-            defer {
-                Task {
-                    await c2cDatabase.shutdown()
-                    await ledgerDatabase.shutdown()
-                }
-            }
             let gateway = try Platform.gatewayProcess(
                 configuration: DistributedTests.gatewayConfiguration(
                     authPort: auth.port, corePort: core.port, ledgerPort: try port("ledger"), c2cPort: c2c.port,
@@ -387,41 +377,41 @@ struct InternalGatewayTests {
                         "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(try port("ledger"))",
                     ])
             }
-            try await GatewayHarness.run(gateway, testing: .live) { client in
-                // given both ledger replicas ready behind HAProxy, and a disbursement to 3,000
-                // people approved
-                let readiness = try await client.readiness()
-                #expect(readiness.status == .ok, "\(readiness)")
-                let (admin, projectID, id) = try await DisbursementScenario.approved(
-                    client: client, people: people, amount: amount, checkedBy: worker)
+            try await DisbursementScenario.withBooks(database) { c2cDatabase, ledgerDatabase in
+                try await GatewayHarness.run(gateway, testing: .live) { client in
+                    // given both ledger replicas ready behind HAProxy, and a disbursement to 3,000
+                    // people approved
+                    let readiness = try await client.readiness()
+                    #expect(readiness.status == .ok, "\(readiness)")
+                    let (admin, projectID, id) = try await DisbursementScenario.approved(
+                        client: client, people: people, amount: amount, checkedBy: worker)
 
-                // when a worker pays it, and the first ledger replica is killed once a fifth is paid
-                let payer = try await worker()
-                defer { payer.task.cancel() }
-                var paidAtKill = 0
-                let deadline = ContinuousClock.now + .seconds(120)
-                while paidAtKill < people / 5, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(5))
-                    paidAtKill =
-                        try await c2cDatabase.sql.raw(
-                            "SELECT count(*) AS n FROM disbursement_lines WHERE status = 'completed'"
-                        ).first()?.decode(column: "n", as: Int.self) ?? 0
+                    // when a worker pays it, and the first ledger replica is killed once a fifth is paid
+                    let payer = try await worker()
+                    defer { payer.task.cancel() }
+                    var paidAtKill = 0
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while paidAtKill < people / 5, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(5))
+                        paidAtKill = try await DisbursementScenario.completedLines(c2cDatabase)
+                    }
+                    kill(first.processIdentifier, SIGKILL)
+                    first.waitUntilExit()
+                    let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
+
+                    // then the rest went to the second replica, and every line was paid exactly once
+                    let log = haproxy.log
+                    let batches = log.split(separator: "\n").filter { $0.contains("LedgerService/RecordTransferBatch") }
+                    #expect(first.terminationReason == .uncaughtSignal)
+                    #expect(paidAtKill < people, "the disbursement was done before the kill")
+                    #expect(batches.contains { $0.contains("/ledger-1 ") }, "ledger-1 took no batch:\n\(log)")
+                    #expect(batches.contains { $0.contains("/ledger-2 ") }, "ledger-2 took no batch:\n\(log)")
+                    #expect(log.contains("ledger_idempotent/ledger-1 is DOWN"), "\(log)")
+                    try await DisbursementScenario.expectPaidOnce(
+                        done, id: id, projectID: projectID, people: people, amount: amount, client: client,
+                        admin: admin,
+                        ledger: ledgerDatabase)
                 }
-                kill(first.processIdentifier, SIGKILL)
-                first.waitUntilExit()
-                let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
-
-                // then the rest went to the second replica, and every line was paid exactly once
-                let log = haproxy.log
-                let batches = log.split(separator: "\n").filter { $0.contains("LedgerService/RecordTransferBatch") }
-                #expect(first.terminationReason == .uncaughtSignal)
-                #expect(paidAtKill < people, "the disbursement was done before the kill")
-                #expect(batches.contains { $0.contains("/ledger-1 ") }, "ledger-1 took no batch:\n\(log)")
-                #expect(batches.contains { $0.contains("/ledger-2 ") }, "ledger-2 took no batch:\n\(log)")
-                #expect(log.contains("ledger_idempotent/ledger-1 is DOWN"), "\(log)")
-                try await DisbursementScenario.expectPaidOnce(
-                    done, id: id, projectID: projectID, people: people, amount: amount, client: client, admin: admin,
-                    ledger: ledgerDatabase)
             }
         }
     }

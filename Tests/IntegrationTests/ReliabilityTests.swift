@@ -179,80 +179,71 @@ struct ReliabilityTests {
             defer {
                 for task in [auth.task, core.task, ledger.task, c2c.task] { task.cancel() }
             }
-            let c2cDatabase = try ServiceDatabase(
-                configuration: database.configuration(for: "c2c"), schema: "c2c", logger: .test)
-            let ledgerDatabase = try ServiceDatabase(
-                configuration: database.configuration(for: "ledger"), schema: "ledger", logger: .test)
-            defer {
-                Task {
-                    await c2cDatabase.shutdown()
-                    await ledgerDatabase.shutdown()
+            try await DisbursementScenario.withBooks(database) { c2cDatabase, ledgerDatabase in
+                @Sendable func completedLines() async throws -> Int {
+                    try await DisbursementScenario.completedLines(c2cDatabase)
                 }
-            }
-            @Sendable func completedLines() async throws -> Int {
-                try await c2cDatabase.sql.raw(
-                    "SELECT count(*) AS n FROM disbursement_lines WHERE status = 'completed'"
-                ).first()?.decode(column: "n", as: Int.self) ?? 0
-            }
-            let environment = redis.merging([
-                "DATABASE_URL": url.absoluteString, "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(auth.port)",
-                "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)", "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
-                "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_LOG_LEVEL": "error",
-                "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
-                "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
-                "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
-            ]) { $1 }
-            /// A worker process, killed once `completedLines()` passes `killAt` (or it stops).
-            @Sendable func workerKilled(at killAt: Int) async throws -> (Int, Process.TerminationReason) {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = ["serve", "worker"]
-                process.environment = environment
-                try process.run()
-                let deadline = ContinuousClock.now + .seconds(240)
-                while try await completedLines() < killAt, ContinuousClock.now < deadline, process.isRunning {
-                    try await Task.sleep(for: .milliseconds(10))
+                let environment = redis.merging([
+                    "DATABASE_URL": url.absoluteString, "RAHAT_AUTH_ADDRESS": "127.0.0.1:\(auth.port)",
+                    "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)", "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
+                    "RAHAT_WORKER_HTTP_PORT": "0", "RAHAT_LOG_LEVEL": "error",
+                    "RAHAT_PII_KEYS": "k1:\(Data(repeating: 7, count: 32).base64EncodedString())",
+                    "RAHAT_PII_INDEX_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+                    "RAHAT_SERVICE_SECRET": ServiceHarness.serviceSecret, "RAHAT_SMS_FILE": DistributedTests.smsFile,
+                ]) { $1 }
+                /// A worker process, killed once `completedLines()` passes `killAt` (or it stops).
+                @Sendable func workerKilled(at killAt: Int) async throws -> (Int, Process.TerminationReason) {
+                    let process = Process()
+                    process.executableURL = executable
+                    process.arguments = ["serve", "worker"]
+                    process.environment = environment
+                    try process.run()
+                    let deadline = ContinuousClock.now + .seconds(240)
+                    while try await completedLines() < killAt, ContinuousClock.now < deadline, process.isRunning {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    return (try await completedLines(), process.terminationReason)
                 }
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return (try await completedLines(), process.terminationReason)
-            }
-            let gateway = try Platform.gatewayProcess(
-                configuration: DistributedTests.gatewayConfiguration(
-                    authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
-                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
-                logger: .test)
-            try await GatewayHarness.run(gateway, testing: .live) { client in
-                // given 20,000 registered people (checked by a worker of this test's queue),
-                // enrolled in a funded project, and a disbursement to them approved 2 of 3
-                let (admin, projectID, id) = try await DisbursementScenario.approved(
-                    client: client, people: people, amount: amount,
-                    checkedBy: {
-                        try await DistributedTests.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
-                    })
+                let gateway = try Platform.gatewayProcess(
+                    configuration: DistributedTests.gatewayConfiguration(
+                        authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
+                        extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
+                    logger: .test)
+                try await GatewayHarness.run(gateway, testing: .live) { client in
+                    // given 20,000 registered people (checked by a worker of this test's queue),
+                    // enrolled in a funded project, and a disbursement to them approved 2 of 3
+                    let (admin, projectID, id) = try await DisbursementScenario.approved(
+                        client: client, people: people, amount: amount,
+                        checkedBy: {
+                            try await DistributedTests.startWorker(databaseURL: url, authPort: auth.port, redis: redis)
+                        })
 
-                // when a worker process pays it and is killed three times at random points
-                var kills: [(Int, Process.TerminationReason)] = []
-                for round in 0..<3 {
-                    let target = (round * people / 3) + Int.random(in: 500..<(people / 3 - 500))
-                    kills.append(try await workerKilled(at: target))
-                }
-                // and a last worker finishes it, once the dead ones' locks run out
-                let finisher = try await DistributedTests.startWorker(
-                    databaseURL: url, authPort: auth.port, redis: redis,
-                    extra: [
-                        "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)",
-                        "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
-                    ])
-                defer { finisher.task.cancel() }
-                let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
+                    // when a worker process pays it and is killed three times at random points
+                    var kills: [(Int, Process.TerminationReason)] = []
+                    for round in 0..<3 {
+                        let target = (round * people / 3) + Int.random(in: 500..<(people / 3 - 500))
+                        kills.append(try await workerKilled(at: target))
+                    }
+                    // and a last worker finishes it, once the dead ones' locks run out
+                    let finisher = try await DistributedTests.startWorker(
+                        databaseURL: url, authPort: auth.port, redis: redis,
+                        extra: [
+                            "RAHAT_CORE_ADDRESS": "127.0.0.1:\(core.port)",
+                            "RAHAT_LEDGER_ADDRESS": "127.0.0.1:\(ledger.port)",
+                        ])
+                    defer { finisher.task.cancel() }
+                    let done = try await DisbursementScenario.ended(id, client: client, admin: admin)
 
-                // then every line is paid exactly once, the books balance, and the chain verifies
-                #expect(kills.allSatisfy { $0.1 == .uncaughtSignal }, "\(kills)")
-                #expect(kills.map(\.0) == kills.map(\.0).sorted(), "\(kills)")
-                try await DisbursementScenario.expectPaidOnce(
-                    done, id: id, projectID: projectID, people: people, amount: amount, client: client, admin: admin,
-                    ledger: ledgerDatabase)
+                    // then every line is paid exactly once, the books balance, and the chain verifies
+                    #expect(kills.allSatisfy { $0.1 == .uncaughtSignal }, "\(kills)")
+                    #expect(kills.map(\.0) == kills.map(\.0).sorted(), "\(kills)")
+                    try await DisbursementScenario.expectPaidOnce(
+                        done, id: id, projectID: projectID, people: people, amount: amount, client: client,
+                        admin: admin,
+                        ledger: ledgerDatabase)
+                }
             }
         }
     }
