@@ -21,7 +21,7 @@ struct Rahat: AsyncParsableCommand {
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
         subcommands: [
             Serve.self, Migrate.self, DatabaseCommand.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self,
-            MetricsCommand.self, InternalGatewayCommand.self,
+            MetricsCommand.self, InternalGatewayCommand.self, PublicGatewayCommand.self,
         ]
     )
 }

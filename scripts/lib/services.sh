@@ -47,13 +47,42 @@ rahat__apt_install() {
 }
 
 # rahat__free_port : print a TCP port that was free on 127.0.0.1 a moment ago.
+# rahat__free_port : prints a TCP port nothing listens on. It is chosen below the kernel's
+# ephemeral range (ip_local_port_range), where no outgoing connection of a process started since
+# can take it, and never twice in one shell (the ports handed out are kept in RAHAT__PORTS_FILE):
+# a script that hands out thirty ports before starting the processes that bind them needs both.
+RAHAT__PORTS_FILE=${RAHAT__PORTS_FILE:-${TMPDIR:-/tmp}/rahat-ports-$$}
 rahat__free_port() {
     if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+        python3 - "$RAHAT__PORTS_FILE" <<'PY'
+import random, socket, sys
+path = sys.argv[1]
+low, high = 10000, 32767
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+        high = min(high, int(ranges.read().split()[0]) - 1)
+except (OSError, ValueError, IndexError):
+    pass
+try:
+    with open(path) as handed:
+        taken = {int(line) for line in handed if line.strip()}
+except OSError:
+    taken = set()
+for _ in range(500):
+    port = random.randint(low, high)
+    if port in taken:
+        continue
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    with open(path, "a") as handed:
+        handed.write(f"{port}\n")
+    print(port)
+    sys.exit(0)
+sys.exit("no free port below the ephemeral range")
+PY
         return
     fi
     # Fallback without python3: random high port that nothing answers on.
@@ -295,6 +324,7 @@ rahat__wait_gone() {
 # rahat_stop_services : stop what rahat_start_* started, remove their dirs.
 # Idempotent; always returns 0.
 rahat_stop_services() {
+    rm -f "$RAHAT__PORTS_FILE"
     if [ -n "$_RAHAT_REPLICA_DIR" ]; then
         if [ -f "$_RAHAT_REPLICA_DIR/data/postmaster.pid" ]; then
             "$_RAHAT_REPLICA_DIR/ctl" stop >/dev/null 2>&1 || true

@@ -18,42 +18,13 @@ package import ServerKit
 /// certificate's common name and the allow-list applies; without them HAProxy speaks plaintext
 /// HTTP/2 and cannot tell callers apart, so every method is open to every caller (one host only).
 package struct InternalGatewayConfiguration: Sendable, Equatable {
-    /// One replica of a service.
-    package struct Replica: Sendable, Equatable {
-        package var host: String
-        package var port: Int
-        /// Where its `/readiness` answers.
-        package var opsPort: Int
-
-        package init(host: String, port: Int, opsPort: Int? = nil) {
-            self.host = host
-            self.port = port
-            self.opsPort = opsPort ?? port + 1
-        }
-
-        /// `host:port[/opsPort]`; a bracketed IPv6 host keeps its brackets.
-        package static func parse(_ text: String) -> Replica? {
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), let colon = parts[0].lastIndex(of: ":") else { return nil }
-            let host = String(parts[0][..<colon])
-            guard !host.isEmpty, let port = Int(parts[0][parts[0].index(after: colon)...]), (1...65_535).contains(port)
-            else { return nil }
-            var opsPort: Int?
-            if parts.count == 2 {
-                guard let ops = Int(parts[1]), (1...65_535).contains(ops) else { return nil }
-                opsPort = ops
-            }
-            return Replica(host: host, port: port, opsPort: opsPort)
-        }
-    }
-
     /// A service behind the gateway.
     package struct Service: Sendable, Equatable {
         /// `auth`, `core`, `ledger` or `c2c`: the routes' ``InternalRoutes/Route/service``.
         package var name: String
         /// Where HAProxy listens for callers of this service.
         package var port: Int
-        package var replicas: [Replica]
+        package var replicas: [ProxyReplica]
     }
 
     /// The files for mutual TLS.
@@ -87,20 +58,8 @@ package struct InternalGatewayConfiguration: Sendable, Equatable {
         let host = source.string("RAHAT_INTERNAL_GATEWAY_HOST", default: "127.0.0.1")
         var services: [Service] = []
         for (name, port, servicePort) in Self.defaults {
-            let key = "RAHAT_\(name.uppercased())_REPLICAS"
-            let text = source.string(key, default: "127.0.0.1:\(servicePort)")
-            var replicas: [Replica] = []
-            var malformed = false
-            for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-            where !entry.isEmpty {
-                if let replica = Replica.parse(entry) {
-                    replicas.append(replica)
-                } else {
-                    source.report("\(key): '\(entry)' is not host:port or host:port/opsPort")
-                    malformed = true
-                }
-            }
-            if replicas.isEmpty, !malformed { source.report("\(key): name at least one replica") }
+            let replicas = ProxyReplica.list(
+                "RAHAT_\(name.uppercased())_REPLICAS", default: "127.0.0.1:\(servicePort)", from: &source)
             services.append(
                 Service(
                     name: name,
