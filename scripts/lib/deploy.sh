@@ -68,15 +68,15 @@ deploy_login() {
         -d "$(jq -nc --arg email "$2" --arg password "$3" '{email: $email, password: $password}')" | jq -er .accessToken
 }
 
-# deploy_register API TOKEN COUNT IDS_FILE : registers COUNT people (one batch request per 1,000)
-# and writes their ids to IDS_FILE, one per line.
+# deploy_register API TOKEN COUNT IDS_FILE [NAME] : registers COUNT people named NAME and a number
+# (Person by default; one batch request per 1,000) and writes their ids to IDS_FILE, one per line.
 deploy_register() {
-    local api=$1 token=$2 count=$3 file=$4 start size
+    local api=$1 token=$2 count=$3 file=$4 name=${5:-Person} start size
     : >"$file"
     for ((start = 0; start < count; start += 1000)); do
         size=$((count - start < 1000 ? count - start : 1000))
-        jq -nc --argjson start "$start" --argjson size "$size" \
-            '{items: [range($size) | {name: "Person \($start + . + 100000)", birthDate: "1985-04-05", gender: "male"}]}' |
+        jq -nc --argjson start "$start" --argjson size "$size" --arg name "$name" \
+            '{items: [range($size) | {name: "\($name) \($start + . + 100000)", birthDate: "1985-04-05", gender: "male"}]}' |
             curl -fsS "$api/v1/beneficiaries/batch" -H "authorization: Bearer $token" \
                 -H 'content-type: application/json' -d @- | jq -r '.items[].id' >>"$file"
     done
