@@ -391,7 +391,7 @@ package enum Platform {
     ) throws -> GatewayProcess<some ApplicationProtocol> {
         _ = RahatMetrics.bootstrap()
         // The gateway bounds each request, and with it the calls it makes (RequestDeadlineMiddleware).
-        let bound = RPCDefaults.callerBoundServiceConfig
+        let bound = RPCDefaults.callerBoundServiceConfig(retrying: InternalRoutes.retryable)
         let authClient = try client(to: configuration.auth, common: configuration.common, serviceConfig: bound)
         let coreClient = try client(to: configuration.core, common: configuration.common, serviceConfig: bound)
         let ledgerClient = try client(to: configuration.ledger, common: configuration.common, serviceConfig: bound)
@@ -600,7 +600,8 @@ package enum Platform {
             transport: try .http2NIOPosix(
                 target: resolvableTarget(host: address.host, port: address.port),
                 transportSecurity: common.internalTLS?.clientSecurity ?? .plaintext,
-                serviceConfig: serviceConfig ?? RPCDefaults.serviceConfig(timeout: common.rpcTimeout)
+                serviceConfig: serviceConfig
+                    ?? RPCDefaults.serviceConfig(timeout: common.rpcTimeout, retrying: InternalRoutes.retryable)
             ),
             interceptors: [ClientObservabilityInterceptor(serverAddress: address.host)]
         )

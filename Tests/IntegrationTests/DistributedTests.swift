@@ -615,6 +615,8 @@ struct DistributedTests {
                 #expect(try readiness.json["status"] as? String == "not_ready")
                 #expect([.serviceUnavailable, .gatewayTimeout].contains(login.status))
                 #expect(login.headers[.contentType] == "application/problem+json")
+                // Unavailable is temporary: the client is told when to try again.
+                if login.status == .serviceUnavailable { #expect(login.headers[.retryAfter] == "1") }
             }
         }
     }

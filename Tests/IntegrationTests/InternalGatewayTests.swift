@@ -45,6 +45,20 @@ struct InternalGatewayTests {
         #expect(Set(InternalRoutes.all.filter { $0.kind == .streaming }.map(\.path)) == Set(streaming))
     }
 
+    @Test("callers send again, on unavailable, exactly the unary methods safe to send twice")
+    func retriedMethods() throws {
+        let retried = Set(InternalRoutes.retryable.map { "/\($0.service)/\($0.method)" })
+        #expect(retried == Set(InternalRoutes.all.filter { $0.kind == .idempotent }.map(\.path)))
+        #expect(retried.contains("/rahat.ledger.v1.LedgerService/RecordTransferBatch"))
+        #expect(!retried.contains("/rahat.c2c.v1.DisbursementService/ApproveDisbursement"))
+        #expect(!retried.contains("/rahat.core.v1.ProjectService/StreamRoster"))
+        let config = RPCDefaults.serviceConfig(timeout: .seconds(10), retrying: InternalRoutes.retryable)
+        let retrying = try #require(config.methodConfig.first { $0.executionPolicy != nil })
+        #expect(retrying.executionPolicy == .retry(RPCDefaults.retryPolicy))
+        #expect(retrying.timeout == .seconds(10))
+        #expect(RPCDefaults.retryPolicy.retryableStatusCodes == [.unavailable])
+    }
+
     @Test("docs/internal-gateway.md lists the allow-list as `rahat internal-gateway routes` prints it")
     func documentedTable() throws {
         let page = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -83,25 +83,38 @@ deploy_register() {
     [ "$(wc -l <"$file")" -eq "$count" ] || { rahat__log "registering $count people failed"; return 1; }
 }
 
-load_pid=""
-# deploy_load_start API TOKEN IDS_FILE CONNECTIONS PAUSE_MS : wrk with scripts/lib/bench/random-beneficiary.lua,
-# 9 reads to 1 write, in the background until deploy_load_stop, writing to $work/wrk.txt.
+declare -A loads=()
+# deploy_load_start OUT API TOKEN IDS_FILE CONNECTIONS PAUSE_MS [WRITE_EVERY] : wrk with
+# scripts/lib/bench/random-beneficiary.lua in the background until `deploy_load_stop OUT`, writing
+# to $work/OUT.txt. Each connection sends one request at a time, PAUSE_MS apart; every
+# WRITE_EVERY-th is a registration (10 by default; 1: only those; 0: only reads). Of the reads,
+# every third is a page of the list, from the database, and the rest one person, mostly cached.
 deploy_load_start() {
-    rahat__log "load: wrk, $4 connections, $5 ms between a connection's requests, 9 reads to 1 write"
-    IDS_FILE="$3" TOKEN="$2" PAUSE_MS="$5" WRITE_EVERY=10 wrk -t 2 -c "$4" -d 3600s --timeout 15s --latency \
-        -s "$repo_root/scripts/lib/bench/random-beneficiary.lua" "$1" >"$work/wrk.txt" 2>&1 &
-    load_pid=$!
+    local out=$1 write_every=${7:-10}
+    IDS_FILE="$4" TOKEN="$3" PAUSE_MS="$6" WRITE_EVERY="$write_every" LIST_EVERY=3 wrk -t 2 -c "$5" -d 3600s --timeout 15s \
+        --latency -s "$repo_root/scripts/lib/bench/random-beneficiary.lua" "$2" >"$work/$out.txt" 2>&1 &
+    loads[$out]=$!
 }
 
-# deploy_load_stop : stops wrk (it prints its result on SIGINT) and sets `load_result` to its
-# RESULT line.
+# deploy_load_stop OUT : stops that load (wrk prints its result on SIGINT) and sets `load_result`
+# to its RESULT line.
 deploy_load_stop() {
-    kill -INT "$load_pid"
-    wait "$load_pid" || true
-    load_pid=""
-    load_result=$(grep '^RESULT' "$work/wrk.txt" || true)
-    [ -n "$load_result" ] || { rahat__log "wrk printed no result:"; cat "$work/wrk.txt" >&2; return 1; }
+    local out=$1
+    kill -INT "${loads[$out]}"
+    wait "${loads[$out]}" || true
+    unset "loads[$out]"
+    load_result=$(grep '^RESULT' "$work/$out.txt" || true)
+    [ -n "$load_result" ] || { rahat__log "wrk printed no result:"; cat "$work/$out.txt" >&2; return 1; }
 }
+
+# deploy_stop_loads : stops every load still running, for a script's exit.
+deploy_stop_loads() {
+    local out
+    for out in "${!loads[@]}"; do kill "${loads[$out]}" 2>/dev/null || true; done
+}
+
+# deploy_status CODE : how many answers of the load's RESULT line had status CODE.
+deploy_status() { tr ',' '\n' <<<"$(deploy_field statuses)" | awk -F: -v code="$1" '$1 == code { n = $2 } END { print n + 0 }'; }
 
 # deploy_field NAME : one field of the load's RESULT line.
 deploy_field() { sed -E "s/.*[ ^]$1=([^ ]+).*/\\1/" <<<" $load_result"; }

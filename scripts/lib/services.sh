@@ -282,11 +282,15 @@ rahat_start_redis() {
     dir=$(cd "$dir" && pwd) || return 1
     _RAHAT_REDIS_DIR=$dir
 
-    local attempt port pid i
+    # RAHAT_REDIS_PERSIST=1 (the restart drills) writes every command to the append-only file
+    # before answering, as a production Redis that must not lose a queued job is run.
+    local persistence=(--save '' --appendonly no)
+    if [ -n "${RAHAT_REDIS_PERSIST:-}" ]; then persistence=(--save '' --appendonly yes --appendfsync always); fi
+    local attempt port=${_RAHAT_REDIS_RESTART_PORT:-} pid i
     for attempt in 1 2 3; do
-        port=$(rahat__free_port) || return 1
-        "$server" --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-            --dir "$dir" --daemonize no >"$dir/redis.log" 2>&1 </dev/null &
+        if [ -z "${_RAHAT_REDIS_RESTART_PORT:-}" ]; then port=$(rahat__free_port) || return 1; fi
+        "$server" --bind 127.0.0.1 --port "$port" "${persistence[@]}" \
+            --dir "$dir" --daemonize no >>"$dir/redis.log" 2>&1 </dev/null &
         pid=$!
         echo "$pid" >"$dir/redis.pid"
         for i in $(seq 1 100); do   # 100 x 0.1 s = 10 s
@@ -308,6 +312,27 @@ rahat_start_redis() {
         wait "$pid" 2>/dev/null || true
     done
     return 1
+}
+
+# rahat_restart_redis : stops the Redis rahat_start_redis started (SIGTERM: it finishes writing its
+# append-only file) and starts it again on the same port and directory.
+rahat_restart_redis() {
+    [ -n "$_RAHAT_REDIS_PID" ] || { rahat__log "no Redis started here"; return 1; }
+    local dir=$_RAHAT_REDIS_DIR port=${RAHAT_TEST_REDIS_URL##*:}
+    kill "$_RAHAT_REDIS_PID" 2>/dev/null || true
+    rahat__wait_gone "$_RAHAT_REDIS_PID" 10
+    wait "$_RAHAT_REDIS_PID" 2>/dev/null || true
+    _RAHAT_REDIS_PID=""
+    _RAHAT_REDIS_RESTART_PORT=$port rahat_start_redis "$dir"
+}
+
+# rahat_restart_postgres : `pg_ctl restart -m fast` on the server rahat_start_postgres started:
+# sessions are ended at once, and it starts again with the same options.
+rahat_restart_postgres() {
+    [ -n "$_RAHAT_PG_DIR" ] || { rahat__log "no PostgreSQL started here"; return 1; }
+    (cd "$_RAHAT_PG_DIR" && rahat__as_pg "$_RAHAT_PG_BIN/pg_ctl" -D "$_RAHAT_PG_DIR/data" -l "$_RAHAT_PG_DIR/log" \
+        -m fast -w restart >>"$_RAHAT_PG_DIR/pg_ctl.log" 2>&1) || { rahat__log "pg_ctl restart failed"; return 1; }
+    _RAHAT_PG_PID=$(head -n 1 "$_RAHAT_PG_DIR/data/postmaster.pid" 2>/dev/null || true)
 }
 
 # rahat__wait_gone PID SECONDS : wait for PID to exit; SIGKILL it after SECONDS.

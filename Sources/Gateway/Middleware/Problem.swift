@@ -131,7 +131,9 @@ enum ProblemMapping {
             code: error.reason,
             requestId: requestID,
             errors: error.violations.isEmpty ? nil : error.violations,
-            retryAfterSeconds: error.retryAfterSeconds
+            // Unavailable is temporary by definition: say when to try again even where the
+            // service did not (a database restarting, a replica stopping).
+            retryAfterSeconds: error.retryAfterSeconds ?? (error.kind == .unavailable ? 1 : nil)
         )
     }
 

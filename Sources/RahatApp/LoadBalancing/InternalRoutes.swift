@@ -1,3 +1,5 @@
+package import GRPCCore
+
 /// Every gRPC method the services serve, as the internal gateway routes it: which callers may
 /// call it, whether a failed attempt may be sent again, and how long a call may take.
 ///
@@ -54,6 +56,14 @@ package enum InternalRoutes {
 
     /// The table, by service process.
     package static let all: [Route] = auth + core + ledger + c2c
+
+    /// The methods a caller sends again when a service answers `unavailable`
+    /// (``RPCDefaults/retryPolicy``): those safe to send twice, as HAProxy retries them too.
+    package static let retryable: [MethodConfig.Name] = all.filter { $0.kind == .idempotent }.compactMap { route in
+        let parts = route.path.dropFirst().split(separator: "/")
+        guard parts.count == 2 else { return nil }
+        return MethodConfig.Name(service: String(parts[0]), method: String(parts[1]))
+    }
 
     /// The table as Markdown, for the documentation (`rahat internal-gateway routes`).
     package static var markdownTable: String {

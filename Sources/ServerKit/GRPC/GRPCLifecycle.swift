@@ -54,19 +54,36 @@ package enum RPCDefaults {
     package static var serviceConfig: ServiceConfig { serviceConfig(timeout: timeout) }
 
     /// The same with another default deadline (tests on a loaded machine use a longer one); with
-    /// none, only the file-moving methods have one.
-    package static func serviceConfig(timeout: Duration?) -> ServiceConfig {
-        ServiceConfig(
-            methodConfig: (timeout.map { [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: $0)] } ?? [])
-                + streamingTimeouts.map {
-                    MethodConfig(
-                        names: [MethodConfig.Name(service: $0.service, method: $0.method)], timeout: $0.timeout)
-                }
-        )
+    /// none, only the file-moving methods have one. The methods in `retrying`, which must be
+    /// safe to send twice, are sent again as ``retryPolicy`` says when a service answers
+    /// `unavailable`.
+    package static func serviceConfig(timeout: Duration?, retrying: [MethodConfig.Name] = []) -> ServiceConfig {
+        var methods = timeout.map { [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: $0)] } ?? []
+        methods += streamingTimeouts.map {
+            MethodConfig(names: [MethodConfig.Name(service: $0.service, method: $0.method)], timeout: $0.timeout)
+        }
+        if !retrying.isEmpty {
+            methods.append(MethodConfig(names: retrying, timeout: timeout, executionPolicy: .retry(retryPolicy)))
+        }
+        return ServiceConfig(methodConfig: methods)
     }
+
+    /// How a call that is safe to send again is retried when the service answers `unavailable`:
+    /// a replica stopping, or its database restarting, which `pg_ctl restart -m fast` does in
+    /// well under a second. There are up to five attempts, and gRPC waits a random time before
+    /// each retry, below a bound that grows from 250 ms to 2 s: up to 3.75 s in all, within the
+    /// call's deadline.
+    package static let retryPolicy = RetryPolicy(
+        maxAttempts: 5, initialBackoff: .milliseconds(250), maxBackoff: .seconds(2), backoffMultiplier: 2,
+        retryableStatusCodes: [.unavailable])
 
     /// For a caller that bounds its calls itself (the gateway bounds each request): no default
     /// deadline, so grpc-swift arms no timer per call on either side; the file-moving methods keep
     /// theirs, as they outlive the request that starts them.
     package static var callerBoundServiceConfig: ServiceConfig { serviceConfig(timeout: nil) }
+
+    /// The same, with `retrying` sent again as ``retryPolicy`` says.
+    package static func callerBoundServiceConfig(retrying: [MethodConfig.Name]) -> ServiceConfig {
+        serviceConfig(timeout: nil, retrying: retrying)
+    }
 }

@@ -1,7 +1,8 @@
 -- wrk script: GET /v1/beneficiaries/{id} for ids picked at random from $IDS_FILE, as $TOKEN.
 -- With $WRITE_EVERY at n above 0, every n-th request of a connection registers a new person
--- instead (POST /v1/beneficiaries): the mixed load of scripts/rolling-restart and
--- scripts/blue-green. With $PAUSE_MS above 0 each connection waits that long after each answer
+-- instead (POST /v1/beneficiaries); with $LIST_EVERY at m, every m-th of the others reads a page
+-- of the list (GET /v1/beneficiaries?limit=20), which no cache answers: the mixed load of
+-- scripts/rolling-restart and scripts/blue-green. With $PAUSE_MS above 0 each connection waits that long after each answer
 -- (a paced load).
 -- RESULT reports requests without an answer (errors: connect, read, write, timeout) apart from
 -- answers with an error status (status_errors), which the floor measurement asks for on purpose
@@ -15,6 +16,7 @@ local headers = { ["Authorization"] = "Bearer " .. token }
 local writeHeaders = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
 local pause = tonumber(os.getenv("PAUSE_MS") or "0") or 0
 local writeEvery = tonumber(os.getenv("WRITE_EVERY") or "0") or 0
+local listEvery = tonumber(os.getenv("LIST_EVERY") or "0") or 0
 local threads = {}
 
 function setup(thread)
@@ -34,6 +36,9 @@ function request()
         local body = string.format(
             '{"name":"Load %d-%d-%d","birthDate":"1990-02-03","gender":"female"}', id, sent, math.random(1e9))
         return wrk.format("POST", "/v1/beneficiaries", writeHeaders, body)
+    end
+    if listEvery > 0 and sent % listEvery == 0 then
+        return wrk.format("GET", "/v1/beneficiaries?limit=20", headers)
     end
     return wrk.format("GET", "/v1/beneficiaries/" .. ids[math.random(#ids)], headers)
 end
