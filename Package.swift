@@ -227,8 +227,9 @@ let package = Package(
             [
                 "AuthAPI", "C2CAPI", "CoreAPI", "JobQueue", "LedgerAPI", "MetricCatalog", "Operations", "ServerKit",
                 "SharedModels",
-                "TokenVerification", .crypto, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging, .metrics,
-                .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle, .swiftProtobuf,
+                "TokenVerification", .crypto, .dequeModule, .grpcCore, .hummingbird, .jwtKit, .httpTypes, .logging,
+                .metrics, .nioCore, .nioHTTPTypes, .openAPIHummingbird, .openAPIRuntime, .serviceLifecycle,
+                .swiftProtobuf,
             ],
             // Compiled in by scripts/generate-openapi (Generated/DocsPageHTML.swift).
             exclude: ["Docs/docs.html"]),

@@ -16,11 +16,18 @@ Vendors are registered and assigned to the project, and there are users for each
 
 The users, in proportion to their weights:
 - field agents (5) register people, look them up and page through the list;
+- people signing in (1), a new session every 5 to 15 s each;
 - vendors (2) take a redemption from a paid person: the code that person receives by text
   message is read from RAHAT_SMS_FILE, as the person would read it out, and confirmed;
 - programme managers (1) import small CSV files into the project, and read its statistics and
   the disbursement's lines;
 - auditors (1) read the ledger: transfers, an account's statement, the project's reconciliation.
+
+With LOADTEST_STRESS=1 the users rise in steps (LOADTEST_STRESS_STEPS, each for
+LOADTEST_STRESS_STEP_SECONDS) and then fall back to the first step, and every answer is recorded
+by step and request name in LOADTEST_STRESS_OUT (JSON) for loadtest/stress_check.py. An answer
+counts as admitted (2xx), shed (429 or 503 with Retry-After: refused before any work, to be sent
+again later) or failed (anything else, or no answer).
 """
 
 import json
@@ -30,9 +37,10 @@ import random
 import threading
 import time
 import uuid
+from collections import defaultdict
 
 import requests
-from locust import HttpUser, between, events, task
+from locust import HttpUser, LoadTestShape, between, events, task
 
 PEOPLE = int(os.environ.get("LOADTEST_PEOPLE", "2000"))
 VENDORS = int(os.environ.get("LOADTEST_VENDORS", "4"))
@@ -45,6 +53,7 @@ class Seed:
 
     project = ""
     disbursement = ""
+    seeded_at = None
     beneficiaries: list = []
     phones: list = []
     vendors: list = []  # (vendor id, email)
@@ -172,6 +181,7 @@ def seed(environment):
             "payoutAccount": {"type": "mobile_money", "provider": "eSewa", "mobileNumber": f"+97798100000{index:02d}"}})
         call("POST", f"/v1/projects/{Seed.project}/vendors", admin, "assignment", json={"vendorId": vendor["id"]})
         Seed.vendors.append((vendor["id"], email))
+    Seed.seeded_at = time.monotonic()
 
 
 class Codes:
@@ -210,11 +220,32 @@ class RahatUser(HttpUser):
     abstract = True
     wait_time = between(0.5, 2)
     email = ""
+    # A person signs in once and works for hours on that session: users of one account share its
+    # token, so that the load is their work and not a storm of sign-ins (SigningIn has those).
+    sessions: dict = {}
+    sessions_lock = threading.Lock()
 
     def on_start(self):
-        answer = self.client.post("/v1/auth/login", json={"email": self.email, "password": PASSWORD},
-                                  name="POST /v1/auth/login")
-        self.headers = {"authorization": f"Bearer {answer.json()['accessToken']}"}
+        with RahatUser.sessions_lock:
+            token = RahatUser.sessions.get(self.email)
+        if token is None:
+            token = self.sign_in()
+            with RahatUser.sessions_lock:
+                RahatUser.sessions[self.email] = token
+        self.headers = {"authorization": f"Bearer {token}"}
+
+    def sign_in(self):
+        """A new session's access token; a refusal that says when to come back is tried again then."""
+        while True:
+            answer = self.client.post("/v1/auth/login", json={"email": self.email, "password": PASSWORD},
+                                      name="POST /v1/auth/login")
+            if answer.ok:
+                break
+            retry_after = answer.headers.get("Retry-After")
+            if answer.status_code not in (429, 503) or retry_after is None:
+                raise RuntimeError(f"login answered {answer.status_code}")
+            time.sleep(float(retry_after) * random.uniform(1, 2))
+        return answer.json()["accessToken"]
 
 
 class FieldAgent(RahatUser):
@@ -237,6 +268,20 @@ class FieldAgent(RahatUser):
     @task(2)
     def page(self):
         self.client.get("/v1/beneficiaries?limit=20", headers=self.headers, name="GET /v1/beneficiaries")
+
+
+class SigningIn(RahatUser):
+    """People starting their day: a sign-in now and then, each a new session."""
+
+    weight = 1
+    wait_time = between(5, 15)
+
+    def on_start(self):
+        self.email = Seed.users["field_agent"]
+
+    @task
+    def sign_in_again(self):
+        self.sign_in()
 
 
 class Vendor(RahatUser):
@@ -318,3 +363,74 @@ class Auditor(RahatUser):
     def reconciliation(self):
         self.client.get(f"/v1/projects/{Seed.project}/reconciliation", headers=self.headers,
                         name="GET /v1/projects/{id}/reconciliation")
+
+
+STRESS = os.environ.get("LOADTEST_STRESS") == "1"
+STEPS = [int(step) for step in os.environ.get("LOADTEST_STRESS_STEPS", "10,25,50,100,200").split(",")]
+STEP_SECONDS = int(os.environ.get("LOADTEST_STRESS_STEP_SECONDS", "30"))
+
+
+class StressLog:
+    """Every answer of a stress run, by step and request name."""
+
+    lock = threading.Lock()
+    step = 0
+    rows = defaultdict(lambda: {"admitted": [], "shed": 0, "failed": 0, "statuses": defaultdict(int)})
+    created = 0
+
+    @classmethod
+    def record(cls, name, status, retry_after, elapsed_ms):
+        with cls.lock:
+            row = cls.rows[(cls.step, name)]
+            row["statuses"][status] += 1
+            if 200 <= status < 300:
+                row["admitted"].append(elapsed_ms)
+                if name == "POST /v1/beneficiaries" and status == 201:
+                    cls.created += 1
+            elif status in (429, 503) and retry_after:
+                row["shed"] += 1
+            else:
+                row["failed"] += 1
+
+
+if STRESS:
+
+    class StressSteps(LoadTestShape):
+        """Users rise step by step, then fall back to the first step to show the platform recovers."""
+
+        def tick(self):
+            # The first tick starts the run, whose seed then holds it; the steps count from the seed's end.
+            if Seed.seeded_at is None:
+                return STEPS[0], max(1, STEPS[0] // 2)
+            index = int((time.monotonic() - Seed.seeded_at) // STEP_SECONDS)
+            # The load falls back to the first step for two steps' time: the first drains what
+            # the heaviest step left waiting, the second is the recovery judged.
+            plan = STEPS + [STEPS[0], STEPS[0]]
+            if index >= len(plan):
+                return None
+            StressLog.step = index
+            return plan[index], max(1, plan[index] // 2)
+
+    @events.request.add_listener
+    def record_answer(request_type, name, response_time, response=None, exception=None, **_):
+        if request_type in ("BULK", "SMS"):
+            return
+        status = getattr(response, "status_code", 0) or 0
+        retry_after = response.headers.get("Retry-After") if response is not None else None
+        StressLog.record(name, status, retry_after, response_time)
+
+    @events.test_stop.add_listener
+    def write_stress_log(environment, **_):
+        plan = STEPS + [STEPS[0], STEPS[0]]
+        out = {"steps": plan, "step_seconds": STEP_SECONDS, "created": StressLog.created, "rows": []}
+        with StressLog.lock:
+            for (step, name), row in sorted(StressLog.rows.items()):
+                times = sorted(row["admitted"])
+                out["rows"].append({
+                    "step": step, "users": plan[step] if step < len(plan) else 0, "name": name,
+                    "admitted": len(times), "shed": row["shed"], "failed": row["failed"],
+                    "p50_ms": times[len(times) // 2] if times else None,
+                    "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] if times else None,
+                    "statuses": dict(row["statuses"])})
+        with open(os.environ.get("LOADTEST_STRESS_OUT", "stress.json"), "w", encoding="utf-8") as handle:
+            json.dump(out, handle, indent=1)

@@ -115,7 +115,11 @@ package enum Gateway {
         var codingConfiguration = OpenAPIRuntime.Configuration()
         codingConfiguration.jsonEncodingOptions = [.sortedKeys, .withoutEscapingSlashes]
         codingConfiguration.dateTranscoder = InternetDateTranscoder()
-        var middlewares: [any ServerMiddleware] = [
+        var middlewares: [any ServerMiddleware] = []
+        if configuration.admission.inFlight > 0 {
+            middlewares.append(AdmissionMiddleware(gate: AdmissionGate(limits: configuration.admission)))
+        }
+        middlewares += [
             RequestDeadlineMiddleware(timeout: configuration.requestTimeout),
             BodyLimitMiddleware(limit: configuration.maxBodyBytes),
             PersonalDataInURLMiddleware(),

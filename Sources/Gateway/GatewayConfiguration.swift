@@ -16,7 +16,8 @@ package import ServerKit
 /// | `RAHAT_READ_YOUR_WRITES_MS` | `5000` | after a caller's write, how long its reads that a read replica could answer are sent to the primary instead (`serve gateway`; 0 turns it off). Keep it at least the services' `RAHAT_DB_REPLICA_MAX_LAG_MS` |
 /// | `RAHAT_PUBLIC_METRICS` | `true` embedded, `false` for `serve gateway` | serve `/metrics` on the public listener; `serve gateway` serves it on its operations port instead |
 ///
-/// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``.
+/// Rate limits are listed with ``RateLimitConfiguration``, job streams with ``EventStreamLimits``,
+/// the requests taken on at once with ``AdmissionLimits``.
 package struct GatewayConfiguration: Sendable, Equatable {
     package var host: String
     package var port: Int
@@ -43,6 +44,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
     /// After a caller's write, how long its reads go to the primary rather than a read replica;
     /// zero: never asked for.
     package var readYourWrites: Duration
+    /// How many requests are worked on at once, and how many may wait.
+    package var admission: AdmissionLimits
 
     package init(
         host: String = "127.0.0.1",
@@ -58,7 +61,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
         eventStreams: EventStreamLimits = EventStreamLimits(),
         publicMetrics: Bool = true,
         revocationPollInterval: Duration = .milliseconds(500),
-        readYourWrites: Duration = .seconds(5)
+        readYourWrites: Duration = .seconds(5),
+        admission: AdmissionLimits = AdmissionLimits()
     ) {
         self.host = host
         self.port = port
@@ -74,6 +78,7 @@ package struct GatewayConfiguration: Sendable, Equatable {
         self.publicMetrics = publicMetrics
         self.revocationPollInterval = revocationPollInterval
         self.readYourWrites = readYourWrites
+        self.admission = admission
     }
 
     /// Reads the settings; `publicMetrics` is the default for `RAHAT_PUBLIC_METRICS`.
@@ -91,7 +96,8 @@ package struct GatewayConfiguration: Sendable, Equatable {
             requestTimeout: .milliseconds(source.int("RAHAT_REQUEST_TIMEOUT_MS", default: 30_000, in: 100...3_600_000)),
             eventStreams: EventStreamLimits(from: &source),
             publicMetrics: source.bool("RAHAT_PUBLIC_METRICS", default: publicMetrics),
-            readYourWrites: .milliseconds(source.int("RAHAT_READ_YOUR_WRITES_MS", default: 5_000, in: 0...600_000))
+            readYourWrites: .milliseconds(source.int("RAHAT_READ_YOUR_WRITES_MS", default: 5_000, in: 0...600_000)),
+            admission: AdmissionLimits(from: &source)
         )
     }
 }

@@ -20,8 +20,16 @@ package enum GatewayMetrics {
         "rahat_rate_limit_fallbacks_total", labels: ["policy"],
         help: "Rate-limit decisions taken without the counter store, by the policy applied (open or closed).")
 
+    /// Requests refused for want of room (``AdmissionMiddleware``), by why: the wait queue was
+    /// full, or no place came free in time.
+    package static let admissionRefusals = MetricDefinition.counter(
+        "rahat_admission_refusals_total", labels: ["reason"],
+        help: "API requests refused with 503 because the gateway was at its limit, by reason (queue_full or waited).")
+
     /// Every metric this target declares.
-    package static let all = [requestDuration, activeRequestsGauge, rateLimitDecisions, rateLimitFallbacks]
+    package static let all = [
+        requestDuration, activeRequestsGauge, rateLimitDecisions, rateLimitFallbacks, admissionRefusals,
+    ]
 
     /// The requests-in-progress gauge, raised and lowered around each request.
     static let activeRequests = activeRequestsGauge.meter()

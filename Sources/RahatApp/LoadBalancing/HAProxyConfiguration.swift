@@ -80,7 +80,9 @@ package enum HAProxyConfiguration {
                 "    option httpchk",
                 "    http-check send meth GET uri /readiness",
                 "    http-check expect status 200",
-                "    retry-on conn-failure empty-response response-timeout 503",
+                // Not on a 503: a gateway answers one when it is overloaded, and sending the
+                // request on to the next would spread the overload rather than shed it.
+                "    retry-on conn-failure empty-response",
             ]
             for (index, replica) in replicas.enumerated() {
                 lines.append(
