@@ -375,6 +375,10 @@ private func runServices(_ services: [any Service], common: CommonConfiguration,
     // A drain that outlives its deadline (a hung client, a stuck call) is cancelled, so an
     // orchestrator's SIGTERM ends the process before it has to send SIGKILL.
     configuration.maximumGracefulShutdownDuration = common.shutdownTimeout
+    // A service that then ignores its cancellation would keep the process alive for ever (one
+    // `serve core` outlived its SIGTERM by 49 minutes after its database and Redis had gone):
+    // ten seconds on, the process stops with an error that names the wait.
+    configuration.maximumCancellationDuration = .seconds(10)
     defer { LogWriter.standardOutput.flush() }
     try await ServiceGroup(configuration: configuration).run()
 }
