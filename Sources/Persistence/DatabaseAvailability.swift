@@ -5,18 +5,28 @@ import PostgresNIO
 /// answered as unavailable (retry later) rather than as an internal error.
 package enum DatabaseAvailability {
     /// No connection was free within the pool's wait, the pool is shut, or PostgreSQL's
-    /// connection failed or closed.
+    /// connection failed or closed, or PostgreSQL said it cannot serve now (``unavailableStates``).
     package static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case is ConnectionPoolTimeoutError, is ConnectionPoolError:
             return true
         case let error as PSQLError:
+            if error.code == .server, let state = error.serverInfo?[.sqlState] {
+                return unavailableStates.contains { state.hasPrefix($0) }
+            }
             return [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
                 .contains(error.code)
         default:
             return false
         }
     }
+
+    /// SQLSTATEs (or their classes) in which PostgreSQL refuses for now what it will do later.
+    /// They are the connection exceptions (08), a server shutting down, starting up or restarting
+    /// after a crash (57P01–57P03, which `pg_ctl restart` sends), and too many connections
+    /// (53300). A statement cancelled by its timeout (57014) is not among them: it would fail
+    /// again.
+    static let unavailableStates = ["08", "57P01", "57P02", "57P03", "53300"]
 
     /// A failure in words for a log line: PostgresNIO's own description of its errors says
     /// nothing, to keep queries out of logs, but its code and the connection error beneath it

@@ -12,6 +12,13 @@ import Testing
 /// people registered, checked and enrolled, a funded project, a disbursement approved 2 of 3;
 /// then the checks that every line was paid exactly once and the books balance.
 enum DisbursementScenario {
+    /// The gateway's settings for these tests: no rate limits on the staging, and an idle timeout
+    /// longer than the payment. The test's one connection sits idle while the test watches the
+    /// lines in the database, and a gateway that closed it would fail the next request.
+    static let gatewaySettings = [
+        "RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off", "RAHAT_HTTP_IDLE_TIMEOUT_SECONDS": "3600",
+    ]
+
     /// Registers `people` (1,000 per request), has the worker `checkedBy` starts verify them,
     /// funds the project with what they are owed, and approves a disbursement of `amount` each;
     /// returns the admin's token, the project and the disbursement.

@@ -381,7 +381,7 @@ struct InternalGatewayTests {
             let gateway = try Platform.gatewayProcess(
                 configuration: DistributedTests.gatewayConfiguration(
                     authPort: auth.port, corePort: core.port, ledgerPort: try port("ledger"), c2cPort: c2c.port,
-                    extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
+                    extra: redis.merging(DisbursementScenario.gatewaySettings) { $1 }),
                 logger: .test)
             @Sendable func worker() async throws -> (group: ServiceGroup, task: Task<Void, any Error>) {
                 try await DistributedTests.startWorker(

@@ -211,7 +211,7 @@ struct ReliabilityTests {
                 let gateway = try Platform.gatewayProcess(
                     configuration: DistributedTests.gatewayConfiguration(
                         authPort: auth.port, corePort: core.port, ledgerPort: ledger.port, c2cPort: c2c.port,
-                        extra: redis.merging(["RAHAT_RATE_LIMIT_WRITE": "off", "RAHAT_RATE_LIMIT_BULK": "off"]) { $1 }),
+                        extra: redis.merging(DisbursementScenario.gatewaySettings) { $1 }),
                     logger: .test)
                 try await GatewayHarness.run(gateway, testing: .live) { client in
                     // given 20,000 registered people (checked by a worker of this test's queue),

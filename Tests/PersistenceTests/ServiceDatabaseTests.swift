@@ -217,6 +217,39 @@ struct DatabaseAvailabilityTests {
         #expect(DatabaseAvailability.isUnavailable(error), "\(String(reflecting: error))")
         #expect(!DatabaseAvailability.isUnavailable(CancellationError()))
     }
+
+    @Test(
+        "a session PostgreSQL ends (as a restart ends every one) is unavailable; a statement's timeout is not",
+        .enabled(if: DatabaseEngine.available.contains(.postgres)))
+    func endedByServer() async throws {
+        try await TestDatabase.with(.postgres, migrating: []) { test in
+            let database = try ServiceDatabase(
+                configuration: test.configuration(for: "availability"), schema: "availability", logger: .test)
+            // when the server ends the session (57P01, what `pg_ctl restart -m fast` sends each one)
+            var ended: (any Error)?
+            do {
+                try await database.sql.raw("SELECT pg_terminate_backend(pg_backend_pid())").run()
+            } catch {
+                ended = error
+            }
+            // and a statement runs out of its time (57014)
+            var timedOut: (any Error)?
+            do {
+                try await database.sqlTransaction { tx in
+                    try await tx.raw("SET LOCAL statement_timeout = 10").run()
+                    try await tx.raw("SELECT pg_sleep(1)").run()
+                }
+            } catch {
+                timedOut = error
+            }
+            await database.shutdown()
+            // then
+            let endedError = try #require(ended)
+            let timeoutError = try #require(timedOut)
+            #expect(DatabaseAvailability.isUnavailable(endedError), "\(String(reflecting: endedError))")
+            #expect(!DatabaseAvailability.isUnavailable(timeoutError), "\(String(reflecting: timeoutError))")
+        }
+    }
 }
 
 extension ServiceDatabaseTests {
