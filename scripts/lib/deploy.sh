@@ -127,3 +127,22 @@ deploy_machine() {
     echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM;" \
         "$(haproxy -v | head -n 1 | cut -d' ' -f1-3); commit $(git rev-parse --short HEAD)"
 }
+
+# deploy_on_exit : the EXIT trap of a script that runs a platform: stops its loads and processes,
+# keeps the logs in $kept when it failed (saying so through the script's `log`), stops PostgreSQL
+# and Redis, and removes $work. Uses $work, $kept and $started.
+# shellcheck disable=SC2317  # invoked via trap
+deploy_on_exit() {
+    local status=$?
+    deploy_stop_loads
+    deploy_stop_all
+    if [ "$status" -ne 0 ] && [ -d "$work" ]; then
+        rm -rf "$kept"
+        mkdir -p "$kept"
+        cp "$work"/*.log "$work"/*.cfg "$work"/*.txt "$kept"/ 2>/dev/null || true
+        log "FAILED after $(($(date +%s) - started)) s; logs kept in $kept"
+    fi
+    rahat_stop_services
+    rm -rf "$work"
+    exit "$status"
+}
