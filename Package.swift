@@ -153,7 +153,11 @@ let package = Package(
             path: "Benchmarks/JobBench"),
         executable("RedisBench", ["RedisClient", .logging, .nioCore, .nioPosix], path: "Benchmarks/RedisBench"),
         executable(
-            "StackBench", ["ServerKit", .grpcCore, .grpcHTTP2Transport, .hummingbird, .nioCore, .nioPosix],
+            "StackBench",
+            [
+                "CoreAPI", "ServerKit", .asyncHTTPClient, .grpcCore, .grpcHTTP2Transport, .grpcProtobuf, .hummingbird,
+                .nioCore, .nioHTTP1, .nioPosix, .swiftProtobuf,
+            ],
             path: "Benchmarks/StackBench"),
         library("SharedModels", []),
         library("MetricCatalog", [.metrics]),

@@ -21,6 +21,12 @@ struct BenchOptions {
         /// A bare Hummingbird server answering every GET with one file's bytes: the HTTP stack's
         /// own floor.
         case httpServe = "http-serve"
+        /// Core's `GetBeneficiary` served as gRPC and as JSON over HTTP/1.1 from the same records.
+        case internalServe = "internal-serve"
+        /// Times `GetBeneficiary` over gRPC against internal-serve.
+        case internalGRPC = "internal-grpc"
+        /// Times the same call as JSON over HTTP/1.1 against internal-serve's HTTP port.
+        case internalJSON = "internal-json"
     }
 
     var mode: Mode
@@ -30,11 +36,15 @@ struct BenchOptions {
     var warmup = 2_000
     var concurrency = 1
     var file: String?
+    var httpPort = 0
+    var records = 1_000
 
     static let usage = """
         usage: StackBench grpc-call --port P [--host H] [--calls N] [--warmup N] [--concurrency C]
                StackBench grpc-serve --port P
                StackBench http-serve --port P --file F
+               StackBench internal-serve --port P --http-port Q [--records N]
+               StackBench internal-grpc|internal-json --port P [--records N] [--calls N] [--warmup N] [--concurrency C]
         """
 
     init(arguments: [String]) throws {
@@ -50,12 +60,17 @@ struct BenchOptions {
             case "--warmup": warmup = try Self.int(value, flag)
             case "--concurrency": concurrency = try Self.int(value, flag)
             case "--file": file = value
+            case "--http-port": httpPort = try Self.int(value, flag)
+            case "--records": records = try Self.int(value, flag)
             default: throw BenchError("unknown option \(flag)")
             }
         }
         guard port > 0 else { throw BenchError("--port is required") }
-        guard calls > 0, warmup >= 0, concurrency > 0 else { throw BenchError("counts must be positive") }
+        guard calls > 0, warmup >= 0, concurrency > 0, records > 0 else {
+            throw BenchError("counts must be positive")
+        }
         if mode == .httpServe, file == nil { throw BenchError("http-serve needs --file") }
+        if mode == .internalServe, httpPort <= 0 { throw BenchError("internal-serve needs --http-port") }
     }
 
     private static func int(_ value: String, _ flag: String) throws -> Int {
@@ -86,44 +101,52 @@ func callGRPC(_ options: BenchOptions) async throws {
         defer { client.beginGracefulShutdown() }
         let health = Grpc_Health_V1_Health.Client(wrapping: client)
         let request = Grpc_Health_V1_HealthCheckRequest()
-        for _ in 0..<options.warmup {
-            _ = try await health.check(request)
+        try await measure(options) {
+            let response = try await health.check(request)
+            guard response.status == .serving else { throw BenchError("the server is not serving") }
         }
-        let clock = ContinuousClock()
-        let perCaller = (options.calls + options.concurrency - 1) / options.concurrency
-        let started = clock.now
-        let samples = try await withThrowingTaskGroup(of: [Duration].self) { callers in
-            for _ in 0..<options.concurrency {
-                callers.addTask {
-                    var durations: [Duration] = []
-                    durations.reserveCapacity(perCaller)
-                    for _ in 0..<perCaller {
-                        let start = clock.now
-                        let response = try await health.check(request)
-                        durations.append(clock.now - start)
-                        guard response.status == .serving else { throw BenchError("the server is not serving") }
-                    }
-                    return durations
-                }
-            }
-            var all: [Duration] = []
-            for try await durations in callers { all += durations }
-            return all.sorted()
-        }
-        let elapsed = clock.now - started
-        func microseconds(_ duration: Duration) -> Int {
-            let (seconds, attoseconds) = duration.components
-            return Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000)
-        }
-        func percentile(_ p: Double) -> Int {
-            microseconds(samples[min(samples.count - 1, Int((Double(samples.count) * p).rounded(.down)))])
-        }
-        let rate = Double(samples.count) * 1_000_000 / Double(max(1, microseconds(elapsed)))
-        // One line for scripts to read, like RedisBench's.
-        print(
-            "RESULT calls=\(samples.count) concurrency=\(options.concurrency) p50_us=\(percentile(0.5))"
-                + " p90_us=\(percentile(0.9)) p99_us=\(percentile(0.99)) calls_per_s=\(Int(rate))")
     }
+}
+
+/// Runs `call` `warmup` times, then `calls` times from `concurrency` callers one call at a time
+/// each, and prints the latency percentiles and the rate as one `RESULT` line for scripts to read.
+func measure(_ options: BenchOptions, _ call: @escaping @Sendable () async throws -> Void) async throws {
+    for _ in 0..<options.warmup {
+        try await call()
+    }
+    let clock = ContinuousClock()
+    let perCaller = (options.calls + options.concurrency - 1) / options.concurrency
+    let started = clock.now
+    let samples = try await withThrowingTaskGroup(of: [Duration].self) { callers in
+        for _ in 0..<options.concurrency {
+            callers.addTask {
+                var durations: [Duration] = []
+                durations.reserveCapacity(perCaller)
+                for _ in 0..<perCaller {
+                    let start = clock.now
+                    try await call()
+                    durations.append(clock.now - start)
+                }
+                return durations
+            }
+        }
+        var all: [Duration] = []
+        for try await durations in callers { all += durations }
+        return all.sorted()
+    }
+    let elapsed = clock.now - started
+    func microseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000)
+    }
+    func percentile(_ p: Double) -> Int {
+        microseconds(samples[min(samples.count - 1, Int((Double(samples.count) * p).rounded(.down)))])
+    }
+    let rate = Double(samples.count) * 1_000_000 / Double(max(1, microseconds(elapsed)))
+    // One line for scripts to read, like RedisBench's.
+    print(
+        "RESULT calls=\(samples.count) concurrency=\(options.concurrency) p50_us=\(percentile(0.5))"
+            + " p90_us=\(percentile(0.9)) p99_us=\(percentile(0.99)) calls_per_s=\(Int(rate))")
 }
 
 /// A gRPC server with nothing but the health service: no interceptors, no TLS.
@@ -176,6 +199,9 @@ do {
     case .grpcCall: try await callGRPC(options)
     case .grpcServe: try await serveGRPC(options)
     case .httpServe: try await serveHTTP(options, file: options.file ?? "")
+    case .internalServe: try await serveInternalCall(options, httpPort: options.httpPort)
+    case .internalGRPC: try await callInternalGRPC(options)
+    case .internalJSON: try await callInternalJSON(options)
     }
 } catch {
     print("StackBench: \(error)")
