@@ -21,6 +21,17 @@ package enum DatabaseAvailability {
         }
     }
 
+    /// A transaction PostgreSQL rolled back to break a deadlock (40P01) or to keep transactions
+    /// serializable (40001): nothing of it was written, and the same request sent again will most
+    /// likely succeed. Answered as unavailable, never as an internal error, but not counted as the
+    /// database being down, and never a reason to stop reading from a replica.
+    package static func isRolledBackForRetry(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            return false
+        }
+        return state == "40P01" || state == "40001"
+    }
+
     /// SQLSTATEs (or their classes) in which PostgreSQL refuses for now what it will do later.
     /// They are the connection exceptions (08), a server shutting down, starting up or restarting
     /// after a crash (57P01–57P03, which `pg_ctl restart` sends), and too many connections

@@ -714,7 +714,9 @@ package enum Platform {
             // First, so its span and timing cover the others and the handler.
             ServerObservabilityInterceptor(),
             IncomingCallInterceptor(trustsClientAddress: trustsClientAddress),
-            ErrorLoggingInterceptor(logger: logger, isUnavailable: DatabaseAvailability.isUnavailable),
+            ErrorLoggingInterceptor(logger: logger) { error in
+                DatabaseAvailability.isUnavailable(error) || DatabaseAvailability.isRolledBackForRetry(error)
+            },
         ]
     }
 

@@ -317,4 +317,67 @@ struct VerificationTests {
                 ])
         }
     }
+
+    @Test(
+        "a batch's outcomes and an enrolment of the same people in concurrent transactions do not deadlock",
+        .enabled(if: DatabaseEngine.available.contains(.postgres)))
+    func settlesBesideEnrolment() async throws {
+        try await ServiceHarness.with(.postgres) { harness in
+            // given: two people with a pending check each, in no project yet
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
+            let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
+            let projectID = try #require(UUID(uuidString: project.id))
+            let sql = harness.coreDatabase.sql
+            _ = try await sql.raw(
+                """
+                INSERT INTO beneficiaries (id, name_sealed, gender, banked_status, internet_status, phone_status,
+                    verification_status, verification_id, extras, created_by, created_at, updated_at)
+                SELECT gen_random_uuid(), 'sealed', 'female', 'unknown', 'unknown', 'unknown', 'pending',
+                    gen_random_uuid(), '{}', gen_random_uuid(), now(), now()
+                FROM generate_series(1, 2)
+                """
+            ).run()
+            // in the order PostgreSQL sorts their ids, as the enrolment's trigger locks them
+            let people = try await sql.raw("SELECT id, verification_id FROM beneficiaries ORDER BY id").all().map {
+                row in
+                (
+                    id: try row.decode(column: "id", as: UUID.self),
+                    run: try row.decode(column: "verification_id", as: UUID.self)
+                )
+            }
+            try #require(people.count == 2)
+            let database = harness.coreDatabase.db
+            let (locked, lockedFirst) = AsyncStream.makeStream(of: Void.self)
+
+            // when: an enrolment of both holds the first person's share lock when the batch's
+            // outcomes arrive, listed in the other order (as a job's batch may list them)
+            async let enrolled: Void = database.transaction { tx in
+                guard let sql = tx as? any SQLDatabase else { return }
+                try await sql.raw("SELECT 1 FROM beneficiaries WHERE id = \(bind: people[0].id) FOR SHARE").run()
+                lockedFirst.yield()
+                try await Task.sleep(for: .milliseconds(300))
+                try await sql.raw(
+                    """
+                    INSERT INTO enrolments (id, project_id, beneficiary_id, type, enrolled_by, enrolled_at)
+                    VALUES (gen_random_uuid(), \(bind: projectID), \(bind: people[0].id), 'enrolled', gen_random_uuid(), now()),
+                        (gen_random_uuid(), \(bind: projectID), \(bind: people[1].id), 'enrolled', gen_random_uuid(), now())
+                    """
+                ).run()
+            }
+            for await _ in locked { break }
+            let applied = try await database.transaction { tx in
+                guard let sql = tx as? any SQLDatabase else { return Set<UUID>() }
+                return try await VerificationStore.settleBeneficiaries(
+                    [(people[1].id, people[1].run, .verified, nil), (people[0].id, people[0].run, .verified, nil)],
+                    on: sql)
+            }
+            try await enrolled
+
+            // then: neither was chosen as a deadlock's victim, and the counts saw both
+            #expect(applied == [people[0].run, people[1].run])
+            #expect(try await StatsTests.recount(projectID, on: sql) == ["verified/female/unknown": 2])
+            let counted = try await StatsStore.beneficiaryBuckets(of: projectID, on: sql)
+            #expect(counted.map { "\($0.verification_status):\($0.total)" } == ["verified:2"])
+        }
+    }
 }

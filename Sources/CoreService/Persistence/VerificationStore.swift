@@ -110,7 +110,24 @@ enum VerificationStore {
         on sql: any SQLDatabase
     ) async throws -> Set<UUID> {
         var applied: Set<UUID> = []
-        for chunk in settlements.chunks(of: lookupChunk) {
+        // An enrolment's statistics trigger share-locks its beneficiaries in id order; an UPDATE
+        // joined to a VALUES list locks them in whatever order the plan reads them. Both at once
+        // on overlapping people deadlocked (an enrolment answered 500 while a registration's
+        // checks ran), so the rows are locked here first, in the same order as the trigger's.
+        let ordered = settlements.sorted { lhs, rhs in
+            withUnsafeBytes(of: lhs.beneficiary.uuid) { left in
+                withUnsafeBytes(of: rhs.beneficiary.uuid) { right in left.lexicographicallyPrecedes(right) }
+            }
+        }
+        for chunk in ordered.chunks(of: lookupChunk) {
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw(
+                    """
+                    SELECT 1 FROM beneficiaries WHERE id = ANY(\(bind: chunk.map(\.beneficiary)))
+                    ORDER BY id FOR NO KEY UPDATE
+                    """
+                ).run()
+            }
             let values = SQLValuesTable(
                 "v", columns: ["beneficiary", "run", "status", "reason"],
                 rows: chunk.map { settlement in
