@@ -19,6 +19,9 @@ struct Rahat: AsyncParsableCommand {
         commandName: "rahat",
         abstract: "Rahat: aid projects, beneficiaries, disbursements, vendors and settlements.",
         discussion: "Configuration comes from the environment (see the README's table) and RAHAT_CONFIG_FILE.",
+        // The release as the image or package names it (the image sets RAHAT_VERSION from its
+        // build), the same name rahat_build_info and the traces carry.
+        version: ProcessInfo.processInfo.environment["RAHAT_VERSION"].flatMap { $0.isEmpty ? nil : $0 } ?? "dev",
         subcommands: [
             Serve.self, Migrate.self, DatabaseCommand.self, AuthCommand.self, LedgerCommand.self, EventsCommand.self,
             MetricsCommand.self, InternalGatewayCommand.self, PublicGatewayCommand.self,
