@@ -366,7 +366,7 @@ class Auditor(RahatUser):
 
 
 STRESS = os.environ.get("LOADTEST_STRESS") == "1"
-STEPS = [int(step) for step in os.environ.get("LOADTEST_STRESS_STEPS", "10,25,50,100,200").split(",")]
+STEPS = [int(step) for step in os.environ.get("LOADTEST_STRESS_STEPS", "10,50,100,200,400").split(",")]
 STEP_SECONDS = int(os.environ.get("LOADTEST_STRESS_STEP_SECONDS", "30"))
 
 
@@ -409,7 +409,10 @@ if STRESS:
             if index >= len(plan):
                 return None
             StressLog.step = index
-            return plan[index], max(1, plan[index] // 2)
+            # Up gradually (half a step's users a second); down at once, so that the drain and
+            # recovery steps carry the first step's load and not what is left of the heaviest.
+            previous = plan[index - 1] if index > 0 else 0
+            return plan[index], max(1, plan[index] // 2) if plan[index] >= previous else max(1, previous)
 
     @events.request.add_listener
     def record_answer(request_type, name, response_time, response=None, exception=None, **_):
