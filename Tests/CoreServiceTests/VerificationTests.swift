@@ -1,5 +1,6 @@
 import AuthAPI
 import CoreAPI
+import FluentKit
 import Foundation
 import GRPCCore
 import Persistence
