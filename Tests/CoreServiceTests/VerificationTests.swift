@@ -324,44 +324,52 @@ struct VerificationTests {
         .enabled(if: DatabaseEngine.available.contains(.postgres)))
     func settlesBesideEnrolment() async throws {
         try await ServiceHarness.with(.postgres) { harness in
-            // given: two people with a pending check each, in no project yet
+            // given: 200 people with a pending check each, in no project yet, stored highest id
+            // first (as a batch registered in one millisecond may be: UUIDv7's random tail), so
+            // that an update reading the table meets them in the order opposite to the trigger's
             let admin = ServiceHarness.bearer(try await harness.login().accessToken)
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let projectID = try #require(UUID(uuidString: project.id))
             let sql = harness.coreDatabase.sql
-            _ = try await sql.raw(
-                """
-                INSERT INTO beneficiaries (id, name_sealed, gender, banked_status, internet_status, phone_status,
-                    verification_status, verification_id, extras, created_by, created_at, updated_at)
-                SELECT gen_random_uuid(), 'sealed', 'female', 'unknown', 'unknown', 'unknown', 'pending',
-                    gen_random_uuid(), '{}', gen_random_uuid(), now(), now()
-                FROM generate_series(1, 2)
-                """
-            ).run()
-            // in the order PostgreSQL sorts their ids, as the enrolment's trigger locks them
-            let people = try await sql.raw("SELECT id, verification_id FROM beneficiaries ORDER BY id").all().map {
-                row in
-                (
-                    id: try row.decode(column: "id", as: UUID.self),
-                    run: try row.decode(column: "verification_id", as: UUID.self)
-                )
+            let ids = (0..<200).map { _ in UUID() }.sorted { lhs, rhs in
+                withUnsafeBytes(of: lhs.uuid) { left in
+                    withUnsafeBytes(of: rhs.uuid) { right in right.lexicographicallyPrecedes(left) }
+                }
             }
-            try #require(people.count == 2)
+            for id in ids {
+                try await sql.raw(
+                    """
+                    INSERT INTO beneficiaries (id, name_sealed, gender, banked_status, internet_status, phone_status,
+                        verification_status, verification_id, extras, created_by, created_at, updated_at)
+                    VALUES (\(bind: id), 'sealed', 'female', 'unknown', 'unknown', 'unknown', 'pending',
+                        gen_random_uuid(), '{}', gen_random_uuid(), now(), now())
+                    """
+                ).run()
+            }
+            let runs = Dictionary(
+                uniqueKeysWithValues: try await sql.raw("SELECT id, verification_id FROM beneficiaries").all().map {
+                    row in
+                    (
+                        try row.decode(column: "id", as: UUID.self),
+                        try row.decode(column: "verification_id", as: UUID.self)
+                    )
+                })
+            let lowest = try #require(ids.last)
             let database = harness.coreDatabase.db
             let (locked, lockedFirst) = AsyncStream.makeStream(of: Void.self)
 
-            // when: an enrolment of both holds the first person's share lock when the batch's
-            // outcomes arrive, listed in the other order (as a job's batch may list them)
+            // when: an enrolment of everyone holds the lowest id's share lock (its trigger's first)
+            // when the batch's outcomes arrive, listed highest id first
             async let enrolled: Void = database.transaction { tx in
                 guard let sql = tx as? any SQLDatabase else { return }
-                try await sql.raw("SELECT 1 FROM beneficiaries WHERE id = \(bind: people[0].id) FOR SHARE").run()
+                try await sql.raw("SELECT 1 FROM beneficiaries WHERE id = \(bind: lowest) FOR SHARE").run()
                 lockedFirst.yield()
                 try await Task.sleep(for: .milliseconds(300))
                 try await sql.raw(
                     """
                     INSERT INTO enrolments (id, project_id, beneficiary_id, type, enrolled_by, enrolled_at)
-                    VALUES (gen_random_uuid(), \(bind: projectID), \(bind: people[0].id), 'enrolled', gen_random_uuid(), now()),
-                        (gen_random_uuid(), \(bind: projectID), \(bind: people[1].id), 'enrolled', gen_random_uuid(), now())
+                    SELECT gen_random_uuid(), \(bind: projectID), id, 'enrolled', gen_random_uuid(), now()
+                    FROM beneficiaries
                     """
                 ).run()
             }
@@ -369,16 +377,15 @@ struct VerificationTests {
             let applied = try await database.transaction { tx in
                 guard let sql = tx as? any SQLDatabase else { return Set<UUID>() }
                 return try await VerificationStore.settleBeneficiaries(
-                    [(people[1].id, people[1].run, .verified, nil), (people[0].id, people[0].run, .verified, nil)],
-                    on: sql)
+                    ids.compactMap { id in runs[id].map { (id, $0, .verified, nil) } }, on: sql)
             }
             try await enrolled
 
-            // then: neither was chosen as a deadlock's victim, and the counts saw both
-            #expect(applied == [people[0].run, people[1].run])
-            #expect(try await StatsTests.recount(projectID, on: sql) == ["verified/female/unknown": 2])
+            // then: neither was chosen as a deadlock's victim, and the counts saw everyone
+            #expect(applied == Set(runs.values))
+            #expect(try await StatsTests.recount(projectID, on: sql) == ["verified/female/unknown": 200])
             let counted = try await StatsStore.beneficiaryBuckets(of: projectID, on: sql)
-            #expect(counted.map { "\($0.verification_status):\($0.total)" } == ["verified:2"])
+            #expect(counted.map { "\($0.verification_status):\($0.total)" } == ["verified:200"])
         }
     }
 }
