@@ -42,11 +42,17 @@ extension AuthDomain {
 
         let user = try await UserStore.user(withEmail: email, on: db)
         let verified: Bool
-        if let hash = user?.passwordHash {
-            verified = try await hasher.verify(password, against: hash)
-        } else {
-            _ = try await hasher.verify(password, against: hasher.decoyHash)
-            verified = false
+        do {
+            if let hash = user?.passwordHash {
+                verified = try await hasher.verify(password, against: hash)
+            } else {
+                _ = try await hasher.verify(password, against: hasher.decoyHash)
+                verified = false
+            }
+        } catch {
+            // Refused before the password was hashed (too many at once): no attempt was made.
+            try await SessionStore.deleteAttempt(attempt, on: db)
+            throw error
         }
         guard let user, verified else { throw AuthError.invalidCredentials }
         try await SessionStore.markSucceeded(attempt: attempt, on: db)

@@ -23,6 +23,8 @@ package enum AuthError: Error, Equatable, Sendable {
     case apiKeyCannotManageKeys
     case invalidServiceCredentials
     case serviceCredentialsNotConfigured
+    /// Too many password hashes waiting in this process: refused before any work (``HashQueue``).
+    case busy
 
     /// The transport-neutral form the RPC edge sends.
     package var serviceError: ServiceError {
@@ -63,6 +65,12 @@ package enum AuthError: Error, Equatable, Sendable {
             ServiceError(
                 .unauthenticated, reason: "auth.invalid_service_credentials",
                 message: "The service name or the service secret is wrong."
+            )
+        case .busy:
+            ServiceError(
+                .unavailable, reason: "auth.busy",
+                message: "Too many passwords are being checked at once; try again in a moment.",
+                retryAfterSeconds: 1
             )
         case .serviceCredentialsNotConfigured:
             ServiceError(
