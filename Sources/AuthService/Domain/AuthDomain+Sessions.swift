@@ -50,7 +50,7 @@ extension AuthDomain {
                 verified = false
             }
         } catch {
-            // Refused before the password was hashed (too many at once): no attempt was made.
+            // No verdict on the password (refused as busy before hashing): no attempt was made.
             try await SessionStore.deleteAttempt(attempt, on: db)
             throw error
         }
