@@ -51,6 +51,29 @@ package struct TestDatabase: Sendable {
             location: .sqlite(path: directory.appendingPathComponent("\(service).sqlite").path))
     }
 
+    /// What a session of this PostgreSQL database is told when the server ends it (57P01, as
+    /// `pg_ctl restart -m fast` ends every session), or nil on SQLite or if the server did not.
+    /// The session is a connection of its own, held until it is closed: PostgresNIO's debug
+    /// builds stop the process when a connection is freed before it is closed, which a pooled
+    /// connection the server ends can be, and that took a whole test run down with it.
+    package func errorOfEndedSession() async throws -> (any Error)? {
+        guard case .postgres(let url) = configuration.location, let host = url.host else { return nil }
+        let logger = Logger(label: "rahat.tests.postgres")
+        let connection = try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(
+                host: host, port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
+                database: url.path.isEmpty ? "postgres" : String(url.path.dropFirst()), tls: .disable),
+            id: 1, logger: logger)
+        var ended: (any Error)?
+        do {
+            _ = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger)
+        } catch {
+            ended = error
+        }
+        try? await connection.close()
+        return ended
+    }
+
     /// A fresh database: a new SQLite file, or a new PostgreSQL database copied from a template
     /// migrated with `schemas` once per test run (so each test starts migrated in milliseconds),
     /// or blank when there are none. SQLite files start blank: migrating them is quick.

@@ -225,13 +225,8 @@ struct DatabaseAvailabilityTests {
         try await TestDatabase.with(.postgres, migrating: []) { test in
             let database = try ServiceDatabase(
                 configuration: test.configuration(for: "availability"), schema: "availability", logger: .test)
-            // when the server ends the session (57P01, what `pg_ctl restart -m fast` sends each one)
-            var ended: (any Error)?
-            do {
-                try await database.sql.raw("SELECT pg_terminate_backend(pg_backend_pid())").run()
-            } catch {
-                ended = error
-            }
+            // when the server ends a session (57P01, what `pg_ctl restart -m fast` sends each one)
+            let ended = try await test.errorOfEndedSession()
             // and a statement runs out of its time (57014)
             var timedOut: (any Error)?
             do {
