@@ -66,7 +66,9 @@ package struct TestDatabase: Sendable {
             id: 1, logger: logger)
         var ended: (any Error)?
         do {
-            _ = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger)
+            // The server's word that it ended the session comes with the rows, so they are read.
+            let rows = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger)
+            for try await _ in rows {}
         } catch {
             ended = error
         }
