@@ -331,11 +331,7 @@ struct VerificationTests {
             let project = try await harness.projects.createProject(ProjectTests.newProject(), metadata: admin)
             let projectID = try #require(UUID(uuidString: project.id))
             let sql = harness.coreDatabase.sql
-            let ids = (0..<200).map { _ in UUID() }.sorted { lhs, rhs in
-                withUnsafeBytes(of: lhs.uuid) { left in
-                    withUnsafeBytes(of: rhs.uuid) { right in right.lexicographicallyPrecedes(left) }
-                }
-            }
+            let ids = (0..<200).map { _ in UUID() }.sorted { lhs, rhs in rhs.precedesInBytes(lhs) }
             for id in ids {
                 try await sql.raw(
                     """

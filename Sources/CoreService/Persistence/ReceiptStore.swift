@@ -13,13 +13,8 @@ enum ReceiptStore {
     static func add(
         _ sums: [UUID: (amount: Int64, count: Int)], in projectID: UUID, at: Date, on sql: any SQLDatabase
     ) async throws {
-        // In one order, so consumers upserting at once take the rows' locks alike (no
-        // deadlock); by the ids' bytes, not their text, which would be formatted per comparison.
-        let ordered = sums.sorted { lhs, rhs in
-            withUnsafeBytes(of: lhs.key.uuid) { left in
-                withUnsafeBytes(of: rhs.key.uuid) { right in left.lexicographicallyPrecedes(right) }
-            }
-        }
+        // In one order, so consumers upserting at once take the rows' locks alike (no deadlock).
+        let ordered = sums.sorted { lhs, rhs in lhs.key.precedesInBytes(rhs.key) }
         for chunk in ordered.chunks(of: upsertChunk) {
             var insert = sql.insert(into: "receipts")
                 .columns("project_id", "beneficiary_id", "received", "payments", "last_received_at")

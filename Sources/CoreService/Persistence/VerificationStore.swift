@@ -114,11 +114,7 @@ enum VerificationStore {
         // joined to a VALUES list locks them in whatever order the plan reads them. Both at once
         // on overlapping people deadlocked (an enrolment answered 500 while a registration's
         // checks ran), so the rows are locked here first, in the same order as the trigger's.
-        let ordered = settlements.sorted { lhs, rhs in
-            withUnsafeBytes(of: lhs.beneficiary.uuid) { left in
-                withUnsafeBytes(of: rhs.beneficiary.uuid) { right in left.lexicographicallyPrecedes(right) }
-            }
-        }
+        let ordered = settlements.sorted { lhs, rhs in lhs.beneficiary.precedesInBytes(rhs.beneficiary) }
         for chunk in ordered.chunks(of: lookupChunk) {
             if sql.dialect.name == "postgresql" {
                 try await sql.raw(
