@@ -57,23 +57,17 @@ package struct TestDatabase: Sendable {
     /// builds stop the process when a connection is freed before it is closed, which a pooled
     /// connection the server ends can be, and that took a whole test run down with it.
     package func errorOfEndedSession() async throws -> (any Error)? {
-        guard case .postgres(let url) = configuration.location, let host = url.host else { return nil }
-        let logger = Logger(label: "rahat.tests.postgres")
-        let connection = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: host, port: url.port ?? 5432, username: url.user ?? "postgres", password: url.password,
-                database: url.path.isEmpty ? "postgres" : String(url.path.dropFirst()), tls: .disable),
-            id: 1, logger: logger)
-        var ended: (any Error)?
-        do {
-            // The server's word that it ended the session comes with the rows, so they are read.
-            let rows = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger)
-            for try await _ in rows {}
-        } catch {
-            ended = error
+        guard case .postgres(let url) = configuration.location else { return nil }
+        return try await TestPostgres.withConnection(admin: url) { connection, logger in
+            do {
+                // The server's word that it ended the session comes with the rows, so they are read.
+                let rows = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger)
+                for try await _ in rows {}
+                return nil
+            } catch {
+                return error
+            }
         }
-        try? await connection.close()
-        return ended
     }
 
     /// A fresh database: a new SQLite file, or a new PostgreSQL database copied from a template
