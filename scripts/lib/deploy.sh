@@ -62,6 +62,20 @@ deploy_stop_all() {
     for name in "${!pid[@]}"; do wait "${pid[$name]}" 2>/dev/null || true; done
 }
 
+# deploy_api METHOD PATH TOKEN [JSON] : the body of the answer from $api, sent with TOKEN (and JSON
+# as the body); fails, printing the answer, unless its status is 2xx. Uses $api and $work.
+deploy_api() {
+    local out="$work/answer.json" code
+    local args=(-s -o "$out" -w '%{http_code}' -X "$1" "$api$2" -H "authorization: Bearer $3")
+    if [ -n "${4:-}" ]; then args+=(-H 'content-type: application/json' -d "$4"); fi
+    code=$(curl "${args[@]}")
+    if [[ "$code" != 2* ]]; then
+        rahat__log "$1 $2 answered $code: $(cat "$out")"
+        return 1
+    fi
+    cat "$out"
+}
+
 # deploy_login API EMAIL PASSWORD : prints an access token.
 deploy_login() {
     curl -fsS "$1/v1/auth/login" -H 'content-type: application/json' \
