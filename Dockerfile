@@ -39,9 +39,11 @@ COPY Benchmarks ./Benchmarks
 # Dispatch and Foundation (with its ICU data) into the binary, so the runtime stage needs no
 # toolchain. Nothing is stripped: the runtime's backtracer names the functions of a crash from the
 # symbols, and the Swift runtime's own backtracer binary is shipped beside rahat for that reason.
+# The console's templates, languages and assets are read from the resource directory beside it.
 RUN swift build -c release --static-swift-stdlib --product rahat \
     && bin="$(swift build -c release --static-swift-stdlib --product rahat --show-bin-path)" \
     && install -D -m 0755 "$bin/rahat" /staging/usr/local/bin/rahat \
+    && cp -R "$bin/rahat_Console.resources" /staging/usr/local/bin/ \
     && install -D -m 0755 /usr/libexec/swift/linux/swift-backtrace-static \
         /staging/usr/libexec/swift/linux/swift-backtrace-static
 

@@ -52,6 +52,7 @@ extension Target.Dependency {
     static let jwtKit = Target.Dependency.product(name: "JWTKit", package: "jwt-kit")
     static let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
     static let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+    static let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
     static let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
     static let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
     static let nioHTTPTypes = Target.Dependency.product(name: "NIOHTTPTypes", package: "swift-nio-extras")
@@ -107,6 +108,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         // The RPC and messaging names are still experimental upstream; the trait needs a minor-version pin.
@@ -135,8 +137,9 @@ let package = Package(
         library(
             "RahatApp",
             [
-                "AuthAPI", "AuthService", "C2CAPI", "C2CService", "CoreAPI", "CoreService", "Gateway", "LedgerAPI",
-                "LedgerService", "Messaging", "MetricCatalog", "Notifications", "Operations", "Persistence",
+                "AuthAPI", "AuthService", "C2CAPI", "C2CService", "Console", "CoreAPI", "CoreService", "Gateway",
+                "LedgerAPI", "LedgerService", "Messaging", "MetricCatalog", "Notifications", "Operations",
+                "Persistence",
                 "RedisClient",
                 "RedisStores", "ServerKit", "TokenVerification", .fluentKit, .grpcCore, .grpcInProcessTransport,
                 .grpcHTTP2Transport, .logging, .serviceLifecycle,
@@ -237,6 +240,15 @@ let package = Package(
             ],
             // Compiled in by scripts/generate-openapi (Generated/DocsPageHTML.swift).
             exclude: ["Docs/docs.html"]),
+        // The templates, languages and assets are read from the resource bundle at start-up.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Gateway", "ServerKit", "SharedModels", .crypto, .httpTypes, .hummingbird, .logging, .mustache,
+                .nioCore, .openAPIRuntime,
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings),
         library(
             "TestSupport",
             [
@@ -303,6 +315,12 @@ let package = Package(
                 "C2CService", "CoreService", "Gateway", "JobQueue", "Messaging", "Notifications", "Persistence",
                 "RahatApp", "ServerKit", "TestInfrastructure", "TestSupport", .httpTypes, .hummingbird,
                 .hummingbirdTesting, .inMemoryTracing, .serviceLifecycleTestKit, .tracing,
+            ]),
+        tests(
+            "ConsoleTests",
+            [
+                "Console", "Gateway", "RahatApp", "ServerKit", "TestInfrastructure", "TestSupport", .httpTypes,
+                .hummingbird, .hummingbirdTesting, .nioCore,
             ]),
         tests(
             "IntegrationTests",

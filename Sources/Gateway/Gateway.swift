@@ -24,6 +24,7 @@ package enum Gateway {
     ///   - rateLimiter: where request counts live: Redis shared by every replica, or this process.
     ///   - recentWriters: where callers' recent writes are remembered for read-your-writes
     ///     (``ReadYourWritesMiddleware``); nil where no service reads from a replica.
+    ///   - extraRoutes: what else the gateway serves on the API's behalf (the console).
     ///   - onServerRunning: called with the bound port once the listener is up.
     package static func application(
         configuration: GatewayConfiguration,
@@ -35,6 +36,7 @@ package enum Gateway {
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         recentWriters: (any RecentWriters)? = nil,
         extraReadiness: [ReadinessCheck] = [],
+        extraRoutes: [any GatewayRoutes] = [],
         logger: Logger,
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {
@@ -49,6 +51,7 @@ package enum Gateway {
             rateLimiter: rateLimiter,
             recentWriters: recentWriters,
             extraReadiness: extraReadiness,
+            extraRoutes: extraRoutes,
             revoked: revoked,
             logger: logger
         )
@@ -80,6 +83,7 @@ package enum Gateway {
         rateLimiter: any RateLimiter = InMemoryRateLimiter(),
         recentWriters: (any RecentWriters)? = nil,
         extraReadiness: [ReadinessCheck] = [],
+        extraRoutes: [any GatewayRoutes] = [],
         revoked: RevokedCredentials = RevokedCredentials(),
         logger: Logger
     ) throws -> Router<GatewayRequestContext> {
@@ -131,6 +135,14 @@ package enum Gateway {
                 ReadYourWritesMiddleware(window: configuration.readYourWrites, writers: recentWriters, logger: logger))
         }
         try handler.registerHandlers(on: router, configuration: codingConfiguration, middlewares: middlewares)
+        if !extraRoutes.isEmpty {
+            // The same handlers behind the same middleware: what is built on the API answers as it does.
+            let api = InProcessAPI(logger: logger)
+            try handler.registerHandlers(on: api, configuration: codingConfiguration, middlewares: middlewares)
+            for routes in extraRoutes {
+                try routes.register(on: router, api: api)
+            }
+        }
         return router
     }
 
@@ -155,6 +167,12 @@ package enum Gateway {
             guard response.status == .serving else { throw UnhealthyService(status: "\(response.status)") }
         }
     }
+}
+
+/// Routes served on the gateway's router beside the API (the console), built on the API itself.
+package protocol GatewayRoutes: Sendable {
+    /// Adds the routes to `router`; `api` answers as the public API does, through its middleware.
+    func register(on router: Router<GatewayRequestContext>, api: InProcessAPI) throws
 }
 
 private struct UnhealthyService: Error, CustomStringConvertible {

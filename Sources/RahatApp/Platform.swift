@@ -2,6 +2,7 @@ import AuthAPI
 import AuthService
 import C2CAPI
 import C2CService
+import Console
 import CoreAPI
 import CoreService
 import FluentKit
@@ -139,6 +140,8 @@ package enum Platform {
                 rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
                 extraReadiness: services.readinessChecks
                     + redisReadiness(redis, required: configuration.gateway.rateLimits.failClosed),
+                extraRoutes: try console(
+                    configuration.console, gateway: configuration.gateway, redis: redis, logger: logger),
                 logger: logger,
                 onServerRunning: onGatewayRunning
             )
@@ -415,6 +418,8 @@ package enum Platform {
             rateLimiter: redis.map { RedisRateLimiter(client: $0) } ?? InMemoryRateLimiter(),
             recentWriters: redis.map { RedisRecentWriters(client: $0) } ?? InMemoryRecentWriters(),
             extraReadiness: extraReadiness,
+            extraRoutes: try console(
+                configuration.console, gateway: configuration.gateway, redis: redis, logger: logger),
             logger: logger,
             onServerRunning: onGatewayRunning
         )
@@ -435,6 +440,20 @@ package enum Platform {
             ],
             notice: StartupNotice()
         )
+    }
+
+    /// The web console at `/console`, unless turned off; its sessions live in Redis when there is
+    /// one, so that any gateway replica serves a signed-in user.
+    private static func console(
+        _ configuration: ConsoleConfiguration, gateway: GatewayConfiguration, redis: RedisClient?, logger: Logger
+    ) throws -> [any GatewayRoutes] {
+        guard configuration.enabled else { return [] }
+        let sessions: any SessionStore = redis.map { RedisSessionStore(client: $0) } ?? InMemorySessionStore()
+        return [
+            try Console(
+                configuration: configuration, sessions: sessions, trustForwardedProto: gateway.trustForwardedFor,
+                logger: logger)
+        ]
     }
 
     /// Applies every service's pending migrations, or reverts each service's last batch.

@@ -1,5 +1,6 @@
 package import AuthService
 package import C2CService
+package import Console
 package import CoreService
 import Foundation
 package import Gateway
@@ -129,6 +130,7 @@ package struct RedisSettings: Sendable, Equatable {
 package struct EmbeddedConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
+    package var console = ConsoleConfiguration()
     package var auth: AuthServiceConfiguration
     package var core: CoreServiceConfiguration
     package var ledger: LedgerServiceConfiguration
@@ -138,7 +140,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
         var source = source
         let common = CommonConfiguration(from: &source)
         let auth = AuthServiceConfiguration(from: &source, dataDirectory: common.dataDirectory)
-        let configuration = EmbeddedConfiguration(
+        var configuration = EmbeddedConfiguration(
             common: common,
             gateway: GatewayConfiguration(from: &source),
             auth: auth,
@@ -148,6 +150,7 @@ package struct EmbeddedConfiguration: Sendable, Equatable {
             c2c: C2CServiceConfiguration(
                 from: &source, dataDirectory: common.dataDirectory, serviceSecret: .some(auth.serviceSecret))
         )
+        configuration.console = ConsoleConfiguration(from: &source)
         try source.validate()
         return configuration
     }
@@ -432,6 +435,7 @@ package struct C2CProcessConfiguration: ServiceProcessConfiguration, Equatable {
 package struct GatewayProcessConfiguration: Sendable, Equatable {
     package var common: CommonConfiguration
     package var gateway: GatewayConfiguration
+    package var console = ConsoleConfiguration()
     /// Where the operations listener (`/health`, `/readiness`, `/metrics`) is bound.
     package var opsHost: String
     package var opsPort: Int
@@ -445,7 +449,7 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
         let common = CommonConfiguration(from: &source)
         // Metrics name routes, clients and counts: the public edge of a deployment keeps them
         // on the operations port, which only the cluster reaches.
-        let configuration = GatewayProcessConfiguration(
+        var configuration = GatewayProcessConfiguration(
             common: common,
             gateway: GatewayConfiguration(from: &source, publicMetrics: false),
             opsHost: source.string("RAHAT_GATEWAY_OPS_HOST", default: "127.0.0.1"),
@@ -455,6 +459,7 @@ package struct GatewayProcessConfiguration: Sendable, Equatable {
             ledger: ServiceAddress(from: &source, of: .ledger),
             c2c: ServiceAddress(from: &source, of: .c2c)
         )
+        configuration.console = ConsoleConfiguration(from: &source)
         try source.validate()
         return configuration
     }

@@ -1,0 +1,255 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServerKit
+import SharedModels
+
+/// What every console page shares: settings, resources, sessions, the API, and the answers that
+/// are the same on every page (redirects, refusals, error pages).
+struct ConsoleCore: Sendable {
+    let configuration: ConsoleConfiguration
+    let resources: ConsoleResources
+    let renderer: Renderer
+    let sessions: ConsoleSessions
+    let api: Client
+    /// Whether `X-Forwarded-Proto` comes from a proxy the gateway trusts.
+    let trustForwardedProto: Bool
+    let defaultTimeZone: TimeZone
+    let logger: Logger
+
+    /// The cookie the sign-in form's token is also sent in, before any session exists.
+    static let signInCookie = "rahat-signin"
+    /// The browser's chosen language and time zone; not secret.
+    static let languageCookie = "rahat-lang"
+    static let timeZoneCookie = "rahat-tz"
+
+    /// `__Host-` binds the cookie to this host and path `/`, and browsers only take it over TLS.
+    func sessionCookieName(secure: Bool) -> String {
+        secure ? "__Host-rahat-session" : "rahat-session"
+    }
+
+    func isSecure(_ request: Request) -> Bool {
+        switch configuration.secureCookie {
+        case .always: true
+        case .never: false
+        case .auto: trustForwardedProto && request.headers[.forwardedProto]?.lowercased() == "https"
+        }
+    }
+
+    /// A form must come from a page of this origin. Browsers name the origin of every POST; one
+    /// that names none is an old or non-browser client, which the CSRF token still guards.
+    func isSameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let url = URL(string: origin), let host = url.host else { return false }
+        let authority = url.port.map { "\(host):\($0)" } ?? host
+        return authority.lowercased() == request.head.authority?.lowercased()
+    }
+
+    /// Whether a posted form carries the token of its session, or before sign-in, of the
+    /// sign-in cookie. Compared in constant time.
+    func acceptsForm(_ form: FormData, session: ConsoleSession?, signInToken: String?) -> Bool {
+        guard let sent = form.raw("_csrf"), let expected = session?.csrfToken ?? signInToken else { return false }
+        let a = Array(sent.utf8)
+        let b = Array(expected.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The user's choice, else the browser's preferred language the console has, else the default.
+    func language(for request: Request) -> Language {
+        if let chosen = request.cookies[Self.languageCookie]?.value, let language = resources.languages[chosen] {
+            return language
+        }
+        for code in Self.acceptedLanguages(request.headers[.acceptLanguage] ?? "") {
+            if let language = resources.languages[code] { return language }
+        }
+        return resources.languages[configuration.defaultLanguage] ?? resources.english
+    }
+
+    func timeZone(for request: Request) -> TimeZone {
+        request.cookies[Self.timeZoneCookie].flatMap { TimeZone(identifier: $0.value) } ?? defaultTimeZone
+    }
+
+    /// The primary subtags of `Accept-Language`, most preferred first.
+    static func acceptedLanguages(_ header: String) -> [String] {
+        header.split(separator: ",").compactMap { entry -> (String, Double)? in
+            let parts = entry.split(separator: ";")
+            guard let tag = parts.first?.trimmingCharacters(in: .whitespaces), !tag.isEmpty, tag != "*" else {
+                return nil
+            }
+            var weight = 1.0
+            for parameter in parts.dropFirst() {
+                let pair = parameter.trimmingCharacters(in: .whitespaces).split(separator: "=")
+                if pair.count == 2, pair[0] == "q", let value = Double(pair[1]) { weight = value }
+            }
+            let primary = tag.split(separator: "-").first.map { String($0).lowercased() } ?? tag
+            return weight > 0 ? (primary, weight) : nil
+        }
+        .enumerated().sorted { ($0.element.1, -$0.offset) > ($1.element.1, -$1.offset) }.map(\.element.0)
+    }
+
+    func cookie(_ name: String, value: String, secure: Bool, maxAge: Int? = nil) -> Cookie {
+        Cookie(
+            name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    }
+
+    /// Saves the session if the page changed it, renews an idle one, and sets or clears its cookie.
+    func finish(_ visit: Visit, on response: inout Response) async throws {
+        let (session, change, changed) = visit.outcome
+        let name = sessionCookieName(secure: visit.secure)
+        switch change {
+        case .set(let cookie):
+            if let session { try await sessions.save(session, cookie: cookie) }
+            response.setCookie(self.cookie(name, value: cookie, secure: visit.secure))
+        case .clear:
+            if let old = visit.cookie { try await sessions.end(old) }
+            response.setCookie(self.cookie(name, value: "", secure: visit.secure, maxAge: 0))
+        case nil:
+            guard let cookie = visit.cookie, var session else { return }
+            // Renew the idle deadline at most once a minute, not on every request.
+            let now = Date()
+            if changed || now.timeIntervalSince(session.lastSeenAt) > 60 {
+                session.lastSeenAt = now
+                try await sessions.save(session, cookie: cookie, now: now)
+            }
+        }
+    }
+
+    /// To the sign-in page, coming back to `target` afterwards.
+    func signInRedirect(after target: String?, expired: Bool = false) -> Response {
+        if expired { Visit.current?.end() }
+        var location = "/console/sign-in"
+        if let target, target != "/console", Self.isConsolePath(target),
+            let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+        {
+            location += "?next=" + encoded
+        }
+        if expired { location += (location.contains("?") ? "&" : "?") + "expired=1" }
+        return Self.redirect(to: location)
+    }
+
+    /// Only paths of the console are followed after sign-in, so the link cannot lead elsewhere.
+    static func isConsolePath(_ target: String) -> Bool {
+        (target == "/console" || target.hasPrefix("/console/")) && !target.contains("//") && !target.contains("\\")
+    }
+
+    /// See Other: after a form, the browser asks for the page with GET.
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// A short page that says why the request was refused.
+    func refusal(status: HTTPResponse.Status, key: String, detail: String? = nil) -> Response {
+        let language = Visit.current?.language ?? resources.english
+        return renderer.page(
+            "message", title: language.text(key),
+            MessagePage(heading: language.text(key), detail: detail, requestID: nil), status: status)
+    }
+
+    /// The page for a failure no page handled itself.
+    func errorPage(_ error: any Error, logger: Logger) -> Response {
+        let language = Visit.current?.language ?? resources.english
+        if error is SignInRequired { return signInRedirect(after: Visit.current?.target) }
+        guard let problem = APIProblem.of(error) else {
+            logger.error("console page failed", metadata: ["error": "\(String(reflecting: error))"])
+            return renderer.page(
+                "message", title: language.text("error_internal"),
+                MessagePage(heading: language.text("error_internal"), detail: nil, requestID: nil),
+                status: .internalServerError)
+        }
+        switch problem.status {
+        case 401:
+            return signInRedirect(after: Visit.current?.target, expired: true)
+        case 403:
+            return refusal(status: .forbidden, key: "error_forbidden", detail: problem.detail)
+        case 404:
+            return refusal(status: .notFound, key: "error_not_found", detail: problem.detail)
+        case 429, 503:
+            var response = refusal(
+                status: .init(code: problem.status), key: "error_busy", detail: problem.detail)
+            if let seconds = problem.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
+            return response
+        default:
+            return renderer.page(
+                "message", title: language.text("error_internal"),
+                MessagePage(
+                    heading: language.text(problem.status >= 500 ? "error_internal" : "error_refused"),
+                    detail: problem.detail, requestID: problem.requestId),
+                status: .init(code: problem.status))
+        }
+    }
+}
+
+/// A page with a heading and a sentence: refusals, errors.
+struct MessagePage: Sendable {
+    var heading: String
+    var detail: String?
+    var requestID: String?
+}
+
+extension ConsoleResources {
+    /// English, which every installation has (``ConsoleResources/load(from:)`` checks).
+    var english: Language {
+        guard let english = languages["en"] else { preconditionFailure("English is checked at start-up") }
+        return english
+    }
+}
+
+extension ConsoleCore {
+    /// The visit's language.
+    var language: Language { Visit.current?.language ?? resources.english }
+
+    /// The signed-in session, or a redirect to sign in that comes back here.
+    func requireSession() throws -> ConsoleSession {
+        guard let session = Visit.current?.session else { throw SignInRequired() }
+        return session
+    }
+
+    /// Formats a time for the visit's language and time zone.
+    func dateTime(_ date: Date?) -> String {
+        guard let date else { return "" }
+        return language.dateTime(date, in: Visit.current?.timeZone ?? defaultTimeZone)
+    }
+}
+
+/// Thrown by a page that needs a session when there is none; answered with the sign-in page.
+struct SignInRequired: Error {}
+
+extension ConsoleCore {
+    /// Access tokens live minutes; the session's refresh token gets a new pair shortly before
+    /// the access token expires, so a page never fails half-way for want of one.
+    func refreshTokensIfDue(now: Date = Date()) async throws {
+        guard let visit = Visit.current, let session = visit.session,
+            session.accessExpiresAt.timeIntervalSince(now) < 60
+        else { return }
+        let tokens = try await api.refreshToken(body: .json(.init(refreshToken: session.refreshToken))).ok.body.json
+        visit.update { session in
+            session.accessToken = tokens.accessToken
+            session.refreshToken = tokens.refreshToken
+            session.accessExpiresAt = now.addingTimeInterval(Double(tokens.expiresIn))
+        }
+    }
+}
+
+extension ConsoleCore {
+    /// A select's choices for every case of an API enum, labelled by the messages `<prefix>_<value>`.
+    func choices<Value: CaseIterable & RawRepresentable>(
+        _ type: Value.Type, prefix: String, any: Bool = false
+    ) -> [(value: String, label: String)] where Value.RawValue == String {
+        let text = language
+        return (any ? [("", text.text("any"))] : [])
+            + Value.allCases.map { ($0.rawValue, text.text("\(prefix)_\($0.rawValue)")) }
+    }
+
+    /// The label of an API enum value, by the message `<prefix>_<value>`.
+    func label<Value: RawRepresentable>(_ value: Value, prefix: String) -> String where Value.RawValue == String {
+        language.text("\(prefix)_\(value.rawValue)")
+    }
+
+    /// The signed-in caller's permissions: what to offer (the API decides what is allowed).
+    var permissions: PermissionSet {
+        PermissionSet(parsing: Visit.current?.session?.permissions ?? [])
+    }
+}
