@@ -53,6 +53,7 @@ package struct Console: GatewayRoutes {
         HomePage(core: core).register(on: console)
         ProjectPages(core: core).register(on: console)
         BeneficiaryPages(core: core).register(on: console)
+        VerificationPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

@@ -58,6 +58,7 @@ struct Renderer: Sendable {
         ("/console", "nav_home", nil),
         ("/console/projects", "nav_projects", .project),
         ("/console/beneficiaries", "nav_beneficiaries", .beneficiary),
+        ("/console/verifications", "nav_verification", .beneficiary),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.

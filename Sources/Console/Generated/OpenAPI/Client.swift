@@ -4,7 +4,6 @@ import struct Foundation.URL
 import struct Foundation.Data
 import struct Foundation.Date
 import HTTPTypes
-import Gateway
 /// Rahat is a server platform for humanitarian aid. Agencies run aid projects,
 /// register and verify beneficiaries, fund projects and disburse cash or vouchers
 /// to beneficiaries in batches; vendors redeem what beneficiaries hold and are

@@ -1,0 +1,146 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestInfrastructure
+import TestSupport
+import Testing
+
+extension ConsoleTests {
+    /// The register, a person's page, searching, editing, archiving, and the review queue.
+    @Suite("Beneficiaries")
+    struct Beneficiaries {
+        @Test("register, find by phone, edit and archive someone", arguments: DatabaseEngine.available)
+        func lifecycle(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                let browser = Browser(client)
+                try await browser.signIn()
+                _ = try await browser.get("/console/beneficiaries/new")
+                // when
+                let invalid = try await browser.post(
+                    "/console/beneficiaries", [("name", "Sita Tharu"), ("phone", "not a phone"), ("gender", "female")])
+                let registered = try await browser.post(
+                    "/console/beneficiaries",
+                    [
+                        ("name", "Sita Tharu"), ("phone", "9812345678"), ("country", "NP"), ("gender", "female"),
+                        ("location", "Bardiya"),
+                    ])
+                let person = try await browser.follow(registered)
+                let id = try #require(registered.location?.split(separator: "/").last.map(String.init))
+                let register = try await browser.get("/console/beneficiaries")
+                let found = try await browser.post("/console/beneficiaries/search", [("phone", "+977 981-2345678")])
+                let nobody = try await browser.post("/console/beneficiaries/search", [("nationalId", "XYZ-000")])
+                _ = try await browser.get("/console/beneficiaries/\(id)/edit")
+                let unchanged = try await browser.follow(
+                    try await browser.post(
+                        "/console/beneficiaries/\(id)",
+                        [
+                            ("name", "Sita Tharu"), ("phone", "+9779812345678"), ("location", "Bardiya"),
+                            ("gender", "female"),
+                        ]))
+                let edited = try await browser.follow(
+                    try await browser.post(
+                        "/console/beneficiaries/\(id)",
+                        [
+                            ("name", "Sita Kumari Tharu"), ("phone", "+9779812345678"), ("location", ""),
+                            ("gender", "female"),
+                        ]))
+                let archived = try await browser.follow(try await browser.post("/console/beneficiaries/\(id)/archive"))
+                let gone = try await browser.get("/console/beneficiaries/\(id)")
+                // then
+                #expect(invalid.status == .badRequest)
+                #expect(invalid.html.contains("id=\"field-phone-error\""), "\(invalid)")
+                #expect(invalid.html.contains("value=\"Sita Tharu\""), "what was typed is kept")
+                #expect(person.mainText.contains("Sita Tharu"))
+                #expect(person.mainText.contains("+9779812345678"))
+                #expect(person.mainText.contains("The beneficiary was registered"))
+                #expect(register.mainText.contains("Sita Tharu"))
+                #expect(register.mainText.contains("•••••••••5678"), "lists mask the phone: \(register.mainText)")
+                #expect(!register.html.contains("9812345678"))
+                #expect(found.status == .ok)
+                #expect(found.mainText.contains("Sita Tharu"), "\(found)")
+                #expect(found.headers[.cacheControl] == "no-store")
+                #expect(nobody.mainText.contains("Nobody was found."))
+                #expect(unchanged.mainText.contains("Nothing was changed."), "\(unchanged)")
+                #expect(edited.mainText.contains("Sita Kumari Tharu"))
+                #expect(!edited.mainText.contains("Bardiya"), "an emptied field is cleared")
+                #expect(archived.mainText.contains("The beneficiary was archived."))
+                #expect(gone.status == .notFound)
+            }
+        }
+
+        @Test("an auditor reads the register without personal data and without write buttons")
+        func auditor() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let admin = try await client.login()
+                let id = try await client.createBeneficiary(
+                    ["name": "Hari Bahadur", "phone": "+9779800000001"], bearer: admin.access)
+                _ = try await client.createUser("auditor@example.org", role: "auditor", bearer: admin.access)
+                let browser = Browser(client)
+                try await browser.signIn("auditor@example.org", type(of: client).scenarioPassword)
+                // when
+                let register = try await browser.get("/console/beneficiaries")
+                let person = try await browser.get("/console/beneficiaries/\(id)")
+                let form = try await browser.get("/console/beneficiaries/new")
+                let posted = try await browser.post("/console/beneficiaries", [("name", "Not allowed")])
+                // then
+                #expect(register.status == .ok)
+                #expect(register.mainText.contains("(personal data hidden)"), "\(register)")
+                #expect(!register.html.contains("Hari Bahadur"))
+                #expect(!register.html.contains("Register a beneficiary"))
+                #expect(!register.html.contains("/console/beneficiaries/search"), "no search by personal data")
+                #expect(person.status == .ok)
+                #expect(!person.html.contains("Hari Bahadur"))
+                #expect(!person.html.contains("9800000001"))
+                #expect(!person.html.contains("/archive"))
+                #expect(!person.html.contains("/edit"))
+                #expect(form.status == .ok, "the form itself holds nothing")
+                #expect(posted.status == .forbidden, "the API refuses: \(posted)")
+            }
+        }
+
+        @Test("a reviewer decides a case that needs review, with a note")
+        func review() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let admin = try await client.login()
+                _ = try await client.send(
+                    .put, "/v1/verification/watch-list?fileName=list.csv",
+                    raw: "nationalId,reason\n55-1234-5678,court order\n",
+                    bearer: admin.access, headers: [.contentType: "text/csv"])
+                let id = try await client.createBeneficiary(
+                    ["name": "Pemba Sherpa", "nationalId": "5512345678", "birthDate": "1990-05-01"],
+                    bearer: admin.access)
+                var status = ""
+                for _ in 0..<300 {
+                    let person = try await client.send(.get, "/v1/beneficiaries/\(id)", bearer: admin.access)
+                    status = try person.json["verificationStatus"] as? String ?? ""
+                    if status != "pending" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(status == "needs_review")
+                let browser = Browser(client)
+                try await browser.signIn()
+                // when
+                let queue = try await browser.get("/console/verifications")
+                let runLink = try #require(
+                    queue.html.range(of: #"/console/verifications/[0-9a-f-]{36}"#, options: .regularExpression)
+                        .map { String(queue.html[$0]) })
+                let run = try await browser.get(runLink)
+                let noNote = try await browser.post(runLink + "/decision", [("decision", "rejected"), ("note", "")])
+                let decided = try await browser.follow(
+                    try await browser.post(
+                        runLink + "/decision", [("decision", "rejected"), ("note", "Listed; ID matches.")]))
+                let after = try await browser.get(runLink)
+                // then
+                #expect(queue.mainText.contains("Pemba Sherpa"), "\(queue)")
+                #expect(run.mainText.contains("matches watch-list line 2 by national ID"), "\(run)")
+                #expect(run.html.contains("value=\"verified\""))
+                #expect(noNote.status == .badRequest)
+                #expect(noNote.mainText.contains("Say why"))
+                #expect(decided.mainText.contains("The beneficiary is rejected."), "\(decided)")
+                #expect(decided.mainText.contains("Nothing waits for review."))
+                #expect(after.mainText.contains("Listed; ID matches."))
+                #expect(!after.html.contains("value=\"verified\""), "a decided case offers no decision")
+            }
+        }
+    }
+}
