@@ -42,6 +42,7 @@ package struct Console: GatewayRoutes {
             renderer: Renderer(resources: resources),
             sessions: ConsoleSessions(
                 store: sessionStore, idle: configuration.sessionIdle, maximum: configuration.sessionMax),
+            uploads: UploadStash(store: sessionStore),
             api: Client.inProcess(api),
             trustForwardedProto: trustForwardedProto,
             defaultTimeZone: TimeZone(identifier: configuration.defaultTimeZone) ?? .gmt,
@@ -54,6 +55,7 @@ package struct Console: GatewayRoutes {
         ProjectPages(core: core).register(on: console)
         BeneficiaryPages(core: core).register(on: console)
         VerificationPages(core: core).register(on: console)
+        DisbursementPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

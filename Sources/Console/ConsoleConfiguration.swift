@@ -11,6 +11,7 @@ package import ServerKit
 /// | `RAHAT_CONSOLE_SECURE_COOKIE` | `auto` | mark the session cookie `Secure`: `always`, `never`, or `auto` (when the request came over TLS: `X-Forwarded-Proto: https` from a proxy the gateway trusts) |
 /// | `RAHAT_CONSOLE_TIME_ZONE` | `UTC` | the time zone dates are shown in until a user chooses theirs |
 /// | `RAHAT_CONSOLE_LANGUAGE` | `en` | the language shown when neither the user nor the browser names one the console has |
+/// | `RAHAT_CONSOLE_MAX_UPLOAD_BYTES` | `16777216` (16 MiB) | the largest file the console takes (an import, a disbursement's amounts); larger imports go through the API, which streams them |
 /// | `RAHAT_CONSOLE_RESOURCES` | beside the executable | the directory of the console's templates, languages and assets (`rahat_Console.resources`) |
 package struct ConsoleConfiguration: Sendable, Equatable {
     /// When to mark the session cookie `Secure`.
@@ -26,6 +27,8 @@ package struct ConsoleConfiguration: Sendable, Equatable {
     package var defaultLanguage: String
     /// The resource directory; nil: found beside the executable.
     package var resourcesPath: String?
+    /// The largest upload read, in bytes: uploads are read whole before they are passed on.
+    package var maxUploadBytes: Int
 
     package init(
         enabled: Bool = true,
@@ -34,8 +37,10 @@ package struct ConsoleConfiguration: Sendable, Equatable {
         secureCookie: SecureCookie = .auto,
         defaultTimeZone: String = "UTC",
         defaultLanguage: String = "en",
-        resourcesPath: String? = nil
+        resourcesPath: String? = nil,
+        maxUploadBytes: Int = 16 * 1024 * 1024
     ) {
+        self.maxUploadBytes = maxUploadBytes
         self.enabled = enabled
         self.sessionIdle = sessionIdle
         self.sessionMax = sessionMax
@@ -58,7 +63,9 @@ package struct ConsoleConfiguration: Sendable, Equatable {
             secureCookie: source.choice("RAHAT_CONSOLE_SECURE_COOKIE", default: SecureCookie.auto),
             defaultTimeZone: timeZone,
             defaultLanguage: source.string("RAHAT_CONSOLE_LANGUAGE", default: "en"),
-            resourcesPath: source.raw("RAHAT_CONSOLE_RESOURCES")
+            resourcesPath: source.raw("RAHAT_CONSOLE_RESOURCES"),
+            maxUploadBytes: source.int(
+                "RAHAT_CONSOLE_MAX_UPLOAD_BYTES", default: 16 * 1024 * 1024, in: 65_536...268_435_456)
         )
     }
 }

@@ -13,6 +13,8 @@ struct ConsoleCore: Sendable {
     let resources: ConsoleResources
     let renderer: Renderer
     let sessions: ConsoleSessions
+    /// Files kept between a dry run and its confirmation.
+    let uploads: UploadStash
     let api: Client
     /// Whether `X-Forwarded-Proto` comes from a proxy the gateway trusts.
     let trustForwardedProto: Bool

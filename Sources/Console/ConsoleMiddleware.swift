@@ -3,6 +3,7 @@ import Gateway
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Runs around every console page: opens the session named by the cookie, refuses forms that do
 /// not carry the session's CSRF token or come from another origin, picks the language and time
@@ -12,8 +13,12 @@ struct ConsoleMiddleware: RouterMiddleware {
 
     let core: ConsoleCore
 
-    /// The largest form body read; uploads (CSV) go to their own routes with their own limits.
+    /// The largest form body read; uploads (`multipart/form-data`) have their own limit.
     static let maxFormBytes = 64 * 1024
+
+    static func megabytes(_ bytes: Int) -> String {
+        String(bytes / (1024 * 1024))
+    }
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -36,13 +41,38 @@ struct ConsoleMiddleware: RouterMiddleware {
         let session = try await cookieValue.asyncFlatMap { try await core.sessions.open($0) }
         let unsafe = request.method == .post
         var form = FormData()
+        var files: [String: MultipartForm.File] = [:]
         if unsafe {
             guard core.isSameOrigin(request) else {
                 return core.refusal(status: .forbidden, key: "error_cross_origin")
             }
-            if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            let contentType = request.headers[.contentType] ?? ""
+            if contentType.hasPrefix("application/x-www-form-urlencoded") {
                 let body = try await request.body.collect(upTo: Self.maxFormBytes)
                 form = FormData(encoded: Substring(String(buffer: body)))
+            } else if contentType.hasPrefix("multipart/form-data") {
+                guard let boundary = MultipartForm.boundary(of: contentType) else {
+                    return core.refusal(status: .badRequest, key: "error_upload_unreadable")
+                }
+                let limit = core.configuration.maxUploadBytes
+                if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                    return core.refusal(
+                        status: .contentTooLarge, key: "error_upload_too_large",
+                        detail: core.language(for: request).text("upload_limit", Self.megabytes(limit)))
+                }
+                let body: ByteBuffer
+                do {
+                    body = try await request.body.collect(upTo: limit)
+                } catch {
+                    return core.refusal(
+                        status: .contentTooLarge, key: "error_upload_too_large",
+                        detail: core.language(for: request).text("upload_limit", Self.megabytes(limit)))
+                }
+                guard let multipart = MultipartForm(body: Array(buffer: body), boundary: boundary) else {
+                    return core.refusal(status: .badRequest, key: "error_upload_unreadable")
+                }
+                form = multipart.fields
+                files = multipart.files
             }
         }
         var signInToken = request.cookies[ConsoleCore.signInCookie]?.value
@@ -58,6 +88,7 @@ struct ConsoleMiddleware: RouterMiddleware {
             language: core.language(for: request),
             timeZone: core.timeZone(for: request),
             form: form,
+            files: files,
             secure: secure,
             target: request.uri.description,
             signInToken: session == nil ? signInToken : nil

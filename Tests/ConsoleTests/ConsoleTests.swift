@@ -18,6 +18,8 @@ final class Browser: @unchecked Sendable {
     private(set) var cookieAttributes: [String: [String]] = [:]
     /// The `_csrf` field of the last page read.
     private(set) var csrf: String?
+    /// The last page read.
+    private(set) var lastPage: Page?
     /// The `Origin` forms are sent with; none by default, as the router test client has no host
     /// to compare it with.
     var origin: String?
@@ -64,6 +66,26 @@ final class Browser: @unchecked Sendable {
         return try await send(.post, path, body: body, headers: headers)
     }
 
+    /// Posts a `multipart/form-data` form, as a form with a file input is sent.
+    func postMultipart(
+        _ path: String, _ fields: [(String, String)], files: [(name: String, fileName: String, content: String)] = []
+    ) async throws -> Page {
+        let boundary = "----rahat-test-\(UUID().uuidString)"
+        var body = ""
+        for (name, value) in (csrf.map { [("_csrf", $0)] } ?? []) + fields {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+        }
+        for file in files {
+            body +=
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.fileName)\"\r\n"
+            body += "Content-Type: text/csv\r\n\r\n\(file.content)\r\n"
+        }
+        body += "--\(boundary)--\r\n"
+        var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+        if let origin { headers[.origin] = origin }
+        return try await send(.post, path, body: body, headers: headers)
+    }
+
     /// Follows a See Other with GET, as browsers do after a form.
     func follow(_ page: Page) async throws -> Page {
         guard page.status == .seeOther, let location = page.location else { return page }
@@ -98,6 +120,7 @@ final class Browser: @unchecked Sendable {
             }
         }
         if let token = Self.field("_csrf", in: page.html) { csrf = token }
+        lastPage = page
         return page
     }
 

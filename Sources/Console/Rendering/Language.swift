@@ -77,6 +77,32 @@ struct Language: Sendable {
         return (minorUnits < 0 ? "-" : "") + localizedDigits(text) + " " + asset
     }
 
+    /// The minor units of an amount typed as `1,234.50` (or in the language's digits, `१,२३४.५०`)
+    /// for an asset with `scale` decimal places; nil when it is not such an amount or has more
+    /// decimals than the asset.
+    func parseAmount(_ typed: String, scale: Int) -> Int64? {
+        var text = ""
+        for character in typed where character != " " && character != "\u{00A0}" {
+            if let index = digits?.firstIndex(of: character) {
+                text.append(Character(String(index)))
+            } else {
+                text.append(character)
+            }
+        }
+        text = text.replacingOccurrences(of: description.groupSeparator, with: "")
+        let parts = text.split(separator: Character(description.decimalSeparator), omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty,
+            whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber)
+        else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.count <= scale, fraction.allSatisfy({ $0.isASCII && $0.isNumber }),
+            parts.count == 1 || !fraction.isEmpty
+        else { return nil }
+        let padded = String(fraction) + String(repeating: "0", count: scale - fraction.count)
+        guard let value = Int64(String(whole) + padded), value >= 0 else { return nil }
+        return value
+    }
+
     /// `date` as `2026-12-07 14:05` in `timeZone`, in the language's digits.
     func dateTime(_ date: Date, in timeZone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)

@@ -59,6 +59,7 @@ struct Renderer: Sendable {
         ("/console/projects", "nav_projects", .project),
         ("/console/beneficiaries", "nav_beneficiaries", .beneficiary),
         ("/console/verifications", "nav_verification", .beneficiary),
+        ("/console/disbursements", "nav_disbursements", .disbursement),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.

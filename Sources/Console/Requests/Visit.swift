@@ -26,6 +26,8 @@ final class Visit: Sendable {
     let timeZone: TimeZone
     /// The fields of a posted form; empty for other requests.
     let form: FormData
+    /// The files of a posted `multipart/form-data` form, by field name.
+    let files: [String: MultipartForm.File]
     /// Whether the request came over TLS, so cookies are marked `Secure`.
     let secure: Bool
     /// The path and query asked for, to come back to after signing in.
@@ -36,8 +38,9 @@ final class Visit: Sendable {
 
     init(
         cookie: String?, session: ConsoleSession?, language: Language, timeZone: TimeZone, form: FormData,
-        secure: Bool, target: String, signInToken: String?
+        files: [String: MultipartForm.File] = [:], secure: Bool, target: String, signInToken: String?
     ) {
+        self.files = files
         self.cookie = cookie
         self.signInToken = signInToken
         self.language = language
@@ -103,6 +106,10 @@ struct FormData: Sendable {
     private(set) var pairs: [(name: String, value: String)] = []
 
     init() {}
+
+    init(pairs: [(String, String)]) {
+        self.pairs = pairs.map { (name: $0.0, value: $0.1) }
+    }
 
     init(encoded text: Substring) {
         for part in text.split(separator: "&", omittingEmptySubsequences: true) {
