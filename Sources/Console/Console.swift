@@ -56,6 +56,7 @@ package struct Console: GatewayRoutes {
         BeneficiaryPages(core: core).register(on: console)
         VerificationPages(core: core).register(on: console)
         DisbursementPages(core: core).register(on: console)
+        ImportPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

@@ -255,3 +255,16 @@ extension ConsoleCore {
         PermissionSet(parsing: Visit.current?.session?.permissions ?? [])
     }
 }
+
+extension ConsoleCore {
+    /// nil when the caller may read `subject` in every project; otherwise the projects their
+    /// grants name, which lists of it must name one of (the API refuses an unnamed list).
+    func projectScope(_ subject: Permission.Subject) -> [String]? {
+        let permissions = self.permissions
+        if permissions.allows(Permission(subject, .read)) { return nil }
+        let projects = permissions.grants.compactMap { grant in
+            grant.unscoped.allows(Permission(subject, .read)) ? grant.projectID : nil
+        }
+        return Array(Set(projects)).sorted()
+    }
+}

@@ -28,6 +28,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 PAGE_BUDGET = 100_000
+PASSWORD = "a console scenario passphrase"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
@@ -62,6 +63,41 @@ class API:
             text = error.read().decode()
             return error.code, (json.loads(text) if text else None)
 
+    def must(self, method, path, body=None, token=None, expect=(200, 201, 202, 204)):
+        status, answer = self.call(method, path, body, token)
+        if status not in expect:
+            raise Failure(f"{method} {path}: {status} {answer}")
+        return answer
+
+    def user(self, token, email, role, project=None):
+        """A user holding `role` (for `project` only, when given); their id."""
+        assignment = {"role": role}
+        if project:
+            assignment["projectId"] = project
+        answer = self.must("POST", "/v1/users", {
+            "name": email.split("@")[0].replace(".", " ").title(), "email": email,
+            "password": PASSWORD, "roles": [assignment]}, token)
+        return answer["id"]
+
+    def project(self, token, name):
+        project = self.must("POST", "/v1/projects", {"name": name, "type": "c2c", "asset": "NPR", "assetScale": 2}, token)
+        self.must("POST", f"/v1/projects/{project['id']}/activate", token=token)
+        return project["id"]
+
+    def people(self, token, project, count, prefix):
+        items = [{"name": f"{prefix} {index}", "birthDate": "1980-02-03", "gender": "female",
+                  "phone": f"+97798{index:08d}"} for index in range(count)]
+        answer = self.must("POST", "/v1/beneficiaries/batch", {"items": items}, token)
+        ids = [item["id"] for item in answer["items"]]
+        self.must("POST", f"/v1/projects/{project}/beneficiaries", {"beneficiaryIds": ids}, token)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            stats = self.must("GET", f"/v1/projects/{project}/stats", token=token)
+            if stats["byVerificationStatus"].get("verified", 0) >= count:
+                return ids
+            time.sleep(0.5)
+        raise Failure(f"{count} people were not verified in time: {stats}")
+
     def login(self, email, password):
         status, body = self.call("POST", "/v1/auth/login", {"email": email, "password": password})
         if status != 200:
@@ -84,6 +120,10 @@ class Console:
         options.add_argument("--window-size=1280,900")
         options.add_argument("--lang=en-GB")
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.downloads = run.screenshots / "downloads" / name
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        options.add_experimental_option("prefs", {
+            "download.default_directory": str(self.downloads.resolve()), "download.prompt_for_download": False})
         self.driver = webdriver.Chrome(options=options, service=Service(run.chromedriver))
         self.driver.set_script_timeout(60)
         self.step = 0
@@ -381,7 +421,168 @@ class EvilSite:
         self.server.shutdown()
 
 
-SCENARIOS = [admin_creates_a_project, nepali_and_keyboard, csrf_is_refused, csp_blocks_inline_script]
+def supervisor_imports_a_file(run):
+    """A field supervisor imports a CSV, follows it to the end and downloads the rejected rows."""
+    token = run.api.login(*run.admin)
+    run.api.user(token, "supervisor@example.org", "field_agent")
+    rows = ["name,phone,gender,birthDate"]
+    rows += [f"Ward four {index},+9779700{index:06d},female,1985-01-0{1 + index % 9}" for index in range(40)]
+    rows += [",+9779711111111,female,1990-01-01", "Bad Date,+9779722222222,male,1990-13-45"]
+    upload = run.screenshots / "ward-4.csv"
+    upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    console = run.browser("supervisor")
+    try:
+        console.sign_in("supervisor@example.org", PASSWORD)
+        console.follow("Imports")
+        console.check("imports")
+        console.find("#field-file").send_keys(str(upload.resolve()))
+        console.press("Upload")
+        # The page may already have reloaded itself at the end of the import, without the notice.
+        console.expect(console.heading() == "Import: ward-4.csv", f"the import's page: {console.heading()}")
+        WebDriverWait(console.driver, 120).until(lambda d: "Completed" in d.find_element(By.TAG_NAME, "main").text)
+        console.expect(console.find("[data-progress-created]").text == "40", "40 people registered")
+        console.expect(console.find("[data-progress-rejected]").text == "2", "2 rows rejected")
+        console.check("import-completed")
+        console.follow("Download the rejected rows (CSV)")
+        target = console.downloads / f"import-{console.driver.current_url.rstrip('/').split('/')[-1]}-rejects.csv"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not target.exists():
+            time.sleep(0.2)
+        console.expect(target.exists(), f"the rejects were downloaded to {target}")
+        text = target.read_text(encoding="utf-8")
+        console.expect(text.startswith("line,column,reason") and ",name," in text and ",birthDate," in text, f"rejects: {text}")
+    finally:
+        console.close()
+
+
+def reviewer_decides_a_case(run):
+    """A reviewer opens the queue and rejects a watch-list match with a note."""
+    token = run.api.login(*run.admin)
+    run.api.user(token, "reviewer@example.org", "manager")
+    request = urllib.request.Request(
+        run.base + "/v1/verification/watch-list?fileName=court.csv", method="PUT",
+        data=b"nationalId,reason\n77-1234-5678,court order 4/2026\n")
+    request.add_header("Content-Type", "text/csv")
+    request.add_header("Authorization", "Bearer " + token)
+    urllib.request.urlopen(request, timeout=30).read()
+    person = run.api.must("POST", "/v1/beneficiaries", {
+        "name": "Pemba Sherpa", "nationalId": "7712345678", "birthDate": "1990-05-01"}, token)
+    deadline = time.monotonic() + 60
+    while run.api.must("GET", f"/v1/beneficiaries/{person['id']}", token=token)["verificationStatus"] == "pending":
+        if time.monotonic() > deadline:
+            raise Failure("the check did not run")
+        time.sleep(0.3)
+    console = run.browser("reviewer")
+    try:
+        console.sign_in("reviewer@example.org", PASSWORD)
+        console.follow("Review queue")
+        console.check("queue")
+        console.driver.find_element(By.XPATH, "//tr[td[normalize-space(.)='Pemba Sherpa']]//a").click()
+        console.expect("matches watch-list" in console.main_text(), "the run says why it needs review")
+        console.check("case")
+        console.press("Reject")
+        console.expect("Say why" in console.main_text(), "a decision needs a note")
+        console.expect(console.driver.switch_to.active_element.get_attribute("id") == "error-summary", "the error takes the focus")
+        console.check("case-no-note")
+        console.fill("Note (required)", "Listed person; the ID card matches.")
+        console.press("Reject")
+        console.expect("The beneficiary is rejected." in console.main_text(), "the decision is recorded")
+        status = run.api.must("GET", f"/v1/beneficiaries/{person['id']}", token=token)["verificationStatus"]
+        console.expect(status == "rejected", f"the API agrees: {status}")
+    finally:
+        console.close()
+
+
+def two_of_three_approve_and_it_pays(run):
+    """A manager drafts from a dry run; two of three approvers approve; live progress ends completed."""
+    token = run.api.login(*run.admin)
+    project = run.api.project(token, "Koshi cash transfer")
+    run.api.people(token, project, 300, "Koshi resident")
+    run.api.must("POST", f"/v1/projects/{project}/funding", {"amount": 10_000_000, "reference": "DONOR-1"}, token)
+    approvers = [run.api.user(token, f"approver{index}@example.org", "manager", project) for index in (1, 2, 3)]
+    run.api.must("PUT", f"/v1/projects/{project}/approvers", {"userIds": approvers, "required": 2}, token)
+    manager_id = run.api.user(token, "manager@example.org", "manager", project)
+    manager = run.browser("manager")
+    try:
+        manager.sign_in("manager@example.org", PASSWORD)
+        manager.follow("Disbursements")
+        manager.follow("New disbursement")
+        manager.fill("Project (required)", project)
+        manager.fill("Name (required)", "December transfer")
+        manager.fill("Amount for each person", "250.00")
+        manager.check("new-disbursement")
+        manager.press("Preview")
+        text = manager.main_text()
+        manager.expect("75,000.00 NPR" in text and "300" in text, f"the dry run shows the total: {text[:400]}")
+        manager.check("dry-run")
+        manager.press("Create the draft")
+        manager.press("Submit for approval")
+        manager.expect("0 of 2 approvals; 2 more needed." in manager.main_text(), "waiting for two approvals")
+        manager.check("submitted")
+        detail = manager.driver.current_url
+    finally:
+        manager.close()
+    for index, note in ((1, "Matches the roster."), (2, "")):
+        approver = run.browser(f"approver{index}")
+        try:
+            approver.sign_in(f"approver{index}@example.org", PASSWORD)
+            approver.driver.get(detail)
+            if index == 1:
+                approver.check("to-approve")
+            if note:
+                approver.fill("Note (optional)", note)
+            approver.press("Approve")
+            text = approver.main_text()
+            if index == 1:
+                approver.expect("1 of 2 approvals; 1 more needed." in text, f"one approval recorded: {text[:300]}")
+                approver.expect("Matches the roster." in text, "the note is shown")
+            else:
+                # The page follows the payment live: it reaches Completed without being reloaded by us.
+                live = "Completed" not in text
+                WebDriverWait(approver.driver, 120).until(
+                    lambda d: "Completed" in d.find_element(By.TAG_NAME, "main").text)
+                text = approver.main_text()
+                approver.expect("300 paid, 0 failed, of 300" in text, f"everyone paid: {text[:500]}")
+                approver.expect("2 of 2 approvals" in text, "who approved is shown")
+                approver.check("completed")
+                print(f"console-e2e: the payment page {'followed the payment live' if live else 'opened after the payment ended'}")
+        finally:
+            approver.close()
+    _ = manager_id
+
+
+def manager_of_b_sees_nothing_of_a(run):
+    """A manager of project B finds nothing of project A: not listed, not at its address."""
+    token = run.api.login(*run.admin)
+    project_a = run.api.project(token, "Project A (Terai floods)")
+    project_b = run.api.project(token, "Project B (Karnali winter)")
+    run.api.user(token, "manager.b@example.org", "manager", project_b)
+    console = run.browser("manager-b")
+    try:
+        console.sign_in("manager.b@example.org", PASSWORD)
+        console.follow("Projects")
+        text = console.main_text()
+        console.expect("Project B (Karnali winter)" in text, "B is listed")
+        console.expect("Project A" not in text, "A is not listed")
+        console.check("projects-b-only")
+        console.open(f"/console/projects/{project_a}")
+        console.expect(
+            console.heading() in ("Page not found", "You do not have permission to do this")
+            and "Terai" not in console.main_text(),
+            f"A's page shows nothing of it: {console.heading()}")
+        console.open(f"/console/disbursements?projectId={project_a}")
+        console.expect("Project A" not in console.main_text(), "A's disbursements are not shown")
+        console.open("/console/beneficiaries")
+        console.check("beneficiaries-b")
+    finally:
+        console.close()
+
+
+SCENARIOS = [
+    admin_creates_a_project, nepali_and_keyboard, csrf_is_refused, csp_blocks_inline_script,
+    supervisor_imports_a_file, reviewer_decides_a_case, two_of_three_approve_and_it_pays,
+    manager_of_b_sees_nothing_of_a,
+]
 
 
 def main():

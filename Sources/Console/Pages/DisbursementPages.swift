@@ -1,7 +1,6 @@
 import Foundation
 import Gateway
 import Hummingbird
-import NIOCore
 import OpenAPIRuntime
 import SharedModels
 
@@ -38,6 +37,7 @@ struct DisbursementPages: Sendable {
         var hasRows: Bool
         var canCreate: Bool
         var status: Field
+        var project: Field
         var next: String?
     }
 
@@ -55,7 +55,13 @@ struct DisbursementPages: Sendable {
         let text = core.language
         let query = request.uri.queryParameters
         let status = query["status"].flatMap { Components.Schemas.DisbursementStatus(rawValue: String($0)) }
-        let projectID = query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let scope = core.projectScope(.disbursement)
+        let projects = try await core.api.listProjects(query: .init(limit: 200)).ok.body.json.items
+            .filter { project in scope?.contains(project.id) ?? true }
+        // A caller whose grants name projects must list one of them.
+        let projectID =
+            query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            ?? (scope == nil ? nil : projects.first?.id)
         let page = try await core.api.listDisbursements(
             query: .init(projectId: projectID, status: status, limit: 50, cursor: query["cursor"].map(String.init))
         ).ok.body.json
@@ -76,6 +82,10 @@ struct DisbursementPages: Sendable {
                 choices: core.choices(
                     Components.Schemas.DisbursementStatus.self, prefix: "disbursement_status", any: true),
                 value: status?.rawValue ?? ""),
+            project: .select(
+                "projectId", label: text.text("field_project"),
+                choices: (scope == nil ? [("", text.text("any"))] : []) + projects.map { ($0.id, $0.name) },
+                value: projectID ?? ""),
             next: page.nextCursor.map {
                 Pager.link(
                     "/console/disbursements", ["status": status?.rawValue, "projectId": projectID, "cursor": $0])
@@ -362,7 +372,7 @@ struct DisbursementPages: Sendable {
     }
 
     /// What the progress bar and counts show; the live stream sends the same.
-    struct Progress: Sendable, Encodable {
+    struct Progress: Sendable, Encodable, Equatable {
         var status: String
         var completed: String
         var failed: String
@@ -465,52 +475,30 @@ struct DisbursementPages: Sendable {
                 group.addTask { (id, try? await core.api.getUser(path: .init(id: id)).ok.body.json.name) }
             }
             var names = [session.userID: "\(session.userName) (\(you))"]
-            for await (id, name) in group { if let name { names[id] = name } }
+            for await (id, name) in group {
+                // Someone the caller may not look up is named by the end of their id.
+                names[id] = name ?? core.language.text("someone", String(id.suffix(6)))
+            }
             return names
         }
     }
 
-    /// Server-sent events with the disbursement's progress, every second while it pays, ending
-    /// when it has ended (the page then reloads) or after five minutes (the browser reconnects).
+    /// The disbursement's progress, live (``ProgressStream``).
     private func progress(id: String) throws -> Response {
         _ = try core.requireSession()
-        let authorization = ConsoleCall.authorization
         let text = core.language
         let core = core
-        let body = ResponseBody { writer in
-            try await ConsoleCall.$authorization.withValue(authorization) {
-                try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-                let deadline = ContinuousClock.now + .seconds(300)
-                var scale: Int?
-                var last: Progress?
-                while ContinuousClock.now < deadline, !Task.isCancelled {
-                    let disbursement = try await core.api.getDisbursement(path: .init(id: id)).ok.body.json
-                    if scale == nil {
-                        scale =
-                            (try? await core.api.getProject(path: .init(id: disbursement.projectId)).ok.body.json)?
-                            .assetScale ?? 2
-                    }
-                    let progress = Self.progress(
-                        disbursement, scale: scale ?? 2, text: text,
-                        label: text.text("disbursement_status_\(disbursement.status.rawValue)"))
-                    if progress.percent != last?.percent || progress.completed != last?.completed
-                        || progress.done != last?.done || progress.failed != last?.failed
-                    {
-                        let data = try JSONEncoder().encode(progress)
-                        try await writer.write(
-                            ByteBuffer(string: "event: progress\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
-                        last = progress
-                    }
-                    if progress.done { break }
-                    try await Task.sleep(for: .seconds(1))
-                }
-                try await writer.finish(nil)
+        let scale = ScaleCache()
+        return ProgressStream.response {
+            let disbursement = try await core.api.getDisbursement(path: .init(id: id)).ok.body.json
+            let assetScale = await scale.value {
+                (try? await core.api.getProject(path: .init(id: disbursement.projectId)).ok.body.json)?.assetScale ?? 2
             }
+            let progress = Self.progress(
+                disbursement, scale: assetScale, text: text,
+                label: text.text("disbursement_status_\(disbursement.status.rawValue)"))
+            return (progress, progress.done)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
-            body: body)
     }
 
     // MARK: Decisions
@@ -539,5 +527,17 @@ struct DisbursementPages: Sendable {
             Visit.current?.flash(.error, APIProblem.of(error)?.detail ?? "")
         }
         return ConsoleCore.redirect(to: "/console/disbursements/\(id)")
+    }
+}
+
+/// A project's asset scale, read once per stream.
+actor ScaleCache {
+    private var scale: Int?
+
+    func value(_ read: @Sendable () async -> Int) async -> Int {
+        if let scale { return scale }
+        let read = await read()
+        scale = read
+        return read
     }
 }

@@ -48,14 +48,20 @@ struct HomePage: Sendable {
         var approvals: [DisbursementRow] = []
         var inProgress: [DisbursementRow] = []
         if permissions.allowsAnywhere(.disbursement, .read) {
-            let pending = try await core.api.listDisbursements(query: .init(status: .pendingApproval, limit: 50))
-                .ok.body.json.items
-            approvals = pending.filter { disbursement in
-                disbursement.approverIds.contains(session.userID)
-                    && !disbursement.approvals.contains { $0.userId == session.userID }
-            }.map { row($0, projects: byID) }
-            inProgress = try await core.api.listDisbursements(query: .init(status: .processing, limit: 20))
-                .ok.body.json.items.map { row($0, projects: byID) }
+            // Everywhere at once, or project by project for a caller whose grants name projects.
+            let scopes: [String?] = core.projectScope(.disbursement).map { $0.prefix(10).map { $0 } } ?? [nil]
+            for projectID in scopes {
+                let pending = try await core.api.listDisbursements(
+                    query: .init(projectId: projectID, status: .pendingApproval, limit: 50)
+                ).ok.body.json.items
+                approvals += pending.filter { disbursement in
+                    disbursement.approverIds.contains(session.userID)
+                        && !disbursement.approvals.contains { $0.userId == session.userID }
+                }.map { row($0, projects: byID) }
+                inProgress += try await core.api.listDisbursements(
+                    query: .init(projectId: projectID, status: .processing, limit: 20)
+                ).ok.body.json.items.map { row($0, projects: byID) }
+            }
         }
         let page = Page(
             greeting: text.text("home_greeting", session.userName),

@@ -58,6 +58,7 @@ struct Renderer: Sendable {
         ("/console", "nav_home", nil),
         ("/console/projects", "nav_projects", .project),
         ("/console/beneficiaries", "nav_beneficiaries", .beneficiary),
+        ("/console/imports", "nav_imports", .beneficiary),
         ("/console/verifications", "nav_verification", .beneficiary),
         ("/console/disbursements", "nav_disbursements", .disbursement),
     ]
