@@ -36,13 +36,17 @@ final class Browser: @unchecked Sendable {
         var location: String? { headers[.location] }
         var description: String { "\(status.code) \(location ?? "") \(html.prefix(3_000))" }
 
-        /// The text of the page's `<main>`, tags removed and white space collapsed.
+        /// The text of the page's `<main>` as a reader sees it: tags removed, entities read, white
+        /// space collapsed.
         var mainText: String {
             let main =
                 html.range(of: "<main").flatMap { start in
                     html.range(of: "</main>").map { end in String(html[start.lowerBound..<end.upperBound]) }
                 } ?? html
             return main.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+                .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&quot;", with: "\"")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&amp;", with: "&")
                 .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
     }

@@ -85,8 +85,10 @@ class API:
         return project["id"]
 
     def people(self, token, project, count, prefix):
+        # Phone numbers are unique across the run: every call takes the next block of them.
+        self.phones = getattr(self, "phones", 0) + 1
         items = [{"name": f"{prefix} {index}", "birthDate": "1980-02-03", "gender": "female",
-                  "phone": f"+97798{index:08d}"} for index in range(count)]
+                  "phone": f"+97798{self.phones:02d}{index:06d}"} for index in range(count)]
         answer = self.must("POST", "/v1/beneficiaries/batch", {"items": items}, token)
         ids = [item["id"] for item in answer["items"]]
         self.must("POST", f"/v1/projects/{project}/beneficiaries", {"beneficiaryIds": ids}, token)
@@ -578,10 +580,45 @@ def manager_of_b_sees_nothing_of_a(run):
         console.close()
 
 
+def auditor_reads_without_changing(run):
+    """An auditor reads the books and statements, sees no personal data and no button that writes."""
+    token = run.api.login(*run.admin)
+    run.api.user(token, "auditor@example.org", "auditor")
+    project = run.api.project(token, "Audited project")
+    run.api.people(token, project, 3, "Audited person")
+    run.api.must("POST", f"/v1/projects/{project}/funding", {"amount": 500_000, "reference": "DONOR-7"}, token)
+    console = run.browser("auditor")
+
+    def writes():
+        return [form.get_attribute("action") for form in console.driver.find_elements(By.CSS_SELECTOR, "main form[method=post]")]
+
+    try:
+        console.sign_in("auditor@example.org", PASSWORD)
+        console.follow("Ledger")
+        console.fill("Project", project)
+        console.press("Show")
+        console.expect("The project's books balance." in console.main_text(), "the books balance")
+        console.expect("5,000.00 NPR" in console.main_text(), "the funding is shown")
+        console.check("reconciliation")
+        console.follow("The project fund's statement")
+        console.expect("DONOR-7" in console.main_text(), f"the statement lists the funding: {console.main_text()[:400]}")
+        console.check("statement")
+        for path in ("/console/beneficiaries", f"/console/projects/{project}", "/console/disbursements", "/console/ledger"):
+            console.open(path)
+            console.expect(not writes(), f"{path} offers no change: {writes()}")
+        console.open("/console/beneficiaries")
+        text = console.main_text()
+        console.expect("Audited person" not in text and "(personal data hidden)" in text, "no personal data")
+        console.expect("+97798" not in console.driver.page_source, "no phone number in the page")
+        console.check("beneficiaries-no-pii")
+    finally:
+        console.close()
+
+
 SCENARIOS = [
     admin_creates_a_project, nepali_and_keyboard, csrf_is_refused, csp_blocks_inline_script,
     supervisor_imports_a_file, reviewer_decides_a_case, two_of_three_approve_and_it_pays,
-    manager_of_b_sees_nothing_of_a,
+    manager_of_b_sees_nothing_of_a, auditor_reads_without_changing,
 ]
 
 

@@ -61,6 +61,7 @@ struct Renderer: Sendable {
         ("/console/imports", "nav_imports", .beneficiary),
         ("/console/verifications", "nav_verification", .beneficiary),
         ("/console/disbursements", "nav_disbursements", .disbursement),
+        ("/console/ledger", "nav_ledger", .ledger),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.
