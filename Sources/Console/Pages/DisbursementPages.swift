@@ -234,20 +234,32 @@ struct DisbursementPages: Sendable {
                     amountPerBeneficiary: draft.amount)))
     }
 
-    private func preview() async throws -> Response {
+    /// Reads the posted draft and hands it to `body`; a form the console or the API finds wrong
+    /// comes back with its errors, what was typed kept.
+    private func withDraft(_ body: (Draft, FormData) async throws -> Response) async throws -> Response {
         _ = try core.requireSession()
         guard let form = Visit.current?.form else { throw SignInRequired() }
-        let text = core.language
         let projects = try await activeProjects()
-        let draft: Draft
         switch try await readDraft(form, projects: projects) {
         case .failure(let errors):
             return try await newForm(
                 projectID: nil, form: form, fields: errors.fields,
-                problem: ProblemView(detail: text.text("error_check_fields"), fields: errors.fields))
-        case .success(let read): draft = read
+                problem: ProblemView(detail: core.language.text("error_check_fields"), fields: errors.fields))
+        case .success(let draft):
+            do {
+                return try await body(draft, form)
+            } catch let error where [400, 409].contains(APIProblem.of(error)?.status) {
+                guard let problem = APIProblem.of(error) else { throw error }
+                var fields = draftFields(projects: projects, values: form)
+                let view = ProblemView(problem, fields: &fields)
+                return try await newForm(projectID: nil, form: form, fields: fields, problem: view)
+            }
         }
-        do {
+    }
+
+    private func preview() async throws -> Response {
+        try await withDraft { draft, _ in
+            let text = core.language
             guard case .DisbursementPlan(let plan) = try await send(draft, dryRun: true).ok.body.json else {
                 throw APIProblem(status: 500, code: "console.unexpected_answer", detail: "")
             }
@@ -276,28 +288,11 @@ struct DisbursementPages: Sendable {
                 hasExcluded: plan.excludedCounts.additionalProperties.values.contains { $0 > 0 },
                 hidden: hidden)
             return core.renderer.page("disbursement-preview", title: text.text("disbursement_preview_title"), page)
-        } catch let error where [400, 409].contains(APIProblem.of(error)?.status) {
-            guard let problem = APIProblem.of(error) else { throw error }
-            var fields = draftFields(projects: projects, values: form)
-            let view = ProblemView(problem, fields: &fields)
-            return try await newForm(projectID: nil, form: form, fields: fields, problem: view)
         }
     }
 
     private func create() async throws -> Response {
-        _ = try core.requireSession()
-        guard let form = Visit.current?.form else { throw SignInRequired() }
-        let text = core.language
-        let projects = try await activeProjects()
-        let draft: Draft
-        switch try await readDraft(form, projects: projects) {
-        case .failure(let errors):
-            return try await newForm(
-                projectID: nil, form: form, fields: errors.fields,
-                problem: ProblemView(detail: text.text("error_check_fields"), fields: errors.fields))
-        case .success(let read): draft = read
-        }
-        do {
+        try await withDraft { draft, form in
             let disbursement: Components.Schemas.Disbursement
             switch try await send(draft, dryRun: false) {
             case .created(let created): disbursement = try created.body.json
@@ -310,13 +305,8 @@ struct DisbursementPages: Sendable {
             default: throw APIProblem(status: 500, code: "console.unexpected_answer", detail: "")
             }
             if let upload = form["upload"] { _ = try await core.uploads.take(upload, peek: false) }
-            Visit.current?.flash(.success, text.text("disbursement_drafted"))
+            Visit.current?.flash(.success, core.language.text("disbursement_drafted"))
             return ConsoleCore.redirect(to: "/console/disbursements/\(disbursement.id)")
-        } catch let error where [400, 409].contains(APIProblem.of(error)?.status) {
-            guard let problem = APIProblem.of(error) else { throw error }
-            var fields = draftFields(projects: projects, values: form)
-            let view = ProblemView(problem, fields: &fields)
-            return try await newForm(projectID: nil, form: form, fields: fields, problem: view)
         }
     }
 
