@@ -58,6 +58,7 @@ package struct Console: GatewayRoutes {
         DisbursementPages(core: core).register(on: console)
         ImportPages(core: core).register(on: console)
         LedgerPages(core: core).register(on: console)
+        JobPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

@@ -41,6 +41,8 @@ extension ConsoleTests {
                 let rejects = try await browser.get(path + "/rejects")
                 let stream = try await browser.get(path + "/progress")
                 let list = try await browser.get("/console/imports")
+                let failedJobs = try await browser.get("/console/jobs")
+                let completedJobs = try await browser.get("/console/jobs?status=completed")
                 // then
                 #expect(noFile.status == .badRequest)
                 #expect(noFile.mainText.contains("Choose a CSV file."))
@@ -57,6 +59,10 @@ extension ConsoleTests {
                 #expect(rejects.html.contains("4,birthDate,"))
                 #expect(stream.html.contains("\"done\":true"))
                 #expect(list.mainText.contains("ward-4.csv"))
+                #expect(failedJobs.mainText.contains("No jobs to show."), "\(failedJobs.mainText)")
+                #expect(completedJobs.mainText.contains("imports"), "\(completedJobs.mainText)")
+                #expect(completedJobs.mainText.contains("Completed"))
+                #expect(!completedJobs.html.contains("/retry"), "only a failed job may be retried")
             }
         }
     }

@@ -453,6 +453,11 @@ def supervisor_imports_a_file(run):
         console.expect(target.exists(), f"the rejects were downloaded to {target}")
         text = target.read_text(encoding="utf-8")
         console.expect(text.startswith("line,column,reason") and ",name," in text and ",birthDate," in text, f"rejects: {text}")
+        console.follow("Jobs")
+        console.fill("Status", "completed")
+        console.press("Filter")
+        console.expect("imports" in console.main_text(), "the import's job is listed")
+        console.check("jobs")
     finally:
         console.close()
 

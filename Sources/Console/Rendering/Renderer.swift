@@ -62,6 +62,7 @@ struct Renderer: Sendable {
         ("/console/verifications", "nav_verification", .beneficiary),
         ("/console/disbursements", "nav_disbursements", .disbursement),
         ("/console/ledger", "nav_ledger", .ledger),
+        ("/console/jobs", "nav_jobs", nil),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.
