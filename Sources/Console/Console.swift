@@ -59,6 +59,7 @@ package struct Console: GatewayRoutes {
         ImportPages(core: core).register(on: console)
         LedgerPages(core: core).register(on: console)
         JobPages(core: core).register(on: console)
+        AdminPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

@@ -299,6 +299,22 @@ def admin_creates_a_project(run):
         console.check("project-active")
         console.follow("Projects")
         console.expect("Koshi flood response" in console.main_text(), "the new project is listed")
+        console.follow("Users")
+        console.check("users")
+        console.follow("API keys")
+        console.fill("Name (required)", "registry sync")
+        # An administrator's own permissions are offered; the first will do.
+        console.find("input[name=permissions]").click()
+        console.press("Create the key")
+        key = console.find("#new-key").get_attribute("value")
+        console.expect(len(key) > 20, "the new key is shown")
+        console.check("api-key-created")
+        request = urllib.request.Request(run.base + "/v1/users")
+        request.add_header("X-API-Key", key)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            console.expect(response.status == 200, "the key works")
+        console.follow("API keys")
+        console.expect(key not in console.driver.page_source, "the key is not shown again")
     finally:
         console.close()
 

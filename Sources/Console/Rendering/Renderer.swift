@@ -63,6 +63,8 @@ struct Renderer: Sendable {
         ("/console/disbursements", "nav_disbursements", .disbursement),
         ("/console/ledger", "nav_ledger", .ledger),
         ("/console/jobs", "nav_jobs", nil),
+        ("/console/users", "nav_users", .user),
+        ("/console/api-keys", "nav_api_keys", nil),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.
