@@ -319,8 +319,8 @@ let package = Package(
         tests(
             "ConsoleTests",
             [
-                "Console", "Gateway", "RahatApp", "ServerKit", "TestInfrastructure", "TestSupport", .httpTypes,
-                .hummingbird, .hummingbirdTesting, .nioCore,
+                "C2CService", "Console", "Gateway", "Notifications", "RahatApp", "ServerKit", "TestInfrastructure",
+                "TestSupport", .httpTypes, .hummingbird, .hummingbirdTesting, .nioCore,
             ]),
         tests(
             "IntegrationTests",

@@ -249,6 +249,7 @@ class Run:
         self.base = arguments.base
         self.admin = (arguments.admin_email, arguments.admin_password)
         self.screenshots = pathlib.Path(arguments.screenshots)
+        self.data = pathlib.Path(arguments.data)
         self.headed = arguments.headed
         self.chromium = next(p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p))
         self.chromedriver = next(p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p))
@@ -516,6 +517,65 @@ def reviewer_decides_a_case(run):
         console.close()
 
 
+def settlement_file_for_the_bank(run):
+    """A vendor's redemption is confirmed with the SMS code; the admin settles and downloads pain.001."""
+    token = run.api.login(*run.admin)
+    project = run.api.project(token, "Bazaar vouchers")
+    people = run.api.people(token, project, 2, "Bazaar shopper")
+    run.api.must("POST", f"/v1/projects/{project}/funding", {"amount": 1_000_000, "reference": "DONOR-3"}, token)
+    approvers = [run.api.user(token, f"bazaar.approver{index}@example.org", "manager", project) for index in (1, 2)]
+    run.api.must("PUT", f"/v1/projects/{project}/approvers", {"userIds": approvers, "required": 2}, token)
+    draft = run.api.must("POST", "/v1/disbursements", {"projectId": project, "name": "Vouchers", "amountPerBeneficiary": 10_000}, token)
+    run.api.must("POST", f"/v1/disbursements/{draft['id']}/submit", token=token)
+    for index in (1, 2):
+        approver = run.api.login(f"bazaar.approver{index}@example.org", PASSWORD)
+        run.api.must("POST", f"/v1/disbursements/{draft['id']}/approve", {}, approver)
+    deadline = time.monotonic() + 60
+    while run.api.must("GET", f"/v1/disbursements/{draft['id']}", token=token)["status"] != "completed":
+        if time.monotonic() > deadline:
+            raise Failure("the vouchers were not paid")
+        time.sleep(0.3)
+    vendor = run.api.must("POST", "/v1/vendors", {
+        "name": "Bazaar Grocer", "email": "grocer@example.org", "password": PASSWORD,
+        "payoutAccount": {"type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779811112222"}}, token)
+    run.api.must("POST", f"/v1/projects/{project}/vendors", {"vendorId": vendor["id"]}, token)
+    shop = run.api.login("grocer@example.org", PASSWORD)
+    shopper = run.api.must("GET", f"/v1/beneficiaries/{people[0]}", token=token)
+    redemption = run.api.must("POST", "/v1/redemptions", {"vendorId": vendor["id"], "phone": shopper["phone"], "amount": 4_000}, shop)
+    messages = [json.loads(line) for line in (run.data / "sms.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    code = next(word for word in re.findall(r"\d+", [m for m in messages if m["to"] == shopper["phone"]][-1]["body"]) if len(word) == 6)
+    confirmed = run.api.must("POST", f"/v1/redemptions/{redemption['id']}/confirm", {"code": code}, shop)
+    if confirmed["status"] != "confirmed":
+        raise Failure(f"the redemption was not confirmed: {confirmed}")
+    console = run.browser("settlement")
+    try:
+        console.sign_in(*run.admin)
+        console.follow("Settlements")
+        console.fill("Project", project)
+        console.press("Show")
+        console.check("settlements")
+        console.press("Settle with vendors now")
+        console.expect("1 settlements were started" in console.main_text(), f"a run started: {console.main_text()[:300]}")
+        console.follow("Bazaar Grocer")
+        console.check("settlement")
+        settlement = console.driver.current_url.rstrip("/").split("/")[-1]
+        target = console.downloads / f"settlement-{settlement}.pain.001.xml"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not target.exists():
+            console.driver.refresh()
+            console.follow("Download pain.001 (ISO 20022)")
+            time.sleep(1)
+        console.expect(target.exists(), f"the payout file was downloaded to {target}")
+        text = target.read_text(encoding="utf-8")
+        console.expect("pain.001.001.09" in text and "40.00" in text, f"a pain.001 for 40.00: {text[:300]}")
+        console.fill("Bank's payout reference", "ESEWA-5521")
+        console.press("Record as paid")
+        console.expect("Recorded as paid." in console.main_text(), "the bank's answer is recorded")
+        console.check("settlement-paid")
+    finally:
+        console.close()
+
+
 def two_of_three_approve_and_it_pays(run):
     """A manager drafts from a dry run; two of three approvers approve; live progress ends completed."""
     token = run.api.login(*run.admin)
@@ -639,7 +699,7 @@ def auditor_reads_without_changing(run):
 SCENARIOS = [
     admin_creates_a_project, nepali_and_keyboard, csrf_is_refused, csp_blocks_inline_script,
     supervisor_imports_a_file, reviewer_decides_a_case, two_of_three_approve_and_it_pays,
-    manager_of_b_sees_nothing_of_a, auditor_reads_without_changing,
+    manager_of_b_sees_nothing_of_a, auditor_reads_without_changing, settlement_file_for_the_bank,
 ]
 
 
@@ -649,6 +709,7 @@ def main():
     parser.add_argument("--admin-email", required=True)
     parser.add_argument("--admin-password", required=True)
     parser.add_argument("--screenshots", required=True)
+    parser.add_argument("--data", required=True, help="the platform's data directory (its sms.jsonl)")
     parser.add_argument("--headed", action="store_true")
     arguments = parser.parse_args()
     run = Run(arguments)

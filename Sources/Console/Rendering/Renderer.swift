@@ -61,6 +61,7 @@ struct Renderer: Sendable {
         ("/console/imports", "nav_imports", .beneficiary),
         ("/console/verifications", "nav_verification", .beneficiary),
         ("/console/disbursements", "nav_disbursements", .disbursement),
+        ("/console/settlements", "nav_settlements", .settlement),
         ("/console/ledger", "nav_ledger", .ledger),
         ("/console/jobs", "nav_jobs", nil),
         ("/console/users", "nav_users", .user),
