@@ -20,7 +20,7 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -167,6 +167,13 @@ class Console:
     def follow(self, text):
         link = self.driver.find_element(By.XPATH, f"//a[normalize-space(.)={xpath_text(text)}]")
         link.click()
+
+    def wait_until_settled(self, text, timeout=120):
+        """Waits for a live page to show `text` and to have reloaded itself for the last time (the
+        final page follows no stream); elements of a page being replaced are read again."""
+        WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: d.execute_script("return document.querySelector('[data-progress-stream]') === null")
+            and text in d.find_element(By.TAG_NAME, "main").text)
 
     def heading(self):
         return self.find("h1").text
@@ -458,7 +465,7 @@ def supervisor_imports_a_file(run):
         console.press("Upload")
         # The page may already have reloaded itself at the end of the import, without the notice.
         console.expect(console.heading() == "Import: ward-4.csv", f"the import's page: {console.heading()}")
-        WebDriverWait(console.driver, 120).until(lambda d: "Completed" in d.find_element(By.TAG_NAME, "main").text)
+        console.wait_until_settled("Completed")
         console.expect(console.find("[data-progress-created]").text == "40", "40 people registered")
         console.expect(console.find("[data-progress-rejected]").text == "2", "2 rows rejected")
         console.check("import-completed")
@@ -622,8 +629,7 @@ def two_of_three_approve_and_it_pays(run):
             else:
                 # The page follows the payment live: it reaches Completed without being reloaded by us.
                 live = "Completed" not in text
-                WebDriverWait(approver.driver, 120).until(
-                    lambda d: "Completed" in d.find_element(By.TAG_NAME, "main").text)
+                approver.wait_until_settled("Completed")
                 text = approver.main_text()
                 approver.expect("300 paid, 0 failed, of 300" in text, f"everyone paid: {text[:500]}")
                 approver.expect("2 of 2 approvals" in text, "who approved is shown")
