@@ -48,7 +48,9 @@ struct ConsoleMiddleware: RouterMiddleware {
             }
             let contentType = request.headers[.contentType] ?? ""
             if contentType.hasPrefix("application/x-www-form-urlencoded") {
-                let body = try await request.body.collect(upTo: Self.maxFormBytes)
+                guard let body = try? await request.body.collect(upTo: Self.maxFormBytes) else {
+                    return core.refusal(status: .contentTooLarge, key: "error_form_too_large")
+                }
                 form = FormData(encoded: Substring(String(buffer: body)))
             } else if contentType.hasPrefix("multipart/form-data") {
                 guard let boundary = MultipartForm.boundary(of: contentType) else {

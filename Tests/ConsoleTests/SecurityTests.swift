@@ -131,6 +131,19 @@ extension ConsoleTests {
             }
         }
 
+        @Test("a form larger than any of the console's is refused with 413, not a failure")
+        func oversizedForm() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                let browser = Browser(client)
+                try await browser.signIn()
+                _ = try await browser.get("/console/projects/new")
+                let page = try await browser.post(
+                    "/console/projects", [("name", String(repeating: "x", count: 70_000)), ("type", "c2c")])
+                #expect(page.status == .contentTooLarge, "\(page)")
+                #expect(page.mainText.contains("This form is larger than the console takes."))
+            }
+        }
+
         @Test("a page is far under 100 KB")
         func weight() async throws {
             try await GatewayHarness.withEmbedded(.sqlite) { client in
