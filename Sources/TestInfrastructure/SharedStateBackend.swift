@@ -40,4 +40,17 @@ package enum SharedStateBackend: String, Sendable, CaseIterable, CustomStringCon
         case .redis: return try await TestRedis.withClient { try await body(RedisRecentWriters(client: $0)) }
         }
     }
+
+    /// Runs `body` with a session store of this backend, its keys under a prefix of the test's own.
+    package func withSessionStore<T: Sendable>(
+        _ name: String = #function, _ body: (any SessionStore) async throws -> T
+    ) async throws -> T {
+        switch self {
+        case .memory: return try await body(InMemorySessionStore())
+        case .redis:
+            return try await TestRedis.withClient {
+                try await body(RedisSessionStore(client: $0, keyPrefix: TestRedis.prefix(name)))
+            }
+        }
+    }
 }
