@@ -57,6 +57,8 @@ package struct Console: GatewayRoutes {
         VerificationPages(core: core).register(on: console)
         DisbursementPages(core: core).register(on: console)
         ImportPages(core: core).register(on: console)
+        VendorPages(core: core).register(on: console)
+        RedemptionPages(core: core).register(on: console)
         SettlementPages(core: core).register(on: console)
         LedgerPages(core: core).register(on: console)
         JobPages(core: core).register(on: console)

@@ -268,3 +268,76 @@ extension ConsoleCore {
         return Array(Set(projects)).sorted()
     }
 }
+
+extension ConsoleCore {
+    /// The vendor whose login the caller is, for a shop's own login (one that redeems but reads no
+    /// other vendor); nil for everyone else.
+    func ownVendor() async throws -> Components.Schemas.Vendor? {
+        let permissions = self.permissions
+        guard !permissions.allowsAnywhere(.vendor, .read), permissions.allowsAnywhere(.redemption, .create) else {
+            return nil
+        }
+        // The API answers such a login its own vendor only.
+        return try await api.listVendors(query: .init(limit: 1)).ok.body.json.items.first
+    }
+
+    /// The projects the caller may read, up to 200: those its grants reach, or for a shop's own
+    /// login, those its vendor serves.
+    func readableProjects() async throws -> [Components.Schemas.Project] {
+        if permissions.allowsAnywhere(.project, .read) {
+            return try await api.listProjects(query: .init(limit: 200)).ok.body.json.items
+        }
+        guard let vendor = try await ownVendor() else { return [] }
+        var projects: [Components.Schemas.Project] = []
+        for id in vendor.projectIds {
+            projects.append(try await api.getProject(path: .init(id: id)).ok.body.json)
+        }
+        return projects
+    }
+}
+
+extension ConsoleCore {
+    /// An amount in `project`'s asset and scale; in minor units, said so, when the project is not
+    /// one the caller may read.
+    func money(_ minorUnits: Int64, asset: String, project: Components.Schemas.Project?) -> String {
+        guard let project else { return language.text("minor_units", language.number(minorUnits), asset) }
+        return language.money(minorUnits, scale: project.assetScale, asset: asset)
+    }
+}
+
+/// The project filter of a list: the projects the caller may list it in, and the one shown.
+struct ProjectFilter: Sendable {
+    var projects: [Components.Schemas.Project]
+    /// The project the list is limited to; nil for every project.
+    var chosen: Components.Schemas.Project?
+    /// Whether the caller reaches some projects only, so that a list must name one.
+    var scoped: Bool
+
+    /// Whether there is a list to show: a scoped caller without projects has none.
+    var canList: Bool { !scoped || chosen != nil }
+
+    /// The projects by id.
+    var byID: [String: Components.Schemas.Project] {
+        Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The select that changes it, offering "all projects" to those who may list them all.
+    func field(_ text: Language) -> Field {
+        .select(
+            "projectId", label: text.text("field_project"),
+            choices: (scoped ? [] : [("", text.text("all_projects"))]) + projects.map { ($0.id, $0.name) },
+            value: chosen?.id ?? "")
+    }
+}
+
+extension ConsoleCore {
+    /// The filter of a list of `subject` with `asked` chosen: a caller reaching some projects only
+    /// is shown the first when it asked for none, as the API refuses them an unnamed list.
+    func projectFilter(_ subject: Permission.Subject, asked: String?) async throws -> ProjectFilter {
+        let scope = projectScope(subject)
+        let projects = try await readableProjects().filter { scope?.contains($0.id) ?? true }
+        let chosen = asked.flatMap { id in projects.first { $0.id == id } }
+        return ProjectFilter(
+            projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil)
+    }
+}

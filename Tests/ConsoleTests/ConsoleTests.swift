@@ -20,6 +20,8 @@ final class Browser: @unchecked Sendable {
     private(set) var csrf: String?
     /// The last page read.
     private(set) var lastPage: Page?
+    /// Where the last redirect followed led.
+    private(set) var lastLocation: String?
     /// The `Origin` forms are sent with; none by default, as the router test client has no host
     /// to compare it with.
     var origin: String?
@@ -93,6 +95,7 @@ final class Browser: @unchecked Sendable {
     /// Follows a See Other with GET, as browsers do after a form.
     func follow(_ page: Page) async throws -> Page {
         guard page.status == .seeOther, let location = page.location else { return page }
+        lastLocation = location
         return try await get(location)
     }
 

@@ -20,48 +20,17 @@ extension ConsoleTests {
             try await GatewayHarness.withEmbedded(.sqlite, configure: { $0.c2c.sms = .file(path: smsFile) }) {
                 client in
                 // given a paid disbursement and a redemption confirmed with the SMS code
-                let (projectID, _, _) = try await Disbursements.fundedProject(client)
+                let projectID = try await Vendors.paidProject(client)
                 let admin = try await client.login()
-                let draft = try await client.send(
-                    .post, "/v1/disbursements",
-                    json: ["projectId": projectID, "name": "November", "amountPerBeneficiary": 20_000],
-                    bearer: admin.access)
-                let disbursementID = try #require(try draft.json["id"] as? String, "\(draft)")
-                _ = try await client.send(.post, "/v1/disbursements/\(disbursementID)/submit", bearer: admin.access)
-                for index in 1...2 {
-                    let approver = try await client.login(
-                        "approver\(index)@example.org", type(of: client).scenarioPassword)
-                    _ = try await client.send(
-                        .post, "/v1/disbursements/\(disbursementID)/approve", json: [:], bearer: approver.access)
-                }
-                for _ in 0..<600 {
-                    let state = try await client.send(.get, "/v1/disbursements/\(disbursementID)", bearer: admin.access)
-                    if try state.json["status"] as? String == "completed" { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                let vendor = try await client.send(
-                    .post, "/v1/vendors",
-                    json: [
-                        "name": "Hari Hardware", "email": "hari@example.org", "password": "hari's long passphrase",
-                        "payoutAccount": [
-                            "type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779811112222",
-                        ],
-                    ], bearer: admin.access)
-                let vendorID = try #require(try vendor.json["id"] as? String, "\(vendor)")
-                _ = try await client.send(
-                    .post, "/v1/projects/\(projectID)/vendors", json: ["vendorId": vendorID], bearer: admin.access)
+                let vendorID = try await Vendors.registerShop(client, serving: projectID, bearer: admin.access)
                 let shop = try await client.login("hari@example.org", "hari's long passphrase")
                 let requested = try await client.send(
                     .post, "/v1/redemptions", json: ["vendorId": vendorID, "phone": "+9779812345600", "amount": 5_000],
                     bearer: shop.access)
                 let redemptionID = try #require(try requested.json["id"] as? String, "\(requested)")
-                let sent = try String(contentsOfFile: smsFile, encoding: .utf8).split(separator: "\n")
-                let body = (try JSONSerialization.jsonObject(with: Data((sent.last ?? "").utf8)) as? [String: Any])?[
-                    "body"]
-                let code = try #require(
-                    (body as? String)?.split(whereSeparator: { !$0.isNumber }).first(where: { $0.count == 6 }))
+                let code = try Vendors.lastCode(in: smsFile)
                 let confirmed = try await client.send(
-                    .post, "/v1/redemptions/\(redemptionID)/confirm", json: ["code": String(code)], bearer: shop.access)
+                    .post, "/v1/redemptions/\(redemptionID)/confirm", json: ["code": code], bearer: shop.access)
                 #expect(confirmed.status == .ok, "\(confirmed)")
                 let browser = Browser(client)
                 try await browser.signIn()

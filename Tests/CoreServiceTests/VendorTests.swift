@@ -263,4 +263,52 @@ struct VendorTests {
             #expect(register?.kind == .permissionDenied)
         }
     }
+
+    @Test(
+        "a vendor's login reads its own vendor and the projects it serves, and nothing else",
+        arguments: DatabaseEngine.available)
+    func ownVendor(engine: DatabaseEngine) async throws {
+        try await ServiceHarness.with(engine) { harness in
+            // given
+            let admin = ServiceHarness.bearer(try await harness.login().accessToken)
+            let served = try await harness.projects.createProject(ProjectTests.newProject("Served"), metadata: admin)
+            let other = try await harness.projects.createProject(ProjectTests.newProject("Other"), metadata: admin)
+            let vendor = try await harness.vendors.registerVendor(Self.newVendor(), metadata: admin)
+            let neighbour = try await harness.vendors.registerVendor(
+                Self.newVendor("Sita Store", email: "sita@example.org"), metadata: admin)
+            for shop in [vendor, neighbour] {
+                _ = try await harness.vendors.assignVendor(
+                    .with {
+                        $0.projectID = served.id
+                        $0.vendorID = shop.id
+                    },
+                    metadata: admin)
+            }
+            let shop = ServiceHarness.bearer(
+                try await harness.login("ram@example.org", "a long vendor passphrase").accessToken)
+            // when
+            let listed = try await harness.vendors.listVendors(.with { _ in }, metadata: shop)
+            let listedInProject = try await harness.vendors.listVendors(
+                .with { $0.projectID = served.id }, metadata: shop)
+            let own = try await harness.vendors.getVendor(.with { $0.id = vendor.id }, metadata: shop)
+            let neighbours = await serviceFailure {
+                try await harness.vendors.getVendor(.with { $0.id = neighbour.id }, metadata: shop)
+            }
+            let project = try await harness.projects.getProject(.with { $0.id = served.id }, metadata: shop)
+            let otherProject = await serviceFailure {
+                try await harness.projects.getProject(.with { $0.id = other.id }, metadata: shop)
+            }
+            let allProjects = await serviceFailure {
+                try await harness.projects.listProjects(.with { _ in }, metadata: shop)
+            }
+            // then
+            #expect(listed.vendors.map(\.id) == [vendor.id])
+            #expect(listedInProject.vendors.map(\.id) == [vendor.id])
+            #expect(own.payoutAccount == vendor.payoutAccount)
+            #expect(neighbours?.kind == .notFound)
+            #expect(project.assetScale == served.assetScale && project.name == "Served")
+            #expect(otherProject?.kind == .permissionDenied)
+            #expect(allProjects?.kind == .permissionDenied)
+        }
+    }
 }

@@ -525,7 +525,7 @@ def reviewer_decides_a_case(run):
 
 
 def settlement_file_for_the_bank(run):
-    """A vendor's redemption is confirmed with the SMS code; the admin settles and downloads pain.001."""
+    """An admin registers a vendor; its shop redeems with the SMS code; the admin settles and downloads pain.001."""
     token = run.api.login(*run.admin)
     project = run.api.project(token, "Bazaar vouchers")
     people = run.api.people(token, project, 2, "Bazaar shopper")
@@ -542,18 +542,48 @@ def settlement_file_for_the_bank(run):
         if time.monotonic() > deadline:
             raise Failure("the vouchers were not paid")
         time.sleep(0.3)
-    vendor = run.api.must("POST", "/v1/vendors", {
-        "name": "Bazaar Grocer", "email": "grocer@example.org", "password": PASSWORD,
-        "payoutAccount": {"type": "mobile_money", "provider": "eSewa", "mobileNumber": "+9779811112222"}}, token)
-    run.api.must("POST", f"/v1/projects/{project}/vendors", {"vendorId": vendor["id"]}, token)
-    shop = run.api.login("grocer@example.org", PASSWORD)
     shopper = run.api.must("GET", f"/v1/beneficiaries/{people[0]}", token=token)
-    redemption = run.api.must("POST", "/v1/redemptions", {"vendorId": vendor["id"], "phone": shopper["phone"], "amount": 4_000}, shop)
-    messages = [json.loads(line) for line in (run.data / "sms.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    code = next(word for word in re.findall(r"\d+", [m for m in messages if m["to"] == shopper["phone"]][-1]["body"]) if len(word) == 6)
-    confirmed = run.api.must("POST", f"/v1/redemptions/{redemption['id']}/confirm", {"code": code}, shop)
-    if confirmed["status"] != "confirmed":
-        raise Failure(f"the redemption was not confirmed: {confirmed}")
+    admin = run.browser("vendor")
+    try:
+        admin.sign_in(*run.admin)
+        admin.follow("Vendors")
+        admin.follow("Register a vendor")
+        admin.check("vendor-new")
+        admin.fill("Name (required)", "Bazaar Grocer")
+        admin.fill("Email address (required)", "grocer@example.org")
+        admin.fill("Password (required)", PASSWORD)
+        admin.fill("Paid by (required)", "mobile_money")
+        admin.fill("Provider", "eSewa")
+        admin.fill("Mobile money number", "+9779811112222")
+        admin.press("Save")
+        admin.expect("Bazaar Grocer is registered." in admin.main_text(), f"registered: {admin.main_text()[:300]}")
+        admin.fill("Project", project)
+        admin.press("Assign")
+        admin.expect("The vendor now serves the project." in admin.main_text(), "the vendor is assigned")
+        admin.check("vendor")
+    finally:
+        admin.close()
+    shop = run.browser("shop")
+    try:
+        shop.sign_in("grocer@example.org", PASSWORD)
+        shop.follow("Redemptions")
+        shop.check("redemptions")
+        shop.follow("Redeem")
+        shop.check("redeem")
+        shop.fill("Beneficiary's phone (required)", shopper["phone"])
+        shop.fill("Amount (required)", "40.00")
+        shop.press("Send the code")
+        shop.expect("A code was sent to" in shop.main_text(), f"a code was sent: {shop.main_text()[:300]}")
+        shop.check("code")
+        messages = [json.loads(line) for line in (run.data / "sms.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        body = [m for m in messages if m["to"] == shopper["phone"]][-1]["body"]
+        code = next(word for word in re.findall(r"\d+", body) if len(word) == 6)
+        shop.fill("Code (required)", code)
+        shop.press("Confirm")
+        shop.expect("Confirmed: the amount is now the vendor's." in shop.main_text(), f"confirmed: {shop.main_text()[:300]}")
+        shop.check("redeemed")
+    finally:
+        shop.close()
     console = run.browser("settlement")
     try:
         console.sign_in(*run.admin)
@@ -690,7 +720,8 @@ def auditor_reads_without_changing(run):
         console.follow("The project fund's statement")
         console.expect("DONOR-7" in console.main_text(), f"the statement lists the funding: {console.main_text()[:400]}")
         console.check("statement")
-        for path in ("/console/beneficiaries", f"/console/projects/{project}", "/console/disbursements", "/console/ledger"):
+        for path in ("/console/beneficiaries", f"/console/projects/{project}", "/console/disbursements", "/console/ledger",
+                     "/console/vendors", "/console/redemptions", f"/console/settlements?projectId={project}"):
             console.open(path)
             console.expect(not writes(), f"{path} offers no change: {writes()}")
         console.open("/console/beneficiaries")

@@ -189,11 +189,6 @@ struct BeneficiaryPages: Sendable {
         var archiveQuestion: String
     }
 
-    struct Fact: Sendable {
-        var label: String
-        var value: String
-    }
-
     struct Check: Sendable {
         var href: String
         var status: String

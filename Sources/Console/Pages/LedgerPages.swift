@@ -32,11 +32,6 @@ struct LedgerPages: Sendable {
         var notFound: Bool
     }
 
-    struct Fact: Sendable {
-        var label: String
-        var value: String
-    }
-
     struct Mismatch: Sendable {
         var href: String
         var kind: String

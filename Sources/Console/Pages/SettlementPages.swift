@@ -44,10 +44,10 @@ struct SettlementPages: Sendable {
         _ = try core.requireSession()
         let text = core.language
         let query = request.uri.queryParameters
-        let scope = core.projectScope(.settlement)
-        let projects = try await core.api.listProjects(query: .init(limit: 200)).ok.body.json.items
-            .filter { scope?.contains($0.id) ?? true }
-        let project = projects.first { $0.id == query["projectId"].map(String.init) } ?? projects.first
+        // Settlements are listed a project at a time; a shop's login sees those it serves.
+        let filter = try await core.projectFilter(.settlement, asked: query["projectId"].map(String.init))
+        let projects = filter.projects
+        let project = filter.chosen ?? projects.first
         var rows: [Row] = []
         var next: String?
         if let project {
@@ -99,11 +99,6 @@ struct SettlementPages: Sendable {
         var canAnswer: Bool
         var reference: Field
         var reason: Field
-    }
-
-    struct Fact: Sendable {
-        var label: String
-        var value: String
     }
 
     private func detail(id: String) async throws -> Response {

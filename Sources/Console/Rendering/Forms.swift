@@ -94,3 +94,9 @@ struct ProblemView: Sendable {
         hasLinks = !links.isEmpty
     }
 }
+
+/// One labelled value of a record, as a `<dt>`/`<dd>` pair.
+struct Fact: Sendable {
+    var label: String
+    var value: String
+}

@@ -61,6 +61,8 @@ struct Renderer: Sendable {
         ("/console/imports", "nav_imports", .beneficiary),
         ("/console/verifications", "nav_verification", .beneficiary),
         ("/console/disbursements", "nav_disbursements", .disbursement),
+        ("/console/vendors", "nav_vendors", .vendor),
+        ("/console/redemptions", "nav_redemptions", .redemption),
         ("/console/settlements", "nav_settlements", .settlement),
         ("/console/ledger", "nav_ledger", .ledger),
         ("/console/jobs", "nav_jobs", nil),

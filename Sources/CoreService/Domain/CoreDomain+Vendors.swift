@@ -130,13 +130,16 @@ extension CoreDomain {
 
     func getVendor(_ id: String, by caller: Principal) async throws -> VendorInfo {
         let vendorID = try parseID(id)
-        guard caller.permissions.allowsAnywhere(.vendor, .read) else {
+        let ownOnly = !caller.permissions.allowsAnywhere(.vendor, .read)
+        if ownOnly, !Self.isVendorLogin(caller) {
             throw CoreError.permissionDenied("This action needs the permission 'vendor:read'.")
         }
         let row = try await findVendor(vendorID, on: db)
         let projects = try await projectIDs(of: [vendorID])[vendorID] ?? []
         // Another project's vendor is answered as unknown: its id confirms nothing.
-        guard Self.mayRead(vendorIn: projects, caller) else { throw CoreError.vendorNotFound }
+        guard row.userID == caller.userID || (!ownOnly && Self.mayRead(vendorIn: projects, caller)) else {
+            throw CoreError.vendorNotFound
+        }
         return try await vendorInfo(row, projects: projects)
     }
 
@@ -149,18 +152,26 @@ extension CoreDomain {
             }
     }
 
+    /// Whether `caller` may redeem but not read vendors: a shop's own login, which reads only its
+    /// own vendor (to learn the id it redeems as, and the projects it serves).
+    static func isVendorLogin(_ caller: Principal) -> Bool {
+        caller.permissions.allowsAnywhere(.redemption, .create)
+    }
+
     func listVendors(
         limit: Int, cursor: String?, projectID text: String?, status: VendorStatus?, by caller: Principal
     ) async throws
         -> ([VendorInfo], String?)
     {
         let projectID = try text.map { try parseID($0, field: "projectId") }
-        try caller.require(Permission(.vendor, .read, projectID: projectID?.lowercasedString))
+        let required = Permission(.vendor, .read, projectID: projectID?.lowercasedString)
+        let login: UUID? = caller.permissions.allows(required) ? nil : caller.userID
+        if login != nil, !Self.isVendorLogin(caller) { try caller.require(required) }
         let page = try PageRequest<UUID>.validate(limit: limit, cursor: cursor).get()
         let after = page.after
         return try await database.replicaRead { db in
             let found = try await VendorStore.page(
-                after: after, status: status?.rawValue, serving: projectID, limit: limit + 1, on: db)
+                after: after, status: status?.rawValue, serving: projectID, login: login, limit: limit + 1, on: db)
             let (rows, next) = try page.page(of: found) { try $0.requireID() }
             let ids = try rows.map { try $0.requireID() }
             let projects = ids.isEmpty ? [:] : try await VendorStore.projectIDs(of: ids, on: db)

@@ -24,12 +24,15 @@ enum VendorStore {
         try await row.save(on: database)
     }
 
-    /// Up to `limit` vendors in id order after `after`, of `status` and serving `projectID` when given.
+    /// Up to `limit` vendors in id order after `after`, of `status`, serving `projectID` and
+    /// signing in as `login` when given.
     static func page(
-        after: UUID?, status: String?, serving projectID: UUID?, limit: Int, on database: any Database
+        after: UUID?, status: String?, serving projectID: UUID?, login: UUID? = nil, limit: Int,
+        on database: any Database
     ) async throws -> [VendorRow] {
         var query = VendorRow.query(on: database).sort(\.$id).limit(limit)
         if let after { query = query.filter(\.$id > after) }
+        if let login { query = query.filter(\.$userID == login) }
         if let status { query = query.filter(\.$status == status) }
         if let projectID {
             query = query.join(ProjectVendorRow.self, on: \VendorRow.$id == \ProjectVendorRow.$vendorID)

@@ -746,7 +746,9 @@ paths:
       operationId: getProject
       tags: [projects]
       summary: Get a project
-      description: Requires `project:read` for this project.
+      description: >-
+        Requires `project:read` for this project; a vendor's own login (`redemption:create`
+        without `project:read`) may read the projects its vendor serves.
       responses:
         '200':
           description: The project.
@@ -1319,7 +1321,9 @@ paths:
       summary: List vendors
       description: >-
         Ordered by registration. With `projectId`, only the vendors assigned to that project, and
-        `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+        `vendor:read` scoped to it suffices; otherwise requires `vendor:read`. A vendor's own login
+        (`redemption:create` without `vendor:read`) is answered its own vendor only, which is how
+        it learns the id it redeems as.
       parameters:
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
         - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
@@ -1381,7 +1385,7 @@ paths:
       summary: Get a vendor
       description: >-
         Requires `vendor:read`, unscoped or for a project the vendor serves; another project's
-        vendor is answered 404, as an unknown id is.
+        vendor is answered 404, as an unknown id is. A vendor's own login reads its own vendor.
       responses:
         '200':
           description: The vendor.
@@ -5813,7 +5817,7 @@ components:
           "projects"
         ],
         "summary": "Get a project",
-        "description": "Requires `project:read` for this project.",
+        "description": "Requires `project:read` for this project; a vendor's own login (`redemption:create` without `project:read`) may read the projects its vendor serves.",
         "responses": {
           "200": {
             "description": "The project.",
@@ -7151,7 +7155,7 @@ components:
           "vendors"
         ],
         "summary": "List vendors",
-        "description": "Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.",
+        "description": "Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`. A vendor's own login (`redemption:create` without `vendor:read`) is answered its own vendor only, which is how it learns the id it redeems as.",
         "parameters": [
           {
             "name": "limit",
@@ -7294,7 +7298,7 @@ components:
           "vendors"
         ],
         "summary": "Get a vendor",
-        "description": "Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.",
+        "description": "Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is. A vendor's own login reads its own vendor.",
         "responses": {
           "200": {
             "description": "The vendor.",

@@ -5353,7 +5353,7 @@ internal struct Client: APIProtocol {
     }
     /// Get a project
     ///
-    /// Requires `project:read` for this project.
+    /// Requires `project:read` for this project; a vendor's own login (`redemption:create` without `project:read`) may read the projects its vendor serves.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/get(getProject)`.
@@ -11363,7 +11363,7 @@ internal struct Client: APIProtocol {
     }
     /// List vendors
     ///
-    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`. A vendor's own login (`redemption:create` without `vendor:read`) is answered its own vendor only, which is how it learns the id it redeems as.
     ///
     /// - Remark: HTTP `GET /v1/vendors`.
     /// - Remark: Generated from `#/paths//v1/vendors/get(listVendors)`.
@@ -11906,7 +11906,7 @@ internal struct Client: APIProtocol {
     }
     /// Get a vendor
     ///
-    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is. A vendor's own login reads its own vendor.
     ///
     /// - Remark: HTTP `GET /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.

@@ -188,7 +188,7 @@ internal protocol APIProtocol: Sendable {
     func createProject(_ input: Operations.CreateProject.Input) async throws -> Operations.CreateProject.Output
     /// Get a project
     ///
-    /// Requires `project:read` for this project.
+    /// Requires `project:read` for this project; a vendor's own login (`redemption:create` without `project:read`) may read the projects its vendor serves.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/get(getProject)`.
@@ -342,7 +342,7 @@ internal protocol APIProtocol: Sendable {
     func removeGroupMembers(_ input: Operations.RemoveGroupMembers.Input) async throws -> Operations.RemoveGroupMembers.Output
     /// List vendors
     ///
-    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`. A vendor's own login (`redemption:create` without `vendor:read`) is answered its own vendor only, which is how it learns the id it redeems as.
     ///
     /// - Remark: HTTP `GET /v1/vendors`.
     /// - Remark: Generated from `#/paths//v1/vendors/get(listVendors)`.
@@ -356,7 +356,7 @@ internal protocol APIProtocol: Sendable {
     func registerVendor(_ input: Operations.RegisterVendor.Input) async throws -> Operations.RegisterVendor.Output
     /// Get a vendor
     ///
-    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is. A vendor's own login reads its own vendor.
     ///
     /// - Remark: HTTP `GET /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.
@@ -1074,7 +1074,7 @@ extension APIProtocol {
     }
     /// Get a project
     ///
-    /// Requires `project:read` for this project.
+    /// Requires `project:read` for this project; a vendor's own login (`redemption:create` without `project:read`) may read the projects its vendor serves.
     ///
     /// - Remark: HTTP `GET /v1/projects/{id}`.
     /// - Remark: Generated from `#/paths//v1/projects/{id}/get(getProject)`.
@@ -1420,7 +1420,7 @@ extension APIProtocol {
     }
     /// List vendors
     ///
-    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`.
+    /// Ordered by registration. With `projectId`, only the vendors assigned to that project, and `vendor:read` scoped to it suffices; otherwise requires `vendor:read`. A vendor's own login (`redemption:create` without `vendor:read`) is answered its own vendor only, which is how it learns the id it redeems as.
     ///
     /// - Remark: HTTP `GET /v1/vendors`.
     /// - Remark: Generated from `#/paths//v1/vendors/get(listVendors)`.
@@ -1450,7 +1450,7 @@ extension APIProtocol {
     }
     /// Get a vendor
     ///
-    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is.
+    /// Requires `vendor:read`, unscoped or for a project the vendor serves; another project's vendor is answered 404, as an unknown id is. A vendor's own login reads its own vendor.
     ///
     /// - Remark: HTTP `GET /v1/vendors/{id}`.
     /// - Remark: Generated from `#/paths//v1/vendors/{id}/get(getVendor)`.
