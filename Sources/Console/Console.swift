@@ -53,6 +53,7 @@ package struct Console: GatewayRoutes {
         SignInPages(core: core).register(on: console)
         HomePage(core: core).register(on: console)
         ProjectPages(core: core).register(on: console)
+        ProjectFundsPages(core: core).register(on: console)
         BeneficiaryPages(core: core).register(on: console)
         VerificationPages(core: core).register(on: console)
         DisbursementPages(core: core).register(on: console)

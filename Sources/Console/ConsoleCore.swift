@@ -341,3 +341,21 @@ extension ConsoleCore {
             projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil)
     }
 }
+
+extension ConsoleCore {
+    /// Names of users the caller may look up; "you" for the caller; others keep their id.
+    func userNames(_ ids: Set<String>, me session: ConsoleSession) async -> [String: String] {
+        let you = language.text("you")
+        return await withTaskGroup(of: (String, String?).self) { group in
+            for id in ids where id != session.userID {
+                group.addTask { (id, try? await api.getUser(path: .init(id: id)).ok.body.json.name) }
+            }
+            var names = [session.userID: "\(session.userName) (\(you))"]
+            for await (id, name) in group {
+                // Someone the caller may not look up is named by the end of their id.
+                names[id] = name ?? language.text("someone", String(id.suffix(6)))
+            }
+            return names
+        }
+    }
+}

@@ -385,7 +385,7 @@ struct DisbursementPages: Sendable {
                 query: .init(
                     status: .failed, limit: 50, cursor: request.uri.queryParameters["failedCursor"].map(String.init))
             ).ok.body.json : nil
-        let names = await userNames(Set(disbursement.approverIds + [disbursement.createdBy]), me: session)
+        let names = await core.userNames(Set(disbursement.approverIds + [disbursement.createdBy]), me: session)
         let approved = disbursement.approvals.filter(\.approved).count
         let permissions = core.permissions
         let mayUpdate = permissions.allows(Permission(.disbursement, .update, projectID: disbursement.projectId))
@@ -455,22 +455,6 @@ struct DisbursementPages: Sendable {
             paid: text.money(disbursement.amountCompleted, scale: scale, asset: disbursement.asset),
             percent: percent,
             done: ![.approved, .processing].contains(disbursement.status))
-    }
-
-    /// Names of users the caller may look up; "you" for the caller; others keep their id.
-    private func userNames(_ ids: Set<String>, me session: ConsoleSession) async -> [String: String] {
-        let you = core.language.text("you")
-        return await withTaskGroup(of: (String, String?).self) { group in
-            for id in ids where id != session.userID {
-                group.addTask { (id, try? await core.api.getUser(path: .init(id: id)).ok.body.json.name) }
-            }
-            var names = [session.userID: "\(session.userName) (\(you))"]
-            for await (id, name) in group {
-                // Someone the caller may not look up is named by the end of their id.
-                names[id] = name ?? core.language.text("someone", String(id.suffix(6)))
-            }
-            return names
-        }
     }
 
     /// The disbursement's progress, live (``ProgressStream``).

@@ -147,7 +147,46 @@ struct ProjectPages: Sendable {
 
     // MARK: Detail
 
+    /// What every page of a project starts with: its name and the links between its sections.
+    struct Heading: Sendable {
+        var id: String
+        var name: String
+        var tabs: [Tab]
+    }
+
+    struct Tab: Sendable {
+        var href: String
+        var label: String
+        var current: Bool
+    }
+
+    /// The heading of `project`'s section `current`, offering the sections the caller may read.
+    static func heading(_ project: Components.Schemas.Project, current: String, core: ConsoleCore) -> Heading {
+        let permissions = core.permissions
+        let id = project.id
+        func reads(_ subject: Permission.Subject) -> Bool {
+            permissions.allows(Permission(subject, .read, projectID: id))
+        }
+        let sections: [(key: String, href: String, label: String, shown: Bool)] = [
+            ("overview", "/console/projects/\(id)", "project_overview", true),
+            ("beneficiaries", "/console/beneficiaries?projectId=\(id)", "project_beneficiaries", reads(.beneficiary)),
+            ("vendors", "/console/vendors?projectId=\(id)", "nav_vendors", reads(.vendor)),
+            ("funding", "/console/projects/\(id)/funding", "project_funding", true),
+            ("approvers", "/console/projects/\(id)/approvers", "approvers", true),
+            (
+                "settlement-schedule", "/console/projects/\(id)/settlement-schedule", "project_schedule",
+                reads(.settlement)
+            ),
+        ]
+        return Heading(
+            id: id, name: project.name,
+            tabs: sections.filter(\.shown).map {
+                Tab(href: $0.href, label: core.language.text($0.label), current: $0.key == current)
+            })
+    }
+
     struct DetailPage: Sendable {
+        var heading: Heading
         var id: String
         var name: String
         var description: String?
@@ -185,6 +224,7 @@ struct ProjectPages: Sendable {
         let permissions = PermissionSet(parsing: session.permissions)
         let mayUpdate = permissions.allows(Permission(.project, .update, projectID: project.id))
         let page = DetailPage(
+            heading: Self.heading(project, current: "overview", core: core),
             id: project.id, name: project.name, description: project.description,
             type: text.text("project_type_\(project._type.rawValue)"),
             status: text.text("project_status_\(project.status.rawValue)"),
