@@ -63,7 +63,9 @@ package struct Console: GatewayRoutes {
         SettlementPages(core: core).register(on: console)
         LedgerPages(core: core).register(on: console)
         JobPages(core: core).register(on: console)
-        AdminPages(core: core).register(on: console)
+        UserPages(core: core).register(on: console)
+        RolePages(core: core).register(on: console)
+        APIKeyPages(core: core).register(on: console)
         console.get("**") { _, _ in core.refusal(status: .notFound, key: "error_not_found") }
     }
 }

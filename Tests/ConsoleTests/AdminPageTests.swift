@@ -79,5 +79,82 @@ extension ConsoleTests {
                     try await field.signIn("field@example.org", type(of: client).scenarioPassword).status == .seeOther)
             }
         }
+
+        @Test(
+            "an administrator creates a user with a role in one project, adds and removes roles, and makes a role",
+            arguments: DatabaseEngine.available)
+        func usersAndRoles(engine: DatabaseEngine) async throws {
+            try await GatewayHarness.withEmbedded(engine) { client in
+                // given
+                let admin = try await client.login()
+                let projectID = try await client.createProject("Flood relief", bearer: admin.access)
+                let browser = Browser(client)
+                try await browser.signIn()
+                _ = try await browser.get("/console/users/new")
+                let person = [("name", "Gita Thapa"), ("email", "gita@example.org"), ("phone", "+9779800000099")]
+                // when a user is made, wrongly, then rightly
+                let missing = try await browser.post("/console/users", [("name", "Gita Thapa")])
+                let weak = try await browser.post(
+                    "/console/users", person + [("password", "password"), ("role", "field_agent")])
+                let created = try await browser.follow(
+                    try await browser.post(
+                        "/console/users",
+                        person + [
+                            ("password", "a long field passphrase"), ("role", "field_agent"), ("projectId", projectID),
+                        ]))
+                let userPath = try #require(browser.lastLocation, "\(created)")
+                let taken = try await browser.post(
+                    "/console/users", person + [("password", "a long field passphrase")])
+                // and given a second role, then without the first
+                _ = try await browser.get(userPath)
+                let added = try await browser.follow(
+                    try await browser.post(userPath + "/roles", [("action", "add"), ("role", "auditor")]))
+                let removed = try await browser.follow(
+                    try await browser.post(
+                        userPath + "/roles",
+                        [("action", "remove"), ("role", "field_agent"), ("projectId", projectID)]))
+                // and a role of the agency's own is made and deleted
+                _ = try await browser.get("/console/roles")
+                let noPermissions = try await browser.post("/console/roles", [("name", "cash_officer")])
+                let badName = try await browser.post(
+                    "/console/roles", [("name", "Cash Officer"), ("permissions", "redemption:manage")])
+                let role = try await browser.follow(
+                    try await browser.post(
+                        "/console/roles",
+                        [
+                            ("name", "cash_officer"), ("description", "Redeems for shops without a phone"),
+                            ("permissions", "redemption:manage"), ("permissions", "vendor:read"),
+                        ]))
+                let deleted = try await browser.follow(try await browser.post("/console/roles/cash_officer/delete"))
+                let builtIn = try await browser.follow(try await browser.post("/console/roles/admin/delete"))
+                let roles = try await client.send(
+                    .get, "/v1/users/\(userPath.split(separator: "/").last ?? "")/roles", bearer: admin.access)
+                // then
+                #expect(missing.status == .badRequest)
+                #expect(
+                    missing.html.contains(#"id="field-email-error""#)
+                        && missing.html.contains(#"id="field-password-error""#))
+                #expect(weak.status == .badRequest, "\(weak)")
+                #expect(weak.html.contains(#"id="field-password-error""#), "\(weak)")
+                #expect(created.mainText.contains("Gita Thapa can now sign in."), "\(created.mainText)")
+                #expect(created.mainText.contains("field_agent in Flood relief"), "\(created.mainText)")
+                #expect(taken.status == .badRequest || taken.status == .conflict, "\(taken)")
+                #expect(taken.html.contains(#"id="field-email-error""#), "\(taken)")
+                #expect(added.mainText.contains("auditor (every project)"), "\(added.mainText)")
+                #expect(removed.mainText.contains("The role is removed."), "\(removed.mainText)")
+                #expect(!removed.mainText.contains("field_agent in"))
+                #expect(
+                    (try roles.json["items"] as? [[String: Any]])?.compactMap { $0["role"] as? String } == ["auditor"])
+                #expect(noPermissions.status == .badRequest)
+                #expect(noPermissions.mainText.contains("Choose at least one permission."))
+                #expect(badName.status == .badRequest, "\(badName)")
+                #expect(badName.html.contains(#"id="field-name-error""#), "\(badName)")
+                #expect(role.mainText.contains("The role cash_officer is created."), "\(role.mainText)")
+                #expect(role.mainText.contains("redemption:manage, vendor:read"))
+                #expect(deleted.mainText.contains("The role cash_officer is deleted."), "\(deleted.mainText)")
+                #expect(!builtIn.mainText.contains("is deleted"), "a built-in role stays: \(builtIn.mainText)")
+                #expect(!role.html.contains("/console/roles/admin/delete"), "no button deletes a built-in role")
+            }
+        }
     }
 }

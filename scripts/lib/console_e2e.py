@@ -20,7 +20,7 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -175,11 +175,17 @@ class Console:
             lambda d: d.execute_script("return document.querySelector('[data-progress-stream]') === null")
             and text in d.find_element(By.TAG_NAME, "main").text)
 
+    def read(self, css):
+        """The text of `css`, read again while a live page is replacing itself."""
+        return WebDriverWait(
+            self.driver, 10, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException]
+        ).until(lambda d: d.find_element(By.CSS_SELECTOR, css).text)
+
     def heading(self):
-        return self.find("h1").text
+        return self.read("h1")
 
     def main_text(self):
-        return self.find("main").text
+        return self.read("main")
 
     def expect(self, condition, message):
         if not condition:
@@ -329,6 +335,17 @@ def admin_creates_a_project(run):
         console.expect("Koshi flood response" in console.main_text(), "the new project is listed")
         console.follow("Users")
         console.check("users")
+        console.follow("New user")
+        console.fill("Name (required)", "Gita Thapa")
+        console.fill("Email address (required)", "gita@example.org")
+        console.fill("Password (required)", PASSWORD)
+        console.fill("Role", "field_agent")
+        console.fill("In", "Koshi flood response")
+        console.press("Create the user")
+        console.expect("field_agent in Koshi flood response" in console.main_text(), f"the user: {console.main_text()[:300]}")
+        console.check("user")
+        console.follow("Roles")
+        console.check("roles")
         console.follow("API keys")
         console.fill("Name (required)", "registry sync")
         # An administrator's own permissions are offered; the first will do.

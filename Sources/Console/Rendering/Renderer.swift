@@ -67,6 +67,7 @@ struct Renderer: Sendable {
         ("/console/ledger", "nav_ledger", .ledger),
         ("/console/jobs", "nav_jobs", nil),
         ("/console/users", "nav_users", .user),
+        ("/console/roles", "nav_roles", .role),
         ("/console/api-keys", "nav_api_keys", nil),
     ]
 

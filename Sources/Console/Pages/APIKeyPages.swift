@@ -3,71 +3,15 @@ import Gateway
 import Hummingbird
 import SharedModels
 
-/// Administration: the users and their roles, disabling and enabling a user, and API keys —
-/// created with a subset of one's own permissions, shown once, revoked at once.
-struct AdminPages: Sendable {
+/// API keys: one's own, created with a subset of one's own permissions, shown once, revoked at
+/// once.
+struct APIKeyPages: Sendable {
     let core: ConsoleCore
 
     func register(on console: RouterGroup<GatewayRequestContext>) {
-        console.get("users") { request, _ in try await users(request) }
-        console.post("users/:id/status") { _, context in try await setStatus(id: context.parameters.require("id")) }
         console.get("api-keys") { _, _ in try await keys(created: nil, fields: nil, problem: nil) }
         console.post("api-keys") { _, _ in try await createKey() }
         console.post("api-keys/:id/revoke") { _, context in try await revoke(id: context.parameters.require("id")) }
-    }
-
-    // MARK: Users
-
-    struct UsersPage: Sendable {
-        var rows: [UserRow]
-        var hasRows: Bool
-        var next: String?
-    }
-
-    struct UserRow: Sendable {
-        var id: String
-        var name: String
-        var email: String
-        var roles: String
-        var status: String
-        var active: Bool
-        var canChange: Bool
-        var disableQuestion: String
-    }
-
-    private func users(_ request: Request) async throws -> Response {
-        let session = try core.requireSession()
-        let text = core.language
-        let page = try await core.api.listUsers(
-            query: .init(limit: 50, cursor: request.uri.queryParameters["cursor"].map(String.init))
-        ).ok.body.json
-        let mayUpdate = core.permissions.allows(Permission(.user, .update))
-        let view = UsersPage(
-            rows: page.items.map { user in
-                UserRow(
-                    id: user.id, name: user.name, email: user.email,
-                    roles: user.roles.map { role in role.projectId.map { "\(role.role) (\($0))" } ?? role.role }
-                        .joined(separator: ", "),
-                    status: text.text("user_status_\(user.status.rawValue)"), active: user.status == .active,
-                    canChange: mayUpdate && user.id != session.userID,
-                    disableQuestion: text.text("user_disable_confirm", user.name))
-            },
-            hasRows: !page.items.isEmpty,
-            next: page.nextCursor.map { Pager.link("/console/users", ["cursor": $0]) })
-        return core.renderer.page("users", title: text.text("nav_users"), view)
-    }
-
-    private func setStatus(id: String) async throws -> Response {
-        _ = try core.requireSession()
-        let form = Visit.current?.form ?? FormData()
-        let status = form["status"].flatMap(Components.Schemas.UserStatus.init(rawValue:)) ?? .disabled
-        do {
-            _ = try await core.api.updateUser(path: .init(id: id), body: .json(.init(status: status))).ok
-            Visit.current?.flash(.success, core.language.text("user_now_\(status.rawValue)"))
-        } catch let error where [400, 403, 409].contains(APIProblem.of(error)?.status) {
-            Visit.current?.flash(.error, APIProblem.of(error)?.detail ?? "")
-        }
-        return ConsoleCore.redirect(to: "/console/users")
     }
 
     // MARK: API keys
