@@ -59,10 +59,17 @@ struct ConsoleCore: Sendable {
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// The user's choice, else the browser's preferred language the console has, else the default.
-    func language(for request: Request) -> Language {
-        if let chosen = request.cookies[Self.languageCookie]?.value, let language = resources.languages[chosen] {
-            return language
+    /// The signed-in user's choice, else (before sign-in) this browser's, else the browser's
+    /// preferred language the console has, else the default. A signed-in user never reads in
+    /// another's choice left in a shared browser.
+    func language(for request: Request, session: ConsoleSession? = nil) -> Language {
+        let chosen = session == nil ? request.cookies[Self.languageCookie]?.value : session?.locale
+        if let chosen {
+            if let language = resources.languages[chosen] { return language }
+            // A regional tag (`en-GB`) reads the language the console has (`en`).
+            if let primary = chosen.split(separator: "-").first, let language = resources.languages[String(primary)] {
+                return language
+            }
         }
         for code in Self.acceptedLanguages(request.headers[.acceptLanguage] ?? "") {
             if let language = resources.languages[code] { return language }
@@ -70,8 +77,10 @@ struct ConsoleCore: Sendable {
         return resources.languages[configuration.defaultLanguage] ?? resources.english
     }
 
-    func timeZone(for request: Request) -> TimeZone {
-        request.cookies[Self.timeZoneCookie].flatMap { TimeZone(identifier: $0.value) } ?? defaultTimeZone
+    /// The signed-in user's choice, else (before sign-in) this browser's, else the installation's.
+    func timeZone(for request: Request, session: ConsoleSession? = nil) -> TimeZone {
+        let chosen = session == nil ? request.cookies[Self.timeZoneCookie]?.value : session?.timeZone
+        return chosen.flatMap(TimeZone.init(identifier:)) ?? defaultTimeZone
     }
 
     /// The primary subtags of `Accept-Language`, most preferred first.

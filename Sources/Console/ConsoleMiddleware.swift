@@ -87,8 +87,8 @@ struct ConsoleMiddleware: RouterMiddleware {
         let visit = Visit(
             cookie: session == nil ? nil : cookieValue,
             session: session,
-            language: core.language(for: request),
-            timeZone: core.timeZone(for: request),
+            language: core.language(for: request, session: session),
+            timeZone: core.timeZone(for: request, session: session),
             form: form,
             files: files,
             secure: secure,

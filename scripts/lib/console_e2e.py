@@ -365,10 +365,12 @@ def admin_creates_a_project(run):
 
 
 def nepali_and_keyboard(run):
-    """The console in Nepali, chosen in the footer; the first Tab reaches the skip link."""
+    """The console in Nepali, chosen in the footer and kept with the user; the first Tab reaches the skip link."""
+    token = run.api.login(*run.admin)
+    run.api.user(token, "sita.nepali@example.org", "auditor")
     console = run.browser("nepali")
     try:
-        console.sign_in(*run.admin)
+        console.sign_in("sita.nepali@example.org", PASSWORD)
         console.find("body").send_keys(Keys.TAB)
         active = console.driver.switch_to.active_element
         console.expect(active.get_attribute("href").endswith("#main"), "the first Tab reaches 'skip to content'")
@@ -383,6 +385,13 @@ def nepali_and_keyboard(run):
         console.check("account-ne")
     finally:
         console.close()
+    # The choice follows the user to another browser, whose own language is English.
+    elsewhere = run.browser("nepali-elsewhere")
+    try:
+        elsewhere.sign_in("sita.nepali@example.org", PASSWORD)
+        elsewhere.expect(elsewhere.find("html").get_attribute("lang") == "ne", "the user's language follows them")
+    finally:
+        elsewhere.close()
 
 
 # Chrome's "Regular 3G": what a field office's mobile connection gives on a fair day.

@@ -21,6 +21,10 @@ struct UserChanges: Sendable {
     var password: String?
     /// The present password, which users must give to change their own.
     var currentPassword: String?
+    /// A BCP 47 language tag; empty removes it.
+    var locale: String? = nil
+    /// An IANA time zone; empty removes it.
+    var timeZone: String? = nil
 }
 
 extension AuthDomain {
@@ -112,6 +116,12 @@ extension AuthDomain {
             write.phone = .some(phone.isEmpty ? nil : InputValidation.phone(phone, into: &violations))
         }
         if let password = changes.password { violations += PasswordPolicy.check(password, email: user.email) }
+        if let locale = changes.locale {
+            write.locale = .some(locale.isEmpty ? nil : InputValidation.locale(locale, into: &violations))
+        }
+        if let timeZone = changes.timeZone {
+            write.timeZone = .some(timeZone.isEmpty ? nil : InputValidation.timeZone(timeZone, into: &violations))
+        }
         if changes.isActive == false, isSelf {
             violations.append(FieldViolation(field: "status", reason: "you cannot disable your own account"))
         }

@@ -15,6 +15,8 @@ struct UserInfo: Sendable, Equatable {
     var phone: String?
     var isActive: Bool
     var roles: [RoleAssignment]
+    var locale: String?
+    var timeZone: String?
     var createdAt: Date
     var updatedAt: Date
 }
@@ -123,6 +125,8 @@ struct AuthDomain: Sendable {
                 phone: user.phone,
                 isActive: user.isActive,
                 roles: rolesByUser[user.id] ?? [],
+                locale: user.locale,
+                timeZone: user.timeZone,
                 createdAt: user.createdAt,
                 updatedAt: user.updatedAt
             )

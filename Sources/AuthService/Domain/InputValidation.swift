@@ -53,6 +53,34 @@ enum InputValidation {
         }
         return compact
     }
+
+    /// A BCP 47 language tag as the console names its languages: a 2–3 letter language, then
+    /// optional subtags (`ne`, `en-GB`); stored with the language lower-cased.
+    static func locale(_ raw: String, into violations: inout [FieldViolation]) -> String {
+        let parts = raw.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        let valid =
+            parts.count <= 4 && parts.first.map { (2...3).contains($0.count) && $0.allSatisfy(\.isLetter) } == true
+            && parts.dropFirst().allSatisfy {
+                (2...8).contains($0.count) && $0.allSatisfy { $0.isLetter || $0.isNumber }
+            }
+            && parts.joined().allSatisfy(\.isASCII)
+        guard valid, let language = parts.first else {
+            violations.append(FieldViolation(field: "locale", reason: "must be a language tag like ne or en-GB"))
+            return raw
+        }
+        return ([language.lowercased()] + parts.dropFirst().map(String.init)).joined(separator: "-")
+    }
+
+    /// A time zone this system knows by its IANA name, such as `Asia/Kathmandu` or `UTC`.
+    static func timeZone(_ raw: String, into violations: inout [FieldViolation]) -> String {
+        let name = raw.trimmingCharacters(in: .whitespaces)
+        guard name.count <= 64, TimeZone(identifier: name) != nil else {
+            violations.append(
+                FieldViolation(field: "timeZone", reason: "must be an IANA time zone like Asia/Kathmandu"))
+            return name
+        }
+        return name
+    }
 }
 
 /// The password rules, documented in the README and the OpenAPI contract.

@@ -10,6 +10,8 @@ final class UserRow: Model, @unchecked Sendable {
     @OptionalField(key: "phone") var phone: String?
     @Field(key: "status") var status: String
     @OptionalField(key: "password_hash") var passwordHash: String?
+    @OptionalField(key: "locale") var locale: String?
+    @OptionalField(key: "time_zone") var timeZone: String?
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
 

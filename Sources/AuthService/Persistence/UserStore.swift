@@ -12,6 +12,8 @@ enum UserStore {
         var phone: String?
         var isActive: Bool
         var passwordHash: String?
+        var locale: String?
+        var timeZone: String?
         var createdAt: Date
         var updatedAt: Date
     }
@@ -23,6 +25,10 @@ enum UserStore {
         var phone: String??
         var passwordHash: String?
         var status: UserStatus?
+        /// `.some(nil)` removes the preference.
+        var locale: String??
+        /// `.some(nil)` removes the preference.
+        var timeZone: String??
     }
 
     /// The user with `id`, or nil.
@@ -70,6 +76,8 @@ enum UserStore {
         if let phone = changes.phone { query = query.set(\.$phone, to: phone) }
         if let passwordHash = changes.passwordHash { query = query.set(\.$passwordHash, to: passwordHash) }
         if let status = changes.status { query = query.set(\.$status, to: status.rawValue) }
+        if let locale = changes.locale { query = query.set(\.$locale, to: locale) }
+        if let timeZone = changes.timeZone { query = query.set(\.$timeZone, to: timeZone) }
         try await query.set(\.$updatedAt, to: now).update()
     }
 
@@ -96,6 +104,8 @@ enum UserStore {
             phone: row.phone,
             isActive: row.status == UserStatus.active.rawValue,
             passwordHash: row.passwordHash,
+            locale: row.locale,
+            timeZone: row.timeZone,
             createdAt: row.createdAt,
             updatedAt: row.updatedAt
         )
@@ -109,6 +119,8 @@ extension UserStore.StoredUser {
         if let phone = changes.phone { self.phone = phone }
         if let passwordHash = changes.passwordHash { self.passwordHash = passwordHash }
         if let status = changes.status { isActive = status == .active }
+        if let locale = changes.locale { self.locale = locale }
+        if let timeZone = changes.timeZone { self.timeZone = timeZone }
         updatedAt = now
     }
 }

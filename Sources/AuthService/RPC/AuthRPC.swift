@@ -154,7 +154,9 @@ struct UserRPC: Rahat_Auth_V1_UserService.SimpleServiceProtocol {
             phone: request.hasPhone ? request.phone : nil,
             isActive: isActive,
             password: request.hasPassword ? request.password : nil,
-            currentPassword: request.hasCurrentPassword ? request.currentPassword : nil
+            currentPassword: request.hasCurrentPassword ? request.currentPassword : nil,
+            locale: request.hasLocale ? request.locale : nil,
+            timeZone: request.hasTimeZone ? request.timeZone : nil
         )
         return Rahat_Auth_V1_User(
             try await domain.updateUser(request.id, changes: changes, by: try await domain.caller()))

@@ -13,6 +13,8 @@ extension Rahat_Auth_V1_User {
         if let phone = user.phone { self.phone = phone }
         status = user.isActive ? .active : .disabled
         roles = user.roles.map(Rahat_Auth_V1_RoleAssignment.init)
+        if let locale = user.locale { self.locale = locale }
+        if let timeZone = user.timeZone { self.timeZone = timeZone }
         createdAt = Google_Protobuf_Timestamp(date: user.createdAt)
         updatedAt = Google_Protobuf_Timestamp(date: user.updatedAt)
     }

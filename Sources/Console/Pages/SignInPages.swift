@@ -13,7 +13,7 @@ struct SignInPages: Sendable {
         console.post("sign-out") { _, _ in try await signOut() }
         console.get("account") { _, _ in try await account(problem: nil, fields: nil) }
         console.post("account/password") { _, _ in try await changePassword() }
-        console.get("preferences") { request, _ in preferences(request) }
+        console.post("preferences") { _, _ in try await preferences() }
     }
 
     struct SignInPage: Sendable {
@@ -84,7 +84,9 @@ struct SignInPages: Sendable {
                     userName: me.user.name,
                     permissions: me.permissions,
                     signedInAt: now,
-                    lastSeenAt: now
+                    lastSeenAt: now,
+                    locale: me.user.locale,
+                    timeZone: me.user.timeZone
                 ),
                 cookie: ConsoleSessions.randomToken())
             return ConsoleCore.redirect(to: next)
@@ -195,18 +197,35 @@ struct SignInPages: Sendable {
         return ConsoleCore.redirect(to: "/console/sign-in?changed=1")
     }
 
-    /// Sets the language and time zone cookies, then goes back to the page they were chosen on.
-    private func preferences(_ request: Request) -> Response {
-        let query = request.uri.queryParameters
-        let back = query["back"].map(String.init).flatMap { ConsoleCore.isConsolePath($0) ? $0 : nil } ?? "/console"
-        var response = ConsoleCore.redirect(to: back)
-        let secure = Visit.current?.secure ?? false
-        let year = 365 * 24 * 3600
-        if let code = query["language"].map(String.init), core.resources.languages[code] != nil {
-            response.setCookie(core.cookie(ConsoleCore.languageCookie, value: code, secure: secure, maxAge: year))
+    /// Keeps the language and time zone chosen: with the user when signed in, so that they follow
+    /// them to another browser and a shared laptop shows the next user their own; and in this
+    /// browser, for its pages before sign-in. Then goes back to the page they were chosen on.
+    private func preferences() async throws -> Response {
+        guard let visit = Visit.current else { throw SignInRequired() }
+        let form = visit.form
+        let back = form["back"].flatMap { ConsoleCore.isConsolePath($0) ? $0 : nil } ?? "/console"
+        let code = form["language"].flatMap { core.resources.languages[$0] == nil ? nil : $0 }
+        let zone = form["timeZone"].flatMap { TimeZone(identifier: $0) == nil ? nil : $0 }
+        if let session = visit.session, code != nil || zone != nil {
+            do {
+                _ = try await core.api.updateUser(
+                    path: .init(id: session.userID), body: .json(.init(locale: code, timeZone: zone))
+                ).ok
+                visit.update { session in
+                    if let code { session.locale = code }
+                    if let zone { session.timeZone = zone }
+                }
+            } catch let error where [400, 403].contains(APIProblem.of(error)?.status) {
+                visit.flash(.error, APIProblem.of(error)?.detail ?? "")
+            }
         }
-        if let zone = query["timeZone"].map(String.init), TimeZone(identifier: zone) != nil {
-            response.setCookie(core.cookie(ConsoleCore.timeZoneCookie, value: zone, secure: secure, maxAge: year))
+        var response = ConsoleCore.redirect(to: back)
+        let year = 365 * 24 * 3600
+        if let code {
+            response.setCookie(core.cookie(ConsoleCore.languageCookie, value: code, secure: visit.secure, maxAge: year))
+        }
+        if let zone {
+            response.setCookie(core.cookie(ConsoleCore.timeZoneCookie, value: zone, secure: visit.secure, maxAge: year))
         }
         return response
     }

@@ -18,6 +18,10 @@ struct ConsoleSession: Codable, Sendable {
     var permissions: [String]
     var signedInAt: Date
     var lastSeenAt: Date
+    /// The language the user chose, kept with the user by the API; nil for their browser's.
+    var locale: String?
+    /// The time zone the user chose, kept with the user by the API; nil for the installation's.
+    var timeZone: String?
     /// A message for the next page shown (after a redirect).
     var flash: Flash?
 

@@ -359,8 +359,9 @@ paths:
       tags: [users]
       summary: Update a user
       description: >-
-        Partially updates name, phone, status or password. Users may change their own name, phone
-        and password (with `currentPassword`) when logged in with a password; changing anyone else
+        Partially updates name, phone, status, password, or the language and time zone the user
+        reads the console in. Users may change their own name, phone, preferences and password
+        (with `currentPassword`) when logged in with a password; changing anyone else
         needs `user:update` and every permission the target user holds. Disabling a user or setting
         a password revokes the user's sessions.
       requestBody:
@@ -4339,6 +4340,12 @@ components:
           type: array
           items:
             $ref: '#/components/schemas/RoleAssignment'
+        locale:
+          type: string
+          description: The language the user reads the console in (BCP 47, such as `ne`); absent, their browser's.
+        timeZone:
+          type: string
+          description: The IANA time zone the user reads times in; absent, the installation's.
         createdAt:
           type: string
           format: date-time
@@ -4425,6 +4432,14 @@ components:
           type: string
           maxLength: 128
           description: The user's present password; required when users change their own password.
+        locale:
+          type: string
+          maxLength: 35
+          description: 'A BCP 47 language tag such as `ne` or `en-GB`; empty removes the preference.'
+        timeZone:
+          type: string
+          maxLength: 64
+          description: 'An IANA time zone such as `Asia/Kathmandu`; empty removes the preference.'
 
     UserPage:
       type: object
@@ -5142,7 +5157,7 @@ components:
           "users"
         ],
         "summary": "Update a user",
-        "description": "Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.",
+        "description": "Partially updates name, phone, status, password, or the language and time zone the user reads the console in. Users may change their own name, phone, preferences and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.",
         "requestBody": {
           "required": true,
           "content": {
@@ -14387,6 +14402,14 @@ components:
               "$ref": "#/components/schemas/RoleAssignment"
             }
           },
+          "locale": {
+            "type": "string",
+            "description": "The language the user reads the console in (BCP 47, such as `ne`); absent, their browser's."
+          },
+          "timeZone": {
+            "type": "string",
+            "description": "The IANA time zone the user reads times in; absent, the installation's."
+          },
           "createdAt": {
             "type": "string",
             "format": "date-time"
@@ -14499,6 +14522,16 @@ components:
             "type": "string",
             "maxLength": 128,
             "description": "The user's present password; required when users change their own password."
+          },
+          "locale": {
+            "type": "string",
+            "maxLength": 35,
+            "description": "A BCP 47 language tag such as `ne` or `en-GB`; empty removes the preference."
+          },
+          "timeZone": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "An IANA time zone such as `Asia/Kathmandu`; empty removes the preference."
           }
         }
       },

@@ -47,7 +47,9 @@ extension APIHandler {
 
     func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        if body.name == nil && body.phone == nil && body.status == nil && body.password == nil {
+        if body.name == nil && body.phone == nil && body.status == nil && body.password == nil && body.locale == nil
+            && body.timeZone == nil
+        {
             throw ServiceError.invalid(field: "body", "must change at least one field")
         }
         let user = try await auth.users.updateUser(
@@ -58,6 +60,8 @@ extension APIHandler {
                 if let status = body.status { $0.status = status == .active ? .active : .disabled }
                 if let password = body.password { $0.password = password }
                 if let currentPassword = body.currentPassword { $0.currentPassword = currentPassword }
+                if let locale = body.locale { $0.locale = locale }
+                if let timeZone = body.timeZone { $0.timeZone = timeZone }
             },
             metadata: asCaller
         )

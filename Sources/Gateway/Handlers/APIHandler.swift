@@ -135,6 +135,8 @@ extension Components.Schemas.User {
             phone: user.hasPhone ? user.phone : nil,
             status: user.status == .disabled ? .disabled : .active,
             roles: user.roles.map(Components.Schemas.RoleAssignment.init),
+            locale: user.hasLocale ? user.locale : nil,
+            timeZone: user.hasTimeZone ? user.timeZone : nil,
             createdAt: user.createdAt.date,
             updatedAt: user.updatedAt.date
         )

@@ -2665,7 +2665,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Update a user
     ///
-    /// Partially updates name, phone, status or password. Users may change their own name, phone and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
+    /// Partially updates name, phone, status, password, or the language and time zone the user reads the console in. Users may change their own name, phone, preferences and password (with `currentPassword`) when logged in with a password; changing anyone else needs `user:update` and every permission the target user holds. Disabling a user or setting a password revokes the user's sessions.
     ///
     /// - Remark: HTTP `PATCH /v1/users/{id}`.
     /// - Remark: Generated from `#/paths//v1/users/{id}/patch(updateUser)`.

@@ -5322,6 +5322,14 @@ extension Components {
             internal var status: Components.Schemas.UserStatus
             /// - Remark: Generated from `#/components/schemas/User/roles`.
             internal var roles: [Components.Schemas.RoleAssignment]
+            /// The language the user reads the console in (BCP 47, such as `ne`); absent, their browser's.
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/locale`.
+            internal var locale: Swift.String?
+            /// The IANA time zone the user reads times in; absent, the installation's.
+            ///
+            /// - Remark: Generated from `#/components/schemas/User/timeZone`.
+            internal var timeZone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/User/createdAt`.
             internal var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/User/updatedAt`.
@@ -5335,6 +5343,8 @@ extension Components {
             ///   - phone:
             ///   - status:
             ///   - roles:
+            ///   - locale: The language the user reads the console in (BCP 47, such as `ne`); absent, their browser's.
+            ///   - timeZone: The IANA time zone the user reads times in; absent, the installation's.
             ///   - createdAt:
             ///   - updatedAt:
             internal init(
@@ -5344,6 +5354,8 @@ extension Components {
                 phone: Swift.String? = nil,
                 status: Components.Schemas.UserStatus,
                 roles: [Components.Schemas.RoleAssignment],
+                locale: Swift.String? = nil,
+                timeZone: Swift.String? = nil,
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date
             ) {
@@ -5353,6 +5365,8 @@ extension Components {
                 self.phone = phone
                 self.status = status
                 self.roles = roles
+                self.locale = locale
+                self.timeZone = timeZone
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
             }
@@ -5363,6 +5377,8 @@ extension Components {
                 case phone
                 case status
                 case roles
+                case locale
+                case timeZone
                 case createdAt
                 case updatedAt
             }
@@ -5507,6 +5523,14 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/currentPassword`.
             internal var currentPassword: Swift.String?
+            /// A BCP 47 language tag such as `ne` or `en-GB`; empty removes the preference.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/locale`.
+            internal var locale: Swift.String?
+            /// An IANA time zone such as `Asia/Kathmandu`; empty removes the preference.
+            ///
+            /// - Remark: Generated from `#/components/schemas/UpdateUserRequest/timeZone`.
+            internal var timeZone: Swift.String?
             /// Creates a new `UpdateUserRequest`.
             ///
             /// - Parameters:
@@ -5515,18 +5539,24 @@ extension Components {
             ///   - status:
             ///   - password: New password; same policy as on creation. Changing it ends every session of the user. Only a user logged in with a password (not an API key) can change passwords.
             ///   - currentPassword: The user's present password; required when users change their own password.
+            ///   - locale: A BCP 47 language tag such as `ne` or `en-GB`; empty removes the preference.
+            ///   - timeZone: An IANA time zone such as `Asia/Kathmandu`; empty removes the preference.
             internal init(
                 name: Swift.String? = nil,
                 phone: Swift.String? = nil,
                 status: Components.Schemas.UserStatus? = nil,
                 password: Swift.String? = nil,
-                currentPassword: Swift.String? = nil
+                currentPassword: Swift.String? = nil,
+                locale: Swift.String? = nil,
+                timeZone: Swift.String? = nil
             ) {
                 self.name = name
                 self.phone = phone
                 self.status = status
                 self.password = password
                 self.currentPassword = currentPassword
+                self.locale = locale
+                self.timeZone = timeZone
             }
             internal enum CodingKeys: String, CodingKey {
                 case name
@@ -5534,6 +5564,8 @@ extension Components {
                 case status
                 case password
                 case currentPassword
+                case locale
+                case timeZone
             }
             internal init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -5557,12 +5589,22 @@ extension Components {
                     Swift.String.self,
                     forKey: .currentPassword
                 )
+                self.locale = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .locale
+                )
+                self.timeZone = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .timeZone
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "name",
                     "phone",
                     "status",
                     "password",
-                    "currentPassword"
+                    "currentPassword",
+                    "locale",
+                    "timeZone"
                 ])
             }
         }

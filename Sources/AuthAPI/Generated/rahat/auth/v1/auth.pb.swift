@@ -226,29 +226,35 @@ package nonisolated struct Rahat_Auth_V1_VerifyApiKeyRequest: Sendable {
   package init() {}
 }
 
-package nonisolated struct Rahat_Auth_V1_VerifiedApiKey: Sendable {
+package nonisolated struct Rahat_Auth_V1_VerifiedApiKey: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   package var principal: Rahat_Auth_V1_Principal {
-    get {_principal ?? Rahat_Auth_V1_Principal()}
-    set {_principal = newValue}
+    get {_storage._principal ?? Rahat_Auth_V1_Principal()}
+    set {_uniqueStorage()._principal = newValue}
   }
   /// Returns true if `principal` has been explicitly set.
-  package var hasPrincipal: Bool {self._principal != nil}
+  package var hasPrincipal: Bool {_storage._principal != nil}
   /// Clears the value of `principal`. Subsequent reads from it will return its default value.
-  package mutating func clearPrincipal() {self._principal = nil}
+  package mutating func clearPrincipal() {_uniqueStorage()._principal = nil}
 
-  package var accessToken: String = String()
+  package var accessToken: String {
+    get {_storage._accessToken}
+    set {_uniqueStorage()._accessToken = newValue}
+  }
 
-  package var expiresInSeconds: Int64 = 0
+  package var expiresInSeconds: Int64 {
+    get {_storage._expiresInSeconds}
+    set {_uniqueStorage()._expiresInSeconds = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _principal: Rahat_Auth_V1_Principal? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Rahat_Auth_V1_IssueServiceTokenRequest: Sendable {
@@ -478,6 +484,26 @@ package nonisolated struct Rahat_Auth_V1_User: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   package mutating func clearUpdatedAt() {self._updatedAt = nil}
 
+  /// The language the user reads the console in (a BCP 47 tag such as "ne"); absent: their browser's.
+  package var locale: String {
+    get {_locale ?? String()}
+    set {_locale = newValue}
+  }
+  /// Returns true if `locale` has been explicitly set.
+  package var hasLocale: Bool {self._locale != nil}
+  /// Clears the value of `locale`. Subsequent reads from it will return its default value.
+  package mutating func clearLocale() {self._locale = nil}
+
+  /// The IANA time zone the user reads times in; absent: the installation's.
+  package var timeZone: String {
+    get {_timeZone ?? String()}
+    set {_timeZone = newValue}
+  }
+  /// Returns true if `timeZone` has been explicitly set.
+  package var hasTimeZone: Bool {self._timeZone != nil}
+  /// Clears the value of `timeZone`. Subsequent reads from it will return its default value.
+  package mutating func clearTimeZone() {self._timeZone = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -485,6 +511,8 @@ package nonisolated struct Rahat_Auth_V1_User: Sendable {
   fileprivate var _phone: String? = nil
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _locale: String? = nil
+  fileprivate var _timeZone: String? = nil
 }
 
 package nonisolated struct Rahat_Auth_V1_CreateUserRequest: Sendable {
@@ -637,6 +665,26 @@ package nonisolated struct Rahat_Auth_V1_UpdateUserRequest: Sendable {
   /// Clears the value of `currentPassword`. Subsequent reads from it will return its default value.
   package mutating func clearCurrentPassword() {self._currentPassword = nil}
 
+  /// Empty removes the preference.
+  package var locale: String {
+    get {_locale ?? String()}
+    set {_locale = newValue}
+  }
+  /// Returns true if `locale` has been explicitly set.
+  package var hasLocale: Bool {self._locale != nil}
+  /// Clears the value of `locale`. Subsequent reads from it will return its default value.
+  package mutating func clearLocale() {self._locale = nil}
+
+  /// Empty removes the preference.
+  package var timeZone: String {
+    get {_timeZone ?? String()}
+    set {_timeZone = newValue}
+  }
+  /// Returns true if `timeZone` has been explicitly set.
+  package var hasTimeZone: Bool {self._timeZone != nil}
+  /// Clears the value of `timeZone`. Subsequent reads from it will return its default value.
+  package mutating func clearTimeZone() {self._timeZone = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -646,6 +694,8 @@ package nonisolated struct Rahat_Auth_V1_UpdateUserRequest: Sendable {
   fileprivate var _status: Rahat_Auth_V1_UserStatus? = nil
   fileprivate var _password: String? = nil
   fileprivate var _currentPassword: String? = nil
+  fileprivate var _locale: String? = nil
+  fileprivate var _timeZone: String? = nil
 }
 
 package nonisolated struct Rahat_Auth_V1_DeleteUserRequest: Sendable {
@@ -1285,41 +1335,81 @@ nonisolated extension Rahat_Auth_V1_VerifiedApiKey: SwiftProtobuf.Message, Swift
   package static let protoMessageName: String = _protobuf_package + ".VerifiedApiKey"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}principal\0\u{3}access_token\0\u{3}expires_in_seconds\0")
 
+  fileprivate class _StorageClass {
+    var _principal: Rahat_Auth_V1_Principal? = nil
+    var _accessToken: String = String()
+    var _expiresInSeconds: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _principal = source._principal
+      _accessToken = source._accessToken
+      _expiresInSeconds = source._expiresInSeconds
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._principal) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.accessToken) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.expiresInSeconds) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._principal) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._accessToken) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._expiresInSeconds) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._principal {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.accessToken.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessToken, fieldNumber: 2)
-    }
-    if self.expiresInSeconds != 0 {
-      try visitor.visitSingularInt64Field(value: self.expiresInSeconds, fieldNumber: 3)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._principal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._accessToken.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._accessToken, fieldNumber: 2)
+      }
+      if _storage._expiresInSeconds != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._expiresInSeconds, fieldNumber: 3)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Rahat_Auth_V1_VerifiedApiKey, rhs: Rahat_Auth_V1_VerifiedApiKey) -> Bool {
-    if lhs._principal != rhs._principal {return false}
-    if lhs.accessToken != rhs.accessToken {return false}
-    if lhs.expiresInSeconds != rhs.expiresInSeconds {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._principal != rhs_storage._principal {return false}
+        if _storage._accessToken != rhs_storage._accessToken {return false}
+        if _storage._expiresInSeconds != rhs_storage._expiresInSeconds {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1662,7 +1752,7 @@ nonisolated extension Rahat_Auth_V1_RoleAssignment: SwiftProtobuf.Message, Swift
 
 nonisolated extension Rahat_Auth_V1_User: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".User"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}email\0\u{1}phone\0\u{1}status\0\u{1}roles\0\u{3}created_at\0\u{3}updated_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}email\0\u{1}phone\0\u{1}status\0\u{1}roles\0\u{3}created_at\0\u{3}updated_at\0\u{1}locale\0\u{3}time_zone\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1678,6 +1768,8 @@ nonisolated extension Rahat_Auth_V1_User: SwiftProtobuf.Message, SwiftProtobuf._
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.roles) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self._locale) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self._timeZone) }()
       default: break
       }
     }
@@ -1712,6 +1804,12 @@ nonisolated extension Rahat_Auth_V1_User: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._updatedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    try { if let v = self._locale {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._timeZone {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1724,6 +1822,8 @@ nonisolated extension Rahat_Auth_V1_User: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.roles != rhs.roles {return false}
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs._locale != rhs._locale {return false}
+    if lhs._timeZone != rhs._timeZone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1898,7 +1998,7 @@ nonisolated extension Rahat_Auth_V1_ListUsersResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".UpdateUserRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}phone\0\u{1}status\0\u{1}password\0\u{3}current_password\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}phone\0\u{1}status\0\u{1}password\0\u{3}current_password\0\u{1}locale\0\u{3}time_zone\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1912,6 +2012,8 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
       case 4: try { try decoder.decodeSingularEnumField(value: &self._status) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self._password) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self._currentPassword) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self._locale) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self._timeZone) }()
       default: break
       }
     }
@@ -1940,6 +2042,12 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
     try { if let v = self._currentPassword {
       try visitor.visitSingularStringField(value: v, fieldNumber: 6)
     } }()
+    try { if let v = self._locale {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._timeZone {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1950,6 +2058,8 @@ nonisolated extension Rahat_Auth_V1_UpdateUserRequest: SwiftProtobuf.Message, Sw
     if lhs._status != rhs._status {return false}
     if lhs._password != rhs._password {return false}
     if lhs._currentPassword != rhs._currentPassword {return false}
+    if lhs._locale != rhs._locale {return false}
+    if lhs._timeZone != rhs._timeZone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
