@@ -106,7 +106,7 @@ package enum AuthorizationMatrix {
             try MatrixRequest(
                 "/v1/projects", json: ["name": "New project", "type": "c2c", "asset": "NPR", "assetScale": 2])
         },
-        .project("GET /v1/projects/{id}", 200, "401 | ok | ok 403 | ok | ok 403 | ok 403 | 403 | 403 | ok 403 | 401") {
+        .project("GET /v1/projects/{id}", 200, "401 | ok | ok 403 | ok | ok 403 | ok 403 | ok 403 | 403 ok | ok 403 | 401") {
             world, side in
             MatrixRequest("/v1/projects/\(world[side].id)")
         },
@@ -211,7 +211,7 @@ package enum AuthorizationMatrix {
         },
 
         // Vendors
-        .project("GET /v1/vendors", 200, "401 | ok | ok 403 | ok | 403 | ok 403 | 403 | 403 | 403 | 401") {
+        .project("GET /v1/vendors", 200, "401 | ok | ok 403 | ok | 403 | ok 403 | ok | ok | 403 | 401") {
             world, side in
             MatrixRequest("/v1/vendors?projectId=\(world[side].id)")
         },
@@ -223,7 +223,7 @@ package enum AuthorizationMatrix {
                     "payoutAccount": MatrixWorld.payoutAccount("0100-0000-0003"),
                 ])
         },
-        .project("GET /v1/vendors/{id}", 200, "401 | ok | ok 404 | ok | 403 | ok 404 | 403 | 403 | 403 | 401") {
+        .project("GET /v1/vendors/{id}", 200, "401 | ok | ok 404 | ok | 403 | ok 404 | ok 404 | 404 ok | 403 | 401") {
             world, side in
             MatrixRequest("/v1/vendors/\(world[side].vendor)")
         },
