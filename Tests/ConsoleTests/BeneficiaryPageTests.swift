@@ -120,6 +120,7 @@ extension ConsoleTests {
                 let browser = Browser(client)
                 try await browser.signIn()
                 // when
+                let home = try await browser.get("/console")
                 let queue = try await browser.get("/console/verifications")
                 let runLink = try #require(
                     queue.html.range(of: #"/console/verifications/[0-9a-f-]{36}"#, options: .regularExpression)
@@ -130,7 +131,10 @@ extension ConsoleTests {
                     try await browser.post(
                         runLink + "/decision", [("decision", "rejected"), ("note", "Listed; ID matches.")]))
                 let after = try await browser.get(runLink)
+                let homeAfter = try await browser.get("/console")
                 // then
+                #expect(home.mainText.contains("1 verification cases wait for a decision."), "\(home.mainText)")
+                #expect(!homeAfter.mainText.contains("wait for a decision"), "\(homeAfter.mainText)")
                 #expect(queue.mainText.contains("Pemba Sherpa"), "\(queue)")
                 #expect(run.mainText.contains("matches watch-list line 2 by national ID"), "\(run)")
                 #expect(run.html.contains("value=\"verified\""))

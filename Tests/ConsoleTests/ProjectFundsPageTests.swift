@@ -63,6 +63,7 @@ extension ConsoleTests {
                 let managerApprovers = try await manager.get(base + "/approvers")
                 let stopped = try await browser.follow(try await browser.post(base + "/settlement-schedule/delete"))
                 let fund = try await client.send(.get, "/v1/projects/\(projectID)/reconciliation", bearer: admin.access)
+                let home = try await browser.get("/console")
                 // then
                 #expect(overview.html.contains(#"href="\#(base)/funding""#), "the overview links its sections")
                 #expect(overview.html.contains(#"href="/console/vendors?projectId=\#(projectID)""#))
@@ -91,6 +92,8 @@ extension ConsoleTests {
                 #expect(stopped.mainText.contains("Vendors are now settled on demand only."), "\(stopped.mainText)")
                 #expect(stopped.mainText.contains("No schedule"))
                 #expect(try fund.json["funded"] as? Int == 250_050, "funded once: \(fund)")
+                #expect(home.mainText.contains("Flood relief"), "\(home.mainText)")
+                #expect(home.mainText.contains("Fund: 2,500.50 NPR"), "the home page shows the fund: \(home.mainText)")
             }
         }
     }

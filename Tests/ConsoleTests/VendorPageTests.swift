@@ -149,6 +149,7 @@ extension ConsoleTests {
                 let shop = Browser(client)
                 try await shop.signIn("hari@example.org", "hari's long passphrase")
                 // when the shop asks, once too much and once right
+                let shopHome = try await shop.get("/console")
                 let mine = try await shop.follow(try await shop.get("/console/vendors"))
                 let home = try await shop.get("/console/redemptions")
                 _ = try await shop.get("/console/redemptions/new")
@@ -167,6 +168,9 @@ extension ConsoleTests {
                 let ledger = try await client.send(
                     .get, "/v1/redemptions?vendorId=\(vendorID)&status=confirmed", bearer: admin.access)
                 // then
+                #expect(shopHome.status == .ok, "a shop's home page: \(shopHome)")
+                #expect(shopHome.mainText.contains("Flood relief"), "the project it serves: \(shopHome.mainText)")
+                #expect(!shopHome.html.contains("/console/projects/"), "which it cannot open")
                 #expect(mine.mainText.contains("Hari Hardware"), "\(mine.mainText)")
                 #expect(mine.mainText.contains("Projects served Flood relief"), "\(mine.mainText)")
                 #expect(!mine.html.contains("/edit"), "a shop does not edit itself")

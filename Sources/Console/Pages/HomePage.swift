@@ -19,16 +19,21 @@ struct HomePage: Sendable {
         var moreProjects: Bool
         var approvals: [DisbursementRow]
         var hasApprovals: Bool
+        /// How many verification runs wait for a person's decision, for those who decide them.
+        var reviews: String?
+        var hasWaiting: Bool
         var inProgress: [DisbursementRow]
         var hasInProgress: Bool
     }
 
     struct ProjectCard: Sendable {
-        var href: String
+        var href: String?
         var name: String
         var status: String
         var type: String
         var asset: String
+        /// What the project's fund holds, for those who may read its books.
+        var fund: String?
     }
 
     struct DisbursementRow: Sendable {
@@ -43,8 +48,33 @@ struct HomePage: Sendable {
         let session = try core.requireSession()
         let text = core.language
         let permissions = PermissionSet(parsing: session.permissions)
-        let projects = try await core.api.listProjects(query: .init(limit: 12)).ok.body.json
-        let byID = Dictionary(projects.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // A shop's login reads the projects it serves, not the project list.
+        let readable = try await core.readableProjects()
+        let shown = Array(readable.prefix(12))
+        let byID = Dictionary(readable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let funds = await withTaskGroup(of: (String, String?).self) { group in
+            for project in shown where permissions.allows(Permission(.ledger, .read, projectID: project.id)) {
+                group.addTask {
+                    let books = try? await core.api.reconcileProject(path: .init(id: project.id)).ok.body.json
+                    return (
+                        project.id,
+                        books.map { text.money($0.remaining, scale: project.assetScale, asset: $0.asset) }
+                    )
+                }
+            }
+            var funds: [String: String] = [:]
+            for await (id, fund) in group { funds[id] = fund }
+            return funds
+        }
+        var reviews: String?
+        if permissions.allowsAnywhere(.beneficiary, .approve) {
+            let waiting = try await core.api.listVerifications(query: .init(status: .needsReview, limit: 100))
+                .ok.body.json
+            if !waiting.items.isEmpty {
+                let count = text.number(Int64(waiting.items.count))
+                reviews = text.text(waiting.nextCursor == nil ? "home_reviews" : "home_reviews_more", count)
+            }
+        }
         var approvals: [DisbursementRow] = []
         var inProgress: [DisbursementRow] = []
         if permissions.allowsAnywhere(.disbursement, .read) {
@@ -65,15 +95,17 @@ struct HomePage: Sendable {
         }
         let page = Page(
             greeting: text.text("home_greeting", session.userName),
-            projects: projects.items.map { project in
+            projects: shown.map { project in
                 ProjectCard(
-                    href: "/console/projects/\(project.id)", name: project.name,
-                    status: text.text("project_status_\(project.status.rawValue)"),
-                    type: text.text("project_type_\(project._type.rawValue)"), asset: project.asset)
+                    href: permissions.allowsAnywhere(.project, .read) ? "/console/projects/\(project.id)" : nil,
+                    name: project.name, status: text.text("project_status_\(project.status.rawValue)"),
+                    type: text.text("project_type_\(project._type.rawValue)"), asset: project.asset,
+                    fund: funds[project.id].map { text.text("home_fund", $0) })
             },
-            hasProjects: !projects.items.isEmpty,
-            moreProjects: projects.nextCursor != nil,
-            approvals: approvals, hasApprovals: !approvals.isEmpty,
+            hasProjects: !shown.isEmpty,
+            moreProjects: readable.count > shown.count,
+            approvals: approvals, hasApprovals: !approvals.isEmpty, reviews: reviews,
+            hasWaiting: !approvals.isEmpty || reviews != nil,
             inProgress: inProgress, hasInProgress: !inProgress.isEmpty)
         return core.renderer.page("home", title: text.text("nav_home"), page)
     }
