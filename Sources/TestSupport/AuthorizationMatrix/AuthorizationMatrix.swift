@@ -106,8 +106,9 @@ package enum AuthorizationMatrix {
             try MatrixRequest(
                 "/v1/projects", json: ["name": "New project", "type": "c2c", "asset": "NPR", "assetScale": 2])
         },
-        .project("GET /v1/projects/{id}", 200, "401 | ok | ok 403 | ok | ok 403 | ok 403 | ok 403 | 403 ok | ok 403 | 401") {
-            world, side in
+        .project(
+            "GET /v1/projects/{id}", 200, "401 | ok | ok 403 | ok | ok 403 | ok 403 | ok 403 | 403 ok | ok 403 | 401"
+        ) { world, side in
             MatrixRequest("/v1/projects/\(world[side].id)")
         },
         .project("PATCH /v1/projects/{id}", 200, "401 | ok | ok 403 | ok | 403 | 403 | 403 | 403 | 403 | 401") {
