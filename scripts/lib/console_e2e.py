@@ -336,6 +336,7 @@ def admin_creates_a_project(run):
         console.follow("Users")
         console.check("users")
         console.follow("New user")
+        console.check("user-new")
         console.fill("Name (required)", "Gita Thapa")
         console.fill("Email address (required)", "gita@example.org")
         console.fill("Password (required)", PASSWORD)
@@ -638,6 +639,10 @@ def settlement_file_for_the_bank(run):
         admin.press("Assign")
         admin.expect("The vendor now serves the project." in admin.main_text(), "the vendor is assigned")
         admin.check("vendor")
+        admin.follow("Edit")
+        admin.check("vendor-edit")
+        admin.follow("Redemptions")
+        admin.check("redemptions-all")
     finally:
         admin.close()
     shop = run.browser("shop")
@@ -659,6 +664,8 @@ def settlement_file_for_the_bank(run):
         shop.press("Confirm")
         shop.expect("Confirmed: the amount is now the vendor's." in shop.main_text(), f"confirmed: {shop.main_text()[:300]}")
         shop.check("redeemed")
+        shop.follow("Settlements")
+        shop.check("shop-settlements")
     finally:
         shop.close()
     console = run.browser("settlement")
