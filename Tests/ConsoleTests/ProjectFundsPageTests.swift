@@ -61,6 +61,7 @@ extension ConsoleTests {
                 try await manager.signIn("approver1@example.org", type(of: client).scenarioPassword)
                 let managerFunding = try await manager.get(base + "/funding")
                 let managerApprovers = try await manager.get(base + "/approvers")
+                let managerHome = try await manager.get("/console")
                 let stopped = try await browser.follow(try await browser.post(base + "/settlement-schedule/delete"))
                 let fund = try await client.send(.get, "/v1/projects/\(projectID)/reconciliation", bearer: admin.access)
                 let home = try await browser.get("/console")
@@ -88,6 +89,9 @@ extension ConsoleTests {
                 #expect(managerFunding.mainText.contains("GRANT-1"))
                 #expect(!managerFunding.html.contains(#"action="\#(base)/funding""#), "a manager does not fund")
                 #expect(managerApprovers.status == .ok)
+                #expect(
+                    managerHome.status == .ok, "a manager of one project lands on a working home page: \(managerHome)")
+                #expect(managerHome.mainText.contains("Fund: 2,500.50 NPR"), "\(managerHome.mainText)")
                 #expect(!managerApprovers.html.contains(#"name="userIds""#), "a manager does not choose approvers")
                 #expect(stopped.mainText.contains("Vendors are now settled on demand only."), "\(stopped.mainText)")
                 #expect(stopped.mainText.contains("No schedule"))

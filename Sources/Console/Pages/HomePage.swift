@@ -55,10 +55,13 @@ struct HomePage: Sendable {
         let funds = await withTaskGroup(of: (String, String?).self) { group in
             for project in shown where permissions.allows(Permission(.ledger, .read, projectID: project.id)) {
                 group.addTask {
-                    let books = try? await core.api.reconcileProject(path: .init(id: project.id)).ok.body.json
+                    // The fund account's balance, one lookup: not the reconciliation, which adds up
+                    // every flow of the project.
+                    let fund = try? await core.api.findLedgerAccount(
+                        query: .init(projectId: project.id, kind: .projectFund)
+                    ).ok.body.json
                     return (
-                        project.id,
-                        books.map { text.money($0.remaining, scale: project.assetScale, asset: $0.asset) }
+                        project.id, fund.map { text.money($0.balance, scale: project.assetScale, asset: project.asset) }
                     )
                 }
             }
@@ -67,7 +70,8 @@ struct HomePage: Sendable {
             return funds
         }
         var reviews: String?
-        if permissions.allowsAnywhere(.beneficiary, .approve) {
+        // The queue lists every project's cases, so only a reviewer of every project reads it.
+        if permissions.allows(Permission(.beneficiary, .read)), permissions.allowsAnywhere(.beneficiary, .approve) {
             let waiting = try await core.api.listVerifications(query: .init(status: .needsReview, limit: 100))
                 .ok.body.json
             if !waiting.items.isEmpty {

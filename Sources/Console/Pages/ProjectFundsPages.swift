@@ -158,9 +158,16 @@ struct ProjectFundsPages: Sendable {
         let current = try await core.api.getProjectApprovers(path: .init(id: id)).ok.body.json
         let names = await core.userNames(Set(current.userIds + (current.updatedBy.map { [$0] } ?? [])), me: session)
         let canSet = core.permissions.allows(Permission(.project, .manage, projectID: id))
-        var users: [Components.Schemas.User] = []
+        // The active users to choose from, and always the present approvers: a save sends the
+        // whole set, so one missing from the list would be dropped without anyone choosing to.
+        var choices: [(id: String, label: String)] = []
         if canSet {
-            users = try await core.api.listUsers(query: .init(limit: 200, status: .active)).ok.body.json.items
+            let users =
+                (try? await core.api.listUsers(query: .init(limit: 200, status: .active)).ok.body.json.items) ?? []
+            choices = users.map { ($0.id, "\($0.name) (\($0.email))") }
+            for id in current.userIds where !users.contains(where: { $0.id == id }) {
+                choices.append((id, names[id] ?? id))
+            }
         }
         let selected = chosen ?? Set(current.userIds)
         let view = ApproversPage(
@@ -176,10 +183,8 @@ struct ProjectFundsPages: Sendable {
                     "approvers_updated", core.dateTime(date), current.updatedBy.flatMap { names[$0] } ?? "")
             },
             canSet: canSet,
-            users: users.enumerated().map { index, user in
-                Choice(
-                    id: "approver-\(index)", value: user.id, label: "\(user.name) (\(user.email))",
-                    checked: selected.contains(user.id))
+            users: choices.enumerated().map { index, user in
+                Choice(id: "approver-\(index)", value: user.id, label: user.label, checked: selected.contains(user.id))
             },
             required: required
                 ?? Field(
@@ -240,7 +245,7 @@ struct ProjectFundsPages: Sendable {
         let text = core.language
         func value(_ name: String, _ stored: String?) -> String { form[name] ?? stored ?? "" }
         // The user's own zone by default; the API spells UTC only so.
-        let zone = Visit.current?.timeZone.identifier.replacingOccurrences(of: "GMT", with: "UTC")
+        let zone = Visit.current.map { $0.timeZone.identifier == "GMT" ? "UTC" : $0.timeZone.identifier }
         return [
             .select(
                 "cadence", label: text.text("field_cadence"),

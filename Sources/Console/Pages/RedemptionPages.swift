@@ -188,13 +188,16 @@ struct RedemptionPages: Sendable {
         let scales = Set((served.first { $0.id == form["projectId"] }.map { [$0] } ?? served).map(\.assetScale))
         var amount: Int64?
         if let typed = form["amount"] {
-            if scales.count > 1 {
+            if scales.isEmpty {
+                // None of the vendor's projects is readable, so how many decimals the amount has
+                // is unknown: guessing would send a hundredfold amount.
+                fields[1].fail(text.text("redemption_scale_unknown"))
+            } else if scales.count > 1 {
                 fields[2].fail(text.text("redemption_choose_project"))
             } else {
-                amount = text.parseAmount(typed, scale: scales.first ?? 0)
-                if amount == nil || amount == 0 {
-                    fields[1].fail(text.text("error_amount", text.number(Int64(scales.first ?? 0))))
-                }
+                let scale = scales.first ?? 0
+                amount = text.parseAmount(typed, scale: scale)
+                if amount == nil || amount == 0 { fields[1].fail(text.text("error_amount", text.number(Int64(scale)))) }
             }
         } else {
             fields[1].fail(text.text("error_required"))

@@ -108,7 +108,8 @@ extension CoreDomain {
         let required = Permission(.project, .read, projectID: projectID.lowercasedString)
         if !caller.permissions.allows(required) {
             // A shop's login reads the projects it serves: their names, assets and scales are
-            // what it redeems in.
+            // what it redeems in. A deactivated shop still reads them: its redemptions and
+            // settlements there stay its own to follow.
             guard Self.isVendorLogin(caller), let vendor = try await VendorStore.find(user: caller.userID, on: db),
                 try await VendorStore.projects(servedBy: try vendor.requireID(), on: db).contains(projectID)
             else { try caller.require(required); throw CoreError.projectNotFound }
