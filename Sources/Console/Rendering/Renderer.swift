@@ -53,22 +53,24 @@ struct View<Page: Sendable>: Sendable {
 struct Renderer: Sendable {
     let resources: ConsoleResources
 
-    /// The navigation, by the permission that makes each entry worth showing.
-    private static let sections: [(path: String, key: String, subject: Permission.Subject?)] = [
-        ("/console", "nav_home", nil),
-        ("/console/projects", "nav_projects", .project),
-        ("/console/beneficiaries", "nav_beneficiaries", .beneficiary),
-        ("/console/imports", "nav_imports", .beneficiary),
-        ("/console/verifications", "nav_verification", .beneficiary),
-        ("/console/disbursements", "nav_disbursements", .disbursement),
-        ("/console/vendors", "nav_vendors", .vendor),
-        ("/console/redemptions", "nav_redemptions", .redemption),
-        ("/console/settlements", "nav_settlements", .settlement),
-        ("/console/ledger", "nav_ledger", .ledger),
-        ("/console/jobs", "nav_jobs", nil),
-        ("/console/users", "nav_users", .user),
-        ("/console/roles", "nav_roles", .role),
-        ("/console/api-keys", "nav_api_keys", nil),
+    /// The navigation, by the permission that makes each entry worth showing. Some lists are of
+    /// every project at once (the review queue, users, roles): the API answers them only to a
+    /// caller whose grant is not limited to projects, so only such a caller is offered them.
+    private static let sections: [(path: String, key: String, subject: Permission.Subject?, everywhere: Bool)] = [
+        ("/console", "nav_home", nil, false),
+        ("/console/projects", "nav_projects", .project, false),
+        ("/console/beneficiaries", "nav_beneficiaries", .beneficiary, false),
+        ("/console/imports", "nav_imports", .beneficiary, false),
+        ("/console/verifications", "nav_verification", .beneficiary, true),
+        ("/console/disbursements", "nav_disbursements", .disbursement, false),
+        ("/console/vendors", "nav_vendors", .vendor, false),
+        ("/console/redemptions", "nav_redemptions", .redemption, false),
+        ("/console/settlements", "nav_settlements", .settlement, false),
+        ("/console/ledger", "nav_ledger", .ledger, false),
+        ("/console/jobs", "nav_jobs", nil, false),
+        ("/console/users", "nav_users", .user, true),
+        ("/console/roles", "nav_roles", .role, true),
+        ("/console/api-keys", "nav_api_keys", nil, false),
     ]
 
     /// `template` filled with `page`, as a complete HTML response.
@@ -84,7 +86,10 @@ struct Renderer: Sendable {
             section.path == "/console" ? path == "/console" : path.hasPrefix(section.path)
         }
         let nav = Self.sections.filter { section in
-            section.subject.map { permissions.allowsAnywhere($0, .read) } ?? true
+            section.subject.map { subject in
+                section.everywhere
+                    ? permissions.allows(Permission(subject, .read)) : permissions.allowsAnywhere(subject, .read)
+            } ?? true
         }.map { section in
             Chrome.NavLink(
                 href: section.path, label: language?.text(section.key) ?? section.key,
