@@ -146,5 +146,50 @@ extension ConsoleTests {
                 #expect(!after.html.contains("value=\"verified\""), "a decided case offers no decision")
             }
         }
+
+        @Test("a reviewer of one project works through that project's queue, and sees no other project's cases")
+        func scopedReview() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                // given two people needing review, one in each of two projects
+                let admin = try await client.login()
+                _ = try await client.send(
+                    .put, "/v1/verification/watch-list?fileName=list.csv",
+                    raw: "nationalId,reason\n55-1234-5678,court order\n66-1234-5678,court order\n",
+                    bearer: admin.access, headers: [.contentType: "text/csv"])
+                let mine = try await client.createProject("Terai", bearer: admin.access)
+                let other = try await client.createProject("Karnali", bearer: admin.access)
+                for (name, nationalID, project) in [
+                    ("Pemba Sherpa", "5512345678", mine), ("Dawa Lama", "6612345678", other),
+                ] {
+                    let id = try await client.createBeneficiary(
+                        ["name": name, "nationalId": nationalID, "birthDate": "1990-05-01"], bearer: admin.access)
+                    try await client.enrol([id], in: project, bearer: admin.access)
+                }
+                for _ in 0..<300 {
+                    let waiting = try await client.send(
+                        .get, "/v1/verifications?status=needs_review", bearer: admin.access)
+                    if (try waiting.json["items"] as? [Any])?.count == 2 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                _ = try await client.createUser(
+                    "reviewer@example.org", role: "manager", projectID: mine, bearer: admin.access)
+                let reviewer = Browser(client)
+                try await reviewer.signIn("reviewer@example.org", type(of: client).scenarioPassword)
+                let token = try await client.login("reviewer@example.org", type(of: client).scenarioPassword)
+                // when
+                let home = try await reviewer.get("/console")
+                let queue = try await reviewer.get("/console/verifications")
+                let others = try await client.send(
+                    .get, "/v1/verifications?projectId=\(other)", bearer: token.access)
+                let everyone = try await client.send(.get, "/v1/verifications", bearer: token.access)
+                // then
+                #expect(home.mainText.contains("1 verification cases wait for a decision."), "\(home.mainText)")
+                #expect(queue.status == .ok, "\(queue)")
+                #expect(queue.mainText.contains("Pemba Sherpa"), "\(queue.mainText)")
+                #expect(!queue.mainText.contains("Dawa Lama"))
+                #expect(others.status == .forbidden, "\(others)")
+                #expect(everyone.status == .forbidden, "the whole queue stays the registry's: \(everyone)")
+            }
+        }
     }
 }

@@ -70,13 +70,19 @@ struct HomePage: Sendable {
             return funds
         }
         var reviews: String?
-        // The queue lists every project's cases, so only a reviewer of every project reads it.
-        if permissions.allows(Permission(.beneficiary, .read)), permissions.allowsAnywhere(.beneficiary, .approve) {
-            let waiting = try await core.api.listVerifications(query: .init(status: .needsReview, limit: 100))
-                .ok.body.json
-            if !waiting.items.isEmpty {
-                let count = text.number(Int64(waiting.items.count))
-                reviews = text.text(waiting.nextCursor == nil ? "home_reviews" : "home_reviews_more", count)
+        if permissions.allowsAnywhere(.beneficiary, .approve) {
+            // Everywhere at once, or project by project for a reviewer whose grants name projects.
+            var count = 0
+            var more = false
+            for projectID in core.projectScope(.beneficiary).map({ $0.prefix(10).map { $0 } }) ?? [nil] {
+                let waiting = try await core.api.listVerifications(
+                    query: .init(status: .needsReview, projectId: projectID, limit: 100)
+                ).ok.body.json
+                count += waiting.items.count
+                more = more || waiting.nextCursor != nil
+            }
+            if count > 0 {
+                reviews = text.text(more ? "home_reviews_more" : "home_reviews", text.number(Int64(count)))
             }
         }
         var approvals: [DisbursementRow] = []

@@ -20,6 +20,7 @@ struct VerificationPages: Sendable {
     struct QueuePage: Sendable {
         var rows: [Row]
         var hasRows: Bool
+        var project: Field
         var status: Field
         var next: String?
     }
@@ -40,9 +41,15 @@ struct VerificationPages: Sendable {
         let asked = query["status"].map(String.init)
         let status: Components.Schemas.VerificationRunStatus? =
             asked == nil ? .needsReview : asked.flatMap(Components.Schemas.VerificationRunStatus.init(rawValue:))
-        let page = try await core.api.listVerifications(
-            query: .init(status: status, limit: 50, cursor: query["cursor"].map(String.init))
-        ).ok.body.json
+        // A reviewer of some projects reads one project's queue at a time.
+        let filter = try await core.projectFilter(.beneficiary, asked: query["projectId"].map(String.init))
+        var page = Components.Schemas.VerificationPage(items: [])
+        if filter.canList {
+            page = try await core.api.listVerifications(
+                query: .init(
+                    status: status, projectId: filter.chosen?.id, limit: 50, cursor: query["cursor"].map(String.init))
+            ).ok.body.json
+        }
         let names = await names(of: Set(page.items.map(\.beneficiaryId)))
         let view = QueuePage(
             rows: page.items.map { run in
@@ -54,13 +61,16 @@ struct VerificationPages: Sendable {
                     reasons: run.reasons.joined(separator: "; "))
             },
             hasRows: !page.items.isEmpty,
+            project: filter.field(text),
             status: .select(
                 "status", label: text.text("field_status"),
                 choices: core.choices(
                     Components.Schemas.VerificationRunStatus.self, prefix: "verification_status", any: true),
                 value: status?.rawValue ?? ""),
             next: page.nextCursor.map {
-                Pager.link("/console/verifications", ["status": status?.rawValue ?? "", "cursor": $0])
+                Pager.link(
+                    "/console/verifications",
+                    ["status": status?.rawValue ?? "", "projectId": filter.chosen?.id, "cursor": $0])
             })
         return core.renderer.page("verifications", title: text.text("nav_verification"), view)
     }

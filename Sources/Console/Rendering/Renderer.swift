@@ -54,14 +54,14 @@ struct Renderer: Sendable {
     let resources: ConsoleResources
 
     /// The navigation, by the permission that makes each entry worth showing. Some lists are of
-    /// every project at once (the review queue, users, roles): the API answers them only to a
+    /// every project at once (users, roles): the API answers them only to a
     /// caller whose grant is not limited to projects, so only such a caller is offered them.
     private static let sections: [(path: String, key: String, subject: Permission.Subject?, everywhere: Bool)] = [
         ("/console", "nav_home", nil, false),
         ("/console/projects", "nav_projects", .project, false),
         ("/console/beneficiaries", "nav_beneficiaries", .beneficiary, false),
         ("/console/imports", "nav_imports", .beneficiary, false),
-        ("/console/verifications", "nav_verification", .beneficiary, true),
+        ("/console/verifications", "nav_verification", .beneficiary, false),
         ("/console/disbursements", "nav_disbursements", .disbursement, false),
         ("/console/vendors", "nav_vendors", .vendor, false),
         ("/console/redemptions", "nav_redemptions", .redemption, false),

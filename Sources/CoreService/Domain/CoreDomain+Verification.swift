@@ -475,16 +475,20 @@ extension CoreDomain {
     }
 
     /// Check runs oldest first, so reviewers work through `needs_review` in the order it arose.
-    /// The whole queue is for registry-wide readers; a grant scoped to a project asks about one
-    /// of its people at a time (`beneficiaryId`).
+    /// The whole queue is for registry-wide readers; a grant scoped to a project reads that
+    /// project's queue (`projectId`) or asks about one of its people (`beneficiaryId`).
     func listVerifications(
-        status: String?, beneficiaryID: String?, limit: Int, cursor: String?, by caller: Principal
+        status: String?, beneficiaryID: String?, projectID: String? = nil, limit: Int, cursor: String?,
+        by caller: Principal
     ) async throws -> ([VerificationInfo], String?) {
+        var violations: [FieldViolation] = []
+        let project = parseID(projectID, field: "projectId", into: &violations)
         let scopedOnly = !caller.permissions.allows(Permission(.beneficiary, .read))
-        if scopedOnly && (beneficiaryID == nil || !caller.permissions.allowsAnywhere(.beneficiary, .read)) {
+        if let project {
+            try caller.require(Permission(.beneficiary, .read, projectID: project.lowercasedString))
+        } else if scopedOnly && (beneficiaryID == nil || !caller.permissions.allowsAnywhere(.beneficiary, .read)) {
             try caller.require(Permission(.beneficiary, .read))
         }
-        var violations: [FieldViolation] = []
         if let status, VerificationStatus(rawValue: status) == nil {
             violations.append(
                 FieldViolation(
@@ -498,13 +502,15 @@ extension CoreDomain {
         case .failure(let error): throw error
         }
         guard violations.isEmpty else { throw CoreError.invalidInput(violations) }
-        if scopedOnly, let beneficiary, try await !allows(caller, .beneficiary, .read, beneficiary: beneficiary) {
+        if scopedOnly, project == nil, let beneficiary,
+            try await !allows(caller, .beneficiary, .read, beneficiary: beneficiary)
+        {
             throw CoreError.beneficiaryNotFound
         }
         let (after, limit) = (page.after, page.limit + 1)
         let runs = try await database.replicaRead { db in
             try await VerificationStore.page(
-                status: status, beneficiary: beneficiary, after: after, limit: limit, on: db)
+                status: status, beneficiary: beneficiary, project: project, after: after, limit: limit, on: db)
         }
         let (rows, next) = try page.page(of: runs) { try $0.requireID() }
         return (try rows.map(Self.verificationInfo), next)

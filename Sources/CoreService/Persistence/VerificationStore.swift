@@ -38,11 +38,15 @@ enum VerificationStore {
 
     /// Up to `limit` runs in id order (oldest first) after `after`, of `status` and `beneficiary` when given.
     static func page(
-        status: String?, beneficiary: UUID?, after: UUID?, limit: Int, on database: any Database
+        status: String?, beneficiary: UUID?, project: UUID? = nil, after: UUID?, limit: Int, on database: any Database
     ) async throws -> [VerificationRow] {
         var query = VerificationRow.query(on: database).sort(\.$id).limit(limit)
         if let status { query = query.filter(\.$status == status) }
         if let beneficiary { query = query.filter(\.$beneficiaryID == beneficiary) }
+        if let project {
+            query = query.join(EnrolmentRow.self, on: \VerificationRow.$beneficiaryID == \EnrolmentRow.$beneficiaryID)
+                .filter(EnrolmentRow.self, \.$projectID == project)
+        }
         if let after { query = query.filter(\.$id > after) }
         return try await query.all()
     }

@@ -15,6 +15,7 @@ struct VerificationRPC: Rahat_Core_V1_VerificationService.SimpleServiceProtocol 
         let (runs, next) = try await domain.listVerifications(
             status: request.hasStatus ? request.status : nil,
             beneficiaryID: request.hasBeneficiaryID ? request.beneficiaryID : nil,
+            projectID: request.hasProjectID ? request.projectID : nil,
             limit: request.limit == 0 ? 50 : Int(request.limit),
             cursor: request.hasCursor ? request.cursor : nil,
             by: try await domain.caller())

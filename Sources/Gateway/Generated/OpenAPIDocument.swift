@@ -2649,11 +2649,13 @@ paths:
       summary: List KYC check runs
       description: >-
         Oldest first, so reviewers work through `status=needs_review` in the order it arose.
-        Requires `beneficiary:read`; a grant scoped to a project must name one of its people
-        (`beneficiaryId`), and a person beyond it is answered 404.
+        Requires `beneficiary:read`; a grant scoped to a project must name the project
+        (`projectId`: the runs of its enrolled people) or one of its people (`beneficiaryId`), and
+        a person beyond it is answered 404.
       parameters:
         - {name: status, in: query, schema: {$ref: '#/components/schemas/VerificationRunStatus'}}
         - {name: beneficiaryId, in: query, schema: {type: string, format: uuid}}
+        - {name: projectId, in: query, description: Only runs of people enrolled in this project., schema: {type: string, format: uuid}}
         - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
         - {name: cursor, in: query, schema: {type: string, maxLength: 200}}
       responses:
@@ -10075,7 +10077,7 @@ components:
           "verification"
         ],
         "summary": "List KYC check runs",
-        "description": "Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.",
+        "description": "Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name the project (`projectId`: the runs of its enrolled people) or one of its people (`beneficiaryId`), and a person beyond it is answered 404.",
         "parameters": [
           {
             "name": "status",
@@ -10087,6 +10089,15 @@ components:
           {
             "name": "beneficiaryId",
             "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "projectId",
+            "in": "query",
+            "description": "Only runs of people enrolled in this project.",
             "schema": {
               "type": "string",
               "format": "uuid"

@@ -18,6 +18,7 @@ extension APIHandler {
                 $0.page(limit: query.limit, cursor: query.cursor)
                 if let status = query.status { $0.status = status.rawValue }
                 if let beneficiary = query.beneficiaryId { $0.beneficiaryID = beneficiary }
+                if let project = query.projectId { $0.projectID = project }
             },
             metadata: asCaller)
         let items = try response.verifications.map(Components.Schemas.Verification.init)

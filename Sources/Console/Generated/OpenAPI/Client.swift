@@ -23951,7 +23951,7 @@ internal struct Client: APIProtocol {
     }
     /// List KYC check runs
     ///
-    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name the project (`projectId`: the runs of its enrolled people) or one of its people (`beneficiaryId`), and a person beyond it is answered 404.
     ///
     /// - Remark: HTTP `GET /v1/verifications`.
     /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
@@ -23982,6 +23982,13 @@ internal struct Client: APIProtocol {
                     explode: true,
                     name: "beneficiaryId",
                     value: input.query.beneficiaryId
+                )
+                try converter.setQueryItemAsURI(
+                    in: &request,
+                    style: .form,
+                    explode: true,
+                    name: "projectId",
+                    value: input.query.projectId
                 )
                 try converter.setQueryItemAsURI(
                     in: &request,

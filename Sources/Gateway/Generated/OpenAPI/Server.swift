@@ -21479,7 +21479,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// List KYC check runs
     ///
-    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name the project (`projectId`: the runs of its enrolled people) or one of its people (`beneficiaryId`), and a person beyond it is answered 404.
     ///
     /// - Remark: HTTP `GET /v1/verifications`.
     /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
@@ -21510,6 +21510,13 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         style: .form,
                         explode: true,
                         name: "beneficiaryId",
+                        as: Swift.String.self
+                    ),
+                    projectId: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "projectId",
                         as: Swift.String.self
                     ),
                     limit: try converter.getOptionalQueryItemAsURI(

@@ -28198,7 +28198,7 @@ internal enum Operations {
     }
     /// List KYC check runs
     ///
-    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name one of its people (`beneficiaryId`), and a person beyond it is answered 404.
+    /// Oldest first, so reviewers work through `status=needs_review` in the order it arose. Requires `beneficiary:read`; a grant scoped to a project must name the project (`projectId`: the runs of its enrolled people) or one of its people (`beneficiaryId`), and a person beyond it is answered 404.
     ///
     /// - Remark: HTTP `GET /v1/verifications`.
     /// - Remark: Generated from `#/paths//v1/verifications/get(listVerifications)`.
@@ -28211,6 +28211,10 @@ internal enum Operations {
                 internal var status: Components.Schemas.VerificationRunStatus?
                 /// - Remark: Generated from `#/paths/v1/verifications/GET/query/beneficiaryId`.
                 internal var beneficiaryId: Swift.String?
+                /// Only runs of people enrolled in this project.
+                ///
+                /// - Remark: Generated from `#/paths/v1/verifications/GET/query/projectId`.
+                internal var projectId: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/verifications/GET/query/limit`.
                 internal var limit: Swift.Int?
                 /// - Remark: Generated from `#/paths/v1/verifications/GET/query/cursor`.
@@ -28220,16 +28224,19 @@ internal enum Operations {
                 /// - Parameters:
                 ///   - status:
                 ///   - beneficiaryId:
+                ///   - projectId: Only runs of people enrolled in this project.
                 ///   - limit:
                 ///   - cursor:
                 internal init(
                     status: Components.Schemas.VerificationRunStatus? = nil,
                     beneficiaryId: Swift.String? = nil,
+                    projectId: Swift.String? = nil,
                     limit: Swift.Int? = nil,
                     cursor: Swift.String? = nil
                 ) {
                     self.status = status
                     self.beneficiaryId = beneficiaryId
+                    self.projectId = projectId
                     self.limit = limit
                     self.cursor = cursor
                 }

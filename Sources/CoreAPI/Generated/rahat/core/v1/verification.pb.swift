@@ -181,6 +181,16 @@ package nonisolated struct Rahat_Core_V1_ListVerificationsRequest: Sendable {
   /// Clears the value of `beneficiaryID`. Subsequent reads from it will return its default value.
   package mutating func clearBeneficiaryID() {self._beneficiaryID = nil}
 
+  /// Only runs of beneficiaries enrolled in this project; a grant scoped to it suffices.
+  package var projectID: String {
+    get {_projectID ?? String()}
+    set {_projectID = newValue}
+  }
+  /// Returns true if `projectID` has been explicitly set.
+  package var hasProjectID: Bool {self._projectID != nil}
+  /// Clears the value of `projectID`. Subsequent reads from it will return its default value.
+  package mutating func clearProjectID() {self._projectID = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -188,6 +198,7 @@ package nonisolated struct Rahat_Core_V1_ListVerificationsRequest: Sendable {
   fileprivate var _cursor: String? = nil
   fileprivate var _status: String? = nil
   fileprivate var _beneficiaryID: String? = nil
+  fileprivate var _projectID: String? = nil
 }
 
 package nonisolated struct Rahat_Core_V1_ListVerificationsResponse: Sendable {
@@ -496,7 +507,7 @@ nonisolated extension Rahat_Core_V1_Verification: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Rahat_Core_V1_ListVerificationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListVerificationsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}status\0\u{3}beneficiary_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}status\0\u{3}beneficiary_id\0\u{3}project_id\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -508,6 +519,7 @@ nonisolated extension Rahat_Core_V1_ListVerificationsRequest: SwiftProtobuf.Mess
       case 2: try { try decoder.decodeSingularStringField(value: &self._cursor) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self._status) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._beneficiaryID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._projectID) }()
       default: break
       }
     }
@@ -530,6 +542,9 @@ nonisolated extension Rahat_Core_V1_ListVerificationsRequest: SwiftProtobuf.Mess
     try { if let v = self._beneficiaryID {
       try visitor.visitSingularStringField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._projectID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -538,6 +553,7 @@ nonisolated extension Rahat_Core_V1_ListVerificationsRequest: SwiftProtobuf.Mess
     if lhs._cursor != rhs._cursor {return false}
     if lhs._status != rhs._status {return false}
     if lhs._beneficiaryID != rhs._beneficiaryID {return false}
+    if lhs._projectID != rhs._projectID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
