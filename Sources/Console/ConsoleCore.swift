@@ -276,27 +276,37 @@ extension ConsoleCore {
         }
         return Array(Set(projects)).sorted()
     }
+
+    /// The `projectId`s to ask a list of `subject` with: none (every project at once), or each of
+    /// the first ten projects the caller's grants name.
+    func listScopes(_ subject: Permission.Subject) -> [String?] {
+        projectScope(subject).map { $0.prefix(10).map { $0 } } ?? [nil]
+    }
 }
 
 extension ConsoleCore {
-    /// The vendor whose login the caller is, for a shop's own login (one that redeems but reads no
-    /// other vendor); nil for everyone else.
-    func ownVendor() async throws -> Components.Schemas.Vendor? {
+    /// Whether the caller is a shop's own login: one that redeems but reads no other vendor.
+    var isShopLogin: Bool {
         let permissions = self.permissions
-        guard !permissions.allowsAnywhere(.vendor, .read), permissions.allowsAnywhere(.redemption, .create) else {
-            return nil
-        }
+        return !permissions.allowsAnywhere(.vendor, .read) && permissions.allowsAnywhere(.redemption, .create)
+    }
+
+    /// The vendor whose login the caller is, for a shop's own login; nil for everyone else.
+    func ownVendor() async throws -> Components.Schemas.Vendor? {
+        guard isShopLogin else { return nil }
         // The API answers such a login its own vendor only.
         return try await api.listVendors(query: .init(limit: 1)).ok.body.json.items.first
     }
 
     /// The projects the caller may read, up to 200: those its grants reach, or for a shop's own
-    /// login, those its vendor serves.
-    func readableProjects() async throws -> [Components.Schemas.Project] {
+    /// login, those its vendor serves (`own`, when the page has read it already).
+    func readableProjects(own: Components.Schemas.Vendor? = nil) async throws -> [Components.Schemas.Project] {
         if permissions.allowsAnywhere(.project, .read) {
             return try await api.listProjects(query: .init(limit: 200)).ok.body.json.items
         }
-        guard let vendor = try await ownVendor() else { return [] }
+        guard isShopLogin else { return [] }
+        let vendor = if let own { own } else { try await ownVendor() }
+        guard let vendor else { return [] }
         var projects: [Components.Schemas.Project] = []
         for id in vendor.projectIds {
             projects.append(try await api.getProject(path: .init(id: id)).ok.body.json)
@@ -342,9 +352,11 @@ struct ProjectFilter: Sendable {
 extension ConsoleCore {
     /// The filter of a list of `subject` with `asked` chosen: a caller reaching some projects only
     /// is shown the first when it asked for none, as the API refuses them an unnamed list.
-    func projectFilter(_ subject: Permission.Subject, asked: String?) async throws -> ProjectFilter {
+    func projectFilter(
+        _ subject: Permission.Subject, asked: String?, own: Components.Schemas.Vendor? = nil
+    ) async throws -> ProjectFilter {
         let scope = projectScope(subject)
-        let projects = try await readableProjects().filter { scope?.contains($0.id) ?? true }
+        let projects = try await readableProjects(own: own).filter { scope?.contains($0.id) ?? true }
         let chosen = asked.flatMap { id in projects.first { $0.id == id } }
         return ProjectFilter(
             projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil)

@@ -74,7 +74,7 @@ struct HomePage: Sendable {
             // Everywhere at once, or project by project for a reviewer whose grants name projects.
             var count = 0
             var more = false
-            for projectID in core.projectScope(.beneficiary).map({ $0.prefix(10).map { $0 } }) ?? [nil] {
+            for projectID in core.listScopes(.beneficiary) {
                 let waiting = try await core.api.listVerifications(
                     query: .init(status: .needsReview, projectId: projectID, limit: 100)
                 ).ok.body.json
@@ -89,8 +89,7 @@ struct HomePage: Sendable {
         var inProgress: [DisbursementRow] = []
         if permissions.allowsAnywhere(.disbursement, .read) {
             // Everywhere at once, or project by project for a caller whose grants name projects.
-            let scopes: [String?] = core.projectScope(.disbursement).map { $0.prefix(10).map { $0 } } ?? [nil]
-            for projectID in scopes {
+            for projectID in core.listScopes(.disbursement) {
                 let pending = try await core.api.listDisbursements(
                     query: .init(projectId: projectID, status: .pendingApproval, limit: 50)
                 ).ok.body.json.items

@@ -38,19 +38,14 @@ struct LedgerPages: Sendable {
         var reason: String
     }
 
-    private func projects() async throws -> [Components.Schemas.Project] {
-        let scope = core.projectScope(.ledger)
-        return try await core.api.listProjects(query: .init(limit: 200)).ok.body.json.items
-            .filter { scope?.contains($0.id) ?? true }
-    }
-
     private func overview(_ request: Request, notFound: Bool = false) async throws -> Response {
         _ = try core.requireSession()
         let text = core.language
         let query = request.uri.queryParameters
-        let projects = try await projects()
-        let project =
-            projects.first { $0.id == query["projectId"].map(String.init) } ?? projects.first
+        // The books are read a project at a time.
+        let filter = try await core.projectFilter(.ledger, asked: query["projectId"].map(String.init))
+        let projects = filter.projects
+        let project = filter.chosen ?? projects.first
         var facts: [Fact] = []
         var balanced = true
         var mismatches: [Mismatch] = []

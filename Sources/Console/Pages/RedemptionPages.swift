@@ -59,7 +59,7 @@ struct RedemptionPages: Sendable {
         let text = core.language
         let query = request.uri.queryParameters
         let own = try await core.ownVendor()
-        let filter = try await core.projectFilter(.redemption, asked: query["projectId"].map(String.init))
+        let filter = try await core.projectFilter(.redemption, asked: query["projectId"].map(String.init), own: own)
         let byID = filter.byID
         let project = filter.chosen
         let vendorID = own?.id ?? query["vendorId"].map(String.init)
@@ -156,7 +156,7 @@ struct RedemptionPages: Sendable {
         let text = core.language
         let (own, vendors) = try await vendors()
         guard !vendors.isEmpty else { return core.refusal(status: .forbidden, key: "error_forbidden") }
-        let projects = try await core.readableProjects()
+        let projects = try await core.readableProjects(own: own)
         let chosen = own?.id ?? vendorID ?? ""
         let page = NewPage(
             vendor: own == nil
@@ -178,7 +178,7 @@ struct RedemptionPages: Sendable {
         guard let form = Visit.current?.form else { throw SignInRequired() }
         let text = core.language
         let (own, vendors) = try await vendors()
-        let projects = try await core.readableProjects()
+        let projects = try await core.readableProjects(own: own)
         var fields = requestFields(form, vendors: vendors, projects: projects)
         let vendor = vendors.first { $0.id == (own?.id ?? form["vendorId"]) }
         if form["phone"] == nil { fields[0].fail(text.text("error_required")) }

@@ -148,7 +148,7 @@ struct VendorPages: Sendable {
         let text = core.language
         let permissions = core.permissions
         let vendor = try await core.api.getVendor(path: .init(id: id)).ok.body.json
-        let projects = try await core.readableProjects()
+        let projects = try await core.readableProjects(own: vendor.userId == session.userID ? vendor : nil)
         let names = Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var facts = [Fact(label: text.text("field_status"), value: core.label(vendor.status, prefix: "vendor_status"))]
         for (key, value) in [
