@@ -125,13 +125,14 @@ struct UserPages: Sendable {
         _ = try core.requireSession()
         let form = Visit.current?.form ?? FormData()
         let text = core.language
-        var fields = await userFields(form)
-        for (index, name) in ["name", "email", "password"].enumerated() where form.raw(name)?.isEmpty ?? true {
-            fields[index].fail(text.text("error_required"))
-        }
-        guard let name = form["name"], let email = form["email"], let password = form.raw("password"),
-            fields.allSatisfy({ $0.error == nil })
+        // The form's fields (which read the roles and projects) are built only to show it again.
+        let missing = ["name", "email", "password"].filter { form.raw($0)?.isEmpty ?? true }
+        guard missing.isEmpty, let name = form["name"], let email = form["email"], let password = form.raw("password")
         else {
+            var fields = await userFields(form)
+            for index in fields.indices where missing.contains(fields[index].name) {
+                fields[index].fail(text.text("error_required"))
+            }
             return try await newUser(
                 fields: fields, problem: ProblemView(detail: text.text("error_check_fields"), fields: fields))
         }
@@ -144,7 +145,7 @@ struct UserPages: Sendable {
             return ConsoleCore.redirect(to: "/console/users/\(user.id)")
         } catch let error where [400, 403, 409].contains(APIProblem.of(error)?.status) {
             guard let problem = APIProblem.of(error) else { throw error }
-            // A role the caller may not grant is the role's fault, not the whole form's.
+            var fields = await userFields(form)
             let view = ProblemView(problem, fields: &fields)
             return try await newUser(fields: fields, problem: view)
         }
