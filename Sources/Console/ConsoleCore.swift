@@ -352,11 +352,14 @@ struct ProjectFilter: Sendable {
 extension ConsoleCore {
     /// The filter of a list of `subject` with `asked` chosen: a caller reaching some projects only
     /// is shown the first when it asked for none, as the API refuses them an unnamed list.
+    /// `readable` are the caller's ``readableProjects(own:)`` when the page has read them already.
     func projectFilter(
-        _ subject: Permission.Subject, asked: String?, own: Components.Schemas.Vendor? = nil
+        _ subject: Permission.Subject, asked: String?, own: Components.Schemas.Vendor? = nil,
+        readable: [Components.Schemas.Project]? = nil
     ) async throws -> ProjectFilter {
         let scope = projectScope(subject)
-        let projects = try await readableProjects(own: own).filter { scope?.contains($0.id) ?? true }
+        let readable = if let readable { readable } else { try await readableProjects(own: own) }
+        let projects = readable.filter { scope?.contains($0.id) ?? true }
         let chosen = asked.flatMap { id in projects.first { $0.id == id } }
         return ProjectFilter(
             projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil)

@@ -173,9 +173,11 @@ package struct CoreService: Sendable {
     /// The consumer group core subscribes under.
     package static let eventGroup = "core"
 
-    /// What runs beside the gRPC server in the service's process: the removal of abandoned uploads
-    /// and the folding of the statistics' count deltas.
-    package var backgroundServices: [any Service] { [AbandonedUploads(domain: domain), StatsFolding(domain: domain)] }
+    /// What runs beside the gRPC server in the service's process: the removal of abandoned
+    /// uploads, the folding of the statistics' count deltas and the indexing of names' words.
+    package var backgroundServices: [any Service] {
+        [AbandonedUploads(domain: domain), StatsFolding(domain: domain), NameWordIndexing(domain: domain)]
+    }
 
     /// Claims the next queued import and runs it, as the import job does; `false` when there is
     /// none. With `crashingAfterBatches`, the run stops dead after that many committed

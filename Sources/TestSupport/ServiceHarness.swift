@@ -310,6 +310,20 @@ package struct ServiceHarness: Sendable {
         )
         return (user, try await login(email, password))
     }
+
+    /// Creates a role `role` of `permissions` and a user `<role>@example.org` holding it, and
+    /// returns the user's fresh login.
+    package func createUser(
+        holding role: String, permissions: [String], as adminToken: String
+    ) async throws -> Rahat_Auth_V1_TokenPair {
+        _ = try await roles.createRole(
+            .with {
+                $0.name = role
+                $0.permissions = permissions
+            },
+            metadata: Self.bearer(adminToken))
+        return try await createUser(email: "\(role)@example.org", roles: [.role(role)], as: adminToken).tokens
+    }
 }
 
 extension Rahat_Auth_V1_RoleAssignment {

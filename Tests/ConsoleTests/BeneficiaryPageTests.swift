@@ -29,6 +29,8 @@ extension ConsoleTests {
                 let register = try await browser.get("/console/beneficiaries")
                 let found = try await browser.post("/console/beneficiaries/search", [("phone", "+977 981-2345678")])
                 let nobody = try await browser.post("/console/beneficiaries/search", [("nationalId", "XYZ-000")])
+                let byName = try await browser.post("/console/beneficiaries/search", [("name", "tharu SITA")])
+                let noCriterion = try await browser.post("/console/beneficiaries/search", [("country", "NP")])
                 _ = try await browser.get("/console/beneficiaries/\(id)/edit")
                 let unchanged = try await browser.follow(
                     try await browser.post(
@@ -60,11 +62,63 @@ extension ConsoleTests {
                 #expect(found.mainText.contains("Sita Tharu"), "\(found)")
                 #expect(found.headers[.cacheControl] == "no-store")
                 #expect(nobody.mainText.contains("Nobody was found."))
+                #expect(byName.mainText.contains("Sita Tharu"), "\(byName)")
+                #expect(noCriterion.status == .badRequest)
+                #expect(noCriterion.html.contains("id=\"field-name-error\""), "\(noCriterion)")
                 #expect(unchanged.mainText.contains("Nothing was changed."), "\(unchanged)")
                 #expect(edited.mainText.contains("Sita Kumari Tharu"))
                 #expect(!edited.mainText.contains("Bardiya"), "an emptied field is cleared")
                 #expect(archived.mainText.contains("The beneficiary was archived."))
                 #expect(gone.status == .notFound)
+            }
+        }
+
+        @Test("a search by name pages by posting its cursor; a project's manager searches that project only")
+        func nameSearch() async throws {
+            try await GatewayHarness.withEmbedded(.sqlite) { client in
+                // given 52 people named Kamala, two of them in the manager's project, one in another
+                let admin = try await client.login()
+                let mine = try await client.createProject("Terai", bearer: admin.access)
+                let other = try await client.createProject("Karnali", bearer: admin.access)
+                let batch = try await client.send(
+                    .post, "/v1/beneficiaries/batch",
+                    json: ["items": (1...52).map { ["name": "Kamala Devi \($0)", "gender": "female"] }],
+                    bearer: admin.access)
+                let ids = try #require(
+                    (try batch.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
+                try await client.enrol(Array(ids[0..<2]), in: mine, bearer: admin.access)
+                try await client.enrol([ids[2]], in: other, bearer: admin.access)
+                _ = try await client.createUser(
+                    "manager@example.org", role: "manager", projectID: mine, bearer: admin.access)
+                let browser = Browser(client)
+                try await browser.signIn()
+                let manager = Browser(client)
+                try await manager.signIn("manager@example.org", type(of: client).scenarioPassword)
+                // when
+                _ = try await browser.get("/console/beneficiaries")
+                let first = try await browser.post("/console/beneficiaries/search", [("name", "devi kamala")])
+                let cursor = try #require(Browser.field("cursor", in: first.html))
+                let second = try await browser.post(
+                    "/console/beneficiaries/search", [("name", "devi kamala"), ("cursor", cursor)])
+                let register = try await manager.get("/console/beneficiaries")
+                let scoped = try await manager.post("/console/beneficiaries/search", [("name", "kamala")])
+                let elsewhere = try await manager.post(
+                    "/console/beneficiaries/search", [("name", "kamala"), ("projectId", other)])
+                // then
+                #expect(first.status == .ok, "\(first)")
+                #expect(first.html.components(separatedBy: "<td><a href=\"/console/beneficiaries/").count - 1 == 50)
+                #expect(!first.html.contains("cursor="), "a search's next page is posted, not linked")
+                #expect(second.html.components(separatedBy: "<td><a href=\"/console/beneficiaries/").count - 1 == 2)
+                #expect(Browser.field("cursor", in: second.html) == nil, "\(second)")
+                #expect(register.status == .ok, "a scoped manager's register lists their project: \(register)")
+                #expect(register.mainText.contains("Kamala Devi 1"))
+                #expect(!register.mainText.contains("Kamala Devi 3"))
+                #expect(scoped.status == .ok, "\(scoped)")
+                #expect(scoped.mainText.contains("Kamala Devi 1"))
+                #expect(scoped.mainText.contains("Kamala Devi 2"))
+                #expect(!scoped.mainText.contains("Kamala Devi 3"), "\(scoped.mainText)")
+                #expect(!scoped.html.contains(other), "the other project is not offered")
+                #expect(!elsewhere.mainText.contains("Kamala Devi 3"), "asking for another project is not obeyed")
             }
         }
 

@@ -74,13 +74,8 @@ struct BeneficiaryCacheTests {
                 // given
                 let adminToken = try await harness.login().accessToken
                 let admin = ServiceHarness.bearer(adminToken)
-                _ = try await harness.roles.createRole(
-                    .with {
-                        $0.name = "analyst"
-                        $0.permissions = ["beneficiary:read"]
-                    }, metadata: admin)
-                let (_, analyst) = try await harness.createUser(
-                    email: "analyst@example.org", roles: [.role("analyst")], as: adminToken)
+                let analyst = try await harness.createUser(
+                    holding: "analyst", permissions: ["beneficiary:read"], as: adminToken)
                 let created = try await harness.beneficiaries.createBeneficiary(
                     .with { $0.beneficiary = BeneficiaryTests.person("Laxmi Shrestha", phone: "9812000002") },
                     metadata: admin)

@@ -72,18 +72,8 @@ struct BeneficiaryTests {
                 .with { $0.beneficiary = Self.person("Ram Bahadur", phone: "9812345670") },
                 metadata: ServiceHarness.bearer(adminToken)
             )
-            _ = try await harness.roles.createRole(
-                .with {
-                    $0.name = "analyst"
-                    $0.permissions = ["beneficiary:read"]
-                },
-                metadata: ServiceHarness.bearer(adminToken)
-            )
-            let (_, analyst) = try await harness.createUser(
-                email: "analyst@example.org",
-                roles: [.role("analyst")],
-                as: adminToken
-            )
+            let analyst = try await harness.createUser(
+                holding: "analyst", permissions: ["beneficiary:read"], as: adminToken)
             let seenByAnalyst = try await harness.beneficiaries.getBeneficiary(
                 .with { $0.id = created.id },
                 metadata: ServiceHarness.bearer(analyst.accessToken)

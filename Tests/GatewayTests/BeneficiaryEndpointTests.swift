@@ -24,6 +24,10 @@ extension GatewayTests {
                 let id = try #require(try created.json["id"] as? String)
                 let found = try await client.send(
                     .post, "/v1/beneficiaries/search", json: ["phone": "+9779812345678"], bearer: tokens.access)
+                let byName = try await client.send(
+                    .post, "/v1/beneficiaries/search", json: ["name": "tharu SITA"], bearer: tokens.access)
+                let noCriterion = try await client.send(
+                    .post, "/v1/beneficiaries/search", json: ["country": "NP"], bearer: tokens.access)
                 let updated = try await client.send(
                     .patch,
                     "/v1/beneficiaries/\(id)",
@@ -37,6 +41,9 @@ extension GatewayTests {
                 #expect(try created.json["phone"] as? String == "+9779812345678")
                 #expect(try created.json["verificationStatus"] as? String == "pending")
                 #expect(try (found.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+                #expect(try (byName.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+                #expect(noCriterion.status == .badRequest)
+                #expect(noCriterion.problemFields == ["name"], "\(noCriterion)")
                 #expect(try updated.json["bankedStatus"] as? String == "banked")
                 #expect(archived.status == .noContent)
                 #expect(afterArchive.status == .notFound)

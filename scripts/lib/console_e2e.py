@@ -755,10 +755,12 @@ def two_of_three_approve_and_it_pays(run):
 
 
 def manager_of_b_sees_nothing_of_a(run):
-    """A manager of project B finds nothing of project A: not listed, not at its address."""
+    """A manager of project B finds nothing of project A: not listed, not at its address, not by name."""
     token = run.api.login(*run.admin)
     project_a = run.api.project(token, "Project A (Terai floods)")
     project_b = run.api.project(token, "Project B (Karnali winter)")
+    run.api.people(token, project_a, 1, "Sunita Gurung")
+    run.api.people(token, project_b, 1, "Sunita Rai")
     run.api.user(token, "manager.b@example.org", "manager", project_b)
     console = run.browser("manager-b")
     try:
@@ -776,7 +778,14 @@ def manager_of_b_sees_nothing_of_a(run):
         console.open(f"/console/disbursements?projectId={project_a}")
         console.expect("Project A" not in console.main_text(), "A's disbursements are not shown")
         console.open("/console/beneficiaries")
+        text = console.main_text()
+        console.expect("Sunita Rai 0" in text and "Gurung" not in text, f"B's register only: {text}")
         console.check("beneficiaries-b")
+        console.fill("Name", "SUNITA")
+        console.press("Search")
+        text = console.main_text()
+        console.expect("Sunita Rai 0" in text and "Gurung" not in text, f"a search by name finds B's people only: {text}")
+        console.check("search-by-name-b")
     finally:
         console.close()
 

@@ -4,11 +4,12 @@ import HTTPTypes
 import Hummingbird
 import SharedModels
 
-/// Beneficiaries: the register (filtered, paged), a search by phone or national ID, a person's
-/// page with their verification history, registering, editing and archiving.
+/// Beneficiaries: the register (filtered, paged), a search by name, phone or national ID, a
+/// person's page with their verification history, registering, editing and archiving.
 ///
 /// Personal data shows only where the API returns it (`beneficiary_pii:read`); lists mask phone
-/// numbers even then, and searches by personal data are posted, never put in a URL.
+/// numbers even then, and searches by personal data are posted, never put in a URL (their next
+/// pages too). A caller whose grants reach some projects only lists and searches one of them.
 struct BeneficiaryPages: Sendable {
     let core: ConsoleCore
 
@@ -37,8 +38,21 @@ struct BeneficiaryPages: Sendable {
         var next: String?
         var searched: Bool
         var problem: ProblemView?
-        /// The project the register is limited to, kept by the filter form.
+        /// The project the register is limited to when no project filter is offered, kept by the form.
         var projectID: String?
+        /// The next page of a search, posted like the search.
+        var searchNext: SearchNext?
+    }
+
+    /// A search's next page: its criteria again, with the cursor.
+    struct SearchNext: Sendable {
+        var fields: [Hidden]
+    }
+
+    /// A value a form sends back unseen.
+    struct Hidden: Sendable {
+        var name: String
+        var value: String
     }
 
     struct Row: Sendable {
@@ -50,51 +64,79 @@ struct BeneficiaryPages: Sendable {
         var registered: String
     }
 
+    /// The register's own filters and project, as asked.
+    private struct Filters {
+        var status: Components.Schemas.VerificationStatus?
+        var gender: Components.Schemas.Gender?
+        var projects: ProjectFilter
+        /// The project asked for, when the caller may not pick among projects.
+        var asked: String?
+
+        /// The project to list: one the caller picked among those it may, or as asked when the
+        /// caller may list everyone (the API refuses a project that does not exist).
+        var projectID: String? { projects.scoped ? projects.chosen?.id : projects.chosen?.id ?? asked }
+    }
+
     private func list(_ request: Request) async throws -> Response {
         _ = try core.requireSession()
         let query = request.uri.queryParameters
-        let status = query["verificationStatus"].flatMap {
-            Components.Schemas.VerificationStatus(rawValue: String($0))
-        }
-        let gender = query["gender"].flatMap { Components.Schemas.Gender(rawValue: String($0)) }
-        let projectID = query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let page = try await core.api.listBeneficiaries(
-            query: .init(
-                limit: 50, cursor: query["cursor"].map(String.init), gender: gender, verificationStatus: status,
-                projectId: projectID)
-        ).ok.body.json
-        let view = listPage(
-            page.items, filters: filterFields(status: status?.rawValue, gender: gender?.rawValue, project: projectID),
-            next: page.nextCursor.map {
+        let asked = query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let readable = try await core.readableProjects()
+        let filters = Filters(
+            status: query["verificationStatus"].flatMap {
+                Components.Schemas.VerificationStatus(rawValue: String($0))
+            },
+            gender: query["gender"].flatMap { Components.Schemas.Gender(rawValue: String($0)) },
+            projects: try await core.projectFilter(.beneficiary, asked: asked, readable: readable), asked: asked)
+        var people: [Components.Schemas.Beneficiary] = []
+        var next: String?
+        if filters.projects.canList {
+            let page = try await core.api.listBeneficiaries(
+                query: .init(
+                    limit: 50, cursor: query["cursor"].map(String.init), gender: filters.gender,
+                    verificationStatus: filters.status, projectId: filters.projectID)
+            ).ok.body.json
+            people = page.items
+            next = page.nextCursor.map {
                 Pager.link(
                     "/console/beneficiaries",
                     [
-                        "verificationStatus": status?.rawValue, "gender": gender?.rawValue, "projectId": projectID,
-                        "cursor": $0,
+                        "verificationStatus": filters.status?.rawValue, "gender": filters.gender?.rawValue,
+                        "projectId": filters.projectID, "cursor": $0,
                     ])
-            }, projectID: projectID)
+            }
+        }
+        let search = searchFields(
+            FormData(), projects: try await core.projectFilter(.beneficiaryPII, asked: nil, readable: readable))
+        let view = listPage(people, filters: filters, search: search, next: next)
         return core.renderer.page("beneficiaries", title: core.language.text("nav_beneficiaries"), view)
     }
 
-    private func filterFields(status: String?, gender: String?, project: String?) -> [Field] {
+    private func filterFields(_ filters: Filters) -> [Field] {
         let text = core.language
-        let fields = [
+        var fields = [
             Field.select(
                 "verificationStatus", label: text.text("field_verification"),
                 choices: core.choices(
                     Components.Schemas.VerificationStatus.self, prefix: "verification_status", any: true),
-                value: status ?? ""),
+                value: filters.status?.rawValue ?? ""),
             Field.select(
                 "gender", label: text.text("field_gender"),
-                choices: core.choices(Components.Schemas.Gender.self, prefix: "gender", any: true), value: gender ?? ""),
+                choices: core.choices(Components.Schemas.Gender.self, prefix: "gender", any: true),
+                value: filters.gender?.rawValue ?? ""),
         ]
-        _ = project
+        if !filters.projects.projects.isEmpty { fields.insert(filters.projects.field(text), at: 0) }
         return fields
     }
 
-    private func searchFields(_ form: FormData = FormData()) -> [Field] {
+    /// The search form's fields holding what `form` sent, with a choice among `projects` for
+    /// callers who may read personal data in some projects only.
+    private func searchFields(_ form: FormData, projects: ProjectFilter) -> [Field] {
         let text = core.language
-        return [
+        var fields = [
+            Field(
+                "name", label: text.text("field_name"), value: form["name"] ?? "", autocomplete: "off",
+                hint: text.text("name_search_hint")),
             Field(
                 "phone", label: text.text("field_phone"), type: "tel", value: form["phone"] ?? "",
                 autocomplete: "off", inputmode: "tel"),
@@ -105,11 +147,13 @@ struct BeneficiaryPages: Sendable {
                 "country", label: text.text("field_country"), value: form["country"] ?? "",
                 hint: text.text("country_hint")),
         ]
+        if projects.scoped { fields.append(projects.field(text)) }
+        return fields
     }
 
     private func listPage(
-        _ people: [Components.Schemas.Beneficiary], filters: [Field], search: [Field]? = nil, next: String?,
-        searched: Bool = false, problem: ProblemView? = nil, projectID: String? = nil
+        _ people: [Components.Schemas.Beneficiary], filters: Filters, search: [Field], next: String?,
+        searched: Bool = false, problem: ProblemView? = nil, searchNext: SearchNext? = nil
     ) -> ListPage {
         let text = core.language
         let permissions = core.permissions
@@ -124,11 +168,12 @@ struct BeneficiaryPages: Sendable {
                     registered: core.dateTime(person.createdAt))
             },
             hasRows: !people.isEmpty,
-            filters: filters,
-            search: search ?? searchFields(),
+            filters: filterFields(filters),
+            search: search,
             canSearch: permissions.allowsAnywhere(.beneficiaryPII, .read),
             canCreate: permissions.allowsAnywhere(.beneficiary, .create),
-            next: next, searched: searched, problem: problem, projectID: projectID)
+            next: next, searched: searched, problem: problem,
+            projectID: filters.projects.projects.isEmpty ? filters.asked : nil, searchNext: searchNext)
     }
 
     /// A phone number with all but its last four digits hidden, for lists read over a shoulder.
@@ -142,35 +187,46 @@ struct BeneficiaryPages: Sendable {
         _ = try core.requireSession()
         guard let form = Visit.current?.form else { throw SignInRequired() }
         let text = core.language
-        var fields = searchFields(form)
-        guard form["phone"] != nil || form["nationalId"] != nil else {
-            fields[0].fail(text.text("error_phone_or_id"))
-            let view = listPage(
-                [], filters: filterFields(status: nil, gender: nil, project: nil), search: fields, next: nil,
-                searched: true, problem: ProblemView(detail: text.text("error_phone_or_id"), fields: fields))
-            return core.renderer.page(
-                "beneficiaries", title: text.text("nav_beneficiaries"), view, status: .badRequest)
+        let readable = try await core.readableProjects()
+        let projects = try await core.projectFilter(.beneficiaryPII, asked: form["projectId"], readable: readable)
+        var fields = searchFields(form, projects: projects)
+        // The register's filters below the results start afresh.
+        let filters = Filters(
+            projects: try await core.projectFilter(.beneficiary, asked: nil, readable: readable), asked: nil)
+        func failed(_ problem: ProblemView) -> Response {
+            core.renderer.page(
+                "beneficiaries", title: text.text("nav_beneficiaries"),
+                listPage([], filters: filters, search: fields, next: nil, searched: true, problem: problem),
+                status: .badRequest)
+        }
+        guard form["name"] != nil || form["phone"] != nil || form["nationalId"] != nil else {
+            fields[0].fail(text.text("error_search_criteria"))
+            return failed(ProblemView(detail: text.text("error_search_criteria"), fields: fields))
+        }
+        guard projects.canList else {
+            return failed(ProblemView(detail: text.text("no_projects"), fields: fields))
         }
         do {
             let found = try await core.api.searchBeneficiaries(
                 body: .json(
                     .init(
-                        phone: form["phone"], nationalId: form["nationalId"], country: form["country"]?.uppercased(),
-                        limit: 50))
+                        name: form["name"], phone: form["phone"], nationalId: form["nationalId"],
+                        country: form["country"]?.uppercased(), projectId: projects.chosen?.id, limit: 50,
+                        cursor: form["cursor"]))
             ).ok.body.json
+            let next = found.nextCursor.map { cursor in
+                let criteria = ["name", "phone", "nationalId", "country"].compactMap { name in
+                    form[name].map { Hidden(name: name, value: $0) }
+                }
+                let project = projects.chosen.map { [Hidden(name: "projectId", value: $0.id)] } ?? []
+                return SearchNext(fields: criteria + project + [Hidden(name: "cursor", value: cursor)])
+            }
             let view = listPage(
-                found.items, filters: filterFields(status: nil, gender: nil, project: nil), search: fields,
-                next: nil, searched: true)
+                found.items, filters: filters, search: fields, next: nil, searched: true, searchNext: next)
             return core.renderer.page("beneficiaries", title: text.text("search_results"), view)
         } catch let error where APIProblem.of(error)?.status == 400 {
             guard let problem = APIProblem.of(error) else { throw error }
-            let view = ProblemView(problem, fields: &fields)
-            return core.renderer.page(
-                "beneficiaries", title: text.text("nav_beneficiaries"),
-                listPage(
-                    [], filters: filterFields(status: nil, gender: nil, project: nil), search: fields, next: nil,
-                    searched: true, problem: view),
-                status: .badRequest)
+            return failed(ProblemView(problem, fields: &fields))
         }
     }
 

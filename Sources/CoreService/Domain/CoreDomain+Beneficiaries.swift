@@ -90,6 +90,8 @@ struct BeneficiaryFilter: Sendable {
     var defaultCountry: String?
     var projectID: String?
     var groupID: String?
+    /// Words of the name, all of which must be in it (whole words, in any order).
+    var name: String?
 }
 
 /// A checked filter with its ids parsed and its exact lookups turned into blind indexes.
@@ -99,13 +101,15 @@ struct ResolvedBeneficiaryFilter: Sendable {
     var groupID: UUID?
     var phoneIndex: String?
     var nationalIDIndex: String?
+    /// The name's words as blind indexes; every one must match.
+    var nameWordIndexes: [String] = []
 
     /// No criterion at all: it would match every registered beneficiary.
     var isEmpty: Bool {
         let f = filter
         return [
             f.gender, f.verificationStatus, f.bankedStatus, f.internetStatus, f.phoneStatus, f.phone, f.nationalID,
-            f.walletAddress, f.projectID, f.groupID,
+            f.walletAddress, f.projectID, f.groupID, f.name,
         ].allSatisfy { $0 == nil } && f.createdFrom == nil
             && f.createdTo == nil
     }
@@ -314,8 +318,8 @@ extension CoreDomain {
         // A grant scoped to a project reaches that project's beneficiaries only.
         let scope = resolved.projectID?.lowercasedString
         try caller.require(Permission(.beneficiary, .read, projectID: scope))
-        // Finding someone by phone or national ID reads personal data, whatever comes back.
-        if filter.phone != nil || filter.nationalID != nil {
+        // Finding someone by name, phone or national ID reads personal data, whatever comes back.
+        if filter.phone != nil || filter.nationalID != nil || filter.name != nil {
             try caller.require(Permission(.beneficiaryPII, .read, projectID: scope))
         }
         var page = PageRequest<UUID>(limit: limit, after: nil)
@@ -369,6 +373,17 @@ extension CoreDomain {
         }
         if let nationalID = filter.nationalID {
             resolved.nationalIDIndex = vault.blindIndex(Self.normalizedNationalID(nationalID), purpose: "national_id")
+        }
+        if let name = filter.name {
+            let words = Set(Self.nameWords(name))
+            if words.isEmpty {
+                violations.append(FieldViolation(field: field("name"), reason: "must contain a letter or a digit"))
+            } else if words.count > Self.maxNameSearchWords {
+                violations.append(
+                    FieldViolation(field: field("name"), reason: "must have at most \(Self.maxNameSearchWords) words"))
+            } else {
+                resolved.nameWordIndexes = words.map { vault.blindIndex($0, purpose: "name_word") }.sorted()
+            }
         }
         return resolved
     }
@@ -459,6 +474,9 @@ extension CoreDomain {
         }
     }
 
+    /// The most words a search by name may ask for: each one is a further lookup.
+    static let maxNameSearchWords = 8
+
     static let updatableFields: Set<String> = [
         "name", "phone", "email", "nationalId", "gender", "birthDate", "location", "latitude", "longitude",
         "bankedStatus", "internetStatus", "phoneStatus", "walletAddress", "extras",
@@ -519,6 +537,7 @@ extension CoreDomain {
                 violations.append(FieldViolation(field: "name", reason: "must be at most 200 characters"))
             } else {
                 row.nameSealed = try vault.seal(name, context: "beneficiary:\(id):name")
+                row.nameWordIndexes = nameWordIndexes(name)
             }
         }
         if wants("phone") {
@@ -635,6 +654,20 @@ extension CoreDomain {
         }
     }
 
+    /// A name's words, case-, accent- and width-folded: what finding by name and the duplicate
+    /// check compare, so that "SUNITA  Rāi" is "sunita rai". Punctuation separates words.
+    static func nameWords(_ name: String) -> [String] {
+        name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+            .lowercased()
+            .split { !($0.isLetter || $0.isNumber) }
+            .map(String.init)
+    }
+
+    /// The blind indexes of a name's distinct words, as `beneficiary_name_words` stores them.
+    func nameWordIndexes(_ name: String) -> [String] {
+        Array(Set(Self.nameWords(name).map { vault.blindIndex($0, purpose: "name_word") })).sorted()
+    }
+
     static func normalizedNationalID(_ text: String) -> String {
         text.uppercased().filter { !" -/".contains($0) }
     }
@@ -670,5 +703,31 @@ extension CoreDomain {
             )
         }
         return BeneficiaryInfo(id: id, pii: pii, profile: row.profile, details: withPII ? row.details : nil)
+    }
+}
+
+extension CoreDomain {
+    /// Stores the words of every name without any (changed since `updatedSince`, when given), a
+    /// few hundred beneficiaries per transaction; answers how many names it read.
+    @discardableResult
+    func indexNameWords(updatedSince: Date? = nil, batch: Int = 500) async throws -> Int {
+        var after: UUID?
+        var total = 0
+        while true {
+            let start = after
+            let found = try await database.transaction { tx in
+                let names = try await BeneficiaryStore.unindexedNames(
+                    after: start, updatedSince: updatedSince, limit: batch, on: tx)
+                let words = try names.map { name in
+                    let context = "beneficiary:\(name.id.lowercasedString):name"
+                    return (name.id, nameWordIndexes(try vault.open(name.nameSealed, context: context)))
+                }
+                try await BeneficiaryStore.insertNameWords(words, on: tx)
+                return names
+            }
+            total += found.count
+            guard found.count == batch, let last = found.last else { return total }
+            after = last.id
+        }
     }
 }

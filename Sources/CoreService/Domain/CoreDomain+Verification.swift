@@ -636,14 +636,10 @@ extension CoreDomain {
 
     // MARK: Helpers
 
-    /// The blind index likely duplicates share: the name's words case- and accent-folded and in
-    /// order (so "Rai, Sunita" meets "Sunita Rai"), with the birth date.
+    /// The blind index likely duplicates share: the name's words in order (so "Rai, Sunita" meets
+    /// "Sunita Rai"), with the birth date.
     func identityIndex(name: String, birthDate: String) -> String {
-        let words = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
-            .lowercased()
-            .split { !($0.isLetter || $0.isNumber) }
-            .sorted()
-        return vault.blindIndex(words.joined(separator: " ") + "|" + birthDate, purpose: "identity")
+        vault.blindIndex(Self.nameWords(name).sorted().joined(separator: " ") + "|" + birthDate, purpose: "identity")
     }
 
     static func verificationInfo(_ row: VerificationRow) throws -> VerificationInfo {

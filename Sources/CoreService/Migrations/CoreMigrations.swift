@@ -22,6 +22,7 @@ package enum CoreMigrations {
             AddPhoneChangedAt(),
             OutboxFailures(name: "core.0016_OutboxFailures"),
             CountProjectBeneficiaries(),
+            IndexNameWords(),
         ]
     }
 }

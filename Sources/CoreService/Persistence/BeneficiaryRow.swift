@@ -35,6 +35,9 @@ final class BeneficiaryRow: Model, @unchecked Sendable {
     @OptionalField(key: "archived_at") var archivedAt: Date?
     /// When the phone last changed on this record (not when it was first given).
     @OptionalField(key: "phone_changed_at") var phoneChangedAt: Date?
+    /// Blind indexes of the name's words when the name was just written, for ``BeneficiaryStore``
+    /// to store beside the row (in `beneficiary_name_words`); nil when the name is unchanged.
+    var nameWordIndexes: [String]?
 
     init() {}
 }

@@ -14,16 +14,84 @@ enum BeneficiaryStore {
         try await BeneficiaryRow.find(id, on: database)
     }
 
-    /// Writes a changed beneficiary back.
+    /// Writes a changed beneficiary back, with its name's words if the name changed.
     static func save(_ row: BeneficiaryRow, on database: any Database) async throws {
         try await row.save(on: database)
+        // Writing the sealed name dropped the old name's words (a trigger does, so that no
+        // writer can leave them behind); the new name's go in beside it.
+        try await insertNameWords(of: [row], on: database)
     }
 
-    /// Inserts new beneficiaries with multi-row statements, a few hundred rows each.
+    /// Inserts new beneficiaries with multi-row statements, a few hundred rows each, and their
+    /// names' words.
     static func insert(_ rows: [BeneficiaryRow], on database: any Database) async throws {
         var insert = BulkInsert(into: BeneficiaryRow.schema, columns: BeneficiaryRow.insertColumns)
         for row in rows { insert.append(row.insertValues) }
         try await insert.run(on: database)
+        try await insertNameWords(of: rows, on: database)
+    }
+
+    // MARK: Name words
+
+    /// One row per distinct word of each beneficiary's name, as a blind index: how a sealed
+    /// name is found by its words.
+    static let nameWordsTable = "beneficiary_name_words"
+
+    private static func insertNameWords(of rows: [BeneficiaryRow], on database: any Database) async throws {
+        var insert = BulkInsert(into: nameWordsTable, columns: ["beneficiary_id", "word_index"])
+        for row in rows {
+            guard let id = row.id, let words = row.nameWordIndexes else { continue }
+            for word in words { insert.append([.uuid(id), .text(word)]) }
+        }
+        try await insert.run(on: database)
+    }
+
+    /// A beneficiary whose name has no words stored, with its sealed name.
+    struct UnindexedName: Sendable {
+        var id: UUID
+        var nameSealed: String
+    }
+
+    /// Up to `limit` beneficiaries (archived ones included), in id order after `after`, whose
+    /// names have no words stored: written before names were indexed, or renamed by a writer
+    /// that does not index them. `updatedSince` limits it to recent changes. On PostgreSQL the
+    /// rows are share-locked, skipping any being written, so a name cannot change between being
+    /// read here and its words being stored.
+    static func unindexedNames(
+        after: UUID?, updatedSince: Date?, limit: Int, on database: any Database
+    ) async throws -> [UnindexedName] {
+        let sql = try database.sql()
+        var query = SQLQueryString(
+            """
+            SELECT b.id, b.name_sealed FROM \(ident: BeneficiaryRow.schema) b
+            WHERE NOT EXISTS (SELECT 1 FROM \(ident: nameWordsTable) w WHERE w.beneficiary_id = b.id)
+            """)
+        if let after { query.appendInterpolation(unsafeRaw: " AND b.id > "); query.appendInterpolation(bind: after) }
+        if let updatedSince {
+            query.appendInterpolation(unsafeRaw: " AND b.updated_at >= ")
+            query.appendInterpolation(bind: updatedSince)
+        }
+        query.appendInterpolation(unsafeRaw: " ORDER BY b.id LIMIT \(limit)")
+        if sql.dialect.name == "postgresql" { query.appendInterpolation(unsafeRaw: " FOR SHARE OF b SKIP LOCKED") }
+        return try await sql.raw(query).all().map { row in
+            UnindexedName(
+                id: try row.decode(column: "id", as: UUID.self),
+                nameSealed: try row.decode(column: "name_sealed", as: String.self))
+        }
+    }
+
+    /// Stores the words of names found by ``unindexedNames(after:updatedSince:limit:on:)``;
+    /// words another process stored meanwhile are left as they are.
+    static func insertNameWords(_ words: [(UUID, [String])], on database: any Database) async throws {
+        let sql = try database.sql()
+        let rows: [[any SQLExpression]] = words.flatMap { id, indexes in
+            indexes.map { [SQLBind(id), SQLBind($0)] }
+        }
+        for chunk in rows.chunks(of: lookupChunk) {
+            let insert = sql.insert(into: nameWordsTable).columns("beneficiary_id", "word_index").ignoringConflicts()
+            for row in chunk { insert.values(row) }
+            try await insert.run()
+        }
     }
 
     /// The beneficiaries `ids`, archived ones included, in no particular order.
@@ -165,6 +233,15 @@ enum BeneficiaryStore {
         if let value = resolved.phoneIndex { query = query.filter(\.$phoneIndex == value) }
         if let value = resolved.nationalIDIndex { query = query.filter(\.$nationalIDIndex == value) }
         if let wallet = filter.walletAddress { query = query.filter(\.$walletAddress == wallet) }
+        for word in resolved.nameWordIndexes {
+            query = query.filter(
+                .custom(
+                    SQLQueryString(
+                        """
+                        EXISTS (SELECT 1 FROM \(ident: nameWordsTable) w WHERE w.word_index = \(bind: word)
+                        AND w.beneficiary_id = \(ident: BeneficiaryRow.schema).\(ident: "id"))
+                        """)))
+        }
         if let projectID = resolved.projectID {
             query = query.join(EnrolmentRow.self, on: \BeneficiaryRow.$id == \EnrolmentRow.$beneficiaryID)
                 .filter(EnrolmentRow.self, \.$projectID == projectID)

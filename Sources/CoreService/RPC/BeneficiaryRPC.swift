@@ -78,7 +78,8 @@ struct BeneficiaryRPC: Rahat_Core_V1_BeneficiaryService.SimpleServiceProtocol {
             walletAddress: request.hasWalletAddress ? request.walletAddress : nil,
             defaultCountry: request.hasDefaultCountry ? request.defaultCountry : nil,
             projectID: request.hasProjectID ? request.projectID : nil,
-            groupID: request.hasGroupID ? request.groupID : nil
+            groupID: request.hasGroupID ? request.groupID : nil,
+            name: request.hasName ? request.name : nil
         )
         let (items, next) = try await domain.listBeneficiaries(
             limit: request.limit == 0 ? 50 : Int(request.limit),

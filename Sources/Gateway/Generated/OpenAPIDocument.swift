@@ -912,12 +912,15 @@ paths:
     post:
       operationId: searchBeneficiaries
       tags: [beneficiaries]
-      summary: Find beneficiaries by phone or national ID
+      summary: Find beneficiaries by name, phone or national ID
       description: >-
-        Exact lookups by personal data, sent in the body so that it never appears in a URL. The
-        phone is normalised with `country` first; the national ID ignores case, spaces, dashes and
-        slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits
-        the search to that project's people). Archived beneficiaries are not found.
+        Lookups by personal data, sent in the body so that it never appears in a URL. The phone
+        is normalised with `country` first; the national ID ignores case, spaces, dashes and
+        slashes; a name finds those whose name holds each of its words (whole words, in any order,
+        ignoring case and accents: `rai sunita` finds "Sunita Kumari Rai", `sun` does not). Given
+        together, every criterion must hold. Requires `beneficiary_pii:read` (scoped to
+        `projectId` suffices, which then limits the search to that project's people). Archived
+        beneficiaries are not found; results are in a stable order, paged with `cursor`.
       requestBody:
         required: true
         content:
@@ -4050,8 +4053,13 @@ components:
       type: object
       additionalProperties: false
       minProperties: 1
-      description: At least one of `phone` and `nationalId`.
+      description: At least one of `name`, `phone` and `nationalId`.
       properties:
+        name:
+          type: string
+          minLength: 1
+          maxLength: 200
+          description: Up to 8 whole words of the name, in any order; case and accents are ignored.
         phone: {type: string, minLength: 1, maxLength: 32}
         nationalId: {type: string, minLength: 1, maxLength: 64}
         country: {type: string, pattern: '^[A-Za-z]{2}$', description: ISO 3166-1 alpha-2 country for a national-format `phone`.}
@@ -6237,8 +6245,8 @@ components:
         "tags": [
           "beneficiaries"
         ],
-        "summary": "Find beneficiaries by phone or national ID",
-        "description": "Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.",
+        "summary": "Find beneficiaries by name, phone or national ID",
+        "description": "Lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes; a name finds those whose name holds each of its words (whole words, in any order, ignoring case and accents: `rai sunita` finds \"Sunita Kumari Rai\", `sun` does not). Given together, every criterion must hold. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found; results are in a stable order, paged with `cursor`.",
         "requestBody": {
           "required": true,
           "content": {
@@ -13875,8 +13883,14 @@ components:
         "type": "object",
         "additionalProperties": false,
         "minProperties": 1,
-        "description": "At least one of `phone` and `nationalId`.",
+        "description": "At least one of `name`, `phone` and `nationalId`.",
         "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Up to 8 whole words of the name, in any order; case and accents are ignored."
+          },
           "phone": {
             "type": "string",
             "minLength": 1,

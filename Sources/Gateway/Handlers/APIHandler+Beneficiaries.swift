@@ -39,12 +39,13 @@ extension APIHandler {
         _ input: Operations.SearchBeneficiaries.Input
     ) async throws -> Operations.SearchBeneficiaries.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        guard body.phone != nil || body.nationalId != nil else {
-            throw ServiceError.invalid(field: "phone", "give phone or nationalId")
+        guard body.name != nil || body.phone != nil || body.nationalId != nil else {
+            throw ServiceError.invalid(field: "name", "give name, phone or nationalId")
         }
         let response = try await core.beneficiaries.listBeneficiaries(
             .with {
                 $0.page(limit: body.limit, cursor: body.cursor)
+                if let value = body.name { $0.name = value }
                 if let value = body.phone { $0.phone = value }
                 if let value = body.nationalId { $0.nationalID = value }
                 if let value = body.country { $0.defaultCountry = value }

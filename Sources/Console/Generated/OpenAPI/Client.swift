@@ -7051,9 +7051,9 @@ internal struct Client: APIProtocol {
             }
         )
     }
-    /// Find beneficiaries by phone or national ID
+    /// Find beneficiaries by name, phone or national ID
     ///
-    /// Exact lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found.
+    /// Lookups by personal data, sent in the body so that it never appears in a URL. The phone is normalised with `country` first; the national ID ignores case, spaces, dashes and slashes; a name finds those whose name holds each of its words (whole words, in any order, ignoring case and accents: `rai sunita` finds "Sunita Kumari Rai", `sun` does not). Given together, every criterion must hold. Requires `beneficiary_pii:read` (scoped to `projectId` suffices, which then limits the search to that project's people). Archived beneficiaries are not found; results are in a stable order, paged with `cursor`.
     ///
     /// - Remark: HTTP `POST /v1/beneficiaries/search`.
     /// - Remark: Generated from `#/paths//v1/beneficiaries/search/post(searchBeneficiaries)`.

@@ -4431,10 +4431,14 @@ extension Components {
                 ])
             }
         }
-        /// At least one of `phone` and `nationalId`.
+        /// At least one of `name`, `phone` and `nationalId`.
         ///
         /// - Remark: Generated from `#/components/schemas/BeneficiarySearch`.
         internal struct BeneficiarySearch: Codable, Hashable, Sendable {
+            /// Up to 8 whole words of the name, in any order; case and accents are ignored.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/name`.
+            internal var name: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/phone`.
             internal var phone: Swift.String?
             /// - Remark: Generated from `#/components/schemas/BeneficiarySearch/nationalId`.
@@ -4454,6 +4458,7 @@ extension Components {
             /// Creates a new `BeneficiarySearch`.
             ///
             /// - Parameters:
+            ///   - name: Up to 8 whole words of the name, in any order; case and accents are ignored.
             ///   - phone:
             ///   - nationalId:
             ///   - country: ISO 3166-1 alpha-2 country for a national-format `phone`.
@@ -4461,6 +4466,7 @@ extension Components {
             ///   - limit:
             ///   - cursor:
             internal init(
+                name: Swift.String? = nil,
                 phone: Swift.String? = nil,
                 nationalId: Swift.String? = nil,
                 country: Swift.String? = nil,
@@ -4468,6 +4474,7 @@ extension Components {
                 limit: Swift.Int? = nil,
                 cursor: Swift.String? = nil
             ) {
+                self.name = name
                 self.phone = phone
                 self.nationalId = nationalId
                 self.country = country
@@ -4476,6 +4483,7 @@ extension Components {
                 self.cursor = cursor
             }
             internal enum CodingKeys: String, CodingKey {
+                case name
                 case phone
                 case nationalId
                 case country
@@ -4485,6 +4493,10 @@ extension Components {
             }
             internal init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
                 self.phone = try container.decodeIfPresent(
                     Swift.String.self,
                     forKey: .phone
@@ -4510,6 +4522,7 @@ extension Components {
                     forKey: .cursor
                 )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
                     "phone",
                     "nationalId",
                     "country",

@@ -610,6 +610,17 @@ package nonisolated struct Rahat_Core_V1_ListBeneficiariesRequest: @unchecked Se
   /// Clears the value of `groupID`. Subsequent reads from it will return its default value.
   package mutating func clearGroupID() {_uniqueStorage()._groupID = nil}
 
+  /// Only those whose name holds every word of this one (whole words, any order, case and
+  /// accents ignored). Needs beneficiary_pii:read, like phone and national_id.
+  package var name: String {
+    get {_storage._name ?? String()}
+    set {_uniqueStorage()._name = newValue}
+  }
+  /// Returns true if `name` has been explicitly set.
+  package var hasName: Bool {_storage._name != nil}
+  /// Clears the value of `name`. Subsequent reads from it will return its default value.
+  package mutating func clearName() {_uniqueStorage()._name = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1330,7 +1341,7 @@ nonisolated extension Rahat_Core_V1_ArchiveBeneficiaryRequest: SwiftProtobuf.Mes
 
 nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListBeneficiariesRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}gender\0\u{3}verification_status\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0\u{1}phone\0\u{3}national_id\0\u{3}wallet_address\0\u{3}default_country\0\u{3}project_id\0\u{3}group_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}cursor\0\u{1}gender\0\u{3}verification_status\0\u{3}banked_status\0\u{3}internet_status\0\u{3}phone_status\0\u{3}created_from\0\u{3}created_to\0\u{1}phone\0\u{3}national_id\0\u{3}wallet_address\0\u{3}default_country\0\u{3}project_id\0\u{3}group_id\0\u{1}name\0")
 
   fileprivate class _StorageClass {
     var _limit: Int32 = 0
@@ -1348,6 +1359,7 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
     var _defaultCountry: String? = nil
     var _projectID: String? = nil
     var _groupID: String? = nil
+    var _name: String? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1373,6 +1385,7 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
       _defaultCountry = source._defaultCountry
       _projectID = source._projectID
       _groupID = source._groupID
+      _name = source._name
     }
   }
 
@@ -1406,6 +1419,7 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._defaultCountry) }()
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._projectID) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._groupID) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
         default: break
         }
       }
@@ -1463,6 +1477,9 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
       try { if let v = _storage._groupID {
         try visitor.visitSingularStringField(value: v, fieldNumber: 15)
       } }()
+      try { if let v = _storage._name {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 16)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1487,6 +1504,7 @@ nonisolated extension Rahat_Core_V1_ListBeneficiariesRequest: SwiftProtobuf.Mess
         if _storage._defaultCountry != rhs_storage._defaultCountry {return false}
         if _storage._projectID != rhs_storage._projectID {return false}
         if _storage._groupID != rhs_storage._groupID {return false}
+        if _storage._name != rhs_storage._name {return false}
         return true
       }
       if !storagesAreEqual {return false}
