@@ -335,6 +335,13 @@ struct ProjectFilter: Sendable {
     /// Whether there is a list to show: a scoped caller without projects has none.
     var canList: Bool { !scoped || chosen != nil }
 
+    /// The project to list when the address asked for `asked`: for a scoped caller, the one chosen
+    /// among theirs; for anyone else, the one asked for even when it is not offered (a project
+    /// the caller may list but not read), which the API refuses if it does not exist.
+    func listed(asked: String?) -> String? {
+        scoped ? chosen?.id : chosen?.id ?? asked
+    }
+
     /// The projects by id.
     var byID: [String: Components.Schemas.Project] {
         Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

@@ -117,7 +117,8 @@ extension ConsoleTests {
                 #expect(scoped.mainText.contains("Kamala Devi 1"))
                 #expect(scoped.mainText.contains("Kamala Devi 2"))
                 #expect(!scoped.mainText.contains("Kamala Devi 3"), "\(scoped.mainText)")
-                #expect(!scoped.html.contains(other), "the other project is not offered")
+                #expect(scoped.html.contains("<option value=\"\(mine)\""), "their project is offered")
+                #expect(!scoped.html.contains("<option value=\"\(other)\""), "the other project is not")
                 #expect(!elsewhere.mainText.contains("Kamala Devi 3"), "asking for another project is not obeyed")
             }
         }

@@ -87,6 +87,10 @@ extension ConsoleTests {
                     done = try await manager.get("/console/disbursements/\(id)")
                 }
                 let stream = try await manager.get("/console/disbursements/\(id)/progress")
+                // and an approver, who manages this project only, lists disbursements
+                let other = try await client.createProject("Elsewhere", bearer: try await client.login().access)
+                let listed = try await first.get("/console/disbursements")
+                let elsewhere = try await first.get("/console/disbursements?projectId=\(other)")
                 // then
                 #expect(tooPrecise.status == .badRequest)
                 #expect(tooPrecise.mainText.contains("at most 2 decimal places"), "\(tooPrecise)")
@@ -108,6 +112,11 @@ extension ConsoleTests {
                 #expect(stream.headers[.contentType] == "text/event-stream; charset=utf-8")
                 #expect(stream.html.contains("event: progress"))
                 #expect(stream.html.contains("\"done\":true"), "\(stream.html)")
+                #expect(listed.status == .ok, "\(listed)")
+                #expect(listed.mainText.contains("December"), "their project's list: \(listed.mainText)")
+                #expect(elsewhere.status == .ok, "\(elsewhere)")
+                #expect(elsewhere.mainText.contains("December"), "a project beyond reach is not listed")
+                #expect(!elsewhere.html.contains("<option value=\"\(other)\""), "nor offered")
             }
         }
 

@@ -140,7 +140,9 @@ struct NameSearchTests {
             try await sql.raw("DELETE FROM beneficiary_name_words").run()
             let before = try await Self.found("gurung", in: harness, as: admin)
             // when
-            let indexed = try await harness.core.domain.indexNameWords(batch: 3)
+            let notLately = try await harness.core.domain.indexNameWords(updatedSince: Date().addingTimeInterval(600))
+            let indexed = try await harness.core.domain.indexNameWords(
+                updatedSince: Date().addingTimeInterval(-600), batch: 3)
             let after = try await Self.found("gurung", in: harness, as: admin)
             let again = try await harness.core.domain.indexNameWords(batch: 3)
             // and one renamed by a writer that stores no words
@@ -160,6 +162,7 @@ struct NameSearchTests {
             let newName = try await Self.found("maya", in: harness, as: admin)
             // then
             #expect(before.isEmpty)
+            #expect(notLately == 0, "only names changed since the time given")
             #expect(indexed == 7)
             #expect(after.count == 7)
             #expect(again == 0, "nothing is left to index")

@@ -49,12 +49,6 @@ struct BeneficiaryPages: Sendable {
         var fields: [Hidden]
     }
 
-    /// A value a form sends back unseen.
-    struct Hidden: Sendable {
-        var name: String
-        var value: String
-    }
-
     struct Row: Sendable {
         var href: String
         var name: String
@@ -69,12 +63,10 @@ struct BeneficiaryPages: Sendable {
         var status: Components.Schemas.VerificationStatus?
         var gender: Components.Schemas.Gender?
         var projects: ProjectFilter
-        /// The project asked for, when the caller may not pick among projects.
+        /// The project the address asked for, kept as asked when no projects are offered to pick.
         var asked: String?
 
-        /// The project to list: one the caller picked among those it may, or as asked when the
-        /// caller may list everyone (the API refuses a project that does not exist).
-        var projectID: String? { projects.scoped ? projects.chosen?.id : projects.chosen?.id ?? asked }
+        var projectID: String? { projects.listed(asked: asked) }
     }
 
     private func list(_ request: Request) async throws -> Response {
@@ -106,8 +98,10 @@ struct BeneficiaryPages: Sendable {
                     ])
             }
         }
+        // A search from a project's register searches that project, for those who must name one.
         let search = searchFields(
-            FormData(), projects: try await core.projectFilter(.beneficiaryPII, asked: nil, readable: readable))
+            FormData(),
+            projects: try await core.projectFilter(.beneficiaryPII, asked: filters.projectID, readable: readable))
         let view = listPage(people, filters: filters, search: search, next: next)
         return core.renderer.page("beneficiaries", title: core.language.text("nav_beneficiaries"), view)
     }

@@ -55,16 +55,16 @@ struct DisbursementPages: Sendable {
         let text = core.language
         let query = request.uri.queryParameters
         let status = query["status"].flatMap { Components.Schemas.DisbursementStatus(rawValue: String($0)) }
-        let scope = core.projectScope(.disbursement)
-        let projects = try await core.api.listProjects(query: .init(limit: 200)).ok.body.json.items
-            .filter { project in scope?.contains(project.id) ?? true }
-        // A caller whose grants name projects must list one of them.
-        let projectID =
-            query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            ?? (scope == nil ? nil : projects.first?.id)
-        let page = try await core.api.listDisbursements(
-            query: .init(projectId: projectID, status: status, limit: 50, cursor: query["cursor"].map(String.init))
-        ).ok.body.json
+        // A caller whose grants name projects lists one of them.
+        let asked = query["projectId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let projects = try await core.projectFilter(.disbursement, asked: asked)
+        let projectID = projects.listed(asked: asked)
+        let page =
+            projects.canList
+            ? try await core.api.listDisbursements(
+                query: .init(
+                    projectId: projectID, status: status, limit: 50, cursor: query["cursor"].map(String.init))
+            ).ok.body.json : .init(items: [])
         let scales = try await projectScales()
         let view = ListPage(
             rows: page.items.map { disbursement in
@@ -82,10 +82,7 @@ struct DisbursementPages: Sendable {
                 choices: core.choices(
                     Components.Schemas.DisbursementStatus.self, prefix: "disbursement_status", any: true),
                 value: status?.rawValue ?? ""),
-            project: .select(
-                "projectId", label: text.text("field_project"),
-                choices: (scope == nil ? [("", text.text("any"))] : []) + projects.map { ($0.id, $0.name) },
-                value: projectID ?? ""),
+            project: projects.field(text),
             next: page.nextCursor.map {
                 Pager.link(
                     "/console/disbursements", ["status": status?.rawValue, "projectId": projectID, "cursor": $0])
@@ -167,11 +164,6 @@ struct DisbursementPages: Sendable {
 
     struct Count: Sendable {
         var label: String
-        var value: String
-    }
-
-    struct Hidden: Sendable {
-        var name: String
         var value: String
     }
 

@@ -100,3 +100,9 @@ struct Fact: Sendable {
     var label: String
     var value: String
 }
+
+/// A value a form sends back unseen, as an `<input type="hidden">`.
+struct Hidden: Sendable {
+    var name: String
+    var value: String
+}
