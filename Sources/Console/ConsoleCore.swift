@@ -331,15 +331,22 @@ struct ProjectFilter: Sendable {
     var chosen: Components.Schemas.Project?
     /// Whether the caller reaches some projects only, so that a list must name one.
     var scoped: Bool
+    /// The projects a scoped caller's grants name, readable or not.
+    var reach: [String] = []
 
     /// Whether there is a list to show: a scoped caller without projects has none.
     var canList: Bool { !scoped || chosen != nil }
 
-    /// The project to list when the address asked for `asked`: for a scoped caller, the one chosen
-    /// among theirs; for anyone else, the one asked for even when it is not offered (a project
-    /// the caller may list but not read), which the API refuses if it does not exist.
+    /// The project to list when the address asked for `asked`: the one chosen among those
+    /// offered; else, for a scoped caller who may read none of its projects, the one asked for
+    /// among those its grants name, or the first; for anyone else, the one asked for (a project
+    /// the caller may list but not read), which the API refuses if it does not exist. Nil for a
+    /// scoped caller means there is nothing to list.
     func listed(asked: String?) -> String? {
-        scoped ? chosen?.id : chosen?.id ?? asked
+        if let chosen { return chosen.id }
+        guard scoped else { return asked }
+        guard projects.isEmpty else { return nil }
+        return asked.flatMap { reach.contains($0) ? $0 : nil } ?? reach.first
     }
 
     /// The projects by id.
@@ -347,12 +354,15 @@ struct ProjectFilter: Sendable {
         Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The select that changes it, offering "all projects" to those who may list them all.
-    func field(_ text: Language) -> Field {
-        .select(
+    /// The select that changes it, offering "all projects" to those who may list them all, and
+    /// projects by id to a scoped caller who may read none of them (`selected` as ``listed(asked:)``
+    /// chose).
+    func field(_ text: Language, selected: String? = nil) -> Field {
+        let unread = scoped && projects.isEmpty ? reach.map { ($0, $0) } : []
+        return .select(
             "projectId", label: text.text("field_project"),
-            choices: (scoped ? [] : [("", text.text("all_projects"))]) + projects.map { ($0.id, $0.name) },
-            value: chosen?.id ?? "")
+            choices: (scoped ? [] : [("", text.text("all_projects"))]) + projects.map { ($0.id, $0.name) } + unread,
+            value: selected ?? chosen?.id ?? "")
     }
 }
 
@@ -369,7 +379,8 @@ extension ConsoleCore {
         let projects = readable.filter { scope?.contains($0.id) ?? true }
         let chosen = asked.flatMap { id in projects.first { $0.id == id } }
         return ProjectFilter(
-            projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil)
+            projects: projects, chosen: chosen ?? (scope == nil ? nil : projects.first), scoped: scope != nil,
+            reach: scope ?? [])
     }
 }
 

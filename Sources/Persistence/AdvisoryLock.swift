@@ -20,4 +20,12 @@ package enum AdvisoryLock {
         guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
         try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: key(name)))").run()
     }
+
+    /// Takes `name`'s lock for the transaction `database` belongs to if nobody holds it; false
+    /// when another process does. Always true on SQLite.
+    package static func tryHoldForTransaction(_ name: String, on database: any Database) async throws -> Bool {
+        guard let sql = database as? any SQLDatabase, sql.dialect.name == "postgresql" else { return true }
+        let row = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: key(name))) AS locked").first()
+        return try row?.decode(column: "locked", as: Bool.self) == true
+    }
 }

@@ -97,9 +97,19 @@ extension ConsoleTests {
                 // when
                 _ = try await browser.get("/console/beneficiaries")
                 let first = try await browser.post("/console/beneficiaries/search", [("name", "devi kamala")])
-                let cursor = try #require(Browser.field("cursor", in: first.html))
-                let second = try await browser.post(
-                    "/console/beneficiaries/search", [("name", "devi kamala"), ("cursor", cursor)])
+                // the next page is asked for with exactly what the page's pager form sends
+                let pager = try #require(
+                    first.html.range(of: #"<nav class="pager"[\s\S]*?</form>"#, options: .regularExpression)
+                        .map { String(first.html[$0]) })
+                let sent = try NSRegularExpression(pattern: #"name="([^"]*)" value="([^"]*)""#)
+                    .matches(in: pager, range: NSRange(pager.startIndex..., in: pager)).compactMap { match in
+                        Range(match.range(at: 1), in: pager).flatMap { name in
+                            Range(match.range(at: 2), in: pager).map { value in
+                                (String(pager[name]), Self.unescaped(String(pager[value])))
+                            }
+                        }
+                    }
+                let second = try await browser.post("/console/beneficiaries/search", sent, csrf: false)
                 let register = try await manager.get("/console/beneficiaries")
                 let scoped = try await manager.post("/console/beneficiaries/search", [("name", "kamala")])
                 let elsewhere = try await manager.post(
@@ -108,6 +118,8 @@ extension ConsoleTests {
                 #expect(first.status == .ok, "\(first)")
                 #expect(first.html.components(separatedBy: "<td><a href=\"/console/beneficiaries/").count - 1 == 50)
                 #expect(!first.html.contains("cursor="), "a search's next page is posted, not linked")
+                #expect(Set(sent.map(\.0)) == ["_csrf", "name", "cursor"], "\(sent)")
+                #expect(second.status == .ok, "\(second)")
                 #expect(second.html.components(separatedBy: "<td><a href=\"/console/beneficiaries/").count - 1 == 2)
                 #expect(Browser.field("cursor", in: second.html) == nil, "\(second)")
                 #expect(register.status == .ok, "a scoped manager's register lists their project: \(register)")
@@ -119,8 +131,19 @@ extension ConsoleTests {
                 #expect(!scoped.mainText.contains("Kamala Devi 3"), "\(scoped.mainText)")
                 #expect(scoped.html.contains("<option value=\"\(mine)\""), "their project is offered")
                 #expect(!scoped.html.contains("<option value=\"\(other)\""), "the other project is not")
+                #expect(elsewhere.status == .ok, "\(elsewhere)")
+                #expect(elsewhere.mainText.contains("Kamala Devi 1"), "their own project is searched instead")
                 #expect(!elsewhere.mainText.contains("Kamala Devi 3"), "asking for another project is not obeyed")
             }
+        }
+
+        /// An attribute value as the template escaped it, read back.
+        static func unescaped(_ text: String) -> String {
+            [
+                ("&quot;", "\""), ("&#39;", "'"), ("&#61;", "="), ("&#x2F;", "/"), ("&lt;", "<"), ("&gt;", ">"),
+                ("&amp;", "&"),
+            ]
+            .reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
         }
 
         @Test("an auditor reads the register without personal data and without write buttons")

@@ -175,7 +175,11 @@ struct ImportTests {
             let updated = try await Self.importFile(
                 file + Array("\n".utf8), options: .with { $0.onDuplicate = .update }, harness: harness, as: admin)
             let after = try await harness.beneficiaries.getBeneficiary(.with { $0.id = existing.id }, metadata: admin)
+            let byOldName = try await NameSearchTests.found("old name", in: harness, as: admin)
+            let byNewName = try await NameSearchTests.found("new name", in: harness, as: admin)
             // then
+            #expect(byOldName.isEmpty, "an import that renames someone replaces their name's words")
+            #expect(byNewName == ["New Name"])
             #expect((skipped.duplicates, skipped.created, skipped.updated) == (1, 0, 0))
             #expect(skipRejects.dropFirst().map { $0[1] } == ["phone"])
             #expect((updated.duplicates, updated.created, updated.updated, updated.rejected) == (0, 0, 1, 0))
@@ -206,8 +210,10 @@ struct ImportTests {
                 },
                 harness: harness, as: admin)
             let rejects = try await Self.rejects(result.id, harness: harness, as: admin)
+            let byName = try await NameSearchTests.found("BINOD", in: harness, as: admin)
             // then
             #expect((result.rows, result.created, result.rejected) == (4, 2, 2))
+            #expect(byName == ["Binod"], "imported people are found by name")
             #expect(rejects.dropFirst().map { $0[0] } == ["3", "4"])
         }
     }

@@ -11,7 +11,7 @@ extension GatewayTests {
     @Suite("Personal data")
     struct PersonalData {
         @Test(
-            "lookups by phone or ID need the PII grant, go in a body, and quasi-identifiers stay with the PII",
+            "lookups by name, phone or ID need the PII grant, go in a body, and quasi-identifiers stay with the PII",
             arguments: DatabaseEngine.available)
         func lookupsAndQuasiIdentifiers(engine: DatabaseEngine) async throws {
             try await GatewayHarness.withEmbedded(engine) { client in
@@ -30,6 +30,10 @@ extension GatewayTests {
                     .post, "/v1/beneficiaries/search", json: ["phone": "+9779812345678"], bearer: auditor.access)
                 let inURL = try await client.send(
                     .get, "/v1/beneficiaries?phone=%2B9779812345678", bearer: admin.access)
+                let auditorNameSearch = try await client.send(
+                    .post, "/v1/beneficiaries/search", json: ["name": "sita rai"], bearer: auditor.access)
+                let nameInURL = try await client.send(.get, "/v1/beneficiaries?name=Sita%20Rai", bearer: admin.access)
+                let projectNamedInURL = try await client.send(.get, "/v1/projects?name=Relief", bearer: admin.access)
                 let listed = try await client.send(.get, "/v1/beneficiaries", bearer: auditor.access)
                 let read = try await client.send(.get, "/v1/beneficiaries/\(person)", bearer: auditor.access)
                 let adminSearch = try await client.send(
@@ -40,6 +44,9 @@ extension GatewayTests {
                 // then the auditor may not turn a phone into a person, nor see where they live
                 #expect(auditorSearch.status == .forbidden, "\(auditorSearch)")
                 #expect(inURL.status == .badRequest && inURL.problemFields == ["phone"], "\(inURL)")
+                #expect(auditorNameSearch.status == .forbidden, "\(auditorNameSearch)")
+                #expect(nameInURL.status == .badRequest && nameInURL.problemFields == ["name"], "\(nameInURL)")
+                #expect(projectNamedInURL.status != .badRequest, "elsewhere a name in a URL is no person's")
                 let item = try #require((try listed.json["items"] as? [[String: Any]])?.first, "\(listed)")
                 for field in ["name", "phone", "birthDate", "location", "latitude", "longitude", "extras"] {
                     #expect(item[field] == nil, "\(field) in \(item)")

@@ -82,7 +82,7 @@ struct BeneficiaryPages: Sendable {
             projects: try await core.projectFilter(.beneficiary, asked: asked, readable: readable), asked: asked)
         var people: [Components.Schemas.Beneficiary] = []
         var next: String?
-        if filters.projects.canList {
+        if !filters.projects.scoped || filters.projectID != nil {
             let page = try await core.api.listBeneficiaries(
                 query: .init(
                     limit: 50, cursor: query["cursor"].map(String.init), gender: filters.gender,
@@ -99,9 +99,9 @@ struct BeneficiaryPages: Sendable {
             }
         }
         // A search from a project's register searches that project, for those who must name one.
+        let piiProjects = try await core.projectFilter(.beneficiaryPII, asked: filters.projectID, readable: readable)
         let search = searchFields(
-            FormData(),
-            projects: try await core.projectFilter(.beneficiaryPII, asked: filters.projectID, readable: readable))
+            FormData(), projects: piiProjects, selected: piiProjects.listed(asked: filters.projectID))
         let view = listPage(people, filters: filters, search: search, next: next)
         return core.renderer.page("beneficiaries", title: core.language.text("nav_beneficiaries"), view)
     }
@@ -119,13 +119,15 @@ struct BeneficiaryPages: Sendable {
                 choices: core.choices(Components.Schemas.Gender.self, prefix: "gender", any: true),
                 value: filters.gender?.rawValue ?? ""),
         ]
-        if !filters.projects.projects.isEmpty { fields.insert(filters.projects.field(text), at: 0) }
+        if !filters.projects.projects.isEmpty || filters.projects.scoped {
+            fields.insert(filters.projects.field(text, selected: filters.projectID), at: 0)
+        }
         return fields
     }
 
     /// The search form's fields holding what `form` sent, with a choice among `projects` for
     /// callers who may read personal data in some projects only.
-    private func searchFields(_ form: FormData, projects: ProjectFilter) -> [Field] {
+    private func searchFields(_ form: FormData, projects: ProjectFilter, selected: String? = nil) -> [Field] {
         let text = core.language
         var fields = [
             Field(
@@ -141,7 +143,9 @@ struct BeneficiaryPages: Sendable {
                 "country", label: text.text("field_country"), value: form["country"] ?? "",
                 hint: text.text("country_hint")),
         ]
-        if projects.scoped { fields.append(projects.field(text)) }
+        if projects.scoped {
+            fields.append(projects.field(text, selected: selected ?? projects.listed(asked: form["projectId"])))
+        }
         return fields
     }
 
@@ -167,7 +171,8 @@ struct BeneficiaryPages: Sendable {
             canSearch: permissions.allowsAnywhere(.beneficiaryPII, .read),
             canCreate: permissions.allowsAnywhere(.beneficiary, .create),
             next: next, searched: searched, problem: problem,
-            projectID: filters.projects.projects.isEmpty ? filters.asked : nil, searchNext: searchNext)
+            projectID: filters.projects.projects.isEmpty && !filters.projects.scoped ? filters.asked : nil,
+            searchNext: searchNext)
     }
 
     /// A phone number with all but its last four digits hidden, for lists read over a shoulder.
@@ -197,7 +202,8 @@ struct BeneficiaryPages: Sendable {
             fields[0].fail(text.text("error_search_criteria"))
             return failed(ProblemView(detail: text.text("error_search_criteria"), fields: fields))
         }
-        guard projects.canList else {
+        let projectID = projects.listed(asked: form["projectId"])
+        guard !projects.scoped || projectID != nil else {
             return failed(ProblemView(detail: text.text("no_projects"), fields: fields))
         }
         do {
@@ -205,14 +211,14 @@ struct BeneficiaryPages: Sendable {
                 body: .json(
                     .init(
                         name: form["name"], phone: form["phone"], nationalId: form["nationalId"],
-                        country: form["country"]?.uppercased(), projectId: projects.chosen?.id, limit: 50,
+                        country: form["country"]?.uppercased(), projectId: projectID, limit: 50,
                         cursor: form["cursor"]))
             ).ok.body.json
             let next = found.nextCursor.map { cursor in
                 let criteria = ["name", "phone", "nationalId", "country"].compactMap { name in
                     form[name].map { Hidden(name: name, value: $0) }
                 }
-                let project = projects.chosen.map { [Hidden(name: "projectId", value: $0.id)] } ?? []
+                let project = projectID.map { [Hidden(name: "projectId", value: $0)] } ?? []
                 return SearchNext(fields: criteria + project + [Hidden(name: "cursor", value: cursor)])
             }
             let view = listPage(

@@ -663,9 +663,12 @@ extension CoreDomain {
             .map(String.init)
     }
 
-    /// The blind indexes of a name's distinct words, as `beneficiary_name_words` stores them.
+    /// The blind indexes of a name's distinct words, as `beneficiary_name_words` stores them. A
+    /// name without a letter or digit gets the index of the empty word, which no search asks
+    /// for, so that it counts as indexed and is not read again by every sweep.
     func nameWordIndexes(_ name: String) -> [String] {
-        Array(Set(Self.nameWords(name).map { vault.blindIndex($0, purpose: "name_word") })).sorted()
+        let words = Set(Self.nameWords(name))
+        return (words.isEmpty ? [""] : Array(words)).map { vault.blindIndex($0, purpose: "name_word") }.sorted()
     }
 
     static func normalizedNationalID(_ text: String) -> String {
@@ -707,27 +710,41 @@ extension CoreDomain {
 }
 
 extension CoreDomain {
-    /// Stores the words of every name without any (changed since `updatedSince`, when given), a
-    /// few hundred beneficiaries per transaction; answers how many names it read.
+    /// Stores the words of every name without any, a few hundred beneficiaries per transaction;
+    /// answers how many names it indexed. A name that does not open (its key is gone from the
+    /// ring, or it is damaged) is logged by id and left, so that it holds up no other. Only one
+    /// process sweeps at a time: one that finds another at it leaves the pass to that one.
     @discardableResult
-    func indexNameWords(updatedSince: Date? = nil, batch: Int = 500) async throws -> Int {
+    func indexNameWords(batch: Int = 500) async throws -> Int {
         var after: UUID?
         var total = 0
         while true {
             let start = after
-            let found = try await database.transaction { tx in
-                let names = try await BeneficiaryStore.unindexedNames(
-                    after: start, updatedSince: updatedSince, limit: batch, on: tx)
-                let words = try names.map { name in
+            let pass: (read: [UUID], indexed: Int)? = try await database.transaction { tx in
+                guard try await AdvisoryLock.tryHoldForTransaction("rahat.core.name-words", on: tx) else {
+                    return nil
+                }
+                let names = try await BeneficiaryStore.unindexedNames(after: start, limit: batch, on: tx)
+                var words: [(UUID, [String])] = []
+                for name in names {
                     let context = "beneficiary:\(name.id.lowercasedString):name"
-                    return (name.id, nameWordIndexes(try vault.open(name.nameSealed, context: context)))
+                    do {
+                        words.append((name.id, nameWordIndexes(try vault.open(name.nameSealed, context: context))))
+                    } catch {
+                        logger.error(
+                            "a beneficiary's name does not open, so it cannot be found by name",
+                            metadata: [
+                                "beneficiary": "\(name.id.lowercasedString)", "error": "\(String(reflecting: error))",
+                            ])
+                    }
                 }
                 try await BeneficiaryStore.insertNameWords(words, on: tx)
-                return names
+                return (names.map(\.id), words.count)
             }
-            total += found.count
-            guard found.count == batch, let last = found.last else { return total }
-            after = last.id
+            guard let pass else { return total }
+            total += pass.indexed
+            guard pass.read.count == batch, let last = pass.read.last else { return total }
+            after = last
         }
     }
 }

@@ -54,12 +54,10 @@ enum BeneficiaryStore {
 
     /// Up to `limit` beneficiaries (archived ones included), in id order after `after`, whose
     /// names have no words stored: written before names were indexed, or renamed by a writer
-    /// that does not index them. `updatedSince` limits it to recent changes. On PostgreSQL the
-    /// rows are share-locked, skipping any being written, so a name cannot change between being
-    /// read here and its words being stored.
-    static func unindexedNames(
-        after: UUID?, updatedSince: Date?, limit: Int, on database: any Database
-    ) async throws -> [UnindexedName] {
+    /// that does not index them. On PostgreSQL the rows are share-locked, skipping any being
+    /// written (the next sweep finds them), so a name cannot change between being read here and
+    /// its words being stored.
+    static func unindexedNames(after: UUID?, limit: Int, on database: any Database) async throws -> [UnindexedName] {
         let sql = try database.sql()
         var query = SQLQueryString(
             """
@@ -67,10 +65,6 @@ enum BeneficiaryStore {
             WHERE NOT EXISTS (SELECT 1 FROM \(ident: nameWordsTable) w WHERE w.beneficiary_id = b.id)
             """)
         if let after { query.appendInterpolation(unsafeRaw: " AND b.id > "); query.appendInterpolation(bind: after) }
-        if let updatedSince {
-            query.appendInterpolation(unsafeRaw: " AND b.updated_at >= ")
-            query.appendInterpolation(bind: updatedSince)
-        }
         query.appendInterpolation(unsafeRaw: " ORDER BY b.id LIMIT \(limit)")
         if sql.dialect.name == "postgresql" { query.appendInterpolation(unsafeRaw: " FOR SHARE OF b SKIP LOCKED") }
         return try await sql.raw(query).all().map { row in
@@ -80,7 +74,7 @@ enum BeneficiaryStore {
         }
     }
 
-    /// Stores the words of names found by ``unindexedNames(after:updatedSince:limit:on:)``;
+    /// Stores the words of names found by ``unindexedNames(after:limit:on:)``;
     /// words another process stored meanwhile are left as they are.
     static func insertNameWords(_ words: [(UUID, [String])], on database: any Database) async throws {
         let sql = try database.sql()

@@ -8,8 +8,10 @@ import ServerKit
 /// as an unknown parameter and answered with everyone instead of a lookup.
 struct PersonalDataInURLMiddleware: ServerMiddleware {
     /// Query parameters that carry a person's identifiers; lookups take them in a body instead.
-    /// (`name` is not among them: it names disbursements in a URL.)
     static let personalParameters: Set<String> = ["phone", "nationalid", "national_id", "email"]
+    /// The lists of people, where a `name` could only be a person's (elsewhere it names a
+    /// disbursement or a project, and is welcome in a URL).
+    static let listsOfPeople: Set<String> = ["listBeneficiaries", "listProjectBeneficiaries", "listGroupMembers"]
 
     func intercept(
         _ request: HTTPRequest,
@@ -22,11 +24,14 @@ struct PersonalDataInURLMiddleware: ServerMiddleware {
             let names = query.split(separator: "&").map {
                 ($0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? "").removingPercentEncoding ?? ""
             }
-            if let name = names.first(where: { Self.personalParameters.contains($0.lowercased()) }) {
+            if let name = names.first(where: {
+                Self.personalParameters.contains($0.lowercased())
+                    || ($0.lowercased() == "name" && Self.listsOfPeople.contains(operationID))
+            }) {
                 throw ServiceError(
                     .invalidArgument, reason: "request.personal_data_in_url",
                     message:
-                        "Personal data is not accepted in a URL; to find beneficiaries by phone or national ID, use POST /v1/beneficiaries/search.",
+                        "Personal data is not accepted in a URL; to find beneficiaries by name, phone or national ID, use POST /v1/beneficiaries/search.",
                     violations: [FieldViolation(field: name, reason: "must not be sent in the URL")])
             }
         }
