@@ -720,11 +720,11 @@ extension CoreDomain {
         var total = 0
         while true {
             let start = after
-            let pass: (read: [UUID], indexed: Int)? = try await database.transaction { tx in
+            let pass: (last: UUID?, indexed: Int)? = try await database.transaction { tx in
                 guard try await AdvisoryLock.tryHoldForTransaction("rahat.core.name-words", on: tx) else {
                     return nil
                 }
-                let names = try await BeneficiaryStore.unindexedNames(after: start, limit: batch, on: tx)
+                let (names, last) = try await BeneficiaryStore.unindexedNames(after: start, limit: batch, on: tx)
                 var words: [(UUID, [String])] = []
                 for name in names {
                     let context = "beneficiary:\(name.id.lowercasedString):name"
@@ -739,11 +739,11 @@ extension CoreDomain {
                     }
                 }
                 try await BeneficiaryStore.insertNameWords(words, on: tx)
-                return (names.map(\.id), words.count)
+                return (last, words.count)
             }
             guard let pass else { return total }
             total += pass.indexed
-            guard pass.read.count == batch, let last = pass.read.last else { return total }
+            guard let last = pass.last else { return total }
             after = last
         }
     }

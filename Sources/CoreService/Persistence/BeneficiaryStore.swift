@@ -52,26 +52,35 @@ enum BeneficiaryStore {
         var nameSealed: String
     }
 
-    /// Up to `limit` beneficiaries (archived ones included), in id order after `after`, whose
-    /// names have no words stored: written before names were indexed, or renamed by a writer
-    /// that does not index them. On PostgreSQL the rows are share-locked, skipping any being
-    /// written (the next sweep finds them), so a name cannot change between being read here and
-    /// its words being stored.
-    static func unindexedNames(after: UUID?, limit: Int, on database: any Database) async throws -> [UnindexedName] {
+    /// Beneficiaries (archived ones included) whose names have no words stored — written before
+    /// names were indexed, or renamed by a writer that does not index them — among the first
+    /// `limit` in id order after `after`, and the last of those looked at (nil when there were
+    /// none), for the next call. Finding them reads the two tables' id indexes only, so a pass
+    /// that finds nothing visits no row: about a second for a million people. The few found
+    /// are then read, and on PostgreSQL share-locked, skipping any being written (the next pass
+    /// finds them), so a name cannot change between being read here and its words being stored.
+    static func unindexedNames(
+        after: UUID?, limit: Int, on database: any Database
+    ) async throws -> (names: [UnindexedName], last: UUID?) {
         let sql = try database.sql()
-        var query = SQLQueryString(
-            """
-            SELECT b.id, b.name_sealed FROM \(ident: BeneficiaryRow.schema) b
-            WHERE NOT EXISTS (SELECT 1 FROM \(ident: nameWordsTable) w WHERE w.beneficiary_id = b.id)
-            """)
-        if let after { query.appendInterpolation(unsafeRaw: " AND b.id > "); query.appendInterpolation(bind: after) }
-        query.appendInterpolation(unsafeRaw: " ORDER BY b.id LIMIT \(limit)")
-        if sql.dialect.name == "postgresql" { query.appendInterpolation(unsafeRaw: " FOR SHARE OF b SKIP LOCKED") }
-        return try await sql.raw(query).all().map { row in
+        let missing = SQLQueryString(
+            "NOT EXISTS (SELECT 1 FROM \(ident: nameWordsTable) w WHERE w.beneficiary_id = b.id)")
+        var find = SQLQueryString("SELECT b.id FROM \(ident: BeneficiaryRow.schema) b WHERE ") + missing
+        if let after { find.appendInterpolation(unsafeRaw: " AND b.id > "); find.appendInterpolation(bind: after) }
+        find.appendInterpolation(unsafeRaw: " ORDER BY b.id LIMIT \(limit)")
+        let ids = try await sql.raw(find).all().map { try $0.decode(column: "id", as: UUID.self) }
+        guard let last = ids.last else { return ([], nil) }
+        var read =
+            SQLQueryString("SELECT b.id, b.name_sealed FROM \(ident: BeneficiaryRow.schema) b WHERE b.id IN ")
+            + SQLQueryString("\(SQLBind.group(ids)) AND ") + missing
+        read.appendInterpolation(unsafeRaw: " ORDER BY b.id")
+        if sql.dialect.name == "postgresql" { read.appendInterpolation(unsafeRaw: " FOR SHARE OF b SKIP LOCKED") }
+        let names = try await sql.raw(read).all().map { row in
             UnindexedName(
                 id: try row.decode(column: "id", as: UUID.self),
                 nameSealed: try row.decode(column: "name_sealed", as: String.self))
         }
+        return (names, last)
     }
 
     /// Stores the words of names found by ``unindexedNames(after:limit:on:)``;
