@@ -69,7 +69,14 @@ extension AuthorizationMatrix {
             for caller in MatrixCaller.allCases {
                 for side in row.namesProject ? MatrixSide.allCases : [.own] {
                     let request = try await row.request(world, side, as: caller)
-                    let answer = try await send(row, request, as: world.credentials[caller] ?? .none, client)
+                    var answer = try await send(row, request, as: world.credentials[caller] ?? .none, client)
+                    // No cell expects 503: it says a dependency was slow to answer (readiness probes
+                    // every service, and a loaded machine can starve them all at once), not who may
+                    // call. A read is asked again; a write is not, as it may have been done.
+                    for attempt in 1...3 where answer.status == .serviceUnavailable && row.method == "GET" {
+                        try await Task.sleep(for: .milliseconds(250 * attempt))
+                        answer = try await send(row, request, as: world.credentials[caller] ?? .none, client)
+                    }
                     let status = Int(answer.status.code)
                     answered[caller, default: [:]][side] = status
                     guard status != row.expected(caller, side) else { continue }
