@@ -349,6 +349,12 @@ struct ProjectFilter: Sendable {
         return asked.flatMap { reach.contains($0) ? $0 : nil } ?? reach.first
     }
 
+    /// Whether there is a list to show for `asked` as ``listed(asked:)`` picks its project: a
+    /// scoped caller whose grants name no project has none.
+    func canList(asked: String?) -> Bool {
+        !scoped || listed(asked: asked) != nil
+    }
+
     /// The projects by id.
     var byID: [String: Components.Schemas.Project] {
         Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

@@ -82,7 +82,7 @@ struct BeneficiaryPages: Sendable {
             projects: try await core.projectFilter(.beneficiary, asked: asked, readable: readable), asked: asked)
         var people: [Components.Schemas.Beneficiary] = []
         var next: String?
-        if !filters.projects.scoped || filters.projectID != nil {
+        if filters.projects.canList(asked: filters.asked) {
             let page = try await core.api.listBeneficiaries(
                 query: .init(
                     limit: 50, cursor: query["cursor"].map(String.init), gender: filters.gender,
@@ -203,7 +203,7 @@ struct BeneficiaryPages: Sendable {
             return failed(ProblemView(detail: text.text("error_search_criteria"), fields: fields))
         }
         let projectID = projects.listed(asked: form["projectId"])
-        guard !projects.scoped || projectID != nil else {
+        guard projects.canList(asked: form["projectId"]) else {
             return failed(ProblemView(detail: text.text("no_projects"), fields: fields))
         }
         do {

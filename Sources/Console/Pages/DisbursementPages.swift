@@ -60,7 +60,7 @@ struct DisbursementPages: Sendable {
         let projects = try await core.projectFilter(.disbursement, asked: asked)
         let projectID = projects.listed(asked: asked)
         let page =
-            !projects.scoped || projectID != nil
+            projects.canList(asked: asked)
             ? try await core.api.listDisbursements(
                 query: .init(
                     projectId: projectID, status: status, limit: 50, cursor: query["cursor"].map(String.init))
